@@ -1,0 +1,46 @@
+//! Carnet's cryptography: who a person is, which keys they hold, and the sealed, signed
+//! envelopes that carry every change of a record.
+//!
+//! This crate owns identities ([`PersonSecret`], [`IdentityCard`]), symmetric keys
+//! ([`EpochKey`], [`MasterKey`], [`ContentKey`]), the at-rest wrapping of the device master
+//! key with a passphrase (age + scrypt), the change [`Envelope`] format (XChaCha20-Poly1305
+//! under the section's epoch key, signed with ed25519) and the chunked encryption of
+//! attachments. It composes well-kept primitives (ed25519-dalek, age, chacha20poly1305,
+//! blake3) and never implements one itself.
+//!
+//! It must never print, log, or store anything: it turns bytes into bytes. Secret types
+//! have no `Debug` that shows the secret and are zeroized on drop.
+//!
+//! Reach first for [`PersonSecret::generate`] and [`IdentityCard::issue`] to create a
+//! person, for [`Envelope::seal`] / [`Envelope::from_bytes`] + [`Envelope::verify`] +
+//! [`Envelope::open`] to write and read changes, and for [`MasterKey::wrap`] /
+//! [`MasterKey::unwrap`] to protect a vault at rest.
+//!
+//! # Guarantees
+//! - An [`IdentityCard`] parsed from text is self-signed: any altered byte fails to parse.
+//! - An [`Envelope`] decoded from bytes is in its single canonical encoding, so its
+//!   [`EnvelopeId`] (the BLAKE3 hash of those bytes) names exactly one envelope.
+//! - [`Envelope::verify`] needs no key: anyone can check structure and signature; only a
+//!   holder of the epoch key can [`Envelope::open`] it, and the header is bound to the body
+//!   as associated data, so a header cannot be moved onto another body.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod blob;
+mod card;
+mod encoding;
+mod envelope;
+mod error;
+mod ids;
+mod keys;
+
+pub use blob::{open_blob, seal_blob, BLOB_CHUNK};
+pub use card::{IdentityCard, Role, CARD_PREFIX};
+pub use envelope::{Envelope, EnvelopeHeader, EnvelopeId, ENVELOPE_VERSION, MAX_ENVELOPE_BYTES};
+pub use error::CryptoError;
+pub use ids::{DeviceId, PersonId, RecordId};
+pub use keys::{random_array, ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret};
+
+/// Re-exported so callers build passphrases with the same `secrecy` version age uses.
+pub use age::secrecy;
