@@ -1,0 +1,264 @@
+//! Carnet's vault on disk: one directory, one redb file, one wrapped key.
+//!
+//! This crate owns the on-disk format: the redb tables, the device master key wrapped with
+//! the passphrase (age + scrypt) in `key.age`, and the sealing at rest of every secret or
+//! plaintext-bearing value (person keys, epoch keys, Automerge snapshots) with that master
+//! key. Envelopes and attachment blobs are stored as they are: already encrypted, and
+//! verifiable by anyone.
+//!
+//! It must never print, never decide who may write what (the `carnet` core does), and never
+//! store a byte of health data or key material unsealed.
+//!
+//! Reach first for [`Store::create`] / [`Store::open`], then [`Store::write`] for one atomic
+//! transaction and [`Store::read`] for a consistent snapshot.
+//!
+//! # Guarantees
+//! - Atomic, durable commits (redb, `Durability::Immediate`): a crash at any instant leaves
+//!   either the whole transaction or none of it, and the vault opens.
+//! - Opening never writes before the passphrase is proven right; a wrong passphrase or a
+//!   damaged file changes nothing.
+//! - Files are created with mode 0600 in a 0700 directory.
+//! - Several processes may use one vault at once (redb multi-writer mode); writes are
+//!   serialized by redb's lock.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod tables;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use carnet_crypto::{MasterKey, Passphrase};
+use redb::{Builder, ConcurrencyMode, Database, ReadableDatabase};
+
+pub use error::StoreError;
+pub use tables::{ChainHead, ReadTxn, WriteTxn};
+
+/// Version of the on-disk layout, kept in the `meta` table.
+pub const FORMAT_VERSION: u32 = 1;
+/// The redb file inside the vault directory.
+pub const DB_FILE: &str = "carnet.redb";
+/// The passphrase-wrapped master key inside the vault directory.
+pub const KEY_FILE: &str = "key.age";
+
+/// An unlocked vault store. Dropping it closes the database.
+pub struct Store {
+    db: Database,
+    master: MasterKey,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish()
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> Result<fs::File, StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err("cannot create", path))
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> Result<fs::File, StoreError> {
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io_err("cannot create", path))
+}
+
+#[cfg(unix)]
+fn private_dir(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(io_err("cannot create directory", path))
+}
+
+#[cfg(not(unix))]
+fn private_dir(path: &Path) -> Result<(), StoreError> {
+    fs::create_dir_all(path).map_err(io_err("cannot create directory", path))
+}
+
+fn builder() -> Builder {
+    let mut b = Database::builder();
+    b.set_concurrency_mode(ConcurrencyMode::MultiWriter);
+    // A file altered behind redb's back must fail to open, not be trusted (or panic).
+    b.set_check_integrity_on_open(true);
+    b
+}
+
+fn db_error(path: &Path, e: redb::DatabaseError) -> StoreError {
+    match e {
+        redb::DatabaseError::Storage(s) => StoreError::Corrupted {
+            path: path.to_path_buf(),
+            detail: s.to_string(),
+        },
+        redb::DatabaseError::UpgradeRequired(v) => StoreError::NotAVault {
+            path: path.to_path_buf(),
+            why: format!("its database format {v} is not supported by this build"),
+        },
+        other => StoreError::Database(other.to_string()),
+    }
+}
+
+impl Store {
+    /// Whether `dir` holds a vault (complete or not).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DB_FILE).exists() || dir.join(KEY_FILE).exists()
+    }
+
+    /// Creates a vault in `dir` (created if missing, 0700) with a fresh master key wrapped
+    /// with `passphrase` at scrypt cost 2^`log_n`. `init` fills the first transaction (the
+    /// person's keys, the record's first epoch keys) so that a vault never exists without
+    /// them: the key file is written last, and a vault without it does not open.
+    pub fn create(
+        dir: &Path,
+        passphrase: &Passphrase,
+        log_n: u8,
+        init: impl FnOnce(&mut WriteTxn<'_>) -> Result<(), StoreError>,
+    ) -> Result<Store, StoreError> {
+        if Self::exists(dir) {
+            return Err(StoreError::AlreadyExists(dir.to_path_buf()));
+        }
+        let master = MasterKey::generate()?;
+        let wrapped = master.wrap(passphrase, log_n)?;
+        private_dir(dir)?;
+        let db_path = dir.join(DB_FILE);
+        // Created empty with mode 0600 first; redb initialises an empty file in place.
+        drop(private_file(&db_path)?);
+        let db = builder().create(&db_path).map_err(|e| db_error(&db_path, e))?;
+        let store = Store {
+            db,
+            master,
+            dir: dir.to_path_buf(),
+        };
+        {
+            let mut txn = store.write()?;
+            txn.put_meta("format", &FORMAT_VERSION.to_be_bytes())?;
+            txn.put_secret_meta("key_check", b"carnet vault key")?;
+            init(&mut txn)?;
+            txn.commit()?;
+        }
+        write_atomically(&dir.join(KEY_FILE), &wrapped)?;
+        Ok(store)
+    }
+
+    /// Opens the vault in `dir`, unlocking it with `passphrase`. The key file is checked
+    /// first, so a wrong passphrase never touches the database.
+    pub fn open(dir: &Path, passphrase: &Passphrase) -> Result<Store, StoreError> {
+        let db_path = dir.join(DB_FILE);
+        let key_path = dir.join(KEY_FILE);
+        match (db_path.exists(), key_path.exists()) {
+            (false, false) => return Err(StoreError::NoVault(dir.to_path_buf())),
+            (true, false) => {
+                return Err(StoreError::NotAVault {
+                    path: dir.to_path_buf(),
+                    why: format!(
+                        "{KEY_FILE} is missing (was `carnet init` interrupted?); remove the directory and run init again, or restore a backup"
+                    ),
+                });
+            }
+            (false, true) => {
+                return Err(StoreError::NotAVault {
+                    path: dir.to_path_buf(),
+                    why: format!("{DB_FILE} is missing; restore it from a backup"),
+                });
+            }
+            (true, true) => {}
+        }
+        let wrapped = fs::read(&key_path).map_err(io_err("cannot read", &key_path))?;
+        let master = MasterKey::unwrap(&wrapped, passphrase).map_err(|e| match e {
+            carnet_crypto::CryptoError::WrongPassphrase => StoreError::WrongPassphrase(dir.to_path_buf()),
+            other => StoreError::NotAVault {
+                path: dir.to_path_buf(),
+                why: other.to_string(),
+            },
+        })?;
+        let db = builder().open(&db_path).map_err(|e| db_error(&db_path, e))?;
+        let store = Store {
+            db,
+            master,
+            dir: dir.to_path_buf(),
+        };
+        let check = store.read()?.get_secret_meta("key_check")?;
+        if check.as_deref().map(|c| c.as_slice()) != Some(b"carnet vault key".as_slice()) {
+            return Err(StoreError::NotAVault {
+                path: dir.to_path_buf(),
+                why: "its key file does not belong to its database".into(),
+            });
+        }
+        let format = store.read()?.get_meta("format")?;
+        if format.as_deref() != Some(&FORMAT_VERSION.to_be_bytes()[..]) {
+            return Err(StoreError::NotAVault {
+                path: dir.to_path_buf(),
+                why: "its format version is not supported by this build".into(),
+            });
+        }
+        Ok(store)
+    }
+
+    /// The vault directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Starts the one write transaction of an operation. Nothing is visible or durable until
+    /// [`WriteTxn::commit`]; dropping it rolls back.
+    pub fn write(&self) -> Result<WriteTxn<'_>, StoreError> {
+        let txn = self.db.begin_write()?;
+        Ok(WriteTxn::new(txn, &self.master))
+    }
+
+    /// A consistent read-only view.
+    pub fn read(&self) -> Result<ReadTxn<'_>, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(ReadTxn::new(txn, &self.master))
+    }
+
+    /// Re-wraps the master key with a new passphrase (atomic file replace).
+    pub fn change_passphrase(&self, new: &Passphrase, log_n: u8) -> Result<(), StoreError> {
+        let wrapped = self.master.wrap(new, log_n)?;
+        write_atomically(&self.dir.join(KEY_FILE), &wrapped)
+    }
+}
+
+/// Writes a file through a 0600 temporary and a rename, so a crash leaves the old file or
+/// the new one, never half of one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut f = private_file(&tmp)?;
+    f.write_all(bytes).map_err(io_err("cannot write", &tmp))?;
+    f.sync_all().map_err(io_err("cannot sync", &tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io_err("cannot replace", path))?;
+    if let Some(parent) = path.parent()
+        && let Ok(d) = fs::File::open(parent)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

@@ -1,0 +1,430 @@
+//! Table layout and the typed transactions over it.
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `meta` | name | bytes; names ending in `!` are sealed with the master key |
+//! | `envelopes` | envelope id (32) | envelope bytes (sealed, signed; stored as received) |
+//! | `chains` | record (32) section (1) author (32) device (16) | last seq (8, BE) last id (32) |
+//! | `chain_index` | chain key, seq (8, BE) | envelope id (32) |
+//! | `epoch_keys` | record (32) section (1) epoch (4, BE) | sealed epoch key |
+//! | `snapshots` | record (32) section (1) | sealed Automerge snapshot + what it covers |
+//! | `blobs` | blob id (32) | attachment ciphertext |
+//! | `actors` | Automerge actor (16) | person (32) device (16) |
+//!
+//! Every sealed value's associated data is its table name and key, so a sealed value moved
+//! to another slot fails to open.
+
+use carnet_crypto::{DeviceId, EnvelopeId, EpochKey, MasterKey, PersonId, RecordId};
+use carnet_crypto::Envelope;
+use redb::{ReadableTable, TableDefinition};
+use zeroize::Zeroizing;
+
+use crate::StoreError;
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const ENVELOPES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("envelopes");
+const CHAINS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("chains");
+const CHAIN_INDEX: TableDefinition<&[u8], &[u8; 32]> = TableDefinition::new("chain_index");
+const EPOCH_KEYS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("epoch_keys");
+const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("snapshots");
+const BLOBS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blobs");
+const ACTORS: TableDefinition<&[u8; 16], &[u8]> = TableDefinition::new("actors");
+
+const CHAIN_KEY: usize = 32 + 1 + 32 + 16;
+
+/// The newest envelope of one (author, device) chain in one section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    /// Who writes this chain.
+    pub author: PersonId,
+    /// From which device.
+    pub device: DeviceId,
+    /// The highest sequence number stored.
+    pub seq: u64,
+    /// The id of that envelope.
+    pub last: EnvelopeId,
+}
+
+fn section_key(record: &RecordId, section: u8) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[..32].copy_from_slice(&record.0);
+    k[32] = section;
+    k
+}
+
+fn chain_key(record: &RecordId, section: u8, author: &PersonId, device: &DeviceId) -> [u8; CHAIN_KEY] {
+    let mut k = [0u8; CHAIN_KEY];
+    k[..33].copy_from_slice(&section_key(record, section));
+    k[33..65].copy_from_slice(&author.0);
+    k[65..].copy_from_slice(&device.0);
+    k
+}
+
+fn index_key(chain: &[u8; CHAIN_KEY], seq: u64) -> [u8; CHAIN_KEY + 8] {
+    let mut k = [0u8; CHAIN_KEY + 8];
+    k[..CHAIN_KEY].copy_from_slice(chain);
+    k[CHAIN_KEY..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn epoch_key_slot(record: &RecordId, section: u8, epoch: u32) -> [u8; 37] {
+    let mut k = [0u8; 37];
+    k[..33].copy_from_slice(&section_key(record, section));
+    k[33..].copy_from_slice(&epoch.to_be_bytes());
+    k
+}
+
+fn aad(table: &str, key: &[u8]) -> Vec<u8> {
+    let mut a = table.as_bytes().to_vec();
+    a.push(0);
+    a.extend_from_slice(key);
+    a
+}
+
+fn damaged(what: &'static str) -> impl FnOnce(carnet_crypto::CryptoError) -> StoreError {
+    move |source| StoreError::Damaged { what, source }
+}
+
+fn corrupt_row(what: &str) -> StoreError {
+    StoreError::Database(format!("a {what} row has the wrong length; the vault file is damaged"))
+}
+
+fn decode_head(key: &[u8], value: &[u8]) -> Result<ChainHead, StoreError> {
+    if key.len() != CHAIN_KEY || value.len() != 40 {
+        return Err(corrupt_row("chain"));
+    }
+    let mut author = [0u8; 32];
+    author.copy_from_slice(&key[33..65]);
+    let mut device = [0u8; 16];
+    device.copy_from_slice(&key[65..]);
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(&value[..8]);
+    let mut last = [0u8; 32];
+    last.copy_from_slice(&value[8..]);
+    Ok(ChainHead {
+        author: PersonId(author),
+        device: DeviceId(device),
+        seq: u64::from_be_bytes(seq),
+        last: EnvelopeId(last),
+    })
+}
+
+/// Read operations shared by both kinds of transaction.
+macro_rules! reads {
+    () => {
+        /// A plain (not secret) meta value.
+        pub fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            let t = self.open(META)?;
+            Ok(match t {
+                Some(t) => t.get(name)?.map(|v| v.value().to_vec()),
+                None => None,
+            })
+        }
+
+        /// A sealed meta value, opened with the master key.
+        pub fn get_secret_meta(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+            let key = format!("{name}!");
+            let Some(t) = self.open(META)? else { return Ok(None) };
+            let Some(v) = t.get(key.as_str())? else { return Ok(None) };
+            self.master
+                .open(&aad("meta", key.as_bytes()), v.value())
+                .map(Some)
+                .map_err(damaged("vault secret"))
+        }
+
+        /// An envelope by id, decoded (not yet verified).
+        pub fn envelope(&self, id: &EnvelopeId) -> Result<Option<Envelope>, StoreError> {
+            let Some(t) = self.open(ENVELOPES)? else { return Ok(None) };
+            match t.get(&id.0)? {
+                Some(v) => Envelope::from_bytes(v.value())
+                    .map(Some)
+                    .map_err(damaged("envelope")),
+                None => Ok(None),
+            }
+        }
+
+        /// Whether an envelope is stored.
+        pub fn has_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+            let Some(t) = self.open(ENVELOPES)? else { return Ok(false) };
+            Ok(t.get(&id.0)?.is_some())
+        }
+
+        /// The heads of every chain of one section: its version vector.
+        pub fn chain_heads(&self, record: &RecordId, section: u8) -> Result<Vec<ChainHead>, StoreError> {
+            let Some(t) = self.open(CHAINS)? else { return Ok(Vec::new()) };
+            let lo = section_key(record, section);
+            let mut hi = [0xffu8; CHAIN_KEY];
+            hi[..33].copy_from_slice(&lo);
+            let mut out = Vec::new();
+            for row in t.range(&lo[..]..=&hi[..])? {
+                let (k, v) = row?;
+                out.push(decode_head(k.value(), v.value())?);
+            }
+            Ok(out)
+        }
+
+        /// The head of one chain.
+        pub fn chain_head(
+            &self,
+            record: &RecordId,
+            section: u8,
+            author: &PersonId,
+            device: &DeviceId,
+        ) -> Result<Option<ChainHead>, StoreError> {
+            let Some(t) = self.open(CHAINS)? else { return Ok(None) };
+            let k = chain_key(record, section, author, device);
+            match t.get(&k[..])? {
+                Some(v) => decode_head(&k, v.value()).map(Some),
+                None => Ok(None),
+            }
+        }
+
+        /// The envelope ids of one chain with a sequence number above `after`, in order.
+        pub fn chain_after(
+            &self,
+            record: &RecordId,
+            section: u8,
+            author: &PersonId,
+            device: &DeviceId,
+            after: u64,
+        ) -> Result<Vec<EnvelopeId>, StoreError> {
+            let Some(t) = self.open(CHAIN_INDEX)? else { return Ok(Vec::new()) };
+            let chain = chain_key(record, section, author, device);
+            let lo = index_key(&chain, after.saturating_add(1));
+            let hi = index_key(&chain, u64::MAX);
+            let mut out = Vec::new();
+            if after == u64::MAX {
+                return Ok(out);
+            }
+            for row in t.range(&lo[..]..=&hi[..])? {
+                let (_, v) = row?;
+                out.push(EnvelopeId(*v.value()));
+            }
+            Ok(out)
+        }
+
+        /// An epoch key, opened with the master key.
+        pub fn epoch_key(&self, record: &RecordId, section: u8, epoch: u32) -> Result<Option<EpochKey>, StoreError> {
+            let Some(t) = self.open(EPOCH_KEYS)? else { return Ok(None) };
+            let k = epoch_key_slot(record, section, epoch);
+            let Some(v) = t.get(&k[..])? else { return Ok(None) };
+            let plain = self
+                .master
+                .open(&aad("epoch_keys", &k), v.value())
+                .map_err(damaged("epoch key"))?;
+            EpochKey::from_slice(&plain).map(Some).map_err(damaged("epoch key"))
+        }
+
+        /// The newest epoch this vault holds a key for in one section.
+        pub fn latest_epoch(&self, record: &RecordId, section: u8) -> Result<Option<u32>, StoreError> {
+            let Some(t) = self.open(EPOCH_KEYS)? else { return Ok(None) };
+            let lo = epoch_key_slot(record, section, 0);
+            let hi = epoch_key_slot(record, section, u32::MAX);
+            match t.range(&lo[..]..=&hi[..])?.next_back() {
+                Some(row) => {
+                    let (k, _) = row?;
+                    let k = k.value();
+                    if k.len() != 37 {
+                        return Err(corrupt_row("epoch key"));
+                    }
+                    let mut e = [0u8; 4];
+                    e.copy_from_slice(&k[33..]);
+                    Ok(Some(u32::from_be_bytes(e)))
+                }
+                None => Ok(None),
+            }
+        }
+
+        /// A section's cached snapshot, opened with the master key.
+        pub fn snapshot(&self, record: &RecordId, section: u8) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+            let Some(t) = self.open(SNAPSHOTS)? else { return Ok(None) };
+            let k = section_key(record, section);
+            let Some(v) = t.get(&k[..])? else { return Ok(None) };
+            self.master
+                .open(&aad("snapshots", &k), v.value())
+                .map(Some)
+                .map_err(damaged("snapshot"))
+        }
+
+        /// An attachment's ciphertext.
+        pub fn blob(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+            let Some(t) = self.open(BLOBS)? else { return Ok(None) };
+            Ok(t.get(id)?.map(|v| v.value().to_vec()))
+        }
+
+        /// Who an Automerge actor id belongs to.
+        pub fn actor(&self, actor: &[u8; 16]) -> Result<Option<(PersonId, DeviceId)>, StoreError> {
+            let Some(t) = self.open(ACTORS)? else { return Ok(None) };
+            let Some(v) = t.get(actor)? else { return Ok(None) };
+            let v = v.value();
+            if v.len() != 48 {
+                return Err(corrupt_row("actor"));
+            }
+            let mut p = [0u8; 32];
+            p.copy_from_slice(&v[..32]);
+            let mut d = [0u8; 16];
+            d.copy_from_slice(&v[32..]);
+            Ok(Some((PersonId(p), DeviceId(d))))
+        }
+
+        /// Every record this vault holds envelopes or keys of.
+        pub fn records(&self) -> Result<Vec<RecordId>, StoreError> {
+            let mut out: Vec<RecordId> = Vec::new();
+            if let Some(t) = self.open(EPOCH_KEYS)? {
+                for row in t.iter()? {
+                    let (k, _) = row?;
+                    let k = k.value();
+                    if k.len() < 32 {
+                        return Err(corrupt_row("epoch key"));
+                    }
+                    let mut r = [0u8; 32];
+                    r.copy_from_slice(&k[..32]);
+                    if out.last() != Some(&RecordId(r)) {
+                        out.push(RecordId(r));
+                    }
+                }
+            }
+            out.dedup();
+            Ok(out)
+        }
+    };
+}
+
+/// One atomic write: everything put through it becomes durable together at
+/// [`WriteTxn::commit`], or not at all.
+pub struct WriteTxn<'s> {
+    txn: redb::WriteTransaction,
+    master: &'s MasterKey,
+}
+
+/// A consistent read-only view of the vault.
+pub struct ReadTxn<'s> {
+    txn: redb::ReadTransaction,
+    master: &'s MasterKey,
+}
+
+impl<'s> ReadTxn<'s> {
+    pub(crate) fn new(txn: redb::ReadTransaction, master: &'s MasterKey) -> Self {
+        Self { txn, master }
+    }
+
+    fn open<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Option<redb::ReadOnlyTable<K, V>>, StoreError> {
+        match self.txn.open_table(def) {
+            Ok(t) => Ok(Some(t)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    reads!();
+}
+
+impl<'s> WriteTxn<'s> {
+    pub(crate) fn new(txn: redb::WriteTransaction, master: &'s MasterKey) -> Self {
+        Self { txn, master }
+    }
+
+    fn open<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Option<redb::Table<'_, K, V>>, StoreError> {
+        Ok(Some(self.txn.open_table(def)?))
+    }
+
+    reads!();
+
+    /// Sets a plain meta value.
+    pub fn put_meta(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(META)?;
+        t.insert(name, value)?;
+        Ok(())
+    }
+
+    /// Seals and sets a secret meta value.
+    pub fn put_secret_meta(&mut self, name: &str, plaintext: &[u8]) -> Result<(), StoreError> {
+        let key = format!("{name}!");
+        let sealed = self.master.seal(&aad("meta", key.as_bytes()), plaintext)?;
+        let mut t = self.txn.open_table(META)?;
+        t.insert(key.as_str(), sealed.as_slice())?;
+        Ok(())
+    }
+
+    /// Stores an envelope and advances its chain. The caller has verified it. Returns
+    /// `false` if it was already stored. The envelope must continue its chain exactly
+    /// (`seq` = head + 1, `prev` = head id): a gap or a fork is refused.
+    pub fn put_envelope(&mut self, env: &Envelope) -> Result<bool, StoreError> {
+        let id = env.id();
+        if self.has_envelope(&id)? {
+            return Ok(false);
+        }
+        let h = env.header();
+        let head = self.chain_head(&h.record, h.section, &h.author, &h.device)?;
+        let (expected_seq, expected_prev) = match head {
+            Some(head) => (head.seq + 1, Some(head.last)),
+            None => (1, None),
+        };
+        if h.seq != expected_seq || h.prev != expected_prev {
+            let why = if h.seq < expected_seq {
+                format!("position {} is already taken by another envelope (a fork or a replay)", h.seq)
+            } else if h.seq > expected_seq {
+                format!("envelopes {expected_seq} to {} of this chain are missing", h.seq - 1)
+            } else {
+                "it does not link to the previous envelope of its chain".to_string()
+            };
+            return Err(StoreError::ChainBroken {
+                id: id.to_string(),
+                why,
+            });
+        }
+        let chain = chain_key(&h.record, h.section, &h.author, &h.device);
+        let mut head_value = [0u8; 40];
+        head_value[..8].copy_from_slice(&h.seq.to_be_bytes());
+        head_value[8..].copy_from_slice(&id.0);
+        self.txn.open_table(ENVELOPES)?.insert(&id.0, env.as_bytes())?;
+        self.txn.open_table(CHAINS)?.insert(&chain[..], &head_value[..])?;
+        self.txn
+            .open_table(CHAIN_INDEX)?
+            .insert(&index_key(&chain, h.seq)[..], &id.0)?;
+        Ok(true)
+    }
+
+    /// Seals and stores an epoch key.
+    pub fn put_epoch_key(&mut self, record: &RecordId, section: u8, epoch: u32, key: &EpochKey) -> Result<(), StoreError> {
+        let k = epoch_key_slot(record, section, epoch);
+        let sealed = self.master.seal(&aad("epoch_keys", &k), key.expose())?;
+        self.txn.open_table(EPOCH_KEYS)?.insert(&k[..], sealed.as_slice())?;
+        Ok(())
+    }
+
+    /// Seals and stores a section's snapshot, replacing the previous one.
+    pub fn put_snapshot(&mut self, record: &RecordId, section: u8, plaintext: &[u8]) -> Result<(), StoreError> {
+        let k = section_key(record, section);
+        let sealed = self.master.seal(&aad("snapshots", &k), plaintext)?;
+        self.txn.open_table(SNAPSHOTS)?.insert(&k[..], sealed.as_slice())?;
+        Ok(())
+    }
+
+    /// Stores an attachment's ciphertext under its id (the hash of the ciphertext).
+    pub fn put_blob(&mut self, id: &[u8; 32], ciphertext: &[u8]) -> Result<(), StoreError> {
+        self.txn.open_table(BLOBS)?.insert(id, ciphertext)?;
+        Ok(())
+    }
+
+    /// Records which person and device an Automerge actor id stands for.
+    pub fn put_actor(&mut self, actor: &[u8; 16], person: &PersonId, device: &DeviceId) -> Result<(), StoreError> {
+        let mut v = [0u8; 48];
+        v[..32].copy_from_slice(&person.0);
+        v[32..].copy_from_slice(&device.0);
+        self.txn.open_table(ACTORS)?.insert(actor, &v[..])?;
+        Ok(())
+    }
+
+    /// Makes every change of this transaction durable at once.
+    pub fn commit(self) -> Result<(), StoreError> {
+        self.txn.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! The store's guarantees, on real redb files.
+
+use std::fs;
+use std::path::Path;
+
+use carnet_crypto::secrecy::SecretString;
+use carnet_crypto::{
+    DeviceId, Envelope, EnvelopeHeader, EpochKey, PersonSecret, RecordId, ENVELOPE_VERSION,
+};
+use carnet_store::{Store, StoreError, DB_FILE, KEY_FILE};
+
+fn pass(s: &str) -> SecretString {
+    SecretString::from(s.to_string())
+}
+
+fn snapshot_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn new_store(dir: &Path) -> Store {
+    Store::create(dir, &pass("pw"), 10, |txn| txn.put_secret_meta("hello", b"world")).unwrap()
+}
+
+#[test]
+fn create_then_open_with_the_right_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    drop(new_store(&dir));
+    let store = Store::open(&dir, &pass("pw")).unwrap();
+    let v = store.read().unwrap().get_secret_meta("hello").unwrap().unwrap();
+    assert_eq!(v.as_slice(), b"world");
+    assert!(matches!(
+        Store::create(&dir, &pass("pw"), 10, |_| Ok(())),
+        Err(StoreError::AlreadyExists(_))
+    ));
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    drop(new_store(&dir));
+    assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    for f in [DB_FILE, KEY_FILE] {
+        assert_eq!(fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777, 0o600, "{f}");
+    }
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    drop(new_store(&dir));
+    let before = snapshot_files(&dir);
+    let err = Store::open(&dir, &pass("not it")).unwrap_err();
+    assert!(matches!(err, StoreError::WrongPassphrase(_)), "{err}");
+    assert!(err.to_string().contains("wrong passphrase"));
+    assert_eq!(snapshot_files(&dir), before);
+}
+
+#[test]
+fn a_missing_vault_says_how_to_make_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = Store::open(&tmp.path().join("nope"), &pass("pw")).unwrap_err();
+    assert!(err.to_string().contains("carnet init"), "{err}");
+}
+
+#[test]
+fn a_damaged_database_file_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    {
+        let store = new_store(&dir);
+        let mut txn = store.write().unwrap();
+        for i in 0..200u32 {
+            txn.put_meta(&format!("k{i}"), &[i as u8; 300]).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let db = dir.join(DB_FILE);
+    let original = fs::read(&db).unwrap();
+    // Truncated.
+    fs::write(&db, &original[..original.len() / 3]).unwrap();
+    let before = snapshot_files(&dir);
+    let err = Store::open(&dir, &pass("pw")).unwrap_err();
+    assert!(!err.to_string().is_empty());
+    assert_eq!(snapshot_files(&dir), before, "truncated file was modified: {err}");
+    // Every 4 KiB page with a byte overwritten in the middle.
+    let mut hits = 0;
+    for page in (0..original.len()).step_by(4096).skip(1) {
+        let mut bytes = original.clone();
+        let at = page + 2048;
+        if at >= bytes.len() {
+            break;
+        }
+        bytes[at] ^= 0x5a;
+        fs::write(&db, &bytes).unwrap();
+        let before = snapshot_files(&dir);
+        match Store::open(&dir, &pass("pw")) {
+            Err(e) => {
+                hits += 1;
+                assert_eq!(snapshot_files(&dir), before, "page {page}: {e}");
+            }
+            // A byte in free space changes nothing that is read: the vault still works.
+            Ok(store) => {
+                let v = store.read().unwrap().get_secret_meta("hello").unwrap().unwrap();
+                assert_eq!(v.as_slice(), b"world");
+            }
+        }
+    }
+    assert!(hits > 0, "no corruption was detected at all");
+}
+
+fn header(author: &PersonSecret, seq: u64, prev: Option<carnet_crypto::EnvelopeId>) -> EnvelopeHeader {
+    EnvelopeHeader {
+        version: ENVELOPE_VERSION,
+        record: RecordId([1; 32]),
+        section: 2,
+        epoch: 0,
+        author: author.person_id(),
+        device: DeviceId([4; 16]),
+        seq,
+        prev,
+    }
+}
+
+#[test]
+fn chains_refuse_gaps_forks_and_count_duplicates_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = new_store(&tmp.path().join("v"));
+    let author = PersonSecret::generate().unwrap();
+    let key = EpochKey::generate().unwrap();
+    let e1 = Envelope::seal(header(&author, 1, None), b"a", &key, &author).unwrap();
+    let e2 = Envelope::seal(header(&author, 2, Some(e1.id())), b"b", &key, &author).unwrap();
+    let fork2 = Envelope::seal(header(&author, 2, Some(e1.id())), b"c", &key, &author).unwrap();
+    let e3 = Envelope::seal(header(&author, 3, Some(e2.id())), b"d", &key, &author).unwrap();
+
+    let mut txn = store.write().unwrap();
+    assert!(matches!(txn.put_envelope(&e2), Err(StoreError::ChainBroken { .. })), "gap");
+    assert!(txn.put_envelope(&e1).unwrap());
+    assert!(!txn.put_envelope(&e1).unwrap(), "duplicate is a no-op");
+    assert!(txn.put_envelope(&e2).unwrap());
+    let err = txn.put_envelope(&fork2).unwrap_err();
+    assert!(err.to_string().contains("already taken"), "{err}");
+    assert!(txn.put_envelope(&e3).unwrap());
+    txn.commit().unwrap();
+
+    let r = store.read().unwrap();
+    let heads = r.chain_heads(&RecordId([1; 32]), 2).unwrap();
+    assert_eq!(heads.len(), 1);
+    assert_eq!((heads[0].seq, heads[0].last), (3, e3.id()));
+    assert_eq!(
+        r.chain_after(&RecordId([1; 32]), 2, &author.person_id(), &DeviceId([4; 16]), 1).unwrap(),
+        vec![e2.id(), e3.id()]
+    );
+    assert!(r.chain_heads(&RecordId([1; 32]), 3).unwrap().is_empty());
+    assert_eq!(r.envelope(&e2.id()).unwrap().unwrap(), e2);
+}
+
+#[test]
+fn an_uncommitted_transaction_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = new_store(&tmp.path().join("v"));
+    {
+        let mut txn = store.write().unwrap();
+        txn.put_meta("x", b"1").unwrap();
+        txn.put_epoch_key(&RecordId([1; 32]), 0, 0, &EpochKey::generate().unwrap()).unwrap();
+    }
+    let r = store.read().unwrap();
+    assert_eq!(r.get_meta("x").unwrap(), None);
+    assert!(r.epoch_key(&RecordId([1; 32]), 0, 0).unwrap().is_none());
+}
+
+#[test]
+fn epoch_keys_and_snapshots_are_sealed_and_bound_to_their_slot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    let store = new_store(&dir);
+    let key = EpochKey::from_bytes([0x42; 32]);
+    let rec = RecordId([9; 32]);
+    let mut txn = store.write().unwrap();
+    txn.put_epoch_key(&rec, 1, 0, &key).unwrap();
+    txn.put_epoch_key(&rec, 1, 3, &key).unwrap();
+    txn.put_snapshot(&rec, 1, b"snapshot-plaintext-marker").unwrap();
+    txn.commit().unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.epoch_key(&rec, 1, 3).unwrap().unwrap().expose(), key.expose());
+    assert_eq!(r.latest_epoch(&rec, 1).unwrap(), Some(3));
+    assert_eq!(r.latest_epoch(&rec, 2).unwrap(), None);
+    assert_eq!(r.records().unwrap(), vec![rec]);
+    assert_eq!(r.snapshot(&rec, 1).unwrap().unwrap().as_slice(), b"snapshot-plaintext-marker");
+    drop(r);
+    drop(store);
+    let raw = fs::read(dir.join(DB_FILE)).unwrap();
+    assert!(!raw.windows(25).any(|w| w == b"snapshot-plaintext-marker"));
+    assert!(!raw.windows(32).any(|w| w == [0x42; 32]));
+}
+
+#[test]
+fn two_handles_on_one_vault_both_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    let a = new_store(&dir);
+    let b = Store::open(&dir, &pass("pw")).unwrap();
+    let mut txn = a.write().unwrap();
+    txn.put_meta("from-a", b"1").unwrap();
+    txn.commit().unwrap();
+    assert_eq!(b.read().unwrap().get_meta("from-a").unwrap(), Some(b"1".to_vec()));
+}
