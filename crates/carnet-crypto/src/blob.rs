@@ -1,8 +1,8 @@
 //! Attachments: chunked authenticated encryption (the STREAM construction from the `aead`
 //! crate) so that a truncated, reordered or altered blob is detected.
 
-use chacha20poly1305::aead::stream::{DecryptorBE32, EncryptorBE32};
 use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::stream::{DecryptorBE32, EncryptorBE32};
 use zeroize::Zeroizing;
 
 use crate::keys::random_array;
@@ -76,10 +76,21 @@ mod tests {
     #[test]
     fn blobs_round_trip_at_chunk_boundaries() {
         let key = ContentKey::generate().unwrap();
-        for len in [0, 1, BLOB_CHUNK - 1, BLOB_CHUNK, BLOB_CHUNK + 1, 3 * BLOB_CHUNK + 7] {
+        for len in [
+            0,
+            1,
+            BLOB_CHUNK - 1,
+            BLOB_CHUNK,
+            BLOB_CHUNK + 1,
+            3 * BLOB_CHUNK + 7,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let sealed = seal_blob(&key, &data).unwrap();
-            assert_eq!(open_blob(&key, &sealed).unwrap().as_slice(), &data[..], "len {len}");
+            assert_eq!(
+                open_blob(&key, &sealed).unwrap().as_slice(),
+                &data[..],
+                "len {len}"
+            );
         }
     }
 

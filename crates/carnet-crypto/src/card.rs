@@ -165,7 +165,9 @@ impl IdentityCard {
     /// ignored; any altered byte makes the signature fail.
     pub fn from_text(text: &str) -> Result<Self, CryptoError> {
         if text.len() > MAX_CARD_TEXT {
-            return Err(CryptoError::BadCard("text is far too long for a card".into()));
+            return Err(CryptoError::BadCard(
+                "text is far too long for a card".into(),
+            ));
         }
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let rest = compact
@@ -181,7 +183,9 @@ impl IdentityCard {
             .decode(sig_b64.as_bytes())
             .ok()
             .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| CryptoError::BadCard("the signature is not 64 bytes of base64url".into()))?;
+            .ok_or_else(|| {
+                CryptoError::BadCard("the signature is not 64 bytes of base64url".into())
+            })?;
         let version = body_bytes.first().copied().unwrap_or(0);
         if version != CARD_VERSION {
             return Err(CryptoError::UnsupportedVersion {
@@ -190,11 +194,19 @@ impl IdentityCard {
                 supported: CARD_VERSION,
             });
         }
-        let body: CardBody = decode_canonical(&body_bytes, "identity card")
-            .map_err(|_| CryptoError::BadCard("its body does not decode (altered or cut)".into()))?;
-        verify(&body.person, CARD_DOMAIN, &body_bytes, &signature, "identity card").map_err(
-            |_| CryptoError::BadCard("its signature does not verify: the card was altered".into()),
-        )?;
+        let body: CardBody = decode_canonical(&body_bytes, "identity card").map_err(|_| {
+            CryptoError::BadCard("its body does not decode (altered or cut)".into())
+        })?;
+        verify(
+            &body.person,
+            CARD_DOMAIN,
+            &body_bytes,
+            &signature,
+            "identity card",
+        )
+        .map_err(|_| {
+            CryptoError::BadCard("its signature does not verify: the card was altered".into())
+        })?;
         check_name(&body.name)?;
         let card = Self {
             body,
@@ -221,8 +233,14 @@ mod tests {
 
     fn card() -> (PersonSecret, IdentityCard) {
         let secret = PersonSecret::generate().unwrap();
-        let card = IdentityCard::issue(&secret, "Dr Anne Martin", Role::Clinician, vec![[3; 32]], 1_700_000_000)
-            .unwrap();
+        let card = IdentityCard::issue(
+            &secret,
+            "Dr Anne Martin",
+            Role::Clinician,
+            vec![[3; 32]],
+            1_700_000_000,
+        )
+        .unwrap();
         (secret, card)
     }
 
@@ -261,7 +279,10 @@ mod tests {
             altered.replace_range(i..i + 1, &replacement.to_string());
             // A change in the last base64 character may only touch padding bits, which
             // the strict decoder refuses too.
-            assert!(IdentityCard::from_text(&altered).is_err(), "position {i} accepted");
+            assert!(
+                IdentityCard::from_text(&altered).is_err(),
+                "position {i} accepted"
+            );
         }
     }
 
@@ -280,9 +301,18 @@ mod tests {
 
     #[test]
     fn junk_is_refused_with_a_clear_message() {
-        for junk in ["", "hello", "carnet-card1:", "carnet-card1:abc", "carnet-card1:!!!.???"] {
+        for junk in [
+            "",
+            "hello",
+            "carnet-card1:",
+            "carnet-card1:abc",
+            "carnet-card1:!!!.???",
+        ] {
             let err = IdentityCard::from_text(junk).unwrap_err();
-            assert!(err.to_string().contains("not a Carnet identity card"), "{junk}: {err}");
+            assert!(
+                err.to_string().contains("not a Carnet identity card"),
+                "{junk}: {err}"
+            );
         }
         assert!(IdentityCard::from_text(&"x".repeat(100_000)).is_err());
     }

@@ -1,6 +1,6 @@
 //! Canonical binary encoding shared by cards and envelopes.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::CryptoError;
 

@@ -235,7 +235,13 @@ impl Envelope {
             nonce: &self.wire.nonce,
             ciphertext: &self.wire.ciphertext,
         });
-        verify(&h.author, ENVELOPE_DOMAIN, &signed, &self.wire.signature.0, "envelope")
+        verify(
+            &h.author,
+            ENVELOPE_DOMAIN,
+            &signed,
+            &self.wire.signature.0,
+            "envelope",
+        )
     }
 
     /// Decrypts the body with the epoch key named by the header.
@@ -338,7 +344,10 @@ mod tests {
         let mut wire = env.wire.clone();
         wire.header.author = author.person_id();
         let forged = Envelope::from_bytes(&encode(&wire)).unwrap();
-        assert!(matches!(forged.verify(), Err(CryptoError::BadSignature { .. })));
+        assert!(matches!(
+            forged.verify(),
+            Err(CryptoError::BadSignature { .. })
+        ));
     }
 
     #[test]
@@ -347,8 +356,13 @@ mod tests {
         let key = EpochKey::generate().unwrap();
         let env = Envelope::seal(header(&author, 2, None), b"x", &key, &author).unwrap();
         assert!(env.verify().is_err());
-        let env = Envelope::seal(header(&author, 1, Some(EnvelopeId([0; 32]))), b"x", &key, &author)
-            .unwrap();
+        let env = Envelope::seal(
+            header(&author, 1, Some(EnvelopeId([0; 32]))),
+            b"x",
+            &key,
+            &author,
+        )
+        .unwrap();
         assert!(env.verify().is_err());
     }
 

@@ -49,7 +49,9 @@ pub enum CryptoError {
     #[error("not a Carnet identity card: {0}; ask its owner to copy it again with `carnet whoami`")]
     BadCard(String),
     /// A format version this build does not know.
-    #[error("{what} has format version {found}, this build reads version {supported}; upgrade carnet")]
+    #[error(
+        "{what} has format version {found}, this build reads version {supported}; upgrade carnet"
+    )]
     UnsupportedVersion {
         /// What carried the version.
         what: &'static str,

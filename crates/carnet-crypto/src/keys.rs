@@ -78,11 +78,21 @@ symmetric_key!(
 
 /// Seals `plaintext` with XChaCha20-Poly1305 under `key`, binding `aad`; output is
 /// `nonce || ciphertext`.
-pub(crate) fn aead_seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub(crate) fn aead_seal(
+    key: &[u8; 32],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let nonce: [u8; 24] = random_array()?;
     let ct = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| CryptoError::Encrypt("AEAD seal failed".into()))?;
     let mut out = Vec::with_capacity(24 + ct.len());
     out.extend_from_slice(&nonce);
@@ -253,7 +263,9 @@ pub(crate) fn verify(
     signature: &[u8; 64],
     what: &'static str,
 ) -> Result<(), CryptoError> {
-    let key = signer.verifying_key().map_err(|_| CryptoError::BadSignature { what })?;
+    let key = signer
+        .verifying_key()
+        .map_err(|_| CryptoError::BadSignature { what })?;
     let mut buf = Vec::with_capacity(domain.len() + 1 + message.len());
     buf.extend_from_slice(domain);
     buf.push(0);
@@ -273,7 +285,9 @@ mod tests {
     #[test]
     fn master_key_unwraps_only_with_its_passphrase() {
         let key = MasterKey::generate().unwrap();
-        let wrapped = key.wrap(&pass("correct horse"), MasterKey::MIN_LOG_N).unwrap();
+        let wrapped = key
+            .wrap(&pass("correct horse"), MasterKey::MIN_LOG_N)
+            .unwrap();
         let back = MasterKey::unwrap(&wrapped, &pass("correct horse")).unwrap();
         assert_eq!(back.expose(), key.expose());
         assert!(matches!(
@@ -306,7 +320,10 @@ mod tests {
     fn debug_never_shows_key_bytes() {
         let key = EpochKey::from_bytes([0xAB; 32]);
         let shown = format!("{key:?}");
-        assert!(!shown.contains("171") && !shown.to_lowercase().contains("ab"), "{shown}");
+        assert!(
+            !shown.contains("171") && !shown.to_lowercase().contains("ab"),
+            "{shown}"
+        );
         let person = PersonSecret::generate().unwrap();
         let shown = format!("{person:?}");
         assert!(!shown.contains("AGE-SECRET-KEY"));

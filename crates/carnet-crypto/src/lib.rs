@@ -35,12 +35,12 @@ mod error;
 mod ids;
 mod keys;
 
-pub use blob::{open_blob, seal_blob, BLOB_CHUNK};
-pub use card::{IdentityCard, Role, CARD_PREFIX};
-pub use envelope::{Envelope, EnvelopeHeader, EnvelopeId, ENVELOPE_VERSION, MAX_ENVELOPE_BYTES};
+pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
+pub use card::{CARD_PREFIX, IdentityCard, Role};
+pub use envelope::{ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId, MAX_ENVELOPE_BYTES};
 pub use error::CryptoError;
 pub use ids::{DeviceId, PersonId, RecordId};
-pub use keys::{random_array, ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret};
+pub use keys::{ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret, random_array};
 
 /// Re-exported so callers build passphrases with the same `secrecy` version age uses.
 pub use age::secrecy;

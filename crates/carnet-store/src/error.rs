@@ -25,7 +25,9 @@ pub enum StoreError {
     #[error("wrong passphrase for the vault at {0}; nothing was changed")]
     WrongPassphrase(PathBuf),
     /// The vault file is damaged.
-    #[error("the vault file {path} is damaged ({detail}); nothing was changed. Restore it from a backup")]
+    #[error(
+        "the vault file {path} is damaged ({detail}); nothing was changed. Restore it from a backup"
+    )]
     Corrupted {
         /// The damaged file.
         path: PathBuf,

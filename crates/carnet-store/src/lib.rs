@@ -57,7 +57,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StoreError + 'a {
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> StoreError + 'a {
     move |source| StoreError::Io {
         action,
         path: path.to_path_buf(),
@@ -149,7 +152,9 @@ impl Store {
         let db_path = dir.join(DB_FILE);
         // Created empty with mode 0600 first; redb initialises an empty file in place.
         drop(private_file(&db_path)?);
-        let db = builder().create(&db_path).map_err(|e| db_error(&db_path, e))?;
+        let db = builder()
+            .create(&db_path)
+            .map_err(|e| db_error(&db_path, e))?;
         let store = Store {
             db,
             master,
@@ -191,13 +196,17 @@ impl Store {
         }
         let wrapped = fs::read(&key_path).map_err(io_err("cannot read", &key_path))?;
         let master = MasterKey::unwrap(&wrapped, passphrase).map_err(|e| match e {
-            carnet_crypto::CryptoError::WrongPassphrase => StoreError::WrongPassphrase(dir.to_path_buf()),
+            carnet_crypto::CryptoError::WrongPassphrase => {
+                StoreError::WrongPassphrase(dir.to_path_buf())
+            }
             other => StoreError::NotAVault {
                 path: dir.to_path_buf(),
                 why: other.to_string(),
             },
         })?;
-        let db = builder().open(&db_path).map_err(|e| db_error(&db_path, e))?;
+        let db = builder()
+            .open(&db_path)
+            .map_err(|e| db_error(&db_path, e))?;
         let store = Store {
             db,
             master,

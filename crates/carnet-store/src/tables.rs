@@ -14,8 +14,8 @@
 //! Every sealed value's associated data is its table name and key, so a sealed value moved
 //! to another slot fails to open.
 
-use carnet_crypto::{DeviceId, EnvelopeId, EpochKey, MasterKey, PersonId, RecordId};
 use carnet_crypto::Envelope;
+use carnet_crypto::{DeviceId, EnvelopeId, EpochKey, MasterKey, PersonId, RecordId};
 use redb::{ReadableTable, TableDefinition};
 use zeroize::Zeroizing;
 
@@ -52,7 +52,12 @@ fn section_key(record: &RecordId, section: u8) -> [u8; 33] {
     k
 }
 
-fn chain_key(record: &RecordId, section: u8, author: &PersonId, device: &DeviceId) -> [u8; CHAIN_KEY] {
+fn chain_key(
+    record: &RecordId,
+    section: u8,
+    author: &PersonId,
+    device: &DeviceId,
+) -> [u8; CHAIN_KEY] {
     let mut k = [0u8; CHAIN_KEY];
     k[..33].copy_from_slice(&section_key(record, section));
     k[33..65].copy_from_slice(&author.0);
@@ -86,7 +91,9 @@ fn damaged(what: &'static str) -> impl FnOnce(carnet_crypto::CryptoError) -> Sto
 }
 
 fn corrupt_row(what: &str) -> StoreError {
-    StoreError::Database(format!("a {what} row has the wrong length; the vault file is damaged"))
+    StoreError::Database(format!(
+        "a {what} row has the wrong length; the vault file is damaged"
+    ))
 }
 
 fn decode_head(key: &[u8], value: &[u8]) -> Result<ChainHead, StoreError> {
@@ -122,10 +129,17 @@ macro_rules! reads {
         }
 
         /// A sealed meta value, opened with the master key.
-        pub fn get_secret_meta(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        pub fn get_secret_meta(
+            &self,
+            name: &str,
+        ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
             let key = format!("{name}!");
-            let Some(t) = self.open(META)? else { return Ok(None) };
-            let Some(v) = t.get(key.as_str())? else { return Ok(None) };
+            let Some(t) = self.open(META)? else {
+                return Ok(None);
+            };
+            let Some(v) = t.get(key.as_str())? else {
+                return Ok(None);
+            };
             self.master
                 .open(&aad("meta", key.as_bytes()), v.value())
                 .map(Some)
@@ -134,7 +148,9 @@ macro_rules! reads {
 
         /// An envelope by id, decoded (not yet verified).
         pub fn envelope(&self, id: &EnvelopeId) -> Result<Option<Envelope>, StoreError> {
-            let Some(t) = self.open(ENVELOPES)? else { return Ok(None) };
+            let Some(t) = self.open(ENVELOPES)? else {
+                return Ok(None);
+            };
             match t.get(&id.0)? {
                 Some(v) => Envelope::from_bytes(v.value())
                     .map(Some)
@@ -145,13 +161,21 @@ macro_rules! reads {
 
         /// Whether an envelope is stored.
         pub fn has_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
-            let Some(t) = self.open(ENVELOPES)? else { return Ok(false) };
+            let Some(t) = self.open(ENVELOPES)? else {
+                return Ok(false);
+            };
             Ok(t.get(&id.0)?.is_some())
         }
 
         /// The heads of every chain of one section: its version vector.
-        pub fn chain_heads(&self, record: &RecordId, section: u8) -> Result<Vec<ChainHead>, StoreError> {
-            let Some(t) = self.open(CHAINS)? else { return Ok(Vec::new()) };
+        pub fn chain_heads(
+            &self,
+            record: &RecordId,
+            section: u8,
+        ) -> Result<Vec<ChainHead>, StoreError> {
+            let Some(t) = self.open(CHAINS)? else {
+                return Ok(Vec::new());
+            };
             let lo = section_key(record, section);
             let mut hi = [0xffu8; CHAIN_KEY];
             hi[..33].copy_from_slice(&lo);
@@ -171,7 +195,9 @@ macro_rules! reads {
             author: &PersonId,
             device: &DeviceId,
         ) -> Result<Option<ChainHead>, StoreError> {
-            let Some(t) = self.open(CHAINS)? else { return Ok(None) };
+            let Some(t) = self.open(CHAINS)? else {
+                return Ok(None);
+            };
             let k = chain_key(record, section, author, device);
             match t.get(&k[..])? {
                 Some(v) => decode_head(&k, v.value()).map(Some),
@@ -188,7 +214,9 @@ macro_rules! reads {
             device: &DeviceId,
             after: u64,
         ) -> Result<Vec<EnvelopeId>, StoreError> {
-            let Some(t) = self.open(CHAIN_INDEX)? else { return Ok(Vec::new()) };
+            let Some(t) = self.open(CHAIN_INDEX)? else {
+                return Ok(Vec::new());
+            };
             let chain = chain_key(record, section, author, device);
             let lo = index_key(&chain, after.saturating_add(1));
             let hi = index_key(&chain, u64::MAX);
@@ -204,20 +232,37 @@ macro_rules! reads {
         }
 
         /// An epoch key, opened with the master key.
-        pub fn epoch_key(&self, record: &RecordId, section: u8, epoch: u32) -> Result<Option<EpochKey>, StoreError> {
-            let Some(t) = self.open(EPOCH_KEYS)? else { return Ok(None) };
+        pub fn epoch_key(
+            &self,
+            record: &RecordId,
+            section: u8,
+            epoch: u32,
+        ) -> Result<Option<EpochKey>, StoreError> {
+            let Some(t) = self.open(EPOCH_KEYS)? else {
+                return Ok(None);
+            };
             let k = epoch_key_slot(record, section, epoch);
-            let Some(v) = t.get(&k[..])? else { return Ok(None) };
+            let Some(v) = t.get(&k[..])? else {
+                return Ok(None);
+            };
             let plain = self
                 .master
                 .open(&aad("epoch_keys", &k), v.value())
                 .map_err(damaged("epoch key"))?;
-            EpochKey::from_slice(&plain).map(Some).map_err(damaged("epoch key"))
+            EpochKey::from_slice(&plain)
+                .map(Some)
+                .map_err(damaged("epoch key"))
         }
 
         /// The newest epoch this vault holds a key for in one section.
-        pub fn latest_epoch(&self, record: &RecordId, section: u8) -> Result<Option<u32>, StoreError> {
-            let Some(t) = self.open(EPOCH_KEYS)? else { return Ok(None) };
+        pub fn latest_epoch(
+            &self,
+            record: &RecordId,
+            section: u8,
+        ) -> Result<Option<u32>, StoreError> {
+            let Some(t) = self.open(EPOCH_KEYS)? else {
+                return Ok(None);
+            };
             let lo = epoch_key_slot(record, section, 0);
             let hi = epoch_key_slot(record, section, u32::MAX);
             match t.range(&lo[..]..=&hi[..])?.next_back() {
@@ -236,10 +281,18 @@ macro_rules! reads {
         }
 
         /// A section's cached snapshot, opened with the master key.
-        pub fn snapshot(&self, record: &RecordId, section: u8) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
-            let Some(t) = self.open(SNAPSHOTS)? else { return Ok(None) };
+        pub fn snapshot(
+            &self,
+            record: &RecordId,
+            section: u8,
+        ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+            let Some(t) = self.open(SNAPSHOTS)? else {
+                return Ok(None);
+            };
             let k = section_key(record, section);
-            let Some(v) = t.get(&k[..])? else { return Ok(None) };
+            let Some(v) = t.get(&k[..])? else {
+                return Ok(None);
+            };
             self.master
                 .open(&aad("snapshots", &k), v.value())
                 .map(Some)
@@ -248,14 +301,20 @@ macro_rules! reads {
 
         /// An attachment's ciphertext.
         pub fn blob(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
-            let Some(t) = self.open(BLOBS)? else { return Ok(None) };
+            let Some(t) = self.open(BLOBS)? else {
+                return Ok(None);
+            };
             Ok(t.get(id)?.map(|v| v.value().to_vec()))
         }
 
         /// Who an Automerge actor id belongs to.
         pub fn actor(&self, actor: &[u8; 16]) -> Result<Option<(PersonId, DeviceId)>, StoreError> {
-            let Some(t) = self.open(ACTORS)? else { return Ok(None) };
-            let Some(v) = t.get(actor)? else { return Ok(None) };
+            let Some(t) = self.open(ACTORS)? else {
+                return Ok(None);
+            };
+            let Some(v) = t.get(actor)? else {
+                return Ok(None);
+            };
             let v = v.value();
             if v.len() != 48 {
                 return Err(corrupt_row("actor"));
@@ -265,6 +324,36 @@ macro_rules! reads {
             let mut d = [0u8; 16];
             d.copy_from_slice(&v[32..]);
             Ok(Some((PersonId(p), DeviceId(d))))
+        }
+
+        /// A fingerprint of everything stored (every table, every row). Two equal digests
+        /// mean no row was added, changed or removed in between.
+        pub fn digest(&self) -> Result<[u8; 32], StoreError> {
+            let mut h = blake3::Hasher::new();
+            macro_rules! table {
+                ($def:expr, $name:literal) => {
+                    if let Some(t) = self.open($def)? {
+                        h.update($name.as_bytes());
+                        for row in t.iter()? {
+                            let (k, v) = row?;
+                            let (k, v): (&[u8], &[u8]) = (k.value().as_ref(), v.value().as_ref());
+                            h.update(&(k.len() as u64).to_le_bytes());
+                            h.update(k);
+                            h.update(&(v.len() as u64).to_le_bytes());
+                            h.update(v);
+                        }
+                    }
+                };
+            }
+            table!(META, "meta");
+            table!(ENVELOPES, "envelopes");
+            table!(CHAINS, "chains");
+            table!(CHAIN_INDEX, "chain_index");
+            table!(EPOCH_KEYS, "epoch_keys");
+            table!(SNAPSHOTS, "snapshots");
+            table!(BLOBS, "blobs");
+            table!(ACTORS, "actors");
+            Ok(*h.finalize().as_bytes())
         }
 
         /// Every record this vault holds envelopes or keys of.
@@ -368,9 +457,15 @@ impl<'s> WriteTxn<'s> {
         };
         if h.seq != expected_seq || h.prev != expected_prev {
             let why = if h.seq < expected_seq {
-                format!("position {} is already taken by another envelope (a fork or a replay)", h.seq)
+                format!(
+                    "position {} is already taken by another envelope (a fork or a replay)",
+                    h.seq
+                )
             } else if h.seq > expected_seq {
-                format!("envelopes {expected_seq} to {} of this chain are missing", h.seq - 1)
+                format!(
+                    "envelopes {expected_seq} to {} of this chain are missing",
+                    h.seq - 1
+                )
             } else {
                 "it does not link to the previous envelope of its chain".to_string()
             };
@@ -383,8 +478,12 @@ impl<'s> WriteTxn<'s> {
         let mut head_value = [0u8; 40];
         head_value[..8].copy_from_slice(&h.seq.to_be_bytes());
         head_value[8..].copy_from_slice(&id.0);
-        self.txn.open_table(ENVELOPES)?.insert(&id.0, env.as_bytes())?;
-        self.txn.open_table(CHAINS)?.insert(&chain[..], &head_value[..])?;
+        self.txn
+            .open_table(ENVELOPES)?
+            .insert(&id.0, env.as_bytes())?;
+        self.txn
+            .open_table(CHAINS)?
+            .insert(&chain[..], &head_value[..])?;
         self.txn
             .open_table(CHAIN_INDEX)?
             .insert(&index_key(&chain, h.seq)[..], &id.0)?;
@@ -392,18 +491,33 @@ impl<'s> WriteTxn<'s> {
     }
 
     /// Seals and stores an epoch key.
-    pub fn put_epoch_key(&mut self, record: &RecordId, section: u8, epoch: u32, key: &EpochKey) -> Result<(), StoreError> {
+    pub fn put_epoch_key(
+        &mut self,
+        record: &RecordId,
+        section: u8,
+        epoch: u32,
+        key: &EpochKey,
+    ) -> Result<(), StoreError> {
         let k = epoch_key_slot(record, section, epoch);
         let sealed = self.master.seal(&aad("epoch_keys", &k), key.expose())?;
-        self.txn.open_table(EPOCH_KEYS)?.insert(&k[..], sealed.as_slice())?;
+        self.txn
+            .open_table(EPOCH_KEYS)?
+            .insert(&k[..], sealed.as_slice())?;
         Ok(())
     }
 
     /// Seals and stores a section's snapshot, replacing the previous one.
-    pub fn put_snapshot(&mut self, record: &RecordId, section: u8, plaintext: &[u8]) -> Result<(), StoreError> {
+    pub fn put_snapshot(
+        &mut self,
+        record: &RecordId,
+        section: u8,
+        plaintext: &[u8],
+    ) -> Result<(), StoreError> {
         let k = section_key(record, section);
         let sealed = self.master.seal(&aad("snapshots", &k), plaintext)?;
-        self.txn.open_table(SNAPSHOTS)?.insert(&k[..], sealed.as_slice())?;
+        self.txn
+            .open_table(SNAPSHOTS)?
+            .insert(&k[..], sealed.as_slice())?;
         Ok(())
     }
 
@@ -414,7 +528,12 @@ impl<'s> WriteTxn<'s> {
     }
 
     /// Records which person and device an Automerge actor id stands for.
-    pub fn put_actor(&mut self, actor: &[u8; 16], person: &PersonId, device: &DeviceId) -> Result<(), StoreError> {
+    pub fn put_actor(
+        &mut self,
+        actor: &[u8; 16],
+        person: &PersonId,
+        device: &DeviceId,
+    ) -> Result<(), StoreError> {
         let mut v = [0u8; 48];
         v[..32].copy_from_slice(&person.0);
         v[32..].copy_from_slice(&device.0);

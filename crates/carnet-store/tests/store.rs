@@ -5,9 +5,9 @@ use std::path::Path;
 
 use carnet_crypto::secrecy::SecretString;
 use carnet_crypto::{
-    DeviceId, Envelope, EnvelopeHeader, EpochKey, PersonSecret, RecordId, ENVELOPE_VERSION,
+    DeviceId, ENVELOPE_VERSION, Envelope, EnvelopeHeader, EpochKey, PersonSecret, RecordId,
 };
-use carnet_store::{Store, StoreError, DB_FILE, KEY_FILE};
+use carnet_store::{DB_FILE, KEY_FILE, Store, StoreError};
 
 fn pass(s: &str) -> SecretString {
     SecretString::from(s.to_string())
@@ -18,7 +18,10 @@ fn snapshot_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
         })
         .collect();
     out.sort();
@@ -26,7 +29,10 @@ fn snapshot_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn new_store(dir: &Path) -> Store {
-    Store::create(dir, &pass("pw"), 10, |txn| txn.put_secret_meta("hello", b"world")).unwrap()
+    Store::create(dir, &pass("pw"), 10, |txn| {
+        txn.put_secret_meta("hello", b"world")
+    })
+    .unwrap()
 }
 
 #[test]
@@ -35,7 +41,12 @@ fn create_then_open_with_the_right_passphrase() {
     let dir = tmp.path().join("v");
     drop(new_store(&dir));
     let store = Store::open(&dir, &pass("pw")).unwrap();
-    let v = store.read().unwrap().get_secret_meta("hello").unwrap().unwrap();
+    let v = store
+        .read()
+        .unwrap()
+        .get_secret_meta("hello")
+        .unwrap()
+        .unwrap();
     assert_eq!(v.as_slice(), b"world");
     assert!(matches!(
         Store::create(&dir, &pass("pw"), 10, |_| Ok(())),
@@ -50,9 +61,16 @@ fn files_are_private() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("v");
     drop(new_store(&dir));
-    assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     for f in [DB_FILE, KEY_FILE] {
-        assert_eq!(fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777, 0o600, "{f}");
+        assert_eq!(
+            fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{f}"
+        );
     }
 }
 
@@ -94,7 +112,11 @@ fn a_damaged_database_file_is_refused_and_left_alone() {
     let before = snapshot_files(&dir);
     let err = Store::open(&dir, &pass("pw")).unwrap_err();
     assert!(!err.to_string().is_empty());
-    assert_eq!(snapshot_files(&dir), before, "truncated file was modified: {err}");
+    assert_eq!(
+        snapshot_files(&dir),
+        before,
+        "truncated file was modified: {err}"
+    );
     // Every 4 KiB page with a byte overwritten in the middle.
     let mut hits = 0;
     for page in (0..original.len()).step_by(4096).skip(1) {
@@ -113,7 +135,12 @@ fn a_damaged_database_file_is_refused_and_left_alone() {
             }
             // A byte in free space changes nothing that is read: the vault still works.
             Ok(store) => {
-                let v = store.read().unwrap().get_secret_meta("hello").unwrap().unwrap();
+                let v = store
+                    .read()
+                    .unwrap()
+                    .get_secret_meta("hello")
+                    .unwrap()
+                    .unwrap();
                 assert_eq!(v.as_slice(), b"world");
             }
         }
@@ -121,7 +148,11 @@ fn a_damaged_database_file_is_refused_and_left_alone() {
     assert!(hits > 0, "no corruption was detected at all");
 }
 
-fn header(author: &PersonSecret, seq: u64, prev: Option<carnet_crypto::EnvelopeId>) -> EnvelopeHeader {
+fn header(
+    author: &PersonSecret,
+    seq: u64,
+    prev: Option<carnet_crypto::EnvelopeId>,
+) -> EnvelopeHeader {
     EnvelopeHeader {
         version: ENVELOPE_VERSION,
         record: RecordId([1; 32]),
@@ -146,7 +177,10 @@ fn chains_refuse_gaps_forks_and_count_duplicates_once() {
     let e3 = Envelope::seal(header(&author, 3, Some(e2.id())), b"d", &key, &author).unwrap();
 
     let mut txn = store.write().unwrap();
-    assert!(matches!(txn.put_envelope(&e2), Err(StoreError::ChainBroken { .. })), "gap");
+    assert!(
+        matches!(txn.put_envelope(&e2), Err(StoreError::ChainBroken { .. })),
+        "gap"
+    );
     assert!(txn.put_envelope(&e1).unwrap());
     assert!(!txn.put_envelope(&e1).unwrap(), "duplicate is a no-op");
     assert!(txn.put_envelope(&e2).unwrap());
@@ -160,7 +194,14 @@ fn chains_refuse_gaps_forks_and_count_duplicates_once() {
     assert_eq!(heads.len(), 1);
     assert_eq!((heads[0].seq, heads[0].last), (3, e3.id()));
     assert_eq!(
-        r.chain_after(&RecordId([1; 32]), 2, &author.person_id(), &DeviceId([4; 16]), 1).unwrap(),
+        r.chain_after(
+            &RecordId([1; 32]),
+            2,
+            &author.person_id(),
+            &DeviceId([4; 16]),
+            1
+        )
+        .unwrap(),
         vec![e2.id(), e3.id()]
     );
     assert!(r.chain_heads(&RecordId([1; 32]), 3).unwrap().is_empty());
@@ -174,7 +215,8 @@ fn an_uncommitted_transaction_leaves_nothing() {
     {
         let mut txn = store.write().unwrap();
         txn.put_meta("x", b"1").unwrap();
-        txn.put_epoch_key(&RecordId([1; 32]), 0, 0, &EpochKey::generate().unwrap()).unwrap();
+        txn.put_epoch_key(&RecordId([1; 32]), 0, 0, &EpochKey::generate().unwrap())
+            .unwrap();
     }
     let r = store.read().unwrap();
     assert_eq!(r.get_meta("x").unwrap(), None);
@@ -191,14 +233,21 @@ fn epoch_keys_and_snapshots_are_sealed_and_bound_to_their_slot() {
     let mut txn = store.write().unwrap();
     txn.put_epoch_key(&rec, 1, 0, &key).unwrap();
     txn.put_epoch_key(&rec, 1, 3, &key).unwrap();
-    txn.put_snapshot(&rec, 1, b"snapshot-plaintext-marker").unwrap();
+    txn.put_snapshot(&rec, 1, b"snapshot-plaintext-marker")
+        .unwrap();
     txn.commit().unwrap();
     let r = store.read().unwrap();
-    assert_eq!(r.epoch_key(&rec, 1, 3).unwrap().unwrap().expose(), key.expose());
+    assert_eq!(
+        r.epoch_key(&rec, 1, 3).unwrap().unwrap().expose(),
+        key.expose()
+    );
     assert_eq!(r.latest_epoch(&rec, 1).unwrap(), Some(3));
     assert_eq!(r.latest_epoch(&rec, 2).unwrap(), None);
     assert_eq!(r.records().unwrap(), vec![rec]);
-    assert_eq!(r.snapshot(&rec, 1).unwrap().unwrap().as_slice(), b"snapshot-plaintext-marker");
+    assert_eq!(
+        r.snapshot(&rec, 1).unwrap().unwrap().as_slice(),
+        b"snapshot-plaintext-marker"
+    );
     drop(r);
     drop(store);
     let raw = fs::read(dir.join(DB_FILE)).unwrap();
@@ -215,5 +264,8 @@ fn two_handles_on_one_vault_both_work() {
     let mut txn = a.write().unwrap();
     txn.put_meta("from-a", b"1").unwrap();
     txn.commit().unwrap();
-    assert_eq!(b.read().unwrap().get_meta("from-a").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(
+        b.read().unwrap().get_meta("from-a").unwrap(),
+        Some(b"1".to_vec())
+    );
 }

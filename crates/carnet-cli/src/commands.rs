@@ -1,0 +1,551 @@
+//! One function per command: parse inputs into core types, call the vault, print.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use carnet::crypto::Role;
+use carnet::record::{
+    Allergy, Code, Condition, DateTime, EmergencyContact, Entry, EntryId, Immunization,
+    Measurement, Medication, NoneKnown, Note, Profile, SectionId,
+};
+use carnet::{AttachmentInput, CreateOptions, Vault};
+use serde_json::{Value, json};
+
+use crate::{AddCommand, Cli, Command, EditArgs, ProfileArgs, output, pass};
+
+/// The vault directory: `--vault`, else `$CARNET_VAULT` (both through clap), else the
+/// user's data directory.
+pub fn vault_dir(cli: &Cli) -> Result<PathBuf> {
+    if let Some(v) = &cli.vault {
+        return Ok(v.clone());
+    }
+    let base = dirs::data_dir()
+        .ok_or_else(|| anyhow!("no data directory on this system; pass --vault DIR"))?;
+    Ok(base.join("carnet"))
+}
+
+fn open(cli: &Cli) -> Result<Vault> {
+    let dir = vault_dir(cli)?;
+    if !carnet::store_exists(&dir) {
+        bail!(
+            "no vault at {}: run `carnet init --name NAME` first, or pass --vault DIR",
+            dir.display()
+        );
+    }
+    let pass = pass::get(cli.passphrase_file.as_deref())?;
+    Ok(Vault::open(&dir, &pass)?)
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Init(args) => init(&cli, args),
+        Command::Whoami => whoami(&cli),
+        Command::Add(cmd) => add(&cli, cmd),
+        Command::Attach(args) => attach(&cli, args),
+        Command::List(args) => {
+            let mut vault = open(&cli)?;
+            let record = vault.own_record()?;
+            let list = vault.list(&record, args.section)?;
+            if cli.json {
+                output::json(&list)
+            } else {
+                output::entries(&list);
+                Ok(())
+            }
+        }
+        Command::Show(arg) => {
+            let mut vault = open(&cli)?;
+            let record = vault.own_record()?;
+            let v = vault.get(&record, &arg.id)?;
+            if cli.json {
+                output::json(&v)
+            } else {
+                output::entry(&v)
+            }
+        }
+        Command::Edit(args) => edit(&cli, args),
+        Command::Remove(arg) => {
+            let mut vault = open(&cli)?;
+            let record = vault.own_record()?;
+            let r = vault.remove(&record, &arg.id)?;
+            if cli.json {
+                output::json(&r)
+            } else {
+                println!("Removed {} from {}.", r.id, r.section);
+                Ok(())
+            }
+        }
+        Command::GetAttachment(args) => get_attachment(&cli, &args.id, &args.out),
+        Command::Timeline => {
+            let mut vault = open(&cli)?;
+            let record = vault.own_record()?;
+            let list = vault.timeline(&record)?;
+            if cli.json {
+                output::json(&list)
+            } else {
+                for v in &list {
+                    let when = v
+                        .entry
+                        .clinical_date_text()
+                        .unwrap_or_else(|| v.created.to_string());
+                    println!(
+                        "{when:<25} {:<13} {}  ({})",
+                        v.section,
+                        v.entry.summary(),
+                        v.id
+                    );
+                }
+                if list.is_empty() {
+                    println!("(no entries)");
+                }
+                Ok(())
+            }
+        }
+        Command::Demo => crate::demo::run(cli.json),
+    }
+}
+
+fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
+    let dir = vault_dir(cli)?;
+    if carnet::store_exists(&dir) {
+        bail!(
+            "a vault already exists at {}; choose another --vault directory",
+            dir.display()
+        );
+    }
+    let role: Role = args.role.parse()?;
+    let pass = pass::get_new(cli.passphrase_file.as_deref())?;
+    let opts = CreateOptions {
+        name: args.name.clone(),
+        role,
+        kdf_log_n: args.kdf_cost,
+    };
+    let vault = Vault::create(&dir, &pass, &opts)?;
+    let card = vault.card();
+    if cli.json {
+        output::json(&json!({
+            "id": card.person_id().to_string(),
+            "name": card.name(),
+            "role": card.role().as_str(),
+            "card": card.to_text(),
+            "vault": dir,
+        }))
+    } else {
+        println!(
+            "Created the vault of {} ({}) in {}.",
+            card.name(),
+            card.role(),
+            dir.display()
+        );
+        println!("Your id: {}", card.person_id());
+        println!(
+            "Your card (give it to those you share with):\n{}",
+            card.to_text()
+        );
+        Ok(())
+    }
+}
+
+fn whoami(cli: &Cli) -> Result<()> {
+    let vault = open(cli)?;
+    let card = vault.card();
+    if cli.json {
+        output::json(&json!({
+            "id": card.person_id().to_string(),
+            "name": card.name(),
+            "role": card.role().as_str(),
+            "card": card.to_text(),
+            "device": vault.device_id().to_string(),
+        }))
+    } else {
+        println!("{} ({})", card.name(), card.role());
+        println!("id:     {}", card.person_id());
+        println!("device: {}", vault.device_id());
+        println!("card:   {}", card.to_text());
+        Ok(())
+    }
+}
+
+fn add(cli: &Cli, cmd: &AddCommand) -> Result<()> {
+    let entry = match cmd {
+        AddCommand::Allergy {
+            substance,
+            criticality,
+            reaction,
+            code,
+        } => Entry::Allergy(Allergy {
+            substance: substance.clone(),
+            code: code.clone(),
+            criticality: *criticality,
+            reaction: reaction.clone(),
+        }),
+        AddCommand::Condition {
+            name,
+            code,
+            onset,
+            status,
+        } => Entry::Condition(Condition {
+            name: name.clone(),
+            code: code.clone(),
+            onset: onset.clone(),
+            abatement: None,
+            status: *status,
+        }),
+        AddCommand::Medication {
+            name,
+            code,
+            dosage,
+            start,
+            end,
+            status,
+        } => Entry::Medication(Medication {
+            name: name.clone(),
+            code: code.clone(),
+            dosage: dosage.clone(),
+            start: start.clone(),
+            end: end.clone(),
+            status: *status,
+        }),
+        AddCommand::Immunization {
+            vaccine,
+            code,
+            date,
+            lot,
+        } => Entry::Immunization(Immunization {
+            vaccine: vaccine.clone(),
+            code: code.clone(),
+            date: date.clone(),
+            lot: lot.clone(),
+        }),
+        AddCommand::Measurement {
+            kind,
+            value,
+            unit,
+            at,
+            source,
+        } => Entry::Measurement(Measurement::from_input(
+            kind,
+            value,
+            unit,
+            at.clone().unwrap_or_else(DateTime::now),
+            source.clone(),
+        )?),
+        AddCommand::Note { text, title } => Entry::Note(Note {
+            text: text.clone(),
+            title: title.clone(),
+        }),
+        AddCommand::NoneKnown { section } => Entry::NoneKnown(NoneKnown {
+            section: *section,
+            asserted: DateTime::now().date(),
+        }),
+        AddCommand::Profile(p) => return profile(cli, p),
+    };
+    // Validate before asking for the passphrase: bad input fails fast and touches nothing.
+    entry.validate()?;
+    let mut vault = open(cli)?;
+    let record = vault.own_record()?;
+    let r = vault.add(&record, entry)?;
+    if cli.json {
+        output::json(&r)
+    } else {
+        println!("Added {} to {}.", r.id, r.section);
+        Ok(())
+    }
+}
+
+fn profile(cli: &Cli, p: &ProfileArgs) -> Result<()> {
+    let mut vault = open(cli)?;
+    let record = vault.own_record()?;
+    let existing = vault
+        .list(&record, Some(SectionId::Profile))?
+        .into_iter()
+        .next();
+    let (id, mut prof) = match existing {
+        Some(v) => match v.entry {
+            Entry::Profile(prof) => (Some(v.id), prof),
+            _ => bail!("the profile section holds an entry that is not a profile"),
+        },
+        None => (
+            None,
+            Profile {
+                name: p
+                    .name
+                    .clone()
+                    .ok_or_else(|| anyhow!("the first profile needs --name"))?,
+                birth_date: None,
+                sex: None,
+                blood_group: None,
+                emergency_contact: None,
+                advance_directives: None,
+            },
+        ),
+    };
+    if let Some(n) = &p.name {
+        prof.name = n.clone();
+    }
+    if p.birth_date.is_some() {
+        prof.birth_date = p.birth_date.clone();
+    }
+    if p.sex.is_some() {
+        prof.sex = p.sex;
+    }
+    if p.blood_group.is_some() {
+        prof.blood_group = p.blood_group;
+    }
+    if p.advance_directives.is_some() {
+        prof.advance_directives = p.advance_directives.clone();
+    }
+    if p.emergency_name.is_some()
+        || p.emergency_phone.is_some()
+        || p.emergency_relationship.is_some()
+    {
+        let mut c = prof.emergency_contact.clone().unwrap_or(EmergencyContact {
+            name: String::new(),
+            phone: None,
+            relationship: None,
+        });
+        if let Some(n) = &p.emergency_name {
+            c.name = n.clone();
+        }
+        if p.emergency_phone.is_some() {
+            c.phone = p.emergency_phone.clone();
+        }
+        if p.emergency_relationship.is_some() {
+            c.relationship = p.emergency_relationship.clone();
+        }
+        if c.name.trim().is_empty() {
+            bail!("an emergency contact needs --emergency-name");
+        }
+        prof.emergency_contact = Some(c);
+    }
+    let entry = Entry::Profile(prof);
+    entry.validate()?;
+    let r = match id {
+        Some(id) => vault.edit(&record, &id, entry)?,
+        None => vault.add(&record, entry)?,
+    };
+    if cli.json {
+        output::json(&r)
+    } else {
+        println!("Profile saved ({}).", r.id);
+        Ok(())
+    }
+}
+
+fn media_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "tif" | "tiff" => "image/tiff",
+        "dcm" => "application/dicom",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        _ => "application/octet-stream",
+    }
+}
+
+fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
+    let meta = std::fs::metadata(&args.file)
+        .with_context(|| format!("cannot read the file to attach, {}", args.file.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a regular file", args.file.display());
+    }
+    if meta.len() > carnet::MAX_ATTACHMENT {
+        bail!(
+            "{} is {} bytes; attachments are limited to {} bytes",
+            args.file.display(),
+            meta.len(),
+            carnet::MAX_ATTACHMENT
+        );
+    }
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let title = args
+        .title
+        .clone()
+        .or_else(|| file_name.clone())
+        .unwrap_or_else(|| "document".into());
+    let mut vault = open(cli)?;
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(&args.file)
+            .with_context(|| format!("cannot read {}", args.file.display()))?,
+    );
+    let record = vault.own_record()?;
+    let r = vault.attach(
+        &record,
+        &bytes,
+        AttachmentInput {
+            title,
+            doc_type: args.doc_type,
+            file_name,
+            media_type: media_type(&args.file).to_string(),
+            date: args.date.clone().unwrap_or_else(DateTime::now),
+        },
+    )?;
+    if cli.json {
+        output::json(&r)
+    } else {
+        println!(
+            "Attached {} as {} ({} bytes, encrypted).",
+            args.file.display(),
+            r.id,
+            bytes.len()
+        );
+        Ok(())
+    }
+}
+
+fn get_attachment(cli: &Cli, id: &EntryId, out: &Path) -> Result<()> {
+    if out.exists() {
+        bail!(
+            "{} already exists; choose another --out path",
+            out.display()
+        );
+    }
+    let mut vault = open(cli)?;
+    let record = vault.own_record()?;
+    let (doc, bytes) = vault.attachment(&record, id)?;
+    write_private(out, &bytes)?;
+    if cli.json {
+        output::json(
+            &json!({ "id": id, "out": out, "bytes": bytes.len(), "media_type": doc.blob.media_type }),
+        )
+    } else {
+        println!(
+            "Wrote {} ({} bytes, {}) to {}.",
+            doc.title,
+            bytes.len(),
+            doc.blob.media_type,
+            out.display()
+        );
+        Ok(())
+    }
+}
+
+/// Writes decrypted health data to a new file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Applies `--set FIELD=VALUE` / `--unset FIELD` to an entry's JSON form and reads it back
+/// as the same kind of entry. A value is tried as text, then as a number, then as a code
+/// (SYSTEM|CODE), so one syntax edits every kind.
+pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<Entry> {
+    let mut value = serde_json::to_value(entry)?;
+    for field in unset {
+        let (obj, key) = field_slot(&mut value, field)?;
+        if obj.remove(key).is_none() {
+            bail!("field \"{field}\" is not set on this entry");
+        }
+    }
+    for item in set {
+        let (field, raw) = item
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--set takes FIELD=VALUE, got \"{item}\""))?;
+        let mut candidates = vec![Value::String(raw.to_string())];
+        if let Ok(n) = raw.parse::<f64>()
+            && let Some(n) = serde_json::Number::from_f64(n)
+        {
+            candidates.push(Value::Number(n));
+        }
+        if let Ok(code) = raw.parse::<Code>() {
+            candidates.push(serde_json::to_value(code)?);
+        }
+        let mut last_err = None;
+        let mut ok = false;
+        for c in candidates {
+            let mut trial = value.clone();
+            let (obj, key) = field_slot(&mut trial, field)?;
+            obj.insert(key.to_string(), c);
+            match serde_json::from_value::<Entry>(trial.clone())
+                .map_err(anyhow::Error::from)
+                .and_then(|e| {
+                    e.validate()?;
+                    Ok(e)
+                }) {
+                Ok(_) => {
+                    value = trial;
+                    ok = true;
+                    break;
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        if !ok {
+            let e = last_err.unwrap_or_else(|| anyhow!("no value fits"));
+            bail!("cannot set {field} to \"{raw}\": {e:#}");
+        }
+    }
+    let new: Entry = serde_json::from_value(value).context("the edited entry is not valid")?;
+    new.validate()?;
+    Ok(new)
+}
+
+fn field_slot<'a>(
+    value: &'a mut Value,
+    field: &'a str,
+) -> Result<(&'a mut serde_json::Map<String, Value>, &'a str)> {
+    if field == "type" {
+        bail!("the kind of an entry cannot be changed; remove it and add a new one");
+    }
+    let (parent, key) = match field.split_once('.') {
+        Some((p, k)) => (Some(p), k),
+        None => (None, field),
+    };
+    let root = value
+        .as_object_mut()
+        .ok_or_else(|| anyhow!("entry is not an object"))?;
+    let obj = match parent {
+        None => root,
+        Some(p) => root
+            .entry(p.to_string())
+            .or_insert_with(|| Value::Object(Default::default()))
+            .as_object_mut()
+            .ok_or_else(|| anyhow!("field \"{p}\" has no sub-fields"))?,
+    };
+    Ok((obj, key))
+}
+
+fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
+    if args.set.is_empty() && args.unset.is_empty() {
+        bail!("nothing to change: give --set FIELD=VALUE or --unset FIELD");
+    }
+    let mut vault = open(cli)?;
+    let record = vault.own_record()?;
+    let current = vault.get(&record, &args.id)?;
+    let new = apply_edits(&current.entry, &args.set, &args.unset)?;
+    let r = vault.edit(&record, &args.id, new)?;
+    if cli.json {
+        output::json(&r)
+    } else {
+        println!("Updated {} in {}.", r.id, r.section);
+        Ok(())
+    }
+}

@@ -1,0 +1,273 @@
+//! `carnet`: the command line of Carnet, a patient-held, end-to-end-encrypted health
+//! record. A thin layer over the `carnet` core: parsing, prompts, and all output.
+
+#![forbid(unsafe_code)]
+
+mod commands;
+mod demo;
+mod output;
+mod pass;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use carnet::record::{
+    BloodGroup, Code, ConditionStatus, Criticality, Date, DateTime, DocType, MedicationStatus,
+    SectionId, Sex,
+};
+
+/// Carnet: your health record, on your own devices, encrypted end to end.
+#[derive(Parser, Debug)]
+#[command(name = "carnet", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The vault directory [default: $CARNET_VAULT, else your data directory]/carnet.
+    #[arg(long, global = true, env = "CARNET_VAULT", value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read the passphrase from the first line of FILE (else $CARNET_PASSPHRASE, else a prompt).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create your identity and an encrypted vault.
+    Init(InitArgs),
+    /// Show your identity and the card others need to share with you.
+    Whoami,
+    /// Add an entry to your record.
+    #[command(subcommand)]
+    Add(AddCommand),
+    /// Add a document (a report, a prescription, an image...) from a file.
+    Attach(AttachArgs),
+    /// List entries.
+    List(ListArgs),
+    /// Show one entry.
+    Show(IdArg),
+    /// Change fields of an entry: --set FIELD=VALUE, --unset FIELD (field names as in `show --json`).
+    Edit(EditArgs),
+    /// Remove an entry.
+    Remove(IdArg),
+    /// Decrypt an attachment into a file.
+    GetAttachment(GetAttachmentArgs),
+    /// Every entry in date order.
+    Timeline,
+    /// Run the whole story in a temporary directory, narrated.
+    Demo,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Your name, as others will see it on your card.
+    #[arg(long)]
+    pub name: String,
+    /// What you do in Carnet.
+    #[arg(long, default_value = "patient", value_parser = ["patient", "clinician", "auditor"])]
+    pub role: String,
+    /// Passphrase hardness, as log2 of scrypt's N (10 to 20). The default, 18, takes about a
+    /// second; lower it only for tests.
+    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
+    pub kdf_cost: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AddCommand {
+    /// An allergy or intolerance.
+    Allergy {
+        /// What you react to.
+        #[arg(long)]
+        substance: String,
+        /// How serious a reaction could be.
+        #[arg(long)]
+        criticality: Option<Criticality>,
+        /// What happens (e.g. hives).
+        #[arg(long)]
+        reaction: Option<String>,
+        /// A code as SYSTEM|CODE (e.g. snomed|91935009).
+        #[arg(long)]
+        code: Option<Code>,
+    },
+    /// A health problem or diagnosis.
+    Condition {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// A code as SYSTEM|CODE (e.g. snomed|44054006, icd10|E11).
+        #[arg(long)]
+        code: Option<Code>,
+        /// When it started (YYYY, YYYY-MM or YYYY-MM-DD).
+        #[arg(long)]
+        onset: Option<Date>,
+        /// active, recurrence, relapse, inactive, remission or resolved.
+        #[arg(long, default_value = "active")]
+        status: ConditionStatus,
+    },
+    /// A medicine you take or took.
+    Medication {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// A code as SYSTEM|CODE (e.g. atc|A10BA02).
+        #[arg(long)]
+        code: Option<Code>,
+        /// How much and how often (e.g. "500 mg twice a day").
+        #[arg(long)]
+        dosage: Option<String>,
+        /// First day.
+        #[arg(long)]
+        start: Option<Date>,
+        /// Last day.
+        #[arg(long)]
+        end: Option<Date>,
+        /// active, completed, stopped, on-hold or intended.
+        #[arg(long, default_value = "active")]
+        status: MedicationStatus,
+    },
+    /// A vaccination.
+    Immunization {
+        /// The vaccine.
+        #[arg(long)]
+        vaccine: String,
+        /// A code as SYSTEM|CODE (e.g. cvx|208).
+        #[arg(long)]
+        code: Option<Code>,
+        /// When it was given.
+        #[arg(long)]
+        date: Date,
+        /// The batch number.
+        #[arg(long)]
+        lot: Option<String>,
+    },
+    /// A measurement: weight, height, blood-pressure (value "120/80"), heart-rate, glucose,
+    /// temperature, spo2, or a LOINC code.
+    Measurement {
+        /// What was measured.
+        #[arg(long)]
+        kind: String,
+        /// The value (blood pressure: SYSTOLIC/DIASTOLIC).
+        #[arg(long, allow_hyphen_values = true)]
+        value: String,
+        /// The unit (UCUM, e.g. kg, mm[Hg], /min, mg/dL; common spellings are accepted).
+        #[arg(long)]
+        unit: String,
+        /// When (RFC 3339, or YYYY-MM-DD HH:MM in local time) [default: now].
+        #[arg(long)]
+        at: Option<DateTime>,
+        /// The device or origin of the reading.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// A free-text note.
+    Note {
+        /// The text.
+        #[arg(long)]
+        text: String,
+        /// An optional title.
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Your profile (created the first time, updated after): name, birth date, sex, blood
+    /// group, emergency contact, advance directives.
+    Profile(ProfileArgs),
+    /// State explicitly that there is nothing to record in a section (e.g. no known
+    /// allergies), as the International Patient Summary asks.
+    NoneKnown {
+        /// allergies, conditions, medications or immunizations.
+        section: SectionId,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ProfileArgs {
+    /// Your name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Your birth date.
+    #[arg(long)]
+    pub birth_date: Option<Date>,
+    /// female, male, other or unknown.
+    #[arg(long)]
+    pub sex: Option<Sex>,
+    /// A+, A-, B+, B-, AB+, AB-, O+ or O-.
+    #[arg(long, allow_hyphen_values = true)]
+    pub blood_group: Option<BloodGroup>,
+    /// Who to call in an emergency.
+    #[arg(long)]
+    pub emergency_name: Option<String>,
+    /// Their phone number.
+    #[arg(long)]
+    pub emergency_phone: Option<String>,
+    /// Who they are to you.
+    #[arg(long)]
+    pub emergency_relationship: Option<String>,
+    /// Your advance directives, or where to find them.
+    #[arg(long)]
+    pub advance_directives: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// The file to add.
+    pub file: PathBuf,
+    /// Its title [default: the file name].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// report, prescription, imaging, letter or other.
+    #[arg(long = "type", default_value = "other")]
+    pub doc_type: DocType,
+    /// The document's date [default: now].
+    #[arg(long)]
+    pub date: Option<DateTime>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only this section.
+    #[arg(long)]
+    pub section: Option<SectionId>,
+}
+
+#[derive(Args, Debug)]
+pub struct IdArg {
+    /// The entry id, as `carnet list` shows it.
+    pub id: carnet::record::EntryId,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// The entry id.
+    pub id: carnet::record::EntryId,
+    /// FIELD=VALUE to set (repeatable).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// FIELD to clear (repeatable).
+    #[arg(long = "unset", value_name = "FIELD")]
+    pub unset: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GetAttachmentArgs {
+    /// The document entry id.
+    pub id: carnet::record::EntryId,
+    /// Where to write the decrypted file (must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(json, &e);
+            ExitCode::FAILURE
+        }
+    }
+}

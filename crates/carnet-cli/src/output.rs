@@ -1,0 +1,87 @@
+//! Everything the command line prints. Text for people, one JSON document for scripts;
+//! errors on stderr.
+
+use std::io::IsTerminal;
+
+use carnet::EntryView;
+use serde::Serialize;
+
+/// Whether to colour: only on a terminal, and never when NO_COLOR is set.
+fn colour() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Prints an error and its causes on stderr.
+pub fn error(json: bool, e: &anyhow::Error) {
+    if json {
+        let v = serde_json::json!({ "error": format!("{e:#}") });
+        eprintln!("{v}");
+    } else if colour() {
+        eprintln!("\x1b[31merror:\x1b[0m {e:#}");
+    } else {
+        eprintln!("error: {e:#}");
+    }
+}
+
+/// Prints one JSON document on stdout.
+pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn author(v: &EntryView) -> String {
+    match &v.author_name {
+        Some(n) => n.clone(),
+        None => v.author.chars().take(8).collect(),
+    }
+}
+
+/// One line per entry.
+pub fn entries(list: &[EntryView]) {
+    if list.is_empty() {
+        println!("(no entries)");
+        return;
+    }
+    for v in list {
+        println!(
+            "{}  {:<13} {}  [by {}]",
+            v.id,
+            v.section,
+            v.entry.summary(),
+            author(v)
+        );
+    }
+}
+
+/// Every field of one entry.
+pub fn entry(v: &EntryView) -> anyhow::Result<()> {
+    println!("{} ({})", v.entry.summary(), v.section);
+    println!("  id:       {}", v.id);
+    println!("  author:   {} ({})", author(v), v.author);
+    println!("  created:  {}", v.created);
+    let value = serde_json::to_value(&v.entry)?;
+    if let Some(map) = value.as_object() {
+        for (k, val) in map {
+            if k == "type" || k == "blob" {
+                continue;
+            }
+            let shown = match val {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            println!("  {k}: {shown}");
+        }
+        if let Some(blob) = map.get("blob") {
+            let size = blob.get("size").and_then(|s| s.as_u64()).unwrap_or(0);
+            let mt = blob
+                .get("media_type")
+                .and_then(|s| s.as_str())
+                .unwrap_or("");
+            println!(
+                "  file: {size} bytes, {mt} (carnet get-attachment {} --out FILE)",
+                v.id
+            );
+        }
+    }
+    Ok(())
+}

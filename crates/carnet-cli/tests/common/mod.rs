@@ -1,0 +1,113 @@
+//! Runs the real `carnet` binary against real vaults in temporary directories.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const PASS: &str = "test passphrase";
+
+pub struct Carnet {
+    _tmp: tempfile::TempDir,
+    pub vault: PathBuf,
+    pub work: PathBuf,
+}
+
+impl Carnet {
+    /// A fresh directory with no vault yet.
+    pub fn empty() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let vault = tmp.path().join("vault");
+        let work = tmp.path().join("work");
+        std::fs::create_dir(&work).unwrap();
+        Carnet {
+            _tmp: tmp,
+            vault,
+            work,
+        }
+    }
+
+    /// A patient vault, created with the lowest passphrase cost to keep tests quick.
+    pub fn patient() -> Self {
+        let c = Self::empty();
+        c.ok(&["init", "--name", "Alice Test", "--kdf-cost", "10"]);
+        c
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_carnet"));
+        cmd.env("CARNET_VAULT", &self.vault)
+            .env("CARNET_PASSPHRASE", PASS)
+            .env("NO_COLOR", "1")
+            .env_remove("CARNET_RECOVERY_PHRASE")
+            .current_dir(&self.work);
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Runs and insists on success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "carnet {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs with --json and parses stdout.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    /// Runs and insists on failure; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "carnet {args:?} succeeded but should have failed"
+        );
+        assert_ne!(out.status.code(), Some(0));
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// Every file under the vault and its bytes: a vault is unchanged when this is.
+    pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        collect(&self.vault, &mut out);
+        out
+    }
+}
+
+fn collect(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else {
+            out.insert(p.clone(), std::fs::read(&p).unwrap());
+        }
+    }
+}
+
+impl Carnet {
+    /// The vault's logical state (every stored row), read through the library. Opening a
+    /// redb file rewrites some of its bytes, so commands that fail after opening are
+    /// checked with this instead of with raw bytes.
+    pub fn state(&self) -> [u8; 32] {
+        let pass = carnet::crypto::secrecy::SecretString::from(PASS.to_string());
+        carnet::Vault::open(&self.vault, &pass)
+            .unwrap()
+            .state_digest()
+            .unwrap()
+    }
+}

@@ -1,0 +1,82 @@
+//! Crash safety: SIGKILL the CLI at random points of a long series of adds, at least 50
+//! times; after each kill the vault opens and holds every add that reported success.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::Carnet;
+
+/// A small deterministic generator: the test's schedule, not cryptography.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+fn listed_notes(c: &Carnet) -> Vec<String> {
+    let list = c.json(&["list", "--section", "notes"]);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn sigkill_at_random_points_loses_no_committed_change() {
+    let c = Carnet::patient();
+    // How long one add takes here, to aim the kills inside it.
+    let t0 = Instant::now();
+    c.ok(&["add", "note", "--text", "warm-up"]);
+    let typical = t0.elapsed().max(Duration::from_millis(5));
+    let mut committed: BTreeSet<String> = BTreeSet::from(["warm-up".to_string()]);
+    let mut rng = Lcg(0x5eed_c0ff_ee00_1234);
+    let mut kills = 0;
+    let mut attempts = 0;
+    while kills < 50 {
+        attempts += 1;
+        assert!(attempts < 1000, "could not land 50 kills in 1000 attempts");
+        let text = format!("note-{attempts}");
+        let mut child = c
+            .command()
+            .args(["add", "note", "--text", &text])
+            .spawn()
+            .unwrap();
+        let delay = typical.mul_f64((rng.next() % 1000) as f64 / 1000.0 * 1.2);
+        std::thread::sleep(delay);
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                assert!(status.success(), "add failed without being killed");
+                committed.insert(text);
+            }
+            None => {
+                child.kill().unwrap(); // SIGKILL on Unix
+                let status = child.wait().unwrap();
+                if status.success() {
+                    // It finished between the check and the kill.
+                    committed.insert(text);
+                } else {
+                    kills += 1;
+                }
+                // After every kill: the vault opens and holds every committed add.
+                let notes: BTreeSet<String> = listed_notes(&c).into_iter().collect();
+                let missing: Vec<_> = committed.difference(&notes).collect();
+                assert!(missing.is_empty(), "after kill {kills}: lost {missing:?}");
+            }
+        }
+    }
+    let notes = listed_notes(&c);
+    let unique: BTreeSet<_> = notes.iter().cloned().collect();
+    assert_eq!(unique.len(), notes.len(), "an add appeared twice");
+    assert!(committed.is_subset(&unique));
+    // The vault still takes new changes after all that.
+    c.ok(&["add", "note", "--text", "after the storm"]);
+    assert!(listed_notes(&c).contains(&"after the storm".to_string()));
+}

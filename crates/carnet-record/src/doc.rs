@@ -1,0 +1,530 @@
+//! One section's Automerge document behind the typed API.
+//!
+//! Layout: the root map holds one map per entry, keyed by its [`EntryId`]. An entry's map
+//! holds `type`, the entry's fields (nested maps for codes and contacts, lists for
+//! components; an absent optional field is an absent key) and `_created`. Entries sit at
+//! the root, not under a shared `entries` map, because two devices creating that map
+//! concurrently would make one device's entries vanish in the merge. Writes go through
+//! Automerge's `update_object`, which writes only the fields that changed, so concurrent
+//! edits of different fields of one entry both survive.
+
+use std::collections::HashMap;
+
+use automerge::transaction::Transactable;
+use automerge::{
+    ActorId, Automerge, Change, ObjId as ExId, ObjType, ROOT, ReadDoc, ScalarValue, ValueRef,
+    hydrate,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use zeroize::Zeroizing;
+
+use crate::{DateTime, Entry, EntryId, RecordError, SectionId};
+
+/// The most changes one envelope may carry.
+pub const MAX_CHANGES: usize = 10_000;
+const CREATED: &str = "_created";
+
+/// The Automerge changes of one commit: what an envelope seals.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeSet(Vec<Change>);
+
+#[derive(Serialize, Deserialize)]
+struct ChangeSetRepr(Vec<Vec<u8>>);
+
+impl ChangeSet {
+    /// Encodes the changes (postcard list of each change's raw bytes).
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let repr = ChangeSetRepr(self.0.iter().map(|c| c.raw_bytes().to_vec()).collect());
+        let out = Zeroizing::new(postcard::to_stdvec(&repr).unwrap_or_default());
+        for mut b in repr.0 {
+            zeroize::Zeroize::zeroize(&mut b);
+        }
+        out
+    }
+
+    /// Decodes changes from untrusted bytes: bounded, and every change's actor must be a
+    /// 16-byte Carnet actor.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
+        let repr: ChangeSetRepr = postcard::from_bytes(bytes)
+            .map_err(|e| RecordError::Malformed(format!("change set: {e}")))?;
+        if repr.0.len() > MAX_CHANGES {
+            return Err(RecordError::Malformed(format!(
+                "{} changes in one set, at most {MAX_CHANGES}",
+                repr.0.len()
+            )));
+        }
+        let mut changes = Vec::with_capacity(repr.0.len());
+        for raw in repr.0 {
+            let change = Change::from_bytes(raw)
+                .map_err(|e| RecordError::Malformed(format!("change: {e}")))?;
+            if change.actor_id().to_bytes().len() != 16 {
+                return Err(RecordError::Malformed(
+                    "a change has an actor id that is not 16 bytes".into(),
+                ));
+            }
+            changes.push(change);
+        }
+        Ok(ChangeSet(changes))
+    }
+
+    /// The actor of each change, so the caller can check they all belong to the envelope's
+    /// signer.
+    pub fn actors(&self) -> Vec<[u8; 16]> {
+        self.0
+            .iter()
+            .map(|c| {
+                let mut a = [0u8; 16];
+                let b = c.actor_id().to_bytes();
+                if b.len() == 16 {
+                    a.copy_from_slice(b);
+                }
+                a
+            })
+            .collect()
+    }
+
+    /// Whether there are no changes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many changes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// One entry as stored, with who created it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEntry {
+    /// Its id.
+    pub id: EntryId,
+    /// Its content.
+    pub entry: Entry,
+    /// When it was created.
+    pub created: DateTime,
+    /// The Automerge actor whose change created the entry.
+    pub author_actor: [u8; 16],
+}
+
+/// One section of one record, as an Automerge document.
+pub struct SectionDoc {
+    section: SectionId,
+    doc: Automerge,
+}
+
+impl std::fmt::Debug for SectionDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SectionDoc")
+            .field("section", &self.section)
+            .finish()
+    }
+}
+
+fn am(e: impl std::fmt::Display) -> RecordError {
+    RecordError::Malformed(e.to_string())
+}
+
+fn to_hydrate(v: &Json) -> hydrate::Value {
+    match v {
+        Json::Null => hydrate::Value::Scalar(ScalarValue::Null),
+        Json::Bool(b) => hydrate::Value::scalar(*b),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                hydrate::Value::scalar(i)
+            } else if let Some(u) = n.as_u64() {
+                hydrate::Value::scalar(u)
+            } else {
+                hydrate::Value::scalar(n.as_f64().unwrap_or(0.0))
+            }
+        }
+        Json::String(s) => hydrate::Value::scalar(s.as_str()),
+        Json::Array(a) => hydrate::Value::from(a.iter().map(to_hydrate).collect::<Vec<_>>()),
+        Json::Object(o) => hydrate::Value::Map(hydrate::Map::from(
+            o.iter()
+                .map(|(k, v)| (k.clone(), to_hydrate(v)))
+                .collect::<HashMap<String, hydrate::Value>>(),
+        )),
+    }
+}
+
+fn to_json(v: &hydrate::Value) -> Json {
+    match v {
+        hydrate::Value::Scalar(s) => match s {
+            ScalarValue::Str(s) => Json::String(s.to_string()),
+            ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Json::from(*i),
+            ScalarValue::Uint(u) => Json::from(*u),
+            ScalarValue::F64(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
+            ScalarValue::Boolean(b) => Json::Bool(*b),
+            ScalarValue::Counter(c) => Json::from(i64::from(c)),
+            _ => Json::Null,
+        },
+        hydrate::Value::Map(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), to_json(&v.value)))
+                .collect(),
+        ),
+        hydrate::Value::List(l) => Json::Array(l.iter().map(|v| to_json(&v.value)).collect()),
+        hydrate::Value::Text(t) => Json::String(String::from(t)),
+    }
+}
+
+fn entry_json(entry: &Entry) -> Result<serde_json::Map<String, Json>, RecordError> {
+    match serde_json::to_value(entry).map_err(am)? {
+        Json::Object(o) => Ok(o),
+        _ => Err(RecordError::Malformed(
+            "an entry is not a JSON object".into(),
+        )),
+    }
+}
+
+impl SectionDoc {
+    /// An empty section whose local changes are made by `actor`.
+    pub fn new(section: SectionId, actor: [u8; 16]) -> Self {
+        SectionDoc {
+            section,
+            doc: Automerge::new().with_actor(ActorId::from(actor)),
+        }
+    }
+
+    /// Loads a section saved with [`SectionDoc::save`].
+    pub fn load(section: SectionId, snapshot: &[u8], actor: [u8; 16]) -> Result<Self, RecordError> {
+        let doc = Automerge::load(snapshot)
+            .map_err(am)?
+            .with_actor(ActorId::from(actor));
+        Ok(SectionDoc { section, doc })
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.doc.save())
+    }
+
+    /// Which section this is.
+    pub fn section(&self) -> SectionId {
+        self.section
+    }
+
+    /// The document's heads (hashes of the latest changes).
+    pub fn heads(&self) -> Vec<[u8; 32]> {
+        self.doc.get_heads().into_iter().map(|h| h.0).collect()
+    }
+
+    fn changes_since(&self, before: &[automerge::ChangeHash]) -> ChangeSet {
+        ChangeSet(self.doc.get_changes(before))
+    }
+
+    fn check_section(&self, entry: &Entry) -> Result<(), RecordError> {
+        if entry.section() != self.section {
+            return Err(RecordError::WrongSection {
+                kind: entry.kind(),
+                expected: entry.section().as_str(),
+                found: self.section.as_str(),
+            });
+        }
+        Ok(())
+    }
+
+    fn entry_obj(&self, id: &EntryId) -> Result<Option<ExId>, RecordError> {
+        match self.doc.get(ROOT, id.as_str()).map_err(am)? {
+            Some((automerge::Value::Object(ObjType::Map), obj)) => Ok(Some(obj)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Adds an entry; returns its new id and the changes to seal.
+    pub fn insert(&mut self, entry: &Entry) -> Result<(EntryId, ChangeSet), RecordError> {
+        entry.validate()?;
+        self.check_section(entry)?;
+        if let Entry::Profile(_) = entry
+            && let Some(existing) = self
+                .entries()?
+                .into_iter()
+                .find(|e| matches!(e.entry, Entry::Profile(_)))
+        {
+            return Err(RecordError::ProfileExists(existing.id.to_string()));
+        }
+        let mut id = EntryId::random();
+        while self.entry_obj(&id)?.is_some() {
+            id = EntryId::random();
+        }
+        let mut fields = entry_json(entry)?;
+        fields.insert(CREATED.into(), Json::String(DateTime::now().to_string()));
+        let value = to_hydrate(&Json::Object(fields));
+        let before = self.doc.get_heads();
+        let mut tx = self.doc.transaction();
+        tx.batch_create_object(ROOT, id.as_str(), &value, false)
+            .map_err(am)?;
+        tx.commit();
+        Ok((id, self.changes_since(&before)))
+    }
+
+    /// Replaces an entry's content, writing only the fields that changed.
+    pub fn update(&mut self, id: &EntryId, entry: &Entry) -> Result<ChangeSet, RecordError> {
+        entry.validate()?;
+        self.check_section(entry)?;
+        let current = self
+            .get(id)?
+            .ok_or_else(|| RecordError::NotFound(id.to_string()))?;
+        if current.entry.kind() != entry.kind() {
+            return Err(RecordError::KindChange {
+                id: id.to_string(),
+                existing: current.entry.kind().into(),
+                new: entry.kind().into(),
+            });
+        }
+        let obj = self
+            .entry_obj(id)?
+            .ok_or_else(|| RecordError::NotFound(id.to_string()))?;
+        let mut fields = entry_json(entry)?;
+        fields.insert(CREATED.into(), Json::String(current.created.to_string()));
+        let value = to_hydrate(&Json::Object(fields));
+        let before = self.doc.get_heads();
+        let mut tx = self.doc.transaction();
+        tx.update_object(&obj, &value).map_err(am)?;
+        tx.commit();
+        Ok(self.changes_since(&before))
+    }
+
+    /// Removes an entry.
+    pub fn remove(&mut self, id: &EntryId) -> Result<ChangeSet, RecordError> {
+        if self.entry_obj(id)?.is_none() {
+            return Err(RecordError::NotFound(id.to_string()));
+        }
+        let before = self.doc.get_heads();
+        let mut tx = self.doc.transaction();
+        tx.delete(ROOT, id.as_str()).map_err(am)?;
+        tx.commit();
+        Ok(self.changes_since(&before))
+    }
+
+    fn decode(&self, key: &str, obj: &ExId) -> Result<StoredEntry, RecordError> {
+        let undecodable = |why: String| RecordError::Undecodable {
+            id: key.to_string(),
+            why,
+        };
+        let id: EntryId = key
+            .parse()
+            .map_err(|e: RecordError| undecodable(e.to_string()))?;
+        let mut json = match to_json(&ReadDoc::hydrate(&self.doc, obj, None).map_err(am)?) {
+            Json::Object(o) => o,
+            _ => return Err(undecodable("not a map".into())),
+        };
+        let created = json
+            .remove(CREATED)
+            .and_then(|c| c.as_str().and_then(|s| s.parse::<DateTime>().ok()))
+            .ok_or_else(|| undecodable("no creation time".into()))?;
+        let entry: Entry =
+            serde_json::from_value(Json::Object(json)).map_err(|e| undecodable(e.to_string()))?;
+        let author_actor = match obj {
+            ExId::Id(_, actor, _) => actor
+                .to_bytes()
+                .try_into()
+                .map_err(|_| undecodable("actor is not 16 bytes".into()))?,
+            ExId::Root => return Err(undecodable("entry is the root".into())),
+        };
+        Ok(StoredEntry {
+            id,
+            entry,
+            created,
+            author_actor,
+        })
+    }
+
+    /// One entry, if present.
+    pub fn get(&self, id: &EntryId) -> Result<Option<StoredEntry>, RecordError> {
+        match self.entry_obj(id)? {
+            Some(obj) => self.decode(id.as_str(), &obj).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every entry that decodes, oldest first. Entries that do not decode (written by a
+    /// newer version, or malformed by a hostile writer) are counted, not returned.
+    pub fn entries_lossy(&self) -> Result<(Vec<StoredEntry>, usize), RecordError> {
+        let mut out = Vec::new();
+        let mut bad = 0;
+        for item in self.doc.map_range(ROOT, ..) {
+            if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                bad += 1;
+                continue;
+            }
+            match self.decode(&item.key, &item.id()) {
+                Ok(e) => out.push(e),
+                Err(_) => bad += 1,
+            }
+        }
+        out.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        Ok((out, bad))
+    }
+
+    /// Every entry, oldest first (see [`SectionDoc::entries_lossy`]).
+    pub fn entries(&self) -> Result<Vec<StoredEntry>, RecordError> {
+        Ok(self.entries_lossy()?.0)
+    }
+
+    /// Merges changes received from elsewhere; changes already present are ignored, and
+    /// changes whose dependencies are missing wait until those arrive.
+    pub fn apply(&mut self, changes: &ChangeSet) -> Result<(), RecordError> {
+        self.doc
+            .apply_changes(changes.0.iter().cloned())
+            .map_err(am)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Allergy, Code, Criticality, Measurement, Note, Profile};
+
+    fn allergy(s: &str) -> Entry {
+        Entry::Allergy(Allergy {
+            substance: s.into(),
+            code: None,
+            criticality: None,
+            reaction: None,
+        })
+    }
+
+    #[test]
+    fn insert_get_update_remove_round_trip() {
+        let mut doc = SectionDoc::new(SectionId::Allergies, [1; 16]);
+        let (id, changes) = doc.insert(&allergy("Peanut")).unwrap();
+        assert!(!changes.is_empty());
+        let got = doc.get(&id).unwrap().unwrap();
+        assert_eq!(got.entry, allergy("Peanut"));
+        assert_eq!(got.author_actor, [1; 16]);
+        let updated = Entry::Allergy(Allergy {
+            substance: "Peanut".into(),
+            code: Some(Code::parse("snomed|91935009").unwrap()),
+            criticality: Some(Criticality::High),
+            reaction: Some("hives".into()),
+        });
+        doc.update(&id, &updated).unwrap();
+        let got = doc.get(&id).unwrap().unwrap();
+        assert_eq!(got.entry, updated);
+        assert_eq!(got.author_actor, [1; 16], "the creator stays the author");
+        doc.remove(&id).unwrap();
+        assert!(doc.get(&id).unwrap().is_none());
+        assert!(matches!(doc.remove(&id), Err(RecordError::NotFound(_))));
+        assert!(matches!(
+            doc.update(&id, &updated),
+            Err(RecordError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn entries_go_in_their_own_section_and_keep_their_kind() {
+        let mut doc = SectionDoc::new(SectionId::Notes, [1; 16]);
+        assert!(matches!(
+            doc.insert(&allergy("x")),
+            Err(RecordError::WrongSection { .. })
+        ));
+        let (id, _) = doc
+            .insert(&Entry::Note(Note {
+                text: "a".into(),
+                title: None,
+            }))
+            .unwrap();
+        let nk = Entry::NoneKnown(crate::NoneKnown {
+            section: SectionId::Notes,
+            asserted: "2024".parse().unwrap(),
+        });
+        assert!(doc.update(&id, &nk).is_err());
+    }
+
+    #[test]
+    fn one_profile_per_record() {
+        let mut doc = SectionDoc::new(SectionId::Profile, [1; 16]);
+        let p = Entry::Profile(Profile {
+            name: "A".into(),
+            birth_date: None,
+            sex: None,
+            blood_group: None,
+            emergency_contact: None,
+            advance_directives: None,
+        });
+        doc.insert(&p).unwrap();
+        assert!(matches!(doc.insert(&p), Err(RecordError::ProfileExists(_))));
+    }
+
+    #[test]
+    fn save_load_and_change_exchange() {
+        let mut a = SectionDoc::new(SectionId::Measurements, [1; 16]);
+        let m = Entry::Measurement(
+            Measurement::from_input(
+                "blood-pressure",
+                "120/80",
+                "mmHg",
+                "2024-01-01T08:00:00Z".parse().unwrap(),
+                None,
+            )
+            .unwrap(),
+        );
+        let (id, changes) = a.insert(&m).unwrap();
+        let loaded = SectionDoc::load(SectionId::Measurements, &a.save(), [2; 16]).unwrap();
+        assert_eq!(loaded.get(&id).unwrap().unwrap().entry, m);
+        let mut b = SectionDoc::new(SectionId::Measurements, [2; 16]);
+        let bytes = changes.to_bytes();
+        let decoded = ChangeSet::from_bytes(&bytes).unwrap();
+        assert_eq!(decoded.actors(), vec![[1; 16]]);
+        b.apply(&decoded).unwrap();
+        b.apply(&decoded).unwrap();
+        assert_eq!(b.entries().unwrap(), a.entries().unwrap());
+        assert!(SectionDoc::load(SectionId::Notes, b"junk", [1; 16]).is_err());
+    }
+
+    #[test]
+    fn concurrent_edits_of_different_fields_both_survive() {
+        let mut a = SectionDoc::new(SectionId::Allergies, [1; 16]);
+        let (id, c0) = a.insert(&allergy("Latex")).unwrap();
+        let mut b = SectionDoc::new(SectionId::Allergies, [2; 16]);
+        b.apply(&c0).unwrap();
+        let ca = a
+            .update(
+                &id,
+                &Entry::Allergy(Allergy {
+                    substance: "Latex".into(),
+                    code: None,
+                    criticality: Some(Criticality::High),
+                    reaction: None,
+                }),
+            )
+            .unwrap();
+        let cb = b
+            .update(
+                &id,
+                &Entry::Allergy(Allergy {
+                    substance: "Latex".into(),
+                    code: None,
+                    criticality: None,
+                    reaction: Some("rash".into()),
+                }),
+            )
+            .unwrap();
+        a.apply(&cb).unwrap();
+        b.apply(&ca).unwrap();
+        let ea = a.get(&id).unwrap().unwrap().entry;
+        assert_eq!(ea, b.get(&id).unwrap().unwrap().entry);
+        let Entry::Allergy(al) = ea else { panic!() };
+        assert_eq!(al.criticality, Some(Criticality::High));
+        assert_eq!(al.reaction.as_deref(), Some("rash"));
+    }
+
+    #[test]
+    fn hostile_change_sets_are_refused() {
+        assert!(ChangeSet::from_bytes(b"").is_err());
+        assert!(ChangeSet::from_bytes(&[5, 1, 2, 3]).is_err());
+        // A change by an actor that is not 16 bytes.
+        let mut doc = Automerge::new().with_actor(ActorId::from([9u8; 5]));
+        let before = doc.get_heads();
+        let mut tx = doc.transaction();
+        tx.put(ROOT, "x", 1).unwrap();
+        tx.commit();
+        let bytes = ChangeSet(doc.get_changes(&before)).to_bytes();
+        assert!(ChangeSet::from_bytes(&bytes).is_err());
+    }
+}

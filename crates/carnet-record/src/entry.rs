@@ -1,0 +1,730 @@
+//! The typed entries of a record.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::SortKey;
+use crate::{Code, Date, DateTime, RecordError, SectionId};
+
+/// The longest text a field may hold: a record is not a file store (attach files instead).
+pub const MAX_FIELD: usize = 64 * 1024;
+
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? } default $default:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// The text form.
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            /// Every value, for help texts.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::$default
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = RecordError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let t = s.trim();
+                $(if t.eq_ignore_ascii_case($text) { return Ok($name::$variant); })+
+                let all: Vec<&str> = vec![$($text),+];
+                Err(RecordError::invalid(stringify!($name), s, format!("use one of {}", all.join(", "))))
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// How serious a reaction to an allergen could be (FHIR criticality).
+    Criticality { /** Low risk. */ Low = "low", /** High risk. */ High = "high", /** Not assessed. */ UnableToAssess = "unable-to-assess" } default UnableToAssess
+);
+text_enum!(
+    /// FHIR clinical status of a condition.
+    ConditionStatus {
+        /** Ongoing. */ Active = "active",
+        /** Came back. */ Recurrence = "recurrence",
+        /** Got worse again. */ Relapse = "relapse",
+        /** Not active. */ Inactive = "inactive",
+        /** In remission. */ Remission = "remission",
+        /** Over. */ Resolved = "resolved",
+    } default Active
+);
+text_enum!(
+    /// Whether a medication is taken.
+    MedicationStatus {
+        /** Being taken. */ Active = "active",
+        /** Course finished. */ Completed = "completed",
+        /** Stopped early. */ Stopped = "stopped",
+        /** Paused. */ OnHold = "on-hold",
+        /** Planned. */ Intended = "intended",
+    } default Active
+);
+text_enum!(
+    /// What kind of document an attachment is.
+    DocType {
+        /** A report (lab, imaging, discharge...). */ Report = "report",
+        /** A prescription. */ Prescription = "prescription",
+        /** An image. */ Imaging = "imaging",
+        /** A letter. */ Letter = "letter",
+        /** Anything else. */ Other = "other",
+    } default Other
+);
+text_enum!(
+    /// Administrative sex (FHIR).
+    Sex { /** Female. */ Female = "female", /** Male. */ Male = "male", /** Other. */ Other = "other", /** Unknown. */ Unknown = "unknown" } default Unknown
+);
+text_enum!(
+    /// ABO and Rh blood group.
+    BloodGroup {
+        /** A+ */ APos = "A+", /** A- */ ANeg = "A-", /** B+ */ BPos = "B+", /** B- */ BNeg = "B-",
+        /** AB+ */ AbPos = "AB+", /** AB- */ AbNeg = "AB-", /** O+ */ OPos = "O+", /** O- */ ONeg = "O-",
+    } default OPos
+);
+
+/// An allergy or intolerance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Allergy {
+    /// What the patient reacts to.
+    pub substance: String,
+    /// A code for the substance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Code>,
+    /// How serious a reaction could be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criticality: Option<Criticality>,
+    /// What happens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction: Option<String>,
+}
+
+/// A problem or diagnosis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Condition {
+    /// Its name.
+    pub name: String,
+    /// A code (SNOMED CT, ICD-10...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Code>,
+    /// When it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onset: Option<Date>,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abatement: Option<Date>,
+    /// Clinical status.
+    #[serde(default)]
+    pub status: ConditionStatus,
+}
+
+/// A medicine taken, or prescribed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Medication {
+    /// Its name.
+    pub name: String,
+    /// A code (ATC, RxNorm...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Code>,
+    /// How much, how often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dosage: Option<String>,
+    /// First day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Date>,
+    /// Last day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Date>,
+    /// Whether it is taken.
+    #[serde(default)]
+    pub status: MedicationStatus,
+}
+
+/// A vaccination.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Immunization {
+    /// The vaccine.
+    pub vaccine: String,
+    /// A code (CVX...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Code>,
+    /// When it was given.
+    pub date: Date,
+    /// Batch number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<String>,
+}
+
+/// One part of a panel measurement (systolic and diastolic of a blood pressure).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// LOINC code of the part.
+    pub code: Code,
+    /// Its value.
+    pub value: f64,
+    /// Its UCUM unit.
+    pub unit: String,
+}
+
+/// An observation: a vital sign, a lab value, a device reading.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// What was measured (LOINC).
+    pub kind: Code,
+    /// The value, unless the measurement is a panel of components.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// UCUM unit.
+    pub unit: String,
+    /// Parts of a panel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<Component>,
+    /// When.
+    pub at: DateTime,
+    /// The device or origin of the reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A free-text note.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// The text.
+    pub text: String,
+    /// An optional title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// Where an attachment's encrypted bytes are, and the key that opens them.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlobRef {
+    /// Hex BLAKE3 hash of the ciphertext: the blob's id in a vault.
+    pub id: String,
+    /// Hex of the 32-byte content key. The section is encrypted, so the key travels only
+    /// to those who may read the section.
+    pub key: String,
+    /// Plaintext size in bytes.
+    pub size: u64,
+    /// MIME type.
+    pub media_type: String,
+    /// Original file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// Hex SHA-1 of the plaintext, for FHIR `Attachment.hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+}
+
+impl fmt::Debug for BlobRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlobRef")
+            .field("id", &self.id)
+            .field("key", &"<redacted>")
+            .field("size", &self.size)
+            .field("media_type", &self.media_type)
+            .field("file_name", &self.file_name)
+            .finish()
+    }
+}
+
+/// An attached document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// Title shown in lists.
+    pub title: String,
+    /// Kind of document.
+    pub doc_type: DocType,
+    /// Date of the document.
+    pub date: DateTime,
+    /// The encrypted file.
+    pub blob: BlobRef,
+}
+
+/// Someone to call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmergencyContact {
+    /// Their name.
+    pub name: String,
+    /// Their phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Who they are to the patient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<String>,
+}
+
+/// Who the patient is. One per record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Full name.
+    pub name: String,
+    /// Birth date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<Date>,
+    /// Administrative sex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<Sex>,
+    /// Blood group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blood_group: Option<BloodGroup>,
+    /// Who to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency_contact: Option<EmergencyContact>,
+    /// Advance directives, or where to find them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance_directives: Option<String>,
+}
+
+/// An explicit "nothing to record here", as the International Patient Summary asks for
+/// allergies, problems, medications and immunizations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoneKnown {
+    /// The section it speaks for.
+    pub section: SectionId,
+    /// When the patient said so.
+    pub asserted: Date,
+}
+
+/// The IPS code system for absent and unknown data.
+pub const IPS_ABSENT_SYSTEM: &str = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips";
+
+impl NoneKnown {
+    /// The sections where "none known" means something.
+    pub const SECTIONS: [SectionId; 4] = [
+        SectionId::Allergies,
+        SectionId::Conditions,
+        SectionId::Medications,
+        SectionId::Immunizations,
+    ];
+
+    /// The IPS code saying so.
+    pub fn ips_code(&self) -> Code {
+        let (code, display) = match self.section {
+            SectionId::Allergies => ("no-known-allergies", "No known allergies"),
+            SectionId::Conditions => ("no-known-problems", "No known problems"),
+            SectionId::Medications => ("no-known-medications", "No known medications"),
+            _ => ("no-known-immunizations", "No known immunizations"),
+        };
+        Code::new(IPS_ABSENT_SYSTEM, code, Some(display))
+    }
+}
+
+/// Any entry of a record. Its JSON form carries a `type` field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Entry {
+    /// See [`Allergy`].
+    Allergy(Allergy),
+    /// See [`Condition`].
+    Condition(Condition),
+    /// See [`Medication`].
+    Medication(Medication),
+    /// See [`Immunization`].
+    Immunization(Immunization),
+    /// See [`Measurement`].
+    Measurement(Measurement),
+    /// See [`Note`].
+    Note(Note),
+    /// See [`Document`].
+    Document(Document),
+    /// See [`Profile`].
+    Profile(Profile),
+    /// See [`NoneKnown`].
+    NoneKnown(NoneKnown),
+}
+
+fn required(field: &'static str, value: &str) -> Result<(), RecordError> {
+    if value.trim().is_empty() {
+        return Err(RecordError::Empty(field));
+    }
+    bounded(field, value)
+}
+
+fn bounded(field: &'static str, value: &str) -> Result<(), RecordError> {
+    if value.len() > MAX_FIELD {
+        return Err(RecordError::TooLong {
+            field,
+            len: value.len(),
+            max: MAX_FIELD,
+        });
+    }
+    Ok(())
+}
+
+fn opt(field: &'static str, value: &Option<String>) -> Result<(), RecordError> {
+    value.as_deref().map_or(Ok(()), |v| bounded(field, v))
+}
+
+fn code(field: &'static str, c: &Option<Code>) -> Result<(), RecordError> {
+    if let Some(c) = c {
+        required(field, &c.system)?;
+        required(field, &c.code)?;
+        opt(field, &c.display)?;
+    }
+    Ok(())
+}
+
+fn period(
+    start_field: &'static str,
+    start: &Option<Date>,
+    end_field: &'static str,
+    end: &Option<Date>,
+) -> Result<(), RecordError> {
+    if let (Some(s), Some(e)) = (start, end)
+        && e.sort_key() < s.sort_key()
+    {
+        return Err(RecordError::PeriodReversed {
+            start_field,
+            start: s.to_string(),
+            end_field,
+            end: e.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn finite(what: &str, v: f64) -> Result<(), RecordError> {
+    if !v.is_finite() {
+        return Err(RecordError::Implausible {
+            what: what.to_string(),
+            value: v.to_string(),
+            why: "it is not a finite number".into(),
+        });
+    }
+    Ok(())
+}
+
+fn number_text(v: f64) -> String {
+    let s = format!("{v}");
+    s
+}
+
+impl Entry {
+    /// The section this kind of entry lives in.
+    pub fn section(&self) -> SectionId {
+        match self {
+            Entry::Allergy(_) => SectionId::Allergies,
+            Entry::Condition(_) => SectionId::Conditions,
+            Entry::Medication(_) => SectionId::Medications,
+            Entry::Immunization(_) => SectionId::Immunizations,
+            Entry::Measurement(_) => SectionId::Measurements,
+            Entry::Note(_) => SectionId::Notes,
+            Entry::Document(_) => SectionId::Documents,
+            Entry::Profile(_) => SectionId::Profile,
+            Entry::NoneKnown(n) => n.section,
+        }
+    }
+
+    /// The kind's name, as in the JSON `type` field.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Allergy(_) => "allergy",
+            Entry::Condition(_) => "condition",
+            Entry::Medication(_) => "medication",
+            Entry::Immunization(_) => "immunization",
+            Entry::Measurement(_) => "measurement",
+            Entry::Note(_) => "note",
+            Entry::Document(_) => "document",
+            Entry::Profile(_) => "profile",
+            Entry::NoneKnown(_) => "none-known",
+        }
+    }
+
+    /// Checks everything a well-formed entry must satisfy.
+    pub fn validate(&self) -> Result<(), RecordError> {
+        match self {
+            Entry::Allergy(a) => {
+                required("substance", &a.substance)?;
+                code("code", &a.code)?;
+                opt("reaction", &a.reaction)
+            }
+            Entry::Condition(c) => {
+                required("name", &c.name)?;
+                code("code", &c.code)?;
+                period("onset", &c.onset, "abatement", &c.abatement)
+            }
+            Entry::Medication(m) => {
+                required("name", &m.name)?;
+                code("code", &m.code)?;
+                opt("dosage", &m.dosage)?;
+                period("start", &m.start, "end", &m.end)
+            }
+            Entry::Immunization(i) => {
+                required("vaccine", &i.vaccine)?;
+                code("code", &i.code)?;
+                opt("lot", &i.lot)
+            }
+            Entry::Measurement(m) => {
+                code("kind", &Some(m.kind.clone()))?;
+                required("unit", &m.unit)?;
+                opt("source", &m.source)?;
+                if let Some(v) = m.value {
+                    finite("value", v)?;
+                }
+                for c in &m.components {
+                    code("component code", &Some(c.code.clone()))?;
+                    required("component unit", &c.unit)?;
+                    finite("component value", c.value)?;
+                }
+                if m.value.is_none() && m.components.is_empty() {
+                    return Err(RecordError::Empty("value"));
+                }
+                Ok(())
+            }
+            Entry::Note(n) => {
+                required("text", &n.text)?;
+                opt("title", &n.title)
+            }
+            Entry::Document(d) => {
+                required("title", &d.title)?;
+                required("blob id", &d.blob.id)?;
+                required("blob key", &d.blob.key)?;
+                required("media type", &d.blob.media_type)?;
+                opt("file name", &d.blob.file_name)
+            }
+            Entry::Profile(p) => {
+                required("name", &p.name)?;
+                opt("advance directives", &p.advance_directives)?;
+                if let Some(c) = &p.emergency_contact {
+                    required("emergency contact name", &c.name)?;
+                    opt("emergency contact phone", &c.phone)?;
+                    opt("emergency contact relationship", &c.relationship)?;
+                }
+                Ok(())
+            }
+            Entry::NoneKnown(n) => {
+                if !NoneKnown::SECTIONS.contains(&n.section) {
+                    return Err(RecordError::invalid(
+                        "section for none-known",
+                        n.section.as_str(),
+                        "use allergies, conditions, medications or immunizations",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// One line for people.
+    pub fn summary(&self) -> String {
+        match self {
+            Entry::Allergy(a) => {
+                let mut s = a.substance.clone();
+                let mut extra = Vec::new();
+                if let Some(c) = a.criticality {
+                    extra.push(format!("criticality {c}"));
+                }
+                if let Some(r) = &a.reaction {
+                    extra.push(format!("reaction: {r}"));
+                }
+                if !extra.is_empty() {
+                    s.push_str(&format!(" ({})", extra.join(", ")));
+                }
+                s
+            }
+            Entry::Condition(c) => {
+                let mut s = format!("{} ({})", c.name, c.status);
+                if let Some(o) = &c.onset {
+                    s.push_str(&format!(", since {o}"));
+                }
+                s
+            }
+            Entry::Medication(m) => {
+                let mut s = m.name.clone();
+                if let Some(d) = &m.dosage {
+                    s.push_str(&format!(", {d}"));
+                }
+                s.push_str(&format!(" ({})", m.status));
+                s
+            }
+            Entry::Immunization(i) => format!("{} on {}", i.vaccine, i.date),
+            Entry::Measurement(m) => {
+                let name = m
+                    .kind_name()
+                    .map(|n| {
+                        let mut c = n.replace('-', " ");
+                        if let Some(f) = c.get_mut(0..1) {
+                            f.make_ascii_uppercase();
+                        }
+                        c
+                    })
+                    .or_else(|| m.kind.display.clone())
+                    .unwrap_or_else(|| format!("LOINC {}", m.kind.code));
+                let value = match m.value {
+                    Some(v) => number_text(v),
+                    None => m
+                        .components
+                        .iter()
+                        .map(|c| number_text(c.value))
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                };
+                format!("{name} {value} {} at {}", m.unit, m.at)
+            }
+            Entry::Note(n) => {
+                let first: String = n
+                    .text
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(80)
+                    .collect();
+                match &n.title {
+                    Some(t) => format!("{t}: {first}"),
+                    None => first,
+                }
+            }
+            Entry::Document(d) => format!("{} ({}, {} bytes)", d.title, d.doc_type, d.blob.size),
+            Entry::Profile(p) => {
+                let mut s = p.name.clone();
+                if let Some(b) = &p.birth_date {
+                    s.push_str(&format!(", born {b}"));
+                }
+                if let Some(g) = p.blood_group {
+                    s.push_str(&format!(", blood group {g}"));
+                }
+                s
+            }
+            Entry::NoneKnown(n) => n.ips_code().display.unwrap_or_default(),
+        }
+    }
+
+    /// The date that places this entry on a timeline, when it has one.
+    pub fn clinical_date(&self) -> Option<SortKey> {
+        match self {
+            Entry::Condition(c) => c.onset.as_ref().map(Date::sort_key),
+            Entry::Medication(m) => m.start.as_ref().map(Date::sort_key),
+            Entry::Immunization(i) => Some(i.date.sort_key()),
+            Entry::Measurement(m) => Some(m.at.sort_key()),
+            Entry::Document(d) => Some(d.date.sort_key()),
+            Entry::NoneKnown(n) => Some(n.asserted.sort_key()),
+            _ => None,
+        }
+    }
+
+    /// The same date as text, for display.
+    pub fn clinical_date_text(&self) -> Option<String> {
+        match self {
+            Entry::Condition(c) => c.onset.as_ref().map(ToString::to_string),
+            Entry::Medication(m) => m.start.as_ref().map(ToString::to_string),
+            Entry::Immunization(i) => Some(i.date.to_string()),
+            Entry::Measurement(m) => Some(m.at.to_string()),
+            Entry::Document(d) => Some(d.date.to_string()),
+            Entry::NoneKnown(n) => Some(n.asserted.to_string()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(t: &str) -> Entry {
+        Entry::Note(Note {
+            text: t.into(),
+            title: None,
+        })
+    }
+
+    #[test]
+    fn enums_parse_case_insensitively_and_list_choices() {
+        assert_eq!("HIGH".parse::<Criticality>().unwrap(), Criticality::High);
+        assert_eq!(
+            "unable-to-assess".parse::<Criticality>().unwrap(),
+            Criticality::UnableToAssess
+        );
+        assert_eq!("ab-".parse::<BloodGroup>().unwrap(), BloodGroup::AbNeg);
+        assert_eq!(
+            "on-hold".parse::<MedicationStatus>().unwrap(),
+            MedicationStatus::OnHold
+        );
+        let err = "extreme".parse::<Criticality>().unwrap_err().to_string();
+        assert!(err.contains("low, high, unable-to-assess"), "{err}");
+        assert!("C+".parse::<BloodGroup>().is_err());
+    }
+
+    #[test]
+    fn validation_refuses_empty_long_and_reversed() {
+        assert!(note("ok").validate().is_ok());
+        assert!(matches!(
+            note("  ").validate(),
+            Err(RecordError::Empty("text"))
+        ));
+        assert!(matches!(
+            note(&"x".repeat(MAX_FIELD + 1)).validate(),
+            Err(RecordError::TooLong { .. })
+        ));
+        let m = Entry::Medication(Medication {
+            name: "X".into(),
+            code: None,
+            dosage: None,
+            start: Some("2024-05-01".parse().unwrap()),
+            end: Some("2024-01-01".parse().unwrap()),
+            status: MedicationStatus::Active,
+        });
+        assert!(matches!(
+            m.validate(),
+            Err(RecordError::PeriodReversed { .. })
+        ));
+        let n = Entry::NoneKnown(NoneKnown {
+            section: SectionId::Notes,
+            asserted: "2024".parse().unwrap(),
+        });
+        assert!(n.validate().is_err());
+    }
+
+    #[test]
+    fn json_form_is_tagged_and_round_trips() {
+        let e = Entry::Allergy(Allergy {
+            substance: "Peanut".into(),
+            code: Some(Code::parse("snomed|91935009").unwrap()),
+            criticality: Some(Criticality::High),
+            reaction: None,
+        });
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["type"], "allergy");
+        assert_eq!(v["criticality"], "high");
+        assert!(v.get("reaction").is_none());
+        assert_eq!(serde_json::from_value::<Entry>(v).unwrap(), e);
+        let nk = Entry::NoneKnown(NoneKnown {
+            section: SectionId::Allergies,
+            asserted: "2024-01-02".parse().unwrap(),
+        });
+        let v = serde_json::to_value(&nk).unwrap();
+        assert_eq!(v["type"], "none-known");
+        assert_eq!(nk.summary(), "No known allergies");
+        assert_eq!(nk.section(), SectionId::Allergies);
+    }
+
+    #[test]
+    fn blob_keys_do_not_show_in_debug() {
+        let b = BlobRef {
+            id: "ab".into(),
+            key: "deadbeefdeadbeef".into(),
+            size: 1,
+            media_type: "text/plain".into(),
+            file_name: None,
+            sha1: None,
+        };
+        assert!(!format!("{b:?}").contains("deadbeef"));
+    }
+}

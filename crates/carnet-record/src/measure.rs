@@ -1,0 +1,394 @@
+//! Measurement kinds: friendly names, their LOINC codes and the UCUM units that fit them.
+
+use crate::code::systems;
+use crate::{Code, Component, DateTime, Measurement, RecordError};
+
+/// One kind of measurement people type by name.
+#[derive(Debug)]
+pub struct MeasurementKind {
+    /// The name on the command line, e.g. `weight`.
+    pub name: &'static str,
+    /// LOINC code and display per accepted unit: (UCUM unit, aliases, LOINC, display).
+    pub units: &'static [(
+        &'static str,
+        &'static [&'static str],
+        &'static str,
+        &'static str,
+    )],
+    /// Lowest and highest plausible value (in each unit, checked loosely).
+    pub range: (f64, f64),
+}
+
+impl MeasurementKind {
+    /// Every kind known by name.
+    pub const ALL: &'static [MeasurementKind] = &[
+        MeasurementKind {
+            name: "weight",
+            units: &[
+                (
+                    "kg",
+                    &["kgs", "kilogram", "kilograms"],
+                    "29463-7",
+                    "Body weight",
+                ),
+                ("g", &["gram", "grams"], "29463-7", "Body weight"),
+                (
+                    "[lb_av]",
+                    &["lb", "lbs", "pound", "pounds"],
+                    "29463-7",
+                    "Body weight",
+                ),
+            ],
+            range: (0.0, 700_000.0),
+        },
+        MeasurementKind {
+            name: "height",
+            units: &[
+                ("cm", &[], "8302-2", "Body height"),
+                ("m", &[], "8302-2", "Body height"),
+                ("[in_i]", &["in", "inch", "inches"], "8302-2", "Body height"),
+            ],
+            range: (0.0, 300.0),
+        },
+        MeasurementKind {
+            name: "blood-pressure",
+            units: &[(
+                "mm[Hg]",
+                &["mmhg", "mm hg"],
+                "85354-9",
+                "Blood pressure panel",
+            )],
+            range: (0.0, 400.0),
+        },
+        MeasurementKind {
+            name: "heart-rate",
+            units: &[(
+                "/min",
+                &["bpm", "beats/min", "1/min"],
+                "8867-4",
+                "Heart rate",
+            )],
+            range: (0.0, 400.0),
+        },
+        MeasurementKind {
+            name: "glucose",
+            units: &[
+                (
+                    "mg/dL",
+                    &["mg/dl"],
+                    "2339-0",
+                    "Glucose [Mass/volume] in Blood",
+                ),
+                (
+                    "mmol/L",
+                    &["mmol/l"],
+                    "15074-8",
+                    "Glucose [Moles/volume] in Blood",
+                ),
+            ],
+            range: (0.0, 2000.0),
+        },
+        MeasurementKind {
+            name: "temperature",
+            units: &[
+                (
+                    "Cel",
+                    &["c", "°c", "degc", "celsius"],
+                    "8310-5",
+                    "Body temperature",
+                ),
+                (
+                    "[degF]",
+                    &["f", "°f", "degf", "fahrenheit"],
+                    "8310-5",
+                    "Body temperature",
+                ),
+            ],
+            range: (-50.0, 150.0),
+        },
+        MeasurementKind {
+            name: "spo2",
+            units: &[(
+                "%",
+                &["percent"],
+                "59408-5",
+                "Oxygen saturation in Arterial blood by Pulse oximetry",
+            )],
+            range: (0.0, 100.0),
+        },
+    ];
+
+    /// The kind with that name.
+    pub fn lookup(name: &str) -> Option<&'static MeasurementKind> {
+        let n = name.trim().to_ascii_lowercase();
+        Self::ALL.iter().find(|k| k.name == n)
+    }
+
+    /// The kind whose LOINC code this is, if one.
+    pub fn by_loinc(code: &str) -> Option<&'static MeasurementKind> {
+        Self::ALL
+            .iter()
+            .find(|k| k.units.iter().any(|u| u.2 == code))
+    }
+
+    /// Canonical UCUM unit for what was typed, with its LOINC code and display.
+    fn unit(&self, typed: &str) -> Option<(&'static str, &'static str, &'static str)> {
+        let t = typed.trim();
+        let lower = t.to_ascii_lowercase();
+        self.units
+            .iter()
+            .find(|(ucum, aliases, _, _)| {
+                *ucum == t
+                    || ucum.to_ascii_lowercase() == lower
+                    || aliases.contains(&lower.as_str())
+            })
+            .map(|(ucum, _, loinc, display)| (*ucum, *loinc, *display))
+    }
+
+    fn accepted(&self) -> String {
+        let mut names: Vec<String> = Vec::new();
+        for (ucum, aliases, _, _) in self.units {
+            names.push(ucum.to_string());
+            names.extend(aliases.iter().take(1).map(|a| a.to_string()));
+        }
+        names.join(", ")
+    }
+}
+
+/// Names of every kind, for help and error texts.
+pub fn kind_names() -> String {
+    let names: Vec<_> = MeasurementKind::ALL.iter().map(|k| k.name).collect();
+    names.join(", ")
+}
+
+fn is_loinc(code: &str) -> bool {
+    match code.split_once('-') {
+        Some((num, check)) => {
+            !num.is_empty()
+                && num.len() <= 7
+                && num.bytes().all(|b| b.is_ascii_digit())
+                && check.len() == 1
+                && check.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+fn number(what: &str, text: &str) -> Result<f64, RecordError> {
+    let v: f64 = text.trim().parse().map_err(|_| RecordError::Implausible {
+        what: what.to_string(),
+        value: format!("\"{text}\""),
+        why: "it is not a number".into(),
+    })?;
+    if !v.is_finite() {
+        return Err(RecordError::Implausible {
+            what: what.to_string(),
+            value: text.to_string(),
+            why: "it is not a finite number".into(),
+        });
+    }
+    Ok(v)
+}
+
+fn check_range(kind: &MeasurementKind, v: f64, text: &str) -> Result<(), RecordError> {
+    if v < kind.range.0
+        || v > kind.range.1
+        || (kind.range.0 == 0.0 && v == 0.0 && kind.name != "spo2")
+    {
+        return Err(RecordError::Implausible {
+            what: kind.name.to_string(),
+            value: text.trim().to_string(),
+            why: format!(
+                "expected a value above {} and at most {}",
+                kind.range.0, kind.range.1
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl Measurement {
+    /// Builds a measurement from what a person typed: a kind name (see
+    /// [`MeasurementKind::ALL`]) or a LOINC code, a value (`SYS/DIA` for blood pressure)
+    /// and a unit that must fit the kind.
+    pub fn from_input(
+        kind: &str,
+        value: &str,
+        unit: &str,
+        at: DateTime,
+        source: Option<String>,
+    ) -> Result<Measurement, RecordError> {
+        let known = MeasurementKind::lookup(kind);
+        let Some(k) = known else {
+            let code = kind.trim();
+            if !is_loinc(code) {
+                return Err(RecordError::invalid(
+                    "measurement kind",
+                    kind,
+                    format!(
+                        "use one of {}, or a LOINC code such as 2093-3",
+                        kind_names()
+                    ),
+                ));
+            }
+            if let Some(k) = MeasurementKind::by_loinc(code) {
+                return Self::from_input(k.name, value, unit, at, source);
+            }
+            let unit = unit.trim();
+            if unit.is_empty() || unit.len() > 64 || unit.chars().any(char::is_whitespace) {
+                return Err(RecordError::invalid(
+                    "unit",
+                    unit,
+                    "give a UCUM unit without spaces, e.g. mg/dL",
+                ));
+            }
+            return Ok(Measurement {
+                kind: Code::new(systems::LOINC, code, None),
+                value: Some(number(code, value)?),
+                unit: unit.to_string(),
+                components: Vec::new(),
+                at,
+                source,
+            });
+        };
+        let (ucum, loinc, display) = k.unit(unit).ok_or_else(|| RecordError::UnitMismatch {
+            unit: unit.to_string(),
+            kind: k.name.to_string(),
+            accepted: k.accepted(),
+        })?;
+        if k.name == "blood-pressure" {
+            let (sys, dia) = value
+                .split_once('/')
+                .ok_or_else(|| RecordError::Implausible {
+                    what: "blood pressure".into(),
+                    value: value.to_string(),
+                    why: "write it as SYSTOLIC/DIASTOLIC, e.g. 120/80".into(),
+                })?;
+            let (s, d) = (
+                number("systolic pressure", sys)?,
+                number("diastolic pressure", dia)?,
+            );
+            check_range(k, s, sys)?;
+            check_range(k, d, dia)?;
+            if d >= s {
+                return Err(RecordError::Implausible {
+                    what: "blood pressure".into(),
+                    value: value.to_string(),
+                    why: "the diastolic value must be below the systolic one".into(),
+                });
+            }
+            return Ok(Measurement {
+                kind: Code::new(systems::LOINC, loinc, Some(display)),
+                value: None,
+                unit: ucum.to_string(),
+                components: vec![
+                    Component {
+                        code: Code::new(systems::LOINC, "8480-6", Some("Systolic blood pressure")),
+                        value: s,
+                        unit: ucum.to_string(),
+                    },
+                    Component {
+                        code: Code::new(systems::LOINC, "8462-4", Some("Diastolic blood pressure")),
+                        value: d,
+                        unit: ucum.to_string(),
+                    },
+                ],
+                at,
+                source,
+            });
+        }
+        let v = number(k.name, value)?;
+        check_range(k, v, value)?;
+        Ok(Measurement {
+            kind: Code::new(systems::LOINC, loinc, Some(display)),
+            value: Some(v),
+            unit: ucum.to_string(),
+            components: Vec::new(),
+            at,
+            source,
+        })
+    }
+
+    /// The friendly kind name, when the LOINC code is one of the known kinds.
+    pub fn kind_name(&self) -> Option<&'static str> {
+        if self.kind.system != systems::LOINC {
+            return None;
+        }
+        MeasurementKind::by_loinc(&self.kind.code).map(|k| k.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime {
+        "2024-01-01T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn kinds_map_to_loinc_and_units_normalise_to_ucum() {
+        let m = Measurement::from_input("weight", "70.5", "kg", at(), None).unwrap();
+        assert_eq!(
+            (m.kind.code.as_str(), m.unit.as_str(), m.value),
+            ("29463-7", "kg", Some(70.5))
+        );
+        let m = Measurement::from_input("weight", "150", "lbs", at(), None).unwrap();
+        assert_eq!(m.unit, "[lb_av]");
+        let m = Measurement::from_input("heart-rate", "62", "bpm", at(), None).unwrap();
+        assert_eq!((m.kind.code.as_str(), m.unit.as_str()), ("8867-4", "/min"));
+        let m = Measurement::from_input("glucose", "98", "mg/dl", at(), None).unwrap();
+        assert_eq!((m.kind.code.as_str(), m.unit.as_str()), ("2339-0", "mg/dL"));
+        let m = Measurement::from_input("glucose", "5.4", "mmol/L", at(), None).unwrap();
+        assert_eq!(m.kind.code, "15074-8");
+        let m = Measurement::from_input("temperature", "37.2", "°C", at(), None).unwrap();
+        assert_eq!(m.unit, "Cel");
+        let m = Measurement::from_input("spo2", "97", "%", at(), None).unwrap();
+        assert_eq!(m.kind_name(), Some("spo2"));
+        let m = Measurement::from_input("2093-3", "190", "mg/dL", at(), None).unwrap();
+        assert_eq!((m.kind.code.as_str(), m.kind_name()), ("2093-3", None));
+        let m = Measurement::from_input("29463-7", "70", "kg", at(), None).unwrap();
+        assert_eq!(m.kind_name(), Some("weight"));
+    }
+
+    #[test]
+    fn blood_pressure_has_two_components() {
+        let m = Measurement::from_input("blood-pressure", "120/80", "mmHg", at(), None).unwrap();
+        assert_eq!(m.kind.code, "85354-9");
+        assert_eq!(m.value, None);
+        assert_eq!(m.components.len(), 2);
+        assert_eq!(
+            (m.components[0].code.code.as_str(), m.components[0].value),
+            ("8480-6", 120.0)
+        );
+        assert_eq!(
+            (m.components[1].code.code.as_str(), m.components[1].value),
+            ("8462-4", 80.0)
+        );
+        for bad in ["120", "80/120", "abc/def", "120/80/60"] {
+            assert!(
+                Measurement::from_input("blood-pressure", bad, "mmHg", at(), None).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn units_that_do_not_fit_and_implausible_values_are_refused() {
+        let err = Measurement::from_input("weight", "70", "mmHg", at(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mmHg") && err.contains("kg"), "{err}");
+        assert!(Measurement::from_input("heart-rate", "70", "kg", at(), None).is_err());
+        assert!(Measurement::from_input("weight", "-3", "kg", at(), None).is_err());
+        assert!(Measurement::from_input("weight", "0", "kg", at(), None).is_err());
+        assert!(Measurement::from_input("spo2", "101", "%", at(), None).is_err());
+        assert!(Measurement::from_input("weight", "heavy", "kg", at(), None).is_err());
+        assert!(Measurement::from_input("weight", "NaN", "kg", at(), None).is_err());
+        let err = Measurement::from_input("mood", "5", "1", at(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("weight") && err.contains("mood"), "{err}");
+        assert!(Measurement::from_input("2093-3", "1", "mg dL", at(), None).is_err());
+    }
+}

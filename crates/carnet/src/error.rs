@@ -1,0 +1,76 @@
+use carnet_crypto::CryptoError;
+use carnet_record::{EntryId, RecordError, SectionId};
+use carnet_store::StoreError;
+use thiserror::Error;
+
+/// Everything a vault operation can refuse or fail with. Messages say what went wrong and
+/// what to do; none contains health data or key material.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The vault on disk could not be opened, read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A cryptographic check or operation failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// An entry or change is not acceptable to the record.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// No entry with that id in the record.
+    #[error("no entry {0} in this record; `carnet list` shows the ids")]
+    NotFound(EntryId),
+    /// The entry exists but is not an attachment.
+    #[error("entry {0} is not an attachment (only `documents` entries have a file)")]
+    NotAnAttachment(EntryId),
+    /// This vault's owner has no record of their own.
+    #[error("this vault belongs to a {role}, who has no record of their own")]
+    NoOwnRecord {
+        /// The owner's role.
+        role: &'static str,
+    },
+    /// This vault holds no key to write or read that section of that record.
+    #[error("no key for section {section} of record {record}: it was not shared with you")]
+    NoKey {
+        /// The section.
+        section: SectionId,
+        /// The record (short id).
+        record: String,
+    },
+    /// A stored or received envelope failed verification.
+    #[error("envelope {id} (section {section}) is not genuine: {why}")]
+    BadEnvelope {
+        /// The envelope id (short form).
+        id: String,
+        /// The section code or name it claims.
+        section: String,
+        /// What failed.
+        why: String,
+    },
+    /// The author of a change may not write where it writes.
+    #[error(
+        "envelope {id} was written by {author}, who may not write section {section} of this record; nothing was imported"
+    )]
+    NotAllowed {
+        /// The envelope id.
+        id: String,
+        /// The author (short id).
+        author: String,
+        /// The section.
+        section: String,
+    },
+    /// A stored attachment is missing or altered.
+    #[error("the file of attachment {0} is missing or damaged; restore the vault from a backup")]
+    AttachmentDamaged(EntryId),
+    /// An attachment is larger than a vault accepts.
+    #[error("the file is {size} bytes; attachments are limited to {max} bytes")]
+    AttachmentTooLarge {
+        /// Its size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+}
+
+/// Shorthand for results of vault operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,55 @@
+//! Carnet's embeddable core: a patient-held, end-to-end-encrypted health record.
+//!
+//! This crate owns the [`Vault`]: one person's identity, keys and records on one device,
+//! and every operation on them (add, edit, remove, list, attach, receive changes). Apps and
+//! the `carnet` command line are thin layers over it.
+//!
+//! It must never print, prompt, or log health data or secrets; it returns typed values and
+//! typed [`Error`]s and leaves all output to its caller.
+//!
+//! Reach first for [`Vault::create`] and [`Vault::open`], then [`Vault::add`] and
+//! [`Vault::list`] on [`Vault::own_record`].
+//!
+//! # Guarantees
+//! - Confidentiality at rest: every change is an [`carnet_crypto::Envelope`] sealed under
+//!   the section's epoch key; keys, snapshots and the person's secret keys are sealed with
+//!   the device master key, itself wrapped with the passphrase. No plaintext health data is
+//!   written to disk.
+//! - Integrity and attribution: every change is signed by its author's key and carries only
+//!   changes made by that author's device; envelopes are verified again whenever they are
+//!   read back from disk.
+//! - Atomicity and durability: each operation is one redb transaction (the envelope, its
+//!   chain index, any attachment blob and any snapshot together); a crash at any instant
+//!   leaves the vault as before or after the operation, and it opens.
+//! - Bad input is refused with an [`Error`] and changes nothing.
+//!
+//! ```no_run
+//! use carnet::{CreateOptions, Vault};
+//! use carnet::record::{Entry, Note};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pass = carnet::crypto::secrecy::SecretString::from("a long passphrase".to_string());
+//! let mut vault = Vault::create("vault".as_ref(), &pass, &CreateOptions::patient("Alice"))?;
+//! let record = vault.own_record()?;
+//! vault.add(&record, Entry::Note(Note { text: "Feeling better".into(), title: None }))?;
+//! for entry in vault.list(&record, None)? {
+//!     println!("{} {}", entry.id, entry.entry.summary());
+//! }
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod vault;
+
+pub use error::{Error, Result};
+pub use vault::{
+    AttachmentInput, CreateOptions, EntryRef, EntryView, MAX_ATTACHMENT, ReceiveReport,
+    SNAPSHOT_EVERY, Vault, actor_for, store_exists,
+};
+
+/// Identities, keys and envelopes.
+pub use carnet_crypto as crypto;
+/// The record model: sections and typed entries.
+pub use carnet_record as record;

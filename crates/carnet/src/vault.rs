@@ -1,0 +1,750 @@
+//! The vault: a person's identity, keys and records on one device.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use carnet_crypto::{
+    ContentKey, DeviceId, ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId, EpochKey,
+    IdentityCard, Passphrase, PersonId, PersonSecret, RecordId, Role, open_blob, seal_blob,
+};
+use carnet_record::{
+    BlobRef, ChangeSet, DateTime, DocType, Document, Entry, EntryId, SectionDoc, SectionId,
+    StoredEntry,
+};
+use carnet_store::{Store, WriteTxn};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::{Error, Result};
+
+/// Envelopes replayed past a snapshot before a new snapshot is written. Bounds the work of
+/// opening a section to one snapshot load plus this many small changes.
+pub const SNAPSHOT_EVERY: usize = 32;
+/// The largest attachment a vault takes in one piece.
+pub const MAX_ATTACHMENT: u64 = 256 * 1024 * 1024;
+
+/// How to create a vault.
+#[derive(Clone, Debug)]
+pub struct CreateOptions {
+    /// The owner's display name, shown on their identity card.
+    pub name: String,
+    /// The owner's role: a patient gets a record of their own.
+    pub role: Role,
+    /// scrypt cost (log2 N) for wrapping the master key with the passphrase.
+    pub kdf_log_n: u8,
+}
+
+impl CreateOptions {
+    /// A patient vault with the default passphrase cost.
+    pub fn patient(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            role: Role::Patient,
+            kdf_log_n: carnet_crypto::MasterKey::DEFAULT_LOG_N,
+        }
+    }
+}
+
+/// Where an operation landed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EntryRef {
+    /// The entry's id.
+    pub id: EntryId,
+    /// Its section.
+    pub section: SectionId,
+}
+
+/// One entry as a reader sees it: its content and who wrote it, verified from signatures.
+#[derive(Clone, Debug, Serialize)]
+pub struct EntryView {
+    /// The entry's id.
+    pub id: EntryId,
+    /// Its section.
+    pub section: SectionId,
+    /// The record it belongs to.
+    pub record: String,
+    /// The person whose signed change created it.
+    pub author: String,
+    /// That person's name, if known to this vault.
+    pub author_name: Option<String>,
+    /// When it was created.
+    pub created: DateTime,
+    /// Its content.
+    #[serde(flatten)]
+    pub entry: Entry,
+}
+
+/// What an attachment is, before it is added.
+#[derive(Clone, Debug)]
+pub struct AttachmentInput {
+    /// Title shown in lists.
+    pub title: String,
+    /// Kind of document.
+    pub doc_type: DocType,
+    /// Original file name, if any.
+    pub file_name: Option<String>,
+    /// MIME type.
+    pub media_type: String,
+    /// Date of the document.
+    pub date: DateTime,
+}
+
+/// What receiving a batch of envelopes did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReceiveReport {
+    /// Envelopes that were new and are now stored and applied.
+    pub accepted: usize,
+    /// Envelopes already present.
+    pub duplicates: usize,
+}
+
+/// The version vector a snapshot covers, and the snapshot itself.
+#[derive(Serialize, Deserialize)]
+struct SnapshotRepr {
+    covered: Vec<(PersonId, DeviceId, u64)>,
+    doc: Vec<u8>,
+}
+
+struct Loaded {
+    doc: SectionDoc,
+    covered: BTreeMap<(PersonId, DeviceId), u64>,
+    since_snapshot: usize,
+}
+
+/// A person's vault on this device: identity, keys, records. Open it with
+/// [`Vault::open`] (or make one with [`Vault::create`]); every operation is one atomic,
+/// durable transaction.
+pub struct Vault {
+    store: Store,
+    me: PersonSecret,
+    card: IdentityCard,
+    device: DeviceId,
+    loaded: HashMap<(RecordId, SectionId), Loaded>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("dir", &self.store.dir())
+            .field("owner", &self.card)
+            .finish()
+    }
+}
+
+/// The Automerge actor of a person's device: derived, so anyone can check that the changes
+/// in an envelope were made by the envelope's signer.
+pub fn actor_for(person: &PersonId, device: &DeviceId) -> [u8; 16] {
+    let mut input = [0u8; 48];
+    input[..32].copy_from_slice(&person.0);
+    input[32..].copy_from_slice(&device.0);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&blake3::derive_key("carnet automerge actor v1", &input)[..16]);
+    out
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn bad_envelope(env: &Envelope, why: impl ToString) -> Error {
+    let section = SectionId::from_code(env.header().section)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("#{}", env.header().section));
+    Error::BadEnvelope {
+        id: env.id().to_string(),
+        section,
+        why: why.to_string(),
+    }
+}
+
+impl Vault {
+    /// Creates a vault in `dir`: a new identity (ed25519 + age keys, self-signed card), a
+    /// random device id and master key wrapped with `passphrase`, and for a patient the
+    /// first epoch key of each section of their record. All in one transaction.
+    pub fn create(dir: &Path, passphrase: &Passphrase, opts: &CreateOptions) -> Result<Vault> {
+        let me = PersonSecret::generate()?;
+        let card = IdentityCard::issue(&me, &opts.name, opts.role, Vec::new(), now_unix())?;
+        let device = DeviceId::random()?;
+        let mut section_keys = Vec::new();
+        if opts.role == Role::Patient {
+            for s in SectionId::ALL {
+                section_keys.push((s, EpochKey::generate()?));
+            }
+        }
+        let record = RecordId::of_patient(&me.person_id());
+        let store = Store::create(dir, passphrase, opts.kdf_log_n, |txn| {
+            txn.put_secret_meta("person", &me.to_bytes())?;
+            txn.put_meta("card", card.to_text().as_bytes())?;
+            txn.put_meta("device", &device.0)?;
+            txn.put_actor(
+                &actor_for(&me.person_id(), &device),
+                &me.person_id(),
+                &device,
+            )?;
+            for (s, key) in &section_keys {
+                txn.put_epoch_key(&record, s.code(), 0, key)?;
+            }
+            Ok(())
+        })?;
+        Ok(Vault {
+            store,
+            me,
+            card,
+            device,
+            loaded: HashMap::new(),
+        })
+    }
+
+    /// Opens the vault in `dir`. A wrong passphrase is refused before anything is read
+    /// from or written to the database.
+    pub fn open(dir: &Path, passphrase: &Passphrase) -> Result<Vault> {
+        let store = Store::open(dir, passphrase)?;
+        let (me, card, device) = {
+            let r = store.read()?;
+            let missing = |what: &str| carnet_store::StoreError::NotAVault {
+                path: dir.to_path_buf(),
+                why: format!("its {what} is missing"),
+            };
+            let secret = r
+                .get_secret_meta("person")?
+                .ok_or_else(|| missing("identity"))?;
+            let me = PersonSecret::from_bytes(&secret)?;
+            let card_text = r
+                .get_meta("card")?
+                .ok_or_else(|| missing("identity card"))?;
+            let card = IdentityCard::from_text(&String::from_utf8_lossy(&card_text))?;
+            let device = r.get_meta("device")?.ok_or_else(|| missing("device id"))?;
+            let device: [u8; 16] = device.try_into().map_err(|_| missing("device id"))?;
+            (me, card, DeviceId(device))
+        };
+        if card.person_id() != me.person_id() {
+            return Err(carnet_store::StoreError::NotAVault {
+                path: dir.to_path_buf(),
+                why: "its identity card does not match its keys".into(),
+            }
+            .into());
+        }
+        Ok(Vault {
+            store,
+            me,
+            card,
+            device,
+            loaded: HashMap::new(),
+        })
+    }
+
+    /// A fingerprint of everything the vault stores: equal before and after an operation
+    /// exactly when the operation changed nothing.
+    pub fn state_digest(&self) -> Result<[u8; 32]> {
+        Ok(self.store.read()?.digest()?)
+    }
+
+    /// The owner's identity card.
+    pub fn card(&self) -> &IdentityCard {
+        &self.card
+    }
+
+    /// The owner's id.
+    pub fn person_id(&self) -> PersonId {
+        self.me.person_id()
+    }
+
+    /// This device's id.
+    pub fn device_id(&self) -> DeviceId {
+        self.device
+    }
+
+    /// The owner's own record (patients only).
+    pub fn own_record(&self) -> Result<RecordId> {
+        if self.card.role() != Role::Patient {
+            return Err(Error::NoOwnRecord {
+                role: self.card.role().as_str(),
+            });
+        }
+        Ok(RecordId::of_patient(&self.me.person_id()))
+    }
+
+    /// Who may write `section` of `record`. Until consent grants exist, only the patient
+    /// who owns the record.
+    fn may_write(&self, record: &RecordId, _section: SectionId, author: &PersonId) -> bool {
+        RecordId::of_patient(author) == *record
+    }
+
+    fn section_of(code: u8, env: &Envelope) -> Result<SectionId> {
+        SectionId::from_code(code).ok_or_else(|| bad_envelope(env, "unknown section code"))
+    }
+
+    /// Verifies an envelope, opens its body, and checks that every change in it was made by
+    /// its signer's device. Returns the changes.
+    fn open_envelope(&self, env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
+        env.verify().map_err(|e| bad_envelope(env, e))?;
+        let body = env.open(key).map_err(|e| bad_envelope(env, e))?;
+        let changes = ChangeSet::from_bytes(&body).map_err(|e| bad_envelope(env, e))?;
+        let h = env.header();
+        let actor = actor_for(&h.author, &h.device);
+        if changes.actors().iter().any(|a| *a != actor) {
+            return Err(bad_envelope(
+                env,
+                "it carries changes made by another author",
+            ));
+        }
+        Ok(changes)
+    }
+
+    fn epoch_key(&self, record: &RecordId, section: SectionId, epoch: u32) -> Result<EpochKey> {
+        self.store
+            .read()?
+            .epoch_key(record, section.code(), epoch)?
+            .ok_or_else(|| Error::NoKey {
+                section,
+                record: record.short(),
+            })
+    }
+
+    /// Loads a section: its snapshot, then every stored envelope the snapshot does not
+    /// cover, each verified. Writes a fresh snapshot when many were replayed.
+    fn load(&mut self, record: &RecordId, section: SectionId) -> Result<&mut Loaded> {
+        let key = (*record, section);
+        if !self.loaded.contains_key(&key) {
+            let loaded = self.load_from_store(record, section)?;
+            self.loaded.insert(key, loaded);
+            if let Some(loaded) = self.loaded.get_mut(&key)
+                && loaded.since_snapshot > SNAPSHOT_EVERY
+            {
+                // A cache refresh: losing it to a crash costs only time.
+                let mut txn = self.store.write()?;
+                Self::write_snapshot(&mut txn, record, section, loaded)?;
+                txn.commit()?;
+            }
+        }
+        self.loaded.get_mut(&key).ok_or(Error::NoKey {
+            section,
+            record: record.short(),
+        })
+    }
+
+    fn load_from_store(&self, record: &RecordId, section: SectionId) -> Result<Loaded> {
+        let actor = actor_for(&self.me.person_id(), &self.device);
+        let r = self.store.read()?;
+        if r.latest_epoch(record, section.code())?.is_none() {
+            return Err(Error::NoKey {
+                section,
+                record: record.short(),
+            });
+        }
+        let (mut doc, mut covered) = match r.snapshot(record, section.code())? {
+            Some(bytes) => {
+                let repr: SnapshotRepr = postcard::from_bytes(&bytes).map_err(|e| {
+                    carnet_store::StoreError::Database(format!("snapshot does not decode: {e}"))
+                })?;
+                let doc = SectionDoc::load(section, &repr.doc, actor)?;
+                let covered = repr
+                    .covered
+                    .into_iter()
+                    .map(|(p, d, s)| ((p, d), s))
+                    .collect();
+                (doc, covered)
+            }
+            None => (SectionDoc::new(section, actor), BTreeMap::new()),
+        };
+        let mut replayed = 0;
+        let mut keys: HashMap<u32, EpochKey> = HashMap::new();
+        for head in r.chain_heads(record, section.code())? {
+            let have = covered
+                .get(&(head.author, head.device))
+                .copied()
+                .unwrap_or(0);
+            if head.seq <= have {
+                continue;
+            }
+            for id in r.chain_after(record, section.code(), &head.author, &head.device, have)? {
+                let env = r.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
+                    id: id.to_string(),
+                    section: section.to_string(),
+                    why: "it is listed in its chain but missing from the vault".into(),
+                })?;
+                if env.id() != id {
+                    return Err(bad_envelope(&env, "its bytes do not match its id"));
+                }
+                let epoch = env.header().epoch;
+                let key = match keys.entry(epoch) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(self.epoch_key(record, section, epoch)?)
+                    }
+                };
+                let changes = self.open_envelope(&env, key)?;
+                doc.apply(&changes)?;
+                replayed += 1;
+            }
+            covered.insert((head.author, head.device), head.seq);
+        }
+        Ok(Loaded {
+            doc,
+            covered,
+            since_snapshot: replayed,
+        })
+    }
+
+    fn write_snapshot(
+        txn: &mut WriteTxn<'_>,
+        record: &RecordId,
+        section: SectionId,
+        loaded: &mut Loaded,
+    ) -> Result<()> {
+        let doc = loaded.doc.save();
+        let repr = SnapshotRepr {
+            covered: loaded
+                .covered
+                .iter()
+                .map(|((p, d), s)| (*p, *d, *s))
+                .collect(),
+            doc: doc.to_vec(),
+        };
+        let bytes = Zeroizing::new(postcard::to_stdvec(&repr).map_err(|e| {
+            carnet_store::StoreError::Database(format!("snapshot does not encode: {e}"))
+        })?);
+        let mut repr = repr;
+        zeroize::Zeroize::zeroize(&mut repr.doc);
+        txn.put_snapshot(record, section.code(), &bytes)?;
+        loaded.since_snapshot = 0;
+        Ok(())
+    }
+
+    /// Runs one local edit of a section and commits it as one signed envelope, in one
+    /// transaction with whatever `extra` stores (an attachment's blob).
+    fn commit_local<T>(
+        &mut self,
+        record: &RecordId,
+        section: SectionId,
+        edit: impl FnOnce(&mut SectionDoc) -> Result<(T, ChangeSet)>,
+        extra: impl FnOnce(&mut WriteTxn<'_>) -> Result<()>,
+    ) -> Result<T> {
+        let author = self.me.person_id();
+        if !self.may_write(record, section, &author) {
+            return Err(Error::NoKey {
+                section,
+                record: record.short(),
+            });
+        }
+        let result = self.commit_local_inner(record, section, edit, extra);
+        if result.is_err() {
+            // The in-memory document may hold the failed edit: reload it next time.
+            self.loaded.remove(&(*record, section));
+        }
+        result
+    }
+
+    fn commit_local_inner<T>(
+        &mut self,
+        record: &RecordId,
+        section: SectionId,
+        edit: impl FnOnce(&mut SectionDoc) -> Result<(T, ChangeSet)>,
+        extra: impl FnOnce(&mut WriteTxn<'_>) -> Result<()>,
+    ) -> Result<T> {
+        let author = self.me.person_id();
+        let device = self.device;
+        let loaded = self.load(record, section)?;
+        let (out, changes) = edit(&mut loaded.doc)?;
+        if changes.is_empty() {
+            return Ok(out);
+        }
+        let plaintext = changes.to_bytes();
+        let mut txn = self.store.write()?;
+        let epoch = txn
+            .latest_epoch(record, section.code())?
+            .ok_or(Error::NoKey {
+                section,
+                record: record.short(),
+            })?;
+        let key = txn
+            .epoch_key(record, section.code(), epoch)?
+            .ok_or(Error::NoKey {
+                section,
+                record: record.short(),
+            })?;
+        let head = txn.chain_head(record, section.code(), &author, &device)?;
+        let header = EnvelopeHeader {
+            version: ENVELOPE_VERSION,
+            record: *record,
+            section: section.code(),
+            epoch,
+            author,
+            device,
+            seq: head.map(|h| h.seq + 1).unwrap_or(1),
+            prev: head.map(|h| h.last),
+        };
+        let seq = header.seq;
+        let env = Envelope::seal(header, &plaintext, &key, &self.me)?;
+        txn.put_envelope(&env)?;
+        extra(&mut txn)?;
+        let loaded = self
+            .loaded
+            .get_mut(&(*record, section))
+            .ok_or(Error::NoKey {
+                section,
+                record: record.short(),
+            })?;
+        loaded.covered.insert((author, device), seq);
+        loaded.since_snapshot += 1;
+        if loaded.since_snapshot > SNAPSHOT_EVERY {
+            Self::write_snapshot(&mut txn, record, section, loaded)?;
+        }
+        txn.commit()?;
+        Ok(out)
+    }
+
+    /// Adds an entry to `record` (its section follows from its kind).
+    pub fn add(&mut self, record: &RecordId, entry: Entry) -> Result<EntryRef> {
+        let section = entry.section();
+        let id = self.commit_local(record, section, |doc| Ok(doc.insert(&entry)?), |_| Ok(()))?;
+        Ok(EntryRef { id, section })
+    }
+
+    /// Adds a file to the `documents` section: the file is encrypted under a fresh content
+    /// key into a blob, referenced (with its key) from a new document entry, in one
+    /// transaction.
+    pub fn attach(
+        &mut self,
+        record: &RecordId,
+        bytes: &[u8],
+        input: AttachmentInput,
+    ) -> Result<EntryRef> {
+        if bytes.len() as u64 > MAX_ATTACHMENT {
+            return Err(Error::AttachmentTooLarge {
+                size: bytes.len() as u64,
+                max: MAX_ATTACHMENT,
+            });
+        }
+        let key = ContentKey::generate()?;
+        let sealed = seal_blob(&key, bytes)?;
+        let blob_id = *blake3::hash(&sealed).as_bytes();
+        let entry = Entry::Document(Document {
+            title: input.title,
+            doc_type: input.doc_type,
+            date: input.date,
+            blob: BlobRef {
+                id: data_encoding::HEXLOWER.encode(&blob_id),
+                key: data_encoding::HEXLOWER.encode(key.expose()),
+                size: bytes.len() as u64,
+                media_type: input.media_type,
+                file_name: input.file_name,
+                sha1: None,
+            },
+        });
+        let section = SectionId::Documents;
+        let id = self.commit_local(
+            record,
+            section,
+            |doc| Ok(doc.insert(&entry)?),
+            |txn| Ok(txn.put_blob(&blob_id, &sealed)?),
+        )?;
+        Ok(EntryRef { id, section })
+    }
+
+    /// Replaces an entry's content; only the fields that changed are written, so
+    /// concurrent edits of other fields on other devices survive.
+    pub fn edit(&mut self, record: &RecordId, id: &EntryId, entry: Entry) -> Result<EntryRef> {
+        let current = self.get(record, id)?;
+        let section = current.section;
+        self.commit_local(
+            record,
+            section,
+            |doc| Ok(((), doc.update(id, &entry)?)),
+            |_| Ok(()),
+        )?;
+        Ok(EntryRef {
+            id: id.clone(),
+            section,
+        })
+    }
+
+    /// Removes an entry. History keeps the signed changes; the entry no longer shows.
+    pub fn remove(&mut self, record: &RecordId, id: &EntryId) -> Result<EntryRef> {
+        let current = self.get(record, id)?;
+        let section = current.section;
+        self.commit_local(record, section, |doc| Ok(((), doc.remove(id)?)), |_| Ok(()))?;
+        Ok(EntryRef {
+            id: id.clone(),
+            section,
+        })
+    }
+
+    fn view(
+        &self,
+        record: &RecordId,
+        section: SectionId,
+        stored: StoredEntry,
+    ) -> Result<EntryView> {
+        let who = self.store.read()?.actor(&stored.author_actor)?;
+        let (author, author_name) = match who {
+            Some((p, _)) if p == self.me.person_id() => {
+                (p.to_string(), Some(self.card.name().to_string()))
+            }
+            Some((p, _)) => (p.to_string(), None),
+            None => ("unknown".to_string(), None),
+        };
+        Ok(EntryView {
+            id: stored.id,
+            section,
+            record: record.to_string(),
+            author,
+            author_name,
+            created: stored.created,
+            entry: stored.entry,
+        })
+    }
+
+    /// The sections of `record` this vault can read.
+    pub fn readable_sections(&self, record: &RecordId) -> Result<Vec<SectionId>> {
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        for s in SectionId::ALL {
+            if r.latest_epoch(record, s.code())?.is_some() {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Entries of one section, or of every readable section.
+    pub fn list(
+        &mut self,
+        record: &RecordId,
+        section: Option<SectionId>,
+    ) -> Result<Vec<EntryView>> {
+        let sections = match section {
+            Some(s) => vec![s],
+            None => self.readable_sections(record)?,
+        };
+        let mut out = Vec::new();
+        for s in sections {
+            let stored = self.load(record, s)?.doc.entries()?;
+            for e in stored {
+                out.push(self.view(record, s, e)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One entry by id, from whichever section holds it.
+    pub fn get(&mut self, record: &RecordId, id: &EntryId) -> Result<EntryView> {
+        for s in self.readable_sections(record)? {
+            if let Some(e) = self.load(record, s)?.doc.get(id)? {
+                return self.view(record, s, e);
+            }
+        }
+        Err(Error::NotFound(id.clone()))
+    }
+
+    /// Every entry, oldest clinical date first (entries without one by creation time).
+    pub fn timeline(&mut self, record: &RecordId) -> Result<Vec<EntryView>> {
+        let mut all = self.list(record, None)?;
+        all.sort_by_key(|v| {
+            v.entry
+                .clinical_date()
+                .unwrap_or_else(|| v.created.sort_key())
+        });
+        Ok(all)
+    }
+
+    /// An attachment's document entry and its decrypted bytes.
+    pub fn attachment(
+        &mut self,
+        record: &RecordId,
+        id: &EntryId,
+    ) -> Result<(Document, Zeroizing<Vec<u8>>)> {
+        let view = self.get(record, id)?;
+        let Entry::Document(doc) = view.entry else {
+            return Err(Error::NotAnAttachment(id.clone()));
+        };
+        let damaged = || Error::AttachmentDamaged(id.clone());
+        let blob_id: [u8; 32] = data_encoding::HEXLOWER
+            .decode(doc.blob.id.as_bytes())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(damaged)?;
+        let key_bytes = Zeroizing::new(
+            data_encoding::HEXLOWER
+                .decode(doc.blob.key.as_bytes())
+                .map_err(|_| damaged())?,
+        );
+        let key = ContentKey::from_slice(&key_bytes).map_err(|_| damaged())?;
+        let sealed = self.store.read()?.blob(&blob_id)?.ok_or_else(damaged)?;
+        if *blake3::hash(&sealed).as_bytes() != blob_id {
+            return Err(damaged());
+        }
+        let bytes = open_blob(&key, &sealed).map_err(|_| damaged())?;
+        Ok((doc, bytes))
+    }
+
+    /// The stored envelopes of one section of a record, in chain order: what a peer would
+    /// receive.
+    pub fn envelopes(&self, record: &RecordId, section: SectionId) -> Result<Vec<Vec<u8>>> {
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        for head in r.chain_heads(record, section.code())? {
+            for id in r.chain_after(record, section.code(), &head.author, &head.device, 0)? {
+                if let Some(env) = r.envelope(&id)? {
+                    out.push(env.as_bytes().to_vec());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes envelopes from elsewhere (a peer, a bundle): each is decoded, its signature
+    /// verified, its author checked against who may write that section, its body opened and
+    /// its changes checked to be the author's own. All or nothing: one bad envelope and
+    /// none is stored.
+    pub fn receive(&mut self, envelopes: &[Vec<u8>]) -> Result<ReceiveReport> {
+        let mut decoded = Vec::with_capacity(envelopes.len());
+        for bytes in envelopes {
+            let env = Envelope::from_bytes(bytes).map_err(|e| Error::BadEnvelope {
+                id: EnvelopeId(*blake3::hash(bytes).as_bytes()).to_string(),
+                section: "?".into(),
+                why: e.to_string(),
+            })?;
+            env.verify().map_err(|e| bad_envelope(&env, e))?;
+            let h = env.header();
+            let section = Self::section_of(h.section, &env)?;
+            if !self.may_write(&h.record, section, &h.author) {
+                return Err(Error::NotAllowed {
+                    id: env.id().to_string(),
+                    author: h.author.short(),
+                    section: section.to_string(),
+                });
+            }
+            let key = self.epoch_key(&h.record, section, h.epoch)?;
+            let changes = self.open_envelope(&env, &key)?;
+            decoded.push((env, section, changes));
+        }
+        let mut report = ReceiveReport::default();
+        let mut txn = self.store.write()?;
+        let mut touched = Vec::new();
+        for (env, section, _) in &decoded {
+            let h = env.header();
+            if txn.put_envelope(env)? {
+                txn.put_actor(&actor_for(&h.author, &h.device), &h.author, &h.device)?;
+                report.accepted += 1;
+                touched.push((h.record, *section));
+            } else {
+                report.duplicates += 1;
+            }
+        }
+        txn.commit()?;
+        for key in touched {
+            // Reloaded from the store on next use, with the new envelopes verified again.
+            self.loaded.remove(&key);
+        }
+        Ok(report)
+    }
+}
+
+/// Whether `dir` holds a vault (even an incomplete one), without opening it.
+pub fn store_exists(dir: &Path) -> bool {
+    Store::exists(dir)
+}
