@@ -752,8 +752,8 @@ pub fn store_exists(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use carnet_crypto::secrecy::SecretString;
     use carnet_crypto::MasterKey;
+    use carnet_crypto::secrecy::SecretString;
     use carnet_record::Note;
 
     fn pass() -> SecretString {
@@ -787,7 +787,14 @@ mod tests {
         }
         drop(v);
         let v = Vault::open(&dir, &pass()).unwrap();
-        assert!(v.store.read().unwrap().snapshot(&record, SectionId::Notes.code()).unwrap().is_some());
+        assert!(
+            v.store
+                .read()
+                .unwrap()
+                .snapshot(&record, SectionId::Notes.code())
+                .unwrap()
+                .is_some()
+        );
         let loaded = v.load_from_store(&record, SectionId::Notes).unwrap();
         assert!(
             loaded.since_snapshot <= SNAPSHOT_EVERY,
@@ -810,12 +817,16 @@ mod tests {
         // Drop the snapshot: everything is rebuilt from envelopes.
         {
             let mut txn = v.store.write().unwrap();
-            txn.put_snapshot(&record, SectionId::Notes.code(), b"").unwrap();
+            txn.put_snapshot(&record, SectionId::Notes.code(), b"")
+                .unwrap();
             txn.commit().unwrap();
         }
         drop(v);
         let mut v = Vault::open(&dir, &pass()).unwrap();
-        assert!(v.list(&record, Some(SectionId::Notes)).is_err(), "a damaged snapshot is reported");
+        assert!(
+            v.list(&record, Some(SectionId::Notes)).is_err(),
+            "a damaged snapshot is reported"
+        );
         {
             let store = Store::open(&dir, &pass()).unwrap();
             let mut txn = store.write().unwrap();
@@ -824,8 +835,12 @@ mod tests {
                 covered: Vec::new(),
                 doc: SectionDoc::new(SectionId::Notes, [0; 16]).save().to_vec(),
             };
-            txn.put_snapshot(&record, SectionId::Notes.code(), &postcard::to_stdvec(&repr).unwrap())
-                .unwrap();
+            txn.put_snapshot(
+                &record,
+                SectionId::Notes.code(),
+                &postcard::to_stdvec(&repr).unwrap(),
+            )
+            .unwrap();
             txn.commit().unwrap();
         }
         let mut v = Vault::open(&dir, &pass()).unwrap();
