@@ -224,6 +224,21 @@ impl PersonSecret {
         self.signing.sign(&buf).to_bytes()
     }
 
+    /// Signs a C2SP signed-note text (a transparency-log checkpoint) as it is, with no
+    /// domain label, as that format requires. Refuses text holding a NUL byte: every
+    /// domain-labelled message [`PersonSecret::sign`] signs holds one right after its label,
+    /// so a note signature can never stand for one of those, nor the reverse.
+    pub fn sign_note_text(&self, text: &[u8]) -> Result<[u8; 64], CryptoError> {
+        use ed25519_dalek::Signer;
+        if text.contains(&0) || !text.ends_with(b"\n") {
+            return Err(CryptoError::Malformed {
+                what: "note text",
+                detail: "a note is newline-terminated text without NUL bytes".into(),
+            });
+        }
+        Ok(self.signing.sign(text).to_bytes())
+    }
+
     /// Serializes the secret keys, to be sealed by the caller (never stored in clear).
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let age_secret = self.age.to_string();
@@ -256,6 +271,15 @@ impl PersonSecret {
 }
 
 /// Verifies a signature made by [`PersonSecret::sign`] with the same domain label.
+pub fn verify_signature(
+    signer: &PersonId,
+    domain: &[u8],
+    message: &[u8],
+    signature: &[u8; 64],
+) -> Result<(), CryptoError> {
+    verify(signer, domain, message, signature, "signature")
+}
+
 pub(crate) fn verify(
     signer: &PersonId,
     domain: &[u8],

@@ -40,7 +40,9 @@ pub use card::{CARD_PREFIX, IdentityCard, Role};
 pub use envelope::{ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId, MAX_ENVELOPE_BYTES};
 pub use error::CryptoError;
 pub use ids::{DeviceId, PersonId, RecordId};
-pub use keys::{ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret, random_array};
+pub use keys::{
+    ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret, random_array, verify_signature,
+};
 
 /// Re-exported so callers build passphrases with the same `secrecy` version age uses.
 pub use age::secrecy;

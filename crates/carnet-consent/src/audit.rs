@@ -1,0 +1,326 @@
+//! The auditor's view: an export holding the consent log, its checkpoints and identity
+//! cards (no health data), and the offline verification of everything it claims.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use carnet_crypto::{IdentityCard, PersonId, RecordId};
+use data_encoding::BASE64;
+use serde::{Deserialize, Serialize};
+
+use crate::{Access, Action, ConsentError, ConsentLog, GrantId, SectionTag, SignedEntry};
+
+/// The largest export `verify` reads (bytes of JSON).
+pub const MAX_EXPORT_BYTES: usize = 256 * 1024 * 1024;
+
+/// What an auditor receives: no health data, no section names, no purposes in clear.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditExport {
+    /// Format marker, `carnet-audit/1`.
+    pub format: String,
+    /// The record (base32).
+    pub record: String,
+    /// The patient's identity card.
+    pub patient_card: String,
+    /// Every signed entry, base64 of its canonical bytes, in order.
+    pub entries: Vec<String>,
+    /// Signed checkpoints (C2SP signed notes), oldest first; the last covers the log.
+    pub checkpoints: Vec<String>,
+}
+
+impl AuditExport {
+    /// The export of a whole log with its latest checkpoints.
+    pub fn new(log: &ConsentLog, patient_card: &IdentityCard, checkpoints: Vec<String>) -> Self {
+        AuditExport {
+            format: "carnet-audit/1".into(),
+            record: log.record().to_string(),
+            patient_card: patient_card.to_text(),
+            entries: log
+                .entries()
+                .iter()
+                .map(|e| BASE64.encode(e.as_bytes()))
+                .collect(),
+            checkpoints,
+        }
+    }
+
+    /// Reads an export from JSON text.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ConsentError> {
+        if bytes.len() > MAX_EXPORT_BYTES {
+            return Err(ConsentError::Malformed {
+                what: "audit export",
+                detail: format!("{} bytes, at most {MAX_EXPORT_BYTES}", bytes.len()),
+            });
+        }
+        let export: AuditExport =
+            serde_json::from_slice(bytes).map_err(|e| ConsentError::Malformed {
+                what: "audit export",
+                detail: e.to_string(),
+            })?;
+        if export.format != "carnet-audit/1" {
+            return Err(ConsentError::Malformed {
+                what: "audit export",
+                detail: format!("format \"{}\" is not carnet-audit/1", export.format),
+            });
+        }
+        Ok(export)
+    }
+
+    /// The export as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// What verification found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// True only when every check held.
+    pub ok: bool,
+    /// Entries read (all of them when ok).
+    pub entries: u64,
+    /// Checkpoints verified.
+    pub checkpoints: usize,
+    /// The first failure, naming the entry or checkpoint and why.
+    pub first_error: Option<String>,
+}
+
+struct GrantState {
+    grantee: PersonId,
+    sections: BTreeSet<SectionTag>,
+    access: Access,
+    not_before: u64,
+    not_after: Option<u64>,
+    revoked: bool,
+}
+
+/// Replays the consent rules over a log: every key delivery and every served or received
+/// batch must fall inside a grant valid at that time (not revoked, not expired, grantee not
+/// blocked, right sections, write access for received changes).
+fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
+    let mut grants: BTreeMap<GrantId, GrantState> = BTreeMap::new();
+    let mut blocked: BTreeSet<PersonId> = BTreeSet::new();
+    let mut epochs: BTreeMap<SectionTag, u32> = BTreeMap::new();
+    for signed in log.entries() {
+        let e = signed.entry();
+        let index = e.index;
+        let bad = |why: String| ConsentError::BadEntry {
+            index,
+            why: format!("{}: {why}", e.action.name()),
+        };
+        let valid = |g: &GrantState| {
+            !g.revoked
+                && e.time >= g.not_before
+                && g.not_after.is_none_or(|t| e.time <= t)
+                && !blocked.contains(&g.grantee)
+        };
+        match &e.action {
+            Action::Genesis { patient_card } => {
+                let card = IdentityCard::from_text(patient_card).map_err(|x| bad(x.to_string()))?;
+                if card.person_id() != *log.patient()
+                    || RecordId::of_patient(&card.person_id()) != *log.record()
+                {
+                    return Err(bad("the card is not the record owner's".into()));
+                }
+            }
+            Action::Grant {
+                grant,
+                grantee,
+                grantee_card,
+                sections,
+                access,
+                not_before,
+                not_after,
+                ..
+            } => {
+                let card = IdentityCard::from_text(grantee_card)
+                    .map_err(|x| bad(format!("grantee card: {x}")))?;
+                if card.person_id() != *grantee {
+                    return Err(bad("the grantee's card names someone else".into()));
+                }
+                if grants.contains_key(grant) {
+                    return Err(bad(format!("grant {grant} is granted twice")));
+                }
+                if blocked.contains(grantee) {
+                    return Err(bad("the grantee is blocked".into()));
+                }
+                if not_after.is_some_and(|t| t < *not_before) {
+                    return Err(bad("it ends before it begins".into()));
+                }
+                grants.insert(
+                    *grant,
+                    GrantState {
+                        grantee: *grantee,
+                        sections: sections.iter().copied().collect(),
+                        access: *access,
+                        not_before: *not_before,
+                        not_after: *not_after,
+                        revoked: false,
+                    },
+                );
+            }
+            Action::Revoke { grant } => {
+                let g = grants
+                    .get_mut(grant)
+                    .ok_or_else(|| bad(format!("grant {grant} does not exist")))?;
+                if g.revoked {
+                    return Err(bad(format!("grant {grant} was already revoked")));
+                }
+                g.revoked = true;
+            }
+            Action::Block { person } => {
+                blocked.insert(*person);
+            }
+            Action::EpochRotation { section, epoch } => {
+                let cur = epochs.entry(*section).or_insert(0);
+                if *epoch != *cur + 1 {
+                    return Err(bad(format!("epoch {epoch} does not follow epoch {cur}")));
+                }
+                *cur = *epoch;
+            }
+            Action::KeyDelivery {
+                grant,
+                grantee,
+                section,
+                epoch,
+            } => {
+                let g = grants
+                    .get(grant)
+                    .ok_or_else(|| bad(format!("grant {grant} does not exist")))?;
+                if g.grantee != *grantee {
+                    return Err(bad(format!("grant {grant} is not for this person")));
+                }
+                if !valid(g) {
+                    return Err(bad(format!(
+                        "grant {grant} is not valid at this time (revoked, expired, not yet valid, or grantee blocked)"
+                    )));
+                }
+                if !g.sections.contains(section) {
+                    return Err(bad(format!("the section is not covered by grant {grant}")));
+                }
+                if *epoch != epochs.get(section).copied().unwrap_or(0) {
+                    return Err(bad(
+                        "it delivers a key other than the section's current epoch".into(),
+                    ));
+                }
+            }
+            Action::Served { to, ranges } | Action::Received { from: to, ranges } => {
+                let need_write = matches!(e.action, Action::Received { .. });
+                for r in ranges {
+                    // Changes the patient wrote and receives back from their own devices
+                    // need no grant.
+                    if need_write && *to == *log.patient() {
+                        continue;
+                    }
+                    let covered = grants.values().any(|g| {
+                        g.grantee == *to
+                            && valid(g)
+                            && g.sections.contains(&r.section)
+                            && (!need_write || g.access == Access::Write)
+                    });
+                    if !covered {
+                        return Err(bad(format!(
+                            "no valid {} grant covers this section for this person at this time",
+                            if need_write { "write" } else { "read" }
+                        )));
+                    }
+                    if r.from == 0 || r.to < r.from {
+                        return Err(bad("an envelope range is empty or inverted".into()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Verifies an export offline: every entry's signature and canonical form, the hash chain,
+/// the genesis binding to the patient's card, the consent rules, every checkpoint's
+/// signature and its consistency with the log, and, given an older checkpoint the auditor
+/// kept, that the log extends it (no history rewritten since).
+pub fn verify(export: &AuditExport, since: Option<&str>) -> Report {
+    let mut report = Report {
+        ok: false,
+        entries: 0,
+        checkpoints: 0,
+        first_error: None,
+    };
+    let result = (|| -> Result<(), ConsentError> {
+        let card =
+            IdentityCard::from_text(&export.patient_card).map_err(|e| ConsentError::Malformed {
+                what: "patient card",
+                detail: e.to_string(),
+            })?;
+        let record = RecordId::of_patient(&card.person_id());
+        if export.record != record.to_string() {
+            return Err(ConsentError::Malformed {
+                what: "audit export",
+                detail: "its record is not the patient's".into(),
+            });
+        }
+        let mut log = ConsentLog::new(record, card.person_id());
+        for (i, b64) in export.entries.iter().enumerate() {
+            let bytes = BASE64
+                .decode(b64.as_bytes())
+                .map_err(|_| ConsentError::BadEntry {
+                    index: i as u64,
+                    why: "not base64".into(),
+                })?;
+            let signed = SignedEntry::from_bytes(&bytes).map_err(|e| ConsentError::BadEntry {
+                index: i as u64,
+                why: e.to_string(),
+            })?;
+            log.push(signed)?;
+            report.entries += 1;
+        }
+        if log.is_empty() {
+            return Err(ConsentError::BadEntry {
+                index: 0,
+                why: "the log is empty: no genesis".into(),
+            });
+        }
+        check_rules(&log)?;
+        if export.checkpoints.is_empty() {
+            return Err(ConsentError::BadCheckpoint {
+                size: 0,
+                why: "the export holds no checkpoint".into(),
+            });
+        }
+        let mut last = 0;
+        for cp in &export.checkpoints {
+            let size = log.check_checkpoint(cp)?;
+            if size < last {
+                return Err(ConsentError::BadCheckpoint {
+                    size,
+                    why: "checkpoints are out of order".into(),
+                });
+            }
+            last = size;
+            report.checkpoints += 1;
+        }
+        if last != log.len() {
+            return Err(ConsentError::BadCheckpoint {
+                size: last,
+                why: format!(
+                    "the newest checkpoint covers {last} of {} entries",
+                    log.len()
+                ),
+            });
+        }
+        if let Some(old) = since {
+            log.check_checkpoint(old).map_err(|e| match e {
+                ConsentError::BadCheckpoint { size, why } => ConsentError::BadCheckpoint {
+                    size,
+                    why: format!("your older checkpoint: {why}"),
+                },
+                other => other,
+            })?;
+            report.checkpoints += 1;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => report.ok = true,
+        Err(e) => report.first_error = Some(e.to_string()),
+    }
+    report
+}

@@ -1,0 +1,400 @@
+//! Consent entries: what happened to a record's consent, signed by the patient.
+
+use std::fmt;
+use std::str::FromStr;
+
+use carnet_crypto::{DeviceId, PersonId, PersonSecret, RecordId};
+use data_encoding::BASE32_NOPAD;
+use serde::{Deserialize, Serialize};
+
+use crate::ConsentError;
+
+/// The largest encoded entry accepted.
+pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+const ENTRY_VERSION: u8 = 1;
+const ENTRY_DOMAIN: &[u8] = b"carnet/consent-entry/v1";
+
+/// A grant's id: random, short enough to type (`carnet revoke ID`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct GrantId(pub [u8; 8]);
+
+impl GrantId {
+    /// A fresh random id.
+    pub fn random() -> Result<Self, ConsentError> {
+        Ok(GrantId(carnet_crypto::random_array()?))
+    }
+}
+
+impl fmt::Display for GrantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&format!(
+            "g{}",
+            BASE32_NOPAD.encode(&self.0).to_ascii_lowercase()
+        ))
+    }
+}
+
+impl fmt::Debug for GrantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GrantId({self})")
+    }
+}
+
+impl FromStr for GrantId {
+    type Err = ConsentError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ConsentError::Malformed {
+            what: "grant id",
+            detail: format!("\"{s}\" is not a grant id as `carnet grants` shows them"),
+        };
+        let body = s.trim().strip_prefix('g').ok_or_else(bad)?;
+        let bytes = BASE32_NOPAD
+            .decode(body.to_ascii_uppercase().as_bytes())
+            .map_err(|_| bad())?;
+        Ok(GrantId(bytes.try_into().map_err(|_| bad())?))
+    }
+}
+
+/// Read or write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Access {
+    /// May receive and decrypt the sections.
+    Read,
+    /// May also write changes to them.
+    Write,
+}
+
+impl Access {
+    /// `read` or `write`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+impl FromStr for Access {
+    type Err = ConsentError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "read" => Ok(Access::Read),
+            "write" => Ok(Access::Write),
+            _ => Err(ConsentError::Malformed {
+                what: "access",
+                detail: format!("\"{s}\" is not read or write"),
+            }),
+        }
+    }
+}
+
+/// A section, as the log names it: a salted commitment, so an auditor can check that a
+/// delivery matches a grant's sections without learning which sections they are.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SectionTag(pub [u8; 16]);
+
+impl SectionTag {
+    /// The commitment to section `code` under the record's secret salt.
+    pub fn commit(salt: &[u8; 32], code: u8) -> Self {
+        let h = blake3::keyed_hash(salt, &[b's', code]);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&h.as_bytes()[..16]);
+        SectionTag(out)
+    }
+
+    /// The commitment to a grant's purpose text (purposes can reveal health matters).
+    pub fn commit_text(salt: &[u8; 32], text: &str) -> [u8; 16] {
+        let mut hasher = blake3::Hasher::new_keyed(salt);
+        hasher.update(b"p");
+        hasher.update(text.as_bytes());
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        out
+    }
+}
+
+impl fmt::Debug for SectionTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SectionTag({})",
+            data_encoding::HEXLOWER.encode(&self.0[..4])
+        )
+    }
+}
+
+/// A run of one author's envelopes in one section: `from..=to` of their chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    /// The section.
+    pub section: SectionTag,
+    /// The chain's author.
+    pub author: PersonId,
+    /// The chain's device.
+    pub device: DeviceId,
+    /// First sequence number.
+    pub from: u64,
+    /// Last sequence number.
+    pub to: u64,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// The log's first entry: binds the record to the patient's identity card.
+    Genesis {
+        /// The patient's card, text form.
+        patient_card: String,
+    },
+    /// The patient grants a person access to sections.
+    Grant {
+        /// The grant's id.
+        grant: GrantId,
+        /// Who receives access.
+        grantee: PersonId,
+        /// The grantee's card (text), so an auditor knows whom the id names.
+        grantee_card: String,
+        /// Which sections.
+        sections: Vec<SectionTag>,
+        /// Read or write.
+        access: Access,
+        /// Commitment to the stated purpose.
+        purpose: [u8; 16],
+        /// Valid from (Unix seconds).
+        not_before: u64,
+        /// Valid until (Unix seconds), if limited.
+        not_after: Option<u64>,
+    },
+    /// The patient revokes a grant.
+    Revoke {
+        /// The grant.
+        grant: GrantId,
+    },
+    /// The patient blocks a person: nothing at all reaches them from now on.
+    Block {
+        /// Who.
+        person: PersonId,
+    },
+    /// A section moves to a new epoch key (after a revoke, block or expiry).
+    EpochRotation {
+        /// The section.
+        section: SectionTag,
+        /// The new epoch.
+        epoch: u32,
+    },
+    /// An epoch key was delivered to a grantee, age-encrypted to their key.
+    KeyDelivery {
+        /// Under which grant.
+        grant: GrantId,
+        /// To whom.
+        grantee: PersonId,
+        /// Which section.
+        section: SectionTag,
+        /// Which epoch.
+        epoch: u32,
+    },
+    /// Envelopes were served to a person (bundle or sync).
+    Served {
+        /// To whom.
+        to: PersonId,
+        /// What.
+        ranges: Vec<Range>,
+    },
+    /// Envelopes written by a grantee were received into the record.
+    Received {
+        /// From whom.
+        from: PersonId,
+        /// What.
+        ranges: Vec<Range>,
+    },
+}
+
+impl Action {
+    /// A short name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Genesis { .. } => "genesis",
+            Action::Grant { .. } => "grant",
+            Action::Revoke { .. } => "revoke",
+            Action::Block { .. } => "block",
+            Action::EpochRotation { .. } => "epoch rotation",
+            Action::KeyDelivery { .. } => "key delivery",
+            Action::Served { .. } => "served",
+            Action::Received { .. } => "received",
+        }
+    }
+}
+
+/// One entry of a record's consent log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Format version.
+    pub version: u8,
+    /// The record.
+    pub record: RecordId,
+    /// Position in the log, from 0.
+    pub index: u64,
+    /// Leaf hash of the previous signed entry (zero for the genesis).
+    pub prev: [u8; 32],
+    /// When (Unix seconds).
+    pub time: u64,
+    /// What happened.
+    pub action: Action,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SignedRepr {
+    entry: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+/// An entry with the patient's signature, in its canonical bytes: the Merkle tree's leaf.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedEntry {
+    entry: Entry,
+    bytes: Vec<u8>,
+}
+
+impl SignedEntry {
+    /// Signs an entry as the patient.
+    pub fn sign(entry: Entry, patient: &PersonSecret) -> Result<Self, ConsentError> {
+        let body = postcard::to_stdvec(&entry).map_err(|e| ConsentError::Malformed {
+            what: "consent entry",
+            detail: e.to_string(),
+        })?;
+        let signature = patient.sign(ENTRY_DOMAIN, &body).to_vec();
+        let bytes = postcard::to_stdvec(&SignedRepr {
+            entry: body,
+            signature,
+        })
+        .map_err(|e| ConsentError::Malformed {
+            what: "consent entry",
+            detail: e.to_string(),
+        })?;
+        Ok(SignedEntry { entry, bytes })
+    }
+
+    /// Decodes from untrusted bytes (bounded, canonical). The signature is checked by
+    /// [`SignedEntry::verify`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ConsentError> {
+        let bad = |detail: String| ConsentError::Malformed {
+            what: "consent entry",
+            detail,
+        };
+        if bytes.len() > MAX_ENTRY_BYTES {
+            return Err(bad(format!(
+                "{} bytes, at most {MAX_ENTRY_BYTES}",
+                bytes.len()
+            )));
+        }
+        let repr: SignedRepr = postcard::from_bytes(bytes).map_err(|e| bad(e.to_string()))?;
+        let entry: Entry = postcard::from_bytes(&repr.entry).map_err(|e| bad(e.to_string()))?;
+        if entry.version != ENTRY_VERSION {
+            return Err(bad(format!("version {} is not supported", entry.version)));
+        }
+        let canonical = postcard::to_stdvec(&entry).map_err(|e| bad(e.to_string()))?;
+        let again = postcard::to_stdvec(&SignedRepr {
+            entry: canonical,
+            signature: repr.signature,
+        })
+        .map_err(|e| bad(e.to_string()))?;
+        if again != bytes {
+            return Err(bad("not in canonical encoding".into()));
+        }
+        Ok(SignedEntry {
+            entry,
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// Checks the signature against `patient`.
+    pub fn verify(&self, patient: &PersonId) -> Result<(), ConsentError> {
+        let repr: SignedRepr =
+            postcard::from_bytes(&self.bytes).map_err(|e| ConsentError::Malformed {
+                what: "consent entry",
+                detail: e.to_string(),
+            })?;
+        let sig: [u8; 64] =
+            repr.signature
+                .as_slice()
+                .try_into()
+                .map_err(|_| ConsentError::BadEntry {
+                    index: self.entry.index,
+                    why: "its signature is not 64 bytes".into(),
+                })?;
+        carnet_crypto::verify_signature(patient, ENTRY_DOMAIN, &repr.entry, &sig).map_err(|_| {
+            ConsentError::BadEntry {
+                index: self.entry.index,
+                why: "its signature is not the patient's (altered or forged)".into(),
+            }
+        })
+    }
+
+    /// The entry.
+    pub fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
+    /// The canonical bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The RFC 6962 leaf hash of these bytes: what the next entry links to and what the
+    /// Merkle tree holds.
+    pub fn leaf_hash(&self) -> [u8; 32] {
+        tlog_tiles::tlog::record_hash(&self.bytes).0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_ids_round_trip() {
+        let g = GrantId::random().unwrap();
+        assert_eq!(g.to_string().parse::<GrantId>().unwrap(), g);
+        assert!("xyz".parse::<GrantId>().is_err());
+        assert!("g".parse::<GrantId>().is_err());
+    }
+
+    #[test]
+    fn section_tags_hide_the_section_but_compare_equal() {
+        let salt = [7u8; 32];
+        assert_eq!(SectionTag::commit(&salt, 2), SectionTag::commit(&salt, 2));
+        assert_ne!(SectionTag::commit(&salt, 2), SectionTag::commit(&salt, 3));
+        assert_ne!(
+            SectionTag::commit(&salt, 2),
+            SectionTag::commit(&[8u8; 32], 2)
+        );
+    }
+
+    #[test]
+    fn signed_entries_round_trip_and_detect_tampering() {
+        let patient = PersonSecret::generate().unwrap();
+        let e = Entry {
+            version: 1,
+            record: RecordId::of_patient(&patient.person_id()),
+            index: 0,
+            prev: [0; 32],
+            time: 5,
+            action: Action::Block {
+                person: PersonId([1; 32]),
+            },
+        };
+        let s = SignedEntry::sign(e, &patient).unwrap();
+        let back = SignedEntry::from_bytes(s.as_bytes()).unwrap();
+        back.verify(&patient.person_id()).unwrap();
+        assert!(
+            back.verify(&PersonSecret::generate().unwrap().person_id())
+                .is_err()
+        );
+        for i in 0..s.as_bytes().len() * 8 {
+            let mut b = s.as_bytes().to_vec();
+            b[i / 8] ^= 1 << (i % 8);
+            let ok = SignedEntry::from_bytes(&b).and_then(|e| e.verify(&patient.person_id()));
+            assert!(ok.is_err(), "bit {i}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Carnet's consent log: who was granted what, what was revoked and blocked, which keys
+//! were delivered and which changes were served, signed by the patient, hash-linked, in an
+//! RFC 6962 Merkle tree with C2SP signed checkpoints, and verifiable offline by an
+//! auditor who sees no health data.
+//!
+//! This crate owns the entry format ([`SignedEntry`], [`Action`]), the log
+//! ([`ConsentLog`]: append, Merkle roots, checkpoints, consistency checks) and the
+//! auditor's export and verification ([`AuditExport`], [`verify`]). It uses `tlog_tiles`
+//! for the tree and proofs and `signed_note` for checkpoints rather than its own.
+//!
+//! It must never hold health data: sections appear as salted commitments
+//! ([`SectionTag`]), purposes as commitments, people as public keys and cards. It never
+//! prints and never touches the disk.
+//!
+//! Reach first for [`ConsentLog::append`] and [`ConsentLog::checkpoint`] on the patient's
+//! side, and [`AuditExport::from_json`] + [`verify`] on the auditor's.
+//!
+//! # Guarantees
+//! - Any removed, reordered, altered or inserted entry is detected (index, hash link,
+//!   signature), and so is any rewrite of history under a checkpoint the auditor kept
+//!   (consistency proof).
+//! - Every key delivery and every served or received batch is checked against the grants
+//!   valid at that entry's time.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod audit;
+mod entry;
+mod error;
+mod log;
+
+pub use audit::{AuditExport, MAX_EXPORT_BYTES, Report, verify};
+pub use entry::{Access, Action, Entry, GrantId, MAX_ENTRY_BYTES, Range, SectionTag, SignedEntry};
+pub use error::ConsentError;
+pub use log::{ConsentLog, origin, verify_checkpoint};
