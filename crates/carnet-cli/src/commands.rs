@@ -24,7 +24,7 @@ pub fn vault_dir(cli: &Cli) -> Result<PathBuf> {
     Ok(base.join("carnet"))
 }
 
-fn open(cli: &Cli) -> Result<Vault> {
+pub fn open(cli: &Cli) -> Result<Vault> {
     let dir = vault_dir(cli)?;
     if !carnet::store_exists(&dir) {
         bail!(
@@ -102,6 +102,13 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Demo => crate::demo::run(cli.json),
+        Command::Contact(c) => crate::sharing::contact(&cli, c),
+        Command::Grant(args) => crate::sharing::grant(&cli, args),
+        Command::Revoke { grant_id } => crate::sharing::revoke(&cli, grant_id),
+        Command::Block { contact } => crate::sharing::block(&cli, contact),
+        Command::Grants => crate::sharing::grants(&cli),
+        Command::Log => crate::sharing::log(&cli),
+        Command::Audit(a) => crate::sharing::audit(&cli, a),
     }
 }
 
@@ -436,7 +443,7 @@ fn get_attachment(cli: &Cli, id: &EntryId, out: &Path) -> Result<()> {
 }
 
 /// Writes decrypted health data to a new file readable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

@@ -7,6 +7,7 @@ mod commands;
 mod demo;
 mod output;
 mod pass;
+mod sharing;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,8 +59,80 @@ pub enum Command {
     GetAttachment(GetAttachmentArgs),
     /// Every entry in date order.
     Timeline,
+    /// Your address book of identity cards.
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// Give a contact read or write access to sections of your record.
+    Grant(GrantArgs),
+    /// End a grant: the contact gets no new key and no new change (what they already read
+    /// cannot be recalled).
+    Revoke {
+        /// The grant id, as `carnet grants` shows it.
+        grant_id: String,
+    },
+    /// Block a contact: all their grants end and nothing reaches them any more.
+    Block {
+        /// The contact's name.
+        contact: String,
+    },
+    /// The grants you made.
+    Grants,
+    /// Who accessed what and when, in plain words.
+    Log,
+    /// Consent-log export and offline verification for auditors.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Run the whole story in a temporary directory, narrated.
     Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContactCommand {
+    /// Add someone from the card they gave you (`carnet whoami` prints theirs).
+    Add {
+        /// The name you give them.
+        name: String,
+        /// Their card (carnet-card1:...).
+        card: String,
+    },
+    /// List your contacts.
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct GrantArgs {
+    /// The contact's name.
+    pub contact: String,
+    /// Sections, comma-separated (e.g. allergies,medications).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub sections: Vec<SectionId>,
+    /// read or write.
+    #[arg(long, value_parser = ["read", "write"])]
+    pub access: String,
+    /// Why (shown in your log; the auditor sees only a commitment to it).
+    #[arg(long)]
+    pub purpose: String,
+    /// Last day of the grant (YYYY-MM-DD) [default: until revoked].
+    #[arg(long)]
+    pub until: Option<Date>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Write your consent-log export (no health data) for an auditor.
+    Export {
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify an export offline; needs no vault. Exit 0 only if everything holds.
+    Verify {
+        /// The export file.
+        file: PathBuf,
+        /// A checkpoint (or an earlier export) you kept: the log must extend it.
+        #[arg(long, value_name = "FILE")]
+        since_checkpoint: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]

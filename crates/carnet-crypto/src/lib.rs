@@ -33,6 +33,7 @@ mod encoding;
 mod envelope;
 mod error;
 mod ids;
+mod keygrant;
 mod keys;
 
 pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
@@ -40,6 +41,7 @@ pub use card::{CARD_PREFIX, IdentityCard, Role};
 pub use envelope::{ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId, MAX_ENVELOPE_BYTES};
 pub use error::CryptoError;
 pub use ids::{DeviceId, PersonId, RecordId};
+pub use keygrant::{KeyGrant, KeyGrantHeader, MAX_KEY_GRANT_BYTES};
 pub use keys::{
     ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret, random_array, verify_signature,
 };

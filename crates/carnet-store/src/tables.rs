@@ -10,6 +10,8 @@
 //! | `snapshots` | record (32) section (1) | sealed Automerge snapshot + what it covers |
 //! | `blobs` | blob id (32) | attachment ciphertext |
 //! | `actors` | Automerge actor (16) | person (32) device (16) |
+//! | `consent` | record (32) index (8, BE) | signed consent entry |
+//! | `key_grants` | record (32) grantee (32) section (1) epoch (4, BE) | signed, age-encrypted key grant |
 //!
 //! Every sealed value's associated data is its table name and key, so a sealed value moved
 //! to another slot fails to open.
@@ -29,6 +31,8 @@ const EPOCH_KEYS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("epoch_ke
 const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("snapshots");
 const BLOBS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blobs");
 const ACTORS: TableDefinition<&[u8; 16], &[u8]> = TableDefinition::new("actors");
+const CONSENT: TableDefinition<&[u8], &[u8]> = TableDefinition::new("consent");
+const KEY_GRANTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("key_grants");
 
 const CHAIN_KEY: usize = 32 + 1 + 32 + 16;
 
@@ -353,7 +357,48 @@ macro_rules! reads {
             table!(SNAPSHOTS, "snapshots");
             table!(BLOBS, "blobs");
             table!(ACTORS, "actors");
+            table!(CONSENT, "consent");
+            table!(KEY_GRANTS, "key_grants");
             Ok(*h.finalize().as_bytes())
+        }
+
+        /// The consent log of a record, entry bytes in order.
+        pub fn consent_entries(&self, record: &RecordId) -> Result<Vec<Vec<u8>>, StoreError> {
+            let Some(t) = self.open(CONSENT)? else {
+                return Ok(Vec::new());
+            };
+            let mut lo = [0u8; 40];
+            lo[..32].copy_from_slice(&record.0);
+            let mut hi = [0xffu8; 40];
+            hi[..32].copy_from_slice(&record.0);
+            let mut out = Vec::new();
+            for row in t.range(&lo[..]..=&hi[..])? {
+                let (_, v) = row?;
+                out.push(v.value().to_vec());
+            }
+            Ok(out)
+        }
+
+        /// Key grants of a record for one grantee, as stored.
+        pub fn key_grants(
+            &self,
+            record: &RecordId,
+            grantee: &PersonId,
+        ) -> Result<Vec<Vec<u8>>, StoreError> {
+            let Some(t) = self.open(KEY_GRANTS)? else {
+                return Ok(Vec::new());
+            };
+            let mut lo = [0u8; 69];
+            lo[..32].copy_from_slice(&record.0);
+            lo[32..64].copy_from_slice(&grantee.0);
+            let mut hi = [0xffu8; 69];
+            hi[..64].copy_from_slice(&lo[..64]);
+            let mut out = Vec::new();
+            for row in t.range(&lo[..]..=&hi[..])? {
+                let (_, v) = row?;
+                out.push(v.value().to_vec());
+            }
+            Ok(out)
         }
 
         /// Every record this vault holds envelopes or keys of.
@@ -538,6 +583,38 @@ impl<'s> WriteTxn<'s> {
         v[..32].copy_from_slice(&person.0);
         v[32..].copy_from_slice(&device.0);
         self.txn.open_table(ACTORS)?.insert(actor, &v[..])?;
+        Ok(())
+    }
+
+    /// Appends one consent entry at `index`.
+    pub fn put_consent(
+        &mut self,
+        record: &RecordId,
+        index: u64,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut k = [0u8; 40];
+        k[..32].copy_from_slice(&record.0);
+        k[32..].copy_from_slice(&index.to_be_bytes());
+        self.txn.open_table(CONSENT)?.insert(&k[..], bytes)?;
+        Ok(())
+    }
+
+    /// Stores a key grant (replacing one for the same grantee, section and epoch).
+    pub fn put_key_grant(
+        &mut self,
+        record: &RecordId,
+        grantee: &PersonId,
+        section: u8,
+        epoch: u32,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut k = [0u8; 69];
+        k[..32].copy_from_slice(&record.0);
+        k[32..64].copy_from_slice(&grantee.0);
+        k[64] = section;
+        k[65..].copy_from_slice(&epoch.to_be_bytes());
+        self.txn.open_table(KEY_GRANTS)?.insert(&k[..], bytes)?;
         Ok(())
     }
 

@@ -62,6 +62,12 @@ pub enum Error {
     /// A stored attachment is missing or altered.
     #[error("the file of attachment {0} is missing or damaged; restore the vault from a backup")]
     AttachmentDamaged(EntryId),
+    /// A sharing operation (contact, grant, revoke, block) was refused.
+    #[error("{0}")]
+    Sharing(String),
+    /// The consent log refused an entry or does not verify.
+    #[error(transparent)]
+    Consent(#[from] carnet_consent::ConsentError),
     /// An attachment is larger than a vault accepts.
     #[error("the file is {size} bytes; attachments are limited to {max} bytes")]
     AttachmentTooLarge {

@@ -41,14 +41,18 @@
 #![warn(missing_docs)]
 
 mod error;
+mod sharing;
 mod vault;
 
 pub use error::{Error, Result};
+pub use sharing::{Contact, GrantInfo, LogLine};
 pub use vault::{
     AttachmentInput, CreateOptions, EntryRef, EntryView, MAX_ATTACHMENT, ReceiveReport,
     SNAPSHOT_EVERY, Vault, actor_for, store_exists,
 };
 
+/// The consent log and its verification.
+pub use carnet_consent as consent;
 /// Identities, keys and envelopes.
 pub use carnet_crypto as crypto;
 /// The record model: sections and typed entries.

@@ -115,9 +115,9 @@ struct Loaded {
 /// [`Vault::open`] (or make one with [`Vault::create`]); every operation is one atomic,
 /// durable transaction.
 pub struct Vault {
-    store: Store,
-    me: PersonSecret,
-    card: IdentityCard,
+    pub(crate) store: Store,
+    pub(crate) me: PersonSecret,
+    pub(crate) card: IdentityCard,
     device: DeviceId,
     loaded: HashMap<(RecordId, SectionId), Loaded>,
 }
@@ -142,7 +142,14 @@ pub fn actor_for(person: &PersonId, device: &DeviceId) -> [u8; 16] {
     out
 }
 
-fn now_unix() -> u64 {
+/// A Unix time as a calendar date (UTC), for messages.
+pub(crate) fn date_text(t: u64) -> String {
+    carnet_record::DateTime::from_unix(t as i64)
+        .map(|d| d.date().to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+pub(crate) fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -175,7 +182,27 @@ impl Vault {
             }
         }
         let record = RecordId::of_patient(&me.person_id());
+        let salt = Zeroizing::new(carnet_crypto::random_array::<32>()?);
+        let genesis = if opts.role == Role::Patient {
+            let mut log = carnet_consent::ConsentLog::new(record, me.person_id());
+            let g = log
+                .append(
+                    &me,
+                    carnet_consent::Action::Genesis {
+                        patient_card: card.to_text(),
+                    },
+                    now_unix(),
+                )
+                .map_err(|e| Error::Sharing(e.to_string()))?;
+            Some(g.as_bytes().to_vec())
+        } else {
+            None
+        };
         let store = Store::create(dir, passphrase, opts.kdf_log_n, |txn| {
+            if let Some(g) = &genesis {
+                txn.put_consent(&record, 0, g)?;
+                txn.put_secret_meta(&format!("salt:{record}"), salt.as_slice())?;
+            }
             txn.put_secret_meta("person", &me.to_bytes())?;
             txn.put_meta("card", card.to_text().as_bytes())?;
             txn.put_meta("device", &device.0)?;

@@ -1,0 +1,581 @@
+//! Sharing: contacts, grants, revocation, blocking, key grants and the consent log.
+//!
+//! Every operation here is one write transaction that appends to the record's consent log
+//! (read inside the transaction, so two processes never append at the same index) together
+//! with whatever it implies: key grants for a grant, new epoch keys and re-deliveries for
+//! a revoke or a block.
+
+use std::collections::BTreeSet;
+
+use carnet_consent::{Access, Action, AuditExport, ConsentLog, GrantId, SectionTag, SignedEntry};
+use carnet_crypto::{EpochKey, IdentityCard, KeyGrant, KeyGrantHeader, PersonId, RecordId};
+use carnet_record::SectionId;
+use carnet_store::WriteTxn;
+use serde::{Deserialize, Serialize};
+
+use crate::vault::now_unix;
+use crate::{Error, Result, Vault};
+
+/// Someone in the address book.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Contact {
+    /// The name the owner gave them (unique, case-insensitive).
+    pub name: String,
+    /// Their identity card, text form.
+    pub card: String,
+    /// Their person id.
+    pub id: PersonId,
+    /// Their stated role.
+    pub role: String,
+}
+
+/// A grant as the patient sees it (purpose and sections in clear: this stays in the vault).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GrantInfo {
+    /// The grant's id.
+    pub id: GrantId,
+    /// The contact it was made to.
+    pub contact: String,
+    /// Their person id.
+    pub grantee: PersonId,
+    /// Their card when the grant was made.
+    pub grantee_card: String,
+    /// Sections covered.
+    pub sections: Vec<SectionId>,
+    /// Read or write.
+    pub access: Access,
+    /// Why.
+    pub purpose: String,
+    /// Valid from (Unix seconds).
+    pub not_before: u64,
+    /// Valid until (Unix seconds).
+    pub not_after: Option<u64>,
+    /// Whether it was revoked (or ended by a block).
+    pub revoked: bool,
+}
+
+impl GrantInfo {
+    /// Whether the grant is in force at `now`.
+    pub fn active(&self, now: u64) -> bool {
+        !self.revoked && now >= self.not_before && self.not_after.is_none_or(|t| now <= t)
+    }
+}
+
+/// One consent-log entry in plain words, for the patient.
+#[derive(Clone, Debug, Serialize)]
+pub struct LogLine {
+    /// Position in the log.
+    pub index: u64,
+    /// When (Unix seconds).
+    pub time: u64,
+    /// What kind of entry.
+    pub kind: &'static str,
+    /// What happened, in words.
+    pub text: String,
+}
+
+fn not_found(what: &str) -> Error {
+    Error::Sharing(what.to_string())
+}
+
+impl Vault {
+    fn read_sealed_list<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<Vec<T>> {
+        match self.store.read()?.get_secret_meta(name)? {
+            Some(bytes) => postcard::from_bytes(&bytes).map_err(|e| {
+                Error::Sharing(format!(
+                    "stored {name} do not decode ({e}); restore a backup"
+                ))
+            }),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn write_sealed_list<T: Serialize>(
+        txn: &mut WriteTxn<'_>,
+        name: &str,
+        list: &[T],
+    ) -> Result<()> {
+        let bytes = zeroize::Zeroizing::new(
+            postcard::to_stdvec(list)
+                .map_err(|e| Error::Sharing(format!("cannot encode {name}: {e}")))?,
+        );
+        txn.put_secret_meta(name, &bytes)?;
+        Ok(())
+    }
+
+    /// The address book.
+    pub fn contacts(&self) -> Result<Vec<Contact>> {
+        self.read_sealed_list("contacts")
+    }
+
+    /// Finds a contact by name (case-insensitive) or by person id.
+    pub fn contact(&self, name_or_id: &str) -> Result<Contact> {
+        let wanted = name_or_id.trim();
+        self.contacts()?
+            .into_iter()
+            .find(|c| c.name.eq_ignore_ascii_case(wanted) || c.id.to_string() == wanted.to_ascii_lowercase())
+            .ok_or_else(|| not_found(&format!("no contact named \"{wanted}\"; `carnet contact list` shows them, `carnet contact add NAME CARD` adds one")))
+    }
+
+    /// Adds a contact from their card text. Refuses an altered card, a name already
+    /// used, and one's own card.
+    pub fn add_contact(&mut self, name: &str, card_text: &str) -> Result<Contact> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(Error::Sharing(
+                "a contact name must be 1 to 200 printable characters".into(),
+            ));
+        }
+        let card = IdentityCard::from_text(card_text)?;
+        if card.person_id() == self.person_id() {
+            return Err(Error::Sharing("that is your own card".into()));
+        }
+        let mut txn = self.store.write()?;
+        let mut list: Vec<Contact> = match txn.get_secret_meta("contacts")? {
+            Some(b) => postcard::from_bytes(&b)
+                .map_err(|e| Error::Sharing(format!("stored contacts do not decode ({e})")))?,
+            None => Vec::new(),
+        };
+        if list.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
+            return Err(Error::Sharing(format!(
+                "a contact named \"{name}\" already exists"
+            )));
+        }
+        if let Some(c) = list.iter().find(|c| c.id == card.person_id()) {
+            return Err(Error::Sharing(format!(
+                "this card is already in your contacts as \"{}\"",
+                c.name
+            )));
+        }
+        let contact = Contact {
+            name: name.to_string(),
+            card: card.to_text(),
+            id: card.person_id(),
+            role: card.role().as_str().to_string(),
+        };
+        list.push(contact.clone());
+        Self::write_sealed_list(&mut txn, "contacts", &list)?;
+        txn.commit()?;
+        Ok(contact)
+    }
+
+    /// The grants made from this vault.
+    pub fn grants(&self) -> Result<Vec<GrantInfo>> {
+        self.read_sealed_list("grants")
+    }
+
+    pub(crate) fn record_salt(txn: &WriteTxn<'_>, record: &RecordId) -> Result<[u8; 32]> {
+        let salt = txn
+            .get_secret_meta(&format!("salt:{record}"))?
+            .ok_or_else(|| {
+                Error::Sharing("this record has no consent salt; is it yours?".into())
+            })?;
+        salt.as_slice()
+            .try_into()
+            .map_err(|_| Error::Sharing("the stored consent salt is damaged".into()))
+    }
+
+    /// Loads a record's consent log from inside a transaction, verifying every entry.
+    pub(crate) fn load_log(
+        txn: &WriteTxn<'_>,
+        record: &RecordId,
+        patient: &PersonId,
+    ) -> Result<ConsentLog> {
+        let mut log = ConsentLog::new(*record, *patient);
+        for bytes in txn.consent_entries(record)? {
+            log.push(SignedEntry::from_bytes(&bytes)?)?;
+        }
+        Ok(log)
+    }
+
+    /// The consent log of `record` (the owner's, for a patient).
+    pub fn consent_log(&self, record: &RecordId) -> Result<ConsentLog> {
+        let r = self.store.read()?;
+        let mut log = ConsentLog::new(*record, self.person_id());
+        for bytes in r.consent_entries(record)? {
+            log.push(SignedEntry::from_bytes(&bytes)?)?;
+        }
+        Ok(log)
+    }
+
+    fn append(&self, txn: &mut WriteTxn<'_>, log: &mut ConsentLog, action: Action) -> Result<()> {
+        let record = *log.record();
+        let e = log.append(&self.me, action, now_unix())?;
+        txn.put_consent(&record, e.entry().index, e.as_bytes())?;
+        Ok(())
+    }
+
+    /// Seals the current epoch key of `section` to a grantee and logs the delivery.
+    fn deliver(
+        &self,
+        txn: &mut WriteTxn<'_>,
+        log: &mut ConsentLog,
+        salt: &[u8; 32],
+        grant: &GrantInfo,
+        section: SectionId,
+    ) -> Result<()> {
+        let record = *log.record();
+        let epoch = txn
+            .latest_epoch(&record, section.code())?
+            .ok_or(Error::NoKey {
+                section,
+                record: record.short(),
+            })?;
+        let key = txn
+            .epoch_key(&record, section.code(), epoch)?
+            .ok_or(Error::NoKey {
+                section,
+                record: record.short(),
+            })?;
+        let card = IdentityCard::from_text(&grant.grantee_card)?;
+        let kg = KeyGrant::seal(
+            KeyGrantHeader {
+                record,
+                section: section.code(),
+                epoch,
+                grantee: grant.grantee,
+                grant: grant.id.0,
+            },
+            &key,
+            &card,
+            &self.me,
+        )?;
+        txn.put_key_grant(
+            &record,
+            &grant.grantee,
+            section.code(),
+            epoch,
+            kg.as_bytes(),
+        )?;
+        self.append(
+            txn,
+            log,
+            Action::KeyDelivery {
+                grant: grant.id,
+                grantee: grant.grantee,
+                section: SectionTag::commit(salt, section.code()),
+                epoch,
+            },
+        )
+    }
+
+    /// Moves `section` to a new epoch and re-delivers its key to every grant still in
+    /// force. O(number of grants), whatever the record's size: history is not re-encrypted.
+    fn rotate(
+        &self,
+        txn: &mut WriteTxn<'_>,
+        log: &mut ConsentLog,
+        salt: &[u8; 32],
+        grants: &[GrantInfo],
+        section: SectionId,
+    ) -> Result<()> {
+        let record = *log.record();
+        let epoch = txn.latest_epoch(&record, section.code())?.unwrap_or(0) + 1;
+        txn.put_epoch_key(&record, section.code(), epoch, &EpochKey::generate()?)?;
+        self.append(
+            txn,
+            log,
+            Action::EpochRotation {
+                section: SectionTag::commit(salt, section.code()),
+                epoch,
+            },
+        )?;
+        let now = now_unix();
+        for g in grants
+            .iter()
+            .filter(|g| g.active(now) && g.sections.contains(&section))
+        {
+            self.deliver(txn, log, salt, g, section)?;
+        }
+        Ok(())
+    }
+
+    /// Grants `contact` access to `sections` of the owner's record, delivering the current
+    /// epoch keys. Returns the new grant's id.
+    pub fn grant(
+        &mut self,
+        contact: &str,
+        sections: &[SectionId],
+        access: Access,
+        purpose: &str,
+        until: Option<u64>,
+    ) -> Result<GrantId> {
+        let record = self.own_record()?;
+        let contact = self.contact(contact)?;
+        if sections.is_empty() {
+            return Err(Error::Sharing("name at least one section to share".into()));
+        }
+        let purpose = purpose.trim();
+        if purpose.is_empty() || purpose.len() > 1000 {
+            return Err(Error::Sharing(
+                "give a purpose (1 to 1000 characters): it is shown in your access log".into(),
+            ));
+        }
+        let now = now_unix();
+        if until.is_some_and(|t| t <= now) {
+            return Err(Error::Sharing(
+                "the end date of the grant is already past".into(),
+            ));
+        }
+        let sections: Vec<SectionId> = sections
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut txn = self.store.write()?;
+        let mut grants: Vec<GrantInfo> = match txn.get_secret_meta("grants")? {
+            Some(b) => postcard::from_bytes(&b)
+                .map_err(|e| Error::Sharing(format!("stored grants do not decode ({e})")))?,
+            None => Vec::new(),
+        };
+        let blocked = self.blocked_in(&txn)?;
+        if blocked.contains(&contact.id) {
+            return Err(Error::Sharing(format!(
+                "{} is blocked; nothing can be granted to them",
+                contact.name
+            )));
+        }
+        let salt = Self::record_salt(&txn, &record)?;
+        let mut log = Self::load_log(&txn, &record, &self.person_id())?;
+        let info = GrantInfo {
+            id: GrantId::random()?,
+            contact: contact.name.clone(),
+            grantee: contact.id,
+            grantee_card: contact.card.clone(),
+            sections: sections.clone(),
+            access,
+            purpose: purpose.to_string(),
+            not_before: now,
+            not_after: until,
+            revoked: false,
+        };
+        self.append(
+            &mut txn,
+            &mut log,
+            Action::Grant {
+                grant: info.id,
+                grantee: info.grantee,
+                grantee_card: info.grantee_card.clone(),
+                sections: sections
+                    .iter()
+                    .map(|s| SectionTag::commit(&salt, s.code()))
+                    .collect(),
+                access,
+                purpose: SectionTag::commit_text(&salt, purpose),
+                not_before: now,
+                not_after: until,
+            },
+        )?;
+        for s in &sections {
+            self.deliver(&mut txn, &mut log, &salt, &info, *s)?;
+        }
+        let id = info.id;
+        grants.push(info);
+        Self::write_sealed_list(&mut txn, "grants", &grants)?;
+        txn.commit()?;
+        Ok(id)
+    }
+
+    fn blocked_in(&self, txn: &WriteTxn<'_>) -> Result<BTreeSet<PersonId>> {
+        Ok(match txn.get_secret_meta("blocked")? {
+            Some(b) => postcard::from_bytes::<Vec<PersonId>>(&b)
+                .map_err(|e| Error::Sharing(format!("stored block list does not decode ({e})")))?
+                .into_iter()
+                .collect(),
+            None => BTreeSet::new(),
+        })
+    }
+
+    /// Ends grants (a revoke, a block, or expiry) and rotates every section they covered.
+    fn end_grants(&mut self, ids: &[GrantId], block: Option<PersonId>) -> Result<Vec<GrantInfo>> {
+        let record = self.own_record()?;
+        let mut txn = self.store.write()?;
+        let mut grants: Vec<GrantInfo> = match txn.get_secret_meta("grants")? {
+            Some(b) => postcard::from_bytes(&b)
+                .map_err(|e| Error::Sharing(format!("stored grants do not decode ({e})")))?,
+            None => Vec::new(),
+        };
+        let salt = Self::record_salt(&txn, &record)?;
+        let mut log = Self::load_log(&txn, &record, &self.person_id())?;
+        if let Some(person) = block {
+            let mut blocked = self.blocked_in(&txn)?;
+            if !blocked.insert(person) {
+                return Err(Error::Sharing("this contact is already blocked".into()));
+            }
+            self.append(&mut txn, &mut log, Action::Block { person })?;
+            Self::write_sealed_list(
+                &mut txn,
+                "blocked",
+                &blocked.into_iter().collect::<Vec<_>>(),
+            )?;
+        }
+        let mut ended = Vec::new();
+        let mut sections = BTreeSet::new();
+        for id in ids {
+            let g = grants
+                .iter_mut()
+                .find(|g| g.id == *id)
+                .ok_or_else(|| not_found(&format!("no grant {id}; `carnet grants` lists them")))?;
+            if g.revoked {
+                if block.is_some() {
+                    continue;
+                }
+                return Err(Error::Sharing(format!("grant {id} is already revoked")));
+            }
+            g.revoked = true;
+            self.append(&mut txn, &mut log, Action::Revoke { grant: *id })?;
+            sections.extend(g.sections.iter().copied());
+            ended.push(g.clone());
+        }
+        for s in sections {
+            self.rotate(&mut txn, &mut log, &salt, &grants, s)?;
+        }
+        Self::write_sealed_list(&mut txn, "grants", &grants)?;
+        txn.commit()?;
+        Ok(ended)
+    }
+
+    /// Revokes a grant: the grantee receives no new key and no new change from now on.
+    /// What they already decrypted cannot be recalled.
+    pub fn revoke(&mut self, id: &GrantId) -> Result<GrantInfo> {
+        let mut ended = self.end_grants(&[*id], None)?;
+        ended
+            .pop()
+            .ok_or_else(|| not_found(&format!("no grant {id}")))
+    }
+
+    /// Blocks a contact: every grant they hold ends, and nothing reaches them any more.
+    pub fn block(&mut self, contact: &str) -> Result<Vec<GrantInfo>> {
+        let c = self.contact(contact)?;
+        let ids: Vec<GrantId> = self
+            .grants()?
+            .iter()
+            .filter(|g| g.grantee == c.id && !g.revoked)
+            .map(|g| g.id)
+            .collect();
+        self.end_grants(&ids, Some(c.id))
+    }
+
+    /// Ends every grant whose end date has passed, rotating the sections they covered.
+    pub fn expire_grants(&mut self) -> Result<Vec<GrantInfo>> {
+        let now = now_unix();
+        let ids: Vec<GrantId> = self
+            .grants()?
+            .iter()
+            .filter(|g| !g.revoked && g.not_after.is_some_and(|t| now > t))
+            .map(|g| g.id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.end_grants(&ids, None)
+    }
+
+    /// The owner's consent log in plain words.
+    pub fn access_log(&self) -> Result<Vec<LogLine>> {
+        let record = self.own_record()?;
+        let log = self.consent_log(&record)?;
+        let salt = {
+            let txn = self.store.write()?;
+            Self::record_salt(&txn, &record)?
+        };
+        let names = |tag: &SectionTag| {
+            SectionId::ALL
+                .iter()
+                .find(|s| SectionTag::commit(&salt, s.code()) == *tag)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "an unknown section".into())
+        };
+        let contacts = self.contacts()?;
+        let who = |p: &PersonId| {
+            if *p == self.person_id() {
+                return "you".to_string();
+            }
+            contacts
+                .iter()
+                .find(|c| c.id == *p)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| format!("someone ({})", p.short()))
+        };
+        let grants = self.grants()?;
+        let purpose = |g: &GrantId| {
+            grants
+                .iter()
+                .find(|x| x.id == *g)
+                .map(|x| x.purpose.clone())
+                .unwrap_or_default()
+        };
+        Ok(log
+            .entries()
+            .iter()
+            .map(|s| {
+                let e = s.entry();
+                let text = match &e.action {
+                    Action::Genesis { .. } => "Your record was created.".to_string(),
+                    Action::Grant { grant, grantee, sections, access, not_after, .. } => format!(
+                        "You gave {} {} access to {} for \"{}\"{} (grant {grant}).",
+                        who(grantee),
+                        access.as_str(),
+                        sections.iter().map(names).collect::<Vec<_>>().join(", "),
+                        purpose(grant),
+                        not_after.map(|t| format!(", until {}", crate::vault::date_text(t))).unwrap_or_default()
+                    ),
+                    Action::Revoke { grant } => format!("You revoked grant {grant}."),
+                    Action::Block { person } => format!("You blocked {}.", who(person)),
+                    Action::EpochRotation { section, epoch } => {
+                        format!("The key of {} was changed (epoch {epoch}): earlier recipients cannot read what comes next.", names(section))
+                    }
+                    Action::KeyDelivery { grantee, section, epoch, .. } => {
+                        format!("{} received the key to {} (epoch {epoch}).", who(grantee), names(section))
+                    }
+                    Action::Served { to, ranges } => format!(
+                        "{} received {} change(s) of {}.",
+                        who(to),
+                        ranges.iter().map(|r| r.to - r.from + 1).sum::<u64>(),
+                        ranges.iter().map(|r| names(&r.section)).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                    Action::Received { from, ranges } => format!(
+                        "{} added {} change(s) to {}.",
+                        who(from),
+                        ranges.iter().map(|r| r.to - r.from + 1).sum::<u64>(),
+                        ranges.iter().map(|r| names(&r.section)).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                LogLine {
+                    index: e.index,
+                    time: e.time,
+                    kind: e.action.name(),
+                    text,
+                }
+            })
+            .collect())
+    }
+
+    /// The auditor's export of the owner's consent log: entries, a fresh signed
+    /// checkpoint (kept, with every earlier one) and the patient's card. No health data.
+    pub fn audit_export(&mut self) -> Result<AuditExport> {
+        let record = self.own_record()?;
+        let mut txn = self.store.write()?;
+        let log = Self::load_log(&txn, &record, &self.person_id())?;
+        let mut checkpoints: Vec<String> = match txn.get_meta("checkpoints")? {
+            Some(b) => postcard::from_bytes(&b)
+                .map_err(|e| Error::Sharing(format!("stored checkpoints do not decode ({e})")))?,
+            None => Vec::new(),
+        };
+        checkpoints.push(log.checkpoint(&self.me)?);
+        txn.put_meta(
+            "checkpoints",
+            &postcard::to_stdvec(&checkpoints)
+                .map_err(|e| Error::Sharing(format!("cannot encode checkpoints: {e}")))?,
+        )?;
+        txn.commit()?;
+        Ok(AuditExport::new(&log, &self.card, checkpoints))
+    }
+
+    /// Key grants waiting for a grantee (delivered with the next bundle or sync).
+    pub fn key_grants_for(&self, grantee: &PersonId) -> Result<Vec<Vec<u8>>> {
+        let record = self.own_record()?;
+        Ok(self.store.read()?.key_grants(&record, grantee)?)
+    }
+}

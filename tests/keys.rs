@@ -1,0 +1,130 @@
+//! Key grants and epochs: a grantee can open exactly the keys of the sections granted to
+//! them; a revoke moves those sections to a new epoch whose key the revoked party never
+//! receives, while the others still in force do.
+
+use carnet::consent::Access;
+use carnet::crypto::{KeyGrant, PersonSecret, Role};
+use carnet::record::SectionId;
+use carnet_scenarios::{pass, vault};
+
+fn secret_of(dir: &std::path::Path) -> PersonSecret {
+    let store = carnet_store::Store::open(dir, &pass()).unwrap();
+    let bytes = store
+        .read()
+        .unwrap()
+        .get_secret_meta("person")
+        .unwrap()
+        .unwrap();
+    PersonSecret::from_bytes(&bytes).unwrap()
+}
+
+#[test]
+fn grants_deliver_keys_and_a_revoke_rotates_them_away_from_the_revoked() {
+    let mut alice = vault("Alice", Role::Patient);
+    let doctor = vault("Dr Martin", Role::Clinician);
+    let nurse = vault("Nurse", Role::Clinician);
+    alice
+        .vault
+        .add_contact("Dr Martin", &doctor.vault.card().to_text())
+        .unwrap();
+    alice
+        .vault
+        .add_contact("Nurse", &nurse.vault.card().to_text())
+        .unwrap();
+    let record = alice.vault.own_record().unwrap();
+
+    let g = alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Allergies, SectionId::Notes],
+            Access::Read,
+            "follow-up",
+            None,
+        )
+        .unwrap();
+    alice
+        .vault
+        .grant(
+            "Nurse",
+            &[SectionId::Allergies],
+            Access::Read,
+            "vaccines",
+            None,
+        )
+        .unwrap();
+
+    let doctor_secret = secret_of(&doctor.dir);
+    let nurse_secret = secret_of(&nurse.dir);
+    fn grants_for(v: &carnet::Vault, who: &carnet::crypto::PersonId) -> Vec<KeyGrant> {
+        v.key_grants_for(who)
+            .unwrap()
+            .iter()
+            .map(|b| KeyGrant::from_bytes(b).unwrap())
+            .collect()
+    }
+    let dk = grants_for(&alice.vault, &doctor.vault.person_id());
+    assert_eq!(dk.len(), 2, "one key per granted section");
+    for k in &dk {
+        k.verify_by(&alice.vault.person_id()).unwrap();
+        k.open(&doctor_secret).unwrap();
+        assert!(
+            k.open(&nurse_secret).is_err(),
+            "a key grant opens only for its grantee"
+        );
+        assert_eq!(k.header().epoch, 0);
+    }
+    let sections: Vec<u8> = dk.iter().map(|k| k.header().section).collect();
+    assert!(
+        sections.contains(&SectionId::Allergies.code())
+            && sections.contains(&SectionId::Notes.code())
+    );
+    assert!(
+        !sections.contains(&SectionId::Medications.code()),
+        "no key for a section not granted"
+    );
+
+    alice.vault.revoke(&g).unwrap();
+    // The doctor received nothing new: still only epoch-0 keys.
+    let dk = grants_for(&alice.vault, &doctor.vault.person_id());
+    assert!(
+        dk.iter().all(|k| k.header().epoch == 0),
+        "a revoked grantee gets no new key"
+    );
+    // The nurse, still granted allergies, received the new epoch's key.
+    let nk = grants_for(&alice.vault, &nurse.vault.person_id());
+    assert!(
+        nk.iter()
+            .any(|k| k.header().section == SectionId::Allergies.code() && k.header().epoch == 1),
+        "the remaining grantee receives the rotated key"
+    );
+    // New changes are sealed under the new epoch.
+    alice
+        .vault
+        .add(
+            &record,
+            carnet::record::Entry::Note(carnet::record::Note {
+                text: "after revoke".into(),
+                title: None,
+            }),
+        )
+        .unwrap();
+    let envs = alice.vault.envelopes(&record, SectionId::Notes).unwrap();
+    let last = carnet::crypto::Envelope::from_bytes(envs.last().unwrap()).unwrap();
+    assert_eq!(last.header().epoch, 1);
+    let old_key = dk
+        .iter()
+        .find(|k| k.header().section == SectionId::Notes.code())
+        .unwrap()
+        .open(&doctor_secret)
+        .unwrap();
+    assert!(
+        last.open(&old_key).is_err(),
+        "the revoked key does not open new changes"
+    );
+
+    // The log verifies as an auditor would see it.
+    let export = alice.vault.audit_export().unwrap();
+    let report = carnet::consent::verify(&export, None);
+    assert!(report.ok, "{:?}", report.first_error);
+}
