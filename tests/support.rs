@@ -54,3 +54,77 @@ pub fn files(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// A person's secret keys, read straight from their vault (as a thief with the
+/// passphrase could): for building forged or out-of-policy changes in tests.
+pub fn secret_of(dir: &std::path::Path) -> carnet::crypto::PersonSecret {
+    let store = carnet_store::Store::open(dir, &pass()).expect("open store");
+    let bytes = store
+        .read()
+        .unwrap()
+        .get_secret_meta("person")
+        .unwrap()
+        .expect("person keys");
+    carnet::crypto::PersonSecret::from_bytes(&bytes).unwrap()
+}
+
+/// An epoch key held by a vault.
+pub fn epoch_key_of(
+    dir: &std::path::Path,
+    record: &carnet::crypto::RecordId,
+    section: carnet::record::SectionId,
+    epoch: u32,
+) -> carnet::crypto::EpochKey {
+    let store = carnet_store::Store::open(dir, &pass()).expect("open store");
+    store
+        .read()
+        .unwrap()
+        .epoch_key(record, section.code(), epoch)
+        .unwrap()
+        .expect("epoch key")
+}
+
+/// Exports a bundle from `from` to `to` and imports it: the offline exchange, end to end.
+pub fn exchange(
+    from: &mut TestVault,
+    to: &mut TestVault,
+) -> carnet::Result<(carnet::ExportSummary, carnet::ImportSummary)> {
+    let out = bundle_path("x");
+    let e = from
+        .vault
+        .export_bundle(&to.vault.card().clone(), false, &out)?;
+    let i = to.vault.import_bundle(&out)?;
+    Ok((e, i))
+}
+
+/// A fresh path for a bundle file (the directory lives as long as the test process).
+pub fn bundle_path(stem: &str) -> PathBuf {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = DIR.get_or_init(|| tempfile::tempdir().expect("temporary directory"));
+    dir.path().join(format!(
+        "{stem}-{}.bundle",
+        N.fetch_add(1, Ordering::SeqCst)
+    ))
+}
+
+/// Items handed to a vault's exchange engine directly, as any transport would.
+pub struct Items(pub std::collections::VecDeque<carnet::wire::Item>);
+
+impl carnet::exchange::ItemSource for Items {
+    fn next_item(&mut self) -> carnet::Result<Option<carnet::wire::Item>> {
+        Ok(self.0.pop_front())
+    }
+    fn finish(&mut self) -> carnet::Result<carnet::exchange::Finished> {
+        Ok(carnet::exchange::Finished::default())
+    }
+}
+
+/// Adds `them` to `me`'s contacts under `name`.
+pub fn introduce(me: &mut TestVault, name: &str, them: &TestVault) {
+    me.vault
+        .add_contact(name, &them.vault.card().to_text())
+        .expect("add contact");
+}

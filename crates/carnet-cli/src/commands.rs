@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use carnet::crypto::Role;
+use carnet::crypto::{RecordId, Role};
 use carnet::record::{
-    Allergy, Code, Condition, DateTime, EmergencyContact, Entry, EntryId, Immunization,
-    Measurement, Medication, NoneKnown, Note, Profile, SectionId,
+    Allergy, Code, Condition, DateTime, EmergencyContact, Entry, Immunization, Measurement,
+    Medication, NoneKnown, Note, Profile, SectionId,
 };
 use carnet::{AttachmentInput, CreateOptions, Vault};
 use serde_json::{Value, json};
@@ -36,6 +36,18 @@ pub fn open(cli: &Cli) -> Result<Vault> {
     Ok(Vault::open(&dir, &pass)?)
 }
 
+/// The record a command acts on: the owner's own, or with `--patient` one shared with them.
+pub fn record_of(vault: &Vault, patient: Option<&str>) -> Result<RecordId> {
+    match patient {
+        Some(p) => Ok(vault.find_patient(p)?),
+        None => vault.own_record().map_err(|e| {
+            anyhow!(
+                "{e}; name a record shared with you with --patient (`carnet patients` lists them)"
+            )
+        }),
+    }
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Init(args) => init(&cli, args),
@@ -44,7 +56,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Attach(args) => attach(&cli, args),
         Command::List(args) => {
             let mut vault = open(&cli)?;
-            let record = vault.own_record()?;
+            let record = record_of(&vault, args.patient.patient.as_deref())?;
             let list = vault.list(&record, args.section)?;
             if cli.json {
                 output::json(&list)
@@ -55,7 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Show(arg) => {
             let mut vault = open(&cli)?;
-            let record = vault.own_record()?;
+            let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let v = vault.get(&record, &arg.id)?;
             if cli.json {
                 output::json(&v)
@@ -66,7 +78,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Edit(args) => edit(&cli, args),
         Command::Remove(arg) => {
             let mut vault = open(&cli)?;
-            let record = vault.own_record()?;
+            let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let r = vault.remove(&record, &arg.id)?;
             if cli.json {
                 output::json(&r)
@@ -75,10 +87,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         }
-        Command::GetAttachment(args) => get_attachment(&cli, &args.id, &args.out),
-        Command::Timeline => {
+        Command::GetAttachment(args) => get_attachment(&cli, args),
+        Command::Timeline(args) => {
             let mut vault = open(&cli)?;
-            let record = vault.own_record()?;
+            let record = record_of(&vault, args.patient.as_deref())?;
             let list = vault.timeline(&record)?;
             if cli.json {
                 output::json(&list)
@@ -109,6 +121,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Grants => crate::sharing::grants(&cli),
         Command::Log => crate::sharing::log(&cli),
         Command::Audit(a) => crate::sharing::audit(&cli, a),
+        Command::Share(c) => crate::sharing::share(&cli, c),
+        Command::Patients => crate::sharing::patients(&cli),
     }
 }
 
@@ -173,8 +187,9 @@ fn whoami(cli: &Cli) -> Result<()> {
     }
 }
 
-fn add(cli: &Cli, cmd: &AddCommand) -> Result<()> {
-    let entry = match cmd {
+fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
+    let patient = args.patient.as_deref();
+    let entry = match &args.kind {
         AddCommand::Allergy {
             substance,
             criticality,
@@ -245,12 +260,12 @@ fn add(cli: &Cli, cmd: &AddCommand) -> Result<()> {
             section: *section,
             asserted: DateTime::now().date(),
         }),
-        AddCommand::Profile(p) => return profile(cli, p),
+        AddCommand::Profile(p) => return profile(cli, p, patient),
     };
     // Validate before asking for the passphrase: bad input fails fast and touches nothing.
     entry.validate()?;
     let mut vault = open(cli)?;
-    let record = vault.own_record()?;
+    let record = record_of(&vault, patient)?;
     let r = vault.add(&record, entry)?;
     if cli.json {
         output::json(&r)
@@ -260,9 +275,9 @@ fn add(cli: &Cli, cmd: &AddCommand) -> Result<()> {
     }
 }
 
-fn profile(cli: &Cli, p: &ProfileArgs) -> Result<()> {
+fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
     let mut vault = open(cli)?;
-    let record = vault.own_record()?;
+    let record = record_of(&vault, patient)?;
     let existing = vault
         .list(&record, Some(SectionId::Profile))?
         .into_iter()
@@ -390,7 +405,7 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
         std::fs::read(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))?,
     );
-    let record = vault.own_record()?;
+    let record = record_of(&vault, args.patient.patient.as_deref())?;
     let r = vault.attach(
         &record,
         &bytes,
@@ -415,7 +430,8 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
     }
 }
 
-fn get_attachment(cli: &Cli, id: &EntryId, out: &Path) -> Result<()> {
+fn get_attachment(cli: &Cli, args: &crate::GetAttachmentArgs) -> Result<()> {
+    let (id, out) = (&args.id, args.out.as_path());
     if out.exists() {
         bail!(
             "{} already exists; choose another --out path",
@@ -423,7 +439,7 @@ fn get_attachment(cli: &Cli, id: &EntryId, out: &Path) -> Result<()> {
         );
     }
     let mut vault = open(cli)?;
-    let record = vault.own_record()?;
+    let record = record_of(&vault, args.patient.patient.as_deref())?;
     let (doc, bytes) = vault.attachment(&record, id)?;
     write_private(out, &bytes)?;
     if cli.json {
@@ -545,7 +561,7 @@ fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
         bail!("nothing to change: give --set FIELD=VALUE or --unset FIELD");
     }
     let mut vault = open(cli)?;
-    let record = vault.own_record()?;
+    let record = record_of(&vault, args.patient.patient.as_deref())?;
     let current = vault.get(&record, &args.id)?;
     let new = apply_edits(&current.entry, &args.set, &args.unset)?;
     let r = vault.edit(&record, &args.id, new)?;

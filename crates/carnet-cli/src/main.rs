@@ -42,9 +42,8 @@ pub enum Command {
     Init(InitArgs),
     /// Show your identity and the card others need to share with you.
     Whoami,
-    /// Add an entry to your record.
-    #[command(subcommand)]
-    Add(AddCommand),
+    /// Add an entry to your record (or, with --patient, to a record shared with you).
+    Add(AddArgs),
     /// Add a document (a report, a prescription, an image...) from a file.
     Attach(AttachArgs),
     /// List entries.
@@ -58,7 +57,7 @@ pub enum Command {
     /// Decrypt an attachment into a file.
     GetAttachment(GetAttachmentArgs),
     /// Every entry in date order.
-    Timeline,
+    Timeline(PatientArg),
     /// Your address book of identity cards.
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -79,11 +78,61 @@ pub enum Command {
     Grants,
     /// Who accessed what and when, in plain words.
     Log,
+    /// Offline exchange with a contact: a bundle file for a USB key or a mail.
+    #[command(subcommand)]
+    Share(ShareCommand),
+    /// The records patients shared with you (clinicians).
+    Patients,
     /// Consent-log export and offline verification for auditors.
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Run the whole story in a temporary directory, narrated.
     Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ShareCommand {
+    /// Write a bundle with what CONTACT lacks and may receive (their granted sections, keys,
+    /// consent entries; or, from a clinician, their changes). Incremental: only what they
+    /// were not sent before.
+    Export {
+        /// The contact (or patient) it is for.
+        #[arg(long)]
+        to: String,
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// Send everything they may receive, not only what is new (when a bundle was lost).
+        #[arg(long)]
+        full: bool,
+    },
+    /// Verify a bundle addressed to you and take in what it holds (all or nothing).
+    Import {
+        /// The bundle file.
+        file: PathBuf,
+    },
+    /// List what a bundle addressed to you holds, without importing it.
+    Inspect {
+        /// The bundle file.
+        file: PathBuf,
+    },
+}
+
+/// Which record a command acts on.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PatientArg {
+    /// A record shared with you, by patient name or id [default: your own record].
+    #[arg(long, value_name = "PATIENT")]
+    pub patient: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// A record shared with you, by patient name or id [default: your own record].
+    #[arg(long, global = true, value_name = "PATIENT")]
+    pub patient: Option<String>,
+    #[command(subcommand)]
+    pub kind: AddCommand,
 }
 
 #[derive(Subcommand, Debug)]
@@ -297,6 +346,8 @@ pub struct AttachArgs {
     /// The document's date [default: now].
     #[arg(long)]
     pub date: Option<DateTime>,
+    #[command(flatten)]
+    pub patient: PatientArg,
 }
 
 #[derive(Args, Debug)]
@@ -304,12 +355,16 @@ pub struct ListArgs {
     /// Only this section.
     #[arg(long)]
     pub section: Option<SectionId>,
+    #[command(flatten)]
+    pub patient: PatientArg,
 }
 
 #[derive(Args, Debug)]
 pub struct IdArg {
     /// The entry id, as `carnet list` shows it.
     pub id: carnet::record::EntryId,
+    #[command(flatten)]
+    pub patient: PatientArg,
 }
 
 #[derive(Args, Debug)]
@@ -322,6 +377,8 @@ pub struct EditArgs {
     /// FIELD to clear (repeatable).
     #[arg(long = "unset", value_name = "FIELD")]
     pub unset: Vec<String>,
+    #[command(flatten)]
+    pub patient: PatientArg,
 }
 
 #[derive(Args, Debug)]
@@ -331,6 +388,8 @@ pub struct GetAttachmentArgs {
     /// Where to write the decrypted file (must not exist).
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub patient: PatientArg,
 }
 
 fn main() -> ExitCode {

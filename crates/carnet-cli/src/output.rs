@@ -30,9 +30,13 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 }
 
 fn author(v: &EntryView) -> String {
-    match &v.author_name {
+    let name = match &v.author_name {
         Some(n) => n.clone(),
         None => v.author.chars().take(8).collect(),
+    };
+    match v.author_role.as_deref() {
+        Some("clinician") => format!("{name}, clinician"),
+        _ => name,
     }
 }
 
@@ -43,13 +47,11 @@ pub fn entries(list: &[EntryView]) {
         return;
     }
     for v in list {
-        println!(
-            "{}  {:<13} {}  [by {}]",
-            v.id,
-            v.section,
-            v.entry.summary(),
-            author(v)
-        );
+        let by = match &v.prescriber {
+            Some(_) => format!("prescribed by {}, signature verified", author(v)),
+            None => format!("by {}", author(v)),
+        };
+        println!("{}  {:<13} {}  [{by}]", v.id, v.section, v.entry.summary());
     }
 }
 
@@ -58,6 +60,12 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
     println!("{} ({})", v.entry.summary(), v.section);
     println!("  id:       {}", v.id);
     println!("  author:   {} ({})", author(v), v.author);
+    if v.prescriber.is_some() {
+        println!(
+            "  prescriber: {} (verified from the signature of the change that wrote it)",
+            author(v)
+        );
+    }
     println!("  created:  {}", v.created);
     let value = serde_json::to_value(&v.entry)?;
     if let Some(map) = value.as_object() {

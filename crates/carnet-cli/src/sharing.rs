@@ -5,7 +5,7 @@ use carnet::consent::{Access, AuditExport, GrantId};
 use serde_json::json;
 
 use crate::commands::{open, write_private};
-use crate::{AuditCommand, Cli, ContactCommand, GrantArgs, output};
+use crate::{AuditCommand, Cli, ContactCommand, GrantArgs, ShareCommand, output};
 
 fn when(t: u64) -> String {
     carnet::record::DateTime::from_unix(t as i64)
@@ -239,5 +239,158 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
+    match cmd {
+        ShareCommand::Export { to, out, full } => {
+            if out.exists() {
+                bail!(
+                    "{} already exists; choose another --out path",
+                    out.display()
+                );
+            }
+            let mut vault = open(cli)?;
+            let peer = vault.find_peer(to)?;
+            let s = vault.export_bundle(&peer, *full, out)?;
+            if cli.json {
+                output::json(&json!({
+                    "out": out,
+                    "to": s.to,
+                    "envelopes": s.envelopes,
+                    "key_grants": s.key_grants,
+                    "consent_entries": s.consent_entries,
+                    "attachments": s.attachments,
+                    "withheld": s.withheld,
+                    "bytes": s.bytes,
+                }))?;
+            } else {
+                println!(
+                    "Wrote {} for {}: {} change(s), {} key(s), {} consent entr{}, {} attachment(s); {} bytes, readable only by them.",
+                    out.display(),
+                    s.to,
+                    s.envelopes,
+                    s.key_grants,
+                    s.consent_entries,
+                    if s.consent_entries == 1 { "y" } else { "ies" },
+                    s.attachments,
+                    s.bytes
+                );
+                if s.withheld > 0 {
+                    println!(
+                        "{} of your change(s) were left out: you may no longer write where you wrote them.",
+                        s.withheld
+                    );
+                }
+            }
+            Ok(())
+        }
+        ShareCommand::Inspect { file } => inspect(cli, file),
+        ShareCommand::Import { file } => {
+            if !file.is_file() {
+                bail!("{} is not a file", file.display());
+            }
+            let mut vault = open(cli)?;
+            let s = vault.import_bundle(file)?;
+            if cli.json {
+                output::json(&json!({
+                    "from": s.from,
+                    "from_id": s.from_id,
+                    "envelopes": s.envelopes,
+                    "duplicates": s.duplicates,
+                    "key_grants": s.key_grants,
+                    "consent_entries": s.consent_entries,
+                    "attachments": s.attachments,
+                    "bytes": s.bytes,
+                }))
+            } else {
+                println!(
+                    "Imported the bundle from {}: {} new change(s) ({} already here), {} new key(s), {} consent entr{}, {} attachment(s).",
+                    s.from,
+                    s.envelopes,
+                    s.duplicates,
+                    s.key_grants,
+                    s.consent_entries,
+                    if s.consent_entries == 1 { "y" } else { "ies" },
+                    s.attachments
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+fn inspect(cli: &Cli, file: &std::path::Path) -> Result<()> {
+    let vault = open(cli)?;
+    let info = vault.inspect_bundle(file)?;
+    if cli.json {
+        return output::json(&info);
+    }
+    println!(
+        "Bundle from {} ({}), made {}; signature {}.",
+        info.from,
+        &info.from_id[..8],
+        when(info.created),
+        if info.signature_ok {
+            "verifies"
+        } else {
+            "DOES NOT verify"
+        }
+    );
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for i in &info.items {
+        let key = match i.section {
+            Some(s) => format!("{} ({s})", i.kind),
+            None => i.kind.to_string(),
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+    for (k, n) in counts {
+        println!("  {n:>6}  {k}");
+    }
+    Ok(())
+}
+
+pub fn patients(cli: &Cli) -> Result<()> {
+    let vault = open(cli)?;
+    let list = vault.patients()?;
+    if cli.json {
+        let v: Vec<_> = list
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": p.id.to_string(),
+                    "record": p.record.to_string(),
+                    "name": p.name,
+                    "sections": p.sections.keys().map(|s| s.as_str()).collect::<Vec<_>>(),
+                    "access": p.sections.iter().map(|(s, a)| (s.as_str().to_string(), a.as_str())).collect::<std::collections::BTreeMap<_, _>>(),
+                    "readable": p.readable.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        output::json(&v)
+    } else {
+        if list.is_empty() {
+            println!("(no patient has shared a record with you yet)");
+        }
+        for p in &list {
+            let granted: Vec<String> = p
+                .sections
+                .iter()
+                .map(|(s, a)| format!("{s} ({})", a.as_str()))
+                .collect();
+            println!(
+                "{:<24} {}  {}",
+                p.name,
+                p.id.short(),
+                if granted.is_empty() {
+                    "no grant in force".to_string()
+                } else {
+                    granted.join(", ")
+                }
+            );
+        }
+        Ok(())
     }
 }

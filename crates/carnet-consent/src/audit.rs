@@ -205,22 +205,32 @@ fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
             }
             Action::Served { to, ranges } | Action::Received { from: to, ranges } => {
                 let need_write = matches!(e.action, Action::Received { .. });
+                if ranges.is_empty() {
+                    return Err(bad("it names no envelope range".into()));
+                }
                 for r in ranges {
-                    // Changes the patient wrote and receives back from their own devices
-                    // need no grant.
-                    if need_write && *to == *log.patient() {
+                    // What is served must be readable by its recipient; what is received
+                    // must have been written by someone allowed to write it, whoever
+                    // carried it. Changes the patient wrote need no grant.
+                    let who = if need_write { &r.author } else { to };
+                    if need_write && *who == *log.patient() {
                         continue;
                     }
                     let covered = grants.values().any(|g| {
-                        g.grantee == *to
+                        g.grantee == *who
                             && valid(g)
                             && g.sections.contains(&r.section)
                             && (!need_write || g.access == Access::Write)
                     });
                     if !covered {
                         return Err(bad(format!(
-                            "no valid {} grant covers this section for this person at this time",
-                            if need_write { "write" } else { "read" }
+                            "no valid {} grant covers this section for {} at this time",
+                            if need_write { "write" } else { "read" },
+                            if need_write {
+                                "the envelopes' author"
+                            } else {
+                                "this person"
+                            }
                         )));
                     }
                     if r.from == 0 || r.to < r.from {

@@ -13,7 +13,8 @@
 //! prints and never touches the disk.
 //!
 //! Reach first for [`ConsentLog::append`] and [`ConsentLog::checkpoint`] on the patient's
-//! side, and [`AuditExport::from_json`] + [`verify`] on the auditor's.
+//! side, [`SharedView`] on a grantee's (the entries about them, each with an inclusion
+//! proof), and [`AuditExport::from_json`] + [`verify`] on the auditor's.
 //!
 //! # Guarantees
 //! - Any removed, reordered, altered or inserted entry is detected (index, hash link,
@@ -29,8 +30,14 @@ mod audit;
 mod entry;
 mod error;
 mod log;
+mod shared;
 
 pub use audit::{AuditExport, MAX_EXPORT_BYTES, Report, verify};
 pub use entry::{Access, Action, Entry, GrantId, MAX_ENTRY_BYTES, Range, SectionTag, SignedEntry};
 pub use error::ConsentError;
-pub use log::{ConsentLog, origin, verify_checkpoint};
+pub use log::{
+    ConsentLog, MAX_PROOF_HASHES, check_consistency, check_inclusion, origin, verify_checkpoint,
+};
+pub use shared::{HeldGrant, SharedView};
+/// A parsed C2SP tlog checkpoint (origin, size, root).
+pub use tlog_tiles::checkpoint::Checkpoint;

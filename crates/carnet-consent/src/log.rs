@@ -227,6 +227,39 @@ impl ConsentLog {
         })
     }
 
+    /// The RFC 6962 inclusion proof (audit path) of entry `index` in the tree of the first
+    /// `size` entries: what a grantee needs to check that an entry it was given belongs to
+    /// the log a checkpoint commits to, without seeing the other entries.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<[u8; 32]>, ConsentError> {
+        if size > self.len() || index >= size {
+            return Err(ConsentError::BadEntry {
+                index,
+                why: format!("no such entry in a log of {size} entries"),
+            });
+        }
+        Ok(tlog::prove_record(size, index, &self.stored)
+            .map_err(tlog_err)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect())
+    }
+
+    /// The RFC 6962 consistency proof from the tree of the first `old` entries to the tree
+    /// of the first `new` entries: proves the log only grew in between.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<[u8; 32]>, ConsentError> {
+        if old == 0 || old > new || new > self.len() {
+            return Err(ConsentError::BadCheckpoint {
+                size: old,
+                why: format!("no consistency proof from {old} to {new} entries"),
+            });
+        }
+        Ok(tlog::prove_tree(new, old, &self.stored)
+            .map_err(tlog_err)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect())
+    }
+
     /// Checks a checkpoint's signature (the patient's key, this record's origin) and that
     /// its root is the root of this log's first `size` entries, by an RFC 6962 consistency
     /// proof from that size to the whole log. Returns the checkpoint's size.
@@ -248,6 +281,71 @@ impl ConsentLog {
         })?;
         Ok(size)
     }
+}
+
+/// The most hashes an inclusion or consistency proof can need (trees of up to 2^63 entries).
+pub const MAX_PROOF_HASHES: usize = 128;
+
+/// Checks that `leaf` is entry `index` of the tree that checkpoint `cp` commits to.
+pub fn check_inclusion(
+    cp: &Checkpoint,
+    index: u64,
+    leaf: &SignedEntry,
+    proof: &[[u8; 32]],
+) -> Result<(), ConsentError> {
+    let bad = |why: &str| ConsentError::BadEntry {
+        index,
+        why: why.to_string(),
+    };
+    if proof.len() > MAX_PROOF_HASHES {
+        return Err(bad("its inclusion proof is too long"));
+    }
+    if index >= cp.size() {
+        return Err(bad("it lies beyond the checkpoint it came with"));
+    }
+    let proof: Vec<Hash> = proof.iter().map(|h| Hash(*h)).collect();
+    tlog::check_record(&proof, cp.size(), *cp.hash(), index, Hash(leaf.leaf_hash()))
+        .map_err(|_| bad("it is not in the log the checkpoint commits to (inclusion proof fails)"))
+}
+
+/// Checks that the tree of checkpoint `new` extends the tree of `old` (same origin):
+/// nothing `old` committed to was removed or changed.
+pub fn check_consistency(
+    old: &Checkpoint,
+    new: &Checkpoint,
+    proof: &[[u8; 32]],
+) -> Result<(), ConsentError> {
+    let bad = |why: &str| ConsentError::BadCheckpoint {
+        size: new.size(),
+        why: why.to_string(),
+    };
+    if old.origin() != new.origin() {
+        return Err(bad("it is the checkpoint of another log"));
+    }
+    if new.size() < old.size() {
+        return Err(bad(
+            "it covers fewer entries than one seen before: the history was rewritten",
+        ));
+    }
+    if old.size() == 0 {
+        return Ok(());
+    }
+    if new.size() == old.size() {
+        return if new.hash() == old.hash() {
+            Ok(())
+        } else {
+            Err(bad(
+                "same size as one seen before but another root: the history was rewritten",
+            ))
+        };
+    }
+    if proof.len() > MAX_PROOF_HASHES {
+        return Err(bad("its consistency proof is too long"));
+    }
+    let proof: Vec<Hash> = proof.iter().map(|h| Hash(*h)).collect();
+    tlog::check_tree(&proof, new.size(), *new.hash(), old.size(), *old.hash()).map_err(|_| {
+        bad("it does not extend the checkpoint seen before: the history was rewritten")
+    })
 }
 
 /// Verifies a checkpoint note's signature by `patient` for `record`'s log and parses it.

@@ -60,6 +60,9 @@ pub enum CryptoError {
         /// The version this build reads.
         supported: u8,
     },
+    /// A file sealed to another person.
+    #[error("this file is not addressed to you: it is sealed to another person's key")]
+    NotForYou,
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Random(String),

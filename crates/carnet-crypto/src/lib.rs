@@ -5,7 +5,8 @@
 //! ([`EpochKey`], [`MasterKey`], [`ContentKey`]), the at-rest wrapping of the device master
 //! key with a passphrase (age + scrypt), the change [`Envelope`] format (XChaCha20-Poly1305
 //! under the section's epoch key, signed with ed25519) and the chunked encryption of
-//! attachments. It composes well-kept primitives (ed25519-dalek, age, chacha20poly1305,
+//! attachments, and files sealed to one person ([`seal_to`], for offline bundles). It
+//! composes well-kept primitives (ed25519-dalek, age, chacha20poly1305,
 //! blake3) and never implements one itself.
 //!
 //! It must never print, log, or store anything: it turns bytes into bytes. Secret types
@@ -35,6 +36,7 @@ mod error;
 mod ids;
 mod keygrant;
 mod keys;
+mod sealed;
 
 pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
 pub use card::{CARD_PREFIX, IdentityCard, Role};
@@ -45,6 +47,7 @@ pub use keygrant::{KeyGrant, KeyGrantHeader, MAX_KEY_GRANT_BYTES};
 pub use keys::{
     ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret, random_array, verify_signature,
 };
+pub use sealed::{SealedReader, SealedWriter, open_sealed, seal_to};
 
 /// Re-exported so callers build passphrases with the same `secrecy` version age uses.
 pub use age::secrecy;

@@ -12,6 +12,7 @@
 //! | `actors` | Automerge actor (16) | person (32) device (16) |
 //! | `consent` | record (32) index (8, BE) | signed consent entry |
 //! | `key_grants` | record (32) grantee (32) section (1) epoch (4, BE) | signed, age-encrypted key grant |
+//! | `envelope_blobs` | envelope id (32) | ids (32 each) of the attachment blobs it references |
 //!
 //! Every sealed value's associated data is its table name and key, so a sealed value moved
 //! to another slot fails to open.
@@ -33,6 +34,7 @@ const BLOBS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blobs");
 const ACTORS: TableDefinition<&[u8; 16], &[u8]> = TableDefinition::new("actors");
 const CONSENT: TableDefinition<&[u8], &[u8]> = TableDefinition::new("consent");
 const KEY_GRANTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("key_grants");
+const ENVELOPE_BLOBS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("envelope_blobs");
 
 const CHAIN_KEY: usize = 32 + 1 + 32 + 16;
 
@@ -359,6 +361,7 @@ macro_rules! reads {
             table!(ACTORS, "actors");
             table!(CONSENT, "consent");
             table!(KEY_GRANTS, "key_grants");
+            table!(ENVELOPE_BLOBS, "envelope_blobs");
             Ok(*h.finalize().as_bytes())
         }
 
@@ -399,6 +402,53 @@ macro_rules! reads {
                 out.push(v.value().to_vec());
             }
             Ok(out)
+        }
+
+        /// Whether an attachment blob is stored.
+        pub fn has_blob(&self, id: &[u8; 32]) -> Result<bool, StoreError> {
+            Ok(match self.open(BLOBS)? {
+                Some(t) => t.get(id)?.is_some(),
+                None => false,
+            })
+        }
+
+        /// The attachment blobs an envelope references (travel with it to peers).
+        pub fn envelope_blobs(&self, id: &EnvelopeId) -> Result<Vec<[u8; 32]>, StoreError> {
+            let Some(t) = self.open(ENVELOPE_BLOBS)? else {
+                return Ok(Vec::new());
+            };
+            let Some(v) = t.get(&id.0)? else {
+                return Ok(Vec::new());
+            };
+            let v = v.value();
+            if v.len() % 32 != 0 {
+                return Err(corrupt_row("envelope blobs"));
+            }
+            Ok(v.chunks_exact(32)
+                .map(|c| {
+                    let mut a = [0u8; 32];
+                    a.copy_from_slice(c);
+                    a
+                })
+                .collect())
+        }
+
+        /// The number of consent entries stored for a record (for the record's owner: the
+        /// length of its log; a grantee holds only some, so use [`Self::consent_entries`]).
+        pub fn consent_count(&self, record: &RecordId) -> Result<u64, StoreError> {
+            let Some(t) = self.open(CONSENT)? else {
+                return Ok(0);
+            };
+            let mut lo = [0u8; 40];
+            lo[..32].copy_from_slice(&record.0);
+            let mut hi = [0xffu8; 40];
+            hi[..32].copy_from_slice(&record.0);
+            let mut n = 0;
+            for row in t.range(&lo[..]..=&hi[..])? {
+                row?;
+                n += 1;
+            }
+            Ok(n)
         }
 
         /// Every record this vault holds envelopes or keys of.
@@ -569,6 +619,22 @@ impl<'s> WriteTxn<'s> {
     /// Stores an attachment's ciphertext under its id (the hash of the ciphertext).
     pub fn put_blob(&mut self, id: &[u8; 32], ciphertext: &[u8]) -> Result<(), StoreError> {
         self.txn.open_table(BLOBS)?.insert(id, ciphertext)?;
+        Ok(())
+    }
+
+    /// Notes which attachment blobs an envelope references.
+    pub fn put_envelope_blobs(
+        &mut self,
+        id: &EnvelopeId,
+        blobs: &[[u8; 32]],
+    ) -> Result<(), StoreError> {
+        if blobs.is_empty() {
+            return Ok(());
+        }
+        let v: Vec<u8> = blobs.iter().flatten().copied().collect();
+        self.txn
+            .open_table(ENVELOPE_BLOBS)?
+            .insert(&id.0, v.as_slice())?;
         Ok(())
     }
 

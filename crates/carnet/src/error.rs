@@ -37,6 +37,16 @@ pub enum Error {
         /// The record (short id).
         record: String,
     },
+    /// The section was shared read-only (or the write grant ended).
+    #[error(
+        "you may read section {section} of record {record} but not write it: the patient granted read access only, or your write access ended"
+    )]
+    ReadOnly {
+        /// The section.
+        section: SectionId,
+        /// The record (short id).
+        record: String,
+    },
     /// A stored or received envelope failed verification.
     #[error("envelope {id} (section {section}) is not genuine: {why}")]
     BadEnvelope {
@@ -68,6 +78,30 @@ pub enum Error {
     /// The consent log refused an entry or does not verify.
     #[error(transparent)]
     Consent(#[from] carnet_consent::ConsentError),
+    /// Data from a peer or a bundle file is malformed, truncated, out of order or does not
+    /// continue what this vault holds.
+    #[error("{0}")]
+    Exchange(String),
+    /// An exchange was refused by policy (not the right sender, nothing to send).
+    #[error("{0}")]
+    Refused(String),
+    /// The other party is blocked: nothing goes to them and nothing from them is taken.
+    #[error("{name} is blocked: nothing is sent to them and nothing from them is accepted")]
+    Blocked {
+        /// Their name (or short id).
+        name: String,
+    },
+    /// Nothing is shared between the two parties.
+    #[error(
+        "nothing is shared with {name}: they hold no grant in force on your record, and you hold no key to theirs (`carnet grants` shows your grants)"
+    )]
+    NothingShared {
+        /// Their name (or short id).
+        name: String,
+    },
+    /// This bundle was imported before.
+    #[error("this bundle was already imported; nothing was changed (a replayed bundle is refused)")]
+    AlreadyImported,
     /// An attachment is larger than a vault accepts.
     #[error("the file is {size} bytes; attachments are limited to {max} bytes")]
     AttachmentTooLarge {
@@ -76,6 +110,19 @@ pub enum Error {
         /// The limit.
         max: u64,
     },
+}
+
+impl Error {
+    /// Names the item of an exchange an error is about (the `n`th, of kind `kind`), so a
+    /// refusal says which part of a bundle was bad.
+    pub(crate) fn in_item(self, n: usize, kind: &str) -> Error {
+        match self {
+            Error::Exchange(m) => Error::Exchange(format!("item {n} ({kind}): {m}")),
+            Error::Consent(e) => Error::Exchange(format!("item {n} ({kind}): {e}")),
+            Error::Crypto(e) => Error::Exchange(format!("item {n} ({kind}): {e}")),
+            other => other,
+        }
+    }
 }
 
 /// Shorthand for results of vault operations.

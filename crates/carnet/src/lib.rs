@@ -40,11 +40,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 mod error;
+pub mod exchange;
+mod patients;
 mod sharing;
 mod vault;
+pub mod wire;
 
+pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo};
 pub use error::{Error, Result};
+pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};
 pub use vault::{
     AttachmentInput, CreateOptions, EntryRef, EntryView, MAX_ATTACHMENT, ReceiveReport,

@@ -198,14 +198,23 @@ impl Vault {
         Ok(log)
     }
 
-    fn append(&self, txn: &mut WriteTxn<'_>, log: &mut ConsentLog, action: Action) -> Result<()> {
+    pub(crate) fn append(
+        &self,
+        txn: &mut WriteTxn<'_>,
+        log: &mut ConsentLog,
+        action: Action,
+    ) -> Result<()> {
         let record = *log.record();
         let e = log.append(&self.me, action, now_unix())?;
         txn.put_consent(&record, e.entry().index, e.as_bytes())?;
         Ok(())
     }
 
-    /// Seals the current epoch key of `section` to a grantee and logs the delivery.
+    /// Seals the epoch keys of `section` to a grantee and logs the delivery. A new grant
+    /// gets every epoch up to the current one (`all_epochs`): a grantee reads the section's
+    /// history, and each change depends on the ones before it. A rotation delivers only the
+    /// new epoch to grants still in force. The log's `KeyDelivery` names the newest epoch
+    /// delivered: the grantee then holds every key up to it.
     fn deliver(
         &self,
         txn: &mut WriteTxn<'_>,
@@ -213,40 +222,44 @@ impl Vault {
         salt: &[u8; 32],
         grant: &GrantInfo,
         section: SectionId,
+        all_epochs: bool,
     ) -> Result<()> {
         let record = *log.record();
-        let epoch = txn
+        let latest = txn
             .latest_epoch(&record, section.code())?
             .ok_or(Error::NoKey {
                 section,
                 record: record.short(),
             })?;
-        let key = txn
-            .epoch_key(&record, section.code(), epoch)?
-            .ok_or(Error::NoKey {
-                section,
-                record: record.short(),
-            })?;
         let card = IdentityCard::from_text(&grant.grantee_card)?;
-        let kg = KeyGrant::seal(
-            KeyGrantHeader {
-                record,
-                section: section.code(),
+        let first = if all_epochs { 0 } else { latest };
+        for epoch in first..=latest {
+            let key = txn
+                .epoch_key(&record, section.code(), epoch)?
+                .ok_or(Error::NoKey {
+                    section,
+                    record: record.short(),
+                })?;
+            let kg = KeyGrant::seal(
+                KeyGrantHeader {
+                    record,
+                    section: section.code(),
+                    epoch,
+                    grantee: grant.grantee,
+                    grant: grant.id.0,
+                },
+                &key,
+                &card,
+                &self.me,
+            )?;
+            txn.put_key_grant(
+                &record,
+                &grant.grantee,
+                section.code(),
                 epoch,
-                grantee: grant.grantee,
-                grant: grant.id.0,
-            },
-            &key,
-            &card,
-            &self.me,
-        )?;
-        txn.put_key_grant(
-            &record,
-            &grant.grantee,
-            section.code(),
-            epoch,
-            kg.as_bytes(),
-        )?;
+                kg.as_bytes(),
+            )?;
+        }
         self.append(
             txn,
             log,
@@ -254,7 +267,7 @@ impl Vault {
                 grant: grant.id,
                 grantee: grant.grantee,
                 section: SectionTag::commit(salt, section.code()),
-                epoch,
+                epoch: latest,
             },
         )
     }
@@ -285,7 +298,7 @@ impl Vault {
             .iter()
             .filter(|g| g.active(now) && g.sections.contains(&section))
         {
-            self.deliver(txn, log, salt, g, section)?;
+            self.deliver(txn, log, salt, g, section, false)?;
         }
         Ok(())
     }
@@ -368,7 +381,7 @@ impl Vault {
             },
         )?;
         for s in &sections {
-            self.deliver(&mut txn, &mut log, &salt, &info, *s)?;
+            self.deliver(&mut txn, &mut log, &salt, &info, *s, true)?;
         }
         let id = info.id;
         grants.push(info);

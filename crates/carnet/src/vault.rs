@@ -65,8 +65,15 @@ pub struct EntryView {
     pub record: String,
     /// The person whose signed change created it.
     pub author: String,
-    /// That person's name, if known to this vault.
+    /// That person's name, if known to this vault (their card, or the contact name the
+    /// owner gave them).
     pub author_name: Option<String>,
+    /// That person's role (patient, clinician), from their card.
+    pub author_role: Option<String>,
+    /// For a medication written by a clinician (a prescription): who prescribed it, as
+    /// verified from the signature of the change that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prescriber: Option<String>,
     /// When it was created.
     pub created: DateTime,
     /// Its content.
@@ -105,7 +112,7 @@ struct SnapshotRepr {
     doc: Vec<u8>,
 }
 
-struct Loaded {
+pub(crate) struct Loaded {
     doc: SectionDoc,
     covered: BTreeMap<(PersonId, DeviceId), u64>,
     since_snapshot: usize,
@@ -118,8 +125,8 @@ pub struct Vault {
     pub(crate) store: Store,
     pub(crate) me: PersonSecret,
     pub(crate) card: IdentityCard,
-    device: DeviceId,
-    loaded: HashMap<(RecordId, SectionId), Loaded>,
+    pub(crate) device: DeviceId,
+    pub(crate) loaded: HashMap<(RecordId, SectionId), Loaded>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -156,7 +163,7 @@ pub(crate) fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-fn bad_envelope(env: &Envelope, why: impl ToString) -> Error {
+pub(crate) fn bad_envelope(env: &Envelope, why: impl ToString) -> Error {
     let section = SectionId::from_code(env.header().section)
         .map(|s| s.to_string())
         .unwrap_or_else(|| format!("#{}", env.header().section));
@@ -294,19 +301,13 @@ impl Vault {
         Ok(RecordId::of_patient(&self.me.person_id()))
     }
 
-    /// Who may write `section` of `record`. Until consent grants exist, only the patient
-    /// who owns the record.
-    fn may_write(&self, record: &RecordId, _section: SectionId, author: &PersonId) -> bool {
-        RecordId::of_patient(author) == *record
-    }
-
-    fn section_of(code: u8, env: &Envelope) -> Result<SectionId> {
+    pub(crate) fn section_of(code: u8, env: &Envelope) -> Result<SectionId> {
         SectionId::from_code(code).ok_or_else(|| bad_envelope(env, "unknown section code"))
     }
 
     /// Verifies an envelope, opens its body, and checks that every change in it was made by
     /// its signer's device. Returns the changes.
-    fn open_envelope(&self, env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
+    pub(crate) fn open_envelope(&self, env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
         env.verify().map_err(|e| bad_envelope(env, e))?;
         let body = env.open(key).map_err(|e| bad_envelope(env, e))?;
         let changes = ChangeSet::from_bytes(&body).map_err(|e| bad_envelope(env, e))?;
@@ -448,10 +449,18 @@ impl Vault {
         record: &RecordId,
         section: SectionId,
         edit: impl FnOnce(&mut SectionDoc) -> Result<(T, ChangeSet)>,
-        extra: impl FnOnce(&mut WriteTxn<'_>) -> Result<()>,
+        extra: impl FnOnce(&mut WriteTxn<'_>, &EnvelopeId) -> Result<()>,
     ) -> Result<T> {
         let author = self.me.person_id();
-        if !self.may_write(record, section, &author) {
+        if !self.may_write_now(record, section, &author)? {
+            if self.own_record().ok() == Some(*record)
+                || self.held_sections(record)?.contains_key(&section)
+            {
+                return Err(Error::ReadOnly {
+                    section,
+                    record: record.short(),
+                });
+            }
             return Err(Error::NoKey {
                 section,
                 record: record.short(),
@@ -470,7 +479,7 @@ impl Vault {
         record: &RecordId,
         section: SectionId,
         edit: impl FnOnce(&mut SectionDoc) -> Result<(T, ChangeSet)>,
-        extra: impl FnOnce(&mut WriteTxn<'_>) -> Result<()>,
+        extra: impl FnOnce(&mut WriteTxn<'_>, &EnvelopeId) -> Result<()>,
     ) -> Result<T> {
         let author = self.me.person_id();
         let device = self.device;
@@ -507,7 +516,7 @@ impl Vault {
         let seq = header.seq;
         let env = Envelope::seal(header, &plaintext, &key, &self.me)?;
         txn.put_envelope(&env)?;
-        extra(&mut txn)?;
+        extra(&mut txn, &env.id())?;
         let loaded = self
             .loaded
             .get_mut(&(*record, section))
@@ -527,7 +536,12 @@ impl Vault {
     /// Adds an entry to `record` (its section follows from its kind).
     pub fn add(&mut self, record: &RecordId, entry: Entry) -> Result<EntryRef> {
         let section = entry.section();
-        let id = self.commit_local(record, section, |doc| Ok(doc.insert(&entry)?), |_| Ok(()))?;
+        let id = self.commit_local(
+            record,
+            section,
+            |doc| Ok(doc.insert(&entry)?),
+            |_, _| Ok(()),
+        )?;
         Ok(EntryRef { id, section })
     }
 
@@ -567,7 +581,11 @@ impl Vault {
             record,
             section,
             |doc| Ok(doc.insert(&entry)?),
-            |txn| Ok(txn.put_blob(&blob_id, &sealed)?),
+            |txn, env| {
+                txn.put_blob(&blob_id, &sealed)?;
+                txn.put_envelope_blobs(env, &[blob_id])?;
+                Ok(())
+            },
         )?;
         Ok(EntryRef { id, section })
     }
@@ -581,7 +599,7 @@ impl Vault {
             record,
             section,
             |doc| Ok(((), doc.update(id, &entry)?)),
-            |_| Ok(()),
+            |_, _| Ok(()),
         )?;
         Ok(EntryRef {
             id: id.clone(),
@@ -593,7 +611,12 @@ impl Vault {
     pub fn remove(&mut self, record: &RecordId, id: &EntryId) -> Result<EntryRef> {
         let current = self.get(record, id)?;
         let section = current.section;
-        self.commit_local(record, section, |doc| Ok(((), doc.remove(id)?)), |_| Ok(()))?;
+        self.commit_local(
+            record,
+            section,
+            |doc| Ok(((), doc.remove(id)?)),
+            |_, _| Ok(()),
+        )?;
         Ok(EntryRef {
             id: id.clone(),
             section,
@@ -605,14 +628,27 @@ impl Vault {
         record: &RecordId,
         section: SectionId,
         stored: StoredEntry,
+        people: &HashMap<PersonId, (String, String)>,
     ) -> Result<EntryView> {
         let who = self.store.read()?.actor(&stored.author_actor)?;
-        let (author, author_name) = match who {
-            Some((p, _)) if p == self.me.person_id() => {
-                (p.to_string(), Some(self.card.name().to_string()))
+        let (author, author_name, author_role) = match who {
+            Some((p, _)) => {
+                let known = people.get(&p);
+                (
+                    p.to_string(),
+                    known.map(|(n, _)| n.clone()),
+                    known.map(|(_, r)| r.clone()),
+                )
             }
-            Some((p, _)) => (p.to_string(), None),
-            None => ("unknown".to_string(), None),
+            None => ("unknown".to_string(), None, None),
+        };
+        // A medication written by someone other than the patient is a prescription: its
+        // prescriber is the verified signer of the change that created it.
+        let prescriber = match (&stored.entry, who) {
+            (Entry::Medication(_), Some((p, _))) if RecordId::of_patient(&p) != *record => {
+                Some(author_name.clone().unwrap_or_else(|| p.to_string()))
+            }
+            _ => None,
         };
         Ok(EntryView {
             id: stored.id,
@@ -620,6 +656,8 @@ impl Vault {
             record: record.to_string(),
             author,
             author_name,
+            author_role,
+            prescriber,
             created: stored.created,
             entry: stored.entry,
         })
@@ -647,11 +685,12 @@ impl Vault {
             Some(s) => vec![s],
             None => self.readable_sections(record)?,
         };
+        let people = self.people()?;
         let mut out = Vec::new();
         for s in sections {
             let stored = self.load(record, s)?.doc.entries()?;
             for e in stored {
-                out.push(self.view(record, s, e)?);
+                out.push(self.view(record, s, e, &people)?);
             }
         }
         Ok(out)
@@ -661,7 +700,8 @@ impl Vault {
     pub fn get(&mut self, record: &RecordId, id: &EntryId) -> Result<EntryView> {
         for s in self.readable_sections(record)? {
             if let Some(e) = self.load(record, s)?.doc.get(id)? {
-                return self.view(record, s, e);
+                let people = self.people()?;
+                return self.view(record, s, e, &people);
             }
         }
         Err(Error::NotFound(id.clone()))
@@ -738,7 +778,7 @@ impl Vault {
             env.verify().map_err(|e| bad_envelope(&env, e))?;
             let h = env.header();
             let section = Self::section_of(h.section, &env)?;
-            if !self.may_write(&h.record, section, &h.author) {
+            if !self.may_write_now(&h.record, section, &h.author)? {
                 return Err(Error::NotAllowed {
                     id: env.id().to_string(),
                     author: h.author.short(),

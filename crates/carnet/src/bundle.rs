@@ -1,0 +1,603 @@
+//! Offline bundles: what one vault sends another on a USB key or as a mail attachment,
+//! where there is no network. The same engine as live sync ([`crate::exchange`]) decides
+//! what goes in and checks what comes out.
+//!
+//! # File layout
+//! ```text
+//! "CARNET-BUNDLE/1\n"                      so a misplaced file is recognised
+//! age, sealed to the recipient's key {      nothing readable to anyone else
+//!     frame  Header { from card, to, nonce, time, what the sender holds, what it assumed
+//!                     the recipient holds }
+//!     frame* Item                           checkpoint, consent entries, keys, cards,
+//!                                           envelopes, attachment parts
+//!     frame  End { item count, signature }
+//! }
+//! frame     = length (u32, big-endian) || postcard bytes, at most MAX_FRAME
+//! signature = ed25519 by the sender over "carnet/bundle/v1" || 0 || recipient || blake3(all
+//!             frames before End)
+//! bundle id = that blake3 hash (a bundle is imported once; a replay is refused)
+//! ```
+//!
+//! # Guarantees
+//! - Import is all or nothing: every item is verified as it is read and staged in one
+//!   transaction, committed only after the signature over the whole file checks.
+//! - A bundle addressed to someone else, altered, truncated, replayed, or continuing an
+//!   earlier bundle that was not imported is refused with a message saying which, and the
+//!   vault is unchanged.
+//! - Export writes a temporary file, records what was served, then moves the file into
+//!   place without overwriting anything: a crash leaves either no bundle or a complete one.
+
+use std::fs;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use carnet_crypto::{IdentityCard, PersonId, open_sealed, seal_to, verify_signature};
+use carnet_record::SectionId;
+use serde::{Deserialize, Serialize};
+
+use crate::exchange::{Finished, ItemSource, SendReport};
+use crate::vault::now_unix;
+use crate::wire::{Have, Item, MAX_FRAME, decode_frame, read_frame_bytes, write_frame};
+use crate::{Error, Result, Vault};
+
+/// The first bytes of every bundle file.
+pub const BUNDLE_MAGIC: &[u8] = b"CARNET-BUNDLE/1\n";
+const BUNDLE_VERSION: u8 = 1;
+const BUNDLE_DOMAIN: &[u8] = b"carnet/bundle/v1";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Header {
+    version: u8,
+    from_card: String,
+    to: PersonId,
+    nonce: [u8; 16],
+    created: u64,
+    have: Have,
+    assumed: Have,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct End {
+    items: u64,
+    signature: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Frame {
+    Header(Header),
+    Item(Item),
+    End(End),
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportSummary {
+    /// Envelopes (changes) in the bundle.
+    pub envelopes: usize,
+    /// Key grants in the bundle.
+    pub key_grants: usize,
+    /// Consent entries in the bundle.
+    pub consent_entries: usize,
+    /// Attachments in the bundle.
+    pub attachments: usize,
+    /// Own changes left out because the sender may no longer write there.
+    pub withheld: usize,
+    /// Size of the file.
+    pub bytes: u64,
+    /// The recipient's name.
+    pub to: String,
+}
+
+/// What an import took in.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportSummary {
+    /// New envelopes (changes) stored.
+    pub envelopes: usize,
+    /// Envelopes already held (skipped).
+    pub duplicates: usize,
+    /// New keys.
+    pub key_grants: usize,
+    /// New consent entries.
+    pub consent_entries: usize,
+    /// Attachments stored.
+    pub attachments: usize,
+    /// Size of the file.
+    pub bytes: u64,
+    /// The sender's name, from their card.
+    pub from: String,
+    /// The sender's id.
+    pub from_id: String,
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Exchange(format!("{what} {}: {e}", path.display()))
+}
+
+fn signed_message(to: &PersonId, hash: &[u8; 32]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(64);
+    m.extend_from_slice(&to.0);
+    m.extend_from_slice(hash);
+    m
+}
+
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: blake3::Hasher,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn frame(&mut self, frame: &Frame) -> Result<()> {
+        let bytes = write_frame(&mut self.inner, frame)?;
+        self.hasher.update(&bytes);
+        Ok(())
+    }
+}
+
+impl Vault {
+    /// What the bundle for `peer` may assume they hold: what they said or were sent
+    /// before (nothing, for a `full` export).
+    fn assumed_for(&self, peer: &PersonId, full: bool) -> Result<Have> {
+        let mut have = Have::default();
+        if full {
+            return Ok(have);
+        }
+        for record in self.shared_records(peer)? {
+            have.records
+                .push((record, self.peer_state(&record, peer)?.theirs));
+        }
+        Ok(have)
+    }
+
+    /// Writes a bundle for `to` at `out` (which must not exist): what they lack and may
+    /// receive. Incremental: only what they have not been sent or said they hold, unless
+    /// `full` (for a bundle that was lost). Logs what was served.
+    pub fn export_bundle(
+        &mut self,
+        to: &IdentityCard,
+        full: bool,
+        out: &Path,
+    ) -> Result<ExportSummary> {
+        if out.exists() {
+            return Err(Error::Refused(format!(
+                "{} already exists; choose another --out path",
+                out.display()
+            )));
+        }
+        let peer = to.person_id();
+        let assumed = self.assumed_for(&peer, full)?;
+        let have = self.have_for(&peer)?;
+        let tmp = temp_path(out);
+        let file = create_private(&tmp)?;
+        let result = (|| -> Result<(SendReport, u64)> {
+            let mut w = BufWriter::new(file);
+            w.write_all(BUNDLE_MAGIC)
+                .map_err(|e| io_err("cannot write", &tmp, e))?;
+            let sealed = seal_to(to, w)?;
+            let mut hw = HashingWriter {
+                inner: sealed,
+                hasher: blake3::Hasher::new(),
+            };
+            hw.frame(&Frame::Header(Header {
+                version: BUNDLE_VERSION,
+                from_card: self.card.to_text(),
+                to: peer,
+                nonce: carnet_crypto::random_array()?,
+                created: now_unix(),
+                have,
+                assumed: assumed.clone(),
+            }))?;
+            let mut items = 0u64;
+            let report = self.send_items(to, &assumed, &mut |item| {
+                items += 1;
+                hw.frame(&Frame::Item(item))
+            })?;
+            let hash = *hw.hasher.finalize().as_bytes();
+            let signature = self
+                .me
+                .sign(BUNDLE_DOMAIN, &signed_message(&peer, &hash))
+                .to_vec();
+            write_frame(&mut hw.inner, &Frame::End(End { items, signature }))?;
+            let w = hw
+                .inner
+                .finish()
+                .map_err(|e| io_err("cannot write", &tmp, e))?;
+            let file = w
+                .into_inner()
+                .map_err(|e| io_err("cannot write", &tmp, e.into_error()))?;
+            file.sync_all()
+                .map_err(|e| io_err("cannot sync", &tmp, e))?;
+            let bytes = file
+                .metadata()
+                .map_err(|e| io_err("cannot read", &tmp, e))?
+                .len();
+            Ok((report, bytes))
+        })();
+        let (report, bytes) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.commit_sent(&peer, &report) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // No overwrite: a hard link fails if `out` appeared meanwhile.
+        let placed = fs::hard_link(&tmp, out);
+        let _ = fs::remove_file(&tmp);
+        placed.map_err(|e| io_err("cannot create", out, e))?;
+        Ok(ExportSummary {
+            envelopes: report.envelopes,
+            key_grants: report.key_grants,
+            consent_entries: report.consent_entries,
+            attachments: report.blobs,
+            withheld: report.withheld,
+            bytes,
+            to: self
+                .name_of(&peer)?
+                .map_or_else(|| to.name().to_string(), |(n, _)| n),
+        })
+    }
+
+    /// Checks that this vault holds what a bundle's sender assumed it holds; otherwise the
+    /// bundle continues an earlier one that was never imported.
+    fn check_assumed(&self, sender: &IdentityCard, assumed: &Have) -> Result<()> {
+        for (record, st) in &assumed.records {
+            let mine = self.record_state(record, &SectionId::ALL)?;
+            let short = st
+                .chains
+                .iter()
+                .any(|c| mine.seq(c.section, &c.author, &c.device) < c.seq)
+                || mine.consent < st.consent
+                || st.keys.iter().any(|k| !mine.keys.contains(k));
+            if short {
+                return Err(Error::Exchange(format!(
+                    "this bundle continues an earlier one from {} that this vault has not imported; import the earlier bundle first, or ask them for a full export (`carnet share export --to YOU --full`)",
+                    sender.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Verifies a bundle and takes in what it holds, all or nothing. Refuses a file that is
+    /// not a bundle, one addressed to someone else, an altered or truncated one, a replay,
+    /// and any change its author may not make.
+    pub fn import_bundle(&mut self, path: &Path) -> Result<ImportSummary> {
+        let file = fs::File::open(path).map_err(|e| io_err("cannot open", path, e))?;
+        let bytes = file
+            .metadata()
+            .map_err(|e| io_err("cannot read", path, e))?
+            .len();
+        let mut r = BufReader::new(file);
+        let mut magic = vec![0u8; BUNDLE_MAGIC.len()];
+        let read = read_up_to(&mut r, &mut magic).map_err(|e| io_err("cannot read", path, e))?;
+        if read < magic.len() || magic != BUNDLE_MAGIC {
+            return Err(Error::Exchange(format!(
+                "{} is not a Carnet bundle (a bundle starts with \"CARNET-BUNDLE/1\")",
+                path.display()
+            )));
+        }
+        let sealed = open_sealed(&self.me, r).map_err(|e| match e {
+            carnet_crypto::CryptoError::NotForYou => Error::Refused(
+                "this bundle is not addressed to you: it is sealed to another person's key".into(),
+            ),
+            other => Error::Exchange(format!("the bundle is damaged: {other}")),
+        })?;
+        let mut source = BundleSource {
+            reader: sealed,
+            hasher: blake3::Hasher::new(),
+            items: 0,
+            to: self.person_id(),
+            sender: self.person_id(),
+            have: None,
+            end: None,
+        };
+        let header = match source.frame()? {
+            Some(Frame::Header(h)) => h,
+            _ => {
+                return Err(Error::Exchange(
+                    "the bundle does not start with its header".into(),
+                ));
+            }
+        };
+        if header.version != BUNDLE_VERSION {
+            return Err(Error::Exchange(format!(
+                "bundle format version {} is not supported by this build; upgrade carnet",
+                header.version
+            )));
+        }
+        let from = IdentityCard::from_text(&header.from_card)?;
+        if header.to != self.person_id() {
+            return Err(Error::Refused(format!(
+                "this bundle is addressed to {}, not to you",
+                header.to.short()
+            )));
+        }
+        self.check_assumed(&from, &header.assumed)?;
+        let mut source = BundleSource {
+            to: header.to,
+            sender: from.person_id(),
+            have: Some(header.have),
+            ..source
+        };
+        let report = self.receive_items(&from, &mut source)?;
+        Ok(ImportSummary {
+            envelopes: report.envelopes,
+            duplicates: report.duplicates,
+            key_grants: report.key_grants,
+            consent_entries: report.consent_entries,
+            attachments: report.blobs,
+            bytes,
+            from: self
+                .name_of(&from.person_id())?
+                .map_or_else(|| from.name().to_string(), |(n, _)| n),
+            from_id: from.person_id().to_string(),
+        })
+    }
+}
+
+/// One item of a bundle as [`Vault::inspect_bundle`] shows it: metadata only.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemInfo {
+    /// What it is (envelope, key grant, consent entry, ...).
+    pub kind: &'static str,
+    /// The section it concerns, when it says (envelopes and key grants).
+    pub section: Option<SectionId>,
+    /// The record it concerns.
+    pub record: Option<String>,
+    /// The author (envelopes), grantee (key grants) or subject (consent entries).
+    pub person: Option<String>,
+    /// The epoch (envelopes, key grants) or index (consent entries).
+    pub number: Option<u64>,
+}
+
+/// What a bundle holds, as its recipient can see without importing it.
+#[derive(Clone, Debug, Serialize)]
+pub struct BundleInfo {
+    /// The sender's name, from their card.
+    pub from: String,
+    /// The sender's id.
+    pub from_id: String,
+    /// When it was made (Unix seconds).
+    pub created: u64,
+    /// Whether its signature verifies.
+    pub signature_ok: bool,
+    /// Its items, in order.
+    pub items: Vec<ItemInfo>,
+}
+
+impl Vault {
+    /// Opens a bundle addressed to this vault's owner and lists what it holds (headers
+    /// only, nothing decrypted beyond the bundle itself), without importing anything.
+    pub fn inspect_bundle(&self, path: &Path) -> Result<BundleInfo> {
+        let file = fs::File::open(path).map_err(|e| io_err("cannot open", path, e))?;
+        let mut r = BufReader::new(file);
+        let mut magic = vec![0u8; BUNDLE_MAGIC.len()];
+        let read = read_up_to(&mut r, &mut magic).map_err(|e| io_err("cannot read", path, e))?;
+        if read < magic.len() || magic != BUNDLE_MAGIC {
+            return Err(Error::Exchange(format!(
+                "{} is not a Carnet bundle",
+                path.display()
+            )));
+        }
+        let sealed = open_sealed(&self.me, r).map_err(|e| match e {
+            carnet_crypto::CryptoError::NotForYou => Error::Refused(
+                "this bundle is not addressed to you: it is sealed to another person's key".into(),
+            ),
+            other => Error::Exchange(format!("the bundle is damaged: {other}")),
+        })?;
+        let mut source = BundleSource {
+            reader: sealed,
+            hasher: blake3::Hasher::new(),
+            items: 0,
+            to: self.person_id(),
+            sender: self.person_id(),
+            have: None,
+            end: None,
+        };
+        let header = match source.frame()? {
+            Some(Frame::Header(h)) => h,
+            _ => {
+                return Err(Error::Exchange(
+                    "the bundle does not start with its header".into(),
+                ));
+            }
+        };
+        let from = IdentityCard::from_text(&header.from_card)?;
+        source.sender = from.person_id();
+        source.to = header.to;
+        let mut items = Vec::new();
+        while let Some(item) = source.next_item()? {
+            items.push(describe(&item));
+        }
+        let signature_ok = source.finish().is_ok();
+        Ok(BundleInfo {
+            from: from.name().to_string(),
+            from_id: from.person_id().to_string(),
+            created: header.created,
+            signature_ok,
+            items,
+        })
+    }
+}
+
+fn describe(item: &Item) -> ItemInfo {
+    let mut info = ItemInfo {
+        kind: item.kind(),
+        section: None,
+        record: None,
+        person: None,
+        number: None,
+    };
+    match item {
+        Item::Envelope { bytes, .. } => {
+            if let Ok(env) = carnet_crypto::Envelope::from_bytes(bytes) {
+                let h = env.header();
+                info.section = SectionId::from_code(h.section);
+                info.record = Some(h.record.to_string());
+                info.person = Some(h.author.to_string());
+                info.number = Some(u64::from(h.epoch));
+            }
+        }
+        Item::KeyGrant(bytes) => {
+            if let Ok(kg) = carnet_crypto::KeyGrant::from_bytes(bytes) {
+                let h = kg.header();
+                info.section = SectionId::from_code(h.section);
+                info.record = Some(h.record.to_string());
+                info.person = Some(h.grantee.to_string());
+                info.number = Some(u64::from(h.epoch));
+            }
+        }
+        Item::Consent { entry, .. } => {
+            if let Ok(e) = carnet_consent::SignedEntry::from_bytes(entry) {
+                info.record = Some(e.entry().record.to_string());
+                info.number = Some(e.entry().index);
+                info.person = match &e.entry().action {
+                    carnet_consent::Action::Grant { grantee, .. }
+                    | carnet_consent::Action::KeyDelivery { grantee, .. } => {
+                        Some(grantee.to_string())
+                    }
+                    carnet_consent::Action::Served { to, .. } => Some(to.to_string()),
+                    carnet_consent::Action::Received { from, .. } => Some(from.to_string()),
+                    carnet_consent::Action::Block { person } => Some(person.to_string()),
+                    _ => None,
+                };
+            }
+        }
+        Item::Checkpoint { record, .. } => info.record = Some(record.to_string()),
+        Item::Card(text) => {
+            info.person = IdentityCard::from_text(text)
+                .ok()
+                .map(|c| c.person_id().to_string());
+        }
+        Item::BlobPart { total, .. } => info.number = Some(*total),
+    }
+    info
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
+fn temp_path(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into());
+    let rand: [u8; 6] = carnet_crypto::random_array().unwrap_or([0; 6]);
+    out.with_file_name(format!(
+        ".{name}.{}.tmp",
+        data_encoding::HEXLOWER.encode(&rand)
+    ))
+}
+
+fn create_private(path: &Path) -> Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path).map_err(|e| io_err("cannot create", path, e))
+}
+
+/// Reads a bundle's frames, hashing every one before the end, for the engine.
+struct BundleSource<R: Read> {
+    reader: R,
+    hasher: blake3::Hasher,
+    items: u64,
+    to: PersonId,
+    sender: PersonId,
+    have: Option<Have>,
+    end: Option<End>,
+}
+
+impl<R: Read> BundleSource<R> {
+    fn frame(&mut self) -> Result<Option<Frame>> {
+        let Some(bytes) = read_frame_bytes(&mut self.reader, MAX_FRAME)? else {
+            return Ok(None);
+        };
+        let frame: Frame = decode_frame(&bytes)?;
+        if !matches!(frame, Frame::End(_)) {
+            self.hasher.update(&bytes);
+        }
+        Ok(Some(frame))
+    }
+}
+
+impl<R: Read> ItemSource for BundleSource<R> {
+    fn next_item(&mut self) -> Result<Option<Item>> {
+        if self.end.is_some() {
+            return Ok(None);
+        }
+        match self.frame()? {
+            Some(Frame::Item(item)) => {
+                self.items += 1;
+                Ok(Some(item))
+            }
+            Some(Frame::End(end)) => {
+                self.end = Some(end);
+                Ok(None)
+            }
+            Some(Frame::Header(_)) => Err(Error::Exchange(
+                "the bundle holds a second header: it was spliced".into(),
+            )),
+            None => Err(Error::Exchange(
+                "the bundle ends before its signature: it was truncated".into(),
+            )),
+        }
+    }
+
+    fn finish(&mut self) -> Result<Finished> {
+        let end = self
+            .end
+            .take()
+            .ok_or_else(|| Error::Exchange("the bundle has no end".into()))?;
+        let mut rest = [0u8; 1];
+        if read_up_to(&mut self.reader, &mut rest)
+            .map_err(|e| Error::Exchange(format!("the bundle is damaged: {e}")))?
+            != 0
+        {
+            return Err(Error::Exchange(
+                "the bundle holds data after its signature".into(),
+            ));
+        }
+        if end.items != self.items {
+            return Err(Error::Exchange(format!(
+                "the bundle says it holds {} items but {} were read",
+                end.items, self.items
+            )));
+        }
+        let hash = *self.hasher.finalize().as_bytes();
+        let sig: [u8; 64] = end
+            .signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Exchange("the bundle's signature is malformed".into()))?;
+        verify_signature(
+            &self.sender,
+            BUNDLE_DOMAIN,
+            &signed_message(&self.to, &hash),
+            &sig,
+        )
+        .map_err(|_| {
+            Error::Exchange(
+                "the bundle's signature does not verify: it was altered, or not made by the card it names".into(),
+            )
+        })?;
+        Ok(Finished {
+            have: self.have.take(),
+            once: Some(hash),
+        })
+    }
+}

@@ -1,0 +1,1166 @@
+//! The exchange engine: what two people's vaults send each other, whatever carries it.
+//!
+//! An offline bundle (see [`crate::bundle`]) and a live connection run the same two halves:
+//! [`Vault::send_items`] produces what a peer lacks and is entitled to, given what they hold
+//! ([`Have`]); [`Vault::receive_items`] verifies and stores what a peer sent, all or nothing,
+//! in one transaction.
+//!
+//! # What a peer is entitled to
+//! - From the record's patient to a grantee: the envelopes of the sections covered by a
+//!   grant in force (all of them, whoever wrote them: a section is shared whole), the key
+//!   grants of those grants, the consent entries about the grantee with inclusion proofs
+//!   under a fresh signed checkpoint, and the cards of the authors. Nothing to a blocked
+//!   person, nothing to someone without a grant in force.
+//! - From a grantee to the patient: only the grantee's own envelopes, in sections they may
+//!   still write.
+//!
+//! # What is accepted
+//! - By the patient: envelopes written by the patient (other devices) or by someone holding
+//!   a write grant in force on that section now, whoever carries them; nothing from a
+//!   blocked person; no consent entry and no key from anyone.
+//! - By a grantee: only what the record's patient sends about their own record. The
+//!   patient vouches for the envelopes of other authors, which must still be genuine.
+//!
+//! Every envelope, key grant and consent entry is verified on its own before it is stored.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use carnet_consent::{Range, SectionTag, SharedView, SignedEntry};
+use carnet_crypto::{
+    DeviceId, Envelope, EnvelopeId, EpochKey, IdentityCard, KeyGrant, PersonId, RecordId,
+};
+use carnet_record::SectionId;
+use carnet_store::WriteTxn;
+use serde::{Deserialize, Serialize};
+
+use crate::vault::{actor_for, bad_envelope, now_unix};
+use crate::wire::{BLOB_PART, ChainPos, Have, Item, MAX_PROOFS, RecordState};
+use crate::{Error, MAX_ATTACHMENT, Result, Vault};
+
+/// The largest attachment blob accepted from a peer: the largest attachment, sealed.
+const MAX_BLOB: u64 = MAX_ATTACHMENT + MAX_ATTACHMENT / 64 + 4096;
+
+/// A run of one chain sent to a peer: section, author, device, first and last sequence.
+pub type ServedRange = (SectionId, PersonId, DeviceId, u64, u64);
+
+/// What a source says once its items are all read.
+#[derive(Clone, Debug, Default)]
+pub struct Finished {
+    /// What the sender holds, if it said.
+    pub have: Option<Have>,
+    /// An id to take once only (a bundle's hash): a second receive of it is refused.
+    pub once: Option<[u8; 32]>,
+}
+
+/// Items as they arrive from a peer.
+pub trait ItemSource {
+    /// The next item, or `None` when the sender has sent everything.
+    fn next_item(&mut self) -> Result<Option<Item>>;
+    /// Called once after the last item and before anything is committed: the source checks
+    /// the whole (a bundle's signature) and says what the sender holds, if it knows.
+    fn finish(&mut self) -> Result<Finished>;
+}
+
+/// What sending produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SendReport {
+    /// Envelopes sent.
+    pub envelopes: usize,
+    /// Key grants sent.
+    pub key_grants: usize,
+    /// Consent entries sent.
+    pub consent_entries: usize,
+    /// Attachment blobs sent.
+    pub blobs: usize,
+    /// Own changes not sent because the sender may no longer write there.
+    pub withheld: usize,
+    /// Per record, the envelope ranges sent (logged as served by the patient).
+    #[serde(skip)]
+    pub served: Vec<(RecordId, Vec<ServedRange>)>,
+    /// What the peer holds once they have taken everything sent.
+    #[serde(skip)]
+    pub peer_after: Have,
+}
+
+/// What receiving did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ExchangeReport {
+    /// New envelopes stored.
+    pub envelopes: usize,
+    /// Envelopes already held.
+    pub duplicates: usize,
+    /// New epoch keys received.
+    pub key_grants: usize,
+    /// New consent entries received.
+    pub consent_entries: usize,
+    /// Attachment blobs received.
+    pub blobs: usize,
+    /// The records touched.
+    #[serde(skip)]
+    pub records: Vec<RecordId>,
+}
+
+/// What a vault remembers about a peer, per record: what they hold (as far as it knows),
+/// and the consent checkpoint sizes it gave them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct PeerState {
+    pub(crate) theirs: RecordState,
+    pub(crate) sizes_sent: Vec<u64>,
+}
+
+fn peer_key(record: &RecordId, peer: &PersonId) -> String {
+    format!("peer:{record}:{peer}")
+}
+
+fn checkpoint_key(record: &RecordId) -> String {
+    format!("checkpoint:{record}")
+}
+
+fn checkpoint_size_key(record: &RecordId) -> String {
+    format!("checkpoint-size:{record}")
+}
+
+fn refused(why: impl Into<String>) -> Error {
+    Error::Refused(why.into())
+}
+
+impl Vault {
+    /// The peer state kept for `peer` on `record`.
+    pub(crate) fn peer_state(&self, record: &RecordId, peer: &PersonId) -> Result<PeerState> {
+        match self
+            .store
+            .read()?
+            .get_secret_meta(&peer_key(record, peer))?
+        {
+            Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                Error::Exchange(format!("the stored state of a peer does not decode ({e})"))
+            }),
+            None => Ok(PeerState::default()),
+        }
+    }
+
+    fn put_peer_state(
+        txn: &mut WriteTxn<'_>,
+        record: &RecordId,
+        peer: &PersonId,
+        state: &PeerState,
+    ) -> Result<()> {
+        let bytes = postcard::to_stdvec(state)
+            .map_err(|e| Error::Exchange(format!("cannot encode a peer state: {e}")))?;
+        txn.put_secret_meta(&peer_key(record, peer), &bytes)?;
+        Ok(())
+    }
+
+    /// The people blocked by this vault's owner.
+    pub(crate) fn blocked(&self) -> Result<BTreeSet<PersonId>> {
+        Ok(match self.store.read()?.get_secret_meta("blocked")? {
+            Some(b) => postcard::from_bytes::<Vec<PersonId>>(&b)
+                .map_err(|e| Error::Sharing(format!("stored block list does not decode ({e})")))?
+                .into_iter()
+                .collect(),
+            None => BTreeSet::new(),
+        })
+    }
+
+    /// A grantee's verified view of `record`'s consent log (the entries given to them).
+    pub(crate) fn shared_view(&self, record: &RecordId, patient: &PersonId) -> Result<SharedView> {
+        let r = self.store.read()?;
+        let cp = r
+            .get_meta(&checkpoint_key(record))?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        Ok(SharedView::restore(
+            *record,
+            *patient,
+            cp.as_deref(),
+            r.consent_entries(record)?,
+        )?)
+    }
+
+    /// The owner of `record`, if this vault knows them: itself, or the patient of a record
+    /// shared with it (from the genesis entry it was given).
+    pub(crate) fn record_owner(&self, record: &RecordId) -> Result<Option<PersonId>> {
+        if RecordId::of_patient(&self.person_id()) == *record {
+            return Ok(Some(self.person_id()));
+        }
+        let r = self.store.read()?;
+        for bytes in r.consent_entries(record)?.into_iter().take(1) {
+            let e = SignedEntry::from_bytes(&bytes)?;
+            if let carnet_consent::Action::Genesis { patient_card } = &e.entry().action {
+                let card = IdentityCard::from_text(patient_card)?;
+                if RecordId::of_patient(&card.person_id()) == *record {
+                    return Ok(Some(card.person_id()));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The sections of someone else's `record` this vault's owner holds a grant in force
+    /// for, with the access of each (write wins over read).
+    pub fn held_sections(
+        &self,
+        record: &RecordId,
+    ) -> Result<BTreeMap<SectionId, carnet_consent::Access>> {
+        let Some(patient) = self.record_owner(record)? else {
+            return Ok(BTreeMap::new());
+        };
+        let view = self.shared_view(record, &patient)?;
+        let now = now_unix();
+        let me = self.person_id();
+        let grants = view.grants_to(&me);
+        let mut out = BTreeMap::new();
+        for bytes in self.store.read()?.key_grants(record, &me)? {
+            let kg = KeyGrant::from_bytes(&bytes)?;
+            let h = kg.header();
+            let Some(section) = SectionId::from_code(h.section) else {
+                continue;
+            };
+            if let Some(g) = grants.iter().find(|g| g.id.0 == h.grant && g.active(now)) {
+                let e = out.entry(section).or_insert(g.access);
+                if g.access == carnet_consent::Access::Write {
+                    *e = g.access;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `author` may write `section` of `record` now, as this vault knows it: the
+    /// record's patient always; anyone else with a write grant in force (and not blocked).
+    pub(crate) fn may_write_now(
+        &self,
+        record: &RecordId,
+        section: SectionId,
+        author: &PersonId,
+    ) -> Result<bool> {
+        if RecordId::of_patient(author) == *record {
+            return Ok(true);
+        }
+        if self.own_record().ok() == Some(*record) {
+            if self.blocked()?.contains(author) {
+                return Ok(false);
+            }
+            let now = now_unix();
+            return Ok(self.grants()?.iter().any(|g| {
+                g.grantee == *author
+                    && g.active(now)
+                    && g.access == carnet_consent::Access::Write
+                    && g.sections.contains(&section)
+            }));
+        }
+        if *author == self.person_id() {
+            return Ok(
+                self.held_sections(record)?.get(&section) == Some(&carnet_consent::Access::Write)
+            );
+        }
+        Ok(false)
+    }
+
+    /// The records shared between this vault's owner and `peer`: the owner's own, if the
+    /// peer holds a grant in force on it; the peer's, if this vault holds keys of it.
+    pub fn shared_records(&self, peer: &PersonId) -> Result<Vec<RecordId>> {
+        let mut out = Vec::new();
+        if let Ok(mine) = self.own_record() {
+            let now = now_unix();
+            if !self.blocked()?.contains(peer)
+                && self
+                    .grants()?
+                    .iter()
+                    .any(|g| g.grantee == *peer && g.active(now))
+            {
+                out.push(mine);
+            }
+        }
+        let theirs = RecordId::of_patient(peer);
+        if self.own_record().ok() != Some(theirs) && self.store.read()?.records()?.contains(&theirs)
+        {
+            out.push(theirs);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn record_state(
+        &self,
+        record: &RecordId,
+        sections: &[SectionId],
+    ) -> Result<RecordState> {
+        let r = self.store.read()?;
+        let mut state = RecordState::default();
+        for s in sections {
+            for h in r.chain_heads(record, s.code())? {
+                state.chains.push(ChainPos {
+                    section: s.code(),
+                    author: h.author,
+                    device: h.device,
+                    seq: h.seq,
+                });
+            }
+            if let Some(latest) = r.latest_epoch(record, s.code())? {
+                for e in 0..=latest {
+                    if r.epoch_key(record, s.code(), e)?.is_some() {
+                        state.keys.push((s.code(), e));
+                    }
+                }
+            }
+        }
+        state.consent = if self.own_record().ok() == Some(*record) {
+            r.consent_count(record)?
+        } else {
+            r.get_meta(&checkpoint_size_key(record))?
+                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                .map_or(0, u64::from_be_bytes)
+        };
+        state.chains.sort();
+        state.keys.sort();
+        Ok(state)
+    }
+
+    /// What this vault holds of the records shared with `peer`, for the peer to work out
+    /// what to send. Costs O(sections x authors), whatever the size of the record.
+    pub fn have_for(&self, peer: &PersonId) -> Result<Have> {
+        let mut have = Have::default();
+        let now = now_unix();
+        for record in self.shared_records(peer)? {
+            // Of one's own record, a peer learns only about the sections it may read.
+            let sections: Vec<SectionId> = if self.own_record().ok() == Some(record) {
+                let granted: BTreeSet<SectionId> = self
+                    .grants()?
+                    .iter()
+                    .filter(|g| g.grantee == *peer && g.active(now))
+                    .flat_map(|g| g.sections.iter().copied())
+                    .collect();
+                granted.into_iter().collect()
+            } else {
+                SectionId::ALL.to_vec()
+            };
+            have.records
+                .push((record, self.record_state(&record, &sections)?));
+        }
+        Ok(have)
+    }
+
+    /// The name and role of a person, as far as this vault knows them.
+    pub fn name_of(&self, person: &PersonId) -> Result<Option<(String, String)>> {
+        Ok(self.people()?.remove(person))
+    }
+
+    /// Everyone this vault can name: its owner, contacts, grantees, patients who shared a
+    /// record, and the authors whose cards came with shared records.
+    pub fn people(&self) -> Result<HashMap<PersonId, (String, String)>> {
+        let mut out: HashMap<PersonId, (String, String)> = HashMap::new();
+        let add_card = |text: &str, out: &mut HashMap<PersonId, (String, String)>| {
+            if let Ok(c) = IdentityCard::from_text(text) {
+                out.entry(c.person_id())
+                    .or_insert((c.name().to_string(), c.role().as_str().to_string()));
+            }
+        };
+        for text in self.card_book()? {
+            add_card(&text, &mut out);
+        }
+        for g in self.grants()? {
+            add_card(&g.grantee_card, &mut out);
+        }
+        for record in self.store.read()?.records()? {
+            if let Some(p) = self.record_owner(&record)?
+                && p != self.person_id()
+                && let Some(card) = self.shared_view(&record, &p)?.patient_card()
+            {
+                add_card(&card.to_text(), &mut out);
+            }
+        }
+        for c in self.contacts()? {
+            // The name the owner chose wins.
+            out.insert(c.id, (c.name.clone(), c.role.clone()));
+        }
+        out.insert(
+            self.person_id(),
+            (
+                self.card.name().to_string(),
+                self.card.role().as_str().to_string(),
+            ),
+        );
+        Ok(out)
+    }
+
+    fn card_book(&self) -> Result<Vec<String>> {
+        Ok(match self.store.read()?.get_secret_meta("cards")? {
+            Some(b) => postcard::from_bytes(&b)
+                .map_err(|e| Error::Exchange(format!("stored cards do not decode ({e})")))?,
+            None => Vec::new(),
+        })
+    }
+
+    fn card_text_of(&self, person: &PersonId) -> Result<Option<String>> {
+        if *person == self.person_id() {
+            return Ok(Some(self.card.to_text()));
+        }
+        let from_cards = |texts: Vec<String>| {
+            texts
+                .into_iter()
+                .find(|t| IdentityCard::from_text(t).is_ok_and(|c| c.person_id() == *person))
+        };
+        if let Some(t) = from_cards(self.grants()?.into_iter().map(|g| g.grantee_card).collect()) {
+            return Ok(Some(t));
+        }
+        if let Some(t) = from_cards(self.contacts()?.into_iter().map(|c| c.card).collect()) {
+            return Ok(Some(t));
+        }
+        Ok(from_cards(self.card_book()?))
+    }
+
+    /// Produces, item by item, what `peer` lacks of the records shared with them and may
+    /// receive, given what they hold. Writes nothing: the caller commits what was sent with
+    /// [`Vault::commit_sent`] once it is delivered (or written out).
+    pub fn send_items(
+        &mut self,
+        peer: &IdentityCard,
+        theirs: &Have,
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+    ) -> Result<SendReport> {
+        let peer_id = peer.person_id();
+        if peer_id == self.person_id() {
+            return Err(refused(
+                "that is you; there is nothing to exchange with yourself",
+            ));
+        }
+        let name = self
+            .name_of(&peer_id)?
+            .map_or_else(|| peer_id.short(), |(n, _)| n);
+        if self.own_record().is_ok() {
+            self.expire_grants()?;
+            if self.blocked()?.contains(&peer_id) {
+                return Err(Error::Blocked { name });
+            }
+        }
+        let records = self.shared_records(&peer_id)?;
+        if records.is_empty() {
+            return Err(Error::NothingShared { name });
+        }
+        let mut report = SendReport {
+            peer_after: theirs.clone(),
+            ..SendReport::default()
+        };
+        for record in records {
+            let their_state = theirs.record(&record);
+            let mut after = their_state.clone();
+            let ranges = if self.own_record().ok() == Some(record) {
+                self.send_own_record(
+                    &record,
+                    &peer_id,
+                    &their_state,
+                    &mut after,
+                    sink,
+                    &mut report,
+                )?
+            } else {
+                self.send_my_changes(&record, &their_state, &mut after, sink, &mut report)?
+            };
+            if !ranges.is_empty() {
+                report.served.push((record, ranges));
+            }
+            match report
+                .peer_after
+                .records
+                .iter_mut()
+                .find(|(r, _)| *r == record)
+            {
+                Some((_, s)) => *s = after,
+                None => report.peer_after.records.push((record, after)),
+            }
+        }
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_envelopes(
+        &self,
+        record: &RecordId,
+        section: SectionId,
+        only_author: Option<&PersonId>,
+        their: &RecordState,
+        after: &mut RecordState,
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+        report: &mut SendReport,
+        ranges: &mut Vec<ServedRange>,
+    ) -> Result<()> {
+        let r = self.store.read()?;
+        for head in r.chain_heads(record, section.code())? {
+            if only_author.is_some_and(|a| *a != head.author) {
+                continue;
+            }
+            let have = their.seq(section.code(), &head.author, &head.device);
+            if head.seq <= have {
+                continue;
+            }
+            let ids = r.chain_after(record, section.code(), &head.author, &head.device, have)?;
+            let mut sent_to = have;
+            for id in ids {
+                let env = r.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
+                    id: id.to_string(),
+                    section: section.to_string(),
+                    why: "it is listed in its chain but missing from the vault".into(),
+                })?;
+                let blobs = r.envelope_blobs(&id)?;
+                sink(Item::Envelope {
+                    bytes: env.as_bytes().to_vec(),
+                    blobs: blobs.clone(),
+                })?;
+                report.envelopes += 1;
+                for b in blobs {
+                    let sealed = r.blob(&b)?.ok_or_else(|| {
+                        Error::Exchange(format!(
+                            "an attachment of envelope {id} is missing from this vault"
+                        ))
+                    })?;
+                    let total = sealed.len() as u64;
+                    for (i, part) in sealed.chunks(BLOB_PART).enumerate() {
+                        sink(Item::BlobPart {
+                            id: b,
+                            total,
+                            offset: (i * BLOB_PART) as u64,
+                            bytes: part.to_vec(),
+                        })?;
+                    }
+                    report.blobs += 1;
+                }
+                sent_to = env.header().seq;
+            }
+            if sent_to > have {
+                ranges.push((section, head.author, head.device, have + 1, sent_to));
+                after.merge(&RecordState {
+                    chains: vec![ChainPos {
+                        section: section.code(),
+                        author: head.author,
+                        device: head.device,
+                        seq: sent_to,
+                    }],
+                    ..RecordState::default()
+                });
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_own_record(
+        &mut self,
+        record: &RecordId,
+        peer: &PersonId,
+        their: &RecordState,
+        after: &mut RecordState,
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+        report: &mut SendReport,
+    ) -> Result<Vec<ServedRange>> {
+        let now = now_unix();
+        let grants: Vec<_> = self
+            .grants()?
+            .into_iter()
+            .filter(|g| g.grantee == *peer && g.active(now))
+            .collect();
+        let sections: BTreeSet<SectionId> = grants
+            .iter()
+            .flat_map(|g| g.sections.iter().copied())
+            .collect();
+        let grant_ids: BTreeSet<[u8; 8]> = grants.iter().map(|g| g.id.0).collect();
+
+        // Consent: a fresh checkpoint, and the entries about the peer they lack.
+        let log = self.consent_log(record)?;
+        let state = self.peer_state(record, peer)?;
+        if log.len() > their.consent {
+            let mut froms: Vec<u64> = state.sizes_sent.clone();
+            froms.push(their.consent);
+            froms.retain(|f| *f > 0 && *f < log.len());
+            froms.sort_unstable();
+            froms.dedup();
+            let mut consistency = Vec::new();
+            for f in froms.iter().rev().take(MAX_PROOFS) {
+                consistency.push((*f, log.consistency_proof(*f, log.len())?));
+            }
+            sink(Item::Checkpoint {
+                record: *record,
+                note: log.checkpoint(&self.me)?,
+                consistency,
+            })?;
+            for e in log.concerning(peer) {
+                let index = e.entry().index;
+                if index < their.consent {
+                    continue;
+                }
+                sink(Item::Consent {
+                    entry: e.as_bytes().to_vec(),
+                    proof: log.inclusion_proof(index, log.len())?,
+                })?;
+                report.consent_entries += 1;
+            }
+            after.consent = log.len();
+        }
+
+        // Keys of the grants in force that the peer lacks.
+        for bytes in self.store.read()?.key_grants(record, peer)? {
+            let kg = KeyGrant::from_bytes(&bytes)?;
+            let h = kg.header();
+            let in_force = grant_ids.contains(&h.grant)
+                && SectionId::from_code(h.section).is_some_and(|s| sections.contains(&s));
+            if in_force
+                && !their.keys.contains(&(h.section, h.epoch))
+                && !after.keys.contains(&(h.section, h.epoch))
+            {
+                sink(Item::KeyGrant(bytes))?;
+                report.key_grants += 1;
+                after.keys.push((h.section, h.epoch));
+            }
+        }
+        after.keys.sort();
+
+        // Cards of the authors the peer will see, then the envelopes.
+        let mut authors = BTreeSet::new();
+        {
+            let r = self.store.read()?;
+            for s in &sections {
+                for head in r.chain_heads(record, s.code())? {
+                    if head.seq > their.seq(s.code(), &head.author, &head.device)
+                        && head.author != *peer
+                    {
+                        authors.insert(head.author);
+                    }
+                }
+            }
+        }
+        for a in authors {
+            if let Some(card) = self.card_text_of(&a)? {
+                sink(Item::Card(card))?;
+            }
+        }
+        let mut ranges = Vec::new();
+        for s in sections {
+            self.send_envelopes(record, s, None, their, after, sink, report, &mut ranges)?;
+        }
+        Ok(ranges)
+    }
+
+    fn send_my_changes(
+        &mut self,
+        record: &RecordId,
+        their: &RecordState,
+        after: &mut RecordState,
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+        report: &mut SendReport,
+    ) -> Result<Vec<ServedRange>> {
+        let me = self.person_id();
+        let writable = self.held_sections(record)?;
+        let mut ranges = Vec::new();
+        for s in SectionId::ALL {
+            if writable.get(&s) == Some(&carnet_consent::Access::Write) {
+                self.send_envelopes(
+                    record,
+                    s,
+                    Some(&me),
+                    their,
+                    after,
+                    sink,
+                    report,
+                    &mut ranges,
+                )?;
+            } else {
+                let r = self.store.read()?;
+                for head in r.chain_heads(record, s.code())? {
+                    if head.author == me {
+                        let have = their.seq(s.code(), &me, &head.device);
+                        report.withheld += head.seq.saturating_sub(have) as usize;
+                    }
+                }
+            }
+        }
+        Ok(ranges)
+    }
+
+    /// Records that what [`Vault::send_items`] produced reached `peer` (or was written out
+    /// for them): the patient's consent log gets a `Served` entry with the envelope ranges,
+    /// and the peer state remembers what they now hold. One transaction.
+    pub fn commit_sent(&mut self, peer: &PersonId, report: &SendReport) -> Result<()> {
+        let mut txn = self.store.write()?;
+        if let Ok(mine) = self.own_record()
+            && let Some((_, ranges)) = report.served.iter().find(|(r, _)| *r == mine)
+        {
+            let salt = Self::record_salt(&txn, &mine)?;
+            let mut log = Self::load_log(&txn, &mine, &self.person_id())?;
+            let ranges = ranges
+                .iter()
+                .map(|(s, author, device, from, to)| Range {
+                    section: SectionTag::commit(&salt, s.code()),
+                    author: *author,
+                    device: *device,
+                    from: *from,
+                    to: *to,
+                })
+                .collect();
+            self.append(
+                &mut txn,
+                &mut log,
+                carnet_consent::Action::Served { to: *peer, ranges },
+            )?;
+        }
+        for (record, after) in &report.peer_after.records {
+            let mut state = match txn.get_secret_meta(&peer_key(record, peer))? {
+                Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                    Error::Exchange(format!("the stored state of a peer does not decode ({e})"))
+                })?,
+                None => PeerState::default(),
+            };
+            state.theirs.merge(after);
+            if after.consent > 0 && !state.sizes_sent.contains(&after.consent) {
+                state.sizes_sent.push(after.consent);
+                let n = state.sizes_sent.len();
+                if n > MAX_PROOFS {
+                    state.sizes_sent.drain(..n - MAX_PROOFS);
+                }
+            }
+            Self::put_peer_state(&mut txn, record, peer, &state)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Verifies and stores what `from` sent, all or nothing: one bad item and nothing is
+    /// kept. A source whose [`Finished::once`] id was taken before is refused (a replay).
+    pub fn receive_items(
+        &mut self,
+        from: &IdentityCard,
+        source: &mut dyn ItemSource,
+    ) -> Result<ExchangeReport> {
+        let sender = from.person_id();
+        let me = self.person_id();
+        if sender == me {
+            return Err(refused(
+                "this came from yourself; import it on the other side instead",
+            ));
+        }
+        let own = self.own_record().ok();
+        let name = self
+            .name_of(&sender)?
+            .map_or_else(|| from.name().to_string(), |(n, _)| n);
+        if own.is_some() && self.blocked()?.contains(&sender) {
+            return Err(Error::Blocked { name });
+        }
+        let mut rx = Receiving {
+            vault: self,
+            sender,
+            own,
+            views: HashMap::new(),
+            keys: HashMap::new(),
+            blobs_expected: BTreeSet::new(),
+            blob_parts: HashMap::new(),
+            cards: Vec::new(),
+            received: BTreeMap::new(),
+            sent_chains: BTreeMap::new(),
+            report: ExchangeReport::default(),
+            pending_proofs: HashMap::new(),
+        };
+        let mut txn = rx.vault.store.write()?;
+        let mut count = 0usize;
+        while let Some(item) = source.next_item()? {
+            count += 1;
+            let kind = item.kind();
+            rx.item(&mut txn, item)
+                .map_err(|e| e.in_item(count, kind))?;
+        }
+        let finished = source.finish()?;
+        if let Some(id) = finished.once {
+            let key = format!("taken:{}", hex(&id));
+            if txn.get_meta(&key)?.is_some() {
+                return Err(Error::AlreadyImported);
+            }
+            txn.put_meta(&key, &now_unix().to_be_bytes())?;
+        }
+        rx.finish(&mut txn, finished.have)?;
+        let touched: Vec<(RecordId, SectionId)> =
+            rx.received.keys().map(|(r, s, _, _)| (*r, *s)).collect();
+        let report = rx.report;
+        txn.commit()?;
+        for key in touched {
+            self.loaded.remove(&key);
+        }
+        Ok(report)
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(b)
+}
+
+/// A checkpoint note waiting for the consent entries it proves, and its consistency proofs
+/// by the size they start from.
+type PendingCheckpoint = (String, Vec<(u64, Vec<[u8; 32]>)>);
+
+/// One receive in progress, inside its write transaction.
+struct Receiving<'v> {
+    vault: &'v Vault,
+    sender: PersonId,
+    own: Option<RecordId>,
+    views: HashMap<RecordId, SharedView>,
+    keys: HashMap<(RecordId, u8, u32), EpochKey>,
+    blobs_expected: BTreeSet<[u8; 32]>,
+    blob_parts: HashMap<[u8; 32], Vec<u8>>,
+    cards: Vec<String>,
+    /// New envelopes: (record, section, author, device) -> (first seq, last seq).
+    received: BTreeMap<(RecordId, SectionId, PersonId, DeviceId), (u64, u64)>,
+    /// Every chain position the sender showed it holds.
+    sent_chains: BTreeMap<RecordId, RecordState>,
+    report: ExchangeReport,
+    /// Consistency proofs offered with the last checkpoint, by the size they start from.
+    pending_proofs: HashMap<RecordId, PendingCheckpoint>,
+}
+
+impl Receiving<'_> {
+    fn patient_record(&self) -> RecordId {
+        RecordId::of_patient(&self.sender)
+    }
+
+    fn view(&mut self, txn: &WriteTxn<'_>, record: &RecordId) -> Result<&mut SharedView> {
+        if !self.views.contains_key(record) {
+            let cp = txn
+                .get_meta(&checkpoint_key(record))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            let view = SharedView::restore(
+                *record,
+                self.sender,
+                cp.as_deref(),
+                txn.consent_entries(record)?,
+            )?;
+            self.views.insert(*record, view);
+        }
+        self.views
+            .get_mut(record)
+            .ok_or_else(|| Error::Exchange("consent view vanished".into()))
+    }
+
+    fn only_from_patient(&self, record: &RecordId, what: &str) -> Result<()> {
+        if *record != self.patient_record() || self.own == Some(*record) {
+            return Err(refused(format!(
+                "{what} come only from the record's patient, and this did not"
+            )));
+        }
+        Ok(())
+    }
+
+    fn item(&mut self, txn: &mut WriteTxn<'_>, item: Item) -> Result<()> {
+        match item {
+            Item::Card(text) => {
+                let card = IdentityCard::from_text(&text)?;
+                if self.cards.len() < 10_000 {
+                    self.cards.push(card.to_text());
+                }
+                Ok(())
+            }
+            Item::Checkpoint {
+                record,
+                note,
+                consistency,
+            } => {
+                self.only_from_patient(&record, "consent checkpoints")?;
+                if consistency.len() > MAX_PROOFS {
+                    return Err(Error::Exchange("too many consistency proofs".into()));
+                }
+                self.pending_proofs.insert(record, (note, consistency));
+                Ok(())
+            }
+            Item::Consent { entry, proof } => {
+                let e = SignedEntry::from_bytes(&entry)?;
+                let record = e.entry().record;
+                self.only_from_patient(&record, "consent entries")?;
+                self.apply_checkpoint(txn, &record)?;
+                let view = self.view(txn, &record)?;
+                if view.add_entry(&entry, &proof)? {
+                    txn.put_consent(&record, e.entry().index, &entry)?;
+                    self.report.consent_entries += 1;
+                }
+                Ok(())
+            }
+            Item::KeyGrant(bytes) => {
+                let kg = KeyGrant::from_bytes(&bytes)?;
+                let h = kg.header().clone();
+                self.only_from_patient(&h.record, "keys")?;
+                kg.verify_by(&self.sender)?;
+                let key = kg.open(&self.vault.me)?;
+                if SectionId::from_code(h.section).is_none() {
+                    return Err(Error::Exchange(format!(
+                        "a key grant names an unknown section ({})",
+                        h.section
+                    )));
+                }
+                let me = self.vault.person_id();
+                if txn.epoch_key(&h.record, h.section, h.epoch)?.is_none() {
+                    txn.put_epoch_key(&h.record, h.section, h.epoch, &key)?;
+                    self.report.key_grants += 1;
+                }
+                txn.put_key_grant(&h.record, &me, h.section, h.epoch, &bytes)?;
+                self.keys.insert((h.record, h.section, h.epoch), key);
+                Ok(())
+            }
+            Item::Envelope { bytes, blobs } => self.envelope(txn, &bytes, blobs),
+            Item::BlobPart {
+                id,
+                total,
+                offset,
+                bytes,
+            } => {
+                if !self.blobs_expected.contains(&id) {
+                    return Err(Error::Exchange(
+                        "an attachment part that no envelope announced".into(),
+                    ));
+                }
+                if total > MAX_BLOB || bytes.len() > BLOB_PART {
+                    return Err(Error::Exchange(format!(
+                        "an attachment of {total} bytes is over the limit"
+                    )));
+                }
+                let buf = self.blob_parts.entry(id).or_default();
+                if offset != buf.len() as u64 || buf.len() as u64 + bytes.len() as u64 > total {
+                    return Err(Error::Exchange(
+                        "attachment parts out of order or overlapping".into(),
+                    ));
+                }
+                buf.extend_from_slice(&bytes);
+                if buf.len() as u64 == total {
+                    let whole = self.blob_parts.remove(&id).unwrap_or_default();
+                    if *blake3::hash(&whole).as_bytes() != id {
+                        return Err(Error::Exchange(
+                            "an attachment does not match its id: it was altered".into(),
+                        ));
+                    }
+                    txn.put_blob(&id, &whole)?;
+                    self.blobs_expected.remove(&id);
+                    self.report.blobs += 1;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Takes the checkpoint that came before consent entries, checking it extends the one
+    /// held (with the proof from the size held).
+    fn apply_checkpoint(&mut self, txn: &mut WriteTxn<'_>, record: &RecordId) -> Result<()> {
+        let Some((note, proofs)) = self.pending_proofs.remove(record) else {
+            if self.view(txn, record)?.checkpoint_size() == 0 {
+                return Err(Error::Exchange(
+                    "consent entries came without a checkpoint".into(),
+                ));
+            }
+            return Ok(());
+        };
+        let view = self.view(txn, record)?;
+        let held = view.checkpoint_size();
+        let proof = proofs
+            .iter()
+            .find(|(f, _)| *f == held)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default();
+        view.update_checkpoint(&note, &proof).map_err(|e| {
+            if held > 0 && !proofs.iter().any(|(f, _)| *f == held) {
+                Error::Exchange(format!(
+                    "the patient's consent checkpoint cannot be checked against the one you hold ({held} entries): import their earlier bundles first, or ask for a full export ({e})"
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+        let size = view.checkpoint_size();
+        txn.put_meta(&checkpoint_key(record), note.as_bytes())?;
+        txn.put_meta(&checkpoint_size_key(record), &size.to_be_bytes())?;
+        Ok(())
+    }
+
+    fn envelope(
+        &mut self,
+        txn: &mut WriteTxn<'_>,
+        bytes: &[u8],
+        blobs: Vec<[u8; 32]>,
+    ) -> Result<()> {
+        let env = Envelope::from_bytes(bytes).map_err(|e| Error::BadEnvelope {
+            id: EnvelopeId(*blake3::hash(bytes).as_bytes()).to_string(),
+            section: "?".into(),
+            why: e.to_string(),
+        })?;
+        env.verify().map_err(|e| bad_envelope(&env, e))?;
+        let h = env.header().clone();
+        let section = Vault::section_of(h.section, &env)?;
+        if self.own == Some(h.record) {
+            if !self.vault.may_write_now(&h.record, section, &h.author)? {
+                let who = self
+                    .vault
+                    .name_of(&h.author)?
+                    .map_or_else(|| h.author.short(), |(n, _)| n);
+                return Err(Error::NotAllowed {
+                    id: env.id().to_string(),
+                    author: who,
+                    section: section.to_string(),
+                });
+            }
+        } else if h.record != self.patient_record() {
+            return Err(refused(format!(
+                "envelope {} belongs to a record its sender does not own; changes to a record come only from its patient",
+                env.id()
+            )));
+        }
+        if self.pending_proofs.contains_key(&h.record) {
+            self.apply_checkpoint(txn, &h.record)?;
+        }
+        let key = match self.keys.get(&(h.record, h.section, h.epoch)) {
+            Some(k) => EpochKey::from_bytes(*k.expose()),
+            None => {
+                let k = txn
+                    .epoch_key(&h.record, h.section, h.epoch)?
+                    .ok_or(Error::NoKey {
+                        section,
+                        record: h.record.short(),
+                    })?;
+                self.keys.insert(
+                    (h.record, h.section, h.epoch),
+                    EpochKey::from_bytes(*k.expose()),
+                );
+                k
+            }
+        };
+        self.vault.open_envelope(&env, &key)?;
+        let state = self.sent_chains.entry(h.record).or_default();
+        state.merge(&RecordState {
+            chains: vec![ChainPos {
+                section: h.section,
+                author: h.author,
+                device: h.device,
+                seq: h.seq,
+            }],
+            ..RecordState::default()
+        });
+        let new = txn.put_envelope(&env).map_err(|e| match e {
+            carnet_store::StoreError::ChainBroken { id, why } => Error::Exchange(format!(
+                "envelope {id} does not follow what you hold ({why}); import the sender's earlier bundles first, or ask for a full export (`carnet share export --full`)"
+            )),
+            other => other.into(),
+        })?;
+        if !new {
+            self.report.duplicates += 1;
+            return Ok(());
+        }
+        txn.put_actor(&actor_for(&h.author, &h.device), &h.author, &h.device)?;
+        if blobs.len() > 64 {
+            return Err(Error::Exchange(
+                "an envelope announces too many attachments".into(),
+            ));
+        }
+        txn.put_envelope_blobs(&env.id(), &blobs)?;
+        for b in blobs {
+            if !txn.has_blob(&b)? {
+                self.blobs_expected.insert(b);
+            }
+        }
+        self.report.envelopes += 1;
+        let e = self
+            .received
+            .entry((h.record, section, h.author, h.device))
+            .or_insert((h.seq, h.seq));
+        e.0 = e.0.min(h.seq);
+        e.1 = e.1.max(h.seq);
+        Ok(())
+    }
+
+    fn finish(&mut self, txn: &mut WriteTxn<'_>, their_have: Option<Have>) -> Result<()> {
+        let pending: Vec<RecordId> = self.pending_proofs.keys().copied().collect();
+        for record in pending {
+            self.apply_checkpoint(txn, &record)?;
+        }
+        if !self.blobs_expected.is_empty() || !self.blob_parts.is_empty() {
+            return Err(Error::Exchange(format!(
+                "{} attachment(s) announced by envelopes did not arrive whole",
+                self.blobs_expected.len()
+            )));
+        }
+        let me = self.vault.person_id();
+        // The patient logs what grantees wrote into the record.
+        if let Some(mine) = self.own {
+            let ranges: Vec<_> = self
+                .received
+                .iter()
+                .filter(|((r, _, author, _), _)| *r == mine && *author != me)
+                .map(|((_, s, author, device), (from, to))| (*s, *author, *device, *from, *to))
+                .collect();
+            if !ranges.is_empty() {
+                let salt = Vault::record_salt(txn, &mine)?;
+                let mut log = Vault::load_log(txn, &mine, &me)?;
+                let ranges = ranges
+                    .into_iter()
+                    .map(|(s, author, device, from, to)| Range {
+                        section: SectionTag::commit(&salt, s.code()),
+                        author,
+                        device,
+                        from,
+                        to,
+                    })
+                    .collect();
+                self.vault.append(
+                    txn,
+                    &mut log,
+                    carnet_consent::Action::Received {
+                        from: self.sender,
+                        ranges,
+                    },
+                )?;
+            }
+        }
+        // Remember what the sender holds: what it said, and what it just sent.
+        let mut records: BTreeSet<RecordId> = self.sent_chains.keys().copied().collect();
+        if let Some(h) = &their_have {
+            records.extend(h.records.iter().map(|(r, _)| *r));
+        }
+        for record in records {
+            if self.own != Some(record) && record != self.patient_record() {
+                continue;
+            }
+            let mut state: PeerState =
+                match txn.get_secret_meta(&peer_key(&record, &self.sender))? {
+                    Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                        Error::Exchange(format!("the stored state of a peer does not decode ({e})"))
+                    })?,
+                    None => PeerState::default(),
+                };
+            if let Some(h) = &their_have {
+                state.theirs.merge(&h.record(&record));
+            }
+            if let Some(s) = self.sent_chains.get(&record) {
+                state.theirs.merge(s);
+            }
+            Vault::put_peer_state(txn, &record, &self.sender, &state)?;
+        }
+        if !self.cards.is_empty() {
+            let mut book: Vec<IdentityCard> = self
+                .vault
+                .card_book()?
+                .iter()
+                .filter_map(|t| IdentityCard::from_text(t).ok())
+                .collect();
+            for text in self.cards.drain(..) {
+                let Ok(card) = IdentityCard::from_text(&text) else {
+                    continue;
+                };
+                // A newer card of the same person replaces an older one.
+                match book.iter_mut().find(|c| c.person_id() == card.person_id()) {
+                    Some(c) if c.issued() < card.issued() => *c = card,
+                    Some(_) => {}
+                    None => book.push(card),
+                }
+            }
+            let texts: Vec<String> = book.iter().map(IdentityCard::to_text).collect();
+            let bytes = postcard::to_stdvec(&texts)
+                .map_err(|e| Error::Exchange(format!("cannot encode cards: {e}")))?;
+            txn.put_secret_meta("cards", &bytes)?;
+        }
+        self.report.records = self
+            .received
+            .keys()
+            .map(|(r, _, _, _)| *r)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Ok(())
+    }
+}

@@ -1,0 +1,298 @@
+//! What peers exchange, whatever carries it (an offline bundle, a live connection): what a
+//! side holds ([`Have`]), the items that bring the other side up to date ([`Item`]), and
+//! the length-prefixed frames they travel in.
+//!
+//! Everything here is decoded from untrusted bytes: frames have a maximum size checked
+//! before any allocation, and every item is verified on its own (signatures, hashes,
+//! inclusion proofs) by the engine before anything is stored.
+
+use std::io::{self, Read, Write};
+
+use carnet_crypto::{DeviceId, MAX_ENVELOPE_BYTES, PersonId, RecordId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The largest frame accepted: one envelope of the largest size, with room for its frame.
+pub const MAX_FRAME: usize = MAX_ENVELOPE_BYTES + 64 * 1024;
+/// Attachment blobs travel in parts of at most this many bytes.
+pub const BLOB_PART: usize = 1 << 20;
+/// The most consistency proofs a checkpoint item carries.
+pub const MAX_PROOFS: usize = 8;
+
+/// How far one (author, device) chain of one section goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ChainPos {
+    /// The section's code.
+    pub section: u8,
+    /// The chain's author.
+    pub author: PersonId,
+    /// The author's device.
+    pub device: DeviceId,
+    /// The highest sequence number held.
+    pub seq: u64,
+}
+
+/// What one side holds of one record: its chains, the size of the newest consent
+/// checkpoint it holds, and the epoch keys it holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordState {
+    /// The chains held, one position each.
+    pub chains: Vec<ChainPos>,
+    /// Entries covered by the newest consent checkpoint held (0: none).
+    pub consent: u64,
+    /// Epoch keys held, as (section code, epoch).
+    pub keys: Vec<(u8, u32)>,
+}
+
+impl RecordState {
+    /// The position held in one chain (0: nothing).
+    pub fn seq(&self, section: u8, author: &PersonId, device: &DeviceId) -> u64 {
+        self.chains
+            .iter()
+            .find(|c| c.section == section && c.author == *author && c.device == *device)
+            .map_or(0, |c| c.seq)
+    }
+
+    /// Adds what `other` says is held: the highest position of every chain, the larger
+    /// checkpoint, the union of keys.
+    pub fn merge(&mut self, other: &RecordState) {
+        for c in &other.chains {
+            match self
+                .chains
+                .iter_mut()
+                .find(|m| m.section == c.section && m.author == c.author && m.device == c.device)
+            {
+                Some(m) => m.seq = m.seq.max(c.seq),
+                None => self.chains.push(*c),
+            }
+        }
+        self.chains.sort();
+        self.consent = self.consent.max(other.consent);
+        for k in &other.keys {
+            if !self.keys.contains(k) {
+                self.keys.push(*k);
+            }
+        }
+        self.keys.sort();
+    }
+}
+
+/// What one side holds of each record the two sides share.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Have {
+    /// One state per record.
+    pub records: Vec<(RecordId, RecordState)>,
+}
+
+impl Have {
+    /// The state held of `record` (empty if none).
+    pub fn record(&self, record: &RecordId) -> RecordState {
+        self.records
+            .iter()
+            .find(|(r, _)| r == record)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// One thing that brings a peer up to date. Order matters on the wire: checkpoints before
+/// the consent entries they prove, key grants before the envelopes they open, an envelope
+/// before the parts of its attachments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Item {
+    /// An identity card (text), so the receiver can name the authors of what follows.
+    Card(String),
+    /// The patient's newest signed checkpoint of a record's consent log, with consistency
+    /// proofs from the sizes the receiver may hold (those the sender gave it before).
+    Checkpoint {
+        /// The record.
+        record: RecordId,
+        /// The signed note.
+        note: String,
+        /// (size the proof starts from, the proof), at most [`MAX_PROOFS`].
+        consistency: Vec<(u64, Vec<[u8; 32]>)>,
+    },
+    /// A consent entry about the receiver, with its inclusion proof under the checkpoint
+    /// that came before it.
+    Consent {
+        /// The signed entry's bytes.
+        entry: Vec<u8>,
+        /// The inclusion proof.
+        proof: Vec<[u8; 32]>,
+    },
+    /// A key grant (an epoch key sealed to the receiver, signed by the patient).
+    KeyGrant(Vec<u8>),
+    /// A sealed, signed change, and the ids of the attachment blobs it references.
+    Envelope {
+        /// The envelope's bytes.
+        bytes: Vec<u8>,
+        /// The blobs whose parts follow.
+        blobs: Vec<[u8; 32]>,
+    },
+    /// Part of an attachment blob (already encrypted; its id is the hash of the whole).
+    BlobPart {
+        /// The blob's id.
+        id: [u8; 32],
+        /// Its total size.
+        total: u64,
+        /// Where this part starts.
+        offset: u64,
+        /// The part.
+        bytes: Vec<u8>,
+    },
+}
+
+impl Item {
+    /// A short name for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Item::Card(_) => "identity card",
+            Item::Checkpoint { .. } => "consent checkpoint",
+            Item::Consent { .. } => "consent entry",
+            Item::KeyGrant(_) => "key grant",
+            Item::Envelope { .. } => "envelope",
+            Item::BlobPart { .. } => "attachment part",
+        }
+    }
+}
+
+/// Encodes a value as one frame: its length (4 bytes, big-endian) and its postcard bytes.
+pub fn encode_frame<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let body = postcard::to_stdvec(value)
+        .map_err(|e| Error::Exchange(format!("cannot encode a frame: {e}")))?;
+    if body.len() > MAX_FRAME {
+        return Err(Error::Exchange(format!(
+            "a frame of {} bytes is over the {MAX_FRAME}-byte limit",
+            body.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Writes one frame.
+pub fn write_frame<T: Serialize>(w: &mut impl Write, value: &T) -> Result<Vec<u8>> {
+    let frame = encode_frame(value)?;
+    w.write_all(&frame)
+        .map_err(|e| Error::Exchange(format!("cannot write: {e}")))?;
+    Ok(frame)
+}
+
+/// Reads one frame's raw bytes (length prefix included), or `None` at a clean end of
+/// input. The length is checked against `max` before anything is allocated.
+pub fn read_frame_bytes(r: &mut impl Read, max: usize) -> Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match r.read(&mut len[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(truncated()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_error(e)),
+        }
+    }
+    let n = u32::from_be_bytes(len) as usize;
+    if n > max {
+        return Err(Error::Exchange(format!(
+            "a frame announces {n} bytes, over the {max}-byte limit"
+        )));
+    }
+    let mut frame = vec![0u8; 4 + n];
+    frame[..4].copy_from_slice(&len);
+    r.read_exact(&mut frame[4..]).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            truncated()
+        } else {
+            read_error(e)
+        }
+    })?;
+    Ok(Some(frame))
+}
+
+/// Decodes a frame read by [`read_frame_bytes`].
+pub fn decode_frame<T: DeserializeOwned>(frame: &[u8]) -> Result<T> {
+    let body = frame.get(4..).ok_or_else(truncated)?;
+    postcard::from_bytes(body).map_err(|e| {
+        Error::Exchange(format!(
+            "a frame does not decode ({e}): damaged or not from carnet"
+        ))
+    })
+}
+
+fn truncated() -> Error {
+    Error::Exchange("the data ends in the middle of a frame: it was truncated".into())
+}
+
+fn read_error(e: io::Error) -> Error {
+    Error::Exchange(format!("cannot read: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_refuse_oversize_and_truncation() {
+        let item = Item::KeyGrant(vec![1, 2, 3]);
+        let frame = encode_frame(&item).unwrap();
+        let mut r = &frame[..];
+        let back = read_frame_bytes(&mut r, MAX_FRAME).unwrap().unwrap();
+        assert_eq!(decode_frame::<Item>(&back).unwrap(), item);
+        assert!(read_frame_bytes(&mut r, MAX_FRAME).unwrap().is_none());
+
+        let mut huge = (u32::MAX).to_be_bytes().to_vec();
+        huge.extend_from_slice(&[0; 16]);
+        let err = read_frame_bytes(&mut &huge[..], MAX_FRAME).unwrap_err();
+        assert!(err.to_string().contains("over the"), "{err}");
+
+        for cut in 1..frame.len() {
+            let err = read_frame_bytes(&mut &frame[..cut], MAX_FRAME).unwrap_err();
+            assert!(err.to_string().contains("truncated"), "{err}");
+        }
+        assert!(decode_frame::<Item>(&[0, 0, 0, 2, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn states_merge_to_the_highest_position() {
+        let a = PersonId([1; 32]);
+        let d = DeviceId([2; 16]);
+        let mut s = RecordState {
+            chains: vec![ChainPos {
+                section: 1,
+                author: a,
+                device: d,
+                seq: 3,
+            }],
+            consent: 4,
+            keys: vec![(1, 0)],
+        };
+        s.merge(&RecordState {
+            chains: vec![
+                ChainPos {
+                    section: 1,
+                    author: a,
+                    device: d,
+                    seq: 2,
+                },
+                ChainPos {
+                    section: 2,
+                    author: a,
+                    device: d,
+                    seq: 1,
+                },
+            ],
+            consent: 2,
+            keys: vec![(1, 0), (2, 1)],
+        });
+        assert_eq!(s.seq(1, &a, &d), 3);
+        assert_eq!(s.seq(2, &a, &d), 1);
+        assert_eq!(s.seq(3, &a, &d), 0);
+        assert_eq!(s.consent, 4);
+        assert_eq!(s.keys, vec![(1, 0), (2, 1)]);
+    }
+}
