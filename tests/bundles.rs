@@ -687,3 +687,139 @@ fn a_clinician_accepts_a_record_only_from_its_patient() {
     assert_eq!(doctor.vault.state_digest().unwrap(), before);
     let _ = &mut nurse;
 }
+
+#[test]
+fn after_a_refused_bundle_the_next_one_goes_through_once_write_is_granted_again() {
+    // Found by the convergence property: the clinician's guess that the patient holds what
+    // it sent must be corrected by what the patient says it holds.
+    let (mut alice, mut doctor, _) = world();
+    let record = alice.vault.own_record().unwrap();
+    let g = alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Allergies],
+            Access::Write,
+            "care",
+            None,
+        )
+        .unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    alice.vault.revoke(&g).unwrap();
+    doctor.vault.add(&record, allergy("Nuts")).unwrap();
+    assert!(matches!(
+        exchange(&mut doctor, &mut alice),
+        Err(Error::NotAllowed { .. })
+    ));
+    // Write is granted again: the patient's bundle tells the doctor what it holds, and the
+    // doctor's next bundle carries the change the patient refused before.
+    alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Allergies],
+            Access::Write,
+            "care again",
+            None,
+        )
+        .unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    let (e, i) = exchange(&mut doctor, &mut alice).unwrap();
+    assert_eq!((e.envelopes, i.envelopes), (1, 1));
+    assert!(
+        alice
+            .vault
+            .list(&record, Some(SectionId::Allergies))
+            .unwrap()
+            .iter()
+            .any(|v| matches!(&v.entry, Entry::Allergy(a) if a.substance == "Nuts"))
+    );
+}
+
+#[test]
+fn two_grants_on_one_section_each_keep_their_keys() {
+    // Found by the convergence property: revoking a second grant on a section must not
+    // take away the first grant's keys to that section's history.
+    let (mut alice, mut doctor, _) = world();
+    let record = alice.vault.own_record().unwrap();
+    alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Allergies],
+            Access::Read,
+            "GP",
+            None,
+        )
+        .unwrap();
+    let g2 = alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Allergies, SectionId::Notes],
+            Access::Write,
+            "care",
+            None,
+        )
+        .unwrap();
+    alice.vault.revoke(&g2).unwrap();
+    alice.vault.add(&record, allergy("Latex")).unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    let seen = doctor
+        .vault
+        .list(&record, Some(SectionId::Allergies))
+        .unwrap();
+    assert_eq!(
+        seen.len(),
+        2,
+        "history (epoch 0) and the new allergy (epoch 1)"
+    );
+    let held = doctor.vault.held_sections(&record).unwrap();
+    assert_eq!(held.get(&SectionId::Allergies), Some(&Access::Read));
+    assert!(
+        !held.contains_key(&SectionId::Notes),
+        "the revoked grant covers nothing"
+    );
+    assert!(matches!(
+        doctor.vault.add(&record, allergy("Nuts")),
+        Err(Error::ReadOnly { .. })
+    ));
+}
+
+#[test]
+fn a_later_read_grant_does_not_hide_an_earlier_write_grant() {
+    let (mut alice, mut doctor, _) = world();
+    let record = alice.vault.own_record().unwrap();
+    alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Notes],
+            Access::Write,
+            "care",
+            None,
+        )
+        .unwrap();
+    alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Notes],
+            Access::Read,
+            "second opinion",
+            None,
+        )
+        .unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    assert_eq!(
+        doctor
+            .vault
+            .held_sections(&record)
+            .unwrap()
+            .get(&SectionId::Notes),
+        Some(&Access::Write)
+    );
+    doctor.vault.add(&record, note("by the doctor")).unwrap();
+    let (_, i) = exchange(&mut doctor, &mut alice).unwrap();
+    assert_eq!(i.envelopes, 1);
+}

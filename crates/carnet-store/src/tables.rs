@@ -11,7 +11,7 @@
 //! | `blobs` | blob id (32) | attachment ciphertext |
 //! | `actors` | Automerge actor (16) | person (32) device (16) |
 //! | `consent` | record (32) index (8, BE) | signed consent entry |
-//! | `key_grants` | record (32) grantee (32) section (1) epoch (4, BE) | signed, age-encrypted key grant |
+//! | `key_grants` | record (32) grantee (32) section (1) epoch (4, BE) grant (8) | signed, age-encrypted key grant |
 //! | `envelope_blobs` | envelope id (32) | ids (32 each) of the attachment blobs it references |
 //!
 //! Every sealed value's associated data is its table name and key, so a sealed value moved
@@ -391,10 +391,10 @@ macro_rules! reads {
             let Some(t) = self.open(KEY_GRANTS)? else {
                 return Ok(Vec::new());
             };
-            let mut lo = [0u8; 69];
+            let mut lo = [0u8; 77];
             lo[..32].copy_from_slice(&record.0);
             lo[32..64].copy_from_slice(&grantee.0);
-            let mut hi = [0xffu8; 69];
+            let mut hi = [0xffu8; 77];
             hi[..64].copy_from_slice(&lo[..64]);
             let mut out = Vec::new();
             for row in t.range(&lo[..]..=&hi[..])? {
@@ -666,20 +666,23 @@ impl<'s> WriteTxn<'s> {
         Ok(())
     }
 
-    /// Stores a key grant (replacing one for the same grantee, section and epoch).
+    /// Stores a key grant: one per grantee, section, epoch and grant (two grants covering
+    /// one section each keep their own, so the grantee learns what each grant covers).
     pub fn put_key_grant(
         &mut self,
         record: &RecordId,
         grantee: &PersonId,
         section: u8,
         epoch: u32,
+        grant: &[u8; 8],
         bytes: &[u8],
     ) -> Result<(), StoreError> {
-        let mut k = [0u8; 69];
+        let mut k = [0u8; 77];
         k[..32].copy_from_slice(&record.0);
         k[32..64].copy_from_slice(&grantee.0);
         k[64] = section;
-        k[65..].copy_from_slice(&epoch.to_be_bytes());
+        k[65..69].copy_from_slice(&epoch.to_be_bytes());
+        k[69..].copy_from_slice(grant);
         self.txn.open_table(KEY_GRANTS)?.insert(&k[..], bytes)?;
         Ok(())
     }

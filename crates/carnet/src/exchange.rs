@@ -295,12 +295,14 @@ impl Vault {
                     seq: h.seq,
                 });
             }
-            if let Some(latest) = r.latest_epoch(record, s.code())? {
-                for e in 0..=latest {
-                    if r.epoch_key(record, s.code(), e)?.is_some() {
-                        state.keys.push((s.code(), e));
-                    }
-                }
+        }
+        // The key grants held (a grantee's; a patient holds none of their own record).
+        let me = self.person_id();
+        for bytes in r.key_grants(record, &me)? {
+            let kg = KeyGrant::from_bytes(&bytes)?;
+            let h = kg.header();
+            if sections.iter().any(|s| s.code() == h.section) {
+                state.keys.push((h.section, h.epoch, h.grant));
             }
         }
         state.consent = if self.own_record().ok() == Some(*record) {
@@ -561,7 +563,6 @@ impl Vault {
             .iter()
             .flat_map(|g| g.sections.iter().copied())
             .collect();
-        let grant_ids: BTreeSet<[u8; 8]> = grants.iter().map(|g| g.id.0).collect();
 
         // Consent: a fresh checkpoint, and the entries about the peer they lack.
         let log = self.consent_log(record)?;
@@ -595,19 +596,18 @@ impl Vault {
             after.consent = log.len();
         }
 
-        // Keys of the grants in force that the peer lacks.
+        // Key grants of the sections under a grant in force that the peer lacks. Each grant
+        // has its own (so the grantee learns what each covers); any grant in force on a
+        // section covers the delivery of that section's keys, whichever grant sealed them.
         for bytes in self.store.read()?.key_grants(record, peer)? {
             let kg = KeyGrant::from_bytes(&bytes)?;
             let h = kg.header();
-            let in_force = grant_ids.contains(&h.grant)
-                && SectionId::from_code(h.section).is_some_and(|s| sections.contains(&s));
-            if in_force
-                && !their.keys.contains(&(h.section, h.epoch))
-                && !after.keys.contains(&(h.section, h.epoch))
-            {
+            let in_force = SectionId::from_code(h.section).is_some_and(|s| sections.contains(&s));
+            let row = (h.section, h.epoch, h.grant);
+            if in_force && !their.keys.contains(&row) && !after.keys.contains(&row) {
                 sink(Item::KeyGrant(bytes))?;
                 report.key_grants += 1;
-                after.keys.push((h.section, h.epoch));
+                after.keys.push(row);
             }
         }
         after.keys.sort();
@@ -893,7 +893,7 @@ impl Receiving<'_> {
                     txn.put_epoch_key(&h.record, h.section, h.epoch, &key)?;
                     self.report.key_grants += 1;
                 }
-                txn.put_key_grant(&h.record, &me, h.section, h.epoch, &bytes)?;
+                txn.put_key_grant(&h.record, &me, h.section, h.epoch, &h.grant, &bytes)?;
                 self.keys.insert((h.record, h.section, h.epoch), key);
                 Ok(())
             }
@@ -1123,8 +1123,10 @@ impl Receiving<'_> {
                     })?,
                     None => PeerState::default(),
                 };
+            // What the sender says it holds is the truth, and corrects any guess made when
+            // sending to it (a bundle it lost or refused); what it just sent, it holds too.
             if let Some(h) = &their_have {
-                state.theirs.merge(&h.record(&record));
+                state.theirs = h.record(&record);
             }
             if let Some(s) = self.sent_chains.get(&record) {
                 state.theirs.merge(s);

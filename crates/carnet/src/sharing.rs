@@ -257,6 +257,7 @@ impl Vault {
                 &grant.grantee,
                 section.code(),
                 epoch,
+                &grant.id.0,
                 kg.as_bytes(),
             )?;
         }

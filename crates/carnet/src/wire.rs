@@ -35,15 +35,15 @@ pub struct ChainPos {
 }
 
 /// What one side holds of one record: its chains, the size of the newest consent
-/// checkpoint it holds, and the epoch keys it holds.
+/// checkpoint it holds, and the key grants it holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordState {
     /// The chains held, one position each.
     pub chains: Vec<ChainPos>,
     /// Entries covered by the newest consent checkpoint held (0: none).
     pub consent: u64,
-    /// Epoch keys held, as (section code, epoch).
-    pub keys: Vec<(u8, u32)>,
+    /// Key grants held, as (section code, epoch, grant id).
+    pub keys: Vec<(u8, u32, [u8; 8])>,
 }
 
 impl RecordState {
@@ -269,7 +269,7 @@ mod tests {
                 seq: 3,
             }],
             consent: 4,
-            keys: vec![(1, 0)],
+            keys: vec![(1, 0, [0; 8])],
         };
         s.merge(&RecordState {
             chains: vec![
@@ -287,12 +287,12 @@ mod tests {
                 },
             ],
             consent: 2,
-            keys: vec![(1, 0), (2, 1)],
+            keys: vec![(1, 0, [0; 8]), (2, 1, [0; 8])],
         });
         assert_eq!(s.seq(1, &a, &d), 3);
         assert_eq!(s.seq(2, &a, &d), 1);
         assert_eq!(s.seq(3, &a, &d), 0);
         assert_eq!(s.consent, 4);
-        assert_eq!(s.keys, vec![(1, 0), (2, 1)]);
+        assert_eq!(s.keys, vec![(1, 0, [0; 8]), (2, 1, [0; 8])]);
     }
 }
