@@ -410,3 +410,86 @@ fn junk_exports_are_refused_clearly() {
     e.entries.clear();
     fails_with(&e, None, "genesis");
 }
+
+#[test]
+fn changes_received_are_checked_against_their_authors_write_grant() {
+    let w = world();
+    let range = |author: carnet_crypto::PersonId| Range {
+        section: tag(7),
+        author,
+        device: DeviceId([2; 16]),
+        from: 2,
+        to: 2,
+    };
+    // After the revoke (the world ends with one): the doctor's change is refused.
+    let mut after = w.log.clone();
+    after
+        .append(
+            &w.patient,
+            Action::Received {
+                from: w.doctor.person_id(),
+                ranges: vec![range(w.doctor.person_id())],
+            },
+            160,
+        )
+        .unwrap();
+    let e = AuditExport::new(&after, &w.card, vec![after.checkpoint(&w.patient).unwrap()]);
+    fails_with(&e, None, "no valid write grant");
+
+    // Before the revoke, relayed by someone else: what counts is the author's grant.
+    let mut log = ConsentLog::new(*w.log.record(), w.patient.person_id());
+    for s in w.log.entries().iter().take(5) {
+        log.push(s.clone()).unwrap();
+    }
+    let mut relayed = log.clone();
+    relayed
+        .append(
+            &w.patient,
+            Action::Received {
+                from: carnet_crypto::PersonId([9; 32]),
+                ranges: vec![range(w.doctor.person_id())],
+            },
+            125,
+        )
+        .unwrap();
+    let e = AuditExport::new(
+        &relayed,
+        &w.card,
+        vec![relayed.checkpoint(&w.patient).unwrap()],
+    );
+    let r = verify(&e, None);
+    assert!(r.ok, "{:?}", r.first_error);
+
+    // A change authored by a stranger is refused whoever brings it.
+    let mut stranger = log.clone();
+    stranger
+        .append(
+            &w.patient,
+            Action::Received {
+                from: w.doctor.person_id(),
+                ranges: vec![range(carnet_crypto::PersonId([9; 32]))],
+            },
+            125,
+        )
+        .unwrap();
+    let e = AuditExport::new(
+        &stranger,
+        &w.card,
+        vec![stranger.checkpoint(&w.patient).unwrap()],
+    );
+    fails_with(&e, None, "no valid write grant");
+    // An entry naming no range is malformed.
+    let mut empty = log.clone();
+    empty
+        .append(
+            &w.patient,
+            Action::Served {
+                to: w.doctor.person_id(),
+                ranges: vec![],
+            },
+            125,
+        )
+        .unwrap();
+    let e = AuditExport::new(&empty, &w.card, vec![empty.checkpoint(&w.patient).unwrap()]);
+    fails_with(&e, None, "names no envelope range");
+}

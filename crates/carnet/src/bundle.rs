@@ -419,6 +419,37 @@ impl Vault {
     }
 }
 
+/// Decodes the frames of a bundle's plaintext (what is inside the sealing) and describes
+/// its items, without a vault and without checking the signature: the parser every import
+/// runs first, exposed for fuzzing and diagnostics. Bounded: frames over the limit are
+/// refused before allocation.
+pub fn parse_plaintext(reader: impl Read) -> Result<Vec<ItemInfo>> {
+    let mut source = BundleSource {
+        reader,
+        hasher: blake3::Hasher::new(),
+        items: 0,
+        to: PersonId([0; 32]),
+        sender: PersonId([0; 32]),
+        have: None,
+        end: None,
+    };
+    match source.frame()? {
+        Some(Frame::Header(h)) => {
+            IdentityCard::from_text(&h.from_card)?;
+        }
+        _ => {
+            return Err(Error::Exchange(
+                "the bundle does not start with its header".into(),
+            ));
+        }
+    }
+    let mut items = Vec::new();
+    while let Some(item) = source.next_item()? {
+        items.push(describe(&item));
+    }
+    Ok(items)
+}
+
 fn describe(item: &Item) -> ItemInfo {
     let mut info = ItemInfo {
         kind: item.kind(),

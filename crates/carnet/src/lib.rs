@@ -8,7 +8,10 @@
 //! typed [`Error`]s and leaves all output to its caller.
 //!
 //! Reach first for [`Vault::create`] and [`Vault::open`], then [`Vault::add`] and
-//! [`Vault::list`] on [`Vault::own_record`].
+//! [`Vault::list`] on [`Vault::own_record`]. To share: [`Vault::add_contact`],
+//! [`Vault::grant`], then [`Vault::export_bundle`] / [`Vault::import_bundle`] (offline), or
+//! the [`exchange`] engine for another transport. A clinician finds shared records with
+//! [`Vault::patients`]. Examples: `quickstart` and `share_offline` in `examples/`.
 //!
 //! # Guarantees
 //! - Confidentiality at rest: every change is an [`carnet_crypto::Envelope`] sealed under
@@ -22,6 +25,10 @@
 //!   chain index, any attachment blob and any snapshot together); a crash at any instant
 //!   leaves the vault as before or after the operation, and it opens.
 //! - Bad input is refused with an [`Error`] and changes nothing.
+//! - Sharing: a grantee receives exactly the sections under a grant in force, and the
+//!   record's patient takes a change only from an author allowed to write it at the point
+//!   it arrives; an exchange is taken all or nothing. What a grantee already decrypted
+//!   cannot be recalled by a revoke.
 //!
 //! ```no_run
 //! use carnet::{CreateOptions, Vault};
