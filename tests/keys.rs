@@ -128,3 +128,97 @@ fn grants_deliver_keys_and_a_revoke_rotates_them_away_from_the_revoked() {
     let report = carnet::consent::verify(&export, None);
     assert!(report.ok, "{:?}", report.first_error);
 }
+
+#[test]
+fn an_expired_grant_rotates_its_sections_without_touching_history() {
+    use carnet::record::{Entry, Note};
+    use carnet_scenarios::{exchange, introduce};
+
+    let mut alice = vault("Alice", Role::Patient);
+    let mut doctor = vault("Dr Martin", Role::Clinician);
+    let mut nurse = vault("Nurse", Role::Clinician);
+    introduce(&mut alice, "Dr Martin", &doctor);
+    introduce(&mut alice, "Nurse", &nurse);
+    let record = alice.vault.own_record().unwrap();
+    let note = |t: &str| {
+        Entry::Note(Note {
+            text: t.into(),
+            title: None,
+        })
+    };
+    for i in 0..5 {
+        alice.vault.add(&record, note(&format!("n{i}"))).unwrap();
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Notes],
+            Access::Read,
+            "one visit",
+            Some(now + 3600),
+        )
+        .unwrap();
+    alice
+        .vault
+        .grant("Nurse", &[SectionId::Notes], Access::Read, "ongoing", None)
+        .unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    let history = alice.vault.envelopes(&record, SectionId::Notes).unwrap();
+
+    // A day later, for an app that schedules expiry.
+    let ended = alice.vault.expire_grants_at(now + 86_400).unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].contact, "Dr Martin");
+    assert!(
+        alice
+            .vault
+            .expire_grants_at(now + 86_400)
+            .unwrap()
+            .is_empty()
+    );
+    // History is untouched: no envelope was re-encrypted or rewritten.
+    assert_eq!(
+        alice.vault.envelopes(&record, SectionId::Notes).unwrap(),
+        history
+    );
+    // The section moved on: the doctor holds no key to epoch 1, the nurse does.
+    let epochs = |v: &carnet::Vault, who: &carnet::crypto::PersonId| -> Vec<u32> {
+        v.key_grants_for(who)
+            .unwrap()
+            .iter()
+            .map(|b| KeyGrant::from_bytes(b).unwrap().header().epoch)
+            .collect()
+    };
+    assert!(!epochs(&alice.vault, &doctor.vault.person_id()).contains(&1));
+    assert!(epochs(&alice.vault, &nurse.vault.person_id()).contains(&1));
+    alice.vault.add(&record, note("after the end")).unwrap();
+    let last = alice.vault.envelopes(&record, SectionId::Notes).unwrap();
+    let last = carnet::crypto::Envelope::from_bytes(last.last().unwrap()).unwrap();
+    assert_eq!(last.header().epoch, 1);
+    // Nothing more goes to the doctor; the nurse receives the new note.
+    assert!(matches!(
+        exchange(&mut alice, &mut doctor),
+        Err(carnet::Error::NothingShared { .. })
+    ));
+    exchange(&mut alice, &mut nurse).unwrap();
+    assert_eq!(
+        nurse
+            .vault
+            .list(&record, Some(SectionId::Notes))
+            .unwrap()
+            .len(),
+        6
+    );
+    let log = alice.vault.access_log().unwrap();
+    assert!(
+        log.iter().any(|l| l.text.contains("ended: its end date")),
+        "{log:?}"
+    );
+    let report = carnet::consent::verify(&alice.vault.audit_export().unwrap(), None);
+    assert!(report.ok, "{:?}", report.first_error);
+}

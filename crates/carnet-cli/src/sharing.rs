@@ -123,6 +123,7 @@ pub fn grants(cli: &Cli) -> Result<()> {
                     "until": g.not_after.map(when),
                     "active": g.active(now),
                     "revoked": g.revoked,
+                    "expired": g.expired,
                 })
             })
             .collect();
@@ -132,7 +133,9 @@ pub fn grants(cli: &Cli) -> Result<()> {
             println!("(no grants)");
         }
         for g in &list {
-            let state = if g.revoked {
+            let state = if g.expired {
+                "ended"
+            } else if g.revoked {
                 "revoked"
             } else if g.active(now) {
                 "active"

@@ -50,8 +50,10 @@ pub struct GrantInfo {
     pub not_before: u64,
     /// Valid until (Unix seconds).
     pub not_after: Option<u64>,
-    /// Whether it was revoked (or ended by a block).
+    /// Whether it was revoked (or ended by a block or its end date).
     pub revoked: bool,
+    /// Whether it ended because its end date passed (rather than by a revoke or a block).
+    pub expired: bool,
 }
 
 impl GrantInfo {
@@ -363,6 +365,7 @@ impl Vault {
             not_before: now,
             not_after: until,
             revoked: false,
+            expired: false,
         };
         self.append(
             &mut txn,
@@ -402,7 +405,12 @@ impl Vault {
     }
 
     /// Ends grants (a revoke, a block, or expiry) and rotates every section they covered.
-    fn end_grants(&mut self, ids: &[GrantId], block: Option<PersonId>) -> Result<Vec<GrantInfo>> {
+    fn end_grants(
+        &mut self,
+        ids: &[GrantId],
+        block: Option<PersonId>,
+        expired: bool,
+    ) -> Result<Vec<GrantInfo>> {
         let record = self.own_record()?;
         let mut txn = self.store.write()?;
         let mut grants: Vec<GrantInfo> = match txn.get_secret_meta("grants")? {
@@ -438,6 +446,7 @@ impl Vault {
                 return Err(Error::Sharing(format!("grant {id} is already revoked")));
             }
             g.revoked = true;
+            g.expired = expired;
             self.append(&mut txn, &mut log, Action::Revoke { grant: *id })?;
             sections.extend(g.sections.iter().copied());
             ended.push(g.clone());
@@ -453,7 +462,7 @@ impl Vault {
     /// Revokes a grant: the grantee receives no new key and no new change from now on.
     /// What they already decrypted cannot be recalled.
     pub fn revoke(&mut self, id: &GrantId) -> Result<GrantInfo> {
-        let mut ended = self.end_grants(&[*id], None)?;
+        let mut ended = self.end_grants(&[*id], None, false)?;
         ended
             .pop()
             .ok_or_else(|| not_found(&format!("no grant {id}")))
@@ -468,12 +477,19 @@ impl Vault {
             .filter(|g| g.grantee == c.id && !g.revoked)
             .map(|g| g.id)
             .collect();
-        self.end_grants(&ids, Some(c.id))
+        self.end_grants(&ids, Some(c.id), false)
     }
 
-    /// Ends every grant whose end date has passed, rotating the sections they covered.
+    /// Ends every grant whose end date has passed, rotating the sections they covered. Runs
+    /// by itself before every exchange and every change to one's own record.
     pub fn expire_grants(&mut self) -> Result<Vec<GrantInfo>> {
-        let now = now_unix();
+        self.expire_grants_at(now_unix())
+    }
+
+    /// Ends every grant whose end date is before `now` (Unix seconds): for an app that
+    /// schedules expiry itself. Each ended grant is logged as revoked, and the sections it
+    /// covered move to a new epoch whose key goes only to the grants still in force.
+    pub fn expire_grants_at(&mut self, now: u64) -> Result<Vec<GrantInfo>> {
         let ids: Vec<GrantId> = self
             .grants()?
             .iter()
@@ -483,7 +499,7 @@ impl Vault {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        self.end_grants(&ids, None)
+        self.end_grants(&ids, None, true)
     }
 
     /// The owner's consent log in plain words.
@@ -535,7 +551,14 @@ impl Vault {
                         purpose(grant),
                         not_after.map(|t| format!(", until {}", crate::vault::date_text(t))).unwrap_or_default()
                     ),
-                    Action::Revoke { grant } => format!("You revoked grant {grant}."),
+                    Action::Revoke { grant } => match grants.iter().find(|g| g.id == *grant) {
+                        Some(g) if g.expired => format!(
+                            "The grant of {} ({grant}) ended: its end date, {}, passed.",
+                            who(&g.grantee),
+                            g.not_after.map(crate::vault::date_text).unwrap_or_default()
+                        ),
+                        _ => format!("You revoked grant {grant}."),
+                    },
                     Action::Block { person } => format!("You blocked {}.", who(person)),
                     Action::EpochRotation { section, epoch } => {
                         format!("The key of {} was changed (epoch {epoch}): earlier recipients cannot read what comes next.", names(section))
