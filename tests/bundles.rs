@@ -823,3 +823,65 @@ fn a_later_read_grant_does_not_hide_an_earlier_write_grant() {
     let (_, i) = exchange(&mut doctor, &mut alice).unwrap();
     assert_eq!(i.envelopes, 1);
 }
+
+#[test]
+fn sending_in_small_batches_delivers_the_same_record() {
+    let (mut alice, mut doctor, _) = world();
+    let record = alice.vault.own_record().unwrap();
+    for i in 0..5 {
+        alice.vault.add(&record, note(&format!("n{i}"))).unwrap();
+    }
+    alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Notes, SectionId::Documents],
+            Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+    let card = doctor.vault.card().clone();
+    let mut theirs = carnet::wire::Have::default();
+    let mut batches = 0;
+    loop {
+        let mut items = VecDeque::new();
+        let report = alice
+            .vault
+            .send_batch(&card, &theirs, Some(1), &mut |i| {
+                items.push_back(i);
+                Ok(())
+            })
+            .unwrap();
+        alice.vault.commit_sent(&card.person_id(), &report).unwrap();
+        doctor
+            .vault
+            .receive_items(&alice.vault.card().clone(), &mut Items(items))
+            .unwrap();
+        batches += 1;
+        theirs = report.peer_after.clone();
+        if !report.more {
+            break;
+        }
+        assert!(batches < 50, "batches must make progress");
+    }
+    assert_eq!(batches, 7, "one envelope per batch: 6 notes and a document");
+    assert_eq!(
+        doctor
+            .vault
+            .list(&record, Some(SectionId::Notes))
+            .unwrap()
+            .len(),
+        6
+    );
+    let docs = doctor
+        .vault
+        .list(&record, Some(SectionId::Documents))
+        .unwrap();
+    assert_eq!(
+        &doctor.vault.attachment(&record, &docs[0].id).unwrap().1[..],
+        b"HbA1c 6.9 %"
+    );
+    let report = carnet::consent::verify(&alice.vault.audit_export().unwrap(), None);
+    assert!(report.ok, "{:?}", report.first_error);
+}

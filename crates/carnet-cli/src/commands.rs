@@ -123,6 +123,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit(a) => crate::sharing::audit(&cli, a),
         Command::Share(c) => crate::sharing::share(&cli, c),
         Command::Patients => crate::sharing::patients(&cli),
+        Command::Serve(args) => crate::net::serve(&cli, args),
+        Command::Sync(args) => crate::net::sync(&cli, args),
+        Command::Config(c) => crate::net::config(&cli, c),
     }
 }
 

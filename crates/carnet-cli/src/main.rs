@@ -5,6 +5,7 @@
 
 mod commands;
 mod demo;
+mod net;
 mod output;
 mod pass;
 mod sharing;
@@ -83,11 +84,65 @@ pub enum Command {
     Share(ShareCommand),
     /// The records patients shared with you (clinicians).
     Patients,
+    /// Listen for peers on the network and sync with them until stopped (Ctrl-C). Prints a
+    /// ticket first: give it to those who sync with you.
+    Serve(ServeArgs),
+    /// Sync once with a peer, live over the network: a contact's name (reached before) or
+    /// the ticket their `carnet serve` printed.
+    Sync(SyncArgs),
+    /// Settings of this vault (relay use).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Consent-log export and offline verification for auditors.
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Run the whole story in a temporary directory, narrated.
     Demo,
+}
+
+#[derive(Args, Debug)]
+pub struct NetArgs {
+    /// Use public relay servers for this run (needs the internet) [default: the `relay`
+    /// setting, off].
+    #[arg(long)]
+    pub relay: bool,
+    /// Seconds a peer may take to answer before it is dropped.
+    #[arg(long, env = "CARNET_SYNC_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The local address to listen on, e.g. 0.0.0.0:7777 [default: every interface, a free
+    /// port].
+    #[arg(long)]
+    pub bind: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// A contact (or patient) name, or a ticket (carnet-ticket1:...).
+    pub peer: String,
+    /// Stay connected and keep exchanging changes until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Show every setting.
+    Show,
+    /// Change a setting (relay on|off).
+    Set {
+        /// The setting.
+        name: String,
+        /// Its new value.
+        value: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -160,15 +160,41 @@ pub fn grants(cli: &Cli) -> Result<()> {
 pub fn log(cli: &Cli) -> Result<()> {
     let vault = open(cli)?;
     let lines = vault.access_log()?;
+    let attempts = vault.attempts()?;
+    let people = vault.people()?;
+    let refused_text = |a: &carnet::Attempt| {
+        let who = match a.person.as_ref().and_then(|p| people.get(p)) {
+            Some((name, _)) => name.clone(),
+            None => match &a.person {
+                Some(p) => format!("someone unknown ({})", p.short()),
+                None => format!(
+                    "an unknown device ({})",
+                    &a.endpoint[..12.min(a.endpoint.len())]
+                ),
+            },
+        };
+        format!("{who} tried to sync and got nothing: {}.", a.why)
+    };
     if cli.json {
-        let v: Vec<_> = lines
+        let mut v: Vec<_> = lines
             .iter()
             .map(|l| json!({ "index": l.index, "time": when(l.time), "kind": l.kind, "text": l.text }))
             .collect();
+        v.extend(
+            attempts.iter().map(
+                |a| json!({ "time": when(a.time), "kind": "refused", "text": refused_text(a) }),
+            ),
+        );
         output::json(&v)
     } else {
         for l in &lines {
             println!("{}  {}", when(l.time), l.text);
+        }
+        if !attempts.is_empty() {
+            println!("Refused sync attempts:");
+            for a in &attempts {
+                println!("{}  {}", when(a.time), refused_text(a));
+            }
         }
         Ok(())
     }

@@ -30,6 +30,7 @@
 
 mod blob;
 mod card;
+mod device;
 mod encoding;
 mod envelope;
 mod error;
@@ -40,6 +41,7 @@ mod sealed;
 
 pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
 pub use card::{CARD_PREFIX, IdentityCard, Role};
+pub use device::{DeviceCert, DeviceClaim, MAX_DEVICE_CERT_BYTES, endpoint_public_key};
 pub use envelope::{ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId, MAX_ENVELOPE_BYTES};
 pub use error::CryptoError;
 pub use ids::{DeviceId, PersonId, RecordId};

@@ -80,6 +80,11 @@ pub struct SendReport {
     /// What the peer holds once they have taken everything sent.
     #[serde(skip)]
     pub peer_after: Have,
+    /// More remains to send: the byte budget ran out (call again with `peer_after`).
+    pub more: bool,
+    /// Bytes of envelopes and attachments still allowed in this batch.
+    #[serde(skip)]
+    budget: Option<u64>,
 }
 
 /// What receiving did.
@@ -419,6 +424,20 @@ impl Vault {
         theirs: &Have,
         sink: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<SendReport> {
+        self.send_batch(peer, theirs, None, sink)
+    }
+
+    /// Like [`Vault::send_items`], but stops once about `budget` bytes of envelopes and
+    /// attachments are out (always after at least one envelope), with
+    /// [`SendReport::more`] set: a transport sends bounded batches by calling again with
+    /// [`SendReport::peer_after`], and neither side ever holds a whole record in memory.
+    pub fn send_batch(
+        &mut self,
+        peer: &IdentityCard,
+        theirs: &Have,
+        budget: Option<u64>,
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+    ) -> Result<SendReport> {
         let peer_id = peer.person_id();
         if peer_id == self.person_id() {
             return Err(refused(
@@ -440,9 +459,13 @@ impl Vault {
         }
         let mut report = SendReport {
             peer_after: theirs.clone(),
+            budget,
             ..SendReport::default()
         };
         for record in records {
+            if report.more {
+                break;
+            }
             let their_state = theirs.record(&record);
             let mut after = their_state.clone();
             let ranges = if self.own_record().ok() == Some(record) {
@@ -497,12 +520,26 @@ impl Vault {
             let ids = r.chain_after(record, section.code(), &head.author, &head.device, have)?;
             let mut sent_to = have;
             for id in ids {
+                if report.more {
+                    break;
+                }
                 let env = r.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
                     id: id.to_string(),
                     section: section.to_string(),
                     why: "it is listed in its chain but missing from the vault".into(),
                 })?;
                 let blobs = r.envelope_blobs(&id)?;
+                let mut size = env.as_bytes().len() as u64;
+                for b in &blobs {
+                    size += r.blob(b)?.map_or(0, |v| v.len() as u64);
+                }
+                if let Some(left) = report.budget {
+                    if report.envelopes > 0 && size > left {
+                        report.more = true;
+                        break;
+                    }
+                    report.budget = Some(left.saturating_sub(size));
+                }
                 sink(Item::Envelope {
                     bytes: env.as_bytes().to_vec(),
                     blobs: blobs.clone(),
@@ -633,6 +670,9 @@ impl Vault {
         }
         let mut ranges = Vec::new();
         for s in sections {
+            if report.more {
+                break;
+            }
             self.send_envelopes(record, s, None, their, after, sink, report, &mut ranges)?;
         }
         Ok(ranges)
@@ -650,6 +690,9 @@ impl Vault {
         let writable = self.held_sections(record)?;
         let mut ranges = Vec::new();
         for s in SectionId::ALL {
+            if report.more {
+                break;
+            }
             if writable.get(&s) == Some(&carnet_consent::Access::Write) {
                 self.send_envelopes(
                     record,

@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+mod devices;
 mod error;
 pub mod exchange;
 mod patients;
@@ -56,6 +57,7 @@ mod vault;
 pub mod wire;
 
 pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo};
+pub use devices::{Attempt, MAX_ATTEMPTS, PeerStanding, SETTINGS};
 pub use error::{Error, Result};
 pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};

@@ -190,6 +190,9 @@ impl Vault {
         }
         let record = RecordId::of_patient(&me.person_id());
         let salt = Zeroizing::new(carnet_crypto::random_array::<32>()?);
+        // The device's network key, made now so that the first sync changes nothing but
+        // what it exchanges.
+        let endpoint = Zeroizing::new(carnet_crypto::random_array::<32>()?);
         let genesis = if opts.role == Role::Patient {
             let mut log = carnet_consent::ConsentLog::new(record, me.person_id());
             let g = log
@@ -211,6 +214,7 @@ impl Vault {
                 txn.put_secret_meta(&format!("salt:{record}"), salt.as_slice())?;
             }
             txn.put_secret_meta("person", &me.to_bytes())?;
+            txn.put_secret_meta("endpoint", endpoint.as_slice())?;
             txn.put_meta("card", card.to_text().as_bytes())?;
             txn.put_meta("device", &device.0)?;
             txn.put_actor(

@@ -1,0 +1,198 @@
+//! Live sync commands: `serve`, `sync PEER`, and the vault's settings.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use carnet_sync::{Event, Node, SessionReport, SyncConfig, TICKET_PREFIX, Ticket};
+use serde_json::json;
+
+use crate::commands::open;
+use crate::{Cli, ConfigCommand, NetArgs, ServeArgs, SyncArgs, output};
+
+fn config_for(vault: &carnet::Vault, net: &NetArgs) -> Result<SyncConfig> {
+    Ok(SyncConfig {
+        relay: net.relay || vault.setting("relay")? == "on",
+        timeout: Duration::from_secs(net.timeout),
+        ..SyncConfig::default()
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")
+}
+
+/// Resolves when the user asks to stop (Ctrl-C, or SIGTERM from a service manager).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn report_json(r: &SessionReport) -> serde_json::Value {
+    json!({
+        "peer": r.peer,
+        "peer_id": r.peer_id,
+        "sent": r.sent,
+        "received": r.received,
+        "keys_received": r.keys_received,
+        "consent_received": r.consent_received,
+        "bytes_sent": r.bytes_sent,
+        "bytes_received": r.bytes_received,
+        "rounds": r.rounds,
+    })
+}
+
+fn report_text(r: &SessionReport) -> String {
+    format!(
+        "synced with {}: sent {} change(s), received {} ({} bytes out, {} in)",
+        r.peer, r.sent, r.received, r.bytes_sent, r.bytes_received
+    )
+}
+
+pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
+    let vault = open(cli)?;
+    let mut config = config_for(&vault, &args.net)?;
+    config.bind = args.bind;
+    let who = vault.card().name().to_string();
+    let id = vault.person_id().to_string();
+    let json = cli.json;
+    runtime()?.block_on(async move {
+        let node = Node::start(vault, config).await?;
+        let ticket = node.ticket().to_string();
+        if json {
+            println!("{}", json!({ "ticket": ticket, "id": id }));
+        } else {
+            println!("{ticket}");
+            eprintln!(
+                "Serving {who}'s vault. Give the ticket above to those who sync with you; Ctrl-C stops."
+            );
+        }
+        let _ = std::io::stdout().flush();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let printer = tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                if json {
+                    if let Ok(line) = serde_json::to_string(&ev) {
+                        println!("{line}");
+                    }
+                } else {
+                    match &ev {
+                        Event::Synced(r) => println!("{}", report_text(r)),
+                        Event::Refused { endpoint, why } => {
+                            println!("refused a peer ({}): {why}", &endpoint[..12.min(endpoint.len())])
+                        }
+                    }
+                }
+                let _ = std::io::stdout().flush();
+            }
+        });
+        node.serve(tx, stop_signal()).await?;
+        node.shutdown().await;
+        let _ = printer.await;
+        Ok::<_, anyhow::Error>(())
+    })
+}
+
+pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
+    let peer = args.peer.trim();
+    if peer.is_empty() {
+        bail!("name a contact or give a ticket to sync with");
+    }
+    // A ticket is checked before the passphrase is asked for.
+    let given: Option<Ticket> = if peer.starts_with(TICKET_PREFIX) {
+        Some(peer.parse()?)
+    } else {
+        None
+    };
+    let vault = open(cli)?;
+    let ticket = match given {
+        Some(t) => t,
+        None => {
+            let card = vault.find_peer(peer)?;
+            let text = vault.address_of(&card.person_id())?.ok_or_else(|| {
+                anyhow!(
+                    "no address known for {}: ask them for the ticket their `carnet serve` prints, and run `carnet sync TICKET` once",
+                    card.name()
+                )
+            })?;
+            text.parse()?
+        }
+    };
+    let config = config_for(&vault, &args.net)?;
+    let live = args.watch;
+    let json = cli.json;
+    let report = runtime()?.block_on(async move {
+        let node = Node::start(vault, config).await?;
+        let result = {
+            let session = node.sync(&ticket, live);
+            tokio::pin!(session);
+            tokio::select! {
+                r = &mut session => r,
+                _ = stop_signal(), if live => {
+                    node.stop();
+                    session.await
+                }
+            }
+        };
+        node.shutdown().await;
+        result.map_err(anyhow::Error::from)
+    })?;
+    if json {
+        output::json(&report_json(&report))
+    } else {
+        println!("{}.", report_text(&report));
+        Ok(())
+    }
+}
+
+pub fn config(cli: &Cli, cmd: &ConfigCommand) -> Result<()> {
+    match cmd {
+        ConfigCommand::Show => {
+            let vault = open(cli)?;
+            let mut out = serde_json::Map::new();
+            for (name, _, about) in carnet::SETTINGS {
+                let value = vault.setting(name)?;
+                if !cli.json {
+                    println!("{name} = {value}    ({about})");
+                }
+                out.insert(name.to_string(), json!(value));
+            }
+            if cli.json {
+                output::json(&out)?;
+            }
+            Ok(())
+        }
+        ConfigCommand::Set { name, value } => {
+            let mut vault = open(cli)?;
+            vault.set_setting(name, value)?;
+            let value = vault.setting(name)?;
+            if cli.json {
+                output::json(&json!({ name.as_str(): value }))
+            } else {
+                println!("{name} = {value}");
+                Ok(())
+            }
+        }
+    }
+}

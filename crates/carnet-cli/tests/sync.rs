@@ -1,0 +1,518 @@
+//! Live sync through the binary: a real `carnet serve` process on loopback, clinicians
+//! syncing from their own processes, and hostile peers (raw iroh endpoints made here) that
+//! send garbage, oversized frames or stall. No timing is asserted: a test fails only if
+//! something that must work does not, or something that must be refused is not.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+
+use carnet_sync::Ticket;
+use common::Carnet;
+
+fn card_of(c: &Carnet) -> String {
+    c.json(&["whoami"])["card"].as_str().unwrap().to_string()
+}
+
+fn clinician(name: &str) -> Carnet {
+    let c = Carnet::empty();
+    c.ok(&[
+        "init",
+        "--name",
+        name,
+        "--role",
+        "clinician",
+        "--kdf-cost",
+        "10",
+    ]);
+    c
+}
+
+/// A `carnet serve` child process; killed (SIGTERM) when dropped.
+struct Server {
+    child: Child,
+    ticket: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(c: &Carnet, timeout_secs: u64) -> Server {
+        let mut child = c
+            .command()
+            .args(["--json", "serve"])
+            .env("CARNET_SYNC_TIMEOUT", timeout_secs.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&first).expect("serve prints its ticket");
+        let ticket = v["ticket"].as_str().unwrap().to_string();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Server {
+            child,
+            ticket,
+            lines,
+        }
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Peak resident memory of the serving process, in KiB (Linux).
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A patient with two entries, sharing allergies (read) and notes (write) with a doctor.
+fn patient_and_doctor() -> (Carnet, Carnet) {
+    let alice = Carnet::patient();
+    let doctor = clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
+    alice.ok(&["add", "note", "--text", "diary"]);
+    alice.ok(&["add", "condition", "--name", "Asthma"]);
+    alice.json(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "allergies",
+        "--access",
+        "read",
+        "--purpose",
+        "GP",
+    ]);
+    alice.json(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "notes",
+        "--access",
+        "write",
+        "--purpose",
+        "notes",
+    ]);
+    (alice, doctor)
+}
+
+fn texts(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+#[test]
+fn a_clinician_syncs_both_ways_while_other_commands_keep_working() {
+    let (alice, doctor) = patient_and_doctor();
+    let server = Server::start(&alice, 30);
+    let endpoint_before = server.ticket.parse::<Ticket>().unwrap().endpoint;
+
+    let r = doctor.json(&["sync", &server.ticket]);
+    assert_eq!(r["received"], 2, "{r}");
+    assert!(r["bytes_sent"].as_u64().unwrap() > 0 && r["bytes_received"].as_u64().unwrap() > 0);
+    let list = doctor.json(&["list", "--patient", "Alice"]);
+    assert!(texts(&list).contains("Penicillin") && texts(&list).contains("diary"));
+    assert!(
+        !texts(&list).contains("Asthma"),
+        "conditions were not granted"
+    );
+
+    // While serve runs, the patient's other commands work, and reach the doctor.
+    alice.ok(&["add", "allergy", "--substance", "Latex"]);
+    alice.ok(&["list"]);
+    doctor.ok(&["add", "note", "--text", "seen today", "--patient", "Alice"]);
+    // The doctor's vault remembers the address: the contact name is enough now.
+    doctor.json(&["contact", "add", "Alice", &card_of(&alice)]);
+    let r = doctor.json(&["sync", "Alice"]);
+    assert_eq!(
+        (r["sent"].as_u64(), r["received"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    assert!(texts(&alice.json(&["list"])).contains("seen today"));
+    assert!(texts(&doctor.json(&["list", "--patient", "Alice"])).contains("Latex"));
+
+    // Every served sync is in the patient's consent log; the auditor's check holds.
+    let log = alice.ok(&["log"]);
+    assert!(log.contains("Dr Martin received 2 change(s)"), "{log}");
+    assert!(
+        log.contains("Dr Martin received 1 change(s) of allergies"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Dr Martin added 1 change(s) to notes"),
+        "{log}"
+    );
+    let audit = alice.work.join("audit.json");
+    alice.ok(&["audit", "export", "--out", audit.to_str().unwrap()]);
+    assert_eq!(
+        Carnet::empty().json(&["audit", "verify", audit.to_str().unwrap()])["ok"],
+        true
+    );
+    assert!(
+        server
+            .events()
+            .iter()
+            .filter(|e| e["event"] == "synced")
+            .count()
+            >= 2,
+        "{:?}",
+        server.events()
+    );
+
+    // The device key is kept in the vault: the same endpoint after a restart.
+    drop(server);
+    let again = Server::start(&alice, 30);
+    assert_eq!(
+        again.ticket.parse::<Ticket>().unwrap().endpoint,
+        endpoint_before
+    );
+}
+
+#[test]
+fn a_live_peer_receives_changes_made_by_another_process() {
+    let (alice, doctor) = patient_and_doctor();
+    let server = Server::start(&alice, 30);
+    doctor.json(&["sync", &server.ticket]);
+    let watcher = doctor
+        .command()
+        .args(["--json", "sync", "--watch", &server.ticket])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A change made by another process on the patient's vault reaches the watching peer.
+    alice.ok(&["add", "allergy", "--substance", "Shellfish"]);
+    let mut arrived = false;
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let list = doctor.json(&["list", "--patient", "Alice"]);
+        if texts(&list).contains("Shellfish") {
+            arrived = true;
+            break;
+        }
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &watcher.id().to_string()])
+        .status();
+    let out = watcher.wait_with_output().unwrap();
+    assert!(arrived, "the live session never delivered the new allergy");
+    assert!(out.status.success(), "the watcher did not stop cleanly");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["received"].as_u64().unwrap() >= 1, "{report}");
+}
+
+#[test]
+fn unknown_blocked_and_revoked_peers_get_nothing_and_are_logged() {
+    let (alice, doctor) = patient_and_doctor();
+    let stranger = clinician("Dr Nobody");
+    let nurse = clinician("Nurse Joy");
+    alice.json(&["contact", "add", "Nurse Joy", &card_of(&nurse)]);
+    alice.json(&[
+        "grant",
+        "Nurse Joy",
+        "--sections",
+        "allergies",
+        "--access",
+        "read",
+        "--purpose",
+        "vaccines",
+    ]);
+    let server = Server::start(&alice, 30);
+
+    // Unknown: refused, nothing received, logged.
+    let before = stranger.state();
+    let err = stranger.fails(&["sync", &server.ticket]);
+    assert!(err.contains("not known"), "{err}");
+    assert_eq!(stranger.state(), before);
+    assert!(stranger.json(&["patients"]).as_array().unwrap().is_empty());
+
+    // Blocked.
+    nurse.json(&["sync", &server.ticket]);
+    alice.json(&["block", "Nurse Joy"]);
+    let before = nurse.state();
+    let err = nurse.fails(&["sync", &server.ticket]);
+    assert!(err.contains("blocked"), "{err}");
+    assert_eq!(nurse.state(), before);
+
+    // Revoked: nothing new.
+    let r = doctor.json(&["sync", &server.ticket]);
+    assert_eq!(r["received"], 2);
+    let grants = alice.json(&["grants"]);
+    for g in grants.as_array().unwrap() {
+        if g["contact"] == "Dr Martin" {
+            alice.json(&["revoke", g["grant_id"].as_str().unwrap()]);
+        }
+    }
+    alice.ok(&["add", "allergy", "--substance", "Peanuts"]);
+    let err = doctor.fails(&["sync", &server.ticket]);
+    assert!(err.contains("nothing is shared"), "{err}");
+    assert!(!texts(&doctor.json(&["list", "--patient", "Alice"])).contains("Peanuts"));
+
+    // The patient's log names each refusal.
+    let log = alice.ok(&["log"]);
+    assert!(log.contains("Refused sync attempts"), "{log}");
+    assert!(
+        log.contains("someone unknown") || log.contains("Dr Nobody"),
+        "{log}"
+    );
+    assert!(log.contains("Nurse Joy tried to sync"), "{log}");
+    assert!(log.contains("Dr Martin tried to sync"), "{log}");
+}
+
+/// Connects to `ticket` with a fresh, unknown iroh endpoint and runs `talk` on a stream.
+fn hostile<F, Fut>(ticket: &str, talk: F)
+where
+    F: FnOnce(iroh::endpoint::SendStream, iroh::endpoint::RecvStream) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let t: Ticket = ticket.parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+            .relay_mode(iroh::RelayMode::Disabled)
+            .bind()
+            .await
+            .unwrap();
+        let addr = iroh::EndpointAddr::from_parts(
+            iroh::PublicKey::from_bytes(&t.endpoint).unwrap(),
+            t.addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
+        );
+        let conn = ep.connect(addr, carnet_sync::ALPN).await.unwrap();
+        let (send, recv) = conn.open_bi().await.unwrap();
+        talk(send, recv).await;
+        conn.close(0u32.into(), b"bye");
+        ep.close().await;
+    });
+}
+
+#[test]
+fn garbage_oversized_frames_and_stalls_are_dropped_while_others_are_served() {
+    let (alice, doctor) = patient_and_doctor();
+    let mut server = Server::start(&alice, 3);
+    let state = alice.state();
+
+    // Garbage.
+    hostile(&server.ticket, |mut send, mut recv| async move {
+        send.write_all(b"\x00\x00\x00\x10this is not carnet")
+            .await
+            .unwrap();
+        let _ = send.finish();
+        let _ = recv.read_to_end(1 << 20).await;
+    });
+    assert!(server.alive());
+
+    // A frame announcing 4 GiB: refused before any allocation.
+    let peak_before = server.peak_rss_kib();
+    hostile(&server.ticket, |mut send, mut recv| async move {
+        send.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+        send.write_all(&[0u8; 4096]).await.unwrap();
+        let _ = recv.read_to_end(1 << 20).await;
+    });
+    assert!(server.alive());
+    if let (Some(a), Some(b)) = (peak_before, server.peak_rss_kib()) {
+        assert!(
+            b.saturating_sub(a) < 64 * 1024,
+            "peak memory grew by {} KiB after an oversized frame",
+            b - a
+        );
+    }
+
+    // A stall in the middle of a frame: while it hangs, another clinician is served.
+    let ticket = server.ticket.clone();
+    let (stalling, stalled) = std::sync::mpsc::channel();
+    let staller = std::thread::spawn(move || {
+        hostile(&ticket, |mut send, mut recv| async move {
+            send.write_all(&1000u32.to_be_bytes()).await.unwrap();
+            send.write_all(&[1u8; 10]).await.unwrap();
+            stalling.send(()).unwrap();
+            // Never send the rest; the server drops us after its timeout.
+            let r = recv.read_to_end(1 << 20).await;
+            assert!(r.is_err() || r.unwrap().len() < 1 << 20);
+        });
+    });
+    stalled.recv().unwrap();
+    let r = doctor.json(&["sync", &server.ticket]);
+    assert_eq!(r["received"], 2, "served while another peer stalls: {r}");
+    staller.join().unwrap();
+    assert!(server.alive());
+
+    // Nothing the hostile peers sent changed the vault (the doctor's sync only logged what
+    // it served), and the attempts are noted.
+    let after = alice.state();
+    assert_ne!(after, state, "the doctor's sync is logged");
+    let log = alice.json(&["log"]);
+    let refused = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "refused")
+        .count();
+    assert!(refused >= 1, "{log}");
+    let entries: Vec<_> = alice.json(&["list"]).as_array().unwrap().clone();
+    assert_eq!(entries.len(), 3, "no entry came from a hostile peer");
+}
+
+#[test]
+fn twenty_clinicians_syncing_at_once_each_get_exactly_their_sections() {
+    let alice = Carnet::patient();
+    let sections = [
+        "allergies",
+        "conditions",
+        "medications",
+        "immunizations",
+        "measurements",
+        "notes",
+    ];
+    alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
+    alice.ok(&["add", "condition", "--name", "Asthma"]);
+    alice.ok(&["add", "medication", "--name", "Salbutamol"]);
+    alice.ok(&[
+        "add",
+        "immunization",
+        "--vaccine",
+        "Influenza",
+        "--date",
+        "2025-10-01",
+    ]);
+    alice.ok(&[
+        "add",
+        "measurement",
+        "--kind",
+        "weight",
+        "--value",
+        "70",
+        "--unit",
+        "kg",
+    ]);
+    alice.ok(&["add", "note", "--text", "note"]);
+    let mut doctors = Vec::new();
+    for i in 0..20 {
+        let d = clinician(&format!("Dr {i}"));
+        alice.json(&["contact", "add", &format!("Dr {i}"), &card_of(&d)]);
+        // Each gets a different pair of sections.
+        let granted = vec![sections[i % 6], sections[(i / 6 + i + 1) % 6]];
+        alice.json(&[
+            "grant",
+            &format!("Dr {i}"),
+            "--sections",
+            &granted.join(","),
+            "--access",
+            "read",
+            "--purpose",
+            "care",
+        ]);
+        doctors.push((d, granted));
+    }
+    let server = Server::start(&alice, 30);
+    let children: Vec<_> = doctors
+        .iter()
+        .map(|(d, _)| {
+            d.command()
+                .args(["--json", "sync", &server.ticket])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a concurrent sync failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for (d, granted) in &doctors {
+        let p = d.json(&["patients"]);
+        let mut got: Vec<String> = p[0]["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        let mut want: Vec<String> = granted.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        want.dedup();
+        assert_eq!(got, want);
+        let list = d.json(&["list", "--patient", "Alice"]);
+        let mut listed: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["section"].as_str().unwrap().to_string())
+            .collect();
+        listed.sort();
+        listed.dedup();
+        assert_eq!(listed, want, "entries of exactly the granted sections");
+    }
+    let audit = alice.work.join("audit.json");
+    alice.ok(&["audit", "export", "--out", audit.to_str().unwrap()]);
+    assert_eq!(
+        Carnet::empty().json(&["audit", "verify", audit.to_str().unwrap()])["ok"],
+        true
+    );
+}
+
+#[test]
+fn bad_tickets_and_unreachable_peers_fail_clearly() {
+    let doctor = clinician("Dr Martin");
+    let err = doctor.fails(&["sync", "carnet-ticket1:garbage"]);
+    assert!(err.contains("not a Carnet ticket"), "{err}");
+    let err = doctor.fails(&["sync", "Nobody"]);
+    assert!(err.contains("no contact or patient"), "{err}");
+    // A ticket to a port where nobody listens.
+    let t = Ticket {
+        endpoint: *iroh::SecretKey::generate().public().as_bytes(),
+        person: carnet::crypto::PersonId([1; 32]),
+        addrs: vec!["127.0.0.1:9".parse().unwrap()],
+    };
+    let out = doctor
+        .command()
+        .args(["sync", &t.to_string()])
+        .env("CARNET_SYNC_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach"), "{err}");
+}

@@ -1,0 +1,37 @@
+use thiserror::Error;
+
+/// What can go wrong in a live sync. Messages say what happened and what to do; none holds
+/// health data or key material.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The vault refused or failed an operation.
+    #[error(transparent)]
+    Vault(#[from] carnet::Error),
+    /// The network endpoint could not be started.
+    #[error("cannot start the network endpoint: {0}")]
+    Bind(String),
+    /// The peer could not be reached.
+    #[error("cannot reach the peer: {0}; is `carnet serve` running there, on this network?")]
+    Connect(String),
+    /// The peer broke the protocol (garbage, an oversized frame, an unexpected message).
+    #[error("the peer broke the sync protocol: {0}")]
+    Protocol(String),
+    /// The peer stopped answering.
+    #[error(
+        "the peer stopped answering ({0}); nothing it sent after its last complete batch was kept"
+    )]
+    Timeout(&'static str),
+    /// The peer refused the sync, and said why.
+    #[error("the peer refused: {0}")]
+    Refused(String),
+    /// The peer is not who the ticket or contact said.
+    #[error("the peer is not who you asked for: {0}")]
+    WrongPeer(String),
+    /// A ticket does not parse.
+    #[error("not a Carnet ticket: {0}; copy the whole line `carnet serve` prints")]
+    BadTicket(String),
+    /// The connection dropped.
+    #[error("the connection was lost: {0}")]
+    Connection(String),
+}

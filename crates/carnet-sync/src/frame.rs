@@ -1,0 +1,230 @@
+//! The sync protocol's messages and how they travel: length-prefixed frames (u32
+//! big-endian, then postcard) on one bidirectional QUIC stream, each with a maximum size
+//! checked before anything is allocated, and a timeout on every read.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use carnet::wire::{Have, Item, MAX_FRAME};
+use iroh::endpoint::{RecvStream, SendStream};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::SyncError;
+
+/// The version of the sync protocol this build speaks.
+pub const PROTOCOL_VERSION: u8 = 1;
+/// The largest hello a peer may send (a card and a certificate).
+pub const MAX_HELLO: usize = 64 * 1024;
+
+/// One message of the sync protocol.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Frame {
+    /// Who I am: my identity card and the certificate binding this endpoint to me.
+    Hello {
+        /// Protocol version.
+        version: u8,
+        /// Identity card, text form.
+        card: String,
+        /// Device certificate bytes.
+        cert: Vec<u8>,
+        /// The sender stays for more rounds after the first (a live session).
+        live: bool,
+    },
+    /// What I hold of the records we share.
+    Have(Have),
+    /// Part of a batch of what you lack.
+    Item(Item),
+    /// End of a batch: apply it.
+    Done,
+    /// End of a round: nothing more for now.
+    End,
+    /// I applied your round; here is what I hold now.
+    Ack(Have),
+    /// I will not go on, and why.
+    Refused(String),
+}
+
+impl Frame {
+    /// A short name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Frame::Hello { .. } => "hello",
+            Frame::Have(_) => "have",
+            Frame::Item(_) => "item",
+            Frame::Done => "done",
+            Frame::End => "end",
+            Frame::Ack(_) => "ack",
+            Frame::Refused(_) => "refused",
+        }
+    }
+}
+
+/// Frames as they arrive, read by their own task: a frame is either delivered whole or not
+/// at all, whatever the session is waiting on at the same time (reading in place inside a
+/// `select!` could drop half a frame and lose the stream's framing).
+pub struct Incoming {
+    rx: mpsc::Receiver<Result<(Frame, u64), SyncError>>,
+    bytes: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+    /// The size on the wire of the last frame returned.
+    pub last: u64,
+}
+
+/// Starts reading `recv`: the first frame (the hello) may be at most [`MAX_HELLO`] bytes,
+/// every later one at most `MAX_FRAME`; once a frame has started, the rest must come within
+/// `timeout`.
+pub fn reader(mut recv: RecvStream, timeout: Duration) -> Incoming {
+    // Two frames in flight at most: bounded memory.
+    let (tx, rx) = mpsc::channel(2);
+    let bytes = Arc::new(AtomicU64::new(0));
+    let counted = bytes.clone();
+    let task = tokio::spawn(async move {
+        let mut max = MAX_HELLO;
+        loop {
+            match read_one(&mut recv, timeout, max).await {
+                Ok(Some((frame, n))) => {
+                    counted.fetch_add(n, Ordering::Relaxed);
+                    max = MAX_FRAME;
+                    if tx.send(Ok((frame, n))).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    break;
+                }
+            }
+        }
+    });
+    Incoming {
+        rx,
+        bytes,
+        task,
+        last: 0,
+    }
+}
+
+impl Incoming {
+    /// The next frame, or `None` when the peer finished its stream cleanly. `idle` bounds
+    /// the wait (`None`: as long as the connection lives).
+    pub async fn next(&mut self, idle: Option<Duration>) -> Result<Option<Frame>, SyncError> {
+        let got = match idle {
+            Some(d) => tokio::time::timeout(d, self.rx.recv())
+                .await
+                .map_err(|_| SyncError::Timeout("waiting for its next message"))?,
+            None => self.rx.recv().await,
+        };
+        match got.transpose()? {
+            Some((frame, n)) => {
+                self.last = n;
+                Ok(Some(frame))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The next frame, which must come within `idle`; the end of the stream is an error,
+    /// and so is a refusal.
+    pub async fn expect(&mut self, idle: Duration) -> Result<Frame, SyncError> {
+        match self.next(Some(idle)).await? {
+            Some(Frame::Refused(why)) => Err(SyncError::Refused(why)),
+            Some(f) => Ok(f),
+            None => Err(SyncError::Connection(
+                "the peer closed the stream early".into(),
+            )),
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn read_one(
+    recv: &mut RecvStream,
+    timeout: Duration,
+    max: usize,
+) -> Result<Option<(Frame, u64)>, SyncError> {
+    let mut len = [0u8; 4];
+    match recv.read(&mut len[..1]).await {
+        Ok(Some(1)) => {}
+        Ok(_) => return Ok(None),
+        Err(e) => return Err(SyncError::Connection(e.to_string())),
+    }
+    let rest = async {
+        recv.read_exact(&mut len[1..])
+            .await
+            .map_err(|e| SyncError::Protocol(format!("a frame header is cut short ({e})")))?;
+        let n = u32::from_be_bytes(len) as usize;
+        if n > max {
+            return Err(SyncError::Protocol(format!(
+                "a frame announces {n} bytes, over the {max}-byte limit"
+            )));
+        }
+        let mut body = vec![0u8; n];
+        recv.read_exact(&mut body)
+            .await
+            .map_err(|e| SyncError::Protocol(format!("a frame is cut short ({e})")))?;
+        Ok(body)
+    };
+    let body = tokio::time::timeout(timeout, rest)
+        .await
+        .map_err(|_| SyncError::Timeout("in the middle of a message"))??;
+    let frame: Frame = postcard::from_bytes(&body)
+        .map_err(|e| SyncError::Protocol(format!("a frame does not decode ({e})")))?;
+    Ok(Some((frame, 4 + body.len() as u64)))
+}
+
+/// Encodes a frame.
+pub fn encode(frame: &Frame) -> Result<Vec<u8>, SyncError> {
+    let body = postcard::to_stdvec(frame)
+        .map_err(|e| SyncError::Protocol(format!("cannot encode a {}: {e}", frame.name())))?;
+    if body.len() > MAX_FRAME {
+        return Err(SyncError::Protocol(format!(
+            "a {} of {} bytes is over the frame limit",
+            frame.name(),
+            body.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// A queue of frames to send, drained by one writer task (so the reading side can answer
+/// while a round is being sent). Returns the bytes written when the queue closes.
+pub fn writer(
+    mut send: SendStream,
+    timeout: Duration,
+) -> (
+    mpsc::Sender<Frame>,
+    tokio::task::JoinHandle<Result<u64, SyncError>>,
+) {
+    // A few frames in flight: bounded memory even with the largest envelopes.
+    let (tx, mut rx) = mpsc::channel::<Frame>(8);
+    let task = tokio::spawn(async move {
+        let mut bytes = 0u64;
+        while let Some(frame) = rx.recv().await {
+            let buf = encode(&frame)?;
+            tokio::time::timeout(timeout, send.write_all(&buf))
+                .await
+                .map_err(|_| SyncError::Timeout("taking what we send"))?
+                .map_err(|e| SyncError::Connection(e.to_string()))?;
+            bytes += buf.len() as u64;
+        }
+        let _ = send.finish();
+        Ok(bytes)
+    });
+    (tx, task)
+}

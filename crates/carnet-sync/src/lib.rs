@@ -1,0 +1,43 @@
+//! Carnet's live sync: devices meet directly, over iroh QUIC, with no server in between and
+//! no internet needed on a LAN.
+//!
+//! This crate owns the network side: one endpoint per device, keyed by the endpoint key the
+//! vault keeps ([`Node::start`]); the ALPN [`ALPN`] protocol of length-prefixed frames
+//! ([`Frame`]); tickets that say how to reach a device ([`Ticket`]); and the session that
+//! runs the same exchange engine as offline bundles (`carnet::exchange`). It decides nothing
+//! about who may read or write what: the vault does.
+//!
+//! It must never print, and never hold the vault while waiting on the network.
+//!
+//! Reach first for [`Node::start`], then [`Node::serve`] on one device and [`Node::sync`]
+//! with its [`Node::ticket`] on another.
+//!
+//! # Guarantees
+//! - A peer is the endpoint key the QUIC handshake authenticated, mapped to a person by a
+//!   device certificate signed by that person's key; an unknown or blocked person gets
+//!   nothing, and the attempt is noted in the vault.
+//! - Every frame has a maximum size checked before allocation, every read a timeout; a
+//!   peer that sends garbage, an oversized frame, or stalls is dropped, nothing it sent
+//!   after its last complete batch is kept, and the node goes on serving others.
+//! - Each batch is applied all or nothing in its own short transaction, so other `carnet`
+//!   processes on the same vault keep working while a node serves.
+//! - A session completes in two round trips after the connection; an up-to-date session
+//!   sends O(sections x authors) bytes, whatever the size of the record.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod frame;
+mod node;
+mod session;
+mod ticket;
+
+pub use error::SyncError;
+pub use frame::{Frame, MAX_HELLO, PROTOCOL_VERSION};
+pub use node::{Event, Node, SyncConfig};
+pub use session::{BATCH_BUDGET, MAX_BATCH_BYTES, SessionReport};
+pub use ticket::{TICKET_PREFIX, Ticket};
+
+/// The ALPN of Carnet's sync protocol.
+pub const ALPN: &[u8] = b"carnet/sync/1";

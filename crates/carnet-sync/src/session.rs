@@ -1,0 +1,480 @@
+//! One sync session on one connection, the same for both ends:
+//!
+//! ```text
+//! both: Hello { card, device certificate, live? }   who I am (the connection proves the key)
+//! both: Have                                        what I hold of what we share
+//! both: (Item* Done)* End                           what you lack, in bounded batches
+//! both: Ack(Have)                                   I applied your round
+//! live peers: more rounds whenever either side changes, until one closes
+//! ```
+//!
+//! The dialer's first message is its hello, and each side answers as soon as it can, so a
+//! session completes in two round trips after the connection. Each batch is applied in its
+//! own transaction after it arrived whole, so a slow or stalled peer never holds the
+//! vault's write lock, and a broken batch leaves the vault as it was. Nothing waits on the
+//! network while holding the vault.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use carnet::crypto::{DeviceCert, IdentityCard, PersonId};
+use carnet::exchange::{Finished, ItemSource};
+use carnet::wire::{Have, Item};
+use carnet::{Attempt, PeerStanding, Vault};
+use iroh::endpoint::Connection;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::SyncError;
+use crate::frame::{Frame, Incoming, PROTOCOL_VERSION, reader, writer};
+use crate::node::Shared;
+
+/// Bytes of envelopes and attachments a sender puts in one batch (one more envelope may
+/// overflow it: a batch always makes progress).
+pub const BATCH_BUDGET: u64 = 8 << 20;
+/// The most a receiver buffers for one batch: the budget, plus the largest envelope and
+/// the largest attachment that may overflow it.
+pub const MAX_BATCH_BYTES: u64 = BATCH_BUDGET + (16 << 20) + (260 << 20);
+/// The most items in one batch.
+pub const MAX_BATCH_ITEMS: usize = 1_000_000;
+
+/// Which end of the connection this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// It dialed.
+    Dialer,
+    /// It accepted.
+    Listener,
+}
+
+/// What one session did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SessionReport {
+    /// The peer's name, as this vault knows them.
+    pub peer: String,
+    /// The peer's person id.
+    pub peer_id: String,
+    /// Envelopes sent.
+    pub sent: usize,
+    /// New envelopes received.
+    pub received: usize,
+    /// Key grants received.
+    pub keys_received: usize,
+    /// Consent entries received.
+    pub consent_received: usize,
+    /// Bytes written to the peer.
+    pub bytes_sent: u64,
+    /// Bytes read from the peer.
+    pub bytes_received: u64,
+    /// Rounds sent (more than one for a live session).
+    pub rounds: usize,
+}
+
+struct Batch(VecDeque<Item>);
+
+impl ItemSource for Batch {
+    fn next_item(&mut self) -> carnet::Result<Option<Item>> {
+        Ok(self.0.pop_front())
+    }
+    fn finish(&mut self) -> carnet::Result<Finished> {
+        Ok(Finished::default())
+    }
+}
+
+/// Runs `f` on the vault on a blocking thread, holding the vault only for that call.
+pub(crate) async fn with_vault<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&mut Vault) -> carnet::Result<T> + Send + 'static,
+) -> Result<T, SyncError> {
+    let s = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        // A panic in another session must not lock everyone out: the store is
+        // transactional, so the vault is still consistent on disk.
+        let mut v = s.vault.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut v)
+    })
+    .await
+    .map_err(|e| SyncError::Protocol(format!("a vault task failed: {e}")))?
+    .map_err(SyncError::Vault)
+}
+
+/// Notes a refused attempt in the vault, at most once a minute per endpoint (a peer that
+/// keeps trying cannot fill the disk).
+pub(crate) async fn note_attempt(
+    shared: &Arc<Shared>,
+    endpoint: [u8; 32],
+    person: Option<PersonId>,
+    why: String,
+) {
+    {
+        let mut seen = shared.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if seen
+            .get(&endpoint)
+            .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(60))
+        {
+            return;
+        }
+        if seen.len() > 10_000 {
+            seen.clear();
+        }
+        seen.insert(endpoint, now);
+    }
+    let attempt = Attempt {
+        time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        endpoint: data_encoding::HEXLOWER.encode(&endpoint),
+        person,
+        why,
+    };
+    let _ = with_vault(shared, move |v| v.record_attempt(attempt)).await;
+}
+
+/// Sends one round: batches of what the peer lacks, each logged as served once queued,
+/// then `End`. Returns the envelopes sent and what the peer will hold.
+async fn send_round(
+    shared: Arc<Shared>,
+    peer: IdentityCard,
+    mut their: Have,
+    tx: mpsc::Sender<Frame>,
+) -> Result<(usize, Have), SyncError> {
+    let mut sent = 0;
+    loop {
+        let card = peer.clone();
+        let theirs = their.clone();
+        let out = with_vault(&shared, move |v| {
+            let mut items = Vec::new();
+            match v.send_batch(&card, &theirs, Some(BATCH_BUDGET), &mut |i| {
+                items.push(i);
+                Ok(())
+            }) {
+                Ok(r) => Ok(Some((items, r))),
+                // Nothing to send to them (a clinician before any key arrived).
+                Err(carnet::Error::NothingShared { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        let Some((items, report)) = out else { break };
+        if !items.is_empty() {
+            for i in items {
+                tx.send(Frame::Item(i))
+                    .await
+                    .map_err(|_| SyncError::Connection("the connection closed".into()))?;
+            }
+            tx.send(Frame::Done)
+                .await
+                .map_err(|_| SyncError::Connection("the connection closed".into()))?;
+            let person = peer.person_id();
+            let r = report.clone();
+            with_vault(&shared, move |v| v.commit_sent(&person, &r)).await?;
+        }
+        sent += report.envelopes;
+        their = report.peer_after.clone();
+        if !report.more {
+            break;
+        }
+    }
+    tx.send(Frame::End)
+        .await
+        .map_err(|_| SyncError::Connection("the connection closed".into()))?;
+    Ok((sent, their))
+}
+
+/// Runs a session to its end. `expect` is the person the dialer meant to reach; `live`
+/// keeps the session open for more rounds until the peer closes (or `stop` fires).
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    conn: Connection,
+    side: Side,
+    expect: Option<PersonId>,
+    live: bool,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<SessionReport, SyncError> {
+    let timeout = shared.config.timeout;
+    let remote: [u8; 32] = *conn.remote_id().as_bytes();
+    let (send, recv) = match side {
+        Side::Dialer => conn
+            .open_bi()
+            .await
+            .map_err(|e| SyncError::Connection(e.to_string()))?,
+        Side::Listener => tokio::time::timeout(timeout, conn.accept_bi())
+            .await
+            .map_err(|_| SyncError::Timeout("opening its stream"))?
+            .map_err(|e| SyncError::Connection(e.to_string()))?,
+    };
+    let (tx, wtask) = writer(send, timeout);
+    let mut rd = reader(recv, timeout);
+    let result = session(
+        &shared, &conn, side, expect, live, &mut stop, remote, &tx, &mut rd,
+    )
+    .await;
+    drop(tx);
+    let written = wtask.await.unwrap_or(Ok(0));
+    match result {
+        Ok(mut report) => {
+            report.bytes_sent = written?;
+            // Both sides finish their stream once done; reading to its end makes sure the
+            // peer has everything before the connection closes.
+            let _ = tokio::time::timeout(timeout, async {
+                while let Ok(Some(_)) = rd.next(None).await {}
+            })
+            .await;
+            report.bytes_received = rd.bytes();
+            conn.close(0u32.into(), b"done");
+            Ok(report)
+        }
+        Err(e) => {
+            conn.close(1u32.into(), b"error");
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn session(
+    shared: &Arc<Shared>,
+    conn: &Connection,
+    side: Side,
+    expect: Option<PersonId>,
+    live: bool,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    remote: [u8; 32],
+    tx: &mpsc::Sender<Frame>,
+    rd: &mut Incoming,
+) -> Result<SessionReport, SyncError> {
+    let timeout = shared.config.timeout;
+    let closed = |_| SyncError::Connection("the connection closed".into());
+    tx.send(Frame::Hello {
+        version: PROTOCOL_VERSION,
+        card: shared.card.to_text(),
+        cert: shared.cert.clone(),
+        live,
+    })
+    .await
+    .map_err(closed)?;
+    let (peer, peer_live) = match hello(shared, rd, remote, timeout).await {
+        Ok(p) => p,
+        Err(e) => {
+            if side == Side::Listener {
+                note_attempt(shared, remote, None, e.to_string()).await;
+            }
+            return Err(e);
+        }
+    };
+    let person = peer.person_id();
+    if let Some(want) = expect
+        && want != person
+    {
+        return Err(SyncError::WrongPeer(format!(
+            "the device at that address belongs to {} ({})",
+            peer.name(),
+            person.short()
+        )));
+    }
+    let card = peer.clone();
+    let (standing, shared_records) = with_vault(shared, move |v| {
+        Ok((v.standing(&card)?, v.shared_records(&card.person_id())?))
+    })
+    .await?;
+    let refusal = match (&standing, side) {
+        (PeerStanding::Blocked { name }, _) => Some(format!(
+            "{name} is blocked: nothing is sent to them and nothing from them is accepted"
+        )),
+        (PeerStanding::Unknown, Side::Listener) => {
+            Some("you are not known to this vault: nothing is shared with you".to_string())
+        }
+        _ if person == shared.card.person_id() => Some(
+            "this is the same person's device; devices of one person sync with `carnet device link`"
+                .to_string(),
+        ),
+        (_, Side::Listener) if shared_records.is_empty() => {
+            Some("nothing is shared with you (no grant in force)".to_string())
+        }
+        _ => None,
+    };
+    if let Some(why) = refusal {
+        let _ = tx.send(Frame::Refused(why.clone())).await;
+        if side == Side::Listener {
+            note_attempt(shared, remote, Some(person), why.clone()).await;
+        }
+        return Err(SyncError::Refused(why));
+    }
+    let name = match &standing {
+        PeerStanding::Known { name } | PeerStanding::Blocked { name } => name.clone(),
+        PeerStanding::Unknown => peer.name().to_string(),
+    };
+    // What each side holds.
+    let p = person;
+    let my_have = with_vault(shared, move |v| v.have_for(&p)).await?;
+    tx.send(Frame::Have(my_have)).await.map_err(closed)?;
+    let mut their = match rd.expect(timeout).await? {
+        Frame::Have(h) => h,
+        other => {
+            return Err(SyncError::Protocol(format!(
+                "expected what it holds, got {}",
+                other.name()
+            )));
+        }
+    };
+    // A session stays open for more rounds when both ends want it: a listener stays as
+    // long as its peer does.
+    let stay = match side {
+        Side::Dialer => live && peer_live,
+        Side::Listener => peer_live,
+    };
+
+    let mut report = SessionReport {
+        peer: name,
+        peer_id: person.to_string(),
+        ..SessionReport::default()
+    };
+    let mut round: Option<tokio::task::JoinHandle<Result<(usize, Have), SyncError>>> =
+        Some(tokio::spawn(send_round(
+            shared.clone(),
+            peer.clone(),
+            their.clone(),
+            tx.clone(),
+        )));
+    report.rounds = 1;
+    // One acknowledgement is owed per round started; it may arrive before this side has
+    // even seen its own round task finish.
+    let mut acks_owed = 1usize;
+    let mut their_first_round_done = false;
+    let mut again = false;
+    let mut changes = shared.changes.clone();
+    changes.borrow_and_update();
+    let mut batch: VecDeque<Item> = VecDeque::new();
+    let mut batch_bytes = 0u64;
+    loop {
+        let first_done = their_first_round_done && round.is_none() && acks_owed == 0;
+        if first_done && !stay {
+            break;
+        }
+        if first_done && again {
+            again = false;
+            round = Some(tokio::spawn(send_round(
+                shared.clone(),
+                peer.clone(),
+                their.clone(),
+                tx.clone(),
+            )));
+            report.rounds += 1;
+            acks_owed += 1;
+        }
+        let idle = if stay { None } else { Some(timeout) };
+        tokio::select! {
+            frame = rd.next(idle) => {
+                let Some(frame) = frame? else {
+                    if stay && their_first_round_done {
+                        break;
+                    }
+                    return Err(SyncError::Connection("the peer closed the session early".into()));
+                };
+                match frame {
+                    Frame::Item(item) => {
+                        batch_bytes += rd.last;
+                        batch.push_back(item);
+                        if batch.len() > MAX_BATCH_ITEMS || batch_bytes > MAX_BATCH_BYTES {
+                            return Err(SyncError::Protocol("a batch is over the size limit".into()));
+                        }
+                    }
+                    Frame::Done => {
+                        let items = std::mem::take(&mut batch);
+                        batch_bytes = 0;
+                        let from = peer.clone();
+                        match with_vault(shared, move |v| v.receive_items(&from, &mut Batch(items))).await {
+                            Ok(r) => {
+                                report.received += r.envelopes;
+                                report.keys_received += r.key_grants;
+                                report.consent_received += r.consent_entries;
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Frame::Refused(e.to_string())).await;
+                                return Err(e);
+                            }
+                        }
+                    }
+                    Frame::End => {
+                        if !batch.is_empty() {
+                            return Err(SyncError::Protocol("a round ended in the middle of a batch".into()));
+                        }
+                        their_first_round_done = true;
+                        let p = person;
+                        let now = with_vault(shared, move |v| v.have_for(&p)).await?;
+                        tx.send(Frame::Ack(now)).await.map_err(closed)?;
+                    }
+                    Frame::Ack(h) => {
+                        if acks_owed == 0 {
+                            return Err(SyncError::Protocol("an acknowledgement of nothing".into()));
+                        }
+                        acks_owed -= 1;
+                        their = h;
+                    }
+                    Frame::Refused(why) => return Err(SyncError::Refused(why)),
+                    other => return Err(SyncError::Protocol(format!("unexpected {}", other.name()))),
+                }
+            }
+            done = async { round.as_mut().expect("guarded").await }, if round.is_some() => {
+                round = None;
+                let (n, after) = done.map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
+                report.sent += n;
+                // What they acknowledged is the truth; before that, assume they took it.
+                if acks_owed > 0 {
+                    their = after;
+                }
+            }
+            _ = changes.changed(), if stay => {
+                again = true;
+            }
+            _ = stop.changed() => {
+                break;
+            }
+            _ = conn.closed(), if stay => {
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Reads and checks the peer's hello: a card, and a device certificate by that card's
+/// person for the endpoint the connection authenticated.
+async fn hello(
+    shared: &Arc<Shared>,
+    rd: &mut Incoming,
+    remote: [u8; 32],
+    timeout: Duration,
+) -> Result<(IdentityCard, bool), SyncError> {
+    let _ = shared;
+    let Frame::Hello {
+        version,
+        card,
+        cert,
+        live,
+    } = rd.expect(timeout).await?
+    else {
+        return Err(SyncError::Protocol("it did not start with a hello".into()));
+    };
+    if version != PROTOCOL_VERSION {
+        return Err(SyncError::Protocol(format!(
+            "it speaks sync protocol {version}, this build speaks {PROTOCOL_VERSION}"
+        )));
+    }
+    let card = IdentityCard::from_text(&card)
+        .map_err(|e| SyncError::Protocol(format!("its card: {e}")))?;
+    let cert = DeviceCert::from_bytes(&cert)
+        .map_err(|e| SyncError::Protocol(format!("its device certificate: {e}")))?;
+    let claim = cert
+        .verify(&remote)
+        .map_err(|e| SyncError::Protocol(format!("its device certificate: {e}")))?;
+    if claim.person != card.person_id() {
+        return Err(SyncError::Protocol(
+            "its device certificate names someone other than its card".into(),
+        ));
+    }
+    Ok((card, live))
+}
