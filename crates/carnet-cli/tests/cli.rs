@@ -302,3 +302,29 @@ fn secrets_never_reach_the_output() {
     assert!(!all.contains("AGE-SECRET-KEY"));
     assert!(!all.contains(common::PASS));
 }
+
+#[test]
+fn the_demo_tells_the_whole_story_and_checks_itself() {
+    let c = Carnet::empty();
+    let v = c.json(&["demo"]);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["plaintext_found"], false);
+    assert_eq!(v["sections"], 8);
+    assert!(v["clinician_received"].as_u64().unwrap() >= 4, "{v}");
+    assert_eq!(v["note_came_back"], true);
+    assert!(
+        v["after_revoke"].as_str().unwrap().contains("nothing"),
+        "{v}"
+    );
+    assert_eq!(v["audit_ok"], true);
+    let text = c.ok(&["demo"]);
+    for step in [
+        "grants him read access",
+        "Dr Bernard syncs",
+        "the note travels back",
+        "he gets nothing new",
+        "An auditor verifies",
+    ] {
+        assert!(text.contains(step), "missing \"{step}\"");
+    }
+}
