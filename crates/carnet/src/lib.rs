@@ -8,7 +8,9 @@
 //! typed [`Error`]s and leaves all output to its caller.
 //!
 //! Reach first for [`Vault::create`] and [`Vault::open`], then [`Vault::add`] and
-//! [`Vault::list`] on [`Vault::own_record`].
+//! [`Vault::list`] on [`Vault::own_record`]; for imports (FHIR bundles, device exports),
+//! [`Vault::import`], which commits many entries and series of readings as a few
+//! envelopes, idempotently.
 //!
 //! # Guarantees
 //! - Confidentiality at rest: every change is an [`carnet_crypto::Envelope`] sealed under
@@ -40,10 +42,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bulk;
 mod error;
 mod sharing;
 mod vault;
 
+pub use bulk::{BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint};
 pub use error::{Error, Result};
 pub use sharing::{Contact, GrantInfo, LogLine};
 pub use vault::{

@@ -105,10 +105,10 @@ struct SnapshotRepr {
     doc: Vec<u8>,
 }
 
-struct Loaded {
-    doc: SectionDoc,
-    covered: BTreeMap<(PersonId, DeviceId), u64>,
-    since_snapshot: usize,
+pub(crate) struct Loaded {
+    pub(crate) doc: SectionDoc,
+    pub(crate) covered: BTreeMap<(PersonId, DeviceId), u64>,
+    pub(crate) since_snapshot: usize,
 }
 
 /// A person's vault on this device: identity, keys, records. Open it with
@@ -118,8 +118,8 @@ pub struct Vault {
     pub(crate) store: Store,
     pub(crate) me: PersonSecret,
     pub(crate) card: IdentityCard,
-    device: DeviceId,
-    loaded: HashMap<(RecordId, SectionId), Loaded>,
+    pub(crate) device: DeviceId,
+    pub(crate) loaded: HashMap<(RecordId, SectionId), Loaded>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -296,7 +296,7 @@ impl Vault {
 
     /// Who may write `section` of `record`. Until consent grants exist, only the patient
     /// who owns the record.
-    fn may_write(&self, record: &RecordId, _section: SectionId, author: &PersonId) -> bool {
+    pub(crate) fn may_write(&self, record: &RecordId, _section: SectionId, author: &PersonId) -> bool {
         RecordId::of_patient(author) == *record
     }
 
@@ -333,7 +333,7 @@ impl Vault {
 
     /// Loads a section: its snapshot, then every stored envelope the snapshot does not
     /// cover, each verified. Writes a fresh snapshot when many were replayed.
-    fn load(&mut self, record: &RecordId, section: SectionId) -> Result<&mut Loaded> {
+    pub(crate) fn load(&mut self, record: &RecordId, section: SectionId) -> Result<&mut Loaded> {
         let key = (*record, section);
         if !self.loaded.contains_key(&key) {
             let loaded = self.load_from_store(record, section)?;
@@ -416,7 +416,7 @@ impl Vault {
         })
     }
 
-    fn write_snapshot(
+    pub(crate) fn write_snapshot(
         txn: &mut WriteTxn<'_>,
         record: &RecordId,
         section: SectionId,
@@ -600,7 +600,7 @@ impl Vault {
         })
     }
 
-    fn view(
+    pub(crate) fn view(
         &self,
         record: &RecordId,
         section: SectionId,
