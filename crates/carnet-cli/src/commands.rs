@@ -109,6 +109,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Grants => crate::sharing::grants(&cli),
         Command::Log => crate::sharing::log(&cli),
         Command::Audit(a) => crate::sharing::audit(&cli, a),
+        Command::Import(c) => crate::interop::import(&cli, c),
+        Command::Export(c) => crate::interop::export(&cli, c),
+        Command::Chart(a) => crate::interop::chart(&cli, a),
+        Command::Report(a) => crate::interop::report(&cli, a),
     }
 }
 

@@ -100,9 +100,19 @@ struct Collector {
 }
 
 impl Collector {
-    fn reading(&mut self, label: &str, kind: Code, unit: &str, source: &str, at: DateTime, value: f64) {
+    fn reading(
+        &mut self,
+        label: &str,
+        kind: Code,
+        unit: &str,
+        source: &str,
+        at: DateTime,
+        value: f64,
+    ) {
         let key = (kind.code.clone(), unit.to_string(), source.to_string());
-        self.labels.entry(key.clone()).or_insert_with(|| label.to_string());
+        self.labels
+            .entry(key.clone())
+            .or_insert_with(|| label.to_string());
         self.sets
             .entry(key)
             .or_insert_with(|| ReadingSet {
@@ -117,7 +127,11 @@ impl Collector {
 
     fn skip(&mut self, what: &str, why: &str) {
         *self.out.skipped.entry(what.to_string()).or_default() += 1;
-        *self.out.reasons.entry(format!("{what}: {why}")).or_default() += 1;
+        *self
+            .out
+            .reasons
+            .entry(format!("{what}: {why}"))
+            .or_default() += 1;
     }
 
     fn finish(mut self) -> Import {
@@ -271,6 +285,13 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
                 continue;
             }
             "" => continue,
+            "FirstName" | "LastName" | "DateOfBirth" => {
+                c.skip(
+                    "patient info",
+                    "a metadata row (the record's profile is kept by you)",
+                );
+                continue;
+            }
             other => {
                 c.skip(other, "not a glucose reading (not kept)");
                 continue;
@@ -281,7 +302,10 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         let raw = get(gv);
         let Some(value) = number(raw) else {
             if raw.eq_ignore_ascii_case("high") || raw.eq_ignore_ascii_case("low") {
-                c.skip(label, "\"High\"/\"Low\": outside the sensor's range, no number");
+                c.skip(
+                    label,
+                    "\"High\"/\"Low\": outside the sensor's range, no number",
+                );
                 continue;
             }
             return Err(row_err(
@@ -296,7 +320,10 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
                 F,
                 line,
                 &h[ts],
-                format!("\"{}\" is not a date and time (YYYY-MM-DDThh:mm:ss)", get(ts)),
+                format!(
+                    "\"{}\" is not a date and time (YYYY-MM-DDThh:mm:ss)",
+                    get(ts)
+                ),
             ));
         };
         let _ = sub;
@@ -345,7 +372,11 @@ fn libre_day_first(dates: &[&str]) -> Result<bool, &'static str> {
 fn libre_time(text: &str, day_first: bool, tz: &TimeZone) -> Option<DateTime> {
     let (date, time) = text.trim().split_once(' ')?;
     let mut p = date.split(['-', '/', '.']);
-    let (a, b, y): (i8, i8, i16) = (p.next()?.parse().ok()?, p.next()?.parse().ok()?, p.next()?.parse().ok()?);
+    let (a, b, y): (i8, i8, i16) = (
+        p.next()?.parse().ok()?,
+        p.next()?.parse().ok()?,
+        p.next()?.parse().ok()?,
+    );
     let (d, m) = if day_first { (a, b) } else { (b, a) };
     let mut tp = time.split(':');
     let (h, mi): (i8, i8) = (tp.next()?.parse().ok()?, tp.next()?.parse().ok()?);
@@ -358,11 +389,16 @@ fn libre_time(text: &str, day_first: bool, tz: &TimeZone) -> Option<DateTime> {
 fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Libre;
     let all: Vec<(u64, csv::StringRecord)> = records(text)
-        .map(|(line, r)| r.map(|r| (line, r)).map_err(|e| row_err(F, line, "?", format!("not CSV: {e}"))))
+        .map(|(line, r)| {
+            r.map(|r| (line, r))
+                .map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))
+        })
         .collect::<Result<_, _>>()?;
-    let Some(hpos) = all.iter().take(10).position(|(_, r)| {
-        r.iter().map(clean_header).any(|h| h == "device timestamp")
-    }) else {
+    let Some(hpos) = all
+        .iter()
+        .take(10)
+        .position(|(_, r)| r.iter().map(clean_header).any(|h| h == "device timestamp"))
+    else {
         return Err(layout(
             F,
             "no header with a \"Device Timestamp\" column in the first lines: is this a LibreView CSV export?",
@@ -416,7 +452,12 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
                 continue;
             }
             let cname = col_i.map(|i| header[i].clone()).unwrap_or_default();
-            return Err(row_err(F, *line, &cname, format!("\"{raw}\" is not a glucose value")));
+            return Err(row_err(
+                F,
+                *line,
+                &cname,
+                format!("\"{raw}\" is not a glucose value"),
+            ));
         };
         let Some(at) = libre_time(get(Some(ts)), day_first, tz) else {
             return Err(row_err(
@@ -426,7 +467,11 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
                 format!(
                     "\"{}\" is not a date and time ({})",
                     get(Some(ts)),
-                    if day_first { "DD-MM-YYYY hh:mm" } else { "MM-DD-YYYY hh:mm" }
+                    if day_first {
+                        "DD-MM-YYYY hh:mm"
+                    } else {
+                        "MM-DD-YYYY hh:mm"
+                    }
                 ),
             ));
         };
@@ -453,20 +498,31 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
                 "sgv" => ("glucose", "sgv", true),
                 "mbg" => ("blood glucose", "mbg", false),
                 other => {
-                    c.skip(if other.is_empty() { "entry" } else { other }, "not a glucose reading");
+                    c.skip(
+                        if other.is_empty() { "entry" } else { other },
+                        "not a glucose reading",
+                    );
                     continue;
                 }
             };
-            let bad = |what: &str| {
-                layout(F, format!("entry {i}: {what}"))
-            };
-            let value = e.get(key).and_then(Value::as_f64).ok_or_else(|| bad(&format!("no number in \"{key}\"")))?;
-            let ms = e.get("date").and_then(Value::as_i64).ok_or_else(|| bad("no \"date\" (milliseconds)"))?;
+            let bad = |what: &str| layout(F, format!("entry {i}: {what}"));
+            let value = e
+                .get(key)
+                .and_then(Value::as_f64)
+                .ok_or_else(|| bad(&format!("no number in \"{key}\"")))?;
+            let ms = e
+                .get("date")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| bad("no \"date\" (milliseconds)"))?;
             let offset_min = e.get("utcOffset").and_then(Value::as_i64).unwrap_or(0);
             let at = DateTime::from_unix_offset(ms.div_euclid(1000), (offset_min * 60) as i32)
                 .ok_or_else(|| bad("\"date\" or \"utcOffset\" out of range"))?;
             let device = e.get("device").and_then(Value::as_str).unwrap_or("");
-            let source = if device.is_empty() { "Nightscout".to_string() } else { format!("Nightscout ({device})") };
+            let source = if device.is_empty() {
+                "Nightscout".to_string()
+            } else {
+                format!("Nightscout ({device})")
+            };
             let (code, unit) = glucose_code(cgm, false);
             c.reading(label, code, unit, &source, at, value);
         }
@@ -476,20 +532,39 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
         let rec = rec.map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))?;
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
         if rec.len() < 3 {
-            return Err(row_err(F, line, "1-3", "expected dateString, date (ms), sgv[, direction, device]"));
+            return Err(row_err(
+                F,
+                line,
+                "1-3",
+                "expected dateString, date (ms), sgv[, direction, device]",
+            ));
         }
         let Some(value) = number(get(2)) else {
-            return Err(row_err(F, line, "3 (sgv)", format!("\"{}\" is not a glucose value in mg/dL", get(2))));
+            return Err(row_err(
+                F,
+                line,
+                "3 (sgv)",
+                format!("\"{}\" is not a glucose value in mg/dL", get(2)),
+            ));
         };
         let at = match get(1).parse::<i64>() {
             Ok(ms) => DateTime::from_unix(ms.div_euclid(1000)),
             Err(_) => get(0).parse::<DateTime>().ok(),
         };
         let Some(at) = at else {
-            return Err(row_err(F, line, "1 (dateString)", format!("\"{}\" is not a date and time", get(0))));
+            return Err(row_err(
+                F,
+                line,
+                "1 (dateString)",
+                format!("\"{}\" is not a date and time", get(0)),
+            ));
         };
         let device = get(4);
-        let source = if device.is_empty() { "Nightscout".to_string() } else { format!("Nightscout ({device})") };
+        let source = if device.is_empty() {
+            "Nightscout".to_string()
+        } else {
+            format!("Nightscout ({device})")
+        };
         let (code, unit) = glucose_code(true, false);
         c.reading("glucose", code, unit, &source, at, value);
     }
@@ -506,7 +581,9 @@ fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     let h = h.map_err(|e| layout(F, format!("not CSV: {e}")))?;
     let header: Vec<String> = h.iter().map(clean_header).collect();
     let col = |n: &str| find(&header, |h| h == n);
-    let (Some(t), Some(k), Some(v), Some(u)) = (col("time"), col("kind"), col("value"), col("unit")) else {
+    let (Some(t), Some(k), Some(v), Some(u)) =
+        (col("time"), col("kind"), col("value"), col("unit"))
+    else {
         return Err(layout(
             F,
             "the header must name the columns time, kind, value and unit (and optionally source)",
@@ -528,7 +605,14 @@ fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         match m.value {
             Some(value) if m.components.is_empty() => {
                 let label = m.kind_name().unwrap_or(get(k)).to_string();
-                c.reading(&label, m.kind.clone(), &m.unit, source.as_deref().unwrap_or(""), at, value);
+                c.reading(
+                    &label,
+                    m.kind.clone(),
+                    &m.unit,
+                    source.as_deref().unwrap_or(""),
+                    at,
+                    value,
+                );
             }
             _ => c.entries.push(Mapped {
                 label: m.kind_name().unwrap_or("measurement").to_string(),
@@ -559,18 +643,31 @@ mod tests {
         let csv = "time,kind,value,unit,source\n2025-01-01 08:00,weight,70.5,kg,Withings\n2025-01-02 08:00,weight,70.1,kg,Withings\n2025-01-02 08:05,blood-pressure,120/80,mmHg,Omron\n";
         let imp = read_device_csv(csv.as_bytes(), DeviceFormat::Generic, &utc()).unwrap();
         assert_eq!(imp.items.len(), 2);
-        let Item::Readings(set) = &imp.items[0].item else { panic!() };
+        let Item::Readings(set) = &imp.items[0].item else {
+            panic!()
+        };
         assert_eq!((set.readings.len(), set.unit.as_str()), (2, "kg"));
-        assert!(matches!(imp.items[1].item, Item::Entry(Entry::Measurement(_))));
-        let err = read_device_csv(b"time,kind,value,unit\n2025-01-01 08:00,weight,heavy,kg\n", DeviceFormat::Generic, &utc())
-            .unwrap_err()
-            .to_string();
+        assert!(matches!(
+            imp.items[1].item,
+            Item::Entry(Entry::Measurement(_))
+        ));
+        let err = read_device_csv(
+            b"time,kind,value,unit\n2025-01-01 08:00,weight,heavy,kg\n",
+            DeviceFormat::Generic,
+            &utc(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("line 2") && err.contains("heavy"), "{err}");
     }
 
     #[test]
     fn junk_is_refused_with_the_format_named() {
-        for f in [DeviceFormat::Dexcom, DeviceFormat::Libre, DeviceFormat::Generic] {
+        for f in [
+            DeviceFormat::Dexcom,
+            DeviceFormat::Libre,
+            DeviceFormat::Generic,
+        ] {
             assert!(read_device_csv(b"\x00\x01\x02binary", f, &utc()).is_err());
             assert!(read_device_csv(b"a,b,c\n1,2,3\n", f, &utc()).is_err());
         }

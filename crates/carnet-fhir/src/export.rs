@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 
 use carnet_record::{
-    Code, DateTime, DocType, Entry, IPS_ABSENT_SYSTEM, Measurement, SectionId,
-    Series, systems,
+    Code, DateTime, DocType, Entry, IPS_ABSENT_SYSTEM, Measurement, SectionId, Series, systems,
 };
 use serde_json::{Map, Value, json};
 
@@ -54,8 +53,7 @@ pub struct Export {
 }
 
 const CONDITION_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/condition-clinical";
-const ALLERGY_CLINICAL: &str =
-    "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical";
+const ALLERGY_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical";
 
 /// A name-based (v8) UUID: the same record and entry always give the same fullUrl.
 fn uuid(record: &str, what: &str) -> String {
@@ -178,7 +176,8 @@ impl<'a> Builder<'a> {
         let mut r = p;
         r["id"] = json!(url.trim_start_matches("urn:uuid:"));
         let ordered = reorder(r);
-        self.entries.insert(0, json!({"fullUrl": url, "resource": ordered}));
+        self.entries
+            .insert(0, json!({"fullUrl": url, "resource": ordered}));
         *self.resources.entry("Patient".into()).or_default() += 1;
         if let Some(prof) = profile
             && let Some(g) = prof.blood_group
@@ -317,7 +316,10 @@ impl<'a> Builder<'a> {
                         // goes in the IPS section's emptyReason instead.
                         *self
                             .left_out
-                            .entry("none-known immunizations (stated in the IPS section instead)".into())
+                            .entry(
+                                "none-known immunizations (stated in the IPS section instead)"
+                                    .into(),
+                            )
                             .or_default() += 1;
                         return Ok(Vec::new());
                     }
@@ -448,95 +450,123 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-struct Section {
-    title: &'static str,
-    loinc: &'static str,
-    display: &'static str,
-    refs: Vec<String>,
-    lines: Vec<String>,
-    empty: Option<(&'static str, &'static str)>,
-}
-
-impl Section {
-    fn new(title: &'static str, loinc: &'static str, display: &'static str) -> Self {
-        Section {
-            title,
-            loinc,
-            display,
-            refs: Vec::new(),
-            lines: Vec::new(),
-            empty: None,
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        let items: String = self
-            .lines
-            .iter()
-            .map(|l| format!("<li>{}</li>", esc(l)))
-            .collect();
-        let div = if items.is_empty() {
-            format!(
-                "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>{}</p></div>",
-                esc(self.empty.map(|e| e.1).unwrap_or("No information"))
-            )
-        } else {
-            format!("<div xmlns=\"http://www.w3.org/1999/xhtml\"><ul>{items}</ul></div>")
-        };
-        let mut s = json!({"title": self.title,
-            "code": {"coding": [{"system": systems::LOINC, "code": self.loinc, "display": self.display}]},
-            "text": {"status": "generated", "div": div}});
-        if self.refs.is_empty() {
-            if let Some((code, display)) = self.empty {
-                s["emptyReason"] = json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/list-empty-reason", "code": code, "display": display}]});
-            }
-        } else {
-            s["entry"] = Value::Array(self.refs.iter().map(|r| json!({"reference": r})).collect());
-        }
-        s
-    }
-}
-
 /// Vital signs shown in the IPS: the latest of each kind.
 fn is_vital(m: &Measurement) -> bool {
     m.category.as_deref() == Some("vital-signs")
         || (m.category.is_none() && m.kind_name().is_some())
 }
 
-/// The International Patient Summary: a document Bundle whose first entry is a
-/// Composition with the IPS sections. The required sections (problems, allergies,
-/// medications) always have an entry: the record's, its explicit "none known", or an IPS
-/// "no information" resource.
-pub fn export_ips(input: &RecordExport) -> Result<Export, FhirError> {
-    let mut b = Builder::new(input);
-    b.patient();
-    let mut allergies = Section::new("Allergies and Intolerances", "48765-2", "Allergies and adverse reactions Document");
-    let mut problems = Section::new("Problem List", "11450-4", "Problem list - Reported");
-    let mut meds = Section::new("Medication Summary", "10160-0", "History of Medication use Narrative");
-    let mut imms = Section::new("Immunizations", "11369-6", "History of Immunization Narrative");
-    let mut past = Section::new("History of Past Illness", "11348-0", "History of Past illness Narrative");
-    let mut procs = Section::new("History of Procedures", "47519-4", "History of Procedures Document");
-    let mut vitals = Section::new("Vital Signs", "8716-3", "Vital signs");
-    let mut results = Section::new("Results", "30954-2", "Relevant diagnostic tests/laboratory data Narrative");
+/// One section of the International Patient Summary, as chosen from a record: which
+/// entries go in it. Shared by [`export_ips`] and the HTML report, so both show the same.
+#[derive(Clone, Debug)]
+pub struct IpsSection {
+    /// The section's title.
+    pub title: &'static str,
+    /// Its LOINC code.
+    pub loinc: &'static str,
+    /// The code's display.
+    pub display: &'static str,
+    /// Whether the IPS requires it (problems, allergies, medications).
+    pub required: bool,
+    /// Indices into the entries given, in record order.
+    pub members: Vec<usize>,
+    /// The record states "none known" for it (and has no other entry).
+    pub none_known: bool,
+}
 
+impl IpsSection {
+    fn new(
+        title: &'static str,
+        loinc: &'static str,
+        display: &'static str,
+        required: bool,
+    ) -> Self {
+        IpsSection {
+            title,
+            loinc,
+            display,
+            required,
+            members: Vec::new(),
+            none_known: false,
+        }
+    }
+
+    /// What to say when it has no entry.
+    pub fn empty_text(&self) -> &'static str {
+        match (self.loinc, self.none_known) {
+            ("48765-2", true) => "No known allergies",
+            ("11450-4", true) => "No known problems",
+            ("10160-0", true) => "No known medications",
+            ("11369-6", true) => "No known immunizations",
+            ("48765-2", false) => "No information about allergies",
+            ("11450-4", false) => "No information about problems",
+            ("10160-0", false) => "No information about medications",
+            _ => "No information",
+        }
+    }
+}
+
+/// Chooses the IPS sections of a record: allergies, problems (active conditions),
+/// medications, immunizations, past illnesses (resolved conditions), procedures, the latest
+/// vital sign of each kind and the latest laboratory result of each kind. Required sections
+/// come first and are always present.
+pub fn ips_sections(entries: &[RecordEntry]) -> Vec<IpsSection> {
+    let mut allergies = IpsSection::new(
+        "Allergies and Intolerances",
+        "48765-2",
+        "Allergies and adverse reactions Document",
+        true,
+    );
+    let mut problems = IpsSection::new("Problem List", "11450-4", "Problem list - Reported", true);
+    let mut meds = IpsSection::new(
+        "Medication Summary",
+        "10160-0",
+        "History of Medication use Narrative",
+        true,
+    );
+    let mut imms = IpsSection::new(
+        "Immunizations",
+        "11369-6",
+        "History of Immunization Narrative",
+        false,
+    );
+    let mut past = IpsSection::new(
+        "History of Past Illness",
+        "11348-0",
+        "History of Past illness Narrative",
+        false,
+    );
+    let mut procs = IpsSection::new(
+        "History of Procedures",
+        "47519-4",
+        "History of Procedures Document",
+        false,
+    );
+    let mut vitals = IpsSection::new("Vital Signs", "8716-3", "Vital signs", false);
+    let mut results = IpsSection::new(
+        "Results",
+        "30954-2",
+        "Relevant diagnostic tests/laboratory data Narrative",
+        false,
+    );
     // The latest measurement per code: a summary, not the whole history.
-    let mut latest: BTreeMap<(bool, String, String), &RecordEntry> = BTreeMap::new();
-    for e in &input.entries {
+    let mut latest: BTreeMap<(bool, String, String), usize> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
         if let Entry::Measurement(m) = &e.entry {
             let key = (is_vital(m), m.kind.system.clone(), m.kind.code.clone());
-            let newer = latest.get(&key).is_none_or(|old| match &old.entry {
-                Entry::Measurement(o) => o.at < m.at,
-                _ => true,
-            });
+            let newer = latest
+                .get(&key)
+                .is_none_or(|&old| match &entries[old].entry {
+                    Entry::Measurement(o) => o.at < m.at,
+                    _ => true,
+                });
             if newer {
-                latest.insert(key, e);
+                latest.insert(key, i);
             }
         }
     }
-    let mut none_known_imm = false;
-    for e in &input.entries {
-        let line = e.entry.summary();
-        let target: &mut Section = match &e.entry {
+    for (i, e) in entries.iter().enumerate() {
+        let target: &mut IpsSection = match &e.entry {
             Entry::Allergy(_) => &mut allergies,
             Entry::Condition(c) => match c.status.as_str() {
                 "active" | "recurrence" | "relapse" => &mut problems,
@@ -545,18 +575,23 @@ pub fn export_ips(input: &RecordExport) -> Result<Export, FhirError> {
             Entry::Medication(_) => &mut meds,
             Entry::Immunization(_) => &mut imms,
             Entry::Procedure(_) => &mut procs,
-            Entry::NoneKnown(n) => match n.section {
-                SectionId::Allergies => &mut allergies,
-                SectionId::Conditions => &mut problems,
-                SectionId::Medications => &mut meds,
-                _ => {
-                    none_known_imm = true;
+            Entry::NoneKnown(n) => {
+                let s = match n.section {
+                    SectionId::Allergies => &mut allergies,
+                    SectionId::Conditions => &mut problems,
+                    SectionId::Medications => &mut meds,
+                    _ => &mut imms,
+                };
+                s.none_known = true;
+                // Immunizations have no "none known" resource: the section says it.
+                if n.section == SectionId::Immunizations {
                     continue;
                 }
-            },
+                s
+            }
             Entry::Measurement(m) => {
                 let key = (is_vital(m), m.kind.system.clone(), m.kind.code.clone());
-                if !latest.get(&key).is_some_and(|l| l.id == e.id) {
+                if latest.get(&key) != Some(&i) {
                     continue;
                 }
                 if key.0 {
@@ -569,38 +604,90 @@ pub fn export_ips(input: &RecordExport) -> Result<Export, FhirError> {
             }
             _ => continue,
         };
-        let urls = b.entry(e)?;
-        target.refs.extend(urls);
-        target.lines.push(line);
+        target.members.push(i);
     }
-    // Required sections never empty: "no information" when the record says nothing.
-    for (section, sid, code, display) in [
-        (&mut allergies, SectionId::Allergies, "no-allergy-info", "No information about allergies"),
-        (&mut problems, SectionId::Conditions, "no-problem-info", "No information about problems"),
-        (&mut meds, SectionId::Medications, "no-medication-info", "No information about medications"),
-    ] {
-        if section.refs.is_empty() {
+    // "None known" stands only where nothing else does.
+    for s in [&mut allergies, &mut problems, &mut meds] {
+        let only_none_known = s
+            .members
+            .iter()
+            .all(|&i| matches!(entries[i].entry, Entry::NoneKnown(_)));
+        if !only_none_known {
+            s.none_known = false;
+            s.members
+                .retain(|&i| !matches!(entries[i].entry, Entry::NoneKnown(_)));
+        }
+    }
+    if !imms.members.is_empty() {
+        imms.none_known = false;
+    }
+    vec![
+        allergies, problems, meds, imms, past, procs, vitals, results,
+    ]
+}
+
+/// The International Patient Summary: a document Bundle whose first entry is a
+/// Composition with the IPS sections. The required sections (problems, allergies,
+/// medications) always have an entry: the record's, its explicit "none known", or an IPS
+/// "no information" resource.
+pub fn export_ips(input: &RecordExport) -> Result<Export, FhirError> {
+    let mut b = Builder::new(input);
+    b.patient();
+    let mut sections = Vec::new();
+    for sec in ips_sections(&input.entries) {
+        let mut refs = Vec::new();
+        let mut lines = Vec::new();
+        for &i in &sec.members {
+            let e = &input.entries[i];
+            refs.extend(b.entry(e)?);
+            lines.push(e.entry.summary());
+        }
+        if refs.is_empty() && sec.required {
+            // Required sections never empty: "no information" when the record says nothing.
+            let (code, display) = match sec.loinc {
+                "48765-2" => ("no-allergy-info", "No information about allergies"),
+                "11450-4" => ("no-problem-info", "No information about problems"),
+                _ => ("no-medication-info", "No information about medications"),
+            };
             let c = Code::new(IPS_ABSENT_SYSTEM, code, Some(display));
             let cc = json!({"coding": [coding(&c)], "text": display});
             let subject = b.subject();
-            let r = match sid {
-                SectionId::Allergies => json!({"resourceType": "AllergyIntolerance", "code": cc, "patient": subject}),
-                SectionId::Conditions => json!({"resourceType": "Condition", "code": cc, "subject": subject}),
-                _ => json!({"resourceType": "MedicationStatement", "status": "unknown", "medicationCodeableConcept": cc, "subject": subject}),
+            let r = match sec.loinc {
+                "48765-2" => {
+                    json!({"resourceType": "AllergyIntolerance", "code": cc, "patient": subject})
+                }
+                "11450-4" => json!({"resourceType": "Condition", "code": cc, "subject": subject}),
+                _ => {
+                    json!({"resourceType": "MedicationStatement", "status": "unknown", "medicationCodeableConcept": cc, "subject": subject})
+                }
             };
-            let url = b.push(&format!("ips/{code}"), r);
-            section.refs.push(url);
-            section.lines.push(display.to_string());
+            refs.push(b.push(&format!("ips/{code}"), r));
+            lines.push(display.to_string());
         }
-    }
-    if imms.refs.is_empty() && none_known_imm {
-        imms.empty = Some(("nilknown", "No known immunizations"));
-    }
-    let mut sections = vec![allergies.to_json(), problems.to_json(), meds.to_json()];
-    for s in [&imms, &past, &procs, &vitals, &results] {
-        if !s.refs.is_empty() || s.empty.is_some() {
-            sections.push(s.to_json());
+        if refs.is_empty() && !sec.none_known {
+            continue;
         }
+        let items: String = lines
+            .iter()
+            .map(|l| format!("<li>{}</li>", esc(l)))
+            .collect();
+        let div = if items.is_empty() {
+            format!(
+                "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>{}</p></div>",
+                esc(sec.empty_text())
+            )
+        } else {
+            format!("<div xmlns=\"http://www.w3.org/1999/xhtml\"><ul>{items}</ul></div>")
+        };
+        let mut s = json!({"title": sec.title,
+            "code": {"coding": [{"system": systems::LOINC, "code": sec.loinc, "display": sec.display}]},
+            "text": {"status": "generated", "div": div}});
+        if refs.is_empty() {
+            s["emptyReason"] = json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/list-empty-reason", "code": "nilknown", "display": "Nil Known"}]});
+        } else {
+            s["entry"] = Value::Array(refs.iter().map(|r| json!({"reference": r})).collect());
+        }
+        sections.push(s);
     }
     let comp_url = uuid(&input.record_id, &format!("ips-composition/{}", input.now));
     let composition = json!({"resourceType": "Composition",

@@ -22,7 +22,13 @@ use crate::schema::{MAPPED, schema};
 pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Bundle types that carry a record's resources.
-const BUNDLE_TYPES: &[&str] = &["collection", "document", "transaction", "batch", "searchset"];
+const BUNDLE_TYPES: &[&str] = &[
+    "collection",
+    "document",
+    "transaction",
+    "batch",
+    "searchset",
+];
 
 /// A document to store as an encrypted attachment.
 #[derive(Clone, Debug, PartialEq)]
@@ -133,7 +139,11 @@ pub fn read_bundle(
 ) -> Result<Import, FhirError> {
     let bytes = sniff(bytes)?;
     let bundle: Value = serde_json::from_slice(bytes).map_err(|e| {
-        let hint = if e.is_eof() { " (is the file truncated?)" } else { "" };
+        let hint = if e.is_eof() {
+            " (is the file truncated?)"
+        } else {
+            ""
+        };
         FhirError::NotJson(format!("{e}{hint}"))
     })?;
     let Some(obj) = bundle.as_object() else {
@@ -332,7 +342,9 @@ impl<'a> Index<'a> {
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty())
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
 }
 
 fn first_code<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -531,7 +543,10 @@ fn allergy(r: &Value, out: &mut Import) -> Mapping {
         out.skip(T, "no longer active (clinicalStatus inactive or resolved)");
         return Ok(None);
     }
-    let (text, code) = concept(r.get("code"), &[IPS_ABSENT_SYSTEM, systems::SNOMED, systems::RXNORM]);
+    let (text, code) = concept(
+        r.get("code"),
+        &[IPS_ABSENT_SYSTEM, systems::SNOMED, systems::RXNORM],
+    );
     if let Some(m) = absent(&code, SectionId::Allergies, s(r, "recordedDate"), T, out) {
         return m;
     }
@@ -569,7 +584,10 @@ fn condition(r: &Value, out: &mut Import) -> Mapping {
         out.skip(T, "refuted or entered in error");
         return Ok(None);
     }
-    let (text, code) = concept(r.get("code"), &[IPS_ABSENT_SYSTEM, systems::SNOMED, systems::ICD10]);
+    let (text, code) = concept(
+        r.get("code"),
+        &[IPS_ABSENT_SYSTEM, systems::SNOMED, systems::ICD10],
+    );
     if let Some(m) = absent(&code, SectionId::Conditions, s(r, "recordedDate"), T, out) {
         return m;
     }
@@ -613,7 +631,9 @@ fn procedure(r: &Value, out: &mut Import) -> Mapping {
             out.skip(T, "entered in error");
             return Ok(None);
         }
-        Some(st) => st.parse::<ProcedureStatus>().unwrap_or(ProcedureStatus::Unknown),
+        Some(st) => st
+            .parse::<ProcedureStatus>()
+            .unwrap_or(ProcedureStatus::Unknown),
         None => ProcedureStatus::Unknown,
     };
     let (text, code) = concept(r.get("code"), &[systems::SNOMED]);
@@ -621,9 +641,8 @@ fn procedure(r: &Value, out: &mut Import) -> Mapping {
         out.skip(T, "no procedure named or coded");
         return Ok(None);
     };
-    let date = fhir_date(
-        s(r, "performedDateTime").or_else(|| period_start(r.get("performedPeriod"))),
-    );
+    let date =
+        fhir_date(s(r, "performedDateTime").or_else(|| period_start(r.get("performedPeriod"))));
     Ok(Some(Entry::Procedure(Procedure {
         name,
         code,
@@ -681,7 +700,12 @@ fn medication(rtype: &str, r: &Value, index: &Index, out: &mut Import) -> Mappin
             return Ok(None);
         }
     };
-    let prefer = [IPS_ABSENT_SYSTEM, systems::RXNORM, systems::ATC, systems::SNOMED];
+    let prefer = [
+        IPS_ABSENT_SYSTEM,
+        systems::RXNORM,
+        systems::ATC,
+        systems::SNOMED,
+    ];
     let (text, code) = match (
         r.get("medicationCodeableConcept"),
         r.get("medicationReference"),
@@ -693,7 +717,13 @@ fn medication(rtype: &str, r: &Value, index: &Index, out: &mut Import) -> Mappin
         },
         _ => (None, None),
     };
-    if let Some(m) = absent(&code, SectionId::Medications, s(r, "dateAsserted"), rtype, out) {
+    if let Some(m) = absent(
+        &code,
+        SectionId::Medications,
+        s(r, "dateAsserted"),
+        rtype,
+        out,
+    ) {
         return m;
     }
     let Some(name) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
@@ -857,16 +887,20 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
         let (_, code) = concept(c.get("code"), &[systems::LOINC]);
         match (code, c.get("valueQuantity").and_then(quantity)) {
             (Some(code), Some((value, unit))) => m.components.push(Component { code, value, unit }),
-            _ => *out
-                .reasons
-                .entry("Observation.component: no coded number (not kept)".into())
-                .or_default() += 1,
+            _ => {
+                *out.reasons
+                    .entry("Observation.component: no coded number (not kept)".into())
+                    .or_default() += 1
+            }
         }
     }
     if m.value.is_none() && m.unit.is_empty() && !m.components.is_empty() {
         m.unit = m.components[0].unit.clone();
     }
-    if m.value.is_none() && m.components.is_empty() && m.value_code.is_none() && m.value_text.is_none()
+    if m.value.is_none()
+        && m.components.is_empty()
+        && m.value_code.is_none()
+        && m.value_text.is_none()
     {
         out.skip(T, "no value (data absent)");
         return Ok(None);
@@ -917,7 +951,10 @@ fn sampled(
         let t_ms = start_ms as f64 + period * i as f64;
         let secs = (t_ms / 1000.0).round() as i64;
         let Some(at) = DateTime::from_unix_offset(secs, offset) else {
-            return Err(("valueSampledData.period", "readings run past the year 9999".into()));
+            return Err((
+                "valueSampledData.period",
+                "readings run past the year 9999".into(),
+            ));
         };
         let value = base + factor * x;
         // Undo binary noise from origin + factor * x: devices give a few decimals.
@@ -946,10 +983,12 @@ fn decode_attachment(a: &Value) -> Result<Option<Vec<u8>>, (&'static str, String
         return Ok(None);
     };
     let clean: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    data_encoding::BASE64
-        .decode(&clean)
-        .map(Some)
-        .map_err(|e| ("attachment.data", format!("attachment data is not base64: {e}")))
+    data_encoding::BASE64.decode(&clean).map(Some).map_err(|e| {
+        (
+            "attachment.data",
+            format!("attachment data is not base64: {e}"),
+        )
+    })
 }
 
 fn document(
@@ -1042,7 +1081,9 @@ fn document_reference(r: &Value, out: &mut Import) -> Mapping {
         .into_iter()
         .flatten()
     {
-        let Some(a) = c.get("attachment") else { continue };
+        let Some(a) = c.get("attachment") else {
+            continue;
+        };
         let date = fhir_instant(
             s(r, "date")
                 .or_else(|| r.get("context").and_then(|x| period_start(x.get("period"))))
@@ -1074,8 +1115,10 @@ mod tests {
             .enumerate()
             .map(|(i, r)| json!({"fullUrl": format!("urn:uuid:00000000-0000-0000-0000-{i:012}"), "resource": r}))
             .collect();
-        serde_json::to_vec(&json!({"resourceType": "Bundle", "type": "collection", "entry": entries}))
-            .unwrap()
+        serde_json::to_vec(
+            &json!({"resourceType": "Bundle", "type": "collection", "entry": entries}),
+        )
+        .unwrap()
     }
 
     fn read(b: &[u8]) -> Result<Import, FhirError> {
@@ -1087,10 +1130,16 @@ mod tests {
         assert!(matches!(read(b"\x89PNG\r\n"), Err(FhirError::NotJson(_))));
         assert!(matches!(read(b""), Err(FhirError::NotJson(_))));
         assert!(matches!(read(b"{\"a\": 1}"), Err(FhirError::NotFhir(_))));
-        assert!(matches!(read(b"{\"resourceType\":\"Bundle\""), Err(FhirError::NotJson(m)) if m.contains("truncated")));
-        let e = read(br#"{"resourceType":"Patient"}"#).unwrap_err().to_string();
+        assert!(
+            matches!(read(b"{\"resourceType\":\"Bundle\""), Err(FhirError::NotJson(m)) if m.contains("truncated"))
+        );
+        let e = read(br#"{"resourceType":"Patient"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("one Patient resource, not a Bundle"), "{e}");
-        let e = read(br#"{"resourceType":"Bundle","type":"history"}"#).unwrap_err().to_string();
+        let e = read(br#"{"resourceType":"Bundle","type":"history"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("\"history\" is not imported"), "{e}");
         let big = vec![b' '; MAX_BUNDLE_BYTES as usize + 1];
         assert!(matches!(read(&big), Err(FhirError::TooLarge { .. })));
@@ -1109,11 +1158,21 @@ mod tests {
         ]);
         let imp = read(&b).unwrap();
         assert_eq!(imp.items.len(), 2);
-        let Item::Entry(Entry::Measurement(m)) = &imp.items[1].item else { panic!() };
-        assert_eq!((m.kind.code.as_str(), m.value, m.unit.as_str()), ("29463-7", Some(70.5), "kg"));
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[1].item else {
+            panic!()
+        };
+        assert_eq!(
+            (m.kind.code.as_str(), m.value, m.unit.as_str()),
+            ("29463-7", Some(70.5), "kg")
+        );
         assert_eq!(m.at.as_str(), "2020-01-02T10:00:00+01:00");
-        let Item::Entry(Entry::Profile(p)) = &imp.items[0].item else { panic!() };
-        assert_eq!((p.name.as_str(), p.birth_date.as_ref().unwrap().as_str()), ("Ana Lima", "1980-02"));
+        let Item::Entry(Entry::Profile(p)) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(
+            (p.name.as_str(), p.birth_date.as_ref().unwrap().as_str()),
+            ("Ana Lima", "1980-02")
+        );
         assert_eq!(imp.skipped.get("Claim"), Some(&1));
         assert_eq!(imp.skipped.get("Immunization"), Some(&1));
     }
@@ -1134,12 +1193,16 @@ mod tests {
 
     #[test]
     fn sampled_data_becomes_readings() {
-        let b = bundle(vec![json!({"resourceType": "Observation", "status": "final",
+        let b = bundle(vec![
+            json!({"resourceType": "Observation", "status": "final",
             "code": {"coding": [{"system": "http://loinc.org", "code": "2339-0"}]},
             "effectivePeriod": {"start": "2025-03-01T00:00:00+01:00"},
-            "valueSampledData": {"origin": {"value": 0, "system": "http://unitsofmeasure.org", "code": "mg/dL"}, "period": 300000, "dimensions": 1, "data": "100 E 102.5"}})]);
+            "valueSampledData": {"origin": {"value": 0, "system": "http://unitsofmeasure.org", "code": "mg/dL"}, "period": 300000, "dimensions": 1, "data": "100 E 102.5"}}),
+        ]);
         let imp = read(&b).unwrap();
-        let Item::Readings(set) = &imp.items[0].item else { panic!() };
+        let Item::Readings(set) = &imp.items[0].item else {
+            panic!()
+        };
         assert_eq!(set.readings.len(), 2);
         assert_eq!(set.readings[1].at.as_str(), "2025-03-01T00:10:00+01:00");
         assert_eq!(set.readings[1].value, 102.5);

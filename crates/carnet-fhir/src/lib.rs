@@ -38,5 +38,7 @@ mod schema;
 
 pub use devices::{DeviceFormat, DeviceImport, MAX_CSV_BYTES, read_device_csv};
 pub use error::{FhirError, Problem};
-pub use export::{Export, RecordEntry, RecordExport, export_bundle, export_ips};
+pub use export::{
+    Export, IpsSection, RecordEntry, RecordExport, export_bundle, export_ips, ips_sections,
+};
 pub use import::{Import, Item, MAX_BUNDLE_BYTES, Mapped, NewDocument, read_bundle};

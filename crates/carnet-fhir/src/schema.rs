@@ -331,7 +331,10 @@ impl Schema {
                 Some(s) if codes.iter().any(|c| c == s) => {}
                 Some(s) => out.push(Found {
                     path: p.to_string(),
-                    message: format!("{p} \"{s}\" is not an R4 code here: use one of {}", codes.join(", ")),
+                    message: format!(
+                        "{p} \"{s}\" is not an R4 code here: use one of {}",
+                        codes.join(", ")
+                    ),
                 }),
                 None => out.push(Found {
                     path: p.to_string(),
@@ -375,7 +378,10 @@ impl Schema {
                     && !re.is_match(s)
                 {
                     let shown: String = s.chars().take(40).collect();
-                    bad(format!("\"{shown}\" is not a valid {ty}{}", format_hint(ty)));
+                    bad(format!(
+                        "\"{shown}\" is not a valid {ty}{}",
+                        format_hint(ty)
+                    ));
                 } else if matches!(ty, "date" | "dateTime" | "instant") && !real_date(s) {
                     bad(format!("\"{s}\" is not a real calendar date"));
                 }
@@ -446,7 +452,11 @@ mod tests {
             "code": {"coding": [{"system": "http://loinc.org", "code": "8302-2"}]},
             "effectivePeriod": {"start": "2020-01-01T10:00:00Z"},
             "valueQuantity": {"value": 170.2, "unit": "cm"}});
-        assert!(problems(ok.clone()).is_empty(), "{:?}", problems(ok.clone()));
+        assert!(
+            problems(ok.clone()).is_empty(),
+            "{:?}",
+            problems(ok.clone())
+        );
         let mut v = ok.clone();
         v["effectivePeriod"]["stop"] = json!("2020-01-02T10:00:00Z");
         assert_eq!(
@@ -466,7 +476,10 @@ mod tests {
         assert!(problems(v)[0].contains("status \"done-ish\" is not an R4 code"));
         let mut v = ok.clone();
         v.as_object_mut().unwrap().remove("code");
-        assert_eq!(problems(v), vec!["code is required in Observation but missing"]);
+        assert_eq!(
+            problems(v),
+            vec!["code is required in Observation but missing"]
+        );
         let mut v = ok.clone();
         v["subject"] = json!("urn:uuid:x");
         assert!(problems(v)[0].contains("subject must be an object (a Reference)"));
@@ -477,7 +490,10 @@ mod tests {
         v["effectivePeriod"]["start"] = json!("2023-02-30");
         assert!(problems(v)[0].contains("not a real calendar date"));
         let p = problems(json!({"resourceType": "Patient", "birthDate": "1970-13-45"}));
-        assert!(p[0].contains("birthDate \"1970-13-45\" is not a valid date"), "{p:?}");
+        assert!(
+            p[0].contains("birthDate \"1970-13-45\" is not a valid date"),
+            "{p:?}"
+        );
         let mut v = ok;
         let q = v["valueQuantity"].take();
         v.as_object_mut().unwrap().remove("valueQuantity");

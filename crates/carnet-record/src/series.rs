@@ -288,11 +288,17 @@ impl SeriesBlock {
                 0 => t = x,
                 1 => {
                     d = x;
-                    t = t.checked_add(d).ok_or_else(|| malformed("time overflows"))?;
+                    t = t
+                        .checked_add(d)
+                        .ok_or_else(|| malformed("time overflows"))?;
                 }
                 _ => {
-                    d = d.checked_add(x).ok_or_else(|| malformed("time overflows"))?;
-                    t = t.checked_add(d).ok_or_else(|| malformed("time overflows"))?;
+                    d = d
+                        .checked_add(x)
+                        .ok_or_else(|| malformed("time overflows"))?;
+                    t = t
+                        .checked_add(d)
+                        .ok_or_else(|| malformed("time overflows"))?;
                 }
             }
             readings.push((t, 0.0));
@@ -412,9 +418,19 @@ mod block_base64 {
 impl Series {
     /// One line for people, e.g. "Glucose, 288 readings, 2025-03-01, 4.1-9.8 mmol/L, Dexcom G6".
     pub fn summary(&self) -> String {
+        let loinc = self.kind.system == crate::systems::LOINC;
         let name = crate::MeasurementKind::by_loinc(&self.kind.code)
-            .filter(|_| self.kind.system == crate::systems::LOINC)
+            .filter(|_| loinc)
             .map(|k| k.name.replace('-', " "))
+            .or_else(|| {
+                // Device glucose codes (HL7 CGM guide; glucometers) read as plain words.
+                let words = match self.kind.code.as_str() {
+                    "99504-3" | "14745-4" => "glucose",
+                    "41653-7" | "14743-9" => "blood glucose (finger stick)",
+                    _ => return None,
+                };
+                loinc.then(|| words.to_string())
+            })
             .or_else(|| self.kind.display.clone())
             .unwrap_or_else(|| format!("LOINC {}", self.kind.code));
         let (lo, hi) = self.data.range();
@@ -468,9 +484,10 @@ pub struct ReadingSet {
 pub struct Packed {
     /// The blocks, oldest first.
     pub blocks: Vec<Series>,
-    /// Readings dropped because another reading of the set, or one already stored, has the
-    /// same time.
+    /// Readings dropped because one already stored (in `known`) has the same time.
     pub duplicates: usize,
+    /// Readings dropped because an earlier reading of the same set has the same time.
+    pub repeated: usize,
 }
 
 impl ReadingSet {
@@ -481,7 +498,7 @@ impl ReadingSet {
     pub fn pack(mut self, known: &HashSet<i64>) -> Result<Packed, RecordError> {
         crate::entry::validate_series_meta(&self.kind, &self.unit, &self.source)?;
         self.readings.sort_by_key(|r| r.at.sort_key());
-        let mut duplicates = 0;
+        let (mut duplicates, mut repeated) = (0, 0);
         let mut seen = HashSet::new();
         let mut blocks = Vec::new();
         let mut current: Vec<(i64, f64)> = Vec::new();
@@ -500,8 +517,12 @@ impl ReadingSet {
         };
         for r in &self.readings {
             let t = r.at.sort_key();
-            if known.contains(&t) || !seen.insert(t) {
+            if known.contains(&t) {
                 duplicates += 1;
+                continue;
+            }
+            if !seen.insert(t) {
+                repeated += 1;
                 continue;
             }
             if !r.value.is_finite() {
@@ -523,7 +544,11 @@ impl ReadingSet {
         if let Some((_, off)) = current_key {
             flush(&mut current, off)?;
         }
-        Ok(Packed { blocks, duplicates })
+        Ok(Packed {
+            blocks,
+            duplicates,
+            repeated,
+        })
     }
 }
 
@@ -621,7 +646,7 @@ mod tests {
         };
         let known: HashSet<i64> = [at("2025-03-30T03:05:00+02:00").sort_key()].into();
         let packed = set.pack(&known).unwrap();
-        assert_eq!(packed.duplicates, 2);
+        assert_eq!((packed.duplicates, packed.repeated), (1, 1));
         let days: Vec<_> = packed
             .blocks
             .iter()

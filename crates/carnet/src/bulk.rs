@@ -15,11 +15,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use carnet_crypto::MAX_ENVELOPE_BYTES;
 use carnet_crypto::{
     ContentKey, DeviceId, ENVELOPE_VERSION, Envelope, EnvelopeHeader, PersonSecret, RecordId,
     seal_blob,
 };
-use carnet_crypto::MAX_ENVELOPE_BYTES;
 use carnet_record::{
     BlobRef, ChangeSet, Code, DateTime, Document, Entry, EntryId, ReadingSet, SectionId,
 };
@@ -66,6 +66,9 @@ pub struct BulkReport {
     pub added: BTreeMap<String, usize>,
     /// Items already in the record, by label: not added again.
     pub already_present: BTreeMap<String, usize>,
+    /// Readings dropped because the same input held another reading of the same kind,
+    /// source and time, by label.
+    pub repeated: BTreeMap<String, usize>,
     /// Envelopes written.
     pub envelopes: usize,
     /// Series blocks written.
@@ -272,7 +275,12 @@ impl Vault {
                     let total = set.readings.len();
                     let packed = set.pack(known)?;
                     bump(&mut report.already_present, &label, packed.duplicates);
-                    bump(&mut report.added, &label, total - packed.duplicates);
+                    bump(&mut report.repeated, &label, packed.repeated);
+                    bump(
+                        &mut report.added,
+                        &label,
+                        total - packed.duplicates - packed.repeated,
+                    );
                     for b in packed.blocks {
                         known.extend(b.data.times());
                         report.blocks += 1;
@@ -330,7 +338,9 @@ impl Vault {
             progress(i, total);
             let seq = seal_into(&self.me, self.device, &mut txn, record, *section, c)?;
             if let Some(loaded) = self.loaded.get_mut(&(*record, *section)) {
-                loaded.covered.insert((self.me.person_id(), self.device), seq);
+                loaded
+                    .covered
+                    .insert((self.me.person_id(), self.device), seq);
             }
             report.envelopes += 1;
         }
@@ -354,7 +364,9 @@ impl Vault {
     /// measurements, oldest first: what charts and exports read.
     pub fn readings(&mut self, record: &RecordId, codes: &[&str]) -> Result<Vec<SeriesPoint>> {
         let mut out = Vec::new();
-        let wanted = |c: &Code| c.system == carnet_record::systems::LOINC && codes.contains(&c.code.as_str());
+        let wanted = |c: &Code| {
+            c.system == carnet_record::systems::LOINC && codes.contains(&c.code.as_str())
+        };
         for e in self.load(record, SectionId::Measurements)?.doc.entries()? {
             match e.entry {
                 Entry::Series(s) if wanted(&s.kind) => {
@@ -407,7 +419,9 @@ fn seal_into(
         record: record.short(),
     };
     let plaintext = changes.to_bytes();
-    let epoch = txn.latest_epoch(record, section.code())?.ok_or_else(no_key)?;
+    let epoch = txn
+        .latest_epoch(record, section.code())?
+        .ok_or_else(no_key)?;
     let key = txn
         .epoch_key(record, section.code(), epoch)?
         .ok_or_else(no_key)?;
@@ -494,30 +508,53 @@ mod tests {
         let record = v.own_record().unwrap();
         let w = || {
             Entry::Measurement(
-                Measurement::from_input("weight", "70", "kg", "2025-01-01T08:00:00Z".parse().unwrap(), None)
-                    .unwrap(),
+                Measurement::from_input(
+                    "weight",
+                    "70",
+                    "kg",
+                    "2025-01-01T08:00:00Z".parse().unwrap(),
+                    None,
+                )
+                .unwrap(),
             )
         };
         let items = || {
             vec![
-                LabeledItem { label: "Observation".into(), item: ImportItem::Entry(w()) },
-                LabeledItem { label: "Observation".into(), item: ImportItem::Entry(w()) },
+                LabeledItem {
+                    label: "Observation".into(),
+                    item: ImportItem::Entry(w()),
+                },
+                LabeledItem {
+                    label: "Observation".into(),
+                    item: ImportItem::Entry(w()),
+                },
             ]
         };
         let r = v.import(&record, items(), &mut |_, _| {}).unwrap();
         assert_eq!(r.added.get("Observation"), Some(&2));
         let r = v.import(&record, items(), &mut |_, _| {}).unwrap();
         assert_eq!(r.already_present.get("Observation"), Some(&2));
-        assert_eq!(v.list(&record, Some(SectionId::Measurements)).unwrap().len(), 2);
+        assert_eq!(
+            v.list(&record, Some(SectionId::Measurements))
+                .unwrap()
+                .len(),
+            2
+        );
         let before = v.state_digest().unwrap();
         let bad = vec![
             LabeledItem {
                 label: "note".into(),
-                item: ImportItem::Entry(Entry::Note(Note { text: "fine".into(), title: None })),
+                item: ImportItem::Entry(Entry::Note(Note {
+                    text: "fine".into(),
+                    title: None,
+                })),
             },
             LabeledItem {
                 label: "note".into(),
-                item: ImportItem::Entry(Entry::Note(Note { text: " ".into(), title: None })),
+                item: ImportItem::Entry(Entry::Note(Note {
+                    text: " ".into(),
+                    title: None,
+                })),
             },
         ];
         assert!(v.import(&record, bad, &mut |_, _| {}).is_err());

@@ -296,7 +296,12 @@ impl Vault {
 
     /// Who may write `section` of `record`. Until consent grants exist, only the patient
     /// who owns the record.
-    pub(crate) fn may_write(&self, record: &RecordId, _section: SectionId, author: &PersonId) -> bool {
+    pub(crate) fn may_write(
+        &self,
+        record: &RecordId,
+        _section: SectionId,
+        author: &PersonId,
+    ) -> bool {
         RecordId::of_patient(author) == *record
     }
 
