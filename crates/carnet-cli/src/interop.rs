@@ -463,20 +463,28 @@ pub fn chart(cli: &Cli, args: &ChartArgs) -> Result<()> {
     refuse_existing(&args.out)?;
     let mut vault = open(cli)?;
     let record = vault.own_record()?;
+    let readings = vault.readings(&record, &chart_spec(&args.kind)?.2)?;
+    // --from and --to are the patient's days: in the offset of the readings around them.
+    let offset_near = |t: i64| {
+        readings
+            .iter()
+            .find(|p| p.at.sort_key() >= t - 14 * 3600)
+            .or(readings.last())
+            .map(|p| i64::from(p.at.offset_seconds()))
+            .unwrap_or(0)
+    };
     let since = match (&args.days, &args.from) {
         (Some(d), _) => {
-            let codes = chart_spec(&args.kind)?.2;
-            let last = vault
-                .readings(&record, &codes)?
-                .last()
-                .map(|p| p.at.sort_key())
-                .unwrap_or(0);
+            let last = readings.last().map(|p| p.at.sort_key()).unwrap_or(0);
             Some(last - i64::from(*d) * 86_400)
         }
-        (None, Some(f)) => Some(f.sort_key()),
+        (None, Some(f)) => Some(f.sort_key() - offset_near(f.sort_key())),
         (None, None) => None,
     };
-    let until = args.to.as_ref().map(|d| d.sort_key() + 86_399);
+    let until = args.to.as_ref().map(|d| {
+        let end = d.sort_key() + 86_399;
+        end - offset_near(end)
+    });
     let (svg, n, title) = draw(&mut vault, &args.kind, since, until)?;
     write_private(&args.out, svg.as_bytes())?;
     if cli.json {
@@ -504,25 +512,29 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         .collect();
     let mut charts = Vec::new();
     for kind in ["glucose", "blood-pressure", "weight"] {
-        let codes = chart_spec(kind)?.2;
-        let Some(last) = vault
-            .readings(&record, &codes)?
-            .last()
-            .map(|p| p.at.sort_key())
-        else {
+        let points = vault.readings(&record, &chart_spec(kind)?.2)?;
+        let Some(last) = points.last().map(|p| p.at.sort_key()) else {
             continue;
         };
-        let since = (kind == "glucose").then(|| last - i64::from(args.glucose_days) * 86_400);
-        let (svg, n, title) = draw(&mut vault, kind, since, None)?;
-        let caption = if kind == "glucose" {
-            format!(
-                "{title}: the last {} days of readings ({n}).",
-                args.glucose_days
+        // Glucose: the last days of the device series when there is one (a lab value
+        // years later must not shrink the window to one reading).
+        let (since, until, caption) = if kind == "glucose" {
+            let end = points
+                .iter()
+                .filter(|p| p.dense)
+                .map(|p| p.at.sort_key())
+                .max()
+                .unwrap_or(last);
+            (
+                Some(end - i64::from(args.glucose_days) * 86_400),
+                Some(end),
+                format!("the last {} days of readings", args.glucose_days),
             )
         } else {
-            format!("{title}: every reading in the record ({n}).")
+            (None, None, "every reading in the record".to_string())
         };
-        charts.push((caption, svg));
+        let (svg, n, title) = draw(&mut vault, kind, since, until)?;
+        charts.push((format!("{title}: {caption} ({n})."), svg));
     }
     let now = DateTime::now();
     let html = carnet_report::report_html(&ReportInput {

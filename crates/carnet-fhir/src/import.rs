@@ -827,7 +827,7 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
         .and_then(|d| s(d, "display"))
         .map(str::to_string);
     if let Some(sd) = r.get("valueSampledData") {
-        return sampled(r, sd, kind, &at, source, out);
+        return sampled(sd, kind, &at, source, out);
     }
     let mut m = Measurement {
         kind,
@@ -922,7 +922,6 @@ fn category_code(cc: &Value) -> Option<&str> {
 
 /// `valueSampledData`: regular readings, kept as a series.
 fn sampled(
-    r: &Value,
     sd: &Value,
     kind: Code,
     at: &DateTime,
@@ -936,7 +935,7 @@ fn sampled(
         out.skip(T, "sampled data without origin or period");
         return Ok(None);
     };
-    if sd.get("dimensions").and_then(Value::as_u64) != Some(1) || !(period > 0.0) {
+    if sd.get("dimensions").and_then(Value::as_u64) != Some(1) || period.is_nan() || period <= 0.0 {
         out.skip(T, "sampled data with several dimensions (not kept)");
         return Ok(None);
     }
@@ -965,7 +964,6 @@ fn sampled(
         out.skip(T, "sampled data without a valid value");
         return Ok(None);
     }
-    let _ = r;
     out.add(
         T,
         Item::Readings(ReadingSet {

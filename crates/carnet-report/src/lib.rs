@@ -218,6 +218,9 @@ fn time_ticks(t0: i64, t1: i64, offset: i32) -> Vec<(i64, String)> {
     out.into_iter().step_by(keep).collect()
 }
 
+/// Picks one value of a point (systolic or diastolic).
+type Pick = fn(&Point) -> Option<f64>;
+
 /// Points summarised per pixel column: (x, low, high, mean).
 fn columns(
     f: &Frame,
@@ -354,6 +357,11 @@ pub fn chart_svg(c: &Chart) -> String {
     );
     let n = pts.len();
     let mean = pts.iter().map(|p| p.value).sum::<f64>() / n as f64;
+    let count = if n == 1 {
+        "1 reading".to_string()
+    } else {
+        format!("{n} readings")
+    };
     let stats = match (c.kind, target) {
         (ChartKind::Glucose, Some((a, b))) => {
             let inr = pts.iter().filter(|p| p.value >= a && p.value <= b).count();
@@ -361,7 +369,7 @@ pub fn chart_svg(c: &Chart) -> String {
             let above = n - inr - below;
             let pc = |k: usize| (k as f64 * 100.0 / n as f64).round();
             format!(
-                "In range {}% · below {}% · above {}% · average {} {unit} · {n} readings",
+                "In range {}% · below {}% · above {}% · average {} {unit} · {count}",
                 pc(inr),
                 pc(below),
                 pc(above),
@@ -371,9 +379,9 @@ pub fn chart_svg(c: &Chart) -> String {
         (ChartKind::BloodPressure, _) => {
             let last = &pts[n - 1];
             format!(
-                "Latest {}/{} {unit} · average {}/{} · {n} readings",
-                fmt_num(last.value),
-                last.second.map(fmt_num).unwrap_or_default(),
+                "Latest {}/{} {unit} · average {}/{} · {count}",
+                fmt_num(last.value.round()),
+                last.second.map(|v| fmt_num(v.round())).unwrap_or_default(),
                 fmt_num(mean.round()),
                 fmt_num(
                     (pts.iter().filter_map(|p| p.second).sum::<f64>()
@@ -386,7 +394,7 @@ pub fn chart_svg(c: &Chart) -> String {
             let last = pts[n - 1].value;
             let change = last - pts[0].value;
             format!(
-                "Latest {} {unit} · change {}{} {unit} over the period · {n} readings",
+                "Latest {} {unit} · change {}{} {unit} over the period · {count}",
                 fmt_num(last),
                 if change > 0.0 { "+" } else { "" },
                 fmt_num((change * 10.0).round() / 10.0)
@@ -404,11 +412,11 @@ pub fn chart_svg(c: &Chart) -> String {
         let (ya, yb) = (f.y(b), f.y(a));
         let _ = write!(
             svg,
-            r##"<rect x="{px0}" y="{ya:.1}" width="{:.1}" height="{:.1}" fill="#dcfce7"/><line x1="{px0}" x2="{px1}" y1="{ya:.1}" y2="{ya:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><line x1="{px0}" x2="{px1}" y1="{yb:.1}" y2="{yb:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#15803d" text-anchor="end">target {}–{} {unit}</text>"##,
+            r##"<rect x="{px0}" y="{ya:.1}" width="{:.1}" height="{:.1}" fill="#dcfce7"/><line x1="{px0}" x2="{px1}" y1="{ya:.1}" y2="{ya:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><line x1="{px0}" x2="{px1}" y1="{yb:.1}" y2="{yb:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#15803d" text-anchor="end" stroke="#ffffff" stroke-width="4" paint-order="stroke">target {}–{} {unit}</text>"##,
             px1 - px0,
             yb - ya,
             px1 - 6.0,
-            ya + 16.0,
+            ya - 6.0,
             fmt_num(a),
             fmt_num(b)
         );
@@ -437,7 +445,7 @@ pub fn chart_svg(c: &Chart) -> String {
             let y = f.y(v);
             let _ = write!(
                 svg,
-                r##"<line x1="{px0}" x2="{px1}" y1="{y:.1}" y2="{y:.1}" stroke="#f59e0b" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#b45309" text-anchor="end">{label} mmHg threshold</text>"##,
+                r##"<line x1="{px0}" x2="{px1}" y1="{y:.1}" y2="{y:.1}" stroke="#f59e0b" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#b45309" text-anchor="end" stroke="#ffffff" stroke-width="4" paint-order="stroke">{label} mmHg threshold</text>"##,
                 px1 - 6.0,
                 y - 5.0
             );
@@ -461,13 +469,13 @@ pub fn chart_svg(c: &Chart) -> String {
 
     // The data.
     let gap = typical_gap(pts);
-    let series: Vec<(&str, Box<dyn Fn(&Point) -> Option<f64>>)> = match c.kind {
+    let series: Vec<(&str, Pick)> = match c.kind {
         ChartKind::BloodPressure => vec![
-            ("#b91c1c", Box::new(|p: &Point| Some(p.value))),
-            ("#1d4ed8", Box::new(|p: &Point| p.second)),
+            ("#b91c1c", (|p: &Point| Some(p.value)) as Pick),
+            ("#1d4ed8", (|p: &Point| p.second) as Pick),
         ],
-        ChartKind::Glucose => vec![("#1e3a8a", Box::new(|p: &Point| Some(p.value)))],
-        _ => vec![("#0f766e", Box::new(|p: &Point| Some(p.value)))],
+        ChartKind::Glucose => vec![("#1e3a8a", (|p: &Point| Some(p.value)) as Pick)],
+        _ => vec![("#0f766e", (|p: &Point| Some(p.value)) as Pick)],
     };
     for (colour, pick) in &series {
         if n > MAX_DRAWN {
@@ -506,11 +514,33 @@ pub fn chart_svg(c: &Chart) -> String {
                 .iter()
                 .filter_map(|p| pick(p).map(|v| (p.t, v)))
                 .collect();
-            let _ = write!(
-                svg,
-                r##"<path d="{}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>"##,
-                path(&f, &line, gap)
-            );
+            let d = path(&f, &line, gap);
+            if let Some((a, b)) = target {
+                // The same line three times, each clipped to one zone: highs orange, lows
+                // red, in range blue, so excursions show at a glance.
+                let (ya, yb) = (f.y(b), f.y(a));
+                let _ = write!(
+                    svg,
+                    r##"<defs><clipPath id="above"><rect x="0" y="0" width="{W}" height="{ya:.1}"/></clipPath><clipPath id="within"><rect x="0" y="{ya:.1}" width="{W}" height="{:.1}"/></clipPath><clipPath id="below"><rect x="0" y="{yb:.1}" width="{W}" height="{:.1}"/></clipPath></defs>"##,
+                    yb - ya,
+                    H - yb
+                );
+                for (zone, stroke) in [
+                    ("above", "#ea580c"),
+                    ("within", *colour),
+                    ("below", "#dc2626"),
+                ] {
+                    let _ = write!(
+                        svg,
+                        r##"<path d="{d}" fill="none" stroke="{stroke}" stroke-width="2" stroke-linejoin="round" clip-path="url(#{zone})"/>"##
+                    );
+                }
+            } else {
+                let _ = write!(
+                    svg,
+                    r##"<path d="{d}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>"##
+                );
+            }
             if n <= 400 {
                 for (t, v) in &line {
                     let out = target.is_some_and(|(a, b)| *v < a || *v > b);
@@ -531,39 +561,28 @@ pub fn chart_svg(c: &Chart) -> String {
             }
         }
     }
-    // Weight (and other kinds): a least-squares trend line, with its slope in words.
+    // Weight: a moving average over a tenth of the period (at least a week), so the trend
+    // reads through day-to-day noise without pretending the change is a straight line.
     if matches!(c.kind, ChartKind::Weight) && n >= 3 {
-        let (mt, mv) = (
-            pts.iter().map(|p| (p.t - t0) as f64).sum::<f64>() / n as f64,
-            mean,
-        );
-        let (mut num, mut den) = (0.0, 0.0);
+        let window = ((t1 - t0) / 10).max(7 * 86_400);
+        let mut avg = Vec::with_capacity(n);
+        let (mut lo_i, mut hi_i, mut sum) = (0usize, 0usize, 0.0);
         for p in pts {
-            let dt = (p.t - t0) as f64 - mt;
-            num += dt * (p.value - mv);
-            den += dt * dt;
+            while hi_i < n && pts[hi_i].t <= p.t + window / 2 {
+                sum += pts[hi_i].value;
+                hi_i += 1;
+            }
+            while pts[lo_i].t < p.t - window / 2 {
+                sum -= pts[lo_i].value;
+                lo_i += 1;
+            }
+            avg.push((p.t, sum / (hi_i - lo_i) as f64));
         }
-        if den > 0.0 {
-            let slope = num / den;
-            let at = |t: i64| mv + slope * ((t - t0) as f64 - mt);
-            let per_month = slope * 30.0 * 86_400.0;
-            let _ = write!(
-                svg,
-                r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#7c3aed" stroke-width="2" stroke-dasharray="8 5"/>"##,
-                f.x(t0),
-                f.y(at(t0)),
-                f.x(t1),
-                f.y(at(t1))
-            );
-            let _ = write!(
-                svg,
-                r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#6d28d9" text-anchor="end">trend {}{} {unit} a month</text>"##,
-                px1 - 6.0,
-                py0 + 14.0,
-                if per_month > 0.0 { "+" } else { "" },
-                fmt_num((per_month * 10.0).round() / 10.0)
-            );
-        }
+        let _ = write!(
+            svg,
+            r##"<path d="{}" fill="none" stroke="#7c3aed" stroke-width="2" stroke-dasharray="8 5"/>"##,
+            path(&f, &avg, i64::MAX)
+        );
     }
     // Legend.
     let legend: Vec<(&str, &str)> = match c.kind {
@@ -572,11 +591,11 @@ pub fn chart_svg(c: &Chart) -> String {
             vec![("#1e3a8a", "average"), ("#93a3c8", "lowest–highest")]
         }
         ChartKind::Glucose => vec![
-            ("#1e3a8a", "readings"),
+            ("#1e3a8a", "in range"),
             ("#ea580c", "above range"),
             ("#dc2626", "below range"),
         ],
-        ChartKind::Weight => vec![("#0f766e", "weight"), ("#7c3aed", "trend")],
+        ChartKind::Weight => vec![("#0f766e", "weight"), ("#7c3aed", "trend (moving average)")],
         ChartKind::Other => vec![("#0f766e", "readings")],
     };
     let mut x = px1;
@@ -635,6 +654,103 @@ fn profile_line(p: Option<&Profile>, fallback: &str) -> (String, String) {
     (p.name.clone(), facts.join(" · "))
 }
 
+/// A value as people read it: at most two decimals (devices and generators give fifteen).
+fn readable(v: f64) -> String {
+    let r = (v * 100.0).round() / 100.0;
+    if r.abs() >= 100.0 {
+        fmt_num(v.round())
+    } else {
+        let s = format!("{r:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A measurement for the summary: its name, its value rounded for reading, its day.
+fn measurement_line(m: &carnet_record::Measurement) -> String {
+    let name = m
+        .kind_name()
+        .map(|n| {
+            let mut c = n.replace('-', " ");
+            if let Some(f) = c.get_mut(0..1) {
+                f.make_ascii_uppercase();
+            }
+            c
+        })
+        .or_else(|| m.kind.display.clone())
+        .unwrap_or_else(|| format!("LOINC {}", m.kind.code));
+    let unit = unit_label(&m.unit);
+    let value = match (m.value, &m.value_code, &m.value_text) {
+        (Some(v), _, _) => format!("{} {unit}", readable(v)),
+        (None, Some(c), _) => c.display.clone().unwrap_or_else(|| c.code.clone()),
+        (None, None, Some(t)) => t.clone(),
+        (None, None, None) => {
+            let part = |code: &str| m.components.iter().find(|c| c.code.code == code);
+            match (part("8480-6"), part("8462-4")) {
+                (Some(s), Some(d)) => format!(
+                    "{}/{} {unit}",
+                    readable(s.value.round()),
+                    readable(d.value.round())
+                ),
+                _ => {
+                    m.components
+                        .iter()
+                        .map(|c| readable(c.value))
+                        .collect::<Vec<_>>()
+                        .join("/")
+                        + " "
+                        + unit
+                }
+            }
+        }
+    };
+    format!("{name}: {value} · {}", m.at.date())
+}
+
+/// List items, most recent first; repeated vaccinations and procedures are one line with
+/// how many times and the latest date ("Influenza vaccine — 11 times, latest 1979-04-02").
+fn lines(items: &[&RecordEntry]) -> Vec<String> {
+    let mut sorted: Vec<&RecordEntry> = items.to_vec();
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.entry.clinical_date().unwrap_or(i64::MIN)));
+    let mut groups: Vec<(String, Option<String>, usize, String)> = Vec::new();
+    for e in sorted {
+        let (name, when) = match &e.entry {
+            Entry::Immunization(i) => (i.vaccine.clone(), Some(i.date.to_string())),
+            Entry::Procedure(p) => (p.name.clone(), p.date.as_ref().map(ToString::to_string)),
+            Entry::Measurement(m) => {
+                groups.push((String::new(), None, 1, esc(&measurement_line(m))));
+                continue;
+            }
+            other => {
+                groups.push((String::new(), None, 1, esc(&other.summary())));
+                continue;
+            }
+        };
+        match groups.iter_mut().find(|g| !g.0.is_empty() && g.0 == name) {
+            Some(g) => g.2 += 1,
+            None => groups.push((name.clone(), when, 1, esc(&name))),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, when, times, text)| {
+            let mut li = format!("<li>{text}");
+            if times > 1 {
+                let _ = write!(li, " <span class=\"times\">— {times} times</span>");
+            }
+            if let Some(w) = when {
+                let _ = write!(
+                    li,
+                    " <span class=\"when\">{}{}</span>",
+                    if times > 1 { "latest " } else { "on " },
+                    esc(&w)
+                );
+            }
+            li.push_str("</li>");
+            li
+        })
+        .collect()
+}
+
 /// A self-contained HTML page: the patient, the IPS sections (with explicit "no known" and
 /// "no information"), and the charts inline.
 pub fn report_html(input: &ReportInput) -> String {
@@ -653,11 +769,10 @@ body{margin:0;background:#f3f4f6;color:#111827;font:16px/1.5 system-ui,-apple-sy
 main{max-width:1000px;margin:0 auto;padding:24px}\
 header{background:#1e3a8a;color:#fff;padding:24px 28px;border-radius:12px;margin-bottom:20px}\
 header h1{margin:0 0 4px;font-size:28px}header p{margin:0;opacity:.9}\
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}\
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px;align-items:start}\
 section{background:#fff;border-radius:12px;padding:16px 20px;box-shadow:0 1px 2px rgba(0,0,0,.06)}\
 section h2{margin:0 0 8px;font-size:18px;color:#1e3a8a}\
-section.required h2::after{content:' · required in a patient summary';font-size:12px;color:#6b7280;font-weight:400}\
-ul{margin:0;padding-left:20px}li{margin:2px 0}\
+ul{margin:0;padding-left:20px}li{margin:2px 0}.when{color:#6b7280;white-space:nowrap}.times{color:#6b7280}\
 .empty{color:#6b7280;font-style:italic;margin:0}\
 .none-known{color:#065f46;font-weight:600;margin:0}\
 figure{background:#fff;border-radius:12px;padding:12px;margin:16px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}\
@@ -698,14 +813,15 @@ footer{color:#6b7280;font-size:13px;margin:24px 4px}\
             let _ = write!(h, "<p class=\"{class}\">{}</p>", esc(sec.empty_text()));
         } else {
             h.push_str("<ul>");
-            for e in items {
-                let _ = write!(h, "<li>{}</li>", esc(&e.entry.summary()));
+            for line in lines(&items) {
+                h.push_str(&line);
             }
             h.push_str("</ul>");
         }
         h.push_str("</section>");
     }
     h.push_str("</div>");
+    h.push_str("<div id=\"charts\">");
     for (caption, svg) in &input.charts {
         let _ = write!(
             h,
@@ -713,9 +829,10 @@ footer{color:#6b7280;font-size:13px;margin:24px 4px}\
             esc(caption)
         );
     }
-    let _ = write!(
+    h.push_str("</div>");
+    let _ = writeln!(
         h,
-        "<footer>Generated on {} from an end-to-end encrypted Carnet record. It shows what the record holds; it is not a diagnosis.</footer></main></body></html>\n",
+        "<footer>Generated on {} from an end-to-end encrypted Carnet record. It shows what the record holds; it is not a diagnosis.</footer></main></body></html>",
         esc(input.generated)
     );
     h

@@ -75,6 +75,11 @@ pub struct BulkReport {
     pub blocks: usize,
 }
 
+/// LOINC of systolic blood pressure.
+const SYSTOLIC: &str = "8480-6";
+/// LOINC of diastolic blood pressure.
+const DIASTOLIC: &str = "8462-4";
+
 /// One reading of a measurement series, from a block or an ordinary entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesPoint {
@@ -88,6 +93,8 @@ pub struct SeriesPoint {
     pub unit: String,
     /// LOINC code of what was measured.
     pub code: String,
+    /// Whether it comes from a device series (a block) rather than a single entry.
+    pub dense: bool,
 }
 
 fn dedup_key(entry: &Entry) -> Option<String> {
@@ -377,15 +384,25 @@ impl Vault {
                             second: None,
                             unit: s.unit.clone(),
                             code: s.kind.code.clone(),
+                            dense: true,
                         });
                     }
                 }
                 Entry::Measurement(m) if wanted(&m.kind) => {
-                    let (value, second) = match (m.value, m.components.as_slice()) {
-                        (Some(v), _) => (v, None),
-                        (None, [a, b, ..]) => (a.value, Some(b.value)),
-                        (None, [a]) => (a.value, None),
-                        _ => continue,
+                    // Panels by their parts' codes, whatever their order: systolic first.
+                    let part = |code: &str| {
+                        m.components
+                            .iter()
+                            .find(|c| c.code.code == code)
+                            .map(|c| c.value)
+                    };
+                    let (value, second) = match (m.value, part(SYSTOLIC), part(DIASTOLIC)) {
+                        (Some(v), _, _) => (v, None),
+                        (None, Some(s), d) => (s, d),
+                        (None, None, _) => match m.components.first() {
+                            Some(c) => (c.value, None),
+                            None => continue,
+                        },
                     };
                     out.push(SeriesPoint {
                         at: m.at,
@@ -393,6 +410,7 @@ impl Vault {
                         second,
                         unit: m.unit,
                         code: m.kind.code,
+                        dense: false,
                     });
                 }
                 _ => {}
