@@ -662,6 +662,40 @@ mod tests {
     }
 
     #[test]
+    fn mmol_exports_keep_their_unit_and_code() {
+        // Dexcom's European layout: mmol/L in the header, local times without offset.
+        let dexcom = "\u{feff}Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mmol/L)\n\
+1,,FirstName,,Ana,,,\n\
+2,2025-03-30T01:55:00,EGV,,,,G7,5.4\n\
+3,2025-03-30T03:00:00,EGV,,,,G7,\"6,1\"\n\
+4,2025-03-30T03:05:00,EGV,,,,G7,Low\n";
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        let imp = read_device_csv(dexcom.as_bytes(), DeviceFormat::Dexcom, &paris).unwrap();
+        let Item::Readings(set) = &imp.items[0].item else { panic!() };
+        assert_eq!((set.kind.code.as_str(), set.unit.as_str()), ("14745-4", "mmol/L"));
+        let got: Vec<(&str, f64)> = set.readings.iter().map(|r| (r.at.as_str(), r.value)).collect();
+        // 02:00 does not exist that night in Paris: the offset changes from +01 to +02.
+        assert_eq!(got, vec![("2025-03-30T01:55:00+01:00", 5.4), ("2025-03-30T03:00:00+02:00", 6.1)]);
+        assert_eq!(imp.skipped.get("glucose"), Some(&1));
+        // LibreView, European: day-first dates, mmol/L columns.
+        let libre = "Glucose Data,Generated on,13-04-2025 09:40 UTC\n\
+Device,Serial Number,Device Timestamp,Record Type,Historic Glucose mmol/L,Scan Glucose mmol/L,Strip Glucose mmol/L\n\
+FreeStyle Libre 2,X1,13-04-2025 08:00,0,5.2,,\n\
+FreeStyle Libre 2,X1,13-04-2025 08:07,1,,5.6,\n\
+FreeStyle Libre 2,X1,13-04-2025 08:10,2,,,6.0\n";
+        let imp = read_device_csv(libre.as_bytes(), DeviceFormat::Libre, &TimeZone::UTC).unwrap();
+        let codes: Vec<(&str, &str, usize)> = imp
+            .items
+            .iter()
+            .map(|m| match &m.item {
+                Item::Readings(s) => (s.kind.code.as_str(), s.unit.as_str(), s.readings.len()),
+                _ => panic!(),
+            })
+            .collect();
+        assert_eq!(codes, vec![("14743-9", "mmol/L", 1), ("14745-4", "mmol/L", 2)]);
+    }
+
+    #[test]
     fn junk_is_refused_with_the_format_named() {
         for f in [
             DeviceFormat::Dexcom,
