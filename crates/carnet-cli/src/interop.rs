@@ -142,24 +142,24 @@ fn refuse_existing(out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn to_items(import: &Import) -> Vec<LabeledItem> {
-    import
-        .items
-        .iter()
+/// The core's items, taken out of the parsed import (no copy of readings or files).
+fn to_items(import: &mut Import) -> Vec<LabeledItem> {
+    std::mem::take(&mut import.items)
+        .into_iter()
         .map(|m| LabeledItem {
-            label: m.label.clone(),
-            item: match &m.item {
-                Item::Entry(e) => ImportItem::Entry(e.clone()),
-                Item::Readings(r) => ImportItem::Readings(r.clone()),
+            label: m.label,
+            item: match m.item {
+                Item::Entry(e) => ImportItem::Entry(e),
+                Item::Readings(r) => ImportItem::Readings(r),
                 Item::Document(d) => ImportItem::Document {
                     input: AttachmentInput {
-                        title: d.title.clone(),
+                        title: d.title,
                         doc_type: d.doc_type,
-                        file_name: d.file_name.clone(),
-                        media_type: d.media_type.clone(),
-                        date: d.date.clone(),
+                        file_name: d.file_name,
+                        media_type: d.media_type,
+                        date: d.date,
                     },
-                    bytes: d.bytes.clone(),
+                    bytes: d.bytes,
                 },
             },
         })
@@ -185,7 +185,7 @@ fn counts_text(m: &BTreeMap<String, usize>) -> String {
 }
 
 pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
-    let (file, parsed) = match cmd {
+    let (file, mut parsed) = match cmd {
         ImportCommand::Fhir { file } => {
             let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
             let bar = progress(cli, 0, "checking");
@@ -218,7 +218,8 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
     let mut vault = open(cli)?;
     let record = vault.own_record()?;
     let bar = progress(cli, 0, "saving");
-    let report = vault.import(&record, to_items(&parsed), &mut |done, total| {
+    let items = to_items(&mut parsed);
+    let report = vault.import(&record, items, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     });

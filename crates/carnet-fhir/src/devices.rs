@@ -24,6 +24,10 @@ use crate::import::{Import, Item, Mapped};
 /// The largest device export read in one piece (a year of 5-minute readings is ~15 MB).
 pub const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The most readings one import takes (19 years of 5-minute readings): past this a
+/// hostile file could make memory grow far beyond its size.
+pub const MAX_READINGS_PER_IMPORT: usize = 2_000_000;
+
 /// Which device export a file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -97,6 +101,7 @@ struct Collector {
     labels: BTreeMap<(String, String, String), String>,
     entries: Vec<Mapped>,
     out: Import,
+    count: usize,
 }
 
 impl Collector {
@@ -108,7 +113,13 @@ impl Collector {
         source: &str,
         at: DateTime,
         value: f64,
-    ) {
+    ) -> Result<(), FhirError> {
+        self.count += 1;
+        if self.count > MAX_READINGS_PER_IMPORT {
+            return Err(FhirError::Unsupported(format!(
+                "the file holds more than {MAX_READINGS_PER_IMPORT} readings; split it (for example by year)"
+            )));
+        }
         let key = (kind.code.clone(), unit.to_string(), source.to_string());
         self.labels
             .entry(key.clone())
@@ -123,6 +134,7 @@ impl Collector {
             })
             .readings
             .push(Reading { at, value });
+        Ok(())
     }
 
     fn skip(&mut self, what: &str, why: &str) {
@@ -198,19 +210,19 @@ pub fn read_device_csv(
 }
 
 fn records(text: &str) -> impl Iterator<Item = (u64, Result<csv::StringRecord, csv::Error>)> + '_ {
-    let mut rdr = csv::ReaderBuilder::new()
+    // Streamed: a file of millions of tiny rows never sits in memory as records.
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut out = Vec::new();
-    for r in rdr.records() {
-        let line = match &r {
-            Ok(rec) => rec.position().map(|p| p.line()).unwrap_or(0),
-            Err(e) => e.position().map(|p| p.line()).unwrap_or(0),
-        };
-        out.push((line, r));
-    }
-    out.into_iter()
+        .from_reader(text.as_bytes())
+        .into_records()
+        .map(|r| {
+            let line = match &r {
+                Ok(rec) => rec.position().map(|p| p.line()).unwrap_or(0),
+                Err(e) => e.position().map(|p| p.line()).unwrap_or(0),
+            };
+            (line, r)
+        })
 }
 
 /// Header cells lowercased, with any stray quotes and byte-order marks (raw or mangled
@@ -338,7 +350,7 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         } else {
             format!("Dexcom {src_id}")
         };
-        c.reading(label, kind, unit, &source, at, value);
+        c.reading(label, kind, unit, &source, at, value)?;
     }
     if header.is_none() {
         return Err(layout(
@@ -349,24 +361,26 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     Ok(c.finish())
 }
 
-/// Whether Libre dates are day-first: told from the data (a first field above 12 is a
-/// day), else from which reading gives the tighter span of time.
-fn libre_day_first(dates: &[&str]) -> Result<bool, &'static str> {
-    let fields: Vec<(u32, u32)> = dates
-        .iter()
-        .filter_map(|d| {
-            let mut p = d.trim().split(['-', '/', '.']);
-            Some((p.next()?.parse().ok()?, p.next()?.parse().ok()?))
-        })
-        .collect();
-    let first_big = fields.iter().any(|f| f.0 > 12);
-    let second_big = fields.iter().any(|f| f.1 > 12);
+fn date_fields(d: &str) -> Option<(u32, u32)> {
+    let mut p = d.trim().split(['-', '/', '.']);
+    Some((p.next()?.parse().ok()?, p.next()?.parse().ok()?))
+}
+
+/// Whether Libre dates are day-first, told from the data: a first field above 12 is a
+/// day, a second field above 12 is a day; when no date tells (every day of the file is
+/// the 12th or before), the format's documented month-first order.
+fn day_first_from(first_big: bool, second_big: bool) -> Result<bool, &'static str> {
     match (first_big, second_big) {
         (true, true) => Err("its dates mix day-first and month-first forms"),
         (true, false) => Ok(true),
-        (false, true) => Ok(false),
-        (false, false) => Ok(false),
+        _ => Ok(false),
     }
+}
+
+#[cfg(test)]
+fn libre_day_first(dates: &[&str]) -> Result<bool, &'static str> {
+    let f: Vec<(u32, u32)> = dates.iter().filter_map(|d| date_fields(d)).collect();
+    day_first_from(f.iter().any(|x| x.0 > 12), f.iter().any(|x| x.1 > 12))
 }
 
 fn libre_time(text: &str, day_first: bool, tz: &TimeZone) -> Option<DateTime> {
@@ -388,23 +402,35 @@ fn libre_time(text: &str, day_first: bool, tz: &TimeZone) -> Option<DateTime> {
 
 fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Libre;
-    let all: Vec<(u64, csv::StringRecord)> = records(text)
-        .map(|(line, r)| {
-            r.map(|r| (line, r))
-                .map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
-    let Some(hpos) = all
-        .iter()
-        .take(10)
-        .position(|(_, r)| r.iter().map(clean_header).any(|h| h == "device timestamp"))
-    else {
+    // Two streamed passes: the header and the date order first, then the readings.
+    let mut header: Option<(usize, Vec<String>)> = None;
+    let (mut first_big, mut second_big) = (false, false);
+    for (i, (line, r)) in records(text).enumerate() {
+        let r = r.map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))?;
+        match &header {
+            None if i >= 10 => break,
+            None => {
+                let cells: Vec<String> = r.iter().map(clean_header).collect();
+                if cells.iter().any(|h| h == "device timestamp") {
+                    header = Some((i, cells));
+                }
+            }
+            Some((_, h)) => {
+                let ts = find(h, |c| c == "device timestamp").unwrap_or(0);
+                let date = r.get(ts).and_then(|t| t.split(' ').next()).unwrap_or("");
+                if let Some(f) = date_fields(date) {
+                    first_big |= f.0 > 12;
+                    second_big |= f.1 > 12;
+                }
+            }
+        }
+    }
+    let Some((hpos, header)) = header else {
         return Err(layout(
             F,
             "no header with a \"Device Timestamp\" column in the first lines: is this a LibreView CSV export?",
         ));
     };
-    let header: Vec<String> = all[hpos].1.iter().map(clean_header).collect();
     let col = |name: &str| find(&header, |h| h.starts_with(name));
     let (Some(ts), Some(rt)) = (col("device timestamp"), col("record type")) else {
         return Err(layout(F, "the header has no \"Record Type\" column"));
@@ -414,14 +440,13 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     let strip = col("strip glucose");
     let dev = col("device");
     let mmol = hist.or(scan).is_some_and(|i| header[i].contains("mmol"));
-    let rows = &all[hpos + 1..];
-    let dates: Vec<&str> = rows
-        .iter()
-        .filter_map(|(_, r)| r.get(ts).and_then(|t| t.split(' ').next()))
-        .collect();
-    let day_first = libre_day_first(&dates).map_err(|m| layout(F, m))?;
+    let day_first = day_first_from(first_big, second_big).map_err(|m| layout(F, m))?;
+    let rows = records(text)
+        .skip(hpos + 1)
+        .map(|(line, r)| (line, r.unwrap_or_default()));
     let mut c = Collector::default();
     for (line, r) in rows {
+        let line = &line;
         let get = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or("").trim();
         let (label, col_i, cgm) = match get(Some(rt)) {
             "0" => ("glucose", hist, true),
@@ -480,7 +505,7 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             "" => "FreeStyle Libre",
             d => d,
         };
-        c.reading(label, kind, unit, device, at, value);
+        c.reading(label, kind, unit, device, at, value)?;
     }
     Ok(c.finish())
 }
@@ -515,7 +540,11 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
                 .and_then(Value::as_i64)
                 .ok_or_else(|| bad("no \"date\" (milliseconds)"))?;
             let offset_min = e.get("utcOffset").and_then(Value::as_i64).unwrap_or(0);
-            let at = DateTime::from_unix_offset(ms.div_euclid(1000), (offset_min * 60) as i32)
+            let offset = offset_min
+                .checked_mul(60)
+                .and_then(|s| i32::try_from(s).ok())
+                .ok_or_else(|| bad("\"utcOffset\" out of range"))?;
+            let at = DateTime::from_unix_offset(ms.div_euclid(1000), offset)
                 .ok_or_else(|| bad("\"date\" or \"utcOffset\" out of range"))?;
             let device = e.get("device").and_then(Value::as_str).unwrap_or("");
             let source = if device.is_empty() {
@@ -524,7 +553,7 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
                 format!("Nightscout ({device})")
             };
             let (code, unit) = glucose_code(cgm, false);
-            c.reading(label, code, unit, &source, at, value);
+            c.reading(label, code, unit, &source, at, value)?;
         }
         return Ok(c.finish());
     }
@@ -566,7 +595,7 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
             format!("Nightscout ({device})")
         };
         let (code, unit) = glucose_code(true, false);
-        c.reading("glucose", code, unit, &source, at, value);
+        c.reading("glucose", code, unit, &source, at, value)?;
     }
     Ok(c.finish())
 }
@@ -612,7 +641,7 @@ fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
                     source.as_deref().unwrap_or(""),
                     at,
                     value,
-                );
+                )?;
             }
             _ => c.entries.push(Mapped {
                 label: m.kind_name().unwrap_or("measurement").to_string(),
@@ -671,11 +700,26 @@ mod tests {
 4,2025-03-30T03:05:00,EGV,,,,G7,Low\n";
         let paris = TimeZone::get("Europe/Paris").unwrap();
         let imp = read_device_csv(dexcom.as_bytes(), DeviceFormat::Dexcom, &paris).unwrap();
-        let Item::Readings(set) = &imp.items[0].item else { panic!() };
-        assert_eq!((set.kind.code.as_str(), set.unit.as_str()), ("14745-4", "mmol/L"));
-        let got: Vec<(&str, f64)> = set.readings.iter().map(|r| (r.at.as_str(), r.value)).collect();
+        let Item::Readings(set) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(
+            (set.kind.code.as_str(), set.unit.as_str()),
+            ("14745-4", "mmol/L")
+        );
+        let got: Vec<(&str, f64)> = set
+            .readings
+            .iter()
+            .map(|r| (r.at.as_str(), r.value))
+            .collect();
         // 02:00 does not exist that night in Paris: the offset changes from +01 to +02.
-        assert_eq!(got, vec![("2025-03-30T01:55:00+01:00", 5.4), ("2025-03-30T03:00:00+02:00", 6.1)]);
+        assert_eq!(
+            got,
+            vec![
+                ("2025-03-30T01:55:00+01:00", 5.4),
+                ("2025-03-30T03:00:00+02:00", 6.1)
+            ]
+        );
         assert_eq!(imp.skipped.get("glucose"), Some(&1));
         // LibreView, European: day-first dates, mmol/L columns.
         let libre = "Glucose Data,Generated on,13-04-2025 09:40 UTC\n\
@@ -692,7 +736,10 @@ FreeStyle Libre 2,X1,13-04-2025 08:10,2,,,6.0\n";
                 _ => panic!(),
             })
             .collect();
-        assert_eq!(codes, vec![("14743-9", "mmol/L", 1), ("14745-4", "mmol/L", 2)]);
+        assert_eq!(
+            codes,
+            vec![("14743-9", "mmol/L", 1), ("14745-4", "mmol/L", 2)]
+        );
     }
 
     #[test]

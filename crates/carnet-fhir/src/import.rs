@@ -943,7 +943,24 @@ fn sampled(
     let start_ms = at.timestamp().as_millisecond();
     let offset = at.offset_seconds();
     let mut readings = Vec::new();
+    let before: usize = out
+        .items
+        .iter()
+        .map(|m| match &m.item {
+            Item::Readings(r) => r.readings.len(),
+            _ => 0,
+        })
+        .sum();
     for (i, tok) in s(sd, "data").unwrap_or("").split_whitespace().enumerate() {
+        if before + readings.len() >= crate::MAX_READINGS_PER_IMPORT {
+            return Err((
+                "valueSampledData.data",
+                format!(
+                    "the bundle holds more than {} readings; split it",
+                    crate::MAX_READINGS_PER_IMPORT
+                ),
+            ));
+        }
         let Ok(x) = tok.parse::<f64>() else {
             continue; // E, L, U: no valid value at that point
         };

@@ -36,7 +36,9 @@ mod export;
 mod import;
 mod schema;
 
-pub use devices::{DeviceFormat, DeviceImport, MAX_CSV_BYTES, read_device_csv};
+pub use devices::{
+    DeviceFormat, DeviceImport, MAX_CSV_BYTES, MAX_READINGS_PER_IMPORT, read_device_csv,
+};
 pub use error::{FhirError, Problem};
 pub use export::{
     Export, IpsSection, RecordEntry, RecordExport, export_bundle, export_ips, ips_sections,
