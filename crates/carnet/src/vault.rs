@@ -108,7 +108,7 @@ struct SnapshotRepr {
 pub(crate) struct Loaded {
     pub(crate) doc: SectionDoc,
     pub(crate) covered: BTreeMap<(PersonId, DeviceId), u64>,
-    pub(crate) since_snapshot: usize,
+    since_snapshot: usize,
 }
 
 /// A person's vault on this device: identity, keys, records. Open it with
@@ -605,7 +605,7 @@ impl Vault {
         })
     }
 
-    pub(crate) fn view(
+    fn view(
         &self,
         record: &RecordId,
         section: SectionId,
