@@ -106,9 +106,18 @@ fn every_valid_bundle_imports_exports_and_round_trips_its_facts() {
             "{name}: {total} counted of {entries} entries"
         );
 
+        // The contract's "skipped": what is not kept plus what was already there.
+        assert_eq!(counts(&r["skipped"]), counts(&r["not_mapped"]), "{name}");
+
         // Importing it again adds nothing.
         let again = c.json(&["import", "fhir", s(&path)]);
         assert!(counts(&again["imported"]).is_empty(), "{name}: {again}");
+        let skipped_again: u64 = counts(&again["skipped"]).values().sum();
+        assert_eq!(
+            skipped_again,
+            imported.values().sum::<u64>() + counts(&r["not_mapped"]).values().sum::<u64>(),
+            "{name}"
+        );
         assert_eq!(
             counts(&again["already_present"]).values().sum::<u64>(),
             imported.values().sum::<u64>(),

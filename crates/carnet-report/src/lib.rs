@@ -480,35 +480,45 @@ pub fn chart_svg(c: &Chart) -> String {
     for (colour, pick) in &series {
         if n > MAX_DRAWN {
             let cols = columns(&f, pts, pick);
-            let mut band = String::new();
-            for (x, _, hi, _) in &cols {
+            // Runs of neighbouring columns: a band and an average line each; a gap in the
+            // readings (wider than a few columns or the usual spacing) is left empty.
+            let col_w = (W - LEFT - RIGHT) / ((W - LEFT - RIGHT) / 2.0).floor();
+            let px_per_s = (W - LEFT - RIGHT) / (f.t1 - f.t0).max(1) as f64;
+            let gap_px = (gap as f64 * px_per_s).max(col_w * 3.0);
+            let mut runs: Vec<&[(f64, f64, f64, f64)]> = Vec::new();
+            let mut start = 0;
+            for k in 1..=cols.len() {
+                if k == cols.len() || cols[k].0 - cols[k - 1].0 > gap_px {
+                    runs.push(&cols[start..k]);
+                    start = k;
+                }
+            }
+            for run in runs {
+                if let [(x, lo, hi, m)] = run {
+                    let _ = write!(
+                        svg,
+                        r##"<line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-opacity="0.35" stroke-width="3"/><circle cx="{x:.1}" cy="{:.1}" r="2.5" fill="{colour}"/>"##,
+                        f.y(*lo),
+                        f.y(*hi),
+                        f.y(*m)
+                    );
+                    continue;
+                }
+                let mut band = String::new();
+                let mut mean = String::new();
+                for (x, _, hi, m) in run {
+                    let cmd = if band.is_empty() { 'M' } else { 'L' };
+                    let _ = write!(band, "{cmd}{x:.1},{:.1}", f.y(*hi));
+                    let _ = write!(mean, "{cmd}{x:.1},{:.1}", f.y(*m));
+                }
+                for (x, lo, _, _) in run.iter().rev() {
+                    let _ = write!(band, "L{x:.1},{:.1}", f.y(*lo));
+                }
                 let _ = write!(
-                    band,
-                    "{}{x:.1},{:.1}",
-                    if band.is_empty() { 'M' } else { 'L' },
-                    f.y(*hi)
+                    svg,
+                    r##"<path d="{band}Z" fill="{colour}" fill-opacity="0.18" stroke="none"/><path d="{mean}" fill="none" stroke="{colour}" stroke-width="1.6"/>"##
                 );
             }
-            for (x, lo, _, _) in cols.iter().rev() {
-                let _ = write!(band, "L{x:.1},{:.1}", f.y(*lo));
-            }
-            let _ = write!(
-                svg,
-                r##"<path d="{band}Z" fill="{colour}" fill-opacity="0.18" stroke="none"/>"##
-            );
-            let mean_pts: Vec<(i64, f64)> = cols
-                .iter()
-                .map(|(x, _, _, m)| {
-                    let t = f.t0 + ((x - LEFT) / (W - LEFT - RIGHT) * (f.t1 - f.t0) as f64) as i64;
-                    (t, *m)
-                })
-                .collect();
-            let span_gap = ((f.t1 - f.t0) / 200).max(gap);
-            let _ = write!(
-                svg,
-                r##"<path d="{}" fill="none" stroke="{colour}" stroke-width="1.6"/>"##,
-                path(&f, &mean_pts, span_gap)
-            );
         } else {
             let line: Vec<(i64, f64)> = pts
                 .iter()
