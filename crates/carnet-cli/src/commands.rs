@@ -126,6 +126,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => crate::net::serve(&cli, args),
         Command::Sync(args) => crate::net::sync(&cli, args),
         Command::Config(c) => crate::net::config(&cli, c),
+        Command::Import(c) => crate::interop::import(&cli, c),
+        Command::Export(c) => crate::interop::export(&cli, c),
+        Command::Chart(a) => crate::interop::chart(&cli, a),
+        Command::Report(a) => crate::interop::report(&cli, a),
     }
 }
 

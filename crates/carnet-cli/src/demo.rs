@@ -6,9 +6,8 @@ use anyhow::{Result, bail};
 use carnet::crypto::Role;
 use carnet::crypto::secrecy::SecretString;
 use carnet::record::{
-    Allergy, BloodGroup, Code, Condition, ConditionStatus, Criticality, DateTime, DocType,
-    EmergencyContact, Entry, Immunization, Measurement, Medication, MedicationStatus, Note,
-    Profile, SectionId, Sex,
+    Allergy, BloodGroup, Code, Criticality, DateTime, DocType, EmergencyContact, Entry,
+    Measurement, Note, Profile, SectionId, Sex,
 };
 use std::path::Path;
 
@@ -49,23 +48,28 @@ fn files_under(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
     Ok(out)
 }
 
+/// A real FHIR R4 bundle (US Core, from the Inferno reference server; Apache-2.0, see
+/// tests/fixtures/README.md), compiled in so the demo needs nothing but the binary.
+const DEMO_BUNDLE: &[u8] =
+    include_bytes!("../../../tests/fixtures/fhir/uscore/inferno_pdex_bundle_patient_999.json");
+
 pub fn run(json_out: bool) -> Result<()> {
     let mut n = Narrator {
         json: json_out,
         step: 0,
     };
     let tmp = tempfile::tempdir()?;
-    let dir = tmp.path().join("alice-vault");
+    let dir = tmp.path().join("patty-vault");
     // A demo passphrase and a low scrypt cost keep the demo quick; real vaults use a
     // passphrase typed by their owner and the default cost.
     let pass = SecretString::from("demo passphrase, not for real use".to_string());
 
-    n.say("Alice creates her vault: an ed25519 signing key, an age key, a self-signed identity card, and a random master key wrapped with her passphrase.");
+    n.say("Patty creates her vault: an ed25519 signing key, an age key, a self-signed identity card, and a random master key wrapped with her passphrase.");
     let mut vault = Vault::create(
         &dir,
         &pass,
         &CreateOptions {
-            name: "Alice Martin".into(),
+            name: "Patty Dexter".into(),
             role: Role::Patient,
             kdf_log_n: 12,
         },
@@ -74,17 +78,48 @@ pub fn run(json_out: bool) -> Result<()> {
     n.detail(&format!("id:   {}", vault.person_id()));
     n.detail(&format!("card: {}...", &vault.card().to_text()[..60]));
 
-    n.say("She fills in her record, one signed, encrypted change per entry.");
+    n.say("She imports the FHIR R4 export of her hospital record (a real US Core test bundle, Inferno reference server, Apache-2.0): every mapped resource becomes an entry; the rest is counted, never silently dropped.");
+    let bundle = carnet_fhir::read_bundle(DEMO_BUNDLE, &mut |_, _| {})?;
+    let not_mapped: usize = bundle.skipped.values().sum();
+    let mut parsed = bundle;
+    let items = crate::interop::to_items(&mut parsed);
+    let imported = vault.import(&record, items, &mut |_, _| {})?;
+    n.detail(&format!(
+        "{} entries in {} envelope(s); {} resources not kept ({})",
+        imported.added.values().sum::<usize>(),
+        imported.envelopes,
+        not_mapped,
+        parsed
+            .skipped
+            .keys()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let again = carnet_fhir::read_bundle(DEMO_BUNDLE, &mut |_, _| {})?;
+    let mut again = again;
+    let twice = vault.import(
+        &record,
+        crate::interop::to_items(&mut again),
+        &mut |_, _| {},
+    )?;
+    n.detail(&format!(
+        "importing it again adds {} entries",
+        twice.added.values().sum::<usize>()
+    ));
+
+    n.say("She adds what the hospital does not know, one signed, encrypted change per entry.");
     let marker = "ZEBRA-PLAINTEXT-CANARY";
     let now = DateTime::now();
     let entries = vec![
         Entry::Profile(Profile {
-            name: format!("Alice Martin {marker}"),
-            birth_date: Some("1984-05-12".parse()?),
+            name: format!("Patty Dexter {marker}"),
+            birth_date: Some("1980-01-15".parse()?),
             sex: Some(Sex::Female),
             blood_group: Some(BloodGroup::APos),
             emergency_contact: Some(EmergencyContact {
-                name: "Paul Martin".into(),
+                name: "Paul Dexter".into(),
                 phone: Some("+33 6 12 34 56 78".into()),
                 relationship: Some("brother".into()),
             }),
@@ -96,60 +131,33 @@ pub fn run(json_out: bool) -> Result<()> {
             criticality: Some(Criticality::High),
             reaction: Some("hives".into()),
         }),
-        Entry::Condition(Condition {
-            name: format!("Type 2 diabetes {marker}"),
-            code: Some(Code::parse("snomed|44054006")?),
-            onset: Some("2019-03".parse()?),
-            abatement: None,
-            status: ConditionStatus::Active,
-        }),
-        Entry::Medication(Medication {
-            name: format!("Metformin {marker}"),
-            code: Some(Code::parse("atc|A10BA02")?),
-            dosage: Some("500 mg twice a day".into()),
-            start: Some("2019-04-01".parse()?),
-            end: None,
-            status: MedicationStatus::Active,
-        }),
-        Entry::Immunization(Immunization {
-            vaccine: format!("Influenza {marker}"),
-            code: Some(Code::parse("cvx|158")?),
-            date: "2025-10-15".parse()?,
-            lot: Some("FLU-2025-117".into()),
-        }),
-        Entry::Measurement(Measurement::from_input(
-            "weight",
-            "68.5",
-            "kg",
-            now.clone(),
-            Some(marker.into()),
-        )?),
-        Entry::Measurement(Measurement::from_input(
-            "blood-pressure",
-            "128/82",
-            "mmHg",
-            now.clone(),
-            None,
-        )?),
         Entry::Measurement(Measurement::from_input(
             "glucose",
             "7.2",
             "mmol/L",
             now.clone(),
-            None,
+            Some(marker.into()),
         )?),
         Entry::Note(Note {
-            text: format!("Felt dizzy after the new dose {marker}"),
+            text: format!("Felt dizzy after the new insulin dose {marker}"),
             title: None,
         }),
     ];
+    let profile_id = vault
+        .list(&record, Some(SectionId::Profile))?
+        .into_iter()
+        .next()
+        .map(|v| v.id);
     for e in entries {
-        let r = vault.add(&record, e)?;
+        let r = match (&e, &profile_id) {
+            (Entry::Profile(_), Some(id)) => vault.edit(&record, id, e)?,
+            _ => vault.add(&record, e)?,
+        };
         n.detail(&format!("+ {} in {}", r.id, r.section));
     }
 
     n.say("She attaches a lab report: the file becomes an encrypted blob under its own key, referenced from the documents section.");
-    let report = format!("HbA1c 7.1 % -- lab report for Alice Martin {marker}\n").repeat(200);
+    let report = format!("HbA1c 7.1 % -- lab report for Patty Dexter {marker}\n").repeat(200);
     let r = vault.attach(
         &record,
         report.as_bytes(),
@@ -196,7 +204,7 @@ pub fn run(json_out: bool) -> Result<()> {
     n.detail("the attachment decrypts back to the same bytes");
 
     n.say(&format!(
-        "Nothing readable rests on disk: searching every file of the vault for \"{marker}\"."
+        "Nothing readable rests on disk: searching every file of the vault for \"{marker}\" and for words of the imported record."
     ));
     drop(vault);
     let mut scanned = 0u64;
@@ -204,8 +212,10 @@ pub fn run(json_out: bool) -> Result<()> {
     for f in files_under(&dir)? {
         let bytes = std::fs::read(&f)?;
         scanned += bytes.len() as u64;
-        if bytes.windows(marker.len()).any(|w| w == marker.as_bytes()) {
-            bail!("plaintext found in {}", f.display());
+        for word in [marker, "Humulin", "sulfonamide", "Paraplegia", "Patty408"] {
+            if bytes.windows(word.len()).any(|w| w == word.as_bytes()) {
+                bail!("plaintext \"{word}\" found in {}", f.display());
+            }
         }
         files.push(
             f.file_name()
@@ -277,7 +287,7 @@ fn vault_in(dir: &Path, name: &str, role: Role, pass: &SecretString) -> Result<V
 async fn share_and_sync(
     n: &mut Narrator,
     tmp: &Path,
-    alice_dir: &Path,
+    patty_dir: &Path,
     pass: &SecretString,
 ) -> Result<Story> {
     n.say("Dr Bernard, her GP, and an auditor each create their own vault.");
@@ -293,17 +303,17 @@ async fn share_and_sync(
         Role::Auditor,
         pass,
     )?;
-    let mut alice = Vault::open(alice_dir, pass)?;
-    let record = alice.own_record()?;
+    let mut patty = Vault::open(patty_dir, pass)?;
+    let record = patty.own_record()?;
     n.detail(&format!(
         "Dr Bernard's card: {}...",
         &doctor.card().to_text()[..60]
     ));
     drop(auditor);
 
-    n.say("Alice adds Dr Bernard from his card and grants him read access to her allergies, conditions and medications, and write access to notes.");
-    alice.add_contact("Dr Bernard", &doctor.card().to_text())?;
-    let read = alice.grant(
+    n.say("Patty adds Dr Bernard from his card and grants him read access to her allergies, conditions and medications, and write access to notes.");
+    patty.add_contact("Dr Bernard", &doctor.card().to_text())?;
+    let read = patty.grant(
         "Dr Bernard",
         &[
             SectionId::Allergies,
@@ -314,7 +324,7 @@ async fn share_and_sync(
         "diabetes follow-up",
         None,
     )?;
-    let write = alice.grant(
+    let write = patty.grant(
         "Dr Bernard",
         &[SectionId::Notes],
         Access::Write,
@@ -325,36 +335,36 @@ async fn share_and_sync(
         "grants {read} (read) and {write} (write); each section's keys are sealed to his age key"
     ));
 
-    n.say("Alice's device serves over iroh, relays off: a direct QUIC connection on loopback, the peer authenticated by its device key.");
+    n.say("Patty's device serves over iroh, relays off: a direct QUIC connection on loopback, the peer authenticated by its device key.");
     let config = SyncConfig::default();
-    let alice_node = Node::start(alice, config.clone()).await?;
-    let ticket = alice_node.ticket();
+    let patty_node = Node::start(patty, config.clone()).await?;
+    let ticket = patty_node.ticket();
     n.detail(&format!("ticket: {}...", &ticket.to_string()[..48]));
     let (events, _keep) = tokio::sync::mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serving = async {
-        alice_node
+        patty_node
             .serve(events, async {
                 let _ = stop_rx.await;
             })
             .await
     };
     let story = async {
-        let result = clinician_side(n, &alice_node, doctor, &ticket, &record, read, write).await;
+        let result = clinician_side(n, &patty_node, doctor, &ticket, &record, read, write).await;
         let _ = stop_tx.send(());
         result
     };
     let (served, story) = tokio::join!(serving, story);
     served?;
     let story = story?;
-    alice_node.shutdown().await;
+    patty_node.shutdown().await;
     Ok(story)
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn clinician_side(
     n: &mut Narrator,
-    alice_node: &Node,
+    patty_node: &Node,
     doctor: Vault,
     ticket: &carnet_sync::Ticket,
     record: &carnet::crypto::RecordId,
@@ -362,7 +372,7 @@ async fn clinician_side(
     write: carnet::consent::GrantId,
 ) -> Result<Story> {
     let record = *record;
-    n.say("Dr Bernard syncs with Alice's device, and lists what he may read.");
+    n.say("Dr Bernard syncs with Patty's device, and lists what he may read.");
     let doctor_node = Node::start(doctor, SyncConfig::default()).await?;
     let r = doctor_node.sync(ticket, false).await?;
     n.detail(&format!(
@@ -387,6 +397,11 @@ async fn clinician_side(
         bail!("the clinician sees {sections:?}, not the granted sections");
     }
     n.detail("her profile, immunizations, measurements and documents stay private");
+    n.detail(&format!(
+        "{} entries in all, from {} sections",
+        seen.len(),
+        sections.len()
+    ));
 
     n.say("He writes a note and syncs: the note travels back, signed by him.");
     doctor_node
@@ -394,7 +409,7 @@ async fn clinician_side(
             v.add(
                 &record,
                 Entry::Note(Note {
-                    text: "Reviewed HbA1c; keep Metformin, recheck in 3 months.".into(),
+                    text: "Reviewed HbA1c 7.5 %; keep Humulin R, recheck in 3 months.".into(),
                     title: Some("Consultation".into()),
                 }),
             )
@@ -402,7 +417,7 @@ async fn clinician_side(
         .await?;
     let r2 = doctor_node.sync(ticket, false).await?;
     n.detail(&format!("sent {} change(s)", r2.sent));
-    let notes = alice_node
+    let notes = patty_node
         .with_vault(move |v| v.list(&record, Some(SectionId::Notes)))
         .await?;
     let back = notes
@@ -410,13 +425,13 @@ async fn clinician_side(
         .find(|v| v.author_name.as_deref() == Some("Dr Bernard"))
         .ok_or_else(|| anyhow::anyhow!("the clinician's note did not reach the patient"))?;
     n.detail(&format!(
-        "Alice sees: \"{}\" by {} (signature verified)",
+        "Patty sees: \"{}\" by {} (signature verified)",
         back.entry.summary(),
         back.author_name.clone().unwrap_or_default()
     ));
 
-    n.say("Alice revokes both grants and adds a new allergy. What Dr Bernard already read cannot be recalled; he gets nothing new.");
-    alice_node
+    n.say("Patty revokes both grants and adds a new allergy. What Dr Bernard already read cannot be recalled; he gets nothing new.");
+    patty_node
         .with_vault(move |v| {
             v.revoke(&read)?;
             v.revoke(&write)?;
@@ -447,8 +462,8 @@ async fn clinician_side(
     }
     doctor_node.shutdown().await;
 
-    n.say("Alice's access log, in plain words.");
-    let log = alice_node.with_vault(|v| v.access_log()).await?;
+    n.say("Patty's access log, in plain words.");
+    let log = patty_node.with_vault(|v| v.access_log()).await?;
     for l in &log {
         if l.kind != "key delivery" && l.kind != "epoch rotation" {
             n.detail(&l.text);
@@ -456,9 +471,15 @@ async fn clinician_side(
     }
 
     n.say("An auditor verifies the exported consent log offline: signatures, hash chain, Merkle tree, checkpoint, and that every key delivery and every served sync fell inside a grant. The export holds no health data.");
-    let export = alice_node.with_vault(|v| v.audit_export()).await?;
+    let export = patty_node.with_vault(|v| v.audit_export()).await?;
     let text = export.to_json();
-    for secret in ["Penicillin", "diabetes", "allergies", "Metformin"] {
+    for secret in [
+        "Penicillin",
+        "diabetes",
+        "allergies",
+        "Humulin",
+        "sulfonamide",
+    ] {
         if text.contains(secret) {
             bail!("the audit export holds \"{secret}\"");
         }

@@ -5,6 +5,7 @@
 
 mod commands;
 mod demo;
+mod interop;
 mod net;
 mod output;
 mod pass;
@@ -98,6 +99,16 @@ pub enum Command {
     Audit(AuditCommand),
     /// Run the whole story in a temporary directory, narrated.
     Demo,
+    /// Import FHIR R4 bundles and device exports (glucose meters...).
+    #[command(subcommand)]
+    Import(interop::ImportCommand),
+    /// Export your record as FHIR R4: a bundle, or an International Patient Summary.
+    #[command(subcommand)]
+    Export(interop::ExportCommand),
+    /// Draw a measurement series (glucose, blood-pressure, weight...) as an SVG picture.
+    Chart(interop::ChartArgs),
+    /// Write a self-contained HTML summary of your record, with charts.
+    Report(interop::ReportArgs),
 }
 
 #[derive(Args, Debug)]

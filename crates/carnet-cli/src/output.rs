@@ -70,7 +70,7 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
     let value = serde_json::to_value(&v.entry)?;
     if let Some(map) = value.as_object() {
         for (k, val) in map {
-            if k == "type" || k == "blob" {
+            if k == "type" || k == "blob" || (k == "data" && v.entry.kind() == "series") {
                 continue;
             }
             let shown = match val {

@@ -24,6 +24,7 @@ use crate::{DateTime, Entry, EntryId, RecordError, SectionId};
 /// The most changes one envelope may carry.
 pub const MAX_CHANGES: usize = 10_000;
 const CREATED: &str = "_created";
+const SERIES_DATA: &str = "data";
 
 /// The Automerge changes of one commit: what an envelope seals.
 #[derive(Clone, Debug, Default)]
@@ -160,6 +161,8 @@ fn to_json(v: &hydrate::Value) -> Json {
                 .unwrap_or(Json::Null),
             ScalarValue::Boolean(b) => Json::Bool(*b),
             ScalarValue::Counter(c) => Json::from(i64::from(c)),
+            // Only series blocks are stored as bytes; their JSON form is base64.
+            ScalarValue::Bytes(b) => Json::String(data_encoding::BASE64.encode(b)),
             _ => Json::Null,
         },
         hydrate::Value::Map(m) => Json::Object(
@@ -170,6 +173,31 @@ fn to_json(v: &hydrate::Value) -> Json {
         hydrate::Value::List(l) => Json::Array(l.iter().map(|v| to_json(&v.value)).collect()),
         hydrate::Value::Text(t) => Json::String(String::from(t)),
     }
+}
+
+/// An entry's Automerge value: its JSON fields, with a series block as one bytes value
+/// (not base64 text) so it costs its size and nothing more.
+fn entry_value(entry: &Entry, created: &DateTime) -> Result<hydrate::Value, RecordError> {
+    let mut fields = entry_json(entry)?;
+    fields.insert(CREATED.into(), Json::String(created.to_string()));
+    let block = match entry {
+        Entry::Series(s) => {
+            fields.remove(SERIES_DATA);
+            Some(s.data.encode())
+        }
+        _ => None,
+    };
+    let mut map: HashMap<String, hydrate::Value> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), to_hydrate(v)))
+        .collect();
+    if let Some(bytes) = block {
+        map.insert(
+            SERIES_DATA.into(),
+            hydrate::Value::Scalar(ScalarValue::Bytes(bytes)),
+        );
+    }
+    Ok(hydrate::Value::Map(hydrate::Map::from(map)))
 }
 
 fn entry_json(entry: &Entry) -> Result<serde_json::Map<String, Json>, RecordError> {
@@ -247,19 +275,58 @@ impl SectionDoc {
         {
             return Err(RecordError::ProfileExists(existing.id.to_string()));
         }
-        let mut id = EntryId::random();
-        while self.entry_obj(&id)?.is_some() {
-            id = EntryId::random();
+        let (mut ids, changes) = self.insert_many(std::slice::from_ref(entry))?;
+        Ok((ids.remove(0), changes))
+    }
+
+    /// Adds many entries in one Automerge change (a bulk import): one change, however many
+    /// entries, so it travels as one envelope. All are validated before any is written.
+    pub fn insert_many(
+        &mut self,
+        entries: &[Entry],
+    ) -> Result<(Vec<EntryId>, ChangeSet), RecordError> {
+        let mut has_profile = false;
+        for entry in entries {
+            entry.validate()?;
+            self.check_section(entry)?;
+            if let Entry::Profile(_) = entry {
+                if has_profile {
+                    return Err(RecordError::ProfileExists("in the same batch".into()));
+                }
+                has_profile = true;
+            }
         }
-        let mut fields = entry_json(entry)?;
-        fields.insert(CREATED.into(), Json::String(DateTime::now().to_string()));
-        let value = to_hydrate(&Json::Object(fields));
+        if has_profile
+            && let Some(existing) = self
+                .entries()?
+                .into_iter()
+                .find(|e| matches!(e.entry, Entry::Profile(_)))
+        {
+            return Err(RecordError::ProfileExists(existing.id.to_string()));
+        }
+        let now = DateTime::now();
+        let mut ids: Vec<EntryId> = Vec::with_capacity(entries.len());
+        let mut fresh = std::collections::HashSet::with_capacity(entries.len());
+        let mut values = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let mut id = EntryId::random();
+            while self.entry_obj(&id)?.is_some() || fresh.contains(&id) {
+                id = EntryId::random();
+            }
+            values.push(entry_value(entry, &now)?);
+            fresh.insert(id.clone());
+            ids.push(id);
+        }
         let before = self.doc.get_heads();
         let mut tx = self.doc.transaction();
-        tx.batch_create_object(ROOT, id.as_str(), &value, false)
-            .map_err(am)?;
+        for (id, value) in ids.iter().zip(&values) {
+            if let Err(e) = tx.batch_create_object(ROOT, id.as_str(), value, false) {
+                tx.rollback();
+                return Err(am(e));
+            }
+        }
         tx.commit();
-        Ok((id, self.changes_since(&before)))
+        Ok((ids, self.changes_since(&before)))
     }
 
     /// Replaces an entry's content, writing only the fields that changed.
@@ -279,9 +346,7 @@ impl SectionDoc {
         let obj = self
             .entry_obj(id)?
             .ok_or_else(|| RecordError::NotFound(id.to_string()))?;
-        let mut fields = entry_json(entry)?;
-        fields.insert(CREATED.into(), Json::String(current.created.to_string()));
-        let value = to_hydrate(&Json::Object(fields));
+        let value = entry_value(entry, &current.created)?;
         let before = self.doc.get_heads();
         let mut tx = self.doc.transaction();
         tx.update_object(&obj, &value).map_err(am)?;

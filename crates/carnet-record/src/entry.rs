@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::time::SortKey;
-use crate::{Code, Date, DateTime, RecordError, SectionId};
+use crate::{Code, Date, DateTime, RecordError, SectionId, Series};
 
 /// The longest text a field may hold: a record is not a file store (attach files instead).
 pub const MAX_FIELD: usize = 64 * 1024;
@@ -76,6 +76,17 @@ text_enum!(
         /** Paused. */ OnHold = "on-hold",
         /** Planned. */ Intended = "intended",
     } default Active
+);
+text_enum!(
+    /// FHIR status of a procedure (those worth keeping in a record).
+    ProcedureStatus {
+        /** Done. */ Completed = "completed",
+        /** Under way. */ InProgress = "in-progress",
+        /** Being prepared. */ Preparation = "preparation",
+        /** Paused. */ OnHold = "on-hold",
+        /** Stopped before completion. */ Stopped = "stopped",
+        /** Not known. */ Unknown = "unknown",
+    } default Completed
 );
 text_enum!(
     /// What kind of document an attachment is.
@@ -200,6 +211,34 @@ pub struct Measurement {
     /// The device or origin of the reading.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// A coded result instead of a number (e.g. "Never smoker", "Negative").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_code: Option<Code>,
+    /// A text result instead of a number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_text: Option<String>,
+    /// FHIR observation category code (vital-signs, laboratory, survey...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// FHIR observation status (final, amended, preliminary...), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// A procedure: an operation, a test, a therapy, kept as medical history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Procedure {
+    /// Its name.
+    pub name: String,
+    /// A code (SNOMED CT, CPT...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Code>,
+    /// When it was performed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<Date>,
+    /// Its status.
+    #[serde(default)]
+    pub status: ProcedureStatus,
 }
 
 /// A free-text note.
@@ -348,6 +387,10 @@ pub enum Entry {
     Profile(Profile),
     /// See [`NoneKnown`].
     NoneKnown(NoneKnown),
+    /// See [`Procedure`].
+    Procedure(Procedure),
+    /// See [`Series`]: a block of device readings.
+    Series(Series),
 }
 
 fn required(field: &'static str, value: &str) -> Result<(), RecordError> {
@@ -400,6 +443,17 @@ fn period(
     Ok(())
 }
 
+/// Checks the descriptive fields of a series (its readings are valid by construction).
+pub(crate) fn validate_series_meta(
+    kind: &Code,
+    unit: &str,
+    source: &Option<String>,
+) -> Result<(), RecordError> {
+    code("kind", &Some(kind.clone()))?;
+    required("unit", unit)?;
+    opt("source", source)
+}
+
 fn finite(what: &str, v: f64) -> Result<(), RecordError> {
     if !v.is_finite() {
         return Err(RecordError::Implausible {
@@ -429,6 +483,8 @@ impl Entry {
             Entry::Document(_) => SectionId::Documents,
             Entry::Profile(_) => SectionId::Profile,
             Entry::NoneKnown(n) => n.section,
+            Entry::Procedure(_) => SectionId::Conditions,
+            Entry::Series(_) => SectionId::Measurements,
         }
     }
 
@@ -444,6 +500,8 @@ impl Entry {
             Entry::Document(_) => "document",
             Entry::Profile(_) => "profile",
             Entry::NoneKnown(_) => "none-known",
+            Entry::Procedure(_) => "procedure",
+            Entry::Series(_) => "series",
         }
     }
 
@@ -473,21 +531,36 @@ impl Entry {
             }
             Entry::Measurement(m) => {
                 code("kind", &Some(m.kind.clone()))?;
-                required("unit", &m.unit)?;
                 opt("source", &m.source)?;
+                opt("value text", &m.value_text)?;
+                opt("category", &m.category)?;
+                opt("status", &m.status)?;
+                code("value code", &m.value_code)?;
                 if let Some(v) = m.value {
                     finite("value", v)?;
+                    required("unit", &m.unit)?;
+                } else {
+                    bounded("unit", &m.unit)?;
                 }
                 for c in &m.components {
                     code("component code", &Some(c.code.clone()))?;
                     required("component unit", &c.unit)?;
                     finite("component value", c.value)?;
                 }
-                if m.value.is_none() && m.components.is_empty() {
+                if m.value.is_none()
+                    && m.components.is_empty()
+                    && m.value_code.is_none()
+                    && m.value_text.is_none()
+                {
                     return Err(RecordError::Empty("value"));
                 }
                 Ok(())
             }
+            Entry::Procedure(p) => {
+                required("name", &p.name)?;
+                code("code", &p.code)
+            }
+            Entry::Series(s) => validate_series_meta(&s.kind, &s.unit, &s.source),
             Entry::Note(n) => {
                 required("text", &n.text)?;
                 opt("title", &n.title)
@@ -567,17 +640,30 @@ impl Entry {
                     })
                     .or_else(|| m.kind.display.clone())
                     .unwrap_or_else(|| format!("LOINC {}", m.kind.code));
-                let value = match m.value {
-                    Some(v) => number_text(v),
-                    None => m
-                        .components
-                        .iter()
-                        .map(|c| number_text(c.value))
-                        .collect::<Vec<_>>()
-                        .join("/"),
+                let value = match (m.value, &m.value_code, &m.value_text) {
+                    (Some(v), _, _) => format!("{} {}", number_text(v), m.unit),
+                    (None, Some(c), _) => c.display.clone().unwrap_or_else(|| c.to_string()),
+                    (None, None, Some(t)) => t.clone(),
+                    (None, None, None) => format!(
+                        "{} {}",
+                        m.components
+                            .iter()
+                            .map(|c| number_text(c.value))
+                            .collect::<Vec<_>>()
+                            .join("/"),
+                        m.unit
+                    ),
                 };
-                format!("{name} {value} {} at {}", m.unit, m.at)
+                format!("{name} {value} at {}", m.at)
             }
+            Entry::Procedure(p) => {
+                let mut s = format!("{} ({})", p.name, p.status);
+                if let Some(d) = &p.date {
+                    s.push_str(&format!(", on {d}"));
+                }
+                s
+            }
+            Entry::Series(s) => s.summary(),
             Entry::Note(n) => {
                 let first: String = n
                     .text
@@ -616,6 +702,8 @@ impl Entry {
             Entry::Measurement(m) => Some(m.at.sort_key()),
             Entry::Document(d) => Some(d.date.sort_key()),
             Entry::NoneKnown(n) => Some(n.asserted.sort_key()),
+            Entry::Procedure(p) => p.date.as_ref().map(Date::sort_key),
+            Entry::Series(s) => Some(s.data.start().sort_key()),
             _ => None,
         }
     }
@@ -629,6 +717,8 @@ impl Entry {
             Entry::Measurement(m) => Some(m.at.to_string()),
             Entry::Document(d) => Some(d.date.to_string()),
             Entry::NoneKnown(n) => Some(n.asserted.to_string()),
+            Entry::Procedure(p) => p.date.as_ref().map(ToString::to_string),
+            Entry::Series(s) => Some(s.data.start().to_string()),
             _ => None,
         }
     }

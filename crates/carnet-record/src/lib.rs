@@ -2,8 +2,8 @@
 //! hold, and the Automerge document behind each section.
 //!
 //! This crate owns [`SectionId`], [`EntryId`], the entry kinds ([`Allergy`],
-//! [`Condition`], [`Medication`], [`Immunization`], [`Measurement`], [`Note`],
-//! [`Document`], [`Profile`], [`NoneKnown`]) with their validation, coded values kept as
+//! [`Condition`], [`Procedure`], [`Medication`], [`Immunization`], [`Measurement`],
+//! [`Series`], [`Note`], [`Document`], [`Profile`], [`NoneKnown`]) with their validation, coded values kept as
 //! (system, code, display) so FHIR round-trips, and [`SectionDoc`], a section's Automerge
 //! document. [`ChangeSet`] is the Automerge changes of one commit: the plaintext of one
 //! envelope.
@@ -13,13 +13,15 @@
 //! typed API.
 //!
 //! Reach first for [`SectionDoc::insert`] and [`SectionDoc::entries`]; build measurements
-//! from what a person typed with [`Measurement::from_input`].
+//! from what a person typed with [`Measurement::from_input`]; pack device readings into
+//! [`Series`] blocks with [`ReadingSet::pack`] (see the `series` module docs for why and
+//! how: dense series are compact immutable blocks, not one CRDT object per reading).
 //!
 //! # Guarantees
 //! - Convergence: documents that received the same changes show the same entries,
 //!   whatever the order (property-tested).
 //! - Field-level merges: concurrent edits of different fields of one entry both survive.
-//! - Decoding untrusted change sets is bounded and never panics.
+//! - Decoding untrusted change sets and series blocks is bounded and never panics.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -30,6 +32,7 @@ mod entry;
 mod error;
 mod measure;
 mod section;
+mod series;
 mod time;
 
 pub use code::{Code, systems};
@@ -37,9 +40,10 @@ pub use doc::{ChangeSet, MAX_CHANGES, SectionDoc, StoredEntry};
 pub use entry::{
     Allergy, BlobRef, BloodGroup, Component, Condition, ConditionStatus, Criticality, DocType,
     Document, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, MAX_FIELD, Measurement,
-    Medication, MedicationStatus, NoneKnown, Note, Profile, Sex,
+    Medication, MedicationStatus, NoneKnown, Note, Procedure, ProcedureStatus, Profile, Sex,
 };
 pub use error::RecordError;
 pub use measure::{MeasurementKind, kind_names};
 pub use section::{EntryId, SectionId};
+pub use series::{Packed, Reading, ReadingSet, Series, SeriesBlock};
 pub use time::{Date, DateTime, SortKey};

@@ -249,6 +249,10 @@ impl Measurement {
                 components: Vec::new(),
                 at,
                 source,
+                value_code: None,
+                value_text: None,
+                category: None,
+                status: None,
             });
         };
         let (ucum, loinc, display) = k.unit(unit).ok_or_else(|| RecordError::UnitMismatch {
@@ -295,6 +299,10 @@ impl Measurement {
                 ],
                 at,
                 source,
+                value_code: None,
+                value_text: None,
+                category: None,
+                status: None,
             });
         }
         let v = number(k.name, value)?;
@@ -306,6 +314,10 @@ impl Measurement {
             components: Vec::new(),
             at,
             source,
+            value_code: None,
+            value_text: None,
+            category: None,
+            status: None,
         })
     }
 

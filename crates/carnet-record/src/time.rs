@@ -139,6 +139,30 @@ impl DateTime {
         })
     }
 
+    /// From a Unix time in seconds, written at `offset_seconds` east of UTC.
+    pub fn from_unix_offset(secs: i64, offset_seconds: i32) -> Option<Self> {
+        let at = Timestamp::from_second(secs).ok()?;
+        let offset = jiff::tz::Offset::from_seconds(offset_seconds).ok()?;
+        Some(Self::from_zoned(&at.to_zoned(TimeZone::fixed(offset))))
+    }
+
+    /// Seconds east of UTC this instant was recorded at.
+    pub fn offset_seconds(&self) -> i32 {
+        let t = &self.text;
+        if t.ends_with('Z') || t.len() < 6 {
+            return 0;
+        }
+        let tail = &t[t.len() - 6..];
+        let sign = match tail.as_bytes()[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return 0,
+        };
+        let h: i32 = tail[1..3].parse().unwrap_or(0);
+        let m: i32 = tail[4..6].parse().unwrap_or(0);
+        sign * (h * 3600 + m * 60)
+    }
+
     /// The instant.
     pub fn timestamp(&self) -> Timestamp {
         self.at

@@ -792,6 +792,7 @@ impl Vault {
             views: HashMap::new(),
             keys: HashMap::new(),
             blobs_expected: BTreeSet::new(),
+            blobs_announced: BTreeSet::new(),
             blob_parts: HashMap::new(),
             cards: Vec::new(),
             received: BTreeMap::new(),
@@ -843,6 +844,8 @@ struct Receiving<'v> {
     views: HashMap<RecordId, SharedView>,
     keys: HashMap<(RecordId, u8, u32), EpochKey>,
     blobs_expected: BTreeSet<[u8; 32]>,
+    /// Every attachment an envelope of this exchange named, new or already held.
+    blobs_announced: BTreeSet<[u8; 32]>,
     blob_parts: HashMap<[u8; 32], Vec<u8>>,
     cards: Vec<String>,
     /// New envelopes: (record, section, author, device) -> (first seq, last seq).
@@ -948,6 +951,11 @@ impl Receiving<'_> {
                 bytes,
             } => {
                 if !self.blobs_expected.contains(&id) {
+                    // Parts of an attachment this vault already holds (its envelope came
+                    // before): nothing to store.
+                    if self.blobs_announced.contains(&id) && txn.has_blob(&id)? {
+                        return Ok(());
+                    }
                     return Err(Error::Exchange(
                         "an attachment part that no envelope announced".into(),
                     ));
@@ -1075,6 +1083,12 @@ impl Receiving<'_> {
             }],
             ..RecordState::default()
         });
+        if blobs.len() > 64 {
+            return Err(Error::Exchange(
+                "an envelope announces too many attachments".into(),
+            ));
+        }
+        self.blobs_announced.extend(blobs.iter().copied());
         let new = txn.put_envelope(&env).map_err(|e| match e {
             carnet_store::StoreError::ChainBroken { id, why } => Error::Exchange(format!(
                 "envelope {id} does not follow what you hold ({why}); import the sender's earlier bundles first, or ask for a full export (`carnet share export --full`)"

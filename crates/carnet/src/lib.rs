@@ -8,9 +8,11 @@
 //! typed [`Error`]s and leaves all output to its caller.
 //!
 //! Reach first for [`Vault::create`] and [`Vault::open`], then [`Vault::add`] and
-//! [`Vault::list`] on [`Vault::own_record`]. To share: [`Vault::add_contact`],
-//! [`Vault::grant`], then [`Vault::export_bundle`] / [`Vault::import_bundle`] (offline), or
-//! the [`exchange`] engine for another transport. A clinician finds shared records with
+//! [`Vault::list`] on [`Vault::own_record`]; for imports (FHIR bundles, device exports),
+//! [`Vault::import`], which commits many entries and series of readings as a few
+//! envelopes, idempotently. To share: [`Vault::add_contact`], [`Vault::grant`], then
+//! [`Vault::export_bundle`] / [`Vault::import_bundle`] (offline), or the [`exchange`]
+//! engine for another transport. A clinician finds shared records with
 //! [`Vault::patients`]. Examples: `quickstart` and `share_offline` in `examples/`.
 //!
 //! # Guarantees
@@ -47,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bulk;
 pub mod bundle;
 mod devices;
 mod error;
@@ -56,6 +59,7 @@ mod sharing;
 mod vault;
 pub mod wire;
 
+pub use bulk::{BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint};
 pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo};
 pub use devices::{Attempt, MAX_ATTEMPTS, PeerStanding, SETTINGS};
 pub use error::{Error, Result};

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use carnet_crypto::{
-    ContentKey, DeviceId, ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId, EpochKey,
-    IdentityCard, Passphrase, PersonId, PersonSecret, RecordId, Role, open_blob, seal_blob,
+    ContentKey, DeviceId, Envelope, EnvelopeId, EpochKey, IdentityCard, Passphrase, PersonId,
+    PersonSecret, RecordId, Role, open_blob, seal_blob,
 };
 use carnet_record::{
     BlobRef, ChangeSet, DateTime, DocType, Document, Entry, EntryId, SectionDoc, SectionId,
@@ -113,8 +113,8 @@ struct SnapshotRepr {
 }
 
 pub(crate) struct Loaded {
-    doc: SectionDoc,
-    covered: BTreeMap<(PersonId, DeviceId), u64>,
+    pub(crate) doc: SectionDoc,
+    pub(crate) covered: BTreeMap<(PersonId, DeviceId), u64>,
     since_snapshot: usize,
 }
 
@@ -338,7 +338,7 @@ impl Vault {
 
     /// Loads a section: its snapshot, then every stored envelope the snapshot does not
     /// cover, each verified. Writes a fresh snapshot when many were replayed.
-    fn load(&mut self, record: &RecordId, section: SectionId) -> Result<&mut Loaded> {
+    pub(crate) fn load(&mut self, record: &RecordId, section: SectionId) -> Result<&mut Loaded> {
         let key = (*record, section);
         if !self.loaded.contains_key(&key) {
             let loaded = self.load_from_store(record, section)?;
@@ -421,7 +421,7 @@ impl Vault {
         })
     }
 
-    fn write_snapshot(
+    pub(crate) fn write_snapshot(
         txn: &mut WriteTxn<'_>,
         record: &RecordId,
         section: SectionId,
@@ -455,31 +455,37 @@ impl Vault {
         edit: impl FnOnce(&mut SectionDoc) -> Result<(T, ChangeSet)>,
         extra: impl FnOnce(&mut WriteTxn<'_>, &EnvelopeId) -> Result<()>,
     ) -> Result<T> {
-        let author = self.me.person_id();
-        if self.own_record().ok() == Some(*record) {
-            // A grant past its end must not see what is written from now on.
-            self.expire_grants()?;
-        }
-        if !self.may_write_now(record, section, &author)? {
-            if self.own_record().ok() == Some(*record)
-                || self.held_sections(record)?.contains_key(&section)
-            {
-                return Err(Error::ReadOnly {
-                    section,
-                    record: record.short(),
-                });
-            }
-            return Err(Error::NoKey {
-                section,
-                record: record.short(),
-            });
-        }
+        self.check_write(record, section)?;
         let result = self.commit_local_inner(record, section, edit, extra);
         if result.is_err() {
             // The in-memory document may hold the failed edit: reload it next time.
             self.loaded.remove(&(*record, section));
         }
         result
+    }
+
+    /// Refuses a local write to `section` of `record` unless this vault's owner may write
+    /// it now; ends expired grants first, so what is written next never reaches them.
+    pub(crate) fn check_write(&mut self, record: &RecordId, section: SectionId) -> Result<()> {
+        let author = self.me.person_id();
+        if self.own_record().ok() == Some(*record) {
+            self.expire_grants()?;
+        }
+        if self.may_write_now(record, section, &author)? {
+            return Ok(());
+        }
+        if self.own_record().ok() == Some(*record)
+            || self.held_sections(record)?.contains_key(&section)
+        {
+            return Err(Error::ReadOnly {
+                section,
+                record: record.short(),
+            });
+        }
+        Err(Error::NoKey {
+            section,
+            record: record.short(),
+        })
     }
 
     fn commit_local_inner<T>(
@@ -496,35 +502,10 @@ impl Vault {
         if changes.is_empty() {
             return Ok(out);
         }
-        let plaintext = changes.to_bytes();
         let mut txn = self.store.write()?;
-        let epoch = txn
-            .latest_epoch(record, section.code())?
-            .ok_or(Error::NoKey {
-                section,
-                record: record.short(),
-            })?;
-        let key = txn
-            .epoch_key(record, section.code(), epoch)?
-            .ok_or(Error::NoKey {
-                section,
-                record: record.short(),
-            })?;
-        let head = txn.chain_head(record, section.code(), &author, &device)?;
-        let header = EnvelopeHeader {
-            version: ENVELOPE_VERSION,
-            record: *record,
-            section: section.code(),
-            epoch,
-            author,
-            device,
-            seq: head.map(|h| h.seq + 1).unwrap_or(1),
-            prev: head.map(|h| h.last),
-        };
-        let seq = header.seq;
-        let env = Envelope::seal(header, &plaintext, &key, &self.me)?;
-        txn.put_envelope(&env)?;
-        extra(&mut txn, &env.id())?;
+        let (seq, env_id) =
+            crate::bulk::seal_into(&self.me, device, &mut txn, record, section, &changes)?;
+        extra(&mut txn, &env_id)?;
         let loaded = self
             .loaded
             .get_mut(&(*record, section))

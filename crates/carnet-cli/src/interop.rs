@@ -1,0 +1,568 @@
+//! `import`, `export`, `chart` and `report`: FHIR R4 and device exports in, FHIR R4 and
+//! the International Patient Summary out, and pictures of the record.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use carnet::crypto::RecordId;
+use carnet::record::{Date, DateTime, Entry, SectionId};
+use carnet::{AttachmentInput, ImportItem, LabeledItem, SeriesPoint, Vault};
+use carnet_fhir::{
+    DeviceFormat, FhirError, Import, Item, MAX_BUNDLE_BYTES, MAX_CSV_BYTES, RecordEntry,
+    RecordExport,
+};
+use carnet_report::{Chart, ChartKind, Point, ReportInput};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use crate::commands::{open, record_of, write_private};
+use crate::{Cli, PatientArg, output};
+
+/// Import health data from other systems and devices.
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// An HL7 FHIR R4 Bundle in JSON (collection, document, transaction, batch or
+    /// searchset). All or nothing; importing the same bundle again adds nothing.
+    Fhir {
+        /// The bundle file.
+        file: PathBuf,
+    },
+    /// A glucose meter's or another device's export. Duplicates of readings already
+    /// stored (same device, kind and time) are skipped.
+    Csv {
+        /// The export file.
+        file: PathBuf,
+        /// dexcom (Clarity CSV), libre (LibreView CSV), nightscout (entries CSV or JSON),
+        /// generic (columns time,kind,value,unit[,source]).
+        #[arg(long)]
+        format: DeviceFormat,
+        /// Time zone of times written without one (Dexcom, Libre, generic) [default: this
+        /// computer's], e.g. Europe/Paris.
+        #[arg(long, value_name = "TZ")]
+        tz: Option<String>,
+    },
+}
+
+/// Export the record as FHIR R4.
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// A collection Bundle of the chosen sections (all you can read by default).
+    Fhir {
+        /// Sections, comma-separated (e.g. allergies,conditions,medications).
+        #[arg(long, value_delimiter = ',')]
+        sections: Vec<SectionId>,
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        patient: PatientArg,
+    },
+    /// An International Patient Summary: a document Bundle with its Composition.
+    Ips {
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        patient: PatientArg,
+    },
+}
+
+/// Draw a measurement series as an SVG picture.
+#[derive(Args, Debug)]
+pub struct ChartArgs {
+    /// glucose, blood-pressure, weight, heart-rate, temperature, spo2, height, or a LOINC
+    /// code.
+    pub kind: String,
+    /// Where to write the SVG (must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Only the last N days of readings.
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// Only readings on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<Date>,
+    /// Only readings on or before this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<Date>,
+    #[command(flatten)]
+    pub patient: PatientArg,
+}
+
+/// Write a self-contained HTML summary: the patient summary's sections and charts.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Where to write the HTML (must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Days of glucose readings to chart.
+    #[arg(long, value_name = "N", default_value_t = 14)]
+    pub glucose_days: u32,
+    #[command(flatten)]
+    pub patient: PatientArg,
+}
+
+/// A progress bar on stderr, only for people watching a terminal.
+fn progress(cli: &Cli, len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if cli.json || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let template = if plain {
+        "{msg:>12} [{bar:40}] {pos}/{len}"
+    } else {
+        "{msg:>12} [{bar:40.cyan/blue}] {pos}/{len}"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Reads a file after checking its size, so a huge file is refused before it is read.
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a file", path.display());
+    }
+    if meta.len() > max {
+        return Err(FhirError::TooLarge {
+            size: meta.len(),
+            max,
+        })
+        .with_context(|| format!("{} is refused", path.display()));
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn refuse_existing(out: &Path) -> Result<()> {
+    if out.exists() {
+        bail!(
+            "{} already exists; choose another --out path",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// The core's items, taken out of the parsed import (no copy of readings or files).
+pub(crate) fn to_items(import: &mut Import) -> Vec<LabeledItem> {
+    std::mem::take(&mut import.items)
+        .into_iter()
+        .map(|m| LabeledItem {
+            label: m.label,
+            item: match m.item {
+                Item::Entry(e) => ImportItem::Entry(e),
+                Item::Readings(r) => ImportItem::Readings(r),
+                Item::Document(d) => ImportItem::Document {
+                    input: AttachmentInput {
+                        title: d.title,
+                        doc_type: d.doc_type,
+                        file_name: d.file_name,
+                        media_type: d.media_type,
+                        date: d.date,
+                    },
+                    bytes: d.bytes,
+                },
+            },
+        })
+        .collect()
+}
+
+fn merge(a: &BTreeMap<String, usize>, b: &BTreeMap<String, usize>) -> BTreeMap<String, usize> {
+    let mut m = a.clone();
+    for (k, v) in b {
+        *m.entry(k.clone()).or_default() += v;
+    }
+    m
+}
+
+fn counts_text(m: &BTreeMap<String, usize>) -> String {
+    if m.is_empty() {
+        return "nothing".into();
+    }
+    m.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
+    let (file, mut parsed) = match cmd {
+        ImportCommand::Fhir { file } => {
+            let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
+            let bar = progress(cli, 0, "checking");
+            let r = carnet_fhir::read_bundle(&bytes, &mut |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            });
+            bar.finish_and_clear();
+            (
+                file,
+                r.with_context(|| format!("{} was not imported", file.display()))?,
+            )
+        }
+        ImportCommand::Csv { file, format, tz } => {
+            let zone = match tz {
+                Some(name) => jiff::tz::TimeZone::get(name).with_context(|| {
+                    format!(
+                        "time zone \"{name}\" is not known: use an IANA name such as Europe/Paris"
+                    )
+                })?,
+                None => jiff::tz::TimeZone::system(),
+            };
+            let bytes = read_bounded(file, MAX_CSV_BYTES)?;
+            let r = carnet_fhir::read_device_csv(&bytes, *format, &zone)
+                .with_context(|| format!("{} was not imported", file.display()))?;
+            (file, r)
+        }
+    };
+    // Bad input never opens the vault: the file was read and checked whole first.
+    let mut vault = open(cli)?;
+    let record = vault.own_record()?;
+    let bar = progress(cli, 0, "saving");
+    let items = to_items(&mut parsed);
+    let report = vault.import(&record, items, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let report = report.with_context(|| format!("{} was not imported", file.display()))?;
+    let skipped = merge(
+        &merge(&parsed.skipped, &report.already_present),
+        &report.repeated,
+    );
+    if cli.json {
+        output::json(&json!({
+            "imported": report.added,
+            "skipped": skipped,
+            "already_present": report.already_present,
+            "repeated_in_file": report.repeated,
+            "not_mapped": parsed.skipped,
+            "reasons": parsed.reasons,
+            "envelopes": report.envelopes,
+            "series_blocks": report.blocks,
+        }))
+    } else {
+        println!(
+            "Imported from {}: {}.",
+            file.display(),
+            counts_text(&report.added)
+        );
+        if !report.already_present.is_empty() {
+            println!(
+                "Already in your record (not added again): {}.",
+                counts_text(&report.already_present)
+            );
+        }
+        if !report.repeated.is_empty() {
+            println!(
+                "Given twice in the file (kept once): {}.",
+                counts_text(&report.repeated)
+            );
+        }
+        if !parsed.reasons.is_empty() {
+            println!("Not imported:");
+            for (why, n) in &parsed.reasons {
+                println!("  {n:>6}  {why}");
+            }
+        }
+        if report.blocks > 0 {
+            println!(
+                "Readings are stored as {} day blocks in {} change(s).",
+                report.blocks, report.envelopes
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The entries to export with the files of documents.
+fn record_entries(
+    vault: &mut Vault,
+    record: RecordId,
+    sections: Option<&[SectionId]>,
+) -> Result<Vec<RecordEntry>> {
+    let mut out = Vec::new();
+    for v in vault.list(&record, None)? {
+        if sections.is_some_and(|s| !s.is_empty() && !s.contains(&v.section)) {
+            continue;
+        }
+        let attachment = match &v.entry {
+            Entry::Document(_) => Some(vault.attachment(&record, &v.id)?.1.to_vec()),
+            _ => None,
+        };
+        out.push(RecordEntry {
+            id: v.id.to_string(),
+            created: v.created,
+            entry: v.entry,
+            attachment,
+        });
+    }
+    Ok(out)
+}
+
+pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
+    let (out, patient) = match cmd {
+        ExportCommand::Fhir { out, patient, .. } | ExportCommand::Ips { out, patient } => {
+            (out, patient)
+        }
+    };
+    refuse_existing(out)?;
+    let mut vault = open(cli)?;
+    let record = record_of(&vault, patient.patient.as_deref())?;
+    let entries = match cmd {
+        ExportCommand::Fhir { sections, .. } => record_entries(&mut vault, record, Some(sections))?,
+        ExportCommand::Ips { .. } => record_entries(&mut vault, record, None)?,
+    };
+    let input = RecordExport {
+        record_id: record.to_string(),
+        patient_name: vault.card().name().to_string(),
+        entries,
+        now: DateTime::now(),
+    };
+    let export = match cmd {
+        ExportCommand::Fhir { .. } => carnet_fhir::export_bundle(&input)?,
+        ExportCommand::Ips { .. } => carnet_fhir::export_ips(&input)?,
+    };
+    // Pretty for people; compact when a series makes it large (a year of CGM readings is
+    // 105,120 Observations).
+    let bytes = if export.resources.values().sum::<usize>() <= 10_000 {
+        serde_json::to_vec_pretty(&export.bundle)?
+    } else {
+        serde_json::to_vec(&export.bundle)?
+    };
+    write_private(out, &bytes)?;
+    if cli.json {
+        output::json(&json!({
+            "out": out,
+            "bytes": bytes.len(),
+            "resources": export.resources,
+            "left_out": export.left_out,
+        }))
+    } else {
+        println!(
+            "Wrote {} ({} bytes): {}.",
+            out.display(),
+            bytes.len(),
+            counts_text(&export.resources)
+        );
+        for (what, n) in &export.left_out {
+            println!("  not exported: {n} {what}");
+        }
+        Ok(())
+    }
+}
+
+/// LOINC codes drawn for a chart kind, its picture kind and title.
+fn chart_spec(kind: &str) -> Result<(ChartKind, String, Vec<&str>)> {
+    Ok(match kind.trim().to_ascii_lowercase().as_str() {
+        "glucose" => (
+            ChartKind::Glucose,
+            "Glucose".into(),
+            vec![
+                "99504-3", "14745-4", "2339-0", "15074-8", "41653-7", "14743-9", "2345-7",
+                "14749-6",
+            ],
+        ),
+        "blood-pressure" | "bp" => (
+            ChartKind::BloodPressure,
+            "Blood pressure".into(),
+            vec!["85354-9", "55284-4", "35094-2"],
+        ),
+        "weight" => (
+            ChartKind::Weight,
+            "Weight".into(),
+            vec!["29463-7", "3141-9"],
+        ),
+        "heart-rate" => (ChartKind::Other, "Heart rate".into(), vec!["8867-4"]),
+        "temperature" => (ChartKind::Other, "Body temperature".into(), vec!["8310-5"]),
+        "spo2" => (
+            ChartKind::Other,
+            "Oxygen saturation".into(),
+            vec!["59408-5", "2708-6"],
+        ),
+        "height" => (ChartKind::Other, "Height".into(), vec!["8302-2"]),
+        other
+            if other.split_once('-').is_some_and(|(a, b)| {
+                a.bytes().all(|c| c.is_ascii_digit())
+                    && b.len() == 1
+                    && b.bytes().all(|c| c.is_ascii_digit())
+            }) =>
+        {
+            (ChartKind::Other, format!("LOINC {other}"), vec![])
+        }
+        other => bail!(
+            "chart kind \"{other}\" is not known: use glucose, blood-pressure, weight, heart-rate, temperature, spo2, height or a LOINC code"
+        ),
+    })
+}
+
+/// Glucose in mg/dL = mmol/L x 18.016 (molar mass 180.16 g/mol).
+const GLUCOSE_MG_PER_MMOL: f64 = 18.016;
+
+/// The readings of one chart, in the unit most of them use.
+fn chart_points(points: Vec<SeriesPoint>, kind: ChartKind) -> (Vec<Point>, String, i32) {
+    let mut by_unit: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &points {
+        *by_unit.entry(p.unit.clone()).or_default() += 1;
+    }
+    let unit = by_unit
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(u, _)| u.clone())
+        .unwrap_or_default();
+    let offset = points.last().map(|p| p.at.offset_seconds()).unwrap_or(0);
+    let pts = points
+        .into_iter()
+        .filter_map(|p| {
+            let v = if p.unit == unit {
+                p.value
+            } else if kind == ChartKind::Glucose
+                && unit == "mg/dL"
+                && p.unit.eq_ignore_ascii_case("mmol/L")
+            {
+                p.value * GLUCOSE_MG_PER_MMOL
+            } else if kind == ChartKind::Glucose && unit == "mmol/L" && p.unit == "mg/dL" {
+                p.value / GLUCOSE_MG_PER_MMOL
+            } else {
+                return None;
+            };
+            Some(Point {
+                t: p.at.sort_key(),
+                value: v,
+                second: p.second,
+            })
+        })
+        .collect();
+    (pts, unit, offset)
+}
+
+fn draw(
+    vault: &mut Vault,
+    record: RecordId,
+    kind: &str,
+    since: Option<i64>,
+    until: Option<i64>,
+) -> Result<(String, usize, String)> {
+    let (ck, title, mut codes) = chart_spec(kind)?;
+    let owned = kind.trim().to_string();
+    if codes.is_empty() {
+        codes.push(&owned);
+    }
+    let mut points = vault.readings(&record, &codes)?;
+    let last = points.last().map(|p| p.at.sort_key());
+    points.retain(|p| {
+        let t = p.at.sort_key();
+        since.is_none_or(|s| t >= s.min(last.unwrap_or(s))) && until.is_none_or(|u| t <= u)
+    });
+    let (pts, unit, offset) = chart_points(points, ck);
+    let svg = carnet_report::chart_svg(&Chart {
+        kind: ck,
+        title: &title,
+        unit: &unit,
+        points: &pts,
+        offset_seconds: offset,
+    });
+    Ok((svg, pts.len(), title))
+}
+
+pub fn chart(cli: &Cli, args: &ChartArgs) -> Result<()> {
+    chart_spec(&args.kind)?;
+    refuse_existing(&args.out)?;
+    let mut vault = open(cli)?;
+    let record = record_of(&vault, args.patient.patient.as_deref())?;
+    let readings = vault.readings(&record, &chart_spec(&args.kind)?.2)?;
+    // --from and --to are the patient's days: in the offset of the readings around them.
+    let offset_near = |t: i64| {
+        readings
+            .iter()
+            .find(|p| p.at.sort_key() >= t - 14 * 3600)
+            .or(readings.last())
+            .map(|p| i64::from(p.at.offset_seconds()))
+            .unwrap_or(0)
+    };
+    let since = match (&args.days, &args.from) {
+        (Some(d), _) => {
+            let last = readings.last().map(|p| p.at.sort_key()).unwrap_or(0);
+            Some(last - i64::from(*d) * 86_400)
+        }
+        (None, Some(f)) => Some(f.sort_key() - offset_near(f.sort_key())),
+        (None, None) => None,
+    };
+    let until = args.to.as_ref().map(|d| {
+        let end = d.sort_key() + 86_399;
+        end - offset_near(end)
+    });
+    let (svg, n, title) = draw(&mut vault, record, &args.kind, since, until)?;
+    write_private(&args.out, svg.as_bytes())?;
+    if cli.json {
+        output::json(&json!({"out": args.out, "readings": n, "kind": title, "bytes": svg.len()}))
+    } else {
+        println!("Wrote {} ({title}, {n} readings).", args.out.display());
+        Ok(())
+    }
+}
+
+pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
+    refuse_existing(&args.out)?;
+    let mut vault = open(cli)?;
+    let record = record_of(&vault, args.patient.patient.as_deref())?;
+    let entries: Vec<RecordEntry> = vault
+        .list(&record, None)?
+        .into_iter()
+        .filter(|v| !matches!(v.entry, Entry::Series(_)))
+        .map(|v| RecordEntry {
+            id: v.id.to_string(),
+            created: v.created,
+            entry: v.entry,
+            attachment: None,
+        })
+        .collect();
+    let mut charts = Vec::new();
+    for kind in ["glucose", "blood-pressure", "weight"] {
+        let points = vault.readings(&record, &chart_spec(kind)?.2)?;
+        let Some(last) = points.last().map(|p| p.at.sort_key()) else {
+            continue;
+        };
+        // Glucose: the last days of the device series when there is one (a lab value
+        // years later must not shrink the window to one reading).
+        let (since, until, caption) = if kind == "glucose" {
+            let end = points
+                .iter()
+                .filter(|p| p.dense)
+                .map(|p| p.at.sort_key())
+                .max()
+                .unwrap_or(last);
+            (
+                Some(end - i64::from(args.glucose_days) * 86_400),
+                Some(end),
+                format!("the last {} days of readings", args.glucose_days),
+            )
+        } else {
+            (None, None, "every reading in the record".to_string())
+        };
+        let (svg, n, title) = draw(&mut vault, record, kind, since, until)?;
+        charts.push((format!("{title}: {caption} ({n})."), svg));
+    }
+    let now = DateTime::now();
+    let html = carnet_report::report_html(&ReportInput {
+        patient_name: vault.card().name(),
+        entries: &entries,
+        charts,
+        generated: now.as_str(),
+    });
+    write_private(&args.out, html.as_bytes())?;
+    if cli.json {
+        output::json(&json!({"out": args.out, "bytes": html.len()}))
+    } else {
+        println!("Wrote {} ({} bytes).", args.out.display(), html.len());
+        Ok(())
+    }
+}

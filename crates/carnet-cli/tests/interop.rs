@@ -1,0 +1,585 @@
+//! FHIR R4 and device imports, exports, charts and reports, end to end: the real `carnet`
+//! binary on real vaults, with the real files in `tests/fixtures` (see its README).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use carnet_fhir::{Item, read_bundle};
+use common::Carnet;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn bundles(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(fixtures().join("fhir").join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no fixtures in {dir}");
+    v
+}
+
+/// The bundles that are valid FHIR R4 (every synthea and uscore bundle but the one with a
+/// known data error).
+fn valid_bundles() -> Vec<PathBuf> {
+    let mut v = bundles("synthea");
+    v.extend(
+        bundles("uscore")
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().contains("patient_355")),
+    );
+    v
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn counts(v: &Value) -> BTreeMap<String, u64> {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every clinical fact of a bundle as Carnet maps it, in a form to compare: entries (with
+/// their codes, values, units and dates), and documents with their bytes.
+fn facts(bytes: &[u8]) -> Vec<String> {
+    let imp = read_bundle(bytes, &mut |_, _| {}).unwrap();
+    let mut v: Vec<String> = imp
+        .items
+        .iter()
+        .map(|m| match &m.item {
+            Item::Entry(e) => format!("{e:?}"),
+            Item::Document(d) => format!(
+                "document {} {} {} {} {:?} {}",
+                d.title,
+                d.doc_type,
+                d.date,
+                d.media_type,
+                d.file_name,
+                blake(&d.bytes)
+            ),
+            Item::Readings(r) => format!("{r:?}"),
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn blake(b: &[u8]) -> String {
+    b.iter()
+        .fold(0u64, |h, x| {
+            h.wrapping_mul(1_099_511_628_211) ^ u64::from(*x)
+        })
+        .to_string()
+}
+
+#[test]
+fn every_valid_bundle_imports_exports_and_round_trips_its_facts() {
+    for path in valid_bundles() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let c = Carnet::patient();
+        let original = std::fs::read(&path).unwrap();
+        let r = c.json(&["import", "fhir", s(&path)]);
+        let imported = counts(&r["imported"]);
+        assert!(!imported.is_empty(), "{name}: nothing imported");
+        assert!(counts(&r["already_present"]).is_empty(), "{name}");
+        // Every resource is either imported or counted as skipped: none vanishes.
+        let total: u64 =
+            imported.values().sum::<u64>() + counts(&r["not_mapped"]).values().sum::<u64>();
+        let entries = serde_json::from_slice::<Value>(&original).unwrap()["entry"]
+            .as_array()
+            .unwrap()
+            .len() as u64;
+        assert!(
+            total >= entries,
+            "{name}: {total} counted of {entries} entries"
+        );
+
+        // The contract's "skipped": what is not kept plus what was already there.
+        assert_eq!(counts(&r["skipped"]), counts(&r["not_mapped"]), "{name}");
+
+        // Importing it again adds nothing.
+        let again = c.json(&["import", "fhir", s(&path)]);
+        assert!(counts(&again["imported"]).is_empty(), "{name}: {again}");
+        let skipped_again: u64 = counts(&again["skipped"]).values().sum();
+        assert_eq!(
+            skipped_again,
+            imported.values().sum::<u64>() + counts(&r["not_mapped"]).values().sum::<u64>(),
+            "{name}"
+        );
+        assert_eq!(
+            counts(&again["already_present"]).values().sum::<u64>(),
+            imported.values().sum::<u64>(),
+            "{name}"
+        );
+
+        // Export, and read the export back with the same mapping: every fact is there.
+        let out = c.work.join("export.json");
+        let e = c.json(&["export", "fhir", "--out", s(&out)]);
+        let exported_bytes = std::fs::read(&out).unwrap();
+        assert_eq!(
+            facts(&original),
+            facts(&exported_bytes),
+            "{name}: facts differ"
+        );
+        // Counts per resource type: as imported (prescriptions come back as statements).
+        let res = counts(&e["resources"]);
+        for (t, n) in &imported {
+            let t = if t == "MedicationRequest" {
+                "MedicationStatement"
+            } else {
+                t
+            };
+            let meds = imported.get("MedicationRequest").unwrap_or(&0)
+                + imported.get("MedicationStatement").unwrap_or(&0);
+            let want = if t == "MedicationStatement" { meds } else { *n };
+            assert_eq!(res.get(t), Some(&want), "{name}: {t}");
+        }
+        let ips = c.work.join("ips.json");
+        let i = c.json(&["export", "ips", "--out", s(&ips)]);
+        assert_eq!(
+            counts(&i["resources"]).get("Composition"),
+            Some(&1),
+            "{name}"
+        );
+        let ips: Value = serde_json::from_slice(&std::fs::read(&ips).unwrap()).unwrap();
+        assert_eq!(ips["type"], "document");
+        let comp = &ips["entry"][0]["resource"];
+        let codes: Vec<&str> = comp["section"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["code"]["coding"][0]["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(&codes[..3], &["48765-2", "11450-4", "10160-0"], "{name}");
+    }
+}
+
+#[test]
+fn a_bundle_with_a_data_error_names_the_entry_and_field_and_changes_nothing() {
+    let c = Carnet::patient();
+    c.ok(&["add", "note", "--text", "keep me"]);
+    let before = c.state();
+    let path = fixtures().join("fhir/uscore/inferno_uscore_bundle_patient_355.json");
+    let err = c.fails(&["import", "fhir", s(&path)]);
+    assert!(
+        err.contains("entry 266 (Observation/3c766796-d8a0-480f-8215-f1e7e3afab21): effectivePeriod.stop is not an R4 element of Period; did you mean effectivePeriod.end?"),
+        "{err}"
+    );
+    assert_eq!(c.state(), before);
+}
+
+#[test]
+fn every_corrupt_bundle_gets_a_clear_message_and_no_state_change() {
+    let expect: &[(&str, &[&str])] = &[
+        (
+            "bad_date.json",
+            &[
+                "entry 0 (Patient/",
+                "birthDate \"1970-13-45\" is not a valid date",
+            ],
+        ),
+        (
+            "bad_reference_type.json",
+            &[
+                "entry 4 (Observation/",
+                "subject must be an object (a Reference)",
+            ],
+        ),
+        (
+            "bad_status_code.json",
+            &[
+                "entry 4 (Observation/",
+                "status \"done-ish\" is not an R4 code",
+            ],
+        ),
+        (
+            "cardinality.json",
+            &["entry 0 (Patient/", "name must be a list"],
+        ),
+        (
+            "decimal_as_string.json",
+            &[
+                "entry 4 (Observation/",
+                "valueQuantity.value must be a JSON number",
+                "\"12.5\"",
+            ],
+        ),
+        (
+            "missing_required.json",
+            &["entry 4 (Observation/", "code is required in Observation"],
+        ),
+        ("truncated.json", &["not JSON", "truncated"]),
+        (
+            "two_choice_values.json",
+            &["entry 4 (Observation/", "valueQuantity and valueString"],
+        ),
+        (
+            "unknown_element.json",
+            &[
+                "entry 4 (Observation/",
+                "valueQuantityy is not an R4 element",
+                "did you mean valueQuantity?",
+            ],
+        ),
+        (
+            "unknown_resource_type.json",
+            &[
+                "entry 4",
+                "\"Observashun\" is not an R4 resource type; did you mean Observation?",
+            ],
+        ),
+    ];
+    let files = bundles("corrupt");
+    assert_eq!(
+        files.len(),
+        expect.len(),
+        "a corrupt fixture has no expectation"
+    );
+    let c = Carnet::patient();
+    let before = c.state();
+    for (file, needles) in expect {
+        let path = fixtures().join("fhir/corrupt").join(file);
+        let err = c.fails(&["import", "fhir", s(&path)]);
+        assert!(err.starts_with("error:"), "{file}: {err}");
+        assert!(
+            err.contains("nothing was imported") || err.contains("not JSON"),
+            "{file}: {err}"
+        );
+        for n in *needles {
+            assert!(err.contains(n), "{file}: expected {n:?} in: {err}");
+        }
+        assert!(!err.contains("panicked"), "{file}: {err}");
+        assert_eq!(c.state(), before, "{file} changed the vault");
+    }
+}
+
+#[test]
+fn junk_and_huge_files_are_refused_before_they_are_read() {
+    let c = Carnet::patient();
+    let before = c.state();
+    let junk = c.work.join("junk.bin");
+    std::fs::write(&junk, [0x89, b'P', b'N', b'G', 0, 1, 2, 3, 255, 254]).unwrap();
+    let err = c.fails(&["import", "fhir", s(&junk)]);
+    assert!(
+        err.contains("not JSON") && err.contains("89 50 4e 47"),
+        "{err}"
+    );
+    let other = c.work.join("other.json");
+    std::fs::write(&other, br#"{"name": "not FHIR", "items": [1, 2]}"#).unwrap();
+    let err = c.fails(&["import", "fhir", s(&other)]);
+    assert!(
+        err.contains("not a FHIR resource") && err.contains("no resourceType"),
+        "{err}"
+    );
+    let patient = c.work.join("patient.json");
+    std::fs::write(&patient, br#"{"resourceType": "Patient", "id": "x"}"#).unwrap();
+    let err = c.fails(&["import", "fhir", s(&patient)]);
+    assert!(err.contains("one Patient resource, not a Bundle"), "{err}");
+    // 200 MB, sparse: refused from its size, so it is never read into memory.
+    let huge = c.work.join("huge.json");
+    let f = std::fs::File::create(&huge).unwrap();
+    f.set_len(200 * 1024 * 1024).unwrap();
+    drop(f);
+    let out = c
+        .command()
+        .args(["import", "fhir", s(&huge)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("209715200 bytes") && err.contains("at most 67108864"),
+        "{err}"
+    );
+    for format in ["dexcom", "libre", "nightscout", "generic"] {
+        let err = c.fails(&["import", "csv", s(&huge), "--format", format]);
+        assert!(err.contains("at most"), "{format}: {err}");
+        let err = c.fails(&["import", "csv", s(&junk), "--format", format]);
+        assert!(
+            err.contains("binary") || err.contains("not"),
+            "{format}: {err}"
+        );
+    }
+    assert_eq!(c.state(), before);
+}
+
+fn device(path: &str) -> PathBuf {
+    fixtures().join("devices").join(path)
+}
+
+#[test]
+fn device_exports_become_day_blocks_and_reimports_add_nothing() {
+    let cases: &[(&str, &str, u64, &str)] = &[
+        (
+            "dexcom_clarity/Clarity_Export_synthetic.csv",
+            "dexcom",
+            3917,
+            "Dexcom android G6",
+        ),
+        (
+            "dexcom_clarity/cgmquantify_test_file.csv",
+            "dexcom",
+            2148,
+            "Dexcom iPhone G6",
+        ),
+        (
+            "freestyle_libre/FreeStyle_Libre_3_synthetic.csv",
+            "libre",
+            4548,
+            "FreeStyle Libre 3",
+        ),
+        (
+            "nightscout/nightscout_entries.csv",
+            "nightscout",
+            1000,
+            "Nightscout",
+        ),
+    ];
+    for (file, format, n, source) in cases {
+        let c = Carnet::patient();
+        let path = device(file);
+        let args = [
+            "import",
+            "csv",
+            s(&path),
+            "--format",
+            format,
+            "--tz",
+            "Europe/Paris",
+        ];
+        let r = c.json(&args);
+        assert_eq!(
+            counts(&r["imported"]).get("glucose"),
+            Some(n),
+            "{file}: {r}"
+        );
+        assert_eq!(r["envelopes"], 1, "{file}: one envelope for the whole file");
+        let blocks = r["series_blocks"].as_u64().unwrap();
+        assert!((5..=20).contains(&blocks), "{file}: {blocks} blocks");
+        let again = c.json(&args);
+        assert!(counts(&again["imported"]).is_empty(), "{file}: {again}");
+        // Readings given twice in the file were kept once; both copies are known now.
+        let twice = counts(&r["repeated_in_file"])
+            .get("glucose")
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(
+            counts(&again["already_present"]).get("glucose"),
+            Some(&(n + twice)),
+            "{file}"
+        );
+        assert_eq!(again["envelopes"], 0);
+        let list = c.ok(&["list", "--section", "measurements"]);
+        assert_eq!(
+            list.lines().count() as u64,
+            blocks,
+            "{file}: one line per block"
+        );
+        let line = list.lines().next().unwrap();
+        assert!(
+            line.contains("glucose, ")
+                && line.contains(" readings, ")
+                && line.contains("mg/dL")
+                && line.contains(source),
+            "{file}: {line}"
+        );
+    }
+    // The Nightscout JSON holds the same entries as its CSV: nothing new.
+    let c = Carnet::patient();
+    c.json(&[
+        "import",
+        "csv",
+        s(&device("nightscout/nightscout_entries.csv")),
+        "--format",
+        "nightscout",
+    ]);
+    let r = c.json(&[
+        "import",
+        "csv",
+        s(&device("nightscout/nightscout_entries.json")),
+        "--format",
+        "nightscout",
+    ]);
+    assert_eq!(
+        counts(&r["already_present"]).get("glucose"),
+        Some(&1000),
+        "{r}"
+    );
+}
+
+#[test]
+fn dexcom_times_are_local_wall_clock_times_of_the_given_zone() {
+    let c = Carnet::patient();
+    let path = device("dexcom_clarity/cgmquantify_test_file.csv");
+    c.json(&[
+        "import",
+        "csv",
+        s(&path),
+        "--format",
+        "dexcom",
+        "--tz",
+        "America/New_York",
+    ]);
+    let out = c.work.join("m.json");
+    c.ok(&[
+        "export",
+        "fhir",
+        "--sections",
+        "measurements",
+        "--out",
+        s(&out),
+    ]);
+    let b: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let times: Vec<&str> = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["resource"]["effectiveDateTime"].as_str())
+        .collect();
+    // The file's first reading: 2016-10-24T11:24:17, in New York (EDT, -04:00).
+    assert!(
+        times.contains(&"2016-10-24T11:24:17-04:00"),
+        "{:?}",
+        &times[..3]
+    );
+    assert_eq!(times.len(), 2148);
+}
+
+#[test]
+fn a_year_of_cgm_from_a_csv_is_a_handful_of_envelopes() {
+    let c = Carnet::patient();
+    let mut csv = String::from("time,kind,value,unit,source\n");
+    let start = 1_735_689_600i64; // 2025-01-01T00:00:00Z
+    for i in 0..105_120i64 {
+        let t = carnet::record::DateTime::from_unix(start + 300 * i).unwrap();
+        csv.push_str(&format!(
+            "{t},glucose,{},mg/dL,Dexcom G7\n",
+            70 + (i * 7) % 140
+        ));
+    }
+    let path = c.work.join("year.csv");
+    std::fs::write(&path, csv).unwrap();
+    let r = c.json(&["import", "csv", s(&path), "--format", "generic"]);
+    assert_eq!(counts(&r["imported"]).get("glucose"), Some(&105_120));
+    assert_eq!(r["series_blocks"], 365);
+    assert!(r["envelopes"].as_u64().unwrap() <= 4, "{r}");
+    let list = c.ok(&["list", "--section", "measurements"]);
+    assert_eq!(list.lines().count(), 365);
+    assert!(
+        list.contains("glucose, 288 readings, 2025-03-01, 70-203 mg/dL, Dexcom G7"),
+        "{}",
+        &list[..400]
+    );
+    let svg = c.work.join("year.svg");
+    let chart = c.json(&["chart", "glucose", "--out", s(&svg)]);
+    assert_eq!(chart["readings"], 105_120);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.len() < 200_000, "{} bytes", svg.len());
+}
+
+#[test]
+fn charts_and_report_are_drawn_from_the_record() {
+    let c = Carnet::patient();
+    c.json(&[
+        "import",
+        "csv",
+        s(&device("dexcom_clarity/Clarity_Export_synthetic.csv")),
+        "--format",
+        "dexcom",
+        "--tz",
+        "Europe/Paris",
+    ]);
+    c.json(&[
+        "import",
+        "fhir",
+        s(&fixtures()
+            .join("fhir/synthea/smart_Vito_Feeney_63dd4423-56ec-4f40-9dd6-82bc133aaddc.json")),
+    ]);
+    let glucose = c.work.join("glucose.svg");
+    // The Synthea bundle has glucose lab values decades later: a window by dates.
+    let r = c.json(&[
+        "chart",
+        "glucose",
+        "--from",
+        "1961-04-13",
+        "--to",
+        "1961-04-15",
+        "--out",
+        s(&glucose),
+    ]);
+    assert_eq!(r["readings"], 864, "{r}");
+    let svg = std::fs::read_to_string(&glucose).unwrap();
+    for needle in ["<svg", "target 70–180 mg/dL", "In range", "mg/dL", "Apr"] {
+        assert!(svg.contains(needle), "glucose chart lacks {needle:?}");
+    }
+    let bp = c.work.join("bp.svg");
+    c.json(&["chart", "blood-pressure", "--out", s(&bp)]);
+    let svg = std::fs::read_to_string(&bp).unwrap();
+    for needle in ["systolic", "diastolic", "140 mmHg threshold", "mmHg"] {
+        assert!(
+            svg.contains(needle),
+            "blood pressure chart lacks {needle:?}"
+        );
+    }
+    let w = c.work.join("weight.svg");
+    c.json(&["chart", "weight", "--out", s(&w)]);
+    assert!(std::fs::read_to_string(&w).unwrap().contains("trend"));
+    let err = c.fails(&["chart", "mood", "--out", s(&c.work.join("x.svg"))]);
+    assert!(err.contains("chart kind \"mood\" is not known"), "{err}");
+    let err = c.fails(&["chart", "weight", "--out", s(&w)]);
+    assert!(err.contains("already exists"), "{err}");
+
+    let html = c.work.join("report.html");
+    c.json(&["report", "--out", s(&html)]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    for needle in [
+        "<!DOCTYPE html>",
+        "Allergies and Intolerances",
+        "Problem List",
+        "Medication Summary",
+        "Immunizations",
+        "<svg",
+        "Blood pressure",
+    ] {
+        assert!(page.contains(needle), "report lacks {needle:?}");
+    }
+    // Self-contained: no script, and no link or source outside the page.
+    assert!(!page.contains("<script"));
+    for attr in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!page.contains(attr), "report loads {attr}");
+    }
+}
+
+#[test]
+fn every_new_command_has_help_and_json() {
+    let c = Carnet::empty();
+    for cmd in [
+        &["import", "--help"][..],
+        &["import", "fhir", "--help"],
+        &["import", "csv", "--help"],
+        &["export", "fhir", "--help"],
+        &["export", "ips", "--help"],
+        &["chart", "--help"],
+        &["report", "--help"],
+    ] {
+        let out = c.ok(cmd);
+        assert!(out.contains("Usage"), "{cmd:?}");
+    }
+    let err = c.fails(&["import", "csv", "x.csv", "--format", "medtronic"]);
+    assert!(
+        err.contains("dexcom, libre, nightscout or generic"),
+        "{err}"
+    );
+}

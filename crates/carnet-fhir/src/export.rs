@@ -1,0 +1,705 @@
+//! Carnet entries -> FHIR R4: a collection Bundle of chosen sections, and the
+//! International Patient Summary (a document Bundle with its Composition).
+//!
+//! Every resource gets a `urn:uuid` fullUrl derived from the record and the entry id, so
+//! exporting the same record twice gives the same ids (diffable, and idempotent when a
+//! receiving system re-imports).
+
+use std::collections::BTreeMap;
+
+use carnet_record::{
+    Code, DateTime, DocType, Entry, IPS_ABSENT_SYSTEM, Measurement, SectionId, Series, systems,
+};
+use serde_json::{Map, Value, json};
+
+use crate::error::FhirError;
+use crate::import::OBSERVATION_CATEGORY;
+
+/// One entry of the record to export.
+#[derive(Clone, Debug)]
+pub struct RecordEntry {
+    /// The entry's id in the record.
+    pub id: String,
+    /// When it was created (the date of a note).
+    pub created: DateTime,
+    /// Its content.
+    pub entry: Entry,
+    /// The decrypted file of a document entry.
+    pub attachment: Option<Vec<u8>>,
+}
+
+/// What to export.
+#[derive(Clone, Debug)]
+pub struct RecordExport {
+    /// The record's id (stable ids are derived from it).
+    pub record_id: String,
+    /// The patient's name when the record has no profile (the owner's card name).
+    pub patient_name: String,
+    /// The entries to export.
+    pub entries: Vec<RecordEntry>,
+    /// The export's time (Bundle.timestamp, Composition.date).
+    pub now: DateTime,
+}
+
+/// An exported bundle and what went into it.
+#[derive(Clone, Debug)]
+pub struct Export {
+    /// The Bundle.
+    pub bundle: Value,
+    /// Resources written, by type.
+    pub resources: BTreeMap<String, usize>,
+    /// Entries that have no FHIR form, by kind.
+    pub left_out: BTreeMap<String, usize>,
+}
+
+const CONDITION_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/condition-clinical";
+const ALLERGY_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical";
+
+/// A name-based (v8) UUID: the same record and entry always give the same fullUrl.
+fn uuid(record: &str, what: &str) -> String {
+    let h = blake3::hash(format!("carnet/fhir/v1/{record}/{what}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h.as_bytes()[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = data_encoding::HEXLOWER.encode(&b);
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
+}
+
+fn coding(c: &Code) -> Value {
+    let mut m = Map::new();
+    m.insert("system".into(), json!(c.system));
+    m.insert("code".into(), json!(c.code));
+    if let Some(d) = &c.display {
+        m.insert("display".into(), json!(d));
+    }
+    Value::Object(m)
+}
+
+fn concept(code: Option<&Code>, text: &str) -> Value {
+    match code {
+        Some(c) => json!({"coding": [coding(c)], "text": text}),
+        None => json!({"text": text}),
+    }
+}
+
+fn ucum(value: f64, unit: &str) -> Value {
+    json!({"value": value, "unit": unit, "system": systems::UCUM, "code": unit})
+}
+
+struct Builder<'a> {
+    input: &'a RecordExport,
+    patient_url: String,
+    entries: Vec<Value>,
+    resources: BTreeMap<String, usize>,
+    left_out: BTreeMap<String, usize>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(input: &'a RecordExport) -> Self {
+        Builder {
+            input,
+            patient_url: uuid(&input.record_id, "patient"),
+            entries: Vec::new(),
+            resources: BTreeMap::new(),
+            left_out: BTreeMap::new(),
+        }
+    }
+
+    fn subject(&self) -> Value {
+        json!({"reference": self.patient_url})
+    }
+
+    /// Adds a resource; returns its fullUrl.
+    fn push(&mut self, key: &str, mut resource: Value) -> String {
+        let url = uuid(&self.input.record_id, key);
+        let id = url.trim_start_matches("urn:uuid:").to_string();
+        if let Some(o) = resource.as_object_mut() {
+            let rt = o.remove("resourceType").unwrap_or(Value::Null);
+            let mut ordered = Map::new();
+            ordered.insert("resourceType".into(), rt.clone());
+            ordered.insert("id".into(), json!(id));
+            ordered.extend(std::mem::take(o));
+            *o = ordered;
+            *self
+                .resources
+                .entry(rt.as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
+        }
+        self.entries
+            .push(json!({"fullUrl": url, "resource": resource}));
+        url
+    }
+
+    fn patient(&mut self) {
+        let profile = self.input.entries.iter().find_map(|e| match &e.entry {
+            Entry::Profile(p) => Some(p),
+            _ => None,
+        });
+        let mut p = json!({"resourceType": "Patient"});
+        let name = profile
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| self.input.patient_name.clone());
+        p["name"] = json!([{"text": name}]);
+        if let Some(prof) = profile {
+            if let Some(sex) = prof.sex {
+                p["gender"] = json!(sex.as_str());
+            }
+            if let Some(b) = &prof.birth_date {
+                p["birthDate"] = json!(b.as_str());
+            }
+            if let Some(c) = &prof.emergency_contact {
+                let mut contact = json!({"name": {"text": c.name}});
+                if let Some(r) = &c.relationship {
+                    contact["relationship"] = json!([{"text": r}]);
+                }
+                if let Some(ph) = &c.phone {
+                    contact["telecom"] = json!([{"system": "phone", "value": ph}]);
+                }
+                p["contact"] = json!([contact]);
+            }
+            if prof.advance_directives.is_some() {
+                *self
+                    .left_out
+                    .entry("profile: advance directives".into())
+                    .or_default() += 1;
+            }
+        }
+        let url = uuid(&self.input.record_id, "patient");
+        let mut r = p;
+        r["id"] = json!(url.trim_start_matches("urn:uuid:"));
+        let ordered = reorder(r);
+        self.entries
+            .insert(0, json!({"fullUrl": url, "resource": ordered}));
+        *self.resources.entry("Patient".into()).or_default() += 1;
+        if let Some(prof) = profile
+            && let Some(g) = prof.blood_group
+        {
+            let obs = json!({"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": systems::LOINC, "code": "882-1", "display": "ABO and Rh group [Type] in Blood"}]},
+                "subject": self.subject(),
+                "valueCodeableConcept": {"text": g.as_str()}});
+            self.push("blood-group", obs);
+        }
+    }
+
+    fn entry(&mut self, e: &RecordEntry) -> Result<Vec<String>, FhirError> {
+        let subject = self.subject();
+        let key = e.id.clone();
+        let resource = match &e.entry {
+            Entry::Profile(_) => return Ok(Vec::new()),
+            Entry::Allergy(a) => {
+                let mut r = json!({"resourceType": "AllergyIntolerance",
+                    "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]},
+                    "code": concept(a.code.as_ref(), &a.substance),
+                    "patient": subject});
+                if let Some(c) = a.criticality {
+                    r["criticality"] = json!(c.as_str());
+                }
+                if let Some(re) = &a.reaction {
+                    r["reaction"] = json!([{"manifestation": [{"text": re}]}]);
+                }
+                r
+            }
+            Entry::Condition(c) => {
+                let mut r = json!({"resourceType": "Condition",
+                    "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": c.status.as_str()}]},
+                    "code": concept(c.code.as_ref(), &c.name),
+                    "subject": subject});
+                if let Some(o) = &c.onset {
+                    r["onsetDateTime"] = json!(o.as_str());
+                }
+                if let Some(a) = &c.abatement {
+                    r["abatementDateTime"] = json!(a.as_str());
+                }
+                r
+            }
+            Entry::Procedure(p) => {
+                let mut r = json!({"resourceType": "Procedure", "status": p.status.as_str(),
+                    "code": concept(p.code.as_ref(), &p.name), "subject": subject});
+                if let Some(d) = &p.date {
+                    r["performedDateTime"] = json!(d.as_str());
+                }
+                r
+            }
+            Entry::Medication(m) => {
+                let mut r = json!({"resourceType": "MedicationStatement", "status": m.status.as_str(),
+                    "medicationCodeableConcept": concept(m.code.as_ref(), &m.name),
+                    "subject": subject});
+                let mut period = Map::new();
+                if let Some(s) = &m.start {
+                    period.insert("start".into(), json!(s.as_str()));
+                }
+                if let Some(e) = &m.end {
+                    period.insert("end".into(), json!(e.as_str()));
+                }
+                if !period.is_empty() {
+                    r["effectivePeriod"] = Value::Object(period);
+                }
+                if let Some(d) = &m.dosage {
+                    r["dosage"] = json!([{"text": d}]);
+                }
+                r
+            }
+            Entry::Immunization(i) => {
+                let mut r = json!({"resourceType": "Immunization", "status": "completed",
+                    "vaccineCode": concept(i.code.as_ref(), &i.vaccine),
+                    "patient": subject, "occurrenceDateTime": i.date.as_str()});
+                if let Some(l) = &i.lot {
+                    r["lotNumber"] = json!(l);
+                }
+                r
+            }
+            Entry::Measurement(m) => observation(m, subject),
+            Entry::Series(s) => return Ok(self.series(&key, s)),
+            Entry::Document(d) => {
+                let Some(bytes) = &e.attachment else {
+                    return Err(FhirError::Export(format!(
+                        "the file of document {} ({}) was not given",
+                        e.id, d.title
+                    )));
+                };
+                let mut att = json!({"contentType": d.blob.media_type,
+                    "data": data_encoding::BASE64.encode(bytes)});
+                if let Some(f) = &d.blob.file_name {
+                    att["title"] = json!(f);
+                }
+                if d.doc_type == DocType::Report {
+                    json!({"resourceType": "DiagnosticReport", "status": "final",
+                        "code": {"text": d.title}, "subject": subject,
+                        "effectiveDateTime": d.date.as_str(), "presentedForm": [att]})
+                } else {
+                    let mut r = json!({"resourceType": "DocumentReference", "status": "current",
+                        "subject": subject, "date": d.date.as_str(), "description": d.title,
+                        "content": [{"attachment": att}]});
+                    if d.doc_type != DocType::Other {
+                        let word = match d.doc_type {
+                            DocType::Letter => "Letter",
+                            DocType::Prescription => "Prescription",
+                            _ => "Imaging",
+                        };
+                        r["type"] = json!({"text": word});
+                    }
+                    r
+                }
+            }
+            Entry::Note(n) => {
+                json!({"resourceType": "DocumentReference", "status": "current",
+                    "subject": subject, "date": e.created.as_str(),
+                    "description": n.title.clone().unwrap_or_else(|| "Note".into()),
+                    "content": [{"attachment": {"contentType": "text/plain; charset=utf-8",
+                        "data": data_encoding::BASE64.encode(n.text.as_bytes())}}]})
+            }
+            Entry::NoneKnown(n) => {
+                let code = coding(&n.ips_code());
+                let text = n.ips_code().display.unwrap_or_default();
+                let cc = json!({"coding": [code], "text": text});
+                match n.section {
+                    SectionId::Allergies => json!({"resourceType": "AllergyIntolerance",
+                        "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]},
+                        "code": cc, "patient": subject, "recordedDate": n.asserted.as_str()}),
+                    SectionId::Conditions => json!({"resourceType": "Condition",
+                        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
+                        "code": cc, "subject": subject, "recordedDate": n.asserted.as_str()}),
+                    SectionId::Medications => json!({"resourceType": "MedicationStatement",
+                        "status": "active", "medicationCodeableConcept": cc, "subject": subject,
+                        "dateAsserted": n.asserted.as_str()}),
+                    _ => {
+                        // An Immunization resource asserts a vaccination; "none known"
+                        // goes in the IPS section's emptyReason instead.
+                        *self
+                            .left_out
+                            .entry(
+                                "none-known immunizations (stated in the IPS section instead)"
+                                    .into(),
+                            )
+                            .or_default() += 1;
+                        return Ok(Vec::new());
+                    }
+                }
+            }
+        };
+        Ok(vec![self.push(&key, resource)])
+    }
+
+    /// A block as one Observation with valueSampledData when its readings are evenly
+    /// spaced, else one Observation per reading.
+    fn series(&mut self, key: &str, s: &Series) -> Vec<String> {
+        let b = &s.data;
+        let times = b.times();
+        let step = times.get(1).map(|t| t - times[0]);
+        let regular = step.is_some_and(|d| d > 0 && times.windows(2).all(|w| w[1] - w[0] == d));
+        let mut obs = json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [coding(&s.kind)]}, "subject": self.subject()});
+        if let Some(src) = &s.source {
+            obs["device"] = json!({"display": src});
+        }
+        if regular && let Some(step) = step {
+            let data: Vec<String> = b.values().iter().map(|v| format!("{v}")).collect();
+            obs["effectivePeriod"] = json!({"start": b.start().as_str(), "end": b.end().as_str()});
+            obs["valueSampledData"] = json!({
+                "origin": {"value": 0, "unit": s.unit, "system": systems::UCUM, "code": s.unit},
+                "period": step * 1000, "dimensions": 1, "data": data.join(" ")});
+            return vec![self.push(key, obs)];
+        }
+        let mut urls = Vec::with_capacity(b.len());
+        for (i, (t, v)) in b.readings().enumerate() {
+            let mut o = obs.clone();
+            o["effectiveDateTime"] = json!(b.datetime(t).as_str());
+            o["valueQuantity"] = ucum(v, &s.unit);
+            urls.push(self.push(&format!("{key}/{i}"), o));
+        }
+        urls
+    }
+
+    fn finish(self, bundle_type: &str, head: Option<Value>) -> Export {
+        let mut entries = self.entries;
+        if let Some(h) = head {
+            entries.insert(0, h);
+        }
+        let mut bundle = json!({"resourceType": "Bundle", "type": bundle_type,
+            "timestamp": self.input.now.as_str()});
+        if bundle_type == "document" {
+            bundle["identifier"] = json!({"system": "urn:ietf:rfc:3986",
+                "value": uuid(&self.input.record_id, &format!("ips/{}", self.input.now))});
+        }
+        bundle["entry"] = Value::Array(entries);
+        Export {
+            bundle: reorder_bundle(bundle),
+            resources: self.resources,
+            left_out: self.left_out,
+        }
+    }
+}
+
+fn reorder(r: Value) -> Value {
+    let Value::Object(mut o) = r else { return r };
+    let mut ordered = Map::new();
+    for k in ["resourceType", "id"] {
+        if let Some(v) = o.remove(k) {
+            ordered.insert(k.into(), v);
+        }
+    }
+    ordered.extend(o);
+    Value::Object(ordered)
+}
+
+fn reorder_bundle(b: Value) -> Value {
+    let Value::Object(mut o) = b else { return b };
+    let mut ordered = Map::new();
+    for k in ["resourceType", "identifier", "type", "timestamp", "entry"] {
+        if let Some(v) = o.remove(k) {
+            ordered.insert(k.into(), v);
+        }
+    }
+    Value::Object(ordered)
+}
+
+fn observation(m: &Measurement, subject: Value) -> Value {
+    let mut r = json!({"resourceType": "Observation",
+        "status": m.status.clone().unwrap_or_else(|| "final".into())});
+    if let Some(c) = &m.category {
+        r["category"] = json!([{"coding": [{"system": OBSERVATION_CATEGORY, "code": c}]}]);
+    }
+    r["code"] = json!({"coding": [coding(&m.kind)]});
+    r["subject"] = subject;
+    r["effectiveDateTime"] = json!(m.at.as_str());
+    if let Some(v) = m.value {
+        r["valueQuantity"] = ucum(v, &m.unit);
+    } else if let Some(c) = &m.value_code {
+        r["valueCodeableConcept"] = json!({"coding": [coding(c)]});
+    } else if let Some(t) = &m.value_text {
+        r["valueString"] = json!(t);
+    }
+    if let Some(src) = &m.source {
+        r["device"] = json!({"display": src});
+    }
+    if !m.components.is_empty() {
+        r["component"] = Value::Array(
+            m.components
+                .iter()
+                .map(|c| json!({"code": {"coding": [coding(&c.code)]}, "valueQuantity": ucum(c.value, &c.unit)}))
+                .collect(),
+        );
+    }
+    r
+}
+
+/// A collection Bundle of the given entries (the caller chooses the sections), with the
+/// Patient first.
+pub fn export_bundle(input: &RecordExport) -> Result<Export, FhirError> {
+    let mut b = Builder::new(input);
+    b.patient();
+    for e in &input.entries {
+        b.entry(e)?;
+    }
+    Ok(b.finish("collection", None))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Vital signs shown in the IPS: the latest of each kind.
+fn is_vital(m: &Measurement) -> bool {
+    m.category.as_deref() == Some("vital-signs")
+        || (m.category.is_none() && m.kind_name().is_some())
+}
+
+/// One section of the International Patient Summary, as chosen from a record: which
+/// entries go in it. Shared by [`export_ips`] and the HTML report, so both show the same.
+#[derive(Clone, Debug)]
+pub struct IpsSection {
+    /// The section's title.
+    pub title: &'static str,
+    /// Its LOINC code.
+    pub loinc: &'static str,
+    /// The code's display.
+    pub display: &'static str,
+    /// Whether the IPS requires it (problems, allergies, medications).
+    pub required: bool,
+    /// Indices into the entries given, in record order.
+    pub members: Vec<usize>,
+    /// The record states "none known" for it (and has no other entry).
+    pub none_known: bool,
+}
+
+impl IpsSection {
+    fn new(
+        title: &'static str,
+        loinc: &'static str,
+        display: &'static str,
+        required: bool,
+    ) -> Self {
+        IpsSection {
+            title,
+            loinc,
+            display,
+            required,
+            members: Vec::new(),
+            none_known: false,
+        }
+    }
+
+    /// What to say when it has no entry.
+    pub fn empty_text(&self) -> &'static str {
+        match (self.loinc, self.none_known) {
+            ("48765-2", true) => "No known allergies",
+            ("11450-4", true) => "No known problems",
+            ("10160-0", true) => "No known medications",
+            ("11369-6", true) => "No known immunizations",
+            ("48765-2", false) => "No information about allergies",
+            ("11450-4", false) => "No information about problems",
+            ("10160-0", false) => "No information about medications",
+            _ => "No information",
+        }
+    }
+}
+
+/// Chooses the IPS sections of a record: allergies, problems (active conditions),
+/// medications, immunizations, past illnesses (resolved conditions), procedures, the latest
+/// vital sign of each kind and the latest laboratory result of each kind. Required sections
+/// come first and are always present.
+pub fn ips_sections(entries: &[RecordEntry]) -> Vec<IpsSection> {
+    let mut allergies = IpsSection::new(
+        "Allergies and Intolerances",
+        "48765-2",
+        "Allergies and adverse reactions Document",
+        true,
+    );
+    let mut problems = IpsSection::new("Problem List", "11450-4", "Problem list - Reported", true);
+    let mut meds = IpsSection::new(
+        "Medication Summary",
+        "10160-0",
+        "History of Medication use Narrative",
+        true,
+    );
+    let mut imms = IpsSection::new(
+        "Immunizations",
+        "11369-6",
+        "History of Immunization Narrative",
+        false,
+    );
+    let mut past = IpsSection::new(
+        "History of Past Illness",
+        "11348-0",
+        "History of Past illness Narrative",
+        false,
+    );
+    let mut procs = IpsSection::new(
+        "History of Procedures",
+        "47519-4",
+        "History of Procedures Document",
+        false,
+    );
+    let mut vitals = IpsSection::new("Vital Signs", "8716-3", "Vital signs", false);
+    let mut results = IpsSection::new(
+        "Results",
+        "30954-2",
+        "Relevant diagnostic tests/laboratory data Narrative",
+        false,
+    );
+    // The latest measurement per code: a summary, not the whole history.
+    let mut latest: BTreeMap<(bool, String, String), usize> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if let Entry::Measurement(m) = &e.entry {
+            let key = (is_vital(m), m.kind.system.clone(), m.kind.code.clone());
+            let newer = latest
+                .get(&key)
+                .is_none_or(|&old| match &entries[old].entry {
+                    Entry::Measurement(o) => o.at < m.at,
+                    _ => true,
+                });
+            if newer {
+                latest.insert(key, i);
+            }
+        }
+    }
+    for (i, e) in entries.iter().enumerate() {
+        let target: &mut IpsSection = match &e.entry {
+            Entry::Allergy(_) => &mut allergies,
+            Entry::Condition(c) => match c.status.as_str() {
+                "active" | "recurrence" | "relapse" => &mut problems,
+                _ => &mut past,
+            },
+            Entry::Medication(_) => &mut meds,
+            Entry::Immunization(_) => &mut imms,
+            Entry::Procedure(_) => &mut procs,
+            Entry::NoneKnown(n) => {
+                let s = match n.section {
+                    SectionId::Allergies => &mut allergies,
+                    SectionId::Conditions => &mut problems,
+                    SectionId::Medications => &mut meds,
+                    _ => &mut imms,
+                };
+                s.none_known = true;
+                // Immunizations have no "none known" resource: the section says it.
+                if n.section == SectionId::Immunizations {
+                    continue;
+                }
+                s
+            }
+            Entry::Measurement(m) => {
+                let key = (is_vital(m), m.kind.system.clone(), m.kind.code.clone());
+                if latest.get(&key) != Some(&i) {
+                    continue;
+                }
+                if key.0 {
+                    &mut vitals
+                } else if m.category.as_deref() == Some("laboratory") {
+                    &mut results
+                } else {
+                    continue;
+                }
+            }
+            _ => continue,
+        };
+        target.members.push(i);
+    }
+    // "None known" stands only where nothing else does.
+    for s in [&mut allergies, &mut problems, &mut meds] {
+        let only_none_known = s
+            .members
+            .iter()
+            .all(|&i| matches!(entries[i].entry, Entry::NoneKnown(_)));
+        if !only_none_known {
+            s.none_known = false;
+            s.members
+                .retain(|&i| !matches!(entries[i].entry, Entry::NoneKnown(_)));
+        }
+    }
+    if !imms.members.is_empty() {
+        imms.none_known = false;
+    }
+    vec![
+        allergies, problems, meds, imms, past, procs, vitals, results,
+    ]
+}
+
+/// The International Patient Summary: a document Bundle whose first entry is a
+/// Composition with the IPS sections. The required sections (problems, allergies,
+/// medications) always have an entry: the record's, its explicit "none known", or an IPS
+/// "no information" resource.
+pub fn export_ips(input: &RecordExport) -> Result<Export, FhirError> {
+    let mut b = Builder::new(input);
+    b.patient();
+    let mut sections = Vec::new();
+    for sec in ips_sections(&input.entries) {
+        let mut refs = Vec::new();
+        let mut lines = Vec::new();
+        for &i in &sec.members {
+            let e = &input.entries[i];
+            refs.extend(b.entry(e)?);
+            lines.push(e.entry.summary());
+        }
+        if refs.is_empty() && sec.required {
+            // Required sections never empty: "no information" when the record says nothing.
+            let (code, display) = match sec.loinc {
+                "48765-2" => ("no-allergy-info", "No information about allergies"),
+                "11450-4" => ("no-problem-info", "No information about problems"),
+                _ => ("no-medication-info", "No information about medications"),
+            };
+            let c = Code::new(IPS_ABSENT_SYSTEM, code, Some(display));
+            let cc = json!({"coding": [coding(&c)], "text": display});
+            let subject = b.subject();
+            let r = match sec.loinc {
+                "48765-2" => {
+                    json!({"resourceType": "AllergyIntolerance", "code": cc, "patient": subject})
+                }
+                "11450-4" => json!({"resourceType": "Condition", "code": cc, "subject": subject}),
+                _ => {
+                    json!({"resourceType": "MedicationStatement", "status": "unknown", "medicationCodeableConcept": cc, "subject": subject})
+                }
+            };
+            refs.push(b.push(&format!("ips/{code}"), r));
+            lines.push(display.to_string());
+        }
+        if refs.is_empty() && !sec.none_known {
+            continue;
+        }
+        let items: String = lines
+            .iter()
+            .map(|l| format!("<li>{}</li>", esc(l)))
+            .collect();
+        let div = if items.is_empty() {
+            format!(
+                "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>{}</p></div>",
+                esc(sec.empty_text())
+            )
+        } else {
+            format!("<div xmlns=\"http://www.w3.org/1999/xhtml\"><ul>{items}</ul></div>")
+        };
+        let mut s = json!({"title": sec.title,
+            "code": {"coding": [{"system": systems::LOINC, "code": sec.loinc, "display": sec.display}]},
+            "text": {"status": "generated", "div": div}});
+        if refs.is_empty() {
+            s["emptyReason"] = json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/list-empty-reason", "code": "nilknown", "display": "Nil Known"}]});
+        } else {
+            s["entry"] = Value::Array(refs.iter().map(|r| json!({"reference": r})).collect());
+        }
+        sections.push(s);
+    }
+    let comp_url = uuid(&input.record_id, &format!("ips-composition/{}", input.now));
+    let composition = json!({"resourceType": "Composition",
+        "id": comp_url.trim_start_matches("urn:uuid:"),
+        "status": "final",
+        "type": {"coding": [{"system": systems::LOINC, "code": "60591-5", "display": "Patient summary Document"}]},
+        "subject": b.subject(),
+        "date": input.now.as_str(),
+        "author": [b.subject()],
+        "title": "International Patient Summary",
+        "section": sections});
+    *b.resources.entry("Composition".into()).or_default() += 1;
+    let head = json!({"fullUrl": comp_url, "resource": composition});
+    Ok(b.finish("document", Some(head)))
+}

@@ -1,0 +1,1225 @@
+//! FHIR R4 Bundle -> Carnet entries.
+//!
+//! Two passes over the bundle: every entry is validated first (structure against R4, then
+//! what the mapping needs), and only when no entry has a problem is anything returned.
+//! The caller commits the result in one transaction: an import is all or nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use carnet_record::{
+    Allergy, Code, Component, Condition, ConditionStatus, Criticality, Date, DateTime, DocType,
+    EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, Measurement, Medication,
+    MedicationStatus, NoneKnown, Procedure, ProcedureStatus, Profile, Reading, ReadingSet,
+    SectionId, Sex, systems,
+};
+use serde_json::Value;
+
+use crate::error::{FhirError, Problem};
+use crate::schema::{MAPPED, schema};
+
+/// The largest bundle read in one piece. A bundle is parsed whole (JSON has no index), and
+/// its parsed form takes several times its size in memory: past this, split the export.
+pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Bundle types that carry a record's resources.
+const BUNDLE_TYPES: &[&str] = &[
+    "collection",
+    "document",
+    "transaction",
+    "batch",
+    "searchset",
+];
+
+/// A document to store as an encrypted attachment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewDocument {
+    /// Title shown in lists.
+    pub title: String,
+    /// Kind of document.
+    pub doc_type: DocType,
+    /// Date of the document.
+    pub date: DateTime,
+    /// MIME type.
+    pub media_type: String,
+    /// File name, if the source gave one.
+    pub file_name: Option<String>,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// One thing an import adds to the record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// An ordinary entry.
+    Entry(Entry),
+    /// An attachment with its document entry.
+    Document(NewDocument),
+    /// Device readings, to pack into series blocks.
+    Readings(ReadingSet),
+}
+
+/// An item and the source type it came from (`Observation`, `glucose`...), for the counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mapped {
+    /// The FHIR resource type (or device reading kind) it came from.
+    pub label: String,
+    /// What to add.
+    pub item: Item,
+}
+
+/// What a bundle maps to, before anything is stored.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Import {
+    /// Everything to add, in bundle order.
+    pub items: Vec<Mapped>,
+    /// Resources not mapped, by resource type.
+    pub skipped: BTreeMap<String, usize>,
+    /// Why they were skipped, in words, with counts.
+    pub reasons: BTreeMap<String, usize>,
+}
+
+impl Import {
+    fn skip(&mut self, rtype: &str, why: &str) {
+        *self.skipped.entry(rtype.to_string()).or_default() += 1;
+        *self.reasons.entry(format!("{rtype}: {why}")).or_default() += 1;
+    }
+
+    fn add(&mut self, rtype: &str, item: Item) {
+        self.items.push(Mapped {
+            label: rtype.to_string(),
+            item,
+        });
+    }
+}
+
+/// Where a problem is, while mapping one entry.
+struct Ctx<'a> {
+    index: usize,
+    label: String,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    fn problem(&mut self, path: &str, message: String) {
+        self.problems.push(Problem {
+            entry: Some(self.index),
+            resource: Some(self.label.clone()),
+            path: path.to_string(),
+            message,
+        });
+    }
+}
+
+fn sniff(bytes: &[u8]) -> Result<&[u8], FhirError> {
+    if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+        return Err(FhirError::TooLarge {
+            size: bytes.len() as u64,
+            max: MAX_BUNDLE_BYTES,
+        });
+    }
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(bytes),
+        Some(_) => {
+            let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            Err(FhirError::NotJson(format!(
+                "it does not start with '{{' (first bytes: {})",
+                head.join(" ")
+            )))
+        }
+        None => Err(FhirError::NotJson("it is empty".into())),
+    }
+}
+
+/// Parses, validates and maps an R4 Bundle (collection, document, transaction, batch or
+/// searchset). `progress(done, total)` is called as entries are mapped.
+pub fn read_bundle(
+    bytes: &[u8],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Import, FhirError> {
+    let bytes = sniff(bytes)?;
+    let bundle: Value = serde_json::from_slice(bytes).map_err(|e| {
+        let hint = if e.is_eof() {
+            " (is the file truncated?)"
+        } else {
+            ""
+        };
+        FhirError::NotJson(format!("{e}{hint}"))
+    })?;
+    let Some(obj) = bundle.as_object() else {
+        return Err(FhirError::NotFhir("its top level is not an object".into()));
+    };
+    let Some(rt) = obj.get("resourceType").and_then(Value::as_str) else {
+        return Err(FhirError::NotFhir("it has no resourceType".into()));
+    };
+    if rt != "Bundle" {
+        let what = if schema().is_resource_type(rt) {
+            format!("the file holds one {rt} resource, not a Bundle")
+        } else {
+            format!("resourceType \"{rt}\" is not an R4 resource type")
+        };
+        return Err(FhirError::NotABundle(format!(
+            "{what}; a FHIR import takes an R4 Bundle (collection, document, transaction, batch or searchset)"
+        )));
+    }
+    let btype = obj.get("type").and_then(Value::as_str).unwrap_or("");
+    if !BUNDLE_TYPES.contains(&btype) {
+        return Err(FhirError::NotABundle(format!(
+            "Bundle.type \"{btype}\" is not imported: use a collection, document, transaction, batch or searchset bundle"
+        )));
+    }
+
+    let mut problems = Vec::new();
+    // The bundle's own elements, then each entry's, then each resource: so a problem is
+    // named by its entry, not by a path through the whole bundle.
+    let mut top = obj.clone();
+    let entries = match top.remove("entry") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(FhirError::Invalid(vec![Problem {
+                entry: None,
+                resource: Some("Bundle".into()),
+                path: "entry".into(),
+                message: format!("Bundle.entry must be a list, not {}", short_kind(&other)),
+            }]));
+        }
+    };
+    let mut found = Vec::new();
+    schema().validate_resource(&Value::Object(top), "", &mut found);
+    problems.extend(found.into_iter().map(|f| Problem {
+        entry: None,
+        resource: Some("Bundle".into()),
+        path: f.path,
+        message: f.message,
+    }));
+
+    let index = Index::new(&entries);
+    let mut out = Import::default();
+    let mut patients: Vec<String> = Vec::new();
+    let total = entries.len();
+    for (i, e) in entries.iter().enumerate() {
+        if i % 64 == 0 {
+            progress(i, total);
+        }
+        let Some(eo) = e.as_object() else {
+            problems.push(Problem {
+                entry: Some(i),
+                resource: None,
+                path: String::new(),
+                message: format!("a bundle entry must be an object, not {}", short_kind(e)),
+            });
+            continue;
+        };
+        let mut shell = eo.clone();
+        let resource = shell.remove("resource");
+        let mut found = Vec::new();
+        schema().validate_shell(&Value::Object(shell), &mut found);
+        for f in found {
+            problems.push(Problem {
+                entry: Some(i),
+                resource: None,
+                path: f.path,
+                message: f.message,
+            });
+        }
+        if eo
+            .get("search")
+            .and_then(|s| s.get("mode"))
+            .and_then(Value::as_str)
+            == Some("outcome")
+        {
+            out.skip("OperationOutcome", "search outcome, not part of the record");
+            continue;
+        }
+        let Some(r) = resource else {
+            out.skip("(no resource)", "a request without a resource");
+            continue;
+        };
+        let label = resource_label(&r);
+        let mut found = Vec::new();
+        schema().validate_resource(&r, "", &mut found);
+        if !found.is_empty() {
+            problems.extend(found.into_iter().map(|f| Problem {
+                entry: Some(i),
+                resource: Some(label.clone()),
+                path: f.path,
+                message: f.message,
+            }));
+            continue;
+        }
+        let rtype = r["resourceType"].as_str().unwrap_or_default().to_string();
+        if !MAPPED.contains(&rtype.as_str()) {
+            out.skip(&rtype, "not kept in a Carnet record");
+            continue;
+        }
+        if rtype == "Patient" {
+            patients.push(label.clone());
+        }
+        let mut ctx = Ctx {
+            index: i,
+            label,
+            problems: &mut problems,
+        };
+        map_resource(&rtype, &r, &index, &mut ctx, &mut out);
+    }
+    progress(total, total);
+    if patients.len() > 1 {
+        return Err(FhirError::Unsupported(format!(
+            "the bundle holds {} patients ({}); a Carnet record is one person's: import one patient's bundle at a time",
+            patients.len(),
+            patients.join(", ")
+        )));
+    }
+    if !problems.is_empty() {
+        return Err(FhirError::Invalid(problems));
+    }
+    Ok(out)
+}
+
+fn short_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Object(_) => "an object",
+        Value::Array(_) => "a list",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+    }
+}
+
+fn resource_label(r: &Value) -> String {
+    let t = r
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("resource");
+    match r.get("id").and_then(Value::as_str) {
+        Some(id) => format!("{t}/{id}"),
+        None => t.to_string(),
+    }
+}
+
+/// Resources by fullUrl and by `Type/id`, to resolve references (a medication).
+struct Index<'a> {
+    by_ref: HashMap<String, &'a Value>,
+}
+
+impl<'a> Index<'a> {
+    fn new(entries: &'a [Value]) -> Self {
+        let mut by_ref = HashMap::new();
+        for e in entries {
+            let Some(r) = e.get("resource") else { continue };
+            if let Some(u) = e.get("fullUrl").and_then(Value::as_str) {
+                by_ref.insert(u.to_string(), r);
+            }
+            if let (Some(t), Some(id)) = (
+                r.get("resourceType").and_then(Value::as_str),
+                r.get("id").and_then(Value::as_str),
+            ) {
+                by_ref.insert(format!("{t}/{id}"), r);
+            }
+        }
+        Index { by_ref }
+    }
+
+    fn resolve(&self, from: &'a Value, reference: &Value) -> Option<&'a Value> {
+        let r = reference.get("reference")?.as_str()?;
+        if let Some(local) = r.strip_prefix('#') {
+            return from
+                .get("contained")?
+                .as_array()?
+                .iter()
+                .find(|c| c.get("id").and_then(Value::as_str) == Some(local));
+        }
+        if let Some(v) = self.by_ref.get(r) {
+            return Some(v);
+        }
+        // An absolute URL ending in Type/id.
+        let mut parts = r.rsplit('/');
+        let (id, t) = (parts.next()?, parts.next()?);
+        self.by_ref.get(&format!("{t}/{id}")).copied()
+    }
+}
+
+fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+fn first_code<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key)?
+        .get("coding")?
+        .as_array()?
+        .iter()
+        .find_map(|c| s(c, "code"))
+}
+
+/// A CodeableConcept's best coding (the preferred systems first) and its words.
+fn concept(cc: Option<&Value>, prefer: &[&str]) -> (Option<String>, Option<Code>) {
+    let Some(cc) = cc else {
+        return (None, None);
+    };
+    let codings: Vec<&Value> = cc
+        .get("coding")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let usable = |c: &Value| s(c, "system").is_some() && s(c, "code").is_some();
+    let chosen = prefer
+        .iter()
+        .find_map(|p| {
+            codings
+                .iter()
+                .find(|c| usable(c) && s(c, "system") == Some(p))
+        })
+        .or_else(|| codings.iter().find(|c| usable(c)))
+        .copied();
+    let code = chosen.map(|c| Code {
+        system: s(c, "system").unwrap_or_default().to_string(),
+        code: s(c, "code").unwrap_or_default().to_string(),
+        display: s(c, "display").map(str::to_string),
+    });
+    let text = s(cc, "text")
+        .or_else(|| chosen.and_then(|c| s(c, "display")))
+        .or_else(|| codings.iter().find_map(|c| s(c, "display")))
+        .map(str::to_string);
+    (text, code)
+}
+
+/// The date part of a FHIR date or dateTime, at its own precision (in its own offset).
+fn fhir_date(text: Option<&str>) -> Option<Date> {
+    let t = text?;
+    let day = t.split('T').next()?;
+    day.parse().ok()
+}
+
+/// A FHIR dateTime as an instant. A date without a time becomes midnight UTC of its first
+/// day (FHIR gives no zone for it).
+fn fhir_instant(text: Option<&str>) -> Option<DateTime> {
+    let t = text?;
+    if t.contains('T') {
+        return t.parse().ok();
+    }
+    let d: Date = t.parse().ok()?;
+    format!("{}T00:00:00Z", d.first_day()).parse().ok()
+}
+
+fn period_start(v: Option<&Value>) -> Option<&str> {
+    v.and_then(|p| s(p, "start"))
+}
+
+fn map_resource(rtype: &str, r: &Value, index: &Index, ctx: &mut Ctx, out: &mut Import) {
+    let result = match rtype {
+        "Patient" => patient(r, out),
+        "AllergyIntolerance" => allergy(r, out),
+        "Condition" => condition(r, out),
+        "Procedure" => procedure(r, out),
+        "MedicationRequest" | "MedicationStatement" => medication(rtype, r, index, out),
+        "Medication" => {
+            out.skip(
+                "Medication",
+                "a medicine definition; the prescriptions that refer to it carry its code",
+            );
+            Ok(None)
+        }
+        "Immunization" => immunization(r, out),
+        "Observation" => observation(r, out),
+        "DiagnosticReport" => diagnostic_report(r, out),
+        "DocumentReference" => document_reference(r, out),
+        _ => Ok(None),
+    };
+    match result {
+        Ok(Some(entry)) => match entry.validate() {
+            Ok(()) => out.add(rtype, Item::Entry(entry)),
+            Err(e) => ctx.problem("", format!("cannot be kept: {e}")),
+        },
+        Ok(None) => {}
+        Err((path, message)) => ctx.problem(path, message),
+    }
+}
+
+type Mapping = Result<Option<Entry>, (&'static str, String)>;
+
+/// The IPS "absent or unknown" codes: "none known" becomes Carnet's explicit
+/// [`NoneKnown`]; "no information" says nothing and is counted as skipped.
+fn absent(
+    code: &Option<Code>,
+    section: SectionId,
+    asserted: Option<&str>,
+    rtype: &str,
+    out: &mut Import,
+) -> Option<Mapping> {
+    let c = code.as_ref().filter(|c| c.system == IPS_ABSENT_SYSTEM)?;
+    if c.code.starts_with("no-known-") {
+        let asserted = fhir_date(asserted).unwrap_or_else(Date::today);
+        return Some(Ok(Some(Entry::NoneKnown(NoneKnown { section, asserted }))));
+    }
+    out.skip(rtype, "\"no information\" (nothing to keep)");
+    Some(Ok(None))
+}
+
+fn verification_refuted(r: &Value) -> bool {
+    matches!(
+        first_code(r, "verificationStatus"),
+        Some("refuted" | "entered-in-error")
+    )
+}
+
+fn patient(r: &Value, out: &mut Import) -> Mapping {
+    let names: Vec<&Value> = r
+        .get("name")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let name = names
+        .iter()
+        .find(|n| s(n, "use") == Some("official"))
+        .or_else(|| names.first())
+        .and_then(|n| human_name(n));
+    let Some(name) = name else {
+        out.skip("Patient", "no name to make a profile from");
+        return Ok(None);
+    };
+    let contact = r
+        .get("contact")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(|c| {
+            let name = c.get("name").and_then(human_name)?;
+            let phone = c
+                .get("telecom")
+                .and_then(Value::as_array)
+                .and_then(|t| t.iter().find(|p| s(p, "system") == Some("phone")))
+                .and_then(|p| s(p, "value"))
+                .map(str::to_string);
+            let relationship = c
+                .get("relationship")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(|cc| concept(Some(cc), &[]).0);
+            Some(EmergencyContact {
+                name,
+                phone,
+                relationship,
+            })
+        });
+    Ok(Some(Entry::Profile(Profile {
+        name,
+        birth_date: fhir_date(s(r, "birthDate")),
+        sex: s(r, "gender").and_then(|g| g.parse::<Sex>().ok()),
+        blood_group: None,
+        emergency_contact: contact,
+        advance_directives: None,
+    })))
+}
+
+fn human_name(n: &Value) -> Option<String> {
+    if let Some(t) = s(n, "text") {
+        return Some(t.to_string());
+    }
+    let mut parts: Vec<&str> = n
+        .get("given")
+        .and_then(Value::as_array)
+        .map(|g| g.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if let Some(f) = s(n, "family") {
+        parts.push(f);
+    }
+    let name = parts.join(" ");
+    (!name.trim().is_empty()).then_some(name)
+}
+
+fn allergy(r: &Value, out: &mut Import) -> Mapping {
+    const T: &str = "AllergyIntolerance";
+    if verification_refuted(r) {
+        out.skip(T, "refuted or entered in error");
+        return Ok(None);
+    }
+    if matches!(
+        first_code(r, "clinicalStatus"),
+        Some("inactive" | "resolved")
+    ) {
+        out.skip(T, "no longer active (clinicalStatus inactive or resolved)");
+        return Ok(None);
+    }
+    let (text, code) = concept(
+        r.get("code"),
+        &[IPS_ABSENT_SYSTEM, systems::SNOMED, systems::RXNORM],
+    );
+    if let Some(m) = absent(&code, SectionId::Allergies, s(r, "recordedDate"), T, out) {
+        return m;
+    }
+    let Some(substance) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
+        out.skip(T, "no substance named or coded");
+        return Ok(None);
+    };
+    let reaction = r
+        .get("reaction")
+        .and_then(Value::as_array)
+        .map(|rs| {
+            rs.iter()
+                .flat_map(|re| {
+                    re.get("manifestation")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|m| concept(Some(m), &[systems::SNOMED]).0)
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|v| !v.is_empty())
+        .map(|v| v.join("; "));
+    Ok(Some(Entry::Allergy(Allergy {
+        substance,
+        code,
+        criticality: s(r, "criticality").and_then(|c| c.parse::<Criticality>().ok()),
+        reaction,
+    })))
+}
+
+fn condition(r: &Value, out: &mut Import) -> Mapping {
+    const T: &str = "Condition";
+    if verification_refuted(r) {
+        out.skip(T, "refuted or entered in error");
+        return Ok(None);
+    }
+    let (text, code) = concept(
+        r.get("code"),
+        &[IPS_ABSENT_SYSTEM, systems::SNOMED, systems::ICD10],
+    );
+    if let Some(m) = absent(&code, SectionId::Conditions, s(r, "recordedDate"), T, out) {
+        return m;
+    }
+    let Some(name) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
+        out.skip(T, "no problem named or coded");
+        return Ok(None);
+    };
+    let onset = fhir_date(s(r, "onsetDateTime").or_else(|| period_start(r.get("onsetPeriod"))));
+    let abatement = fhir_date(
+        s(r, "abatementDateTime").or_else(|| r.get("abatementPeriod").and_then(|p| s(p, "end"))),
+    );
+    let status = match first_code(r, "clinicalStatus") {
+        Some(c) => c.parse::<ConditionStatus>().map_err(|_| {
+            (
+                "clinicalStatus",
+                format!("clinicalStatus \"{c}\" is not a condition clinical status: use active, recurrence, relapse, inactive, remission or resolved"),
+            )
+        })?,
+        None if abatement.is_some() || r.get("abatementString").is_some() => {
+            ConditionStatus::Resolved
+        }
+        None => ConditionStatus::Active,
+    };
+    Ok(Some(Entry::Condition(Condition {
+        name,
+        code,
+        onset,
+        abatement,
+        status,
+    })))
+}
+
+fn procedure(r: &Value, out: &mut Import) -> Mapping {
+    const T: &str = "Procedure";
+    let status = match s(r, "status") {
+        Some("not-done") => {
+            out.skip(T, "not done");
+            return Ok(None);
+        }
+        Some("entered-in-error") => {
+            out.skip(T, "entered in error");
+            return Ok(None);
+        }
+        Some(st) => st
+            .parse::<ProcedureStatus>()
+            .unwrap_or(ProcedureStatus::Unknown),
+        None => ProcedureStatus::Unknown,
+    };
+    let (text, code) = concept(r.get("code"), &[systems::SNOMED]);
+    let Some(name) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
+        out.skip(T, "no procedure named or coded");
+        return Ok(None);
+    };
+    let date =
+        fhir_date(s(r, "performedDateTime").or_else(|| period_start(r.get("performedPeriod"))));
+    Ok(Some(Entry::Procedure(Procedure {
+        name,
+        code,
+        date,
+        status,
+    })))
+}
+
+fn dosage_text(d: &Value) -> Option<String> {
+    if let Some(t) = s(d, "text") {
+        return Some(t.to_string());
+    }
+    let mut parts = Vec::new();
+    if let Some(q) = d
+        .get("doseAndRate")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(|dr| dr.get("doseQuantity"))
+        && let Some(v) = q.get("value").and_then(Value::as_f64)
+    {
+        let unit = s(q, "unit").or_else(|| s(q, "code")).unwrap_or("");
+        parts.push(format!("{v} {unit}").trim().to_string());
+    }
+    if let Some(rep) = d.get("timing").and_then(|t| t.get("repeat")) {
+        let f = rep.get("frequency").and_then(Value::as_u64);
+        let p = rep.get("period").and_then(Value::as_f64);
+        let u = s(rep, "periodUnit");
+        if let (Some(f), Some(p), Some(u)) = (f, p, u) {
+            parts.push(format!("{f} times per {p} {u}"));
+        }
+    }
+    if d.get("asNeededBoolean").and_then(Value::as_bool) == Some(true) {
+        parts.push("as needed".into());
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+fn medication(rtype: &str, r: &Value, index: &Index, out: &mut Import) -> Mapping {
+    let status = match s(r, "status").unwrap_or("unknown") {
+        "active" => MedicationStatus::Active,
+        "on-hold" => MedicationStatus::OnHold,
+        "completed" => MedicationStatus::Completed,
+        "stopped" | "cancelled" => MedicationStatus::Stopped,
+        "intended" | "draft" => MedicationStatus::Intended,
+        "entered-in-error" => {
+            out.skip(rtype, "entered in error");
+            return Ok(None);
+        }
+        "not-taken" => {
+            out.skip(rtype, "not taken");
+            return Ok(None);
+        }
+        _ => {
+            out.skip(rtype, "status unknown: taken or not cannot be told");
+            return Ok(None);
+        }
+    };
+    let prefer = [
+        IPS_ABSENT_SYSTEM,
+        systems::RXNORM,
+        systems::ATC,
+        systems::SNOMED,
+    ];
+    let (text, code) = match (
+        r.get("medicationCodeableConcept"),
+        r.get("medicationReference"),
+    ) {
+        (Some(cc), _) => concept(Some(cc), &prefer),
+        (None, Some(reference)) => match index.resolve(r, reference) {
+            Some(m) => concept(m.get("code"), &prefer),
+            None => (s(reference, "display").map(str::to_string), None),
+        },
+        _ => (None, None),
+    };
+    if let Some(m) = absent(
+        &code,
+        SectionId::Medications,
+        s(r, "dateAsserted"),
+        rtype,
+        out,
+    ) {
+        return m;
+    }
+    let Some(name) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
+        out.skip(rtype, "the medicine is neither named nor coded");
+        return Ok(None);
+    };
+    let dosage = r
+        .get(if rtype == "MedicationRequest" {
+            "dosageInstruction"
+        } else {
+            "dosage"
+        })
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(dosage_text);
+    let (start, end) = if rtype == "MedicationRequest" {
+        (fhir_date(s(r, "authoredOn")), None)
+    } else {
+        (
+            fhir_date(s(r, "effectiveDateTime").or_else(|| period_start(r.get("effectivePeriod")))),
+            fhir_date(r.get("effectivePeriod").and_then(|p| s(p, "end"))),
+        )
+    };
+    Ok(Some(Entry::Medication(Medication {
+        name,
+        code,
+        dosage,
+        start,
+        end,
+        status,
+    })))
+}
+
+fn immunization(r: &Value, out: &mut Import) -> Mapping {
+    const T: &str = "Immunization";
+    match s(r, "status") {
+        Some("not-done") => {
+            out.skip(T, "not done");
+            return Ok(None);
+        }
+        Some("entered-in-error") => {
+            out.skip(T, "entered in error");
+            return Ok(None);
+        }
+        _ => {}
+    }
+    let Some(date) = fhir_date(s(r, "occurrenceDateTime")) else {
+        out.skip(T, "no date (occurrence given only as text)");
+        return Ok(None);
+    };
+    let (text, code) = concept(r.get("vaccineCode"), &[systems::CVX, systems::SNOMED]);
+    let Some(vaccine) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
+        out.skip(T, "the vaccine is neither named nor coded");
+        return Ok(None);
+    };
+    Ok(Some(Entry::Immunization(Immunization {
+        vaccine,
+        code,
+        date,
+        lot: s(r, "lotNumber").map(str::to_string),
+    })))
+}
+
+/// A Quantity's value and UCUM unit (the code when the system is UCUM, else its words).
+fn quantity(q: &Value) -> Option<(f64, String)> {
+    let v = q.get("value")?.as_f64()?;
+    let unit = if s(q, "system") == Some(systems::UCUM) {
+        s(q, "code").or_else(|| s(q, "unit"))
+    } else {
+        s(q, "unit").or_else(|| s(q, "code"))
+    }
+    .unwrap_or("1");
+    Some((v, unit.to_string()))
+}
+
+fn observation(r: &Value, out: &mut Import) -> Mapping {
+    const T: &str = "Observation";
+    let status = s(r, "status");
+    if matches!(status, Some("entered-in-error" | "cancelled")) {
+        out.skip(T, "entered in error or cancelled");
+        return Ok(None);
+    }
+    let (_, kind) = concept(r.get("code"), &[systems::LOINC]);
+    let Some(mut kind) = kind else {
+        out.skip(T, "what was observed is not coded");
+        return Ok(None);
+    };
+    if kind.display.is_none() {
+        kind.display = s(&r["code"], "text").map(str::to_string);
+    }
+    let at_text = s(r, "effectiveDateTime")
+        .or_else(|| s(r, "effectiveInstant"))
+        .or_else(|| period_start(r.get("effectivePeriod")))
+        .or_else(|| s(r, "issued"));
+    let Some(at) = fhir_instant(at_text) else {
+        out.skip(T, "no time of observation");
+        return Ok(None);
+    };
+    let source = r
+        .get("device")
+        .and_then(|d| s(d, "display"))
+        .map(str::to_string);
+    if let Some(sd) = r.get("valueSampledData") {
+        return sampled(sd, kind, &at, source, out);
+    }
+    let mut m = Measurement {
+        kind,
+        value: None,
+        unit: String::new(),
+        components: Vec::new(),
+        at,
+        source,
+        value_code: None,
+        value_text: None,
+        category: r
+            .get("category")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find_map(category_code))
+            .map(str::to_string),
+        status: status.map(str::to_string),
+    };
+    if let Some(q) = r.get("valueQuantity") {
+        match quantity(q) {
+            Some((v, u)) => {
+                m.value = Some(v);
+                m.unit = u;
+            }
+            None => {
+                out.skip(T, "a quantity without a number");
+                return Ok(None);
+            }
+        }
+    } else if let Some(i) = r.get("valueInteger").and_then(Value::as_f64) {
+        m.value = Some(i);
+        m.unit = "1".into();
+    } else if let Some(cc) = r.get("valueCodeableConcept") {
+        let (text, code) = concept(Some(cc), &[systems::SNOMED, systems::LOINC]);
+        match code {
+            Some(c) => m.value_code = Some(c),
+            None => m.value_text = text,
+        }
+    } else if let Some(t) = s(r, "valueString") {
+        m.value_text = Some(t.to_string());
+    } else if let Some(b) = r.get("valueBoolean").and_then(Value::as_bool) {
+        m.value_text = Some(b.to_string());
+    } else if let Some(t) = s(r, "valueDateTime").or_else(|| s(r, "valueTime")) {
+        m.value_text = Some(t.to_string());
+    } else if ["valueRange", "valueRatio", "valuePeriod"]
+        .iter()
+        .any(|k| r.get(*k).is_some())
+    {
+        out.skip(T, "a range, ratio or period value (not kept)");
+        return Ok(None);
+    }
+    for c in r
+        .get("component")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (_, code) = concept(c.get("code"), &[systems::LOINC]);
+        match (code, c.get("valueQuantity").and_then(quantity)) {
+            (Some(code), Some((value, unit))) => m.components.push(Component { code, value, unit }),
+            _ => {
+                *out.reasons
+                    .entry("Observation.component: no coded number (not kept)".into())
+                    .or_default() += 1
+            }
+        }
+    }
+    if m.value.is_none() && m.unit.is_empty() && !m.components.is_empty() {
+        m.unit = m.components[0].unit.clone();
+    }
+    if m.value.is_none()
+        && m.components.is_empty()
+        && m.value_code.is_none()
+        && m.value_text.is_none()
+    {
+        out.skip(T, "no value (data absent)");
+        return Ok(None);
+    }
+    Ok(Some(Entry::Measurement(m)))
+}
+
+/// The system of `Observation.category` codes Carnet keeps (vital-signs, laboratory...).
+pub(crate) const OBSERVATION_CATEGORY: &str =
+    "http://terminology.hl7.org/CodeSystem/observation-category";
+
+fn category_code(cc: &Value) -> Option<&str> {
+    cc.get("coding")?
+        .as_array()?
+        .iter()
+        .find(|c| s(c, "system") == Some(OBSERVATION_CATEGORY))
+        .and_then(|c| s(c, "code"))
+}
+
+/// `valueSampledData`: regular readings, kept as a series.
+fn sampled(
+    sd: &Value,
+    kind: Code,
+    at: &DateTime,
+    source: Option<String>,
+    out: &mut Import,
+) -> Mapping {
+    const T: &str = "Observation";
+    let origin = sd.get("origin").and_then(quantity);
+    let period = sd.get("period").and_then(Value::as_f64);
+    let (Some((base, unit)), Some(period)) = (origin, period) else {
+        out.skip(T, "sampled data without origin or period");
+        return Ok(None);
+    };
+    if sd.get("dimensions").and_then(Value::as_u64) != Some(1) || period.is_nan() || period <= 0.0 {
+        out.skip(T, "sampled data with several dimensions (not kept)");
+        return Ok(None);
+    }
+    let factor = sd.get("factor").and_then(Value::as_f64).unwrap_or(1.0);
+    let start_ms = at.timestamp().as_millisecond();
+    let offset = at.offset_seconds();
+    let mut readings = Vec::new();
+    let before: usize = out
+        .items
+        .iter()
+        .map(|m| match &m.item {
+            Item::Readings(r) => r.readings.len(),
+            _ => 0,
+        })
+        .sum();
+    for (i, tok) in s(sd, "data").unwrap_or("").split_whitespace().enumerate() {
+        if before + readings.len() >= crate::MAX_READINGS_PER_IMPORT {
+            return Err((
+                "valueSampledData.data",
+                format!(
+                    "the bundle holds more than {} readings; split it",
+                    crate::MAX_READINGS_PER_IMPORT
+                ),
+            ));
+        }
+        let Ok(x) = tok.parse::<f64>() else {
+            continue; // E, L, U: no valid value at that point
+        };
+        let t_ms = start_ms as f64 + period * i as f64;
+        let secs = (t_ms / 1000.0).round() as i64;
+        let Some(at) = DateTime::from_unix_offset(secs, offset) else {
+            return Err((
+                "valueSampledData.period",
+                "readings run past the year 9999".into(),
+            ));
+        };
+        let value = base + factor * x;
+        // Undo binary noise from origin + factor * x: devices give a few decimals.
+        let value = (value * 1e6).round() / 1e6;
+        readings.push(Reading { at, value });
+    }
+    if readings.is_empty() {
+        out.skip(T, "sampled data without a valid value");
+        return Ok(None);
+    }
+    out.add(
+        T,
+        Item::Readings(ReadingSet {
+            kind,
+            unit,
+            source,
+            readings,
+        }),
+    );
+    Ok(None)
+}
+
+fn decode_attachment(a: &Value) -> Result<Option<Vec<u8>>, (&'static str, String)> {
+    let Some(data) = s(a, "data") else {
+        return Ok(None);
+    };
+    let clean: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    data_encoding::BASE64.decode(&clean).map(Some).map_err(|e| {
+        (
+            "attachment.data",
+            format!("attachment data is not base64: {e}"),
+        )
+    })
+}
+
+fn document(
+    a: &Value,
+    title: Option<String>,
+    doc_type: DocType,
+    date: DateTime,
+) -> Result<Option<NewDocument>, (&'static str, String)> {
+    let Some(bytes) = decode_attachment(a)? else {
+        return Ok(None);
+    };
+    Ok(Some(NewDocument {
+        title: title
+            .or_else(|| s(a, "title").map(str::to_string))
+            .unwrap_or_else(|| "Document".into()),
+        doc_type,
+        date,
+        media_type: s(a, "contentType")
+            .unwrap_or("application/octet-stream")
+            .to_string(),
+        file_name: s(a, "title").map(str::to_string),
+        bytes,
+    }))
+}
+
+fn diagnostic_report(r: &Value, out: &mut Import) -> Mapping {
+    const T: &str = "DiagnosticReport";
+    if matches!(s(r, "status"), Some("entered-in-error" | "cancelled")) {
+        out.skip(T, "entered in error or cancelled");
+        return Ok(None);
+    }
+    let (text, code) = concept(r.get("code"), &[systems::LOINC]);
+    let title = text.or_else(|| code.map(|c| c.code));
+    let date = fhir_instant(
+        s(r, "effectiveDateTime")
+            .or_else(|| period_start(r.get("effectivePeriod")))
+            .or_else(|| s(r, "issued")),
+    );
+    let forms: Vec<&Value> = r
+        .get("presentedForm")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let mut added = 0;
+    if let Some(date) = date {
+        for a in forms {
+            if let Some(d) = document(a, title.clone(), DocType::Report, date.clone())? {
+                out.add(T, Item::Document(d));
+                added += 1;
+            }
+        }
+    }
+    if added == 0 {
+        out.skip(
+            T,
+            "no attached report with its data (its results are imported as Observations)",
+        );
+    }
+    Ok(None)
+}
+
+fn doc_type_of(words: &str) -> DocType {
+    let w = words.to_ascii_lowercase();
+    if w.contains("letter") {
+        DocType::Letter
+    } else if w.contains("prescription") {
+        DocType::Prescription
+    } else if w.contains("imaging") || w.contains("radiology") {
+        DocType::Imaging
+    } else {
+        DocType::Other
+    }
+}
+
+fn document_reference(r: &Value, out: &mut Import) -> Mapping {
+    const T: &str = "DocumentReference";
+    if s(r, "status") == Some("entered-in-error") {
+        out.skip(T, "entered in error");
+        return Ok(None);
+    }
+    let (type_text, _) = concept(r.get("type"), &[systems::LOINC]);
+    let title = s(r, "description")
+        .map(str::to_string)
+        .or(type_text.clone());
+    let doc_type = doc_type_of(type_text.as_deref().unwrap_or(""));
+    let mut added = 0;
+    for c in r
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(a) = c.get("attachment") else {
+            continue;
+        };
+        let date = fhir_instant(
+            s(r, "date")
+                .or_else(|| r.get("context").and_then(|x| period_start(x.get("period"))))
+                .or_else(|| s(a, "creation")),
+        );
+        let Some(date) = date else { continue };
+        if let Some(d) = document(a, title.clone(), doc_type, date)? {
+            out.add(T, Item::Document(d));
+            added += 1;
+        }
+    }
+    if added == 0 {
+        out.skip(
+            T,
+            "no attachment with its data and a date (a link to elsewhere is not kept)",
+        );
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bundle(resources: Vec<Value>) -> Vec<u8> {
+        let entries: Vec<Value> = resources
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| json!({"fullUrl": format!("urn:uuid:00000000-0000-0000-0000-{i:012}"), "resource": r}))
+            .collect();
+        serde_json::to_vec(
+            &json!({"resourceType": "Bundle", "type": "collection", "entry": entries}),
+        )
+        .unwrap()
+    }
+
+    fn read(b: &[u8]) -> Result<Import, FhirError> {
+        read_bundle(b, &mut |_, _| {})
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_bundle() {
+        assert!(matches!(read(b"\x89PNG\r\n"), Err(FhirError::NotJson(_))));
+        assert!(matches!(read(b""), Err(FhirError::NotJson(_))));
+        assert!(matches!(read(b"{\"a\": 1}"), Err(FhirError::NotFhir(_))));
+        assert!(
+            matches!(read(b"{\"resourceType\":\"Bundle\""), Err(FhirError::NotJson(m)) if m.contains("truncated"))
+        );
+        let e = read(br#"{"resourceType":"Patient"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("one Patient resource, not a Bundle"), "{e}");
+        let e = read(br#"{"resourceType":"Bundle","type":"history"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"history\" is not imported"), "{e}");
+        let big = vec![b' '; MAX_BUNDLE_BYTES as usize + 1];
+        assert!(matches!(read(&big), Err(FhirError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn maps_the_clinical_resources_and_counts_the_rest() {
+        let b = bundle(vec![
+            json!({"resourceType": "Patient", "id": "p", "name": [{"use": "official", "given": ["Ana"], "family": "Lima"}], "birthDate": "1980-02", "gender": "female"}),
+            json!({"resourceType": "Observation", "id": "o", "status": "final",
+                   "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1"}, {"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}]},
+                   "effectiveDateTime": "2020-01-02T10:00:00+01:00",
+                   "valueQuantity": {"value": 70.5, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}}),
+            json!({"resourceType": "Claim", "id": "c"}),
+            json!({"resourceType": "Immunization", "status": "not-done", "vaccineCode": {"text": "x"}, "patient": {"reference": "Patient/p"}, "occurrenceDateTime": "2020"}),
+        ]);
+        let imp = read(&b).unwrap();
+        assert_eq!(imp.items.len(), 2);
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[1].item else {
+            panic!()
+        };
+        assert_eq!(
+            (m.kind.code.as_str(), m.value, m.unit.as_str()),
+            ("29463-7", Some(70.5), "kg")
+        );
+        assert_eq!(m.at.as_str(), "2020-01-02T10:00:00+01:00");
+        let Item::Entry(Entry::Profile(p)) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(
+            (p.name.as_str(), p.birth_date.as_ref().unwrap().as_str()),
+            ("Ana Lima", "1980-02")
+        );
+        assert_eq!(imp.skipped.get("Claim"), Some(&1));
+        assert_eq!(imp.skipped.get("Immunization"), Some(&1));
+    }
+
+    #[test]
+    fn problems_name_the_entry_and_the_field() {
+        let b = bundle(vec![
+            json!({"resourceType": "Patient", "id": "p"}),
+            json!({"resourceType": "Observation", "id": "abc", "status": "final", "code": {"text": "x"},
+                   "effectivePeriod": {"start": "2020-01-01T00:00:00Z", "stop": "2020-01-02T00:00:00Z"}}),
+        ]);
+        let e = read(&b).unwrap_err().to_string();
+        assert!(
+            e.contains("entry 1 (Observation/abc): effectivePeriod.stop is not an R4 element of Period; did you mean effectivePeriod.end?"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sampled_data_becomes_readings() {
+        let b = bundle(vec![
+            json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2339-0"}]},
+            "effectivePeriod": {"start": "2025-03-01T00:00:00+01:00"},
+            "valueSampledData": {"origin": {"value": 0, "system": "http://unitsofmeasure.org", "code": "mg/dL"}, "period": 300000, "dimensions": 1, "data": "100 E 102.5"}}),
+        ]);
+        let imp = read(&b).unwrap();
+        let Item::Readings(set) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(set.readings.len(), 2);
+        assert_eq!(set.readings[1].at.as_str(), "2025-03-01T00:10:00+01:00");
+        assert_eq!(set.readings[1].value, 102.5);
+    }
+}

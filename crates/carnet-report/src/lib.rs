@@ -1,0 +1,913 @@
+//! Carnet's pictures of a record: SVG charts of measurement series (glucose with its
+//! target range, blood pressure, weight, any other kind) and a self-contained HTML summary
+//! with the International Patient Summary's sections and the charts.
+//!
+//! This crate owns drawing. It must never read a vault or a file, print, or fetch
+//! anything: it turns points and entries into SVG and HTML text, with no external
+//! resource (no script, font, stylesheet or image link), so a report can be mailed,
+//! archived or opened offline and shows the same everywhere.
+//!
+//! Reach first for [`chart_svg`] with [`ChartKind`] and [`Point`]s, and [`report_html`]
+//! with a [`ReportInput`].
+//!
+//! # Guarantees
+//! - Every text from the record is escaped: an entry cannot inject markup or script.
+//! - Charts stay small: past [`MAX_DRAWN`] points, readings are summarised per pixel
+//!   column (lowest to highest band and mean line), so a year of CGM is a light SVG.
+//! - Deterministic: the same input gives the same bytes.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::fmt::Write as _;
+
+use carnet_fhir::{RecordEntry, ips_sections};
+use carnet_record::{Entry, Profile};
+use jiff::Timestamp;
+use jiff::tz::{Offset, TimeZone};
+
+/// Above this many points a chart draws per-column summaries instead of every reading.
+pub const MAX_DRAWN: usize = 1500;
+
+/// One reading to draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    /// Unix time in seconds.
+    pub t: i64,
+    /// The value (systolic pressure for blood pressure).
+    pub value: f64,
+    /// The second value (diastolic pressure), if any.
+    pub second: Option<f64>,
+}
+
+/// What a chart shows, which decides its guides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChartKind {
+    /// Glucose, with the consensus target range (3.9-10 mmol/L, 70-180 mg/dL).
+    Glucose,
+    /// Systolic and diastolic pressure, with the 140/90 mmHg thresholds.
+    BloodPressure,
+    /// Weight, with its trend.
+    Weight,
+    /// Anything else: the values and their range.
+    Other,
+}
+
+/// A chart to draw.
+#[derive(Clone, Debug)]
+pub struct Chart<'a> {
+    /// What it shows.
+    pub kind: ChartKind,
+    /// Its title ("Glucose").
+    pub title: &'a str,
+    /// UCUM unit of the values.
+    pub unit: &'a str,
+    /// The readings, oldest first.
+    pub points: &'a [Point],
+    /// Seconds east of UTC in which to write dates (the patient's).
+    pub offset_seconds: i32,
+}
+
+const W: f64 = 960.0;
+const H: f64 = 440.0;
+const LEFT: f64 = 72.0;
+const RIGHT: f64 = 24.0;
+const TOP: f64 = 84.0;
+const BOTTOM: f64 = 56.0;
+
+/// Escapes text for XML and HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn nice_step(span: f64, ticks: f64) -> f64 {
+    let raw = (span / ticks).max(f64::MIN_POSITIVE);
+    let mag = 10f64.powf(raw.log10().floor());
+    let n = raw / mag;
+    let nice = if n <= 1.0 {
+        1.0
+    } else if n <= 2.0 {
+        2.0
+    } else if n <= 2.5 {
+        2.5
+    } else if n <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * mag
+}
+
+fn fmt_num(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else {
+        let s = format!("{v:.1}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn tz(offset: i32) -> TimeZone {
+    TimeZone::fixed(Offset::from_seconds(offset).unwrap_or(Offset::UTC))
+}
+
+fn date_text(t: i64, offset: i32, fmt: &str) -> String {
+    Timestamp::from_second(t)
+        .map(|ts| ts.to_zoned(tz(offset)).strftime(fmt).to_string())
+        .unwrap_or_default()
+}
+
+/// Friendly unit names for axis labels.
+fn unit_label(unit: &str) -> &str {
+    match unit {
+        "mm[Hg]" => "mmHg",
+        "/min" => "beats/min",
+        "[lb_av]" => "lb",
+        "Cel" => "°C",
+        "[degF]" => "°F",
+        u => u,
+    }
+}
+
+struct Frame {
+    t0: i64,
+    t1: i64,
+    y0: f64,
+    y1: f64,
+}
+
+impl Frame {
+    fn x(&self, t: i64) -> f64 {
+        let span = (self.t1 - self.t0).max(1) as f64;
+        LEFT + (t - self.t0) as f64 / span * (W - LEFT - RIGHT)
+    }
+    fn y(&self, v: f64) -> f64 {
+        let span = (self.y1 - self.y0).max(f64::MIN_POSITIVE);
+        H - BOTTOM - (v - self.y0) / span * (H - TOP - BOTTOM)
+    }
+}
+
+/// Time ticks: hours, days, weeks or months depending on the span.
+fn time_ticks(t0: i64, t1: i64, offset: i32) -> Vec<(i64, String)> {
+    let span = t1 - t0;
+    let day = 86_400;
+    let (step, fmt) = if span <= 2 * day {
+        (if span <= day / 2 { 3600 * 2 } else { 3600 * 6 }, "%H:%M")
+    } else if span <= 16 * day {
+        (day, "%b %-d")
+    } else if span <= 120 * day {
+        (7 * day, "%b %-d")
+    } else if span <= 3 * 365 * day {
+        (30 * day, "%b %Y")
+    } else {
+        (365 * day, "%Y")
+    };
+    // Align ticks to local midnight (or the hour) so labels read as round times.
+    let local0 = t0 + i64::from(offset);
+    let unit = if step < day { step } else { day };
+    let mut t = local0 - local0.rem_euclid(unit) - i64::from(offset);
+    if step >= 30 * day {
+        // Months: start at the first of the next month.
+        let z = Timestamp::from_second(t0).map(|ts| ts.to_zoned(tz(offset)));
+        if let Ok(z) = z
+            && let Ok(first) = z.date().first_of_month().to_zoned(tz(offset))
+        {
+            t = first.timestamp().as_second();
+        }
+    }
+    let mut out = Vec::new();
+    let mut guard = 0;
+    while t <= t1 && guard < 200 {
+        if t >= t0 {
+            out.push((t, date_text(t, offset, fmt)));
+        }
+        if step >= 30 * day && step < 365 * day {
+            // Calendar months.
+            let next = Timestamp::from_second(t)
+                .ok()
+                .map(|ts| ts.to_zoned(tz(offset)))
+                .and_then(|z| {
+                    z.date()
+                        .first_of_month()
+                        .checked_add(jiff::Span::new().months(1))
+                        .ok()
+                })
+                .and_then(|d| d.to_zoned(tz(offset)).ok())
+                .map(|z| z.timestamp().as_second());
+            t = next.unwrap_or(t + step);
+        } else {
+            t += step;
+        }
+        guard += 1;
+    }
+    // Thin out to at most 10 labels.
+    let keep = out.len().div_ceil(10).max(1);
+    out.into_iter().step_by(keep).collect()
+}
+
+/// Picks one value of a point (systolic or diastolic).
+type Pick = fn(&Point) -> Option<f64>;
+
+/// Points summarised per pixel column: (x, low, high, mean).
+fn columns(
+    f: &Frame,
+    pts: &[Point],
+    pick: impl Fn(&Point) -> Option<f64>,
+) -> Vec<(f64, f64, f64, f64)> {
+    let n = (W - LEFT - RIGHT) as usize / 2;
+    let mut cols: Vec<Option<(f64, f64, f64, usize)>> = vec![None; n + 1];
+    for p in pts {
+        let Some(v) = pick(p) else { continue };
+        let i = (((f.x(p.t) - LEFT) / (W - LEFT - RIGHT)) * n as f64).clamp(0.0, n as f64) as usize;
+        let c = cols[i].get_or_insert((v, v, 0.0, 0));
+        c.0 = c.0.min(v);
+        c.1 = c.1.max(v);
+        c.2 += v;
+        c.3 += 1;
+    }
+    cols.into_iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            c.map(|(lo, hi, sum, k)| {
+                (
+                    LEFT + i as f64 / n as f64 * (W - LEFT - RIGHT),
+                    lo,
+                    hi,
+                    sum / k as f64,
+                )
+            })
+        })
+        .collect()
+}
+
+/// A polyline path, broken where readings are far apart (a sensor gap is not a line).
+fn path(f: &Frame, pts: &[(i64, f64)], gap: i64) -> String {
+    let mut d = String::new();
+    let mut prev: Option<i64> = None;
+    for &(t, v) in pts {
+        let cmd = if prev.is_some_and(|p| t - p <= gap) {
+            'L'
+        } else {
+            'M'
+        };
+        let _ = write!(d, "{cmd}{:.1},{:.1}", f.x(t), f.y(v));
+        prev = Some(t);
+    }
+    d
+}
+
+fn typical_gap(pts: &[Point]) -> i64 {
+    let mut d: Vec<i64> = pts
+        .windows(2)
+        .map(|w| w[1].t - w[0].t)
+        .filter(|d| *d > 0)
+        .collect();
+    if d.is_empty() {
+        return i64::MAX;
+    }
+    d.sort_unstable();
+    // Three times the usual spacing, at least an hour: missed readings break the line.
+    (d[d.len() / 2] * 3).max(3600)
+}
+
+/// Draws a chart as a standalone SVG document.
+pub fn chart_svg(c: &Chart) -> String {
+    let unit = unit_label(c.unit);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif" role="img" aria-label="{}">"#,
+        esc(c.title)
+    );
+    svg.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
+    if c.points.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<text x="{LEFT}" y="40" font-size="22" font-weight="600" fill="#1f2937">{}</text><text x="{LEFT}" y="90" font-size="16" fill="#6b7280">No readings to show yet.</text></svg>"##,
+            esc(c.title)
+        );
+        return svg;
+    }
+    let pts = c.points;
+    let t0 = pts.iter().map(|p| p.t).min().unwrap_or(0);
+    let mut t1 = pts.iter().map(|p| p.t).max().unwrap_or(0);
+    if t1 <= t0 {
+        t1 = t0 + 3600;
+    }
+    let values = pts
+        .iter()
+        .flat_map(|p| std::iter::once(p.value).chain(p.second));
+    let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let mmol = c.unit.eq_ignore_ascii_case("mmol/L");
+    let target = match c.kind {
+        ChartKind::Glucose if mmol => Some((3.9, 10.0)),
+        ChartKind::Glucose => Some((70.0, 180.0)),
+        _ => None,
+    };
+    match c.kind {
+        ChartKind::Glucose => {
+            lo = lo.min(if mmol { 2.0 } else { 40.0 });
+            hi = hi.max(if mmol { 13.0 } else { 250.0 });
+        }
+        ChartKind::BloodPressure => {
+            lo = lo.min(50.0);
+            hi = hi.max(160.0);
+        }
+        _ => {
+            let pad = ((hi - lo) * 0.15).max(hi.abs() * 0.02).max(1e-6);
+            lo -= pad;
+            hi += pad;
+        }
+    }
+    let step = nice_step(hi - lo, 6.0);
+    let y0 = (lo / step).floor() * step;
+    let y1 = (hi / step).ceil() * step;
+    let f = Frame { t0, t1, y0, y1 };
+    let (px0, px1) = (LEFT, W - RIGHT);
+    let (py0, py1) = (TOP, H - BOTTOM);
+
+    // Title and a line of plain-words statistics.
+    let first = date_text(t0, c.offset_seconds, "%b %-d, %Y");
+    let last = date_text(t1, c.offset_seconds, "%b %-d, %Y");
+    let when = if first == last {
+        first
+    } else {
+        format!("{first} – {last}")
+    };
+    let _ = write!(
+        svg,
+        r##"<text x="{LEFT}" y="34" font-size="22" font-weight="600" fill="#1f2937">{} <tspan font-weight="400" fill="#6b7280" font-size="16">{}</tspan></text>"##,
+        esc(c.title),
+        esc(&when)
+    );
+    let n = pts.len();
+    let mean = pts.iter().map(|p| p.value).sum::<f64>() / n as f64;
+    let count = if n == 1 {
+        "1 reading".to_string()
+    } else {
+        format!("{n} readings")
+    };
+    let stats = match (c.kind, target) {
+        (ChartKind::Glucose, Some((a, b))) => {
+            let inr = pts.iter().filter(|p| p.value >= a && p.value <= b).count();
+            let below = pts.iter().filter(|p| p.value < a).count();
+            let above = n - inr - below;
+            let pc = |k: usize| (k as f64 * 100.0 / n as f64).round();
+            format!(
+                "In range {}% · below {}% · above {}% · average {} {unit} · {count}",
+                pc(inr),
+                pc(below),
+                pc(above),
+                fmt_num((mean * 10.0).round() / 10.0)
+            )
+        }
+        (ChartKind::BloodPressure, _) => {
+            let last = &pts[n - 1];
+            format!(
+                "Latest {}/{} {unit} · average {}/{} · {count}",
+                fmt_num(last.value.round()),
+                last.second.map(|v| fmt_num(v.round())).unwrap_or_default(),
+                fmt_num(mean.round()),
+                fmt_num(
+                    (pts.iter().filter_map(|p| p.second).sum::<f64>()
+                        / pts.iter().filter(|p| p.second.is_some()).count().max(1) as f64)
+                        .round()
+                ),
+            )
+        }
+        _ => {
+            let last = pts[n - 1].value;
+            let change = last - pts[0].value;
+            format!(
+                "Latest {} {unit} · change {}{} {unit} over the period · {count}",
+                fmt_num(last),
+                if change > 0.0 { "+" } else { "" },
+                fmt_num((change * 10.0).round() / 10.0)
+            )
+        }
+    };
+    let _ = write!(
+        svg,
+        r##"<text x="{LEFT}" y="60" font-size="14" fill="#374151">{}</text>"##,
+        esc(&stats)
+    );
+
+    // Target band first, under everything.
+    if let Some((a, b)) = target {
+        let (ya, yb) = (f.y(b), f.y(a));
+        let _ = write!(
+            svg,
+            r##"<rect x="{px0}" y="{ya:.1}" width="{:.1}" height="{:.1}" fill="#dcfce7"/><line x1="{px0}" x2="{px1}" y1="{ya:.1}" y2="{ya:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><line x1="{px0}" x2="{px1}" y1="{yb:.1}" y2="{yb:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#15803d" text-anchor="end" stroke="#ffffff" stroke-width="4" paint-order="stroke">target {}–{} {unit}</text>"##,
+            px1 - px0,
+            yb - ya,
+            px1 - 6.0,
+            ya - 6.0,
+            fmt_num(a),
+            fmt_num(b)
+        );
+    }
+    // Grid and y axis.
+    let mut v = y0;
+    while v <= y1 + step / 2.0 {
+        let y = f.y(v);
+        let _ = write!(
+            svg,
+            r##"<line x1="{px0}" x2="{px1}" y1="{y:.1}" y2="{y:.1}" stroke="#e5e7eb"/><text x="{:.1}" y="{:.1}" font-size="13" fill="#4b5563" text-anchor="end">{}</text>"##,
+            px0 - 8.0,
+            y + 4.0,
+            fmt_num(v)
+        );
+        v += step;
+    }
+    let _ = write!(
+        svg,
+        r##"<text transform="translate(18 {:.1}) rotate(-90)" font-size="13" fill="#4b5563" text-anchor="middle">{}</text>"##,
+        (py0 + py1) / 2.0,
+        esc(unit)
+    );
+    if c.kind == ChartKind::BloodPressure {
+        for (v, label) in [(140.0, "140"), (90.0, "90")] {
+            let y = f.y(v);
+            let _ = write!(
+                svg,
+                r##"<line x1="{px0}" x2="{px1}" y1="{y:.1}" y2="{y:.1}" stroke="#f59e0b" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#b45309" text-anchor="end" stroke="#ffffff" stroke-width="4" paint-order="stroke">{label} mmHg threshold</text>"##,
+                px1 - 6.0,
+                y - 5.0
+            );
+        }
+    }
+    // Time axis.
+    for (t, label) in time_ticks(t0, t1, c.offset_seconds) {
+        let x = f.x(t);
+        let _ = write!(
+            svg,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{py0}" y2="{py1}" stroke="#f3f4f6"/><line x1="{x:.1}" x2="{x:.1}" y1="{py1}" y2="{:.1}" stroke="#9ca3af"/><text x="{x:.1}" y="{:.1}" font-size="13" fill="#4b5563" text-anchor="middle">{}</text>"##,
+            py1 + 5.0,
+            py1 + 22.0,
+            esc(&label)
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{px0}" x2="{px1}" y1="{py1}" y2="{py1}" stroke="#9ca3af"/><line x1="{px0}" x2="{px0}" y1="{py0}" y2="{py1}" stroke="#9ca3af"/>"##
+    );
+
+    // The data.
+    let gap = typical_gap(pts);
+    let series: Vec<(&str, Pick)> = match c.kind {
+        ChartKind::BloodPressure => vec![
+            ("#b91c1c", (|p: &Point| Some(p.value)) as Pick),
+            ("#1d4ed8", (|p: &Point| p.second) as Pick),
+        ],
+        ChartKind::Glucose => vec![("#1e3a8a", (|p: &Point| Some(p.value)) as Pick)],
+        _ => vec![("#0f766e", (|p: &Point| Some(p.value)) as Pick)],
+    };
+    for (colour, pick) in &series {
+        if n > MAX_DRAWN {
+            let cols = columns(&f, pts, pick);
+            // Runs of neighbouring columns: a band and an average line each; a gap in the
+            // readings (wider than a few columns or the usual spacing) is left empty.
+            let col_w = (W - LEFT - RIGHT) / ((W - LEFT - RIGHT) / 2.0).floor();
+            let px_per_s = (W - LEFT - RIGHT) / (f.t1 - f.t0).max(1) as f64;
+            let gap_px = (gap as f64 * px_per_s).max(col_w * 3.0);
+            let mut runs: Vec<&[(f64, f64, f64, f64)]> = Vec::new();
+            let mut start = 0;
+            for k in 1..=cols.len() {
+                if k == cols.len() || cols[k].0 - cols[k - 1].0 > gap_px {
+                    runs.push(&cols[start..k]);
+                    start = k;
+                }
+            }
+            for run in runs {
+                if let [(x, lo, hi, m)] = run {
+                    let _ = write!(
+                        svg,
+                        r##"<line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-opacity="0.35" stroke-width="3"/><circle cx="{x:.1}" cy="{:.1}" r="2.5" fill="{colour}"/>"##,
+                        f.y(*lo),
+                        f.y(*hi),
+                        f.y(*m)
+                    );
+                    continue;
+                }
+                let mut band = String::new();
+                let mut mean = String::new();
+                for (x, _, hi, m) in run {
+                    let cmd = if band.is_empty() { 'M' } else { 'L' };
+                    let _ = write!(band, "{cmd}{x:.1},{:.1}", f.y(*hi));
+                    let _ = write!(mean, "{cmd}{x:.1},{:.1}", f.y(*m));
+                }
+                for (x, lo, _, _) in run.iter().rev() {
+                    let _ = write!(band, "L{x:.1},{:.1}", f.y(*lo));
+                }
+                let _ = write!(
+                    svg,
+                    r##"<path d="{band}Z" fill="{colour}" fill-opacity="0.18" stroke="none"/><path d="{mean}" fill="none" stroke="{colour}" stroke-width="1.6"/>"##
+                );
+            }
+        } else {
+            let line: Vec<(i64, f64)> = pts
+                .iter()
+                .filter_map(|p| pick(p).map(|v| (p.t, v)))
+                .collect();
+            let d = path(&f, &line, gap);
+            if let Some((a, b)) = target {
+                // The same line three times, each clipped to one zone: highs orange, lows
+                // red, in range blue, so excursions show at a glance.
+                let (ya, yb) = (f.y(b), f.y(a));
+                let _ = write!(
+                    svg,
+                    r##"<defs><clipPath id="above"><rect x="0" y="0" width="{W}" height="{ya:.1}"/></clipPath><clipPath id="within"><rect x="0" y="{ya:.1}" width="{W}" height="{:.1}"/></clipPath><clipPath id="below"><rect x="0" y="{yb:.1}" width="{W}" height="{:.1}"/></clipPath></defs>"##,
+                    yb - ya,
+                    H - yb
+                );
+                for (zone, stroke) in [
+                    ("above", "#ea580c"),
+                    ("within", *colour),
+                    ("below", "#dc2626"),
+                ] {
+                    let _ = write!(
+                        svg,
+                        r##"<path d="{d}" fill="none" stroke="{stroke}" stroke-width="2" stroke-linejoin="round" clip-path="url(#{zone})"/>"##
+                    );
+                }
+            } else {
+                let _ = write!(
+                    svg,
+                    r##"<path d="{d}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>"##
+                );
+            }
+            if n <= 400 {
+                for (t, v) in &line {
+                    let out = target.is_some_and(|(a, b)| *v < a || *v > b);
+                    let fill = if out && *v < target.map(|t| t.0).unwrap_or(0.0) {
+                        "#dc2626"
+                    } else if out {
+                        "#ea580c"
+                    } else {
+                        colour
+                    };
+                    let _ = write!(
+                        svg,
+                        r##"<circle cx="{:.1}" cy="{:.1}" r="3.2" fill="{fill}" stroke="#fff" stroke-width="1"/>"##,
+                        f.x(*t),
+                        f.y(*v)
+                    );
+                }
+            }
+        }
+    }
+    // Weight: a moving average over a tenth of the period (at least a week), so the trend
+    // reads through day-to-day noise without pretending the change is a straight line.
+    if matches!(c.kind, ChartKind::Weight) && n >= 3 {
+        let window = ((t1 - t0) / 10).max(7 * 86_400);
+        let mut avg = Vec::with_capacity(n);
+        let (mut lo_i, mut hi_i, mut sum) = (0usize, 0usize, 0.0);
+        for p in pts {
+            while hi_i < n && pts[hi_i].t <= p.t + window / 2 {
+                sum += pts[hi_i].value;
+                hi_i += 1;
+            }
+            while pts[lo_i].t < p.t - window / 2 {
+                sum -= pts[lo_i].value;
+                lo_i += 1;
+            }
+            avg.push((p.t, sum / (hi_i - lo_i) as f64));
+        }
+        let _ = write!(
+            svg,
+            r##"<path d="{}" fill="none" stroke="#7c3aed" stroke-width="2" stroke-dasharray="8 5"/>"##,
+            path(&f, &avg, i64::MAX)
+        );
+    }
+    // Legend.
+    let legend: Vec<(&str, &str)> = match c.kind {
+        ChartKind::BloodPressure => vec![("#b91c1c", "systolic"), ("#1d4ed8", "diastolic")],
+        ChartKind::Glucose if n > MAX_DRAWN => {
+            vec![("#1e3a8a", "average"), ("#93a3c8", "lowest–highest")]
+        }
+        ChartKind::Glucose => vec![
+            ("#1e3a8a", "in range"),
+            ("#ea580c", "above range"),
+            ("#dc2626", "below range"),
+        ],
+        ChartKind::Weight => vec![("#0f766e", "weight"), ("#7c3aed", "trend (moving average)")],
+        ChartKind::Other => vec![("#0f766e", "readings")],
+    };
+    let mut x = px1;
+    for (colour, label) in legend.iter().rev() {
+        x -= 14.0 + 7.5 * label.len() as f64 + 16.0;
+        let _ = write!(
+            svg,
+            r##"<rect x="{x:.1}" y="{:.1}" width="12" height="12" rx="2" fill="{colour}"/><text x="{:.1}" y="{:.1}" font-size="13" fill="#374151">{}</text>"##,
+            H - 18.0,
+            x + 17.0,
+            H - 8.0,
+            esc(label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// What an HTML report shows.
+#[derive(Clone, Debug)]
+pub struct ReportInput<'a> {
+    /// The patient's name when the record has no profile.
+    pub patient_name: &'a str,
+    /// The record's entries.
+    pub entries: &'a [RecordEntry],
+    /// Charts already drawn (SVG documents), with a caption each.
+    pub charts: Vec<(String, String)>,
+    /// When the report is made (shown in its footer), as text.
+    pub generated: &'a str,
+}
+
+fn profile_line(p: Option<&Profile>, fallback: &str) -> (String, String) {
+    let Some(p) = p else {
+        return (fallback.to_string(), String::new());
+    };
+    let mut facts = Vec::new();
+    if let Some(b) = &p.birth_date {
+        facts.push(format!("born {b}"));
+    }
+    if let Some(s) = p.sex {
+        facts.push(s.to_string());
+    }
+    if let Some(g) = p.blood_group {
+        facts.push(format!("blood group {g}"));
+    }
+    if let Some(c) = &p.emergency_contact {
+        let mut s = format!("emergency contact: {}", c.name);
+        if let Some(r) = &c.relationship {
+            s.push_str(&format!(" ({r})"));
+        }
+        if let Some(ph) = &c.phone {
+            s.push_str(&format!(", {ph}"));
+        }
+        facts.push(s);
+    }
+    (p.name.clone(), facts.join(" · "))
+}
+
+/// A value as people read it: at most two decimals (devices and generators give fifteen).
+fn readable(v: f64) -> String {
+    let r = (v * 100.0).round() / 100.0;
+    if r.abs() >= 100.0 {
+        fmt_num(v.round())
+    } else {
+        let s = format!("{r:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A measurement for the summary: its name, its value rounded for reading, its day.
+fn measurement_line(m: &carnet_record::Measurement) -> String {
+    let name = m
+        .kind_name()
+        .map(|n| {
+            let mut c = n.replace('-', " ");
+            if let Some(f) = c.get_mut(0..1) {
+                f.make_ascii_uppercase();
+            }
+            c
+        })
+        .or_else(|| m.kind.display.clone())
+        .unwrap_or_else(|| format!("LOINC {}", m.kind.code));
+    let unit = unit_label(&m.unit);
+    let value = match (m.value, &m.value_code, &m.value_text) {
+        (Some(v), _, _) => format!("{} {unit}", readable(v)),
+        (None, Some(c), _) => c.display.clone().unwrap_or_else(|| c.code.clone()),
+        (None, None, Some(t)) => t.clone(),
+        (None, None, None) => {
+            let part = |code: &str| m.components.iter().find(|c| c.code.code == code);
+            match (part("8480-6"), part("8462-4")) {
+                (Some(s), Some(d)) => format!(
+                    "{}/{} {unit}",
+                    readable(s.value.round()),
+                    readable(d.value.round())
+                ),
+                _ => {
+                    m.components
+                        .iter()
+                        .map(|c| readable(c.value))
+                        .collect::<Vec<_>>()
+                        .join("/")
+                        + " "
+                        + unit
+                }
+            }
+        }
+    };
+    format!("{name}: {value} · {}", m.at.date())
+}
+
+/// List items, most recent first; repeated vaccinations and procedures are one line with
+/// how many times and the latest date ("Influenza vaccine — 11 times, latest 1979-04-02").
+fn lines(items: &[&RecordEntry]) -> Vec<String> {
+    let mut sorted: Vec<&RecordEntry> = items.to_vec();
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.entry.clinical_date().unwrap_or(i64::MIN)));
+    let mut groups: Vec<(String, Option<String>, usize, String)> = Vec::new();
+    for e in sorted {
+        let (name, when) = match &e.entry {
+            Entry::Immunization(i) => (i.vaccine.clone(), Some(i.date.to_string())),
+            Entry::Procedure(p) => (p.name.clone(), p.date.as_ref().map(ToString::to_string)),
+            Entry::Measurement(m) => {
+                groups.push((String::new(), None, 1, esc(&measurement_line(m))));
+                continue;
+            }
+            other => {
+                groups.push((String::new(), None, 1, esc(&other.summary())));
+                continue;
+            }
+        };
+        match groups.iter_mut().find(|g| !g.0.is_empty() && g.0 == name) {
+            Some(g) => g.2 += 1,
+            None => groups.push((name.clone(), when, 1, esc(&name))),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, when, times, text)| {
+            let mut li = format!("<li>{text}");
+            if times > 1 {
+                let _ = write!(li, " <span class=\"times\">— {times} times</span>");
+            }
+            if let Some(w) = when {
+                let _ = write!(
+                    li,
+                    " <span class=\"when\">{}{}</span>",
+                    if times > 1 { "latest " } else { "on " },
+                    esc(&w)
+                );
+            }
+            li.push_str("</li>");
+            li
+        })
+        .collect()
+}
+
+/// A self-contained HTML page: the patient, the IPS sections (with explicit "no known" and
+/// "no information"), and the charts inline.
+pub fn report_html(input: &ReportInput) -> String {
+    let profile = input.entries.iter().find_map(|e| match &e.entry {
+        Entry::Profile(p) => Some(p),
+        _ => None,
+    });
+    let (name, facts) = profile_line(profile, input.patient_name);
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    let _ = write!(h, "<title>Health summary of {}</title>", esc(&name));
+    h.push_str(
+        "<style>\
+body{margin:0;background:#f3f4f6;color:#111827;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}\
+main{max-width:1000px;margin:0 auto;padding:24px}\
+header{background:#1e3a8a;color:#fff;padding:24px 28px;border-radius:12px;margin-bottom:20px}\
+header h1{margin:0 0 4px;font-size:28px}header p{margin:0;opacity:.9}\
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px;align-items:start}\
+section{background:#fff;border-radius:12px;padding:16px 20px;box-shadow:0 1px 2px rgba(0,0,0,.06)}\
+section h2{margin:0 0 8px;font-size:18px;color:#1e3a8a}\
+ul{margin:0;padding-left:20px}li{margin:2px 0}.when{color:#6b7280;white-space:nowrap}.times{color:#6b7280}\
+.empty{color:#6b7280;font-style:italic;margin:0}\
+.none-known{color:#065f46;font-weight:600;margin:0}\
+figure{background:#fff;border-radius:12px;padding:12px;margin:16px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}\
+figure svg{width:100%;height:auto;display:block}figcaption{color:#6b7280;font-size:14px;margin:4px 8px}\
+footer{color:#6b7280;font-size:13px;margin:24px 4px}\
+@media print{body{background:#fff}section,figure{box-shadow:none;border:1px solid #e5e7eb}}\
+</style></head><body><main>",
+    );
+    let _ = write!(
+        h,
+        "<header><h1>{}</h1><p>{}</p><p>International Patient Summary · made by Carnet from the patient's own record</p></header>",
+        esc(&name),
+        esc(&facts)
+    );
+    h.push_str("<div class=\"grid\">");
+    for sec in ips_sections(input.entries) {
+        if sec.members.is_empty() && !sec.required && !sec.none_known {
+            continue;
+        }
+        let _ = write!(
+            h,
+            "<section class=\"{}\"><h2>{}</h2>",
+            if sec.required { "required" } else { "" },
+            esc(sec.title)
+        );
+        let items: Vec<&RecordEntry> = sec
+            .members
+            .iter()
+            .map(|&i| &input.entries[i])
+            .filter(|e| !matches!(e.entry, Entry::NoneKnown(_)))
+            .collect();
+        if items.is_empty() {
+            let class = if sec.none_known {
+                "none-known"
+            } else {
+                "empty"
+            };
+            let _ = write!(h, "<p class=\"{class}\">{}</p>", esc(sec.empty_text()));
+        } else {
+            h.push_str("<ul>");
+            for line in lines(&items) {
+                h.push_str(&line);
+            }
+            h.push_str("</ul>");
+        }
+        h.push_str("</section>");
+    }
+    h.push_str("</div>");
+    h.push_str("<div id=\"charts\">");
+    for (caption, svg) in &input.charts {
+        let _ = write!(
+            h,
+            "<figure>{svg}<figcaption>{}</figcaption></figure>",
+            esc(caption)
+        );
+    }
+    h.push_str("</div>");
+    let _ = writeln!(
+        h,
+        "<footer>Generated on {} from an end-to-end encrypted Carnet record. It shows what the record holds; it is not a diagnosis.</footer></main></body></html>",
+        esc(input.generated)
+    );
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(n: usize, step: i64, base: f64) -> Vec<Point> {
+        (0..n)
+            .map(|i| Point {
+                t: 1_740_787_200 + step * i as i64,
+                value: base + ((i * 17) % 120) as f64,
+                second: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn glucose_chart_has_axes_target_band_and_stats() {
+        let pts = day(288, 300, 60.0);
+        let svg = chart_svg(&Chart {
+            kind: ChartKind::Glucose,
+            title: "Glucose",
+            unit: "mg/dL",
+            points: &pts,
+            offset_seconds: 3600,
+        });
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("target 70–180 mg/dL"), "no target band label");
+        assert!(svg.contains("fill=\"#dcfce7\""), "no target band");
+        assert!(svg.contains("In range"));
+        assert!(
+            svg.contains(">00:00<") || svg.contains(">06:00<"),
+            "no time ticks"
+        );
+        assert!(svg.contains("288 readings"));
+    }
+
+    #[test]
+    fn a_year_is_summarised_not_drawn_point_by_point() {
+        let pts = day(105_120, 300, 60.0);
+        let svg = chart_svg(&Chart {
+            kind: ChartKind::Glucose,
+            title: "Glucose",
+            unit: "mg/dL",
+            points: &pts,
+            offset_seconds: 0,
+        });
+        assert!(svg.len() < 150_000, "{} bytes", svg.len());
+        assert!(svg.contains("lowest–highest"));
+        assert!(!svg.contains("<circle"));
+    }
+
+    #[test]
+    fn record_text_is_escaped() {
+        assert_eq!(esc("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
+        let svg = chart_svg(&Chart {
+            kind: ChartKind::Other,
+            title: "<b>x</b>",
+            unit: "u",
+            points: &[],
+            offset_seconds: 0,
+        });
+        assert!(!svg.contains("<b>"));
+    }
+}
