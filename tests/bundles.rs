@@ -885,3 +885,80 @@ fn sending_in_small_batches_delivers_the_same_record() {
     let report = carnet::consent::verify(&alice.vault.audit_export().unwrap(), None);
     assert!(report.ok, "{:?}", report.first_error);
 }
+
+#[test]
+fn bulk_imported_attachments_and_readings_travel_to_a_clinician() {
+    use carnet::record::{Code, Reading, ReadingSet, systems};
+    use carnet::{ImportItem, LabeledItem};
+
+    let (mut alice, mut doctor, _) = world();
+    let record = alice.vault.own_record().unwrap();
+    let start = 1_735_689_600;
+    alice
+        .vault
+        .import(
+            &record,
+            vec![
+                LabeledItem {
+                    label: "DocumentReference".into(),
+                    item: ImportItem::Document {
+                        input: AttachmentInput {
+                            title: "discharge letter".into(),
+                            doc_type: DocType::Letter,
+                            file_name: Some("letter.txt".into()),
+                            media_type: "text/plain".into(),
+                            date: DateTime::now(),
+                        },
+                        bytes: b"Discharged in good health.".to_vec(),
+                    },
+                },
+                LabeledItem {
+                    label: "Observation".into(),
+                    item: ImportItem::Readings(ReadingSet {
+                        kind: Code::new(systems::LOINC, "99504-3", None),
+                        unit: "mg/dL".into(),
+                        source: Some("Dexcom G6".into()),
+                        readings: (0..2_000i64)
+                            .map(|i| Reading {
+                                at: DateTime::from_unix(start + 300 * i).unwrap(),
+                                value: 90.0 + (i % 40) as f64,
+                            })
+                            .collect(),
+                    }),
+                },
+            ],
+            &mut |_, _| {},
+        )
+        .unwrap();
+    alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Documents, SectionId::Measurements],
+            Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    let docs = doctor
+        .vault
+        .list(&record, Some(SectionId::Documents))
+        .unwrap();
+    let letter = docs
+        .iter()
+        .find(|d| matches!(&d.entry, Entry::Document(x) if x.title == "discharge letter"))
+        .expect("the imported document");
+    let (_, bytes) = doctor.vault.attachment(&record, &letter.id).unwrap();
+    assert_eq!(&bytes[..], b"Discharged in good health.");
+    let readings = doctor.vault.readings(&record, &["99504-3"]).unwrap();
+    assert_eq!(readings.len(), 2_000, "every reading of the series blocks");
+    // A full re-export resends attachments the doctor holds: taken without complaint.
+    let out = bundle_path("full");
+    alice
+        .vault
+        .export_bundle(&doctor.vault.card().clone(), true, &out)
+        .unwrap();
+    let again = doctor.vault.import_bundle(&out).unwrap();
+    assert_eq!(again.envelopes, 0);
+}
