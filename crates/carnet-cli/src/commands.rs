@@ -126,6 +126,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => crate::net::serve(&cli, args),
         Command::Sync(args) => crate::net::sync(&cli, args),
         Command::Config(c) => crate::net::config(&cli, c),
+        Command::Backup { out } => crate::recovery::backup(&cli, out),
+        Command::Restore(args) => crate::recovery::restore(&cli, args),
+        Command::Device(c) => crate::recovery::device(&cli, c),
+        Command::Recovery(c) => crate::recovery::recovery(&cli, c),
         Command::Import(c) => crate::interop::import(&cli, c),
         Command::Export(c) => crate::interop::export(&cli, c),
         Command::Chart(a) => crate::interop::chart(&cli, a),
@@ -148,7 +152,8 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
         role,
         kdf_log_n: args.kdf_cost,
     };
-    let vault = Vault::create(&dir, &pass, &opts)?;
+    let mut vault = Vault::create(&dir, &pass, &opts)?;
+    let phrase = vault.take_recovery_phrase();
     let card = vault.card();
     if cli.json {
         output::json(&json!({
@@ -157,6 +162,7 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
             "role": card.role().as_str(),
             "card": card.to_text(),
             "vault": dir,
+            "recovery_phrase": phrase.as_ref().map(|p| p.expose()),
         }))
     } else {
         println!(
@@ -170,6 +176,28 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
             "Your card (give it to those you share with):\n{}",
             card.to_text()
         );
+        if let Some(p) = &phrase {
+            println!(
+                "\nYour recovery phrase. Write it down now and keep it somewhere safe: it is shown\nonly this once, it is never stored, and it is the only way to open your backups\n(`carnet backup`) if this device is lost:\n"
+            );
+            for (i, chunk) in p
+                .expose()
+                .split(' ')
+                .collect::<Vec<_>>()
+                .chunks(6)
+                .enumerate()
+            {
+                let line: Vec<String> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(j, w)| format!("{:>2}. {w:<9}", i * 6 + j + 1))
+                    .collect();
+                println!("    {}", line.join(" "));
+            }
+            println!(
+                "\nCheck what you wrote with `carnet recovery verify`; split it among people you trust\nwith `carnet recovery split`."
+            );
+        }
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ mod interop;
 mod net;
 mod output;
 mod pass;
+mod recovery;
 mod sharing;
 
 use std::path::PathBuf;
@@ -94,6 +95,23 @@ pub enum Command {
     /// Settings of this vault (relay use).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Write an encrypted backup of the whole vault, which only your recovery phrase (or
+    /// enough recovery shares) can open.
+    Backup {
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Rebuild a vault from a backup on a new device (phrase from $CARNET_RECOVERY_PHRASE
+    /// or a prompt, or recovery shares with --share). The vault directory must not exist.
+    Restore(RestoreArgs),
+    /// Your devices: list them, remove a lost one, link a new one.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Your recovery phrase: check it, split it among people you trust, or release a
+    /// share someone gave you.
+    #[command(subcommand)]
+    Recovery(RecoveryCommand),
     /// Consent-log export and offline verification for auditors.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -141,6 +159,67 @@ pub struct SyncArgs {
     pub watch: bool,
     #[command(flatten)]
     pub net: NetArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The backup file.
+    pub file: PathBuf,
+    /// A recovery share (carnet-share1:...), as a holder released it; repeat for each.
+    /// Without shares, the recovery phrase is asked for.
+    #[arg(long = "share", value_name = "SHARE")]
+    pub shares: Vec<String>,
+    /// Passphrase hardness for the new vault, as log2 of scrypt's N (10 to 20).
+    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
+    pub kdf_cost: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeviceCommand {
+    /// Your devices, which one keeps the consent log, which are removed.
+    List,
+    /// Remove a lost or retired device: it gets nothing new (its keys are rotated) and
+    /// nothing it writes is accepted any more.
+    Remove {
+        /// The device id (or its first characters), as `device list` shows it.
+        id: String,
+    },
+    /// Link a new device: run it without CODE on this device (it prints a code and waits),
+    /// then with the CODE on the new device (with --vault for the new vault).
+    Link {
+        /// The code the other device printed.
+        code: Option<String>,
+        /// Passphrase hardness for the new device's vault, as log2 of scrypt's N (10 to 20).
+        #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
+        kdf_cost: u8,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecoveryCommand {
+    /// Check a recovery phrase you wrote down against this vault.
+    Verify,
+    /// Split your recovery key among people you trust: any THRESHOLD of their shares
+    /// rebuild it, fewer reveal nothing. Writes one sealed file per holder, for them alone.
+    Split {
+        /// How many shares rebuild the key.
+        #[arg(long)]
+        threshold: u8,
+        /// A holder (a contact's name); repeat for each.
+        #[arg(long = "to", value_name = "CONTACT", required = true)]
+        holders: Vec<String>,
+        /// Directory to write the share files in [default: the current directory].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Open a share someone gave you, to hand it back to them when they recover: prints
+    /// its text (carnet-share1:...). Give it to them in person.
+    Release {
+        /// The share file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -196,3 +196,92 @@ pub fn config(cli: &Cli, cmd: &ConfigCommand) -> Result<()> {
         }
     }
 }
+
+/// How long `device link` waits for the new device.
+const LINK_WAIT: Duration = Duration::from_secs(600);
+
+pub fn link(cli: &Cli, code: Option<&str>, kdf_cost: u8, net: &NetArgs) -> Result<()> {
+    match code {
+        None => link_offer(cli, net),
+        Some(code) => link_join(cli, code, kdf_cost, net),
+    }
+}
+
+/// On the existing device: print a one-time code and wait for the new device.
+fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
+    let vault = open(cli)?;
+    if !vault.is_primary()? {
+        bail!(
+            "link new devices from your primary device (the one that keeps your consent log; `carnet device list` shows it)"
+        );
+    }
+    let config = config_for(&vault, net)?;
+    let json = cli.json;
+    let report = runtime()?.block_on(async move {
+        let node = Node::start(vault, config).await?;
+        let code = node.link_code()?;
+        if json {
+            println!("{}", json!({ "code": code.to_string() }));
+        } else {
+            println!("{code}");
+            eprintln!(
+                "On the new device, run `carnet --vault DIR device link CODE` with the code above (it works once). Waiting up to 10 minutes; Ctrl-C stops."
+            );
+        }
+        let _ = std::io::stdout().flush();
+        let result = tokio::select! {
+            r = node.wait_link(&code, LINK_WAIT) => r.map_err(anyhow::Error::from),
+            _ = stop_signal() => Err(anyhow!("stopped before a device linked")),
+        };
+        node.shutdown().await;
+        result
+    })?;
+    if json {
+        output::json(&report)
+    } else {
+        println!(
+            "Linked device {}: sent the vault ({} rows, {} bytes). Sync the two devices with `carnet serve` / `carnet sync`.",
+            &report.device[..8],
+            report.rows,
+            report.bytes
+        );
+        Ok(())
+    }
+}
+
+/// On the new device: make its vault from the existing device.
+fn link_join(cli: &Cli, code: &str, kdf_cost: u8, net: &NetArgs) -> Result<()> {
+    let code: carnet_sync::LinkCode = code.parse()?;
+    let dir = crate::commands::vault_dir(cli)?;
+    if carnet::store_exists(&dir) {
+        bail!(
+            "a vault already exists at {}; link into a new --vault directory",
+            dir.display()
+        );
+    }
+    let pass = crate::pass::get_new(cli.passphrase_file.as_deref())?;
+    let relay = net.relay;
+    let timeout = Duration::from_secs(net.timeout);
+    let (vault, s) = runtime()?.block_on(async move {
+        carnet_sync::join(&code, &dir, &pass, kdf_cost, relay, timeout).await
+    })?;
+    let device = vault.device_id().to_string();
+    drop(vault);
+    if cli.json {
+        output::json(&json!({
+            "name": s.name,
+            "id": s.id,
+            "device": device,
+            "rows": s.rows,
+            "entries": s.entries,
+        }))
+    } else {
+        println!(
+            "This device ({}) now holds the vault of {}: {} entries. Your primary device keeps the consent log; sync with it to exchange changes.",
+            &device[..8],
+            s.name,
+            s.entries
+        );
+        Ok(())
+    }
+}

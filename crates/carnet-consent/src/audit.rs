@@ -100,6 +100,7 @@ fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
     let mut grants: BTreeMap<GrantId, GrantState> = BTreeMap::new();
     let mut blocked: BTreeSet<PersonId> = BTreeSet::new();
     let mut epochs: BTreeMap<SectionTag, u32> = BTreeMap::new();
+    let mut devices: BTreeSet<carnet_crypto::DeviceId> = BTreeSet::new();
     for signed in log.entries() {
         let e = signed.entry();
         let index = e.index;
@@ -200,6 +201,18 @@ fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
                 if *epoch != epochs.get(section).copied().unwrap_or(0) {
                     return Err(bad(
                         "it delivers a key other than the section's current epoch".into(),
+                    ));
+                }
+            }
+            Action::DeviceAdded { device, .. } => {
+                if !devices.insert(*device) {
+                    return Err(bad("the device was added twice".into()));
+                }
+            }
+            Action::DeviceRemoved { device, .. } => {
+                if !devices.remove(device) {
+                    return Err(bad(
+                        "it removes a device that was never added or is already removed".into(),
                     ));
                 }
             }

@@ -207,6 +207,21 @@ pub enum Action {
         /// What.
         ranges: Vec<Range>,
     },
+    /// A device of the patient joined (binds its network key to the patient).
+    DeviceAdded {
+        /// The device.
+        device: DeviceId,
+        /// Its network endpoint key.
+        endpoint: [u8; 32],
+    },
+    /// A device of the patient was removed: it gets nothing new, and nothing it writes from
+    /// now on is accepted.
+    DeviceRemoved {
+        /// The device.
+        device: DeviceId,
+        /// Its network endpoint key.
+        endpoint: [u8; 32],
+    },
 }
 
 impl Action {
@@ -221,6 +236,8 @@ impl Action {
             Action::KeyDelivery { .. } => "key delivery",
             Action::Served { .. } => "served",
             Action::Received { .. } => "received",
+            Action::DeviceAdded { .. } => "device added",
+            Action::DeviceRemoved { .. } => "device removed",
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use carnet_crypto::{IdentityCard, PersonId, RecordId};
+use carnet_crypto::{DeviceId, IdentityCard, PersonId, RecordId};
 use tlog_tiles::checkpoint::Checkpoint;
 
 use crate::log::{check_consistency, check_inclusion, verify_checkpoint};
@@ -181,6 +181,18 @@ impl SharedView {
         }
     }
 
+    /// The patient's devices that were removed (device, endpoint key): nothing from them is
+    /// trusted any more.
+    pub fn removed_devices(&self) -> Vec<(DeviceId, [u8; 32])> {
+        self.entries
+            .values()
+            .filter_map(|e| match &e.entry().action {
+                Action::DeviceRemoved { device, endpoint } => Some((*device, *endpoint)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The grants made to `person` and their state, as far as the entries held show.
     pub fn grants_to(&self, person: &PersonId) -> Vec<HeldGrant> {
         let mut out: Vec<HeldGrant> = Vec::new();
@@ -244,6 +256,8 @@ impl ConsentLog {
                 Action::Received { from, ranges } => {
                     from == person || ranges.iter().any(|r| r.author == *person)
                 }
+                // Every grantee must know which of the patient's devices to trust.
+                Action::DeviceAdded { .. } | Action::DeviceRemoved { .. } => true,
             };
             if about {
                 out.push(s);

@@ -63,6 +63,12 @@ pub enum CryptoError {
     /// A file sealed to another person.
     #[error("this file is not addressed to you: it is sealed to another person's key")]
     NotForYou,
+    /// A recovery phrase that does not read as one.
+    #[error("not a recovery phrase: {0}; type the 24 words `carnet init` showed, in order")]
+    BadPhrase(String),
+    /// Recovery shares that do not rebuild a key.
+    #[error("the recovery shares cannot be used: {0}")]
+    BadShare(String),
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Random(String),

@@ -5,7 +5,9 @@
 //! ([`EpochKey`], [`MasterKey`], [`ContentKey`]), the at-rest wrapping of the device master
 //! key with a passphrase (age + scrypt), the change [`Envelope`] format (XChaCha20-Poly1305
 //! under the section's epoch key, signed with ed25519) and the chunked encryption of
-//! attachments, and files sealed to one person ([`seal_to`], for offline bundles). It
+//! attachments, files sealed to one person ([`seal_to`], for offline bundles), and recovery
+//! (a [`RecoveryPhrase`], the [`RecoveryKey`] that opens backups, its k-of-n
+//! [`SealedShare`]s). It
 //! composes well-kept primitives (ed25519-dalek, age, chacha20poly1305,
 //! blake3) and never implements one itself.
 //!
@@ -37,6 +39,7 @@ mod error;
 mod ids;
 mod keygrant;
 mod keys;
+mod recovery;
 mod sealed;
 
 pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
@@ -48,6 +51,10 @@ pub use ids::{DeviceId, PersonId, RecordId};
 pub use keygrant::{KeyGrant, KeyGrantHeader, MAX_KEY_GRANT_BYTES};
 pub use keys::{
     ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret, random_array, verify_signature,
+};
+pub use recovery::{
+    MAX_SEALED_SHARE_BYTES, RecoveryKey, RecoveryPhrase, ReleasedShare, SHARE_PREFIX, SealedShare,
+    ShareHeader, seal_to_recipient,
 };
 pub use sealed::{SealedReader, SealedWriter, open_sealed, seal_to};
 

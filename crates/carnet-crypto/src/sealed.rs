@@ -41,8 +41,14 @@ impl<R: Read> Read for SealedReader<R> {
 
 /// Starts sealing to the person whose card this is.
 pub fn seal_to<W: Write>(recipient: &IdentityCard, out: W) -> Result<SealedWriter<W>, CryptoError> {
-    let r = recipient.age_recipient()?;
-    let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+    seal_with(&recipient.age_recipient()?, out)
+}
+
+pub(crate) fn seal_with<W: Write>(
+    recipient: &dyn age::Recipient,
+    out: W,
+) -> Result<SealedWriter<W>, CryptoError> {
+    let enc = age::Encryptor::with_recipients(std::iter::once(recipient))
         .map_err(|e| CryptoError::Encrypt(e.to_string()))?;
     enc.wrap_output(out)
         .map(SealedWriter)
@@ -53,11 +59,18 @@ pub fn seal_to<W: Write>(recipient: &IdentityCard, out: W) -> Result<SealedWrite
 /// [`CryptoError::NotForYou`]; one that is not a sealed file at all with
 /// [`CryptoError::Malformed`].
 pub fn open_sealed<R: Read>(me: &PersonSecret, input: R) -> Result<SealedReader<R>, CryptoError> {
+    open_with(me.age_identity(), input)
+}
+
+pub(crate) fn open_with<R: Read>(
+    identity: &dyn age::Identity,
+    input: R,
+) -> Result<SealedReader<R>, CryptoError> {
     let dec = age::Decryptor::new(input).map_err(|e| CryptoError::Malformed {
         what: "sealed file",
         detail: e.to_string(),
     })?;
-    dec.decrypt(std::iter::once(me.age_identity() as &dyn age::Identity))
+    dec.decrypt(std::iter::once(identity))
         .map(SealedReader)
         .map_err(|e| match e {
             age::DecryptError::NoMatchingKeys => CryptoError::NotForYou,

@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod dump;
 mod error;
 mod tables;
 
@@ -34,6 +35,7 @@ use std::path::{Path, PathBuf};
 use carnet_crypto::{MasterKey, Passphrase};
 use redb::{Builder, ConcurrencyMode, Database, ReadableDatabase};
 
+pub use dump::{DumpRow, DumpTable};
 pub use error::StoreError;
 pub use tables::{ChainHead, ReadTxn, WriteTxn};
 

@@ -24,17 +24,19 @@ use zeroize::Zeroizing;
 
 use crate::StoreError;
 
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-const ENVELOPES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("envelopes");
-const CHAINS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("chains");
-const CHAIN_INDEX: TableDefinition<&[u8], &[u8; 32]> = TableDefinition::new("chain_index");
-const EPOCH_KEYS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("epoch_keys");
-const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("snapshots");
-const BLOBS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blobs");
-const ACTORS: TableDefinition<&[u8; 16], &[u8]> = TableDefinition::new("actors");
-const CONSENT: TableDefinition<&[u8], &[u8]> = TableDefinition::new("consent");
-const KEY_GRANTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("key_grants");
-const ENVELOPE_BLOBS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("envelope_blobs");
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const ENVELOPES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("envelopes");
+pub(crate) const CHAINS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("chains");
+pub(crate) const CHAIN_INDEX: TableDefinition<&[u8], &[u8; 32]> =
+    TableDefinition::new("chain_index");
+pub(crate) const EPOCH_KEYS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("epoch_keys");
+pub(crate) const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("snapshots");
+pub(crate) const BLOBS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blobs");
+pub(crate) const ACTORS: TableDefinition<&[u8; 16], &[u8]> = TableDefinition::new("actors");
+pub(crate) const CONSENT: TableDefinition<&[u8], &[u8]> = TableDefinition::new("consent");
+pub(crate) const KEY_GRANTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("key_grants");
+pub(crate) const ENVELOPE_BLOBS: TableDefinition<&[u8; 32], &[u8]> =
+    TableDefinition::new("envelope_blobs");
 
 const CHAIN_KEY: usize = 32 + 1 + 32 + 16;
 
@@ -85,14 +87,14 @@ fn epoch_key_slot(record: &RecordId, section: u8, epoch: u32) -> [u8; 37] {
     k
 }
 
-fn aad(table: &str, key: &[u8]) -> Vec<u8> {
+pub(crate) fn aad(table: &str, key: &[u8]) -> Vec<u8> {
     let mut a = table.as_bytes().to_vec();
     a.push(0);
     a.extend_from_slice(key);
     a
 }
 
-fn damaged(what: &'static str) -> impl FnOnce(carnet_crypto::CryptoError) -> StoreError {
+pub(crate) fn damaged(what: &'static str) -> impl FnOnce(carnet_crypto::CryptoError) -> StoreError {
     move |source| StoreError::Damaged { what, source }
 }
 
@@ -477,14 +479,14 @@ macro_rules! reads {
 /// One atomic write: everything put through it becomes durable together at
 /// [`WriteTxn::commit`], or not at all.
 pub struct WriteTxn<'s> {
-    txn: redb::WriteTransaction,
-    master: &'s MasterKey,
+    pub(crate) txn: redb::WriteTransaction,
+    pub(crate) master: &'s MasterKey,
 }
 
 /// A consistent read-only view of the vault.
 pub struct ReadTxn<'s> {
     txn: redb::ReadTransaction,
-    master: &'s MasterKey,
+    pub(crate) master: &'s MasterKey,
 }
 
 impl<'s> ReadTxn<'s> {
@@ -492,7 +494,7 @@ impl<'s> ReadTxn<'s> {
         Self { txn, master }
     }
 
-    fn open<K: redb::Key + 'static, V: redb::Value + 'static>(
+    pub(crate) fn open<K: redb::Key + 'static, V: redb::Value + 'static>(
         &self,
         def: TableDefinition<K, V>,
     ) -> Result<Option<redb::ReadOnlyTable<K, V>>, StoreError> {

@@ -10,7 +10,8 @@
 //! It must never print, and never hold the vault while waiting on the network.
 //!
 //! Reach first for [`Node::start`], then [`Node::serve`] on one device and [`Node::sync`]
-//! with its [`Node::ticket`] on another.
+//! with its [`Node::ticket`] on another. To add a device of the same person:
+//! [`Node::link_code`] + [`Node::wait_link`] on the existing device, [`join`] on the new one.
 //!
 //! # Guarantees
 //! - A peer is the endpoint key the QUIC handshake authenticated, mapped to a person by a
@@ -29,12 +30,14 @@
 
 mod error;
 mod frame;
+mod link;
 mod node;
 mod session;
 mod ticket;
 
 pub use error::SyncError;
 pub use frame::{Frame, MAX_HELLO, PROTOCOL_VERSION};
+pub use link::{LINK_ALPN, LINK_PREFIX, LinkCode, LinkReport, join};
 pub use node::{Event, Node, SyncConfig};
 pub use session::{BATCH_BUDGET, MAX_BATCH_BYTES, SessionReport};
 pub use ticket::{TICKET_PREFIX, Ticket};

@@ -97,7 +97,7 @@ impl Node {
         };
         let mut builder = builder
             .secret_key(key)
-            .alpns(vec![ALPN.to_vec()])
+            .alpns(vec![ALPN.to_vec(), crate::link::LINK_ALPN.to_vec()])
             .transport_config(transport);
         if let Some(addr) = config.bind {
             builder = builder
@@ -178,6 +178,11 @@ impl Node {
                             _ => return,
                         };
                         let remote = *conn.remote_id().as_bytes();
+                        if conn.alpn() != ALPN {
+                            // Links are answered only by `device link`, never by serve.
+                            conn.close(1u32.into(), b"not linking");
+                            return;
+                        }
                         match session::run(shared.clone(), conn, Side::Listener, None, true, stop).await {
                             Ok(r) => {
                                 let _ = events.send(Event::Synced(r));
@@ -233,6 +238,41 @@ impl Node {
         let text = ticket.to_string();
         with_vault(&self.shared, move |v| v.remember_address(&person, &text)).await?;
         Ok(report)
+    }
+
+    /// A one-time code to link a new device of this person: this device's ticket and a fresh
+    /// secret. Pass it to [`Node::wait_link`].
+    pub fn link_code(&self) -> Result<crate::link::LinkCode, SyncError> {
+        Ok(crate::link::LinkCode {
+            ticket: self.ticket(),
+            secret: carnet::crypto::random_array::<16>().map_err(carnet::Error::from)?,
+        })
+    }
+
+    /// Waits (at most `wait`) for the new device holding `code` and links it: registers it,
+    /// then sends it the whole vault. The code is spent by the first attempt, right or
+    /// wrong. Sync peers that come meanwhile are turned away.
+    pub async fn wait_link(
+        &self,
+        code: &crate::link::LinkCode,
+        wait: Duration,
+    ) -> Result<crate::link::LinkReport, SyncError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let incoming = tokio::time::timeout_at(deadline, self.endpoint.accept())
+                .await
+                .map_err(|_| SyncError::Timeout("waiting for the new device"))?
+                .ok_or_else(|| SyncError::Connection("the endpoint closed".into()))?;
+            let conn = match tokio::time::timeout(self.shared.config.timeout, incoming).await {
+                Ok(Ok(c)) => c,
+                _ => continue,
+            };
+            if conn.alpn() != crate::link::LINK_ALPN {
+                conn.close(1u32.into(), b"linking");
+                continue;
+            }
+            return crate::link::answer(self.shared.clone(), conn, code.secret).await;
+        }
     }
 
     /// Ends live sessions (they finish what they were doing).

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carnet::crypto::{DeviceCert, IdentityCard, PersonId};
+use carnet::crypto::{DeviceCert, DeviceId, IdentityCard, PersonId};
 use carnet::exchange::{Finished, ItemSource};
 use carnet::wire::{Have, Item};
 use carnet::{Attempt, PeerStanding, Vault};
@@ -256,7 +256,7 @@ async fn session(
     })
     .await
     .map_err(closed)?;
-    let (peer, peer_live) = match hello(shared, rd, remote, timeout).await {
+    let (peer, peer_live, peer_device) = match hello(shared, rd, remote, timeout).await {
         Ok(p) => p,
         Err(e) => {
             if side == Side::Listener {
@@ -276,25 +276,45 @@ async fn session(
         )));
     }
     let card = peer.clone();
-    let (standing, shared_records) = with_vault(shared, move |v| {
-        Ok((v.standing(&card)?, v.shared_records(&card.person_id())?))
-    })
-    .await?;
-    let refusal = match (&standing, side) {
-        (PeerStanding::Blocked { name }, _) => Some(format!(
-            "{name} is blocked: nothing is sent to them and nothing from them is accepted"
-        )),
-        (PeerStanding::Unknown, Side::Listener) => {
-            Some("you are not known to this vault: nothing is shared with you".to_string())
+    let own = person == shared.card.person_id();
+    let (standing, shared_records, device_ok, patient_device_removed) =
+        with_vault(shared, move |v| {
+            let p = card.person_id();
+            // A patient's removed device speaks for nobody: its grantees refuse it.
+            let removed = match v.patients()?.into_iter().find(|r| r.id == p) {
+                Some(r) => v
+                    .removed_patient_devices(&r.record)?
+                    .iter()
+                    .any(|(d, e)| *d == peer_device || *e == remote),
+                None => false,
+            };
+            Ok((
+                v.standing(&card)?,
+                v.shared_records(&p)?,
+                v.live_device(&peer_device, &remote)?,
+                removed,
+            ))
+        })
+        .await?;
+    let refusal = if own {
+        (!device_ok).then(|| {
+            "this device of yours is not registered here, or was removed: link it with `carnet device link`".to_string()
+        })
+    } else if patient_device_removed {
+        Some("this device was removed by its owner: nothing is exchanged with it".to_string())
+    } else {
+        match (&standing, side) {
+            (PeerStanding::Blocked { name }, _) => Some(format!(
+                "{name} is blocked: nothing is sent to them and nothing from them is accepted"
+            )),
+            (PeerStanding::Unknown, Side::Listener) => {
+                Some("you are not known to this vault: nothing is shared with you".to_string())
+            }
+            (_, Side::Listener) if shared_records.is_empty() => {
+                Some("nothing is shared with you (no grant in force)".to_string())
+            }
+            _ => None,
         }
-        _ if person == shared.card.person_id() => Some(
-            "this is the same person's device; devices of one person sync with `carnet device link`"
-                .to_string(),
-        ),
-        (_, Side::Listener) if shared_records.is_empty() => {
-            Some("nothing is shared with you (no grant in force)".to_string())
-        }
-        _ => None,
     };
     if let Some(why) = refusal {
         let _ = tx.send(Frame::Refused(why.clone())).await;
@@ -303,9 +323,13 @@ async fn session(
         }
         return Err(SyncError::Refused(why));
     }
-    let name = match &standing {
-        PeerStanding::Known { name } | PeerStanding::Blocked { name } => name.clone(),
-        PeerStanding::Unknown => peer.name().to_string(),
+    let name = if own {
+        format!("your device {}", &peer_device.to_string()[..8])
+    } else {
+        match &standing {
+            PeerStanding::Known { name } | PeerStanding::Blocked { name } => name.clone(),
+            PeerStanding::Unknown => peer.name().to_string(),
+        }
     };
     // What each side holds.
     let p = person;
@@ -386,7 +410,7 @@ async fn session(
                         let items = std::mem::take(&mut batch);
                         batch_bytes = 0;
                         let from = peer.clone();
-                        match with_vault(shared, move |v| v.receive_items(&from, &mut Batch(items))).await {
+                        match with_vault(shared, move |v| v.receive_items_from(&from, Some(peer_device), &mut Batch(items))).await {
                             Ok(r) => {
                                 report.received += r.envelopes;
                                 report.keys_received += r.key_grants;
@@ -448,7 +472,7 @@ async fn hello(
     rd: &mut Incoming,
     remote: [u8; 32],
     timeout: Duration,
-) -> Result<(IdentityCard, bool), SyncError> {
+) -> Result<(IdentityCard, bool, DeviceId), SyncError> {
     let _ = shared;
     let Frame::Hello {
         version,
@@ -476,5 +500,5 @@ async fn hello(
             "its device certificate names someone other than its card".into(),
         ));
     }
-    Ok((card, live))
+    Ok((card, live, claim.device))
 }

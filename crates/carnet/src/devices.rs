@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use carnet_crypto::{DeviceCert, IdentityCard, PersonId, endpoint_public_key};
+use carnet_crypto::{DeviceCert, DeviceId, IdentityCard, PersonId, endpoint_public_key};
+use carnet_store::WriteTxn;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -105,7 +106,8 @@ impl Vault {
     pub fn record_attempt(&self, attempt: Attempt) -> Result<()> {
         let mut txn = self.store.write()?;
         let mut list: Vec<Attempt> = match txn.get_secret_meta("attempts")? {
-            Some(b) => postcard::from_bytes(&b).unwrap_or_default(),
+            Some(b) => postcard::from_bytes(&b)
+                .map_err(|e| Error::Exchange(format!("the stored attempts do not decode ({e})")))?,
             None => Vec::new(),
         };
         list.push(attempt);
@@ -122,7 +124,8 @@ impl Vault {
     /// The refused attempts, oldest first.
     pub fn attempts(&self) -> Result<Vec<Attempt>> {
         Ok(match self.store.read()?.get_secret_meta("attempts")? {
-            Some(b) => postcard::from_bytes(&b).unwrap_or_default(),
+            Some(b) => postcard::from_bytes(&b)
+                .map_err(|e| Error::Exchange(format!("the stored attempts do not decode ({e})")))?,
             None => Vec::new(),
         })
     }
@@ -133,7 +136,7 @@ impl Vault {
         let mut txn = self.store.write()?;
         let mut map: HashMap<PersonId, String> = match txn.get_secret_meta("addresses")? {
             Some(b) => postcard::from_bytes::<Vec<(PersonId, String)>>(&b)
-                .unwrap_or_default()
+                .map_err(|e| Error::Exchange(format!("the stored addresses do not decode ({e})")))?
                 .into_iter()
                 .collect(),
             None => HashMap::new(),
@@ -154,7 +157,7 @@ impl Vault {
     pub fn address_of(&self, person: &PersonId) -> Result<Option<String>> {
         Ok(match self.store.read()?.get_secret_meta("addresses")? {
             Some(b) => postcard::from_bytes::<Vec<(PersonId, String)>>(&b)
-                .unwrap_or_default()
+                .map_err(|e| Error::Exchange(format!("the stored addresses do not decode ({e})")))?
                 .into_iter()
                 .find(|(p, _)| p == person)
                 .map(|(_, t)| t),
@@ -234,5 +237,249 @@ impl Vault {
         txn.put_meta(&format!("setting:{name}"), value.as_bytes())?;
         txn.commit()?;
         Ok(())
+    }
+}
+
+/// One device of this vault's owner, as the vault knows it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// The device's id.
+    pub device: DeviceId,
+    /// Its network endpoint key.
+    pub endpoint: [u8; 32],
+    /// When it joined (Unix seconds).
+    pub added: u64,
+    /// When it was removed, if it was.
+    pub removed: Option<u64>,
+}
+
+/// A device as `device list` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceInfo {
+    /// The device's id.
+    pub id: String,
+    /// Its network endpoint key (hex).
+    pub endpoint: String,
+    /// When it joined.
+    pub added: u64,
+    /// When it was removed.
+    pub removed: Option<u64>,
+    /// This device.
+    pub this: bool,
+    /// The device that keeps the consent log (grants, revokes and sharing happen there).
+    pub primary: bool,
+}
+
+impl Vault {
+    pub(crate) fn device_records(&self) -> Result<Vec<DeviceRecord>> {
+        Ok(match self.store.read()?.get_secret_meta("devices")? {
+            Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                Error::Exchange(format!("the stored device list does not decode ({e})"))
+            })?,
+            None => Vec::new(),
+        })
+    }
+
+    fn put_device_records(txn: &mut WriteTxn<'_>, list: &[DeviceRecord]) -> Result<()> {
+        let bytes = postcard::to_stdvec(list)
+            .map_err(|e| Error::Exchange(format!("cannot encode the device list: {e}")))?;
+        txn.put_secret_meta("devices", &bytes)?;
+        Ok(())
+    }
+
+    /// The device that keeps the consent log: the one that created the vault, or the one a
+    /// backup was restored on.
+    pub fn primary_device(&self) -> Result<DeviceId> {
+        Ok(match self.store.read()?.get_meta("primary")? {
+            Some(b) => DeviceId(
+                b.as_slice()
+                    .try_into()
+                    .map_err(|_| Error::Exchange("the stored primary device is damaged".into()))?,
+            ),
+            None => self.device,
+        })
+    }
+
+    /// Whether this device keeps the consent log.
+    pub fn is_primary(&self) -> Result<bool> {
+        Ok(self.primary_device()? == self.device)
+    }
+
+    /// Refuses an operation that appends to the consent log on a device that does not keep
+    /// it: with one appending device, the log can never fork.
+    pub(crate) fn require_primary(&self) -> Result<()> {
+        if self.own_record().is_ok() && !self.is_primary()? {
+            return Err(Error::Sharing(format!(
+                "consent actions (grants, revokes, sharing) happen on your primary device ({}); run this there, or sync this device with it",
+                &self.primary_device()?.to_string()[..8]
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records a device of this vault's owner: in the device list, and for a patient in
+    /// the consent log, so every grantee knows which devices speak for the patient.
+    pub fn register_device(&mut self, device: DeviceId, endpoint: [u8; 32]) -> Result<()> {
+        let mut txn = self.store.write()?;
+        let mut list: Vec<DeviceRecord> = match txn.get_secret_meta("devices")? {
+            Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                Error::Exchange(format!("the stored device list does not decode ({e})"))
+            })?,
+            None => Vec::new(),
+        };
+        if list.iter().any(|d| d.device == device) {
+            return Ok(());
+        }
+        list.push(DeviceRecord {
+            device,
+            endpoint,
+            added: now_unix(),
+            removed: None,
+        });
+        Self::put_device_records(&mut txn, &list)?;
+        if let Ok(record) = self.own_record() {
+            let mut log = Self::load_log(&txn, &record, &self.person_id())?;
+            self.append(
+                &mut txn,
+                &mut log,
+                carnet_consent::Action::DeviceAdded { device, endpoint },
+            )?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// This owner's devices.
+    pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        let primary = self.primary_device()?;
+        Ok(self
+            .device_records()?
+            .into_iter()
+            .map(|d| DeviceInfo {
+                id: d.device.to_string(),
+                endpoint: data_encoding::HEXLOWER.encode(&d.endpoint),
+                added: d.added,
+                removed: d.removed,
+                this: d.device == self.device,
+                primary: d.device == primary,
+            })
+            .collect())
+    }
+
+    /// Whether a device of this owner (by id or endpoint key) was removed.
+    pub fn device_removed(
+        &self,
+        device: Option<&DeviceId>,
+        endpoint: Option<&[u8; 32]>,
+    ) -> Result<bool> {
+        Ok(self.device_records()?.iter().any(|d| {
+            d.removed.is_some()
+                && (device.is_some_and(|x| *x == d.device)
+                    || endpoint.is_some_and(|x| *x == d.endpoint))
+        }))
+    }
+
+    /// Removes a lost or retired device (named by its id or the start of it): it gets
+    /// nothing new. Every section of the owner's record moves to a new epoch whose key it
+    /// never holds (delivered again to every grant in force), the consent log records the
+    /// removal (every grantee learns it and refuses the device), and nothing it writes from
+    /// now on is accepted. It keeps what it already held: that cannot be recalled.
+    pub fn remove_device(&mut self, id: &str) -> Result<DeviceInfo> {
+        self.require_primary()?;
+        let wanted = id.trim().to_ascii_lowercase();
+        let list = self.device_records()?;
+        let matches: Vec<&DeviceRecord> = list
+            .iter()
+            .filter(|d| wanted.len() >= 4 && d.device.to_string().starts_with(&wanted))
+            .collect();
+        let target = match matches.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(Error::Sharing(format!(
+                    "no device \"{}\"; `carnet device list` shows them",
+                    id.trim()
+                )));
+            }
+            _ => {
+                return Err(Error::Sharing(format!(
+                    "\"{}\" names several devices; give more of its id",
+                    id.trim()
+                )));
+            }
+        };
+        if target.device == self.device {
+            return Err(Error::Sharing(
+                "that is this device; remove it from another one".into(),
+            ));
+        }
+        if target.removed.is_some() {
+            return Err(Error::Sharing("that device is already removed".into()));
+        }
+        let mut txn = self.store.write()?;
+        let mut list = list.clone();
+        let now = now_unix();
+        for d in &mut list {
+            if d.device == target.device {
+                d.removed = Some(now);
+            }
+        }
+        Self::put_device_records(&mut txn, &list)?;
+        if let Ok(record) = self.own_record() {
+            let salt = Self::record_salt(&txn, &record)?;
+            let mut log = Self::load_log(&txn, &record, &self.person_id())?;
+            self.append(
+                &mut txn,
+                &mut log,
+                carnet_consent::Action::DeviceRemoved {
+                    device: target.device,
+                    endpoint: target.endpoint,
+                },
+            )?;
+            let grants = self.grants()?;
+            for s in carnet_record::SectionId::ALL {
+                self.rotate(&mut txn, &mut log, &salt, &grants, s)?;
+            }
+        }
+        txn.commit()?;
+        for s in carnet_record::SectionId::ALL {
+            if let Ok(r) = self.own_record() {
+                self.loaded.remove(&(r, s));
+            }
+        }
+        Ok(DeviceInfo {
+            id: target.device.to_string(),
+            endpoint: data_encoding::HEXLOWER.encode(&target.endpoint),
+            added: target.added,
+            removed: Some(now),
+            this: false,
+            primary: false,
+        })
+    }
+}
+
+impl Vault {
+    /// Whether a device presenting itself as this vault's owner is one of theirs: registered
+    /// here with that network key, not removed, and not this device.
+    pub fn live_device(&self, device: &DeviceId, endpoint: &[u8; 32]) -> Result<bool> {
+        Ok(*device != self.device
+            && self
+                .device_records()?
+                .iter()
+                .any(|d| d.device == *device && d.endpoint == *endpoint && d.removed.is_none()))
+    }
+
+    /// The devices the patient of `record` removed, as the consent entries this vault holds
+    /// show (a grantee's view).
+    pub fn removed_patient_devices(
+        &self,
+        record: &carnet_crypto::RecordId,
+    ) -> Result<Vec<(DeviceId, [u8; 32])>> {
+        let Some(patient) = self.record_owner(record)? else {
+            return Ok(Vec::new());
+        };
+        if patient == self.person_id() {
+            return Ok(Vec::new());
+        }
+        Ok(self.shared_view(record, &patient)?.removed_devices())
     }
 }

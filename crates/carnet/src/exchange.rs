@@ -85,6 +85,9 @@ pub struct SendReport {
     /// Bytes of envelopes and attachments still allowed in this batch.
     #[serde(skip)]
     budget: Option<u64>,
+    /// The device state went out in this round (between devices of one person).
+    #[serde(skip)]
+    pub(crate) state_sent: bool,
 }
 
 /// What receiving did.
@@ -325,6 +328,9 @@ impl Vault {
     /// What this vault holds of the records shared with `peer`, for the peer to work out
     /// what to send. Costs O(sections x authors), whatever the size of the record.
     pub fn have_for(&self, peer: &PersonId) -> Result<Have> {
+        if *peer == self.person_id() {
+            return self.own_have();
+        }
         let mut have = Have::default();
         let now = now_unix();
         for record in self.shared_records(peer)? {
@@ -440,9 +446,14 @@ impl Vault {
     ) -> Result<SendReport> {
         let peer_id = peer.person_id();
         if peer_id == self.person_id() {
-            return Err(refused(
-                "that is you; there is nothing to exchange with yourself",
-            ));
+            // Another device of this person: everything, both ways.
+            let mut report = SendReport {
+                peer_after: theirs.clone(),
+                budget,
+                ..SendReport::default()
+            };
+            self.send_own(theirs, sink, &mut report)?;
+            return Ok(report);
         }
         let name = self
             .name_of(&peer_id)?
@@ -497,7 +508,7 @@ impl Vault {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn send_envelopes(
+    pub(crate) fn send_envelopes(
         &self,
         record: &RecordId,
         section: SectionId,
@@ -771,12 +782,36 @@ impl Vault {
         from: &IdentityCard,
         source: &mut dyn ItemSource,
     ) -> Result<ExchangeReport> {
+        self.receive_items_from(from, None, source)
+    }
+
+    /// Like [`Vault::receive_items`], knowing which device of `from` sent it (a live peer,
+    /// whose device certificate the transport checked). Only another device of this
+    /// vault's own person, registered and not removed, may send as this person; its vault
+    /// state is taken only from the device that keeps the consent log.
+    pub fn receive_items_from(
+        &mut self,
+        from: &IdentityCard,
+        device: Option<DeviceId>,
+        source: &mut dyn ItemSource,
+    ) -> Result<ExchangeReport> {
         let sender = from.person_id();
         let me = self.person_id();
+        let mut own_device = false;
+        let mut from_primary = false;
         if sender == me {
-            return Err(refused(
-                "this came from yourself; import it on the other side instead",
-            ));
+            let Some(d) = device else {
+                return Err(refused(
+                    "this came from yourself; import it on the other side instead",
+                ));
+            };
+            if d == self.device || !self.live_devices()?.contains(&d) {
+                return Err(refused(
+                    "this device of yours is not registered, or was removed: nothing from it is accepted",
+                ));
+            }
+            own_device = true;
+            from_primary = d == self.primary_device()?;
         }
         let own = self.own_record().ok();
         let name = self
@@ -797,6 +832,9 @@ impl Vault {
             cards: Vec::new(),
             received: BTreeMap::new(),
             sent_chains: BTreeMap::new(),
+            own_device,
+            from_primary,
+            own_log_changed: false,
             report: ExchangeReport::default(),
             pending_proofs: HashMap::new(),
         };
@@ -855,6 +893,12 @@ struct Receiving<'v> {
     report: ExchangeReport,
     /// Consistency proofs offered with the last checkpoint, by the size they start from.
     pending_proofs: HashMap<RecordId, PendingCheckpoint>,
+    /// The sender is another device of this vault's own person.
+    own_device: bool,
+    /// ... and the one that keeps the consent log.
+    from_primary: bool,
+    /// Entries of this person's own consent log arrived (verified before committing).
+    own_log_changed: bool,
 }
 
 impl Receiving<'_> {
@@ -944,6 +988,19 @@ impl Receiving<'_> {
                 Ok(())
             }
             Item::Envelope { bytes, blobs } => self.envelope(txn, &bytes, blobs),
+            Item::OwnRow { table, key, value } => {
+                if !(self.own_device && self.from_primary) {
+                    return Err(refused(
+                        "vault state comes only from your own device that keeps the consent log",
+                    ));
+                }
+                let is_own_log = table == carnet_store::DumpTable::Consent
+                    && key.get(..32) == self.own.as_ref().map(|r| &r.0[..]);
+                if self.vault.apply_own_row(txn, table, key, value)? && is_own_log {
+                    self.own_log_changed = true;
+                }
+                Ok(())
+            }
             Item::BlobPart {
                 id,
                 total,
@@ -1035,7 +1092,31 @@ impl Receiving<'_> {
         env.verify().map_err(|e| bad_envelope(&env, e))?;
         let h = env.header().clone();
         let section = Vault::section_of(h.section, &env)?;
-        if self.own == Some(h.record) {
+        let me = self.vault.person_id();
+        let held = txn.has_envelope(&env.id())?;
+        if self.own_device {
+            // Another device of this person: its own changes only from a device that is
+            // still registered; anyone else's as this person's device vouches, except
+            // that the patient's own rules still hold for its record.
+            if h.author == me && !held && !self.vault.live_devices()?.contains(&h.device) {
+                return Err(Error::NotAllowed {
+                    id: env.id().to_string(),
+                    author: format!("your removed device {}", &h.device.to_string()[..8]),
+                    section: section.to_string(),
+                });
+            }
+            if h.author != me
+                && !held
+                && self.own == Some(h.record)
+                && !self.vault.may_write_now(&h.record, section, &h.author)?
+            {
+                return Err(Error::NotAllowed {
+                    id: env.id().to_string(),
+                    author: h.author.short(),
+                    section: section.to_string(),
+                });
+            }
+        } else if self.own == Some(h.record) {
             if !self.vault.may_write_now(&h.record, section, &h.author)? {
                 let who = self
                     .vault
@@ -1133,8 +1214,17 @@ impl Receiving<'_> {
             )));
         }
         let me = self.vault.person_id();
-        // The patient logs what grantees wrote into the record.
-        if let Some(mine) = self.own {
+        if self.own_log_changed
+            && let Some(mine) = self.own
+        {
+            // The whole log must still verify (signatures, links) with what arrived.
+            Vault::load_log(txn, &mine, &me)?;
+        }
+        // The patient logs what grantees wrote into the record (the device keeping the log
+        // does; between devices of one person there is nothing to log).
+        if let Some(mine) = self.own
+            && !self.own_device
+        {
             let ranges: Vec<_> = self
                 .received
                 .iter()
@@ -1170,7 +1260,7 @@ impl Receiving<'_> {
             records.extend(h.records.iter().map(|(r, _)| *r));
         }
         for record in records {
-            if self.own != Some(record) && record != self.patient_record() {
+            if self.own_device || (self.own != Some(record) && record != self.patient_record()) {
                 continue;
             }
             let mut state: PeerState =

@@ -49,19 +49,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backup;
 mod bulk;
 pub mod bundle;
 mod devices;
 mod error;
 pub mod exchange;
+mod own;
 mod patients;
 mod sharing;
 mod vault;
 pub mod wire;
 
+pub use backup::{BackupSummary, RestoreSummary};
 pub use bulk::{BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint};
 pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo};
-pub use devices::{Attempt, MAX_ATTEMPTS, PeerStanding, SETTINGS};
+pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding, SETTINGS};
 pub use error::{Error, Result};
 pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};

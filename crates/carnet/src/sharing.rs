@@ -122,6 +122,9 @@ impl Vault {
     /// Adds a contact from their card text. Refuses an altered card, a name already
     /// used, and one's own card.
     pub fn add_contact(&mut self, name: &str, card_text: &str) -> Result<Contact> {
+        // The address book travels from the primary device to the others: one place to
+        // change it, so no device's additions are lost.
+        self.require_primary()?;
         let name = name.trim();
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
             return Err(Error::Sharing(
@@ -206,6 +209,9 @@ impl Vault {
         log: &mut ConsentLog,
         action: Action,
     ) -> Result<()> {
+        if !matches!(action, Action::Genesis { .. }) {
+            self.require_primary()?;
+        }
         let record = *log.record();
         let e = log.append(&self.me, action, now_unix())?;
         txn.put_consent(&record, e.entry().index, e.as_bytes())?;
@@ -277,7 +283,7 @@ impl Vault {
 
     /// Moves `section` to a new epoch and re-delivers its key to every grant still in
     /// force. O(number of grants), whatever the record's size: history is not re-encrypted.
-    fn rotate(
+    pub(crate) fn rotate(
         &self,
         txn: &mut WriteTxn<'_>,
         log: &mut ConsentLog,
@@ -577,6 +583,14 @@ impl Vault {
                         who(from),
                         ranges.iter().map(|r| r.to - r.from + 1).sum::<u64>(),
                         ranges.iter().map(|r| names(&r.section)).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                    Action::DeviceAdded { device, .. } => format!(
+                        "A device of yours joined ({}).",
+                        &device.to_string()[..8]
+                    ),
+                    Action::DeviceRemoved { device, .. } => format!(
+                        "You removed a device ({}): it gets nothing new.",
+                        &device.to_string()[..8]
                     ),
                 };
                 LogLine {

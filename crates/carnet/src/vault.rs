@@ -5,7 +5,7 @@ use std::path::Path;
 
 use carnet_crypto::{
     ContentKey, DeviceId, Envelope, EnvelopeId, EpochKey, IdentityCard, Passphrase, PersonId,
-    PersonSecret, RecordId, Role, open_blob, seal_blob,
+    PersonSecret, RecordId, RecoveryPhrase, Role, open_blob, seal_blob,
 };
 use carnet_record::{
     BlobRef, ChangeSet, DateTime, DocType, Document, Entry, EntryId, SectionDoc, SectionId,
@@ -127,6 +127,7 @@ pub struct Vault {
     pub(crate) card: IdentityCard,
     pub(crate) device: DeviceId,
     pub(crate) loaded: HashMap<(RecordId, SectionId), Loaded>,
+    recovery_phrase: Option<RecoveryPhrase>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -193,28 +194,51 @@ impl Vault {
         // The device's network key, made now so that the first sync changes nothing but
         // what it exchanges.
         let endpoint = Zeroizing::new(carnet_crypto::random_array::<32>()?);
+        let endpoint_public = carnet_crypto::endpoint_public_key(&endpoint);
+        // The recovery phrase is shown once and never stored: the vault keeps only the
+        // public recipient its backups are sealed to.
+        let phrase = RecoveryPhrase::generate()?;
+        let recipient = phrase.key()?.recipient()?;
         let genesis = if opts.role == Role::Patient {
             let mut log = carnet_consent::ConsentLog::new(record, me.person_id());
-            let g = log
-                .append(
-                    &me,
-                    carnet_consent::Action::Genesis {
-                        patient_card: card.to_text(),
-                    },
-                    now_unix(),
-                )
-                .map_err(|e| Error::Sharing(e.to_string()))?;
-            Some(g.as_bytes().to_vec())
+            let mut entries = Vec::new();
+            for action in [
+                carnet_consent::Action::Genesis {
+                    patient_card: card.to_text(),
+                },
+                carnet_consent::Action::DeviceAdded {
+                    device,
+                    endpoint: endpoint_public,
+                },
+            ] {
+                let e = log
+                    .append(&me, action, now_unix())
+                    .map_err(|e| Error::Sharing(e.to_string()))?;
+                entries.push(e.as_bytes().to_vec());
+            }
+            Some(entries)
         } else {
             None
         };
+        let devices = postcard::to_stdvec(&vec![crate::devices::DeviceRecord {
+            device,
+            endpoint: endpoint_public,
+            added: now_unix(),
+            removed: None,
+        }])
+        .map_err(|e| Error::Exchange(format!("cannot encode the device list: {e}")))?;
         let store = Store::create(dir, passphrase, opts.kdf_log_n, |txn| {
-            if let Some(g) = &genesis {
-                txn.put_consent(&record, 0, g)?;
+            if let Some(entries) = &genesis {
+                for (i, e) in entries.iter().enumerate() {
+                    txn.put_consent(&record, i as u64, e)?;
+                }
                 txn.put_secret_meta(&format!("salt:{record}"), salt.as_slice())?;
             }
             txn.put_secret_meta("person", &me.to_bytes())?;
             txn.put_secret_meta("endpoint", endpoint.as_slice())?;
+            txn.put_secret_meta("devices", &devices)?;
+            txn.put_meta("recovery", recipient.as_bytes())?;
+            txn.put_meta("primary", &device.0)?;
             txn.put_meta("card", card.to_text().as_bytes())?;
             txn.put_meta("device", &device.0)?;
             txn.put_actor(
@@ -233,7 +257,15 @@ impl Vault {
             card,
             device,
             loaded: HashMap::new(),
+            recovery_phrase: Some(phrase),
         })
+    }
+
+    /// The recovery phrase made with the vault, once: `Some` only on the [`Vault`] that
+    /// [`Vault::create`] returned, the first time it is asked. Show it to its owner, who
+    /// writes it down; it is never stored, and it is the only way to open a backup.
+    pub fn take_recovery_phrase(&mut self) -> Option<RecoveryPhrase> {
+        self.recovery_phrase.take()
     }
 
     /// Opens the vault in `dir`. A wrong passphrase is refused before anything is read
@@ -271,6 +303,7 @@ impl Vault {
             card,
             device,
             loaded: HashMap::new(),
+            recovery_phrase: None,
         })
     }
 

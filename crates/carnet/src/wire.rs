@@ -84,6 +84,9 @@ impl RecordState {
 pub struct Have {
     /// One state per record.
     pub records: Vec<(RecordId, RecordState)>,
+    /// Between devices of one person: a digest of the vault state the primary device
+    /// keeps (contacts, grants, keys, devices), so it is sent only when it changed.
+    pub state: Option<[u8; 32]>,
 }
 
 impl Have {
@@ -131,6 +134,18 @@ pub enum Item {
         /// The blobs whose parts follow.
         blobs: Vec<[u8; 32]>,
     },
+    /// Between devices of one person only, from the device that keeps the consent log: a
+    /// row of its vault state (contacts, grants, epoch keys, key grants, consent entries,
+    /// devices). Secret: travels only inside the authenticated connection of two devices
+    /// of the same person.
+    OwnRow {
+        /// Its table.
+        table: carnet_store::DumpTable,
+        /// Its key.
+        key: Vec<u8>,
+        /// Its value.
+        value: Vec<u8>,
+    },
     /// Part of an attachment blob (already encrypted; its id is the hash of the whole).
     BlobPart {
         /// The blob's id.
@@ -154,6 +169,7 @@ impl Item {
             Item::KeyGrant(_) => "key grant",
             Item::Envelope { .. } => "envelope",
             Item::BlobPart { .. } => "attachment part",
+            Item::OwnRow { .. } => "device state",
         }
     }
 }

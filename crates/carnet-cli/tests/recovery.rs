@@ -1,0 +1,493 @@
+//! Never lose the record: backups opened by the recovery phrase or by k of n shares, a
+//! second device linked over iroh, a lost device removed, through the binary on real
+//! vaults and real loopback endpoints.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+
+use common::Carnet;
+
+fn card_of(c: &Carnet) -> String {
+    c.json(&["whoami"])["card"].as_str().unwrap().to_string()
+}
+
+fn clinician(name: &str) -> Carnet {
+    let c = Carnet::empty();
+    c.ok(&[
+        "init",
+        "--name",
+        name,
+        "--role",
+        "clinician",
+        "--kdf-cost",
+        "10",
+    ]);
+    c
+}
+
+/// A patient vault, and the recovery phrase its `init` showed once.
+fn patient_with_phrase() -> (Carnet, String) {
+    let c = Carnet::empty();
+    let v = c.json(&["init", "--name", "Alice Test", "--kdf-cost", "10"]);
+    let phrase = v["recovery_phrase"].as_str().unwrap().to_string();
+    assert_eq!(phrase.split(' ').count(), 24);
+    (c, phrase)
+}
+
+fn path(c: &Carnet, name: &str) -> String {
+    c.work.join(name).to_string_lossy().into_owned()
+}
+
+/// Everything directly under the directory that holds `c`'s vault (a restore must leave
+/// nothing behind when it fails, not even a hidden temporary).
+fn siblings(c: &Carnet) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(c.vault.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+fn restore(
+    target: &Carnet,
+    backup: &str,
+    phrase: Option<&str>,
+    shares: &[String],
+) -> std::process::Output {
+    let mut cmd = target.command();
+    cmd.args(["--json", "restore", backup, "--kdf-cost", "10"]);
+    for s in shares {
+        cmd.args(["--share", s]);
+    }
+    match phrase {
+        Some(p) => {
+            cmd.env("CARNET_RECOVERY_PHRASE", p);
+        }
+        None => {
+            cmd.env_remove("CARNET_RECOVERY_PHRASE");
+        }
+    }
+    cmd.output().unwrap()
+}
+
+fn entries(c: &Carnet) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = c
+        .json(&["list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["id"].as_str().unwrap().to_string(), e.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn log_texts(c: &Carnet) -> Vec<String> {
+    c.json(&["log"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] != "refused")
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_backup_restores_the_same_record_and_log_and_refuses_everything_else() {
+    let (alice, phrase) = patient_with_phrase();
+    let doctor = clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
+    alice.ok(&["add", "note", "--text", "diary"]);
+    std::fs::write(alice.work.join("scan.pdf"), b"%PDF-1.4 lab results").unwrap();
+    alice.ok(&["attach", "scan.pdf", "--type", "report"]);
+    alice.json(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "allergies",
+        "--access",
+        "read",
+        "--purpose",
+        "GP",
+    ]);
+    let file = path(&alice, "alice.backup");
+    let b = alice.json(&["backup", "--out", &file]);
+    assert!(b["envelopes"].as_u64().unwrap() >= 3, "{b}");
+    assert_eq!(b["attachments"], 1);
+    let err = alice.fails(&["backup", "--out", &file]);
+    assert!(err.contains("already exists"), "{err}");
+    // The phrase the user wrote down checks against the vault; another does not.
+    let out = alice
+        .command()
+        .args(["recovery", "verify"])
+        .env("CARNET_RECOVERY_PHRASE", &phrase)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    // A wrong phrase, a mistyped one, a truncated or altered file: refused, nothing written.
+    let target = Carnet::empty();
+    let before = siblings(&target);
+    let (_, other_phrase) = patient_with_phrase();
+    let out = restore(&target, &file, Some(&other_phrase), &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not open this backup"));
+    let mut words: Vec<&str> = phrase.split(' ').collect();
+    words.swap(3, 7);
+    let out = restore(&target, &file, Some(&words.join(" ")), &[]);
+    assert!(!out.status.success());
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = path(&target, "cut.backup");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let out = restore(&target, &cut, Some(&phrase), &[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("damaged")
+            || String::from_utf8_lossy(&out.stderr).contains("truncated")
+    );
+    let mut altered = bytes.clone();
+    let i = altered.len() / 2;
+    altered[i] ^= 0x40;
+    let alt = path(&target, "altered.backup");
+    std::fs::write(&alt, &altered).unwrap();
+    let out = restore(&target, &alt, Some(&phrase), &[]);
+    assert!(!out.status.success());
+    assert_eq!(
+        siblings(&target),
+        before,
+        "a failed restore left something behind"
+    );
+    assert!(!target.vault.exists());
+
+    // The right phrase: the same record, the same consent log, a vault that verifies.
+    let out = restore(&target, &file, Some(&phrase), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(entries(&target), entries(&alice));
+    let restored_log = log_texts(&target);
+    let original_log = log_texts(&alice);
+    assert_eq!(&restored_log[..original_log.len()], &original_log[..]);
+    assert!(
+        restored_log
+            .last()
+            .unwrap()
+            .contains("A device of yours joined")
+    );
+    let docs = target.json(&["list", "--section", "documents"]);
+    let id = docs[0]["id"].as_str().unwrap().to_string();
+    let copy = path(&target, "copy.pdf");
+    target.ok(&["get-attachment", &id, "--out", &copy]);
+    assert_eq!(std::fs::read(&copy).unwrap(), b"%PDF-1.4 lab results");
+    assert_eq!(target.json(&["grants"]).as_array().unwrap().len(), 1);
+    let audit = path(&target, "audit.json");
+    target.ok(&["audit", "export", "--out", &audit]);
+    assert_eq!(
+        Carnet::empty().json(&["audit", "verify", &audit])["ok"],
+        true
+    );
+    // Restoring over an existing vault is refused.
+    let out = restore(&target, &file, Some(&phrase), &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn any_k_recovery_shares_restore_and_fewer_are_refused() {
+    let (alice, phrase) = patient_with_phrase();
+    let holders = [
+        clinician("Dr Martin"),
+        clinician("Paul"),
+        clinician("Nurse Joy"),
+    ];
+    for (h, name) in holders.iter().zip(["Dr Martin", "Paul", "Nurse Joy"]) {
+        alice.json(&["contact", "add", name, &card_of(h)]);
+    }
+    alice.ok(&["add", "condition", "--name", "Asthma"]);
+    let file = path(&alice, "alice.backup");
+    alice.json(&["backup", "--out", &file]);
+    let dir = alice.work.join("shares");
+    std::fs::create_dir(&dir).unwrap();
+    let out = alice
+        .command()
+        .args([
+            "--json",
+            "recovery",
+            "split",
+            "--threshold",
+            "2",
+            "--to",
+            "Dr Martin",
+            "--to",
+            "Paul",
+            "--to",
+            "Nurse Joy",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .env("CARNET_RECOVERY_PHRASE", &phrase)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<String> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files.len(), 3);
+    // Each holder opens only their own share.
+    let err = holders[1].fails(&["recovery", "release", &files[0]]);
+    assert!(err.contains("not addressed to you"), "{err}");
+    let released: Vec<String> = holders
+        .iter()
+        .zip(&files)
+        .map(|(h, f)| {
+            let r = h.json(&["recovery", "release", f]);
+            assert_eq!(r["name"], "Alice Test");
+            r["share"].as_str().unwrap().to_string()
+        })
+        .collect();
+
+    // k - 1 shares: refused, nothing written.
+    let target = Carnet::empty();
+    let before = siblings(&target);
+    let out = restore(&target, &file, None, &released[..1]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 are needed"), "{err}");
+    assert_eq!(siblings(&target), before);
+    // A mistyped share.
+    let mut typo = released[1].clone();
+    typo.pop();
+    typo.push(if released[1].ends_with('a') { 'b' } else { 'a' });
+    let out = restore(&target, &file, None, &[released[0].clone(), typo]);
+    assert!(!out.status.success());
+    assert_eq!(siblings(&target), before);
+    // Any k shares: the record.
+    let out = restore(
+        &target,
+        &file,
+        None,
+        &[released[2].clone(), released[0].clone()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(target.ok(&["list"]).contains("Asthma"));
+}
+
+/// A child running `carnet serve`, killed when dropped.
+struct Server {
+    child: Child,
+    ticket: String,
+}
+
+impl Server {
+    fn start(c: &Carnet) -> Server {
+        let mut child = c
+            .command()
+            .args(["--json", "serve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+        std::thread::spawn(move || for _ in out.lines() {});
+        Server {
+            child,
+            ticket: v["ticket"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Links a new device (an empty `Carnet`) to `existing`.
+fn link(existing: &Carnet, new: &Carnet) {
+    let mut offer = existing
+        .command()
+        .args(["--json", "device", "link"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(offer.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let code: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let code = code["code"].as_str().unwrap().to_string();
+    let joined = new.json(&["device", "link", &code, "--kdf-cost", "10"]);
+    assert_eq!(joined["name"], "Alice Test");
+    let status = offer.wait().unwrap();
+    assert!(status.success());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn a_second_device_is_linked_both_edit_offline_and_they_converge() {
+    let (alice, _) = patient_with_phrase();
+    alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
+    let phone = Carnet::empty();
+    link(&alice, &phone);
+    assert!(phone.ok(&["list"]).contains("Penicillin"));
+    let devices = alice.json(&["device", "list"]);
+    assert_eq!(devices.as_array().unwrap().len(), 2);
+
+    // A wrong or reused code is refused.
+    let err = Carnet::empty().fails(&["device", "link", "carnet-link1:abc"]);
+    assert!(
+        err.contains("link code") || err.contains("Carnet ticket"),
+        "{err}"
+    );
+
+    // Both edit offline, then meet.
+    alice.ok(&["add", "note", "--text", "on the laptop"]);
+    phone.ok(&["add", "note", "--text", "on the phone"]);
+    let doctor = clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    alice.json(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "notes",
+        "--access",
+        "read",
+        "--purpose",
+        "care",
+    ]);
+    let server = Server::start(&alice);
+    let r = phone.json(&["sync", &server.ticket]);
+    assert_eq!(
+        (r["sent"].as_u64(), r["received"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(entries(&alice), entries(&phone));
+    // The state kept by the primary reached the phone; the phone does not make grants.
+    assert_eq!(phone.json(&["grants"]).as_array().unwrap().len(), 1);
+    let err = phone.fails(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "allergies",
+        "--access",
+        "read",
+        "--purpose",
+        "x",
+    ]);
+    assert!(err.contains("primary device"), "{err}");
+    let err = phone.fails(&["contact", "add", "Someone", &card_of(&doctor)]);
+    assert!(err.contains("primary device"), "{err}");
+
+    // Removed: the phone gets nothing new, and its attempt is logged.
+    let phone_id = phone.json(&["whoami"])["device"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    alice.json(&["device", "remove", &phone_id[..8]]);
+    alice.ok(&["add", "note", "--text", "after the removal"]);
+    let before = phone.state();
+    let err = phone.fails(&["sync", &server.ticket]);
+    assert!(err.contains("removed"), "{err}");
+    assert_eq!(phone.state(), before);
+    assert!(!phone.ok(&["list"]).contains("after the removal"));
+    assert!(alice.ok(&["log"]).contains("You removed a device"));
+}
+
+#[test]
+fn a_lost_device_is_replaced_from_a_backup_and_gets_nothing_new() {
+    let (alice, phrase) = patient_with_phrase();
+    let doctor = clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
+    alice.ok(&["add", "medication", "--name", "Metformin"]);
+    alice.json(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "allergies,medications",
+        "--access",
+        "read",
+        "--purpose",
+        "GP",
+    ]);
+    {
+        let server = Server::start(&alice);
+        doctor.json(&["sync", &server.ticket]);
+    }
+    let file = path(&alice, "alice.backup");
+    alice.json(&["backup", "--out", &file]);
+    let old_id = alice.json(&["whoami"])["device"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The phone is lost: someone else has it now (a copy), and Alice has nothing.
+    let lost = Carnet::empty();
+    copy_dir(&alice.vault, &lost.vault);
+    std::fs::remove_dir_all(&alice.vault).unwrap();
+
+    // A new phone, restored from the backup with the phrase.
+    let new_phone = Carnet::empty();
+    let out = restore(&new_phone, &file, Some(&phrase), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    new_phone.json(&["device", "remove", &old_id[..8]]);
+    new_phone.ok(&["add", "allergy", "--substance", "Latex"]);
+
+    // The clinician syncs with the new phone: the same record, and the new allergy.
+    let server = Server::start(&new_phone);
+    let r = doctor.json(&["sync", &server.ticket]);
+    assert!(r["received"].as_u64().unwrap() >= 1, "{r}");
+    let seen = doctor.json(&["list", "--patient", "Alice"]).to_string();
+    assert!(seen.contains("Penicillin") && seen.contains("Metformin") && seen.contains("Latex"));
+
+    // The lost phone gets nothing new: neither from the new phone nor from the clinician.
+    let err = lost.fails(&["sync", &server.ticket]);
+    assert!(err.contains("removed"), "{err}");
+    drop(server);
+    let lost_server = Server::start(&lost);
+    let before = doctor.state();
+    let err = doctor.fails(&["sync", &lost_server.ticket]);
+    assert!(err.contains("removed"), "{err}");
+    assert_eq!(
+        doctor.state(),
+        before,
+        "nothing from the removed device was taken"
+    );
+    assert!(!lost.ok(&["list"]).contains("Latex"));
+}

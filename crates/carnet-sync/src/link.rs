@@ -1,0 +1,349 @@
+//! Linking a new device of the same person, over ALPN `carnet/link/1`.
+//!
+//! The existing device makes a one-time code: its ticket and a 128-bit secret. The new
+//! device connects with a fresh endpoint key (the QUIC handshake authenticates the existing
+//! device by the ticket's key) and proves it holds the code by sending the secret; the
+//! existing device registers the new one (its device id and the endpoint key the connection
+//! authenticated: in the device list, and for a patient in the consent log), then streams a
+//! dump of the whole vault, which the new device rebuilds and verifies exactly as a restore.
+//! The code works once, and only while the existing device waits for it.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use carnet::crypto::{DeviceId, Passphrase};
+use carnet::{RestoreSummary, Vault};
+use data_encoding::BASE32_NOPAD;
+use iroh::endpoint::{Connection, presets};
+use iroh::{Endpoint, EndpointAddr, RelayMode, SecretKey, TransportAddr};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::node::Shared;
+use crate::session::with_vault;
+use crate::{SyncError, Ticket};
+
+/// The ALPN of the link protocol.
+pub const LINK_ALPN: &[u8] = b"carnet/link/1";
+/// The prefix of a link code.
+pub const LINK_PREFIX: &str = "carnet-link1:";
+/// The largest frame of a link: one attachment, with room to spare.
+const MAX_LINK_FRAME: usize = carnet::MAX_ATTACHMENT as usize + (1 << 20);
+
+/// What the existing device prints: how to reach it, and the one-time secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkCode {
+    /// How to reach the existing device.
+    pub ticket: Ticket,
+    /// The one-time secret.
+    pub secret: [u8; 16],
+}
+
+impl fmt::Debug for LinkCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinkCode")
+            .field("ticket", &self.ticket)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for LinkCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = Zeroizing::new(postcard::to_stdvec(self).map_err(|_| fmt::Error)?);
+        write!(
+            f,
+            "{LINK_PREFIX}{}",
+            BASE32_NOPAD.encode(&bytes).to_ascii_lowercase()
+        )
+    }
+}
+
+impl FromStr for LinkCode {
+    type Err = SyncError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let body = s.strip_prefix(LINK_PREFIX).ok_or_else(|| {
+            SyncError::BadTicket(format!("a link code starts with {LINK_PREFIX}"))
+        })?;
+        if body.len() > 4096 {
+            return Err(SyncError::BadTicket("it is far too long".into()));
+        }
+        let bytes = Zeroizing::new(
+            BASE32_NOPAD
+                .decode(body.to_ascii_uppercase().as_bytes())
+                .map_err(|e| SyncError::BadTicket(e.to_string()))?,
+        );
+        postcard::from_bytes(&bytes).map_err(|e| SyncError::BadTicket(e.to_string()))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct LinkRequest {
+    version: u8,
+    secret: [u8; 16],
+    device: DeviceId,
+}
+
+#[derive(Serialize, Deserialize)]
+enum LinkAnswer {
+    Accepted,
+    Refused(String),
+}
+
+/// What a link did, on the existing device.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkReport {
+    /// The new device's id.
+    pub device: String,
+    /// Rows sent.
+    pub rows: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+}
+
+async fn write_frame(
+    send: &mut iroh::endpoint::SendStream,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<(), SyncError> {
+    let mut buf = Vec::with_capacity(4 + body.len());
+    buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    buf.extend_from_slice(body);
+    tokio::time::timeout(timeout, send.write_all(&buf))
+        .await
+        .map_err(|_| SyncError::Timeout("taking what we send"))?
+        .map_err(|e| SyncError::Connection(e.to_string()))
+}
+
+async fn read_frame(
+    recv: &mut iroh::endpoint::RecvStream,
+    max: usize,
+    timeout: Duration,
+) -> Result<Option<Vec<u8>>, SyncError> {
+    let mut len = [0u8; 4];
+    let got = tokio::time::timeout(timeout, recv.read(&mut len[..1]))
+        .await
+        .map_err(|_| SyncError::Timeout("waiting for its next message"))?
+        .map_err(|e| SyncError::Connection(e.to_string()))?;
+    if got != Some(1) {
+        return Ok(None);
+    }
+    let body = tokio::time::timeout(timeout, async {
+        recv.read_exact(&mut len[1..])
+            .await
+            .map_err(|e| SyncError::Protocol(format!("a frame is cut short ({e})")))?;
+        let n = u32::from_be_bytes(len) as usize;
+        if n > max {
+            return Err(SyncError::Protocol(format!(
+                "a frame announces {n} bytes, over the {max}-byte limit"
+            )));
+        }
+        let mut frame = vec![0u8; 4 + n];
+        frame[..4].copy_from_slice(&len);
+        recv.read_exact(&mut frame[4..])
+            .await
+            .map_err(|e| SyncError::Protocol(format!("a frame is cut short ({e})")))?;
+        Ok(frame)
+    })
+    .await
+    .map_err(|_| SyncError::Timeout("in the middle of a message"))??;
+    Ok(Some(body))
+}
+
+/// On the existing device: answers one link connection. Refuses a wrong secret (and the
+/// code is then spent); registers the new device and sends it the vault.
+pub(crate) async fn answer(
+    shared: Arc<Shared>,
+    conn: Connection,
+    secret: [u8; 16],
+) -> Result<LinkReport, SyncError> {
+    let timeout = shared.config.timeout;
+    let endpoint: [u8; 32] = *conn.remote_id().as_bytes();
+    let (mut send, mut recv) = tokio::time::timeout(timeout, conn.accept_bi())
+        .await
+        .map_err(|_| SyncError::Timeout("opening its stream"))?
+        .map_err(|e| SyncError::Connection(e.to_string()))?;
+    let frame = read_frame(&mut recv, 1024, timeout)
+        .await?
+        .ok_or_else(|| SyncError::Connection("the new device closed the link".into()))?;
+    let req: LinkRequest = postcard::from_bytes(&frame[4..])
+        .map_err(|e| SyncError::Protocol(format!("a link request does not decode ({e})")))?;
+    // Compared as hashes: equal time whatever the guess.
+    let ok = req.version == 1 && blake3::hash(&req.secret) == blake3::hash(&secret);
+    if !ok {
+        let why = "the link code is wrong (or was already used)".to_string();
+        let body = postcard::to_stdvec(&LinkAnswer::Refused(why.clone()))
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let _ = write_frame(&mut send, &body, timeout).await;
+        let _ = send.finish();
+        return Err(SyncError::Refused(why));
+    }
+    let device = req.device;
+    with_vault(&shared, move |v| v.register_device(device, endpoint)).await?;
+    let body = postcard::to_stdvec(&LinkAnswer::Accepted)
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    write_frame(&mut send, &body, timeout).await?;
+    // The dump runs on a blocking thread and streams its frames here through a bounded
+    // queue: the vault is never held whole in memory.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Zeroizing<Vec<u8>>>(4);
+    let dump = {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let v = shared.vault.lock().unwrap_or_else(|p| p.into_inner());
+            v.write_dump(&mut |frame| {
+                tx.blocking_send(Zeroizing::new(frame.to_vec()))
+                    .map_err(|_| carnet::Error::Exchange("the link closed".into()))
+            })
+        })
+    };
+    let mut bytes = 0u64;
+    while let Some(frame) = rx.recv().await {
+        tokio::time::timeout(timeout, send.write_all(&frame))
+            .await
+            .map_err(|_| SyncError::Timeout("taking what we send"))?
+            .map_err(|e| SyncError::Connection(e.to_string()))?;
+        bytes += frame.len() as u64;
+    }
+    let summary = dump
+        .await
+        .map_err(|e| SyncError::Protocol(format!("the dump failed: {e}")))??;
+    let _ = send.finish();
+    // Wait until the new device has read everything and closed.
+    let _ = tokio::time::timeout(timeout, conn.closed()).await;
+    Ok(LinkReport {
+        device: device.to_string(),
+        rows: summary.rows,
+        bytes,
+    })
+}
+
+/// On the new device: reaches the existing device with `code`, and makes the vault in
+/// `dir` from what it sends, protected by `passphrase`. Nothing is written at `dir` unless
+/// everything arrived and checks.
+pub async fn join(
+    code: &LinkCode,
+    dir: &Path,
+    passphrase: &Passphrase,
+    kdf_log_n: u8,
+    relay: bool,
+    timeout: Duration,
+) -> Result<(Vault, RestoreSummary), SyncError> {
+    if carnet::store_exists(dir) {
+        return Err(SyncError::Refused(format!(
+            "a vault already exists at {}; link into a new --vault directory",
+            dir.display()
+        )));
+    }
+    let secret = Zeroizing::new(carnet::crypto::random_array::<32>().map_err(carnet::Error::from)?);
+    let device = DeviceId::random().map_err(carnet::Error::from)?;
+    let builder = if relay {
+        Endpoint::builder(presets::N0)
+    } else {
+        Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled)
+    };
+    let ep = builder
+        .secret_key(SecretKey::from_bytes(&secret))
+        .bind()
+        .await
+        .map_err(|e| SyncError::Bind(e.to_string()))?;
+    let key = iroh::PublicKey::from_bytes(&code.ticket.endpoint)
+        .map_err(|e| SyncError::BadTicket(e.to_string()))?;
+    let addr =
+        EndpointAddr::from_parts(key, code.ticket.addrs.iter().map(|a| TransportAddr::Ip(*a)));
+    let conn = tokio::time::timeout(timeout, ep.connect(addr, LINK_ALPN))
+        .await
+        .map_err(|_| SyncError::Connect("no answer".into()))?
+        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let result = async {
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| SyncError::Connection(e.to_string()))?;
+        let req = Zeroizing::new(
+            postcard::to_stdvec(&LinkRequest {
+                version: 1,
+                secret: code.secret,
+                device,
+            })
+            .map_err(|e| SyncError::Protocol(e.to_string()))?,
+        );
+        write_frame(&mut send, &req, timeout).await?;
+        let answer = read_frame(&mut recv, 4096, timeout)
+            .await?
+            .ok_or_else(|| SyncError::Connection("the other device closed the link".into()))?;
+        match postcard::from_bytes::<LinkAnswer>(&answer[4..])
+            .map_err(|e| SyncError::Protocol(format!("a link answer does not decode ({e})")))?
+        {
+            LinkAnswer::Accepted => {}
+            LinkAnswer::Refused(why) => return Err(SyncError::Refused(why)),
+        }
+        // Frames go to the rebuild on a blocking thread through a bounded queue.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Vec<u8>>, SyncError>>(4);
+        let dir = dir.to_path_buf();
+        let pass = passphrase.clone();
+        let endpoint = *secret;
+        let rebuild = tokio::task::spawn_blocking(move || {
+            let endpoint = Zeroizing::new(endpoint);
+            Vault::link_from(
+                &dir,
+                &pass,
+                kdf_log_n,
+                &mut || match rx.recv() {
+                    Ok(Ok(f)) => Ok(f),
+                    Ok(Err(e)) => Err(carnet::Error::Exchange(e.to_string())),
+                    Err(_) => Err(carnet::Error::Exchange("the link closed early".into())),
+                },
+                device,
+                &endpoint,
+            )
+        });
+        loop {
+            let frame = read_frame(&mut recv, MAX_LINK_FRAME, timeout).await;
+            let end = matches!(frame, Ok(None) | Err(_));
+            if tx.send(frame).is_err() || end {
+                break;
+            }
+        }
+        drop(tx);
+        let out = rebuild
+            .await
+            .map_err(|e| SyncError::Protocol(format!("the rebuild failed: {e}")))?
+            .map_err(SyncError::Vault)?;
+        let _ = send.finish();
+        Ok(out)
+    }
+    .await;
+    conn.close(0u32.into(), b"done");
+    ep.close().await;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_codes_round_trip_and_refuse_junk() {
+        let code = LinkCode {
+            ticket: Ticket {
+                endpoint: [1; 32],
+                person: carnet::crypto::PersonId([2; 32]),
+                addrs: vec!["127.0.0.1:5".parse().unwrap()],
+            },
+            secret: [9; 16],
+        };
+        let text = code.to_string();
+        assert!(text.starts_with(LINK_PREFIX));
+        assert_eq!(text.parse::<LinkCode>().unwrap(), code);
+        assert!(
+            !format!("{code:?}").contains("9, 9"),
+            "the secret is not in Debug"
+        );
+        for junk in ["", LINK_PREFIX, "carnet-link1:!!", "carnet-ticket1:abc"] {
+            assert!(junk.parse::<LinkCode>().is_err(), "{junk}");
+        }
+    }
+}

@@ -1,0 +1,609 @@
+//! Backups: one file with everything needed to rebuild a vault on a new machine (identity,
+//! keys, envelopes, attachments, consent log, contacts and grants), sealed to the recovery
+//! key. A device keeps only the key's public recipient, so it can make backups that only the
+//! recovery phrase (or enough recovery shares) can open.
+//!
+//! # File layout
+//! ```text
+//! "CARNET-BACKUP/1\n" || age(sealed to the recovery recipient, STREAM) {
+//!     frame Header { person, card, time, source device }
+//!     frame Row*   ; every row of the vault, sealed values opened (snapshots left out)
+//!     frame End { rows, blake3(every frame before End) }
+//! }
+//! ```
+//!
+//! # Guarantees
+//! - A restore writes nothing where it was asked to until the whole backup has been read,
+//!   checked (age authenticates every chunk; the row count and hash must match) and the
+//!   rebuilt vault has passed a full verification (identity, every envelope, the consent
+//!   log). A wrong phrase, a truncated or altered file leave nothing behind.
+//! - The restored vault is a new device of the same person: its own device id and network
+//!   key, recorded in the consent log; it takes over the log, and can remove the lost
+//!   device.
+
+use std::fs;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use carnet_crypto::{
+    DeviceId, IdentityCard, Passphrase, PersonId, RecoveryKey, endpoint_public_key,
+    seal_to_recipient,
+};
+use carnet_record::SectionId;
+use carnet_store::{DumpRow, DumpTable, Store};
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::vault::now_unix;
+use crate::wire::{decode_frame, read_frame_bytes};
+use crate::{Error, MAX_ATTACHMENT, Result, Vault};
+
+/// The first bytes of every backup file.
+pub const BACKUP_MAGIC: &[u8] = b"CARNET-BACKUP/1\n";
+const BACKUP_VERSION: u8 = 1;
+/// The largest frame in a backup: one attachment, sealed, with room to spare.
+const MAX_BACKUP_FRAME: usize = MAX_ATTACHMENT as usize + (1 << 20);
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    version: u8,
+    person: PersonId,
+    card: String,
+    created: u64,
+    device: DeviceId,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Frame {
+    Header(Header),
+    Row {
+        table: DumpTable,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    End {
+        rows: u64,
+        hash: [u8; 32],
+    },
+}
+
+/// What a backup wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupSummary {
+    /// Rows written.
+    pub rows: u64,
+    /// Envelopes (changes) among them.
+    pub envelopes: u64,
+    /// Attachments among them.
+    pub attachments: u64,
+    /// Consent-log entries among them.
+    pub consent_entries: u64,
+    /// Size of the file.
+    pub bytes: u64,
+}
+
+/// What a restore rebuilt.
+#[derive(Clone, Debug, Serialize)]
+pub struct RestoreSummary {
+    /// The person's name.
+    pub name: String,
+    /// The person's id.
+    pub id: String,
+    /// When the backup was made (Unix seconds).
+    pub backup_time: u64,
+    /// The device the backup came from (now replaced by this one).
+    pub from_device: String,
+    /// This device.
+    pub device: String,
+    /// Rows restored.
+    pub rows: u64,
+    /// Entries readable after the restore.
+    pub entries: usize,
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Exchange(format!("{what} {}: {e}", path.display()))
+}
+
+fn write_big_frame(w: &mut impl Write, frame: &Frame, hasher: &mut blake3::Hasher) -> Result<()> {
+    let mut body = postcard::to_stdvec(frame)
+        .map_err(|e| Error::Exchange(format!("cannot encode a backup frame: {e}")))?;
+    if body.len() > MAX_BACKUP_FRAME {
+        body.zeroize();
+        return Err(Error::Exchange(
+            "a vault row is too large to back up".into(),
+        ));
+    }
+    let len = (body.len() as u32).to_be_bytes();
+    let r = w.write_all(&len).and_then(|_| w.write_all(&body));
+    hasher.update(&len);
+    hasher.update(&body);
+    body.zeroize();
+    r.map_err(|e| Error::Exchange(format!("cannot write the backup: {e}")))
+}
+
+fn sibling(path: &Path, tag: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "carnet".into());
+    let rand: [u8; 6] = carnet_crypto::random_array().unwrap_or([0; 6]);
+    path.with_file_name(format!(
+        ".{name}.{tag}-{}",
+        data_encoding::HEXLOWER.encode(&rand)
+    ))
+}
+
+impl Vault {
+    /// The public recipient backups are sealed to (`age1...`), derived from the recovery
+    /// phrase shown at `init`.
+    pub fn recovery_recipient(&self) -> Result<String> {
+        match self.store.read()?.get_meta("recovery")? {
+            Some(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
+            None => Err(Error::Sharing(
+                "this vault has no recovery key; it was made before recovery existed".into(),
+            )),
+        }
+    }
+
+    /// Writes a backup of the whole vault to `out` (which must not exist), sealed to the
+    /// recovery key. Cheap to repeat: one pass over the vault, streamed, never held whole in
+    /// memory.
+    pub fn backup(&self, out: &Path) -> Result<BackupSummary> {
+        if out.exists() {
+            return Err(Error::Refused(format!(
+                "{} already exists; choose another --out path",
+                out.display()
+            )));
+        }
+        let recipient = self.recovery_recipient()?;
+        let tmp = sibling(out, "tmp");
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts
+            .open(&tmp)
+            .map_err(|e| io_err("cannot create", &tmp, e))?;
+        let result = (|| -> Result<BackupSummary> {
+            let mut w = BufWriter::new(file);
+            w.write_all(BACKUP_MAGIC)
+                .map_err(|e| io_err("cannot write", &tmp, e))?;
+            let mut sealed = seal_to_recipient(&recipient, w)?;
+            let mut summary = self.write_dump(&mut |frame| {
+                sealed
+                    .write_all(frame)
+                    .map_err(|e| Error::Exchange(format!("cannot write the backup: {e}")))
+            })?;
+            let w = sealed
+                .finish()
+                .map_err(|e| io_err("cannot write", &tmp, e))?;
+            let file = w
+                .into_inner()
+                .map_err(|e| io_err("cannot write", &tmp, e.into_error()))?;
+            file.sync_all()
+                .map_err(|e| io_err("cannot sync", &tmp, e))?;
+            summary.bytes = file
+                .metadata()
+                .map_err(|e| io_err("cannot read", &tmp, e))?
+                .len();
+            Ok(summary)
+        })();
+        match result {
+            Ok(summary) => {
+                let placed = fs::hard_link(&tmp, out);
+                let _ = fs::remove_file(&tmp);
+                placed.map_err(|e| io_err("cannot create", out, e))?;
+                Ok(summary)
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Every frame of a dump of this vault (header, rows, end), each handed to `sink` as
+    /// the bytes to write: the content of a backup, or of a link to a new device.
+    pub fn write_dump(&self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<BackupSummary> {
+        let mut hasher = blake3::Hasher::new();
+        let mut emit = |frame: &Frame, hasher: Option<&mut blake3::Hasher>| -> Result<()> {
+            let mut buf = Vec::new();
+            let mut scratch = blake3::Hasher::new();
+            write_big_frame(&mut buf, frame, hasher.unwrap_or(&mut scratch))?;
+            let r = sink(&buf);
+            buf.zeroize();
+            r
+        };
+        emit(
+            &Frame::Header(Header {
+                version: BACKUP_VERSION,
+                person: self.person_id(),
+                card: self.card.to_text(),
+                created: now_unix(),
+                device: self.device,
+            }),
+            Some(&mut hasher),
+        )?;
+        let mut summary = BackupSummary {
+            rows: 0,
+            envelopes: 0,
+            attachments: 0,
+            consent_entries: 0,
+            bytes: 0,
+        };
+        let r = self.store.read()?;
+        let mut failed: Option<Error> = None;
+        let rows = r.dump(&mut |row: DumpRow| {
+            match row.table {
+                DumpTable::Envelopes => summary.envelopes += 1,
+                DumpTable::Blobs => summary.attachments += 1,
+                DumpTable::Consent => summary.consent_entries += 1,
+                _ => {}
+            }
+            let mut frame = Frame::Row {
+                table: row.table,
+                key: row.key.clone(),
+                value: row.value.to_vec(),
+            };
+            let res = emit(&frame, Some(&mut hasher));
+            if let Frame::Row { value, .. } = &mut frame {
+                value.zeroize();
+            }
+            if let Err(e) = res {
+                failed = Some(e);
+                return Err(carnet_store::StoreError::Database(
+                    "the dump stopped".into(),
+                ));
+            }
+            Ok(())
+        });
+        summary.rows = match rows {
+            Ok(n) => n,
+            Err(e) => return Err(failed.take().unwrap_or(e.into())),
+        };
+        let hash = *hasher.finalize().as_bytes();
+        emit(
+            &Frame::End {
+                rows: summary.rows,
+                hash,
+            },
+            None,
+        )?;
+        Ok(summary)
+    }
+
+    /// Rebuilds a vault in `dir` (which must not exist) from a backup, opened with the
+    /// recovery `key`, protected by a new `passphrase`. Nothing is written at `dir` unless
+    /// everything checks.
+    pub fn restore(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf_log_n: u8,
+        backup: &Path,
+        key: &RecoveryKey,
+    ) -> Result<(Vault, RestoreSummary)> {
+        if crate::store_exists(dir) {
+            return Err(Error::Refused(format!(
+                "a vault already exists at {}; restore into a new directory",
+                dir.display()
+            )));
+        }
+        let file = fs::File::open(backup).map_err(|e| io_err("cannot open", backup, e))?;
+        let mut r = BufReader::new(file);
+        let mut magic = vec![0u8; BACKUP_MAGIC.len()];
+        let got = read_up_to(&mut r, &mut magic).map_err(|e| io_err("cannot read", backup, e))?;
+        if got < magic.len() || magic != BACKUP_MAGIC {
+            return Err(Error::Exchange(format!(
+                "{} is not a Carnet backup (a backup starts with \"CARNET-BACKUP/1\")",
+                backup.display()
+            )));
+        }
+        let mut sealed = key.open(r).map_err(|e| match e {
+            carnet_crypto::CryptoError::NotForYou => Error::Refused(
+                "this recovery phrase does not open this backup (a wrong phrase, or someone else's backup); nothing was written".into(),
+            ),
+            other => Error::Exchange(format!("the backup is damaged: {other}")),
+        })?;
+        let device = DeviceId::random()?;
+        let endpoint = Zeroizing::new(carnet_crypto::random_array::<32>()?);
+        let (mut vault, summary) = Self::rebuild(
+            dir,
+            passphrase,
+            kdf_log_n,
+            &mut || read_frame_bytes(&mut sealed, MAX_BACKUP_FRAME),
+            device,
+            &endpoint,
+            true,
+        )
+        .map_err(|e| match e {
+            Error::Exchange(m) if !m.starts_with("the restored") => {
+                Error::Exchange(format!("the backup is damaged: {m}"))
+            }
+            other => other,
+        })?;
+        vault.register_device(device, endpoint_public_key(&endpoint))?;
+        Ok((vault, summary))
+    }
+
+    /// Makes a vault in `dir` as a new device of the person whose dump `frames` brings (a
+    /// link from one of their devices), with this device's id and network key. The device
+    /// that sent the dump stays the one that keeps the consent log.
+    pub fn link_from(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf_log_n: u8,
+        frames: &mut dyn FnMut() -> Result<Option<Vec<u8>>>,
+        device: DeviceId,
+        endpoint: &[u8; 32],
+    ) -> Result<(Vault, RestoreSummary)> {
+        if crate::store_exists(dir) {
+            return Err(Error::Refused(format!(
+                "a vault already exists at {}; link into a new directory",
+                dir.display()
+            )));
+        }
+        Self::rebuild(dir, passphrase, kdf_log_n, frames, device, endpoint, false)
+    }
+
+    /// Rebuilds a vault from dump frames in a hidden sibling of `dir`, checks all of it,
+    /// and only then moves it to `dir`.
+    fn rebuild(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf_log_n: u8,
+        frames: &mut dyn FnMut() -> Result<Option<Vec<u8>>>,
+        device: DeviceId,
+        endpoint: &[u8; 32],
+        take_over: bool,
+    ) -> Result<(Vault, RestoreSummary)> {
+        let tmp = sibling(dir, "restore");
+        let mut hasher = blake3::Hasher::new();
+        let mut next = |hasher: &mut blake3::Hasher| -> Result<Option<Frame>> {
+            let Some(bytes) = frames()? else {
+                return Ok(None);
+            };
+            let frame: Frame = decode_frame(&bytes)?;
+            if !matches!(frame, Frame::End { .. }) {
+                hasher.update(&bytes);
+            }
+            let mut bytes = bytes;
+            bytes.zeroize();
+            Ok(Some(frame))
+        };
+        let header = match next(&mut hasher)? {
+            Some(Frame::Header(h)) if h.version == BACKUP_VERSION => h,
+            Some(Frame::Header(h)) => {
+                return Err(Error::Exchange(format!(
+                    "backup format version {} is not supported by this build; upgrade carnet",
+                    h.version
+                )));
+            }
+            _ => {
+                return Err(Error::Exchange(
+                    "the backup does not start with its header".into(),
+                ));
+            }
+        };
+        let card = IdentityCard::from_text(&header.card)?;
+        if card.person_id() != header.person {
+            return Err(Error::Exchange(
+                "the backup's header is inconsistent".into(),
+            ));
+        }
+        let mut rows = 0u64;
+        let mut error: Option<Error> = None;
+        let created = Store::create(&tmp, passphrase, kdf_log_n, |txn| {
+            let result = (|| -> Result<()> {
+                loop {
+                    let frame = next(&mut hasher)?.ok_or_else(|| {
+                        Error::Exchange("it ends before its last frame: it was truncated".into())
+                    })?;
+                    match frame {
+                        Frame::Row { table, key, value } => {
+                            let row = DumpRow {
+                                table,
+                                key,
+                                value: Zeroizing::new(value),
+                            };
+                            // What belongs to the lost device stays behind: this is a new one.
+                            let skip = match row.table {
+                                DumpTable::Meta => {
+                                    row.key == b"format"
+                                        || row.key == b"device"
+                                        || (take_over && row.key == b"primary")
+                                }
+                                DumpTable::SecretMeta => ["key_check", "endpoint"]
+                                    .iter()
+                                    .any(|n| row.key == n.as_bytes()),
+                                _ => false,
+                            };
+                            if !skip {
+                                txn.restore_row(&row)?;
+                            }
+                            rows += 1;
+                        }
+                        Frame::End { rows: n, hash } => {
+                            let got = *hasher.finalize().as_bytes();
+                            if n != rows || hash != got {
+                                return Err(Error::Exchange(
+                                    "the backup does not match its own check (rows or hash): it was altered".into(),
+                                ));
+                            }
+                            break;
+                        }
+                        Frame::Header(_) => {
+                            return Err(Error::Exchange("the backup holds a second header".into()));
+                        }
+                    }
+                }
+                txn.put_meta("device", &device.0)?;
+                if take_over {
+                    txn.put_meta("primary", &device.0)?;
+                }
+                txn.put_secret_meta("endpoint", endpoint.as_slice())?;
+                txn.put_actor(
+                    &crate::actor_for(&header.person, &device),
+                    &header.person,
+                    &device,
+                )?;
+                Ok(())
+            })();
+            result.map_err(|e| {
+                error = Some(e);
+                carnet_store::StoreError::Database("the restore stopped".into())
+            })
+        });
+        let cleanup = |e: Error| {
+            let _ = fs::remove_dir_all(&tmp);
+            e
+        };
+        let store = match created {
+            Ok(s) => s,
+            Err(e) => return Err(cleanup(error.take().unwrap_or(e.into()))),
+        };
+        drop(store);
+        // Open what was rebuilt and check all of it before it takes the place asked for.
+        let checked = (|| -> Result<usize> {
+            let mut v = Vault::open(&tmp, passphrase)?;
+            if v.person_id() != header.person {
+                return Err(Error::Exchange(
+                    "the backup's keys are not its owner's".into(),
+                ));
+            }
+            let mut entries = 0;
+            let mut records = v.store.read()?.records()?;
+            if let Ok(mine) = v.own_record() {
+                v.consent_log(&mine)?;
+                if !records.contains(&mine) {
+                    records.push(mine);
+                }
+            }
+            for record in records {
+                for s in SectionId::ALL {
+                    if v.store.read()?.latest_epoch(&record, s.code())?.is_some() {
+                        entries += v.list(&record, Some(s))?.len();
+                    }
+                }
+            }
+            Ok(entries)
+        })();
+        let entries = match checked {
+            Ok(n) => n,
+            Err(e) => {
+                return Err(cleanup(Error::Exchange(format!(
+                    "the restored vault does not verify, so it was not kept: {e}"
+                ))));
+            }
+        };
+        if let Some(parent) = dir.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            fs::create_dir_all(parent).map_err(|e| cleanup(io_err("cannot create", parent, e)))?;
+        }
+        fs::rename(&tmp, dir).map_err(|e| cleanup(io_err("cannot create", dir, e)))?;
+        let vault = Vault::open(dir, passphrase)?;
+        let summary = RestoreSummary {
+            name: card.name().to_string(),
+            id: card.person_id().to_string(),
+            backup_time: header.created,
+            from_device: header.device.to_string(),
+            device: device.to_string(),
+            rows,
+            entries,
+        };
+        Ok((vault, summary))
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
+impl Vault {
+    /// Checks that `key` (from a phrase typed back, or shares) is this vault's recovery
+    /// key.
+    pub fn check_recovery_key(&self, key: &RecoveryKey) -> Result<()> {
+        if key.recipient()? != self.recovery_recipient()? {
+            return Err(Error::Sharing(
+                "this recovery phrase is not the one of this vault: a word is wrong, or it belongs to another vault".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Splits this vault's recovery key among `holders` (contact names): any `threshold` of
+    /// the shares rebuild it, fewer reveal nothing. Each share is sealed to its holder and
+    /// signed by this vault's owner. Returns (holder name, sealed share bytes).
+    pub fn split_recovery(
+        &self,
+        key: &RecoveryKey,
+        threshold: u8,
+        holders: &[String],
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        self.check_recovery_key(key)?;
+        let mut cards = Vec::new();
+        for h in holders {
+            let c = self.contact(h)?;
+            if cards
+                .iter()
+                .any(|(_, x): &(String, IdentityCard)| x.person_id() == c.id)
+            {
+                return Err(Error::Sharing(format!(
+                    "{} is named twice; each holder gets one share",
+                    c.name
+                )));
+            }
+            cards.push((c.name.clone(), IdentityCard::from_text(&c.card)?));
+        }
+        let total =
+            u8::try_from(cards.len()).map_err(|_| Error::Sharing("at most 255 holders".into()))?;
+        if threshold < 2 || threshold > total {
+            return Err(Error::Sharing(format!(
+                "the threshold must be at least 2 and at most the number of holders ({total})"
+            )));
+        }
+        let shares = key.split(threshold, total)?;
+        let recipient = key.recipient()?;
+        let mut out = Vec::new();
+        for ((name, card), share) in cards.iter().zip(&shares) {
+            let sealed = carnet_crypto::SealedShare::seal(
+                carnet_crypto::ShareHeader {
+                    person: self.person_id(),
+                    card: self.card.to_text(),
+                    holder: card.person_id(),
+                    threshold,
+                    total,
+                    recipient: recipient.clone(),
+                    issued: now_unix(),
+                },
+                share,
+                card,
+                &self.me,
+            )?;
+            out.push((name.clone(), sealed.as_bytes().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Opens a recovery share this vault's owner holds for someone, to hand back to them.
+    /// Returns the share and whose it is (their name, from the card it carries).
+    pub fn release_share(&self, bytes: &[u8]) -> Result<(carnet_crypto::ReleasedShare, String)> {
+        let sealed = carnet_crypto::SealedShare::from_bytes(bytes)?;
+        let share = sealed.release(&self.me)?;
+        let name = IdentityCard::from_text(&sealed.header().card)?
+            .name()
+            .to_string();
+        Ok((share, name))
+    }
+}
