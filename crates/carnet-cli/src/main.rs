@@ -537,7 +537,27 @@ pub struct GetAttachmentArgs {
     pub patient: PatientArg,
 }
 
+/// `carnet list | head` closes the pipe early: print what fits, then stop quietly as other
+/// Unix tools do (status 141, death by SIGPIPE), instead of panicking. Rust ignores
+/// SIGPIPE, so a closed stdout surfaces as a panic inside `println!`.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let json = cli.json;
     match commands::run(cli) {

@@ -328,3 +328,39 @@ fn the_demo_tells_the_whole_story_and_checks_itself() {
         assert!(text.contains(step), "missing \"{step}\"");
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    let c = Carnet::patient();
+    // Enough entries that the list overflows a pipe buffer nobody reads.
+    for i in 0..60 {
+        c.ok(&[
+            "add",
+            "note",
+            "--text",
+            &format!("a long note number {i} {}", "x".repeat(2000)),
+        ]);
+    }
+    let mut child = c
+        .command()
+        .args(["list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    out.read_exact(&mut first).unwrap();
+    drop(out);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(status.code(), Some(141));
+}

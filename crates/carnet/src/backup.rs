@@ -607,3 +607,27 @@ impl Vault {
         Ok((share, name))
     }
 }
+
+/// Decodes the frames of a backup's plaintext (what is inside its sealing) without a
+/// vault: the parser every restore runs first, exposed for fuzzing and diagnostics.
+/// Returns the number of rows; bounded, never panics.
+pub fn parse_plaintext(mut reader: impl Read) -> Result<u64> {
+    let mut rows = 0u64;
+    let mut first = true;
+    while let Some(bytes) = read_frame_bytes(&mut reader, MAX_BACKUP_FRAME)? {
+        match decode_frame::<Frame>(&bytes)? {
+            Frame::Header(_) if first => {}
+            Frame::Header(_) => return Err(Error::Exchange("a second header".into())),
+            _ if first => return Err(Error::Exchange("no header first".into())),
+            Frame::Row { .. } => rows += 1,
+            Frame::End { rows: n, .. } => {
+                if n != rows {
+                    return Err(Error::Exchange("the row count does not match".into()));
+                }
+                return Ok(rows);
+            }
+        }
+        first = false;
+    }
+    Err(Error::Exchange("no end: truncated".into()))
+}
