@@ -410,6 +410,13 @@ fn a_second_device_is_linked_both_edit_offline_and_they_converge() {
     assert!(err.contains("primary device"), "{err}");
     let err = phone.fails(&["contact", "add", "Someone", &card_of(&doctor)]);
     assert!(err.contains("primary device"), "{err}");
+    let out_path = path(&phone, "from-phone.bundle");
+    let err = phone.fails(&["share", "export", "--to", "Dr Martin", "--out", &out_path]);
+    assert!(err.contains("primary device"), "{err}");
+    let phone_server = Server::start(&phone);
+    let err = doctor.fails(&["sync", &phone_server.ticket]);
+    assert!(err.contains("primary device"), "{err}");
+    drop(phone_server);
 
     // Removed: the phone gets nothing new, and its attempt is logged.
     let phone_id = phone.json(&["whoami"])["device"]

@@ -277,31 +277,32 @@ async fn session(
     }
     let card = peer.clone();
     let own = person == shared.card.person_id();
-    let (standing, shared_records, device_ok, patient_device_removed) =
-        with_vault(shared, move |v| {
-            let p = card.person_id();
-            // A patient's removed device speaks for nobody: its grantees refuse it.
-            let removed = match v.patients()?.into_iter().find(|r| r.id == p) {
-                Some(r) => v
-                    .removed_patient_devices(&r.record)?
-                    .iter()
-                    .any(|(d, e)| *d == peer_device || *e == remote),
-                None => false,
-            };
-            Ok((
-                v.standing(&card)?,
-                v.shared_records(&p)?,
-                v.live_device(&peer_device, &remote)?,
-                removed,
-            ))
-        })
-        .await?;
+    let (standing, shared_records, device_ok, refuse_device) = with_vault(shared, move |v| {
+        let p = card.person_id();
+        // A patient's removed device speaks for nobody: its grantees refuse it.
+        let removed = match v.patients()?.into_iter().find(|r| r.id == p) {
+            Some(r) => v
+                .removed_patient_devices(&r.record)?
+                .iter()
+                .any(|(d, e)| *d == peer_device || *e == remote),
+            None => false,
+        };
+        Ok((
+            v.standing(&card)?,
+            v.shared_records(&p)?,
+            v.live_device(&peer_device, &remote)?,
+            removed || (p != v.person_id() && !v.is_primary()?),
+        ))
+    })
+    .await?;
     let refusal = if own {
         (!device_ok).then(|| {
             "this device of yours is not registered here, or was removed: link it with `carnet device link`".to_string()
         })
-    } else if patient_device_removed {
-        Some("this device was removed by its owner: nothing is exchanged with it".to_string())
+    } else if refuse_device {
+        Some(
+            "this device does not exchange with others: it was removed by its owner, or it is not its owner's primary device".to_string(),
+        )
     } else {
         match (&standing, side) {
             (PeerStanding::Blocked { name }, _) => Some(format!(

@@ -308,9 +308,9 @@ impl Vault {
     /// Refuses an operation that appends to the consent log on a device that does not keep
     /// it: with one appending device, the log can never fork.
     pub(crate) fn require_primary(&self) -> Result<()> {
-        if self.own_record().is_ok() && !self.is_primary()? {
+        if !self.is_primary()? {
             return Err(Error::Sharing(format!(
-                "consent actions (grants, revokes, sharing) happen on your primary device ({}); run this there, or sync this device with it",
+                "consent actions and exchanges with others (grants, revokes, contacts, bundles, syncs with other people) happen on your primary device ({}); run this there, or sync this device with it",
                 &self.primary_device()?.to_string()[..8]
             )));
         }

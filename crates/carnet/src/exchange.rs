@@ -455,6 +455,9 @@ impl Vault {
             self.send_own(theirs, sink, &mut report)?;
             return Ok(report);
         }
+        // With other people, only the primary device exchanges: it keeps the state (keys,
+        // consent entries) those exchanges change.
+        self.require_primary()?;
         let name = self
             .name_of(&peer_id)?
             .map_or_else(|| peer_id.short(), |(n, _)| n);
@@ -812,6 +815,8 @@ impl Vault {
             }
             own_device = true;
             from_primary = d == self.primary_device()?;
+        } else {
+            self.require_primary()?;
         }
         let own = self.own_record().ok();
         let name = self
