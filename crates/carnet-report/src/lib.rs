@@ -407,14 +407,21 @@ pub fn chart_svg(c: &Chart) -> String {
         esc(&stats)
     );
 
+    // Labels of the target band and thresholds go on top of the data, drawn last (with a
+    // white halo), so no line ever crosses their words.
+    let mut labels = String::new();
     // Target band first, under everything.
     if let Some((a, b)) = target {
         let (ya, yb) = (f.y(b), f.y(a));
         let _ = write!(
             svg,
-            r##"<rect x="{px0}" y="{ya:.1}" width="{:.1}" height="{:.1}" fill="#dcfce7"/><line x1="{px0}" x2="{px1}" y1="{ya:.1}" y2="{ya:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><line x1="{px0}" x2="{px1}" y1="{yb:.1}" y2="{yb:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#15803d" text-anchor="end" stroke="#ffffff" stroke-width="4" paint-order="stroke">target {}–{} {unit}</text>"##,
+            r##"<rect x="{px0}" y="{ya:.1}" width="{:.1}" height="{:.1}" fill="#dcfce7"/><line x1="{px0}" x2="{px1}" y1="{ya:.1}" y2="{ya:.1}" stroke="#16a34a" stroke-dasharray="4 4"/><line x1="{px0}" x2="{px1}" y1="{yb:.1}" y2="{yb:.1}" stroke="#16a34a" stroke-dasharray="4 4"/>"##,
             px1 - px0,
             yb - ya,
+        );
+        let _ = write!(
+            labels,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#15803d" text-anchor="end" stroke="#ffffff" stroke-width="4" paint-order="stroke">target {}–{} {unit}</text>"##,
             px1 - 6.0,
             ya - 6.0,
             fmt_num(a),
@@ -445,7 +452,11 @@ pub fn chart_svg(c: &Chart) -> String {
             let y = f.y(v);
             let _ = write!(
                 svg,
-                r##"<line x1="{px0}" x2="{px1}" y1="{y:.1}" y2="{y:.1}" stroke="#f59e0b" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#b45309" text-anchor="end" stroke="#ffffff" stroke-width="4" paint-order="stroke">{label} mmHg threshold</text>"##,
+                r##"<line x1="{px0}" x2="{px1}" y1="{y:.1}" y2="{y:.1}" stroke="#f59e0b" stroke-dasharray="6 4"/>"##,
+            );
+            let _ = write!(
+                labels,
+                r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#b45309" text-anchor="end" stroke="#ffffff" stroke-width="4" paint-order="stroke">{label} mmHg threshold</text>"##,
                 px1 - 6.0,
                 y - 5.0
             );
@@ -595,6 +606,7 @@ pub fn chart_svg(c: &Chart) -> String {
         );
     }
     // Legend.
+    svg.push_str(&labels);
     let legend: Vec<(&str, &str)> = match c.kind {
         ChartKind::BloodPressure => vec![("#b91c1c", "systolic"), ("#1d4ed8", "diastolic")],
         ChartKind::Glucose if n > MAX_DRAWN => {
