@@ -382,6 +382,29 @@ macro_rules! reads {
             Ok(out)
         }
 
+        /// The consent entries of a record from index `from` on, in order: what appending
+        /// after a known tail needs, without reading the whole log.
+        pub fn consent_entries_from(
+            &self,
+            record: &RecordId,
+            from: u64,
+        ) -> Result<Vec<Vec<u8>>, StoreError> {
+            let Some(t) = self.open(CONSENT)? else {
+                return Ok(Vec::new());
+            };
+            let mut lo = [0u8; 40];
+            lo[..32].copy_from_slice(&record.0);
+            lo[32..].copy_from_slice(&from.to_be_bytes());
+            let mut hi = [0xffu8; 40];
+            hi[..32].copy_from_slice(&record.0);
+            let mut out = Vec::new();
+            for row in t.range(&lo[..]..=&hi[..])? {
+                let (_, v) = row?;
+                out.push(v.value().to_vec());
+            }
+            Ok(out)
+        }
+
         /// Key grants of a record for one grantee, as stored.
         pub fn key_grants(
             &self,
