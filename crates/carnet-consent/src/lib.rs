@@ -36,7 +36,8 @@ pub use audit::{AuditExport, MAX_EXPORT_BYTES, Report, verify};
 pub use entry::{Access, Action, Entry, GrantId, MAX_ENTRY_BYTES, Range, SectionTag, SignedEntry};
 pub use error::ConsentError;
 pub use log::{
-    ConsentLog, MAX_PROOF_HASHES, check_consistency, check_inclusion, origin, verify_checkpoint,
+    ConsentLog, LogTail, MAX_PROOF_HASHES, check_consistency, check_inclusion, origin,
+    verify_checkpoint,
 };
 pub use shared::{HeldGrant, SharedView};
 /// A parsed C2SP tlog checkpoint (origin, size, root).

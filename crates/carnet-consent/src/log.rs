@@ -1,7 +1,17 @@
 //! The log itself: an append-only list of signed entries, hash-linked, and an RFC 6962
 //! Merkle tree over them with signed checkpoints in the C2SP tlog-checkpoint format.
+//!
+//! A device that appends to its own log keeps a [`LogTail`] (sealed, in its vault) with each
+//! append: the tree's frontier and the hash of the last entry. With it, appending again
+//! ([`ConsentLog::resume`]) reads one entry and verifies one signature instead of every
+//! entry's, and reading the whole log back ([`ConsentLog::restore`]) checks the stored
+//! entries against the tail's Merkle root instead of re-verifying each signature: the root
+//! commits to every byte of every entry this device verified when it was appended.
+
+use std::collections::BTreeMap;
 
 use carnet_crypto::{PersonId, PersonSecret, RecordId};
+use serde::{Deserialize, Serialize};
 use signed_note::{Note, StandardVerifier, VerifierList};
 use tlog_tiles::checkpoint::Checkpoint;
 use tlog_tiles::tlog::{self, Hash, HashReader};
@@ -13,21 +23,73 @@ pub fn origin(record: &RecordId) -> String {
     format!("carnet-consent/{record}")
 }
 
-/// Every stored hash of the tree, in tlog's storage order.
+/// The stored hashes of the tree, in tlog's storage order: all of them for a log read whole;
+/// for a resumed log, the frontier (the roots of the complete subtrees its first entries
+/// form, all that appending and the root need) and those stored since.
 #[derive(Clone, Debug, Default)]
-struct Stored(Vec<Hash>);
+struct Stored {
+    frontier: BTreeMap<u64, Hash>,
+    start: u64,
+    dense: Vec<Hash>,
+}
 
 impl HashReader for Stored {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog::Error> {
         indexes
             .iter()
             .map(|&i| {
-                self.0
-                    .get(i as usize)
-                    .copied()
-                    .ok_or(tlog::Error::IndexesNotInTree)
+                let h = if i >= self.start {
+                    self.dense.get((i - self.start) as usize)
+                } else {
+                    self.frontier.get(&i)
+                };
+                h.copied().ok_or(tlog::Error::IndexesNotInTree)
             })
             .collect()
+    }
+}
+
+/// What a device keeps of its own log to append to it again without re-reading it: the
+/// size, the hash of the last entry (what the next one links to) and the tree's frontier
+/// (storage index and hash of each complete subtree's root). Store it sealed: it is trusted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogTail {
+    /// Number of entries.
+    pub len: u64,
+    /// Leaf hash of the last entry.
+    pub last: [u8; 32],
+    /// The frontier: `(storage index, hash)` of the roots of the complete subtrees that
+    /// the first `len` entries form, in tlog's order.
+    pub frontier: Vec<(u64, [u8; 32])>,
+}
+
+impl LogTail {
+    fn stored(&self) -> Result<Stored, ConsentError> {
+        let bad = |why: &str| ConsentError::Malformed {
+            what: "consent log tail",
+            detail: why.to_string(),
+        };
+        if self.len == 0 {
+            return Err(bad("it is empty"));
+        }
+        let want = tlog::sub_tree_index(0, self.len, Vec::new());
+        if want.len() != self.frontier.len()
+            || want.iter().zip(&self.frontier).any(|(w, (i, _))| w != i)
+        {
+            return Err(bad("its frontier does not fit its size"));
+        }
+        Ok(Stored {
+            frontier: self.frontier.iter().map(|(i, h)| (*i, Hash(*h))).collect(),
+            start: tlog::stored_hash_index(0, self.len),
+            dense: Vec::new(),
+        })
+    }
+
+    /// The Merkle root of the log this tail ends.
+    pub fn root(&self) -> Result<[u8; 32], ConsentError> {
+        Ok(tlog::tree_hash(self.len, &self.stored()?)
+            .map_err(tlog_err)?
+            .0)
     }
 }
 
@@ -36,7 +98,10 @@ impl HashReader for Stored {
 pub struct ConsentLog {
     record: RecordId,
     patient: PersonId,
+    /// The entries held: every one, or for a resumed log the last one before resuming and
+    /// those since (`offset` is the index of the first held).
     entries: Vec<SignedEntry>,
+    offset: u64,
     stored: Stored,
 }
 
@@ -80,8 +145,112 @@ impl ConsentLog {
             record,
             patient,
             entries: Vec::new(),
+            offset: 0,
             stored: Stored::default(),
         }
+    }
+
+    /// Resumes appending to a log from its sealed [`LogTail`] and its stored last entry,
+    /// without reading or re-verifying the rest: checks that the entry is the tail's last
+    /// (its hash) and verifies its signature. The result appends, roots and signs
+    /// checkpoints like a whole log, but holds only the entries from that last one on:
+    /// [`ConsentLog::entries`] and proofs need the whole log ([`ConsentLog::restore`]).
+    pub fn resume(
+        record: RecordId,
+        patient: PersonId,
+        tail: &LogTail,
+        last: SignedEntry,
+    ) -> Result<Self, ConsentError> {
+        let stored = tail.stored()?;
+        let index = tail.len - 1;
+        let bad = |why: &str| ConsentError::BadEntry {
+            index,
+            why: why.to_string(),
+        };
+        if last.entry().record != record {
+            return Err(bad("it belongs to another record"));
+        }
+        if last.entry().index != index || last.leaf_hash() != tail.last {
+            return Err(bad(
+                "it is not the entry this device last wrote: the stored log was altered",
+            ));
+        }
+        last.verify(&patient)?;
+        Ok(ConsentLog {
+            record,
+            patient,
+            entries: vec![last],
+            offset: index,
+            stored,
+        })
+    }
+
+    /// Reads a whole log back, checking every entry's form, index, link and time as
+    /// [`ConsentLog::push`] does; the signatures of the first `tail.len` entries are not
+    /// verified one by one but bound all at once to the tail's Merkle root (this device
+    /// verified each when it appended it); entries after them are verified in full.
+    pub fn restore(
+        record: RecordId,
+        patient: PersonId,
+        entries: impl IntoIterator<Item = SignedEntry>,
+        tail: &LogTail,
+    ) -> Result<Self, ConsentError> {
+        let root = tail.root()?;
+        let mut log = ConsentLog::new(record, patient);
+        for e in entries {
+            let trusted = log.len() < tail.len;
+            log.push_inner(e, !trusted)?;
+            if log.len() == tail.len && log.root(tail.len)? != root {
+                return Err(ConsentError::BadEntry {
+                    index: tail.len - 1,
+                    why: "the stored log is not the one this device wrote (its Merkle root differs): an entry was altered, removed or inserted".into(),
+                });
+            }
+        }
+        if log.len() < tail.len {
+            return Err(ConsentError::BadEntry {
+                index: log.len(),
+                why: format!(
+                    "the stored log ends here, but this device wrote {} entries: entries were removed",
+                    tail.len
+                ),
+            });
+        }
+        Ok(log)
+    }
+
+    /// The tail to keep (sealed) after appending, to resume from later.
+    pub fn tail(&self) -> Result<LogTail, ConsentError> {
+        let last = self.entries.last().ok_or_else(|| ConsentError::Malformed {
+            what: "consent log",
+            detail: "an empty log has no tail".into(),
+        })?;
+        let n = self.len();
+        let indexes = tlog::sub_tree_index(0, n, Vec::new());
+        let hashes = self.stored.read_hashes(&indexes).map_err(tlog_err)?;
+        Ok(LogTail {
+            len: n,
+            last: last.leaf_hash(),
+            frontier: indexes
+                .into_iter()
+                .zip(hashes.into_iter().map(|h| h.0))
+                .collect(),
+        })
+    }
+
+    /// Whether this log holds every entry from the genesis (false once resumed).
+    pub fn is_whole(&self) -> bool {
+        self.offset == 0
+    }
+
+    fn whole(&self, what: &str) -> Result<(), ConsentError> {
+        if self.is_whole() {
+            return Ok(());
+        }
+        Err(ConsentError::Malformed {
+            what: "consent log",
+            detail: format!("{what} needs the whole log, and this one was resumed from its tail"),
+        })
     }
 
     /// The record.
@@ -96,15 +265,16 @@ impl ConsentLog {
 
     /// Number of entries.
     pub fn len(&self) -> u64 {
-        self.entries.len() as u64
+        self.offset + self.entries.len() as u64
     }
 
     /// Whether the log is empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
-    /// The entries, in order.
+    /// The entries, in order (for a resumed log, only those from its last entry before
+    /// resuming: see [`ConsentLog::is_whole`]).
     pub fn entries(&self) -> &[SignedEntry] {
         &self.entries
     }
@@ -113,6 +283,14 @@ impl ConsentLog {
     /// record, next index, links to the previous entry, time not going back, signed by the
     /// patient, genesis first and only first.
     pub fn push(&mut self, signed: SignedEntry) -> Result<(), ConsentError> {
+        self.push_inner(signed, true)
+    }
+
+    fn push_inner(
+        &mut self,
+        signed: SignedEntry,
+        check_signature: bool,
+    ) -> Result<(), ConsentError> {
         let e = signed.entry();
         let index = self.len();
         let bad = |why: String| ConsentError::BadEntry { index, why };
@@ -146,9 +324,11 @@ impl ConsentLog {
             (_, 0) => return Err(bad("the log does not start with a genesis".into())),
             _ => {}
         }
-        signed.verify(&self.patient)?;
+        if check_signature {
+            signed.verify(&self.patient)?;
+        }
         let new = tlog::stored_hashes(index, signed.as_bytes(), &self.stored).map_err(tlog_err)?;
-        self.stored.0.extend(new);
+        self.stored.dense.extend(new);
         self.entries.push(signed);
         Ok(())
     }
@@ -231,6 +411,7 @@ impl ConsentLog {
     /// `size` entries: what a grantee needs to check that an entry it was given belongs to
     /// the log a checkpoint commits to, without seeing the other entries.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<[u8; 32]>, ConsentError> {
+        self.whole("an inclusion proof")?;
         if size > self.len() || index >= size {
             return Err(ConsentError::BadEntry {
                 index,
@@ -247,6 +428,7 @@ impl ConsentLog {
     /// The RFC 6962 consistency proof from the tree of the first `old` entries to the tree
     /// of the first `new` entries: proves the log only grew in between.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<[u8; 32]>, ConsentError> {
+        self.whole("a consistency proof")?;
         if old == 0 || old > new || new > self.len() {
             return Err(ConsentError::BadCheckpoint {
                 size: old,
@@ -264,6 +446,7 @@ impl ConsentLog {
     /// its root is the root of this log's first `size` entries, by an RFC 6962 consistency
     /// proof from that size to the whole log. Returns the checkpoint's size.
     pub fn check_checkpoint(&self, text: &str) -> Result<u64, ConsentError> {
+        self.whole("checking a checkpoint")?;
         let cp = verify_checkpoint(text, &self.record, &self.patient)?;
         let size = cp.size();
         let bad = |why: String| ConsentError::BadCheckpoint { size, why };
@@ -368,4 +551,111 @@ pub fn verify_checkpoint(
         return Err(bad("it is the checkpoint of another log".into()));
     }
     Ok(cp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use carnet_crypto::{IdentityCard, Role};
+
+    fn log_of(n: u64) -> (PersonSecret, ConsentLog) {
+        let patient = PersonSecret::generate().unwrap();
+        let card = IdentityCard::issue(&patient, "Alice", Role::Patient, vec![], 1).unwrap();
+        let record = RecordId::of_patient(&patient.person_id());
+        let mut log = ConsentLog::new(record, patient.person_id());
+        log.append(
+            &patient,
+            Action::Genesis {
+                patient_card: card.to_text(),
+            },
+            10,
+        )
+        .unwrap();
+        for i in 1..n {
+            log.append(&patient, block(i), 10 + i).unwrap();
+        }
+        (patient, log)
+    }
+
+    fn block(i: u64) -> Action {
+        Action::Block {
+            person: PersonId([i as u8; 32]),
+        }
+    }
+
+    #[test]
+    fn a_resumed_log_appends_and_signs_checkpoints_like_the_whole_one() {
+        for n in [1, 2, 5, 8, 13] {
+            let (patient, mut whole) = log_of(n);
+            let tail = whole.tail().unwrap();
+            assert_eq!(tail.root().unwrap(), whole.root(n).unwrap());
+            let last = whole.entries().last().unwrap().clone();
+            let mut resumed =
+                ConsentLog::resume(*whole.record(), patient.person_id(), &tail, last).unwrap();
+            assert!(!resumed.is_whole() || n == 1);
+            assert_eq!(resumed.len(), n);
+            for i in n..n + 9 {
+                let a = whole.append(&patient, block(i), 100 + i).unwrap().clone();
+                let b = resumed.append(&patient, block(i), 100 + i).unwrap().clone();
+                assert_eq!(a, b, "the same entry, linked the same way");
+                assert_eq!(resumed.root(i + 1).unwrap(), whole.root(i + 1).unwrap());
+                assert_eq!(resumed.tail().unwrap(), whole.tail().unwrap());
+            }
+            assert_eq!(
+                resumed.checkpoint(&patient).unwrap(),
+                whole.checkpoint(&patient).unwrap()
+            );
+            if n > 1 {
+                assert!(resumed.inclusion_proof(0, resumed.len()).is_err());
+                assert!(resumed.consistency_proof(1, resumed.len()).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn resuming_refuses_an_entry_that_is_not_the_tails_last() {
+        let (patient, whole) = log_of(6);
+        let tail = whole.tail().unwrap();
+        let record = *whole.record();
+        let before_last = whole.entries()[4].clone();
+        assert!(ConsentLog::resume(record, patient.person_id(), &tail, before_last).is_err());
+        let last = whole.entries()[5].clone();
+        let stranger = PersonSecret::generate().unwrap().person_id();
+        assert!(ConsentLog::resume(record, stranger, &tail, last.clone()).is_err());
+        let mut short = tail.clone();
+        short.frontier.pop();
+        assert!(ConsentLog::resume(record, patient.person_id(), &short, last).is_err());
+    }
+
+    #[test]
+    fn restoring_binds_every_stored_entry_to_the_tail_root() {
+        let (patient, mut whole) = log_of(9);
+        let tail = whole.tail().unwrap();
+        let record = *whole.record();
+        let me = patient.person_id();
+        let back = ConsentLog::restore(record, me, whole.entries().to_vec(), &tail).unwrap();
+        assert!(back.is_whole());
+        assert_eq!(back.root(9).unwrap(), whole.root(9).unwrap());
+
+        // An entry whose signature was altered still decodes: the root catches it.
+        let mut bytes = whole.entries()[3].as_bytes().to_vec();
+        let n = bytes.len();
+        bytes[n - 1] ^= 1;
+        let mut altered = whole.entries().to_vec();
+        altered[3] = SignedEntry::from_bytes(&bytes).unwrap();
+        assert!(ConsentLog::restore(record, me, altered, &tail).is_err());
+        // Removed entries are noticed.
+        let short = whole.entries()[..8].to_vec();
+        assert!(ConsentLog::restore(record, me, short, &tail).is_err());
+
+        // Entries written after the tail are verified one by one.
+        whole.append(&patient, block(40), 500).unwrap();
+        let mut later = whole.entries().to_vec();
+        assert!(ConsentLog::restore(record, me, later.clone(), &tail).is_ok());
+        let mut bytes = later[9].as_bytes().to_vec();
+        let n = bytes.len();
+        bytes[n - 1] ^= 1;
+        later[9] = SignedEntry::from_bytes(&bytes).unwrap();
+        assert!(ConsentLog::restore(record, me, later, &tail).is_err());
+    }
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::tables::{
-    ACTORS, BLOBS, CHAIN_INDEX, CHAINS, CONSENT, ENVELOPE_BLOBS, ENVELOPES, EPOCH_KEYS, KEY_GRANTS,
-    META, aad,
+    ACTORS, BLOB_PARTS, BLOBS, CHAIN_INDEX, CHAINS, CONSENT, ENVELOPE_BLOBS, ENVELOPES, EPOCH_KEYS,
+    KEY_GRANTS, META, aad,
 };
 use crate::{ReadTxn, StoreError, WriteTxn};
 
@@ -39,6 +39,8 @@ pub enum DumpTable {
     KeyGrants,
     /// `envelope_blobs`.
     EnvelopeBlobs,
+    /// `blob_parts`: an attachment's ciphertext in rows of [`crate::BLOB_ROW`] bytes.
+    BlobParts,
 }
 
 /// One row of a dump. The value may be a secret: zeroized when dropped.
@@ -116,6 +118,7 @@ impl ReadTxn<'_> {
         plain!(CONSENT, DumpTable::Consent);
         plain!(KEY_GRANTS, DumpTable::KeyGrants);
         plain!(BLOBS, DumpTable::Blobs);
+        plain!(BLOB_PARTS, DumpTable::BlobParts);
         plain!(ENVELOPES, DumpTable::Envelopes);
         plain!(CHAINS, DumpTable::Chains);
         plain!(CHAIN_INDEX, DumpTable::ChainIndex);
@@ -167,6 +170,13 @@ impl WriteTxn<'_> {
                 self.txn
                     .open_table(BLOBS)?
                     .insert(&key32(&row.key, "attachment")?, v)?;
+                Ok(())
+            }
+            DumpTable::BlobParts => {
+                let k: [u8; 36] = row.key.as_slice().try_into().map_err(|_| {
+                    StoreError::Database("an attachment part row has the wrong key length".into())
+                })?;
+                self.txn.open_table(BLOB_PARTS)?.insert(&k, v)?;
                 Ok(())
             }
             DumpTable::EnvelopeBlobs => {

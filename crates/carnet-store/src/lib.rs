@@ -37,7 +37,7 @@ use redb::{Builder, ConcurrencyMode, Database, ReadableDatabase};
 
 pub use dump::{DumpRow, DumpTable};
 pub use error::StoreError;
-pub use tables::{ChainHead, ReadTxn, WriteTxn};
+pub use tables::{BLOB_ROW, ChainHead, ReadTxn, WriteTxn};
 
 /// Version of the on-disk layout, kept in the `meta` table.
 pub const FORMAT_VERSION: u32 = 1;

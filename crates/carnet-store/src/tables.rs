@@ -8,7 +8,8 @@
 //! | `chain_index` | chain key, seq (8, BE) | envelope id (32) |
 //! | `epoch_keys` | record (32) section (1) epoch (4, BE) | sealed epoch key |
 //! | `snapshots` | record (32) section (1) | sealed Automerge snapshot + what it covers |
-//! | `blobs` | blob id (32) | attachment ciphertext |
+//! | `blobs` | blob id (32) | attachment ciphertext (vaults written before `blob_parts`) |
+//! | `blob_parts` | blob id (32) part (4, BE) | attachment ciphertext, [`BLOB_ROW`] bytes a row |
 //! | `actors` | Automerge actor (16) | person (32) device (16) |
 //! | `consent` | record (32) index (8, BE) | signed consent entry |
 //! | `key_grants` | record (32) grantee (32) section (1) epoch (4, BE) grant (8) | signed, age-encrypted key grant |
@@ -37,6 +38,21 @@ pub(crate) const CONSENT: TableDefinition<&[u8], &[u8]> = TableDefinition::new("
 pub(crate) const KEY_GRANTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("key_grants");
 pub(crate) const ENVELOPE_BLOBS: TableDefinition<&[u8; 32], &[u8]> =
     TableDefinition::new("envelope_blobs");
+pub(crate) const BLOB_PARTS: TableDefinition<&[u8; 36], &[u8]> = TableDefinition::new("blob_parts");
+
+/// Bytes of an attachment's ciphertext per row of `blob_parts`. redb gives each large value
+/// its own leaf, a power of two of 4 KiB pages: a 1 MB attachment in one row took a 2 MiB
+/// leaf (+100% on disk). A row of this size with its key (36 bytes) and the leaf's header
+/// (12 bytes) fills a 64 KiB leaf exactly, so an attachment costs its size plus at most one
+/// page for its last, short row.
+pub const BLOB_ROW: usize = 64 * 1024 - 48;
+
+fn part_key(id: &[u8; 32], part: u32) -> [u8; 36] {
+    let mut k = [0u8; 36];
+    k[..32].copy_from_slice(id);
+    k[32..].copy_from_slice(&part.to_be_bytes());
+    k
+}
 
 const CHAIN_KEY: usize = 32 + 1 + 32 + 16;
 
@@ -307,8 +323,24 @@ macro_rules! reads {
                 .map_err(damaged("snapshot"))
         }
 
-        /// An attachment's ciphertext.
+        /// An attachment's ciphertext (from its rows in `blob_parts`, or its one row in
+        /// `blobs` in a vault written before).
         pub fn blob(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+            if let Some(t) = self.open(BLOB_PARTS)? {
+                let mut out: Option<Vec<u8>> = None;
+                let (lo, hi) = (part_key(id, 0), part_key(id, u32::MAX));
+                for (i, row) in t.range::<&[u8; 36]>(&lo..=&hi)?.enumerate() {
+                    let (k, v) = row?;
+                    if k.value()[32..] != (i as u32).to_be_bytes() {
+                        return Err(corrupt_row("attachment part"));
+                    }
+                    out.get_or_insert_with(Vec::new)
+                        .extend_from_slice(v.value());
+                }
+                if out.is_some() {
+                    return Ok(out);
+                }
+            }
             let Some(t) = self.open(BLOBS)? else {
                 return Ok(None);
             };
@@ -360,6 +392,7 @@ macro_rules! reads {
             table!(EPOCH_KEYS, "epoch_keys");
             table!(SNAPSHOTS, "snapshots");
             table!(BLOBS, "blobs");
+            table!(BLOB_PARTS, "blob_parts");
             table!(ACTORS, "actors");
             table!(CONSENT, "consent");
             table!(KEY_GRANTS, "key_grants");
@@ -374,6 +407,29 @@ macro_rules! reads {
             };
             let mut lo = [0u8; 40];
             lo[..32].copy_from_slice(&record.0);
+            let mut hi = [0xffu8; 40];
+            hi[..32].copy_from_slice(&record.0);
+            let mut out = Vec::new();
+            for row in t.range(&lo[..]..=&hi[..])? {
+                let (_, v) = row?;
+                out.push(v.value().to_vec());
+            }
+            Ok(out)
+        }
+
+        /// The consent entries of a record from index `from` on, in order: what appending
+        /// after a known tail needs, without reading the whole log.
+        pub fn consent_entries_from(
+            &self,
+            record: &RecordId,
+            from: u64,
+        ) -> Result<Vec<Vec<u8>>, StoreError> {
+            let Some(t) = self.open(CONSENT)? else {
+                return Ok(Vec::new());
+            };
+            let mut lo = [0u8; 40];
+            lo[..32].copy_from_slice(&record.0);
+            lo[32..].copy_from_slice(&from.to_be_bytes());
             let mut hi = [0xffu8; 40];
             hi[..32].copy_from_slice(&record.0);
             let mut out = Vec::new();
@@ -408,6 +464,11 @@ macro_rules! reads {
 
         /// Whether an attachment blob is stored.
         pub fn has_blob(&self, id: &[u8; 32]) -> Result<bool, StoreError> {
+            if let Some(t) = self.open(BLOB_PARTS)?
+                && t.get(&part_key(id, 0))?.is_some()
+            {
+                return Ok(true);
+            }
             Ok(match self.open(BLOBS)? {
                 Some(t) => t.get(id)?.is_some(),
                 None => false,
@@ -620,7 +681,17 @@ impl<'s> WriteTxn<'s> {
 
     /// Stores an attachment's ciphertext under its id (the hash of the ciphertext).
     pub fn put_blob(&mut self, id: &[u8; 32], ciphertext: &[u8]) -> Result<(), StoreError> {
-        self.txn.open_table(BLOBS)?.insert(id, ciphertext)?;
+        // In rows of BLOB_ROW bytes (see there why); an empty blob is one empty row.
+        let mut t = self.txn.open_table(BLOB_PARTS)?;
+        let mut parts = ciphertext.chunks(BLOB_ROW).peekable();
+        if parts.peek().is_none() {
+            t.insert(&part_key(id, 0), &[][..])?;
+        }
+        for (i, part) in parts.enumerate() {
+            let i = u32::try_from(i)
+                .map_err(|_| StoreError::Database("an attachment is too large to store".into()))?;
+            t.insert(&part_key(id, i), part)?;
+        }
         Ok(())
     }
 
@@ -693,5 +764,64 @@ impl<'s> WriteTxn<'s> {
     pub fn commit(self) -> Result<(), StoreError> {
         self.txn.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod blob_tests {
+    use super::*;
+    use crate::Store;
+    use carnet_crypto::secrecy::SecretString;
+
+    fn store(dir: &std::path::Path) -> Store {
+        let pass = SecretString::from("blob rows".to_string());
+        Store::create(dir, &pass, MasterKey::MIN_LOG_N, |_| Ok(())).unwrap()
+    }
+
+    #[test]
+    fn blobs_round_trip_in_rows_of_any_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store(&tmp.path().join("v"));
+        let sizes = [0, 1, BLOB_ROW - 1, BLOB_ROW, BLOB_ROW + 1, 3 * BLOB_ROW + 5];
+        let blobs: Vec<([u8; 32], Vec<u8>)> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let bytes: Vec<u8> = (0..n).map(|j| (j * 7 + i) as u8).collect();
+                ([i as u8 + 1; 32], bytes)
+            })
+            .collect();
+        let mut txn = s.write().unwrap();
+        for (id, b) in &blobs {
+            txn.put_blob(id, b).unwrap();
+        }
+        // Storing the same blob again changes nothing.
+        txn.put_blob(&blobs[5].0, &blobs[5].1).unwrap();
+        txn.commit().unwrap();
+        let r = s.read().unwrap();
+        for (id, b) in &blobs {
+            assert!(r.has_blob(id).unwrap());
+            assert_eq!(r.blob(id).unwrap().as_ref(), Some(b), "{} bytes", b.len());
+        }
+        assert!(!r.has_blob(&[99; 32]).unwrap());
+        assert_eq!(r.blob(&[99; 32]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_blob_in_one_row_of_an_older_vault_still_reads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store(&tmp.path().join("v"));
+        let w = s.db.begin_write().unwrap();
+        w.open_table(BLOBS)
+            .unwrap()
+            .insert(&[5u8; 32], &b"legacy ciphertext"[..])
+            .unwrap();
+        w.commit().unwrap();
+        let r = s.read().unwrap();
+        assert!(r.has_blob(&[5; 32]).unwrap());
+        assert_eq!(
+            r.blob(&[5; 32]).unwrap().as_deref(),
+            Some(&b"legacy ciphertext"[..])
+        );
     }
 }

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeSet;
 
-use carnet_consent::{Access, Action, AuditExport, ConsentLog, GrantId, SectionTag, SignedEntry};
+use carnet_consent::{
+    Access, Action, AuditExport, ConsentLog, GrantId, LogTail, SectionTag, SignedEntry,
+};
 use carnet_crypto::{EpochKey, IdentityCard, KeyGrant, KeyGrantHeader, PersonId, RecordId};
 use carnet_record::SectionId;
 use carnet_store::WriteTxn;
@@ -74,6 +76,19 @@ pub struct LogLine {
     pub kind: &'static str,
     /// What happened, in words.
     pub text: String,
+}
+
+/// Where the sealed tail of a record's consent log is kept (see [`Vault::load_log`]).
+fn tail_key(record: &RecordId) -> String {
+    format!("consent-tail:{record}")
+}
+
+/// A stored tail, if it decodes (one that does not is ignored: the log is then verified
+/// entry by entry, the strictest check).
+fn log_tail(bytes: Option<zeroize::Zeroizing<Vec<u8>>>) -> Option<LogTail> {
+    bytes
+        .and_then(|b| postcard::from_bytes::<LogTail>(&b).ok())
+        .filter(|t| t.len > 0)
 }
 
 fn not_found(what: &str) -> Error {
@@ -180,15 +195,54 @@ impl Vault {
             .map_err(|_| Error::Sharing("the stored consent salt is damaged".into()))
     }
 
-    /// Loads a record's consent log from inside a transaction, verifying every entry.
+    /// Loads a record's consent log from inside a transaction, to append to it. With the
+    /// sealed tail this device keeps ([`LogTail`], written with every append), only the last
+    /// entry it wrote is read (checked against the tail's hash, its signature verified) and
+    /// any entry after it verified in full: O(1) in the length of the log, where verifying
+    /// every entry made a revoke on a long log take half a second. Without a tail (a log
+    /// never appended to on this device), every entry is verified.
     pub(crate) fn load_log(
         txn: &WriteTxn<'_>,
         record: &RecordId,
         patient: &PersonId,
     ) -> Result<ConsentLog> {
+        if let Some(tail) = log_tail(txn.get_secret_meta(&tail_key(record))?) {
+            let mut rows = txn.consent_entries_from(record, tail.len - 1)?.into_iter();
+            let last = rows.next().ok_or_else(|| {
+                Error::Sharing(format!(
+                    "the consent log holds fewer entries than this device wrote ({}): it was cut short; restore a backup",
+                    tail.len
+                ))
+            })?;
+            let mut log =
+                ConsentLog::resume(*record, *patient, &tail, SignedEntry::from_bytes(&last)?)?;
+            for bytes in rows {
+                log.push(SignedEntry::from_bytes(&bytes)?)?;
+            }
+            return Ok(log);
+        }
+        Self::whole_log(record, patient, txn.consent_entries(record)?, None)
+    }
+
+    /// A whole consent log from its stored entries: each checked (form, index, link,
+    /// time); their signatures verified one by one, or, for those this device wrote
+    /// before its sealed `tail`, all at once by the tail's Merkle root.
+    pub(crate) fn whole_log(
+        record: &RecordId,
+        patient: &PersonId,
+        rows: Vec<Vec<u8>>,
+        tail: Option<LogTail>,
+    ) -> Result<ConsentLog> {
+        let entries = rows
+            .iter()
+            .map(|b| SignedEntry::from_bytes(b))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if let Some(tail) = tail {
+            return Ok(ConsentLog::restore(*record, *patient, entries, &tail)?);
+        }
         let mut log = ConsentLog::new(*record, *patient);
-        for bytes in txn.consent_entries(record)? {
-            log.push(SignedEntry::from_bytes(&bytes)?)?;
+        for e in entries {
+            log.push(e)?;
         }
         Ok(log)
     }
@@ -196,11 +250,8 @@ impl Vault {
     /// The consent log of `record` (the owner's, for a patient).
     pub fn consent_log(&self, record: &RecordId) -> Result<ConsentLog> {
         let r = self.store.read()?;
-        let mut log = ConsentLog::new(*record, self.person_id());
-        for bytes in r.consent_entries(record)? {
-            log.push(SignedEntry::from_bytes(&bytes)?)?;
-        }
-        Ok(log)
+        let tail = log_tail(r.get_secret_meta(&tail_key(record))?);
+        Self::whole_log(record, &self.person_id(), r.consent_entries(record)?, tail)
     }
 
     pub(crate) fn append(
@@ -215,6 +266,10 @@ impl Vault {
         let record = *log.record();
         let e = log.append(&self.me, action, now_unix())?;
         txn.put_consent(&record, e.entry().index, e.as_bytes())?;
+        // The tail to resume from next time, in the same transaction as the entry.
+        let tail = postcard::to_stdvec(&log.tail()?)
+            .map_err(|e| Error::Sharing(format!("cannot encode the consent log tail: {e}")))?;
+        txn.put_secret_meta(&tail_key(&record), &tail)?;
         Ok(())
     }
 
@@ -608,7 +663,13 @@ impl Vault {
     pub fn audit_export(&mut self) -> Result<AuditExport> {
         let record = self.own_record()?;
         let mut txn = self.store.write()?;
-        let log = Self::load_log(&txn, &record, &self.person_id())?;
+        let tail = log_tail(txn.get_secret_meta(&tail_key(&record))?);
+        let log = Self::whole_log(
+            &record,
+            &self.person_id(),
+            txn.consent_entries(&record)?,
+            tail,
+        )?;
         let mut checkpoints: Vec<String> = match txn.get_meta("checkpoints")? {
             Some(b) => postcard::from_bytes(&b)
                 .map_err(|e| Error::Sharing(format!("stored checkpoints do not decode ({e})")))?,

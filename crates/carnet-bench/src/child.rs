@@ -1,0 +1,517 @@
+//! What one measured run does, in its own process (see `measure`): every function here
+//! prints one `RESULT {json}` line with its figures and the process's peak memory.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+use carnet::consent::{Access, AuditExport};
+use carnet::crypto::{MasterKey, RecordId};
+use carnet::record::{Entry, Measurement, SectionId};
+use carnet::{ImportItem, LabeledItem, Vault};
+use carnet_sync::{Node, SyncConfig, Ticket};
+use serde_json::{Map, Value, json};
+
+use crate::measure::{self, peak_rss, time};
+use crate::{data, net, record};
+
+type Args = std::collections::HashMap<String, String>;
+
+fn arg<T: std::str::FromStr>(args: &Args, key: &str) -> Result<T> {
+    args.get(key)
+        .with_context(|| format!("missing {key}="))?
+        .parse()
+        .map_err(|_| anyhow::anyhow!("bad {key}="))
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Runs the child task named by `argv` (`TASK key=value...`).
+pub fn run(argv: &[String]) -> Result<()> {
+    let task = argv.first().context("no child task")?;
+    let args: Args = argv[1..]
+        .iter()
+        .filter_map(|a| a.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let out = match task.as_str() {
+        "import" => import(&args)?,
+        "naive" => naive(&args)?,
+        "open" => open(&args)?,
+        "kdf" => kdf(&args)?,
+        "sync" => runtime()?.block_on(sync(&args))?,
+        "revoke" => revoke(&args)?,
+        "verify" => verify(&args)?,
+        "anatomy" => anatomy(&args)?,
+        other => bail!("unknown child task {other}"),
+    };
+    measure::report(out);
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// P1: import `readings` CGM readings into a fresh vault; then, in the same process, the
+/// limit of the work: the same readings as CSV, age-encrypted in memory.
+fn import(args: &Args) -> Result<Map<String, Value>> {
+    let n: usize = arg(args, "readings")?;
+    let tmp = tempfile::tempdir()?;
+    let readings = data::cgm(n, data::START, 7);
+    let set = data::reading_set(&readings);
+    let same = set.readings.clone();
+    let mut v = Vault::create(
+        &tmp.path().join("v"),
+        &record::pass(),
+        &carnet::CreateOptions {
+            name: "Camille Durand".into(),
+            role: carnet::crypto::Role::Patient,
+            kdf_log_n: MasterKey::MIN_LOG_N,
+        },
+    )?;
+    let record = v.own_record()?;
+    // For profiles: more imports of the same readings into fresh vaults, untimed.
+    let repeat: usize = arg(args, "repeat").unwrap_or(0);
+    for i in 0..repeat {
+        let mut w = Vault::create(
+            &tmp.path().join(format!("r{i}")),
+            &record::pass(),
+            &carnet::CreateOptions {
+                name: "Camille Durand".into(),
+                role: carnet::crypto::Role::Patient,
+                kdf_log_n: MasterKey::MIN_LOG_N,
+            },
+        )?;
+        let r = w.own_record()?;
+        w.import(
+            &r,
+            vec![LabeledItem {
+                label: "glucose".into(),
+                item: ImportItem::Readings(set.clone()),
+            }],
+            &mut |_, _| {},
+        )?;
+    }
+    let before = peak_rss();
+    let (secs, report) = time(|| {
+        v.import(
+            &record,
+            vec![LabeledItem {
+                label: "glucose".into(),
+                item: ImportItem::Readings(set),
+            }],
+            &mut |_, _| {},
+        )
+    });
+    let report = report?;
+    ensure!(
+        report.added.get("glucose") == Some(&n),
+        "not every reading was added"
+    );
+    let rss = peak_rss();
+    drop(v);
+    let db = std::fs::metadata(tmp.path().join("v").join("carnet.redb"))?.len();
+    // The limit: encode as CSV, encrypt to an age X25519 recipient, all in memory.
+    let recipient = age::x25519::Identity::generate().to_public();
+    let (base, sealed) = time(|| {
+        let mut csv = Vec::with_capacity(n * 48);
+        data::readings_csv(&same, &mut csv);
+        age::encrypt(&recipient, &csv)
+    });
+    let sealed = sealed?;
+    Ok(obj(json!({
+        "secs": secs,
+        "baseline": base,
+        "ratio": secs / base,
+        "blocks": report.blocks,
+        "envelopes": report.envelopes,
+        "rss_before": before,
+        "peak_rss": rss,
+        "db_bytes": db,
+        "age_bytes": sealed.len(),
+    })))
+}
+
+/// P1's naive baseline: each reading an Automerge map {t, kind, value, unit} in one list,
+/// all in one transaction.
+fn naive(args: &Args) -> Result<Map<String, Value>> {
+    use automerge::transaction::Transactable;
+    use automerge::{Automerge, ObjType, ROOT};
+    let n: usize = arg(args, "readings")?;
+    let readings = data::cgm(n, data::START, 7);
+    let (secs, doc) = time(|| -> Result<Automerge> {
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        let list = tx.put_object(ROOT, "readings", ObjType::List)?;
+        for (i, &(t, v)) in readings.iter().enumerate() {
+            let m = tx.insert_object(&list, i, ObjType::Map)?;
+            tx.put(&m, "t", t)?;
+            tx.put(&m, "kind", "99504-3")?;
+            tx.put(&m, "value", v)?;
+            tx.put(&m, "unit", "mg/dL")?;
+        }
+        tx.commit();
+        Ok(doc)
+    });
+    let doc = doc?;
+    let rss = peak_rss();
+    let saved = doc.save().len();
+    Ok(obj(
+        json!({"secs": secs, "peak_rss": rss, "saved_bytes": saved}),
+    ))
+}
+
+/// P2: open the vault and list every section (what `carnet list` shows: each entry and its
+/// summary line).
+fn open(args: &Args) -> Result<Map<String, Value>> {
+    let dir: PathBuf = arg(args, "vault")?;
+    let (t_open, v) = time(|| Vault::open(&dir, &record::pass()));
+    let mut v = v?;
+    let record = v.own_record()?;
+    let (t_list, lines) = time(|| -> Result<usize> {
+        let list = v.list(&record, None)?;
+        let mut text = String::new();
+        for e in &list {
+            text.push_str(e.id.as_str());
+            text.push(' ');
+            text.push_str(&e.entry.summary());
+            text.push('\n');
+        }
+        std::hint::black_box(text);
+        Ok(list.len())
+    });
+    let lines = lines?;
+    Ok(obj(json!({
+        "open": t_open,
+        "list": t_list,
+        "secs": t_open + t_list,
+        "entries": lines,
+    })))
+}
+
+/// The passphrase KDF alone: unwrapping the master key from `key.age`.
+fn kdf(args: &Args) -> Result<Map<String, Value>> {
+    let dir: PathBuf = arg(args, "vault")?;
+    let wrapped = std::fs::read(dir.join("key.age"))?;
+    let (secs, key) = time(|| MasterKey::unwrap(&wrapped, &record::pass()));
+    key?;
+    Ok(obj(json!({"secs": secs})))
+}
+
+/// Bytes a clinician granted `sections` would receive: every envelope of those sections
+/// and every attachment blob they reference.
+fn payload(dir: &Path, record: &RecordId, sections: &[SectionId]) -> Result<(u64, u64)> {
+    let store = carnet_store::Store::open(dir, &record::pass())?;
+    let r = store.read()?;
+    let (mut env, mut blobs) = (0u64, 0u64);
+    for s in sections {
+        for head in r.chain_heads(record, s.code())? {
+            for id in r.chain_after(record, s.code(), &head.author, &head.device, 0)? {
+                if let Some(e) = r.envelope(&id)? {
+                    env += e.as_bytes().len() as u64;
+                }
+                for b in r.envelope_blobs(&id)? {
+                    blobs += r.blob(&b)?.map_or(0, |x| x.len() as u64);
+                }
+            }
+        }
+    }
+    Ok((env, blobs))
+}
+
+fn bp(i: u32) -> Result<Entry> {
+    Ok(Entry::Measurement(Measurement::from_input(
+        "blood-pressure",
+        &format!("{}/{}", 120 + i % 10, 78 + i % 5),
+        "mmHg",
+        carnet::record::DateTime::now(),
+        Some("Omron M3".into()),
+    )?))
+}
+
+/// P3 and P4 in one process: a new clinician is granted every section; first full sync
+/// (timed, bytes counted), then the raw iroh baseline of the same bytes; then the steady
+/// state: one new measurement, an incremental sync (bytes, time), and the same through a
+/// link with `delay_ms` each way to count round trips.
+async fn sync(args: &Args) -> Result<Map<String, Value>> {
+    let src: PathBuf = arg(args, "vault")?;
+    let delay_ms: u64 = arg(args, "delay_ms")?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("p");
+    measure::copy_dir(&src, &dir)?;
+    let mut patient = Vault::open(&dir, &record::pass())?;
+    let record = patient.own_record()?;
+    let doctor = record::clinician_vault(&tmp.path().join("d"), "Dr Bernard (new GP)")?;
+    patient.add_contact("Dr Bernard", &doctor.card().to_text())?;
+    patient.grant(
+        "Dr Bernard",
+        &SectionId::ALL,
+        Access::Read,
+        "new GP, full history",
+        None,
+    )?;
+    drop(patient);
+    let (env_bytes, blob_bytes) = payload(&dir, &record, &SectionId::ALL)?;
+    let patient = Vault::open(&dir, &record::pass())?;
+    let server = Node::start(patient, local()).await?;
+    let ticket = server.ticket();
+    let client = Node::start(doctor, local()).await?;
+    let (events, _keep) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = server.serve(events, async {
+        let _ = stopped.await;
+    });
+    let work = async {
+        let client = client;
+        let rss0 = peak_rss();
+        let (t_full, first) = timed(client.sync(&ticket, false)).await;
+        let first = first?;
+        let rss_full = peak_rss();
+        let shown = client
+            .with_vault(move |v| v.list(&record, None))
+            .await?
+            .len();
+        // Steady state: the consent entry about the first delivery, then one new
+        // measurement at a time.
+        let second = client.sync(&ticket, false).await?;
+        let mut incr = Vec::new();
+        for i in 0..3u32 {
+            let e = bp(i)?;
+            server.with_vault(move |v| v.add(&record, e)).await?;
+            let (t, r) = timed(client.sync(&ticket, false)).await;
+            let r = r?;
+            ensure!(
+                r.received == 1,
+                "an incremental sync brought {} envelopes",
+                r.received
+            );
+            incr.push((t, r));
+        }
+        // The same through a slow link: round trips show as multiples of its RTT. A fresh
+        // clinician node, so that no path learnt before bypasses the link.
+        client.shutdown().await;
+        let doctor = Vault::open(&tmp.path().join("d"), &record::pass())?;
+        let client = Node::start(doctor, local()).await?;
+        let delay = Duration::from_millis(delay_ms);
+        let target = ticket
+            .addrs
+            .iter()
+            .find(|a| a.is_ipv4())
+            .copied()
+            .context("no IPv4 address")?;
+        let proxy = net::Proxy::start(target, delay).await?;
+        let slow = Ticket {
+            addrs: vec![proxy.addr],
+            ..ticket.clone()
+        };
+        let mut slow_runs = Vec::new();
+        let mut slow_bytes = 0;
+        for i in 0..2u32 {
+            let e = bp(10 + i)?;
+            server.with_vault(move |v| v.add(&record, e)).await?;
+            let (t, r) = timed(client.sync(&slow, false)).await;
+            let r = r?;
+            ensure!(
+                r.received == 1,
+                "a slow incremental sync brought {}",
+                r.received
+            );
+            slow_runs.push(t);
+            slow_bytes += r.bytes_sent + r.bytes_received;
+        }
+        client.shutdown().await;
+        let proxied = proxy.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        drop(proxy);
+        let _ = stop.send(());
+        anyhow::Ok((
+            t_full, first, shown, second, incr, slow_runs, proxied, slow_bytes, rss0, rss_full,
+        ))
+    };
+    let (served, out) = tokio::join!(serving, work);
+    served?;
+    let (t_full, first, shown, second, incr, slow_runs, proxied, slow_bytes, rss0, rss_full) = out?;
+    server.shutdown().await;
+    let wire = first.bytes_sent + first.bytes_received;
+    // Baselines, same process, after the nodes are gone.
+    let raw = net::raw_transfer(wire).await?;
+    let hs_fast = net::handshake(None).await?;
+    let hs_slow = net::handshake(Some(Duration::from_millis(delay_ms))).await?;
+    let t_incr = measure::median(&incr.iter().map(|(t, _)| *t).collect::<Vec<_>>());
+    let b_incr = measure::median(
+        &incr
+            .iter()
+            .map(|(_, r)| (r.bytes_sent + r.bytes_received) as f64)
+            .collect::<Vec<_>>(),
+    );
+    let t_slow = measure::median(&slow_runs);
+    let rtt = 2.0 * delay_ms as f64 / 1e3;
+    let round_trips = ((t_slow - t_incr) - (hs_slow - hs_fast)) / rtt;
+    let _ = second;
+    Ok(obj(json!({
+        "full": t_full,
+        "raw": raw,
+        "ratio": t_full / raw,
+        "wire": wire,
+        "wire_from_patient": first.bytes_received,
+        "env_bytes": env_bytes,
+        "blob_bytes": blob_bytes,
+        "bytes_ratio": wire as f64 / (env_bytes + blob_bytes) as f64,
+        "envelopes": first.received,
+        "shown": shown,
+        "incr": t_incr,
+        "incr_bytes": b_incr,
+        "incr_bytes_each": incr.iter().map(|(_, r)| r.bytes_sent + r.bytes_received).collect::<Vec<_>>(),
+        "slow": t_slow,
+        "slow_each": slow_runs,
+        "handshake_fast": hs_fast,
+        "handshake_slow": hs_slow,
+        "round_trips": round_trips,
+        "proxied_bytes": proxied,
+        "slow_session_bytes": slow_bytes,
+        "rss_before_sync": rss0,
+        "rss_full_sync": rss_full,
+    })))
+}
+
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (f64, T) {
+    let start = std::time::Instant::now();
+    let out = f.await;
+    (start.elapsed().as_secs_f64(), out)
+}
+
+/// P5: revoke the widest grant in force, on a freshly opened copy of the vault.
+fn revoke(args: &Args) -> Result<Map<String, Value>> {
+    let src: PathBuf = arg(args, "vault")?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("p");
+    measure::copy_dir(&src, &dir)?;
+    let v = Vault::open(&dir, &record::pass())?;
+    let g = v
+        .grants()?
+        .into_iter()
+        .filter(|g| !g.revoked)
+        .max_by_key(|g| g.sections.len())
+        .context("no grant in force")?;
+    let log_before = v.consent_log(&v.own_record()?)?.len();
+    drop(v);
+    let mut v = Vault::open(&dir, &record::pass())?;
+    let (secs, r) = time(|| v.revoke(&g.id));
+    r?;
+    Ok(obj(json!({
+        "secs": secs,
+        "sections": g.sections.len(),
+        "log": log_before,
+    })))
+}
+
+#[derive(serde::Deserialize)]
+struct SignedRepr {
+    entry: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+/// P6: `carnet_consent::verify` of an export, against ed25519 `verify_strict` over as many
+/// signatures (the entries' own messages), same process, alternating.
+fn verify(args: &Args) -> Result<Map<String, Value>> {
+    let file: PathBuf = arg(args, "export")?;
+    let rounds: usize = arg(args, "rounds")?;
+    let json = std::fs::read(&file)?;
+    let export = AuditExport::from_json(&json)?;
+    let card = carnet::crypto::IdentityCard::from_text(&export.patient_card)?;
+    let key = card.person_id().verifying_key()?;
+    let mut msgs = Vec::with_capacity(export.entries.len());
+    for b64 in &export.entries {
+        let bytes = data_encoding::BASE64.decode(b64.as_bytes())?;
+        let repr: SignedRepr = postcard::from_bytes(&bytes)?;
+        let mut m = b"carnet/consent-entry/v1".to_vec();
+        m.push(0);
+        m.extend_from_slice(&repr.entry);
+        let sig = ed25519_dalek::Signature::from_slice(&repr.signature)?;
+        msgs.push((m, sig));
+    }
+    // CPU time of this thread: both sides are single-threaded and CPU-bound, and the
+    // machine is shared (wall times are reported too).
+    let (mut figs, mut bases, mut walls) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (b, bw, ok) =
+            measure::cpu_time(|| msgs.iter().all(|(m, s)| key.verify_strict(m, s).is_ok()));
+        ensure!(ok, "a signature does not verify");
+        bases.push(b);
+        let (f, fw, report) = measure::cpu_time(|| carnet::consent::verify(&export, None));
+        ensure!(
+            report.ok,
+            "the log does not verify: {:?}",
+            report.first_error
+        );
+        figs.push(f);
+        walls.push((fw, bw));
+    }
+    let ratios: Vec<f64> = figs.iter().zip(&bases).map(|(f, b)| f / b).collect();
+    Ok(obj(json!({
+        "secs": measure::median(&figs),
+        "baseline": measure::median(&bases),
+        "ratio": measure::median(&ratios),
+        "entries": export.entries.len(),
+        "each": figs,
+        "bases": bases,
+        "wall": walls,
+    })))
+}
+
+/// Nodes listen on IPv4 loopback only: the link the bench controls.
+fn local() -> SyncConfig {
+    SyncConfig {
+        bind: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        ..SyncConfig::default()
+    }
+}
+
+/// Where a vault's bytes go: per redb table, rows, stored bytes, pages and fragmentation,
+/// and the file's allocated and free pages (for P7's profile).
+fn anatomy(args: &Args) -> Result<Map<String, Value>> {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+    let dir: PathBuf = arg(args, "vault")?;
+    let file = dir.join("carnet.redb");
+    let db = redb::Database::open(&file)?;
+    let r = db.begin_read()?;
+    let mut tables = Map::new();
+    for h in r.list_tables()? {
+        let name = redb::TableHandle::name(&h).to_string();
+        let t = r.open_untyped_table(h)?;
+        let s = t.stats()?;
+        tables.insert(
+            name,
+            json!({
+                "rows": t.len()?,
+                "stored": s.stored_bytes(),
+                "metadata": s.metadata_bytes(),
+                "fragmented": s.fragmented_bytes(),
+                "leaf_pages": s.leaf_pages(),
+                "branch_pages": s.branch_pages(),
+            }),
+        );
+    }
+    drop(r);
+    let w = db.begin_write()?;
+    let s = w.stats()?;
+    let out = json!({
+        "file": std::fs::metadata(&file)?.len(),
+        "allocated_pages": s.allocated_pages(),
+        "page_size": s.page_size(),
+        "stored": s.stored_bytes(),
+        "metadata": s.metadata_bytes(),
+        "fragmented": s.fragmented_bytes(),
+        "tables": tables,
+    });
+    w.abort()?;
+    Ok(obj(out))
+}

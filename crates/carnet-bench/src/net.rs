@@ -1,0 +1,195 @@
+//! The network side of the benchmarks: the raw iroh baseline (the same bytes over one bi
+//! stream between two bare endpoints), the QUIC handshake alone, and a UDP proxy that
+//! delays every datagram, to count round trips by their cost in time.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use iroh::endpoint::presets;
+use iroh::{Endpoint, EndpointAddr, RelayMode, TransportAddr};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+const RAW_ALPN: &[u8] = b"carnet-bench/raw/1";
+
+async fn endpoint(alpn: bool) -> Result<Endpoint> {
+    let mut b = Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled);
+    if alpn {
+        b = b.alpns(vec![RAW_ALPN.to_vec()]);
+    }
+    b.bind().await.map_err(|e| anyhow!("bind: {e}"))
+}
+
+/// The loopback address an endpoint listens on (IPv4).
+pub fn loopback(ep: &Endpoint) -> Result<SocketAddr> {
+    ep.bound_sockets()
+        .into_iter()
+        .find(SocketAddr::is_ipv4)
+        .map(|s| SocketAddr::from(([127, 0, 0, 1], s.port())))
+        .context("no IPv4 socket")
+}
+
+fn addr_of(ep: &Endpoint, via: Option<SocketAddr>) -> Result<EndpointAddr> {
+    let a = match via {
+        Some(p) => p,
+        None => loopback(ep)?,
+    };
+    Ok(EndpointAddr::from_parts(ep.id(), [TransportAddr::Ip(a)]))
+}
+
+/// Seconds to send `n` bytes from a listener to a dialer over one iroh bi stream, from the
+/// dialer's `connect` to its last byte read: the same shape as a first sync (the dialer
+/// asks, the listener sends), with nothing but QUIC in between.
+pub async fn raw_transfer(n: u64) -> Result<f64> {
+    let server = endpoint(true).await?;
+    let client = endpoint(false).await?;
+    let addr = addr_of(&server, None)?;
+    let srv = server.clone();
+    let serving = tokio::spawn(async move {
+        let inc = srv.accept().await.context("no connection")?;
+        let conn = inc.await.map_err(|e| anyhow!("accept: {e}"))?;
+        let (mut send, mut recv) = conn.accept_bi().await?;
+        let mut ask = [0u8; 1];
+        recv.read_exact(&mut ask).await?;
+        // Content does not matter to QUIC (it encrypts, never compresses).
+        let chunk = vec![0x5au8; 1 << 20];
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(chunk.len() as u64) as usize;
+            send.write_all(&chunk[..k]).await?;
+            left -= k as u64;
+        }
+        send.finish()?;
+        conn.closed().await;
+        anyhow::Ok(())
+    });
+    let start = Instant::now();
+    let conn = client
+        .connect(addr, RAW_ALPN)
+        .await
+        .map_err(|e| anyhow!("connect: {e}"))?;
+    let (mut send, mut recv) = conn.open_bi().await?;
+    send.write_all(&[1]).await?;
+    let mut got = 0u64;
+    while let Some(c) = recv.read_chunk(usize::MAX).await? {
+        got += c.len() as u64;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    anyhow::ensure!(got == n, "received {got} of {n} bytes");
+    conn.close(0u32.into(), b"done");
+    let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;
+    client.close().await;
+    server.close().await;
+    Ok(secs)
+}
+
+/// Seconds for a bare QUIC connection (the handshake) to a listener, directly or through
+/// `proxy` (which must forward to `target`).
+pub async fn handshake(delay: Option<Duration>) -> Result<f64> {
+    let server = endpoint(true).await?;
+    let client = endpoint(false).await?;
+    let target = loopback(&server)?;
+    let proxy = match delay {
+        Some(d) => Some(Proxy::start(target, d).await?),
+        None => None,
+    };
+    let addr = addr_of(&server, proxy.as_ref().map(|p| p.addr))?;
+    let srv = server.clone();
+    let accepting = tokio::spawn(async move {
+        if let Some(inc) = srv.accept().await
+            && let Ok(conn) = inc.await
+        {
+            conn.closed().await;
+        }
+    });
+    let start = Instant::now();
+    let conn = client
+        .connect(addr, RAW_ALPN)
+        .await
+        .map_err(|e| anyhow!("connect: {e}"))?;
+    let secs = start.elapsed().as_secs_f64();
+    conn.close(0u32.into(), b"done");
+    let _ = tokio::time::timeout(Duration::from_secs(2), accepting).await;
+    client.close().await;
+    server.close().await;
+    Ok(secs)
+}
+
+/// A UDP proxy on loopback that holds every datagram `delay` before passing it on, both
+/// ways: a link with a round trip of twice `delay`. One client at a time.
+pub struct Proxy {
+    /// Where to send instead of the target.
+    pub addr: SocketAddr,
+    /// Datagram bytes carried, both ways.
+    pub bytes: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Proxy {
+    /// Starts a proxy to `target`.
+    pub async fn start(target: SocketAddr, delay: Duration) -> Result<Proxy> {
+        let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await?);
+        let back = Arc::new(UdpSocket::bind("127.0.0.1:0").await?);
+        let addr = front.local_addr()?;
+        let bytes = Arc::new(AtomicU64::new(0));
+        let client: Arc<std::sync::Mutex<Option<SocketAddr>>> = Arc::default();
+        let (up_tx, mut up_rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+        let (down_tx, mut down_rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+        let mut tasks = Vec::new();
+        // Readers stamp each datagram with its release time; writers release in order.
+        {
+            let (front, client, bytes) = (front.clone(), client.clone(), bytes.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut buf = vec![0u8; 65_536];
+                while let Ok((n, from)) = front.recv_from(&mut buf).await {
+                    *client.lock().unwrap_or_else(|p| p.into_inner()) = Some(from);
+                    bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    let _ = up_tx.send((Instant::now() + delay, buf[..n].to_vec()));
+                }
+            }));
+        }
+        {
+            let (back, bytes) = (back.clone(), bytes.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut buf = vec![0u8; 65_536];
+                while let Ok((n, _)) = back.recv_from(&mut buf).await {
+                    bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    let _ = down_tx.send((Instant::now() + delay, buf[..n].to_vec()));
+                }
+            }));
+        }
+        {
+            let back = back.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Some((at, d)) = up_rx.recv().await {
+                    tokio::time::sleep_until(at.into()).await;
+                    let _ = back.send_to(&d, target).await;
+                }
+            }));
+        }
+        {
+            let front = front.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Some((at, d)) = down_rx.recv().await {
+                    tokio::time::sleep_until(at.into()).await;
+                    let to = *client.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(to) = to {
+                        let _ = front.send_to(&d, to).await;
+                    }
+                }
+            }));
+        }
+        Ok(Proxy { addr, bytes, tasks })
+    }
+}
