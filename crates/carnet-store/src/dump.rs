@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::tables::{
-    ACTORS, BLOB_PARTS, BLOBS, CHAIN_INDEX, CHAINS, CONSENT, ENVELOPE_BLOBS, ENVELOPES, EPOCH_KEYS,
-    KEY_GRANTS, META, aad,
+    ACTORS, BLOB_PARTS, BLOBS, CHAIN_INDEX, CHAINS, CONSENT, ENVELOPE_BLOBS, ENVELOPE_PARTS,
+    ENVELOPES, EPOCH_KEYS, KEY_GRANTS, META, aad,
 };
 use crate::{ReadTxn, StoreError, WriteTxn};
 
@@ -41,6 +41,8 @@ pub enum DumpTable {
     EnvelopeBlobs,
     /// `blob_parts`: an attachment's ciphertext in rows of [`crate::BLOB_ROW`] bytes.
     BlobParts,
+    /// `envelope_parts`: an envelope larger than a page, in rows of one page.
+    EnvelopeParts,
 }
 
 /// One row of a dump. The value may be a secret: zeroized when dropped.
@@ -119,6 +121,7 @@ impl ReadTxn<'_> {
         plain!(KEY_GRANTS, DumpTable::KeyGrants);
         plain!(BLOBS, DumpTable::Blobs);
         plain!(BLOB_PARTS, DumpTable::BlobParts);
+        plain!(ENVELOPE_PARTS, DumpTable::EnvelopeParts);
         plain!(ENVELOPES, DumpTable::Envelopes);
         plain!(CHAINS, DumpTable::Chains);
         plain!(CHAIN_INDEX, DumpTable::ChainIndex);
@@ -177,6 +180,13 @@ impl WriteTxn<'_> {
                     StoreError::Database("an attachment part row has the wrong key length".into())
                 })?;
                 self.txn.open_table(BLOB_PARTS)?.insert(&k, v)?;
+                Ok(())
+            }
+            DumpTable::EnvelopeParts => {
+                let k: [u8; 36] = row.key.as_slice().try_into().map_err(|_| {
+                    StoreError::Database("an envelope part row has the wrong key length".into())
+                })?;
+                self.txn.open_table(ENVELOPE_PARTS)?.insert(&k, v)?;
                 Ok(())
             }
             DumpTable::EnvelopeBlobs => {

@@ -18,6 +18,9 @@
 //! - Opening never writes before the passphrase is proven right; a wrong passphrase or a
 //!   damaged file changes nothing.
 //! - Files are created with mode 0600 in a 0700 directory.
+//! - The file stays close to its content: values larger than a page are stored in rows that
+//!   fill whole pages, and a handle whose writes grew the file by more than a megabyte
+//!   compacts it when dropped.
 //! - Several processes may use one vault at once (redb multi-writer mode); writes are
 //!   serialized by redb's lock.
 
@@ -51,6 +54,27 @@ pub struct Store {
     db: Database,
     master: MasterKey,
     dir: PathBuf,
+    /// The file's length when this handle opened it (see the `Drop` impl).
+    opened_len: u64,
+}
+
+/// Growth of the file under one handle past which closing it gives back free pages.
+const COMPACT_AFTER: u64 = 1 << 20;
+
+impl Drop for Store {
+    /// A large write (an import, a first sync) leaves the file with the pages its copy-on-write
+    /// transactions freed, up to half of it: closing the handle after such growth compacts
+    /// the file. Compaction is itself a crash-safe redb commit; it is skipped when another
+    /// process is reading, and its failure changes nothing, so errors are ignored.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let len = fs::metadata(self.dir.join(DB_FILE)).map_or(0, |m| m.len());
+        if len > self.opened_len + COMPACT_AFTER.max(self.opened_len / 4) {
+            let _ = self.compact();
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -161,6 +185,7 @@ impl Store {
             db,
             master,
             dir: dir.to_path_buf(),
+            opened_len: 0,
         };
         {
             let mut txn = store.write()?;
@@ -213,6 +238,7 @@ impl Store {
             db,
             master,
             dir: dir.to_path_buf(),
+            opened_len: fs::metadata(&db_path).map_or(0, |m| m.len()),
         };
         let check = store.read()?.get_secret_meta("key_check")?;
         if check.as_deref().map(|c| c.as_slice()) != Some(b"carnet vault key".as_slice()) {
@@ -247,6 +273,22 @@ impl Store {
     pub fn read(&self) -> Result<ReadTxn<'_>, StoreError> {
         let txn = self.db.begin_read()?;
         Ok(ReadTxn::new(txn, &self.master))
+    }
+
+    /// Gives the file's free pages back to the file system (redb compaction, crash-safe).
+    /// Returns whether it did; `false` when another process holds a transaction open.
+    pub fn compact(&mut self) -> Result<bool, StoreError> {
+        match self.db.compact() {
+            Ok(done) => Ok(done),
+            Err(
+                redb::CompactionError::TransactionInProgress
+                | redb::CompactionError::EphemeralSavepointExists
+                | redb::CompactionError::PersistentSavepointExists,
+            ) => Ok(false),
+            Err(e) => Err(StoreError::Database(format!(
+                "cannot compact the vault: {e}"
+            ))),
+        }
     }
 
     /// Re-wraps the master key with a new passphrase (atomic file replace).

@@ -39,6 +39,14 @@ pub(crate) const KEY_GRANTS: TableDefinition<&[u8], &[u8]> = TableDefinition::ne
 pub(crate) const ENVELOPE_BLOBS: TableDefinition<&[u8; 32], &[u8]> =
     TableDefinition::new("envelope_blobs");
 pub(crate) const BLOB_PARTS: TableDefinition<&[u8; 36], &[u8]> = TableDefinition::new("blob_parts");
+pub(crate) const ENVELOPE_PARTS: TableDefinition<&[u8; 36], &[u8]> =
+    TableDefinition::new("envelope_parts");
+
+/// Bytes of an envelope per row of `envelope_parts`, for envelopes larger than one page.
+/// As with attachments (see [`BLOB_ROW`]), redb gives a value larger than a page its own
+/// leaf of a power of two of pages: a 20 KB envelope of series blocks took 32 KiB. A row
+/// of this size with its key and the leaf's header fills one 4 KiB page exactly.
+pub(crate) const ENVELOPE_ROW: usize = 4096 - 48;
 
 /// Bytes of an attachment's ciphertext per row of `blob_parts`. redb gives each large value
 /// its own leaf, a power of two of 4 KiB pages: a 1 MB attachment in one row took a 2 MiB
@@ -172,11 +180,28 @@ macro_rules! reads {
 
         /// An envelope by id, decoded (not yet verified).
         pub fn envelope(&self, id: &EnvelopeId) -> Result<Option<Envelope>, StoreError> {
-            let Some(t) = self.open(ENVELOPES)? else {
+            if let Some(t) = self.open(ENVELOPES)?
+                && let Some(v) = t.get(&id.0)?
+            {
+                return Envelope::from_bytes(v.value())
+                    .map(Some)
+                    .map_err(damaged("envelope"));
+            }
+            let Some(t) = self.open(ENVELOPE_PARTS)? else {
                 return Ok(None);
             };
-            match t.get(&id.0)? {
-                Some(v) => Envelope::from_bytes(v.value())
+            let mut out: Option<Vec<u8>> = None;
+            let (lo, hi) = (part_key(&id.0, 0), part_key(&id.0, u32::MAX));
+            for (i, row) in t.range::<&[u8; 36]>(&lo..=&hi)?.enumerate() {
+                let (k, v) = row?;
+                if k.value()[32..] != (i as u32).to_be_bytes() {
+                    return Err(corrupt_row("envelope part"));
+                }
+                out.get_or_insert_with(Vec::new)
+                    .extend_from_slice(v.value());
+            }
+            match out {
+                Some(bytes) => Envelope::from_bytes(&bytes)
                     .map(Some)
                     .map_err(damaged("envelope")),
                 None => Ok(None),
@@ -185,10 +210,15 @@ macro_rules! reads {
 
         /// Whether an envelope is stored.
         pub fn has_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
-            let Some(t) = self.open(ENVELOPES)? else {
-                return Ok(false);
-            };
-            Ok(t.get(&id.0)?.is_some())
+            if let Some(t) = self.open(ENVELOPES)?
+                && t.get(&id.0)?.is_some()
+            {
+                return Ok(true);
+            }
+            Ok(match self.open(ENVELOPE_PARTS)? {
+                Some(t) => t.get(&part_key(&id.0, 0))?.is_some(),
+                None => false,
+            })
         }
 
         /// The heads of every chain of one section: its version vector.
@@ -393,6 +423,7 @@ macro_rules! reads {
             table!(SNAPSHOTS, "snapshots");
             table!(BLOBS, "blobs");
             table!(BLOB_PARTS, "blob_parts");
+            table!(ENVELOPE_PARTS, "envelope_parts");
             table!(ACTORS, "actors");
             table!(CONSENT, "consent");
             table!(KEY_GRANTS, "key_grants");
@@ -636,9 +667,18 @@ impl<'s> WriteTxn<'s> {
         let mut head_value = [0u8; 40];
         head_value[..8].copy_from_slice(&h.seq.to_be_bytes());
         head_value[8..].copy_from_slice(&id.0);
-        self.txn
-            .open_table(ENVELOPES)?
-            .insert(&id.0, env.as_bytes())?;
+        let bytes = env.as_bytes();
+        if bytes.len() <= ENVELOPE_ROW {
+            self.txn.open_table(ENVELOPES)?.insert(&id.0, bytes)?;
+        } else {
+            let mut t = self.txn.open_table(ENVELOPE_PARTS)?;
+            for (i, part) in bytes.chunks(ENVELOPE_ROW).enumerate() {
+                let i = u32::try_from(i).map_err(|_| {
+                    StoreError::Database("an envelope is too large to store".into())
+                })?;
+                t.insert(&part_key(&id.0, i), part)?;
+            }
+        }
         self.txn
             .open_table(CHAINS)?
             .insert(&chain[..], &head_value[..])?;

@@ -241,6 +241,9 @@ impl Vault {
             match row.table {
                 DumpTable::Envelopes => summary.envelopes += 1,
                 DumpTable::Blobs => summary.attachments += 1,
+                // Large envelopes and attachments are stored in parts: count their first.
+                DumpTable::EnvelopeParts if row.key.ends_with(&[0; 4]) => summary.envelopes += 1,
+                DumpTable::BlobParts if row.key.ends_with(&[0; 4]) => summary.attachments += 1,
                 DumpTable::Consent => summary.consent_entries += 1,
                 _ => {}
             }
