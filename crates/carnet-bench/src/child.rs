@@ -48,6 +48,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         "revoke" => revoke(&args)?,
         "verify" => verify(&args)?,
         "anatomy" => anatomy(&args)?,
+        "compact" => compact(&args)?,
         other => bail!("unknown child task {other}"),
     };
     measure::report(out);
@@ -514,4 +515,17 @@ fn anatomy(args: &Args) -> Result<Map<String, Value>> {
     });
     w.abort()?;
     Ok(obj(out))
+}
+
+/// Compacts a vault's redb file in place (for P7's profile: what free pages cost).
+fn compact(args: &Args) -> Result<Map<String, Value>> {
+    let dir: PathBuf = arg(args, "vault")?;
+    let file = dir.join("carnet.redb");
+    let before = std::fs::metadata(&file)?.len();
+    let mut db = redb::Database::open(&file)?;
+    let (secs, r) = time(|| db.compact());
+    r?;
+    drop(db);
+    let after = std::fs::metadata(&file)?.len();
+    Ok(obj(json!({"before": before, "after": after, "secs": secs})))
 }

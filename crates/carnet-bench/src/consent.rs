@@ -154,11 +154,11 @@ pub fn export(n: usize) -> Result<AuditExport> {
             };
             log.append(&patient, action, t)?;
         }
-        if log.len() % 10_000 == 0 {
+        if log.len().is_multiple_of(10_000) {
             checkpoints.push(log.checkpoint(&patient)?);
         }
     }
-    if log.len() % 10_000 != 0 {
+    if !log.len().is_multiple_of(10_000) {
         checkpoints.push(log.checkpoint(&patient)?);
     }
     Ok(AuditExport::new(&log, &card, checkpoints))

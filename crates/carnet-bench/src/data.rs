@@ -535,7 +535,7 @@ pub fn attachment(i: usize, size: usize) -> (String, DocType, String, Vec<u8>) {
             out.extend_from_slice(&w[..take]);
         }
     };
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         bytes.extend_from_slice(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
         let text = format!(
             "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>\nendobj\n5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n4 0 obj\n<< /Length 412 >>\nstream\nBT /F1 12 Tf 72 770 Td (Laboratoire Cerballiance - Compte rendu d'analyses n. {i:05}) Tj ET\nBT /F1 10 Tf 72 740 Td (Patient: DURAND Camille, nee le 12/05/1984) Tj ET\nBT /F1 10 Tf 72 720 Td (Hemoglobine glyquee HbA1c: 7,1 % (4,0 - 6,0)) Tj ET\nendstream\nendobj\n6 0 obj\n<< /Type /XObject /Subtype /Image /Width 1240 /Height 1754 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode /Length {} >>\nstream\n",

@@ -506,8 +506,11 @@ fn p3_p4(
             secs(med(&big_runs, "handshake_fast"))
         ),
         ratio: format!("at {}: {:.2}", scale.small, med(&small_runs, "round_trips")),
-        target: a("<= 2"),
-        met: Some(rt <= 2.25),
+        target: a("<= 2 (by design: 2)"),
+        // Not a verdict: once connected, iroh may move the connection to the direct
+        // loopback path and bypass the delaying proxy, so this figure can read low.
+        // The protocol's count is fixed by construction (docs/PERFORMANCE.md).
+        met: None,
     });
     eprintln!(
         "  full sync at {} readings: {} ({}), raw {}; peak RSS {} (both nodes, one process)",

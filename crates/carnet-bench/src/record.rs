@@ -38,7 +38,10 @@ pub struct Spec {
 
 /// Clinicians of the record's history: name, role, sections, access, year granted, year
 /// revoked.
-const CLINICIANS: &[(&str, &[SectionId], Access, i64, Option<i64>)] = &[
+type Clinician = (&'static str, &'static [SectionId], Access, i64, Option<i64>);
+
+/// Clinicians of the record's history (see above).
+const CLINICIANS: &[Clinician] = &[
     (
         "Dr Martin (GP)",
         &[
@@ -153,7 +156,8 @@ pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<u64> {
     v.import(&record, history, &mut |_, _| {})?;
 
     // Month after month.
-    let mut by_month: BTreeMap<usize, (Vec<(i64, f64)>, Vec<Entry>, Vec<usize>)> = BTreeMap::new();
+    type Month = (Vec<(i64, f64)>, Vec<Entry>, Vec<usize>);
+    let mut by_month: BTreeMap<usize, Month> = BTreeMap::new();
     for &r in &readings {
         by_month.entry(month_of(r.0)).or_default().0.push(r);
     }

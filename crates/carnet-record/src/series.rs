@@ -141,6 +141,33 @@ fn scale_for(values: &[f64]) -> Option<u8> {
     })
 }
 
+/// Decompresses one zstd frame of at most `limit` bytes. The output buffer is sized from
+/// the frame's declared content size when it has one (bounded by `limit`, and a frame
+/// inflating past it fails), and the decompression context is reused per thread: a list
+/// of ten years of daily blocks made a context and a `limit`-sized buffer for each, which
+/// dominated listing a record.
+fn inflate(frame: &[u8], limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::cell::RefCell;
+    thread_local! {
+        static CONTEXT: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            const { RefCell::new(None) };
+    }
+    let capacity = match zstd::zstd_safe::get_frame_content_size(frame) {
+        Ok(Some(n)) if n <= limit as u64 => n as usize,
+        _ => limit,
+    };
+    CONTEXT.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(zstd::bulk::Decompressor::new()?);
+        }
+        match c.as_mut() {
+            Some(d) => d.decompress(frame, capacity),
+            None => Err(std::io::Error::other("no zstd context")),
+        }
+    })
+}
+
 impl SeriesBlock {
     /// The most readings one block holds (a day of one reading a second fits in two).
     pub const MAX_READINGS: usize = 65_536;
@@ -247,7 +274,7 @@ impl SeriesBlock {
         let body: &[u8] = match compression {
             0 => rest,
             1 => {
-                owned = zstd::bulk::decompress(rest, Self::MAX_BODY)
+                owned = inflate(rest, Self::MAX_BODY)
                     .map_err(|e| malformed(format!("it does not decompress: {e}")))?;
                 &owned
             }

@@ -88,6 +88,9 @@ pub struct SendReport {
     /// The device state went out in this round (between devices of one person).
     #[serde(skip)]
     pub(crate) state_sent: bool,
+    /// The peer's state is what it reported itself (see [`Vault::send_batch`]).
+    #[serde(skip)]
+    exact: bool,
 }
 
 /// What receiving did.
@@ -430,18 +433,34 @@ impl Vault {
         theirs: &Have,
         sink: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<SendReport> {
-        self.send_batch(peer, theirs, None, sink)
+        self.send_inner(peer, theirs, None, false, sink)
     }
 
     /// Like [`Vault::send_items`], but stops once about `budget` bytes of envelopes and
     /// attachments are out (always after at least one envelope), with
     /// [`SendReport::more`] set: a transport sends bounded batches by calling again with
     /// [`SendReport::peer_after`], and neither side ever holds a whole record in memory.
+    ///
+    /// `theirs` is what the peer itself just said it holds (a live session, unlike a bundle
+    /// made from what this vault last heard): the consent checkpoint then carries the one
+    /// consistency proof from the size the peer holds, and the sender's own identity card,
+    /// which the peer got in the session's hello, is not sent again.
     pub fn send_batch(
         &mut self,
         peer: &IdentityCard,
         theirs: &Have,
         budget: Option<u64>,
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+    ) -> Result<SendReport> {
+        self.send_inner(peer, theirs, budget, true, sink)
+    }
+
+    fn send_inner(
+        &mut self,
+        peer: &IdentityCard,
+        theirs: &Have,
+        budget: Option<u64>,
+        exact: bool,
         sink: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<SendReport> {
         let peer_id = peer.person_id();
@@ -474,6 +493,7 @@ impl Vault {
         let mut report = SendReport {
             peer_after: theirs.clone(),
             budget,
+            exact,
             ..SendReport::default()
         };
         for record in records {
@@ -619,7 +639,13 @@ impl Vault {
         let log = self.consent_log(record)?;
         let state = self.peer_state(record, peer)?;
         if log.len() > their.consent {
-            let mut froms: Vec<u64> = state.sizes_sent.clone();
+            // A bundle's receiver may hold any checkpoint this vault gave it (a bundle can
+            // be lost); a live peer said which one it holds.
+            let mut froms: Vec<u64> = if report.exact {
+                Vec::new()
+            } else {
+                state.sizes_sent.clone()
+            };
             froms.push(their.consent);
             froms.retain(|f| *f > 0 && *f < log.len());
             froms.sort_unstable();
@@ -678,6 +704,9 @@ impl Vault {
             }
         }
         for a in authors {
+            if report.exact && a == self.person_id() {
+                continue;
+            }
             if let Some(card) = self.card_text_of(&a)? {
                 sink(Item::Card(card))?;
             }
@@ -834,7 +863,8 @@ impl Vault {
             blobs_expected: BTreeSet::new(),
             blobs_announced: BTreeSet::new(),
             blob_parts: HashMap::new(),
-            cards: Vec::new(),
+            // The sender's own card: a live sender does not repeat it as an item.
+            cards: vec![from.to_text()],
             received: BTreeMap::new(),
             sent_chains: BTreeMap::new(),
             own_device,
@@ -1286,9 +1316,8 @@ impl Receiving<'_> {
             Vault::put_peer_state(txn, &record, &self.sender, &state)?;
         }
         if !self.cards.is_empty() {
-            let mut book: Vec<IdentityCard> = self
-                .vault
-                .card_book()?
+            let before = self.vault.card_book()?;
+            let mut book: Vec<IdentityCard> = before
                 .iter()
                 .filter_map(|t| IdentityCard::from_text(t).ok())
                 .collect();
@@ -1304,9 +1333,11 @@ impl Receiving<'_> {
                 }
             }
             let texts: Vec<String> = book.iter().map(IdentityCard::to_text).collect();
-            let bytes = postcard::to_stdvec(&texts)
-                .map_err(|e| Error::Exchange(format!("cannot encode cards: {e}")))?;
-            txn.put_secret_meta("cards", &bytes)?;
+            if texts != before {
+                let bytes = postcard::to_stdvec(&texts)
+                    .map_err(|e| Error::Exchange(format!("cannot encode cards: {e}")))?;
+                txn.put_secret_meta("cards", &bytes)?;
+            }
         }
         self.report.records = self
             .received

@@ -645,14 +645,24 @@ impl Vault {
         })
     }
 
+    /// An entry as shown. `actors` remembers who each Automerge actor is across one
+    /// listing: a read transaction per entry cost a file lock each.
     fn view(
         &self,
         record: &RecordId,
         section: SectionId,
         stored: StoredEntry,
         people: &HashMap<PersonId, (String, String)>,
+        actors: &mut HashMap<[u8; 16], Option<(PersonId, DeviceId)>>,
     ) -> Result<EntryView> {
-        let who = self.store.read()?.actor(&stored.author_actor)?;
+        let who = match actors.get(&stored.author_actor) {
+            Some(who) => *who,
+            None => {
+                let who = self.store.read()?.actor(&stored.author_actor)?;
+                actors.insert(stored.author_actor, who);
+                who
+            }
+        };
         let (author, author_name, author_role) = match who {
             Some((p, _)) => {
                 let known = people.get(&p);
@@ -708,11 +718,12 @@ impl Vault {
             None => self.readable_sections(record)?,
         };
         let people = self.people()?;
+        let mut actors = HashMap::new();
         let mut out = Vec::new();
         for s in sections {
             let stored = self.load(record, s)?.doc.entries()?;
             for e in stored {
-                out.push(self.view(record, s, e, &people)?);
+                out.push(self.view(record, s, e, &people, &mut actors)?);
             }
         }
         Ok(out)
@@ -723,7 +734,7 @@ impl Vault {
         for s in self.readable_sections(record)? {
             if let Some(e) = self.load(record, s)?.doc.get(id)? {
                 let people = self.people()?;
-                return self.view(record, s, e, &people);
+                return self.view(record, s, e, &people, &mut HashMap::new());
             }
         }
         Err(Error::NotFound(id.clone()))
