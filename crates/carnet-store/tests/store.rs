@@ -269,3 +269,56 @@ fn two_handles_on_one_vault_both_work() {
         Some(b"1".to_vec())
     );
 }
+
+#[test]
+fn large_envelopes_are_stored_in_page_rows_and_read_back_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = new_store(&tmp.path().join("v"));
+    let author = PersonSecret::generate().unwrap();
+    let key = EpochKey::generate().unwrap();
+    // A small envelope stays in one row; one over a page is split into page-sized rows.
+    let small = Envelope::seal(header(&author, 1, None), b"a", &key, &author).unwrap();
+    let body: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let large = Envelope::seal(header(&author, 2, Some(small.id())), &body, &key, &author).unwrap();
+    assert!(large.as_bytes().len() > 3 * 4096);
+    let mut txn = store.write().unwrap();
+    assert!(txn.put_envelope(&small).unwrap());
+    assert!(txn.put_envelope(&large).unwrap());
+    assert!(
+        !txn.put_envelope(&large).unwrap(),
+        "a stored large envelope is a duplicate"
+    );
+    txn.commit().unwrap();
+    let r = store.read().unwrap();
+    assert!(r.has_envelope(&large.id()).unwrap());
+    let back = r.envelope(&large.id()).unwrap().unwrap();
+    assert_eq!(back.as_bytes(), large.as_bytes());
+    assert_eq!(
+        r.envelope(&small.id()).unwrap().unwrap().as_bytes(),
+        small.as_bytes()
+    );
+    // A dump (backups, linked devices) carries the rows, and they restore whole.
+    let mut rows = Vec::new();
+    r.dump(&mut |row| {
+        rows.push(row);
+        Ok(())
+    })
+    .unwrap();
+    drop(r);
+    let other = new_store(&tmp.path().join("w"));
+    let mut txn = other.write().unwrap();
+    for row in &rows {
+        if !matches!(
+            row.table,
+            carnet_store::DumpTable::Meta | carnet_store::DumpTable::SecretMeta
+        ) {
+            txn.restore_row(row).unwrap();
+        }
+    }
+    txn.commit().unwrap();
+    let r = other.read().unwrap();
+    assert_eq!(
+        r.envelope(&large.id()).unwrap().unwrap().as_bytes(),
+        large.as_bytes()
+    );
+}
