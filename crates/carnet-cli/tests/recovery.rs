@@ -10,24 +10,6 @@ use std::process::{Child, Stdio};
 
 use common::Carnet;
 
-fn card_of(c: &Carnet) -> String {
-    c.json(&["whoami"])["card"].as_str().unwrap().to_string()
-}
-
-fn clinician(name: &str) -> Carnet {
-    let c = Carnet::empty();
-    c.ok(&[
-        "init",
-        "--name",
-        name,
-        "--role",
-        "clinician",
-        "--kdf-cost",
-        "10",
-    ]);
-    c
-}
-
 /// A patient vault, and the recovery phrase its `init` showed once.
 fn patient_with_phrase() -> (Carnet, String) {
     let c = Carnet::empty();
@@ -99,8 +81,8 @@ fn log_texts(c: &Carnet) -> Vec<String> {
 #[test]
 fn a_backup_restores_the_same_record_and_log_and_refuses_everything_else() {
     let (alice, phrase) = patient_with_phrase();
-    let doctor = clinician("Dr Martin");
-    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
     alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
     alice.ok(&["add", "note", "--text", "diary"]);
     std::fs::write(alice.work.join("scan.pdf"), b"%PDF-1.4 lab results").unwrap();
@@ -203,12 +185,12 @@ fn a_backup_restores_the_same_record_and_log_and_refuses_everything_else() {
 fn any_k_recovery_shares_restore_and_fewer_are_refused() {
     let (alice, phrase) = patient_with_phrase();
     let holders = [
-        clinician("Dr Martin"),
-        clinician("Paul"),
-        clinician("Nurse Joy"),
+        Carnet::clinician("Dr Martin"),
+        Carnet::clinician("Paul"),
+        Carnet::clinician("Nurse Joy"),
     ];
     for (h, name) in holders.iter().zip(["Dr Martin", "Paul", "Nurse Joy"]) {
-        alice.json(&["contact", "add", name, &card_of(h)]);
+        alice.json(&["contact", "add", name, &h.card()]);
     }
     alice.ok(&["add", "condition", "--name", "Asthma"]);
     let file = path(&alice, "alice.backup");
@@ -375,8 +357,8 @@ fn a_second_device_is_linked_both_edit_offline_and_they_converge() {
     // Both edit offline, then meet.
     alice.ok(&["add", "note", "--text", "on the laptop"]);
     phone.ok(&["add", "note", "--text", "on the phone"]);
-    let doctor = clinician("Dr Martin");
-    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
     alice.json(&[
         "grant",
         "Dr Martin",
@@ -408,7 +390,7 @@ fn a_second_device_is_linked_both_edit_offline_and_they_converge() {
         "x",
     ]);
     assert!(err.contains("primary device"), "{err}");
-    let err = phone.fails(&["contact", "add", "Someone", &card_of(&doctor)]);
+    let err = phone.fails(&["contact", "add", "Someone", &doctor.card()]);
     assert!(err.contains("primary device"), "{err}");
     let out_path = path(&phone, "from-phone.bundle");
     let err = phone.fails(&["share", "export", "--to", "Dr Martin", "--out", &out_path]);
@@ -436,8 +418,8 @@ fn a_second_device_is_linked_both_edit_offline_and_they_converge() {
 #[test]
 fn a_lost_device_is_replaced_from_a_backup_and_gets_nothing_new() {
     let (alice, phrase) = patient_with_phrase();
-    let doctor = clinician("Dr Martin");
-    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
     alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
     alice.ok(&["add", "medication", "--name", "Metformin"]);
     alice.json(&[

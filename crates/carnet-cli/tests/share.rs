@@ -5,24 +5,6 @@ mod common;
 
 use common::Carnet;
 
-fn card_of(c: &Carnet) -> String {
-    c.json(&["whoami"])["card"].as_str().unwrap().to_string()
-}
-
-fn clinician(name: &str) -> Carnet {
-    let c = Carnet::empty();
-    c.ok(&[
-        "init",
-        "--name",
-        name,
-        "--role",
-        "clinician",
-        "--kdf-cost",
-        "10",
-    ]);
-    c
-}
-
 /// A file path in `c`'s work directory.
 fn path(c: &Carnet, name: &str) -> String {
     c.work.join(name).to_string_lossy().into_owned()
@@ -39,8 +21,8 @@ fn export(from: &Carnet, to: &str, name: &str) -> (serde_json::Value, String) {
 #[test]
 fn a_record_goes_to_a_clinician_and_their_prescription_comes_back() {
     let alice = Carnet::patient();
-    let doctor = clinician("Dr Martin");
-    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
     alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
     alice.ok(&["add", "note", "--text", "private diary"]);
     alice.ok(&["add", "condition", "--name", "Type 2 diabetes"]);
@@ -176,10 +158,10 @@ fn a_record_goes_to_a_clinician_and_their_prescription_comes_back() {
 #[test]
 fn bad_bundles_are_refused_clearly_and_change_nothing() {
     let alice = Carnet::patient();
-    let doctor = clinician("Dr Martin");
-    let nurse = clinician("Nurse Joy");
-    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
-    alice.json(&["contact", "add", "Nurse Joy", &card_of(&nurse)]);
+    let doctor = Carnet::clinician("Dr Martin");
+    let nurse = Carnet::clinician("Nurse Joy");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    alice.json(&["contact", "add", "Nurse Joy", &nurse.card()]);
     alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
     let g = alice.json(&[
         "grant",

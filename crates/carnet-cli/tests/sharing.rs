@@ -5,10 +5,6 @@ mod common;
 
 use common::Carnet;
 
-fn card_of(c: &Carnet) -> String {
-    c.json(&["whoami"])["card"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn grant_revoke_block_log_and_audit() {
     let alice = Carnet::patient();
@@ -34,7 +30,7 @@ fn grant_revoke_block_log_and_audit() {
     ]);
 
     // Contacts: an altered card is refused, a good one added, a duplicate refused.
-    let card = card_of(&doctor);
+    let card = doctor.card();
     let mut altered = card.clone();
     let pos = altered.len() / 2;
     let ch = if altered.as_bytes()[pos] == b'A' {
@@ -49,9 +45,9 @@ fn grant_revoke_block_log_and_audit() {
         "{err}"
     );
     alice.json(&["contact", "add", "Dr Martin", &card]);
-    let err = alice.fails(&["contact", "add", "dr martin", &card_of(&nurse)]);
+    let err = alice.fails(&["contact", "add", "dr martin", &nurse.card()]);
     assert!(err.contains("already exists"), "{err}");
-    alice.json(&["contact", "add", "Nurse", &card_of(&nurse)]);
+    alice.json(&["contact", "add", "Nurse", &nurse.card()]);
     let contacts = alice.json(&["contact", "list"]);
     assert_eq!(contacts.as_array().unwrap().len(), 2);
 
@@ -220,7 +216,7 @@ fn a_clinician_cannot_grant_what_they_do_not_own() {
         "10",
     ]);
     let alice = Carnet::patient();
-    doctor.json(&["contact", "add", "Alice", &card_of(&alice)]);
+    doctor.json(&["contact", "add", "Alice", &alice.card()]);
     let err = doctor.fails(&[
         "grant",
         "Alice",
@@ -232,6 +228,6 @@ fn a_clinician_cannot_grant_what_they_do_not_own() {
         "x",
     ]);
     assert!(err.contains("no record of their own"), "{err}");
-    let err = alice.fails(&["contact", "add", "Me", &card_of(&alice)]);
+    let err = alice.fails(&["contact", "add", "Me", &alice.card()]);
     assert!(err.contains("own card"), "{err}");
 }

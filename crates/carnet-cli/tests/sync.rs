@@ -12,24 +12,6 @@ use std::sync::{Arc, Mutex};
 use carnet_sync::Ticket;
 use common::Carnet;
 
-fn card_of(c: &Carnet) -> String {
-    c.json(&["whoami"])["card"].as_str().unwrap().to_string()
-}
-
-fn clinician(name: &str) -> Carnet {
-    let c = Carnet::empty();
-    c.ok(&[
-        "init",
-        "--name",
-        name,
-        "--role",
-        "clinician",
-        "--kdf-cost",
-        "10",
-    ]);
-    c
-}
-
 /// A `carnet serve` child process; killed (SIGTERM) when dropped.
 struct Server {
     child: Child,
@@ -104,8 +86,8 @@ impl Drop for Server {
 /// A patient with two entries, sharing allergies (read) and notes (write) with a doctor.
 fn patient_and_doctor() -> (Carnet, Carnet) {
     let alice = Carnet::patient();
-    let doctor = clinician("Dr Martin");
-    alice.json(&["contact", "add", "Dr Martin", &card_of(&doctor)]);
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
     alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
     alice.ok(&["add", "note", "--text", "diary"]);
     alice.ok(&["add", "condition", "--name", "Asthma"]);
@@ -157,7 +139,7 @@ fn a_clinician_syncs_both_ways_while_other_commands_keep_working() {
     alice.ok(&["list"]);
     doctor.ok(&["add", "note", "--text", "seen today", "--patient", "Alice"]);
     // The doctor's vault remembers the address: the contact name is enough now.
-    doctor.json(&["contact", "add", "Alice", &card_of(&alice)]);
+    doctor.json(&["contact", "add", "Alice", &alice.card()]);
     let r = doctor.json(&["sync", "Alice"]);
     assert_eq!(
         (r["sent"].as_u64(), r["received"].as_u64()),
@@ -239,9 +221,9 @@ fn a_live_peer_receives_changes_made_by_another_process() {
 #[test]
 fn unknown_blocked_and_revoked_peers_get_nothing_and_are_logged() {
     let (alice, doctor) = patient_and_doctor();
-    let stranger = clinician("Dr Nobody");
-    let nurse = clinician("Nurse Joy");
-    alice.json(&["contact", "add", "Nurse Joy", &card_of(&nurse)]);
+    let stranger = Carnet::clinician("Dr Nobody");
+    let nurse = Carnet::clinician("Nurse Joy");
+    alice.json(&["contact", "add", "Nurse Joy", &nurse.card()]);
     alice.json(&[
         "grant",
         "Nurse Joy",
@@ -425,8 +407,8 @@ fn twenty_clinicians_syncing_at_once_each_get_exactly_their_sections() {
     alice.ok(&["add", "note", "--text", "note"]);
     let mut doctors = Vec::new();
     for i in 0..20 {
-        let d = clinician(&format!("Dr {i}"));
-        alice.json(&["contact", "add", &format!("Dr {i}"), &card_of(&d)]);
+        let d = Carnet::clinician(&format!("Dr {i}"));
+        alice.json(&["contact", "add", &format!("Dr {i}"), &d.card()]);
         // Each gets a different pair of sections.
         let granted = vec![sections[i % 6], sections[(i / 6 + i + 1) % 6]];
         alice.json(&[
@@ -495,7 +477,7 @@ fn twenty_clinicians_syncing_at_once_each_get_exactly_their_sections() {
 
 #[test]
 fn bad_tickets_and_unreachable_peers_fail_clearly() {
-    let doctor = clinician("Dr Martin");
+    let doctor = Carnet::clinician("Dr Martin");
     let err = doctor.fails(&["sync", "carnet-ticket1:garbage"]);
     assert!(err.contains("not a Carnet ticket"), "{err}");
     let err = doctor.fails(&["sync", "Nobody"]);

@@ -34,6 +34,26 @@ impl Carnet {
         c
     }
 
+    /// A clinician vault, created with the lowest passphrase cost.
+    pub fn clinician(name: &str) -> Self {
+        let c = Self::empty();
+        c.ok(&[
+            "init",
+            "--name",
+            name,
+            "--role",
+            "clinician",
+            "--kdf-cost",
+            "10",
+        ]);
+        c
+    }
+
+    /// This vault's identity card, text form.
+    pub fn card(&self) -> String {
+        self.json(&["whoami"])["card"].as_str().unwrap().to_string()
+    }
+
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_carnet"));
         cmd.env("CARNET_VAULT", &self.vault)
