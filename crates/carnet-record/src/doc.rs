@@ -367,12 +367,6 @@ impl SectionDoc {
     }
 
     fn decode(&self, key: &str, obj: &ExId) -> Result<StoredEntry, RecordError> {
-        let json = to_json(&ReadDoc::hydrate(&self.doc, obj, None).map_err(am)?);
-        Self::decode_json(key, json, obj)
-    }
-
-    /// [`SectionDoc::decode`] of an entry already hydrated.
-    fn decode_json(key: &str, json: Json, obj: &ExId) -> Result<StoredEntry, RecordError> {
         let undecodable = |why: String| RecordError::Undecodable {
             id: key.to_string(),
             why,
@@ -380,7 +374,7 @@ impl SectionDoc {
         let id: EntryId = key
             .parse()
             .map_err(|e: RecordError| undecodable(e.to_string()))?;
-        let mut json = match json {
+        let mut json = match to_json(&ReadDoc::hydrate(&self.doc, obj, None).map_err(am)?) {
             Json::Object(o) => o,
             _ => return Err(undecodable("not a map".into())),
         };
@@ -418,27 +412,12 @@ impl SectionDoc {
     pub fn entries_lossy(&self) -> Result<(Vec<StoredEntry>, usize), RecordError> {
         let mut out = Vec::new();
         let mut bad = 0;
-        // One hydration of the whole document: hydrating entry by entry seeks into the op
-        // set once per entry, which dominated listing a record of thousands of entries.
-        let whole = match ReadDoc::hydrate(&self.doc, &ROOT, None).map_err(am)? {
-            hydrate::Value::Map(m) => m,
-            _ => {
-                return Err(RecordError::Undecodable {
-                    id: "(root)".into(),
-                    why: "the section document is not a map".into(),
-                });
-            }
-        };
         for item in self.doc.map_range(ROOT, ..) {
             if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
                 bad += 1;
                 continue;
             }
-            let Some(value) = whole.get(item.key.as_ref()).map(to_json) else {
-                bad += 1;
-                continue;
-            };
-            match Self::decode_json(&item.key, value, &item.id()) {
+            match self.decode(&item.key, &item.id()) {
                 Ok(e) => out.push(e),
                 Err(_) => bad += 1,
             }
