@@ -863,8 +863,13 @@ impl Vault {
             blobs_expected: BTreeSet::new(),
             blobs_announced: BTreeSet::new(),
             blob_parts: HashMap::new(),
-            // The sender's own card: a live sender does not repeat it as an item.
-            cards: vec![from.to_text()],
+            // The sender's card: a live sender does not repeat it as an item. (Another device
+            // of this person brings no new card.)
+            cards: if own_device {
+                Vec::new()
+            } else {
+                vec![from.to_text()]
+            },
             received: BTreeMap::new(),
             sent_chains: BTreeMap::new(),
             own_device,
