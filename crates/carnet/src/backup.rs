@@ -23,7 +23,7 @@
 
 use std::fs;
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use carnet_crypto::{
     DeviceId, IdentityCard, Passphrase, PersonId, RecoveryKey, endpoint_public_key,
@@ -34,6 +34,7 @@ use carnet_store::{DumpRow, DumpTable, Store};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::files::{create_private, io_err, sibling};
 use crate::vault::now_unix;
 use crate::wire::{decode_frame, read_frame_bytes};
 use crate::{Error, MAX_ATTACHMENT, Result, Vault};
@@ -101,10 +102,6 @@ pub struct RestoreSummary {
     pub entries: usize,
 }
 
-fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::Exchange(format!("{what} {}: {e}", path.display()))
-}
-
 fn write_big_frame(w: &mut impl Write, frame: &Frame, hasher: &mut blake3::Hasher) -> Result<()> {
     let mut body = postcard::to_stdvec(frame)
         .map_err(|e| Error::Exchange(format!("cannot encode a backup frame: {e}")))?;
@@ -120,18 +117,6 @@ fn write_big_frame(w: &mut impl Write, frame: &Frame, hasher: &mut blake3::Hashe
     hasher.update(&body);
     body.zeroize();
     r.map_err(|e| Error::Exchange(format!("cannot write the backup: {e}")))
-}
-
-fn sibling(path: &Path, tag: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "carnet".into());
-    let rand: [u8; 6] = carnet_crypto::random_array().unwrap_or([0; 6]);
-    path.with_file_name(format!(
-        ".{name}.{tag}-{}",
-        data_encoding::HEXLOWER.encode(&rand)
-    ))
 }
 
 impl Vault {
@@ -158,16 +143,7 @@ impl Vault {
         }
         let recipient = self.recovery_recipient()?;
         let tmp = sibling(out, "tmp");
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let file = opts
-            .open(&tmp)
-            .map_err(|e| io_err("cannot create", &tmp, e))?;
+        let file = create_private(&tmp)?;
         let result = (|| -> Result<BackupSummary> {
             let mut w = BufWriter::new(file);
             w.write_all(BACKUP_MAGIC)

@@ -29,13 +29,14 @@
 
 use std::fs;
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use carnet_crypto::{IdentityCard, PersonId, open_sealed, seal_to, verify_signature};
 use carnet_record::SectionId;
 use serde::{Deserialize, Serialize};
 
 use crate::exchange::{Finished, ItemSource, SendReport};
+use crate::files::{create_private, io_err, sibling};
 use crate::vault::now_unix;
 use crate::wire::{Have, Item, MAX_FRAME, decode_frame, read_frame_bytes, write_frame};
 use crate::{Error, Result, Vault};
@@ -109,10 +110,6 @@ pub struct ImportSummary {
     pub from_id: String,
 }
 
-fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::Exchange(format!("{what} {}: {e}", path.display()))
-}
-
 fn signed_message(to: &PersonId, hash: &[u8; 32]) -> Vec<u8> {
     let mut m = Vec::with_capacity(64);
     m.extend_from_slice(&to.0);
@@ -166,7 +163,7 @@ impl Vault {
         let peer = to.person_id();
         let assumed = self.assumed_for(&peer, full)?;
         let have = self.have_for(&peer)?;
-        let tmp = temp_path(out);
+        let tmp = sibling(out, "tmp");
         let file = create_private(&tmp)?;
         let result = (|| -> Result<(SendReport, u64)> {
             let mut w = BufWriter::new(file);
@@ -514,29 +511,6 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(got)
-}
-
-fn temp_path(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "bundle".into());
-    let rand: [u8; 6] = carnet_crypto::random_array().unwrap_or([0; 6]);
-    out.with_file_name(format!(
-        ".{name}.{}.tmp",
-        data_encoding::HEXLOWER.encode(&rand)
-    ))
-}
-
-fn create_private(path: &Path) -> Result<fs::File> {
-    let mut o = fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path).map_err(|e| io_err("cannot create", path, e))
 }
 
 /// Reads a bundle's frames, hashing every one before the end, for the engine.

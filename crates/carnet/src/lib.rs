@@ -55,6 +55,7 @@ pub mod bundle;
 mod devices;
 mod error;
 pub mod exchange;
+mod files;
 mod own;
 mod patients;
 mod sharing;

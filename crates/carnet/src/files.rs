@@ -1,0 +1,37 @@
+//! Files the vault writes outside its store (bundles, backups, restored vaults): created
+//! private, beside their final path, and renamed into place only once complete.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// An I/O error on `path`, saying what was being done.
+pub(crate) fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Exchange(format!("{what} {}: {e}", path.display()))
+}
+
+/// A hidden, random path beside `path` (same directory, so the final rename is atomic).
+pub(crate) fn sibling(path: &Path, tag: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "carnet".into());
+    let rand: [u8; 6] = carnet_crypto::random_array().unwrap_or([0; 6]);
+    path.with_file_name(format!(
+        ".{name}.{tag}-{}",
+        data_encoding::HEXLOWER.encode(&rand)
+    ))
+}
+
+/// Creates `path`, which must not exist, readable by its owner only (0600).
+pub(crate) fn create_private(path: &Path) -> Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path).map_err(|e| io_err("cannot create", path, e))
+}
