@@ -206,8 +206,12 @@ impl Vault {
         record: &RecordId,
         patient: &PersonId,
     ) -> Result<ConsentLog> {
-        if let Some(tail) = log_tail(txn.get_secret_meta(&tail_key(record))?) {
-            let mut rows = txn.consent_entries_from(record, tail.len - 1)?.into_iter();
+        // A tail of an empty log is never written; one that says so is ignored like any
+        // tail that does not decode.
+        if let Some(tail) = log_tail(txn.get_secret_meta(&tail_key(record))?)
+            && let Some(last_index) = tail.len.checked_sub(1)
+        {
+            let mut rows = txn.consent_entries_from(record, last_index)?.into_iter();
             let last = rows.next().ok_or_else(|| {
                 Error::Sharing(format!(
                     "the consent log holds fewer entries than this device wrote ({}): it was cut short; restore a backup",
