@@ -274,7 +274,9 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
     let work = async {
         let client = client;
         let rss0 = peak_rss();
+        let cpu0 = measure::process_cpu();
         let (t_full, first) = timed(client.sync(&ticket, false)).await;
+        let cpu_full = measure::process_cpu() - cpu0;
         let first = first?;
         let rss_full = peak_rss();
         let shown = client
@@ -335,15 +337,30 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         let _ = stop.send(());
         anyhow::Ok((
             t_full, first, shown, second, incr, slow_runs, proxied, slow_bytes, rss0, rss_full,
+            cpu_full,
         ))
     };
     let (served, out) = tokio::join!(serving, work);
     served?;
-    let (t_full, first, shown, second, incr, slow_runs, proxied, slow_bytes, rss0, rss_full) = out?;
+    let (
+        t_full,
+        first,
+        shown,
+        second,
+        incr,
+        slow_runs,
+        proxied,
+        slow_bytes,
+        rss0,
+        rss_full,
+        cpu_full,
+    ) = out?;
     server.shutdown().await;
     let wire = first.bytes_sent + first.bytes_received;
     // Baselines, same process, after the nodes are gone.
+    let cpu0 = measure::process_cpu();
     let raw = net::raw_transfer(wire).await?;
+    let cpu_raw = measure::process_cpu() - cpu0;
     let hs_fast = net::handshake(None).await?;
     let hs_slow = net::handshake(Some(Duration::from_millis(delay_ms))).await?;
     let t_incr = measure::median(&incr.iter().map(|(t, _)| *t).collect::<Vec<_>>());
@@ -361,6 +378,8 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         "full": t_full,
         "raw": raw,
         "ratio": t_full / raw,
+        "cpu_full": cpu_full,
+        "cpu_raw": cpu_raw,
         "wire": wire,
         "wire_from_patient": first.bytes_received,
         "env_bytes": env_bytes,

@@ -30,6 +30,23 @@ pub fn thread_cpu() -> f64 {
         .map_or(f64::NAN, |ns| ns as f64 / 1e9)
 }
 
+/// CPU seconds this whole process has used so far, every thread (user and system, from
+/// /proc/self/stat in USER_HZ ticks, which Linux fixes at 100 a second): to show how much of
+/// the machine's two cores a scenario kept busy.
+pub fn process_cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let utime: u64 = f.get(11)?.parse().ok()?;
+            let stime: u64 = f.get(12)?.parse().ok()?;
+            Some((utime + stime) as f64 / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 /// CPU seconds (this thread) and wall seconds `f` takes, and what it returns.
 pub fn cpu_time<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
     let (c, w) = (thread_cpu(), Instant::now());

@@ -77,6 +77,7 @@ struct SignedPart<'a> {
 struct Wire {
     header: EnvelopeHeader,
     nonce: [u8; 24],
+    #[serde(with = "serde_bytes")]
     ciphertext: Vec<u8>,
     signature: Sig,
 }

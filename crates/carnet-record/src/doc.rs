@@ -30,16 +30,23 @@ const SERIES_DATA: &str = "data";
 #[derive(Clone, Debug, Default)]
 pub struct ChangeSet(Vec<Change>);
 
+/// Each change as a byte string: the same postcard bytes as a list of `Vec<u8>`, read and
+/// written in one copy instead of one call per byte.
 #[derive(Serialize, Deserialize)]
-struct ChangeSetRepr(Vec<Vec<u8>>);
+struct ChangeSetRepr(Vec<serde_bytes::ByteBuf>);
 
 impl ChangeSet {
     /// Encodes the changes (postcard list of each change's raw bytes).
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let repr = ChangeSetRepr(self.0.iter().map(|c| c.raw_bytes().to_vec()).collect());
+        let repr = ChangeSetRepr(
+            self.0
+                .iter()
+                .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
+                .collect(),
+        );
         let out = Zeroizing::new(postcard::to_stdvec(&repr).unwrap_or_default());
-        for mut b in repr.0 {
-            zeroize::Zeroize::zeroize(&mut b);
+        for b in repr.0 {
+            zeroize::Zeroize::zeroize(&mut b.into_vec());
         }
         out
     }
@@ -57,7 +64,7 @@ impl ChangeSet {
         }
         let mut changes = Vec::with_capacity(repr.0.len());
         for raw in repr.0 {
-            let change = Change::from_bytes(raw)
+            let change = Change::from_bytes(raw.into_vec())
                 .map_err(|e| RecordError::Malformed(format!("change: {e}")))?;
             if change.actor_id().to_bytes().len() != 16 {
                 return Err(RecordError::Malformed(

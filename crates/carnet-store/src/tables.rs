@@ -493,6 +493,24 @@ macro_rules! reads {
             Ok(out)
         }
 
+        /// The size of an attachment's ciphertext, without reading it (its last row).
+        pub fn blob_len(&self, id: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+            if let Some(t) = self.open(BLOB_PARTS)? {
+                let (lo, hi) = (part_key(id, 0), part_key(id, u32::MAX));
+                if let Some(row) = t.range::<&[u8; 36]>(&lo..=&hi)?.next_back() {
+                    let (k, v) = row?;
+                    let mut index = [0u8; 4];
+                    index.copy_from_slice(&k.value()[32..]);
+                    let rows_before = u64::from(u32::from_be_bytes(index));
+                    return Ok(Some(rows_before * BLOB_ROW as u64 + v.value().len() as u64));
+                }
+            }
+            Ok(match self.open(BLOBS)? {
+                Some(t) => t.get(id)?.map(|v| v.value().len() as u64),
+                None => None,
+            })
+        }
+
         /// Whether an attachment blob is stored.
         pub fn has_blob(&self, id: &[u8; 32]) -> Result<bool, StoreError> {
             if let Some(t) = self.open(BLOB_PARTS)?
@@ -842,9 +860,11 @@ mod blob_tests {
         for (id, b) in &blobs {
             assert!(r.has_blob(id).unwrap());
             assert_eq!(r.blob(id).unwrap().as_ref(), Some(b), "{} bytes", b.len());
+            assert_eq!(r.blob_len(id).unwrap(), Some(b.len() as u64));
         }
         assert!(!r.has_blob(&[99; 32]).unwrap());
         assert_eq!(r.blob(&[99; 32]).unwrap(), None);
+        assert_eq!(r.blob_len(&[99; 32]).unwrap(), None);
     }
 
     #[test]
@@ -859,6 +879,7 @@ mod blob_tests {
         w.commit().unwrap();
         let r = s.read().unwrap();
         assert!(r.has_blob(&[5; 32]).unwrap());
+        assert_eq!(r.blob_len(&[5; 32]).unwrap(), Some(17));
         assert_eq!(
             r.blob(&[5; 32]).unwrap().as_deref(),
             Some(&b"legacy ciphertext"[..])

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use carnet::crypto::{DeviceCert, DeviceId, IdentityCard, PersonId};
-use carnet::exchange::{Finished, ItemSource};
+use carnet::exchange::{ExchangeReport, Finished, ItemSource, SendReport};
 use carnet::wire::{Have, Item};
 use carnet::{Attempt, PeerStanding, Vault};
 use iroh::endpoint::Connection;
@@ -135,13 +135,63 @@ pub(crate) async fn note_attempt(
 
 /// Sends one round: batches of what the peer lacks, each logged as served once queued,
 /// then `End`. Returns the envelopes sent and what the peer will hold.
+///
+/// The next batch is read from the vault while the one before it is on the wire: a batch
+/// is worked out from what the peer will hold after the ones before it, so nothing waits
+/// for the network but the network itself.
 async fn send_round(
     shared: Arc<Shared>,
     peer: IdentityCard,
-    mut their: Have,
+    their: Have,
     tx: mpsc::Sender<Frame>,
 ) -> Result<(usize, Have), SyncError> {
-    let mut sent = 0;
+    let (batches, mut ready) = mpsc::channel::<(Vec<Item>, SendReport)>(1);
+    let mut producer = tokio::spawn(produce(
+        shared.clone(),
+        peer.clone(),
+        their.clone(),
+        batches,
+    ));
+    let closed = |_| SyncError::Connection("the connection closed".into());
+    let queued = async {
+        let mut sent = 0;
+        let mut their = their;
+        while let Some((items, report)) = ready.recv().await {
+            if !items.is_empty() {
+                for i in items {
+                    tx.send(Frame::Item(i)).await.map_err(closed)?;
+                }
+                tx.send(Frame::Done).await.map_err(closed)?;
+                let person = peer.person_id();
+                let r = report.clone();
+                with_vault(&shared, move |v| v.commit_sent(&person, &r)).await?;
+            }
+            sent += report.envelopes;
+            their = report.peer_after;
+        }
+        Ok::<_, SyncError>((sent, their))
+    };
+    let out = match queued.await {
+        Ok(out) => out,
+        Err(e) => {
+            producer.abort();
+            return Err(e);
+        }
+    };
+    (&mut producer)
+        .await
+        .map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
+    tx.send(Frame::End).await.map_err(closed)?;
+    Ok(out)
+}
+
+/// Reads the batches of one round from the vault, one ahead of the network.
+async fn produce(
+    shared: Arc<Shared>,
+    peer: IdentityCard,
+    mut their: Have,
+    batches: mpsc::Sender<(Vec<Item>, SendReport)>,
+) -> Result<(), SyncError> {
     loop {
         let card = peer.clone();
         let theirs = their.clone();
@@ -158,30 +208,15 @@ async fn send_round(
             }
         })
         .await?;
-        let Some((items, report)) = out else { break };
-        if !items.is_empty() {
-            for i in items {
-                tx.send(Frame::Item(i))
-                    .await
-                    .map_err(|_| SyncError::Connection("the connection closed".into()))?;
-            }
-            tx.send(Frame::Done)
-                .await
-                .map_err(|_| SyncError::Connection("the connection closed".into()))?;
-            let person = peer.person_id();
-            let r = report.clone();
-            with_vault(&shared, move |v| v.commit_sent(&person, &r)).await?;
-        }
-        sent += report.envelopes;
+        let Some((items, report)) = out else {
+            return Ok(());
+        };
+        let more = report.more;
         their = report.peer_after.clone();
-        if !report.more {
-            break;
+        if batches.send((items, report)).await.is_err() || !more {
+            return Ok(());
         }
     }
-    tx.send(Frame::End)
-        .await
-        .map_err(|_| SyncError::Connection("the connection closed".into()))?;
-    Ok((sent, their))
 }
 
 /// Runs a session to its end. `expect` is the person the dialer meant to reach; `live`
@@ -374,6 +409,7 @@ async fn session(
     changes.borrow_and_update();
     let mut batch: VecDeque<Item> = VecDeque::new();
     let mut batch_bytes = 0u64;
+    let mut applying: Option<Applying> = None;
     loop {
         let first_done = their_first_round_done && round.is_none() && acks_owed == 0;
         if first_done && !stay {
@@ -408,24 +444,24 @@ async fn session(
                         }
                     }
                     Frame::Done => {
+                        // Batches apply in order, one at a time, while the next one arrives.
+                        if let Some(prev) = applying.take() {
+                            settle(prev.await, &mut report, tx).await?;
+                        }
                         let items = std::mem::take(&mut batch);
                         batch_bytes = 0;
                         let from = peer.clone();
-                        match with_vault(shared, move |v| v.receive_items_from(&from, Some(peer_device), &mut Batch(items))).await {
-                            Ok(r) => {
-                                report.received += r.envelopes;
-                                report.keys_received += r.key_grants;
-                                report.consent_received += r.consent_entries;
-                            }
-                            Err(e) => {
-                                let _ = tx.send(Frame::Refused(e.to_string())).await;
-                                return Err(e);
-                            }
-                        }
+                        let sh = shared.clone();
+                        applying = Some(tokio::spawn(async move {
+                            with_vault(&sh, move |v| v.receive_items_from(&from, Some(peer_device), &mut Batch(items))).await
+                        }));
                     }
                     Frame::End => {
                         if !batch.is_empty() {
                             return Err(SyncError::Protocol("a round ended in the middle of a batch".into()));
+                        }
+                        if let Some(prev) = applying.take() {
+                            settle(prev.await, &mut report, tx).await?;
                         }
                         their_first_round_done = true;
                         let p = person;
@@ -442,6 +478,10 @@ async fn session(
                     Frame::Refused(why) => return Err(SyncError::Refused(why)),
                     other => return Err(SyncError::Protocol(format!("unexpected {}", other.name()))),
                 }
+            }
+            applied = async { applying.as_mut().expect("guarded").await }, if applying.is_some() => {
+                applying = None;
+                settle(applied, &mut report, tx).await?;
             }
             done = async { round.as_mut().expect("guarded").await }, if round.is_some() => {
                 round = None;
@@ -463,7 +503,34 @@ async fn session(
             }
         }
     }
+    // A live session closing between batches: the last one still lands.
+    if let Some(last) = applying.take() {
+        settle(last.await, &mut report, tx).await?;
+    }
     Ok(report)
+}
+
+/// A received batch being applied to the vault.
+type Applying = tokio::task::JoinHandle<Result<ExchangeReport, SyncError>>;
+
+/// Counts an applied batch, or tells the peer why it was refused.
+async fn settle(
+    applied: Result<Result<ExchangeReport, SyncError>, tokio::task::JoinError>,
+    report: &mut SessionReport,
+    tx: &mpsc::Sender<Frame>,
+) -> Result<(), SyncError> {
+    match applied.map_err(|e| SyncError::Protocol(format!("a vault task failed: {e}")))? {
+        Ok(r) => {
+            report.received += r.envelopes;
+            report.keys_received += r.key_grants;
+            report.consent_received += r.consent_entries;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = tx.send(Frame::Refused(e.to_string())).await;
+            Err(e)
+        }
+    }
 }
 
 /// Reads and checks the peer's hello: a card, and a device certificate by that card's

@@ -59,7 +59,9 @@ enum Frame {
     Header(Header),
     Row {
         table: DumpTable,
+        #[serde(with = "serde_bytes")]
         key: Vec<u8>,
+        #[serde(with = "serde_bytes")]
         value: Vec<u8>,
     },
     End {

@@ -565,7 +565,7 @@ impl Vault {
                 let blobs = r.envelope_blobs(&id)?;
                 let mut size = env.as_bytes().len() as u64;
                 for b in &blobs {
-                    size += r.blob(b)?.map_or(0, |v| v.len() as u64);
+                    size += r.blob_len(b)?.unwrap_or(0);
                 }
                 if let Some(left) = report.budget {
                     if report.envelopes > 0 && size > left {
@@ -636,7 +636,7 @@ impl Vault {
             .collect();
 
         // Consent: a fresh checkpoint, and the entries about the peer they lack.
-        let log = self.consent_log(record)?;
+        let log = self.shared_consent_log(record)?;
         let state = self.peer_state(record, peer)?;
         if log.len() > their.consent {
             // A bundle's receiver may hold any checkpoint this vault gave it (a bundle can
@@ -1193,7 +1193,8 @@ impl Receiving<'_> {
                 k
             }
         };
-        self.vault.open_envelope(&env, &key)?;
+        // Decrypted to check that its changes are its author's (verified above).
+        self.vault.open_verified_envelope(&env, &key)?;
         let state = self.sent_chains.entry(h.record).or_default();
         state.merge(&RecordState {
             chains: vec![ChainPos {

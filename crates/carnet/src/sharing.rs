@@ -6,6 +6,7 @@
 //! a revoke or a block.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use carnet_consent::{
     Access, Action, AuditExport, ConsentLog, GrantId, LogTail, SectionTag, SignedEntry,
@@ -253,9 +254,43 @@ impl Vault {
 
     /// The consent log of `record` (the owner's, for a patient).
     pub fn consent_log(&self, record: &RecordId) -> Result<ConsentLog> {
+        Ok(ConsentLog::clone(&*self.shared_consent_log(record)?))
+    }
+
+    /// [`Vault::consent_log`] without copying it. The log read last is kept: when the
+    /// stored log still holds its last entry at the same index, only the entries stored
+    /// since are read and checked (each one's signature, link and index, as on a whole
+    /// read); otherwise (the log was replaced, cut short or altered) it is read whole again.
+    /// The entries before the kept last one are bound to it by their hash links, checked
+    /// when they were read.
+    pub(crate) fn shared_consent_log(&self, record: &RecordId) -> Result<Arc<ConsentLog>> {
         let r = self.store.read()?;
+        let mut cache = self.log_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(log) = cache.as_mut().filter(|l| l.record() == record)
+            && let Some(last) = log.entries().last()
+            && log.is_whole()
+        {
+            let mut rows = r.consent_entries_from(record, log.len() - 1)?.into_iter();
+            if rows.next().as_deref() == Some(last.as_bytes()) {
+                let newer: Vec<Vec<u8>> = rows.collect();
+                if !newer.is_empty() {
+                    let log = Arc::make_mut(log);
+                    for bytes in newer {
+                        log.push(SignedEntry::from_bytes(&bytes)?)?;
+                    }
+                }
+                return Ok(log.clone());
+            }
+        }
         let tail = log_tail(r.get_secret_meta(&tail_key(record))?);
-        Self::whole_log(record, &self.person_id(), r.consent_entries(record)?, tail)
+        let log = Arc::new(Self::whole_log(
+            record,
+            &self.person_id(),
+            r.consent_entries(record)?,
+            tail,
+        )?);
+        *cache = Some(log.clone());
+        Ok(log)
     }
 
     pub(crate) fn append(

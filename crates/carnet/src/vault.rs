@@ -109,6 +109,7 @@ pub struct ReceiveReport {
 #[derive(Serialize, Deserialize)]
 struct SnapshotRepr {
     covered: Vec<(PersonId, DeviceId, u64)>,
+    #[serde(with = "serde_bytes")]
     doc: Vec<u8>,
 }
 
@@ -127,6 +128,10 @@ pub struct Vault {
     pub(crate) card: IdentityCard,
     pub(crate) device: DeviceId,
     pub(crate) loaded: HashMap<(RecordId, SectionId), Loaded>,
+    /// The last consent log read whole and verified, extended as entries are stored (see
+    /// [`Vault::consent_log`]): a sync sends a checkpoint with every batch, and reading a
+    /// log of thousands of entries back each time cost more than the batch.
+    pub(crate) log_cache: std::sync::Mutex<Option<std::sync::Arc<carnet_consent::ConsentLog>>>,
     recovery_phrase: Option<RecoveryPhrase>,
 }
 
@@ -257,6 +262,7 @@ impl Vault {
             card,
             device,
             loaded: HashMap::new(),
+            log_cache: Default::default(),
             recovery_phrase: Some(phrase),
         })
     }
@@ -303,6 +309,7 @@ impl Vault {
             card,
             device,
             loaded: HashMap::new(),
+            log_cache: Default::default(),
             recovery_phrase: None,
         })
     }
@@ -346,6 +353,16 @@ impl Vault {
     /// its signer's device. Returns the changes.
     pub(crate) fn open_envelope(&self, env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
         env.verify().map_err(|e| bad_envelope(env, e))?;
+        self.open_verified_envelope(env, key)
+    }
+
+    /// [`Vault::open_envelope`] for an envelope whose signature the caller has just
+    /// verified: an ed25519 check is most of the cost of taking in a received envelope.
+    pub(crate) fn open_verified_envelope(
+        &self,
+        env: &Envelope,
+        key: &EpochKey,
+    ) -> Result<ChangeSet> {
         let body = env.open(key).map_err(|e| bad_envelope(env, e))?;
         let changes = ChangeSet::from_bytes(&body).map_err(|e| bad_envelope(env, e))?;
         let h = env.header();

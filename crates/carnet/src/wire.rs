@@ -121,15 +121,17 @@ pub enum Item {
     /// that came before it.
     Consent {
         /// The signed entry's bytes.
+        #[serde(with = "serde_bytes")]
         entry: Vec<u8>,
         /// The inclusion proof.
         proof: Vec<[u8; 32]>,
     },
     /// A key grant (an epoch key sealed to the receiver, signed by the patient).
-    KeyGrant(Vec<u8>),
+    KeyGrant(#[serde(with = "serde_bytes")] Vec<u8>),
     /// A sealed, signed change, and the ids of the attachment blobs it references.
     Envelope {
         /// The envelope's bytes.
+        #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
         /// The blobs whose parts follow.
         blobs: Vec<[u8; 32]>,
@@ -142,8 +144,10 @@ pub enum Item {
         /// Its table.
         table: carnet_store::DumpTable,
         /// Its key.
+        #[serde(with = "serde_bytes")]
         key: Vec<u8>,
         /// Its value.
+        #[serde(with = "serde_bytes")]
         value: Vec<u8>,
     },
     /// Part of an attachment blob (already encrypted; its id is the hash of the whole).
@@ -155,6 +159,7 @@ pub enum Item {
         /// Where this part starts.
         offset: u64,
         /// The part.
+        #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
 }
@@ -271,6 +276,105 @@ mod tests {
             assert!(err.to_string().contains("truncated"), "{err}");
         }
         assert!(decode_frame::<Item>(&[0, 0, 0, 2, 0xff, 0xff]).is_err());
+    }
+
+    /// Byte strings are (de)serialized with `serde_bytes` for speed; postcard writes them
+    /// exactly as it wrote the plain `Vec<u8>` of earlier builds, so their bundles and
+    /// syncs still read, and this build's read in theirs.
+    #[test]
+    fn byte_strings_keep_the_plain_vec_encoding() {
+        // The variants never built here still hold their place in the numbering.
+        #[allow(dead_code)]
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        enum Before {
+            Card(String),
+            Checkpoint {
+                record: RecordId,
+                note: String,
+                consistency: Vec<(u64, Vec<[u8; 32]>)>,
+            },
+            Consent {
+                entry: Vec<u8>,
+                proof: Vec<[u8; 32]>,
+            },
+            KeyGrant(Vec<u8>),
+            Envelope {
+                bytes: Vec<u8>,
+                blobs: Vec<[u8; 32]>,
+            },
+            OwnRow {
+                table: carnet_store::DumpTable,
+                key: Vec<u8>,
+                value: Vec<u8>,
+            },
+            BlobPart {
+                id: [u8; 32],
+                total: u64,
+                offset: u64,
+                bytes: Vec<u8>,
+            },
+        }
+        let long: Vec<u8> = (0..300u32).map(|i| (i * 7) as u8).collect();
+        let pairs = [
+            (
+                Item::Consent {
+                    entry: long.clone(),
+                    proof: vec![[3; 32]],
+                },
+                Before::Consent {
+                    entry: long.clone(),
+                    proof: vec![[3; 32]],
+                },
+            ),
+            (Item::KeyGrant(long.clone()), Before::KeyGrant(long.clone())),
+            (
+                Item::Envelope {
+                    bytes: long.clone(),
+                    blobs: vec![[4; 32]],
+                },
+                Before::Envelope {
+                    bytes: long.clone(),
+                    blobs: vec![[4; 32]],
+                },
+            ),
+            (
+                Item::OwnRow {
+                    table: carnet_store::DumpTable::Consent,
+                    key: vec![1, 2],
+                    value: long.clone(),
+                },
+                Before::OwnRow {
+                    table: carnet_store::DumpTable::Consent,
+                    key: vec![1, 2],
+                    value: long.clone(),
+                },
+            ),
+            (
+                Item::BlobPart {
+                    id: [5; 32],
+                    total: 900,
+                    offset: 600,
+                    bytes: long.clone(),
+                },
+                Before::BlobPart {
+                    id: [5; 32],
+                    total: 900,
+                    offset: 600,
+                    bytes: long.clone(),
+                },
+            ),
+        ];
+        for (now, before) in pairs {
+            let bytes = postcard::to_stdvec(&now).unwrap();
+            assert_eq!(
+                bytes,
+                postcard::to_stdvec(&before).unwrap(),
+                "{}",
+                now.kind()
+            );
+            assert_eq!(postcard::from_bytes::<Before>(&bytes).unwrap(), before);
+            assert_eq!(postcard::from_bytes::<Item>(&bytes).unwrap(), now);
+        }
     }
 
     #[test]
