@@ -325,7 +325,8 @@ fn garbage_oversized_frames_and_stalls_are_dropped_while_others_are_served() {
     let peak_before = server.peak_rss_kib();
     hostile(&server.ticket, |mut send, mut recv| async move {
         send.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
-        send.write_all(&[0u8; 4096]).await.unwrap();
+        // The server may already have refused the header and stopped reading.
+        let _ = send.write_all(&[0u8; 4096]).await;
         let _ = recv.read_to_end(1 << 20).await;
     });
     assert!(server.alive());

@@ -4,7 +4,8 @@
 //! both: Hello { card, device certificate, live? }   who I am (the connection proves the key)
 //! both: Have                                        what I hold of what we share
 //! both: (Item* Done)* End                           what you lack, in bounded batches
-//! both: Ack(Have)                                   I applied your round
+//! both: Ack(Have)                                   I applied your round (and hold
+//!                                                   this, if you stay for more)
 //! live peers: more rounds whenever either side changes, until one closes
 //! ```
 //!
@@ -386,6 +387,13 @@ async fn session(
         Side::Dialer => live && peer_live,
         Side::Listener => peer_live,
     };
+    // Whether the peer stays, by that same rule seen from its end: only then does it need
+    // what this side holds after each round. A peer that leaves after one round gets an
+    // empty acknowledgement (half a kilobyte less for an up-to-date sync).
+    let peer_stays = match side {
+        Side::Dialer => live,
+        Side::Listener => peer_live && live,
+    };
 
     let mut report = SessionReport {
         peer: name,
@@ -430,6 +438,16 @@ async fn session(
         tokio::select! {
             frame = rd.next(idle) => {
                 let Some(frame) = frame? else {
+                    // The peer finished its stream. That is the end it should be when it
+                    // had acknowledged every round of ours, even if this loop has not yet
+                    // seen the task of the last one return (both can be ready at once).
+                    if their_first_round_done && acks_owed == 0 {
+                        if let Some(last) = round.take() {
+                            let (n, _) = last.await.map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
+                            report.sent += n;
+                        }
+                        break;
+                    }
                     if stay && their_first_round_done {
                         break;
                     }
@@ -464,8 +482,12 @@ async fn session(
                             settle(prev.await, &mut report, tx).await?;
                         }
                         their_first_round_done = true;
-                        let p = person;
-                        let now = with_vault(shared, move |v| v.have_for(&p)).await?;
+                        let now = if peer_stays {
+                            let p = person;
+                            with_vault(shared, move |v| v.have_for(&p)).await?
+                        } else {
+                            Have::default()
+                        };
                         tx.send(Frame::Ack(now)).await.map_err(closed)?;
                     }
                     Frame::Ack(h) => {
