@@ -493,6 +493,56 @@ macro_rules! reads {
             Ok(out)
         }
 
+        /// `len` bytes of an attachment's ciphertext from `offset` (fewer at its end),
+        /// reading only the rows that hold them: a sender streams an attachment in parts
+        /// without putting it whole in memory first. `None` if it is not stored.
+        pub fn blob_range(
+            &self,
+            id: &[u8; 32],
+            offset: u64,
+            len: usize,
+        ) -> Result<Option<Vec<u8>>, StoreError> {
+            let row = BLOB_ROW as u64;
+            if let Some(t) = self.open(BLOB_PARTS)? {
+                let first = u32::try_from(offset / row).unwrap_or(u32::MAX);
+                let (lo, hi) = (part_key(id, first), part_key(id, u32::MAX));
+                let mut out: Option<Vec<u8>> = None;
+                let mut at = u64::from(first) * row;
+                for (i, r) in t.range::<&[u8; 36]>(&lo..=&hi)?.enumerate() {
+                    let (k, v) = r?;
+                    let expected = u64::from(first) + i as u64;
+                    if k.value()[32..] != (expected as u32).to_be_bytes() {
+                        return Err(corrupt_row("attachment part"));
+                    }
+                    let buf = out.get_or_insert_with(|| Vec::with_capacity(len));
+                    let bytes = v.value();
+                    let from = (offset.saturating_sub(at) as usize).min(bytes.len());
+                    let take = (len - buf.len()).min(bytes.len() - from);
+                    buf.extend_from_slice(&bytes[from..from + take]);
+                    at += bytes.len() as u64;
+                    if buf.len() == len {
+                        break;
+                    }
+                }
+                if out.is_some() {
+                    return Ok(out);
+                }
+                if first > 0 && self.has_blob(id)? {
+                    // Past its end.
+                    return Ok(Some(Vec::new()));
+                }
+            }
+            let Some(t) = self.open(BLOBS)? else {
+                return Ok(None);
+            };
+            Ok(t.get(id)?.map(|v| {
+                let bytes = v.value();
+                let start = (offset.min(bytes.len() as u64)) as usize;
+                let end = start.saturating_add(len).min(bytes.len());
+                bytes[start..end].to_vec()
+            }))
+        }
+
         /// The size of an attachment's ciphertext, without reading it (its last row).
         pub fn blob_len(&self, id: &[u8; 32]) -> Result<Option<u64>, StoreError> {
             if let Some(t) = self.open(BLOB_PARTS)? {
@@ -861,10 +911,30 @@ mod blob_tests {
             assert!(r.has_blob(id).unwrap());
             assert_eq!(r.blob(id).unwrap().as_ref(), Some(b), "{} bytes", b.len());
             assert_eq!(r.blob_len(id).unwrap(), Some(b.len() as u64));
+            // Any window, across row boundaries, equals the same slice of the whole.
+            for (offset, len) in [
+                (0, 1),
+                (0, BLOB_ROW),
+                (1, BLOB_ROW),
+                (BLOB_ROW - 3, 7),
+                (BLOB_ROW, 2 * BLOB_ROW),
+                (5, 3 * BLOB_ROW + 100),
+                (b.len(), 10),
+            ] {
+                let start = offset.min(b.len());
+                let end = (offset + len).min(b.len());
+                assert_eq!(
+                    r.blob_range(id, offset as u64, len).unwrap().as_deref(),
+                    Some(&b[start..end]),
+                    "{} bytes, {len} from {offset}",
+                    b.len()
+                );
+            }
         }
         assert!(!r.has_blob(&[99; 32]).unwrap());
         assert_eq!(r.blob(&[99; 32]).unwrap(), None);
         assert_eq!(r.blob_len(&[99; 32]).unwrap(), None);
+        assert_eq!(r.blob_range(&[99; 32], 0, 10).unwrap(), None);
     }
 
     #[test]
@@ -880,6 +950,10 @@ mod blob_tests {
         let r = s.read().unwrap();
         assert!(r.has_blob(&[5; 32]).unwrap());
         assert_eq!(r.blob_len(&[5; 32]).unwrap(), Some(17));
+        assert_eq!(
+            r.blob_range(&[5; 32], 7, 6).unwrap().as_deref(),
+            Some(&b"cipher"[..])
+        );
         assert_eq!(
             r.blob(&[5; 32]).unwrap().as_deref(),
             Some(&b"legacy ciphertext"[..])

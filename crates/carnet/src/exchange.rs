@@ -580,19 +580,27 @@ impl Vault {
                 })?;
                 report.envelopes += 1;
                 for b in blobs {
-                    let sealed = r.blob(&b)?.ok_or_else(|| {
+                    let missing = || {
                         Error::Exchange(format!(
                             "an attachment of envelope {id} is missing from this vault"
                         ))
-                    })?;
-                    let total = sealed.len() as u64;
-                    for (i, part) in sealed.chunks(BLOB_PART).enumerate() {
+                    };
+                    let total = r.blob_len(&b)?.ok_or_else(missing)?;
+                    // Part by part from the store, never whole in memory.
+                    let mut offset = 0u64;
+                    loop {
+                        let bytes = r.blob_range(&b, offset, BLOB_PART)?.ok_or_else(missing)?;
+                        let n = bytes.len() as u64;
                         sink(Item::BlobPart {
                             id: b,
                             total,
-                            offset: (i * BLOB_PART) as u64,
-                            bytes: part.to_vec(),
+                            offset,
+                            bytes,
                         })?;
+                        offset += n;
+                        if offset >= total || n == 0 {
+                            break;
+                        }
                     }
                     report.blobs += 1;
                 }
