@@ -263,9 +263,20 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
     drop(patient);
     let (env_bytes, blob_bytes) = payload(&dir, &record, &SectionId::ALL)?;
     let patient = Vault::open(&dir, &record::pass())?;
-    let server = Node::start(patient, local()).await?;
+    // The patient's node on IPv6 loopback only where it can, so that the delayed link
+    // below is the one path to it (see net::isolated_link); the clinician's first node
+    // has both families and goes straight there.
+    let link = net::isolated_link();
+    let server_config = match link {
+        Some((server_at, _)) => SyncConfig {
+            bind: Some(server_at),
+            ..SyncConfig::default()
+        },
+        None => local(),
+    };
+    let server = Node::start(patient, server_config).await?;
     let ticket = server.ticket();
-    let client = Node::start(doctor, local()).await?;
+    let client = Node::start(doctor, SyncConfig::default()).await?;
     let (events, _keep) = tokio::sync::mpsc::unbounded_channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = server.serve(events, async {
@@ -303,14 +314,21 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         // clinician node, so that no path learnt before bypasses the link.
         client.shutdown().await;
         let doctor = Vault::open(&tmp.path().join("d"), &record::pass())?;
-        let client = Node::start(doctor, local()).await?;
+        let client_config = match link {
+            Some((_, client_at)) => SyncConfig {
+                bind: Some(client_at),
+                ..SyncConfig::default()
+            },
+            None => local(),
+        };
+        let client = Node::start(doctor, client_config).await?;
         let delay = Duration::from_millis(delay_ms);
         let target = ticket
             .addrs
             .iter()
-            .find(|a| a.is_ipv4())
+            .find(|a| a.is_ipv4() != link.is_some())
             .copied()
-            .context("no IPv4 address")?;
+            .context("no loopback address")?;
         let proxy = net::Proxy::start(target, delay).await?;
         let slow = Ticket {
             addrs: vec![proxy.addr],
@@ -395,6 +413,7 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         "handshake_fast": hs_fast,
         "handshake_slow": hs_slow,
         "round_trips": round_trips,
+        "isolated": link.is_some(),
         "proxied_bytes": proxied,
         "slow_session_bytes": slow_bytes,
         "rss_before_sync": rss0,

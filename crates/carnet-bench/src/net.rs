@@ -15,21 +15,45 @@ use tokio::sync::mpsc;
 
 const RAW_ALPN: &[u8] = b"carnet-bench/raw/1";
 
-async fn endpoint(alpn: bool) -> Result<Endpoint> {
+async fn endpoint(alpn: bool, only: Option<SocketAddr>) -> Result<Endpoint> {
     let mut b = Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled);
     if alpn {
         b = b.alpns(vec![RAW_ALPN.to_vec()]);
     }
+    if let Some(a) = only {
+        b = b
+            .clear_ip_transports()
+            .bind_addr(a)
+            .map_err(|e| anyhow!("bind: {e}"))?;
+    }
     b.bind().await.map_err(|e| anyhow!("bind: {e}"))
 }
 
-/// The loopback address an endpoint listens on (IPv4).
+/// Where the server of a delayed link listens, and the client's only address, so that
+/// the delaying proxy is the one path between them: the server on IPv6 loopback only,
+/// the client on IPv4 loopback only, the proxy in between (IPv4 in front, IPv6 behind).
+/// Otherwise iroh finds the direct path and moves the connection onto it (its NAT
+/// traversal works on loopback too), and the delay no longer shows. `None` where this
+/// machine has no IPv6 loopback.
+pub fn isolated_link() -> Option<(SocketAddr, SocketAddr)> {
+    std::net::UdpSocket::bind("[::1]:0").ok()?;
+    Some((
+        SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    ))
+}
+
+/// The loopback address an endpoint listens on (IPv4 if it has it, else IPv6).
 pub fn loopback(ep: &Endpoint) -> Result<SocketAddr> {
-    ep.bound_sockets()
-        .into_iter()
-        .find(SocketAddr::is_ipv4)
-        .map(|s| SocketAddr::from(([127, 0, 0, 1], s.port())))
-        .context("no IPv4 socket")
+    let socks = ep.bound_sockets();
+    if let Some(s) = socks.iter().find(|s| s.is_ipv4()) {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], s.port())));
+    }
+    socks
+        .iter()
+        .find(|s| s.is_ipv6())
+        .map(|s| SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, s.port())))
+        .context("no socket")
 }
 
 fn addr_of(ep: &Endpoint, via: Option<SocketAddr>) -> Result<EndpointAddr> {
@@ -44,8 +68,8 @@ fn addr_of(ep: &Endpoint, via: Option<SocketAddr>) -> Result<EndpointAddr> {
 /// dialer's `connect` to its last byte read: the same shape as a first sync (the dialer
 /// asks, the listener sends), with nothing but QUIC in between.
 pub async fn raw_transfer(n: u64) -> Result<f64> {
-    let server = endpoint(true).await?;
-    let client = endpoint(false).await?;
+    let server = endpoint(true, None).await?;
+    let client = endpoint(false, None).await?;
     let addr = addr_of(&server, None)?;
     let srv = server.clone();
     let serving = tokio::spawn(async move {
@@ -87,10 +111,15 @@ pub async fn raw_transfer(n: u64) -> Result<f64> {
 }
 
 /// Seconds for a bare QUIC connection (the handshake) to a listener, directly or through
-/// `proxy` (which must forward to `target`).
+/// a proxy that delays each datagram by `delay`, on the same kind of link as the sync's
+/// (see [`isolated_link`]).
 pub async fn handshake(delay: Option<Duration>) -> Result<f64> {
-    let server = endpoint(true).await?;
-    let client = endpoint(false).await?;
+    let (server_at, client_at) = match isolated_link() {
+        Some((s, c)) => (Some(s), delay.map(|_| c)),
+        None => (None, None),
+    };
+    let server = endpoint(true, server_at).await?;
+    let client = endpoint(false, client_at).await?;
     let target = loopback(&server)?;
     let proxy = match delay {
         Some(d) => Some(Proxy::start(target, d).await?),
@@ -140,7 +169,11 @@ impl Proxy {
     /// Starts a proxy to `target`.
     pub async fn start(target: SocketAddr, delay: Duration) -> Result<Proxy> {
         let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await?);
-        let back = Arc::new(UdpSocket::bind("127.0.0.1:0").await?);
+        let back = Arc::new(if target.is_ipv6() {
+            UdpSocket::bind("[::1]:0").await?
+        } else {
+            UdpSocket::bind("127.0.0.1:0").await?
+        });
         let addr = front.local_addr()?;
         let bytes = Arc::new(AtomicU64::new(0));
         let client: Arc<std::sync::Mutex<Option<SocketAddr>>> = Arc::default();

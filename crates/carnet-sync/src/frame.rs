@@ -13,8 +13,9 @@ use tokio::sync::mpsc;
 
 use crate::SyncError;
 
-/// The version of the sync protocol this build speaks.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// The version of the sync protocol this build speaks (2: a side that leaves after one
+/// round is not acknowledged).
+pub const PROTOCOL_VERSION: u8 = 2;
 /// The largest hello a peer may send (a card and a certificate).
 pub const MAX_HELLO: usize = 64 * 1024;
 
@@ -40,7 +41,7 @@ pub enum Frame {
     Done,
     /// End of a round: nothing more for now.
     End,
-    /// I applied your round; here is what I hold now.
+    /// I applied your round; here is what I hold now (only to a peer that stays).
     Ack(Have),
     /// I will not go on, and why.
     Refused(String),
@@ -215,7 +216,9 @@ pub fn writer(
     let (tx, mut rx) = mpsc::channel::<Frame>(8);
     let task = tokio::spawn(async move {
         let mut bytes = 0u64;
+        let mut refused = false;
         while let Some(frame) = rx.recv().await {
+            refused |= matches!(frame, Frame::Refused(_));
             let buf = encode(&frame)?;
             tokio::time::timeout(timeout, send.write_all(&buf))
                 .await
@@ -224,6 +227,12 @@ pub fn writer(
             bytes += buf.len() as u64;
         }
         let _ = send.finish();
+        if refused {
+            // The session closes the connection next, and a close drops what is still in
+            // flight: a refusal must reach the peer first, or it sees a lost connection
+            // instead of the reason.
+            let _ = tokio::time::timeout(timeout.min(Duration::from_secs(5)), send.stopped()).await;
+        }
         Ok(bytes)
     });
     (tx, task)

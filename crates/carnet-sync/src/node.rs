@@ -27,7 +27,8 @@ pub struct SyncConfig {
     pub timeout: Duration,
     /// How often a serving node looks for changes made by other processes.
     pub poll: Duration,
-    /// The local address to listen on (default: every interface, a free port).
+    /// The local address to listen on, and only that one (default: every interface of
+    /// both address families, a free port).
     pub bind: Option<SocketAddr>,
 }
 
@@ -100,7 +101,9 @@ impl Node {
             .alpns(vec![ALPN.to_vec(), crate::link::LINK_ALPN.to_vec()])
             .transport_config(transport);
         if let Some(addr) = config.bind {
+            // Without clearing, iroh keeps its default socket of the other address family.
             builder = builder
+                .clear_ip_transports()
                 .bind_addr(addr)
                 .map_err(|e| SyncError::Bind(e.to_string()))?;
         }

@@ -4,13 +4,15 @@
 //! both: Hello { card, device certificate, live? }   who I am (the connection proves the key)
 //! both: Have                                        what I hold of what we share
 //! both: (Item* Done)* End                           what you lack, in bounded batches
-//! both: Ack(Have)                                   I applied your round (and hold
-//!                                                   this, if you stay for more)
+//! live peers: Ack(Have)                             I applied your round, and hold this
 //! live peers: more rounds whenever either side changes, until one closes
 //! ```
 //!
-//! The dialer's first message is its hello, and each side answers as soon as it can, so a
-//! session completes in two round trips after the connection. Each batch is applied in its
+//! The dialer's first message is its hello, and each side answers as soon as it can; a
+//! side that leaves after one round is not acknowledged, and one whose peer leaves
+//! finishes its stream as soon as its round is out. So a one-off sync has what it came
+//! for, and ends, two round trips after the connection. A side closes the connection only
+//! once the peer finished its stream, which it does only after receiving everything. Each batch is applied in its
 //! own transaction after it arrived whole, so a slow or stalled peer never holds the
 //! vault's write lock, and a broken batch leaves the vault as it was. Nothing waits on the
 //! network while holding the vault.
@@ -254,11 +256,24 @@ pub(crate) async fn run(
         Ok(mut report) => {
             report.bytes_sent = written?;
             // Both sides finish their stream once done; reading to its end makes sure the
-            // peer has everything before the connection closes.
-            let _ = tokio::time::timeout(timeout, async {
-                while let Ok(Some(_)) = rd.next(None).await {}
+            // peer has everything before the connection closes. A peer that refuses what
+            // this side sent last says so there.
+            let refused = tokio::time::timeout(timeout, async {
+                loop {
+                    match rd.next(None).await {
+                        Ok(Some(Frame::Refused(why))) => return Some(why),
+                        Ok(Some(_)) => {}
+                        _ => return None,
+                    }
+                }
             })
-            .await;
+            .await
+            .ok()
+            .flatten();
+            if let Some(why) = refused {
+                conn.close(1u32.into(), b"refused");
+                return Err(SyncError::Refused(why));
+            }
             report.bytes_received = rd.bytes();
             conn.close(0u32.into(), b"done");
             Ok(report)
@@ -388,8 +403,8 @@ async fn session(
         Side::Listener => peer_live,
     };
     // Whether the peer stays, by that same rule seen from its end: only then does it need
-    // what this side holds after each round. A peer that leaves after one round gets an
-    // empty acknowledgement (half a kilobyte less for an up-to-date sync).
+    // to hear, after each round, what this side holds; a peer that leaves after one round
+    // is not acknowledged (nor waited for: a round trip less).
     let peer_stays = match side {
         Side::Dialer => live,
         Side::Listener => peer_live && live,
@@ -408,9 +423,9 @@ async fn session(
             tx.clone(),
         )));
     report.rounds = 1;
-    // One acknowledgement is owed per round started; it may arrive before this side has
-    // even seen its own round task finish.
-    let mut acks_owed = 1usize;
+    // When this side stays, one acknowledgement is owed per round started; it may arrive
+    // before this side has even seen its own round task finish.
+    let mut acks_owed = usize::from(stay);
     let mut their_first_round_done = false;
     let mut again = false;
     let mut changes = shared.changes.clone();
@@ -482,13 +497,11 @@ async fn session(
                             settle(prev.await, &mut report, tx).await?;
                         }
                         their_first_round_done = true;
-                        let now = if peer_stays {
+                        if peer_stays {
                             let p = person;
-                            with_vault(shared, move |v| v.have_for(&p)).await?
-                        } else {
-                            Have::default()
-                        };
-                        tx.send(Frame::Ack(now)).await.map_err(closed)?;
+                            let now = with_vault(shared, move |v| v.have_for(&p)).await?;
+                            tx.send(Frame::Ack(now)).await.map_err(closed)?;
+                        }
                     }
                     Frame::Ack(h) => {
                         if acks_owed == 0 {
