@@ -379,8 +379,11 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
     let cpu0 = measure::process_cpu();
     let raw = net::raw_transfer(wire).await?;
     let cpu_raw = measure::process_cpu() - cpu0;
-    let hs_fast = net::handshake(None).await?;
-    let hs_slow = net::handshake(Some(Duration::from_millis(delay_ms))).await?;
+    // One raw round trip on the same links, carrying about what each of the sync's two
+    // round trips carries each way.
+    let payload = (slow_bytes / 2 / 4).max(1) as usize;
+    let (hs_fast, rt_fast) = net::link(None, payload).await?;
+    let (hs_slow, rt_slow) = net::link(Some(Duration::from_millis(delay_ms)), payload).await?;
     let t_incr = measure::median(&incr.iter().map(|(t, _)| *t).collect::<Vec<_>>());
     let b_incr = measure::median(
         &incr
@@ -389,7 +392,7 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
             .collect::<Vec<_>>(),
     );
     let t_slow = measure::median(&slow_runs);
-    let rtt = 2.0 * delay_ms as f64 / 1e3;
+    let rtt = rt_slow - rt_fast;
     let round_trips = ((t_slow - t_incr) - (hs_slow - hs_fast)) / rtt;
     let _ = second;
     Ok(obj(json!({
@@ -413,6 +416,8 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         "handshake_fast": hs_fast,
         "handshake_slow": hs_slow,
         "round_trips": round_trips,
+        "round_trip_raw": rtt,
+        "round_trips_by_delay": ((t_slow - t_incr) - (hs_slow - hs_fast)) / (2.0 * delay_ms as f64 / 1e3),
         "isolated": link.is_some(),
         "proxied_bytes": proxied,
         "slow_session_bytes": slow_bytes,

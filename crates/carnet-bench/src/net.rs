@@ -110,10 +110,13 @@ pub async fn raw_transfer(n: u64) -> Result<f64> {
     Ok(secs)
 }
 
-/// Seconds for a bare QUIC connection (the handshake) to a listener, directly or through
-/// a proxy that delays each datagram by `delay`, on the same kind of link as the sync's
-/// (see [`isolated_link`]).
-pub async fn handshake(delay: Option<Duration>) -> Result<f64> {
+/// What a link costs a bare iroh connection: seconds for the handshake, and for one
+/// request-response round trip on an open stream carrying `payload` bytes each way (the
+/// mean of two, on one stream: QUIC paces by its round-trip estimate, so a round trip's
+/// time on a slow link is more than the link's delay alone). Directly, or through a proxy
+/// that delays each datagram by `delay`, on the same kind of link as the sync's (see
+/// [`isolated_link`]).
+pub async fn link(delay: Option<Duration>, payload: usize) -> Result<(f64, f64)> {
     let (server_at, client_at) = match isolated_link() {
         Some((s, c)) => (Some(s), delay.map(|_| c)),
         None => (None, None),
@@ -127,25 +130,41 @@ pub async fn handshake(delay: Option<Duration>) -> Result<f64> {
     };
     let addr = addr_of(&server, proxy.as_ref().map(|p| p.addr))?;
     let srv = server.clone();
-    let accepting = tokio::spawn(async move {
-        if let Some(inc) = srv.accept().await
-            && let Ok(conn) = inc.await
-        {
-            conn.closed().await;
+    let answering = tokio::spawn(async move {
+        let inc = srv.accept().await.context("no connection")?;
+        let conn = inc.await.map_err(|e| anyhow!("accept: {e}"))?;
+        let (mut send, mut recv) = conn.accept_bi().await?;
+        let mut buf = vec![0u8; payload];
+        for _ in 0..ROUNDS {
+            recv.read_exact(&mut buf).await?;
+            send.write_all(&buf).await?;
         }
+        conn.closed().await;
+        anyhow::Ok(())
     });
     let start = Instant::now();
     let conn = client
         .connect(addr, RAW_ALPN)
         .await
         .map_err(|e| anyhow!("connect: {e}"))?;
-    let secs = start.elapsed().as_secs_f64();
+    let handshake = start.elapsed().as_secs_f64();
+    let (mut send, mut recv) = conn.open_bi().await?;
+    let mut buf = vec![0x5au8; payload];
+    let start = Instant::now();
+    for _ in 0..ROUNDS {
+        send.write_all(&buf).await?;
+        recv.read_exact(&mut buf).await?;
+    }
+    let round_trip = start.elapsed().as_secs_f64() / ROUNDS as f64;
     conn.close(0u32.into(), b"done");
-    let _ = tokio::time::timeout(Duration::from_secs(2), accepting).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), answering).await;
     client.close().await;
     server.close().await;
-    Ok(secs)
+    Ok((handshake, round_trip))
 }
+
+/// Round trips timed by [`link`].
+const ROUNDS: usize = 2;
 
 /// A UDP proxy on loopback that holds every datagram `delay` before passing it on, both
 /// ways: a link with a round trip of twice `delay`. One client at a time.
