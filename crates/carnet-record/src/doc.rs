@@ -116,6 +116,9 @@ pub struct StoredEntry {
     pub author_actor: [u8; 16],
 }
 
+/// Entries per thread below which a section decodes on one thread.
+const PARALLEL_DECODE_MIN: usize = 512;
+
 /// One section of one record, as an Automerge document.
 pub struct SectionDoc {
     section: SectionId,
@@ -417,16 +420,53 @@ impl SectionDoc {
     /// Every entry that decodes, oldest first. Entries that do not decode (written by a
     /// newer version, or malformed by a hostile writer) are counted, not returned.
     pub fn entries_lossy(&self) -> Result<(Vec<StoredEntry>, usize), RecordError> {
-        let mut out = Vec::new();
         let mut bad = 0;
+        let mut objects = Vec::new();
         for item in self.doc.map_range(ROOT, ..) {
-            if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
+            if matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                objects.push((item.key.to_string(), item.id()));
+            } else {
                 bad += 1;
-                continue;
             }
-            match self.decode(&item.key, &item.id()) {
-                Ok(e) => out.push(e),
-                Err(_) => bad += 1,
+        }
+        // Decoding (hydrating each entry and reading it back as typed data) is most of
+        // the cost of listing a large section, and each entry stands alone: spread over
+        // the cores when there are enough entries to be worth a thread.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(objects.len() / PARALLEL_DECODE_MIN)
+            .max(1);
+        let decode = |part: &[(String, ExId)]| {
+            let mut ok = Vec::with_capacity(part.len());
+            let mut failed = 0;
+            for (key, id) in part {
+                match self.decode(key, id) {
+                    Ok(e) => ok.push(e),
+                    Err(_) => failed += 1,
+                }
+            }
+            (ok, failed)
+        };
+        let mut out = Vec::with_capacity(objects.len());
+        if threads == 1 {
+            let (ok, failed) = decode(&objects);
+            out = ok;
+            bad += failed;
+        } else {
+            let chunk = objects.len().div_ceil(threads);
+            let parts: Vec<(Vec<StoredEntry>, usize)> = std::thread::scope(|scope| {
+                let handles: Vec<_> = objects
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(move || decode(part)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            });
+            for (ok, failed) in parts {
+                out.extend(ok);
+                bad += failed;
             }
         }
         out.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
@@ -459,6 +499,32 @@ mod tests {
             criticality: None,
             reaction: None,
         })
+    }
+
+    #[test]
+    fn a_large_section_lists_every_entry_once_in_order() {
+        // Enough entries to be decoded on several threads where there are cores.
+        let n = 2 * PARALLEL_DECODE_MIN + 7;
+        let mut doc = SectionDoc::new(SectionId::Allergies, [1; 16]);
+        let mut ids = Vec::new();
+        for i in 0..n {
+            ids.push(doc.insert(&allergy(&format!("substance {i}"))).unwrap().0);
+        }
+        let listed = doc.entries().unwrap();
+        assert_eq!(listed.len(), n);
+        for w in listed.windows(2) {
+            assert!(
+                (&w[0].created, &w[0].id) <= (&w[1].created, &w[1].id),
+                "out of order"
+            );
+        }
+        let mut got: Vec<_> = listed.iter().map(|e| e.id.clone()).collect();
+        got.sort();
+        ids.sort();
+        assert_eq!(got, ids);
+        for e in &listed {
+            assert_eq!(doc.get(&e.id).unwrap().unwrap().entry, e.entry);
+        }
     }
 
     #[test]
