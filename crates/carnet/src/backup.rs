@@ -34,7 +34,7 @@ use carnet_store::{DumpRow, DumpTable, Store};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::files::{create_private, io_err, sibling};
+use crate::files::{create_private, io_err, read_up_to, sibling};
 use crate::vault::now_unix;
 use crate::wire::{decode_frame, read_frame_bytes};
 use crate::{Error, MAX_ATTACHMENT, Result, Vault};
@@ -498,17 +498,6 @@ impl Vault {
         };
         Ok((vault, summary))
     }
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 impl Vault {

@@ -36,7 +36,7 @@ use carnet_record::SectionId;
 use serde::{Deserialize, Serialize};
 
 use crate::exchange::{Finished, ItemSource, SendReport};
-use crate::files::{create_private, io_err, sibling};
+use crate::files::{create_private, io_err, read_up_to, sibling};
 use crate::vault::now_unix;
 use crate::wire::{Have, Item, MAX_FRAME, decode_frame, read_frame_bytes, write_frame};
 use crate::{Error, Result, Vault};
@@ -500,17 +500,6 @@ fn describe(item: &Item) -> ItemInfo {
         Item::OwnRow { .. } => {}
     }
     info
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 /// Reads a bundle's frames, hashing every one before the end, for the engine.

@@ -35,3 +35,16 @@ pub(crate) fn create_private(path: &Path) -> Result<fs::File> {
     }
     o.open(path).map_err(|e| io_err("cannot create", path, e))
 }
+
+/// Reads until `buf` is full or the input ends; returns how much it read (a magic header
+/// read this way tells a short file from a wrong one).
+pub(crate) fn read_up_to(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
