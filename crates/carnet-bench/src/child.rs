@@ -267,14 +267,7 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
     // below is the one path to it (see net::isolated_link); the clinician's first node
     // has both families and goes straight there.
     let link = net::isolated_link();
-    let server_config = match link {
-        Some((server_at, _)) => SyncConfig {
-            bind: Some(server_at),
-            ..SyncConfig::default()
-        },
-        None => local(),
-    };
-    let server = Node::start(patient, server_config).await?;
+    let server = Node::start(patient, bound_to(link.map_or(LOOPBACK_V4, |(s, _)| s))).await?;
     let ticket = server.ticket();
     let client = Node::start(doctor, SyncConfig::default()).await?;
     let (events, _keep) = tokio::sync::mpsc::unbounded_channel();
@@ -314,14 +307,7 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         // clinician node, so that no path learnt before bypasses the link.
         client.shutdown().await;
         let doctor = Vault::open(&tmp.path().join("d"), &record::pass())?;
-        let client_config = match link {
-            Some((_, client_at)) => SyncConfig {
-                bind: Some(client_at),
-                ..SyncConfig::default()
-            },
-            None => local(),
-        };
-        let client = Node::start(doctor, client_config).await?;
+        let client = Node::start(doctor, bound_to(link.map_or(LOOPBACK_V4, |(_, c)| c))).await?;
         let delay = Duration::from_millis(delay_ms);
         let target = ticket
             .addrs
@@ -512,9 +498,16 @@ fn verify(args: &Args) -> Result<Map<String, Value>> {
 }
 
 /// Nodes listen on IPv4 loopback only: the link the bench controls.
-fn local() -> SyncConfig {
+/// IPv4 loopback, a free port.
+const LOOPBACK_V4: std::net::SocketAddr = std::net::SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::LOCALHOST,
+    0,
+));
+
+/// A node listening on `at` only.
+fn bound_to(at: std::net::SocketAddr) -> SyncConfig {
     SyncConfig {
-        bind: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        bind: Some(at),
         ..SyncConfig::default()
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use iroh::endpoint::presets;
+use iroh::endpoint::{Connection, presets};
 use iroh::{Endpoint, EndpointAddr, RelayMode, TransportAddr};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -56,6 +56,19 @@ pub fn loopback(ep: &Endpoint) -> Result<SocketAddr> {
         .context("no socket")
 }
 
+/// The next connection to `ep`, its handshake done.
+async fn accept(ep: &Endpoint) -> Result<Connection> {
+    let inc = ep.accept().await.context("no connection")?;
+    inc.await.map_err(|e| anyhow!("accept: {e}"))
+}
+
+/// A bare connection from `ep` to `addr` on the benchmark's own ALPN.
+async fn dial(ep: &Endpoint, addr: EndpointAddr) -> Result<Connection> {
+    ep.connect(addr, RAW_ALPN)
+        .await
+        .map_err(|e| anyhow!("connect: {e}"))
+}
+
 fn addr_of(ep: &Endpoint, via: Option<SocketAddr>) -> Result<EndpointAddr> {
     let a = match via {
         Some(p) => p,
@@ -73,8 +86,7 @@ pub async fn raw_transfer(n: u64) -> Result<f64> {
     let addr = addr_of(&server, None)?;
     let srv = server.clone();
     let serving = tokio::spawn(async move {
-        let inc = srv.accept().await.context("no connection")?;
-        let conn = inc.await.map_err(|e| anyhow!("accept: {e}"))?;
+        let conn = accept(&srv).await?;
         let (mut send, mut recv) = conn.accept_bi().await?;
         let mut ask = [0u8; 1];
         recv.read_exact(&mut ask).await?;
@@ -91,10 +103,7 @@ pub async fn raw_transfer(n: u64) -> Result<f64> {
         anyhow::Ok(())
     });
     let start = Instant::now();
-    let conn = client
-        .connect(addr, RAW_ALPN)
-        .await
-        .map_err(|e| anyhow!("connect: {e}"))?;
+    let conn = dial(&client, addr).await?;
     let (mut send, mut recv) = conn.open_bi().await?;
     send.write_all(&[1]).await?;
     let mut got = 0u64;
@@ -131,8 +140,7 @@ pub async fn link(delay: Option<Duration>, payload: usize) -> Result<(f64, f64)>
     let addr = addr_of(&server, proxy.as_ref().map(|p| p.addr))?;
     let srv = server.clone();
     let answering = tokio::spawn(async move {
-        let inc = srv.accept().await.context("no connection")?;
-        let conn = inc.await.map_err(|e| anyhow!("accept: {e}"))?;
+        let conn = accept(&srv).await?;
         let (mut send, mut recv) = conn.accept_bi().await?;
         let mut buf = vec![0u8; payload];
         for _ in 0..ROUNDS {
@@ -143,10 +151,7 @@ pub async fn link(delay: Option<Duration>, payload: usize) -> Result<(f64, f64)>
         anyhow::Ok(())
     });
     let start = Instant::now();
-    let conn = client
-        .connect(addr, RAW_ALPN)
-        .await
-        .map_err(|e| anyhow!("connect: {e}"))?;
+    let conn = dial(&client, addr).await?;
     let handshake = start.elapsed().as_secs_f64();
     let (mut send, mut recv) = conn.open_bi().await?;
     let mut buf = vec![0x5au8; payload];
