@@ -87,16 +87,7 @@ fn a_backup_restores_the_same_record_and_log_and_refuses_everything_else() {
     alice.ok(&["add", "note", "--text", "diary"]);
     std::fs::write(alice.work.join("scan.pdf"), b"%PDF-1.4 lab results").unwrap();
     alice.ok(&["attach", "scan.pdf", "--type", "report"]);
-    alice.json(&[
-        "grant",
-        "Dr Martin",
-        "--sections",
-        "allergies",
-        "--access",
-        "read",
-        "--purpose",
-        "GP",
-    ]);
+    alice.grant("Dr Martin", "allergies", "read", "GP");
     let file = path(&alice, "alice.backup");
     let b = alice.json(&["backup", "--out", &file]);
     assert!(b["envelopes"].as_u64().unwrap() >= 3, "{b}");
@@ -359,16 +350,7 @@ fn a_second_device_is_linked_both_edit_offline_and_they_converge() {
     phone.ok(&["add", "note", "--text", "on the phone"]);
     let doctor = Carnet::clinician("Dr Martin");
     alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
-    alice.json(&[
-        "grant",
-        "Dr Martin",
-        "--sections",
-        "notes",
-        "--access",
-        "read",
-        "--purpose",
-        "care",
-    ]);
+    alice.grant("Dr Martin", "notes", "read", "care");
     let server = Server::start(&alice);
     let r = phone.json(&["sync", &server.ticket]);
     assert_eq!(

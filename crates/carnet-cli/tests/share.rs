@@ -36,16 +36,7 @@ fn a_record_goes_to_a_clinician_and_their_prescription_comes_back() {
         "--purpose",
         "GP follow-up",
     ]);
-    alice.json(&[
-        "grant",
-        "Dr Martin",
-        "--sections",
-        "medications",
-        "--access",
-        "write",
-        "--purpose",
-        "prescriptions",
-    ]);
+    alice.grant("Dr Martin", "medications", "write", "prescriptions");
 
     let (v, bundle) = export(&alice, "Dr Martin", "to-doctor.bundle");
     assert_eq!(v["envelopes"], 2, "{v}");

@@ -63,16 +63,7 @@ fn grant_revoke_block_log_and_audit() {
         "GP follow-up",
     ]);
     let gid = g["grant_id"].as_str().unwrap().to_string();
-    alice.json(&[
-        "grant",
-        "Dr Martin",
-        "--sections",
-        "notes",
-        "--access",
-        "write",
-        "--purpose",
-        "notes",
-    ]);
+    alice.grant("Dr Martin", "notes", "write", "notes");
     alice.json(&[
         "grant",
         "Nurse",
@@ -162,16 +153,7 @@ fn grant_revoke_block_log_and_audit() {
     assert!(!auditor.vault.exists(), "verification needs no vault");
 
     // Later: the log grows, and the new export extends the old checkpoint.
-    alice.json(&[
-        "grant",
-        "Dr Martin",
-        "--sections",
-        "measurements",
-        "--access",
-        "read",
-        "--purpose",
-        "BP",
-    ]);
+    alice.grant("Dr Martin", "measurements", "read", "BP");
     alice.json(&["audit", "export", "--out", "audit2.json"]);
     let path2 = alice.work.join("audit2.json");
     let report = auditor.json(&[

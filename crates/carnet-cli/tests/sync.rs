@@ -91,26 +91,8 @@ fn patient_and_doctor() -> (Carnet, Carnet) {
     alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
     alice.ok(&["add", "note", "--text", "diary"]);
     alice.ok(&["add", "condition", "--name", "Asthma"]);
-    alice.json(&[
-        "grant",
-        "Dr Martin",
-        "--sections",
-        "allergies",
-        "--access",
-        "read",
-        "--purpose",
-        "GP",
-    ]);
-    alice.json(&[
-        "grant",
-        "Dr Martin",
-        "--sections",
-        "notes",
-        "--access",
-        "write",
-        "--purpose",
-        "notes",
-    ]);
+    alice.grant("Dr Martin", "allergies", "read", "GP");
+    alice.grant("Dr Martin", "notes", "write", "notes");
     (alice, doctor)
 }
 
@@ -224,16 +206,7 @@ fn unknown_blocked_and_revoked_peers_get_nothing_and_are_logged() {
     let stranger = Carnet::clinician("Dr Nobody");
     let nurse = Carnet::clinician("Nurse Joy");
     alice.json(&["contact", "add", "Nurse Joy", &nurse.card()]);
-    alice.json(&[
-        "grant",
-        "Nurse Joy",
-        "--sections",
-        "allergies",
-        "--access",
-        "read",
-        "--purpose",
-        "vaccines",
-    ]);
+    alice.grant("Nurse Joy", "allergies", "read", "vaccines");
     let server = Server::start(&alice, 30);
 
     // Unknown: refused, nothing received, logged.

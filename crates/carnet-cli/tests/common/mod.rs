@@ -86,6 +86,27 @@ impl Carnet {
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
 
+    /// Grants `who` (a contact's name) `access` to `sections` (comma-separated) for
+    /// `purpose`; returns the grant as JSON.
+    pub fn grant(
+        &self,
+        who: &str,
+        sections: &str,
+        access: &str,
+        purpose: &str,
+    ) -> serde_json::Value {
+        self.json(&[
+            "grant",
+            who,
+            "--sections",
+            sections,
+            "--access",
+            access,
+            "--purpose",
+            purpose,
+        ])
+    }
+
     /// Runs and insists on failure; returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
