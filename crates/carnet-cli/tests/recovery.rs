@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 
-use common::Carnet;
+use common::{Carnet, Running};
 
 /// A patient vault, and the recovery phrase its `init` showed once.
 fn patient_with_phrase() -> (Carnet, String) {
@@ -264,60 +262,27 @@ fn any_k_recovery_shares_restore_and_fewer_are_refused() {
     assert!(target.ok(&["list"]).contains("Asthma"));
 }
 
-/// A child running `carnet serve`, killed when dropped.
+/// A child running `carnet serve`, stopped when dropped.
 struct Server {
-    child: Child,
+    _run: Running,
     ticket: String,
 }
 
 impl Server {
     fn start(c: &Carnet) -> Server {
-        let mut child = c
-            .command()
-            .args(["--json", "serve"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        out.read_line(&mut first).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&first).unwrap();
-        std::thread::spawn(move || for _ in out.lines() {});
-        Server {
-            child,
-            ticket: v["ticket"].as_str().unwrap().to_string(),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
+        let run = c.start(&["serve"], &[]);
+        let ticket = run.first["ticket"].as_str().unwrap().to_string();
+        Server { _run: run, ticket }
     }
 }
 
 /// Links a new device (an empty `Carnet`) to `existing`.
 fn link(existing: &Carnet, new: &Carnet) {
-    let mut offer = existing
-        .command()
-        .args(["--json", "device", "link"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(offer.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let code: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let code = code["code"].as_str().unwrap().to_string();
+    let mut offer = existing.start(&["device", "link"], &[]);
+    let code = offer.first["code"].as_str().unwrap().to_string();
     let joined = new.json(&["device", "link", &code, "--kdf-cost", "10"]);
     assert_eq!(joined["name"], "Alice Test");
-    let status = offer.wait().unwrap();
-    assert!(status.success());
+    assert!(offer.wait().success());
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -5,56 +5,36 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
 
 use carnet_sync::Ticket;
-use common::Carnet;
+use common::{Carnet, Running};
 
-/// A `carnet serve` child process; killed (SIGTERM) when dropped.
+/// A `carnet serve` child process; stopped (SIGTERM) when dropped.
 struct Server {
-    child: Child,
+    run: Running,
     ticket: String,
-    lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
     fn start(c: &Carnet, timeout_secs: u64) -> Server {
-        let mut child = c
-            .command()
-            .args(["--json", "serve"])
-            .env("CARNET_SYNC_TIMEOUT", timeout_secs.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        out.read_line(&mut first).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&first).expect("serve prints its ticket");
-        let ticket = v["ticket"].as_str().unwrap().to_string();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Server {
-            child,
-            ticket,
-            lines,
-        }
+        let timeout = timeout_secs.to_string();
+        let run = c.start(&["serve"], &[("CARNET_SYNC_TIMEOUT", &timeout)]);
+        let ticket = run.first["ticket"]
+            .as_str()
+            .expect("serve prints its ticket")
+            .to_string();
+        Server { run, ticket }
     }
 
     fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.run.child.try_wait().unwrap().is_none()
     }
 
     /// Peak resident memory of the serving process, in KiB (Linux).
     fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.run.child.id())).ok()?;
         status
             .lines()
             .find(|l| l.starts_with("VmHWM:"))?
@@ -65,21 +45,13 @@ impl Server {
     }
 
     fn events(&self) -> Vec<serde_json::Value> {
-        self.lines
+        self.run
+            .lines
             .lock()
             .unwrap()
             .iter()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
     }
 }
 

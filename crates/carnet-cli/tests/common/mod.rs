@@ -2,8 +2,10 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
 
 pub const PASS: &str = "test passphrase";
 
@@ -150,5 +152,64 @@ impl Carnet {
             .unwrap()
             .state_digest()
             .unwrap()
+    }
+}
+
+/// A `carnet --json ...` process left running (`serve`, `device link`): the first line it
+/// printed, parsed, and every later line as it comes. Stopped (SIGTERM) when dropped, if
+/// it still runs.
+pub struct Running {
+    pub child: Child,
+    pub first: serde_json::Value,
+    pub lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Carnet {
+    /// Starts `carnet --json ARGS` with `env`, and waits for its first line.
+    pub fn start(&self, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut child = self
+            .command()
+            .arg("--json")
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        let first = serde_json::from_str(&first)
+            .unwrap_or_else(|e| panic!("carnet {args:?} printed {first:?} first: {e}"));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Running {
+            child,
+            first,
+            lines,
+        }
+    }
+}
+
+impl Running {
+    /// Waits for it to end by itself.
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+        }
+        let _ = self.child.wait();
     }
 }
