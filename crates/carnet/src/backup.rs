@@ -34,7 +34,7 @@ use carnet_store::{DumpRow, DumpTable, Store};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::files::{create_private, io_err, read_up_to, sibling};
+use crate::files::{create_private, expect_magic, io_err, sibling};
 use crate::vault::now_unix;
 use crate::wire::{decode_frame, read_frame_bytes};
 use crate::{Error, MAX_ATTACHMENT, Result, Vault};
@@ -267,22 +267,10 @@ impl Vault {
         backup: &Path,
         key: &RecoveryKey,
     ) -> Result<(Vault, RestoreSummary)> {
-        if crate::store_exists(dir) {
-            return Err(Error::Refused(format!(
-                "a vault already exists at {}; restore into a new directory",
-                dir.display()
-            )));
-        }
+        refuse_existing(dir, "restore")?;
         let file = fs::File::open(backup).map_err(|e| io_err("cannot open", backup, e))?;
         let mut r = BufReader::new(file);
-        let mut magic = vec![0u8; BACKUP_MAGIC.len()];
-        let got = read_up_to(&mut r, &mut magic).map_err(|e| io_err("cannot read", backup, e))?;
-        if got < magic.len() || magic != BACKUP_MAGIC {
-            return Err(Error::Exchange(format!(
-                "{} is not a Carnet backup (a backup starts with \"CARNET-BACKUP/1\")",
-                backup.display()
-            )));
-        }
+        expect_magic(&mut r, BACKUP_MAGIC, backup, "backup")?;
         let mut sealed = key.open(r).map_err(|e| match e {
             carnet_crypto::CryptoError::NotForYou => Error::Refused(
                 "this recovery phrase does not open this backup (a wrong phrase, or someone else's backup); nothing was written".into(),
@@ -321,12 +309,7 @@ impl Vault {
         device: DeviceId,
         endpoint: &[u8; 32],
     ) -> Result<(Vault, RestoreSummary)> {
-        if crate::store_exists(dir) {
-            return Err(Error::Refused(format!(
-                "a vault already exists at {}; link into a new directory",
-                dir.display()
-            )));
-        }
+        refuse_existing(dir, "link")?;
         Self::rebuild(dir, passphrase, kdf_log_n, frames, device, endpoint, false)
     }
 
@@ -498,6 +481,17 @@ impl Vault {
         };
         Ok((vault, summary))
     }
+}
+
+/// Refuses to `verb` into `dir` when a vault is already there: nothing is overwritten.
+fn refuse_existing(dir: &Path, verb: &str) -> Result<()> {
+    if crate::store_exists(dir) {
+        return Err(Error::Refused(format!(
+            "a vault already exists at {}; {verb} into a new directory",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 impl Vault {

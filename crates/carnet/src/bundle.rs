@@ -36,7 +36,7 @@ use carnet_record::SectionId;
 use serde::{Deserialize, Serialize};
 
 use crate::exchange::{Finished, ItemSource, SendReport};
-use crate::files::{create_private, io_err, read_up_to, sibling};
+use crate::files::{create_private, expect_magic, io_err, read_up_to, sibling};
 use crate::vault::now_unix;
 use crate::wire::{Have, Item, MAX_FRAME, decode_frame, read_frame_bytes, write_frame};
 use crate::{Error, Result, Vault};
@@ -264,14 +264,7 @@ impl Vault {
             .map_err(|e| io_err("cannot read", path, e))?
             .len();
         let mut r = BufReader::new(file);
-        let mut magic = vec![0u8; BUNDLE_MAGIC.len()];
-        let read = read_up_to(&mut r, &mut magic).map_err(|e| io_err("cannot read", path, e))?;
-        if read < magic.len() || magic != BUNDLE_MAGIC {
-            return Err(Error::Exchange(format!(
-                "{} is not a Carnet bundle (a bundle starts with \"CARNET-BUNDLE/1\")",
-                path.display()
-            )));
-        }
+        expect_magic(&mut r, BUNDLE_MAGIC, path, "bundle")?;
         let sealed = open_sealed(&self.me, r).map_err(|e| match e {
             carnet_crypto::CryptoError::NotForYou => Error::Refused(
                 "this bundle is not addressed to you: it is sealed to another person's key".into(),
@@ -367,14 +360,7 @@ impl Vault {
     pub fn inspect_bundle(&self, path: &Path) -> Result<BundleInfo> {
         let file = fs::File::open(path).map_err(|e| io_err("cannot open", path, e))?;
         let mut r = BufReader::new(file);
-        let mut magic = vec![0u8; BUNDLE_MAGIC.len()];
-        let read = read_up_to(&mut r, &mut magic).map_err(|e| io_err("cannot read", path, e))?;
-        if read < magic.len() || magic != BUNDLE_MAGIC {
-            return Err(Error::Exchange(format!(
-                "{} is not a Carnet bundle",
-                path.display()
-            )));
-        }
+        expect_magic(&mut r, BUNDLE_MAGIC, path, "bundle")?;
         let sealed = open_sealed(&self.me, r).map_err(|e| match e {
             carnet_crypto::CryptoError::NotForYou => Error::Refused(
                 "this bundle is not addressed to you: it is sealed to another person's key".into(),

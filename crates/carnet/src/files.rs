@@ -48,3 +48,23 @@ pub(crate) fn read_up_to(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io:
     }
     Ok(got)
 }
+
+/// Reads `magic` from the start of `r`, the file at `path`, or says it is not a Carnet
+/// `what` (a short file is not one either).
+pub(crate) fn expect_magic(
+    r: &mut impl std::io::Read,
+    magic: &[u8],
+    path: &Path,
+    what: &str,
+) -> Result<()> {
+    let mut got = vec![0u8; magic.len()];
+    let n = read_up_to(r, &mut got).map_err(|e| io_err("cannot read", path, e))?;
+    if n < magic.len() || got != magic {
+        return Err(Error::Exchange(format!(
+            "{} is not a Carnet {what} (a {what} starts with \"{}\")",
+            path.display(),
+            String::from_utf8_lossy(magic).trim_end()
+        )));
+    }
+    Ok(())
+}
