@@ -70,28 +70,12 @@ fn import(args: &Args) -> Result<Map<String, Value>> {
     let readings = data::cgm(n, data::START, 7);
     let set = data::reading_set(&readings);
     let same = set.readings.clone();
-    let mut v = Vault::create(
-        &tmp.path().join("v"),
-        &record::pass(),
-        &carnet::CreateOptions {
-            name: "Camille Durand".into(),
-            role: carnet::crypto::Role::Patient,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        },
-    )?;
+    let mut v = record::patient_vault(&tmp.path().join("v"))?;
     let record = v.own_record()?;
     // For profiles: more imports of the same readings into fresh vaults, untimed.
     let repeat: usize = arg(args, "repeat").unwrap_or(0);
     for i in 0..repeat {
-        let mut w = Vault::create(
-            &tmp.path().join(format!("r{i}")),
-            &record::pass(),
-            &carnet::CreateOptions {
-                name: "Camille Durand".into(),
-                role: carnet::crypto::Role::Patient,
-                kdf_log_n: MasterKey::MIN_LOG_N,
-            },
-        )?;
+        let mut w = record::patient_vault(&tmp.path().join(format!("r{i}")))?;
         let r = w.own_record()?;
         w.import(
             &r,

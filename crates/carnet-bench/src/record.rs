@@ -103,17 +103,27 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// A vault for someone else (a clinician), at the minimum scrypt cost.
-pub fn clinician_vault(dir: &Path, name: &str) -> Result<Vault> {
+/// A new vault at the minimum scrypt cost.
+pub fn vault(dir: &Path, name: &str, role: Role) -> Result<Vault> {
     Ok(Vault::create(
         dir,
         &pass(),
         &CreateOptions {
             name: name.into(),
-            role: Role::Clinician,
+            role,
             kdf_log_n: MasterKey::MIN_LOG_N,
         },
     )?)
+}
+
+/// The patient of every record here, in a new vault.
+pub fn patient_vault(dir: &Path) -> Result<Vault> {
+    vault(dir, "Camille Durand", Role::Patient)
+}
+
+/// A vault for someone else (a clinician), at the minimum scrypt cost.
+pub fn clinician_vault(dir: &Path, name: &str) -> Result<Vault> {
+    vault(dir, name, Role::Clinician)
 }
 
 /// Builds the record of `spec` in `dir` (see the module docs), at the minimum scrypt cost
@@ -121,15 +131,7 @@ pub fn clinician_vault(dir: &Path, name: &str) -> Result<Vault> {
 pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<u64> {
     let readings = data::cgm(spec.readings, data::START, 7);
     let entries = data::clinical(spec.entries, 11);
-    let mut v = Vault::create(
-        dir,
-        &pass(),
-        &CreateOptions {
-            name: "Camille Durand".into(),
-            role: Role::Patient,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        },
-    )?;
+    let mut v = patient_vault(dir)?;
     let record = v.own_record()?;
     let month = 10 * 365 * 86_400 / 120;
     let month_of = |t: i64| ((t - data::START).max(0) / month) as usize;
