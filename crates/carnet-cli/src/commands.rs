@@ -126,6 +126,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => crate::net::serve(&cli, args),
         Command::Sync(args) => crate::net::sync(&cli, args),
         Command::Config(c) => crate::net::config(&cli, c),
+        Command::Repair => repair(&cli),
         Command::Backup { out } => crate::recovery::backup(&cli, out),
         Command::Restore(args) => crate::recovery::restore(&cli, args),
         Command::Device(c) => crate::recovery::device(&cli, c),
@@ -135,6 +136,35 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Chart(a) => crate::interop::chart(&cli, a),
         Command::Report(a) => crate::interop::report(&cli, a),
     }
+}
+
+fn repair(cli: &Cli) -> Result<()> {
+    let mut vault = open(cli)?;
+    let report = vault
+        .repair()
+        .context("the vault does not verify; restore a backup (`carnet restore`)")?;
+    if cli.json {
+        return output::json(&report);
+    }
+    println!(
+        "Checked {} section(s), {} change(s) and {} consent log(s): all verified.",
+        report.sections, report.envelopes, report.consent_logs
+    );
+    if report.set_aside == 0 {
+        println!("Nothing to repair.");
+    } else {
+        println!(
+            "{} change(s) clashed with another written at the same time and are set aside; their content was saved again by the device that wrote them ({} by this device now).",
+            report.set_aside, report.reissued
+        );
+    }
+    if report.unrepairable > 0 {
+        println!(
+            "{} change(s) of this device could not be saved again: it may no longer write their section.",
+            report.unrepairable
+        );
+    }
+    Ok(())
 }
 
 fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {

@@ -115,6 +115,10 @@ pub enum Command {
     /// Consent-log export and offline verification for auditors.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check every change stored in the vault (signatures, chains, contents) and the
+    /// consent log, and repair a record damaged by two writers at once in versions before
+    /// 0.2: nothing that was saved is lost. Exits non-zero if the vault does not verify.
+    Repair,
     /// Run the whole story in a temporary directory, narrated.
     Demo,
     /// Import FHIR R4 bundles and device exports (glucose meters...).

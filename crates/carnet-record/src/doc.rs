@@ -101,6 +101,16 @@ impl ChangeSet {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+
+    /// Appends `other`'s changes after these.
+    pub fn extend(&mut self, other: ChangeSet) {
+        self.0.extend(other.0);
+    }
+
+    /// The hash of each change, in order.
+    pub fn hashes(&self) -> Vec<[u8; 32]> {
+        self.0.iter().map(|c| c.hash().0).collect()
+    }
 }
 
 /// One entry as stored, with who created it.
@@ -423,6 +433,10 @@ impl SectionDoc {
         let mut bad = 0;
         let mut objects = Vec::new();
         for item in self.doc.map_range(ROOT, ..) {
+            if item.key.starts_with('_') {
+                // Bookkeeping (re-issue markers), not an entry.
+                continue;
+            }
             if matches!(item.value, ValueRef::Object(ObjType::Map)) {
                 objects.push((item.key.to_string(), item.id()));
             } else {
@@ -485,6 +499,184 @@ impl SectionDoc {
             .apply_changes(changes.0.iter().cloned())
             .map_err(am)
     }
+
+    /// [`SectionDoc::apply`] that never fails on a *forked actor*: a change whose (actor,
+    /// sequence number) is already taken by a different change (two writers of one device
+    /// that each edited a stale copy, as vaults before the fix for concurrent writers
+    /// did), or that depends on such a change, is set aside instead of breaking the whole
+    /// section. `set_aside` holds the hashes set aside so far (in this load and earlier
+    /// ones) and is extended; the changes newly set aside are returned, in order, for
+    /// their writer to re-issue ([`SectionDoc::reissue`]). Replayed in the same order,
+    /// every vault sets aside the same changes.
+    pub fn apply_tolerant(
+        &mut self,
+        changes: &ChangeSet,
+        set_aside: &mut std::collections::HashSet<[u8; 32]>,
+    ) -> Result<ChangeSet, RecordError> {
+        let depends_on_set_aside = |c: &Change, s: &std::collections::HashSet<[u8; 32]>| {
+            c.deps().iter().any(|d| s.contains(&d.0))
+        };
+        if !changes.0.iter().any(|c| depends_on_set_aside(c, set_aside)) {
+            match self.doc.apply_changes(changes.0.iter().cloned()) {
+                Ok(()) => return Ok(ChangeSet::default()),
+                // Checked before anything is applied: fall back to one change at a time.
+                Err(automerge::AutomergeError::DuplicateSeqNumber(..)) => {}
+                Err(e) => return Err(am(e)),
+            }
+        }
+        let mut out = Vec::new();
+        for c in &changes.0 {
+            if self.doc.get_change_meta_by_hash(&c.hash()).is_some() {
+                continue;
+            }
+            if depends_on_set_aside(c, set_aside) {
+                set_aside.insert(c.hash().0);
+                out.push(c.clone());
+                continue;
+            }
+            match self.doc.apply_changes([c.clone()]) {
+                Ok(()) => {}
+                Err(automerge::AutomergeError::DuplicateSeqNumber(..)) => {
+                    set_aside.insert(c.hash().0);
+                    out.push(c.clone());
+                }
+                Err(e) => return Err(am(e)),
+            }
+        }
+        Ok(ChangeSet(out))
+    }
+
+    /// Whether the content of the set-aside change `hash` was already re-issued (by
+    /// [`SectionDoc::reissue`], here or on a device this one synced with).
+    pub fn is_reissued(&self, hash: &[u8; 32]) -> bool {
+        matches!(self.doc.get(ROOT, reissued_key(hash)), Ok(Some(_)))
+    }
+
+    /// Re-issues the content of set-aside changes (see [`SectionDoc::apply_tolerant`]) as
+    /// new changes of this document's actor: what each did to each entry (created, changed
+    /// fields, removed), replayed on the document as it is, with a marker per change so
+    /// that it is done once. `orphans` are this actor's set-aside changes and `context`
+    /// any others set aside, each in the order they were made. Each orphan is replayed on
+    /// its own history (what it builds on: changes this document holds and set-aside
+    /// changes of either list), so stale copies that made lines of changes with the same
+    /// sequence numbers are each re-issued. Returns the new changes (empty when there is
+    /// nothing to re-issue) and how many orphans could not be replayed because something
+    /// they build on is missing; those stay set aside, unmarked.
+    pub fn reissue(
+        &mut self,
+        orphans: &ChangeSet,
+        context: &ChangeSet,
+    ) -> Result<(ChangeSet, usize), RecordError> {
+        let start = self.doc.get_heads();
+        let pool: HashMap<automerge::ChangeHash, &Change> = context
+            .0
+            .iter()
+            .chain(&orphans.0)
+            .map(|c| (c.hash(), c))
+            .collect();
+        let mut skipped = 0;
+        for c in &orphans.0 {
+            if self.is_reissued(&c.hash().0) {
+                continue;
+            }
+            if !self.reissue_one(c, &pool)? {
+                skipped += 1;
+            }
+        }
+        Ok((self.changes_since(&start), skipped))
+    }
+
+    /// Re-issues one orphan (see [`SectionDoc::reissue`]); `false` when its history is
+    /// incomplete.
+    fn reissue_one(
+        &mut self,
+        orphan: &Change,
+        pool: &HashMap<automerge::ChangeHash, &Change>,
+    ) -> Result<bool, RecordError> {
+        // Its set-aside ancestors, and what they all build on in this document.
+        let mut history: Vec<Change> = Vec::new();
+        let mut base: Vec<automerge::ChangeHash> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut todo: Vec<automerge::ChangeHash> = orphan.deps().to_vec();
+        while let Some(h) = todo.pop() {
+            if !seen.insert(h) {
+                continue;
+            }
+            if let Some(c) = pool.get(&h) {
+                history.push((*c).clone());
+                todo.extend(c.deps().iter().copied());
+            } else if self.doc.get_change_meta_by_hash(&h).is_some() {
+                base.push(h);
+            } else {
+                return Ok(false);
+            }
+        }
+        base.sort();
+        base.dedup();
+        let mut fork = self.doc.fork_at(&base).map_err(am)?;
+        let wanted: Vec<automerge::ChangeHash> = history.iter().map(Change::hash).collect();
+        if fork.apply_changes(history).is_err()
+            || wanted
+                .iter()
+                .any(|h| fork.get_change_meta_by_hash(h).is_none())
+        {
+            return Ok(false);
+        }
+        let before = fork.get_heads();
+        if fork.apply_changes([orphan.clone()]).is_err()
+            || fork.get_change_meta_by_hash(&orphan.hash()).is_none()
+        {
+            return Ok(false);
+        }
+        let old = fork.hydrate(Some(&before));
+        let new = fork.hydrate(None);
+        let (hydrate::Value::Map(old), hydrate::Value::Map(new)) = (old, new) else {
+            return Err(RecordError::Malformed("a section root is not a map".into()));
+        };
+        let mut current: HashMap<String, ExId> = HashMap::new();
+        for item in self.doc.map_range(ROOT, ..) {
+            if matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                current.insert(item.key.to_string(), item.id());
+            }
+        }
+        let mut tx = self.doc.transaction();
+        let result = (|| {
+            for (key, value) in new.iter() {
+                if key.starts_with('_') || old.get(key) == Some(&value.value) {
+                    continue;
+                }
+                match current.get(key.as_str()) {
+                    Some(obj) => tx.update_object(obj, &value.value).map_err(am)?,
+                    None => {
+                        tx.batch_create_object(ROOT, key, &value.value, false)
+                            .map_err(am)?;
+                    }
+                }
+            }
+            for (key, _) in old.iter() {
+                if !key.starts_with('_')
+                    && new.get(key).is_none()
+                    && current.contains_key(key.as_str())
+                {
+                    tx.delete(ROOT, key.as_str()).map_err(am)?;
+                }
+            }
+            tx.put(ROOT, reissued_key(&orphan.hash().0), true)
+                .map_err(am)?;
+            Ok::<(), RecordError>(())
+        })();
+        if let Err(e) = result {
+            tx.rollback();
+            return Err(e);
+        }
+        tx.commit();
+        Ok(true)
+    }
+}
+
+/// The root key marking a set-aside change as re-issued. Entry ids never start with `_`.
+fn reissued_key(hash: &[u8; 32]) -> String {
+    format!("_reissued:{}", data_encoding::HEXLOWER.encode(hash))
 }
 
 #[cfg(test)]

@@ -170,12 +170,25 @@ impl Vault {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<BulkReport> {
         let mut report = BulkReport::default();
+        // Everything below happens inside one write transaction, on the sections as stored
+        // when it began: no other writer can commit in between (see `SectionSource`).
+        let mine = self.mine();
+        let mut txn = self.store.write()?;
+        for s in touched {
+            let loaded = crate::vault::fresh(&mut self.loaded, &txn, record, *s, mine)?;
+            crate::vault::reissue_into(&self.me, self.device, &mut txn, record, *s, loaded)?;
+        }
+        let no_key = |section| Error::NoKey {
+            section,
+            record: record.short(),
+        };
         // What the record holds already.
         let mut have: HashMap<String, usize> = HashMap::new();
         let mut times: HashMap<(String, String, String), HashSet<i64>> = HashMap::new();
         let mut profile = None;
         for s in touched {
-            for e in self.load(record, *s)?.doc.entries()? {
+            let loaded = self.loaded.get(&(*record, *s)).ok_or_else(|| no_key(*s))?;
+            for e in loaded.doc.entries()? {
                 match &e.entry {
                     Entry::Series(ser) => times
                         .entry(series_key(&ser.kind, &ser.source))
@@ -310,7 +323,9 @@ impl Vault {
         let mut changes: Vec<(SectionId, ChangeSet, Vec<[u8; 32]>)> = Vec::new();
         if let Some((id, entry)) = &profile_update {
             let c = self
-                .load(record, SectionId::Profile)?
+                .loaded
+                .get_mut(&(*record, SectionId::Profile))
+                .ok_or_else(|| no_key(SectionId::Profile))?
                 .doc
                 .update(id, entry)?;
             changes.push((SectionId::Profile, c, Vec::new()));
@@ -325,7 +340,9 @@ impl Vault {
                     end += 1;
                 }
                 let (_, c) = self
-                    .load(record, *section)?
+                    .loaded
+                    .get_mut(&(*record, *section))
+                    .ok_or_else(|| no_key(*section))?
                     .doc
                     .insert_many(&entries[start..end])?;
                 let linked = entries[start..end]
@@ -343,10 +360,11 @@ impl Vault {
             }
         }
         if changes.is_empty() {
+            // A re-issue of set-aside changes, if any, still lands.
+            txn.commit()?;
             return Ok(report);
         }
         let total = changes.len();
-        let mut txn = self.store.write()?;
         for (i, (section, c, linked)) in changes.iter().enumerate() {
             progress(i, total);
             let (seq, env_id) = seal_into(&self.me, self.device, &mut txn, record, *section, c)?;

@@ -26,6 +26,11 @@
 //! - Atomicity and durability: each operation is one redb transaction (the envelope, its
 //!   chain index, any attachment blob and any snapshot together); a crash at any instant
 //!   leaves the vault as before or after the operation, and it opens.
+//! - Concurrent writers: any number of handles, in one process or many, may write one
+//!   vault at once. Every edit is made on the section as stored inside its own write
+//!   transaction (redb lets one writer in at a time), so no change is lost and no two
+//!   changes take the same Automerge sequence number. A vault broken that way by an older
+//!   build is repaired as its sections load, or whole by [`Vault::repair`].
 //! - Bad input is refused with an [`Error`] and changes nothing.
 //! - Sharing: a grantee receives exactly the sections under a grant in force, and the
 //!   record's patient takes a change only from an author allowed to write it at the point
@@ -71,7 +76,7 @@ pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};
 pub use vault::{
     AttachmentInput, CreateOptions, EntryRef, EntryView, MAX_ATTACHMENT, ReceiveReport,
-    SNAPSHOT_EVERY, Vault, actor_for, store_exists,
+    RepairReport, SNAPSHOT_EVERY, Vault, actor_for, store_exists,
 };
 
 /// The consent log and its verification.

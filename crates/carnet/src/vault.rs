@@ -1,6 +1,6 @@
 //! The vault: a person's identity, keys and records on one device.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use carnet_crypto::{
@@ -105,10 +105,18 @@ pub struct ReceiveReport {
     pub duplicates: usize,
 }
 
-/// The version vector a snapshot covers, and the snapshot itself.
+/// What a snapshot starts with. Snapshots written before it (format 1) are not trusted:
+/// a writer that edited a stale copy of a section could save one that covers an envelope
+/// it never applied, so such a section is rebuilt from its envelopes once.
+const SNAPSHOT_MAGIC: &[u8] = b"carnet-snapshot/2\0";
+
+/// The version vector a snapshot covers, the changes set aside so far, and the snapshot.
 #[derive(Serialize, Deserialize)]
 struct SnapshotRepr {
     covered: Vec<(PersonId, DeviceId, u64)>,
+    /// Hashes of the changes set aside (see [`SectionDoc::apply_tolerant`]): a later
+    /// change that depends on one is set aside too.
+    set_aside: Vec<[u8; 32]>,
     #[serde(with = "serde_bytes")]
     doc: Vec<u8>,
 }
@@ -117,6 +125,249 @@ pub(crate) struct Loaded {
     pub(crate) doc: SectionDoc,
     pub(crate) covered: BTreeMap<(PersonId, DeviceId), u64>,
     since_snapshot: usize,
+    /// Hashes of every change set aside in this section.
+    set_aside: HashSet<[u8; 32]>,
+    /// The owner's own changes (from any of their devices) set aside since the last
+    /// re-issue: their content is re-issued as a new change at the next write
+    /// ([`Vault::settle`]).
+    orphans: ChangeSet,
+    /// Other writers' changes set aside in this load: what an orphan may build on.
+    others: ChangeSet,
+    /// Orphans that could not be re-issued (something they build on is missing).
+    unrepaired: usize,
+    /// The stored snapshot is missing, of format 1, or behind: write a fresh one.
+    stale_snapshot: bool,
+}
+
+impl Loaded {
+    /// Whether this section should be written back (a snapshot, or a re-issue) now.
+    fn needs_settling(&self) -> bool {
+        self.since_snapshot > SNAPSHOT_EVERY || self.stale_snapshot || !self.orphans.is_empty()
+    }
+}
+
+/// The reads that loading a section needs, from a read or a write transaction alike. A
+/// write transaction sees every commit made before it began and keeps other writers out
+/// until it ends: a section brought up to date inside one is exactly the section an edit
+/// is made on, so two writers never give the same Automerge sequence number to two
+/// different changes.
+pub(crate) trait SectionSource {
+    fn latest_epoch(&self, record: &RecordId, section: u8) -> Result<Option<u32>>;
+    fn epoch_key(&self, record: &RecordId, section: u8, epoch: u32) -> Result<Option<EpochKey>>;
+    fn snapshot(&self, record: &RecordId, section: u8) -> Result<Option<Zeroizing<Vec<u8>>>>;
+    fn chain_heads(&self, record: &RecordId, section: u8) -> Result<Vec<carnet_store::ChainHead>>;
+    fn chain_after(
+        &self,
+        record: &RecordId,
+        section: u8,
+        author: &PersonId,
+        device: &DeviceId,
+        after: u64,
+    ) -> Result<Vec<EnvelopeId>>;
+    fn envelope(&self, id: &EnvelopeId) -> Result<Option<Envelope>>;
+}
+
+macro_rules! section_source {
+    ($t:ty) => {
+        impl SectionSource for $t {
+            fn latest_epoch(&self, record: &RecordId, section: u8) -> Result<Option<u32>> {
+                Ok(<$t>::latest_epoch(self, record, section)?)
+            }
+            fn epoch_key(
+                &self,
+                record: &RecordId,
+                section: u8,
+                epoch: u32,
+            ) -> Result<Option<EpochKey>> {
+                Ok(<$t>::epoch_key(self, record, section, epoch)?)
+            }
+            fn snapshot(
+                &self,
+                record: &RecordId,
+                section: u8,
+            ) -> Result<Option<Zeroizing<Vec<u8>>>> {
+                Ok(<$t>::snapshot(self, record, section)?)
+            }
+            fn chain_heads(
+                &self,
+                record: &RecordId,
+                section: u8,
+            ) -> Result<Vec<carnet_store::ChainHead>> {
+                Ok(<$t>::chain_heads(self, record, section)?)
+            }
+            fn chain_after(
+                &self,
+                record: &RecordId,
+                section: u8,
+                author: &PersonId,
+                device: &DeviceId,
+                after: u64,
+            ) -> Result<Vec<EnvelopeId>> {
+                Ok(<$t>::chain_after(
+                    self, record, section, author, device, after,
+                )?)
+            }
+            fn envelope(&self, id: &EnvelopeId) -> Result<Option<Envelope>> {
+                Ok(<$t>::envelope(self, id)?)
+            }
+        }
+    };
+}
+section_source!(carnet_store::ReadTxn<'_>);
+section_source!(WriteTxn<'_>);
+
+/// Who writes from a vault handle: the owner, and this device's Automerge actor.
+#[derive(Clone, Copy)]
+pub(crate) struct Mine {
+    pub(crate) person: PersonId,
+    pub(crate) actor: [u8; 16],
+}
+
+/// Loads a section from `src`: its snapshot (format 2 only), then every envelope the
+/// snapshot does not cover.
+fn load_section(
+    src: &impl SectionSource,
+    record: &RecordId,
+    section: SectionId,
+    mine: Mine,
+) -> Result<Loaded> {
+    if src.latest_epoch(record, section.code())?.is_none() {
+        return Err(Error::NoKey {
+            section,
+            record: record.short(),
+        });
+    }
+    let mut loaded = match src.snapshot(record, section.code())? {
+        Some(bytes) if bytes.starts_with(SNAPSHOT_MAGIC) => {
+            let repr: SnapshotRepr =
+                postcard::from_bytes(&bytes[SNAPSHOT_MAGIC.len()..]).map_err(|e| {
+                    carnet_store::StoreError::Database(format!("snapshot does not decode: {e}"))
+                })?;
+            let doc = SectionDoc::load(section, &repr.doc, mine.actor)?;
+            Loaded {
+                doc,
+                covered: repr
+                    .covered
+                    .into_iter()
+                    .map(|(p, d, s)| ((p, d), s))
+                    .collect(),
+                since_snapshot: 0,
+                set_aside: repr.set_aside.into_iter().collect(),
+                orphans: ChangeSet::default(),
+                others: ChangeSet::default(),
+                unrepaired: 0,
+                stale_snapshot: false,
+            }
+        }
+        other => Loaded {
+            doc: SectionDoc::new(section, mine.actor),
+            covered: BTreeMap::new(),
+            since_snapshot: 0,
+            set_aside: HashSet::new(),
+            orphans: ChangeSet::default(),
+            others: ChangeSet::default(),
+            unrepaired: 0,
+            // Format 1 (or none while envelopes exist): rebuilt here, saved at once.
+            stale_snapshot: other.is_some(),
+        },
+    };
+    catch_up(src, record, section, &mut loaded, mine)?;
+    Ok(loaded)
+}
+
+/// Applies to a loaded section every envelope stored in `src` past what it covers, each
+/// verified. Cheap when nothing is new: one range read of the section's chain heads.
+fn catch_up(
+    src: &impl SectionSource,
+    record: &RecordId,
+    section: SectionId,
+    loaded: &mut Loaded,
+    mine: Mine,
+) -> Result<()> {
+    let mut keys: HashMap<u32, EpochKey> = HashMap::new();
+    for head in src.chain_heads(record, section.code())? {
+        let have = loaded
+            .covered
+            .get(&(head.author, head.device))
+            .copied()
+            .unwrap_or(0);
+        if head.seq <= have {
+            continue;
+        }
+        for id in src.chain_after(record, section.code(), &head.author, &head.device, have)? {
+            let env = src.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
+                id: id.to_string(),
+                section: section.to_string(),
+                why: "it is listed in its chain but missing from the vault".into(),
+            })?;
+            if env.id() != id {
+                return Err(bad_envelope(&env, "its bytes do not match its id"));
+            }
+            let epoch = env.header().epoch;
+            let key = match keys.entry(epoch) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                    src.epoch_key(record, section.code(), epoch)?
+                        .ok_or(Error::NoKey {
+                            section,
+                            record: record.short(),
+                        })?,
+                ),
+            };
+            env.verify().map_err(|e| bad_envelope(&env, e))?;
+            let changes = open_verified(&env, key)?;
+            let aside = loaded.doc.apply_tolerant(&changes, &mut loaded.set_aside)?;
+            if !aside.is_empty() {
+                // The person who wrote a change re-issues it, from any of their devices
+                // (a restored vault too): re-issues of one change by two devices agree.
+                if env.header().author == mine.person {
+                    loaded.orphans.extend(aside);
+                } else {
+                    loaded.others.extend(aside);
+                }
+                loaded.stale_snapshot = true;
+            }
+            loaded.since_snapshot += 1;
+        }
+        loaded.covered.insert((head.author, head.device), head.seq);
+    }
+    Ok(())
+}
+
+/// A section of `loaded`, brought up to date with `src` (loaded from it when absent).
+pub(crate) fn fresh<'a>(
+    loaded: &'a mut HashMap<(RecordId, SectionId), Loaded>,
+    src: &impl SectionSource,
+    record: &RecordId,
+    section: SectionId,
+    mine: Mine,
+) -> Result<&'a mut Loaded> {
+    match loaded.entry((*record, section)) {
+        std::collections::hash_map::Entry::Occupied(o) => {
+            let l = o.into_mut();
+            catch_up(src, record, section, l, mine)?;
+            Ok(l)
+        }
+        std::collections::hash_map::Entry::Vacant(v) => {
+            Ok(v.insert(load_section(src, record, section, mine)?))
+        }
+    }
+}
+
+/// Verifies nothing: opens an envelope whose signature was verified, and checks that every
+/// change in it was made by its signer's device.
+fn open_verified(env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
+    let body = env.open(key).map_err(|e| bad_envelope(env, e))?;
+    let changes = ChangeSet::from_bytes(&body).map_err(|e| bad_envelope(env, e))?;
+    let h = env.header();
+    let actor = actor_for(&h.author, &h.device);
+    if changes.actors().iter().any(|a| *a != actor) {
+        return Err(bad_envelope(
+            env,
+            "it carries changes made by another author",
+        ));
+    }
+    Ok(changes)
 }
 
 /// A person's vault on this device: identity, keys, records. Open it with
@@ -363,17 +614,7 @@ impl Vault {
         env: &Envelope,
         key: &EpochKey,
     ) -> Result<ChangeSet> {
-        let body = env.open(key).map_err(|e| bad_envelope(env, e))?;
-        let changes = ChangeSet::from_bytes(&body).map_err(|e| bad_envelope(env, e))?;
-        let h = env.header();
-        let actor = actor_for(&h.author, &h.device);
-        if changes.actors().iter().any(|a| *a != actor) {
-            return Err(bad_envelope(
-                env,
-                "it carries changes made by another author",
-            ));
-        }
-        Ok(changes)
+        open_verified(env, key)
     }
 
     fn epoch_key(&self, record: &RecordId, section: SectionId, epoch: u32) -> Result<EpochKey> {
@@ -386,21 +627,27 @@ impl Vault {
             })
     }
 
+    /// Who writes from this handle.
+    pub(crate) fn mine(&self) -> Mine {
+        Mine {
+            person: self.me.person_id(),
+            actor: actor_for(&self.me.person_id(), &self.device),
+        }
+    }
+
     /// Loads a section: its snapshot, then every stored envelope the snapshot does not
-    /// cover, each verified. Writes a fresh snapshot when many were replayed.
+    /// cover, each verified; a section loaded before is brought up to date with what other
+    /// handles (processes) stored since. Writes a fresh snapshot when many were replayed,
+    /// and re-issues this device's set-aside changes ([`Vault::settle`]).
     pub(crate) fn load(&mut self, record: &RecordId, section: SectionId) -> Result<&mut Loaded> {
         let key = (*record, section);
-        if !self.loaded.contains_key(&key) {
-            let loaded = self.load_from_store(record, section)?;
-            self.loaded.insert(key, loaded);
-            if let Some(loaded) = self.loaded.get_mut(&key)
-                && loaded.since_snapshot > SNAPSHOT_EVERY
-            {
-                // A cache refresh: losing it to a crash costs only time.
-                let mut txn = self.store.write()?;
-                Self::write_snapshot(&mut txn, record, section, loaded)?;
-                txn.commit()?;
-            }
+        let mine = self.mine();
+        let settle = {
+            let r = self.store.read()?;
+            fresh(&mut self.loaded, &r, record, section, mine)?.needs_settling()
+        };
+        if settle {
+            self.settle(record, section)?;
         }
         self.loaded.get_mut(&key).ok_or(Error::NoKey {
             section,
@@ -408,67 +655,108 @@ impl Vault {
         })
     }
 
-    fn load_from_store(&self, record: &RecordId, section: SectionId) -> Result<Loaded> {
-        let actor = actor_for(&self.me.person_id(), &self.device);
-        let r = self.store.read()?;
-        if r.latest_epoch(record, section.code())?.is_none() {
-            return Err(Error::NoKey {
-                section,
-                record: record.short(),
-            });
+    /// Writes a loaded section back in one transaction: brought up to date inside it,
+    /// this device's set-aside changes re-issued (where it may still write), and a fresh
+    /// snapshot. The snapshot is only a cache; the re-issue is what repairs a section
+    /// broken by two writers of old.
+    pub(crate) fn settle(&mut self, record: &RecordId, section: SectionId) -> Result<()> {
+        let may_write = self.may_write_now(record, section, &self.me.person_id())?;
+        let mine = self.mine();
+        let mut txn = self.store.write()?;
+        let loaded = fresh(&mut self.loaded, &txn, record, section, mine)?;
+        if may_write {
+            reissue_into(&self.me, self.device, &mut txn, record, section, loaded)?;
+        } else {
+            loaded.orphans = ChangeSet::default();
         }
-        let (mut doc, mut covered) = match r.snapshot(record, section.code())? {
-            Some(bytes) => {
-                let repr: SnapshotRepr = postcard::from_bytes(&bytes).map_err(|e| {
-                    carnet_store::StoreError::Database(format!("snapshot does not decode: {e}"))
-                })?;
-                let doc = SectionDoc::load(section, &repr.doc, actor)?;
-                let covered = repr
-                    .covered
-                    .into_iter()
-                    .map(|(p, d, s)| ((p, d), s))
-                    .collect();
-                (doc, covered)
-            }
-            None => (SectionDoc::new(section, actor), BTreeMap::new()),
-        };
-        let mut replayed = 0;
-        let mut keys: HashMap<u32, EpochKey> = HashMap::new();
-        for head in r.chain_heads(record, section.code())? {
-            let have = covered
-                .get(&(head.author, head.device))
-                .copied()
-                .unwrap_or(0);
-            if head.seq <= have {
-                continue;
-            }
-            for id in r.chain_after(record, section.code(), &head.author, &head.device, have)? {
-                let env = r.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
-                    id: id.to_string(),
-                    section: section.to_string(),
-                    why: "it is listed in its chain but missing from the vault".into(),
-                })?;
-                if env.id() != id {
-                    return Err(bad_envelope(&env, "its bytes do not match its id"));
-                }
-                let epoch = env.header().epoch;
-                let key = match keys.entry(epoch) {
-                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(self.epoch_key(record, section, epoch)?)
-                    }
+        Self::write_snapshot(&mut txn, record, section, loaded)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Checks the whole vault and repairs what two writers at once broke in vaults written
+    /// before that was fixed: every section of every record is rebuilt from its envelopes
+    /// (snapshots are not trusted), each envelope verified; changes that clash with
+    /// another change's sequence number are set aside, and this device's own are
+    /// re-issued as new changes, so nothing that was reported committed is lost; fresh
+    /// snapshots are written; the owner's consent log is verified whole. One transaction
+    /// per section. Running it again finds nothing more to do.
+    pub fn repair(&mut self) -> Result<RepairReport> {
+        let mut report = RepairReport::default();
+        let mine = self.mine();
+        let records = self.store.read()?.records()?;
+        for record in &records {
+            for section in self.readable_sections(record)? {
+                let may_write = self.may_write_now(record, section, &self.me.person_id())?;
+                let mut txn = self.store.write()?;
+                let mut loaded = Loaded {
+                    doc: SectionDoc::new(section, mine.actor),
+                    covered: BTreeMap::new(),
+                    since_snapshot: 0,
+                    set_aside: HashSet::new(),
+                    orphans: ChangeSet::default(),
+                    others: ChangeSet::default(),
+                    unrepaired: 0,
+                    stale_snapshot: true,
                 };
-                let changes = self.open_envelope(&env, key)?;
-                doc.apply(&changes)?;
-                replayed += 1;
+                catch_up(&txn, record, section, &mut loaded, mine)?;
+                report.sections += 1;
+                report.envelopes += loaded.since_snapshot;
+                report.set_aside += loaded.set_aside.len();
+                let own = loaded
+                    .orphans
+                    .hashes()
+                    .iter()
+                    .filter(|h| !loaded.doc.is_reissued(h))
+                    .count();
+                let mut changed = false;
+                if may_write {
+                    if reissue_into(
+                        &self.me,
+                        self.device,
+                        &mut txn,
+                        record,
+                        section,
+                        &mut loaded,
+                    )? {
+                        report.reissued += own - loaded.unrepaired;
+                        changed = true;
+                    }
+                    report.unrepairable += loaded.unrepaired;
+                } else {
+                    report.unrepairable += own;
+                    loaded.orphans = ChangeSet::default();
+                }
+                // The stored snapshot is kept when it says exactly what the envelopes say.
+                let sound = !changed
+                    && matches!(
+                        load_section(&txn, record, section, mine),
+                        Ok(s) if !s.stale_snapshot && s.covered == loaded.covered && {
+                            let (mut a, mut b) = (s.doc.heads(), loaded.doc.heads());
+                            a.sort();
+                            b.sort();
+                            a == b
+                        }
+                    );
+                if !sound {
+                    Self::write_snapshot(&mut txn, record, section, &mut loaded)?;
+                    txn.commit()?;
+                }
+                self.loaded.insert((*record, section), loaded);
             }
-            covered.insert((head.author, head.device), head.seq);
         }
-        Ok(Loaded {
-            doc,
-            covered,
-            since_snapshot: replayed,
-        })
+        if let Ok(own) = self.own_record() {
+            *self.log_cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            let entries = self.store.read()?.consent_entries(&own)?;
+            Self::whole_log(&own, &self.person_id(), entries, None)?;
+            report.consent_logs += 1;
+        }
+        Ok(report)
+    }
+
+    #[cfg(test)]
+    fn load_from_store(&self, record: &RecordId, section: SectionId) -> Result<Loaded> {
+        load_section(&self.store.read()?, record, section, self.mine())
     }
 
     pub(crate) fn write_snapshot(
@@ -478,21 +766,26 @@ impl Vault {
         loaded: &mut Loaded,
     ) -> Result<()> {
         let doc = loaded.doc.save();
+        let mut set_aside: Vec<[u8; 32]> = loaded.set_aside.iter().copied().collect();
+        set_aside.sort();
         let repr = SnapshotRepr {
             covered: loaded
                 .covered
                 .iter()
                 .map(|((p, d), s)| (*p, *d, *s))
                 .collect(),
+            set_aside,
             doc: doc.to_vec(),
         };
-        let bytes = Zeroizing::new(postcard::to_stdvec(&repr).map_err(|e| {
+        let mut bytes = Zeroizing::new(SNAPSHOT_MAGIC.to_vec());
+        postcard::to_io(&repr, &mut *bytes).map_err(|e| {
             carnet_store::StoreError::Database(format!("snapshot does not encode: {e}"))
-        })?);
+        })?;
         let mut repr = repr;
         zeroize::Zeroize::zeroize(&mut repr.doc);
         txn.put_snapshot(record, section.code(), &bytes)?;
         loaded.since_snapshot = 0;
+        loaded.stale_snapshot = false;
         Ok(())
     }
 
@@ -547,25 +840,25 @@ impl Vault {
     ) -> Result<T> {
         let author = self.me.person_id();
         let device = self.device;
-        let loaded = self.load(record, section)?;
+        let mine = self.mine();
+        // The edit is made on the section as stored when this transaction began, and no
+        // other writer can commit before it ends (see [`SectionSource`]).
+        let mut txn = self.store.write()?;
+        let loaded = fresh(&mut self.loaded, &txn, record, section, mine)?;
+        let reissued = reissue_into(&self.me, device, &mut txn, record, section, loaded)?;
         let (out, changes) = edit(&mut loaded.doc)?;
         if changes.is_empty() {
+            if reissued {
+                txn.commit()?;
+            }
             return Ok(out);
         }
-        let mut txn = self.store.write()?;
         let (seq, env_id) =
             crate::bulk::seal_into(&self.me, device, &mut txn, record, section, &changes)?;
         extra(&mut txn, &env_id)?;
-        let loaded = self
-            .loaded
-            .get_mut(&(*record, section))
-            .ok_or(Error::NoKey {
-                section,
-                record: record.short(),
-            })?;
         loaded.covered.insert((author, device), seq);
         loaded.since_snapshot += 1;
-        if loaded.since_snapshot > SNAPSHOT_EVERY {
+        if loaded.since_snapshot > SNAPSHOT_EVERY || loaded.stale_snapshot {
             Self::write_snapshot(&mut txn, record, section, loaded)?;
         }
         txn.commit()?;
@@ -861,6 +1154,63 @@ impl Vault {
     }
 }
 
+/// What [`Vault::repair`] checked and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RepairReport {
+    /// Sections rebuilt from their envelopes.
+    pub sections: usize,
+    /// Envelopes verified (signature, chain, body, authorship) and replayed.
+    pub envelopes: usize,
+    /// Changes set aside because another change had taken their Automerge sequence number
+    /// (two writers at once, before this was fixed).
+    pub set_aside: usize,
+    /// Of those, the owner's changes whose content was re-issued now.
+    pub reissued: usize,
+    /// The owner's changes that could not be re-issued (it may no longer write their
+    /// section, or something they build on is missing); their content stays out of the
+    /// record.
+    pub unrepairable: usize,
+    /// Consent logs verified whole.
+    pub consent_logs: usize,
+}
+
+/// Re-issues this device's set-aside changes of a loaded section (see
+/// [`SectionDoc::reissue`]) as the next envelope of its chain, in `txn`. Returns whether an
+/// envelope was sealed.
+pub(crate) fn reissue_into(
+    me: &PersonSecret,
+    device: DeviceId,
+    txn: &mut WriteTxn<'_>,
+    record: &RecordId,
+    section: SectionId,
+    loaded: &mut Loaded,
+) -> Result<bool> {
+    if loaded.orphans.is_empty() {
+        return Ok(false);
+    }
+    let orphans = std::mem::take(&mut loaded.orphans);
+    // A re-issue that cannot be computed leaves the orphans set aside (counted), and never
+    // stops the write or the read that triggered it.
+    let changes = match loaded.doc.reissue(&orphans, &loaded.others) {
+        Ok((changes, skipped)) => {
+            loaded.unrepaired += skipped;
+            changes
+        }
+        Err(_) => {
+            loaded.unrepaired += orphans.len();
+            ChangeSet::default()
+        }
+    };
+    if changes.is_empty() {
+        return Ok(false);
+    }
+    let (seq, _) = crate::bulk::seal_into(me, device, txn, record, section, &changes)?;
+    loaded.covered.insert((me.person_id(), device), seq);
+    loaded.since_snapshot += 1;
+    loaded.stale_snapshot = true;
+    Ok(true)
+}
+
 /// Whether `dir` holds a vault (even an incomplete one), without opening it.
 pub fn store_exists(dir: &Path) -> bool {
     Store::exists(dir)
@@ -922,6 +1272,278 @@ mod tests {
         assert_eq!(loaded.covered.values().copied().max(), Some(100));
     }
 
+    /// What `add` did before concurrent writers were fixed: the edit made on the copy of
+    /// the section this handle loaded earlier, sealed in a transaction begun afterwards.
+    fn add_the_old_way(v: &mut Vault, record: &RecordId, entry: Entry) {
+        let section = entry.section();
+        let loaded = v
+            .loaded
+            .get_mut(&(*record, section))
+            .expect("loaded before");
+        let (_, changes) = loaded.doc.insert(&entry).unwrap();
+        let mut txn = v.store.write().unwrap();
+        let (seq, _) =
+            crate::bulk::seal_into(&v.me, v.device, &mut txn, record, section, &changes).unwrap();
+        loaded.covered.insert((v.me.person_id(), v.device), seq);
+        txn.commit().unwrap();
+    }
+
+    fn note_texts(v: &mut Vault, record: &RecordId) -> Vec<String> {
+        let mut texts: Vec<String> = v
+            .list(record, Some(SectionId::Notes))
+            .unwrap()
+            .into_iter()
+            .map(|e| match e.entry {
+                Entry::Note(n) => n.text,
+                other => panic!("not a note: {other:?}"),
+            })
+            .collect();
+        texts.sort();
+        texts
+    }
+
+    /// Replays a section's envelopes as the code before the fix did: any clash fails.
+    fn strict_replay(v: &Vault, record: &RecordId, section: SectionId) -> Result<()> {
+        let mut doc = SectionDoc::new(section, [0; 16]);
+        for bytes in v.envelopes(record, section)? {
+            let env = Envelope::from_bytes(&bytes).unwrap();
+            let key = v.epoch_key(record, section, env.header().epoch)?;
+            doc.apply(&v.open_envelope(&env, &key)?)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn two_handles_writing_one_section_keep_every_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut a = new_vault(&dir);
+        let record = a.own_record().unwrap();
+        let mut b = Vault::open(&dir, &pass()).unwrap();
+        // Both hold the section in memory, then write in turns, each on a stale copy.
+        a.list(&record, Some(SectionId::Notes)).unwrap();
+        b.list(&record, Some(SectionId::Notes)).unwrap();
+        let one = a.add(&record, note(1)).unwrap();
+        let two = b.add(&record, note(2)).unwrap();
+        a.add(&record, note(3)).unwrap();
+        b.edit(&record, &one.id, note(10)).unwrap();
+        a.remove(&record, &two.id).unwrap();
+        b.add(&record, note(4)).unwrap();
+        strict_replay(&a, &record, SectionId::Notes).expect("no clashing changes");
+        let want = vec!["note 10", "note 3", "note 4"];
+        assert_eq!(note_texts(&mut a, &record), want);
+        assert_eq!(note_texts(&mut b, &record), want);
+        drop((a, b));
+        let mut v = Vault::open(&dir, &pass()).unwrap();
+        assert_eq!(note_texts(&mut v, &record), want);
+        let report = v.repair().unwrap();
+        assert_eq!((report.set_aside, report.reissued), (0, 0));
+    }
+
+    #[test]
+    fn a_section_broken_by_two_writers_of_old_is_repaired_on_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut a = new_vault(&dir);
+        let record = a.own_record().unwrap();
+        a.add(&record, note(0)).unwrap();
+        let mut b = Vault::open(&dir, &pass()).unwrap();
+        a.list(&record, Some(SectionId::Notes)).unwrap();
+        b.list(&record, Some(SectionId::Notes)).unwrap();
+        add_the_old_way(&mut a, &record, note(1));
+        add_the_old_way(&mut b, &record, note(2));
+        // The damage the old code did: one Automerge sequence number, two changes.
+        let err = strict_replay(&a, &record, SectionId::Notes).unwrap_err();
+        assert!(err.to_string().contains("duplicate seq"), "{err}");
+        let broken = a.envelopes(&record, SectionId::Notes).unwrap().len();
+        drop((a, b));
+
+        let mut v = Vault::open(&dir, &pass()).unwrap();
+        assert_eq!(note_texts(&mut v, &record), ["note 0", "note 1", "note 2"]);
+        // The repair is one new envelope, made once.
+        assert_eq!(
+            v.envelopes(&record, SectionId::Notes).unwrap().len(),
+            broken + 1
+        );
+        v.add(&record, note(3)).unwrap();
+        drop(v);
+        let mut v = Vault::open(&dir, &pass()).unwrap();
+        assert_eq!(
+            note_texts(&mut v, &record),
+            ["note 0", "note 1", "note 2", "note 3"]
+        );
+        let report = v.repair().unwrap();
+        assert_eq!((report.set_aside, report.reissued), (1, 0), "{report:?}");
+        assert_eq!(
+            v.envelopes(&record, SectionId::Notes).unwrap().len(),
+            broken + 2
+        );
+    }
+
+    #[test]
+    fn lines_of_changes_from_many_stale_copies_are_all_repaired() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut first = new_vault(&dir);
+        let record = first.own_record().unwrap();
+        let kept = first.add(&record, note(0)).unwrap();
+        let mut handles: Vec<Vault> = (0..4)
+            .map(|_| Vault::open(&dir, &pass()).unwrap())
+            .collect();
+        for h in handles.iter_mut() {
+            h.list(&record, Some(SectionId::Notes)).unwrap();
+        }
+        let mut want = vec!["note 0".to_string()];
+        for round in 0..3 {
+            for (i, h) in handles.iter_mut().enumerate() {
+                let n = 10 * (i + 1) + round;
+                add_the_old_way(h, &record, note(n));
+                want.push(format!("note {n}"));
+            }
+        }
+        // One stale copy also edits the first note.
+        {
+            let h = &mut handles[2];
+            let loaded = h.loaded.get_mut(&(record, SectionId::Notes)).unwrap();
+            let changes = loaded.doc.update(&kept.id, &note(99)).unwrap();
+            let mut txn = h.store.write().unwrap();
+            crate::bulk::seal_into(
+                &h.me,
+                h.device,
+                &mut txn,
+                &record,
+                SectionId::Notes,
+                &changes,
+            )
+            .unwrap();
+            txn.commit().unwrap();
+        }
+        want[0] = "note 99".into();
+        want.sort();
+        drop((first, handles));
+        let mut v = Vault::open(&dir, &pass()).unwrap();
+        let report = v.repair().unwrap();
+        assert_eq!(report.unrepairable, 0, "{report:?}");
+        assert_eq!(note_texts(&mut v, &record), want, "{report:?}");
+    }
+
+    #[test]
+    fn a_broken_section_stays_readable_to_a_clinician_and_in_a_backup_and_is_made_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut a = new_vault(&dir);
+        let phrase = a.take_recovery_phrase().unwrap();
+        let record = a.own_record().unwrap();
+        let mut doctor = Vault::create(
+            &tmp.path().join("doctor"),
+            &pass(),
+            &CreateOptions {
+                name: "Dr Martin".into(),
+                role: Role::Clinician,
+                kdf_log_n: MasterKey::MIN_LOG_N,
+            },
+        )
+        .unwrap();
+        a.add_contact("Dr Martin", &doctor.card().to_text())
+            .unwrap();
+        doctor.add_contact("Alice", &a.card().to_text()).unwrap();
+        a.grant(
+            "Dr Martin",
+            &[SectionId::Notes],
+            carnet_consent::Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+        a.add(&record, note(0)).unwrap();
+        let mut b = Vault::open(&dir, &pass()).unwrap();
+        a.list(&record, Some(SectionId::Notes)).unwrap();
+        b.list(&record, Some(SectionId::Notes)).unwrap();
+        add_the_old_way(&mut a, &record, note(1));
+        add_the_old_way(&mut b, &record, note(2));
+        drop(b);
+        // Taken and sent before anything was repaired.
+        let backup = tmp.path().join("backup");
+        a.backup(&backup).unwrap();
+        let doctor_card = doctor.card().clone();
+        a.export_bundle(&doctor_card, false, &tmp.path().join("b1"))
+            .unwrap();
+        drop(a);
+        doctor.import_bundle(&tmp.path().join("b1")).unwrap();
+        // The clinician reads what did not clash (the old code failed the whole listing).
+        assert_eq!(note_texts(&mut doctor, &record), ["note 0", "note 1"]);
+        // The patient's next open repairs; the next bundle brings the rest.
+        let mut v = Vault::open(&dir, &pass()).unwrap();
+        assert_eq!(note_texts(&mut v, &record), ["note 0", "note 1", "note 2"]);
+        v.export_bundle(&doctor_card, false, &tmp.path().join("b2"))
+            .unwrap();
+        doctor.import_bundle(&tmp.path().join("b2")).unwrap();
+        assert_eq!(
+            note_texts(&mut doctor, &record),
+            ["note 0", "note 1", "note 2"]
+        );
+        // The backup restores (on a new device, which re-issues the person's change).
+        let (mut restored, _) = Vault::restore(
+            &tmp.path().join("restored"),
+            &pass(),
+            MasterKey::MIN_LOG_N,
+            &backup,
+            &phrase.key().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            note_texts(&mut restored, &record),
+            ["note 0", "note 1", "note 2"]
+        );
+    }
+
+    /// The snapshot format before the fix.
+    #[derive(Serialize)]
+    struct OldSnapshotRepr {
+        covered: Vec<(PersonId, DeviceId, u64)>,
+        #[serde(with = "serde_bytes")]
+        doc: Vec<u8>,
+    }
+
+    #[test]
+    fn an_old_snapshot_that_hides_an_envelope_is_not_trusted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut a = new_vault(&dir);
+        let record = a.own_record().unwrap();
+        let mut b = Vault::open(&dir, &pass()).unwrap();
+        a.list(&record, Some(SectionId::Notes)).unwrap();
+        b.list(&record, Some(SectionId::Notes)).unwrap();
+        add_the_old_way(&mut a, &record, note(1));
+        add_the_old_way(&mut b, &record, note(2));
+        // The old code then saved b's copy as the snapshot: it covers the envelope of
+        // note 1, which it never applied.
+        {
+            let loaded = b.loaded.get(&(record, SectionId::Notes)).unwrap();
+            let repr = OldSnapshotRepr {
+                covered: loaded
+                    .covered
+                    .iter()
+                    .map(|((p, d), s)| (*p, *d, *s))
+                    .collect(),
+                doc: loaded.doc.save().to_vec(),
+            };
+            assert_eq!(repr.covered.len(), 1);
+            assert_eq!(repr.covered[0].2, 2);
+            let mut txn = b.store.write().unwrap();
+            txn.put_snapshot(
+                &record,
+                SectionId::Notes.code(),
+                &postcard::to_stdvec(&repr).unwrap(),
+            )
+            .unwrap();
+            txn.commit().unwrap();
+        }
+        drop((a, b));
+        let mut v = Vault::open(&dir, &pass()).unwrap();
+        assert_eq!(note_texts(&mut v, &record), ["note 1", "note 2"]);
+    }
+
     #[test]
     fn a_snapshot_is_only_a_cache_the_envelopes_are_the_truth() {
         let tmp = tempfile::tempdir().unwrap();
@@ -931,10 +1553,10 @@ mod tests {
         for i in 0..40 {
             v.add(&record, note(i)).unwrap();
         }
-        // Drop the snapshot: everything is rebuilt from envelopes.
+        // A snapshot of format 2 that does not decode is reported.
         {
             let mut txn = v.store.write().unwrap();
-            txn.put_snapshot(&record, SectionId::Notes.code(), b"")
+            txn.put_snapshot(&record, SectionId::Notes.code(), SNAPSHOT_MAGIC)
                 .unwrap();
             txn.commit().unwrap();
         }
@@ -944,24 +1566,31 @@ mod tests {
             v.list(&record, Some(SectionId::Notes)).is_err(),
             "a damaged snapshot is reported"
         );
-        {
-            let store = Store::open(&dir, &pass()).unwrap();
-            let mut txn = store.write().unwrap();
+        for snapshot in [
+            // Of format 1: not trusted, the section is rebuilt from its envelopes.
+            b"".to_vec(),
             // An empty but valid snapshot covering nothing: replay rebuilds the section.
-            let repr = SnapshotRepr {
-                covered: Vec::new(),
-                doc: SectionDoc::new(SectionId::Notes, [0; 16]).save().to_vec(),
-            };
-            txn.put_snapshot(
-                &record,
-                SectionId::Notes.code(),
-                &postcard::to_stdvec(&repr).unwrap(),
-            )
-            .unwrap();
-            txn.commit().unwrap();
+            {
+                let repr = SnapshotRepr {
+                    covered: Vec::new(),
+                    set_aside: Vec::new(),
+                    doc: SectionDoc::new(SectionId::Notes, [0; 16]).save().to_vec(),
+                };
+                let mut bytes = SNAPSHOT_MAGIC.to_vec();
+                bytes.extend(postcard::to_stdvec(&repr).unwrap());
+                bytes
+            },
+        ] {
+            {
+                let store = Store::open(&dir, &pass()).unwrap();
+                let mut txn = store.write().unwrap();
+                txn.put_snapshot(&record, SectionId::Notes.code(), &snapshot)
+                    .unwrap();
+                txn.commit().unwrap();
+            }
+            let mut v = Vault::open(&dir, &pass()).unwrap();
+            assert_eq!(v.list(&record, Some(SectionId::Notes)).unwrap().len(), 40);
         }
-        let mut v = Vault::open(&dir, &pass()).unwrap();
-        assert_eq!(v.list(&record, Some(SectionId::Notes)).unwrap().len(), 40);
     }
 
     #[test]
