@@ -1213,7 +1213,7 @@ impl Receiving<'_> {
             }],
             ..RecordState::default()
         });
-        if blobs.len() > 64 {
+        if blobs.len() > crate::wire::MAX_ENVELOPE_ATTACHMENTS {
             return Err(Error::Exchange(
                 "an envelope announces too many attachments".into(),
             ));
@@ -1230,7 +1230,7 @@ impl Receiving<'_> {
             return Ok(());
         }
         txn.put_actor(&actor_for(&h.author, &h.device), &h.author, &h.device)?;
-        if blobs.len() > 64 {
+        if blobs.len() > crate::wire::MAX_ENVELOPE_ATTACHMENTS {
             return Err(Error::Exchange(
                 "an envelope announces too many attachments".into(),
             ));

@@ -18,6 +18,9 @@ use crate::{Error, Result};
 pub const MAX_FRAME: usize = MAX_ENVELOPE_BYTES + 64 * 1024;
 /// Attachment blobs travel in parts of at most this many bytes.
 pub const BLOB_PART: usize = 1 << 20;
+/// The most attachments one envelope may reference: a receiver refuses an envelope that
+/// announces more (each one is a blob to fetch and check), and Carnet never writes one.
+pub const MAX_ENVELOPE_ATTACHMENTS: usize = 64;
 /// The most consistency proofs a checkpoint item carries.
 pub const MAX_PROOFS: usize = 8;
 
