@@ -139,7 +139,9 @@ pub struct NetArgs {
     /// setting, off].
     #[arg(long)]
     pub relay: bool,
-    /// Seconds a peer may take to answer before it is dropped.
+    /// Seconds without progress (nothing received, nothing of ours taken) before a peer is
+    /// dropped. A slow link is not a stalled one: a large record over a poor link goes
+    /// through as long as bytes keep moving.
     #[arg(long, env = "CARNET_SYNC_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 }
@@ -158,7 +160,8 @@ pub struct ServeArgs {
 pub struct SyncArgs {
     /// A contact (or patient) name, or a ticket (carnet-ticket1:...).
     pub peer: String,
-    /// Stay connected and keep exchanging changes until Ctrl-C.
+    /// Stay connected and keep exchanging changes until Ctrl-C; when the link drops, say so
+    /// and connect again (waiting 1, 2, 4... up to 60 s between attempts).
     #[arg(long)]
     pub watch: bool,
     #[command(flatten)]

@@ -102,6 +102,9 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
                         Event::Refused { endpoint, why } => {
                             println!("refused a peer ({}): {why}", &endpoint[..12.min(endpoint.len())])
                         }
+                        Event::Failed { endpoint, why } => {
+                            println!("a sync with peer {} failed: {why}", &endpoint[..12.min(endpoint.len())])
+                        }
                     }
                 }
                 let _ = std::io::stdout().flush();
@@ -142,27 +145,104 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
     let config = config_for(&vault, &args.net)?;
     let live = args.watch;
     let json = cli.json;
-    let report = runtime()?.block_on(async move {
+    let (report, reconnects) = runtime()?.block_on(async move {
         let node = Node::start(vault, config).await?;
-        let result = {
-            let session = node.sync(&ticket, live);
-            tokio::pin!(session);
-            tokio::select! {
-                r = &mut session => r,
-                _ = stop_signal(), if live => {
-                    node.stop();
-                    session.await
-                }
-            }
+        let result = if live {
+            watch(&node, &ticket).await
+        } else {
+            node.sync(&ticket, false)
+                .await
+                .map(|r| (r, 0))
+                .map_err(anyhow::Error::from)
         };
         node.shutdown().await;
-        result.map_err(anyhow::Error::from)
+        result
     })?;
     if json {
-        output::json(&report_json(&report))
+        let mut out = report_json(&report);
+        if live {
+            out["reconnects"] = json!(reconnects);
+        }
+        output::json(&out)
     } else {
         println!("{}.", report_text(&report));
         Ok(())
+    }
+}
+
+/// The longest wait between two attempts of `sync --watch`.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Whether a failed sync is worth trying again: a lost or stalled link is; a refusal, the
+/// wrong peer or a vault error is not (trying again would give the same answer).
+fn worth_retrying(e: &carnet_sync::SyncError) -> bool {
+    use carnet_sync::SyncError as E;
+    matches!(
+        e,
+        E::Connect(_) | E::Connection(_) | E::Stalled { .. } | E::Timeout(_)
+    )
+}
+
+/// `sync --watch`: stays connected until Ctrl-C, and when the link drops or the peer goes
+/// away, says so and dials again, waiting 1, 2, 4... up to 60 s between attempts (back to
+/// 1 s after a session that worked). Returns the totals and how many times it reconnected.
+async fn watch(node: &Node, ticket: &Ticket) -> Result<(SessionReport, usize)> {
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    let mut total = SessionReport::default();
+    let mut reconnects = 0;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let (result, stopped) = {
+            let session = node.sync(ticket, true);
+            tokio::pin!(session);
+            tokio::select! {
+                r = &mut session => (r, false),
+                _ = &mut stop => {
+                    node.stop();
+                    (session.await, true)
+                }
+            }
+        };
+        match result {
+            Ok(r) => {
+                total.peer = r.peer.clone();
+                total.peer_id = r.peer_id.clone();
+                total.sent += r.sent;
+                total.received += r.received;
+                total.keys_received += r.keys_received;
+                total.consent_received += r.consent_received;
+                total.bytes_sent += r.bytes_sent;
+                total.bytes_received += r.bytes_received;
+                total.rounds += r.rounds;
+                if stopped {
+                    return Ok((total, reconnects));
+                }
+                backoff = Duration::from_secs(1);
+                eprintln!(
+                    "{} left the session; connecting again in {} s (Ctrl-C stops).",
+                    r.peer,
+                    backoff.as_secs()
+                );
+            }
+            Err(e) if stopped => {
+                eprintln!("stopped: {e}");
+                return Ok((total, reconnects));
+            }
+            Err(e) if worth_retrying(&e) => {
+                eprintln!(
+                    "{e}. Connecting again in {} s (Ctrl-C stops).",
+                    backoff.as_secs()
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = &mut stop => return Ok((total, reconnects)),
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+        reconnects += 1;
     }
 }
 

@@ -22,6 +22,19 @@ pub enum SyncError {
         "the peer stopped answering ({0}); nothing it sent after its last complete batch was kept"
     )]
     Timeout(&'static str),
+    /// The link stopped moving: nothing came from the peer, and it took nothing of what
+    /// was sent, for a whole timeout.
+    #[error(
+        "the link stalled: no progress for {secs} s {what} (after {bytes} bytes received); the peer may have stopped or the link dropped. Nothing it sent after its last complete batch was kept; sync again to go on"
+    )]
+    Stalled {
+        /// What was being waited for.
+        what: &'static str,
+        /// The timeout, in seconds.
+        secs: u64,
+        /// Stream bytes received from the peer in this session.
+        bytes: u64,
+    },
     /// The peer refused the sync, and said why.
     #[error("the peer refused: {0}")]
     Refused(String),

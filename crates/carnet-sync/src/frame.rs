@@ -7,15 +7,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use carnet::wire::{Have, Item, MAX_FRAME};
-use iroh::endpoint::{RecvStream, SendStream};
+use iroh::endpoint::{Connection, RecvStream, SendStream};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::SyncError;
 
 /// The version of the sync protocol this build speaks (2: a side that leaves after one
-/// round is not acknowledged).
-pub const PROTOCOL_VERSION: u8 = 2;
+/// round is not acknowledged; 3: every batch is acknowledged once stored, and only then
+/// counted and logged as delivered).
+pub const PROTOCOL_VERSION: u8 = 3;
 /// The largest hello a peer may send (a card and a certificate).
 pub const MAX_HELLO: usize = 64 * 1024;
 
@@ -45,6 +46,8 @@ pub enum Frame {
     Ack(Have),
     /// I will not go on, and why.
     Refused(String),
+    /// I stored your next batch (batches are acknowledged in the order they were sent).
+    Stored,
 }
 
 impl Frame {
@@ -58,6 +61,70 @@ impl Frame {
             Frame::End => "end",
             Frame::Ack(_) => "ack",
             Frame::Refused(_) => "refused",
+            Frame::Stored => "stored",
+        }
+    }
+}
+
+/// Bytes from the peer within one timeout below which it counts as stalled: about 70 bit/s
+/// over the default 30 s, far below any link a sync can use, so a peer that trickles a
+/// byte now and then to hold a session open is still dropped.
+pub const MIN_PROGRESS_BYTES: u64 = 256;
+
+/// Whether a connection is moving: stream bytes read from the peer, and the flow-control
+/// credit the peer gives back as it reads what this side sends (QUIC `MAX_STREAM_DATA` /
+/// `MAX_DATA` frames). Keep-alives do not count, so a peer that holds the connection open
+/// but neither sends nor reads makes no progress. Timeouts are on progress, not on whole
+/// messages: a one-megabyte envelope over 64 kbit/s takes two minutes, and goes through.
+#[derive(Clone)]
+pub struct Progress {
+    conn: Connection,
+    read: Arc<AtomicU64>,
+}
+
+impl Progress {
+    /// Progress of `conn`.
+    pub fn new(conn: Connection) -> Self {
+        Progress {
+            conn,
+            read: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn mark(&self) -> (u64, u64) {
+        let s = self.conn.stats();
+        (
+            self.read.load(Ordering::Relaxed),
+            s.frame_rx.max_stream_data + s.frame_rx.max_data,
+        )
+    }
+
+    /// Awaits `fut`, failing only when the connection made no progress for `timeout` (see
+    /// [`Progress`]); `what` says what was being waited for.
+    pub async fn within<T>(
+        &self,
+        timeout: Duration,
+        what: &'static str,
+        fut: impl std::future::Future<Output = T>,
+    ) -> Result<T, SyncError> {
+        tokio::pin!(fut);
+        let mut last = self.mark();
+        loop {
+            match tokio::time::timeout(timeout, &mut fut).await {
+                Ok(v) => return Ok(v),
+                Err(_) => {
+                    let now = self.mark();
+                    let moved = now.0 >= last.0 + MIN_PROGRESS_BYTES || now.1 > last.1;
+                    if !moved {
+                        return Err(SyncError::Stalled {
+                            what,
+                            secs: timeout.as_secs().max(1),
+                            bytes: now.0,
+                        });
+                    }
+                    last = now;
+                }
+            }
         }
     }
 }
@@ -69,22 +136,24 @@ pub struct Incoming {
     rx: mpsc::Receiver<Result<(Frame, u64), SyncError>>,
     bytes: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
+    progress: Progress,
     /// The size on the wire of the last frame returned.
     pub last: u64,
 }
 
 /// Starts reading `recv`: the first frame (the hello) may be at most [`MAX_HELLO`] bytes,
-/// every later one at most `MAX_FRAME`; once a frame has started, the rest must come within
-/// `timeout`.
-pub fn reader(mut recv: RecvStream, timeout: Duration) -> Incoming {
+/// every later one at most `MAX_FRAME`; once a frame has started, its bytes must keep
+/// coming (no [`Progress`] for `timeout` ends the session).
+pub fn reader(mut recv: RecvStream, timeout: Duration, progress: Progress) -> Incoming {
     // Two frames in flight at most: bounded memory.
     let (tx, rx) = mpsc::channel(2);
     let bytes = Arc::new(AtomicU64::new(0));
     let counted = bytes.clone();
+    let p = progress.clone();
     let task = tokio::spawn(async move {
         let mut max = MAX_HELLO;
         loop {
-            match read_one(&mut recv, timeout, max).await {
+            match read_one(&mut recv, timeout, max, &p).await {
                 Ok(Some((frame, n))) => {
                     counted.fetch_add(n, Ordering::Relaxed);
                     max = MAX_FRAME;
@@ -104,18 +173,21 @@ pub fn reader(mut recv: RecvStream, timeout: Duration) -> Incoming {
         rx,
         bytes,
         task,
+        progress,
         last: 0,
     }
 }
 
 impl Incoming {
     /// The next frame, or `None` when the peer finished its stream cleanly. `idle` bounds
-    /// the wait (`None`: as long as the connection lives).
+    /// the time without [`Progress`] (`None`: wait as long as the connection lives).
     pub async fn next(&mut self, idle: Option<Duration>) -> Result<Option<Frame>, SyncError> {
         let got = match idle {
-            Some(d) => tokio::time::timeout(d, self.rx.recv())
-                .await
-                .map_err(|_| SyncError::Timeout("waiting for its next message"))?,
+            Some(d) => {
+                let p = self.progress.clone();
+                p.within(d, "waiting for its next message", self.rx.recv())
+                    .await?
+            }
             None => self.rx.recv().await,
         };
         match got.transpose()? {
@@ -127,8 +199,8 @@ impl Incoming {
         }
     }
 
-    /// The next frame, which must come within `idle`; the end of the stream is an error,
-    /// and so is a refusal.
+    /// The next frame, which must come without the connection stalling for `idle`; the end
+    /// of the stream is an error, and so is a refusal.
     pub async fn expect(&mut self, idle: Duration) -> Result<Frame, SyncError> {
         match self.next(Some(idle)).await? {
             Some(Frame::Refused(why)) => Err(SyncError::Refused(why)),
@@ -139,7 +211,7 @@ impl Incoming {
         }
     }
 
-    /// Bytes read so far.
+    /// Bytes read so far (whole frames).
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
     }
@@ -151,10 +223,14 @@ impl Drop for Incoming {
     }
 }
 
+/// How much of a frame's body is read at a time: each piece counts as progress.
+const READ_PIECE: usize = 16 * 1024;
+
 async fn read_one(
     recv: &mut RecvStream,
     timeout: Duration,
     max: usize,
+    progress: &Progress,
 ) -> Result<Option<(Frame, u64)>, SyncError> {
     let mut len = [0u8; 4];
     match recv.read(&mut len[..1]).await {
@@ -162,10 +238,12 @@ async fn read_one(
         Ok(_) => return Ok(None),
         Err(e) => return Err(SyncError::Connection(e.to_string())),
     }
+    progress.read.fetch_add(1, Ordering::Relaxed);
     let rest = async {
         recv.read_exact(&mut len[1..])
             .await
             .map_err(|e| SyncError::Protocol(format!("a frame header is cut short ({e})")))?;
+        progress.read.fetch_add(3, Ordering::Relaxed);
         let n = u32::from_be_bytes(len) as usize;
         if n > max {
             return Err(SyncError::Protocol(format!(
@@ -173,14 +251,31 @@ async fn read_one(
             )));
         }
         let mut body = vec![0u8; n];
-        recv.read_exact(&mut body)
-            .await
-            .map_err(|e| SyncError::Protocol(format!("a frame is cut short ({e})")))?;
+        let mut at = 0;
+        while at < n {
+            let end = (at + READ_PIECE).min(n);
+            match recv.read(&mut body[at..end]).await {
+                Ok(Some(k)) => {
+                    at += k;
+                    progress.read.fetch_add(k as u64, Ordering::Relaxed);
+                }
+                Ok(None) => {
+                    return Err(SyncError::Connection(format!(
+                        "the peer ended its stream in the middle of a message, after {at} of {n} bytes"
+                    )));
+                }
+                Err(e) => {
+                    return Err(SyncError::Connection(format!(
+                        "{e}, in the middle of a message, after {at} of {n} bytes"
+                    )));
+                }
+            }
+        }
         Ok(body)
     };
-    let body = tokio::time::timeout(timeout, rest)
-        .await
-        .map_err(|_| SyncError::Timeout("in the middle of a message"))??;
+    let body = progress
+        .within(timeout, "in the middle of a message", rest)
+        .await??;
     let frame: Frame = postcard::from_bytes(&body)
         .map_err(|e| SyncError::Protocol(format!("a frame does not decode ({e})")))?;
     Ok(Some((frame, 4 + body.len() as u64)))
@@ -208,6 +303,7 @@ pub fn encode(frame: &Frame) -> Result<Vec<u8>, SyncError> {
 pub fn writer(
     mut send: SendStream,
     timeout: Duration,
+    progress: Progress,
 ) -> (
     mpsc::Sender<Frame>,
     tokio::task::JoinHandle<Result<u64, SyncError>>,
@@ -220,10 +316,12 @@ pub fn writer(
         while let Some(frame) = rx.recv().await {
             refused |= matches!(frame, Frame::Refused(_));
             let buf = encode(&frame)?;
-            tokio::time::timeout(timeout, send.write_all(&buf))
-                .await
-                .map_err(|_| SyncError::Timeout("taking what we send"))?
-                .map_err(|e| SyncError::Connection(e.to_string()))?;
+            progress
+                .within(timeout, "taking what we send", send.write_all(&buf))
+                .await?
+                .map_err(|e| {
+                    SyncError::Connection(format!("{e}, after {bytes} bytes were sent"))
+                })?;
             bytes += buf.len() as u64;
         }
         let _ = send.finish();

@@ -56,6 +56,14 @@ pub enum Event {
         /// Why.
         why: String,
     },
+    /// A session with an accepted peer failed (the link stalled or dropped, the peer left
+    /// early): what was not acknowledged is sent again at its next sync.
+    Failed {
+        /// The peer's endpoint key (hex).
+        endpoint: String,
+        /// What happened.
+        why: String,
+    },
 }
 
 pub(crate) struct Shared {
@@ -191,12 +199,18 @@ impl Node {
                                 let _ = events.send(Event::Synced(r));
                             }
                             Err(e) => {
-                                if matches!(e, SyncError::Protocol(_) | SyncError::Timeout(_)) {
-                                    note_attempt(&shared, remote, None, e.to_string()).await;
+                                let endpoint = data_encoding::HEXLOWER.encode(&remote);
+                                let why = e.to_string();
+                                // Only a peer that broke the protocol made a refused attempt;
+                                // a poor link is not an attack.
+                                let refused = matches!(e, SyncError::Protocol(_) | SyncError::Refused(_) | SyncError::WrongPeer(_));
+                                if matches!(e, SyncError::Protocol(_)) {
+                                    note_attempt(&shared, remote, None, why.clone()).await;
                                 }
-                                let _ = events.send(Event::Refused {
-                                    endpoint: data_encoding::HEXLOWER.encode(&remote),
-                                    why: e.to_string(),
+                                let _ = events.send(if refused {
+                                    Event::Refused { endpoint, why }
+                                } else {
+                                    Event::Failed { endpoint, why }
                                 });
                             }
                         }

@@ -4,6 +4,7 @@
 //! both: Hello { card, device certificate, live? }   who I am (the connection proves the key)
 //! both: Have                                        what I hold of what we share
 //! both: (Item* Done)* End                           what you lack, in bounded batches
+//! both: Stored (one per batch received)             I stored your batch
 //! live peers: Ack(Have)                             I applied your round, and hold this
 //! live peers: more rounds whenever either side changes, until one closes
 //! ```
@@ -16,6 +17,14 @@
 //! own transaction after it arrived whole, so a slow or stalled peer never holds the
 //! vault's write lock, and a broken batch leaves the vault as it was. Nothing waits on the
 //! network while holding the vault.
+//!
+//! Success means delivered: a batch is counted as sent, logged in the consent log as
+//! received by the peer, and remembered as held by it only when the peer's `Stored` for
+//! it arrives, after the peer committed it. A session that ends before every batch was
+//! acknowledged is an error, and what was not acknowledged is sent again next time (the
+//! peer takes a duplicate as a no-op). Acknowledgements add no round trip: they travel
+//! with the peer's own round and before the end of its stream, which each side awaits
+//! anyway.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,7 +39,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::SyncError;
-use crate::frame::{Frame, Incoming, PROTOCOL_VERSION, reader, writer};
+use crate::frame::{Frame, Incoming, PROTOCOL_VERSION, Progress, reader, writer};
 use crate::node::Shared;
 
 /// Bytes of envelopes and attachments a sender puts in one batch (one more envelope may
@@ -136,8 +145,11 @@ pub(crate) async fn note_attempt(
     let _ = with_vault(shared, move |v| v.record_attempt(attempt)).await;
 }
 
-/// Sends one round: batches of what the peer lacks, each logged as served once queued,
-/// then `End`. Returns the envelopes sent and what the peer will hold.
+/// Batches sent and not yet acknowledged, oldest first.
+type Pending = Arc<std::sync::Mutex<VecDeque<SendReport>>>;
+
+/// Sends one round: batches of what the peer lacks (each put in `pending` until the peer
+/// acknowledges it), then `End`. Returns the envelopes queued and what the peer will hold.
 ///
 /// The next batch is read from the vault while the one before it is on the wire: a batch
 /// is worked out from what the peer will hold after the ones before it, so nothing waits
@@ -147,6 +159,7 @@ async fn send_round(
     peer: IdentityCard,
     their: Have,
     tx: mpsc::Sender<Frame>,
+    pending: Pending,
 ) -> Result<(usize, Have), SyncError> {
     let (batches, mut ready) = mpsc::channel::<(Vec<Item>, SendReport)>(1);
     let mut producer = tokio::spawn(produce(
@@ -161,13 +174,15 @@ async fn send_round(
         let mut their = their;
         while let Some((items, report)) = ready.recv().await {
             if !items.is_empty() {
+                // Owed an acknowledgement before the peer can see the batch end.
+                pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_back(report.clone());
                 for i in items {
                     tx.send(Frame::Item(i)).await.map_err(closed)?;
                 }
                 tx.send(Frame::Done).await.map_err(closed)?;
-                let person = peer.person_id();
-                let r = report.clone();
-                with_vault(&shared, move |v| v.commit_sent(&person, &r)).await?;
             }
             sent += report.envelopes;
             their = report.peer_after;
@@ -244,8 +259,9 @@ pub(crate) async fn run(
             .map_err(|_| SyncError::Timeout("opening its stream"))?
             .map_err(|e| SyncError::Connection(e.to_string()))?,
     };
-    let (tx, wtask) = writer(send, timeout);
-    let mut rd = reader(recv, timeout);
+    let progress = Progress::new(conn.clone());
+    let (tx, wtask) = writer(send, timeout, progress.clone());
+    let mut rd = reader(recv, timeout, progress.clone());
     let result = session(
         &shared, &conn, side, expect, live, &mut stop, remote, &tx, &mut rd,
     )
@@ -258,18 +274,21 @@ pub(crate) async fn run(
             // Both sides finish their stream once done; reading to its end makes sure the
             // peer has everything before the connection closes. A peer that refuses what
             // this side sent last says so there.
-            let refused = tokio::time::timeout(timeout, async {
-                loop {
-                    match rd.next(None).await {
-                        Ok(Some(Frame::Refused(why))) => return Some(why),
-                        Ok(Some(_)) => {}
-                        _ => return None,
+            // Every batch of ours was acknowledged already: a link that stalls here costs
+            // nothing, so this wait is bounded and its timeout ignored.
+            let refused = progress
+                .within(timeout, "for the end of the session", async {
+                    loop {
+                        match rd.next(None).await {
+                            Ok(Some(Frame::Refused(why))) => return Some(why),
+                            Ok(Some(_)) => {}
+                            _ => return None,
+                        }
                     }
-                }
-            })
-            .await
-            .ok()
-            .flatten();
+                })
+                .await
+                .ok()
+                .flatten();
             if let Some(why) = refused {
                 conn.close(1u32.into(), b"refused");
                 return Err(SyncError::Refused(why));
@@ -415,12 +434,14 @@ async fn session(
         peer_id: person.to_string(),
         ..SessionReport::default()
     };
+    let pending: Pending = Arc::default();
     let mut round: Option<tokio::task::JoinHandle<Result<(usize, Have), SyncError>>> =
         Some(tokio::spawn(send_round(
             shared.clone(),
             peer.clone(),
             their.clone(),
             tx.clone(),
+            pending.clone(),
         )));
     report.rounds = 1;
     // When this side stays, one acknowledgement is owed per round started; it may arrive
@@ -434,7 +455,9 @@ async fn session(
     let mut batch_bytes = 0u64;
     let mut applying: Option<Applying> = None;
     loop {
-        let first_done = their_first_round_done && round.is_none() && acks_owed == 0;
+        let unacknowledged = pending.lock().unwrap_or_else(|p| p.into_inner()).len();
+        let first_done =
+            their_first_round_done && round.is_none() && acks_owed == 0 && unacknowledged == 0;
         if first_done && !stay {
             break;
         }
@@ -445,6 +468,7 @@ async fn session(
                 peer.clone(),
                 their.clone(),
                 tx.clone(),
+                pending.clone(),
             )));
             report.rounds += 1;
             acks_owed += 1;
@@ -456,10 +480,19 @@ async fn session(
                     // The peer finished its stream. That is the end it should be when it
                     // had acknowledged every round of ours, even if this loop has not yet
                     // seen the task of the last one return (both can be ready at once).
+                    if unacknowledged > 0 {
+                        return Err(SyncError::Connection(format!(
+                            "the peer ended the session before confirming it stored {unacknowledged} batch(es) of ours; they will be sent again next time"
+                        )));
+                    }
                     if their_first_round_done && acks_owed == 0 {
                         if let Some(last) = round.take() {
-                            let (n, _) = last.await.map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
-                            report.sent += n;
+                            last.await.map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
+                            if !pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+                                return Err(SyncError::Connection(
+                                    "the peer ended the session before confirming it stored our last batch; it will be sent again next time".into(),
+                                ));
+                            }
                         }
                         break;
                     }
@@ -510,6 +543,16 @@ async fn session(
                         acks_owed -= 1;
                         their = h;
                     }
+                    Frame::Stored => {
+                        let Some(stored) = pending.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+                            return Err(SyncError::Protocol("an acknowledgement of a batch never sent".into()));
+                        };
+                        // Delivered: now counted, logged and remembered as theirs.
+                        let p = person;
+                        let n = stored.envelopes;
+                        with_vault(shared, move |v| v.commit_sent(&p, &stored)).await?;
+                        report.sent += n;
+                    }
                     Frame::Refused(why) => return Err(SyncError::Refused(why)),
                     other => return Err(SyncError::Protocol(format!("unexpected {}", other.name()))),
                 }
@@ -520,8 +563,7 @@ async fn session(
             }
             done = async { round.as_mut().expect("guarded").await }, if round.is_some() => {
                 round = None;
-                let (n, after) = done.map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
-                report.sent += n;
+                let (_, after) = done.map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
                 // What they acknowledged is the truth; before that, assume they took it.
                 if acks_owed > 0 {
                     their = after;
@@ -533,8 +575,19 @@ async fn session(
             _ = stop.changed() => {
                 break;
             }
-            _ = conn.closed(), if stay => {
-                break;
+            reason = conn.closed(), if stay => {
+                // Closed by the peer after its last round is a clean end; a link that
+                // timed out or was reset is not.
+                match reason {
+                    iroh::endpoint::ConnectionError::ApplicationClosed(c)
+                        if c.error_code == 0u32.into() && their_first_round_done => break,
+                    other => {
+                        return Err(SyncError::Connection(format!(
+                            "{other} ({} bytes received in this session)",
+                            rd.bytes()
+                        )));
+                    }
+                }
             }
         }
     }
@@ -559,6 +612,9 @@ async fn settle(
             report.received += r.envelopes;
             report.keys_received += r.key_grants;
             report.consent_received += r.consent_entries;
+            // Committed: tell the sender (a closing connection may not carry it; the sender
+            // then sends the batch again, and it is a no-op here).
+            let _ = tx.send(Frame::Stored).await;
             Ok(())
         }
         Err(e) => {
