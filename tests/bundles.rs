@@ -962,3 +962,71 @@ fn bulk_imported_attachments_and_readings_travel_to_a_clinician() {
     let again = doctor.vault.import_bundle(&out).unwrap();
     assert_eq!(again.envelopes, 0);
 }
+
+#[test]
+fn a_thousand_imported_documents_reach_a_clinician_by_bundle() {
+    use carnet::{ImportItem, LabeledItem};
+
+    let mut alice = vault("Alice", Role::Patient);
+    let mut doctor = vault("Dr Martin", Role::Clinician);
+    introduce(&mut alice, "Dr Martin", &doctor);
+    introduce(&mut doctor, "Alice", &alice);
+    let record = alice.vault.own_record().unwrap();
+    let body = |i: usize| format!("scanned letter {i}").into_bytes();
+    let items = (0..1_000)
+        .map(|i| LabeledItem {
+            label: "DocumentReference".into(),
+            item: ImportItem::Document {
+                input: AttachmentInput {
+                    title: format!("letter {i}"),
+                    doc_type: DocType::Letter,
+                    file_name: Some(format!("letter-{i}.txt")),
+                    media_type: "text/plain".into(),
+                    date: DateTime::from_unix(1_735_689_600 + 60 * i as i64).unwrap(),
+                },
+                bytes: body(i),
+            },
+        })
+        .collect();
+    let imported = alice.vault.import(&record, items, &mut |_, _| {}).unwrap();
+    assert_eq!(imported.added.get("DocumentReference"), Some(&1_000));
+    alice
+        .vault
+        .grant(
+            "Dr Martin",
+            &[SectionId::Documents],
+            Access::Read,
+            "records transfer",
+            None,
+        )
+        .unwrap();
+
+    let (sent, taken) = exchange(&mut alice, &mut doctor).unwrap();
+    let limit = carnet::wire::MAX_ENVELOPE_ATTACHMENTS;
+    assert_eq!(sent.envelopes, 1_000usize.div_ceil(limit));
+    assert_eq!(sent.attachments, 1_000);
+    assert_eq!(taken.attachments, 1_000);
+    assert_eq!(taken.envelopes, sent.envelopes);
+    let docs = doctor
+        .vault
+        .list(&record, Some(SectionId::Documents))
+        .unwrap();
+    assert_eq!(docs.len(), 1_000);
+    let by_title: std::collections::HashMap<String, carnet::record::EntryId> = docs
+        .iter()
+        .filter_map(|d| match &d.entry {
+            Entry::Document(x) => Some((x.title.clone(), d.id.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(by_title.len(), 1_000, "1,000 distinct documents");
+    // The first and last, and those on each side of an envelope's limit.
+    for i in [0, limit - 1, limit, 500, 999] {
+        let id = &by_title[&format!("letter {i}")];
+        let (_, bytes) = doctor.vault.attachment(&record, id).unwrap();
+        assert_eq!(bytes[..], body(i)[..], "letter {i}");
+    }
+    // Nothing is left to send.
+    let (again, _) = exchange(&mut alice, &mut doctor).unwrap();
+    assert_eq!((again.envelopes, again.attachments), (0, 0));
+}

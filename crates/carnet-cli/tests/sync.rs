@@ -444,3 +444,98 @@ fn bad_tickets_and_unreachable_peers_fail_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach"), "{err}");
 }
+
+/// The text of the `i`th generated document.
+fn letter_body(i: usize) -> String {
+    format!("Dear colleague, letter number {i} of a long history.")
+}
+
+/// A FHIR R4 collection Bundle of one patient with `n` letters, each a DocumentReference
+/// with its data inline: what a hospital's records transfer looks like.
+fn letters_bundle(n: usize) -> String {
+    let mut entries = vec![serde_json::json!({
+        "fullUrl": "urn:uuid:5b0c6f3e-0000-4000-8000-000000000000",
+        "resource": {"resourceType": "Patient", "id": "alice",
+            "name": [{"family": "Test", "given": ["Alice"]}]}
+    })];
+    for i in 0..n {
+        entries.push(serde_json::json!({
+            "fullUrl": format!("urn:uuid:5b0c6f3e-0000-4000-8000-{:012}", i + 1),
+            "resource": {
+                "resourceType": "DocumentReference",
+                "id": format!("letter-{i}"),
+                "status": "current",
+                "type": {"text": "Letter"},
+                "subject": {"reference": "Patient/alice"},
+                "date": format!("2025-01-{:02}T{:02}:{:02}:00Z", 1 + i / 1440, i / 60 % 24, i % 60),
+                "description": format!("letter {i}"),
+                "content": [{"attachment": {
+                    "contentType": "text/plain",
+                    "title": format!("letter-{i}.txt"),
+                    "data": data_encoding::BASE64.encode(letter_body(i).as_bytes()),
+                }}],
+            }
+        }));
+    }
+    serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": entries})
+        .to_string()
+}
+
+#[test]
+fn a_thousand_imported_documents_reach_a_clinician_by_live_sync() {
+    let alice = Carnet::patient();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    let bundle = alice.work.join("letters.json");
+    std::fs::write(&bundle, letters_bundle(1_000)).unwrap();
+    let r = alice.json(&["import", "fhir", bundle.to_str().unwrap()]);
+    assert_eq!(r["imported"]["DocumentReference"], 1_000, "{r}");
+    alice.grant("Dr Martin", "documents", "read", "records transfer");
+
+    let server = Server::start(&alice, 30);
+    let r = doctor.json(&["sync", &server.ticket]);
+    let limit = carnet::wire::MAX_ENVELOPE_ATTACHMENTS;
+    assert_eq!(
+        r["received"].as_u64(),
+        Some(1_000usize.div_ceil(limit) as u64),
+        "envelopes of at most {limit} documents: {r}"
+    );
+    let list = doctor.json(&["list", "--patient", "Alice", "--section", "documents"]);
+    let docs = list.as_array().unwrap();
+    assert_eq!(docs.len(), 1_000);
+    let by_title: std::collections::HashMap<&str, &str> = docs
+        .iter()
+        .map(|d| (d["title"].as_str().unwrap(), d["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(by_title.len(), 1_000, "1,000 distinct documents");
+    // The first and last, and those on each side of an envelope's limit.
+    for i in [0, limit - 1, limit, 500, 999] {
+        let out = format!("letter-{i}.out");
+        doctor.ok(&[
+            "get-attachment",
+            by_title[format!("letter {i}").as_str()],
+            "--out",
+            &out,
+            "--patient",
+            "Alice",
+        ]);
+        assert_eq!(
+            std::fs::read_to_string(doctor.work.join(&out)).unwrap(),
+            letter_body(i)
+        );
+    }
+    // Up to date: a second sync brings nothing.
+    let r = doctor.json(&["sync", &server.ticket]);
+    assert_eq!(r["received"], 0, "{r}");
+}
+
+// What a bulk import writes fits what a live receiver buffers for one batch (checked when
+// this file compiles: `carnet` cannot name `carnet_sync`'s limits, so they meet here).
+const _: () = {
+    // An envelope of many documents makes no larger batch than an ordinary one.
+    assert!(carnet::BULK_ATTACHMENT_BYTES <= carnet_sync::BATCH_BUDGET);
+    // One of the largest envelopes with one of the largest attachments, sealed (16 bytes
+    // per 64 KiB chunk: 1/64 is ample), fits what a receiver buffers for one batch.
+    let sealed = carnet::MAX_ATTACHMENT + carnet::MAX_ATTACHMENT / 64;
+    assert!(carnet::crypto::MAX_ENVELOPE_BYTES as u64 + sealed <= carnet_sync::MAX_BATCH_BYTES);
+};

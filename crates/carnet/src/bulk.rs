@@ -3,10 +3,19 @@
 //!
 //! Why a separate path from [`Vault::add`]: one envelope per entry would make a FHIR
 //! bundle of 2,000 resources 2,000 signatures and fsyncs, and a year of glucose readings
-//! 105,120. Here each section's new entries go into one Automerge change per batch (a
-//! batch stays far below the 16 MiB envelope cap), every batch of every section is sealed
-//! into the same redb transaction, and a fresh snapshot of each touched section is written
-//! with it. A crash leaves all of it or none of it.
+//! 105,120. Here each section's new entries go into one Automerge change per batch, every
+//! batch of every section is sealed into the same redb transaction, and a fresh snapshot of
+//! each touched section is written with it. A crash leaves all of it or none of it.
+//!
+//! Batches: what Carnet writes, every receiver must take, or a section could never be
+//! shared again. So a batch (one envelope) closes before an entry that would take it over
+//! any of three limits: [`BULK_BATCH_BYTES`] of estimated plaintext (far below the 16 MiB
+//! envelope cap), [`MAX_ENVELOPE_ATTACHMENTS`] documents (a receiver refuses an envelope
+//! that announces more), and [`BULK_ATTACHMENT_BYTES`] of sealed attachments (a live
+//! receiver buffers an envelope and its attachments whole). An entry always joins an
+//! empty batch, so every envelope holds at least one entry and an import always ends; a
+//! document alone may bring more than [`BULK_ATTACHMENT_BYTES`], up to
+//! [`crate::MAX_ATTACHMENT`], as one added with [`Vault::attach`] does.
 //!
 //! Idempotence: an entry equal to one already in the record (documents: same title, type,
 //! date, size and media type) is not added again, counted as a multiset so a bundle with two
@@ -14,6 +23,7 @@
 //! same kind and source already has a reading at that instant.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 
 use carnet_crypto::MAX_ENVELOPE_BYTES;
 use carnet_crypto::{
@@ -27,11 +37,90 @@ use carnet_store::WriteTxn;
 use serde::Serialize;
 
 use crate::vault::AttachmentInput;
+use crate::wire::MAX_ENVELOPE_ATTACHMENTS;
 use crate::{Error, Result, Vault};
 
 /// The plaintext budget of one envelope of a bulk import: a quarter of the envelope cap,
 /// so an Automerge change that encodes larger than its entries' JSON still fits.
 pub const BULK_BATCH_BYTES: usize = MAX_ENVELOPE_BYTES / 4;
+
+/// The most attachment bytes (sealed, as stored and sent) the documents of one envelope of
+/// a bulk import bring with them, unless it holds a single document: 8 MiB, what a live
+/// sync sender puts in one batch (`carnet_sync::BATCH_BUDGET`). A live receiver buffers a
+/// whole batch, and an envelope is never split across batches, so an envelope of many
+/// documents must make no larger batch than an ordinary one; a larger document travels
+/// alone, within what a receiver allows for the largest attachment.
+pub const BULK_ATTACHMENT_BYTES: u64 = 8 << 20;
+
+/// What one entry adds to the envelope of a bulk import that carries it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Cost {
+    /// Estimated plaintext bytes ([`entry_weight`]).
+    weight: usize,
+    /// For a document, the sealed bytes of its attachment.
+    attachment: Option<u64>,
+}
+
+/// What one envelope of a bulk import stays within, unless it holds a single entry.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// Estimated plaintext bytes.
+    weight: usize,
+    /// Documents (attachments referenced).
+    attachments: usize,
+    /// Sealed attachment bytes.
+    attachment_bytes: u64,
+}
+
+/// The limits of every envelope a bulk import writes.
+const LIMITS: Limits = Limits {
+    weight: BULK_BATCH_BYTES,
+    attachments: MAX_ENVELOPE_ATTACHMENTS,
+    attachment_bytes: BULK_ATTACHMENT_BYTES,
+};
+
+/// The batching rule of bulk imports: splits entries, in order, into the runs that each
+/// become one envelope. An entry joins the current run unless, with it, the run would go
+/// over one of `limits`; then it starts the next run. So every run holds at least one
+/// entry (an import always makes progress, however large one entry is), and a run of more
+/// than one entry is within every limit.
+fn batches(costs: &[Cost], limits: &Limits) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let (mut weight, mut attachments, mut attachment_bytes) = (0usize, 0usize, 0u64);
+    for (i, c) in costs.iter().enumerate() {
+        let (w, n, b) = (
+            weight.saturating_add(c.weight),
+            attachments + usize::from(c.attachment.is_some()),
+            attachment_bytes.saturating_add(c.attachment.unwrap_or(0)),
+        );
+        if i > start && (w > limits.weight || n > limits.attachments || b > limits.attachment_bytes)
+        {
+            out.push(start..i);
+            start = i;
+            weight = c.weight;
+            attachments = usize::from(c.attachment.is_some());
+            attachment_bytes = c.attachment.unwrap_or(0);
+        } else {
+            (weight, attachments, attachment_bytes) = (w, n, b);
+        }
+    }
+    if start < costs.len() {
+        out.push(start..costs.len());
+    }
+    out
+}
+
+/// The attachment blob a document entry references.
+fn blob_of(entry: &Entry) -> Option<[u8; 32]> {
+    match entry {
+        Entry::Document(d) => data_encoding::HEXLOWER
+            .decode(d.blob.id.as_bytes())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()),
+        _ => None,
+    }
+}
 
 /// One thing a bulk import adds.
 #[derive(Clone, Debug)]
@@ -317,7 +406,7 @@ impl Vault {
             new.entry(entry.section()).or_default().push(entry);
         }
 
-        // Build every section's changes in memory, in batches under the envelope budget.
+        // Build every section's changes in memory, in batches by the rule of `batches`.
         // Each change set comes with the attachment blobs its entries reference: they are
         // linked to its envelope, and travel with it to peers.
         let mut changes: Vec<(SectionId, ChangeSet, Vec<[u8; 32]>)> = Vec::new();
@@ -330,33 +419,34 @@ impl Vault {
                 .update(id, entry)?;
             changes.push((SectionId::Profile, c, Vec::new()));
         }
+        let sealed_len: HashMap<[u8; 32], u64> = blobs
+            .iter()
+            .map(|(id, sealed)| (*id, sealed.len() as u64))
+            .collect();
         for (section, entries) in &new {
-            let mut start = 0;
-            while start < entries.len() {
-                let mut end = start;
-                let mut weight = 0;
-                while end < entries.len() && (end == start || weight < BULK_BATCH_BYTES) {
-                    weight += entry_weight(&entries[end]);
-                    end += 1;
-                }
+            let costs: Vec<Cost> = entries
+                .iter()
+                .map(|e| Cost {
+                    weight: entry_weight(e),
+                    attachment: match e {
+                        Entry::Document(d) => Some(
+                            blob_of(e)
+                                .and_then(|b| sealed_len.get(&b).copied())
+                                .unwrap_or(d.blob.size),
+                        ),
+                        _ => None,
+                    },
+                })
+                .collect();
+            for run in batches(&costs, &LIMITS) {
                 let (_, c) = self
                     .loaded
                     .get_mut(&(*record, *section))
                     .ok_or_else(|| no_key(*section))?
                     .doc
-                    .insert_many(&entries[start..end])?;
-                let linked = entries[start..end]
-                    .iter()
-                    .filter_map(|e| match e {
-                        Entry::Document(d) => data_encoding::HEXLOWER
-                            .decode(d.blob.id.as_bytes())
-                            .ok()
-                            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()),
-                        _ => None,
-                    })
-                    .collect();
+                    .insert_many(&entries[run.clone()])?;
+                let linked = entries[run].iter().filter_map(blob_of).collect();
                 changes.push((*section, c, linked));
-                start = end;
             }
         }
         if changes.is_empty() {
@@ -542,6 +632,235 @@ mod tests {
         let points = v.readings(&record, &["99504-3"]).unwrap();
         assert_eq!(points.len(), 105_120);
         assert_eq!(points[1].at.as_str(), "2025-01-01T00:05:00Z");
+    }
+
+    fn letter(i: usize, bytes: Vec<u8>) -> LabeledItem {
+        LabeledItem {
+            label: "DocumentReference".into(),
+            item: ImportItem::Document {
+                input: AttachmentInput {
+                    title: format!("letter {i}"),
+                    doc_type: carnet_record::DocType::Letter,
+                    file_name: Some(format!("letter-{i}.txt")),
+                    media_type: "text/plain".into(),
+                    date: DateTime::from_unix(1_735_689_600 + 60 * i as i64).unwrap(),
+                },
+                bytes,
+            },
+        }
+    }
+
+    /// Per envelope of `section`, in chain order: the attachment blobs it references.
+    fn links(v: &Vault, record: &RecordId, section: SectionId) -> Vec<Vec<[u8; 32]>> {
+        let r = v.store.read().unwrap();
+        v.envelopes(record, section)
+            .unwrap()
+            .iter()
+            .map(|b| {
+                let id = Envelope::from_bytes(b).unwrap().id();
+                r.envelope_blobs(&id).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_thousand_documents_never_make_an_envelope_a_receiver_refuses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut v = vault(&tmp.path().join("v"));
+        let record = v.own_record().unwrap();
+        let items = || {
+            (0..1_000)
+                .map(|i| letter(i, format!("letter number {i}").into_bytes()))
+                .collect::<Vec<_>>()
+        };
+        let r = v.import(&record, items(), &mut |_, _| {}).unwrap();
+        assert_eq!(r.added.get("DocumentReference"), Some(&1_000));
+        let links = links(&v, &record, SectionId::Documents);
+        assert_eq!(links.len(), r.envelopes);
+        for l in &links {
+            assert!(
+                !l.is_empty() && l.len() <= crate::wire::MAX_ENVELOPE_ATTACHMENTS,
+                "an envelope references {} attachments",
+                l.len()
+            );
+        }
+        let distinct: HashSet<[u8; 32]> = links.iter().flatten().copied().collect();
+        assert_eq!(distinct.len(), 1_000, "every document's blob");
+        assert_eq!(
+            links.iter().map(Vec::len).sum::<usize>(),
+            1_000,
+            "linked once"
+        );
+        assert_eq!(
+            r.envelopes,
+            1_000usize.div_ceil(crate::wire::MAX_ENVELOPE_ATTACHMENTS),
+            "envelopes are filled up to the limit, not one per document"
+        );
+
+        let again = v.import(&record, items(), &mut |_, _| {}).unwrap();
+        assert_eq!(again.added, BTreeMap::new());
+        assert_eq!(again.already_present.get("DocumentReference"), Some(&1_000));
+        assert_eq!(again.envelopes, 0);
+        let docs = v.list(&record, Some(SectionId::Documents)).unwrap();
+        assert_eq!(docs.len(), 1_000);
+        for d in [&docs[0], &docs[499], &docs[999]] {
+            let Entry::Document(doc) = &d.entry else {
+                panic!("not a document: {d:?}");
+            };
+            let n = doc.title.strip_prefix("letter ").unwrap();
+            let (_, bytes) = v.attachment(&record, &d.id).unwrap();
+            assert_eq!(bytes[..], *format!("letter number {n}").as_bytes());
+        }
+    }
+
+    const MIB: u64 = 1 << 20;
+
+    fn doc(bytes: u64) -> Cost {
+        Cost {
+            weight: 520,
+            attachment: Some(bytes),
+        }
+    }
+
+    /// Runs cover every entry once, in order, and none is empty.
+    fn assert_cover(runs: &[Range<usize>], n: usize) {
+        let mut next = 0;
+        for r in runs {
+            assert_eq!(r.start, next, "runs in order, without gaps: {runs:?}");
+            assert!(r.end > r.start, "an empty run: {runs:?}");
+            next = r.end;
+        }
+        assert_eq!(next, n, "every entry in a run: {runs:?}");
+    }
+
+    #[test]
+    fn documents_are_batched_up_to_the_attachment_limit() {
+        let runs = batches(&vec![doc(100); 1_000], &LIMITS);
+        assert_cover(&runs, 1_000);
+        let lens: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+        let mut want = vec![MAX_ENVELOPE_ATTACHMENTS; 1_000 / MAX_ENVELOPE_ATTACHMENTS];
+        want.push(1_000 % MAX_ENVELOPE_ATTACHMENTS);
+        assert_eq!(lens, want);
+        assert!(batches(&[], &LIMITS).is_empty());
+    }
+
+    #[test]
+    fn attachment_bytes_close_an_envelope_and_a_larger_document_travels_alone() {
+        let costs = [
+            doc(3 * MIB),
+            doc(3 * MIB),
+            doc(3 * MIB),
+            doc(200 * MIB),
+            doc(1),
+            // Exactly at the limit: it joins.
+            doc(BULK_ATTACHMENT_BYTES - 1),
+            // One byte over: it does not.
+            doc(1),
+        ];
+        assert_eq!(
+            batches(&costs, &LIMITS),
+            vec![0..2, 2..3, 3..4, 4..6, 6..7][..]
+        );
+        // Entries of other sections are never held back by attachments.
+        let notes = vec![
+            Cost {
+                weight: 100,
+                attachment: None,
+            };
+            1_000
+        ];
+        assert_eq!(batches(&notes, &LIMITS), vec![0..1_000]);
+    }
+
+    #[test]
+    fn weight_closes_an_envelope_and_an_entry_over_it_travels_alone() {
+        let third = Cost {
+            weight: BULK_BATCH_BYTES / 3,
+            attachment: None,
+        };
+        let huge = Cost {
+            weight: 2 * BULK_BATCH_BYTES,
+            attachment: None,
+        };
+        assert_eq!(
+            batches(&[third, third, third, third, huge, third], &LIMITS),
+            vec![0..3, 3..4, 4..5, 5..6][..]
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the entries: every run is one entry or within every limit, and runs
+        /// are as full as the limits let them be (the next entry would break one).
+        #[test]
+        fn every_envelope_is_within_the_limits_and_as_full_as_they_allow(
+            costs in proptest::collection::vec(
+                (0usize..40, proptest::option::of(0u64..40)),
+                0..200,
+            ),
+        ) {
+            let costs: Vec<Cost> = costs
+                .into_iter()
+                .map(|(weight, attachment)| Cost { weight, attachment })
+                .collect();
+            let limits = Limits { weight: 50, attachments: 3, attachment_bytes: 60 };
+            let runs = batches(&costs, &limits);
+            assert_cover(&runs, costs.len());
+            let totals = |r: &Range<usize>| {
+                let c = &costs[r.clone()];
+                (
+                    c.iter().map(|c| c.weight).sum::<usize>(),
+                    c.iter().filter(|c| c.attachment.is_some()).count(),
+                    c.iter().filter_map(|c| c.attachment).sum::<u64>(),
+                )
+            };
+            let within = |(w, n, b): (usize, usize, u64)| {
+                w <= limits.weight && n <= limits.attachments && b <= limits.attachment_bytes
+            };
+            for r in &runs {
+                proptest::prop_assert!(r.len() == 1 || within(totals(r)), "{r:?}");
+                if r.end < costs.len() {
+                    proptest::prop_assert!(!within(totals(&(r.start..r.end + 1))), "{r:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn documents_of_a_few_megabytes_share_envelopes_up_to_the_byte_limit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut v = vault(&tmp.path().join("v"));
+        let record = v.own_record().unwrap();
+        let mib = MIB as usize;
+        let sizes = [3 * mib, 3 * mib, 3 * mib, 9 * mib, 10];
+        let items = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| letter(i, vec![i as u8; *n]))
+            .collect();
+        let r = v.import(&record, items, &mut |_, _| {}).unwrap();
+        assert_eq!(
+            r.envelopes, 4,
+            "3+3 MiB, 3 MiB, 9 MiB alone, then the small one"
+        );
+        let store = v.store.read().unwrap();
+        let per_envelope: Vec<(usize, u64)> = links(&v, &record, SectionId::Documents)
+            .iter()
+            .map(|l| {
+                let bytes = l.iter().map(|b| store.blob_len(b).unwrap().unwrap()).sum();
+                (l.len(), bytes)
+            })
+            .collect();
+        assert_eq!(per_envelope.len(), 4);
+        for (n, bytes) in &per_envelope {
+            assert!(
+                *n == 1 || *bytes <= BULK_ATTACHMENT_BYTES,
+                "{n} documents bring {bytes} bytes"
+            );
+        }
+        assert_eq!(
+            per_envelope.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            vec![&2, &1, &1, &1]
+        );
     }
 
     #[test]

@@ -68,7 +68,9 @@ mod vault;
 pub mod wire;
 
 pub use backup::{BackupSummary, RestoreSummary};
-pub use bulk::{BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint};
+pub use bulk::{
+    BULK_ATTACHMENT_BYTES, BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint,
+};
 pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo};
 pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding, SETTINGS};
 pub use error::{Error, Result};
