@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use carnet::wire::{Have, Item, MAX_FRAME};
-use iroh::endpoint::{Connection, RecvStream, SendStream};
+use iroh::endpoint::{RecvStream, SendStream};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -48,6 +48,9 @@ pub enum Frame {
     Refused(String),
     /// I stored your next batch (batches are acknowledged in the order they were sent).
     Stored,
+    /// I have read this many bytes of your stream so far: your data is moving (sent every
+    /// few kilobytes while a long message crosses a slow link; never given to the session).
+    Progress(u64),
 }
 
 impl Frame {
@@ -62,6 +65,7 @@ impl Frame {
             Frame::Ack(_) => "ack",
             Frame::Refused(_) => "refused",
             Frame::Stored => "stored",
+            Frame::Progress(_) => "progress",
         }
     }
 }
@@ -71,35 +75,45 @@ impl Frame {
 /// byte now and then to hold a session open is still dropped.
 pub const MIN_PROGRESS_BYTES: u64 = 256;
 
-/// Whether a connection is moving: stream bytes read from the peer, and the flow-control
-/// credit the peer gives back as it reads what this side sends (QUIC `MAX_STREAM_DATA` /
-/// `MAX_DATA` frames). Keep-alives do not count, so a peer that holds the connection open
-/// but neither sends nor reads makes no progress. Timeouts are on progress, not on whole
-/// messages: a one-megabyte envelope over 64 kbit/s takes two minutes, and goes through.
-#[derive(Clone)]
-pub struct Progress {
-    conn: Connection,
-    read: Arc<AtomicU64>,
+/// Bytes read from the peer between two [`Frame::Progress`] reports to it.
+pub const PROGRESS_EVERY: u64 = 8 * 1024;
+
+/// Whether a session is moving, in both directions: stream bytes read from the peer, and
+/// how much of what this side wrote the peer says it has read ([`Frame::Progress`], sent
+/// every [`PROGRESS_EVERY`] bytes it reads, and believed only up to what was written).
+/// Keep-alives do not count, so a peer that holds the connection open but neither sends
+/// nor reads makes no progress. Timeouts are on progress, not on whole messages: a
+/// one-megabyte envelope over 64 kbit/s takes two minutes, and goes through.
+#[derive(Clone, Default)]
+pub struct Progress(Arc<Counters>);
+
+#[derive(Default)]
+struct Counters {
+    /// Stream bytes read from the peer.
+    read: AtomicU64,
+    /// Stream bytes handed to the peer.
+    written: AtomicU64,
+    /// Of those, how many the peer says it has read.
+    peer_read: AtomicU64,
 }
 
 impl Progress {
-    /// Progress of `conn`.
-    pub fn new(conn: Connection) -> Self {
-        Progress {
-            conn,
-            read: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
     fn mark(&self) -> (u64, u64) {
-        let s = self.conn.stats();
         (
-            self.read.load(Ordering::Relaxed),
-            s.frame_rx.max_stream_data + s.frame_rx.max_data,
+            self.0.read.load(Ordering::Relaxed),
+            self.0.peer_read.load(Ordering::Relaxed),
         )
     }
 
-    /// Awaits `fut`, failing only when the connection made no progress for `timeout` (see
+    /// Takes the peer's word that it read `n` bytes of ours, if that is news and no more
+    /// than was written (a peer cannot keep a session alive by claiming to read).
+    fn peer_read(&self, n: u64) {
+        if n <= self.0.written.load(Ordering::Relaxed) {
+            self.0.peer_read.fetch_max(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Awaits `fut`, failing only when the session made no progress for `timeout` (see
     /// [`Progress`]); `what` says what was being waited for.
     pub async fn within<T>(
         &self,
@@ -144,7 +158,12 @@ pub struct Incoming {
 /// Starts reading `recv`: the first frame (the hello) may be at most [`MAX_HELLO`] bytes,
 /// every later one at most `MAX_FRAME`; once a frame has started, its bytes must keep
 /// coming (no [`Progress`] for `timeout` ends the session).
-pub fn reader(mut recv: RecvStream, timeout: Duration, progress: Progress) -> Incoming {
+pub fn reader(
+    mut recv: RecvStream,
+    timeout: Duration,
+    progress: Progress,
+    report: mpsc::WeakSender<Frame>,
+) -> Incoming {
     // Two frames in flight at most: bounded memory.
     let (tx, rx) = mpsc::channel(2);
     let bytes = Arc::new(AtomicU64::new(0));
@@ -152,8 +171,14 @@ pub fn reader(mut recv: RecvStream, timeout: Duration, progress: Progress) -> In
     let p = progress.clone();
     let task = tokio::spawn(async move {
         let mut max = MAX_HELLO;
+        let mut reported = 0;
         loop {
-            match read_one(&mut recv, timeout, max, &p).await {
+            match read_one(&mut recv, timeout, max, &p, &report, &mut reported).await {
+                Ok(Some((Frame::Progress(n), k))) => {
+                    // Between the peer's frames, for the timeouts only.
+                    counted.fetch_add(k, Ordering::Relaxed);
+                    p.peer_read(n);
+                }
                 Ok(Some((frame, n))) => {
                     counted.fetch_add(n, Ordering::Relaxed);
                     max = MAX_FRAME;
@@ -226,11 +251,25 @@ impl Drop for Incoming {
 /// How much of a frame's body is read at a time: each piece counts as progress.
 const READ_PIECE: usize = 16 * 1024;
 
+/// Notes `k` more bytes read, and tells the peer every [`PROGRESS_EVERY`] bytes (without
+/// waiting: when this side's queue is full it is sending, which the peer sees anyway).
+fn count_read(progress: &Progress, report: &mpsc::WeakSender<Frame>, reported: &mut u64, k: u64) {
+    let total = progress.0.read.fetch_add(k, Ordering::Relaxed) + k;
+    if total >= *reported + PROGRESS_EVERY
+        && let Some(tx) = report.upgrade()
+        && tx.try_send(Frame::Progress(total)).is_ok()
+    {
+        *reported = total;
+    }
+}
+
 async fn read_one(
     recv: &mut RecvStream,
     timeout: Duration,
     max: usize,
     progress: &Progress,
+    report: &mpsc::WeakSender<Frame>,
+    reported: &mut u64,
 ) -> Result<Option<(Frame, u64)>, SyncError> {
     let mut len = [0u8; 4];
     match recv.read(&mut len[..1]).await {
@@ -238,12 +277,12 @@ async fn read_one(
         Ok(_) => return Ok(None),
         Err(e) => return Err(SyncError::Connection(e.to_string())),
     }
-    progress.read.fetch_add(1, Ordering::Relaxed);
+    count_read(progress, report, reported, 1);
     let rest = async {
         recv.read_exact(&mut len[1..])
             .await
             .map_err(|e| SyncError::Protocol(format!("a frame header is cut short ({e})")))?;
-        progress.read.fetch_add(3, Ordering::Relaxed);
+        count_read(progress, report, reported, 3);
         let n = u32::from_be_bytes(len) as usize;
         if n > max {
             return Err(SyncError::Protocol(format!(
@@ -257,7 +296,7 @@ async fn read_one(
             match recv.read(&mut body[at..end]).await {
                 Ok(Some(k)) => {
                     at += k;
-                    progress.read.fetch_add(k as u64, Ordering::Relaxed);
+                    count_read(progress, report, reported, k as u64);
                 }
                 Ok(None) => {
                     return Err(SyncError::Connection(format!(
@@ -316,6 +355,10 @@ pub fn writer(
         while let Some(frame) = rx.recv().await {
             refused |= matches!(frame, Frame::Refused(_));
             let buf = encode(&frame)?;
+            progress
+                .0
+                .written
+                .fetch_add(buf.len() as u64, Ordering::Relaxed);
             progress
                 .within(timeout, "taking what we send", send.write_all(&buf))
                 .await?

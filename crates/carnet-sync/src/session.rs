@@ -259,9 +259,9 @@ pub(crate) async fn run(
             .map_err(|_| SyncError::Timeout("opening its stream"))?
             .map_err(|e| SyncError::Connection(e.to_string()))?,
     };
-    let progress = Progress::new(conn.clone());
+    let progress = Progress::default();
     let (tx, wtask) = writer(send, timeout, progress.clone());
-    let mut rd = reader(recv, timeout, progress.clone());
+    let mut rd = reader(recv, timeout, progress.clone(), tx.downgrade());
     let result = session(
         &shared, &conn, side, expect, live, &mut stop, remote, &tx, &mut rd,
     )
