@@ -415,6 +415,11 @@ async fn session(
             )));
         }
     };
+    if !own {
+        // What they stored last time without our hearing of it goes in the log now.
+        let (p, h) = (person, their.clone());
+        with_vault(shared, move |v| v.log_unacknowledged(&p, &h)).await?;
+    }
     // A session stays open for more rounds when both ends want it: a listener stays as
     // long as its peer does.
     let stay = match side {

@@ -815,6 +815,91 @@ impl Vault {
         Ok(())
     }
 
+    /// Logs what `peer` holds of the owner's record and was never logged as received: a
+    /// batch the peer stored but whose acknowledgement was lost (the link dropped, or a
+    /// side was killed, in between). `their` is what the peer says it holds (its `Have` at
+    /// the start of a live session). Only chains the owner could have served are counted
+    /// (not the peer's own writing), only up to what this vault holds of them, and only in
+    /// sections the peer may read now (an entry logged under no grant in force would read
+    /// as a breach to an auditor; deliveries made under a grant since ended stay unlogged).
+    /// Returns the changes logged; with none, nothing is written.
+    pub fn log_unacknowledged(&mut self, peer: &PersonId, their: &Have) -> Result<u64> {
+        let Ok(mine) = self.own_record() else {
+            return Ok(0);
+        };
+        if *peer == self.person_id() || !self.is_primary()? {
+            return Ok(0);
+        }
+        let state = their.record(&mine);
+        if state.chains.is_empty() {
+            return Ok(0);
+        }
+        let now = now_unix();
+        let readable: BTreeSet<SectionId> = self
+            .grants()?
+            .iter()
+            .filter(|g| g.grantee == *peer && g.active(now))
+            .flat_map(|g| g.sections.iter().copied())
+            .collect();
+        if readable.is_empty() {
+            return Ok(0);
+        }
+        let mut txn = self.store.write()?;
+        // Read while this transaction keeps other writers out: the log as it is.
+        let log = self.shared_consent_log(&mine)?;
+        let salt = Self::record_salt(&txn, &mine)?;
+        // The highest position of each chain already logged as received by them.
+        let mut logged: HashMap<(SectionTag, PersonId, DeviceId), u64> = HashMap::new();
+        for e in log.entries() {
+            if let carnet_consent::Action::Served { to, ranges } = &e.entry().action
+                && to == peer
+            {
+                for r in ranges {
+                    let k = (r.section, r.author, r.device);
+                    let m = logged.entry(k).or_default();
+                    *m = (*m).max(r.to);
+                }
+            }
+        }
+        let mut ranges = Vec::new();
+        let mut total = 0;
+        for c in &state.chains {
+            let Some(section) = SectionId::from_code(c.section) else {
+                continue;
+            };
+            if c.author == *peer || !readable.contains(&section) {
+                continue;
+            }
+            let held = txn
+                .chain_head(&mine, c.section, &c.author, &c.device)?
+                .map_or(0, |h| h.seq);
+            let to = c.seq.min(held);
+            let tag = SectionTag::commit(&salt, c.section);
+            let from = logged.get(&(tag, c.author, c.device)).copied().unwrap_or(0) + 1;
+            if to >= from {
+                total += to - from + 1;
+                ranges.push(Range {
+                    section: tag,
+                    author: c.author,
+                    device: c.device,
+                    from,
+                    to,
+                });
+            }
+        }
+        if ranges.is_empty() {
+            return Ok(0);
+        }
+        let mut log = Self::load_log(&txn, &mine, &self.person_id())?;
+        self.append(
+            &mut txn,
+            &mut log,
+            carnet_consent::Action::Served { to: *peer, ranges },
+        )?;
+        txn.commit()?;
+        Ok(total)
+    }
+
     /// Verifies and stores what `from` sent, all or nothing: one bad item and nothing is
     /// kept. A source whose [`Finished::once`] id was taken before is refused (a replay).
     pub fn receive_items(

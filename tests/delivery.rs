@@ -1,0 +1,143 @@
+//! A batch the receiver stored but whose acknowledgement never reached the sender (the link
+//! dropped, or the sender was killed, in between) is logged as received when the receiver
+//! next says what it holds, once, and only within a grant in force: the consent log ends
+//! up saying exactly what was delivered, and an auditor's check still holds.
+
+use std::collections::VecDeque;
+
+use carnet::consent::Access;
+use carnet::crypto::Role;
+use carnet::exchange::{Finished, ItemSource};
+use carnet::record::{Entry, Note, SectionId};
+use carnet::wire::Item;
+use carnet_scenarios::{introduce, vault};
+
+struct Items(VecDeque<Item>);
+
+impl ItemSource for Items {
+    fn next_item(&mut self) -> carnet::Result<Option<Item>> {
+        Ok(self.0.pop_front())
+    }
+    fn finish(&mut self) -> carnet::Result<Finished> {
+        Ok(Finished::default())
+    }
+}
+
+fn note(text: &str) -> Entry {
+    Entry::Note(Note {
+        text: text.into(),
+        title: None,
+    })
+}
+
+fn served(log: &[carnet::LogLine]) -> usize {
+    log.iter().filter(|l| l.kind == "served").count()
+}
+
+#[test]
+fn a_delivery_whose_acknowledgement_was_lost_is_logged_once_when_the_peer_says_it_holds_it() {
+    let mut alice = vault("Alice", Role::Patient);
+    let mut doctor = vault("Dr Martin", Role::Clinician);
+    introduce(&mut alice, "Dr Martin", &doctor);
+    let record = alice.vault.own_record().unwrap();
+    for i in 0..3 {
+        alice
+            .vault
+            .add(&record, note(&format!("note {i}")))
+            .unwrap();
+    }
+    let grant = alice
+        .vault
+        .grant("Dr Martin", &[SectionId::Notes], Access::Read, "care", None)
+        .unwrap();
+    let card = doctor.vault.card().clone();
+    let patient_card = alice.vault.card().clone();
+
+    // A live batch goes out and is stored; its acknowledgement is lost: no commit_sent.
+    let theirs = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let mut items = VecDeque::new();
+    alice
+        .vault
+        .send_batch(&card, &theirs, None, &mut |i| {
+            items.push_back(i);
+            Ok(())
+        })
+        .unwrap();
+    let got = doctor
+        .vault
+        .receive_items(&patient_card, &mut Items(items))
+        .unwrap();
+    assert_eq!(got.envelopes, 3);
+    let before = served(&alice.vault.access_log().unwrap());
+
+    // Next contact: the doctor says what it holds; the three are logged, once.
+    let now = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    assert_eq!(
+        alice
+            .vault
+            .log_unacknowledged(&card.person_id(), &now)
+            .unwrap(),
+        3
+    );
+    let log = alice.vault.access_log().unwrap();
+    assert_eq!(served(&log), before + 1);
+    assert!(
+        log.iter()
+            .any(|l| l.text.contains("Dr Martin received 3 change(s) of notes")),
+        "{log:?}"
+    );
+    assert_eq!(
+        alice
+            .vault
+            .log_unacknowledged(&card.person_id(), &now)
+            .unwrap(),
+        0
+    );
+    assert_eq!(served(&alice.vault.access_log().unwrap()), before + 1);
+
+    // A peer cannot have more logged than exists: a claim past the chain's head counts up
+    // to the head only, and a chain of its own writing is not the patient's to log.
+    let mut claim = now.clone();
+    for (_, state) in claim.records.iter_mut() {
+        for c in state.chains.iter_mut() {
+            c.seq += 100;
+        }
+    }
+    assert_eq!(
+        alice
+            .vault
+            .log_unacknowledged(&card.person_id(), &claim)
+            .unwrap(),
+        0
+    );
+
+    // The auditor's check holds on the reconciled log.
+    let export = alice.vault.audit_export().unwrap();
+    let report = carnet::consent::verify(&export, None);
+    assert!(report.ok, "{:?}", report.first_error);
+
+    // After a revoke, what was delivered under the ended grant is not logged anew.
+    alice.vault.add(&record, note("after")).unwrap();
+    let theirs = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let mut items = VecDeque::new();
+    alice
+        .vault
+        .send_batch(&card, &theirs, None, &mut |i| {
+            items.push_back(i);
+            Ok(())
+        })
+        .unwrap();
+    doctor
+        .vault
+        .receive_items(&patient_card, &mut Items(items))
+        .unwrap();
+    alice.vault.revoke(&grant).unwrap();
+    let now = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    assert_eq!(
+        alice
+            .vault
+            .log_unacknowledged(&card.person_id(), &now)
+            .unwrap(),
+        0
+    );
+}
