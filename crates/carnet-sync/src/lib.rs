@@ -17,9 +17,14 @@
 //! - A peer is the endpoint key the QUIC handshake authenticated, mapped to a person by a
 //!   device certificate signed by that person's key; an unknown or blocked person gets
 //!   nothing, and the attempt is noted in the vault.
-//! - Every frame has a maximum size checked before allocation, every read a timeout; a
-//!   peer that sends garbage, an oversized frame, or stalls is dropped, nothing it sent
-//!   after its last complete batch is kept, and the node goes on serving others.
+//! - Every frame has a maximum size checked before allocation; a peer that sends garbage
+//!   or an oversized frame is dropped, and so is one that makes no progress (sends
+//!   nothing, reads nothing of ours) for the timeout, while a slow link that keeps moving
+//!   goes through; nothing a dropped peer sent after its last complete batch is kept, and
+//!   the node goes on serving others.
+//! - Success means delivered: a batch is counted as sent, logged in the consent log as
+//!   received by the peer and remembered as held by it only once the peer acknowledged
+//!   storing it; a session that ends before that is an error.
 //! - Each batch is applied all or nothing in its own short transaction, so other `carnet`
 //!   processes on the same vault keep working while a node serves.
 //! - A session completes in two round trips after the connection; an up-to-date session
