@@ -148,8 +148,8 @@ pub struct NetArgs {
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// The local address to listen on, e.g. 0.0.0.0:7777 [default: every interface, a free
-    /// port].
+    /// The local address to listen on, e.g. 0.0.0.0:7777 [default: every interface, on the
+    /// port of the last serve (`carnet config set port N|auto`), a free one the first time].
     #[arg(long)]
     pub bind: Option<std::net::SocketAddr>,
     #[command(flatten)]

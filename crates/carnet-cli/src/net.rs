@@ -74,11 +74,28 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
     let vault = open(cli)?;
     let mut config = config_for(&vault, &args.net)?;
     config.bind = args.bind;
+    // The port of the last serve, so the tickets given out keep working.
+    let remembered = vault.setting("port")?.parse::<u16>().ok();
+    if args.bind.is_none() {
+        config.port = remembered;
+    }
     let who = vault.card().name().to_string();
     let id = vault.person_id().to_string();
     let json = cli.json;
     runtime()?.block_on(async move {
         let node = Node::start(vault, config).await?;
+        if args.bind.is_none() && remembered.is_none() {
+            let port = node
+                .bound()
+                .iter()
+                .find(|a| a.is_ipv4())
+                .or(node.bound().first())
+                .map(|a| a.port());
+            if let Some(port) = port {
+                node.with_vault(move |v| v.set_setting("port", &port.to_string()))
+                    .await?;
+            }
+        }
         let ticket = node.ticket().to_string();
         if json {
             println!("{}", json!({ "ticket": ticket, "id": id }));

@@ -539,3 +539,48 @@ const _: () = {
     let sealed = carnet::MAX_ATTACHMENT + carnet::MAX_ATTACHMENT / 64;
     assert!(carnet::crypto::MAX_ENVELOPE_BYTES as u64 + sealed <= carnet_sync::MAX_BATCH_BYTES);
 };
+
+#[test]
+fn serve_keeps_its_port_across_restarts_and_says_when_it_is_taken() {
+    let (alice, doctor) = patient_and_doctor();
+    doctor.json(&["contact", "add", "Alice", &alice.card()]);
+    let first = Server::start(&alice, 30);
+    let before: Ticket = first.ticket.parse().unwrap();
+    let port = before.addrs.iter().find(|a| a.is_ipv4()).unwrap().port();
+    assert!(
+        before
+            .addrs
+            .iter()
+            .any(|a| a.ip().is_loopback() && a.is_ipv6()),
+        "IPv6 too: {:?}",
+        before.addrs
+    );
+    assert_eq!(doctor.json(&["sync", &first.ticket])["received"], 2);
+    assert_eq!(alice.json(&["config", "show"])["port"], port.to_string());
+
+    // A second serve of the same vault meanwhile: the port is taken, and it says so.
+    let err = alice.fails(&["serve"]);
+    assert!(
+        err.contains(&format!("address in use at 0.0.0.0:{port}")),
+        "{err}"
+    );
+    drop(first);
+
+    // Restarted: the same port, so the ticket the doctor remembered still works.
+    let second = Server::start(&alice, 30);
+    let after: Ticket = second.ticket.parse().unwrap();
+    assert!(
+        after.addrs.iter().all(|a| a.port() == port),
+        "{:?}",
+        after.addrs
+    );
+    alice.ok(&["add", "allergy", "--substance", "Latex"]);
+    assert_eq!(doctor.json(&["sync", "Alice"])["received"], 1);
+    drop(second);
+
+    // Overridable; nonsense refused.
+    let e = alice.fails(&["config", "set", "port", "99999"]);
+    assert!(e.contains("port is auto or a number"), "{e}");
+    alice.ok(&["config", "set", "port", "auto"]);
+    assert_eq!(alice.json(&["config", "show"])["port"], "auto");
+}

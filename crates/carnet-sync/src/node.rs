@@ -3,7 +3,7 @@
 //! vault so live peers receive them.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,8 +28,12 @@ pub struct SyncConfig {
     /// How often a serving node looks for changes made by other processes.
     pub poll: Duration,
     /// The local address to listen on, and only that one (default: every interface of
-    /// both address families, a free port).
+    /// both address families, on `port`).
     pub bind: Option<SocketAddr>,
+    /// The port to listen on, on every interface of both address families, when `bind`
+    /// is not set (`None`: a free one). A device that serves on the same port every time
+    /// keeps its tickets, and `sync NAME`, working across restarts.
+    pub port: Option<u16>,
 }
 
 impl Default for SyncConfig {
@@ -39,6 +43,7 @@ impl Default for SyncConfig {
             timeout: Duration::from_secs(30),
             poll: Duration::from_millis(500),
             bind: None,
+            port: None,
         }
     }
 }
@@ -81,6 +86,48 @@ pub struct Node {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     poller: tokio::task::JoinHandle<()>,
+    /// The machine's interface addresses when the node started (loopback first).
+    interfaces: Vec<IpAddr>,
+}
+
+/// Whether a peer could dial an interface address as it stands in a ticket: not
+/// unspecified, not multicast, and not IPv6 link-local (it needs a zone the ticket cannot
+/// carry).
+fn usable(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !v4.is_unspecified() && !v4.is_multicast() && !v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            !v6.is_unspecified() && !v6.is_multicast() && (v6.segments()[0] & 0xffc0) != 0xfe80
+        }
+    }
+}
+
+/// Why the endpoint could not listen, in words: the address, and the system's reason
+/// (learned by trying the same address with a plain socket), e.g. "address in use at
+/// 0.0.0.0:7777: Address already in use (os error 98)".
+fn bind_failure(wanted: &[SocketAddr], iroh_says: &str) -> String {
+    for addr in wanted {
+        if let Err(e) = std::net::UdpSocket::bind(addr) {
+            let what = match e.kind() {
+                std::io::ErrorKind::AddrInUse => "address in use",
+                std::io::ErrorKind::AddrNotAvailable => "address not on this machine",
+                std::io::ErrorKind::PermissionDenied => "not allowed",
+                _ => "cannot listen",
+            };
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "; another `carnet serve` may be running on it: stop it, or choose another port with --bind or `carnet config set port N`"
+            } else {
+                ""
+            };
+            return format!("{what} at {addr}: {e}{hint}");
+        }
+    }
+    if wanted.is_empty() {
+        format!("cannot open a UDP socket on any interface: {iroh_says}")
+    } else {
+        let list: Vec<String> = wanted.iter().map(ToString::to_string).collect();
+        format!("cannot listen on {}: {iroh_says}", list.join(" and "))
+    }
 }
 
 impl Node {
@@ -108,17 +155,42 @@ impl Node {
             .secret_key(key)
             .alpns(vec![ALPN.to_vec(), crate::link::LINK_ALPN.to_vec()])
             .transport_config(transport);
-        if let Some(addr) = config.bind {
+        let wanted: Vec<SocketAddr> = match (config.bind, config.port) {
+            (Some(addr), _) => vec![addr],
+            (None, Some(port)) => vec![
+                SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)),
+                SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)),
+            ],
+            (None, None) => Vec::new(),
+        };
+        if !wanted.is_empty() {
             // Without clearing, iroh keeps its default socket of the other address family.
-            builder = builder
-                .clear_ip_transports()
-                .bind_addr(addr)
-                .map_err(|e| SyncError::Bind(e.to_string()))?;
+            builder = builder.clear_ip_transports();
+            for (i, addr) in wanted.iter().enumerate() {
+                // IPv6 may be missing on a machine; IPv4 (or the address asked for) not.
+                let opts = iroh::endpoint::BindOpts::default().set_is_required(i == 0);
+                builder = builder
+                    .bind_addr_with_opts(*addr, opts)
+                    .map_err(|e| SyncError::Bind(format!("{addr}: {e}")))?;
+            }
         }
         let endpoint = builder
             .bind()
             .await
-            .map_err(|e| SyncError::Bind(e.to_string()))?;
+            .map_err(|e| SyncError::Bind(bind_failure(&wanted, &e.to_string())))?;
+        // Every address of every interface that is up (unique-local IPv6 included: on a
+        // LAN it is often the one IPv6 address peers can reach), loopback first.
+        let state = netwatch::interfaces::State::new().await;
+        let mut interfaces: Vec<IpAddr> = state
+            .interfaces
+            .values()
+            .filter(|i| i.is_up())
+            .flat_map(|i| i.addrs().map(|net| net.addr()).collect::<Vec<_>>())
+            .map(|ip| ip.to_canonical())
+            .filter(usable)
+            .collect();
+        interfaces.sort_by_key(|ip| (!ip.is_loopback(), *ip));
+        interfaces.dedup();
         let (changes_tx, changes) = watch::channel(0u64);
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(Shared {
@@ -135,26 +207,43 @@ impl Node {
             shared,
             stop,
             poller,
+            interfaces,
         })
+    }
+
+    /// The local sockets this node listens on (to remember a port).
+    pub fn bound(&self) -> Vec<SocketAddr> {
+        self.endpoint.bound_sockets()
     }
 
     /// How to reach this device: its endpoint key, its owner and its direct addresses.
     pub fn ticket(&self) -> Ticket {
-        let mut addrs: Vec<SocketAddr> = self.endpoint.addr().ip_addrs().copied().collect();
-        for s in self.endpoint.bound_sockets() {
-            let local = if s.ip().is_unspecified() {
-                match s {
-                    SocketAddr::V4(a) => SocketAddr::from(([127, 0, 0, 1], a.port())),
-                    SocketAddr::V6(a) => {
-                        SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
-                    }
-                }
-            } else {
-                s
-            };
-            if !addrs.contains(&local) {
-                addrs.push(local);
+        let mut addrs: Vec<SocketAddr> = Vec::new();
+        let mut add = |a: SocketAddr| {
+            if usable(&a.ip()) && !addrs.contains(&a) {
+                addrs.push(a);
             }
+        };
+        for s in self.endpoint.bound_sockets() {
+            if s.ip().is_unspecified() {
+                // Every interface of that family: loopback, the LAN, routable IPv6.
+                for ip in self
+                    .interfaces
+                    .iter()
+                    .filter(|ip| ip.is_ipv4() == s.is_ipv4())
+                {
+                    add(SocketAddr::new(*ip, s.port()));
+                }
+                add(match s {
+                    SocketAddr::V4(a) => SocketAddr::from((Ipv4Addr::LOCALHOST, a.port())),
+                    SocketAddr::V6(a) => SocketAddr::from((Ipv6Addr::LOCALHOST, a.port())),
+                });
+            } else {
+                add(s);
+            }
+        }
+        for a in self.endpoint.addr().ip_addrs() {
+            add(*a);
         }
         // Loopback first: the fastest path when both ends share a machine.
         addrs.sort_by_key(|a| !a.ip().is_loopback());

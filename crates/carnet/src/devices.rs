@@ -195,11 +195,18 @@ impl Vault {
 }
 
 /// The settings a vault keeps, with their default.
-pub const SETTINGS: &[(&str, &str, &str)] = &[(
-    "relay",
-    "off",
-    "use iroh's public relay servers when a peer cannot be reached directly (needs the internet)",
-)];
+pub const SETTINGS: &[(&str, &str, &str)] = &[
+    (
+        "relay",
+        "off",
+        "use iroh's public relay servers when a peer cannot be reached directly (needs the internet)",
+    ),
+    (
+        "port",
+        "auto",
+        "the UDP port `carnet serve` listens on; the first serve remembers the one it got, so tickets and `sync NAME` keep working across restarts (auto: a free one next time)",
+    ),
+];
 
 impl Vault {
     /// A setting's value (its default when never set). Settings hold no secret.
@@ -215,7 +222,7 @@ impl Vault {
         )
     }
 
-    /// Changes a setting. `relay` takes `on` or `off`.
+    /// Changes a setting. `relay` takes `on` or `off`; `port` takes `auto` or a port.
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
         if !SETTINGS.iter().any(|(n, _, _)| *n == name) {
             return Err(Error::Sharing(format!(
@@ -228,10 +235,21 @@ impl Vault {
             )));
         }
         let value = value.trim().to_ascii_lowercase();
-        if !["on", "off"].contains(&value.as_str()) {
-            return Err(Error::Sharing(format!(
-                "{name} is on or off, not \"{value}\""
-            )));
+        match name {
+            "port" => {
+                if value != "auto" && !value.parse::<u16>().is_ok_and(|p| p > 0) {
+                    return Err(Error::Sharing(format!(
+                        "port is auto or a number from 1 to 65535, not \"{value}\""
+                    )));
+                }
+            }
+            _ => {
+                if !["on", "off"].contains(&value.as_str()) {
+                    return Err(Error::Sharing(format!(
+                        "{name} is on or off, not \"{value}\""
+                    )));
+                }
+            }
         }
         let mut txn = self.store.write()?;
         txn.put_meta(&format!("setting:{name}"), value.as_bytes())?;
