@@ -427,3 +427,67 @@ fn a_lost_device_is_replaced_from_a_backup_and_gets_nothing_new() {
     );
     assert!(!lost.ok(&["list"]).contains("Latex"));
 }
+
+#[test]
+fn a_link_that_fails_half_way_leaves_no_phantom_device() {
+    let (alice, _) = patient_with_phrase();
+    // Enough to send that the new device is still receiving when it is killed.
+    let big: Vec<u8> = (0..24u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let scan = alice.work.join("big.bin");
+    std::fs::write(&scan, big).unwrap();
+    alice.ok(&["attach", scan.to_str().unwrap(), "--title", "big scan"]);
+    let log_before = alice.json(&["log"]).as_array().unwrap().len();
+    for delay_ms in [0, 150] {
+        // A short timeout: the killed device never says goodbye.
+        let mut offer = alice.start(&["device", "link"], &[("CARNET_SYNC_TIMEOUT", "2")]);
+        let code = offer.first["code"].as_str().unwrap().to_string();
+        let phone = Carnet::empty();
+        let mut joining = phone
+            .command()
+            .args(["device", "link", &code, "--kdf-cost", "10"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Killed once the vault is arriving (its rebuild has begun beside the target).
+        let parent = phone.vault.parent().unwrap().to_path_buf();
+        let started = std::time::Instant::now();
+        while !std::fs::read_dir(&parent).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".vault.")
+        }) {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the new device never started receiving"
+            );
+            assert!(
+                joining.try_wait().unwrap().is_none(),
+                "the link ended early"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = joining.kill();
+        let _ = joining.wait();
+        // The existing device gives up, and registers nobody.
+        assert!(!offer.wait().success(), "the link cannot have succeeded");
+        assert_eq!(alice.json(&["device", "list"]).as_array().unwrap().len(), 1);
+        assert_eq!(
+            alice.json(&["log"]).as_array().unwrap().len(),
+            log_before,
+            "no \"device joined\" entry"
+        );
+        assert!(
+            !phone.vault.join("key.age").exists(),
+            "no vault where the new device's would be"
+        );
+    }
+    // A link left alone still works afterwards.
+    let phone = Carnet::empty();
+    link(&alice, &phone);
+    assert_eq!(alice.json(&["device", "list"]).as_array().unwrap().len(), 2);
+}

@@ -3,10 +3,14 @@
 //! The existing device makes a one-time code: its ticket and a 128-bit secret. The new
 //! device connects with a fresh endpoint key (the QUIC handshake authenticates the existing
 //! device by the ticket's key) and proves it holds the code by sending the secret; the
-//! existing device registers the new one (its device id and the endpoint key the connection
-//! authenticated: in the device list, and for a patient in the consent log), then streams a
-//! dump of the whole vault, which the new device rebuilds and verifies exactly as a restore.
-//! The code works once, and only while the existing device waits for it.
+//! existing device streams a dump of the whole vault, which the new device rebuilds and
+//! verifies exactly as a restore, then says it stored it; only then does the existing
+//! device register the new one (its device id and the endpoint key the connection
+//! authenticated: in the device list, and for a patient in the consent log) and confirm.
+//! A link that fails half-way leaves no device registered and no vault on the new device
+//! (it removes what it built when the confirmation does not come). The code works once,
+//! and only while the existing device waits for it. Every wait is on progress: a message
+//! may take as long as it needs while its bytes keep coming.
 
 use std::fmt;
 use std::path::Path;
@@ -87,11 +91,30 @@ struct LinkRequest {
     device: DeviceId,
 }
 
+/// The version of the link protocol (2: the new device confirms it stored the vault
+/// before it is registered).
+const LINK_VERSION: u8 = 2;
+
 #[derive(Serialize, Deserialize)]
 enum LinkAnswer {
     Accepted,
     Refused(String),
+    /// The new device is registered: the link is complete.
+    Registered,
 }
+
+/// The new device's word, once it rebuilt and verified the vault.
+#[derive(Serialize, Deserialize)]
+enum LinkDone {
+    Stored,
+}
+
+/// How long the existing device waits for the new one to rebuild and verify the vault
+/// after the last byte: every envelope is checked, which takes a while on a large record.
+const REBUILD_WAIT: Duration = Duration::from_secs(600);
+
+/// Bytes written at a time: each piece must be taken within the timeout.
+const WRITE_PIECE: usize = 64 * 1024;
 
 /// What a link did, on the existing device.
 #[derive(Clone, Debug, Serialize)]
@@ -112,10 +135,29 @@ async fn write_frame(
     let mut buf = Vec::with_capacity(4 + body.len());
     buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
     buf.extend_from_slice(body);
-    tokio::time::timeout(timeout, send.write_all(&buf))
-        .await
-        .map_err(|_| SyncError::Timeout("taking what we send"))?
-        .map_err(|e| SyncError::Connection(e.to_string()))
+    write_all(send, &buf, timeout).await
+}
+
+/// Writes `bytes` a piece at a time, each piece taken within `timeout`: a slow link
+/// that keeps moving is not a stalled one.
+async fn write_all(
+    send: &mut iroh::endpoint::SendStream,
+    bytes: &[u8],
+    timeout: Duration,
+) -> Result<(), SyncError> {
+    for (i, piece) in bytes.chunks(WRITE_PIECE).enumerate() {
+        tokio::time::timeout(timeout, send.write_all(piece))
+            .await
+            .map_err(|_| SyncError::Stalled {
+                what: "while the other device took what we send",
+                secs: timeout.as_secs().max(1),
+                bytes: (i * WRITE_PIECE) as u64,
+            })?
+            .map_err(|e| {
+                SyncError::Connection(format!("{e}, after {} bytes were sent", i * WRITE_PIECE))
+            })?;
+    }
+    Ok(())
 }
 
 async fn read_frame(
@@ -126,31 +168,52 @@ async fn read_frame(
     let mut len = [0u8; 4];
     let got = tokio::time::timeout(timeout, recv.read(&mut len[..1]))
         .await
-        .map_err(|_| SyncError::Timeout("waiting for its next message"))?
+        .map_err(|_| SyncError::Stalled {
+            what: "waiting for the other device's next message",
+            secs: timeout.as_secs().max(1),
+            bytes: 0,
+        })?
         .map_err(|e| SyncError::Connection(e.to_string()))?;
     if got != Some(1) {
         return Ok(None);
     }
-    let body = tokio::time::timeout(timeout, async {
-        recv.read_exact(&mut len[1..])
+    let mut at = 1;
+    let mut frame: Vec<u8> = Vec::new();
+    loop {
+        let (buf, total): (&mut [u8], usize) = if at < 4 {
+            (&mut len[at..], 4)
+        } else {
+            let total = frame.len();
+            (&mut frame[at..], total)
+        };
+        let k = tokio::time::timeout(timeout, recv.read(buf))
             .await
-            .map_err(|e| SyncError::Protocol(format!("a frame is cut short ({e})")))?;
-        let n = u32::from_be_bytes(len) as usize;
-        if n > max {
-            return Err(SyncError::Protocol(format!(
-                "a frame announces {n} bytes, over the {max}-byte limit"
-            )));
+            .map_err(|_| SyncError::Stalled {
+                what: "in the middle of a message from the other device",
+                secs: timeout.as_secs().max(1),
+                bytes: at as u64,
+            })?
+            .map_err(|e| SyncError::Connection(format!("{e}, in the middle of a message")))?
+            .ok_or_else(|| {
+                SyncError::Connection(format!(
+                    "the other device ended the link in the middle of a message ({at} of {total} bytes)"
+                ))
+            })?;
+        at += k;
+        if at == 4 && frame.is_empty() {
+            let n = u32::from_be_bytes(len) as usize;
+            if n > max {
+                return Err(SyncError::Protocol(format!(
+                    "a frame announces {n} bytes, over the {max}-byte limit"
+                )));
+            }
+            frame = vec![0u8; 4 + n];
+            frame[..4].copy_from_slice(&len);
         }
-        let mut frame = vec![0u8; 4 + n];
-        frame[..4].copy_from_slice(&len);
-        recv.read_exact(&mut frame[4..])
-            .await
-            .map_err(|e| SyncError::Protocol(format!("a frame is cut short ({e})")))?;
-        Ok(frame)
-    })
-    .await
-    .map_err(|_| SyncError::Timeout("in the middle of a message"))??;
-    Ok(Some(body))
+        if at >= 4 && at == frame.len() {
+            return Ok(Some(frame));
+        }
+    }
 }
 
 /// On the existing device: answers one link connection. Refuses a wrong secret (and the
@@ -172,9 +235,14 @@ pub(crate) async fn answer(
     let req: LinkRequest = postcard::from_bytes(&frame[4..])
         .map_err(|e| SyncError::Protocol(format!("a link request does not decode ({e})")))?;
     // Compared as hashes: equal time whatever the guess.
-    let ok = req.version == 1 && blake3::hash(&req.secret) == blake3::hash(&secret);
-    if !ok {
-        let why = "the link code is wrong (or was already used)".to_string();
+    let ok = blake3::hash(&req.secret) == blake3::hash(&secret);
+    if !ok || req.version != LINK_VERSION {
+        let why = if ok {
+            "the new device runs another version of carnet: install the same one on both"
+                .to_string()
+        } else {
+            "the link code is wrong (or was already used)".to_string()
+        };
         let body = postcard::to_stdvec(&LinkAnswer::Refused(why.clone()))
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         let _ = write_frame(&mut send, &body, timeout).await;
@@ -182,7 +250,6 @@ pub(crate) async fn answer(
         return Err(SyncError::Refused(why));
     }
     let device = req.device;
-    with_vault(&shared, move |v| v.register_device(device, endpoint)).await?;
     let body = postcard::to_stdvec(&LinkAnswer::Accepted)
         .map_err(|e| SyncError::Protocol(e.to_string()))?;
     write_frame(&mut send, &body, timeout).await?;
@@ -201,15 +268,33 @@ pub(crate) async fn answer(
     };
     let mut bytes = 0u64;
     while let Some(frame) = rx.recv().await {
-        tokio::time::timeout(timeout, send.write_all(&frame))
-            .await
-            .map_err(|_| SyncError::Timeout("taking what we send"))?
-            .map_err(|e| SyncError::Connection(e.to_string()))?;
+        write_all(&mut send, &frame, timeout).await?;
         bytes += frame.len() as u64;
     }
     let summary = dump
         .await
         .map_err(|e| SyncError::Protocol(format!("the dump failed: {e}")))??;
+    // Registered only once the new device says it holds the vault: a link that fails
+    // before leaves no device behind.
+    let done = read_frame(&mut recv, 1024, REBUILD_WAIT.max(timeout))
+        .await?
+        .ok_or_else(|| {
+            SyncError::Connection(
+                "the new device closed the link before saying it stored the vault; it was not registered".into(),
+            )
+        })?;
+    match postcard::from_bytes::<LinkDone>(&done[4..]) {
+        Ok(LinkDone::Stored) => {}
+        Err(e) => {
+            return Err(SyncError::Protocol(format!(
+                "the new device's last word does not decode ({e})"
+            )));
+        }
+    }
+    with_vault(&shared, move |v| v.register_device(device, endpoint)).await?;
+    let body = postcard::to_stdvec(&LinkAnswer::Registered)
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    write_frame(&mut send, &body, timeout).await?;
     let _ = send.finish();
     // Wait until the new device has read everything and closed.
     let _ = tokio::time::timeout(timeout, conn.closed()).await;
@@ -264,7 +349,7 @@ pub async fn join(
             .map_err(|e| SyncError::Connection(e.to_string()))?;
         let req = Zeroizing::new(
             postcard::to_stdvec(&LinkRequest {
-                version: 1,
+                version: LINK_VERSION,
                 secret: code.secret,
                 device,
             })
@@ -279,16 +364,19 @@ pub async fn join(
         {
             LinkAnswer::Accepted => {}
             LinkAnswer::Refused(why) => return Err(SyncError::Refused(why)),
+            LinkAnswer::Registered => {
+                return Err(SyncError::Protocol("registered before anything was sent".into()));
+            }
         }
         // Frames go to the rebuild on a blocking thread through a bounded queue.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Vec<u8>>, SyncError>>(4);
-        let dir = dir.to_path_buf();
+        let target = dir.to_path_buf();
         let pass = passphrase.clone();
         let endpoint = *secret;
         let rebuild = tokio::task::spawn_blocking(move || {
             let endpoint = Zeroizing::new(endpoint);
             Vault::link_from(
-                &dir,
+                &target,
                 &pass,
                 kdf_log_n,
                 &mut || match rx.recv() {
@@ -300,20 +388,51 @@ pub async fn join(
                 &endpoint,
             )
         });
-        loop {
-            let frame = read_frame(&mut recv, MAX_LINK_FRAME, timeout).await;
-            let end = matches!(frame, Ok(None) | Err(_));
-            if tx.send(frame).is_err() || end {
-                break;
+        // Frames go on until the rebuild has read the dump's end; then the other device
+        // sends nothing more until this one says it stored the vault, so no frame is cut
+        // when the read is dropped.
+        tokio::pin!(rebuild);
+        let mut tx = Some(tx);
+        let rebuilt = loop {
+            tokio::select! {
+                r = &mut rebuild => break r,
+                frame = read_frame(&mut recv, MAX_LINK_FRAME, timeout), if tx.is_some() => {
+                    let end = matches!(frame, Ok(None) | Err(_));
+                    if tx.as_ref().is_some_and(|t| t.send(frame).is_err()) || end {
+                        tx = None;
+                    }
+                }
             }
-        }
+        };
         drop(tx);
-        let out = rebuild
-            .await
+        let (vault, summary) = rebuilt
             .map_err(|e| SyncError::Protocol(format!("the rebuild failed: {e}")))?
             .map_err(SyncError::Vault)?;
+        let confirmed = async {
+            let body = postcard::to_stdvec(&LinkDone::Stored)
+                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            write_frame(&mut send, &body, timeout).await?;
+            let answer = read_frame(&mut recv, 4096, timeout).await?.ok_or_else(|| {
+                SyncError::Connection("the other device closed the link".into())
+            })?;
+            match postcard::from_bytes::<LinkAnswer>(&answer[4..]) {
+                Ok(LinkAnswer::Registered) => Ok(()),
+                Ok(LinkAnswer::Refused(why)) => Err(SyncError::Refused(why)),
+                _ => Err(SyncError::Protocol("an unexpected answer to the link".into())),
+            }
+        }
+        .await;
+        if let Err(e) = confirmed {
+            // Not registered (or not known to be): this vault would be refused by the
+            // other device; nothing is kept.
+            drop(vault);
+            let _ = std::fs::remove_dir_all(dir);
+            return Err(SyncError::Connection(format!(
+                "the other device did not confirm it registered this one ({e}); nothing was kept here: run `carnet device link` again"
+            )));
+        }
         let _ = send.finish();
-        Ok(out)
+        Ok((vault, summary))
     }
     .await;
     conn.close(0u32.into(), b"done");
