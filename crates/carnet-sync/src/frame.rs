@@ -251,6 +251,32 @@ impl Drop for Incoming {
 /// How much of a frame's body is read at a time: each piece counts as progress.
 const READ_PIECE: usize = 16 * 1024;
 
+/// What a lost connection means, in words a person can act on.
+pub(crate) fn lost(e: &iroh::endpoint::ConnectionError) -> String {
+    use iroh::endpoint::ConnectionError as C;
+    match e {
+        C::ApplicationClosed(c) => {
+            let why = String::from_utf8_lossy(&c.reason);
+            match why.as_ref() {
+                "done" => "the peer ended the session".to_string(),
+                "" => "the peer closed the connection (it stopped, or its `carnet serve` was closed)".to_string(),
+                other => format!("the peer closed the connection ({other})"),
+            }
+        }
+        C::TimedOut => "the link went silent: nothing came back from the peer for 30 s (it is gone, or out of reach)".to_string(),
+        C::Reset => "the peer dropped the connection (it restarted, or lost its state)".to_string(),
+        C::LocallyClosed => "this side closed the connection".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn read_failed(e: iroh::endpoint::ReadError) -> String {
+    match e {
+        iroh::endpoint::ReadError::ConnectionLost(c) => lost(&c),
+        other => other.to_string(),
+    }
+}
+
 /// Notes `k` more bytes read, and tells the peer every [`PROGRESS_EVERY`] bytes (without
 /// waiting: when this side's queue is full it is sending, which the peer sees anyway).
 fn count_read(progress: &Progress, report: &mpsc::WeakSender<Frame>, reported: &mut u64, k: u64) {
@@ -275,13 +301,24 @@ async fn read_one(
     match recv.read(&mut len[..1]).await {
         Ok(Some(1)) => {}
         Ok(_) => return Ok(None),
-        Err(e) => return Err(SyncError::Connection(e.to_string())),
+        Err(e) => {
+            let read = progress.0.read.load(Ordering::Relaxed);
+            return Err(SyncError::Connection(format!(
+                "{}, after {read} bytes received",
+                read_failed(e)
+            )));
+        }
     }
     count_read(progress, report, reported, 1);
     let rest = async {
-        recv.read_exact(&mut len[1..])
-            .await
-            .map_err(|e| SyncError::Protocol(format!("a frame header is cut short ({e})")))?;
+        recv.read_exact(&mut len[1..]).await.map_err(|e| match e {
+            iroh::endpoint::ReadExactError::ReadError(e) => {
+                SyncError::Connection(format!("{}, in the middle of a message", read_failed(e)))
+            }
+            iroh::endpoint::ReadExactError::FinishedEarly(_) => {
+                SyncError::Connection("the peer ended its stream in the middle of a message".into())
+            }
+        })?;
         count_read(progress, report, reported, 3);
         let n = u32::from_be_bytes(len) as usize;
         if n > max {
@@ -305,7 +342,8 @@ async fn read_one(
                 }
                 Err(e) => {
                     return Err(SyncError::Connection(format!(
-                        "{e}, in the middle of a message, after {at} of {n} bytes"
+                        "{}, in the middle of a message, after {at} of {n} bytes",
+                        read_failed(e)
                     )));
                 }
             }

@@ -588,7 +588,8 @@ async fn session(
                         if c.error_code == 0u32.into() && their_first_round_done => break,
                     other => {
                         return Err(SyncError::Connection(format!(
-                            "{other} ({} bytes received in this session)",
+                            "{}, after {} bytes received in this session",
+                            crate::frame::lost(&other),
                             rd.bytes()
                         )));
                     }
