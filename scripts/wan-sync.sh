@@ -3,7 +3,8 @@
 # user-space link (scripts/netem/linkemu.py: delay, loss, rate, cuts; this kernel has no
 # netem); a patient's `carnet serve` runs in one, a clinician's `carnet sync` in the other.
 # For each condition: a first sync (notes, two weeks of CGM readings, a 1 MB scanned
-# report), an incremental one after one new note, and a no-op one, each measured: wall time,
+# letter), an incremental one after one new note, and a no-op one (after an unmeasured
+# sync that brings the consent entry logging the incremental one), each measured: wall time,
 # application bytes (the sync's JSON), bytes and packets on the wire and round trips (the
 # emulator's packet log). Prints a markdown table; writes every figure as JSON lines.
 #
@@ -243,6 +244,16 @@ for cond in ${conditions//,/ }; do
         fi
         if [ "$phase" = incremental ]; then
             c "$dir/patient" add note --text "Seen today: dose unchanged, next visit in 3 months" >/dev/null
+        fi
+        if [ "$phase" = noop ]; then
+            # The sync after a delivery brings the consent entry that logs it; one more
+            # sync, not measured, so that the measured one has nothing at all to bring.
+            "${pdeath[@]}" timeout -k 5 120 ip netns exec "$ns_b" "$bin" --vault "$dir/clinician" \
+                --json sync "$ticket" >/dev/null 2>&1 &
+            sync_pid=$!
+            pids+=("$sync_pid")
+            wait "$sync_pid"
+            untrack "$sync_pid"
         fi
         ctl "mark $phase-start"
         cutter=""

@@ -51,7 +51,7 @@ def main():
     for r in rows:
         w = r.get("wire")
         if r["ok"] is None:
-            print(f"| {describe(r)} | {r['phase']} | not run ({r['error']}) | | | | | | | |")
+            print(f"| {describe(r)} | {r['phase']} | {r['error']} | | | | | | | |")
             continue
         result = "ok" if r["ok"] else "**FAIL**: " + r["error"].replace("|", "/")
         padded = "-" if r["phase"] == "first" else kib(w["padded_bytes"] + w["mtu_probe_bytes"])
