@@ -31,6 +31,14 @@ def describe(r):
     return ", ".join(parts)
 
 
+def error_text(err):
+    """The message of `carnet --json`'s {"error": ...} on stderr, else the text as it is."""
+    try:
+        return f'"{json.loads(err)["error"]}"'
+    except (ValueError, KeyError, TypeError):
+        return err
+
+
 def trips(r):
     """Round trips counted on the wire: "in all = handshake + sync + close" for a small
     sync on a link of 100 ms or more, where the count is exact; "-" otherwise (on a
@@ -53,7 +61,7 @@ def main():
         if r["ok"] is None:
             print(f"| {describe(r)} | {r['phase']} | {r['error']} | | | | | | | |")
             continue
-        result = "ok" if r["ok"] else "**FAIL**: " + r["error"].replace("|", "/")
+        result = "ok" if r["ok"] else "**FAIL**: " + error_text(r["error"]).replace("|", "/")
         padded = "-" if r["phase"] == "first" else kib(w["padded_bytes"] + w["mtu_probe_bytes"])
         print(
             f"| {describe(r)} | {r['phase']} | {result} | {r['time_s']:.2f} s | "
