@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use carnet_sync::Ticket;
 use common::{Carnet, Running};
@@ -583,4 +583,60 @@ fn serve_keeps_its_port_across_restarts_and_says_when_it_is_taken() {
     assert!(e.contains("port is auto or a number"), "{e}");
     alice.ok(&["config", "set", "port", "auto"]);
     assert_eq!(alice.json(&["config", "show"])["port"], "auto");
+}
+
+/// Polls `f` until it holds, for at most a minute.
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sync_watch_says_when_the_link_drops_and_connects_again() {
+    let (alice, doctor) = patient_and_doctor();
+    let server = Server::start(&alice, 2);
+    let ticket = server.ticket.clone();
+    let watch = doctor
+        .command()
+        .args(["--json", "sync", &ticket, "--watch"])
+        .env("CARNET_SYNC_TIMEOUT", "2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let listed = |needle: &str| {
+        let out = doctor.run(&["--json", "list", "--patient", "Alice"]);
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains(needle)
+    };
+    eventually("the first round arrives", || listed("Penicillin"));
+
+    // The patient's device goes away, and comes back on the same port.
+    drop(server);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _server = Server::start(&alice, 2);
+    alice.ok(&["add", "allergy", "--substance", "Latex"]);
+    eventually("the watcher connects again and gets the new entry", || {
+        listed("Latex")
+    });
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &watch.id().to_string()])
+        .status();
+    let out = watch.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("onnecting again"), "{said}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["reconnects"].as_u64().unwrap() >= 1, "{report}");
+    assert!(report["received"].as_u64().unwrap() >= 3, "{report}");
 }

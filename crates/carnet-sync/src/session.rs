@@ -43,8 +43,11 @@ use crate::frame::{Frame, Incoming, PROTOCOL_VERSION, Progress, reader, writer};
 use crate::node::Shared;
 
 /// Bytes of envelopes and attachments a sender puts in one batch (one more envelope may
-/// overflow it: a batch always makes progress).
-pub const BATCH_BUDGET: u64 = 8 << 20;
+/// overflow it: a batch always makes progress). A batch is what a receiver commits and
+/// acknowledges at once, so it is also what a cut link can cost: a sync that fails goes
+/// on next time from the last acknowledged batch, at most about a megabyte back (more only
+/// for one envelope whose attachments are larger).
+pub const BATCH_BUDGET: u64 = 1 << 20;
 /// The most a receiver buffers for one batch: the budget, plus the largest envelope and
 /// the largest attachment that may overflow it.
 pub const MAX_BATCH_BYTES: u64 = BATCH_BUDGET + (16 << 20) + (260 << 20);

@@ -45,12 +45,12 @@ use crate::{Error, Result, Vault};
 pub const BULK_BATCH_BYTES: usize = MAX_ENVELOPE_BYTES / 4;
 
 /// The most attachment bytes (sealed, as stored and sent) the documents of one envelope of
-/// a bulk import bring with them, unless it holds a single document: 8 MiB, what a live
+/// a bulk import bring with them, unless it holds a single document: 1 MiB, what a live
 /// sync sender puts in one batch (`carnet_sync::BATCH_BUDGET`). A live receiver buffers a
 /// whole batch, and an envelope is never split across batches, so an envelope of many
 /// documents must make no larger batch than an ordinary one; a larger document travels
 /// alone, within what a receiver allows for the largest attachment.
-pub const BULK_ATTACHMENT_BYTES: u64 = 8 << 20;
+pub const BULK_ATTACHMENT_BYTES: u64 = 1 << 20;
 
 /// What one entry adds to the envelope of a bulk import that carries it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -713,7 +713,8 @@ mod tests {
         }
     }
 
-    const MIB: u64 = 1 << 20;
+    /// An eighth of the attachment limit: three of them fit twice in an envelope, not thrice.
+    const U: u64 = BULK_ATTACHMENT_BYTES / 8;
 
     fn doc(bytes: u64) -> Cost {
         Cost {
@@ -747,10 +748,10 @@ mod tests {
     #[test]
     fn attachment_bytes_close_an_envelope_and_a_larger_document_travels_alone() {
         let costs = [
-            doc(3 * MIB),
-            doc(3 * MIB),
-            doc(3 * MIB),
-            doc(200 * MIB),
+            doc(3 * U),
+            doc(3 * U),
+            doc(3 * U),
+            doc(200 << 20),
             doc(1),
             // Exactly at the limit: it joins.
             doc(BULK_ATTACHMENT_BYTES - 1),
@@ -830,8 +831,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let mut v = vault(&tmp.path().join("v"));
         let record = v.own_record().unwrap();
-        let mib = MIB as usize;
-        let sizes = [3 * mib, 3 * mib, 3 * mib, 9 * mib, 10];
+        let u = U as usize;
+        let sizes = [3 * u, 3 * u, 3 * u, 9 * u, 10];
         let items = sizes
             .iter()
             .enumerate()
@@ -840,7 +841,7 @@ mod tests {
         let r = v.import(&record, items, &mut |_, _| {}).unwrap();
         assert_eq!(
             r.envelopes, 4,
-            "3+3 MiB, 3 MiB, 9 MiB alone, then the small one"
+            "3+3 eighths of the limit, 3, 9 alone, then the small one"
         );
         let store = v.store.read().unwrap();
         let per_envelope: Vec<(usize, u64)> = links(&v, &record, SectionId::Documents)
