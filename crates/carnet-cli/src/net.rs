@@ -163,7 +163,8 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
     let live = args.watch;
     let json = cli.json;
     let (report, reconnects) = runtime()?.block_on(async move {
-        let node = Node::start(vault, config).await?;
+        let node = std::sync::Arc::new(Node::start(vault, config).await?);
+        let spinner = traffic_spinner(json, node.clone());
         let result = if live {
             watch(&node, &ticket).await
         } else {
@@ -172,7 +173,14 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
                 .map(|r| (r, 0))
                 .map_err(anyhow::Error::from)
         };
-        node.shutdown().await;
+        if let Some((bar, task)) = spinner {
+            task.abort();
+            let _ = task.await;
+            bar.finish_and_clear();
+        }
+        if let Ok(node) = std::sync::Arc::try_unwrap(node) {
+            node.shutdown().await;
+        }
         result
     })?;
     if json {
@@ -185,6 +193,36 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
         println!("{}.", report_text(&report));
         Ok(())
     }
+}
+
+/// On a terminal (and without --json): a line on stderr with the bytes received and sent
+/// so far, updated as they move, so a long sync over a slow link shows it is alive.
+fn traffic_spinner(
+    json: bool,
+    node: std::sync::Arc<Node>,
+) -> Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)> {
+    use std::io::IsTerminal;
+    if json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+        bar.set_style(style);
+    }
+    let shown = bar.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let (got, sent) = node.traffic();
+            shown.set_message(format!(
+                "syncing: {} received, {} sent",
+                indicatif::HumanBytes(got),
+                indicatif::HumanBytes(sent)
+            ));
+            shown.tick();
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    Some((bar, task))
 }
 
 /// The longest wait between two attempts of `sync --watch`.

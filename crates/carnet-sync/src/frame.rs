@@ -85,10 +85,11 @@ pub const PROGRESS_EVERY: u64 = 8 * 1024;
 /// nor reads makes no progress. Timeouts are on progress, not on whole messages: a
 /// one-megabyte envelope over 64 kbit/s takes two minutes, and goes through.
 #[derive(Clone, Default)]
-pub struct Progress(Arc<Counters>);
+pub struct Progress(Arc<Counters>, Arc<Counters>);
 
+/// Bytes that went each way, over every session of a node.
 #[derive(Default)]
-struct Counters {
+pub struct Counters {
     /// Stream bytes read from the peer.
     read: AtomicU64,
     /// Stream bytes handed to the peer.
@@ -97,7 +98,22 @@ struct Counters {
     peer_read: AtomicU64,
 }
 
+impl Counters {
+    /// Bytes received and bytes sent so far (sent: handed to the connection).
+    pub fn totals(&self) -> (u64, u64) {
+        (
+            self.read.load(Ordering::Relaxed),
+            self.written.load(Ordering::Relaxed),
+        )
+    }
+}
+
 impl Progress {
+    /// The progress of one session, also counted in `node`'s totals.
+    pub fn within_node(node: &Arc<Counters>) -> Self {
+        Progress(Arc::default(), node.clone())
+    }
+
     fn mark(&self) -> (u64, u64) {
         (
             self.0.read.load(Ordering::Relaxed),
@@ -280,6 +296,7 @@ fn read_failed(e: iroh::endpoint::ReadError) -> String {
 /// Notes `k` more bytes read, and tells the peer every [`PROGRESS_EVERY`] bytes (without
 /// waiting: when this side's queue is full it is sending, which the peer sees anyway).
 fn count_read(progress: &Progress, report: &mpsc::WeakSender<Frame>, reported: &mut u64, k: u64) {
+    progress.1.read.fetch_add(k, Ordering::Relaxed);
     let total = progress.0.read.fetch_add(k, Ordering::Relaxed) + k;
     if total >= *reported + PROGRESS_EVERY
         && let Some(tx) = report.upgrade()
@@ -393,10 +410,8 @@ pub fn writer(
         while let Some(frame) = rx.recv().await {
             refused |= matches!(frame, Frame::Refused(_));
             let buf = encode(&frame)?;
-            progress
-                .0
-                .written
-                .fetch_add(buf.len() as u64, Ordering::Relaxed);
+            progress.0.written.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            progress.1.written.fetch_add(buf.len() as u64, Ordering::Relaxed);
             progress
                 .within(timeout, "taking what we send", send.write_all(&buf))
                 .await?

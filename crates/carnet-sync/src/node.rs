@@ -81,6 +81,8 @@ pub(crate) struct Shared {
     pub(crate) config: SyncConfig,
     pub(crate) changes: watch::Receiver<u64>,
     pub(crate) attempts: Mutex<HashMap<[u8; 32], Instant>>,
+    /// Bytes each way over every session, for a caller's progress display.
+    pub(crate) traffic: Arc<crate::frame::Counters>,
 }
 
 /// One device on the network, serving and dialing with the same vault.
@@ -206,6 +208,7 @@ impl Node {
             config: config.clone(),
             changes,
             attempts: Mutex::new(HashMap::new()),
+            traffic: Arc::default(),
         });
         let poller = tokio::spawn(poll_changes(shared.clone(), changes_tx, config.poll));
         Ok(Node {
@@ -215,6 +218,12 @@ impl Node {
             poller,
             interfaces,
         })
+    }
+
+    /// Bytes received and sent by this node's sessions so far (frames of the sync
+    /// protocol, counted as they move, not only once whole): what a progress display shows.
+    pub fn traffic(&self) -> (u64, u64) {
+        self.shared.traffic.totals()
     }
 
     /// The local sockets this node listens on (to remember a port).

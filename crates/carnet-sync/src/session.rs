@@ -262,7 +262,7 @@ pub(crate) async fn run(
             .map_err(|_| SyncError::Timeout("opening its stream"))?
             .map_err(|e| SyncError::Connection(e.to_string()))?,
     };
-    let progress = Progress::default();
+    let progress = Progress::within_node(&shared.traffic);
     let (tx, wtask) = writer(send, timeout, progress.clone());
     let mut rd = reader(recv, timeout, progress.clone(), tx.downgrade());
     let result = session(
