@@ -410,8 +410,14 @@ pub fn writer(
         while let Some(frame) = rx.recv().await {
             refused |= matches!(frame, Frame::Refused(_));
             let buf = encode(&frame)?;
-            progress.0.written.fetch_add(buf.len() as u64, Ordering::Relaxed);
-            progress.1.written.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            progress
+                .0
+                .written
+                .fetch_add(buf.len() as u64, Ordering::Relaxed);
+            progress
+                .1
+                .written
+                .fetch_add(buf.len() as u64, Ordering::Relaxed);
             progress
                 .within(timeout, "taking what we send", send.write_all(&buf))
                 .await?
