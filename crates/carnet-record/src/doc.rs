@@ -559,40 +559,46 @@ impl SectionDoc {
     /// any others set aside, each in the order they were made. Each orphan is replayed on
     /// its own history (what it builds on: changes this document holds and set-aside
     /// changes of either list), so stale copies that made lines of changes with the same
-    /// sequence numbers are each re-issued. Returns the new changes (empty when there is
-    /// nothing to re-issue) and how many orphans could not be replayed because something
-    /// they build on is missing; those stay set aside, unmarked.
+    /// sequence numbers are each re-issued. Returns one new change per orphan re-issued
+    /// (none when there is nothing to re-issue) and how many orphans could not be replayed
+    /// because something they build on is missing; those stay set aside, unmarked.
     pub fn reissue(
         &mut self,
         orphans: &ChangeSet,
         context: &ChangeSet,
-    ) -> Result<(ChangeSet, usize), RecordError> {
-        let start = self.doc.get_heads();
+    ) -> Result<Reissued, RecordError> {
         let pool: HashMap<automerge::ChangeHash, &Change> = context
             .0
             .iter()
             .chain(&orphans.0)
             .map(|c| (c.hash(), c))
             .collect();
-        let mut skipped = 0;
+        let mut out = Reissued::default();
         for c in &orphans.0 {
             if self.is_reissued(&c.hash().0) {
                 continue;
             }
-            if !self.reissue_one(c, &pool)? {
-                skipped += 1;
+            let before = self.doc.get_heads();
+            // Each orphan commits whole or not at all: one that fails is left set aside,
+            // and the document holds exactly the parts returned.
+            match self.reissue_one(c, &pool) {
+                Ok(Some(keys)) => out.parts.push((
+                    self.changes_since(&before),
+                    keys.iter().filter_map(|k| k.parse().ok()).collect(),
+                )),
+                Ok(None) | Err(_) => out.skipped += 1,
             }
         }
-        Ok((self.changes_since(&start), skipped))
+        Ok(out)
     }
 
-    /// Re-issues one orphan (see [`SectionDoc::reissue`]); `false` when its history is
-    /// incomplete.
+    /// Re-issues one orphan (see [`SectionDoc::reissue`]); returns the entry keys it
+    /// wrote, or `None` when its history is incomplete.
     fn reissue_one(
         &mut self,
         orphan: &Change,
         pool: &HashMap<automerge::ChangeHash, &Change>,
-    ) -> Result<bool, RecordError> {
+    ) -> Result<Option<Vec<String>>, RecordError> {
         // Its set-aside ancestors, and what they all build on in this document.
         let mut history: Vec<Change> = Vec::new();
         let mut base: Vec<automerge::ChangeHash> = Vec::new();
@@ -608,7 +614,7 @@ impl SectionDoc {
             } else if self.doc.get_change_meta_by_hash(&h).is_some() {
                 base.push(h);
             } else {
-                return Ok(false);
+                return Ok(None);
             }
         }
         base.sort();
@@ -620,13 +626,13 @@ impl SectionDoc {
                 .iter()
                 .any(|h| fork.get_change_meta_by_hash(h).is_none())
         {
-            return Ok(false);
+            return Ok(None);
         }
         let before = fork.get_heads();
         if fork.apply_changes([orphan.clone()]).is_err()
             || fork.get_change_meta_by_hash(&orphan.hash()).is_none()
         {
-            return Ok(false);
+            return Ok(None);
         }
         let old = fork.hydrate(Some(&before));
         let new = fork.hydrate(None);
@@ -639,12 +645,14 @@ impl SectionDoc {
                 current.insert(item.key.to_string(), item.id());
             }
         }
+        let mut written = Vec::new();
         let mut tx = self.doc.transaction();
         let result = (|| {
             for (key, value) in new.iter() {
                 if key.starts_with('_') || old.get(key) == Some(&value.value) {
                     continue;
                 }
+                written.push(key.clone());
                 match current.get(key.as_str()) {
                     Some(obj) => tx.update_object(obj, &value.value).map_err(am)?,
                     None => {
@@ -670,8 +678,19 @@ impl SectionDoc {
             return Err(e);
         }
         tx.commit();
-        Ok(true)
+        Ok(Some(written))
     }
+}
+
+/// What [`SectionDoc::reissue`] did.
+#[derive(Debug, Default)]
+pub struct Reissued {
+    /// Per orphan re-issued, in order: the new change to seal (one envelope each, as the
+    /// orphan was), and the entries it created or changed (their attachments travel
+    /// with it).
+    pub parts: Vec<(ChangeSet, Vec<EntryId>)>,
+    /// Orphans that could not be replayed (something they build on is missing).
+    pub skipped: usize,
 }
 
 /// The root key marking a set-aside change as re-issued. Entry ids never start with `_`.

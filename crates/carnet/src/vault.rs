@@ -1191,20 +1191,47 @@ pub(crate) fn reissue_into(
     let orphans = std::mem::take(&mut loaded.orphans);
     // A re-issue that cannot be computed leaves the orphans set aside (counted), and never
     // stops the write or the read that triggered it.
-    let changes = match loaded.doc.reissue(&orphans, &loaded.others) {
-        Ok((changes, skipped)) => {
-            loaded.unrepaired += skipped;
-            changes
+    let reissued = match loaded.doc.reissue(&orphans, &loaded.others) {
+        Ok(r) => {
+            loaded.unrepaired += r.skipped;
+            r
         }
         Err(_) => {
             loaded.unrepaired += orphans.len();
-            ChangeSet::default()
+            carnet_record::Reissued::default()
         }
     };
-    if changes.is_empty() {
+    if reissued.parts.is_empty() {
         return Ok(false);
     }
-    let (seq, _) = crate::bulk::seal_into(me, device, txn, record, section, &changes)?;
+    let mut seq = 0;
+    for (changes, written) in &reissued.parts {
+        let (s, env_id) = crate::bulk::seal_into(me, device, txn, record, section, changes)?;
+        seq = s;
+        // Documents re-issued bring their attachments along, as the envelope that first
+        // carried them did (every receiver sets that one aside). An orphan over the
+        // receivers' limit (an import of many documents by a build before the limit was
+        // kept) links the first ones only.
+        let mut blobs = Vec::new();
+        for id in written {
+            if let Some(StoredEntry {
+                entry: Entry::Document(d),
+                ..
+            }) = loaded.doc.get(id)?
+                && let Some(b) = data_encoding::HEXLOWER
+                    .decode(d.blob.id.as_bytes())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                && txn.has_blob(&b)?
+                && blobs.len() < crate::wire::MAX_ENVELOPE_ATTACHMENTS
+            {
+                blobs.push(b);
+            }
+        }
+        if !blobs.is_empty() {
+            txn.put_envelope_blobs(&env_id, &blobs)?;
+        }
+    }
     loaded.covered.insert((me.person_id(), device), seq);
     loaded.since_snapshot += 1;
     loaded.stale_snapshot = true;
@@ -1495,6 +1522,90 @@ mod tests {
             note_texts(&mut restored, &record),
             ["note 0", "note 1", "note 2"]
         );
+    }
+
+    #[test]
+    fn a_document_written_by_a_stale_copy_reaches_a_clinician_with_its_attachment() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut a = new_vault(&dir);
+        let record = a.own_record().unwrap();
+        let mut doctor = Vault::create(
+            &tmp.path().join("doctor"),
+            &pass(),
+            &CreateOptions {
+                name: "Dr Martin".into(),
+                role: Role::Clinician,
+                kdf_log_n: MasterKey::MIN_LOG_N,
+            },
+        )
+        .unwrap();
+        a.add_contact("Dr Martin", &doctor.card().to_text())
+            .unwrap();
+        a.grant(
+            "Dr Martin",
+            &[SectionId::Documents],
+            carnet_consent::Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+        let mut b = Vault::open(&dir, &pass()).unwrap();
+        a.list(&record, Some(SectionId::Documents)).unwrap();
+        b.list(&record, Some(SectionId::Documents)).unwrap();
+        // Two stale copies each attach a scan the old way; b's clashes and is set aside.
+        let mut attach_the_old_way = |v: &mut Vault, title: &str, bytes: &[u8]| {
+            let key = ContentKey::generate().unwrap();
+            let sealed = seal_blob(&key, bytes).unwrap();
+            let blob_id = *blake3::hash(&sealed).as_bytes();
+            let entry = Entry::Document(carnet_record::Document {
+                title: title.into(),
+                doc_type: DocType::Report,
+                date: DateTime::now(),
+                blob: BlobRef {
+                    id: data_encoding::HEXLOWER.encode(&blob_id),
+                    key: data_encoding::HEXLOWER.encode(key.expose()),
+                    size: bytes.len() as u64,
+                    media_type: "text/plain".into(),
+                    file_name: None,
+                    sha1: None,
+                },
+            });
+            let loaded = v.loaded.get_mut(&(record, SectionId::Documents)).unwrap();
+            let (_, changes) = loaded.doc.insert(&entry).unwrap();
+            let mut txn = v.store.write().unwrap();
+            let (_, env) = crate::bulk::seal_into(
+                &v.me,
+                v.device,
+                &mut txn,
+                &record,
+                SectionId::Documents,
+                &changes,
+            )
+            .unwrap();
+            txn.put_blob(&blob_id, &sealed).unwrap();
+            txn.put_envelope_blobs(&env, &[blob_id]).unwrap();
+            txn.commit().unwrap();
+        };
+        attach_the_old_way(&mut a, "first scan", b"first");
+        attach_the_old_way(&mut b, "second scan", b"second, set aside then re-issued");
+        drop((a, b));
+        let mut v = Vault::open(&dir, &pass()).unwrap();
+        assert_eq!(
+            v.list(&record, Some(SectionId::Documents)).unwrap().len(),
+            2
+        );
+        let card = doctor.card().clone();
+        v.export_bundle(&card, false, &tmp.path().join("b"))
+            .unwrap();
+        doctor.import_bundle(&tmp.path().join("b")).unwrap();
+        let docs = doctor.list(&record, Some(SectionId::Documents)).unwrap();
+        let second = docs
+            .iter()
+            .find(|d| matches!(&d.entry, Entry::Document(x) if x.title == "second scan"))
+            .expect("the re-issued document reached the clinician");
+        let (_, bytes) = doctor.attachment(&record, &second.id).unwrap();
+        assert_eq!(&bytes[..], b"second, set aside then re-issued");
     }
 
     /// The snapshot format before the fix.
