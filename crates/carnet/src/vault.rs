@@ -1554,7 +1554,7 @@ mod tests {
         a.list(&record, Some(SectionId::Documents)).unwrap();
         b.list(&record, Some(SectionId::Documents)).unwrap();
         // Two stale copies each attach a scan the old way; b's clashes and is set aside.
-        let mut attach_the_old_way = |v: &mut Vault, title: &str, bytes: &[u8]| {
+        let attach_the_old_way = |v: &mut Vault, title: &str, bytes: &[u8]| {
             let key = ContentKey::generate().unwrap();
             let sealed = seal_blob(&key, bytes).unwrap();
             let blob_id = *blake3::hash(&sealed).as_bytes();
