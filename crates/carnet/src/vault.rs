@@ -237,39 +237,48 @@ fn load_section(
             record: record.short(),
         });
     }
-    let mut loaded = match src.snapshot(record, section.code())? {
-        Some(bytes) if bytes.starts_with(SNAPSHOT_MAGIC) => {
-            let repr: SnapshotRepr =
-                postcard::from_bytes(&bytes[SNAPSHOT_MAGIC.len()..]).map_err(|e| {
-                    carnet_store::StoreError::Database(format!("snapshot does not decode: {e}"))
-                })?;
-            let doc = SectionDoc::load(section, &repr.doc, mine.actor)?;
-            Loaded {
-                doc,
-                covered: repr
-                    .covered
-                    .into_iter()
-                    .map(|(p, d, s)| ((p, d), s))
-                    .collect(),
-                since_snapshot: 0,
-                set_aside: repr.set_aside.into_iter().collect(),
-                orphans: ChangeSet::default(),
-                others: ChangeSet::default(),
-                unrepaired: 0,
-                stale_snapshot: false,
-            }
+    let empty = |stale| Loaded {
+        doc: SectionDoc::new(section, mine.actor),
+        covered: BTreeMap::new(),
+        since_snapshot: 0,
+        set_aside: HashSet::new(),
+        orphans: ChangeSet::default(),
+        others: ChangeSet::default(),
+        unrepaired: 0,
+        stale_snapshot: stale,
+    };
+    // A snapshot is only a cache: one of format 1, or one that does not open or decode
+    // (a damaged page, a bug), is set aside and the section rebuilt from its envelopes,
+    // then saved again. Only the envelopes are the truth.
+    let stored = match src.snapshot(record, section.code()) {
+        Ok(s) => s,
+        Err(Error::Store(carnet_store::StoreError::Damaged { .. })) => {
+            Some(Zeroizing::new(Vec::new()))
         }
-        other => Loaded {
-            doc: SectionDoc::new(section, mine.actor),
-            covered: BTreeMap::new(),
+        Err(e) => return Err(e),
+    };
+    let decoded = stored.as_ref().and_then(|bytes| {
+        let body = bytes.strip_prefix(SNAPSHOT_MAGIC)?;
+        let repr: SnapshotRepr = postcard::from_bytes(body).ok()?;
+        let doc = SectionDoc::load(section, &repr.doc, mine.actor).ok()?;
+        Some(Loaded {
+            doc,
+            covered: repr
+                .covered
+                .into_iter()
+                .map(|(p, d, s)| ((p, d), s))
+                .collect(),
             since_snapshot: 0,
-            set_aside: HashSet::new(),
+            set_aside: repr.set_aside.into_iter().collect(),
             orphans: ChangeSet::default(),
             others: ChangeSet::default(),
             unrepaired: 0,
-            // Format 1 (or none while envelopes exist): rebuilt here, saved at once.
-            stale_snapshot: other.is_some(),
-        },
+            stale_snapshot: false,
+        })
+    });
+    let mut loaded = match decoded {
+        Some(l) => l,
+        None => empty(stored.is_some()),
     };
     catch_up(src, record, section, &mut loaded, mine)?;
     Ok(loaded)
@@ -1664,20 +1673,11 @@ mod tests {
         for i in 0..40 {
             v.add(&record, note(i)).unwrap();
         }
-        // A snapshot of format 2 that does not decode is reported.
-        {
-            let mut txn = v.store.write().unwrap();
-            txn.put_snapshot(&record, SectionId::Notes.code(), SNAPSHOT_MAGIC)
-                .unwrap();
-            txn.commit().unwrap();
-        }
         drop(v);
-        let mut v = Vault::open(&dir, &pass()).unwrap();
-        assert!(
-            v.list(&record, Some(SectionId::Notes)).is_err(),
-            "a damaged snapshot is reported"
-        );
         for snapshot in [
+            // Of format 2 but damaged: set aside, the section rebuilt from its envelopes.
+            SNAPSHOT_MAGIC.to_vec(),
+            [SNAPSHOT_MAGIC, &b"not postcard at all"[..]].concat(),
             // Of format 1: not trusted, the section is rebuilt from its envelopes.
             b"".to_vec(),
             // An empty but valid snapshot covering nothing: replay rebuilds the section.
@@ -1701,6 +1701,17 @@ mod tests {
             }
             let mut v = Vault::open(&dir, &pass()).unwrap();
             assert_eq!(v.list(&record, Some(SectionId::Notes)).unwrap().len(), 40);
+            // And saved again, whole and of the current format.
+            let saved = v
+                .store
+                .read()
+                .unwrap()
+                .snapshot(&record, SectionId::Notes.code())
+                .unwrap()
+                .unwrap();
+            let repr: SnapshotRepr =
+                postcard::from_bytes(saved.strip_prefix(SNAPSHOT_MAGIC).unwrap()).unwrap();
+            assert_eq!(repr.covered.iter().map(|c| c.2).max(), Some(40));
         }
     }
 
