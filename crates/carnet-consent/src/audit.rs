@@ -11,7 +11,9 @@ use crate::{
     Access, Action, ConsentError, ConsentLog, GrantId, SectionTag, SignedEntry, verify_checkpoint,
 };
 
-/// The largest export `verify` reads (bytes of JSON): 64 MiB, about 100,000 entries.
+/// The largest export `verify` reads (bytes of JSON): 64 MiB, some 100,000 entries or more
+/// (an entry is 250 to 1,000 bytes of base64; key deliveries and exchanges, the most
+/// frequent, about 300).
 pub const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;
 
 /// What an auditor receives: no health data, no section names, no purposes in clear.
