@@ -11,7 +11,7 @@ use carnet::record::{
 };
 use std::path::Path;
 
-use carnet::consent::{Access, AuditExport};
+use carnet::consent::{Access, AuditExport, Pins};
 use carnet::{AttachmentInput, CreateOptions, Vault};
 use carnet_sync::{Node, SyncConfig};
 use serde_json::json;
@@ -470,8 +470,10 @@ async fn clinician_side(
         }
     }
 
-    n.say("An auditor verifies the exported consent log offline: signatures, hash chain, Merkle tree, checkpoint, and that every key delivery and every served sync fell inside a grant. The export holds no health data.");
-    let export = patty_node.with_vault(|v| v.audit_export()).await?;
+    n.say("An auditor verifies the exported consent log offline, against Patty's person id she gave them (the trust root: a log signed by anyone else is refused, whatever name its card bears): signatures, hash chain, Merkle tree, checkpoint, and that every key delivery and every served sync fell inside a grant. The export holds no health data.");
+    let (export, patty_id) = patty_node
+        .with_vault(|v| Ok((v.audit_export()?, v.person_id())))
+        .await?;
     let text = export.to_json();
     for secret in [
         "Penicillin",
@@ -484,7 +486,14 @@ async fn clinician_side(
             bail!("the audit export holds \"{secret}\"");
         }
     }
-    let report = carnet::consent::verify(&AuditExport::from_json(text.as_bytes())?, None);
+    let report = carnet::consent::verify_with(
+        &AuditExport::from_json(text.as_bytes())?,
+        &Pins {
+            patient: Some(patty_id),
+            ..Pins::default()
+        },
+    )
+    .report;
     if !report.ok {
         bail!(
             "the consent log does not verify: {}",

@@ -330,9 +330,17 @@ pub enum AuditCommand {
     Verify {
         /// The export file.
         file: PathBuf,
-        /// A checkpoint (or an earlier export) you kept: the log must extend it.
+        /// The patient whose log it must be: their person id, as `carnet whoami` prints it
+        /// on their device. Without it, only the log's self-consistency is checked.
+        #[arg(long, value_name = "ID")]
+        patient: Option<String>,
+        /// A checkpoint, an earlier export or the saved `--json` output of an earlier
+        /// verify: the log must extend it.
         #[arg(long, value_name = "FILE")]
         since_checkpoint: Option<PathBuf>,
+        /// A log size you saw before: the log must hold at least that many entries.
+        #[arg(long, value_name = "N")]
+        min_size: Option<u64>,
     },
 }
 

@@ -1,7 +1,12 @@
 //! Contacts, grants, the access log and the auditor's commands.
 
+use std::io::Read;
+use std::path::Path;
+
 use anyhow::{Context, Result, bail};
-use carnet::consent::{Access, AuditExport, GrantId};
+use carnet::consent::{Access, AuditExport, GrantId, MAX_EXPORT_BYTES, Pins};
+use carnet::crypto::PersonId;
+use data_encoding::BASE64;
 use serde_json::json;
 
 use crate::commands::{open, write_private};
@@ -227,48 +232,181 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
         }
         AuditCommand::Verify {
             file,
+            patient,
             since_checkpoint,
-        } => {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let export = AuditExport::from_json(&bytes)?;
-            let since = match since_checkpoint {
-                Some(p) => {
-                    let text = std::fs::read_to_string(p)
-                        .with_context(|| format!("cannot read {}", p.display()))?;
-                    // Either a checkpoint note, or an earlier export (its newest checkpoint).
-                    match AuditExport::from_json(text.as_bytes()) {
-                        Ok(old) => Some(
-                            old.checkpoints
-                                .last()
-                                .cloned()
-                                .context("the earlier export holds no checkpoint")?,
-                        ),
-                        Err(_) => Some(text),
-                    }
-                }
-                None => None,
-            };
-            let report = carnet::consent::verify(&export, since.as_deref());
-            if cli.json {
-                output::json(&report)?;
-            } else if report.ok {
-                println!(
-                    "OK: {} entries, {} checkpoint(s); signatures, hash chain, Merkle tree and every delivery and access hold.",
-                    report.entries, report.checkpoints
-                );
-            }
-            if !report.ok {
-                bail!(
-                    "the consent log does not verify: {}",
-                    report
-                        .first_error
-                        .unwrap_or_else(|| "unknown failure".into())
-                );
-            }
-            Ok(())
+            min_size,
+        } => verify(
+            cli,
+            file,
+            patient.as_deref(),
+            since_checkpoint.as_deref(),
+            *min_size,
+        ),
+    }
+}
+
+/// Reads a file an auditor was handed after checking, before reading a byte, that it is a
+/// regular file of at most [`MAX_EXPORT_BYTES`]: a huge file, a device or a pipe is refused
+/// unread. The read itself is bounded too, in case the file grows meanwhile.
+fn read_audit_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let max = MAX_EXPORT_BYTES as u64;
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{} is not a regular file (a directory, device or pipe): {what} must be a file",
+            path.display()
+        );
+    }
+    let limit = max / (1024 * 1024);
+    if meta.len() > max {
+        bail!(
+            "{} is {} bytes, over the {limit} MiB limit for {what}; it was refused unread (an export that large is not one Carnet wrote: check you were given the right file)",
+            path.display(),
+            meta.len()
+        );
+    }
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if bytes.len() as u64 > max {
+        bail!(
+            "{} grew past the {limit} MiB limit for {what} while it was read; it is refused",
+            path.display()
+        );
+    }
+    Ok(bytes)
+}
+
+/// The checkpoint in a file the auditor kept: a signed checkpoint note, an earlier export
+/// (its newest checkpoint) or the saved `--json` output of an earlier `audit verify`.
+fn older_checkpoint(path: &Path) -> Result<String> {
+    let bytes = read_audit_file(path, "the older checkpoint")?;
+    if let Ok(old) = AuditExport::from_json(&bytes) {
+        return old
+            .checkpoints
+            .last()
+            .cloned()
+            .with_context(|| format!("the earlier export {} holds no checkpoint", path.display()));
+    }
+    if let Ok(serde_json::Value::Object(report)) = serde_json::from_slice(&bytes) {
+        return match report.get("checkpoint") {
+            Some(serde_json::Value::String(note)) => Ok(note.clone()),
+            _ => bail!(
+                "{} is JSON but neither an audit export nor the output of a successful `carnet --json audit verify`: it holds no checkpoint",
+                path.display()
+            ),
+        };
+    }
+    String::from_utf8(bytes).with_context(|| {
+        format!(
+            "{} is not a checkpoint, an export or a verify output",
+            path.display()
+        )
+    })
+}
+
+fn verify(
+    cli: &Cli,
+    file: &Path,
+    patient: Option<&str>,
+    since_checkpoint: Option<&Path>,
+    min_size: Option<u64>,
+) -> Result<()> {
+    let patient: Option<PersonId> = patient
+        .map(|p| {
+            p.parse().with_context(|| {
+                format!(
+                    "--patient {p:?} is not a person id: give the patient's whole id, the 52 characters `carnet whoami` prints after \"id:\""
+                )
+            })
+        })
+        .transpose()?;
+    let bytes = read_audit_file(file, "the audit export")?;
+    let export = AuditExport::from_json(&bytes)?;
+    let since = since_checkpoint.map(older_checkpoint).transpose()?;
+    let v = carnet::consent::verify_with(
+        &export,
+        &Pins {
+            patient,
+            since: since.as_deref(),
+            min_size,
+        },
+    );
+    let unpinned = v.trust_root.is_none().then(|| {
+        format!(
+            "no --patient given: this shows only that the log is self-consistent, not whose it is. Anyone can make a key and a card bearing {}. Pass --patient ID, the person id the patient's `carnet whoami` prints, learned from them directly.",
+            v.name
+                .as_deref()
+                .map_or("any name".to_string(), |n| format!("the name \"{n}\""))
+        )
+    });
+    let report = &v.report;
+    if cli.json {
+        output::json(&json!({
+            "ok": report.ok,
+            "entries": report.entries,
+            "checkpoints": report.checkpoints,
+            "first_error": report.first_error,
+            "record": v.record.map(|r| r.to_string()),
+            "person": v.person.map(|p| json!({ "id": p.to_string(), "name": v.name })),
+            "size": v.newest.as_ref().map(|n| n.size),
+            "root": v.newest.as_ref().map(|n| BASE64.encode(&n.root)),
+            "checkpoint": v.newest.as_ref().map(|n| n.note.as_str()),
+            "trust_root": v.trust_root.map(|p| json!({ "patient": p.to_string() })),
+            "since_checkpoint_size": v.since_size,
+            "min_size": min_size,
+            "warning": unpinned,
+        }))?;
+    } else if report.ok
+        && let (Some(record), Some(person), Some(newest)) = (v.record, v.person, &v.newest)
+    {
+        let name = v.name.as_deref().unwrap_or("?");
+        if v.trust_root.is_some() {
+            println!(
+                "OK: the consent log of {name} (person {person}, the patient you named), record {record}."
+            );
+        } else {
+            println!(
+                "OK, self-consistent only: a consent log whose card says \"{name}\" (person {person}), record {record}."
+            );
+        }
+        println!(
+            "{} entries, {} checkpoint(s); signatures, hash chain, Merkle tree and every delivery and access hold.",
+            report.entries, report.checkpoints
+        );
+        println!(
+            "Newest checkpoint: {} entries, root {}.",
+            newest.size,
+            BASE64.encode(&newest.root)
+        );
+        if let Some(size) = v.since_size {
+            println!("It extends your older checkpoint ({size} entries).");
+        }
+        if let Some(n) = min_size {
+            println!("It holds at least the {n} entries you pinned.");
+        }
+        println!(
+            "Keep this checkpoint (the export, or this output with --json) and pass it with --since-checkpoint next time, or --min-size {}: a log cut back to an earlier state then fails.",
+            newest.size
+        );
+        if let Some(w) = &unpinned {
+            eprintln!("warning: {w}");
         }
     }
+    if !report.ok {
+        bail!(
+            "the consent log does not verify: {}",
+            report
+                .first_error
+                .clone()
+                .unwrap_or_else(|| "unknown failure".into())
+        );
+    }
+    Ok(())
 }
 
 pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {

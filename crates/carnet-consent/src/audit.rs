@@ -7,10 +7,14 @@ use carnet_crypto::{IdentityCard, PersonId, RecordId};
 use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 
-use crate::{Access, Action, ConsentError, ConsentLog, GrantId, SectionTag, SignedEntry};
+use crate::{
+    Access, Action, ConsentError, ConsentLog, GrantId, SectionTag, SignedEntry, verify_checkpoint,
+};
 
-/// The largest export `verify` reads (bytes of JSON).
-pub const MAX_EXPORT_BYTES: usize = 256 * 1024 * 1024;
+/// The largest export `verify` reads (bytes of JSON): 64 MiB, some 100,000 entries or more
+/// (an entry is 250 to 1,000 bytes of base64; key deliveries and exchanges, the most
+/// frequent, about 300).
+pub const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;
 
 /// What an auditor receives: no health data, no section names, no purposes in clear.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -82,6 +86,56 @@ pub struct Report {
     pub checkpoints: usize,
     /// The first failure, naming the entry or checkpoint and why.
     pub first_error: Option<String>,
+}
+
+/// What the auditor knows from outside the file, to check the log against. Everything in
+/// the file is under the control of whoever made it; only these come from the auditor.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pins<'a> {
+    /// The patient whose log it must be: their person id, learned from them through a
+    /// channel the auditor trusts. The log's card and every signature must be theirs.
+    /// Without it, verification shows only that the log is self-consistent, not whose it is.
+    pub patient: Option<PersonId>,
+    /// A signed checkpoint the auditor kept from before: the log must extend it (no entry
+    /// it covers removed or changed, not cut back below its size).
+    pub since: Option<&'a str>,
+    /// A log size the auditor saw before: the log must hold at least that many entries.
+    pub min_size: Option<u64>,
+}
+
+/// What verification found: the [`Report`], and whose log it is and what its newest
+/// checkpoint commits to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// Whether everything held, counts, and the first failure.
+    pub report: Report,
+    /// The record, once the patient's card was read (also when verification failed).
+    pub record: Option<RecordId>,
+    /// The person whose key signs the log, once the patient's card was read (also when
+    /// verification failed: with a pinned patient, this says whose log it is instead).
+    pub person: Option<PersonId>,
+    /// The name on the genesis entry's card (the holder's own choice: it proves nothing),
+    /// once the log's rules were checked.
+    pub name: Option<String>,
+    /// The newest checkpoint, which covers the whole log: its size (entries), its RFC 6962
+    /// root hash and the signed note itself. Set only when verification succeeded.
+    pub newest: Option<Newest>,
+    /// The patient pinned ([`Pins::patient`]), if any.
+    pub trust_root: Option<PersonId>,
+    /// The size of the auditor's older checkpoint ([`Pins::since`]), once it verified.
+    pub since_size: Option<u64>,
+}
+
+/// The newest checkpoint of a verified log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Newest {
+    /// Entries it covers: the whole log.
+    pub size: u64,
+    /// Its RFC 6962 Merkle root.
+    pub root: [u8; 32],
+    /// The C2SP signed note, as in the export: what to keep and pass as [`Pins::since`] next
+    /// time.
+    pub note: String,
 }
 
 struct GrantState {
@@ -259,91 +313,169 @@ fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
 /// Verifies an export offline: every entry's signature and canonical form, the hash chain,
 /// the genesis binding to the patient's card, the consent rules, every checkpoint's
 /// signature and its consistency with the log, and, given an older checkpoint the auditor
-/// kept, that the log extends it (no history rewritten since).
+/// kept, that the log extends it (no history rewritten since). Trusts the card inside the
+/// export: see [`verify_with`] to say whose log it must be.
 pub fn verify(export: &AuditExport, since: Option<&str>) -> Report {
-    let mut report = Report {
-        ok: false,
-        entries: 0,
-        checkpoints: 0,
-        first_error: None,
+    verify_with(
+        export,
+        &Pins {
+            since,
+            ..Pins::default()
+        },
+    )
+    .report
+}
+
+/// Verifies an export as [`verify`] does, against what the auditor knows from outside it
+/// ([`Pins`]): whose log it must be (checked before anything else, so a log of someone
+/// else is named as such), a checkpoint it must extend and a size it must reach (so a log
+/// cut back to an earlier state fails).
+pub fn verify_with(export: &AuditExport, pins: &Pins<'_>) -> Verification {
+    let mut v = Verification {
+        report: Report {
+            ok: false,
+            entries: 0,
+            checkpoints: 0,
+            first_error: None,
+        },
+        record: None,
+        person: None,
+        name: None,
+        newest: None,
+        trust_root: pins.patient,
+        since_size: None,
     };
-    let result = (|| -> Result<(), ConsentError> {
-        let card =
-            IdentityCard::from_text(&export.patient_card).map_err(|e| ConsentError::Malformed {
-                what: "patient card",
-                detail: e.to_string(),
-            })?;
-        let record = RecordId::of_patient(&card.person_id());
-        if export.record != record.to_string() {
-            return Err(ConsentError::Malformed {
-                what: "audit export",
-                detail: "its record is not the patient's".into(),
-            });
+    let result = check(export, pins, &mut v);
+    match result {
+        Ok(()) => v.report.ok = true,
+        Err(e) => {
+            v.newest = None;
+            v.report.first_error = Some(e.to_string());
         }
-        let mut log = ConsentLog::new(record, card.person_id());
-        for (i, b64) in export.entries.iter().enumerate() {
-            let bytes = BASE64
-                .decode(b64.as_bytes())
-                .map_err(|_| ConsentError::BadEntry {
-                    index: i as u64,
-                    why: "not base64".into(),
-                })?;
-            let signed = SignedEntry::from_bytes(&bytes).map_err(|e| ConsentError::BadEntry {
+    }
+    v
+}
+
+fn check(export: &AuditExport, pins: &Pins<'_>, v: &mut Verification) -> Result<(), ConsentError> {
+    let card =
+        IdentityCard::from_text(&export.patient_card).map_err(|e| ConsentError::Malformed {
+            what: "patient card",
+            detail: e.to_string(),
+        })?;
+    let patient = card.person_id();
+    let record = RecordId::of_patient(&patient);
+    v.person = Some(patient);
+    v.record = Some(record);
+    // The trust root first: the log below is checked against this card's key, so the card
+    // must be the named patient's, whatever name it bears.
+    if let Some(expected) = pins.patient
+        && expected != patient
+    {
+        return Err(ConsentError::NotThePatient {
+            expected,
+            found: patient,
+            name: card.name().to_string(),
+        });
+    }
+    if export.record != record.to_string() {
+        return Err(ConsentError::Malformed {
+            what: "audit export",
+            detail: "its record is not the patient's".into(),
+        });
+    }
+    let mut log = ConsentLog::new(record, patient);
+    for (i, b64) in export.entries.iter().enumerate() {
+        let bytes = BASE64
+            .decode(b64.as_bytes())
+            .map_err(|_| ConsentError::BadEntry {
                 index: i as u64,
+                why: "not base64".into(),
+            })?;
+        let signed = SignedEntry::from_bytes(&bytes).map_err(|e| ConsentError::BadEntry {
+            index: i as u64,
+            why: e.to_string(),
+        })?;
+        log.push(signed)?;
+        v.report.entries += 1;
+    }
+    if log.is_empty() {
+        return Err(ConsentError::BadEntry {
+            index: 0,
+            why: "the log is empty: no genesis".into(),
+        });
+    }
+    check_rules(&log)?;
+    // The rules checked the genesis card names the patient; its name is the one to show.
+    if let Action::Genesis { patient_card } = &log.entries()[0].entry().action {
+        let genesis =
+            IdentityCard::from_text(patient_card).map_err(|e| ConsentError::BadEntry {
+                index: 0,
                 why: e.to_string(),
             })?;
-            log.push(signed)?;
-            report.entries += 1;
-        }
-        if log.is_empty() {
-            return Err(ConsentError::BadEntry {
-                index: 0,
-                why: "the log is empty: no genesis".into(),
-            });
-        }
-        check_rules(&log)?;
-        if export.checkpoints.is_empty() {
-            return Err(ConsentError::BadCheckpoint {
-                size: 0,
-                why: "the export holds no checkpoint".into(),
-            });
-        }
-        let mut last = 0;
-        for cp in &export.checkpoints {
-            let size = log.check_checkpoint(cp)?;
-            if size < last {
-                return Err(ConsentError::BadCheckpoint {
-                    size,
-                    why: "checkpoints are out of order".into(),
-                });
-            }
-            last = size;
-            report.checkpoints += 1;
-        }
-        if last != log.len() {
-            return Err(ConsentError::BadCheckpoint {
-                size: last,
-                why: format!(
-                    "the newest checkpoint covers {last} of {} entries",
-                    log.len()
-                ),
-            });
-        }
-        if let Some(old) = since {
-            log.check_checkpoint(old).map_err(|e| match e {
-                ConsentError::BadCheckpoint { size, why } => ConsentError::BadCheckpoint {
-                    size,
-                    why: format!("your older checkpoint: {why}"),
-                },
-                other => other,
-            })?;
-            report.checkpoints += 1;
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => report.ok = true,
-        Err(e) => report.first_error = Some(e.to_string()),
+        v.name = Some(genesis.name().to_string());
     }
-    report
+    if export.checkpoints.is_empty() {
+        return Err(ConsentError::BadCheckpoint {
+            size: 0,
+            why: "the export holds no checkpoint".into(),
+        });
+    }
+    let mut last = 0;
+    let mut newest = "";
+    for cp in &export.checkpoints {
+        let size = log.check_checkpoint(cp)?;
+        newest = cp;
+        if size < last {
+            return Err(ConsentError::BadCheckpoint {
+                size,
+                why: "checkpoints are out of order".into(),
+            });
+        }
+        last = size;
+        v.report.checkpoints += 1;
+    }
+    if last != log.len() {
+        return Err(ConsentError::BadCheckpoint {
+            size: last,
+            why: format!(
+                "the newest checkpoint covers {last} of {} entries",
+                log.len()
+            ),
+        });
+    }
+    v.newest = Some(Newest {
+        size: last,
+        root: log.root(last)?,
+        note: newest.to_string(),
+    });
+    if let Some(seen) = pins.min_size
+        && log.len() < seen
+    {
+        return Err(ConsentError::CutBack {
+            size: log.len(),
+            seen,
+            what: "the size you pinned",
+        });
+    }
+    if let Some(old) = pins.since {
+        let older = |e: ConsentError| match e {
+            ConsentError::BadCheckpoint { size, why } => ConsentError::BadCheckpoint {
+                size,
+                why: format!("your older checkpoint: {why}"),
+            },
+            other => other,
+        };
+        let cp = verify_checkpoint(old, &record, &patient).map_err(older)?;
+        if cp.size() > log.len() {
+            return Err(ConsentError::CutBack {
+                size: log.len(),
+                seen: cp.size(),
+                what: "your older checkpoint",
+            });
+        }
+        log.check_checkpoint(old).map_err(older)?;
+        v.since_size = Some(cp.size());
+        v.report.checkpoints += 1;
+    }
+    Ok(())
 }

@@ -28,6 +28,32 @@ pub enum ConsentError {
         /// What is wrong.
         why: String,
     },
+    /// The log is not the log of the patient the auditor named: its card, and so every
+    /// signature in it, is someone else's.
+    #[error(
+        "this is the consent log of person {found} (whose card says \"{name}\"), not of {expected}, the patient you named: anyone can make a card bearing any name, so refuse it and ask that patient for an export of their own log"
+    )]
+    NotThePatient {
+        /// The patient the auditor named (their person id).
+        expected: carnet_crypto::PersonId,
+        /// Whose log it is: the key that signs it.
+        found: carnet_crypto::PersonId,
+        /// The name on that person's card (chosen by its holder, proves nothing).
+        name: String,
+    },
+    /// The log holds fewer entries than the auditor saw before: cut back to an earlier
+    /// state, or an older export.
+    #[error(
+        "the log holds {size} entries, fewer than the {seen} of {what}: it was cut back to an earlier state (or this is an older export); ask the patient for a current export"
+    )]
+    CutBack {
+        /// Entries in the log.
+        size: u64,
+        /// Entries the auditor saw before.
+        seen: u64,
+        /// Where the auditor's size comes from.
+        what: &'static str,
+    },
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] carnet_crypto::CryptoError),

@@ -14,7 +14,8 @@
 //!
 //! Reach first for [`ConsentLog::append`] and [`ConsentLog::checkpoint`] on the patient's
 //! side, [`SharedView`] on a grantee's (the entries about them, each with an inclusion
-//! proof), and [`AuditExport::from_json`] + [`verify`] on the auditor's.
+//! proof), and [`AuditExport::from_json`] + [`verify_with`] on the auditor's, with the
+//! patient's person id as trust root ([`Pins`]).
 //!
 //! # Guarantees
 //! - Any removed, reordered, altered or inserted entry is detected (index, hash link,
@@ -22,6 +23,12 @@
 //!   (consistency proof).
 //! - Every key delivery and every served or received batch is checked against the grants
 //!   valid at that entry's time.
+//! - Given the patient's person id, a log signed by anyone else is refused, whatever name
+//!   its card bears; given a size or checkpoint seen before, a log cut back below it is.
+//!
+//! # Limits
+//! Without witnesses, a patient can show different logs to different auditors (a fork):
+//! each auditor only sees that what they are shown extends what they saw before.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -32,7 +39,9 @@ mod error;
 mod log;
 mod shared;
 
-pub use audit::{AuditExport, MAX_EXPORT_BYTES, Report, verify};
+pub use audit::{
+    AuditExport, MAX_EXPORT_BYTES, Newest, Pins, Report, Verification, verify, verify_with,
+};
 pub use entry::{Access, Action, Entry, GrantId, MAX_ENTRY_BYTES, Range, SectionTag, SignedEntry};
 pub use error::ConsentError;
 pub use log::{

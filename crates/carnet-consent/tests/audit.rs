@@ -493,3 +493,199 @@ fn changes_received_are_checked_against_their_authors_write_grant() {
     let e = AuditExport::new(&empty, &w.card, vec![empty.checkpoint(&w.patient).unwrap()]);
     fails_with(&e, None, "names no envelope range");
 }
+
+/// The first `n` entries of the world's log: the log as it stood earlier, with a checkpoint
+/// the patient genuinely signed then.
+fn prefix(w: &World, n: usize) -> ConsentLog {
+    let mut log = ConsentLog::new(*w.log.record(), w.patient.person_id());
+    for s in w.log.entries().iter().take(n) {
+        log.push(s.clone()).unwrap();
+    }
+    log
+}
+
+#[test]
+fn an_export_cut_back_below_an_older_checkpoint_fails() {
+    let w = world();
+    // The auditor kept the checkpoint of the whole log.
+    let seen = w.log.checkpoint(&w.patient).unwrap();
+    // Later someone hands them the log cut back to an earlier checkpoint: every entry and
+    // checkpoint in it is genuine, so on its own it verifies.
+    let cut = prefix(&w, 7);
+    let e = AuditExport::new(&cut, &w.card, vec![cut.checkpoint(&w.patient).unwrap()]);
+    let r = verify(&e, None);
+    assert!(r.ok, "{:?}", r.first_error);
+    fails_with(&e, Some(&seen), "cut back");
+}
+
+/// The attack `verify` alone lets through: someone with a key of their own writes a log
+/// whose card bears the patient's name. Everything in it is consistent.
+fn impostor_export(name: &str) -> (PersonSecret, AuditExport) {
+    let mallory = PersonSecret::generate().unwrap();
+    let card = IdentityCard::issue(&mallory, name, Role::Patient, vec![], 1).unwrap();
+    let mut log = ConsentLog::new(
+        RecordId::of_patient(&mallory.person_id()),
+        mallory.person_id(),
+    );
+    log.append(
+        &mallory,
+        Action::Genesis {
+            patient_card: card.to_text(),
+        },
+        100,
+    )
+    .unwrap();
+    log.append(
+        &mallory,
+        Action::Block {
+            person: carnet_crypto::PersonId([9; 32]),
+        },
+        110,
+    )
+    .unwrap();
+    let cp = log.checkpoint(&mallory).unwrap();
+    (mallory, AuditExport::new(&log, &card, vec![cp]))
+}
+
+fn pinned(patient: &PersonSecret) -> Pins<'static> {
+    Pins {
+        patient: Some(patient.person_id()),
+        ..Pins::default()
+    }
+}
+
+#[test]
+fn a_log_signed_by_another_key_under_the_patients_name_is_refused_for_that_patient() {
+    let w = world();
+    let (mallory, forged) = impostor_export("Alice");
+    // Without a trust root it is self-consistent, and that is all verify can say.
+    let r = verify_with(&forged, &Pins::default());
+    assert!(r.report.ok, "{:?}", r.report.first_error);
+    assert_eq!(r.trust_root, None);
+    assert_eq!(r.name.as_deref(), Some("Alice"));
+    // Pinned to the real patient, it is refused, naming whose log it is.
+    let r = verify_with(&forged, &pinned(&w.patient));
+    assert!(!r.report.ok);
+    let err = r.report.first_error.unwrap();
+    assert!(
+        err.contains(&format!("consent log of person {}", mallory.person_id()))
+            && err.contains("\"Alice\"")
+            && err.contains(&format!("not of {}", w.patient.person_id())),
+        "{err}"
+    );
+    assert_eq!(r.person, Some(mallory.person_id()), "whose log it is");
+    assert_eq!(r.newest, None);
+
+    // The real patient's card put in front of the impostor's entries: the entries must be
+    // signed by the pinned patient, and they are not.
+    let mut swapped = forged.clone();
+    swapped.patient_card = w.card.to_text();
+    swapped.record = w.log.record().to_string();
+    let r = verify_with(&swapped, &pinned(&w.patient));
+    assert!(!r.report.ok);
+    let err = r.report.first_error.unwrap();
+    assert!(err.starts_with("entry 0"), "{err}");
+}
+
+#[test]
+fn the_right_patient_passes_and_the_report_says_whose_log_and_which_root() {
+    let w = world();
+    let e = export(&w);
+    let r = verify_with(&e, &pinned(&w.patient));
+    assert!(r.report.ok, "{:?}", r.report.first_error);
+    assert_eq!(r.report.entries, w.log.len());
+    assert_eq!(r.trust_root, Some(w.patient.person_id()));
+    assert_eq!(r.record, Some(*w.log.record()));
+    assert_eq!(r.person, Some(w.patient.person_id()));
+    assert_eq!(r.name.as_deref(), Some("Alice"));
+    let newest = r.newest.unwrap();
+    assert_eq!(newest.size, w.log.len());
+    assert_eq!(newest.root, w.log.root(w.log.len()).unwrap());
+    assert_eq!(&newest.note, e.checkpoints.last().unwrap());
+    // What it says agrees with the older entry point.
+    assert_eq!(verify(&e, None), r.report);
+}
+
+#[test]
+fn a_log_cut_back_below_a_pinned_size_fails() {
+    let w = world();
+    let n = w.log.len();
+    let full = export(&w);
+    let pins = |min: u64| Pins {
+        patient: Some(w.patient.person_id()),
+        min_size: Some(min),
+        ..Pins::default()
+    };
+    assert!(verify_with(&full, &pins(n)).report.ok);
+    assert!(verify_with(&full, &pins(3)).report.ok);
+    // The same log cut back to its 7th entry, with the checkpoint the patient signed then.
+    let cut = prefix(&w, 7);
+    let e = AuditExport::new(&cut, &w.card, vec![cut.checkpoint(&w.patient).unwrap()]);
+    assert!(verify_with(&e, &pins(7)).report.ok);
+    let r = verify_with(&e, &pins(n));
+    assert!(!r.report.ok);
+    let err = r.report.first_error.unwrap();
+    assert!(
+        err.contains(&format!(
+            "holds 7 entries, fewer than the {n} of the size you pinned"
+        )) && err.contains("cut back"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_older_checkpoint_checks_extension_and_the_size_it_covers() {
+    let w = world();
+    let old_log = prefix(&w, 5);
+    let old = old_log.checkpoint(&w.patient).unwrap();
+    let r = verify_with(
+        &export(&w),
+        &Pins {
+            since: Some(&old),
+            ..pinned(&w.patient)
+        },
+    );
+    assert!(r.report.ok, "{:?}", r.report.first_error);
+    assert_eq!(r.since_size, Some(5));
+    assert_eq!(r.report.checkpoints, 2);
+    // A checkpoint of someone else's log is not one of this log.
+    let (mallory, forged) = impostor_export("Alice");
+    let theirs = forged.checkpoints[0].clone();
+    let r = verify_with(
+        &export(&w),
+        &Pins {
+            since: Some(&theirs),
+            ..Pins::default()
+        },
+    );
+    assert!(!r.report.ok);
+    let err = r.report.first_error.unwrap();
+    assert!(err.contains("your older checkpoint"), "{err}");
+    let _ = mallory;
+}
+
+#[test]
+fn a_genesis_naming_someone_else_is_refused_even_when_the_patient_signs_it() {
+    let w = world();
+    // The pinned patient signs every entry, but the genesis binds the record to another
+    // person's card.
+    let (_, forged) = impostor_export("Alice");
+    let other_card = IdentityCard::from_text(&forged.patient_card).unwrap();
+    let mut log = ConsentLog::new(*w.log.record(), w.patient.person_id());
+    log.append(
+        &w.patient,
+        Action::Genesis {
+            patient_card: other_card.to_text(),
+        },
+        100,
+    )
+    .unwrap();
+    let e = AuditExport::new(&log, &w.card, vec![log.checkpoint(&w.patient).unwrap()]);
+    let r = verify_with(&e, &pinned(&w.patient));
+    assert!(!r.report.ok);
+    let err = r.report.first_error.unwrap();
+    assert!(
+        err.contains("entry 0: genesis: the card is not the record owner's"),
+        "{err}"
+    );
+}
