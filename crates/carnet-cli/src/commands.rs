@@ -127,6 +127,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sync(args) => crate::net::sync(&cli, args),
         Command::Config(c) => crate::net::config(&cli, c),
         Command::Repair => repair(&cli),
+        Command::Hardening => crate::harden::report(&cli),
         Command::Backup { out } => crate::recovery::backup(&cli, out),
         Command::Restore(args) => crate::recovery::restore(&cli, args),
         Command::Device(c) => crate::recovery::device(&cli, c),

@@ -5,6 +5,7 @@
 
 mod commands;
 mod demo;
+mod harden;
 mod interop;
 mod net;
 mod output;
@@ -121,6 +122,9 @@ pub enum Command {
     Repair,
     /// Run the whole story in a temporary directory, narrated.
     Demo,
+    /// Diagnostic: this process's core-file limit and whether it is dumpable.
+    #[command(hide = true)]
+    Hardening,
     /// Import FHIR R4 bundles and device exports (glucose meters...).
     #[command(subcommand)]
     Import(interop::ImportCommand),
@@ -564,6 +568,7 @@ fn quiet_on_closed_pipe() {
 }
 
 fn main() -> ExitCode {
+    harden::no_core_dumps();
     quiet_on_closed_pipe();
     let cli = Cli::parse();
     let json = cli.json;
