@@ -348,8 +348,8 @@ pub struct InitArgs {
     /// What you do in Carnet.
     #[arg(long, default_value = "patient", value_parser = ["patient", "clinician", "auditor"])]
     pub role: String,
-    /// Passphrase hardness, as log2 of scrypt's N (10 to 20). The default, 18, takes about a
-    /// second; lower it only for tests.
+    /// Passphrase hardness, as log2 of scrypt's N (18 to 20). The default, 18, takes about a
+    /// second; lower costs (down to 10) are for tests only and need CARNET_TEST_KDF=1.
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
     pub kdf_cost: u8,
 }
