@@ -16,7 +16,8 @@ chromium="$(command -v chromium || command -v chromium-browser || true)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export CARNET_VAULT="$work/vault" CARNET_PASSPHRASE="render check" NO_COLOR=1
+# CARNET_TEST_KDF=1: these throwaway vaults use the cheap --kdf-cost 10, for tests only.
+export CARNET_VAULT="$work/vault" CARNET_PASSPHRASE="render check" NO_COLOR=1 CARNET_TEST_KDF=1
 fx="$root/tests/fixtures"
 "$bin" init --name "Vito Feeney" --kdf-cost 10 >/dev/null
 "$bin" import fhir "$fx/fhir/synthea/smart_Vito_Feeney_63dd4423-56ec-4f40-9dd6-82bc133aaddc.json" >/dev/null

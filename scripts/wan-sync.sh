@@ -145,7 +145,8 @@ for ns in "$ns_a" "$ns_b"; do
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
 done
 
-export CARNET_PASSPHRASE="wan sync harness" NO_COLOR=1
+# CARNET_TEST_KDF=1: these throwaway vaults use the cheap --kdf-cost 10, for tests only.
+export CARNET_PASSPHRASE="wan sync harness" NO_COLOR=1 CARNET_TEST_KDF=1
 unset CARNET_VAULT CARNET_SYNC_TIMEOUT CARNET_RECOVERY_PHRASE
 c() { "$bin" --vault "$1" "${@:2}"; }
 json_get() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }

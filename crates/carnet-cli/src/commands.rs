@@ -127,6 +127,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sync(args) => crate::net::sync(&cli, args),
         Command::Config(c) => crate::net::config(&cli, c),
         Command::Repair => repair(&cli),
+        Command::Hardening => crate::harden::report(&cli),
         Command::Backup { out } => crate::recovery::backup(&cli, out),
         Command::Restore(args) => crate::recovery::restore(&cli, args),
         Command::Device(c) => crate::recovery::device(&cli, c),
@@ -176,11 +177,12 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
         );
     }
     let role: Role = args.role.parse()?;
-    let pass = pass::get_new(cli.passphrase_file.as_deref())?;
+    let kdf_log_n = pass::kdf_cost(args.kdf_cost)?;
+    let pass = pass::get_new_for(cli.passphrase_file.as_deref(), &[&args.name])?;
     let opts = CreateOptions {
         name: args.name.clone(),
         role,
-        kdf_log_n: args.kdf_cost,
+        kdf_log_n,
     };
     let mut vault = Vault::create(&dir, &pass, &opts)?;
     let phrase = vault.take_recovery_phrase();

@@ -5,6 +5,7 @@
 
 mod commands;
 mod demo;
+mod harden;
 mod interop;
 mod net;
 mod output;
@@ -103,7 +104,8 @@ pub enum Command {
         out: PathBuf,
     },
     /// Rebuild a vault from a backup on a new device (phrase from $CARNET_RECOVERY_PHRASE
-    /// or a prompt, or recovery shares with --share). The vault directory must not exist.
+    /// or a prompt, or recovery shares with --ask-shares or --share-file). Shows whose
+    /// backup it is and checks their signature. The vault directory must not exist.
     Restore(RestoreArgs),
     /// Your devices: list them, remove a lost one, link a new one.
     #[command(subcommand)]
@@ -121,6 +123,9 @@ pub enum Command {
     Repair,
     /// Run the whole story in a temporary directory, narrated.
     Demo,
+    /// Diagnostic: this process's core-file limit and whether it is dumpable.
+    #[command(hide = true)]
+    Hardening,
     /// Import FHIR R4 bundles and device exports (glucose meters...).
     #[command(subcommand)]
     Import(interop::ImportCommand),
@@ -172,11 +177,25 @@ pub struct SyncArgs {
 pub struct RestoreArgs {
     /// The backup file.
     pub file: PathBuf,
-    /// A recovery share (carnet-share1:...), as a holder released it; repeat for each.
-    /// Without shares, the recovery phrase is asked for.
+    /// Ask for the recovery shares on the terminal (not echoed), one at a time, until
+    /// there are enough. Without shares, the recovery phrase is asked for.
+    #[arg(long)]
+    pub ask_shares: bool,
+    /// Read recovery shares (carnet-share1:..., one or more) from FILE; `-` reads them from
+    /// standard input. Repeatable.
+    #[arg(long = "share-file", value_name = "FILE")]
+    pub share_files: Vec<PathBuf>,
+    /// A recovery share on the command line (for scripts: other users of this machine can
+    /// see it while carnet runs, and it stays in shell history; prefer --ask-shares or
+    /// --share-file). Repeatable.
     #[arg(long = "share", value_name = "SHARE")]
     pub shares: Vec<String>,
-    /// Passphrase hardness for the new vault, as log2 of scrypt's N (10 to 20).
+    /// Refuse the backup unless it is of this person (their id, as `carnet whoami` shows
+    /// it).
+    #[arg(long, value_name = "ID")]
+    pub expect_person: Option<carnet::crypto::PersonId>,
+    /// Passphrase hardness for the new vault, as log2 of scrypt's N (18 to 20; lower only
+    /// for tests, with CARNET_TEST_KDF=1).
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
     pub kdf_cost: u8,
 }
@@ -191,12 +210,19 @@ pub enum DeviceCommand {
         /// The device id (or its first characters), as `device list` shows it.
         id: String,
     },
-    /// Link a new device: run it without CODE on this device (it prints a code and waits),
-    /// then with the CODE on the new device (with --vault for the new vault).
+    /// Link a new device: run it on this device (it prints a code and waits), then on the
+    /// new device with --vault for the new vault, where it asks for the code (or reads it
+    /// with --code-file).
     Link {
-        /// The code the other device printed.
+        /// The code the other device printed, on the command line (for scripts: other users
+        /// of this machine can see it while carnet runs; prefer the prompt or --code-file).
+        /// `-` reads it from standard input.
         code: Option<String>,
-        /// Passphrase hardness for the new device's vault, as log2 of scrypt's N (10 to 20).
+        /// Read the code from FILE (`-`: standard input).
+        #[arg(long, value_name = "FILE", conflicts_with = "code")]
+        code_file: Option<PathBuf>,
+        /// Passphrase hardness for the new device's vault, as log2 of scrypt's N (18 to 20;
+        /// lower only for tests, with CARNET_TEST_KDF=1).
         #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
         kdf_cost: u8,
         #[command(flatten)]
@@ -352,8 +378,8 @@ pub struct InitArgs {
     /// What you do in Carnet.
     #[arg(long, default_value = "patient", value_parser = ["patient", "clinician", "auditor"])]
     pub role: String,
-    /// Passphrase hardness, as log2 of scrypt's N (10 to 20). The default, 18, takes about a
-    /// second; lower it only for tests.
+    /// Passphrase hardness, as log2 of scrypt's N (18 to 20). The default, 18, takes about a
+    /// second; lower costs (down to 10) are for tests only and need CARNET_TEST_KDF=1.
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
     pub kdf_cost: u8,
 }
@@ -572,6 +598,7 @@ fn quiet_on_closed_pipe() {
 }
 
 fn main() -> ExitCode {
+    harden::no_core_dumps();
     quiet_on_closed_pipe();
     let cli = Cli::parse();
     let json = cli.json;

@@ -360,7 +360,7 @@ fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
         } else {
             println!("{code}");
             eprintln!(
-                "On the new device, run `carnet --vault DIR device link CODE` with the code above (it works once). Waiting up to 10 minutes; Ctrl-C stops."
+                "On the new device, run `carnet --vault DIR device link` and type the code above when asked (or give it with --code-file FILE); it works once. Waiting up to 10 minutes; Ctrl-C stops."
             );
         }
         let _ = std::io::stdout().flush();

@@ -1,11 +1,16 @@
 //! Backups, restore, devices and recovery shares.
+//!
+//! Secrets a person brings (the recovery phrase, recovery shares, a link code) are read
+//! from a prompt, a file or standard input; the command-line forms (`--share S`,
+//! `device link CODE`) still work for scripts, with a note that other users of the
+//! machine can see them (ps, /proc) and that they stay in shell history.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use carnet::Vault;
-use carnet::crypto::{RecoveryKey, RecoveryPhrase, ReleasedShare};
+use carnet::crypto::{RecoveryKey, RecoveryPhrase, ReleasedShare, SHARE_PREFIX};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -28,9 +33,132 @@ fn phrase() -> Result<RecoveryPhrase> {
                 .context("cannot read the recovery phrase")?,
         )
     } else {
-        bail!("no recovery phrase: set CARNET_RECOVERY_PHRASE or run in a terminal");
+        bail!(
+            "no recovery phrase: set CARNET_RECOVERY_PHRASE, or run in a terminal to type it (or restore with recovery shares: --ask-shares, --share-file FILE)"
+        );
     };
     Ok(RecoveryPhrase::parse(&text)?)
+}
+
+/// The most a file of shares or a link code may hold: far more than any of them needs.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// Reads a secret text from FILE, or from standard input for `-`, into memory that is
+/// zeroized when dropped. `what` names it in errors.
+fn read_secret(path: &Path, what: &str) -> Result<Zeroizing<String>> {
+    let mut raw = Zeroizing::new(Vec::new());
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_SECRET_FILE + 1)
+            .read_to_end(&mut raw)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_end(&mut raw))
+    };
+    let from = if path == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    };
+    read.with_context(|| format!("cannot read the {what} from {from}"))?;
+    if raw.len() as u64 > MAX_SECRET_FILE {
+        bail!("{from} is far too large to hold a {what}; give the file that holds only it");
+    }
+    let text = std::str::from_utf8(&raw)
+        .map_err(|_| anyhow!("{from} is not text; it should hold a {what}"))?;
+    Ok(Zeroizing::new(text.to_string()))
+}
+
+/// The recovery shares in a text: each starts with `carnet-share1:`; whitespace and line
+/// breaks between and inside them are ignored (a share wrapped by a mail client still
+/// reads).
+fn shares_in(text: &str, from: &str) -> Result<Vec<ReleasedShare>> {
+    let mut pieces = text.split(SHARE_PREFIX);
+    let before = pieces.next().unwrap_or("");
+    if !before.trim().is_empty() {
+        bail!(
+            "{from} holds something other than recovery shares (each starts with {SHARE_PREFIX})"
+        );
+    }
+    let mut out = Vec::new();
+    for (i, piece) in pieces.enumerate() {
+        let text = Zeroizing::new(format!("{SHARE_PREFIX}{piece}"));
+        out.push(
+            ReleasedShare::from_text(&text)
+                .with_context(|| format!("share {} of {from}", i + 1))?,
+        );
+    }
+    if out.is_empty() {
+        bail!("{from} holds no recovery share (each starts with {SHARE_PREFIX})");
+    }
+    Ok(out)
+}
+
+/// Every recovery share given to `restore`: `--share-file` (`-` for standard input),
+/// `--share` (with a note: visible to others), then `--ask-shares` on the terminal until
+/// there are as many as the shares say are needed.
+fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
+    let mut shares = Vec::new();
+    if args
+        .share_files
+        .iter()
+        .filter(|p| *p == Path::new("-"))
+        .count()
+        > 1
+    {
+        bail!("--share-file - is given twice; standard input can be read once");
+    }
+    for path in &args.share_files {
+        let text = read_secret(path, "recovery shares")?;
+        let from = if path == Path::new("-") {
+            "standard input".to_string()
+        } else {
+            path.display().to_string()
+        };
+        shares.extend(shares_in(&text, &from)?);
+    }
+    if !args.shares.is_empty() {
+        eprintln!(
+            "note: shares given with --share can be seen by other users of this machine while carnet runs, and stay in your shell history; prefer --ask-shares or --share-file FILE (- for standard input)."
+        );
+        for (i, s) in args.shares.iter().enumerate() {
+            shares.push(
+                ReleasedShare::from_text(s).with_context(|| format!("--share number {}", i + 1))?,
+            );
+        }
+    }
+    if args.ask_shares {
+        if !(std::io::stdin().is_terminal() || std::io::stderr().is_terminal()) {
+            bail!(
+                "--ask-shares needs a terminal to ask on; give the shares with --share-file FILE, or --share-file - to read them from standard input"
+            );
+        }
+        loop {
+            let needed = shares.first().map(|s: &ReleasedShare| s.threshold as usize);
+            if needed.is_some_and(|n| shares.len() >= n) {
+                break;
+            }
+            let prompt = match needed {
+                Some(n) => format!(
+                    "Recovery share {} of {n} (carnet-share1:..., not shown; Enter alone to stop): ",
+                    shares.len() + 1
+                ),
+                None => "Recovery share (carnet-share1:..., not shown; Enter alone to stop): "
+                    .to_string(),
+            };
+            let text = Zeroizing::new(
+                rpassword::prompt_password(prompt).context("cannot read the recovery share")?,
+            );
+            if text.trim().is_empty() {
+                break;
+            }
+            match ReleasedShare::from_text(&text) {
+                Ok(s) => shares.push(s),
+                Err(e) => eprintln!("{e}; type it again."),
+            }
+        }
+    }
+    Ok(shares)
 }
 
 pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
@@ -75,28 +203,68 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
     if !args.file.is_file() {
         bail!("{} is not a file", args.file.display());
     }
-    let key: RecoveryKey = if args.shares.is_empty() {
+    let kdf_log_n = pass::kdf_cost(args.kdf_cost)?;
+    let key: RecoveryKey = if args.shares.is_empty()
+        && args.share_files.is_empty()
+        && !args.ask_shares
+    {
         phrase()?.key()?
     } else {
-        let shares = args
-            .shares
-            .iter()
-            .map(|s| ReleasedShare::from_text(s))
-            .collect::<Result<Vec<_>, _>>()?;
+        let shares = restore_shares(args)?;
+        if shares.is_empty() {
+            bail!(
+                "no recovery share was given; restore with the recovery phrase (leave out --ask-shares), or give the shares"
+            );
+        }
         RecoveryKey::combine(&shares)?
     };
-    let pass = pass::get_new(cli.passphrase_file.as_deref())?;
-    let (vault, s) = Vault::restore(&dir, &pass, args.kdf_cost, &args.file, &key)?;
+    // Whose backup this is, before a new passphrase is asked for: a backup of someone else
+    // is refused now, and the person sees whose it is.
+    let info = Vault::backup_info(&args.file, &key)?;
+    if let Some(expected) = &args.expect_person
+        && *expected != info.id
+    {
+        bail!(
+            "this backup is of {} ({}), not of the person expected ({expected}); nothing was written. Check the id you gave, or the file",
+            info.name,
+            info.id
+        );
+    }
+    eprintln!(
+        "This backup is of {} ({}), made {} on device {}.",
+        info.name,
+        info.id,
+        when(info.backup_time),
+        &info.from_device[..8.min(info.from_device.len())]
+    );
+    if !info.signed {
+        eprintln!("{}", unsigned_notice());
+    }
+    let pass = pass::get_new_for(cli.passphrase_file.as_deref(), &[&info.name])?;
+    let (vault, s) = Vault::restore_expecting(
+        &dir,
+        &pass,
+        kdf_log_n,
+        &args.file,
+        &key,
+        args.expect_person.as_ref(),
+    )?;
     drop(vault);
     if cli.json {
         output::json(&s)
     } else {
         println!(
-            "Restored the vault of {} in {}: {} entries, from a backup made {}.",
+            "Restored the vault of {} ({}) in {}: {} entries, from a backup made {}{}.",
             s.name,
+            s.id,
             dir.display(),
             s.entries,
-            when(s.backup_time)
+            when(s.backup_time),
+            if s.signed {
+                ", signed by them"
+            } else {
+                " (unsigned: made before backups were signed)"
+            }
         );
         println!(
             "This is a new device ({}). If the old one ({}) is lost, remove it: `carnet device remove {}`.",
@@ -106,6 +274,52 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
         );
         Ok(())
     }
+}
+
+/// What an unsigned backup (written before backups were signed) means, and what to do.
+fn unsigned_notice() -> &'static str {
+    "notice: this backup is unsigned: it was made by a version of carnet before backups were signed. It is restored and checked (the keys in it must be this person's, and every change and the consent log must verify), but nothing proves who wrote the file as a whole. Once restored, make a new backup (`carnet backup --out FILE`): it will be signed."
+}
+
+/// The link code for `device link` on a new device: `--code-file` (`-`: standard input),
+/// the code on the command line (`-`: standard input; else a note that others can see
+/// it), or a prompt on the terminal.
+fn link_code(
+    dir: &Path,
+    code: Option<&str>,
+    code_file: Option<&Path>,
+) -> Result<Zeroizing<String>> {
+    if let Some(path) = code_file {
+        return read_secret(path, "link code");
+    }
+    match code {
+        Some("-") => return read_secret(Path::new("-"), "link code"),
+        Some(c) => {
+            eprintln!(
+                "note: a code given on the command line can be seen by other users of this machine while carnet runs, and stays in your shell history; next time run `carnet device link` without it to type it, or use --code-file FILE."
+            );
+            return Ok(Zeroizing::new(c.to_string()));
+        }
+        None => {}
+    }
+    if !(std::io::stdin().is_terminal() || std::io::stderr().is_terminal()) {
+        bail!(
+            "no vault at {} to link from, and no link code to join with: on the new device, give the code your other device printed with --code-file FILE (or --code-file - to read it from standard input), or run in a terminal to type it; on the existing device, pass its --vault DIR",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "No vault at {}: this will be a new device. Type the code `carnet device link` printed on your other device.",
+        dir.display()
+    );
+    let text = Zeroizing::new(
+        rpassword::prompt_password("Link code (carnet-link1:..., not shown): ")
+            .context("cannot read the link code")?,
+    );
+    if text.trim().is_empty() {
+        bail!("no link code was typed; nothing was created");
+    }
+    Ok(text)
 }
 
 pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
@@ -149,9 +363,20 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
         }
         DeviceCommand::Link {
             code,
+            code_file,
             kdf_cost,
             net,
-        } => crate::net::link(cli, code.as_deref(), *kdf_cost, net),
+        } => {
+            // With no code and a vault here, this is the existing device: it offers a code.
+            // Otherwise this is the new device, which joins with the code it reads.
+            let dir = vault_dir(cli)?;
+            if code.is_none() && code_file.is_none() && carnet::store_exists(&dir) {
+                return crate::net::link(cli, None, *kdf_cost, net);
+            }
+            let kdf_log_n = pass::kdf_cost(*kdf_cost)?;
+            let code = link_code(&dir, code.as_deref(), code_file.as_deref())?;
+            crate::net::link(cli, Some(code.as_str()), kdf_log_n, net)
+        }
     }
 }
 

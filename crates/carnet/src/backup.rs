@@ -6,17 +6,26 @@
 //! # File layout
 //! ```text
 //! "CARNET-BACKUP/1\n" || age(sealed to the recovery recipient, STREAM) {
-//!     frame Header { person, card, time, source device }
+//!     frame Header { version = 2, person, card, time, source device }
 //!     frame Row*   ; every row of the vault, sealed values opened (snapshots left out)
-//!     frame End { rows, blake3(every frame before End) }
+//!     frame SignedEnd { rows, hash = blake3(every frame before it), signature }
 //! }
+//! signature = ed25519 by the person, over "carnet/backup/v2" || 0 || hash || rows (u64 BE)
 //! ```
+//! Version 1 (written before backups were signed) ends with `End { rows, hash }` and no
+//! signature; it still restores, and [`RestoreSummary::signed`] says it was not signed.
 //!
 //! # Guarantees
 //! - A restore writes nothing where it was asked to until the whole backup has been read,
-//!   checked (age authenticates every chunk; the row count and hash must match) and the
-//!   rebuilt vault has passed a full verification (identity, every envelope, the consent
-//!   log). A wrong phrase, a truncated or altered file leave nothing behind.
+//!   checked (age authenticates every chunk; the row count and hash must match; the
+//!   person named in the header signed it, for version 2) and the rebuilt vault has passed
+//!   a full verification (identity, keys that are the named person's, every envelope, the
+//!   consent log). A wrong phrase, a truncated, altered or unsigned-but-claiming-signed
+//!   file, or a backup of someone other than the person expected, leave nothing behind.
+//! - Anyone who knows the recovery recipient (it is public: share holders see it) can seal
+//!   a file to it; the signature is what says whose backup it is. A version 1 file cannot
+//!   stand in for a signed one of the same person without that person's secret keys,
+//!   which the rebuilt vault must hold.
 //! - The restored vault is a new device of the same person: its own device id and network
 //!   key, recorded in the consent log; it takes over the log, and can remove the lost
 //!   device.
@@ -27,7 +36,7 @@ use std::path::Path;
 
 use carnet_crypto::{
     DeviceId, IdentityCard, Passphrase, PersonId, RecoveryKey, endpoint_public_key,
-    seal_to_recipient,
+    seal_to_recipient, verify_signature,
 };
 use carnet_record::SectionId;
 use carnet_store::{DumpRow, DumpTable, Store};
@@ -41,7 +50,12 @@ use crate::{Error, MAX_ATTACHMENT, Result, Vault};
 
 /// The first bytes of every backup file.
 pub const BACKUP_MAGIC: &[u8] = b"CARNET-BACKUP/1\n";
-const BACKUP_VERSION: u8 = 1;
+/// The version written now: signed by the person.
+const BACKUP_VERSION: u8 = 2;
+/// The version written before backups were signed: still restored.
+const BACKUP_VERSION_UNSIGNED: u8 = 1;
+/// The domain label of a backup's signature.
+pub const BACKUP_DOMAIN: &[u8] = b"carnet/backup/v2";
 /// The largest frame in a backup: one attachment, sealed, with room to spare.
 const MAX_BACKUP_FRAME: usize = MAX_ATTACHMENT as usize + (1 << 20);
 
@@ -64,10 +78,28 @@ enum Frame {
         #[serde(with = "serde_bytes")]
         value: Vec<u8>,
     },
+    /// The end of a version 1 (unsigned) backup.
     End {
         rows: u64,
         hash: [u8; 32],
     },
+    /// The end of a version 2 backup: the person's signature over [`signed_message`].
+    SignedEnd {
+        rows: u64,
+        hash: [u8; 32],
+        #[serde(with = "serde_bytes")]
+        signature: Vec<u8>,
+    },
+}
+
+/// What a backup's signature covers (after its domain label): the hash of every frame
+/// before the end (the header, so the person, card, time and device, then every row) and
+/// the row count.
+fn signed_message(hash: &[u8; 32], rows: u64) -> [u8; 40] {
+    let mut m = [0u8; 40];
+    m[..32].copy_from_slice(hash);
+    m[32..].copy_from_slice(&rows.to_be_bytes());
+    m
 }
 
 /// What a backup wrote.
@@ -102,6 +134,26 @@ pub struct RestoreSummary {
     pub rows: u64,
     /// Entries readable after the restore.
     pub entries: usize,
+    /// Whether the backup was signed by its person (false: a backup written before backups
+    /// were signed, checked otherwise but not as a whole).
+    pub signed: bool,
+}
+
+/// Whose a backup says it is, read from its header without restoring it. The header is
+/// covered by the signature checked at restore ([`Vault::restore_expecting`]); until then
+/// this is what the file claims.
+#[derive(Clone, Debug)]
+pub struct BackupInfo {
+    /// The person's name, from their card.
+    pub name: String,
+    /// The person's id.
+    pub id: PersonId,
+    /// When the backup was made (Unix seconds).
+    pub backup_time: u64,
+    /// The device it was made on.
+    pub from_device: String,
+    /// Whether it is of the signed format (false: written before backups were signed).
+    pub signed: bool,
 }
 
 fn write_big_frame(w: &mut impl Write, frame: &Frame, hasher: &mut blake3::Hasher) -> Result<()> {
@@ -247,10 +299,14 @@ impl Vault {
             Err(e) => return Err(failed.take().unwrap_or(e.into())),
         };
         let hash = *hasher.finalize().as_bytes();
+        let signature = self
+            .me
+            .sign(BACKUP_DOMAIN, &signed_message(&hash, summary.rows));
         emit(
-            &Frame::End {
+            &Frame::SignedEnd {
                 rows: summary.rows,
                 hash,
+                signature: signature.to_vec(),
             },
             None,
         )?;
@@ -259,7 +315,8 @@ impl Vault {
 
     /// Rebuilds a vault in `dir` (which must not exist) from a backup, opened with the
     /// recovery `key`, protected by a new `passphrase`. Nothing is written at `dir` unless
-    /// everything checks.
+    /// everything checks. Takes a backup of whoever signed it: see
+    /// [`Vault::restore_expecting`] to name whose it must be.
     pub fn restore(
         dir: &Path,
         passphrase: &Passphrase,
@@ -267,16 +324,23 @@ impl Vault {
         backup: &Path,
         key: &RecoveryKey,
     ) -> Result<(Vault, RestoreSummary)> {
+        Self::restore_expecting(dir, passphrase, kdf_log_n, backup, key, None)
+    }
+
+    /// [`Vault::restore`], refusing (with nothing written) a backup that is not of
+    /// `expected`, when given. A signed backup must be signed by the person its header
+    /// names; an unsigned one (written before backups were signed) is taken, and
+    /// [`RestoreSummary::signed`] is false.
+    pub fn restore_expecting(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf_log_n: u8,
+        backup: &Path,
+        key: &RecoveryKey,
+        expected: Option<&PersonId>,
+    ) -> Result<(Vault, RestoreSummary)> {
         refuse_existing(dir, "restore")?;
-        let file = fs::File::open(backup).map_err(|e| io_err("cannot open", backup, e))?;
-        let mut r = BufReader::new(file);
-        expect_magic(&mut r, BACKUP_MAGIC, backup, "backup")?;
-        let mut sealed = key.open(r).map_err(|e| match e {
-            carnet_crypto::CryptoError::NotForYou => Error::Refused(
-                "this recovery phrase does not open this backup (a wrong phrase, or someone else's backup); nothing was written".into(),
-            ),
-            other => Error::Exchange(format!("the backup is damaged: {other}")),
-        })?;
+        let mut sealed = open_backup(backup, key)?;
         let device = DeviceId::random()?;
         let endpoint = Zeroizing::new(carnet_crypto::random_array::<32>()?);
         let (mut vault, summary) = Self::rebuild(
@@ -287,6 +351,7 @@ impl Vault {
             device,
             &endpoint,
             true,
+            expected,
         )
         .map_err(|e| match e {
             Error::Exchange(m) if !m.starts_with("the restored") => {
@@ -310,11 +375,37 @@ impl Vault {
         endpoint: &[u8; 32],
     ) -> Result<(Vault, RestoreSummary)> {
         refuse_existing(dir, "link")?;
-        Self::rebuild(dir, passphrase, kdf_log_n, frames, device, endpoint, false)
+        Self::rebuild(
+            dir, passphrase, kdf_log_n, frames, device, endpoint, false, None,
+        )
     }
 
-    /// Rebuilds a vault from dump frames in a hidden sibling of `dir`, checks all of it,
-    /// and only then moves it to `dir`.
+    /// Whose a backup says it is (name, id, time, format), read from its header with the
+    /// recovery `key`, without restoring anything: to show it, or refuse a backup of
+    /// someone else, before asking for a new passphrase. Cheap: one frame is read.
+    pub fn backup_info(backup: &Path, key: &RecoveryKey) -> Result<BackupInfo> {
+        let mut sealed = open_backup(backup, key)?;
+        let header = match read_frame_bytes(&mut sealed, MAX_BACKUP_FRAME)
+            .and_then(|b| b.map(|b| decode_frame::<Frame>(&b)).transpose())
+            .map_err(damaged)?
+        {
+            Some(Frame::Header(h)) => h,
+            _ => return Err(damaged(Error::Exchange("it has no header".into()))),
+        };
+        let card = check_header(&header)?;
+        Ok(BackupInfo {
+            name: card.name().to_string(),
+            id: header.person,
+            backup_time: header.created,
+            from_device: header.device.to_string(),
+            signed: header.version == BACKUP_VERSION,
+        })
+    }
+
+    /// Rebuilds a vault from dump frames in a hidden sibling of `dir`, checks all of it
+    /// (with its signature, and that it is `expected`'s when given), and only then moves it
+    /// to `dir`.
+    #[allow(clippy::too_many_arguments)]
     fn rebuild(
         dir: &Path,
         passphrase: &Passphrase,
@@ -323,6 +414,7 @@ impl Vault {
         device: DeviceId,
         endpoint: &[u8; 32],
         take_over: bool,
+        expected: Option<&PersonId>,
     ) -> Result<(Vault, RestoreSummary)> {
         let tmp = sibling(dir, "restore");
         let mut hasher = blake3::Hasher::new();
@@ -331,7 +423,7 @@ impl Vault {
                 return Ok(None);
             };
             let frame: Frame = decode_frame(&bytes)?;
-            if !matches!(frame, Frame::End { .. }) {
+            if !matches!(frame, Frame::End { .. } | Frame::SignedEnd { .. }) {
                 hasher.update(&bytes);
             }
             let mut bytes = bytes;
@@ -339,24 +431,19 @@ impl Vault {
             Ok(Some(frame))
         };
         let header = match next(&mut hasher)? {
-            Some(Frame::Header(h)) if h.version == BACKUP_VERSION => h,
-            Some(Frame::Header(h)) => {
-                return Err(Error::Exchange(format!(
-                    "backup format version {} is not supported by this build; upgrade carnet",
-                    h.version
-                )));
-            }
+            Some(Frame::Header(h)) => h,
             _ => {
                 return Err(Error::Exchange(
                     "the backup does not start with its header".into(),
                 ));
             }
         };
-        let card = IdentityCard::from_text(&header.card)?;
-        if card.person_id() != header.person {
-            return Err(Error::Exchange(
-                "the backup's header is inconsistent".into(),
-            ));
+        let card = check_header(&header)?;
+        let signed = header.version == BACKUP_VERSION;
+        if let Some(expected) = expected
+            && *expected != header.person
+        {
+            return Err(not_expected(&card, expected));
         }
         let mut rows = 0u64;
         let mut error: Option<Error> = None;
@@ -390,14 +477,39 @@ impl Vault {
                             }
                             rows += 1;
                         }
-                        Frame::End { rows: n, hash } => {
-                            let got = *hasher.finalize().as_bytes();
-                            if n != rows || hash != got {
-                                return Err(Error::Exchange(
-                                    "the backup does not match its own check (rows or hash): it was altered".into(),
-                                ));
-                            }
+                        Frame::End { rows: n, hash } if !signed => {
+                            check_end(&hasher, rows, n, hash)?;
                             break;
+                        }
+                        Frame::SignedEnd {
+                            rows: n,
+                            hash,
+                            signature,
+                        } if signed => {
+                            check_end(&hasher, rows, n, hash)?;
+                            let signature: [u8; 64] =
+                                signature.as_slice().try_into().map_err(|_| {
+                                    Error::Exchange("the backup's signature is malformed".into())
+                                })?;
+                            verify_signature(
+                                &header.person,
+                                BACKUP_DOMAIN,
+                                &signed_message(&hash, n),
+                                &signature,
+                            )
+                            .map_err(|_| {
+                                Error::Refused(format!(
+                                    "the backup's signature does not verify: it was altered, or not made by {} ({}) as it claims; nothing was written",
+                                    card.name(),
+                                    header.person
+                                ))
+                            })?;
+                            break;
+                        }
+                        Frame::End { .. } | Frame::SignedEnd { .. } => {
+                            return Err(Error::Exchange(
+                                "the backup's end does not match its format version (a signature is missing or out of place): it was altered".into(),
+                            ));
                         }
                         Frame::Header(_) => {
                             return Err(Error::Exchange("the backup holds a second header".into()));
@@ -478,9 +590,69 @@ impl Vault {
             device: device.to_string(),
             rows,
             entries,
+            signed,
         };
         Ok((vault, summary))
     }
+}
+
+/// Opens a backup file with the recovery key: its magic, then the age sealing.
+fn open_backup(
+    backup: &Path,
+    key: &RecoveryKey,
+) -> Result<carnet_crypto::SealedReader<BufReader<fs::File>>> {
+    let file = fs::File::open(backup).map_err(|e| io_err("cannot open", backup, e))?;
+    let mut r = BufReader::new(file);
+    expect_magic(&mut r, BACKUP_MAGIC, backup, "backup")?;
+    key.open(r).map_err(|e| match e {
+        carnet_crypto::CryptoError::NotForYou => Error::Refused(
+            "this recovery phrase does not open this backup (a wrong phrase, or someone else's backup); nothing was written".into(),
+        ),
+        other => Error::Exchange(format!("the backup is damaged: {other}")),
+    })
+}
+
+fn damaged(e: Error) -> Error {
+    match e {
+        Error::Exchange(m) => Error::Exchange(format!("the backup is damaged: {m}")),
+        other => other,
+    }
+}
+
+/// A header this build reads, whose card is the person it names; returns the card.
+fn check_header(header: &Header) -> Result<IdentityCard> {
+    if header.version != BACKUP_VERSION && header.version != BACKUP_VERSION_UNSIGNED {
+        return Err(Error::Exchange(format!(
+            "backup format version {} is not supported by this build; upgrade carnet",
+            header.version
+        )));
+    }
+    let card = IdentityCard::from_text(&header.card)?;
+    if card.person_id() != header.person {
+        return Err(Error::Exchange(
+            "the backup's header is inconsistent".into(),
+        ));
+    }
+    Ok(card)
+}
+
+/// The refusal of a backup of someone other than the person expected.
+fn not_expected(card: &IdentityCard, expected: &PersonId) -> Error {
+    Error::Refused(format!(
+        "this backup is of {} ({}), not of the person expected ({expected}); nothing was written. Check the id you gave, or the file",
+        card.name(),
+        card.person_id()
+    ))
+}
+
+/// The end of a dump matches what was read (row count and hash of every frame before it).
+fn check_end(hasher: &blake3::Hasher, rows: u64, n: u64, hash: [u8; 32]) -> Result<()> {
+    if n != rows || hash != *hasher.finalize().as_bytes() {
+        return Err(Error::Exchange(
+            "the backup does not match its own check (rows or hash): it was altered".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses to `verb` into `dir` when a vault is already there: nothing is overwritten.
@@ -584,7 +756,7 @@ pub fn parse_plaintext(mut reader: impl Read) -> Result<u64> {
             Frame::Header(_) => return Err(Error::Exchange("a second header".into())),
             _ if first => return Err(Error::Exchange("no header first".into())),
             Frame::Row { .. } => rows += 1,
-            Frame::End { rows: n, .. } => {
+            Frame::End { rows: n, .. } | Frame::SignedEnd { rows: n, .. } => {
                 if n != rows {
                     return Err(Error::Exchange("the row count does not match".into()));
                 }
@@ -594,4 +766,170 @@ pub fn parse_plaintext(mut reader: impl Read) -> Result<u64> {
         first = false;
     }
     Err(Error::Exchange("no end: truncated".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CreateOptions;
+    use carnet_crypto::secrecy::SecretString;
+    use carnet_crypto::{MasterKey, PersonSecret, RecoveryPhrase, Role};
+
+    fn pass() -> SecretString {
+        SecretString::from("unit test".to_string())
+    }
+
+    /// A patient vault and its recovery phrase.
+    fn vault(dir: &Path, name: &str) -> (Vault, RecoveryPhrase) {
+        let opts = CreateOptions {
+            name: name.into(),
+            role: Role::Patient,
+            kdf_log_n: MasterKey::MIN_LOG_N,
+        };
+        let mut v = Vault::create(dir, &pass(), &opts).unwrap();
+        let phrase = v.take_recovery_phrase().unwrap();
+        (v, phrase)
+    }
+
+    /// The frames of a dump of `v`, decoded.
+    fn dump(v: &Vault) -> Vec<Frame> {
+        let mut bytes = Vec::new();
+        v.write_dump(&mut |f| {
+            bytes.extend_from_slice(f);
+            Ok(())
+        })
+        .unwrap();
+        let mut r = bytes.as_slice();
+        let mut out = Vec::new();
+        while let Some(f) = read_frame_bytes(&mut r, MAX_BACKUP_FRAME).unwrap() {
+            out.push(decode_frame(&f).unwrap());
+        }
+        out
+    }
+
+    /// Writes `frames` as a backup file sealed to `recipient`.
+    fn write_backup(path: &Path, recipient: &str, frames: &[Frame]) {
+        let mut file = fs::File::create(path).unwrap();
+        file.write_all(BACKUP_MAGIC).unwrap();
+        let mut w = seal_to_recipient(recipient, file).unwrap();
+        for f in frames {
+            write_big_frame(&mut w, f, &mut blake3::Hasher::new()).unwrap();
+        }
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn a_backup_is_signed_and_a_signature_by_anyone_else_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (alice, phrase) = vault(&tmp.path().join("alice"), "Alice");
+        let key = phrase.key().unwrap();
+        let file = tmp.path().join("alice.backup");
+        alice.backup(&file).unwrap();
+        let info = Vault::backup_info(&file, &key).unwrap();
+        assert!(info.signed);
+        assert_eq!(info.id, alice.person_id());
+
+        // Every frame Alice's, but signed by Mallory: refused, nothing written.
+        let mut frames = dump(&alice);
+        let Some(Frame::SignedEnd {
+            rows,
+            hash,
+            signature,
+        }) = frames.last_mut()
+        else {
+            panic!("a dump ends with its signature");
+        };
+        let mallory = PersonSecret::generate().unwrap();
+        *signature = mallory
+            .sign(BACKUP_DOMAIN, &signed_message(hash, *rows))
+            .to_vec();
+        let forged = tmp.path().join("forged.backup");
+        write_backup(&forged, &key.recipient().unwrap(), &frames);
+        let target = tmp.path().join("target");
+        let err = Vault::restore(&target, &pass(), MasterKey::MIN_LOG_N, &forged, &key)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("signature does not verify"),
+            "{err}"
+        );
+        assert!(!target.exists());
+
+        // A backup of someone else than expected: refused by the library too.
+        let err = Vault::restore_expecting(
+            &target,
+            &pass(),
+            MasterKey::MIN_LOG_N,
+            &file,
+            &key,
+            Some(&mallory.person_id()),
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string().contains("not of the person expected"),
+            "{err}"
+        );
+        assert!(!target.exists());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 3);
+
+        let (restored, summary) = Vault::restore_expecting(
+            &target,
+            &pass(),
+            MasterKey::MIN_LOG_N,
+            &file,
+            &key,
+            Some(&alice.person_id()),
+        )
+        .unwrap();
+        assert!(summary.signed);
+        assert_eq!(restored.person_id(), alice.person_id());
+    }
+
+    #[test]
+    fn a_dump_of_the_old_format_restores_unsigned_and_parses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (alice, phrase) = vault(&tmp.path().join("alice"), "Alice");
+        let key = phrase.key().unwrap();
+        // The same dump as version 1 wrote it: that header version, and an unsigned end.
+        let mut frames = dump(&alice);
+        let Some(Frame::Header(h)) = frames.first_mut() else {
+            panic!("a dump starts with its header");
+        };
+        h.version = BACKUP_VERSION_UNSIGNED;
+        frames.pop();
+        let mut hasher = blake3::Hasher::new();
+        for f in &frames {
+            write_big_frame(&mut std::io::sink(), f, &mut hasher).unwrap();
+        }
+        let rows = frames.len() as u64 - 1;
+        frames.push(Frame::End {
+            rows,
+            hash: *hasher.finalize().as_bytes(),
+        });
+        let file = tmp.path().join("old.backup");
+        write_backup(&file, &key.recipient().unwrap(), &frames);
+        assert!(!Vault::backup_info(&file, &key).unwrap().signed);
+        let (_, summary) = Vault::restore(
+            &tmp.path().join("target"),
+            &pass(),
+            MasterKey::MIN_LOG_N,
+            &file,
+            &key,
+        )
+        .unwrap();
+        assert!(!summary.signed);
+        assert_eq!(summary.rows, rows);
+
+        let mut plain = Vec::new();
+        for f in &frames {
+            write_big_frame(&mut plain, f, &mut blake3::Hasher::new()).unwrap();
+        }
+        assert_eq!(parse_plaintext(plain.as_slice()).unwrap(), rows);
+        let mut signed = Vec::new();
+        for f in dump(&alice) {
+            write_big_frame(&mut signed, &f, &mut blake3::Hasher::new()).unwrap();
+        }
+        assert_eq!(parse_plaintext(signed.as_slice()).unwrap(), rows);
+    }
 }

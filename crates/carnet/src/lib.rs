@@ -67,7 +67,7 @@ mod sharing;
 mod vault;
 pub mod wire;
 
-pub use backup::{BackupSummary, RestoreSummary};
+pub use backup::{BackupInfo, BackupSummary, RestoreSummary};
 pub use bulk::{
     BULK_ATTACHMENT_BYTES, BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint,
 };
