@@ -47,12 +47,30 @@ pub fn entries(list: &[EntryView]) {
         return;
     }
     for v in list {
-        let by = match &v.prescriber {
+        let mut by = match &v.prescriber {
             Some(_) => format!("prescribed by {}, signature verified", author(v)),
             None => format!("by {}", author(v)),
         };
+        if v.edited {
+            by.push_str(&format!(", edited by {}", editors(v)));
+        }
         println!("{}  {:<13} {}  [{by}]", v.id, v.section, v.entry.summary());
     }
+}
+
+/// The people who changed an entry since it was created, by name where known.
+fn editors(v: &EntryView) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for e in &v.edits {
+        let name = e
+            .by_name
+            .clone()
+            .unwrap_or_else(|| e.by.chars().take(8).collect());
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names.join(", ")
 }
 
 /// Every field of one entry.
@@ -62,11 +80,33 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
     println!("  author:   {} ({})", author(v), v.author);
     if v.prescriber.is_some() {
         println!(
-            "  prescriber: {} (verified from the signature of the change that wrote it)",
+            "  prescriber: {} (verified from the signature of the change that wrote it; every field is theirs)",
             author(v)
+        );
+    } else if v.entry.kind() == "medication" && v.author_role.as_deref() == Some("clinician") {
+        println!(
+            "  prescriber: {} wrote it, but {} changed it since: this is not the prescriber's own writing",
+            author(v),
+            editors(v)
         );
     }
     println!("  created:  {}", v.created);
+    for e in &v.edits {
+        let who = e
+            .by_name
+            .clone()
+            .unwrap_or_else(|| e.by.chars().take(8).collect());
+        let device = e
+            .device
+            .as_deref()
+            .map(|d| format!(", device {}", &d[..8.min(d.len())]))
+            .unwrap_or_default();
+        let when =
+            e.at.as_ref()
+                .map(|t| format!(" on {t}"))
+                .unwrap_or_default();
+        println!("  edited:   {} by {who}{device}{when}", e.field);
+    }
     let value = serde_json::to_value(&v.entry)?;
     if let Some(map) = value.as_object() {
         for (k, val) in map {

@@ -245,3 +245,81 @@ fn bad_bundles_are_refused_clearly_and_change_nothing() {
     ]);
     assert!(err.contains("nothing is shared"), "{err}");
 }
+
+#[test]
+fn an_edit_is_attributed_to_its_writer_and_a_changed_prescription_is_no_longer_verified() {
+    let alice = Carnet::patient();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    let allergy = alice.json(&[
+        "add",
+        "allergy",
+        "--substance",
+        "Penicillin",
+        "--criticality",
+        "high",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    alice.grant("Dr Martin", "allergies,medications", "write", "care");
+    let (_, b) = export(&alice, "Dr Martin", "1.bundle");
+    doctor.json(&["share", "import", &b]);
+
+    // The clinician changes the patient's allergy; the clinician prescribes insulin.
+    doctor.ok(&[
+        "edit",
+        &allergy,
+        "--patient",
+        "Alice",
+        "--set",
+        "substance=Amoxicillin",
+        "--set",
+        "criticality=low",
+    ]);
+    let insulin = doctor.json(&[
+        "add",
+        "medication",
+        "--name",
+        "Insulin",
+        "--dosage",
+        "10 units",
+        "--patient",
+        "Alice",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    doctor.json(&["contact", "add", "Alice", &alice.card()]);
+    let (_, b) = export(&doctor, "Alice", "2.bundle");
+    alice.json(&["share", "import", &b]);
+
+    // The allergy still has its creator, and says who wrote what it says now.
+    let shown = alice.json(&["show", &allergy]);
+    assert_eq!(shown["author_name"], "Alice Test", "{shown}");
+    assert_eq!(shown["edited"], true, "{shown}");
+    let edits = shown["edits"].as_array().unwrap();
+    let fields: Vec<&str> = edits.iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["criticality", "substance"], "{shown}");
+    assert!(edits.iter().all(|e| e["by_name"] == "Dr Martin"), "{shown}");
+    assert!(edits.iter().all(|e| e["at"].is_string()), "{shown}");
+    let list = alice.ok(&["list", "--section", "allergies"]);
+    assert!(list.contains("edited by Dr Martin"), "{list}");
+    let text = alice.ok(&["show", &allergy]);
+    assert!(text.contains("edited:   substance by Dr Martin"), "{text}");
+
+    // The prescription is verified as the clinician's until the patient changes it.
+    let shown = alice.json(&["show", &insulin]);
+    assert_eq!(shown["prescriber"], "Dr Martin", "{shown}");
+    assert_eq!(shown["edited"], false, "{shown}");
+    alice.ok(&["edit", &insulin, "--set", "dosage=100 units"]);
+    let shown = alice.json(&["show", &insulin]);
+    assert!(shown.get("prescriber").is_none(), "{shown}");
+    assert_eq!(shown["edits"][0]["field"], "dosage", "{shown}");
+    assert_eq!(shown["edits"][0]["by_name"], "Alice Test", "{shown}");
+    let list = alice.ok(&["list", "--section", "medications"]);
+    assert!(!list.contains("signature verified"), "{list}");
+    assert!(list.contains("edited by Alice Test"), "{list}");
+    let text = alice.ok(&["show", &insulin]);
+    assert!(text.contains("not the prescriber's own writing"), "{text}");
+}

@@ -345,7 +345,7 @@ impl SectionDoc {
                 return Err(am(e));
             }
         }
-        tx.commit();
+        tx.commit_with(stamped());
         Ok((ids, self.changes_since(&before)))
     }
 
@@ -370,7 +370,7 @@ impl SectionDoc {
         let before = self.doc.get_heads();
         let mut tx = self.doc.transaction();
         tx.update_object(&obj, &value).map_err(am)?;
-        tx.commit();
+        tx.commit_with(stamped());
         Ok(self.changes_since(&before))
     }
 
@@ -382,7 +382,7 @@ impl SectionDoc {
         let before = self.doc.get_heads();
         let mut tx = self.doc.transaction();
         tx.delete(ROOT, id.as_str()).map_err(am)?;
-        tx.commit();
+        tx.commit_with(stamped());
         Ok(self.changes_since(&before))
     }
 
@@ -417,6 +417,67 @@ impl SectionDoc {
             created,
             author_actor,
         })
+    }
+
+    /// The op that last wrote `value` (found at `id`): the value itself, or for a nested
+    /// map or list, the newest op inside it.
+    fn newest_write(&self, id: ExId, value: &ValueRef<'_>) -> ExId {
+        match value {
+            ValueRef::Object(ObjType::Map) => {
+                let mut best = id.clone();
+                for item in self.doc.map_range(&id, ..) {
+                    let v = item.value.clone();
+                    best = newer(best, self.newest_write(item.id(), &v));
+                }
+                best
+            }
+            ValueRef::Object(ObjType::List) => {
+                let mut best = id.clone();
+                for item in self.doc.list_range(&id, ..) {
+                    let v = item.value.clone();
+                    best = newer(best, self.newest_write(item.id(), &v));
+                }
+                best
+            }
+            _ => id,
+        }
+    }
+
+    /// The fields of an entry whose current value was written by a change other than the
+    /// one that created the entry: edits, by whom and when (empty when it stands as it was
+    /// created). A field an edit removed does not show here.
+    pub fn later_writes(&self, id: &EntryId) -> Result<Vec<FieldWrite>, RecordError> {
+        let Some(obj) = self.entry_obj(id)? else {
+            return Err(RecordError::NotFound(id.to_string()));
+        };
+        let created_in = self.doc.hash_for_opid(&obj);
+        let mut out = Vec::new();
+        for item in self.doc.map_range(&obj, ..) {
+            if item.key == CREATED {
+                continue;
+            }
+            let v = item.value.clone();
+            let op = self.newest_write(item.id(), &v);
+            let written_in = self.doc.hash_for_opid(&op);
+            if written_in.is_some() && written_in != created_in {
+                let ExId::Id(_, actor, _) = &op else {
+                    continue;
+                };
+                let Ok(actor) = <[u8; 16]>::try_from(actor.to_bytes()) else {
+                    continue;
+                };
+                let time = written_in
+                    .and_then(|h| self.doc.get_change_meta_by_hash(&h))
+                    .map_or(0, |m| m.timestamp);
+                out.push(FieldWrite {
+                    field: item.key.to_string(),
+                    actor,
+                    time,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.field.cmp(&b.field));
+        Ok(out)
     }
 
     /// One entry, if present.
@@ -677,7 +738,7 @@ impl SectionDoc {
             tx.rollback();
             return Err(e);
         }
-        tx.commit();
+        tx.commit_with(stamped());
         Ok(Some(written))
     }
 }
@@ -691,6 +752,44 @@ pub struct Reissued {
     pub parts: Vec<(ChangeSet, Vec<EntryId>)>,
     /// Orphans that could not be replayed (something they build on is missing).
     pub skipped: usize,
+}
+
+/// Commit options that record when a change was made (Unix seconds), so a reader can say
+/// when each field was written. Changes of builds before this carry time 0.
+fn stamped() -> automerge::transaction::CommitOptions {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    automerge::transaction::CommitOptions::default().with_time(now)
+}
+
+/// One field of an entry whose current value was written after the entry was created, by
+/// whom and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldWrite {
+    /// The field, as named in the entry's JSON form.
+    pub field: String,
+    /// The Automerge actor that wrote the current value (for a nested value: its newest
+    /// part).
+    pub actor: [u8; 16],
+    /// When (Unix seconds), or 0 when the change did not say (written by an older build).
+    pub time: i64,
+}
+
+/// The newer of two op ids (by Lamport counter, then actor).
+fn newer(a: ExId, b: ExId) -> ExId {
+    match (&a, &b) {
+        (ExId::Id(ca, aa, _), ExId::Id(cb, ab, _)) => {
+            if (cb, ab.to_bytes()) > (ca, aa.to_bytes()) {
+                b
+            } else {
+                a
+            }
+        }
+        (ExId::Root, _) => b,
+        _ => a,
+    }
 }
 
 /// The root key marking a set-aside change as re-issued. Entry ids never start with `_`.
@@ -861,6 +960,38 @@ mod tests {
         let Entry::Allergy(al) = ea else { panic!() };
         assert_eq!(al.criticality, Some(Criticality::High));
         assert_eq!(al.reaction.as_deref(), Some("rash"));
+    }
+
+    #[test]
+    fn later_writes_name_the_writer_of_each_changed_field() {
+        let mut a = SectionDoc::new(SectionId::Allergies, [1; 16]);
+        let (id, c0) = a.insert(&allergy("Penicillin")).unwrap();
+        assert!(a.later_writes(&id).unwrap().is_empty(), "as created");
+        let mut b = SectionDoc::new(SectionId::Allergies, [2; 16]);
+        b.apply(&c0).unwrap();
+        let edited = Entry::Allergy(Allergy {
+            substance: "Amoxicillin".into(),
+            code: Some(Code::parse("snomed|91936005").unwrap()),
+            criticality: None,
+            reaction: None,
+        });
+        let c1 = b.update(&id, &edited).unwrap();
+        a.apply(&c1).unwrap();
+        let writes = a.later_writes(&id).unwrap();
+        let fields: Vec<&str> = writes.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(fields, ["code", "substance"]);
+        assert!(writes.iter().all(|w| w.actor == [2; 16] && w.time > 0));
+        // The creator stays the author; a later edit by the creator is theirs.
+        assert_eq!(a.get(&id).unwrap().unwrap().author_actor, [1; 16]);
+        let mut again = edited.clone();
+        if let Entry::Allergy(x) = &mut again {
+            x.substance = "Ampicillin".into();
+        }
+        a.update(&id, &again).unwrap();
+        let writes = a.later_writes(&id).unwrap();
+        let by: Vec<(&str, [u8; 16])> =
+            writes.iter().map(|w| (w.field.as_str(), w.actor)).collect();
+        assert_eq!(by, [("code", [2; 16]), ("substance", [1; 16])]);
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub use error::{Error, Result};
 pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};
 pub use vault::{
-    AttachmentInput, CreateOptions, EntryRef, EntryView, MAX_ATTACHMENT, ReceiveReport,
+    AttachmentInput, CreateOptions, EditView, EntryRef, EntryView, MAX_ATTACHMENT, ReceiveReport,
     RepairReport, SNAPSHOT_EVERY, Vault, actor_for, store_exists,
 };
 

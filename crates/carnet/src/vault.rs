@@ -71,14 +71,37 @@ pub struct EntryView {
     /// That person's role (patient, clinician), from their card.
     pub author_role: Option<String>,
     /// For a medication written by a clinician (a prescription): who prescribed it, as
-    /// verified from the signature of the change that created it.
+    /// verified from the signature of the change that created it, and only while every
+    /// current field is still the prescriber's own writing (see `edits`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prescriber: Option<String>,
+    /// Whether any field was written after the entry was created (by anyone).
+    pub edited: bool,
+    /// The fields whose current value was written after the entry was created: by whom,
+    /// from which device, and when. Empty for an entry as it was created.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<EditView>,
     /// When it was created.
     pub created: DateTime,
     /// Its content.
     #[serde(flatten)]
     pub entry: Entry,
+}
+
+/// One field's current value written after its entry was created.
+#[derive(Clone, Debug, Serialize)]
+pub struct EditView {
+    /// The field.
+    pub field: String,
+    /// Who wrote it (person id), verified from the signature of the change.
+    pub by: String,
+    /// Their name, if this vault knows it.
+    pub by_name: Option<String>,
+    /// From which of their devices.
+    pub device: Option<String>,
+    /// When, if the change said (changes written before this was recorded do not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime>,
 }
 
 /// What an attachment is, before it is added.
@@ -971,17 +994,38 @@ impl Vault {
         record: &RecordId,
         section: SectionId,
         stored: StoredEntry,
+        writes: Vec<carnet_record::FieldWrite>,
         people: &HashMap<PersonId, (String, String)>,
         actors: &mut HashMap<[u8; 16], Option<(PersonId, DeviceId)>>,
     ) -> Result<EntryView> {
-        let who = match actors.get(&stored.author_actor) {
-            Some(who) => *who,
-            None => {
-                let who = self.store.read()?.actor(&stored.author_actor)?;
-                actors.insert(stored.author_actor, who);
-                who
-            }
+        let mut lookup = |actor: [u8; 16]| -> Result<Option<(PersonId, DeviceId)>> {
+            Ok(match actors.get(&actor) {
+                Some(who) => *who,
+                None => {
+                    let who = self.store.read()?.actor(&actor)?;
+                    actors.insert(actor, who);
+                    who
+                }
+            })
         };
+        let who = lookup(stored.author_actor)?;
+        let mut edits = Vec::with_capacity(writes.len());
+        for w in &writes {
+            let (by, device) = match lookup(w.actor)? {
+                Some((p, d)) => (Some(p), Some(d.to_string())),
+                None => (None, None),
+            };
+            edits.push((
+                by,
+                EditView {
+                    field: w.field.clone(),
+                    by: by.map_or_else(|| "unknown".to_string(), |p| p.to_string()),
+                    by_name: by.and_then(|p| people.get(&p).map(|(n, _)| n.clone())),
+                    device,
+                    at: (w.time > 0).then(|| DateTime::from_unix(w.time)).flatten(),
+                },
+            ));
+        }
         let (author, author_name, author_role) = match who {
             Some((p, _)) => {
                 let known = people.get(&p);
@@ -994,13 +1038,18 @@ impl Vault {
             None => ("unknown".to_string(), None, None),
         };
         // A medication written by someone other than the patient is a prescription: its
-        // prescriber is the verified signer of the change that created it.
+        // prescriber is the verified signer of the change that created it, as long as no
+        // one else has changed a field of it since.
         let prescriber = match (&stored.entry, who) {
-            (Entry::Medication(_), Some((p, _))) if RecordId::of_patient(&p) != *record => {
+            (Entry::Medication(_), Some((p, _)))
+                if RecordId::of_patient(&p) != *record
+                    && edits.iter().all(|(by, _)| *by == Some(p)) =>
+            {
                 Some(author_name.clone().unwrap_or_else(|| p.to_string()))
             }
             _ => None,
         };
+        let edits: Vec<EditView> = edits.into_iter().map(|(_, e)| e).collect();
         Ok(EntryView {
             id: stored.id,
             section,
@@ -1009,6 +1058,8 @@ impl Vault {
             author_name,
             author_role,
             prescriber,
+            edited: !edits.is_empty(),
+            edits,
             created: stored.created,
             entry: stored.entry,
         })
@@ -1040,9 +1091,14 @@ impl Vault {
         let mut actors = HashMap::new();
         let mut out = Vec::new();
         for s in sections {
-            let stored = self.load(record, s)?.doc.entries()?;
-            for e in stored {
-                out.push(self.view(record, s, e, &people, &mut actors)?);
+            let loaded = self.load(record, s)?;
+            let stored = loaded.doc.entries()?;
+            let mut writes = Vec::with_capacity(stored.len());
+            for e in &stored {
+                writes.push(loaded.doc.later_writes(&e.id)?);
+            }
+            for (e, w) in stored.into_iter().zip(writes) {
+                out.push(self.view(record, s, e, w, &people, &mut actors)?);
             }
         }
         Ok(out)
@@ -1051,9 +1107,11 @@ impl Vault {
     /// One entry by id, from whichever section holds it.
     pub fn get(&mut self, record: &RecordId, id: &EntryId) -> Result<EntryView> {
         for s in self.readable_sections(record)? {
-            if let Some(e) = self.load(record, s)?.doc.get(id)? {
+            let loaded = self.load(record, s)?;
+            if let Some(e) = loaded.doc.get(id)? {
+                let writes = loaded.doc.later_writes(id)?;
                 let people = self.people()?;
-                return self.view(record, s, e, &people, &mut HashMap::new());
+                return self.view(record, s, e, writes, &people, &mut HashMap::new());
             }
         }
         Err(Error::NotFound(id.clone()))
