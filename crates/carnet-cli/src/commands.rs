@@ -75,6 +75,17 @@ pub fn run(cli: Cli) -> Result<()> {
                 output::entry(&v)
             }
         }
+        Command::History(arg) => {
+            let mut vault = open(&cli)?;
+            let record = record_of(&vault, arg.patient.patient.as_deref())?;
+            let steps = vault.history(&record, &arg.id)?;
+            if cli.json {
+                output::json(&steps)
+            } else {
+                output::history(&steps);
+                Ok(())
+            }
+        }
         Command::Edit(args) => edit(&cli, args),
         Command::Remove(arg) => {
             let mut vault = open(&cli)?;

@@ -54,6 +54,9 @@ pub enum Command {
     List(ListArgs),
     /// Show one entry.
     Show(IdArg),
+    /// Every change that touched an entry, oldest first: who, from which device, when,
+    /// which fields (removed entries too).
+    History(IdArg),
     /// Change fields of an entry: --set FIELD=VALUE, --unset FIELD (field names as in `show --json`).
     Edit(EditArgs),
     /// Remove an entry.

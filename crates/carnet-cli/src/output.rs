@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use carnet::EntryView;
+use carnet::{EntryView, HistoryView};
 use serde::Serialize;
 
 /// Whether to colour: only on a terminal, and never when NO_COLOR is set.
@@ -132,4 +132,29 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One line per change of an entry's history.
+pub fn history(steps: &[HistoryView]) {
+    for h in steps {
+        let who = h
+            .by_name
+            .clone()
+            .unwrap_or_else(|| h.by.chars().take(8).collect());
+        let device = h
+            .device
+            .as_deref()
+            .map(|d| format!(" (device {})", &d[..8.min(d.len())]))
+            .unwrap_or_default();
+        let when =
+            h.at.as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "time not recorded".into());
+        let what = match h.kind {
+            carnet::record::HistoryKind::Created => "created".to_string(),
+            carnet::record::HistoryKind::Removed => "removed".to_string(),
+            _ => format!("changed {}", h.fields.join(", ")),
+        };
+        println!("{when}  {who}{device}: {what}");
+    }
 }

@@ -322,4 +322,46 @@ fn an_edit_is_attributed_to_its_writer_and_a_changed_prescription_is_no_longer_v
     assert!(list.contains("edited by Alice Test"), "{list}");
     let text = alice.ok(&["show", &insulin]);
     assert!(text.contains("not the prescriber's own writing"), "{text}");
+
+    // The history lists the changes, by whom; a removed entry keeps its history.
+    let h = alice.json(&["history", &allergy]);
+    let steps: Vec<(String, String, String)> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["kind"].as_str().unwrap().to_string(),
+                s["by_name"].as_str().unwrap().to_string(),
+                s["fields"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("created".into(), "Alice Test".into(), steps[0].2.clone()),
+            (
+                "changed".into(),
+                "Dr Martin".into(),
+                r#"["criticality","substance"]"#.into()
+            ),
+        ],
+        "{h}"
+    );
+    alice.ok(&["remove", &insulin]);
+    let h = alice.json(&["history", &insulin]);
+    let kinds: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["created", "changed", "removed"], "{h}");
+    assert_eq!(h[0]["by_name"], "Dr Martin");
+    let text = alice.ok(&["history", &insulin]);
+    assert!(
+        text.contains("Alice Test") && text.contains("changed dosage"),
+        "{text}"
+    );
 }

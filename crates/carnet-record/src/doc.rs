@@ -480,6 +480,63 @@ impl SectionDoc {
         Ok(out)
     }
 
+    /// Every change that touched an entry, oldest first (in causal order): who made it,
+    /// when, whether it created, changed or removed the entry, and which fields it wrote.
+    /// Read from the section's change graph; costs a diff per change of the section, so
+    /// it is for showing one entry's history, not for listings.
+    pub fn history(&self, id: &EntryId) -> Result<Vec<HistoryStep>, RecordError> {
+        let key = id.as_str();
+        let mut out = Vec::new();
+        for meta in self.doc.get_changes_meta(&[]) {
+            let patches = self.doc.diff(&meta.deps, &[meta.hash]);
+            let mut kind = None;
+            let mut fields: Vec<String> = Vec::new();
+            for p in &patches {
+                let on_root_key = p.obj == ROOT
+                    && matches!(&p.action,
+                        automerge::PatchAction::PutMap { key: k, .. }
+                        | automerge::PatchAction::DeleteMap { key: k } if k == key);
+                if on_root_key {
+                    kind = Some(match p.action {
+                        automerge::PatchAction::DeleteMap { .. } => HistoryKind::Removed,
+                        _ => HistoryKind::Created,
+                    });
+                    continue;
+                }
+                let inside = p.path.first().is_some_and(|(o, prop)| {
+                    *o == ROOT && matches!(prop, automerge::Prop::Map(k) if k == key)
+                });
+                if inside {
+                    kind.get_or_insert(HistoryKind::Changed);
+                    let field = match (p.path.get(1), &p.action) {
+                        (Some((_, automerge::Prop::Map(f))), _) => Some(f.clone()),
+                        (None, automerge::PatchAction::PutMap { key: f, .. })
+                        | (None, automerge::PatchAction::DeleteMap { key: f }) => Some(f.clone()),
+                        _ => None,
+                    };
+                    if let Some(f) = field
+                        && f != CREATED
+                        && !fields.contains(&f)
+                    {
+                        fields.push(f);
+                    }
+                }
+            }
+            let Some(kind) = kind else { continue };
+            let Ok(actor) = <[u8; 16]>::try_from(meta.actor.to_bytes()) else {
+                continue;
+            };
+            fields.sort();
+            out.push(HistoryStep {
+                actor,
+                time: meta.timestamp,
+                kind,
+                fields,
+            });
+        }
+        Ok(out)
+    }
+
     /// One entry, if present.
     pub fn get(&self, id: &EntryId) -> Result<Option<StoredEntry>, RecordError> {
         match self.entry_obj(id)? {
@@ -775,6 +832,31 @@ pub struct FieldWrite {
     pub actor: [u8; 16],
     /// When (Unix seconds), or 0 when the change did not say (written by an older build).
     pub time: i64,
+}
+
+/// What one change did to an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryKind {
+    /// It created the entry.
+    Created,
+    /// It changed fields of it.
+    Changed,
+    /// It removed the entry.
+    Removed,
+}
+
+/// One change in an entry's history (see [`SectionDoc::history`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryStep {
+    /// The actor that made the change.
+    pub actor: [u8; 16],
+    /// When (Unix seconds), or 0 when the change did not say (an older build).
+    pub time: i64,
+    /// What it did.
+    pub kind: HistoryKind,
+    /// The fields it wrote (for a creation: every field).
+    pub fields: Vec<String>,
 }
 
 /// The newer of two op ids (by Lamport counter, then actor).

@@ -36,7 +36,9 @@ mod series;
 mod time;
 
 pub use code::{Code, systems};
-pub use doc::{ChangeSet, FieldWrite, MAX_CHANGES, Reissued, SectionDoc, StoredEntry};
+pub use doc::{
+    ChangeSet, FieldWrite, HistoryKind, HistoryStep, MAX_CHANGES, Reissued, SectionDoc, StoredEntry,
+};
 pub use entry::{
     Allergy, BlobRef, BloodGroup, Component, Condition, ConditionStatus, Criticality, DocType,
     Document, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, MAX_FIELD, Measurement,

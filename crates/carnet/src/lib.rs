@@ -77,8 +77,8 @@ pub use error::{Error, Result};
 pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};
 pub use vault::{
-    AttachmentInput, CreateOptions, EditView, EntryRef, EntryView, MAX_ATTACHMENT, ReceiveReport,
-    RepairReport, SNAPSHOT_EVERY, Vault, actor_for, store_exists,
+    AttachmentInput, CreateOptions, EditView, EntryRef, EntryView, HistoryView, MAX_ATTACHMENT,
+    ReceiveReport, RepairReport, SNAPSHOT_EVERY, Vault, actor_for, store_exists,
 };
 
 /// The consent log and its verification.

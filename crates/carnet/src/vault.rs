@@ -104,6 +104,24 @@ pub struct EditView {
     pub at: Option<DateTime>,
 }
 
+/// One change in an entry's history (see [`Vault::history`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryView {
+    /// Who made it (person id), verified from the signature of the change.
+    pub by: String,
+    /// Their name, if this vault knows it.
+    pub by_name: Option<String>,
+    /// From which of their devices.
+    pub device: Option<String>,
+    /// When, if the change said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime>,
+    /// Created, changed or removed.
+    pub kind: carnet_record::HistoryKind,
+    /// The fields it wrote.
+    pub fields: Vec<String>,
+}
+
 /// What an attachment is, before it is added.
 #[derive(Clone, Debug)]
 pub struct AttachmentInput {
@@ -1115,6 +1133,47 @@ impl Vault {
             }
         }
         Err(Error::NotFound(id.clone()))
+    }
+
+    /// Every change that touched an entry (removed ones too), oldest first: who made it,
+    /// from which device, when, and which fields it wrote.
+    pub fn history(&mut self, record: &RecordId, id: &EntryId) -> Result<Vec<HistoryView>> {
+        let people = self.people()?;
+        let sections = self.readable_sections(record)?;
+        // The section that holds it now, else any whose history knows it (removed).
+        let mut found = None;
+        for s in &sections {
+            if self.load(record, *s)?.doc.get(id)?.is_some() {
+                found = Some(self.load(record, *s)?.doc.history(id)?);
+                break;
+            }
+        }
+        if found.is_none() {
+            for s in &sections {
+                let steps = self.load(record, *s)?.doc.history(id)?;
+                if !steps.is_empty() {
+                    found = Some(steps);
+                    break;
+                }
+            }
+        }
+        let steps = found.ok_or_else(|| Error::NotFound(id.clone()))?;
+        let r = self.store.read()?;
+        let mut out = Vec::with_capacity(steps.len());
+        for step in steps {
+            let who = r.actor(&step.actor)?;
+            out.push(HistoryView {
+                by: who.map_or_else(|| "unknown".into(), |(p, _)| p.to_string()),
+                by_name: who.and_then(|(p, _)| people.get(&p).map(|(n, _)| n.clone())),
+                device: who.map(|(_, d)| d.to_string()),
+                at: (step.time > 0)
+                    .then(|| DateTime::from_unix(step.time))
+                    .flatten(),
+                kind: step.kind,
+                fields: step.fields,
+            });
+        }
+        Ok(out)
     }
 
     /// Every entry, oldest clinical date first (entries without one by creation time).
