@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod reveal;
+
 use carnet::crypto::secrecy::SecretString;
 use carnet::crypto::{MasterKey, Role};
 use carnet::{CreateOptions, Vault};

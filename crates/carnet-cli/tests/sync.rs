@@ -221,11 +221,17 @@ fn unknown_blocked_and_revoked_peers_get_nothing_and_are_logged() {
     assert!(log.contains("Dr Martin tried to sync"), "{log}");
 }
 
-/// Connects to `ticket` with a fresh, unknown iroh endpoint and runs `talk` on a stream.
-fn hostile<F, Fut>(ticket: &str, talk: F)
+/// Connects to `ticket` with a fresh, unknown iroh endpoint and runs `talk` on the
+/// connection and a stream of it; returns what `talk` returned and the endpoint's key in
+/// hex (as `serve` names peers in its events).
+fn hostile<F, Fut, T>(ticket: &str, talk: F) -> (T, String)
 where
-    F: FnOnce(iroh::endpoint::SendStream, iroh::endpoint::RecvStream) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    F: FnOnce(
+        iroh::endpoint::Connection,
+        iroh::endpoint::SendStream,
+        iroh::endpoint::RecvStream,
+    ) -> Fut,
+    Fut: std::future::Future<Output = T>,
 {
     let t: Ticket = ticket.parse().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -238,16 +244,48 @@ where
             .bind()
             .await
             .unwrap();
+        let me = data_encoding::HEXLOWER.encode(ep.id().as_bytes());
         let addr = iroh::EndpointAddr::from_parts(
             iroh::PublicKey::from_bytes(&t.endpoint).unwrap(),
             t.addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
         );
         let conn = ep.connect(addr, carnet_sync::ALPN).await.unwrap();
         let (send, recv) = conn.open_bi().await.unwrap();
-        talk(send, recv).await;
+        let out = talk(conn.clone(), send, recv).await;
         conn.close(0u32.into(), b"bye");
         ep.close().await;
-    });
+        (out, me)
+    })
+}
+
+/// How long a test waits for `serve` (run with a 3 s timeout) to drop a stalled peer before
+/// it counts as never: generous, so a loaded machine does not fail it; a server that keeps
+/// stalled peers fails the test instead of hanging it.
+const DROP_BOUND: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Splits sync protocol bytes into frames (u32 big-endian length, then postcard).
+fn frames(mut bytes: &[u8]) -> Vec<carnet_sync::Frame> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        assert!(bytes.len() >= 4, "a frame length is cut short: {bytes:?}");
+        let n = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+        assert!(bytes.len() >= 4 + n, "a frame of {n} bytes is cut short");
+        out.push(
+            postcard::from_bytes(&bytes[4..4 + n])
+                .unwrap_or_else(|e| panic!("a frame from the server does not decode: {e}")),
+        );
+        bytes = &bytes[4 + n..];
+    }
+    out
+}
+
+/// What a stalled peer saw of the server's end of it.
+#[derive(Debug)]
+struct Dropped {
+    /// Why the connection closed, or `None` if it was still open after [`DROP_BOUND`].
+    closed: Option<iroh::endpoint::ConnectionError>,
+    /// What the server sent on the stream.
+    received: Vec<u8>,
 }
 
 #[test]
@@ -257,7 +295,7 @@ fn garbage_oversized_frames_and_stalls_are_dropped_while_others_are_served() {
     let state = alice.state();
 
     // Garbage.
-    hostile(&server.ticket, |mut send, mut recv| async move {
+    hostile(&server.ticket, |_, mut send, mut recv| async move {
         send.write_all(b"\x00\x00\x00\x10this is not carnet")
             .await
             .unwrap();
@@ -268,7 +306,7 @@ fn garbage_oversized_frames_and_stalls_are_dropped_while_others_are_served() {
 
     // A frame announcing 4 GiB: refused before any allocation.
     let peak_before = server.peak_rss_kib();
-    hostile(&server.ticket, |mut send, mut recv| async move {
+    hostile(&server.ticket, |_, mut send, mut recv| async move {
         send.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
         // The server may already have refused the header and stopped reading.
         let _ = send.write_all(&[0u8; 4096]).await;
@@ -283,24 +321,83 @@ fn garbage_oversized_frames_and_stalls_are_dropped_while_others_are_served() {
         );
     }
 
-    // A stall in the middle of a frame: while it hangs, another clinician is served.
+    // A stall in the middle of a frame: while it hangs, another clinician is served, and
+    // the server drops the staller (closing its connection as a failed session) after its
+    // timeout, having sent it nothing.
     let ticket = server.ticket.clone();
     let (stalling, stalled) = std::sync::mpsc::channel();
     let staller = std::thread::spawn(move || {
-        hostile(&ticket, |mut send, mut recv| async move {
+        hostile(&ticket, |conn, mut send, mut recv| async move {
             send.write_all(&1000u32.to_be_bytes()).await.unwrap();
             send.write_all(&[1u8; 10]).await.unwrap();
             stalling.send(()).unwrap();
-            // Never send the rest; the server drops us after its timeout.
-            let r = recv.read_to_end(1 << 20).await;
-            assert!(r.is_err() || r.unwrap().len() < 1 << 20);
-        });
+            // Never send the rest; read whatever comes until the server drops us.
+            let mut received = Vec::new();
+            let closed = tokio::time::timeout(DROP_BOUND, async {
+                let mut buf = [0u8; 4096];
+                while let Ok(Some(n)) = recv.read(&mut buf).await {
+                    received.extend_from_slice(&buf[..n]);
+                }
+                conn.closed().await
+            })
+            .await
+            .ok();
+            Dropped { closed, received }
+        })
     });
     stalled.recv().unwrap();
     let r = doctor.json(&["sync", &server.ticket]);
     assert_eq!(r["received"], 2, "served while another peer stalls: {r}");
-    staller.join().unwrap();
+    let (dropped, staller_id) = staller.join().unwrap();
+    match &dropped.closed {
+        Some(iroh::endpoint::ConnectionError::ApplicationClosed(close)) => assert_eq!(
+            close.error_code,
+            1u32.into(),
+            "the server closed the stalled peer's connection as a finished session: {close:?}"
+        ),
+        Some(other) => panic!(
+            "the stalled peer's connection ended by {other:?}, not by the server dropping it"
+        ),
+        None => panic!(
+            "the server still held a peer stalled in the middle of a frame after {DROP_BOUND:?} (its timeout is 3 s)"
+        ),
+    }
+    // Both sides open with their hello; the server sent the staller its own and nothing
+    // more (no state, no record).
+    let frames = frames(&dropped.received);
+    assert!(
+        matches!(frames.as_slice(), [carnet_sync::Frame::Hello { .. }]),
+        "the server sent a peer that never finished its hello more than its own hello: {frames:?}"
+    );
+    // It says why: that peer stalled after the 14 bytes it sent. (Which of the session's
+    // waits notices first, the frame reader's or the session's, is a race: both name the
+    // stall.)
+    let mut why = None;
+    for _ in 0..300 {
+        why = server
+            .events()
+            .into_iter()
+            .find(|e| e["event"] == "failed" && e["endpoint"] == staller_id.as_str());
+        if why.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let why = why.unwrap_or_else(|| {
+        panic!(
+            "serve reported no failed session for the staller {staller_id}: {:?}",
+            server.events()
+        )
+    });
+    let why = why["why"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("the link stalled") && why.contains("after 14 bytes received"),
+        "the staller was dropped for another reason: {why}"
+    );
+    // And the server goes on serving.
     assert!(server.alive());
+    let r = doctor.json(&["sync", &server.ticket]);
+    assert_eq!(r["received"], 0, "nothing new after the stall: {r}");
 
     // Nothing the hostile peers sent changed the vault (the doctor's sync only logged what
     // it served), and the attempts are noted.

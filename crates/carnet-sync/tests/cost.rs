@@ -1,14 +1,29 @@
 //! What an up-to-date sync costs: O(sections x authors) bytes, whatever the size of the
-//! record. A no-op sync on a record of 100,000 readings sends within 2x the bytes of one on
-//! a record of 10 (bytes counted, never time). Real vaults, real iroh endpoints on
+//! record. A no-op sync on a large record (600 envelopes and 6,000 entries across six
+//! sections, and 100,000 readings) sends within 2x the bytes of one on a record of one
+//! entry per section (bytes counted, never time). Real vaults, real iroh endpoints on
 //! loopback.
 
 use carnet::consent::Access;
 use carnet::crypto::secrecy::SecretString;
 use carnet::crypto::{MasterKey, Role};
-use carnet::record::{Code, DateTime, Reading, ReadingSet, SectionId, systems};
+use carnet::record::{
+    Allergy, Code, Condition, ConditionStatus, DateTime, Entry, Immunization, Measurement,
+    Medication, MedicationStatus, Note, Reading, ReadingSet, SectionId, systems,
+};
 use carnet::{CreateOptions, ImportItem, LabeledItem, Vault};
 use carnet_sync::{Node, SyncConfig};
+
+/// The sections shared with the clinician: one chain each (one author, one device), in
+/// both records, so only the length of the chains differs.
+const SECTIONS: [SectionId; 6] = [
+    SectionId::Allergies,
+    SectionId::Conditions,
+    SectionId::Medications,
+    SectionId::Immunizations,
+    SectionId::Measurements,
+    SectionId::Notes,
+];
 
 fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
     Vault::create(
@@ -23,20 +38,104 @@ fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
     .unwrap()
 }
 
-/// Bytes on the wire (both ways) of the third sync between a patient holding `readings`
-/// glucose readings and a clinician granted the measurements: the first moves the record,
-/// the second the consent entry about that delivery, the third nothing.
-async fn noop_sync_bytes(readings: i64) -> (u64, usize) {
+/// Entry `i` of `section`: distinct from every other, so an import never skips it.
+fn entry(section: SectionId, i: usize) -> Entry {
+    let text = format!("{section} entry {i}");
+    match section {
+        SectionId::Allergies => Entry::Allergy(Allergy {
+            substance: text,
+            code: None,
+            criticality: None,
+            reaction: Some("hives".into()),
+        }),
+        SectionId::Conditions => Entry::Condition(Condition {
+            name: text,
+            code: None,
+            onset: Some("2020-01-01".parse().unwrap()),
+            abatement: None,
+            status: ConditionStatus::default(),
+        }),
+        SectionId::Medications => Entry::Medication(Medication {
+            name: text,
+            code: None,
+            dosage: Some("once a day".into()),
+            start: None,
+            end: None,
+            status: MedicationStatus::Active,
+        }),
+        SectionId::Immunizations => Entry::Immunization(Immunization {
+            vaccine: text,
+            code: None,
+            date: "2021-06-01".parse().unwrap(),
+            lot: None,
+        }),
+        SectionId::Measurements => Entry::Measurement(Measurement {
+            kind: Code::new(systems::LOINC, "29463-7", None),
+            value: Some(60.0 + (i % 400) as f64 / 10.0),
+            unit: "kg".into(),
+            components: Vec::new(),
+            at: DateTime::from_unix(1_600_000_000 + 3_600 * i as i64).unwrap(),
+            source: None,
+            value_code: None,
+            value_text: None,
+            category: None,
+            status: None,
+        }),
+        _ => Entry::Note(Note { text, title: None }),
+    }
+}
+
+/// The size of a record: `imports` bulk imports each adding `per` entries to every one of
+/// [`SECTIONS`] (one envelope per section per import), then `readings` glucose readings.
+struct Size {
+    imports: usize,
+    per: usize,
+    readings: i64,
+}
+
+/// What the clinician ended up holding, and what the up-to-date sync cost.
+struct Cost {
+    /// Bytes on the wire, both ways, of the no-op sync.
+    noop_bytes: u64,
+    /// Envelopes the clinician holds, per section.
+    envelopes: Vec<usize>,
+    /// Entries the clinician lists, per section.
+    entries: Vec<usize>,
+}
+
+/// Bytes on the wire (both ways) of the third sync between a patient with a record of
+/// `size` and a clinician granted its sections: the first moves the record, the second
+/// the consent entry about that delivery, the third nothing.
+async fn noop_sync_bytes(size: Size) -> Cost {
     let tmp = tempfile::tempdir().unwrap();
     let mut patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
     let doctor = vault(&tmp.path().join("d"), "Doc", Role::Clinician);
     let record = patient.own_record().unwrap();
+    let mut n = 0;
+    for _ in 0..size.imports {
+        let mut items = Vec::new();
+        for s in SECTIONS {
+            for _ in 0..size.per {
+                n += 1;
+                items.push(LabeledItem {
+                    label: s.to_string(),
+                    item: ImportItem::Entry(entry(s, n)),
+                });
+            }
+        }
+        let report = patient.import(&record, items, &mut |_, _| {}).unwrap();
+        assert_eq!(
+            report.added.values().sum::<usize>(),
+            SECTIONS.len() * size.per,
+            "an import skipped entries: {report:?}"
+        );
+    }
     let start = 1_735_689_600;
     let set = ReadingSet {
         kind: Code::new(systems::LOINC, "99504-3", None),
         unit: "mg/dL".into(),
         source: Some("Dexcom G6".into()),
-        readings: (0..readings)
+        readings: (0..size.readings)
             .map(|i| Reading {
                 at: DateTime::from_unix(start + 300 * i).unwrap(),
                 value: 70.0 + ((i * 13) % 150) as f64,
@@ -57,13 +156,7 @@ async fn noop_sync_bytes(readings: i64) -> (u64, usize) {
         .add_contact("Doc", &doctor.card().to_text())
         .unwrap();
     patient
-        .grant(
-            "Doc",
-            &[SectionId::Measurements],
-            Access::Read,
-            "care",
-            None,
-        )
+        .grant("Doc", &SECTIONS, Access::Read, "care", None)
         .unwrap();
     let server = Node::start(patient, SyncConfig::default()).await.unwrap();
     let ticket = server.ticket();
@@ -83,13 +176,24 @@ async fn noop_sync_bytes(readings: i64) -> (u64, usize) {
             (third.received, third.sent, third.consent_received),
             (0, 0, 0)
         );
-        let shown = client
-            .with_vault(move |v| v.list(&record, Some(SectionId::Measurements)))
+        let (envelopes, entries) = client
+            .with_vault(move |v| {
+                let mut envelopes = Vec::new();
+                let mut entries = Vec::new();
+                for s in SECTIONS {
+                    envelopes.push(v.envelopes(&record, s)?.len());
+                    entries.push(v.list(&record, Some(s))?.len());
+                }
+                Ok::<_, carnet::Error>((envelopes, entries))
+            })
             .await
-            .unwrap()
-            .len();
+            .unwrap();
         let _ = stop.send(());
-        (third.bytes_sent + third.bytes_received, shown)
+        Cost {
+            noop_bytes: third.bytes_sent + third.bytes_received,
+            envelopes,
+            entries,
+        }
     };
     let (served, out) = tokio::join!(serving, syncing);
     served.unwrap();
@@ -100,23 +204,49 @@ async fn noop_sync_bytes(readings: i64) -> (u64, usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_up_to_date_sync_costs_the_same_whatever_the_record_size() {
-    let (small, small_blocks) = noop_sync_bytes(10).await;
-    let (large, large_blocks) = noop_sync_bytes(100_000).await;
-    assert!(
-        small_blocks >= 1 && large_blocks > small_blocks,
-        "the large record holds more"
-    );
+    let small = noop_sync_bytes(Size {
+        imports: 1,
+        per: 1,
+        readings: 10,
+    })
+    .await;
+    let large = noop_sync_bytes(Size {
+        imports: 100,
+        per: 10,
+        readings: 100_000,
+    })
+    .await;
+    // The large record is large in envelopes and entries, in every section.
+    for (i, s) in SECTIONS.iter().enumerate() {
+        assert!(
+            small.envelopes[i] >= 1 && small.entries[i] >= 1,
+            "{s}: the small record reached the clinician ({} envelopes, {} entries)",
+            small.envelopes[i],
+            small.entries[i]
+        );
+        assert!(
+            large.envelopes[i] >= 100 && large.entries[i] >= 1_000,
+            "{s}: the large record holds {} envelopes and {} entries at the clinician, not 100 and 1,000",
+            large.envelopes[i],
+            large.entries[i]
+        );
+    }
+    let (small_n, large_n): (usize, usize) =
+        (small.envelopes.iter().sum(), large.envelopes.iter().sum());
+    let small_bytes = small.noop_bytes;
+    let large_bytes = large.noop_bytes;
     eprintln!(
-        "no-op sync: {small} bytes at 10 readings, {large} at 100,000 ({:.2}x)",
-        large as f64 / small as f64
+        "no-op sync: {small_bytes} bytes for {small_n} envelopes, {large_bytes} for {large_n} envelopes and {} entries ({:.2}x)",
+        large.entries.iter().sum::<usize>(),
+        large_bytes as f64 / small_bytes as f64
     );
     assert!(
-        large <= 2 * small,
-        "a no-op sync sent {large} bytes on 100,000 readings against {small} on 10"
+        large_bytes <= 2 * small_bytes,
+        "a no-op sync sent {large_bytes} bytes on {large_n} envelopes against {small_bytes} on {small_n}"
     );
     // And it is small in absolute terms: a hello, a state, an end and an ack each way.
     assert!(
-        small < 8 * 1024,
-        "{small} bytes for a sync with nothing to send"
+        small_bytes < 8 * 1024,
+        "{small_bytes} bytes for a sync with nothing to send"
     );
 }

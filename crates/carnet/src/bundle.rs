@@ -31,7 +31,7 @@ use std::fs;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use carnet_crypto::{IdentityCard, PersonId, open_sealed, seal_to, verify_signature};
+use carnet_crypto::{IdentityCard, PersonId, SealedReader, open_sealed, seal_to, verify_signature};
 use carnet_record::SectionId;
 use serde::{Deserialize, Serialize};
 
@@ -254,10 +254,12 @@ impl Vault {
         Ok(())
     }
 
-    /// Verifies a bundle and takes in what it holds, all or nothing. Refuses a file that is
-    /// not a bundle, one addressed to someone else, an altered or truncated one, a replay,
-    /// and any change its author may not make.
-    pub fn import_bundle(&mut self, path: &Path) -> Result<ImportSummary> {
+    /// Opens a bundle file as its recipient and reads its header: the one reader behind
+    /// [`Vault::import_bundle`] and [`Vault::inspect_bundle`], so both refuse the same
+    /// files. Refuses a file that is not a bundle, one sealed or addressed to someone else,
+    /// one that does not start with its header, a format version this build does not read,
+    /// and a sender card that does not parse. The items are left to read.
+    fn open_bundle(&self, path: &Path) -> Result<OpenBundle<SealedReader<BufReader<fs::File>>>> {
         let file = fs::File::open(path).map_err(|e| io_err("cannot open", path, e))?;
         let bytes = file
             .metadata()
@@ -271,43 +273,32 @@ impl Vault {
             ),
             other => Error::Exchange(format!("the bundle is damaged: {other}")),
         })?;
-        let mut source = BundleSource {
-            reader: sealed,
-            hasher: blake3::Hasher::new(),
-            items: 0,
-            to: self.person_id(),
-            sender: self.person_id(),
-            have: None,
-            end: None,
-        };
-        let header = match source.frame()? {
-            Some(Frame::Header(h)) => h,
-            _ => {
-                return Err(Error::Exchange(
-                    "the bundle does not start with its header".into(),
-                ));
-            }
-        };
-        if header.version != BUNDLE_VERSION {
-            return Err(Error::Exchange(format!(
-                "bundle format version {} is not supported by this build; upgrade carnet",
-                header.version
-            )));
-        }
-        let from = IdentityCard::from_text(&header.from_card)?;
+        let (header, from, source) = read_header(sealed)?;
         if header.to != self.person_id() {
             return Err(Error::Refused(format!(
                 "this bundle is addressed to {}, not to you",
                 header.to.short()
             )));
         }
+        Ok(OpenBundle {
+            header,
+            from,
+            source,
+            bytes,
+        })
+    }
+
+    /// Verifies a bundle and takes in what it holds, all or nothing. Refuses a file that is
+    /// not a bundle, one addressed to someone else, an altered or truncated one, a replay,
+    /// and any change its author may not make.
+    pub fn import_bundle(&mut self, path: &Path) -> Result<ImportSummary> {
+        let OpenBundle {
+            header,
+            from,
+            mut source,
+            bytes,
+        } = self.open_bundle(path)?;
         self.check_assumed(&from, &header.assumed)?;
-        let mut source = BundleSource {
-            to: header.to,
-            sender: from.person_id(),
-            have: Some(header.have),
-            ..source
-        };
         let report = self.receive_items(&from, &mut source)?;
         Ok(ImportSummary {
             envelopes: report.envelopes,
@@ -322,6 +313,49 @@ impl Vault {
             from_id: from.person_id().to_string(),
         })
     }
+}
+
+/// A bundle opened by its recipient, header read and checked, items not yet read.
+struct OpenBundle<R: Read> {
+    header: Header,
+    from: IdentityCard,
+    source: BundleSource<R>,
+    /// Size of the file.
+    bytes: u64,
+}
+
+/// Reads the first frame of a bundle's plaintext and checks it: a header, of the format
+/// version this build reads, naming its sender by a card that parses. Returns the source
+/// of the items that follow, set to check the signature of that sender to that recipient.
+fn read_header<R: Read>(reader: R) -> Result<(Header, IdentityCard, BundleSource<R>)> {
+    let mut source = BundleSource {
+        reader,
+        hasher: blake3::Hasher::new(),
+        items: 0,
+        to: PersonId([0; 32]),
+        sender: PersonId([0; 32]),
+        have: None,
+        end: None,
+    };
+    let header = match source.frame()? {
+        Some(Frame::Header(h)) => h,
+        _ => {
+            return Err(Error::Exchange(
+                "the bundle does not start with its header".into(),
+            ));
+        }
+    };
+    if header.version != BUNDLE_VERSION {
+        return Err(Error::Exchange(format!(
+            "bundle format version {} is not supported by this build; upgrade carnet",
+            header.version
+        )));
+    }
+    let from = IdentityCard::from_text(&header.from_card)?;
+    source.sender = from.person_id();
+    source.to = header.to;
+    source.have = Some(header.have.clone());
+    Ok((header, from, source))
 }
 
 /// One item of a bundle as [`Vault::inspect_bundle`] shows it: metadata only.
@@ -358,35 +392,12 @@ impl Vault {
     /// Opens a bundle addressed to this vault's owner and lists what it holds (headers
     /// only, nothing decrypted beyond the bundle itself), without importing anything.
     pub fn inspect_bundle(&self, path: &Path) -> Result<BundleInfo> {
-        let file = fs::File::open(path).map_err(|e| io_err("cannot open", path, e))?;
-        let mut r = BufReader::new(file);
-        expect_magic(&mut r, BUNDLE_MAGIC, path, "bundle")?;
-        let sealed = open_sealed(&self.me, r).map_err(|e| match e {
-            carnet_crypto::CryptoError::NotForYou => Error::Refused(
-                "this bundle is not addressed to you: it is sealed to another person's key".into(),
-            ),
-            other => Error::Exchange(format!("the bundle is damaged: {other}")),
-        })?;
-        let mut source = BundleSource {
-            reader: sealed,
-            hasher: blake3::Hasher::new(),
-            items: 0,
-            to: self.person_id(),
-            sender: self.person_id(),
-            have: None,
-            end: None,
-        };
-        let header = match source.frame()? {
-            Some(Frame::Header(h)) => h,
-            _ => {
-                return Err(Error::Exchange(
-                    "the bundle does not start with its header".into(),
-                ));
-            }
-        };
-        let from = IdentityCard::from_text(&header.from_card)?;
-        source.sender = from.person_id();
-        source.to = header.to;
+        let OpenBundle {
+            header,
+            from,
+            mut source,
+            ..
+        } = self.open_bundle(path)?;
         let mut items = Vec::new();
         while let Some(item) = source.next_item()? {
             items.push(describe(&item));
@@ -403,29 +414,11 @@ impl Vault {
 }
 
 /// Decodes the frames of a bundle's plaintext (what is inside the sealing) and describes
-/// its items, without a vault and without checking the signature: the parser every import
-/// runs first, exposed for fuzzing and diagnostics. Bounded: frames over the limit are
-/// refused before allocation.
+/// its items, without a vault and without checking the signature or the recipient: the
+/// header reader every import and inspection runs (format version included), exposed for
+/// fuzzing and diagnostics. Bounded: frames over the limit are refused before allocation.
 pub fn parse_plaintext(reader: impl Read) -> Result<Vec<ItemInfo>> {
-    let mut source = BundleSource {
-        reader,
-        hasher: blake3::Hasher::new(),
-        items: 0,
-        to: PersonId([0; 32]),
-        sender: PersonId([0; 32]),
-        have: None,
-        end: None,
-    };
-    match source.frame()? {
-        Some(Frame::Header(h)) => {
-            IdentityCard::from_text(&h.from_card)?;
-        }
-        _ => {
-            return Err(Error::Exchange(
-                "the bundle does not start with its header".into(),
-            ));
-        }
-    }
+    let (_, _, mut source) = read_header(reader)?;
     let mut items = Vec::new();
     while let Some(item) = source.next_item()? {
         items.push(describe(&item));
@@ -576,5 +569,158 @@ impl<R: Read> ItemSource for BundleSource<R> {
             have: self.have.take(),
             once: Some(hash),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CreateOptions;
+    use carnet_consent::Access;
+    use carnet_crypto::secrecy::SecretString;
+    use carnet_crypto::{MasterKey, Role};
+    use carnet_record::{Allergy, Entry};
+
+    fn vault(dir: &Path, name: &str, role: Role) -> Vault {
+        let opts = CreateOptions {
+            name: name.into(),
+            role,
+            kdf_log_n: MasterKey::MIN_LOG_N,
+        };
+        Vault::create(dir, &SecretString::from("p".to_string()), &opts).unwrap()
+    }
+
+    /// A patient with an allergy shared with a doctor, and the doctor.
+    fn pair(dir: &Path) -> (Vault, Vault) {
+        let mut alice = vault(&dir.join("alice"), "Alice", Role::Patient);
+        let doctor = vault(&dir.join("doctor"), "Dr Martin", Role::Clinician);
+        let record = alice.own_record().unwrap();
+        alice
+            .add(
+                &record,
+                Entry::Allergy(Allergy {
+                    substance: "Penicillin".into(),
+                    code: None,
+                    criticality: None,
+                    reaction: None,
+                }),
+            )
+            .unwrap();
+        alice
+            .add_contact("Dr Martin", &doctor.card().to_text())
+            .unwrap();
+        alice
+            .grant(
+                "Dr Martin",
+                &[SectionId::Allergies],
+                Access::Read,
+                "care",
+                None,
+            )
+            .unwrap();
+        (alice, doctor)
+    }
+
+    /// Writes what `export_bundle` writes, sealed to `to`, but with the header's `version`
+    /// and `addressed` (its `to`) as given; signed by `from` over what it says.
+    fn forge(from: &mut Vault, to: &IdentityCard, version: u8, addressed: PersonId, out: &Path) {
+        let mut file = fs::File::create(out).unwrap();
+        file.write_all(BUNDLE_MAGIC).unwrap();
+        let mut hw = HashingWriter {
+            inner: seal_to(to, file).unwrap(),
+            hasher: blake3::Hasher::new(),
+        };
+        hw.frame(&Frame::Header(Header {
+            version,
+            from_card: from.card().to_text(),
+            to: addressed,
+            nonce: [7; 16],
+            created: now_unix(),
+            have: Have::default(),
+            assumed: Have::default(),
+        }))
+        .unwrap();
+        let mut items = 0u64;
+        from.send_items(to, &Have::default(), &mut |item| {
+            items += 1;
+            hw.frame(&Frame::Item(item))
+        })
+        .unwrap();
+        assert!(items > 0, "the forged bundle carries the shared allergy");
+        let hash = *hw.hasher.finalize().as_bytes();
+        let signature = from
+            .me
+            .sign(BUNDLE_DOMAIN, &signed_message(&addressed, &hash))
+            .to_vec();
+        write_frame(&mut hw.inner, &Frame::End(End { items, signature })).unwrap();
+        hw.inner.finish().unwrap();
+    }
+
+    fn refusal<T: std::fmt::Debug>(what: &str, r: Result<T>) -> String {
+        match r {
+            Ok(v) => panic!("{what} accepted a bundle it must refuse: {v:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn inspect_refuses_what_import_refuses_on_reading() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut alice, mut doctor) = pair(tmp.path());
+        let card = doctor.card().clone();
+        let me = doctor.person_id();
+
+        // The genuine article, made by the same forge: both read it.
+        let good = tmp.path().join("good.bundle");
+        forge(&mut alice, &card, BUNDLE_VERSION, me, &good);
+        let info = doctor.inspect_bundle(&good).unwrap();
+        assert!(info.signature_ok, "the forge signs like export does");
+        assert!(info.items.iter().any(|i| i.kind == "envelope"));
+
+        // A format version this build does not read.
+        let newer = tmp.path().join("newer.bundle");
+        forge(&mut alice, &card, BUNDLE_VERSION + 1, me, &newer);
+        // Sealed to the doctor, but its header addresses someone else (here the sender).
+        let elsewhere = tmp.path().join("elsewhere.bundle");
+        let sender = alice.person_id();
+        forge(&mut alice, &card, BUNDLE_VERSION, sender, &elsewhere);
+
+        for (file, needle) in [
+            (&newer, "bundle format version 2 is not supported"),
+            (&elsewhere, "not to you"),
+        ] {
+            let inspected = refusal("inspect", doctor.inspect_bundle(file));
+            let imported = refusal("import", doctor.import_bundle(file));
+            assert!(
+                inspected.contains(needle),
+                "inspect refused {} for another reason: {inspected}",
+                file.display()
+            );
+            assert_eq!(
+                inspected,
+                imported,
+                "inspect and import refuse {} differently",
+                file.display()
+            );
+        }
+
+        // The fuzzed parser reads headers the same way.
+        let plain = {
+            let mut r = BufReader::new(fs::File::open(&newer).unwrap());
+            expect_magic(&mut r, BUNDLE_MAGIC, &newer, "bundle").unwrap();
+            let mut out = Vec::new();
+            open_sealed(&doctor.me, r)
+                .unwrap()
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        };
+        let parsed = refusal("parse_plaintext", parse_plaintext(&plain[..]));
+        assert!(
+            parsed.contains("bundle format version 2"),
+            "parse_plaintext: {parsed}"
+        );
+        // And the good bundle still imports after all that was refused.
+        doctor.import_bundle(&good).unwrap();
     }
 }

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
+/// Finding plaintext however it is wrapped (base64, zstd, raw deflate).
+#[path = "../../../../tests/reveal.rs"]
+pub mod reveal;
+
 pub const PASS: &str = "test passphrase";
 
 pub struct Carnet {
