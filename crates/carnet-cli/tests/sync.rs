@@ -362,12 +362,12 @@ fn garbage_oversized_frames_and_stalls_are_dropped_while_others_are_served() {
             "the server still held a peer stalled in the middle of a frame after {DROP_BOUND:?} (its timeout is 3 s)"
         ),
     }
-    // Both sides open with their hello; the server sent the staller its own and nothing
-    // more (no state, no record).
+    // The server answers a hello only once it has read it and accepted the peer: to one
+    // that never finished its hello it sent nothing at all (no card, no state, no record).
     let frames = frames(&dropped.received);
     assert!(
-        matches!(frames.as_slice(), [carnet_sync::Frame::Hello { .. }]),
-        "the server sent a peer that never finished its hello more than its own hello: {frames:?}"
+        frames.is_empty(),
+        "the server sent a peer that never finished its hello: {frames:?}"
     );
     // It says why: that peer stalled after the 14 bytes it sent. (Which of the session's
     // waits notices first, the frame reader's or the session's, is a race: both name the
@@ -736,4 +736,47 @@ fn sync_watch_says_when_the_link_drops_and_connects_again() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["reconnects"].as_u64().unwrap() >= 1, "{report}");
     assert!(report["received"].as_u64().unwrap() >= 3, "{report}");
+}
+
+#[test]
+fn a_stranger_reaching_serve_learns_nothing_of_whose_device_it_is() {
+    let (alice, _doctor) = patient_and_doctor();
+    let server = Server::start(&alice, 5);
+    let (got, _) = hostile(
+        &server.ticket,
+        move |_conn, mut send, mut recv| async move {
+            // A hello whose card does not parse: the server refuses it.
+            let hello = carnet_sync::Frame::Hello {
+                version: carnet_sync::PROTOCOL_VERSION,
+                card: "carnet-card1:not-a-card".into(),
+                cert: Vec::new(),
+                live: false,
+            };
+            let body = postcard::to_stdvec(&hello).unwrap();
+            send.write_all(&(body.len() as u32).to_be_bytes())
+                .await
+                .unwrap();
+            send.write_all(&body).await.unwrap();
+            let _ = send.finish();
+            // Everything that arrives before the stream or the connection ends.
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(Some(n)) = recv.read(&mut buf).await {
+                got.extend_from_slice(&buf[..n]);
+            }
+            got
+        },
+    );
+    // Whatever came back, it is not the server's hello (its owner's card).
+    if got.len() >= 4 {
+        let n = u32::from_be_bytes(got[..4].try_into().unwrap()) as usize;
+        let frame: carnet_sync::Frame = postcard::from_bytes(&got[4..4 + n]).unwrap();
+        assert!(
+            !matches!(frame, carnet_sync::Frame::Hello { .. }),
+            "the server told a stranger whose device it is"
+        );
+    }
+    // A known clinician is still greeted and served.
+    let r = _doctor.json(&["sync", &server.ticket]);
+    assert_eq!(r["received"], 2, "{r}");
 }

@@ -1,7 +1,9 @@
 //! One sync session on one connection, the same for both ends:
 //!
 //! ```text
-//! both: Hello { card, device certificate, live? }   who I am (the connection proves the key)
+//! dialer: Hello { card, device certificate, live? }  who I am (the connection proves the key)
+//! listener: Hello, only to a peer it does not refuse (else Refused, and nothing about
+//!           whose device it is)
 //! both: Have                                        what I hold of what we share
 //! both: (Item* Done)* End                           what you lack, in bounded batches
 //! both: Stored (one per batch received)             I stored your batch
@@ -321,14 +323,18 @@ async fn session(
 ) -> Result<SessionReport, SyncError> {
     let timeout = shared.config.timeout;
     let closed = |_| SyncError::Connection("the connection closed".into());
-    tx.send(Frame::Hello {
+    let my_hello = Frame::Hello {
         version: PROTOCOL_VERSION,
         card: shared.card.to_text(),
         cert: shared.cert.clone(),
         live,
-    })
-    .await
-    .map_err(closed)?;
+    };
+    // The dialer says who it is first. The listener answers with its own card (its
+    // owner's name) only to a peer it does not refuse: a stranger who reaches a serving
+    // device learns nothing about whose it is.
+    if side == Side::Dialer {
+        tx.send(my_hello.clone()).await.map_err(closed)?;
+    }
     let (peer, peer_live, peer_device) = match hello(shared, rd, remote, timeout).await {
         Ok(p) => p,
         Err(e) => {
@@ -396,6 +402,9 @@ async fn session(
             note_attempt(shared, remote, Some(person), why.clone()).await;
         }
         return Err(SyncError::Refused(why));
+    }
+    if side == Side::Listener {
+        tx.send(my_hello).await.map_err(closed)?;
     }
     let name = if own {
         format!("your device {}", &peer_device.to_string()[..8])
