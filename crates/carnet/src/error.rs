@@ -85,6 +85,18 @@ pub enum Error {
     /// An exchange was refused by policy (not the right sender, nothing to send).
     #[error("{0}")]
     Refused(String),
+    /// The sender is a stranger to this vault (not a contact, not a grantee, not a
+    /// patient who shared a record with its owner, not one of its owner's devices) and
+    /// shares nothing with it: nothing they sent is taken.
+    #[error(
+        "this comes from {name} ({id}), who is not among your contacts, grantees or patients and shares nothing with you: nothing was taken. If you know them, add them with `carnet contact add NAME CARD` first"
+    )]
+    Stranger {
+        /// The name on their card.
+        name: String,
+        /// Their short id.
+        id: String,
+    },
     /// The other party is blocked: nothing goes to them and nothing from them is taken.
     #[error("{name} is blocked: nothing is sent to them and nothing from them is accepted")]
     Blocked {

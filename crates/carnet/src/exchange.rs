@@ -914,7 +914,29 @@ impl Vault {
     /// whose device certificate the transport checked). Only another device of this
     /// vault's own person, registered and not removed, may send as this person; its vault
     /// state is taken only from the device that keeps the consent log.
+    ///
+    /// A stranger (someone this vault has never heard of) may only share their own record
+    /// with its owner; anything else from them is refused whole ([`Error::Stranger`]) and
+    /// the attempt noted in the bounded list `carnet log` shows.
     pub fn receive_items_from(
+        &mut self,
+        from: &IdentityCard,
+        device: Option<DeviceId>,
+        source: &mut dyn ItemSource,
+    ) -> Result<ExchangeReport> {
+        let result = self.receive_checked(from, device, source);
+        if let Err(e @ Error::Stranger { .. }) = &result {
+            let _ = self.record_attempt(crate::Attempt {
+                time: now_unix(),
+                endpoint: "not a network peer (a bundle or a forwarded batch)".into(),
+                person: Some(from.person_id()),
+                why: e.to_string(),
+            });
+        }
+        result
+    }
+
+    fn receive_checked(
         &mut self,
         from: &IdentityCard,
         device: Option<DeviceId>,
@@ -947,6 +969,10 @@ impl Vault {
         if own.is_some() && self.blocked()?.contains(&sender) {
             return Err(Error::Blocked { name });
         }
+        // Someone this vault has never heard of may only share their own record with its
+        // owner (a patient's first bundle to a clinician); anything else they bring (the
+        // owner's own changes carried by a stranger, say) is refused whole, below.
+        let stranger = sender != me && !self.people()?.contains_key(&sender);
         let mut rx = Receiving {
             vault: self,
             sender,
@@ -988,6 +1014,19 @@ impl Vault {
             txn.put_meta(&key, &now_unix().to_be_bytes())?;
         }
         rx.finish(&mut txn, finished.have)?;
+        if stranger {
+            let theirs = RecordId::of_patient(&sender);
+            let shared_with_me = SectionId::ALL
+                .iter()
+                .any(|s| matches!(txn.latest_epoch(&theirs, s.code()), Ok(Some(_))));
+            let only_theirs = rx.received.keys().all(|(r, _, _, _)| *r == theirs);
+            if !shared_with_me || !only_theirs {
+                return Err(Error::Stranger {
+                    name: from.name().to_string(),
+                    id: sender.short(),
+                });
+            }
+        }
         let touched: Vec<(RecordId, SectionId)> =
             rx.received.keys().map(|(r, s, _, _)| (*r, *s)).collect();
         let report = rx.report;
