@@ -3,25 +3,10 @@
 //! next says what it holds, once, and only within a grant in force: the consent log ends
 //! up saying exactly what was delivered, and an auditor's check still holds.
 
-use std::collections::VecDeque;
-
 use carnet::consent::Access;
 use carnet::crypto::Role;
-use carnet::exchange::{Finished, ItemSource};
 use carnet::record::{Entry, Note, SectionId};
-use carnet::wire::Item;
-use carnet_scenarios::{introduce, vault};
-
-struct Items(VecDeque<Item>);
-
-impl ItemSource for Items {
-    fn next_item(&mut self) -> carnet::Result<Option<Item>> {
-        Ok(self.0.pop_front())
-    }
-    fn finish(&mut self) -> carnet::Result<Finished> {
-        Ok(Finished::default())
-    }
-}
+use carnet_scenarios::{deliver_unacknowledged, introduce, vault};
 
 fn note(text: &str) -> Entry {
     Entry::Note(Note {
@@ -51,22 +36,9 @@ fn a_delivery_whose_acknowledgement_was_lost_is_logged_once_when_the_peer_says_i
         .grant("Dr Martin", &[SectionId::Notes], Access::Read, "care", None)
         .unwrap();
     let card = doctor.vault.card().clone();
-    let patient_card = alice.vault.card().clone();
 
     // A live batch goes out and is stored; its acknowledgement is lost: no commit_sent.
-    let theirs = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
-    let mut items = VecDeque::new();
-    alice
-        .vault
-        .send_batch(&card, &theirs, None, &mut |i| {
-            items.push_back(i);
-            Ok(())
-        })
-        .unwrap();
-    let got = doctor
-        .vault
-        .receive_items(&patient_card, &mut Items(items))
-        .unwrap();
+    let got = deliver_unacknowledged(&mut alice, &mut doctor).unwrap();
     assert_eq!(got.envelopes, 3);
     let before = served(&alice.vault.access_log().unwrap());
 
@@ -118,19 +90,12 @@ fn a_delivery_whose_acknowledgement_was_lost_is_logged_once_when_the_peer_says_i
 
     // After a revoke, what was delivered under the ended grant is not logged anew.
     alice.vault.add(&record, note("after")).unwrap();
-    let theirs = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
-    let mut items = VecDeque::new();
-    alice
-        .vault
-        .send_batch(&card, &theirs, None, &mut |i| {
-            items.push_back(i);
-            Ok(())
-        })
-        .unwrap();
-    doctor
-        .vault
-        .receive_items(&patient_card, &mut Items(items))
-        .unwrap();
+    assert_eq!(
+        deliver_unacknowledged(&mut alice, &mut doctor)
+            .unwrap()
+            .envelopes,
+        1
+    );
     alice.vault.revoke(&grant).unwrap();
     let now = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
     assert_eq!(

@@ -183,8 +183,7 @@ fn a_change_sealed_with_the_right_key_but_signed_by_a_stranger_is_refused() {
 fn changes_smuggled_under_another_authors_signature_are_refused() {
     // Alice signs an envelope whose Automerge changes claim another device's actor: the
     // receiver must not attribute them to anyone but the signer's own device.
-    use carnet::crypto::{ENVELOPE_VERSION, Envelope, EnvelopeHeader, PersonSecret};
-    use carnet::record::SectionDoc;
+    use carnet::crypto::PersonSecret;
 
     let alice = vault("Alice", Role::Patient);
     let record = alice.vault.own_record().unwrap();
@@ -201,24 +200,17 @@ fn changes_smuggled_under_another_authors_signature_are_refused() {
     drop(store);
     let device = carnet::crypto::DeviceId([1; 16]);
     let other_actor = carnet::actor_for(&PersonSecret::generate().unwrap().person_id(), &device);
-    let mut doc = SectionDoc::new(SectionId::Notes, other_actor);
-    let (_, changes) = doc.insert(&note("who wrote this?")).unwrap();
-    let env = Envelope::seal(
-        EnvelopeHeader {
-            version: ENVELOPE_VERSION,
-            record,
-            section: SectionId::Notes.code(),
-            epoch: 0,
-            author: secret.person_id(),
-            device,
-            seq: 1,
-            prev: None,
-        },
-        &changes.to_bytes(),
-        &key,
+    let env = carnet_scenarios::seal_entry(
         &secret,
-    )
-    .unwrap();
+        &key,
+        record,
+        SectionId::Notes,
+        0,
+        device,
+        other_actor,
+        1,
+        &note("who wrote this?"),
+    );
     let mut alice = alice;
     let before = alice.vault.state_digest().unwrap();
     let err = alice.vault.receive(&[env.as_bytes().to_vec()]).unwrap_err();

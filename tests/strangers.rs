@@ -8,22 +8,12 @@ use std::collections::VecDeque;
 
 use carnet::Error;
 use carnet::actor_for;
-use carnet::crypto::{DeviceId, ENVELOPE_VERSION, Envelope, EnvelopeHeader, Role};
-use carnet::exchange::{Finished, ItemSource};
-use carnet::record::{Entry, Note, SectionDoc, SectionId};
+use carnet::crypto::{DeviceId, Role};
+use carnet::record::{Entry, Note, SectionId};
 use carnet::wire::Item;
-use carnet_scenarios::{epoch_key_of, introduce, secret_of, vault};
-
-struct Items(VecDeque<Item>);
-
-impl ItemSource for Items {
-    fn next_item(&mut self) -> carnet::Result<Option<Item>> {
-        Ok(self.0.pop_front())
-    }
-    fn finish(&mut self) -> carnet::Result<Finished> {
-        Ok(Finished::default())
-    }
-}
+use carnet_scenarios::{
+    Items, deliver_unacknowledged, epoch_key_of, introduce, seal_entry, secret_of, vault,
+};
 
 fn note(text: &str) -> Entry {
     Entry::Note(Note {
@@ -43,24 +33,17 @@ fn a_stranger_carrying_the_patients_own_changes_is_refused_and_noted() {
     let secret = secret_of(&alice.dir);
     let device = DeviceId([7; 16]);
     let key = epoch_key_of(&alice.dir, &record, SectionId::Notes, 0);
-    let mut doc = SectionDoc::new(SectionId::Notes, actor_for(&secret.person_id(), &device));
-    let (_, changes) = doc.insert(&note("planted")).unwrap();
-    let env = Envelope::seal(
-        EnvelopeHeader {
-            version: ENVELOPE_VERSION,
-            record,
-            section: SectionId::Notes.code(),
-            epoch: 0,
-            author: secret.person_id(),
-            device,
-            seq: 1,
-            prev: None,
-        },
-        &changes.to_bytes(),
-        &key,
+    let env = seal_entry(
         &secret,
-    )
-    .unwrap();
+        &key,
+        record,
+        SectionId::Notes,
+        0,
+        device,
+        actor_for(&secret.person_id(), &device),
+        1,
+        &note("planted"),
+    );
     let items = || {
         Items(VecDeque::from([Item::Envelope {
             bytes: env.as_bytes().to_vec(),
@@ -110,19 +93,6 @@ fn a_stranger_carrying_the_patients_own_changes_is_refused_and_noted() {
             None,
         )
         .unwrap();
-    let theirs = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
-    let mut out = VecDeque::new();
-    let card = doctor.vault.card().clone();
-    alice
-        .vault
-        .send_items(&card, &theirs, &mut |i| {
-            out.push_back(i);
-            Ok(())
-        })
-        .unwrap();
-    let got = doctor
-        .vault
-        .receive_items(alice.vault.card(), &mut Items(out))
-        .unwrap();
+    let got = deliver_unacknowledged(&mut alice, &mut doctor).unwrap();
     assert_eq!(got.envelopes, 1);
 }

@@ -124,6 +124,59 @@ impl carnet::exchange::ItemSource for Items {
     }
 }
 
+/// What a live sender would send `to` from `from` now (given what `to` says it holds),
+/// handed straight to `to`'s engine, without `from` hearing that it arrived (no
+/// `commit_sent`): a batch whose acknowledgement was lost.
+pub fn deliver_unacknowledged(
+    from: &mut TestVault,
+    to: &mut TestVault,
+) -> carnet::Result<carnet::exchange::ExchangeReport> {
+    let theirs = to.vault.have_for(&from.vault.person_id())?;
+    let card = to.vault.card().clone();
+    let mut items = std::collections::VecDeque::new();
+    from.vault.send_batch(&card, &theirs, None, &mut |i| {
+        items.push_back(i);
+        Ok(())
+    })?;
+    let sender = from.vault.card().clone();
+    to.vault.receive_items(&sender, &mut Items(items))
+}
+
+/// An envelope adding `entry` to `section` of `record`, as `secret`'s person would write it
+/// on `device` (its Automerge changes made by `actor`), the `seq`-th of that device's chain
+/// with no predecessor, sealed under `key` of `epoch`: what tests forge.
+#[allow(clippy::too_many_arguments)]
+pub fn seal_entry(
+    secret: &carnet::crypto::PersonSecret,
+    key: &carnet::crypto::EpochKey,
+    record: carnet::crypto::RecordId,
+    section: carnet::record::SectionId,
+    epoch: u32,
+    device: carnet::crypto::DeviceId,
+    actor: [u8; 16],
+    seq: u64,
+    entry: &carnet::record::Entry,
+) -> carnet::crypto::Envelope {
+    let mut doc = carnet::record::SectionDoc::new(section, actor);
+    let (_, changes) = doc.insert(entry).expect("a valid entry");
+    carnet::crypto::Envelope::seal(
+        carnet::crypto::EnvelopeHeader {
+            version: carnet::crypto::ENVELOPE_VERSION,
+            record,
+            section: section.code(),
+            epoch,
+            author: secret.person_id(),
+            device,
+            seq,
+            prev: None,
+        },
+        &changes.to_bytes(),
+        key,
+        secret,
+    )
+    .expect("sealed")
+}
+
 /// Adds `them` to `me`'s contacts under `name`.
 pub fn introduce(me: &mut TestVault, name: &str, them: &TestVault) {
     me.vault
