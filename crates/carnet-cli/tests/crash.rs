@@ -6,19 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::Carnet;
-
-/// A small deterministic generator: the test's schedule, not cryptography.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
+use common::{Carnet, Lcg};
 
 fn listed_notes(c: &Carnet) -> Vec<String> {
     let list = c.json(&["list", "--section", "notes"]);

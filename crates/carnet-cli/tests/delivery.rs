@@ -8,19 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Carnet, Running};
-
-/// A small deterministic generator: the test's schedule, not cryptography.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
+use common::{Carnet, Lcg, Running};
 
 /// Changes the patient's log says the doctor received.
 fn logged_as_received(alice: &Carnet) -> u64 {

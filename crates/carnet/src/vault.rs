@@ -1340,14 +1340,8 @@ pub(crate) fn reissue_into(
         // kept) links the first ones only.
         let mut blobs = Vec::new();
         for id in written {
-            if let Some(StoredEntry {
-                entry: Entry::Document(d),
-                ..
-            }) = loaded.doc.get(id)?
-                && let Some(b) = data_encoding::HEXLOWER
-                    .decode(d.blob.id.as_bytes())
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+            if let Some(stored) = loaded.doc.get(id)?
+                && let Some(b) = crate::bulk::blob_of(&stored.entry)
                 && txn.has_blob(&b)?
                 && blobs.len() < crate::wire::MAX_ENVELOPE_ATTACHMENTS
             {
@@ -1580,15 +1574,10 @@ mod tests {
         assert_eq!(note_texts(&mut v, &record), want, "{report:?}");
     }
 
-    #[test]
-    fn a_broken_section_stays_readable_to_a_clinician_and_in_a_backup_and_is_made_whole() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("v");
-        let mut a = new_vault(&dir);
-        let phrase = a.take_recovery_phrase().unwrap();
-        let record = a.own_record().unwrap();
-        let mut doctor = Vault::create(
-            &tmp.path().join("doctor"),
+    /// A clinician's vault in `dir`, a contact of `patient` granted read access to `section`.
+    fn doctor_reading(patient: &mut Vault, dir: &Path, section: SectionId) -> Vault {
+        let doctor = Vault::create(
+            dir,
             &pass(),
             &CreateOptions {
                 name: "Dr Martin".into(),
@@ -1597,17 +1586,30 @@ mod tests {
             },
         )
         .unwrap();
-        a.add_contact("Dr Martin", &doctor.card().to_text())
+        patient
+            .add_contact("Dr Martin", &doctor.card().to_text())
             .unwrap();
+        patient
+            .grant(
+                "Dr Martin",
+                &[section],
+                carnet_consent::Access::Read,
+                "care",
+                None,
+            )
+            .unwrap();
+        doctor
+    }
+
+    #[test]
+    fn a_broken_section_stays_readable_to_a_clinician_and_in_a_backup_and_is_made_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut a = new_vault(&dir);
+        let phrase = a.take_recovery_phrase().unwrap();
+        let record = a.own_record().unwrap();
+        let mut doctor = doctor_reading(&mut a, &tmp.path().join("doctor"), SectionId::Notes);
         doctor.add_contact("Alice", &a.card().to_text()).unwrap();
-        a.grant(
-            "Dr Martin",
-            &[SectionId::Notes],
-            carnet_consent::Access::Read,
-            "care",
-            None,
-        )
-        .unwrap();
         a.add(&record, note(0)).unwrap();
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Notes)).unwrap();
@@ -1656,26 +1658,7 @@ mod tests {
         let dir = tmp.path().join("v");
         let mut a = new_vault(&dir);
         let record = a.own_record().unwrap();
-        let mut doctor = Vault::create(
-            &tmp.path().join("doctor"),
-            &pass(),
-            &CreateOptions {
-                name: "Dr Martin".into(),
-                role: Role::Clinician,
-                kdf_log_n: MasterKey::MIN_LOG_N,
-            },
-        )
-        .unwrap();
-        a.add_contact("Dr Martin", &doctor.card().to_text())
-            .unwrap();
-        a.grant(
-            "Dr Martin",
-            &[SectionId::Documents],
-            carnet_consent::Access::Read,
-            "care",
-            None,
-        )
-        .unwrap();
+        let mut doctor = doctor_reading(&mut a, &tmp.path().join("doctor"), SectionId::Documents);
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Documents)).unwrap();
         b.list(&record, Some(SectionId::Documents)).unwrap();

@@ -219,3 +219,16 @@ impl Drop for Running {
         let _ = self.child.wait();
     }
 }
+
+/// A small deterministic generator: a test's schedule, not cryptography.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
