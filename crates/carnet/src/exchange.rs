@@ -963,16 +963,18 @@ impl Vault {
             self.require_primary()?;
         }
         let own = self.own_record().ok();
-        let name = self
-            .name_of(&sender)?
-            .map_or_else(|| from.name().to_string(), |(n, _)| n);
+        // Who this vault knows (read once: the card book can be large).
+        let known = self.people()?.remove(&sender);
+        let name = known
+            .as_ref()
+            .map_or_else(|| from.name().to_string(), |(n, _)| n.clone());
         if own.is_some() && self.blocked()?.contains(&sender) {
             return Err(Error::Blocked { name });
         }
         // Someone this vault has never heard of may only share their own record with its
         // owner (a patient's first bundle to a clinician); anything else they bring (the
         // owner's own changes carried by a stranger, say) is refused whole, below.
-        let stranger = sender != me && !self.people()?.contains_key(&sender);
+        let stranger = sender != me && known.is_none();
         let mut rx = Receiving {
             vault: self,
             sender,
