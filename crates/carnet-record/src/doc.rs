@@ -700,23 +700,20 @@ impl SectionDoc {
             // Each orphan commits whole or not at all: one that fails is left set aside,
             // and the document holds exactly the parts returned.
             match self.reissue_one(c, &pool) {
-                Ok(Some(keys)) => out.parts.push((
-                    self.changes_since(&before),
-                    keys.iter().filter_map(|k| k.parse().ok()).collect(),
-                )),
-                Ok(None) | Err(_) => out.skipped += 1,
+                Ok(true) => out.parts.push(self.changes_since(&before)),
+                Ok(false) | Err(_) => out.skipped += 1,
             }
         }
         Ok(out)
     }
 
-    /// Re-issues one orphan (see [`SectionDoc::reissue`]); returns the entry keys it
-    /// wrote, or `None` when its history is incomplete.
+    /// Re-issues one orphan (see [`SectionDoc::reissue`]); `false` when its history is
+    /// incomplete.
     fn reissue_one(
         &mut self,
         orphan: &Change,
         pool: &HashMap<automerge::ChangeHash, &Change>,
-    ) -> Result<Option<Vec<String>>, RecordError> {
+    ) -> Result<bool, RecordError> {
         // Its set-aside ancestors, and what they all build on in this document.
         let mut history: Vec<Change> = Vec::new();
         let mut base: Vec<automerge::ChangeHash> = Vec::new();
@@ -732,7 +729,7 @@ impl SectionDoc {
             } else if self.doc.get_change_meta_by_hash(&h).is_some() {
                 base.push(h);
             } else {
-                return Ok(None);
+                return Ok(false);
             }
         }
         base.sort();
@@ -744,13 +741,13 @@ impl SectionDoc {
                 .iter()
                 .any(|h| fork.get_change_meta_by_hash(h).is_none())
         {
-            return Ok(None);
+            return Ok(false);
         }
         let before = fork.get_heads();
         if fork.apply_changes([orphan.clone()]).is_err()
             || fork.get_change_meta_by_hash(&orphan.hash()).is_none()
         {
-            return Ok(None);
+            return Ok(false);
         }
         let old = fork.hydrate(Some(&before));
         let new = fork.hydrate(None);
@@ -763,14 +760,12 @@ impl SectionDoc {
                 current.insert(item.key.to_string(), item.id());
             }
         }
-        let mut written = Vec::new();
         let mut tx = self.doc.transaction();
         let result = (|| {
             for (key, value) in new.iter() {
                 if key.starts_with('_') || old.get(key) == Some(&value.value) {
                     continue;
                 }
-                written.push(key.clone());
                 match current.get(key.as_str()) {
                     Some(obj) => tx.update_object(obj, &value.value).map_err(am)?,
                     None => {
@@ -796,7 +791,7 @@ impl SectionDoc {
             return Err(e);
         }
         tx.commit_with(stamped());
-        Ok(Some(written))
+        Ok(true)
     }
 }
 
@@ -804,9 +799,9 @@ impl SectionDoc {
 #[derive(Debug, Default)]
 pub struct Reissued {
     /// Per orphan re-issued, in order: the new change to seal (one envelope each, as the
-    /// orphan was), and the entries it created or changed (their attachments travel
-    /// with it).
-    pub parts: Vec<(ChangeSet, Vec<EntryId>)>,
+    /// orphan was). Attachments need nothing more: every receiver holds the orphan's
+    /// envelope, and the blobs that came with it, before the chain that re-issues it.
+    pub parts: Vec<ChangeSet>,
     /// Orphans that could not be replayed (something they build on is missing).
     pub skipped: usize,
 }

@@ -112,7 +112,7 @@ fn batches(costs: &[Cost], limits: &Limits) -> Vec<Range<usize>> {
 }
 
 /// The attachment blob a document entry references.
-pub(crate) fn blob_of(entry: &Entry) -> Option<[u8; 32]> {
+fn blob_of(entry: &Entry) -> Option<[u8; 32]> {
     match entry {
         Entry::Document(d) => data_encoding::HEXLOWER
             .decode(d.blob.id.as_bytes())

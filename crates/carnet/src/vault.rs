@@ -1331,26 +1331,8 @@ pub(crate) fn reissue_into(
         return Ok(false);
     }
     let mut seq = 0;
-    for (changes, written) in &reissued.parts {
-        let (s, env_id) = crate::bulk::seal_into(me, device, txn, record, section, changes)?;
-        seq = s;
-        // Documents re-issued bring their attachments along, as the envelope that first
-        // carried them did (every receiver sets that one aside). An orphan over the
-        // receivers' limit (an import of many documents by a build before the limit was
-        // kept) links the first ones only.
-        let mut blobs = Vec::new();
-        for id in written {
-            if let Some(stored) = loaded.doc.get(id)?
-                && let Some(b) = crate::bulk::blob_of(&stored.entry)
-                && txn.has_blob(&b)?
-                && blobs.len() < crate::wire::MAX_ENVELOPE_ATTACHMENTS
-            {
-                blobs.push(b);
-            }
-        }
-        if !blobs.is_empty() {
-            txn.put_envelope_blobs(&env_id, &blobs)?;
-        }
+    for changes in &reissued.parts {
+        seq = crate::bulk::seal_into(me, device, txn, record, section, changes)?.0;
     }
     loaded.covered.insert((me.person_id(), device), seq);
     loaded.since_snapshot += 1;
