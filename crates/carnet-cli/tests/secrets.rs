@@ -27,6 +27,20 @@ fn path(c: &Carnet, name: &str) -> String {
 }
 
 /// Runs `cmd` with `input` on its standard input (closed after it; none when `None`).
+/// `carnet init --name "Alice Test" --kdf-cost 10` in `c` with `passphrase` from the
+/// environment and no standard input.
+fn init_with(c: &Carnet, passphrase: &str) -> Output {
+    let mut cmd = c.command();
+    cmd.env("CARNET_PASSPHRASE", passphrase).args([
+        "init",
+        "--name",
+        "Alice Test",
+        "--kdf-cost",
+        "10",
+    ]);
+    run_with_stdin(cmd, None)
+}
+
 fn run_with_stdin(mut cmd: Command, input: Option<&str>) -> Output {
     cmd.stdin(if input.is_some() {
         Stdio::piped()
@@ -334,20 +348,7 @@ fn core_dumps_are_off_in_every_carnet_process() {
 #[test]
 fn a_weak_passphrase_is_explained_and_kept_and_an_empty_one_refused() {
     let weak = Carnet::empty();
-    let out = run_with_stdin(
-        {
-            let mut c = weak.command();
-            c.env("CARNET_PASSPHRASE", "password").args([
-                "init",
-                "--name",
-                "Alice Test",
-                "--kdf-cost",
-                "10",
-            ]);
-            c
-        },
-        None,
-    );
+    let out = init_with(&weak, "password");
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -378,34 +379,13 @@ fn a_weak_passphrase_is_explained_and_kept_and_an_empty_one_refused() {
 
     // A strong one: no warning.
     let strong = Carnet::empty();
-    let out = run_with_stdin(
-        {
-            let mut c = strong.command();
-            c.env("CARNET_PASSPHRASE", "lantern orbit pepper glacier wobble")
-                .args(["init", "--name", "Alice Test", "--kdf-cost", "10"]);
-            c
-        },
-        None,
-    );
+    let out = init_with(&strong, "lantern orbit pepper glacier wobble");
     assert!(out.status.success());
     assert!(!stderr(&out).contains("weak"), "{}", stderr(&out));
 
     // Empty, from the environment or a file: refused, and no vault.
     let empty = Carnet::empty();
-    let out = run_with_stdin(
-        {
-            let mut c = empty.command();
-            c.env("CARNET_PASSPHRASE", "").args([
-                "init",
-                "--name",
-                "Alice Test",
-                "--kdf-cost",
-                "10",
-            ]);
-            c
-        },
-        None,
-    );
+    let out = init_with(&empty, "");
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("passphrase is empty"),
