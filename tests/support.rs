@@ -17,6 +17,17 @@ pub struct TestVault {
     pub vault: Vault,
 }
 
+impl TestVault {
+    /// A vault made elsewhere (a link, a restore) in `tmp`.
+    pub fn from_parts(tmp: tempfile::TempDir, dir: PathBuf, vault: Vault) -> Self {
+        TestVault {
+            _tmp: tmp,
+            dir,
+            vault,
+        }
+    }
+}
+
 /// The passphrase of every test vault.
 pub fn pass() -> SecretString {
     SecretString::from("scenario passphrase".to_string())

@@ -351,6 +351,13 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
         DeviceCommand::Remove { id } => {
             let mut vault = open(cli)?;
             let d = vault.remove_device(id)?;
+            if !d.own_key {
+                // Said on stderr, with --json too: it is a warning about the person's key.
+                eprintln!(
+                    "warning: device {} was linked by an older carnet and holds your identity key: with it, whoever has that device can still sign as you. Devices linked from now on have their own key; to cut an old one off completely you need a new identity (not available yet).",
+                    &d.id[..8]
+                );
+            }
             if cli.json {
                 output::json(&d)
             } else {

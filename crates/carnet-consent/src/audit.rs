@@ -258,12 +258,12 @@ fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
                     ));
                 }
             }
-            Action::DeviceAdded { device, .. } => {
+            Action::DeviceAdded { device, .. } | Action::DeviceCertified { device, .. } => {
                 if !devices.insert(*device) {
                     return Err(bad("the device was added twice".into()));
                 }
             }
-            Action::DeviceRemoved { device, .. } => {
+            Action::DeviceRemoved { device, .. } | Action::DeviceRetired { device, .. } => {
                 if !devices.remove(device) {
                     return Err(bad(
                         "it removes a device that was never added or is already removed".into(),

@@ -222,6 +222,58 @@ pub enum Action {
         /// Its network endpoint key.
         endpoint: [u8; 32],
     },
+    /// A device of the patient joined with its own signing key: it signs its envelopes
+    /// itself and never holds the patient's key, so removing it cuts it off for good.
+    DeviceCertified {
+        /// The device.
+        device: DeviceId,
+        /// Its network endpoint key.
+        endpoint: [u8; 32],
+        /// Its signing key (what its envelopes' certificates name).
+        signing: [u8; 32],
+    },
+    /// A device of the patient was removed, with the last of its changes the record keeps:
+    /// every receiver (the patient's devices, grantees) takes from that device only
+    /// envelopes at or before one of `heads` in their chain, so nothing it writes after
+    /// the removal is accepted anywhere, however old the epoch it seals under.
+    DeviceRetired {
+        /// The device.
+        device: DeviceId,
+        /// Its network endpoint key.
+        endpoint: [u8; 32],
+        /// The newest envelope of each of its chains the patient held, one per section it
+        /// wrote in.
+        heads: Vec<RetiredHead>,
+    },
+}
+
+/// The last envelope of a removed device's chain in one section, as a
+/// [`Action::DeviceRetired`] entry names it: its epoch and sequence number, and a tag only
+/// a holder of that epoch's key can compute ([`RetiredHead::tag_for`]), so an auditor
+/// learns how many changes the device made but not in which sections.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredHead {
+    /// The epoch the envelope was sealed under.
+    pub epoch: u32,
+    /// Its position in its chain.
+    pub seq: u64,
+    /// [`RetiredHead::tag_for`] the section's key of that epoch.
+    pub tag: [u8; 32],
+}
+
+impl RetiredHead {
+    /// The tag that binds a head to its section: keyed by (a key derived from) the
+    /// section's epoch key, over the device and the sequence number.
+    pub fn tag_for(epoch_key: &[u8; 32], device: &DeviceId, seq: u64) -> [u8; 32] {
+        let key = zeroize::Zeroizing::new(blake3::derive_key(
+            "carnet retired device head v1",
+            epoch_key,
+        ));
+        let mut h = blake3::Hasher::new_keyed(&key);
+        h.update(&device.0);
+        h.update(&seq.to_be_bytes());
+        *h.finalize().as_bytes()
+    }
 }
 
 impl Action {
@@ -237,7 +289,8 @@ impl Action {
             Action::Served { .. } => "served",
             Action::Received { .. } => "received",
             Action::DeviceAdded { .. } => "device added",
-            Action::DeviceRemoved { .. } => "device removed",
+            Action::DeviceRemoved { .. } | Action::DeviceRetired { .. } => "device removed",
+            Action::DeviceCertified { .. } => "device added",
         }
     }
 }

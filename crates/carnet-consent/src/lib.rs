@@ -42,7 +42,9 @@ mod shared;
 pub use audit::{
     AuditExport, MAX_EXPORT_BYTES, Newest, Pins, Report, Verification, verify, verify_with,
 };
-pub use entry::{Access, Action, Entry, GrantId, MAX_ENTRY_BYTES, Range, SectionTag, SignedEntry};
+pub use entry::{
+    Access, Action, Entry, GrantId, MAX_ENTRY_BYTES, Range, RetiredHead, SectionTag, SignedEntry,
+};
 pub use error::ConsentError;
 pub use log::{
     ConsentLog, LogTail, MAX_PROOF_HASHES, check_consistency, check_inclusion, origin,

@@ -187,7 +187,24 @@ impl SharedView {
         self.entries
             .values()
             .filter_map(|e| match &e.entry().action {
-                Action::DeviceRemoved { device, endpoint } => Some((*device, *endpoint)),
+                Action::DeviceRemoved { device, endpoint }
+                | Action::DeviceRetired {
+                    device, endpoint, ..
+                } => Some((*device, *endpoint)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The patient's removed devices and what of each may still be taken: `Some(heads)`
+    /// (its last envelopes) for a removal that names them, `None` for an older removal
+    /// that names none (nothing new is taken).
+    pub fn retired_devices(&self) -> Vec<(DeviceId, Option<Vec<crate::RetiredHead>>)> {
+        self.entries
+            .values()
+            .filter_map(|e| match &e.entry().action {
+                Action::DeviceRemoved { device, .. } => Some((*device, None)),
+                Action::DeviceRetired { device, heads, .. } => Some((*device, Some(heads.clone()))),
                 _ => None,
             })
             .collect()
@@ -257,7 +274,10 @@ impl ConsentLog {
                     from == person || ranges.iter().any(|r| r.author == *person)
                 }
                 // Every grantee must know which of the patient's devices to trust.
-                Action::DeviceAdded { .. } | Action::DeviceRemoved { .. } => true,
+                Action::DeviceAdded { .. }
+                | Action::DeviceRemoved { .. }
+                | Action::DeviceCertified { .. }
+                | Action::DeviceRetired { .. } => true,
             };
             if about {
                 out.push(s);

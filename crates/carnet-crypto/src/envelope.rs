@@ -1,9 +1,13 @@
 //! Sealed changes: the unit in which every edit of a record is stored and exchanged.
 //!
-//! Layout (postcard, canonical): `header`, `nonce` (24 bytes), `ciphertext`, `signature`
-//! (64 bytes). The ciphertext is XChaCha20-Poly1305 under the section's epoch key with the
-//! encoded header as associated data; the signature is the author's ed25519 signature over
-//! header, nonce and ciphertext. The envelope id is the BLAKE3 hash of the whole encoding.
+//! Layout (postcard, canonical), version 1 (signed with the author's own key):
+//! `header`, `nonce` (24 bytes), `ciphertext`, `signature` (64 bytes). Version 2 (signed by
+//! one of the author's devices): `header`, `cert` (the author's [`DeviceCert`] for the
+//! header's device, as bytes), `nonce`, `ciphertext`, `signature`. The ciphertext is
+//! XChaCha20-Poly1305 under the section's epoch key with the encoded header as associated
+//! data; the signature is ed25519 over header, (cert,) nonce and ciphertext, by the author
+//! (v1) or by the signing key the certificate names (v2). The envelope id is the BLAKE3
+//! hash of the whole encoding.
 
 use std::fmt;
 
@@ -14,10 +18,16 @@ use zeroize::Zeroizing;
 
 use crate::encoding::{decode_canonical, encode};
 use crate::keys::{random_array, verify};
-use crate::{CryptoError, DeviceId, EpochKey, PersonId, PersonSecret, RecordId};
+use crate::{
+    CryptoError, DeviceCert, DeviceId, DeviceSecret, EpochKey, MAX_DEVICE_CERT_BYTES, PersonId,
+    PersonSecret, RecordId,
+};
 
-/// The envelope format version this build writes and reads.
+/// The format of an envelope signed with its author's own key.
 pub const ENVELOPE_VERSION: u8 = 1;
+/// The format of an envelope signed by a device of its author, carrying the certificate.
+pub const DEVICE_ENVELOPE_VERSION: u8 = 2;
+const DEVICE_ENVELOPE_DOMAIN: &[u8] = b"carnet/envelope/v2";
 /// The largest envelope accepted from anywhere. Bulk imports are split below this.
 pub const MAX_ENVELOPE_BYTES: usize = 16 * 1024 * 1024;
 const ENVELOPE_DOMAIN: &[u8] = b"carnet/envelope/v1";
@@ -73,6 +83,42 @@ struct SignedPart<'a> {
     ciphertext: &'a [u8],
 }
 
+#[derive(Serialize)]
+struct SignedPart2<'a> {
+    header: &'a EnvelopeHeader,
+    #[serde(with = "serde_bytes")]
+    cert: &'a [u8],
+    nonce: &'a [u8; 24],
+    ciphertext: &'a [u8],
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Wire2 {
+    header: EnvelopeHeader,
+    #[serde(with = "serde_bytes")]
+    cert: Vec<u8>,
+    nonce: [u8; 24],
+    #[serde(with = "serde_bytes")]
+    ciphertext: Vec<u8>,
+    signature: Sig,
+}
+
+/// Who signs a new envelope: the author with their own key (the device that holds it), or
+/// one of the author's devices with its own key and the certificate the author gave it.
+#[derive(Clone, Copy)]
+pub enum Signer<'a> {
+    /// The author's own key (format 1).
+    Person(&'a PersonSecret),
+    /// A device's key, certified by the author (format 2).
+    Device(&'a DeviceSecret, &'a DeviceCert),
+}
+
+impl<'a> From<&'a PersonSecret> for Signer<'a> {
+    fn from(p: &'a PersonSecret) -> Self {
+        Signer::Person(p)
+    }
+}
+
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Wire {
     header: EnvelopeHeader,
@@ -124,6 +170,8 @@ impl<'de> Deserialize<'de> for Sig {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Envelope {
     wire: Wire,
+    /// The device certificate of a format-2 envelope.
+    cert: Option<DeviceCert>,
     bytes: Vec<u8>,
     id: EnvelopeId,
 }
@@ -139,25 +187,44 @@ impl fmt::Debug for Envelope {
 }
 
 impl Envelope {
-    /// Seals `plaintext` under `key` and signs it as `author`. The header's `author` must be
-    /// `author`'s id.
-    pub fn seal(
-        header: EnvelopeHeader,
+    /// Seals `plaintext` under `key` and signs it: as the author with their own key
+    /// (format 1), or as one of their devices (format 2, carrying its certificate). The
+    /// header's `author` must be the signer's person and, for a device, its `device` the
+    /// certified one; its `version` is set to the signer's format.
+    pub fn seal<'a>(
+        mut header: EnvelopeHeader,
         plaintext: &[u8],
         key: &EpochKey,
-        author: &PersonSecret,
+        signer: impl Into<Signer<'a>>,
     ) -> Result<Self, CryptoError> {
-        if header.author != author.person_id() {
-            return Err(CryptoError::Encrypt(
-                "the envelope header names another author than the signer".into(),
-            ));
-        }
-        if header.version != ENVELOPE_VERSION {
+        let signer = signer.into();
+        if header.version != ENVELOPE_VERSION && header.version != DEVICE_ENVELOPE_VERSION {
             return Err(CryptoError::UnsupportedVersion {
                 what: "envelope",
                 found: header.version,
-                supported: ENVELOPE_VERSION,
+                supported: DEVICE_ENVELOPE_VERSION,
             });
+        }
+        let (signer_person, cert) = match signer {
+            Signer::Person(p) => {
+                header.version = ENVELOPE_VERSION;
+                (p.person_id(), None)
+            }
+            Signer::Device(secret, cert) => {
+                let claim = cert.claim();
+                if claim.device != header.device || claim.signing != Some(secret.public()) {
+                    return Err(CryptoError::Encrypt(
+                        "the device certificate names another device or key than the signer".into(),
+                    ));
+                }
+                header.version = DEVICE_ENVELOPE_VERSION;
+                (claim.person, Some(cert.clone()))
+            }
+        };
+        if header.author != signer_person {
+            return Err(CryptoError::Encrypt(
+                "the envelope header names another author than the signer".into(),
+            ));
         }
         let nonce: [u8; 24] = random_array()?;
         let aad = aad(&header);
@@ -170,19 +237,53 @@ impl Envelope {
                 },
             )
             .map_err(|_| CryptoError::Encrypt("envelope seal failed".into()))?;
-        let signed = encode(&SignedPart {
-            header: &header,
-            nonce: &nonce,
-            ciphertext: &ciphertext,
-        });
-        let signature = Sig(author.sign(ENVELOPE_DOMAIN, &signed));
-        let wire = Wire {
-            header,
-            nonce,
-            ciphertext,
-            signature,
+        let (wire, bytes) = match (signer, &cert) {
+            (Signer::Device(secret, _), Some(cert)) => {
+                let signed = encode(&SignedPart2 {
+                    header: &header,
+                    cert: cert.as_bytes(),
+                    nonce: &nonce,
+                    ciphertext: &ciphertext,
+                });
+                let signature = Sig(secret.sign(DEVICE_ENVELOPE_DOMAIN, &signed));
+                let w2 = Wire2 {
+                    header,
+                    cert: cert.as_bytes().to_vec(),
+                    nonce,
+                    ciphertext,
+                    signature,
+                };
+                let bytes = encode(&w2);
+                (
+                    Wire {
+                        header: w2.header,
+                        nonce: w2.nonce,
+                        ciphertext: w2.ciphertext,
+                        signature: w2.signature,
+                    },
+                    bytes,
+                )
+            }
+            _ => {
+                let Signer::Person(author) = signer else {
+                    return Err(CryptoError::Encrypt("no signer".into()));
+                };
+                let signed = encode(&SignedPart {
+                    header: &header,
+                    nonce: &nonce,
+                    ciphertext: &ciphertext,
+                });
+                let signature = Sig(author.sign(ENVELOPE_DOMAIN, &signed));
+                let wire = Wire {
+                    header,
+                    nonce,
+                    ciphertext,
+                    signature,
+                };
+                let bytes = encode(&wire);
+                (wire, bytes)
+            }
         };
-        let bytes = encode(&wire);
         if bytes.len() > MAX_ENVELOPE_BYTES {
             return Err(CryptoError::TooLarge {
                 what: "envelope",
@@ -191,7 +292,12 @@ impl Envelope {
             });
         }
         let id = EnvelopeId(*blake3::hash(&bytes).as_bytes());
-        Ok(Self { wire, bytes, id })
+        Ok(Self {
+            wire,
+            cert,
+            bytes,
+            id,
+        })
     }
 
     /// Decodes an envelope from untrusted bytes: bounded, canonical, no panic. The
@@ -204,25 +310,54 @@ impl Envelope {
                 max: MAX_ENVELOPE_BYTES,
             });
         }
-        if let Some(&v) = bytes.first()
-            && v != ENVELOPE_VERSION
-        {
-            return Err(CryptoError::UnsupportedVersion {
+        let (wire, cert) = match bytes.first() {
+            Some(&ENVELOPE_VERSION) | None => (decode_canonical::<Wire>(bytes, "envelope")?, None),
+            Some(&DEVICE_ENVELOPE_VERSION) => {
+                let w2: Wire2 = decode_canonical(bytes, "envelope")?;
+                if w2.cert.len() > MAX_DEVICE_CERT_BYTES {
+                    return Err(CryptoError::TooLarge {
+                        what: "device certificate",
+                        size: w2.cert.len(),
+                        max: MAX_DEVICE_CERT_BYTES,
+                    });
+                }
+                let cert = DeviceCert::from_bytes(&w2.cert)?;
+                (
+                    Wire {
+                        header: w2.header,
+                        nonce: w2.nonce,
+                        ciphertext: w2.ciphertext,
+                        signature: w2.signature,
+                    },
+                    Some(cert),
+                )
+            }
+            Some(&v) => {
+                return Err(CryptoError::UnsupportedVersion {
+                    what: "envelope",
+                    found: v,
+                    supported: DEVICE_ENVELOPE_VERSION,
+                });
+            }
+        };
+        if wire.header.version != bytes[0] {
+            return Err(CryptoError::Malformed {
                 what: "envelope",
-                found: v,
-                supported: ENVELOPE_VERSION,
+                detail: "its header's version is not its format's".into(),
             });
         }
-        let wire: Wire = decode_canonical(bytes, "envelope")?;
         let id = EnvelopeId(*blake3::hash(bytes).as_bytes());
         Ok(Self {
             wire,
+            cert,
             bytes: bytes.to_vec(),
             id,
         })
     }
 
-    /// Checks the header's consistency and the author's signature. Needs no key.
+    /// Checks the header's consistency and the signature: the author's own (format 1), or
+    /// (format 2) the certificate's, made by the author for the header's device, and the
+    /// device's under the key it certifies. Needs no key.
     pub fn verify(&self) -> Result<(), CryptoError> {
         let h = &self.wire.header;
         if (h.seq == 0) || ((h.seq == 1) != h.prev.is_none()) {
@@ -231,18 +366,54 @@ impl Envelope {
                 detail: "sequence number and previous-envelope link disagree".into(),
             });
         }
-        let signed = encode(&SignedPart {
-            header: h,
-            nonce: &self.wire.nonce,
-            ciphertext: &self.wire.ciphertext,
-        });
-        verify(
-            &h.author,
-            ENVELOPE_DOMAIN,
-            &signed,
-            &self.wire.signature.0,
-            "envelope",
-        )
+        match &self.cert {
+            None => {
+                let signed = encode(&SignedPart {
+                    header: h,
+                    nonce: &self.wire.nonce,
+                    ciphertext: &self.wire.ciphertext,
+                });
+                verify(
+                    &h.author,
+                    ENVELOPE_DOMAIN,
+                    &signed,
+                    &self.wire.signature.0,
+                    "envelope",
+                )
+            }
+            Some(cert) => {
+                let claim = cert.verify_signature()?;
+                let Some(signing) = claim.signing else {
+                    return Err(CryptoError::BadSignature {
+                        what: "envelope (its device certificate names no signing key)",
+                    });
+                };
+                if claim.person != h.author || claim.device != h.device {
+                    return Err(CryptoError::BadSignature {
+                        what: "envelope (its device certificate is for another device or person)",
+                    });
+                }
+                let signed = encode(&SignedPart2 {
+                    header: h,
+                    cert: cert.as_bytes(),
+                    nonce: &self.wire.nonce,
+                    ciphertext: &self.wire.ciphertext,
+                });
+                verify(
+                    &PersonId(signing),
+                    DEVICE_ENVELOPE_DOMAIN,
+                    &signed,
+                    &self.wire.signature.0,
+                    "envelope",
+                )
+            }
+        }
+    }
+
+    /// The device certificate a format-2 envelope carries (`None` for one its author
+    /// signed with their own key). Checked by [`Envelope::verify`].
+    pub fn device_cert(&self) -> Option<&DeviceCert> {
+        self.cert.as_ref()
     }
 
     /// Decrypts the body with the epoch key named by the header.
@@ -379,6 +550,115 @@ mod tests {
             Envelope::from_bytes(&vec![1u8; MAX_ENVELOPE_BYTES + 1]),
             Err(CryptoError::TooLarge { .. })
         ));
+    }
+
+    fn device_of(person: &PersonSecret) -> (DeviceSecret, DeviceCert) {
+        let secret = DeviceSecret::generate().unwrap();
+        let cert = DeviceCert::issue(person, DeviceId([2; 16]), [5; 32], Some(secret.public()), 9);
+        (secret, cert)
+    }
+
+    #[test]
+    fn a_device_signed_envelope_round_trips_and_every_bit_counts() {
+        let author = PersonSecret::generate().unwrap();
+        let (secret, cert) = device_of(&author);
+        let key = EpochKey::generate().unwrap();
+        let env = Envelope::seal(
+            header(&author, 1, None),
+            b"x",
+            &key,
+            Signer::Device(&secret, &cert),
+        )
+        .unwrap();
+        assert_eq!(env.header().version, DEVICE_ENVELOPE_VERSION);
+        let back = Envelope::from_bytes(env.as_bytes()).unwrap();
+        back.verify().unwrap();
+        assert_eq!(back.device_cert(), Some(&cert));
+        assert_eq!(back.open(&key).unwrap().as_slice(), b"x");
+        let bytes = env.as_bytes();
+        for i in 0..bytes.len() * 8 {
+            let mut b = bytes.to_vec();
+            b[i / 8] ^= 1 << (i % 8);
+            let outcome = Envelope::from_bytes(&b).and_then(|e| {
+                e.verify()?;
+                e.open(&key)
+            });
+            assert!(outcome.is_err(), "bit {i} flipped and still accepted");
+        }
+    }
+
+    #[test]
+    fn a_device_cannot_sign_beyond_its_certificate() {
+        let author = PersonSecret::generate().unwrap();
+        let mallory = PersonSecret::generate().unwrap();
+        let key = EpochKey::generate().unwrap();
+        let (secret, cert) = device_of(&author);
+        // Another device id than the certified one.
+        let mut h = header(&author, 1, None);
+        h.device = DeviceId([3; 16]);
+        assert!(Envelope::seal(h.clone(), b"x", &key, Signer::Device(&secret, &cert)).is_err());
+        // A key the certificate does not name.
+        let other = DeviceSecret::generate().unwrap();
+        assert!(
+            Envelope::seal(
+                header(&author, 1, None),
+                b"x",
+                &key,
+                Signer::Device(&other, &cert)
+            )
+            .is_err()
+        );
+        // A device certified by Mallory cannot sign as the author, even when the
+        // envelope is put together by hand.
+        let (m_secret, m_cert) = device_of(&mallory);
+        let env = Envelope::seal(
+            header(&mallory, 1, None),
+            b"x",
+            &key,
+            Signer::Device(&m_secret, &m_cert),
+        )
+        .unwrap();
+        let mut w: Wire2 = postcard::from_bytes(env.as_bytes()).unwrap();
+        w.header.author = author.person_id();
+        w.signature = Sig(m_secret.sign(
+            DEVICE_ENVELOPE_DOMAIN,
+            &encode(&SignedPart2 {
+                header: &w.header,
+                cert: &w.cert,
+                nonce: &w.nonce,
+                ciphertext: &w.ciphertext,
+            }),
+        ));
+        let forged = Envelope::from_bytes(&encode(&w)).unwrap();
+        assert!(matches!(
+            forged.verify(),
+            Err(CryptoError::BadSignature { .. })
+        ));
+        // A certificate for the person's own device (no signing key) signs nothing.
+        let bare = DeviceCert::issue(&author, DeviceId([2; 16]), [5; 32], None, 9);
+        let mut w: Wire2 = postcard::from_bytes(
+            Envelope::seal(
+                header(&author, 1, None),
+                b"x",
+                &key,
+                Signer::Device(&secret, &cert),
+            )
+            .unwrap()
+            .as_bytes(),
+        )
+        .unwrap();
+        w.cert = bare.as_bytes().to_vec();
+        w.signature = Sig(secret.sign(
+            DEVICE_ENVELOPE_DOMAIN,
+            &encode(&SignedPart2 {
+                header: &w.header,
+                cert: &w.cert,
+                nonce: &w.nonce,
+                ciphertext: &w.ciphertext,
+            }),
+        ));
+        let forged = Envelope::from_bytes(&encode(&w)).unwrap();
+        assert!(forged.verify().is_err());
     }
 
     proptest::proptest! {

@@ -44,8 +44,13 @@ mod sealed;
 
 pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
 pub use card::{CARD_PREFIX, IdentityCard, Role};
-pub use device::{DeviceCert, DeviceClaim, MAX_DEVICE_CERT_BYTES, endpoint_public_key};
-pub use envelope::{ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId, MAX_ENVELOPE_BYTES};
+pub use device::{
+    DeviceCert, DeviceClaim, DeviceSecret, MAX_DEVICE_CERT_BYTES, endpoint_public_key,
+};
+pub use envelope::{
+    DEVICE_ENVELOPE_VERSION, ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId,
+    MAX_ENVELOPE_BYTES, Signer,
+};
 pub use error::CryptoError;
 pub use ids::{DeviceId, PersonId, RecordId};
 pub use keygrant::{KeyGrant, KeyGrantHeader, MAX_KEY_GRANT_BYTES};

@@ -3,7 +3,9 @@
 //! The existing device makes a one-time code: its ticket and a 128-bit secret. The new
 //! device connects with a fresh endpoint key (the QUIC handshake authenticates the existing
 //! device by the ticket's key) and proves it holds the code by sending the secret; the
-//! existing device streams a dump of the whole vault, which the new device rebuilds and
+//! existing device certifies the signing key the new device made for itself and streams a
+//! dump of the whole vault but the person's own key (which never leaves the device that
+//! keeps the consent log), which the new device rebuilds and
 //! verifies exactly as a restore, then says it stored it; only then does the existing
 //! device register the new one (its device id and the endpoint key the connection
 //! authenticated: in the device list, and for a patient in the consent log) and confirm.
@@ -89,11 +91,15 @@ struct LinkRequest {
     version: u8,
     secret: [u8; 16],
     device: DeviceId,
+    /// The new device's own signing key: the existing device certifies it, and the new
+    /// device never receives the person's key.
+    signing: [u8; 32],
 }
 
 /// The version of the link protocol (2: the new device confirms it stored the vault
-/// before it is registered).
-const LINK_VERSION: u8 = 2;
+/// before it is registered; 3: it brings its own signing key, which the existing device
+/// certifies, and it never receives the person's key).
+const LINK_VERSION: u8 = 3;
 
 #[derive(Serialize, Deserialize)]
 enum LinkAnswer {
@@ -250,6 +256,11 @@ pub(crate) async fn answer(
         return Err(SyncError::Refused(why));
     }
     let device = req.device;
+    let signing = req.signing;
+    let cert = with_vault(&shared, move |v| {
+        v.certify_device(device, endpoint, signing)
+    })
+    .await?;
     let body = postcard::to_stdvec(&LinkAnswer::Accepted)
         .map_err(|e| SyncError::Protocol(e.to_string()))?;
     write_frame(&mut send, &body, timeout).await?;
@@ -260,7 +271,7 @@ pub(crate) async fn answer(
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || {
             let v = shared.vault.lock().unwrap_or_else(|p| p.into_inner());
-            v.write_dump(&mut |frame| {
+            v.write_link_dump(&cert, &mut |frame| {
                 tx.blocking_send(Zeroizing::new(frame.to_vec()))
                     .map_err(|_| carnet::Error::Exchange("the link closed".into()))
             })
@@ -291,7 +302,10 @@ pub(crate) async fn answer(
             )));
         }
     }
-    with_vault(&shared, move |v| v.register_device(device, endpoint)).await?;
+    with_vault(&shared, move |v| {
+        v.register_device(device, endpoint, Some(signing))
+    })
+    .await?;
     let body = postcard::to_stdvec(&LinkAnswer::Registered)
         .map_err(|e| SyncError::Protocol(e.to_string()))?;
     write_frame(&mut send, &body, timeout).await?;
@@ -324,6 +338,7 @@ pub async fn join(
     }
     let secret = Zeroizing::new(carnet::crypto::random_array::<32>().map_err(carnet::Error::from)?);
     let device = DeviceId::random().map_err(carnet::Error::from)?;
+    let device_key = carnet::crypto::DeviceSecret::generate().map_err(carnet::Error::from)?;
     let builder = if relay {
         Endpoint::builder(presets::N0)
     } else {
@@ -352,6 +367,7 @@ pub async fn join(
                 version: LINK_VERSION,
                 secret: code.secret,
                 device,
+                signing: device_key.public(),
             })
             .map_err(|e| SyncError::Protocol(e.to_string()))?,
         );
@@ -375,6 +391,7 @@ pub async fn join(
         let endpoint = *secret;
         let rebuild = tokio::task::spawn_blocking(move || {
             let endpoint = Zeroizing::new(endpoint);
+            let device_key = device_key;
             Vault::link_from(
                 &target,
                 &pass,
@@ -386,6 +403,7 @@ pub async fn join(
                 },
                 device,
                 &endpoint,
+                &device_key,
             )
         });
         // Frames go on until the rebuild has read the dump's end; then the other device

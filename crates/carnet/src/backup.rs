@@ -237,8 +237,47 @@ impl Vault {
     }
 
     /// Every frame of a dump of this vault (header, rows, end), each handed to `sink` as
-    /// the bytes to write: the content of a backup, or of a link to a new device.
+    /// the bytes to write: the content of a backup. Made on the device that holds the
+    /// person's key (it signs the dump).
     pub fn write_dump(&self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<BackupSummary> {
+        self.write_dump_for(None, sink)
+    }
+
+    /// The dump a new device is linked from: everything but the person's own key, which
+    /// stays on this device, plus `cert`, the certificate of the new device's own signing
+    /// key (see [`Vault::certify_device`]).
+    pub fn write_link_dump(
+        &self,
+        cert: &carnet_crypto::DeviceCert,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<BackupSummary> {
+        self.write_dump_for(Some(cert), sink)
+    }
+
+    /// Certifies a new device's endpoint and signing keys as `device` of this person
+    /// (on the device that holds the person's key).
+    pub fn certify_device(
+        &self,
+        device: DeviceId,
+        endpoint: [u8; 32],
+        signing: [u8; 32],
+    ) -> Result<carnet_crypto::DeviceCert> {
+        Ok(carnet_crypto::DeviceCert::issue(
+            self.me.secret()?,
+            device,
+            endpoint,
+            Some(signing),
+            now_unix(),
+        ))
+    }
+
+    fn write_dump_for(
+        &self,
+        link: Option<&carnet_crypto::DeviceCert>,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<BackupSummary> {
+        // Refused before anything is written: only the person's key signs a dump.
+        let secret = self.me.secret()?;
         let mut hasher = blake3::Hasher::new();
         let mut emit = |frame: &Frame, hasher: Option<&mut blake3::Hasher>| -> Result<()> {
             let mut buf = Vec::new();
@@ -267,7 +306,16 @@ impl Vault {
         };
         let r = self.store.read()?;
         let mut failed: Option<Error> = None;
+        let mut skipped = 0u64;
         let rows = r.dump(&mut |row: DumpRow| {
+            // The person's own key never goes to a linked device.
+            if link.is_some()
+                && row.table == DumpTable::SecretMeta
+                && (row.key == b"person" || row.key == crate::keys::DEVICE_KEY.as_bytes())
+            {
+                skipped += 1;
+                return Ok(());
+            }
             match row.table {
                 DumpTable::Envelopes => summary.envelopes += 1,
                 DumpTable::Blobs => summary.attachments += 1,
@@ -294,14 +342,24 @@ impl Vault {
             }
             Ok(())
         });
-        summary.rows = match rows {
-            Ok(n) => n,
+        let mut rows = match rows {
+            Ok(n) => n - skipped,
             Err(e) => return Err(failed.take().unwrap_or(e.into())),
         };
+        if let Some(cert) = link {
+            emit(
+                &Frame::Row {
+                    table: DumpTable::Meta,
+                    key: crate::keys::DEVICE_CERT.as_bytes().to_vec(),
+                    value: cert.as_bytes().to_vec(),
+                },
+                Some(&mut hasher),
+            )?;
+            rows += 1;
+        }
+        summary.rows = rows;
         let hash = *hasher.finalize().as_bytes();
-        let signature = self
-            .me
-            .sign(BACKUP_DOMAIN, &signed_message(&hash, summary.rows));
+        let signature = secret.sign(BACKUP_DOMAIN, &signed_message(&hash, summary.rows));
         emit(
             &Frame::SignedEnd {
                 rows: summary.rows,
@@ -352,6 +410,7 @@ impl Vault {
             &endpoint,
             true,
             expected,
+            None,
         )
         .map_err(|e| match e {
             Error::Exchange(m) if !m.starts_with("the restored") => {
@@ -359,13 +418,17 @@ impl Vault {
             }
             other => other,
         })?;
-        vault.register_device(device, endpoint_public_key(&endpoint))?;
+        vault.register_device(device, endpoint_public_key(&endpoint), None)?;
         Ok((vault, summary))
     }
 
     /// Makes a vault in `dir` as a new device of the person whose dump `frames` brings (a
     /// link from one of their devices), with this device's id and network key. The device
     /// that sent the dump stays the one that keeps the consent log.
+    ///
+    /// `device_key` is this device's own signing key: the dump carries the certificate
+    /// the other device gave it, and not the person's own key.
+    #[allow(clippy::too_many_arguments)]
     pub fn link_from(
         dir: &Path,
         passphrase: &Passphrase,
@@ -373,10 +436,19 @@ impl Vault {
         frames: &mut dyn FnMut() -> Result<Option<Vec<u8>>>,
         device: DeviceId,
         endpoint: &[u8; 32],
+        device_key: &carnet_crypto::DeviceSecret,
     ) -> Result<(Vault, RestoreSummary)> {
         refuse_existing(dir, "link")?;
         Self::rebuild(
-            dir, passphrase, kdf_log_n, frames, device, endpoint, false, None,
+            dir,
+            passphrase,
+            kdf_log_n,
+            frames,
+            device,
+            endpoint,
+            false,
+            None,
+            Some(device_key),
         )
     }
 
@@ -415,6 +487,7 @@ impl Vault {
         endpoint: &[u8; 32],
         take_over: bool,
         expected: Option<&PersonId>,
+        device_key: Option<&carnet_crypto::DeviceSecret>,
     ) -> Result<(Vault, RestoreSummary)> {
         let tmp = sibling(dir, "restore");
         let mut hasher = blake3::Hasher::new();
@@ -466,10 +539,14 @@ impl Vault {
                                     row.key == b"format"
                                         || row.key == b"device"
                                         || (take_over && row.key == b"primary")
+                                        || (device_key.is_none()
+                                            && row.key == crate::keys::DEVICE_CERT.as_bytes())
                                 }
-                                DumpTable::SecretMeta => ["key_check", "endpoint"]
-                                    .iter()
-                                    .any(|n| row.key == n.as_bytes()),
+                                DumpTable::SecretMeta => {
+                                    ["key_check", "endpoint", crate::keys::DEVICE_KEY]
+                                        .iter()
+                                        .any(|n| row.key == n.as_bytes())
+                                }
                                 _ => false,
                             };
                             if !skip {
@@ -517,6 +594,9 @@ impl Vault {
                     }
                 }
                 txn.put_meta("device", &device.0)?;
+                if let Some(key) = device_key {
+                    txn.put_secret_meta(crate::keys::DEVICE_KEY, key.to_seed().as_slice())?;
+                }
                 if take_over {
                     txn.put_meta("primary", &device.0)?;
                 }
@@ -725,7 +805,7 @@ impl Vault {
                 },
                 share,
                 card,
-                &self.me,
+                self.me.secret()?,
             )?;
             out.push((name.clone(), sealed.as_bytes().to_vec()));
         }
@@ -736,7 +816,7 @@ impl Vault {
     /// Returns the share and whose it is (their name, from the card it carries).
     pub fn release_share(&self, bytes: &[u8]) -> Result<(carnet_crypto::ReleasedShare, String)> {
         let sealed = carnet_crypto::SealedShare::from_bytes(bytes)?;
-        let share = sealed.release(&self.me)?;
+        let share = sealed.release(self.me.secret()?)?;
         let name = IdentityCard::from_text(&sealed.header().card)?
             .name()
             .to_string();

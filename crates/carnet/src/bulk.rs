@@ -27,8 +27,7 @@ use std::ops::Range;
 
 use carnet_crypto::MAX_ENVELOPE_BYTES;
 use carnet_crypto::{
-    ContentKey, DeviceId, ENVELOPE_VERSION, Envelope, EnvelopeHeader, PersonSecret, RecordId,
-    seal_blob,
+    ContentKey, DeviceId, ENVELOPE_VERSION, Envelope, EnvelopeHeader, RecordId, seal_blob,
 };
 use carnet_record::{
     BlobRef, ChangeSet, Code, DateTime, Document, Entry, EntryId, ReadingSet, SectionId,
@@ -539,7 +538,7 @@ impl Vault {
 /// Seals one change set as the next envelope of `device`'s chain in `section`, in `txn`;
 /// returns its sequence number and id. Every local write goes through here.
 pub(crate) fn seal_into(
-    me: &PersonSecret,
+    me: &crate::keys::Keys,
     device: DeviceId,
     txn: &mut WriteTxn<'_>,
     record: &RecordId,
@@ -570,7 +569,7 @@ pub(crate) fn seal_into(
         prev: head.map(|h| h.last),
     };
     let seq = header.seq;
-    let env = Envelope::seal(header, &plaintext, &key, me)?;
+    let env = Envelope::seal(header, &plaintext, &key, me.signer()?)?;
     txn.put_envelope(&env)?;
     Ok((seq, env.id()))
 }

@@ -191,6 +191,7 @@ impl Vault {
             let hash = *hw.hasher.finalize().as_bytes();
             let signature = self
                 .me
+                .secret()?
                 .sign(BUNDLE_DOMAIN, &signed_message(&peer, &hash))
                 .to_vec();
             write_frame(&mut hw.inner, &Frame::End(End { items, signature }))?;
@@ -267,7 +268,7 @@ impl Vault {
             .len();
         let mut r = BufReader::new(file);
         expect_magic(&mut r, BUNDLE_MAGIC, path, "bundle")?;
-        let sealed = open_sealed(&self.me, r).map_err(|e| match e {
+        let sealed = open_sealed(self.me.secret()?, r).map_err(|e| match e {
             carnet_crypto::CryptoError::NotForYou => Error::Refused(
                 "this bundle is not addressed to you: it is sealed to another person's key".into(),
             ),
@@ -650,6 +651,8 @@ mod tests {
         let hash = *hw.hasher.finalize().as_bytes();
         let signature = from
             .me
+            .secret()
+            .unwrap()
             .sign(BUNDLE_DOMAIN, &signed_message(&addressed, &hash))
             .to_vec();
         write_frame(&mut hw.inner, &Frame::End(End { items, signature })).unwrap();
@@ -709,7 +712,7 @@ mod tests {
             let mut r = BufReader::new(fs::File::open(&newer).unwrap());
             expect_magic(&mut r, BUNDLE_MAGIC, &newer, "bundle").unwrap();
             let mut out = Vec::new();
-            open_sealed(&doctor.me, r)
+            open_sealed(doctor.me.secret().unwrap(), r)
                 .unwrap()
                 .read_to_end(&mut out)
                 .unwrap();

@@ -72,13 +72,19 @@ impl Vault {
         Ok(key)
     }
 
-    /// The certificate that binds this device's endpoint key to its owner.
+    /// The certificate that binds this device's endpoint key (and its own signing key, if
+    /// it has one) to its owner: the one the primary gave this device when it was linked,
+    /// or, on the device that holds the person's key, a fresh one.
     pub fn device_cert(&mut self) -> Result<DeviceCert> {
+        if let Some(cert) = self.me.device_cert() {
+            return Ok(cert.clone());
+        }
         let secret = self.endpoint_secret()?;
         Ok(DeviceCert::issue(
-            &self.me,
+            self.me.secret()?,
             self.device,
             endpoint_public_key(&secret),
+            None,
             now_unix(),
         ))
     }
@@ -286,6 +292,10 @@ pub struct DeviceInfo {
     pub this: bool,
     /// The device that keeps the consent log (grants, revokes and sharing happen there).
     pub primary: bool,
+    /// It signs with its own key, certified when it was linked, and never held the
+    /// person's key: once removed, nothing it signs is accepted. `false` for the primary
+    /// and for devices linked by versions before 0.2, which hold the person's key.
+    pub own_key: bool,
 }
 
 impl Vault {
@@ -337,7 +347,14 @@ impl Vault {
 
     /// Records a device of this vault's owner: in the device list, and for a patient in
     /// the consent log, so every grantee knows which devices speak for the patient.
-    pub fn register_device(&mut self, device: DeviceId, endpoint: [u8; 32]) -> Result<()> {
+    /// `signing` is the device's own signing key when it has one (a device linked by this
+    /// version; `None` for one restored from a backup, which holds the person's key).
+    pub fn register_device(
+        &mut self,
+        device: DeviceId,
+        endpoint: [u8; 32],
+        signing: Option<[u8; 32]>,
+    ) -> Result<()> {
         let mut txn = self.store.write()?;
         let mut list: Vec<DeviceRecord> = match txn.get_secret_meta("devices")? {
             Some(b) => postcard::from_bytes(&b).map_err(|e| {
@@ -355,13 +372,20 @@ impl Vault {
             removed: None,
         });
         Self::put_device_records(&mut txn, &list)?;
+        if let Some(signing) = signing {
+            txn.put_secret_meta(&format!("signing:{device}"), &signing)?;
+        }
         if let Ok(record) = self.own_record() {
             let mut log = Self::load_log(&txn, &record, &self.person_id())?;
-            self.append(
-                &mut txn,
-                &mut log,
-                carnet_consent::Action::DeviceAdded { device, endpoint },
-            )?;
+            let action = match signing {
+                Some(signing) => carnet_consent::Action::DeviceCertified {
+                    device,
+                    endpoint,
+                    signing,
+                },
+                None => carnet_consent::Action::DeviceAdded { device, endpoint },
+            };
+            self.append(&mut txn, &mut log, action)?;
         }
         txn.commit()?;
         Ok(())
@@ -370,18 +394,22 @@ impl Vault {
     /// This owner's devices.
     pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
         let primary = self.primary_device()?;
-        Ok(self
-            .device_records()?
-            .into_iter()
-            .map(|d| DeviceInfo {
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        for d in self.device_records()? {
+            out.push(DeviceInfo {
                 id: d.device.to_string(),
                 endpoint: data_encoding::HEXLOWER.encode(&d.endpoint),
                 added: d.added,
                 removed: d.removed,
                 this: d.device == self.device,
                 primary: d.device == primary,
-            })
-            .collect())
+                own_key: r
+                    .get_secret_meta(&format!("signing:{}", d.device))?
+                    .is_some(),
+            });
+        }
+        Ok(out)
     }
 
     /// Whether a device of this owner (by id or endpoint key) was removed.
@@ -445,12 +473,14 @@ impl Vault {
         if let Ok(record) = self.own_record() {
             let salt = Self::record_salt(&txn, &record)?;
             let mut log = Self::load_log(&txn, &record, &self.person_id())?;
+            let heads = Self::retired_heads(&txn, &record, &self.person_id(), &target.device)?;
             self.append(
                 &mut txn,
                 &mut log,
-                carnet_consent::Action::DeviceRemoved {
+                carnet_consent::Action::DeviceRetired {
                     device: target.device,
                     endpoint: target.endpoint,
+                    heads,
                 },
             )?;
             let grants = self.grants()?;
@@ -464,6 +494,11 @@ impl Vault {
                 self.loaded.remove(&(r, s));
             }
         }
+        let own_key = self
+            .store
+            .read()?
+            .get_secret_meta(&format!("signing:{}", target.device))?
+            .is_some();
         Ok(DeviceInfo {
             id: target.device.to_string(),
             endpoint: data_encoding::HEXLOWER.encode(&target.endpoint),
@@ -471,11 +506,68 @@ impl Vault {
             removed: Some(now),
             this: false,
             primary: false,
+            own_key,
         })
     }
 }
 
 impl Vault {
+    /// The newest envelope of each of `device`'s chains in `record`: what a removal lets
+    /// receivers still take from it.
+    fn retired_heads(
+        txn: &WriteTxn<'_>,
+        record: &carnet_crypto::RecordId,
+        person: &PersonId,
+        device: &DeviceId,
+    ) -> Result<Vec<carnet_consent::RetiredHead>> {
+        let mut heads = Vec::new();
+        for s in carnet_record::SectionId::ALL {
+            let Some(head) = txn.chain_head(record, s.code(), person, device)? else {
+                continue;
+            };
+            let env = txn.envelope(&head.last)?.ok_or_else(|| {
+                Error::Exchange("the removed device's last change is missing here".into())
+            })?;
+            let epoch = env.header().epoch;
+            let key = txn
+                .epoch_key(record, s.code(), epoch)?
+                .ok_or(Error::NoKey {
+                    section: s,
+                    record: record.short(),
+                })?;
+            heads.push(carnet_consent::RetiredHead {
+                epoch,
+                seq: head.seq,
+                tag: carnet_consent::RetiredHead::tag_for(key.expose(), device, head.seq),
+            });
+        }
+        Ok(heads)
+    }
+
+    /// Whether a removed device's envelope (`seq` in `section` of `record`) is at or
+    /// before one of the chain heads its removal named, as far as the keys held here can
+    /// tell (`heads` `None`: a removal that named none, so nothing is).
+    pub(crate) fn retired_allows(
+        txn: &WriteTxn<'_>,
+        record: &carnet_crypto::RecordId,
+        section: carnet_record::SectionId,
+        device: &DeviceId,
+        seq: u64,
+        heads: Option<&[carnet_consent::RetiredHead]>,
+    ) -> Result<bool> {
+        for h in heads.unwrap_or_default() {
+            if seq > h.seq {
+                continue;
+            }
+            if let Some(key) = txn.epoch_key(record, section.code(), h.epoch)?
+                && carnet_consent::RetiredHead::tag_for(key.expose(), device, h.seq) == h.tag
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Whether a device presenting itself as this vault's owner is one of theirs: registered
     /// here with that network key, not removed, and not this device.
     pub fn live_device(&self, device: &DeviceId, endpoint: &[u8; 32]) -> Result<bool> {

@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use carnet_consent::{Range, SectionTag, SharedView, SignedEntry};
+use carnet_consent::{Action, Range, SectionTag, SharedView, SignedEntry};
 use carnet_crypto::{
     DeviceId, Envelope, EnvelopeId, EpochKey, IdentityCard, KeyGrant, PersonId, RecordId,
 };
@@ -664,7 +664,7 @@ impl Vault {
             }
             sink(Item::Checkpoint {
                 record: *record,
-                note: log.checkpoint(&self.me)?,
+                note: log.checkpoint(self.me.secret()?)?,
                 consistency,
             })?;
             for e in log.concerning(peer) {
@@ -996,6 +996,7 @@ impl Vault {
             own_device,
             from_primary,
             own_log_changed: false,
+            retired: HashMap::new(),
             report: ExchangeReport::default(),
             pending_proofs: HashMap::new(),
         };
@@ -1073,7 +1074,16 @@ struct Receiving<'v> {
     from_primary: bool,
     /// Entries of this person's own consent log arrived (verified before committing).
     own_log_changed: bool,
+    /// The removed devices each record's log names, with the number of consent entries
+    /// they were read from (read again when entries arrive).
+    retired: HashMap<RecordId, RetiredDevices>,
 }
+
+/// A record's removed devices and what its log lets be taken from each.
+type RetiredDevices = (
+    usize,
+    Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)>,
+);
 
 impl Receiving<'_> {
     fn patient_record(&self) -> RecordId {
@@ -1145,7 +1155,7 @@ impl Receiving<'_> {
                 let h = kg.header().clone();
                 self.only_from_patient(&h.record, "keys")?;
                 kg.verify_by(&self.sender)?;
-                let key = kg.open(&self.vault.me)?;
+                let key = kg.open(self.vault.me.secret()?)?;
                 if SectionId::from_code(h.section).is_none() {
                     return Err(Error::Exchange(format!(
                         "a key grant names an unknown section ({})",
@@ -1268,6 +1278,9 @@ impl Receiving<'_> {
         let section = Vault::section_of(h.section, &env)?;
         let me = self.vault.person_id();
         let held = txn.has_envelope(&env.id())?;
+        if !held && RecordId::of_patient(&h.author) == h.record {
+            self.refuse_retired(txn, &env, section)?;
+        }
         if self.own_device {
             // Another device of this person: its own changes only from a device that is
             // still registered; anyone else's as this person's device vouches, except
@@ -1375,6 +1388,58 @@ impl Receiving<'_> {
         e.0 = e.0.min(h.seq);
         e.1 = e.1.max(h.seq);
         Ok(())
+    }
+
+    /// Refuses a new envelope of the patient's own writing from a device the patient
+    /// removed, unless the removal named it among what may still be taken (written before
+    /// the removal). Checked on every path (own devices, bundles, live), against the
+    /// record's consent log as it stands in this transaction.
+    fn refuse_retired(
+        &mut self,
+        txn: &WriteTxn<'_>,
+        env: &Envelope,
+        section: SectionId,
+    ) -> Result<()> {
+        let h = env.header();
+        let count = txn.consent_count(&h.record)? as usize;
+        let stale = self.retired.get(&h.record).is_none_or(|(n, _)| *n != count);
+        if stale {
+            let mut list = Vec::new();
+            for bytes in txn.consent_entries(&h.record)? {
+                match SignedEntry::from_bytes(&bytes)?.entry().action.clone() {
+                    Action::DeviceRemoved { device, .. } => list.push((device, None)),
+                    Action::DeviceRetired { device, heads, .. } => list.push((device, Some(heads))),
+                    _ => {}
+                }
+            }
+            self.retired.insert(h.record, (count, list));
+        }
+        let Some(heads) = self
+            .retired
+            .get(&h.record)
+            .and_then(|(_, l)| l.iter().find(|(d, _)| *d == h.device))
+            .map(|(_, heads)| heads.clone())
+        else {
+            return Ok(());
+        };
+        if Vault::retired_allows(txn, &h.record, section, &h.device, h.seq, heads.as_deref())? {
+            return Ok(());
+        }
+        let who = if h.author == self.vault.person_id() {
+            "you".to_string()
+        } else {
+            self.vault
+                .name_of(&h.author)?
+                .map_or_else(|| h.author.short(), |(n, _)| n)
+        };
+        Err(Error::NotAllowed {
+            id: env.id().to_string(),
+            author: format!(
+                "a device {who} removed ({}), written after its removal",
+                &h.device.to_string()[..8]
+            ),
+            section: section.to_string(),
+        })
     }
 
     fn finish(&mut self, txn: &mut WriteTxn<'_>, their_have: Option<Have>) -> Result<()> {

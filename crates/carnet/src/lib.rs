@@ -61,6 +61,7 @@ mod devices;
 mod error;
 pub mod exchange;
 mod files;
+mod keys;
 mod own;
 mod patients;
 mod sharing;

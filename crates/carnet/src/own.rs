@@ -15,16 +15,25 @@ use crate::wire::{Have, Item, RecordState};
 use crate::{Error, Result, Vault};
 
 /// Meta rows that belong to one device and never travel: its identity on the network,
-/// its own settings, and what it alone saw.
+/// its keys (the person's own key stays on the device that keeps the consent log; a
+/// linked device has its own), its own settings, and what it alone saw.
 fn device_local(table: DumpTable, key: &[u8]) -> bool {
     let name = String::from_utf8_lossy(key);
     match table {
         DumpTable::Meta => {
-            ["format", "device"].contains(&name.as_ref())
+            ["format", "device", crate::keys::DEVICE_CERT].contains(&name.as_ref())
                 || ["setting:", "taken:"].iter().any(|p| name.starts_with(p))
         }
         DumpTable::SecretMeta => {
-            ["key_check", "endpoint", "attempts", "addresses"].contains(&name.as_ref())
+            [
+                "key_check",
+                "endpoint",
+                "attempts",
+                "addresses",
+                "person",
+                crate::keys::DEVICE_KEY,
+            ]
+            .contains(&name.as_ref())
                 || name.starts_with("peer:")
         }
         _ => false,

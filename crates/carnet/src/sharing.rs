@@ -303,7 +303,7 @@ impl Vault {
             self.require_primary()?;
         }
         let record = *log.record();
-        let e = log.append(&self.me, action, now_unix())?;
+        let e = log.append(self.me.secret()?, action, now_unix())?;
         txn.put_consent(&record, e.entry().index, e.as_bytes())?;
         // The tail to resume from next time, in the same transaction as the entry.
         let tail = postcard::to_stdvec(&log.tail()?)
@@ -352,7 +352,7 @@ impl Vault {
                 },
                 &key,
                 &card,
-                &self.me,
+                self.me.secret()?,
             )?;
             txn.put_key_grant(
                 &record,
@@ -678,11 +678,13 @@ impl Vault {
                         ranges.iter().map(|r| r.to - r.from + 1).sum::<u64>(),
                         ranges.iter().map(|r| names(&r.section)).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
                     ),
-                    Action::DeviceAdded { device, .. } => format!(
+                    Action::DeviceAdded { device, .. }
+                    | Action::DeviceCertified { device, .. } => format!(
                         "A device of yours joined ({}).",
                         &device.to_string()[..8]
                     ),
-                    Action::DeviceRemoved { device, .. } => format!(
+                    Action::DeviceRemoved { device, .. }
+                    | Action::DeviceRetired { device, .. } => format!(
                         "You removed a device ({}): it gets nothing new.",
                         &device.to_string()[..8]
                     ),
@@ -714,7 +716,7 @@ impl Vault {
                 .map_err(|e| Error::Sharing(format!("stored checkpoints do not decode ({e})")))?,
             None => Vec::new(),
         };
-        checkpoints.push(log.checkpoint(&self.me)?);
+        checkpoints.push(log.checkpoint(self.me.secret()?)?);
         txn.put_meta(
             "checkpoints",
             &postcard::to_stdvec(&checkpoints)

@@ -425,7 +425,8 @@ fn open_verified(env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
 /// durable transaction.
 pub struct Vault {
     pub(crate) store: Store,
-    pub(crate) me: PersonSecret,
+    /// What this device holds to sign: the person's key (primary) or its own.
+    pub(crate) me: crate::keys::Keys,
     pub(crate) card: IdentityCard,
     pub(crate) device: DeviceId,
     pub(crate) loaded: HashMap<(RecordId, SectionId), Loaded>,
@@ -559,7 +560,7 @@ impl Vault {
         })?;
         Ok(Vault {
             store,
-            me,
+            me: crate::keys::Keys::of_person(me),
             card,
             device,
             loaded: HashMap::new(),
@@ -585,25 +586,21 @@ impl Vault {
                 path: dir.to_path_buf(),
                 why: format!("its {what} is missing"),
             };
-            let secret = r
-                .get_secret_meta("person")?
-                .ok_or_else(|| missing("identity"))?;
-            let me = PersonSecret::from_bytes(&secret)?;
             let card_text = r
                 .get_meta("card")?
                 .ok_or_else(|| missing("identity card"))?;
             let card = IdentityCard::from_text(&String::from_utf8_lossy(&card_text))?;
             let device = r.get_meta("device")?.ok_or_else(|| missing("device id"))?;
             let device: [u8; 16] = device.try_into().map_err(|_| missing("device id"))?;
-            (me, card, DeviceId(device))
+            let device = DeviceId(device);
+            let me = crate::keys::Keys::load(&r, card.person_id(), device).map_err(|e| {
+                carnet_store::StoreError::NotAVault {
+                    path: dir.to_path_buf(),
+                    why: e.to_string(),
+                }
+            })?;
+            (me, card, device)
         };
-        if card.person_id() != me.person_id() {
-            return Err(carnet_store::StoreError::NotAVault {
-                path: dir.to_path_buf(),
-                why: "its identity card does not match its keys".into(),
-            }
-            .into());
-        }
         Ok(Vault {
             store,
             me,
@@ -1304,7 +1301,7 @@ pub struct RepairReport {
 /// [`SectionDoc::reissue`]) as the next envelope of its chain, in `txn`. Returns whether an
 /// envelope was sealed.
 pub(crate) fn reissue_into(
-    me: &PersonSecret,
+    me: &crate::keys::Keys,
     device: DeviceId,
     txn: &mut WriteTxn<'_>,
     record: &RecordId,

@@ -1,0 +1,246 @@
+//! A removed device is cut off everywhere (issue 14, case 1). Before, a linked device held
+//! the patient's own key: after `device remove`, whoever had it (with its passphrase) kept
+//! writing, and its envelopes, carried by anyone, were taken by the patient's primary as
+//! the patient's and by grantees under the pre-removal epoch. Now a linked device signs
+//! with its own key, certified when it was linked, never holds the patient's key, and its
+//! removal names the last of its changes the record keeps: every receiver refuses
+//! anything after.
+
+use std::collections::VecDeque;
+
+use carnet::consent::Access;
+use carnet::crypto::{DeviceId, DeviceSecret, Role, endpoint_public_key, random_array};
+use carnet::record::{Entry, Note, SectionId};
+use carnet::wire::Item;
+use carnet::{Error, Vault};
+use carnet_scenarios::{Items, TestVault, exchange, introduce, pass, vault};
+
+fn note(text: &str) -> Entry {
+    Entry::Note(Note {
+        text: text.into(),
+        title: None,
+    })
+}
+
+fn notes(v: &mut Vault, record: &carnet::crypto::RecordId) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .list(record, Some(SectionId::Notes))
+        .unwrap()
+        .into_iter()
+        .map(|e| match e.entry {
+            Entry::Note(n) => n.text,
+            _ => unreachable!(),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Links a new device of `primary`'s person, in process, as `carnet device link` does over
+/// the network: the primary certifies the key the new device made, streams the link dump,
+/// and registers the device once it is rebuilt.
+fn link(primary: &mut TestVault) -> TestVault {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("vault");
+    let device = DeviceId::random().unwrap();
+    let key = DeviceSecret::generate().unwrap();
+    let endpoint = random_array::<32>().unwrap();
+    let endpoint_pub = endpoint_public_key(&endpoint);
+    let cert = primary
+        .vault
+        .certify_device(device, endpoint_pub, key.public())
+        .unwrap();
+    let mut frames = Vec::new();
+    primary
+        .vault
+        .write_link_dump(&cert, &mut |f| {
+            frames.push(f.to_vec());
+            Ok(())
+        })
+        .unwrap();
+    let mut frames = frames.into_iter();
+    let (linked, _) = Vault::link_from(
+        &dir,
+        &pass(),
+        carnet::crypto::MasterKey::MIN_LOG_N,
+        &mut || Ok(frames.next()),
+        device,
+        &endpoint,
+        &key,
+    )
+    .unwrap();
+    primary
+        .vault
+        .register_device(device, endpoint_pub, Some(key.public()))
+        .unwrap();
+    TestVault::from_parts(tmp, dir, linked)
+}
+
+/// One round of sync from `from` to `to`, two devices of one person, as a live session
+/// hands it over (the sender's device named, as its certificate proved).
+fn own_sync(from: &mut TestVault, to: &mut TestVault) -> carnet::Result<()> {
+    let me = to.vault.person_id();
+    let theirs = to.vault.have_for(&me)?;
+    let card = to.vault.card().clone();
+    let mut items = VecDeque::new();
+    from.vault.send_batch(&card, &theirs, None, &mut |i| {
+        items.push_back(i);
+        Ok(())
+    })?;
+    let sender = from.vault.card().clone();
+    let device = from.vault.device_id();
+    to.vault
+        .receive_items_from(&sender, Some(device), &mut Items(items))?;
+    Ok(())
+}
+
+/// Every envelope of `v`'s chain of `device` in the notes of `record`, oldest first.
+fn envelopes_of(v: &TestVault, record: &carnet::crypto::RecordId, device: DeviceId) -> Vec<Item> {
+    let store = carnet_store::Store::open(&v.dir, &pass()).unwrap();
+    let r = store.read().unwrap();
+    let person = v.vault.person_id();
+    let mut out = Vec::new();
+    let mut next = r
+        .chain_head(record, SectionId::Notes.code(), &person, &device)
+        .unwrap()
+        .map(|h| h.last);
+    while let Some(id) = next {
+        let env = r.envelope(&id).unwrap().expect("a held envelope");
+        next = env.header().prev;
+        out.push(Item::Envelope {
+            bytes: env.as_bytes().to_vec(),
+            blobs: Vec::new(),
+        });
+    }
+    out.reverse();
+    out
+}
+
+#[test]
+fn a_removed_device_gets_no_change_accepted_anywhere() {
+    let mut alice = vault("Alice", Role::Patient);
+    let mut doctor = vault("Dr Martin", Role::Clinician);
+    let record = alice.vault.own_record().unwrap();
+    introduce(&mut alice, "Dr Martin", &doctor);
+    introduce(&mut doctor, "Alice", &alice);
+    alice
+        .vault
+        .grant("Dr Martin", &[SectionId::Notes], Access::Write, "GP", None)
+        .unwrap();
+
+    let mut phone = link(&mut alice);
+    // The phone holds no key of Alice's own: it cannot sign as her.
+    let store = carnet_store::Store::open(&phone.dir, &pass()).unwrap();
+    assert!(
+        store
+            .read()
+            .unwrap()
+            .get_secret_meta("person")
+            .unwrap()
+            .is_none(),
+        "a linked device never receives the person's key"
+    );
+    drop(store);
+    let phone_device = phone.vault.device_id();
+    assert!(
+        alice
+            .vault
+            .devices()
+            .unwrap()
+            .iter()
+            .any(|d| d.id == phone_device.to_string() && d.own_key)
+    );
+
+    // Before the removal: the phone writes, Alice takes it, the doctor gets it.
+    phone.vault.add(&record, note("from the phone")).unwrap();
+    own_sync(&mut phone, &mut alice).unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    assert_eq!(notes(&mut doctor.vault, &record), ["from the phone"]);
+
+    // Alice removes the phone; the doctor hears of it.
+    alice
+        .vault
+        .remove_device(&phone_device.to_string()[..8])
+        .unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+
+    // The thief has the phone and its passphrase: it still writes locally...
+    phone.vault.add(&record, note("planted")).unwrap();
+    let planted: Vec<Item> = envelopes_of(&phone, &record, phone_device)
+        .into_iter()
+        .skip(1)
+        .collect();
+    assert_eq!(planted.len(), 1);
+
+    // ...but Alice's primary refuses it, whoever carries it: the phone itself...
+    let before = alice.vault.state_digest().unwrap();
+    let err = own_sync(&mut phone, &mut alice).unwrap_err();
+    assert!(err.to_string().contains("removed"), "{err}");
+    // ...or someone she knows and who may write there, in a bundle or live.
+    let err = alice
+        .vault
+        .receive_items(doctor.vault.card(), &mut Items(planted.clone().into()))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotAllowed { author, .. } if author.contains("removed")),
+        "{err}"
+    );
+    assert_eq!(alice.vault.state_digest().unwrap(), before);
+    assert_eq!(notes(&mut alice.vault, &record), ["from the phone"]);
+
+    // The grantee refuses it too, even as if it came from Alice herself.
+    let before = doctor.vault.state_digest().unwrap();
+    let err = doctor
+        .vault
+        .receive_items(alice.vault.card(), &mut Items(planted.into()))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotAllowed { author, .. } if author.contains("removed")),
+        "{err}"
+    );
+    assert_eq!(doctor.vault.state_digest().unwrap(), before);
+
+    // What the phone wrote before its removal still reaches a grantee who comes later.
+    let mut nurse = vault("Nurse Dubois", Role::Clinician);
+    introduce(&mut alice, "Nurse Dubois", &nurse);
+    introduce(&mut nurse, "Alice", &alice);
+    alice
+        .vault
+        .grant(
+            "Nurse Dubois",
+            &[SectionId::Notes],
+            Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+    exchange(&mut alice, &mut nurse).unwrap();
+    assert_eq!(notes(&mut nurse.vault, &record), ["from the phone"]);
+}
+
+#[test]
+fn a_linked_device_cannot_act_in_the_persons_name() {
+    let mut alice = vault("Alice", Role::Patient);
+    let doctor = vault("Dr Martin", Role::Clinician);
+    let mut phone = link(&mut alice);
+    // Consent actions, exchanges with others and backups need the person's key.
+    let err = phone
+        .vault
+        .add_contact("Dr Martin", &doctor.vault.card().to_text())
+        .unwrap_err();
+    assert!(err.to_string().contains("primary"), "{err}");
+    let out = tempfile::tempdir().unwrap();
+    let err = phone
+        .vault
+        .backup(&out.path().join("b.backup"))
+        .unwrap_err();
+    assert!(err.to_string().contains("primary"), "{err}");
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none());
+    // It reopens with its own key and certificate, and its writes reach the primary.
+    let record = alice.vault.own_record().unwrap();
+    drop(phone.vault);
+    phone.vault = Vault::open(&phone.dir, &pass()).unwrap();
+    phone.vault.add(&record, note("on the phone")).unwrap();
+    own_sync(&mut phone, &mut alice).unwrap();
+    assert_eq!(notes(&mut alice.vault, &record), ["on the phone"]);
+}
