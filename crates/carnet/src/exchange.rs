@@ -328,6 +328,39 @@ impl Vault {
         Ok(state)
     }
 
+    /// A peer's `Have` kept to what can be true of the records this vault holds (see
+    /// [`bounded_claim`]): one state per record, for records held here only.
+    pub(crate) fn bounded_have(&self, theirs: &Have, peer: &PersonId) -> Result<Have> {
+        let r = self.store.read()?;
+        let mut held: BTreeSet<RecordId> = r.records()?.into_iter().collect();
+        if let Ok(mine) = self.own_record() {
+            held.insert(mine);
+        }
+        let me = self.person_id();
+        let mut out = Have {
+            records: Vec::new(),
+            state: theirs.state,
+        };
+        let mut seen = BTreeSet::new();
+        for (record, state) in &theirs.records {
+            if !held.contains(record) || !seen.insert(*record) {
+                continue;
+            }
+            let keys = known_keys(&|p| Ok(r.key_grants(record, p)?), &[*peer, me])?;
+            let bounded = bounded_claim(
+                state,
+                &|s| Ok(r.chain_heads(record, s)?),
+                &keys,
+                consent_bound(
+                    r.consent_count(record)?,
+                    r.get_meta(&checkpoint_size_key(record))?,
+                ),
+            )?;
+            out.records.push((*record, bounded));
+        }
+        Ok(out)
+    }
+
     /// What this vault holds of the records shared with `peer`, for the peer to work out
     /// what to send. Costs O(sections x authors), whatever the size of the record.
     pub fn have_for(&self, peer: &PersonId) -> Result<Have> {
@@ -463,6 +496,8 @@ impl Vault {
         exact: bool,
         sink: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<SendReport> {
+        let bounded = self.bounded_have(theirs, &peer.person_id())?;
+        let theirs = &bounded;
         let peer_id = peer.person_id();
         if peer_id == self.person_id() {
             // Another device of this person: everything, both ways.
@@ -1041,6 +1076,82 @@ impl Vault {
     }
 }
 
+/// What a peer says it holds of one record, kept only where it can be true: chains this
+/// vault holds (no further than it holds them), key grants this vault knows, a checkpoint
+/// no larger than the log it holds; each listed once. What a peer claims beyond that is of
+/// no use to the exchange, and an unbounded claim would cost every later exchange with it
+/// (a grantee's bundle claiming millions of chains made each export to it take seconds,
+/// inside the transaction every `carnet add` waits for).
+fn bounded_claim(
+    claim: &RecordState,
+    heads: &dyn Fn(u8) -> Result<Vec<carnet_store::ChainHead>>,
+    known_keys: &BTreeSet<(u8, u32, [u8; 8])>,
+    consent_held: u64,
+) -> Result<RecordState> {
+    let mut held: BTreeMap<(u8, PersonId, DeviceId), u64> = BTreeMap::new();
+    let sections: BTreeSet<u8> = claim.chains.iter().map(|c| c.section).collect();
+    for s in sections {
+        if SectionId::from_code(s).is_none() {
+            continue;
+        }
+        for h in heads(s)? {
+            held.insert((s, h.author, h.device), h.seq);
+        }
+    }
+    let mut chains: BTreeMap<(u8, PersonId, DeviceId), u64> = BTreeMap::new();
+    for c in &claim.chains {
+        if let Some(max) = held.get(&(c.section, c.author, c.device)) {
+            let e = chains.entry((c.section, c.author, c.device)).or_default();
+            *e = (*e).max(c.seq.min(*max));
+        }
+    }
+    let keys: BTreeSet<(u8, u32, [u8; 8])> = claim
+        .keys
+        .iter()
+        .filter(|k| known_keys.contains(k))
+        .copied()
+        .collect();
+    Ok(RecordState {
+        chains: chains
+            .into_iter()
+            .map(|((section, author, device), seq)| ChainPos {
+                section,
+                author,
+                device,
+                seq,
+            })
+            .collect(),
+        consent: claim.consent.min(consent_held),
+        keys: keys.into_iter().collect(),
+    })
+}
+
+/// The largest consent log size a peer can truly hold of a record: the entries held here,
+/// or the newest checkpoint held (a grantee holds only the entries that concern it).
+fn consent_bound(entries: u64, checkpoint_size: Option<Vec<u8>>) -> u64 {
+    let size = checkpoint_size
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map_or(0, u64::from_be_bytes);
+    entries.max(size)
+}
+
+/// The key grants of `record` stored here for `people`, as `Have` names them.
+fn known_keys(
+    grants: &dyn Fn(&PersonId) -> Result<Vec<Vec<u8>>>,
+    people: &[PersonId],
+) -> Result<BTreeSet<(u8, u32, [u8; 8])>> {
+    let mut out = BTreeSet::new();
+    for p in people {
+        for bytes in grants(p)? {
+            if let Ok(kg) = KeyGrant::from_bytes(&bytes) {
+                let h = kg.header();
+                out.insert((h.section, h.epoch, h.grant));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn hex(b: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(b)
 }
@@ -1497,7 +1608,13 @@ impl Receiving<'_> {
         // Remember what the sender holds: what it said, and what it just sent.
         let mut records: BTreeSet<RecordId> = self.sent_chains.keys().copied().collect();
         if let Some(h) = &their_have {
-            records.extend(h.records.iter().map(|(r, _)| *r));
+            // Only the records the two sides can share (one, whatever the claim lists).
+            records.extend(
+                h.records
+                    .iter()
+                    .map(|(r, _)| *r)
+                    .filter(|r| self.own == Some(*r) || *r == self.patient_record()),
+            );
         }
         for record in records {
             if self.own_device || (self.own != Some(record) && record != self.patient_record()) {
@@ -1518,6 +1635,16 @@ impl Receiving<'_> {
             if let Some(s) = self.sent_chains.get(&record) {
                 state.theirs.merge(s);
             }
+            let keys = known_keys(&|p| Ok(txn.key_grants(&record, p)?), &[self.sender, me])?;
+            state.theirs = bounded_claim(
+                &state.theirs,
+                &|s| Ok(txn.chain_heads(&record, s)?),
+                &keys,
+                consent_bound(
+                    txn.consent_count(&record)?,
+                    txn.get_meta(&checkpoint_size_key(&record))?,
+                ),
+            )?;
             Vault::put_peer_state(txn, &record, &self.sender, &state)?;
         }
         if !self.cards.is_empty() {
