@@ -122,3 +122,37 @@ fn a_peers_claim_of_what_it_holds_is_bounded_by_what_exists() {
     let (sent, got) = exchange(&mut alice, &mut doctor).unwrap();
     assert_eq!((sent.envelopes, got.envelopes), (1, 1));
 }
+
+#[test]
+fn cards_a_peer_brings_are_kept_only_for_people_it_gives_a_reason_to_name() {
+    let mut alice = vault("Alice", Role::Patient);
+    let mut doctor = vault("Dr Martin", Role::Clinician);
+    introduce(&mut alice, "Dr Martin", &doctor);
+    introduce(&mut doctor, "Alice", &alice);
+    let people_before = alice.vault.people().unwrap().len();
+    // A known grantee brings 300 cards of people nobody here has any dealing with.
+    let mut items = std::collections::VecDeque::new();
+    for i in 0..300 {
+        let stranger = carnet::crypto::PersonSecret::generate().unwrap();
+        let card = carnet::crypto::IdentityCard::issue(
+            &stranger,
+            &format!("Stranger {i}"),
+            Role::Clinician,
+            Vec::new(),
+            1,
+        )
+        .unwrap();
+        items.push_back(Item::Card(card.to_text()));
+    }
+    alice
+        .vault
+        .receive_items(doctor.vault.card(), &mut carnet_scenarios::Items(items))
+        .unwrap();
+    let people = alice.vault.people().unwrap();
+    assert_eq!(
+        people.len(),
+        people_before,
+        "the card book grew by {} cards of nobody",
+        people.len() - people_before
+    );
+}

@@ -1648,20 +1648,41 @@ impl Receiving<'_> {
             Vault::put_peer_state(txn, &record, &self.sender, &state)?;
         }
         if !self.cards.is_empty() {
+            // Only cards of people this exchange gives a reason to name: the sender, and the
+            // authors of the envelopes it sent or showed it holds. Any other card a peer
+            // brings is dropped, so the card book grows with what exists, not with what a
+            // peer sends.
+            let mut wanted: BTreeSet<PersonId> = BTreeSet::new();
+            wanted.insert(self.sender);
+            for state in self.sent_chains.values() {
+                wanted.extend(state.chains.iter().map(|c| c.author));
+            }
+            wanted.extend(self.received.keys().map(|(_, _, a, _)| *a));
             let before = self.vault.card_book()?;
             let mut book: Vec<IdentityCard> = before
                 .iter()
                 .filter_map(|t| IdentityCard::from_text(t).ok())
                 .collect();
+            let mut at: HashMap<PersonId, usize> = book
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.person_id(), i))
+                .collect();
             for text in self.cards.drain(..) {
                 let Ok(card) = IdentityCard::from_text(&text) else {
                     continue;
                 };
+                if !wanted.contains(&card.person_id()) {
+                    continue;
+                }
                 // A newer card of the same person replaces an older one.
-                match book.iter_mut().find(|c| c.person_id() == card.person_id()) {
-                    Some(c) if c.issued() < card.issued() => *c = card,
+                match at.get(&card.person_id()) {
+                    Some(&i) if book[i].issued() < card.issued() => book[i] = card,
                     Some(_) => {}
-                    None => book.push(card),
+                    None => {
+                        at.insert(card.person_id(), book.len());
+                        book.push(card);
+                    }
                 }
             }
             let texts: Vec<String> = book.iter().map(IdentityCard::to_text).collect();
