@@ -96,9 +96,17 @@ fn own_sync(from: &mut TestVault, to: &mut TestVault) -> carnet::Result<()> {
 
 /// Every envelope of `v`'s chain of `device` in the notes of `record`, oldest first.
 fn envelopes_of(v: &TestVault, record: &carnet::crypto::RecordId, device: DeviceId) -> Vec<Item> {
-    let store = carnet_store::Store::open(&v.dir, &pass()).unwrap();
+    chain_of(&v.dir, v.vault.person_id(), record, device)
+}
+
+fn chain_of(
+    dir: &std::path::Path,
+    person: carnet::crypto::PersonId,
+    record: &carnet::crypto::RecordId,
+    device: DeviceId,
+) -> Vec<Item> {
+    let store = carnet_store::Store::open(dir, &pass()).unwrap();
     let r = store.read().unwrap();
-    let person = v.vault.person_id();
     let mut out = Vec::new();
     let mut next = r
         .chain_head(record, SectionId::Notes.code(), &person, &device)
@@ -243,4 +251,162 @@ fn a_linked_device_cannot_act_in_the_persons_name() {
     phone.vault.add(&record, note("on the phone")).unwrap();
     own_sync(&mut phone, &mut alice).unwrap();
     assert_eq!(notes(&mut alice.vault, &record), ["on the phone"]);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
+    let mut alice = vault("Alice", Role::Patient);
+    let record = alice.vault.own_record().unwrap();
+    let mut phone = link(&mut alice);
+    let phone_device = phone.vault.device_id();
+    phone.vault.add(&record, note("first")).unwrap();
+    // A copy of the phone as it is now (one change): what a thief may have kept.
+    let stale = tempfile::tempdir().unwrap();
+    copy_dir(&phone.dir, &stale.path().join("vault"));
+    phone.vault.add(&record, note("second")).unwrap();
+    own_sync(&mut phone, &mut alice).unwrap();
+    alice
+        .vault
+        .remove_device(&phone_device.to_string()[..8])
+        .unwrap();
+
+    // The stale copy writes its own second change: a fork of the chain below the head
+    // the removal recorded (same position as "second", another envelope).
+    let mut thief = Vault::open(&stale.path().join("vault"), &pass()).unwrap();
+    thief.add(&record, note("forged")).unwrap();
+    drop(thief);
+    let forged = chain_of(
+        &stale.path().join("vault"),
+        alice.vault.person_id(),
+        &record,
+        phone_device,
+    );
+    assert_eq!(forged.len(), 2);
+
+    // A grantee who holds none of that chain yet refuses the fork, as if from Alice...
+    let mut nurse = vault("Nurse Dubois", Role::Clinician);
+    introduce(&mut alice, "Nurse Dubois", &nurse);
+    introduce(&mut nurse, "Alice", &alice);
+    alice
+        .vault
+        .grant(
+            "Nurse Dubois",
+            &[SectionId::Notes],
+            Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+    // (the keys and the removal first, from Alice, with no envelope of the phone)
+    exchange(&mut alice, &mut nurse).unwrap();
+    let before = nurse.vault.state_digest().unwrap();
+    let held = notes(&mut nurse.vault, &record);
+    // Alice's export sent the phone's chain whole, so the nurse holds it: the fork is
+    // refused by the chain itself there. A second nurse who holds nothing of it shows
+    // the removal's own check.
+    assert_eq!(held, ["first", "second"]);
+    let err = nurse
+        .vault
+        .receive_items(alice.vault.card(), &mut Items(forged.clone().into()))
+        .unwrap_err();
+    assert!(!err.to_string().is_empty());
+    assert_eq!(nurse.vault.state_digest().unwrap(), before);
+
+    let mut nurse2 = vault("Nurse Blanc", Role::Clinician);
+    introduce(&mut alice, "Nurse Blanc", &nurse2);
+    introduce(&mut nurse2, "Alice", &alice);
+    alice
+        .vault
+        .grant(
+            "Nurse Blanc",
+            &[SectionId::Notes],
+            Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+    // Her keys and log entries, without the phone's envelopes: what a bundle holding only
+    // consent items and keys brings.
+    let theirs = nurse2.vault.have_for(&alice.vault.person_id()).unwrap();
+    let mut items = VecDeque::new();
+    alice
+        .vault
+        .send_batch(nurse2.vault.card(), &theirs, None, &mut |i| {
+            if !matches!(i, Item::Envelope { .. }) {
+                items.push_back(i);
+            }
+            Ok(())
+        })
+        .unwrap();
+    nurse2
+        .vault
+        .receive_items(alice.vault.card(), &mut Items(items))
+        .unwrap();
+    let before = nurse2.vault.state_digest().unwrap();
+    let err = nurse2
+        .vault
+        .receive_items(alice.vault.card(), &mut Items(forged.into()))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotAllowed { author, .. } if author.contains("removed")),
+        "{err}"
+    );
+    assert_eq!(nurse2.vault.state_digest().unwrap(), before);
+    // Only the first change, alone (a chain cut short of its head), is refused too;
+    // the whole real chain is taken.
+    let real = envelopes_of(&alice, &record, phone_device);
+    assert_eq!(real.len(), 2);
+    let err = nurse2
+        .vault
+        .receive_items(alice.vault.card(), &mut Items(real[..1].to_vec().into()))
+        .unwrap_err();
+    assert!(matches!(&err, Error::NotAllowed { .. }), "{err}");
+    nurse2
+        .vault
+        .receive_items(alice.vault.card(), &mut Items(real.into()))
+        .unwrap();
+    assert_eq!(notes(&mut nurse2.vault, &record), ["first", "second"]);
+
+    // A live sender in batches of one envelope each still sends that chain whole (a
+    // batch cut inside it would be refused), and a grantee gets all of it.
+    let mut nurse3 = vault("Nurse Petit", Role::Clinician);
+    introduce(&mut alice, "Nurse Petit", &nurse3);
+    introduce(&mut nurse3, "Alice", &alice);
+    alice
+        .vault
+        .grant(
+            "Nurse Petit",
+            &[SectionId::Notes],
+            Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+    for _ in 0..20 {
+        let theirs = nurse3.vault.have_for(&alice.vault.person_id()).unwrap();
+        let mut items = VecDeque::new();
+        let sent = alice
+            .vault
+            .send_batch(nurse3.vault.card(), &theirs, Some(1), &mut |i| {
+                items.push_back(i);
+                Ok(())
+            })
+            .unwrap();
+        nurse3
+            .vault
+            .receive_items(alice.vault.card(), &mut Items(items))
+            .unwrap();
+        if !sent.more {
+            break;
+        }
+    }
+    assert_eq!(notes(&mut nurse3.vault, &record), ["first", "second"]);
 }

@@ -249,8 +249,11 @@ pub enum Action {
 
 /// The last envelope of a removed device's chain in one section, as a
 /// [`Action::DeviceRetired`] entry names it: its epoch and sequence number, and a tag only
-/// a holder of that epoch's key can compute ([`RetiredHead::tag_for`]), so an auditor
-/// learns how many changes the device made but not in which sections.
+/// a holder of that epoch's key can compute ([`RetiredHead::tag_for`]) over the device, the
+/// sequence number and the envelope's id. A receiver takes the removed device's chain only
+/// when it ends exactly at such a head: then every envelope of it is linked to the head by
+/// hashes, so nothing written after the removal (nor a fork below the head) gets in. An
+/// auditor learns how many changes the device made, not in which sections.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetiredHead {
     /// The epoch the envelope was sealed under.
@@ -262,9 +265,14 @@ pub struct RetiredHead {
 }
 
 impl RetiredHead {
-    /// The tag that binds a head to its section: keyed by (a key derived from) the
-    /// section's epoch key, over the device and the sequence number.
-    pub fn tag_for(epoch_key: &[u8; 32], device: &DeviceId, seq: u64) -> [u8; 32] {
+    /// The tag that binds a head to its section and envelope: keyed by (a key derived
+    /// from) the section's epoch key, over the device, the sequence number and the id.
+    pub fn tag_for(
+        epoch_key: &[u8; 32],
+        device: &DeviceId,
+        seq: u64,
+        envelope: &[u8; 32],
+    ) -> [u8; 32] {
         let key = zeroize::Zeroizing::new(blake3::derive_key(
             "carnet retired device head v1",
             epoch_key,
@@ -272,6 +280,7 @@ impl RetiredHead {
         let mut h = blake3::Hasher::new_keyed(&key);
         h.update(&device.0);
         h.update(&seq.to_be_bytes());
+        h.update(envelope);
         *h.finalize().as_bytes()
     }
 }

@@ -538,34 +538,47 @@ impl Vault {
             heads.push(carnet_consent::RetiredHead {
                 epoch,
                 seq: head.seq,
-                tag: carnet_consent::RetiredHead::tag_for(key.expose(), device, head.seq),
+                tag: carnet_consent::RetiredHead::tag_for(
+                    key.expose(),
+                    device,
+                    head.seq,
+                    &head.last.0,
+                ),
             });
         }
         Ok(heads)
     }
 
-    /// Whether a removed device's envelope (`seq` in `section` of `record`) is at or
-    /// before one of the chain heads its removal named, as far as the keys held here can
-    /// tell (`heads` `None`: a removal that named none, so nothing is).
-    pub(crate) fn retired_allows(
-        txn: &WriteTxn<'_>,
+    /// Whether the chain of a removed `device` of `person` in `section` of `record`, as
+    /// held in `txn`, ends exactly at one of the heads its removal named (`heads` `None`: a
+    /// removal that named none, so it never does). Every envelope of such a chain is the
+    /// head's or hash-linked to it: written before the removal.
+    pub(crate) fn retired_chain_ok(
+        txn: &dyn ChainReads,
         record: &carnet_crypto::RecordId,
         section: carnet_record::SectionId,
+        person: &PersonId,
         device: &DeviceId,
-        seq: u64,
         heads: Option<&[carnet_consent::RetiredHead]>,
     ) -> Result<bool> {
-        for h in heads.unwrap_or_default() {
-            if seq > h.seq {
-                continue;
-            }
-            if let Some(key) = txn.epoch_key(record, section.code(), h.epoch)?
-                && carnet_consent::RetiredHead::tag_for(key.expose(), device, h.seq) == h.tag
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let Some(heads) = heads else {
+            return Ok(false);
+        };
+        let Some(head) = txn.chain_head(record, section.code(), person, device)? else {
+            return Ok(true);
+        };
+        let Some(env) = txn.envelope(&head.last)? else {
+            return Ok(false);
+        };
+        let epoch = env.header().epoch;
+        let Some(key) = txn.epoch_key(record, section.code(), epoch)? else {
+            return Ok(false);
+        };
+        let tag =
+            carnet_consent::RetiredHead::tag_for(key.expose(), device, head.seq, &head.last.0);
+        Ok(heads
+            .iter()
+            .any(|h| h.seq == head.seq && h.epoch == epoch && h.tag == tag))
     }
 
     /// Whether a device presenting itself as this vault's owner is one of theirs: registered
@@ -592,4 +605,85 @@ impl Vault {
         }
         Ok(self.shared_view(record, &patient)?.removed_devices())
     }
+}
+
+/// What the removal checks read, from either kind of transaction.
+pub(crate) trait ChainReads {
+    /// See `carnet_store`'s `chain_head`.
+    fn chain_head(
+        &self,
+        record: &carnet_crypto::RecordId,
+        section: u8,
+        author: &PersonId,
+        device: &DeviceId,
+    ) -> Result<Option<carnet_store::ChainHead>>;
+    /// See `carnet_store`'s `envelope`.
+    fn envelope(&self, id: &carnet_crypto::EnvelopeId) -> Result<Option<carnet_crypto::Envelope>>;
+    /// See `carnet_store`'s `epoch_key`.
+    fn epoch_key(
+        &self,
+        record: &carnet_crypto::RecordId,
+        section: u8,
+        epoch: u32,
+    ) -> Result<Option<carnet_crypto::EpochKey>>;
+    /// See `carnet_store`'s `consent_entries`.
+    fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>>;
+}
+
+macro_rules! chain_reads {
+    ($t:ty) => {
+        impl ChainReads for $t {
+            fn chain_head(
+                &self,
+                record: &carnet_crypto::RecordId,
+                section: u8,
+                author: &PersonId,
+                device: &DeviceId,
+            ) -> Result<Option<carnet_store::ChainHead>> {
+                Ok(<$t>::chain_head(self, record, section, author, device)?)
+            }
+            fn envelope(
+                &self,
+                id: &carnet_crypto::EnvelopeId,
+            ) -> Result<Option<carnet_crypto::Envelope>> {
+                Ok(<$t>::envelope(self, id)?)
+            }
+            fn epoch_key(
+                &self,
+                record: &carnet_crypto::RecordId,
+                section: u8,
+                epoch: u32,
+            ) -> Result<Option<carnet_crypto::EpochKey>> {
+                Ok(<$t>::epoch_key(self, record, section, epoch)?)
+            }
+            fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>> {
+                Ok(<$t>::consent_entries(self, record)?)
+            }
+        }
+    };
+}
+chain_reads!(carnet_store::ReadTxn<'_>);
+chain_reads!(WriteTxn<'_>);
+
+/// The patient's removed devices as a record's consent entries name them, with the heads
+/// each removal lets be taken (`None`: an older removal that names none).
+pub(crate) fn retired_devices(
+    txn: &dyn ChainReads,
+    record: &carnet_crypto::RecordId,
+) -> Result<Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)>> {
+    let mut list = Vec::new();
+    for bytes in txn.consent_entries(record)? {
+        match carnet_consent::SignedEntry::from_bytes(&bytes)?
+            .entry()
+            .action
+            .clone()
+        {
+            carnet_consent::Action::DeviceRemoved { device, .. } => list.push((device, None)),
+            carnet_consent::Action::DeviceRetired { device, heads, .. } => {
+                list.push((device, Some(heads)))
+            }
+            _ => {}
+        }
+    }
+    Ok(list)
 }

@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use carnet_consent::{Action, Range, SectionTag, SharedView, SignedEntry};
+use carnet_consent::{Range, SectionTag, SharedView, SignedEntry};
 use carnet_crypto::{
     DeviceId, Envelope, EnvelopeId, EpochKey, IdentityCard, KeyGrant, PersonId, RecordId,
 };
@@ -578,6 +578,8 @@ impl Vault {
         ranges: &mut Vec<ServedRange>,
     ) -> Result<()> {
         let r = self.store.read()?;
+        let patient = self.record_owner(record)?;
+        let mut retired = None;
         for head in r.chain_heads(record, section.code())? {
             if only_author.is_some_and(|a| *a != head.author) {
                 continue;
@@ -585,6 +587,31 @@ impl Vault {
             let have = their.seq(section.code(), &head.author, &head.device);
             if head.seq <= have {
                 continue;
+            }
+            // A removed device's chain goes whole, up to the head its removal names, or
+            // not at all: receivers take it only when it ends there.
+            let mut whole = false;
+            if patient == Some(head.author) {
+                if retired.is_none() {
+                    retired = Some(crate::devices::retired_devices(&r, record)?);
+                }
+                if let Some(heads) = retired
+                    .as_ref()
+                    .and_then(|l| l.iter().find(|(d, _)| *d == head.device))
+                    .and_then(|(_, h)| h.as_deref())
+                {
+                    if !Vault::retired_chain_ok(
+                        &r,
+                        record,
+                        section,
+                        &head.author,
+                        &head.device,
+                        Some(heads),
+                    )? {
+                        continue;
+                    }
+                    whole = true;
+                }
             }
             let ids = r.chain_after(record, section.code(), &head.author, &head.device, have)?;
             let mut sent_to = have;
@@ -603,7 +630,7 @@ impl Vault {
                     size += r.blob_len(b)?.unwrap_or(0);
                 }
                 if let Some(left) = report.budget {
-                    if report.envelopes > 0 && size > left {
+                    if report.envelopes > 0 && size > left && (!whole || sent_to == have) {
                         report.more = true;
                         break;
                     }
@@ -1032,6 +1059,7 @@ impl Vault {
             from_primary,
             own_log_changed: false,
             retired: HashMap::new(),
+            retired_touched: BTreeMap::new(),
             report: ExchangeReport::default(),
             pending_proofs: HashMap::new(),
         };
@@ -1188,6 +1216,9 @@ struct Receiving<'v> {
     /// The removed devices each record's log names, with the number of consent entries
     /// they were read from (read again when entries arrive).
     retired: HashMap<RecordId, RetiredDevices>,
+    /// Chains of removed devices this exchange extended, with the last envelope taken of
+    /// each (for the message if refused).
+    retired_touched: BTreeMap<(RecordId, SectionId, PersonId, DeviceId), EnvelopeId>,
 }
 
 /// A record's removed devices and what its log lets be taken from each.
@@ -1390,7 +1421,7 @@ impl Receiving<'_> {
         let me = self.vault.person_id();
         let held = txn.has_envelope(&env.id())?;
         if !held && RecordId::of_patient(&h.author) == h.record {
-            self.refuse_retired(txn, &env, section)?;
+            self.note_retired(txn, &env, section)?;
         }
         if self.own_device {
             // Another device of this person: its own changes only from a device that is
@@ -1501,11 +1532,12 @@ impl Receiving<'_> {
         Ok(())
     }
 
-    /// Refuses a new envelope of the patient's own writing from a device the patient
-    /// removed, unless the removal named it among what may still be taken (written before
-    /// the removal). Checked on every path (own devices, bundles, live), against the
-    /// record's consent log as it stands in this transaction.
-    fn refuse_retired(
+    /// Notes a new envelope of the patient's own writing from a device the patient
+    /// removed: its chain is checked when the exchange ends ([`Receiving::check_retired`]).
+    /// A removal recorded by an older version names no heads: such a device was linked by
+    /// an older version too and holds the patient's key, so nothing could tell its
+    /// writing from the patient's; it is left as before (own devices refuse it).
+    fn note_retired(
         &mut self,
         txn: &WriteTxn<'_>,
         env: &Envelope,
@@ -1513,29 +1545,28 @@ impl Receiving<'_> {
     ) -> Result<()> {
         let h = env.header();
         let count = txn.consent_count(&h.record)? as usize;
-        let stale = self.retired.get(&h.record).is_none_or(|(n, _)| *n != count);
-        if stale {
-            let mut list = Vec::new();
-            for bytes in txn.consent_entries(&h.record)? {
-                match SignedEntry::from_bytes(&bytes)?.entry().action.clone() {
-                    Action::DeviceRemoved { device, .. } => list.push((device, None)),
-                    Action::DeviceRetired { device, heads, .. } => list.push((device, Some(heads))),
-                    _ => {}
-                }
-            }
+        if self.retired.get(&h.record).is_none_or(|(n, _)| *n != count) {
+            let list = crate::devices::retired_devices(txn, &h.record)?;
             self.retired.insert(h.record, (count, list));
         }
         let Some(heads) = self
             .retired
             .get(&h.record)
             .and_then(|(_, l)| l.iter().find(|(d, _)| *d == h.device))
-            .map(|(_, heads)| heads.clone())
+            .map(|(_, heads)| heads.is_some())
         else {
             return Ok(());
         };
-        if Vault::retired_allows(txn, &h.record, section, &h.device, h.seq, heads.as_deref())? {
+        if !heads {
             return Ok(());
         }
+        self.retired_touched
+            .insert((h.record, section, h.author, h.device), env.id());
+        Ok(())
+    }
+
+    fn retired_refusal(&self, env: &Envelope, section: SectionId) -> Result<Error> {
+        let h = env.header();
         let who = if h.author == self.vault.person_id() {
             "you".to_string()
         } else {
@@ -1543,7 +1574,7 @@ impl Receiving<'_> {
                 .name_of(&h.author)?
                 .map_or_else(|| h.author.short(), |(n, _)| n)
         };
-        Err(Error::NotAllowed {
+        Ok(Error::NotAllowed {
             id: env.id().to_string(),
             author: format!(
                 "a device {who} removed ({}), written after its removal",
@@ -1553,7 +1584,28 @@ impl Receiving<'_> {
         })
     }
 
+    /// Refuses the exchange if a removed device's chain it extended does not now end
+    /// exactly at a head its removal named: whatever came after the removal, or forks its
+    /// chain, is refused whole. (Senders send such a chain whole, up to its head.)
+    fn check_retired(&self, txn: &WriteTxn<'_>) -> Result<()> {
+        for ((record, section, author, device), id) in &self.retired_touched {
+            let heads = self
+                .retired
+                .get(record)
+                .and_then(|(_, l)| l.iter().find(|(d, _)| d == device))
+                .and_then(|(_, h)| h.clone());
+            if !Vault::retired_chain_ok(txn, record, *section, author, device, heads.as_deref())? {
+                let env = txn.envelope(id)?.ok_or_else(|| {
+                    Error::Exchange("an envelope of this exchange vanished".into())
+                })?;
+                return Err(self.retired_refusal(&env, *section)?);
+            }
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, txn: &mut WriteTxn<'_>, their_have: Option<Have>) -> Result<()> {
+        self.check_retired(txn)?;
         let pending: Vec<RecordId> = self.pending_proofs.keys().copied().collect();
         for record in pending {
             self.apply_checkpoint(txn, &record)?;
