@@ -370,6 +370,21 @@ pub enum AuditCommand {
         /// A log size you saw before: the log must hold at least that many entries.
         #[arg(long, value_name = "N")]
         min_size: Option<u64>,
+        /// A checkpoint a witness (one of the patient's grantees) cosigned, as its
+        /// `carnet audit witness` wrote it, got from the witness itself: the log must
+        /// reach its size and agree with it. Repeat for several witnesses.
+        #[arg(long, value_name = "FILE")]
+        cosigned: Vec<PathBuf>,
+    },
+    /// As a witness (a grantee): write the newest checkpoint of a patient's consent log
+    /// you received, cosigned by you, for an auditor of that log.
+    Witness {
+        /// The patient (name or id, as `carnet patients` lists them).
+        #[arg(long)]
+        patient: String,
+        /// Where to write it (must not exist); standard output if not given.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 

@@ -235,13 +235,47 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
             patient,
             since_checkpoint,
             min_size,
+            cosigned,
         } => verify(
             cli,
             file,
             patient.as_deref(),
             since_checkpoint.as_deref(),
             *min_size,
+            cosigned,
         ),
+        AuditCommand::Witness { patient, out } => {
+            let vault = open(cli)?;
+            let record = crate::commands::record_of(&vault, Some(patient))?;
+            let note = vault.witnessed(&record)?.with_context(|| {
+                format!("you have not received a consent checkpoint of {patient} yet: sync with them or import their bundle first")
+            })?;
+            let text = serde_json::to_string_pretty(&note)?;
+            match out {
+                Some(out) => {
+                    if out.exists() {
+                        bail!(
+                            "{} already exists; choose another --out path",
+                            out.display()
+                        );
+                    }
+                    write_private(out, text.as_bytes())?;
+                    if cli.json {
+                        output::json(&json!({ "out": out }))
+                    } else {
+                        println!(
+                            "Wrote the checkpoint of {patient}'s consent log you cosigned to {}; give it to their auditor (`carnet audit verify --cosigned FILE`).",
+                            out.display()
+                        );
+                        Ok(())
+                    }
+                }
+                None => {
+                    println!("{text}");
+                    Ok(())
+                }
+            }
+        }
     }
 }
 
@@ -309,12 +343,18 @@ fn older_checkpoint(path: &Path) -> Result<String> {
     })
 }
 
+/// Whether a log verified without any witness's cosignature to check it against.
+fn report_ok_and_unwitnessed(v: &carnet::consent::Verification) -> bool {
+    v.report.ok && v.witnesses.is_empty()
+}
+
 fn verify(
     cli: &Cli,
     file: &Path,
     patient: Option<&str>,
     since_checkpoint: Option<&Path>,
     min_size: Option<u64>,
+    cosigned: &[std::path::PathBuf],
 ) -> Result<()> {
     let patient: Option<PersonId> = patient
         .map(|p| {
@@ -328,14 +368,30 @@ fn verify(
     let bytes = read_audit_file(file, "the audit export")?;
     let export = AuditExport::from_json(&bytes)?;
     let since = since_checkpoint.map(older_checkpoint).transpose()?;
+    let mut witnessed = Vec::new();
+    for path in cosigned {
+        let bytes = read_audit_file(path, "the cosigned checkpoint")?;
+        witnessed.push(
+            serde_json::from_slice::<carnet::consent::WitnessNote>(&bytes).with_context(|| {
+                format!(
+                    "{} is not a cosigned checkpoint as `carnet audit witness` writes it",
+                    path.display()
+                )
+            })?,
+        );
+    }
     let v = carnet::consent::verify_with(
         &export,
         &Pins {
             patient,
             since: since.as_deref(),
             min_size,
+            cosigned: &witnessed,
         },
     );
+    let no_witness = (report_ok_and_unwitnessed(&v)).then(|| {
+        "no witness cosigned this log: a copy cut back to an earlier state, or one of two branches, would verify just as well. Ask the patient's grantees for their `carnet audit witness` file and pass it with --cosigned.".to_string()
+    });
     let unpinned = v.trust_root.is_none().then(|| {
         format!(
             "no --patient given: this shows only that the log is self-consistent, not whose it is. Anyone can make a key and a card bearing {}. Pass --patient ID, the person id the patient's `carnet whoami` prints, learned from them directly.",
@@ -359,7 +415,14 @@ fn verify(
             "trust_root": v.trust_root.map(|p| json!({ "patient": p.to_string() })),
             "since_checkpoint_size": v.since_size,
             "min_size": min_size,
+            "witnesses": v.witnesses.iter().map(|w| json!({
+                "id": w.witness.to_string(),
+                "name": w.name,
+                "size": w.size,
+                "time": w.time,
+            })).collect::<Vec<_>>(),
             "warning": unpinned,
+            "witness_warning": no_witness,
         }))?;
     } else if report.ok
         && let (Some(record), Some(person), Some(newest)) = (v.record, v.person, &v.newest)
@@ -389,11 +452,22 @@ fn verify(
         if let Some(n) = min_size {
             println!("It holds at least the {n} entries you pinned.");
         }
+        for w in &v.witnesses {
+            println!(
+                "Witness {} ({}) cosigned it at {} entries; the log agrees.",
+                w.name,
+                w.witness.short(),
+                w.size
+            );
+        }
         println!(
             "Keep this checkpoint (the export, or this output with --json) and pass it with --since-checkpoint next time, or --min-size {}: a log cut back to an earlier state then fails.",
             newest.size
         );
         if let Some(w) = &unpinned {
+            eprintln!("warning: {w}");
+        }
+        if let Some(w) = &no_witness {
             eprintln!("warning: {w}");
         }
     }

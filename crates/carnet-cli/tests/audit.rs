@@ -285,3 +285,76 @@ fn oversized_and_non_regular_files_are_refused_unread() {
     let err = auditor.fails(&["audit", "verify", s(&big)]);
     assert!(err.contains("audit export is malformed"), "{err}");
 }
+
+/// Sends a bundle from `from` to `to` (contact name `to_name` on `from`'s side).
+fn bundle(from: &Carnet, to_name: &str, to: &Carnet, name: &str) {
+    let path = from.work.join(name);
+    from.ok(&["share", "export", "--to", to_name, "--out", s(&path)]);
+    to.ok(&["share", "import", s(&path)]);
+}
+
+#[test]
+fn a_witness_cosignature_catches_an_older_export_and_is_reported() {
+    let alice = Carnet::patient();
+    let alice_id = id_of(&alice);
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.ok(&["contact", "add", "Dr Martin", &doctor.card()]);
+    doctor.ok(&["contact", "add", "Alice", &alice.card()]);
+    alice.grant("Dr Martin", "allergies", "read", "GP");
+    bundle(&alice, "Dr Martin", &doctor, "b1.bundle");
+    let old = export(&alice, "old.json");
+    // The log grows (a second grant), and the doctor receives its checkpoint.
+    alice.grant("Dr Martin", "notes", "read", "GP");
+    bundle(&alice, "Dr Martin", &doctor, "b2.bundle");
+    // The doctor's bundle back carries its cosignature of what it received.
+    bundle(&doctor, "Alice", &alice, "back.bundle");
+    let current = export(&alice, "current.json");
+    let auditor = Carnet::empty();
+    let r = auditor.json(&["audit", "verify", s(&current), "--patient", &alice_id]);
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["witnesses"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["witnesses"][0]["name"], "Dr Martin", "{r}");
+    let text = auditor.ok(&["audit", "verify", s(&current), "--patient", &alice_id]);
+    assert!(text.contains("Witness Dr Martin"), "{text}");
+
+    // The doctor writes what it cosigned; the older export fails against it.
+    let witness = doctor.work.join("witness.json");
+    doctor.ok(&[
+        "audit",
+        "witness",
+        "--patient",
+        "Alice",
+        "--out",
+        s(&witness),
+    ]);
+    let r = auditor.json(&["audit", "verify", s(&old), "--patient", &alice_id]);
+    assert_eq!(
+        r["ok"], true,
+        "alone, the older export is self-consistent: {r}"
+    );
+    assert!(
+        r["witness_warning"]
+            .as_str()
+            .unwrap()
+            .contains("no witness"),
+        "{r}"
+    );
+    let (r, err) = verify_fails(
+        &auditor,
+        &[s(&old), "--patient", &alice_id, "--cosigned", s(&witness)],
+    );
+    assert_eq!(r["ok"], false);
+    assert!(err.contains("cut back"), "{err}");
+    // A file that is not a cosignature is refused with a clear message.
+    let (_, err) = {
+        let out = auditor.run(&["audit", "verify", s(&current), "--cosigned", s(&current)]);
+        assert!(!out.status.success());
+        (out.stdout, String::from_utf8(out.stderr).unwrap())
+    };
+    assert!(err.contains("not a cosigned checkpoint"), "{err}");
+    // Someone with no checkpoint of Alice's has nothing to write.
+    let stranger = Carnet::clinician("Dr Nobody");
+    stranger.ok(&["contact", "add", "Alice", &alice.card()]);
+    let err = stranger.fails(&["audit", "witness", "--patient", "Alice"]);
+    assert!(!err.is_empty());
+}

@@ -29,6 +29,32 @@ pub struct AuditExport {
     pub entries: Vec<String>,
     /// Signed checkpoints (C2SP signed notes), oldest first; the last covers the log.
     pub checkpoints: Vec<String>,
+    /// The newest checkpoint each witness (grantee) cosigned, as the patient collected
+    /// them (absent in exports made before witnesses).
+    #[serde(default)]
+    pub witnesses: Vec<WitnessNote>,
+}
+
+/// A witness's cosigned checkpoint, with its card (so the auditor can name it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessNote {
+    /// The witness's identity card.
+    pub witness_card: String,
+    /// The cosigned note ([`crate::Cosigned::note`]).
+    pub note: String,
+}
+
+/// What verification found of one witness: the newest size it cosigned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WitnessSeen {
+    /// The witness.
+    pub witness: PersonId,
+    /// The name on its card (its own choice).
+    pub name: String,
+    /// The newest log size it cosigned.
+    pub size: u64,
+    /// When it cosigned that (its own clock, Unix seconds).
+    pub time: u64,
 }
 
 impl AuditExport {
@@ -44,6 +70,7 @@ impl AuditExport {
                 .map(|e| BASE64.encode(e.as_bytes()))
                 .collect(),
             checkpoints,
+            witnesses: Vec::new(),
         }
     }
 
@@ -101,6 +128,9 @@ pub struct Pins<'a> {
     pub since: Option<&'a str>,
     /// A log size the auditor saw before: the log must hold at least that many entries.
     pub min_size: Option<u64>,
+    /// Cosigned checkpoints the auditor got from witnesses themselves (not through the
+    /// log's holder): the log must reach each size and agree with each root.
+    pub cosigned: &'a [WitnessNote],
 }
 
 /// What verification found: the [`Report`], and whose log it is and what its newest
@@ -124,6 +154,8 @@ pub struct Verification {
     pub trust_root: Option<PersonId>,
     /// The size of the auditor's older checkpoint ([`Pins::since`]), once it verified.
     pub since_size: Option<u64>,
+    /// Every witness whose cosignature was checked, with the newest size it cosigned.
+    pub witnesses: Vec<WitnessSeen>,
 }
 
 /// The newest checkpoint of a verified log.
@@ -344,6 +376,7 @@ pub fn verify_with(export: &AuditExport, pins: &Pins<'_>) -> Verification {
         newest: None,
         trust_root: pins.patient,
         since_size: None,
+        witnesses: Vec::new(),
     };
     let result = check(export, pins, &mut v);
     match result {
@@ -476,6 +509,71 @@ fn check(export: &AuditExport, pins: &Pins<'_>, v: &mut Verification) -> Result<
         log.check_checkpoint(old).map_err(older)?;
         v.since_size = Some(cp.size());
         v.report.checkpoints += 1;
+    }
+    check_witnesses(&log, export.witnesses.iter().chain(pins.cosigned.iter()), v)
+}
+
+/// Checks every witness's cosignature and that the log agrees with what each saw: at
+/// least as long as the size it cosigned, with the same root at that size.
+fn check_witnesses<'a>(
+    log: &ConsentLog,
+    notes: impl Iterator<Item = &'a WitnessNote>,
+    v: &mut Verification,
+) -> Result<(), ConsentError> {
+    let record = *log.record();
+    let patient = *log.patient();
+    for n in notes {
+        let card =
+            IdentityCard::from_text(&n.witness_card).map_err(|e| ConsentError::Malformed {
+                what: "witness card",
+                detail: e.to_string(),
+            })?;
+        let name = card.name().to_string();
+        let seen = crate::Cosigned {
+            witness: card.person_id(),
+            note: n.note.clone(),
+        }
+        .check(&record, &patient)
+        .map_err(|e| ConsentError::BadCheckpoint {
+            size: 0,
+            why: format!(
+                "the cosignature of witness {name} ({}): {e}",
+                card.person_id().short()
+            ),
+        })?;
+        if seen.size > log.len() {
+            return Err(ConsentError::CutBack {
+                size: log.len(),
+                seen: seen.size,
+                what: "a checkpoint a witness cosigned",
+            });
+        }
+        if log.root(seen.size)? != seen.root {
+            return Err(ConsentError::BadCheckpoint {
+                size: seen.size,
+                why: format!(
+                    "witness {name} ({}) cosigned another log at this size: this log is a branch that conflicts with what they saw (a fork)",
+                    card.person_id().short()
+                ),
+            });
+        }
+        match v
+            .witnesses
+            .iter_mut()
+            .find(|w| w.witness == card.person_id())
+        {
+            Some(w) if w.size >= seen.size => {}
+            Some(w) => {
+                w.size = seen.size;
+                w.time = seen.time;
+            }
+            None => v.witnesses.push(WitnessSeen {
+                witness: card.person_id(),
+                name,
+                size: seen.size,
+                time: seen.time,
+            }),
+        }
     }
     Ok(())
 }

@@ -26,9 +26,14 @@
 //! - Given the patient's person id, a log signed by anyone else is refused, whatever name
 //!   its card bears; given a size or checkpoint seen before, a log cut back below it is.
 //!
+//! - Grantees are witnesses: they cosign each checkpoint they receive ([`Cosigned`], the
+//!   C2SP tlog-cosignature format); given a witness's cosignature, a log shorter than the
+//!   size it cosigned, or whose root at that size differs, is refused.
+//!
 //! # Limits
-//! Without witnesses, a patient can show different logs to different auditors (a fork):
-//! each auditor only sees that what they are shown extends what they saw before.
+//! A fork or a cut-back shown to an auditor is caught only against cosignatures the
+//! auditor holds (from the export, or from the witnesses themselves): a log holder who
+//! strips them from its export and faces an auditor who asks no witness is not caught.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -38,9 +43,11 @@ mod entry;
 mod error;
 mod log;
 mod shared;
+mod witness;
 
 pub use audit::{
-    AuditExport, MAX_EXPORT_BYTES, Newest, Pins, Report, Verification, verify, verify_with,
+    AuditExport, MAX_EXPORT_BYTES, Newest, Pins, Report, Verification, WitnessNote, WitnessSeen,
+    verify, verify_with,
 };
 pub use entry::{
     Access, Action, Entry, GrantId, MAX_ENTRY_BYTES, Range, RetiredHead, SectionTag, SignedEntry,
@@ -53,3 +60,4 @@ pub use log::{
 pub use shared::{HeldGrant, SharedView};
 /// A parsed C2SP tlog checkpoint (origin, size, root).
 pub use tlog_tiles::checkpoint::Checkpoint;
+pub use witness::{Cosigned, MAX_COSIGNED_BYTES, Witnessed, witness_name};

@@ -470,7 +470,9 @@ fn describe(item: &Item) -> ItemInfo {
                 };
             }
         }
-        Item::Checkpoint { record, .. } => info.record = Some(record.to_string()),
+        Item::Checkpoint { record, .. } | Item::Cosignature { record, .. } => {
+            info.record = Some(record.to_string())
+        }
         Item::Card(text) => {
             info.person = IdentityCard::from_text(text)
                 .ok()

@@ -127,6 +127,26 @@ fn checkpoint_key(record: &RecordId) -> String {
     format!("checkpoint:{record}")
 }
 
+/// Meta row of the newest checkpoint of `record`'s log this vault cosigned as a witness.
+fn cosigned_key(record: &RecordId) -> String {
+    format!("cosigned:{record}")
+}
+
+/// Meta row of the cosignatures of this vault's own log its witnesses sent.
+pub(crate) fn witnesses_key(record: &RecordId) -> String {
+    format!("witnesses:{record}")
+}
+
+/// A witness's cosigned checkpoint as the patient keeps it; `conflict` when it does not
+/// agree with the log this vault holds (cosigned a longer log, or another root).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct KeptCosignature {
+    pub(crate) witness: PersonId,
+    pub(crate) note: String,
+    pub(crate) size: u64,
+    pub(crate) conflict: bool,
+}
+
 fn checkpoint_size_key(record: &RecordId) -> String {
     format!("checkpoint-size:{record}")
 }
@@ -439,7 +459,7 @@ impl Vault {
         })
     }
 
-    fn card_text_of(&self, person: &PersonId) -> Result<Option<String>> {
+    pub(crate) fn card_text_of(&self, person: &PersonId) -> Result<Option<String>> {
         if *person == self.person_id() {
             return Ok(Some(self.card.to_text()));
         }
@@ -800,6 +820,12 @@ impl Vault {
         report: &mut SendReport,
     ) -> Result<Vec<ServedRange>> {
         let me = self.person_id();
+        if let Some(note) = self.store.read()?.get_meta(&cosigned_key(record))? {
+            sink(Item::Cosignature {
+                record: *record,
+                note: String::from_utf8_lossy(&note).into_owned(),
+            })?;
+        }
         let writable = self.held_sections(record)?;
         let mut ranges = Vec::new();
         for s in SectionId::ALL {
@@ -1314,6 +1340,7 @@ impl Receiving<'_> {
                 Ok(())
             }
             Item::Envelope { bytes, blobs } => self.envelope(txn, &bytes, blobs),
+            Item::Cosignature { record, note } => self.cosignature(txn, record, note),
             Item::OwnRow { table, key, value } => {
                 if !(self.own_device && self.from_primary) {
                     return Err(refused(
@@ -1401,6 +1428,15 @@ impl Receiving<'_> {
         let size = view.checkpoint_size();
         txn.put_meta(&checkpoint_key(record), note.as_bytes())?;
         txn.put_meta(&checkpoint_size_key(record), &size.to_be_bytes())?;
+        // As a witness: cosign what was just checked, for the patient (and auditors).
+        let cosigned = carnet_consent::Cosigned::cosign(
+            &note,
+            record,
+            &self.sender,
+            self.vault.me.secret()?,
+            now_unix(),
+        )?;
+        txn.put_meta(&cosigned_key(record), cosigned.note.as_bytes())?;
         Ok(())
     }
 
@@ -1529,6 +1565,56 @@ impl Receiving<'_> {
             .or_insert((h.seq, h.seq));
         e.0 = e.0.min(h.seq);
         e.1 = e.1.max(h.seq);
+        Ok(())
+    }
+
+    /// Keeps a grantee's cosignature of this vault's own log (the newest per witness),
+    /// marked as a conflict when it does not agree with the log held here: the witness saw
+    /// a longer log, or another one at that size (this vault was restored from an older
+    /// backup, or its log was forked). An audit export carries both kinds, so an auditor
+    /// sees the conflict.
+    fn cosignature(
+        &mut self,
+        txn: &mut WriteTxn<'_>,
+        record: RecordId,
+        note: String,
+    ) -> Result<()> {
+        if self.own != Some(record) || self.own_device {
+            return Err(refused(
+                "a cosignature comes only from a grantee, about its patient's log",
+            ));
+        }
+        let me = self.vault.person_id();
+        let seen = carnet_consent::Cosigned {
+            witness: self.sender,
+            note,
+        };
+        let w = seen.check(&record, &me)?;
+        let log = self.vault.consent_log(&record)?;
+        let conflict = w.size > log.len() || log.root(w.size)? != w.root;
+        let mut kept: Vec<KeptCosignature> = match txn.get_meta(&witnesses_key(&record))? {
+            Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                Error::Exchange(format!("the stored cosignatures do not decode ({e})"))
+            })?,
+            None => Vec::new(),
+        };
+        let new = KeptCosignature {
+            witness: self.sender,
+            note: seen.note,
+            size: w.size,
+            conflict,
+        };
+        match kept
+            .iter_mut()
+            .find(|k| k.witness == self.sender && k.conflict == conflict)
+        {
+            Some(k) if k.size >= w.size => return Ok(()),
+            Some(k) => *k = new,
+            None => kept.push(new),
+        }
+        let bytes = postcard::to_stdvec(&kept)
+            .map_err(|e| Error::Exchange(format!("cannot encode cosignatures: {e}")))?;
+        txn.put_meta(&witnesses_key(&record), &bytes)?;
         Ok(())
     }
 

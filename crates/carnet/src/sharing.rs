@@ -722,8 +722,39 @@ impl Vault {
             &postcard::to_stdvec(&checkpoints)
                 .map_err(|e| Error::Sharing(format!("cannot encode checkpoints: {e}")))?,
         )?;
+        let kept: Vec<crate::exchange::KeptCosignature> =
+            match txn.get_meta(&crate::exchange::witnesses_key(&record))? {
+                Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                    Error::Sharing(format!("the stored cosignatures do not decode ({e})"))
+                })?,
+                None => Vec::new(),
+            };
         txn.commit()?;
-        Ok(AuditExport::new(&log, &self.card, checkpoints))
+        let mut export = AuditExport::new(&log, &self.card, checkpoints);
+        for k in kept {
+            // A witness is a grantee: its card is in the grant that made it one.
+            if let Some(card) = self.card_text_of(&k.witness)? {
+                export.witnesses.push(carnet_consent::WitnessNote {
+                    witness_card: card,
+                    note: k.note,
+                });
+            }
+        }
+        Ok(export)
+    }
+
+    /// What this vault, as a witness, last cosigned of the consent log of `record` (a
+    /// record shared with it): the note to hand an auditor of that log (`carnet audit
+    /// witness`), with this vault's card.
+    pub fn witnessed(&self, record: &RecordId) -> Result<Option<carnet_consent::WitnessNote>> {
+        Ok(self
+            .store
+            .read()?
+            .get_meta(&format!("cosigned:{record}"))?
+            .map(|note| carnet_consent::WitnessNote {
+                witness_card: self.card.to_text(),
+                note: String::from_utf8_lossy(&note).into_owned(),
+            }))
     }
 
     /// Key grants waiting for a grantee (delivered with the next bundle or sync).

@@ -165,6 +165,14 @@ pub enum Item {
         #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
+    /// From a grantee to the patient: the newest checkpoint of the patient's log it
+    /// received, cosigned by it as a witness (`carnet_consent::Cosigned::note`).
+    Cosignature {
+        /// The record.
+        record: RecordId,
+        /// The cosigned note.
+        note: String,
+    },
 }
 
 impl Item {
@@ -178,6 +186,7 @@ impl Item {
             Item::Envelope { .. } => "envelope",
             Item::BlobPart { .. } => "attachment part",
             Item::OwnRow { .. } => "device state",
+            Item::Cosignature { .. } => "witness cosignature",
         }
     }
 }
