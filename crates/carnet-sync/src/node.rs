@@ -37,6 +37,15 @@ pub struct SyncConfig {
     /// is not set (`None`: a free one). A device that serves on the same port every time
     /// keeps its tickets, and `sync NAME`, working across restarts.
     pub port: Option<u16>,
+    /// The most sessions a serving node runs at once; a peer beyond it is turned away
+    /// ("busy") before anything is read from it.
+    pub max_sessions: usize,
+    /// The most sessions one person (all their devices) may hold with this node at once.
+    pub max_sessions_per_person: usize,
+    /// The most bytes of received batches this node buffers at once over every session;
+    /// a session whose batch would go beyond it ends with an error (its sender sends the
+    /// batch again next time).
+    pub max_buffered_bytes: u64,
 }
 
 impl Default for SyncConfig {
@@ -47,6 +56,9 @@ impl Default for SyncConfig {
             poll: Duration::from_millis(500),
             bind: None,
             port: None,
+            max_sessions: 64,
+            max_sessions_per_person: 4,
+            max_buffered_bytes: 512 << 20,
         }
     }
 }
@@ -83,6 +95,23 @@ pub(crate) struct Shared {
     pub(crate) attempts: Mutex<HashMap<[u8; 32], Instant>>,
     /// Bytes each way over every session, for a caller's progress display.
     pub(crate) traffic: Arc<crate::frame::Counters>,
+    /// Sessions accepted and running.
+    pub(crate) sessions: std::sync::atomic::AtomicUsize,
+    /// Sessions running per person (after their hello).
+    pub(crate) per_person: Mutex<HashMap<carnet::crypto::PersonId, usize>>,
+    /// Bytes of received batches buffered over every session.
+    pub(crate) buffered: std::sync::atomic::AtomicU64,
+}
+
+/// A running accepted session, counted until it ends.
+struct SessionSlot(Arc<Shared>);
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        self.0
+            .sessions
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// One device on the network, serving and dialing with the same vault.
@@ -209,6 +238,9 @@ impl Node {
             changes,
             attempts: Mutex::new(HashMap::new()),
             traffic: Arc::default(),
+            sessions: Default::default(),
+            per_person: Mutex::new(HashMap::new()),
+            buffered: Default::default(),
         });
         let poller = tokio::spawn(poll_changes(shared.clone(), changes_tx, config.poll));
         Ok(Node {
@@ -283,10 +315,22 @@ impl Node {
             tokio::select! {
                 incoming = self.endpoint.accept() => {
                     let Some(incoming) = incoming else { break };
+                    // Over the cap, a peer is turned away before anything is read from it.
+                    let running = self.shared.sessions.load(std::sync::atomic::Ordering::SeqCst);
+                    if running >= self.shared.config.max_sessions {
+                        incoming.refuse();
+                        let _ = events.send(Event::Refused {
+                            endpoint: "?".into(),
+                            why: format!("busy: {running} sessions already running"),
+                        });
+                        continue;
+                    }
+                    self.shared.sessions.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let shared = self.shared.clone();
                     let events = events.clone();
                     let stop = self.stop.subscribe();
                     tasks.spawn(async move {
+                        let _running = SessionSlot(shared.clone());
                         let timeout = shared.config.timeout;
                         let conn: Connection = match tokio::time::timeout(timeout, incoming).await {
                             Ok(Ok(c)) => c,

@@ -345,6 +345,19 @@ async fn session(
         }
     };
     let person = peer.person_id();
+    // One person holds at most so many sessions at once with this node.
+    let _slot = match PersonSlot::take(shared, person) {
+        Some(slot) => slot,
+        None => {
+            let why = format!(
+                "too many sessions at once from {} (at most {}); try again when one ends",
+                peer.name(),
+                shared.config.max_sessions_per_person
+            );
+            let _ = tx.send(Frame::Refused(why.clone())).await;
+            return Err(SyncError::Refused(why));
+        }
+    };
     if let Some(want) = expect
         && want != person
     {
@@ -470,6 +483,10 @@ async fn session(
     changes.borrow_and_update();
     let mut batch: VecDeque<Item> = VecDeque::new();
     let mut batch_bytes = 0u64;
+    let mut buffered = Buffered {
+        shared: shared.clone(),
+        held: 0,
+    };
     let mut applying: Option<Applying> = None;
     loop {
         let unacknowledged = pending.lock().unwrap_or_else(|p| p.into_inner()).len();
@@ -521,6 +538,7 @@ async fn session(
                 match frame {
                     Frame::Item(item) => {
                         batch_bytes += rd.last;
+                        buffered.add(rd.last)?;
                         batch.push_back(item);
                         if batch.len() > MAX_BATCH_ITEMS || batch_bytes > MAX_BATCH_BYTES {
                             return Err(SyncError::Protocol("a batch is over the size limit".into()));
@@ -533,6 +551,7 @@ async fn session(
                         }
                         let items = std::mem::take(&mut batch);
                         batch_bytes = 0;
+                        buffered.release();
                         let from = peer.clone();
                         let sh = shared.clone();
                         applying = Some(tokio::spawn(async move {
@@ -639,6 +658,78 @@ async fn settle(
             let _ = tx.send(Frame::Refused(e.to_string())).await;
             Err(e)
         }
+    }
+}
+
+/// A person's place among the sessions this node runs, given back when the session ends.
+struct PersonSlot {
+    shared: Arc<Shared>,
+    person: PersonId,
+}
+
+impl PersonSlot {
+    fn take(shared: &Arc<Shared>, person: PersonId) -> Option<Self> {
+        let mut map = shared.per_person.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(person).or_default();
+        if *n >= shared.config.max_sessions_per_person {
+            return None;
+        }
+        *n += 1;
+        Some(PersonSlot {
+            shared: shared.clone(),
+            person,
+        })
+    }
+}
+
+impl Drop for PersonSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .shared
+            .per_person
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.person) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.person);
+            }
+        }
+    }
+}
+
+/// The bytes of the batch a session is buffering, counted against the node's limit over
+/// every session, given back when the batch is applied or the session ends.
+struct Buffered {
+    shared: Arc<Shared>,
+    held: u64,
+}
+
+impl Buffered {
+    fn add(&mut self, n: u64) -> Result<(), SyncError> {
+        use std::sync::atomic::Ordering;
+        let total = self.shared.buffered.fetch_add(n, Ordering::SeqCst) + n;
+        self.held += n;
+        if total > self.shared.config.max_buffered_bytes {
+            return Err(SyncError::Refused(format!(
+                "this device is receiving too much at once ({} MiB buffered over every session); try again later",
+                total >> 20
+            )));
+        }
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        self.shared
+            .buffered
+            .fetch_sub(self.held, std::sync::atomic::Ordering::SeqCst);
+        self.held = 0;
+    }
+}
+
+impl Drop for Buffered {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
