@@ -410,3 +410,68 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
     }
     assert_eq!(notes(&mut nurse3.vault, &record), ["first", "second"]);
 }
+
+#[test]
+fn a_clinicians_removed_device_is_refused_by_the_patient_too() {
+    let mut alice = vault("Alice", Role::Patient);
+    let mut doctor = vault("Dr Martin", Role::Clinician);
+    let nurse = vault("Nurse Dubois", Role::Clinician);
+    let record = alice.vault.own_record().unwrap();
+    introduce(&mut alice, "Dr Martin", &doctor);
+    introduce(&mut doctor, "Alice", &alice);
+    introduce(&mut alice, "Nurse Dubois", &nurse);
+    alice
+        .vault
+        .grant("Dr Martin", &[SectionId::Notes], Access::Write, "GP", None)
+        .unwrap();
+    alice
+        .vault
+        .grant(
+            "Nurse Dubois",
+            &[SectionId::Notes],
+            Access::Read,
+            "care",
+            None,
+        )
+        .unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    // The doctor's laptop, linked with its own key, writes a note that reaches Alice.
+    let mut laptop = link(&mut doctor);
+    let laptop_device = laptop.vault.device_id();
+    own_sync(&mut doctor, &mut laptop).unwrap();
+    laptop.vault.add(&record, note("from the laptop")).unwrap();
+    own_sync(&mut laptop, &mut doctor).unwrap();
+    exchange(&mut doctor, &mut alice).unwrap();
+    assert_eq!(notes(&mut alice.vault, &record), ["from the laptop"]);
+
+    // The doctor removes the laptop; Alice hears of it with the doctor's next exchange.
+    doctor
+        .vault
+        .remove_device(&laptop_device.to_string()[..8])
+        .unwrap();
+    exchange(&mut doctor, &mut alice).unwrap();
+
+    // The thief writes on the laptop; someone Alice knows carries it to her.
+    laptop.vault.add(&record, note("planted")).unwrap();
+    let planted: Vec<Item> = chain_of(
+        &laptop.dir,
+        doctor.vault.person_id(),
+        &record,
+        laptop_device,
+    )
+    .into_iter()
+    .skip(1)
+    .collect();
+    assert_eq!(planted.len(), 1);
+    let before = alice.vault.state_digest().unwrap();
+    let err = alice
+        .vault
+        .receive_items(nurse.vault.card(), &mut Items(planted.into()))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotAllowed { author, .. } if author.contains("removed")),
+        "{err}"
+    );
+    assert_eq!(alice.vault.state_digest().unwrap(), before);
+    assert_eq!(notes(&mut alice.vault, &record), ["from the laptop"]);
+}

@@ -477,3 +477,127 @@ mod tests {
         }
     }
 }
+
+const REMOVAL_DOMAIN: &[u8] = b"carnet/device-removal/v1";
+/// The largest signed device removal accepted.
+pub const MAX_REMOVAL_BYTES: usize = 16 * 1024;
+
+/// A person's statement, for one record they write in, that one of their devices was
+/// removed, with the last of its changes in that record (one [`RetiredHead`] per section
+/// it wrote in there). A clinician sends it to the record's patient, who then takes
+/// nothing that device writes after (a patient's own removals are consent entries,
+/// [`Action::DeviceRetired`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRemoval {
+    /// Whose device.
+    pub person: PersonId,
+    /// The record it concerns.
+    pub record: RecordId,
+    /// The device.
+    pub device: DeviceId,
+    /// The last of its changes in the record.
+    pub heads: Vec<RetiredHead>,
+    /// When (Unix seconds).
+    pub issued: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SignedRemovalRepr {
+    removal: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl DeviceRemoval {
+    /// Signs it as its person (who must be `secret`'s).
+    pub fn sign(&self, secret: &PersonSecret) -> Result<Vec<u8>, ConsentError> {
+        if secret.person_id() != self.person {
+            return Err(ConsentError::Malformed {
+                what: "device removal",
+                detail: "signed by someone other than the device's person".into(),
+            });
+        }
+        let body = postcard::to_stdvec(self).map_err(|e| ConsentError::Malformed {
+            what: "device removal",
+            detail: e.to_string(),
+        })?;
+        let signature = secret.sign(REMOVAL_DOMAIN, &body).to_vec();
+        postcard::to_stdvec(&SignedRemovalRepr {
+            removal: body,
+            signature,
+        })
+        .map_err(|e| ConsentError::Malformed {
+            what: "device removal",
+            detail: e.to_string(),
+        })
+    }
+
+    /// Decodes and checks a signed removal: bounded, canonical, signed by its person.
+    pub fn verified(bytes: &[u8]) -> Result<Self, ConsentError> {
+        let bad = |detail: String| ConsentError::Malformed {
+            what: "device removal",
+            detail,
+        };
+        if bytes.len() > MAX_REMOVAL_BYTES {
+            return Err(bad(format!(
+                "{} bytes, at most {MAX_REMOVAL_BYTES}",
+                bytes.len()
+            )));
+        }
+        let repr: SignedRemovalRepr =
+            postcard::from_bytes(bytes).map_err(|e| bad(e.to_string()))?;
+        let removal: DeviceRemoval =
+            postcard::from_bytes(&repr.removal).map_err(|e| bad(e.to_string()))?;
+        if postcard::to_stdvec(&removal).ok().as_deref() != Some(&repr.removal[..]) {
+            return Err(bad("not in its canonical form".into()));
+        }
+        let signature: [u8; 64] = repr
+            .signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| bad("the signature is not 64 bytes".into()))?;
+        carnet_crypto::verify_signature(
+            &removal.person,
+            REMOVAL_DOMAIN,
+            &repr.removal,
+            &signature,
+        )?;
+        Ok(removal)
+    }
+}
+
+#[cfg(test)]
+mod removal_tests {
+    use super::*;
+
+    #[test]
+    fn a_device_removal_is_signed_by_its_person_and_every_byte_counts() {
+        let doctor = PersonSecret::generate().unwrap();
+        let removal = DeviceRemoval {
+            person: doctor.person_id(),
+            record: RecordId([3; 32]),
+            device: DeviceId([4; 16]),
+            heads: vec![RetiredHead {
+                epoch: 0,
+                seq: 2,
+                tag: [5; 32],
+            }],
+            issued: 9,
+        };
+        let bytes = removal.sign(&doctor).unwrap();
+        assert_eq!(DeviceRemoval::verified(&bytes).unwrap(), removal);
+        for i in 0..bytes.len() * 8 {
+            let mut b = bytes.clone();
+            b[i / 8] ^= 1 << (i % 8);
+            assert!(DeviceRemoval::verified(&b).is_err(), "bit {i}");
+        }
+        // Nobody else can sign it for the doctor.
+        let mallory = PersonSecret::generate().unwrap();
+        assert!(removal.sign(&mallory).is_err());
+        let mut theirs = removal.clone();
+        theirs.person = mallory.person_id();
+        let mut forged: SignedRemovalRepr =
+            postcard::from_bytes(&theirs.sign(&mallory).unwrap()).unwrap();
+        forged.removal = postcard::to_stdvec(&removal).unwrap();
+        assert!(DeviceRemoval::verified(&postcard::to_stdvec(&forged).unwrap()).is_err());
+    }
+}

@@ -50,7 +50,8 @@ pub use audit::{
     verify, verify_with,
 };
 pub use entry::{
-    Access, Action, Entry, GrantId, MAX_ENTRY_BYTES, Range, RetiredHead, SectionTag, SignedEntry,
+    Access, Action, DeviceRemoval, Entry, GrantId, MAX_ENTRY_BYTES, MAX_REMOVAL_BYTES, Range,
+    RetiredHead, SectionTag, SignedEntry,
 };
 pub use error::ConsentError;
 pub use log::{

@@ -479,7 +479,7 @@ fn describe(item: &Item) -> ItemInfo {
                 .map(|c| c.person_id().to_string());
         }
         Item::BlobPart { total, .. } => info.number = Some(*total),
-        Item::OwnRow { .. } => {}
+        Item::OwnRow { .. } | Item::DeviceRemoval(_) => {}
     }
     info
 }

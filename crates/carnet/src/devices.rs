@@ -488,6 +488,34 @@ impl Vault {
                 self.rotate(&mut txn, &mut log, &salt, &grants, s)?;
             }
         }
+        // For every other record this person writes in: a signed statement of the removal
+        // for its patient, sent with the next exchange, so the patient too refuses what
+        // the device writes from now on.
+        let own = self.own_record().ok();
+        let mut out: Vec<(carnet_crypto::RecordId, Vec<u8>)> =
+            match txn.get_secret_meta("removals_out")? {
+                Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                    Error::Exchange(format!("the stored device removals do not decode ({e})"))
+                })?,
+                None => Vec::new(),
+            };
+        for record in txn.records()? {
+            if Some(record) == own {
+                continue;
+            }
+            let heads = Self::retired_heads(&txn, &record, &self.person_id(), &target.device)?;
+            let removal = carnet_consent::DeviceRemoval {
+                person: self.person_id(),
+                record,
+                device: target.device,
+                heads,
+                issued: now,
+            };
+            out.push((record, removal.sign(self.me.secret()?)?));
+        }
+        let bytes = postcard::to_stdvec(&out)
+            .map_err(|e| Error::Exchange(format!("cannot encode device removals: {e}")))?;
+        txn.put_secret_meta("removals_out", &bytes)?;
         txn.commit()?;
         for s in carnet_record::SectionId::ALL {
             if let Ok(r) = self.own_record() {
@@ -628,6 +656,10 @@ pub(crate) trait ChainReads {
     ) -> Result<Option<carnet_crypto::EpochKey>>;
     /// See `carnet_store`'s `consent_entries`.
     fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>>;
+    /// See `carnet_store`'s `get_meta`.
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// See `carnet_store`'s `consent_count`.
+    fn consent_count(&self, record: &carnet_crypto::RecordId) -> Result<u64>;
 }
 
 macro_rules! chain_reads {
@@ -659,6 +691,12 @@ macro_rules! chain_reads {
             fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>> {
                 Ok(<$t>::consent_entries(self, record)?)
             }
+            fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
+                Ok(<$t>::get_meta(self, name)?)
+            }
+            fn consent_count(&self, record: &carnet_crypto::RecordId) -> Result<u64> {
+                Ok(<$t>::consent_count(self, record)?)
+            }
         }
     };
 }
@@ -686,4 +724,79 @@ pub(crate) fn retired_devices(
         }
     }
     Ok(list)
+}
+
+/// Meta row of the device removals a record's patient received from the people who write
+/// in it (signed [`carnet_consent::DeviceRemoval`]s).
+pub(crate) fn removals_key(record: &carnet_crypto::RecordId) -> String {
+    format!("removals:{record}")
+}
+
+/// The devices of people other than the patient that their owners removed, as the
+/// statements held for `record` say, with the heads each lets be taken.
+pub(crate) fn others_removed(
+    txn: &dyn ChainReads,
+    record: &carnet_crypto::RecordId,
+) -> Result<Vec<carnet_consent::DeviceRemoval>> {
+    let Some(bytes) = txn.meta(&removals_key(record))? else {
+        return Ok(Vec::new());
+    };
+    let list: Vec<Vec<u8>> = postcard::from_bytes(&bytes)
+        .map_err(|e| Error::Exchange(format!("the stored device removals do not decode ({e})")))?;
+    list.iter()
+        .map(|b| Ok(carnet_consent::DeviceRemoval::verified(b)?))
+        .collect()
+}
+
+/// A record's removed patient devices, read from its log (see [`retired_devices`]), with
+/// the number of consent entries they were read from.
+pub(crate) type RetiredCache = std::collections::HashMap<
+    carnet_crypto::RecordId,
+    (
+        u64,
+        std::sync::Arc<Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)>>,
+    ),
+>;
+
+impl Vault {
+    /// What may still be taken from `author`'s `device` in `record`: `None` if it was not
+    /// removed; `Some(heads)` if it was (`heads` `None`: a removal by an older version
+    /// that names none). The patient's removals are read from the log once per log size.
+    pub(crate) fn removal_heads(
+        &self,
+        txn: &dyn ChainReads,
+        record: &carnet_crypto::RecordId,
+        author: &PersonId,
+        device: &DeviceId,
+    ) -> Result<Option<Option<Vec<carnet_consent::RetiredHead>>>> {
+        if carnet_crypto::RecordId::of_patient(author) == *record {
+            let count = txn.consent_count(record)?;
+            let cached = self
+                .retired_cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(record)
+                .filter(|(n, _)| *n == count)
+                .map(|(_, l)| l.clone());
+            let list = match cached {
+                Some(l) => l,
+                None => {
+                    let l = std::sync::Arc::new(retired_devices(txn, record)?);
+                    self.retired_cache
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(*record, (count, l.clone()));
+                    l
+                }
+            };
+            return Ok(list
+                .iter()
+                .find(|(d, _)| d == device)
+                .map(|(_, h)| h.clone()));
+        }
+        Ok(others_removed(txn, record)?
+            .into_iter()
+            .find(|r| r.person == *author && r.device == *device)
+            .map(|r| Some(r.heads)))
+    }
 }

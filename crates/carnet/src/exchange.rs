@@ -598,8 +598,6 @@ impl Vault {
         ranges: &mut Vec<ServedRange>,
     ) -> Result<()> {
         let r = self.store.read()?;
-        let patient = self.record_owner(record)?;
-        let mut retired = None;
         for head in r.chain_heads(record, section.code())? {
             if only_author.is_some_and(|a| *a != head.author) {
                 continue;
@@ -611,27 +609,18 @@ impl Vault {
             // A removed device's chain goes whole, up to the head its removal names, or
             // not at all: receivers take it only when it ends there.
             let mut whole = false;
-            if patient == Some(head.author) {
-                if retired.is_none() {
-                    retired = Some(crate::devices::retired_devices(&r, record)?);
+            if let Some(Some(heads)) = self.removal_heads(&r, record, &head.author, &head.device)? {
+                if !Vault::retired_chain_ok(
+                    &r,
+                    record,
+                    section,
+                    &head.author,
+                    &head.device,
+                    Some(&heads),
+                )? {
+                    continue;
                 }
-                if let Some(heads) = retired
-                    .as_ref()
-                    .and_then(|l| l.iter().find(|(d, _)| *d == head.device))
-                    .and_then(|(_, h)| h.as_deref())
-                {
-                    if !Vault::retired_chain_ok(
-                        &r,
-                        record,
-                        section,
-                        &head.author,
-                        &head.device,
-                        Some(heads),
-                    )? {
-                        continue;
-                    }
-                    whole = true;
-                }
+                whole = true;
             }
             let ids = r.chain_after(record, section.code(), &head.author, &head.device, have)?;
             let mut sent_to = have;
@@ -820,6 +809,16 @@ impl Vault {
         report: &mut SendReport,
     ) -> Result<Vec<ServedRange>> {
         let me = self.person_id();
+        if let Some(b) = self.store.read()?.get_secret_meta("removals_out")? {
+            let out: Vec<(RecordId, Vec<u8>)> = postcard::from_bytes(&b).map_err(|e| {
+                Error::Exchange(format!("the stored device removals do not decode ({e})"))
+            })?;
+            for (r, bytes) in out {
+                if r == *record {
+                    sink(Item::DeviceRemoval(bytes))?;
+                }
+            }
+        }
         if let Some(note) = self.store.read()?.get_meta(&cosigned_key(record))? {
             sink(Item::Cosignature {
                 record: *record,
@@ -1084,7 +1083,6 @@ impl Vault {
             own_device,
             from_primary,
             own_log_changed: false,
-            retired: HashMap::new(),
             retired_touched: BTreeMap::new(),
             report: ExchangeReport::default(),
             pending_proofs: HashMap::new(),
@@ -1239,19 +1237,10 @@ struct Receiving<'v> {
     from_primary: bool,
     /// Entries of this person's own consent log arrived (verified before committing).
     own_log_changed: bool,
-    /// The removed devices each record's log names, with the number of consent entries
-    /// they were read from (read again when entries arrive).
-    retired: HashMap<RecordId, RetiredDevices>,
     /// Chains of removed devices this exchange extended, with the last envelope taken of
     /// each (for the message if refused).
     retired_touched: BTreeMap<(RecordId, SectionId, PersonId, DeviceId), EnvelopeId>,
 }
-
-/// A record's removed devices and what its log lets be taken from each.
-type RetiredDevices = (
-    usize,
-    Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)>,
-);
 
 impl Receiving<'_> {
     fn patient_record(&self) -> RecordId {
@@ -1341,6 +1330,7 @@ impl Receiving<'_> {
             }
             Item::Envelope { bytes, blobs } => self.envelope(txn, &bytes, blobs),
             Item::Cosignature { record, note } => self.cosignature(txn, record, note),
+            Item::DeviceRemoval(bytes) => self.device_removal(txn, bytes),
             Item::OwnRow { table, key, value } => {
                 if !(self.own_device && self.from_primary) {
                     return Err(refused(
@@ -1456,7 +1446,7 @@ impl Receiving<'_> {
         let section = Vault::section_of(h.section, &env)?;
         let me = self.vault.person_id();
         let held = txn.has_envelope(&env.id())?;
-        if !held && RecordId::of_patient(&h.author) == h.record {
+        if !held {
             self.note_retired(txn, &env, section)?;
         }
         if self.own_device {
@@ -1618,6 +1608,42 @@ impl Receiving<'_> {
         Ok(())
     }
 
+    /// Keeps a writer's statement that one of their devices was removed, for this vault's
+    /// own record: from then on nothing that device wrote after its removal is taken.
+    fn device_removal(&mut self, txn: &mut WriteTxn<'_>, bytes: Vec<u8>) -> Result<()> {
+        let removal = carnet_consent::DeviceRemoval::verified(&bytes)?;
+        if removal.person != self.sender || self.own != Some(removal.record) || self.own_device {
+            return Err(refused(
+                "a device removal comes only from the device's owner, about the record of the one it is sent to",
+            ));
+        }
+        let key = crate::devices::removals_key(&removal.record);
+        let mut list: Vec<Vec<u8>> = match txn.get_meta(&key)? {
+            Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                Error::Exchange(format!("the stored device removals do not decode ({e})"))
+            })?,
+            None => Vec::new(),
+        };
+        let held = crate::devices::others_removed(txn, &removal.record)?;
+        if held
+            .iter()
+            .any(|r| r.person == removal.person && r.device == removal.device)
+        {
+            return Ok(());
+        }
+        // Bounded by what can exist: one per device of each person who writes here.
+        if list.len() >= 10_000 {
+            return Err(Error::Exchange(
+                "too many device removals for one record".into(),
+            ));
+        }
+        list.push(bytes);
+        let encoded = postcard::to_stdvec(&list)
+            .map_err(|e| Error::Exchange(format!("cannot encode device removals: {e}")))?;
+        txn.put_meta(&key, &encoded)?;
+        Ok(())
+    }
+
     /// Notes a new envelope of the patient's own writing from a device the patient
     /// removed: its chain is checked when the exchange ends ([`Receiving::check_retired`]).
     /// A removal recorded by an older version names no heads: such a device was linked by
@@ -1630,25 +1656,19 @@ impl Receiving<'_> {
         section: SectionId,
     ) -> Result<()> {
         let h = env.header();
-        let count = txn.consent_count(&h.record)? as usize;
-        if self.retired.get(&h.record).is_none_or(|(n, _)| *n != count) {
-            let list = crate::devices::retired_devices(txn, &h.record)?;
-            self.retired.insert(h.record, (count, list));
+        match self
+            .vault
+            .removal_heads(txn, &h.record, &h.author, &h.device)?
+        {
+            // Not removed, or removed by an older version that named no heads (such a
+            // device holds its person's key: nothing tells its writing apart).
+            None | Some(None) => Ok(()),
+            Some(Some(_)) => {
+                self.retired_touched
+                    .insert((h.record, section, h.author, h.device), env.id());
+                Ok(())
+            }
         }
-        let Some(heads) = self
-            .retired
-            .get(&h.record)
-            .and_then(|(_, l)| l.iter().find(|(d, _)| *d == h.device))
-            .map(|(_, heads)| heads.is_some())
-        else {
-            return Ok(());
-        };
-        if !heads {
-            return Ok(());
-        }
-        self.retired_touched
-            .insert((h.record, section, h.author, h.device), env.id());
-        Ok(())
     }
 
     fn retired_refusal(&self, env: &Envelope, section: SectionId) -> Result<Error> {
@@ -1676,10 +1696,9 @@ impl Receiving<'_> {
     fn check_retired(&self, txn: &WriteTxn<'_>) -> Result<()> {
         for ((record, section, author, device), id) in &self.retired_touched {
             let heads = self
-                .retired
-                .get(record)
-                .and_then(|(_, l)| l.iter().find(|(d, _)| d == device))
-                .and_then(|(_, h)| h.clone());
+                .vault
+                .removal_heads(txn, record, author, device)?
+                .flatten();
             if !Vault::retired_chain_ok(txn, record, *section, author, device, heads.as_deref())? {
                 let env = txn.envelope(id)?.ok_or_else(|| {
                     Error::Exchange("an envelope of this exchange vanished".into())

@@ -434,6 +434,8 @@ pub struct Vault {
     /// [`Vault::consent_log`]): a sync sends a checkpoint with every batch, and reading a
     /// log of thousands of entries back each time cost more than the batch.
     pub(crate) log_cache: std::sync::Mutex<Option<std::sync::Arc<carnet_consent::ConsentLog>>>,
+    /// Removed patient devices per record, as its log names them (by log size).
+    pub(crate) retired_cache: std::sync::Mutex<crate::devices::RetiredCache>,
     recovery_phrase: Option<RecoveryPhrase>,
 }
 
@@ -565,6 +567,7 @@ impl Vault {
             device,
             loaded: HashMap::new(),
             log_cache: Default::default(),
+            retired_cache: Default::default(),
             recovery_phrase: Some(phrase),
         })
     }
@@ -608,6 +611,7 @@ impl Vault {
             device,
             loaded: HashMap::new(),
             log_cache: Default::default(),
+            retired_cache: Default::default(),
             recovery_phrase: None,
         })
     }

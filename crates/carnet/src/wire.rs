@@ -173,6 +173,9 @@ pub enum Item {
         /// The cosigned note.
         note: String,
     },
+    /// From someone who writes in a record to its patient: one of their devices was
+    /// removed (a signed `carnet_consent::DeviceRemoval` for that record).
+    DeviceRemoval(#[serde(with = "serde_bytes")] Vec<u8>),
 }
 
 impl Item {
@@ -187,6 +190,7 @@ impl Item {
             Item::BlobPart { .. } => "attachment part",
             Item::OwnRow { .. } => "device state",
             Item::Cosignature { .. } => "witness cosignature",
+            Item::DeviceRemoval(_) => "device removal",
         }
     }
 }
