@@ -222,3 +222,47 @@ fn an_expired_grant_rotates_its_sections_without_touching_history() {
     let report = carnet::consent::verify(&alice.vault.audit_export().unwrap(), None);
     assert!(report.ok, "{:?}", report.first_error);
 }
+
+#[test]
+fn a_new_passphrase_and_the_unlock_key_open_the_vault_and_nothing_else_does() {
+    use carnet::crypto::secrecy::SecretString;
+    use carnet::record::{Entry, Note};
+    let mut alice = vault("Alice", Role::Patient);
+    let record = alice.vault.own_record().unwrap();
+    alice
+        .vault
+        .add(
+            &record,
+            Entry::Note(Note {
+                text: "kept".into(),
+                title: None,
+            }),
+        )
+        .unwrap();
+    let key = alice.vault.unlock_key().unwrap();
+    let new = SecretString::from("a new and longer passphrase".to_string());
+    alice
+        .vault
+        .change_passphrase(&new, carnet::crypto::MasterKey::MIN_LOG_N)
+        .unwrap();
+    let dir = alice.dir.clone();
+    drop(alice.vault);
+    let before = carnet_scenarios::files(&dir);
+    // The old passphrase no longer opens it, and changes nothing trying.
+    assert!(matches!(
+        carnet::Vault::open(&dir, &pass()),
+        Err(carnet::Error::Store(
+            carnet_store::StoreError::WrongPassphrase(_)
+        ))
+    ));
+    // A key that is not this vault's is refused the same way, unchanged.
+    assert!(carnet::Vault::open_with_unlock_key(&dir, &[7u8; 32]).is_err());
+    assert_eq!(carnet_scenarios::files(&dir), before);
+    // The new passphrase and the unlock key (unchanged by the new passphrase) open it.
+    let mut v = carnet::Vault::open(&dir, &new).unwrap();
+    assert_eq!(v.list(&record, Some(SectionId::Notes)).unwrap().len(), 1);
+    drop(v);
+    let mut v = carnet::Vault::open_with_unlock_key(&dir, &key).unwrap();
+    assert_eq!(v.list(&record, Some(SectionId::Notes)).unwrap().len(), 1);
+    assert_eq!(*v.unlock_key().unwrap(), *key);
+}

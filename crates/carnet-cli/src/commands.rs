@@ -138,6 +138,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sync(args) => crate::net::sync(&cli, args),
         Command::Config(c) => crate::net::config(&cli, c),
         Command::Repair => repair(&cli),
+        Command::Passphrase {
+            new_passphrase_file,
+            kdf_cost,
+        } => change_passphrase(&cli, new_passphrase_file.as_deref(), *kdf_cost),
         Command::Hardening => crate::harden::report(&cli),
         Command::Backup { out } => crate::recovery::backup(&cli, out),
         Command::Restore(args) => crate::recovery::restore(&cli, args),
@@ -148,6 +152,21 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Chart(a) => crate::interop::chart(&cli, a),
         Command::Report(a) => crate::interop::report(&cli, a),
     }
+}
+
+fn change_passphrase(cli: &Cli, new_file: Option<&std::path::Path>, kdf_cost: u8) -> Result<()> {
+    let kdf_log_n = pass::kdf_cost(kdf_cost)?;
+    let vault = open(cli)?;
+    let name = vault.card().name().to_string();
+    let new = pass::get_changed(new_file, &[&name])?;
+    vault.change_passphrase(&new, kdf_log_n)?;
+    if cli.json {
+        return output::json(&serde_json::json!({ "changed": true }));
+    }
+    println!(
+        "The vault now opens with the new passphrase only. Your recovery phrase and backups are unchanged."
+    );
+    Ok(())
 }
 
 fn repair(cli: &Cli) -> Result<()> {

@@ -124,6 +124,18 @@ pub enum Command {
     /// consent log, and repair a record damaged by two writers at once in versions before
     /// 0.2: nothing that was saved is lost. Exits non-zero if the vault does not verify.
     Repair,
+    /// Protect the vault with a new passphrase. The new one comes from
+    /// --new-passphrase-file, else CARNET_NEW_PASSPHRASE, else a prompt (twice). Atomic:
+    /// interrupted at any point, the vault opens with the old passphrase or the new one.
+    Passphrase {
+        /// A file whose first line is the new passphrase.
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+        /// Passphrase hardness, as log2 of scrypt's N (18 to 20); lower costs (down to 10)
+        /// are for tests only and need CARNET_TEST_KDF=1.
+        #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
+        kdf_cost: u8,
+    },
     /// Run the whole story in a temporary directory, narrated.
     Demo,
     /// Diagnostic: this process's core-file limit and whether it is dumpable.

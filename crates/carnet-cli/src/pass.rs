@@ -16,7 +16,13 @@ pub const TEST_KDF_ENV: &str = "CARNET_TEST_KDF";
 
 /// Reads the passphrase for an existing vault.
 pub fn get(file: Option<&Path>) -> Result<SecretString> {
-    get_inner(file, None)
+    get_inner(file, None, "CARNET_PASSPHRASE")
+}
+
+/// Reads the new passphrase of `carnet passphrase`: from `file`, else
+/// `CARNET_NEW_PASSPHRASE`, else a prompt (twice); warns when it is weak.
+pub fn get_changed(file: Option<&Path>, hints: &[&str]) -> Result<SecretString> {
+    get_inner(file, Some(hints), "CARNET_NEW_PASSPHRASE")
 }
 
 /// Reads a new passphrase (asked twice on a terminal) and warns on stderr when it is weak.
@@ -27,12 +33,12 @@ pub fn get_new(file: Option<&Path>) -> Result<SecretString> {
 /// [`get_new`], with words the passphrase should not be built from (the person's name):
 /// a passphrase made of them is reported weak.
 pub fn get_new_for(file: Option<&Path>, hints: &[&str]) -> Result<SecretString> {
-    get_inner(file, Some(hints))
+    get_inner(file, Some(hints), "CARNET_PASSPHRASE")
 }
 
 /// `new`: `None` for an existing vault's passphrase; for a new one, the words it should not
 /// be built from.
-fn get_inner(file: Option<&Path>, new: Option<&[&str]>) -> Result<SecretString> {
+fn get_inner(file: Option<&Path>, new: Option<&[&str]>, env: &str) -> Result<SecretString> {
     let pass = if let Some(path) = file {
         let raw = Zeroizing::new(
             std::fs::read(path)
@@ -41,7 +47,7 @@ fn get_inner(file: Option<&Path>, new: Option<&[&str]>) -> Result<SecretString> 
         let text = std::str::from_utf8(&raw).context("the passphrase file is not UTF-8 text")?;
         let line = text.lines().next().unwrap_or("");
         Zeroizing::new(line.to_string())
-    } else if let Ok(p) = std::env::var("CARNET_PASSPHRASE") {
+    } else if let Ok(p) = std::env::var(env) {
         Zeroizing::new(p)
     } else if std::io::stdin().is_terminal() || std::io::stderr().is_terminal() {
         return match new {
@@ -53,9 +59,7 @@ fn get_inner(file: Option<&Path>, new: Option<&[&str]>) -> Result<SecretString> 
             Some(hints) => prompt_new(hints),
         };
     } else {
-        bail!(
-            "no passphrase: set CARNET_PASSPHRASE, pass --passphrase-file FILE, or run in a terminal"
-        );
+        bail!("no passphrase: set {env}, pass a passphrase file, or run in a terminal");
     };
     refuse_empty(&pass)?;
     if let Some(hints) = new

@@ -231,6 +231,32 @@ impl Store {
                 why: other.to_string(),
             },
         })?;
+        Self::open_unlocked(dir, master)
+    }
+
+    /// Opens the vault in `dir` with its master key itself, as [`Store::master_key`] gave
+    /// it (an app keeps it in the platform keystore, so a daily unlock costs no scrypt).
+    /// A key that is not this vault's is refused before anything is written.
+    pub fn open_with_key(dir: &Path, key: MasterKey) -> Result<Store, StoreError> {
+        let db_path = dir.join(DB_FILE);
+        if !db_path.exists() {
+            return Err(StoreError::NoVault(dir.to_path_buf()));
+        }
+        // Checked against the key's fingerprint before the database is opened, so a wrong
+        // key changes no byte of the vault (as a wrong passphrase does not).
+        let check_path = dir.join(KEY_CHECK_FILE);
+        let stored = fs::read(&check_path).map_err(|_| StoreError::NotAVault {
+            path: dir.to_path_buf(),
+            why: "no unlock key was ever exported from this vault; open it with its passphrase and export the key first".into(),
+        })?;
+        if stored.as_slice() != key_fingerprint(&key).as_slice() {
+            return Err(StoreError::WrongPassphrase(dir.to_path_buf()));
+        }
+        Self::open_unlocked(dir, key)
+    }
+
+    fn open_unlocked(dir: &Path, master: MasterKey) -> Result<Store, StoreError> {
+        let db_path = dir.join(DB_FILE);
         let db = builder()
             .open(&db_path)
             .map_err(|e| db_error(&db_path, e))?;
@@ -240,7 +266,7 @@ impl Store {
             dir: dir.to_path_buf(),
             opened_len: fs::metadata(&db_path).map_or(0, |m| m.len()),
         };
-        let check = store.read()?.get_secret_meta("key_check")?;
+        let check = store.read()?.get_secret_meta("key_check").ok().flatten();
         if check.as_deref().map(|c| c.as_slice()) != Some(b"carnet vault key".as_slice()) {
             return Err(StoreError::NotAVault {
                 path: dir.to_path_buf(),
@@ -260,6 +286,27 @@ impl Store {
     /// The vault directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The vault's master key, to keep in a platform keystore and open with
+    /// [`Store::open_with_key`]. Whoever holds it holds the vault: never store it in clear.
+    /// The first call writes the key's fingerprint beside the vault (so a wrong key is
+    /// refused before the database is touched).
+    pub fn master_key(&self) -> Result<&MasterKey, StoreError> {
+        let check_path = self.dir.join(KEY_CHECK_FILE);
+        if !check_path.exists() {
+            write_atomically(&check_path, &key_fingerprint(&self.master))?;
+        }
+        Ok(&self.master)
+    }
+
+    /// Protects the vault with a new passphrase (scrypt cost 2^`log_n`): the same master
+    /// key wrapped again, the key file replaced atomically (written beside, synced, renamed
+    /// over, directory synced). A crash at any point leaves the old key file or the new
+    /// one, each of which opens the vault; the database is not touched.
+    pub fn change_passphrase(&self, new: &Passphrase, log_n: u8) -> Result<(), StoreError> {
+        let wrapped = self.master.wrap(new, log_n)?;
+        write_atomically(&self.dir.join(KEY_FILE), &wrapped)
     }
 
     /// Starts the one write transaction of an operation. Nothing is visible or durable until
@@ -290,12 +337,15 @@ impl Store {
             ))),
         }
     }
+}
 
-    /// Re-wraps the master key with a new passphrase (atomic file replace).
-    pub fn change_passphrase(&self, new: &Passphrase, log_n: u8) -> Result<(), StoreError> {
-        let wrapped = self.master.wrap(new, log_n)?;
-        write_atomically(&self.dir.join(KEY_FILE), &wrapped)
-    }
+/// The file holding the master key's fingerprint, written when the key is first exported:
+/// [`Store::open_with_key`] checks a key against it before opening the database.
+const KEY_CHECK_FILE: &str = "key.check";
+
+/// A one-way fingerprint of the master key (it reveals nothing of the key).
+fn key_fingerprint(key: &MasterKey) -> [u8; 32] {
+    blake3::derive_key("carnet unlock key fingerprint v1", key.expose())
 }
 
 /// Writes a file through a 0600 temporary and a rename, so a crash leaves the old file or

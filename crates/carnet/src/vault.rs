@@ -583,6 +583,34 @@ impl Vault {
     /// from or written to the database.
     pub fn open(dir: &Path, passphrase: &Passphrase) -> Result<Vault> {
         let store = Store::open(dir, passphrase)?;
+        Self::from_store(dir, store)
+    }
+
+    /// Opens the vault in `dir` with its unlock key (see [`Vault::unlock_key`]) instead of
+    /// the passphrase: no scrypt, for an app that keeps the key in the Android Keystore or
+    /// the iOS Keychain. A key that is not this vault's is refused as a wrong passphrase
+    /// would be, before anything is written.
+    pub fn open_with_unlock_key(dir: &Path, key: &[u8; 32]) -> Result<Vault> {
+        let store = Store::open_with_key(dir, carnet_crypto::MasterKey::from_bytes(*key))?;
+        Self::from_store(dir, store)
+    }
+
+    /// The key that unlocks this vault without its passphrase: export it once after an
+    /// unlock and keep it in the platform keystore (never in clear on disk), then open with
+    /// [`Vault::open_with_unlock_key`]. Whoever holds it holds the vault. Changing the
+    /// passphrase does not change it.
+    pub fn unlock_key(&self) -> Result<Zeroizing<[u8; 32]>> {
+        Ok(Zeroizing::new(*self.store.master_key()?.expose()))
+    }
+
+    /// Protects the vault with a new passphrase at scrypt cost 2^`kdf_log_n`. Atomic: a
+    /// crash at any point leaves the vault opening with the old passphrase or the new one;
+    /// nothing else changes (the records, the keys inside, the unlock key stay the same).
+    pub fn change_passphrase(&self, new: &Passphrase, kdf_log_n: u8) -> Result<()> {
+        Ok(self.store.change_passphrase(new, kdf_log_n)?)
+    }
+
+    fn from_store(dir: &Path, store: Store) -> Result<Vault> {
         let (me, card, device) = {
             let r = store.read()?;
             let missing = |what: &str| carnet_store::StoreError::NotAVault {
