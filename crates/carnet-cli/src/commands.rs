@@ -24,7 +24,27 @@ pub fn vault_dir(cli: &Cli) -> Result<PathBuf> {
     Ok(base.join("carnet"))
 }
 
+/// Opens the vault: with the key of an open session (`carnet unlock`) when there is one
+/// and no `--passphrase-file` was given, else with the passphrase.
 pub fn open(cli: &Cli) -> Result<Vault> {
+    let dir = existing_vault(cli)?;
+    if cli.passphrase_file.is_none()
+        && let Some(key) = crate::agent::key(&dir)
+        && let Ok(v) = Vault::open_with_unlock_key(&dir, &key)
+    {
+        return Ok(v);
+    }
+    open_with_passphrase(cli)
+}
+
+/// Opens the vault with its passphrase, whatever session is open.
+pub fn open_with_passphrase(cli: &Cli) -> Result<Vault> {
+    let dir = existing_vault(cli)?;
+    let pass = pass::get(cli.passphrase_file.as_deref())?;
+    Ok(Vault::open(&dir, &pass)?)
+}
+
+fn existing_vault(cli: &Cli) -> Result<PathBuf> {
     let dir = vault_dir(cli)?;
     if !carnet::store_exists(&dir) {
         bail!(
@@ -32,8 +52,7 @@ pub fn open(cli: &Cli) -> Result<Vault> {
             dir.display()
         );
     }
-    let pass = pass::get(cli.passphrase_file.as_deref())?;
-    Ok(Vault::open(&dir, &pass)?)
+    Ok(dir)
 }
 
 /// The record a command acts on: the owner's own, or with `--patient` one shared with them.
@@ -138,6 +157,42 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sync(args) => crate::net::sync(&cli, args),
         Command::Config(c) => crate::net::config(&cli, c),
         Command::Repair => repair(&cli),
+        Command::Unlock { timeout } => {
+            let vault = open_with_passphrase(&cli)?;
+            let key = vault.unlock_key()?;
+            let dir = existing_vault(&cli)?;
+            drop(vault);
+            crate::agent::start(&dir, &key, *timeout)?;
+            if cli.json {
+                return output::json(
+                    &serde_json::json!({ "unlocked": true, "timeout_seconds": timeout.as_secs() }),
+                );
+            }
+            println!(
+                "Unlocked for {} minute(s): commands open the vault without asking. `carnet lock` ends it now.",
+                timeout.as_secs().div_ceil(60)
+            );
+            Ok(())
+        }
+        Command::Lock => {
+            let dir = vault_dir(&cli)?;
+            let was = crate::agent::lock(&dir)?;
+            if cli.json {
+                return output::json(&serde_json::json!({ "locked": true, "was_open": was }));
+            }
+            println!(
+                "{}",
+                if was {
+                    "Locked: the key is forgotten; the next command asks for the passphrase."
+                } else {
+                    "No session was open."
+                }
+            );
+            Ok(())
+        }
+        Command::Agent { socket, timeout } => {
+            crate::agent::run(socket, std::time::Duration::from_secs(*timeout))
+        }
         Command::Passphrase {
             new_passphrase_file,
             kdf_cost,
@@ -156,7 +211,8 @@ pub fn run(cli: Cli) -> Result<()> {
 
 fn change_passphrase(cli: &Cli, new_file: Option<&std::path::Path>, kdf_cost: u8) -> Result<()> {
     let kdf_log_n = pass::kdf_cost(kdf_cost)?;
-    let vault = open(cli)?;
+    // The current passphrase, even in a session: who changes it must know it.
+    let vault = open_with_passphrase(cli)?;
     let name = vault.card().name().to_string();
     let new = pass::get_changed(new_file, &[&name])?;
     vault.change_passphrase(&new, kdf_log_n)?;

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod agent;
 mod commands;
 mod demo;
 mod harden;
@@ -141,6 +142,28 @@ pub enum Command {
     /// Diagnostic: this process's core-file limit and whether it is dumpable.
     #[command(hide = true)]
     Hardening,
+    /// Open a session: the passphrase is asked once, and every command until `carnet lock`
+    /// or the timeout opens the vault without it (the key stays in memory, with a small
+    /// agent process only you can reach; never on disk).
+    ///
+    /// Example: carnet unlock --timeout 30m
+    Unlock {
+        /// How long the session lasts: seconds, or with a unit (90s, 15m, 2h).
+        #[arg(long, default_value = "15m", value_parser = parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// End the session `carnet unlock` opened: the key is forgotten.
+    Lock,
+    /// The session agent (started by `carnet unlock`).
+    #[command(name = "__agent", hide = true)]
+    Agent {
+        /// Where to listen.
+        #[arg(long)]
+        socket: PathBuf,
+        /// Seconds to live.
+        #[arg(long)]
+        timeout: u64,
+    },
     /// Import FHIR R4 bundles and device exports (glucose meters...).
     #[command(subcommand)]
     Import(interop::ImportCommand),
@@ -398,6 +421,28 @@ pub enum AuditCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// A duration as people write it: `900`, `90s`, `15m`, `2h` (at most a day).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a duration: write 900, 90s, 15m or 2h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" | "min" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("\"{text}\": the unit is s, m or h")),
+    };
+    if secs == 0 || secs > 86_400 {
+        return Err("a session lasts from 1 second to 24 hours".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 #[derive(Args, Debug)]
