@@ -9,11 +9,11 @@
 use std::collections::VecDeque;
 
 use carnet::consent::Access;
-use carnet::crypto::{DeviceId, DeviceSecret, Role, endpoint_public_key, random_array};
+use carnet::crypto::{DeviceId, Role};
 use carnet::record::{Entry, Note, SectionId};
 use carnet::wire::Item;
 use carnet::{Error, Vault};
-use carnet_scenarios::{Items, TestVault, exchange, introduce, pass, vault};
+use carnet_scenarios::{Items, TestVault, exchange, introduce, link, own_sync, pass, vault};
 
 fn note(text: &str) -> Entry {
     Entry::Note(Note {
@@ -34,64 +34,6 @@ fn notes(v: &mut Vault, record: &carnet::crypto::RecordId) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-/// Links a new device of `primary`'s person, in process, as `carnet device link` does over
-/// the network: the primary certifies the key the new device made, streams the link dump,
-/// and registers the device once it is rebuilt.
-fn link(primary: &mut TestVault) -> TestVault {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("vault");
-    let device = DeviceId::random().unwrap();
-    let key = DeviceSecret::generate().unwrap();
-    let endpoint = random_array::<32>().unwrap();
-    let endpoint_pub = endpoint_public_key(&endpoint);
-    let cert = primary
-        .vault
-        .certify_device(device, endpoint_pub, key.public())
-        .unwrap();
-    let mut frames = Vec::new();
-    primary
-        .vault
-        .write_link_dump(&cert, &mut |f| {
-            frames.push(f.to_vec());
-            Ok(())
-        })
-        .unwrap();
-    let mut frames = frames.into_iter();
-    let (linked, _) = Vault::link_from(
-        &dir,
-        &pass(),
-        carnet::crypto::MasterKey::MIN_LOG_N,
-        &mut || Ok(frames.next()),
-        device,
-        &endpoint,
-        &key,
-    )
-    .unwrap();
-    primary
-        .vault
-        .register_device(device, endpoint_pub, Some(key.public()))
-        .unwrap();
-    TestVault::from_parts(tmp, dir, linked)
-}
-
-/// One round of sync from `from` to `to`, two devices of one person, as a live session
-/// hands it over (the sender's device named, as its certificate proved).
-fn own_sync(from: &mut TestVault, to: &mut TestVault) -> carnet::Result<()> {
-    let me = to.vault.person_id();
-    let theirs = to.vault.have_for(&me)?;
-    let card = to.vault.card().clone();
-    let mut items = VecDeque::new();
-    from.vault.send_batch(&card, &theirs, None, &mut |i| {
-        items.push_back(i);
-        Ok(())
-    })?;
-    let sender = from.vault.card().clone();
-    let device = from.vault.device_id();
-    to.vault
-        .receive_items_from(&sender, Some(device), &mut Items(items))?;
-    Ok(())
 }
 
 /// Every envelope of `v`'s chain of `device` in the notes of `record`, oldest first.
