@@ -1,0 +1,250 @@
+//! Test vectors of docs/FORMAT.md (`tests/fixtures/format-1/vectors.json`): one object of
+//! each format, as bytes this release wrote, with the keys that open them and the values
+//! they must decode to. Every build decodes each, checks its signatures, opens what can be
+//! opened, compares the fields and re-encodes it to the same bytes. Another implementation
+//! can check itself against the same file. `CARNET_WRITE_FORMAT_VECTORS=1` writes it (once
+//! per format version; never rewritten).
+
+use std::path::{Path, PathBuf};
+
+use carnet::consent::{Action, ConsentLog, Cosigned, DeviceRemoval, RetiredHead, SignedEntry};
+use carnet::crypto::{
+    DeviceCert, DeviceId, DeviceSecret, ENVELOPE_VERSION, Envelope, EnvelopeHeader, EpochKey,
+    IdentityCard, KeyGrant, KeyGrantHeader, PersonSecret, RecordId, Role, Signer,
+};
+use data_encoding::HEXLOWER;
+use serde_json::{Value, json};
+
+fn path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/format-1/vectors.json")
+}
+
+fn hex(b: &[u8]) -> String {
+    HEXLOWER.encode(b)
+}
+
+fn unhex(v: &Value) -> Vec<u8> {
+    HEXLOWER
+        .decode(v.as_str().expect("a hex string").as_bytes())
+        .expect("hex")
+}
+
+fn write() {
+    assert!(!path().exists(), "vectors are never rewritten");
+    let patient = PersonSecret::generate().unwrap();
+    let doctor = PersonSecret::generate().unwrap();
+    let card = IdentityCard::issue(
+        &patient,
+        "Alice Vector",
+        Role::Patient,
+        vec![[7; 32]],
+        1_700_000_000,
+    )
+    .unwrap();
+    let doctor_card =
+        IdentityCard::issue(&doctor, "Dr Vector", Role::Clinician, vec![], 1_700_000_000).unwrap();
+    let record = RecordId::of_patient(&patient.person_id());
+    let device = DeviceId([0x11; 16]);
+    let phone = DeviceId([0x22; 16]);
+    let phone_key = DeviceSecret::generate().unwrap();
+    let cert = DeviceCert::issue(
+        &patient,
+        phone,
+        [9; 32],
+        Some(phone_key.public()),
+        1_700_000_001,
+    );
+    let key = EpochKey::generate().unwrap();
+    let plaintext = b"an Automerge change set would be here".to_vec();
+    let header = |device, seq| EnvelopeHeader {
+        version: ENVELOPE_VERSION,
+        record,
+        section: 6,
+        epoch: 0,
+        author: patient.person_id(),
+        device,
+        seq,
+        prev: None,
+    };
+    let env1 = Envelope::seal(header(device, 1), &plaintext, &key, &patient).unwrap();
+    let env2 = Envelope::seal(
+        header(phone, 1),
+        &plaintext,
+        &key,
+        Signer::Device(&phone_key, &cert),
+    )
+    .unwrap();
+    let kg = KeyGrant::seal(
+        KeyGrantHeader {
+            record,
+            section: 6,
+            epoch: 0,
+            grantee: doctor.person_id(),
+            grant: [3; 8],
+        },
+        &key,
+        &doctor_card,
+        &patient,
+    )
+    .unwrap();
+    let mut log = ConsentLog::new(record, patient.person_id());
+    log.append(
+        &patient,
+        Action::Genesis {
+            patient_card: card.to_text(),
+        },
+        1_700_000_002,
+    )
+    .unwrap();
+    let entry = log.entries()[0].as_bytes().to_vec();
+    let checkpoint = log.checkpoint(&patient).unwrap();
+    let cosigned = Cosigned::cosign(
+        &checkpoint,
+        &record,
+        &patient.person_id(),
+        &doctor,
+        1_700_000_003,
+    )
+    .unwrap();
+    let removal = DeviceRemoval {
+        person: doctor.person_id(),
+        record,
+        device: phone,
+        heads: vec![RetiredHead {
+            epoch: 0,
+            seq: 1,
+            tag: [5; 32],
+        }],
+        issued: 1_700_000_004,
+    }
+    .sign(&doctor)
+    .unwrap();
+    let v = json!({
+        "about": "Carnet format test vectors, format-1 (docs/FORMAT.md). Test data only: these keys protect nothing.",
+        "patient_secret": hex(&patient.to_bytes()),
+        "doctor_secret": hex(&doctor.to_bytes()),
+        "card": { "text": card.to_text(), "name": "Alice Vector", "role": "patient", "person": patient.person_id().to_string(), "issued": 1_700_000_000u64 },
+        "device_cert": { "bytes": hex(cert.as_bytes()), "device": hex(&phone.0), "endpoint": hex(&[9; 32]), "signing": hex(&phone_key.public()) },
+        "epoch_key": hex(key.expose()),
+        "plaintext": hex(&plaintext),
+        "envelope_v1": { "bytes": hex(env1.as_bytes()), "id": env1.id().to_hex(), "device": hex(&device.0) },
+        "envelope_v2": { "bytes": hex(env2.as_bytes()), "id": env2.id().to_hex(), "device": hex(&phone.0) },
+        "key_grant": { "bytes": hex(kg.as_bytes()), "grant": hex(&[3; 8]) },
+        "consent_entry": { "bytes": hex(&entry), "index": 0, "time": 1_700_000_002u64 },
+        "checkpoint": checkpoint,
+        "cosigned": { "witness": doctor.person_id().to_string(), "note": cosigned.note, "time": 1_700_000_003u64 },
+        "device_removal": { "bytes": hex(&removal) },
+    });
+    std::fs::write(path(), serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn every_format_decodes_verifies_and_re_encodes_as_its_vector_says() {
+    if std::env::var_os("CARNET_WRITE_FORMAT_VECTORS").is_some() {
+        write();
+    }
+    let v: Value = serde_json::from_slice(&std::fs::read(path()).unwrap()).unwrap();
+    let patient = PersonSecret::from_bytes(&unhex(&v["patient_secret"])).unwrap();
+    let doctor = PersonSecret::from_bytes(&unhex(&v["doctor_secret"])).unwrap();
+    let record = RecordId::of_patient(&patient.person_id());
+
+    // Identity card: self-signed text; parses to its fields.
+    let card = IdentityCard::from_text(v["card"]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(card.name(), "Alice Vector");
+    assert_eq!(card.role(), Role::Patient);
+    assert_eq!(
+        card.person_id().to_string(),
+        v["card"]["person"].as_str().unwrap()
+    );
+    assert_eq!(card.issued(), 1_700_000_000);
+    assert_eq!(card.endpoints(), &[[7u8; 32]]);
+    assert_eq!(card.to_text(), v["card"]["text"].as_str().unwrap());
+
+    // Device certificate (v2): the patient's signature, the names it binds.
+    let cert_bytes = unhex(&v["device_cert"]["bytes"]);
+    let cert = DeviceCert::from_bytes(&cert_bytes).unwrap();
+    let claim = cert.verify(&[9; 32]).unwrap();
+    assert_eq!(claim.person, patient.person_id());
+    assert_eq!(
+        hex(&claim.device.0),
+        v["device_cert"]["device"].as_str().unwrap()
+    );
+    assert_eq!(
+        claim.signing.map(|k| hex(&k)),
+        v["device_cert"]["signing"].as_str().map(str::to_string)
+    );
+    assert_eq!(cert.as_bytes(), &cert_bytes[..]);
+
+    // Envelopes, format 1 and 2: id = BLAKE3 of the bytes, signature, body.
+    let key = EpochKey::from_slice(&unhex(&v["epoch_key"])).unwrap();
+    let plaintext = unhex(&v["plaintext"]);
+    for (name, version) in [("envelope_v1", 1u8), ("envelope_v2", 2u8)] {
+        let bytes = unhex(&v[name]["bytes"]);
+        let env = Envelope::from_bytes(&bytes).unwrap();
+        env.verify().unwrap();
+        assert_eq!(env.id().to_hex(), v[name]["id"].as_str().unwrap(), "{name}");
+        let h: &EnvelopeHeader = env.header();
+        assert_eq!(
+            (h.version, h.section, h.epoch, h.seq),
+            (version, 6, 0, 1),
+            "{name}"
+        );
+        assert_eq!(
+            (h.record, h.author),
+            (record, patient.person_id()),
+            "{name}"
+        );
+        assert_eq!(
+            hex(&h.device.0),
+            v[name]["device"].as_str().unwrap(),
+            "{name}"
+        );
+        assert_eq!(env.open(&key).unwrap().as_slice(), &plaintext[..], "{name}");
+        assert_eq!(env.as_bytes(), &bytes[..], "{name}");
+        assert_eq!(env.device_cert().is_some(), version == 2, "{name}");
+    }
+
+    // Key grant: signed by the patient, opened by the grantee to the epoch key.
+    let kg_bytes = unhex(&v["key_grant"]["bytes"]);
+    let kg = KeyGrant::from_bytes(&kg_bytes).unwrap();
+    kg.verify_by(&patient.person_id()).unwrap();
+    assert_eq!(kg.open(&doctor).unwrap().expose(), key.expose());
+    assert_eq!(
+        hex(&kg.header().grant),
+        v["key_grant"]["grant"].as_str().unwrap()
+    );
+    assert_eq!(kg.as_bytes(), &kg_bytes[..]);
+
+    // Consent entry (the genesis), the checkpoint of the log it starts, the cosignature.
+    let entry_bytes = unhex(&v["consent_entry"]["bytes"]);
+    let entry = SignedEntry::from_bytes(&entry_bytes).unwrap();
+    entry.verify(&patient.person_id()).unwrap();
+    assert_eq!(entry.entry().index, 0);
+    assert_eq!(entry.entry().time, 1_700_000_002);
+    assert!(
+        matches!(&entry.entry().action, Action::Genesis { patient_card } if *patient_card == card.to_text())
+    );
+    let mut log = ConsentLog::new(record, patient.person_id());
+    log.push(entry).unwrap();
+    assert_eq!(
+        log.check_checkpoint(v["checkpoint"].as_str().unwrap())
+            .unwrap(),
+        1
+    );
+    let cosigned = Cosigned {
+        witness: doctor.person_id(),
+        note: v["cosigned"]["note"].as_str().unwrap().to_string(),
+    };
+    let w = cosigned.check(&record, &patient.person_id()).unwrap();
+    assert_eq!((w.size, w.time), (1, 1_700_000_003));
+    assert_eq!(w.root, log.root(1).unwrap());
+
+    // Device removal: signed by its person.
+    let removal = DeviceRemoval::verified(&unhex(&v["device_removal"]["bytes"])).unwrap();
+    assert_eq!(removal.person, doctor.person_id());
+    assert_eq!(
+        (removal.record, removal.device),
+        (record, DeviceId([0x22; 16]))
+    );
+    assert_eq!(removal.heads.len(), 1);
+}
