@@ -320,7 +320,7 @@ fn ensure_record(
         std::fs::remove_dir_all(&dir)?;
     }
     eprint!(
-        "building a record: {readings} readings, {} entries, {attachments} attachments, {} consent entries ",
+        "building a record through the API: {readings} readings, {} entries, {attachments} attachments, consent log up to {} entries ",
         scale.entries, scale.log
     );
     let spec = record::Spec {
@@ -331,7 +331,8 @@ fn ensure_record(
         log: scale.log,
     };
     let (t, built) = measure::time(|| record::build(&dir, &spec, true));
-    built?;
+    let (_, log) = built?;
+    anyhow::ensure!(log > 0, "the record has no consent log");
     eprintln!("  built in {}", secs(t));
     let kdf = data.join(format!("{name}-kdf18"));
     if kdf.exists() {
