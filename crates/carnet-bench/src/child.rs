@@ -126,8 +126,11 @@ fn import(args: &Args) -> Result<Map<String, Value>> {
     })))
 }
 
-/// P1's naive baseline: each reading an Automerge map {t, kind, value, unit} in one list,
-/// all in one transaction.
+/// P1's naive baseline, DESIGN.md's method: each reading an Automerge map {t, kind, value,
+/// unit} (t an integer of Unix seconds, kind the LOINC code and unit as strings, value a
+/// float) inserted at the end of one list, all in one transaction, committed; the time is
+/// the inserts and the commit. Then, as DESIGN.md's table has them, the document's `save()`
+/// size and time and a `load()` of those bytes, and the process's peak RSS.
 fn naive(args: &Args) -> Result<Map<String, Value>> {
     use automerge::transaction::Transactable;
     use automerge::{Automerge, ObjType, ROOT};
@@ -148,11 +151,18 @@ fn naive(args: &Args) -> Result<Map<String, Value>> {
         Ok(doc)
     });
     let doc = doc?;
+    let (save_secs, saved) = time(|| doc.save());
+    let (load_secs, loaded) = time(|| Automerge::load(&saved));
+    let loaded = loaded?;
     let rss = peak_rss();
-    let saved = doc.save().len();
-    Ok(obj(
-        json!({"secs": secs, "peak_rss": rss, "saved_bytes": saved}),
-    ))
+    Ok(obj(json!({
+        "secs": secs,
+        "peak_rss": rss,
+        "saved_bytes": saved.len(),
+        "save_secs": save_secs,
+        "load_secs": load_secs,
+        "loaded_changes": loaded.get_changes(&[]).len(),
+    })))
 }
 
 /// P2: open the vault and list every section (what `carnet list` shows: each entry and its
@@ -224,9 +234,13 @@ fn bp(i: u32) -> Result<Entry> {
 }
 
 /// P3 and P4 in one process: a new clinician is granted every section; first full sync
-/// (timed, bytes counted), then the raw iroh baseline of the same bytes; then the steady
-/// state: one new measurement, an incremental sync (bytes, time), and the same through a
-/// link with `delay_ms` each way to count round trips.
+/// (timed, Carnet's stream bytes counted), then the raw iroh baseline of the same bytes;
+/// then the steady state: one new measurement, an incremental sync (bytes, time), and the
+/// same through a link with `delay_ms` each way to count round trips and meter the UDP
+/// bytes of each incremental sync, handshake included. Last, a second new clinician's
+/// first sync through a proxy that only counts (no delay): the first sync's UDP bytes,
+/// handshake included. The nodes listen where the proxy is their one path (see
+/// [`net::isolated_link`]), so every datagram is counted.
 async fn sync(args: &Args) -> Result<Map<String, Value>> {
     let src: PathBuf = arg(args, "vault")?;
     let delay_ms: u64 = arg(args, "delay_ms")?;
@@ -239,6 +253,15 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
     patient.add_contact("Dr Bernard", &doctor.card().to_text())?;
     patient.grant(
         "Dr Bernard",
+        &SectionId::ALL,
+        Access::Read,
+        "new GP, full history",
+        None,
+    )?;
+    let metered = record::clinician_vault(&tmp.path().join("m"), "Dr Roux (new GP)")?;
+    patient.add_contact("Dr Roux", &metered.card().to_text())?;
+    patient.grant(
+        "Dr Roux",
         &SectionId::ALL,
         Access::Read,
         "new GP, full history",
@@ -306,11 +329,20 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         };
         let mut slow_runs = Vec::new();
         let mut slow_bytes = 0;
-        for i in 0..2u32 {
+        let mut slow_udp = Vec::new();
+        let counted = |p: &net::Proxy| {
+            (
+                p.bytes.load(std::sync::atomic::Ordering::Relaxed),
+                p.datagrams.load(std::sync::atomic::Ordering::Relaxed),
+            )
+        };
+        for i in 0..3u32 {
             let e = bp(10 + i)?;
             server.with_vault(move |v| v.add(&record, e)).await?;
+            let before = counted(&proxy);
             let (t, r) = timed(client.sync(&slow, false)).await;
             let r = r?;
+            let after = counted(&proxy);
             ensure!(
                 r.received == 1,
                 "a slow incremental sync brought {}",
@@ -318,14 +350,37 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
             );
             slow_runs.push(t);
             slow_bytes += r.bytes_sent + r.bytes_received;
+            slow_udp.push((after.0 - before.0, after.1 - before.1));
         }
         client.shutdown().await;
         let proxied = proxy.bytes.load(std::sync::atomic::Ordering::Relaxed);
         drop(proxy);
+        // The first sync's UDP bytes: a second new clinician, through a proxy that delays
+        // nothing and counts every datagram, handshake included.
+        let client = Node::start(metered, bound_to(link.map_or(LOOPBACK_V4, |(_, c)| c))).await?;
+        let meter = net::Proxy::start(target, Duration::ZERO).await?;
+        let metered_ticket = Ticket {
+            addrs: vec![meter.addr],
+            ..ticket.clone()
+        };
+        let (t_metered, r) = timed(client.sync(&metered_ticket, false)).await;
+        let metered_first = r?;
+        let first_udp = counted(&meter);
+        client.shutdown().await;
+        drop(meter);
         let _ = stop.send(());
         anyhow::Ok((
-            t_full, first, shown, second, incr, slow_runs, proxied, slow_bytes, rss0, rss_full,
+            t_full,
+            first,
+            shown,
+            second,
+            incr,
+            (slow_runs, slow_udp),
+            proxied,
+            slow_bytes,
+            (rss0, rss_full),
             cpu_full,
+            (t_metered, metered_first, first_udp),
         ))
     };
     let (served, out) = tokio::join!(serving, work);
@@ -336,12 +391,12 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         shown,
         second,
         incr,
-        slow_runs,
+        (slow_runs, slow_udp),
         proxied,
         slow_bytes,
-        rss0,
-        rss_full,
+        (rss0, rss_full),
         cpu_full,
+        (t_metered, metered_first, first_udp),
     ) = out?;
     server.shutdown().await;
     let wire = first.bytes_sent + first.bytes_received;
@@ -351,7 +406,7 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
     let cpu_raw = measure::process_cpu() - cpu0;
     // One raw round trip on the same links, carrying about what each of the sync's two
     // round trips carries each way.
-    let payload = (slow_bytes / 2 / 4).max(1) as usize;
+    let payload = (slow_bytes / slow_runs.len() as u64 / 4).max(1) as usize;
     let (hs_fast, rt_fast) = net::link(None, payload).await?;
     let (hs_slow, rt_slow) = net::link(Some(Duration::from_millis(delay_ms)), payload).await?;
     let t_incr = measure::median(&incr.iter().map(|(t, _)| *t).collect::<Vec<_>>());
@@ -362,6 +417,8 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
             .collect::<Vec<_>>(),
     );
     let t_slow = measure::median(&slow_runs);
+    let incr_udp = measure::median(&slow_udp.iter().map(|u| u.0 as f64).collect::<Vec<_>>());
+    let incr_datagrams = measure::median(&slow_udp.iter().map(|u| u.1 as f64).collect::<Vec<_>>());
     let rtt = rt_slow - rt_fast;
     let round_trips = ((t_slow - t_incr) - (hs_slow - hs_fast)) / rtt;
     let _ = second;
@@ -372,6 +429,14 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         "cpu_full": cpu_full,
         "cpu_raw": cpu_raw,
         "wire": wire,
+        "udp_first": first_udp.0,
+        "udp_first_datagrams": first_udp.1,
+        "udp_first_stream": metered_first.bytes_sent + metered_first.bytes_received,
+        "udp_first_secs": t_metered,
+        "udp_first_envelopes": metered_first.received,
+        "udp_incr": incr_udp,
+        "udp_incr_datagrams": incr_datagrams,
+        "udp_incr_each": slow_udp.iter().map(|u| u.0).collect::<Vec<_>>(),
         "wire_from_patient": first.bytes_received,
         "env_bytes": env_bytes,
         "blob_bytes": blob_bytes,

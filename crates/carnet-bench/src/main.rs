@@ -257,7 +257,7 @@ fn p1(scale: &Scale, rows: &mut Vec<Row>, all: &mut Map<String, Value>) -> Resul
         what: a("... against one Automerge map per reading"),
         figure: secs(import),
         baseline: format!(
-            "naive {}{}",
+            "naive {} (one Automerge map per reading in one list, one transaction, as DESIGN.md; its 19.5 s: see PERFORMANCE.md){}",
             secs(naive_secs),
             if scale.naive != scale.year {
                 " (scaled)"
@@ -320,7 +320,7 @@ fn ensure_record(
         std::fs::remove_dir_all(&dir)?;
     }
     eprint!(
-        "building a record: {readings} readings, {} entries, {attachments} attachments, {} consent entries ",
+        "building a record through the API: {readings} readings, {} entries, {attachments} attachments, consent log up to {} entries ",
         scale.entries, scale.log
     );
     let spec = record::Spec {
@@ -331,7 +331,8 @@ fn ensure_record(
         log: scale.log,
     };
     let (t, built) = measure::time(|| record::build(&dir, &spec, true));
-    built?;
+    let (_, log) = built?;
+    anyhow::ensure!(log > 0, "the record has no consent log");
     eprintln!("  built in {}", secs(t));
     let kdf = data.join(format!("{name}-kdf18"));
     if kdf.exists() {
@@ -455,30 +456,46 @@ fn p3_p4(
         target: a("<= 1.5x"),
         met: Some(ratio <= 1.5),
     });
+    // Headline: the UDP bytes of a first sync, handshake, acknowledgements and padding
+    // included (a second new clinician's, through a counting proxy); Carnet's own stream
+    // bytes beside them.
+    let udp_first = med(&big_runs, "udp_first");
     rows.push(Row {
         id: "P3",
-        what: a("... bytes on the wire"),
-        figure: bytes(wire),
+        what: a("... bytes on the wire (UDP, handshake included)"),
+        figure: bytes(udp_first),
         baseline: format!(
-            "envelopes {} + attachments {}",
+            "envelopes {} + attachments {}; Carnet's stream {} ({:.3}x); {} datagrams",
             bytes(med(&big_runs, "env_bytes")),
-            bytes(med(&big_runs, "blob_bytes"))
+            bytes(med(&big_runs, "blob_bytes")),
+            bytes(wire),
+            wire / payload,
+            med(&big_runs, "udp_first_datagrams")
         ),
-        ratio: format!("{:.3}x", wire / payload),
+        ratio: format!("{:.3}x", udp_first / payload),
         target: a("<= 1.1x"),
-        met: Some(wire / payload <= 1.1),
+        met: Some(udp_first / payload <= 1.1),
     });
     let incr_big = med(&big_runs, "incr_bytes");
     let incr_small = med(&small_runs, "incr_bytes");
+    let udp_big = med(&big_runs, "udp_incr");
+    let udp_small = med(&small_runs, "udp_incr");
     let rt = med(&big_runs, "round_trips");
     rows.push(Row {
         id: "P4",
-        what: a("incremental sync of one measurement: bytes"),
-        figure: bytes(incr_big),
-        baseline: format!("at {} readings {}", scale.small, bytes(incr_small)),
-        ratio: format!("{:.2}x", incr_big / incr_small),
+        what: a("incremental sync of one measurement: UDP bytes, handshake included"),
+        figure: bytes(udp_big),
+        baseline: format!(
+            "at {} readings {}; Carnet's stream {} (at {}: {})",
+            scale.small,
+            bytes(udp_small),
+            bytes(incr_big),
+            scale.small,
+            bytes(incr_small)
+        ),
+        ratio: format!("{:.2}x", udp_big / udp_small),
         target: a("<= 4 KiB, ratio <= 1.2"),
-        met: Some(incr_big <= 4096.0 && incr_big / incr_small <= 1.2),
+        met: Some(udp_big <= 4096.0 && udp_big / udp_small <= 1.2),
     });
     let t_big = med(&big_runs, "incr");
     let t_small = med(&small_runs, "incr");
@@ -497,7 +514,7 @@ fn p3_p4(
             "... round trips after the connection ({} ms each way)",
             cli.delay_ms
         ),
-        figure: format!("{rt:.2} -> {}", rt.round()),
+        figure: format!("{rt:.2}"),
         baseline: format!(
             "sync {} vs {} on loopback, less handshake {} vs {}, in raw round trips of {} (same link, same bytes)",
             secs(med(&big_runs, "slow")),
@@ -507,15 +524,14 @@ fn p3_p4(
             secs(med(&big_runs, "round_trip_raw"))
         ),
         ratio: format!("at {}: {:.2}", scale.small, med(&small_runs, "round_trips")),
-        target: a("<= 2 (whole round trips)"),
+        target: a("<= 2"),
         // A verdict only when the delaying proxy was the one path (see
         // net::isolated_link): otherwise iroh moves onto the direct loopback path and the
-        // figure reads low. Counted to the nearest whole round trip: what is left over is
-        // processing the loopback figure does not quite cancel.
+        // figure reads low. The figure as measured, not rounded: 2.03 does not meet 2.
         met: big_runs
             .iter()
             .all(|r| r.get("isolated") == Some(&Value::Bool(true)))
-            .then_some(rt.round() <= 2.0),
+            .then_some(rt <= 2.0),
     });
     eprintln!(
         "  full sync at {} readings: {} ({}), raw {}; peak RSS {} (both nodes, one process)",

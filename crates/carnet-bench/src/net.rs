@@ -172,12 +172,17 @@ pub async fn link(delay: Option<Duration>, payload: usize) -> Result<(f64, f64)>
 const ROUNDS: usize = 2;
 
 /// A UDP proxy on loopback that holds every datagram `delay` before passing it on, both
-/// ways: a link with a round trip of twice `delay`. One client at a time.
+/// ways: a link with a round trip of twice `delay`, and the meter of what a sync puts on
+/// the wire (with no delay, for the bytes alone). One client at a time.
 pub struct Proxy {
     /// Where to send instead of the target.
     pub addr: SocketAddr,
-    /// Datagram bytes carried, both ways.
+    /// Datagram bytes carried, both ways: UDP payloads, that is every QUIC packet with its
+    /// handshake, acknowledgements, padding and probes (IP and UDP headers, 28 to 48 bytes
+    /// per datagram, not included).
     pub bytes: Arc<AtomicU64>,
+    /// Datagrams carried, both ways.
+    pub datagrams: Arc<AtomicU64>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -200,28 +205,36 @@ impl Proxy {
         });
         let addr = front.local_addr()?;
         let bytes = Arc::new(AtomicU64::new(0));
+        let datagrams = Arc::new(AtomicU64::new(0));
         let client: Arc<std::sync::Mutex<Option<SocketAddr>>> = Arc::default();
         let (up_tx, mut up_rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
         let (down_tx, mut down_rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
         let mut tasks = Vec::new();
         // Readers stamp each datagram with its release time; writers release in order.
         {
-            let (front, client, bytes) = (front.clone(), client.clone(), bytes.clone());
+            let (front, client, bytes, datagrams) = (
+                front.clone(),
+                client.clone(),
+                bytes.clone(),
+                datagrams.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 let mut buf = vec![0u8; 65_536];
                 while let Ok((n, from)) = front.recv_from(&mut buf).await {
                     *client.lock().unwrap_or_else(|p| p.into_inner()) = Some(from);
                     bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    datagrams.fetch_add(1, Ordering::Relaxed);
                     let _ = up_tx.send((Instant::now() + delay, buf[..n].to_vec()));
                 }
             }));
         }
         {
-            let (back, bytes) = (back.clone(), bytes.clone());
+            let (back, bytes, datagrams) = (back.clone(), bytes.clone(), datagrams.clone());
             tasks.push(tokio::spawn(async move {
                 let mut buf = vec![0u8; 65_536];
                 while let Ok((n, _)) = back.recv_from(&mut buf).await {
                     bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    datagrams.fetch_add(1, Ordering::Relaxed);
                     let _ = down_tx.send((Instant::now() + delay, buf[..n].to_vec()));
                 }
             }));
@@ -247,6 +260,11 @@ impl Proxy {
                 }
             }));
         }
-        Ok(Proxy { addr, bytes, tasks })
+        Ok(Proxy {
+            addr,
+            bytes,
+            datagrams,
+            tasks,
+        })
     }
 }

@@ -1,16 +1,19 @@
-//! The ten-year record, built the way a patient would have built it: the history before
-//! Carnet imported once from a FHIR bundle, then month after month a CGM export imported,
-//! entries typed one at a time, documents attached, clinicians granted and revoked, and a
-//! consent log that grew with every sync.
+//! The ten-year record, built the way a patient would have built it, through the public API
+//! only: the history before Carnet imported once from a FHIR bundle, then week after week
+//! a CGM export imported, entries typed one at a time, documents attached, clinicians
+//! granted and revoked, and after every change a sync to each clinician in force who may
+//! see it, which the consent log records as a `Served` entry. Nothing is written to the
+//! store directly: the bench measures vaults the product makes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use carnet::consent::{Access, Action, ConsentLog, Range, SectionTag, SignedEntry};
+use carnet::consent::Access;
 use carnet::crypto::secrecy::SecretString;
 use carnet::crypto::{IdentityCard, MasterKey, PersonSecret, Role};
 use carnet::record::{DateTime, Entry, SectionId};
+use carnet::wire::Have;
 use carnet::{AttachmentInput, CreateOptions, ImportItem, LabeledItem, Vault};
 
 use crate::data;
@@ -31,8 +34,9 @@ pub struct Spec {
     pub attachments: usize,
     /// Size of each attachment.
     pub attachment_size: usize,
-    /// Entries of the consent log (grants and revokes made through the API, then one
-    /// `Served` entry per sync that delivered something).
+    /// Entries of the consent log at most: grants and revokes, and one `Served` entry per
+    /// sync that delivered something, all made through the API; syncs stop once the log
+    /// holds this many (the record's history may make fewer).
     pub log: usize,
 }
 
@@ -127,16 +131,19 @@ pub fn clinician_vault(dir: &Path, name: &str) -> Result<Vault> {
 }
 
 /// Builds the record of `spec` in `dir` (see the module docs), at the minimum scrypt cost
-/// (see [`with_default_kdf`]). Deterministic content; returns the bytes of attachments.
-pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<u64> {
+/// (see [`with_default_kdf`]). Deterministic content; returns the bytes of attachments and
+/// the length of the consent log.
+pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<(u64, u64)> {
     let readings = data::cgm(spec.readings, data::START, 7);
     let entries = data::clinical(spec.entries, 11);
     let mut v = patient_vault(dir)?;
     let record = v.own_record()?;
     let month = 10 * 365 * 86_400 / 120;
+    let week = 7 * 86_400;
     let month_of = |t: i64| ((t - data::START).max(0) / month) as usize;
 
-    // Clinicians: cards only (their vaults do not matter here).
+    // Clinicians: cards only (their vaults do not matter here: what the patient sends them
+    // is produced and logged exactly as for a real peer, and then dropped).
     let mut cards = Vec::new();
     for (name, ..) in CLINICIANS {
         let secret = PersonSecret::generate()?;
@@ -144,6 +151,7 @@ pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<u64> {
         v.add_contact(name, &card.to_text())?;
         cards.push(card);
     }
+    let mut log_len = v.consent_log(&record)?.len();
 
     // The history before Carnet: one FHIR import of the first five years.
     let history_end = data::START + 5 * 365 * 86_400;
@@ -157,7 +165,38 @@ pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<u64> {
         .collect();
     v.import(&record, history, &mut |_, _| {})?;
 
-    // Month after month.
+    // After a change to `section`, the patient's device syncs with every clinician in force
+    // who may see it: what they lack is produced (`send_items`) and its delivery logged
+    // (`commit_sent`), until the log is `spec.log` entries long.
+    // What each clinician holds is what they were sent: what a live peer would say it
+    // holds at the start of the next sync.
+    let mut held: Vec<Have> = vec![Have::default(); CLINICIANS.len()];
+    let mut sync = |v: &mut Vault, section: SectionId, log_len: &mut u64| -> Result<()> {
+        for g in v.grants()? {
+            if *log_len >= spec.log as u64 {
+                return Ok(());
+            }
+            if g.revoked || !g.sections.contains(&section) {
+                continue;
+            }
+            let c = CLINICIANS
+                .iter()
+                .position(|c| c.0 == g.contact)
+                .context("a clinician of the history")?;
+            let report = v.send_items(&cards[c], &held[c], &mut |item| {
+                std::hint::black_box(item);
+                Ok(())
+            })?;
+            v.commit_sent(&cards[c].person_id(), &report)?;
+            if !report.served.is_empty() {
+                *log_len += 1;
+            }
+            held[c] = report.peer_after;
+        }
+        Ok(())
+    };
+
+    // Month after month; readings imported week by week.
     type Month = (Vec<(i64, f64)>, Vec<Entry>, Vec<usize>);
     let mut by_month: BTreeMap<usize, Month> = BTreeMap::new();
     for &r in &readings {
@@ -177,10 +216,12 @@ pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<u64> {
     let months = by_month.len();
     for (k, (m, (rs, es, docs))) in by_month.into_iter().enumerate() {
         let year = (m / 12) as i64;
-        for (c, (name, sections, access, from, until)) in CLINICIANS.iter().enumerate() {
-            let _ = c;
+        for (name, sections, access, from, until) in CLINICIANS {
             if m % 12 == 0 && *from == year {
                 v.grant(name, sections, *access, "care", None)?;
+                log_len = v.consent_log(&record)?.len();
+                // The first sync of a new grant: the whole history of its sections.
+                sync(&mut v, sections[0], &mut log_len)?;
             }
             if m % 12 == 0 && *until == Some(year) {
                 let ids: Vec<_> = v
@@ -192,20 +233,27 @@ pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<u64> {
                 for id in ids {
                     v.revoke(&id)?;
                 }
+                log_len = v.consent_log(&record)?.len();
             }
         }
-        if !rs.is_empty() {
+        let mut rs = rs.as_slice();
+        while let Some(first) = rs.first() {
+            let n = rs.iter().take_while(|r| r.0 < first.0 + week).count();
             v.import(
                 &record,
                 vec![LabeledItem {
                     label: "glucose".into(),
-                    item: ImportItem::Readings(data::reading_set(&rs)),
+                    item: ImportItem::Readings(data::reading_set(&rs[..n])),
                 }],
                 &mut |_, _| {},
             )?;
+            sync(&mut v, SectionId::Measurements, &mut log_len)?;
+            rs = &rs[n..];
         }
         for e in es {
+            let section = e.section();
             v.add(&record, e)?;
+            sync(&mut v, section, &mut log_len)?;
         }
         for i in docs {
             let (title, doc_type, media, bytes) = data::attachment(i, spec.attachment_size);
@@ -225,72 +273,17 @@ pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<u64> {
                     date: DateTime::from_unix(t).context("a date")?,
                 },
             )?;
+            sync(&mut v, SectionId::Documents, &mut log_len)?;
         }
         if progress && k % 12 == 11 {
             eprint!(".");
         }
     }
+    let log_len = v.consent_log(&record)?.len();
     if progress {
-        eprintln!(" {months} months");
+        eprintln!(" {months} months, consent log of {log_len} entries");
     }
-    let grants: Vec<_> = v.grants()?.into_iter().filter(|g| !g.revoked).collect();
-    let device = v.device_id();
-    drop(v);
-
-    // The syncs of ten years: one `Served` entry each, signed like the vault signs them,
-    // appended in one transaction (through the API, each append would re-read the log).
-    let store = carnet_store::Store::open(dir, &pass())?;
-    let secret = store
-        .read()?
-        .get_secret_meta("person")?
-        .context("no identity")?;
-    let me = PersonSecret::from_bytes(&secret)?;
-    let salt: [u8; 32] = store
-        .read()?
-        .get_secret_meta(&format!("salt:{record}"))?
-        .context("no salt")?
-        .as_slice()
-        .try_into()?;
-    let mut log = ConsentLog::new(record, me.person_id());
-    for bytes in store.read()?.consent_entries(&record)? {
-        log.push(SignedEntry::from_bytes(&bytes)?)?;
-    }
-    let mut txn = store.write()?;
-    let mut seq: BTreeMap<u8, u64> = BTreeMap::new();
-    let mut i = 0usize;
-    while (log.len() as usize) < spec.log && !grants.is_empty() {
-        let g = &grants[i % grants.len()];
-        let s = g.sections[i / grants.len() % g.sections.len()];
-        let from = seq.entry(s.code()).or_insert(0);
-        let to = *from + 1 + (i % 3) as u64;
-        let range = Range {
-            section: SectionTag::commit(&salt, s.code()),
-            author: me.person_id(),
-            device,
-            from: *from + 1,
-            to,
-        };
-        *from = to;
-        let e = log.append(
-            &me,
-            Action::Served {
-                to: g.grantee,
-                ranges: vec![range],
-            },
-            now(),
-        )?;
-        txn.put_consent(&record, e.entry().index, e.as_bytes())?;
-        i += 1;
-    }
-    // As `Vault` does with every append: the sealed tail it resumes from.
-    txn.put_secret_meta(
-        &format!("consent-tail:{record}"),
-        &postcard::to_stdvec(&log.tail()?)?,
-    )?;
-    txn.commit()?;
-    drop(store);
-    let _ = cards;
-    Ok(attachment_bytes)
+    Ok((attachment_bytes, log_len))
 }
 
 /// A copy of a vault whose master key is wrapped at the default scrypt cost (2^18), as

@@ -40,6 +40,10 @@ use redb::{Builder, ConcurrencyMode, Database, ReadableDatabase};
 
 pub use dump::{DumpRow, DumpTable};
 pub use error::StoreError;
+/// redb's storage trait, for [`Store::open_with_backend`]: tests implement it without
+/// depending on redb themselves.
+#[doc(hidden)]
+pub use redb::StorageBackend;
 pub use tables::{BLOB_ROW, ChainHead, ReadTxn, WriteTxn};
 
 /// Version of the on-disk layout, kept in the `meta` table.
@@ -71,7 +75,11 @@ impl Drop for Store {
             return;
         }
         let len = fs::metadata(self.dir.join(DB_FILE)).map_or(0, |m| m.len());
-        if len > self.opened_len + COMPACT_AFTER.max(self.opened_len / 4) {
+        if len
+            > self
+                .opened_len
+                .saturating_add(COMPACT_AFTER.max(self.opened_len / 4))
+        {
             let _ = self.compact();
         }
     }
@@ -221,6 +229,38 @@ impl Store {
             }
             (true, true) => {}
         }
+        Self::open_db(dir, passphrase, true, || builder().open(&db_path))
+    }
+
+    /// Opens a vault whose key file is in `dir` and whose database is `backend` instead of
+    /// `dir`'s `carnet.redb`: for tests that put the database on storage they control (a
+    /// backend that simulates power loss). The same checks as [`Store::open`] apply: the
+    /// passphrase is proven on the key file before the database is opened, and the
+    /// database must belong to that key. A handle opened this way never compacts on drop
+    /// (the backend's length is not watched).
+    #[doc(hidden)]
+    pub fn open_with_backend(
+        dir: &Path,
+        passphrase: &Passphrase,
+        backend: impl StorageBackend,
+    ) -> Result<Store, StoreError> {
+        if !dir.join(KEY_FILE).exists() {
+            return Err(StoreError::NoVault(dir.to_path_buf()));
+        }
+        Self::open_db(dir, passphrase, false, || {
+            builder().create_with_backend(backend)
+        })
+    }
+
+    /// Unwraps the master key from `dir`'s key file, then opens the database with `open`
+    /// (`on_file`: `dir`'s `carnet.redb`, else another backend) and checks that it belongs to that key and has this build's format.
+    fn open_db(
+        dir: &Path,
+        passphrase: &Passphrase,
+        on_file: bool,
+        open: impl FnOnce() -> Result<Database, redb::DatabaseError>,
+    ) -> Result<Store, StoreError> {
+        let key_path = dir.join(KEY_FILE);
         let wrapped = fs::read(&key_path).map_err(io_err("cannot read", &key_path))?;
         let master = MasterKey::unwrap(&wrapped, passphrase).map_err(|e| match e {
             carnet_crypto::CryptoError::WrongPassphrase => {
@@ -231,7 +271,7 @@ impl Store {
                 why: other.to_string(),
             },
         })?;
-        Self::open_unlocked(dir, master)
+        Self::open_unlocked(dir, master, on_file, open)
     }
 
     /// Opens the vault in `dir` with its master key itself, as [`Store::master_key`] gave
@@ -252,19 +292,31 @@ impl Store {
         if stored.as_slice() != key_fingerprint(&key).as_slice() {
             return Err(StoreError::WrongPassphrase(dir.to_path_buf()));
         }
-        Self::open_unlocked(dir, key)
+        Self::open_unlocked(dir, key, true, || builder().open(&db_path))
     }
 
-    fn open_unlocked(dir: &Path, master: MasterKey) -> Result<Store, StoreError> {
+    /// Opens the database with `open` under `master` and checks that it belongs to that
+    /// key and has this build's format.
+    fn open_unlocked(
+        dir: &Path,
+        master: MasterKey,
+        on_file: bool,
+        open: impl FnOnce() -> Result<Database, redb::DatabaseError>,
+    ) -> Result<Store, StoreError> {
         let db_path = dir.join(DB_FILE);
-        let db = builder()
-            .open(&db_path)
-            .map_err(|e| db_error(&db_path, e))?;
+        let db = open().map_err(|e| db_error(&db_path, e))?;
         let store = Store {
             db,
             master,
             dir: dir.to_path_buf(),
-            opened_len: fs::metadata(&db_path).map_or(0, |m| m.len()),
+            // A database on another backend has no file here to watch: as if it were
+            // already as large as can be, so `Drop` never compacts it on the strength of
+            // whatever file happens to be at `db_path`.
+            opened_len: if on_file {
+                fs::metadata(&db_path).map_or(0, |m| m.len())
+            } else {
+                u64::MAX
+            },
         };
         let check = store.read()?.get_secret_meta("key_check").ok().flatten();
         if check.as_deref().map(|c| c.as_slice()) != Some(b"carnet vault key".as_slice()) {

@@ -644,6 +644,19 @@ impl Vault {
         })
     }
 
+    /// Opens the vault whose key file is in `dir` and whose database lives on `backend`
+    /// (see [`Store::open_with_backend`]): for tests that simulate power loss under the
+    /// store. The checks are [`Vault::open`]'s.
+    #[doc(hidden)]
+    pub fn open_on(
+        dir: &Path,
+        passphrase: &Passphrase,
+        backend: impl carnet_store::StorageBackend,
+    ) -> Result<Vault> {
+        let store = Store::open_with_backend(dir, passphrase, backend)?;
+        Self::from_store(dir, store)
+    }
+
     /// A fingerprint of everything the vault stores: equal before and after an operation
     /// exactly when the operation changed nothing.
     pub fn state_digest(&self) -> Result<[u8; 32]> {
