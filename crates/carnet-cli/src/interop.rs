@@ -10,8 +10,8 @@ use carnet::crypto::RecordId;
 use carnet::record::{Date, DateTime, Entry, SectionId};
 use carnet::{AttachmentInput, ImportItem, LabeledItem, SeriesPoint, Vault};
 use carnet_fhir::{
-    DeviceFormat, FhirError, Import, Item, MAX_BUNDLE_BYTES, MAX_CSV_BYTES, RecordEntry,
-    RecordExport,
+    DeviceFormat, FhirError, Import, Item, MAX_BUNDLE_BYTES, MAX_CSV_BYTES, PatientIdentity,
+    ReadOptions, RecordEntry, RecordExport,
 };
 use carnet_report::{Chart, ChartKind, Point, ReportInput};
 use clap::{Args, Subcommand};
@@ -29,6 +29,14 @@ pub enum ImportCommand {
     Fhir {
         /// The bundle file.
         file: PathBuf,
+        /// In a bundle about several patients, the one to import (Patient/ID, as the
+        /// refusal lists them); what is about the others is skipped.
+        #[arg(long, value_name = "REF")]
+        patient_ref: Option<String>,
+        /// Import even though the bundle's patient has another name or birth date than
+        /// this record's person: you confirm they are the same person.
+        #[arg(long)]
+        same_person: bool,
     },
     /// A glucose meter's or another device's export. Duplicates of readings already
     /// stored (same device, kind and time) are skipped.
@@ -195,10 +203,15 @@ fn counts_text(m: &BTreeMap<String, usize>) -> String {
 
 pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
     let (file, mut parsed) = match cmd {
-        ImportCommand::Fhir { file } => {
+        ImportCommand::Fhir {
+            file, patient_ref, ..
+        } => {
             let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
             let bar = progress(cli, 0, "checking");
-            let r = carnet_fhir::read_bundle(&bytes, &mut |done, total| {
+            let options = ReadOptions {
+                patient_ref: patient_ref.clone(),
+            };
+            let r = carnet_fhir::read_bundle_with(&bytes, &options, &mut |done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
             });
@@ -226,6 +239,17 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
     // Bad input never opens the vault: the file was read and checked whole first.
     let mut vault = open(cli)?;
     let record = vault.own_record()?;
+    let same_person = matches!(
+        cmd,
+        ImportCommand::Fhir {
+            same_person: true,
+            ..
+        }
+    );
+    if let Some(who) = &parsed.patient {
+        check_same_person(cli, &mut vault, &record, who, same_person)
+            .with_context(|| format!("{} was not imported", file.display()))?;
+    }
     let bar = progress(cli, 0, "saving");
     let items = to_items(&mut parsed);
     let report = vault.import(&record, items, &mut |done, total| {
@@ -281,6 +305,53 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
         }
         Ok(())
     }
+}
+
+/// Refuses a bundle about someone else than the record's person (the rule is
+/// `carnet_fhir::differences`), unless the user confirms it is the same person, by
+/// `--same-person` or, at a terminal, by answering the question.
+fn check_same_person(
+    cli: &Cli,
+    vault: &mut Vault,
+    record: &RecordId,
+    who: &PatientIdentity,
+    confirmed: bool,
+) -> Result<()> {
+    let profile = vault
+        .list(record, Some(SectionId::Profile))?
+        .into_iter()
+        .find_map(|v| match v.entry {
+            Entry::Profile(p) => Some(p),
+            _ => None,
+        });
+    // A record without a profile takes the first bundle's patient as its person.
+    let Some(profile) = profile else {
+        return Ok(());
+    };
+    let why = carnet_fhir::differences(&profile.name, profile.birth_date.as_ref(), who);
+    if why.is_empty() || confirmed {
+        return Ok(());
+    }
+    let mine = match &profile.birth_date {
+        Some(d) => format!("{}, born {d}", profile.name),
+        None => format!("{}, birth date not recorded", profile.name),
+    };
+    let what = format!(
+        "this bundle is about {who}, but this record is {mine}: {}",
+        why.join("; ")
+    );
+    if !cli.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        eprintln!("{what}.");
+        eprint!("Are they the same person? Type \"same\" to import, anything else to stop: ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim().eq_ignore_ascii_case("same") {
+            return Ok(());
+        }
+    }
+    bail!(
+        "{what}. Nothing was imported. Import another person's bundle into their own vault; if it is the same person, run the import again with --same-person"
+    )
 }
 
 /// The entries to export with the files of documents.

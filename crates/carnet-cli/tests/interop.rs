@@ -583,3 +583,123 @@ fn every_new_command_has_help_and_json() {
         "{err}"
     );
 }
+
+fn synthea(prefix: &str) -> PathBuf {
+    bundles("synthea")
+        .into_iter()
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .unwrap()
+}
+
+fn entry_count(c: &Carnet) -> usize {
+    c.json(&["list"]).as_array().unwrap().len()
+}
+
+#[test]
+fn another_persons_bundle_is_refused_naming_both_unless_confirmed() {
+    let c = Carnet::patient();
+    let clemente = synthea("smart_Clemente");
+    let bob = synthea("gfdp_Bob965");
+    c.json(&["import", "fhir", s(&clemente)]);
+    let before = entry_count(&c);
+    assert!(before > 50, "{before}");
+    let err = c.fails(&["import", "fhir", s(&bob)]);
+    for want in [
+        "Bob965 Keeling57",
+        "1991-07-08",
+        "Clemente Kreiger",
+        "1984-07-02",
+        "names differ",
+        "birth dates differ",
+        "--same-person",
+        "Nothing was imported",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in: {err}");
+    }
+    assert_eq!(
+        entry_count(&c),
+        before,
+        "a refused import changed the record"
+    );
+    // The same person's bundle again is not refused (it adds nothing new).
+    let again = c.json(&["import", "fhir", s(&clemente)]);
+    assert!(counts(&again["imported"]).is_empty(), "{again}");
+    // Confirmed: imported.
+    let r = c.json(&["import", "fhir", s(&bob), "--same-person"]);
+    assert_eq!(counts(&r["imported"]).get("Immunization"), Some(&46), "{r}");
+    assert!(entry_count(&c) > before);
+}
+
+#[test]
+fn a_bundle_about_several_patients_needs_one_chosen() {
+    let clemente = synthea("smart_Clemente");
+    let bob = synthea("gfdp_Bob965");
+    let read = |p: &Path| serde_json::from_slice::<Value>(&std::fs::read(p).unwrap()).unwrap();
+    let (a, b) = (read(&clemente), read(&bob));
+    let mut both = a.clone();
+    let all: Vec<Value> = a["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(b["entry"].as_array().unwrap())
+        .cloned()
+        .collect();
+    both["entry"] = Value::Array(all);
+    let c = Carnet::patient();
+    let path = c.work.join("two.json");
+    std::fs::write(&path, serde_json::to_vec(&both).unwrap()).unwrap();
+    let err = c.fails(&["import", "fhir", s(&path)]);
+    for want in [
+        "about 2 patients",
+        "Patient/d78af07c-9cb9-4f31-9b11-c45a28f2eec8",
+        "Patient/3f6fd0bb-6cd3-eb3f-4401-cd38ace25f2b",
+        "Clemente Kreiger",
+        "Bob965 Keeling57",
+        "--patient-ref",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in: {err}");
+    }
+    let err = c.fails(&[
+        "import",
+        "fhir",
+        s(&path),
+        "--patient-ref",
+        "Patient/nobody",
+    ]);
+    assert!(
+        err.contains("no patient \"Patient/nobody\"") && err.contains("Bob965 Keeling57"),
+        "{err}"
+    );
+    assert_eq!(entry_count(&c), 0, "a refused import changed the record");
+
+    // Chosen: exactly what Bob's own bundle gives, nothing of Clemente's.
+    let r = c.json(&[
+        "import",
+        "fhir",
+        s(&path),
+        "--patient-ref",
+        "Patient/3f6fd0bb-6cd3-eb3f-4401-cd38ace25f2b",
+    ]);
+    let alone = Carnet::patient();
+    let r_alone = alone.json(&["import", "fhir", s(&bob)]);
+    assert_eq!(counts(&r["imported"]), counts(&r_alone["imported"]));
+    assert_eq!(entry_count(&c), entry_count(&alone));
+    let others = r["reasons"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.contains("about another patient"))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum::<u64>();
+    // Clemente's Patient, 48 observations, 4 immunizations, 4 reports, a condition and a
+    // procedure: the mapped types of his bundle.
+    assert_eq!(others, 1 + 48 + 4 + 4 + 1 + 1, "{}", r["reasons"]);
+    let names: Vec<String> = c
+        .json(&["list", "--section", "profile"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["Bob965 Keeling57".to_string()]);
+}

@@ -15,6 +15,7 @@ use carnet_record::{
 use serde_json::Value;
 
 use crate::error::{FhirError, Problem};
+use crate::identity::{PatientIdentity, of_patient};
 use crate::schema::{MAPPED, schema};
 
 /// The largest bundle read in one piece. A bundle is parsed whole (JSON has no index), and
@@ -76,6 +77,17 @@ pub struct Import {
     pub skipped: BTreeMap<String, usize>,
     /// Why they were skipped, in words, with counts.
     pub reasons: BTreeMap<String, usize>,
+    /// Who the bundle is about (its Patient, or the one chosen with
+    /// [`ReadOptions::patient_ref`]), to compare with the record's person before storing.
+    pub patient: Option<PatientIdentity>,
+}
+
+/// Choices of the person importing a bundle.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// In a bundle about several patients, the one to import: `Patient/id`, the id alone,
+    /// or the entry's fullUrl. Resources about the others are counted as skipped.
+    pub patient_ref: Option<String>,
 }
 
 impl Import {
@@ -132,9 +144,20 @@ fn sniff(bytes: &[u8]) -> Result<&[u8], FhirError> {
 }
 
 /// Parses, validates and maps an R4 Bundle (collection, document, transaction, batch or
-/// searchset). `progress(done, total)` is called as entries are mapped.
+/// searchset). `progress(done, total)` is called as entries are mapped. A bundle about
+/// several patients is refused: see [`read_bundle_with`] to choose one.
 pub fn read_bundle(
     bytes: &[u8],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Import, FhirError> {
+    read_bundle_with(bytes, &ReadOptions::default(), progress)
+}
+
+/// [`read_bundle`], with the importing person's choices (which patient of a bundle about
+/// several).
+pub fn read_bundle_with(
+    bytes: &[u8],
+    options: &ReadOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Import, FhirError> {
     let bytes = sniff(bytes)?;
@@ -196,7 +219,16 @@ pub fn read_bundle(
 
     let index = Index::new(&entries);
     let mut out = Import::default();
-    let mut patients: Vec<String> = Vec::new();
+    let chosen = choose_patient(&entries, options)?;
+    let several = entries
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "Patient")
+        .count()
+        > 1;
+    let chosen = chosen.map(|(i, who)| {
+        out.patient = Some(who);
+        i
+    });
     let total = entries.len();
     for (i, e) in entries.iter().enumerate() {
         if i % 64 == 0 {
@@ -253,8 +285,27 @@ pub fn read_bundle(
             out.skip(&rtype, "not kept in a Carnet record");
             continue;
         }
-        if rtype == "Patient" {
-            patients.push(label.clone());
+        if several && let Some(c) = chosen {
+            // A bundle about several people: only what is about the chosen one is hers.
+            let about = if rtype == "Patient" {
+                Some(i == c)
+            } else {
+                about_patient(&entries[i]["resource"], &index, &entries[c]["resource"])
+            };
+            match about {
+                Some(true) => {}
+                Some(false) => {
+                    out.skip(&rtype, "about another patient of the bundle");
+                    continue;
+                }
+                None => {
+                    out.skip(
+                        &rtype,
+                        "not linked to a patient, in a bundle about several patients",
+                    );
+                    continue;
+                }
+            }
         }
         let mut ctx = Ctx {
             index: i,
@@ -264,17 +315,70 @@ pub fn read_bundle(
         map_resource(&rtype, &r, &index, &mut ctx, &mut out);
     }
     progress(total, total);
-    if patients.len() > 1 {
-        return Err(FhirError::Unsupported(format!(
-            "the bundle holds {} patients ({}); a Carnet record is one person's: import one patient's bundle at a time",
-            patients.len(),
-            patients.join(", ")
-        )));
-    }
     if !problems.is_empty() {
         return Err(FhirError::Invalid(problems));
     }
     Ok(out)
+}
+
+/// The patient a bundle is about: its only Patient, or the one `options` names. A bundle
+/// about several patients with none named, or naming one it does not hold, is refused
+/// with the patients it holds.
+fn choose_patient(
+    entries: &[Value],
+    options: &ReadOptions,
+) -> Result<Option<(usize, PatientIdentity)>, FhirError> {
+    let patients: Vec<(usize, PatientIdentity, Option<&str>)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["resource"]["resourceType"] == "Patient")
+        .map(|(i, e)| {
+            let r = &e["resource"];
+            let full_url = e.get("fullUrl").and_then(Value::as_str);
+            let reference = match (r.get("id").and_then(Value::as_str), full_url) {
+                (Some(id), _) => format!("Patient/{id}"),
+                (None, Some(u)) => u.to_string(),
+                (None, None) => format!("entry {i}"),
+            };
+            (i, of_patient(r, reference), full_url)
+        })
+        .collect();
+    let Some(wanted) = options.patient_ref.as_deref().map(str::trim) else {
+        return match patients.len() {
+            0 => Ok(None),
+            1 => Ok(patients.into_iter().next().map(|(i, who, _)| (i, who))),
+            _ => Err(FhirError::SeveralPatients(
+                patients.into_iter().map(|(_, who, _)| who).collect(),
+            )),
+        };
+    };
+    let bare = wanted.strip_prefix("Patient/").unwrap_or(wanted);
+    let found = patients.iter().position(|(_, who, url)| {
+        who.reference == wanted
+            || who.reference.strip_prefix("Patient/") == Some(bare)
+            || *url == Some(wanted)
+    });
+    match found {
+        Some(k) => {
+            let (i, who, _) = patients.into_iter().nth(k).expect("found above");
+            Ok(Some((i, who)))
+        }
+        None => Err(FhirError::NoSuchPatient {
+            wanted: wanted.to_string(),
+            patients: patients.into_iter().map(|(_, who, _)| who).collect(),
+        }),
+    }
+}
+
+/// Whether a resource is about `patient` (by its `subject` or `patient` reference):
+/// `None` when it names no patient the bundle holds.
+fn about_patient(r: &Value, index: &Index, patient: &Value) -> Option<bool> {
+    let reference = r.get("subject").or_else(|| r.get("patient"))?;
+    let target = index.resolve(r, reference)?;
+    if target["resourceType"] != "Patient" {
+        return None;
+    }
+    Some(std::ptr::eq(target, patient))
 }
 
 fn short_kind(v: &Value) -> &'static str {
@@ -514,7 +618,7 @@ fn patient(r: &Value, out: &mut Import) -> Mapping {
     })))
 }
 
-fn human_name(n: &Value) -> Option<String> {
+pub(crate) fn human_name(n: &Value) -> Option<String> {
     if let Some(t) = s(n, "text") {
         return Some(t.to_string());
     }

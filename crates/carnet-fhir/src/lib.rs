@@ -33,6 +33,7 @@
 mod devices;
 mod error;
 mod export;
+mod identity;
 mod import;
 mod schema;
 
@@ -43,4 +44,7 @@ pub use error::{FhirError, Problem};
 pub use export::{
     Export, IpsSection, RecordEntry, RecordExport, export_bundle, export_ips, ips_sections,
 };
-pub use import::{Import, Item, MAX_BUNDLE_BYTES, Mapped, NewDocument, read_bundle};
+pub use identity::{PatientIdentity, dates_agree, differences, names_match};
+pub use import::{
+    Import, Item, MAX_BUNDLE_BYTES, Mapped, NewDocument, ReadOptions, read_bundle, read_bundle_with,
+};
