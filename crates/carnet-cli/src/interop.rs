@@ -168,6 +168,7 @@ pub(crate) fn to_items(import: &mut Import) -> Vec<LabeledItem> {
             item: match m.item {
                 Item::Entry(e) => ImportItem::Entry(e),
                 Item::Readings(r) => ImportItem::Readings(r),
+                Item::Censored { set, censor } => ImportItem::CensoredReadings { set, censor },
                 Item::Document(d) => ImportItem::Document {
                     input: AttachmentInput {
                         title: d.title,
@@ -509,6 +510,7 @@ fn chart_points(points: Vec<SeriesPoint>, kind: ChartKind) -> (Vec<Point>, Strin
                 t: p.at.sort_key(),
                 value: v,
                 second: p.second,
+                censored: p.censored,
             })
         })
         .collect();

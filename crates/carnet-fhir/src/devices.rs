@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use carnet_record::{Code, DateTime, Entry, Measurement, Reading, ReadingSet, systems};
+use carnet_record::{Censor, Code, DateTime, Entry, Measurement, Reading, ReadingSet, systems};
 use jiff::civil;
 use jiff::tz::TimeZone;
 use serde_json::Value;
@@ -94,10 +94,18 @@ fn glucose_code(cgm: bool, mmol: bool) -> (Code, &'static str) {
     (Code::new(systems::LOINC, code, Some(display)), unit)
 }
 
+/// Whether a code is one of the device glucose codes above (CGM or glucometer), whose
+/// censored values ("<40") are kept as censored readings.
+pub(crate) fn is_device_glucose(kind: &Code) -> bool {
+    kind.system == systems::LOINC
+        && [CGM_MGDL.0, CGM_MMOL.0, BG_MGDL.0, BG_MMOL.0].contains(&kind.code.as_str())
+}
+
 /// Collects readings per (kind, unit, source) and counts what is left out.
 #[derive(Default)]
 struct Collector {
     sets: BTreeMap<(String, String, String), ReadingSet>,
+    censored: BTreeMap<(String, String, String, Censor), ReadingSet>,
     labels: BTreeMap<(String, String, String), String>,
     entries: Vec<Mapped>,
     out: Import,
@@ -137,6 +145,47 @@ impl Collector {
         Ok(())
     }
 
+    /// A censored reading: the device said it is beyond `limit` on the side of `censor`.
+    #[allow(clippy::too_many_arguments)]
+    fn censored_reading(
+        &mut self,
+        label: &str,
+        kind: Code,
+        unit: &str,
+        source: &str,
+        at: DateTime,
+        limit: f64,
+        censor: Censor,
+    ) -> Result<(), FhirError> {
+        self.count += 1;
+        if self.count > MAX_READINGS_PER_IMPORT {
+            return Err(FhirError::Unsupported(format!(
+                "the file holds more than {MAX_READINGS_PER_IMPORT} readings; split it (for example by year)"
+            )));
+        }
+        let key = (kind.code.clone(), unit.to_string(), source.to_string());
+        self.labels
+            .entry(key.clone())
+            .or_insert_with(|| label.to_string());
+        let (code, unit_key, source_key) = key;
+        self.censored
+            .entry((code, unit_key, source_key, censor))
+            .or_insert_with(|| ReadingSet {
+                kind,
+                unit: unit.to_string(),
+                source: (!source.is_empty()).then(|| source.to_string()),
+                readings: Vec::new(),
+            })
+            .readings
+            .push(Reading { at, value: limit });
+        Ok(())
+    }
+
+    /// A device's error code where a reading would be: counted, never a glucose value.
+    fn sensor_error(&mut self, why: &str) {
+        self.skip("sensor error", why);
+    }
+
     fn skip(&mut self, what: &str, why: &str) {
         *self.out.skipped.entry(what.to_string()).or_default() += 1;
         *self
@@ -152,6 +201,17 @@ impl Collector {
             self.out.items.push(Mapped {
                 label,
                 item: Item::Readings(set),
+            });
+        }
+        for ((code, unit, source, censor), set) in self.censored {
+            let label = self
+                .labels
+                .get(&(code, unit, source))
+                .cloned()
+                .unwrap_or_default();
+            self.out.items.push(Mapped {
+                label,
+                item: Item::Censored { set, censor },
             });
         }
         self.out.items.extend(self.entries);
@@ -259,6 +319,70 @@ fn number(text: &str) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// A censored value written as a comparison, "<40" or "> 22.2": the limit and its side.
+fn comparison(text: &str) -> Option<(f64, Censor)> {
+    let t = text.trim();
+    let (censor, rest) = if let Some(r) = t.strip_prefix('<') {
+        (Censor::Below, r)
+    } else if let Some(r) = t.strip_prefix('>') {
+        (Censor::Above, r)
+    } else {
+        return None;
+    };
+    Some((number(rest.trim_start_matches('=').trim())?, censor))
+}
+
+/// Dexcom CGM's measuring range: 40-400 mg/dL, 2.2-22.2 mmol/L. Clarity writes "Low" and
+/// "High" for readings beyond it.
+fn dexcom_limit(censor: Censor, mmol: bool) -> f64 {
+    match (censor, mmol) {
+        (Censor::Below, false) => 40.0,
+        (Censor::Above, false) => 400.0,
+        (Censor::Below, true) => 2.2,
+        (Censor::Above, true) => 22.2,
+    }
+}
+
+/// The names of Dexcom's special glucose values, which Nightscout stores in `sgv` in
+/// place of a reading (cgm-remote-monitor `lib/plugins/errorcodes.js`; the values 0-12).
+fn dexcom_special(code: i64) -> &'static str {
+    match code {
+        0 => "NONE",
+        1 => "SENSOR_NOT_ACTIVE",
+        2 => "MINIMAL_DEVIATION",
+        3 => "NO_ANTENNA",
+        5 => "SENSOR_NOT_CALIBRATED",
+        6 => "COUNTS_DEVIATION",
+        9 => "ABSOLUTE_DEVIATION",
+        10 => "POWER_DEVIATION",
+        12 => "BAD_RF",
+        _ => "unnamed",
+    }
+}
+
+/// Why a Nightscout `sgv` is a sensor error rather than a glucose value, if it is one:
+/// a Dexcom special value (0-12, never a reading: never a reading),
+/// or a value below 40 mg/dL whose trend is NOT COMPUTABLE (how uploaders mark what is
+/// not a reading). Other values below 40 are kept: sensors read through xDrip or Loop do
+/// report 32-39 mg/dL during a real low, and dropping a true low is as unsafe as storing a
+/// false one.
+fn sgv_error(v: f64, direction: &str) -> Option<String> {
+    if (0.0..=12.0).contains(&v) && v.fract() == 0.0 {
+        let n = v as i64;
+        return Some(format!(
+            "Dexcom special value {n} ({}) in sgv, not a glucose value",
+            dexcom_special(n)
+        ));
+    }
+    if v < 0.0 || (v < 40.0 && direction.trim().eq_ignore_ascii_case("NOT COMPUTABLE")) {
+        return Some(format!(
+            "sgv {v} with trend \"{}\" (below 40 mg/dL, not computable), not a glucose value",
+            direction.trim()
+        ));
+    }
+    None
+}
+
 fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Dexcom;
     let mut c = Collector::default();
@@ -312,19 +436,20 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         let cgm = event == "EGV";
         let label = if cgm { "glucose" } else { "blood glucose" };
         let raw = get(gv);
-        let Some(value) = number(raw) else {
-            if raw.eq_ignore_ascii_case("high") || raw.eq_ignore_ascii_case("low") {
-                c.skip(
-                    label,
-                    "\"High\"/\"Low\": outside the sensor's range, no number",
-                );
-                continue;
-            }
+        let value = if raw.eq_ignore_ascii_case("low") {
+            Err((dexcom_limit(Censor::Below, mmol), Censor::Below))
+        } else if raw.eq_ignore_ascii_case("high") {
+            Err((dexcom_limit(Censor::Above, mmol), Censor::Above))
+        } else if let Some(v) = number(raw) {
+            Ok(v)
+        } else if let Some(c) = comparison(raw) {
+            Err(c)
+        } else {
             return Err(row_err(
                 F,
                 line,
                 &h[gv],
-                format!("\"{raw}\" is not a glucose value"),
+                format!("\"{raw}\" is not a glucose value (a number, Low, High, <N or >N)"),
             ));
         };
         let Some(at) = local_time(get(ts), tz) else {
@@ -350,7 +475,12 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         } else {
             format!("Dexcom {src_id}")
         };
-        c.reading(label, kind, unit, &source, at, value)?;
+        match value {
+            Ok(v) => c.reading(label, kind, unit, &source, at, v)?,
+            Err((limit, censor)) => {
+                c.censored_reading(label, kind, unit, &source, at, limit, censor)?
+            }
+        }
     }
     if header.is_none() {
         return Err(layout(
@@ -471,18 +601,22 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             }
         };
         let raw = get(col_i);
-        let Some(value) = number(raw) else {
-            if raw.is_empty() {
+        let value = match (number(raw), comparison(raw)) {
+            (Some(v), _) => Ok(v),
+            (None, Some(c)) => Err(c),
+            (None, None) if raw.is_empty() => {
                 c.skip(label, "no value in the row");
                 continue;
             }
-            let cname = col_i.map(|i| header[i].clone()).unwrap_or_default();
-            return Err(row_err(
-                F,
-                *line,
-                &cname,
-                format!("\"{raw}\" is not a glucose value"),
-            ));
+            (None, None) => {
+                let cname = col_i.map(|i| header[i].clone()).unwrap_or_default();
+                return Err(row_err(
+                    F,
+                    *line,
+                    &cname,
+                    format!("\"{raw}\" is not a glucose value"),
+                ));
+            }
         };
         let Some(at) = libre_time(get(Some(ts)), day_first, tz) else {
             return Err(row_err(
@@ -505,7 +639,19 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             "" => "FreeStyle Libre",
             d => d,
         };
-        c.reading(label, kind, unit, device, at, value)?;
+        // A scan and the historic (15-minute) reading can share a minute with different
+        // values: each is its own series, so both are kept, with their kind.
+        let device = if get(Some(rt)) == "1" {
+            format!("{device} (scan)")
+        } else {
+            device.to_string()
+        };
+        match value {
+            Ok(v) => c.reading(label, kind, unit, &device, at, v)?,
+            Err((limit, censor)) => {
+                c.censored_reading(label, kind, unit, &device, at, limit, censor)?
+            }
+        }
     }
     Ok(c.finish())
 }
@@ -553,7 +699,11 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
                 format!("Nightscout ({device})")
             };
             let (code, unit) = glucose_code(cgm, false);
-            c.reading(label, code, unit, &source, at, value)?;
+            let direction = e.get("direction").and_then(Value::as_str).unwrap_or("");
+            match sgv_error(value, direction).filter(|_| cgm) {
+                Some(why) => c.sensor_error(&why),
+                None => c.reading(label, code, unit, &source, at, value)?,
+            }
         }
         return Ok(c.finish());
     }
@@ -595,7 +745,10 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
             format!("Nightscout ({device})")
         };
         let (code, unit) = glucose_code(true, false);
-        c.reading("glucose", code, unit, &source, at, value)?;
+        match sgv_error(value, get(3)) {
+            Some(why) => c.sensor_error(&why),
+            None => c.reading("glucose", code, unit, &source, at, value)?,
+        }
     }
     Ok(c.finish())
 }
@@ -720,7 +873,15 @@ mod tests {
                 ("2025-03-30T03:00:00+02:00", 6.1)
             ]
         );
-        assert_eq!(imp.skipped.get("glucose"), Some(&1));
+        // "Low" in mmol/L: kept, censored below Dexcom's 2.2 mmol/L limit.
+        assert!(!imp.skipped.contains_key("glucose"), "{:?}", imp.skipped);
+        let Item::Censored { set, censor } = &imp.items[1].item else {
+            panic!("{:?}", imp.items[1])
+        };
+        assert_eq!(*censor, Censor::Below);
+        assert_eq!(set.readings.len(), 1);
+        assert_eq!(set.readings[0].value, 2.2);
+        assert_eq!(set.readings[0].at.as_str(), "2025-03-30T03:05:00+02:00");
         // LibreView, European: day-first dates, mmol/L columns.
         let libre = "Glucose Data,Generated on,13-04-2025 09:40 UTC\n\
 Device,Serial Number,Device Timestamp,Record Type,Historic Glucose mmol/L,Scan Glucose mmol/L,Strip Glucose mmol/L\n\
@@ -736,9 +897,151 @@ FreeStyle Libre 2,X1,13-04-2025 08:10,2,,,6.0\n";
                 _ => panic!(),
             })
             .collect();
+        // The scan is its own series (source "... (scan)"), beside the historic one.
         assert_eq!(
             codes,
-            vec![("14743-9", "mmol/L", 1), ("14745-4", "mmol/L", 2)]
+            vec![
+                ("14743-9", "mmol/L", 1),
+                ("14745-4", "mmol/L", 1),
+                ("14745-4", "mmol/L", 1)
+            ]
+        );
+    }
+
+    /// A set's source, censoring and (time, value) readings.
+    type Set = (String, Option<Censor>, Vec<(String, f64)>);
+
+    fn sets(imp: &Import) -> Vec<Set> {
+        imp.items
+            .iter()
+            .filter_map(|m| match &m.item {
+                Item::Readings(s) => Some((s, None)),
+                Item::Censored { set, censor } => Some((set, Some(*censor))),
+                _ => None,
+            })
+            .map(|(s, c)| {
+                (
+                    s.source.clone().unwrap_or_default(),
+                    c,
+                    s.readings
+                        .iter()
+                        .map(|r| (r.at.as_str().to_string(), r.value))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nightscout_special_values_are_sensor_errors_and_real_lows_stay() {
+        // As Nightscout stores them: Dexcom's special values in sgv, with direction
+        // NOT COMPUTABLE; 34 with a trend is a real low (as in the shared fixture).
+        let csv = "\"2026-04-05T20:30:29.000Z\",1775421029000,162,\"Flat\",\n\
+\"2026-04-05T20:25:28.000Z\",1775420728000,5,\"NOT COMPUTABLE\",\n\
+\"2026-04-05T20:20:28.000Z\",1775420428000,1,\"Flat\",\n\
+\"2026-04-05T20:15:29.000Z\",1775420129000,5,\"NOT COMPUTABLE\",\n\
+\"2026-04-05T20:12:29.000Z\",1775419949000,25,\"NOT COMPUTABLE\",\n\
+\"2026-04-05T20:10:28.000Z\",1775419828000,34,\"Flat\",\n\
+\"2026-04-05T20:05:29.000Z\",1775419529000,40,\"DoubleDown\",\n";
+        let imp = read_device_csv(csv.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(got.len(), 1, "{got:?}");
+        let values: Vec<f64> = got[0].2.iter().map(|r| r.1).collect();
+        // File order (newest first, as Nightscout writes); packing sorts them.
+        assert_eq!(
+            values,
+            vec![162.0, 34.0, 40.0],
+            "no error code is a glucose value"
+        );
+        assert_eq!(imp.skipped.get("sensor error"), Some(&4));
+        assert_eq!(
+            imp.reasons.get(
+                "sensor error: Dexcom special value 5 (SENSOR_NOT_CALIBRATED) in sgv, not a glucose value"
+            ),
+            Some(&2)
+        );
+        assert!(
+            imp.reasons
+                .contains_key("sensor error: Dexcom special value 1 (SENSOR_NOT_ACTIVE) in sgv, not a glucose value"),
+            "{:?}",
+            imp.reasons
+        );
+        // The JSON form alike.
+        let json = r#"[{"type":"sgv","sgv":9,"date":1775420129000,"direction":"NOT COMPUTABLE"},
+                      {"type":"sgv","sgv":120,"date":1775420729000}]"#;
+        let imp = read_device_csv(json.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].2.len(), 1);
+        assert_eq!(got[0].2[0].1, 120.0);
+        assert!(
+            imp.reasons
+                .keys()
+                .any(|k| k.contains("special value 9 (ABSOLUTE_DEVIATION)")),
+            "{:?}",
+            imp.reasons
+        );
+    }
+
+    #[test]
+    fn dexcom_low_high_and_comparisons_are_censored_not_dropped() {
+        let dexcom = "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n\
+1,2025-03-01T08:00:00,EGV,,,,G6,Low\n\
+2,2025-03-01T08:05:00,EGV,,,,G6,<40\n\
+3,2025-03-01T08:10:00,EGV,,,,G6,45\n\
+4,2025-03-01T20:00:00,EGV,,,,G6,High\n\
+5,2025-03-01T20:05:00,EGV,,,,G6,>400\n";
+        let imp = read_device_csv(dexcom.as_bytes(), DeviceFormat::Dexcom, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!((got[0].1, got[0].2.len(), got[0].2[0].1), (None, 1, 45.0));
+        let below = got.iter().find(|s| s.1 == Some(Censor::Below)).unwrap();
+        let above = got.iter().find(|s| s.1 == Some(Censor::Above)).unwrap();
+        assert_eq!(
+            below.2.iter().map(|r| r.1).collect::<Vec<_>>(),
+            vec![40.0, 40.0]
+        );
+        assert_eq!(
+            above.2.iter().map(|r| r.1).collect::<Vec<_>>(),
+            vec![400.0, 400.0]
+        );
+        assert!(imp.skipped.is_empty(), "{:?}", imp.skipped);
+        let err = read_device_csv(
+            dexcom.replace(",45\n", ",4S\n").as_bytes(),
+            DeviceFormat::Dexcom,
+            &utc(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 4") && err.contains("\"4S\""), "{err}");
+    }
+
+    #[test]
+    fn libre_scan_and_historic_at_one_time_are_both_kept_with_their_kind() {
+        let libre = "Glucose Data,Generated on,04-13-2025 09:40 AM UTC\n\
+Device,Serial Number,Device Timestamp,Record Type,Historic Glucose mg/dL,Scan Glucose mg/dL,Strip Glucose mg/dL\n\
+FreeStyle Libre 3,X1,04-13-2025 08:00,0,101,,\n\
+FreeStyle Libre 3,X1,04-13-2025 08:00,1,,108,\n\
+FreeStyle Libre 3,X1,04-13-2025 08:15,0,110,,\n";
+        let imp = read_device_csv(libre.as_bytes(), DeviceFormat::Libre, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "FreeStyle Libre 3".to_string(),
+                    None,
+                    vec![
+                        ("2025-04-13T08:00:00Z".to_string(), 101.0),
+                        ("2025-04-13T08:15:00Z".to_string(), 110.0)
+                    ]
+                ),
+                (
+                    "FreeStyle Libre 3 (scan)".to_string(),
+                    None,
+                    vec![("2025-04-13T08:00:00Z".to_string(), 108.0)]
+                ),
+            ]
         );
     }
 

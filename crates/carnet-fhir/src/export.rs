@@ -341,6 +341,20 @@ impl<'a> Builder<'a> {
         if let Some(src) = &s.source {
             obs["device"] = json!({"display": src});
         }
+        if let Some(censor) = s.censored {
+            // Each censored reading as its own Observation with the Quantity's comparator:
+            // SampledData has no comparator, and "40" alone would read as a measured value.
+            let mut urls = Vec::with_capacity(b.len());
+            for (i, (t, v)) in b.readings().enumerate() {
+                let mut o = obs.clone();
+                o["effectiveDateTime"] = json!(b.datetime(t).as_str());
+                let mut q = ucum(v, &s.unit);
+                q["comparator"] = json!(censor.comparator());
+                o["valueQuantity"] = q;
+                urls.push(self.push(&format!("{key}/{i}"), o));
+            }
+            return urls;
+        }
         if regular && let Some(step) = step {
             let data: Vec<String> = b.values().iter().map(|v| format!("{v}")).collect();
             obs["effectivePeriod"] = json!({"start": b.start().as_str(), "end": b.end().as_str()});

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use carnet_record::{
-    Allergy, Code, Component, Condition, ConditionStatus, Criticality, Date, DateTime, DocType,
-    EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, Measurement, Medication,
+    Allergy, Censor, Code, Component, Condition, ConditionStatus, Criticality, Date, DateTime,
+    DocType, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, Measurement, Medication,
     MedicationStatus, NoneKnown, Procedure, ProcedureStatus, Profile, Reading, ReadingSet,
     SectionId, Sex, systems,
 };
@@ -57,6 +57,14 @@ pub enum Item {
     Document(NewDocument),
     /// Device readings, to pack into series blocks.
     Readings(ReadingSet),
+    /// Censored device readings ("Low", "High", "<40"): each value is the limit of the
+    /// device's range, on the side `censor` says; packed into blocks marked so.
+    Censored {
+        /// The readings, each at the limit.
+        set: ReadingSet,
+        /// Which side of the limit the true values lie.
+        censor: Censor,
+    },
 }
 
 /// An item and the source type it came from (`Observation`, `glucose`...), for the counts.
@@ -949,7 +957,35 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
             .map(str::to_string),
         status: status.map(str::to_string),
     };
-    if let Some(q) = r.get("valueQuantity") {
+    if let Some(q) = r.get("valueQuantity")
+        && let Some(cmp) = s(q, "comparator")
+        && let Some((v, unit)) = quantity(q)
+    {
+        // "<40": the true value is beyond the number. Never stored as the number itself.
+        let censor = match cmp {
+            "<" | "<=" => Some(Censor::Below),
+            ">" | ">=" => Some(Censor::Above),
+            _ => None,
+        };
+        if let Some(censor) = censor
+            && crate::devices::is_device_glucose(&m.kind)
+        {
+            out.add(
+                T,
+                Item::Censored {
+                    set: ReadingSet {
+                        kind: m.kind,
+                        unit,
+                        source: m.source,
+                        readings: vec![Reading { at: m.at, value: v }],
+                    },
+                    censor,
+                },
+            );
+            return Ok(None);
+        }
+        m.value_text = Some(format!("{cmp}{v} {unit}").trim_end().to_string());
+    } else if let Some(q) = r.get("valueQuantity") {
         match quantity(q) {
             Some((v, u)) => {
                 m.value = Some(v);

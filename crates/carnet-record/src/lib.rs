@@ -47,5 +47,5 @@ pub use entry::{
 pub use error::RecordError;
 pub use measure::{MeasurementKind, kind_names};
 pub use section::{EntryId, SectionId};
-pub use series::{Packed, Reading, ReadingSet, Series, SeriesBlock};
+pub use series::{Censor, Packed, Reading, ReadingSet, Series, SeriesBlock};
 pub use time::{Date, DateTime, SortKey};

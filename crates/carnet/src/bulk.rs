@@ -31,7 +31,7 @@ use carnet_crypto::{
     seal_blob,
 };
 use carnet_record::{
-    BlobRef, ChangeSet, Code, DateTime, Document, Entry, EntryId, ReadingSet, SectionId,
+    BlobRef, Censor, ChangeSet, Code, DateTime, Document, Entry, EntryId, ReadingSet, SectionId,
 };
 use carnet_store::WriteTxn;
 use serde::Serialize;
@@ -137,6 +137,14 @@ pub enum ImportItem {
     },
     /// Device readings, packed into day blocks of a series.
     Readings(ReadingSet),
+    /// Censored device readings ("Low", "<40"): each value is the limit of the device's
+    /// range; packed into blocks of their own, marked with the side.
+    CensoredReadings {
+        /// The readings, each at the limit.
+        set: ReadingSet,
+        /// Which side of the limit the true values lie.
+        censor: Censor,
+    },
 }
 
 /// An item and the name it is counted under (a FHIR resource type, a reading kind).
@@ -184,6 +192,8 @@ pub struct SeriesPoint {
     pub code: String,
     /// Whether it comes from a device series (a block) rather than a single entry.
     pub dense: bool,
+    /// Set when the device said "beyond its range" (`value` is then the limit).
+    pub censored: Option<Censor>,
 }
 
 fn dedup_key(entry: &Entry) -> Option<String> {
@@ -231,7 +241,9 @@ impl Vault {
                 .map(|i| match &i.item {
                     ImportItem::Entry(e) => e.section(),
                     ImportItem::Document { .. } => SectionId::Documents,
-                    ImportItem::Readings(_) => SectionId::Measurements,
+                    ImportItem::Readings(_) | ImportItem::CensoredReadings { .. } => {
+                        SectionId::Measurements
+                    }
                 })
                 .collect();
             s.sort();
@@ -301,6 +313,10 @@ impl Vault {
             }
         };
         for LabeledItem { label, item } in items {
+            let censored = match &item {
+                ImportItem::CensoredReadings { censor, .. } => Some(*censor),
+                _ => None,
+            };
             let entry = match item {
                 ImportItem::Entry(Entry::Profile(p)) => {
                     match &profile {
@@ -372,7 +388,9 @@ impl Vault {
                     bump(&mut report.added, &label, 1);
                     continue;
                 }
-                ImportItem::Readings(set) => {
+                ImportItem::Readings(set) | ImportItem::CensoredReadings { set, .. } => {
+                    // Censored and numeric readings of one device share its instants: a
+                    // device gives one reading per instant, whichever kind it is.
                     let key = series_key(&set.kind, &set.source);
                     let known = times.entry(key).or_default();
                     let total = set.readings.len();
@@ -384,7 +402,8 @@ impl Vault {
                         &label,
                         total - packed.duplicates - packed.repeated,
                     );
-                    for b in packed.blocks {
+                    for mut b in packed.blocks {
+                        b.censored = censored;
                         known.extend(b.data.times());
                         report.blocks += 1;
                         new.entry(SectionId::Measurements)
@@ -500,6 +519,7 @@ impl Vault {
                             unit: s.unit.clone(),
                             code: s.kind.code.clone(),
                             dense: true,
+                            censored: s.censored,
                         });
                     }
                 }
@@ -526,6 +546,7 @@ impl Vault {
                         unit: m.unit,
                         code: m.kind.code,
                         dense: false,
+                        censored: None,
                     });
                 }
                 _ => {}
