@@ -216,6 +216,11 @@ pub fn read_bundle_with(
             }]));
         }
     };
+    // A bundle of bundles (a searchset of documents, a collection of patient summaries):
+    // the inner bundles' entries are imported as if they were the outer one's, and entry
+    // numbers in messages count the entries so laid out.
+    let mut nested = 0;
+    let entries = flatten(entries, 0, &mut nested);
     let mut found = Vec::new();
     schema().validate_resource(&Value::Object(top), "", &mut found);
     problems.extend(found.into_iter().map(|f| Problem {
@@ -227,6 +232,12 @@ pub fn read_bundle_with(
 
     let index = Index::new(&entries);
     let mut out = Import::default();
+    for _ in 0..nested {
+        out.skip(
+            "Bundle",
+            "a bundle inside the bundle (its entries are imported)",
+        );
+    }
     let chosen = choose_patient(&entries, options)?;
     let several = entries
         .iter()
@@ -289,6 +300,13 @@ pub fn read_bundle_with(
             continue;
         }
         let rtype = r["resourceType"].as_str().unwrap_or_default().to_string();
+        if rtype == "Binary" {
+            out.skip(
+                "Binary",
+                "a file: kept only as the document of a DocumentReference or DiagnosticReport of the bundle that points to it",
+            );
+            continue;
+        }
         if !MAPPED.contains(&rtype.as_str()) {
             out.skip(&rtype, "not kept in a Carnet record");
             continue;
@@ -327,6 +345,29 @@ pub fn read_bundle_with(
         return Err(FhirError::Invalid(problems));
     }
     Ok(out)
+}
+
+/// How deep bundles inside bundles are opened; deeper ones are refused as any unmapped
+/// resource would be, so a hostile file cannot recurse without bound.
+const MAX_NESTING: usize = 4;
+
+/// The entries, with every inner Bundle's entries in its place (counted in `nested`).
+fn flatten(entries: Vec<Value>, depth: usize, nested: &mut usize) -> Vec<Value> {
+    let mut out = Vec::with_capacity(entries.len());
+    for mut e in entries {
+        let inner = (depth < MAX_NESTING
+            && e["resource"]["resourceType"] == "Bundle"
+            && e["resource"]["entry"].is_array())
+        .then(|| e["resource"]["entry"].take());
+        match inner {
+            Some(Value::Array(inner)) => {
+                *nested += 1;
+                out.extend(flatten(inner, depth + 1, nested));
+            }
+            _ => out.push(e),
+        }
+    }
+    out
 }
 
 /// The patient a bundle is about: its only Patient, or the one `options` names. A bundle
@@ -411,9 +452,13 @@ fn resource_label(r: &Value) -> String {
     }
 }
 
-/// Resources by fullUrl and by `Type/id`, to resolve references (a medication).
+/// Resources by fullUrl and by `Type/id`, to resolve references (a medication), and the
+/// time of the DiagnosticReport each result belongs to.
 struct Index<'a> {
     by_ref: HashMap<String, &'a Value>,
+    /// Entry index of an Observation -> its report's `effective[x]` or `issued`: a lab
+    /// result often has no time of its own, and its report's time is when it was taken.
+    report_time: HashMap<usize, &'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -431,7 +476,42 @@ impl<'a> Index<'a> {
                 by_ref.insert(format!("{t}/{id}"), r);
             }
         }
-        Index { by_ref }
+        let mut index = Index {
+            by_ref,
+            report_time: HashMap::new(),
+        };
+        let entry_of: HashMap<*const Value, usize> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((e.get("resource")? as *const Value, i)))
+            .collect();
+        let mut report_time = HashMap::new();
+        for e in entries {
+            let Some(r) = e.get("resource") else { continue };
+            if r["resourceType"] != "DiagnosticReport" {
+                continue;
+            }
+            let Some(when) = s(r, "effectiveDateTime")
+                .or_else(|| period_start(r.get("effectivePeriod")))
+                .or_else(|| s(r, "issued"))
+            else {
+                continue;
+            };
+            for result in r
+                .get("result")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(target) = index.resolve(r, result)
+                    && let Some(&i) = entry_of.get(&(target as *const Value))
+                {
+                    report_time.entry(i).or_insert(when);
+                }
+            }
+        }
+        index.report_time = report_time;
+        index
     }
 
     fn resolve(&self, from: &'a Value, reference: &Value) -> Option<&'a Value> {
@@ -536,9 +616,9 @@ fn map_resource(rtype: &str, r: &Value, index: &Index, ctx: &mut Ctx, out: &mut 
             Ok(None)
         }
         "Immunization" => immunization(r, out),
-        "Observation" => observation(r, out),
-        "DiagnosticReport" => diagnostic_report(r, out),
-        "DocumentReference" => document_reference(r, out),
+        "Observation" => observation(r, index.report_time.get(&ctx.index).copied(), out),
+        "DiagnosticReport" => diagnostic_report(r, index, out),
+        "DocumentReference" => document_reference(r, index, out),
         _ => Ok(None),
     };
     match result {
@@ -563,6 +643,18 @@ fn absent(
     out: &mut Import,
 ) -> Option<Mapping> {
     let c = code.as_ref().filter(|c| c.system == IPS_ABSENT_SYSTEM)?;
+    // Only the section-wide "none known" is Carnet's NoneKnown; a narrower one ("no known
+    // food allergies") keeps its exact scope as an ordinary entry with its code, so it is
+    // never read (or exported) as "no known allergies" beside a penicillin allergy.
+    const WHOLE_SECTION: &[&str] = &[
+        "no-known-allergies",
+        "no-known-problems",
+        "no-known-medications",
+        "no-known-immunizations",
+    ];
+    if c.code.starts_with("no-known-") && !WHOLE_SECTION.contains(&c.code.as_str()) {
+        return None;
+    }
     if c.code.starts_with("no-known-") {
         let asserted = fhir_date(asserted).unwrap_or_else(Date::today);
         return Some(Ok(Some(Entry::NoneKnown(NoneKnown { section, asserted }))));
@@ -807,10 +899,9 @@ fn medication(rtype: &str, r: &Value, index: &Index, out: &mut Import) -> Mappin
             out.skip(rtype, "not taken");
             return Ok(None);
         }
-        _ => {
-            out.skip(rtype, "status unknown: taken or not cannot be told");
-            return Ok(None);
-        }
+        // `unknown` (and anything R4 may add): kept as unknown. A national IPS marks every
+        // medicine so; dropping them made the summary say "no information".
+        _ => MedicationStatus::Unknown,
     };
     let prefer = [
         IPS_ABSENT_SYSTEM,
@@ -883,7 +974,27 @@ fn immunization(r: &Value, out: &mut Import) -> Mapping {
         _ => {}
     }
     let Some(date) = fhir_date(s(r, "occurrenceDateTime")) else {
-        out.skip(T, "no date (occurrence given only as text)");
+        // A vaccination record needs a date (Immunization.date); say exactly why there is
+        // none, so the user can add it by hand with the date they know.
+        let absent = r
+            .get("_occurrenceDateTime")
+            .and_then(|p| p.get("extension"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|x| s(x, "url") == Some(DATA_ABSENT_REASON))
+            .and_then(|x| s(x, "valueCode"));
+        let why = match (absent, s(r, "occurrenceString")) {
+            (Some(code), _) => format!(
+                "date not known (data-absent-reason \"{code}\"); Carnet keeps vaccinations with a date"
+            ),
+            (None, Some(_)) => {
+                "date given only as words (occurrenceString); Carnet keeps vaccinations with a date"
+                    .into()
+            }
+            (None, None) => "no date of vaccination".into(),
+        };
+        out.skip(T, &why);
         return Ok(None);
     };
     let (text, code) = concept(r.get("vaccineCode"), &[systems::CVX, systems::SNOMED]);
@@ -901,17 +1012,39 @@ fn immunization(r: &Value, out: &mut Import) -> Mapping {
 
 /// A Quantity's value and UCUM unit (the code when the system is UCUM, else its words).
 fn quantity(q: &Value) -> Option<(f64, String)> {
+    quantity_of(q, None)
+}
+
+/// LOINC of systolic and diastolic blood pressure, the parts of a panel.
+const SYSTOLIC: &str = "8480-6";
+const DIASTOLIC: &str = "8462-4";
+
+/// [`quantity`], for a value of `kind`: a Quantity without a unit takes the one unit that
+/// kind is measured in (mm[Hg] for blood pressure), rather than the dimensionless "1".
+fn quantity_of(q: &Value, kind: Option<&Code>) -> Option<(f64, String)> {
     let v = q.get("value")?.as_f64()?;
-    let unit = if s(q, "system") == Some(systems::UCUM) {
+    let given = if s(q, "system") == Some(systems::UCUM) {
         s(q, "code").or_else(|| s(q, "unit"))
     } else {
         s(q, "unit").or_else(|| s(q, "code"))
-    }
-    .unwrap_or("1");
+    };
+    let implied = || {
+        let k = kind.filter(|k| k.system == systems::LOINC)?;
+        if [SYSTOLIC, DIASTOLIC].contains(&k.code.as_str()) {
+            return Some("mm[Hg]");
+        }
+        match carnet_record::MeasurementKind::by_loinc(&k.code)?.units {
+            [(only, ..)] => Some(*only),
+            _ => None,
+        }
+    };
+    let unit = given.or_else(implied).unwrap_or("1");
     Some((v, unit.to_string()))
 }
 
-fn observation(r: &Value, out: &mut Import) -> Mapping {
+/// An Observation; `report_time` is the time of the DiagnosticReport listing it, used when
+/// it has no time of its own.
+fn observation(r: &Value, report_time: Option<&str>, out: &mut Import) -> Mapping {
     const T: &str = "Observation";
     let status = s(r, "status");
     if matches!(status, Some("entered-in-error" | "cancelled")) {
@@ -929,9 +1062,10 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
     let at_text = s(r, "effectiveDateTime")
         .or_else(|| s(r, "effectiveInstant"))
         .or_else(|| period_start(r.get("effectivePeriod")))
-        .or_else(|| s(r, "issued"));
+        .or_else(|| s(r, "issued"))
+        .or(report_time);
     let Some(at) = fhir_instant(at_text) else {
-        out.skip(T, "no time of observation");
+        out.skip(T, "no time of observation, nor a report with one");
         return Ok(None);
     };
     let source = r
@@ -986,7 +1120,7 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
         }
         m.value_text = Some(format!("{cmp}{v} {unit}").trim_end().to_string());
     } else if let Some(q) = r.get("valueQuantity") {
-        match quantity(q) {
+        match quantity_of(q, Some(&m.kind)) {
             Some((v, u)) => {
                 m.value = Some(v);
                 m.unit = u;
@@ -1025,7 +1159,10 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
         .flatten()
     {
         let (_, code) = concept(c.get("code"), &[systems::LOINC]);
-        match (code, c.get("valueQuantity").and_then(quantity)) {
+        let q = c
+            .get("valueQuantity")
+            .and_then(|q| quantity_of(q, code.as_ref()));
+        match (code, q) {
             (Some(code), Some((value, unit))) => m.components.push(Component { code, value, unit }),
             _ => {
                 *out.reasons
@@ -1034,6 +1171,13 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
             }
         }
     }
+    // Systolic before diastolic, whatever order the source gave: "120/80" is read in that
+    // order everywhere (list, charts, exports).
+    m.components.sort_by_key(|c| match c.code.code.as_str() {
+        SYSTOLIC => 0,
+        DIASTOLIC => 1,
+        _ => 2,
+    });
     if m.value.is_none() && m.unit.is_empty() && !m.components.is_empty() {
         m.unit = m.components[0].unit.clone();
     }
@@ -1047,6 +1191,9 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
     }
     Ok(Some(Entry::Measurement(m)))
 }
+
+/// The extension saying why a value is missing.
+const DATA_ABSENT_REASON: &str = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
 
 /// The system of `Observation.category` codes Carnet keeps (vital-signs, laboratory...).
 pub(crate) const OBSERVATION_CATEGORY: &str =
@@ -1146,6 +1293,29 @@ fn decode_attachment(a: &Value) -> Result<Option<Vec<u8>>, (&'static str, String
     })
 }
 
+/// An attachment whose `url` points at a Binary of the same bundle, with that Binary's
+/// data (and media type, when the attachment gives none) filled in: the file is in the
+/// bundle, not elsewhere.
+fn with_binary(a: &Value, index: &Index) -> Option<Value> {
+    if s(a, "data").is_some() {
+        return None;
+    }
+    let url = s(a, "url")?;
+    let target = index.resolve(a, &serde_json::json!({ "reference": url }))?;
+    if target["resourceType"] != "Binary" {
+        return None;
+    }
+    let data = s(target, "data")?;
+    let mut merged = a.clone();
+    merged["data"] = Value::String(data.to_string());
+    if s(a, "contentType").is_none()
+        && let Some(ct) = s(target, "contentType")
+    {
+        merged["contentType"] = Value::String(ct.to_string());
+    }
+    Some(merged)
+}
+
 fn document(
     a: &Value,
     title: Option<String>,
@@ -1169,7 +1339,7 @@ fn document(
     }))
 }
 
-fn diagnostic_report(r: &Value, out: &mut Import) -> Mapping {
+fn diagnostic_report(r: &Value, index: &Index, out: &mut Import) -> Mapping {
     const T: &str = "DiagnosticReport";
     if matches!(s(r, "status"), Some("entered-in-error" | "cancelled")) {
         out.skip(T, "entered in error or cancelled");
@@ -1190,6 +1360,8 @@ fn diagnostic_report(r: &Value, out: &mut Import) -> Mapping {
     let mut added = 0;
     if let Some(date) = date {
         for a in forms {
+            let inlined = with_binary(a, index);
+            let a = inlined.as_ref().unwrap_or(a);
             if let Some(d) = document(a, title.clone(), DocType::Report, date.clone())? {
                 out.add(T, Item::Document(d));
                 added += 1;
@@ -1218,7 +1390,7 @@ fn doc_type_of(words: &str) -> DocType {
     }
 }
 
-fn document_reference(r: &Value, out: &mut Import) -> Mapping {
+fn document_reference(r: &Value, index: &Index, out: &mut Import) -> Mapping {
     const T: &str = "DocumentReference";
     if s(r, "status") == Some("entered-in-error") {
         out.skip(T, "entered in error");
@@ -1245,6 +1417,8 @@ fn document_reference(r: &Value, out: &mut Import) -> Mapping {
                 .or_else(|| s(a, "creation")),
         );
         let Some(date) = date else { continue };
+        let inlined = with_binary(a, index);
+        let a = inlined.as_ref().unwrap_or(a);
         if let Some(d) = document(a, title.clone(), doc_type, date)? {
             out.add(T, Item::Document(d));
             added += 1;
@@ -1361,5 +1535,168 @@ mod tests {
         assert_eq!(set.readings.len(), 2);
         assert_eq!(set.readings[1].at.as_str(), "2025-03-01T00:10:00+01:00");
         assert_eq!(set.readings[1].value, 102.5);
+    }
+
+    const IPS: &str = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips";
+
+    #[test]
+    fn medications_of_unknown_status_are_kept_as_unknown() {
+        let b = bundle(vec![
+            json!({"resourceType": "MedicationStatement", "status": "unknown",
+                   "medicationCodeableConcept": {"text": "Metformin 500 mg"},
+                   "subject": {"reference": "Patient/p"}}),
+            json!({"resourceType": "MedicationStatement", "status": "not-taken",
+                   "medicationCodeableConcept": {"text": "Aspirin"},
+                   "subject": {"reference": "Patient/p"}}),
+        ]);
+        let imp = read(&b).unwrap();
+        assert_eq!(imp.items.len(), 1);
+        let Item::Entry(Entry::Medication(m)) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(
+            (m.name.as_str(), m.status),
+            ("Metformin 500 mg", MedicationStatus::Unknown)
+        );
+    }
+
+    #[test]
+    fn no_known_food_allergies_keeps_its_scope() {
+        let nk = |code: &str, display: &str| {
+            json!({"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/p"},
+                   "code": {"coding": [{"system": IPS, "code": code, "display": display}]}})
+        };
+        let b = bundle(vec![
+            nk("no-known-food-allergies", "No known food allergies"),
+            nk("no-known-allergies", "No known allergies"),
+        ]);
+        let imp = read(&b).unwrap();
+        let Item::Entry(Entry::Allergy(a)) = &imp.items[0].item else {
+            panic!("{:?}", imp.items[0])
+        };
+        assert_eq!(a.substance, "No known food allergies");
+        assert_eq!(a.code.as_ref().unwrap().code, "no-known-food-allergies");
+        // Only the whole-section code is Carnet's "none known".
+        assert!(matches!(
+            &imp.items[1].item,
+            Item::Entry(Entry::NoneKnown(n)) if n.section == SectionId::Allergies
+        ));
+    }
+
+    #[test]
+    fn a_lab_result_without_a_time_takes_its_reports_time() {
+        let b = bundle(vec![
+            json!({"resourceType": "DiagnosticReport", "status": "final",
+                   "code": {"text": "Lipid panel"}, "effectiveDateTime": "2024-05-02T08:15:00+02:00",
+                   "result": [{"reference": "urn:uuid:00000000-0000-0000-0000-000000000001"}]}),
+            json!({"resourceType": "Observation", "status": "final",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "2093-3"}]},
+                   "valueQuantity": {"value": 190, "system": "http://unitsofmeasure.org", "code": "mg/dL"}}),
+            json!({"resourceType": "Observation", "status": "final",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "2085-9"}]},
+                   "valueQuantity": {"value": 50, "system": "http://unitsofmeasure.org", "code": "mg/dL"}}),
+        ]);
+        let imp = read(&b).unwrap();
+        let ms: Vec<&Measurement> = imp
+            .items
+            .iter()
+            .filter_map(|m| match &m.item {
+                Item::Entry(Entry::Measurement(m)) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ms.len(), 1, "{:?}", imp.reasons);
+        assert_eq!(ms[0].at.as_str(), "2024-05-02T08:15:00+02:00");
+        // The one no report lists stays out, saying why.
+        assert_eq!(
+            imp.reasons
+                .get("Observation: no time of observation, nor a report with one"),
+            Some(&1)
+        );
+    }
+
+    #[test]
+    fn immunizations_without_a_date_say_exactly_why() {
+        let b = bundle(vec![
+            json!({"resourceType": "Immunization", "status": "completed", "vaccineCode": {"text": "MMR"},
+                   "patient": {"reference": "Patient/p"},
+                   "_occurrenceDateTime": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}}),
+            json!({"resourceType": "Immunization", "status": "completed", "vaccineCode": {"text": "BCG"},
+                   "patient": {"reference": "Patient/p"}, "occurrenceString": "in childhood"}),
+        ]);
+        let imp = read(&b).unwrap();
+        assert!(imp.items.is_empty());
+        assert!(
+            imp.reasons.contains_key(
+                "Immunization: date not known (data-absent-reason \"unknown\"); Carnet keeps vaccinations with a date"
+            ),
+            "{:?}",
+            imp.reasons
+        );
+        assert!(imp.reasons.keys().any(|k| k.contains("only as words")));
+    }
+
+    #[test]
+    fn a_binary_in_the_bundle_is_the_documents_content() {
+        let b = bundle(vec![
+            json!({"resourceType": "Binary", "id": "b1", "contentType": "application/pdf", "data": "JVBERi0xLjQ="}),
+            json!({"resourceType": "DocumentReference", "status": "current", "date": "2024-01-01T00:00:00Z",
+                   "description": "Discharge letter",
+                   "content": [{"attachment": {"url": "Binary/b1"}}]}),
+        ]);
+        let imp = read(&b).unwrap();
+        assert_eq!(imp.items.len(), 1, "{:?}", imp.reasons);
+        let Item::Document(d) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(d.bytes, b"%PDF-1.4");
+        assert_eq!(d.media_type, "application/pdf");
+        assert_eq!(imp.skipped.get("Binary"), Some(&1));
+    }
+
+    #[test]
+    fn a_bundle_of_bundles_imports_the_inner_entries() {
+        let inner = |code: &str| {
+            json!({"resourceType": "Bundle", "type": "document", "entry": [
+                {"fullUrl": format!("urn:uuid:{code}"), "resource": {"resourceType": "Condition",
+                 "code": {"text": code}, "subject": {"reference": "Patient/p"}}}]})
+        };
+        let b = bundle(vec![inner("Asthma"), inner("Gout")]);
+        let imp = read(&b).unwrap();
+        let names: Vec<String> = imp
+            .items
+            .iter()
+            .filter_map(|m| match &m.item {
+                Item::Entry(Entry::Condition(c)) => Some(c.name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, vec!["Asthma", "Gout"]);
+        assert_eq!(imp.skipped.get("Bundle"), Some(&2));
+    }
+
+    #[test]
+    fn blood_pressure_reads_systolic_first_in_mm_hg() {
+        let part = |code: &str, v: f64| json!({"code": {"coding": [{"system": "http://loinc.org", "code": code}]}, "valueQuantity": {"value": v}});
+        let b = bundle(vec![
+            json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+            "effectiveDateTime": "2024-01-01T08:00:00Z",
+            "component": [part("8462-4", 80.0), part("8480-6", 120.0)]}),
+        ]);
+        let imp = read(&b).unwrap();
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[0].item else {
+            panic!()
+        };
+        let parts: Vec<(&str, f64, &str)> = m
+            .components
+            .iter()
+            .map(|c| (c.code.code.as_str(), c.value, c.unit.as_str()))
+            .collect();
+        assert_eq!(
+            parts,
+            vec![("8480-6", 120.0, "mm[Hg]"), ("8462-4", 80.0, "mm[Hg]")]
+        );
+        assert_eq!(m.unit, "mm[Hg]");
     }
 }

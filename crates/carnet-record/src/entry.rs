@@ -75,6 +75,8 @@ text_enum!(
         /** Stopped early. */ Stopped = "stopped",
         /** Paused. */ OnHold = "on-hold",
         /** Planned. */ Intended = "intended",
+        /** The source did not say whether it is taken (FHIR `unknown`): kept, and shown so. */
+        Unknown = "unknown",
     } default Active
 );
 text_enum!(
