@@ -865,3 +865,47 @@ fn nightscout_sensor_error_codes_are_never_stored_as_glucose() {
     assert_eq!((lo, hi), (min, max));
     assert_eq!(min, 32.0);
 }
+
+#[test]
+fn observations_dated_without_a_time_stay_dates_in_the_record() {
+    let path = fixtures().join("fhir/uscore/inferno_uscore_bundle_patient_85.json");
+    // An independent reading: the Observations whose effectiveDateTime has no time.
+    let b: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut want: Vec<String> = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Observation")
+        .filter_map(|r| {
+            r["effectiveDateTime"]
+                .as_str()
+                .or_else(|| r["effectivePeriod"]["start"].as_str())
+        })
+        .filter(|t| !t.contains('T'))
+        .map(str::to_string)
+        .collect();
+    want.sort();
+    assert_eq!(want.len(), 7);
+    let c = Carnet::patient();
+    c.json(&["import", "fhir", s(&path)]);
+    let mut got: Vec<String> = c
+        .json(&["list", "--section", "measurements"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["at"].as_str())
+        .filter(|t| !t.contains('T'))
+        .map(str::to_string)
+        .collect();
+    got.sort();
+    // Every date-only Observation (6 effectiveDateTime, 1 effectivePeriod.start) is
+    // stored as its date; none became midnight UTC.
+    assert_eq!(got, want);
+    assert!(
+        c.ok(&["list", "--section", "measurements"])
+            .lines()
+            .all(|l| !l.contains("2005-07-05T00:00:00Z")),
+        "a date became midnight UTC"
+    );
+}

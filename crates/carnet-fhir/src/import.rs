@@ -586,8 +586,9 @@ fn fhir_date(text: Option<&str>) -> Option<Date> {
     day.parse().ok()
 }
 
-/// A FHIR dateTime as an instant. A date without a time becomes midnight UTC of its first
-/// day (FHIR gives no zone for it).
+/// A FHIR dateTime as an instant, for a document's date (FHIR's DocumentReference.date is
+/// an instant). A date without a time becomes midnight UTC of its first day (FHIR gives no
+/// zone for it).
 fn fhir_instant(text: Option<&str>) -> Option<DateTime> {
     let t = text?;
     if t.contains('T') {
@@ -595,6 +596,16 @@ fn fhir_instant(text: Option<&str>) -> Option<DateTime> {
     }
     let d: Date = t.parse().ok()?;
     format!("{}T00:00:00Z", d.first_day()).parse().ok()
+}
+
+/// A FHIR dateTime as a measurement's time: a date without a time of day stays a date
+/// (`DateTime::from_date`), so "2020-01-02" is not shown as midnight UTC.
+fn fhir_time(text: Option<&str>) -> Option<DateTime> {
+    let t = text?;
+    if t.contains('T') {
+        return t.parse().ok();
+    }
+    Some(DateTime::from_date(&t.parse().ok()?))
 }
 
 fn period_start(v: Option<&Value>) -> Option<&str> {
@@ -1064,7 +1075,7 @@ fn observation(r: &Value, report_time: Option<&str>, out: &mut Import) -> Mappin
         .or_else(|| period_start(r.get("effectivePeriod")))
         .or_else(|| s(r, "issued"))
         .or(report_time);
-    let Some(at) = fhir_instant(at_text) else {
+    let Some(at) = fhir_time(at_text) else {
         out.skip(T, "no time of observation, nor a report with one");
         return Ok(None);
     };
@@ -1698,5 +1709,39 @@ mod tests {
             vec![("8480-6", 120.0, "mm[Hg]"), ("8462-4", 80.0, "mm[Hg]")]
         );
         assert_eq!(m.unit, "mm[Hg]");
+    }
+
+    #[test]
+    fn a_date_only_observation_keeps_its_date() {
+        let b = bundle(vec![
+            json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+            "effectiveDateTime": "2020-01-02",
+            "valueQuantity": {"value": 70, "system": "http://unitsofmeasure.org", "code": "kg"}}),
+        ]);
+        let imp = read(&b).unwrap();
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(m.at.as_str(), "2020-01-02");
+        assert!(m.at.is_date_only());
+        // Exported as the same date.
+        let export = crate::export_bundle(&crate::RecordExport {
+            record_id: "r".into(),
+            patient_name: "Ana".into(),
+            entries: vec![crate::RecordEntry {
+                id: "e".into(),
+                created: "2024-01-01T00:00:00Z".parse().unwrap(),
+                entry: Entry::Measurement(m.clone()),
+                attachment: None,
+            }],
+            now: "2024-01-01T00:00:00Z".parse().unwrap(),
+        })
+        .unwrap();
+        let text = serde_json::to_string(&export.bundle).unwrap();
+        assert!(
+            text.contains("\"effectiveDateTime\":\"2020-01-02\""),
+            "{text}"
+        );
     }
 }
