@@ -37,6 +37,10 @@ pub enum ImportCommand {
         /// this record's person: you confirm they are the same person.
         #[arg(long)]
         same_person: bool,
+        /// Store measurements unusual for their kind (7250 kg, glucose 7.2 mg/dL) marked
+        /// as confirmed, instead of refusing the bundle.
+        #[arg(long)]
+        confirm_unusual: bool,
     },
     /// A glucose meter's or another device's export. Duplicates of readings already
     /// stored (same device, kind and time) are skipped.
@@ -205,12 +209,17 @@ fn counts_text(m: &BTreeMap<String, usize>) -> String {
 pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
     let (file, mut parsed) = match cmd {
         ImportCommand::Fhir {
-            file, patient_ref, ..
+            file,
+            patient_ref,
+            confirm_unusual,
+            ..
         } => {
             let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
             let bar = progress(cli, 0, "checking");
             let options = ReadOptions {
                 patient_ref: patient_ref.clone(),
+                confirm_unusual: *confirm_unusual,
+                now: None,
             };
             let r = carnet_fhir::read_bundle_with(&bytes, &options, &mut |done, total| {
                 bar.set_length(total as u64);

@@ -425,11 +425,16 @@ fn observation(m: &Measurement, subject: Value) -> Value {
     r["code"] = json!({"coding": [coding(&m.kind)]});
     r["subject"] = subject;
     r["effectiveDateTime"] = json!(m.at.as_str());
+    let confirmed = m.value_text.as_deref() == Some(carnet_record::UNUSUAL_CONFIRMED);
+    if confirmed {
+        // The mark of a value confirmed as unusual travels as a note.
+        r["note"] = json!([{"text": carnet_record::UNUSUAL_CONFIRMED}]);
+    }
     if let Some(v) = m.value {
         r["valueQuantity"] = ucum(v, &m.unit);
     } else if let Some(c) = &m.value_code {
         r["valueCodeableConcept"] = json!({"coding": [coding(c)]});
-    } else if let Some(t) = &m.value_text {
+    } else if let Some(t) = m.value_text.as_ref().filter(|_| !confirmed) {
         r["valueString"] = json!(t);
     }
     if let Some(src) = &m.source {

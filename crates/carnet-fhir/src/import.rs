@@ -10,7 +10,7 @@ use carnet_record::{
     Allergy, Censor, Code, Component, Condition, ConditionStatus, Criticality, Date, DateTime,
     DocType, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, Measurement, Medication,
     MedicationStatus, NoneKnown, Procedure, ProcedureStatus, Profile, Reading, ReadingSet,
-    SectionId, Sex, systems,
+    SectionId, Sex, UNUSUAL_CONFIRMED, systems,
 };
 use serde_json::Value;
 
@@ -96,6 +96,11 @@ pub struct ReadOptions {
     /// In a bundle about several patients, the one to import: `Patient/id`, the id alone,
     /// or the entry's fullUrl. Resources about the others are counted as skipped.
     pub patient_ref: Option<String>,
+    /// Store measurements unusual for their kind (7250 kg, glucose 7.2 mg/dL), marked as
+    /// confirmed, instead of refusing the bundle.
+    pub confirm_unusual: bool,
+    /// The time after which a past event is refused [default: the clock's now].
+    pub now: Option<DateTime>,
 }
 
 impl Import {
@@ -117,6 +122,10 @@ struct Ctx<'a> {
     index: usize,
     label: String,
     problems: &'a mut Vec<Problem>,
+    /// The time past events may not come after.
+    now: DateTime,
+    /// Whether unusual values are stored (marked) rather than refused.
+    confirm_unusual: bool,
 }
 
 impl Ctx<'_> {
@@ -239,6 +248,7 @@ pub fn read_bundle_with(
         );
     }
     let chosen = choose_patient(&entries, options)?;
+    let now = options.now.clone().unwrap_or_else(DateTime::now);
     let several = entries
         .iter()
         .filter(|e| e["resource"]["resourceType"] == "Patient")
@@ -337,6 +347,8 @@ pub fn read_bundle_with(
             index: i,
             label,
             problems: &mut problems,
+            now: now.clone(),
+            confirm_unusual: options.confirm_unusual,
         };
         map_resource(&rtype, &r, &index, &mut ctx, &mut out);
     }
@@ -633,13 +645,34 @@ fn map_resource(rtype: &str, r: &Value, index: &Index, ctx: &mut Ctx, out: &mut 
         _ => Ok(None),
     };
     match result {
-        Ok(Some(entry)) => match entry.validate() {
+        Ok(Some(mut entry)) => match plausible(&mut entry, ctx) {
             Ok(()) => out.add(rtype, Item::Entry(entry)),
-            Err(e) => ctx.problem("", format!("cannot be kept: {e}")),
+            Err(message) => ctx.problem("", message),
         },
         Ok(None) => {}
         Err((path, message)) => ctx.problem(path, message),
     }
+}
+
+/// What every imported entry must be, as one typed by hand: well formed, no past event
+/// dated after now, and a measurement usual for its kind unless the importing person
+/// confirmed unusual values (then it is marked so).
+fn plausible(entry: &mut Entry, ctx: &Ctx) -> Result<(), String> {
+    entry
+        .validate()
+        .map_err(|e| format!("cannot be kept: {e}"))?;
+    entry.check_dates(&ctx.now).map_err(|e| e.to_string())?;
+    if let Entry::Measurement(m) = entry
+        && let Err(u) = m.check_usual()
+    {
+        if !ctx.confirm_unusual {
+            return Err(format!(
+                "{u}; if the bundle is right, import it with --confirm-unusual (such values are then marked as confirmed)"
+            ));
+        }
+        m.confirm_unusual();
+    }
+    Ok(())
 }
 
 type Mapping = Result<Option<Entry>, (&'static str, String)>;
@@ -1181,6 +1214,17 @@ fn observation(r: &Value, report_time: Option<&str>, out: &mut Import) -> Mappin
                     .or_default() += 1
             }
         }
+    }
+    // Carnet's own mark of a confirmed unusual value, from an earlier export.
+    if (m.value.is_some() || !m.components.is_empty())
+        && m.value_text.is_none()
+        && r.get("note")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|n| s(n, "text") == Some(UNUSUAL_CONFIRMED))
+    {
+        m.value_text = Some(UNUSUAL_CONFIRMED.to_string());
     }
     // Systolic before diastolic, whatever order the source gave: "120/80" is read in that
     // order everywhere (list, charts, exports).
