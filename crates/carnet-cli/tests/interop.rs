@@ -337,13 +337,14 @@ fn device_exports_become_day_blocks_and_reimports_add_nothing() {
             2148,
             "Dexcom iPhone G6",
         ),
-        // 4,305 historic readings and 315 scans at distinct times (one scan time is given
-        // twice); 69 scans share a minute with a historic reading and another value: both
-        // are kept, the scans as their own series.
+        // 4,305 historic readings and 316 scans (counted with Python's csv module): 69
+        // scans share a minute with a historic reading and another value, and two scans
+        // of 14-04-1961 20:38 read 141 and 142. All are kept: the scans as their own
+        // series, the second 20:38 scan in a series "(another value at the same time)".
         (
             "freestyle_libre/FreeStyle_Libre_3_synthetic.csv",
             "libre",
-            4620,
+            4621,
             "FreeStyle Libre 3",
         ),
         (

@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use carnet_record::{Censor, Code, DateTime, Entry, Measurement, Reading, ReadingSet, systems};
 use jiff::civil;
-use jiff::tz::TimeZone;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde_json::Value;
 
 use crate::error::FhirError;
@@ -110,6 +110,9 @@ struct Collector {
     entries: Vec<Mapped>,
     out: Import,
     count: usize,
+    /// The first value given at each second of each series, to tell a repeat from another
+    /// value at the same time.
+    values: BTreeMap<(String, String, String), std::collections::HashMap<i64, f64>>,
 }
 
 impl Collector {
@@ -128,7 +131,26 @@ impl Collector {
                 "the file holds more than {MAX_READINGS_PER_IMPORT} readings; split it (for example by year)"
             )));
         }
-        let key = (kind.code.clone(), unit.to_string(), source.to_string());
+        let mut key = (kind.code.clone(), unit.to_string(), source.to_string());
+        // Two readings of one series at the same second with different values (a phone
+        // clock set back, two uploaders): a block holds one value per second, so the
+        // second goes to a series of its own, named so, rather than being dropped. The
+        // same value twice stays a repeat (counted when packed).
+        let instant = at.sort_key();
+        let first = *self
+            .values
+            .entry(key.clone())
+            .or_default()
+            .entry(instant)
+            .or_insert(value);
+        if first != value && !(first.is_nan() && value.is_nan()) {
+            key.2 = if source.is_empty() {
+                "another value at the same time".to_string()
+            } else {
+                format!("{source} (another value at the same time)")
+            };
+        }
+        let source = key.2.clone();
         self.labels
             .entry(key.clone())
             .or_insert_with(|| label.to_string());
@@ -301,15 +323,46 @@ fn find(header: &[String], pred: impl Fn(&str) -> bool) -> Option<usize> {
 }
 
 fn local_time(text: &str, tz: &TimeZone) -> Option<DateTime> {
+    local_time_in(text, tz, &mut Wall::default(), "")
+}
+
+/// [`local_time`], placing a local time of the hour a clock falls back with [`Wall`].
+fn local_time_in(text: &str, tz: &TimeZone, wall: &mut Wall, series: &str) -> Option<DateTime> {
     let t = text.trim().replacen(' ', "T", 1);
     if let Ok(dt) = t.parse::<DateTime>()
         && (t.ends_with('Z') || t.len() > 19)
     {
         return Some(dt);
     }
-    let civil: civil::DateTime = t.parse().ok()?;
-    let z = civil.to_zoned(tz.clone()).ok()?;
-    DateTime::from_unix_offset(z.timestamp().as_second(), z.offset().seconds())
+    wall.place(series, t.parse().ok()?, tz)
+}
+
+/// Places the local wall-clock times of a file on the timeline, in file order. In the
+/// hour a clock falls back (daylight saving time ends: 02:00-02:59 happens twice in
+/// Paris), a local time that would come before the previous reading of its series is
+/// the second pass of that hour, so it takes the later offset: both hours are kept,
+/// instead of the second being dropped as a repeat of the first. Devices write their
+/// readings oldest first (Dexcom Clarity, LibreView), which this relies on.
+#[derive(Default)]
+struct Wall {
+    last: std::collections::HashMap<String, i64>,
+}
+
+impl Wall {
+    fn place(&mut self, series: &str, local: civil::DateTime, tz: &TimeZone) -> Option<DateTime> {
+        let amb = tz.to_ambiguous_zoned(local);
+        let fold = matches!(amb.offset(), AmbiguousOffset::Fold { .. });
+        let first = amb.clone().compatible().ok()?;
+        let last = self.last.get(series).copied();
+        let z = if fold && last.is_some_and(|l| first.timestamp().as_second() < l) {
+            amb.later().ok()?
+        } else {
+            first
+        };
+        self.last
+            .insert(series.to_string(), z.timestamp().as_second());
+        DateTime::from_unix_offset(z.timestamp().as_second(), z.offset().seconds())
+    }
 }
 
 fn number(text: &str) -> Option<f64> {
@@ -390,6 +443,7 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     let mut cols = (0, 0, 0, 0, 0, 0);
     let mut mmol = false;
     let mut device = String::new();
+    let mut wall = Wall::default();
     for (line, rec) in records(text) {
         let rec = rec.map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))?;
         let Some(h) = &header else {
@@ -452,7 +506,8 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
                 format!("\"{raw}\" is not a glucose value (a number, Low, High, <N or >N)"),
             ));
         };
-        let Some(at) = local_time(get(ts), tz) else {
+        let series = format!("{event}\u{0}{}", get(src));
+        let Some(at) = local_time_in(get(ts), tz, &mut wall, &series) else {
             return Err(row_err(
                 F,
                 line,
@@ -513,7 +568,13 @@ fn libre_day_first(dates: &[&str]) -> Result<bool, &'static str> {
     day_first_from(f.iter().any(|x| x.0 > 12), f.iter().any(|x| x.1 > 12))
 }
 
-fn libre_time(text: &str, day_first: bool, tz: &TimeZone) -> Option<DateTime> {
+fn libre_time(
+    text: &str,
+    day_first: bool,
+    tz: &TimeZone,
+    wall: &mut Wall,
+    series: &str,
+) -> Option<DateTime> {
     let (date, time) = text.trim().split_once(' ')?;
     let mut p = date.split(['-', '/', '.']);
     let (a, b, y): (i8, i8, i16) = (
@@ -526,8 +587,7 @@ fn libre_time(text: &str, day_first: bool, tz: &TimeZone) -> Option<DateTime> {
     let (h, mi): (i8, i8) = (tp.next()?.parse().ok()?, tp.next()?.parse().ok()?);
     let s: i8 = tp.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let dt = civil::DateTime::new(y, m, d, h, mi, s, 0).ok()?;
-    let z = dt.to_zoned(tz.clone()).ok()?;
-    DateTime::from_unix_offset(z.timestamp().as_second(), z.offset().seconds())
+    wall.place(series, dt, tz)
 }
 
 fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
@@ -575,6 +635,7 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         .skip(hpos + 1)
         .map(|(line, r)| (line, r.unwrap_or_default()));
     let mut c = Collector::default();
+    let mut wall = Wall::default();
     for (line, r) in rows {
         let line = &line;
         let get = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or("").trim();
@@ -618,7 +679,8 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
                 ));
             }
         };
-        let Some(at) = libre_time(get(Some(ts)), day_first, tz) else {
+        let series = format!("{}\u{0}{}", get(Some(rt)), get(dev));
+        let Some(at) = libre_time(get(Some(ts)), day_first, tz, &mut wall, &series) else {
             return Err(row_err(
                 F,
                 *line,
@@ -1043,6 +1105,61 @@ FreeStyle Libre 3,X1,04-13-2025 08:15,0,110,,\n";
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn the_hour_a_clock_falls_back_is_kept_twice() {
+        // Paris, 2025-10-26: 03:00 CEST becomes 02:00 CET, so 02:00-02:55 happen twice.
+        // A Dexcom receiver writes the wall clock: 01:50 ... 02:55, 02:00 ... 02:55, 03:00.
+        let mut rows = String::from(
+            "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n",
+        );
+        let mut locals = vec!["01:50".to_string(), "01:55".to_string()];
+        for _ in 0..2 {
+            locals.extend((0..12).map(|i| format!("02:{:02}", i * 5)));
+        }
+        locals.extend(["03:00".to_string(), "03:05".to_string()]);
+        for (i, hm) in locals.iter().enumerate() {
+            rows.push_str(&format!("{i},2025-10-26T{hm}:00,EGV,,,,G7,{}\n", 100 + i));
+        }
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        let imp = read_device_csv(rows.as_bytes(), DeviceFormat::Dexcom, &paris).unwrap();
+        let got = sets(&imp);
+        let readings = &got[0].2;
+        assert_eq!(readings.len(), 28);
+        assert_eq!(readings[0].0, "2025-10-26T01:50:00+02:00");
+        assert_eq!(readings[13].0, "2025-10-26T02:55:00+02:00");
+        assert_eq!(readings[14].0, "2025-10-26T02:00:00+01:00");
+        assert_eq!(readings[27].0, "2025-10-26T03:05:00+01:00");
+        let secs: Vec<i64> = readings
+            .iter()
+            .map(|r| r.0.parse::<DateTime>().unwrap().sort_key())
+            .collect();
+        assert!(
+            secs.windows(2).all(|w| w[1] - w[0] == 300),
+            "every reading 5 minutes after the one before"
+        );
+        // Every value is kept: the 24 of the repeated hour are distinct.
+        let values: Vec<f64> = readings.iter().map(|r| r.1).collect();
+        assert_eq!(values, (100..128).map(f64::from).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn another_value_at_the_same_second_is_kept_apart_and_a_repeat_is_not() {
+        let csv = "\"2026-04-05T20:30:29.000Z\",1775421029000,162,\"Flat\",\n\
+\"2026-04-05T20:30:29.000Z\",1775421029000,162,\"Flat\",\n\
+\"2026-04-05T20:30:29.000Z\",1775421029000,158,\"Flat\",\n\
+\"2026-04-05T20:25:28.000Z\",1775420728000,167,\"Flat\",\n";
+        let imp = read_device_csv(csv.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(got.len(), 2, "{got:?}");
+        // The repeat (162 twice) stays in the series, to be counted as repeated when packed.
+        assert_eq!(
+            got[0].2.iter().map(|r| r.1).collect::<Vec<_>>(),
+            vec![162.0, 162.0, 167.0]
+        );
+        assert_eq!(got[1].0, "Nightscout (another value at the same time)");
+        assert_eq!(got[1].2, vec![("2026-04-05T20:30:29Z".to_string(), 158.0)]);
     }
 
     #[test]
