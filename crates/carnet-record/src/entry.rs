@@ -467,9 +467,15 @@ fn finite(what: &str, v: f64) -> Result<(), RecordError> {
     Ok(())
 }
 
+/// A value for people: at most 6 decimals, so binary noise from a converter
+/// (119.99999999999999) reads as 120; the stored value is unchanged.
 pub(crate) fn number_text(v: f64) -> String {
-    let s = format!("{v}");
-    s
+    let r = (v * 1e6).round() / 1e6;
+    if r.is_finite() {
+        format!("{r}")
+    } else {
+        format!("{v}")
+    }
 }
 
 impl Entry {
@@ -906,5 +912,31 @@ mod tests {
         };
         assert!(med(MedicationStatus::Active).check_dates(&now).is_err());
         assert!(med(MedicationStatus::Intended).check_dates(&now).is_ok());
+    }
+
+    #[test]
+    fn values_are_shown_without_binary_noise() {
+        assert_eq!(number_text(119.99999999999999), "120");
+        assert_eq!(number_text(80.00000000000001), "80");
+        assert_eq!(number_text(5.4), "5.4");
+        assert_eq!(number_text(0.0001234), "0.000123");
+        let mut m = Measurement::from_input(
+            "blood-pressure",
+            "120/80",
+            "mmHg",
+            "2024-01-01T08:00:00Z".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+        m.components[0].value = 119.99999999999999;
+        assert_eq!(
+            Entry::Measurement(m.clone()).summary(),
+            "Blood pressure 120/80 mm[Hg] at 2024-01-01T08:00:00Z"
+        );
+        m.confirm_unusual();
+        assert_eq!(
+            Entry::Measurement(m).summary(),
+            "Blood pressure 120/80 mm[Hg] (unusual, confirmed) at 2024-01-01T08:00:00Z"
+        );
     }
 }

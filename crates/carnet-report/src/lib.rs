@@ -726,7 +726,10 @@ fn measurement_line(m: &carnet_record::Measurement) -> String {
         .or_else(|| m.kind.display.clone())
         .unwrap_or_else(|| format!("LOINC {}", m.kind.code));
     let unit = unit_label(&m.unit);
-    let value = match (m.value, &m.value_code, &m.value_text) {
+    // The mark of a confirmed unusual value is said after the value, not instead of it.
+    let confirmed = m.value_text.as_deref() == Some(carnet_record::UNUSUAL_CONFIRMED);
+    let text = m.value_text.as_ref().filter(|_| !confirmed);
+    let mut value = match (m.value, &m.value_code, text) {
         (Some(v), _, _) => format!("{} {unit}", readable(v)),
         (None, Some(c), _) => c.display.clone().unwrap_or_else(|| c.code.clone()),
         (None, None, Some(t)) => t.clone(),
@@ -750,6 +753,9 @@ fn measurement_line(m: &carnet_record::Measurement) -> String {
             }
         }
     };
+    if confirmed {
+        value.push_str(" (unusual, confirmed)");
+    }
     format!("{name}: {value} · {}", m.at.date())
 }
 
@@ -953,6 +959,24 @@ mod tests {
             &svg[..svg.len().min(2000)]
         );
         assert!(svg.contains("2 Low and 2 High (beyond the sensor range)"));
+    }
+
+    #[test]
+    fn a_confirmed_unusual_value_is_shown_with_its_mark() {
+        let mut m = carnet_record::Measurement::from_input(
+            "blood-pressure",
+            "120/80",
+            "mmHg",
+            "2024-01-01T08:00:00Z".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+        m.confirm_unusual();
+        let line = measurement_line(&m);
+        assert!(
+            line.contains("120/80") && line.contains("(unusual, confirmed)"),
+            "{line}"
+        );
     }
 
     #[test]
