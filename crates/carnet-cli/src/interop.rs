@@ -41,6 +41,11 @@ pub enum ImportCommand {
         /// as confirmed, instead of refusing the bundle.
         #[arg(long)]
         confirm_unusual: bool,
+        /// Leave out resources that are not valid FHIR R4 (each listed with the reason)
+        /// instead of refusing the whole bundle; defects only in what Carnet does not keep
+        /// (ids, meta, narrative) are ignored and listed.
+        #[arg(long)]
+        skip_invalid: bool,
     },
     /// A glucose meter's or another device's export. Duplicates of readings already
     /// stored (same device, kind and time) are skipped.
@@ -212,6 +217,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             file,
             patient_ref,
             confirm_unusual,
+            skip_invalid,
             ..
         } => {
             let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
@@ -220,6 +226,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
                 patient_ref: patient_ref.clone(),
                 confirm_unusual: *confirm_unusual,
                 now: None,
+                skip_invalid: *skip_invalid,
             };
             let r = carnet_fhir::read_bundle_with(&bytes, &options, &mut |done, total| {
                 bar.set_length(total as u64);

