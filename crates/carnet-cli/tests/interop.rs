@@ -823,8 +823,34 @@ fn dexcom_low_is_kept_censored_counted_below_range_and_exported_with_its_compara
         5,
         "{again:?}"
     );
-    // (The numeric readings come back as single measurements, one Observation each: issue
-    // 15 point 9, not done here.)
+    // The numeric readings, exported one Observation each (their seconds jitter), come
+    // back as day blocks too, not as one entry per reading.
+    let plain_again: Vec<_> = again.iter().filter(|b| !b.3).collect();
+    assert_eq!(
+        plain_again.iter().map(|b| b.0).sum::<u64>(),
+        nums.len() as u64
+    );
+    assert_eq!(
+        plain_again.len(),
+        plain.len(),
+        "as many day blocks as before"
+    );
+    let lo_again = plain_again
+        .iter()
+        .map(|b| b.1)
+        .fold(f64::INFINITY, f64::min);
+    let hi_again = plain_again
+        .iter()
+        .map(|b| b.2)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!((lo_again, hi_again), (min, max));
+    assert_eq!(
+        d.json(&["list", "--section", "measurements"])
+            .as_array()
+            .unwrap()
+            .len(),
+        again.len()
+    );
 }
 
 #[test]

@@ -392,6 +392,7 @@ pub fn read_bundle_with(
     if !problems.is_empty() {
         return Err(FhirError::Invalid(problems));
     }
+    out.items = merge_readings(std::mem::take(&mut out.items));
     Ok(out)
 }
 
@@ -1292,7 +1293,71 @@ fn observation(r: &Value, report_time: Option<&str>, out: &mut Import) -> Mappin
         out.skip(T, "no value (data absent)");
         return Ok(None);
     }
+    if crate::devices::is_device_glucose(&m.kind)
+        && m.components.is_empty()
+        && m.value_code.is_none()
+        && m.value_text.is_none()
+        && !m.at.is_date_only()
+        && let Some(value) = m.value
+    {
+        // A CGM or meter reading, one Observation each (as Carnet's own export writes
+        // readings that are not evenly spaced): kept as a series, so that importing an
+        // export gives day blocks again, not one entry per reading.
+        out.add(
+            T,
+            Item::Readings(ReadingSet {
+                kind: m.kind,
+                unit: m.unit,
+                source: m.source,
+                readings: vec![Reading { at: m.at, value }],
+            }),
+        );
+        return Ok(None);
+    }
     Ok(Some(Entry::Measurement(m)))
+}
+
+/// Readings of one series given in several pieces (one Observation per reading, or per
+/// day) become one set, packed into day blocks at commit: in the place of the first piece.
+fn merge_readings(items: Vec<Mapped>) -> Vec<Mapped> {
+    type Key = (String, String, String, Option<String>, Option<Censor>);
+    let key = |set: &ReadingSet, censor: Option<Censor>| -> Key {
+        (
+            set.kind.system.clone(),
+            set.kind.code.clone(),
+            set.unit.clone(),
+            set.source.clone(),
+            censor,
+        )
+    };
+    let mut out: Vec<Mapped> = Vec::with_capacity(items.len());
+    let mut at: HashMap<Key, usize> = HashMap::new();
+    for m in items {
+        let k = match &m.item {
+            Item::Readings(set) => key(set, None),
+            Item::Censored { set, censor } => key(set, Some(*censor)),
+            _ => {
+                out.push(m);
+                continue;
+            }
+        };
+        match at.get(&k) {
+            Some(&i) => {
+                let readings = match m.item {
+                    Item::Readings(set) | Item::Censored { set, .. } => set.readings,
+                    _ => Vec::new(),
+                };
+                if let Item::Readings(set) | Item::Censored { set, .. } = &mut out[i].item {
+                    set.readings.extend(readings);
+                }
+            }
+            None => {
+                at.insert(k, out.len());
+                out.push(m);
+            }
+        }
+    }
+    out
 }
 
 /// The extension saying why a value is missing.
