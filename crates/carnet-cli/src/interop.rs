@@ -60,6 +60,10 @@ pub enum ImportCommand {
         /// computer's], e.g. Europe/Paris.
         #[arg(long, value_name = "TZ")]
         tz: Option<String>,
+        /// Store measurements unusual for their kind (generic CSV) as single entries
+        /// marked as confirmed, instead of refusing the file.
+        #[arg(long)]
+        confirm_unusual: bool,
     },
 }
 
@@ -238,7 +242,12 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
                 r.with_context(|| format!("{} was not imported", file.display()))?,
             )
         }
-        ImportCommand::Csv { file, format, tz } => {
+        ImportCommand::Csv {
+            file,
+            format,
+            tz,
+            confirm_unusual,
+        } => {
             let zone = match tz {
                 Some(name) => jiff::tz::TimeZone::get(name).with_context(|| {
                     format!(
@@ -248,7 +257,10 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
                 None => jiff::tz::TimeZone::system(),
             };
             let bytes = read_bounded(file, MAX_CSV_BYTES)?;
-            let r = carnet_fhir::read_device_csv(&bytes, *format, &zone)
+            let options = carnet_fhir::DeviceOptions {
+                confirm_unusual: *confirm_unusual,
+            };
+            let r = carnet_fhir::read_device_csv_with(&bytes, *format, &zone, &options)
                 .with_context(|| format!("{} was not imported", file.display()))?;
             (file, r)
         }

@@ -353,3 +353,34 @@ fn an_imported_unusual_value_needs_confirmation_and_keeps_its_mark_through_expor
     assert_eq!(m.len(), 1);
     assert_eq!(m[0]["value_text"], carnet::record::UNUSUAL_CONFIRMED);
 }
+
+#[test]
+fn a_device_file_row_is_checked_as_if_typed() {
+    let c = Carnet::patient();
+    let path = c.work.join("scale.csv");
+    std::fs::write(
+        &path,
+        "time,kind,value,unit,source\n2025-01-01 08:00,weight,70.5,kg,Withings\n2025-01-02 08:00,weight,7250,kg,Withings\n",
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let err = c.fails(&["import", "csv", p, "--format", "generic", "--tz", "UTC"]);
+    assert!(
+        err.contains("line 3") && err.contains("7250 kg is unusual"),
+        "{err}"
+    );
+    assert!(entries(&c).is_empty(), "a refused file stored something");
+    c.json(&[
+        "import",
+        "csv",
+        p,
+        "--format",
+        "generic",
+        "--tz",
+        "UTC",
+        "--confirm-unusual",
+    ]);
+    let list = c.ok(&["list"]);
+    assert!(list.contains("7250 kg (unusual, confirmed)"), "{list}");
+    assert!(list.contains("weight, 1 reading"), "{list}");
+}

@@ -257,12 +257,30 @@ fn row_err(f: DeviceFormat, line: u64, column: &str, message: impl Into<String>)
     }
 }
 
+/// Choices of the person importing a device export.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceOptions {
+    /// Store measurements unusual for their kind (generic CSV: 7250 kg) as single
+    /// entries marked as confirmed, instead of refusing the file.
+    pub confirm_unusual: bool,
+}
+
 /// Reads a device export. `tz` is the time zone of local times without an offset (Dexcom
 /// and Libre write the wall-clock time of the device).
 pub fn read_device_csv(
     bytes: &[u8],
     format: DeviceFormat,
     tz: &TimeZone,
+) -> Result<DeviceImport, FhirError> {
+    read_device_csv_with(bytes, format, tz, &DeviceOptions::default())
+}
+
+/// [`read_device_csv`], with the importing person's choices.
+pub fn read_device_csv_with(
+    bytes: &[u8],
+    format: DeviceFormat,
+    tz: &TimeZone,
+    options: &DeviceOptions,
 ) -> Result<DeviceImport, FhirError> {
     if bytes.len() as u64 > MAX_CSV_BYTES {
         return Err(FhirError::TooLarge {
@@ -287,7 +305,7 @@ pub fn read_device_csv(
         DeviceFormat::Dexcom => dexcom(text, tz),
         DeviceFormat::Libre => libre(text, tz),
         DeviceFormat::Nightscout => nightscout(text),
-        DeviceFormat::Generic => generic(text, tz),
+        DeviceFormat::Generic => generic(text, tz, options),
     }
 }
 
@@ -815,7 +833,7 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
     Ok(c.finish())
 }
 
-fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
+fn generic(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Generic;
     let mut c = Collector::default();
     let mut it = records(text);
@@ -834,6 +852,7 @@ fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         ));
     };
     let s = col("source");
+    let now = DateTime::now();
     for (line, rec) in it {
         let rec = rec.map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))?;
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
@@ -844,8 +863,31 @@ fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             row_err(F, line, "time", format!("\"{}\" is not a date and time (RFC 3339, or YYYY-MM-DD hh:mm[:ss] in local time)", get(t)))
         })?;
         let source = s.map(get).filter(|x| !x.is_empty()).map(str::to_string);
-        let m = Measurement::from_input(get(k), get(v), get(u), at.clone(), source.clone())
+        let mut m = Measurement::from_input(get(k), get(v), get(u), at.clone(), source.clone())
             .map_err(|e| row_err(F, line, "value", e.to_string()))?;
+        // As typed by hand: no reading after now, no unusual value unless confirmed.
+        Entry::Measurement(m.clone())
+            .check_dates(&now)
+            .map_err(|e| row_err(F, line, "time", e.to_string()))?;
+        if let Err(u) = m.check_usual() {
+            if !options.confirm_unusual {
+                return Err(row_err(
+                    F,
+                    line,
+                    "value",
+                    format!(
+                        "{u}; if it is right, import with --confirm-unusual (it is then stored marked as confirmed)"
+                    ),
+                ));
+            }
+            // A block holds no mark: a confirmed unusual value is an entry of its own.
+            m.confirm_unusual();
+            c.entries.push(Mapped {
+                label: m.kind_name().unwrap_or("measurement").to_string(),
+                item: Item::Entry(Entry::Measurement(m)),
+            });
+            continue;
+        }
         match m.value {
             Some(value) if m.components.is_empty() => {
                 let label = m.kind_name().unwrap_or(get(k)).to_string();
@@ -1160,6 +1202,42 @@ FreeStyle Libre 3,X1,04-13-2025 08:15,0,110,,\n";
         );
         assert_eq!(got[1].0, "Nightscout (another value at the same time)");
         assert_eq!(got[1].2, vec![("2026-04-05T20:30:29Z".to_string(), 158.0)]);
+    }
+
+    #[test]
+    fn generic_rows_are_checked_as_if_typed() {
+        let csv = "time,kind,value,unit\n2025-01-01 08:00,weight,70.5,kg\n2025-01-02 08:00,weight,7250,kg\n";
+        let err = read_device_csv(csv.as_bytes(), DeviceFormat::Generic, &utc())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3")
+                && err.contains("7250 kg is unusual")
+                && err.contains("--confirm-unusual"),
+            "{err}"
+        );
+        let yes = DeviceOptions {
+            confirm_unusual: true,
+        };
+        let imp =
+            read_device_csv_with(csv.as_bytes(), DeviceFormat::Generic, &utc(), &yes).unwrap();
+        assert_eq!(imp.items.len(), 2);
+        let Item::Readings(set) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(set.readings.len(), 1);
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[1].item else {
+            panic!()
+        };
+        assert_eq!(
+            (m.value, m.value_text.as_deref()),
+            (Some(7250.0), Some(carnet_record::UNUSUAL_CONFIRMED))
+        );
+        let future = "time,kind,value,unit\n2999-01-01 08:00,weight,70,kg\n";
+        let err = read_device_csv_with(future.as_bytes(), DeviceFormat::Generic, &utc(), &yes)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("in the future"), "{err}");
     }
 
     #[test]

@@ -38,7 +38,8 @@ mod import;
 mod schema;
 
 pub use devices::{
-    DeviceFormat, DeviceImport, MAX_CSV_BYTES, MAX_READINGS_PER_IMPORT, read_device_csv,
+    DeviceFormat, DeviceImport, DeviceOptions, MAX_CSV_BYTES, MAX_READINGS_PER_IMPORT,
+    read_device_csv, read_device_csv_with,
 };
 pub use error::{FhirError, Problem};
 pub use export::{
