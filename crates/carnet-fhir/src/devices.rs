@@ -309,11 +309,34 @@ pub fn read_device_csv_with(
     }
 }
 
+/// The field separator of a file: `,`, or the `;` of exports made in locales whose
+/// decimal separator is a comma, or a tab (Clarity's tab-delimited export, Nightscout's
+/// entries.tsv). Told from the first lines: the one that splits some line most.
+fn delimiter(text: &str) -> u8 {
+    let lines: Vec<&str> = text.lines().take(5).collect();
+    let most = |c: char| {
+        lines
+            .iter()
+            .map(|l| l.matches(c).count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (comma, semi, tab) = (most(','), most(';'), most('\t'));
+    if tab > comma.max(semi) {
+        b'\t'
+    } else if semi > comma {
+        b';'
+    } else {
+        b','
+    }
+}
+
 fn records(text: &str) -> impl Iterator<Item = (u64, Result<csv::StringRecord, csv::Error>)> + '_ {
     // Streamed: a file of millions of tiny rows never sits in memory as records.
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter(text))
         .from_reader(text.as_bytes())
         .into_records()
         .map(|r| {
@@ -328,12 +351,35 @@ fn records(text: &str) -> impl Iterator<Item = (u64, Result<csv::StringRecord, c
 /// Header cells lowercased, with any stray quotes and byte-order marks (raw or mangled
 /// into Latin-1 by a spreadsheet) stripped.
 fn clean_header(cell: &str) -> String {
-    cell.trim()
+    let c = cell
+        .trim()
         .trim_start_matches(['\u{feff}', '"'])
         .replace("ï»¿", "")
         .replace("Ã¯Â»Â¿", "")
         .trim_matches(['"', ' '])
-        .to_ascii_lowercase()
+        .to_lowercase();
+    english_header(&c)
+}
+
+/// LibreView writes its headers in the reader's language. German (as LibreView exports
+/// it: "Gerät,Seriennummer,Gerätezeitstempel,Aufzeichnungstyp,Glukosewert-Verlauf mg/dL,
+/// Glukose-Scan mg/dL,...,Glukose-Teststreifen mg/dL") is read as the English names.
+fn english_header(cell: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("gerätezeitstempel", "device timestamp"),
+        ("aufzeichnungstyp", "record type"),
+        ("glukosewert-verlauf", "historic glucose"),
+        ("glukose-scan", "scan glucose"),
+        ("glukose-teststreifen", "strip glucose"),
+        ("seriennummer", "serial number"),
+        ("gerät", "device"),
+    ];
+    for (de, en) in NAMES {
+        if let Some(rest) = cell.strip_prefix(de) {
+            return format!("{en}{rest}");
+        }
+    }
+    cell.to_string()
 }
 
 fn find(header: &[String], pred: impl Fn(&str) -> bool) -> Option<usize> {
@@ -757,9 +803,10 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
                 }
             };
             let bad = |what: &str| layout(F, format!("entry {i}: {what}"));
+            // Some uploaders write the value as a string ("sgv": "120").
             let value = e
                 .get(key)
-                .and_then(Value::as_f64)
+                .and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(number)))
                 .ok_or_else(|| bad(&format!("no number in \"{key}\"")))?;
             let ms = e
                 .get("date")
@@ -1238,6 +1285,135 @@ FreeStyle Libre 3,X1,04-13-2025 08:15,0,110,,\n";
             .unwrap_err()
             .to_string();
         assert!(err.contains("in the future"), "{err}");
+    }
+
+    fn fixture(path: &str) -> String {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/fixtures/devices")
+                .join(path),
+        )
+        .unwrap()
+    }
+
+    /// The same file in another layout: every field re-written with `sep`, each through
+    /// `cell` (which may also reword the header line, `row` 1-based).
+    fn relayout(text: &str, sep: u8, cell: impl Fn(usize, usize, &str) -> String) -> String {
+        let mut out = csv::WriterBuilder::new()
+            .delimiter(sep)
+            .flexible(true)
+            .from_writer(Vec::new());
+        for (row, rec) in csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes())
+            .into_records()
+            .enumerate()
+        {
+            let rec = rec.unwrap();
+            let cells: Vec<String> = rec
+                .iter()
+                .enumerate()
+                .map(|(col, c)| cell(row + 1, col, c))
+                .collect();
+            out.write_record(&cells).unwrap();
+        }
+        String::from_utf8(out.into_inner().unwrap()).unwrap()
+    }
+
+    fn readings_of(imp: &Import) -> Vec<Set> {
+        let mut v = sets(imp);
+        v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        v
+    }
+
+    #[test]
+    fn other_layouts_of_the_shared_exports_read_the_same() {
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        // Clarity, tab-delimited.
+        let clarity = fixture("dexcom_clarity/Clarity_Export_synthetic.csv");
+        let tabbed = relayout(&clarity, b'\t', |_, _, c| c.to_string());
+        let a = read_device_csv(clarity.as_bytes(), DeviceFormat::Dexcom, &paris).unwrap();
+        let b = read_device_csv(tabbed.as_bytes(), DeviceFormat::Dexcom, &paris).unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+        assert_eq!(
+            readings_of(&a).iter().map(|s| s.2.len()).sum::<usize>(),
+            3922
+        );
+
+        // LibreView in German: German headers, `;` between fields, DD.MM.YYYY dates.
+        let libre = fixture("freestyle_libre/FreeStyle_Libre_3_synthetic.csv");
+        let german = relayout(&libre, b';', |row, _, c| match row {
+            2 => c
+                .replace("Device Timestamp", "Gerätezeitstempel")
+                .replace("Record Type", "Aufzeichnungstyp")
+                .replace("Historic Glucose", "Glukosewert-Verlauf")
+                .replace("Scan Glucose", "Glukose-Scan")
+                .replace("Strip Glucose", "Glukose-Teststreifen")
+                .replace("Serial Number", "Seriennummer")
+                .replace("Device", "Gerät"),
+            r if r > 2 && c.len() == 16 && c.as_bytes()[2] == b'-' => {
+                // 12-04-1961 22:30 -> 12.04.1961 22:30
+                c.replacen('-', ".", 2)
+            }
+            _ => c.to_string(),
+        });
+        assert!(german.contains("Gerätezeitstempel;Aufzeichnungstyp"));
+        assert!(german.contains("12.04.1961 22:30"));
+        let a = read_device_csv(libre.as_bytes(), DeviceFormat::Libre, &paris).unwrap();
+        let b = read_device_csv(german.as_bytes(), DeviceFormat::Libre, &paris).unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+        assert_eq!(
+            readings_of(&b).iter().map(|s| s.2.len()).sum::<usize>(),
+            4305 + 316
+        );
+
+        // LibreView in mmol/L with decimal commas (values written 5,4).
+        let mmol = relayout(&libre, b';', |row, col, c| match (row, col) {
+            (2, _) => c.replace("mg/dL", "mmol/L"),
+            (r, 4 | 5) if r > 2 && !c.is_empty() => {
+                let mgdl: f64 = c.parse().unwrap();
+                format!("{:.1}", mgdl / 18.0).replace('.', ",")
+            }
+            _ => c.to_string(),
+        });
+        let m = read_device_csv(mmol.as_bytes(), DeviceFormat::Libre, &paris).unwrap();
+        let first = &readings_of(&m)[0];
+        assert_eq!(first.2.len(), 4305);
+        assert_eq!(first.2[0].1, (98.0_f64 / 18.0 * 10.0).round() / 10.0);
+
+        // Nightscout entries as TSV, and JSON with the value as a string.
+        let ns = fixture("nightscout/nightscout_entries.csv");
+        let tsv = relayout(&ns, b'\t', |_, _, c| c.to_string());
+        let a = read_device_csv(ns.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        let b = read_device_csv(tsv.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+        let json: Value =
+            serde_json::from_str(&fixture("nightscout/nightscout_entries.json")).unwrap();
+        let strings: Vec<Value> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e["sgv"] = Value::String(e["sgv"].to_string());
+                e
+            })
+            .collect();
+        let a = read_device_csv(
+            json.to_string().as_bytes(),
+            DeviceFormat::Nightscout,
+            &utc(),
+        )
+        .unwrap();
+        let b = read_device_csv(
+            Value::Array(strings).to_string().as_bytes(),
+            DeviceFormat::Nightscout,
+            &utc(),
+        )
+        .unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+        assert_eq!(readings_of(&b)[0].2.len(), 1000);
     }
 
     #[test]
