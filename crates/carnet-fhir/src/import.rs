@@ -1066,9 +1066,11 @@ fn immunization(r: &Value, out: &mut Import) -> Mapping {
         }
         _ => {}
     }
+    let (text, code) = concept(r.get("vaccineCode"), &[systems::CVX, systems::SNOMED]);
     let Some(date) = fhir_date(s(r, "occurrenceDateTime")) else {
-        // A vaccination record needs a date (Immunization.date); say exactly why there is
-        // none, so the user can add it by hand with the date they know.
+        // Carnet's vaccinations carry a date. One without is still a fact worth keeping:
+        // it goes into the medical history (a procedure without a date, named so), with
+        // what the source said of its date, and the reason is counted.
         let absent = r
             .get("_occurrenceDateTime")
             .and_then(|p| p.get("extension"))
@@ -1077,20 +1079,36 @@ fn immunization(r: &Value, out: &mut Import) -> Mapping {
             .flatten()
             .find(|x| s(x, "url") == Some(DATA_ABSENT_REASON))
             .and_then(|x| s(x, "valueCode"));
-        let why = match (absent, s(r, "occurrenceString")) {
-            (Some(code), _) => format!(
-                "date not known (data-absent-reason \"{code}\"); Carnet keeps vaccinations with a date"
+        let (when, why) = match (absent, s(r, "occurrenceString")) {
+            (Some(c), _) => (
+                "date not known".to_string(),
+                format!("date not known (data-absent-reason \"{c}\")"),
             ),
-            (None, Some(_)) => {
-                "date given only as words (occurrenceString); Carnet keeps vaccinations with a date"
-                    .into()
-            }
-            (None, None) => "no date of vaccination".into(),
+            (None, Some(words)) => (
+                format!("date: {words}"),
+                "date given only as words (occurrenceString)".to_string(),
+            ),
+            (None, None) => ("no date".to_string(), "no date".to_string()),
         };
-        out.skip(T, &why);
-        return Ok(None);
+        let Some(vaccine) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
+            out.skip(
+                T,
+                "the vaccine is neither named nor coded, and it has no date",
+            );
+            return Ok(None);
+        };
+        *out.reasons
+            .entry(format!(
+                "{T}: {why}: kept in the medical history as \"Vaccination: ...\" (Carnet's vaccinations carry a date)"
+            ))
+            .or_default() += 1;
+        return Ok(Some(Entry::Procedure(Procedure {
+            name: format!("Vaccination: {vaccine} ({when})"),
+            code,
+            date: None,
+            status: ProcedureStatus::Completed,
+        })));
     };
-    let (text, code) = concept(r.get("vaccineCode"), &[systems::CVX, systems::SNOMED]);
     let Some(vaccine) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
         out.skip(T, "the vaccine is neither named nor coded");
         return Ok(None);
@@ -1784,19 +1802,47 @@ mod tests {
     }
 
     #[test]
-    fn immunizations_without_a_date_say_exactly_why() {
+    fn immunizations_without_a_date_are_kept_in_the_history_saying_why() {
         let b = bundle(vec![
-            json!({"resourceType": "Immunization", "status": "completed", "vaccineCode": {"text": "MMR"},
+            json!({"resourceType": "Immunization", "status": "completed",
+                   "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03", "display": "MMR"}]},
                    "patient": {"reference": "Patient/p"},
                    "_occurrenceDateTime": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}}),
             json!({"resourceType": "Immunization", "status": "completed", "vaccineCode": {"text": "BCG"},
                    "patient": {"reference": "Patient/p"}, "occurrenceString": "in childhood"}),
         ]);
         let imp = read(&b).unwrap();
-        assert!(imp.items.is_empty());
+        let kept: Vec<(String, Option<String>, Option<Date>)> = imp
+            .items
+            .iter()
+            .map(|m| match &m.item {
+                Item::Entry(Entry::Procedure(p)) => (
+                    p.name.clone(),
+                    p.code.as_ref().map(|c| c.code.clone()),
+                    p.date.clone(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (
+                    "Vaccination: MMR (date not known)".to_string(),
+                    Some("03".to_string()),
+                    None
+                ),
+                (
+                    "Vaccination: BCG (date: in childhood)".to_string(),
+                    None,
+                    None
+                ),
+            ]
+        );
+        assert!(imp.skipped.is_empty(), "{:?}", imp.skipped);
         assert!(
             imp.reasons.contains_key(
-                "Immunization: date not known (data-absent-reason \"unknown\"); Carnet keeps vaccinations with a date"
+                "Immunization: date not known (data-absent-reason \"unknown\"): kept in the medical history as \"Vaccination: ...\" (Carnet's vaccinations carry a date)"
             ),
             "{:?}",
             imp.reasons
