@@ -1947,4 +1947,28 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn a_comparator_is_never_dropped_from_a_value() {
+        let obs = |code: &str, unit: &str| {
+            json!({"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "effectiveDateTime": "2024-01-01T08:00:00Z",
+                "valueQuantity": {"value": 40, "comparator": "<", "system": "http://unitsofmeasure.org", "code": unit}})
+        };
+        let imp = read(&bundle(vec![
+            obs("1988-5", "mg/L"),
+            obs("99504-3", "mg/dL"),
+        ]))
+        .unwrap();
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[0].item else {
+            panic!("{:?}", imp.items[0])
+        };
+        // A lab value below the limit of detection: its text, not the bare limit.
+        assert_eq!((m.value, m.value_text.as_deref()), (None, Some("<40 mg/L")));
+        let Item::Censored { set, censor } = &imp.items[1].item else {
+            panic!("{:?}", imp.items[1])
+        };
+        assert_eq!((*censor, set.readings[0].value), (Censor::Below, 40.0));
+    }
 }
