@@ -25,10 +25,11 @@ fn bundles(dir: &str) -> Vec<PathBuf> {
     v
 }
 
-/// The bundles that are valid FHIR R4 (every synthea and uscore bundle but the one with a
-/// known data error).
+/// The bundles that are valid FHIR R4 (every synthea, uscore and IPS bundle but the one
+/// with a known data error).
 fn valid_bundles() -> Vec<PathBuf> {
     let mut v = bundles("synthea");
+    v.extend(bundles("ips"));
     v.extend(
         bundles("uscore")
             .into_iter()
@@ -993,5 +994,63 @@ fn skip_invalid_leaves_out_what_is_broken_and_keeps_the_rest() {
             .count(),
         2,
         "{reasons:?}"
+    );
+}
+
+fn ips(name: &str) -> PathBuf {
+    fixtures().join("fhir/ips").join(name)
+}
+
+#[test]
+fn real_ips_documents_keep_to_their_person_and_open_inside_a_bundle() {
+    let martha = ips("bundle-minimal.json");
+    let james = ips("bundle-no-info-required-sections.json");
+    // One person's summary, then another's: refused, naming both.
+    let c = Carnet::patient();
+    let r = c.json(&["import", "fhir", s(&martha)]);
+    assert_eq!(counts(&r["imported"]).values().sum::<u64>(), 4, "{r}");
+    let err = c.fails(&["import", "fhir", s(&james)]);
+    assert!(
+        err.contains("James Judge, born 1985-04-25 (Patient/AAA1234; identifiers https://standards.digital.health.nz/ns/nhi-id|AAA1234)")
+            && err.contains("Martha DeLarosa, born 1972-05-01"),
+        "{err}"
+    );
+    assert_eq!(entry_count(&c), 4);
+
+    // Both documents in one collection (a bundle of bundles): refused, naming both;
+    // with one chosen, exactly that person's entries.
+    let read = |p: &Path| serde_json::from_slice::<Value>(&std::fs::read(p).unwrap()).unwrap();
+    let both = serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": read(&martha)}, {"resource": read(&james)}]});
+    let d = Carnet::patient();
+    let path = d.work.join("two-summaries.json");
+    std::fs::write(&path, serde_json::to_vec(&both).unwrap()).unwrap();
+    let err = d.fails(&["import", "fhir", s(&path)]);
+    assert!(
+        err.contains("about 2 patients") && err.contains("Patient/AAA1234"),
+        "{err}"
+    );
+    let r = d.json(&[
+        "import",
+        "fhir",
+        s(&path),
+        "--patient-ref",
+        "Patient/AAA1234",
+    ]);
+    assert_eq!(
+        counts(&r["imported"]),
+        BTreeMap::from([("Immunization".to_string(), 2), ("Patient".to_string(), 1)]),
+        "{r}"
+    );
+    assert_eq!(counts(&r["not_mapped"]).get("Bundle"), Some(&2), "{r}");
+    let listed = d.ok(&["list"]);
+    assert!(
+        listed.contains("James Judge") && !listed.contains("Martha"),
+        "{listed}"
+    );
+    assert_eq!(
+        listed.matches("Influenza, seasonal, injectable").count(),
+        2,
+        "{listed}"
     );
 }
