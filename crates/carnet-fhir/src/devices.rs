@@ -361,9 +361,12 @@ fn clean_header(cell: &str) -> String {
     english_header(&c)
 }
 
-/// LibreView writes its headers in the reader's language. German (as LibreView exports
-/// it: "Gerät,Seriennummer,Gerätezeitstempel,Aufzeichnungstyp,Glukosewert-Verlauf mg/dL,
-/// Glukose-Scan mg/dL,...,Glukose-Teststreifen mg/dL") is read as the English names.
+/// LibreView writes its headers in the reader's language. German ("Gerät,Seriennummer,
+/// Gerätezeitstempel,Aufzeichnungstyp,Glukosewert-Verlauf mg/dL,Glukose-Scan mg/dL,...,
+/// Glukose-Teststreifen mg/dL") and French ("Appareil,Numéro de série,Horodatage de
+/// l'appareil,Type d'enregistrement,Historique de la glycémie mg/dL,Numérisation de la
+/// glycémie mg/dL,...") are read as the English names, as published in code that reads
+/// real exports.
 fn english_header(cell: &str) -> String {
     const NAMES: &[(&str, &str)] = &[
         ("gerätezeitstempel", "device timestamp"),
@@ -373,13 +376,23 @@ fn english_header(cell: &str) -> String {
         ("glukose-teststreifen", "strip glucose"),
         ("seriennummer", "serial number"),
         ("gerät", "device"),
+        ("horodatage de l'appareil", "device timestamp"),
+        ("type d'enregistrement", "record type"),
+        ("historique de la glycémie", "historic glucose"),
+        ("numérisation de la glycémie", "scan glucose"),
+        ("scan de glycémie", "scan glucose"),
+        ("glycémie de la bandelette", "strip glucose"),
+        ("numéro de série", "serial number"),
+        ("appareil", "device"),
     ];
-    for (de, en) in NAMES {
-        if let Some(rest) = cell.strip_prefix(de) {
+    // Spreadsheets turn ' into ’.
+    let cell = cell.replace('\u{2019}', "'");
+    for (local, en) in NAMES {
+        if let Some(rest) = cell.strip_prefix(local) {
             return format!("{en}{rest}");
         }
     }
-    cell.to_string()
+    cell
 }
 
 fn find(header: &[String], pred: impl Fn(&str) -> bool) -> Option<usize> {
@@ -1367,6 +1380,27 @@ FreeStyle Libre 3,X1,04-13-2025 08:15,0,110,,\n";
             readings_of(&b).iter().map(|s| s.2.len()).sum::<usize>(),
             4305 + 316
         );
+
+        // LibreView in French, month-first dates with '/' (as a French export read by
+        // public code has them: %m/%d/%Y %H:%M).
+        let french = relayout(&libre, b',', |row, _, c| match row {
+            2 => c
+                .replace("Device Timestamp", "Horodatage de l\u{2019}appareil")
+                .replace("Record Type", "Type d'enregistrement")
+                .replace("Historic Glucose", "Historique de la glycémie")
+                .replace("Scan Glucose", "Numérisation de la glycémie")
+                .replace("Strip Glucose", "Glycémie de la bandelette")
+                .replace("Serial Number", "Numéro de série")
+                .replace("Device", "Appareil"),
+            r if r > 2 && c.len() == 16 && c.as_bytes()[2] == b'-' => {
+                // 12-04-1961 22:30 (day first) -> 04/12/1961 22:30 (month first)
+                format!("{}/{}/{}", &c[3..5], &c[0..2], &c[6..])
+            }
+            _ => c.to_string(),
+        });
+        assert!(french.contains("04/12/1961 22:30"));
+        let b = read_device_csv(french.as_bytes(), DeviceFormat::Libre, &paris).unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
 
         // LibreView in mmol/L with decimal commas (values written 5,4).
         let mmol = relayout(&libre, b';', |row, col, c| match (row, col) {
