@@ -301,6 +301,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             "reasons": parsed.reasons,
             "envelopes": report.envelopes,
             "series_blocks": report.blocks,
+            "patient": parsed.patient.as_ref().map(ToString::to_string),
         }))
     } else {
         println!(
@@ -308,6 +309,9 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             file.display(),
             counts_text(&report.added)
         );
+        if let Some(who) = &parsed.patient {
+            println!("The bundle is about {who}.");
+        }
         if !report.already_present.is_empty() {
             println!(
                 "Already in your record (not added again): {}.",

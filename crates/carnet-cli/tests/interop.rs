@@ -1042,6 +1042,13 @@ fn real_ips_documents_keep_to_their_person_and_open_inside_a_bundle() {
         BTreeMap::from([("Immunization".to_string(), 2), ("Patient".to_string(), 1)]),
         "{r}"
     );
+    assert!(
+        r["patient"]
+            .as_str()
+            .unwrap()
+            .starts_with("James Judge, born 1985-04-25 (Patient/AAA1234"),
+        "{r}"
+    );
     assert_eq!(counts(&r["not_mapped"]).get("Bundle"), Some(&2), "{r}");
     let listed = d.ok(&["list"]);
     assert!(
