@@ -408,8 +408,8 @@ const NOT_KEPT: &[&str] = &[
     "language",
 ];
 
-/// How deep bundles inside bundles are opened; deeper ones are refused as any unmapped
-/// resource would be, so a hostile file cannot recurse without bound.
+/// How deep bundles inside bundles are opened; deeper ones stay unopened and are counted
+/// as not kept, so a hostile file cannot make the flattening recurse without bound.
 const MAX_NESTING: usize = 4;
 
 /// The entries, with every inner Bundle's entries in its place (counted in `nested`).
@@ -468,9 +468,10 @@ fn choose_patient(
             || who.reference.strip_prefix("Patient/") == Some(bare)
             || *url == Some(wanted)
     });
+    let mut patients = patients;
     match found {
         Some(k) => {
-            let (i, who, _) = patients.into_iter().nth(k).expect("found above");
+            let (i, who, _) = patients.swap_remove(k);
             Ok(Some((i, who)))
         }
         None => Err(FhirError::NoSuchPatient {
