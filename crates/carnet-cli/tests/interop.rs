@@ -1061,3 +1061,58 @@ fn real_ips_documents_keep_to_their_person_and_open_inside_a_bundle() {
         "{listed}"
     );
 }
+
+/// Runs `carnet ARGS` at a terminal (util-linux `script` gives it one) with `answer` typed.
+fn at_terminal(c: &Carnet, args: &str, answer: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} {args}", env!("CARGO_BIN_EXE_carnet")),
+            "/dev/null",
+        ])
+        .env("CARNET_VAULT", &c.vault)
+        .env("CARNET_PASSPHRASE", common::PASS)
+        .env("CARNET_TEST_KDF", "1")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn at_a_terminal_the_same_person_is_confirmed_by_answering() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux `script` (a terminal for the prompt) is not installed");
+        return;
+    }
+    let martha = ips("bundle-minimal.json");
+    let james = ips("bundle-no-info-required-sections.json");
+    let c = Carnet::patient();
+    c.json(&["import", "fhir", s(&martha)]);
+    let out = at_terminal(&c, &format!("import fhir {}", s(&james)), "no\n");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("Are they the same person?"), "{text}");
+    assert_eq!(
+        entry_count(&c),
+        4,
+        "a refusal at the prompt changed the record"
+    );
+    let out = at_terminal(&c, &format!("import fhir {}", s(&james)), "same\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(entry_count(&c), 6, "the two vaccinations were added");
+}
