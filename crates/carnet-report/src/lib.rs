@@ -393,10 +393,20 @@ pub fn chart_svg(c: &Chart) -> String {
             } else {
                 String::new()
             };
+            // Level 2 hypoglycaemia (international consensus on time in range): below
+            // 54 mg/dL, 3.0 mmol/L; a "Low" is always under it (sensors stop near 40).
+            let (l2, l2_text) = if a < 10.0 { (3.0, "3") } else { (54.0, "54") };
+            let very_low = pts
+                .iter()
+                .filter(|p| {
+                    p.censored == Some(Censor::Below) || (p.censored.is_none() && p.value < l2)
+                })
+                .count();
             format!(
-                "In range {}% · below {}% · above {}% · average {} {unit} · {count}{beyond}",
+                "In range {}% · below {}% (below {l2_text}: {}%) · above {}% · average {} {unit} · {count}{beyond}",
                 pc(inr),
                 pc(below),
+                (very_low as f64 * 1000.0 / n as f64).round() / 10.0,
                 pc(above),
                 fmt_num((mean * 10.0).round() / 10.0)
             )
@@ -952,9 +962,10 @@ mod tests {
             points: &pts,
             offset_seconds: 0,
         });
-        // below 3/8 = 38 %, above 2/8 = 25 %, in range 3/8 = 38 %.
+        // below 3/8 = 38 %, of which below 54: the 2 Lows, 25 %; above 2/8 = 25 %, in
+        // range 3/8 = 38 %.
         assert!(
-            svg.contains("In range 38% · below 38% · above 25%"),
+            svg.contains("In range 38% · below 38% (below 54: 25%) · above 25%"),
             "{}",
             &svg[..svg.len().min(2000)]
         );
