@@ -417,6 +417,7 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
     };
     // Validate before asking for the passphrase: bad input fails fast and touches nothing.
     entry.validate()?;
+    let entry = plausible(entry, args.confirm_unusual, None)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, patient)?;
     let r = vault.add(&record, entry)?;
@@ -426,6 +427,31 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
         println!("Added {} to {}.", r.id, r.section);
         Ok(())
     }
+}
+
+/// Refuses a past event dated in the future, and an unusual measurement unless
+/// `confirmed` (then it is stored marked as confirmed). An edit keeps an earlier
+/// confirmation only while the value it confirmed stays the same.
+fn plausible(mut entry: Entry, confirmed: bool, before: Option<&Entry>) -> Result<Entry> {
+    entry.check_dates(&DateTime::now())?;
+    if let Entry::Measurement(m) = &mut entry {
+        let kept = matches!(before, Some(Entry::Measurement(b))
+            if b.value == m.value && b.components == m.components);
+        if !kept && m.value_text.as_deref() == Some(carnet::record::UNUSUAL_CONFIRMED) {
+            m.value_text = None;
+        }
+    }
+    if let Entry::Measurement(m) = &mut entry
+        && let Err(e) = m.check_usual()
+    {
+        if !confirmed {
+            bail!(
+                "{e}. Nothing was stored. If the value is right, run the command again with --confirm-unusual (it is stored marked as confirmed)"
+            );
+        }
+        m.confirm_unusual();
+    }
+    Ok(entry)
 }
 
 fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
@@ -633,7 +659,94 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Applies `--set FIELD=VALUE` / `--unset FIELD` to an entry's JSON form and reads it back
 /// as the same kind of entry. A value is tried as text, then as a number, then as a code
 /// (SYSTEM|CODE), so one syntax edits every kind.
+/// The fields `edit` can change, per kind of entry (as `show --json` names them). A
+/// name not in this list would be ignored by the entry's deserialisation, so an edit with
+/// a typo would answer "Updated" and change nothing: it is refused instead.
+fn editable_fields(entry: &Entry) -> &'static [&'static str] {
+    match entry {
+        Entry::Allergy(_) => &["substance", "code", "criticality", "reaction"],
+        Entry::Condition(_) => &["name", "code", "onset", "abatement", "status"],
+        Entry::Medication(_) => &["name", "code", "dosage", "start", "end", "status"],
+        Entry::Immunization(_) => &["vaccine", "code", "date", "lot"],
+        Entry::Measurement(_) => &[
+            "kind",
+            "value",
+            "unit",
+            "at",
+            "source",
+            "value_code",
+            "value_text",
+            "category",
+            "status",
+        ],
+        Entry::Procedure(_) => &["name", "code", "date", "status"],
+        Entry::Note(_) => &["text", "title"],
+        Entry::Document(_) => &["title", "doc_type", "date"],
+        Entry::Profile(_) => &[
+            "name",
+            "birth_date",
+            "sex",
+            "blood_group",
+            "emergency_contact.name",
+            "emergency_contact.phone",
+            "emergency_contact.relationship",
+            "advance_directives",
+        ],
+        Entry::NoneKnown(_) => &["asserted"],
+        _ => &[],
+    }
+}
+
+/// Edit distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn check_field(entry: &Entry, field: &str) -> Result<()> {
+    let valid = editable_fields(entry);
+    if valid.contains(&field) {
+        return Ok(());
+    }
+    if valid.is_empty() {
+        bail!(
+            "a {} entry cannot be edited; remove it and add or import it again",
+            entry.kind()
+        );
+    }
+    let near = valid
+        .iter()
+        .map(|v| (distance(field, v), v))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| format!(" (did you mean {v}?)"))
+        .unwrap_or_default();
+    bail!(
+        "a {} entry has no field \"{field}\"{near}; its fields are {}. Nothing was changed",
+        entry.kind(),
+        valid.join(", ")
+    )
+}
+
 pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<Entry> {
+    for field in unset {
+        check_field(entry, field)?;
+    }
+    for item in set {
+        if let Some((field, _)) = item.split_once('=') {
+            check_field(entry, field)?;
+        }
+    }
     let mut value = serde_json::to_value(entry)?;
     for field in unset {
         let (obj, key) = field_slot(&mut value, field)?;
@@ -717,11 +830,135 @@ fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let current = vault.get(&record, &args.id)?;
     let new = apply_edits(&current.entry, &args.set, &args.unset)?;
+    let new = plausible(new, args.confirm_unusual, Some(&current.entry))?;
     let r = vault.edit(&record, &args.id, new)?;
     if cli.json {
         output::json(&r)
     } else {
         println!("Updated {} in {}.", r.id, r.section);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(e: &Entry) -> Vec<String> {
+        let v = serde_json::to_value(e).unwrap();
+        let mut out = Vec::new();
+        for (k, x) in v.as_object().unwrap() {
+            match x.as_object() {
+                Some(o) if k == "emergency_contact" => {
+                    out.extend(o.keys().map(|s| format!("{k}.{s}")))
+                }
+                _ => out.push(k.clone()),
+            }
+        }
+        out.retain(|k| k != "type" && k != "components");
+        out.sort();
+        out
+    }
+
+    fn sorted(e: &Entry) -> Vec<String> {
+        let mut v: Vec<String> = editable_fields(e).iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_editable_fields_are_the_entries_own() {
+        // Entries with every optional field set: the list must name exactly their fields,
+        // so a field added to an entry without being listed here fails this test.
+        let code = Some(Code::parse("snomed:1").unwrap());
+        let day: carnet::record::Date = "2020-01-01".parse().unwrap();
+        let entries = [
+            Entry::Allergy(Allergy {
+                substance: "x".into(),
+                code: code.clone(),
+                criticality: Some(carnet::record::Criticality::High),
+                reaction: Some("r".into()),
+            }),
+            Entry::Condition(Condition {
+                name: "x".into(),
+                code: code.clone(),
+                onset: Some(day.clone()),
+                abatement: Some(day.clone()),
+                status: Default::default(),
+            }),
+            Entry::Medication(Medication {
+                name: "x".into(),
+                code: code.clone(),
+                dosage: Some("d".into()),
+                start: Some(day.clone()),
+                end: Some(day.clone()),
+                status: Default::default(),
+            }),
+            Entry::Immunization(Immunization {
+                vaccine: "x".into(),
+                code: code.clone(),
+                date: day.clone(),
+                lot: Some("l".into()),
+            }),
+            Entry::Note(Note {
+                text: "t".into(),
+                title: Some("t".into()),
+            }),
+            Entry::Profile(Profile {
+                name: "n".into(),
+                birth_date: Some(day.clone()),
+                sex: Some(carnet::record::Sex::Female),
+                blood_group: Some(carnet::record::BloodGroup::APos),
+                emergency_contact: Some(EmergencyContact {
+                    name: "n".into(),
+                    phone: Some("1".into()),
+                    relationship: Some("r".into()),
+                }),
+                advance_directives: Some("a".into()),
+            }),
+        ];
+        for e in &entries {
+            assert_eq!(sorted(e), keys(e), "{}", e.kind());
+        }
+        let mut m = Measurement::from_input(
+            "weight",
+            "70",
+            "kg",
+            "2020-01-01T00:00:00Z".parse().unwrap(),
+            Some("s".into()),
+        )
+        .unwrap();
+        m.value_code = code;
+        m.value_text = Some("t".into());
+        m.category = Some("vital-signs".into());
+        m.status = Some("final".into());
+        let m = Entry::Measurement(m);
+        assert_eq!(sorted(&m), keys(&m));
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused_naming_the_valid_ones() {
+        let a = Entry::Allergy(Allergy {
+            substance: "Penicillin".into(),
+            code: None,
+            criticality: None,
+            reaction: None,
+        });
+        let e = apply_edits(&a, &["reacton=rash".into()], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no field \"reacton\" (did you mean reaction?)")
+                && e.contains("substance, code, criticality, reaction"),
+            "{e}"
+        );
+        let e = apply_edits(&a, &[], &["colour".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no field \"colour\""), "{e}");
+        let Entry::Allergy(ok) = apply_edits(&a, &["reaction=rash".into()], &[]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(ok.reaction.as_deref(), Some("rash"));
     }
 }

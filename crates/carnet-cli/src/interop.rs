@@ -10,8 +10,8 @@ use carnet::crypto::RecordId;
 use carnet::record::{Date, DateTime, Entry, SectionId};
 use carnet::{AttachmentInput, ImportItem, LabeledItem, SeriesPoint, Vault};
 use carnet_fhir::{
-    DeviceFormat, FhirError, Import, Item, MAX_BUNDLE_BYTES, MAX_CSV_BYTES, RecordEntry,
-    RecordExport,
+    DeviceFormat, FhirError, Import, Item, MAX_BUNDLE_BYTES, MAX_CSV_BYTES, PatientIdentity,
+    ReadOptions, RecordEntry, RecordExport,
 };
 use carnet_report::{Chart, ChartKind, Point, ReportInput};
 use clap::{Args, Subcommand};
@@ -29,6 +29,23 @@ pub enum ImportCommand {
     Fhir {
         /// The bundle file.
         file: PathBuf,
+        /// In a bundle about several patients, the one to import (Patient/ID, as the
+        /// refusal lists them); what is about the others is skipped.
+        #[arg(long, value_name = "REF")]
+        patient_ref: Option<String>,
+        /// Import even though the bundle's patient has another name or birth date than
+        /// this record's person: you confirm they are the same person.
+        #[arg(long)]
+        same_person: bool,
+        /// Store measurements unusual for their kind (7250 kg, glucose 7.2 mg/dL) marked
+        /// as confirmed, instead of refusing the bundle.
+        #[arg(long)]
+        confirm_unusual: bool,
+        /// Leave out resources that are not valid FHIR R4 (each listed with the reason)
+        /// instead of refusing the whole bundle; defects only in what Carnet does not keep
+        /// (ids, meta, narrative) are ignored and listed.
+        #[arg(long)]
+        skip_invalid: bool,
     },
     /// A glucose meter's or another device's export. Duplicates of readings already
     /// stored (same device, kind and time) are skipped.
@@ -43,6 +60,10 @@ pub enum ImportCommand {
         /// computer's], e.g. Europe/Paris.
         #[arg(long, value_name = "TZ")]
         tz: Option<String>,
+        /// Store measurements unusual for their kind (generic CSV) as single entries
+        /// marked as confirmed, instead of refusing the file.
+        #[arg(long)]
+        confirm_unusual: bool,
     },
 }
 
@@ -160,6 +181,7 @@ pub(crate) fn to_items(import: &mut Import) -> Vec<LabeledItem> {
             item: match m.item {
                 Item::Entry(e) => ImportItem::Entry(e),
                 Item::Readings(r) => ImportItem::Readings(r),
+                Item::Censored { set, censor } => ImportItem::CensoredReadings { set, censor },
                 Item::Document(d) => ImportItem::Document {
                     input: AttachmentInput {
                         title: d.title,
@@ -195,10 +217,22 @@ fn counts_text(m: &BTreeMap<String, usize>) -> String {
 
 pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
     let (file, mut parsed) = match cmd {
-        ImportCommand::Fhir { file } => {
+        ImportCommand::Fhir {
+            file,
+            patient_ref,
+            confirm_unusual,
+            skip_invalid,
+            ..
+        } => {
             let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
             let bar = progress(cli, 0, "checking");
-            let r = carnet_fhir::read_bundle(&bytes, &mut |done, total| {
+            let options = ReadOptions {
+                patient_ref: patient_ref.clone(),
+                confirm_unusual: *confirm_unusual,
+                now: None,
+                skip_invalid: *skip_invalid,
+            };
+            let r = carnet_fhir::read_bundle_with(&bytes, &options, &mut |done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
             });
@@ -208,7 +242,12 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
                 r.with_context(|| format!("{} was not imported", file.display()))?,
             )
         }
-        ImportCommand::Csv { file, format, tz } => {
+        ImportCommand::Csv {
+            file,
+            format,
+            tz,
+            confirm_unusual,
+        } => {
             let zone = match tz {
                 Some(name) => jiff::tz::TimeZone::get(name).with_context(|| {
                     format!(
@@ -218,7 +257,10 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
                 None => jiff::tz::TimeZone::system(),
             };
             let bytes = read_bounded(file, MAX_CSV_BYTES)?;
-            let r = carnet_fhir::read_device_csv(&bytes, *format, &zone)
+            let options = carnet_fhir::DeviceOptions {
+                confirm_unusual: *confirm_unusual,
+            };
+            let r = carnet_fhir::read_device_csv_with(&bytes, *format, &zone, &options)
                 .with_context(|| format!("{} was not imported", file.display()))?;
             (file, r)
         }
@@ -226,6 +268,17 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
     // Bad input never opens the vault: the file was read and checked whole first.
     let mut vault = open(cli)?;
     let record = vault.own_record()?;
+    let same_person = matches!(
+        cmd,
+        ImportCommand::Fhir {
+            same_person: true,
+            ..
+        }
+    );
+    if let Some(who) = &parsed.patient {
+        check_same_person(cli, &mut vault, &record, who, same_person)
+            .with_context(|| format!("{} was not imported", file.display()))?;
+    }
     let bar = progress(cli, 0, "saving");
     let items = to_items(&mut parsed);
     let report = vault.import(&record, items, &mut |done, total| {
@@ -248,6 +301,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             "reasons": parsed.reasons,
             "envelopes": report.envelopes,
             "series_blocks": report.blocks,
+            "patient": parsed.patient.as_ref().map(ToString::to_string),
         }))
     } else {
         println!(
@@ -255,6 +309,9 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             file.display(),
             counts_text(&report.added)
         );
+        if let Some(who) = &parsed.patient {
+            println!("The bundle is about {who}.");
+        }
         if !report.already_present.is_empty() {
             println!(
                 "Already in your record (not added again): {}.",
@@ -281,6 +338,53 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
         }
         Ok(())
     }
+}
+
+/// Refuses a bundle about someone else than the record's person (the rule is
+/// `carnet_fhir::differences`), unless the user confirms it is the same person, by
+/// `--same-person` or, at a terminal, by answering the question.
+fn check_same_person(
+    cli: &Cli,
+    vault: &mut Vault,
+    record: &RecordId,
+    who: &PatientIdentity,
+    confirmed: bool,
+) -> Result<()> {
+    let profile = vault
+        .list(record, Some(SectionId::Profile))?
+        .into_iter()
+        .find_map(|v| match v.entry {
+            Entry::Profile(p) => Some(p),
+            _ => None,
+        });
+    // A record without a profile takes the first bundle's patient as its person.
+    let Some(profile) = profile else {
+        return Ok(());
+    };
+    let why = carnet_fhir::differences(&profile.name, profile.birth_date.as_ref(), who);
+    if why.is_empty() || confirmed {
+        return Ok(());
+    }
+    let mine = match &profile.birth_date {
+        Some(d) => format!("{}, born {d}", profile.name),
+        None => format!("{}, birth date not recorded", profile.name),
+    };
+    let what = format!(
+        "this bundle is about {who}, but this record is {mine}: {}",
+        why.join("; ")
+    );
+    if !cli.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        eprintln!("{what}.");
+        eprint!("Are they the same person? Type \"same\" to import, anything else to stop: ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim().eq_ignore_ascii_case("same") {
+            return Ok(());
+        }
+    }
+    bail!(
+        "{what}. Nothing was imported. Import another person's bundle into their own vault; if it is the same person, run the import again with --same-person"
+    )
 }
 
 /// The entries to export with the files of documents.
@@ -438,6 +542,7 @@ fn chart_points(points: Vec<SeriesPoint>, kind: ChartKind) -> (Vec<Point>, Strin
                 t: p.at.sort_key(),
                 value: v,
                 second: p.second,
+                censored: p.censored,
             })
         })
         .collect();

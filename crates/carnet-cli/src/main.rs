@@ -347,6 +347,9 @@ pub struct AddArgs {
     /// A record shared with you, by patient name or id [default: your own record].
     #[arg(long, global = true, value_name = "PATIENT")]
     pub patient: Option<String>,
+    /// Store a value that is unusual for its kind (it is marked as confirmed).
+    #[arg(long, global = true)]
+    pub confirm_unusual: bool,
     #[command(subcommand)]
     pub kind: AddCommand,
 }
@@ -472,7 +475,7 @@ pub enum AddCommand {
         /// What happens (e.g. hives).
         #[arg(long)]
         reaction: Option<String>,
-        /// A code as SYSTEM|CODE (e.g. snomed|91935009).
+        /// A code as SYSTEM:CODE (e.g. snomed:91935009; SYSTEM|CODE works when quoted).
         #[arg(long)]
         code: Option<Code>,
     },
@@ -481,7 +484,7 @@ pub enum AddCommand {
         /// Its name.
         #[arg(long)]
         name: String,
-        /// A code as SYSTEM|CODE (e.g. snomed|44054006, icd10|E11).
+        /// A code as SYSTEM:CODE (e.g. snomed:44054006, icd10:E11).
         #[arg(long)]
         code: Option<Code>,
         /// When it started (YYYY, YYYY-MM or YYYY-MM-DD).
@@ -496,7 +499,7 @@ pub enum AddCommand {
         /// Its name.
         #[arg(long)]
         name: String,
-        /// A code as SYSTEM|CODE (e.g. atc|A10BA02).
+        /// A code as SYSTEM:CODE (e.g. atc:A10BA02).
         #[arg(long)]
         code: Option<Code>,
         /// How much and how often (e.g. "500 mg twice a day").
@@ -517,7 +520,7 @@ pub enum AddCommand {
         /// The vaccine.
         #[arg(long)]
         vaccine: String,
-        /// A code as SYSTEM|CODE (e.g. cvx|208).
+        /// A code as SYSTEM:CODE (e.g. cvx:208).
         #[arg(long)]
         code: Option<Code>,
         /// When it was given.
@@ -638,6 +641,9 @@ pub struct EditArgs {
     /// FIELD to clear (repeatable).
     #[arg(long = "unset", value_name = "FIELD")]
     pub unset: Vec<String>,
+    /// Store a value that is unusual for its kind (it is marked as confirmed).
+    #[arg(long)]
+    pub confirm_unusual: bool,
     #[command(flatten)]
     pub patient: PatientArg,
 }

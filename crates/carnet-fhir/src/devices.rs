@@ -13,9 +13,9 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use carnet_record::{Code, DateTime, Entry, Measurement, Reading, ReadingSet, systems};
+use carnet_record::{Censor, Code, DateTime, Entry, Measurement, Reading, ReadingSet, systems};
 use jiff::civil;
-use jiff::tz::TimeZone;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde_json::Value;
 
 use crate::error::FhirError;
@@ -94,14 +94,25 @@ fn glucose_code(cgm: bool, mmol: bool) -> (Code, &'static str) {
     (Code::new(systems::LOINC, code, Some(display)), unit)
 }
 
+/// Whether a code is one of the device glucose codes above (CGM or glucometer), whose
+/// censored values ("<40") are kept as censored readings.
+pub(crate) fn is_device_glucose(kind: &Code) -> bool {
+    kind.system == systems::LOINC
+        && [CGM_MGDL.0, CGM_MMOL.0, BG_MGDL.0, BG_MMOL.0].contains(&kind.code.as_str())
+}
+
 /// Collects readings per (kind, unit, source) and counts what is left out.
 #[derive(Default)]
 struct Collector {
     sets: BTreeMap<(String, String, String), ReadingSet>,
+    censored: BTreeMap<(String, String, String, Censor), ReadingSet>,
     labels: BTreeMap<(String, String, String), String>,
     entries: Vec<Mapped>,
     out: Import,
     count: usize,
+    /// The first value given at each second of each series, to tell a repeat from another
+    /// value at the same time.
+    values: BTreeMap<(String, String, String), std::collections::HashMap<i64, f64>>,
 }
 
 impl Collector {
@@ -120,7 +131,26 @@ impl Collector {
                 "the file holds more than {MAX_READINGS_PER_IMPORT} readings; split it (for example by year)"
             )));
         }
-        let key = (kind.code.clone(), unit.to_string(), source.to_string());
+        let mut key = (kind.code.clone(), unit.to_string(), source.to_string());
+        // Two readings of one series at the same second with different values (a phone
+        // clock set back, two uploaders): a block holds one value per second, so the
+        // second goes to a series of its own, named so, rather than being dropped. The
+        // same value twice stays a repeat (counted when packed).
+        let instant = at.sort_key();
+        let first = *self
+            .values
+            .entry(key.clone())
+            .or_default()
+            .entry(instant)
+            .or_insert(value);
+        if first != value && !(first.is_nan() && value.is_nan()) {
+            key.2 = if source.is_empty() {
+                "another value at the same time".to_string()
+            } else {
+                format!("{source} (another value at the same time)")
+            };
+        }
+        let source = key.2.clone();
         self.labels
             .entry(key.clone())
             .or_insert_with(|| label.to_string());
@@ -135,6 +165,47 @@ impl Collector {
             .readings
             .push(Reading { at, value });
         Ok(())
+    }
+
+    /// A censored reading: the device said it is beyond `limit` on the side of `censor`.
+    #[allow(clippy::too_many_arguments)]
+    fn censored_reading(
+        &mut self,
+        label: &str,
+        kind: Code,
+        unit: &str,
+        source: &str,
+        at: DateTime,
+        limit: f64,
+        censor: Censor,
+    ) -> Result<(), FhirError> {
+        self.count += 1;
+        if self.count > MAX_READINGS_PER_IMPORT {
+            return Err(FhirError::Unsupported(format!(
+                "the file holds more than {MAX_READINGS_PER_IMPORT} readings; split it (for example by year)"
+            )));
+        }
+        let key = (kind.code.clone(), unit.to_string(), source.to_string());
+        self.labels
+            .entry(key.clone())
+            .or_insert_with(|| label.to_string());
+        let (code, unit_key, source_key) = key;
+        self.censored
+            .entry((code, unit_key, source_key, censor))
+            .or_insert_with(|| ReadingSet {
+                kind,
+                unit: unit.to_string(),
+                source: (!source.is_empty()).then(|| source.to_string()),
+                readings: Vec::new(),
+            })
+            .readings
+            .push(Reading { at, value: limit });
+        Ok(())
+    }
+
+    /// A device's error code where a reading would be: counted, never a glucose value.
+    fn sensor_error(&mut self, why: &str) {
+        self.skip("sensor error", why);
     }
 
     fn skip(&mut self, what: &str, why: &str) {
@@ -152,6 +223,17 @@ impl Collector {
             self.out.items.push(Mapped {
                 label,
                 item: Item::Readings(set),
+            });
+        }
+        for ((code, unit, source, censor), set) in self.censored {
+            let label = self
+                .labels
+                .get(&(code, unit, source))
+                .cloned()
+                .unwrap_or_default();
+            self.out.items.push(Mapped {
+                label,
+                item: Item::Censored { set, censor },
             });
         }
         self.out.items.extend(self.entries);
@@ -175,12 +257,30 @@ fn row_err(f: DeviceFormat, line: u64, column: &str, message: impl Into<String>)
     }
 }
 
+/// Choices of the person importing a device export.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceOptions {
+    /// Store measurements unusual for their kind (generic CSV: 7250 kg) as single
+    /// entries marked as confirmed, instead of refusing the file.
+    pub confirm_unusual: bool,
+}
+
 /// Reads a device export. `tz` is the time zone of local times without an offset (Dexcom
 /// and Libre write the wall-clock time of the device).
 pub fn read_device_csv(
     bytes: &[u8],
     format: DeviceFormat,
     tz: &TimeZone,
+) -> Result<DeviceImport, FhirError> {
+    read_device_csv_with(bytes, format, tz, &DeviceOptions::default())
+}
+
+/// [`read_device_csv`], with the importing person's choices.
+pub fn read_device_csv_with(
+    bytes: &[u8],
+    format: DeviceFormat,
+    tz: &TimeZone,
+    options: &DeviceOptions,
 ) -> Result<DeviceImport, FhirError> {
     if bytes.len() as u64 > MAX_CSV_BYTES {
         return Err(FhirError::TooLarge {
@@ -205,7 +305,29 @@ pub fn read_device_csv(
         DeviceFormat::Dexcom => dexcom(text, tz),
         DeviceFormat::Libre => libre(text, tz),
         DeviceFormat::Nightscout => nightscout(text),
-        DeviceFormat::Generic => generic(text, tz),
+        DeviceFormat::Generic => generic(text, tz, options),
+    }
+}
+
+/// The field separator of a file: `,`, or the `;` of exports made in locales whose
+/// decimal separator is a comma, or a tab (Clarity's tab-delimited export, Nightscout's
+/// entries.tsv). Told from the first lines: the one that splits some line most.
+fn delimiter(text: &str) -> u8 {
+    let lines: Vec<&str> = text.lines().take(5).collect();
+    let most = |c: char| {
+        lines
+            .iter()
+            .map(|l| l.matches(c).count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (comma, semi, tab) = (most(','), most(';'), most('\t'));
+    if tab > comma.max(semi) {
+        b'\t'
+    } else if semi > comma {
+        b';'
+    } else {
+        b','
     }
 }
 
@@ -214,6 +336,7 @@ fn records(text: &str) -> impl Iterator<Item = (u64, Result<csv::StringRecord, c
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter(text))
         .from_reader(text.as_bytes())
         .into_records()
         .map(|r| {
@@ -228,12 +351,48 @@ fn records(text: &str) -> impl Iterator<Item = (u64, Result<csv::StringRecord, c
 /// Header cells lowercased, with any stray quotes and byte-order marks (raw or mangled
 /// into Latin-1 by a spreadsheet) stripped.
 fn clean_header(cell: &str) -> String {
-    cell.trim()
+    let c = cell
+        .trim()
         .trim_start_matches(['\u{feff}', '"'])
         .replace("ï»¿", "")
         .replace("Ã¯Â»Â¿", "")
         .trim_matches(['"', ' '])
-        .to_ascii_lowercase()
+        .to_lowercase();
+    english_header(&c)
+}
+
+/// LibreView writes its headers in the reader's language. German ("Gerät,Seriennummer,
+/// Gerätezeitstempel,Aufzeichnungstyp,Glukosewert-Verlauf mg/dL,Glukose-Scan mg/dL,...,
+/// Glukose-Teststreifen mg/dL") and French ("Appareil,Numéro de série,Horodatage de
+/// l'appareil,Type d'enregistrement,Historique de la glycémie mg/dL,Numérisation de la
+/// glycémie mg/dL,...") are read as the English names, as published in code that reads
+/// real exports.
+fn english_header(cell: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("gerätezeitstempel", "device timestamp"),
+        ("aufzeichnungstyp", "record type"),
+        ("glukosewert-verlauf", "historic glucose"),
+        ("glukose-scan", "scan glucose"),
+        ("glukose-teststreifen", "strip glucose"),
+        ("seriennummer", "serial number"),
+        ("gerät", "device"),
+        ("horodatage de l'appareil", "device timestamp"),
+        ("type d'enregistrement", "record type"),
+        ("historique de la glycémie", "historic glucose"),
+        ("numérisation de la glycémie", "scan glucose"),
+        ("scan de glycémie", "scan glucose"),
+        ("glycémie de la bandelette", "strip glucose"),
+        ("numéro de série", "serial number"),
+        ("appareil", "device"),
+    ];
+    // Spreadsheets turn ' into ’.
+    let cell = cell.replace('\u{2019}', "'");
+    for (local, en) in NAMES {
+        if let Some(rest) = cell.strip_prefix(local) {
+            return format!("{en}{rest}");
+        }
+    }
+    cell
 }
 
 fn find(header: &[String], pred: impl Fn(&str) -> bool) -> Option<usize> {
@@ -241,15 +400,46 @@ fn find(header: &[String], pred: impl Fn(&str) -> bool) -> Option<usize> {
 }
 
 fn local_time(text: &str, tz: &TimeZone) -> Option<DateTime> {
+    local_time_in(text, tz, &mut Wall::default(), "")
+}
+
+/// [`local_time`], placing a local time of the hour a clock falls back with [`Wall`].
+fn local_time_in(text: &str, tz: &TimeZone, wall: &mut Wall, series: &str) -> Option<DateTime> {
     let t = text.trim().replacen(' ', "T", 1);
     if let Ok(dt) = t.parse::<DateTime>()
         && (t.ends_with('Z') || t.len() > 19)
     {
         return Some(dt);
     }
-    let civil: civil::DateTime = t.parse().ok()?;
-    let z = civil.to_zoned(tz.clone()).ok()?;
-    DateTime::from_unix_offset(z.timestamp().as_second(), z.offset().seconds())
+    wall.place(series, t.parse().ok()?, tz)
+}
+
+/// Places the local wall-clock times of a file on the timeline, in file order. In the
+/// hour a clock falls back (daylight saving time ends: 02:00-02:59 happens twice in
+/// Paris), a local time that would come before the previous reading of its series is
+/// the second pass of that hour, so it takes the later offset: both hours are kept,
+/// instead of the second being dropped as a repeat of the first. Devices write their
+/// readings oldest first (Dexcom Clarity, LibreView), which this relies on.
+#[derive(Default)]
+struct Wall {
+    last: std::collections::HashMap<String, i64>,
+}
+
+impl Wall {
+    fn place(&mut self, series: &str, local: civil::DateTime, tz: &TimeZone) -> Option<DateTime> {
+        let amb = tz.to_ambiguous_zoned(local);
+        let fold = matches!(amb.offset(), AmbiguousOffset::Fold { .. });
+        let first = amb.clone().compatible().ok()?;
+        let last = self.last.get(series).copied();
+        let z = if fold && last.is_some_and(|l| first.timestamp().as_second() < l) {
+            amb.later().ok()?
+        } else {
+            first
+        };
+        self.last
+            .insert(series.to_string(), z.timestamp().as_second());
+        DateTime::from_unix_offset(z.timestamp().as_second(), z.offset().seconds())
+    }
 }
 
 fn number(text: &str) -> Option<f64> {
@@ -259,6 +449,70 @@ fn number(text: &str) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// A censored value written as a comparison, "<40" or "> 22.2": the limit and its side.
+fn comparison(text: &str) -> Option<(f64, Censor)> {
+    let t = text.trim();
+    let (censor, rest) = if let Some(r) = t.strip_prefix('<') {
+        (Censor::Below, r)
+    } else if let Some(r) = t.strip_prefix('>') {
+        (Censor::Above, r)
+    } else {
+        return None;
+    };
+    Some((number(rest.trim_start_matches('=').trim())?, censor))
+}
+
+/// Dexcom CGM's measuring range: 40-400 mg/dL, 2.2-22.2 mmol/L. Clarity writes "Low" and
+/// "High" for readings beyond it.
+fn dexcom_limit(censor: Censor, mmol: bool) -> f64 {
+    match (censor, mmol) {
+        (Censor::Below, false) => 40.0,
+        (Censor::Above, false) => 400.0,
+        (Censor::Below, true) => 2.2,
+        (Censor::Above, true) => 22.2,
+    }
+}
+
+/// The names of Dexcom's special glucose values, which Nightscout stores in `sgv` in
+/// place of a reading (cgm-remote-monitor `lib/plugins/errorcodes.js`; the values 0-12).
+fn dexcom_special(code: i64) -> &'static str {
+    match code {
+        0 => "NONE",
+        1 => "SENSOR_NOT_ACTIVE",
+        2 => "MINIMAL_DEVIATION",
+        3 => "NO_ANTENNA",
+        5 => "SENSOR_NOT_CALIBRATED",
+        6 => "COUNTS_DEVIATION",
+        9 => "ABSOLUTE_DEVIATION",
+        10 => "POWER_DEVIATION",
+        12 => "BAD_RF",
+        _ => "unnamed",
+    }
+}
+
+/// Why a Nightscout `sgv` is a sensor error rather than a glucose value, if it is one:
+/// a Dexcom special value (0-12, never a reading: never a reading),
+/// or a value below 40 mg/dL whose trend is NOT COMPUTABLE (how uploaders mark what is
+/// not a reading). Other values below 40 are kept: sensors read through xDrip or Loop do
+/// report 32-39 mg/dL during a real low, and dropping a true low is as unsafe as storing a
+/// false one.
+fn sgv_error(v: f64, direction: &str) -> Option<String> {
+    if (0.0..=12.0).contains(&v) && v.fract() == 0.0 {
+        let n = v as i64;
+        return Some(format!(
+            "Dexcom special value {n} ({}) in sgv, not a glucose value",
+            dexcom_special(n)
+        ));
+    }
+    if v < 0.0 || (v < 40.0 && direction.trim().eq_ignore_ascii_case("NOT COMPUTABLE")) {
+        return Some(format!(
+            "sgv {v} with trend \"{}\" (below 40 mg/dL, not computable), not a glucose value",
+            direction.trim()
+        ));
+    }
+    None
+}
+
 fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Dexcom;
     let mut c = Collector::default();
@@ -266,6 +520,7 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     let mut cols = (0, 0, 0, 0, 0, 0);
     let mut mmol = false;
     let mut device = String::new();
+    let mut wall = Wall::default();
     for (line, rec) in records(text) {
         let rec = rec.map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))?;
         let Some(h) = &header else {
@@ -312,22 +567,24 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         let cgm = event == "EGV";
         let label = if cgm { "glucose" } else { "blood glucose" };
         let raw = get(gv);
-        let Some(value) = number(raw) else {
-            if raw.eq_ignore_ascii_case("high") || raw.eq_ignore_ascii_case("low") {
-                c.skip(
-                    label,
-                    "\"High\"/\"Low\": outside the sensor's range, no number",
-                );
-                continue;
-            }
+        let value = if raw.eq_ignore_ascii_case("low") {
+            Err((dexcom_limit(Censor::Below, mmol), Censor::Below))
+        } else if raw.eq_ignore_ascii_case("high") {
+            Err((dexcom_limit(Censor::Above, mmol), Censor::Above))
+        } else if let Some(v) = number(raw) {
+            Ok(v)
+        } else if let Some(c) = comparison(raw) {
+            Err(c)
+        } else {
             return Err(row_err(
                 F,
                 line,
                 &h[gv],
-                format!("\"{raw}\" is not a glucose value"),
+                format!("\"{raw}\" is not a glucose value (a number, Low, High, <N or >N)"),
             ));
         };
-        let Some(at) = local_time(get(ts), tz) else {
+        let series = format!("{event}\u{0}{}", get(src));
+        let Some(at) = local_time_in(get(ts), tz, &mut wall, &series) else {
             return Err(row_err(
                 F,
                 line,
@@ -350,7 +607,12 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         } else {
             format!("Dexcom {src_id}")
         };
-        c.reading(label, kind, unit, &source, at, value)?;
+        match value {
+            Ok(v) => c.reading(label, kind, unit, &source, at, v)?,
+            Err((limit, censor)) => {
+                c.censored_reading(label, kind, unit, &source, at, limit, censor)?
+            }
+        }
     }
     if header.is_none() {
         return Err(layout(
@@ -383,7 +645,13 @@ fn libre_day_first(dates: &[&str]) -> Result<bool, &'static str> {
     day_first_from(f.iter().any(|x| x.0 > 12), f.iter().any(|x| x.1 > 12))
 }
 
-fn libre_time(text: &str, day_first: bool, tz: &TimeZone) -> Option<DateTime> {
+fn libre_time(
+    text: &str,
+    day_first: bool,
+    tz: &TimeZone,
+    wall: &mut Wall,
+    series: &str,
+) -> Option<DateTime> {
     let (date, time) = text.trim().split_once(' ')?;
     let mut p = date.split(['-', '/', '.']);
     let (a, b, y): (i8, i8, i16) = (
@@ -396,8 +664,7 @@ fn libre_time(text: &str, day_first: bool, tz: &TimeZone) -> Option<DateTime> {
     let (h, mi): (i8, i8) = (tp.next()?.parse().ok()?, tp.next()?.parse().ok()?);
     let s: i8 = tp.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let dt = civil::DateTime::new(y, m, d, h, mi, s, 0).ok()?;
-    let z = dt.to_zoned(tz.clone()).ok()?;
-    DateTime::from_unix_offset(z.timestamp().as_second(), z.offset().seconds())
+    wall.place(series, dt, tz)
 }
 
 fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
@@ -445,6 +712,7 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         .skip(hpos + 1)
         .map(|(line, r)| (line, r.unwrap_or_default()));
     let mut c = Collector::default();
+    let mut wall = Wall::default();
     for (line, r) in rows {
         let line = &line;
         let get = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or("").trim();
@@ -471,20 +739,25 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             }
         };
         let raw = get(col_i);
-        let Some(value) = number(raw) else {
-            if raw.is_empty() {
+        let value = match (number(raw), comparison(raw)) {
+            (Some(v), _) => Ok(v),
+            (None, Some(c)) => Err(c),
+            (None, None) if raw.is_empty() => {
                 c.skip(label, "no value in the row");
                 continue;
             }
-            let cname = col_i.map(|i| header[i].clone()).unwrap_or_default();
-            return Err(row_err(
-                F,
-                *line,
-                &cname,
-                format!("\"{raw}\" is not a glucose value"),
-            ));
+            (None, None) => {
+                let cname = col_i.map(|i| header[i].clone()).unwrap_or_default();
+                return Err(row_err(
+                    F,
+                    *line,
+                    &cname,
+                    format!("\"{raw}\" is not a glucose value"),
+                ));
+            }
         };
-        let Some(at) = libre_time(get(Some(ts)), day_first, tz) else {
+        let series = format!("{}\u{0}{}", get(Some(rt)), get(dev));
+        let Some(at) = libre_time(get(Some(ts)), day_first, tz, &mut wall, &series) else {
             return Err(row_err(
                 F,
                 *line,
@@ -505,7 +778,19 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             "" => "FreeStyle Libre",
             d => d,
         };
-        c.reading(label, kind, unit, device, at, value)?;
+        // A scan and the historic (15-minute) reading can share a minute with different
+        // values: each is its own series, so both are kept, with their kind.
+        let device = if get(Some(rt)) == "1" {
+            format!("{device} (scan)")
+        } else {
+            device.to_string()
+        };
+        match value {
+            Ok(v) => c.reading(label, kind, unit, &device, at, v)?,
+            Err((limit, censor)) => {
+                c.censored_reading(label, kind, unit, &device, at, limit, censor)?
+            }
+        }
     }
     Ok(c.finish())
 }
@@ -531,9 +816,10 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
                 }
             };
             let bad = |what: &str| layout(F, format!("entry {i}: {what}"));
+            // Some uploaders write the value as a string ("sgv": "120").
             let value = e
                 .get(key)
-                .and_then(Value::as_f64)
+                .and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(number)))
                 .ok_or_else(|| bad(&format!("no number in \"{key}\"")))?;
             let ms = e
                 .get("date")
@@ -553,7 +839,11 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
                 format!("Nightscout ({device})")
             };
             let (code, unit) = glucose_code(cgm, false);
-            c.reading(label, code, unit, &source, at, value)?;
+            let direction = e.get("direction").and_then(Value::as_str).unwrap_or("");
+            match sgv_error(value, direction).filter(|_| cgm) {
+                Some(why) => c.sensor_error(&why),
+                None => c.reading(label, code, unit, &source, at, value)?,
+            }
         }
         return Ok(c.finish());
     }
@@ -595,12 +885,15 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
             format!("Nightscout ({device})")
         };
         let (code, unit) = glucose_code(true, false);
-        c.reading("glucose", code, unit, &source, at, value)?;
+        match sgv_error(value, get(3)) {
+            Some(why) => c.sensor_error(&why),
+            None => c.reading("glucose", code, unit, &source, at, value)?,
+        }
     }
     Ok(c.finish())
 }
 
-fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
+fn generic(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Generic;
     let mut c = Collector::default();
     let mut it = records(text);
@@ -619,6 +912,7 @@ fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
         ));
     };
     let s = col("source");
+    let now = DateTime::now();
     for (line, rec) in it {
         let rec = rec.map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))?;
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
@@ -629,8 +923,31 @@ fn generic(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             row_err(F, line, "time", format!("\"{}\" is not a date and time (RFC 3339, or YYYY-MM-DD hh:mm[:ss] in local time)", get(t)))
         })?;
         let source = s.map(get).filter(|x| !x.is_empty()).map(str::to_string);
-        let m = Measurement::from_input(get(k), get(v), get(u), at.clone(), source.clone())
+        let mut m = Measurement::from_input(get(k), get(v), get(u), at.clone(), source.clone())
             .map_err(|e| row_err(F, line, "value", e.to_string()))?;
+        // As typed by hand: no reading after now, no unusual value unless confirmed.
+        Entry::Measurement(m.clone())
+            .check_dates(&now)
+            .map_err(|e| row_err(F, line, "time", e.to_string()))?;
+        if let Err(u) = m.check_usual() {
+            if !options.confirm_unusual {
+                return Err(row_err(
+                    F,
+                    line,
+                    "value",
+                    format!(
+                        "{u}; if it is right, import with --confirm-unusual (it is then stored marked as confirmed)"
+                    ),
+                ));
+            }
+            // A block holds no mark: a confirmed unusual value is an entry of its own.
+            m.confirm_unusual();
+            c.entries.push(Mapped {
+                label: m.kind_name().unwrap_or("measurement").to_string(),
+                item: Item::Entry(Entry::Measurement(m)),
+            });
+            continue;
+        }
         match m.value {
             Some(value) if m.components.is_empty() => {
                 let label = m.kind_name().unwrap_or(get(k)).to_string();
@@ -720,7 +1037,15 @@ mod tests {
                 ("2025-03-30T03:00:00+02:00", 6.1)
             ]
         );
-        assert_eq!(imp.skipped.get("glucose"), Some(&1));
+        // "Low" in mmol/L: kept, censored below Dexcom's 2.2 mmol/L limit.
+        assert!(!imp.skipped.contains_key("glucose"), "{:?}", imp.skipped);
+        let Item::Censored { set, censor } = &imp.items[1].item else {
+            panic!("{:?}", imp.items[1])
+        };
+        assert_eq!(*censor, Censor::Below);
+        assert_eq!(set.readings.len(), 1);
+        assert_eq!(set.readings[0].value, 2.2);
+        assert_eq!(set.readings[0].at.as_str(), "2025-03-30T03:05:00+02:00");
         // LibreView, European: day-first dates, mmol/L columns.
         let libre = "Glucose Data,Generated on,13-04-2025 09:40 UTC\n\
 Device,Serial Number,Device Timestamp,Record Type,Historic Glucose mmol/L,Scan Glucose mmol/L,Strip Glucose mmol/L\n\
@@ -736,10 +1061,393 @@ FreeStyle Libre 2,X1,13-04-2025 08:10,2,,,6.0\n";
                 _ => panic!(),
             })
             .collect();
+        // The scan is its own series (source "... (scan)"), beside the historic one.
         assert_eq!(
             codes,
-            vec![("14743-9", "mmol/L", 1), ("14745-4", "mmol/L", 2)]
+            vec![
+                ("14743-9", "mmol/L", 1),
+                ("14745-4", "mmol/L", 1),
+                ("14745-4", "mmol/L", 1)
+            ]
         );
+    }
+
+    /// A set's source, censoring and (time, value) readings.
+    type Set = (String, Option<Censor>, Vec<(String, f64)>);
+
+    fn sets(imp: &Import) -> Vec<Set> {
+        imp.items
+            .iter()
+            .filter_map(|m| match &m.item {
+                Item::Readings(s) => Some((s, None)),
+                Item::Censored { set, censor } => Some((set, Some(*censor))),
+                _ => None,
+            })
+            .map(|(s, c)| {
+                (
+                    s.source.clone().unwrap_or_default(),
+                    c,
+                    s.readings
+                        .iter()
+                        .map(|r| (r.at.as_str().to_string(), r.value))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nightscout_special_values_are_sensor_errors_and_real_lows_stay() {
+        // As Nightscout stores them: Dexcom's special values in sgv, with direction
+        // NOT COMPUTABLE; 34 with a trend is a real low (as in the shared fixture).
+        let csv = "\"2026-04-05T20:30:29.000Z\",1775421029000,162,\"Flat\",\n\
+\"2026-04-05T20:25:28.000Z\",1775420728000,5,\"NOT COMPUTABLE\",\n\
+\"2026-04-05T20:20:28.000Z\",1775420428000,1,\"Flat\",\n\
+\"2026-04-05T20:15:29.000Z\",1775420129000,5,\"NOT COMPUTABLE\",\n\
+\"2026-04-05T20:12:29.000Z\",1775419949000,25,\"NOT COMPUTABLE\",\n\
+\"2026-04-05T20:10:28.000Z\",1775419828000,34,\"Flat\",\n\
+\"2026-04-05T20:05:29.000Z\",1775419529000,40,\"DoubleDown\",\n";
+        let imp = read_device_csv(csv.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(got.len(), 1, "{got:?}");
+        let values: Vec<f64> = got[0].2.iter().map(|r| r.1).collect();
+        // File order (newest first, as Nightscout writes); packing sorts them.
+        assert_eq!(
+            values,
+            vec![162.0, 34.0, 40.0],
+            "no error code is a glucose value"
+        );
+        assert_eq!(imp.skipped.get("sensor error"), Some(&4));
+        assert_eq!(
+            imp.reasons.get(
+                "sensor error: Dexcom special value 5 (SENSOR_NOT_CALIBRATED) in sgv, not a glucose value"
+            ),
+            Some(&2)
+        );
+        assert!(
+            imp.reasons
+                .contains_key("sensor error: Dexcom special value 1 (SENSOR_NOT_ACTIVE) in sgv, not a glucose value"),
+            "{:?}",
+            imp.reasons
+        );
+        // The JSON form alike.
+        let json = r#"[{"type":"sgv","sgv":9,"date":1775420129000,"direction":"NOT COMPUTABLE"},
+                      {"type":"sgv","sgv":120,"date":1775420729000}]"#;
+        let imp = read_device_csv(json.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].2.len(), 1);
+        assert_eq!(got[0].2[0].1, 120.0);
+        assert!(
+            imp.reasons
+                .keys()
+                .any(|k| k.contains("special value 9 (ABSOLUTE_DEVIATION)")),
+            "{:?}",
+            imp.reasons
+        );
+    }
+
+    #[test]
+    fn dexcom_low_high_and_comparisons_are_censored_not_dropped() {
+        let dexcom = "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n\
+1,2025-03-01T08:00:00,EGV,,,,G6,Low\n\
+2,2025-03-01T08:05:00,EGV,,,,G6,<40\n\
+3,2025-03-01T08:10:00,EGV,,,,G6,45\n\
+4,2025-03-01T20:00:00,EGV,,,,G6,High\n\
+5,2025-03-01T20:05:00,EGV,,,,G6,>400\n";
+        let imp = read_device_csv(dexcom.as_bytes(), DeviceFormat::Dexcom, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!((got[0].1, got[0].2.len(), got[0].2[0].1), (None, 1, 45.0));
+        let below = got.iter().find(|s| s.1 == Some(Censor::Below)).unwrap();
+        let above = got.iter().find(|s| s.1 == Some(Censor::Above)).unwrap();
+        assert_eq!(
+            below.2.iter().map(|r| r.1).collect::<Vec<_>>(),
+            vec![40.0, 40.0]
+        );
+        assert_eq!(
+            above.2.iter().map(|r| r.1).collect::<Vec<_>>(),
+            vec![400.0, 400.0]
+        );
+        assert!(imp.skipped.is_empty(), "{:?}", imp.skipped);
+        let err = read_device_csv(
+            dexcom.replace(",45\n", ",4S\n").as_bytes(),
+            DeviceFormat::Dexcom,
+            &utc(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 4") && err.contains("\"4S\""), "{err}");
+    }
+
+    #[test]
+    fn libre_scan_and_historic_at_one_time_are_both_kept_with_their_kind() {
+        let libre = "Glucose Data,Generated on,04-13-2025 09:40 AM UTC\n\
+Device,Serial Number,Device Timestamp,Record Type,Historic Glucose mg/dL,Scan Glucose mg/dL,Strip Glucose mg/dL\n\
+FreeStyle Libre 3,X1,04-13-2025 08:00,0,101,,\n\
+FreeStyle Libre 3,X1,04-13-2025 08:00,1,,108,\n\
+FreeStyle Libre 3,X1,04-13-2025 08:15,0,110,,\n";
+        let imp = read_device_csv(libre.as_bytes(), DeviceFormat::Libre, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "FreeStyle Libre 3".to_string(),
+                    None,
+                    vec![
+                        ("2025-04-13T08:00:00Z".to_string(), 101.0),
+                        ("2025-04-13T08:15:00Z".to_string(), 110.0)
+                    ]
+                ),
+                (
+                    "FreeStyle Libre 3 (scan)".to_string(),
+                    None,
+                    vec![("2025-04-13T08:00:00Z".to_string(), 108.0)]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_hour_a_clock_falls_back_is_kept_twice() {
+        // Paris, 2025-10-26: 03:00 CEST becomes 02:00 CET, so 02:00-02:55 happen twice.
+        // A Dexcom receiver writes the wall clock: 01:50 ... 02:55, 02:00 ... 02:55, 03:00.
+        let mut rows = String::from(
+            "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n",
+        );
+        let mut locals = vec!["01:50".to_string(), "01:55".to_string()];
+        for _ in 0..2 {
+            locals.extend((0..12).map(|i| format!("02:{:02}", i * 5)));
+        }
+        locals.extend(["03:00".to_string(), "03:05".to_string()]);
+        for (i, hm) in locals.iter().enumerate() {
+            rows.push_str(&format!("{i},2025-10-26T{hm}:00,EGV,,,,G7,{}\n", 100 + i));
+        }
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        let imp = read_device_csv(rows.as_bytes(), DeviceFormat::Dexcom, &paris).unwrap();
+        let got = sets(&imp);
+        let readings = &got[0].2;
+        assert_eq!(readings.len(), 28);
+        assert_eq!(readings[0].0, "2025-10-26T01:50:00+02:00");
+        assert_eq!(readings[13].0, "2025-10-26T02:55:00+02:00");
+        assert_eq!(readings[14].0, "2025-10-26T02:00:00+01:00");
+        assert_eq!(readings[27].0, "2025-10-26T03:05:00+01:00");
+        let secs: Vec<i64> = readings
+            .iter()
+            .map(|r| r.0.parse::<DateTime>().unwrap().sort_key())
+            .collect();
+        assert!(
+            secs.windows(2).all(|w| w[1] - w[0] == 300),
+            "every reading 5 minutes after the one before"
+        );
+        // Every value is kept: the 24 of the repeated hour are distinct.
+        let values: Vec<f64> = readings.iter().map(|r| r.1).collect();
+        assert_eq!(values, (100..128).map(f64::from).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn another_value_at_the_same_second_is_kept_apart_and_a_repeat_is_not() {
+        let csv = "\"2026-04-05T20:30:29.000Z\",1775421029000,162,\"Flat\",\n\
+\"2026-04-05T20:30:29.000Z\",1775421029000,162,\"Flat\",\n\
+\"2026-04-05T20:30:29.000Z\",1775421029000,158,\"Flat\",\n\
+\"2026-04-05T20:25:28.000Z\",1775420728000,167,\"Flat\",\n";
+        let imp = read_device_csv(csv.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        let got = sets(&imp);
+        assert_eq!(got.len(), 2, "{got:?}");
+        // The repeat (162 twice) stays in the series, to be counted as repeated when packed.
+        assert_eq!(
+            got[0].2.iter().map(|r| r.1).collect::<Vec<_>>(),
+            vec![162.0, 162.0, 167.0]
+        );
+        assert_eq!(got[1].0, "Nightscout (another value at the same time)");
+        assert_eq!(got[1].2, vec![("2026-04-05T20:30:29Z".to_string(), 158.0)]);
+    }
+
+    #[test]
+    fn generic_rows_are_checked_as_if_typed() {
+        let csv = "time,kind,value,unit\n2025-01-01 08:00,weight,70.5,kg\n2025-01-02 08:00,weight,7250,kg\n";
+        let err = read_device_csv(csv.as_bytes(), DeviceFormat::Generic, &utc())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3")
+                && err.contains("7250 kg is unusual")
+                && err.contains("--confirm-unusual"),
+            "{err}"
+        );
+        let yes = DeviceOptions {
+            confirm_unusual: true,
+        };
+        let imp =
+            read_device_csv_with(csv.as_bytes(), DeviceFormat::Generic, &utc(), &yes).unwrap();
+        assert_eq!(imp.items.len(), 2);
+        let Item::Readings(set) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(set.readings.len(), 1);
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[1].item else {
+            panic!()
+        };
+        assert_eq!(
+            (m.value, m.value_text.as_deref()),
+            (Some(7250.0), Some(carnet_record::UNUSUAL_CONFIRMED))
+        );
+        let future = "time,kind,value,unit\n2999-01-01 08:00,weight,70,kg\n";
+        let err = read_device_csv_with(future.as_bytes(), DeviceFormat::Generic, &utc(), &yes)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("in the future"), "{err}");
+    }
+
+    fn fixture(path: &str) -> String {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/fixtures/devices")
+                .join(path),
+        )
+        .unwrap()
+    }
+
+    /// The same file in another layout: every field re-written with `sep`, each through
+    /// `cell` (which may also reword the header line, `row` 1-based).
+    fn relayout(text: &str, sep: u8, cell: impl Fn(usize, usize, &str) -> String) -> String {
+        let mut out = csv::WriterBuilder::new()
+            .delimiter(sep)
+            .flexible(true)
+            .from_writer(Vec::new());
+        for (row, rec) in csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes())
+            .into_records()
+            .enumerate()
+        {
+            let rec = rec.unwrap();
+            let cells: Vec<String> = rec
+                .iter()
+                .enumerate()
+                .map(|(col, c)| cell(row + 1, col, c))
+                .collect();
+            out.write_record(&cells).unwrap();
+        }
+        String::from_utf8(out.into_inner().unwrap()).unwrap()
+    }
+
+    fn readings_of(imp: &Import) -> Vec<Set> {
+        let mut v = sets(imp);
+        v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        v
+    }
+
+    #[test]
+    fn other_layouts_of_the_shared_exports_read_the_same() {
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        // Clarity, tab-delimited.
+        let clarity = fixture("dexcom_clarity/Clarity_Export_synthetic.csv");
+        let tabbed = relayout(&clarity, b'\t', |_, _, c| c.to_string());
+        let a = read_device_csv(clarity.as_bytes(), DeviceFormat::Dexcom, &paris).unwrap();
+        let b = read_device_csv(tabbed.as_bytes(), DeviceFormat::Dexcom, &paris).unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+        assert_eq!(
+            readings_of(&a).iter().map(|s| s.2.len()).sum::<usize>(),
+            3922
+        );
+
+        // LibreView in German: German headers, `;` between fields, DD.MM.YYYY dates.
+        let libre = fixture("freestyle_libre/FreeStyle_Libre_3_synthetic.csv");
+        let german = relayout(&libre, b';', |row, _, c| match row {
+            2 => c
+                .replace("Device Timestamp", "Gerätezeitstempel")
+                .replace("Record Type", "Aufzeichnungstyp")
+                .replace("Historic Glucose", "Glukosewert-Verlauf")
+                .replace("Scan Glucose", "Glukose-Scan")
+                .replace("Strip Glucose", "Glukose-Teststreifen")
+                .replace("Serial Number", "Seriennummer")
+                .replace("Device", "Gerät"),
+            r if r > 2 && c.len() == 16 && c.as_bytes()[2] == b'-' => {
+                // 12-04-1961 22:30 -> 12.04.1961 22:30
+                c.replacen('-', ".", 2)
+            }
+            _ => c.to_string(),
+        });
+        assert!(german.contains("Gerätezeitstempel;Aufzeichnungstyp"));
+        assert!(german.contains("12.04.1961 22:30"));
+        let a = read_device_csv(libre.as_bytes(), DeviceFormat::Libre, &paris).unwrap();
+        let b = read_device_csv(german.as_bytes(), DeviceFormat::Libre, &paris).unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+        assert_eq!(
+            readings_of(&b).iter().map(|s| s.2.len()).sum::<usize>(),
+            4305 + 316
+        );
+
+        // LibreView in French, month-first dates with '/' (as a French export read by
+        // public code has them: %m/%d/%Y %H:%M).
+        let french = relayout(&libre, b',', |row, _, c| match row {
+            2 => c
+                .replace("Device Timestamp", "Horodatage de l\u{2019}appareil")
+                .replace("Record Type", "Type d'enregistrement")
+                .replace("Historic Glucose", "Historique de la glycémie")
+                .replace("Scan Glucose", "Numérisation de la glycémie")
+                .replace("Strip Glucose", "Glycémie de la bandelette")
+                .replace("Serial Number", "Numéro de série")
+                .replace("Device", "Appareil"),
+            r if r > 2 && c.len() == 16 && c.as_bytes()[2] == b'-' => {
+                // 12-04-1961 22:30 (day first) -> 04/12/1961 22:30 (month first)
+                format!("{}/{}/{}", &c[3..5], &c[0..2], &c[6..])
+            }
+            _ => c.to_string(),
+        });
+        assert!(french.contains("04/12/1961 22:30"));
+        let b = read_device_csv(french.as_bytes(), DeviceFormat::Libre, &paris).unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+
+        // LibreView in mmol/L with decimal commas (values written 5,4).
+        let mmol = relayout(&libre, b';', |row, col, c| match (row, col) {
+            (2, _) => c.replace("mg/dL", "mmol/L"),
+            (r, 4 | 5) if r > 2 && !c.is_empty() => {
+                let mgdl: f64 = c.parse().unwrap();
+                format!("{:.1}", mgdl / 18.0).replace('.', ",")
+            }
+            _ => c.to_string(),
+        });
+        let m = read_device_csv(mmol.as_bytes(), DeviceFormat::Libre, &paris).unwrap();
+        let first = &readings_of(&m)[0];
+        assert_eq!(first.2.len(), 4305);
+        assert_eq!(first.2[0].1, (98.0_f64 / 18.0 * 10.0).round() / 10.0);
+
+        // Nightscout entries as TSV, and JSON with the value as a string.
+        let ns = fixture("nightscout/nightscout_entries.csv");
+        let tsv = relayout(&ns, b'\t', |_, _, c| c.to_string());
+        let a = read_device_csv(ns.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        let b = read_device_csv(tsv.as_bytes(), DeviceFormat::Nightscout, &utc()).unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+        let json: Value =
+            serde_json::from_str(&fixture("nightscout/nightscout_entries.json")).unwrap();
+        let strings: Vec<Value> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e["sgv"] = Value::String(e["sgv"].to_string());
+                e
+            })
+            .collect();
+        let a = read_device_csv(
+            json.to_string().as_bytes(),
+            DeviceFormat::Nightscout,
+            &utc(),
+        )
+        .unwrap();
+        let b = read_device_csv(
+            Value::Array(strings).to_string().as_bytes(),
+            DeviceFormat::Nightscout,
+            &utc(),
+        )
+        .unwrap();
+        assert_eq!(readings_of(&a), readings_of(&b));
+        assert_eq!(readings_of(&b)[0].2.len(), 1000);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 use thiserror::Error;
 
+use crate::identity::PatientIdentity;
+
 /// One thing wrong in one resource of a bundle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -23,6 +25,14 @@ impl std::fmt::Display for Problem {
         }
         f.write_str(&self.message)
     }
+}
+
+fn people_text(people: &[PatientIdentity]) -> String {
+    people
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n  ")
 }
 
 fn problems_text(problems: &[Problem]) -> String {
@@ -68,6 +78,17 @@ pub enum FhirError {
     /// Valid FHIR, but not something Carnet can keep as one person's record.
     #[error("{0}; nothing was imported")]
     Unsupported(String),
+    /// The bundle is about several patients and the importing person chose none.
+    #[error("the bundle is about {} patients; a Carnet record is one person's, so nothing was imported. It holds:\n  {}\nChoose one with --patient-ref (for example --patient-ref {})", .0.len(), people_text(.0), .0.first().map(|p| p.reference.as_str()).unwrap_or("Patient/ID"))]
+    SeveralPatients(Vec<PatientIdentity>),
+    /// The patient chosen is not in the bundle.
+    #[error("the bundle holds no patient \"{wanted}\"; nothing was imported. It holds:\n  {}\nGive one of these to --patient-ref", people_text(.patients))]
+    NoSuchPatient {
+        /// What was asked for.
+        wanted: String,
+        /// The patients the bundle holds.
+        patients: Vec<PatientIdentity>,
+    },
     /// A device export does not have the layout of the format asked for.
     #[error("{file_kind}: {message}")]
     Layout {

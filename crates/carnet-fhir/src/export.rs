@@ -341,6 +341,20 @@ impl<'a> Builder<'a> {
         if let Some(src) = &s.source {
             obs["device"] = json!({"display": src});
         }
+        if let Some(censor) = s.censored {
+            // Each censored reading as its own Observation with the Quantity's comparator:
+            // SampledData has no comparator, and "40" alone would read as a measured value.
+            let mut urls = Vec::with_capacity(b.len());
+            for (i, (t, v)) in b.readings().enumerate() {
+                let mut o = obs.clone();
+                o["effectiveDateTime"] = json!(b.datetime(t).as_str());
+                let mut q = ucum(v, &s.unit);
+                q["comparator"] = json!(censor.comparator());
+                o["valueQuantity"] = q;
+                urls.push(self.push(&format!("{key}/{i}"), o));
+            }
+            return urls;
+        }
         if regular && let Some(step) = step {
             let data: Vec<String> = b.values().iter().map(|v| format!("{v}")).collect();
             obs["effectivePeriod"] = json!({"start": b.start().as_str(), "end": b.end().as_str()});
@@ -411,11 +425,16 @@ fn observation(m: &Measurement, subject: Value) -> Value {
     r["code"] = json!({"coding": [coding(&m.kind)]});
     r["subject"] = subject;
     r["effectiveDateTime"] = json!(m.at.as_str());
+    let confirmed = m.value_text.as_deref() == Some(carnet_record::UNUSUAL_CONFIRMED);
+    if confirmed {
+        // The mark of a value confirmed as unusual travels as a note.
+        r["note"] = json!([{"text": carnet_record::UNUSUAL_CONFIRMED}]);
+    }
     if let Some(v) = m.value {
         r["valueQuantity"] = ucum(v, &m.unit);
     } else if let Some(c) = &m.value_code {
         r["valueCodeableConcept"] = json!({"coding": [coding(c)]});
-    } else if let Some(t) = &m.value_text {
+    } else if let Some(t) = m.value_text.as_ref().filter(|_| !confirmed) {
         r["valueString"] = json!(t);
     }
     if let Some(src) = &m.source {

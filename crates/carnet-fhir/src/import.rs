@@ -7,14 +7,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use carnet_record::{
-    Allergy, Code, Component, Condition, ConditionStatus, Criticality, Date, DateTime, DocType,
-    EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, Measurement, Medication,
+    Allergy, Censor, Code, Component, Condition, ConditionStatus, Criticality, Date, DateTime,
+    DocType, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, Measurement, Medication,
     MedicationStatus, NoneKnown, Procedure, ProcedureStatus, Profile, Reading, ReadingSet,
-    SectionId, Sex, systems,
+    SectionId, Sex, UNUSUAL_CONFIRMED, systems,
 };
 use serde_json::Value;
 
 use crate::error::{FhirError, Problem};
+use crate::identity::{PatientIdentity, of_patient};
 use crate::schema::{MAPPED, schema};
 
 /// The largest bundle read in one piece. A bundle is parsed whole (JSON has no index), and
@@ -56,6 +57,14 @@ pub enum Item {
     Document(NewDocument),
     /// Device readings, to pack into series blocks.
     Readings(ReadingSet),
+    /// Censored device readings ("Low", "High", "<40"): each value is the limit of the
+    /// device's range, on the side `censor` says; packed into blocks marked so.
+    Censored {
+        /// The readings, each at the limit.
+        set: ReadingSet,
+        /// Which side of the limit the true values lie.
+        censor: Censor,
+    },
 }
 
 /// An item and the source type it came from (`Observation`, `glucose`...), for the counts.
@@ -76,6 +85,27 @@ pub struct Import {
     pub skipped: BTreeMap<String, usize>,
     /// Why they were skipped, in words, with counts.
     pub reasons: BTreeMap<String, usize>,
+    /// Who the bundle is about (its Patient, or the one chosen with
+    /// [`ReadOptions::patient_ref`]), to compare with the record's person before storing.
+    pub patient: Option<PatientIdentity>,
+}
+
+/// Choices of the person importing a bundle.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// In a bundle about several patients, the one to import: `Patient/id`, the id alone,
+    /// or the entry's fullUrl. Resources about the others are counted as skipped.
+    pub patient_ref: Option<String>,
+    /// Store measurements unusual for their kind (7250 kg, glucose 7.2 mg/dL), marked as
+    /// confirmed, instead of refusing the bundle.
+    pub confirm_unusual: bool,
+    /// The time after which a past event is refused [default: the clock's now].
+    pub now: Option<DateTime>,
+    /// Lenient import: a resource that is not valid R4 is left out and listed with the
+    /// reason instead of refusing the bundle, and defects only in what Carnet does not
+    /// keep (id, meta, narrative, extensions) are listed and ignored. Off by default: an
+    /// import is all or nothing.
+    pub skip_invalid: bool,
 }
 
 impl Import {
@@ -97,6 +127,10 @@ struct Ctx<'a> {
     index: usize,
     label: String,
     problems: &'a mut Vec<Problem>,
+    /// The time past events may not come after.
+    now: DateTime,
+    /// Whether unusual values are stored (marked) rather than refused.
+    confirm_unusual: bool,
 }
 
 impl Ctx<'_> {
@@ -132,9 +166,20 @@ fn sniff(bytes: &[u8]) -> Result<&[u8], FhirError> {
 }
 
 /// Parses, validates and maps an R4 Bundle (collection, document, transaction, batch or
-/// searchset). `progress(done, total)` is called as entries are mapped.
+/// searchset). `progress(done, total)` is called as entries are mapped. A bundle about
+/// several patients is refused: see [`read_bundle_with`] to choose one.
 pub fn read_bundle(
     bytes: &[u8],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Import, FhirError> {
+    read_bundle_with(bytes, &ReadOptions::default(), progress)
+}
+
+/// [`read_bundle`], with the importing person's choices (which patient of a bundle about
+/// several).
+pub fn read_bundle_with(
+    bytes: &[u8],
+    options: &ReadOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Import, FhirError> {
     let bytes = sniff(bytes)?;
@@ -185,6 +230,11 @@ pub fn read_bundle(
             }]));
         }
     };
+    // A bundle of bundles (a searchset of documents, a collection of patient summaries):
+    // the inner bundles' entries are imported as if they were the outer one's, and entry
+    // numbers in messages count the entries so laid out.
+    let mut nested = 0;
+    let entries = flatten(entries, 0, &mut nested);
     let mut found = Vec::new();
     schema().validate_resource(&Value::Object(top), "", &mut found);
     problems.extend(found.into_iter().map(|f| Problem {
@@ -196,7 +246,23 @@ pub fn read_bundle(
 
     let index = Index::new(&entries);
     let mut out = Import::default();
-    let mut patients: Vec<String> = Vec::new();
+    for _ in 0..nested {
+        out.skip(
+            "Bundle",
+            "a bundle inside the bundle (its entries are imported)",
+        );
+    }
+    let chosen = choose_patient(&entries, options)?;
+    let now = options.now.clone().unwrap_or_else(DateTime::now);
+    let several = entries
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "Patient")
+        .count()
+        > 1;
+    let chosen = chosen.map(|(i, who)| {
+        out.patient = Some(who);
+        i
+    });
     let total = entries.len();
     for (i, e) in entries.iter().enumerate() {
         if i % 64 == 0 {
@@ -239,7 +305,38 @@ pub fn read_bundle(
         let label = resource_label(&r);
         let mut found = Vec::new();
         schema().validate_resource(&r, "", &mut found);
-        if !found.is_empty() {
+        if options.skip_invalid && !found.is_empty() {
+            // Lenient: defects only in what Carnet does not keep (the resource's own id,
+            // meta, narrative, extensions) do not stop it; a resource with any other
+            // defect is left out, listed with its first problem; the rest goes on.
+            let rtype = r["resourceType"].as_str().unwrap_or("resource").to_string();
+            let (ignored, serious): (Vec<_>, Vec<_>) = found
+                .into_iter()
+                .partition(|f| NOT_KEPT.contains(&f.path.split(['.', '[']).next().unwrap_or("")));
+            if let Some(f) = serious.first() {
+                out.skip(
+                    &rtype,
+                    &format!(
+                        "entry {i} ({label}) is not valid FHIR R4 and was left out (--skip-invalid): {}{}",
+                        f.message,
+                        if serious.len() > 1 {
+                            format!(" (and {} more problems)", serious.len() - 1)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                );
+                continue;
+            }
+            for f in ignored {
+                *out.reasons
+                    .entry(format!(
+                        "{rtype}: imported with a defect in what Carnet does not keep (--skip-invalid): {}",
+                        f.message
+                    ))
+                    .or_default() += 1;
+            }
+        } else if !found.is_empty() {
             problems.extend(found.into_iter().map(|f| Problem {
                 entry: Some(i),
                 resource: Some(label.clone()),
@@ -249,32 +346,150 @@ pub fn read_bundle(
             continue;
         }
         let rtype = r["resourceType"].as_str().unwrap_or_default().to_string();
+        if rtype == "Binary" {
+            out.skip(
+                "Binary",
+                "a file: kept only as the document of a DocumentReference or DiagnosticReport of the bundle that points to it",
+            );
+            continue;
+        }
         if !MAPPED.contains(&rtype.as_str()) {
             out.skip(&rtype, "not kept in a Carnet record");
             continue;
         }
-        if rtype == "Patient" {
-            patients.push(label.clone());
+        if several && let Some(c) = chosen {
+            // A bundle about several people: only what is about the chosen one is hers.
+            let about = if rtype == "Patient" {
+                Some(i == c)
+            } else {
+                about_patient(&entries[i]["resource"], &index, &entries[c]["resource"])
+            };
+            match about {
+                Some(true) => {}
+                Some(false) => {
+                    out.skip(&rtype, "about another patient of the bundle");
+                    continue;
+                }
+                None => {
+                    out.skip(
+                        &rtype,
+                        "not linked to a patient, in a bundle about several patients",
+                    );
+                    continue;
+                }
+            }
         }
         let mut ctx = Ctx {
             index: i,
             label,
             problems: &mut problems,
+            now: now.clone(),
+            confirm_unusual: options.confirm_unusual,
         };
         map_resource(&rtype, &r, &index, &mut ctx, &mut out);
     }
     progress(total, total);
-    if patients.len() > 1 {
-        return Err(FhirError::Unsupported(format!(
-            "the bundle holds {} patients ({}); a Carnet record is one person's: import one patient's bundle at a time",
-            patients.len(),
-            patients.join(", ")
-        )));
-    }
     if !problems.is_empty() {
         return Err(FhirError::Invalid(problems));
     }
+    out.items = merge_readings(std::mem::take(&mut out.items));
     Ok(out)
+}
+
+/// Elements of a resource Carnet does not keep: with `--skip-invalid`, a defect there does
+/// not cost the resource (13 % of connectathon IPS documents had an id over 64 characters
+/// or a `meta.versionId` with ':').
+const NOT_KEPT: &[&str] = &[
+    "id",
+    "meta",
+    "text",
+    "extension",
+    "implicitRules",
+    "language",
+];
+
+/// How deep bundles inside bundles are opened; deeper ones stay unopened and are counted
+/// as not kept, so a hostile file cannot make the flattening recurse without bound.
+const MAX_NESTING: usize = 4;
+
+/// The entries, with every inner Bundle's entries in its place (counted in `nested`).
+fn flatten(entries: Vec<Value>, depth: usize, nested: &mut usize) -> Vec<Value> {
+    let mut out = Vec::with_capacity(entries.len());
+    for mut e in entries {
+        let inner = (depth < MAX_NESTING
+            && e["resource"]["resourceType"] == "Bundle"
+            && e["resource"]["entry"].is_array())
+        .then(|| e["resource"]["entry"].take());
+        match inner {
+            Some(Value::Array(inner)) => {
+                *nested += 1;
+                out.extend(flatten(inner, depth + 1, nested));
+            }
+            _ => out.push(e),
+        }
+    }
+    out
+}
+
+/// The patient a bundle is about: its only Patient, or the one `options` names. A bundle
+/// about several patients with none named, or naming one it does not hold, is refused
+/// with the patients it holds.
+fn choose_patient(
+    entries: &[Value],
+    options: &ReadOptions,
+) -> Result<Option<(usize, PatientIdentity)>, FhirError> {
+    let patients: Vec<(usize, PatientIdentity, Option<&str>)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["resource"]["resourceType"] == "Patient")
+        .map(|(i, e)| {
+            let r = &e["resource"];
+            let full_url = e.get("fullUrl").and_then(Value::as_str);
+            let reference = match (r.get("id").and_then(Value::as_str), full_url) {
+                (Some(id), _) => format!("Patient/{id}"),
+                (None, Some(u)) => u.to_string(),
+                (None, None) => format!("entry {i}"),
+            };
+            (i, of_patient(r, reference), full_url)
+        })
+        .collect();
+    let Some(wanted) = options.patient_ref.as_deref().map(str::trim) else {
+        return match patients.len() {
+            0 => Ok(None),
+            1 => Ok(patients.into_iter().next().map(|(i, who, _)| (i, who))),
+            _ => Err(FhirError::SeveralPatients(
+                patients.into_iter().map(|(_, who, _)| who).collect(),
+            )),
+        };
+    };
+    let bare = wanted.strip_prefix("Patient/").unwrap_or(wanted);
+    let found = patients.iter().position(|(_, who, url)| {
+        who.reference == wanted
+            || who.reference.strip_prefix("Patient/") == Some(bare)
+            || *url == Some(wanted)
+    });
+    let mut patients = patients;
+    match found {
+        Some(k) => {
+            let (i, who, _) = patients.swap_remove(k);
+            Ok(Some((i, who)))
+        }
+        None => Err(FhirError::NoSuchPatient {
+            wanted: wanted.to_string(),
+            patients: patients.into_iter().map(|(_, who, _)| who).collect(),
+        }),
+    }
+}
+
+/// Whether a resource is about `patient` (by its `subject` or `patient` reference):
+/// `None` when it names no patient the bundle holds.
+fn about_patient(r: &Value, index: &Index, patient: &Value) -> Option<bool> {
+    let reference = r.get("subject").or_else(|| r.get("patient"))?;
+    let target = index.resolve(r, reference)?;
+    if target["resourceType"] != "Patient" {
+        return None;
+    }
+    Some(std::ptr::eq(target, patient))
 }
 
 fn short_kind(v: &Value) -> &'static str {
@@ -299,9 +514,13 @@ fn resource_label(r: &Value) -> String {
     }
 }
 
-/// Resources by fullUrl and by `Type/id`, to resolve references (a medication).
+/// Resources by fullUrl and by `Type/id`, to resolve references (a medication), and the
+/// time of the DiagnosticReport each result belongs to.
 struct Index<'a> {
     by_ref: HashMap<String, &'a Value>,
+    /// Entry index of an Observation -> its report's `effective[x]` or `issued`: a lab
+    /// result often has no time of its own, and its report's time is when it was taken.
+    report_time: HashMap<usize, &'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -319,7 +538,42 @@ impl<'a> Index<'a> {
                 by_ref.insert(format!("{t}/{id}"), r);
             }
         }
-        Index { by_ref }
+        let mut index = Index {
+            by_ref,
+            report_time: HashMap::new(),
+        };
+        let entry_of: HashMap<*const Value, usize> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((e.get("resource")? as *const Value, i)))
+            .collect();
+        let mut report_time = HashMap::new();
+        for e in entries {
+            let Some(r) = e.get("resource") else { continue };
+            if r["resourceType"] != "DiagnosticReport" {
+                continue;
+            }
+            let Some(when) = s(r, "effectiveDateTime")
+                .or_else(|| period_start(r.get("effectivePeriod")))
+                .or_else(|| s(r, "issued"))
+            else {
+                continue;
+            };
+            for result in r
+                .get("result")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(target) = index.resolve(r, result)
+                    && let Some(&i) = entry_of.get(&(target as *const Value))
+                {
+                    report_time.entry(i).or_insert(when);
+                }
+            }
+        }
+        index.report_time = report_time;
+        index
     }
 
     fn resolve(&self, from: &'a Value, reference: &Value) -> Option<&'a Value> {
@@ -394,8 +648,9 @@ fn fhir_date(text: Option<&str>) -> Option<Date> {
     day.parse().ok()
 }
 
-/// A FHIR dateTime as an instant. A date without a time becomes midnight UTC of its first
-/// day (FHIR gives no zone for it).
+/// A FHIR dateTime as an instant, for a document's date (FHIR's DocumentReference.date is
+/// an instant). A date without a time becomes midnight UTC of its first day (FHIR gives no
+/// zone for it).
 fn fhir_instant(text: Option<&str>) -> Option<DateTime> {
     let t = text?;
     if t.contains('T') {
@@ -403,6 +658,16 @@ fn fhir_instant(text: Option<&str>) -> Option<DateTime> {
     }
     let d: Date = t.parse().ok()?;
     format!("{}T00:00:00Z", d.first_day()).parse().ok()
+}
+
+/// A FHIR dateTime as a measurement's time: a date without a time of day stays a date
+/// (`DateTime::from_date`), so "2020-01-02" is not shown as midnight UTC.
+fn fhir_time(text: Option<&str>) -> Option<DateTime> {
+    let t = text?;
+    if t.contains('T') {
+        return t.parse().ok();
+    }
+    Some(DateTime::from_date(&t.parse().ok()?))
 }
 
 fn period_start(v: Option<&Value>) -> Option<&str> {
@@ -424,19 +689,40 @@ fn map_resource(rtype: &str, r: &Value, index: &Index, ctx: &mut Ctx, out: &mut 
             Ok(None)
         }
         "Immunization" => immunization(r, out),
-        "Observation" => observation(r, out),
-        "DiagnosticReport" => diagnostic_report(r, out),
-        "DocumentReference" => document_reference(r, out),
+        "Observation" => observation(r, index.report_time.get(&ctx.index).copied(), out),
+        "DiagnosticReport" => diagnostic_report(r, index, out),
+        "DocumentReference" => document_reference(r, index, out),
         _ => Ok(None),
     };
     match result {
-        Ok(Some(entry)) => match entry.validate() {
+        Ok(Some(mut entry)) => match plausible(&mut entry, ctx) {
             Ok(()) => out.add(rtype, Item::Entry(entry)),
-            Err(e) => ctx.problem("", format!("cannot be kept: {e}")),
+            Err(message) => ctx.problem("", message),
         },
         Ok(None) => {}
         Err((path, message)) => ctx.problem(path, message),
     }
+}
+
+/// What every imported entry must be, as one typed by hand: well formed, no past event
+/// dated after now, and a measurement usual for its kind unless the importing person
+/// confirmed unusual values (then it is marked so).
+fn plausible(entry: &mut Entry, ctx: &Ctx) -> Result<(), String> {
+    entry
+        .validate()
+        .map_err(|e| format!("cannot be kept: {e}"))?;
+    entry.check_dates(&ctx.now).map_err(|e| e.to_string())?;
+    if let Entry::Measurement(m) = entry
+        && let Err(u) = m.check_usual()
+    {
+        if !ctx.confirm_unusual {
+            return Err(format!(
+                "{u}; if the bundle is right, import it with --confirm-unusual (such values are then marked as confirmed)"
+            ));
+        }
+        m.confirm_unusual();
+    }
+    Ok(())
 }
 
 type Mapping = Result<Option<Entry>, (&'static str, String)>;
@@ -451,6 +737,18 @@ fn absent(
     out: &mut Import,
 ) -> Option<Mapping> {
     let c = code.as_ref().filter(|c| c.system == IPS_ABSENT_SYSTEM)?;
+    // Only the section-wide "none known" is Carnet's NoneKnown; a narrower one ("no known
+    // food allergies") keeps its exact scope as an ordinary entry with its code, so it is
+    // never read (or exported) as "no known allergies" beside a penicillin allergy.
+    const WHOLE_SECTION: &[&str] = &[
+        "no-known-allergies",
+        "no-known-problems",
+        "no-known-medications",
+        "no-known-immunizations",
+    ];
+    if c.code.starts_with("no-known-") && !WHOLE_SECTION.contains(&c.code.as_str()) {
+        return None;
+    }
     if c.code.starts_with("no-known-") {
         let asserted = fhir_date(asserted).unwrap_or_else(Date::today);
         return Some(Ok(Some(Entry::NoneKnown(NoneKnown { section, asserted }))));
@@ -514,7 +812,7 @@ fn patient(r: &Value, out: &mut Import) -> Mapping {
     })))
 }
 
-fn human_name(n: &Value) -> Option<String> {
+pub(crate) fn human_name(n: &Value) -> Option<String> {
     if let Some(t) = s(n, "text") {
         return Some(t.to_string());
     }
@@ -695,10 +993,9 @@ fn medication(rtype: &str, r: &Value, index: &Index, out: &mut Import) -> Mappin
             out.skip(rtype, "not taken");
             return Ok(None);
         }
-        _ => {
-            out.skip(rtype, "status unknown: taken or not cannot be told");
-            return Ok(None);
-        }
+        // `unknown` (and anything R4 may add): kept as unknown. A national IPS marks every
+        // medicine so; dropping them made the summary say "no information".
+        _ => MedicationStatus::Unknown,
     };
     let prefer = [
         IPS_ABSENT_SYSTEM,
@@ -770,11 +1067,49 @@ fn immunization(r: &Value, out: &mut Import) -> Mapping {
         }
         _ => {}
     }
-    let Some(date) = fhir_date(s(r, "occurrenceDateTime")) else {
-        out.skip(T, "no date (occurrence given only as text)");
-        return Ok(None);
-    };
     let (text, code) = concept(r.get("vaccineCode"), &[systems::CVX, systems::SNOMED]);
+    let Some(date) = fhir_date(s(r, "occurrenceDateTime")) else {
+        // Carnet's vaccinations carry a date. One without is still a fact worth keeping:
+        // it goes into the medical history (a procedure without a date, named so), with
+        // what the source said of its date, and the reason is counted.
+        let absent = r
+            .get("_occurrenceDateTime")
+            .and_then(|p| p.get("extension"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|x| s(x, "url") == Some(DATA_ABSENT_REASON))
+            .and_then(|x| s(x, "valueCode"));
+        let (when, why) = match (absent, s(r, "occurrenceString")) {
+            (Some(c), _) => (
+                "date not known".to_string(),
+                format!("date not known (data-absent-reason \"{c}\")"),
+            ),
+            (None, Some(words)) => (
+                format!("date: {words}"),
+                "date given only as words (occurrenceString)".to_string(),
+            ),
+            (None, None) => ("no date".to_string(), "no date".to_string()),
+        };
+        let Some(vaccine) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
+            out.skip(
+                T,
+                "the vaccine is neither named nor coded, and it has no date",
+            );
+            return Ok(None);
+        };
+        *out.reasons
+            .entry(format!(
+                "{T}: {why}: kept in the medical history as \"Vaccination: ...\" (Carnet's vaccinations carry a date)"
+            ))
+            .or_default() += 1;
+        return Ok(Some(Entry::Procedure(Procedure {
+            name: format!("Vaccination: {vaccine} ({when})"),
+            code,
+            date: None,
+            status: ProcedureStatus::Completed,
+        })));
+    };
     let Some(vaccine) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
         out.skip(T, "the vaccine is neither named nor coded");
         return Ok(None);
@@ -789,17 +1124,39 @@ fn immunization(r: &Value, out: &mut Import) -> Mapping {
 
 /// A Quantity's value and UCUM unit (the code when the system is UCUM, else its words).
 fn quantity(q: &Value) -> Option<(f64, String)> {
+    quantity_of(q, None)
+}
+
+/// LOINC of systolic and diastolic blood pressure, the parts of a panel.
+const SYSTOLIC: &str = "8480-6";
+const DIASTOLIC: &str = "8462-4";
+
+/// [`quantity`], for a value of `kind`: a Quantity without a unit takes the one unit that
+/// kind is measured in (mm[Hg] for blood pressure), rather than the dimensionless "1".
+fn quantity_of(q: &Value, kind: Option<&Code>) -> Option<(f64, String)> {
     let v = q.get("value")?.as_f64()?;
-    let unit = if s(q, "system") == Some(systems::UCUM) {
+    let given = if s(q, "system") == Some(systems::UCUM) {
         s(q, "code").or_else(|| s(q, "unit"))
     } else {
         s(q, "unit").or_else(|| s(q, "code"))
-    }
-    .unwrap_or("1");
+    };
+    let implied = || {
+        let k = kind.filter(|k| k.system == systems::LOINC)?;
+        if [SYSTOLIC, DIASTOLIC].contains(&k.code.as_str()) {
+            return Some("mm[Hg]");
+        }
+        match carnet_record::MeasurementKind::by_loinc(&k.code)?.units {
+            [(only, ..)] => Some(*only),
+            _ => None,
+        }
+    };
+    let unit = given.or_else(implied).unwrap_or("1");
     Some((v, unit.to_string()))
 }
 
-fn observation(r: &Value, out: &mut Import) -> Mapping {
+/// An Observation; `report_time` is the time of the DiagnosticReport listing it, used when
+/// it has no time of its own.
+fn observation(r: &Value, report_time: Option<&str>, out: &mut Import) -> Mapping {
     const T: &str = "Observation";
     let status = s(r, "status");
     if matches!(status, Some("entered-in-error" | "cancelled")) {
@@ -817,9 +1174,10 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
     let at_text = s(r, "effectiveDateTime")
         .or_else(|| s(r, "effectiveInstant"))
         .or_else(|| period_start(r.get("effectivePeriod")))
-        .or_else(|| s(r, "issued"));
-    let Some(at) = fhir_instant(at_text) else {
-        out.skip(T, "no time of observation");
+        .or_else(|| s(r, "issued"))
+        .or(report_time);
+    let Some(at) = fhir_time(at_text) else {
+        out.skip(T, "no time of observation, nor a report with one");
         return Ok(None);
     };
     let source = r
@@ -845,8 +1203,36 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
             .map(str::to_string),
         status: status.map(str::to_string),
     };
-    if let Some(q) = r.get("valueQuantity") {
-        match quantity(q) {
+    if let Some(q) = r.get("valueQuantity")
+        && let Some(cmp) = s(q, "comparator")
+        && let Some((v, unit)) = quantity(q)
+    {
+        // "<40": the true value is beyond the number. Never stored as the number itself.
+        let censor = match cmp {
+            "<" | "<=" => Some(Censor::Below),
+            ">" | ">=" => Some(Censor::Above),
+            _ => None,
+        };
+        if let Some(censor) = censor
+            && crate::devices::is_device_glucose(&m.kind)
+        {
+            out.add(
+                T,
+                Item::Censored {
+                    set: ReadingSet {
+                        kind: m.kind,
+                        unit,
+                        source: m.source,
+                        readings: vec![Reading { at: m.at, value: v }],
+                    },
+                    censor,
+                },
+            );
+            return Ok(None);
+        }
+        m.value_text = Some(format!("{cmp}{v} {unit}").trim_end().to_string());
+    } else if let Some(q) = r.get("valueQuantity") {
+        match quantity_of(q, Some(&m.kind)) {
             Some((v, u)) => {
                 m.value = Some(v);
                 m.unit = u;
@@ -885,7 +1271,10 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
         .flatten()
     {
         let (_, code) = concept(c.get("code"), &[systems::LOINC]);
-        match (code, c.get("valueQuantity").and_then(quantity)) {
+        let q = c
+            .get("valueQuantity")
+            .and_then(|q| quantity_of(q, code.as_ref()));
+        match (code, q) {
             (Some(code), Some((value, unit))) => m.components.push(Component { code, value, unit }),
             _ => {
                 *out.reasons
@@ -894,6 +1283,24 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
             }
         }
     }
+    // Carnet's own mark of a confirmed unusual value, from an earlier export.
+    if (m.value.is_some() || !m.components.is_empty())
+        && m.value_text.is_none()
+        && r.get("note")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|n| s(n, "text") == Some(UNUSUAL_CONFIRMED))
+    {
+        m.value_text = Some(UNUSUAL_CONFIRMED.to_string());
+    }
+    // Systolic before diastolic, whatever order the source gave: "120/80" is read in that
+    // order everywhere (list, charts, exports).
+    m.components.sort_by_key(|c| match c.code.code.as_str() {
+        SYSTOLIC => 0,
+        DIASTOLIC => 1,
+        _ => 2,
+    });
     if m.value.is_none() && m.unit.is_empty() && !m.components.is_empty() {
         m.unit = m.components[0].unit.clone();
     }
@@ -905,8 +1312,75 @@ fn observation(r: &Value, out: &mut Import) -> Mapping {
         out.skip(T, "no value (data absent)");
         return Ok(None);
     }
+    if crate::devices::is_device_glucose(&m.kind)
+        && m.components.is_empty()
+        && m.value_code.is_none()
+        && m.value_text.is_none()
+        && !m.at.is_date_only()
+        && let Some(value) = m.value
+    {
+        // A CGM or meter reading, one Observation each (as Carnet's own export writes
+        // readings that are not evenly spaced): kept as a series, so that importing an
+        // export gives day blocks again, not one entry per reading.
+        out.add(
+            T,
+            Item::Readings(ReadingSet {
+                kind: m.kind,
+                unit: m.unit,
+                source: m.source,
+                readings: vec![Reading { at: m.at, value }],
+            }),
+        );
+        return Ok(None);
+    }
     Ok(Some(Entry::Measurement(m)))
 }
+
+/// Readings of one series given in several pieces (one Observation per reading, or per
+/// day) become one set, packed into day blocks at commit: in the place of the first piece.
+fn merge_readings(items: Vec<Mapped>) -> Vec<Mapped> {
+    type Key = (String, String, String, Option<String>, Option<Censor>);
+    let key = |set: &ReadingSet, censor: Option<Censor>| -> Key {
+        (
+            set.kind.system.clone(),
+            set.kind.code.clone(),
+            set.unit.clone(),
+            set.source.clone(),
+            censor,
+        )
+    };
+    let mut out: Vec<Mapped> = Vec::with_capacity(items.len());
+    let mut at: HashMap<Key, usize> = HashMap::new();
+    for m in items {
+        let k = match &m.item {
+            Item::Readings(set) => key(set, None),
+            Item::Censored { set, censor } => key(set, Some(*censor)),
+            _ => {
+                out.push(m);
+                continue;
+            }
+        };
+        match at.get(&k) {
+            Some(&i) => {
+                let readings = match m.item {
+                    Item::Readings(set) | Item::Censored { set, .. } => set.readings,
+                    _ => Vec::new(),
+                };
+                if let Item::Readings(set) | Item::Censored { set, .. } = &mut out[i].item {
+                    set.readings.extend(readings);
+                }
+            }
+            None => {
+                at.insert(k, out.len());
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// The extension saying why a value is missing.
+const DATA_ABSENT_REASON: &str = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
 
 /// The system of `Observation.category` codes Carnet keeps (vital-signs, laboratory...).
 pub(crate) const OBSERVATION_CATEGORY: &str =
@@ -1006,6 +1480,29 @@ fn decode_attachment(a: &Value) -> Result<Option<Vec<u8>>, (&'static str, String
     })
 }
 
+/// An attachment whose `url` points at a Binary of the same bundle, with that Binary's
+/// data (and media type, when the attachment gives none) filled in: the file is in the
+/// bundle, not elsewhere.
+fn with_binary(a: &Value, index: &Index) -> Option<Value> {
+    if s(a, "data").is_some() {
+        return None;
+    }
+    let url = s(a, "url")?;
+    let target = index.resolve(a, &serde_json::json!({ "reference": url }))?;
+    if target["resourceType"] != "Binary" {
+        return None;
+    }
+    let data = s(target, "data")?;
+    let mut merged = a.clone();
+    merged["data"] = Value::String(data.to_string());
+    if s(a, "contentType").is_none()
+        && let Some(ct) = s(target, "contentType")
+    {
+        merged["contentType"] = Value::String(ct.to_string());
+    }
+    Some(merged)
+}
+
 fn document(
     a: &Value,
     title: Option<String>,
@@ -1029,7 +1526,7 @@ fn document(
     }))
 }
 
-fn diagnostic_report(r: &Value, out: &mut Import) -> Mapping {
+fn diagnostic_report(r: &Value, index: &Index, out: &mut Import) -> Mapping {
     const T: &str = "DiagnosticReport";
     if matches!(s(r, "status"), Some("entered-in-error" | "cancelled")) {
         out.skip(T, "entered in error or cancelled");
@@ -1050,6 +1547,8 @@ fn diagnostic_report(r: &Value, out: &mut Import) -> Mapping {
     let mut added = 0;
     if let Some(date) = date {
         for a in forms {
+            let inlined = with_binary(a, index);
+            let a = inlined.as_ref().unwrap_or(a);
             if let Some(d) = document(a, title.clone(), DocType::Report, date.clone())? {
                 out.add(T, Item::Document(d));
                 added += 1;
@@ -1078,7 +1577,7 @@ fn doc_type_of(words: &str) -> DocType {
     }
 }
 
-fn document_reference(r: &Value, out: &mut Import) -> Mapping {
+fn document_reference(r: &Value, index: &Index, out: &mut Import) -> Mapping {
     const T: &str = "DocumentReference";
     if s(r, "status") == Some("entered-in-error") {
         out.skip(T, "entered in error");
@@ -1105,6 +1604,8 @@ fn document_reference(r: &Value, out: &mut Import) -> Mapping {
                 .or_else(|| s(a, "creation")),
         );
         let Some(date) = date else { continue };
+        let inlined = with_binary(a, index);
+        let a = inlined.as_ref().unwrap_or(a);
         if let Some(d) = document(a, title.clone(), doc_type, date)? {
             out.add(T, Item::Document(d));
             added += 1;
@@ -1221,5 +1722,254 @@ mod tests {
         assert_eq!(set.readings.len(), 2);
         assert_eq!(set.readings[1].at.as_str(), "2025-03-01T00:10:00+01:00");
         assert_eq!(set.readings[1].value, 102.5);
+    }
+
+    const IPS: &str = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips";
+
+    #[test]
+    fn medications_of_unknown_status_are_kept_as_unknown() {
+        let b = bundle(vec![
+            json!({"resourceType": "MedicationStatement", "status": "unknown",
+                   "medicationCodeableConcept": {"text": "Metformin 500 mg"},
+                   "subject": {"reference": "Patient/p"}}),
+            json!({"resourceType": "MedicationStatement", "status": "not-taken",
+                   "medicationCodeableConcept": {"text": "Aspirin"},
+                   "subject": {"reference": "Patient/p"}}),
+        ]);
+        let imp = read(&b).unwrap();
+        assert_eq!(imp.items.len(), 1);
+        let Item::Entry(Entry::Medication(m)) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(
+            (m.name.as_str(), m.status),
+            ("Metformin 500 mg", MedicationStatus::Unknown)
+        );
+    }
+
+    #[test]
+    fn no_known_food_allergies_keeps_its_scope() {
+        let nk = |code: &str, display: &str| {
+            json!({"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/p"},
+                   "code": {"coding": [{"system": IPS, "code": code, "display": display}]}})
+        };
+        let b = bundle(vec![
+            nk("no-known-food-allergies", "No known food allergies"),
+            nk("no-known-allergies", "No known allergies"),
+        ]);
+        let imp = read(&b).unwrap();
+        let Item::Entry(Entry::Allergy(a)) = &imp.items[0].item else {
+            panic!("{:?}", imp.items[0])
+        };
+        assert_eq!(a.substance, "No known food allergies");
+        assert_eq!(a.code.as_ref().unwrap().code, "no-known-food-allergies");
+        // Only the whole-section code is Carnet's "none known".
+        assert!(matches!(
+            &imp.items[1].item,
+            Item::Entry(Entry::NoneKnown(n)) if n.section == SectionId::Allergies
+        ));
+    }
+
+    #[test]
+    fn a_lab_result_without_a_time_takes_its_reports_time() {
+        let b = bundle(vec![
+            json!({"resourceType": "DiagnosticReport", "status": "final",
+                   "code": {"text": "Lipid panel"}, "effectiveDateTime": "2024-05-02T08:15:00+02:00",
+                   "result": [{"reference": "urn:uuid:00000000-0000-0000-0000-000000000001"}]}),
+            json!({"resourceType": "Observation", "status": "final",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "2093-3"}]},
+                   "valueQuantity": {"value": 190, "system": "http://unitsofmeasure.org", "code": "mg/dL"}}),
+            json!({"resourceType": "Observation", "status": "final",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "2085-9"}]},
+                   "valueQuantity": {"value": 50, "system": "http://unitsofmeasure.org", "code": "mg/dL"}}),
+        ]);
+        let imp = read(&b).unwrap();
+        let ms: Vec<&Measurement> = imp
+            .items
+            .iter()
+            .filter_map(|m| match &m.item {
+                Item::Entry(Entry::Measurement(m)) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ms.len(), 1, "{:?}", imp.reasons);
+        assert_eq!(ms[0].at.as_str(), "2024-05-02T08:15:00+02:00");
+        // The one no report lists stays out, saying why.
+        assert_eq!(
+            imp.reasons
+                .get("Observation: no time of observation, nor a report with one"),
+            Some(&1)
+        );
+    }
+
+    #[test]
+    fn immunizations_without_a_date_are_kept_in_the_history_saying_why() {
+        let b = bundle(vec![
+            json!({"resourceType": "Immunization", "status": "completed",
+                   "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03", "display": "MMR"}]},
+                   "patient": {"reference": "Patient/p"},
+                   "_occurrenceDateTime": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}}),
+            json!({"resourceType": "Immunization", "status": "completed", "vaccineCode": {"text": "BCG"},
+                   "patient": {"reference": "Patient/p"}, "occurrenceString": "in childhood"}),
+        ]);
+        let imp = read(&b).unwrap();
+        let kept: Vec<(String, Option<String>, Option<Date>)> = imp
+            .items
+            .iter()
+            .map(|m| match &m.item {
+                Item::Entry(Entry::Procedure(p)) => (
+                    p.name.clone(),
+                    p.code.as_ref().map(|c| c.code.clone()),
+                    p.date.clone(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (
+                    "Vaccination: MMR (date not known)".to_string(),
+                    Some("03".to_string()),
+                    None
+                ),
+                (
+                    "Vaccination: BCG (date: in childhood)".to_string(),
+                    None,
+                    None
+                ),
+            ]
+        );
+        assert!(imp.skipped.is_empty(), "{:?}", imp.skipped);
+        assert!(
+            imp.reasons.contains_key(
+                "Immunization: date not known (data-absent-reason \"unknown\"): kept in the medical history as \"Vaccination: ...\" (Carnet's vaccinations carry a date)"
+            ),
+            "{:?}",
+            imp.reasons
+        );
+        assert!(imp.reasons.keys().any(|k| k.contains("only as words")));
+    }
+
+    #[test]
+    fn a_binary_in_the_bundle_is_the_documents_content() {
+        let b = bundle(vec![
+            json!({"resourceType": "Binary", "id": "b1", "contentType": "application/pdf", "data": "JVBERi0xLjQ="}),
+            json!({"resourceType": "DocumentReference", "status": "current", "date": "2024-01-01T00:00:00Z",
+                   "description": "Discharge letter",
+                   "content": [{"attachment": {"url": "Binary/b1"}}]}),
+        ]);
+        let imp = read(&b).unwrap();
+        assert_eq!(imp.items.len(), 1, "{:?}", imp.reasons);
+        let Item::Document(d) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(d.bytes, b"%PDF-1.4");
+        assert_eq!(d.media_type, "application/pdf");
+        assert_eq!(imp.skipped.get("Binary"), Some(&1));
+    }
+
+    #[test]
+    fn a_bundle_of_bundles_imports_the_inner_entries() {
+        let inner = |code: &str| {
+            json!({"resourceType": "Bundle", "type": "document", "entry": [
+                {"fullUrl": format!("urn:uuid:{code}"), "resource": {"resourceType": "Condition",
+                 "code": {"text": code}, "subject": {"reference": "Patient/p"}}}]})
+        };
+        let b = bundle(vec![inner("Asthma"), inner("Gout")]);
+        let imp = read(&b).unwrap();
+        let names: Vec<String> = imp
+            .items
+            .iter()
+            .filter_map(|m| match &m.item {
+                Item::Entry(Entry::Condition(c)) => Some(c.name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, vec!["Asthma", "Gout"]);
+        assert_eq!(imp.skipped.get("Bundle"), Some(&2));
+    }
+
+    #[test]
+    fn blood_pressure_reads_systolic_first_in_mm_hg() {
+        let part = |code: &str, v: f64| json!({"code": {"coding": [{"system": "http://loinc.org", "code": code}]}, "valueQuantity": {"value": v}});
+        let b = bundle(vec![
+            json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+            "effectiveDateTime": "2024-01-01T08:00:00Z",
+            "component": [part("8462-4", 80.0), part("8480-6", 120.0)]}),
+        ]);
+        let imp = read(&b).unwrap();
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[0].item else {
+            panic!()
+        };
+        let parts: Vec<(&str, f64, &str)> = m
+            .components
+            .iter()
+            .map(|c| (c.code.code.as_str(), c.value, c.unit.as_str()))
+            .collect();
+        assert_eq!(
+            parts,
+            vec![("8480-6", 120.0, "mm[Hg]"), ("8462-4", 80.0, "mm[Hg]")]
+        );
+        assert_eq!(m.unit, "mm[Hg]");
+    }
+
+    #[test]
+    fn a_date_only_observation_keeps_its_date() {
+        let b = bundle(vec![
+            json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+            "effectiveDateTime": "2020-01-02",
+            "valueQuantity": {"value": 70, "system": "http://unitsofmeasure.org", "code": "kg"}}),
+        ]);
+        let imp = read(&b).unwrap();
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[0].item else {
+            panic!()
+        };
+        assert_eq!(m.at.as_str(), "2020-01-02");
+        assert!(m.at.is_date_only());
+        // Exported as the same date.
+        let export = crate::export_bundle(&crate::RecordExport {
+            record_id: "r".into(),
+            patient_name: "Ana".into(),
+            entries: vec![crate::RecordEntry {
+                id: "e".into(),
+                created: "2024-01-01T00:00:00Z".parse().unwrap(),
+                entry: Entry::Measurement(m.clone()),
+                attachment: None,
+            }],
+            now: "2024-01-01T00:00:00Z".parse().unwrap(),
+        })
+        .unwrap();
+        let text = serde_json::to_string(&export.bundle).unwrap();
+        assert!(
+            text.contains("\"effectiveDateTime\":\"2020-01-02\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_comparator_is_never_dropped_from_a_value() {
+        let obs = |code: &str, unit: &str| {
+            json!({"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "effectiveDateTime": "2024-01-01T08:00:00Z",
+                "valueQuantity": {"value": 40, "comparator": "<", "system": "http://unitsofmeasure.org", "code": unit}})
+        };
+        let imp = read(&bundle(vec![
+            obs("1988-5", "mg/L"),
+            obs("99504-3", "mg/dL"),
+        ]))
+        .unwrap();
+        let Item::Entry(Entry::Measurement(m)) = &imp.items[0].item else {
+            panic!("{:?}", imp.items[0])
+        };
+        // A lab value below the limit of detection: its text, not the bare limit.
+        assert_eq!((m.value, m.value_text.as_deref()), (None, Some("<40 mg/L")));
+        let Item::Censored { set, censor } = &imp.items[1].item else {
+            panic!("{:?}", imp.items[1])
+        };
+        assert_eq!((*censor, set.readings[0].value), (Censor::Below, 40.0));
     }
 }

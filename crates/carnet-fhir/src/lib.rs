@@ -33,14 +33,19 @@
 mod devices;
 mod error;
 mod export;
+mod identity;
 mod import;
 mod schema;
 
 pub use devices::{
-    DeviceFormat, DeviceImport, MAX_CSV_BYTES, MAX_READINGS_PER_IMPORT, read_device_csv,
+    DeviceFormat, DeviceImport, DeviceOptions, MAX_CSV_BYTES, MAX_READINGS_PER_IMPORT,
+    read_device_csv, read_device_csv_with,
 };
 pub use error::{FhirError, Problem};
 pub use export::{
     Export, IpsSection, RecordEntry, RecordExport, export_bundle, export_ips, ips_sections,
 };
-pub use import::{Import, Item, MAX_BUNDLE_BYTES, Mapped, NewDocument, read_bundle};
+pub use identity::{PatientIdentity, dates_agree, differences, names_match};
+pub use import::{
+    Import, Item, MAX_BUNDLE_BYTES, Mapped, NewDocument, ReadOptions, read_bundle, read_bundle_with,
+};

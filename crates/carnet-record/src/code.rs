@@ -50,9 +50,12 @@ impl Code {
     /// Parses `SYSTEM|CODE`, where SYSTEM is a URI or one of loinc, snomed (sct), atc, cvx,
     /// rxnorm, icd10, ucum.
     pub fn parse(text: &str) -> Result<Self, RecordError> {
-        let expected = "write SYSTEM|CODE, e.g. snomed|44054006 or http://loinc.org|29463-7 (systems: loinc, snomed, atc, cvx, rxnorm, icd10, ucum, or a URI)";
+        let expected = "write SYSTEM:CODE or SYSTEM|CODE, e.g. snomed:44054006 or http://loinc.org|29463-7 (systems: loinc, snomed, atc, cvx, rxnorm, icd10, ucum, or a URI)";
+        // `snomed:44054006` needs no quotes in a shell, where `|` is a pipe; the last colon
+        // separates the code, so `urn:oid:1.2.3:x` and `http://loinc.org:29463-7` work too.
         let (system, code) = text
             .split_once('|')
+            .or_else(|| text.rsplit_once(':').filter(|(s, _)| !s.is_empty()))
             .ok_or_else(|| RecordError::invalid("code", text, expected))?;
         let (system, code) = (system.trim(), code.trim());
         if code.is_empty() || code.contains('|') {
@@ -126,6 +129,18 @@ mod tests {
             Code::parse("atc|A10BA02").unwrap().to_string(),
             "atc|A10BA02"
         );
+        // The colon form, which a shell takes without quotes.
+        let c = Code::parse("snomed:44054006").unwrap();
+        assert_eq!(
+            (c.system.as_str(), c.code.as_str()),
+            (systems::SNOMED, "44054006")
+        );
+        assert_eq!(Code::parse("ICD10:E11").unwrap().system, systems::ICD10);
+        let c = Code::parse("urn:oid:1.2.3:x").unwrap();
+        assert_eq!((c.system.as_str(), c.code.as_str()), ("urn:oid:1.2.3", "x"));
+        for bad in ["snomed", ":44054006", "nosuch:1", "snomed:"] {
+            assert!(Code::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

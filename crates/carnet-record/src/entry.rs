@@ -75,6 +75,8 @@ text_enum!(
         /** Stopped early. */ Stopped = "stopped",
         /** Paused. */ OnHold = "on-hold",
         /** Planned. */ Intended = "intended",
+        /** The source did not say whether it is taken (FHIR `unknown`): kept, and shown so. */
+        Unknown = "unknown",
     } default Active
 );
 text_enum!(
@@ -465,9 +467,15 @@ fn finite(what: &str, v: f64) -> Result<(), RecordError> {
     Ok(())
 }
 
-fn number_text(v: f64) -> String {
-    let s = format!("{v}");
-    s
+/// A value for people: at most 6 decimals, so binary noise from a converter
+/// (119.99999999999999) reads as 120; the stored value is unchanged.
+pub(crate) fn number_text(v: f64) -> String {
+    let r = (v * 1e6).round() / 1e6;
+    if r.is_finite() {
+        format!("{r}")
+    } else {
+        format!("{v}")
+    }
 }
 
 impl Entry {
@@ -502,6 +510,45 @@ impl Entry {
             Entry::NoneKnown(_) => "none-known",
             Entry::Procedure(_) => "procedure",
             Entry::Series(_) => "series",
+        }
+    }
+
+    /// Refuses a date after `now` for what has already happened: a measurement, a
+    /// vaccination, a condition's onset or end, a procedure, the start of a medicine being
+    /// taken (a planned one, `intended`, may start later). A few minutes of clock
+    /// difference between devices are allowed. Not part of [`Entry::validate`]: an entry
+    /// received from another device is not refused for that device's clock.
+    pub fn check_dates(&self, now: &DateTime) -> Result<(), RecordError> {
+        const SKEW: i64 = 10 * 60;
+        let today = now.date();
+        let future_day = |what: &str, d: &Option<Date>| match d {
+            Some(d) if d.sort_key() > today.sort_key() => Err(RecordError::Implausible {
+                what: what.to_string(),
+                value: d.to_string(),
+                why: format!(
+                    "it is after today ({today}); give the date it happened (YYYY, YYYY-MM or YYYY-MM-DD)"
+                ),
+            }),
+            _ => Ok(()),
+        };
+        match self {
+            Entry::Measurement(m) if m.at.sort_key() > now.sort_key() + SKEW => {
+                Err(RecordError::Implausible {
+                    what: "measurement time".into(),
+                    value: m.at.to_string(),
+                    why: format!("it is in the future (now is {now}); give when it was measured"),
+                })
+            }
+            Entry::Immunization(i) => future_day("vaccination date", &Some(i.date.clone())),
+            Entry::Condition(c) => {
+                future_day("onset", &c.onset)?;
+                future_day("abatement", &c.abatement)
+            }
+            Entry::Procedure(p) => future_day("procedure date", &p.date),
+            Entry::Medication(m) if m.status != MedicationStatus::Intended => {
+                future_day("medication start", &m.start)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -640,7 +687,9 @@ impl Entry {
                     })
                     .or_else(|| m.kind.display.clone())
                     .unwrap_or_else(|| format!("LOINC {}", m.kind.code));
-                let value = match (m.value, &m.value_code, &m.value_text) {
+                let confirmed = m.value_text.as_deref() == Some(crate::UNUSUAL_CONFIRMED);
+                let text = m.value_text.as_ref().filter(|_| !confirmed);
+                let mut value = match (m.value, &m.value_code, text) {
                     (Some(v), _, _) => format!("{} {}", number_text(v), m.unit),
                     (None, Some(c), _) => c.display.clone().unwrap_or_else(|| c.to_string()),
                     (None, None, Some(t)) => t.clone(),
@@ -654,6 +703,9 @@ impl Entry {
                         m.unit
                     ),
                 };
+                if confirmed {
+                    value.push_str(" (unusual, confirmed)");
+                }
                 format!("{name} {value} at {}", m.at)
             }
             Entry::Procedure(p) => {
@@ -816,5 +868,75 @@ mod tests {
             sha1: None,
         };
         assert!(!format!("{b:?}").contains("deadbeef"));
+    }
+
+    #[test]
+    fn past_events_cannot_be_dated_in_the_future() {
+        let now: DateTime = "2026-11-30T12:00:00Z".parse().unwrap();
+        let imm = |d: &str| {
+            Entry::Immunization(Immunization {
+                vaccine: "Influenza".into(),
+                code: None,
+                date: d.parse().unwrap(),
+                lot: None,
+            })
+        };
+        let e = imm("2030-10-15").check_dates(&now).unwrap_err().to_string();
+        assert!(e.contains("2030-10-15") && e.contains("after today"), "{e}");
+        assert!(imm("2026-11-30").check_dates(&now).is_ok());
+        assert!(imm("2026").check_dates(&now).is_ok(), "this year has begun");
+        assert!(imm("2026-12").check_dates(&now).is_err());
+        let m = |at: &str| {
+            Entry::Measurement(
+                Measurement::from_input("weight", "70", "kg", at.parse().unwrap(), None).unwrap(),
+            )
+        };
+        assert!(
+            m("2026-11-30T12:05:00Z").check_dates(&now).is_ok(),
+            "clock skew"
+        );
+        let e = m("2026-12-01T08:00:00Z")
+            .check_dates(&now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("in the future"), "{e}");
+        let med = |status: MedicationStatus| {
+            Entry::Medication(Medication {
+                name: "Metformin".into(),
+                code: None,
+                dosage: None,
+                start: Some("2027-01-01".parse().unwrap()),
+                end: None,
+                status,
+            })
+        };
+        assert!(med(MedicationStatus::Active).check_dates(&now).is_err());
+        assert!(med(MedicationStatus::Intended).check_dates(&now).is_ok());
+    }
+
+    #[test]
+    fn values_are_shown_without_binary_noise() {
+        assert_eq!(number_text(119.99999999999999), "120");
+        assert_eq!(number_text(80.00000000000001), "80");
+        assert_eq!(number_text(5.4), "5.4");
+        assert_eq!(number_text(0.0001234), "0.000123");
+        let mut m = Measurement::from_input(
+            "blood-pressure",
+            "120/80",
+            "mmHg",
+            "2024-01-01T08:00:00Z".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+        m.components[0].value = 119.99999999999999;
+        assert_eq!(
+            Entry::Measurement(m.clone()).summary(),
+            "Blood pressure 120/80 mm[Hg] at 2024-01-01T08:00:00Z"
+        );
+        m.confirm_unusual();
+        assert_eq!(
+            Entry::Measurement(m).summary(),
+            "Blood pressure 120/80 mm[Hg] (unusual, confirmed) at 2024-01-01T08:00:00Z"
+        );
     }
 }

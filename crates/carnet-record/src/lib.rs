@@ -45,7 +45,9 @@ pub use entry::{
     Medication, MedicationStatus, NoneKnown, Note, Procedure, ProcedureStatus, Profile, Sex,
 };
 pub use error::RecordError;
-pub use measure::{MeasurementKind, kind_names};
+pub use measure::{
+    MeasurementKind, UNUSUAL_CONFIRMED, Unusual, kind_names, parse_decimal, ucum_unit,
+};
 pub use section::{EntryId, SectionId};
-pub use series::{Packed, Reading, ReadingSet, Series, SeriesBlock};
+pub use series::{Censor, Packed, Reading, ReadingSet, Series, SeriesBlock};
 pub use time::{Date, DateTime, SortKey};

@@ -409,6 +409,27 @@ impl SeriesBlock {
     }
 }
 
+/// Which side of a device's measuring range a censored reading is on: the device said
+/// "Low" (below its lowest value) or "High" (above its highest), not a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Censor {
+    /// Below the value stored (the device's lowest): "<40 mg/dL".
+    Below,
+    /// Above the value stored (the device's highest): ">400 mg/dL".
+    Above,
+}
+
+impl Censor {
+    /// The FHIR Quantity comparator: `<` or `>`.
+    pub fn comparator(self) -> &'static str {
+        match self {
+            Censor::Below => "<",
+            Censor::Above => ">",
+        }
+    }
+}
+
 /// A block of device readings as an entry of the `measurements` section: what was
 /// measured (LOINC), in which UCUM unit, by which device, and the readings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -424,6 +445,12 @@ pub struct Series {
     /// bytes value.
     #[serde(with = "block_base64")]
     pub data: SeriesBlock,
+    /// Set when every reading of the block is censored: each value is the limit of the
+    /// device's range the true value lies beyond ("Low" is stored as 40 with
+    /// [`Censor::Below`], read "<40"). Kept apart from numeric readings so that no limit
+    /// is ever read as a measured value, while time below or above range still counts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub censored: Option<Censor>,
 }
 
 mod block_base64 {
@@ -468,13 +495,24 @@ impl Series {
             format!("{start} to {end}")
         };
         let n = self.data.len();
-        let mut s = format!(
-            "{name}, {n} reading{}, {days}, {}-{} {}",
-            if n == 1 { "" } else { "s" },
-            lo,
-            hi,
-            self.unit
-        );
+        let mut s = match self.censored {
+            // Censored readings all sit at the device's limit: say which side of it.
+            Some(c) => format!(
+                "{name}, {n} reading{} {} the sensor's range ({}{} {}), {days}",
+                if n == 1 { "" } else { "s" },
+                if c == Censor::Below { "below" } else { "above" },
+                c.comparator(),
+                if c == Censor::Below { lo } else { hi },
+                self.unit
+            ),
+            None => format!(
+                "{name}, {n} reading{}, {days}, {}-{} {}",
+                if n == 1 { "" } else { "s" },
+                lo,
+                hi,
+                self.unit
+            ),
+        };
         if let Some(src) = &self.source {
             s.push_str(", ");
             s.push_str(src);
@@ -537,6 +575,7 @@ impl ReadingSet {
                     unit: self.unit.clone(),
                     source: self.source.clone(),
                     data: SeriesBlock::new(offset, current)?,
+                    censored: None,
                 });
                 current.clear();
             }

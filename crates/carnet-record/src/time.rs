@@ -146,10 +146,26 @@ impl DateTime {
         Some(Self::from_zoned(&at.to_zoned(TimeZone::fixed(offset))))
     }
 
-    /// Seconds east of UTC this instant was recorded at.
+    /// A day (or month, or year) with no time of day, as FHIR allows in
+    /// `effectiveDateTime`: it stays that date (text `2024-03-01`), and sorts at the first
+    /// instant of its first day, UTC. Making it midnight UTC would invent a time and, east
+    /// or west of Greenwich, another day.
+    pub fn from_date(date: &Date) -> Self {
+        DateTime {
+            text: date.as_str().to_string(),
+            at: Timestamp::from_second(date.sort_key()).unwrap_or(Timestamp::UNIX_EPOCH),
+        }
+    }
+
+    /// Whether this is a date without a time of day (see [`DateTime::from_date`]).
+    pub fn is_date_only(&self) -> bool {
+        !self.text.contains('T')
+    }
+
+    /// Seconds east of UTC this instant was recorded at (0 for a date without a time).
     pub fn offset_seconds(&self) -> i32 {
         let t = &self.text;
-        if t.ends_with('Z') || t.len() < 6 {
+        if t.ends_with('Z') || t.len() < 6 || self.is_date_only() {
             return 0;
         }
         let tail = &t[t.len() - 6..];
@@ -175,6 +191,9 @@ impl DateTime {
 
     /// The civil date in the offset it was recorded in.
     pub fn date(&self) -> Date {
+        if self.is_date_only() {
+            return Date(self.text.clone());
+        }
         Date(self.text.get(..10).unwrap_or("1970-01-01").to_string())
     }
 
@@ -252,9 +271,15 @@ impl Serialize for DateTime {
 
 impl<'de> Deserialize<'de> for DateTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        let text = String::deserialize(d)?;
+        // Stored text without a time of day is a date kept as a date (`from_date`), not
+        // a local midnight as typed on the command line.
+        if !text.contains('T')
+            && let Ok(date) = text.parse::<Date>()
+        {
+            return Ok(DateTime::from_date(&date));
+        }
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -312,5 +337,26 @@ mod tests {
         assert_eq!(back, now);
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<DateTime>(&json).unwrap(), a);
+    }
+
+    #[test]
+    fn a_date_without_a_time_stays_a_date() {
+        for text in ["2024-03-01", "2024-03", "2024"] {
+            let d = DateTime::from_date(&text.parse().unwrap());
+            assert_eq!(d.as_str(), text);
+            assert!(d.is_date_only());
+            assert_eq!(d.offset_seconds(), 0);
+            assert_eq!(d.date().as_str(), text);
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            let back: DateTime = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, d);
+            assert!(back.is_date_only());
+        }
+        let d = DateTime::from_date(&"2024-03-01".parse().unwrap());
+        let midnight: DateTime = "2024-03-01T00:00:00Z".parse().unwrap();
+        assert_eq!(d.sort_key(), midnight.sort_key());
+        assert_ne!(d, midnight, "a date is not midnight UTC");
+        assert!(!midnight.is_date_only());
     }
 }

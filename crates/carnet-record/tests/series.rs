@@ -102,6 +102,7 @@ fn a_series_entry_is_stored_as_bytes_and_reads_back_equal() {
         unit: "mmol/L".into(),
         source: Some("FreeStyle Libre 3".into()),
         data: SeriesBlock::new(3600, &r).unwrap(),
+        censored: None,
     });
     let mut doc = SectionDoc::new(SectionId::Measurements, [1; 16]);
     let (id, changes) = doc.insert(&entry).unwrap();
@@ -118,4 +119,34 @@ fn a_series_entry_is_stored_as_bytes_and_reads_back_equal() {
         entry.summary(),
         "glucose, 288 readings, 2025-03-01, 5.5-9.4 mmol/L, FreeStyle Libre 3"
     );
+}
+
+#[test]
+fn a_censored_block_keeps_its_side_and_says_it() {
+    let r: Vec<(i64, f64)> = (0..5).map(|i| (1_740_783_600 + 300 * i, 40.0)).collect();
+    let entry = Entry::Series(Series {
+        kind: Code::new(systems::LOINC, "99504-3", None),
+        unit: "mg/dL".into(),
+        source: Some("Dexcom G6".into()),
+        data: SeriesBlock::new(3600, &r).unwrap(),
+        censored: Some(Censor::Below),
+    });
+    let mut doc = SectionDoc::new(SectionId::Measurements, [1; 16]);
+    let (id, _) = doc.insert(&entry).unwrap();
+    let loaded = SectionDoc::load(SectionId::Measurements, &doc.save(), [2; 16]).unwrap();
+    let back = loaded.get(&id).unwrap().unwrap().entry;
+    assert_eq!(back, entry);
+    let Entry::Series(s) = &back else { panic!() };
+    assert_eq!(s.censored, Some(Censor::Below));
+    assert_eq!(
+        entry.summary(),
+        "glucose, 5 readings below the sensor's range (<40 mg/dL), 2025-03-01, Dexcom G6"
+    );
+    // An ordinary block's JSON has no `censored` field: stored records are unchanged.
+    let Entry::Series(mut plain) = entry else {
+        panic!()
+    };
+    plain.censored = None;
+    let json = serde_json::to_string(&plain).unwrap();
+    assert!(!json.contains("censored"), "{json}");
 }

@@ -22,7 +22,7 @@
 use std::fmt::Write as _;
 
 use carnet_fhir::{RecordEntry, ips_sections};
-use carnet_record::{Entry, Profile};
+use carnet_record::{Censor, Entry, Profile};
 use jiff::Timestamp;
 use jiff::tz::{Offset, TimeZone};
 
@@ -38,6 +38,9 @@ pub struct Point {
     pub value: f64,
     /// The second value (diastolic pressure), if any.
     pub second: Option<f64>,
+    /// Set when the device said "beyond its range" ("Low", "High"): `value` is the limit,
+    /// and the reading counts as below or above the target whatever the limit.
+    pub censored: Option<Censor>,
 }
 
 /// What a chart shows, which decides its guides.
@@ -364,14 +367,46 @@ pub fn chart_svg(c: &Chart) -> String {
     };
     let stats = match (c.kind, target) {
         (ChartKind::Glucose, Some((a, b))) => {
-            let inr = pts.iter().filter(|p| p.value >= a && p.value <= b).count();
-            let below = pts.iter().filter(|p| p.value < a).count();
-            let above = n - inr - below;
+            // A censored reading is beyond its limit: "Low" is below range even if the
+            // device's limit were inside the target.
+            let side = |p: &Point| match p.censored {
+                Some(Censor::Below) => -1,
+                Some(Censor::Above) => 1,
+                None if p.value < a => -1,
+                None if p.value > b => 1,
+                None => 0,
+            };
+            let below = pts.iter().filter(|p| side(p) < 0).count();
+            let above = pts.iter().filter(|p| side(p) > 0).count();
+            let inr = n - below - above;
             let pc = |k: usize| (k as f64 * 100.0 / n as f64).round();
+            let low = pts
+                .iter()
+                .filter(|p| p.censored == Some(Censor::Below))
+                .count();
+            let high = pts
+                .iter()
+                .filter(|p| p.censored == Some(Censor::Above))
+                .count();
+            let beyond = if low + high > 0 {
+                format!(" · {low} Low and {high} High (beyond the sensor range)")
+            } else {
+                String::new()
+            };
+            // Level 2 hypoglycaemia (international consensus on time in range): below
+            // 54 mg/dL, 3.0 mmol/L; a "Low" is always under it (sensors stop near 40).
+            let (l2, l2_text) = if a < 10.0 { (3.0, "3") } else { (54.0, "54") };
+            let very_low = pts
+                .iter()
+                .filter(|p| {
+                    p.censored == Some(Censor::Below) || (p.censored.is_none() && p.value < l2)
+                })
+                .count();
             format!(
-                "In range {}% · below {}% · above {}% · average {} {unit} · {count}",
+                "In range {}% · below {}% (below {l2_text}: {}%) · above {}% · average {} {unit} · {count}{beyond}",
                 pc(inr),
                 pc(below),
+                (very_low as f64 * 1000.0 / n as f64).round() / 10.0,
                 pc(above),
                 fmt_num((mean * 10.0).round() / 10.0)
             )
@@ -701,7 +736,10 @@ fn measurement_line(m: &carnet_record::Measurement) -> String {
         .or_else(|| m.kind.display.clone())
         .unwrap_or_else(|| format!("LOINC {}", m.kind.code));
     let unit = unit_label(&m.unit);
-    let value = match (m.value, &m.value_code, &m.value_text) {
+    // The mark of a confirmed unusual value is said after the value, not instead of it.
+    let confirmed = m.value_text.as_deref() == Some(carnet_record::UNUSUAL_CONFIRMED);
+    let text = m.value_text.as_ref().filter(|_| !confirmed);
+    let mut value = match (m.value, &m.value_code, text) {
         (Some(v), _, _) => format!("{} {unit}", readable(v)),
         (None, Some(c), _) => c.display.clone().unwrap_or_else(|| c.code.clone()),
         (None, None, Some(t)) => t.clone(),
@@ -725,6 +763,9 @@ fn measurement_line(m: &carnet_record::Measurement) -> String {
             }
         }
     };
+    if confirmed {
+        value.push_str(" (unusual, confirmed)");
+    }
     format!("{name}: {value} · {}", m.at.date())
 }
 
@@ -870,6 +911,7 @@ mod tests {
                 t: 1_740_787_200 + step * i as i64,
                 value: base + ((i * 17) % 120) as f64,
                 second: None,
+                censored: None,
             })
             .collect()
     }
@@ -893,6 +935,59 @@ mod tests {
             "no time ticks"
         );
         assert!(svg.contains("288 readings"));
+    }
+
+    #[test]
+    fn censored_readings_count_on_their_side_of_the_range() {
+        // 8 readings: 2 "Low" (stored at the limit 40), 1 "High" (400), 1 at 60 (below),
+        // 4 in range.
+        let mut pts = day(8, 300, 100.0);
+        for p in &mut pts {
+            p.value = 120.0;
+        }
+        pts[0].value = 40.0;
+        pts[0].censored = Some(Censor::Below);
+        pts[1].value = 40.0;
+        pts[1].censored = Some(Censor::Below);
+        pts[2].value = 400.0;
+        pts[2].censored = Some(Censor::Above);
+        pts[3].value = 60.0;
+        // A censored "Above" at a limit inside the target still counts above.
+        pts[4].value = 150.0;
+        pts[4].censored = Some(Censor::Above);
+        let svg = chart_svg(&Chart {
+            kind: ChartKind::Glucose,
+            title: "Glucose",
+            unit: "mg/dL",
+            points: &pts,
+            offset_seconds: 0,
+        });
+        // below 3/8 = 38 %, of which below 54: the 2 Lows, 25 %; above 2/8 = 25 %, in
+        // range 3/8 = 38 %.
+        assert!(
+            svg.contains("In range 38% · below 38% (below 54: 25%) · above 25%"),
+            "{}",
+            &svg[..svg.len().min(2000)]
+        );
+        assert!(svg.contains("2 Low and 2 High (beyond the sensor range)"));
+    }
+
+    #[test]
+    fn a_confirmed_unusual_value_is_shown_with_its_mark() {
+        let mut m = carnet_record::Measurement::from_input(
+            "blood-pressure",
+            "120/80",
+            "mmHg",
+            "2024-01-01T08:00:00Z".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+        m.confirm_unusual();
+        let line = measurement_line(&m);
+        assert!(
+            line.contains("120/80") && line.contains("(unusual, confirmed)"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ use carnet_crypto::{
     ContentKey, DeviceId, ENVELOPE_VERSION, Envelope, EnvelopeHeader, RecordId, seal_blob,
 };
 use carnet_record::{
-    BlobRef, ChangeSet, Code, DateTime, Document, Entry, EntryId, ReadingSet, SectionId,
+    BlobRef, Censor, ChangeSet, Code, DateTime, Document, Entry, EntryId, ReadingSet, SectionId,
 };
 use carnet_store::WriteTxn;
 use serde::Serialize;
@@ -136,6 +136,14 @@ pub enum ImportItem {
     },
     /// Device readings, packed into day blocks of a series.
     Readings(ReadingSet),
+    /// Censored device readings ("Low", "<40"): each value is the limit of the device's
+    /// range; packed into blocks of their own, marked with the side.
+    CensoredReadings {
+        /// The readings, each at the limit.
+        set: ReadingSet,
+        /// Which side of the limit the true values lie.
+        censor: Censor,
+    },
 }
 
 /// An item and the name it is counted under (a FHIR resource type, a reading kind).
@@ -183,6 +191,8 @@ pub struct SeriesPoint {
     pub code: String,
     /// Whether it comes from a device series (a block) rather than a single entry.
     pub dense: bool,
+    /// Set when the device said "beyond its range" (`value` is then the limit).
+    pub censored: Option<Censor>,
 }
 
 fn dedup_key(entry: &Entry) -> Option<String> {
@@ -230,7 +240,9 @@ impl Vault {
                 .map(|i| match &i.item {
                     ImportItem::Entry(e) => e.section(),
                     ImportItem::Document { .. } => SectionId::Documents,
-                    ImportItem::Readings(_) => SectionId::Measurements,
+                    ImportItem::Readings(_) | ImportItem::CensoredReadings { .. } => {
+                        SectionId::Measurements
+                    }
                 })
                 .collect();
             s.sort();
@@ -300,6 +312,10 @@ impl Vault {
             }
         };
         for LabeledItem { label, item } in items {
+            let censored = match &item {
+                ImportItem::CensoredReadings { censor, .. } => Some(*censor),
+                _ => None,
+            };
             let entry = match item {
                 ImportItem::Entry(Entry::Profile(p)) => {
                     match &profile {
@@ -371,7 +387,9 @@ impl Vault {
                     bump(&mut report.added, &label, 1);
                     continue;
                 }
-                ImportItem::Readings(set) => {
+                ImportItem::Readings(set) | ImportItem::CensoredReadings { set, .. } => {
+                    // Censored and numeric readings of one device share its instants: a
+                    // device gives one reading per instant, whichever kind it is.
                     let key = series_key(&set.kind, &set.source);
                     let known = times.entry(key).or_default();
                     let total = set.readings.len();
@@ -383,7 +401,8 @@ impl Vault {
                         &label,
                         total - packed.duplicates - packed.repeated,
                     );
-                    for b in packed.blocks {
+                    for mut b in packed.blocks {
+                        b.censored = censored;
                         known.extend(b.data.times());
                         report.blocks += 1;
                         new.entry(SectionId::Measurements)
@@ -499,6 +518,7 @@ impl Vault {
                             unit: s.unit.clone(),
                             code: s.kind.code.clone(),
                             dense: true,
+                            censored: s.censored,
                         });
                     }
                 }
@@ -525,6 +545,7 @@ impl Vault {
                         unit: m.unit,
                         code: m.kind.code,
                         dense: false,
+                        censored: None,
                     });
                 }
                 _ => {}
