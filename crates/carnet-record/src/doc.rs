@@ -133,6 +133,9 @@ const PARALLEL_DECODE_MIN: usize = 512;
 pub struct SectionDoc {
     section: SectionId,
     doc: Automerge,
+    /// The actors of the changes this document holds, once needed (see
+    /// [`SectionDoc::check_actors`]); kept up to date by every apply.
+    actors: Option<std::collections::HashSet<ActorId>>,
 }
 
 impl std::fmt::Debug for SectionDoc {
@@ -235,6 +238,7 @@ impl SectionDoc {
         SectionDoc {
             section,
             doc: Automerge::new().with_actor(ActorId::from(actor)),
+            actors: None,
         }
     }
 
@@ -243,7 +247,11 @@ impl SectionDoc {
         let doc = Automerge::load(snapshot)
             .map_err(am)?
             .with_actor(ActorId::from(actor));
-        Ok(SectionDoc { section, doc })
+        Ok(SectionDoc {
+            section,
+            doc,
+            actors: None,
+        })
     }
 
     /// The whole document, compacted.
@@ -613,9 +621,60 @@ impl SectionDoc {
     /// Merges changes received from elsewhere; changes already present are ignored, and
     /// changes whose dependencies are missing wait until those arrive.
     pub fn apply(&mut self, changes: &ChangeSet) -> Result<(), RecordError> {
+        self.check_actors(&changes.0)?;
         self.doc
             .apply_changes(changes.0.iter().cloned())
-            .map_err(am)
+            .map_err(am)?;
+        self.note_actors(&changes.0);
+        Ok(())
+    }
+
+    /// Refuses changes whose operations name an actor that wrote nothing this document or
+    /// the batch holds: no honest writer can refer to such an actor, and Automerge 0.12
+    /// panics applying them (it unwraps the actor's lookup), so a hostile member's change
+    /// set would otherwise crash its receiver.
+    fn check_actors(&mut self, changes: &[Change]) -> Result<(), RecordError> {
+        let batch: std::collections::HashSet<&ActorId> =
+            changes.iter().map(|c| c.actor_id()).collect();
+        let needs_history = changes
+            .iter()
+            .flat_map(|c| c.other_actor_ids())
+            .any(|a| !batch.contains(a));
+        if !needs_history {
+            return Ok(());
+        }
+        let known_now = |doc: &Automerge| -> std::collections::HashSet<ActorId> {
+            doc.get_changes(&[])
+                .iter()
+                .map(|c| c.actor_id().clone())
+                .collect()
+        };
+        if self.actors.is_none() {
+            self.actors = Some(known_now(&self.doc));
+        }
+        let unknown = |known: &std::collections::HashSet<ActorId>| {
+            changes
+                .iter()
+                .flat_map(|c| c.other_actor_ids())
+                .any(|a| !batch.contains(a) && !known.contains(a))
+        };
+        if self.actors.as_ref().is_some_and(unknown) {
+            // The cache may miss this document's own local changes since it was made.
+            self.actors = Some(known_now(&self.doc));
+            if self.actors.as_ref().is_some_and(unknown) {
+                return Err(RecordError::Malformed(
+                    "a change refers to a writer that wrote nothing in this section".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps the known actors up to date after `changes` were applied.
+    fn note_actors(&mut self, changes: &[Change]) {
+        if let Some(known) = &mut self.actors {
+            known.extend(changes.iter().map(|c| c.actor_id().clone()));
+        }
     }
 
     /// [`SectionDoc::apply`] that never fails on a *forked actor*: a change whose (actor,
@@ -634,9 +693,13 @@ impl SectionDoc {
         let depends_on_set_aside = |c: &Change, s: &std::collections::HashSet<[u8; 32]>| {
             c.deps().iter().any(|d| s.contains(&d.0))
         };
+        self.check_actors(&changes.0)?;
         if !changes.0.iter().any(|c| depends_on_set_aside(c, set_aside)) {
             match self.doc.apply_changes(changes.0.iter().cloned()) {
-                Ok(()) => return Ok(ChangeSet::default()),
+                Ok(()) => {
+                    self.note_actors(&changes.0);
+                    return Ok(ChangeSet::default());
+                }
                 // Checked before anything is applied: fall back to one change at a time.
                 Err(automerge::AutomergeError::DuplicateSeqNumber(..)) => {}
                 Err(e) => return Err(am(e)),
@@ -653,7 +716,7 @@ impl SectionDoc {
                 continue;
             }
             match self.doc.apply_changes([c.clone()]) {
-                Ok(()) => {}
+                Ok(()) => self.note_actors(std::slice::from_ref(c)),
                 Err(automerge::AutomergeError::DuplicateSeqNumber(..)) => {
                     set_aside.insert(c.hash().0);
                     out.push(c.clone());

@@ -296,7 +296,8 @@ impl SeriesBlock {
         }
         let count = count as usize;
         let offset = r.svarint()?;
-        if offset.abs() > MAX_OFFSET {
+        // `unsigned_abs`: `abs` of i64::MIN overflows (the fuzzer found it).
+        if offset.unsigned_abs() > MAX_OFFSET.unsigned_abs() {
             return Err(malformed("its offset is not a UTC offset"));
         }
         let scale = r.byte()?;

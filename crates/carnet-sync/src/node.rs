@@ -40,7 +40,8 @@ pub struct SyncConfig {
     /// The most sessions a serving node runs at once; a peer beyond it is turned away
     /// ("busy") before anything is read from it.
     pub max_sessions: usize,
-    /// The most sessions one person (all their devices) may hold with this node at once.
+    /// The most sessions one person (all their devices) may hold with this node at once;
+    /// a new one beyond it replaces their oldest (closed at once).
     pub max_sessions_per_person: usize,
     /// The most bytes of received batches this node buffers at once over every session;
     /// a session whose batch would go beyond it ends with an error (its sender sends the
@@ -97,8 +98,9 @@ pub(crate) struct Shared {
     pub(crate) traffic: Arc<crate::frame::Counters>,
     /// Sessions accepted and running.
     pub(crate) sessions: std::sync::atomic::AtomicUsize,
-    /// Sessions running per person (after their hello).
-    pub(crate) per_person: Mutex<HashMap<carnet::crypto::PersonId, usize>>,
+    /// Sessions running per person (after their hello): an id and the connection of each.
+    pub(crate) per_person:
+        Mutex<HashMap<carnet::crypto::PersonId, Vec<(u64, iroh::endpoint::Connection)>>>,
     /// Bytes of received batches buffered over every session.
     pub(crate) buffered: std::sync::atomic::AtomicU64,
 }

@@ -345,19 +345,9 @@ async fn session(
         }
     };
     let person = peer.person_id();
-    // One person holds at most so many sessions at once with this node.
-    let _slot = match PersonSlot::take(shared, person) {
-        Some(slot) => slot,
-        None => {
-            let why = format!(
-                "too many sessions at once from {} (at most {}); try again when one ends",
-                peer.name(),
-                shared.config.max_sessions_per_person
-            );
-            let _ = tx.send(Frame::Refused(why.clone())).await;
-            return Err(SyncError::Refused(why));
-        }
-    };
+    // One person holds at most so many sessions at once with this node: a new one
+    // replaces their oldest.
+    let _slot = PersonSlot::take(shared, person, conn);
     if let Some(want) = expect
         && want != person
     {
@@ -662,23 +652,32 @@ async fn settle(
 }
 
 /// A person's place among the sessions this node runs, given back when the session ends.
+/// At the cap, a new session of that person replaces their oldest one (closed at once):
+/// a device that crashed and reconnects is not locked out by its own dead sessions, and a
+/// person can only ever push out their own.
 struct PersonSlot {
     shared: Arc<Shared>,
     person: PersonId,
+    id: u64,
 }
 
+static SESSION_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl PersonSlot {
-    fn take(shared: &Arc<Shared>, person: PersonId) -> Option<Self> {
+    fn take(shared: &Arc<Shared>, person: PersonId, conn: &Connection) -> Self {
+        let id = SESSION_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut map = shared.per_person.lock().unwrap_or_else(|p| p.into_inner());
-        let n = map.entry(person).or_default();
-        if *n >= shared.config.max_sessions_per_person {
-            return None;
+        let list = map.entry(person).or_default();
+        while list.len() >= shared.config.max_sessions_per_person.max(1) {
+            let (_, oldest) = list.remove(0);
+            oldest.close(3u32.into(), b"replaced by a newer session");
         }
-        *n += 1;
-        Some(PersonSlot {
+        list.push((id, conn.clone()));
+        PersonSlot {
             shared: shared.clone(),
             person,
-        })
+            id,
+        }
     }
 }
 
@@ -689,9 +688,9 @@ impl Drop for PersonSlot {
             .per_person
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.person) {
-            *n -= 1;
-            if *n == 0 {
+        if let Some(list) = map.get_mut(&self.person) {
+            list.retain(|(id, _)| *id != self.id);
+            if list.is_empty() {
                 map.remove(&self.person);
             }
         }
