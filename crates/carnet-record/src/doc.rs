@@ -136,6 +136,10 @@ pub struct SectionDoc {
     /// The actors of the changes this document holds, once needed (see
     /// [`SectionDoc::check_actors`]); kept up to date by every apply.
     actors: Option<std::collections::HashSet<ActorId>>,
+    /// Received changes whose dependencies this document does not hold yet: held here,
+    /// not in Automerge's own queue, so that each is checked when it can be (with its
+    /// whole history at hand) and before Automerge applies it.
+    waiting: Vec<Change>,
 }
 
 impl std::fmt::Debug for SectionDoc {
@@ -239,6 +243,7 @@ impl SectionDoc {
             section,
             doc: Automerge::new().with_actor(ActorId::from(actor)),
             actors: None,
+            waiting: Vec::new(),
         }
     }
 
@@ -251,6 +256,7 @@ impl SectionDoc {
             section,
             doc,
             actors: None,
+            waiting: Vec::new(),
         })
     }
 
@@ -621,12 +627,58 @@ impl SectionDoc {
     /// Merges changes received from elsewhere; changes already present are ignored, and
     /// changes whose dependencies are missing wait until those arrive.
     pub fn apply(&mut self, changes: &ChangeSet) -> Result<(), RecordError> {
-        self.check_actors(&changes.0)?;
-        self.doc
-            .apply_changes(changes.0.iter().cloned())
-            .map_err(am)?;
-        self.note_actors(&changes.0);
+        let ready = self.ready(&changes.0, &std::collections::HashSet::new());
+        if let Err(e) = self.check_actors(&ready) {
+            // Nothing of this call is kept: what waited before waits on.
+            self.waiting
+                .retain(|w| !changes.0.iter().any(|c| c.hash() == w.hash()));
+            return Err(e);
+        }
+        self.doc.apply_changes(ready.iter().cloned()).map_err(am)?;
+        self.note_actors(&ready);
         Ok(())
+    }
+
+    /// The changes of `incoming` and of those waiting that can be applied now (every
+    /// dependency held, given in this call before them, or in `as_held`), in an order that
+    /// puts dependencies first; the others wait.
+    fn ready(
+        &mut self,
+        incoming: &[Change],
+        as_held: &std::collections::HashSet<[u8; 32]>,
+    ) -> Vec<Change> {
+        let mut rest: Vec<Change> = std::mem::take(&mut self.waiting);
+        for c in incoming {
+            if !rest.iter().any(|r| r.hash() == c.hash()) {
+                rest.push(c.clone());
+            }
+        }
+        let mut given: std::collections::HashSet<automerge::ChangeHash> =
+            std::collections::HashSet::new();
+        let mut ready = Vec::new();
+        loop {
+            let before = ready.len();
+            let mut next = Vec::new();
+            for c in rest {
+                let deps_held = c.deps().iter().all(|d| {
+                    given.contains(d)
+                        || as_held.contains(&d.0)
+                        || self.doc.get_change_meta_by_hash(d).is_some()
+                });
+                if deps_held {
+                    given.insert(c.hash());
+                    ready.push(c);
+                } else {
+                    next.push(c);
+                }
+            }
+            rest = next;
+            if ready.len() == before || rest.is_empty() {
+                break;
+            }
+        }
+        self.waiting = rest;
+        ready
     }
 
     /// Refuses changes whose operations name an actor that wrote nothing this document or
@@ -634,14 +686,28 @@ impl SectionDoc {
     /// panics applying them (it unwraps the actor's lookup), so a hostile member's change
     /// set would otherwise crash its receiver.
     fn check_actors(&mut self, changes: &[Change]) -> Result<(), RecordError> {
-        let batch: std::collections::HashSet<&ActorId> =
-            changes.iter().map(|c| c.actor_id()).collect();
-        let needs_history = changes
-            .iter()
-            .flat_map(|c| c.other_actor_ids())
-            .any(|a| !batch.contains(a));
-        if !needs_history {
+        if self.refer_to_strangers(changes).is_empty() {
             return Ok(());
+        }
+        Err(RecordError::Malformed(
+            "a change refers to a writer that wrote nothing in this section".into(),
+        ))
+    }
+
+    /// The changes of `changes` (dependencies first, each with its history held or before
+    /// it) whose operations name an actor that wrote none of the changes this document
+    /// holds or that come before it.
+    fn refer_to_strangers(&mut self, changes: &[Change]) -> Vec<automerge::ChangeHash> {
+        let needs_history = {
+            let batch: std::collections::HashSet<&ActorId> =
+                changes.iter().map(|c| c.actor_id()).collect();
+            changes
+                .iter()
+                .flat_map(|c| c.other_actor_ids())
+                .any(|a| !batch.contains(a))
+        };
+        if !needs_history {
+            return Vec::new();
         }
         let known_now = |doc: &Automerge| -> std::collections::HashSet<ActorId> {
             doc.get_changes(&[])
@@ -649,25 +715,28 @@ impl SectionDoc {
                 .map(|c| c.actor_id().clone())
                 .collect()
         };
+        let scan = |known: &std::collections::HashSet<ActorId>| {
+            let mut known = known.clone();
+            let mut out = Vec::new();
+            for c in changes {
+                if c.other_actor_ids().iter().any(|a| !known.contains(a)) {
+                    out.push(c.hash());
+                } else {
+                    known.insert(c.actor_id().clone());
+                }
+            }
+            out
+        };
         if self.actors.is_none() {
             self.actors = Some(known_now(&self.doc));
         }
-        let unknown = |known: &std::collections::HashSet<ActorId>| {
-            changes
-                .iter()
-                .flat_map(|c| c.other_actor_ids())
-                .any(|a| !batch.contains(a) && !known.contains(a))
-        };
-        if self.actors.as_ref().is_some_and(unknown) {
-            // The cache may miss this document's own local changes since it was made.
-            self.actors = Some(known_now(&self.doc));
-            if self.actors.as_ref().is_some_and(unknown) {
-                return Err(RecordError::Malformed(
-                    "a change refers to a writer that wrote nothing in this section".into(),
-                ));
-            }
+        let out = scan(self.actors.as_ref().unwrap_or(&Default::default()));
+        if out.is_empty() {
+            return out;
         }
-        Ok(())
+        // The cache may miss this document's own local changes since it was made.
+        self.actors = Some(known_now(&self.doc));
+        scan(self.actors.as_ref().unwrap_or(&Default::default()))
     }
 
     /// Keeps the known actors up to date after `changes` were applied.
@@ -693,7 +762,19 @@ impl SectionDoc {
         let depends_on_set_aside = |c: &Change, s: &std::collections::HashSet<[u8; 32]>| {
             c.deps().iter().any(|d| s.contains(&d.0))
         };
-        self.check_actors(&changes.0)?;
+        let mut ready = self.ready(&changes.0, set_aside);
+        // A change naming a writer absent from its history cannot be applied (Automerge
+        // would panic) and no honest writer makes one: it is set aside for good, like the
+        // changes that build on it, and never re-issued, so that the section stays
+        // readable whatever a hostile member stored.
+        let strangers = self.refer_to_strangers(&ready);
+        if !strangers.is_empty() {
+            for h in &strangers {
+                set_aside.insert(h.0);
+            }
+            ready.retain(|c| !strangers.contains(&c.hash()));
+        }
+        let changes = ChangeSet(ready);
         if !changes.0.iter().any(|c| depends_on_set_aside(c, set_aside)) {
             match self.doc.apply_changes(changes.0.iter().cloned()) {
                 Ok(()) => {

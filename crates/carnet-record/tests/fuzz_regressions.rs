@@ -12,9 +12,11 @@ fn a_change_naming_an_unknown_actor_is_refused_not_a_panic() {
     let mut doc = SectionDoc::new(SectionId::Notes, [1; 16]);
     let err = doc.apply(&changes).unwrap_err();
     assert!(err.to_string().contains("writer"), "{err}");
+    // Loading what a vault stored sets it aside for good (the section stays readable).
     let mut set_aside = std::collections::HashSet::new();
-    assert!(doc.apply_tolerant(&changes, &mut set_aside).is_err());
-    // The document is untouched and still takes honest changes.
+    let aside = doc.apply_tolerant(&changes, &mut set_aside).unwrap();
+    assert!(aside.is_empty(), "it is never handed back to be re-issued");
+    assert!(!set_aside.is_empty());
     assert!(doc.entries().unwrap().is_empty());
 }
 
@@ -23,4 +25,52 @@ fn a_change_naming_an_unknown_actor_is_refused_not_a_panic() {
 fn a_series_block_with_the_smallest_offset_is_refused_not_a_panic() {
     let bytes = include_bytes!("regressions/series_block-negate-overflow");
     assert!(SeriesBlock::decode(bytes).is_err());
+}
+
+/// Changes arrive in any order (a vault replays chain by chain): an edit by one writer of
+/// an entry another created waits for that creation, then both apply. The check above
+/// must not take the wait for a reference to a stranger.
+#[test]
+fn an_edit_arriving_before_what_it_edits_waits_and_applies() {
+    use carnet_record::{Entry, Note};
+    let mut a = SectionDoc::new(SectionId::Notes, [1; 16]);
+    let (id, created) = a
+        .insert(&Entry::Note(Note {
+            text: "first".into(),
+            title: None,
+        }))
+        .unwrap();
+    let mut b = SectionDoc::new(SectionId::Notes, [2; 16]);
+    b.apply(&created).unwrap();
+    let edited = b
+        .update(
+            &id,
+            &Entry::Note(Note {
+                text: "edited".into(),
+                title: None,
+            }),
+        )
+        .unwrap();
+    for tolerant in [false, true] {
+        let mut c = SectionDoc::new(SectionId::Notes, [3; 16]);
+        let mut set_aside = std::collections::HashSet::new();
+        for changes in [&edited, &created] {
+            if tolerant {
+                assert!(
+                    c.apply_tolerant(changes, &mut set_aside)
+                        .unwrap()
+                        .is_empty()
+                );
+            } else {
+                c.apply(changes).unwrap();
+            }
+        }
+        let entries = c.entries().unwrap();
+        assert_eq!(entries.len(), 1);
+        assert!(
+            matches!(&entries[0].entry, Entry::Note(n) if n.text == "edited"),
+            "{entries:?}"
+        );
+        assert!(set_aside.is_empty());
+    }
 }
