@@ -92,6 +92,27 @@ impl ChangeSet {
             .collect()
     }
 
+    /// The other actors the changes' operations name (writers of what they build on):
+    /// each must be the actor of a change the section holds, or the receiver refuses.
+    pub fn referenced_actors(&self) -> Vec<[u8; 16]> {
+        let mut out: Vec<[u8; 16]> = self
+            .0
+            .iter()
+            .flat_map(|c| c.other_actor_ids().iter())
+            .map(|a| {
+                let mut x = [0u8; 16];
+                let b = a.to_bytes();
+                if b.len() == 16 {
+                    x.copy_from_slice(b);
+                }
+                x
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Whether there are no changes.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

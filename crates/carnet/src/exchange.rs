@@ -1084,6 +1084,7 @@ impl Vault {
             from_primary,
             own_log_changed: false,
             retired_touched: BTreeMap::new(),
+            referenced: BTreeMap::new(),
             report: ExchangeReport::default(),
             pending_proofs: HashMap::new(),
         };
@@ -1237,6 +1238,9 @@ struct Receiving<'v> {
     from_primary: bool,
     /// Entries of this person's own consent log arrived (verified before committing).
     own_log_changed: bool,
+    /// The writers the new changes build on, per section, with an envelope naming each:
+    /// each must write a chain of the section once the exchange is stored.
+    referenced: BTreeMap<(RecordId, SectionId), BTreeMap<[u8; 16], EnvelopeId>>,
     /// Chains of removed devices this exchange extended, with the last envelope taken of
     /// each (for the message if refused).
     retired_touched: BTreeMap<(RecordId, SectionId, PersonId, DeviceId), EnvelopeId>,
@@ -1508,8 +1512,17 @@ impl Receiving<'_> {
                 k
             }
         };
-        // Decrypted to check that its changes are its author's (verified above).
-        self.vault.open_verified_envelope(&env, &key)?;
+        // Decrypted to check that its changes are its author's (verified above), and to
+        // note the writers they build on (checked when the exchange ends).
+        let changes = self.vault.open_verified_envelope(&env, &key)?;
+        if !held {
+            for a in changes.referenced_actors() {
+                self.referenced
+                    .entry((h.record, section))
+                    .or_default()
+                    .insert(a, env.id());
+            }
+        }
         let state = self.sent_chains.entry(h.record).or_default();
         state.merge(&RecordState {
             chains: vec![ChainPos {
@@ -1690,6 +1703,28 @@ impl Receiving<'_> {
         })
     }
 
+    /// Refuses changes that build on a writer who wrote nothing in their section (no chain
+    /// of the section, held or just received, is theirs): no honest change does, and
+    /// Automerge cannot apply one (it panicked on them), so it is refused before it is
+    /// stored rather than set aside at every load.
+    fn check_referenced(&self, txn: &WriteTxn<'_>) -> Result<()> {
+        for ((record, section), actors) in &self.referenced {
+            let writers: BTreeSet<[u8; 16]> = txn
+                .chain_heads(record, section.code())?
+                .iter()
+                .map(|h| actor_for(&h.author, &h.device))
+                .collect();
+            if let Some((_, id)) = actors.iter().find(|(a, _)| !writers.contains(*a)) {
+                return Err(Error::BadEnvelope {
+                    id: id.to_string(),
+                    section: section.to_string(),
+                    why: "its changes build on a writer who wrote nothing in this section".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses the exchange if a removed device's chain it extended does not now end
     /// exactly at a head its removal named: whatever came after the removal, or forks its
     /// chain, is refused whole. (Senders send such a chain whole, up to its head.)
@@ -1711,6 +1746,7 @@ impl Receiving<'_> {
 
     fn finish(&mut self, txn: &mut WriteTxn<'_>, their_have: Option<Have>) -> Result<()> {
         self.check_retired(txn)?;
+        self.check_referenced(txn)?;
         let pending: Vec<RecordId> = self.pending_proofs.keys().copied().collect();
         for record in pending {
             self.apply_checkpoint(txn, &record)?;
