@@ -161,6 +161,9 @@ pub struct SectionDoc {
     /// not in Automerge's own queue, so that each is checked when it can be (with its
     /// whole history at hand) and before Automerge applies it.
     waiting: Vec<Change>,
+    /// Changes never to apply (and those building on them): ones Automerge could not
+    /// apply before ([`SectionDoc::refuse`]).
+    refused: std::collections::HashSet<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SectionDoc {
@@ -265,6 +268,7 @@ impl SectionDoc {
             doc: Automerge::new().with_actor(ActorId::from(actor)),
             actors: None,
             waiting: Vec::new(),
+            refused: Default::default(),
         }
     }
 
@@ -278,6 +282,7 @@ impl SectionDoc {
             doc,
             actors: None,
             waiting: Vec::new(),
+            refused: Default::default(),
         })
     }
 
@@ -655,9 +660,33 @@ impl SectionDoc {
                 .retain(|w| !changes.0.iter().any(|c| c.hash() == w.hash()));
             return Err(e);
         }
-        self.doc.apply_changes(ready.iter().cloned()).map_err(am)?;
+        self.apply_guarded(&ready)?.map_err(am)?;
         self.note_actors(&ready);
         Ok(())
+    }
+
+    /// Changes this document must never apply, nor any change building on them: ones
+    /// Automerge could not apply ([`RecordError::Unapplicable`]) when the section was
+    /// loaded before.
+    pub fn refuse(&mut self, hashes: impl IntoIterator<Item = [u8; 32]>) {
+        self.refused.extend(hashes);
+    }
+
+    /// Applies `changes` through Automerge, turning a panic in it (Automerge 0.12 trusts
+    /// a change's internal references and panics on malformed ones, which a hostile
+    /// member can send) into [`RecordError::Unapplicable`]: the caller drops this
+    /// document and loads the section again with them refused.
+    fn apply_guarded(
+        &mut self,
+        changes: &[Change],
+    ) -> Result<Result<(), automerge::AutomergeError>, RecordError> {
+        let doc = &mut self.doc;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            doc.apply_changes(changes.iter().cloned())
+        }))
+        .map_err(|_| RecordError::Unapplicable {
+            hashes: changes.iter().map(|c| c.hash().0).collect(),
+        })
     }
 
     /// The changes of `incoming` and of those waiting that can be applied now (every
@@ -673,6 +702,22 @@ impl SectionDoc {
             if !rest.iter().any(|r| r.hash() == c.hash()) {
                 rest.push(c.clone());
             }
+        }
+        // Refused changes, and what builds on them, are dropped (in dependency order, so
+        // a chain of them goes whole).
+        if !self.refused.is_empty() {
+            loop {
+                let before = self.refused.len();
+                for c in &rest {
+                    if c.deps().iter().any(|d| self.refused.contains(&d.0)) {
+                        self.refused.insert(c.hash().0);
+                    }
+                }
+                if self.refused.len() == before {
+                    break;
+                }
+            }
+            rest.retain(|c| !self.refused.contains(&c.hash().0));
         }
         let mut given: std::collections::HashSet<automerge::ChangeHash> =
             std::collections::HashSet::new();
@@ -797,7 +842,7 @@ impl SectionDoc {
         }
         let changes = ChangeSet(ready);
         if !changes.0.iter().any(|c| depends_on_set_aside(c, set_aside)) {
-            match self.doc.apply_changes(changes.0.iter().cloned()) {
+            match self.apply_guarded(&changes.0)? {
                 Ok(()) => {
                     self.note_actors(&changes.0);
                     return Ok(ChangeSet::default());
@@ -817,7 +862,7 @@ impl SectionDoc {
                 out.push(c.clone());
                 continue;
             }
-            match self.doc.apply_changes([c.clone()]) {
+            match self.apply_guarded(std::slice::from_ref(c))? {
                 Ok(()) => self.note_actors(std::slice::from_ref(c)),
                 Err(automerge::AutomergeError::DuplicateSeqNumber(..)) => {
                     set_aside.insert(c.hash().0);
@@ -1041,6 +1086,33 @@ fn reissued_key(hash: &[u8; 32]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// Automerge's panics on malformed changes become an error the vault can act on
+    /// (reload the section refusing them), whatever check before apply missed them.
+    #[test]
+    fn a_panic_inside_automerge_becomes_an_unapplicable_error() {
+        let bytes = include_bytes!("../tests/regressions/changeset-unknown-actor");
+        let changes = ChangeSet::from_bytes(bytes).unwrap();
+        let mut doc = SectionDoc::new(SectionId::Notes, [1; 16]);
+        // Straight to Automerge, past the actor check.
+        match doc.apply_guarded(&changes.0) {
+            Err(RecordError::Unapplicable { hashes }) => {
+                assert_eq!(hashes, changes.hashes());
+            }
+            other => panic!("the panic was not caught: {other:?}"),
+        }
+        // Refused, the same changes are dropped before Automerge sees them.
+        let mut fresh = SectionDoc::new(SectionId::Notes, [1; 16]);
+        fresh.refuse(changes.hashes());
+        let mut set_aside = std::collections::HashSet::new();
+        assert!(
+            fresh
+                .apply_tolerant(&changes, &mut set_aside)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(fresh.entries().unwrap().is_empty());
+    }
     use super::*;
     use crate::{Allergy, Code, Criticality, Measurement, Note, Profile};
 

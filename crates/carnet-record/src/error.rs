@@ -89,6 +89,15 @@ pub enum RecordError {
     /// Bytes that should hold Automerge changes or a document do not.
     #[error("the record data is malformed: {0}")]
     Malformed(String),
+    /// Changes that Automerge could not apply (it panicked on them: they are malformed in
+    /// a way no honest writer produces). The document they were applied to is left in an
+    /// unknown state: drop it and load the section again with these changes refused
+    /// ([`crate::SectionDoc::refuse`]).
+    #[error("the record data is malformed: {} change(s) cannot be applied", hashes.len())]
+    Unapplicable {
+        /// The changes of the call that failed (the culprit is among them).
+        hashes: Vec<[u8; 32]>,
+    },
     /// A stored entry does not decode as any known kind (written by a newer version?).
     #[error("entry {id} does not decode: {why}")]
     Undecodable {

@@ -272,6 +272,28 @@ fn load_section(
     section: SectionId,
     mine: Mine,
 ) -> Result<Loaded> {
+    // Changes Automerge cannot apply (malformed by a hostile member; it panicked on them)
+    // are refused and the section rebuilt without them, so that it stays readable.
+    let mut refused: Vec<[u8; 32]> = Vec::new();
+    loop {
+        match load_section_refusing(src, record, section, mine, &refused) {
+            Err(Error::Record(carnet_record::RecordError::Unapplicable { hashes }))
+                if refused.len() < 64 && hashes.iter().any(|h| !refused.contains(h)) =>
+            {
+                refused.extend(hashes);
+            }
+            other => return other,
+        }
+    }
+}
+
+fn load_section_refusing(
+    src: &impl SectionSource,
+    record: &RecordId,
+    section: SectionId,
+    mine: Mine,
+    refused: &[[u8; 32]],
+) -> Result<Loaded> {
     if src.latest_epoch(record, section.code())?.is_none() {
         return Err(Error::NoKey {
             section,
@@ -318,9 +340,15 @@ fn load_section(
         })
     });
     let mut loaded = match decoded {
-        Some(l) => l,
-        None => empty(stored.is_some()),
+        Some(l) if refused.is_empty() => l,
+        _ if !refused.is_empty() => empty(true),
+        _ => empty(stored.is_some()),
     };
+    if !refused.is_empty() {
+        // Kept in the snapshot's set-aside list: later loads start past them.
+        loaded.doc.refuse(refused.iter().copied());
+        loaded.set_aside.extend(refused.iter().copied());
+    }
     catch_up(src, record, section, &mut loaded, mine)?;
     Ok(loaded)
 }
@@ -392,12 +420,20 @@ pub(crate) fn fresh<'a>(
     section: SectionId,
     mine: Mine,
 ) -> Result<&'a mut Loaded> {
-    match loaded.entry((*record, section)) {
-        std::collections::hash_map::Entry::Occupied(o) => {
-            let l = o.into_mut();
-            catch_up(src, record, section, l, mine)?;
-            Ok(l)
+    let key = (*record, section);
+    if let Some(l) = loaded.get_mut(&key) {
+        match catch_up(src, record, section, l, mine) {
+            Ok(()) => {}
+            // The loaded document is in an unknown state: load the section again, without
+            // the changes that could not be applied.
+            Err(Error::Record(carnet_record::RecordError::Unapplicable { .. })) => {
+                loaded.remove(&key);
+            }
+            Err(e) => return Err(e),
         }
+    }
+    match loaded.entry(key) {
+        std::collections::hash_map::Entry::Occupied(o) => Ok(o.into_mut()),
         std::collections::hash_map::Entry::Vacant(v) => {
             Ok(v.insert(load_section(src, record, section, mine)?))
         }
