@@ -198,6 +198,16 @@ pub fn run(cli: Cli) -> Result<()> {
             kdf_cost,
         } => change_passphrase(&cli, new_passphrase_file.as_deref(), *kdf_cost),
         Command::Hardening => crate::harden::report(&cli),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "carnet", &mut script);
+            use std::io::Write;
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::stdout().write_all(&script);
+            Ok(())
+        }
+        Command::Man { out } => man_pages(out.as_deref()),
         Command::Backup { out } => crate::recovery::backup(&cli, out),
         Command::Restore(args) => crate::recovery::restore(&cli, args),
         Command::Device(c) => crate::recovery::device(&cli, c),
@@ -207,6 +217,34 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Chart(a) => crate::interop::chart(&cli, a),
         Command::Report(a) => crate::interop::report(&cli, a),
     }
+}
+
+/// carnet(1) and a page per command (carnet-add(1), carnet-add-note(1)...), hidden
+/// commands left out.
+fn man_pages(out: Option<&Path>) -> Result<()> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let Some(dir) = out else {
+        clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    fn write(cmd: clap::Command, name: String, dir: &Path, n: &mut usize) -> Result<()> {
+        let path = dir.join(format!("{name}.1"));
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .title(name.clone())
+            .render(&mut buf)?;
+        std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
+        *n += 1;
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            write(sub.clone(), format!("{name}-{}", sub.get_name()), dir, n)?;
+        }
+        Ok(())
+    }
+    let mut n = 0;
+    write(cmd, "carnet".into(), dir, &mut n)?;
+    println!("Wrote {n} manual page(s) to {}.", dir.display());
+    Ok(())
 }
 
 fn change_passphrase(cli: &Cli, new_file: Option<&std::path::Path>, kdf_cost: u8) -> Result<()> {

@@ -154,6 +154,22 @@ pub enum Command {
     },
     /// End the session `carnet unlock` opened: the key is forgotten.
     Lock,
+    /// Print the completion script of a shell.
+    ///
+    /// Example: carnet completions bash > ~/.local/share/bash-completion/completions/carnet
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (roff): carnet(1) and one per command.
+    ///
+    /// Example: carnet man --out ~/.local/share/man/man1
+    Man {
+        /// The directory to write them to (created if missing); without it, carnet(1) is
+        /// printed.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// The session agent (started by `carnet unlock`).
     #[command(name = "__agent", hide = true)]
     Agent {

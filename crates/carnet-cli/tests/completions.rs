@@ -1,0 +1,37 @@
+//! Shell completions and manual pages come from the command definitions themselves.
+
+mod common;
+
+use common::Carnet;
+
+#[test]
+fn completions_and_manual_pages_cover_every_command() {
+    let c = Carnet::empty();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = c.ok(&["completions", shell]);
+        for command in ["add", "share", "unlock", "audit"] {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+    }
+    let err = c.fails(&["completions", "cobol"]);
+    assert!(err.contains("possible values"), "{err}");
+    let dir = c.work.join("man");
+    c.ok(&["man", "--out", dir.to_str().unwrap()]);
+    for page in [
+        "carnet.1",
+        "carnet-add.1",
+        "carnet-add-note.1",
+        "carnet-audit-verify.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        assert!(
+            text.starts_with(".ie") && text.contains(".SH NAME"),
+            "{page}"
+        );
+    }
+    assert!(
+        !dir.join("carnet-__agent.1").exists(),
+        "hidden commands have no page"
+    );
+    assert!(c.ok(&["man"]).contains(".TH carnet 1"));
+}
