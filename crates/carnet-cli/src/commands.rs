@@ -87,7 +87,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show(arg) => {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
-            let v = vault.get(&record, &arg.id)?;
+            let id = vault.resolve_entry(&record, &arg.id)?;
+            let v = vault.get(&record, &id)?;
             if cli.json {
                 output::json(&v)
             } else {
@@ -97,7 +98,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::History(arg) => {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
-            let steps = vault.history(&record, &arg.id)?;
+            let id = vault.resolve_entry(&record, &arg.id)?;
+            let steps = vault.history(&record, &id)?;
             if cli.json {
                 output::json(&steps)
             } else {
@@ -109,7 +111,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Remove(arg) => {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
-            let r = vault.remove(&record, &arg.id)?;
+            let id = vault.resolve_entry(&record, &arg.id)?;
+            let r = vault.remove(&record, &id)?;
             if cli.json {
                 output::json(&r)
             } else {
@@ -657,7 +660,8 @@ fn get_attachment(cli: &Cli, args: &crate::GetAttachmentArgs) -> Result<()> {
     }
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
-    let (doc, bytes) = vault.attachment(&record, id)?;
+    let id = vault.resolve_entry(&record, id)?;
+    let (doc, bytes) = vault.attachment(&record, &id)?;
     write_private(out, &bytes)?;
     if cli.json {
         output::json(
@@ -866,10 +870,11 @@ fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     }
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
-    let current = vault.get(&record, &args.id)?;
+    let id = vault.resolve_entry(&record, &args.id)?;
+    let current = vault.get(&record, &id)?;
     let new = apply_edits(&current.entry, &args.set, &args.unset)?;
     let new = plausible(new, args.confirm_unusual, Some(&current.entry))?;
-    let r = vault.edit(&record, &args.id, new)?;
+    let r = vault.edit(&record, &id, new)?;
     if cli.json {
         output::json(&r)
     } else {

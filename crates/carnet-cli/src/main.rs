@@ -442,6 +442,18 @@ pub enum AuditCommand {
     },
 }
 
+/// An entry id or its first 4 or more characters, checked before the vault is opened.
+fn parse_id_prefix(text: &str) -> Result<String, String> {
+    let t = text.trim().to_ascii_lowercase();
+    if (4..=10).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "\"{text}\" is not an entry id: an id is 10 letters and digits as `carnet list` shows them, or its first 4 or more"
+        ))
+    }
+}
+
 /// A duration as people write it: `900`, `90s`, `15m`, `2h` (at most a day).
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
@@ -641,16 +653,18 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 pub struct IdArg {
-    /// The entry id, as `carnet list` shows it.
-    pub id: carnet::record::EntryId,
+    /// The entry id, as `carnet list` shows it, or its first 4 or more characters.
+    #[arg(value_parser = parse_id_prefix)]
+    pub id: String,
     #[command(flatten)]
     pub patient: PatientArg,
 }
 
 #[derive(Args, Debug)]
 pub struct EditArgs {
-    /// The entry id.
-    pub id: carnet::record::EntryId,
+    /// The entry id, or its first 4 or more characters.
+    #[arg(value_parser = parse_id_prefix)]
+    pub id: String,
     /// FIELD=VALUE to set (repeatable).
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     pub set: Vec<String>,
@@ -666,8 +680,9 @@ pub struct EditArgs {
 
 #[derive(Args, Debug)]
 pub struct GetAttachmentArgs {
-    /// The document entry id.
-    pub id: carnet::record::EntryId,
+    /// The document entry id, or its first 4 or more characters.
+    #[arg(value_parser = parse_id_prefix)]
+    pub id: String,
     /// Where to write the decrypted file (must not exist).
     #[arg(long)]
     pub out: PathBuf,

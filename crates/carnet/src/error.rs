@@ -20,6 +20,17 @@ pub enum Error {
     /// No entry with that id in the record.
     #[error("no entry {0} in this record; `carnet list` shows the ids")]
     NotFound(EntryId),
+    /// No entry's id starts with what was given.
+    #[error("no entry's id starts with {0} in this record; `carnet list` shows the ids")]
+    NoEntryWithPrefix(String),
+    /// Several entries' ids start with what was given.
+    #[error("{prefix} is the start of several ids ({}): give more of it", matches.join(", "))]
+    AmbiguousId {
+        /// What was given.
+        prefix: String,
+        /// The ids it starts.
+        matches: Vec<String>,
+    },
     /// The entry exists but is not an attachment.
     #[error("entry {0} is not an attachment (only `documents` entries have a file)")]
     NotAnAttachment(EntryId),

@@ -1200,6 +1200,42 @@ impl Vault {
         Ok(out)
     }
 
+    /// The entry whose id is `text`, or starts with it (4 characters or more, like git's
+    /// abbreviated hashes): refused when no id or several ids start with it.
+    pub fn resolve_entry(&mut self, record: &RecordId, text: &str) -> Result<EntryId> {
+        if let Ok(id) = text.parse::<EntryId>() {
+            return Ok(id);
+        }
+        let prefix = text.trim().to_ascii_lowercase();
+        if prefix.len() < 4
+            || prefix.len() > 10
+            || !prefix.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(carnet_record::RecordError::Invalid {
+                what: "entry id",
+                input: text.to_string(),
+                expected: "an id is 10 letters and digits as `carnet list` shows them, or its first 4 or more".into(),
+            }
+            .into());
+        }
+        let mut matches: Vec<EntryId> = Vec::new();
+        for s in self.readable_sections(record)? {
+            for e in self.load(record, s)?.doc.entries()? {
+                if e.id.to_string().starts_with(&prefix) {
+                    matches.push(e.id);
+                }
+            }
+        }
+        match matches.len() {
+            1 => Ok(matches.remove(0)),
+            0 => Err(Error::NoEntryWithPrefix(prefix)),
+            _ => Err(Error::AmbiguousId {
+                prefix,
+                matches: matches.iter().map(|m| m.to_string()).collect(),
+            }),
+        }
+    }
+
     /// One entry by id, from whichever section holds it.
     pub fn get(&mut self, record: &RecordId, id: &EntryId) -> Result<EntryView> {
         for s in self.readable_sections(record)? {
