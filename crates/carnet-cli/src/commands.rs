@@ -76,7 +76,31 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, args.patient.patient.as_deref())?;
-            let list = vault.list(&record, args.section)?;
+            let mut list = vault.list(&record, args.section)?;
+            // Sections in their fixed order (as listed), the newest entry of each first.
+            let when = |v: &carnet::EntryView| {
+                v.entry
+                    .clinical_date()
+                    .unwrap_or_else(|| v.created.sort_key())
+            };
+            list.sort_by_key(|v| {
+                (
+                    carnet::record::SectionId::ALL
+                        .iter()
+                        .position(|s| *s == v.section),
+                    std::cmp::Reverse(when(v)),
+                )
+            });
+            if let Some(since) = &args.since {
+                list.retain(|v| when(v) >= since.sort_key());
+            }
+            if let Some(until) = &args.until {
+                // Through the end of that day.
+                list.retain(|v| when(v) < until.sort_key() + 86_400);
+            }
+            if let Some(n) = args.limit {
+                list.truncate(n);
+            }
             if cli.json {
                 output::json(&list)
             } else {

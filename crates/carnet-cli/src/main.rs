@@ -647,6 +647,16 @@ pub struct ListArgs {
     /// Only this section.
     #[arg(long)]
     pub section: Option<SectionId>,
+    /// Only entries dated on or after this day (YYYY-MM-DD): the day of the event (a
+    /// measurement, an onset, a start...), else the day it was written.
+    #[arg(long)]
+    pub since: Option<Date>,
+    /// Only entries dated on or before this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub until: Option<Date>,
+    /// At most this many entries (the newest of each section first).
+    #[arg(long, short = 'n')]
+    pub limit: Option<usize>,
     #[command(flatten)]
     pub patient: PatientArg,
 }

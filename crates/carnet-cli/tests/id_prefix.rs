@@ -41,3 +41,55 @@ fn an_entry_is_named_by_the_start_of_its_id() {
     alice.ok(&["remove", short]);
     assert!(!alice.ok(&["list"]).contains("Latex"));
 }
+
+#[test]
+fn list_keeps_a_fixed_section_order_newest_first_and_filters_by_date() {
+    let alice = Carnet::patient();
+    for (value, at) in [
+        ("70", "2025-01-10 08:00"),
+        ("72", "2025-03-10 08:00"),
+        ("71", "2025-02-10 08:00"),
+    ] {
+        alice.ok(&[
+            "add",
+            "measurement",
+            "--kind",
+            "weight",
+            "--value",
+            value,
+            "--unit",
+            "kg",
+            "--at",
+            at,
+        ]);
+    }
+    alice.ok(&["add", "allergy", "--substance", "Latex"]);
+    let values = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list"];
+        all.extend_from_slice(args);
+        alice
+            .json(&all)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["value"].as_f64().map(|v| v.to_string()))
+            .collect()
+    };
+    // Allergies come before measurements; the newest weight first.
+    let list = alice.ok(&["list"]);
+    let allergy = list.find("Latex").unwrap();
+    let weight = list.find("Weight").unwrap();
+    assert!(allergy < weight, "{list}");
+    assert_eq!(values(&["--section", "measurements"]), ["72", "71", "70"]);
+    assert_eq!(
+        values(&["--section", "measurements", "--since", "2025-02-01"]),
+        ["72", "71"]
+    );
+    assert_eq!(
+        values(&["--section", "measurements", "--until", "2025-02-10"]),
+        ["71", "70"]
+    );
+    assert_eq!(values(&["--section", "measurements", "-n", "1"]), ["72"]);
+    let err = alice.fails(&["list", "--since", "last week"]);
+    assert!(!err.is_empty());
+}
