@@ -418,12 +418,22 @@ mod tests {
         let k2 = RecoveryPhrase::parse(&typed).unwrap().key().unwrap();
         assert_eq!(k1.recipient().unwrap(), k2.recipient().unwrap());
         assert!(k1.recipient().unwrap().starts_with("age1"));
-        let mut words: Vec<&str> = p.expose().split(' ').collect();
-        words.swap(0, 1);
-        if words[0] != words[1] {
-            let err = RecoveryPhrase::parse(&words.join(" ")).err().unwrap();
-            assert!(err.to_string().contains("checksum") || err.to_string().contains("word"));
+        // Two words swapped: the checksum (8 bits for 24 words) catches a swap 255 times in
+        // 256, so one swap alone may pass by chance; of 23 different swaps, some must fail,
+        // and each that fails names the checksum.
+        let mut refused = 0;
+        for i in 1..24 {
+            let mut words: Vec<&str> = p.expose().split(' ').collect();
+            if words[0] == words[i] {
+                continue;
+            }
+            words.swap(0, i);
+            if let Err(err) = RecoveryPhrase::parse(&words.join(" ")) {
+                assert!(err.to_string().contains("checksum") || err.to_string().contains("word"));
+                refused += 1;
+            }
         }
+        assert!(refused > 0, "no swapped phrase was refused");
         let err = RecoveryPhrase::parse("abandon ability").err().unwrap();
         assert!(err.to_string().contains("24"), "{err}");
         let mut words: Vec<&str> = p.expose().split(' ').collect();
