@@ -722,7 +722,23 @@ fn quiet_on_closed_pipe() {
 fn main() -> ExitCode {
     harden::no_core_dumps();
     quiet_on_closed_pipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // With --json anywhere on the line, a usage error is JSON too (scripts parse
+            // stderr as JSON); help and version are not errors.
+            let asked_json = std::env::args_os().any(|a| a == "--json");
+            if asked_json && e.use_stderr() {
+                let v = serde_json::json!({
+                    "error": e.to_string().trim_end(),
+                    "kind": "usage",
+                });
+                eprintln!("{v}");
+                return ExitCode::from(2);
+            }
+            e.exit();
+        }
+    };
     let json = cli.json;
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

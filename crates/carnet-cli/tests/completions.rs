@@ -35,3 +35,19 @@ fn completions_and_manual_pages_cover_every_command() {
     );
     assert!(c.ok(&["man"]).contains(".TH carnet 1"));
 }
+
+#[test]
+fn usage_errors_are_json_with_json_and_exit_2() {
+    let c = Carnet::empty();
+    let out = c.run(&["--json", "list", "--since", "someday"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stderr).expect("JSON on stderr");
+    assert_eq!(v["kind"], "usage");
+    assert!(v["error"].as_str().unwrap().contains("--since"), "{v}");
+    // Without --json, clap's own text; help is not an error.
+    let out = c.run(&["list", "--since", "someday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error:"));
+    let out = c.run(&["--json", "--help"]);
+    assert!(out.status.success());
+}
