@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 use carnet::consent::{Access, AuditExport, Pins, verify_with};
 use carnet::crypto::secrecy::SecretString;
 use carnet::crypto::{MasterKey, RecoveryPhrase, Role};
-use carnet::record::{DateTime, DocType, Entry, Note, SectionId};
+use carnet::record::{DateTime, DocType, SectionId};
 use carnet::{AttachmentInput, CreateOptions, Vault};
-use carnet_scenarios::{TestVault, exchange, introduce, link, own_sync};
+use carnet_scenarios::{
+    TestVault, copy_dir, exchange, introduce, link, note, note_texts, own_sync,
+};
 
 const PASSPHRASE: &str = "format fixture passphrase";
 
@@ -24,37 +26,6 @@ fn dir() -> PathBuf {
 
 fn pass() -> SecretString {
     SecretString::from(PASSPHRASE.to_string())
-}
-
-fn note(text: &str) -> Entry {
-    Entry::Note(Note {
-        text: text.into(),
-        title: None,
-    })
-}
-
-fn notes(v: &mut Vault, record: &carnet::crypto::RecordId) -> Vec<String> {
-    let mut out: Vec<String> = v
-        .list(record, Some(SectionId::Notes))
-        .unwrap()
-        .into_iter()
-        .map(|e| match e.entry {
-            Entry::Note(n) => n.text,
-            _ => unreachable!(),
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn new_vault(name: &str, role: Role) -> (TestVault, Option<RecoveryPhrase>) {
@@ -174,7 +145,7 @@ fn this_releases_files_open_import_verify_and_restore() {
     copy_dir(&fixtures.join("alice"), &tmp.path().join("alice"));
     let mut alice = Vault::open(&tmp.path().join("alice"), &pass()).unwrap();
     let record = alice.own_record().unwrap();
-    assert_eq!(notes(&mut alice, &record), expected_alice);
+    assert_eq!(note_texts(&mut alice, &record), expected_alice);
     let docs = alice.list(&record, Some(SectionId::Documents)).unwrap();
     assert_eq!(docs.len(), 1);
     let (_, bytes) = alice.attachment(&record, &docs[0].id).unwrap();
@@ -198,7 +169,7 @@ fn this_releases_files_open_import_verify_and_restore() {
         .import_bundle(&fixtures.join("alice-to-doctor.bundle"))
         .unwrap();
     assert!(imported.envelopes >= 1, "{imported:?}");
-    assert_eq!(notes(&mut doctor, &record), expected_alice);
+    assert_eq!(note_texts(&mut doctor, &record), expected_alice);
 
     // The audit export verifies for Alice, with the doctor as a witness.
     let export =
@@ -228,5 +199,5 @@ fn this_releases_files_open_import_verify_and_restore() {
         &phrase.key().unwrap(),
     )
     .unwrap();
-    assert_eq!(notes(&mut restored, &record), expected_alice);
+    assert_eq!(note_texts(&mut restored, &record), expected_alice);
 }

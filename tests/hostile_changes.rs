@@ -6,17 +6,10 @@ use std::collections::VecDeque;
 
 use carnet::consent::Access;
 use carnet::crypto::{ENVELOPE_VERSION, Envelope, EnvelopeHeader, Role};
-use carnet::record::{Entry, Note, SectionDoc, SectionId};
+use carnet::record::{SectionDoc, SectionId};
 use carnet::wire::Item;
 use carnet::{Error, actor_for};
-use carnet_scenarios::{Items, epoch_key_of, exchange, introduce, secret_of, vault};
-
-fn note(text: &str) -> Entry {
-    Entry::Note(Note {
-        text: text.into(),
-        title: None,
-    })
-}
+use carnet_scenarios::{Items, epoch_key_of, exchange, introduce, note, secret_of, vault};
 
 #[test]
 fn a_change_building_on_a_stranger_to_the_section_is_refused_before_it_is_stored() {

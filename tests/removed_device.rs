@@ -10,31 +10,12 @@ use std::collections::VecDeque;
 
 use carnet::consent::Access;
 use carnet::crypto::{DeviceId, Role};
-use carnet::record::{Entry, Note, SectionId};
+use carnet::record::SectionId;
 use carnet::wire::Item;
 use carnet::{Error, Vault};
-use carnet_scenarios::{Items, TestVault, exchange, introduce, link, own_sync, pass, vault};
-
-fn note(text: &str) -> Entry {
-    Entry::Note(Note {
-        text: text.into(),
-        title: None,
-    })
-}
-
-fn notes(v: &mut Vault, record: &carnet::crypto::RecordId) -> Vec<String> {
-    let mut out: Vec<String> = v
-        .list(record, Some(SectionId::Notes))
-        .unwrap()
-        .into_iter()
-        .map(|e| match e.entry {
-            Entry::Note(n) => n.text,
-            _ => unreachable!(),
-        })
-        .collect();
-    out.sort();
-    out
-}
+use carnet_scenarios::{
+    Items, TestVault, copy_dir, exchange, introduce, link, note, note_texts, own_sync, pass, vault,
+};
 
 /// Every envelope of `v`'s chain of `device` in the notes of `record`, oldest first.
 fn envelopes_of(v: &TestVault, record: &carnet::crypto::RecordId, device: DeviceId) -> Vec<Item> {
@@ -105,7 +86,7 @@ fn a_removed_device_gets_no_change_accepted_anywhere() {
     phone.vault.add(&record, note("from the phone")).unwrap();
     own_sync(&mut phone, &mut alice).unwrap();
     exchange(&mut alice, &mut doctor).unwrap();
-    assert_eq!(notes(&mut doctor.vault, &record), ["from the phone"]);
+    assert_eq!(note_texts(&mut doctor.vault, &record), ["from the phone"]);
 
     // Alice removes the phone; the doctor hears of it.
     alice
@@ -136,7 +117,7 @@ fn a_removed_device_gets_no_change_accepted_anywhere() {
         "{err}"
     );
     assert_eq!(alice.vault.state_digest().unwrap(), before);
-    assert_eq!(notes(&mut alice.vault, &record), ["from the phone"]);
+    assert_eq!(note_texts(&mut alice.vault, &record), ["from the phone"]);
 
     // The grantee refuses it too, even as if it came from Alice herself.
     let before = doctor.vault.state_digest().unwrap();
@@ -165,7 +146,7 @@ fn a_removed_device_gets_no_change_accepted_anywhere() {
         )
         .unwrap();
     exchange(&mut alice, &mut nurse).unwrap();
-    assert_eq!(notes(&mut nurse.vault, &record), ["from the phone"]);
+    assert_eq!(note_texts(&mut nurse.vault, &record), ["from the phone"]);
 }
 
 #[test]
@@ -192,15 +173,7 @@ fn a_linked_device_cannot_act_in_the_persons_name() {
     phone.vault = Vault::open(&phone.dir, &pass()).unwrap();
     phone.vault.add(&record, note("on the phone")).unwrap();
     own_sync(&mut phone, &mut alice).unwrap();
-    assert_eq!(notes(&mut alice.vault, &record), ["on the phone"]);
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
+    assert_eq!(note_texts(&mut alice.vault, &record), ["on the phone"]);
 }
 
 #[test]
@@ -250,7 +223,7 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
     // (the keys and the removal first, from Alice, with no envelope of the phone)
     exchange(&mut alice, &mut nurse).unwrap();
     let before = nurse.vault.state_digest().unwrap();
-    let held = notes(&mut nurse.vault, &record);
+    let held = note_texts(&mut nurse.vault, &record);
     // Alice's export sent the phone's chain whole, so the nurse holds it: the fork is
     // refused by the chain itself there. A second nurse who holds nothing of it shows
     // the removal's own check.
@@ -315,7 +288,7 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
         .vault
         .receive_items(alice.vault.card(), &mut Items(real.into()))
         .unwrap();
-    assert_eq!(notes(&mut nurse2.vault, &record), ["first", "second"]);
+    assert_eq!(note_texts(&mut nurse2.vault, &record), ["first", "second"]);
 
     // A live sender in batches of one envelope each still sends that chain whole (a
     // batch cut inside it would be refused), and a grantee gets all of it.
@@ -350,7 +323,7 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
             break;
         }
     }
-    assert_eq!(notes(&mut nurse3.vault, &record), ["first", "second"]);
+    assert_eq!(note_texts(&mut nurse3.vault, &record), ["first", "second"]);
 }
 
 #[test]
@@ -384,7 +357,7 @@ fn a_clinicians_removed_device_is_refused_by_the_patient_too() {
     laptop.vault.add(&record, note("from the laptop")).unwrap();
     own_sync(&mut laptop, &mut doctor).unwrap();
     exchange(&mut doctor, &mut alice).unwrap();
-    assert_eq!(notes(&mut alice.vault, &record), ["from the laptop"]);
+    assert_eq!(note_texts(&mut alice.vault, &record), ["from the laptop"]);
 
     // The doctor removes the laptop; Alice hears of it with the doctor's next exchange.
     doctor
@@ -415,5 +388,5 @@ fn a_clinicians_removed_device_is_refused_by_the_patient_too() {
         "{err}"
     );
     assert_eq!(alice.vault.state_digest().unwrap(), before);
-    assert_eq!(notes(&mut alice.vault, &record), ["from the laptop"]);
+    assert_eq!(note_texts(&mut alice.vault, &record), ["from the laptop"]);
 }

@@ -252,3 +252,37 @@ pub fn own_sync(from: &mut TestVault, to: &mut TestVault) -> carnet::Result<()> 
         .receive_items_from(&sender, Some(device), &mut Items(items))?;
     Ok(())
 }
+
+/// A note entry with `text`.
+pub fn note(text: &str) -> carnet::record::Entry {
+    carnet::record::Entry::Note(carnet::record::Note {
+        text: text.into(),
+        title: None,
+    })
+}
+
+/// The texts of the notes of `record`, sorted.
+pub fn note_texts(v: &mut Vault, record: &carnet::crypto::RecordId) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .list(record, Some(carnet::record::SectionId::Notes))
+        .expect("list notes")
+        .into_iter()
+        .filter_map(|e| match e.entry {
+            carnet::record::Entry::Note(n) => Some(n.text),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Copies the files of a vault directory (a stale copy, a kept fixture).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        if e.path().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}

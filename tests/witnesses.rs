@@ -7,15 +7,7 @@
 use carnet::consent::{Access, Pins, WitnessNote, verify_with};
 use carnet::crypto::Role;
 use carnet::record::SectionId;
-use carnet_scenarios::{TestVault, exchange, introduce, pass, vault};
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-}
+use carnet_scenarios::{TestVault, copy_dir, exchange, introduce, pass, vault};
 
 fn pins<'a>(patient: &TestVault, cosigned: &'a [WitnessNote]) -> Pins<'a> {
     Pins {

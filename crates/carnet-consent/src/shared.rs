@@ -196,20 +196,6 @@ impl SharedView {
             .collect()
     }
 
-    /// The patient's removed devices and what of each may still be taken: `Some(heads)`
-    /// (its last envelopes) for a removal that names them, `None` for an older removal
-    /// that names none (nothing new is taken).
-    pub fn retired_devices(&self) -> Vec<(DeviceId, Option<Vec<crate::RetiredHead>>)> {
-        self.entries
-            .values()
-            .filter_map(|e| match &e.entry().action {
-                Action::DeviceRemoved { device, .. } => Some((*device, None)),
-                Action::DeviceRetired { device, heads, .. } => Some((*device, Some(heads.clone()))),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// The grants made to `person` and their state, as far as the entries held show.
     pub fn grants_to(&self, person: &PersonId) -> Vec<HeldGrant> {
         let mut out: Vec<HeldGrant> = Vec::new();
