@@ -552,6 +552,20 @@ mod tests {
         ));
     }
 
+    /// A format-2 envelope put together by hand, signed again by `by` over what it holds.
+    fn resigned(mut w: Wire2, by: &DeviceSecret) -> Envelope {
+        w.signature = Sig(by.sign(
+            DEVICE_ENVELOPE_DOMAIN,
+            &encode(&SignedPart2 {
+                header: &w.header,
+                cert: &w.cert,
+                nonce: &w.nonce,
+                ciphertext: &w.ciphertext,
+            }),
+        ));
+        Envelope::from_bytes(&encode(&w)).unwrap()
+    }
+
     fn device_of(person: &PersonSecret) -> (DeviceSecret, DeviceCert) {
         let secret = DeviceSecret::generate().unwrap();
         let cert = DeviceCert::issue(person, DeviceId([2; 16]), [5; 32], Some(secret.public()), 9);
@@ -620,16 +634,7 @@ mod tests {
         .unwrap();
         let mut w: Wire2 = postcard::from_bytes(env.as_bytes()).unwrap();
         w.header.author = author.person_id();
-        w.signature = Sig(m_secret.sign(
-            DEVICE_ENVELOPE_DOMAIN,
-            &encode(&SignedPart2 {
-                header: &w.header,
-                cert: &w.cert,
-                nonce: &w.nonce,
-                ciphertext: &w.ciphertext,
-            }),
-        ));
-        let forged = Envelope::from_bytes(&encode(&w)).unwrap();
+        let forged = resigned(w, &m_secret);
         assert!(matches!(
             forged.verify(),
             Err(CryptoError::BadSignature { .. })
@@ -648,16 +653,7 @@ mod tests {
         )
         .unwrap();
         w.cert = bare.as_bytes().to_vec();
-        w.signature = Sig(secret.sign(
-            DEVICE_ENVELOPE_DOMAIN,
-            &encode(&SignedPart2 {
-                header: &w.header,
-                cert: &w.cert,
-                nonce: &w.nonce,
-                ciphertext: &w.ciphertext,
-            }),
-        ));
-        let forged = Envelope::from_bytes(&encode(&w)).unwrap();
+        let forged = resigned(w, &secret);
         assert!(forged.verify().is_err());
     }
 
