@@ -248,6 +248,12 @@ pub struct RestoreArgs {
     /// it).
     #[arg(long, value_name = "ID")]
     pub expect_person: Option<carnet::crypto::PersonId>,
+    /// The newest checkpoint of your consent log that someone you share with holds (the
+    /// file `carnet audit witness --out FILE` writes on their side): if it is newer than
+    /// the backup, the restore says openly that it leaves those later entries behind,
+    /// instead of forking your log silently.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
     /// Passphrase hardness for the new vault, as log2 of scrypt's N (18 to 20; lower only
     /// for tests, with CARNET_TEST_KDF=1).
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]

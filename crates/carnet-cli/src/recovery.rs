@@ -204,6 +204,10 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
         bail!("{} is not a file", args.file.display());
     }
     let kdf_log_n = pass::kdf_cost(args.kdf_cost)?;
+    let newest_checkpoint = match &args.checkpoint {
+        Some(path) => Some(read_checkpoint(path)?),
+        None => None,
+    };
     let key: RecoveryKey = if args.shares.is_empty()
         && args.share_files.is_empty()
         && !args.ask_shares
@@ -241,13 +245,16 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
         eprintln!("{}", unsigned_notice());
     }
     let pass = pass::get_new_for(cli.passphrase_file.as_deref(), &[&info.name])?;
-    let (vault, s) = Vault::restore_expecting(
+    let (vault, s) = Vault::restore_with(
         &dir,
         &pass,
         kdf_log_n,
         &args.file,
         &key,
-        args.expect_person.as_ref(),
+        &carnet::RestoreOptions {
+            expected: args.expect_person,
+            newest_checkpoint,
+        },
     )?;
     drop(vault);
     if cli.json {
@@ -266,14 +273,56 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
                 " (unsigned: made before backups were signed)"
             }
         );
-        println!(
-            "This is a new device ({}). If the old one ({}) is lost, remove it: `carnet device remove {}`.",
-            &s.device[..8],
-            &s.from_device[..8],
-            &s.from_device[..8]
-        );
+        match &s.takeover {
+            Some(t) => {
+                println!(
+                    "This new device ({}) took your record over with your recovery phrase: only it speaks for you now. Your {} earlier device(s), the old one ({}) among them, are cut off everywhere once the people you share with sync with this one; link your other devices again (`carnet device link`).",
+                    &s.device[..8],
+                    t.devices_retired,
+                    &s.from_device[..8]
+                );
+                if let Some(b) = t.forked {
+                    println!(
+                        "Your log had grown to {} entries after this backup; this restore leaves those later entries behind, and says so in your log.",
+                        b.size
+                    );
+                }
+            }
+            None => println!(
+                "This is a new device ({}). If the old one ({}) is lost, remove it: `carnet device remove {}`.",
+                &s.device[..8],
+                &s.from_device[..8],
+                &s.from_device[..8]
+            ),
+        }
         Ok(())
     }
+}
+
+/// Reads a checkpoint file given to `restore` (a signed note, small): refused before
+/// anything else when it is not one.
+fn read_checkpoint(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() > 16 * 1024 {
+        bail!(
+            "{} is {} bytes: a checkpoint is a short signed note; give the file `carnet audit witness --out FILE` wrote",
+            path.display(),
+            bytes.len()
+        );
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not text: give the file `carnet audit witness --out FILE` wrote",
+            path.display()
+        )
+    })?;
+    if !text.starts_with("carnet-consent/") {
+        bail!(
+            "{} is not a checkpoint of a Carnet consent log: give the file `carnet audit witness --out FILE` wrote",
+            path.display()
+        );
+    }
+    Ok(text)
 }
 
 /// What an unsigned backup (written before backups were signed) means, and what to do.

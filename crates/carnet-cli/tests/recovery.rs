@@ -146,12 +146,15 @@ fn a_backup_restores_the_same_record_and_log_and_refuses_everything_else() {
     let restored_log = log_texts(&target);
     let original_log = log_texts(&alice);
     assert_eq!(&restored_log[..original_log.len()], &original_log[..]);
+    // The restore took the record over: its first new entry says so, the old device is
+    // cut off, and every section moved to a new key.
+    let added = &restored_log[original_log.len()..];
+    assert!(added[0].contains("restored on a new device"), "{added:?}");
     assert!(
-        restored_log
-            .last()
-            .unwrap()
-            .contains("A device of yours joined")
+        added.iter().any(|l| l.contains("You removed a device")),
+        "{added:?}"
     );
+    assert!(added.iter().any(|l| l.contains("The key of")), "{added:?}");
     let docs = target.json(&["list", "--section", "documents"]);
     let id = docs[0]["id"].as_str().unwrap().to_string();
     let copy = path(&target, "copy.pdf");
@@ -402,7 +405,12 @@ fn a_lost_device_is_replaced_from_a_backup_and_gets_nothing_new() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    new_phone.json(&["device", "remove", &old_id[..8]]);
+    // The restore cut the old phone off already (it took the record over).
+    let devices = new_phone.json(&["device", "list"]).to_string();
+    assert!(devices.contains(&old_id[..8]), "{devices}");
+    let out = new_phone.run(&["device", "remove", &old_id[..8]]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already removed"));
     new_phone.ok(&["add", "allergy", "--substance", "Latex"]);
 
     // The clinician syncs with the new phone: the same record, and the new allergy.

@@ -7,9 +7,7 @@ use carnet_crypto::{IdentityCard, PersonId, RecordId};
 use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    Access, Action, ConsentError, ConsentLog, GrantId, SectionTag, SignedEntry, verify_checkpoint,
-};
+use crate::{Access, Action, ConsentError, ConsentLog, GrantId, SectionTag, SignedEntry};
 
 /// The largest export `verify` reads (bytes of JSON): 64 MiB, some 100,000 entries or more
 /// (an entry is 250 to 1,000 bytes of base64; key deliveries and exchanges, the most
@@ -156,6 +154,34 @@ pub struct Verification {
     pub since_size: Option<u64>,
     /// Every witness whose cosignature was checked, with the newest size it cosigned.
     pub witnesses: Vec<WitnessSeen>,
+    /// Takeovers in the log (a restore: from that entry on, a new key signs), oldest first.
+    pub takeovers: Vec<TakeoverSeen>,
+    /// Witnesses who had cosigned a branch that a takeover abandoned, and its size.
+    pub superseded: Vec<SupersededSeen>,
+}
+
+/// A takeover the verified log holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TakeoverSeen {
+    /// Its index: the entries before it were signed by the earlier key.
+    pub index: u64,
+    /// When (the entry's time, Unix seconds).
+    pub time: u64,
+    /// The other branch the restore said it learned, if it named one.
+    pub forked: Option<crate::Branch>,
+}
+
+/// A witness that cosigned a branch abandoned at a takeover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SupersededSeen {
+    /// The witness.
+    pub witness: PersonId,
+    /// The name on its card.
+    pub name: String,
+    /// The size of the abandoned branch it cosigned.
+    pub size: u64,
+    /// The index of the takeover that abandoned it.
+    pub takeover: u64,
 }
 
 /// The newest checkpoint of a verified log.
@@ -290,6 +316,15 @@ fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
                     ));
                 }
             }
+            // Checked as the log was read (the root's own proof, once).
+            Action::RootDeclared { .. } => {}
+            // The restored device keeps the log from here; the devices of the branch before
+            // stay listed until removed.
+            Action::Takeover { device, .. } => {
+                if !devices.insert(*device) {
+                    return Err(bad("the device was already added".into()));
+                }
+            }
             Action::DeviceAdded { device, .. } | Action::DeviceCertified { device, .. } => {
                 if !devices.insert(*device) {
                     return Err(bad("the device was added twice".into()));
@@ -377,6 +412,8 @@ pub fn verify_with(export: &AuditExport, pins: &Pins<'_>) -> Verification {
         trust_root: pins.patient,
         since_size: None,
         witnesses: Vec::new(),
+        takeovers: Vec::new(),
+        superseded: Vec::new(),
     };
     let result = check(export, pins, &mut v);
     match result {
@@ -438,6 +475,17 @@ fn check(export: &AuditExport, pins: &Pins<'_>, v: &mut Verification) -> Result<
         });
     }
     check_rules(&log)?;
+    v.takeovers = log
+        .takeovers()
+        .map(|t| TakeoverSeen {
+            index: t.entry().index,
+            time: t.entry().time,
+            forked: match &t.entry().action {
+                Action::Takeover { forked, .. } => *forked,
+                _ => None,
+            },
+        })
+        .collect();
     // The rules checked the genesis card names the patient; its name is the one to show.
     if let Action::Genesis { patient_card } = &log.entries()[0].entry().action {
         let genesis =
@@ -498,7 +546,7 @@ fn check(export: &AuditExport, pins: &Pins<'_>, v: &mut Verification) -> Result<
             },
             other => other,
         };
-        let cp = verify_checkpoint(old, &record, &patient).map_err(older)?;
+        let cp = crate::log::verify_checkpoint_by(old, &record, log.signers()).map_err(older)?;
         if cp.size() > log.len() {
             return Err(ConsentError::CutBack {
                 size: log.len(),
@@ -521,7 +569,6 @@ fn check_witnesses<'a>(
     v: &mut Verification,
 ) -> Result<(), ConsentError> {
     let record = *log.record();
-    let patient = *log.patient();
     for n in notes {
         let card =
             IdentityCard::from_text(&n.witness_card).map_err(|e| ConsentError::Malformed {
@@ -533,7 +580,7 @@ fn check_witnesses<'a>(
             witness: card.person_id(),
             note: n.note.clone(),
         }
-        .check(&record, &patient)
+        .check_signers(&record, log.signers())
         .map_err(|e| ConsentError::BadCheckpoint {
             size: 0,
             why: format!(
@@ -541,6 +588,32 @@ fn check_witnesses<'a>(
                 card.person_id().short()
             ),
         })?;
+        // A branch the patient's root abandoned at a takeover (the restored device's
+        // log continues from an older point): reported, not a fork, since the takeover
+        // itself is in the log for every reader to see.
+        let abandoned = log
+            .takeovers()
+            .map(|t| t.entry().index)
+            .filter(|at| seen.size > *at)
+            .last();
+        if let Some(at) = abandoned
+            && (seen.superseded || seen.size > log.len() || log.root(seen.size)? != seen.root)
+        {
+            if !v
+                .superseded
+                .iter()
+                .any(|s| s.witness == card.person_id() && s.size >= seen.size)
+            {
+                v.superseded.retain(|s| s.witness != card.person_id());
+                v.superseded.push(SupersededSeen {
+                    witness: card.person_id(),
+                    name: name.clone(),
+                    size: seen.size,
+                    takeover: at,
+                });
+            }
+            continue;
+        }
         if seen.size > log.len() {
             return Err(ConsentError::CutBack {
                 size: log.len(),

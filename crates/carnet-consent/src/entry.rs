@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use carnet_crypto::{DeviceId, PersonId, PersonSecret, RecordId};
+use carnet_crypto::{DeviceId, PersonId, PersonSecret, RecordId, RootKey, RootSecret};
 use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,8 @@ use crate::ConsentError;
 pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
 const ENTRY_VERSION: u8 = 1;
 const ENTRY_DOMAIN: &[u8] = b"carnet/consent-entry/v1";
+const ROOT_DOMAIN: &[u8] = b"carnet/root-declared/v1";
+const TAKEOVER_DOMAIN: &[u8] = b"carnet/takeover/v1";
 
 /// A grant's id: random, short enough to type (`carnet revoke ID`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -245,6 +247,98 @@ pub enum Action {
         /// wrote in.
         heads: Vec<RetiredHead>,
     },
+    /// The patient's root key, derived from their recovery phrase and stored on no device,
+    /// declared once (right after the genesis for records made by this version): only it
+    /// can sign a [`Action::Takeover`]. `proof` is the root's own signature over the record
+    /// and the patient ([`Action::root_proof_message`]), so only a holder of the phrase
+    /// can declare it.
+    RootDeclared {
+        /// The root public key.
+        root: RootKey,
+        /// The root's signature (64 bytes).
+        proof: Vec<u8>,
+    },
+    /// A restore took the log over: from this entry on, entries and checkpoints are signed
+    /// by `key`, a key the restored device made, and nothing the patient's earlier key
+    /// signs is taken any more. Signed by the new key like every later entry, and endorsed
+    /// by the root (`proof`, over [`TakeoverClaim`]): a thief holding the old key and the
+    /// device, but not the phrase, cannot make one. A receiver holding another branch of
+    /// the log beyond this entry's index follows this one (the root's), and says so.
+    Takeover {
+        /// The key that signs the log from this entry on.
+        key: PersonId,
+        /// The device that now keeps the log (the one the backup was restored on).
+        device: DeviceId,
+        /// Its network endpoint key.
+        endpoint: [u8; 32],
+        /// Its own signing key: what signs its envelopes from now on (the patient's key,
+        /// which a thief of the old device may hold, no longer does).
+        signing: [u8; 32],
+        /// The newest checkpoint of another branch the restore learned (from a grantee),
+        /// when it was longer than the backup: the log openly forks there.
+        forked: Option<Branch>,
+        /// The root's signature (64 bytes) over the [`TakeoverClaim`].
+        proof: Vec<u8>,
+    },
+}
+
+/// A checkpoint of another branch of a log: its size and Merkle root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branch {
+    /// Number of entries.
+    pub size: u64,
+    /// Merkle root.
+    pub root: [u8; 32],
+}
+
+/// What the root signs for a takeover: the position in the log (record, index, the hash of
+/// the entry before) and the entry's content, so the endorsement cannot be moved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeoverClaim {
+    /// The record.
+    pub record: RecordId,
+    /// The takeover entry's index.
+    pub index: u64,
+    /// The leaf hash of the entry before it.
+    pub prev: [u8; 32],
+    /// The new log key.
+    pub key: PersonId,
+    /// The device.
+    pub device: DeviceId,
+    /// Its endpoint key.
+    pub endpoint: [u8; 32],
+    /// Its signing key.
+    pub signing: [u8; 32],
+    /// The other branch named, if any.
+    pub forked: Option<Branch>,
+}
+
+impl TakeoverClaim {
+    /// Signs the claim with the root.
+    pub fn sign(&self, root: &RootSecret) -> Vec<u8> {
+        root.sign(
+            TAKEOVER_DOMAIN,
+            &postcard::to_stdvec(self).unwrap_or_default(),
+        )
+        .to_vec()
+    }
+
+    /// Checks `proof` is `root`'s signature over this claim.
+    pub fn check(&self, root: &RootKey, proof: &[u8]) -> Result<(), ConsentError> {
+        let sig: [u8; 64] = proof.try_into().map_err(|_| ConsentError::BadEntry {
+            index: self.index,
+            why: "takeover: its root signature is not 64 bytes".into(),
+        })?;
+        let body = postcard::to_stdvec(self).map_err(|e| ConsentError::Malformed {
+            what: "takeover",
+            detail: e.to_string(),
+        })?;
+        root.verify(TAKEOVER_DOMAIN, &body, &sig)
+            .map_err(|_| ConsentError::BadEntry {
+                index: self.index,
+                why: "takeover: it is not endorsed by the patient's root key (only their recovery phrase can make one)".into(),
+            })
+    }
 }
 
 /// The last envelope of a removed device's chain in one section, as a
@@ -300,7 +394,56 @@ impl Action {
             Action::DeviceAdded { .. } => "device added",
             Action::DeviceRemoved { .. } | Action::DeviceRetired { .. } => "device removed",
             Action::DeviceCertified { .. } => "device added",
+            Action::RootDeclared { .. } => "root declared",
+            Action::Takeover { .. } => "takeover",
         }
+    }
+
+    /// What the root signs to declare itself for `record` of `patient`.
+    pub fn root_proof_message(record: &RecordId, patient: &PersonId, root: &RootKey) -> Vec<u8> {
+        let mut m = Vec::with_capacity(96);
+        m.extend_from_slice(&record.0);
+        m.extend_from_slice(&patient.0);
+        m.extend_from_slice(&root.0);
+        m
+    }
+
+    /// A [`Action::RootDeclared`] for `record` of `patient`, signed by `root`.
+    pub fn declare_root(record: &RecordId, patient: &PersonId, root: &RootSecret) -> Action {
+        let key = root.public();
+        Action::RootDeclared {
+            root: key,
+            proof: root
+                .sign(
+                    ROOT_DOMAIN,
+                    &Self::root_proof_message(record, patient, &key),
+                )
+                .to_vec(),
+        }
+    }
+
+    /// Checks a [`Action::RootDeclared`]'s proof; `Ok(None)` for any other action.
+    pub fn checked_root(
+        &self,
+        record: &RecordId,
+        patient: &PersonId,
+        index: u64,
+    ) -> Result<Option<RootKey>, ConsentError> {
+        let Action::RootDeclared { root, proof } = self else {
+            return Ok(None);
+        };
+        let bad = || ConsentError::BadEntry {
+            index,
+            why: "root declared: its proof is not the root key's own signature".into(),
+        };
+        let sig: [u8; 64] = proof.as_slice().try_into().map_err(|_| bad())?;
+        root.verify(
+            ROOT_DOMAIN,
+            &Self::root_proof_message(record, patient, root),
+            &sig,
+        )
+        .map_err(|_| bad())?;
+        Ok(Some(*root))
     }
 }
 
@@ -407,6 +550,49 @@ impl SignedEntry {
                 why: "its signature is not the patient's (altered or forged)".into(),
             }
         })
+    }
+
+    /// Checks a [`Action::Takeover`] entry: the root's endorsement of it at its place in
+    /// `record`'s log, and its own signature by the new key it names. Returns that key.
+    pub fn check_takeover(
+        &self,
+        record: &RecordId,
+        root: &RootKey,
+    ) -> Result<PersonId, ConsentError> {
+        let e = &self.entry;
+        let Action::Takeover {
+            key,
+            device,
+            endpoint,
+            signing,
+            forked,
+            proof,
+        } = &e.action
+        else {
+            return Err(ConsentError::BadEntry {
+                index: e.index,
+                why: "it is not a takeover".into(),
+            });
+        };
+        if e.record != *record {
+            return Err(ConsentError::BadEntry {
+                index: e.index,
+                why: "it belongs to another record's log".into(),
+            });
+        }
+        TakeoverClaim {
+            record: e.record,
+            index: e.index,
+            prev: e.prev,
+            key: *key,
+            device: *device,
+            endpoint: *endpoint,
+            signing: *signing,
+            forked: *forked,
+        }
+        .check(root, proof)?;
+        self.verify(key)?;
+        Ok(*key)
     }
 
     /// The entry.

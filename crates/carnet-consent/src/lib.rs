@@ -46,19 +46,19 @@ mod shared;
 mod witness;
 
 pub use audit::{
-    AuditExport, MAX_EXPORT_BYTES, Newest, Pins, Report, Verification, WitnessNote, WitnessSeen,
-    verify, verify_with,
+    AuditExport, MAX_EXPORT_BYTES, Newest, Pins, Report, SupersededSeen, TakeoverSeen,
+    Verification, WitnessNote, WitnessSeen, verify, verify_with,
 };
 pub use entry::{
-    Access, Action, DeviceRemoval, Entry, GrantId, MAX_ENTRY_BYTES, MAX_REMOVAL_BYTES, Range,
-    RetiredHead, SectionTag, SignedEntry,
+    Access, Action, Branch, DeviceRemoval, Entry, GrantId, MAX_ENTRY_BYTES, MAX_REMOVAL_BYTES,
+    Range, RetiredHead, SectionTag, SignedEntry, TakeoverClaim,
 };
 pub use error::ConsentError;
 pub use log::{
-    ConsentLog, LogTail, MAX_PROOF_HASHES, check_consistency, check_inclusion, origin,
-    verify_checkpoint,
+    ConsentLog, LogTail, MAX_PROOF_HASHES, check_consistency, check_inclusion, key_for_size,
+    origin, verify_checkpoint, verify_checkpoint_by,
 };
-pub use shared::{HeldGrant, SharedView};
+pub use shared::{CheckpointUpdate, HeldGrant, SharedView};
 /// A parsed C2SP tlog checkpoint (origin, size, root).
 pub use tlog_tiles::checkpoint::Checkpoint;
 pub use witness::{Cosigned, MAX_COSIGNED_BYTES, Witnessed, witness_name};

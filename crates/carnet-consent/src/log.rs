@@ -10,12 +10,13 @@
 
 use std::collections::BTreeMap;
 
-use carnet_crypto::{PersonId, PersonSecret, RecordId};
+use carnet_crypto::{DeviceId, PersonId, PersonSecret, RecordId, RootKey, RootSecret};
 use serde::{Deserialize, Serialize};
 use signed_note::{Note, StandardVerifier, VerifierList};
 use tlog_tiles::checkpoint::Checkpoint;
 use tlog_tiles::tlog::{self, Hash, HashReader};
 
+use crate::entry::{Branch, TakeoverClaim};
 use crate::{Action, ConsentError, Entry, SignedEntry};
 
 /// The checkpoint origin (and note key name) of a record's log.
@@ -103,6 +104,11 @@ pub struct ConsentLog {
     entries: Vec<SignedEntry>,
     offset: u64,
     stored: Stored,
+    /// Who signs: `(index of the first entry signed, key)`, from `(0, patient)`; a
+    /// takeover adds its key from its own index on.
+    signers: Vec<(u64, PersonId)>,
+    /// The root key, once declared (unknown in a resumed log).
+    root: Option<RootKey>,
 }
 
 struct NoteSigner<'a> {
@@ -147,6 +153,8 @@ impl ConsentLog {
             entries: Vec::new(),
             offset: 0,
             stored: Stored::default(),
+            signers: vec![(0, patient)],
+            root: None,
         }
     }
 
@@ -158,6 +166,19 @@ impl ConsentLog {
     pub fn resume(
         record: RecordId,
         patient: PersonId,
+        tail: &LogTail,
+        last: SignedEntry,
+    ) -> Result<Self, ConsentError> {
+        Self::resume_signed_by(record, patient, patient, tail, last)
+    }
+
+    /// [`ConsentLog::resume`] for a log whose entries are now signed by `signer` (the key
+    /// a [`Action::Takeover`] named; the patient's own key otherwise). A resumed log
+    /// cannot take a root declaration or a takeover: those need the whole log.
+    pub fn resume_signed_by(
+        record: RecordId,
+        patient: PersonId,
+        signer: PersonId,
         tail: &LogTail,
         last: SignedEntry,
     ) -> Result<Self, ConsentError> {
@@ -175,13 +196,19 @@ impl ConsentLog {
                 "it is not the entry this device last wrote: the stored log was altered",
             ));
         }
-        last.verify(&patient)?;
+        last.verify(&signer)?;
+        let mut signers = vec![(0, patient)];
+        if signer != patient {
+            signers.push((index, signer));
+        }
         Ok(ConsentLog {
             record,
             patient,
             entries: vec![last],
             offset: index,
             stored,
+            signers,
+            root: None,
         })
     }
 
@@ -258,9 +285,39 @@ impl ConsentLog {
         &self.record
     }
 
-    /// The patient whose key signs every entry.
+    /// The patient: whose record this is, and whose key signs every entry up to a
+    /// takeover ([`ConsentLog::signer`] after one).
     pub fn patient(&self) -> &PersonId {
         &self.patient
+    }
+
+    /// The key that signs the next entry and checkpoints of the whole log: the patient's,
+    /// or the one the last takeover named.
+    pub fn signer(&self) -> PersonId {
+        self.signers.last().map_or(self.patient, |(_, k)| *k)
+    }
+
+    /// Every key that signed part of the log: `(index of the first entry it signed, key)`.
+    pub fn signers(&self) -> &[(u64, PersonId)] {
+        &self.signers
+    }
+
+    /// The key that signs a checkpoint of the first `size` entries: the key in force for
+    /// the last of them.
+    pub fn key_for_size(&self, size: u64) -> PersonId {
+        key_for_size(&self.signers, size)
+    }
+
+    /// The patient's root key, if the log declares one (and is whole).
+    pub fn root_key(&self) -> Option<RootKey> {
+        self.root
+    }
+
+    /// The takeovers the log holds, oldest first.
+    pub fn takeovers(&self) -> impl Iterator<Item = &SignedEntry> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.entry().action, Action::Takeover { .. }))
     }
 
     /// Number of entries.
@@ -324,27 +381,47 @@ impl ConsentLog {
             (_, 0) => return Err(bad("the log does not start with a genesis".into())),
             _ => {}
         }
-        if check_signature {
-            signed.verify(&self.patient)?;
+        let mut declared = None;
+        let mut took_over = None;
+        match &e.action {
+            Action::RootDeclared { .. } => {
+                self.whole("a root declaration")?;
+                if self.root.is_some() {
+                    return Err(bad("root declared: a second root declaration".into()));
+                }
+                declared = e.action.checked_root(&self.record, &self.patient, index)?;
+            }
+            Action::Takeover { .. } => {
+                self.whole("a takeover")?;
+                let root = self.root.ok_or_else(|| {
+                    bad("takeover: the log declares no root key to endorse it".into())
+                })?;
+                took_over = Some(signed.check_takeover(&self.record, &root)?);
+            }
+            _ => {
+                if check_signature {
+                    signed.verify(&self.signer())?;
+                }
+            }
         }
         let new = tlog::stored_hashes(index, signed.as_bytes(), &self.stored).map_err(tlog_err)?;
         self.stored.dense.extend(new);
         self.entries.push(signed);
+        if declared.is_some() {
+            self.root = declared;
+        }
+        if let Some(key) = took_over {
+            self.signers.push((index, key));
+        }
         Ok(())
     }
 
-    /// Signs and appends a new entry as the patient.
-    pub fn append(
-        &mut self,
-        patient: &PersonSecret,
-        action: Action,
-        time: u64,
-    ) -> Result<&SignedEntry, ConsentError> {
+    fn next_entry(&self, action: Action, time: u64) -> Entry {
         let time = self
             .entries
             .last()
             .map_or(time, |l| time.max(l.entry().time));
-        let entry = Entry {
+        Entry {
             version: 1,
             record: self.record,
             index: self.len(),
@@ -355,7 +432,70 @@ impl ConsentLog {
                 .unwrap_or([0; 32]),
             time,
             action,
+        }
+    }
+
+    /// Declares the patient's root key (signed by `patient`, the key in force, with the
+    /// root's own proof). Once per log.
+    pub fn append_root(
+        &mut self,
+        patient: &PersonSecret,
+        root: &RootSecret,
+        time: u64,
+    ) -> Result<&SignedEntry, ConsentError> {
+        let action = Action::declare_root(&self.record, &self.patient, root);
+        self.append(patient, action, time)
+    }
+
+    /// Takes the log over after a restore: a [`Action::Takeover`] endorsed by `root` (the
+    /// one the log declares), signed by `new_key`, which signs the log from then on.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append_takeover(
+        &mut self,
+        root: &RootSecret,
+        new_key: &PersonSecret,
+        device: DeviceId,
+        endpoint: [u8; 32],
+        signing: [u8; 32],
+        forked: Option<Branch>,
+        time: u64,
+    ) -> Result<&SignedEntry, ConsentError> {
+        let mut entry = self.next_entry(
+            Action::Takeover {
+                key: new_key.person_id(),
+                device,
+                endpoint,
+                signing,
+                forked,
+                proof: Vec::new(),
+            },
+            time,
+        );
+        let claim = TakeoverClaim {
+            record: entry.record,
+            index: entry.index,
+            prev: entry.prev,
+            key: new_key.person_id(),
+            device,
+            endpoint,
+            signing,
+            forked,
         };
+        if let Action::Takeover { proof, .. } = &mut entry.action {
+            *proof = claim.sign(root);
+        }
+        self.push(SignedEntry::sign(entry, new_key)?)?;
+        Ok(&self.entries[self.entries.len() - 1])
+    }
+
+    /// Signs and appends a new entry as the patient.
+    pub fn append(
+        &mut self,
+        patient: &PersonSecret,
+        action: Action,
+        time: u64,
+    ) -> Result<&SignedEntry, ConsentError> {
+        let entry = self.next_entry(action, time);
         self.push(SignedEntry::sign(entry, patient)?)?;
         Ok(&self.entries[self.entries.len() - 1])
     }
@@ -381,6 +521,12 @@ impl ConsentLog {
                 why: "cannot be encoded".into(),
             },
         )?;
+        if patient.person_id() != self.signer() {
+            return Err(ConsentError::BadCheckpoint {
+                size: self.len(),
+                why: "this key does not sign the log any more (it was taken over)".into(),
+            });
+        }
         let vkey = verifier_key(&self.record, &patient.person_id())?;
         let verifier = StandardVerifier::new(&vkey).map_err(|e| ConsentError::BadCheckpoint {
             size: self.len(),
@@ -447,7 +593,7 @@ impl ConsentLog {
     /// proof from that size to the whole log. Returns the checkpoint's size.
     pub fn check_checkpoint(&self, text: &str) -> Result<u64, ConsentError> {
         self.whole("checking a checkpoint")?;
-        let cp = verify_checkpoint(text, &self.record, &self.patient)?;
+        let cp = verify_checkpoint_by(text, &self.record, &self.signers)?;
         let size = cp.size();
         let bad = |why: String| ConsentError::BadCheckpoint { size, why };
         if size > self.len() {
@@ -529,6 +675,52 @@ pub fn check_consistency(
     tlog::check_tree(&proof, new.size(), *new.hash(), old.size(), *old.hash()).map_err(|_| {
         bad("it does not extend the checkpoint seen before: the history was rewritten")
     })
+}
+
+/// The key in force for a checkpoint of `size` entries, given the log's signers
+/// (`(first index, key)`, in order).
+pub fn key_for_size(signers: &[(u64, PersonId)], size: u64) -> PersonId {
+    let last = size.saturating_sub(1);
+    signers
+        .iter()
+        .rev()
+        .find(|(from, _)| *from <= last)
+        .or(signers.first())
+        .map(|(_, k)| *k)
+        .unwrap_or(PersonId([0; 32]))
+}
+
+/// Verifies a checkpoint note signed by whichever of `signers` was in force at its size
+/// (a checkpoint signed by a key a takeover replaced, at a size after the takeover, is
+/// refused), and parses it.
+pub fn verify_checkpoint_by(
+    text: &str,
+    record: &RecordId,
+    signers: &[(u64, PersonId)],
+) -> Result<Checkpoint, ConsentError> {
+    let mut first_error = None;
+    let mut keys: Vec<PersonId> = signers.iter().map(|(_, k)| *k).collect();
+    keys.dedup();
+    for key in keys.iter().rev() {
+        match verify_checkpoint(text, record, key) {
+            Ok(cp) => {
+                if key_for_size(signers, cp.size()) != *key {
+                    return Err(ConsentError::BadCheckpoint {
+                        size: cp.size(),
+                        why: "it is signed by a key the patient's root replaced (a takeover after a restore): this branch is no longer the patient's".into(),
+                    });
+                }
+                return Ok(cp);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(ConsentError::BadCheckpoint {
+        size: 0,
+        why: "no key to check it with".into(),
+    }))
 }
 
 /// Verifies a checkpoint note's signature by `patient` for `record`'s log and parses it.

@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use carnet_crypto::{DeviceId, IdentityCard, PersonId, RecordId};
+use carnet_crypto::{DeviceId, IdentityCard, PersonId, RecordId, RootKey};
 use tlog_tiles::checkpoint::Checkpoint;
 
-use crate::log::{check_consistency, check_inclusion, verify_checkpoint};
+use crate::log::{check_consistency, check_inclusion, key_for_size, verify_checkpoint};
 use crate::{Access, Action, ConsentError, ConsentLog, GrantId, SignedEntry};
 
 /// A grant made to the viewer, as the entries they hold show it.
@@ -49,6 +49,23 @@ pub struct SharedView {
     patient: PersonId,
     checkpoint: Option<(Checkpoint, String)>,
     entries: BTreeMap<u64, SignedEntry>,
+    /// `(first index signed, key)`: the patient's key, then each takeover's.
+    signers: Vec<(u64, PersonId)>,
+    root: Option<RootKey>,
+    /// A takeover received (with its inclusion proof) before the checkpoint its key signs.
+    staged: Option<(SignedEntry, Vec<[u8; 32]>)>,
+}
+
+/// What taking a checkpoint changed ([`SharedView::update_checkpoint`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckpointUpdate {
+    /// It is newer than the one held.
+    pub newer: bool,
+    /// A takeover (entry bytes) was taken with it: its key signs the log from now on.
+    pub takeover: Option<Vec<u8>>,
+    /// The branch held before, which the root-endorsed takeover replaced: its checkpoint
+    /// (text) and the index from which the entries held of it were dropped.
+    pub superseded: Option<(String, u64)>,
 }
 
 impl SharedView {
@@ -59,7 +76,24 @@ impl SharedView {
             patient,
             checkpoint: None,
             entries: BTreeMap::new(),
+            signers: vec![(0, patient)],
+            root: None,
+            staged: None,
         }
+    }
+
+    /// The key that signs the patient's log now (theirs, or the last takeover's).
+    pub fn signer(&self) -> PersonId {
+        self.signers.last().map_or(self.patient, |(_, k)| *k)
+    }
+
+    /// Every key that signed the log, from the index of the first entry it signed.
+    pub fn signers(&self) -> &[(u64, PersonId)] {
+        &self.signers
+    }
+
+    fn key_at(&self, index: u64) -> PersonId {
+        key_for_size(&self.signers, index + 1)
     }
 
     /// Rebuilds a view from what a vault stored: the newest checkpoint and the entries,
@@ -71,15 +105,63 @@ impl SharedView {
         entries: impl IntoIterator<Item = Vec<u8>>,
     ) -> Result<Self, ConsentError> {
         let mut view = SharedView::new(record, patient);
+        // In index order: a takeover changes who signs what follows it.
+        let mut held: Vec<SignedEntry> = entries
+            .into_iter()
+            .map(|b| SignedEntry::from_bytes(&b))
+            .collect::<Result<_, _>>()?;
+        held.sort_by_key(|e| e.entry().index);
+        for e in held {
+            let e = view.check_entry(e.as_bytes())?;
+            view.insert(e);
+        }
         if let Some(text) = checkpoint {
-            let cp = verify_checkpoint(text, &record, &patient)?;
+            let cp = crate::log::verify_checkpoint_by(text, &record, &view.signers)?;
             view.checkpoint = Some((cp, text.to_string()));
         }
-        for bytes in entries {
-            let e = view.check_entry(&bytes)?;
-            view.entries.insert(e.entry().index, e);
-        }
         Ok(view)
+    }
+
+    fn insert(&mut self, e: SignedEntry) {
+        match &e.entry().action {
+            Action::RootDeclared { root, .. } => self.root = Some(*root),
+            Action::Takeover { key, .. } => {
+                let index = e.entry().index;
+                if !self.signers.iter().any(|(i, _)| *i == index) {
+                    self.signers.push((index, *key));
+                    self.signers.sort_by_key(|(i, _)| *i);
+                }
+            }
+            _ => {}
+        }
+        self.entries.insert(e.entry().index, e);
+    }
+
+    /// Takes a takeover that comes before the checkpoint its new key signed, with its
+    /// inclusion proof under that checkpoint: checked now (the root the view holds endorses
+    /// it, its own signature), kept until the checkpoint arrives. Returns `false` when the
+    /// view already holds it.
+    pub fn stage_takeover(
+        &mut self,
+        bytes: &[u8],
+        proof: &[[u8; 32]],
+    ) -> Result<bool, ConsentError> {
+        let e = SignedEntry::from_bytes(bytes)?;
+        let index = e.entry().index;
+        if self
+            .entries
+            .get(&index)
+            .is_some_and(|h| h.as_bytes() == bytes)
+        {
+            return Ok(false);
+        }
+        let root = self.root.ok_or_else(|| ConsentError::BadEntry {
+            index,
+            why: "takeover: you hold no root key of this patient to check it with".into(),
+        })?;
+        e.check_takeover(&self.record, &root)?;
+        self.staged = Some((e, proof.to_vec()));
+        Ok(true)
     }
 
     /// The record.
@@ -100,20 +182,102 @@ impl SharedView {
     /// Takes a checkpoint: it must be signed by the patient for this record, and extend
     /// the one held before (consistency proof from its size). Returns whether it is newer
     /// than the one held.
+    ///
+    /// A checkpoint signed by the key of a takeover staged just before
+    /// ([`SharedView::stage_takeover`]) is taken on the root's authority: if the view held
+    /// a longer branch than the one the takeover continues (a stale backup restored, or a
+    /// stolen device that kept writing), that branch's entries from the takeover's index on
+    /// are dropped and the update says so ([`CheckpointUpdate::superseded`]), instead of
+    /// refusing the patient for ever. A checkpoint signed by a key a takeover replaced is
+    /// refused.
     pub fn update_checkpoint(
         &mut self,
         text: &str,
         consistency: &[[u8; 32]],
-    ) -> Result<bool, ConsentError> {
-        let cp = verify_checkpoint(text, &self.record, &self.patient)?;
+    ) -> Result<CheckpointUpdate, ConsentError> {
+        let current = self.signer();
+        let cp = match verify_checkpoint(text, &self.record, &current) {
+            Ok(cp) => cp,
+            Err(e) => {
+                if self.staged.is_some() {
+                    return self.take_over(text, consistency);
+                }
+                if self.signers.len() > 1
+                    && self.signers[..self.signers.len() - 1]
+                        .iter()
+                        .any(|(_, k)| verify_checkpoint(text, &self.record, k).is_ok())
+                {
+                    return Err(ConsentError::BadCheckpoint {
+                        size: 0,
+                        why: "it is signed by a key the patient's root replaced when their record was restored: it comes from a superseded device".into(),
+                    });
+                }
+                return Err(e);
+            }
+        };
+        if key_for_size(&self.signers, cp.size()) != current {
+            return Err(ConsentError::BadCheckpoint {
+                size: cp.size(),
+                why: "it covers fewer entries than the patient's takeover".into(),
+            });
+        }
         if let Some((old, _)) = &self.checkpoint {
             check_consistency(old, &cp, consistency)?;
             if cp.size() == old.size() {
-                return Ok(false);
+                return Ok(CheckpointUpdate::default());
             }
         }
         self.checkpoint = Some((cp, text.to_string()));
-        Ok(true)
+        Ok(CheckpointUpdate {
+            newer: true,
+            ..CheckpointUpdate::default()
+        })
+    }
+
+    fn take_over(
+        &mut self,
+        text: &str,
+        consistency: &[[u8; 32]],
+    ) -> Result<CheckpointUpdate, ConsentError> {
+        let (staged, proof) = self.staged.take().ok_or(ConsentError::BadCheckpoint {
+            size: 0,
+            why: "no takeover to check it with".into(),
+        })?;
+        let Action::Takeover { key, .. } = &staged.entry().action else {
+            return Err(ConsentError::BadCheckpoint {
+                size: 0,
+                why: "no takeover to check it with".into(),
+            });
+        };
+        let at = staged.entry().index;
+        let cp = verify_checkpoint(text, &self.record, key)?;
+        if cp.size() <= at {
+            return Err(ConsentError::BadCheckpoint {
+                size: cp.size(),
+                why: "it does not cover the takeover its key comes from".into(),
+            });
+        }
+        check_inclusion(&cp, at, &staged, &proof)?;
+        let mut superseded = None;
+        match &self.checkpoint {
+            Some((old, old_text)) if old.size() > at => {
+                // Another branch went on past the point the root's takeover continues from:
+                // the root decides; what the view held of the other branch goes.
+                superseded = Some((old_text.clone(), at));
+                self.entries.retain(|i, _| *i < at);
+                self.signers.retain(|(i, _)| *i < at);
+            }
+            Some((old, _)) => check_consistency(old, &cp, consistency)?,
+            None => {}
+        }
+        let bytes = staged.as_bytes().to_vec();
+        self.insert(staged);
+        self.checkpoint = Some((cp, text.to_string()));
+        Ok(CheckpointUpdate {
+            newer: true,
+            takeover: Some(bytes),
+            superseded,
+        })
     }
 
     fn check_entry(&self, bytes: &[u8]) -> Result<SignedEntry, ConsentError> {
@@ -125,7 +289,28 @@ impl SharedView {
                 why: "it belongs to another record's log".into(),
             });
         }
-        e.verify(&self.patient)?;
+        match &e.entry().action {
+            Action::Takeover { .. } => {
+                let root = self.root.ok_or_else(|| ConsentError::BadEntry {
+                    index,
+                    why: "takeover: you hold no root key of this patient to check it with".into(),
+                })?;
+                e.check_takeover(&self.record, &root)?;
+            }
+            Action::RootDeclared { root, .. } => {
+                e.verify(&self.key_at(index))?;
+                e.entry()
+                    .action
+                    .checked_root(&self.record, &self.patient, index)?;
+                if self.root.is_some_and(|r| r != *root) {
+                    return Err(ConsentError::BadEntry {
+                        index,
+                        why: "root declared: another root key was declared before".into(),
+                    });
+                }
+            }
+            _ => e.verify(&self.key_at(index))?,
+        }
         if let Action::Genesis { patient_card } = &e.entry().action {
             let card =
                 IdentityCard::from_text(patient_card).map_err(|x| ConsentError::BadEntry {
@@ -164,7 +349,7 @@ impl SharedView {
                 })
             };
         }
-        self.entries.insert(index, e);
+        self.insert(e);
         Ok(true)
     }
 
@@ -264,6 +449,8 @@ impl ConsentLog {
                 | Action::DeviceRemoved { .. }
                 | Action::DeviceCertified { .. }
                 | Action::DeviceRetired { .. } => true,
+                // Every grantee must know the root and who signs the log now.
+                Action::RootDeclared { .. } | Action::Takeover { .. } => true,
             };
             if about {
                 out.push(s);
@@ -454,5 +641,243 @@ mod tests {
             .unwrap();
         give(&mut view, &w.log, &w.patient, &me);
         assert_eq!(view.checkpoint_size(), w.log.len());
+    }
+}
+
+#[cfg(test)]
+mod takeover_tests {
+    //! A restore takes the log over with the root's endorsement; the key it replaced
+    //! (what a thief of the old primary holds) is refused everywhere from then on.
+    use super::*;
+    use crate::{AuditExport, Branch, Cosigned, Pins, WitnessNote, verify_with};
+    use carnet_crypto::{PersonSecret, RecoveryPhrase, Role, RootSecret};
+
+    struct Setup {
+        patient: PersonSecret,
+        root: RootSecret,
+        card: IdentityCard,
+        log: ConsentLog,
+    }
+
+    fn block(log: &mut ConsentLog, key: &PersonSecret, i: u64) {
+        let person = PersonSecret::generate().unwrap().person_id();
+        log.append(key, Action::Block { person }, 100 + i).unwrap();
+    }
+
+    fn setup(entries: u64) -> Setup {
+        let patient = PersonSecret::generate().unwrap();
+        let root = RecoveryPhrase::generate().unwrap().key().unwrap().root();
+        let card = IdentityCard::issue(&patient, "Alice", Role::Patient, vec![], 1).unwrap();
+        let record = RecordId::of_patient(&patient.person_id());
+        let mut log = ConsentLog::new(record, patient.person_id());
+        log.append(
+            &patient,
+            Action::Genesis {
+                patient_card: card.to_text(),
+            },
+            1,
+        )
+        .unwrap();
+        log.append_root(&patient, &root, 2).unwrap();
+        for i in 2..entries {
+            block(&mut log, &patient, i);
+        }
+        Setup {
+            patient,
+            root,
+            card,
+            log,
+        }
+    }
+
+    /// A view holding every entry of `log` and its checkpoint.
+    fn view_of(log: &ConsentLog, key: &PersonSecret) -> SharedView {
+        let mut v = SharedView::new(*log.record(), *log.patient());
+        v.update_checkpoint(&log.checkpoint(key).unwrap(), &[])
+            .unwrap();
+        for e in log.entries() {
+            let proof = log.inclusion_proof(e.entry().index, log.len()).unwrap();
+            v.add_entry(e.as_bytes(), &proof).unwrap();
+        }
+        v
+    }
+
+    #[test]
+    fn the_log_follows_the_takeover_and_refuses_the_replaced_key() {
+        let mut s = setup(5);
+        let new_key = PersonSecret::generate().unwrap();
+        let device = carnet_crypto::DeviceId::random().unwrap();
+        let before = s.log.clone();
+        s.log
+            .append_takeover(&s.root, &new_key, device, [7; 32], [8; 32], None, 200)
+            .unwrap();
+        assert_eq!(s.log.signer(), new_key.person_id());
+        block(&mut s.log, &new_key, 9);
+        // The replaced key can neither append nor sign a checkpoint.
+        let mut forged = s.log.clone();
+        let p = PersonSecret::generate().unwrap().person_id();
+        let err = forged
+            .append(&s.patient, Action::Block { person: p }, 300)
+            .unwrap_err();
+        assert!(err.to_string().contains("signature"), "{err}");
+        assert!(s.log.checkpoint(&s.patient).is_err());
+        // The whole log reads back and its checkpoint checks.
+        let mut again = ConsentLog::new(*s.log.record(), *s.log.patient());
+        for e in s.log.entries() {
+            again.push(e.clone()).unwrap();
+        }
+        let cp = again.checkpoint(&new_key).unwrap();
+        assert_eq!(again.check_checkpoint(&cp).unwrap(), again.len());
+        // The old checkpoint (before the takeover) still checks under the old key.
+        let old_cp = before.checkpoint(&s.patient).unwrap();
+        assert_eq!(again.check_checkpoint(&old_cp).unwrap(), before.len());
+
+        // A takeover endorsed by another root (a thief makes his own) is refused.
+        let thief_root = RecoveryPhrase::generate().unwrap().key().unwrap().root();
+        let mut stolen = before.clone();
+        let err = stolen
+            .append_takeover(&thief_root, &new_key, device, [7; 32], [8; 32], None, 200)
+            .unwrap_err();
+        assert!(err.to_string().contains("root"), "{err}");
+        assert_eq!(stolen.len(), before.len());
+        // A second root declaration is refused too.
+        let err = stolen
+            .append_root(&s.patient, &thief_root, 300)
+            .unwrap_err();
+        assert!(err.to_string().contains("second root"), "{err}");
+        // A log without a root cannot be taken over.
+        let bare = setup(1);
+        let mut no_root = ConsentLog::new(*bare.log.record(), *bare.log.patient());
+        no_root.push(bare.log.entries()[0].clone()).unwrap();
+        assert!(
+            no_root
+                .append_takeover(&bare.root, &new_key, device, [7; 32], [8; 32], None, 5)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_grantee_follows_the_roots_branch_and_then_refuses_the_old_key() {
+        let s = setup(6);
+        // The backup was taken at 6 entries; the old primary (now a thief's) went on to 9.
+        let backup = s.log.clone();
+        let mut thief = s.log.clone();
+        for i in 0..3 {
+            block(&mut thief, &s.patient, 20 + i);
+        }
+        let mut view = view_of(&thief, &s.patient);
+        assert_eq!(view.checkpoint_size(), 9);
+
+        // The restore takes over from the backup, naming the branch it learned.
+        let mut restored = backup.clone();
+        let new_key = PersonSecret::generate().unwrap();
+        let forked = Branch {
+            size: 9,
+            root: thief.root(9).unwrap(),
+        };
+        let device = carnet_crypto::DeviceId::random().unwrap();
+        let t = restored
+            .append_takeover(
+                &s.root,
+                &new_key,
+                device,
+                [1; 32],
+                [2; 32],
+                Some(forked),
+                300,
+            )
+            .unwrap()
+            .clone();
+        block(&mut restored, &new_key, 40);
+        let cp = restored.checkpoint(&new_key).unwrap();
+
+        // Without the takeover, the new checkpoint is refused (no way to check it).
+        assert!(view.update_checkpoint(&cp, &[]).is_err());
+        let proof = restored
+            .inclusion_proof(t.entry().index, restored.len())
+            .unwrap();
+        // A takeover whose proof is for another position is refused at the checkpoint.
+        let mut bad_view = view_of(&thief, &s.patient);
+        bad_view.stage_takeover(t.as_bytes(), &proof[1..]).unwrap();
+        assert!(bad_view.update_checkpoint(&cp, &[]).is_err());
+
+        assert!(view.stage_takeover(t.as_bytes(), &proof).unwrap());
+        let up = view.update_checkpoint(&cp, &[]).unwrap();
+        assert!(up.newer);
+        let (old_text, from) = up.superseded.expect("the thief's branch was superseded");
+        assert_eq!(from, 6);
+        assert!(old_text.contains("\n9\n"), "{old_text}");
+        assert!(view.entries().all(|e| e.entry().index < 7));
+        assert_eq!(view.signer(), new_key.person_id());
+        // The restored branch's entries now come in as usual.
+        let last = restored.entries().last().unwrap();
+        let proof = restored
+            .inclusion_proof(last.entry().index, restored.len())
+            .unwrap();
+        assert!(view.add_entry(last.as_bytes(), &proof).unwrap());
+
+        // The thief goes on: his checkpoint and entries are refused from now on.
+        block(&mut thief, &s.patient, 50);
+        let err = view
+            .update_checkpoint(&thief.checkpoint(&s.patient).unwrap(), &[])
+            .unwrap_err();
+        assert!(err.to_string().contains("replaced"), "{err}");
+        assert_eq!(view.checkpoint_size(), restored.len());
+
+        // The view reads back from what a vault stores.
+        let again = SharedView::restore(
+            *restored.record(),
+            *restored.patient(),
+            view.checkpoint_text(),
+            view.entries()
+                .map(|e| e.as_bytes().to_vec())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(again.signer(), new_key.person_id());
+
+        // The auditor: the restored log verifies, the takeover is reported, and a witness
+        // who cosigned the thief's branch is reported as superseded, not as a fork.
+        let witness = PersonSecret::generate().unwrap();
+        let wcard = IdentityCard::issue(&witness, "Dr W", Role::Clinician, vec![], 1).unwrap();
+        let mut thief_at_9 = s.log.clone();
+        for i in 0..3 {
+            block(&mut thief_at_9, &s.patient, 20 + i);
+        }
+        let co = Cosigned::cosign(
+            &thief_at_9.checkpoint(&s.patient).unwrap(),
+            thief_at_9.record(),
+            &s.patient.person_id(),
+            &witness,
+            500,
+        )
+        .unwrap();
+        let mut export = AuditExport::new(&restored, &s.card, vec![cp.clone()]);
+        export.witnesses.push(WitnessNote {
+            witness_card: wcard.to_text(),
+            note: co.note,
+        });
+        let v = verify_with(
+            &export,
+            &Pins {
+                patient: Some(s.patient.person_id()),
+                ..Pins::default()
+            },
+        );
+        assert!(v.report.ok, "{:?}", v.report.first_error);
+        assert_eq!(v.takeovers.len(), 1);
+        assert_eq!(v.takeovers[0].index, 6);
+        assert_eq!(v.takeovers[0].forked.map(|b| b.size), Some(9));
+        assert_eq!(v.superseded.len(), 1);
+        assert_eq!(v.superseded[0].size, 9);
+        // Without the takeover (the old key's fork of the same log), it is a fork.
+        let mut forked_export = AuditExport::new(
+            &backup,
+            &s.card,
+            vec![backup.checkpoint(&s.patient).unwrap()],
+        );
+        forked_export.witnesses = export.witnesses.clone();
+        let v = verify_with(&forked_export, &Pins::default());
+        assert!(!v.report.ok);
     }
 }

@@ -131,6 +131,10 @@ pub struct Witnessed {
     pub root: [u8; 32],
     /// When it cosigned (Unix seconds, its own clock).
     pub time: u64,
+    /// The checkpoint is signed by a key a takeover replaced, at a size past that
+    /// takeover: the witness saw a branch the patient's root abandoned
+    /// ([`Cosigned::check_signers`]).
+    pub superseded: bool,
 }
 
 impl Cosigned {
@@ -211,7 +215,37 @@ impl Cosigned {
             size: cp.size(),
             root: cp.hash().0,
             time,
+            superseded: false,
         })
+    }
+
+    /// [`Cosigned::check`] against a log signed by several keys in turn (`(first index
+    /// signed, key)`, as [`crate::ConsentLog::signers`] gives them): a checkpoint signed by a
+    /// key a takeover replaced, at a size past the takeover, is reported
+    /// [`Witnessed::superseded`].
+    pub fn check_signers(
+        &self,
+        record: &RecordId,
+        signers: &[(u64, PersonId)],
+    ) -> Result<Witnessed, ConsentError> {
+        let mut first_error = None;
+        let mut keys: Vec<PersonId> = signers.iter().map(|(_, k)| *k).collect();
+        keys.dedup();
+        for key in keys.iter().rev() {
+            match self.check(record, key) {
+                Ok(mut w) => {
+                    w.superseded = crate::key_for_size(signers, w.size) != *key;
+                    return Ok(w);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(ConsentError::BadCheckpoint {
+            size: 0,
+            why: "no key to check it with".into(),
+        }))
     }
 }
 
@@ -262,7 +296,17 @@ mod tests {
             }
         }
         // A checkpoint not signed by the patient is not cosigned.
-        let forged = log.checkpoint(&other).unwrap();
+        let mut other_log = ConsentLog::new(record, other.person_id());
+        other_log
+            .append(
+                &other,
+                Action::Genesis {
+                    patient_card: String::new(),
+                },
+                1,
+            )
+            .unwrap();
+        let forged = other_log.checkpoint(&other).unwrap();
         assert!(Cosigned::cosign(&forged, &record, &patient.person_id(), &witness, 1).is_err());
         // The cosignature line follows the C2SP format: key id, then an 8-byte time.
         let line = c.note.lines().last().unwrap();

@@ -93,6 +93,17 @@ impl KeyGrant {
 
     /// Checks that `patient` signed it and that `patient` owns the record.
     pub fn verify_by(&self, patient: &PersonId) -> Result<(), CryptoError> {
+        self.verify_signed_by(patient, patient)
+    }
+
+    /// Checks that `patient` owns the record and that `signer` signed it: the key that
+    /// signs `patient`'s consent log now (their own, or the one a takeover named after a
+    /// restore: a key grant signed by the key it replaced is refused).
+    pub fn verify_signed_by(
+        &self,
+        patient: &PersonId,
+        signer: &PersonId,
+    ) -> Result<(), CryptoError> {
         let h = &self.wire.header;
         if RecordId::of_patient(patient) != h.record {
             return Err(CryptoError::BadSignature { what: "key grant" });
@@ -104,7 +115,7 @@ impl KeyGrant {
             .try_into()
             .map_err(|_| CryptoError::BadSignature { what: "key grant" })?;
         verify(
-            patient,
+            signer,
             KEY_GRANT_DOMAIN,
             &encode(&(h, &self.wire.age)),
             &sig,

@@ -58,8 +58,8 @@ pub use keys::{
     ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret, random_array, verify_signature,
 };
 pub use recovery::{
-    MAX_SEALED_SHARE_BYTES, RecoveryKey, RecoveryPhrase, ReleasedShare, SHARE_PREFIX, SealedShare,
-    ShareHeader, seal_to_recipient,
+    MAX_SEALED_SHARE_BYTES, RecoveryKey, RecoveryPhrase, ReleasedShare, RootKey, RootSecret,
+    SHARE_PREFIX, SealedShare, ShareHeader, seal_to_recipient,
 };
 pub use sealed::{SealedReader, SealedWriter, open_sealed, seal_to};
 

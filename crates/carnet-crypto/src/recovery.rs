@@ -24,6 +24,7 @@ use crate::sealed::{SealedReader, SealedWriter};
 use crate::{CryptoError, IdentityCard, PersonId, PersonSecret};
 
 const KEY_CONTEXT: &str = "carnet recovery key v1";
+const ROOT_CONTEXT: &str = "carnet root identity v1";
 const SHARE_DOMAIN: &[u8] = b"carnet/recovery-share/v1";
 /// The prefix of a released share's text form.
 pub const SHARE_PREFIX: &str = "carnet-share1:";
@@ -91,6 +92,55 @@ impl RecoveryPhrase {
     }
 }
 
+/// A person's root signing key ([`RecoveryKey::root`]). Zeroized when dropped (the
+/// ed25519 key zeroizes itself); no `Debug`.
+pub struct RootSecret(ed25519_dalek::SigningKey);
+
+impl RootSecret {
+    /// The public root key, as declared in the person's consent log.
+    pub fn public(&self) -> RootKey {
+        RootKey(self.0.verifying_key().to_bytes())
+    }
+
+    /// Signs `message` under a domain label (as [`PersonSecret::sign`] does).
+    pub fn sign(&self, domain: &[u8], message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        let mut buf = Zeroizing::new(Vec::with_capacity(domain.len() + 1 + message.len()));
+        buf.extend_from_slice(domain);
+        buf.push(0);
+        buf.extend_from_slice(message);
+        self.0.sign(&buf).to_bytes()
+    }
+}
+
+/// A person's public root key: the ed25519 key [`RootSecret`] signs with.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RootKey(pub [u8; 32]);
+
+impl RootKey {
+    /// Verifies a signature made by [`RootSecret::sign`] with the same domain label.
+    pub fn verify(
+        &self,
+        domain: &[u8],
+        message: &[u8],
+        signature: &[u8; 64],
+    ) -> Result<(), CryptoError> {
+        verify(
+            &PersonId(self.0),
+            domain,
+            message,
+            signature,
+            "root signature",
+        )
+    }
+}
+
+impl std::fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RootKey({})", &PersonId(self.0).to_string()[..8])
+    }
+}
+
 /// The key that opens backups. Zeroized when dropped; no `Debug`.
 pub struct RecoveryKey(Zeroizing<[u8; 32]>);
 
@@ -110,6 +160,16 @@ impl RecoveryKey {
     /// The public recipient backups are sealed to (`age1...`): what a device keeps.
     pub fn recipient(&self) -> Result<String, CryptoError> {
         Ok(self.identity()?.to_public().to_string())
+    }
+
+    /// The person's root signing key, derived from the recovery key:
+    /// `blake3::derive_key("carnet root identity v1", recovery key)` as an ed25519 seed.
+    /// Never stored: whoever holds the phrase (or k shares of it) re-derives it, so it is
+    /// the one authority a thief of a device cannot hold. It signs only the rare
+    /// statements that change who speaks for the person (a takeover after a restore).
+    pub fn root(&self) -> RootSecret {
+        let seed = Zeroizing::new(blake3::derive_key(ROOT_CONTEXT, self.0.as_slice()));
+        RootSecret(ed25519_dalek::SigningKey::from_bytes(&seed))
     }
 
     /// Splits the key into `total` shares, any `threshold` of which rebuild it.
@@ -408,6 +468,33 @@ impl ReleasedShare {
 mod tests {
     use super::*;
     use crate::Role;
+
+    #[test]
+    fn the_root_key_comes_from_the_phrase_and_signs_for_it_alone() {
+        let phrase = RecoveryPhrase::generate().unwrap();
+        let again = RecoveryPhrase::parse(phrase.expose()).unwrap();
+        let root = phrase.key().unwrap().root();
+        assert_eq!(root.public(), again.key().unwrap().root().public());
+        let other = RecoveryPhrase::generate().unwrap().key().unwrap().root();
+        assert_ne!(root.public(), other.public());
+        let sig = root.sign(b"carnet/test", b"takeover");
+        root.public()
+            .verify(b"carnet/test", b"takeover", &sig)
+            .unwrap();
+        assert!(
+            other
+                .public()
+                .verify(b"carnet/test", b"takeover", &sig)
+                .is_err()
+        );
+        assert!(
+            root.public()
+                .verify(b"carnet/other", b"takeover", &sig)
+                .is_err()
+        );
+        // The root is not the recovery key nor the backup recipient's key.
+        assert_ne!(&root.public().0, phrase.key().unwrap().0.as_slice());
+    }
 
     #[test]
     fn a_phrase_rebuilds_its_key_and_a_typo_is_caught() {

@@ -787,6 +787,14 @@ impl<'s> WriteTxn<'s> {
         Ok(())
     }
 
+    /// Drops a section's snapshot (a cache): the section is rebuilt from its envelopes at
+    /// its next load.
+    pub fn drop_snapshot(&mut self, record: &RecordId, section: u8) -> Result<(), StoreError> {
+        let k = section_key(record, section);
+        self.txn.open_table(SNAPSHOTS)?.remove(&k[..])?;
+        Ok(())
+    }
+
     /// Stores an attachment's ciphertext under its id (the hash of the ciphertext).
     pub fn put_blob(&mut self, id: &[u8; 32], ciphertext: &[u8]) -> Result<(), StoreError> {
         // In rows of BLOB_ROW bytes (see there why); an empty blob is one empty row.
@@ -845,6 +853,26 @@ impl<'s> WriteTxn<'s> {
         k[32..].copy_from_slice(&index.to_be_bytes());
         self.txn.open_table(CONSENT)?.insert(&k[..], bytes)?;
         Ok(())
+    }
+
+    /// Removes a record's consent entries from `index` on: what a grantee held of a branch
+    /// of the patient's log that the patient's root replaced (a takeover after a restore).
+    /// Returns how many were removed.
+    pub fn drop_consent_from(&mut self, record: &RecordId, index: u64) -> Result<u64, StoreError> {
+        let mut lo = [0u8; 40];
+        lo[..32].copy_from_slice(&record.0);
+        lo[32..].copy_from_slice(&index.to_be_bytes());
+        let mut hi = [0xffu8; 40];
+        hi[..32].copy_from_slice(&record.0);
+        let mut t = self.txn.open_table(CONSENT)?;
+        let keys: Vec<Vec<u8>> = t
+            .range(&lo[..]..=&hi[..])?
+            .map(|r| r.map(|(k, _)| k.value().to_vec()))
+            .collect::<Result<_, _>>()?;
+        for k in &keys {
+            t.remove(&k[..])?;
+        }
+        Ok(keys.len() as u64)
     }
 
     /// Stores a key grant: one per grantee, section, epoch and grant (two grants covering

@@ -137,6 +137,23 @@ pub struct RestoreSummary {
     /// Whether the backup was signed by its person (false: a backup written before backups
     /// were signed, checked otherwise but not as a whole).
     pub signed: bool,
+    /// For a patient: the takeover that made this device the only one that speaks for
+    /// them (see [`Vault::restore_with`]).
+    pub takeover: Option<crate::TakeoverSummary>,
+}
+
+/// What a rebuild runs on the checked vault before it takes its place.
+type Finish<'a> = dyn FnMut(&mut Vault) -> Result<()> + 'a;
+
+/// How to restore ([`Vault::restore_with`]).
+#[derive(Clone, Debug, Default)]
+pub struct RestoreOptions {
+    /// Whose the backup must be (refused, with nothing written, if it is someone else's).
+    pub expected: Option<PersonId>,
+    /// The newest checkpoint of the record's consent log known from outside (a grantee's,
+    /// as `carnet audit witness` writes it): when it is newer than the backup, the
+    /// takeover records openly that it leaves that branch behind.
+    pub newest_checkpoint: Option<String>,
 }
 
 /// Whose a backup says it is, read from its header without restoring it. The header is
@@ -311,7 +328,9 @@ impl Vault {
             // The person's own key never goes to a linked device.
             if link.is_some()
                 && row.table == DumpTable::SecretMeta
-                && (row.key == b"person" || row.key == crate::keys::DEVICE_KEY.as_bytes())
+                && (row.key == b"person"
+                    || row.key == crate::keys::DEVICE_KEY.as_bytes()
+                    || row.key == crate::keys::LOG_KEY.as_bytes())
             {
                 skipped += 1;
                 return Ok(());
@@ -397,11 +416,55 @@ impl Vault {
         key: &RecoveryKey,
         expected: Option<&PersonId>,
     ) -> Result<(Vault, RestoreSummary)> {
+        Self::restore_with(
+            dir,
+            passphrase,
+            kdf_log_n,
+            backup,
+            key,
+            &RestoreOptions {
+                expected: expected.copied(),
+                newest_checkpoint: None,
+            },
+        )
+    }
+
+    /// Rebuilds a vault in `dir` from a backup ([`Vault::restore`]) and, for a patient,
+    /// takes their record over: the root key the recovery `key` derives endorses a new
+    /// log key and this device's own signing key in a `Takeover` entry, every earlier
+    /// device (the lost one among them) is retired, and every section moves to a new
+    /// epoch. Grantees and auditors who learn it refuse what the replaced key signs from
+    /// then on, and a grantee that held a newer branch of the log follows this one. The
+    /// restore never forks silently: given the newest checkpoint a grantee holds
+    /// ([`RestoreOptions::newest_checkpoint`]), a newer branch is named in the takeover.
+    /// All of it is checked and done before the vault takes the place asked for.
+    pub fn restore_with(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf_log_n: u8,
+        backup: &Path,
+        key: &RecoveryKey,
+        options: &RestoreOptions,
+    ) -> Result<(Vault, RestoreSummary)> {
         refuse_existing(dir, "restore")?;
         let mut sealed = open_backup(backup, key)?;
         let device = DeviceId::random()?;
         let endpoint = Zeroizing::new(carnet_crypto::random_array::<32>()?);
-        let (mut vault, summary) = Self::rebuild(
+        let endpoint_public = endpoint_public_key(&endpoint);
+        let mut takeover = None;
+        let mut finish = |v: &mut Vault| -> Result<()> {
+            if v.own_record().is_ok() && v.card.role() == carnet_crypto::Role::Patient {
+                let forked = match &options.newest_checkpoint {
+                    Some(text) => v.newer_branch(text)?,
+                    None => None,
+                };
+                takeover = Some(v.take_over(key, endpoint_public, forked)?);
+            } else {
+                v.register_device(device, endpoint_public, None)?;
+            }
+            Ok(())
+        };
+        let (vault, mut summary) = Self::rebuild(
             dir,
             passphrase,
             kdf_log_n,
@@ -409,8 +472,9 @@ impl Vault {
             device,
             &endpoint,
             true,
-            expected,
+            options.expected.as_ref(),
             None,
+            Some(&mut finish),
         )
         .map_err(|e| match e {
             Error::Exchange(m) if !m.starts_with("the restored") => {
@@ -418,7 +482,7 @@ impl Vault {
             }
             other => other,
         })?;
-        vault.register_device(device, endpoint_public_key(&endpoint), None)?;
+        summary.takeover = takeover;
         Ok((vault, summary))
     }
 
@@ -449,6 +513,7 @@ impl Vault {
             false,
             None,
             Some(device_key),
+            None,
         )
     }
 
@@ -488,6 +553,7 @@ impl Vault {
         take_over: bool,
         expected: Option<&PersonId>,
         device_key: Option<&carnet_crypto::DeviceSecret>,
+        finish: Option<&mut Finish<'_>>,
     ) -> Result<(Vault, RestoreSummary)> {
         let tmp = sibling(dir, "restore");
         let mut hasher = blake3::Hasher::new();
@@ -542,11 +608,14 @@ impl Vault {
                                         || (device_key.is_none()
                                             && row.key == crate::keys::DEVICE_CERT.as_bytes())
                                 }
-                                DumpTable::SecretMeta => {
-                                    ["key_check", "endpoint", crate::keys::DEVICE_KEY]
-                                        .iter()
-                                        .any(|n| row.key == n.as_bytes())
-                                }
+                                DumpTable::SecretMeta => [
+                                    "key_check",
+                                    "endpoint",
+                                    crate::keys::DEVICE_KEY,
+                                    crate::keys::LOG_KEY,
+                                ]
+                                .iter()
+                                .any(|n| row.key == n.as_bytes()),
                                 _ => false,
                             };
                             if !skip {
@@ -638,12 +707,17 @@ impl Vault {
                     records.push(mine);
                 }
             }
-            for record in records {
+            for record in &records {
                 for s in SectionId::ALL {
-                    if v.store.read()?.latest_epoch(&record, s.code())?.is_some() {
-                        entries += v.list(&record, Some(s))?.len();
+                    if v.store.read()?.latest_epoch(record, s.code())?.is_some() {
+                        entries += v.list(record, Some(s))?.len();
                     }
                 }
+            }
+            // What makes this device the person's (a takeover, or its registration), in
+            // place before the vault takes the place asked for.
+            if let Some(finish) = finish {
+                finish(&mut v)?;
             }
             Ok(entries)
         })();
@@ -671,6 +745,7 @@ impl Vault {
             rows,
             entries,
             signed,
+            takeover: None,
         };
         Ok((vault, summary))
     }

@@ -102,6 +102,9 @@ pub struct ImportSummary {
     pub consent_entries: usize,
     /// Attachments stored.
     pub attachments: usize,
+    /// Branches of the sender's consent log held here that their restore replaced (see
+    /// `Vault::superseded_branches`).
+    pub superseded_branches: usize,
     /// Size of the file.
     pub bytes: u64,
     /// The sender's name, from their card.
@@ -307,6 +310,7 @@ impl Vault {
             key_grants: report.key_grants,
             consent_entries: report.consent_entries,
             attachments: report.blobs,
+            superseded_branches: report.superseded_branches,
             bytes,
             from: self
                 .name_of(&from.person_id())?
@@ -470,9 +474,9 @@ fn describe(item: &Item) -> ItemInfo {
                 };
             }
         }
-        Item::Checkpoint { record, .. } | Item::Cosignature { record, .. } => {
-            info.record = Some(record.to_string())
-        }
+        Item::Checkpoint { record, .. }
+        | Item::Cosignature { record, .. }
+        | Item::Takeover { record, .. } => info.record = Some(record.to_string()),
         Item::Card(text) => {
             info.person = IdentityCard::from_text(text)
                 .ok()

@@ -308,7 +308,7 @@ impl Vault {
         })
     }
 
-    fn put_device_records(txn: &mut WriteTxn<'_>, list: &[DeviceRecord]) -> Result<()> {
+    pub(crate) fn put_device_records(txn: &mut WriteTxn<'_>, list: &[DeviceRecord]) -> Result<()> {
         let bytes = postcard::to_stdvec(list)
             .map_err(|e| Error::Exchange(format!("cannot encode the device list: {e}")))?;
         txn.put_secret_meta("devices", &bytes)?;
@@ -542,7 +542,7 @@ impl Vault {
 impl Vault {
     /// The newest envelope of each of `device`'s chains in `record`: what a removal lets
     /// receivers still take from it.
-    fn retired_heads(
+    pub(crate) fn retired_heads(
         txn: &WriteTxn<'_>,
         record: &carnet_crypto::RecordId,
         person: &PersonId,
@@ -706,24 +706,19 @@ chain_reads!(WriteTxn<'_>);
 /// The patient's removed devices as a record's consent entries name them, with the heads
 /// each removal lets be taken (`None`: an older removal that names none).
 pub(crate) fn retired_devices(
-    txn: &dyn ChainReads,
-    record: &carnet_crypto::RecordId,
-) -> Result<Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)>> {
+    entries: &[carnet_consent::SignedEntry],
+) -> Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)> {
     let mut list = Vec::new();
-    for bytes in txn.consent_entries(record)? {
-        match carnet_consent::SignedEntry::from_bytes(&bytes)?
-            .entry()
-            .action
-            .clone()
-        {
-            carnet_consent::Action::DeviceRemoved { device, .. } => list.push((device, None)),
+    for e in entries {
+        match &e.entry().action {
+            carnet_consent::Action::DeviceRemoved { device, .. } => list.push((*device, None)),
             carnet_consent::Action::DeviceRetired { device, heads, .. } => {
-                list.push((device, Some(heads)))
+                list.push((*device, Some(heads.clone())))
             }
             _ => {}
         }
     }
-    Ok(list)
+    list
 }
 
 /// Meta row of the device removals a record's patient received from the people who write
@@ -748,17 +743,63 @@ pub(crate) fn others_removed(
         .collect()
 }
 
-/// A record's removed patient devices, read from its log (see [`retired_devices`]), with
-/// the number of consent entries they were read from.
-pub(crate) type RetiredCache = std::collections::HashMap<
-    carnet_crypto::RecordId,
-    (
-        u64,
-        std::sync::Arc<Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)>>,
-    ),
->;
+/// What a record's log (as held) says of the patient's devices.
+pub(crate) struct PatientDevices {
+    /// The removed ones, with the heads each removal lets be taken (see
+    /// [`retired_devices`]).
+    pub(crate) retired: Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)>,
+    /// After a takeover: the devices certified since, with their signing keys (see
+    /// `takeover::after_takeover`); `None` before any.
+    pub(crate) after_takeover: Option<Vec<(DeviceId, [u8; 32])>>,
+}
+
+fn patient_devices(
+    txn: &dyn ChainReads,
+    record: &carnet_crypto::RecordId,
+) -> Result<PatientDevices> {
+    let entries = txn
+        .consent_entries(record)?
+        .iter()
+        .map(|b| carnet_consent::SignedEntry::from_bytes(b))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(PatientDevices {
+        retired: retired_devices(&entries),
+        after_takeover: crate::takeover::after_takeover(&entries),
+    })
+}
+
+/// A record's patient devices as its log says, with the number of consent entries they
+/// were read from.
+pub(crate) type RetiredCache =
+    std::collections::HashMap<carnet_crypto::RecordId, (u64, std::sync::Arc<PatientDevices>)>;
 
 impl Vault {
+    /// What `record`'s log, as held here, says of its patient's devices; read once per
+    /// log size.
+    pub(crate) fn patient_devices(
+        &self,
+        txn: &dyn ChainReads,
+        record: &carnet_crypto::RecordId,
+    ) -> Result<std::sync::Arc<PatientDevices>> {
+        let count = txn.consent_count(record)?;
+        let cached = self
+            .retired_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(record)
+            .filter(|(n, _)| *n == count)
+            .map(|(_, l)| l.clone());
+        if let Some(l) = cached {
+            return Ok(l);
+        }
+        let l = std::sync::Arc::new(patient_devices(txn, record)?);
+        self.retired_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(*record, (count, l.clone()));
+        Ok(l)
+    }
+
     /// What may still be taken from `author`'s `device` in `record`: `None` if it was not
     /// removed; `Some(heads)` if it was (`heads` `None`: a removal by an older version
     /// that names none). The patient's removals are read from the log once per log size.
@@ -770,26 +811,9 @@ impl Vault {
         device: &DeviceId,
     ) -> Result<Option<Option<Vec<carnet_consent::RetiredHead>>>> {
         if carnet_crypto::RecordId::of_patient(author) == *record {
-            let count = txn.consent_count(record)?;
-            let cached = self
-                .retired_cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(record)
-                .filter(|(n, _)| *n == count)
-                .map(|(_, l)| l.clone());
-            let list = match cached {
-                Some(l) => l,
-                None => {
-                    let l = std::sync::Arc::new(retired_devices(txn, record)?);
-                    self.retired_cache
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(*record, (count, l.clone()));
-                    l
-                }
-            };
-            return Ok(list
+            return Ok(self
+                .patient_devices(txn, record)?
+                .retired
                 .iter()
                 .find(|(d, _)| d == device)
                 .map(|(_, h)| h.clone()));

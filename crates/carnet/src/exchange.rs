@@ -106,6 +106,9 @@ pub struct ExchangeReport {
     pub consent_entries: usize,
     /// Attachment blobs received.
     pub blobs: usize,
+    /// Branches of a patient's consent log held here that the patient's root replaced
+    /// (their record was restored from an older point; see `Vault::superseded_branches`).
+    pub superseded_branches: usize,
     /// The records touched.
     #[serde(skip)]
     pub records: Vec<RecordId>,
@@ -133,6 +136,41 @@ fn cosigned_key(record: &RecordId) -> String {
 }
 
 /// Meta row of the cosignatures of this vault's own log its witnesses sent.
+/// Meta row of the branches of a patient's log this vault held and a takeover replaced.
+fn superseded_key(record: &RecordId) -> String {
+    format!("superseded:{record}")
+}
+
+/// A branch of a patient's consent log that a grantee held until the patient's root took
+/// the log over from an older point (a restore): what it saw is kept to show its user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupersededBranch {
+    /// The newest checkpoint held of that branch (a C2SP signed note).
+    pub checkpoint: String,
+    /// The index from which its entries were dropped (the takeover's).
+    pub from: u64,
+    /// When this vault learned of the takeover (Unix seconds).
+    pub seen: u64,
+}
+
+impl Vault {
+    /// The branches of `record`'s consent log this vault held and the patient's root
+    /// replaced, oldest first: to show the user both (what they had seen, and that the
+    /// patient's recovery key chose the other).
+    pub fn superseded_branches(&self, record: &RecordId) -> Result<Vec<SupersededBranch>> {
+        Ok(
+            match self.store.read()?.get_meta(&superseded_key(record))? {
+                Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                    Error::Exchange(format!(
+                        "the stored superseded branches do not decode ({e})"
+                    ))
+                })?,
+                None => Vec::new(),
+            },
+        )
+    }
+}
+
 pub(crate) fn witnesses_key(record: &RecordId) -> String {
     format!("witnesses:{record}")
 }
@@ -717,7 +755,19 @@ impl Vault {
         // Consent: a fresh checkpoint, and the entries about the peer they lack.
         let log = self.shared_consent_log(record)?;
         let state = self.peer_state(record, peer)?;
-        if log.len() > their.consent {
+        // After a takeover the peer may hold another branch of the log, of any size: it
+        // gets the takeover and what follows whatever size it says it holds (each is small,
+        // and one it holds already changes nothing there).
+        let took_over = log.takeovers().next().map(|t| t.entry().index);
+        let from = took_over.map_or(their.consent, |t| their.consent.min(t));
+        if log.len() > their.consent || took_over.is_some() {
+            for t in log.takeovers() {
+                sink(Item::Takeover {
+                    record: *record,
+                    entry: t.as_bytes().to_vec(),
+                    proof: log.inclusion_proof(t.entry().index, log.len())?,
+                })?;
+            }
             // A bundle's receiver may hold any checkpoint this vault gave it (a bundle can
             // be lost); a live peer said which one it holds.
             let mut froms: Vec<u64> = if report.exact {
@@ -726,6 +776,9 @@ impl Vault {
                 state.sizes_sent.clone()
             };
             froms.push(their.consent);
+            // A peer may hold the log exactly as it stood at a takeover (the restored
+            // backup's size), given by the device the takeover replaced.
+            froms.extend(log.takeovers().map(|t| t.entry().index));
             froms.retain(|f| *f > 0 && *f < log.len());
             froms.sort_unstable();
             froms.dedup();
@@ -735,12 +788,12 @@ impl Vault {
             }
             sink(Item::Checkpoint {
                 record: *record,
-                note: log.checkpoint(self.me.secret()?)?,
+                note: log.checkpoint(self.me.log_secret()?)?,
                 consistency,
             })?;
             for e in log.concerning(peer) {
                 let index = e.entry().index;
-                if index < their.consent {
+                if index < from {
                     continue;
                 }
                 sink(Item::Consent {
@@ -1087,6 +1140,7 @@ impl Vault {
             referenced: BTreeMap::new(),
             report: ExchangeReport::default(),
             pending_proofs: HashMap::new(),
+            switched: BTreeSet::new(),
         };
         let mut txn = rx.vault.store.write()?;
         let mut count = 0usize;
@@ -1120,13 +1174,56 @@ impl Vault {
         }
         let touched: Vec<(RecordId, SectionId)> =
             rx.received.keys().map(|(r, s, _, _)| (*r, *s)).collect();
+        let switched = std::mem::take(&mut rx.switched);
         let report = rx.report;
         txn.commit()?;
         for key in touched {
             self.loaded.remove(&key);
         }
+        self.loaded.retain(|(r, _), _| !switched.contains(r));
         Ok(report)
     }
+}
+
+/// The highest sequence number of `device`'s chain in `section` (at most `held`) whose
+/// envelope is one of the recorded `heads` (same epoch, sequence number and tag); 0 when
+/// none is.
+fn matching_head(
+    txn: &WriteTxn<'_>,
+    record: &RecordId,
+    section: SectionId,
+    author: &PersonId,
+    device: &DeviceId,
+    heads: &[carnet_consent::RetiredHead],
+    held: u64,
+) -> Result<u64> {
+    let mut candidates: Vec<&carnet_consent::RetiredHead> = heads
+        .iter()
+        .filter(|h| h.seq >= 1 && h.seq <= held)
+        .collect();
+    candidates.sort_by_key(|h| std::cmp::Reverse(h.seq));
+    for h in candidates {
+        let Some(id) = txn
+            .chain_after(record, section.code(), author, device, h.seq - 1)?
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        let Some(env) = txn.envelope(&id)? else {
+            continue;
+        };
+        if env.header().seq != h.seq || env.header().epoch != h.epoch {
+            continue;
+        }
+        let Some(key) = txn.epoch_key(record, section.code(), h.epoch)? else {
+            continue;
+        };
+        if carnet_consent::RetiredHead::tag_for(key.expose(), device, h.seq, &id.0) == h.tag {
+            return Ok(h.seq);
+        }
+    }
+    Ok(0)
 }
 
 /// What a peer says it holds of one record, kept only where it can be true: chains this
@@ -1232,6 +1329,8 @@ struct Receiving<'v> {
     report: ExchangeReport,
     /// Consistency proofs offered with the last checkpoint, by the size they start from.
     pending_proofs: HashMap<RecordId, PendingCheckpoint>,
+    /// Records whose patient's takeover was taken in this exchange.
+    switched: BTreeSet<RecordId>,
     /// The sender is another device of this vault's own person.
     own_device: bool,
     /// ... and the one that keeps the consent log.
@@ -1315,7 +1414,13 @@ impl Receiving<'_> {
                 let kg = KeyGrant::from_bytes(&bytes)?;
                 let h = kg.header().clone();
                 self.only_from_patient(&h.record, "keys")?;
-                kg.verify_by(&self.sender)?;
+                // Signed by the key that signs the patient's log now: after a takeover,
+                // not by the key it replaced (a thief of the old primary holds that one).
+                if self.pending_proofs.contains_key(&h.record) {
+                    self.apply_checkpoint(txn, &h.record)?;
+                }
+                let signer = self.view(txn, &h.record)?.signer();
+                kg.verify_signed_by(&self.sender, &signer)?;
                 let key = kg.open(self.vault.me.secret()?)?;
                 if SectionId::from_code(h.section).is_none() {
                     return Err(Error::Exchange(format!(
@@ -1333,6 +1438,19 @@ impl Receiving<'_> {
                 Ok(())
             }
             Item::Envelope { bytes, blobs } => self.envelope(txn, &bytes, blobs),
+            Item::Takeover {
+                record,
+                entry,
+                proof,
+            } => {
+                self.only_from_patient(&record, "consent takeovers")?;
+                if proof.len() > carnet_consent::MAX_PROOF_HASHES {
+                    return Err(Error::Exchange("a takeover's proof is too long".into()));
+                }
+                // Checked now; taken with the checkpoint its key signed, which comes next.
+                self.view(txn, &record)?.stage_takeover(&entry, &proof)?;
+                Ok(())
+            }
             Item::Cosignature { record, note } => self.cosignature(txn, record, note),
             Item::DeviceRemoval(bytes) => self.device_removal(txn, bytes),
             Item::OwnRow { table, key, value } => {
@@ -1410,7 +1528,7 @@ impl Receiving<'_> {
             .find(|(f, _)| *f == held)
             .map(|(_, p)| p.clone())
             .unwrap_or_default();
-        view.update_checkpoint(&note, &proof).map_err(|e| {
+        let update = view.update_checkpoint(&note, &proof).map_err(|e| {
             if held > 0 && !proofs.iter().any(|(f, _)| *f == held) {
                 Error::Exchange(format!(
                     "the patient's consent checkpoint cannot be checked against the one you hold ({held} entries): import their earlier bundles first, or ask for a full export ({e})"
@@ -1420,13 +1538,41 @@ impl Receiving<'_> {
             }
         })?;
         let size = view.checkpoint_size();
+        let signer = view.signer();
+        if let Some((old, from)) = &update.superseded {
+            // The patient's root took the log over from an older point than the branch
+            // held here: that branch's entries go, and the user is told (what it said is
+            // kept to show).
+            txn.drop_consent_from(record, *from)?;
+            let mut seen: Vec<SupersededBranch> = match txn.get_meta(&superseded_key(record))? {
+                Some(b) => postcard::from_bytes(&b).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            if seen.len() < 64 {
+                seen.push(SupersededBranch {
+                    checkpoint: old.clone(),
+                    from: *from,
+                    seen: now_unix(),
+                });
+            }
+            let bytes = postcard::to_stdvec(&seen)
+                .map_err(|e| Error::Exchange(format!("cannot encode superseded branches: {e}")))?;
+            txn.put_meta(&superseded_key(record), &bytes)?;
+            self.report.superseded_branches += 1;
+        }
+        if let Some(bytes) = &update.takeover {
+            let e = SignedEntry::from_bytes(bytes)?;
+            txn.put_consent(record, e.entry().index, bytes)?;
+            txn.put_meta(&crate::sharing::log_signer_key(record), &signer.0)?;
+            self.switched.insert(*record);
+        }
         txn.put_meta(&checkpoint_key(record), note.as_bytes())?;
         txn.put_meta(&checkpoint_size_key(record), &size.to_be_bytes())?;
         // As a witness: cosign what was just checked, for the patient (and auditors).
         let cosigned = carnet_consent::Cosigned::cosign(
             &note,
             record,
-            &self.sender,
+            &signer,
             self.vault.me.secret()?,
             now_unix(),
         )?;
@@ -1587,13 +1733,12 @@ impl Receiving<'_> {
                 "a cosignature comes only from a grantee, about its patient's log",
             ));
         }
-        let me = self.vault.person_id();
         let seen = carnet_consent::Cosigned {
             witness: self.sender,
             note,
         };
-        let w = seen.check(&record, &me)?;
         let log = self.vault.consent_log(&record)?;
+        let w = seen.check_signers(&record, log.signers())?;
         let conflict = w.size > log.len() || log.root(w.size)? != w.root;
         let mut kept: Vec<KeptCosignature> = match txn.get_meta(&witnesses_key(&record))? {
             Some(b) => postcard::from_bytes(&b).map_err(|e| {
@@ -1669,6 +1814,39 @@ impl Receiving<'_> {
         section: SectionId,
     ) -> Result<()> {
         let h = env.header();
+        if RecordId::of_patient(&h.author) == h.record {
+            let devices = self.vault.patient_devices(txn, &h.record)?;
+            if let Some(allowed) = &devices.after_takeover {
+                // After a takeover, the patient speaks only through the devices certified
+                // since (by signing key), or an earlier device's chain up to the head the
+                // takeover recorded: the key it replaced signs nothing that is taken.
+                let retired = devices
+                    .retired
+                    .iter()
+                    .any(|(d, heads)| *d == h.device && heads.is_some());
+                let certified = env
+                    .device_cert()
+                    .and_then(|c| c.claim().signing)
+                    .is_some_and(|k| allowed.iter().any(|(d, s)| *d == h.device && *s == k));
+                if !retired && !certified {
+                    let who = if h.author == self.vault.person_id() {
+                        "you".to_string()
+                    } else {
+                        self.vault
+                            .name_of(&h.author)?
+                            .map_or_else(|| h.author.short(), |(n, _)| n)
+                    };
+                    return Err(Error::NotAllowed {
+                        id: env.id().to_string(),
+                        author: format!(
+                            "a device of {who} ({}) that the restore of their record superseded",
+                            &h.device.to_string()[..8]
+                        ),
+                        section: section.to_string(),
+                    });
+                }
+            }
+        }
         match self
             .vault
             .removal_heads(txn, &h.record, &h.author, &h.device)?
@@ -1701,6 +1879,53 @@ impl Receiving<'_> {
             ),
             section: section.to_string(),
         })
+    }
+
+    /// After taking a patient's takeover: the chains of their superseded devices this
+    /// vault holds past the heads the takeover (its `DeviceRetired` entries) recorded are
+    /// no longer applied by the sections' documents ([`crate::Excluded`]), and the
+    /// sections are rebuilt (their snapshots dropped), so what this vault writes next
+    /// does not build on them and reaches the restored patient.
+    fn exclude_superseded(&mut self, txn: &mut WriteTxn<'_>, record: &RecordId) -> Result<()> {
+        let patient = self.sender;
+        let devices = self.vault.patient_devices(txn, record)?;
+        let key = crate::vault::excluded_key(record);
+        let mut list: Vec<crate::Excluded> = match txn.get_meta(&key)? {
+            Some(b) => postcard::from_bytes(&b).map_err(|e| {
+                Error::Exchange(format!("the stored excluded chains do not decode ({e})"))
+            })?,
+            None => Vec::new(),
+        };
+        for (device, heads) in &devices.retired {
+            let Some(heads) = heads else {
+                continue;
+            };
+            for s in SectionId::ALL {
+                let Some(head) = txn.chain_head(record, s.code(), &patient, device)? else {
+                    continue;
+                };
+                let upto = matching_head(txn, record, s, &patient, device, heads, head.seq)?;
+                if head.seq > upto
+                    && !list
+                        .iter()
+                        .any(|e| e.device == *device && e.section == s.code())
+                {
+                    list.push(crate::Excluded {
+                        author: patient,
+                        device: *device,
+                        section: s.code(),
+                        upto,
+                    });
+                }
+            }
+        }
+        let bytes = postcard::to_stdvec(&list)
+            .map_err(|e| Error::Exchange(format!("cannot encode excluded chains: {e}")))?;
+        txn.put_meta(&key, &bytes)?;
+        for s in SectionId::ALL {
+            txn.drop_snapshot(record, s.code())?;
+        }
+        Ok(())
     }
 
     /// Refuses changes that build on a writer who wrote nothing in their section (no chain
@@ -1746,6 +1971,9 @@ impl Receiving<'_> {
 
     fn finish(&mut self, txn: &mut WriteTxn<'_>, their_have: Option<Have>) -> Result<()> {
         self.check_retired(txn)?;
+        for record in self.switched.clone() {
+            self.exclude_superseded(txn, &record)?;
+        }
         self.check_referenced(txn)?;
         let pending: Vec<RecordId> = self.pending_proofs.keys().copied().collect();
         for record in pending {

@@ -18,7 +18,13 @@ pub(crate) struct Keys {
     person: PersonId,
     secret: Option<PersonSecret>,
     device: Option<(DeviceSecret, DeviceCert)>,
+    /// After a takeover (a restore): the key that signs the consent log, key grants and
+    /// checkpoints in place of the person's key, which a thief of the old primary may hold.
+    log: Option<PersonSecret>,
 }
+
+/// Secret-meta row of the log key a takeover made (see [`Keys`]).
+pub(crate) const LOG_KEY: &str = "log_key";
 
 /// Secret-meta row of a device's own signing key (a 32-byte seed).
 pub(crate) const DEVICE_KEY: &str = "device_key";
@@ -32,7 +38,20 @@ impl Keys {
             person: secret.person_id(),
             secret: Some(secret),
             device: None,
+            log: None,
         }
+    }
+
+    /// Adds what a takeover made: the log key, and this device's own key and certificate.
+    pub(crate) fn with_takeover(
+        mut self,
+        log: PersonSecret,
+        device: DeviceSecret,
+        cert: DeviceCert,
+    ) -> Self {
+        self.log = Some(log);
+        self.device = Some((device, cert));
+        self
     }
 
     /// Reads them: the person's key if this device holds it, else this device's key and
@@ -48,8 +67,30 @@ impl Keys {
             if secret.person_id() != person {
                 return Err(damaged("identity (its keys are not its card's)"));
             }
-            return Ok(Self::of_person(secret));
+            let Some(log) = r.get_secret_meta(LOG_KEY)? else {
+                return Ok(Self::of_person(secret));
+            };
+            // A restored primary: it signs the log with the takeover's key and its
+            // envelopes with its own device key.
+            let log = PersonSecret::from_bytes(&log)?;
+            let (device_key, cert) = Self::load_device(r, person, device)?;
+            return Ok(Self::of_person(secret).with_takeover(log, device_key, cert));
         }
+        let (secret, cert) = Self::load_device(r, person, device)?;
+        Ok(Keys {
+            person,
+            secret: None,
+            device: Some((secret, cert)),
+            log: None,
+        })
+    }
+
+    fn load_device(
+        r: &ReadTxn<'_>,
+        person: PersonId,
+        device: carnet_crypto::DeviceId,
+    ) -> Result<(DeviceSecret, DeviceCert)> {
+        let damaged = |what: &str| Error::Exchange(format!("this device's {what} is damaged"));
         let seed = r
             .get_secret_meta(DEVICE_KEY)?
             .ok_or_else(|| damaged("keys (neither the person's nor its own are there)"))?;
@@ -69,11 +110,7 @@ impl Keys {
         {
             return Err(damaged("certificate (it is for another device or key)"));
         }
-        Ok(Keys {
-            person,
-            secret: None,
-            device: Some((secret, cert)),
-        })
+        Ok((secret, cert))
     }
 
     /// The person.
@@ -88,6 +125,15 @@ impl Keys {
                 "this device does not hold your identity key, only its own: consent actions, exchanges with others and backups happen on your primary device (`carnet device list` shows it); run this there".into(),
             )
         })
+    }
+
+    /// What signs the consent log, its checkpoints and key grants: the key a takeover
+    /// made, else the person's own (held only by the primary).
+    pub(crate) fn log_secret(&self) -> Result<&PersonSecret> {
+        match &self.log {
+            Some(k) => Ok(k),
+            None => self.secret(),
+        }
     }
 
     /// What signs this device's envelopes: its own key when it has one, else the person's.

@@ -65,10 +65,11 @@ mod keys;
 mod own;
 mod patients;
 mod sharing;
+mod takeover;
 mod vault;
 pub mod wire;
 
-pub use backup::{BackupInfo, BackupSummary, RestoreSummary};
+pub use backup::{BackupInfo, BackupSummary, RestoreOptions, RestoreSummary};
 pub use bulk::{
     BULK_ATTACHMENT_BYTES, BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint,
 };
@@ -77,9 +78,10 @@ pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding,
 pub use error::{Error, Result};
 pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};
+pub use takeover::TakeoverSummary;
 pub use vault::{
-    AttachmentInput, CreateOptions, EditView, EntryRef, EntryView, HistoryView, MAX_ATTACHMENT,
-    ReceiveReport, RepairReport, SNAPSHOT_EVERY, Vault, actor_for, store_exists,
+    AttachmentInput, CreateOptions, EditView, EntryRef, EntryView, Excluded, HistoryView,
+    MAX_ATTACHMENT, ReceiveReport, RepairReport, SNAPSHOT_EVERY, Vault, actor_for, store_exists,
 };
 
 /// The consent log and its verification.

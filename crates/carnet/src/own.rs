@@ -32,6 +32,7 @@ fn device_local(table: DumpTable, key: &[u8]) -> bool {
                 "addresses",
                 "person",
                 crate::keys::DEVICE_KEY,
+                crate::keys::LOG_KEY,
             ]
             .contains(&name.as_ref())
                 || name.starts_with("peer:")

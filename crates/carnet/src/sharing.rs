@@ -80,8 +80,14 @@ pub struct LogLine {
 }
 
 /// Where the sealed tail of a record's consent log is kept (see [`Vault::load_log`]).
-fn tail_key(record: &RecordId) -> String {
+pub(crate) fn tail_key(record: &RecordId) -> String {
     format!("consent-tail:{record}")
+}
+
+/// Meta row of the key that signs a record's log after a takeover (32 bytes; absent
+/// before any: the patient's own key signs).
+pub(crate) fn log_signer_key(record: &RecordId) -> String {
+    format!("log-signer:{record}")
 }
 
 /// A stored tail, if it decodes (one that does not is ignored: the log is then verified
@@ -219,8 +225,18 @@ impl Vault {
                     tail.len
                 ))
             })?;
-            let mut log =
-                ConsentLog::resume(*record, *patient, &tail, SignedEntry::from_bytes(&last)?)?;
+            // After a takeover, the log goes on under the key it named.
+            let signer = txn
+                .get_meta(&log_signer_key(record))?
+                .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                .map_or(*patient, PersonId);
+            let mut log = ConsentLog::resume_signed_by(
+                *record,
+                *patient,
+                signer,
+                &tail,
+                SignedEntry::from_bytes(&last)?,
+            )?;
             for bytes in rows {
                 log.push(SignedEntry::from_bytes(&bytes)?)?;
             }
@@ -303,7 +319,7 @@ impl Vault {
             self.require_primary()?;
         }
         let record = *log.record();
-        let e = log.append(self.me.secret()?, action, now_unix())?;
+        let e = log.append(self.me.log_secret()?, action, now_unix())?;
         txn.put_consent(&record, e.entry().index, e.as_bytes())?;
         // The tail to resume from next time, in the same transaction as the entry.
         let tail = postcard::to_stdvec(&log.tail()?)
@@ -352,7 +368,7 @@ impl Vault {
                 },
                 &key,
                 &card,
-                self.me.secret()?,
+                self.me.log_secret()?,
             )?;
             txn.put_key_grant(
                 &record,
@@ -688,6 +704,12 @@ impl Vault {
                         "You removed a device ({}): it gets nothing new.",
                         &device.to_string()[..8]
                     ),
+                    Action::RootDeclared { .. } => "Your recovery phrase became the authority over your record: only it can take your record over after a loss.".to_string(),
+                    Action::Takeover { device, forked, .. } => format!(
+                        "Your record was restored on a new device ({}) with your recovery phrase: only it speaks for you from now on, and your earlier devices are cut off{}.",
+                        &device.to_string()[..8],
+                        forked.map(|b| format!("; {} entries of a later state, seen by someone you share with, were left behind", b.size)).unwrap_or_default()
+                    ),
                 };
                 LogLine {
                     index: e.index,
@@ -716,7 +738,7 @@ impl Vault {
                 .map_err(|e| Error::Sharing(format!("stored checkpoints do not decode ({e})")))?,
             None => Vec::new(),
         };
-        checkpoints.push(log.checkpoint(self.me.secret()?)?);
+        checkpoints.push(log.checkpoint(self.me.log_secret()?)?);
         txn.put_meta(
             "checkpoints",
             &postcard::to_stdvec(&checkpoints)

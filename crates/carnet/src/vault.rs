@@ -206,6 +206,40 @@ pub(crate) trait SectionSource {
         after: u64,
     ) -> Result<Vec<EnvelopeId>>;
     fn envelope(&self, id: &EnvelopeId) -> Result<Option<Envelope>>;
+    /// Chains a record's documents must not take past a sequence number (see
+    /// [`Excluded`]).
+    fn excluded(&self, record: &RecordId) -> Result<Vec<Excluded>>;
+}
+
+/// A chain a receiver held further than the patient's takeover lets be taken: envelopes a
+/// device the restore superseded wrote past the head the takeover recorded, taken before
+/// the takeover was known. They stay stored (nothing is erased) but the section's document
+/// no longer applies them, and its owner's changes that built on them are re-issued on
+/// their own, so that what it writes next reaches the restored patient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excluded {
+    /// The chain's author (the patient).
+    pub author: PersonId,
+    /// Its device.
+    pub device: DeviceId,
+    /// The section.
+    pub section: u8,
+    /// The last sequence number taken.
+    pub upto: u64,
+}
+
+/// Meta row of a record's [`Excluded`] chains.
+pub(crate) fn excluded_key(record: &RecordId) -> String {
+    format!("excluded:{record}")
+}
+
+fn read_excluded(bytes: Option<Vec<u8>>) -> Result<Vec<Excluded>> {
+    match bytes {
+        Some(b) => postcard::from_bytes(&b).map_err(|e| {
+            Error::Exchange(format!("the stored excluded chains do not decode ({e})"))
+        }),
+        None => Ok(Vec::new()),
+    }
 }
 
 macro_rules! section_source {
@@ -250,6 +284,9 @@ macro_rules! section_source {
             }
             fn envelope(&self, id: &EnvelopeId) -> Result<Option<Envelope>> {
                 Ok(<$t>::envelope(self, id)?)
+            }
+            fn excluded(&self, record: &RecordId) -> Result<Vec<Excluded>> {
+                read_excluded(<$t>::get_meta(self, &excluded_key(record))?)
             }
         }
     };
@@ -363,7 +400,61 @@ fn catch_up(
     mine: Mine,
 ) -> Result<()> {
     let mut keys: HashMap<u32, EpochKey> = HashMap::new();
-    for head in src.chain_heads(record, section.code())? {
+    let heads = src.chain_heads(record, section.code())?;
+    let excluded: Vec<Excluded> = if heads.iter().any(|h| {
+        h.seq
+            > loaded
+                .covered
+                .get(&(h.author, h.device))
+                .copied()
+                .unwrap_or(0)
+    }) {
+        src.excluded(record)?
+            .into_iter()
+            .filter(|e| e.section == section.code())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // First what must not be applied (a superseded device's writing past its head): set
+    // aside before anything else, so that a change building on it, from any chain, is
+    // set aside too (and re-issued by its writer).
+    for head in &heads {
+        let Some(x) = excluded
+            .iter()
+            .find(|e| e.author == head.author && e.device == head.device)
+        else {
+            continue;
+        };
+        let have = loaded
+            .covered
+            .get(&(head.author, head.device))
+            .copied()
+            .unwrap_or(0);
+        if head.seq <= have.max(x.upto) {
+            continue;
+        }
+        for id in src.chain_after(
+            record,
+            section.code(),
+            &head.author,
+            &head.device,
+            have.max(x.upto),
+        )? {
+            let Some(env) = src.envelope(&id)? else {
+                continue;
+            };
+            let epoch = env.header().epoch;
+            let Some(key) = src.epoch_key(record, section.code(), epoch)? else {
+                continue;
+            };
+            let changes = open_verified(&env, &key)?;
+            loaded.set_aside.extend(changes.hashes());
+            loaded.others.extend(changes);
+            loaded.stale_snapshot = true;
+        }
+    }
+    for head in heads {
         let have = loaded
             .covered
             .get(&(head.author, head.device))
@@ -372,6 +463,10 @@ fn catch_up(
         if head.seq <= have {
             continue;
         }
+        let upto = excluded
+            .iter()
+            .find(|e| e.author == head.author && e.device == head.device)
+            .map_or(u64::MAX, |e| e.upto);
         for id in src.chain_after(record, section.code(), &head.author, &head.device, have)? {
             let env = src.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
                 id: id.to_string(),
@@ -380,6 +475,9 @@ fn catch_up(
             })?;
             if env.id() != id {
                 return Err(bad_envelope(&env, "its bytes do not match its id"));
+            }
+            if env.header().seq > upto {
+                break;
             }
             let epoch = env.header().epoch;
             let key = match keys.entry(epoch) {
@@ -543,14 +641,23 @@ impl Vault {
         // The recovery phrase is shown once and never stored: the vault keeps only the
         // public recipient its backups are sealed to.
         let phrase = RecoveryPhrase::generate()?;
-        let recipient = phrase.key()?.recipient()?;
+        let recovery_key = phrase.key()?;
+        let recipient = recovery_key.recipient()?;
         let genesis = if opts.role == Role::Patient {
             let mut log = carnet_consent::ConsentLog::new(record, me.person_id());
             let mut entries = Vec::new();
+            // The root key, derived from the phrase and never stored: declared now, so
+            // that only the phrase can ever take this record over (after a loss).
+            let root = carnet_consent::Action::declare_root(
+                &record,
+                &me.person_id(),
+                &recovery_key.root(),
+            );
             for action in [
                 carnet_consent::Action::Genesis {
                     patient_card: card.to_text(),
                 },
+                root,
                 carnet_consent::Action::DeviceAdded {
                     device,
                     endpoint: endpoint_public,

@@ -176,6 +176,18 @@ pub enum Item {
     /// From someone who writes in a record to its patient: one of their devices was
     /// removed (a signed `carnet_consent::DeviceRemoval` for that record).
     DeviceRemoval(#[serde(with = "serde_bytes")] Vec<u8>),
+    /// From the patient, before the checkpoint: a takeover of their log (a restore,
+    /// endorsed by their root key) with its inclusion proof under that checkpoint, which
+    /// the key it names signed. The receiver cannot check the checkpoint without it.
+    Takeover {
+        /// The record.
+        record: RecordId,
+        /// The signed `carnet_consent::Action::Takeover` entry.
+        #[serde(with = "serde_bytes")]
+        entry: Vec<u8>,
+        /// Its inclusion proof under the checkpoint that follows.
+        proof: Vec<[u8; 32]>,
+    },
 }
 
 impl Item {
@@ -191,6 +203,7 @@ impl Item {
             Item::OwnRow { .. } => "device state",
             Item::Cosignature { .. } => "witness cosignature",
             Item::DeviceRemoval(_) => "device removal",
+            Item::Takeover { .. } => "consent takeover",
         }
     }
 }

@@ -1,0 +1,201 @@
+//! Taking a record over after a restore: the recovery phrase's root key endorses a new key
+//! for the consent log and a new signing key for the restored device, and every earlier
+//! device of the patient (the lost or stolen primary among them) is cut off.
+//!
+//! Before this, a restored vault and the thief of the old primary held the same person key
+//! and could not be told apart. After it, every receiver that learns the takeover (a
+//! grantee, by bundle or live sync; an auditor) takes the log, checkpoints and key grants
+//! only from the new key, and the patient's envelopes only from a device certified after
+//! the takeover, or from an earlier device's chain up to the head the takeover recorded.
+
+use carnet_consent::{Action, Branch, ConsentLog};
+use carnet_crypto::{DeviceCert, DeviceSecret, PersonSecret, RecoveryKey};
+use carnet_store::WriteTxn;
+
+use crate::devices::DeviceRecord;
+use crate::keys::{DEVICE_CERT, DEVICE_KEY, Keys, LOG_KEY};
+use crate::sharing::log_signer_key;
+use crate::vault::now_unix;
+use crate::{Error, Result, Vault};
+
+/// What a takeover did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TakeoverSummary {
+    /// The index of the takeover entry in the consent log.
+    pub index: u64,
+    /// The root key was declared by this restore (a record made before roots existed).
+    pub root_declared: bool,
+    /// Earlier devices cut off (each retired with the last of its changes held here).
+    pub devices_retired: usize,
+    /// The newer branch of the log the restore was told of, which it leaves behind: its
+    /// size and root. `None` when the backup was at least as new as what was known.
+    pub forked: Option<Branch>,
+}
+
+impl Vault {
+    /// Checks a checkpoint of this vault's own log given from outside (a grantee's newest,
+    /// cosigned or not: `carnet audit witness` writes one) against the log: `Ok(None)` if
+    /// the log already extends it, `Ok(Some(branch))` if it is of a longer or other branch
+    /// the restore leaves behind. Refuses one that is not this patient's.
+    pub fn newer_branch(&self, checkpoint: &str) -> Result<Option<Branch>> {
+        let record = self.own_record()?;
+        let log = self.consent_log(&record)?;
+        let cp = carnet_consent::verify_checkpoint_by(checkpoint, &record, log.signers()).map_err(
+            |e| {
+                Error::Sharing(format!(
+                    "the checkpoint given is not one of your record's log: {e}"
+                ))
+            },
+        )?;
+        let size = cp.size();
+        let root = cp.hash().0;
+        if size <= log.len() && log.root(size)? == root {
+            return Ok(None);
+        }
+        Ok(Some(Branch { size, root }))
+    }
+
+    /// Takes this vault's record over after a restore, with the recovery `key` the backup
+    /// was opened with: declares the root if the log has none, appends a root-endorsed
+    /// `Takeover` naming a fresh log key and this device's own signing key, retires every
+    /// earlier device with the heads of its chains held here, and moves every section to a
+    /// new epoch (delivered to the grants in force), all in one transaction. `forked`
+    /// names a newer branch learned from a grantee ([`Vault::newer_branch`]) that this
+    /// restore openly leaves behind.
+    pub(crate) fn take_over(
+        &mut self,
+        key: &RecoveryKey,
+        endpoint: [u8; 32],
+        forked: Option<Branch>,
+    ) -> Result<TakeoverSummary> {
+        let record = self.own_record()?;
+        let person = self.person_id();
+        let root = key.root();
+        let now = now_unix();
+        let mut summary = TakeoverSummary {
+            forked,
+            ..TakeoverSummary::default()
+        };
+        let person_secret = PersonSecret::from_bytes(&self.me.secret()?.to_bytes())?;
+        let mut txn = self.store.write()?;
+        let mut log = Self::whole_log(&record, &person, txn.consent_entries(&record)?, None)?;
+        match log.root_key() {
+            None => {
+                log.append_root(&person_secret, &root, now)?;
+                store_last(&mut txn, &log)?;
+                summary.root_declared = true;
+            }
+            Some(r) if r != root.public() => {
+                return Err(Error::Sharing(
+                    "this recovery phrase is not the one your record declared: the record cannot be taken over with it".into(),
+                ));
+            }
+            Some(_) => {}
+        }
+        let log_key = PersonSecret::generate()?;
+        let device_key = DeviceSecret::generate()?;
+        let cert = DeviceCert::issue(
+            &person_secret,
+            self.device,
+            endpoint,
+            Some(device_key.public()),
+            now,
+        );
+        let entry = log.append_takeover(
+            &root,
+            &log_key,
+            self.device,
+            endpoint,
+            device_key.public(),
+            forked,
+            now,
+        )?;
+        summary.index = entry.entry().index;
+        store_last(&mut txn, &log)?;
+        txn.put_meta(&log_signer_key(&record), &log_key.person_id().0)?;
+        txn.put_secret_meta(LOG_KEY, &log_key.to_bytes())?;
+        txn.put_secret_meta(DEVICE_KEY, device_key.to_seed().as_slice())?;
+        txn.put_meta(DEVICE_CERT, cert.as_bytes())?;
+        txn.put_secret_meta(&format!("signing:{}", self.device), &device_key.public())?;
+        // From here on, what this vault appends is signed with the new key.
+        self.me = Keys::of_person(person_secret).with_takeover(log_key, device_key, cert);
+
+        let mut devices = self.device_records()?;
+        for d in devices
+            .iter_mut()
+            .filter(|d| d.device != self.device && d.removed.is_none())
+        {
+            let heads = Self::retired_heads(&txn, &record, &person, &d.device)?;
+            self.append(
+                &mut txn,
+                &mut log,
+                Action::DeviceRetired {
+                    device: d.device,
+                    endpoint: d.endpoint,
+                    heads,
+                },
+            )?;
+            d.removed = Some(now);
+            summary.devices_retired += 1;
+        }
+        if !devices.iter().any(|d| d.device == self.device) {
+            devices.push(DeviceRecord {
+                device: self.device,
+                endpoint,
+                added: now,
+                removed: None,
+            });
+        }
+        Self::put_device_records(&mut txn, &devices)?;
+        // New epochs: what the record gets from now on is sealed under keys the old
+        // devices never held.
+        let salt = Self::record_salt(&txn, &record)?;
+        let grants = self.grants()?;
+        for s in carnet_record::SectionId::ALL {
+            self.rotate(&mut txn, &mut log, &salt, &grants, s)?;
+        }
+        txn.commit()?;
+        self.loaded.clear();
+        *self.log_cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(summary)
+    }
+}
+
+/// Stores the log's last entry and its tail (what `Vault::append` does after appending).
+fn store_last(txn: &mut WriteTxn<'_>, log: &ConsentLog) -> Result<()> {
+    let e = log
+        .entries()
+        .last()
+        .ok_or_else(|| Error::Sharing("the consent log is empty".into()))?;
+    let record = *log.record();
+    txn.put_consent(&record, e.entry().index, e.as_bytes())?;
+    let tail = postcard::to_stdvec(&log.tail()?)
+        .map_err(|e| Error::Sharing(format!("cannot encode the consent log tail: {e}")))?;
+    txn.put_secret_meta(&crate::sharing::tail_key(&record), &tail)?;
+    Ok(())
+}
+
+/// The patient's devices whose envelopes a receiver may take after the last takeover of a
+/// record's log: the takeover's own device, and those certified after it, each with its
+/// signing key. `None` when the log (as held) has no takeover.
+pub(crate) fn after_takeover(
+    entries: &[carnet_consent::SignedEntry],
+) -> Option<Vec<(carnet_crypto::DeviceId, [u8; 32])>> {
+    let last = entries
+        .iter()
+        .rposition(|e| matches!(e.entry().action, Action::Takeover { .. }))?;
+    Some(
+        entries[last..]
+            .iter()
+            .filter_map(|e| match &e.entry().action {
+                Action::Takeover {
+                    device, signing, ..
+                }
+                | Action::DeviceCertified {
+                    device, signing, ..
+                } => Some((*device, *signing)),
+                _ => None,
+            })
+            .collect(),
+    )
+}
