@@ -299,8 +299,8 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
     }
 }
 
-/// Reads a checkpoint file given to `restore` (a signed note, small): refused before
-/// anything else when it is not one.
+/// Reads a checkpoint file given to `restore` (what `carnet audit witness` writes, or a
+/// bare signed note; small): refused before anything else when it is not one.
 fn read_checkpoint(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if bytes.len() > 16 * 1024 {
@@ -316,6 +316,11 @@ fn read_checkpoint(path: &Path) -> Result<String> {
             path.display()
         )
     })?;
+    // What `carnet audit witness` writes: the cosigned note with the witness's card.
+    let text = match serde_json::from_str::<carnet::consent::WitnessNote>(&text) {
+        Ok(w) => w.note,
+        Err(_) => text,
+    };
     if !text.starts_with("carnet-consent/") {
         bail!(
             "{} is not a checkpoint of a Carnet consent log: give the file `carnet audit witness --out FILE` wrote",

@@ -607,6 +607,12 @@ pub fn patients(cli: &Cli) -> Result<()> {
                     "sections": p.sections.keys().map(|s| s.as_str()).collect::<Vec<_>>(),
                     "access": p.sections.iter().map(|(s, a)| (s.as_str().to_string(), a.as_str())).collect::<std::collections::BTreeMap<_, _>>(),
                     "readable": p.readable.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                    "superseded": p.superseded.iter().map(|b| json!({
+                        "size": checkpoint_size(&b.checkpoint),
+                        "from": b.from,
+                        "seen": b.seen,
+                        "checkpoint": b.checkpoint,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -631,7 +637,20 @@ pub fn patients(cli: &Cli) -> Result<()> {
                     granted.join(", ")
                 }
             );
+            for b in &p.superseded {
+                println!(
+                    "  {}'s record was restored with their recovery phrase from an older point: the {} entries of their consent log you had seen (from entry {} on, another branch) were replaced by the restored one.",
+                    p.name,
+                    checkpoint_size(&b.checkpoint).map_or("?".to_string(), |n| n.to_string()),
+                    b.from
+                );
+            }
         }
         Ok(())
     }
+}
+
+/// The size a checkpoint note states (its second line).
+fn checkpoint_size(note: &str) -> Option<u64> {
+    note.lines().nth(1)?.trim().parse().ok()
 }

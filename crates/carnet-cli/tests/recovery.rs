@@ -499,3 +499,98 @@ fn a_link_that_fails_half_way_leaves_no_phantom_device() {
     link(&alice, &phone);
     assert_eq!(alice.json(&["device", "list"]).as_array().unwrap().len(), 2);
 }
+
+/// The case 5 through the binary: a backup older than what the doctor saw. The
+/// restore is told the doctor's newest checkpoint and says it leaves those entries behind;
+/// the doctor then follows the restored record (before: "the history was rewritten", for
+/// ever) and `patients` shows both. A file that is not a checkpoint is refused first.
+#[test]
+fn a_restore_older_than_what_a_clinician_saw_forks_openly_and_the_clinician_follows() {
+    let (alice, phrase) = patient_with_phrase();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
+    alice.json(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "allergies",
+        "--access",
+        "read",
+        "--purpose",
+        "GP",
+    ]);
+    let sync = |from: &Carnet| {
+        let server = Server::start(from);
+        doctor.json(&["sync", &server.ticket]);
+    };
+    sync(&alice);
+    let file = path(&alice, "alice.backup");
+    alice.json(&["backup", "--out", &file]);
+    alice.ok(&["add", "allergy", "--substance", "Latex"]);
+    sync(&alice);
+    sync(&alice);
+    let cp = path(&doctor, "alice.checkpoint");
+    doctor.json(&["audit", "witness", "--patient", "Alice", "--out", &cp]);
+
+    let target = Carnet::empty();
+    let before = siblings(&target);
+    let junk = path(&doctor, "junk.txt");
+    std::fs::write(&junk, "not a checkpoint").unwrap();
+    let mut cmd = target.command();
+    cmd.env("CARNET_RECOVERY_PHRASE", &phrase).args([
+        "--json",
+        "restore",
+        &file,
+        "--kdf-cost",
+        "10",
+        "--checkpoint",
+        &junk,
+    ]);
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a checkpoint"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(siblings(&target), before);
+
+    let mut cmd = target.command();
+    cmd.env("CARNET_RECOVERY_PHRASE", &phrase).args([
+        "--json",
+        "restore",
+        &file,
+        "--kdf-cost",
+        "10",
+        "--checkpoint",
+        &cp,
+    ]);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &s["takeover"];
+    assert!(
+        t["forked"]["size"].as_u64().unwrap() > t["index"].as_u64().unwrap(),
+        "{s}"
+    );
+    assert!(log_texts(&target).iter().any(|l| l.contains("left behind")));
+
+    // The doctor meets the restored record: it follows it, and shows what it had seen.
+    sync(&target);
+    let p = doctor.json(&["patients"]);
+    let superseded = p[0]["superseded"].as_array().unwrap();
+    assert_eq!(superseded.len(), 1, "{p}");
+    assert_eq!(superseded[0]["from"], t["index"]);
+    let shown = doctor.ok(&["patients"]);
+    assert!(
+        shown.contains("restored with their recovery phrase"),
+        "{shown}"
+    );
+    let seen = doctor.json(&["list", "--patient", "Alice"]).to_string();
+    assert!(seen.contains("Penicillin"), "{seen}");
+}

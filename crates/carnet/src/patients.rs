@@ -24,6 +24,10 @@ pub struct SharedRecord {
     /// Sections whose keys this vault holds (what it can still read, including sections
     /// whose grant ended: what was received cannot be recalled).
     pub readable: Vec<SectionId>,
+    /// Branches of the patient's consent log this vault had seen and the patient's
+    /// recovery key replaced when their record was restored (see
+    /// [`Vault::superseded_branches`]): shown so the user sees both.
+    pub superseded: Vec<crate::exchange::SupersededBranch>,
 }
 
 impl Vault {
@@ -49,6 +53,7 @@ impl Vault {
                 name,
                 sections: self.held_sections(&record)?,
                 readable: self.readable_sections(&record)?,
+                superseded: self.superseded_branches(&record)?,
             });
         }
         out.sort_by_key(|p| p.name.to_lowercase());
