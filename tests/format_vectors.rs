@@ -248,3 +248,90 @@ fn every_format_decodes_verifies_and_re_encodes_as_its_vector_says() {
     );
     assert_eq!(removal.heads.len(), 1);
 }
+
+fn takeover_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/format-1/takeover.json")
+}
+
+/// Writes the takeover vectors (once): a log of a genesis, a root declaration and a
+/// takeover, with the recovery phrase the root comes from and the checkpoint the new key
+/// signed.
+fn write_takeover() {
+    assert!(!takeover_path().exists(), "vectors are never rewritten");
+    let patient = PersonSecret::generate().unwrap();
+    let new_key = PersonSecret::generate().unwrap();
+    let phrase = carnet::crypto::RecoveryPhrase::generate().unwrap();
+    let root = phrase.key().unwrap().root();
+    let card = IdentityCard::issue(
+        &patient,
+        "Alice Vector",
+        Role::Patient,
+        vec![],
+        1_700_000_000,
+    )
+    .unwrap();
+    let record = RecordId::of_patient(&patient.person_id());
+    let mut log = ConsentLog::new(record, patient.person_id());
+    log.append(
+        &patient,
+        Action::Genesis {
+            patient_card: card.to_text(),
+        },
+        1_700_000_001,
+    )
+    .unwrap();
+    log.append_root(&patient, &root, 1_700_000_002).unwrap();
+    log.append_takeover(
+        &root,
+        &new_key,
+        DeviceId([0x33; 16]),
+        [4; 32],
+        [5; 32],
+        None,
+        1_700_000_003,
+    )
+    .unwrap();
+    let v = json!({
+        "about": "Carnet takeover test vectors, format-1 (docs/FORMAT.md, Root and takeover). Test data only: these keys protect nothing.",
+        "patient_secret": hex(&patient.to_bytes()),
+        "recovery_phrase": phrase.expose(),
+        "root": hex(&root.public().0),
+        "new_key": new_key.person_id().to_string(),
+        "entries": log.entries().iter().map(|e| hex(e.as_bytes())).collect::<Vec<_>>(),
+        "checkpoint": log.checkpoint(&new_key).unwrap(),
+    });
+    std::fs::write(takeover_path(), serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn a_takeover_verifies_as_its_vector_says() {
+    if std::env::var_os("CARNET_WRITE_FORMAT_VECTORS").is_some() && !takeover_path().exists() {
+        write_takeover();
+    }
+    let v: Value = serde_json::from_slice(&std::fs::read(takeover_path()).unwrap()).unwrap();
+    let patient = PersonSecret::from_bytes(&unhex(&v["patient_secret"])).unwrap();
+    let phrase =
+        carnet::crypto::RecoveryPhrase::parse(v["recovery_phrase"].as_str().unwrap()).unwrap();
+    let root = phrase.key().unwrap().root();
+    assert_eq!(hex(&root.public().0), v["root"].as_str().unwrap());
+    let record = RecordId::of_patient(&patient.person_id());
+    let mut log = ConsentLog::new(record, patient.person_id());
+    for (i, e) in v["entries"].as_array().unwrap().iter().enumerate() {
+        let bytes = unhex(e);
+        let signed = SignedEntry::from_bytes(&bytes).unwrap();
+        assert_eq!(signed.as_bytes(), &bytes[..]);
+        assert_eq!(signed.entry().index, i as u64);
+        log.push(signed).unwrap();
+    }
+    assert_eq!(log.root_key().map(|r| r.0), Some(root.public().0));
+    assert_eq!(log.signer().to_string(), v["new_key"].as_str().unwrap());
+    assert!(matches!(
+        log.entries()[2].entry().action,
+        Action::Takeover { device, signing, .. } if device == DeviceId([0x33; 16]) && signing == [5; 32]
+    ));
+    assert_eq!(
+        log.check_checkpoint(v["checkpoint"].as_str().unwrap())
+            .unwrap(),
+        3
+    );
+}
