@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch;
 mod blob;
 mod card;
 mod device;
@@ -42,6 +43,7 @@ mod keys;
 mod recovery;
 mod sealed;
 
+pub use batch::{SignedMessage, verify_all};
 pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
 pub use card::{CARD_PREFIX, IdentityCard, Role};
 pub use device::{
