@@ -529,6 +529,28 @@ impl SignedEntry {
         })
     }
 
+    /// The signed bytes (the postcard-encoded entry) and the signature, for verifying many
+    /// at once.
+    pub(crate) fn signed_parts(&self) -> Result<(Vec<u8>, [u8; 64]), ConsentError> {
+        let repr: SignedRepr =
+            postcard::from_bytes(&self.bytes).map_err(|e| ConsentError::Malformed {
+                what: "consent entry",
+                detail: e.to_string(),
+            })?;
+        let sig: [u8; 64] =
+            repr.signature
+                .as_slice()
+                .try_into()
+                .map_err(|_| ConsentError::BadEntry {
+                    index: self.entry.index,
+                    why: "its signature is not 64 bytes".into(),
+                })?;
+        Ok((repr.entry, sig))
+    }
+
+    /// The domain label entry signatures are made under.
+    pub(crate) const DOMAIN: &'static [u8] = ENTRY_DOMAIN;
+
     /// Checks the signature against `patient`.
     pub fn verify(&self, patient: &PersonId) -> Result<(), ConsentError> {
         let repr: SignedRepr =

@@ -488,6 +488,88 @@ impl ConsentLog {
         Ok(&self.entries[self.entries.len() - 1])
     }
 
+    /// Appends many entries as [`ConsentLog::push`] would, one after the other, with the
+    /// same result and the same first error, but verifying their signatures together
+    /// (`carnet_crypto::verify_all`: batches on every core, each signature decided as
+    /// `verify_strict` decides it). What an auditor's verification of a long log uses.
+    pub fn extend_verified(
+        &mut self,
+        entries: impl IntoIterator<Item = SignedEntry>,
+    ) -> Result<(), ConsentError> {
+        let start = self.len();
+        let mut structural = None;
+        let mut to_check: Vec<(PersonId, Vec<u8>, [u8; 64], u64)> = Vec::new();
+        for e in entries {
+            let index = self.len();
+            // Takeovers and root declarations check their own signatures as they are read.
+            let own_check = matches!(
+                e.entry().action,
+                Action::Takeover { .. } | Action::RootDeclared { .. }
+            );
+            let signer = self.signer();
+            let parts = if own_check {
+                None
+            } else {
+                match e.signed_parts() {
+                    Ok(p) => Some(p),
+                    Err(err) => {
+                        structural = Some((index, err));
+                        break;
+                    }
+                }
+            };
+            if let Err(err) = self.push_inner(e, own_check) {
+                structural = Some((index, err));
+                break;
+            }
+            if let Some((body, sig)) = parts {
+                to_check.push((signer, body, sig, index));
+            }
+        }
+        let items: Vec<carnet_crypto::SignedMessage<'_>> = to_check
+            .iter()
+            .map(|(signer, body, sig, _)| carnet_crypto::SignedMessage {
+                signer,
+                domain: SignedEntry::DOMAIN,
+                message: body,
+                signature: sig,
+            })
+            .collect();
+        if let Err(i) = carnet_crypto::verify_all(&items) {
+            let index = to_check[i].3;
+            // Nothing of what was read is kept past a bad signature.
+            self.truncate_to(index.max(start));
+            return Err(ConsentError::BadEntry {
+                index,
+                why: "its signature is not the patient's (altered or forged)".into(),
+            });
+        }
+        match structural {
+            Some((_, err)) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// Drops the entries from `len` on (only those this call chain pushed).
+    fn truncate_to(&mut self, len: u64) {
+        if len >= self.len() || len < self.offset {
+            return;
+        }
+        let keep = (len - self.offset) as usize;
+        self.entries.truncate(keep);
+        self.signers.retain(|(i, _)| *i < len || *i == 0);
+        if !self
+            .entries
+            .iter()
+            .any(|e| matches!(e.entry().action, Action::RootDeclared { .. }))
+        {
+            self.root = None;
+        }
+        // The stored hashes of the dropped leaves go too.
+        let stored_len = tlog::stored_hash_index(0, len) - self.stored.start;
+        self.stored.dense.truncate(stored_len as usize);
+    }
+
     /// Signs and appends a new entry as the patient.
     pub fn append(
         &mut self,
@@ -767,6 +849,55 @@ mod tests {
             log.append(&patient, block(i), 10 + i).unwrap();
         }
         (patient, log)
+    }
+
+    /// Reading a log in one batch gives what reading it entry by entry gives: the same
+    /// log, or the same first error (a forged signature, a broken link), whichever comes
+    /// first.
+    #[test]
+    fn batched_reading_decides_as_one_by_one() {
+        let (_, log) = log_of(60);
+        let other = PersonSecret::generate().unwrap();
+        let entries: Vec<SignedEntry> = log.entries().to_vec();
+        let forge = |e: &SignedEntry| {
+            SignedEntry::sign(e.entry().clone(), &other).unwrap()
+        };
+        let one_by_one = |list: &[SignedEntry]| -> (Result<(), String>, u64) {
+            let mut l = ConsentLog::new(*log.record(), *log.patient());
+            for e in list {
+                if let Err(err) = l.push(e.clone()) {
+                    return (Err(err.to_string()), l.len());
+                }
+            }
+            (Ok(()), l.len())
+        };
+        let batched = |list: &[SignedEntry]| -> (Result<(), String>, u64) {
+            let mut l = ConsentLog::new(*log.record(), *log.patient());
+            let r = l.extend_verified(list.iter().cloned());
+            (r.map_err(|e| e.to_string()), l.len())
+        };
+        let mut cases: Vec<Vec<SignedEntry>> = vec![entries.clone()];
+        // A forged signature at 30.
+        let mut c = entries.clone();
+        c[30] = forge(&c[30]);
+        cases.push(c.clone());
+        // ... and a broken link further on: the signature comes first.
+        c.swap(45, 46);
+        cases.push(c);
+        // A broken link at 20 before a forged signature at 40: the link comes first.
+        let mut c = entries.clone();
+        c[40] = forge(&c[40]);
+        c.remove(20);
+        cases.push(c);
+        // A forged genesis.
+        let mut c = entries.clone();
+        c[0] = forge(&c[0]);
+        cases.push(c);
+        for (i, c) in cases.iter().enumerate() {
+            let a = one_by_one(c);
+            assert_eq!(batched(c), a, "case {i}");
+            assert_eq!(a.0.is_ok(), i == 0, "case {i}: {a:?}");
+        }
     }
 
     fn block(i: u64) -> Action {
