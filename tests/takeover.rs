@@ -380,3 +380,66 @@ fn the_replaced_key_signs_nothing_a_grantee_takes() {
             .any(|n| n.starts_with("forged"))
     );
 }
+
+/// A device that holds the patient's own key (linked by an older version, or a copy of the
+/// primary's vault) is cut off in place with the recovery phrase (`Vault::rekey`): the
+/// primary goes on as a new device, and nothing the copy writes afterwards is taken. A
+/// wrong phrase changes nothing.
+#[test]
+fn a_device_holding_the_patients_key_is_cut_off_in_place_with_the_phrase() {
+    let mut alice = vault("Alice", Role::Patient);
+    let phrase = alice.vault.take_recovery_phrase().unwrap();
+    let mut doctor = vault("Dr Martin", Role::Clinician);
+    introduce(&mut alice, "Dr Martin", &doctor);
+    introduce(&mut doctor, "Alice", &alice);
+    alice
+        .vault
+        .grant("Dr Martin", &[SectionId::Notes], Access::Write, "GP", None)
+        .unwrap();
+    let record = alice.vault.own_record().unwrap();
+    alice.vault.add(&record, note("before")).unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    // The copy that holds Alice's key (the thief's).
+    let stolen = tempfile::tempdir().unwrap();
+    let sdir = stolen.path().join("vault");
+    carnet_scenarios::copy_dir(&alice.dir, &sdir);
+    let v = Vault::open(&sdir, &pass()).unwrap();
+    let mut thief = TestVault::from_parts(stolen, sdir, v);
+
+    // A wrong phrase: refused, nothing changes, the vault goes on as before.
+    let before = alice.vault.state_digest().unwrap();
+    let other = carnet::crypto::RecoveryPhrase::generate().unwrap();
+    assert!(alice.vault.rekey(&other.key().unwrap()).is_err());
+    assert_eq!(alice.vault.state_digest().unwrap(), before);
+    alice.vault.add(&record, note("still mine")).unwrap();
+
+    let old_device = alice.vault.device_id();
+    let s = alice.vault.rekey(&phrase.key().unwrap()).unwrap();
+    assert_eq!(s.devices_retired, 1);
+    assert_ne!(alice.vault.device_id(), old_device);
+    alice.vault.add(&record, note("after the rekey")).unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    assert_eq!(
+        note_texts(&mut doctor.vault, &record),
+        ["after the rekey", "before", "still mine"]
+    );
+
+    // The copy goes on writing with Alice's key: refused.
+    thief.vault.add(&record, note("forged")).unwrap();
+    let digest = doctor.vault.state_digest().unwrap();
+    assert!(exchange(&mut thief, &mut doctor).is_err());
+    assert_eq!(doctor.vault.state_digest().unwrap(), digest);
+
+    // Alice's vault reopens with its new keys and goes on.
+    let dir = alice.dir.clone();
+    drop(std::mem::replace(
+        &mut alice.vault,
+        Vault::open(&dir, &pass()).unwrap(),
+    ));
+    alice.vault.add(&record, note("reopened")).unwrap();
+    doctor.vault.add(&record, note("from the doctor")).unwrap();
+    exchange(&mut alice, &mut doctor).unwrap();
+    exchange(&mut doctor, &mut alice).unwrap();
+    assert!(note_texts(&mut doctor.vault, &record).contains(&"reopened".to_string()));
+    assert!(note_texts(&mut alice.vault, &record).contains(&"from the doctor".to_string()));
+}

@@ -604,10 +604,14 @@ fn p6(scale: &Scale, data: &Path, rows: &mut Vec<Row>, all: &mut Map<String, Val
         id: "P6",
         what: format!("verify a consent log of {} entries", num(r, "entries")),
         figure: secs(num(r, "secs")),
-        baseline: format!("ed25519 verify_strict alone {}", secs(num(r, "baseline"))),
+        baseline: format!(
+            "ed25519 verify_strict one by one {} (wall; verification on {} cores)",
+            secs(num(r, "baseline")),
+            num(r, "cores")
+        ),
         ratio: format!("{:.2}x", num(r, "ratio")),
-        target: a("<= 2x"),
-        met: Some(num(r, "ratio") <= 2.0),
+        target: a("<= 0.6x"),
+        met: Some(num(r, "ratio") <= 0.6),
     });
     all.insert("p6".into(), Value::Object(r.clone()));
     Ok(())

@@ -270,6 +270,11 @@ pub enum DeviceCommand {
         /// The device id (or its first characters), as `device list` shows it.
         id: String,
     },
+    /// Cut off every other device, even one that holds your identity key (linked by an
+    /// older carnet, or a stolen copy of this vault), with your recovery phrase (asked, or
+    /// CARNET_RECOVERY_PHRASE): this device goes on under a new id and alone speaks for
+    /// you; link your other devices again afterwards. On your primary device.
+    Rekey,
     /// Link a new device: run it on this device (it prints a code and waits), then on the
     /// new device with --vault for the new vault, where it asks for the code (or reads it
     /// with --code-file).

@@ -408,7 +408,7 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
             if !d.own_key {
                 // Said on stderr, with --json too: it is a warning about the person's key.
                 eprintln!(
-                    "warning: device {} was linked by an older carnet and holds your identity key: with it, whoever has that device can still sign as you. Devices linked from now on have their own key; to cut an old one off completely you need a new identity (not available yet).",
+                    "warning: device {} was linked by an older carnet and holds your identity key: with it, whoever has that device can still sign as you. To cut it off completely, run `carnet device rekey` (it asks for your recovery phrase).",
                     &d.id[..8]
                 );
             }
@@ -418,6 +418,22 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
                 println!(
                     "Removed device {}: every section moved to a new key it never holds; it gets nothing new and nothing it writes is accepted. What it already held cannot be recalled.",
                     &d.id[..8]
+                );
+                Ok(())
+            }
+        }
+        DeviceCommand::Rekey => {
+            // The phrase first: nothing is opened or changed without it.
+            let key = phrase()?.key()?;
+            let mut vault = open(cli)?;
+            let s = vault.rekey(&key)?;
+            if cli.json {
+                output::json(&s)
+            } else {
+                println!(
+                    "This device took your record over again with your recovery phrase: it goes on as device {}, and your {} other device(s), any that held your identity key among them, are cut off everywhere once the people you share with sync with it. Link your other devices again (`carnet device link`).",
+                    &vault.device_id().to_string()[..8],
+                    s.devices_retired.saturating_sub(1)
                 );
                 Ok(())
             }

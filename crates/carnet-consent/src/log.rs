@@ -859,9 +859,7 @@ mod tests {
         let (_, log) = log_of(60);
         let other = PersonSecret::generate().unwrap();
         let entries: Vec<SignedEntry> = log.entries().to_vec();
-        let forge = |e: &SignedEntry| {
-            SignedEntry::sign(e.entry().clone(), &other).unwrap()
-        };
+        let forge = |e: &SignedEntry| SignedEntry::sign(e.entry().clone(), &other).unwrap();
         let one_by_one = |list: &[SignedEntry]| -> (Result<(), String>, u64) {
             let mut l = ConsentLog::new(*log.record(), *log.patient());
             for e in list {

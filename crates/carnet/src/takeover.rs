@@ -68,6 +68,56 @@ impl Vault {
         endpoint: [u8; 32],
         forked: Option<Branch>,
     ) -> Result<TakeoverSummary> {
+        self.take_over_as(key, endpoint, forked, None)
+    }
+
+    /// Takes this vault's own record over in place, with the recovery `key`: as a restore
+    /// does (see [`Vault::take_over`]), on this device under a new device id, so that
+    /// every other device is cut off, a device linked by an older version (which holds
+    /// the person's own key) included, and this device's earlier writing still reaches
+    /// grantees up to what it held. The other devices of this version must be linked
+    /// again. Only on the primary device of a patient.
+    pub fn rekey(&mut self, key: &RecoveryKey) -> Result<TakeoverSummary> {
+        self.require_primary()?;
+        if self.card.role() != carnet_crypto::Role::Patient {
+            return Err(Error::Sharing(
+                "only a patient's record has a consent log to take over".into(),
+            ));
+        }
+        let endpoint = carnet_crypto::endpoint_public_key(&*self.endpoint_secret()?);
+        let device = carnet_crypto::DeviceId::random()?;
+        self.take_over_as(key, endpoint, None, Some(device))
+    }
+
+    fn take_over_as(
+        &mut self,
+        key: &RecoveryKey,
+        endpoint: [u8; 32],
+        forked: Option<Branch>,
+        new_device: Option<carnet_crypto::DeviceId>,
+    ) -> Result<TakeoverSummary> {
+        let old_device = self.device;
+        let result = self.take_over_inner(key, endpoint, forked, new_device);
+        if result.is_err() {
+            // Nothing was committed: this handle goes back to what the store holds.
+            self.device = old_device;
+            self.loaded.clear();
+            if let Ok(r) = self.store.read()
+                && let Ok(keys) = Keys::load(&r, self.person_id(), old_device)
+            {
+                self.me = keys;
+            }
+        }
+        result
+    }
+
+    fn take_over_inner(
+        &mut self,
+        key: &RecoveryKey,
+        endpoint: [u8; 32],
+        forked: Option<Branch>,
+        new_device: Option<carnet_crypto::DeviceId>,
+    ) -> Result<TakeoverSummary> {
         let record = self.own_record()?;
         let person = self.person_id();
         let root = key.root();
@@ -78,6 +128,15 @@ impl Vault {
         };
         let person_secret = PersonSecret::from_bytes(&self.me.secret()?.to_bytes())?;
         let mut txn = self.store.write()?;
+        let device = new_device.unwrap_or(self.device);
+        if new_device.is_some() {
+            // This machine goes on as a new device: its earlier id is retired below with
+            // the others, so that what it wrote before still reaches grantees up to there.
+            // (This handle takes the new id once the transaction commits.)
+            txn.put_meta("device", &device.0)?;
+            txn.put_meta("primary", &device.0)?;
+            txn.put_actor(&crate::actor_for(&person, &device), &person, &device)?;
+        }
         let mut log = Self::whole_log(&record, &person, txn.consent_entries(&record)?, None)?;
         match log.root_key() {
             None => {
@@ -96,7 +155,7 @@ impl Vault {
         let device_key = DeviceSecret::generate()?;
         let cert = DeviceCert::issue(
             &person_secret,
-            self.device,
+            device,
             endpoint,
             Some(device_key.public()),
             now,
@@ -104,7 +163,7 @@ impl Vault {
         let entry = log.append_takeover(
             &root,
             &log_key,
-            self.device,
+            device,
             endpoint,
             device_key.public(),
             forked,
@@ -116,14 +175,14 @@ impl Vault {
         txn.put_secret_meta(LOG_KEY, &log_key.to_bytes())?;
         txn.put_secret_meta(DEVICE_KEY, device_key.to_seed().as_slice())?;
         txn.put_meta(DEVICE_CERT, cert.as_bytes())?;
-        txn.put_secret_meta(&format!("signing:{}", self.device), &device_key.public())?;
+        txn.put_secret_meta(&format!("signing:{device}"), &device_key.public())?;
         // From here on, what this vault appends is signed with the new key.
         self.me = Keys::of_person(person_secret).with_takeover(log_key, device_key, cert);
 
         let mut devices = self.device_records()?;
         for d in devices
             .iter_mut()
-            .filter(|d| d.device != self.device && d.removed.is_none())
+            .filter(|d| d.device != device && d.removed.is_none())
         {
             let heads = Self::retired_heads(&txn, &record, &person, &d.device)?;
             self.append(
@@ -138,9 +197,9 @@ impl Vault {
             d.removed = Some(now);
             summary.devices_retired += 1;
         }
-        if !devices.iter().any(|d| d.device == self.device) {
+        if !devices.iter().any(|d| d.device == device) {
             devices.push(DeviceRecord {
-                device: self.device,
+                device,
                 endpoint,
                 added: now,
                 removed: None,
@@ -155,8 +214,10 @@ impl Vault {
             self.rotate(&mut txn, &mut log, &salt, &grants, s)?;
         }
         txn.commit()?;
+        self.device = device;
         self.loaded.clear();
         *self.log_cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.retired_cache.lock().unwrap_or_else(|p| p.into_inner()) = Default::default();
         Ok(summary)
     }
 }
