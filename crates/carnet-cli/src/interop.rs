@@ -361,7 +361,7 @@ fn check_same_person(
     let Some(profile) = profile else {
         return Ok(());
     };
-    let why = carnet_fhir::differences(&profile.name, profile.birth_date.as_ref(), who);
+    let why = carnet_fhir::profile_differences(&profile, who);
     if why.is_empty() || confirmed {
         return Ok(());
     }

@@ -777,7 +777,7 @@ fn lines(items: &[&RecordEntry]) -> Vec<String> {
     let mut groups: Vec<(String, Option<String>, usize, String)> = Vec::new();
     for e in sorted {
         let (name, when) = match &e.entry {
-            Entry::Immunization(i) => (i.vaccine.clone(), Some(i.date.to_string())),
+            Entry::Immunization(i) => (i.vaccine.clone(), i.date.as_ref().map(ToString::to_string)),
             Entry::Procedure(p) => (p.name.clone(), p.date.as_ref().map(ToString::to_string)),
             Entry::Measurement(m) => {
                 groups.push((String::new(), None, 1, esc(&measurement_line(m))));

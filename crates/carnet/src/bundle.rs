@@ -606,6 +606,7 @@ mod tests {
                     code: None,
                     criticality: None,
                     reaction: None,
+                    onset: None,
                 }),
             )
             .unwrap();
