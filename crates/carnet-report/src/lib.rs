@@ -188,6 +188,27 @@ pub fn pct_text(k: usize, n: usize, lang: Lang) -> String {
     }
 }
 
+/// `k` of `n` as a percentage with one decimal (time below 54 mg/dL, whose target is
+/// under 1 %): never "0%" for a share that is not zero ("<0.1%"), nor "100%" for one that
+/// is not all (">99.9%").
+pub fn pct_text_1(k: usize, n: usize, lang: Lang) -> String {
+    let sp = if lang == Lang::Fr { "\u{a0}" } else { "" };
+    if n == 0 || k == 0 {
+        return format!("0{sp}%");
+    }
+    if k >= n {
+        return format!("100{sp}%");
+    }
+    let p = (k as f64 * 1000.0 / n as f64).round() / 10.0;
+    if p < 0.1 {
+        format!("<{}{sp}%", num(lang, 0.1, 1))
+    } else if p > 99.9 {
+        format!(">{}{sp}%", num(lang, 99.9, 1))
+    } else {
+        format!("{}{sp}%", num(lang, p, 1))
+    }
+}
+
 /// A date as words, "Apr 12, 1961" or "12 avr. 1961".
 pub(crate) fn long_date(t: i64, offset: i32, lang: Lang) -> String {
     let Ok(ts) = Timestamp::from_second(t) else {
@@ -540,7 +561,7 @@ pub fn chart_svg_in(c: &Chart, lang: Lang) -> String {
                     ("inr", &pc(inr)),
                     ("below", &pc(below)),
                     ("l2", &l2_text),
-                    ("very_low", &pc(very_low)),
+                    ("very_low", &pct_text_1(very_low, n, lang)),
                     ("above", &pc(above)),
                     ("mean", &num(lang, mean, 1)),
                     ("unit", unit),
@@ -1015,6 +1036,20 @@ fn flag_of(m: &Measurement, lang: Lang) -> (Option<Flag>, Option<String>) {
             .map(|c| c.value)
     };
     let panel = part("8480-6").is_some() || part("8462-4").is_some();
+    // eGFR (MDRD, CKD-EPI): below 60 mL/min/1.73 m² is decreased (KDIGO G3a and worse).
+    const EGFR: &[&str] = &[
+        "33914-3", "48642-3", "48643-1", "50044-7", "62238-1", "69405-9", "77147-7", "98979-8",
+    ];
+    if m.kind.system == systems::LOINC
+        && EGFR.contains(&m.kind.code.as_str())
+        && m.unit == "mL/min/{1.73_m2}"
+        && let Some(v) = m.value
+    {
+        return (
+            (v < 60.0).then_some(Flag::Low),
+            threshold("≥ 60 mL/min/1.73 m²"),
+        );
+    }
     match (m.kind_name(), m.value, m.unit.as_str()) {
         // Any blood pressure panel (85354-9, Synthea's 55284-4...): by its parts.
         (Some("blood-pressure"), _, _) | (_, None, _) if panel => {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use carnet_fhir::{DeviceFormat, Item, read_device_csv};
 use carnet_record::Censor;
-use carnet_report::{GlucoseInput, Lang, Point, ReportInput, glucose_stats, pct_text};
+use carnet_report::{GlucoseInput, Lang, Point, ReportInput, glucose_stats, pct_text, pct_text_1};
 use jiff::tz::TimeZone;
 use serde_json::Value;
 
@@ -146,17 +146,25 @@ fn a_few_very_low_readings_are_never_zero_percent() {
         });
         let very_low = pct_text(8, 2148, lang);
         assert_eq!(very_low.replace('\u{a0}', ""), "<1%");
-        // The bar and the chart's line of figures both say it.
+        // The bar says it, and the chart's line of figures gives the decimal.
         assert!(
-            html.matches(&carnet_report_esc(&very_low)).count() >= 2,
-            "{lang}: {very_low} not shown twice"
+            html.contains(&carnet_report::esc(&very_low)),
+            "{lang}: {very_low}"
+        );
+        let decimal = pct_text_1(8, 2148, lang);
+        assert_eq!(decimal.replace('\u{a0}', "").replace(',', "."), "0.4%");
+        assert!(
+            html.contains(&format!("54: {decimal})")) || html.contains(&format!("54 : {decimal})")),
+            "{lang}"
+        );
+        assert_eq!(
+            pct_text_1(1, 3922, lang)
+                .replace('\u{a0}', "")
+                .replace(',', "."),
+            "<0.1%"
         );
         assert!(!html.contains("below 0%") && !html.contains("sous la cible 0"));
     }
-}
-
-fn carnet_report_esc(s: &str) -> String {
-    carnet_report::esc(s)
 }
 
 #[test]

@@ -54,12 +54,14 @@ fn record() -> Vec<RecordEntry> {
         text: None,
     }];
     let glucose_lab = lab("2345-7", "Glucose", 126.0, "mg/dL");
+    let egfr_bare = lab("62238-1", "eGFR (no range)", 53.02, "mL/min/{1.73_m2}");
     vec![
         entry(0, Entry::Measurement(bp)),
         entry(1, Entry::Measurement(egfr)),
         entry(2, Entry::Measurement(chol)),
         entry(3, Entry::Measurement(hba1c)),
         entry(4, Entry::Measurement(glucose_lab)),
+        entry(9, Entry::Measurement(egfr_bare)),
         entry(
             5,
             Entry::Note(Note {
@@ -149,6 +151,12 @@ fn results_carry_flags_and_their_reference_ranges() {
         assert!(egfr.contains(low) && egfr.contains("60"), "{lang}: {egfr}");
         let chol = item(&html, "Cholesterol");
         assert!(chol.contains(high), "{lang}: {chol}");
+        // Without a range from the source, the stated eGFR threshold (KDIGO) flags it.
+        let egfr2 = item(&html, "eGFR (no range)");
+        assert!(
+            egfr2.contains(low) && egfr2.contains("60"),
+            "{lang}: {egfr2}"
+        );
         let hba1c = item(&html, "HbA1c");
         assert!(
             !hba1c.contains("class=\"flag") && hba1c.contains("4–6"),
