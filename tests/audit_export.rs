@@ -69,6 +69,7 @@ fn the_audit_export_holds_no_health_data() {
             code: None,
             criticality: None,
             reaction: Some(HEALTH[1].into()),
+            onset: None,
         }),
         Entry::Condition(Condition {
             name: HEALTH[2].into(),
@@ -88,8 +89,11 @@ fn the_audit_export_holds_no_health_data() {
         Entry::Immunization(Immunization {
             vaccine: HEALTH[5].into(),
             code: None,
-            date: "2020-01-15".parse().unwrap(),
+            date: Some("2020-01-15".parse().unwrap()),
             lot: Some(HEALTH[6].into()),
+            status: Default::default(),
+            status_reason: None,
+            date_text: None,
         }),
         Entry::Measurement(Measurement {
             kind: Code::new(systems::LOINC, "20447-9", Some("HIV 1 RNA viral load")),
@@ -102,6 +106,8 @@ fn the_audit_export_holds_no_health_data() {
             value_text: None,
             category: None,
             status: None,
+            reference_range: Vec::new(),
+            interpretation: Vec::new(),
         }),
         Entry::Note(Note {
             text: HEALTH[10].into(),

@@ -29,6 +29,7 @@ fn allergy(s: &str) -> Entry {
         code: None,
         criticality: None,
         reaction: None,
+        onset: None,
     })
 }
 
@@ -61,8 +62,11 @@ fn world() -> (TestVault, TestVault, TestVault) {
         Entry::Immunization(Immunization {
             vaccine: "Influenza".into(),
             code: None,
-            date: "2025-10-15".parse().unwrap(),
+            date: Some("2025-10-15".parse().unwrap()),
             lot: None,
+            status: Default::default(),
+            status_reason: None,
+            date_text: None,
         }),
         Entry::Measurement(
             Measurement::from_input("weight", "72.5", "kg", DateTime::now(), None).unwrap(),

@@ -82,6 +82,7 @@ fn entry(section: SectionId, who: &str, n: u16) -> Entry {
             code: None,
             criticality: None,
             reaction: None,
+            onset: None,
         }),
         SectionId::Medications => Entry::Medication(Medication {
             name: text,

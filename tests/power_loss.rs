@@ -265,6 +265,7 @@ fn import_items(trial: usize) -> Vec<LabeledItem> {
                 code: None,
                 criticality: None,
                 reaction: None,
+                onset: None,
             })),
         },
     ]

@@ -362,6 +362,8 @@ fn lab(kind: &(&str, &str, &str, f64, f64, u8), value: f64, at: i64) -> Entry {
         value_text: None,
         category: Some("laboratory".into()),
         status: Some("final".into()),
+        reference_range: Vec::new(),
+        interpretation: Vec::new(),
     })
 }
 
@@ -407,6 +409,7 @@ pub fn clinical(n: usize, seed: u64) -> Vec<(i64, Entry)> {
                 relationship: Some("spouse".into()),
             }),
             advance_directives: None,
+            identifiers: Vec::new(),
         }),
     )];
     let mut weight = 68.0;
@@ -428,6 +431,7 @@ pub fn clinical(n: usize, seed: u64) -> Vec<(i64, Entry)> {
                         Criticality::Low
                     }),
                     reaction: Some(r.into()),
+                    onset: None,
                 })
             }
             "condition" => {
@@ -475,12 +479,15 @@ pub fn clinical(n: usize, seed: u64) -> Vec<(i64, Entry)> {
                 Entry::Immunization(Immunization {
                     vaccine: name.into(),
                     code: code(systems::CVX, c, name),
-                    date: date(at),
+                    date: Some(date(at)),
                     lot: Some(format!(
                         "{}{:04}",
                         ["FL", "CV", "TD"][i % 3],
                         rng.range(0, 9999)
                     )),
+                    status: Default::default(),
+                    status_reason: None,
+                    date_text: None,
                 })
             }
             "bp" => {
@@ -638,7 +645,7 @@ pub fn entries_csv(entries: &[(i64, Entry)], out: &mut Vec<u8>) {
             Entry::Immunization(i) => writeln!(
                 out,
                 "immunization,{},{},{},,{}",
-                i.date,
+                i.date.as_ref().map(ToString::to_string).unwrap_or_default(),
                 i.code.as_ref().map(|c| c.code.clone()).unwrap_or_default(),
                 i.lot.as_deref().unwrap_or(""),
                 q(&i.vaccine)

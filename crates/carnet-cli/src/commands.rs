@@ -418,6 +418,7 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
             code: code.clone(),
             criticality: *criticality,
             reaction: reaction.clone(),
+            onset: None,
         }),
         AddCommand::Condition {
             name,
@@ -454,8 +455,11 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
         } => Entry::Immunization(Immunization {
             vaccine: vaccine.clone(),
             code: code.clone(),
-            date: date.clone(),
+            date: Some(date.clone()),
             lot: lot.clone(),
+            status: Default::default(),
+            status_reason: None,
+            date_text: None,
         }),
         AddCommand::Measurement {
             kind,
@@ -543,6 +547,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
                 blood_group: None,
                 emergency_contact: None,
                 advance_directives: None,
+                identifiers: Vec::new(),
             },
         ),
     };
@@ -945,6 +950,7 @@ mod tests {
                 code: code.clone(),
                 criticality: Some(carnet::record::Criticality::High),
                 reaction: Some("r".into()),
+                onset: None,
             }),
             Entry::Condition(Condition {
                 name: "x".into(),
@@ -964,8 +970,11 @@ mod tests {
             Entry::Immunization(Immunization {
                 vaccine: "x".into(),
                 code: code.clone(),
-                date: day.clone(),
+                date: Some(day.clone()),
                 lot: Some("l".into()),
+                status: Default::default(),
+                status_reason: None,
+                date_text: None,
             }),
             Entry::Note(Note {
                 text: "t".into(),
@@ -982,6 +991,7 @@ mod tests {
                     relationship: Some("r".into()),
                 }),
                 advance_directives: Some("a".into()),
+                identifiers: Vec::new(),
             }),
         ];
         for e in &entries {
@@ -1010,6 +1020,7 @@ mod tests {
             code: None,
             criticality: None,
             reaction: None,
+            onset: None,
         });
         let e = apply_edits(&a, &["reacton=rash".into()], &[])
             .unwrap_err()

@@ -124,12 +124,14 @@ pub fn run(json_out: bool) -> Result<()> {
                 relationship: Some("brother".into()),
             }),
             advance_directives: None,
+            identifiers: Vec::new(),
         }),
         Entry::Allergy(Allergy {
             substance: format!("Penicillin {marker}"),
             code: Some(Code::parse("snomed|764146007")?),
             criticality: Some(Criticality::High),
             reaction: Some("hives".into()),
+            onset: None,
         }),
         Entry::Measurement(Measurement::from_input(
             "glucose",
@@ -442,6 +444,7 @@ async fn clinician_side(
                     code: None,
                     criticality: Some(Criticality::Low),
                     reaction: Some("rash".into()),
+                    onset: None,
                 }),
             )
         })

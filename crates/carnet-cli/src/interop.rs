@@ -361,7 +361,7 @@ fn check_same_person(
     let Some(profile) = profile else {
         return Ok(());
     };
-    let why = carnet_fhir::differences(&profile.name, profile.birth_date.as_ref(), who);
+    let why = carnet_fhir::profile_differences(&profile, who);
     if why.is_empty() || confirmed {
         return Ok(());
     }
@@ -631,28 +631,16 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         })
         .collect();
     let mut charts = Vec::new();
-    for kind in ["glucose", "blood-pressure", "weight"] {
+    // Device glucose (not lab values): the report draws its profile and chart, in one unit.
+    let glucose: Vec<SeriesPoint> = vault.readings(&record, &chart_spec("glucose")?.2)?;
+    let glucose = glucose.into_iter().filter(|p| p.dense).collect();
+    let (glucose, glucose_unit, glucose_offset) = chart_points(glucose, ChartKind::Glucose);
+    for kind in ["blood-pressure", "weight"] {
         let points = vault.readings(&record, &chart_spec(kind)?.2)?;
-        let Some(last) = points.last().map(|p| p.at.sort_key()) else {
+        if points.is_empty() {
             continue;
-        };
-        // Glucose: the last days of the device series when there is one (a lab value
-        // years later must not shrink the window to one reading).
-        let (since, until, caption) = if kind == "glucose" {
-            let end = points
-                .iter()
-                .filter(|p| p.dense)
-                .map(|p| p.at.sort_key())
-                .max()
-                .unwrap_or(last);
-            (
-                Some(end - i64::from(args.glucose_days) * 86_400),
-                Some(end),
-                format!("the last {} days of readings", args.glucose_days),
-            )
-        } else {
-            (None, None, "every reading in the record".to_string())
-        };
+        }
+        let (since, until, caption) = (None, None, "every reading in the record".to_string());
         let (svg, n, title) = draw(&mut vault, record, kind, since, until)?;
         charts.push((format!("{title}: {caption} ({n})."), svg));
     }
@@ -662,6 +650,13 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         entries: &entries,
         charts,
         generated: now.as_str(),
+        glucose: Some(carnet_report::GlucoseInput {
+            points: &glucose,
+            unit: &glucose_unit,
+            offset_seconds: glucose_offset,
+        }),
+        glucose_days: Some(args.glucose_days),
+        ..Default::default()
     });
     write_private(&args.out, html.as_bytes())?;
     if cli.json {

@@ -113,9 +113,84 @@ struct Collector {
     /// The first value given at each second of each series, to tell a repeat from another
     /// value at the same time.
     values: BTreeMap<(String, String, String), std::collections::HashMap<i64, f64>>,
+    /// Whether a value outside its device's range is kept (marked) rather than refused.
+    confirm_unusual: bool,
+}
+
+/// What a glucose device reports as a number, in mg/dL: beyond it a sensor writes Low or
+/// High (or an error code), so a number outside is not a reading as measured (a wrong
+/// unit, an edited file, a converter's bug). (device, lowest, highest).
+fn glucose_range(format: DeviceFormat, cgm: bool) -> (&'static str, f64, f64) {
+    match (format, cgm) {
+        // Dexcom G6/G7: 40-400 mg/dL.
+        (DeviceFormat::Dexcom, true) => ("a Dexcom CGM", 40.0, 400.0),
+        // FreeStyle Libre 1, 2 and 3: 40-500 mg/dL.
+        (DeviceFormat::Libre, true) => ("a FreeStyle Libre sensor", 40.0, 500.0),
+        // Nightscout gathers many sensors, some of which report real lows down to ~30
+        // (Dexcom special values 0-12 are sensor errors, see `sgv_error`): only the
+        // highest any sensor reports is checked.
+        (DeviceFormat::Nightscout, true) => ("a CGM", 13.0, 500.0),
+        // Finger-stick meters: 20-600 mg/dL.
+        _ => ("a glucose meter", 20.0, 600.0),
+    }
 }
 
 impl Collector {
+    /// A glucose reading from a device: one outside what the device measures is refused
+    /// (`refuse` makes the error naming the row) unless the importing person confirmed
+    /// unusual values; it is then a single measurement marked as confirmed, not part of
+    /// a series (a block holds no mark).
+    #[allow(clippy::too_many_arguments)]
+    fn device_reading(
+        &mut self,
+        format: DeviceFormat,
+        cgm: bool,
+        label: &str,
+        kind: Code,
+        unit: &str,
+        source: &str,
+        at: DateTime,
+        value: f64,
+        refuse: impl FnOnce(String) -> FhirError,
+    ) -> Result<(), FhirError> {
+        let (device, lo, hi) = glucose_range(format, cgm);
+        let mmol = unit == "mmol/L";
+        let per = if mmol { 18.016 } else { 1.0 };
+        let (lo_u, hi_u) = (lo / per, hi / per);
+        // mmol/L limits as devices print them, one decimal (2.2-22.2, 2.2-27.8).
+        let round = |v: f64| if mmol { (v * 10.0).round() / 10.0 } else { v };
+        let (lo_u, hi_u) = (round(lo_u), round(hi_u));
+        if (lo_u..=hi_u).contains(&value) {
+            return self.reading(label, kind, unit, source, at, value);
+        }
+        if !self.confirm_unusual {
+            return Err(refuse(format!(
+                "glucose {value} {unit} is outside what {device} measures ({lo_u}-{hi_u} {unit}; beyond it the device writes Low or High), so it is not a reading as measured; if the file is right, import it with --confirm-unusual (such values are then stored marked as confirmed)"
+            )));
+        }
+        self.count += 1;
+        let mut m = Measurement {
+            kind,
+            value: Some(value),
+            unit: unit.to_string(),
+            components: Vec::new(),
+            at,
+            source: (!source.is_empty()).then(|| source.to_string()),
+            value_code: None,
+            value_text: None,
+            category: None,
+            status: None,
+            reference_range: Vec::new(),
+            interpretation: Vec::new(),
+        };
+        m.confirm_unusual();
+        self.entries.push(Mapped {
+            label: label.to_string(),
+            item: Item::Entry(Entry::Measurement(m)),
+        });
+        Ok(())
+    }
+
     fn reading(
         &mut self,
         label: &str,
@@ -302,9 +377,9 @@ pub fn read_device_csv_with(
         )
     })?;
     match format {
-        DeviceFormat::Dexcom => dexcom(text, tz),
-        DeviceFormat::Libre => libre(text, tz),
-        DeviceFormat::Nightscout => nightscout(text),
+        DeviceFormat::Dexcom => dexcom(text, tz, options),
+        DeviceFormat::Libre => libre(text, tz, options),
+        DeviceFormat::Nightscout => nightscout(text, options),
         DeviceFormat::Generic => generic(text, tz, options),
     }
 }
@@ -513,9 +588,12 @@ fn sgv_error(v: f64, direction: &str) -> Option<String> {
     None
 }
 
-fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
+fn dexcom(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Dexcom;
-    let mut c = Collector::default();
+    let mut c = Collector {
+        confirm_unusual: options.confirm_unusual,
+        ..Collector::default()
+    };
     let mut header: Option<Vec<String>> = None;
     let mut cols = (0, 0, 0, 0, 0, 0);
     let mut mmol = false;
@@ -608,7 +686,9 @@ fn dexcom(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             format!("Dexcom {src_id}")
         };
         match value {
-            Ok(v) => c.reading(label, kind, unit, &source, at, v)?,
+            Ok(v) => c.device_reading(F, cgm, label, kind, unit, &source, at, v, |m| {
+                row_err(F, line, &h[gv], m)
+            })?,
             Err((limit, censor)) => {
                 c.censored_reading(label, kind, unit, &source, at, limit, censor)?
             }
@@ -667,7 +747,7 @@ fn libre_time(
     wall.place(series, dt, tz)
 }
 
-fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
+fn libre(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Libre;
     // Two streamed passes: the header and the date order first, then the readings.
     let mut header: Option<(usize, Vec<String>)> = None;
@@ -711,7 +791,10 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     let rows = records(text)
         .skip(hpos + 1)
         .map(|(line, r)| (line, r.unwrap_or_default()));
-    let mut c = Collector::default();
+    let mut c = Collector {
+        confirm_unusual: options.confirm_unusual,
+        ..Collector::default()
+    };
     let mut wall = Wall::default();
     for (line, r) in rows {
         let line = &line;
@@ -786,7 +869,10 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
             device.to_string()
         };
         match value {
-            Ok(v) => c.reading(label, kind, unit, &device, at, v)?,
+            Ok(v) => c.device_reading(F, cgm, label, kind, unit, &device, at, v, |m| {
+                let cname = col_i.map(|i| header[i].clone()).unwrap_or_default();
+                row_err(F, *line, &cname, m)
+            })?,
             Err((limit, censor)) => {
                 c.censored_reading(label, kind, unit, &device, at, limit, censor)?
             }
@@ -795,9 +881,12 @@ fn libre(text: &str, tz: &TimeZone) -> Result<Import, FhirError> {
     Ok(c.finish())
 }
 
-fn nightscout(text: &str) -> Result<Import, FhirError> {
+fn nightscout(text: &str, options: &DeviceOptions) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Nightscout;
-    let mut c = Collector::default();
+    let mut c = Collector {
+        confirm_unusual: options.confirm_unusual,
+        ..Collector::default()
+    };
     let first = text.trim_start().chars().next();
     if first == Some('[') {
         let entries: Vec<Value> = serde_json::from_str(text)
@@ -842,7 +931,9 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
             let direction = e.get("direction").and_then(Value::as_str).unwrap_or("");
             match sgv_error(value, direction).filter(|_| cgm) {
                 Some(why) => c.sensor_error(&why),
-                None => c.reading(label, code, unit, &source, at, value)?,
+                None => c.device_reading(F, cgm, label, code, unit, &source, at, value, |m| {
+                    layout(F, format!("entry {i} (\"{key}\"): {m}"))
+                })?,
             }
         }
         return Ok(c.finish());
@@ -887,7 +978,9 @@ fn nightscout(text: &str) -> Result<Import, FhirError> {
         let (code, unit) = glucose_code(true, false);
         match sgv_error(value, get(3)) {
             Some(why) => c.sensor_error(&why),
-            None => c.reading("glucose", code, unit, &source, at, value)?,
+            None => c.device_reading(F, true, "glucose", code, unit, &source, at, value, |m| {
+                row_err(F, line, "3 (sgv)", m)
+            })?,
         }
     }
     Ok(c.finish())

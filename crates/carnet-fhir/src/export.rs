@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use carnet_record::{
-    Code, DateTime, DocType, Entry, IPS_ABSENT_SYSTEM, Measurement, SectionId, Series, systems,
+    Code, DateTime, DocType, Entry, IPS_ABSENT_SYSTEM, ImmunizationStatus, Measurement, Onset,
+    SectionId, Series, systems,
 };
 use serde_json::{Map, Value, json};
 
@@ -85,9 +86,19 @@ fn coding(c: &Code) -> Value {
 
 fn concept(code: Option<&Code>, text: &str) -> Value {
     match code {
+        // Words only in the source: words only again (a coding needs a real system).
+        Some(c) if c.system == systems::TEXT => json!({"text": text}),
         Some(c) => json!({"coding": [coding(c)], "text": text}),
         None => json!({"text": text}),
     }
+}
+
+/// A code alone as a CodeableConcept: its coding, or its words when it has only words.
+fn code_concept(c: &Code) -> Value {
+    if c.system == systems::TEXT {
+        return json!({"text": c.display.as_deref().unwrap_or(&c.code)});
+    }
+    json!({"coding": [coding(c)]})
 }
 
 fn ucum(value: f64, unit: &str) -> Value {
@@ -149,6 +160,17 @@ impl<'a> Builder<'a> {
             .unwrap_or_else(|| self.input.patient_name.clone());
         p["name"] = json!([{"text": name}]);
         if let Some(prof) = profile {
+            if !prof.identifiers.is_empty() {
+                p["identifier"] = Value::Array(
+                    prof.identifiers
+                        .iter()
+                        .map(|i| match &i.system {
+                            Some(s) => json!({"system": s, "value": i.value}),
+                            None => json!({"value": i.value}),
+                        })
+                        .collect(),
+                );
+            }
             if let Some(sex) = prof.sex {
                 p["gender"] = json!(sex.as_str());
             }
@@ -206,6 +228,25 @@ impl<'a> Builder<'a> {
                 if let Some(re) = &a.reaction {
                     r["reaction"] = json!([{"manifestation": [{"text": re}]}]);
                 }
+                match &a.onset {
+                    Some(Onset::Date { date }) => r["onsetDateTime"] = json!(date.as_str()),
+                    Some(Onset::Period { start, end }) => {
+                        let mut p = Map::new();
+                        if let Some(s) = start {
+                            p.insert("start".into(), json!(s.as_str()));
+                        }
+                        if let Some(e) = end {
+                            p.insert("end".into(), json!(e.as_str()));
+                        }
+                        r["onsetPeriod"] = Value::Object(p);
+                    }
+                    Some(Onset::Age { value, unit }) => {
+                        r["onsetAge"] = json!({"value": value, "unit": unit,
+                            "system": systems::UCUM, "code": unit});
+                    }
+                    Some(Onset::Text { text }) => r["onsetString"] = json!(text),
+                    Some(_) | None => {}
+                }
                 r
             }
             Entry::Condition(c) => {
@@ -249,9 +290,21 @@ impl<'a> Builder<'a> {
                 r
             }
             Entry::Immunization(i) => {
-                let mut r = json!({"resourceType": "Immunization", "status": "completed",
+                let mut r = json!({"resourceType": "Immunization", "status": i.status.as_str(),
                     "vaccineCode": concept(i.code.as_ref(), &i.vaccine),
-                    "patient": subject, "occurrenceDateTime": i.date.as_str()});
+                    "patient": subject});
+                match &i.date {
+                    Some(d) => r["occurrenceDateTime"] = json!(d.as_str()),
+                    // occurrence[x] is required: without a date, what the source said.
+                    None => {
+                        r["occurrenceString"] = json!(i.date_text.as_deref().unwrap_or("unknown"))
+                    }
+                }
+                if i.status == ImmunizationStatus::NotDone
+                    && let Some(why) = &i.status_reason
+                {
+                    r["statusReason"] = json!({"text": why});
+                }
                 if let Some(l) = &i.lot {
                     r["lotNumber"] = json!(l);
                 }
@@ -337,7 +390,7 @@ impl<'a> Builder<'a> {
         let step = times.get(1).map(|t| t - times[0]);
         let regular = step.is_some_and(|d| d > 0 && times.windows(2).all(|w| w[1] - w[0] == d));
         let mut obs = json!({"resourceType": "Observation", "status": "final",
-            "code": {"coding": [coding(&s.kind)]}, "subject": self.subject()});
+            "code": code_concept(&s.kind), "subject": self.subject()});
         if let Some(src) = &s.source {
             obs["device"] = json!({"display": src});
         }
@@ -422,7 +475,7 @@ fn observation(m: &Measurement, subject: Value) -> Value {
     if let Some(c) = &m.category {
         r["category"] = json!([{"coding": [{"system": OBSERVATION_CATEGORY, "code": c}]}]);
     }
-    r["code"] = json!({"coding": [coding(&m.kind)]});
+    r["code"] = code_concept(&m.kind);
     r["subject"] = subject;
     r["effectiveDateTime"] = json!(m.at.as_str());
     let confirmed = m.value_text.as_deref() == Some(carnet_record::UNUSUAL_CONFIRMED);
@@ -433,7 +486,7 @@ fn observation(m: &Measurement, subject: Value) -> Value {
     if let Some(v) = m.value {
         r["valueQuantity"] = ucum(v, &m.unit);
     } else if let Some(c) = &m.value_code {
-        r["valueCodeableConcept"] = json!({"coding": [coding(c)]});
+        r["valueCodeableConcept"] = code_concept(c);
     } else if let Some(t) = m.value_text.as_ref().filter(|_| !confirmed) {
         r["valueString"] = json!(t);
     }
@@ -444,7 +497,31 @@ fn observation(m: &Measurement, subject: Value) -> Value {
         r["component"] = Value::Array(
             m.components
                 .iter()
-                .map(|c| json!({"code": {"coding": [coding(&c.code)]}, "valueQuantity": ucum(c.value, &c.unit)}))
+                .map(|c| json!({"code": code_concept(&c.code), "valueQuantity": ucum(c.value, &c.unit)}))
+                .collect(),
+        );
+    }
+    if !m.interpretation.is_empty() {
+        r["interpretation"] = Value::Array(m.interpretation.iter().map(code_concept).collect());
+    }
+    if !m.reference_range.is_empty() {
+        r["referenceRange"] = Value::Array(
+            m.reference_range
+                .iter()
+                .map(|rr| {
+                    let unit = rr.unit.as_deref().unwrap_or(&m.unit);
+                    let mut o = Map::new();
+                    if let Some(l) = rr.low {
+                        o.insert("low".into(), ucum(l, unit));
+                    }
+                    if let Some(h) = rr.high {
+                        o.insert("high".into(), ucum(h, unit));
+                    }
+                    if let Some(t) = &rr.text {
+                        o.insert("text".into(), json!(t));
+                    }
+                    Value::Object(o)
+                })
                 .collect(),
         );
     }

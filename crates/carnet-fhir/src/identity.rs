@@ -17,10 +17,14 @@
 //! - Same person: names match and birth dates do not disagree. Anything the bundle does
 //!   not say (no name, no birth date) is not held against it; anything it says that
 //!   contradicts the profile is.
-//! - Identifiers (medical record numbers, national ids) are shown to the user but not
-//!   compared: the record does not keep them, so there is nothing to compare them with.
+//! - Identifiers (medical record numbers, national ids) are kept in the profile on import
+//!   and compared with a system: the same system with no value in common is another
+//!   person (refused, whatever the names say); the same system and value is the same
+//!   person's number, which outweighs a different name (names change with marriage or
+//!   transliteration) but not a different birth date. An identifier without a system, or
+//!   of a system only one side has, says nothing either way.
 
-use carnet_record::Date;
+use carnet_record::{Date, Identifier, Profile};
 use serde_json::Value;
 
 /// The identity a bundle's Patient resource gives.
@@ -32,8 +36,8 @@ pub struct PatientIdentity {
     pub names: Vec<String>,
     /// Birth date, at its own precision.
     pub birth_date: Option<Date>,
-    /// Identifiers as `system|value` (or `value` alone), for the user to read.
-    pub identifiers: Vec<String>,
+    /// Its identifiers (shown as `system|value`, or `value` alone).
+    pub identifiers: Vec<Identifier>,
 }
 
 impl std::fmt::Display for PatientIdentity {
@@ -48,11 +52,11 @@ impl std::fmt::Display for PatientIdentity {
         }
         write!(f, " ({}", self.reference)?;
         if !self.identifiers.is_empty() {
-            let shown: Vec<&str> = self
+            let shown: Vec<String> = self
                 .identifiers
                 .iter()
                 .take(3)
-                .map(String::as_str)
+                .map(ToString::to_string)
                 .collect();
             write!(f, "; identifiers {}", shown.join(", "))?;
         }
@@ -74,19 +78,6 @@ pub(crate) fn of_patient(r: &Value, reference: String) -> PatientIdentity {
         .collect();
     // Official names first; the order of the others is the bundle's.
     names.sort_by_key(|(official, _)| !official);
-    let identifiers = r
-        .get("identifier")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|i| {
-            let value = i.get("value").and_then(Value::as_str)?;
-            Some(match i.get("system").and_then(Value::as_str) {
-                Some(sys) => format!("{sys}|{value}"),
-                None => value.to_string(),
-            })
-        })
-        .collect();
     PatientIdentity {
         reference,
         names: names.into_iter().map(|(_, n)| n).collect(),
@@ -94,7 +85,79 @@ pub(crate) fn of_patient(r: &Value, reference: String) -> PatientIdentity {
             .get("birthDate")
             .and_then(Value::as_str)
             .and_then(|d| d.parse().ok()),
-        identifiers,
+        identifiers: identifiers(r),
+    }
+}
+
+/// A Patient's identifiers (those with a value), in the bundle's order.
+pub(crate) fn identifiers(r: &Value) -> Vec<Identifier> {
+    let mut out: Vec<Identifier> = Vec::new();
+    for i in r
+        .get("identifier")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(value) = i.get("value").and_then(Value::as_str).map(str::trim) else {
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        let id = Identifier {
+            system: i
+                .get("system")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            value: value.to_string(),
+        };
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// How the identifiers of two people compare, by the rule of the module docs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum IdVerdict {
+    /// A system both have, with a value in common.
+    Match,
+    /// A system both have, with no value in common: (system, record's, bundle's).
+    Conflict(Vec<(String, String, String)>),
+    /// No system in common.
+    Silent,
+}
+
+fn compare_identifiers(record: &[Identifier], bundle: &[Identifier]) -> IdVerdict {
+    let systems = |ids: &[Identifier]| -> Vec<String> {
+        let mut s: Vec<String> = ids.iter().filter_map(|i| i.system.clone()).collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let values = |ids: &[Identifier], sys: &str| -> Vec<String> {
+        ids.iter()
+            .filter(|i| i.system.as_deref() == Some(sys))
+            .map(|i| i.value.clone())
+            .collect()
+    };
+    let (mut matched, mut conflicts) = (false, Vec::new());
+    let theirs = systems(bundle);
+    for sys in systems(record).into_iter().filter(|s| theirs.contains(s)) {
+        let (a, b) = (values(record, &sys), values(bundle, &sys));
+        if a.iter().any(|v| b.contains(v)) {
+            matched = true;
+        } else {
+            conflicts.push((sys, a.join(", "), b.join(", ")));
+        }
+    }
+    match (conflicts.is_empty(), matched) {
+        (false, _) => IdVerdict::Conflict(conflicts),
+        (true, true) => IdVerdict::Match,
+        (true, false) => IdVerdict::Silent,
     }
 }
 
@@ -160,15 +223,48 @@ pub fn dates_agree(a: &Date, b: &Date) -> bool {
     a[..n] == b[..n]
 }
 
-/// How a bundle's Patient differs from the record's person, in words; empty when they are
-/// the same person by the rule of the module docs.
+/// How a bundle's Patient differs from the record's person (name and birth date only), in
+/// words; empty when they are the same person by the rule of the module docs. See
+/// [`profile_differences`], which compares identifiers too.
 pub fn differences(
     record_name: &str,
     record_birth: Option<&Date>,
     bundle: &PatientIdentity,
 ) -> Vec<String> {
+    compare(record_name, record_birth, &[], bundle)
+}
+
+/// How a bundle's Patient differs from the record's person (its profile: name, birth date
+/// and identifiers), in words; empty when they are the same person by the rule of the
+/// module docs.
+pub fn profile_differences(profile: &Profile, bundle: &PatientIdentity) -> Vec<String> {
+    compare(
+        &profile.name,
+        profile.birth_date.as_ref(),
+        &profile.identifiers,
+        bundle,
+    )
+}
+
+fn compare(
+    record_name: &str,
+    record_birth: Option<&Date>,
+    record_ids: &[Identifier],
+    bundle: &PatientIdentity,
+) -> Vec<String> {
     let mut why = Vec::new();
-    if !bundle.names.is_empty() && !bundle.names.iter().any(|n| names_match(record_name, n)) {
+    let ids = compare_identifiers(record_ids, &bundle.identifiers);
+    if let IdVerdict::Conflict(c) = &ids {
+        for (sys, mine, theirs) in c {
+            why.push(format!(
+                "the identifiers of {sys} differ (record: {mine}; bundle: {theirs})"
+            ));
+        }
+    }
+    if ids != IdVerdict::Match
+        && !bundle.names.is_empty()
+        && !bundle.names.iter().any(|n| names_match(record_name, n))
+    {
         why.push(format!(
             "the names differ (record: \"{record_name}\"; bundle: {})",
             bundle

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use carnet_record::{
     Allergy, Censor, Code, Component, Condition, ConditionStatus, Criticality, Date, DateTime,
-    DocType, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, Measurement, Medication,
-    MedicationStatus, NoneKnown, Procedure, ProcedureStatus, Profile, Reading, ReadingSet,
-    SectionId, Sex, UNUSUAL_CONFIRMED, systems,
+    DocType, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, ImmunizationStatus,
+    Measurement, Medication, MedicationStatus, NoneKnown, Onset, Procedure, ProcedureStatus,
+    Profile, Reading, ReadingSet, ReferenceRange, SectionId, Sex, UNUSUAL_CONFIRMED, systems,
 };
 use serde_json::Value;
 
@@ -49,6 +49,9 @@ pub struct NewDocument {
 }
 
 /// One thing an import adds to the record.
+// An entry is the common case, and items are moved, not stored: boxing it would cost an
+// allocation per entry for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     /// An ordinary entry.
@@ -809,6 +812,7 @@ fn patient(r: &Value, out: &mut Import) -> Mapping {
         blood_group: None,
         emergency_contact: contact,
         advance_directives: None,
+        identifiers: crate::identity::identifiers(r),
     })))
 }
 
@@ -873,7 +877,55 @@ fn allergy(r: &Value, out: &mut Import) -> Mapping {
         code,
         criticality: s(r, "criticality").and_then(|c| c.parse::<Criticality>().ok()),
         reaction,
+        onset: allergy_onset(r),
     })))
+}
+
+/// `AllergyIntolerance.onset[x]` in the form the source gave it (a Range is kept as words).
+fn allergy_onset(r: &Value) -> Option<Onset> {
+    if let Some(date) = fhir_date(s(r, "onsetDateTime")) {
+        return Some(Onset::Date { date });
+    }
+    if let Some(p) = r.get("onsetPeriod") {
+        let (start, end) = (fhir_date(s(p, "start")), fhir_date(s(p, "end")));
+        if start.is_some() || end.is_some() {
+            return Some(Onset::Period { start, end });
+        }
+    }
+    if let Some(q) = r.get("onsetAge")
+        && let Some(value) = q.get("value").and_then(Value::as_f64)
+    {
+        let unit = s(q, "code").or_else(|| s(q, "unit")).unwrap_or("a");
+        return Some(Onset::Age {
+            value,
+            unit: unit.to_string(),
+        });
+    }
+    if let Some(text) = s(r, "onsetString") {
+        return Some(Onset::Text {
+            text: text.to_string(),
+        });
+    }
+    let range = r.get("onsetRange")?;
+    let end = |k: &str| {
+        let q = range.get(k)?;
+        let v = q.get("value")?.as_f64()?;
+        Some(
+            format!(
+                "{v} {}",
+                s(q, "unit").or_else(|| s(q, "code")).unwrap_or("")
+            )
+            .trim()
+            .to_string(),
+        )
+    };
+    let text = match (end("low"), end("high")) {
+        (Some(l), Some(h)) => format!("between {l} and {h}"),
+        (Some(l), None) => format!("from {l}"),
+        (None, Some(h)) => format!("up to {h}"),
+        (None, None) => return None,
+    };
+    Some(Onset::Text { text })
 }
 
 fn condition(r: &Value, out: &mut Import) -> Mapping {
@@ -921,10 +973,7 @@ fn condition(r: &Value, out: &mut Import) -> Mapping {
 fn procedure(r: &Value, out: &mut Import) -> Mapping {
     const T: &str = "Procedure";
     let status = match s(r, "status") {
-        Some("not-done") => {
-            out.skip(T, "not done");
-            return Ok(None);
-        }
+        // "not-done" is kept as such: a statement that it was not done, never a procedure.
         Some("entered-in-error") => {
             out.skip(T, "entered in error");
             return Ok(None);
@@ -989,10 +1038,8 @@ fn medication(rtype: &str, r: &Value, index: &Index, out: &mut Import) -> Mappin
             out.skip(rtype, "entered in error");
             return Ok(None);
         }
-        "not-taken" => {
-            out.skip(rtype, "not taken");
-            return Ok(None);
-        }
+        // Kept as a statement that it is not taken, never as a medicine taken.
+        "not-taken" => MedicationStatus::NotTaken,
         // `unknown` (and anything R4 may add): kept as unknown. A national IPS marks every
         // medicine so; dropping them made the summary say "no information".
         _ => MedicationStatus::Unknown,
@@ -1056,22 +1103,26 @@ fn medication(rtype: &str, r: &Value, index: &Index, out: &mut Import) -> Mappin
 
 fn immunization(r: &Value, out: &mut Import) -> Mapping {
     const T: &str = "Immunization";
-    match s(r, "status") {
-        Some("not-done") => {
-            out.skip(T, "not done");
-            return Ok(None);
-        }
+    let status = match s(r, "status") {
         Some("entered-in-error") => {
             out.skip(T, "entered in error");
             return Ok(None);
         }
-        _ => {}
-    }
+        // A vaccine stated as not given is kept as such, never as a vaccination.
+        Some("not-done") => ImmunizationStatus::NotDone,
+        _ => ImmunizationStatus::Completed,
+    };
     let (text, code) = concept(r.get("vaccineCode"), &[systems::CVX, systems::SNOMED]);
-    let Some(date) = fhir_date(s(r, "occurrenceDateTime")) else {
-        // Carnet's vaccinations carry a date. One without is still a fact worth keeping:
-        // it goes into the medical history (a procedure without a date, named so), with
-        // what the source said of its date, and the reason is counted.
+    let Some(vaccine) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
+        out.skip(T, "the vaccine is neither named nor coded");
+        return Ok(None);
+    };
+    let date = fhir_date(s(r, "occurrenceDateTime"));
+    // Without a date, what the source said instead: its words, or "unknown" with the
+    // data-absent-reason. The vaccination is kept (and exported) without a date.
+    let date_text = if date.is_some() {
+        None
+    } else {
         let absent = r
             .get("_occurrenceDateTime")
             .and_then(|p| p.get("extension"))
@@ -1080,45 +1131,29 @@ fn immunization(r: &Value, out: &mut Import) -> Mapping {
             .flatten()
             .find(|x| s(x, "url") == Some(DATA_ABSENT_REASON))
             .and_then(|x| s(x, "valueCode"));
-        let (when, why) = match (absent, s(r, "occurrenceString")) {
-            (Some(c), _) => (
-                "date not known".to_string(),
-                format!("date not known (data-absent-reason \"{c}\")"),
-            ),
-            (None, Some(words)) => (
-                format!("date: {words}"),
-                "date given only as words (occurrenceString)".to_string(),
-            ),
-            (None, None) => ("no date".to_string(), "no date".to_string()),
-        };
-        let Some(vaccine) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
-            out.skip(
-                T,
-                "the vaccine is neither named nor coded, and it has no date",
-            );
-            return Ok(None);
+        let said = match (absent, s(r, "occurrenceString")) {
+            (_, Some(words)) => words.to_string(),
+            (Some("unknown"), None) | (None, None) => "unknown".to_string(),
+            (Some(c), None) => format!("unknown ({c})"),
         };
         *out.reasons
             .entry(format!(
-                "{T}: {why}: kept in the medical history as \"Vaccination: ...\" (Carnet's vaccinations carry a date)"
+                "{T}: kept without a date (the source gives \"{said}\" instead)"
             ))
             .or_default() += 1;
-        return Ok(Some(Entry::Procedure(Procedure {
-            name: format!("Vaccination: {vaccine} ({when})"),
-            code,
-            date: None,
-            status: ProcedureStatus::Completed,
-        })));
+        Some(said)
     };
-    let Some(vaccine) = text.or_else(|| code.as_ref().map(|c| c.code.clone())) else {
-        out.skip(T, "the vaccine is neither named nor coded");
-        return Ok(None);
-    };
+    let status_reason = r
+        .get("statusReason")
+        .and_then(|cc| concept(Some(cc), &[systems::SNOMED]).0);
     Ok(Some(Entry::Immunization(Immunization {
         vaccine,
         code,
         date,
         lot: s(r, "lotNumber").map(str::to_string),
+        status,
+        status_reason,
+        date_text,
     })))
 }
 
@@ -1164,8 +1199,9 @@ fn observation(r: &Value, report_time: Option<&str>, out: &mut Import) -> Mappin
         return Ok(None);
     }
     let (_, kind) = concept(r.get("code"), &[systems::LOINC]);
-    let Some(mut kind) = kind else {
-        out.skip(T, "what was observed is not coded");
+    // A code given only as words is kept as words (see `text_code`), not dropped.
+    let Some(mut kind) = kind.or_else(|| text_code(r.get("code"))) else {
+        out.skip(T, "what was observed is neither coded nor named");
         return Ok(None);
     };
     if kind.display.is_none() {
@@ -1202,6 +1238,17 @@ fn observation(r: &Value, report_time: Option<&str>, out: &mut Import) -> Mappin
             .and_then(|a| a.iter().find_map(category_code))
             .map(str::to_string),
         status: status.map(str::to_string),
+        reference_range: reference_ranges(r),
+        interpretation: r
+            .get("interpretation")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|cc| {
+                let (_, code) = concept(Some(cc), &[INTERPRETATION]);
+                code.or_else(|| text_code(Some(cc)))
+            })
+            .collect(),
     };
     if let Some(q) = r.get("valueQuantity")
         && let Some(cmp) = s(q, "comparator")
@@ -1271,6 +1318,7 @@ fn observation(r: &Value, report_time: Option<&str>, out: &mut Import) -> Mappin
         .flatten()
     {
         let (_, code) = concept(c.get("code"), &[systems::LOINC]);
+        let code = code.or_else(|| text_code(c.get("code")));
         let q = c
             .get("valueQuantity")
             .and_then(|q| quantity_of(q, code.as_ref()));
@@ -1351,6 +1399,43 @@ fn merge_readings(items: Vec<Mapped>) -> Vec<Mapped> {
     };
     let mut out: Vec<Mapped> = Vec::with_capacity(items.len());
     let mut at: HashMap<Key, usize> = HashMap::new();
+    // The first value of each series at each instant: another value at an instant already
+    // given goes to a series of its own, named so, as device files do (a block holds one
+    // value per instant, and packing drops a repeated instant).
+    let mut first: HashMap<Key, HashMap<i64, f64>> = HashMap::new();
+    let items = items.into_iter().flat_map(|m| {
+        let (set, censor) = match &m.item {
+            Item::Readings(set) => (set, None),
+            Item::Censored { set, censor } => (set, Some(*censor)),
+            _ => return vec![m],
+        };
+        let seen = first.entry(key(set, censor)).or_default();
+        let (same, other): (Vec<Reading>, Vec<Reading>) =
+            set.readings.iter().cloned().partition(|r| {
+                let v = *seen.entry(r.at.sort_key()).or_insert(r.value);
+                v == r.value || (v.is_nan() && r.value.is_nan())
+            });
+        if other.is_empty() {
+            return vec![m];
+        }
+        let with = |readings: Vec<Reading>, source: Option<String>| {
+            let mut set = set.clone();
+            set.readings = readings;
+            set.source = source;
+            Mapped {
+                label: m.label.clone(),
+                item: match censor {
+                    None => Item::Readings(set),
+                    Some(censor) => Item::Censored { set, censor },
+                },
+            }
+        };
+        let apart = Some(match &set.source {
+            Some(s) => format!("{s} (another value at the same time)"),
+            None => "another value at the same time".to_string(),
+        });
+        vec![with(same, set.source.clone()), with(other, apart)]
+    });
     for m in items {
         let k = match &m.item {
             Item::Readings(set) => key(set, None),
@@ -1377,6 +1462,44 @@ fn merge_readings(items: Vec<Mapped>) -> Vec<Mapped> {
         }
     }
     out
+}
+
+/// The system of `Observation.interpretation` codes (H, L, HH, LL, N, A...).
+pub(crate) const INTERPRETATION: &str =
+    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
+
+/// A CodeableConcept given only as words (`{"text": "..."}`), kept as a code of the
+/// system [`carnet_record::systems::TEXT`] whose code and display are the words; the
+/// export writes it back as `{"text": "..."}`.
+fn text_code(cc: Option<&Value>) -> Option<Code> {
+    let text = s(cc?, "text")?.trim();
+    Some(Code::new(systems::TEXT, text, Some(text)))
+}
+
+/// `Observation.referenceRange`: low, high (in the result's unit when they agree) and text.
+fn reference_ranges(r: &Value) -> Vec<ReferenceRange> {
+    r.get("referenceRange")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|rr| {
+            let low = rr.get("low").and_then(quantity);
+            let high = rr.get("high").and_then(quantity);
+            // The unit only when the source gave one ("1" is quantity's "no unit").
+            let unit = low
+                .as_ref()
+                .or(high.as_ref())
+                .map(|(_, u)| u.clone())
+                .filter(|u| u != "1" || ["low", "high"].iter().any(|k| rr[k]["code"] == "1"));
+            let range = ReferenceRange {
+                low: low.map(|(v, _)| v),
+                high: high.map(|(v, _)| v),
+                unit,
+                text: s(rr, "text").map(str::to_string),
+            };
+            (range.low.is_some() || range.high.is_some() || range.text.is_some()).then_some(range)
+        })
+        .collect()
 }
 
 /// The extension saying why a value is missing.
@@ -1673,7 +1796,11 @@ mod tests {
             json!({"resourceType": "Immunization", "status": "not-done", "vaccineCode": {"text": "x"}, "patient": {"reference": "Patient/p"}, "occurrenceDateTime": "2020"}),
         ]);
         let imp = read(&b).unwrap();
-        assert_eq!(imp.items.len(), 2);
+        assert_eq!(imp.items.len(), 3);
+        let Item::Entry(Entry::Immunization(i)) = &imp.items[2].item else {
+            panic!()
+        };
+        assert_eq!(i.status, ImmunizationStatus::NotDone, "kept as not done");
         let Item::Entry(Entry::Measurement(m)) = &imp.items[1].item else {
             panic!()
         };
@@ -1690,7 +1817,7 @@ mod tests {
             ("Ana Lima", "1980-02")
         );
         assert_eq!(imp.skipped.get("Claim"), Some(&1));
-        assert_eq!(imp.skipped.get("Immunization"), Some(&1));
+        assert_eq!(imp.skipped.get("Immunization"), None);
     }
 
     #[test]
@@ -1737,13 +1864,21 @@ mod tests {
                    "subject": {"reference": "Patient/p"}}),
         ]);
         let imp = read(&b).unwrap();
-        assert_eq!(imp.items.len(), 1);
+        assert_eq!(imp.items.len(), 2);
         let Item::Entry(Entry::Medication(m)) = &imp.items[0].item else {
             panic!()
         };
         assert_eq!(
             (m.name.as_str(), m.status),
             ("Metformin 500 mg", MedicationStatus::Unknown)
+        );
+        let Item::Entry(Entry::Medication(m)) = &imp.items[1].item else {
+            panic!()
+        };
+        assert_eq!(
+            (m.name.as_str(), m.status),
+            ("Aspirin", MedicationStatus::NotTaken),
+            "a statement that it is not taken stays one"
         );
     }
 
@@ -1803,7 +1938,7 @@ mod tests {
     }
 
     #[test]
-    fn immunizations_without_a_date_are_kept_in_the_history_saying_why() {
+    fn immunizations_without_a_date_are_kept_as_vaccinations_without_a_date() {
         let b = bundle(vec![
             json!({"resourceType": "Immunization", "status": "completed",
                    "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03", "display": "MMR"}]},
@@ -1813,14 +1948,16 @@ mod tests {
                    "patient": {"reference": "Patient/p"}, "occurrenceString": "in childhood"}),
         ]);
         let imp = read(&b).unwrap();
-        let kept: Vec<(String, Option<String>, Option<Date>)> = imp
+        type Kept = (String, Option<String>, Option<Date>, Option<String>);
+        let kept: Vec<Kept> = imp
             .items
             .iter()
             .map(|m| match &m.item {
-                Item::Entry(Entry::Procedure(p)) => (
-                    p.name.clone(),
-                    p.code.as_ref().map(|c| c.code.clone()),
-                    p.date.clone(),
+                Item::Entry(Entry::Immunization(i)) => (
+                    i.vaccine.clone(),
+                    i.code.as_ref().map(|c| c.code.clone()),
+                    i.date.clone(),
+                    i.date_text.clone(),
                 ),
                 other => panic!("{other:?}"),
             })
@@ -1829,26 +1966,68 @@ mod tests {
             kept,
             vec![
                 (
-                    "Vaccination: MMR (date not known)".to_string(),
+                    "MMR".to_string(),
                     Some("03".to_string()),
-                    None
+                    None,
+                    Some("unknown".to_string())
                 ),
                 (
-                    "Vaccination: BCG (date: in childhood)".to_string(),
+                    "BCG".to_string(),
                     None,
-                    None
+                    None,
+                    Some("in childhood".to_string())
                 ),
             ]
         );
         assert!(imp.skipped.is_empty(), "{:?}", imp.skipped);
-        assert!(
-            imp.reasons.contains_key(
-                "Immunization: date not known (data-absent-reason \"unknown\"): kept in the medical history as \"Vaccination: ...\" (Carnet's vaccinations carry a date)"
+        assert_eq!(
+            imp.reasons.get(
+                "Immunization: kept without a date (the source gives \"in childhood\" instead)"
             ),
+            Some(&1),
             "{:?}",
             imp.reasons
         );
-        assert!(imp.reasons.keys().any(|k| k.contains("only as words")));
+    }
+
+    #[test]
+    fn another_reading_value_at_the_same_instant_is_kept_apart() {
+        let cgm = |at: &str, v: f64| {
+            json!({"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "99504-3"}]},
+                "effectiveDateTime": at, "device": {"display": "Libre"},
+                "valueQuantity": {"value": v, "system": "http://unitsofmeasure.org", "code": "mg/dL"}})
+        };
+        let b = bundle(vec![
+            cgm("2025-03-01T08:00:00Z", 101.0),
+            cgm("2025-03-01T08:05:00Z", 104.0),
+            cgm("2025-03-01T08:05:00Z", 131.0),
+            cgm("2025-03-01T08:05:00Z", 104.0),
+        ]);
+        let imp = read(&b).unwrap();
+        let mut stored = Vec::new();
+        for m in &imp.items {
+            let Item::Readings(set) = &m.item else {
+                panic!()
+            };
+            let source = set.source.clone().unwrap();
+            let packed = set.clone().pack(&Default::default()).unwrap();
+            for blk in packed.blocks {
+                for (_, v) in blk.data.readings() {
+                    stored.push((source.clone(), v));
+                }
+            }
+        }
+        stored.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(
+            stored,
+            vec![
+                ("Libre".to_string(), 101.0),
+                ("Libre".to_string(), 104.0),
+                ("Libre (another value at the same time)".to_string(), 131.0),
+            ],
+            "the repeat of 104 is one reading; 131 is not dropped"
+        );
     }
 
     #[test]

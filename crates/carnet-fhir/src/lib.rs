@@ -45,7 +45,7 @@ pub use error::{FhirError, Problem};
 pub use export::{
     Export, IpsSection, RecordEntry, RecordExport, export_bundle, export_ips, ips_sections,
 };
-pub use identity::{PatientIdentity, dates_agree, differences, names_match};
+pub use identity::{PatientIdentity, dates_agree, differences, names_match, profile_differences};
 pub use import::{
     Import, Item, MAX_BUNDLE_BYTES, Mapped, NewDocument, ReadOptions, read_bundle, read_bundle_with,
 };

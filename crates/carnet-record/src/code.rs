@@ -35,6 +35,10 @@ pub mod systems {
     pub const ICD10: &str = "http://hl7.org/fhir/sid/icd-10";
     /// UCUM units.
     pub const UCUM: &str = "http://unitsofmeasure.org";
+    /// Not a terminology: a concept the source gave only as words (a FHIR CodeableConcept
+    /// with `text` and no coding). Its code and display are the words; FHIR exports write
+    /// it back as `{"text": ...}`, never as a coding.
+    pub const TEXT: &str = "urn:carnet:text-only";
 }
 
 impl Code {
@@ -91,6 +95,7 @@ impl Code {
             systems::RXNORM => "rxnorm",
             systems::ICD10 => "icd10",
             systems::UCUM => "ucum",
+            systems::TEXT => "text",
             other => other,
         }
     }

@@ -1122,6 +1122,7 @@ mod tests {
             code: None,
             criticality: None,
             reaction: None,
+            onset: None,
         })
     }
 
@@ -1164,6 +1165,7 @@ mod tests {
             code: Some(Code::parse("snomed|91935009").unwrap()),
             criticality: Some(Criticality::High),
             reaction: Some("hives".into()),
+            onset: None,
         });
         doc.update(&id, &updated).unwrap();
         let got = doc.get(&id).unwrap().unwrap();
@@ -1208,6 +1210,7 @@ mod tests {
             blood_group: None,
             emergency_contact: None,
             advance_directives: None,
+            identifiers: Vec::new(),
         });
         doc.insert(&p).unwrap();
         assert!(matches!(doc.insert(&p), Err(RecordError::ProfileExists(_))));
@@ -1253,6 +1256,7 @@ mod tests {
                     code: None,
                     criticality: Some(Criticality::High),
                     reaction: None,
+                    onset: None,
                 }),
             )
             .unwrap();
@@ -1264,6 +1268,7 @@ mod tests {
                     code: None,
                     criticality: None,
                     reaction: Some("rash".into()),
+                    onset: None,
                 }),
             )
             .unwrap();
@@ -1288,6 +1293,7 @@ mod tests {
             code: Some(Code::parse("snomed|91936005").unwrap()),
             criticality: None,
             reaction: None,
+            onset: None,
         });
         let c1 = b.update(&id, &edited).unwrap();
         a.apply(&c1).unwrap();

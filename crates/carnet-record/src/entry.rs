@@ -77,6 +77,8 @@ text_enum!(
         /** Planned. */ Intended = "intended",
         /** The source did not say whether it is taken (FHIR `unknown`): kept, and shown so. */
         Unknown = "unknown",
+        /** Stated as not taken (FHIR `not-taken`): a negation, never shown as taken. */
+        NotTaken = "not-taken",
     } default Active
 );
 text_enum!(
@@ -88,6 +90,16 @@ text_enum!(
         /** Paused. */ OnHold = "on-hold",
         /** Stopped before completion. */ Stopped = "stopped",
         /** Not known. */ Unknown = "unknown",
+        /** Stated as not done (FHIR `not-done`): a negation, never shown as done. */
+        NotDone = "not-done",
+    } default Completed
+);
+text_enum!(
+    /// Whether a vaccination was given (FHIR Immunization.status, less entered-in-error).
+    ImmunizationStatus {
+        /** Given. */ Completed = "completed",
+        /** Stated as not given (FHIR `not-done`): a negation, never shown as given. */
+        NotDone = "not-done",
     } default Completed
 );
 text_enum!(
@@ -112,6 +124,134 @@ text_enum!(
     } default OPos
 );
 
+/// When an allergy or intolerance began, in the form the source gave it (FHIR
+/// `AllergyIntolerance.onset[x]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "form", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Onset {
+    /// A date, at its own precision (`onsetDateTime`).
+    Date {
+        /// The date.
+        date: Date,
+    },
+    /// A period (`onsetPeriod`).
+    Period {
+        /// Its first day, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start: Option<Date>,
+        /// Its last day, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end: Option<Date>,
+    },
+    /// An age (`onsetAge`), e.g. 3 years.
+    Age {
+        /// The number.
+        value: f64,
+        /// Its UCUM unit (`a`, `mo`, `wk`, `d`).
+        unit: String,
+    },
+    /// Words (`onsetString`), e.g. "childhood".
+    Text {
+        /// The words.
+        text: String,
+    },
+}
+
+impl fmt::Display for Onset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Onset::Date { date } => write!(f, "{date}"),
+            Onset::Period { start, end } => {
+                let show = |d: &Option<Date>| d.as_ref().map_or("?".to_string(), Date::to_string);
+                write!(f, "{} to {}", show(start), show(end))
+            }
+            Onset::Age { value, unit } => {
+                let word = match unit.as_str() {
+                    "a" => "years",
+                    "mo" => "months",
+                    "wk" => "weeks",
+                    "d" => "days",
+                    other => other,
+                };
+                write!(f, "age {} {word}", number_text(*value))
+            }
+            Onset::Text { text } => f.write_str(text),
+        }
+    }
+}
+
+/// One identifier of a person (FHIR `Patient.identifier`): a medical record number, a
+/// national health number...
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Identifier {
+    /// The namespace of the value (a URI), when the source gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// The value.
+    pub value: String,
+}
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.system {
+            Some(s) => write!(f, "{s}|{}", self.value),
+            None => f.write_str(&self.value),
+        }
+    }
+}
+
+/// A result's reference range (FHIR `Observation.referenceRange`), as the source gave it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRange {
+    /// Lowest normal value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    /// Highest normal value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
+    /// UCUM unit of low and high (the result's unit when the source gave none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The range in words ("< 200 mg/dL", "negative").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl ReferenceRange {
+    /// Whether `value` (in `unit`) is below, within or above the range: `None` when the
+    /// range does not say (no bound on that side, or another unit).
+    pub fn judge(&self, value: f64, unit: &str) -> Option<std::cmp::Ordering> {
+        if self.unit.as_deref().is_some_and(|u| u != unit) {
+            return None;
+        }
+        if self.low.is_some_and(|lo| value < lo) {
+            return Some(std::cmp::Ordering::Less);
+        }
+        if self.high.is_some_and(|hi| value > hi) {
+            return Some(std::cmp::Ordering::Greater);
+        }
+        (self.low.is_some() || self.high.is_some()).then_some(std::cmp::Ordering::Equal)
+    }
+}
+
+impl fmt::Display for ReferenceRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = self.unit.as_deref().unwrap_or("");
+        match (self.low, self.high) {
+            (Some(l), Some(h)) => write!(f, "{}-{} {unit}", number_text(l), number_text(h))?,
+            (Some(l), None) => write!(f, ">= {} {unit}", number_text(l))?,
+            (None, Some(h)) => write!(f, "<= {} {unit}", number_text(h))?,
+            (None, None) => return f.write_str(self.text.as_deref().unwrap_or("")),
+        }
+        Ok(())
+    }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 /// An allergy or intolerance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Allergy {
@@ -126,6 +266,9 @@ pub struct Allergy {
     /// What happens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction: Option<String>,
+    /// When it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onset: Option<Onset>,
 }
 
 /// A problem or diagnosis.
@@ -177,11 +320,21 @@ pub struct Immunization {
     /// A code (CVX...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<Code>,
-    /// When it was given.
-    pub date: Date,
+    /// When it was given; `None` when the source does not know (see `date_text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<Date>,
     /// Batch number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lot: Option<String>,
+    /// Given, or stated as not given.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub status: ImmunizationStatus,
+    /// Why it was not given, when stated (FHIR `statusReason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// What the source said instead of a date ("unknown", "childhood"), when it gave none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_text: Option<String>,
 }
 
 /// One part of a panel measurement (systolic and diastolic of a blood pressure).
@@ -225,6 +378,12 @@ pub struct Measurement {
     /// FHIR observation status (final, amended, preliminary...), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The source's reference ranges (FHIR `referenceRange`), first the general one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference_range: Vec<ReferenceRange>,
+    /// The source's interpretation codes (FHIR `interpretation`: H, L, HH, LL, A, N...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interpretation: Vec<Code>,
 }
 
 /// A procedure: an operation, a test, a therapy, kept as medical history.
@@ -331,6 +490,10 @@ pub struct Profile {
     /// Advance directives, or where to find them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advance_directives: Option<String>,
+    /// Medical record numbers, national ids...: compared on import (same system, other
+    /// value: another person).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<Identifier>,
 }
 
 /// An explicit "nothing to record here", as the International Patient Summary asks for
@@ -539,7 +702,7 @@ impl Entry {
                     why: format!("it is in the future (now is {now}); give when it was measured"),
                 })
             }
-            Entry::Immunization(i) => future_day("vaccination date", &Some(i.date.clone())),
+            Entry::Immunization(i) => future_day("vaccination date", &i.date),
             Entry::Condition(c) => {
                 future_day("onset", &c.onset)?;
                 future_day("abatement", &c.abatement)
@@ -558,6 +721,15 @@ impl Entry {
             Entry::Allergy(a) => {
                 required("substance", &a.substance)?;
                 code("code", &a.code)?;
+                match &a.onset {
+                    Some(Onset::Text { text }) => required("onset", text)?,
+                    Some(Onset::Age { value, unit }) => {
+                        finite("onset age", *value)?;
+                        required("onset age unit", unit)?;
+                    }
+                    Some(Onset::Period { start, end }) => period("onset", start, "end", end)?,
+                    _ => {}
+                }
                 opt("reaction", &a.reaction)
             }
             Entry::Condition(c) => {
@@ -574,6 +746,8 @@ impl Entry {
             Entry::Immunization(i) => {
                 required("vaccine", &i.vaccine)?;
                 code("code", &i.code)?;
+                opt("status reason", &i.status_reason)?;
+                opt("date text", &i.date_text)?;
                 opt("lot", &i.lot)
             }
             Entry::Measurement(m) => {
@@ -588,6 +762,16 @@ impl Entry {
                     required("unit", &m.unit)?;
                 } else {
                     bounded("unit", &m.unit)?;
+                }
+                for i in &m.interpretation {
+                    code("interpretation", &Some(i.clone()))?;
+                }
+                for r in &m.reference_range {
+                    opt("reference range", &r.text)?;
+                    opt("reference range unit", &r.unit)?;
+                    for v in [r.low, r.high].into_iter().flatten() {
+                        finite("reference range", v)?;
+                    }
                 }
                 for c in &m.components {
                     code("component code", &Some(c.code.clone()))?;
@@ -654,6 +838,9 @@ impl Entry {
                 if let Some(r) = &a.reaction {
                     extra.push(format!("reaction: {r}"));
                 }
+                if let Some(o) = &a.onset {
+                    extra.push(format!("since {o}"));
+                }
                 if !extra.is_empty() {
                     s.push_str(&format!(" ({})", extra.join(", ")));
                 }
@@ -674,7 +861,24 @@ impl Entry {
                 s.push_str(&format!(" ({})", m.status));
                 s
             }
-            Entry::Immunization(i) => format!("{} on {}", i.vaccine, i.date),
+            Entry::Immunization(i) => {
+                let when = match (&i.date, &i.date_text) {
+                    (Some(d), _) => format!("on {d}"),
+                    (None, Some(t)) => format!("date: {t}"),
+                    (None, None) => "date unknown".to_string(),
+                };
+                match i.status {
+                    ImmunizationStatus::NotDone => {
+                        let why = i
+                            .status_reason
+                            .as_ref()
+                            .map(|r| format!(", reason: {r}"))
+                            .unwrap_or_default();
+                        format!("NOT GIVEN: {} ({when}{why})", i.vaccine)
+                    }
+                    ImmunizationStatus::Completed => format!("{} {when}", i.vaccine),
+                }
+            }
             Entry::Measurement(m) => {
                 let name = m
                     .kind_name()
@@ -750,7 +954,7 @@ impl Entry {
         match self {
             Entry::Condition(c) => c.onset.as_ref().map(Date::sort_key),
             Entry::Medication(m) => m.start.as_ref().map(Date::sort_key),
-            Entry::Immunization(i) => Some(i.date.sort_key()),
+            Entry::Immunization(i) => i.date.as_ref().map(Date::sort_key),
             Entry::Measurement(m) => Some(m.at.sort_key()),
             Entry::Document(d) => Some(d.date.sort_key()),
             Entry::NoneKnown(n) => Some(n.asserted.sort_key()),
@@ -765,7 +969,7 @@ impl Entry {
         match self {
             Entry::Condition(c) => c.onset.as_ref().map(ToString::to_string),
             Entry::Medication(m) => m.start.as_ref().map(ToString::to_string),
-            Entry::Immunization(i) => Some(i.date.to_string()),
+            Entry::Immunization(i) => i.date.as_ref().map(ToString::to_string),
             Entry::Measurement(m) => Some(m.at.to_string()),
             Entry::Document(d) => Some(d.date.to_string()),
             Entry::NoneKnown(n) => Some(n.asserted.to_string()),
@@ -841,6 +1045,7 @@ mod tests {
             code: Some(Code::parse("snomed|91935009").unwrap()),
             criticality: Some(Criticality::High),
             reaction: None,
+            onset: None,
         });
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], "allergy");
@@ -877,8 +1082,11 @@ mod tests {
             Entry::Immunization(Immunization {
                 vaccine: "Influenza".into(),
                 code: None,
-                date: d.parse().unwrap(),
+                date: Some(d.parse().unwrap()),
                 lot: None,
+                status: Default::default(),
+                status_reason: None,
+                date_text: None,
             })
         };
         let e = imm("2030-10-15").check_dates(&now).unwrap_err().to_string();

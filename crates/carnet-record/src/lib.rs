@@ -41,8 +41,9 @@ pub use doc::{
 };
 pub use entry::{
     Allergy, BlobRef, BloodGroup, Component, Condition, ConditionStatus, Criticality, DocType,
-    Document, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Immunization, MAX_FIELD, Measurement,
-    Medication, MedicationStatus, NoneKnown, Note, Procedure, ProcedureStatus, Profile, Sex,
+    Document, EmergencyContact, Entry, IPS_ABSENT_SYSTEM, Identifier, Immunization,
+    ImmunizationStatus, MAX_FIELD, Measurement, Medication, MedicationStatus, NoneKnown, Note,
+    Onset, Procedure, ProcedureStatus, Profile, ReferenceRange, Sex,
 };
 pub use error::RecordError;
 pub use measure::{

@@ -449,6 +449,8 @@ impl Measurement {
                 value_text: None,
                 category: None,
                 status: None,
+                reference_range: Vec::new(),
+                interpretation: Vec::new(),
             });
         };
         let (ucum, loinc, display) = k.unit(unit).ok_or_else(|| RecordError::UnitMismatch {
@@ -499,6 +501,8 @@ impl Measurement {
                 value_text: None,
                 category: None,
                 status: None,
+                reference_range: Vec::new(),
+                interpretation: Vec::new(),
             });
         }
         let v = number(k.name, value)?;
@@ -514,6 +518,8 @@ impl Measurement {
             value_text: None,
             category: None,
             status: None,
+            reference_range: Vec::new(),
+            interpretation: Vec::new(),
         })
     }
 

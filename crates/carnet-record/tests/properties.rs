@@ -46,7 +46,8 @@ fn entry() -> impl Strategy<Value = Entry> {
                     substance,
                     code,
                     criticality,
-                    reaction
+                    reaction,
+                    onset: None,
                 })
             ),
         (text(), code(), proptest::option::of(date())).prop_map(|(name, code, onset)| {
@@ -62,8 +63,11 @@ fn entry() -> impl Strategy<Value = Entry> {
             |(vaccine, code, date, lot)| Entry::Immunization(Immunization {
                 vaccine,
                 code,
-                date,
-                lot
+                date: Some(date),
+                lot,
+                status: Default::default(),
+                status_reason: None,
+                date_text: None,
             })
         ),
         (1.0f64..500.0, datetime(), proptest::option::of(text())).prop_map(|(v, at, source)| {

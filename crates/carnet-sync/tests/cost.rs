@@ -47,6 +47,7 @@ fn entry(section: SectionId, i: usize) -> Entry {
             code: None,
             criticality: None,
             reaction: Some("hives".into()),
+            onset: None,
         }),
         SectionId::Conditions => Entry::Condition(Condition {
             name: text,
@@ -66,8 +67,11 @@ fn entry(section: SectionId, i: usize) -> Entry {
         SectionId::Immunizations => Entry::Immunization(Immunization {
             vaccine: text,
             code: None,
-            date: "2021-06-01".parse().unwrap(),
+            date: Some("2021-06-01".parse().unwrap()),
             lot: None,
+            status: Default::default(),
+            status_reason: None,
+            date_text: None,
         }),
         SectionId::Measurements => Entry::Measurement(Measurement {
             kind: Code::new(systems::LOINC, "29463-7", None),
@@ -80,6 +84,8 @@ fn entry(section: SectionId, i: usize) -> Entry {
             value_text: None,
             category: None,
             status: None,
+            reference_range: Vec::new(),
+            interpretation: Vec::new(),
         }),
         _ => Entry::Note(Note { text, title: None }),
     }

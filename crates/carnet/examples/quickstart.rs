@@ -27,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             code: None,
             criticality: Some(Criticality::High),
             reaction: Some("hives".into()),
+            onset: None,
         }),
     )?;
     vault.add(

@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             code: None,
             criticality: None,
             reaction: Some("hives".into()),
+            onset: None,
         }),
     )?;
 

@@ -610,6 +610,7 @@ mod tests {
                     code: None,
                     criticality: None,
                     reaction: None,
+                    onset: None,
                 }),
             )
             .unwrap();
