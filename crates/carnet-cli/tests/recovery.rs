@@ -594,3 +594,61 @@ fn a_restore_older_than_what_a_clinician_saw_forks_openly_and_the_clinician_foll
     let seen = doctor.json(&["list", "--patient", "Alice"]).to_string();
     assert!(seen.contains("Penicillin"), "{seen}");
 }
+
+/// `device rekey` with the recovery phrase: a wrong phrase changes nothing; the right one
+/// makes this device a new one, retires the others and says so.
+#[test]
+fn rekey_cuts_every_other_device_off_with_the_phrase() {
+    let (alice, phrase) = patient_with_phrase();
+    alice.ok(&["add", "allergy", "--substance", "Penicillin"]);
+    let before = alice.json(&["whoami"])["device"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let wrong =
+        Carnet::empty().json(&["init", "--name", "Other", "--kdf-cost", "10"])["recovery_phrase"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let log_before = log_texts(&alice);
+    let mut cmd = alice.command();
+    cmd.env("CARNET_RECOVERY_PHRASE", &wrong)
+        .args(["--json", "device", "rekey"]);
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not the one your record declared"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(log_texts(&alice), log_before);
+
+    let mut cmd = alice.command();
+    cmd.env("CARNET_RECOVERY_PHRASE", &phrase)
+        .args(["--json", "device", "rekey"]);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["devices_retired"], 1, "{s}");
+    let after = alice.json(&["whoami"])["device"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(after, before);
+    let devices = alice.json(&["device", "list"]);
+    let old = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == before.as_str())
+        .unwrap();
+    assert!(old["removed"].is_u64(), "{devices}");
+    // The record is as it was, and takes new entries.
+    alice.ok(&["add", "allergy", "--substance", "Latex"]);
+    let list = alice.json(&["list"]).to_string();
+    assert!(list.contains("Penicillin") && list.contains("Latex"));
+}
