@@ -41,6 +41,32 @@ pub(crate) const ENVELOPE_BLOBS: TableDefinition<&[u8; 32], &[u8]> =
 pub(crate) const BLOB_PARTS: TableDefinition<&[u8; 36], &[u8]> = TableDefinition::new("blob_parts");
 pub(crate) const ENVELOPE_PARTS: TableDefinition<&[u8; 36], &[u8]> =
     TableDefinition::new("envelope_parts");
+/// The first part of an attachment whose sync was cut (id || byte offset of the row, and a
+/// header row at offset `u64::MAX`): kept so that the next sync from the same peer
+/// resumes where it stopped. Not part of the vault's state (nor of its digest, dumps or
+/// backups): a cache of ciphertext that any sync may replace or drop.
+pub(crate) const PARTIAL_BLOBS: TableDefinition<&[u8; 40], &[u8]> =
+    TableDefinition::new("partial_blobs");
+
+/// What a vault holds of an attachment whose transfer was cut ([`WriteTxn::put_partial`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartialBlob {
+    /// The attachment's id (hash of its whole ciphertext).
+    pub id: [u8; 32],
+    /// Who was sending it.
+    pub peer: PersonId,
+    /// Its whole size.
+    pub total: u64,
+    /// How many of its first bytes are held.
+    pub held: u64,
+}
+
+fn partial_key(id: &[u8; 32], offset: u64) -> [u8; 40] {
+    let mut k = [0u8; 40];
+    k[..32].copy_from_slice(id);
+    k[32..].copy_from_slice(&offset.to_be_bytes());
+    k
+}
 
 /// Bytes of an envelope per row of `envelope_parts`, for envelopes larger than one page.
 /// As with attachments (see [`BLOB_ROW`]), redb gives a value larger than a page its own
@@ -613,6 +639,54 @@ macro_rules! reads {
             Ok(n)
         }
 
+        /// The attachments whose transfer was cut, and how much of each is held.
+        pub fn partial_blobs(&self) -> Result<Vec<PartialBlob>, StoreError> {
+            let Some(t) = self.open(PARTIAL_BLOBS)? else {
+                return Ok(Vec::new());
+            };
+            let mut out: Vec<PartialBlob> = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                let k = k.value();
+                let mut id = [0u8; 32];
+                id.copy_from_slice(&k[..32]);
+                let offset = u64::from_be_bytes(k[32..].try_into().unwrap_or([0; 8]));
+                if offset == u64::MAX {
+                    let v = v.value();
+                    if v.len() != 40 {
+                        return Err(corrupt_row("partial attachment"));
+                    }
+                    let mut peer = [0u8; 32];
+                    peer.copy_from_slice(&v[..32]);
+                    let total = u64::from_be_bytes(v[32..].try_into().unwrap_or([0; 8]));
+                    match out.iter_mut().find(|p| p.id == id) {
+                        Some(p) => {
+                            p.peer = PersonId(peer);
+                            p.total = total;
+                        }
+                        None => out.push(PartialBlob {
+                            id,
+                            peer: PersonId(peer),
+                            total,
+                            held: 0,
+                        }),
+                    }
+                } else {
+                    let n = v.value().len() as u64;
+                    match out.iter_mut().find(|p| p.id == id) {
+                        Some(p) => p.held = p.held.max(offset + n),
+                        None => out.push(PartialBlob {
+                            id,
+                            peer: PersonId([0; 32]),
+                            total: 0,
+                            held: offset + n,
+                        }),
+                    }
+                }
+            }
+            Ok(out)
+        }
+
         /// Every record this vault holds envelopes or keys of.
         pub fn records(&self) -> Result<Vec<RecordId>, StoreError> {
             let mut out: Vec<RecordId> = Vec::new();
@@ -873,6 +947,76 @@ impl<'s> WriteTxn<'s> {
             t.remove(&k[..])?;
         }
         Ok(keys.len() as u64)
+    }
+
+    /// Keeps bytes `offset..` of an attachment `peer` was sending when the sync was cut
+    /// (ciphertext, checked against its id only once whole). `offset` must be what is held
+    /// of it (0 starts it again).
+    pub fn put_partial(
+        &mut self,
+        id: &[u8; 32],
+        peer: &PersonId,
+        total: u64,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(PARTIAL_BLOBS)?;
+        if offset == 0 {
+            let (lo, hi) = (partial_key(id, 0), partial_key(id, u64::MAX));
+            let keys: Vec<[u8; 40]> = t
+                .range::<&[u8; 40]>(&lo..=&hi)?
+                .map(|r| r.map(|(k, _)| *k.value()))
+                .collect::<Result<_, _>>()?;
+            for k in keys {
+                t.remove(&k)?;
+            }
+        }
+        let mut header = [0u8; 40];
+        header[..32].copy_from_slice(&peer.0);
+        header[32..].copy_from_slice(&total.to_be_bytes());
+        t.insert(&partial_key(id, u64::MAX), &header[..])?;
+        for (i, chunk) in bytes.chunks(BLOB_ROW).enumerate() {
+            let at = offset + (i * BLOB_ROW) as u64;
+            t.insert(&partial_key(id, at), chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Takes (reads and removes) what is held of a cut attachment: its sender, size and
+    /// first bytes.
+    pub fn take_partial(
+        &mut self,
+        id: &[u8; 32],
+    ) -> Result<Option<(PersonId, u64, Vec<u8>)>, StoreError> {
+        let mut t = self.txn.open_table(PARTIAL_BLOBS)?;
+        let mut rows: Vec<([u8; 40], Vec<u8>)> = Vec::new();
+        let (lo, hi) = (partial_key(id, 0), partial_key(id, u64::MAX));
+        for r in t.range::<&[u8; 40]>(&lo..=&hi)? {
+            let (k, v) = r?;
+            rows.push((*k.value(), v.value().to_vec()));
+        }
+        for (k, _) in &rows {
+            t.remove(k)?;
+        }
+        let Some((_, header)) = rows.pop() else {
+            return Ok(None);
+        };
+        if header.len() != 40 {
+            return Ok(None);
+        }
+        let mut peer = [0u8; 32];
+        peer.copy_from_slice(&header[..32]);
+        let total = u64::from_be_bytes(header[32..].try_into().unwrap_or([0; 8]));
+        let mut bytes = Vec::new();
+        for (k, v) in rows {
+            let at = u64::from_be_bytes(k[32..].try_into().unwrap_or([0; 8]));
+            if at != bytes.len() as u64 {
+                // Not contiguous: useless.
+                return Ok(None);
+            }
+            bytes.extend_from_slice(&v);
+        }
+        Ok(Some((PersonId(peer), total, bytes)))
     }
 
     /// Stores a key grant: one per grantee, section, epoch and grant (two grants covering

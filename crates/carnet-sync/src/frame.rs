@@ -16,7 +16,7 @@ use crate::SyncError;
 /// The version of the sync protocol this build speaks (2: a side that leaves after one
 /// round is not acknowledged; 3: every batch is acknowledged once stored, and only then
 /// counted and logged as delivered).
-pub const PROTOCOL_VERSION: u8 = 3;
+pub const PROTOCOL_VERSION: u8 = 4;
 /// The largest hello a peer may send (a card and a certificate).
 pub const MAX_HELLO: usize = 64 * 1024;
 
@@ -51,6 +51,9 @@ pub enum Frame {
     /// I have read this many bytes of your stream so far: your data is moving (sent every
     /// few kilobytes while a long message crosses a slow link; never given to the session).
     Progress(u64),
+    /// Before `Have`: the attachments I hold the first bytes of from a sync with you that
+    /// was cut (id, bytes held); send them from there (protocol 4).
+    Resume(Vec<([u8; 32], u64)>),
 }
 
 impl Frame {
@@ -66,6 +69,7 @@ impl Frame {
             Frame::Refused(_) => "refused",
             Frame::Stored => "stored",
             Frame::Progress(_) => "progress",
+            Frame::Resume(_) => "resume",
         }
     }
 }

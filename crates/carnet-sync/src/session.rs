@@ -165,6 +165,7 @@ async fn send_round(
     their: Have,
     tx: mpsc::Sender<Frame>,
     pending: Pending,
+    resume: Arc<Vec<([u8; 32], u64)>>,
 ) -> Result<(usize, Have), SyncError> {
     let (batches, mut ready) = mpsc::channel::<(Vec<Item>, SendReport)>(1);
     let mut producer = tokio::spawn(produce(
@@ -172,6 +173,7 @@ async fn send_round(
         peer.clone(),
         their.clone(),
         batches,
+        resume,
     ));
     let closed = |_| SyncError::Connection("the connection closed".into());
     let queued = async {
@@ -214,13 +216,15 @@ async fn produce(
     peer: IdentityCard,
     mut their: Have,
     batches: mpsc::Sender<(Vec<Item>, SendReport)>,
+    resume: Arc<Vec<([u8; 32], u64)>>,
 ) -> Result<(), SyncError> {
     loop {
         let card = peer.clone();
         let theirs = their.clone();
+        let resume = resume.clone();
         let out = with_vault(&shared, move |v| {
             let mut items = Vec::new();
-            match v.send_batch(&card, &theirs, Some(BATCH_BUDGET), &mut |i| {
+            match v.send_batch_resuming(&card, &theirs, Some(BATCH_BUDGET), &resume, &mut |i| {
                 items.push(i);
                 Ok(())
             }) {
@@ -417,10 +421,21 @@ async fn session(
             PeerStanding::Unknown => peer.name().to_string(),
         }
     };
-    // What each side holds.
+    // What each side holds, and what it holds the start of from a sync that was cut.
     let p = person;
-    let my_have = with_vault(shared, move |v| v.have_for(&p)).await?;
+    let (my_have, my_partials) =
+        with_vault(shared, move |v| Ok((v.have_for(&p)?, v.partials_from(&p)?))).await?;
+    tx.send(Frame::Resume(my_partials)).await.map_err(closed)?;
     tx.send(Frame::Have(my_have)).await.map_err(closed)?;
+    let resume = match rd.expect(timeout).await? {
+        Frame::Resume(r) if r.len() <= carnet::exchange::MAX_PARTIALS => r,
+        other => {
+            return Err(SyncError::Protocol(format!(
+                "expected what it holds of cut attachments, got {}",
+                other.name()
+            )));
+        }
+    };
     let mut their = match rd.expect(timeout).await? {
         Frame::Have(h) => h,
         other => {
@@ -455,6 +470,7 @@ async fn session(
         ..SessionReport::default()
     };
     let pending: Pending = Arc::default();
+    let resume = Arc::new(resume);
     let mut round: Option<tokio::task::JoinHandle<Result<(usize, Have), SyncError>>> =
         Some(tokio::spawn(send_round(
             shared.clone(),
@@ -462,6 +478,7 @@ async fn session(
             their.clone(),
             tx.clone(),
             pending.clone(),
+            resume.clone(),
         )));
     report.rounds = 1;
     // When this side stays, one acknowledgement is owed per round started; it may arrive
@@ -493,6 +510,7 @@ async fn session(
                 their.clone(),
                 tx.clone(),
                 pending.clone(),
+                resume.clone(),
             )));
             report.rounds += 1;
             acks_owed += 1;
@@ -500,7 +518,16 @@ async fn session(
         let idle = if stay { None } else { Some(timeout) };
         tokio::select! {
             frame = rd.next(idle) => {
-                let Some(frame) = frame? else {
+                let frame = match frame {
+                    Ok(f) => f,
+                    Err(e) => {
+                        // Cut in the middle of a batch: what arrived of its attachments is
+                        // kept, for the next sync with this peer to resume.
+                        keep_partial(shared, person, &mut batch).await;
+                        return Err(e);
+                    }
+                };
+                let Some(frame) = frame else {
                     // The peer finished its stream. That is the end it should be when it
                     // had acknowledged every round of ours, even if this loop has not yet
                     // seen the task of the last one return (both can be ready at once).
@@ -608,6 +635,7 @@ async fn session(
                     iroh::endpoint::ConnectionError::ApplicationClosed(c)
                         if c.error_code == 0u32.into() && their_first_round_done => break,
                     other => {
+                        keep_partial(shared, person, &mut batch).await;
                         return Err(SyncError::Connection(format!(
                             "{}, after {} bytes received in this session",
                             crate::frame::lost(&other),
@@ -623,6 +651,16 @@ async fn session(
         settle(last.await, &mut report, tx).await?;
     }
     Ok(report)
+}
+
+/// Keeps what arrived of the attachments of an unfinished batch (best effort: the sync
+/// already failed, and this only saves resending).
+async fn keep_partial(shared: &Arc<Shared>, peer: PersonId, batch: &mut VecDeque<Item>) {
+    if !batch.iter().any(|i| matches!(i, Item::BlobPart { .. })) {
+        return;
+    }
+    let items: Vec<Item> = std::mem::take(batch).into();
+    let _ = with_vault(shared, move |v| v.keep_partial(&peer, &items)).await;
 }
 
 /// A received batch being applied to the vault.

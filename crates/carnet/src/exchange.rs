@@ -91,6 +91,9 @@ pub struct SendReport {
     /// The peer's state is what it reported itself (see [`Vault::send_batch`]).
     #[serde(skip)]
     exact: bool,
+    /// How much of each cut attachment the peer holds (see [`Vault::send_batch_resuming`]).
+    #[serde(skip)]
+    resume: BTreeMap<[u8; 32], u64>,
 }
 
 /// What receiving did.
@@ -136,6 +139,11 @@ fn cosigned_key(record: &RecordId) -> String {
 }
 
 /// Meta row of the cosignatures of this vault's own log its witnesses sent.
+/// The most attachments whose cut transfer a vault keeps to resume.
+pub const MAX_PARTIALS: usize = 16;
+/// The most bytes of cut attachments a vault keeps to resume.
+pub const MAX_PARTIAL_BYTES: u64 = 512 << 20;
+
 /// Meta row of the branches of a patient's log this vault held and a takeover replaced.
 fn superseded_key(record: &RecordId) -> String {
     format!("superseded:{record}")
@@ -546,12 +554,40 @@ impl Vault {
         self.send_inner(peer, theirs, budget, true, sink)
     }
 
+    /// [`Vault::send_batch`] to a peer that holds the first bytes of some attachments from
+    /// a sync that was cut (`resume`: attachment id and bytes held, as the peer's
+    /// [`Vault::partials_from`] says): those are sent from there on, not again from the
+    /// start. The peer checks each whole attachment against its id.
+    pub fn send_batch_resuming(
+        &mut self,
+        peer: &IdentityCard,
+        theirs: &Have,
+        budget: Option<u64>,
+        resume: &[([u8; 32], u64)],
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+    ) -> Result<SendReport> {
+        let resume: BTreeMap<[u8; 32], u64> = resume.iter().take(MAX_PARTIALS).copied().collect();
+        self.send_with(peer, theirs, budget, true, resume, sink)
+    }
+
     fn send_inner(
         &mut self,
         peer: &IdentityCard,
         theirs: &Have,
         budget: Option<u64>,
         exact: bool,
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+    ) -> Result<SendReport> {
+        self.send_with(peer, theirs, budget, exact, BTreeMap::new(), sink)
+    }
+
+    fn send_with(
+        &mut self,
+        peer: &IdentityCard,
+        theirs: &Have,
+        budget: Option<u64>,
+        exact: bool,
+        resume: BTreeMap<[u8; 32], u64>,
         sink: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<SendReport> {
         let bounded = self.bounded_have(theirs, &peer.person_id())?;
@@ -587,6 +623,7 @@ impl Vault {
             peer_after: theirs.clone(),
             budget,
             exact,
+            resume,
             ..SendReport::default()
         };
         for record in records {
@@ -695,8 +732,14 @@ impl Vault {
                         ))
                     };
                     let total = r.blob_len(&b)?.ok_or_else(missing)?;
-                    // Part by part from the store, never whole in memory.
-                    let mut offset = 0u64;
+                    // Part by part from the store, never whole in memory; from where a cut
+                    // sync left the peer, if it did.
+                    let mut offset = report
+                        .resume
+                        .get(&b)
+                        .copied()
+                        .filter(|held| *held < total)
+                        .unwrap_or(0);
                     loop {
                         let bytes = r.blob_range(&b, offset, BLOB_PART)?.ok_or_else(missing)?;
                         let n = bytes.len() as u64;
@@ -1076,6 +1119,80 @@ impl Vault {
         result
     }
 
+    /// Keeps what arrived of attachments in a batch that a cut connection left unfinished
+    /// (`items`, as received from `peer`, in order): the first bytes of each attachment an
+    /// envelope of the batch announced and this vault lacks, so that the next sync from
+    /// `peer` resumes it ([`Vault::partials_from`], [`Vault::send_batch_resuming`]). At most
+    /// [`MAX_PARTIALS`] attachments and [`MAX_PARTIAL_BYTES`] are kept; it is ciphertext,
+    /// checked whole later. Returns
+    /// the bytes kept.
+    pub fn keep_partial(&mut self, peer: &PersonId, items: &[Item]) -> Result<u64> {
+        let mut announced: BTreeSet<[u8; 32]> = BTreeSet::new();
+        let mut txn = self.store.write()?;
+        let all = txn.partial_blobs()?;
+        let mut count = all.len();
+        let mut bytes_held: u64 = all.iter().map(|p| p.held).sum();
+        let mut held: BTreeMap<[u8; 32], u64> = all
+            .into_iter()
+            .filter(|p| p.peer == *peer)
+            .map(|p| (p.id, p.held))
+            .collect();
+        let mut kept = 0u64;
+        for item in items {
+            match item {
+                Item::Envelope { blobs, .. } => announced.extend(blobs.iter().copied()),
+                Item::BlobPart {
+                    id,
+                    total,
+                    offset,
+                    bytes,
+                } => {
+                    if !announced.contains(id)
+                        || *total > MAX_BLOB
+                        || bytes.len() > BLOB_PART
+                        || txn.has_blob(id)?
+                        || (!held.contains_key(id) && count >= MAX_PARTIALS)
+                        || bytes_held + bytes.len() as u64 > MAX_PARTIAL_BYTES
+                    {
+                        continue;
+                    }
+                    if !held.contains_key(id) {
+                        count += 1;
+                    }
+                    let at = held.get(id).copied().unwrap_or(0);
+                    if *offset != 0 && *offset != at {
+                        continue;
+                    }
+                    if offset + bytes.len() as u64 >= *total {
+                        // Whole: it would have been applied with its batch; nothing to resume.
+                        continue;
+                    }
+                    txn.put_partial(id, peer, *total, *offset, bytes)?;
+                    held.insert(*id, offset + bytes.len() as u64);
+                    kept += bytes.len() as u64;
+                    bytes_held += bytes.len() as u64;
+                }
+                _ => {}
+            }
+        }
+        txn.commit()?;
+        Ok(kept)
+    }
+
+    /// The first bytes held of attachments `peer` was sending when a sync was cut: what
+    /// the next sync with them asks to resume from.
+    pub fn partials_from(&self, peer: &PersonId) -> Result<Vec<([u8; 32], u64)>> {
+        Ok(self
+            .store
+            .read()?
+            .partial_blobs()?
+            .into_iter()
+            .filter(|p| p.peer == *peer && p.held > 0 && p.held < p.total)
+            .take(MAX_PARTIALS)
+            .map(|p| (p.id, p.held))
+            .collect())
+    }
+
     fn receive_checked(
         &mut self,
         from: &IdentityCard,
@@ -1141,14 +1258,25 @@ impl Vault {
             report: ExchangeReport::default(),
             pending_proofs: HashMap::new(),
             switched: BTreeSet::new(),
+            bad_partial: None,
+            resumed: BTreeSet::new(),
         };
         let mut txn = rx.vault.store.write()?;
         let mut count = 0usize;
         while let Some(item) = source.next_item()? {
             count += 1;
             let kind = item.kind();
-            rx.item(&mut txn, item)
-                .map_err(|e| e.in_item(count, kind))?;
+            if let Err(e) = rx.item(&mut txn, item) {
+                if let Some(id) = rx.bad_partial {
+                    // A resumed attachment did not match its id: what was kept of it is
+                    // dropped (the next sync sends it whole), even though this one fails.
+                    drop(txn);
+                    let mut t = rx.vault.store.write()?;
+                    t.take_partial(&id)?;
+                    t.commit()?;
+                }
+                return Err(e.in_item(count, kind));
+            }
         }
         let finished = source.finish()?;
         if let Some(id) = finished.once {
@@ -1331,6 +1459,10 @@ struct Receiving<'v> {
     pending_proofs: HashMap<RecordId, PendingCheckpoint>,
     /// Records whose patient's takeover was taken in this exchange.
     switched: BTreeSet<RecordId>,
+    /// An attachment resumed from kept first bytes that did not match its id.
+    bad_partial: Option<[u8; 32]>,
+    /// Attachments resumed from kept first bytes in this exchange.
+    resumed: BTreeSet<[u8; 32]>,
     /// The sender is another device of this vault's own person.
     own_device: bool,
     /// ... and the one that keeps the consent log.
@@ -1487,6 +1619,24 @@ impl Receiving<'_> {
                         "an attachment of {total} bytes is over the limit"
                     )));
                 }
+                if offset > 0 && !self.blob_parts.contains_key(&id) {
+                    // The rest of an attachment whose first bytes a cut sync from this same
+                    // sender left here.
+                    match txn.take_partial(&id)? {
+                        Some((from, t, held))
+                            if from == self.sender && t == total && held.len() as u64 == offset =>
+                        {
+                            self.blob_parts.insert(id, held);
+                            self.resumed.insert(id);
+                        }
+                        _ => {
+                            return Err(Error::Exchange(
+                                "an attachment resumed from a point this vault does not hold"
+                                    .into(),
+                            ));
+                        }
+                    }
+                }
                 let buf = self.blob_parts.entry(id).or_default();
                 if offset != buf.len() as u64 || buf.len() as u64 + bytes.len() as u64 > total {
                     return Err(Error::Exchange(
@@ -1497,11 +1647,16 @@ impl Receiving<'_> {
                 if buf.len() as u64 == total {
                     let whole = self.blob_parts.remove(&id).unwrap_or_default();
                     if *blake3::hash(&whole).as_bytes() != id {
+                        if self.resumed.contains(&id) {
+                            self.bad_partial = Some(id);
+                        }
                         return Err(Error::Exchange(
                             "an attachment does not match its id: it was altered".into(),
                         ));
                     }
                     txn.put_blob(&id, &whole)?;
+                    // What a cut sync kept of it is of no use now.
+                    txn.take_partial(&id)?;
                     self.blobs_expected.remove(&id);
                     self.report.blobs += 1;
                 }
