@@ -11,7 +11,7 @@ use carnet::record::{
 use carnet::{AttachmentInput, CreateOptions, Vault};
 use serde_json::{Value, json};
 
-use crate::{AddCommand, Cli, Command, EditArgs, ProfileArgs, output, pass};
+use crate::{AddCommand, Cli, Command, EditArgs, ProfileArgs, output, pass, t};
 
 /// The vault directory: `--vault`, else `$CARNET_VAULT` (both through clap), else the
 /// user's data directory.
@@ -19,8 +19,7 @@ pub fn vault_dir(cli: &Cli) -> Result<PathBuf> {
     if let Some(v) = &cli.vault {
         return Ok(v.clone());
     }
-    let base = dirs::data_dir()
-        .ok_or_else(|| anyhow!("no data directory on this system; pass --vault DIR"))?;
+    let base = dirs::data_dir().ok_or_else(|| anyhow!(t!("err-no-data-dir")))?;
     Ok(base.join("carnet"))
 }
 
@@ -40,17 +39,23 @@ pub fn open(cli: &Cli) -> Result<Vault> {
 /// Opens the vault with its passphrase, whatever session is open.
 pub fn open_with_passphrase(cli: &Cli) -> Result<Vault> {
     let dir = existing_vault(cli)?;
-    let pass = pass::get(cli.passphrase_file.as_deref())?;
+    let pass = pass::get(
+        cli.passphrase_file.as_deref(),
+        pass::Target {
+            vault: &dir,
+            name: None,
+        },
+    )?;
     Ok(Vault::open(&dir, &pass)?)
 }
 
 fn existing_vault(cli: &Cli) -> Result<PathBuf> {
     let dir = vault_dir(cli)?;
     if !carnet::store_exists(&dir) {
-        bail!(
-            "no vault at {}: run `carnet init --name NAME` first, or pass --vault DIR",
-            dir.display()
-        );
+        return Err(crate::errors::not_found(t!(
+            "err-no-vault",
+            vault = dir.display().to_string()
+        )));
     }
     Ok(dir)
 }
@@ -60,9 +65,8 @@ pub fn record_of(vault: &Vault, patient: Option<&str>) -> Result<RecordId> {
     match patient {
         Some(p) => Ok(vault.find_patient(p)?),
         None => vault.own_record().map_err(|e| {
-            anyhow!(
-                "{e}; name a record shared with you with --patient (`carnet patients` lists them)"
-            )
+            let why = crate::errors::text(&anyhow::Error::from(e));
+            crate::errors::refused(t!("err-own-record-hint", why = why))
         }),
     }
 }
@@ -140,7 +144,14 @@ pub fn run(cli: Cli) -> Result<()> {
             if cli.json {
                 output::json(&r)
             } else {
-                println!("Removed {} from {}.", r.id, r.section);
+                println!(
+                    "{}",
+                    t!(
+                        "removed",
+                        id = r.id.to_string(),
+                        section = crate::words::section(r.section)
+                    )
+                );
                 Ok(())
             }
         }
@@ -152,20 +163,21 @@ pub fn run(cli: Cli) -> Result<()> {
             if cli.json {
                 output::json(&list)
             } else {
+                let width = output::section_width();
                 for v in &list {
                     let when = v
                         .entry
                         .clinical_date_text()
                         .unwrap_or_else(|| v.created.to_string());
                     println!(
-                        "{when:<25} {:<13} {}  ({})",
-                        v.section,
-                        v.entry.summary(),
+                        "{when:<25} {} {}  ({})",
+                        output::pad(&crate::words::section(v.section), width),
+                        crate::words::summary(&v.entry),
                         v.id
                     );
                 }
                 if list.is_empty() {
-                    println!("(no entries)");
+                    println!("{}", t!("list-empty"));
                 }
                 Ok(())
             }
@@ -196,8 +208,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
             println!(
-                "Unlocked for {} minute(s): commands open the vault without asking. `carnet lock` ends it now.",
-                timeout.as_secs().div_ceil(60)
+                "{}",
+                t!("unlocked", minutes = timeout.as_secs().div_ceil(60))
             );
             Ok(())
         }
@@ -207,14 +219,7 @@ pub fn run(cli: Cli) -> Result<()> {
             if cli.json {
                 return output::json(&serde_json::json!({ "locked": true, "was_open": was }));
             }
-            println!(
-                "{}",
-                if was {
-                    "Locked: the key is forgotten; the next command asks for the passphrase."
-                } else {
-                    "No session was open."
-                }
-            );
+            println!("{}", if was { t!("locked") } else { t!("lock-none") });
             Ok(())
         }
         Command::Agent { socket, timeout } => {
@@ -270,7 +275,10 @@ fn man_pages(out: Option<&Path>) -> Result<()> {
     }
     let mut n = 0;
     write(cmd, "carnet".into(), dir, &mut n)?;
-    println!("Wrote {n} manual page(s) to {}.", dir.display());
+    println!(
+        "{}",
+        t!("man-written", n = n, dir = dir.display().to_string())
+    );
     Ok(())
 }
 
@@ -279,42 +287,52 @@ fn change_passphrase(cli: &Cli, new_file: Option<&std::path::Path>, kdf_cost: u8
     // The current passphrase, even in a session: who changes it must know it.
     let vault = open_with_passphrase(cli)?;
     let name = vault.card().name().to_string();
-    let new = pass::get_changed(new_file, &[&name])?;
+    let dir = vault_dir(cli)?;
+    let new = pass::get_changed(
+        new_file,
+        &[&name],
+        pass::Target {
+            vault: &dir,
+            name: Some(&name),
+        },
+    )?;
     vault.change_passphrase(&new, kdf_log_n)?;
     if cli.json {
         return output::json(&serde_json::json!({ "changed": true }));
     }
-    println!(
-        "The vault now opens with the new passphrase only. Your recovery phrase and backups are unchanged."
-    );
+    println!("{}", t!("passphrase-changed"));
     Ok(())
 }
 
 fn repair(cli: &Cli) -> Result<()> {
     let mut vault = open(cli)?;
-    let report = vault
-        .repair()
-        .context("the vault does not verify; restore a backup (`carnet restore`)")?;
+    let report = vault.repair().context(t!("repair-failed"))?;
     if cli.json {
         return output::json(&report);
     }
     println!(
-        "Checked {} section(s), {} change(s) and {} consent log(s): all verified.",
-        report.sections, report.envelopes, report.consent_logs
+        "{}",
+        t!(
+            "repair-checked",
+            sections = report.sections,
+            changes = report.envelopes,
+            logs = report.consent_logs
+        )
     );
     if report.set_aside == 0 {
-        println!("Nothing to repair.");
+        println!("{}", t!("repair-nothing"));
     } else {
         println!(
-            "{} change(s) clashed with another written at the same time and are set aside; their content was saved again by the device that wrote them ({} by this device now).",
-            report.set_aside, report.reissued
+            "{}",
+            t!(
+                "repair-set-aside",
+                n = report.set_aside,
+                reissued = report.reissued
+            )
         );
     }
     if report.unrepairable > 0 {
-        println!(
-            "{} change(s) of this device could not be saved again: it may no longer write their section.",
-            report.unrepairable
-        );
+        println!("{}", t!("repair-unrepairable", n = report.unrepairable));
     }
     Ok(())
 }
@@ -322,14 +340,21 @@ fn repair(cli: &Cli) -> Result<()> {
 fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
     let dir = vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        bail!(
-            "a vault already exists at {}; choose another --vault directory",
-            dir.display()
-        );
+        return Err(crate::errors::refused(t!(
+            "err-vault-exists",
+            vault = dir.display().to_string()
+        )));
     }
     let role: Role = args.role.parse()?;
     let kdf_log_n = pass::kdf_cost(args.kdf_cost)?;
-    let pass = pass::get_new_for(cli.passphrase_file.as_deref(), &[&args.name])?;
+    let pass = pass::get_new_for(
+        cli.passphrase_file.as_deref(),
+        &[&args.name],
+        pass::Target {
+            vault: &dir,
+            name: Some(&args.name),
+        },
+    )?;
     let opts = CreateOptions {
         name: args.name.clone(),
         role,
@@ -349,20 +374,18 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
         }))
     } else {
         println!(
-            "Created the vault of {} ({}) in {}.",
-            card.name(),
-            card.role(),
-            dir.display()
+            "{}",
+            t!(
+                "init-created",
+                name = card.name(),
+                role = crate::words::word(card.role().as_str()),
+                vault = dir.display().to_string()
+            )
         );
-        println!("Your id: {}", card.person_id());
-        println!(
-            "Your card (give it to those you share with):\n{}",
-            card.to_text()
-        );
+        println!("{}", t!("init-id", id = card.person_id().to_string()));
+        println!("{}", t!("init-card", card = card.to_text()));
         if let Some(p) = &phrase {
-            println!(
-                "\nYour recovery phrase. Write it down now and keep it somewhere safe: it is shown\nonly this once, it is never stored, and it is the only way to open your backups\n(`carnet backup`) if this device is lost:\n"
-            );
+            println!("\n{}\n", t!("init-phrase-intro"));
             for (i, chunk) in p
                 .expose()
                 .split(' ')
@@ -377,9 +400,7 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
                     .collect();
                 println!("    {}", line.join(" "));
             }
-            println!(
-                "\nCheck what you wrote with `carnet recovery verify`; split it among people you trust\nwith `carnet recovery split`."
-            );
+            println!("\n{}", t!("init-phrase-after"));
         }
         Ok(())
     }
@@ -397,10 +418,18 @@ fn whoami(cli: &Cli) -> Result<()> {
             "device": vault.device_id().to_string(),
         }))
     } else {
-        println!("{} ({})", card.name(), card.role());
-        println!("id:     {}", card.person_id());
-        println!("device: {}", vault.device_id());
-        println!("card:   {}", card.to_text());
+        println!(
+            "{} ({})",
+            card.name(),
+            crate::words::word(card.role().as_str())
+        );
+        println!("{}{}", output::pad(&t!("whoami-id"), 8), card.person_id());
+        println!(
+            "{}{}",
+            output::pad(&t!("whoami-device"), 8),
+            vault.device_id()
+        );
+        println!("{}{}", output::pad(&t!("whoami-card"), 8), card.to_text());
         Ok(())
     }
 }
@@ -489,7 +518,14 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
     if cli.json {
         output::json(&r)
     } else {
-        println!("Added {} to {}.", r.id, r.section);
+        println!(
+            "{}",
+            t!(
+                "added",
+                id = r.id.to_string(),
+                section = crate::words::section(r.section)
+            )
+        );
         Ok(())
     }
 }
@@ -510,9 +546,10 @@ fn plausible(mut entry: Entry, confirmed: bool, before: Option<&Entry>) -> Resul
         && let Err(e) = m.check_usual()
     {
         if !confirmed {
-            bail!(
-                "{e}. Nothing was stored. If the value is right, run the command again with --confirm-unusual (it is stored marked as confirmed)"
-            );
+            return Err(crate::errors::refused(t!(
+                "err-unusual",
+                why = e.to_string()
+            )));
         }
         m.confirm_unusual();
     }
@@ -529,7 +566,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
     let (id, mut prof) = match existing {
         Some(v) => match v.entry {
             Entry::Profile(prof) => (Some(v.id), prof),
-            _ => bail!("the profile section holds an entry that is not a profile"),
+            _ => bail!(t!("err-profile-not-profile")),
         },
         None => (
             None,
@@ -537,7 +574,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
                 name: p
                     .name
                     .clone()
-                    .ok_or_else(|| anyhow!("the first profile needs --name"))?,
+                    .ok_or_else(|| crate::errors::refused(t!("err-profile-needs-name")))?,
                 birth_date: None,
                 sex: None,
                 blood_group: None,
@@ -580,7 +617,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
             c.relationship = p.emergency_relationship.clone();
         }
         if c.name.trim().is_empty() {
-            bail!("an emergency contact needs --emergency-name");
+            return Err(crate::errors::refused(t!("err-emergency-needs-name")));
         }
         prof.emergency_contact = Some(c);
     }
@@ -593,7 +630,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
     if cli.json {
         output::json(&r)
     } else {
-        println!("Profile saved ({}).", r.id);
+        println!("{}", t!("profile-saved", id = r.id.to_string()));
         Ok(())
     }
 }
@@ -622,18 +659,22 @@ fn media_type(path: &Path) -> &'static str {
 }
 
 fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
+    let file = args.file.display().to_string();
     let meta = std::fs::metadata(&args.file)
-        .with_context(|| format!("cannot read the file to attach, {}", args.file.display()))?;
+        .with_context(|| t!("err-attach-unreadable", file = file.as_str()))?;
     if !meta.is_file() {
-        bail!("{} is not a regular file", args.file.display());
+        return Err(crate::errors::refused(t!(
+            "err-not-regular-file",
+            file = file.as_str()
+        )));
     }
     if meta.len() > carnet::MAX_ATTACHMENT {
-        bail!(
-            "{} is {} bytes; attachments are limited to {} bytes",
-            args.file.display(),
-            meta.len(),
-            carnet::MAX_ATTACHMENT
-        );
+        return Err(crate::errors::refused(t!(
+            "err-attach-too-large",
+            file = file.as_str(),
+            size = meta.len(),
+            max = carnet::MAX_ATTACHMENT
+        )));
     }
     let file_name = args
         .file
@@ -665,10 +706,13 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
         output::json(&r)
     } else {
         println!(
-            "Attached {} as {} ({} bytes, encrypted).",
-            args.file.display(),
-            r.id,
-            bytes.len()
+            "{}",
+            t!(
+                "attached",
+                file = file.as_str(),
+                id = r.id.to_string(),
+                size = bytes.len()
+            )
         );
         Ok(())
     }
@@ -676,12 +720,7 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
 
 fn get_attachment(cli: &Cli, args: &crate::GetAttachmentArgs) -> Result<()> {
     let (id, out) = (&args.id, args.out.as_path());
-    if out.exists() {
-        bail!(
-            "{} already exists; choose another --out path",
-            out.display()
-        );
-    }
+    refuse_existing(out)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let id = vault.resolve_entry(&record, id)?;
@@ -693,14 +732,28 @@ fn get_attachment(cli: &Cli, args: &crate::GetAttachmentArgs) -> Result<()> {
         )
     } else {
         println!(
-            "Wrote {} ({} bytes, {}) to {}.",
-            doc.title,
-            bytes.len(),
-            doc.blob.media_type,
-            out.display()
+            "{}",
+            t!(
+                "attachment-written",
+                title = doc.title.as_str(),
+                size = bytes.len(),
+                media_type = doc.blob.media_type.as_str(),
+                out = out.display().to_string()
+            )
         );
         Ok(())
     }
+}
+
+/// Refuses an output path that exists: nothing is overwritten (exit 4).
+pub fn refuse_existing(out: &Path) -> Result<()> {
+    if out.exists() {
+        return Err(crate::errors::refused(t!(
+            "err-out-exists",
+            out = out.display().to_string()
+        )));
+    }
+    Ok(())
 }
 
 /// Writes decrypted health data to a new file readable by its owner only.
@@ -785,23 +838,25 @@ fn check_field(entry: &Entry, field: &str) -> Result<()> {
         return Ok(());
     }
     if valid.is_empty() {
-        bail!(
-            "a {} entry cannot be edited; remove it and add or import it again",
-            entry.kind()
-        );
+        return Err(crate::errors::refused(t!(
+            "err-edit-not-editable",
+            kind = entry.kind()
+        )));
     }
     let near = valid
         .iter()
         .map(|v| (distance(field, v), v))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, v)| format!(" (did you mean {v}?)"))
+        .map(|(_, v)| t!("err-edit-did-you-mean", field = *v))
         .unwrap_or_default();
-    bail!(
-        "a {} entry has no field \"{field}\"{near}; its fields are {}. Nothing was changed",
-        entry.kind(),
-        valid.join(", ")
-    )
+    Err(crate::errors::refused(t!(
+        "err-edit-no-field",
+        kind = entry.kind(),
+        field = field,
+        near = near,
+        fields = valid.join(", ")
+    )))
 }
 
 pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<Entry> {
@@ -817,13 +872,16 @@ pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<En
     for field in unset {
         let (obj, key) = field_slot(&mut value, field)?;
         if obj.remove(key).is_none() {
-            bail!("field \"{field}\" is not set on this entry");
+            return Err(crate::errors::refused(t!(
+                "err-edit-not-set",
+                field = field.as_str()
+            )));
         }
     }
     for item in set {
         let (field, raw) = item
             .split_once('=')
-            .ok_or_else(|| anyhow!("--set takes FIELD=VALUE, got \"{item}\""))?;
+            .ok_or_else(|| crate::errors::refused(t!("err-edit-set-form", item = item.as_str())))?;
         let mut candidates = vec![Value::String(raw.to_string())];
         if let Ok(n) = raw.parse::<f64>()
             && let Some(n) = serde_json::Number::from_f64(n)
@@ -855,7 +913,12 @@ pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<En
         }
         if !ok {
             let e = last_err.unwrap_or_else(|| anyhow!("no value fits"));
-            bail!("cannot set {field} to \"{raw}\": {e:#}");
+            return Err(crate::errors::refused(t!(
+                "err-edit-cannot-set",
+                field = field,
+                value = raw,
+                why = crate::errors::text(&e)
+            )));
         }
     }
     let new: Entry = serde_json::from_value(value).context("the edited entry is not valid")?;
@@ -868,7 +931,7 @@ fn field_slot<'a>(
     field: &'a str,
 ) -> Result<(&'a mut serde_json::Map<String, Value>, &'a str)> {
     if field == "type" {
-        bail!("the kind of an entry cannot be changed; remove it and add a new one");
+        return Err(crate::errors::refused(t!("err-edit-kind")));
     }
     let (parent, key) = match field.split_once('.') {
         Some((p, k)) => (Some(p), k),
@@ -890,7 +953,7 @@ fn field_slot<'a>(
 
 fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     if args.set.is_empty() && args.unset.is_empty() {
-        bail!("nothing to change: give --set FIELD=VALUE or --unset FIELD");
+        return Err(crate::errors::refused(t!("err-edit-nothing")));
     }
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
@@ -902,7 +965,14 @@ fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     if cli.json {
         output::json(&r)
     } else {
-        println!("Updated {} in {}.", r.id, r.section);
+        println!(
+            "{}",
+            t!(
+                "updated",
+                id = r.id.to_string(),
+                section = crate::words::section(r.section)
+            )
+        );
         Ok(())
     }
 }

@@ -6,13 +6,16 @@
 mod agent;
 mod commands;
 mod demo;
+mod errors;
 mod harden;
+mod i18n;
 mod interop;
 mod net;
 mod output;
 mod pass;
 mod recovery;
 mod sharing;
+mod words;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +40,10 @@ pub struct Cli {
     /// Read the passphrase from the first line of FILE (else $CARNET_PASSPHRASE, else a prompt).
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// The language of messages: fr or en [default: from LC_ALL, LC_MESSAGES or LANG, else
+    /// en]. JSON output is the same in every language.
+    #[arg(long, global = true, value_name = "LANG", value_parser = ["fr", "en"])]
+    pub lang: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -739,12 +746,13 @@ fn main() -> ExitCode {
             e.exit();
         }
     };
+    i18n::set(i18n::Lang::choose(cli.lang.as_deref()));
     let json = cli.json;
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             output::error(json, &e);
-            ExitCode::FAILURE
+            ExitCode::from(errors::kind(&e).code())
         }
     }
 }

@@ -394,7 +394,14 @@ fn link_join(cli: &Cli, code: &str, kdf_cost: u8, net: &NetArgs) -> Result<()> {
             dir.display()
         );
     }
-    let pass = crate::pass::get_new(cli.passphrase_file.as_deref())?;
+    let pass = crate::pass::get_new_for(
+        cli.passphrase_file.as_deref(),
+        &[],
+        crate::pass::Target {
+            vault: &dir,
+            name: None,
+        },
+    )?;
     let relay = net.relay;
     let timeout = Duration::from_secs(net.timeout);
     let (vault, s) = runtime()?.block_on(async move {

@@ -240,7 +240,14 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
     if !info.signed {
         eprintln!("{}", unsigned_notice());
     }
-    let pass = pass::get_new_for(cli.passphrase_file.as_deref(), &[&info.name])?;
+    let pass = pass::get_new_for(
+        cli.passphrase_file.as_deref(),
+        &[&info.name],
+        pass::Target {
+            vault: &dir,
+            name: Some(&info.name),
+        },
+    )?;
     let (vault, s) = Vault::restore_expecting(
         &dir,
         &pass,

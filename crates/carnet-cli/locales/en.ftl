@@ -1,0 +1,306 @@
+# Carnet's messages in English. Every id here is also in fr.ftl (a test checks it).
+# Arguments: $name, $id... are filled in by the command line. JSON output never uses
+# these messages.
+
+## Errors
+
+error-label = error:
+err-no-data-dir = no data directory on this system; pass --vault DIR
+err-no-vault = no vault at { $vault }: run `carnet init --name NAME` first, or pass --vault DIR
+err-vault-exists = a vault already exists at { $vault }; choose another --vault directory
+err-wrong-passphrase = wrong passphrase: the vault key could not be unlocked (nothing was changed)
+err-wrong-passphrase-at = wrong passphrase for the vault at { $vault }; nothing was changed
+err-no-entry = no entry { $id } in this record; `carnet list` shows the ids
+err-no-entry-prefix = no entry's id starts with { $prefix } in this record; `carnet list` shows the ids
+err-ambiguous-id = { $prefix } is the start of several ids ({ $matches }): give more of it
+err-not-attachment = entry { $id } is not an attachment (only `documents` entries have a file)
+err-no-own-record = this vault belongs to a { $role }, who has no record of their own
+err-own-record-hint = { $why }; name a record shared with you with --patient (`carnet patients` lists them)
+err-no-key = no key for section { $section } of record { $record }: it was not shared with you
+err-read-only = you may read section { $section } of record { $record } but not write it: the patient granted read access only, or your write access ended
+err-revoked = { $patient } revoked your access to { $sections } on { $date } (grant { $id }): you get nothing new from this record, and may no longer write to it
+err-attachment-damaged = the file of attachment { $id } is missing or damaged; restore the vault from a backup
+err-stranger = this comes from { $name } ({ $id }), who is not among your contacts, grantees or patients and shares nothing with you: nothing was taken. If you know them, add them with `carnet contact add NAME CARD` first
+err-blocked = { $name } is blocked: nothing is sent to them and nothing from them is accepted
+err-nothing-shared = nothing is shared with { $name }: they hold no grant in force on your record, and you hold no key to theirs (`carnet grants` shows your grants)
+err-already-imported = this bundle was already imported; nothing was changed (a replayed bundle is refused)
+err-attachment-too-large = the file is { $size } bytes; attachments are limited to { $max } bytes
+err-unusual = { $why }. Nothing was stored. If the value is right, run the command again with --confirm-unusual (it is stored marked as confirmed)
+err-profile-not-profile = the profile section holds an entry that is not a profile
+err-profile-needs-name = the first profile needs --name
+err-emergency-needs-name = an emergency contact needs --emergency-name
+err-attach-unreadable = cannot read the file to attach, { $file }
+err-not-regular-file = { $file } is not a regular file
+err-not-a-file = { $file } is not a file
+err-attach-too-large = { $file } is { $size } bytes; attachments are limited to { $max } bytes
+err-out-exists = { $out } already exists; choose another --out path
+err-edit-nothing = nothing to change: give --set FIELD=VALUE or --unset FIELD
+err-edit-not-editable = a { $kind } entry cannot be edited; remove it and add or import it again
+err-edit-did-you-mean = { " " }(did you mean { $field }?)
+err-edit-no-field = a { $kind } entry has no field "{ $field }"{ $near }; its fields are { $fields }. Nothing was changed
+err-edit-not-set = field "{ $field }" is not set on this entry
+err-edit-set-form = --set takes FIELD=VALUE, got "{ $item }"
+err-edit-cannot-set = cannot set { $field } to "{ $value }": { $why }
+err-edit-kind = the kind of an entry cannot be changed; remove it and add a new one
+err-no-passphrase = no passphrase: set { $env }, pass a passphrase file, or run in a terminal
+err-passphrase-file = cannot read passphrase file { $file }
+err-passphrase-not-utf8 = the passphrase file is not UTF-8 text
+err-passphrase-read = cannot read the passphrase
+err-passphrase-empty = the passphrase is empty; choose a non-empty passphrase
+
+## Sections, kinds and words
+
+section-profile = profile
+section-allergies = allergies
+section-conditions = conditions
+section-medications = medications
+section-immunizations = immunizations
+section-measurements = measurements
+section-documents = documents
+section-notes = notes
+
+word-patient = patient
+word-clinician = clinician
+word-auditor = auditor
+word-read = read
+word-write = write
+word-low = low
+word-high = high
+word-unable-to-assess = unable to assess
+word-active = active
+word-recurrence = recurrence
+word-relapse = relapse
+word-inactive = inactive
+word-remission = remission
+word-resolved = resolved
+word-completed = completed
+word-stopped = stopped
+word-on-hold = on hold
+word-intended = intended
+word-report = report
+word-prescription = prescription
+word-imaging = imaging
+word-letter = letter
+word-other = other
+
+kind-weight = Weight
+kind-height = Height
+kind-blood-pressure = Blood pressure
+kind-heart-rate = Heart rate
+kind-glucose = Glucose
+kind-glucose-finger = blood glucose (finger stick)
+kind-temperature = Temperature
+kind-spo2 = Spo2
+
+field-substance = substance
+field-criticality = criticality
+field-reaction = reaction
+field-name = name
+field-code = code
+field-onset = onset
+field-abatement = abatement
+field-status = status
+field-dosage = dosage
+field-start = start
+field-end = end
+field-vaccine = vaccine
+field-date = date
+field-lot = lot
+field-kind = kind
+field-components = components
+field-value = value
+field-unit = unit
+field-at = at
+field-source = source
+field-text = text
+field-title = title
+field-doc_type = doc_type
+field-birth_date = birth_date
+field-sex = sex
+field-blood_group = blood_group
+field-advance_directives = advance_directives
+
+## Entries
+
+allergy-criticality = criticality { $value }
+allergy-reaction = reaction: { $value }
+condition-since = , since { $date }
+immunization-summary = { $vaccine } on { $date }
+measurement-summary = { $name } { $value } at { $at }
+measurement-unusual-confirmed = { " " }(unusual, confirmed)
+procedure-on = , on { $date }
+document-summary = { $title } ({ $kind }, { $size } bytes)
+profile-born = , born { $date }
+profile-blood-group = , blood group { $group }
+none-known-allergies = No known allergies
+none-known-conditions = No known problems
+none-known-medications = No known medications
+none-known-immunizations = No known immunizations
+days-range = { $first } to { $last }
+series-block = { $name }, { $n ->
+        [one] { $n } reading
+       *[other] { $n } readings
+    }, { $days }, { $range }
+series-censored = { $name }, { $n ->
+        [one] { $n } reading
+       *[other] { $n } readings
+    } { $side ->
+        [below] below
+       *[above] above
+    } the sensor's range ({ $limit }), { $days }
+series-summary = { $name }: { $n ->
+        [one] { $n } reading
+       *[other] { $n } readings
+    } in { $blocks ->
+        [one] { $blocks } day
+       *[other] { $blocks } days
+    }, { $days }; latest { $latest } on { $at }
+series-summary-hint = { $n ->
+        [one] { $n } series is shown as one line
+       *[other] { $n } series are shown as one line each
+    }; `carnet list --days` lists their days.
+
+## Listing and showing
+
+list-empty = (no entries)
+author-clinician = { $name }, clinician
+by-author = by { $name }
+by-prescriber = prescribed by { $name }, signature verified
+by-edited = , edited by { $names }
+label-id = id
+label-author = author
+label-created = created
+label-edited = edited
+show-prescriber-verified = prescriber: { $name } (verified from the signature of the change that wrote it; every field is theirs)
+show-prescriber-changed = prescriber: { $name } wrote it, but { $editors } changed it since: this is not the prescriber's own writing
+show-edit = { $field } by { $who }{ $device }{ $when }
+show-edit-device = , device { $device }
+show-edit-when = { " " }on { $at }
+show-file = file: { $size } bytes, { $media_type } (carnet get-attachment { $id } --out FILE)
+history-device = { " " }(device { $device })
+history-no-time = time not recorded
+history-created = created
+history-removed = removed
+history-changed = changed { $fields }
+
+## Commands
+
+added = Added { $id } to { $section }.
+updated = Updated { $id } in { $section }.
+removed = Removed { $id } from { $section }.
+profile-saved = Profile saved ({ $id }).
+attached = Attached { $file } as { $id } ({ $size } bytes, encrypted).
+attachment-written = Wrote { $title } ({ $size } bytes, { $media_type }) to { $out }.
+unlocked = Unlocked for { $minutes } minute(s): commands open the vault without asking. `carnet lock` ends it now.
+locked = Locked: the key is forgotten; the next command asks for the passphrase.
+lock-none = No session was open.
+man-written = Wrote { $n } manual page(s) to { $dir }.
+passphrase-changed = The vault now opens with the new passphrase only. Your recovery phrase and backups are unchanged.
+repair-failed = the vault does not verify; restore a backup (`carnet restore`)
+repair-checked = Checked { $sections } section(s), { $changes } change(s) and { $logs } consent log(s): all verified.
+repair-nothing = Nothing to repair.
+repair-set-aside = { $n } change(s) clashed with another written at the same time and are set aside; their content was saved again by the device that wrote them ({ $reissued } by this device now).
+repair-unrepairable = { $n } change(s) of this device could not be saved again: it may no longer write their section.
+whoami-id = id:
+whoami-device = device:
+whoami-card = card:
+
+## First run
+
+init-created = Created the vault of { $name } ({ $role }) in { $vault }.
+init-id = Your id: { $id }
+init-card = Your card (give it to those you share with):
+    { $card }
+init-phrase-intro = Your recovery phrase. Write it down now and keep it somewhere safe: it is shown
+    only this once, it is never stored, and it is the only way to open your backups
+    (`carnet backup`) if this device is lost:
+init-phrase-after = Check what you wrote with `carnet recovery verify`; split it among people you trust
+    with `carnet recovery split`.
+
+## Passphrase prompts
+
+prompt-passphrase = Passphrase for the vault of { $name } ({ $vault }):{ " " }
+prompt-passphrase-plain = Passphrase for the vault at { $vault }:{ " " }
+prompt-new-passphrase = New passphrase for { $name }'s vault ({ $vault }):{ " " }
+prompt-new-passphrase-plain = New passphrase:{ " " }
+prompt-passphrase-again = Passphrase (again):{ " " }
+prompt-keep-weak = Type it again to keep it anyway, or press Enter to choose another:{ " " }
+passphrase-mismatch = The two passphrases differ; type them again.
+
+## Sharing
+
+contact-added = Added { $name } ({ $role }, { $id }).
+contacts-empty = (no contacts)
+granted = Granted { $contact } { $access } access to { $sections } (grant { $id }).
+granted-keys-ready = Their keys are ready; they receive them with your next `share export` or sync.
+revoked = Revoked grant { $id } of { $contact }: they get no new key and no new change.
+revoked-no-recall = What they already received cannot be recalled.
+blocked = Blocked { $contact }; { $n } grant(s) ended. Nothing reaches them any more.
+grants-empty = (no grants)
+grant-state-ended = ended
+grant-state-revoked = revoked
+grant-state-active = active
+grant-state-expired = expired
+grant-line = { $contact } { $access } on { $sections } for "{ $purpose }"
+patients-empty = (no patient has shared a record with you yet)
+patients-no-grant = no grant in force
+audit-exported = Wrote the consent log ({ $n } entries, no health data) to { $out }.
+bundle-written = Wrote { $out } for { $to }: { $changes } change(s), { $keys } key(s), { $consent } consent { $consent ->
+        [one] entry
+       *[other] entries
+    }, { $attachments } attachment(s); { $bytes } bytes, readable only by them.
+bundle-withheld = { $n } of your change(s) were left out: you may no longer write where you wrote them.
+bundle-imported = Imported the bundle from { $from }: { $changes } new change(s) ({ $duplicates } already here), { $keys } new key(s), { $consent } consent { $consent ->
+        [one] entry
+       *[other] entries
+    }, { $attachments } attachment(s).
+
+## The access log
+
+log-you = you
+log-someone = someone unknown ({ $id })
+log-unknown-device = an unknown device ({ $id })
+log-refused-attempt = { $who } tried to sync and got nothing: { $why }.
+log-refused-title = Refused sync attempts:
+log-unknown-section = an unknown section
+log-genesis = Your record was created.
+log-until = , until { $date }
+log-grant = You gave { $who } { $access } access to { $sections } for "{ $purpose }"{ $until } (grant { $id }).
+log-grant-ended = The grant of { $who } ({ $id }) ended: its end date, { $date }, passed.
+log-revoke-of = You revoked grant { $id } of { $who }.
+log-revoke = You revoked grant { $id }.
+log-block = You blocked { $who }.
+log-rotation = The key of { $section } was changed (epoch { $epoch }): earlier recipients cannot read what comes next.
+log-key-delivery = { $who } received the key to { $section } (epoch { $epoch }).
+log-served = { $who } received { $n } change(s) of { $sections }.
+log-received = { $who } added { $n } change(s) to { $sections }.
+log-device-added = A device of yours joined ({ $id }).
+log-device-removed = You removed a device ({ $id }): it gets nothing new.
+
+## Passphrase strength
+
+weak-warning = warning: this passphrase is weak: someone who copies your vault could guess it in { $time } (at ten thousand guesses a second).
+weak-short = It has only { $n } characters.
+weak-better = A better one: four or five unrelated words picked at random, or 12 or more characters mixing letters, digits and symbols, not built from your name.
+duration-instant = less than a second
+duration-seconds = { $n } { $n ->
+        [one] second
+       *[other] seconds
+    }
+duration-minutes = { $n } { $n ->
+        [one] minute
+       *[other] minutes
+    }
+duration-hours = { $n } { $n ->
+        [one] hour
+       *[other] hours
+    }
+duration-days = { $n } { $n ->
+        [one] day
+       *[other] days
+    }
+duration-years = { $n } { $n ->
+        [one] year
+       *[other] years
+    }
+duration-centuries = centuries

@@ -1,0 +1,305 @@
+# Les messages de Carnet en français. Chaque identifiant est aussi dans en.ftl (un test le
+# vérifie). La sortie JSON n'utilise jamais ces messages.
+
+## Erreurs
+
+error-label = erreur :
+err-no-data-dir = pas de dossier de données sur ce système ; indiquez --vault DOSSIER
+err-no-vault = aucun coffre dans { $vault } : lancez d'abord `carnet init --name NOM`, ou indiquez --vault DOSSIER
+err-vault-exists = un coffre existe déjà dans { $vault } ; choisissez un autre dossier --vault
+err-wrong-passphrase = phrase de passe incorrecte : la clé du coffre n'a pas pu être ouverte (rien n'a été modifié)
+err-wrong-passphrase-at = phrase de passe incorrecte pour le coffre { $vault } ; rien n'a été modifié
+err-no-entry = aucune entrée { $id } dans ce dossier médical ; `carnet list` montre les identifiants
+err-no-entry-prefix = aucun identifiant d'entrée ne commence par { $prefix } dans ce dossier médical ; `carnet list` montre les identifiants
+err-ambiguous-id = { $prefix } est le début de plusieurs identifiants ({ $matches }) : donnez-en davantage
+err-not-attachment = l'entrée { $id } n'est pas une pièce jointe (seules les entrées de `documents` ont un fichier)
+err-no-own-record = ce coffre appartient à un { $role }, qui n'a pas de dossier médical à lui
+err-own-record-hint = { $why } ; désignez un dossier partagé avec vous avec --patient (`carnet patients` les liste)
+err-no-key = aucune clé pour la rubrique { $section } du dossier { $record } : elle ne vous a pas été partagée
+err-read-only = vous pouvez lire la rubrique { $section } du dossier { $record } mais pas y écrire : le patient n'a donné qu'un accès en lecture, ou votre accès en écriture a pris fin
+err-revoked = { $patient } a retiré votre accès à { $sections } le { $date } (autorisation { $id }) : vous ne recevez plus rien de nouveau de ce dossier et ne pouvez plus y écrire
+err-attachment-damaged = le fichier de la pièce jointe { $id } est absent ou abîmé ; restaurez le coffre depuis une sauvegarde
+err-stranger = ceci vient de { $name } ({ $id }), qui n'est ni un de vos contacts, ni un bénéficiaire, ni un patient, et ne partage rien avec vous : rien n'a été pris. Si vous le connaissez, ajoutez-le d'abord avec `carnet contact add NOM CARTE`
+err-blocked = { $name } est bloqué : rien ne lui est envoyé et rien de sa part n'est accepté
+err-nothing-shared = rien n'est partagé avec { $name } : il n'a aucune autorisation en vigueur sur votre dossier, et vous n'avez aucune clé du sien (`carnet grants` montre vos autorisations)
+err-already-imported = ce paquet a déjà été importé ; rien n'a été modifié (un paquet rejoué est refusé)
+err-attachment-too-large = le fichier fait { $size } octets ; les pièces jointes sont limitées à { $max } octets
+err-unusual = { $why }. Rien n'a été enregistré. Si la valeur est juste, relancez la commande avec --confirm-unusual (elle sera enregistrée comme confirmée)
+err-profile-not-profile = la rubrique profil contient une entrée qui n'est pas un profil
+err-profile-needs-name = le premier profil demande --name
+err-emergency-needs-name = un contact d'urgence demande --emergency-name
+err-attach-unreadable = impossible de lire le fichier à joindre, { $file }
+err-not-regular-file = { $file } n'est pas un fichier ordinaire
+err-not-a-file = { $file } n'est pas un fichier
+err-attach-too-large = { $file } fait { $size } octets ; les pièces jointes sont limitées à { $max } octets
+err-out-exists = { $out } existe déjà ; choisissez un autre chemin --out
+err-edit-nothing = rien à modifier : donnez --set CHAMP=VALEUR ou --unset CHAMP
+err-edit-not-editable = une entrée { $kind } ne peut pas être modifiée ; supprimez-la puis ajoutez-la ou importez-la à nouveau
+err-edit-did-you-mean = { " " }(vouliez-vous dire { $field } ?)
+err-edit-no-field = une entrée { $kind } n'a pas de champ « { $field } »{ $near } ; ses champs sont { $fields }. Rien n'a été modifié
+err-edit-not-set = le champ « { $field } » n'est pas renseigné sur cette entrée
+err-edit-set-form = --set attend CHAMP=VALEUR, reçu « { $item } »
+err-edit-cannot-set = impossible de mettre { $field } à « { $value } » : { $why }
+err-edit-kind = le type d'une entrée ne peut pas changer ; supprimez-la et ajoutez-en une nouvelle
+err-no-passphrase = pas de phrase de passe : définissez { $env }, donnez un fichier de phrase de passe, ou lancez dans un terminal
+err-passphrase-file = impossible de lire le fichier de phrase de passe { $file }
+err-passphrase-not-utf8 = le fichier de phrase de passe n'est pas du texte UTF-8
+err-passphrase-read = impossible de lire la phrase de passe
+err-passphrase-empty = la phrase de passe est vide ; choisissez une phrase de passe non vide
+
+## Rubriques, types et mots
+
+section-profile = profil
+section-allergies = allergies
+section-conditions = problèmes de santé
+section-medications = traitements
+section-immunizations = vaccinations
+section-measurements = mesures
+section-documents = documents
+section-notes = notes
+
+word-patient = patient
+word-clinician = soignant
+word-auditor = auditeur
+word-read = lecture
+word-write = écriture
+word-low = faible
+word-high = élevée
+word-unable-to-assess = impossible à évaluer
+word-active = actif
+word-recurrence = récidive
+word-relapse = rechute
+word-inactive = inactif
+word-remission = rémission
+word-resolved = résolu
+word-completed = terminé
+word-stopped = arrêté
+word-on-hold = suspendu
+word-intended = prévu
+word-report = compte rendu
+word-prescription = ordonnance
+word-imaging = imagerie
+word-letter = courrier
+word-other = autre
+
+kind-weight = Poids
+kind-height = Taille
+kind-blood-pressure = Tension artérielle
+kind-heart-rate = Fréquence cardiaque
+kind-glucose = Glycémie
+kind-glucose-finger = glycémie capillaire
+kind-temperature = Température
+kind-spo2 = SpO2
+
+field-substance = substance
+field-criticality = gravité
+field-reaction = réaction
+field-name = nom
+field-code = code
+field-onset = début
+field-abatement = fin
+field-status = statut
+field-dosage = posologie
+field-start = début
+field-end = fin
+field-vaccine = vaccin
+field-date = date
+field-lot = lot
+field-kind = type
+field-components = composantes
+field-value = valeur
+field-unit = unité
+field-at = date
+field-source = source
+field-text = texte
+field-title = titre
+field-doc_type = type de document
+field-birth_date = date de naissance
+field-sex = sexe
+field-blood_group = groupe sanguin
+field-advance_directives = directives anticipées
+
+## Entrées
+
+allergy-criticality = gravité { $value }
+allergy-reaction = réaction : { $value }
+condition-since = , depuis { $date }
+immunization-summary = { $vaccine } le { $date }
+measurement-summary = { $name } { $value } le { $at }
+measurement-unusual-confirmed = { " " }(inhabituelle, confirmée)
+procedure-on = , le { $date }
+document-summary = { $title } ({ $kind }, { $size } octets)
+profile-born = , né(e) le { $date }
+profile-blood-group = , groupe sanguin { $group }
+none-known-allergies = Aucune allergie connue
+none-known-conditions = Aucun problème de santé connu
+none-known-medications = Aucun traitement connu
+none-known-immunizations = Aucune vaccination connue
+days-range = du { $first } au { $last }
+series-block = { $name }, { $n ->
+        [one] { $n } mesure
+       *[other] { $n } mesures
+    }, { $days }, { $range }
+series-censored = { $name }, { $n ->
+        [one] { $n } mesure
+       *[other] { $n } mesures
+    } { $side ->
+        [below] sous
+       *[above] au-dessus de
+    } la plage du capteur ({ $limit }), { $days }
+series-summary = { $name } : { $n ->
+        [one] { $n } mesure
+       *[other] { $n } mesures
+    } sur { $blocks ->
+        [one] { $blocks } jour
+       *[other] { $blocks } jours
+    }, { $days } ; dernière { $latest } le { $at }
+series-summary-hint = { $n ->
+        [one] { $n } série est montrée sur une ligne
+       *[other] { $n } séries sont montrées sur une ligne chacune
+    } ; `carnet list --days` liste leurs jours.
+
+## Liste et détail
+
+list-empty = (aucune entrée)
+author-clinician = { $name }, soignant
+by-author = par { $name }
+by-prescriber = prescrit par { $name }, signature vérifiée
+by-edited = , modifié par { $names }
+label-id = id
+label-author = auteur
+label-created = créé
+label-edited = modifié
+show-prescriber-verified = prescripteur : { $name } (vérifié par la signature de la modification qui l'a écrit ; chaque champ est de sa main)
+show-prescriber-changed = prescripteur : { $name } l'a écrit, mais { $editors } l'a modifié depuis : ce n'est plus l'écrit du prescripteur
+show-edit = { $field } par { $who }{ $device }{ $when }
+show-edit-device = , appareil { $device }
+show-edit-when = { " " }le { $at }
+show-file = fichier : { $size } octets, { $media_type } (carnet get-attachment { $id } --out FICHIER)
+history-device = { " " }(appareil { $device })
+history-no-time = heure non enregistrée
+history-created = créé
+history-removed = supprimé
+history-changed = a modifié { $fields }
+
+## Commandes
+
+added = { $id } ajouté à { $section }.
+updated = { $id } mis à jour dans { $section }.
+removed = { $id } supprimé de { $section }.
+profile-saved = Profil enregistré ({ $id }).
+attached = { $file } joint sous { $id } ({ $size } octets, chiffré).
+attachment-written = { $title } ({ $size } octets, { $media_type }) écrit dans { $out }.
+unlocked = Déverrouillé pour { $minutes } minute(s) : les commandes ouvrent le coffre sans rien demander. `carnet lock` y met fin tout de suite.
+locked = Verrouillé : la clé est oubliée ; la prochaine commande demandera la phrase de passe.
+lock-none = Aucune session n'était ouverte.
+man-written = { $n } page(s) de manuel écrite(s) dans { $dir }.
+passphrase-changed = Le coffre ne s'ouvre plus qu'avec la nouvelle phrase de passe. Votre phrase de récupération et vos sauvegardes ne changent pas.
+repair-failed = le coffre ne se vérifie pas ; restaurez une sauvegarde (`carnet restore`)
+repair-checked = { $sections } rubrique(s), { $changes } modification(s) et { $logs } journal(aux) de consentement contrôlés : tout est vérifié.
+repair-nothing = Rien à réparer.
+repair-set-aside = { $n } modification(s) entraient en conflit avec une autre écrite au même moment et sont mises de côté ; leur contenu a été réenregistré par l'appareil qui les avait écrites ({ $reissued } par cet appareil maintenant).
+repair-unrepairable = { $n } modification(s) de cet appareil n'ont pas pu être réenregistrées : il ne peut peut-être plus écrire dans leur rubrique.
+whoami-id = id :
+whoami-device = appareil :
+whoami-card = carte :
+
+## Première utilisation
+
+init-created = Coffre de { $name } ({ $role }) créé dans { $vault }.
+init-id = Votre identifiant : { $id }
+init-card = Votre carte (à donner à ceux avec qui vous partagez) :
+    { $card }
+init-phrase-intro = Votre phrase de récupération. Notez-la maintenant et gardez-la en lieu sûr : elle n'est
+    montrée qu'une fois, elle n'est jamais enregistrée, et c'est le seul moyen d'ouvrir vos
+    sauvegardes (`carnet backup`) si cet appareil est perdu :
+init-phrase-after = Vérifiez ce que vous avez noté avec `carnet recovery verify` ; partagez-la entre des
+    personnes de confiance avec `carnet recovery split`.
+
+## Demandes de phrase de passe
+
+prompt-passphrase = Phrase de passe du coffre de { $name } ({ $vault }) :{ " " }
+prompt-passphrase-plain = Phrase de passe du coffre { $vault } :{ " " }
+prompt-new-passphrase = Nouvelle phrase de passe du coffre de { $name } ({ $vault }) :{ " " }
+prompt-new-passphrase-plain = Nouvelle phrase de passe :{ " " }
+prompt-passphrase-again = Phrase de passe (encore une fois) :{ " " }
+prompt-keep-weak = Retapez-la pour la garder quand même, ou appuyez sur Entrée pour en choisir une autre :{ " " }
+passphrase-mismatch = Les deux phrases de passe diffèrent ; tapez-les à nouveau.
+
+## Partage
+
+contact-added = { $name } ajouté ({ $role }, { $id }).
+contacts-empty = (aucun contact)
+granted = Accès en { $access } à { $sections } donné à { $contact } (autorisation { $id }).
+granted-keys-ready = Ses clés sont prêtes ; il les recevra avec votre prochain `share export` ou votre prochaine synchronisation.
+revoked = Autorisation { $id } de { $contact } retirée : plus aucune nouvelle clé ni modification ne lui parviendra.
+revoked-no-recall = Ce qu'il a déjà reçu ne peut pas être repris.
+blocked = { $contact } bloqué ; { $n } autorisation(s) terminée(s). Plus rien ne lui parvient.
+grants-empty = (aucune autorisation)
+grant-state-ended = terminée
+grant-state-revoked = retirée
+grant-state-active = active
+grant-state-expired = expirée
+grant-line = { $contact } en { $access } sur { $sections } pour « { $purpose } »
+patients-empty = (aucun patient ne vous a encore partagé son dossier)
+patients-no-grant = aucune autorisation en vigueur
+audit-exported = Journal de consentement ({ $n } entrées, aucune donnée de santé) écrit dans { $out }.
+bundle-written = { $out } écrit pour { $to } : { $changes } modification(s), { $keys } clé(s), { $consent } { $consent ->
+        [one] entrée
+       *[other] entrées
+    } de consentement, { $attachments } pièce(s) jointe(s) ; { $bytes } octets, lisibles par lui seul.
+bundle-withheld = { $n } de vos modifications ont été laissées de côté : vous ne pouvez peut-être plus écrire là où vous les avez écrites.
+bundle-imported = Paquet de { $from } importé : { $changes } nouvelle(s) modification(s) ({ $duplicates } déjà présente(s)), { $keys } nouvelle(s) clé(s), { $consent } { $consent ->
+        [one] entrée
+       *[other] entrées
+    } de consentement, { $attachments } pièce(s) jointe(s).
+
+## Le journal des accès
+
+log-you = vous
+log-someone = une personne inconnue ({ $id })
+log-unknown-device = un appareil inconnu ({ $id })
+log-refused-attempt = { $who } a tenté une synchronisation et n'a rien obtenu : { $why }.
+log-refused-title = Tentatives de synchronisation refusées :
+log-unknown-section = une rubrique inconnue
+log-genesis = Votre dossier a été créé.
+log-until = , jusqu'au { $date }
+log-grant = Vous avez donné à { $who } un accès en { $access } à { $sections } pour « { $purpose } »{ $until } (autorisation { $id }).
+log-grant-ended = L'autorisation de { $who } ({ $id }) a pris fin : sa date de fin, le { $date }, est passée.
+log-revoke-of = Vous avez retiré l'autorisation { $id } de { $who }.
+log-revoke = Vous avez retiré l'autorisation { $id }.
+log-block = Vous avez bloqué { $who }.
+log-rotation = La clé de { $section } a été changée (époque { $epoch }) : les destinataires précédents ne pourront pas lire la suite.
+log-key-delivery = { $who } a reçu la clé de { $section } (époque { $epoch }).
+log-served = { $who } a reçu { $n } modification(s) de { $sections }.
+log-received = { $who } a ajouté { $n } modification(s) à { $sections }.
+log-device-added = Un de vos appareils a rejoint le coffre ({ $id }).
+log-device-removed = Vous avez retiré un appareil ({ $id }) : il ne reçoit plus rien.
+
+## Force de la phrase de passe
+
+weak-warning = attention : cette phrase de passe est faible : quelqu'un qui copie votre coffre pourrait la deviner en { $time } (à dix mille essais par seconde).
+weak-short = Elle n'a que { $n } caractères.
+weak-better = Mieux : quatre ou cinq mots sans rapport tirés au hasard, ou 12 caractères ou plus mêlant lettres, chiffres et symboles, sans rapport avec votre nom.
+duration-instant = moins d'une seconde
+duration-seconds = { $n } { $n ->
+        [one] seconde
+       *[other] secondes
+    }
+duration-minutes = { $n } { $n ->
+        [one] minute
+       *[other] minutes
+    }
+duration-hours = { $n } { $n ->
+        [one] heure
+       *[other] heures
+    }
+duration-days = { $n } { $n ->
+        [one] jour
+       *[other] jours
+    }
+duration-years = { $n } { $n ->
+        [one] an
+       *[other] ans
+    }
+duration-centuries = des siècles
