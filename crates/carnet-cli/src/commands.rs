@@ -71,6 +71,28 @@ pub fn record_of(vault: &Vault, patient: Option<&str>) -> Result<RecordId> {
     }
 }
 
+/// A library error about a shared record in words for people: the key and write refusals
+/// name the record by the start of its id; the patient's name is said instead.
+pub fn named(vault: &Vault, e: carnet::Error) -> anyhow::Error {
+    let (section, record, read_only) = match &e {
+        carnet::Error::NoKey { section, record } => (*section, record.clone(), false),
+        carnet::Error::ReadOnly { section, record } => (*section, record.clone(), true),
+        _ => return e.into(),
+    };
+    let Some(p) = vault.patients().ok().and_then(|all| {
+        all.into_iter()
+            .find(|p| p.record.to_string().starts_with(record.as_str()))
+    }) else {
+        return e.into();
+    };
+    let section = crate::words::section(section);
+    crate::errors::refused(if read_only {
+        t!("err-read-only-patient", section = section, patient = p.name)
+    } else {
+        t!("err-no-key-patient", section = section, patient = p.name)
+    })
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Init(args) => init(&cli, args),
@@ -80,7 +102,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, args.patient.patient.as_deref())?;
-            let mut list = vault.list(&record, args.section)?;
+            let mut list = vault
+                .list(&record, args.section)
+                .map_err(|e| named(&vault, e))?;
             // Sections in their fixed order (as listed), the newest entry of each first.
             let when = |v: &carnet::EntryView| {
                 v.entry
@@ -116,7 +140,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
-            let v = vault.get(&record, &id)?;
+            let v = vault.get(&record, &id).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&v)
             } else {
@@ -127,7 +151,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
-            let steps = vault.history(&record, &id)?;
+            let steps = vault.history(&record, &id).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&steps)
             } else {
@@ -140,7 +164,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
-            let r = vault.remove(&record, &id)?;
+            let r = vault.remove(&record, &id).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&r)
             } else {
@@ -159,7 +183,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Timeline(args) => {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, args.patient.as_deref())?;
-            let list = vault.timeline(&record)?;
+            let list = vault.timeline(&record).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&list)
             } else {
@@ -514,7 +538,7 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
     let entry = plausible(entry, args.confirm_unusual, None)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, patient)?;
-    let r = vault.add(&record, entry)?;
+    let r = vault.add(&record, entry).map_err(|e| named(&vault, e))?;
     if cli.json {
         output::json(&r)
     } else {
@@ -724,7 +748,9 @@ fn get_attachment(cli: &Cli, args: &crate::GetAttachmentArgs) -> Result<()> {
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let id = vault.resolve_entry(&record, id)?;
-    let (doc, bytes) = vault.attachment(&record, &id)?;
+    let (doc, bytes) = vault
+        .attachment(&record, &id)
+        .map_err(|e| named(&vault, e))?;
     write_private(out, &bytes)?;
     if cli.json {
         output::json(
@@ -961,7 +987,9 @@ fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     let current = vault.get(&record, &id)?;
     let new = apply_edits(&current.entry, &args.set, &args.unset)?;
     let new = plausible(new, args.confirm_unusual, Some(&current.entry))?;
-    let r = vault.edit(&record, &id, new)?;
+    let r = vault
+        .edit(&record, &id, new)
+        .map_err(|e| named(&vault, e))?;
     if cli.json {
         output::json(&r)
     } else {

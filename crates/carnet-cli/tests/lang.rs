@@ -283,3 +283,75 @@ fn sharing_and_the_access_log_read_in_french() {
     let contacts = alice.ok(&["--lang", "fr", "contact", "list"]);
     assert!(contacts.contains("soignant"), "{contacts}");
 }
+
+#[test]
+fn a_clinician_is_told_by_the_patients_name_what_was_not_shared() {
+    let alice = Carnet::patient();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    doctor.json(&["contact", "add", "Alice", &alice.card()]);
+    alice.ok(&["add", "allergy", "--substance", "Pollen"]);
+    alice.grant("Dr Martin", "allergies", "read", "gp");
+    alice.ok(&["share", "export", "--to", "Dr Martin", "--out", "b1"]);
+    let bundle = alice.work.join("b1");
+    doctor.ok(&["share", "import", bundle.to_str().unwrap()]);
+    let (code, _, err) = run_env(
+        &doctor,
+        &["list", "--patient", "Alice", "--section", "notes"],
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("notes of Alice Test's record: not shared with you"),
+        "{err}"
+    );
+    let (_, _, err) = run_env(
+        &doctor,
+        &[
+            "--lang",
+            "fr",
+            "list",
+            "--patient",
+            "Alice",
+            "--section",
+            "notes",
+        ],
+        &[],
+    );
+    assert!(
+        err.contains("notes du dossier de Alice Test : non partagé avec vous"),
+        "{err}"
+    );
+    let (code, _, err) = run_env(
+        &doctor,
+        &[
+            "--lang",
+            "fr",
+            "add",
+            "note",
+            "--patient",
+            "Alice",
+            "--text",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("Alice Test"), "{err}");
+    let (_, _, err) = run_env(
+        &doctor,
+        &[
+            "add",
+            "allergy",
+            "--patient",
+            "Alice",
+            "--substance",
+            "Cats",
+        ],
+        &[],
+    );
+    assert!(
+        err.contains("you may read allergies of Alice Test's record but not write it"),
+        "{err}"
+    );
+}
