@@ -126,13 +126,24 @@ pub fn run(cli: Cli) -> Result<()> {
                 // Through the end of that day.
                 list.retain(|v| when(v) < until.sort_key() + 86_400);
             }
-            if let Some(n) = args.limit {
-                list.truncate(n);
-            }
             if cli.json {
+                if let Some(n) = args.limit {
+                    list.truncate(n);
+                }
                 output::json(&list)
             } else {
-                output::entries(&list);
+                // The limit counts lines: a series summed up in one line is one.
+                if let Some(n) = args.limit {
+                    let mut kept = Vec::new();
+                    for row in output::rows(&list, args.days).into_iter().take(n) {
+                        match row {
+                            output::Row::Entry(v) => kept.push(v.id.clone()),
+                            output::Row::Series(b) => kept.extend(b.iter().map(|v| v.id.clone())),
+                        }
+                    }
+                    list.retain(|v| kept.contains(&v.id));
+                }
+                output::entries(&list, args.days);
                 Ok(())
             }
         }
@@ -182,23 +193,38 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::GetAttachment(args) => get_attachment(&cli, args),
         Command::Timeline(args) => {
             let mut vault = open(&cli)?;
-            let record = record_of(&vault, args.patient.as_deref())?;
+            let record = record_of(&vault, args.patient.patient.as_deref())?;
             let list = vault.timeline(&record).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&list)
             } else {
                 let width = output::section_width();
-                for v in &list {
-                    let when = v
-                        .entry
-                        .clinical_date_text()
-                        .unwrap_or_else(|| v.created.to_string());
-                    println!(
-                        "{when:<25} {} {}  ({})",
-                        output::pad(&crate::words::section(v.section), width),
-                        crate::words::summary(&v.entry),
-                        v.id
-                    );
+                for row in output::rows(&list, args.days) {
+                    match row {
+                        output::Row::Entry(v) => {
+                            let when = v
+                                .entry
+                                .clinical_date_text()
+                                .unwrap_or_else(|| v.created.to_string());
+                            println!(
+                                "{when:<25} {} {}  ({})",
+                                output::pad(&crate::words::section(v.section), width),
+                                crate::words::summary(&v.entry),
+                                v.id
+                            );
+                        }
+                        output::Row::Series(blocks) => {
+                            let when = blocks[0]
+                                .entry
+                                .clinical_date_text()
+                                .unwrap_or_else(|| blocks[0].created.to_string());
+                            println!(
+                                "{when:<25} {} {}",
+                                output::pad(&crate::words::section(blocks[0].section), width),
+                                output::series_line(&blocks)
+                            );
+                        }
+                    }
                 }
                 if list.is_empty() {
                     println!("{}", t!("list-empty"));

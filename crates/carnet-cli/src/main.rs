@@ -71,8 +71,8 @@ pub enum Command {
     Remove(IdArg),
     /// Decrypt an attachment into a file.
     GetAttachment(GetAttachmentArgs),
-    /// Every entry in date order.
-    Timeline(PatientArg),
+    /// Every entry in date order (a series of readings as one line; --days for its days).
+    Timeline(TimelineArgs),
     /// Your address book of identity cards.
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -661,9 +661,22 @@ pub struct ListArgs {
     /// Only entries dated on or before this day (YYYY-MM-DD).
     #[arg(long)]
     pub until: Option<Date>,
-    /// At most this many entries (the newest of each section first).
+    /// At most this many lines (the newest of each section first).
     #[arg(long, short = 'n')]
     pub limit: Option<usize>,
+    /// List every day block of a series (a glucose sensor's readings...) instead of one
+    /// summary line per series (kind, readings, first and last day, latest value).
+    #[arg(long, visible_alias = "all")]
+    pub days: bool,
+    #[command(flatten)]
+    pub patient: PatientArg,
+}
+
+#[derive(Args, Debug)]
+pub struct TimelineArgs {
+    /// List every day block of a series instead of one summary line per series.
+    #[arg(long, visible_alias = "all")]
+    pub days: bool,
     #[command(flatten)]
     pub patient: PatientArg,
 }

@@ -81,21 +81,144 @@ pub fn by_line(v: &EntryView) -> String {
     by
 }
 
-/// One line per entry.
-pub fn entries(list: &[EntryView]) {
+/// What a line of `list` or `timeline` shows: an entry, or a whole series of day blocks.
+pub enum Row<'a> {
+    Entry(&'a EntryView),
+    /// The blocks of one series (same kind, unit and source), in the list's order.
+    Series(Vec<&'a EntryView>),
+}
+
+/// The rows of a list in its order: each series of two blocks or more as one row, placed
+/// where its first block was, unless `days` asks for every block.
+pub fn rows(list: &[EntryView], days: bool) -> Vec<Row<'_>> {
+    use carnet::record::Entry;
+    let mut out: Vec<Row<'_>> = Vec::new();
+    let mut at: std::collections::HashMap<(String, String, String, Option<String>), usize> =
+        Default::default();
+    let mut count: std::collections::HashMap<(String, String, String, Option<String>), usize> =
+        Default::default();
+    let key = |s: &carnet::record::Series| {
+        (
+            s.kind.system.clone(),
+            s.kind.code.clone(),
+            s.unit.clone(),
+            s.source.clone(),
+        )
+    };
+    if !days {
+        for v in list {
+            if let Entry::Series(s) = &v.entry {
+                *count.entry(key(s)).or_default() += 1;
+            }
+        }
+    }
+    for v in list {
+        match &v.entry {
+            Entry::Series(s) if !days && count.get(&key(s)).copied().unwrap_or(0) > 1 => {
+                match at.get(&key(s)) {
+                    Some(&i) => {
+                        if let Row::Series(blocks) = &mut out[i] {
+                            blocks.push(v);
+                        }
+                    }
+                    None => {
+                        at.insert(key(s), out.len());
+                        out.push(Row::Series(vec![v]));
+                    }
+                }
+            }
+            _ => out.push(Row::Entry(v)),
+        }
+    }
+    out
+}
+
+/// A series in one line: its kind, how many readings over how many days, the first and
+/// last day, the latest reading.
+pub fn series_line(blocks: &[&EntryView]) -> String {
+    use carnet::record::Entry;
+    let series: Vec<&carnet::record::Series> = blocks
+        .iter()
+        .filter_map(|v| match &v.entry {
+            Entry::Series(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let Some(first) = series.first() else {
+        return String::new();
+    };
+    let n: usize = series.iter().map(|s| s.data.len()).sum();
+    let start = series
+        .iter()
+        .map(|s| s.data.start())
+        .min_by_key(|d| d.sort_key());
+    let end = series
+        .iter()
+        .map(|s| s.data.end())
+        .max_by_key(|d| d.sort_key());
+    let days = match (start, end) {
+        (Some(a), Some(b)) if a.date() != b.date() => t!(
+            "days-range",
+            first = a.date().to_string(),
+            last = b.date().to_string()
+        ),
+        (Some(a), _) => a.date().to_string(),
+        _ => String::new(),
+    };
+    let latest = series
+        .iter()
+        .filter_map(|s| words::series_latest(s))
+        .max_by_key(|(at, _)| at.sort_key());
+    let (at, value) = latest
+        .map(|(at, v)| (at.to_string(), v))
+        .unwrap_or_default();
+    let mut text = t!(
+        "series-summary",
+        name = words::series_name(first),
+        n = n,
+        blocks = series.len(),
+        days = days,
+        latest = value,
+        at = at
+    );
+    if let Some(src) = &first.source {
+        text.push_str(", ");
+        text.push_str(src);
+    }
+    text
+}
+
+/// One line per entry, a series of day blocks as one line (unless `days`).
+pub fn entries(list: &[EntryView], days: bool) {
     if list.is_empty() {
         println!("{}", t!("list-empty"));
         return;
     }
     let width = section_width();
-    for v in list {
-        println!(
-            "{}  {} {}  [{}]",
-            v.id,
-            pad(&words::section(v.section), width),
-            words::summary(&v.entry),
-            by_line(v)
-        );
+    let mut summarised = 0;
+    for row in rows(list, days) {
+        match row {
+            Row::Entry(v) => println!(
+                "{}  {} {}  [{}]",
+                v.id,
+                pad(&words::section(v.section), width),
+                words::summary(&v.entry),
+                by_line(v)
+            ),
+            Row::Series(blocks) => {
+                summarised += 1;
+                println!(
+                    "{}  {} {}  [{}]",
+                    pad("", 10),
+                    pad(&words::section(blocks[0].section), width),
+                    series_line(&blocks),
+                    by_line(blocks[0])
+                );
+            }
+        }
+    }
+    if summarised > 0 && std::io::stdout().is_terminal() {
+        println!("{}", t!("series-summary-hint", n = summarised));
     }
 }
 

@@ -305,6 +305,16 @@ fn series_summary(s: &Series) -> String {
     text
 }
 
+/// A series' latest reading, with its unit: `7,2 mmol/L`.
+pub fn series_latest(s: &Series) -> Option<(carnet::record::DateTime, String)> {
+    let (t, v) = s.data.readings().max_by_key(|(t, _)| *t)?;
+    let value = match s.censored {
+        Some(c) => format!("{}{}", c.comparator(), number(v)),
+        None => number(v),
+    };
+    Some((s.data.datetime(t), value_unit(&value, &s.unit)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
