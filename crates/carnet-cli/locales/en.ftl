@@ -305,3 +305,60 @@ duration-years = { $n } { $n ->
        *[other] years
     }
 duration-centuries = centuries
+
+## Backups, devices, recovery
+
+prompt-recovery-phrase = Recovery phrase (24 words):{ " " }
+err-recovery-phrase-read = cannot read the recovery phrase
+err-no-recovery-phrase = no recovery phrase: set CARNET_RECOVERY_PHRASE, or run in a terminal to type it (or restore with recovery shares: --ask-shares, --share-file FILE)
+backup-written = Backed up the vault to { $out } ({ $bytes } bytes: { $changes } change(s), { $attachments } attachment(s), { $consent } consent entries). Only your recovery phrase opens it.
+err-restore-exists = a vault already exists at { $vault }; restore into a new --vault directory
+err-backup-other-person = this backup is of { $name } ({ $id }), not of the person expected ({ $expected }); nothing was written. Check the id you gave, or the file
+backup-whose = This backup is of { $name } ({ $id }), made { $at } on device { $device }.
+restored = Restored the vault of { $name } ({ $id }) in { $vault }: { $entries } entries, from a backup made { $at }{ $signed ->
+        [yes] , signed by them
+       *[no] { " " }(unsigned: made before backups were signed)
+    }.
+restored-new-device = This is a new device ({ $device }). If the old one ({ $old }) is lost, remove it: `carnet device remove { $old }`.
+device-added = added { $at }
+device-removed-at = , removed { $at }
+device-primary = { "  " }[primary: keeps the consent log]
+device-this = { "  " }[this device]
+device-removed = Removed device { $id }: every section moved to a new key it never holds; it gets nothing new and nothing it writes is accepted. What it already held cannot be recalled.
+recovery-verified = This is the recovery phrase of this vault.
+split-file = { $file }: for { $name } (only they can open it)
+split-done = Give each file to its holder. Any { $threshold } of the { $total } shares rebuild your recovery key; fewer reveal nothing.
+
+## Import, export, pictures
+
+nothing = nothing
+progress-checking = checking
+progress-saving = saving
+imported = Imported from { $file }: { $counts }.
+import-about = The bundle is about { $who }.
+import-already = Already in your record (not added again): { $counts }.
+import-repeated = Given twice in the file (kept once): { $counts }.
+import-not-imported = Not imported:
+import-blocks = Readings are stored as { $blocks } day blocks in { $changes } change(s).
+person-born = { $name }, born { $date }
+person-no-birth-date = { $name }, birth date not recorded
+import-other-person = this bundle is about { $who }, but this record is { $mine }: { $why }
+import-same-person-question = Are they the same person? Type "same" to import, anything else to stop:{ " " }
+import-same-word = same
+import-other-person-refused = { $what }. Nothing was imported. Import another person's bundle into their own vault; if it is the same person, run the import again with --same-person
+export-written = Wrote { $out } ({ $bytes } bytes): { $counts }.
+export-left-out = not exported: { $n } { $what }
+chart-written = Wrote { $out } ({ $title }, { $n } readings).
+report-written = Wrote { $out } ({ $bytes } bytes).
+
+## Network
+
+synced = synced with { $peer }: sent { $sent } change(s), received { $received } ({ $bytes_out } bytes out, { $bytes_in } in)
+serving = Serving { $name }'s vault. Give the ticket above to those who sync with you; Ctrl-C stops.
+serve-refused = refused a peer ({ $peer }): { $why }
+serve-failed = a sync with peer { $peer } failed: { $why }
+err-sync-no-peer = name a contact or give a ticket to sync with
+syncing = syncing: { $received } received, { $sent } sent
+sync-peer-left = { $peer } left the session; connecting again in { $seconds } s (Ctrl-C stops).
+sync-stopped = stopped: { $why }
+sync-retry = { $why }. Connecting again in { $seconds } s (Ctrl-C stops).

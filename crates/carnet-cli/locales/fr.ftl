@@ -304,3 +304,60 @@ duration-years = { $n } { $n ->
        *[other] ans
     }
 duration-centuries = des siècles
+
+## Sauvegardes, appareils, récupération
+
+prompt-recovery-phrase = Phrase de récupération (24 mots) :{ " " }
+err-recovery-phrase-read = impossible de lire la phrase de récupération
+err-no-recovery-phrase = pas de phrase de récupération : définissez CARNET_RECOVERY_PHRASE, ou lancez dans un terminal pour la taper (ou restaurez avec des parts de récupération : --ask-shares, --share-file FICHIER)
+backup-written = Coffre sauvegardé dans { $out } ({ $bytes } octets : { $changes } modification(s), { $attachments } pièce(s) jointe(s), { $consent } entrées de consentement). Seule votre phrase de récupération l'ouvre.
+err-restore-exists = un coffre existe déjà dans { $vault } ; restaurez dans un nouveau dossier --vault
+err-backup-other-person = cette sauvegarde est celle de { $name } ({ $id }), pas de la personne attendue ({ $expected }) ; rien n'a été écrit. Vérifiez l'identifiant donné, ou le fichier
+backup-whose = Cette sauvegarde est celle de { $name } ({ $id }), faite le { $at } sur l'appareil { $device }.
+restored = Coffre de { $name } ({ $id }) restauré dans { $vault } : { $entries } entrées, depuis une sauvegarde faite le { $at }{ $signed ->
+        [yes] , signée par lui
+       *[no] { " " }(non signée : faite avant que les sauvegardes soient signées)
+    }.
+restored-new-device = Ceci est un nouvel appareil ({ $device }). Si l'ancien ({ $old }) est perdu, retirez-le : `carnet device remove { $old }`.
+device-added = ajouté le { $at }
+device-removed-at = , retiré le { $at }
+device-primary = { "  " }[principal : tient le journal de consentement]
+device-this = { "  " }[cet appareil]
+device-removed = Appareil { $id } retiré : chaque rubrique est passée à une nouvelle clé qu'il n'aura jamais ; il ne reçoit plus rien et rien de ce qu'il écrit n'est accepté. Ce qu'il détenait déjà ne peut pas être repris.
+recovery-verified = C'est bien la phrase de récupération de ce coffre.
+split-file = { $file } : pour { $name } (lui seul peut l'ouvrir)
+split-done = Donnez chaque fichier à son détenteur. { $threshold } des { $total } parts, n'importe lesquelles, reconstituent votre clé de récupération ; moins ne révèlent rien.
+
+## Import, export, images
+
+nothing = rien
+progress-checking = vérification
+progress-saving = enregistrement
+imported = Importé depuis { $file } : { $counts }.
+import-about = Le paquet concerne { $who }.
+import-already = Déjà dans votre dossier (pas ajouté à nouveau) : { $counts }.
+import-repeated = Donné deux fois dans le fichier (gardé une fois) : { $counts }.
+import-not-imported = Non importé :
+import-blocks = Les mesures sont enregistrées en { $blocks } blocs journaliers dans { $changes } modification(s).
+person-born = { $name }, né(e) le { $date }
+person-no-birth-date = { $name }, date de naissance non enregistrée
+import-other-person = ce paquet concerne { $who }, mais ce dossier est celui de { $mine } : { $why }
+import-same-person-question = Est-ce la même personne ? Tapez « même » pour importer, autre chose pour arrêter :{ " " }
+import-same-word = même
+import-other-person-refused = { $what }. Rien n'a été importé. Importez le paquet d'une autre personne dans son propre coffre ; si c'est la même personne, relancez l'import avec --same-person
+export-written = { $out } écrit ({ $bytes } octets) : { $counts }.
+export-left-out = non exporté : { $n } { $what }
+chart-written = { $out } écrit ({ $title }, { $n } mesures).
+report-written = { $out } écrit ({ $bytes } octets).
+
+## Réseau
+
+synced = synchronisé avec { $peer } : { $sent } modification(s) envoyée(s), { $received } reçue(s) ({ $bytes_out } octets sortants, { $bytes_in } entrants)
+serving = Coffre de { $name } en service. Donnez le ticket ci-dessus à ceux qui se synchronisent avec vous ; Ctrl-C arrête.
+serve-refused = pair refusé ({ $peer }) : { $why }
+serve-failed = une synchronisation avec le pair { $peer } a échoué : { $why }
+err-sync-no-peer = nommez un contact ou donnez un ticket avec lequel se synchroniser
+syncing = synchronisation : { $received } reçus, { $sent } envoyés
+sync-peer-left = { $peer } a quitté la session ; nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
+sync-stopped = arrêté : { $why }
+sync-retry = { $why }. Nouvelle connexion dans { $seconds } s (Ctrl-C arrête).

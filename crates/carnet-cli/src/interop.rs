@@ -15,6 +15,8 @@ use carnet_fhir::{
 };
 use carnet_report::{Chart, ChartKind, Point, ReportInput};
 use clap::{Args, Subcommand};
+
+use crate::t;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
@@ -162,15 +164,7 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn refuse_existing(out: &Path) -> Result<()> {
-    if out.exists() {
-        bail!(
-            "{} already exists; choose another --out path",
-            out.display()
-        );
-    }
-    Ok(())
-}
+use crate::commands::refuse_existing;
 
 /// The core's items, taken out of the parsed import (no copy of readings or files).
 pub(crate) fn to_items(import: &mut Import) -> Vec<LabeledItem> {
@@ -207,7 +201,7 @@ fn merge(a: &BTreeMap<String, usize>, b: &BTreeMap<String, usize>) -> BTreeMap<S
 
 fn counts_text(m: &BTreeMap<String, usize>) -> String {
     if m.is_empty() {
-        return "nothing".into();
+        return t!("nothing");
     }
     m.iter()
         .map(|(k, v)| format!("{k} {v}"))
@@ -225,7 +219,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             ..
         } => {
             let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
-            let bar = progress(cli, 0, "checking");
+            let bar = progress(cli, 0, &t!("progress-checking"));
             let options = ReadOptions {
                 patient_ref: patient_ref.clone(),
                 confirm_unusual: *confirm_unusual,
@@ -279,7 +273,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
         check_same_person(cli, &mut vault, &record, who, same_person)
             .with_context(|| format!("{} was not imported", file.display()))?;
     }
-    let bar = progress(cli, 0, "saving");
+    let bar = progress(cli, 0, &t!("progress-saving"));
     let items = to_items(&mut parsed);
     let report = vault.import(&record, items, &mut |done, total| {
         bar.set_length(total as u64);
@@ -305,35 +299,45 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
         }))
     } else {
         println!(
-            "Imported from {}: {}.",
-            file.display(),
-            counts_text(&report.added)
+            "{}",
+            t!(
+                "imported",
+                file = file.display().to_string(),
+                counts = counts_text(&report.added)
+            )
         );
         if let Some(who) = &parsed.patient {
-            println!("The bundle is about {who}.");
+            println!("{}", t!("import-about", who = who.to_string()));
         }
         if !report.already_present.is_empty() {
             println!(
-                "Already in your record (not added again): {}.",
-                counts_text(&report.already_present)
+                "{}",
+                t!(
+                    "import-already",
+                    counts = counts_text(&report.already_present)
+                )
             );
         }
         if !report.repeated.is_empty() {
             println!(
-                "Given twice in the file (kept once): {}.",
-                counts_text(&report.repeated)
+                "{}",
+                t!("import-repeated", counts = counts_text(&report.repeated))
             );
         }
         if !parsed.reasons.is_empty() {
-            println!("Not imported:");
+            println!("{}", t!("import-not-imported"));
             for (why, n) in &parsed.reasons {
                 println!("  {n:>6}  {why}");
             }
         }
         if report.blocks > 0 {
             println!(
-                "Readings are stored as {} day blocks in {} change(s).",
-                report.blocks, report.envelopes
+                "{}",
+                t!(
+                    "import-blocks",
+                    blocks = report.blocks,
+                    changes = report.envelopes
+                )
             );
         }
         Ok(())
@@ -366,25 +370,35 @@ fn check_same_person(
         return Ok(());
     }
     let mine = match &profile.birth_date {
-        Some(d) => format!("{}, born {d}", profile.name),
-        None => format!("{}, birth date not recorded", profile.name),
+        Some(d) => t!(
+            "person-born",
+            name = profile.name.as_str(),
+            date = d.to_string()
+        ),
+        None => t!("person-no-birth-date", name = profile.name.as_str()),
     };
-    let what = format!(
-        "this bundle is about {who}, but this record is {mine}: {}",
-        why.join("; ")
+    let what = t!(
+        "import-other-person",
+        who = who.to_string(),
+        mine = mine,
+        why = why.join("; ")
     );
     if !cli.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
         eprintln!("{what}.");
-        eprint!("Are they the same person? Type \"same\" to import, anything else to stop: ");
+        eprint!("{}", t!("import-same-person-question"));
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
-        if answer.trim().eq_ignore_ascii_case("same") {
+        let answer = answer.trim();
+        if answer.eq_ignore_ascii_case("same")
+            || answer.eq_ignore_ascii_case(&t!("import-same-word"))
+        {
             return Ok(());
         }
     }
-    bail!(
-        "{what}. Nothing was imported. Import another person's bundle into their own vault; if it is the same person, run the import again with --same-person"
-    )
+    Err(crate::errors::refused(t!(
+        "import-other-person-refused",
+        what = what
+    )))
 }
 
 /// The entries to export with the files of documents.
@@ -452,13 +466,19 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
         }))
     } else {
         println!(
-            "Wrote {} ({} bytes): {}.",
-            out.display(),
-            bytes.len(),
-            counts_text(&export.resources)
+            "{}",
+            t!(
+                "export-written",
+                out = out.display().to_string(),
+                bytes = bytes.len(),
+                counts = counts_text(&export.resources)
+            )
         );
         for (what, n) in &export.left_out {
-            println!("  not exported: {n} {what}");
+            println!(
+                "  {}",
+                t!("export-left-out", n = *n, what = what.to_string())
+            );
         }
         Ok(())
     }
@@ -610,7 +630,15 @@ pub fn chart(cli: &Cli, args: &ChartArgs) -> Result<()> {
     if cli.json {
         output::json(&json!({"out": args.out, "readings": n, "kind": title, "bytes": svg.len()}))
     } else {
-        println!("Wrote {} ({title}, {n} readings).", args.out.display());
+        println!(
+            "{}",
+            t!(
+                "chart-written",
+                out = args.out.display().to_string(),
+                title = title.as_str(),
+                n = n
+            )
+        );
         Ok(())
     }
 }
@@ -667,7 +695,14 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
     if cli.json {
         output::json(&json!({"out": args.out, "bytes": html.len()}))
     } else {
-        println!("Wrote {} ({} bytes).", args.out.display(), html.len());
+        println!(
+            "{}",
+            t!(
+                "report-written",
+                out = args.out.display().to_string(),
+                bytes = html.len()
+            )
+        );
         Ok(())
     }
 }

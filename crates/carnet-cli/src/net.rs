@@ -8,6 +8,7 @@ use carnet_sync::{Event, Node, SessionReport, SyncConfig, TICKET_PREFIX, Ticket}
 use serde_json::json;
 
 use crate::commands::open;
+use crate::t;
 use crate::{Cli, ConfigCommand, NetArgs, ServeArgs, SyncArgs, output};
 
 fn config_for(vault: &carnet::Vault, net: &NetArgs) -> Result<SyncConfig> {
@@ -64,9 +65,13 @@ fn report_json(r: &SessionReport) -> serde_json::Value {
 }
 
 fn report_text(r: &SessionReport) -> String {
-    format!(
-        "synced with {}: sent {} change(s), received {} ({} bytes out, {} in)",
-        r.peer, r.sent, r.received, r.bytes_sent, r.bytes_received
+    t!(
+        "synced",
+        peer = r.peer.as_str(),
+        sent = r.sent,
+        received = r.received,
+        bytes_out = r.bytes_sent,
+        bytes_in = r.bytes_received
     )
 }
 
@@ -101,9 +106,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
             println!("{}", json!({ "ticket": ticket, "id": id }));
         } else {
             println!("{ticket}");
-            eprintln!(
-                "Serving {who}'s vault. Give the ticket above to those who sync with you; Ctrl-C stops."
-            );
+            eprintln!("{}", t!("serving", name = who.as_str()));
         }
         let _ = std::io::stdout().flush();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -117,10 +120,24 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
                     match &ev {
                         Event::Synced(r) => println!("{}", report_text(r)),
                         Event::Refused { endpoint, why } => {
-                            println!("refused a peer ({}): {why}", &endpoint[..12.min(endpoint.len())])
+                            println!(
+                                "{}",
+                                t!(
+                                    "serve-refused",
+                                    peer = &endpoint[..12.min(endpoint.len())],
+                                    why = why.as_str()
+                                )
+                            )
                         }
                         Event::Failed { endpoint, why } => {
-                            println!("a sync with peer {} failed: {why}", &endpoint[..12.min(endpoint.len())])
+                            println!(
+                                "{}",
+                                t!(
+                                    "serve-failed",
+                                    peer = &endpoint[..12.min(endpoint.len())],
+                                    why = why.as_str()
+                                )
+                            )
                         }
                     }
                 }
@@ -137,7 +154,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
 pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
     let peer = args.peer.trim();
     if peer.is_empty() {
-        bail!("name a contact or give a ticket to sync with");
+        return Err(crate::errors::refused(t!("err-sync-no-peer")));
     }
     // A ticket is checked before the passphrase is asked for.
     let given: Option<Ticket> = if peer.starts_with(TICKET_PREFIX) {
@@ -213,10 +230,10 @@ fn traffic_spinner(
     let task = tokio::spawn(async move {
         loop {
             let (got, sent) = node.traffic();
-            shown.set_message(format!(
-                "syncing: {} received, {} sent",
-                indicatif::HumanBytes(got),
-                indicatif::HumanBytes(sent)
+            shown.set_message(t!(
+                "syncing",
+                received = indicatif::HumanBytes(got).to_string(),
+                sent = indicatif::HumanBytes(sent).to_string()
             ));
             shown.tick();
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -275,19 +292,26 @@ async fn watch(node: &Node, ticket: &Ticket) -> Result<(SessionReport, usize)> {
                 }
                 backoff = Duration::from_secs(1);
                 eprintln!(
-                    "{} left the session; connecting again in {} s (Ctrl-C stops).",
-                    r.peer,
-                    backoff.as_secs()
+                    "{}",
+                    t!(
+                        "sync-peer-left",
+                        peer = r.peer.as_str(),
+                        seconds = backoff.as_secs()
+                    )
                 );
             }
             Err(e) if stopped => {
-                eprintln!("stopped: {e}");
+                eprintln!("{}", t!("sync-stopped", why = e.to_string()));
                 return Ok((total, reconnects));
             }
             Err(e) if worth_retrying(&e) => {
                 eprintln!(
-                    "{e}. Connecting again in {} s (Ctrl-C stops).",
-                    backoff.as_secs()
+                    "{}",
+                    t!(
+                        "sync-retry",
+                        why = e.to_string(),
+                        seconds = backoff.as_secs()
+                    )
                 );
             }
             Err(e) => return Err(e.into()),

@@ -15,7 +15,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::commands::{open, vault_dir, write_private};
-use crate::{Cli, DeviceCommand, RecoveryCommand, RestoreArgs, output, pass};
+use crate::{Cli, DeviceCommand, RecoveryCommand, RestoreArgs, output, pass, t};
 
 fn when(t: u64) -> String {
     carnet::record::DateTime::from_unix(t as i64)
@@ -29,13 +29,11 @@ fn phrase() -> Result<RecoveryPhrase> {
         Zeroizing::new(p)
     } else if std::io::stdin().is_terminal() || std::io::stderr().is_terminal() {
         Zeroizing::new(
-            rpassword::prompt_password("Recovery phrase (24 words): ")
-                .context("cannot read the recovery phrase")?,
+            rpassword::prompt_password(t!("prompt-recovery-phrase"))
+                .context(t!("err-recovery-phrase-read"))?,
         )
     } else {
-        bail!(
-            "no recovery phrase: set CARNET_RECOVERY_PHRASE, or run in a terminal to type it (or restore with recovery shares: --ask-shares, --share-file FILE)"
-        );
+        return Err(crate::errors::refused(t!("err-no-recovery-phrase")));
     };
     Ok(RecoveryPhrase::parse(&text)?)
 }
@@ -162,12 +160,7 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
 }
 
 pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
-    if out.exists() {
-        bail!(
-            "{} already exists; choose another --out path",
-            out.display()
-        );
-    }
+    crate::commands::refuse_existing(out)?;
     let vault = open(cli)?;
     let s = vault.backup(out)?;
     if cli.json {
@@ -181,12 +174,15 @@ pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
         }))
     } else {
         println!(
-            "Backed up the vault to {} ({} bytes: {} change(s), {} attachment(s), {} consent entries). Only your recovery phrase opens it.",
-            out.display(),
-            s.bytes,
-            s.envelopes,
-            s.attachments,
-            s.consent_entries
+            "{}",
+            t!(
+                "backup-written",
+                out = out.display().to_string(),
+                bytes = s.bytes,
+                changes = s.envelopes,
+                attachments = s.attachments,
+                consent = s.consent_entries
+            )
         );
         Ok(())
     }
@@ -195,13 +191,16 @@ pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
 pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
     let dir = vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        bail!(
-            "a vault already exists at {}; restore into a new --vault directory",
-            dir.display()
-        );
+        return Err(crate::errors::refused(t!(
+            "err-restore-exists",
+            vault = dir.display().to_string()
+        )));
     }
     if !args.file.is_file() {
-        bail!("{} is not a file", args.file.display());
+        return Err(crate::errors::refused(t!(
+            "err-not-a-file",
+            file = args.file.display().to_string()
+        )));
     }
     let kdf_log_n = pass::kdf_cost(args.kdf_cost)?;
     let key: RecoveryKey = if args.shares.is_empty()
@@ -224,18 +223,22 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
     if let Some(expected) = &args.expect_person
         && *expected != info.id
     {
-        bail!(
-            "this backup is of {} ({}), not of the person expected ({expected}); nothing was written. Check the id you gave, or the file",
-            info.name,
-            info.id
-        );
+        return Err(crate::errors::refused(t!(
+            "err-backup-other-person",
+            name = info.name.as_str(),
+            id = info.id.to_string(),
+            expected = expected.to_string()
+        )));
     }
     eprintln!(
-        "This backup is of {} ({}), made {} on device {}.",
-        info.name,
-        info.id,
-        when(info.backup_time),
-        &info.from_device[..8.min(info.from_device.len())]
+        "{}",
+        t!(
+            "backup-whose",
+            name = info.name.as_str(),
+            id = info.id.to_string(),
+            at = when(info.backup_time),
+            device = &info.from_device[..8.min(info.from_device.len())]
+        )
     );
     if !info.signed {
         eprintln!("{}", unsigned_notice());
@@ -261,23 +264,24 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
         output::json(&s)
     } else {
         println!(
-            "Restored the vault of {} ({}) in {}: {} entries, from a backup made {}{}.",
-            s.name,
-            s.id,
-            dir.display(),
-            s.entries,
-            when(s.backup_time),
-            if s.signed {
-                ", signed by them"
-            } else {
-                " (unsigned: made before backups were signed)"
-            }
+            "{}",
+            t!(
+                "restored",
+                name = s.name.as_str(),
+                id = s.id.to_string(),
+                vault = dir.display().to_string(),
+                entries = s.entries,
+                at = when(s.backup_time),
+                signed = if s.signed { "yes" } else { "no" }
+            )
         );
         println!(
-            "This is a new device ({}). If the old one ({}) is lost, remove it: `carnet device remove {}`.",
-            &s.device[..8],
-            &s.from_device[..8],
-            &s.from_device[..8]
+            "{}",
+            t!(
+                "restored-new-device",
+                device = &s.device[..8],
+                old = &s.from_device[..8]
+            )
         );
         Ok(())
     }
@@ -339,18 +343,22 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
             }
             for d in &list {
                 println!(
-                    "{}  added {}{}{}{}",
+                    "{}  {}{}{}{}",
                     d.id,
-                    when(d.added),
+                    t!("device-added", at = when(d.added)),
                     d.removed
-                        .map(|t| format!(", removed {}", when(t)))
+                        .map(|at| t!("device-removed-at", at = when(at)))
                         .unwrap_or_default(),
                     if d.primary {
-                        "  [primary: keeps the consent log]"
+                        t!("device-primary")
                     } else {
-                        ""
+                        String::new()
                     },
-                    if d.this { "  [this device]" } else { "" }
+                    if d.this {
+                        t!("device-this")
+                    } else {
+                        String::new()
+                    }
                 );
             }
             Ok(())
@@ -368,10 +376,7 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
             if cli.json {
                 output::json(&d)
             } else {
-                println!(
-                    "Removed device {}: every section moved to a new key it never holds; it gets nothing new and nothing it writes is accepted. What it already held cannot be recalled.",
-                    &d.id[..8]
-                );
+                println!("{}", t!("device-removed", id = &d.id[..8]));
                 Ok(())
             }
         }
@@ -403,7 +408,7 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
             if cli.json {
                 output::json(&json!({ "ok": true }))
             } else {
-                println!("This is the recovery phrase of this vault.");
+                println!("{}", t!("recovery-verified"));
                 Ok(())
             }
         }
@@ -452,11 +457,18 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
                 }))
             } else {
                 for (p, (name, _)) in paths.iter().zip(&shares) {
-                    println!("{}: for {name} (only they can open it)", p.display());
+                    println!(
+                        "{}",
+                        t!(
+                            "split-file",
+                            file = p.display().to_string(),
+                            name = name.as_str()
+                        )
+                    );
                 }
                 println!(
-                    "Give each file to its holder. Any {threshold} of the {} shares rebuild your recovery key; fewer reveal nothing.",
-                    shares.len()
+                    "{}",
+                    t!("split-done", threshold = *threshold, total = shares.len())
                 );
                 Ok(())
             }

@@ -355,3 +355,36 @@ fn a_clinician_is_told_by_the_patients_name_what_was_not_shared() {
         "{err}"
     );
 }
+
+#[test]
+fn backup_import_devices_and_report_speak_french() {
+    let c = patient_with_entries();
+    let out = c.ok(&["--lang", "fr", "backup", "--out", "b.carnet"]);
+    assert!(out.contains("Coffre sauvegardé dans b.carnet"), "{out}");
+    let devices = c.ok(&["--lang", "fr", "device", "list"]);
+    assert!(
+        devices.contains("[cet appareil]") && devices.contains("ajouté le"),
+        "{devices}"
+    );
+    let csv = c.work.join("g.csv");
+    std::fs::write(
+        &csv,
+        "time,kind,value,unit,source\n2025-01-01T08:00:00Z,glucose,5.5,mmol/L,Meter\n",
+    )
+    .unwrap();
+    let out = c.ok(&[
+        "--lang",
+        "fr",
+        "import",
+        "csv",
+        csv.to_str().unwrap(),
+        "--format",
+        "generic",
+    ]);
+    assert!(out.contains("Importé depuis"), "{out}");
+    let out = c.ok(&["--lang", "fr", "report", "--out", "r.html"]);
+    assert!(out.contains("r.html écrit"), "{out}");
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "backup", "--out", "b.carnet"], &[]);
+    assert_eq!(code, 4);
+    assert!(err.contains("b.carnet existe déjà"), "{err}");
+}
