@@ -361,3 +361,13 @@ syncing = synchronisation : { $received } reçus, { $sent } envoyés
 sync-peer-left = { $peer } a quitté la session ; nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
 sync-stopped = arrêté : { $why }
 sync-retry = { $why }. Nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
+
+## Confirmation de la phrase de récupération
+
+err-init-confirm-needs-terminal = la phrase de récupération se confirme dans un terminal (vous retapez trois de ses mots), et l'entrée standard n'en est pas un (ou --json a été donné) : lancez `carnet init` dans un terminal, ou passez --no-confirm-phrase (scripts) et vérifiez la phrase plus tard avec `carnet recovery verify`. Rien n'a été créé
+err-init-not-confirmed = la phrase de récupération n'a pas été confirmée ({ $why }). Le coffre { $vault } a été créé : vérifiez la phrase notée avec `carnet recovery verify` avant de compter dessus
+phrase-confirm-intro = Pour être sûr que vous l'avez notée, retapez { $n } de ses mots.
+phrase-confirm-prompt = Mot { $n } de votre phrase de récupération :{ " " }
+phrase-confirm-wrong = Ce n'est pas le mot { $n } : regardez ce que vous avez noté et retapez-le.
+phrase-confirm-eof = pas de réponse
+init-phrase-confirmed = Phrase de récupération confirmée ; elle n'est plus à l'écran. Gardez ce que vous avez noté en lieu sûr.

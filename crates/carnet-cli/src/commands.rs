@@ -1,5 +1,6 @@
 //! One function per command: parse inputs into core types, call the vault, print.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -397,6 +398,15 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
     }
     let role: Role = args.role.parse()?;
     let kdf_log_n = pass::kdf_cost(args.kdf_cost)?;
+    // The recovery phrase is confirmed by a person at a terminal; a script says it skips
+    // that, explicitly. Checked before anything is created.
+    let confirm = !(args.no_confirm_phrase
+        || std::env::var("CARNET_NO_CONFIRM_PHRASE").is_ok_and(|v| v == "1"));
+    if confirm && (cli.json || !std::io::stdin().is_terminal()) {
+        return Err(crate::errors::refused(t!(
+            "err-init-confirm-needs-terminal"
+        )));
+    }
     let pass = pass::get_new_for(
         cli.passphrase_file.as_deref(),
         &[&args.name],
@@ -451,6 +461,40 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
                 println!("    {}", line.join(" "));
             }
             println!("\n{}", t!("init-phrase-after"));
+            if confirm {
+                let words: Vec<&str> = p.expose().split(' ').collect();
+                let positions = crate::phrase::positions(words.len(), 3)?;
+                let stdin = std::io::stdin();
+                crate::phrase::confirm(
+                    &words,
+                    &positions,
+                    &mut stdin.lock(),
+                    &mut std::io::stderr(),
+                )
+                .map_err(|e| {
+                    crate::errors::refused(t!(
+                        "err-init-not-confirmed",
+                        why = e.to_string(),
+                        vault = dir.display().to_string()
+                    ))
+                })?;
+                // The phrase leaves the screen (and the terminal's scrollback).
+                if std::io::stdout().is_terminal() {
+                    print!("\x1b[H\x1b[2J\x1b[3J");
+                }
+                println!("{}", t!("init-phrase-confirmed"));
+                println!(
+                    "{}",
+                    t!(
+                        "init-created",
+                        name = card.name(),
+                        role = crate::words::word(card.role().as_str()),
+                        vault = dir.display().to_string()
+                    )
+                );
+                println!("{}", t!("init-id", id = card.person_id().to_string()));
+                println!("{}", t!("init-card", card = card.to_text()));
+            }
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ mod interop;
 mod net;
 mod output;
 mod pass;
+mod phrase;
 mod recovery;
 mod sharing;
 mod words;
@@ -495,6 +496,11 @@ pub struct InitArgs {
     /// second; lower costs (down to 10) are for tests only and need CARNET_TEST_KDF=1.
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
     pub kdf_cost: u8,
+    /// Do not ask to type back three words of the recovery phrase (for scripts, and
+    /// needed when standard input is not a terminal or with --json; also
+    /// CARNET_NO_CONFIRM_PHRASE=1). Check the phrase later with `carnet recovery verify`.
+    #[arg(long)]
+    pub no_confirm_phrase: bool,
 }
 
 #[derive(Subcommand, Debug)]
