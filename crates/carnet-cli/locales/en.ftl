@@ -372,3 +372,9 @@ phrase-confirm-prompt = Word { $n } of your recovery phrase:{ " " }
 phrase-confirm-wrong = That is not word { $n }: look at what you wrote and type it again.
 phrase-confirm-eof = no answer
 init-phrase-confirmed = Recovery phrase confirmed; it is no longer on the screen. Keep what you wrote somewhere safe.
+
+## Outputs
+
+standard-output = standard output
+err-out-stdout-json = --out - writes the output to standard output, where --json would write too: leave out one of them
+err-out-binary-terminal = this output is binary and standard output is a terminal: redirect it (> FILE or | ...) or give --out FILE

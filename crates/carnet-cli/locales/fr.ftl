@@ -371,3 +371,9 @@ phrase-confirm-prompt = Mot { $n } de votre phrase de récupération :{ " " }
 phrase-confirm-wrong = Ce n'est pas le mot { $n } : regardez ce que vous avez noté et retapez-le.
 phrase-confirm-eof = pas de réponse
 init-phrase-confirmed = Phrase de récupération confirmée ; elle n'est plus à l'écran. Gardez ce que vous avez noté en lieu sûr.
+
+## Sorties
+
+standard-output = la sortie standard
+err-out-stdout-json = --out - écrit le résultat sur la sortie standard, où --json écrirait aussi : retirez l'un des deux
+err-out-binary-terminal = ce résultat est binaire et la sortie standard est un terminal : redirigez-la (> FICHIER ou | ...) ou donnez --out FICHIER

@@ -282,7 +282,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => change_passphrase(&cli, new_passphrase_file.as_deref(), *kdf_cost),
         Command::Hardening => crate::harden::report(&cli),
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut cmd = crate::cli_command();
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut cmd, "carnet", &mut script);
             use std::io::Write;
@@ -305,7 +305,7 @@ pub fn run(cli: Cli) -> Result<()> {
 /// carnet(1) and a page per command (carnet-add(1), carnet-add-note(1)...), hidden
 /// commands left out.
 fn man_pages(out: Option<&Path>) -> Result<()> {
-    let cmd = <Cli as clap::CommandFactory>::command();
+    let cmd = crate::cli_command();
     let Some(dir) = out else {
         clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
         return Ok(());
@@ -814,30 +814,101 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
 
 fn get_attachment(cli: &Cli, args: &crate::GetAttachmentArgs) -> Result<()> {
     let (id, out) = (&args.id, args.out.as_path());
-    refuse_existing(out)?;
+    check_out(cli, out, true)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let id = vault.resolve_entry(&record, id)?;
     let (doc, bytes) = vault
         .attachment(&record, &id)
         .map_err(|e| named(&vault, e))?;
-    write_private(out, &bytes)?;
+    write_out(out, &bytes)?;
     if cli.json {
         output::json(
             &json!({ "id": id, "out": out, "bytes": bytes.len(), "media_type": doc.blob.media_type }),
         )
     } else {
-        println!(
-            "{}",
+        say(
+            out,
             t!(
                 "attachment-written",
                 title = doc.title.as_str(),
                 size = bytes.len(),
                 media_type = doc.blob.media_type.as_str(),
-                out = out.display().to_string()
-            )
+                out = out_name(out)
+            ),
         );
         Ok(())
+    }
+}
+
+/// Whether `--out -` asks for standard output.
+pub fn is_stdout(out: &Path) -> bool {
+    out == Path::new("-")
+}
+
+/// Checks an output before anything is done: `-` is standard output, which cannot also
+/// carry `--json` (exit 2), nor binary data when it is a terminal (exit 4); a file must
+/// not exist (exit 4).
+pub fn check_out(cli: &Cli, out: &Path, binary: bool) -> Result<()> {
+    if !is_stdout(out) {
+        return refuse_existing(out);
+    }
+    if cli.json {
+        return Err(crate::errors::usage(t!("err-out-stdout-json")));
+    }
+    if binary && std::io::stdout().is_terminal() {
+        return Err(crate::errors::refused(t!("err-out-binary-terminal")));
+    }
+    Ok(())
+}
+
+/// Writes an output: to standard output for `-`, else to a new file readable by its
+/// owner only.
+pub fn write_out(out: &Path, bytes: &[u8]) -> Result<()> {
+    if is_stdout(out) {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes)?;
+        stdout.flush()?;
+        return Ok(());
+    }
+    write_private(out, bytes)
+}
+
+/// For outputs the library writes to a path itself (a backup, a bundle): `write(path)`
+/// with `out`, or for `-` with a file in a private temporary directory, copied to
+/// standard output and removed.
+pub fn with_out<T>(out: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    if !is_stdout(out) {
+        return write(out);
+    }
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("out");
+    let r = write(&path)?;
+    let mut file = std::fs::File::open(&path)?;
+    let mut stdout = std::io::stdout().lock();
+    std::io::copy(&mut file, &mut stdout)?;
+    use std::io::Write;
+    stdout.flush()?;
+    Ok(r)
+}
+
+/// The message that follows a written output: on stdout, or on stderr when the output
+/// itself went to stdout.
+pub fn say(out: &Path, text: String) {
+    if is_stdout(out) {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// `out` as people read it (`-` is standard output).
+pub fn out_name(out: &Path) -> String {
+    if is_stdout(out) {
+        t!("standard-output")
+    } else {
+        out.display().to_string()
     }
 }
 

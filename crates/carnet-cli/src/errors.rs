@@ -17,6 +17,8 @@ use crate::words;
 pub enum Kind {
     /// Anything else (a damaged vault, a full disk...): 1.
     Failure,
+    /// The command line is wrong in a way clap does not see (`--out -` with --json): 2.
+    Usage,
     /// The passphrase is wrong or missing: 3.
     Passphrase,
     /// The input was refused (an invalid value, a file that is not what it should be, a
@@ -33,6 +35,7 @@ impl Kind {
     pub fn code(self) -> u8 {
         match self {
             Kind::Failure => 1,
+            Kind::Usage => 2,
             Kind::Passphrase => 3,
             Kind::Refused => 4,
             Kind::Unreachable => 5,
@@ -44,6 +47,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Failure => "failure",
+            Kind::Usage => "usage",
             Kind::Passphrase => "passphrase",
             Kind::Refused => "refused",
             Kind::Unreachable => "unreachable",
@@ -72,6 +76,15 @@ impl std::error::Error for CliError {}
 pub fn refused(text: String) -> anyhow::Error {
     CliError {
         kind: Kind::Refused,
+        text,
+    }
+    .into()
+}
+
+/// A usage error clap cannot see (exit 2), as an error to return.
+pub fn usage(text: String) -> anyhow::Error {
+    CliError {
+        kind: Kind::Usage,
         text,
     }
     .into()

@@ -20,7 +20,7 @@ use crate::t;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::commands::{open, record_of, write_private};
+use crate::commands::{check_out, open, out_name, record_of, say, write_out};
 use crate::{Cli, PatientArg, output};
 
 /// Import health data from other systems and devices.
@@ -163,8 +163,6 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
-
-use crate::commands::refuse_existing;
 
 /// The core's items, taken out of the parsed import (no copy of readings or files).
 pub(crate) fn to_items(import: &mut Import) -> Vec<LabeledItem> {
@@ -432,7 +430,7 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
             (out, patient)
         }
     };
-    refuse_existing(out)?;
+    check_out(cli, out, false)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, patient.patient.as_deref())?;
     let entries = match cmd {
@@ -456,7 +454,7 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
     } else {
         serde_json::to_vec(&export.bundle)?
     };
-    write_private(out, &bytes)?;
+    write_out(out, &bytes)?;
     if cli.json {
         output::json(&json!({
             "out": out,
@@ -465,19 +463,22 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
             "left_out": export.left_out,
         }))
     } else {
-        println!(
-            "{}",
+        say(
+            out,
             t!(
                 "export-written",
-                out = out.display().to_string(),
+                out = out_name(out),
                 bytes = bytes.len(),
                 counts = counts_text(&export.resources)
-            )
+            ),
         );
         for (what, n) in &export.left_out {
-            println!(
-                "  {}",
-                t!("export-left-out", n = *n, what = what.to_string())
+            say(
+                out,
+                format!(
+                    "  {}",
+                    t!("export-left-out", n = *n, what = what.to_string())
+                ),
             );
         }
         Ok(())
@@ -600,7 +601,7 @@ fn draw(
 
 pub fn chart(cli: &Cli, args: &ChartArgs) -> Result<()> {
     chart_spec(&args.kind)?;
-    refuse_existing(&args.out)?;
+    check_out(cli, &args.out, false)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let readings = vault.readings(&record, &chart_spec(&args.kind)?.2)?;
@@ -626,25 +627,25 @@ pub fn chart(cli: &Cli, args: &ChartArgs) -> Result<()> {
         end - offset_near(end)
     });
     let (svg, n, title) = draw(&mut vault, record, &args.kind, since, until)?;
-    write_private(&args.out, svg.as_bytes())?;
+    write_out(&args.out, svg.as_bytes())?;
     if cli.json {
         output::json(&json!({"out": args.out, "readings": n, "kind": title, "bytes": svg.len()}))
     } else {
-        println!(
-            "{}",
+        say(
+            &args.out,
             t!(
                 "chart-written",
-                out = args.out.display().to_string(),
+                out = out_name(&args.out),
                 title = title.as_str(),
                 n = n
-            )
+            ),
         );
         Ok(())
     }
 }
 
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
-    refuse_existing(&args.out)?;
+    check_out(cli, &args.out, false)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let entries: Vec<RecordEntry> = vault
@@ -691,17 +692,17 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         charts,
         generated: now.as_str(),
     });
-    write_private(&args.out, html.as_bytes())?;
+    write_out(&args.out, html.as_bytes())?;
     if cli.json {
         output::json(&json!({"out": args.out, "bytes": html.len()}))
     } else {
-        println!(
-            "{}",
+        say(
+            &args.out,
             t!(
                 "report-written",
-                out = args.out.display().to_string(),
+                out = out_name(&args.out),
                 bytes = html.len()
-            )
+            ),
         );
         Ok(())
     }

@@ -153,8 +153,6 @@ pub enum Command {
     /// Open a session: the passphrase is asked once, and every command until `carnet lock`
     /// or the timeout opens the vault without it (the key stays in memory, with a small
     /// agent process only you can reach; never on disk).
-    ///
-    /// Example: carnet unlock --timeout 30m
     Unlock {
         /// How long the session lasts: seconds, or with a unit (90s, 15m, 2h).
         #[arg(long, default_value = "15m", value_parser = parse_duration)]
@@ -163,15 +161,11 @@ pub enum Command {
     /// End the session `carnet unlock` opened: the key is forgotten.
     Lock,
     /// Print the completion script of a shell.
-    ///
-    /// Example: carnet completions bash > ~/.local/share/bash-completion/completions/carnet
     Completions {
         /// bash, zsh, fish, powershell or elvish.
         shell: clap_complete::Shell,
     },
     /// Write the manual pages (roff): carnet(1) and one per command.
-    ///
-    /// Example: carnet man --out ~/.local/share/man/man1
     Man {
         /// The directory to write them to (created if missing); without it, carnet(1) is
         /// printed.
@@ -745,10 +739,205 @@ fn quiet_on_closed_pipe() {
     }));
 }
 
+/// An example for each command, shown at the end of its `--help` (and in its manual
+/// page). A test checks that every visible command has one.
+const EXAMPLES: &[(&str, &str)] = &[
+    ("init", "carnet init --name \"Alice Martin\""),
+    ("whoami", "carnet whoami"),
+    (
+        "add",
+        "carnet add allergy --substance Penicillin --criticality high",
+    ),
+    (
+        "add allergy",
+        "carnet add allergy --substance Penicillin --criticality high --reaction hives",
+    ),
+    (
+        "add condition",
+        "carnet add condition --name \"Type 2 diabetes\" --code icd10:E11 --onset 2019",
+    ),
+    (
+        "add medication",
+        "carnet add medication --name Metformin --dosage \"500 mg twice a day\" --start 2019-05-01",
+    ),
+    (
+        "add immunization",
+        "carnet add immunization --vaccine \"Influenza, seasonal\" --date 2025-10-15",
+    ),
+    (
+        "add measurement",
+        "carnet add measurement --kind blood-pressure --value 120/80 --unit mmHg",
+    ),
+    (
+        "add note",
+        "carnet add note --title \"After the visit\" --text \"Walk 30 minutes a day\"",
+    ),
+    (
+        "add profile",
+        "carnet add profile --name \"Alice Martin\" --birth-date 1984-03-02 --blood-group O+",
+    ),
+    ("add none-known", "carnet add none-known allergies"),
+    (
+        "attach",
+        "carnet attach blood-test.pdf --type report --title \"Blood test, March\"",
+    ),
+    (
+        "list",
+        "carnet list --section measurements --since 2025-01-01 -n 20",
+    ),
+    ("show", "carnet show 7hq2"),
+    ("history", "carnet history 7hq2"),
+    ("edit", "carnet edit 7hq2 --set dosage=\"1000 mg a day\""),
+    ("remove", "carnet remove 7hq2"),
+    (
+        "get-attachment",
+        "carnet get-attachment 7hq2 --out blood-test.pdf",
+    ),
+    ("timeline", "carnet timeline --patient Alice"),
+    (
+        "contact",
+        "carnet contact add \"Dr Martin\" carnet-card1:...",
+    ),
+    (
+        "contact add",
+        "carnet contact add \"Dr Martin\" carnet-card1:...",
+    ),
+    ("contact list", "carnet contact list"),
+    (
+        "grant",
+        "carnet grant \"Dr Martin\" --sections allergies,medications --access read --purpose \"GP follow-up\" --until 2026-12-31",
+    ),
+    ("revoke", "carnet revoke k3x9w2m4p7q8rt"),
+    ("block", "carnet block \"Dr Martin\""),
+    ("grants", "carnet grants"),
+    ("log", "carnet log"),
+    (
+        "share",
+        "carnet share export --to \"Dr Martin\" --out for-dr-martin.carnet",
+    ),
+    (
+        "share export",
+        "carnet share export --to \"Dr Martin\" --out for-dr-martin.carnet",
+    ),
+    ("share import", "carnet share import from-alice.carnet"),
+    ("share inspect", "carnet share inspect from-alice.carnet"),
+    ("patients", "carnet patients"),
+    ("serve", "carnet serve --bind 0.0.0.0:7777"),
+    ("sync", "carnet sync \"Dr Martin\" --watch"),
+    ("config", "carnet config set relay on"),
+    ("config show", "carnet config show"),
+    ("config set", "carnet config set relay on"),
+    (
+        "backup",
+        "carnet backup --out /media/usb/carnet-2025-11.backup",
+    ),
+    (
+        "restore",
+        "carnet --vault ~/carnet-new restore /media/usb/carnet-2025-11.backup",
+    ),
+    ("device", "carnet device list"),
+    ("device list", "carnet device list"),
+    ("device remove", "carnet device remove 4f2a"),
+    (
+        "device link",
+        "carnet device link   (then, on the new device: carnet --vault ~/carnet device link)",
+    ),
+    ("recovery", "carnet recovery verify"),
+    ("recovery verify", "carnet recovery verify"),
+    (
+        "recovery split",
+        "carnet recovery split --threshold 2 --to Bob --to Carol --to Dan --out shares/",
+    ),
+    (
+        "recovery release",
+        "carnet recovery release recovery-share-for-bob.carnet",
+    ),
+    ("audit", "carnet audit export --out consent-log.json"),
+    ("audit export", "carnet audit export --out consent-log.json"),
+    (
+        "audit verify",
+        "carnet audit verify consent-log.json --patient ID --since-checkpoint last-verify.json",
+    ),
+    (
+        "audit witness",
+        "carnet audit witness --patient Alice --out alice-checkpoint.json",
+    ),
+    ("repair", "carnet repair"),
+    ("passphrase", "carnet passphrase"),
+    ("demo", "carnet demo"),
+    ("unlock", "carnet unlock --timeout 30m"),
+    ("lock", "carnet lock"),
+    (
+        "completions",
+        "carnet completions bash > ~/.local/share/bash-completion/completions/carnet",
+    ),
+    ("man", "carnet man --out ~/.local/share/man/man1"),
+    (
+        "import",
+        "carnet import csv libreview.csv --format libre --tz Europe/Paris",
+    ),
+    ("import fhir", "carnet import fhir discharge-summary.json"),
+    (
+        "import csv",
+        "carnet import csv clarity-export.csv --format dexcom --tz Europe/Paris",
+    ),
+    ("export", "carnet export ips --out summary.json"),
+    (
+        "export fhir",
+        "carnet export fhir --sections allergies,medications --out for-hospital.json",
+    ),
+    ("export ips", "carnet export ips --out summary.json"),
+    ("chart", "carnet chart glucose --days 14 --out glucose.svg"),
+    ("report", "carnet report --out summary.html"),
+];
+
+/// What the exit status says, at the end of `carnet --help` (README, "Exit codes").
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  1  failure (a damaged vault, a full disk...)
+  2  usage: a wrong command, option or value (nothing was done)
+  3  wrong or missing passphrase (nothing was changed)
+  4  refused input: an invalid value, a file that is not what it should be, an output
+     that exists (nothing was changed)
+  5  a peer could not be reached, or the link failed
+  6  not found: no vault, no such entry, contact or patient
+141  the output was closed early (`carnet list | head`)";
+
+/// The command line as clap sees it, with an example in every command's help and the
+/// exit codes in the main one.
+pub fn cli_command() -> clap::Command {
+    fn add_examples(cmd: clap::Command, path: &str) -> clap::Command {
+        let mut cmd = cmd;
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        for name in names {
+            let sub_path = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path} {name}")
+            };
+            cmd = cmd.mut_subcommand(&name, |sub| {
+                let sub = add_examples(sub, &sub_path);
+                match EXAMPLES.iter().find(|(p, _)| *p == sub_path) {
+                    Some((_, example)) => sub.after_help(format!("Example:\n  {example}")),
+                    None => sub,
+                }
+            });
+        }
+        cmd
+    }
+    add_examples(<Cli as clap::CommandFactory>::command(), "").after_help(EXIT_CODES)
+}
+
 fn main() -> ExitCode {
     harden::no_core_dumps();
     quiet_on_closed_pipe();
-    let cli = match Cli::try_parse() {
+    let parsed = cli_command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // With --json anywhere on the line, a usage error is JSON too (scripts parse
@@ -772,6 +961,39 @@ fn main() -> ExitCode {
         Err(e) => {
             output::error(json, &e);
             ExitCode::from(errors::kind(&e).code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every command people can see has an example at the end of its help.
+    #[test]
+    fn every_visible_command_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let p = format!("{path} {}", sub.get_name()).trim().to_string();
+                if sub.get_name() != "help"
+                    && !sub
+                        .get_after_help()
+                        .is_some_and(|h| h.to_string().starts_with("Example:\n  carnet "))
+                {
+                    missing.push(p.clone());
+                }
+                walk(sub, &p, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::cli_command(), "", &mut missing);
+        assert!(missing.is_empty(), "no example for: {missing:?}");
+        for (path, _) in super::EXAMPLES {
+            let mut cmd = super::cli_command();
+            for part in path.split(' ') {
+                cmd = cmd
+                    .find_subcommand(part)
+                    .unwrap_or_else(|| panic!("an example for {path}, which does not exist"))
+                    .clone();
+            }
         }
     }
 }

@@ -160,9 +160,9 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
 }
 
 pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
-    crate::commands::refuse_existing(out)?;
+    crate::commands::check_out(cli, out, true)?;
     let vault = open(cli)?;
-    let s = vault.backup(out)?;
+    let s = crate::commands::with_out(out, |path| Ok(vault.backup(path)?))?;
     if cli.json {
         output::json(&json!({
             "out": out,
@@ -173,16 +173,16 @@ pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
             "bytes": s.bytes,
         }))
     } else {
-        println!(
-            "{}",
+        crate::commands::say(
+            out,
             t!(
                 "backup-written",
-                out = out.display().to_string(),
+                out = crate::commands::out_name(out),
                 bytes = s.bytes,
                 changes = s.envelopes,
                 attachments = s.attachments,
                 consent = s.consent_entries
-            )
+            ),
         );
         Ok(())
     }

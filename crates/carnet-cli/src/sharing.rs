@@ -365,22 +365,22 @@ fn log_text(
 pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
     match cmd {
         AuditCommand::Export { out } => {
-            crate::commands::refuse_existing(out)?;
+            crate::commands::check_out(cli, out, false)?;
             let mut vault = open(cli)?;
             let export = vault.audit_export()?;
-            write_private(out, export.to_json().as_bytes())?;
+            crate::commands::write_out(out, export.to_json().as_bytes())?;
             if cli.json {
                 output::json(
                     &json!({ "out": out, "entries": export.entries.len(), "checkpoints": export.checkpoints.len() }),
                 )
             } else {
-                println!(
-                    "{}",
+                crate::commands::say(
+                    out,
                     t!(
                         "audit-exported",
                         n = export.entries.len(),
-                        out = out.display().to_string()
-                    )
+                        out = crate::commands::out_name(out)
+                    ),
                 );
                 Ok(())
             }
@@ -641,10 +641,14 @@ fn verify(
 pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
     match cmd {
         ShareCommand::Export { to, out, full } => {
-            crate::commands::refuse_existing(out)?;
+            crate::commands::check_out(cli, out, true)?;
             let mut vault = open(cli)?;
             let peer = vault.find_peer(to)?;
-            let s = vault.export_bundle(&peer, *full, out)?;
+            let s =
+                crate::commands::with_out(
+                    out,
+                    |path| Ok(vault.export_bundle(&peer, *full, path)?),
+                )?;
             if cli.json {
                 output::json(&json!({
                     "out": out,
@@ -657,21 +661,21 @@ pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
                     "bytes": s.bytes,
                 }))?;
             } else {
-                println!(
-                    "{}",
+                crate::commands::say(
+                    out,
                     t!(
                         "bundle-written",
-                        out = out.display().to_string(),
+                        out = crate::commands::out_name(out),
                         to = s.to.as_str(),
                         changes = s.envelopes,
                         keys = s.key_grants,
                         consent = s.consent_entries,
                         attachments = s.attachments,
                         bytes = s.bytes
-                    )
+                    ),
                 );
                 if s.withheld > 0 {
-                    println!("{}", t!("bundle-withheld", n = s.withheld));
+                    crate::commands::say(out, t!("bundle-withheld", n = s.withheld));
                 }
             }
             Ok(())
