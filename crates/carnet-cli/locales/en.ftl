@@ -378,3 +378,11 @@ init-phrase-confirmed = Recovery phrase confirmed; it is no longer on the screen
 standard-output = standard output
 err-out-stdout-json = --out - writes the output to standard output, where --json would write too: leave out one of them
 err-out-binary-terminal = this output is binary and standard output is a terminal: redirect it (> FILE or | ...) or give --out FILE
+
+## Progress
+
+progress-backup = backing up: { $bytes } written
+progress-restore = restoring: { $bytes } written
+progress-reading = reading
+progress-writing-fhir = writing FHIR ({ $n } entries)
+progress-charts = charts

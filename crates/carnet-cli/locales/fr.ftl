@@ -377,3 +377,11 @@ init-phrase-confirmed = Phrase de récupération confirmée ; elle n'est plus à
 standard-output = la sortie standard
 err-out-stdout-json = --out - écrit le résultat sur la sortie standard, où --json écrirait aussi : retirez l'un des deux
 err-out-binary-terminal = ce résultat est binaire et la sortie standard est un terminal : redirigez-la (> FICHIER ou | ...) ou donnez --out FICHIER
+
+## Progression
+
+progress-backup = sauvegarde : { $bytes } écrits
+progress-restore = restauration : { $bytes } écrits
+progress-reading = lecture
+progress-writing-fhir = écriture FHIR ({ $n } entrées)
+progress-charts = graphiques

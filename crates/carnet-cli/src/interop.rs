@@ -17,7 +17,6 @@ use carnet_report::{Chart, ChartKind, Point, ReportInput};
 use clap::{Args, Subcommand};
 
 use crate::t;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::commands::{check_out, open, out_name, record_of, say, write_out};
@@ -129,22 +128,8 @@ pub struct ReportArgs {
 }
 
 /// A progress bar on stderr, only for people watching a terminal.
-fn progress(cli: &Cli, len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if cli.json || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let template = if plain {
-        "{msg:>12} [{bar:40}] {pos}/{len}"
-    } else {
-        "{msg:>12} [{bar:40.cyan/blue}] {pos}/{len}"
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_string());
-    bar
+fn progress(cli: &Cli, len: u64, what: &str) -> indicatif::ProgressBar {
+    crate::progress::bar(cli, len, what)
 }
 
 /// Reads a file after checking its size, so a huge file is refused before it is read.
@@ -404,9 +389,13 @@ fn record_entries(
     vault: &mut Vault,
     record: RecordId,
     sections: Option<&[SectionId]>,
+    bar: &indicatif::ProgressBar,
 ) -> Result<Vec<RecordEntry>> {
     let mut out = Vec::new();
-    for v in vault.list(&record, None)? {
+    let list = vault.list(&record, None)?;
+    bar.set_length(list.len() as u64);
+    for v in list {
+        bar.inc(1);
         if sections.is_some_and(|s| !s.is_empty() && !s.contains(&v.section)) {
             continue;
         }
@@ -433,10 +422,15 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
     check_out(cli, out, false)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, patient.patient.as_deref())?;
+    let bar = progress(cli, 0, &t!("progress-reading"));
     let entries = match cmd {
-        ExportCommand::Fhir { sections, .. } => record_entries(&mut vault, record, Some(sections))?,
-        ExportCommand::Ips { .. } => record_entries(&mut vault, record, None)?,
+        ExportCommand::Fhir { sections, .. } => {
+            record_entries(&mut vault, record, Some(sections), &bar)?
+        }
+        ExportCommand::Ips { .. } => record_entries(&mut vault, record, None, &bar)?,
     };
+    bar.finish_and_clear();
+    let spin = crate::progress::spinner(cli, &t!("progress-writing-fhir", n = entries.len()));
     let input = RecordExport {
         record_id: record.to_string(),
         patient_name: vault.card().name().to_string(),
@@ -454,6 +448,7 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
     } else {
         serde_json::to_vec(&export.bundle)?
     };
+    spin.finish_and_clear();
     write_out(out, &bytes)?;
     if cli.json {
         output::json(&json!({
@@ -660,7 +655,9 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         })
         .collect();
     let mut charts = Vec::new();
+    let bar = progress(cli, 3, &t!("progress-charts"));
     for kind in ["glucose", "blood-pressure", "weight"] {
+        bar.inc(1);
         let points = vault.readings(&record, &chart_spec(kind)?.2)?;
         let Some(last) = points.last().map(|p| p.at.sort_key()) else {
             continue;
@@ -685,6 +682,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         let (svg, n, title) = draw(&mut vault, record, kind, since, until)?;
         charts.push((format!("{title}: {caption} ({n})."), svg));
     }
+    bar.finish_and_clear();
     let now = DateTime::now();
     let html = carnet_report::report_html(&ReportInput {
         patient_name: vault.card().name(),

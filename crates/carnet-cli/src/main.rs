@@ -14,6 +14,7 @@ mod net;
 mod output;
 mod pass;
 mod phrase;
+mod progress;
 mod recovery;
 mod sharing;
 mod words;

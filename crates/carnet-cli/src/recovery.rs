@@ -162,7 +162,11 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
 pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
     crate::commands::check_out(cli, out, true)?;
     let vault = open(cli)?;
-    let s = crate::commands::with_out(out, |path| Ok(vault.backup(path)?))?;
+    let s = crate::commands::with_out(out, |path| {
+        crate::progress::while_writing(cli, path.to_path_buf(), crate::progress::backing_up, || {
+            Ok(vault.backup(path)?)
+        })
+    })?;
     if cli.json {
         output::json(&json!({
             "out": out,
@@ -251,14 +255,17 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
             name: Some(&info.name),
         },
     )?;
-    let (vault, s) = Vault::restore_expecting(
-        &dir,
-        &pass,
-        kdf_log_n,
-        &args.file,
-        &key,
-        args.expect_person.as_ref(),
-    )?;
+    let (vault, s) =
+        crate::progress::while_writing(cli, dir.clone(), crate::progress::restoring, || {
+            Vault::restore_expecting(
+                &dir,
+                &pass,
+                kdf_log_n,
+                &args.file,
+                &key,
+                args.expect_person.as_ref(),
+            )
+        })?;
     drop(vault);
     if cli.json {
         output::json(&s)
