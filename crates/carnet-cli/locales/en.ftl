@@ -386,3 +386,15 @@ progress-restore = restoring: { $bytes } written
 progress-reading = reading
 progress-writing-fhir = writing FHIR ({ $n } entries)
 progress-charts = charts
+
+## What a grant shows
+
+grant-sees = { $contact } will see the { $n ->
+        [0] entries
+        [one] { $n } entry already
+       *[other] { $n } entries already
+    } in { $sections }{ $n ->
+        [0] { " " }from now on (there are none yet)
+       *[other] , and everything added there from now on
+    }.
+grant-write-note = With write access, { $contact } can also add entries there and change them; every change says who made it (`carnet history ID`).

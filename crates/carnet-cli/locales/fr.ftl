@@ -385,3 +385,15 @@ progress-restore = restauration : { $bytes } écrits
 progress-reading = lecture
 progress-writing-fhir = écriture FHIR ({ $n } entrées)
 progress-charts = graphiques
+
+## Ce qu'une autorisation montre
+
+grant-sees = { $contact } verra { $n ->
+        [0] les entrées
+        [one] l'entrée déjà présente
+       *[other] les { $n } entrées déjà présentes
+    } dans { $sections }{ $n ->
+        [0] { " " }à partir de maintenant (il n'y en a pas encore)
+       *[other] , et tout ce qui y sera ajouté ensuite
+    }.
+grant-write-note = Avec l'accès en écriture, { $contact } peut aussi y ajouter des entrées et les modifier ; chaque modification dit qui l'a faite (`carnet history ID`).

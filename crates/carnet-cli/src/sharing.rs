@@ -85,6 +85,28 @@ pub fn grant(cli: &Cli, args: &GrantArgs) -> Result<()> {
                 id = id.to_string()
             )
         );
+        // What the grantee will see: every entry already there, not only what comes next.
+        if let Ok(record) = vault.own_record() {
+            let mut existing = 0;
+            for section in &args.sections {
+                existing += vault.list(&record, Some(*section)).map_or(0, |l| l.len());
+            }
+            println!(
+                "{}",
+                t!(
+                    "grant-sees",
+                    contact = args.contact.as_str(),
+                    n = existing,
+                    sections = names.join(", ")
+                )
+            );
+            if access == Access::Write {
+                println!(
+                    "{}",
+                    t!("grant-write-note", contact = args.contact.as_str())
+                );
+            }
+        }
         println!("{}", t!("granted-keys-ready"));
         Ok(())
     }

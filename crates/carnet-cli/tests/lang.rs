@@ -388,3 +388,47 @@ fn backup_import_devices_and_report_speak_french() {
     assert_eq!(code, 4);
     assert!(err.contains("b.carnet existe déjà"), "{err}");
 }
+
+#[test]
+fn a_grant_says_what_the_grantee_will_see_existing_entries_included() {
+    let alice = Carnet::patient();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    alice.ok(&["add", "note", "--text", "diary, day 1"]);
+    alice.ok(&["add", "note", "--text", "diary, day 2"]);
+    let out = alice.ok(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "notes",
+        "--access",
+        "write",
+        "--purpose",
+        "x",
+    ]);
+    assert!(
+        out.contains("Dr Martin will see the 2 entries already in notes, and everything added there from now on."),
+        "{out}"
+    );
+    assert!(
+        out.contains("With write access, Dr Martin can also add entries"),
+        "{out}"
+    );
+    let out = alice.ok(&[
+        "--lang",
+        "fr",
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "allergies",
+        "--access",
+        "read",
+        "--purpose",
+        "x",
+    ]);
+    assert!(
+        out.contains("Dr Martin verra les entrées dans allergies à partir de maintenant (il n'y en a pas encore)."),
+        "{out}"
+    );
+    assert!(!out.contains("écriture"), "{out}");
+}
