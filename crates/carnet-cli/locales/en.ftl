@@ -256,6 +256,11 @@ bundle-imported = Imported the bundle from { $from }: { $changes } new change(s)
        *[other] entries
     }, { $attachments } attachment(s).
 
+bundle-inspect = Bundle from { $from } ({ $id }), made { $at }; signature { $ok ->
+        [yes] verifies
+       *[no] DOES NOT verify
+    }.
+
 ## The access log
 
 log-you = you
@@ -398,3 +403,12 @@ grant-sees = { $contact } will see the { $n ->
        *[other] , and everything added there from now on
     }.
 grant-write-note = With write access, { $contact } can also add entries there and change them; every change says who made it (`carnet history ID`).
+
+## Linking devices
+
+err-link-not-primary = link new devices from your primary device (the one that keeps your consent log; `carnet device list` shows it)
+link-offer = On the new device, run `carnet --vault DIR device link` and type the code above when asked (or give it with --code-file FILE); it works once. Waiting up to 10 minutes; Ctrl-C stops.
+link-stopped = stopped before a device linked
+linked = Linked device { $device }: sent the vault ({ $rows } rows, { $bytes } bytes). Sync the two devices with `carnet serve` / `carnet sync`.
+err-link-exists = a vault already exists at { $vault }; link into a new --vault directory
+link-joined = This device ({ $device }) now holds the vault of { $name }: { $entries } entries. Your primary device keeps the consent log; sync with it to exchange changes.

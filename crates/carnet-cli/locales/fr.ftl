@@ -255,6 +255,11 @@ bundle-imported = Paquet de { $from } importé : { $changes } nouvelle(s) modifi
        *[other] entrées
     } de consentement, { $attachments } pièce(s) jointe(s).
 
+bundle-inspect = Paquet de { $from } ({ $id }), fait le { $at } ; la signature { $ok ->
+        [yes] est vérifiée
+       *[no] NE se vérifie PAS
+    }.
+
 ## Le journal des accès
 
 log-you = vous
@@ -397,3 +402,12 @@ grant-sees = { $contact } verra { $n ->
        *[other] , et tout ce qui y sera ajouté ensuite
     }.
 grant-write-note = Avec l'accès en écriture, { $contact } peut aussi y ajouter des entrées et les modifier ; chaque modification dit qui l'a faite (`carnet history ID`).
+
+## Lier des appareils
+
+err-link-not-primary = liez les nouveaux appareils depuis votre appareil principal (celui qui tient votre journal de consentement ; `carnet device list` l'indique)
+link-offer = Sur le nouvel appareil, lancez `carnet --vault DOSSIER device link` et tapez le code ci-dessus quand il est demandé (ou donnez-le avec --code-file FICHIER) ; il ne sert qu'une fois. Attente jusqu'à 10 minutes ; Ctrl-C arrête.
+link-stopped = arrêté avant qu'un appareil soit lié
+linked = Appareil { $device } lié : coffre envoyé ({ $rows } lignes, { $bytes } octets). Synchronisez les deux appareils avec `carnet serve` / `carnet sync`.
+err-link-exists = un coffre existe déjà dans { $vault } ; liez dans un nouveau dossier --vault
+link-joined = Cet appareil ({ $device }) détient maintenant le coffre de { $name } : { $entries } entrées. Votre appareil principal tient le journal de consentement ; synchronisez-vous avec lui pour échanger les modifications.

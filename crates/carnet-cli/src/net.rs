@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use carnet_sync::{Event, Node, SessionReport, SyncConfig, TICKET_PREFIX, Ticket};
 use serde_json::json;
 
@@ -370,9 +370,7 @@ pub fn link(cli: &Cli, code: Option<&str>, kdf_cost: u8, net: &NetArgs) -> Resul
 fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
     let vault = open(cli)?;
     if !vault.is_primary()? {
-        bail!(
-            "link new devices from your primary device (the one that keeps your consent log; `carnet device list` shows it)"
-        );
+        return Err(crate::errors::refused(t!("err-link-not-primary")));
     }
     let config = config_for(&vault, net)?;
     let json = cli.json;
@@ -383,14 +381,12 @@ fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
             println!("{}", json!({ "code": code.to_string() }));
         } else {
             println!("{code}");
-            eprintln!(
-                "On the new device, run `carnet --vault DIR device link` and type the code above when asked (or give it with --code-file FILE); it works once. Waiting up to 10 minutes; Ctrl-C stops."
-            );
+            eprintln!("{}", t!("link-offer"));
         }
         let _ = std::io::stdout().flush();
         let result = tokio::select! {
             r = node.wait_link(&code, LINK_WAIT) => r.map_err(anyhow::Error::from),
-            _ = stop_signal() => Err(anyhow!("stopped before a device linked")),
+            _ = stop_signal() => Err(anyhow!(t!("link-stopped"))),
         };
         node.shutdown().await;
         result
@@ -399,10 +395,13 @@ fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
         output::json(&report)
     } else {
         println!(
-            "Linked device {}: sent the vault ({} rows, {} bytes). Sync the two devices with `carnet serve` / `carnet sync`.",
-            &report.device[..8],
-            report.rows,
-            report.bytes
+            "{}",
+            t!(
+                "linked",
+                device = &report.device[..8],
+                rows = report.rows,
+                bytes = report.bytes
+            )
         );
         Ok(())
     }
@@ -413,10 +412,10 @@ fn link_join(cli: &Cli, code: &str, kdf_cost: u8, net: &NetArgs) -> Result<()> {
     let code: carnet_sync::LinkCode = code.parse()?;
     let dir = crate::commands::vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        bail!(
-            "a vault already exists at {}; link into a new --vault directory",
-            dir.display()
-        );
+        return Err(crate::errors::refused(t!(
+            "err-link-exists",
+            vault = dir.display().to_string()
+        )));
     }
     let pass = crate::pass::get_new_for(
         cli.passphrase_file.as_deref(),
@@ -443,10 +442,13 @@ fn link_join(cli: &Cli, code: &str, kdf_cost: u8, net: &NetArgs) -> Result<()> {
         }))
     } else {
         println!(
-            "This device ({}) now holds the vault of {}: {} entries. Your primary device keeps the consent log; sync with it to exchange changes.",
-            &device[..8],
-            s.name,
-            s.entries
+            "{}",
+            t!(
+                "link-joined",
+                device = &device[..8],
+                name = s.name.as_str(),
+                entries = s.entries
+            )
         );
         Ok(())
     }

@@ -749,15 +749,14 @@ fn inspect(cli: &Cli, file: &std::path::Path) -> Result<()> {
         return output::json(&info);
     }
     println!(
-        "Bundle from {} ({}), made {}; signature {}.",
-        info.from,
-        &info.from_id[..8],
-        when(info.created),
-        if info.signature_ok {
-            "verifies"
-        } else {
-            "DOES NOT verify"
-        }
+        "{}",
+        t!(
+            "bundle-inspect",
+            from = info.from.as_str(),
+            id = &info.from_id[..8],
+            at = when(info.created),
+            ok = if info.signature_ok { "yes" } else { "no" }
+        )
     );
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for i in &info.items {
