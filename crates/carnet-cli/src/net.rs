@@ -179,9 +179,16 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
     let config = config_for(&vault, &args.net)?;
     let live = args.watch;
     let json = cli.json;
+    // Who is being reached, for the progress line: a name when one was given.
+    let label = if peer.starts_with(TICKET_PREFIX) {
+        t!("sync-the-peer")
+    } else {
+        peer.to_string()
+    };
+    let wait = Duration::from_secs(args.net.timeout);
     let (report, reconnects) = runtime()?.block_on(async move {
         let node = std::sync::Arc::new(Node::start(vault, config).await?);
-        let spinner = traffic_spinner(json, node.clone());
+        let spinner = traffic_spinner(json, node.clone(), label, wait);
         let result = if live {
             watch(&node, &ticket).await
         } else {
@@ -214,14 +221,20 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
 
 /// On a terminal (and without --json): a line on stderr with the bytes received and sent
 /// so far, updated as they move, so a long sync over a slow link shows it is alive.
+/// Until the first byte moves, it says who is being reached and how long is left before
+/// carnet gives up (`--timeout`), so an unreachable peer is not a silent wait.
 fn traffic_spinner(
     json: bool,
     node: std::sync::Arc<Node>,
+    peer: String,
+    wait: Duration,
 ) -> Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)> {
     use std::io::IsTerminal;
-    if json || !std::io::stderr().is_terminal() {
+    if json || !std::io::stderr().is_terminal() || std::env::var("TERM").is_ok_and(|t| t == "dumb")
+    {
         return None;
     }
+    let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new_spinner();
     if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
         bar.set_style(style);
@@ -230,11 +243,16 @@ fn traffic_spinner(
     let task = tokio::spawn(async move {
         loop {
             let (got, sent) = node.traffic();
-            shown.set_message(t!(
-                "syncing",
-                received = indicatif::HumanBytes(got).to_string(),
-                sent = indicatif::HumanBytes(sent).to_string()
-            ));
+            if got == 0 && sent == 0 {
+                let left = wait.saturating_sub(started.elapsed()).as_secs();
+                shown.set_message(t!("sync-reaching", peer = peer.as_str(), left = left));
+            } else {
+                shown.set_message(t!(
+                    "syncing",
+                    received = indicatif::HumanBytes(got).to_string(),
+                    sent = indicatif::HumanBytes(sent).to_string()
+                ));
+            }
             shown.tick();
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

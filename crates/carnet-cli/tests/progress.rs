@@ -7,8 +7,15 @@ use std::path::Path;
 
 use common::Carnet;
 
-/// Runs a shell command line at a terminal (util-linux `script`); returns all it wrote.
+/// Runs a shell command line at a terminal (util-linux `script`); returns all it wrote,
+/// insisting on success.
 fn at_terminal(c: &Carnet, line: &str) -> String {
+    let (ok, text) = at_terminal_status(c, line);
+    assert!(ok, "{text}");
+    text
+}
+
+fn at_terminal_status(c: &Carnet, line: &str) -> (bool, String) {
     let out = std::process::Command::new("script")
         .args(["-qec", line, "/dev/null"])
         .env("CARNET_VAULT", &c.vault)
@@ -19,12 +26,10 @@ fn at_terminal(c: &Carnet, line: &str) -> String {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert!(
+    (
         out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
@@ -67,4 +72,23 @@ fn progress_is_drawn_at_a_terminal_only() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn a_sync_says_whom_it_is_reaching_and_how_long_is_left() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: util-linux `script` (a terminal) is not installed");
+        return;
+    }
+    let alice = Carnet::patient();
+    let ticket = {
+        let serve = alice.start(&["serve"], &[]);
+        serve.first["ticket"].as_str().unwrap().to_string()
+    };
+    let bob = Carnet::patient();
+    let bin = env!("CARGO_BIN_EXE_carnet");
+    let (ok, text) = at_terminal_status(&bob, &format!("{bin} sync {ticket} --timeout 3"));
+    assert!(!ok, "{text}");
+    assert!(text.contains("reaching the peer: giving up in "), "{text}");
+    assert!(text.contains("cannot reach the peer"), "{text}");
 }
