@@ -362,6 +362,7 @@ synced = synced with { $peer }: sent { $sent } change(s), received { $received }
 serving = Serving { $name }'s vault. Give the ticket above to those who sync with you; Ctrl-C stops.
 serve-refused = refused a peer ({ $peer }): { $why }
 serve-failed = a sync with peer { $peer } failed: { $why }
+err-sync-no-longer-shared = { $patient } no longer shares their record with you: your access was revoked or has ended, and the sync was refused ({ $why }). What you received before stays readable (`carnet list --patient "{ $patient }"`), but nothing new comes, and what you write stays with you.
 err-sync-no-peer = name a contact or give a ticket to sync with
 sync-the-peer = the peer
 sync-reaching = reaching { $peer }: giving up in { $left } s if it does not answer

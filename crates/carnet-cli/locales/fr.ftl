@@ -361,6 +361,7 @@ synced = synchronisé avec { $peer } : { $sent } modification(s) envoyée(s), { 
 serving = Coffre de { $name } en service. Donnez le ticket ci-dessus à ceux qui se synchronisent avec vous ; Ctrl-C arrête.
 serve-refused = pair refusé ({ $peer }) : { $why }
 serve-failed = une synchronisation avec le pair { $peer } a échoué : { $why }
+err-sync-no-longer-shared = { $patient } ne vous partage plus son dossier : votre accès a été retiré ou a pris fin, et la synchronisation a été refusée ({ $why }). Ce que vous avez reçu avant reste lisible (`carnet list --patient "{ $patient }"`), mais plus rien de nouveau n'arrive, et ce que vous écrivez reste chez vous.
 err-sync-no-peer = nommez un contact ou donnez un ticket avec lequel se synchroniser
 sync-the-peer = le pair
 sync-reaching = connexion à { $peer } : abandon dans { $left } s s'il ne répond pas

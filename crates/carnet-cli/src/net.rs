@@ -176,6 +176,14 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
             text.parse()?
         }
     };
+    // A patient who shared their record with this vault's owner: if they refuse the sync,
+    // it is because they no longer share it (a revoke, an end date, a block), which the
+    // grantee is told in those words, not as a bare refusal.
+    let sharer = vault
+        .patients()
+        .ok()
+        .and_then(|all| all.into_iter().find(|p| p.id == ticket.person))
+        .map(|p| p.name);
     let config = config_for(&vault, &args.net)?;
     let live = args.watch;
     let json = cli.json;
@@ -186,27 +194,29 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
         peer.to_string()
     };
     let wait = Duration::from_secs(args.net.timeout);
-    let (report, reconnects) = runtime()?.block_on(async move {
-        let node = std::sync::Arc::new(Node::start(vault, config).await?);
-        let spinner = traffic_spinner(json, node.clone(), label, wait);
-        let result = if live {
-            watch(&node, &ticket).await
-        } else {
-            node.sync(&ticket, false)
-                .await
-                .map(|r| (r, 0))
-                .map_err(anyhow::Error::from)
-        };
-        if let Some((bar, task)) = spinner {
-            task.abort();
-            let _ = task.await;
-            bar.finish_and_clear();
-        }
-        if let Ok(node) = std::sync::Arc::try_unwrap(node) {
-            node.shutdown().await;
-        }
-        result
-    })?;
+    let (report, reconnects) = runtime()?
+        .block_on(async move {
+            let node = std::sync::Arc::new(Node::start(vault, config).await?);
+            let spinner = traffic_spinner(json, node.clone(), label, wait);
+            let result = if live {
+                watch(&node, &ticket).await
+            } else {
+                node.sync(&ticket, false)
+                    .await
+                    .map(|r| (r, 0))
+                    .map_err(anyhow::Error::from)
+            };
+            if let Some((bar, task)) = spinner {
+                task.abort();
+                let _ = task.await;
+                bar.finish_and_clear();
+            }
+            if let Ok(node) = std::sync::Arc::try_unwrap(node) {
+                node.shutdown().await;
+            }
+            result
+        })
+        .map_err(|e| no_longer_shared(e, sharer.as_deref()))?;
     if json {
         let mut out = report_json(&report);
         if live {
@@ -216,6 +226,31 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
     } else {
         println!("{}.", report_text(&report));
         Ok(())
+    }
+}
+
+/// A refusal from a patient who had shared their record, said as what it means.
+fn no_longer_shared(e: anyhow::Error, patient: Option<&str>) -> anyhow::Error {
+    // Only the refusals that mean "no longer shared" (carnet-sync's words for no grant in
+    // force, a block, an unknown peer); a refusal for another reason (a device that is
+    // not its owner's primary, a change that does not verify) keeps its own text.
+    let refused = e
+        .chain()
+        .find_map(|c| match c.downcast_ref::<carnet_sync::SyncError>() {
+            Some(carnet_sync::SyncError::Refused(why))
+                if why.contains("nothing is shared with you") || why.contains(" is blocked") =>
+            {
+                Some(why.clone())
+            }
+            _ => None,
+        });
+    match (refused, patient) {
+        (Some(why), Some(patient)) => crate::errors::refused(t!(
+            "err-sync-no-longer-shared",
+            patient = patient,
+            why = why
+        )),
+        _ => e,
     }
 }
 
