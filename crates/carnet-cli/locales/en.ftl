@@ -415,3 +415,22 @@ link-stopped = stopped before a device linked
 linked = Linked device { $device }: sent the vault ({ $rows } rows, { $bytes } bytes). Sync the two devices with `carnet serve` / `carnet sync`.
 err-link-exists = a vault already exists at { $vault }; link into a new --vault directory
 link-joined = This device ({ $device }) now holds the vault of { $name }: { $entries } entries. Your primary device keeps the consent log; sync with it to exchange changes.
+
+## The demo (carnet demo)
+
+demo-step-1 = Patty creates her vault: an ed25519 signing key, an age key, a self-signed identity card, and a random master key wrapped with her passphrase.
+demo-step-2 = She imports the FHIR R4 export of her hospital record (a real US Core test bundle, Inferno reference server, Apache-2.0): every mapped resource becomes an entry; the rest is counted, never silently dropped.
+demo-step-3 = She adds what the hospital does not know, one signed, encrypted change per entry.
+demo-step-4 = She attaches a lab report: the file becomes an encrypted blob under its own key, referenced from the documents section.
+demo-step-5 = She lists her record (read back from the vault, every change's signature checked).
+demo-step-6 = A wrong passphrase is refused and changes nothing.
+demo-step-7 = Dr Bernard, her GP, and an auditor each create their own vault.
+demo-step-8 = Patty adds Dr Bernard from his card and grants him read access to her allergies, conditions and medications, and write access to notes.
+demo-step-9 = Patty's device serves over iroh, relays off: a direct QUIC connection on loopback, the peer authenticated by its device key.
+demo-step-10 = Dr Bernard syncs with Patty's device, and lists what he may read.
+demo-step-11 = He writes a note and syncs: the note travels back, signed by him.
+demo-step-12 = Patty revokes both grants and adds a new allergy. What Dr Bernard already read cannot be recalled; he gets nothing new.
+demo-step-13 = Patty's access log, in plain words.
+demo-step-14 = An auditor verifies the exported consent log offline, against Patty's person id she gave them (the trust root: a log signed by anyone else is refused, whatever name its card bears): signatures, hash chain, Merkle tree, checkpoint, and that every key delivery and every served sync fell inside a grant. The export holds no health data.
+demo-step-disk = Nothing readable rests on disk: searching every file of the vault for "{ $marker }" and for words of the imported record.
+demo-done = Done: { $entries } entries in { $sections } sections, encrypted at rest; shared section by section over a direct, encrypted connection; revoked; verified by an auditor who saw no health data.

@@ -414,3 +414,22 @@ link-stopped = arrêté avant qu'un appareil soit lié
 linked = Appareil { $device } lié : coffre envoyé ({ $rows } lignes, { $bytes } octets). Synchronisez les deux appareils avec `carnet serve` / `carnet sync`.
 err-link-exists = un coffre existe déjà dans { $vault } ; liez dans un nouveau dossier --vault
 link-joined = Cet appareil ({ $device }) détient maintenant le coffre de { $name } : { $entries } entrées. Votre appareil principal tient le journal de consentement ; synchronisez-vous avec lui pour échanger les modifications.
+
+## La démonstration (carnet demo)
+
+demo-step-1 = Patty crée son coffre : une clé de signature ed25519, une clé age, une carte d'identité auto-signée, et une clé maîtresse aléatoire protégée par sa phrase de passe.
+demo-step-2 = Elle importe l'export FHIR R4 de son dossier hospitalier (un vrai paquet de test US Core, serveur de référence Inferno, Apache-2.0) : chaque ressource reconnue devient une entrée ; le reste est compté, jamais écarté en silence.
+demo-step-3 = Elle ajoute ce que l'hôpital ne sait pas, une modification signée et chiffrée par entrée.
+demo-step-4 = Elle joint un compte rendu de laboratoire : le fichier devient un blob chiffré sous sa propre clé, référencé depuis la rubrique documents.
+demo-step-5 = Elle liste son dossier (relu depuis le coffre, la signature de chaque modification vérifiée).
+demo-step-6 = Une phrase de passe incorrecte est refusée et ne change rien.
+demo-step-7 = Le Dr Bernard, son médecin traitant, et un auditeur créent chacun leur coffre.
+demo-step-8 = Patty ajoute le Dr Bernard depuis sa carte et lui donne un accès en lecture à ses allergies, problèmes de santé et traitements, et un accès en écriture aux notes.
+demo-step-9 = L'appareil de Patty se met en service sur iroh, relais désactivés : une connexion QUIC directe en boucle locale, le pair authentifié par sa clé d'appareil.
+demo-step-10 = Le Dr Bernard se synchronise avec l'appareil de Patty, et liste ce qu'il peut lire.
+demo-step-11 = Il écrit une note et se synchronise : la note revient, signée par lui.
+demo-step-12 = Patty retire les deux autorisations et ajoute une nouvelle allergie. Ce que le Dr Bernard a déjà lu ne peut pas être repris ; il ne reçoit plus rien de nouveau.
+demo-step-13 = Le journal des accès de Patty, en mots simples.
+demo-step-14 = Un auditeur vérifie hors ligne le journal de consentement exporté, par rapport à l'identifiant de personne que Patty lui a donné (la racine de confiance : un journal signé par quelqu'un d'autre est refusé, quel que soit le nom sur sa carte) : signatures, chaîne de hachage, arbre de Merkle, point de contrôle, et que chaque remise de clé et chaque synchronisation servie tombait dans une autorisation. L'export ne contient aucune donnée de santé.
+demo-step-disk = Rien de lisible ne reste sur le disque : recherche dans chaque fichier du coffre de « { $marker } » et de mots du dossier importé.
+demo-done = Terminé : { $entries } entrées dans { $sections } rubriques, chiffrées au repos ; partagées rubrique par rubrique sur une connexion directe et chiffrée ; retirées ; vérifiées par un auditeur qui n'a vu aucune donnée de santé.

@@ -432,3 +432,19 @@ fn a_grant_says_what_the_grantee_will_see_existing_entries_included() {
     );
     assert!(!out.contains("écriture"), "{out}");
 }
+
+#[test]
+fn the_demo_is_narrated_in_french() {
+    let c = Carnet::empty();
+    let text = c.ok(&["--lang", "fr", "demo"]);
+    for step in [
+        "Patty crée son coffre",
+        "Le Dr Bernard se synchronise",
+        "la note revient, signée par lui",
+        "il ne reçoit plus rien de nouveau",
+        "Un auditeur vérifie",
+        "Terminé : ",
+    ] {
+        assert!(text.contains(step), "missing {step:?} in:\n{text}");
+    }
+}
