@@ -1,5 +1,5 @@
 //! First run: `carnet init` at a terminal asks the passphrase naming the person and the
-//! vault, asks again when the two differ, shows the recovery phrase, has three of its
+//! vault, explains a weak one and lets another be chosen, asks again when the two differ, shows the recovery phrase, has three of its
 //! words typed back (a wrong one is asked again), then clears the screen. Without a
 //! terminal (or with --json) it refuses unless --no-confirm-phrase says to skip, and
 //! creates nothing.
@@ -193,6 +193,15 @@ fn at_a_terminal_init_names_the_vault_retries_a_mismatch_and_confirms_three_word
         &format!("New passphrase for Alice Test's vault ({vault}): "),
         0,
     );
+    // A weak one is explained; Enter chooses another.
+    t.type_line("alice1984");
+    let at = t.wait_for("this passphrase is weak", at);
+    let at = t.wait_for(
+        "Type it again to keep it anyway, or press Enter to choose another: ",
+        at,
+    );
+    t.type_line("");
+    let at = t.wait_for("New passphrase for Alice Test's vault", at);
     t.type_line("lantern orbit pepper glacier wobble");
     let at = t.wait_for("Passphrase (again): ", at);
     t.type_line("lantern orbit pepper glacier wobbly");
