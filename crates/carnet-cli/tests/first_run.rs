@@ -1,8 +1,8 @@
 //! First run: `carnet init` at a terminal asks the passphrase naming the person and the
-//! vault, explains a weak one and lets another be chosen, asks again when the two differ, shows the recovery phrase, has three of its
-//! words typed back (a wrong one is asked again), then clears the screen. Without a
-//! terminal (or with --json) it refuses unless --no-confirm-phrase says to skip, and
-//! creates nothing.
+//! vault, explains a weak one and lets another be chosen, asks again when the two differ,
+//! shows the recovery phrase, has three of its words typed back (a wrong one is asked
+//! again), then clears the screen. Without a terminal (or with --json) it refuses unless
+//! --no-confirm-phrase says to skip, and creates nothing.
 
 mod common;
 
