@@ -243,6 +243,12 @@ fn at_a_terminal_init_names_the_vault_retries_a_mismatch_and_confirms_three_word
     assert!(after.contains("Recovery phrase confirmed"), "{after}");
     assert!(after.contains("carnet-card1:"), "{after}");
     assert!(!after.contains(&format!(" 1. {}", words[0])), "{after}");
+    // Later, the prompt for the existing vault names it.
+    let mut t = Terminal::start(&c, "whoami");
+    let at = t.wait_for(&format!("Passphrase for the vault at {vault}: "), 0);
+    t.type_line("lantern orbit pepper glacier wobble");
+    t.wait_for("carnet-card1:", at);
+    assert!(t.child.wait().unwrap().success(), "{}", t.output());
     // The vault opens with the passphrase typed.
     let out = c
         .command()
