@@ -50,6 +50,7 @@ err-passphrase-read = cannot read the passphrase
 err-passphrase-empty = the passphrase is empty; choose a non-empty passphrase
 
 ## Sections, kinds and words
+# Field names (field-*) stay as `show --json` and `edit --set` name them in English.
 
 section-profile = profile
 section-allergies = allergies
@@ -120,6 +121,24 @@ field-birth_date = birth_date
 field-sex = sex
 field-blood_group = blood_group
 field-advance_directives = advance_directives
+
+field-category = category
+field-value_code = value_code
+field-value_text = value_text
+field-emergency_contact = emergency_contact
+field-section = section
+field-asserted = asserted
+field-file_name = file_name
+field-media_type = media_type
+field-censored = censored
+word-female = female
+word-male = male
+word-unknown = unknown
+word-final = final
+word-amended = amended
+word-preliminary = preliminary
+word-in-progress = in progress
+word-not-done = not done
 
 ## Entries
 

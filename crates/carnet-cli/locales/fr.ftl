@@ -120,6 +120,24 @@ field-sex = sexe
 field-blood_group = groupe sanguin
 field-advance_directives = directives anticipées
 
+field-category = catégorie
+field-value_code = valeur codée
+field-value_text = valeur en texte
+field-emergency_contact = contact d'urgence
+field-section = rubrique
+field-asserted = déclaré le
+field-file_name = nom du fichier
+field-media_type = type de fichier
+field-censored = hors de la plage du capteur
+word-female = femme
+word-male = homme
+word-unknown = inconnu
+word-final = définitif
+word-amended = corrigé
+word-preliminary = préliminaire
+word-in-progress = en cours
+word-not-done = non fait
+
 ## Entrées
 
 allergy-criticality = gravité { $value }

@@ -320,6 +320,13 @@ fn field_value(k: &str, val: &serde_json::Value) -> String {
     use serde_json::Value;
     match val {
         Value::String(s) if k == "unit" => words::unit(s),
+        Value::String(s) if k == "section" => s
+            .parse::<carnet::record::SectionId>()
+            .map(words::section)
+            .unwrap_or_else(|_| s.clone()),
+        Value::String(s) if matches!(k, "status" | "criticality" | "doc_type" | "sex") => {
+            words::word(s)
+        }
         Value::String(s) => s.clone(),
         Value::Number(n) => n.as_f64().map(words::number).unwrap_or_default(),
         Value::Object(o) if o.contains_key("code") && o.contains_key("system") => {
@@ -335,6 +342,11 @@ fn field_value(k: &str, val: &serde_json::Value) -> String {
                 None => format!("{system} {code}"),
             }
         }
+        Value::Object(o) if k == "emergency_contact" => ["name", "phone", "relationship"]
+            .iter()
+            .filter_map(|f| o.get(*f).and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(", "),
         Value::Array(parts) if k == "components" => parts
             .iter()
             .map(|p| {
