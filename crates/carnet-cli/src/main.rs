@@ -8,6 +8,7 @@ mod commands;
 mod demo;
 mod errors;
 mod harden;
+mod help_fr;
 mod i18n;
 mod interop;
 mod net;
@@ -935,7 +936,21 @@ pub fn cli_command() -> clap::Command {
 fn main() -> ExitCode {
     harden::no_core_dumps();
     quiet_on_closed_pipe();
-    let parsed = cli_command()
+    // The language is needed before parsing, for --help: `--lang X` or `--lang=X` as
+    // given, else the locale.
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let flag = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--lang=")
+            .map(str::to_string)
+            .or_else(|| (a == "--lang").then(|| args.get(i + 1).cloned()).flatten())
+    });
+    let command = match i18n::Lang::choose(flag.as_deref()) {
+        i18n::Lang::Fr => help_fr::french(cli_command()),
+        i18n::Lang::En => cli_command(),
+    };
+    let parsed = command
         .try_get_matches()
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let cli = match parsed {

@@ -448,3 +448,38 @@ fn the_demo_is_narrated_in_french() {
         assert!(text.contains(step), "missing {step:?} in:\n{text}");
     }
 }
+
+#[test]
+fn help_is_in_french_with_lang_fr_or_a_french_locale() {
+    let c = Carnet::empty();
+    let help = c.ok(&["--lang", "fr", "--help"]);
+    for want in [
+        "Utilisation : carnet [OPTIONS] <COMMAND>",
+        "Commandes :",
+        "Créer votre identité et un coffre chiffré",
+        "Afficher l'aide",
+        "Codes de sortie :",
+        "3  phrase de passe incorrecte ou absente",
+    ] {
+        assert!(help.contains(want), "no {want:?} in:\n{help}");
+    }
+    let (code, help, _) = run_env(
+        &c,
+        &["add", "allergy", "--help"],
+        &[("LANG", "fr_FR.UTF-8")],
+    );
+    assert_eq!(code, 0);
+    assert!(help.contains("Ce à quoi vous réagissez"), "{help}");
+    assert!(help.contains("Exemple :\n  carnet add allergy"), "{help}");
+    let help = c.ok(&["list", "--lang=fr", "--help"]);
+    assert!(
+        help.contains("Lister chaque bloc journalier d'une série"),
+        "{help}"
+    );
+    // English stays English.
+    let help = c.ok(&["add", "allergy", "--help"]);
+    assert!(
+        help.contains("What you react to") && help.contains("Example:"),
+        "{help}"
+    );
+}
