@@ -19,7 +19,7 @@ trap 'rm -rf "$work"' EXIT
 # CARNET_TEST_KDF=1: these throwaway vaults use the cheap --kdf-cost 10, for tests only.
 export CARNET_VAULT="$work/vault" CARNET_PASSPHRASE="render check" NO_COLOR=1 CARNET_TEST_KDF=1
 fx="$root/tests/fixtures"
-"$bin" init --name "Vito Feeney" --kdf-cost 10 >/dev/null
+"$bin" init --name "Vito Feeney" --kdf-cost 10 --no-confirm-phrase >/dev/null
 "$bin" import fhir "$fx/fhir/synthea/smart_Vito_Feeney_63dd4423-56ec-4f40-9dd6-82bc133aaddc.json" >/dev/null
 "$bin" import csv "$fx/devices/dexcom_clarity/Clarity_Export_synthetic.csv" --format dexcom --tz Europe/Paris >/dev/null
 "$bin" add none-known allergies >/dev/null
@@ -30,7 +30,7 @@ fx="$root/tests/fixtures"
 "$bin" report --out "$work/report.html" --glucose-days 3 >/dev/null
 
 # A year of 5-minute readings, summarised per pixel column.
-CARNET_VAULT="$work/year" "$bin" init --name "Year" --kdf-cost 10 >/dev/null
+CARNET_VAULT="$work/year" "$bin" init --name "Year" --kdf-cost 10 --no-confirm-phrase >/dev/null
 python3 - "$work/year.csv" <<'PY'
 import math, sys, datetime
 start = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)

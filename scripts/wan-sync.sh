@@ -156,8 +156,8 @@ echo "making the vaults..." >&2
 tpl="$tmp/vaults/template"
 mkdir -p "$tpl"
 {
-    c "$tpl/patient" init --name "Alice Martin" --kdf-cost 10 &&
-    c "$tpl/clinician" init --name "Dr Martin" --role clinician --kdf-cost 10 &&
+    c "$tpl/patient" init --name "Alice Martin" --kdf-cost 10 --no-confirm-phrase &&
+    c "$tpl/clinician" init --name "Dr Martin" --role clinician --kdf-cost 10 --no-confirm-phrase &&
     card=$(json_get "$(c "$tpl/clinician" --json whoami)" card) &&
     c "$tpl/patient" contact add "Dr Martin" "$card" &&
     for i in 1 2 3 4 5; do c "$tpl/patient" add note --text "Note $i: dizzy after the new dose, better at night"; done &&

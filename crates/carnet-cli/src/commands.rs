@@ -1,5 +1,6 @@
 //! One function per command: parse inputs into core types, call the vault, print.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -11,7 +12,7 @@ use carnet::record::{
 use carnet::{AttachmentInput, CreateOptions, Vault};
 use serde_json::{Value, json};
 
-use crate::{AddCommand, Cli, Command, EditArgs, ProfileArgs, output, pass};
+use crate::{AddCommand, Cli, Command, EditArgs, ProfileArgs, output, pass, t};
 
 /// The vault directory: `--vault`, else `$CARNET_VAULT` (both through clap), else the
 /// user's data directory.
@@ -19,8 +20,7 @@ pub fn vault_dir(cli: &Cli) -> Result<PathBuf> {
     if let Some(v) = &cli.vault {
         return Ok(v.clone());
     }
-    let base = dirs::data_dir()
-        .ok_or_else(|| anyhow!("no data directory on this system; pass --vault DIR"))?;
+    let base = dirs::data_dir().ok_or_else(|| anyhow!(t!("err-no-data-dir")))?;
     Ok(base.join("carnet"))
 }
 
@@ -40,17 +40,23 @@ pub fn open(cli: &Cli) -> Result<Vault> {
 /// Opens the vault with its passphrase, whatever session is open.
 pub fn open_with_passphrase(cli: &Cli) -> Result<Vault> {
     let dir = existing_vault(cli)?;
-    let pass = pass::get(cli.passphrase_file.as_deref())?;
+    let pass = pass::get(
+        cli.passphrase_file.as_deref(),
+        pass::Target {
+            vault: &dir,
+            name: None,
+        },
+    )?;
     Ok(Vault::open(&dir, &pass)?)
 }
 
 fn existing_vault(cli: &Cli) -> Result<PathBuf> {
     let dir = vault_dir(cli)?;
     if !carnet::store_exists(&dir) {
-        bail!(
-            "no vault at {}: run `carnet init --name NAME` first, or pass --vault DIR",
-            dir.display()
-        );
+        return Err(crate::errors::not_found(t!(
+            "err-no-vault",
+            vault = dir.display().to_string()
+        )));
     }
     Ok(dir)
 }
@@ -60,11 +66,32 @@ pub fn record_of(vault: &Vault, patient: Option<&str>) -> Result<RecordId> {
     match patient {
         Some(p) => Ok(vault.find_patient(p)?),
         None => vault.own_record().map_err(|e| {
-            anyhow!(
-                "{e}; name a record shared with you with --patient (`carnet patients` lists them)"
-            )
+            let why = crate::errors::text(&anyhow::Error::from(e));
+            crate::errors::refused(t!("err-own-record-hint", why = why))
         }),
     }
+}
+
+/// A library error about a shared record in words for people: the key and write refusals
+/// name the record by the start of its id; the patient's name is said instead.
+pub fn named(vault: &Vault, e: carnet::Error) -> anyhow::Error {
+    let (section, record, read_only) = match &e {
+        carnet::Error::NoKey { section, record } => (*section, record.clone(), false),
+        carnet::Error::ReadOnly { section, record } => (*section, record.clone(), true),
+        _ => return e.into(),
+    };
+    let Some(p) = vault.patients().ok().and_then(|all| {
+        all.into_iter()
+            .find(|p| p.record.to_string().starts_with(record.as_str()))
+    }) else {
+        return e.into();
+    };
+    let section = crate::words::section(section);
+    crate::errors::refused(if read_only {
+        t!("err-read-only-patient", section = section, patient = p.name)
+    } else {
+        t!("err-no-key-patient", section = section, patient = p.name)
+    })
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -76,7 +103,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, args.patient.patient.as_deref())?;
-            let mut list = vault.list(&record, args.section)?;
+            let mut list = vault
+                .list(&record, args.section)
+                .map_err(|e| named(&vault, e))?;
             // Sections in their fixed order (as listed), the newest entry of each first.
             let when = |v: &carnet::EntryView| {
                 v.entry
@@ -98,13 +127,24 @@ pub fn run(cli: Cli) -> Result<()> {
                 // Through the end of that day.
                 list.retain(|v| when(v) < until.sort_key() + 86_400);
             }
-            if let Some(n) = args.limit {
-                list.truncate(n);
-            }
             if cli.json {
+                if let Some(n) = args.limit {
+                    list.truncate(n);
+                }
                 output::json(&list)
             } else {
-                output::entries(&list);
+                // The limit counts lines: a series summed up in one line is one.
+                if let Some(n) = args.limit {
+                    let mut kept = Vec::new();
+                    for row in output::rows(&list, args.days).into_iter().take(n) {
+                        match row {
+                            output::Row::Entry(v) => kept.push(v.id.clone()),
+                            output::Row::Series(b) => kept.extend(b.iter().map(|v| v.id.clone())),
+                        }
+                    }
+                    list.retain(|v| kept.contains(&v.id));
+                }
+                output::entries(&list, args.days);
                 Ok(())
             }
         }
@@ -112,7 +152,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
-            let v = vault.get(&record, &id)?;
+            let v = vault.get(&record, &id).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&v)
             } else {
@@ -123,7 +163,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
-            let steps = vault.history(&record, &id)?;
+            let steps = vault.history(&record, &id).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&steps)
             } else {
@@ -136,36 +176,59 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
-            let r = vault.remove(&record, &id)?;
+            let r = vault.remove(&record, &id).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&r)
             } else {
-                println!("Removed {} from {}.", r.id, r.section);
+                println!(
+                    "{}",
+                    t!(
+                        "removed",
+                        id = r.id.to_string(),
+                        section = crate::words::section(r.section)
+                    )
+                );
                 Ok(())
             }
         }
         Command::GetAttachment(args) => get_attachment(&cli, args),
         Command::Timeline(args) => {
             let mut vault = open(&cli)?;
-            let record = record_of(&vault, args.patient.as_deref())?;
-            let list = vault.timeline(&record)?;
+            let record = record_of(&vault, args.patient.patient.as_deref())?;
+            let list = vault.timeline(&record).map_err(|e| named(&vault, e))?;
             if cli.json {
                 output::json(&list)
             } else {
-                for v in &list {
-                    let when = v
-                        .entry
-                        .clinical_date_text()
-                        .unwrap_or_else(|| v.created.to_string());
-                    println!(
-                        "{when:<25} {:<13} {}  ({})",
-                        v.section,
-                        v.entry.summary(),
-                        v.id
-                    );
+                let width = output::section_width();
+                for row in output::rows(&list, args.days) {
+                    match row {
+                        output::Row::Entry(v) => {
+                            let when = v
+                                .entry
+                                .clinical_date_text()
+                                .unwrap_or_else(|| v.created.to_string());
+                            println!(
+                                "{when:<25} {} {}  ({})",
+                                output::pad(&crate::words::section(v.section), width),
+                                crate::words::summary(&v.entry),
+                                v.id
+                            );
+                        }
+                        output::Row::Series(blocks) => {
+                            let when = blocks[0]
+                                .entry
+                                .clinical_date_text()
+                                .unwrap_or_else(|| blocks[0].created.to_string());
+                            println!(
+                                "{when:<25} {} {}",
+                                output::pad(&crate::words::section(blocks[0].section), width),
+                                output::series_line(&blocks)
+                            );
+                        }
+                    }
                 }
                 if list.is_empty() {
-                    println!("(no entries)");
+                    println!("{}", t!("list-empty"));
                 }
                 Ok(())
             }
@@ -196,8 +259,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
             println!(
-                "Unlocked for {} minute(s): commands open the vault without asking. `carnet lock` ends it now.",
-                timeout.as_secs().div_ceil(60)
+                "{}",
+                t!("unlocked", minutes = timeout.as_secs().div_ceil(60))
             );
             Ok(())
         }
@@ -207,14 +270,7 @@ pub fn run(cli: Cli) -> Result<()> {
             if cli.json {
                 return output::json(&serde_json::json!({ "locked": true, "was_open": was }));
             }
-            println!(
-                "{}",
-                if was {
-                    "Locked: the key is forgotten; the next command asks for the passphrase."
-                } else {
-                    "No session was open."
-                }
-            );
+            println!("{}", if was { t!("locked") } else { t!("lock-none") });
             Ok(())
         }
         Command::Agent { socket, timeout } => {
@@ -226,7 +282,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => change_passphrase(&cli, new_passphrase_file.as_deref(), *kdf_cost),
         Command::Hardening => crate::harden::report(&cli),
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut cmd = crate::cli_command();
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut cmd, "carnet", &mut script);
             use std::io::Write;
@@ -249,7 +305,7 @@ pub fn run(cli: Cli) -> Result<()> {
 /// carnet(1) and a page per command (carnet-add(1), carnet-add-note(1)...), hidden
 /// commands left out.
 fn man_pages(out: Option<&Path>) -> Result<()> {
-    let cmd = <Cli as clap::CommandFactory>::command();
+    let cmd = crate::cli_command();
     let Some(dir) = out else {
         clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
         return Ok(());
@@ -270,7 +326,10 @@ fn man_pages(out: Option<&Path>) -> Result<()> {
     }
     let mut n = 0;
     write(cmd, "carnet".into(), dir, &mut n)?;
-    println!("Wrote {n} manual page(s) to {}.", dir.display());
+    println!(
+        "{}",
+        t!("man-written", n = n, dir = dir.display().to_string())
+    );
     Ok(())
 }
 
@@ -279,42 +338,52 @@ fn change_passphrase(cli: &Cli, new_file: Option<&std::path::Path>, kdf_cost: u8
     // The current passphrase, even in a session: who changes it must know it.
     let vault = open_with_passphrase(cli)?;
     let name = vault.card().name().to_string();
-    let new = pass::get_changed(new_file, &[&name])?;
+    let dir = vault_dir(cli)?;
+    let new = pass::get_changed(
+        new_file,
+        &[&name],
+        pass::Target {
+            vault: &dir,
+            name: Some(&name),
+        },
+    )?;
     vault.change_passphrase(&new, kdf_log_n)?;
     if cli.json {
         return output::json(&serde_json::json!({ "changed": true }));
     }
-    println!(
-        "The vault now opens with the new passphrase only. Your recovery phrase and backups are unchanged."
-    );
+    println!("{}", t!("passphrase-changed"));
     Ok(())
 }
 
 fn repair(cli: &Cli) -> Result<()> {
     let mut vault = open(cli)?;
-    let report = vault
-        .repair()
-        .context("the vault does not verify; restore a backup (`carnet restore`)")?;
+    let report = vault.repair().context(t!("repair-failed"))?;
     if cli.json {
         return output::json(&report);
     }
     println!(
-        "Checked {} section(s), {} change(s) and {} consent log(s): all verified.",
-        report.sections, report.envelopes, report.consent_logs
+        "{}",
+        t!(
+            "repair-checked",
+            sections = report.sections,
+            changes = report.envelopes,
+            logs = report.consent_logs
+        )
     );
     if report.set_aside == 0 {
-        println!("Nothing to repair.");
+        println!("{}", t!("repair-nothing"));
     } else {
         println!(
-            "{} change(s) clashed with another written at the same time and are set aside; their content was saved again by the device that wrote them ({} by this device now).",
-            report.set_aside, report.reissued
+            "{}",
+            t!(
+                "repair-set-aside",
+                n = report.set_aside,
+                reissued = report.reissued
+            )
         );
     }
     if report.unrepairable > 0 {
-        println!(
-            "{} change(s) of this device could not be saved again: it may no longer write their section.",
-            report.unrepairable
-        );
+        println!("{}", t!("repair-unrepairable", n = report.unrepairable));
     }
     Ok(())
 }
@@ -322,14 +391,30 @@ fn repair(cli: &Cli) -> Result<()> {
 fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
     let dir = vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        bail!(
-            "a vault already exists at {}; choose another --vault directory",
-            dir.display()
-        );
+        return Err(crate::errors::refused(t!(
+            "err-vault-exists",
+            vault = dir.display().to_string()
+        )));
     }
     let role: Role = args.role.parse()?;
     let kdf_log_n = pass::kdf_cost(args.kdf_cost)?;
-    let pass = pass::get_new_for(cli.passphrase_file.as_deref(), &[&args.name])?;
+    // The recovery phrase is confirmed by a person at a terminal; a script says it skips
+    // that, explicitly. Checked before anything is created.
+    let confirm = !(args.no_confirm_phrase
+        || std::env::var("CARNET_NO_CONFIRM_PHRASE").is_ok_and(|v| v == "1"));
+    if confirm && (cli.json || !std::io::stdin().is_terminal()) {
+        return Err(crate::errors::refused(t!(
+            "err-init-confirm-needs-terminal"
+        )));
+    }
+    let pass = pass::get_new_for(
+        cli.passphrase_file.as_deref(),
+        &[&args.name],
+        pass::Target {
+            vault: &dir,
+            name: Some(&args.name),
+        },
+    )?;
     let opts = CreateOptions {
         name: args.name.clone(),
         role,
@@ -349,20 +434,18 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
         }))
     } else {
         println!(
-            "Created the vault of {} ({}) in {}.",
-            card.name(),
-            card.role(),
-            dir.display()
+            "{}",
+            t!(
+                "init-created",
+                name = card.name(),
+                role = crate::words::word(card.role().as_str()),
+                vault = dir.display().to_string()
+            )
         );
-        println!("Your id: {}", card.person_id());
-        println!(
-            "Your card (give it to those you share with):\n{}",
-            card.to_text()
-        );
+        println!("{}", t!("init-id", id = card.person_id().to_string()));
+        println!("{}", t!("init-card", card = card.to_text()));
         if let Some(p) = &phrase {
-            println!(
-                "\nYour recovery phrase. Write it down now and keep it somewhere safe: it is shown\nonly this once, it is never stored, and it is the only way to open your backups\n(`carnet backup`) if this device is lost:\n"
-            );
+            println!("\n{}\n", t!("init-phrase-intro"));
             for (i, chunk) in p
                 .expose()
                 .split(' ')
@@ -377,9 +460,41 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
                     .collect();
                 println!("    {}", line.join(" "));
             }
-            println!(
-                "\nCheck what you wrote with `carnet recovery verify`; split it among people you trust\nwith `carnet recovery split`."
-            );
+            println!("\n{}", t!("init-phrase-after"));
+            if confirm {
+                let words: Vec<&str> = p.expose().split(' ').collect();
+                let positions = crate::phrase::positions(words.len(), 3)?;
+                let stdin = std::io::stdin();
+                crate::phrase::confirm(
+                    &words,
+                    &positions,
+                    &mut stdin.lock(),
+                    &mut std::io::stderr(),
+                )
+                .map_err(|e| {
+                    crate::errors::refused(t!(
+                        "err-init-not-confirmed",
+                        why = e.to_string(),
+                        vault = dir.display().to_string()
+                    ))
+                })?;
+                // The phrase leaves the screen (and the terminal's scrollback).
+                if std::io::stdout().is_terminal() {
+                    print!("\x1b[H\x1b[2J\x1b[3J");
+                }
+                println!("{}", t!("init-phrase-confirmed"));
+                println!(
+                    "{}",
+                    t!(
+                        "init-created",
+                        name = card.name(),
+                        role = crate::words::word(card.role().as_str()),
+                        vault = dir.display().to_string()
+                    )
+                );
+                println!("{}", t!("init-id", id = card.person_id().to_string()));
+                println!("{}", t!("init-card", card = card.to_text()));
+            }
         }
         Ok(())
     }
@@ -397,10 +512,18 @@ fn whoami(cli: &Cli) -> Result<()> {
             "device": vault.device_id().to_string(),
         }))
     } else {
-        println!("{} ({})", card.name(), card.role());
-        println!("id:     {}", card.person_id());
-        println!("device: {}", vault.device_id());
-        println!("card:   {}", card.to_text());
+        println!(
+            "{} ({})",
+            card.name(),
+            crate::words::word(card.role().as_str())
+        );
+        println!("{}{}", output::pad(&t!("whoami-id"), 8), card.person_id());
+        println!(
+            "{}{}",
+            output::pad(&t!("whoami-device"), 8),
+            vault.device_id()
+        );
+        println!("{}{}", output::pad(&t!("whoami-card"), 8), card.to_text());
         Ok(())
     }
 }
@@ -489,11 +612,18 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
     let entry = plausible(entry, args.confirm_unusual, None)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, patient)?;
-    let r = vault.add(&record, entry)?;
+    let r = vault.add(&record, entry).map_err(|e| named(&vault, e))?;
     if cli.json {
         output::json(&r)
     } else {
-        println!("Added {} to {}.", r.id, r.section);
+        println!(
+            "{}",
+            t!(
+                "added",
+                id = r.id.to_string(),
+                section = crate::words::section(r.section)
+            )
+        );
         Ok(())
     }
 }
@@ -514,9 +644,10 @@ fn plausible(mut entry: Entry, confirmed: bool, before: Option<&Entry>) -> Resul
         && let Err(e) = m.check_usual()
     {
         if !confirmed {
-            bail!(
-                "{e}. Nothing was stored. If the value is right, run the command again with --confirm-unusual (it is stored marked as confirmed)"
-            );
+            return Err(crate::errors::refused(t!(
+                "err-unusual",
+                why = e.to_string()
+            )));
         }
         m.confirm_unusual();
     }
@@ -533,7 +664,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
     let (id, mut prof) = match existing {
         Some(v) => match v.entry {
             Entry::Profile(prof) => (Some(v.id), prof),
-            _ => bail!("the profile section holds an entry that is not a profile"),
+            _ => bail!(t!("err-profile-not-profile")),
         },
         None => (
             None,
@@ -541,7 +672,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
                 name: p
                     .name
                     .clone()
-                    .ok_or_else(|| anyhow!("the first profile needs --name"))?,
+                    .ok_or_else(|| crate::errors::refused(t!("err-profile-needs-name")))?,
                 birth_date: None,
                 sex: None,
                 blood_group: None,
@@ -585,7 +716,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
             c.relationship = p.emergency_relationship.clone();
         }
         if c.name.trim().is_empty() {
-            bail!("an emergency contact needs --emergency-name");
+            return Err(crate::errors::refused(t!("err-emergency-needs-name")));
         }
         prof.emergency_contact = Some(c);
     }
@@ -598,7 +729,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
     if cli.json {
         output::json(&r)
     } else {
-        println!("Profile saved ({}).", r.id);
+        println!("{}", t!("profile-saved", id = r.id.to_string()));
         Ok(())
     }
 }
@@ -627,18 +758,22 @@ fn media_type(path: &Path) -> &'static str {
 }
 
 fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
+    let file = args.file.display().to_string();
     let meta = std::fs::metadata(&args.file)
-        .with_context(|| format!("cannot read the file to attach, {}", args.file.display()))?;
+        .with_context(|| t!("err-attach-unreadable", file = file.as_str()))?;
     if !meta.is_file() {
-        bail!("{} is not a regular file", args.file.display());
+        return Err(crate::errors::refused(t!(
+            "err-not-regular-file",
+            file = file.as_str()
+        )));
     }
     if meta.len() > carnet::MAX_ATTACHMENT {
-        bail!(
-            "{} is {} bytes; attachments are limited to {} bytes",
-            args.file.display(),
-            meta.len(),
-            carnet::MAX_ATTACHMENT
-        );
+        return Err(crate::errors::refused(t!(
+            "err-attach-too-large",
+            file = file.as_str(),
+            size = meta.len(),
+            max = carnet::MAX_ATTACHMENT
+        )));
     }
     let file_name = args
         .file
@@ -670,10 +805,13 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
         output::json(&r)
     } else {
         println!(
-            "Attached {} as {} ({} bytes, encrypted).",
-            args.file.display(),
-            r.id,
-            bytes.len()
+            "{}",
+            t!(
+                "attached",
+                file = file.as_str(),
+                id = r.id.to_string(),
+                size = bytes.len()
+            )
         );
         Ok(())
     }
@@ -681,31 +819,113 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
 
 fn get_attachment(cli: &Cli, args: &crate::GetAttachmentArgs) -> Result<()> {
     let (id, out) = (&args.id, args.out.as_path());
-    if out.exists() {
-        bail!(
-            "{} already exists; choose another --out path",
-            out.display()
-        );
-    }
+    check_out(cli, out, true)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let id = vault.resolve_entry(&record, id)?;
-    let (doc, bytes) = vault.attachment(&record, &id)?;
-    write_private(out, &bytes)?;
+    let (doc, bytes) = vault
+        .attachment(&record, &id)
+        .map_err(|e| named(&vault, e))?;
+    write_out(out, &bytes)?;
     if cli.json {
         output::json(
             &json!({ "id": id, "out": out, "bytes": bytes.len(), "media_type": doc.blob.media_type }),
         )
     } else {
-        println!(
-            "Wrote {} ({} bytes, {}) to {}.",
-            doc.title,
-            bytes.len(),
-            doc.blob.media_type,
-            out.display()
+        say(
+            out,
+            t!(
+                "attachment-written",
+                title = doc.title.as_str(),
+                size = bytes.len(),
+                media_type = doc.blob.media_type.as_str(),
+                out = out_name(out)
+            ),
         );
         Ok(())
     }
+}
+
+/// Whether `--out -` asks for standard output.
+pub fn is_stdout(out: &Path) -> bool {
+    out == Path::new("-")
+}
+
+/// Checks an output before anything is done: `-` is standard output, which cannot also
+/// carry `--json` (exit 2), nor binary data when it is a terminal (exit 4); a file must
+/// not exist (exit 4).
+pub fn check_out(cli: &Cli, out: &Path, binary: bool) -> Result<()> {
+    if !is_stdout(out) {
+        return refuse_existing(out);
+    }
+    if cli.json {
+        return Err(crate::errors::usage(t!("err-out-stdout-json")));
+    }
+    if binary && std::io::stdout().is_terminal() {
+        return Err(crate::errors::refused(t!("err-out-binary-terminal")));
+    }
+    Ok(())
+}
+
+/// Writes an output: to standard output for `-`, else to a new file readable by its
+/// owner only.
+pub fn write_out(out: &Path, bytes: &[u8]) -> Result<()> {
+    if is_stdout(out) {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes)?;
+        stdout.flush()?;
+        return Ok(());
+    }
+    write_private(out, bytes)
+}
+
+/// For outputs the library writes to a path itself (a backup, a bundle): `write(path)`
+/// with `out`, or for `-` with a file in a private temporary directory, copied to
+/// standard output and removed.
+pub fn with_out<T>(out: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    if !is_stdout(out) {
+        return write(out);
+    }
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("out");
+    let r = write(&path)?;
+    let mut file = std::fs::File::open(&path)?;
+    let mut stdout = std::io::stdout().lock();
+    std::io::copy(&mut file, &mut stdout)?;
+    use std::io::Write;
+    stdout.flush()?;
+    Ok(r)
+}
+
+/// The message that follows a written output: on stdout, or on stderr when the output
+/// itself went to stdout.
+pub fn say(out: &Path, text: String) {
+    if is_stdout(out) {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// `out` as people read it (`-` is standard output).
+pub fn out_name(out: &Path) -> String {
+    if is_stdout(out) {
+        t!("standard-output")
+    } else {
+        out.display().to_string()
+    }
+}
+
+/// Refuses an output path that exists: nothing is overwritten (exit 4).
+pub fn refuse_existing(out: &Path) -> Result<()> {
+    if out.exists() {
+        return Err(crate::errors::refused(t!(
+            "err-out-exists",
+            out = out.display().to_string()
+        )));
+    }
+    Ok(())
 }
 
 /// Writes decrypted health data to a new file readable by its owner only.
@@ -790,23 +1010,25 @@ fn check_field(entry: &Entry, field: &str) -> Result<()> {
         return Ok(());
     }
     if valid.is_empty() {
-        bail!(
-            "a {} entry cannot be edited; remove it and add or import it again",
-            entry.kind()
-        );
+        return Err(crate::errors::refused(t!(
+            "err-edit-not-editable",
+            kind = entry.kind()
+        )));
     }
     let near = valid
         .iter()
         .map(|v| (distance(field, v), v))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, v)| format!(" (did you mean {v}?)"))
+        .map(|(_, v)| t!("err-edit-did-you-mean", field = *v))
         .unwrap_or_default();
-    bail!(
-        "a {} entry has no field \"{field}\"{near}; its fields are {}. Nothing was changed",
-        entry.kind(),
-        valid.join(", ")
-    )
+    Err(crate::errors::refused(t!(
+        "err-edit-no-field",
+        kind = entry.kind(),
+        field = field,
+        near = near,
+        fields = valid.join(", ")
+    )))
 }
 
 pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<Entry> {
@@ -822,13 +1044,16 @@ pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<En
     for field in unset {
         let (obj, key) = field_slot(&mut value, field)?;
         if obj.remove(key).is_none() {
-            bail!("field \"{field}\" is not set on this entry");
+            return Err(crate::errors::refused(t!(
+                "err-edit-not-set",
+                field = field.as_str()
+            )));
         }
     }
     for item in set {
         let (field, raw) = item
             .split_once('=')
-            .ok_or_else(|| anyhow!("--set takes FIELD=VALUE, got \"{item}\""))?;
+            .ok_or_else(|| crate::errors::refused(t!("err-edit-set-form", item = item.as_str())))?;
         let mut candidates = vec![Value::String(raw.to_string())];
         if let Ok(n) = raw.parse::<f64>()
             && let Some(n) = serde_json::Number::from_f64(n)
@@ -860,7 +1085,12 @@ pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<En
         }
         if !ok {
             let e = last_err.unwrap_or_else(|| anyhow!("no value fits"));
-            bail!("cannot set {field} to \"{raw}\": {e:#}");
+            return Err(crate::errors::refused(t!(
+                "err-edit-cannot-set",
+                field = field,
+                value = raw,
+                why = crate::errors::text(&e)
+            )));
         }
     }
     let new: Entry = serde_json::from_value(value).context("the edited entry is not valid")?;
@@ -873,7 +1103,7 @@ fn field_slot<'a>(
     field: &'a str,
 ) -> Result<(&'a mut serde_json::Map<String, Value>, &'a str)> {
     if field == "type" {
-        bail!("the kind of an entry cannot be changed; remove it and add a new one");
+        return Err(crate::errors::refused(t!("err-edit-kind")));
     }
     let (parent, key) = match field.split_once('.') {
         Some((p, k)) => (Some(p), k),
@@ -895,7 +1125,7 @@ fn field_slot<'a>(
 
 fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     if args.set.is_empty() && args.unset.is_empty() {
-        bail!("nothing to change: give --set FIELD=VALUE or --unset FIELD");
+        return Err(crate::errors::refused(t!("err-edit-nothing")));
     }
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
@@ -903,11 +1133,20 @@ fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     let current = vault.get(&record, &id)?;
     let new = apply_edits(&current.entry, &args.set, &args.unset)?;
     let new = plausible(new, args.confirm_unusual, Some(&current.entry))?;
-    let r = vault.edit(&record, &id, new)?;
+    let r = vault
+        .edit(&record, &id, new)
+        .map_err(|e| named(&vault, e))?;
     if cli.json {
         output::json(&r)
     } else {
-        println!("Updated {} in {}.", r.id, r.section);
+        println!(
+            "{}",
+            t!(
+                "updated",
+                id = r.id.to_string(),
+                section = crate::words::section(r.section)
+            )
+        );
         Ok(())
     }
 }

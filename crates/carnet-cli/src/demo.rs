@@ -16,6 +16,8 @@ use carnet::{AttachmentInput, CreateOptions, Vault};
 use carnet_sync::{Node, SyncConfig};
 use serde_json::json;
 
+use crate::t;
+
 struct Narrator {
     json: bool,
     step: usize,
@@ -64,7 +66,7 @@ pub fn run(json_out: bool) -> Result<()> {
     // passphrase typed by their owner and the default cost.
     let pass = SecretString::from("demo passphrase, not for real use".to_string());
 
-    n.say("Patty creates her vault: an ed25519 signing key, an age key, a self-signed identity card, and a random master key wrapped with her passphrase.");
+    n.say(&t!("demo-step-1"));
     let mut vault = Vault::create(
         &dir,
         &pass,
@@ -78,7 +80,7 @@ pub fn run(json_out: bool) -> Result<()> {
     n.detail(&format!("id:   {}", vault.person_id()));
     n.detail(&format!("card: {}...", &vault.card().to_text()[..60]));
 
-    n.say("She imports the FHIR R4 export of her hospital record (a real US Core test bundle, Inferno reference server, Apache-2.0): every mapped resource becomes an entry; the rest is counted, never silently dropped.");
+    n.say(&t!("demo-step-2"));
     let bundle = carnet_fhir::read_bundle(DEMO_BUNDLE, &mut |_, _| {})?;
     let not_mapped: usize = bundle.skipped.values().sum();
     let mut parsed = bundle;
@@ -109,7 +111,7 @@ pub fn run(json_out: bool) -> Result<()> {
         twice.added.values().sum::<usize>()
     ));
 
-    n.say("She adds what the hospital does not know, one signed, encrypted change per entry.");
+    n.say(&t!("demo-step-3"));
     let marker = "ZEBRA-PLAINTEXT-CANARY";
     let now = DateTime::now();
     let entries = vec![
@@ -158,7 +160,7 @@ pub fn run(json_out: bool) -> Result<()> {
         n.detail(&format!("+ {} in {}", r.id, r.section));
     }
 
-    n.say("She attaches a lab report: the file becomes an encrypted blob under its own key, referenced from the documents section.");
+    n.say(&t!("demo-step-4"));
     let report = format!("HbA1c 7.1 % -- lab report for Patty Dexter {marker}\n").repeat(200);
     let r = vault.attach(
         &record,
@@ -179,16 +181,19 @@ pub fn run(json_out: bool) -> Result<()> {
         report.len()
     ));
 
-    n.say("She lists her record (read back from the vault, every change's signature checked).");
+    n.say(&t!("demo-step-5"));
     drop(vault);
     let mut vault = Vault::open(&dir, &pass)?;
     let list = vault.list(&record, None)?;
     for v in &list {
         n.detail(&format!(
-            "{}  {:<13} {}",
+            "{}  {} {}",
             v.id,
-            v.section,
-            v.entry.summary()
+            crate::output::pad(
+                &crate::words::section(v.section),
+                crate::output::section_width()
+            ),
+            crate::words::summary(&v.entry)
         ));
     }
     let sections: std::collections::BTreeSet<SectionId> = list.iter().map(|v| v.section).collect();
@@ -205,9 +210,7 @@ pub fn run(json_out: bool) -> Result<()> {
     }
     n.detail("the attachment decrypts back to the same bytes");
 
-    n.say(&format!(
-        "Nothing readable rests on disk: searching every file of the vault for \"{marker}\" and for words of the imported record."
-    ));
+    n.say(&t!("demo-step-disk", marker = marker));
     drop(vault);
     let mut scanned = 0u64;
     let mut files = Vec::new();
@@ -231,7 +234,7 @@ pub fn run(json_out: bool) -> Result<()> {
         files.join(", ")
     ));
 
-    n.say("A wrong passphrase is refused and changes nothing.");
+    n.say(&t!("demo-step-6"));
     match Vault::open(&dir, &SecretString::from("guess".to_string())) {
         Err(e) => n.detail(&format!("refused: {e}")),
         Ok(_) => bail!("a wrong passphrase opened the vault"),
@@ -258,9 +261,8 @@ pub fn run(json_out: bool) -> Result<()> {
         }))?;
     } else {
         println!(
-            "\nDone: {} entries in {} sections, encrypted at rest; shared section by section over a direct, encrypted connection; revoked; verified by an auditor who saw no health data.",
-            list.len(),
-            sections.len()
+            "\n{}",
+            t!("demo-done", entries = list.len(), sections = sections.len())
         );
     }
     Ok(())
@@ -292,7 +294,7 @@ async fn share_and_sync(
     patty_dir: &Path,
     pass: &SecretString,
 ) -> Result<Story> {
-    n.say("Dr Bernard, her GP, and an auditor each create their own vault.");
+    n.say(&t!("demo-step-7"));
     let doctor = vault_in(
         &tmp.join("dr-bernard-vault"),
         "Dr Bernard",
@@ -313,7 +315,7 @@ async fn share_and_sync(
     ));
     drop(auditor);
 
-    n.say("Patty adds Dr Bernard from his card and grants him read access to her allergies, conditions and medications, and write access to notes.");
+    n.say(&t!("demo-step-8"));
     patty.add_contact("Dr Bernard", &doctor.card().to_text())?;
     let read = patty.grant(
         "Dr Bernard",
@@ -337,7 +339,7 @@ async fn share_and_sync(
         "grants {read} (read) and {write} (write); each section's keys are sealed to his age key"
     ));
 
-    n.say("Patty's device serves over iroh, relays off: a direct QUIC connection on loopback, the peer authenticated by its device key.");
+    n.say(&t!("demo-step-9"));
     let config = SyncConfig::default();
     let patty_node = Node::start(patty, config.clone()).await?;
     let ticket = patty_node.ticket();
@@ -374,7 +376,7 @@ async fn clinician_side(
     write: carnet::consent::GrantId,
 ) -> Result<Story> {
     let record = *record;
-    n.say("Dr Bernard syncs with Patty's device, and lists what he may read.");
+    n.say(&t!("demo-step-10"));
     let doctor_node = Node::start(doctor, SyncConfig::default()).await?;
     let r = doctor_node.sync(ticket, false).await?;
     n.detail(&format!(
@@ -385,7 +387,14 @@ async fn clinician_side(
         .with_vault(move |v| v.list(&record, None))
         .await?;
     for v in &seen {
-        n.detail(&format!("{:<13} {}", v.section, v.entry.summary()));
+        n.detail(&format!(
+            "{} {}",
+            crate::output::pad(
+                &crate::words::section(v.section),
+                crate::output::section_width()
+            ),
+            crate::words::summary(&v.entry)
+        ));
     }
     let sections: std::collections::BTreeSet<SectionId> = seen.iter().map(|v| v.section).collect();
     let expected: std::collections::BTreeSet<SectionId> = [
@@ -405,7 +414,7 @@ async fn clinician_side(
         sections.len()
     ));
 
-    n.say("He writes a note and syncs: the note travels back, signed by him.");
+    n.say(&t!("demo-step-11"));
     doctor_node
         .with_vault(move |v| {
             v.add(
@@ -432,7 +441,7 @@ async fn clinician_side(
         back.author_name.clone().unwrap_or_default()
     ));
 
-    n.say("Patty revokes both grants and adds a new allergy. What Dr Bernard already read cannot be recalled; he gets nothing new.");
+    n.say(&t!("demo-step-12"));
     patty_node
         .with_vault(move |v| {
             v.revoke(&read)?;
@@ -465,7 +474,7 @@ async fn clinician_side(
     }
     doctor_node.shutdown().await;
 
-    n.say("Patty's access log, in plain words.");
+    n.say(&t!("demo-step-13"));
     let log = patty_node.with_vault(|v| v.access_log()).await?;
     for l in &log {
         if l.kind != "key delivery" && l.kind != "epoch rotation" {
@@ -473,7 +482,7 @@ async fn clinician_side(
         }
     }
 
-    n.say("An auditor verifies the exported consent log offline, against Patty's person id she gave them (the trust root: a log signed by anyone else is refused, whatever name its card bears): signatures, hash chain, Merkle tree, checkpoint, and that every key delivery and every served sync fell inside a grant. The export holds no health data.");
+    n.say(&t!("demo-step-14"));
     let (export, patty_id) = patty_node
         .with_vault(|v| Ok((v.audit_export()?, v.person_id())))
         .await?;

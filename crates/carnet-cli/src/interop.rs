@@ -15,10 +15,11 @@ use carnet_fhir::{
 };
 use carnet_report::{Chart, ChartKind, Point, ReportInput};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::t;
 use serde_json::json;
 
-use crate::commands::{open, record_of, write_private};
+use crate::commands::{check_out, open, out_name, record_of, say, write_out};
 use crate::{Cli, PatientArg, output};
 
 /// Import health data from other systems and devices.
@@ -127,22 +128,8 @@ pub struct ReportArgs {
 }
 
 /// A progress bar on stderr, only for people watching a terminal.
-fn progress(cli: &Cli, len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if cli.json || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let template = if plain {
-        "{msg:>12} [{bar:40}] {pos}/{len}"
-    } else {
-        "{msg:>12} [{bar:40.cyan/blue}] {pos}/{len}"
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_string());
-    bar
+fn progress(cli: &Cli, len: u64, what: &str) -> indicatif::ProgressBar {
+    crate::progress::bar(cli, len, what)
 }
 
 /// Reads a file after checking its size, so a huge file is refused before it is read.
@@ -160,16 +147,6 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
         .with_context(|| format!("{} is refused", path.display()));
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-fn refuse_existing(out: &Path) -> Result<()> {
-    if out.exists() {
-        bail!(
-            "{} already exists; choose another --out path",
-            out.display()
-        );
-    }
-    Ok(())
 }
 
 /// The core's items, taken out of the parsed import (no copy of readings or files).
@@ -207,7 +184,7 @@ fn merge(a: &BTreeMap<String, usize>, b: &BTreeMap<String, usize>) -> BTreeMap<S
 
 fn counts_text(m: &BTreeMap<String, usize>) -> String {
     if m.is_empty() {
-        return "nothing".into();
+        return t!("nothing");
     }
     m.iter()
         .map(|(k, v)| format!("{k} {v}"))
@@ -225,7 +202,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             ..
         } => {
             let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
-            let bar = progress(cli, 0, "checking");
+            let bar = progress(cli, 0, &t!("progress-checking"));
             let options = ReadOptions {
                 patient_ref: patient_ref.clone(),
                 confirm_unusual: *confirm_unusual,
@@ -279,7 +256,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
         check_same_person(cli, &mut vault, &record, who, same_person)
             .with_context(|| format!("{} was not imported", file.display()))?;
     }
-    let bar = progress(cli, 0, "saving");
+    let bar = progress(cli, 0, &t!("progress-saving"));
     let items = to_items(&mut parsed);
     let report = vault.import(&record, items, &mut |done, total| {
         bar.set_length(total as u64);
@@ -305,35 +282,45 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
         }))
     } else {
         println!(
-            "Imported from {}: {}.",
-            file.display(),
-            counts_text(&report.added)
+            "{}",
+            t!(
+                "imported",
+                file = file.display().to_string(),
+                counts = counts_text(&report.added)
+            )
         );
         if let Some(who) = &parsed.patient {
-            println!("The bundle is about {who}.");
+            println!("{}", t!("import-about", who = who.to_string()));
         }
         if !report.already_present.is_empty() {
             println!(
-                "Already in your record (not added again): {}.",
-                counts_text(&report.already_present)
+                "{}",
+                t!(
+                    "import-already",
+                    counts = counts_text(&report.already_present)
+                )
             );
         }
         if !report.repeated.is_empty() {
             println!(
-                "Given twice in the file (kept once): {}.",
-                counts_text(&report.repeated)
+                "{}",
+                t!("import-repeated", counts = counts_text(&report.repeated))
             );
         }
         if !parsed.reasons.is_empty() {
-            println!("Not imported:");
+            println!("{}", t!("import-not-imported"));
             for (why, n) in &parsed.reasons {
                 println!("  {n:>6}  {why}");
             }
         }
         if report.blocks > 0 {
             println!(
-                "Readings are stored as {} day blocks in {} change(s).",
-                report.blocks, report.envelopes
+                "{}",
+                t!(
+                    "import-blocks",
+                    blocks = report.blocks,
+                    changes = report.envelopes
+                )
             );
         }
         Ok(())
@@ -366,25 +353,35 @@ fn check_same_person(
         return Ok(());
     }
     let mine = match &profile.birth_date {
-        Some(d) => format!("{}, born {d}", profile.name),
-        None => format!("{}, birth date not recorded", profile.name),
+        Some(d) => t!(
+            "person-born",
+            name = profile.name.as_str(),
+            date = d.to_string()
+        ),
+        None => t!("person-no-birth-date", name = profile.name.as_str()),
     };
-    let what = format!(
-        "this bundle is about {who}, but this record is {mine}: {}",
-        why.join("; ")
+    let what = t!(
+        "import-other-person",
+        who = who.to_string(),
+        mine = mine,
+        why = why.join("; ")
     );
     if !cli.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
         eprintln!("{what}.");
-        eprint!("Are they the same person? Type \"same\" to import, anything else to stop: ");
+        eprint!("{}", t!("import-same-person-question"));
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
-        if answer.trim().eq_ignore_ascii_case("same") {
+        let answer = answer.trim();
+        if answer.eq_ignore_ascii_case("same")
+            || answer.eq_ignore_ascii_case(&t!("import-same-word"))
+        {
             return Ok(());
         }
     }
-    bail!(
-        "{what}. Nothing was imported. Import another person's bundle into their own vault; if it is the same person, run the import again with --same-person"
-    )
+    Err(crate::errors::refused(t!(
+        "import-other-person-refused",
+        what = what
+    )))
 }
 
 /// The entries to export with the files of documents.
@@ -392,9 +389,13 @@ fn record_entries(
     vault: &mut Vault,
     record: RecordId,
     sections: Option<&[SectionId]>,
+    bar: &indicatif::ProgressBar,
 ) -> Result<Vec<RecordEntry>> {
     let mut out = Vec::new();
-    for v in vault.list(&record, None)? {
+    let list = vault.list(&record, None)?;
+    bar.set_length(list.len() as u64);
+    for v in list {
+        bar.inc(1);
         if sections.is_some_and(|s| !s.is_empty() && !s.contains(&v.section)) {
             continue;
         }
@@ -418,13 +419,18 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
             (out, patient)
         }
     };
-    refuse_existing(out)?;
+    check_out(cli, out, false)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, patient.patient.as_deref())?;
+    let bar = progress(cli, 0, &t!("progress-reading"));
     let entries = match cmd {
-        ExportCommand::Fhir { sections, .. } => record_entries(&mut vault, record, Some(sections))?,
-        ExportCommand::Ips { .. } => record_entries(&mut vault, record, None)?,
+        ExportCommand::Fhir { sections, .. } => {
+            record_entries(&mut vault, record, Some(sections), &bar)?
+        }
+        ExportCommand::Ips { .. } => record_entries(&mut vault, record, None, &bar)?,
     };
+    bar.finish_and_clear();
+    let spin = crate::progress::spinner(cli, &t!("progress-writing-fhir", n = entries.len()));
     let input = RecordExport {
         record_id: record.to_string(),
         patient_name: vault.card().name().to_string(),
@@ -442,7 +448,8 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
     } else {
         serde_json::to_vec(&export.bundle)?
     };
-    write_private(out, &bytes)?;
+    spin.finish_and_clear();
+    write_out(out, &bytes)?;
     if cli.json {
         output::json(&json!({
             "out": out,
@@ -451,14 +458,23 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
             "left_out": export.left_out,
         }))
     } else {
-        println!(
-            "Wrote {} ({} bytes): {}.",
-            out.display(),
-            bytes.len(),
-            counts_text(&export.resources)
+        say(
+            out,
+            t!(
+                "export-written",
+                out = out_name(out),
+                bytes = bytes.len(),
+                counts = counts_text(&export.resources)
+            ),
         );
         for (what, n) in &export.left_out {
-            println!("  not exported: {n} {what}");
+            say(
+                out,
+                format!(
+                    "  {}",
+                    t!("export-left-out", n = *n, what = what.to_string())
+                ),
+            );
         }
         Ok(())
     }
@@ -580,7 +596,7 @@ fn draw(
 
 pub fn chart(cli: &Cli, args: &ChartArgs) -> Result<()> {
     chart_spec(&args.kind)?;
-    refuse_existing(&args.out)?;
+    check_out(cli, &args.out, false)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let readings = vault.readings(&record, &chart_spec(&args.kind)?.2)?;
@@ -606,17 +622,25 @@ pub fn chart(cli: &Cli, args: &ChartArgs) -> Result<()> {
         end - offset_near(end)
     });
     let (svg, n, title) = draw(&mut vault, record, &args.kind, since, until)?;
-    write_private(&args.out, svg.as_bytes())?;
+    write_out(&args.out, svg.as_bytes())?;
     if cli.json {
         output::json(&json!({"out": args.out, "readings": n, "kind": title, "bytes": svg.len()}))
     } else {
-        println!("Wrote {} ({title}, {n} readings).", args.out.display());
+        say(
+            &args.out,
+            t!(
+                "chart-written",
+                out = out_name(&args.out),
+                title = title.as_str(),
+                n = n
+            ),
+        );
         Ok(())
     }
 }
 
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
-    refuse_existing(&args.out)?;
+    check_out(cli, &args.out, false)?;
     let mut vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let entries: Vec<RecordEntry> = vault
@@ -635,7 +659,9 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
     let glucose: Vec<SeriesPoint> = vault.readings(&record, &chart_spec("glucose")?.2)?;
     let glucose = glucose.into_iter().filter(|p| p.dense).collect();
     let (glucose, glucose_unit, glucose_offset) = chart_points(glucose, ChartKind::Glucose);
+    let bar = progress(cli, 2, &t!("progress-charts"));
     for kind in ["blood-pressure", "weight"] {
+        bar.inc(1);
         let points = vault.readings(&record, &chart_spec(kind)?.2)?;
         if points.is_empty() {
             continue;
@@ -644,6 +670,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         let (svg, n, title) = draw(&mut vault, record, kind, since, until)?;
         charts.push((format!("{title}: {caption} ({n})."), svg));
     }
+    bar.finish_and_clear();
     let now = DateTime::now();
     let html = carnet_report::report_html(&ReportInput {
         patient_name: vault.card().name(),
@@ -658,11 +685,18 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         glucose_days: Some(args.glucose_days),
         ..Default::default()
     });
-    write_private(&args.out, html.as_bytes())?;
+    write_out(&args.out, html.as_bytes())?;
     if cli.json {
         output::json(&json!({"out": args.out, "bytes": html.len()}))
     } else {
-        println!("Wrote {} ({} bytes).", args.out.display(), html.len());
+        say(
+            &args.out,
+            t!(
+                "report-written",
+                out = out_name(&args.out),
+                bytes = html.len()
+            ),
+        );
         Ok(())
     }
 }

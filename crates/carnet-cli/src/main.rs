@@ -6,13 +6,19 @@
 mod agent;
 mod commands;
 mod demo;
+mod errors;
 mod harden;
+mod help_fr;
+mod i18n;
 mod interop;
 mod net;
 mod output;
 mod pass;
+mod phrase;
+mod progress;
 mod recovery;
 mod sharing;
+mod words;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +43,10 @@ pub struct Cli {
     /// Read the passphrase from the first line of FILE (else $CARNET_PASSPHRASE, else a prompt).
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// The language of messages: fr or en [default: from LC_ALL, LC_MESSAGES or LANG, else
+    /// en]. JSON output is the same in every language.
+    #[arg(long, global = true, value_name = "LANG", value_parser = ["fr", "en"])]
+    pub lang: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -64,8 +74,8 @@ pub enum Command {
     Remove(IdArg),
     /// Decrypt an attachment into a file.
     GetAttachment(GetAttachmentArgs),
-    /// Every entry in date order.
-    Timeline(PatientArg),
+    /// Every entry in date order (a series of readings as one line; --days for its days).
+    Timeline(TimelineArgs),
     /// Your address book of identity cards.
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -145,8 +155,6 @@ pub enum Command {
     /// Open a session: the passphrase is asked once, and every command until `carnet lock`
     /// or the timeout opens the vault without it (the key stays in memory, with a small
     /// agent process only you can reach; never on disk).
-    ///
-    /// Example: carnet unlock --timeout 30m
     Unlock {
         /// How long the session lasts: seconds, or with a unit (90s, 15m, 2h).
         #[arg(long, default_value = "15m", value_parser = parse_duration)]
@@ -155,15 +163,11 @@ pub enum Command {
     /// End the session `carnet unlock` opened: the key is forgotten.
     Lock,
     /// Print the completion script of a shell.
-    ///
-    /// Example: carnet completions bash > ~/.local/share/bash-completion/completions/carnet
     Completions {
         /// bash, zsh, fish, powershell or elvish.
         shell: clap_complete::Shell,
     },
     /// Write the manual pages (roff): carnet(1) and one per command.
-    ///
-    /// Example: carnet man --out ~/.local/share/man/man1
     Man {
         /// The directory to write them to (created if missing); without it, carnet(1) is
         /// printed.
@@ -499,6 +503,11 @@ pub struct InitArgs {
     /// second; lower costs (down to 10) are for tests only and need CARNET_TEST_KDF=1.
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
     pub kdf_cost: u8,
+    /// Do not ask to type back three words of the recovery phrase (for scripts, and
+    /// needed when standard input is not a terminal or with --json; also
+    /// CARNET_NO_CONFIRM_PHRASE=1). Check the phrase later with `carnet recovery verify`.
+    #[arg(long)]
+    pub no_confirm_phrase: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -665,9 +674,22 @@ pub struct ListArgs {
     /// Only entries dated on or before this day (YYYY-MM-DD).
     #[arg(long)]
     pub until: Option<Date>,
-    /// At most this many entries (the newest of each section first).
+    /// At most this many lines (the newest of each section first).
     #[arg(long, short = 'n')]
     pub limit: Option<usize>,
+    /// List every day block of a series (a glucose sensor's readings...) instead of one
+    /// summary line per series (kind, readings, first and last day, latest value).
+    #[arg(long, visible_alias = "all")]
+    pub days: bool,
+    #[command(flatten)]
+    pub patient: PatientArg,
+}
+
+#[derive(Args, Debug)]
+pub struct TimelineArgs {
+    /// List every day block of a series instead of one summary line per series.
+    #[arg(long, visible_alias = "all")]
+    pub days: bool,
     #[command(flatten)]
     pub patient: PatientArg,
 }
@@ -730,10 +752,220 @@ fn quiet_on_closed_pipe() {
     }));
 }
 
+/// An example for each command, shown at the end of its `--help` (and in its manual
+/// page). A test checks that every visible command has one.
+const EXAMPLES: &[(&str, &str)] = &[
+    ("init", "carnet init --name \"Alice Martin\""),
+    ("whoami", "carnet whoami"),
+    (
+        "add",
+        "carnet add allergy --substance Penicillin --criticality high",
+    ),
+    (
+        "add allergy",
+        "carnet add allergy --substance Penicillin --criticality high --reaction hives",
+    ),
+    (
+        "add condition",
+        "carnet add condition --name \"Type 2 diabetes\" --code icd10:E11 --onset 2019",
+    ),
+    (
+        "add medication",
+        "carnet add medication --name Metformin --dosage \"500 mg twice a day\" --start 2019-05-01",
+    ),
+    (
+        "add immunization",
+        "carnet add immunization --vaccine \"Influenza, seasonal\" --date 2025-10-15",
+    ),
+    (
+        "add measurement",
+        "carnet add measurement --kind blood-pressure --value 120/80 --unit mmHg",
+    ),
+    (
+        "add note",
+        "carnet add note --title \"After the visit\" --text \"Walk 30 minutes a day\"",
+    ),
+    (
+        "add profile",
+        "carnet add profile --name \"Alice Martin\" --birth-date 1984-03-02 --blood-group O+",
+    ),
+    ("add none-known", "carnet add none-known allergies"),
+    (
+        "attach",
+        "carnet attach blood-test.pdf --type report --title \"Blood test, March\"",
+    ),
+    (
+        "list",
+        "carnet list --section measurements --since 2025-01-01 -n 20",
+    ),
+    ("show", "carnet show 7hq2"),
+    ("history", "carnet history 7hq2"),
+    ("edit", "carnet edit 7hq2 --set dosage=\"1000 mg a day\""),
+    ("remove", "carnet remove 7hq2"),
+    (
+        "get-attachment",
+        "carnet get-attachment 7hq2 --out blood-test.pdf",
+    ),
+    ("timeline", "carnet timeline --patient Alice"),
+    (
+        "contact",
+        "carnet contact add \"Dr Martin\" carnet-card1:...",
+    ),
+    (
+        "contact add",
+        "carnet contact add \"Dr Martin\" carnet-card1:...",
+    ),
+    ("contact list", "carnet contact list"),
+    (
+        "grant",
+        "carnet grant \"Dr Martin\" --sections allergies,medications --access read --purpose \"GP follow-up\" --until 2026-12-31",
+    ),
+    ("revoke", "carnet revoke k3x9w2m4p7q8rt"),
+    ("block", "carnet block \"Dr Martin\""),
+    ("grants", "carnet grants"),
+    ("log", "carnet log"),
+    (
+        "share",
+        "carnet share export --to \"Dr Martin\" --out for-dr-martin.carnet",
+    ),
+    (
+        "share export",
+        "carnet share export --to \"Dr Martin\" --out for-dr-martin.carnet",
+    ),
+    ("share import", "carnet share import from-alice.carnet"),
+    ("share inspect", "carnet share inspect from-alice.carnet"),
+    ("patients", "carnet patients"),
+    ("serve", "carnet serve --bind 0.0.0.0:7777"),
+    ("sync", "carnet sync \"Dr Martin\" --watch"),
+    ("config", "carnet config set relay on"),
+    ("config show", "carnet config show"),
+    ("config set", "carnet config set relay on"),
+    (
+        "backup",
+        "carnet backup --out /media/usb/carnet-2025-11.backup",
+    ),
+    (
+        "restore",
+        "carnet --vault ~/carnet-new restore /media/usb/carnet-2025-11.backup",
+    ),
+    ("device", "carnet device list"),
+    ("device list", "carnet device list"),
+    ("device remove", "carnet device remove 4f2a"),
+    ("device rekey", "carnet device rekey"),
+    (
+        "device link",
+        "carnet device link   (then, on the new device: carnet --vault ~/carnet device link)",
+    ),
+    ("recovery", "carnet recovery verify"),
+    ("recovery verify", "carnet recovery verify"),
+    (
+        "recovery split",
+        "carnet recovery split --threshold 2 --to Bob --to Carol --to Dan --out shares/",
+    ),
+    (
+        "recovery release",
+        "carnet recovery release recovery-share-for-bob.carnet",
+    ),
+    ("audit", "carnet audit export --out consent-log.json"),
+    ("audit export", "carnet audit export --out consent-log.json"),
+    (
+        "audit verify",
+        "carnet audit verify consent-log.json --patient ID --since-checkpoint last-verify.json",
+    ),
+    (
+        "audit witness",
+        "carnet audit witness --patient Alice --out alice-checkpoint.json",
+    ),
+    ("repair", "carnet repair"),
+    ("passphrase", "carnet passphrase"),
+    ("demo", "carnet demo"),
+    ("unlock", "carnet unlock --timeout 30m"),
+    ("lock", "carnet lock"),
+    (
+        "completions",
+        "carnet completions bash > ~/.local/share/bash-completion/completions/carnet",
+    ),
+    ("man", "carnet man --out ~/.local/share/man/man1"),
+    (
+        "import",
+        "carnet import csv libreview.csv --format libre --tz Europe/Paris",
+    ),
+    ("import fhir", "carnet import fhir discharge-summary.json"),
+    (
+        "import csv",
+        "carnet import csv clarity-export.csv --format dexcom --tz Europe/Paris",
+    ),
+    ("export", "carnet export ips --out summary.json"),
+    (
+        "export fhir",
+        "carnet export fhir --sections allergies,medications --out for-hospital.json",
+    ),
+    ("export ips", "carnet export ips --out summary.json"),
+    ("chart", "carnet chart glucose --days 14 --out glucose.svg"),
+    ("report", "carnet report --out summary.html"),
+];
+
+/// What the exit status says, at the end of `carnet --help` (README, "Exit codes").
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  1  failure (a damaged vault, a full disk...)
+  2  usage: a wrong command, option or value (nothing was done)
+  3  wrong or missing passphrase (nothing was changed)
+  4  refused input: an invalid value, a file that is not what it should be, an output
+     that exists (nothing was changed)
+  5  a peer could not be reached, or the link failed
+  6  not found: no vault, no such entry, contact or patient
+141  the output was closed early (`carnet list | head`)";
+
+/// The command line as clap sees it, with an example in every command's help and the
+/// exit codes in the main one.
+pub fn cli_command() -> clap::Command {
+    fn add_examples(cmd: clap::Command, path: &str) -> clap::Command {
+        let mut cmd = cmd;
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        for name in names {
+            let sub_path = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path} {name}")
+            };
+            cmd = cmd.mut_subcommand(&name, |sub| {
+                let sub = add_examples(sub, &sub_path);
+                match EXAMPLES.iter().find(|(p, _)| *p == sub_path) {
+                    Some((_, example)) => sub.after_help(format!("Example:\n  {example}")),
+                    None => sub,
+                }
+            });
+        }
+        cmd
+    }
+    add_examples(<Cli as clap::CommandFactory>::command(), "").after_help(EXIT_CODES)
+}
+
 fn main() -> ExitCode {
     harden::no_core_dumps();
     quiet_on_closed_pipe();
-    let cli = match Cli::try_parse() {
+    // The language is needed before parsing, for --help: `--lang X` or `--lang=X` as
+    // given, else the locale.
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let flag = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--lang=")
+            .map(str::to_string)
+            .or_else(|| (a == "--lang").then(|| args.get(i + 1).cloned()).flatten())
+    });
+    let command = match i18n::Lang::choose(flag.as_deref()) {
+        i18n::Lang::Fr => help_fr::french(cli_command()),
+        i18n::Lang::En => cli_command(),
+    };
+    let parsed = command
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // With --json anywhere on the line, a usage error is JSON too (scripts parse
@@ -750,12 +982,46 @@ fn main() -> ExitCode {
             e.exit();
         }
     };
+    i18n::set(i18n::Lang::choose(cli.lang.as_deref()));
     let json = cli.json;
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             output::error(json, &e);
-            ExitCode::FAILURE
+            ExitCode::from(errors::kind(&e).code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every command people can see has an example at the end of its help.
+    #[test]
+    fn every_visible_command_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let p = format!("{path} {}", sub.get_name()).trim().to_string();
+                if sub.get_name() != "help"
+                    && !sub
+                        .get_after_help()
+                        .is_some_and(|h| h.to_string().starts_with("Example:\n  carnet "))
+                {
+                    missing.push(p.clone());
+                }
+                walk(sub, &p, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::cli_command(), "", &mut missing);
+        assert!(missing.is_empty(), "no example for: {missing:?}");
+        for (path, _) in super::EXAMPLES {
+            let mut cmd = super::cli_command();
+            for part in path.split(' ') {
+                cmd = cmd
+                    .find_subcommand(part)
+                    .unwrap_or_else(|| panic!("an example for {path}, which does not exist"))
+                    .clone();
+            }
         }
     }
 }

@@ -3,11 +3,12 @@
 use std::io::Write;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use carnet_sync::{Event, Node, SessionReport, SyncConfig, TICKET_PREFIX, Ticket};
 use serde_json::json;
 
 use crate::commands::open;
+use crate::t;
 use crate::{Cli, ConfigCommand, NetArgs, ServeArgs, SyncArgs, output};
 
 fn config_for(vault: &carnet::Vault, net: &NetArgs) -> Result<SyncConfig> {
@@ -64,9 +65,13 @@ fn report_json(r: &SessionReport) -> serde_json::Value {
 }
 
 fn report_text(r: &SessionReport) -> String {
-    format!(
-        "synced with {}: sent {} change(s), received {} ({} bytes out, {} in)",
-        r.peer, r.sent, r.received, r.bytes_sent, r.bytes_received
+    t!(
+        "synced",
+        peer = r.peer.as_str(),
+        sent = r.sent,
+        received = r.received,
+        bytes_out = r.bytes_sent,
+        bytes_in = r.bytes_received
     )
 }
 
@@ -101,9 +106,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
             println!("{}", json!({ "ticket": ticket, "id": id }));
         } else {
             println!("{ticket}");
-            eprintln!(
-                "Serving {who}'s vault. Give the ticket above to those who sync with you; Ctrl-C stops."
-            );
+            eprintln!("{}", t!("serving", name = who.as_str()));
         }
         let _ = std::io::stdout().flush();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -117,10 +120,24 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
                     match &ev {
                         Event::Synced(r) => println!("{}", report_text(r)),
                         Event::Refused { endpoint, why } => {
-                            println!("refused a peer ({}): {why}", &endpoint[..12.min(endpoint.len())])
+                            println!(
+                                "{}",
+                                t!(
+                                    "serve-refused",
+                                    peer = &endpoint[..12.min(endpoint.len())],
+                                    why = why.as_str()
+                                )
+                            )
                         }
                         Event::Failed { endpoint, why } => {
-                            println!("a sync with peer {} failed: {why}", &endpoint[..12.min(endpoint.len())])
+                            println!(
+                                "{}",
+                                t!(
+                                    "serve-failed",
+                                    peer = &endpoint[..12.min(endpoint.len())],
+                                    why = why.as_str()
+                                )
+                            )
                         }
                     }
                 }
@@ -137,7 +154,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
 pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
     let peer = args.peer.trim();
     if peer.is_empty() {
-        bail!("name a contact or give a ticket to sync with");
+        return Err(crate::errors::refused(t!("err-sync-no-peer")));
     }
     // A ticket is checked before the passphrase is asked for.
     let given: Option<Ticket> = if peer.starts_with(TICKET_PREFIX) {
@@ -159,30 +176,47 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
             text.parse()?
         }
     };
+    // A patient who shared their record with this vault's owner: if they refuse the sync,
+    // it is because they no longer share it (a revoke, an end date, a block), which the
+    // grantee is told in those words, not as a bare refusal.
+    let sharer = vault
+        .patients()
+        .ok()
+        .and_then(|all| all.into_iter().find(|p| p.id == ticket.person))
+        .map(|p| p.name);
     let config = config_for(&vault, &args.net)?;
     let live = args.watch;
     let json = cli.json;
-    let (report, reconnects) = runtime()?.block_on(async move {
-        let node = std::sync::Arc::new(Node::start(vault, config).await?);
-        let spinner = traffic_spinner(json, node.clone());
-        let result = if live {
-            watch(&node, &ticket).await
-        } else {
-            node.sync(&ticket, false)
-                .await
-                .map(|r| (r, 0))
-                .map_err(anyhow::Error::from)
-        };
-        if let Some((bar, task)) = spinner {
-            task.abort();
-            let _ = task.await;
-            bar.finish_and_clear();
-        }
-        if let Ok(node) = std::sync::Arc::try_unwrap(node) {
-            node.shutdown().await;
-        }
-        result
-    })?;
+    // Who is being reached, for the progress line: a name when one was given.
+    let label = if peer.starts_with(TICKET_PREFIX) {
+        t!("sync-the-peer")
+    } else {
+        peer.to_string()
+    };
+    let wait = Duration::from_secs(args.net.timeout);
+    let (report, reconnects) = runtime()?
+        .block_on(async move {
+            let node = std::sync::Arc::new(Node::start(vault, config).await?);
+            let spinner = traffic_spinner(json, node.clone(), label, wait);
+            let result = if live {
+                watch(&node, &ticket).await
+            } else {
+                node.sync(&ticket, false)
+                    .await
+                    .map(|r| (r, 0))
+                    .map_err(anyhow::Error::from)
+            };
+            if let Some((bar, task)) = spinner {
+                task.abort();
+                let _ = task.await;
+                bar.finish_and_clear();
+            }
+            if let Ok(node) = std::sync::Arc::try_unwrap(node) {
+                node.shutdown().await;
+            }
+            result
+        })
+        .map_err(|e| no_longer_shared(e, sharer.as_deref()))?;
     if json {
         let mut out = report_json(&report);
         if live {
@@ -195,16 +229,47 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
     }
 }
 
+/// A refusal from a patient who had shared their record, said as what it means.
+fn no_longer_shared(e: anyhow::Error, patient: Option<&str>) -> anyhow::Error {
+    // Only the refusals that mean "no longer shared" (carnet-sync's words for no grant in
+    // force, a block, an unknown peer); a refusal for another reason (a device that is
+    // not its owner's primary, a change that does not verify) keeps its own text.
+    let refused = e
+        .chain()
+        .find_map(|c| match c.downcast_ref::<carnet_sync::SyncError>() {
+            Some(carnet_sync::SyncError::Refused(why))
+                if why.contains("nothing is shared with you") || why.contains(" is blocked") =>
+            {
+                Some(why.clone())
+            }
+            _ => None,
+        });
+    match (refused, patient) {
+        (Some(why), Some(patient)) => crate::errors::refused(t!(
+            "err-sync-no-longer-shared",
+            patient = patient,
+            why = why
+        )),
+        _ => e,
+    }
+}
+
 /// On a terminal (and without --json): a line on stderr with the bytes received and sent
 /// so far, updated as they move, so a long sync over a slow link shows it is alive.
+/// Until the first byte moves, it says who is being reached and how long is left before
+/// carnet gives up (`--timeout`), so an unreachable peer is not a silent wait.
 fn traffic_spinner(
     json: bool,
     node: std::sync::Arc<Node>,
+    peer: String,
+    wait: Duration,
 ) -> Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)> {
     use std::io::IsTerminal;
-    if json || !std::io::stderr().is_terminal() {
+    if json || !std::io::stderr().is_terminal() || std::env::var("TERM").is_ok_and(|t| t == "dumb")
+    {
         return None;
     }
+    let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new_spinner();
     if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
         bar.set_style(style);
@@ -213,11 +278,16 @@ fn traffic_spinner(
     let task = tokio::spawn(async move {
         loop {
             let (got, sent) = node.traffic();
-            shown.set_message(format!(
-                "syncing: {} received, {} sent",
-                indicatif::HumanBytes(got),
-                indicatif::HumanBytes(sent)
-            ));
+            if got == 0 && sent == 0 {
+                let left = wait.saturating_sub(started.elapsed()).as_secs();
+                shown.set_message(t!("sync-reaching", peer = peer.as_str(), left = left));
+            } else {
+                shown.set_message(t!(
+                    "syncing",
+                    received = indicatif::HumanBytes(got).to_string(),
+                    sent = indicatif::HumanBytes(sent).to_string()
+                ));
+            }
             shown.tick();
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -275,19 +345,26 @@ async fn watch(node: &Node, ticket: &Ticket) -> Result<(SessionReport, usize)> {
                 }
                 backoff = Duration::from_secs(1);
                 eprintln!(
-                    "{} left the session; connecting again in {} s (Ctrl-C stops).",
-                    r.peer,
-                    backoff.as_secs()
+                    "{}",
+                    t!(
+                        "sync-peer-left",
+                        peer = r.peer.as_str(),
+                        seconds = backoff.as_secs()
+                    )
                 );
             }
             Err(e) if stopped => {
-                eprintln!("stopped: {e}");
+                eprintln!("{}", t!("sync-stopped", why = e.to_string()));
                 return Ok((total, reconnects));
             }
             Err(e) if worth_retrying(&e) => {
                 eprintln!(
-                    "{e}. Connecting again in {} s (Ctrl-C stops).",
-                    backoff.as_secs()
+                    "{}",
+                    t!(
+                        "sync-retry",
+                        why = e.to_string(),
+                        seconds = backoff.as_secs()
+                    )
                 );
             }
             Err(e) => return Err(e.into()),
@@ -346,9 +423,7 @@ pub fn link(cli: &Cli, code: Option<&str>, kdf_cost: u8, net: &NetArgs) -> Resul
 fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
     let vault = open(cli)?;
     if !vault.is_primary()? {
-        bail!(
-            "link new devices from your primary device (the one that keeps your consent log; `carnet device list` shows it)"
-        );
+        return Err(crate::errors::refused(t!("err-link-not-primary")));
     }
     let config = config_for(&vault, net)?;
     let json = cli.json;
@@ -359,14 +434,12 @@ fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
             println!("{}", json!({ "code": code.to_string() }));
         } else {
             println!("{code}");
-            eprintln!(
-                "On the new device, run `carnet --vault DIR device link` and type the code above when asked (or give it with --code-file FILE); it works once. Waiting up to 10 minutes; Ctrl-C stops."
-            );
+            eprintln!("{}", t!("link-offer"));
         }
         let _ = std::io::stdout().flush();
         let result = tokio::select! {
             r = node.wait_link(&code, LINK_WAIT) => r.map_err(anyhow::Error::from),
-            _ = stop_signal() => Err(anyhow!("stopped before a device linked")),
+            _ = stop_signal() => Err(anyhow!(t!("link-stopped"))),
         };
         node.shutdown().await;
         result
@@ -375,10 +448,13 @@ fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
         output::json(&report)
     } else {
         println!(
-            "Linked device {}: sent the vault ({} rows, {} bytes). Sync the two devices with `carnet serve` / `carnet sync`.",
-            &report.device[..8],
-            report.rows,
-            report.bytes
+            "{}",
+            t!(
+                "linked",
+                device = &report.device[..8],
+                rows = report.rows,
+                bytes = report.bytes
+            )
         );
         Ok(())
     }
@@ -389,12 +465,19 @@ fn link_join(cli: &Cli, code: &str, kdf_cost: u8, net: &NetArgs) -> Result<()> {
     let code: carnet_sync::LinkCode = code.parse()?;
     let dir = crate::commands::vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        bail!(
-            "a vault already exists at {}; link into a new --vault directory",
-            dir.display()
-        );
+        return Err(crate::errors::refused(t!(
+            "err-link-exists",
+            vault = dir.display().to_string()
+        )));
     }
-    let pass = crate::pass::get_new(cli.passphrase_file.as_deref())?;
+    let pass = crate::pass::get_new_for(
+        cli.passphrase_file.as_deref(),
+        &[],
+        crate::pass::Target {
+            vault: &dir,
+            name: None,
+        },
+    )?;
     let relay = net.relay;
     let timeout = Duration::from_secs(net.timeout);
     let (vault, s) = runtime()?.block_on(async move {
@@ -412,10 +495,13 @@ fn link_join(cli: &Cli, code: &str, kdf_cost: u8, net: &NetArgs) -> Result<()> {
         }))
     } else {
         println!(
-            "This device ({}) now holds the vault of {}: {} entries. Your primary device keeps the consent log; sync with it to exchange changes.",
-            &device[..8],
-            s.name,
-            s.entries
+            "{}",
+            t!(
+                "link-joined",
+                device = &device[..8],
+                name = s.name.as_str(),
+                entries = s.entries
+            )
         );
         Ok(())
     }

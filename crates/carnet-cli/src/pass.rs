@@ -11,55 +11,88 @@ use carnet::crypto::MasterKey;
 use carnet::crypto::secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use crate::t;
+
 /// The environment switch that lets `--kdf-cost` go below the default: for tests only.
 pub const TEST_KDF_ENV: &str = "CARNET_TEST_KDF";
 
+/// Which vault a prompt is for, so that it says so: its directory, and its owner's name
+/// when known (always for a new vault; an existing one's name is sealed inside it).
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    pub vault: &'a Path,
+    pub name: Option<&'a str>,
+}
+
 /// Reads the passphrase for an existing vault.
-pub fn get(file: Option<&Path>) -> Result<SecretString> {
-    get_inner(file, None, "CARNET_PASSPHRASE")
+pub fn get(file: Option<&Path>, target: Target<'_>) -> Result<SecretString> {
+    get_inner(file, None, "CARNET_PASSPHRASE", target)
 }
 
 /// Reads the new passphrase of `carnet passphrase`: from `file`, else
 /// `CARNET_NEW_PASSPHRASE`, else a prompt (twice); warns when it is weak.
-pub fn get_changed(file: Option<&Path>, hints: &[&str]) -> Result<SecretString> {
-    get_inner(file, Some(hints), "CARNET_NEW_PASSPHRASE")
+pub fn get_changed(
+    file: Option<&Path>,
+    hints: &[&str],
+    target: Target<'_>,
+) -> Result<SecretString> {
+    get_inner(file, Some(hints), "CARNET_NEW_PASSPHRASE", target)
 }
 
-/// Reads a new passphrase (asked twice on a terminal) and warns on stderr when it is weak.
-pub fn get_new(file: Option<&Path>) -> Result<SecretString> {
-    get_new_for(file, &[])
-}
-
-/// [`get_new`], with words the passphrase should not be built from (the person's name):
-/// a passphrase made of them is reported weak.
-pub fn get_new_for(file: Option<&Path>, hints: &[&str]) -> Result<SecretString> {
-    get_inner(file, Some(hints), "CARNET_PASSPHRASE")
+/// Reads a new passphrase (asked twice on a terminal) and warns on stderr when it is
+/// weak; `hints` are words it should not be built from (the person's name): a passphrase
+/// made of them is reported weak.
+pub fn get_new_for(
+    file: Option<&Path>,
+    hints: &[&str],
+    target: Target<'_>,
+) -> Result<SecretString> {
+    get_inner(file, Some(hints), "CARNET_PASSPHRASE", target)
 }
 
 /// `new`: `None` for an existing vault's passphrase; for a new one, the words it should not
 /// be built from.
-fn get_inner(file: Option<&Path>, new: Option<&[&str]>, env: &str) -> Result<SecretString> {
+fn get_inner(
+    file: Option<&Path>,
+    new: Option<&[&str]>,
+    env: &str,
+    target: Target<'_>,
+) -> Result<SecretString> {
     let pass = if let Some(path) = file {
         let raw = Zeroizing::new(
             std::fs::read(path)
-                .with_context(|| format!("cannot read passphrase file {}", path.display()))?,
+                .with_context(|| t!("err-passphrase-file", file = path.display().to_string()))?,
         );
-        let text = std::str::from_utf8(&raw).context("the passphrase file is not UTF-8 text")?;
+        let text = std::str::from_utf8(&raw).context(t!("err-passphrase-not-utf8"))?;
         let line = text.lines().next().unwrap_or("");
         Zeroizing::new(line.to_string())
     } else if let Ok(p) = std::env::var(env) {
         Zeroizing::new(p)
     } else if std::io::stdin().is_terminal() || std::io::stderr().is_terminal() {
+        let vault = target.vault.display().to_string();
         return match new {
             None => {
-                let p = prompt("Passphrase: ")?;
+                let text = match target.name {
+                    Some(name) => t!("prompt-passphrase", name = name, vault = vault),
+                    None => t!("prompt-passphrase-plain", vault = vault),
+                };
+                let p = prompt(&text)?;
                 refuse_empty(&p)?;
                 Ok(SecretString::from(p.to_string()))
             }
-            Some(hints) => prompt_new(hints),
+            Some(hints) => {
+                let text = match target.name {
+                    Some(name) => t!("prompt-new-passphrase", name = name, vault = vault),
+                    None => t!("prompt-new-passphrase-plain"),
+                };
+                prompt_new(&text, hints)
+            }
         };
     } else {
-        bail!("no passphrase: set {env}, pass a passphrase file, or run in a terminal");
+        return Err(crate::errors::passphrase(t!(
+            "err-no-passphrase",
+            env = env
+        )));
     };
     refuse_empty(&pass)?;
     if let Some(hints) = new
@@ -72,46 +105,80 @@ fn get_inner(file: Option<&Path>, new: Option<&[&str]>, env: &str) -> Result<Sec
 
 fn prompt(text: &str) -> Result<Zeroizing<String>> {
     Ok(Zeroizing::new(
-        rpassword::prompt_password(text).context("cannot read the passphrase")?,
+        rpassword::prompt_password(text).context(t!("err-passphrase-read"))?,
     ))
 }
 
 fn refuse_empty(pass: &str) -> Result<()> {
     if pass.is_empty() {
-        bail!("the passphrase is empty; choose a non-empty passphrase");
+        return Err(crate::errors::refused(t!("err-passphrase-empty")));
     }
     Ok(())
 }
 
 /// A new passphrase on the terminal: typed twice. A weak one is explained after the first
-/// time, and the person chooses: type it again to keep it, or press Enter to choose another.
-fn prompt_new(hints: &[&str]) -> Result<SecretString> {
+/// time, and the person chooses: type it again to keep it, or press Enter to choose
+/// another. When the two differ, both are asked again (nothing is created meanwhile).
+fn prompt_new(first_prompt: &str, hints: &[&str]) -> Result<SecretString> {
     loop {
-        let p = prompt("New passphrase: ")?;
-        refuse_empty(&p)?;
+        let p = prompt(first_prompt)?;
+        if p.is_empty() {
+            eprintln!("{}", t!("err-passphrase-empty"));
+            continue;
+        }
         let weak = weakness(&p, hints);
         let again = match &weak {
             Some(warning) => {
                 eprintln!("{warning}");
-                prompt("Type it again to keep it anyway, or press Enter to choose another: ")?
+                prompt(&t!("prompt-keep-weak"))?
             }
-            None => prompt("Passphrase (again): ")?,
+            None => prompt(&t!("prompt-passphrase-again"))?,
         };
         if weak.is_some() && again.is_empty() {
             continue;
         }
         if *again != *p {
-            bail!("the two passphrases differ; nothing was created");
+            eprintln!("{}", t!("passphrase-mismatch"));
+            continue;
         }
         return Ok(SecretString::from(p.to_string()));
     }
+}
+
+/// How long `seconds` is, in words of the language, roughly.
+fn duration_words(seconds: f64) -> String {
+    const MINUTE: f64 = 60.0;
+    const HOUR: f64 = 3600.0;
+    const DAY: f64 = 86_400.0;
+    const YEAR: f64 = 365.25 * DAY;
+    if seconds < 1.0 {
+        return t!("duration-instant");
+    }
+    let (n, id) = if seconds < MINUTE {
+        (seconds, "duration-seconds")
+    } else if seconds < HOUR {
+        (seconds / MINUTE, "duration-minutes")
+    } else if seconds < DAY {
+        (seconds / HOUR, "duration-hours")
+    } else if seconds < YEAR {
+        (seconds / DAY, "duration-days")
+    } else if seconds < 100.0 * YEAR {
+        (seconds / YEAR, "duration-years")
+    } else {
+        return t!("duration-centuries");
+    };
+    crate::i18n::message(
+        id,
+        &[("n", fluent_bundle::FluentValue::from(n.round() as u64))],
+    )
 }
 
 /// Why a new passphrase is weak, as a warning to print, or `None` when it is strong
 /// enough. The estimate is zxcvbn's (dictionaries of common passwords, names and words,
 /// keyboard patterns, dates, repeats, sequences, and `hints`): below its score 3, about
 /// 10^10 guesses, a passphrase is weak. The vault's scrypt cost slows each guess, but a
-/// stolen vault can be attacked offline for as long as the thief likes.
+/// stolen vault can be attacked offline for as long as the thief likes. zxcvbn's own
+/// advice is English: it is given in English only.
 pub fn weakness(pass: &str, hints: &[&str]) -> Option<String> {
     let estimate = zxcvbn::zxcvbn(pass, hints);
     if u8::from(estimate.score()) >= 3 {
@@ -120,19 +187,22 @@ pub fn weakness(pass: &str, hints: &[&str]) -> Option<String> {
     let mut why = Vec::new();
     let chars = pass.chars().count();
     if chars < 12 {
-        why.push(format!("It has only {chars} characters."));
+        why.push(t!("weak-short", n = chars));
     }
-    if let Some(feedback) = estimate.feedback() {
+    if crate::i18n::lang() == crate::i18n::Lang::En
+        && let Some(feedback) = estimate.feedback()
+    {
         if let Some(w) = feedback.warning() {
             why.push(w.to_string());
         }
         why.extend(feedback.suggestions().iter().map(|s| s.to_string()));
     }
+    let seconds = estimate.guesses() as f64 / 1e4;
     Some(format!(
-        "warning: this passphrase is weak: someone who copies your vault could guess it in {} (at ten thousand guesses a second). {}\n\
-         A better one: four or five unrelated words picked at random, or 12 or more characters mixing letters, digits and symbols, not built from your name.",
-        estimate.crack_times().offline_slow_hashing_1e4_per_second(),
-        why.join(" ")
+        "{} {}\n{}",
+        t!("weak-warning", time = duration_words(seconds)),
+        why.join(" "),
+        t!("weak-better")
     ))
 }
 

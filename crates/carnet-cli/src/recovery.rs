@@ -15,7 +15,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::commands::{open, vault_dir, write_private};
-use crate::{Cli, DeviceCommand, RecoveryCommand, RestoreArgs, output, pass};
+use crate::{Cli, DeviceCommand, RecoveryCommand, RestoreArgs, output, pass, t};
 
 fn when(t: u64) -> String {
     carnet::record::DateTime::from_unix(t as i64)
@@ -29,13 +29,11 @@ fn phrase() -> Result<RecoveryPhrase> {
         Zeroizing::new(p)
     } else if std::io::stdin().is_terminal() || std::io::stderr().is_terminal() {
         Zeroizing::new(
-            rpassword::prompt_password("Recovery phrase (24 words): ")
-                .context("cannot read the recovery phrase")?,
+            rpassword::prompt_password(t!("prompt-recovery-phrase"))
+                .context(t!("err-recovery-phrase-read"))?,
         )
     } else {
-        bail!(
-            "no recovery phrase: set CARNET_RECOVERY_PHRASE, or run in a terminal to type it (or restore with recovery shares: --ask-shares, --share-file FILE)"
-        );
+        return Err(crate::errors::refused(t!("err-no-recovery-phrase")));
     };
     Ok(RecoveryPhrase::parse(&text)?)
 }
@@ -162,14 +160,13 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
 }
 
 pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
-    if out.exists() {
-        bail!(
-            "{} already exists; choose another --out path",
-            out.display()
-        );
-    }
+    crate::commands::check_out(cli, out, true)?;
     let vault = open(cli)?;
-    let s = vault.backup(out)?;
+    let s = crate::commands::with_out(out, |path| {
+        crate::progress::while_writing(cli, path.to_path_buf(), crate::progress::backing_up, || {
+            Ok(vault.backup(path)?)
+        })
+    })?;
     if cli.json {
         output::json(&json!({
             "out": out,
@@ -180,13 +177,16 @@ pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
             "bytes": s.bytes,
         }))
     } else {
-        println!(
-            "Backed up the vault to {} ({} bytes: {} change(s), {} attachment(s), {} consent entries). Only your recovery phrase opens it.",
-            out.display(),
-            s.bytes,
-            s.envelopes,
-            s.attachments,
-            s.consent_entries
+        crate::commands::say(
+            out,
+            t!(
+                "backup-written",
+                out = crate::commands::out_name(out),
+                bytes = s.bytes,
+                changes = s.envelopes,
+                attachments = s.attachments,
+                consent = s.consent_entries
+            ),
         );
         Ok(())
     }
@@ -195,13 +195,16 @@ pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
 pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
     let dir = vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        bail!(
-            "a vault already exists at {}; restore into a new --vault directory",
-            dir.display()
-        );
+        return Err(crate::errors::refused(t!(
+            "err-restore-exists",
+            vault = dir.display().to_string()
+        )));
     }
     if !args.file.is_file() {
-        bail!("{} is not a file", args.file.display());
+        return Err(crate::errors::refused(t!(
+            "err-not-a-file",
+            file = args.file.display().to_string()
+        )));
     }
     let kdf_log_n = pass::kdf_cost(args.kdf_cost)?;
     let newest_checkpoint = match &args.checkpoint {
@@ -228,71 +231,86 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
     if let Some(expected) = &args.expect_person
         && *expected != info.id
     {
-        bail!(
-            "this backup is of {} ({}), not of the person expected ({expected}); nothing was written. Check the id you gave, or the file",
-            info.name,
-            info.id
-        );
+        return Err(crate::errors::refused(t!(
+            "err-backup-other-person",
+            name = info.name.as_str(),
+            id = info.id.to_string(),
+            expected = expected.to_string()
+        )));
     }
     eprintln!(
-        "This backup is of {} ({}), made {} on device {}.",
-        info.name,
-        info.id,
-        when(info.backup_time),
-        &info.from_device[..8.min(info.from_device.len())]
+        "{}",
+        t!(
+            "backup-whose",
+            name = info.name.as_str(),
+            id = info.id.to_string(),
+            at = when(info.backup_time),
+            device = &info.from_device[..8.min(info.from_device.len())]
+        )
     );
     if !info.signed {
         eprintln!("{}", unsigned_notice());
     }
-    let pass = pass::get_new_for(cli.passphrase_file.as_deref(), &[&info.name])?;
-    let (vault, s) = Vault::restore_with(
-        &dir,
-        &pass,
-        kdf_log_n,
-        &args.file,
-        &key,
-        &carnet::RestoreOptions {
-            expected: args.expect_person,
-            newest_checkpoint,
+    let pass = pass::get_new_for(
+        cli.passphrase_file.as_deref(),
+        &[&info.name],
+        pass::Target {
+            vault: &dir,
+            name: Some(&info.name),
         },
     )?;
+    let (vault, s) =
+        crate::progress::while_writing(cli, dir.clone(), crate::progress::restoring, || {
+            Vault::restore_with(
+                &dir,
+                &pass,
+                kdf_log_n,
+                &args.file,
+                &key,
+                &carnet::RestoreOptions {
+                    expected: args.expect_person,
+                    newest_checkpoint: newest_checkpoint.clone(),
+                },
+            )
+        })?;
     drop(vault);
     if cli.json {
         output::json(&s)
     } else {
         println!(
-            "Restored the vault of {} ({}) in {}: {} entries, from a backup made {}{}.",
-            s.name,
-            s.id,
-            dir.display(),
-            s.entries,
-            when(s.backup_time),
-            if s.signed {
-                ", signed by them"
-            } else {
-                " (unsigned: made before backups were signed)"
-            }
+            "{}",
+            t!(
+                "restored",
+                name = s.name.as_str(),
+                id = s.id.to_string(),
+                vault = dir.display().to_string(),
+                entries = s.entries,
+                at = when(s.backup_time),
+                signed = if s.signed { "yes" } else { "no" }
+            )
         );
         match &s.takeover {
             Some(t) => {
                 println!(
-                    "This new device ({}) took your record over with your recovery phrase: only it speaks for you now. Your {} earlier device(s), the old one ({}) among them, are cut off everywhere once the people you share with sync with this one; link your other devices again (`carnet device link`).",
-                    &s.device[..8],
-                    t.devices_retired,
-                    &s.from_device[..8]
+                    "{}",
+                    t!(
+                        "restored-takeover",
+                        device = &s.device[..8],
+                        count = t.devices_retired,
+                        old = &s.from_device[..8]
+                    )
                 );
                 if let Some(b) = t.forked {
-                    println!(
-                        "Your log had grown to {} entries after this backup; this restore leaves those later entries behind, and says so in your log.",
-                        b.size
-                    );
+                    println!("{}", t!("restored-forked", size = b.size));
                 }
             }
             None => println!(
-                "This is a new device ({}). If the old one ({}) is lost, remove it: `carnet device remove {}`.",
-                &s.device[..8],
-                &s.from_device[..8],
-                &s.from_device[..8]
+                "{}",
+                t!(
+                    "restored-new-device",
+                    device = &s.device[..8],
+                    old = &s.from_device[..8]
+                )
             ),
         }
         Ok(())
@@ -305,15 +323,18 @@ fn read_checkpoint(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if bytes.len() > 16 * 1024 {
         bail!(
-            "{} is {} bytes: a checkpoint is a short signed note; give the file `carnet audit witness --out FILE` wrote",
-            path.display(),
-            bytes.len()
+            "{}",
+            t!(
+                "checkpoint-too-large",
+                file = path.display().to_string(),
+                size = bytes.len()
+            )
         );
     }
     let text = String::from_utf8(bytes).map_err(|_| {
         anyhow::anyhow!(
-            "{} is not text: give the file `carnet audit witness --out FILE` wrote",
-            path.display()
+            "{}",
+            t!("checkpoint-not-text", file = path.display().to_string())
         )
     })?;
     // What `carnet audit witness` writes: the cosigned note with the witness's card.
@@ -323,8 +344,11 @@ fn read_checkpoint(path: &Path) -> Result<String> {
     };
     if !text.starts_with("carnet-consent/") {
         bail!(
-            "{} is not a checkpoint of a Carnet consent log: give the file `carnet audit witness --out FILE` wrote",
-            path.display()
+            "{}",
+            t!(
+                "checkpoint-not-checkpoint",
+                file = path.display().to_string()
+            )
         );
     }
     Ok(text)
@@ -386,18 +410,22 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
             }
             for d in &list {
                 println!(
-                    "{}  added {}{}{}{}",
+                    "{}  {}{}{}{}",
                     d.id,
-                    when(d.added),
+                    t!("device-added", at = when(d.added)),
                     d.removed
-                        .map(|t| format!(", removed {}", when(t)))
+                        .map(|at| t!("device-removed-at", at = when(at)))
                         .unwrap_or_default(),
                     if d.primary {
-                        "  [primary: keeps the consent log]"
+                        t!("device-primary")
                     } else {
-                        ""
+                        String::new()
                     },
-                    if d.this { "  [this device]" } else { "" }
+                    if d.this {
+                        t!("device-this")
+                    } else {
+                        String::new()
+                    }
                 );
             }
             Ok(())
@@ -407,18 +435,12 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
             let d = vault.remove_device(id)?;
             if !d.own_key {
                 // Said on stderr, with --json too: it is a warning about the person's key.
-                eprintln!(
-                    "warning: device {} was linked by an older carnet and holds your identity key: with it, whoever has that device can still sign as you. To cut it off completely, run `carnet device rekey` (it asks for your recovery phrase).",
-                    &d.id[..8]
-                );
+                eprintln!("{}", t!("device-holds-person-key", id = &d.id[..8]));
             }
             if cli.json {
                 output::json(&d)
             } else {
-                println!(
-                    "Removed device {}: every section moved to a new key it never holds; it gets nothing new and nothing it writes is accepted. What it already held cannot be recalled.",
-                    &d.id[..8]
-                );
+                println!("{}", t!("device-removed", id = &d.id[..8]));
                 Ok(())
             }
         }
@@ -431,9 +453,12 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
                 output::json(&s)
             } else {
                 println!(
-                    "This device took your record over again with your recovery phrase: it goes on as device {}, and your {} other device(s), any that held your identity key among them, are cut off everywhere once the people you share with sync with it. Link your other devices again (`carnet device link`).",
-                    &vault.device_id().to_string()[..8],
-                    s.devices_retired.saturating_sub(1)
+                    "{}",
+                    t!(
+                        "device-rekeyed",
+                        device = &vault.device_id().to_string()[..8],
+                        count = s.devices_retired.saturating_sub(1)
+                    )
                 );
                 Ok(())
             }
@@ -466,7 +491,7 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
             if cli.json {
                 output::json(&json!({ "ok": true }))
             } else {
-                println!("This is the recovery phrase of this vault.");
+                println!("{}", t!("recovery-verified"));
                 Ok(())
             }
         }
@@ -515,11 +540,18 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
                 }))
             } else {
                 for (p, (name, _)) in paths.iter().zip(&shares) {
-                    println!("{}: for {name} (only they can open it)", p.display());
+                    println!(
+                        "{}",
+                        t!(
+                            "split-file",
+                            file = p.display().to_string(),
+                            name = name.as_str()
+                        )
+                    );
                 }
                 println!(
-                    "Give each file to its holder. Any {threshold} of the {} shares rebuild your recovery key; fewer reveal nothing.",
-                    shares.len()
+                    "{}",
+                    t!("split-done", threshold = *threshold, total = shares.len())
                 );
                 Ok(())
             }

@@ -10,7 +10,7 @@ use data_encoding::BASE64;
 use serde_json::json;
 
 use crate::commands::{open, write_private};
-use crate::{AuditCommand, Cli, ContactCommand, GrantArgs, ShareCommand, output};
+use crate::{AuditCommand, Cli, ContactCommand, GrantArgs, ShareCommand, output, t, words};
 
 fn when(t: u64) -> String {
     carnet::record::DateTime::from_unix(t as i64)
@@ -26,7 +26,15 @@ pub fn contact(cli: &Cli, cmd: &ContactCommand) -> Result<()> {
             if cli.json {
                 output::json(&json!({ "name": c.name, "id": c.id.to_string(), "role": c.role }))
             } else {
-                println!("Added {} ({}, {}).", c.name, c.role, c.id.short());
+                println!(
+                    "{}",
+                    t!(
+                        "contact-added",
+                        name = c.name.as_str(),
+                        role = words::word(&c.role),
+                        id = c.id.short()
+                    )
+                );
                 Ok(())
             }
         }
@@ -41,10 +49,15 @@ pub fn contact(cli: &Cli, cmd: &ContactCommand) -> Result<()> {
                 output::json(&v)
             } else {
                 if list.is_empty() {
-                    println!("(no contacts)");
+                    println!("{}", t!("contacts-empty"));
                 }
                 for c in &list {
-                    println!("{:<24} {:<10} {}", c.name, c.role, c.id);
+                    println!(
+                        "{} {} {}",
+                        output::pad(&c.name, 24),
+                        output::pad(&words::word(&c.role), 10),
+                        c.id
+                    );
                 }
                 Ok(())
             }
@@ -61,14 +74,40 @@ pub fn grant(cli: &Cli, args: &GrantArgs) -> Result<()> {
     if cli.json {
         output::json(&json!({ "grant_id": id.to_string() }))
     } else {
-        let names: Vec<&str> = args.sections.iter().map(|s| s.as_str()).collect();
+        let names: Vec<String> = args.sections.iter().map(|s| words::section(*s)).collect();
         println!(
-            "Granted {} {} access to {} (grant {id}).",
-            args.contact,
-            access.as_str(),
-            names.join(", ")
+            "{}",
+            t!(
+                "granted",
+                contact = args.contact.as_str(),
+                access = words::word(access.as_str()),
+                sections = names.join(", "),
+                id = id.to_string()
+            )
         );
-        println!("Their keys are ready; they receive them with your next `share export` or sync.");
+        // What the grantee will see: every entry already there, not only what comes next.
+        if let Ok(record) = vault.own_record() {
+            let mut existing = 0;
+            for section in &args.sections {
+                existing += vault.list(&record, Some(*section)).map_or(0, |l| l.len());
+            }
+            println!(
+                "{}",
+                t!(
+                    "grant-sees",
+                    contact = args.contact.as_str(),
+                    n = existing,
+                    sections = names.join(", ")
+                )
+            );
+            if access == Access::Write {
+                println!(
+                    "{}",
+                    t!("grant-write-note", contact = args.contact.as_str())
+                );
+            }
+        }
+        println!("{}", t!("granted-keys-ready"));
         Ok(())
     }
 }
@@ -81,10 +120,10 @@ pub fn revoke(cli: &Cli, id: &str) -> Result<()> {
         output::json(&json!({ "grant_id": id.to_string(), "revoked": true }))
     } else {
         println!(
-            "Revoked grant {id} of {}: they get no new key and no new change.",
-            g.contact
+            "{}",
+            t!("revoked", id = id.to_string(), contact = g.contact.as_str())
         );
-        println!("What they already received cannot be recalled.");
+        println!("{}", t!("revoked-no-recall"));
         Ok(())
     }
 }
@@ -97,10 +136,7 @@ pub fn block(cli: &Cli, contact: &str) -> Result<()> {
             &json!({ "blocked": contact, "grants_ended": ended.iter().map(|g| g.id.to_string()).collect::<Vec<_>>() }),
         )
     } else {
-        println!(
-            "Blocked {contact}; {} grant(s) ended. Nothing reaches them any more.",
-            ended.len()
-        );
+        println!("{}", t!("blocked", contact = contact, n = ended.len()));
         Ok(())
     }
 }
@@ -135,27 +171,30 @@ pub fn grants(cli: &Cli) -> Result<()> {
         output::json(&v)
     } else {
         if list.is_empty() {
-            println!("(no grants)");
+            println!("{}", t!("grants-empty"));
         }
         for g in &list {
             let state = if g.expired {
-                "ended"
+                t!("grant-state-ended")
             } else if g.revoked {
-                "revoked"
+                t!("grant-state-revoked")
             } else if g.active(now) {
-                "active"
+                t!("grant-state-active")
             } else {
-                "expired"
+                t!("grant-state-expired")
             };
-            let names: Vec<&str> = g.sections.iter().map(|s| s.as_str()).collect();
+            let names: Vec<String> = g.sections.iter().map(|s| words::section(*s)).collect();
             println!(
-                "{}  {:<8} {} {} on {} for \"{}\"",
+                "{}  {} {}",
                 g.id,
-                state,
-                g.contact,
-                g.access.as_str(),
-                names.join(","),
-                g.purpose
+                output::pad(&state, 8),
+                t!(
+                    "grant-line",
+                    contact = g.contact.as_str(),
+                    access = words::word(g.access.as_str()),
+                    sections = names.join(","),
+                    purpose = g.purpose.as_str()
+                )
             );
         }
         Ok(())
@@ -171,32 +210,53 @@ pub fn log(cli: &Cli) -> Result<()> {
         let who = match a.person.as_ref().and_then(|p| people.get(p)) {
             Some((name, _)) => name.clone(),
             None => match &a.person {
-                Some(p) => format!("someone unknown ({})", p.short()),
-                None => format!(
-                    "an unknown device ({})",
-                    &a.endpoint[..12.min(a.endpoint.len())]
+                Some(p) => t!("log-someone", id = p.short()),
+                None => t!(
+                    "log-unknown-device",
+                    id = &a.endpoint[..12.min(a.endpoint.len())]
                 ),
             },
         };
-        format!("{who} tried to sync and got nothing: {}.", a.why)
+        t!("log-refused-attempt", who = who, why = a.why.as_str())
     };
     if cli.json {
+        // Language-neutral: the library's English text, as before.
         let mut v: Vec<_> = lines
             .iter()
             .map(|l| json!({ "index": l.index, "time": when(l.time), "kind": l.kind, "text": l.text }))
             .collect();
-        v.extend(
-            attempts.iter().map(
-                |a| json!({ "time": when(a.time), "kind": "refused", "text": refused_text(a) }),
-            ),
-        );
+        v.extend(attempts.iter().map(|a| {
+            json!({ "time": when(a.time), "kind": "refused", "text": crate::i18n::in_english(|| refused_text(a)) })
+        }));
         output::json(&v)
     } else {
-        for l in &lines {
-            println!("{}  {}", when(l.time), l.text);
+        let record = vault.own_record()?;
+        let log = vault.consent_log(&record)?;
+        let grants = vault.grants()?;
+        let names = section_names(&log, &grants);
+        let contacts = vault.contacts()?;
+        let me = vault.person_id();
+        let who = |p: &PersonId| {
+            if *p == me {
+                return t!("log-you");
+            }
+            contacts
+                .iter()
+                .find(|c| c.id == *p)
+                .map(|c| c.name.clone())
+                .or_else(|| people.get(p).map(|(n, _)| n.clone()))
+                .unwrap_or_else(|| t!("log-someone", id = p.short()))
+        };
+        for signed in log.entries() {
+            let e = signed.entry();
+            println!(
+                "{}  {}",
+                when(e.time),
+                log_text(&e.action, &names, &grants, &who)
+            );
         }
         if !attempts.is_empty() {
-            println!("Refused sync attempts:");
+            println!("{}", t!("log-refused-title"));
             for a in &attempts {
                 println!("{}  {}", when(a.time), refused_text(a));
             }
@@ -205,27 +265,153 @@ pub fn log(cli: &Cli) -> Result<()> {
     }
 }
 
+/// The sections behind the tags of the consent log. The log names sections by a salted
+/// commitment only (an auditor learns nothing from it); every tag in it belongs to a grant
+/// (grants, deliveries, rotations and exchanges all concern granted sections), and a grant
+/// lists its sections in the order its log entry commits them.
+fn section_names(
+    log: &carnet::consent::ConsentLog,
+    grants: &[carnet::GrantInfo],
+) -> std::collections::HashMap<carnet::consent::SectionTag, carnet::record::SectionId> {
+    let mut map = std::collections::HashMap::new();
+    for signed in log.entries() {
+        if let carnet::consent::Action::Grant {
+            grant, sections, ..
+        } = &signed.entry().action
+            && let Some(g) = grants.iter().find(|g| g.id == *grant)
+            && g.sections.len() == sections.len()
+        {
+            for (tag, s) in sections.iter().zip(&g.sections) {
+                map.insert(*tag, *s);
+            }
+        }
+    }
+    map
+}
+
+/// One consent-log entry in the language of messages.
+fn log_text(
+    action: &carnet::consent::Action,
+    names: &std::collections::HashMap<carnet::consent::SectionTag, carnet::record::SectionId>,
+    grants: &[carnet::GrantInfo],
+    who: &dyn Fn(&PersonId) -> String,
+) -> String {
+    use carnet::consent::Action;
+    let name = |tag: &carnet::consent::SectionTag| {
+        names
+            .get(tag)
+            .map(|s| words::section(*s))
+            .unwrap_or_else(|| t!("log-unknown-section"))
+    };
+    let of_ranges = |ranges: &[carnet::consent::Range]| {
+        let n: u64 = ranges.iter().map(|r| r.to - r.from + 1).sum();
+        let set: std::collections::BTreeSet<String> =
+            ranges.iter().map(|r| name(&r.section)).collect();
+        (n, set.into_iter().collect::<Vec<_>>().join(", "))
+    };
+    let day = |t: u64| {
+        carnet::record::DateTime::from_unix(t as i64)
+            .map(|d| d.date().to_string())
+            .unwrap_or_default()
+    };
+    match action {
+        Action::Genesis { .. } => t!("log-genesis"),
+        Action::Grant {
+            grant,
+            grantee,
+            sections,
+            access,
+            not_after,
+            ..
+        } => t!(
+            "log-grant",
+            who = who(grantee),
+            access = words::word(access.as_str()),
+            sections = sections.iter().map(&name).collect::<Vec<_>>().join(", "),
+            purpose = grants
+                .iter()
+                .find(|g| g.id == *grant)
+                .map(|g| g.purpose.clone())
+                .unwrap_or_default(),
+            until = not_after
+                .map(|t| t!("log-until", date = day(t)))
+                .unwrap_or_default(),
+            id = grant.to_string()
+        ),
+        Action::Revoke { grant } => match grants.iter().find(|g| g.id == *grant) {
+            Some(g) if g.expired => t!(
+                "log-grant-ended",
+                who = who(&g.grantee),
+                id = grant.to_string(),
+                date = g.not_after.map(day).unwrap_or_default()
+            ),
+            Some(g) => t!(
+                "log-revoke-of",
+                who = who(&g.grantee),
+                id = grant.to_string()
+            ),
+            None => t!("log-revoke", id = grant.to_string()),
+        },
+        Action::Block { person } => t!("log-block", who = who(person)),
+        Action::EpochRotation { section, epoch } => {
+            t!("log-rotation", section = name(section), epoch = *epoch)
+        }
+        Action::KeyDelivery {
+            grantee,
+            section,
+            epoch,
+            ..
+        } => t!(
+            "log-key-delivery",
+            who = who(grantee),
+            section = name(section),
+            epoch = *epoch
+        ),
+        Action::Served { to, ranges } => {
+            let (n, sections) = of_ranges(ranges);
+            t!("log-served", who = who(to), n = n, sections = sections)
+        }
+        Action::Received { from, ranges } => {
+            let (n, sections) = of_ranges(ranges);
+            t!("log-received", who = who(from), n = n, sections = sections)
+        }
+        Action::DeviceAdded { device, .. } | Action::DeviceCertified { device, .. } => {
+            t!("log-device-added", id = &device.to_string()[..8])
+        }
+        Action::DeviceRemoved { device, .. } | Action::DeviceRetired { device, .. } => {
+            t!("log-device-removed", id = &device.to_string()[..8])
+        }
+        Action::RootDeclared { .. } => t!("log-root-declared"),
+        Action::Takeover { device, forked, .. } => match forked {
+            Some(b) => t!(
+                "log-takeover-forked",
+                id = &device.to_string()[..8],
+                size = b.size
+            ),
+            None => t!("log-takeover", id = &device.to_string()[..8]),
+        },
+    }
+}
+
 pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
     match cmd {
         AuditCommand::Export { out } => {
-            if out.exists() {
-                bail!(
-                    "{} already exists; choose another --out path",
-                    out.display()
-                );
-            }
+            crate::commands::check_out(cli, out, false)?;
             let mut vault = open(cli)?;
             let export = vault.audit_export()?;
-            write_private(out, export.to_json().as_bytes())?;
+            crate::commands::write_out(out, export.to_json().as_bytes())?;
             if cli.json {
                 output::json(
                     &json!({ "out": out, "entries": export.entries.len(), "checkpoints": export.checkpoints.len() }),
                 )
             } else {
-                println!(
-                    "Wrote the consent log ({} entries, no health data) to {}.",
-                    export.entries.len(),
-                    out.display()
+                crate::commands::say(
+                    out,
+                    t!(
+                        "audit-exported",
+                        n = export.entries.len(),
+                        out = crate::commands::out_name(out)
+                    ),
                 );
                 Ok(())
             }
@@ -486,15 +672,14 @@ fn verify(
 pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
     match cmd {
         ShareCommand::Export { to, out, full } => {
-            if out.exists() {
-                bail!(
-                    "{} already exists; choose another --out path",
-                    out.display()
-                );
-            }
+            crate::commands::check_out(cli, out, true)?;
             let mut vault = open(cli)?;
             let peer = vault.find_peer(to)?;
-            let s = vault.export_bundle(&peer, *full, out)?;
+            let s =
+                crate::commands::with_out(
+                    out,
+                    |path| Ok(vault.export_bundle(&peer, *full, path)?),
+                )?;
             if cli.json {
                 output::json(&json!({
                     "out": out,
@@ -507,22 +692,21 @@ pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
                     "bytes": s.bytes,
                 }))?;
             } else {
-                println!(
-                    "Wrote {} for {}: {} change(s), {} key(s), {} consent entr{}, {} attachment(s); {} bytes, readable only by them.",
-                    out.display(),
-                    s.to,
-                    s.envelopes,
-                    s.key_grants,
-                    s.consent_entries,
-                    if s.consent_entries == 1 { "y" } else { "ies" },
-                    s.attachments,
-                    s.bytes
+                crate::commands::say(
+                    out,
+                    t!(
+                        "bundle-written",
+                        out = crate::commands::out_name(out),
+                        to = s.to.as_str(),
+                        changes = s.envelopes,
+                        keys = s.key_grants,
+                        consent = s.consent_entries,
+                        attachments = s.attachments,
+                        bytes = s.bytes
+                    ),
                 );
                 if s.withheld > 0 {
-                    println!(
-                        "{} of your change(s) were left out: you may no longer write where you wrote them.",
-                        s.withheld
-                    );
+                    crate::commands::say(out, t!("bundle-withheld", n = s.withheld));
                 }
             }
             Ok(())
@@ -530,7 +714,10 @@ pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
         ShareCommand::Inspect { file } => inspect(cli, file),
         ShareCommand::Import { file } => {
             if !file.is_file() {
-                bail!("{} is not a file", file.display());
+                return Err(crate::errors::refused(t!(
+                    "err-not-a-file",
+                    file = file.display().to_string()
+                )));
             }
             let mut vault = open(cli)?;
             let s = vault.import_bundle(file)?;
@@ -547,14 +734,16 @@ pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
                 }))
             } else {
                 println!(
-                    "Imported the bundle from {}: {} new change(s) ({} already here), {} new key(s), {} consent entr{}, {} attachment(s).",
-                    s.from,
-                    s.envelopes,
-                    s.duplicates,
-                    s.key_grants,
-                    s.consent_entries,
-                    if s.consent_entries == 1 { "y" } else { "ies" },
-                    s.attachments
+                    "{}",
+                    t!(
+                        "bundle-imported",
+                        from = s.from.as_str(),
+                        changes = s.envelopes,
+                        duplicates = s.duplicates,
+                        keys = s.key_grants,
+                        consent = s.consent_entries,
+                        attachments = s.attachments
+                    )
                 );
                 Ok(())
             }
@@ -569,15 +758,14 @@ fn inspect(cli: &Cli, file: &std::path::Path) -> Result<()> {
         return output::json(&info);
     }
     println!(
-        "Bundle from {} ({}), made {}; signature {}.",
-        info.from,
-        &info.from_id[..8],
-        when(info.created),
-        if info.signature_ok {
-            "verifies"
-        } else {
-            "DOES NOT verify"
-        }
+        "{}",
+        t!(
+            "bundle-inspect",
+            from = info.from.as_str(),
+            id = &info.from_id[..8],
+            at = when(info.created),
+            ok = if info.signature_ok { "yes" } else { "no" }
+        )
     );
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for i in &info.items {
@@ -619,30 +807,34 @@ pub fn patients(cli: &Cli) -> Result<()> {
         output::json(&v)
     } else {
         if list.is_empty() {
-            println!("(no patient has shared a record with you yet)");
+            println!("{}", t!("patients-empty"));
         }
         for p in &list {
             let granted: Vec<String> = p
                 .sections
                 .iter()
-                .map(|(s, a)| format!("{s} ({})", a.as_str()))
+                .map(|(s, a)| format!("{} ({})", words::section(*s), words::word(a.as_str())))
                 .collect();
             println!(
-                "{:<24} {}  {}",
-                p.name,
+                "{} {}  {}",
+                output::pad(&p.name, 24),
                 p.id.short(),
                 if granted.is_empty() {
-                    "no grant in force".to_string()
+                    t!("patients-no-grant")
                 } else {
                     granted.join(", ")
                 }
             );
             for b in &p.superseded {
                 println!(
-                    "  {}'s record was restored with their recovery phrase from an older point: the {} entries of their consent log you had seen (from entry {} on, another branch) were replaced by the restored one.",
-                    p.name,
-                    checkpoint_size(&b.checkpoint).map_or("?".to_string(), |n| n.to_string()),
-                    b.from
+                    "  {}",
+                    t!(
+                        "patients-superseded",
+                        name = p.name.as_str(),
+                        size = checkpoint_size(&b.checkpoint)
+                            .map_or("?".to_string(), |n| n.to_string()),
+                        from = b.from
+                    )
                 );
             }
         }

@@ -390,7 +390,7 @@ fn device_exports_become_day_blocks_and_reimports_add_nothing() {
             "{file}"
         );
         assert_eq!(again["envelopes"], 0);
-        let list = c.ok(&["list", "--section", "measurements"]);
+        let list = c.ok(&["list", "--section", "measurements", "--days"]);
         assert_eq!(
             list.lines().count() as u64,
             blocks,
@@ -488,8 +488,15 @@ fn a_year_of_cgm_from_a_csv_is_a_handful_of_envelopes() {
     assert_eq!(counts(&r["imported"]).get("glucose"), Some(&105_120));
     assert_eq!(r["series_blocks"], 365);
     assert!(r["envelopes"].as_u64().unwrap() <= 4, "{r}");
-    let list = c.ok(&["list", "--section", "measurements"]);
+    let list = c.ok(&["list", "--section", "measurements", "--days"]);
     assert_eq!(list.lines().count(), 365);
+    // Without --days, the year is one line.
+    let summary = c.ok(&["list", "--section", "measurements"]);
+    assert_eq!(summary.lines().count(), 1, "{summary}");
+    assert!(
+        summary.contains("glucose: 105120 readings in 365 days, 2025-01-01 to 2025-12-31"),
+        "{summary}"
+    );
     assert!(
         list.contains("glucose, 288 readings, 2025-03-01, 70-203 mg/dL, Dexcom G7"),
         "{}",
@@ -721,7 +728,7 @@ fn a_bundle_about_several_patients_needs_one_chosen() {
 /// "glucose, 288 readings, 2025-03-01, 63-215 mg/dL, ..." or "glucose, 5 readings below
 /// the sensor's range (<40 mg/dL), ...".
 fn glucose_blocks(c: &Carnet) -> Vec<(u64, f64, f64, bool)> {
-    c.ok(&["list", "--section", "measurements"])
+    c.ok(&["list", "--section", "measurements", "--days"])
         .lines()
         .filter(|l| l.contains("glucose, "))
         .map(|l| {

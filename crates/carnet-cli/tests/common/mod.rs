@@ -67,6 +67,12 @@ impl Carnet {
             .env("CARNET_PASSPHRASE", PASS)
             .env("CARNET_TEST_KDF", "1")
             .env("NO_COLOR", "1")
+            // English unless a test asks otherwise, whatever the locale of who runs them.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C.UTF-8")
+            // Scripts skip typing back the recovery phrase (tests of it remove this).
+            .env("CARNET_NO_CONFIRM_PHRASE", "1")
             .env_remove("CARNET_RECOVERY_PHRASE")
             .current_dir(&self.work);
         cmd

@@ -1,0 +1,469 @@
+# Carnet's messages in English. Every id here is also in fr.ftl (a test checks it).
+# Arguments: $name, $id... are filled in by the command line. JSON output never uses
+# these messages.
+
+## Errors
+
+error-label = error:
+err-no-data-dir = no data directory on this system; pass --vault DIR
+err-no-vault = no vault at { $vault }: run `carnet init --name NAME` first, or pass --vault DIR
+err-vault-exists = a vault already exists at { $vault }; choose another --vault directory
+err-wrong-passphrase = wrong passphrase: the vault key could not be unlocked (nothing was changed)
+err-wrong-passphrase-at = wrong passphrase for the vault at { $vault }; nothing was changed
+err-no-entry = no entry { $id } in this record; `carnet list` shows the ids
+err-no-entry-prefix = no entry's id starts with { $prefix } in this record; `carnet list` shows the ids
+err-ambiguous-id = { $prefix } is the start of several ids ({ $matches }): give more of it
+err-not-attachment = entry { $id } is not an attachment (only `documents` entries have a file)
+err-no-own-record = this vault belongs to a { $role }, who has no record of their own
+err-own-record-hint = { $why }; name a record shared with you with --patient (`carnet patients` lists them)
+err-no-key = no key for section { $section } of record { $record }: it was not shared with you
+err-read-only = you may read section { $section } of record { $record } but not write it: the patient granted read access only, or your write access ended
+err-no-key-patient = { $section } of { $patient }'s record: not shared with you (`carnet patients` shows what is)
+err-read-only-patient = you may read { $section } of { $patient }'s record but not write it: { $patient } granted read access only, or your write access ended
+err-attachment-damaged = the file of attachment { $id } is missing or damaged; restore the vault from a backup
+err-stranger = this comes from { $name } ({ $id }), who is not among your contacts, grantees or patients and shares nothing with you: nothing was taken. If you know them, add them with `carnet contact add NAME CARD` first
+err-blocked = { $name } is blocked: nothing is sent to them and nothing from them is accepted
+err-nothing-shared = nothing is shared with { $name }: they hold no grant in force on your record, and you hold no key to theirs (`carnet grants` shows your grants)
+err-already-imported = this bundle was already imported; nothing was changed (a replayed bundle is refused)
+err-attachment-too-large = the file is { $size } bytes; attachments are limited to { $max } bytes
+err-unusual = { $why }. Nothing was stored. If the value is right, run the command again with --confirm-unusual (it is stored marked as confirmed)
+err-profile-not-profile = the profile section holds an entry that is not a profile
+err-profile-needs-name = the first profile needs --name
+err-emergency-needs-name = an emergency contact needs --emergency-name
+err-attach-unreadable = cannot read the file to attach, { $file }
+err-not-regular-file = { $file } is not a regular file
+err-not-a-file = { $file } is not a file
+err-attach-too-large = { $file } is { $size } bytes; attachments are limited to { $max } bytes
+err-out-exists = { $out } already exists; choose another --out path
+err-edit-nothing = nothing to change: give --set FIELD=VALUE or --unset FIELD
+err-edit-not-editable = a { $kind } entry cannot be edited; remove it and add or import it again
+err-edit-did-you-mean = { " " }(did you mean { $field }?)
+err-edit-no-field = a { $kind } entry has no field "{ $field }"{ $near }; its fields are { $fields }. Nothing was changed
+err-edit-not-set = field "{ $field }" is not set on this entry
+err-edit-set-form = --set takes FIELD=VALUE, got "{ $item }"
+err-edit-cannot-set = cannot set { $field } to "{ $value }": { $why }
+err-edit-kind = the kind of an entry cannot be changed; remove it and add a new one
+err-no-passphrase = no passphrase: set { $env }, pass a passphrase file, or run in a terminal
+err-passphrase-file = cannot read passphrase file { $file }
+err-passphrase-not-utf8 = the passphrase file is not UTF-8 text
+err-passphrase-read = cannot read the passphrase
+err-passphrase-empty = the passphrase is empty; choose a non-empty passphrase
+
+## Sections, kinds and words
+# Field names (field-*) stay as `show --json` and `edit --set` name them in English.
+
+section-profile = profile
+section-allergies = allergies
+section-conditions = conditions
+section-medications = medications
+section-immunizations = immunizations
+section-measurements = measurements
+section-documents = documents
+section-notes = notes
+
+word-patient = patient
+word-clinician = clinician
+word-auditor = auditor
+word-read = read
+word-write = write
+word-low = low
+word-high = high
+word-unable-to-assess = unable to assess
+word-active = active
+word-recurrence = recurrence
+word-relapse = relapse
+word-inactive = inactive
+word-remission = remission
+word-resolved = resolved
+word-completed = completed
+word-stopped = stopped
+word-on-hold = on hold
+word-intended = intended
+word-report = report
+word-prescription = prescription
+word-imaging = imaging
+word-letter = letter
+word-other = other
+
+kind-weight = Weight
+kind-height = Height
+kind-blood-pressure = Blood pressure
+kind-heart-rate = Heart rate
+kind-glucose = Glucose
+kind-glucose-finger = blood glucose (finger stick)
+kind-temperature = Temperature
+kind-spo2 = Spo2
+
+field-substance = substance
+field-criticality = criticality
+field-reaction = reaction
+field-name = name
+field-code = code
+field-onset = onset
+field-abatement = abatement
+field-status = status
+field-dosage = dosage
+field-start = start
+field-end = end
+field-vaccine = vaccine
+field-date = date
+field-lot = lot
+field-kind = kind
+field-components = components
+field-value = value
+field-unit = unit
+field-at = at
+field-source = source
+field-text = text
+field-title = title
+field-doc_type = doc_type
+field-birth_date = birth_date
+field-sex = sex
+field-blood_group = blood_group
+field-advance_directives = advance_directives
+
+field-category = category
+field-value_code = value_code
+field-value_text = value_text
+field-emergency_contact = emergency_contact
+field-section = section
+field-asserted = asserted
+field-file_name = file_name
+field-media_type = media_type
+field-censored = censored
+word-female = female
+word-male = male
+word-unknown = unknown
+word-final = final
+word-amended = amended
+word-preliminary = preliminary
+word-in-progress = in progress
+word-not-done = not done
+
+## Entries
+
+allergy-criticality = criticality { $value }
+allergy-reaction = reaction: { $value }
+condition-since = , since { $date }
+immunization-summary = { $vaccine } on { $date }
+measurement-summary = { $name } { $value } at { $at }
+measurement-unusual-confirmed = { " " }(unusual, confirmed)
+procedure-on = , on { $date }
+document-summary = { $title } ({ $kind }, { $size } bytes)
+profile-born = , born { $date }
+profile-blood-group = , blood group { $group }
+none-known-allergies = No known allergies
+none-known-conditions = No known problems
+none-known-medications = No known medications
+none-known-immunizations = No known immunizations
+days-range = { $first } to { $last }
+series-block = { $name }, { $n ->
+        [one] { $n } reading
+       *[other] { $n } readings
+    }, { $days }, { $range }
+series-censored = { $name }, { $n ->
+        [one] { $n } reading
+       *[other] { $n } readings
+    } { $side ->
+        [below] below
+       *[above] above
+    } the sensor's range ({ $limit }), { $days }
+series-summary = { $name }: { $n ->
+        [one] { $n } reading
+       *[other] { $n } readings
+    } in { $blocks ->
+        [one] { $blocks } day
+       *[other] { $blocks } days
+    }, { $days }; latest { $latest } on { $at }
+series-summary-hint = { $n ->
+        [one] { $n } series is shown as one line
+       *[other] { $n } series are shown as one line each
+    }; `carnet list --days` lists their days.
+
+## Listing and showing
+
+list-empty = (no entries)
+author-clinician = { $name }, clinician
+by-author = by { $name }
+by-prescriber = prescribed by { $name }, signature verified
+by-edited = , edited by { $names }
+label-id = id
+label-author = author
+label-created = created
+label-edited = edited
+show-prescriber-verified = prescriber: { $name } (verified from the signature of the change that wrote it; every field is theirs)
+show-prescriber-changed = prescriber: { $name } wrote it, but { $editors } changed it since: this is not the prescriber's own writing
+show-edit = { $field } by { $who }{ $device }{ $when }
+show-edit-device = , device { $device }
+show-edit-when = { " " }on { $at }
+show-file = file: { $size } bytes, { $media_type } (carnet get-attachment { $id } --out FILE)
+history-device = { " " }(device { $device })
+history-no-time = time not recorded
+history-created = created
+history-removed = removed
+history-changed = changed { $fields }
+
+## Commands
+
+added = Added { $id } to { $section }.
+updated = Updated { $id } in { $section }.
+removed = Removed { $id } from { $section }.
+profile-saved = Profile saved ({ $id }).
+attached = Attached { $file } as { $id } ({ $size } bytes, encrypted).
+attachment-written = Wrote { $title } ({ $size } bytes, { $media_type }) to { $out }.
+unlocked = Unlocked for { $minutes } minute(s): commands open the vault without asking. `carnet lock` ends it now.
+locked = Locked: the key is forgotten; the next command asks for the passphrase.
+lock-none = No session was open.
+man-written = Wrote { $n } manual page(s) to { $dir }.
+passphrase-changed = The vault now opens with the new passphrase only. Your recovery phrase and backups are unchanged.
+repair-failed = the vault does not verify; restore a backup (`carnet restore`)
+repair-checked = Checked { $sections } section(s), { $changes } change(s) and { $logs } consent log(s): all verified.
+repair-nothing = Nothing to repair.
+repair-set-aside = { $n } change(s) clashed with another written at the same time and are set aside; their content was saved again by the device that wrote them ({ $reissued } by this device now).
+repair-unrepairable = { $n } change(s) of this device could not be saved again: it may no longer write their section.
+whoami-id = id:
+whoami-device = device:
+whoami-card = card:
+
+## First run
+
+init-created = Created the vault of { $name } ({ $role }) in { $vault }.
+init-id = Your id: { $id }
+init-card = Your card (give it to those you share with):
+    { $card }
+init-phrase-intro = Your recovery phrase. Write it down now and keep it somewhere safe: it is shown
+    only this once, it is never stored, and it is the only way to open your backups
+    (`carnet backup`) if this device is lost:
+init-phrase-after = Check what you wrote with `carnet recovery verify`; split it among people you trust
+    with `carnet recovery split`.
+
+## Passphrase prompts
+
+prompt-passphrase = Passphrase for the vault of { $name } ({ $vault }):{ " " }
+prompt-passphrase-plain = Passphrase for the vault at { $vault }:{ " " }
+prompt-new-passphrase = New passphrase for { $name }'s vault ({ $vault }):{ " " }
+prompt-new-passphrase-plain = New passphrase:{ " " }
+prompt-passphrase-again = Passphrase (again):{ " " }
+prompt-keep-weak = Type it again to keep it anyway, or press Enter to choose another:{ " " }
+passphrase-mismatch = The two passphrases differ; type them again.
+
+## Sharing
+
+contact-added = Added { $name } ({ $role }, { $id }).
+contacts-empty = (no contacts)
+granted = Granted { $contact } { $access } access to { $sections } (grant { $id }).
+granted-keys-ready = Their keys are ready; they receive them with your next `share export` or sync.
+revoked = Revoked grant { $id } of { $contact }: they get no new key and no new change.
+revoked-no-recall = What they already received cannot be recalled.
+blocked = Blocked { $contact }; { $n } grant(s) ended. Nothing reaches them any more.
+grants-empty = (no grants)
+grant-state-ended = ended
+grant-state-revoked = revoked
+grant-state-active = active
+grant-state-expired = expired
+grant-line = { $contact } { $access } on { $sections } for "{ $purpose }"
+patients-empty = (no patient has shared a record with you yet)
+patients-no-grant = no grant in force
+audit-exported = Wrote the consent log ({ $n } entries, no health data) to { $out }.
+bundle-written = Wrote { $out } for { $to }: { $changes } change(s), { $keys } key(s), { $consent } consent { $consent ->
+        [one] entry
+       *[other] entries
+    }, { $attachments } attachment(s); { $bytes } bytes, readable only by them.
+bundle-withheld = { $n } of your change(s) were left out: you may no longer write where you wrote them.
+bundle-imported = Imported the bundle from { $from }: { $changes } new change(s) ({ $duplicates } already here), { $keys } new key(s), { $consent } consent { $consent ->
+        [one] entry
+       *[other] entries
+    }, { $attachments } attachment(s).
+
+bundle-inspect = Bundle from { $from } ({ $id }), made { $at }; signature { $ok ->
+        [yes] verifies
+       *[no] DOES NOT verify
+    }.
+
+## The access log
+
+log-you = you
+log-someone = someone unknown ({ $id })
+log-unknown-device = an unknown device ({ $id })
+log-refused-attempt = { $who } tried to sync and got nothing: { $why }.
+log-refused-title = Refused sync attempts:
+log-unknown-section = an unknown section
+log-genesis = Your record was created.
+log-until = , until { $date }
+log-grant = You gave { $who } { $access } access to { $sections } for "{ $purpose }"{ $until } (grant { $id }).
+log-grant-ended = The grant of { $who } ({ $id }) ended: its end date, { $date }, passed.
+log-revoke-of = You revoked grant { $id } of { $who }.
+log-revoke = You revoked grant { $id }.
+log-block = You blocked { $who }.
+log-rotation = The key of { $section } was changed (epoch { $epoch }): earlier recipients cannot read what comes next.
+log-key-delivery = { $who } received the key to { $section } (epoch { $epoch }).
+log-served = { $who } received { $n } change(s) of { $sections }.
+log-received = { $who } added { $n } change(s) to { $sections }.
+log-device-added = A device of yours joined ({ $id }).
+log-device-removed = You removed a device ({ $id }): it gets nothing new.
+
+## Passphrase strength
+
+weak-warning = warning: this passphrase is weak: someone who copies your vault could guess it in { $time } (at ten thousand guesses a second).
+weak-short = It has only { $n } characters.
+weak-better = A better one: four or five unrelated words picked at random, or 12 or more characters mixing letters, digits and symbols, not built from your name.
+duration-instant = less than a second
+duration-seconds = { $n } { $n ->
+        [one] second
+       *[other] seconds
+    }
+duration-minutes = { $n } { $n ->
+        [one] minute
+       *[other] minutes
+    }
+duration-hours = { $n } { $n ->
+        [one] hour
+       *[other] hours
+    }
+duration-days = { $n } { $n ->
+        [one] day
+       *[other] days
+    }
+duration-years = { $n } { $n ->
+        [one] year
+       *[other] years
+    }
+duration-centuries = centuries
+
+## Backups, devices, recovery
+
+prompt-recovery-phrase = Recovery phrase (24 words):{ " " }
+err-recovery-phrase-read = cannot read the recovery phrase
+err-no-recovery-phrase = no recovery phrase: set CARNET_RECOVERY_PHRASE, or run in a terminal to type it (or restore with recovery shares: --ask-shares, --share-file FILE)
+backup-written = Backed up the vault to { $out } ({ $bytes } bytes: { $changes } change(s), { $attachments } attachment(s), { $consent } consent entries). Only your recovery phrase opens it.
+err-restore-exists = a vault already exists at { $vault }; restore into a new --vault directory
+err-backup-other-person = this backup is of { $name } ({ $id }), not of the person expected ({ $expected }); nothing was written. Check the id you gave, or the file
+backup-whose = This backup is of { $name } ({ $id }), made { $at } on device { $device }.
+restored = Restored the vault of { $name } ({ $id }) in { $vault }: { $entries } entries, from a backup made { $at }{ $signed ->
+        [yes] , signed by them
+       *[no] { " " }(unsigned: made before backups were signed)
+    }.
+restored-new-device = This is a new device ({ $device }). If the old one ({ $old }) is lost, remove it: `carnet device remove { $old }`.
+device-added = added { $at }
+device-removed-at = , removed { $at }
+device-primary = { "  " }[primary: keeps the consent log]
+device-this = { "  " }[this device]
+device-removed = Removed device { $id }: every section moved to a new key it never holds; it gets nothing new and nothing it writes is accepted. What it already held cannot be recalled.
+recovery-verified = This is the recovery phrase of this vault.
+split-file = { $file }: for { $name } (only they can open it)
+split-done = Give each file to its holder. Any { $threshold } of the { $total } shares rebuild your recovery key; fewer reveal nothing.
+
+## Import, export, pictures
+
+nothing = nothing
+progress-checking = checking
+progress-saving = saving
+imported = Imported from { $file }: { $counts }.
+import-about = The bundle is about { $who }.
+import-already = Already in your record (not added again): { $counts }.
+import-repeated = Given twice in the file (kept once): { $counts }.
+import-not-imported = Not imported:
+import-blocks = Readings are stored as { $blocks } day blocks in { $changes } change(s).
+person-born = { $name }, born { $date }
+person-no-birth-date = { $name }, birth date not recorded
+import-other-person = this bundle is about { $who }, but this record is { $mine }: { $why }
+import-same-person-question = Are they the same person? Type "same" to import, anything else to stop:{ " " }
+import-same-word = same
+import-other-person-refused = { $what }. Nothing was imported. Import another person's bundle into their own vault; if it is the same person, run the import again with --same-person
+export-written = Wrote { $out } ({ $bytes } bytes): { $counts }.
+export-left-out = not exported: { $n } { $what }
+chart-written = Wrote { $out } ({ $title }, { $n } readings).
+report-written = Wrote { $out } ({ $bytes } bytes).
+
+## Network
+
+synced = synced with { $peer }: sent { $sent } change(s), received { $received } ({ $bytes_out } bytes out, { $bytes_in } in)
+serving = Serving { $name }'s vault. Give the ticket above to those who sync with you; Ctrl-C stops.
+serve-refused = refused a peer ({ $peer }): { $why }
+serve-failed = a sync with peer { $peer } failed: { $why }
+err-sync-no-longer-shared = { $patient } no longer shares their record with you: your access was revoked or has ended, and the sync was refused ({ $why }). What you received before stays readable (`carnet list --patient "{ $patient }"`), but nothing new comes, and what you write stays with you.
+err-sync-no-peer = name a contact or give a ticket to sync with
+sync-the-peer = the peer
+sync-reaching = reaching { $peer }: giving up in { $left } s if it does not answer
+syncing = syncing: { $received } received, { $sent } sent
+sync-peer-left = { $peer } left the session; connecting again in { $seconds } s (Ctrl-C stops).
+sync-stopped = stopped: { $why }
+sync-retry = { $why }. Connecting again in { $seconds } s (Ctrl-C stops).
+
+## Confirming the recovery phrase
+
+err-init-confirm-needs-terminal = the recovery phrase is confirmed at a terminal (you type back three of its words), and standard input is not one (or --json was given): run `carnet init` in a terminal, or pass --no-confirm-phrase (scripts) and check the phrase later with `carnet recovery verify`. Nothing was created
+err-init-not-confirmed = the recovery phrase was not confirmed ({ $why }). The vault at { $vault } was created: check the phrase you wrote with `carnet recovery verify` before relying on it
+phrase-confirm-intro = To be sure you wrote it down, type back { $n } of its words.
+phrase-confirm-prompt = Word { $n } of your recovery phrase:{ " " }
+phrase-confirm-wrong = That is not word { $n }: look at what you wrote and type it again.
+phrase-confirm-eof = no answer
+init-phrase-confirmed = Recovery phrase confirmed; it is no longer on the screen. Keep what you wrote somewhere safe.
+
+## Outputs
+
+standard-output = standard output
+err-out-stdout-json = --out - writes the output to standard output, where --json would write too: leave out one of them
+err-out-binary-terminal = this output is binary and standard output is a terminal: redirect it (> FILE or | ...) or give --out FILE
+
+## Progress
+
+progress-backup = backing up: { $bytes } written
+progress-restore = restoring: { $bytes } written
+progress-reading = reading
+progress-writing-fhir = writing FHIR ({ $n } entries)
+progress-charts = charts
+
+## What a grant shows
+
+grant-sees = { $contact } will see the { $n ->
+        [0] entries
+        [one] { $n } entry already
+       *[other] { $n } entries already
+    } in { $sections }{ $n ->
+        [0] { " " }from now on (there are none yet)
+       *[other] , and everything added there from now on
+    }.
+grant-write-note = With write access, { $contact } can also add entries there and change them; every change says who made it (`carnet history ID`).
+
+## Linking devices
+
+err-link-not-primary = link new devices from your primary device (the one that keeps your consent log; `carnet device list` shows it)
+link-offer = On the new device, run `carnet --vault DIR device link` and type the code above when asked (or give it with --code-file FILE); it works once. Waiting up to 10 minutes; Ctrl-C stops.
+link-stopped = stopped before a device linked
+linked = Linked device { $device }: sent the vault ({ $rows } rows, { $bytes } bytes). Sync the two devices with `carnet serve` / `carnet sync`.
+err-link-exists = a vault already exists at { $vault }; link into a new --vault directory
+link-joined = This device ({ $device }) now holds the vault of { $name }: { $entries } entries. Your primary device keeps the consent log; sync with it to exchange changes.
+
+## The demo (carnet demo)
+
+demo-step-1 = Patty creates her vault: an ed25519 signing key, an age key, a self-signed identity card, and a random master key wrapped with her passphrase.
+demo-step-2 = She imports the FHIR R4 export of her hospital record (a real US Core test bundle, Inferno reference server, Apache-2.0): every mapped resource becomes an entry; the rest is counted, never silently dropped.
+demo-step-3 = She adds what the hospital does not know, one signed, encrypted change per entry.
+demo-step-4 = She attaches a lab report: the file becomes an encrypted blob under its own key, referenced from the documents section.
+demo-step-5 = She lists her record (read back from the vault, every change's signature checked).
+demo-step-6 = A wrong passphrase is refused and changes nothing.
+demo-step-7 = Dr Bernard, her GP, and an auditor each create their own vault.
+demo-step-8 = Patty adds Dr Bernard from his card and grants him read access to her allergies, conditions and medications, and write access to notes.
+demo-step-9 = Patty's device serves over iroh, relays off: a direct QUIC connection on loopback, the peer authenticated by its device key.
+demo-step-10 = Dr Bernard syncs with Patty's device, and lists what he may read.
+demo-step-11 = He writes a note and syncs: the note travels back, signed by him.
+demo-step-12 = Patty revokes both grants and adds a new allergy. What Dr Bernard already read cannot be recalled; he gets nothing new.
+demo-step-13 = Patty's access log, in plain words.
+demo-step-14 = An auditor verifies the exported consent log offline, against Patty's person id she gave them (the trust root: a log signed by anyone else is refused, whatever name its card bears): signatures, hash chain, Merkle tree, checkpoint, and that every key delivery and every served sync fell inside a grant. The export holds no health data.
+demo-step-disk = Nothing readable rests on disk: searching every file of the vault for "{ $marker }" and for words of the imported record.
+demo-done = Done: { $entries } entries in { $sections } sections, encrypted at rest; shared section by section over a direct, encrypted connection; revoked; verified by an auditor who saw no health data.
+
+# Takeover, rekey, and a record restored from an older point (Authority v2)
+restored-takeover = This new device ({ $device }) took your record over with your recovery phrase: only it speaks for you now. Your { $count } earlier device(s), the old one ({ $old }) among them, are cut off everywhere once the people you share with sync with this one; link your other devices again (`carnet device link`).
+restored-forked = Your log had grown to { $size } entries after this backup; this restore leaves those later entries behind, and says so in your log.
+device-holds-person-key = warning: device { $id } was linked by an older carnet and holds your identity key: with it, whoever has that device can still sign as you. To cut it off completely, run `carnet device rekey` (it asks for your recovery phrase).
+device-rekeyed = This device took your record over again with your recovery phrase: it goes on as device { $device }, and your { $count } other device(s), any that held your identity key among them, are cut off everywhere once the people you share with sync with it. Link your other devices again (`carnet device link`).
+patients-superseded = { $name }'s record was restored with their recovery phrase from an older point: the { $size } entries of their consent log you had seen (from entry { $from } on, another branch) were replaced by the restored one.
+checkpoint-too-large = { $file } is { $size } bytes: a checkpoint is a short signed note; give the file `carnet audit witness --out FILE` wrote
+checkpoint-not-text = { $file } is not text: give the file `carnet audit witness --out FILE` wrote
+checkpoint-not-checkpoint = { $file } is not a checkpoint of a Carnet consent log: give the file `carnet audit witness --out FILE` wrote
+log-root-declared = Your recovery phrase became the authority over your record: only it can take your record over after a loss.
+log-takeover = Your record was restored on a new device ({ $id }) with your recovery phrase: only it speaks for you from now on, and your earlier devices are cut off.
+log-takeover-forked = Your record was restored on a new device ({ $id }) with your recovery phrase: only it speaks for you from now on, and your earlier devices are cut off; { $size } entries of a later state, seen by someone you share with, were left behind.
+date-unknown = date unknown

@@ -1,0 +1,467 @@
+# Les messages de Carnet en français. Chaque identifiant est aussi dans en.ftl (un test le
+# vérifie). La sortie JSON n'utilise jamais ces messages.
+
+## Erreurs
+
+error-label = erreur :
+err-no-data-dir = pas de dossier de données sur ce système ; indiquez --vault DOSSIER
+err-no-vault = aucun coffre dans { $vault } : lancez d'abord `carnet init --name NOM`, ou indiquez --vault DOSSIER
+err-vault-exists = un coffre existe déjà dans { $vault } ; choisissez un autre dossier --vault
+err-wrong-passphrase = phrase de passe incorrecte : la clé du coffre n'a pas pu être ouverte (rien n'a été modifié)
+err-wrong-passphrase-at = phrase de passe incorrecte pour le coffre { $vault } ; rien n'a été modifié
+err-no-entry = aucune entrée { $id } dans ce dossier médical ; `carnet list` montre les identifiants
+err-no-entry-prefix = aucun identifiant d'entrée ne commence par { $prefix } dans ce dossier médical ; `carnet list` montre les identifiants
+err-ambiguous-id = { $prefix } est le début de plusieurs identifiants ({ $matches }) : donnez-en davantage
+err-not-attachment = l'entrée { $id } n'est pas une pièce jointe (seules les entrées de `documents` ont un fichier)
+err-no-own-record = ce coffre appartient à un { $role }, qui n'a pas de dossier médical à lui
+err-own-record-hint = { $why } ; désignez un dossier partagé avec vous avec --patient (`carnet patients` les liste)
+err-no-key = aucune clé pour la rubrique { $section } du dossier { $record } : elle ne vous a pas été partagée
+err-read-only = vous pouvez lire la rubrique { $section } du dossier { $record } mais pas y écrire : le patient n'a donné qu'un accès en lecture, ou votre accès en écriture a pris fin
+err-no-key-patient = { $section } du dossier de { $patient } : non partagé avec vous (`carnet patients` montre ce qui l'est)
+err-read-only-patient = vous pouvez lire { $section } du dossier de { $patient } mais pas y écrire : { $patient } n'a donné qu'un accès en lecture, ou votre accès en écriture a pris fin
+err-attachment-damaged = le fichier de la pièce jointe { $id } est absent ou abîmé ; restaurez le coffre depuis une sauvegarde
+err-stranger = ceci vient de { $name } ({ $id }), qui n'est ni un de vos contacts, ni un bénéficiaire, ni un patient, et ne partage rien avec vous : rien n'a été pris. Si vous le connaissez, ajoutez-le d'abord avec `carnet contact add NOM CARTE`
+err-blocked = { $name } est bloqué : rien ne lui est envoyé et rien de sa part n'est accepté
+err-nothing-shared = rien n'est partagé avec { $name } : il n'a aucune autorisation en vigueur sur votre dossier, et vous n'avez aucune clé du sien (`carnet grants` montre vos autorisations)
+err-already-imported = ce paquet a déjà été importé ; rien n'a été modifié (un paquet rejoué est refusé)
+err-attachment-too-large = le fichier fait { $size } octets ; les pièces jointes sont limitées à { $max } octets
+err-unusual = { $why }. Rien n'a été enregistré. Si la valeur est juste, relancez la commande avec --confirm-unusual (elle sera enregistrée comme confirmée)
+err-profile-not-profile = la rubrique profil contient une entrée qui n'est pas un profil
+err-profile-needs-name = le premier profil demande --name
+err-emergency-needs-name = un contact d'urgence demande --emergency-name
+err-attach-unreadable = impossible de lire le fichier à joindre, { $file }
+err-not-regular-file = { $file } n'est pas un fichier ordinaire
+err-not-a-file = { $file } n'est pas un fichier
+err-attach-too-large = { $file } fait { $size } octets ; les pièces jointes sont limitées à { $max } octets
+err-out-exists = { $out } existe déjà ; choisissez un autre chemin --out
+err-edit-nothing = rien à modifier : donnez --set CHAMP=VALEUR ou --unset CHAMP
+err-edit-not-editable = une entrée { $kind } ne peut pas être modifiée ; supprimez-la puis ajoutez-la ou importez-la à nouveau
+err-edit-did-you-mean = { " " }(vouliez-vous dire { $field } ?)
+err-edit-no-field = une entrée { $kind } n'a pas de champ « { $field } »{ $near } ; ses champs sont { $fields }. Rien n'a été modifié
+err-edit-not-set = le champ « { $field } » n'est pas renseigné sur cette entrée
+err-edit-set-form = --set attend CHAMP=VALEUR, reçu « { $item } »
+err-edit-cannot-set = impossible de mettre { $field } à « { $value } » : { $why }
+err-edit-kind = le type d'une entrée ne peut pas changer ; supprimez-la et ajoutez-en une nouvelle
+err-no-passphrase = pas de phrase de passe : définissez { $env }, donnez un fichier de phrase de passe, ou lancez dans un terminal
+err-passphrase-file = impossible de lire le fichier de phrase de passe { $file }
+err-passphrase-not-utf8 = le fichier de phrase de passe n'est pas du texte UTF-8
+err-passphrase-read = impossible de lire la phrase de passe
+err-passphrase-empty = la phrase de passe est vide ; choisissez une phrase de passe non vide
+
+## Rubriques, types et mots
+
+section-profile = profil
+section-allergies = allergies
+section-conditions = problèmes de santé
+section-medications = traitements
+section-immunizations = vaccinations
+section-measurements = mesures
+section-documents = documents
+section-notes = notes
+
+word-patient = patient
+word-clinician = soignant
+word-auditor = auditeur
+word-read = lecture
+word-write = écriture
+word-low = faible
+word-high = élevée
+word-unable-to-assess = impossible à évaluer
+word-active = actif
+word-recurrence = récidive
+word-relapse = rechute
+word-inactive = inactif
+word-remission = rémission
+word-resolved = résolu
+word-completed = terminé
+word-stopped = arrêté
+word-on-hold = suspendu
+word-intended = prévu
+word-report = compte rendu
+word-prescription = ordonnance
+word-imaging = imagerie
+word-letter = courrier
+word-other = autre
+
+kind-weight = Poids
+kind-height = Taille
+kind-blood-pressure = Tension artérielle
+kind-heart-rate = Fréquence cardiaque
+kind-glucose = Glycémie
+kind-glucose-finger = glycémie capillaire
+kind-temperature = Température
+kind-spo2 = SpO2
+
+field-substance = substance
+field-criticality = gravité
+field-reaction = réaction
+field-name = nom
+field-code = code
+field-onset = début
+field-abatement = fin
+field-status = statut
+field-dosage = posologie
+field-start = début
+field-end = fin
+field-vaccine = vaccin
+field-date = date
+field-lot = lot
+field-kind = type
+field-components = composantes
+field-value = valeur
+field-unit = unité
+field-at = date
+field-source = source
+field-text = texte
+field-title = titre
+field-doc_type = type de document
+field-birth_date = date de naissance
+field-sex = sexe
+field-blood_group = groupe sanguin
+field-advance_directives = directives anticipées
+
+field-category = catégorie
+field-value_code = valeur codée
+field-value_text = valeur en texte
+field-emergency_contact = contact d'urgence
+field-section = rubrique
+field-asserted = déclaré le
+field-file_name = nom du fichier
+field-media_type = type de fichier
+field-censored = hors de la plage du capteur
+word-female = femme
+word-male = homme
+word-unknown = inconnu
+word-final = définitif
+word-amended = corrigé
+word-preliminary = préliminaire
+word-in-progress = en cours
+word-not-done = non fait
+
+## Entrées
+
+allergy-criticality = gravité { $value }
+allergy-reaction = réaction : { $value }
+condition-since = , depuis { $date }
+immunization-summary = { $vaccine } le { $date }
+measurement-summary = { $name } { $value } le { $at }
+measurement-unusual-confirmed = { " " }(inhabituelle, confirmée)
+procedure-on = , le { $date }
+document-summary = { $title } ({ $kind }, { $size } octets)
+profile-born = , né(e) le { $date }
+profile-blood-group = , groupe sanguin { $group }
+none-known-allergies = Aucune allergie connue
+none-known-conditions = Aucun problème de santé connu
+none-known-medications = Aucun traitement connu
+none-known-immunizations = Aucune vaccination connue
+days-range = du { $first } au { $last }
+series-block = { $name }, { $n ->
+        [one] { $n } mesure
+       *[other] { $n } mesures
+    }, { $days }, { $range }
+series-censored = { $name }, { $n ->
+        [one] { $n } mesure
+       *[other] { $n } mesures
+    } { $side ->
+        [below] sous
+       *[above] au-dessus de
+    } la plage du capteur ({ $limit }), { $days }
+series-summary = { $name } : { $n ->
+        [one] { $n } mesure
+       *[other] { $n } mesures
+    } sur { $blocks ->
+        [one] { $blocks } jour
+       *[other] { $blocks } jours
+    }, { $days } ; dernière { $latest } le { $at }
+series-summary-hint = { $n ->
+        [one] { $n } série est montrée sur une ligne
+       *[other] { $n } séries sont montrées sur une ligne chacune
+    } ; `carnet list --days` liste leurs jours.
+
+## Liste et détail
+
+list-empty = (aucune entrée)
+author-clinician = { $name }, soignant
+by-author = par { $name }
+by-prescriber = prescrit par { $name }, signature vérifiée
+by-edited = , modifié par { $names }
+label-id = id
+label-author = auteur
+label-created = créé
+label-edited = modifié
+show-prescriber-verified = prescripteur : { $name } (vérifié par la signature de la modification qui l'a écrit ; chaque champ est de sa main)
+show-prescriber-changed = prescripteur : { $name } l'a écrit, mais { $editors } l'a modifié depuis : ce n'est plus l'écrit du prescripteur
+show-edit = { $field } par { $who }{ $device }{ $when }
+show-edit-device = , appareil { $device }
+show-edit-when = { " " }le { $at }
+show-file = fichier : { $size } octets, { $media_type } (carnet get-attachment { $id } --out FICHIER)
+history-device = { " " }(appareil { $device })
+history-no-time = heure non enregistrée
+history-created = créé
+history-removed = supprimé
+history-changed = a modifié { $fields }
+
+## Commandes
+
+added = { $id } ajouté à { $section }.
+updated = { $id } mis à jour dans { $section }.
+removed = { $id } supprimé de { $section }.
+profile-saved = Profil enregistré ({ $id }).
+attached = { $file } joint sous { $id } ({ $size } octets, chiffré).
+attachment-written = { $title } ({ $size } octets, { $media_type }) écrit dans { $out }.
+unlocked = Déverrouillé pour { $minutes } minute(s) : les commandes ouvrent le coffre sans rien demander. `carnet lock` y met fin tout de suite.
+locked = Verrouillé : la clé est oubliée ; la prochaine commande demandera la phrase de passe.
+lock-none = Aucune session n'était ouverte.
+man-written = { $n } page(s) de manuel écrite(s) dans { $dir }.
+passphrase-changed = Le coffre ne s'ouvre plus qu'avec la nouvelle phrase de passe. Votre phrase de récupération et vos sauvegardes ne changent pas.
+repair-failed = le coffre ne se vérifie pas ; restaurez une sauvegarde (`carnet restore`)
+repair-checked = { $sections } rubrique(s), { $changes } modification(s) et { $logs } journal(aux) de consentement contrôlés : tout est vérifié.
+repair-nothing = Rien à réparer.
+repair-set-aside = { $n } modification(s) entraient en conflit avec une autre écrite au même moment et sont mises de côté ; leur contenu a été réenregistré par l'appareil qui les avait écrites ({ $reissued } par cet appareil maintenant).
+repair-unrepairable = { $n } modification(s) de cet appareil n'ont pas pu être réenregistrées : il ne peut peut-être plus écrire dans leur rubrique.
+whoami-id = id :
+whoami-device = appareil :
+whoami-card = carte :
+
+## Première utilisation
+
+init-created = Coffre de { $name } ({ $role }) créé dans { $vault }.
+init-id = Votre identifiant : { $id }
+init-card = Votre carte (à donner à ceux avec qui vous partagez) :
+    { $card }
+init-phrase-intro = Votre phrase de récupération. Notez-la maintenant et gardez-la en lieu sûr : elle n'est
+    montrée qu'une fois, elle n'est jamais enregistrée, et c'est le seul moyen d'ouvrir vos
+    sauvegardes (`carnet backup`) si cet appareil est perdu :
+init-phrase-after = Vérifiez ce que vous avez noté avec `carnet recovery verify` ; partagez-la entre des
+    personnes de confiance avec `carnet recovery split`.
+
+## Demandes de phrase de passe
+
+prompt-passphrase = Phrase de passe du coffre de { $name } ({ $vault }) :{ " " }
+prompt-passphrase-plain = Phrase de passe du coffre { $vault } :{ " " }
+prompt-new-passphrase = Nouvelle phrase de passe du coffre de { $name } ({ $vault }) :{ " " }
+prompt-new-passphrase-plain = Nouvelle phrase de passe :{ " " }
+prompt-passphrase-again = Phrase de passe (encore une fois) :{ " " }
+prompt-keep-weak = Retapez-la pour la garder quand même, ou appuyez sur Entrée pour en choisir une autre :{ " " }
+passphrase-mismatch = Les deux phrases de passe diffèrent ; tapez-les à nouveau.
+
+## Partage
+
+contact-added = { $name } ajouté ({ $role }, { $id }).
+contacts-empty = (aucun contact)
+granted = Accès en { $access } à { $sections } donné à { $contact } (autorisation { $id }).
+granted-keys-ready = Ses clés sont prêtes ; il les recevra avec votre prochain `share export` ou votre prochaine synchronisation.
+revoked = Autorisation { $id } de { $contact } retirée : plus aucune nouvelle clé ni modification ne lui parviendra.
+revoked-no-recall = Ce qu'il a déjà reçu ne peut pas être repris.
+blocked = { $contact } bloqué ; { $n } autorisation(s) terminée(s). Plus rien ne lui parvient.
+grants-empty = (aucune autorisation)
+grant-state-ended = terminée
+grant-state-revoked = retirée
+grant-state-active = active
+grant-state-expired = expirée
+grant-line = { $contact } en { $access } sur { $sections } pour « { $purpose } »
+patients-empty = (aucun patient ne vous a encore partagé son dossier)
+patients-no-grant = aucune autorisation en vigueur
+audit-exported = Journal de consentement ({ $n } entrées, aucune donnée de santé) écrit dans { $out }.
+bundle-written = { $out } écrit pour { $to } : { $changes } modification(s), { $keys } clé(s), { $consent } { $consent ->
+        [one] entrée
+       *[other] entrées
+    } de consentement, { $attachments } pièce(s) jointe(s) ; { $bytes } octets, lisibles par lui seul.
+bundle-withheld = { $n } de vos modifications ont été laissées de côté : vous ne pouvez peut-être plus écrire là où vous les avez écrites.
+bundle-imported = Paquet de { $from } importé : { $changes } nouvelle(s) modification(s) ({ $duplicates } déjà présente(s)), { $keys } nouvelle(s) clé(s), { $consent } { $consent ->
+        [one] entrée
+       *[other] entrées
+    } de consentement, { $attachments } pièce(s) jointe(s).
+
+bundle-inspect = Paquet de { $from } ({ $id }), fait le { $at } ; la signature { $ok ->
+        [yes] est vérifiée
+       *[no] NE se vérifie PAS
+    }.
+
+## Le journal des accès
+
+log-you = vous
+log-someone = une personne inconnue ({ $id })
+log-unknown-device = un appareil inconnu ({ $id })
+log-refused-attempt = { $who } a tenté une synchronisation et n'a rien obtenu : { $why }.
+log-refused-title = Tentatives de synchronisation refusées :
+log-unknown-section = une rubrique inconnue
+log-genesis = Votre dossier a été créé.
+log-until = , jusqu'au { $date }
+log-grant = Vous avez donné à { $who } un accès en { $access } à { $sections } pour « { $purpose } »{ $until } (autorisation { $id }).
+log-grant-ended = L'autorisation de { $who } ({ $id }) a pris fin : sa date de fin, le { $date }, est passée.
+log-revoke-of = Vous avez retiré l'autorisation { $id } de { $who }.
+log-revoke = Vous avez retiré l'autorisation { $id }.
+log-block = Vous avez bloqué { $who }.
+log-rotation = La clé de { $section } a été changée (époque { $epoch }) : les destinataires précédents ne pourront pas lire la suite.
+log-key-delivery = { $who } a reçu la clé de { $section } (époque { $epoch }).
+log-served = { $who } a reçu { $n } modification(s) de { $sections }.
+log-received = { $who } a ajouté { $n } modification(s) à { $sections }.
+log-device-added = Un de vos appareils a rejoint le coffre ({ $id }).
+log-device-removed = Vous avez retiré un appareil ({ $id }) : il ne reçoit plus rien.
+
+## Force de la phrase de passe
+
+weak-warning = attention : cette phrase de passe est faible : quelqu'un qui copie votre coffre pourrait la deviner en { $time } (à dix mille essais par seconde).
+weak-short = Elle n'a que { $n } caractères.
+weak-better = Mieux : quatre ou cinq mots sans rapport tirés au hasard, ou 12 caractères ou plus mêlant lettres, chiffres et symboles, sans rapport avec votre nom.
+duration-instant = moins d'une seconde
+duration-seconds = { $n } { $n ->
+        [one] seconde
+       *[other] secondes
+    }
+duration-minutes = { $n } { $n ->
+        [one] minute
+       *[other] minutes
+    }
+duration-hours = { $n } { $n ->
+        [one] heure
+       *[other] heures
+    }
+duration-days = { $n } { $n ->
+        [one] jour
+       *[other] jours
+    }
+duration-years = { $n } { $n ->
+        [one] an
+       *[other] ans
+    }
+duration-centuries = des siècles
+
+## Sauvegardes, appareils, récupération
+
+prompt-recovery-phrase = Phrase de récupération (24 mots) :{ " " }
+err-recovery-phrase-read = impossible de lire la phrase de récupération
+err-no-recovery-phrase = pas de phrase de récupération : définissez CARNET_RECOVERY_PHRASE, ou lancez dans un terminal pour la taper (ou restaurez avec des parts de récupération : --ask-shares, --share-file FICHIER)
+backup-written = Coffre sauvegardé dans { $out } ({ $bytes } octets : { $changes } modification(s), { $attachments } pièce(s) jointe(s), { $consent } entrées de consentement). Seule votre phrase de récupération l'ouvre.
+err-restore-exists = un coffre existe déjà dans { $vault } ; restaurez dans un nouveau dossier --vault
+err-backup-other-person = cette sauvegarde est celle de { $name } ({ $id }), pas de la personne attendue ({ $expected }) ; rien n'a été écrit. Vérifiez l'identifiant donné, ou le fichier
+backup-whose = Cette sauvegarde est celle de { $name } ({ $id }), faite le { $at } sur l'appareil { $device }.
+restored = Coffre de { $name } ({ $id }) restauré dans { $vault } : { $entries } entrées, depuis une sauvegarde faite le { $at }{ $signed ->
+        [yes] , signée par lui
+       *[no] { " " }(non signée : faite avant que les sauvegardes soient signées)
+    }.
+restored-new-device = Ceci est un nouvel appareil ({ $device }). Si l'ancien ({ $old }) est perdu, retirez-le : `carnet device remove { $old }`.
+device-added = ajouté le { $at }
+device-removed-at = , retiré le { $at }
+device-primary = { "  " }[principal : tient le journal de consentement]
+device-this = { "  " }[cet appareil]
+device-removed = Appareil { $id } retiré : chaque rubrique est passée à une nouvelle clé qu'il n'aura jamais ; il ne reçoit plus rien et rien de ce qu'il écrit n'est accepté. Ce qu'il détenait déjà ne peut pas être repris.
+recovery-verified = C'est bien la phrase de récupération de ce coffre.
+split-file = { $file } : pour { $name } (lui seul peut l'ouvrir)
+split-done = Donnez chaque fichier à son détenteur. { $threshold } des { $total } parts, n'importe lesquelles, reconstituent votre clé de récupération ; moins ne révèlent rien.
+
+## Import, export, images
+
+nothing = rien
+progress-checking = vérification
+progress-saving = enregistrement
+imported = Importé depuis { $file } : { $counts }.
+import-about = Le paquet concerne { $who }.
+import-already = Déjà dans votre dossier (pas ajouté à nouveau) : { $counts }.
+import-repeated = Donné deux fois dans le fichier (gardé une fois) : { $counts }.
+import-not-imported = Non importé :
+import-blocks = Les mesures sont enregistrées en { $blocks } blocs journaliers dans { $changes } modification(s).
+person-born = { $name }, né(e) le { $date }
+person-no-birth-date = { $name }, date de naissance non enregistrée
+import-other-person = ce paquet concerne { $who }, mais ce dossier est celui de { $mine } : { $why }
+import-same-person-question = Est-ce la même personne ? Tapez « même » pour importer, autre chose pour arrêter :{ " " }
+import-same-word = même
+import-other-person-refused = { $what }. Rien n'a été importé. Importez le paquet d'une autre personne dans son propre coffre ; si c'est la même personne, relancez l'import avec --same-person
+export-written = { $out } écrit ({ $bytes } octets) : { $counts }.
+export-left-out = non exporté : { $n } { $what }
+chart-written = { $out } écrit ({ $title }, { $n } mesures).
+report-written = { $out } écrit ({ $bytes } octets).
+
+## Réseau
+
+synced = synchronisé avec { $peer } : { $sent } modification(s) envoyée(s), { $received } reçue(s) ({ $bytes_out } octets sortants, { $bytes_in } entrants)
+serving = Coffre de { $name } en service. Donnez le ticket ci-dessus à ceux qui se synchronisent avec vous ; Ctrl-C arrête.
+serve-refused = pair refusé ({ $peer }) : { $why }
+serve-failed = une synchronisation avec le pair { $peer } a échoué : { $why }
+err-sync-no-longer-shared = { $patient } ne vous partage plus son dossier : votre accès a été retiré ou a pris fin, et la synchronisation a été refusée ({ $why }). Ce que vous avez reçu avant reste lisible (`carnet list --patient "{ $patient }"`), mais plus rien de nouveau n'arrive, et ce que vous écrivez reste chez vous.
+err-sync-no-peer = nommez un contact ou donnez un ticket avec lequel se synchroniser
+sync-the-peer = le pair
+sync-reaching = connexion à { $peer } : abandon dans { $left } s s'il ne répond pas
+syncing = synchronisation : { $received } reçus, { $sent } envoyés
+sync-peer-left = { $peer } a quitté la session ; nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
+sync-stopped = arrêté : { $why }
+sync-retry = { $why }. Nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
+
+## Confirmation de la phrase de récupération
+
+err-init-confirm-needs-terminal = la phrase de récupération se confirme dans un terminal (vous retapez trois de ses mots), et l'entrée standard n'en est pas un (ou --json a été donné) : lancez `carnet init` dans un terminal, ou passez --no-confirm-phrase (scripts) et vérifiez la phrase plus tard avec `carnet recovery verify`. Rien n'a été créé
+err-init-not-confirmed = la phrase de récupération n'a pas été confirmée ({ $why }). Le coffre { $vault } a été créé : vérifiez la phrase notée avec `carnet recovery verify` avant de compter dessus
+phrase-confirm-intro = Pour être sûr que vous l'avez notée, retapez { $n } de ses mots.
+phrase-confirm-prompt = Mot { $n } de votre phrase de récupération :{ " " }
+phrase-confirm-wrong = Ce n'est pas le mot { $n } : regardez ce que vous avez noté et retapez-le.
+phrase-confirm-eof = pas de réponse
+init-phrase-confirmed = Phrase de récupération confirmée ; elle n'est plus à l'écran. Gardez ce que vous avez noté en lieu sûr.
+
+## Sorties
+
+standard-output = la sortie standard
+err-out-stdout-json = --out - écrit le résultat sur la sortie standard, où --json écrirait aussi : retirez l'un des deux
+err-out-binary-terminal = ce résultat est binaire et la sortie standard est un terminal : redirigez-la (> FICHIER ou | ...) ou donnez --out FICHIER
+
+## Progression
+
+progress-backup = sauvegarde : { $bytes } écrits
+progress-restore = restauration : { $bytes } écrits
+progress-reading = lecture
+progress-writing-fhir = écriture FHIR ({ $n } entrées)
+progress-charts = graphiques
+
+## Ce qu'une autorisation montre
+
+grant-sees = { $contact } verra { $n ->
+        [0] les entrées
+        [one] l'entrée déjà présente
+       *[other] les { $n } entrées déjà présentes
+    } dans { $sections }{ $n ->
+        [0] { " " }à partir de maintenant (il n'y en a pas encore)
+       *[other] , et tout ce qui y sera ajouté ensuite
+    }.
+grant-write-note = Avec l'accès en écriture, { $contact } peut aussi y ajouter des entrées et les modifier ; chaque modification dit qui l'a faite (`carnet history ID`).
+
+## Lier des appareils
+
+err-link-not-primary = liez les nouveaux appareils depuis votre appareil principal (celui qui tient votre journal de consentement ; `carnet device list` l'indique)
+link-offer = Sur le nouvel appareil, lancez `carnet --vault DOSSIER device link` et tapez le code ci-dessus quand il est demandé (ou donnez-le avec --code-file FICHIER) ; il ne sert qu'une fois. Attente jusqu'à 10 minutes ; Ctrl-C arrête.
+link-stopped = arrêté avant qu'un appareil soit lié
+linked = Appareil { $device } lié : coffre envoyé ({ $rows } lignes, { $bytes } octets). Synchronisez les deux appareils avec `carnet serve` / `carnet sync`.
+err-link-exists = un coffre existe déjà dans { $vault } ; liez dans un nouveau dossier --vault
+link-joined = Cet appareil ({ $device }) détient maintenant le coffre de { $name } : { $entries } entrées. Votre appareil principal tient le journal de consentement ; synchronisez-vous avec lui pour échanger les modifications.
+
+## La démonstration (carnet demo)
+
+demo-step-1 = Patty crée son coffre : une clé de signature ed25519, une clé age, une carte d'identité auto-signée, et une clé maîtresse aléatoire protégée par sa phrase de passe.
+demo-step-2 = Elle importe l'export FHIR R4 de son dossier hospitalier (un vrai paquet de test US Core, serveur de référence Inferno, Apache-2.0) : chaque ressource reconnue devient une entrée ; le reste est compté, jamais écarté en silence.
+demo-step-3 = Elle ajoute ce que l'hôpital ne sait pas, une modification signée et chiffrée par entrée.
+demo-step-4 = Elle joint un compte rendu de laboratoire : le fichier devient un blob chiffré sous sa propre clé, référencé depuis la rubrique documents.
+demo-step-5 = Elle liste son dossier (relu depuis le coffre, la signature de chaque modification vérifiée).
+demo-step-6 = Une phrase de passe incorrecte est refusée et ne change rien.
+demo-step-7 = Le Dr Bernard, son médecin traitant, et un auditeur créent chacun leur coffre.
+demo-step-8 = Patty ajoute le Dr Bernard depuis sa carte et lui donne un accès en lecture à ses allergies, problèmes de santé et traitements, et un accès en écriture aux notes.
+demo-step-9 = L'appareil de Patty se met en service sur iroh, relais désactivés : une connexion QUIC directe en boucle locale, le pair authentifié par sa clé d'appareil.
+demo-step-10 = Le Dr Bernard se synchronise avec l'appareil de Patty, et liste ce qu'il peut lire.
+demo-step-11 = Il écrit une note et se synchronise : la note revient, signée par lui.
+demo-step-12 = Patty retire les deux autorisations et ajoute une nouvelle allergie. Ce que le Dr Bernard a déjà lu ne peut pas être repris ; il ne reçoit plus rien de nouveau.
+demo-step-13 = Le journal des accès de Patty, en mots simples.
+demo-step-14 = Un auditeur vérifie hors ligne le journal de consentement exporté, par rapport à l'identifiant de personne que Patty lui a donné (la racine de confiance : un journal signé par quelqu'un d'autre est refusé, quel que soit le nom sur sa carte) : signatures, chaîne de hachage, arbre de Merkle, point de contrôle, et que chaque remise de clé et chaque synchronisation servie tombait dans une autorisation. L'export ne contient aucune donnée de santé.
+demo-step-disk = Rien de lisible ne reste sur le disque : recherche dans chaque fichier du coffre de « { $marker } » et de mots du dossier importé.
+demo-done = Terminé : { $entries } entrées dans { $sections } rubriques, chiffrées au repos ; partagées rubrique par rubrique sur une connexion directe et chiffrée ; retirées ; vérifiées par un auditeur qui n'a vu aucune donnée de santé.
+
+# Reprise, nouvelles clés, et dossier restauré depuis un point plus ancien (Autorité v2)
+restored-takeover = Ce nouvel appareil ({ $device }) a repris votre dossier avec votre phrase de récupération : lui seul parle en votre nom désormais. Vos { $count } appareil(s) précédent(s), dont l'ancien ({ $old }), sont écartés partout dès que les personnes avec qui vous partagez se synchronisent avec celui-ci ; reliez à nouveau vos autres appareils (`carnet device link`).
+restored-forked = Votre journal comptait { $size } entrées après cette sauvegarde ; cette restauration laisse ces entrées plus récentes de côté, et le dit dans votre journal.
+device-holds-person-key = attention : l'appareil { $id } a été relié par une ancienne version de carnet et détient votre clé d'identité : avec elle, qui détient cet appareil peut encore signer en votre nom. Pour l'écarter complètement, lancez `carnet device rekey` (votre phrase de récupération vous sera demandée).
+device-rekeyed = Cet appareil a repris votre dossier avec votre phrase de récupération : il continue comme appareil { $device }, et vos { $count } autre(s) appareil(s), y compris ceux qui détenaient votre clé d'identité, sont écartés partout dès que les personnes avec qui vous partagez se synchronisent avec lui. Reliez à nouveau vos autres appareils (`carnet device link`).
+patients-superseded = Le dossier de { $name } a été restauré avec sa phrase de récupération depuis un point plus ancien : les { $size } entrées de son journal de consentement que vous aviez vues (à partir de l'entrée { $from }, une autre branche) ont été remplacées par celles du dossier restauré.
+checkpoint-too-large = { $file } fait { $size } octets : un point de contrôle est une courte note signée ; donnez le fichier écrit par `carnet audit witness --out FICHIER`
+checkpoint-not-text = { $file } n'est pas du texte : donnez le fichier écrit par `carnet audit witness --out FICHIER`
+checkpoint-not-checkpoint = { $file } n'est pas un point de contrôle d'un journal de consentement Carnet : donnez le fichier écrit par `carnet audit witness --out FICHIER`
+log-root-declared = Votre phrase de récupération est devenue l'autorité sur votre dossier : elle seule peut reprendre votre dossier après une perte.
+log-takeover = Votre dossier a été restauré sur un nouvel appareil ({ $id }) avec votre phrase de récupération : lui seul parle en votre nom désormais, et vos appareils précédents sont écartés.
+log-takeover-forked = Votre dossier a été restauré sur un nouvel appareil ({ $id }) avec votre phrase de récupération : lui seul parle en votre nom désormais, et vos appareils précédents sont écartés ; { $size } entrées d'un état plus récent, vues par une personne avec qui vous partagez, ont été laissées de côté.
+date-unknown = date inconnue

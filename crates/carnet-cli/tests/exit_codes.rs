@@ -1,0 +1,64 @@
+//! The exit codes `carnet --help` documents, and an example in every command's help.
+
+mod common;
+
+use common::Carnet;
+
+#[test]
+fn help_lists_the_exit_codes_and_each_command_shows_an_example() {
+    let c = Carnet::empty();
+    let help = c.ok(&["--help"]);
+    for line in [
+        "Exit codes:",
+        "2  usage",
+        "3  wrong or missing passphrase",
+        "4  refused input",
+        "5  a peer could not be reached",
+        "6  not found",
+    ] {
+        assert!(help.contains(line), "no {line:?} in:\n{help}");
+    }
+    for (args, example) in [
+        (
+            vec!["add", "allergy", "--help"],
+            "carnet add allergy --substance",
+        ),
+        (
+            vec!["grant", "--help"],
+            "carnet grant \"Dr Martin\" --sections",
+        ),
+        (
+            vec!["import", "csv", "--help"],
+            "carnet import csv clarity-export.csv",
+        ),
+        (vec!["list", "--help"], "carnet list --section measurements"),
+    ] {
+        let text = c.ok(&args);
+        assert!(
+            text.contains(&format!("Example:\n  {example}")),
+            "{args:?}:\n{text}"
+        );
+    }
+    // The manual pages carry them too.
+    let man = c.ok(&["man"]);
+    assert!(man.contains("Exit codes"), "{}", &man[..man.len().min(400)]);
+}
+
+#[test]
+fn usage_is_2_and_an_unreachable_peer_is_5() {
+    let alice = Carnet::patient();
+    let out = alice.run(&["list", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A ticket of a peer that has stopped serving: reported within the timeout.
+    let ticket = {
+        let serve = alice.start(&["serve"], &[]);
+        serve.first["ticket"].as_str().unwrap().to_string()
+    };
+    let bob = Carnet::patient();
+    let started = std::time::Instant::now();
+    let out = bob.run(&["sync", &ticket, "--timeout", "2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("cannot reach the peer"), "{err}");
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}

@@ -1,0 +1,485 @@
+//! French and English: chosen by `--lang`, else the locale (LC_ALL, LC_MESSAGES, LANG),
+//! else English; what people read is translated, JSON stays the same; units are written
+//! as people write them; errors have their documented exit codes.
+
+mod common;
+
+use common::Carnet;
+
+/// Runs `carnet ARGS` with extra environment variables; returns (code, stdout, stderr).
+fn run_env(c: &Carnet, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = c
+        .command()
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn patient_with_entries() -> Carnet {
+    let c = Carnet::patient();
+    c.ok(&[
+        "add",
+        "allergy",
+        "--substance",
+        "Penicillin",
+        "--criticality",
+        "high",
+    ]);
+    c.ok(&[
+        "add",
+        "measurement",
+        "--kind",
+        "blood-pressure",
+        "--value",
+        "120/80",
+        "--unit",
+        "mm[Hg]",
+        "--at",
+        "2026-03-01T09:00:00Z",
+    ]);
+    c.ok(&[
+        "add",
+        "measurement",
+        "--kind",
+        "temperature",
+        "--value",
+        "36.6",
+        "--unit",
+        "Cel",
+        "--at",
+        "2026-03-02T09:00:00Z",
+    ]);
+    c.ok(&[
+        "add",
+        "measurement",
+        "--kind",
+        "weight",
+        "--value",
+        "150",
+        "--unit",
+        "[lb_av]",
+        "--at",
+        "2026-03-03T09:00:00Z",
+    ]);
+    c.ok(&["add", "condition", "--name", "Asthma", "--status", "active"]);
+    c
+}
+
+#[test]
+fn list_show_and_timeline_speak_french_with_lang_fr_and_english_by_default() {
+    let c = patient_with_entries();
+    let fr = c.ok(&["--lang", "fr", "list"]);
+    for want in [
+        "mesures",
+        "problèmes de santé",
+        "Tension artérielle 120/80 mmHg le 2026-03-01",
+        "Température 36,6 °C",
+        "Poids 150 lb",
+        "Asthma (actif)",
+        "Penicillin (gravité élevée)",
+        "[par Alice Test]",
+    ] {
+        assert!(fr.contains(want), "no {want:?} in:\n{fr}");
+    }
+    // Stored values are unchanged: UCUM in the JSON, which is the same in both languages.
+    assert!(!fr.contains("mm[Hg]") && !fr.contains("Cel") && !fr.contains("[lb_av]"));
+    let en = c.ok(&["list"]);
+    for want in [
+        "measurements",
+        "Blood pressure 120/80 mmHg at 2026-03-01",
+        "Temperature 36.6 °C",
+        "Weight 150 lb",
+        "Asthma (active)",
+        "[by Alice Test]",
+    ] {
+        assert!(en.contains(want), "no {want:?} in:\n{en}");
+    }
+    let json_fr = c.ok(&["--lang", "fr", "--json", "list"]);
+    let json_en = c.ok(&["--json", "list"]);
+    assert_eq!(json_fr, json_en, "JSON depends on the language");
+    assert!(
+        json_en.contains("mm[Hg]"),
+        "the stored unit changed: {json_en}"
+    );
+
+    let tl = c.ok(&["--lang", "fr", "timeline"]);
+    assert!(tl.contains("Poids 150 lb le"), "{tl}");
+
+    let id = c.json(&["list", "--section", "measurements"])[2]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let show = c.ok(&["--lang", "fr", "show", &id]);
+    assert!(
+        show.contains("auteur:") && show.contains("unité: mmHg"),
+        "{show}"
+    );
+    assert!(show.contains("Systolic blood pressure 120 mmHg"), "{show}");
+    let who = c.ok(&["--lang", "fr", "whoami"]);
+    assert!(who.contains("appareil :"), "{who}");
+}
+
+#[test]
+fn the_locale_chooses_the_language_and_lang_overrides_it() {
+    let c = patient_with_entries();
+    let (code, out, _) = run_env(&c, &["list"], &[("LANG", "fr_FR.UTF-8")]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Tension artérielle"),
+        "LANG=fr ignored:\n{out}"
+    );
+    // LC_ALL comes before LANG; LC_MESSAGES too.
+    let (_, out, _) = run_env(
+        &c,
+        &["list"],
+        &[("LANG", "fr_FR.UTF-8"), ("LC_ALL", "en_GB.UTF-8")],
+    );
+    assert!(out.contains("Blood pressure"), "LC_ALL=en ignored:\n{out}");
+    let (_, out, _) = run_env(&c, &["list"], &[("LC_MESSAGES", "fr_CA.UTF-8")]);
+    assert!(
+        out.contains("Tension artérielle"),
+        "LC_MESSAGES ignored:\n{out}"
+    );
+    // --lang wins over the locale; a language Carnet does not speak gives English.
+    let (_, out, _) = run_env(&c, &["--lang", "en", "list"], &[("LANG", "fr_FR.UTF-8")]);
+    assert!(out.contains("Blood pressure"), "{out}");
+    let (_, out, _) = run_env(&c, &["list"], &[("LANG", "de_DE.UTF-8")]);
+    assert!(out.contains("Blood pressure"), "{out}");
+    // An unknown --lang is a usage error.
+    let (code, _, err) = run_env(&c, &["--lang", "de", "list"], &[]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn errors_are_translated_with_their_exit_codes_and_json_errors_stay_english() {
+    let c = patient_with_entries();
+    // Not found: exit 6.
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "show", "zzzz"], &[]);
+    assert_eq!(code, 6, "{err}");
+    assert!(
+        err.starts_with("erreur : aucun identifiant d'entrée ne commence par zzzz"),
+        "{err}"
+    );
+    let (code, _, err) = run_env(&c, &["show", "zzzz"], &[]);
+    assert_eq!(code, 6);
+    assert!(
+        err.starts_with("error: no entry's id starts with zzzz"),
+        "{err}"
+    );
+    // Wrong passphrase: exit 3, nothing changed.
+    let before = c.files();
+    let (code, _, err) = run_env(
+        &c,
+        &["--lang", "fr", "list"],
+        &[("CARNET_PASSPHRASE", "not it")],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("phrase de passe incorrecte"), "{err}");
+    assert_eq!(c.files(), before);
+    // Refused input: exit 4 (an implausible value), nothing stored.
+    let (code, _, err) = run_env(
+        &c,
+        &[
+            "--lang",
+            "fr",
+            "add",
+            "measurement",
+            "--kind",
+            "heart-rate",
+            "--value",
+            "400",
+            "--unit",
+            "/min",
+        ],
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("Rien n'a été enregistré"), "{err}");
+    // An existing --out file is refused (4) in French.
+    std::fs::write(c.work.join("taken"), b"x").unwrap();
+    let (code, _, err) = run_env(
+        &c,
+        &["--lang", "fr", "audit", "export", "--out", "taken"],
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("existe déjà"), "{err}");
+    // No vault: exit 6.
+    let empty = Carnet::empty();
+    let (code, _, err) = run_env(&empty, &["--lang", "fr", "list"], &[]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("aucun coffre"), "{err}");
+    // With --json the error is English and has a stable kind.
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "--json", "show", "zzzz"], &[]);
+    assert_eq!(code, 6);
+    let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    assert_eq!(v["kind"], "not-found");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("no entry's id starts with"),
+        "{v}"
+    );
+}
+
+#[test]
+fn sharing_and_the_access_log_read_in_french() {
+    let alice = Carnet::patient();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    let out = alice.ok(&[
+        "--lang",
+        "fr",
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "allergies,medications",
+        "--access",
+        "read",
+        "--purpose",
+        "suivi",
+    ]);
+    assert!(
+        out.contains("Accès en lecture à allergies, traitements donné à Dr Martin"),
+        "{out}"
+    );
+    let gid = alice.json(&["grants"])[0]["grant_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let grants = alice.ok(&["--lang", "fr", "grants"]);
+    assert!(
+        grants.contains("Dr Martin en lecture sur allergies,traitements pour « suivi »"),
+        "{grants}"
+    );
+    alice.ok(&["revoke", &gid]);
+    let log = alice.ok(&["--lang", "fr", "log"]);
+    for want in [
+        "Votre dossier a été créé.",
+        "Vous avez donné à Dr Martin un accès en lecture à allergies, traitements pour « suivi »",
+        "Dr Martin a reçu la clé de traitements",
+        "Vous avez retiré l'autorisation ",
+        " de Dr Martin.",
+    ] {
+        assert!(log.contains(want), "no {want:?} in:\n{log}");
+    }
+    let log_en = alice.ok(&["log"]);
+    assert!(
+        log_en.contains("You gave Dr Martin read access to allergies, medications for \"suivi\""),
+        "{log_en}"
+    );
+    // The log's JSON keeps the library's English text, whatever the language.
+    assert_eq!(
+        alice.ok(&["--json", "--lang", "fr", "log"]),
+        alice.ok(&["--json", "log"])
+    );
+    let contacts = alice.ok(&["--lang", "fr", "contact", "list"]);
+    assert!(contacts.contains("soignant"), "{contacts}");
+}
+
+#[test]
+fn a_clinician_is_told_by_the_patients_name_what_was_not_shared() {
+    let alice = Carnet::patient();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    doctor.json(&["contact", "add", "Alice", &alice.card()]);
+    alice.ok(&["add", "allergy", "--substance", "Pollen"]);
+    alice.grant("Dr Martin", "allergies", "read", "gp");
+    alice.ok(&["share", "export", "--to", "Dr Martin", "--out", "b1"]);
+    let bundle = alice.work.join("b1");
+    doctor.ok(&["share", "import", bundle.to_str().unwrap()]);
+    let (code, _, err) = run_env(
+        &doctor,
+        &["list", "--patient", "Alice", "--section", "notes"],
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("notes of Alice Test's record: not shared with you"),
+        "{err}"
+    );
+    let (_, _, err) = run_env(
+        &doctor,
+        &[
+            "--lang",
+            "fr",
+            "list",
+            "--patient",
+            "Alice",
+            "--section",
+            "notes",
+        ],
+        &[],
+    );
+    assert!(
+        err.contains("notes du dossier de Alice Test : non partagé avec vous"),
+        "{err}"
+    );
+    let (code, _, err) = run_env(
+        &doctor,
+        &[
+            "--lang",
+            "fr",
+            "add",
+            "note",
+            "--patient",
+            "Alice",
+            "--text",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("Alice Test"), "{err}");
+    let (_, _, err) = run_env(
+        &doctor,
+        &[
+            "add",
+            "allergy",
+            "--patient",
+            "Alice",
+            "--substance",
+            "Cats",
+        ],
+        &[],
+    );
+    assert!(
+        err.contains("you may read allergies of Alice Test's record but not write it"),
+        "{err}"
+    );
+}
+
+#[test]
+fn backup_import_devices_and_report_speak_french() {
+    let c = patient_with_entries();
+    let out = c.ok(&["--lang", "fr", "backup", "--out", "b.carnet"]);
+    assert!(out.contains("Coffre sauvegardé dans b.carnet"), "{out}");
+    let devices = c.ok(&["--lang", "fr", "device", "list"]);
+    assert!(
+        devices.contains("[cet appareil]") && devices.contains("ajouté le"),
+        "{devices}"
+    );
+    let csv = c.work.join("g.csv");
+    std::fs::write(
+        &csv,
+        "time,kind,value,unit,source\n2025-01-01T08:00:00Z,glucose,5.5,mmol/L,Meter\n",
+    )
+    .unwrap();
+    let out = c.ok(&[
+        "--lang",
+        "fr",
+        "import",
+        "csv",
+        csv.to_str().unwrap(),
+        "--format",
+        "generic",
+    ]);
+    assert!(out.contains("Importé depuis"), "{out}");
+    let out = c.ok(&["--lang", "fr", "report", "--out", "r.html"]);
+    assert!(out.contains("r.html écrit"), "{out}");
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "backup", "--out", "b.carnet"], &[]);
+    assert_eq!(code, 4);
+    assert!(err.contains("b.carnet existe déjà"), "{err}");
+}
+
+#[test]
+fn a_grant_says_what_the_grantee_will_see_existing_entries_included() {
+    let alice = Carnet::patient();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.json(&["contact", "add", "Dr Martin", &doctor.card()]);
+    alice.ok(&["add", "note", "--text", "diary, day 1"]);
+    alice.ok(&["add", "note", "--text", "diary, day 2"]);
+    let out = alice.ok(&[
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "notes",
+        "--access",
+        "write",
+        "--purpose",
+        "x",
+    ]);
+    assert!(
+        out.contains("Dr Martin will see the 2 entries already in notes, and everything added there from now on."),
+        "{out}"
+    );
+    assert!(
+        out.contains("With write access, Dr Martin can also add entries"),
+        "{out}"
+    );
+    let out = alice.ok(&[
+        "--lang",
+        "fr",
+        "grant",
+        "Dr Martin",
+        "--sections",
+        "allergies",
+        "--access",
+        "read",
+        "--purpose",
+        "x",
+    ]);
+    assert!(
+        out.contains("Dr Martin verra les entrées dans allergies à partir de maintenant (il n'y en a pas encore)."),
+        "{out}"
+    );
+    assert!(!out.contains("écriture"), "{out}");
+}
+
+#[test]
+fn the_demo_is_narrated_in_french() {
+    let c = Carnet::empty();
+    let text = c.ok(&["--lang", "fr", "demo"]);
+    for step in [
+        "Patty crée son coffre",
+        "Le Dr Bernard se synchronise",
+        "la note revient, signée par lui",
+        "il ne reçoit plus rien de nouveau",
+        "Un auditeur vérifie",
+        "Terminé : ",
+    ] {
+        assert!(text.contains(step), "missing {step:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn help_is_in_french_with_lang_fr_or_a_french_locale() {
+    let c = Carnet::empty();
+    let help = c.ok(&["--lang", "fr", "--help"]);
+    for want in [
+        "Utilisation : carnet [OPTIONS] <COMMAND>",
+        "Commandes :",
+        "Créer votre identité et un coffre chiffré",
+        "Afficher l'aide",
+        "Codes de sortie :",
+        "3  phrase de passe incorrecte ou absente",
+    ] {
+        assert!(help.contains(want), "no {want:?} in:\n{help}");
+    }
+    let (code, help, _) = run_env(
+        &c,
+        &["add", "allergy", "--help"],
+        &[("LANG", "fr_FR.UTF-8")],
+    );
+    assert_eq!(code, 0);
+    assert!(help.contains("Ce à quoi vous réagissez"), "{help}");
+    assert!(help.contains("Exemple :\n  carnet add allergy"), "{help}");
+    let help = c.ok(&["list", "--lang=fr", "--help"]);
+    assert!(
+        help.contains("Lister chaque bloc journalier d'une série"),
+        "{help}"
+    );
+    // English stays English.
+    let help = c.ok(&["add", "allergy", "--help"]);
+    assert!(
+        help.contains("What you react to") && help.contains("Example:"),
+        "{help}"
+    );
+}
