@@ -152,8 +152,7 @@ mod tests {
             }
             Scalar::from_bytes_mod_order_wide(&b)
         };
-        for t in 0..8 {
-            let torsion = EIGHT_TORSION[t];
+        for (t, torsion) in EIGHT_TORSION.iter().copied().enumerate() {
             for msg_i in 0..4u8 {
                 let msg = vec![msg_i; 10 + t];
                 let a = scalar();
