@@ -188,14 +188,14 @@ fn a_bundle_holds_exactly_what_its_recipient_is_entitled_to() {
             .collect::<BTreeSet<_>>(),
         granted
     );
-    // The patient's log says what was served; the auditor's check holds.
+    // The patient's log says a bundle was written for them; the auditor's check holds.
     assert!(
         alice
             .vault
             .access_log()
             .unwrap()
             .iter()
-            .any(|l| l.kind == "served")
+            .any(|l| l.kind == "bundle written")
     );
     let report = carnet::consent::verify(&alice.vault.audit_export().unwrap(), None);
     assert!(report.ok, "{:?}", report.first_error);

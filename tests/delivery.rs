@@ -106,3 +106,48 @@ fn a_delivery_whose_acknowledgement_was_lost_is_logged_once_when_the_peer_says_i
         0
     );
 }
+
+/// A bundle written for someone is logged as written, not received (issue 18: the log said
+/// "received" of a file that may never have been imported); once a live sync shows they
+/// hold what it carried, the log says they received it, once.
+#[test]
+fn a_bundle_is_logged_as_written_then_as_received_when_seen_held() {
+    let mut alice = vault("Alice", Role::Patient);
+    let mut doctor = vault("Dr Martin", Role::Clinician);
+    introduce(&mut alice, "Dr Martin", &doctor);
+    let record = alice.vault.own_record().unwrap();
+    alice.vault.add(&record, note("one")).unwrap();
+    alice
+        .vault
+        .grant("Dr Martin", &[SectionId::Notes], Access::Read, "care", None)
+        .unwrap();
+    let (_, imported) = carnet_scenarios::exchange(&mut alice, &mut doctor).unwrap();
+    assert_eq!(imported.envelopes, 1);
+    let log = alice.vault.access_log().unwrap();
+    assert_eq!(served(&log), 0, "{log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l.kind == "bundle written").count(),
+        1,
+        "{log:?}"
+    );
+    // The doctor's next live contact says what it holds: now it is known received.
+    let now = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let card = doctor.vault.card().clone();
+    assert_eq!(
+        alice
+            .vault
+            .log_unacknowledged(&card.person_id(), &now)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        alice
+            .vault
+            .log_unacknowledged(&card.person_id(), &now)
+            .unwrap(),
+        0
+    );
+    assert_eq!(served(&alice.vault.access_log().unwrap()), 1);
+    let report = carnet::consent::verify(&alice.vault.audit_export().unwrap(), None);
+    assert!(report.ok, "{:?}", report.first_error);
+}

@@ -467,3 +467,4 @@ log-root-declared = Your recovery phrase became the authority over your record: 
 log-takeover = Your record was restored on a new device ({ $id }) with your recovery phrase: only it speaks for you from now on, and your earlier devices are cut off.
 log-takeover-forked = Your record was restored on a new device ({ $id }) with your recovery phrase: only it speaks for you from now on, and your earlier devices are cut off; { $size } entries of a later state, seen by someone you share with, were left behind.
 date-unknown = date unknown
+log-written = A bundle of { $n } change(s) of { $sections } was written for { $who }: it is theirs once they import it.

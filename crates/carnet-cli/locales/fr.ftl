@@ -465,3 +465,4 @@ log-root-declared = Votre phrase de récupération est devenue l'autorité sur v
 log-takeover = Votre dossier a été restauré sur un nouvel appareil ({ $id }) avec votre phrase de récupération : lui seul parle en votre nom désormais, et vos appareils précédents sont écartés.
 log-takeover-forked = Votre dossier a été restauré sur un nouvel appareil ({ $id }) avec votre phrase de récupération : lui seul parle en votre nom désormais, et vos appareils précédents sont écartés ; { $size } entrées d'un état plus récent, vues par une personne avec qui vous partagez, ont été laissées de côté.
 date-unknown = date inconnue
+log-written = Un paquet de { $n } modification(s) de { $sections } a été écrit pour { $who } : il lui parviendra quand il l'importera.

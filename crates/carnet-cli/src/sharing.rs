@@ -371,6 +371,10 @@ fn log_text(
             let (n, sections) = of_ranges(ranges);
             t!("log-served", who = who(to), n = n, sections = sections)
         }
+        Action::Written { to, ranges } => {
+            let (n, sections) = of_ranges(ranges);
+            t!("log-written", who = who(to), n = n, sections = sections)
+        }
         Action::Received { from, ranges } => {
             let (n, sections) = of_ranges(ranges);
             t!("log-received", who = who(from), n = n, sections = sections)

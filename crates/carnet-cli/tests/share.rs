@@ -107,7 +107,12 @@ fn a_record_goes_to_a_clinician_and_their_prescription_comes_back() {
     assert_eq!(meds[0]["prescriber"], "Dr Martin");
     assert_eq!(meds[0]["author_role"], "clinician");
     let log = alice.ok(&["log"]);
-    assert!(log.contains("Dr Martin received 2 change(s)"), "{log}");
+    // A bundle written is not a bundle received: the log says which it knows.
+    assert!(
+        log.contains("A bundle of 2 change(s) of allergies, conditions was written for Dr Martin"),
+        "{log}"
+    );
+    assert!(!log.contains("Dr Martin received 2 change(s)"), "{log}");
     assert!(
         log.contains("Dr Martin added 1 change(s) to medications"),
         "{log}"

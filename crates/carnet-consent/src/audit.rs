@@ -337,7 +337,9 @@ fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
                     ));
                 }
             }
-            Action::Served { to, ranges } | Action::Received { from: to, ranges } => {
+            Action::Served { to, ranges }
+            | Action::Written { to, ranges }
+            | Action::Received { from: to, ranges } => {
                 let need_write = matches!(e.action, Action::Received { .. });
                 if ranges.is_empty() {
                     return Err(bad("it names no envelope range".into()));

@@ -280,6 +280,15 @@ pub enum Action {
         /// The root's signature (64 bytes) over the [`TakeoverClaim`].
         proof: Vec<u8>,
     },
+    /// A bundle holding these envelopes was written for a person (a file to hand them):
+    /// not known to have arrived. When they are later seen to hold them (at a live sync),
+    /// a [`Action::Served`] says they received them.
+    Written {
+        /// For whom.
+        to: PersonId,
+        /// What.
+        ranges: Vec<Range>,
+    },
 }
 
 /// A checkpoint of another branch of a log: its size and Merkle root.
@@ -396,6 +405,7 @@ impl Action {
             Action::DeviceCertified { .. } => "device added",
             Action::RootDeclared { .. } => "root declared",
             Action::Takeover { .. } => "takeover",
+            Action::Written { .. } => "bundle written",
         }
     }
 

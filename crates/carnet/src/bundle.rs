@@ -220,7 +220,7 @@ impl Vault {
                 return Err(e);
             }
         };
-        if let Err(e) = self.commit_sent(&peer, &report) {
+        if let Err(e) = self.commit_written(&peer, &report) {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
@@ -467,7 +467,8 @@ fn describe(item: &Item) -> ItemInfo {
                     | carnet_consent::Action::KeyDelivery { grantee, .. } => {
                         Some(grantee.to_string())
                     }
-                    carnet_consent::Action::Served { to, .. } => Some(to.to_string()),
+                    carnet_consent::Action::Served { to, .. }
+                    | carnet_consent::Action::Written { to, .. } => Some(to.to_string()),
                     carnet_consent::Action::Received { from, .. } => Some(from.to_string()),
                     carnet_consent::Action::Block { person } => Some(person.to_string()),
                     _ => None,

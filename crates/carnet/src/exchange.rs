@@ -951,10 +951,23 @@ impl Vault {
         Ok(ranges)
     }
 
-    /// Records that what [`Vault::send_items`] produced reached `peer` (or was written out
-    /// for them): the patient's consent log gets a `Served` entry with the envelope ranges,
-    /// and the peer state remembers what they now hold. One transaction.
+    /// Records that what [`Vault::send_items`] produced reached `peer`: the patient's
+    /// consent log gets a `Served` entry with the envelope ranges ("they received"), and
+    /// the peer state remembers what they now hold. One transaction.
     pub fn commit_sent(&mut self, peer: &PersonId, report: &SendReport) -> Result<()> {
+        self.commit_report(peer, report, false)
+    }
+
+    /// Records that what [`Vault::send_items`] produced was written in a bundle for `peer`,
+    /// which may or may not reach them: a `Written` entry ("a bundle was written for
+    /// them"), and the peer state as [`Vault::commit_sent`] does (the next bundle goes on
+    /// from there). When a live sync later shows they hold it, the log says they received
+    /// it.
+    pub fn commit_written(&mut self, peer: &PersonId, report: &SendReport) -> Result<()> {
+        self.commit_report(peer, report, true)
+    }
+
+    fn commit_report(&mut self, peer: &PersonId, report: &SendReport, written: bool) -> Result<()> {
         let mut txn = self.store.write()?;
         if let Ok(mine) = self.own_record()
             && let Some((_, ranges)) = report.served.iter().find(|(r, _)| *r == mine)
@@ -971,11 +984,12 @@ impl Vault {
                     to: *to,
                 })
                 .collect();
-            self.append(
-                &mut txn,
-                &mut log,
-                carnet_consent::Action::Served { to: *peer, ranges },
-            )?;
+            let action = if written {
+                carnet_consent::Action::Written { to: *peer, ranges }
+            } else {
+                carnet_consent::Action::Served { to: *peer, ranges }
+            };
+            self.append(&mut txn, &mut log, action)?;
         }
         for (record, after) in &report.peer_after.records {
             let mut state = match txn.get_secret_meta(&peer_key(record, peer))? {

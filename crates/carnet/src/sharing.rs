@@ -688,6 +688,12 @@ impl Vault {
                         ranges.iter().map(|r| r.to - r.from + 1).sum::<u64>(),
                         ranges.iter().map(|r| names(&r.section)).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
                     ),
+                    Action::Written { to, ranges } => format!(
+                        "A bundle of {} change(s) of {} was written for {} (it is theirs once they import it).",
+                        ranges.iter().map(|r| r.to - r.from + 1).sum::<u64>(),
+                        ranges.iter().map(|r| names(&r.section)).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", "),
+                        who(to)
+                    ),
                     Action::Received { from, ranges } => format!(
                         "{} added {} change(s) to {}.",
                         who(from),
