@@ -468,3 +468,6 @@ log-takeover = Your record was restored on a new device ({ $id }) with your reco
 log-takeover-forked = Your record was restored on a new device ({ $id }) with your recovery phrase: only it speaks for you from now on, and your earlier devices are cut off; { $size } entries of a later state, seen by someone you share with, were left behind.
 date-unknown = date unknown
 log-written = A bundle of { $n } change(s) of { $sections } was written for { $who }: it is theirs once they import it.
+activity-connected = Connected to { $peer }.
+activity-received = Received from { $peer }: { $changes } change(s), { $keys } key(s), { $consent } consent entr(ies).
+activity-delivered = { $peer } stored { $changes } change(s) of yours.

@@ -466,3 +466,6 @@ log-takeover = Votre dossier a été restauré sur un nouvel appareil ({ $id }) 
 log-takeover-forked = Votre dossier a été restauré sur un nouvel appareil ({ $id }) avec votre phrase de récupération : lui seul parle en votre nom désormais, et vos appareils précédents sont écartés ; { $size } entrées d'un état plus récent, vues par une personne avec qui vous partagez, ont été laissées de côté.
 date-unknown = date inconnue
 log-written = Un paquet de { $n } modification(s) de { $sections } a été écrit pour { $who } : il lui parviendra quand il l'importera.
+activity-connected = Connecté à { $peer }.
+activity-received = Reçu de { $peer } : { $changes } modification(s), { $keys } clé(s), { $consent } entrée(s) de consentement.
+activity-delivered = { $peer } a enregistré { $changes } de vos modifications.

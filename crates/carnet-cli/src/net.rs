@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use carnet_sync::{Event, Node, SessionReport, SyncConfig, TICKET_PREFIX, Ticket};
+use carnet_sync::{Activity, Event, Node, SessionReport, SyncConfig, TICKET_PREFIX, Ticket};
 use serde_json::json;
 
 use crate::commands::open;
@@ -199,7 +199,13 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
             let node = std::sync::Arc::new(Node::start(vault, config).await?);
             let spinner = traffic_spinner(json, node.clone(), label, wait);
             let result = if live {
-                watch(&node, &ticket).await
+                // One line per batch received or delivered, as it happens.
+                let shower = (!json).then(|| tokio::spawn(show_activity(node.activity())));
+                let r = watch(&node, &ticket).await;
+                if let Some(task) = shower {
+                    task.abort();
+                }
+                r
             } else {
                 node.sync(&ticket, false)
                     .await
@@ -227,6 +233,48 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
         println!("{}.", report_text(&report));
         Ok(())
     }
+}
+
+/// Prints a live session's activity, one line per batch (`sync --watch`).
+async fn show_activity(mut rx: tokio::sync::broadcast::Receiver<Activity>) {
+    loop {
+        match rx.recv().await {
+            Ok(a) => {
+                if let Some(line) = activity_text(&a) {
+                    println!("{line}");
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(_) => return,
+        }
+    }
+}
+
+/// One line for a session's activity, in the user's language.
+fn activity_text(a: &Activity) -> Option<String> {
+    Some(match a {
+        Activity::Connected { peer } => t!("activity-connected", peer = peer.as_str()),
+        Activity::Received {
+            peer,
+            changes,
+            keys,
+            consent,
+        } => t!(
+            "activity-received",
+            peer = peer.as_str(),
+            changes = *changes,
+            keys = *keys,
+            consent = *consent
+        ),
+        Activity::Delivered { peer, changes } => {
+            t!(
+                "activity-delivered",
+                peer = peer.as_str(),
+                changes = *changes
+            )
+        }
+        _ => return None,
+    })
 }
 
 /// A refusal from a patient who had shared their record, said as what it means.

@@ -780,3 +780,37 @@ fn a_stranger_reaching_serve_learns_nothing_of_whose_device_it_is() {
     let r = _doctor.json(&["sync", &server.ticket]);
     assert_eq!(r["received"], 2, "{r}");
 }
+
+/// `sync --watch` says each batch as it happens (issue 18: a blank screen while changes
+/// flowed): a line when it connects, one per batch received, and none of it with --json.
+#[test]
+fn sync_watch_prints_a_line_per_batch_as_it_arrives() {
+    let (alice, doctor) = patient_and_doctor();
+    let server = Server::start(&alice, 2);
+    let watch = doctor
+        .command()
+        .args(["sync", &server.ticket, "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let listed = |needle: &str| {
+        let out = doctor.run(&["--json", "list", "--patient", "Alice"]);
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains(needle)
+    };
+    eventually("the first round arrives", || listed("Penicillin"));
+    alice.ok(&["add", "allergy", "--substance", "Latex"]);
+    eventually("the new entry arrives", || listed("Latex"));
+    let _ = Command::new("kill")
+        .args(["-TERM", &watch.id().to_string()])
+        .status();
+    let out = watch.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("Connected to Alice"), "{said}");
+    let received = said
+        .lines()
+        .filter(|l| l.starts_with("Received from Alice"))
+        .count();
+    assert!(received >= 2, "a line per batch: {said}");
+    drop(server);
+}

@@ -43,7 +43,7 @@ mod ticket;
 pub use error::SyncError;
 pub use frame::{Frame, MAX_HELLO, PROTOCOL_VERSION};
 pub use link::{LINK_ALPN, LINK_PREFIX, LinkCode, LinkReport, join};
-pub use node::{Event, Node, SyncConfig};
+pub use node::{Activity, Event, Node, SyncConfig};
 pub use session::{BATCH_BUDGET, MAX_BATCH_BYTES, SessionReport};
 pub use ticket::{TICKET_PREFIX, Ticket};
 

@@ -87,7 +87,41 @@ pub enum Event {
     },
 }
 
+/// What a session does as it happens, batch by batch: for a display that shows each
+/// change as it goes (`sync --watch`, `serve`), or an app ([`Node::activity`]). Sent on a
+/// broadcast channel: a subscriber that falls behind misses events, never blocks a session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "activity", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Activity {
+    /// A peer was accepted (after both hellos).
+    Connected {
+        /// The peer's name, as this vault knows them.
+        peer: String,
+    },
+    /// A batch from the peer was stored.
+    Received {
+        /// Who sent it.
+        peer: String,
+        /// New changes (envelopes) in it.
+        changes: usize,
+        /// New keys in it.
+        keys: usize,
+        /// New consent entries in it.
+        consent: usize,
+    },
+    /// The peer confirmed it stored a batch of ours.
+    Delivered {
+        /// Who.
+        peer: String,
+        /// Changes (envelopes) in it.
+        changes: usize,
+    },
+}
+
 pub(crate) struct Shared {
+    /// Sessions' activity, for whoever subscribed ([`Node::activity`]).
+    pub(crate) activity: tokio::sync::broadcast::Sender<Activity>,
     pub(crate) vault: Mutex<Vault>,
     pub(crate) card: IdentityCard,
     pub(crate) cert: Vec<u8>,
@@ -233,6 +267,7 @@ impl Node {
         let (changes_tx, changes) = watch::channel(0u64);
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(Shared {
+            activity: tokio::sync::broadcast::channel(256).0,
             vault: Mutex::new(vault),
             card,
             cert,
@@ -252,6 +287,11 @@ impl Node {
             poller,
             interfaces,
         })
+    }
+
+    /// Every session's activity from now on, batch by batch ([`Activity`]).
+    pub fn activity(&self) -> tokio::sync::broadcast::Receiver<Activity> {
+        self.shared.activity.subscribe()
     }
 
     /// Bytes received and sent by this node's sessions so far (frames of the sync

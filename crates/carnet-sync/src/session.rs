@@ -421,6 +421,9 @@ async fn session(
             PeerStanding::Unknown => peer.name().to_string(),
         }
     };
+    let _ = shared
+        .activity
+        .send(crate::Activity::Connected { peer: name.clone() });
     // What each side holds, and what it holds the start of from a sync that was cut.
     let p = person;
     let (my_have, my_partials) =
@@ -564,7 +567,7 @@ async fn session(
                     Frame::Done => {
                         // Batches apply in order, one at a time, while the next one arrives.
                         if let Some(prev) = applying.take() {
-                            settle(prev.await, &mut report, tx).await?;
+                            settle(prev.await, &mut report, tx, shared).await?;
                         }
                         let items = std::mem::take(&mut batch);
                         batch_bytes = 0;
@@ -580,7 +583,7 @@ async fn session(
                             return Err(SyncError::Protocol("a round ended in the middle of a batch".into()));
                         }
                         if let Some(prev) = applying.take() {
-                            settle(prev.await, &mut report, tx).await?;
+                            settle(prev.await, &mut report, tx, shared).await?;
                         }
                         their_first_round_done = true;
                         if peer_stays {
@@ -605,6 +608,12 @@ async fn session(
                         let n = stored.envelopes;
                         with_vault(shared, move |v| v.commit_sent(&p, &stored)).await?;
                         report.sent += n;
+                        if n > 0 {
+                            let _ = shared.activity.send(crate::Activity::Delivered {
+                                peer: report.peer.clone(),
+                                changes: n,
+                            });
+                        }
                     }
                     Frame::Refused(why) => return Err(SyncError::Refused(why)),
                     other => return Err(SyncError::Protocol(format!("unexpected {}", other.name()))),
@@ -612,7 +621,7 @@ async fn session(
             }
             applied = async { applying.as_mut().expect("guarded").await }, if applying.is_some() => {
                 applying = None;
-                settle(applied, &mut report, tx).await?;
+                settle(applied, &mut report, tx, shared).await?;
             }
             done = async { round.as_mut().expect("guarded").await }, if round.is_some() => {
                 round = None;
@@ -648,7 +657,7 @@ async fn session(
     }
     // A live session closing between batches: the last one still lands.
     if let Some(last) = applying.take() {
-        settle(last.await, &mut report, tx).await?;
+        settle(last.await, &mut report, tx, shared).await?;
     }
     Ok(report)
 }
@@ -671,12 +680,21 @@ async fn settle(
     applied: Result<Result<ExchangeReport, SyncError>, tokio::task::JoinError>,
     report: &mut SessionReport,
     tx: &mpsc::Sender<Frame>,
+    shared: &Arc<Shared>,
 ) -> Result<(), SyncError> {
     match applied.map_err(|e| SyncError::Protocol(format!("a vault task failed: {e}")))? {
         Ok(r) => {
             report.received += r.envelopes;
             report.keys_received += r.key_grants;
             report.consent_received += r.consent_entries;
+            if r.envelopes + r.key_grants + r.consent_entries > 0 {
+                let _ = shared.activity.send(crate::Activity::Received {
+                    peer: report.peer.clone(),
+                    changes: r.envelopes,
+                    keys: r.key_grants,
+                    consent: r.consent_entries,
+                });
+            }
             // Committed: tell the sender (a closing connection may not carry it; the sender
             // then sends the batch again, and it is a no-op here).
             let _ = tx.send(Frame::Stored).await;
