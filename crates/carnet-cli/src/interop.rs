@@ -683,6 +683,11 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
             offset_seconds: glucose_offset,
         }),
         glucose_days: Some(args.glucose_days),
+        // The report speaks the user's language, as the rest of the CLI does.
+        lang: match crate::i18n::lang() {
+            crate::i18n::Lang::Fr => carnet_report::Lang::Fr,
+            crate::i18n::Lang::En => carnet_report::Lang::En,
+        },
         ..Default::default()
     });
     write_out(&args.out, html.as_bytes())?;

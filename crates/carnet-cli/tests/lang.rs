@@ -483,3 +483,25 @@ fn help_is_in_french_with_lang_fr_or_a_french_locale() {
         "{help}"
     );
 }
+
+/// The report speaks the language the CLI was asked for (`--lang` or the locale).
+#[test]
+fn the_report_is_in_the_language_of_the_command() {
+    let c = patient_with_entries();
+    let fr = c.work.join("fr.html");
+    let en = c.work.join("en.html");
+    c.ok(&["--lang", "fr", "report", "--out", fr.to_str().unwrap()]);
+    c.ok(&["--lang", "en", "report", "--out", en.to_str().unwrap()]);
+    let fr = std::fs::read_to_string(fr).unwrap();
+    let en = std::fs::read_to_string(en).unwrap();
+    assert!(
+        fr.contains("lang=\"fr\""),
+        "not French: {}",
+        &fr[..200.min(fr.len())]
+    );
+    assert!(
+        en.contains("lang=\"en\""),
+        "not English: {}",
+        &en[..200.min(en.len())]
+    );
+}
