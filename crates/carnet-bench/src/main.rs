@@ -33,7 +33,7 @@ use measure::{bytes, child as run_child, med, num, secs};
 #[derive(Parser, Debug)]
 #[command(name = "carnet-bench")]
 struct Cli {
-    /// Scenarios to run (p1 ... p7); all by default.
+    /// Scenarios to run (p1 ... p8); all by default.
     scenarios: Vec<String>,
     /// A smoke run: small records, one run each (figures are not comparable to targets).
     #[arg(long)]
@@ -166,6 +166,11 @@ fn main() -> Result<()> {
     }
     if wanted("p6") {
         p6(&scale, &data, &mut rows, &mut all)?;
+    }
+    if wanted("p8") {
+        let big = ensure_record(&data, &scale, scale.big, scale.attachments)?;
+        let small = ensure_record(&data, &scale, scale.small, scale.attachments)?;
+        p8(&scale, &big, &small, &mut rows, &mut all)?;
     }
 
     println!();
@@ -614,6 +619,83 @@ fn p6(scale: &Scale, data: &Path, rows: &mut Vec<Row>, all: &mut Map<String, Val
         met: Some(num(r, "ratio") <= 0.6),
     });
     all.insert("p6".into(), Value::Object(r.clone()));
+    Ok(())
+}
+
+/// P8 (issue 18, point 1): a `carnet list` process, end to end, on a vault unlocked by
+/// `carnet unlock` (the session agent holds the key: no scrypt), at the small and the big
+/// record, with the default passphrase cost; the baseline is the same command without a
+/// session (scrypt at 2^18 each time). Needs the CLI built beside the bench
+/// (`cargo build --release -p carnet-cli -p carnet-bench`); skipped with a message if not.
+fn p8(
+    scale: &Scale,
+    big: &Path,
+    small: &Path,
+    rows: &mut Vec<Row>,
+    all: &mut Map<String, Value>,
+) -> Result<()> {
+    let carnet = std::env::current_exe()?.with_file_name("carnet");
+    if !carnet.exists() {
+        eprintln!(
+            "P8: skipped: the carnet binary is not beside this bench; run `cargo build --release -p carnet-cli -p carnet-bench` first"
+        );
+        return Ok(());
+    }
+    eprintln!("P8: carnet list in an unlocked session...");
+    let pass = record::pass();
+    let run = |dir: &Path, args: &[&str], with_pass: bool| -> Result<f64> {
+        let mut cmd = std::process::Command::new(&carnet);
+        cmd.arg("--vault")
+            .arg(dir)
+            .args(args)
+            .env_remove("CARNET_PASSPHRASE");
+        if with_pass {
+            cmd.env(
+                "CARNET_PASSPHRASE",
+                age::secrecy::ExposeSecret::expose_secret(&pass),
+            );
+        }
+        let started = std::time::Instant::now();
+        let out = cmd.output()?;
+        let took = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            out.status.success(),
+            "carnet {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(took)
+    };
+    let rounds = scale.runs.max(5);
+    let mut out = Map::new();
+    for (label, readings, dir, target) in [
+        ("small", scale.small, kdf_copy(small), 0.1),
+        ("big", scale.big, kdf_copy(big), 0.3),
+    ] {
+        let baseline: Vec<f64> = (0..rounds.min(3))
+            .map(|_| run(&dir, &["list"], true))
+            .collect::<Result<_>>()?;
+        run(&dir, &["unlock", "--timeout", "10m"], true)?;
+        let listed: Result<Vec<f64>> = (0..rounds).map(|_| run(&dir, &["list"], false)).collect();
+        // The session ends whatever happened.
+        let _ = run(&dir, &["lock"], false);
+        let listed = listed?;
+        let t = measure::median(&listed);
+        let b = measure::median(&baseline);
+        rows.push(Row {
+            id: "P8",
+            what: format!("`carnet list` process in an unlocked session, {readings} readings"),
+            figure: secs(t),
+            baseline: format!("without a session (scrypt 2^18) {}", secs(b)),
+            ratio: format!("{:.2}x", t / b),
+            target: format!("<= {} ms", (target * 1000.0) as u64),
+            met: Some(t <= target),
+        });
+        out.insert(
+            label.into(),
+            json!({"readings": readings, "session": listed, "without": baseline}),
+        );
+    }
+    all.insert("p8".into(), Value::Object(out));
     Ok(())
 }
 
