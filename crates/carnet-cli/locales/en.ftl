@@ -392,7 +392,7 @@ sync-retry = { $why }. Connecting again in { $seconds } s (Ctrl-C stops).
 
 ## Confirming the recovery phrase
 
-err-init-confirm-needs-terminal = the recovery phrase is confirmed at a terminal (you type back three of its words), and standard input is not one (or --json was given): run `carnet init` in a terminal, or pass --no-confirm-phrase (scripts) and check the phrase later with `carnet recovery verify`. Nothing was created
+err-init-confirm-needs-terminal = the recovery phrase is confirmed at a terminal (you type back three of its words), and standard input is not one: run `carnet init` in a terminal, or pass --no-confirm-phrase (scripts) and check the phrase later with `carnet recovery verify`. Nothing was created
 err-init-not-confirmed = the recovery phrase was not confirmed ({ $why }). The vault at { $vault } was created: check the phrase you wrote with `carnet recovery verify` before relying on it
 phrase-confirm-intro = To be sure you wrote it down, type back { $n } of its words.
 phrase-confirm-prompt = Word { $n } of your recovery phrase:{ " " }

@@ -390,7 +390,7 @@ sync-retry = { $why }. Nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
 
 ## Confirmation de la phrase de récupération
 
-err-init-confirm-needs-terminal = la phrase de récupération se confirme dans un terminal (vous retapez trois de ses mots), et l'entrée standard n'en est pas un (ou --json a été donné) : lancez `carnet init` dans un terminal, ou passez --no-confirm-phrase (scripts) et vérifiez la phrase plus tard avec `carnet recovery verify`. Rien n'a été créé
+err-init-confirm-needs-terminal = la phrase de récupération se confirme dans un terminal (vous retapez trois de ses mots), et l'entrée standard n'en est pas un : lancez `carnet init` dans un terminal, ou passez --no-confirm-phrase (scripts) et vérifiez la phrase plus tard avec `carnet recovery verify`. Rien n'a été créé
 err-init-not-confirmed = la phrase de récupération n'a pas été confirmée ({ $why }). Le coffre { $vault } a été créé : vérifiez la phrase notée avec `carnet recovery verify` avant de compter dessus
 phrase-confirm-intro = Pour être sûr que vous l'avez notée, retapez { $n } de ses mots.
 phrase-confirm-prompt = Mot { $n } de votre phrase de récupération :{ " " }

@@ -333,8 +333,8 @@ pub const TEXTS: &[(&str, &str)] = &[
         "Dossier où écrire les fichiers de parts [par défaut : le dossier courant]",
     ),
     (
-        "Do not ask to type back three words of the recovery phrase (for scripts, and needed when standard input is not a terminal or with --json; also CARNET_NO_CONFIRM_PHRASE=1). Check the phrase later with `carnet recovery verify`",
-        "Ne pas demander de retaper trois mots de la phrase de récupération (pour les scripts ; nécessaire quand l'entrée standard n'est pas un terminal ou avec --json ; aussi CARNET_NO_CONFIRM_PHRASE=1). Vérifiez la phrase plus tard avec `carnet recovery verify`",
+        "Do not ask to type back three words of the recovery phrase (for scripts, and needed when standard input is not a terminal; --json implies it, the phrase being in its output; also CARNET_NO_CONFIRM_PHRASE=1). Check the phrase later with `carnet recovery verify`",
+        "Ne pas demander de retaper trois mots de la phrase de récupération (pour les scripts ; nécessaire quand l'entrée standard n'est pas un terminal ; --json l'implique, la phrase figurant dans sa sortie ; aussi CARNET_NO_CONFIRM_PHRASE=1). Vérifiez la phrase plus tard avec `carnet recovery verify`",
     ),
     ("FIELD to clear (repeatable)", "CHAMP à effacer (répétable)"),
     (

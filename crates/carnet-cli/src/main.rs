@@ -504,8 +504,9 @@ pub struct InitArgs {
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(10..=20))]
     pub kdf_cost: u8,
     /// Do not ask to type back three words of the recovery phrase (for scripts, and
-    /// needed when standard input is not a terminal or with --json; also
-    /// CARNET_NO_CONFIRM_PHRASE=1). Check the phrase later with `carnet recovery verify`.
+    /// needed when standard input is not a terminal; --json implies it, the phrase being in
+    /// its output; also CARNET_NO_CONFIRM_PHRASE=1). Check the phrase later with `carnet
+    /// recovery verify`.
     #[arg(long)]
     pub no_confirm_phrase: bool,
 }
