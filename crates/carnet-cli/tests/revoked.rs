@@ -35,6 +35,12 @@ fn a_revoked_clinician_is_told_the_patient_no_longer_shares() {
         err.contains("Alice Test no longer shares their record with you: your access was revoked or has ended"),
         "{err}"
     );
+    // On which day (the patient's log says when), not why.
+    let today = carnet::record::DateTime::now().date().to_string();
+    assert!(
+        err.contains(&format!("your access ended on {today}")),
+        "{err}"
+    );
     let out = doctor.run(&["--lang", "fr", "sync", "Alice", "--timeout", "10"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -363,24 +363,26 @@ async fn session(
     }
     let card = peer.clone();
     let own = person == shared.card.person_id();
-    let (standing, shared_records, device_ok, refuse_device) = with_vault(shared, move |v| {
-        let p = card.person_id();
-        // A patient's removed device speaks for nobody: its grantees refuse it.
-        let removed = match v.patients()?.into_iter().find(|r| r.id == p) {
-            Some(r) => v
-                .removed_patient_devices(&r.record)?
-                .iter()
-                .any(|(d, e)| *d == peer_device || *e == remote),
-            None => false,
-        };
-        Ok((
-            v.standing(&card)?,
-            v.shared_records(&p)?,
-            v.live_device(&peer_device, &remote)?,
-            removed || (p != v.person_id() && !v.is_primary()?),
-        ))
-    })
-    .await?;
+    let (standing, shared_records, device_ok, refuse_device, ended) =
+        with_vault(shared, move |v| {
+            let p = card.person_id();
+            // A patient's removed device speaks for nobody: its grantees refuse it.
+            let removed = match v.patients()?.into_iter().find(|r| r.id == p) {
+                Some(r) => v
+                    .removed_patient_devices(&r.record)?
+                    .iter()
+                    .any(|(d, e)| *d == peer_device || *e == remote),
+                None => false,
+            };
+            Ok((
+                v.standing(&card)?,
+                v.shared_records(&p)?,
+                v.live_device(&peer_device, &remote)?,
+                removed || (p != v.person_id() && !v.is_primary()?),
+                v.access_ended(&p)?,
+            ))
+        })
+        .await?;
     let refusal = if own {
         (!device_ok).then(|| {
             "this device of yours is not registered here, or was removed: link it with `carnet device link`".to_string()
@@ -397,9 +399,16 @@ async fn session(
             (PeerStanding::Unknown, Side::Listener) => {
                 Some("you are not known to this vault: nothing is shared with you".to_string())
             }
-            (_, Side::Listener) if shared_records.is_empty() => {
-                Some("nothing is shared with you (no grant in force)".to_string())
-            }
+            (_, Side::Listener) if shared_records.is_empty() => Some(match ended {
+                // The day it ended: the former grantee learns when, not why.
+                Some(t) => format!(
+                    "nothing is shared with you (no grant in force): your access ended on {}",
+                    carnet::record::DateTime::from_unix(t as i64)
+                        .map(|d| d.date().to_string())
+                        .unwrap_or_else(|| t.to_string())
+                ),
+                None => "nothing is shared with you (no grant in force)".to_string(),
+            }),
             _ => None,
         }
     };

@@ -727,6 +727,40 @@ impl Vault {
             .collect())
     }
 
+    /// When `person`'s access to this vault's record last ended (Unix seconds): the latest
+    /// revoke of a grant to them, block of them, or end date of a grant to them that has
+    /// passed, as the consent log and the grants say. `None` if it never ended (or they
+    /// never had one).
+    pub fn access_ended(&self, person: &PersonId) -> Result<Option<u64>> {
+        let Ok(record) = self.own_record() else {
+            return Ok(None);
+        };
+        let grants = self.grants()?;
+        let theirs: BTreeSet<GrantId> = grants
+            .iter()
+            .filter(|g| g.grantee == *person)
+            .map(|g| g.id)
+            .collect();
+        let now = now_unix();
+        let mut ended: Option<u64> = grants
+            .iter()
+            .filter(|g| g.grantee == *person)
+            .filter_map(|g| g.not_after.filter(|t| *t < now))
+            .max();
+        for e in self.shared_consent_log(&record)?.entries() {
+            let e = e.entry();
+            let hit = match &e.action {
+                Action::Revoke { grant } => theirs.contains(grant),
+                Action::Block { person: p } => p == person,
+                _ => false,
+            };
+            if hit {
+                ended = Some(ended.map_or(e.time, |t| t.max(e.time)));
+            }
+        }
+        Ok(ended)
+    }
+
     /// The auditor's export of the owner's consent log: entries, a fresh signed
     /// checkpoint (kept, with every earlier one) and the patient's card. No health data.
     pub fn audit_export(&mut self) -> Result<AuditExport> {
