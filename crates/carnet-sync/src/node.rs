@@ -117,6 +117,11 @@ pub enum Activity {
         /// Changes (envelopes) in it.
         changes: usize,
     },
+    /// A session ended well, with its totals.
+    Finished(crate::SessionReport),
+    /// The vault changed outside any session (an entry added, edited or removed, a grant
+    /// given or revoked, by this process or another): what a live session sends next.
+    VaultChanged,
 }
 
 pub(crate) struct Shared {
@@ -516,6 +521,7 @@ async fn poll_changes(shared: Arc<Shared>, tx: watch::Sender<u64>, every: Durati
         if let Ok(m) = with_vault(&shared, |v| v.change_marker()).await {
             if last.is_some() && last != Some(m) {
                 tx.send_modify(|n| *n += 1);
+                let _ = shared.activity.send(Activity::VaultChanged);
             }
             last = Some(m);
         }

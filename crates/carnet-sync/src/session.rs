@@ -66,7 +66,7 @@ pub enum Side {
 }
 
 /// What one session did.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SessionReport {
     /// The peer's name, as this vault knows them.
     pub peer: String,
@@ -668,6 +668,9 @@ async fn session(
     if let Some(last) = applying.take() {
         settle(last.await, &mut report, tx, shared).await?;
     }
+    let _ = shared
+        .activity
+        .send(crate::Activity::Finished(report.clone()));
     Ok(report)
 }
 
