@@ -11,6 +11,12 @@ pub enum MailboxError {
     /// The mailbox's store could not be opened, read or written.
     #[error("the mailbox store failed: {0}")]
     Store(String),
+    /// Another process holds the mailbox's store (a running `carnet mailbox serve`).
+    #[error(
+        "the mailbox store at {} is in use by another process (is `carnet mailbox serve` running on it? stop it first)",
+        .0.display()
+    )]
+    InUse(std::path::PathBuf),
     /// A file could not be read or written.
     #[error("{what}: {source}")]
     Io {

@@ -61,7 +61,10 @@ impl MailboxStore {
             let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
         let path = dir.join(STORE_FILE);
-        let database = Database::create(&path).map_err(db)?;
+        let database = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => MailboxError::InUse(dir.to_path_buf()),
+            other => db(other),
+        })?;
         let txn = database.begin_write().map_err(db)?;
         {
             txn.open_table(META).map_err(db)?;
