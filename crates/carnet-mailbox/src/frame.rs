@@ -166,7 +166,8 @@ pub async fn read_chunks(
 ) -> Result<Vec<u8>, MailboxError> {
     let size = usize::try_from(size)
         .map_err(|_| MailboxError::Protocol("an item too large for this machine".into()))?;
-    let mut out = Vec::with_capacity(size);
+    // Grown as chunks come, from at most a few chunks' worth: memory follows bytes received.
+    let mut out = Vec::with_capacity(size.min(4 * CHUNK));
     while out.len() < size {
         match expect(recv, timeout, "receiving an item").await? {
             Frame::Chunk(c) if out.len() + c.len() <= size && !c.is_empty() => {

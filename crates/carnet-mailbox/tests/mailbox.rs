@@ -8,6 +8,7 @@ use carnet::crypto::secrecy::SecretString;
 use carnet::crypto::{MasterKey, PersonId, Role};
 use carnet::record::{Entry, Medication, MedicationStatus, Note, SectionId};
 use carnet::{CreateOptions, Vault};
+use carnet_mailbox::frame::{self, Frame};
 use carnet_mailbox::{
     ClientConfig, Limits, Mailbox, MailboxClient, MailboxConfig, MailboxError, MailboxStore,
     MailboxTicket, Quota, Refusal, collect_into, deposit_for,
@@ -525,4 +526,131 @@ fn items_expire_and_limits_hold_in_the_store() {
     assert!(store.waiting(&b, t0 + thirty_days).unwrap().is_empty());
     assert_eq!(store.purge_expired(t0 + thirty_days).unwrap(), 2);
     assert!(store.items().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_frames_and_items_are_refused_before_allocation() {
+    let mut w = world();
+    let tmp = w.dir.join("mailbox");
+    let config = MailboxConfig {
+        open: true,
+        limits: Limits {
+            max_item_bytes: 1000,
+            ..Limits::default()
+        },
+        ..loopback()
+    };
+    let (mailbox, ticket) = start(&tmp, config).await;
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        mailbox
+            .serve(tx, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        mailbox
+    });
+
+    // A stranger's raw endpoint announces a 4 GiB frame: dropped, nothing allocated.
+    let key = iroh::SecretKey::from_bytes(&[9; 32]);
+    let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .secret_key(key)
+        .bind()
+        .await
+        .unwrap();
+    let addr = iroh::EndpointAddr::from_parts(
+        iroh::PublicKey::from_bytes(&ticket.endpoint).unwrap(),
+        ticket.addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
+    );
+    let conn = ep.connect(addr, carnet_mailbox::ALPN).await.unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&[0xff, 0xff, 0xff, 0xff, 1, 2, 3])
+        .await
+        .unwrap();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), recv.read_to_end(64)).await;
+    let ev = tokio::time::timeout(std::time::Duration::from_secs(10), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(&ev, carnet_mailbox::Event::Failed { why, .. } if why.contains("over the")),
+        "{ev:?}"
+    );
+    ep.close().await;
+
+    // An item over the size limit is refused before its bytes are sent.
+    let c = client(&mut w.gp).await;
+    let mut s = c.connect(&ticket).await.unwrap();
+    let err = s
+        .deposit(w.alice.person_id(), &vec![0u8; 1001])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MailboxError::Refused(Refusal::TooLarge {
+                size: 1001,
+                max: 1000
+            })
+        ),
+        "{err}"
+    );
+    // A raw deposit announcing a terabyte gets its refusal at once, never a `Ready`.
+    let secret = w.gp.endpoint_secret().unwrap();
+    let raw = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .secret_key(iroh::SecretKey::from_bytes(&secret))
+        .bind()
+        .await
+        .unwrap();
+    let addr = iroh::EndpointAddr::from_parts(
+        iroh::PublicKey::from_bytes(&ticket.endpoint).unwrap(),
+        ticket.addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
+    );
+    let conn = raw.connect(addr, carnet_mailbox::ALPN).await.unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    frame::write(
+        &mut send,
+        &Frame::Hello {
+            version: frame::PROTOCOL_VERSION,
+            card: w.gp.card().to_text(),
+            cert: w.gp.device_cert().unwrap().as_bytes().to_vec(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        frame::expect(&mut recv, wait, "welcome").await.unwrap(),
+        Frame::Welcome
+    ));
+    frame::write(
+        &mut send,
+        &Frame::Deposit {
+            to: w.alice.person_id(),
+            size: 1 << 40,
+        },
+    )
+    .await
+    .unwrap();
+    let answer = frame::expect(&mut recv, wait, "answer").await.unwrap();
+    assert!(
+        matches!(answer, Frame::Refused(Refusal::TooLarge { .. })),
+        "{}",
+        answer.name()
+    );
+    conn.close(0u32.into(), b"bye");
+    raw.close().await;
+
+    // The session goes on: a small item is taken.
+    s.deposit(w.alice.person_id(), &[1u8; 10]).await.unwrap();
+    s.finish().await;
+    c.shutdown().await;
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert_eq!(mailbox.store().items().unwrap().len(), 1);
+    mailbox.shutdown().await;
 }
