@@ -77,6 +77,10 @@ fn io(what: &str, source: std::io::Error) -> MailboxError {
 /// they lack and may receive, exported as for `carnet share export` (`full` for
 /// everything, when an earlier bundle was lost).
 ///
+/// The export records what was sent before the bytes leave (as `export_bundle` does):
+/// if the upload then fails or is refused, the recipient will refuse the next incremental
+/// bundle as continuing one they never got, and a `full` deposit repairs it.
+///
 /// Runs vault operations on the calling task (they are short); call from a
 /// multi-threaded runtime.
 pub async fn deposit_for(

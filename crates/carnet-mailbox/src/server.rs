@@ -70,6 +70,18 @@ struct Shared {
 pub struct Mailbox {
     endpoint: Endpoint,
     shared: Arc<Shared>,
+    /// The machine's usable interface addresses when the mailbox started (loopback first).
+    interfaces: Vec<IpAddr>,
+}
+
+/// Whether a peer could dial an address as it stands in a ticket.
+fn usable(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !v4.is_unspecified() && !v4.is_multicast() && !v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            !v6.is_unspecified() && !v6.is_multicast() && (v6.segments()[0] & 0xffc0) != 0xfe80
+        }
+    }
 }
 
 pub(crate) async fn bind(
@@ -117,7 +129,19 @@ impl Mailbox {
         let secret = store.endpoint_secret()?;
         let endpoint = bind(&secret, config.relay, config.bind, vec![ALPN.to_vec()]).await?;
         drop(secret);
+        let state = netwatch::interfaces::State::new().await;
+        let mut interfaces: Vec<IpAddr> = state
+            .interfaces
+            .values()
+            .filter(|i| i.is_up())
+            .flat_map(|i| i.addrs().map(|net| net.addr()).collect::<Vec<_>>())
+            .map(|ip| ip.to_canonical())
+            .filter(usable)
+            .collect();
+        interfaces.sort_by_key(|ip| (!ip.is_loopback(), *ip));
+        interfaces.dedup();
         Ok(Mailbox {
+            interfaces,
             endpoint,
             shared: Arc::new(Shared {
                 store: Arc::new(store),
@@ -135,27 +159,31 @@ impl Mailbox {
     /// How to reach this mailbox.
     pub fn ticket(&self) -> MailboxTicket {
         let mut addrs: Vec<SocketAddr> = Vec::new();
+        let mut add = |a: SocketAddr| {
+            if usable(&a.ip()) && !addrs.contains(&a) {
+                addrs.push(a);
+            }
+        };
         for s in self.endpoint.bound_sockets() {
-            let a = if s.ip().is_unspecified() {
-                match s {
+            if s.ip().is_unspecified() {
+                // Every interface of that family, and loopback.
+                for ip in self
+                    .interfaces
+                    .iter()
+                    .filter(|ip| ip.is_ipv4() == s.is_ipv4())
+                {
+                    add(SocketAddr::new(*ip, s.port()));
+                }
+                add(match s {
                     SocketAddr::V4(a) => SocketAddr::from((Ipv4Addr::LOCALHOST, a.port())),
                     SocketAddr::V6(a) => SocketAddr::from((Ipv6Addr::LOCALHOST, a.port())),
-                }
+                });
             } else {
-                s
-            };
-            if !addrs.contains(&a) {
-                addrs.push(a);
+                add(s);
             }
         }
         for a in self.endpoint.addr().ip_addrs() {
-            let usable = match a.ip() {
-                IpAddr::V4(v4) => !v4.is_unspecified() && !v4.is_link_local(),
-                IpAddr::V6(v6) => !v6.is_unspecified() && (v6.segments()[0] & 0xffc0) != 0xfe80,
-            };
-            if usable && !addrs.contains(a) {
-                addrs.push(*a);
-            }
+            add(*a);
         }
         addrs.sort_by_key(|a| !a.ip().is_loopback());
         addrs.truncate(16);

@@ -654,3 +654,24 @@ async fn oversized_frames_and_items_are_refused_before_allocation() {
     assert_eq!(mailbox.store().items().unwrap().len(), 1);
     mailbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_on_every_interface_gives_a_ticket_that_works() {
+    let mut w = world();
+    let (mailbox, ticket) = start(&w.dir.join("mailbox"), MailboxConfig::default()).await;
+    assert!(
+        ticket.addrs.iter().any(|a| a.ip().is_loopback()),
+        "{ticket:?}"
+    );
+    assert!(
+        ticket.addrs.iter().all(|a| !a.ip().is_unspecified()),
+        "{ticket:?}"
+    );
+    let text = ticket.to_string();
+    assert_eq!(text.parse::<MailboxTicket>().unwrap(), ticket);
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty() && got.refused.is_empty());
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}
