@@ -245,6 +245,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Patients => crate::sharing::patients(&cli),
         Command::Serve(args) => crate::net::serve(&cli, args),
         Command::Sync(args) => crate::net::sync(&cli, args),
+        Command::Mailbox(c) => crate::mailbox::run(&cli, c),
         Command::Config(c) => crate::net::config(&cli, c),
         Command::Repair => repair(&cli),
         Command::Unlock { timeout } => {

@@ -658,6 +658,51 @@ pub const TEXTS: &[(&str, &str)] = &[
         "report, prescription, imaging, letter or other",
         "report (compte rendu), prescription (ordonnance), imaging (imagerie), letter (courrier) ou other (autre)",
     ),
+    // carnet mailbox.
+    (
+        "A mailbox for people who are not online at the same time: it holds sealed bundles until their recipient collects them",
+        "Une boîte aux lettres pour les personnes qui ne sont pas en ligne en même temps : elle garde des paquets scellés jusqu'à ce que leur destinataire les relève",
+    ),
+    (
+        "Run a mailbox: it holds sealed bundles for people who are offline until they collect them, and cannot read them. Prints its ticket first; Ctrl-C stops",
+        "Faire tourner une boîte aux lettres : elle garde des paquets scellés pour des personnes hors ligne jusqu'à ce qu'elles les relèvent, sans pouvoir les lire. Affiche d'abord son ticket ; Ctrl-C arrête",
+    ),
+    (
+        "The mailbox's directory (its identity, its allowlist, the items waiting); created if missing",
+        "Le dossier de la boîte aux lettres (son identité, sa liste d'autorisations, les dépôts en attente) ; créé s'il manque",
+    ),
+    (
+        "Take deposits from anyone, within the quotas, not only from those allowed",
+        "Accepter les dépôts de tout le monde, dans la limite des quotas, et pas seulement des personnes autorisées",
+    ),
+    (
+        "The local address to listen on, e.g. 0.0.0.0:7778 [default: a free port on every interface]",
+        "L'adresse locale où écouter, par exemple 0.0.0.0:7778 [par défaut : un port libre sur chaque interface]",
+    ),
+    (
+        "Allow a person to deposit at the mailbox whose directory is DIR, from their card (while that mailbox is stopped)",
+        "Autoriser une personne à déposer dans la boîte aux lettres dont le dossier est DIR, à partir de sa carte (pendant que cette boîte est arrêtée)",
+    ),
+    (
+        "Their identity card (`carnet whoami` prints it)",
+        "Sa carte d'identité (son `carnet whoami` l'affiche)",
+    ),
+    (
+        "The mailbox's directory",
+        "Le dossier de la boîte aux lettres",
+    ),
+    (
+        "Leave a bundle for a contact at a mailbox: what they lack and may receive, sealed to them",
+        "Laisser un paquet pour un contact dans une boîte aux lettres : ce qui lui manque et qu'il peut recevoir, scellé pour lui",
+    ),
+    (
+        "The mailbox's ticket (the first line `carnet mailbox serve` prints)",
+        "Le ticket de la boîte aux lettres (la première ligne qu'affiche `carnet mailbox serve`)",
+    ),
+    (
+        "Collect what waits for you at a mailbox and import it; items your vault refuses are reported and deleted there",
+        "Relever ce qui vous attend dans une boîte aux lettres et l'importer ; les dépôts que votre coffre refuse sont signalés et supprimés de la boîte",
+    ),
 ];
 
 /// The French of an English help text, if the table has it.

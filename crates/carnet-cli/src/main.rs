@@ -11,6 +11,7 @@ mod harden;
 mod help_fr;
 mod i18n;
 mod interop;
+mod mailbox;
 mod net;
 mod output;
 mod pass;
@@ -194,6 +195,9 @@ pub enum Command {
     Chart(interop::ChartArgs),
     /// Write a self-contained HTML summary of your record, with charts.
     Report(interop::ReportArgs),
+    /// A mailbox for people who are not online at the same time: it holds sealed bundles until their recipient collects them.
+    #[command(subcommand)]
+    Mailbox(mailbox::MailboxCommand),
 }
 
 #[derive(Args, Debug)]
@@ -904,6 +908,26 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("export ips", "carnet export ips --out summary.json"),
     ("chart", "carnet chart glucose --days 14 --out glucose.svg"),
     ("report", "carnet report --out summary.html"),
+    (
+        "mailbox",
+        "carnet mailbox serve --store /srv/carnet-mailbox",
+    ),
+    (
+        "mailbox serve",
+        "carnet mailbox serve --store /srv/carnet-mailbox --bind 0.0.0.0:7778",
+    ),
+    (
+        "mailbox allow",
+        "carnet mailbox allow carnet-card1:... --store /srv/carnet-mailbox",
+    ),
+    (
+        "mailbox deposit",
+        "carnet mailbox deposit Alice --at carnet-mailbox1:...",
+    ),
+    (
+        "mailbox collect",
+        "carnet mailbox collect --at carnet-mailbox1:...",
+    ),
 ];
 
 /// What the exit status says, at the end of `carnet --help` (README, "Exit codes").

@@ -1,0 +1,241 @@
+//! The caller's side: a device's endpoint (its vault's endpoint key), a session with a
+//! mailbox, deposits and collections.
+
+use std::time::Duration;
+
+use carnet::crypto::PersonId;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+use iroh::{Endpoint, EndpointAddr, TransportAddr};
+
+use crate::frame::{self, Frame, PROTOCOL_VERSION};
+use crate::{ALPN, MailboxError, MailboxTicket};
+
+/// How a client runs.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Use iroh's public relays (needs the internet). Off by default.
+    pub relay: bool,
+    /// How long the mailbox may take to answer.
+    pub timeout: Duration,
+    /// The most bytes of one collected item this client takes.
+    pub max_item_bytes: u64,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            relay: false,
+            timeout: Duration::from_secs(30),
+            max_item_bytes: crate::Limits::default().max_item_bytes,
+        }
+    }
+}
+
+/// A device's endpoint, to reach mailboxes.
+pub struct MailboxClient {
+    endpoint: Endpoint,
+    card: String,
+    cert: Vec<u8>,
+    config: ClientConfig,
+}
+
+/// An item collected from a mailbox (not yet acknowledged).
+#[derive(Clone, Debug)]
+pub struct Collected {
+    /// Its id at the mailbox.
+    pub id: u64,
+    /// Who deposited it, as the mailbox says.
+    pub from: PersonId,
+    /// When the mailbox accepted it (Unix seconds).
+    pub created: u64,
+    /// Its bytes (a sealed bundle, if the mailbox is honest).
+    pub bytes: Vec<u8>,
+}
+
+/// A session with one mailbox, after its hello was accepted.
+pub struct Session {
+    conn: Connection,
+    send: SendStream,
+    recv: RecvStream,
+    timeout: Duration,
+    max_item_bytes: u64,
+}
+
+impl MailboxClient {
+    /// Starts an endpoint with the device's endpoint `secret`, presenting `card` (text
+    /// form) and `cert` (the device certificate for that endpoint).
+    pub async fn start(
+        secret: &[u8; 32],
+        card: String,
+        cert: Vec<u8>,
+        config: ClientConfig,
+    ) -> Result<MailboxClient, MailboxError> {
+        let endpoint = crate::server::bind(secret, config.relay, None, Vec::new()).await?;
+        Ok(MailboxClient {
+            endpoint,
+            card,
+            cert,
+            config,
+        })
+    }
+
+    /// Starts an endpoint for the device of this vault.
+    pub async fn for_vault(
+        vault: &mut carnet::Vault,
+        config: ClientConfig,
+    ) -> Result<MailboxClient, MailboxError> {
+        let secret = vault.endpoint_secret()?;
+        let cert = vault.device_cert()?.as_bytes().to_vec();
+        let card = vault.card().to_text();
+        Self::start(&secret, card, cert, config).await
+    }
+
+    /// Connects to the mailbox a ticket names and says who this device is.
+    pub async fn connect(&self, ticket: &MailboxTicket) -> Result<Session, MailboxError> {
+        let key = iroh::PublicKey::from_bytes(&ticket.endpoint)
+            .map_err(|e| MailboxError::BadTicket(e.to_string()))?;
+        let addr =
+            EndpointAddr::from_parts(key, ticket.addrs.iter().map(|a| TransportAddr::Ip(*a)));
+        let timeout = self.config.timeout;
+        let conn = tokio::time::timeout(timeout, self.endpoint.connect(addr, ALPN))
+            .await
+            .map_err(|_| MailboxError::Connect("no answer".into()))?
+            .map_err(|e| MailboxError::Connect(e.to_string()))?;
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| MailboxError::Connection(e.to_string()))?;
+        frame::write(
+            &mut send,
+            &Frame::Hello {
+                version: PROTOCOL_VERSION,
+                card: self.card.clone(),
+                cert: self.cert.clone(),
+            },
+        )
+        .await?;
+        match frame::expect(&mut recv, timeout, "waiting for the mailbox's welcome").await? {
+            Frame::Welcome => {}
+            Frame::Refused(r) => return Err(MailboxError::Refused(r)),
+            other => {
+                return Err(MailboxError::Protocol(format!(
+                    "expected a welcome, got {}",
+                    other.name()
+                )));
+            }
+        }
+        Ok(Session {
+            conn,
+            send,
+            recv,
+            timeout,
+            max_item_bytes: self.config.max_item_bytes,
+        })
+    }
+
+    /// Closes the endpoint.
+    pub async fn shutdown(self) {
+        let _ = tokio::time::timeout(Duration::from_millis(200), self.endpoint.close()).await;
+    }
+}
+
+impl Session {
+    async fn answer(&mut self, what: &'static str) -> Result<Frame, MailboxError> {
+        match frame::expect(&mut self.recv, self.timeout, what).await? {
+            Frame::Refused(r) => Err(MailboxError::Refused(r)),
+            f => Ok(f),
+        }
+    }
+
+    /// Deposits `bytes` for `to`; returns the item's id once the mailbox stored it
+    /// durably. A refusal (not allowed, over quota, too large) comes before any of the
+    /// bytes are sent.
+    pub async fn deposit(&mut self, to: PersonId, bytes: &[u8]) -> Result<u64, MailboxError> {
+        frame::write(
+            &mut self.send,
+            &Frame::Deposit {
+                to,
+                size: bytes.len() as u64,
+            },
+        )
+        .await?;
+        match self
+            .answer("waiting for the mailbox to take the item")
+            .await?
+        {
+            Frame::Ready => {}
+            other => {
+                return Err(MailboxError::Protocol(format!(
+                    "expected ready, got {}",
+                    other.name()
+                )));
+            }
+        }
+        frame::write_chunks(&mut self.send, bytes).await?;
+        match self
+            .answer("waiting for the mailbox to store the item")
+            .await?
+        {
+            Frame::Accepted(id) => Ok(id),
+            other => Err(MailboxError::Protocol(format!(
+                "expected accepted, got {}",
+                other.name()
+            ))),
+        }
+    }
+
+    /// The next item waiting for this device's person that was not yet offered in this
+    /// session, or `None`.
+    pub async fn next(&mut self) -> Result<Option<Collected>, MailboxError> {
+        frame::write(&mut self.send, &Frame::Next).await?;
+        match self.answer("waiting for the next item").await? {
+            Frame::Empty => Ok(None),
+            Frame::Item {
+                id,
+                from,
+                created,
+                size,
+            } => {
+                if size > self.max_item_bytes {
+                    return Err(MailboxError::Protocol(format!(
+                        "the mailbox offers an item of {size} bytes, over the {}-byte limit",
+                        self.max_item_bytes
+                    )));
+                }
+                let bytes = frame::read_chunks(&mut self.recv, size, self.timeout).await?;
+                Ok(Some(Collected {
+                    id,
+                    from,
+                    created,
+                    bytes,
+                }))
+            }
+            other => Err(MailboxError::Protocol(format!(
+                "expected an item, got {}",
+                other.name()
+            ))),
+        }
+    }
+
+    /// Tells the mailbox item `id` was dealt with, so it deletes it.
+    pub async fn ack(&mut self, id: u64) -> Result<(), MailboxError> {
+        frame::write(&mut self.send, &Frame::Ack(id)).await?;
+        match self
+            .answer("waiting for the mailbox to delete the item")
+            .await?
+        {
+            Frame::Acked => Ok(()),
+            other => Err(MailboxError::Protocol(format!(
+                "expected acked, got {}",
+                other.name()
+            ))),
+        }
+    }
+
+    /// Ends the session.
+    pub async fn finish(mut self) {
+        let _ = self.send.finish();
+        let _ = tokio::time::timeout(self.timeout, self.recv.read_to_end(0)).await;
+        self.conn.close(0u32.into(), b"done");
+    }
+}

@@ -1,0 +1,418 @@
+//! The mailbox node: its endpoint (keyed by the secret its store keeps), and one task per
+//! connection running the protocol against the store.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use carnet::crypto::{DeviceCert, IdentityCard, PersonId};
+use iroh::endpoint::{Connection, presets};
+use iroh::{Endpoint, RelayMode, SecretKey};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::frame::{self, Frame, PROTOCOL_VERSION};
+use crate::{ALPN, MailboxConfig, MailboxError, MailboxStore, MailboxTicket, Refusal};
+
+/// Something a serving mailbox did, for its caller to show (ids in hex; no contents).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// An item was stored.
+    Deposited {
+        /// Its id.
+        id: u64,
+        /// Who deposited it.
+        from: String,
+        /// For whom.
+        to: String,
+        /// Its size.
+        bytes: u64,
+    },
+    /// A collector acknowledged an item, which was deleted.
+    Collected {
+        /// Its id.
+        id: u64,
+        /// The collector (the recipient).
+        to: String,
+    },
+    /// A request was refused.
+    Refused {
+        /// The caller's endpoint key (hex).
+        endpoint: String,
+        /// Why.
+        why: String,
+    },
+    /// A session failed (the link dropped, the peer broke the protocol).
+    Failed {
+        /// The caller's endpoint key (hex).
+        endpoint: String,
+        /// What happened.
+        why: String,
+    },
+    /// Expired items were deleted.
+    Expired {
+        /// How many.
+        items: usize,
+    },
+}
+
+struct Shared {
+    store: Arc<MailboxStore>,
+    config: MailboxConfig,
+    sessions: AtomicUsize,
+}
+
+/// A mailbox on the network.
+pub struct Mailbox {
+    endpoint: Endpoint,
+    shared: Arc<Shared>,
+    /// The machine's usable interface addresses when the mailbox started (loopback first).
+    interfaces: Vec<IpAddr>,
+}
+
+/// Whether a peer could dial an address as it stands in a ticket.
+fn usable(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !v4.is_unspecified() && !v4.is_multicast() && !v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            !v6.is_unspecified() && !v6.is_multicast() && (v6.segments()[0] & 0xffc0) != 0xfe80
+        }
+    }
+}
+
+pub(crate) async fn bind(
+    secret: &[u8; 32],
+    relay: bool,
+    addr: Option<SocketAddr>,
+    alpns: Vec<Vec<u8>>,
+) -> Result<Endpoint, MailboxError> {
+    let key = SecretKey::from_bytes(secret);
+    let builder = if relay {
+        Endpoint::builder(presets::N0)
+    } else {
+        Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled)
+    };
+    let mut builder = builder.secret_key(key).alpns(alpns);
+    if let Some(addr) = addr {
+        builder = builder
+            .clear_ip_transports()
+            .bind_addr(addr)
+            .map_err(|e| MailboxError::Bind(format!("{addr}: {e}")))?;
+    }
+    builder
+        .bind()
+        .await
+        .map_err(|e| MailboxError::Bind(e.to_string()))
+}
+
+fn hex(b: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(b)
+}
+
+pub(crate) fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Mailbox {
+    /// Starts the mailbox's endpoint with the key its store keeps.
+    pub async fn start(
+        store: MailboxStore,
+        config: MailboxConfig,
+    ) -> Result<Mailbox, MailboxError> {
+        let secret = store.endpoint_secret()?;
+        let endpoint = bind(&secret, config.relay, config.bind, vec![ALPN.to_vec()]).await?;
+        drop(secret);
+        let state = netwatch::interfaces::State::new().await;
+        let mut interfaces: Vec<IpAddr> = state
+            .interfaces
+            .values()
+            .filter(|i| i.is_up())
+            .flat_map(|i| i.addrs().map(|net| net.addr()).collect::<Vec<_>>())
+            .map(|ip| ip.to_canonical())
+            .filter(usable)
+            .collect();
+        interfaces.sort_by_key(|ip| (!ip.is_loopback(), *ip));
+        interfaces.dedup();
+        Ok(Mailbox {
+            interfaces,
+            endpoint,
+            shared: Arc::new(Shared {
+                store: Arc::new(store),
+                config,
+                sessions: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// The store this mailbox serves.
+    pub fn store(&self) -> &MailboxStore {
+        &self.shared.store
+    }
+
+    /// How to reach this mailbox.
+    pub fn ticket(&self) -> MailboxTicket {
+        let mut addrs: Vec<SocketAddr> = Vec::new();
+        let mut add = |a: SocketAddr| {
+            if usable(&a.ip()) && !addrs.contains(&a) {
+                addrs.push(a);
+            }
+        };
+        for s in self.endpoint.bound_sockets() {
+            if s.ip().is_unspecified() {
+                // Every interface of that family, and loopback.
+                for ip in self
+                    .interfaces
+                    .iter()
+                    .filter(|ip| ip.is_ipv4() == s.is_ipv4())
+                {
+                    add(SocketAddr::new(*ip, s.port()));
+                }
+                add(match s {
+                    SocketAddr::V4(a) => SocketAddr::from((Ipv4Addr::LOCALHOST, a.port())),
+                    SocketAddr::V6(a) => SocketAddr::from((Ipv6Addr::LOCALHOST, a.port())),
+                });
+            } else {
+                add(s);
+            }
+        }
+        for a in self.endpoint.addr().ip_addrs() {
+            add(*a);
+        }
+        addrs.sort_by_key(|a| !a.ip().is_loopback());
+        addrs.truncate(16);
+        MailboxTicket {
+            endpoint: *self.endpoint.id().as_bytes(),
+            addrs,
+        }
+    }
+
+    /// Accepts callers until `shutdown` resolves, each on its own task; deletes expired
+    /// items at start and every hour. Reports what happens on `events`.
+    pub async fn serve(
+        &self,
+        events: mpsc::UnboundedSender<Event>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), MailboxError> {
+        tokio::pin!(shutdown);
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut purge = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = purge.tick() => {
+                    let store = self.shared.store.clone();
+                    let n = tokio::task::spawn_blocking(move || store.purge_expired(now_unix()))
+                        .await
+                        .map_err(|e| MailboxError::Store(e.to_string()))??;
+                    if n > 0 {
+                        let _ = events.send(Event::Expired { items: n });
+                    }
+                }
+                incoming = self.endpoint.accept() => {
+                    let Some(incoming) = incoming else { break };
+                    if self.shared.sessions.load(Ordering::SeqCst) >= self.shared.config.max_sessions {
+                        incoming.refuse();
+                        continue;
+                    }
+                    self.shared.sessions.fetch_add(1, Ordering::SeqCst);
+                    let shared = self.shared.clone();
+                    let events = events.clone();
+                    tasks.spawn(async move {
+                        let timeout = shared.config.timeout;
+                        let conn = tokio::time::timeout(timeout, incoming).await;
+                        if let Ok(Ok(conn)) = conn {
+                            let endpoint = hex(conn.remote_id().as_bytes());
+                            match session(&shared, &conn, &events).await {
+                                Ok(()) => {}
+                                Err(MailboxError::Refused(r)) => {
+                                    let _ = events.send(Event::Refused { endpoint, why: r.to_string() });
+                                }
+                                Err(e) => {
+                                    let _ = events.send(Event::Failed { endpoint, why: e.to_string() });
+                                }
+                            }
+                            // Let the caller read our last frame before the connection goes.
+                            let _ = tokio::time::timeout(timeout, conn.closed()).await;
+                        }
+                        shared.sessions.fetch_sub(1, Ordering::SeqCst);
+                    });
+                }
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                _ = &mut shutdown => break,
+            }
+        }
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    /// Closes the endpoint.
+    pub async fn shutdown(self) {
+        let _ = tokio::time::timeout(Duration::from_millis(200), self.endpoint.close()).await;
+    }
+}
+
+/// Checks a caller's hello: a card, and a device certificate by that card's person for
+/// the endpoint the connection authenticated. Returns the person.
+fn check_hello(frame: Frame, remote: &[u8; 32]) -> Result<PersonId, Refusal> {
+    let Frame::Hello {
+        version,
+        card,
+        cert,
+    } = frame
+    else {
+        return Err(Refusal::BadCertificate("no hello".into()));
+    };
+    if version != PROTOCOL_VERSION {
+        return Err(Refusal::Version {
+            theirs: PROTOCOL_VERSION,
+            ours: version,
+        });
+    }
+    let card = IdentityCard::from_text(&card)
+        .map_err(|e| Refusal::BadCertificate(format!("the card: {e}")))?;
+    let cert = DeviceCert::from_bytes(&cert).map_err(|e| Refusal::BadCertificate(e.to_string()))?;
+    let claim = cert
+        .verify(remote)
+        .map_err(|e| Refusal::BadCertificate(e.to_string()))?;
+    if claim.person != card.person_id() {
+        return Err(Refusal::BadCertificate(
+            "it names someone other than the card".into(),
+        ));
+    }
+    Ok(claim.person)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, MailboxError> + Send + 'static,
+) -> Result<T, MailboxError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| MailboxError::Store(e.to_string()))?
+}
+
+async fn session(
+    shared: &Arc<Shared>,
+    conn: &Connection,
+    events: &mpsc::UnboundedSender<Event>,
+) -> Result<(), MailboxError> {
+    let timeout = shared.config.timeout;
+    let remote = *conn.remote_id().as_bytes();
+    let (mut send, mut recv) = tokio::time::timeout(timeout, conn.accept_bi())
+        .await
+        .map_err(|_| MailboxError::Timeout("waiting for the caller's stream"))?
+        .map_err(|e| MailboxError::Connection(e.to_string()))?;
+    let hello = frame::expect(&mut recv, timeout, "waiting for the hello").await?;
+    let person = match check_hello(hello, &remote) {
+        Ok(p) => p,
+        Err(r) => {
+            frame::write(&mut send, &Frame::Refused(r.clone())).await?;
+            let _ = send.finish();
+            return Err(MailboxError::Refused(r));
+        }
+    };
+    frame::write(&mut send, &Frame::Welcome).await?;
+    let store = shared.store.clone();
+    let limits = shared.config.limits.clone();
+    let mut offered: HashSet<u64> = HashSet::new();
+    while let Some(f) = frame::read(&mut recv, timeout, "waiting for a request").await? {
+        match f {
+            Frame::Deposit { to, size } => {
+                let allowed = shared.config.open || {
+                    let s = store.clone();
+                    blocking(move || s.is_allowed(&person)).await?
+                };
+                let checked = if !allowed {
+                    Err(MailboxError::Refused(Refusal::NotAllowed))
+                } else {
+                    let (s, l) = (store.clone(), limits.clone());
+                    blocking(move || s.check(&person, &to, size, &l)).await
+                };
+                match checked {
+                    Ok(()) => {}
+                    Err(MailboxError::Refused(r)) => {
+                        frame::write(&mut send, &Frame::Refused(r.clone())).await?;
+                        let _ = events.send(Event::Refused {
+                            endpoint: hex(&remote),
+                            why: r.to_string(),
+                        });
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+                frame::write(&mut send, &Frame::Ready).await?;
+                // `size` is at most max_item_bytes here: checked before allocating.
+                let bytes = frame::read_chunks(&mut recv, size, timeout).await?;
+                let (s, l) = (store.clone(), limits.clone());
+                let stored =
+                    blocking(move || s.deposit(&person, &to, &bytes, now_unix(), &l)).await;
+                match stored {
+                    Ok(id) => {
+                        frame::write(&mut send, &Frame::Accepted(id)).await?;
+                        let _ = events.send(Event::Deposited {
+                            id,
+                            from: person.to_string(),
+                            to: to.to_string(),
+                            bytes: size,
+                        });
+                    }
+                    Err(MailboxError::Refused(r)) => {
+                        frame::write(&mut send, &Frame::Refused(r)).await?;
+                    }
+                    Err(e) => {
+                        frame::write(&mut send, &Frame::Refused(Refusal::Unavailable)).await?;
+                        return Err(e);
+                    }
+                }
+            }
+            Frame::Next => {
+                let s = store.clone();
+                let waiting = blocking(move || s.waiting(&person, now_unix())).await?;
+                let next = waiting.into_iter().find(|(id, _)| !offered.contains(id));
+                let Some((id, meta)) = next else {
+                    frame::write(&mut send, &Frame::Empty).await?;
+                    continue;
+                };
+                offered.insert(id);
+                let s = store.clone();
+                let bytes = blocking(move || s.bytes(id)).await?.unwrap_or_default();
+                frame::write(
+                    &mut send,
+                    &Frame::Item {
+                        id,
+                        from: meta.from,
+                        created: meta.created,
+                        size: bytes.len() as u64,
+                    },
+                )
+                .await?;
+                frame::write_chunks(&mut send, &bytes).await?;
+            }
+            Frame::Ack(id) => {
+                let s = store.clone();
+                // Only the recipient's own items: an ack for another's id deletes nothing.
+                if blocking(move || s.remove_for(id, &person)).await? {
+                    let _ = events.send(Event::Collected {
+                        id,
+                        to: person.to_string(),
+                    });
+                }
+                frame::write(&mut send, &Frame::Acked).await?;
+            }
+            other => {
+                return Err(MailboxError::Protocol(format!(
+                    "unexpected message {}",
+                    other.name()
+                )));
+            }
+        }
+    }
+    let _ = send.finish();
+    Ok(())
+}

@@ -1,0 +1,347 @@
+//! The mailbox's store: one redb file holding its endpoint secret, its allowlist and the
+//! items waiting. Every change is one transaction committed with immediate durability, so
+//! an item is on disk before its depositor is told it was accepted.
+
+use std::path::{Path, PathBuf};
+
+use carnet::crypto::PersonId;
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::db;
+use crate::{Limits, MailboxError, Refusal};
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const ALLOW: TableDefinition<&[u8], &str> = TableDefinition::new("allow");
+const ITEMS: TableDefinition<u64, &[u8]> = TableDefinition::new("items");
+const DATA: TableDefinition<u64, &[u8]> = TableDefinition::new("data");
+
+/// The name of the store's file inside its directory.
+pub const STORE_FILE: &str = "mailbox.redb";
+
+/// What the mailbox knows of an item: who deposited it for whom, when, its size. Never
+/// its contents (sealed to the recipient).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemMeta {
+    /// The person it is for.
+    pub to: PersonId,
+    /// The person who deposited it (as their device certificate said).
+    pub from: PersonId,
+    /// When it was accepted (Unix seconds).
+    pub created: u64,
+    /// When it is deleted if not collected (Unix seconds).
+    pub expires: u64,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// A mailbox's store.
+pub struct MailboxStore {
+    db: Database,
+    path: PathBuf,
+}
+
+fn commit(mut txn: redb::WriteTransaction) -> Result<(), MailboxError> {
+    txn.set_durability(Durability::Immediate).map_err(db)?;
+    txn.commit().map_err(db)
+}
+
+impl MailboxStore {
+    /// Opens the store in `dir`, creating the directory (private to its owner) and the
+    /// file if needed.
+    pub fn open(dir: &Path) -> Result<MailboxStore, MailboxError> {
+        std::fs::create_dir_all(dir).map_err(|source| MailboxError::Io {
+            what: format!("cannot create {}", dir.display()),
+            source,
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let path = dir.join(STORE_FILE);
+        let database = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => MailboxError::InUse(dir.to_path_buf()),
+            other => db(other),
+        })?;
+        let txn = database.begin_write().map_err(db)?;
+        {
+            txn.open_table(META).map_err(db)?;
+            txn.open_table(ALLOW).map_err(db)?;
+            txn.open_table(ITEMS).map_err(db)?;
+            txn.open_table(DATA).map_err(db)?;
+        }
+        commit(txn)?;
+        Ok(MailboxStore { db: database, path })
+    }
+
+    /// The path of the store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The mailbox's endpoint secret: made once, then kept, so its tickets outlive a
+    /// restart.
+    pub fn endpoint_secret(&self) -> Result<Zeroizing<[u8; 32]>, MailboxError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        let key = {
+            let mut meta = txn.open_table(META).map_err(db)?;
+            let held = meta
+                .get("endpoint")
+                .map_err(db)?
+                .map(|v| Zeroizing::new(v.value().to_vec()));
+            match held {
+                Some(v) => Zeroizing::new(
+                    v.as_slice()
+                        .try_into()
+                        .map_err(|_| MailboxError::Store("the endpoint key is damaged".into()))?,
+                ),
+                None => {
+                    let key = Zeroizing::new(
+                        carnet::crypto::random_array::<32>()
+                            .map_err(|e| MailboxError::Store(e.to_string()))?,
+                    );
+                    meta.insert("endpoint", key.as_slice()).map_err(db)?;
+                    key
+                }
+            }
+        };
+        commit(txn)?;
+        Ok(key)
+    }
+
+    /// Allows `person` (named `name`) to deposit.
+    pub fn allow(&self, person: &PersonId, name: &str) -> Result<(), MailboxError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        txn.open_table(ALLOW)
+            .map_err(db)?
+            .insert(person.0.as_slice(), name)
+            .map_err(db)?;
+        commit(txn)
+    }
+
+    /// Whether `person` may deposit (in a closed mailbox).
+    pub fn is_allowed(&self, person: &PersonId) -> Result<bool, MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(ALLOW).map_err(db)?;
+        Ok(t.get(person.0.as_slice()).map_err(db)?.is_some())
+    }
+
+    /// The people allowed to deposit: id and name.
+    pub fn allowed(&self) -> Result<Vec<(PersonId, String)>, MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(ALLOW).map_err(db)?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            if let Ok(id) = <[u8; 32]>::try_from(k.value()) {
+                out.push((PersonId(id), v.value().to_string()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every item held, with its id, oldest first.
+    pub fn items(&self) -> Result<Vec<(u64, ItemMeta)>, MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(ITEMS).map_err(db)?;
+        list(&t)
+    }
+
+    /// Whether an item of `size` bytes from `from` for `to` would be taken now.
+    pub fn check(
+        &self,
+        from: &PersonId,
+        to: &PersonId,
+        size: u64,
+        limits: &Limits,
+    ) -> Result<(), MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(ITEMS).map_err(db)?;
+        check(&list(&t)?, from, to, size, limits)
+    }
+
+    /// Stores an item, checking the limits again inside the transaction; returns its id
+    /// once it is durably on disk.
+    pub fn deposit(
+        &self,
+        from: &PersonId,
+        to: &PersonId,
+        bytes: &[u8],
+        now: u64,
+        limits: &Limits,
+    ) -> Result<u64, MailboxError> {
+        let size = bytes.len() as u64;
+        let txn = self.db.begin_write().map_err(db)?;
+        let id = {
+            let mut items = txn.open_table(ITEMS).map_err(db)?;
+            check(&list(&items)?, from, to, size, limits)?;
+            let id = items.last().map_err(db)?.map_or(1, |(k, _)| k.value() + 1);
+            let meta = ItemMeta {
+                to: *to,
+                from: *from,
+                created: now,
+                expires: now.saturating_add(limits.ttl_secs),
+                size,
+            };
+            let enc = postcard::to_stdvec(&meta).map_err(db)?;
+            items.insert(id, enc.as_slice()).map_err(db)?;
+            txn.open_table(DATA)
+                .map_err(db)?
+                .insert(id, bytes)
+                .map_err(db)?;
+            id
+        };
+        commit(txn)?;
+        Ok(id)
+    }
+
+    /// The items waiting for `to` that have not expired at `now`, oldest first.
+    pub fn waiting(&self, to: &PersonId, now: u64) -> Result<Vec<(u64, ItemMeta)>, MailboxError> {
+        Ok(self
+            .items()?
+            .into_iter()
+            .filter(|(_, m)| m.to == *to && m.expires > now)
+            .collect())
+    }
+
+    /// The bytes of an item.
+    pub fn bytes(&self, id: u64) -> Result<Option<Vec<u8>>, MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(DATA).map_err(db)?;
+        Ok(t.get(id).map_err(db)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Deletes item `id` if it is addressed to `to` (what a collector's acknowledgement
+    /// does); returns whether it was there.
+    pub fn remove_for(&self, id: u64, to: &PersonId) -> Result<bool, MailboxError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        let removed = {
+            let mut items = txn.open_table(ITEMS).map_err(db)?;
+            let meta: Option<ItemMeta> = match items.get(id).map_err(db)? {
+                Some(v) => Some(postcard::from_bytes(v.value()).map_err(db)?),
+                None => None,
+            };
+            match meta {
+                Some(m) if m.to == *to => {
+                    items.remove(id).map_err(db)?;
+                    txn.open_table(DATA).map_err(db)?.remove(id).map_err(db)?;
+                    true
+                }
+                _ => false,
+            }
+        };
+        commit(txn)?;
+        Ok(removed)
+    }
+
+    /// Deletes every item expired at `now`; returns how many.
+    pub fn purge_expired(&self, now: u64) -> Result<usize, MailboxError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        let n = {
+            let mut items = txn.open_table(ITEMS).map_err(db)?;
+            let old: Vec<u64> = list(&items)?
+                .into_iter()
+                .filter(|(_, m)| m.expires <= now)
+                .map(|(id, _)| id)
+                .collect();
+            let mut data = txn.open_table(DATA).map_err(db)?;
+            for id in &old {
+                items.remove(*id).map_err(db)?;
+                data.remove(*id).map_err(db)?;
+            }
+            old.len()
+        };
+        commit(txn)?;
+        Ok(n)
+    }
+
+    /// Rewrites an item, as a broken or hostile mailbox could: its bytes, its
+    /// recipient, or both. For tests of what collectors do with such items; an honest
+    /// mailbox never calls it.
+    pub fn tamper(
+        &self,
+        id: u64,
+        to: Option<PersonId>,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), MailboxError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        {
+            let mut items = txn.open_table(ITEMS).map_err(db)?;
+            let mut meta: ItemMeta = match items.get(id).map_err(db)? {
+                Some(v) => postcard::from_bytes(v.value()).map_err(db)?,
+                None => return Err(MailboxError::Store(format!("no item {id}"))),
+            };
+            if let Some(to) = to {
+                meta.to = to;
+            }
+            if let Some(b) = bytes {
+                meta.size = b.len() as u64;
+                txn.open_table(DATA)
+                    .map_err(db)?
+                    .insert(id, b)
+                    .map_err(db)?;
+            }
+            let enc = postcard::to_stdvec(&meta).map_err(db)?;
+            items.insert(id, enc.as_slice()).map_err(db)?;
+        }
+        commit(txn)
+    }
+}
+
+fn list<T: ReadableTable<u64, &'static [u8]>>(t: &T) -> Result<Vec<(u64, ItemMeta)>, MailboxError> {
+    let mut out = Vec::new();
+    for row in t.iter().map_err(db)? {
+        let (k, v) = row.map_err(db)?;
+        out.push((k.value(), postcard::from_bytes(v.value()).map_err(db)?));
+    }
+    Ok(out)
+}
+
+fn check(
+    held: &[(u64, ItemMeta)],
+    from: &PersonId,
+    to: &PersonId,
+    size: u64,
+    limits: &Limits,
+) -> Result<(), MailboxError> {
+    let refuse = |r| Err(MailboxError::Refused(r));
+    if size > limits.max_item_bytes {
+        return refuse(Refusal::TooLarge {
+            size,
+            max: limits.max_item_bytes,
+        });
+    }
+    let sum = |f: &dyn Fn(&ItemMeta) -> bool| {
+        held.iter()
+            .filter(|(_, m)| f(m))
+            .fold((0u64, 0u64), |(n, b), (_, m)| (n + 1, b + m.size))
+    };
+    let (items, bytes) = sum(&|m| m.to == *to);
+    if items + 1 > limits.per_recipient.items || bytes + size > limits.per_recipient.bytes {
+        return refuse(Refusal::RecipientFull {
+            items,
+            bytes,
+            max_items: limits.per_recipient.items,
+            max_bytes: limits.per_recipient.bytes,
+        });
+    }
+    let (items, bytes) = sum(&|m| m.from == *from);
+    if items + 1 > limits.per_depositor.items || bytes + size > limits.per_depositor.bytes {
+        return refuse(Refusal::DepositorFull {
+            items,
+            bytes,
+            max_items: limits.per_depositor.items,
+            max_bytes: limits.per_depositor.bytes,
+        });
+    }
+    let (_, total) = sum(&|_| true);
+    if total + size > limits.max_total_bytes {
+        return refuse(Refusal::StoreFull {
+            bytes: total,
+            max: limits.max_total_bytes,
+        });
+    }
+    Ok(())
+}

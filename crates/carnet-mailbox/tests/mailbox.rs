@@ -1,0 +1,677 @@
+//! End to end on loopback: real iroh endpoints, real vaults, a real redb store.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use carnet::consent::Access;
+use carnet::crypto::secrecy::SecretString;
+use carnet::crypto::{MasterKey, PersonId, Role};
+use carnet::record::{Entry, Medication, MedicationStatus, Note, SectionId};
+use carnet::{CreateOptions, Vault};
+use carnet_mailbox::frame::{self, Frame};
+use carnet_mailbox::{
+    ClientConfig, Limits, Mailbox, MailboxClient, MailboxConfig, MailboxError, MailboxStore,
+    MailboxTicket, Quota, Refusal, collect_into, deposit_for,
+};
+
+#[path = "../../../tests/reveal.rs"]
+mod reveal;
+
+const NOTE: &str = "MARKERNOTE take amoxicillin after meals";
+const DRUG: &str = "MARKERDRUG Amoxicillin";
+const DOSE: &str = "MARKERDOSE 500 mg three times a day";
+
+/// The one place vaults are made (a change of `Vault::create` is fixed here).
+fn new_vault(dir: &Path, name: &str, role: Role) -> Vault {
+    let opts = CreateOptions {
+        name: name.into(),
+        role,
+        kdf_log_n: MasterKey::MIN_LOG_N,
+    };
+    Vault::create(
+        &dir.join(name),
+        &SecretString::from(format!("{name} pass")),
+        &opts,
+    )
+    .unwrap()
+}
+
+/// A patient who shared notes and medications (write) with a GP, the GP having imported
+/// the grant (by a bundle file, as offline sharing does).
+struct World {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    alice: Vault,
+    gp: Vault,
+}
+
+fn world() -> World {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let mut alice = new_vault(&dir, "Alice", Role::Patient);
+    let mut gp = new_vault(&dir, "Dr Martin", Role::Clinician);
+    alice
+        .add_contact("Dr Martin", &gp.card().to_text())
+        .unwrap();
+    gp.add_contact("Alice", &alice.card().to_text()).unwrap();
+    alice
+        .grant(
+            "Dr Martin",
+            &[SectionId::Notes, SectionId::Medications],
+            Access::Write,
+            "follow-up",
+            None,
+        )
+        .unwrap();
+    let b = dir.join("grant.bundle");
+    alice.export_bundle(&gp.card().clone(), false, &b).unwrap();
+    gp.import_bundle(&b).unwrap();
+    World {
+        _tmp: tmp,
+        dir,
+        alice,
+        gp,
+    }
+}
+
+fn prescribe(gp: &mut Vault, record: &carnet::crypto::RecordId) {
+    gp.add(
+        record,
+        Entry::Note(Note {
+            text: NOTE.into(),
+            title: None,
+        }),
+    )
+    .unwrap();
+    gp.add(
+        record,
+        Entry::Medication(Medication {
+            name: DRUG.into(),
+            code: None,
+            dosage: Some(DOSE.into()),
+            start: None,
+            end: None,
+            status: MedicationStatus::Active,
+        }),
+    )
+    .unwrap();
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+async fn start(store_dir: &Path, config: MailboxConfig) -> (Mailbox, MailboxTicket) {
+    let store = MailboxStore::open(store_dir).unwrap();
+    let mailbox = Mailbox::start(store, config).await.unwrap();
+    let ticket = mailbox.ticket();
+    (mailbox, ticket)
+}
+
+fn loopback() -> MailboxConfig {
+    MailboxConfig {
+        bind: Some("127.0.0.1:0".parse().unwrap()),
+        ..MailboxConfig::default()
+    }
+}
+
+/// Serves `mailbox` in the background; the returned sender stops it.
+fn serve(
+    mailbox: Mailbox,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Mailbox>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        mailbox
+            .serve(tx, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        mailbox
+    });
+    (stop, task)
+}
+
+async fn client(vault: &mut Vault) -> MailboxClient {
+    MailboxClient::for_vault(vault, ClientConfig::default())
+        .await
+        .unwrap()
+}
+
+async fn deposit(
+    vault: &mut Vault,
+    ticket: &MailboxTicket,
+    peer: &str,
+) -> Result<carnet_mailbox::DepositReport, MailboxError> {
+    let c = client(vault).await;
+    let mut s = c.connect(ticket).await?;
+    let r = deposit_for(vault, &mut s, peer, false).await;
+    s.finish().await;
+    c.shutdown().await;
+    r
+}
+
+async fn collect(vault: &mut Vault, ticket: &MailboxTicket) -> carnet_mailbox::CollectReport {
+    let c = client(vault).await;
+    let mut s = c.connect(ticket).await.unwrap();
+    let r = collect_into(vault, &mut s).await.unwrap();
+    s.finish().await;
+    c.shutdown().await;
+    r
+}
+
+fn texts(vault: &mut Vault, record: &carnet::crypto::RecordId) -> Vec<String> {
+    vault
+        .list(record, None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.entry.summary())
+        .collect()
+}
+
+/// What a vault holds, to compare before and after: its entries and its change marker.
+fn state(vault: &mut Vault) -> (Vec<String>, [u8; 32]) {
+    let record = vault.own_record().unwrap();
+    (texts(vault, &record), vault.change_marker().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prescription_waits_for_an_offline_patient_across_a_restart() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let store_dir = w.dir.join("mailbox");
+    let (mut mailbox, ticket) = start(&store_dir, loopback()).await;
+    let me = w.alice.person_id();
+    mailbox
+        .store()
+        .allow(&w.gp.person_id(), "Dr Martin")
+        .unwrap();
+    let (stop, task) = serve(mailbox);
+
+    // The patient is offline: the GP prescribes and deposits.
+    prescribe(&mut w.gp, &record);
+    let sent = deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    assert_eq!(sent.to_id, me.to_string());
+    assert!(sent.envelopes >= 2, "{sent:?}");
+
+    // The mailbox stops and starts again on the same address: nothing is lost.
+    stop.send(()).unwrap();
+    mailbox = task.await.unwrap();
+    let port = ticket.addrs[0].port();
+    mailbox.shutdown().await;
+    let config = MailboxConfig {
+        bind: Some(SocketAddr::from(([127, 0, 0, 1], port))),
+        ..MailboxConfig::default()
+    };
+    let (mailbox, again) = start(&store_dir, config).await;
+    assert_eq!(again.endpoint, ticket.endpoint, "the identity is kept");
+    let held = mailbox.store().items().unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].1.to, me);
+    assert_eq!(held[0].1.from, w.gp.person_id());
+
+    // The mailbox's file holds none of what was written, nor the names.
+    let raw = std::fs::read(mailbox.store().path()).unwrap();
+    let found = reveal::needles_found(
+        &raw,
+        &[
+            "MARKERNOTE",
+            "MARKERDRUG",
+            "MARKERDOSE",
+            "amoxicillin",
+            "Alice",
+            "Dr Martin",
+        ],
+    );
+    // "Dr Martin" is in the allowlist, which the owner wrote; nothing else may be there.
+    let found: Vec<_> = found.iter().filter(|f| f.needle != "Dr Martin").collect();
+    assert!(found.is_empty(), "the mailbox store reveals {found:?}");
+
+    let (stop, task) = serve(mailbox);
+    // The patient comes online and collects.
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    assert!(got.refused.is_empty(), "{got:?}");
+    let seen = texts(&mut w.alice, &record);
+    assert!(seen.iter().any(|t| t.contains("MARKERNOTE")), "{seen:?}");
+    assert!(seen.iter().any(|t| t.contains("MARKERDRUG")), "{seen:?}");
+    // Collected items are deleted once acknowledged.
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    mailbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_mailbox_changes_nothing_an_honest_one_would_not() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let tmp = w.dir.join("mailbox");
+    let mut bob = new_vault(&w.dir, "Bob", Role::Patient);
+    let (mailbox, ticket) = start(&tmp, loopback()).await;
+    mailbox
+        .store()
+        .allow(&w.gp.person_id(), "Dr Martin")
+        .unwrap();
+    let (stop, task) = serve(mailbox);
+
+    prescribe(&mut w.gp, &record);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    let (id, meta) = mailbox.store().items().unwrap().remove(0);
+    let genuine = mailbox.store().bytes(id).unwrap().unwrap();
+    let before = state(&mut w.alice);
+
+    // Altered: one byte flipped in the middle.
+    let mut altered = genuine.clone();
+    let mid = altered.len() / 2;
+    altered[mid] ^= 1;
+    mailbox.store().tamper(id, None, Some(&altered)).unwrap();
+    // Truncated, deposited as another item.
+    let limits = Limits::default();
+    let cut = mailbox
+        .store()
+        .deposit(
+            &meta.from,
+            &meta.to,
+            &genuine[..genuine.len() - 40],
+            now(),
+            &limits,
+        )
+        .unwrap();
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    assert_eq!(got.refused.len(), 2, "{got:?}");
+    assert_eq!(state(&mut w.alice), before, "a bad item changed the vault");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(
+        mailbox.store().items().unwrap().is_empty(),
+        "refused items are acknowledged, not collected forever"
+    );
+    let _ = cut;
+
+    // Misrouted: Alice's item handed to Bob. Bob's vault refuses it; Bob's record is
+    // unchanged, and nothing of Alice's reaches him.
+    let id = mailbox
+        .store()
+        .deposit(&meta.from, &meta.to, &genuine, now(), &limits)
+        .unwrap();
+    mailbox
+        .store()
+        .tamper(id, Some(bob.person_id()), None)
+        .unwrap();
+    let bob_before = state(&mut bob);
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut bob, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    assert_eq!(got.refused.len(), 1, "{got:?}");
+    assert!(
+        got.refused[0].why.contains("not addressed to you"),
+        "{got:?}"
+    );
+    assert_eq!(state(&mut bob), bob_before);
+    assert!(bob.patients().unwrap().is_empty());
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+
+    // Honest delivery, then a replay of the same item: taken once.
+    mailbox
+        .store()
+        .deposit(&meta.from, &meta.to, &genuine, now(), &limits)
+        .unwrap();
+    mailbox
+        .store()
+        .deposit(&meta.from, &meta.to, &genuine, now(), &limits)
+        .unwrap();
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    assert_eq!(got.refused.len(), 1, "{got:?}");
+    assert!(got.refused[0].why.contains("already imported"), "{got:?}");
+    let after = state(&mut w.alice);
+    assert!(after.0.iter().any(|t| t.contains("MARKERNOTE")));
+
+    // Dropped: the GP's next item is deleted by the mailbox. Alice's vault is as it was;
+    // the GP's bundle after it is refused (it continues one she never got) and says so.
+    w.gp.add(
+        &record,
+        Entry::Note(Note {
+            text: "second note".into(),
+            title: None,
+        }),
+    )
+    .unwrap();
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    for (id, _) in mailbox.store().items().unwrap() {
+        mailbox
+            .store()
+            .remove_for(id, &w.alice.person_id())
+            .unwrap();
+    }
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty() && got.refused.is_empty(), "{got:?}");
+    assert_eq!(state(&mut w.alice), after);
+    w.gp.add(
+        &record,
+        Entry::Note(Note {
+            text: "third note".into(),
+            title: None,
+        }),
+    )
+    .unwrap();
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    assert_eq!(got.refused.len(), 1, "{got:?}");
+    assert!(got.refused[0].why.contains("earlier"), "{got:?}");
+    assert_eq!(state(&mut w.alice), after);
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depositors_are_allowed_and_held_to_quotas() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let tmp = w.dir.join("mailbox");
+    let config = MailboxConfig {
+        limits: Limits {
+            per_depositor: Quota {
+                items: 1,
+                bytes: 1 << 20,
+            },
+            ..Limits::default()
+        },
+        ..loopback()
+    };
+    let (mailbox, ticket) = start(&tmp, config).await;
+    let gp_id = w.gp.person_id();
+    let (stop, task) = serve(mailbox);
+
+    // Not on the allowlist: refused before anything is stored.
+    prescribe(&mut w.gp, &record);
+    let err = deposit(&mut w.gp, &ticket, "Alice").await.unwrap_err();
+    assert!(
+        matches!(err, MailboxError::Refused(Refusal::NotAllowed)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("has not allowed you"), "{err}");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    mailbox.store().allow(&gp_id, "Dr Martin").unwrap();
+    let (stop, task) = serve(mailbox);
+
+    // Allowed: one item, then over the quota, with a clear error.
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    let err = deposit(&mut w.gp, &ticket, "Alice").await.unwrap_err();
+    assert!(
+        matches!(err, MailboxError::Refused(Refusal::DepositorFull { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("over your quota"), "{err}");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert_eq!(mailbox.store().items().unwrap().len(), 1);
+    mailbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_recipients_devices_collect() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let tmp = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(
+        &tmp,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+    prescribe(&mut w.gp, &record);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+
+    // Another person collects: nothing for them, and Alice's item stays.
+    let mut eve = new_vault(&w.dir, "Eve", Role::Patient);
+    let got = collect(&mut eve, &ticket).await;
+    assert!(got.imported.is_empty() && got.refused.is_empty(), "{got:?}");
+
+    // Eve presents Alice's card and device certificate from her own endpoint: refused.
+    let eve_secret = eve.endpoint_secret().unwrap();
+    let alice_cert = w.alice.device_cert().unwrap().as_bytes().to_vec();
+    let c = MailboxClient::start(
+        &eve_secret,
+        w.alice.card().to_text(),
+        alice_cert,
+        ClientConfig::default(),
+    )
+    .await
+    .unwrap();
+    let err = c.connect(&ticket).await.err().expect("refused");
+    assert!(
+        matches!(err, MailboxError::Refused(Refusal::BadCertificate(_))),
+        "{err}"
+    );
+    c.shutdown().await;
+
+    // An ack for Alice's item from Eve deletes nothing.
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    let (id, _) = mailbox.store().items().unwrap()[0].clone();
+    let (stop, task) = serve(mailbox);
+    let c = client(&mut eve).await;
+    let mut s = c.connect(&ticket).await.unwrap();
+    s.ack(id).await.unwrap();
+    s.finish().await;
+    c.shutdown().await;
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert_eq!(
+        mailbox.store().items().unwrap().len(),
+        1,
+        "Eve's ack deleted Alice's item"
+    );
+    let (stop, task) = serve(mailbox);
+
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}
+
+#[test]
+fn items_expire_and_limits_hold_in_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = MailboxStore::open(tmp.path()).unwrap();
+    let (a, b) = (PersonId([1; 32]), PersonId([2; 32]));
+    let limits = Limits {
+        max_item_bytes: 100,
+        per_recipient: Quota {
+            items: 2,
+            bytes: 150,
+        },
+        ..Limits::default()
+    };
+    let t0 = 1_000_000;
+    store.deposit(&a, &b, &[7; 60], t0, &limits).unwrap();
+    let too_big = store.deposit(&a, &b, &[7; 101], t0, &limits).unwrap_err();
+    assert!(
+        matches!(too_big, MailboxError::Refused(Refusal::TooLarge { .. })),
+        "{too_big}"
+    );
+    store.deposit(&a, &b, &[7; 60], t0, &limits).unwrap();
+    let full = store.deposit(&a, &b, &[7; 10], t0, &limits).unwrap_err();
+    assert!(
+        matches!(full, MailboxError::Refused(Refusal::RecipientFull { .. })),
+        "{full}"
+    );
+    assert_eq!(store.waiting(&b, t0 + 1).unwrap().len(), 2);
+    let thirty_days = 30 * 24 * 3600;
+    assert_eq!(store.waiting(&b, t0 + thirty_days - 1).unwrap().len(), 2);
+    assert!(store.waiting(&b, t0 + thirty_days).unwrap().is_empty());
+    assert_eq!(store.purge_expired(t0 + thirty_days).unwrap(), 2);
+    assert!(store.items().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_frames_and_items_are_refused_before_allocation() {
+    let mut w = world();
+    let tmp = w.dir.join("mailbox");
+    let config = MailboxConfig {
+        open: true,
+        limits: Limits {
+            max_item_bytes: 1000,
+            ..Limits::default()
+        },
+        ..loopback()
+    };
+    let (mailbox, ticket) = start(&tmp, config).await;
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        mailbox
+            .serve(tx, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        mailbox
+    });
+
+    // A stranger's raw endpoint announces a 4 GiB frame: dropped, nothing allocated.
+    let key = iroh::SecretKey::from_bytes(&[9; 32]);
+    let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .secret_key(key)
+        .bind()
+        .await
+        .unwrap();
+    let addr = iroh::EndpointAddr::from_parts(
+        iroh::PublicKey::from_bytes(&ticket.endpoint).unwrap(),
+        ticket.addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
+    );
+    let conn = ep.connect(addr, carnet_mailbox::ALPN).await.unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&[0xff, 0xff, 0xff, 0xff, 1, 2, 3])
+        .await
+        .unwrap();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), recv.read_to_end(64)).await;
+    let ev = tokio::time::timeout(std::time::Duration::from_secs(10), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(&ev, carnet_mailbox::Event::Failed { why, .. } if why.contains("over the")),
+        "{ev:?}"
+    );
+    ep.close().await;
+
+    // An item over the size limit is refused before its bytes are sent.
+    let c = client(&mut w.gp).await;
+    let mut s = c.connect(&ticket).await.unwrap();
+    let err = s
+        .deposit(w.alice.person_id(), &vec![0u8; 1001])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MailboxError::Refused(Refusal::TooLarge {
+                size: 1001,
+                max: 1000
+            })
+        ),
+        "{err}"
+    );
+    // A raw deposit announcing a terabyte gets its refusal at once, never a `Ready`.
+    let secret = w.gp.endpoint_secret().unwrap();
+    let raw = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .secret_key(iroh::SecretKey::from_bytes(&secret))
+        .bind()
+        .await
+        .unwrap();
+    let addr = iroh::EndpointAddr::from_parts(
+        iroh::PublicKey::from_bytes(&ticket.endpoint).unwrap(),
+        ticket.addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
+    );
+    let conn = raw.connect(addr, carnet_mailbox::ALPN).await.unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    frame::write(
+        &mut send,
+        &Frame::Hello {
+            version: frame::PROTOCOL_VERSION,
+            card: w.gp.card().to_text(),
+            cert: w.gp.device_cert().unwrap().as_bytes().to_vec(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        frame::expect(&mut recv, wait, "welcome").await.unwrap(),
+        Frame::Welcome
+    ));
+    frame::write(
+        &mut send,
+        &Frame::Deposit {
+            to: w.alice.person_id(),
+            size: 1 << 40,
+        },
+    )
+    .await
+    .unwrap();
+    let answer = frame::expect(&mut recv, wait, "answer").await.unwrap();
+    assert!(
+        matches!(answer, Frame::Refused(Refusal::TooLarge { .. })),
+        "{}",
+        answer.name()
+    );
+    conn.close(0u32.into(), b"bye");
+    raw.close().await;
+
+    // The session goes on: a small item is taken.
+    s.deposit(w.alice.person_id(), &[1u8; 10]).await.unwrap();
+    s.finish().await;
+    c.shutdown().await;
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert_eq!(mailbox.store().items().unwrap().len(), 1);
+    mailbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_on_every_interface_gives_a_ticket_that_works() {
+    let mut w = world();
+    let (mailbox, ticket) = start(&w.dir.join("mailbox"), MailboxConfig::default()).await;
+    assert!(
+        ticket.addrs.iter().any(|a| a.ip().is_loopback()),
+        "{ticket:?}"
+    );
+    assert!(
+        ticket.addrs.iter().all(|a| !a.ip().is_unspecified()),
+        "{ticket:?}"
+    );
+    let text = ticket.to_string();
+    assert_eq!(text.parse::<MailboxTicket>().unwrap(), ticket);
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty() && got.refused.is_empty());
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}
