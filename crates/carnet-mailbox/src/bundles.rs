@@ -77,9 +77,9 @@ fn io(what: &str, source: std::io::Error) -> MailboxError {
 /// they lack and may receive, exported as for `carnet share export` (`full` for
 /// everything, when an earlier bundle was lost).
 ///
-/// The export records what was sent before the bytes leave (as `export_bundle` does):
-/// if the upload then fails or is refused, the recipient will refuse the next incremental
-/// bundle as continuing one they never got, and a `full` deposit repairs it.
+/// What was sent is recorded only once the mailbox accepted the deposit
+/// ([`carnet::Vault::export_bundle_pending`]): a failed or refused upload leaves the
+/// vault as it was, and the next deposit carries the same changes again.
 ///
 /// Runs vault operations on the calling task (they are short); call from a
 /// multi-threaded runtime.
@@ -92,9 +92,12 @@ pub async fn deposit_for(
     let card = vault.find_peer(peer)?;
     let tmp = tempfile::tempdir().map_err(|e| io("cannot make a temporary directory", e))?;
     let path = tmp.path().join("deposit.bundle");
-    let sent = vault.export_bundle(&card, full, &path)?;
+    // Recorded as sent only once the mailbox accepted it: a deposit that fails (the link,
+    // a quota) leaves the vault as it was, and the next one carries the same changes.
+    let pending = vault.export_bundle_pending(&card, full, &path)?;
     let bytes = std::fs::read(&path).map_err(|e| io("cannot read the bundle", e))?;
     let item = session.deposit(card.person_id(), &bytes).await?;
+    let sent = vault.commit_export(pending)?;
     Ok(DepositReport {
         to: sent.to,
         to_id: card.person_id().to_string(),

@@ -675,3 +675,34 @@ async fn a_mailbox_on_every_interface_gives_a_ticket_that_works() {
     stop.send(()).unwrap();
     task.await.unwrap().shutdown().await;
 }
+
+/// A deposit the mailbox refuses records nothing: the next one carries the same changes,
+/// and the patient gets them (before, the refused deposit was recorded as sent, and the
+/// next incremental one came without them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_deposit_records_nothing_and_the_next_one_carries_the_same_changes() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let tmp = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(&tmp, loopback()).await;
+    let gp_id = w.gp.person_id();
+    let (stop, task) = serve(mailbox);
+    prescribe(&mut w.gp, &record);
+    assert!(deposit(&mut w.gp, &ticket, "Alice").await.is_err());
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    mailbox.store().allow(&gp_id, "Dr Martin").unwrap();
+    let (stop, task) = serve(mailbox);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    collect(&mut w.alice, &ticket).await;
+    assert!(
+        texts(&mut w.alice, &record)
+            .iter()
+            .any(|t| t.contains(NOTE)),
+        "the refused deposit's changes never came: {:?}",
+        texts(&mut w.alice, &record)
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}

@@ -89,6 +89,28 @@ pub struct ExportSummary {
     pub to: String,
 }
 
+/// A bundle written and not yet recorded as sent ([`Vault::export_bundle_pending`]).
+#[must_use = "commit it once delivered, or drop it to send the same changes again"]
+pub struct PendingExport {
+    to: IdentityCard,
+    report: SendReport,
+    bytes: u64,
+}
+
+impl PendingExport {
+    /// Size of the file.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+/// A bundle in its temporary file, with what it carries.
+struct WrittenBundle {
+    path: std::path::PathBuf,
+    report: SendReport,
+    bytes: u64,
+}
+
 /// What an import took in.
 #[derive(Clone, Debug, Serialize)]
 pub struct ImportSummary {
@@ -150,13 +172,79 @@ impl Vault {
 
     /// Writes a bundle for `to` at `out` (which must not exist): what they lack and may
     /// receive. Incremental: only what they have not been sent or said they hold, unless
-    /// `full` (for a bundle that was lost). Logs what was served.
+    /// `full` (for a bundle that was lost). Logs that it was written, before the file
+    /// takes its place.
     pub fn export_bundle(
         &mut self,
         to: &IdentityCard,
         full: bool,
         out: &Path,
     ) -> Result<ExportSummary> {
+        let tmp = self.write_bundle(to, full, out)?;
+        if let Err(e) = self.commit_written(&to.person_id(), &tmp.report) {
+            let _ = fs::remove_file(&tmp.path);
+            return Err(e);
+        }
+        // No overwrite: a hard link fails if `out` appeared meanwhile.
+        let placed = fs::hard_link(&tmp.path, out);
+        let _ = fs::remove_file(&tmp.path);
+        placed.map_err(|e| io_err("cannot create", out, e))?;
+        self.export_summary(to, &tmp.report, tmp.bytes)
+    }
+
+    /// [`Vault::export_bundle`] for a bundle whose delivery the caller attempts before it
+    /// is logged (a deposit at a mailbox): the file is written at `out`, and nothing is
+    /// recorded until [`Vault::commit_export`]. If the delivery fails, dropping the
+    /// returned [`PendingExport`] leaves the vault as it was, and the next bundle carries
+    /// the same changes again (the recipient would otherwise refuse the one after, which
+    /// builds on changes it never got).
+    pub fn export_bundle_pending(
+        &mut self,
+        to: &IdentityCard,
+        full: bool,
+        out: &Path,
+    ) -> Result<PendingExport> {
+        let tmp = self.write_bundle(to, full, out)?;
+        let placed = fs::hard_link(&tmp.path, out);
+        let _ = fs::remove_file(&tmp.path);
+        placed.map_err(|e| io_err("cannot create", out, e))?;
+        Ok(PendingExport {
+            to: to.clone(),
+            report: tmp.report,
+            bytes: tmp.bytes,
+        })
+    }
+
+    /// Records that a [`Vault::export_bundle_pending`] bundle was delivered (written for
+    /// its recipient, in the consent log; what they now hold, in the peer state).
+    pub fn commit_export(&mut self, pending: PendingExport) -> Result<ExportSummary> {
+        self.commit_written(&pending.to.person_id(), &pending.report)?;
+        self.export_summary(&pending.to, &pending.report, pending.bytes)
+    }
+
+    fn export_summary(
+        &self,
+        to: &IdentityCard,
+        report: &SendReport,
+        bytes: u64,
+    ) -> Result<ExportSummary> {
+        let peer = to.person_id();
+        Ok(ExportSummary {
+            envelopes: report.envelopes,
+            key_grants: report.key_grants,
+            consent_entries: report.consent_entries,
+            attachments: report.blobs,
+            withheld: report.withheld,
+            bytes,
+            to: self
+                .name_of(&peer)?
+                .map_or_else(|| to.name().to_string(), |(n, _)| n),
+        })
+    }
+
+    /// Writes a sealed, signed bundle for `to` beside `out` (a private temporary, synced),
+    /// recording nothing.
+    fn write_bundle(&mut self, to: &IdentityCard, full: bool, out: &Path) -> Result<WrittenBundle> {
         if out.exists() {
             return Err(Error::Refused(format!(
                 "{} already exists; choose another --out path",
@@ -220,24 +308,10 @@ impl Vault {
                 return Err(e);
             }
         };
-        if let Err(e) = self.commit_written(&peer, &report) {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        // No overwrite: a hard link fails if `out` appeared meanwhile.
-        let placed = fs::hard_link(&tmp, out);
-        let _ = fs::remove_file(&tmp);
-        placed.map_err(|e| io_err("cannot create", out, e))?;
-        Ok(ExportSummary {
-            envelopes: report.envelopes,
-            key_grants: report.key_grants,
-            consent_entries: report.consent_entries,
-            attachments: report.blobs,
-            withheld: report.withheld,
+        Ok(WrittenBundle {
+            path: tmp,
+            report,
             bytes,
-            to: self
-                .name_of(&peer)?
-                .map_or_else(|| to.name().to_string(), |(n, _)| n),
         })
     }
 

@@ -73,7 +73,7 @@ pub use backup::{BackupInfo, BackupSummary, RestoreOptions, RestoreSummary};
 pub use bulk::{
     BULK_ATTACHMENT_BYTES, BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint,
 };
-pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo};
+pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo, PendingExport};
 pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding, SETTINGS};
 pub use error::{Error, Result};
 pub use patients::SharedRecord;
