@@ -491,3 +491,5 @@ err-mailbox-unreachable = the mailbox could not be reached or the link failed ({
 err-mailbox-ticket = not a mailbox ticket ({ $why }): copy the whole first line `carnet mailbox serve` prints (carnet-mailbox1:...)
 err-mailbox-in-use = the mailbox directory { $store } is in use by a running `carnet mailbox serve`: stop it, then try again
 err-mailbox-card = not an identity card ({ $why }): give the card `carnet whoami` prints (carnet-card1:...)
+setting-relay = use iroh's public relay servers when a peer cannot be reached directly (needs the internet)
+setting-port = the UDP port `carnet serve` listens on; the first serve remembers the one it got, so tickets and `sync NAME` keep working across restarts (auto: a free one next time)

@@ -489,3 +489,5 @@ err-mailbox-unreachable = la boîte aux lettres est injoignable ou la liaison a 
 err-mailbox-ticket = ce n'est pas un ticket de boîte aux lettres ({ $why }) : copiez toute la première ligne qu'affiche `carnet mailbox serve` (carnet-mailbox1:...)
 err-mailbox-in-use = le dossier de boîte aux lettres { $store } est utilisé par un `carnet mailbox serve` en cours : arrêtez-le, puis réessayez
 err-mailbox-card = ce n'est pas une carte d'identité ({ $why }) : donnez la carte qu'affiche `carnet whoami` (carnet-card1:...)
+setting-relay = utiliser les serveurs relais publics d'iroh quand un pair ne peut être joint directement (il faut l'internet)
+setting-port = le port UDP où écoute `carnet serve` ; le premier serve retient celui qu'il a obtenu, pour que les tickets et `sync NOM` marchent encore après un redémarrage (auto : un port libre la prochaine fois)

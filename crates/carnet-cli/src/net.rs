@@ -434,6 +434,12 @@ pub fn config(cli: &Cli, cmd: &ConfigCommand) -> Result<()> {
             for (name, _, about) in carnet::SETTINGS {
                 let value = vault.setting(name)?;
                 if !cli.json {
+                    // Said in the user's language where the CLI knows the setting.
+                    let about = match *name {
+                        "relay" => t!("setting-relay"),
+                        "port" => t!("setting-port"),
+                        _ => about.to_string(),
+                    };
                     println!("{name} = {value}    ({about})");
                 }
                 out.insert(name.to_string(), json!(value));

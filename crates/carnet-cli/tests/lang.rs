@@ -505,3 +505,13 @@ fn the_report_is_in_the_language_of_the_command() {
         &en[..200.min(en.len())]
     );
 }
+
+/// `config show` describes each setting in the user's language.
+#[test]
+fn settings_are_described_in_french() {
+    let c = Carnet::patient();
+    let fr = c.ok(&["--lang", "fr", "config", "show"]);
+    assert!(fr.contains("serveurs relais"), "{fr}");
+    let en = c.ok(&["config", "show"]);
+    assert!(en.contains("public relay servers"), "{en}");
+}
