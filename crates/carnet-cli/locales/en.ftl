@@ -493,3 +493,6 @@ err-mailbox-in-use = the mailbox directory { $store } is in use by a running `ca
 err-mailbox-card = not an identity card ({ $why }): give the card `carnet whoami` prints (carnet-card1:...)
 setting-relay = use iroh's public relay servers when a peer cannot be reached directly (needs the internet)
 setting-port = the UDP port `carnet serve` listens on; the first serve remembers the one it got, so tickets and `sync NAME` keep working across restarts (auto: a free one next time)
+agent-dir-not-private = { $dir } is not a private directory of yours (mode 0700): no session can be kept there safely
+agent-did-not-start = the session agent did not start
+agent-needs-unix = sessions need a Unix system

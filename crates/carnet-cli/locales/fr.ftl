@@ -491,3 +491,6 @@ err-mailbox-in-use = le dossier de boîte aux lettres { $store } est utilisé pa
 err-mailbox-card = ce n'est pas une carte d'identité ({ $why }) : donnez la carte qu'affiche `carnet whoami` (carnet-card1:...)
 setting-relay = utiliser les serveurs relais publics d'iroh quand un pair ne peut être joint directement (il faut l'internet)
 setting-port = le port UDP où écoute `carnet serve` ; le premier serve retient celui qu'il a obtenu, pour que les tickets et `sync NOM` marchent encore après un redémarrage (auto : un port libre la prochaine fois)
+agent-dir-not-private = { $dir } n'est pas un répertoire privé à vous (mode 0700) : aucune session ne peut y être gardée sans risque
+agent-did-not-start = l'agent de session n'a pas démarré
+agent-needs-unix = les sessions demandent un système Unix

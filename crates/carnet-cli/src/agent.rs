@@ -44,8 +44,8 @@ mod imp {
             .with_context(|| format!("cannot read {}", base.display()))?;
         if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
             bail!(
-                "{} is not a private directory of yours (mode 0700): no session can be kept there safely",
-                base.display()
+                "{}",
+                crate::t!("agent-dir-not-private", dir = base.display().to_string())
             );
         }
         let canonical = std::fs::canonicalize(vault).unwrap_or_else(|_| vault.to_path_buf());
@@ -112,9 +112,9 @@ mod imp {
             .take()
             .context("no pipe from the agent")?
             .read_exact(&mut ready)
-            .context("the session agent did not start")?;
+            .with_context(|| crate::t!("agent-did-not-start"))?;
         if &ready != b"ready\n" {
-            bail!("the session agent did not start");
+            bail!("{}", crate::t!("agent-did-not-start"));
         }
         Ok(())
     }
@@ -188,10 +188,10 @@ mod imp {
         Ok(false)
     }
     pub fn start(_vault: &Path, _key: &[u8; 32], _timeout: Duration) -> Result<()> {
-        bail!("sessions need a Unix system")
+        bail!("{}", crate::t!("agent-needs-unix"))
     }
     pub fn run(_socket: &Path, _timeout: Duration) -> Result<()> {
-        bail!("sessions need a Unix system")
+        bail!("{}", crate::t!("agent-needs-unix"))
     }
 }
 
