@@ -42,7 +42,11 @@
 //! use carnet::record::{Entry, Note};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let pass = carnet::crypto::secrecy::SecretString::from("a long passphrase".to_string());
-//! let mut vault = Vault::create("vault".as_ref(), &pass, &CreateOptions::patient("Alice"))?;
+//! let created = Vault::create("vault".as_ref(), &pass, &CreateOptions::patient("Alice"))?;
+//! // Shown once, never stored: the only key to the vault's backups.
+//! let phrase = created.recovery_phrase;
+//! # let _ = phrase;
+//! let mut vault = created.vault;
 //! let record = vault.own_record()?;
 //! vault.add(&record, Entry::Note(Note { text: "Feeling better".into(), title: None }))?;
 //! for entry in vault.list(&record, None)? {
@@ -80,7 +84,7 @@ pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};
 pub use takeover::TakeoverSummary;
 pub use vault::{
-    AttachmentInput, CreateOptions, EditView, EntryRef, EntryView, Excluded, HistoryView,
+    AttachmentInput, CreateOptions, Created, EditView, EntryRef, EntryView, Excluded, HistoryView,
     MAX_ATTACHMENT, ReceiveReport, RepairReport, SNAPSHOT_EVERY, Vault, actor_for, store_exists,
 };
 
