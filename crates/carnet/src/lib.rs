@@ -78,6 +78,9 @@ pub use bulk::{
     BULK_ATTACHMENT_BYTES, BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint,
 };
 pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo};
+/// What opening, reading or writing the vault on disk can fail with (inside
+/// [`Error::Store`]): a wrong passphrase or unlock key, no vault, a vault already there.
+pub use carnet_store::StoreError;
 pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding, SETTINGS};
 pub use error::{Error, Result};
 pub use patients::SharedRecord;
