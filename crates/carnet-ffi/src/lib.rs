@@ -515,13 +515,13 @@ fn passphrase(p: String) -> SecretString {
 
 fn kdf_cost(kdf_log_n: Option<u8>) -> Result<u8> {
     let n = kdf_log_n.unwrap_or(MasterKey::DEFAULT_LOG_N);
-    if !(MasterKey::MIN_LOG_N..=MasterKey::DEFAULT_LOG_N + 4).contains(&n) {
+    if !(MasterKey::MIN_LOG_N..=MasterKey::MAX_LOG_N).contains(&n) {
         return Err(CarnetError::invalid(
             "passphrase cost",
             format!(
                 "{n} is outside {}..={} (default {})",
                 MasterKey::MIN_LOG_N,
-                MasterKey::DEFAULT_LOG_N + 4,
+                MasterKey::MAX_LOG_N,
                 MasterKey::DEFAULT_LOG_N
             ),
         ));
@@ -551,8 +551,8 @@ fn when(what: &str, text: Option<String>) -> Result<DateTime> {
 }
 
 /// Creates a vault in `dir` (which must not hold one) for `name` as `role`, its master key
-/// wrapped with `passphrase` at scrypt cost 2^`kdf_log_n` (default 18; lower only in
-/// tests). Returns the open vault and its recovery phrase.
+/// wrapped with `passphrase` at scrypt cost 2^`kdf_log_n` (default 18, at most 20; lower
+/// only in tests). Returns the open vault and its recovery phrase.
 #[uniffi::export]
 pub fn create_vault(
     dir: String,

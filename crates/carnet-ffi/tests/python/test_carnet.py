@@ -162,6 +162,26 @@ class Story(unittest.TestCase):
         self.assertFalse(bad.ok)
         self.assertTrue(bad.first_error)
 
+    def test_a_prescription_travels_back(self):
+        alice = new_vault(self.root, "Alice").vault()
+        doctor = new_vault(self.root, "Dr Martin", Role.CLINICIAN).vault()
+        alice.add_contact("Dr Martin", doctor.card())
+        doctor.add_contact("Alice", alice.card())
+        record = alice.own_record()
+        alice.grant("Dr Martin", [Section.MEDICATIONS], Access.WRITE, "follow-up", None)
+        out = os.path.join(self.root, "out.carnet")
+        alice.export_bundle("Dr Martin", out, False)
+        doctor.import_bundle(out)
+        doctor.add_medication(record, MedicationInput(name="Metformin", dosage="500 mg twice a day"))
+        back = os.path.join(self.root, "back.carnet")
+        doctor.export_bundle("Alice", back, False)
+        got = alice.import_bundle(back)
+        self.assertEqual(got.envelopes, 1)
+        [med] = alice.list(None, Section.MEDICATIONS)
+        self.assertIn("Metformin", med.summary)
+        self.assertEqual(med.author, doctor.person_id())
+        self.assertEqual(med.author_name, "Dr Martin")
+
     def test_keystore_unlock_and_a_new_passphrase(self):
         created = new_vault(self.root, "Alice", passphrase="first passphrase")
         alice = created.vault()
