@@ -31,7 +31,7 @@ fn pass() -> SecretString {
 fn new_vault(name: &str, role: Role) -> (TestVault, Option<RecoveryPhrase>) {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("vault");
-    let mut v = Vault::create(
+    let created = Vault::create(
         &path,
         &pass(),
         &CreateOptions {
@@ -41,8 +41,10 @@ fn new_vault(name: &str, role: Role) -> (TestVault, Option<RecoveryPhrase>) {
         },
     )
     .unwrap();
-    let phrase = v.take_recovery_phrase();
-    (TestVault::from_parts(tmp, path, v), phrase)
+    (
+        TestVault::from_parts(tmp, path, created.vault),
+        Some(created.recovery_phrase),
+    )
 }
 
 const SCAN: &[u8] = b"%PDF-1.4 a small scan kept as a format fixture";

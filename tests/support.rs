@@ -15,6 +15,8 @@ pub struct TestVault {
     pub dir: PathBuf,
     /// The open vault.
     pub vault: Vault,
+    /// The recovery phrase [`Vault::create`] returned (`None` for a vault made otherwise).
+    pub phrase: Option<carnet::crypto::RecoveryPhrase>,
 }
 
 impl TestVault {
@@ -24,6 +26,7 @@ impl TestVault {
             _tmp: tmp,
             dir,
             vault,
+            phrase: None,
         }
     }
 }
@@ -37,7 +40,7 @@ pub fn pass() -> SecretString {
 pub fn vault(name: &str, role: Role) -> TestVault {
     let tmp = tempfile::tempdir().expect("temporary directory");
     let dir = tmp.path().join("vault");
-    let vault = Vault::create(
+    let created = Vault::create(
         &dir,
         &pass(),
         &CreateOptions {
@@ -50,7 +53,8 @@ pub fn vault(name: &str, role: Role) -> TestVault {
     TestVault {
         _tmp: tmp,
         dir,
-        vault,
+        vault: created.vault,
+        phrase: Some(created.recovery_phrase),
     }
 }
 

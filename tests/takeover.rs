@@ -25,7 +25,7 @@ struct World {
 /// a new note and a second exchange the backup does not hold.
 fn world() -> World {
     let mut alice = vault("Alice", Role::Patient);
-    let phrase = alice.vault.take_recovery_phrase().expect("phrase");
+    let phrase = alice.phrase.take().expect("phrase");
     let mut doctor = vault("Dr Martin", Role::Clinician);
     introduce(&mut alice, "Dr Martin", &doctor);
     introduce(&mut doctor, "Alice", &alice);
@@ -236,7 +236,7 @@ fn a_record_made_before_roots_is_taken_over_with_its_phrase() {
     // A record whose log declares no root (made by an earlier version): the restore
     // declares it and takes over in the same transaction.
     let mut alice = vault("Alice", Role::Patient);
-    let phrase = alice.vault.take_recovery_phrase().unwrap();
+    let phrase = alice.phrase.take().unwrap();
     // A log as an earlier version wrote it is not reachable through the API; this checks
     // that a second restore (root declared, a takeover already there) takes over again.
     let backup = bundle_path("b1");
@@ -388,7 +388,7 @@ fn the_replaced_key_signs_nothing_a_grantee_takes() {
 #[test]
 fn a_device_holding_the_patients_key_is_cut_off_in_place_with_the_phrase() {
     let mut alice = vault("Alice", Role::Patient);
-    let phrase = alice.vault.take_recovery_phrase().unwrap();
+    let phrase = alice.phrase.take().unwrap();
     let mut doctor = vault("Dr Martin", Role::Clinician);
     introduce(&mut alice, "Dr Martin", &doctor);
     introduce(&mut doctor, "Alice", &alice);

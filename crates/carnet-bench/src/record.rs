@@ -117,7 +117,8 @@ pub fn vault(dir: &Path, name: &str, role: Role) -> Result<Vault> {
             role,
             kdf_log_n: MasterKey::MIN_LOG_N,
         },
-    )?)
+    )?
+    .vault)
 }
 
 /// The patient of every record here, in a new vault.

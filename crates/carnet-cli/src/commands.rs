@@ -424,8 +424,10 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
         role,
         kdf_log_n,
     };
-    let mut vault = Vault::create(&dir, &pass, &opts)?;
-    let phrase = vault.take_recovery_phrase();
+    let carnet::Created {
+        vault,
+        recovery_phrase: phrase,
+    } = Vault::create(&dir, &pass, &opts)?;
     let card = vault.card();
     if cli.json {
         output::json(&json!({
@@ -434,7 +436,7 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
             "role": card.role().as_str(),
             "card": card.to_text(),
             "vault": dir,
-            "recovery_phrase": phrase.as_ref().map(|p| p.expose()),
+            "recovery_phrase": phrase.expose(),
         }))
     } else {
         println!(
@@ -448,57 +450,56 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
         );
         println!("{}", t!("init-id", id = card.person_id().to_string()));
         println!("{}", t!("init-card", card = card.to_text()));
-        if let Some(p) = &phrase {
-            println!("\n{}\n", t!("init-phrase-intro"));
-            for (i, chunk) in p
-                .expose()
-                .split(' ')
-                .collect::<Vec<_>>()
-                .chunks(6)
+        let p = &phrase;
+        println!("\n{}\n", t!("init-phrase-intro"));
+        for (i, chunk) in p
+            .expose()
+            .split(' ')
+            .collect::<Vec<_>>()
+            .chunks(6)
+            .enumerate()
+        {
+            let line: Vec<String> = chunk
+                .iter()
                 .enumerate()
-            {
-                let line: Vec<String> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(j, w)| format!("{:>2}. {w:<9}", i * 6 + j + 1))
-                    .collect();
-                println!("    {}", line.join(" "));
+                .map(|(j, w)| format!("{:>2}. {w:<9}", i * 6 + j + 1))
+                .collect();
+            println!("    {}", line.join(" "));
+        }
+        println!("\n{}", t!("init-phrase-after"));
+        if confirm {
+            let words: Vec<&str> = p.expose().split(' ').collect();
+            let positions = crate::phrase::positions(words.len(), 3)?;
+            let stdin = std::io::stdin();
+            crate::phrase::confirm(
+                &words,
+                &positions,
+                &mut stdin.lock(),
+                &mut std::io::stderr(),
+            )
+            .map_err(|e| {
+                crate::errors::refused(t!(
+                    "err-init-not-confirmed",
+                    why = e.to_string(),
+                    vault = dir.display().to_string()
+                ))
+            })?;
+            // The phrase leaves the screen (and the terminal's scrollback).
+            if std::io::stdout().is_terminal() {
+                print!("\x1b[H\x1b[2J\x1b[3J");
             }
-            println!("\n{}", t!("init-phrase-after"));
-            if confirm {
-                let words: Vec<&str> = p.expose().split(' ').collect();
-                let positions = crate::phrase::positions(words.len(), 3)?;
-                let stdin = std::io::stdin();
-                crate::phrase::confirm(
-                    &words,
-                    &positions,
-                    &mut stdin.lock(),
-                    &mut std::io::stderr(),
+            println!("{}", t!("init-phrase-confirmed"));
+            println!(
+                "{}",
+                t!(
+                    "init-created",
+                    name = card.name(),
+                    role = crate::words::word(card.role().as_str()),
+                    vault = dir.display().to_string()
                 )
-                .map_err(|e| {
-                    crate::errors::refused(t!(
-                        "err-init-not-confirmed",
-                        why = e.to_string(),
-                        vault = dir.display().to_string()
-                    ))
-                })?;
-                // The phrase leaves the screen (and the terminal's scrollback).
-                if std::io::stdout().is_terminal() {
-                    print!("\x1b[H\x1b[2J\x1b[3J");
-                }
-                println!("{}", t!("init-phrase-confirmed"));
-                println!(
-                    "{}",
-                    t!(
-                        "init-created",
-                        name = card.name(),
-                        role = crate::words::word(card.role().as_str()),
-                        vault = dir.display().to_string()
-                    )
-                );
-                println!("{}", t!("init-id", id = card.person_id().to_string()));
-                println!("{}", t!("init-card", card = card.to_text()));
-            }
+            );
+            println!("{}", t!("init-id", id = card.person_id().to_string()));
+            println!("{}", t!("init-card", card = card.to_text()));
         }
         Ok(())
     }

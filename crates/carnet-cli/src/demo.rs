@@ -75,7 +75,8 @@ pub fn run(json_out: bool) -> Result<()> {
             role: Role::Patient,
             kdf_log_n: 12,
         },
-    )?;
+    )?
+    .vault;
     let record = vault.own_record()?;
     n.detail(&format!("id:   {}", vault.person_id()));
     n.detail(&format!("card: {}...", &vault.card().to_text()[..60]));
@@ -283,7 +284,8 @@ fn vault_in(dir: &Path, name: &str, role: Role, pass: &SecretString) -> Result<V
             role,
             kdf_log_n: 12,
         },
-    )?)
+    )?
+    .vault)
 }
 
 /// The sharing part of the story, over real iroh endpoints on loopback: no server, no

@@ -34,6 +34,7 @@ fn new_vault(dir: &Path, name: &str, role: Role) -> Vault {
         &opts,
     )
     .unwrap()
+    .vault
 }
 
 /// A patient who shared notes and medications (write) with a GP, the GP having imported

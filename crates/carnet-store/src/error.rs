@@ -21,6 +21,12 @@ pub enum StoreError {
         /// What is missing or wrong.
         why: String,
     },
+    /// The vault was opened with an unlock key, but no unlock key was ever exported from
+    /// it (so there is nothing to check a key against): open it with its passphrase.
+    #[error(
+        "{0}: no unlock key was ever exported from this vault; open it with its passphrase and export the key first"
+    )]
+    NoUnlockKey(PathBuf),
     /// The passphrase does not unlock this vault.
     #[error("wrong passphrase for the vault at {0}; nothing was changed")]
     WrongPassphrase(PathBuf),

@@ -285,10 +285,8 @@ impl Store {
         // Checked against the key's fingerprint before the database is opened, so a wrong
         // key changes no byte of the vault (as a wrong passphrase does not).
         let check_path = dir.join(KEY_CHECK_FILE);
-        let stored = fs::read(&check_path).map_err(|_| StoreError::NotAVault {
-            path: dir.to_path_buf(),
-            why: "no unlock key was ever exported from this vault; open it with its passphrase and export the key first".into(),
-        })?;
+        let stored =
+            fs::read(&check_path).map_err(|_| StoreError::NoUnlockKey(dir.to_path_buf()))?;
         if stored.as_slice() != key_fingerprint(&key).as_slice() {
             return Err(StoreError::WrongPassphrase(dir.to_path_buf()));
         }

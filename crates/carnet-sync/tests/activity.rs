@@ -23,6 +23,7 @@ fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
         },
     )
     .unwrap()
+    .vault
 }
 
 fn note(text: &str) -> Entry {

@@ -24,6 +24,7 @@ fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
         },
     )
     .unwrap()
+    .vault
 }
 
 fn local() -> SyncConfig {

@@ -36,6 +36,7 @@ fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
         },
     )
     .unwrap()
+    .vault
 }
 
 /// Entry `i` of `section`: distinct from every other, so an import never skips it.

@@ -30,6 +30,7 @@ fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
         },
     )
     .unwrap()
+    .vault
 }
 
 /// A UDP proxy to `server` that forwards everything until `limit` bytes went from the

@@ -28,6 +28,7 @@ fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
         },
     )
     .unwrap()
+    .vault
 }
 
 /// Bytes per second of the emulated link (64 kbit/s).

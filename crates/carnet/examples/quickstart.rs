@@ -17,7 +17,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         role: Role::Patient,
         kdf_log_n: MasterKey::MIN_LOG_N,
     };
-    let mut vault = Vault::create(&dir, &pass, &opts)?;
+    let created = Vault::create(&dir, &pass, &opts)?;
+    // Shown once and never stored: the only key to the vault's backups. An app shows it to
+    // its owner here, and asks them to write it down.
+    println!(
+        "recovery phrase: {} words",
+        created.recovery_phrase.expose().split(' ').count()
+    );
+    let mut vault = created.vault;
     let record = vault.own_record()?;
 
     vault.add(

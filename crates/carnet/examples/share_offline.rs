@@ -18,7 +18,8 @@ fn vault(dir: &std::path::Path, name: &str, role: Role) -> Result<Vault, carnet:
         role,
         kdf_log_n: MasterKey::MIN_LOG_N,
     };
-    Vault::create(&dir.join(name), &pass, &opts)
+    // The recovery phrase is the only key to the vault's backups: an app shows it once.
+    Ok(Vault::create(&dir.join(name), &pass, &opts)?.vault)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

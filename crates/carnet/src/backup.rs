@@ -941,9 +941,8 @@ mod tests {
             role: Role::Patient,
             kdf_log_n: MasterKey::MIN_LOG_N,
         };
-        let mut v = Vault::create(dir, &pass(), &opts).unwrap();
-        let phrase = v.take_recovery_phrase().unwrap();
-        (v, phrase)
+        let created = Vault::create(dir, &pass(), &opts).unwrap();
+        (created.vault, created.recovery_phrase)
     }
 
     /// The frames of a dump of `v`, decoded.

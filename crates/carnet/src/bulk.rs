@@ -611,7 +611,9 @@ mod tests {
             role: Role::Patient,
             kdf_log_n: MasterKey::MIN_LOG_N,
         };
-        Vault::create(dir, &SecretString::from("p".to_string()), &opts).unwrap()
+        Vault::create(dir, &SecretString::from("p".to_string()), &opts)
+            .unwrap()
+            .vault
     }
 
     fn year_of_cgm() -> ReadingSet {

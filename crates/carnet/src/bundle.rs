@@ -669,7 +669,9 @@ mod tests {
             role,
             kdf_log_n: MasterKey::MIN_LOG_N,
         };
-        Vault::create(dir, &SecretString::from("p".to_string()), &opts).unwrap()
+        Vault::create(dir, &SecretString::from("p".to_string()), &opts)
+            .unwrap()
+            .vault
     }
 
     /// A patient with an allergy shared with a doctor, and the doctor.

@@ -42,7 +42,11 @@
 //! use carnet::record::{Entry, Note};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let pass = carnet::crypto::secrecy::SecretString::from("a long passphrase".to_string());
-//! let mut vault = Vault::create("vault".as_ref(), &pass, &CreateOptions::patient("Alice"))?;
+//! let created = Vault::create("vault".as_ref(), &pass, &CreateOptions::patient("Alice"))?;
+//! // Shown once, never stored: the only key to the vault's backups.
+//! let phrase = created.recovery_phrase;
+//! # let _ = phrase;
+//! let mut vault = created.vault;
 //! let record = vault.own_record()?;
 //! vault.add(&record, Entry::Note(Note { text: "Feeling better".into(), title: None }))?;
 //! for entry in vault.list(&record, None)? {
@@ -74,13 +78,16 @@ pub use bulk::{
     BULK_ATTACHMENT_BYTES, BULK_BATCH_BYTES, BulkReport, ImportItem, LabeledItem, SeriesPoint,
 };
 pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo, PendingExport};
+/// What opening, reading or writing the vault on disk can fail with (inside
+/// [`Error::Store`]): a wrong passphrase or unlock key, no vault, a vault already there.
+pub use carnet_store::StoreError;
 pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding, SETTINGS};
 pub use error::{Error, Result};
 pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};
 pub use takeover::TakeoverSummary;
 pub use vault::{
-    AttachmentInput, CreateOptions, EditView, EntryRef, EntryView, Excluded, HistoryView,
+    AttachmentInput, CreateOptions, Created, EditView, EntryRef, EntryView, Excluded, HistoryView,
     MAX_ATTACHMENT, ReceiveReport, RepairReport, SNAPSHOT_EVERY, Vault, actor_for, store_exists,
 };
 

@@ -570,7 +570,26 @@ pub struct Vault {
     pub(crate) log_cache: std::sync::Mutex<Option<std::sync::Arc<carnet_consent::ConsentLog>>>,
     /// Removed patient devices per record, as its log names them (by log size).
     pub(crate) retired_cache: std::sync::Mutex<crate::devices::RetiredCache>,
-    recovery_phrase: Option<RecoveryPhrase>,
+}
+
+/// What [`Vault::create`] made: the open vault and its recovery phrase. The phrase exists
+/// only here (it is never stored), and it is the only key to the vault's backups and to a
+/// takeover after a lost device: show it to the owner, who writes it down, then drop it.
+#[must_use = "the recovery phrase is shown once and never stored: give it to the vault's owner"]
+pub struct Created {
+    /// The new vault, open.
+    pub vault: Vault,
+    /// The recovery phrase, held in a zeroizing buffer.
+    pub recovery_phrase: RecoveryPhrase,
+}
+
+impl std::fmt::Debug for Created {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Created")
+            .field("vault", &self.vault)
+            .field("recovery_phrase", &"<redacted>")
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for Vault {
@@ -622,7 +641,9 @@ impl Vault {
     /// Creates a vault in `dir`: a new identity (ed25519 + age keys, self-signed card), a
     /// random device id and master key wrapped with `passphrase`, and for a patient the
     /// first epoch key of each section of their record. All in one transaction.
-    pub fn create(dir: &Path, passphrase: &Passphrase, opts: &CreateOptions) -> Result<Vault> {
+    ///
+    /// Returns the vault with its recovery phrase ([`Created`]), which exists nowhere else.
+    pub fn create(dir: &Path, passphrase: &Passphrase, opts: &CreateOptions) -> Result<Created> {
         let me = PersonSecret::generate()?;
         let card = IdentityCard::issue(&me, &opts.name, opts.role, Vec::new(), now_unix())?;
         let device = DeviceId::random()?;
@@ -703,7 +724,7 @@ impl Vault {
             }
             Ok(())
         })?;
-        Ok(Vault {
+        let vault = Vault {
             store,
             me: crate::keys::Keys::of_person(me),
             card,
@@ -711,15 +732,11 @@ impl Vault {
             loaded: HashMap::new(),
             log_cache: Default::default(),
             retired_cache: Default::default(),
-            recovery_phrase: Some(phrase),
+        };
+        Ok(Created {
+            vault,
+            recovery_phrase: phrase,
         })
-    }
-
-    /// The recovery phrase made with the vault, once: `Some` only on the [`Vault`] that
-    /// [`Vault::create`] returned, the first time it is asked. Show it to its owner, who
-    /// writes it down; it is never stored, and it is the only way to open a backup.
-    pub fn take_recovery_phrase(&mut self) -> Option<RecoveryPhrase> {
-        self.recovery_phrase.take()
     }
 
     /// Opens the vault in `dir`. A wrong passphrase is refused before anything is read
@@ -783,7 +800,6 @@ impl Vault {
             loaded: HashMap::new(),
             log_cache: Default::default(),
             retired_cache: Default::default(),
-            recovery_phrase: None,
         })
     }
 
@@ -1578,6 +1594,10 @@ mod tests {
     }
 
     fn new_vault(dir: &Path) -> Vault {
+        new_vault_and_phrase(dir).vault
+    }
+
+    fn new_vault_and_phrase(dir: &Path) -> crate::Created {
         let opts = CreateOptions {
             name: "Alice".into(),
             role: Role::Patient,
@@ -1788,7 +1808,8 @@ mod tests {
                 kdf_log_n: MasterKey::MIN_LOG_N,
             },
         )
-        .unwrap();
+        .unwrap()
+        .vault;
         patient
             .add_contact("Dr Martin", &doctor.card().to_text())
             .unwrap();
@@ -1804,12 +1825,35 @@ mod tests {
         doctor
     }
 
+    /// `create` hands back the phrase that opens the vault's backups (there is no other
+    /// way to get it), and never shows it in `Debug`.
+    #[test]
+    fn create_returns_the_phrase_that_opens_its_backups_and_debug_hides_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let created = new_vault_and_phrase(&tmp.path().join("v"));
+        let debug = format!("{created:?}");
+        let phrase = created.recovery_phrase.expose().to_string();
+        assert_eq!(phrase.split(' ').count(), 24);
+        assert!(!debug.contains(&phrase), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
+        let file = tmp.path().join("v.backup");
+        created.vault.backup(&file).unwrap();
+        let key = created.recovery_phrase.key().unwrap();
+        let info = Vault::backup_info(&file, &key).unwrap();
+        assert_eq!(info.id, created.vault.person_id());
+        // Another phrase does not open it.
+        let other = RecoveryPhrase::generate().unwrap().key().unwrap();
+        assert!(Vault::backup_info(&file, &other).is_err());
+    }
+
     #[test]
     fn a_broken_section_stays_readable_to_a_clinician_and_in_a_backup_and_is_made_whole() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("v");
-        let mut a = new_vault(&dir);
-        let phrase = a.take_recovery_phrase().unwrap();
+        let crate::Created {
+            vault: mut a,
+            recovery_phrase: phrase,
+        } = new_vault_and_phrase(&dir);
         let record = a.own_record().unwrap();
         let mut doctor = doctor_reading(&mut a, &tmp.path().join("doctor"), SectionId::Notes);
         doctor.add_contact("Alice", &a.card().to_text()).unwrap();
