@@ -772,28 +772,19 @@ pub fn key_for_size(signers: &[(u64, PersonId)], size: u64) -> PersonId {
         .unwrap_or(PersonId([0; 32]))
 }
 
-/// Verifies a checkpoint note signed by whichever of `signers` was in force at its size
-/// (a checkpoint signed by a key a takeover replaced, at a size after the takeover, is
-/// refused), and parses it.
-pub fn verify_checkpoint_by(
-    text: &str,
-    record: &RecordId,
+/// Tries `check` with each key of `signers`, newest first: the first that succeeds, with
+/// the key it succeeded with, else the first error. (A checkpoint of a log that was taken
+/// over may be signed by any key that signed part of it.)
+pub(crate) fn by_any_signer<T>(
     signers: &[(u64, PersonId)],
-) -> Result<Checkpoint, ConsentError> {
+    check: impl Fn(&PersonId) -> Result<T, ConsentError>,
+) -> Result<(T, PersonId), ConsentError> {
     let mut first_error = None;
     let mut keys: Vec<PersonId> = signers.iter().map(|(_, k)| *k).collect();
     keys.dedup();
     for key in keys.iter().rev() {
-        match verify_checkpoint(text, record, key) {
-            Ok(cp) => {
-                if key_for_size(signers, cp.size()) != *key {
-                    return Err(ConsentError::BadCheckpoint {
-                        size: cp.size(),
-                        why: "it is signed by a key the patient's root replaced (a takeover after a restore): this branch is no longer the patient's".into(),
-                    });
-                }
-                return Ok(cp);
-            }
+        match check(key) {
+            Ok(t) => return Ok((t, *key)),
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -803,6 +794,24 @@ pub fn verify_checkpoint_by(
         size: 0,
         why: "no key to check it with".into(),
     }))
+}
+
+/// Verifies a checkpoint note signed by whichever of `signers` was in force at its size
+/// (a checkpoint signed by a key a takeover replaced, at a size after the takeover, is
+/// refused), and parses it.
+pub fn verify_checkpoint_by(
+    text: &str,
+    record: &RecordId,
+    signers: &[(u64, PersonId)],
+) -> Result<Checkpoint, ConsentError> {
+    let (cp, key) = by_any_signer(signers, |key| verify_checkpoint(text, record, key))?;
+    if key_for_size(signers, cp.size()) != key {
+        return Err(ConsentError::BadCheckpoint {
+            size: cp.size(),
+            why: "it is signed by a key the patient's root replaced (a takeover after a restore): this branch is no longer the patient's".into(),
+        });
+    }
+    Ok(cp)
 }
 
 /// Verifies a checkpoint note's signature by `patient` for `record`'s log and parses it.

@@ -228,24 +228,9 @@ impl Cosigned {
         record: &RecordId,
         signers: &[(u64, PersonId)],
     ) -> Result<Witnessed, ConsentError> {
-        let mut first_error = None;
-        let mut keys: Vec<PersonId> = signers.iter().map(|(_, k)| *k).collect();
-        keys.dedup();
-        for key in keys.iter().rev() {
-            match self.check(record, key) {
-                Ok(mut w) => {
-                    w.superseded = crate::key_for_size(signers, w.size) != *key;
-                    return Ok(w);
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        Err(first_error.unwrap_or(ConsentError::BadCheckpoint {
-            size: 0,
-            why: "no key to check it with".into(),
-        }))
+        let (mut w, key) = crate::log::by_any_signer(signers, |key| self.check(record, key))?;
+        w.superseded = crate::key_for_size(signers, w.size) != key;
+        Ok(w)
     }
 }
 

@@ -374,12 +374,20 @@ async fn session(
                     .any(|(d, e)| *d == peer_device || *e == remote),
                 None => false,
             };
+            let records = v.shared_records(&p)?;
+            // When their access ended is read (from the log) only for a peer about to be
+            // told that nothing is shared with them.
+            let ended = if records.is_empty() && p != v.person_id() {
+                v.access_ended(&p)?
+            } else {
+                None
+            };
             Ok((
                 v.standing(&card)?,
-                v.shared_records(&p)?,
+                records,
                 v.live_device(&peer_device, &remote)?,
                 removed || (p != v.person_id() && !v.is_primary()?),
-                v.access_ended(&p)?,
+                ended,
             ))
         })
         .await?;

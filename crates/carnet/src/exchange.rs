@@ -1178,7 +1178,8 @@ impl Vault {
                         continue;
                     }
                     if offset + bytes.len() as u64 >= *total {
-                        // Whole: it would have been applied with its batch; nothing to resume.
+                        // Its last part: what is kept stops short of it, so a resumed
+                        // attachment always has a part left to finish it with.
                         continue;
                     }
                     txn.put_partial(id, peer, *total, *offset, bytes)?;
