@@ -2,29 +2,16 @@
 //! batch received or delivered, a session finished, the vault changed. What `sync --watch`
 //! prints, and what an app embedding the core subscribes to.
 
+mod common;
+
 use std::time::Duration;
 
 use carnet::consent::Access;
-use carnet::crypto::secrecy::SecretString;
-use carnet::crypto::{MasterKey, Role};
+use carnet::crypto::Role;
 use carnet::record::{Entry, Note, SectionId};
-use carnet::{CreateOptions, Vault};
 use carnet_sync::{Activity, Node, SyncConfig};
+use common::vault;
 use tokio::sync::{broadcast, mpsc};
-
-fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
-    Vault::create(
-        dir,
-        &SecretString::from("activity".to_string()),
-        &CreateOptions {
-            name: name.into(),
-            role,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        },
-    )
-    .unwrap()
-    .vault
-}
 
 fn note(text: &str) -> Entry {
     Entry::Note(Note {

@@ -3,29 +3,17 @@
 //! their oldest), and bytes of received batches buffered over every session. Others are
 //! unaffected.
 
+mod common;
+
 use std::time::Duration;
 
+use carnet::Vault;
 use carnet::consent::Access;
-use carnet::crypto::secrecy::SecretString;
-use carnet::crypto::{MasterKey, Role};
+use carnet::crypto::Role;
 use carnet::record::{Entry, Note, SectionId};
-use carnet::{CreateOptions, Vault};
 use carnet_sync::{Node, SyncConfig};
+use common::vault;
 use tokio::sync::mpsc;
-
-fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
-    Vault::create(
-        dir,
-        &SecretString::from("caps".to_string()),
-        &CreateOptions {
-            name: name.into(),
-            role,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        },
-    )
-    .unwrap()
-    .vault
-}
 
 fn local() -> SyncConfig {
     SyncConfig {

@@ -4,15 +4,17 @@
 //! entry per section (bytes counted, never time). Real vaults, real iroh endpoints on
 //! loopback.
 
+mod common;
+
 use carnet::consent::Access;
-use carnet::crypto::secrecy::SecretString;
-use carnet::crypto::{MasterKey, Role};
+use carnet::crypto::Role;
 use carnet::record::{
     Allergy, Code, Condition, ConditionStatus, DateTime, Entry, Immunization, Measurement,
     Medication, MedicationStatus, Note, Reading, ReadingSet, SectionId, systems,
 };
-use carnet::{CreateOptions, ImportItem, LabeledItem, Vault};
+use carnet::{ImportItem, LabeledItem};
 use carnet_sync::{Node, SyncConfig};
+use common::vault;
 
 /// The sections shared with the clinician: one chain each (one author, one device), in
 /// both records, so only the length of the chains differs.
@@ -24,20 +26,6 @@ const SECTIONS: [SectionId; 6] = [
     SectionId::Measurements,
     SectionId::Notes,
 ];
-
-fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
-    Vault::create(
-        dir,
-        &SecretString::from("cost".to_string()),
-        &CreateOptions {
-            name: name.into(),
-            role,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        },
-    )
-    .unwrap()
-    .vault
-}
 
 /// Entry `i` of `section`: distinct from every other, so an import never skips it.
 fn entry(section: SectionId, i: usize) -> Entry {

@@ -3,35 +3,22 @@
 //! drops everything (a link that dies); the receiver keeps the parts that arrived whole,
 //! and the next sync, through a link that holds, carries only the rest.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use carnet::consent::Access;
-use carnet::crypto::secrecy::SecretString;
-use carnet::crypto::{MasterKey, Role};
-use carnet::record::{DateTime, DocType, SectionId};
-use carnet::{AttachmentInput, CreateOptions, Vault};
+use carnet::crypto::Role;
+use carnet::record::SectionId;
 use carnet_sync::{Node, SyncConfig, Ticket};
+use common::vault;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 const SIZE: usize = 3 * (1 << 20);
-
-fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
-    Vault::create(
-        dir,
-        &SecretString::from("resume".to_string()),
-        &CreateOptions {
-            name: name.into(),
-            role,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        },
-    )
-    .unwrap()
-    .vault
-}
 
 /// A UDP proxy to `server` that forwards everything until `limit` bytes went from the
 /// server to the client, then nothing more either way (the link is gone).
@@ -77,26 +64,9 @@ async fn a_cut_attachment_goes_on_from_where_the_link_died() {
     let doctor = vault(&tmp.path().join("d"), "Doc", Role::Clinician);
     let patient_id = patient.person_id();
     let record = patient.own_record().unwrap();
-    let mut scan = vec![0u8; SIZE];
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    for b in scan.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
+    let scan = common::noise(SIZE);
     patient
-        .attach(
-            &record,
-            &scan,
-            AttachmentInput {
-                title: "scan".into(),
-                doc_type: DocType::Imaging,
-                file_name: None,
-                media_type: "application/octet-stream".into(),
-                date: DateTime::now(),
-            },
-        )
+        .attach(&record, &scan, common::scan_input())
         .unwrap();
     patient
         .add_contact("Doc", &doctor.card().to_text())

@@ -4,32 +4,19 @@
 //! user-space UDP proxy between them that limits the rate (each direction a token bucket
 //! with a bounded queue, as a slow mobile link would).
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use carnet::consent::Access;
-use carnet::crypto::secrecy::SecretString;
-use carnet::crypto::{MasterKey, Role};
-use carnet::record::{DateTime, DocType, SectionId};
-use carnet::{AttachmentInput, CreateOptions, Vault};
+use carnet::crypto::Role;
+use carnet::record::SectionId;
 use carnet_sync::{Node, SyncConfig, Ticket};
+use common::vault;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-
-fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
-    Vault::create(
-        dir,
-        &SecretString::from("slow".to_string()),
-        &CreateOptions {
-            name: name.into(),
-            role,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        },
-    )
-    .unwrap()
-    .vault
-}
 
 /// Bytes per second of the emulated link (64 kbit/s).
 const RATE: f64 = 8_000.0;
@@ -102,26 +89,9 @@ async fn a_message_longer_than_the_timeout_crosses_a_64_kbit_link() {
     let doctor = vault(&tmp.path().join("d"), "Doc", Role::Clinician);
     let record = patient.own_record().unwrap();
     // 48 KB that do not compress: one message of ~48 KB, six seconds at 64 kbit/s.
-    let mut scan = vec![0u8; 48 * 1024];
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    for b in scan.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
+    let scan = common::noise(48 * 1024);
     patient
-        .attach(
-            &record,
-            &scan,
-            AttachmentInput {
-                title: "scan".into(),
-                doc_type: DocType::Imaging,
-                file_name: None,
-                media_type: "application/octet-stream".into(),
-                date: DateTime::now(),
-            },
-        )
+        .attach(&record, &scan, common::scan_input())
         .unwrap();
     patient
         .add_contact("Doc", &doctor.card().to_text())
