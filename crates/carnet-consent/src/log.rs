@@ -389,6 +389,9 @@ impl ConsentLog {
                 if self.root.is_some() {
                     return Err(bad("root declared: a second root declaration".into()));
                 }
+                if check_signature {
+                    signed.verify(&self.signer())?;
+                }
                 declared = e.action.checked_root(&self.record, &self.patient, index)?;
             }
             Action::Takeover { .. } => {
@@ -490,8 +493,8 @@ impl ConsentLog {
 
     /// Appends many entries as [`ConsentLog::push`] would, one after the other, with the
     /// same result and the same first error, but verifying their signatures together
-    /// (`carnet_crypto::verify_all`: batches on every core, each signature decided as
-    /// `verify_strict` decides it). What an auditor's verification of a long log uses.
+    /// (`carnet_crypto::verify_all`: `verify_strict` itself, on every core). What an
+    /// auditor's verification of a long log uses.
     pub fn extend_verified(
         &mut self,
         entries: impl IntoIterator<Item = SignedEntry>,
@@ -501,11 +504,8 @@ impl ConsentLog {
         let mut to_check: Vec<(PersonId, Vec<u8>, [u8; 64], u64)> = Vec::new();
         for e in entries {
             let index = self.len();
-            // Takeovers and root declarations check their own signatures as they are read.
-            let own_check = matches!(
-                e.entry().action,
-                Action::Takeover { .. } | Action::RootDeclared { .. }
-            );
+            // A takeover checks its own signatures as it is read (by the key it names).
+            let own_check = matches!(e.entry().action, Action::Takeover { .. });
             let signer = self.signer();
             let parts = if own_check {
                 None

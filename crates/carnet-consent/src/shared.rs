@@ -756,6 +756,49 @@ mod takeover_tests {
         );
     }
 
+    /// A root declaration is an entry like any other: signed by the key in force. One
+    /// signed by someone else (with a valid proof of their own root) is refused, read one
+    /// by one or in a batch.
+    #[test]
+    fn a_root_declaration_signed_by_someone_else_is_refused() {
+        let patient = PersonSecret::generate().unwrap();
+        let other = PersonSecret::generate().unwrap();
+        let root = RecoveryPhrase::generate().unwrap().key().unwrap().root();
+        let card = IdentityCard::issue(&patient, "Alice", Role::Patient, vec![], 1).unwrap();
+        let record = RecordId::of_patient(&patient.person_id());
+        let mut log = ConsentLog::new(record, patient.person_id());
+        log.append(
+            &patient,
+            Action::Genesis {
+                patient_card: card.to_text(),
+            },
+            1,
+        )
+        .unwrap();
+        let forged = SignedEntry::sign(
+            crate::Entry {
+                version: 1,
+                record,
+                index: 1,
+                prev: log.entries()[0].leaf_hash(),
+                time: 2,
+                action: Action::declare_root(&record, &patient.person_id(), &root),
+            },
+            &other,
+        )
+        .unwrap();
+        let mut one = log.clone();
+        assert!(one.push(forged.clone()).is_err());
+        assert_eq!(one.root_key(), None);
+        let mut batch = ConsentLog::new(record, patient.person_id());
+        assert!(
+            batch
+                .extend_verified(vec![log.entries()[0].clone(), forged])
+                .is_err()
+        );
+        assert_eq!(batch.root_key(), None);
+    }
+
     #[test]
     fn a_grantee_follows_the_roots_branch_and_then_refuses_the_old_key() {
         let s = setup(6);
