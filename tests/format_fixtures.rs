@@ -202,4 +202,20 @@ fn this_releases_files_open_import_verify_and_restore() {
     )
     .unwrap();
     assert_eq!(note_texts(&mut restored, &record), expected_alice);
+    // This record was made before roots were declared: the restore declares its root and
+    // takes it over, and the doctor, who never saw a root declared, follows it.
+    let out = tmp.path().join("restored-to-doctor.bundle");
+    restored
+        .export_bundle(&doctor.card().clone(), false, &out)
+        .unwrap();
+    doctor
+        .import_bundle(&out)
+        .unwrap_or_else(|e| panic!("the doctor refused the restored record: {e}"));
+    restored.add(&record, note("after the restore")).unwrap();
+    let out = tmp.path().join("restored-to-doctor-2.bundle");
+    restored
+        .export_bundle(&doctor.card().clone(), false, &out)
+        .unwrap();
+    doctor.import_bundle(&out).unwrap();
+    assert!(note_texts(&mut doctor, &record).contains(&"after the restore".to_string()));
 }

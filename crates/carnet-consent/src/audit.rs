@@ -610,9 +610,20 @@ fn check_witnesses<'a>(
         // A branch the patient's root abandoned at a takeover (the restored device's
         // log continues from an older point): reported, not a fork, since the takeover
         // itself is in the log for every reader to see.
+        // A takeover's branch leaves the other at the takeover, or at the root declaration
+        // right before it (made by the same restore, for a record made before roots).
         let abandoned = log
             .takeovers()
-            .map(|t| t.entry().index)
+            .map(|t| {
+                let at = t.entry().index;
+                match at
+                    .checked_sub(1)
+                    .and_then(|i| log.entries().get(i as usize))
+                {
+                    Some(e) if matches!(e.entry().action, Action::RootDeclared { .. }) => at - 1,
+                    _ => at,
+                }
+            })
             .filter(|at| seen.size > *at)
             .last();
         if let Some(at) = abandoned

@@ -313,6 +313,23 @@ impl ConsentLog {
         self.root
     }
 
+    /// What a receiver needs, before a checkpoint signed after a takeover, to check it:
+    /// the root declaration and every takeover, oldest first (empty without a takeover).
+    pub fn authority(&self) -> Vec<&SignedEntry> {
+        if self.takeovers().next().is_none() {
+            return Vec::new();
+        }
+        self.entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.entry().action,
+                    Action::RootDeclared { .. } | Action::Takeover { .. }
+                )
+            })
+            .collect()
+    }
+
     /// The takeovers the log holds, oldest first.
     pub fn takeovers(&self) -> impl Iterator<Item = &SignedEntry> {
         self.entries

@@ -54,6 +54,9 @@ pub struct SharedView {
     root: Option<RootKey>,
     /// A takeover received (with its inclusion proof) before the checkpoint its key signs.
     staged: Option<(SignedEntry, Vec<[u8; 32]>)>,
+    /// The root declaration it rests on, when this view held none (a record made before
+    /// roots, declared at its restore), with its inclusion proof under that checkpoint.
+    staged_root: Option<(SignedEntry, Vec<[u8; 32]>)>,
 }
 
 /// What taking a checkpoint changed ([`SharedView::update_checkpoint`]).
@@ -63,6 +66,8 @@ pub struct CheckpointUpdate {
     pub newer: bool,
     /// A takeover (entry bytes) was taken with it: its key signs the log from now on.
     pub takeover: Option<Vec<u8>>,
+    /// The root declaration it rests on (entry bytes), when the view held none before.
+    pub root_declared: Option<Vec<u8>>,
     /// The branch held before, which the root-endorsed takeover replaced: its checkpoint
     /// (text) and the index from which the entries held of it were dropped.
     pub superseded: Option<(String, u64)>,
@@ -79,6 +84,7 @@ impl SharedView {
             signers: vec![(0, patient)],
             root: None,
             staged: None,
+            staged_root: None,
         }
     }
 
@@ -141,6 +147,11 @@ impl SharedView {
     /// inclusion proof under that checkpoint: checked now (the root the view holds endorses
     /// it, its own signature), kept until the checkpoint arrives. Returns `false` when the
     /// view already holds it.
+    ///
+    /// A root declaration may come first, for a view that holds none (a record made before
+    /// roots, whose restore declared it): checked as any entry is (the key in force at its
+    /// index, the root's own proof), the takeover is checked against it, and it must be in
+    /// the same checkpoint as the takeover.
     pub fn stage_takeover(
         &mut self,
         bytes: &[u8],
@@ -155,10 +166,38 @@ impl SharedView {
         {
             return Ok(false);
         }
-        let root = self.root.ok_or_else(|| ConsentError::BadEntry {
-            index,
-            why: "takeover: you hold no root key of this patient to check it with".into(),
-        })?;
+        if let Action::RootDeclared { .. } = &e.entry().action {
+            if self.root.is_some() {
+                // Held already (its entry is checked against the held one on arrival).
+                return Ok(false);
+            }
+            if e.entry().record != self.record {
+                return Err(ConsentError::BadEntry {
+                    index,
+                    why: "it belongs to another record's log".into(),
+                });
+            }
+            e.verify(&self.key_at(index))?;
+            e.entry()
+                .action
+                .checked_root(&self.record, &self.patient, index)?;
+            self.staged_root = Some((e, proof.to_vec()));
+            return Ok(true);
+        }
+        let staged_root = self
+            .staged_root
+            .as_ref()
+            .and_then(|(r, _)| match &r.entry().action {
+                Action::RootDeclared { root, .. } if r.entry().index < index => Some(*root),
+                _ => None,
+            });
+        let root = self
+            .root
+            .or(staged_root)
+            .ok_or_else(|| ConsentError::BadEntry {
+                index,
+                why: "takeover: you hold no root key of this patient to check it with".into(),
+            })?;
         e.check_takeover(&self.record, &root)?;
         self.staged = Some((e, proof.to_vec()));
         Ok(true)
@@ -258,6 +297,13 @@ impl SharedView {
             });
         }
         check_inclusion(&cp, at, &staged, &proof)?;
+        let staged_root = self.staged_root.take();
+        if let Some((r, r_proof)) = &staged_root {
+            check_inclusion(&cp, r.entry().index, r, r_proof)?;
+        }
+        // Where the restored branch leaves the one held: at the root declaration its restore
+        // made (a record made before roots), else at the takeover.
+        let at = staged_root.as_ref().map_or(at, |(r, _)| r.entry().index);
         let mut superseded = None;
         match &self.checkpoint {
             Some((old, old_text)) if old.size() > at => {
@@ -271,11 +317,16 @@ impl SharedView {
             None => {}
         }
         let bytes = staged.as_bytes().to_vec();
+        let root_declared = staged_root.as_ref().map(|(r, _)| r.as_bytes().to_vec());
+        if let Some((r, _)) = staged_root {
+            self.insert(r);
+        }
         self.insert(staged);
         self.checkpoint = Some((cp, text.to_string()));
         Ok(CheckpointUpdate {
             newer: true,
             takeover: Some(bytes),
+            root_declared,
             superseded,
         })
     }

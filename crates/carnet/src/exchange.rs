@@ -804,7 +804,7 @@ impl Vault {
         let took_over = log.takeovers().next().map(|t| t.entry().index);
         let from = took_over.map_or(their.consent, |t| their.consent.min(t));
         if log.len() > their.consent || took_over.is_some() {
-            for t in log.takeovers() {
+            for t in log.authority() {
                 sink(Item::Takeover {
                     record: *record,
                     entry: t.as_bytes().to_vec(),
@@ -821,7 +821,7 @@ impl Vault {
             froms.push(their.consent);
             // A peer may hold the log exactly as it stood at a takeover (the restored
             // backup's size), given by the device the takeover replaced.
-            froms.extend(log.takeovers().map(|t| t.entry().index));
+            froms.extend(log.authority().iter().map(|t| t.entry().index));
             froms.retain(|f| *f > 0 && *f < log.len());
             froms.sort_unstable();
             froms.dedup();
@@ -1730,9 +1730,11 @@ impl Receiving<'_> {
             txn.put_meta(&superseded_key(record), &bytes)?;
             self.report.superseded_branches += 1;
         }
-        if let Some(bytes) = &update.takeover {
+        for bytes in update.root_declared.iter().chain(&update.takeover) {
             let e = SignedEntry::from_bytes(bytes)?;
             txn.put_consent(record, e.entry().index, bytes)?;
+        }
+        if update.takeover.is_some() {
             txn.put_meta(&crate::sharing::log_signer_key(record), &signer.0)?;
             self.switched.insert(*record);
         }

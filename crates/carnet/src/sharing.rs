@@ -333,7 +333,7 @@ impl Vault {
     /// history, and each change depends on the ones before it. A rotation delivers only the
     /// new epoch to grants still in force. The log's `KeyDelivery` names the newest epoch
     /// delivered: the grantee then holds every key up to it.
-    fn deliver(
+    pub(crate) fn deliver(
         &self,
         txn: &mut WriteTxn<'_>,
         log: &mut ConsentLog,

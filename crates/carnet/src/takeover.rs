@@ -213,6 +213,14 @@ impl Vault {
         for s in carnet_record::SectionId::ALL {
             self.rotate(&mut txn, &mut log, &salt, &grants, s)?;
         }
+        // Every key a grant in force holds, signed again by the new key: a grantee takes
+        // key grants only from the key in force, and one that missed an earlier grant
+        // (signed by the key now replaced) gets it again from this device.
+        for g in grants.iter().filter(|g| g.active(now)) {
+            for s in &g.sections {
+                self.deliver(&mut txn, &mut log, &salt, g, *s, true)?;
+            }
+        }
         txn.commit()?;
         self.device = device;
         self.loaded.clear();
