@@ -11,7 +11,8 @@ use carnet::crypto::Role;
 use carnet::record::SectionId;
 use carnet::{RestoreOptions, Vault};
 use carnet_scenarios::{
-    Items, TestVault, bundle_path, exchange, introduce, note, note_texts, pass, vault,
+    Items, TestVault, bundle_path, exchange, introduce, link, note, note_texts, own_sync, pass,
+    vault,
 };
 
 struct World {
@@ -110,6 +111,17 @@ fn a_clinician_follows_the_restored_record_and_refuses_the_stolen_phone() {
         .unwrap();
     exchange(&mut restored, &mut w.doctor).unwrap();
     assert!(note_texts(&mut w.doctor.vault, &record).contains(&"after the restore".to_string()));
+    // A phone linked after the restore writes; the doctor, who read the log up to the
+    // takeover before, takes it too (certified after the takeover, with its own key).
+    let mut phone = link(&mut restored);
+    phone
+        .vault
+        .add(&record, note("from the new phone"))
+        .unwrap();
+    own_sync(&mut phone, &mut restored).unwrap();
+    exchange(&mut restored, &mut w.doctor)
+        .unwrap_or_else(|e| panic!("the doctor refused the new phone's note: {e}"));
+    assert!(note_texts(&mut w.doctor.vault, &record).contains(&"from the new phone".to_string()));
 
     // The thief of the old phone (its vault and passphrase) goes on as Alice.
     w.alice

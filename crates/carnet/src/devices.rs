@@ -654,8 +654,12 @@ pub(crate) trait ChainReads {
         section: u8,
         epoch: u32,
     ) -> Result<Option<carnet_crypto::EpochKey>>;
-    /// See `carnet_store`'s `consent_entries`.
-    fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>>;
+    /// See `carnet_store`'s `consent_entries_from`.
+    fn consent_entries_from(
+        &self,
+        record: &carnet_crypto::RecordId,
+        from: u64,
+    ) -> Result<Vec<Vec<u8>>>;
     /// See `carnet_store`'s `get_meta`.
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>>;
     /// See `carnet_store`'s `consent_count`.
@@ -688,8 +692,12 @@ macro_rules! chain_reads {
             ) -> Result<Option<carnet_crypto::EpochKey>> {
                 Ok(<$t>::epoch_key(self, record, section, epoch)?)
             }
-            fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>> {
-                Ok(<$t>::consent_entries(self, record)?)
+            fn consent_entries_from(
+                &self,
+                record: &carnet_crypto::RecordId,
+                from: u64,
+            ) -> Result<Vec<Vec<u8>>> {
+                Ok(<$t>::consent_entries_from(self, record, from)?)
             }
             fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
                 Ok(<$t>::get_meta(self, name)?)
@@ -702,24 +710,6 @@ macro_rules! chain_reads {
 }
 chain_reads!(carnet_store::ReadTxn<'_>);
 chain_reads!(WriteTxn<'_>);
-
-/// The patient's removed devices as a record's consent entries name them, with the heads
-/// each removal lets be taken (`None`: an older removal that names none).
-pub(crate) fn retired_devices(
-    entries: &[carnet_consent::SignedEntry],
-) -> Vec<(DeviceId, Option<Vec<carnet_consent::RetiredHead>>)> {
-    let mut list = Vec::new();
-    for e in entries {
-        match &e.entry().action {
-            carnet_consent::Action::DeviceRemoved { device, .. } => list.push((*device, None)),
-            carnet_consent::Action::DeviceRetired { device, heads, .. } => {
-                list.push((*device, Some(heads.clone())))
-            }
-            _ => {}
-        }
-    }
-    list
-}
 
 /// Meta row of the device removals a record's patient received from the people who write
 /// in it (signed [`carnet_consent::DeviceRemoval`]s).
@@ -744,6 +734,7 @@ pub(crate) fn others_removed(
 }
 
 /// What a record's log (as held) says of the patient's devices.
+#[derive(Clone, Default)]
 pub(crate) struct PatientDevices {
     /// The removed ones, with the heads each removal lets be taken (see
     /// [`retired_devices`]).
@@ -753,29 +744,63 @@ pub(crate) struct PatientDevices {
     pub(crate) after_takeover: Option<Vec<(DeviceId, [u8; 32])>>,
 }
 
-fn patient_devices(
-    txn: &dyn ChainReads,
-    record: &carnet_crypto::RecordId,
-) -> Result<PatientDevices> {
-    let entries = txn
-        .consent_entries(record)?
-        .iter()
-        .map(|b| carnet_consent::SignedEntry::from_bytes(b))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(PatientDevices {
-        retired: retired_devices(&entries),
-        after_takeover: crate::takeover::after_takeover(&entries),
-    })
+impl PatientDevices {
+    /// Folds the next entries of the log (bytes, verified here) into what it says, so that
+    /// a log that grew is read from where it was, not again from its start: each removal
+    /// with the heads it lets be taken (`None`: an older removal that names none); after
+    /// the last takeover, its own device and those certified since, with their signing
+    /// keys (a receiver takes only their envelopes).
+    fn extend(&mut self, entries: &[Vec<u8>]) -> Result<()> {
+        use carnet_consent::Action;
+        for bytes in entries {
+            let e = carnet_consent::SignedEntry::from_bytes(bytes)?;
+            match &e.entry().action {
+                Action::DeviceRemoved { device, .. } => self.retired.push((*device, None)),
+                Action::DeviceRetired { device, heads, .. } => {
+                    self.retired.push((*device, Some(heads.clone())))
+                }
+                Action::Takeover {
+                    device, signing, ..
+                } => self.after_takeover = Some(vec![(*device, *signing)]),
+                Action::DeviceCertified {
+                    device, signing, ..
+                } => {
+                    if let Some(list) = &mut self.after_takeover {
+                        list.push((*device, *signing));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A record's patient devices as its log says, with the number of consent entries they
-/// were read from.
-pub(crate) type RetiredCache =
-    std::collections::HashMap<carnet_crypto::RecordId, (u64, std::sync::Arc<PatientDevices>)>;
+/// were read from and the hash of the last of them (a log replaced by another branch of
+/// the same length is read again, not taken for the one cached).
+pub(crate) type RetiredCache = std::collections::HashMap<
+    carnet_crypto::RecordId,
+    (u64, [u8; 32], std::sync::Arc<PatientDevices>),
+>;
+
+/// The hash of a record's entry at `index` as held, if any.
+fn entry_hash(
+    txn: &dyn ChainReads,
+    record: &carnet_crypto::RecordId,
+    index: u64,
+) -> Result<Option<[u8; 32]>> {
+    Ok(txn
+        .consent_entries_from(record, index)?
+        .first()
+        .map(|b| *blake3::hash(b).as_bytes()))
+}
 
 impl Vault {
-    /// What `record`'s log, as held here, says of its patient's devices; read once per
-    /// log size.
+    /// What `record`'s log, as held here, says of its patient's devices. Each entry is
+    /// read (and its signature verified) once: a log that grew since the last call is read
+    /// from where it was (a sync logs a delivery after every batch, and reading a log of
+    /// thousands of entries again per batch was a quarter of a first sync's time).
     pub(crate) fn patient_devices(
         &self,
         txn: &dyn ChainReads,
@@ -787,16 +812,25 @@ impl Vault {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(record)
-            .filter(|(n, _)| *n == count)
-            .map(|(_, l)| l.clone());
-        if let Some(l) = cached {
-            return Ok(l);
-        }
-        let l = std::sync::Arc::new(patient_devices(txn, record)?);
+            .cloned();
+        let last = match count {
+            0 => [0u8; 32],
+            n => entry_hash(txn, record, n - 1)?.unwrap_or_default(),
+        };
+        let (mut devices, from) = match cached {
+            Some((n, h, l)) if n == count && h == last => return Ok(l),
+            // The log grew from what was read: the entry it ended with is still there.
+            Some((n, h, l)) if n > 0 && n < count && entry_hash(txn, record, n - 1)? == Some(h) => {
+                ((*l).clone(), n)
+            }
+            _ => (PatientDevices::default(), 0),
+        };
+        devices.extend(&txn.consent_entries_from(record, from)?)?;
+        let l = std::sync::Arc::new(devices);
         self.retired_cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(*record, (count, l.clone()));
+            .insert(*record, (count, last, l.clone()));
         Ok(l)
     }
 

@@ -243,28 +243,3 @@ fn store_last(txn: &mut WriteTxn<'_>, log: &ConsentLog) -> Result<()> {
     txn.put_secret_meta(&crate::sharing::tail_key(&record), &tail)?;
     Ok(())
 }
-
-/// The patient's devices whose envelopes a receiver may take after the last takeover of a
-/// record's log: the takeover's own device, and those certified after it, each with its
-/// signing key. `None` when the log (as held) has no takeover.
-pub(crate) fn after_takeover(
-    entries: &[carnet_consent::SignedEntry],
-) -> Option<Vec<(carnet_crypto::DeviceId, [u8; 32])>> {
-    let last = entries
-        .iter()
-        .rposition(|e| matches!(e.entry().action, Action::Takeover { .. }))?;
-    Some(
-        entries[last..]
-            .iter()
-            .filter_map(|e| match &e.entry().action {
-                Action::Takeover {
-                    device, signing, ..
-                }
-                | Action::DeviceCertified {
-                    device, signing, ..
-                } => Some((*device, *signing)),
-                _ => None,
-            })
-            .collect(),
-    )
-}
