@@ -18,7 +18,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use carnet_fhir::{Import, Item, ReadOptions, read_bundle_with};
+use carnet_fhir::{
+    Import, Item, ReadOptions, RecordEntry, RecordExport, export_bundle, read_bundle_with,
+};
 use carnet_record::{Entry, ImmunizationStatus, MedicationStatus, SectionId, systems};
 use serde_json::Value;
 
@@ -471,6 +473,43 @@ fn every_corpus_bundle_keeps_what_it_says() {
         assert_eq!(&kept(&imp), expect, "{rel}: entries kept per section");
         accounted(rel, &json, &imp);
         not_invented(rel, &json, &imp);
+        exported(rel, &imp);
+    }
+}
+
+/// What was kept exports again, one resource per entry (for the project's validator:
+/// `CARNET_EXPORT_DIR=dir cargo test -p carnet-fhir --test corpus`, then
+/// `validate_fhir.py dir/*.json`).
+fn exported(rel: &str, imp: &Import) {
+    let entries = all(imp);
+    let input = RecordExport {
+        record_id: "corpus".into(),
+        patient_name: "Corpus".into(),
+        entries: entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| RecordEntry {
+                id: format!("e{i}"),
+                created: "2026-01-01T00:00:00Z".parse().unwrap(),
+                entry: e.clone(),
+                attachment: None,
+            })
+            .collect(),
+        now: "2026-11-30T12:00:00Z".parse().unwrap(),
+    };
+    let b = export_bundle(&input)
+        .unwrap_or_else(|e| panic!("{rel}: export: {e}"))
+        .bundle;
+    let n = b["entry"].as_array().map_or(0, Vec::len);
+    let profiles = entries
+        .iter()
+        .filter(|e| matches!(e, Entry::Profile(_)))
+        .count();
+    // The Patient is written once whatever the profile; every other entry is a resource.
+    assert_eq!(n, entries.len() - profiles + 1, "{rel}: exported resources");
+    if let Ok(dir) = std::env::var("CARNET_EXPORT_DIR") {
+        let name = rel.replace('/', "_");
+        std::fs::write(format!("{dir}/{name}"), b.to_string()).unwrap();
     }
 }
 
