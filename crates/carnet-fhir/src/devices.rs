@@ -703,9 +703,15 @@ fn dexcom(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, 
     Ok(c.finish())
 }
 
+/// The first two fields of a day-first or month-first date, to tell which; `None` for a
+/// year-first date (the older Libre Pro layout's `2016/03/16`), which is not ambiguous.
 fn date_fields(d: &str) -> Option<(u32, u32)> {
     let mut p = d.trim().split(['-', '/', '.']);
-    Some((p.next()?.parse().ok()?, p.next()?.parse().ok()?))
+    let first = p.next()?;
+    if first.len() == 4 {
+        return None;
+    }
+    Some((first.parse().ok()?, p.next()?.parse().ok()?))
 }
 
 /// Whether Libre dates are day-first, told from the data: a first field above 12 is a
@@ -733,13 +739,16 @@ fn libre_time(
     series: &str,
 ) -> Option<DateTime> {
     let (date, time) = text.trim().split_once(' ')?;
-    let mut p = date.split(['-', '/', '.']);
-    let (a, b, y): (i8, i8, i16) = (
-        p.next()?.parse().ok()?,
-        p.next()?.parse().ok()?,
-        p.next()?.parse().ok()?,
-    );
-    let (d, m) = if day_first { (a, b) } else { (b, a) };
+    let p: Vec<&str> = date.split(['-', '/', '.']).collect();
+    let [a, b, c] = p[..] else { return None };
+    // The older Libre Pro layout writes the year first (2016/03/16 06:52).
+    let (y, m, d): (i16, i8, i8) = if a.len() == 4 {
+        (a.parse().ok()?, b.parse().ok()?, c.parse().ok()?)
+    } else if day_first {
+        (c.parse().ok()?, b.parse().ok()?, a.parse().ok()?)
+    } else {
+        (c.parse().ok()?, a.parse().ok()?, b.parse().ok()?)
+    };
     let mut tp = time.split(':');
     let (h, mi): (i8, i8) = (tp.next()?.parse().ok()?, tp.next()?.parse().ok()?);
     let s: i8 = tp.next().and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -758,12 +767,17 @@ fn libre(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, F
             None if i >= 10 => break,
             None => {
                 let cells: Vec<String> = r.iter().map(clean_header).collect();
-                if cells.iter().any(|h| h == "device timestamp") {
+                // LibreView: "Device Timestamp"; the older Libre Pro (and FreeStyle
+                // Libre desktop software) layout: "ID, Time, Record Type, Historic
+                // Glucose (mg/dL)...", after a line with the patient's name.
+                let old_pro = cells.iter().any(|h| h == "time")
+                    && cells.iter().any(|h| h.starts_with("record type"));
+                if old_pro || cells.iter().any(|h| h == "device timestamp") {
                     header = Some((i, cells));
                 }
             }
             Some((_, h)) => {
-                let ts = find(h, |c| c == "device timestamp").unwrap_or(0);
+                let ts = find(h, |c| c == "device timestamp" || c == "time").unwrap_or(0);
                 let date = r.get(ts).and_then(|t| t.split(' ').next()).unwrap_or("");
                 if let Some(f) = date_fields(date) {
                     first_big |= f.0 > 12;
@@ -775,11 +789,12 @@ fn libre(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, F
     let Some((hpos, header)) = header else {
         return Err(layout(
             F,
-            "no header with a \"Device Timestamp\" column in the first lines: is this a LibreView CSV export?",
+            "no header with a \"Device Timestamp\" column (LibreView), or \"Time\" and \"Record Type\" columns (older Libre Pro layout), in the first lines: is this a FreeStyle Libre export?",
         ));
     };
     let col = |name: &str| find(&header, |h| h.starts_with(name));
-    let (Some(ts), Some(rt)) = (col("device timestamp"), col("record type")) else {
+    let ts = col("device timestamp").or_else(|| find(&header, |h| h == "time"));
+    let (Some(ts), Some(rt)) = (ts, col("record type")) else {
         return Err(layout(F, "the header has no \"Record Type\" column"));
     };
     let hist = col("historic glucose");
@@ -941,12 +956,18 @@ fn nightscout(text: &str, options: &DeviceOptions) -> Result<Import, FhirError> 
     for (line, rec) in records(text) {
         let rec = rec.map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))?;
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
-        if rec.len() < 3 {
+        if rec.len() < 3
+            || (line == 1 && get(1).parse::<i64>().is_err() && get(0).parse::<DateTime>().is_err())
+        {
+            let text: Vec<&str> = rec.iter().collect();
             return Err(row_err(
                 F,
                 line,
                 "1-3",
-                "expected dateString, date (ms), sgv[, direction, device]",
+                format!(
+                    "expected dateString, date (ms), sgv[, direction, device], without a header (Nightscout's /api/v1/entries.csv or .tsv), but the line reads \"{}\"; export the entries from Nightscout's API, or as JSON",
+                    text.join(",").chars().take(80).collect::<String>()
+                ),
             ));
         }
         let Some(value) = number(get(2)) else {

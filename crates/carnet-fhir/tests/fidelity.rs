@@ -495,3 +495,47 @@ fn old_records_without_the_new_fields_still_load() {
         }
     }
 }
+
+#[test]
+fn a_value_given_only_as_words_is_exported_as_value_string() {
+    // A result whose value is words and no number (a urine dipstick "trace", a culture
+    // "no growth"): kept as the words, exported as `valueString`, never as a Quantity
+    // without a value (which R4 allows but says nothing) nor dropped.
+    let imp = read(
+        &bundle(vec![
+            json!({"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "5792-7", "display": "Glucose [Mass/volume] in Urine by Test strip"}]},
+                "effectiveDateTime": "2024-03-01T10:00:00Z", "valueCodeableConcept": {"text": "trace"}}),
+            json!({"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "630-4", "display": "Bacteria identified in Urine by Culture"}]},
+                "effectiveDateTime": "2024-03-02", "valueString": "no growth after 48 hours"}),
+        ]),
+        false,
+    );
+    let es = entries(&imp);
+    assert_eq!(es.len(), 2, "{:?}", imp.reasons);
+    let texts: Vec<(Option<f64>, Option<&str>)> = es
+        .iter()
+        .map(|e| match e {
+            Entry::Measurement(m) => (m.value, m.value_text.as_deref()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        vec![
+            (None, Some("trace")),
+            (None, Some("no growth after 48 hours"))
+        ]
+    );
+    let out = export(&es);
+    let values: Vec<&Value> = out[1..].iter().map(|r| &r["valueString"]).collect();
+    assert_eq!(
+        values,
+        vec![&json!("trace"), &json!("no growth after 48 hours")]
+    );
+    for r in &out[1..] {
+        assert!(r.get("valueQuantity").is_none(), "{r}");
+    }
+    assert_eq!(round_trip(&es), es);
+}
