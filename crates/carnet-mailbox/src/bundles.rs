@@ -116,38 +116,91 @@ fn item_is_bad(e: &carnet::Error) -> bool {
     !matches!(e, carnet::Error::Store(_))
 }
 
-/// Collects every item waiting for this vault's owner and imports each, oldest first.
-/// Items the vault refuses are reported and acknowledged; an item that could not be
-/// stored for a local reason (the disk) stops the collection and stays at the mailbox.
+/// The endpoint keys of this vault owner's devices in service (removed ones left out),
+/// this device's first: the devices that must each acknowledge an item before the mailbox
+/// deletes it.
+pub fn active_devices(vault: &mut Vault) -> Result<Vec<[u8; 32]>, MailboxError> {
+    let mut out = vec![vault.device_cert()?.claim().endpoint];
+    for d in vault.devices()? {
+        if d.removed.is_some() {
+            continue;
+        }
+        if let Ok(Ok(key)) = data_encoding::HEXLOWER
+            .decode(d.endpoint.as_bytes())
+            .map(<[u8; 32]>::try_from)
+            && !out.contains(&key)
+        {
+            out.push(key);
+        }
+    }
+    Ok(out)
+}
+
+/// Collects every item waiting for this vault's owner and imports each.
+///
+/// The session first declares this person's devices ([`active_devices`]), so the mailbox
+/// deletes an item only once each of them acknowledged it. Items are taken oldest first;
+/// one the vault refuses is tried again after the others (a mailbox that reorders items
+/// changes nothing: a bundle that continues one not yet imported goes in once that one
+/// has), and what is still refused when nothing more goes in is reported and
+/// acknowledged. An item that could not be stored for a local reason (the disk) stops the
+/// collection and stays at the mailbox.
 pub async fn collect_into(
     vault: &mut Vault,
     session: &mut Session,
 ) -> Result<CollectReport, MailboxError> {
+    let devices = active_devices(vault)?;
+    session.declare_devices(&devices).await?;
     let tmp = tempfile::tempdir().map_err(|e| io("cannot make a temporary directory", e))?;
     let mut report = CollectReport::default();
+    // Each item is written to a file as it comes, so memory holds one item at a time.
+    let mut pending: Vec<(u64, carnet::crypto::PersonId, std::path::PathBuf)> = Vec::new();
     while let Some(item) = session.next().await? {
         let path = tmp.path().join(format!("item-{}.bundle", item.id));
         std::fs::write(&path, &item.bytes).map_err(|e| io("cannot write the item", e))?;
-        let result = vault.import_bundle(&path);
-        let _ = std::fs::remove_file(&path);
-        match result {
-            Ok(s) => report.imported.push(Imported {
-                item: item.id,
-                from: s.from,
-                from_id: s.from_id,
-                envelopes: s.envelopes,
-                duplicates: s.duplicates,
-                key_grants: s.key_grants,
-                consent_entries: s.consent_entries,
-            }),
-            Err(e) if item_is_bad(&e) => report.refused.push(RefusedItem {
-                item: item.id,
-                depositor: item.from.to_string(),
-                why: e.to_string(),
-            }),
-            Err(e) => return Err(e.into()),
+        pending.push((item.id, item.from, path));
+    }
+    let mut refusals: Vec<String> = vec![String::new(); pending.len()];
+    loop {
+        let mut progress = false;
+        let mut still = Vec::new();
+        let mut still_why = Vec::new();
+        for ((id, from, path), _) in pending.into_iter().zip(refusals) {
+            match vault.import_bundle(&path) {
+                Ok(s) => {
+                    progress = true;
+                    let _ = std::fs::remove_file(&path);
+                    report.imported.push(Imported {
+                        item: id,
+                        from: s.from,
+                        from_id: s.from_id,
+                        envelopes: s.envelopes,
+                        duplicates: s.duplicates,
+                        key_grants: s.key_grants,
+                        consent_entries: s.consent_entries,
+                    });
+                    session.ack(id).await?;
+                }
+                Err(e) if item_is_bad(&e) => {
+                    still.push((id, from, path));
+                    still_why.push(e.to_string());
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        session.ack(item.id).await?;
+        pending = still;
+        refusals = still_why;
+        if !progress || pending.is_empty() {
+            break;
+        }
+    }
+    for ((id, from, _), why) in pending.into_iter().zip(refusals) {
+        report.refused.push(RefusedItem {
+            item: id,
+            depositor: from.to_string(),
+            why,
+        });
+        session.ack(id).await?;
     }
     Ok(report)
 }

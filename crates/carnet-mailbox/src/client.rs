@@ -232,6 +232,22 @@ impl Session {
         }
     }
 
+    /// Tells the mailbox which devices this person has (endpoint keys, this one among
+    /// them): an item for them is deleted only once each of these acknowledged it.
+    pub async fn declare_devices(&mut self, endpoints: &[[u8; 32]]) -> Result<(), MailboxError> {
+        frame::write(&mut self.send, &Frame::Devices(endpoints.to_vec())).await?;
+        match self
+            .answer("waiting for the mailbox to note the devices")
+            .await?
+        {
+            Frame::DevicesNoted => Ok(()),
+            other => Err(MailboxError::Protocol(format!(
+                "expected devices noted, got {}",
+                other.name()
+            ))),
+        }
+    }
+
     /// Ends the session.
     pub async fn finish(mut self) {
         let _ = self.send.finish();
