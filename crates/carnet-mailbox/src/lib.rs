@@ -55,13 +55,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use bundles::{
-    CollectReport, DepositReport, Imported, RefusedItem, active_devices, collect_into, deposit_for,
+    CollectReport, DepositReport, Imported, RefusedItem, VaultAccess, active_devices, collect_into,
+    collect_with, deposit_for, deposit_with,
 };
 pub use client::{ClientConfig, Collected, MailboxClient, Session};
 pub use error::{MailboxError, Refusal};
 pub use frame::Frame;
 pub use server::{Event, Mailbox};
-pub use store::{AckOutcome, ItemMeta, MAX_DEVICES, MailboxStore, STORE_FILE};
+pub use store::{ALLOW_QUEUE, AckOutcome, ItemMeta, MAX_DEVICES, MailboxStore, STORE_FILE};
 pub use ticket::{MAILBOX_TICKET_PREFIX, MailboxTicket};
 
 /// The ALPN of Carnet's mailbox protocol.

@@ -63,6 +63,13 @@ pub enum Event {
         /// What happened.
         why: String,
     },
+    /// A person was allowed to deposit while the mailbox runs (`carnet mailbox allow`).
+    Allowed {
+        /// Their id.
+        id: String,
+        /// Their name, as their card says.
+        name: String,
+    },
     /// Expired items were deleted.
     Expired {
         /// How many.
@@ -213,8 +220,18 @@ impl Mailbox {
         tokio::pin!(shutdown);
         let mut tasks = tokio::task::JoinSet::new();
         let mut purge = tokio::time::interval(Duration::from_secs(3600));
+        let mut queue = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
+                _ = queue.tick() => {
+                    let store = self.shared.store.clone();
+                    let allowed = tokio::task::spawn_blocking(move || store.take_queue())
+                        .await
+                        .map_err(|e| MailboxError::Store(e.to_string()))??;
+                    for (id, name) in allowed {
+                        let _ = events.send(Event::Allowed { id: id.to_string(), name });
+                    }
+                }
                 _ = purge.tick() => {
                     let store = self.shared.store.clone();
                     let n = tokio::task::spawn_blocking(move || store.purge_expired(now_unix()))

@@ -41,6 +41,9 @@ pub enum AckOutcome {
 
 /// The name of the store's file inside its directory.
 pub const STORE_FILE: &str = "mailbox.redb";
+/// The directory, beside the store, where cards wait to be allowed by the running mailbox
+/// (`carnet mailbox allow` while it runs: redb lets one process hold the store).
+pub const ALLOW_QUEUE: &str = "allow-queue";
 
 /// What the mailbox knows of an item: who deposited it for whom, when, its size. Never
 /// its contents (sealed to the recipient).
@@ -159,6 +162,58 @@ impl MailboxStore {
             .insert(person.0.as_slice(), name)
             .map_err(db)?;
         commit(txn)
+    }
+
+    /// Queues `card` (an identity card's text) in `dir`'s allow queue, for the mailbox
+    /// running on `dir` to allow within a second or so ([`MailboxStore::take_queue`]).
+    /// The file is written whole, then renamed into the queue.
+    pub fn queue_allow(
+        dir: &Path,
+        card: &carnet::crypto::IdentityCard,
+    ) -> Result<PathBuf, MailboxError> {
+        let queue = dir.join(ALLOW_QUEUE);
+        let io = |what: &str, source| MailboxError::Io {
+            what: format!("{what} {}", queue.display()),
+            source,
+        };
+        std::fs::create_dir_all(&queue).map_err(|e| io("cannot create", e))?;
+        let name = format!("{}.card", card.person_id());
+        let tmp = queue.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, card.to_text()).map_err(|e| io("cannot write in", e))?;
+        let path = queue.join(name);
+        std::fs::rename(&tmp, &path).map_err(|e| io("cannot write in", e))?;
+        Ok(path)
+    }
+
+    /// Allows every card waiting in the allow queue beside this store (see
+    /// [`MailboxStore::queue_allow`]) and removes it from the queue; a file that is not a
+    /// card is removed too. Returns the people allowed (id, name).
+    pub fn take_queue(&self) -> Result<Vec<(PersonId, String)>, MailboxError> {
+        let Some(dir) = self.path.parent() else {
+            return Ok(Vec::new());
+        };
+        let Ok(entries) = std::fs::read_dir(dir.join(ALLOW_QUEUE)) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.extension().is_none_or(|x| x != "card") {
+                continue;
+            }
+            // A card is small; anything large is not one.
+            let text = match std::fs::metadata(&path) {
+                Ok(m) if m.len() <= 16 * 1024 => std::fs::read_to_string(&path).ok(),
+                _ => None,
+            };
+            if let Some(card) = text.and_then(|t| carnet::crypto::IdentityCard::from_text(&t).ok())
+            {
+                self.allow(&card.person_id(), card.name())?;
+                out.push((card.person_id(), card.name().to_string()));
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        Ok(out)
     }
 
     /// Whether `person` may deposit (in a closed mailbox).

@@ -1042,3 +1042,111 @@ async fn a_full_disk_loses_no_accepted_item_and_accepts_nothing_it_cannot_keep()
     assert!(mailbox.store().items().unwrap().is_empty());
     mailbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_clinicians_deposit_is_refused_at_collection_and_a_replay_changes_nothing() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let store_dir = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(
+        &store_dir,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+
+    // An honest delivery first, then the same item deposited again: taken once.
+    prescribe(&mut w.gp, &record);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    let (id, meta) = mailbox.store().items().unwrap().remove(0);
+    let genuine = mailbox.store().bytes(id).unwrap().unwrap();
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    let before = state(&mut w.alice);
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    mailbox
+        .store()
+        .deposit(&meta.from, &meta.to, &genuine, now(), &Limits::default())
+        .unwrap();
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    assert_eq!(got.refused.len(), 1, "{got:?}");
+    assert_eq!(state(&mut w.alice), before, "a replay changed the vault");
+
+    // Alice revokes the GP; the GP, not told, writes and deposits. Her vault refuses it
+    // at collection, and nothing of it is in her record.
+    let grant = w.alice.grants().unwrap().remove(0);
+    w.alice.revoke(&grant.id).unwrap();
+    let before = state(&mut w.alice);
+    w.gp.add(
+        &record,
+        Entry::Note(Note {
+            text: "MARKERREVOKED written after the revoke".into(),
+            title: None,
+        }),
+    )
+    .unwrap();
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    assert_eq!(got.refused.len(), 1, "{got:?}");
+    assert_eq!(
+        state(&mut w.alice),
+        before,
+        "a revoked writer changed the vault"
+    );
+    assert!(
+        !texts(&mut w.alice, &record)
+            .iter()
+            .any(|t| t.contains("MARKERREVOKED"))
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_is_logged_as_left_at_that_mailbox() {
+    let mut w = world();
+    let (mailbox, ticket) = start(
+        &w.dir.join("mailbox"),
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+    let record = w.alice.own_record().unwrap();
+    w.alice
+        .add(
+            &record,
+            Entry::Note(Note {
+                text: "for the doctor".into(),
+                title: None,
+            }),
+        )
+        .unwrap();
+    let sent = deposit(&mut w.alice, &ticket, "Dr Martin").await.unwrap();
+    assert_eq!(
+        sent.mailbox,
+        data_encoding::HEXLOWER.encode(&ticket.endpoint)
+    );
+    let log = w.alice.access_log().unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.kind, "deposited at a mailbox", "{log:?}");
+    assert!(
+        last.text.contains("left for Dr Martin at mailbox")
+            && last.text.contains(&sent.mailbox[..12]),
+        "{log:?}"
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}
