@@ -335,3 +335,100 @@ fn a_takeover_verifies_as_its_vector_says() {
         3
     );
 }
+
+/// Added with issue 19 (mailboxes), in a file of its own so the format-1 vectors above stay
+/// as written: an identity card announcing a mailbox (card body version 2) and a consent
+/// entry saying a bundle was left at a mailbox (`Action::Deposited`). A card without
+/// mailboxes is still version 1 (the card above reads and re-encodes as before).
+fn mailbox_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/format-1/mailboxes.json")
+}
+
+const MAILBOX_TICKET: &str = "carnet-mailbox1:vector";
+
+fn write_mailbox_vectors(patient: &PersonSecret, doctor: &PersonSecret) {
+    assert!(!mailbox_path().exists(), "vectors are never rewritten");
+    let card = IdentityCard::issue_with_mailboxes(
+        patient,
+        "Alice Vector",
+        Role::Patient,
+        vec![],
+        1_700_000_100,
+        vec![MAILBOX_TICKET.to_string()],
+    )
+    .unwrap();
+    let record = RecordId::of_patient(&patient.person_id());
+    let mut log = ConsentLog::new(record, patient.person_id());
+    log.append(
+        patient,
+        Action::Genesis {
+            patient_card: card.to_text(),
+        },
+        1_700_000_101,
+    )
+    .unwrap();
+    log.append(
+        patient,
+        Action::Deposited {
+            to: doctor.person_id(),
+            mailbox: [5; 32],
+            ranges: vec![carnet::consent::Range {
+                section: carnet::consent::SectionTag([6; 16]),
+                author: patient.person_id(),
+                device: DeviceId([7; 16]),
+                from: 1,
+                to: 3,
+            }],
+        },
+        1_700_000_102,
+    )
+    .unwrap();
+    let v = json!({
+        "about": "Carnet format test vectors added with mailboxes (issue 19): a version-2 identity card and a Deposited consent entry. Test data only; the keys are those of vectors.json.",
+        "card": { "text": card.to_text(), "mailboxes": [MAILBOX_TICKET], "issued": 1_700_000_100u64 },
+        "deposited_entry": { "bytes": hex(log.entries()[1].as_bytes()), "index": 1, "mailbox": hex(&[5; 32]) },
+    });
+    std::fs::write(mailbox_path(), serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn a_card_announcing_a_mailbox_and_a_deposit_entry_decode_as_their_vectors_say() {
+    let v: Value = serde_json::from_slice(&std::fs::read(path()).unwrap()).unwrap();
+    let patient = PersonSecret::from_bytes(&unhex(&v["patient_secret"])).unwrap();
+    let doctor = PersonSecret::from_bytes(&unhex(&v["doctor_secret"])).unwrap();
+    if std::env::var_os("CARNET_WRITE_FORMAT_VECTORS").is_some() && !mailbox_path().exists() {
+        write_mailbox_vectors(&patient, &doctor);
+    }
+    let m: Value = serde_json::from_slice(&std::fs::read(mailbox_path()).unwrap()).unwrap();
+    let text = m["card"]["text"].as_str().unwrap();
+    let card = IdentityCard::from_text(text).unwrap();
+    assert_eq!(card.person_id(), patient.person_id());
+    assert_eq!(card.mailboxes(), &[MAILBOX_TICKET.to_string()]);
+    assert_eq!(card.issued(), 1_700_000_100);
+    assert_eq!(card.to_text(), text);
+    // The format-1 card announces none and is unchanged.
+    let old = IdentityCard::from_text(v["card"]["text"].as_str().unwrap()).unwrap();
+    assert!(old.mailboxes().is_empty());
+    assert_eq!(old.to_text(), v["card"]["text"].as_str().unwrap());
+
+    let bytes = unhex(&m["deposited_entry"]["bytes"]);
+    let entry = SignedEntry::from_bytes(&bytes).unwrap();
+    entry.verify(&patient.person_id()).unwrap();
+    assert_eq!(entry.entry().index, 1);
+    match &entry.entry().action {
+        Action::Deposited {
+            to,
+            mailbox,
+            ranges,
+        } => {
+            assert_eq!(*to, doctor.person_id());
+            assert_eq!(
+                hex(mailbox),
+                m["deposited_entry"]["mailbox"].as_str().unwrap()
+            );
+            assert_eq!((ranges[0].from, ranges[0].to), (1, 3));
+        }
+        other => panic!("not a deposit: {other:?}"),
+    }
+    assert_eq!(entry.as_bytes(), &bytes[..]);
+}

@@ -680,8 +680,44 @@ pub const TEXTS: &[(&str, &str)] = &[
         "L'adresse locale où écouter, par exemple 0.0.0.0:7778 [par défaut : un port libre sur chaque interface]",
     ),
     (
-        "Allow a person to deposit at the mailbox whose directory is DIR, from their card (while that mailbox is stopped)",
-        "Autoriser une personne à déposer dans la boîte aux lettres dont le dossier est DIR, à partir de sa carte (pendant que cette boîte est arrêtée)",
+        "Allow a person to deposit at the mailbox whose directory is DIR, from their card (a running mailbox takes it within a second)",
+        "Autoriser une personne à déposer dans la boîte aux lettres dont le dossier est DIR, à partir de sa carte (une boîte en marche la prend en compte dans la seconde)",
+    ),
+    (
+        "Collect at this mailbox from now on: your card announces it, so those you exchange with leave things there when you are offline (`carnet sync NAME` does). On your primary device",
+        "Relever désormais dans cette boîte aux lettres : votre carte l'annonce, et vos correspondants y laissent ce qui vous est destiné quand vous êtes hors ligne (ce que fait `carnet sync NOM`). Sur votre appareil principal",
+    ),
+    (
+        "Stop announcing this mailbox instead",
+        "Cesser plutôt d'annoncer cette boîte aux lettres",
+    ),
+    (
+        "The largest item taken, in MiB",
+        "Le plus gros dépôt accepté, en Mio",
+    ),
+    (
+        "The most items waiting for one recipient",
+        "Le nombre maximal de dépôts en attente pour un destinataire",
+    ),
+    (
+        "The most MiB waiting for one recipient",
+        "Le nombre maximal de Mio en attente pour un destinataire",
+    ),
+    (
+        "The most items one depositor has waiting",
+        "Le nombre maximal de dépôts en attente d'un même déposant",
+    ),
+    (
+        "The most MiB one depositor has waiting",
+        "Le nombre maximal de Mio en attente d'un même déposant",
+    ),
+    (
+        "The most MiB held in all",
+        "Le nombre maximal de Mio gardés en tout",
+    ),
+    (
+        "Days an uncollected item waits before it is deleted",
+        "Le nombre de jours qu'un dépôt non relevé attend avant d'être supprimé",
     ),
     (
         "Their identity card (`carnet whoami` prints it)",

@@ -29,8 +29,10 @@ pub enum MailboxCommand {
         /// The local address to listen on, e.g. 0.0.0.0:7778 [default: a free port on every interface]
         #[arg(long)]
         bind: Option<std::net::SocketAddr>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
-    /// Allow a person to deposit at the mailbox whose directory is DIR, from their card (while that mailbox is stopped)
+    /// Allow a person to deposit at the mailbox whose directory is DIR, from their card (a running mailbox takes it within a second)
     Allow {
         /// Their identity card (`carnet whoami` prints it)
         card: String,
@@ -51,6 +53,14 @@ pub enum MailboxCommand {
         #[command(flatten)]
         net: NetArgs,
     },
+    /// Collect at this mailbox from now on: your card announces it, so those you exchange with leave things there when you are offline (`carnet sync NAME` does). On your primary device
+    Use {
+        /// The mailbox's ticket (the first line `carnet mailbox serve` prints)
+        ticket: String,
+        /// Stop announcing this mailbox instead
+        #[arg(long)]
+        remove: bool,
+    },
     /// Collect what waits for you at a mailbox and import it; items your vault refuses are reported and deleted there
     Collect {
         /// The mailbox's ticket (the first line `carnet mailbox serve` prints)
@@ -61,6 +71,51 @@ pub enum MailboxCommand {
     },
 }
 
+/// The limits of a mailbox (`carnet mailbox serve`), each defaulting to the library's.
+#[derive(clap::Args, Debug)]
+pub struct LimitArgs {
+    /// The largest item taken, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_item_mib: u64,
+    /// The most items waiting for one recipient
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub recipient_items: u64,
+    /// The most MiB waiting for one recipient
+    #[arg(long, value_name = "MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub recipient_mib: u64,
+    /// The most items one depositor has waiting
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub depositor_items: u64,
+    /// The most MiB one depositor has waiting
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub depositor_mib: u64,
+    /// The most MiB held in all
+    #[arg(long, value_name = "MIB", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub total_mib: u64,
+    /// Days an uncollected item waits before it is deleted
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub expire_days: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> carnet_mailbox::Limits {
+        const MIB: u64 = 1 << 20;
+        carnet_mailbox::Limits {
+            max_item_bytes: self.max_item_mib * MIB,
+            per_recipient: carnet_mailbox::Quota {
+                items: self.recipient_items,
+                bytes: self.recipient_mib.saturating_mul(MIB),
+            },
+            per_depositor: carnet_mailbox::Quota {
+                items: self.depositor_items,
+                bytes: self.depositor_mib.saturating_mul(MIB),
+            },
+            max_total_bytes: self.total_mib.saturating_mul(MIB),
+            ttl_secs: self.expire_days * 24 * 3600,
+        }
+    }
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -69,12 +124,12 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the network runtime")
 }
 
-fn short(id: &str) -> &str {
+pub(crate) fn short(id: &str) -> &str {
     &id[..12.min(id.len())]
 }
 
 /// A mailbox error in the language, with its exit code.
-fn cli_error(e: MailboxError) -> anyhow::Error {
+pub(crate) fn cli_error(e: MailboxError) -> anyhow::Error {
     let e = match e {
         MailboxError::Vault(v) => return v.into(),
         other => other,
@@ -132,7 +187,13 @@ fn cli_error(e: MailboxError) -> anyhow::Error {
 
 pub fn run(cli: &Cli, cmd: &MailboxCommand) -> Result<()> {
     match cmd {
-        MailboxCommand::Serve { store, open, bind } => serve(cli, store, *open, *bind),
+        MailboxCommand::Serve {
+            store,
+            open,
+            bind,
+            limits,
+        } => serve(cli, store, *open, *bind, limits.limits()),
+        MailboxCommand::Use { ticket, remove } => use_mailbox(cli, ticket, *remove),
         MailboxCommand::Allow { card, store } => allow(cli, card, store),
         MailboxCommand::Deposit {
             name,
@@ -149,19 +210,38 @@ fn serve(
     dir: &std::path::Path,
     open: bool,
     bind: Option<std::net::SocketAddr>,
+    limits: carnet_mailbox::Limits,
 ) -> Result<()> {
     let store = MailboxStore::open(dir).map_err(cli_error)?;
     let config = MailboxConfig {
         open,
         bind,
+        limits,
         ..MailboxConfig::default()
     };
     let json = cli.json;
+    let config_limits = config.limits.clone();
     runtime()?.block_on(async move {
         let mailbox = Mailbox::start(store, config).await.map_err(cli_error)?;
         let ticket = mailbox.ticket().to_string();
         if json {
-            println!("{}", json!({ "ticket": ticket, "open": open }));
+            let l = &config_limits;
+            println!(
+                "{}",
+                json!({
+                    "ticket": ticket,
+                    "open": open,
+                    "limits": {
+                        "max_item_bytes": l.max_item_bytes,
+                        "recipient_items": l.per_recipient.items,
+                        "recipient_bytes": l.per_recipient.bytes,
+                        "depositor_items": l.per_depositor.items,
+                        "depositor_bytes": l.per_depositor.bytes,
+                        "total_bytes": l.max_total_bytes,
+                        "expire_secs": l.ttl_secs,
+                    },
+                })
+            );
         } else {
             println!("{ticket}");
             eprintln!("{}", t!("mailbox-serving"));
@@ -200,6 +280,16 @@ fn serve(
                         Event::Expired { items } => {
                             t!("mailbox-event-expired", items = *items)
                         }
+                        Event::Allowed { name, .. } => {
+                            t!("mailbox-allowed", name = name.as_str())
+                        }
+                        Event::Acknowledged {
+                            to, waiting_for, ..
+                        } => t!(
+                            "mailbox-event-acknowledged",
+                            to = short(to),
+                            devices = *waiting_for
+                        ),
                         _ => continue,
                     };
                     println!("{line}");
@@ -233,22 +323,75 @@ async fn stop_signal() {
 fn allow(cli: &Cli, card: &str, dir: &std::path::Path) -> Result<()> {
     let card = carnet::crypto::IdentityCard::from_text(card.trim())
         .map_err(|e| crate::errors::refused(t!("err-mailbox-card", why = e.to_string())))?;
-    let store = MailboxStore::open(dir).map_err(cli_error)?;
-    store
-        .allow(&card.person_id(), card.name())
-        .map_err(cli_error)?;
+    // A running mailbox holds the store: the card goes to its queue, taken within a second.
+    let queued = match MailboxStore::open(dir) {
+        Ok(store) => {
+            store
+                .allow(&card.person_id(), card.name())
+                .map_err(cli_error)?;
+            false
+        }
+        Err(MailboxError::InUse(_)) => {
+            MailboxStore::queue_allow(dir, &card).map_err(cli_error)?;
+            true
+        }
+        Err(e) => return Err(cli_error(e)),
+    };
     if cli.json {
         crate::output::json(&json!({
             "allowed": card.name(),
             "id": card.person_id().to_string(),
+            "queued": queued,
         }))
     } else {
-        println!("{}", t!("mailbox-allowed", name = card.name()));
+        if queued {
+            println!("{}", t!("mailbox-allow-queued", name = card.name()));
+        } else {
+            println!("{}", t!("mailbox-allowed", name = card.name()));
+        }
         Ok(())
     }
 }
 
-fn ticket(at: &str) -> Result<MailboxTicket> {
+fn use_mailbox(cli: &Cli, text: &str, remove: bool) -> Result<()> {
+    let given = ticket(text)?;
+    let mut vault = open(cli)?;
+    // One entry per mailbox (its endpoint key): a new ticket of the same mailbox replaces
+    // the old one.
+    let mut list: Vec<String> = vault
+        .own_mailboxes()
+        .into_iter()
+        .filter(|m| {
+            m.parse::<MailboxTicket>()
+                .map_or(true, |t| t.endpoint != given.endpoint)
+        })
+        .collect();
+    if !remove {
+        list.insert(0, given.to_string());
+    }
+    if list.len() > carnet::crypto::MAX_CARD_MAILBOXES {
+        return Err(crate::errors::refused(t!(
+            "err-mailbox-too-many",
+            max = carnet::crypto::MAX_CARD_MAILBOXES
+        )));
+    }
+    let card = vault.set_mailboxes(list)?;
+    if cli.json {
+        crate::output::json(&json!({
+            "card": card.to_text(),
+            "mailboxes": card.mailboxes(),
+        }))
+    } else {
+        if remove {
+            println!("{}", t!("mailbox-unused", count = card.mailboxes().len()));
+        } else {
+            println!("{}", t!("mailbox-used", count = card.mailboxes().len()));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn ticket(at: &str) -> Result<MailboxTicket> {
     at.parse::<MailboxTicket>().map_err(cli_error)
 }
 

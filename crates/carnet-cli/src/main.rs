@@ -914,7 +914,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "mailbox serve",
-        "carnet mailbox serve --store /srv/carnet-mailbox --bind 0.0.0.0:7778",
+        "carnet mailbox serve --store /srv/carnet-mailbox --bind 0.0.0.0:7778 --recipient-items 500 --expire-days 14",
     ),
     (
         "mailbox allow",
@@ -928,6 +928,7 @@ const EXAMPLES: &[(&str, &str)] = &[
         "mailbox collect",
         "carnet mailbox collect --at carnet-mailbox1:...",
     ),
+    ("mailbox use", "carnet mailbox use carnet-mailbox1:..."),
 ];
 
 /// What the exit status says, at the end of `carnet --help` (README, "Exit codes").

@@ -163,27 +163,45 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
         None
     };
     let vault = open(cli)?;
+    // The mailboxes where this vault's owner collects, and, for a person named, the ones
+    // their newest card announces: used when they cannot be reached live.
+    let own_boxes = vault.own_mailboxes();
+    let mut their_boxes: Vec<String> = Vec::new();
     let ticket = match given {
-        Some(t) => t,
+        Some(t) => Some(t),
         None => {
             let card = vault.find_peer(peer)?;
-            let text = vault.address_of(&card.person_id())?.ok_or_else(|| {
-                anyhow!(
-                    "no address known for {}: ask them for the ticket their `carnet serve` prints, and run `carnet sync TICKET` once",
-                    card.name()
-                )
-            })?;
-            text.parse()?
+            their_boxes = vault.mailboxes_of(&card.person_id())?;
+            match vault.address_of(&card.person_id())? {
+                Some(text) => Some(text.parse()?),
+                // Not reachable live: their mailbox (known now, or learnt from what waits at
+                // ours) takes it.
+                None if (!their_boxes.is_empty() || !own_boxes.is_empty()) && !args.watch => None,
+                None => {
+                    return Err(anyhow!(
+                        "no address known for {}: ask them for the ticket their `carnet serve` prints, and run `carnet sync TICKET` once",
+                        card.name()
+                    ));
+                }
+            }
         }
     };
     // A patient who shared their record with this vault's owner: if they refuse the sync,
     // it is because they no longer share it (a revoke, an end date, a block), which the
     // grantee is told in those words, not as a bare refusal.
-    let sharer = vault
-        .patients()
-        .ok()
-        .and_then(|all| all.into_iter().find(|p| p.id == ticket.person))
-        .map(|p| p.name);
+    let sharer = ticket.as_ref().and_then(|ticket| {
+        vault
+            .patients()
+            .ok()
+            .and_then(|all| all.into_iter().find(|p| p.id == ticket.person))
+            .map(|p| p.name)
+    });
+    let box_config = carnet_mailbox::ClientConfig {
+        relay: args.net.relay || vault.setting("relay")? == "on",
+        timeout: Duration::from_secs(args.net.timeout),
+        ..carnet_mailbox::ClientConfig::default()
+    };
+    let peer_name = peer.to_string();
     let config = config_for(&vault, &args.net)?;
     let live = args.watch;
     let json = cli.json;
@@ -194,24 +212,93 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
         peer.to_string()
     };
     let wait = Duration::from_secs(args.net.timeout);
-    let (report, reconnects) = runtime()?
+    let (report, reconnects, boxes) = runtime()?
         .block_on(async move {
             let node = std::sync::Arc::new(Node::start(vault, config).await?);
             let spinner = traffic_spinner(json, node.clone(), label, wait);
-            let result = if live {
-                // One line per batch received or delivered, as it happens.
-                let shower = (!json).then(|| tokio::spawn(show_activity(node.activity())));
-                let r = watch(&node, &ticket).await;
-                if let Some(task) = shower {
-                    task.abort();
+            let mut boxes = Boxes::default();
+            let result = match (live, ticket) {
+                (true, Some(ticket)) => {
+                    // One line per batch received or delivered, as it happens; what waits
+                    // at one's mailboxes is collected every few seconds meanwhile.
+                    let shower = (!json).then(|| tokio::spawn(show_activity(node.activity())));
+                    let r = tokio::select! {
+                        r = watch(&node, &ticket) => r,
+                        _ = keep_collecting(&node, &own_boxes, &box_config, json) => unreachable!(),
+                    };
+                    if let Some(task) = shower {
+                        task.abort();
+                    }
+                    r
                 }
-                r
-            } else {
-                node.sync(&ticket, false)
-                    .await
-                    .map(|r| (r, 0))
-                    .map_err(anyhow::Error::from)
+                (_, ticket) => {
+                    let r = match &ticket {
+                        Some(t) => node.sync(t, false).await,
+                        None => Err(carnet_sync::SyncError::Connect("no address known".into())),
+                    };
+                    match r {
+                        Ok(r) => {
+                            collect_all(&node, &own_boxes, &box_config, &mut boxes).await;
+                            Ok((r, 0))
+                        }
+                        Err(e)
+                            if worth_retrying(&e)
+                                && (!their_boxes.is_empty() || !own_boxes.is_empty()) =>
+                        {
+                            // Not reachable live: what waits at our mailboxes is collected
+                            // (it may bring their newer card, announcing their mailbox),
+                            // then what they lack is left at theirs.
+                            boxes.unreachable = Some(e.to_string());
+                            collect_all(&node, &own_boxes, &box_config, &mut boxes).await;
+                            let name = peer_name.clone();
+                            if let Ok(now) = node
+                                .with_vault(move |v| {
+                                    let card = v.find_peer(&name)?;
+                                    v.mailboxes_of(&card.person_id())
+                                })
+                                .await
+                            {
+                                their_boxes = now;
+                            }
+                            deposit_any(&node, &peer_name, &their_boxes, &box_config, &mut boxes)
+                                .await;
+                            match &boxes.deposited {
+                                Some(d) => Ok((
+                                    SessionReport {
+                                        peer: d.to.clone(),
+                                        peer_id: d.to_id.clone(),
+                                        sent: d.envelopes,
+                                        received: boxes.received(),
+                                        bytes_sent: d.bytes,
+                                        ..SessionReport::default()
+                                    },
+                                    0,
+                                )),
+                                None => Err(anyhow!(t!(
+                                    "err-sync-no-mailbox",
+                                    peer = peer_name.as_str(),
+                                    why = e.to_string(),
+                                    collected = boxes.received(),
+                                    mailboxes = boxes
+                                        .errors
+                                        .iter()
+                                        .map(|(m, why)| format!(
+                                            ": {}",
+                                            t!(
+                                                "sync-mailbox-failed",
+                                                mailbox = m.as_str(),
+                                                why = why.as_str()
+                                            )
+                                        ))
+                                        .collect::<String>()
+                                ))),
+                            }
+                        }
+                        Err(e) => Err(e.into()),
+                    }
+                }
             };
+            let result = result.map(|(r, n)| (r, n, boxes));
             if let Some((bar, task)) = spinner {
                 task.abort();
                 let _ = task.await;
@@ -228,10 +315,217 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
         if live {
             out["reconnects"] = json!(reconnects);
         }
+        out["via"] = json!(if boxes.deposited.is_some() {
+            "mailbox"
+        } else {
+            "live"
+        });
+        out["deposited"] = json!(boxes.deposited);
+        out["collected"] = json!(boxes.collected);
+        out["mailbox_errors"] = json!(
+            boxes
+                .errors
+                .iter()
+                .map(|(m, why)| json!({"mailbox": m, "why": why}))
+                .collect::<Vec<_>>()
+        );
         output::json(&out)
     } else {
-        println!("{}.", report_text(&report));
+        match &boxes.deposited {
+            Some(d) => println!(
+                "{}",
+                t!(
+                    "sync-deposited",
+                    peer = d.to.as_str(),
+                    why = boxes.unreachable.as_deref().unwrap_or(""),
+                    mailbox = crate::mailbox::short(&d.mailbox),
+                    changes = d.envelopes,
+                    bytes = d.bytes
+                )
+            ),
+            None => println!("{}.", report_text(&report)),
+        }
+        for c in &boxes.collected {
+            print_collected(c);
+        }
+        for (m, why) in &boxes.errors {
+            eprintln!(
+                "{}",
+                t!(
+                    "sync-mailbox-failed",
+                    mailbox = m.as_str(),
+                    why = why.as_str()
+                )
+            );
+        }
         Ok(())
+    }
+}
+
+/// What a sync did at mailboxes.
+#[derive(Default)]
+struct Boxes {
+    /// Why the peer could not be reached live, when it could not.
+    unreachable: Option<String>,
+    deposited: Option<carnet_mailbox::DepositReport>,
+    collected: Vec<carnet_mailbox::CollectReport>,
+    /// (mailbox, why) for each mailbox that could not be used.
+    errors: Vec<(String, String)>,
+}
+
+impl Boxes {
+    fn received(&self) -> usize {
+        self.collected
+            .iter()
+            .flat_map(|c| &c.imported)
+            .map(|i| i.envelopes)
+            .sum()
+    }
+}
+
+/// The vault inside a running node, lent to mailbox traffic for short calls.
+struct NodeAccess<'a>(&'a Node);
+
+impl carnet_mailbox::VaultAccess for NodeAccess<'_> {
+    async fn with<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut carnet::Vault) -> carnet::Result<T> + Send + 'static,
+    ) -> std::result::Result<T, carnet_mailbox::MailboxError> {
+        self.0.with_vault(f).await.map_err(|e| match e {
+            carnet_sync::SyncError::Vault(v) => carnet_mailbox::MailboxError::Vault(v),
+            other => carnet_mailbox::MailboxError::Store(other.to_string()),
+        })
+    }
+}
+
+/// A mailbox's short name (the start of its key), from its ticket's text.
+fn box_name(text: &str) -> String {
+    text.parse::<carnet_mailbox::MailboxTicket>()
+        .map(|t| data_encoding::HEXLOWER.encode(&t.endpoint)[..12].to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// One mailbox session: `f` with a session at the mailbox `text` names.
+async fn at_box<T>(
+    node: &Node,
+    text: &str,
+    config: &carnet_mailbox::ClientConfig,
+    f: impl AsyncFnOnce(
+        &mut NodeAccess<'_>,
+        &mut carnet_mailbox::Session,
+    ) -> std::result::Result<T, carnet_mailbox::MailboxError>,
+) -> std::result::Result<T, carnet_mailbox::MailboxError> {
+    let ticket: carnet_mailbox::MailboxTicket = text.parse()?;
+    let mut access = NodeAccess(node);
+    let client = carnet_mailbox::MailboxClient::for_access(&mut access, config.clone()).await?;
+    let result = match client.connect(&ticket).await {
+        Ok(mut session) => {
+            let r = f(&mut access, &mut session).await;
+            session.finish().await;
+            r
+        }
+        Err(e) => Err(e),
+    };
+    client.shutdown().await;
+    result
+}
+
+/// Deposits for `peer` at the first of `boxes` that takes it.
+async fn deposit_any(
+    node: &Node,
+    peer: &str,
+    boxes: &[String],
+    config: &carnet_mailbox::ClientConfig,
+    out: &mut Boxes,
+) {
+    for text in boxes {
+        let r = at_box(node, text, config, async |access, session| {
+            carnet_mailbox::deposit_with(access, session, peer, false).await
+        })
+        .await;
+        match r {
+            Ok(d) => {
+                out.deposited = Some(d);
+                return;
+            }
+            Err(e) => out.errors.push((box_name(text), e.to_string())),
+        }
+    }
+}
+
+/// Collects at each of `boxes`.
+async fn collect_all(
+    node: &Node,
+    boxes: &[String],
+    config: &carnet_mailbox::ClientConfig,
+    out: &mut Boxes,
+) {
+    for text in boxes {
+        let r = at_box(node, text, config, async |access, session| {
+            carnet_mailbox::collect_with(access, session).await
+        })
+        .await;
+        match r {
+            Ok(c) => out.collected.push(c),
+            Err(e) => out.errors.push((box_name(text), e.to_string())),
+        }
+    }
+}
+
+/// How often `sync --watch` collects at one's mailboxes.
+const COLLECT_EVERY: Duration = Duration::from_secs(5);
+
+/// `sync --watch`: collects at one's mailboxes every few seconds, printing what came (a
+/// JSON line per collection that brought something, with --json). Never returns.
+async fn keep_collecting(
+    node: &Node,
+    boxes: &[String],
+    config: &carnet_mailbox::ClientConfig,
+    json: bool,
+) {
+    if boxes.is_empty() {
+        return std::future::pending().await;
+    }
+    loop {
+        let mut round = Boxes::default();
+        collect_all(node, boxes, config, &mut round).await;
+        for c in &round.collected {
+            if c.imported.is_empty() && c.refused.is_empty() {
+                continue;
+            }
+            if json {
+                println!("{}", json!({ "collected": c }));
+            } else {
+                print_collected(c);
+            }
+        }
+        let _ = std::io::stdout().flush();
+        tokio::time::sleep(COLLECT_EVERY).await;
+    }
+}
+
+fn print_collected(c: &carnet_mailbox::CollectReport) {
+    for i in &c.imported {
+        println!(
+            "{}",
+            t!(
+                "sync-collected",
+                mailbox = crate::mailbox::short(&c.mailbox),
+                from = i.from.as_str(),
+                changes = i.envelopes
+            )
+        );
+    }
+    for r in &c.refused {
+        println!(
+            "{}",
+            t!(
+                "sync-collect-refused",
+                mailbox = crate::mailbox::short(&c.mailbox),
+                depositor = crate::mailbox::short(&r.depositor),
+                why = r.why.as_str()
+            )
+        );
     }
 }
 

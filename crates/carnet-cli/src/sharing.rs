@@ -375,6 +375,20 @@ fn log_text(
             let (n, sections) = of_ranges(ranges);
             t!("log-written", who = who(to), n = n, sections = sections)
         }
+        Action::Deposited {
+            to,
+            mailbox,
+            ranges,
+        } => {
+            let (n, sections) = of_ranges(ranges);
+            t!(
+                "log-deposited",
+                who = who(to),
+                n = n,
+                sections = sections,
+                mailbox = &data_encoding::HEXLOWER.encode(mailbox)[..12]
+            )
+        }
         Action::Received { from, ranges } => {
             let (n, sections) = of_ranges(ranges);
             t!("log-received", who = who(from), n = n, sections = sections)

@@ -141,3 +141,147 @@ fn a_depositor_not_allowed_is_refused_clearly() {
     let err = doctor.fails(&["mailbox", "collect", "--at", "carnet-mailbox1:zz"]);
     assert!(err.contains("not a mailbox ticket"), "{err}");
 }
+
+/// Waits until `f` holds (the running mailbox takes a queued card within a second).
+fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    for _ in 0..50 {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn sync_falls_back_to_the_persons_mailbox_and_collects_at_ones_own() {
+    let (alice, doctor) = patient_and_doctor();
+    let store = doctor.work.join("mailbox");
+    // A clinic's mailbox with its limits set, running before anyone is allowed.
+    let run = doctor.start(
+        &[
+            "mailbox",
+            "serve",
+            "--store",
+            store.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--recipient-items",
+            "50",
+            "--expire-days",
+            "7",
+        ],
+        &[],
+    );
+    let ticket = run.first["ticket"].as_str().unwrap().to_string();
+    assert_eq!(run.first["limits"]["recipient_items"], 50);
+    assert_eq!(run.first["limits"]["expire_secs"], 7 * 24 * 3600);
+    // Both are allowed while it runs.
+    for who in [&doctor, &alice] {
+        let a = who.json(&[
+            "mailbox",
+            "allow",
+            &who.card(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        assert_eq!(a["queued"], true, "{a}");
+    }
+    let lines = run.lines.clone();
+    assert!(
+        eventually(|| lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("\"allowed\""))
+            .count()
+            == 2),
+        "{:?}",
+        lines.lock().unwrap()
+    );
+
+    // Both collect there; their cards say so. Alice's new card reaches the doctor in a
+    // bundle, as any card does.
+    let used = alice.json(&["mailbox", "use", &ticket]);
+    assert_eq!(used["mailboxes"][0], ticket.as_str(), "{used}");
+    assert!(used["card"].as_str().unwrap().starts_with("carnet-card1:"));
+    doctor.json(&["mailbox", "use", &ticket]);
+    let bundle = alice.work.join("card.carnet");
+    alice.ok(&[
+        "share",
+        "export",
+        "--to",
+        "Dr Martin",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    doctor.ok(&["share", "import", bundle.to_str().unwrap()]);
+
+    // Alice is offline: the doctor's sync leaves the prescription at her mailbox.
+    doctor.ok(&[
+        "add",
+        "note",
+        "--patient",
+        "Alice Test",
+        "--text",
+        "MARKERRX2 take with food",
+    ]);
+    let env_timeout = [("CARNET_SYNC_TIMEOUT", "2")];
+    let out = doctor
+        .command()
+        .args(["--json", "sync", "Alice Test"])
+        .envs(env_timeout)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["via"], "mailbox", "{v}");
+    assert!(v["sent"].as_u64().unwrap() >= 1, "{v}");
+
+    // Later Alice syncs with the doctor, who is offline: she collects the prescription
+    // (and his card announcing his mailbox), then leaves her new note at his.
+    alice.ok(&["add", "note", "--text", "MARKERPT feeling better"]);
+    let out = alice
+        .command()
+        .args(["sync", "Dr Martin"])
+        .envs(env_timeout)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let short =
+        &data_encoding::HEXLOWER.encode(&ticket.parse::<MailboxTicket>().unwrap().endpoint)[..12];
+    assert!(
+        text.contains(&format!("Collected at mailbox {short}")),
+        "{text}"
+    );
+    assert!(text.contains("left at their mailbox"), "{text}");
+    assert!(alice.ok(&["list"]).contains("MARKERRX2"));
+    // Her consent log says where it was left.
+    let log = alice.ok(&["log"]);
+    assert!(log.contains(&format!("at mailbox {short}")), "{log}");
+
+    // The doctor collects it at his next sync.
+    let out = doctor
+        .command()
+        .args(["--json", "sync", "Alice Test"])
+        .envs(env_timeout)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["collected"][0]["imported"].as_array().map(Vec::len),
+        Some(1),
+        "{v}"
+    );
+    let list = doctor.ok(&["list", "--patient", "Alice Test"]);
+    assert!(list.contains("MARKERPT"), "{list}");
+}

@@ -339,6 +339,7 @@ fn check_rules(log: &ConsentLog) -> Result<(), ConsentError> {
             }
             Action::Served { to, ranges }
             | Action::Written { to, ranges }
+            | Action::Deposited { to, ranges, .. }
             | Action::Received { from: to, ranges } => {
                 let need_write = matches!(e.action, Action::Received { .. });
                 if ranges.is_empty() {

@@ -289,6 +289,17 @@ pub enum Action {
         /// What.
         ranges: Vec<Range>,
     },
+    /// A bundle holding these envelopes was deposited for a person at a mailbox, which
+    /// accepted it and holds it for them: as [`Action::Written`], saying where it waits.
+    /// Not known to have been collected.
+    Deposited {
+        /// For whom.
+        to: PersonId,
+        /// The mailbox's endpoint key (what its ticket names).
+        mailbox: [u8; 32],
+        /// What.
+        ranges: Vec<Range>,
+    },
 }
 
 /// A checkpoint of another branch of a log: its size and Merkle root.
@@ -406,6 +417,7 @@ impl Action {
             Action::RootDeclared { .. } => "root declared",
             Action::Takeover { .. } => "takeover",
             Action::Written { .. } => "bundle written",
+            Action::Deposited { .. } => "deposited at a mailbox",
         }
     }
 

@@ -491,7 +491,9 @@ impl ConsentLog {
                 Action::Block { person: p } => p == person,
                 Action::EpochRotation { .. } => false,
                 Action::KeyDelivery { grantee, .. } => grantee == person,
-                Action::Served { to, .. } | Action::Written { to, .. } => to == person,
+                Action::Served { to, .. }
+                | Action::Written { to, .. }
+                | Action::Deposited { to, .. } => to == person,
                 Action::Received { from, ranges } => {
                     from == person || ranges.iter().any(|r| r.author == *person)
                 }

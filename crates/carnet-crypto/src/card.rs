@@ -15,6 +15,16 @@ use crate::{CryptoError, PersonId, PersonSecret};
 pub const CARD_PREFIX: &str = "carnet-card1:";
 const CARD_DOMAIN: &[u8] = b"carnet/identity-card/v1";
 const CARD_VERSION: u8 = 1;
+/// A card that announces mailboxes: the version-1 body followed by the mailboxes' tickets.
+/// A card without mailboxes is still written as version 1, byte for byte as before, so
+/// older readers keep reading every card that announces none.
+const CARD_VERSION_MAILBOXES: u8 = 2;
+/// The most mailboxes a card announces.
+pub const MAX_CARD_MAILBOXES: usize = 4;
+/// The longest mailbox ticket a card carries.
+pub const MAX_MAILBOX_TICKET: usize = 1024;
+/// How a mailbox ticket starts (the mailbox crate's text form).
+const MAILBOX_PREFIX: &str = "carnet-mailbox1:";
 /// Cards are small; anything longer is not a card and is refused before decoding.
 const MAX_CARD_TEXT: usize = 16 * 1024;
 const MAX_NAME: usize = 200;
@@ -74,6 +84,88 @@ struct CardBody {
     endpoints: Vec<[u8; 32]>,
     /// Unix seconds; a newer card of the same person supersedes an older one.
     issued: u64,
+    /// Tickets of the mailboxes where the person collects (`carnet-mailbox1:...`); only
+    /// in version 2, empty in version 1.
+    mailboxes: Vec<String>,
+}
+
+/// The version-1 body as encoded (no mailboxes).
+#[derive(Serialize, Deserialize)]
+struct CardBodyV1 {
+    version: u8,
+    name: String,
+    role: Role,
+    person: PersonId,
+    age_recipient: String,
+    endpoints: Vec<[u8; 32]>,
+    issued: u64,
+}
+
+impl CardBody {
+    fn encode(&self) -> Vec<u8> {
+        let v1 = CardBodyV1 {
+            version: self.version,
+            name: self.name.clone(),
+            role: self.role,
+            person: self.person,
+            age_recipient: self.age_recipient.clone(),
+            endpoints: self.endpoints.clone(),
+            issued: self.issued,
+        };
+        if self.version == CARD_VERSION {
+            encode(&v1)
+        } else {
+            encode(&(v1, &self.mailboxes))
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Result<CardBody, CryptoError> {
+        let (v1, mailboxes) = match bytes.first().copied().unwrap_or(0) {
+            CARD_VERSION => (
+                decode_canonical::<CardBodyV1>(bytes, "identity card")?,
+                Vec::new(),
+            ),
+            _ => {
+                let (v1, m): (CardBodyV1, Vec<String>) = decode_canonical(bytes, "identity card")?;
+                if m.is_empty() {
+                    // A version-2 card says something: one with no mailbox is written as 1.
+                    return Err(CryptoError::BadCard(
+                        "a version-2 card without mailboxes".into(),
+                    ));
+                }
+                (v1, m)
+            }
+        };
+        Ok(CardBody {
+            version: v1.version,
+            name: v1.name,
+            role: v1.role,
+            person: v1.person,
+            age_recipient: v1.age_recipient,
+            endpoints: v1.endpoints,
+            issued: v1.issued,
+            mailboxes,
+        })
+    }
+}
+
+fn check_mailboxes(mailboxes: &[String]) -> Result<(), CryptoError> {
+    if mailboxes.len() > MAX_CARD_MAILBOXES {
+        return Err(CryptoError::BadCard(format!(
+            "a card announces at most {MAX_CARD_MAILBOXES} mailboxes"
+        )));
+    }
+    for m in mailboxes {
+        if m.len() > MAX_MAILBOX_TICKET
+            || !m.starts_with(MAILBOX_PREFIX)
+            || m.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(CryptoError::BadCard(format!(
+                "a mailbox on a card is a ticket ({MAILBOX_PREFIX}...) of at most {MAX_MAILBOX_TICKET} characters"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A person's self-signed identity card: name, role, ed25519 signing key, age recipient,
@@ -104,18 +196,37 @@ impl IdentityCard {
         endpoints: Vec<[u8; 32]>,
         issued: u64,
     ) -> Result<Self, CryptoError> {
+        Self::issue_with_mailboxes(secret, name, role, endpoints, issued, Vec::new())
+    }
+
+    /// Issues a card that also announces the mailboxes where its owner collects (their
+    /// tickets, at most [`MAX_CARD_MAILBOXES`]). With none, the card is a version-1 card.
+    pub fn issue_with_mailboxes(
+        secret: &PersonSecret,
+        name: &str,
+        role: Role,
+        endpoints: Vec<[u8; 32]>,
+        issued: u64,
+        mailboxes: Vec<String>,
+    ) -> Result<Self, CryptoError> {
         let name = name.trim();
         check_name(name)?;
+        check_mailboxes(&mailboxes)?;
         let body = CardBody {
-            version: CARD_VERSION,
+            version: if mailboxes.is_empty() {
+                CARD_VERSION
+            } else {
+                CARD_VERSION_MAILBOXES
+            },
             name: name.to_string(),
             role,
             person: secret.person_id(),
             age_recipient: secret.age_recipient(),
             endpoints,
             issued,
+            mailboxes,
         };
-        let body_bytes = encode(&body);
+        let body_bytes = body.encode();
         let signature = secret.sign(CARD_DOMAIN, &body_bytes);
         Ok(Self {
             body,
@@ -150,6 +261,10 @@ impl IdentityCard {
     /// When the card was issued (Unix seconds).
     pub fn issued(&self) -> u64 {
         self.body.issued
+    }
+    /// The tickets of the mailboxes where the person collects (empty for most cards).
+    pub fn mailboxes(&self) -> &[String] {
+        &self.body.mailboxes
     }
 
     /// The copyable text form: `carnet-card1:<body>.<signature>` in base64url.
@@ -187,14 +302,14 @@ impl IdentityCard {
                 CryptoError::BadCard("the signature is not 64 bytes of base64url".into())
             })?;
         let version = body_bytes.first().copied().unwrap_or(0);
-        if version != CARD_VERSION {
+        if version != CARD_VERSION && version != CARD_VERSION_MAILBOXES {
             return Err(CryptoError::UnsupportedVersion {
                 what: "identity card",
                 found: version,
-                supported: CARD_VERSION,
+                supported: CARD_VERSION_MAILBOXES,
             });
         }
-        let body: CardBody = decode_canonical(&body_bytes, "identity card").map_err(|_| {
+        let body = CardBody::decode(&body_bytes).map_err(|_| {
             CryptoError::BadCard("its body does not decode (altered or cut)".into())
         })?;
         verify(
@@ -208,6 +323,7 @@ impl IdentityCard {
             CryptoError::BadCard("its signature does not verify: the card was altered".into())
         })?;
         check_name(&body.name)?;
+        check_mailboxes(&body.mailboxes)?;
         let card = Self {
             body,
             body_bytes,
@@ -315,6 +431,38 @@ mod tests {
             );
         }
         assert!(IdentityCard::from_text(&"x".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn a_card_announcing_mailboxes_round_trips_and_one_without_stays_version_1() {
+        let secret = PersonSecret::generate().unwrap();
+        let plain = IdentityCard::issue(&secret, "Alice", Role::Patient, vec![], 5).unwrap();
+        assert_eq!(plain.body_bytes[0], 1);
+        assert!(plain.mailboxes().is_empty());
+        let ticket = format!("{MAILBOX_PREFIX}aaaa");
+        let card = IdentityCard::issue_with_mailboxes(
+            &secret,
+            "Alice",
+            Role::Patient,
+            vec![],
+            6,
+            vec![ticket.clone()],
+        )
+        .unwrap();
+        assert_eq!(card.body_bytes[0], 2);
+        let back = IdentityCard::from_text(&card.to_text()).unwrap();
+        assert_eq!(back.mailboxes(), &[ticket]);
+        assert_eq!(back.person_id(), plain.person_id());
+        // Not a ticket, or too many: refused.
+        for bad in [
+            vec!["http://x".to_string()],
+            vec![format!("{MAILBOX_PREFIX}a"); 5],
+        ] {
+            assert!(
+                IdentityCard::issue_with_mailboxes(&secret, "A", Role::Patient, vec![], 1, bad)
+                    .is_err()
+            );
+        }
     }
 
     #[test]

@@ -45,7 +45,7 @@ mod sealed;
 
 pub use batch::{SignedMessage, verify_all};
 pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
-pub use card::{CARD_PREFIX, IdentityCard, Role};
+pub use card::{CARD_PREFIX, IdentityCard, MAX_CARD_MAILBOXES, Role};
 pub use device::{
     DeviceCert, DeviceClaim, DeviceSecret, MAX_DEVICE_CERT_BYTES, endpoint_public_key,
 };

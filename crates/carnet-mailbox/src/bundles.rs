@@ -10,6 +10,8 @@ use crate::{MailboxError, Session};
 /// What a deposit did.
 #[derive(Clone, Debug, Serialize)]
 pub struct DepositReport {
+    /// The mailbox (its endpoint key, hex).
+    pub mailbox: String,
     /// The recipient's name.
     pub to: String,
     /// The recipient's person id.
@@ -60,6 +62,8 @@ pub struct RefusedItem {
 /// What a collection did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CollectReport {
+    /// The mailbox (its endpoint key, hex).
+    pub mailbox: String,
     /// Items imported.
     pub imported: Vec<Imported>,
     /// Items refused.
@@ -73,32 +77,73 @@ fn io(what: &str, source: std::io::Error) -> MailboxError {
     }
 }
 
+/// How mailbox traffic reaches a vault: held by the caller, or lent for short calls by
+/// something that owns it (a running sync node, say).
+pub trait VaultAccess {
+    /// Runs `f` on the vault.
+    fn with<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut Vault) -> carnet::Result<T> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<T, MailboxError>>;
+}
+
+impl VaultAccess for &mut Vault {
+    async fn with<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut Vault) -> carnet::Result<T> + Send + 'static,
+    ) -> Result<T, MailboxError> {
+        f(self).map_err(MailboxError::from)
+    }
+}
+
 /// Deposits a bundle for `peer` (a contact's or a patient's name, or a person id): what
 /// they lack and may receive, exported as for `carnet share export` (`full` for
 /// everything, when an earlier bundle was lost).
 ///
 /// What was sent is recorded only once the mailbox accepted the deposit
-/// ([`carnet::Vault::export_bundle_pending`]): a failed or refused upload leaves the
-/// vault as it was, and the next deposit carries the same changes again.
+/// ([`carnet::Vault::export_bundle_pending`]), in the consent log as left at this mailbox
+/// (`Deposited`): a failed or refused upload leaves the vault as it was, and the next
+/// deposit carries the same changes again.
 ///
 /// Runs vault operations on the calling task (they are short); call from a
 /// multi-threaded runtime.
 pub async fn deposit_for(
-    vault: &mut Vault,
+    mut vault: &mut Vault,
     session: &mut Session,
     peer: &str,
     full: bool,
 ) -> Result<DepositReport, MailboxError> {
-    let card = vault.find_peer(peer)?;
+    deposit_with(&mut vault, session, peer, full).await
+}
+
+/// [`deposit_for`] with the vault reached through `vault`.
+pub async fn deposit_with(
+    vault: &mut impl VaultAccess,
+    session: &mut Session,
+    peer: &str,
+    full: bool,
+) -> Result<DepositReport, MailboxError> {
     let tmp = tempfile::tempdir().map_err(|e| io("cannot make a temporary directory", e))?;
     let path = tmp.path().join("deposit.bundle");
+    let peer = peer.to_string();
+    let out = path.clone();
     // Recorded as sent only once the mailbox accepted it: a deposit that fails (the link,
     // a quota) leaves the vault as it was, and the next one carries the same changes.
-    let pending = vault.export_bundle_pending(&card, full, &path)?;
+    let (card, pending) = vault
+        .with(move |v| {
+            let card = v.find_peer(&peer)?;
+            let pending = v.export_bundle_pending(&card, full, &out)?;
+            Ok((card, pending))
+        })
+        .await?;
     let bytes = std::fs::read(&path).map_err(|e| io("cannot read the bundle", e))?;
     let item = session.deposit(card.person_id(), &bytes).await?;
-    let sent = vault.commit_export(pending)?;
+    let mailbox = session.mailbox();
+    let sent = vault
+        .with(move |v| v.commit_deposit(pending, mailbox))
+        .await?;
     Ok(DepositReport {
+        mailbox: data_encoding::HEXLOWER.encode(&mailbox),
         to: sent.to,
         to_id: card.person_id().to_string(),
         item,
@@ -116,38 +161,115 @@ fn item_is_bad(e: &carnet::Error) -> bool {
     !matches!(e, carnet::Error::Store(_))
 }
 
-/// Collects every item waiting for this vault's owner and imports each, oldest first.
-/// Items the vault refuses are reported and acknowledged; an item that could not be
-/// stored for a local reason (the disk) stops the collection and stays at the mailbox.
+/// The endpoint keys of this vault owner's devices in service (removed ones left out),
+/// this device's first: the devices that must each acknowledge an item before the mailbox
+/// deletes it.
+pub fn active_devices(vault: &mut Vault) -> Result<Vec<[u8; 32]>, MailboxError> {
+    let mut out = vec![vault.device_cert()?.claim().endpoint];
+    for d in vault.devices()? {
+        if d.removed.is_some() {
+            continue;
+        }
+        if let Ok(Ok(key)) = data_encoding::HEXLOWER
+            .decode(d.endpoint.as_bytes())
+            .map(<[u8; 32]>::try_from)
+            && !out.contains(&key)
+        {
+            out.push(key);
+        }
+    }
+    Ok(out)
+}
+
+/// Collects every item waiting for this vault's owner and imports each.
+///
+/// The session first declares this person's devices ([`active_devices`]), so the mailbox
+/// deletes an item only once each of them acknowledged it. Items are taken oldest first;
+/// one the vault refuses is tried again after the others (a mailbox that reorders items
+/// changes nothing: a bundle that continues one not yet imported goes in once that one
+/// has), and what is still refused when nothing more goes in is reported and
+/// acknowledged. An item that could not be stored for a local reason (the disk) stops the
+/// collection and stays at the mailbox.
 pub async fn collect_into(
-    vault: &mut Vault,
+    mut vault: &mut Vault,
     session: &mut Session,
 ) -> Result<CollectReport, MailboxError> {
+    collect_with(&mut vault, session).await
+}
+
+/// [`collect_into`] with the vault reached through `vault`.
+pub async fn collect_with(
+    vault: &mut impl VaultAccess,
+    session: &mut Session,
+) -> Result<CollectReport, MailboxError> {
+    let devices = vault
+        .with(|v| {
+            active_devices(v).map_err(|e| match e {
+                MailboxError::Vault(e) => e,
+                other => carnet::Error::Exchange(other.to_string()),
+            })
+        })
+        .await?;
+    session.declare_devices(&devices).await?;
     let tmp = tempfile::tempdir().map_err(|e| io("cannot make a temporary directory", e))?;
-    let mut report = CollectReport::default();
+    let mut report = CollectReport {
+        mailbox: data_encoding::HEXLOWER.encode(&session.mailbox()),
+        ..CollectReport::default()
+    };
+    // Each item is written to a file as it comes, so memory holds one item at a time.
+    let mut pending: Vec<(u64, carnet::crypto::PersonId, std::path::PathBuf)> = Vec::new();
     while let Some(item) = session.next().await? {
         let path = tmp.path().join(format!("item-{}.bundle", item.id));
         std::fs::write(&path, &item.bytes).map_err(|e| io("cannot write the item", e))?;
-        let result = vault.import_bundle(&path);
-        let _ = std::fs::remove_file(&path);
-        match result {
-            Ok(s) => report.imported.push(Imported {
-                item: item.id,
-                from: s.from,
-                from_id: s.from_id,
-                envelopes: s.envelopes,
-                duplicates: s.duplicates,
-                key_grants: s.key_grants,
-                consent_entries: s.consent_entries,
-            }),
-            Err(e) if item_is_bad(&e) => report.refused.push(RefusedItem {
-                item: item.id,
-                depositor: item.from.to_string(),
-                why: e.to_string(),
-            }),
-            Err(e) => return Err(e.into()),
+        pending.push((item.id, item.from, path));
+    }
+    let mut refusals: Vec<String> = vec![String::new(); pending.len()];
+    loop {
+        let mut progress = false;
+        let mut still = Vec::new();
+        let mut still_why = Vec::new();
+        for ((id, from, path), _) in pending.into_iter().zip(refusals) {
+            let at = path.clone();
+            let result = match vault.with(move |v| v.import_bundle(&at)).await {
+                Ok(s) => Ok(s),
+                Err(MailboxError::Vault(e)) => Err(e),
+                Err(other) => return Err(other),
+            };
+            match result {
+                Ok(s) => {
+                    progress = true;
+                    let _ = std::fs::remove_file(&path);
+                    report.imported.push(Imported {
+                        item: id,
+                        from: s.from,
+                        from_id: s.from_id,
+                        envelopes: s.envelopes,
+                        duplicates: s.duplicates,
+                        key_grants: s.key_grants,
+                        consent_entries: s.consent_entries,
+                    });
+                    session.ack(id).await?;
+                }
+                Err(e) if item_is_bad(&e) => {
+                    still.push((id, from, path));
+                    still_why.push(e.to_string());
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        session.ack(item.id).await?;
+        pending = still;
+        refusals = still_why;
+        if !progress || pending.is_empty() {
+            break;
+        }
+    }
+    for ((id, from, _), why) in pending.into_iter().zip(refusals) {
+        report.refused.push(RefusedItem {
+            item: id,
+            depositor: from.to_string(),
+            why,
+        });
+        session.ack(id).await?;
     }
     Ok(report)
 }

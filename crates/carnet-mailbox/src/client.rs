@@ -59,6 +59,7 @@ pub struct Session {
     recv: RecvStream,
     timeout: Duration,
     max_item_bytes: u64,
+    mailbox: [u8; 32],
 }
 
 impl MailboxClient {
@@ -87,6 +88,21 @@ impl MailboxClient {
         let secret = vault.endpoint_secret()?;
         let cert = vault.device_cert()?.as_bytes().to_vec();
         let card = vault.card().to_text();
+        Self::start(&secret, card, cert, config).await
+    }
+
+    /// Starts an endpoint for the device of the vault `access` reaches.
+    pub async fn for_access(
+        access: &mut impl crate::VaultAccess,
+        config: ClientConfig,
+    ) -> Result<MailboxClient, MailboxError> {
+        let (secret, cert, card) = access
+            .with(|v| {
+                let secret = v.endpoint_secret()?;
+                let cert = v.device_cert()?.as_bytes().to_vec();
+                Ok((secret, cert, v.card().to_text()))
+            })
+            .await?;
         Self::start(&secret, card, cert, config).await
     }
 
@@ -130,6 +146,7 @@ impl MailboxClient {
             recv,
             timeout,
             max_item_bytes: self.config.max_item_bytes,
+            mailbox: ticket.endpoint,
         })
     }
 
@@ -227,6 +244,27 @@ impl Session {
             Frame::Acked => Ok(()),
             other => Err(MailboxError::Protocol(format!(
                 "expected acked, got {}",
+                other.name()
+            ))),
+        }
+    }
+
+    /// The mailbox's endpoint key (what its ticket names and the connection proved).
+    pub fn mailbox(&self) -> [u8; 32] {
+        self.mailbox
+    }
+
+    /// Tells the mailbox which devices this person has (endpoint keys, this one among
+    /// them): an item for them is deleted only once each of these acknowledged it.
+    pub async fn declare_devices(&mut self, endpoints: &[[u8; 32]]) -> Result<(), MailboxError> {
+        frame::write(&mut self.send, &Frame::Devices(endpoints.to_vec())).await?;
+        match self
+            .answer("waiting for the mailbox to note the devices")
+            .await?
+        {
+            Frame::DevicesNoted => Ok(()),
+            other => Err(MailboxError::Protocol(format!(
+                "expected devices noted, got {}",
                 other.name()
             ))),
         }

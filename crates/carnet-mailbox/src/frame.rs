@@ -66,8 +66,13 @@ pub enum Frame {
     Empty,
     /// Collector: I dealt with item `id` (imported or refused it); delete it.
     Ack(u64),
-    /// Mailbox: deleted (or already gone).
+    /// Mailbox: noted (the item is deleted once every device of yours acknowledged it).
     Acked,
+    /// Collector: the endpoint keys of my person's devices (as my vault knows them, removed
+    /// devices left out); an item for me is deleted once each of them acknowledged it.
+    Devices(Vec<[u8; 32]>),
+    /// Mailbox: your devices are noted.
+    DevicesNoted,
 }
 
 impl Frame {
@@ -86,6 +91,8 @@ impl Frame {
             Frame::Empty => "empty",
             Frame::Ack(_) => "ack",
             Frame::Acked => "acked",
+            Frame::Devices(_) => "devices",
+            Frame::DevicesNoted => "devices noted",
         }
     }
 }

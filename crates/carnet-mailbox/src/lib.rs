@@ -21,13 +21,16 @@
 //! caller: Deposit { to, size }                   mailbox: Ready | Refused(why)
 //! caller: Chunk*  (size bytes)                   mailbox: Accepted(id)  (durable first)
 //! caller: Next                                   mailbox: Item { id, from, created, size } Chunk* | Empty
-//! caller: Ack(id)                                mailbox: Acked  (item deleted)
+//! caller: Devices([endpoint])                    mailbox: DevicesNoted  (my person's devices)
+//! caller: Ack(id)                                mailbox: Acked  (deleted once every device acked)
 //! ```
 //!
 //! # Guarantees
 //! - A caller is the endpoint key the QUIC handshake authenticated, mapped to a person by
 //!   a device certificate that person signed; a collector receives only items addressed
-//!   to that person, and its acknowledgement deletes only those.
+//!   to that person that this device has not acknowledged yet. An item is deleted once
+//!   every device of its recipient acknowledged it (the devices a collector declares,
+//!   [`Frame::Devices`], and every device that ever collected), or when it expires.
 //! - Depositors are the people the owner allowed ([`MailboxStore::allow`]), or anyone in
 //!   an open mailbox; per-recipient and per-depositor quotas (items and bytes), a size
 //!   limit per item and a total limit are checked before the item's bytes are read, and
@@ -51,12 +54,15 @@ mod ticket;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use bundles::{CollectReport, DepositReport, Imported, RefusedItem, collect_into, deposit_for};
+pub use bundles::{
+    CollectReport, DepositReport, Imported, RefusedItem, VaultAccess, active_devices, collect_into,
+    collect_with, deposit_for, deposit_with,
+};
 pub use client::{ClientConfig, Collected, MailboxClient, Session};
 pub use error::{MailboxError, Refusal};
 pub use frame::Frame;
 pub use server::{Event, Mailbox};
-pub use store::{ItemMeta, MailboxStore, STORE_FILE};
+pub use store::{ALLOW_QUEUE, AckOutcome, ItemMeta, MAX_DEVICES, MailboxStore, STORE_FILE};
 pub use ticket::{MAILBOX_TICKET_PREFIX, MailboxTicket};
 
 /// The ALPN of Carnet's mailbox protocol.

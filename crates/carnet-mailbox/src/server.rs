@@ -14,6 +14,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::frame::{self, Frame, PROTOCOL_VERSION};
+use crate::store::AckOutcome;
 use crate::{ALPN, MailboxConfig, MailboxError, MailboxStore, MailboxTicket, Refusal};
 
 /// Something a serving mailbox did, for its caller to show (ids in hex; no contents).
@@ -32,12 +33,21 @@ pub enum Event {
         /// Its size.
         bytes: u64,
     },
-    /// A collector acknowledged an item, which was deleted.
+    /// Every device of the recipient acknowledged an item, which was deleted.
     Collected {
         /// Its id.
         id: u64,
         /// The collector (the recipient).
         to: String,
+    },
+    /// One device of the recipient acknowledged an item, which waits for their others.
+    Acknowledged {
+        /// Its id.
+        id: u64,
+        /// The recipient.
+        to: String,
+        /// How many of their devices have not acknowledged it yet.
+        waiting_for: usize,
     },
     /// A request was refused.
     Refused {
@@ -52,6 +62,13 @@ pub enum Event {
         endpoint: String,
         /// What happened.
         why: String,
+    },
+    /// A person was allowed to deposit while the mailbox runs (`carnet mailbox allow`).
+    Allowed {
+        /// Their id.
+        id: String,
+        /// Their name, as their card says.
+        name: String,
     },
     /// Expired items were deleted.
     Expired {
@@ -203,8 +220,18 @@ impl Mailbox {
         tokio::pin!(shutdown);
         let mut tasks = tokio::task::JoinSet::new();
         let mut purge = tokio::time::interval(Duration::from_secs(3600));
+        let mut queue = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
+                _ = queue.tick() => {
+                    let store = self.shared.store.clone();
+                    let allowed = tokio::task::spawn_blocking(move || store.take_queue())
+                        .await
+                        .map_err(|e| MailboxError::Store(e.to_string()))??;
+                    for (id, name) in allowed {
+                        let _ = events.send(Event::Allowed { id: id.to_string(), name });
+                    }
+                }
                 _ = purge.tick() => {
                     let store = self.shared.store.clone();
                     let n = tokio::task::spawn_blocking(move || store.purge_expired(now_unix()))
@@ -373,7 +400,8 @@ async fn session(
             }
             Frame::Next => {
                 let s = store.clone();
-                let waiting = blocking(move || s.waiting(&person, now_unix())).await?;
+                let waiting =
+                    blocking(move || s.waiting_for_device(&person, &remote, now_unix())).await?;
                 let next = waiting.into_iter().find(|(id, _)| !offered.contains(id));
                 let Some((id, meta)) = next else {
                     frame::write(&mut send, &Frame::Empty).await?;
@@ -396,14 +424,30 @@ async fn session(
             }
             Frame::Ack(id) => {
                 let s = store.clone();
-                // Only the recipient's own items: an ack for another's id deletes nothing.
-                if blocking(move || s.remove_for(id, &person)).await? {
-                    let _ = events.send(Event::Collected {
-                        id,
-                        to: person.to_string(),
-                    });
+                // Only the recipient's own items: an ack for another's id deletes nothing;
+                // an item is deleted once every device of its recipient acknowledged it.
+                match blocking(move || s.ack(id, &person, &remote)).await? {
+                    AckOutcome::Deleted => {
+                        let _ = events.send(Event::Collected {
+                            id,
+                            to: person.to_string(),
+                        });
+                    }
+                    AckOutcome::Kept { waiting_for } => {
+                        let _ = events.send(Event::Acknowledged {
+                            id,
+                            to: person.to_string(),
+                            waiting_for,
+                        });
+                    }
+                    AckOutcome::NotYours => {}
                 }
                 frame::write(&mut send, &Frame::Acked).await?;
+            }
+            Frame::Devices(list) => {
+                let s = store.clone();
+                blocking(move || s.declare_devices(&person, &remote, &list)).await?;
+                frame::write(&mut send, &Frame::DevicesNoted).await?;
             }
             other => {
                 return Err(MailboxError::Protocol(format!(

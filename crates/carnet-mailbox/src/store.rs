@@ -16,9 +16,34 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const ALLOW: TableDefinition<&[u8], &str> = TableDefinition::new("allow");
 const ITEMS: TableDefinition<u64, &[u8]> = TableDefinition::new("items");
 const DATA: TableDefinition<u64, &[u8]> = TableDefinition::new("data");
+/// Per recipient (person id): the endpoint keys of their devices that must acknowledge an
+/// item before it is deleted (postcard `Vec<[u8; 32]>`).
+const DEVICES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("devices");
+/// Per item: the endpoint keys of the recipient's devices that acknowledged it.
+const ACKS: TableDefinition<u64, &[u8]> = TableDefinition::new("acks");
+
+/// The most devices a person may declare (a bound on what a caller makes the mailbox keep).
+pub const MAX_DEVICES: usize = 64;
+
+/// What an acknowledgement did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckOutcome {
+    /// Every device of the recipient has now acknowledged the item: it was deleted.
+    Deleted,
+    /// Noted; the item waits for the recipient's other devices.
+    Kept {
+        /// Devices of the recipient that have not acknowledged it yet.
+        waiting_for: usize,
+    },
+    /// No such item for this recipient (another's, or already gone): nothing changed.
+    NotYours,
+}
 
 /// The name of the store's file inside its directory.
 pub const STORE_FILE: &str = "mailbox.redb";
+/// The directory, beside the store, where cards wait to be allowed by the running mailbox
+/// (`carnet mailbox allow` while it runs: redb lets one process hold the store).
+pub const ALLOW_QUEUE: &str = "allow-queue";
 
 /// What the mailbox knows of an item: who deposited it for whom, when, its size. Never
 /// its contents (sealed to the recipient).
@@ -65,12 +90,30 @@ impl MailboxStore {
             redb::DatabaseError::DatabaseAlreadyOpen => MailboxError::InUse(dir.to_path_buf()),
             other => db(other),
         })?;
+        Self::init(database, path)
+    }
+
+    /// Opens a store kept by `backend` instead of a file (`path` names it in messages): a
+    /// disk that fails writes, in tests of what a full disk does.
+    pub fn open_with_backend(
+        path: &Path,
+        backend: impl redb::StorageBackend,
+    ) -> Result<MailboxStore, MailboxError> {
+        let database = Database::builder()
+            .create_with_backend(backend)
+            .map_err(db)?;
+        Self::init(database, path.to_path_buf())
+    }
+
+    fn init(database: Database, path: PathBuf) -> Result<MailboxStore, MailboxError> {
         let txn = database.begin_write().map_err(db)?;
         {
             txn.open_table(META).map_err(db)?;
             txn.open_table(ALLOW).map_err(db)?;
             txn.open_table(ITEMS).map_err(db)?;
             txn.open_table(DATA).map_err(db)?;
+            txn.open_table(DEVICES).map_err(db)?;
+            txn.open_table(ACKS).map_err(db)?;
         }
         commit(txn)?;
         Ok(MailboxStore { db: database, path })
@@ -119,6 +162,58 @@ impl MailboxStore {
             .insert(person.0.as_slice(), name)
             .map_err(db)?;
         commit(txn)
+    }
+
+    /// Queues `card` (an identity card's text) in `dir`'s allow queue, for the mailbox
+    /// running on `dir` to allow within a second or so ([`MailboxStore::take_queue`]).
+    /// The file is written whole, then renamed into the queue.
+    pub fn queue_allow(
+        dir: &Path,
+        card: &carnet::crypto::IdentityCard,
+    ) -> Result<PathBuf, MailboxError> {
+        let queue = dir.join(ALLOW_QUEUE);
+        let io = |what: &str, source| MailboxError::Io {
+            what: format!("{what} {}", queue.display()),
+            source,
+        };
+        std::fs::create_dir_all(&queue).map_err(|e| io("cannot create", e))?;
+        let name = format!("{}.card", card.person_id());
+        let tmp = queue.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, card.to_text()).map_err(|e| io("cannot write in", e))?;
+        let path = queue.join(name);
+        std::fs::rename(&tmp, &path).map_err(|e| io("cannot write in", e))?;
+        Ok(path)
+    }
+
+    /// Allows every card waiting in the allow queue beside this store (see
+    /// [`MailboxStore::queue_allow`]) and removes it from the queue; a file that is not a
+    /// card is removed too. Returns the people allowed (id, name).
+    pub fn take_queue(&self) -> Result<Vec<(PersonId, String)>, MailboxError> {
+        let Some(dir) = self.path.parent() else {
+            return Ok(Vec::new());
+        };
+        let Ok(entries) = std::fs::read_dir(dir.join(ALLOW_QUEUE)) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.extension().is_none_or(|x| x != "card") {
+                continue;
+            }
+            // A card is small; anything large is not one.
+            let text = match std::fs::metadata(&path) {
+                Ok(m) if m.len() <= 16 * 1024 => std::fs::read_to_string(&path).ok(),
+                _ => None,
+            };
+            if let Some(card) = text.and_then(|t| carnet::crypto::IdentityCard::from_text(&t).ok())
+            {
+                self.allow(&card.person_id(), card.name())?;
+                out.push((card.person_id(), card.name().to_string()));
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        Ok(out)
     }
 
     /// Whether `person` may deposit (in a closed mailbox).
@@ -206,6 +301,153 @@ impl MailboxStore {
             .collect())
     }
 
+    /// The items waiting for `to` that the device `endpoint` has not acknowledged yet
+    /// (and that have not expired at `now`), oldest first.
+    pub fn waiting_for_device(
+        &self,
+        to: &PersonId,
+        endpoint: &[u8; 32],
+        now: u64,
+    ) -> Result<Vec<(u64, ItemMeta)>, MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let items = txn.open_table(ITEMS).map_err(db)?;
+        let acks = txn.open_table(ACKS).map_err(db)?;
+        let mut out = Vec::new();
+        for (id, m) in list(&items)? {
+            if m.to != *to || m.expires <= now {
+                continue;
+            }
+            if keys_in(acks.get(id).map_err(db)?.as_ref().map(|v| v.value()))?.contains(endpoint) {
+                continue;
+            }
+            out.push((id, m));
+        }
+        Ok(out)
+    }
+
+    /// The devices of `person` whose acknowledgement an item for them needs.
+    pub fn devices(&self, person: &PersonId) -> Result<Vec<[u8; 32]>, MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(DEVICES).map_err(db)?;
+        keys_in(
+            t.get(person.0.as_slice())
+                .map_err(db)?
+                .as_ref()
+                .map(|v| v.value()),
+        )
+    }
+
+    /// Sets the devices of `person` (as one of their devices, `caller`, declares them;
+    /// the caller is always among them). Items every remaining device has acknowledged
+    /// are deleted; returns how many.
+    pub fn declare_devices(
+        &self,
+        person: &PersonId,
+        caller: &[u8; 32],
+        endpoints: &[[u8; 32]],
+    ) -> Result<usize, MailboxError> {
+        if endpoints.len() > MAX_DEVICES {
+            return Err(MailboxError::Protocol(format!(
+                "{} devices declared; a person has at most {MAX_DEVICES} here",
+                endpoints.len()
+            )));
+        }
+        let mut set: Vec<[u8; 32]> = vec![*caller];
+        for e in endpoints {
+            if !set.contains(e) {
+                set.push(*e);
+            }
+        }
+        set.sort();
+        let txn = self.db.begin_write().map_err(db)?;
+        let deleted = {
+            let mut devices = txn.open_table(DEVICES).map_err(db)?;
+            let before = keys_in(
+                devices
+                    .get(person.0.as_slice())
+                    .map_err(db)?
+                    .as_ref()
+                    .map(|v| v.value()),
+            )?;
+            if before == set {
+                0
+            } else {
+                let enc = postcard::to_stdvec(&set).map_err(db)?;
+                devices
+                    .insert(person.0.as_slice(), enc.as_slice())
+                    .map_err(db)?;
+                sweep(&txn, person, &set)?
+            }
+        };
+        commit(txn)?;
+        Ok(deleted)
+    }
+
+    /// Records that device `endpoint` of `to` acknowledged item `id`; the item is deleted
+    /// once every device of `to` has (a device never seen before joins the set: it proved
+    /// itself by its certificate).
+    pub fn ack(
+        &self,
+        id: u64,
+        to: &PersonId,
+        endpoint: &[u8; 32],
+    ) -> Result<AckOutcome, MailboxError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        let outcome = {
+            let mut items = txn.open_table(ITEMS).map_err(db)?;
+            let meta: Option<ItemMeta> = match items.get(id).map_err(db)? {
+                Some(v) => Some(postcard::from_bytes(v.value()).map_err(db)?),
+                None => None,
+            };
+            match meta {
+                Some(m) if m.to == *to => {
+                    let mut devices = txn.open_table(DEVICES).map_err(db)?;
+                    let mut set = keys_in(
+                        devices
+                            .get(to.0.as_slice())
+                            .map_err(db)?
+                            .as_ref()
+                            .map(|v| v.value()),
+                    )?;
+                    if !set.contains(endpoint) && set.len() < MAX_DEVICES {
+                        set.push(*endpoint);
+                        set.sort();
+                        let enc = postcard::to_stdvec(&set).map_err(db)?;
+                        devices
+                            .insert(to.0.as_slice(), enc.as_slice())
+                            .map_err(db)?;
+                    }
+                    let mut acks = txn.open_table(ACKS).map_err(db)?;
+                    let mut done = keys_in(acks.get(id).map_err(db)?.as_ref().map(|v| v.value()))?;
+                    if !done.contains(endpoint) {
+                        done.push(*endpoint);
+                    }
+                    let waiting_for = set.iter().filter(|d| !done.contains(d)).count();
+                    if waiting_for == 0 {
+                        items.remove(id).map_err(db)?;
+                        txn.open_table(DATA).map_err(db)?.remove(id).map_err(db)?;
+                        acks.remove(id).map_err(db)?;
+                        AckOutcome::Deleted
+                    } else {
+                        let enc = postcard::to_stdvec(&done).map_err(db)?;
+                        acks.insert(id, enc.as_slice()).map_err(db)?;
+                        AckOutcome::Kept { waiting_for }
+                    }
+                }
+                _ => AckOutcome::NotYours,
+            }
+        };
+        commit(txn)?;
+        Ok(outcome)
+    }
+
+    /// The devices that acknowledged item `id`.
+    pub fn acks(&self, id: u64) -> Result<Vec<[u8; 32]>, MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(ACKS).map_err(db)?;
+        keys_in(t.get(id).map_err(db)?.as_ref().map(|v| v.value()))
+    }
+
     /// The bytes of an item.
     pub fn bytes(&self, id: u64) -> Result<Option<Vec<u8>>, MailboxError> {
         let txn = self.db.begin_read().map_err(db)?;
@@ -227,6 +469,7 @@ impl MailboxStore {
                 Some(m) if m.to == *to => {
                     items.remove(id).map_err(db)?;
                     txn.open_table(DATA).map_err(db)?.remove(id).map_err(db)?;
+                    txn.open_table(ACKS).map_err(db)?.remove(id).map_err(db)?;
                     true
                 }
                 _ => false,
@@ -247,9 +490,11 @@ impl MailboxStore {
                 .map(|(id, _)| id)
                 .collect();
             let mut data = txn.open_table(DATA).map_err(db)?;
+            let mut acks = txn.open_table(ACKS).map_err(db)?;
             for id in &old {
                 items.remove(*id).map_err(db)?;
                 data.remove(*id).map_err(db)?;
+                acks.remove(*id).map_err(db)?;
             }
             old.len()
         };
@@ -288,6 +533,41 @@ impl MailboxStore {
         }
         commit(txn)
     }
+}
+
+/// A list of endpoint keys as stored (none when absent).
+fn keys_in(v: Option<&[u8]>) -> Result<Vec<[u8; 32]>, MailboxError> {
+    match v {
+        Some(b) => postcard::from_bytes(b).map_err(db),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Deletes, in `txn`, the items for `person` that every device of `set` acknowledged.
+fn sweep(
+    txn: &redb::WriteTransaction,
+    person: &PersonId,
+    set: &[[u8; 32]],
+) -> Result<usize, MailboxError> {
+    let mut items = txn.open_table(ITEMS).map_err(db)?;
+    let mut acks = txn.open_table(ACKS).map_err(db)?;
+    let mut data = txn.open_table(DATA).map_err(db)?;
+    let mut gone = Vec::new();
+    for (id, m) in list(&items)? {
+        if m.to != *person {
+            continue;
+        }
+        let done = keys_in(acks.get(id).map_err(db)?.as_ref().map(|v| v.value()))?;
+        if !done.is_empty() && set.iter().all(|d| done.contains(d)) {
+            gone.push(id);
+        }
+    }
+    for id in &gone {
+        items.remove(*id).map_err(db)?;
+        data.remove(*id).map_err(db)?;
+        acks.remove(*id).map_err(db)?;
+    }
+    Ok(gone.len())
 }
 
 fn list<T: ReadableTable<u64, &'static [u8]>>(t: &T) -> Result<Vec<(u64, ItemMeta)>, MailboxError> {

@@ -707,3 +707,446 @@ async fn a_refused_deposit_records_nothing_and_the_next_one_carries_the_same_cha
     stop.send(()).unwrap();
     task.await.unwrap().shutdown().await;
 }
+
+/// Links a new device of `primary`'s person in process (as `carnet device link` does
+/// over the network): the primary certifies the new device's keys and streams its dump.
+fn link(primary: &mut Vault, dir: &Path, name: &str) -> Vault {
+    let device = carnet::crypto::DeviceId::random().unwrap();
+    let key = carnet::crypto::DeviceSecret::generate().unwrap();
+    let endpoint = carnet::crypto::random_array::<32>().unwrap();
+    let endpoint_pub = carnet::crypto::endpoint_public_key(&endpoint);
+    let cert = primary
+        .certify_device(device, endpoint_pub, key.public())
+        .unwrap();
+    let mut frames = Vec::new();
+    primary
+        .write_link_dump(&cert, &mut |f| {
+            frames.push(f.to_vec());
+            Ok(())
+        })
+        .unwrap();
+    let mut frames = frames.into_iter();
+    let (linked, _) = Vault::link_from(
+        &dir.join(name),
+        &SecretString::from(format!("{name} pass")),
+        MasterKey::MIN_LOG_N,
+        &mut || Ok(frames.next()),
+        device,
+        &endpoint,
+        &key,
+    )
+    .unwrap();
+    primary
+        .register_device(device, endpoint_pub, Some(key.public()))
+        .unwrap();
+    linked
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_waits_until_every_device_of_the_recipient_acknowledged_it() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let mut phone = link(&mut w.alice, &w.dir, "Alice phone");
+    let store_dir = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(&store_dir, loopback()).await;
+    mailbox
+        .store()
+        .allow(&w.gp.person_id(), "Dr Martin")
+        .unwrap();
+    let (stop, task) = serve(mailbox);
+    prescribe(&mut w.gp, &record);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+
+    // The laptop collects and acknowledges: the item stays for the phone.
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    let held = mailbox.store().items().unwrap();
+    assert_eq!(held.len(), 1, "deleted before the phone acknowledged it");
+    assert_eq!(
+        mailbox.store().devices(&w.alice.person_id()).unwrap().len(),
+        2
+    );
+
+    // A restart keeps the item and who acknowledged it.
+    let port = ticket.addrs[0].port();
+    mailbox.shutdown().await;
+    let (mailbox, _) = start(
+        &store_dir,
+        MailboxConfig {
+            bind: Some(SocketAddr::from(([127, 0, 0, 1], port))),
+            ..MailboxConfig::default()
+        },
+    )
+    .await;
+    assert_eq!(mailbox.store().acks(held[0].0).unwrap().len(), 1);
+    let (stop, task) = serve(mailbox);
+
+    // The laptop is not offered it again.
+    let again = collect(&mut w.alice, &ticket).await;
+    assert!(
+        again.imported.is_empty() && again.refused.is_empty(),
+        "{again:?}"
+    );
+
+    // The phone collects it too; now it is deleted.
+    let got = collect(&mut phone, &ticket).await;
+    assert_eq!(got.imported.len() + got.refused.len(), 1, "{got:?}");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    mailbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_device_is_not_waited_for() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let phone = link(&mut w.alice, &w.dir, "Alice phone");
+    let store_dir = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(
+        &store_dir,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+    prescribe(&mut w.gp, &record);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert_eq!(mailbox.store().items().unwrap().len(), 1);
+    let (stop, task) = serve(mailbox);
+
+    // The phone is lost and removed; the laptop's next collection declares the devices
+    // left, and the item every one of them acknowledged goes.
+    w.alice
+        .remove_device(&phone.device_id().to_string())
+        .unwrap();
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    assert_eq!(
+        mailbox.store().devices(&w.alice.person_id()).unwrap().len(),
+        1
+    );
+    mailbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_handed_out_of_order_all_go_in() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let store_dir = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(
+        &store_dir,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+    // Three incremental bundles, each continuing the one before.
+    for text in ["first MARKERA", "second MARKERB", "third MARKERC"] {
+        w.gp.add(
+            &record,
+            Entry::Note(Note {
+                text: text.into(),
+                title: None,
+            }),
+        )
+        .unwrap();
+        deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    }
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    // The mailbox hands them newest first: their bytes are swapped around.
+    let items = mailbox.store().items().unwrap();
+    assert_eq!(items.len(), 3);
+    let bytes: Vec<Vec<u8>> = items
+        .iter()
+        .map(|(id, _)| mailbox.store().bytes(*id).unwrap().unwrap())
+        .collect();
+    for (i, (id, _)) in items.iter().enumerate() {
+        mailbox
+            .store()
+            .tamper(*id, None, Some(&bytes[2 - i]))
+            .unwrap();
+    }
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 3, "{got:?}");
+    assert!(got.refused.is_empty(), "{got:?}");
+    let seen = texts(&mut w.alice, &record);
+    for m in ["MARKERA", "MARKERB", "MARKERC"] {
+        assert!(seen.iter().any(|t| t.contains(m)), "{m} missing: {seen:?}");
+    }
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    mailbox.shutdown().await;
+}
+
+/// A disk that fills up on demand: redb's file backend whose writes fail with "no space
+/// left" while `full` is set (as a full disk's do). No quota-limited filesystem is used:
+/// making one needs root.
+#[derive(Debug)]
+struct FillingDisk {
+    file: redb::backends::FileBackend,
+    full: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FillingDisk {
+    fn check(&self) -> Result<(), std::io::Error> {
+        if self.full.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        Ok(())
+    }
+}
+
+impl redb::StorageBackend for FillingDisk {
+    fn len(&self) -> Result<u64, std::io::Error> {
+        self.file.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
+        self.file.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> Result<(), std::io::Error> {
+        self.check()?;
+        self.file.set_len(len)
+    }
+    fn sync_data(&self) -> Result<(), std::io::Error> {
+        self.check()?;
+        self.file.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), std::io::Error> {
+        self.check()?;
+        self.file.write(offset, data)
+    }
+}
+
+fn filling_store(path: &Path) -> (MailboxStore, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .unwrap();
+    let full = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let disk = FillingDisk {
+        file: redb::backends::FileBackend::new(file).unwrap(),
+        full: full.clone(),
+    };
+    (MailboxStore::open_with_backend(path, disk).unwrap(), full)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_loses_no_accepted_item_and_accepts_nothing_it_cannot_keep() {
+    use std::sync::atomic::Ordering;
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let store_dir = w.dir.join("mailbox");
+    std::fs::create_dir_all(&store_dir).unwrap();
+    let path = store_dir.join("mailbox.redb");
+    let (store, full) = filling_store(&path);
+    let mailbox = Mailbox::start(
+        store,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await
+    .unwrap();
+    let ticket = mailbox.ticket();
+    let (stop, task) = serve(mailbox);
+
+    w.gp.add(
+        &record,
+        Entry::Note(Note {
+            text: "kept MARKERKEPT".into(),
+            title: None,
+        }),
+    )
+    .unwrap();
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+
+    // The disk fills: the next deposit is refused, and the GP's vault records nothing.
+    full.store(true, Ordering::SeqCst);
+    w.gp.add(
+        &record,
+        Entry::Note(Note {
+            text: "later MARKERLATER".into(),
+            title: None,
+        }),
+    )
+    .unwrap();
+    let err = deposit(&mut w.gp, &ticket, "Alice")
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            MailboxError::Refused(Refusal::Unavailable) | MailboxError::Connection(_)
+        ),
+        "{err}"
+    );
+    // Alice collects while the disk is full: her acknowledgement cannot be written, so
+    // the item stays (she took it; taking it again is refused as already imported).
+    let c = client(&mut w.alice).await;
+    let mut s = c.connect(&ticket).await.unwrap();
+    assert!(collect_into(&mut w.alice, &mut s).await.is_err());
+    s.finish().await;
+    c.shutdown().await;
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    mailbox.shutdown().await;
+
+    // Space is freed and the mailbox restarted on the same file: the accepted item is
+    // there, the refused one is not, and the GP's next deposit carries what it lacked.
+    full.store(false, Ordering::SeqCst);
+    let store = MailboxStore::open(&store_dir).unwrap();
+    let held = store.items().unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    let mailbox = Mailbox::start(
+        store,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await
+    .unwrap();
+    let ticket = mailbox.ticket();
+    let (stop, task) = serve(mailbox);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    let got = collect(&mut w.alice, &ticket).await;
+    let seen = texts(&mut w.alice, &record);
+    assert!(seen.iter().any(|t| t.contains("MARKERKEPT")), "{seen:?}");
+    assert!(
+        seen.iter().any(|t| t.contains("MARKERLATER")),
+        "{got:?} {seen:?}"
+    );
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    mailbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_clinicians_deposit_is_refused_at_collection_and_a_replay_changes_nothing() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let store_dir = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(
+        &store_dir,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+
+    // An honest delivery first, then the same item deposited again: taken once.
+    prescribe(&mut w.gp, &record);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    let (id, meta) = mailbox.store().items().unwrap().remove(0);
+    let genuine = mailbox.store().bytes(id).unwrap().unwrap();
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    let before = state(&mut w.alice);
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    mailbox
+        .store()
+        .deposit(&meta.from, &meta.to, &genuine, now(), &Limits::default())
+        .unwrap();
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    assert_eq!(got.refused.len(), 1, "{got:?}");
+    assert_eq!(state(&mut w.alice), before, "a replay changed the vault");
+
+    // Alice revokes the GP; the GP, not told, writes and deposits. Her vault refuses it
+    // at collection, and nothing of it is in her record.
+    let grant = w.alice.grants().unwrap().remove(0);
+    w.alice.revoke(&grant.id).unwrap();
+    let before = state(&mut w.alice);
+    w.gp.add(
+        &record,
+        Entry::Note(Note {
+            text: "MARKERREVOKED written after the revoke".into(),
+            title: None,
+        }),
+    )
+    .unwrap();
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    assert_eq!(got.refused.len(), 1, "{got:?}");
+    assert_eq!(
+        state(&mut w.alice),
+        before,
+        "a revoked writer changed the vault"
+    );
+    assert!(
+        !texts(&mut w.alice, &record)
+            .iter()
+            .any(|t| t.contains("MARKERREVOKED"))
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_is_logged_as_left_at_that_mailbox() {
+    let mut w = world();
+    let (mailbox, ticket) = start(
+        &w.dir.join("mailbox"),
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+    let record = w.alice.own_record().unwrap();
+    w.alice
+        .add(
+            &record,
+            Entry::Note(Note {
+                text: "for the doctor".into(),
+                title: None,
+            }),
+        )
+        .unwrap();
+    let sent = deposit(&mut w.alice, &ticket, "Dr Martin").await.unwrap();
+    assert_eq!(
+        sent.mailbox,
+        data_encoding::HEXLOWER.encode(&ticket.endpoint)
+    );
+    let log = w.alice.access_log().unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.kind, "deposited at a mailbox", "{log:?}");
+    assert!(
+        last.text.contains("left for Dr Martin at mailbox")
+            && last.text.contains(&sent.mailbox[..12]),
+        "{log:?}"
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}

@@ -222,6 +222,19 @@ impl Vault {
         self.export_summary(&pending.to, &pending.report, pending.bytes)
     }
 
+    /// Records that a [`Vault::export_bundle_pending`] bundle was accepted by the mailbox
+    /// whose endpoint key is `mailbox`, which holds it for its recipient: as
+    /// [`Vault::commit_export`], the consent log saying where it waits
+    /// (`Action::Deposited`).
+    pub fn commit_deposit(
+        &mut self,
+        pending: PendingExport,
+        mailbox: [u8; 32],
+    ) -> Result<ExportSummary> {
+        self.commit_deposited(&pending.to.person_id(), &pending.report, mailbox)?;
+        self.export_summary(&pending.to, &pending.report, pending.bytes)
+    }
+
     fn export_summary(
         &self,
         to: &IdentityCard,
@@ -542,7 +555,8 @@ fn describe(item: &Item) -> ItemInfo {
                         Some(grantee.to_string())
                     }
                     carnet_consent::Action::Served { to, .. }
-                    | carnet_consent::Action::Written { to, .. } => Some(to.to_string()),
+                    | carnet_consent::Action::Written { to, .. }
+                    | carnet_consent::Action::Deposited { to, .. } => Some(to.to_string()),
                     carnet_consent::Action::Received { from, .. } => Some(from.to_string()),
                     carnet_consent::Action::Block { person } => Some(person.to_string()),
                     _ => None,

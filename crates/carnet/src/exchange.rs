@@ -497,7 +497,7 @@ impl Vault {
         Ok(out)
     }
 
-    fn card_book(&self) -> Result<Vec<String>> {
+    pub(crate) fn card_book(&self) -> Result<Vec<String>> {
         Ok(match self.store.read()?.get_secret_meta("cards")? {
             Some(b) => postcard::from_bytes(&b)
                 .map_err(|e| Error::Exchange(format!("stored cards do not decode ({e})")))?,
@@ -955,7 +955,7 @@ impl Vault {
     /// consent log gets a `Served` entry with the envelope ranges ("they received"), and
     /// the peer state remembers what they now hold. One transaction.
     pub fn commit_sent(&mut self, peer: &PersonId, report: &SendReport) -> Result<()> {
-        self.commit_report(peer, report, false)
+        self.commit_report(peer, report, Delivery::Sent)
     }
 
     /// Records that what [`Vault::send_items`] produced was written in a bundle for `peer`,
@@ -964,10 +964,21 @@ impl Vault {
     /// from there). When a live sync later shows they hold it, the log says they received
     /// it.
     pub fn commit_written(&mut self, peer: &PersonId, report: &SendReport) -> Result<()> {
-        self.commit_report(peer, report, true)
+        self.commit_report(peer, report, Delivery::Written)
     }
 
-    fn commit_report(&mut self, peer: &PersonId, report: &SendReport, written: bool) -> Result<()> {
+    /// As [`Vault::commit_written`], for a bundle a mailbox (its endpoint key) accepted for
+    /// `peer`: a `Deposited` entry naming the mailbox.
+    pub fn commit_deposited(
+        &mut self,
+        peer: &PersonId,
+        report: &SendReport,
+        mailbox: [u8; 32],
+    ) -> Result<()> {
+        self.commit_report(peer, report, Delivery::Deposited(mailbox))
+    }
+
+    fn commit_report(&mut self, peer: &PersonId, report: &SendReport, how: Delivery) -> Result<()> {
         let mut txn = self.store.write()?;
         if let Ok(mine) = self.own_record()
             && let Some((_, ranges)) = report.served.iter().find(|(r, _)| *r == mine)
@@ -984,10 +995,14 @@ impl Vault {
                     to: *to,
                 })
                 .collect();
-            let action = if written {
-                carnet_consent::Action::Written { to: *peer, ranges }
-            } else {
-                carnet_consent::Action::Served { to: *peer, ranges }
+            let action = match how {
+                Delivery::Written => carnet_consent::Action::Written { to: *peer, ranges },
+                Delivery::Sent => carnet_consent::Action::Served { to: *peer, ranges },
+                Delivery::Deposited(mailbox) => carnet_consent::Action::Deposited {
+                    to: *peer,
+                    mailbox,
+                    ranges,
+                },
             };
             self.append(&mut txn, &mut log, action)?;
         }
@@ -2294,4 +2309,12 @@ impl Receiving<'_> {
             .collect();
         Ok(())
     }
+}
+
+/// How what was sent left this vault: live, in a bundle file, or at a mailbox.
+#[derive(Clone, Copy)]
+enum Delivery {
+    Sent,
+    Written,
+    Deposited([u8; 32]),
 }

@@ -694,6 +694,13 @@ impl Vault {
                         ranges.iter().map(|r| names(&r.section)).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", "),
                         who(to)
                     ),
+                    Action::Deposited { to, mailbox, ranges } => format!(
+                        "A bundle of {} change(s) of {} was left for {} at mailbox {} (it is theirs once they collect it).",
+                        ranges.iter().map(|r| r.to - r.from + 1).sum::<u64>(),
+                        ranges.iter().map(|r| names(&r.section)).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", "),
+                        who(to),
+                        &data_encoding::HEXLOWER.encode(mailbox)[..12]
+                    ),
                     Action::Received { from, ranges } => format!(
                         "{} added {} change(s) to {}.",
                         who(from),
