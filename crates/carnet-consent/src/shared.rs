@@ -43,11 +43,12 @@ impl HeldGrant {
 }
 
 /// The entries of one patient's log that a grantee holds, and the newest checkpoint.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SharedView {
     record: RecordId,
     patient: PersonId,
-    checkpoint: Option<(Checkpoint, String)>,
+    /// Shared, not copied, by a clone (a vault keeps a view between batches of a sync).
+    checkpoint: Option<(std::sync::Arc<Checkpoint>, String)>,
     entries: BTreeMap<u64, SignedEntry>,
     /// `(first index signed, key)`: the patient's key, then each takeover's.
     signers: Vec<(u64, PersonId)>,
@@ -93,6 +94,11 @@ impl SharedView {
         self.signers.last().map_or(self.patient, |(_, k)| *k)
     }
 
+    /// The patient whose log this is.
+    pub fn patient(&self) -> PersonId {
+        self.patient
+    }
+
     /// Every key that signed the log, from the index of the first entry it signed.
     pub fn signers(&self) -> &[(u64, PersonId)] {
         &self.signers
@@ -110,22 +116,49 @@ impl SharedView {
         checkpoint: Option<&str>,
         entries: impl IntoIterator<Item = Vec<u8>>,
     ) -> Result<Self, ConsentError> {
-        let mut view = SharedView::new(record, patient);
+        SharedView::new(record, patient).restore_more(entries, checkpoint)
+    }
+
+    /// Continues a view restored from the first entries held of a log with those held
+    /// after them (every index above the highest this view holds) and the checkpoint held
+    /// now: the view [`SharedView::restore`] gives of the whole, without checking the
+    /// first entries again. What a receiver reaches for between the batches of a sync,
+    /// each of which may add an entry to a log of thousands.
+    pub fn restore_more(
+        mut self,
+        entries: impl IntoIterator<Item = Vec<u8>>,
+        checkpoint: Option<&str>,
+    ) -> Result<Self, ConsentError> {
         // In index order: a takeover changes who signs what follows it.
         let mut held: Vec<SignedEntry> = entries
             .into_iter()
             .map(|b| SignedEntry::from_bytes(&b))
             .collect::<Result<_, _>>()?;
         held.sort_by_key(|e| e.entry().index);
+        let after = self.entries.last_key_value().map(|(i, _)| *i);
+        if let (Some(first), Some(after)) = (held.first(), after) {
+            let index = first.entry().index;
+            if index <= after {
+                return Err(ConsentError::BadEntry {
+                    index,
+                    why: format!("it does not follow the entries held (up to {after})"),
+                });
+            }
+        }
         for e in held {
-            let e = view.check_entry(e.as_bytes())?;
-            view.insert(e);
+            let e = self.check_entry(e.as_bytes())?;
+            self.insert(e);
         }
-        if let Some(text) = checkpoint {
-            let cp = crate::log::verify_checkpoint_by(text, &record, &view.signers)?;
-            view.checkpoint = Some((cp, text.to_string()));
-        }
-        Ok(view)
+        self.staged = None;
+        self.staged_root = None;
+        self.checkpoint = match checkpoint {
+            Some(text) => {
+                let cp = crate::log::verify_checkpoint_by(text, &self.record, &self.signers)?;
+                Some((std::sync::Arc::new(cp), text.to_string()))
+            }
+            None => None,
+        };
+        Ok(self)
     }
 
     fn insert(&mut self, e: SignedEntry) {
@@ -266,7 +299,7 @@ impl SharedView {
                 return Ok(CheckpointUpdate::default());
             }
         }
-        self.checkpoint = Some((cp, text.to_string()));
+        self.checkpoint = Some((std::sync::Arc::new(cp), text.to_string()));
         Ok(CheckpointUpdate {
             newer: true,
             ..CheckpointUpdate::default()
@@ -322,7 +355,7 @@ impl SharedView {
             self.insert(r);
         }
         self.insert(staged);
-        self.checkpoint = Some((cp, text.to_string()));
+        self.checkpoint = Some((std::sync::Arc::new(cp), text.to_string()));
         Ok(CheckpointUpdate {
             newer: true,
             takeover: Some(bytes),
@@ -931,6 +964,38 @@ mod takeover_tests {
         )
         .unwrap();
         assert_eq!(again.signer(), new_key.person_id());
+        // Read in two parts, on either side of the takeover: the same view (a vault keeps
+        // the first part between the batches of a sync and goes on with the rest).
+        let rows: Vec<Vec<u8>> = view.entries().map(|e| e.as_bytes().to_vec()).collect();
+        let bytes = |v: &SharedView| {
+            v.entries()
+                .map(|e| e.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        };
+        for split in [0, 3, 6, 7, rows.len()] {
+            let first = SharedView::restore(
+                *restored.record(),
+                *restored.patient(),
+                None,
+                rows[..split].to_vec(),
+            )
+            .unwrap();
+            let more = first
+                .restore_more(rows[split..].to_vec(), view.checkpoint_text())
+                .unwrap();
+            assert_eq!(bytes(&more), bytes(&again), "split at {split}");
+            assert_eq!(more.signers(), again.signers(), "split at {split}");
+            assert_eq!(more.checkpoint_size(), again.checkpoint_size());
+        }
+        // What does not follow the entries held is refused, not mixed in.
+        let first = SharedView::restore(
+            *restored.record(),
+            *restored.patient(),
+            None,
+            rows[..6].to_vec(),
+        )
+        .unwrap();
+        assert!(first.restore_more(rows[2..3].to_vec(), None).is_err());
 
         // The auditor: the restored log verifies, the takeover is reported, and a witness
         // who cosigned the thief's branch is reported as superseded, not as a fork.

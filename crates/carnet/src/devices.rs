@@ -654,16 +654,10 @@ pub(crate) trait ChainReads {
         section: u8,
         epoch: u32,
     ) -> Result<Option<carnet_crypto::EpochKey>>;
-    /// See `carnet_store`'s `consent_entries_from`.
-    fn consent_entries_from(
-        &self,
-        record: &carnet_crypto::RecordId,
-        from: u64,
-    ) -> Result<Vec<Vec<u8>>>;
+    /// See `carnet_store`'s `consent_entries`.
+    fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>>;
     /// See `carnet_store`'s `get_meta`.
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>>;
-    /// See `carnet_store`'s `consent_count`.
-    fn consent_count(&self, record: &carnet_crypto::RecordId) -> Result<u64>;
 }
 
 macro_rules! chain_reads {
@@ -692,18 +686,11 @@ macro_rules! chain_reads {
             ) -> Result<Option<carnet_crypto::EpochKey>> {
                 Ok(<$t>::epoch_key(self, record, section, epoch)?)
             }
-            fn consent_entries_from(
-                &self,
-                record: &carnet_crypto::RecordId,
-                from: u64,
-            ) -> Result<Vec<Vec<u8>>> {
-                Ok(<$t>::consent_entries_from(self, record, from)?)
+            fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>> {
+                Ok(<$t>::consent_entries(self, record)?)
             }
             fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
                 Ok(<$t>::get_meta(self, name)?)
-            }
-            fn consent_count(&self, record: &carnet_crypto::RecordId) -> Result<u64> {
-                Ok(<$t>::consent_count(self, record)?)
             }
         }
     };
@@ -776,62 +763,27 @@ impl PatientDevices {
     }
 }
 
-/// A record's patient devices as its log says, with the number of consent entries they
-/// were read from and the hash of the last of them (a log replaced by another branch of
-/// the same length is read again, not taken for the one cached).
-pub(crate) type RetiredCache = std::collections::HashMap<
-    carnet_crypto::RecordId,
-    (u64, [u8; 32], std::sync::Arc<PatientDevices>),
->;
-
-/// The hash of a record's entry at `index` as held, if any.
-fn entry_hash(
-    txn: &dyn ChainReads,
-    record: &carnet_crypto::RecordId,
-    index: u64,
-) -> Result<Option<[u8; 32]>> {
-    Ok(txn
-        .consent_entries_from(record, index)?
-        .first()
-        .map(|b| *blake3::hash(b).as_bytes()))
-}
-
 impl Vault {
     /// What `record`'s log, as held here, says of its patient's devices. Each entry is
-    /// read (and its signature verified) once: a log that grew since the last call is read
-    /// from where it was (a sync logs a delivery after every batch, and reading a log of
-    /// thousands of entries again per batch was a quarter of a first sync's time).
+    /// decoded once: a log that grew since the last call is read on from where it was (a
+    /// sync logs a delivery after every batch, and decoding a log of thousands of entries
+    /// again per batch was a quarter of a first sync's samples).
     pub(crate) fn patient_devices(
         &self,
         txn: &dyn ChainReads,
         record: &carnet_crypto::RecordId,
     ) -> Result<std::sync::Arc<PatientDevices>> {
-        let count = txn.consent_count(record)?;
-        let cached = self
-            .retired_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(record)
-            .cloned();
-        let last = match count {
-            0 => [0u8; 32],
-            n => entry_hash(txn, record, n - 1)?.unwrap_or_default(),
-        };
-        let (mut devices, from) = match cached {
-            Some((n, h, l)) if n == count && h == last => return Ok(l),
-            // The log grew from what was read: the entry it ended with is still there.
-            Some((n, h, l)) if n > 0 && n < count && entry_hash(txn, record, n - 1)? == Some(h) => {
-                ((*l).clone(), n)
-            }
-            _ => (PatientDevices::default(), 0),
-        };
-        devices.extend(&txn.consent_entries_from(record, from)?)?;
-        let l = std::sync::Arc::new(devices);
-        self.retired_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(*record, (count, last, l.clone()));
-        Ok(l)
+        self.devices_cache.get(
+            record,
+            txn.consent_entries(record)?,
+            Ok,
+            |mut d, more| d.extend(&more).map(|()| d),
+            |all| {
+                let mut d = PatientDevices::default();
+                d.extend(&all)?;
+                Ok(d)
+            },
+        )
     }
 
     /// What may still be taken from `author`'s `device` in `record`: `None` if it was not

@@ -24,6 +24,7 @@
 //! Every envelope, key grant and consent entry is verified on its own before it is stored.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use carnet_consent::{Range, SectionTag, SharedView, SignedEntry};
 use carnet_crypto::{
@@ -245,12 +246,32 @@ impl Vault {
         let cp = r
             .get_meta(&checkpoint_key(record))?
             .map(|b| String::from_utf8_lossy(&b).into_owned());
-        Ok(SharedView::restore(
-            *record,
-            *patient,
-            cp.as_deref(),
+        let cp = cp.as_deref();
+        let restore = |rows| SharedView::restore(*record, *patient, cp, rows);
+        let view = self.views_cache.get(
+            record,
             r.consent_entries(record)?,
-        )?)
+            |v| {
+                if v.checkpoint_text() == cp {
+                    Ok(v)
+                } else {
+                    (*v).clone().restore_more([], cp).map(Arc::new)
+                }
+            },
+            |v, more| v.restore_more(more, cp),
+            restore,
+        )?;
+        if view.patient() != *patient {
+            // Not the view of this patient's log (a record id is the hash of its
+            // patient's id, so only a caller's mistake gets here): read it as asked.
+            return Ok(SharedView::restore(
+                *record,
+                *patient,
+                cp,
+                r.consent_entries(record)?,
+            )?);
+        }
+        Ok((*view).clone())
     }
 
     /// The owner of `record`, if this vault knows them: itself, or the patient of a record
@@ -2317,4 +2338,116 @@ enum Delivery {
     Sent,
     Written,
     Deposited([u8; 32]),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CreateOptions;
+    use carnet_consent::Access;
+    use carnet_crypto::secrecy::SecretString;
+    use carnet_crypto::{MasterKey, Role};
+
+    fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
+        let opts = CreateOptions {
+            name: name.into(),
+            role,
+            kdf_log_n: MasterKey::MIN_LOG_N,
+        };
+        Vault::create(dir, &SecretString::from("p".to_string()), &opts)
+            .unwrap()
+            .vault
+    }
+
+    /// The view of a patient's log a grantee keeps between batches is the one its store
+    /// holds: rows added, and a newer checkpoint with no new row, both show.
+    #[test]
+    fn a_kept_view_follows_the_stored_rows_and_checkpoint() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut alice = vault(&tmp.path().join("a"), "Alice", Role::Patient);
+        let mut doctor = vault(&tmp.path().join("d"), "Dr Martin", Role::Clinician);
+        alice
+            .add_contact("Dr Martin", &doctor.card().to_text())
+            .unwrap();
+        alice
+            .grant("Dr Martin", &[SectionId::Notes], Access::Read, "GP", None)
+            .unwrap();
+        let record = alice.own_record().unwrap();
+        let out = tmp.path().join("b1");
+        alice
+            .export_bundle(&doctor.card().clone(), false, &out)
+            .unwrap();
+        doctor.import_bundle(&out).unwrap();
+        let alice_id = alice.person_id();
+        let first = doctor.shared_view(&record, &alice_id).unwrap();
+        let rows = doctor
+            .store
+            .read()
+            .unwrap()
+            .consent_entries(&record)
+            .unwrap();
+        assert_eq!(first.entries().count(), rows.len());
+
+        // More of Alice's log arrives: the kept view goes on with it.
+        alice
+            .grant(
+                "Dr Martin",
+                &[SectionId::Allergies],
+                Access::Read,
+                "GP",
+                None,
+            )
+            .unwrap();
+        let out = tmp.path().join("b2");
+        alice
+            .export_bundle(&doctor.card().clone(), false, &out)
+            .unwrap();
+        doctor.import_bundle(&out).unwrap();
+        let rows = doctor
+            .store
+            .read()
+            .unwrap()
+            .consent_entries(&record)
+            .unwrap();
+        assert!(rows.len() > first.entries().count());
+        let second = doctor.shared_view(&record, &alice_id).unwrap();
+        assert_eq!(second.entries().count(), rows.len());
+        let whole = SharedView::restore(
+            record,
+            alice_id,
+            second.checkpoint_text(),
+            rows.iter().cloned(),
+        )
+        .unwrap();
+        let bytes = |v: &SharedView| {
+            v.entries()
+                .map(|e| e.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bytes(&second), bytes(&whole));
+        assert_eq!(second.signers(), whole.signers());
+        assert_eq!(second.checkpoint_size(), whole.checkpoint_size());
+
+        // A newer checkpoint stored with no new row (a grantee holds only some entries):
+        // the view says the newer size.
+        alice
+            .grant(
+                "Dr Martin",
+                &[SectionId::Conditions],
+                Access::Read,
+                "GP",
+                None,
+            )
+            .unwrap();
+        let log = alice.consent_log(&record).unwrap();
+        let newer = log.checkpoint(alice.me.log_secret().unwrap()).unwrap();
+        assert!(log.len() > second.checkpoint_size());
+        let mut txn = doctor.store.write().unwrap();
+        txn.put_meta(&checkpoint_key(&record), newer.as_bytes())
+            .unwrap();
+        txn.commit().unwrap();
+        let third = doctor.shared_view(&record, &alice_id).unwrap();
+        assert_eq!(third.checkpoint_size(), log.len());
+        assert_eq!(third.checkpoint_text(), Some(newer.as_str()));
+    }
 }

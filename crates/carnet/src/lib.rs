@@ -66,6 +66,7 @@ mod error;
 pub mod exchange;
 mod files;
 mod keys;
+mod logcache;
 mod mailboxes;
 mod own;
 mod patients;

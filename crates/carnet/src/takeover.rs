@@ -225,7 +225,8 @@ impl Vault {
         self.device = device;
         self.loaded.clear();
         *self.log_cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        *self.retired_cache.lock().unwrap_or_else(|p| p.into_inner()) = Default::default();
+        self.devices_cache.clear();
+        self.views_cache.clear();
         Ok(summary)
     }
 }

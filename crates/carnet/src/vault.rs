@@ -568,8 +568,11 @@ pub struct Vault {
     /// [`Vault::consent_log`]): a sync sends a checkpoint with every batch, and reading a
     /// log of thousands of entries back each time cost more than the batch.
     pub(crate) log_cache: std::sync::Mutex<Option<std::sync::Arc<carnet_consent::ConsentLog>>>,
-    /// Removed patient devices per record, as its log names them (by log size).
-    pub(crate) retired_cache: std::sync::Mutex<crate::devices::RetiredCache>,
+    /// What each record's log says of its patient's devices (see [`crate::logcache`]).
+    pub(crate) devices_cache: crate::logcache::Cache<crate::devices::PatientDevices>,
+    /// The views of others' logs this vault holds, as last checked (see
+    /// [`crate::logcache`]).
+    pub(crate) views_cache: crate::logcache::Cache<carnet_consent::SharedView>,
 }
 
 /// What [`Vault::create`] made: the open vault and its recovery phrase. The phrase exists
@@ -731,7 +734,8 @@ impl Vault {
             device,
             loaded: HashMap::new(),
             log_cache: Default::default(),
-            retired_cache: Default::default(),
+            devices_cache: Default::default(),
+            views_cache: Default::default(),
         };
         Ok(Created {
             vault,
@@ -799,7 +803,8 @@ impl Vault {
             device,
             loaded: HashMap::new(),
             log_cache: Default::default(),
-            retired_cache: Default::default(),
+            devices_cache: Default::default(),
+            views_cache: Default::default(),
         })
     }
 
