@@ -44,7 +44,7 @@ pub use error::StoreError;
 /// depending on redb themselves.
 #[doc(hidden)]
 pub use redb::StorageBackend;
-pub use tables::{BLOB_ROW, ChainHead, PartialBlob, ReadTxn, WriteTxn};
+pub use tables::{BLOB_ROW, ChainHead, ConsentStamp, PartialBlob, ReadTxn, WriteTxn};
 
 /// Version of the on-disk layout, kept in the `meta` table.
 pub const FORMAT_VERSION: u32 = 1;

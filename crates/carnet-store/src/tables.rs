@@ -41,12 +41,32 @@ pub(crate) const ENVELOPE_BLOBS: TableDefinition<&[u8; 32], &[u8]> =
 pub(crate) const BLOB_PARTS: TableDefinition<&[u8; 36], &[u8]> = TableDefinition::new("blob_parts");
 pub(crate) const ENVELOPE_PARTS: TableDefinition<&[u8; 36], &[u8]> =
     TableDefinition::new("envelope_parts");
+/// Per record, how its consent rows changed: (generation, generation of the last change
+/// that was not an append). Bumped in the transaction that changes the rows, so that a
+/// reader holding what it made of the rows can tell in two lookups whether they are the
+/// same, only grew, or changed otherwise ([`ReadTxn::consent_stamp`]). Not part of the
+/// vault's state (nor of its digest, dumps or backups): a vault without it reads as
+/// generation 0.
+pub(crate) const CONSENT_GEN: TableDefinition<&[u8; 32], (u64, u64)> =
+    TableDefinition::new("consent_gen");
 /// The first part of an attachment whose sync was cut (id || byte offset of the row, and a
 /// header row at offset `u64::MAX`): kept so that the next sync from the same peer
 /// resumes where it stopped. Not part of the vault's state (nor of its digest, dumps or
 /// backups): a cache of ciphertext that any sync may replace or drop.
 pub(crate) const PARTIAL_BLOBS: TableDefinition<&[u8; 40], &[u8]> =
     TableDefinition::new("partial_blobs");
+
+/// How a record's consent rows stand ([`ReadTxn::consent_stamp`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentStamp {
+    /// Bumped by every change of the rows.
+    pub generation: u64,
+    /// The generation of the last change that was not an append (a row replaced or
+    /// removed, or one added below the last).
+    pub rewritten: u64,
+    /// The last row: its index and bytes.
+    pub last: Option<(u64, Vec<u8>)>,
+}
 
 /// What a vault holds of an attachment whose transfer was cut ([`WriteTxn::put_partial`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -621,6 +641,54 @@ macro_rules! reads {
                 .collect())
         }
 
+        /// How a record's consent rows stand: their generation, the generation of their
+        /// last change that was not an append, and the last row (index and bytes). Two
+        /// lookups, whatever the log's length.
+        pub fn consent_stamp(&self, record: &RecordId) -> Result<ConsentStamp, StoreError> {
+            let (generation, rewritten) = match self.open(CONSENT_GEN)? {
+                Some(t) => t.get(&record.0)?.map_or((0, 0), |v| v.value()),
+                None => (0, 0),
+            };
+            let last = match self.open(CONSENT)? {
+                Some(t) => {
+                    let mut lo = [0u8; 40];
+                    lo[..32].copy_from_slice(&record.0);
+                    let mut hi = [0xffu8; 40];
+                    hi[..32].copy_from_slice(&record.0);
+                    match t.range(&lo[..]..=&hi[..])?.next_back() {
+                        Some(row) => {
+                            let (k, v) = row?;
+                            let mut i = [0u8; 8];
+                            i.copy_from_slice(&k.value()[32..40]);
+                            Some((u64::from_be_bytes(i), v.value().to_vec()))
+                        }
+                        None => None,
+                    }
+                }
+                None => None,
+            };
+            Ok(ConsentStamp {
+                generation,
+                rewritten,
+                last,
+            })
+        }
+
+        /// One consent entry of a record, by index.
+        pub fn consent_entry(
+            &self,
+            record: &RecordId,
+            index: u64,
+        ) -> Result<Option<Vec<u8>>, StoreError> {
+            let Some(t) = self.open(CONSENT)? else {
+                return Ok(None);
+            };
+            let mut k = [0u8; 40];
+            k[..32].copy_from_slice(&record.0);
+            k[32..].copy_from_slice(&index.to_be_bytes());
+            Ok(t.get(&k[..])?.map(|v| v.value().to_vec()))
+        }
+
         /// The number of consent entries stored for a record (for the record's owner: the
         /// length of its log; a grantee holds only some, so use [`Self::consent_entries`]).
         pub fn consent_count(&self, record: &RecordId) -> Result<u64, StoreError> {
@@ -925,7 +993,22 @@ impl<'s> WriteTxn<'s> {
         let mut k = [0u8; 40];
         k[..32].copy_from_slice(&record.0);
         k[32..].copy_from_slice(&index.to_be_bytes());
-        self.txn.open_table(CONSENT)?.insert(&k[..], bytes)?;
+        let mut hi = [0xffu8; 40];
+        hi[..32].copy_from_slice(&record.0);
+        let mut t = self.txn.open_table(CONSENT)?;
+        // An append is a row above every other of the record's.
+        let append = t.range(&k[..]..=&hi[..])?.next().is_none();
+        t.insert(&k[..], bytes)?;
+        drop(t);
+        self.bump_consent(record, append)
+    }
+
+    fn bump_consent(&mut self, record: &RecordId, append: bool) -> Result<(), StoreError> {
+        let mut g = self.txn.open_table(CONSENT_GEN)?;
+        let (generation, rewritten) = g.get(&record.0)?.map_or((0, 0), |v| v.value());
+        let generation = generation + 1;
+        let rewritten = if append { rewritten } else { generation };
+        g.insert(&record.0, (generation, rewritten))?;
         Ok(())
     }
 
@@ -945,6 +1028,10 @@ impl<'s> WriteTxn<'s> {
             .collect::<Result<_, _>>()?;
         for k in &keys {
             t.remove(&k[..])?;
+        }
+        drop(t);
+        if !keys.is_empty() {
+            self.bump_consent(record, false)?;
         }
         Ok(keys.len() as u64)
     }

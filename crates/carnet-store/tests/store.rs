@@ -322,3 +322,62 @@ fn large_envelopes_are_stored_in_page_rows_and_read_back_whole() {
         large.as_bytes()
     );
 }
+
+/// A record's consent rows carry a generation that tells a reader, in two lookups, whether
+/// they are as it read them, only grew, or changed otherwise.
+#[test]
+fn consent_generations_tell_appends_from_rewrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = new_store(&tmp.path().join("v"));
+    let record = RecordId([7; 32]);
+    let other = RecordId([8; 32]);
+    let stamp = |s: &Store, r: &RecordId| s.read().unwrap().consent_stamp(r).unwrap();
+    let empty = stamp(&store, &record);
+    assert_eq!(
+        (empty.generation, empty.rewritten, empty.last),
+        (0, 0, None)
+    );
+
+    let put = |s: &Store, r: &RecordId, i: u64, b: &[u8]| {
+        let mut t = s.write().unwrap();
+        t.put_consent(r, i, b).unwrap();
+        t.commit().unwrap();
+    };
+    for i in 0..3 {
+        put(&store, &record, i, &[i as u8]);
+    }
+    put(&store, &other, 0, b"x");
+    let s = stamp(&store, &record);
+    assert_eq!((s.generation, s.rewritten), (3, 0), "three appends");
+    assert_eq!(s.last, Some((2, vec![2])));
+    // A row replaced is not an append; nor is one added below the last.
+    put(&store, &record, 1, b"y");
+    let s = stamp(&store, &record);
+    assert_eq!((s.generation, s.rewritten), (4, 4));
+    put(&store, &record, 9, b"z");
+    let s = stamp(&store, &record);
+    assert_eq!((s.generation, s.rewritten), (5, 4));
+    assert_eq!(s.last, Some((9, b"z".to_vec())));
+    put(&store, &record, 5, b"w");
+    assert_eq!(stamp(&store, &record).rewritten, 6);
+    // Dropping a branch is not an append; dropping nothing changes nothing.
+    let mut t = store.write().unwrap();
+    assert_eq!(t.drop_consent_from(&record, 5).unwrap(), 2);
+    assert_eq!(t.drop_consent_from(&record, 50).unwrap(), 0);
+    t.commit().unwrap();
+    let s = stamp(&store, &record);
+    assert_eq!((s.generation, s.rewritten), (7, 7));
+    assert_eq!(s.last, Some((2, vec![2])));
+    // Another record's rows have their own.
+    let o = stamp(&store, &other);
+    assert_eq!((o.generation, o.rewritten), (1, 0));
+    // An aborted transaction leaves the generation as it was.
+    let mut t = store.write().unwrap();
+    t.put_consent(&record, 3, b"q").unwrap();
+    drop(t);
+    assert_eq!(stamp(&store, &record).generation, 7);
+    let r = store.read().unwrap();
+    assert_eq!(r.consent_entry(&record, 1).unwrap(), Some(b"y".to_vec()));
+    assert_eq!(r.consent_entry(&record, 3).unwrap(), None);
+    assert_eq!(r.consent_entries_from(&record, 1).unwrap().len(), 2);
+}

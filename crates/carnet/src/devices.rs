@@ -656,6 +656,21 @@ pub(crate) trait ChainReads {
     ) -> Result<Option<carnet_crypto::EpochKey>>;
     /// See `carnet_store`'s `consent_entries`.
     fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>>;
+    /// See `carnet_store`'s `consent_entries_from`.
+    fn consent_entries_from(
+        &self,
+        record: &carnet_crypto::RecordId,
+        from: u64,
+    ) -> Result<Vec<Vec<u8>>>;
+    /// See `carnet_store`'s `consent_entry`.
+    fn consent_entry(
+        &self,
+        record: &carnet_crypto::RecordId,
+        index: u64,
+    ) -> Result<Option<Vec<u8>>>;
+    /// See `carnet_store`'s `consent_stamp`.
+    fn consent_stamp(&self, record: &carnet_crypto::RecordId)
+    -> Result<carnet_store::ConsentStamp>;
     /// See `carnet_store`'s `get_meta`.
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>>;
 }
@@ -688,6 +703,26 @@ macro_rules! chain_reads {
             }
             fn consent_entries(&self, record: &carnet_crypto::RecordId) -> Result<Vec<Vec<u8>>> {
                 Ok(<$t>::consent_entries(self, record)?)
+            }
+            fn consent_entries_from(
+                &self,
+                record: &carnet_crypto::RecordId,
+                from: u64,
+            ) -> Result<Vec<Vec<u8>>> {
+                Ok(<$t>::consent_entries_from(self, record, from)?)
+            }
+            fn consent_entry(
+                &self,
+                record: &carnet_crypto::RecordId,
+                index: u64,
+            ) -> Result<Option<Vec<u8>>> {
+                Ok(<$t>::consent_entry(self, record, index)?)
+            }
+            fn consent_stamp(
+                &self,
+                record: &carnet_crypto::RecordId,
+            ) -> Result<carnet_store::ConsentStamp> {
+                Ok(<$t>::consent_stamp(self, record)?)
             }
             fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
                 Ok(<$t>::get_meta(self, name)?)
@@ -775,7 +810,7 @@ impl Vault {
     ) -> Result<std::sync::Arc<PatientDevices>> {
         self.devices_cache.get(
             record,
-            txn.consent_entries(record)?,
+            txn,
             Ok,
             |mut d, more| d.extend(&more).map(|()| d),
             |all| {

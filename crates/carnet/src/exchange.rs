@@ -250,16 +250,16 @@ impl Vault {
         let restore = |rows| SharedView::restore(*record, *patient, cp, rows);
         let view = self.views_cache.get(
             record,
-            r.consent_entries(record)?,
+            &r,
             |v| {
                 if v.checkpoint_text() == cp {
                     Ok(v)
                 } else {
-                    (*v).clone().restore_more([], cp).map(Arc::new)
+                    Ok(Arc::new((*v).clone().restore_more([], cp)?))
                 }
             },
-            |v, more| v.restore_more(more, cp),
-            restore,
+            |v, more| Ok(v.restore_more(more, cp)?),
+            |rows| Ok(restore(rows)?),
         )?;
         if view.patient() != *patient {
             // Not the view of this patient's log (a record id is the hash of its

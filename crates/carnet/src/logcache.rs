@@ -1,63 +1,79 @@
 //! What a vault keeps in memory of the consent logs it reads again and again: each entry
-//! of a log is decoded and checked once, not once per batch of a sync (a sync logs a
-//! delivery after every batch, and a clinician's receiving side checked the patient's
-//! whole log again for each: thousands of signatures a batch).
+//! of a log is decoded and checked once, not once per envelope or per batch of a sync (a
+//! sync logs a delivery after every batch, and a clinician's receiving side checked the
+//! patient's whole log again for each envelope: thousands of signatures each time).
 //!
-//! A cached reading is keyed by the log's rows as stored, hashed in order, so any change
-//! by this process or another one sharing the vault (a row added, replaced or removed, a
-//! branch dropped) is seen: the rows are read and hashed on every use (a copy and a hash
-//! of a megabyte or two, against a signature check per entry).
+//! A reading is kept with the stamp of the rows it was made of: the generation the store
+//! bumps with every change of a record's rows, and the last row. Each use compares it with
+//! the store's (two lookups, whatever the log's length), so a change by this process or by
+//! another one sharing the vault is seen: the same rows give the reading as kept; rows only
+//! added give the reading continued with them; anything else (a row replaced or removed, a
+//! branch dropped) gives a reading of the whole again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use carnet_crypto::RecordId;
 
-/// A log's rows when a reading of them was made: their number and their hash, in order.
+use crate::Result;
+use crate::devices::ChainReads;
+
+/// A log's rows when a reading of them was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Stamp {
-    count: usize,
-    hash: [u8; 32],
+struct Stamp {
+    generation: u64,
+    /// The last row's index and the hash of its bytes.
+    last: Option<(u64, [u8; 32])>,
 }
 
-/// How the rows held now relate to those a cached reading was made of.
-pub(crate) enum Rows {
+/// How the rows held now relate to those a kept reading was made of.
+enum Rows {
     /// The same rows: the reading holds.
     Same,
     /// The same rows first, then these: the reading goes on with them.
     Appended(Vec<Vec<u8>>),
-    /// Anything else (no reading, a row replaced or removed): read them all.
+    /// Anything else: all of them, to read again.
     All(Vec<Vec<u8>>),
 }
 
-/// Compares `rows` (a record's consent rows in index order) with a reading's stamp.
-pub(crate) fn compare(rows: Vec<Vec<u8>>, cached: Option<Stamp>) -> (Stamp, Rows) {
-    let mut h = blake3::Hasher::new();
-    let mut prefix = None;
-    for (i, row) in rows.iter().enumerate() {
-        if cached.is_some_and(|c| c.count == i) {
-            prefix = Some(*h.clone().finalize().as_bytes());
-        }
-        h.update(&(row.len() as u64).to_le_bytes());
-        h.update(row);
-    }
-    let stamp = Stamp {
-        count: rows.len(),
-        hash: *h.finalize().as_bytes(),
-    };
-    let verdict = match cached {
-        Some(c) if c == stamp => Rows::Same,
-        Some(c) if c.count < rows.len() && prefix == Some(c.hash) => {
-            let mut rows = rows;
-            Rows::Appended(rows.split_off(c.count))
-        }
-        _ => Rows::All(rows),
-    };
-    (stamp, verdict)
+fn stamp_of(reads: &dyn ChainReads, record: &RecordId) -> Result<(Stamp, u64)> {
+    let s = reads.consent_stamp(record)?;
+    Ok((
+        Stamp {
+            generation: s.generation,
+            last: s.last.map(|(i, b)| (i, *blake3::hash(&b).as_bytes())),
+        },
+        s.rewritten,
+    ))
 }
 
-/// Readings of logs by record, each with the stamp of the rows it was made of (and, for
-/// views, the checkpoint it was checked against).
+fn compare(
+    reads: &dyn ChainReads,
+    record: &RecordId,
+    kept: Option<Stamp>,
+) -> Result<(Stamp, Rows)> {
+    let (now, rewritten) = stamp_of(reads, record)?;
+    let rows = match kept {
+        Some(k) if k == now => Rows::Same,
+        // Nothing but appends since the reading, and its last row still there as it was
+        // (a vault written by a build that keeps no generations changes none).
+        Some(Stamp {
+            generation,
+            last: Some((index, hash)),
+        }) if rewritten <= generation
+            && generation <= now.generation
+            && reads
+                .consent_entry(record, index)?
+                .is_some_and(|b| *blake3::hash(&b).as_bytes() == hash) =>
+        {
+            Rows::Appended(reads.consent_entries_from(record, index + 1)?)
+        }
+        _ => Rows::All(reads.consent_entries(record)?),
+    };
+    Ok((now, rows))
+}
+
+/// Readings of logs by record, each with the stamp of the rows it was made of.
 pub(crate) struct Cache<T> {
     map: Mutex<HashMap<RecordId, (Stamp, Arc<T>)>>,
 }
@@ -71,28 +87,31 @@ impl<T> Default for Cache<T> {
 }
 
 impl<T: Clone> Cache<T> {
-    /// The reading of `record`'s `rows`: the cached one if the rows are the same, the
-    /// cached one continued with `more` if rows were only added, else `fresh` of them all.
-    pub(crate) fn get<E>(
+    /// The reading of `record`'s rows as `reads` holds them: `same` of the kept one if the
+    /// rows are the same, `more` of it with the rows added since if rows were only added,
+    /// else `fresh` of them all.
+    pub(crate) fn get(
         &self,
         record: &RecordId,
-        rows: Vec<Vec<u8>>,
-        same: impl FnOnce(Arc<T>) -> Result<Arc<T>, E>,
-        more: impl FnOnce(T, Vec<Vec<u8>>) -> Result<T, E>,
-        fresh: impl FnOnce(Vec<Vec<u8>>) -> Result<T, E>,
-    ) -> Result<Arc<T>, E> {
-        let cached = self
+        reads: &dyn ChainReads,
+        same: impl FnOnce(Arc<T>) -> Result<Arc<T>>,
+        more: impl FnOnce(T, Vec<Vec<u8>>) -> Result<T>,
+        fresh: impl FnOnce(Vec<Vec<u8>>) -> Result<T>,
+    ) -> Result<Arc<T>> {
+        let kept = self
             .map
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(record)
             .cloned();
-        let (stamp, verdict) = compare(rows, cached.as_ref().map(|(s, _)| *s));
-        let value = match (verdict, cached) {
+        let (stamp, rows) = compare(reads, record, kept.as_ref().map(|(s, _)| *s))?;
+        let value = match (rows, kept) {
             (Rows::Same, Some((_, v))) => same(v)?,
             (Rows::Appended(rows), Some((_, v))) => Arc::new(more((*v).clone(), rows)?),
             (Rows::All(rows), _) => Arc::new(fresh(rows)?),
-            (Rows::Same | Rows::Appended(_), None) => unreachable!("compared with no stamp"),
+            (Rows::Same | Rows::Appended(_), None) => {
+                Arc::new(fresh(reads.consent_entries(record)?)?)
+            }
         };
         self.map
             .lock()
@@ -110,33 +129,79 @@ impl<T: Clone> Cache<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CreateOptions, Vault};
+    use carnet_crypto::secrecy::SecretString;
+    use carnet_crypto::{MasterKey, Role};
 
-    fn rows(n: u8) -> Vec<Vec<u8>> {
-        (0..n).map(|i| vec![i; 3]).collect()
-    }
-
+    /// A kept reading (here: the rows themselves) always equals a reading of the rows the
+    /// real store holds, whatever happened to them between two uses.
     #[test]
-    fn rows_are_the_same_appended_or_read_again() {
-        let (s, v) = compare(rows(3), None);
-        assert!(matches!(v, Rows::All(r) if r.len() == 3));
-        let (s2, v) = compare(rows(3), Some(s));
-        assert_eq!(s2, s);
-        assert!(matches!(v, Rows::Same));
-        let (_, v) = compare(rows(5), Some(s));
-        assert!(matches!(v, Rows::Appended(r) if r == vec![vec![3u8; 3], vec![4u8; 3]]));
-        // A row replaced before the end, with more rows after: read again whole.
-        let mut changed = rows(5);
-        changed[1] = vec![9, 9, 9];
-        assert!(matches!(compare(changed, Some(s)).1, Rows::All(_)));
-        // The same number of rows, the last replaced (another branch): read again.
-        let mut other = rows(3);
-        other[2] = vec![7];
-        assert!(matches!(compare(other, Some(s)).1, Rows::All(_)));
-        // Fewer rows (a branch dropped): read again.
-        assert!(matches!(compare(rows(2), Some(s)).1, Rows::All(_)));
-        // Rows whose bytes move across a boundary do not hash the same.
-        let (a, _) = compare(vec![vec![1, 2], vec![3]], None);
-        let (b, _) = compare(vec![vec![1], vec![2, 3]], None);
-        assert_ne!(a, b);
+    fn a_kept_reading_always_equals_the_rows_held() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = CreateOptions {
+            name: "Alice".into(),
+            role: Role::Patient,
+            kdf_log_n: MasterKey::MIN_LOG_N,
+        };
+        let v = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from("p".to_string()),
+            &opts,
+        )
+        .unwrap()
+        .vault;
+        let record = RecordId([3; 32]);
+        let cache: Cache<Vec<Vec<u8>>> = Cache::default();
+        let freshes = std::cell::Cell::new(0);
+        let check = |what: &str| {
+            let r = v.store.read().unwrap();
+            let got = cache
+                .get(
+                    &record,
+                    &r,
+                    Ok,
+                    |mut kept, more| {
+                        kept.extend(more);
+                        Ok(kept)
+                    },
+                    |all| {
+                        freshes.set(freshes.get() + 1);
+                        Ok(all)
+                    },
+                )
+                .unwrap();
+            assert_eq!(*got, r.consent_entries(&record).unwrap(), "{what}");
+        };
+        let put = |i: u64, b: &[u8]| {
+            let mut t = v.store.write().unwrap();
+            t.put_consent(&record, i, b).unwrap();
+            t.commit().unwrap();
+        };
+        check("empty");
+        for i in 0..4 {
+            put(i, &[i as u8]);
+        }
+        check("appended to an empty log");
+        let read = freshes.get();
+        check("the same");
+        put(4, b"e");
+        put(5, b"f");
+        check("appended");
+        assert_eq!(freshes.get(), read, "appends continue the kept reading");
+        // A row in a gap below the last (a grantee given an older entry), then one more.
+        put(8, b"h");
+        check("appended across a gap");
+        put(7, b"g");
+        put(9, b"i");
+        check("a row added below the last, then an append");
+        put(2, b"changed");
+        put(10, b"j");
+        check("a row replaced, then an append");
+        let mut t = v.store.write().unwrap();
+        t.drop_consent_from(&record, 9).unwrap();
+        t.commit().unwrap();
+        put(9, b"other");
+        check("a branch dropped and another of the same length");
+        assert!(freshes.get() > read);
     }
 }
