@@ -50,7 +50,7 @@ pub use device::{
     DeviceCert, DeviceClaim, DeviceSecret, MAX_DEVICE_CERT_BYTES, endpoint_public_key,
 };
 pub use envelope::{
-    DEVICE_ENVELOPE_VERSION, ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId,
+    CertMemo, DEVICE_ENVELOPE_VERSION, ENVELOPE_VERSION, Envelope, EnvelopeHeader, EnvelopeId,
     MAX_ENVELOPE_BYTES, Signer,
 };
 pub use error::CryptoError;

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use carnet::crypto::{DeviceCert, DeviceId, IdentityCard, PersonId};
-use carnet::exchange::{ExchangeReport, Finished, ItemSource, SendReport};
+use carnet::exchange::{CheckedAhead, ExchangeReport, Finished, ItemSource, SendReport};
 use carnet::wire::{Have, Item};
 use carnet::{Attempt, PeerStanding, Vault};
 use iroh::endpoint::Connection;
@@ -88,7 +88,7 @@ pub struct SessionReport {
     pub rounds: usize,
 }
 
-struct Batch(VecDeque<Item>);
+struct Batch(VecDeque<Item>, Option<CheckedAhead>);
 
 impl ItemSource for Batch {
     fn next_item(&mut self) -> carnet::Result<Option<Item>> {
@@ -96,6 +96,9 @@ impl ItemSource for Batch {
     }
     fn finish(&mut self) -> carnet::Result<Finished> {
         Ok(Finished::default())
+    }
+    fn take_checked_ahead(&mut self) -> Option<CheckedAhead> {
+        self.1.take()
     }
 }
 
@@ -515,6 +518,8 @@ async fn session(
         held: 0,
     };
     let mut applying: Option<Applying> = None;
+    // A received batch whose signatures are being checked while the one before applies.
+    let mut waiting: Option<Checking> = None;
     loop {
         let unacknowledged = pending.lock().unwrap_or_else(|p| p.into_inner()).len();
         let first_done =
@@ -582,18 +587,27 @@ async fn session(
                         }
                     }
                     Frame::Done => {
-                        // Batches apply in order, one at a time, while the next one arrives.
-                        if let Some(prev) = applying.take() {
-                            settle(prev.await, &mut report, tx, shared).await?;
-                        }
-                        let items = std::mem::take(&mut batch);
+                        // Batches apply in order, one at a time. A batch that arrives while
+                        // one applies has its signatures checked meanwhile and waits; the
+                        // next keeps arriving. Reading stops only when a second would wait
+                        // (or a large one would), until the one applying is done.
+                        let large = batch_bytes > 4 * BATCH_BUDGET;
+                        let checking = check_ahead(std::mem::take(&mut batch));
                         batch_bytes = 0;
                         buffered.release();
-                        let from = peer.clone();
-                        let sh = shared.clone();
-                        applying = Some(tokio::spawn(async move {
-                            with_vault(&sh, move |v| v.receive_items_from(&from, Some(peer_device), &mut Batch(items))).await
-                        }));
+                        if waiting.is_some() || (large && applying.is_some()) {
+                            if let Some(prev) = applying.take() {
+                                settle(prev.await, &mut report, tx, shared).await?;
+                            }
+                            if let Some(w) = waiting.take() {
+                                applying = Some(apply(shared, &peer, peer_device, w));
+                            }
+                        }
+                        if applying.is_none() {
+                            applying = Some(apply(shared, &peer, peer_device, checking));
+                        } else {
+                            waiting = Some(checking);
+                        }
                     }
                     Frame::End => {
                         if !batch.is_empty() {
@@ -601,6 +615,9 @@ async fn session(
                         }
                         if let Some(prev) = applying.take() {
                             settle(prev.await, &mut report, tx, shared).await?;
+                        }
+                        if let Some(w) = waiting.take() {
+                            settle(apply(shared, &peer, peer_device, w).await, &mut report, tx, shared).await?;
                         }
                         their_first_round_done = true;
                         if peer_stays {
@@ -639,6 +656,9 @@ async fn session(
             applied = async { applying.as_mut().expect("guarded").await }, if applying.is_some() => {
                 applying = None;
                 settle(applied, &mut report, tx, shared).await?;
+                if let Some(w) = waiting.take() {
+                    applying = Some(apply(shared, &peer, peer_device, w));
+                }
             }
             done = async { round.as_mut().expect("guarded").await }, if round.is_some() => {
                 round = None;
@@ -676,6 +696,15 @@ async fn session(
     if let Some(last) = applying.take() {
         settle(last.await, &mut report, tx, shared).await?;
     }
+    if let Some(w) = waiting.take() {
+        settle(
+            apply(shared, &peer, peer_device, w).await,
+            &mut report,
+            tx,
+            shared,
+        )
+        .await?;
+    }
     let _ = shared
         .activity
         .send(crate::Activity::Finished(report.clone()));
@@ -694,6 +723,37 @@ async fn keep_partial(shared: &Arc<Shared>, peer: PersonId, batch: &mut VecDeque
 
 /// A received batch being applied to the vault.
 type Applying = tokio::task::JoinHandle<Result<ExchangeReport, SyncError>>;
+
+/// A received batch whose envelope signatures are being checked, without the vault.
+type Checking = tokio::task::JoinHandle<(VecDeque<Item>, CheckedAhead)>;
+
+fn check_ahead(mut items: VecDeque<Item>) -> Checking {
+    tokio::task::spawn_blocking(move || {
+        let ahead = CheckedAhead::of(items.make_contiguous());
+        (items, ahead)
+    })
+}
+
+/// Applies a batch once its check is done (the caller starts it only after the batch
+/// before it was applied: batches apply in the order they came).
+fn apply(
+    shared: &Arc<Shared>,
+    peer: &IdentityCard,
+    device: DeviceId,
+    checking: Checking,
+) -> Applying {
+    let from = peer.clone();
+    let sh = shared.clone();
+    tokio::spawn(async move {
+        let (items, ahead) = checking
+            .await
+            .map_err(|e| SyncError::Protocol(format!("a check task failed: {e}")))?;
+        with_vault(&sh, move |v| {
+            v.receive_items_from(&from, Some(device), &mut Batch(items, Some(ahead)))
+        })
+        .await
+    })
+}
 
 /// Counts an applied batch, or tells the peer why it was refused.
 async fn settle(
