@@ -1251,6 +1251,9 @@ fn entry_text(e: &Entry, lang: Lang) -> String {
             } else {
                 let _ = write!(s, " ({})", esc(&status));
             }
+            if let Some(r) = &m.status_reason {
+                let _ = write!(s, " ({})", esc(&fill(w.reason, &[("why", r)])));
+            }
             if let Some(d) = &m.start {
                 let _ = write!(s, ", {}", esc(&fill(w.since, &[("date", d.as_str())])));
             }
@@ -1309,6 +1312,9 @@ fn lines(items: &[&RecordEntry], lang: Lang, glucose_unit: Option<&str>) -> Vec<
                         " ({})",
                         esc(&status_word(&w.procedure_status, status))
                     );
+                }
+                if let Some(r) = &p.status_reason {
+                    let _ = write!(html, " ({})", esc(&fill(w.reason, &[("why", r)])));
                 }
                 (
                     format!("{status}\u{0}{}", p.name),
