@@ -569,6 +569,7 @@ fn chart_points(points: Vec<SeriesPoint>, kind: ChartKind) -> (Vec<Point>, Strin
                 value: v,
                 second: p.second,
                 censored: p.censored,
+                offset: Some(p.at.offset_seconds()),
             })
         })
         .collect();

@@ -60,6 +60,10 @@ pub struct Point {
     /// Set when the device said "beyond its range" ("Low", "High"): `value` is the limit,
     /// and the reading counts as below or above the target whatever the limit.
     pub censored: Option<Censor>,
+    /// The reading's own UTC offset in seconds east (from the device file: it changes at
+    /// daylight saving time), for the modal day and the days of readings; `None`: the
+    /// offset the chart is drawn in.
+    pub offset: Option<i32>,
 }
 
 /// What a chart shows, which decides its guides.
@@ -1670,6 +1674,7 @@ mod tests {
                 value: base + ((i * 17) % 120) as f64,
                 second: None,
                 censored: None,
+                offset: None,
             })
             .collect()
     }

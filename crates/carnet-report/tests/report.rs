@@ -120,6 +120,7 @@ fn cgm_mmol() -> Vec<Point> {
             value: ((6.0 + 3.0 * ((i as f64) / 40.0).sin()) * 10.0).round() / 10.0,
             second: None,
             censored: None,
+            offset: None,
         })
         .collect()
 }
@@ -335,6 +336,7 @@ fn no_trend_under_three_points() {
                 value: 70.0 + i as f64,
                 second: None,
                 censored: None,
+                offset: None,
             })
             .collect()
     };
@@ -413,6 +415,7 @@ fn ranges_are_judged_in_the_unit_the_device_measured() {
             value: 70.0,
             second: None,
             censored: None,
+            offset: None,
         })
         .collect();
     let html = report_html(&ReportInput {
