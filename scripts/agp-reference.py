@@ -6,7 +6,12 @@ carnet-report's figures against (crates/carnet-report/tests/agp.rs).
 Definitions (the international consensus, Battelino et al., Diabetes Care 2019; GMI from
 Bergenstal et al. 2018), as carnet-report's glucose module states them:
 - EGV rows only; "Low" is 40 mg/dL and very low, "High" is 400 mg/dL and very high.
-- Local times without an offset are read as UTC (the test reads the file with --tz UTC).
+- Local times without an offset are read as UTC (the test reads the file with --tz UTC),
+  or, with `--tz ZONE`, in that IANA zone (zoneinfo): an instant per reading from its wall
+  clock time; in the hour that happens twice when DST ends, a time earlier than the
+  previous row's is the second pass (fold=1), as are the rest of that hour. Days and the
+  modal day's bins then use each reading's wall-clock time as written in the file (its
+  own offset), so a DST change inside the period moves no reading to another hour.
 - Period: readings later than (last reading - 14 days).
 - Ranges (% of readings): <54, 54-69, 70-180, 181-250, >250 mg/dL.
 - Mean, population standard deviation; GMI = 3.31 + 0.02392 x mean; CV = SD / mean x 100.
@@ -16,7 +21,7 @@ Bergenstal et al. 2018), as carnet-report's glucose module states them:
   statistics.quantiles(method="inclusive") (linear between closest ranks); a bin with
   fewer than 5 readings has none.
 
-Usage: scripts/agp-reference.py FILE.csv > reference.json
+Usage: scripts/agp-reference.py FILE.csv [--tz ZONE] > reference.json
 """
 import csv
 import datetime
@@ -25,17 +30,36 @@ import statistics
 import sys
 
 path = sys.argv[1]
+zone = None
+if len(sys.argv) > 3 and sys.argv[2] == "--tz":
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(sys.argv[3])
 rows = list(csv.reader(open(path, encoding="utf-8-sig")))
 header = next(r for r in rows if any(c.startswith("Timestamp") for c in r))
 ts_i = next(i for i, c in enumerate(header) if c.startswith("Timestamp"))
 ev_i = header.index("Event Type")
 gv_i = next(i for i, c in enumerate(header) if c.startswith("Glucose Value"))
 readings = []  # (unix seconds, mg/dL, censor)
+wall = {}  # unix seconds -> wall-clock seconds since 1970 as written (own offset)
+prev, second_pass = None, False
 for r in rows:
     if len(r) <= gv_i or r[ev_i] != "EGV":
         continue
-    t = datetime.datetime.fromisoformat(r[ts_i].replace(" ", "T"))
-    t = int(t.replace(tzinfo=datetime.timezone.utc).timestamp())
+    local = datetime.datetime.fromisoformat(r[ts_i].replace(" ", "T"))
+    if zone is None:
+        t = int(local.replace(tzinfo=datetime.timezone.utc).timestamp())
+    else:
+        a = local.replace(tzinfo=zone, fold=0)
+        b = local.replace(tzinfo=zone, fold=1)
+        ambiguous = a.utcoffset() != b.utcoffset()
+        if not ambiguous:
+            second_pass = False
+        elif prev is not None and local < prev:
+            second_pass = True
+        t = int((b if ambiguous and second_pass else a).timestamp())
+        prev = local
+    wall[t] = int(local.replace(tzinfo=datetime.timezone.utc).timestamp())
     raw = r[gv_i].strip()
     if raw.lower() == "low":
         readings.append((t, 40.0, "below"))
@@ -75,10 +99,10 @@ sd = statistics.pstdev(values)
 gaps = sorted(b[0] - a[0] for a, b in zip(win, win[1:]) if b[0] > a[0])
 spacing = statistics.median_high(gaps)
 active = min(100.0, n * spacing / ((end - start) + spacing) * 100)
-days = len({datetime.datetime.fromtimestamp(t, datetime.timezone.utc).date() for t, _, _ in win})
+days = len({wall[t] // 86400 for t, _, _ in win})
 bins = [[] for _ in range(96)]
 for t, v, _ in win:
-    bins[(t % 86400) // 900].append(v)
+    bins[(wall[t] % 86400) // 900].append(v)
 percentiles = []
 for b in bins:
     if len(b) < 5:
@@ -89,6 +113,7 @@ for b in bins:
 json.dump(
     {
         "source": path.split("tests/fixtures/")[-1],
+        "tz": sys.argv[3] if zone else "UTC",
         "method": "scripts/agp-reference.py (Python csv/datetime/statistics; definitions in its docstring)",
         "start": start,
         "end": end,

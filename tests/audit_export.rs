@@ -85,6 +85,7 @@ fn the_audit_export_holds_no_health_data() {
             start: None,
             end: None,
             status: MedicationStatus::Active,
+            status_reason: None,
         }),
         Entry::Immunization(Immunization {
             vaccine: HEALTH[5].into(),
@@ -159,6 +160,7 @@ fn the_audit_export_holds_no_health_data() {
                 start: None,
                 end: None,
                 status: MedicationStatus::Active,
+                status_reason: None,
             }),
         )
         .unwrap();

@@ -41,6 +41,7 @@ fn medication(name: &str) -> Entry {
         start: None,
         end: None,
         status: MedicationStatus::Active,
+        status_reason: None,
     })
 }
 

@@ -91,6 +91,7 @@ fn entry(section: SectionId, who: &str, n: u16) -> Entry {
             start: None,
             end: None,
             status: MedicationStatus::Active,
+            status_reason: None,
         }),
         _ => Entry::Note(Note { text, title: None }),
     }

@@ -102,6 +102,7 @@ field-code = code
 field-onset = onset
 field-abatement = abatement
 field-status = status
+field-status_reason = status_reason
 field-dosage = dosage
 field-start = start
 field-end = end
@@ -139,6 +140,7 @@ word-amended = amended
 word-preliminary = preliminary
 word-in-progress = in progress
 word-not-done = not done
+word-not-taken = not taken
 
 ## Entries
 
@@ -149,6 +151,7 @@ immunization-summary = { $vaccine } on { $date }
 measurement-summary = { $name } { $value } at { $at }
 measurement-unusual-confirmed = { " " }(unusual, confirmed)
 procedure-on = , on { $date }
+status-reason = , reason: { $reason }
 document-summary = { $title } ({ $kind }, { $size } bytes)
 profile-born = , born { $date }
 profile-blood-group = , blood group { $group }
@@ -362,6 +365,7 @@ imported = Imported from { $file }: { $counts }.
 import-about = The bundle is about { $who }.
 import-already = Already in your record (not added again): { $counts }.
 import-repeated = Given twice in the file (kept once): { $counts }.
+import-another-value = At a time your record already has with another value (both kept, the new one in a series "… (another value at the same time)"): { $counts }.
 import-not-imported = Not imported:
 import-blocks = Readings are stored as { $blocks } day blocks in { $changes } change(s).
 person-born = { $name }, born { $date }

@@ -100,6 +100,7 @@ field-code = code
 field-onset = début
 field-abatement = fin
 field-status = statut
+field-status_reason = raison du statut
 field-dosage = posologie
 field-start = début
 field-end = fin
@@ -137,6 +138,7 @@ word-amended = corrigé
 word-preliminary = préliminaire
 word-in-progress = en cours
 word-not-done = non fait
+word-not-taken = non pris
 
 ## Entrées
 
@@ -147,6 +149,7 @@ immunization-summary = { $vaccine } le { $date }
 measurement-summary = { $name } { $value } le { $at }
 measurement-unusual-confirmed = { " " }(inhabituelle, confirmée)
 procedure-on = , le { $date }
+status-reason = , raison : { $reason }
 document-summary = { $title } ({ $kind }, { $size } octets)
 profile-born = , né(e) le { $date }
 profile-blood-group = , groupe sanguin { $group }
@@ -360,6 +363,7 @@ imported = Importé depuis { $file } : { $counts }.
 import-about = Le paquet concerne { $who }.
 import-already = Déjà dans votre dossier (pas ajouté à nouveau) : { $counts }.
 import-repeated = Donné deux fois dans le fichier (gardé une fois) : { $counts }.
+import-another-value = À un moment où votre dossier a déjà une autre valeur (les deux gardées, la nouvelle dans une série « … (another value at the same time) ») : { $counts }.
 import-not-imported = Non importé :
 import-blocks = Les mesures sont enregistrées en { $blocks } blocs journaliers dans { $changes } modification(s).
 person-born = { $name }, né(e) le { $date }

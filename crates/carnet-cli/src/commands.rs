@@ -574,6 +574,7 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
             start: start.clone(),
             end: end.clone(),
             status: *status,
+            status_reason: None,
         }),
         AddCommand::Immunization {
             vaccine,
@@ -962,7 +963,15 @@ fn editable_fields(entry: &Entry) -> &'static [&'static str] {
     match entry {
         Entry::Allergy(_) => &["substance", "code", "criticality", "reaction"],
         Entry::Condition(_) => &["name", "code", "onset", "abatement", "status"],
-        Entry::Medication(_) => &["name", "code", "dosage", "start", "end", "status"],
+        Entry::Medication(_) => &[
+            "name",
+            "code",
+            "dosage",
+            "start",
+            "end",
+            "status",
+            "status_reason",
+        ],
         Entry::Immunization(_) => &["vaccine", "code", "date", "lot"],
         Entry::Measurement(_) => &[
             "kind",
@@ -975,7 +984,7 @@ fn editable_fields(entry: &Entry) -> &'static [&'static str] {
             "category",
             "status",
         ],
-        Entry::Procedure(_) => &["name", "code", "date", "status"],
+        Entry::Procedure(_) => &["name", "code", "date", "status", "status_reason"],
         Entry::Note(_) => &["text", "title"],
         Entry::Document(_) => &["title", "doc_type", "date"],
         Entry::Profile(_) => &[
@@ -1210,6 +1219,7 @@ mod tests {
                 start: Some(day.clone()),
                 end: Some(day.clone()),
                 status: Default::default(),
+                status_reason: None,
             }),
             Entry::Immunization(Immunization {
                 vaccine: "x".into(),

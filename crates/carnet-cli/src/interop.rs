@@ -274,6 +274,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             "skipped": skipped,
             "already_present": report.already_present,
             "repeated_in_file": report.repeated,
+            "another_value_at_same_time": report.another_value,
             "not_mapped": parsed.skipped,
             "reasons": parsed.reasons,
             "envelopes": report.envelopes,
@@ -305,6 +306,15 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             println!(
                 "{}",
                 t!("import-repeated", counts = counts_text(&report.repeated))
+            );
+        }
+        if !report.another_value.is_empty() {
+            println!(
+                "{}",
+                t!(
+                    "import-another-value",
+                    counts = counts_text(&report.another_value)
+                )
             );
         }
         if !parsed.reasons.is_empty() {
@@ -559,6 +569,7 @@ fn chart_points(points: Vec<SeriesPoint>, kind: ChartKind) -> (Vec<Point>, Strin
                 value: v,
                 second: p.second,
                 censored: p.censored,
+                offset: Some(p.at.offset_seconds()),
             })
         })
         .collect();

@@ -173,7 +173,12 @@ pub fn summary(entry: &Entry) -> String {
             if let Some(d) = &m.dosage {
                 s.push_str(&format!(", {d}"));
             }
-            s.push_str(&format!(" ({})", word(&m.status.to_string())));
+            let reason = m
+                .status_reason
+                .as_ref()
+                .map(|r| t!("status-reason", reason = r.as_str()))
+                .unwrap_or_default();
+            s.push_str(&format!(" ({}{reason})", word(&m.status.to_string())));
             s
         }
         Entry::Immunization(i) => t!(
@@ -217,7 +222,12 @@ pub fn summary(entry: &Entry) -> String {
             )
         }
         Entry::Procedure(p) => {
-            let mut s = format!("{} ({})", p.name, word(&p.status.to_string()));
+            let reason = p
+                .status_reason
+                .as_ref()
+                .map(|r| t!("status-reason", reason = r.as_str()))
+                .unwrap_or_default();
+            let mut s = format!("{} ({}{reason})", p.name, word(&p.status.to_string()));
             if let Some(d) = &p.date {
                 s.push_str(&t!("procedure-on", date = d.to_string()));
             }

@@ -1135,3 +1135,45 @@ fn at_a_terminal_the_same_person_is_confirmed_by_answering() {
     );
     assert_eq!(entry_count(&c), 6, "the two vaccinations were added");
 }
+
+#[test]
+fn a_medicine_not_taken_and_a_procedure_not_done_show_why() {
+    // Issue 15, Deliver 3: a negation keeps its exact scope and its stated reason, and
+    // `list` shows both, in English and in French.
+    let c = Carnet::patient();
+    let bundle = serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:6c1e0f4e-0d7a-4c55-9a49-2d6f1c1b0001", "resource": {
+            "resourceType": "MedicationStatement", "status": "not-taken",
+            "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1191", "display": "Aspirin"}]},
+            "subject": {"display": "Patient"}, "effectiveDateTime": "2024-01-05",
+            "statusReason": [{"text": "Gastric bleeding"}]}},
+        {"fullUrl": "urn:uuid:6c1e0f4e-0d7a-4c55-9a49-2d6f1c1b0002", "resource": {
+            "resourceType": "Procedure", "status": "not-done",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "73761001", "display": "Colonoscopy"}]},
+            "subject": {"display": "Patient"}, "performedDateTime": "2024-02-01",
+            "statusReason": {"text": "Patient refused"}}}
+    ]});
+    let path = c.work.join("negations.json");
+    std::fs::write(&path, bundle.to_string()).unwrap();
+    c.ok(&["import", "fhir", s(&path)]);
+    let en = c.ok(&["list"]);
+    assert!(
+        en.contains("Aspirin (not taken, reason: Gastric bleeding)"),
+        "{en}"
+    );
+    assert!(
+        en.contains("Colonoscopy (not done, reason: Patient refused)"),
+        "{en}"
+    );
+    let fr = c.ok(&["--lang", "fr", "list"]);
+    assert!(
+        fr.contains("Aspirin (non pris, raison : Gastric bleeding)"),
+        "{fr}"
+    );
+    assert!(
+        fr.contains("Colonoscopy (non fait, raison : Patient refused)"),
+        "{fr}"
+    );
+    let json = c.json(&["list", "--section", "medications"]);
+    assert_eq!(json[0]["status_reason"], "Gastric bleeding");
+}

@@ -721,6 +721,7 @@ impl CarnetVault {
             start: opt::<Date>("start", input.start)?,
             end: opt::<Date>("end", input.end)?,
             status: opt("status", input.status)?.unwrap_or_default(),
+            status_reason: None,
         });
         self.add(record, entry)
     }
@@ -763,6 +764,7 @@ impl CarnetVault {
             code: opt::<Code>("code", input.code)?,
             date: opt::<Date>("date", input.date)?,
             status: Default::default(),
+            status_reason: None,
         });
         self.add(record, entry)
     }

@@ -268,6 +268,9 @@ impl<'a> Builder<'a> {
                 if let Some(d) = &p.date {
                     r["performedDateTime"] = json!(d.as_str());
                 }
+                if let Some(why) = &p.status_reason {
+                    r["statusReason"] = json!({"text": why});
+                }
                 r
             }
             Entry::Medication(m) => {
@@ -286,6 +289,10 @@ impl<'a> Builder<'a> {
                 }
                 if let Some(d) = &m.dosage {
                     r["dosage"] = json!([{"text": d}]);
+                }
+                // MedicationStatement.statusReason is a list of CodeableConcepts.
+                if let Some(why) = &m.status_reason {
+                    r["statusReason"] = json!([{"text": why}]);
                 }
                 r
             }

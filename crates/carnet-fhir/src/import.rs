@@ -739,6 +739,23 @@ fn absent(
     rtype: &str,
     out: &mut Import,
 ) -> Option<Mapping> {
+    // SNOMED CT's whole-section situations say the same as the IPS codes (the AU PS and
+    // NZ PS use them): only these three, each in its own section. Narrower ones (429625007
+    // No known food allergy, 409137002 No known drug allergy...) stay ordinary entries
+    // with their code, as the IPS narrower codes do below.
+    if let Some(c) = code.as_ref().filter(|c| c.system == systems::SNOMED) {
+        let whole = match c.code.as_str() {
+            "716186003" => SectionId::Allergies,
+            "787481004" => SectionId::Medications,
+            "160245001" => SectionId::Conditions,
+            _ => return None,
+        };
+        if whole != section {
+            return None;
+        }
+        let asserted = fhir_date(asserted).unwrap_or_else(Date::today);
+        return Some(Ok(Some(Entry::NoneKnown(NoneKnown { section, asserted }))));
+    }
     let c = code.as_ref().filter(|c| c.system == IPS_ABSENT_SYSTEM)?;
     // Only the section-wide "none known" is Carnet's NoneKnown; a narrower one ("no known
     // food allergies") keeps its exact scope as an ordinary entry with its code, so it is
@@ -995,7 +1012,24 @@ fn procedure(r: &Value, out: &mut Import) -> Mapping {
         code,
         date,
         status,
+        status_reason: status_reason(r),
     })))
+}
+
+/// The words of a `statusReason`: one CodeableConcept (Procedure, MedicationRequest) or a
+/// list of them (MedicationStatement), joined with "; ".
+fn status_reason(r: &Value) -> Option<String> {
+    let words: Vec<String> = match r.get("statusReason")? {
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|cc| concept(Some(cc), &[systems::SNOMED]).0)
+            .collect(),
+        cc => concept(Some(cc), &[systems::SNOMED])
+            .0
+            .into_iter()
+            .collect(),
+    };
+    (!words.is_empty()).then(|| words.join("; "))
 }
 
 fn dosage_text(d: &Value) -> Option<String> {
@@ -1010,15 +1044,22 @@ fn dosage_text(d: &Value) -> Option<String> {
         .and_then(|dr| dr.get("doseQuantity"))
         && let Some(v) = q.get("value").and_then(Value::as_f64)
     {
-        let unit = s(q, "unit").or_else(|| s(q, "code")).unwrap_or("");
-        parts.push(format!("{v} {unit}").trim().to_string());
+        // A dose without a unit is shown so ("4 (no unit given)"), never given one.
+        match s(q, "unit").or_else(|| s(q, "code")) {
+            Some(unit) => parts.push(format!("{v} {unit}")),
+            None => parts.push(format!("{v} (no unit given)")),
+        }
     }
     if let Some(rep) = d.get("timing").and_then(|t| t.get("repeat")) {
         let f = rep.get("frequency").and_then(Value::as_u64);
         let p = rep.get("period").and_then(Value::as_f64);
         let u = s(rep, "periodUnit");
-        if let (Some(f), Some(p), Some(u)) = (f, p, u) {
-            parts.push(format!("{f} times per {p} {u}"));
+        match (f, p, u) {
+            (Some(f), Some(p), Some(u)) => parts.push(format!("{f} times per {p} {u}")),
+            // R4 Timing: "if no frequency is stated, the assumption is that the event
+            // occurs once per period" (Austria: period 1 d, no frequency).
+            (None, Some(p), Some(u)) => parts.push(format!("once every {p} {u}")),
+            _ => {}
         }
     }
     if d.get("asNeededBoolean").and_then(Value::as_bool) == Some(true) {
@@ -1098,6 +1139,7 @@ fn medication(rtype: &str, r: &Value, index: &Index, out: &mut Import) -> Mappin
         start,
         end,
         status,
+        status_reason: status_reason(r),
     })))
 }
 

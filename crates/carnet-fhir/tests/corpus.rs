@@ -688,3 +688,156 @@ fn concrete_values_of_the_corpus_are_kept_as_written() {
             .any(|r| r.contains("entry 266") && r.contains("effectivePeriod.stop"))
     );
 }
+
+fn none_known(imp: &Import) -> Vec<SectionId> {
+    all(imp)
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::NoneKnown(n) => Some(n.section),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn whole_section_no_known_codes_are_none_known_and_narrower_ones_keep_their_scope() {
+    // Australia (AU PS "no known X" example): SNOMED CT 716186003 No known allergy,
+    // 787481004 No known medications, 160245001 No current problems or disability: the
+    // record's explicit "none known" for each whole section, not an allergy, a medicine
+    // and a problem of those names.
+    let au = import("ips-connectathon/Bundle-aups-noknownx.json", false);
+    let mut sections = none_known(&au);
+    sections.sort_by_key(|s| s.as_str());
+    assert_eq!(
+        sections,
+        [
+            SectionId::Allergies,
+            SectionId::Conditions,
+            SectionId::Medications
+        ]
+    );
+    assert!(all(&au).iter().all(|e| !matches!(
+        e,
+        Entry::Allergy(_) | Entry::Medication(_) | Entry::Condition(_)
+    )));
+    // The same SNOMED code beside real data (Sparked, NZ PS, AU PS GP visit).
+    for rel in [
+        "ips-connectathon/AU-example-sparked.json",
+        "ips-connectathon/NZ_Peter_Jordan_NNJ9186.json",
+        "ips-connectathon/Bundle-aups-gpvisit-retrieval.json",
+    ] {
+        let imp = import(rel, false);
+        assert_eq!(none_known(&imp), [SectionId::Allergies], "{rel}");
+        assert!(
+            all(&imp).iter().all(|e| !matches!(e, Entry::Allergy(a)
+                if a.code.as_ref().is_some_and(|c| c.code == "716186003"))),
+            "{rel}: no allergy named \"No known allergy\""
+        );
+    }
+    // The IPS code for the whole section (Cyprus).
+    let cy = import("ips-connectathon/CY_Peroni.json", false);
+    assert_eq!(none_known(&cy), [SectionId::Allergies]);
+
+    // Issue 15, item 5: the IPS guide's bundle-01 says "No known food allergy" (SNOMED
+    // 429625007) beside a penicillin allergy: kept with that code and scope, never as
+    // "no known allergies", in the record or in its IPS export.
+    let ig = import("ips-connectathon/IPS_IG-bundle-01.json", false);
+    assert!(none_known(&ig).is_empty());
+    let food = all(&ig)
+        .into_iter()
+        .find_map(|e| match e {
+            Entry::Allergy(a) if a.code.as_ref().is_some_and(|c| c.code == "429625007") => Some(a),
+            _ => None,
+        })
+        .expect("the food statement kept");
+    assert_eq!(food.substance, "No known food allergy (situation)");
+    let ips = carnet_fhir::export_ips(&record(&ig))
+        .unwrap()
+        .bundle
+        .to_string();
+    assert!(ips.contains("429625007"));
+    assert!(!ips.contains("no-known-allergies"), "never widened");
+
+    // "No information" (IPS no-allergy-info, no-medication-info, no-problem-info) says
+    // nothing: not "none known", counted as skipped with why.
+    for rel in [
+        "ips-connectathon/BR_may2024_connectathon.json",
+        "ips-connectathon/EU_IPS_wylem_bars.json",
+        "ips-connectathon/NZ_Peter_Jordan_AAA1234.json",
+    ] {
+        let imp = import(rel, false);
+        assert!(none_known(&imp).is_empty(), "{rel}");
+        assert!(
+            imp.reasons
+                .keys()
+                .any(|r| r.contains("\"no information\" (nothing to keep)")),
+            "{rel}: {:?}",
+            imp.reasons
+        );
+    }
+}
+
+fn record(imp: &Import) -> RecordExport {
+    RecordExport {
+        record_id: "corpus".into(),
+        patient_name: "Corpus".into(),
+        entries: all(imp)
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| RecordEntry {
+                id: format!("e{i}"),
+                created: "2026-01-01T00:00:00Z".parse().unwrap(),
+                entry: e,
+                attachment: None,
+            })
+            .collect(),
+        now: "2026-11-30T12:00:00Z".parse().unwrap(),
+    }
+}
+
+#[test]
+fn reasons_and_doses_are_kept_as_the_source_says() {
+    // US (MEDITECH): three MedicationRequests `cancelled` with statusReason "Cancelled by
+    // PHABKGJOB": kept stopped, with the reason, and exported with it.
+    let us = import("ips-connectathon/US_MEDITECH_ips_3.json", false);
+    let cancelled: Vec<_> = medications(&us)
+        .into_iter()
+        .filter(|m| m.status_reason.is_some())
+        .collect();
+    assert_eq!(cancelled.len(), 3);
+    for m in &cancelled {
+        assert_eq!(
+            (m.status, m.status_reason.as_deref()),
+            (MedicationStatus::Stopped, Some("Cancelled by PHABKGJOB")),
+            "{}",
+            m.name
+        );
+    }
+    let out = export_bundle(&record(&us)).unwrap().bundle;
+    let reasons = out["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["statusReason"][0]["text"] == "Cancelled by PHABKGJOB")
+        .count();
+    assert_eq!(reasons, 3);
+
+    // Austria (ELGA): doses without a unit, timings with a period and no frequency. What
+    // the source says, no unit invented: "4 (no unit given), once every 1 d", not "4".
+    let at = import("ips-connectathon/AT_ELGA_GmbH_01.json", false);
+    let mut doses: Vec<String> = medications(&at)
+        .into_iter()
+        .filter_map(|m| m.dosage)
+        .collect();
+    doses.sort();
+    assert_eq!(
+        doses,
+        [
+            "1 (no unit given), once every 3 d",
+            "10 (no unit given), once every 2 wk",
+            "2 mL, once every 1 d",
+            "2 mL, once every 1 d",
+            "4 (no unit given), once every 1 d",
+        ]
+    );
+}

@@ -370,21 +370,47 @@ fn statements_of_what_was_not_done_stay_negated() {
         &bundle(vec![
             json!({"resourceType": "MedicationStatement", "status": "not-taken",
                 "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1191", "display": "Aspirin"}]},
-                "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2024-01-05"}),
+                "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2024-01-05",
+                "statusReason": [{"coding": [{"system": "http://snomed.info/sct", "code": "62014003", "display": "Adverse reaction to drug"}], "text": "Gastric bleeding"}]}),
             json!({"resourceType": "Procedure", "status": "not-done",
                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": "73761001", "display": "Colonoscopy"}]},
-                "subject": {"reference": "Patient/p"}, "performedDateTime": "2024-02-01"}),
+                "subject": {"reference": "Patient/p"}, "performedDateTime": "2024-02-01",
+                "statusReason": {"coding": [{"system": "http://snomed.info/sct", "code": "183944003", "display": "Procedure refused"}]}}),
         ]),
         false,
     );
     let es = entries(&imp);
-    assert!(matches!(&es[0], Entry::Medication(m) if m.status == MedicationStatus::NotTaken));
-    assert!(matches!(&es[1], Entry::Procedure(p) if p.status == ProcedureStatus::NotDone));
+    // Issue 15, Deliver 3: the negation keeps its reason (its words, else the display).
+    let Entry::Medication(m) = &es[0] else {
+        panic!("{:?}", es[0])
+    };
+    assert_eq!(
+        (m.status, m.status_reason.as_deref()),
+        (MedicationStatus::NotTaken, Some("Gastric bleeding"))
+    );
+    let Entry::Procedure(p) = &es[1] else {
+        panic!("{:?}", es[1])
+    };
+    assert_eq!(
+        (p.status, p.status_reason.as_deref()),
+        (ProcedureStatus::NotDone, Some("Procedure refused"))
+    );
+    assert_eq!(
+        es[0].summary(),
+        "Aspirin (not-taken, reason: Gastric bleeding)"
+    );
+    assert_eq!(
+        es[1].summary(),
+        "Colonoscopy (not-done, reason: Procedure refused), on 2024-02-01"
+    );
     let out = export(&es);
     assert_eq!(
         (out[1]["status"].as_str(), out[2]["status"].as_str()),
         (Some("not-taken"), Some("not-done"))
     );
+    // MedicationStatement.statusReason is a list, Procedure.statusReason one concept.
+    assert_eq!(out[1]["statusReason"][0]["text"], "Gastric bleeding");
+    assert_eq!(out[2]["statusReason"]["text"], "Procedure refused");
     assert_eq!(round_trip(&es), es);
 }
 

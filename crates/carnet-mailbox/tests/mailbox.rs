@@ -93,6 +93,7 @@ fn prescribe(gp: &mut Vault, record: &carnet::crypto::RecordId) {
             start: None,
             end: None,
             status: MedicationStatus::Active,
+            status_reason: None,
         }),
     )
     .unwrap();

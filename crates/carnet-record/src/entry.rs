@@ -310,6 +310,10 @@ pub struct Medication {
     /// Whether it is taken.
     #[serde(default)]
     pub status: MedicationStatus,
+    /// Why it is in that status, when stated (FHIR `statusReason`: why a medicine is not
+    /// taken, stopped or on hold). Absent from records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
 }
 
 /// A vaccination.
@@ -400,6 +404,10 @@ pub struct Procedure {
     /// Its status.
     #[serde(default)]
     pub status: ProcedureStatus,
+    /// Why it was not done (or stopped), when stated (FHIR `statusReason`). Absent from
+    /// records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
 }
 
 /// A free-text note.
@@ -741,6 +749,7 @@ impl Entry {
                 required("name", &m.name)?;
                 code("code", &m.code)?;
                 opt("dosage", &m.dosage)?;
+                opt("status reason", &m.status_reason)?;
                 period("start", &m.start, "end", &m.end)
             }
             Entry::Immunization(i) => {
@@ -789,6 +798,7 @@ impl Entry {
             }
             Entry::Procedure(p) => {
                 required("name", &p.name)?;
+                opt("status reason", &p.status_reason)?;
                 code("code", &p.code)
             }
             Entry::Series(s) => validate_series_meta(&s.kind, &s.unit, &s.source),
@@ -858,7 +868,10 @@ impl Entry {
                 if let Some(d) = &m.dosage {
                     s.push_str(&format!(", {d}"));
                 }
-                s.push_str(&format!(" ({})", m.status));
+                match &m.status_reason {
+                    Some(r) => s.push_str(&format!(" ({}, reason: {r})", m.status)),
+                    None => s.push_str(&format!(" ({})", m.status)),
+                }
                 s
             }
             Entry::Immunization(i) => {
@@ -913,7 +926,10 @@ impl Entry {
                 format!("{name} {value} at {}", m.at)
             }
             Entry::Procedure(p) => {
-                let mut s = format!("{} ({})", p.name, p.status);
+                let mut s = match &p.status_reason {
+                    Some(r) => format!("{} ({}, reason: {r})", p.name, p.status),
+                    None => format!("{} ({})", p.name, p.status),
+                };
                 if let Some(d) = &p.date {
                     s.push_str(&format!(", on {d}"));
                 }
@@ -1026,6 +1042,7 @@ mod tests {
             start: Some("2024-05-01".parse().unwrap()),
             end: Some("2024-01-01".parse().unwrap()),
             status: MedicationStatus::Active,
+            status_reason: None,
         });
         assert!(matches!(
             m.validate(),
@@ -1116,6 +1133,7 @@ mod tests {
                 start: Some("2027-01-01".parse().unwrap()),
                 end: None,
                 status,
+                status_reason: None,
             })
         };
         assert!(med(MedicationStatus::Active).check_dates(&now).is_err());

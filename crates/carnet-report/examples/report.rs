@@ -119,6 +119,7 @@ fn main() {
                         value: m.value.or(m.components.first().map(|c| c.value))?,
                         second: m.components.get(1).map(|c| c.value),
                         censored: None,
+                        offset: None,
                     },
                     m.unit.clone(),
                 )),
@@ -165,6 +166,7 @@ fn main() {
                 value: r.value,
                 second: None,
                 censored,
+                offset: None,
             });
         }
     }

@@ -12,10 +12,11 @@
 //! - Mean and standard deviation (population) of every reading, Low and High at the
 //!   sensor's limit (stored value); in mg/dL (mmol/L x 18.016). GMI (%) = 3.31 + 0.02392
 //!   x mean mg/dL. CV (%) = SD / mean x 100.
-//! - Days of readings: local calendar days (in the chart's offset) with at least one
-//!   reading. Time with readings (%): readings x the usual spacing (median gap) / (the
+//! - Days of readings: local calendar days (in each reading's own offset when known, else
+//!   the chart's) with at least one reading. Time with readings (%): readings x the usual spacing (median gap) / (the
 //!   period + one spacing), at most 100.
-//! - Modal day: 96 bins of 15 minutes of local time of day; in each, the 5th, 25th,
+//! - Modal day: 96 bins of 15 minutes of local time of day (each reading's own offset, as
+//!   the device file gives it, so a DST change shifts nothing); in each, the 5th, 25th,
 //!   50th, 75th and 95th percentiles by linear interpolation between closest ranks
 //!   (numpy's default); a bin with fewer than 5 readings is left empty.
 
@@ -153,13 +154,16 @@ pub fn glucose_stats(points: &[Point], unit: &str, offset: i32) -> Option<Glucos
     gaps.sort_unstable();
     let spacing = gaps.get(gaps.len() / 2).copied().unwrap_or(300);
     let active = (n as f64 * spacing as f64 / ((end - start) + spacing) as f64 * 100.0).min(100.0);
-    let off = i64::from(offset);
-    let mut days: Vec<i64> = pts.iter().map(|p| (p.t + off).div_euclid(86_400)).collect();
+    // Local time of each reading in its own offset (a DST change inside the period moves
+    // no reading to another hour of the modal day), else in the chart's.
+    let local = |p: &Point| p.t + i64::from(p.offset.unwrap_or(offset));
+    let mut days: Vec<i64> = pts.iter().map(|p| local(p).div_euclid(86_400)).collect();
+    days.sort_unstable();
     days.dedup();
     let bins = (86_400 / BIN_SECONDS) as usize;
     let mut by_bin: Vec<Vec<f64>> = vec![Vec::new(); bins];
     for (p, v) in pts.iter().zip(&mg) {
-        let i = ((p.t + off).rem_euclid(86_400) / BIN_SECONDS) as usize;
+        let i = (local(p).rem_euclid(86_400) / BIN_SECONDS) as usize;
         by_bin[i].push(*v);
     }
     let percentiles = by_bin

@@ -60,6 +60,10 @@ pub struct Point {
     /// Set when the device said "beyond its range" ("Low", "High"): `value` is the limit,
     /// and the reading counts as below or above the target whatever the limit.
     pub censored: Option<Censor>,
+    /// The reading's own UTC offset in seconds east (from the device file: it changes at
+    /// daylight saving time), for the modal day and the days of readings; `None`: the
+    /// offset the chart is drawn in.
+    pub offset: Option<i32>,
 }
 
 /// What a chart shows, which decides its guides.
@@ -1251,6 +1255,9 @@ fn entry_text(e: &Entry, lang: Lang) -> String {
             } else {
                 let _ = write!(s, " ({})", esc(&status));
             }
+            if let Some(r) = &m.status_reason {
+                let _ = write!(s, " ({})", esc(&fill(w.reason, &[("why", r)])));
+            }
             if let Some(d) = &m.start {
                 let _ = write!(s, ", {}", esc(&fill(w.since, &[("date", d.as_str())])));
             }
@@ -1309,6 +1316,9 @@ fn lines(items: &[&RecordEntry], lang: Lang, glucose_unit: Option<&str>) -> Vec<
                         " ({})",
                         esc(&status_word(&w.procedure_status, status))
                     );
+                }
+                if let Some(r) = &p.status_reason {
+                    let _ = write!(html, " ({})", esc(&fill(w.reason, &[("why", r)])));
                 }
                 (
                     format!("{status}\u{0}{}", p.name),
@@ -1664,6 +1674,7 @@ mod tests {
                 value: base + ((i * 17) % 120) as f64,
                 second: None,
                 censored: None,
+                offset: None,
             })
             .collect()
     }

@@ -21,13 +21,18 @@ fn root() -> PathBuf {
 
 /// Carnet's reading of a Clarity export: the CGM readings, Low/High marked.
 fn carnet_points(file: &str) -> Vec<Point> {
+    carnet_points_in(file, &TimeZone::UTC)
+}
+
+/// [`carnet_points`], local times read in `tz`; each point keeps its own offset.
+fn carnet_points_in(file: &str, tz: &TimeZone) -> Vec<Point> {
     let bytes = std::fs::read(
         root()
             .join("tests/fixtures/devices/dexcom_clarity")
             .join(file),
     )
     .unwrap();
-    let imp = read_device_csv(&bytes, DeviceFormat::Dexcom, &TimeZone::UTC).unwrap();
+    let imp = read_device_csv(&bytes, DeviceFormat::Dexcom, tz).unwrap();
     let mut pts = Vec::new();
     for m in &imp.items {
         let (set, censored) = match &m.item {
@@ -44,6 +49,7 @@ fn carnet_points(file: &str) -> Vec<Point> {
                 value: r.value,
                 second: None,
                 censored,
+                offset: Some(r.at.offset_seconds()),
             });
         }
     }
@@ -67,9 +73,12 @@ fn close(a: f64, b: f64, what: &str) {
 }
 
 fn check(file: &str) {
-    let r = reference(file);
-    let pts = carnet_points(file);
-    let s = glucose_stats(&pts, "mg/dL", 0).unwrap();
+    check_against(&reference(file), &carnet_points(file), 0);
+}
+
+/// Carnet's figures of `pts` (the chart drawn in `offset`) against the reference `r`.
+fn check_against(r: &Value, pts: &[Point], offset: i32) {
+    let s = glucose_stats(pts, "mg/dL", offset).unwrap();
     assert_eq!(s.start, r["start"].as_i64().unwrap());
     assert_eq!(s.end, r["end"].as_i64().unwrap());
     assert_eq!(s.readings as u64, r["readings"].as_u64().unwrap());
@@ -126,6 +135,40 @@ fn figures_match_an_independent_computation_on_the_clarity_export() {
 fn figures_match_an_independent_computation_on_the_g6_export() {
     // 9 days, 2,148 readings; 8 below 54 mg/dL (0.37 %).
     check("cgmquantify_test_file.csv");
+}
+
+#[test]
+fn the_modal_day_keeps_each_reading_in_its_own_offset_across_a_dst_change() {
+    // The real G6 export (2016-10-24 to 11-01) read in Europe/Paris crosses the end of
+    // summer time (2016-10-30 03:00 CEST -> 02:00 CET): readings before it are at +02:00,
+    // after it at +01:00. The reference (scripts/agp-reference.py --tz Europe/Paris) bins
+    // each reading by its wall-clock time as written in the file.
+    let paris = TimeZone::get("Europe/Paris").unwrap();
+    let pts = carnet_points_in("cgmquantify_test_file.csv", &paris);
+    let offsets: std::collections::BTreeSet<i32> = pts.iter().filter_map(|p| p.offset).collect();
+    assert_eq!(offsets, [3600, 7200].into(), "both offsets in the period");
+    let r = reference("cgmquantify_test_file-Europe_Paris.csv");
+    assert_eq!(r["tz"], "Europe/Paris");
+    // The chart is drawn in the last reading's offset (+01:00), as the CLI does.
+    check_against(&r, &pts, 3600);
+    // One offset for the whole period puts every reading before the change an hour off:
+    // the modal day is not the reference's.
+    let one: Vec<Point> = pts
+        .iter()
+        .map(|p| Point {
+            offset: None,
+            ..p.clone()
+        })
+        .collect();
+    let s = glucose_stats(&one, "mg/dL", 3600).unwrap();
+    let theirs = r["percentiles"].as_array().unwrap();
+    let moved = s
+        .percentiles
+        .iter()
+        .zip(theirs)
+        .filter(|(m, t)| m.map(|m| m[2]) != t.as_array().map(|t| t[2].as_f64().unwrap()))
+        .count();
+    assert!(moved > 50, "{moved} bins moved");
 }
 
 #[test]

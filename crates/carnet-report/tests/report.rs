@@ -4,8 +4,8 @@
 
 use carnet_fhir::RecordEntry;
 use carnet_record::{
-    BlobRef, Code, DocType, Document, Entry, Immunization, ImmunizationStatus, Measurement, Note,
-    ReferenceRange, systems,
+    BlobRef, Code, DocType, Document, Entry, Immunization, ImmunizationStatus, Measurement,
+    Medication, MedicationStatus, Note, Procedure, ProcedureStatus, ReferenceRange, systems,
 };
 use carnet_report::{
     Chart, ChartKind, GlucoseInput, Lang, Point, ReportInput, chart_svg_in, report_html,
@@ -120,6 +120,7 @@ fn cgm_mmol() -> Vec<Point> {
             value: ((6.0 + 3.0 * ((i as f64) / 40.0).sin()) * 10.0).round() / 10.0,
             second: None,
             censored: None,
+            offset: None,
         })
         .collect()
 }
@@ -242,6 +243,45 @@ fn notes_documents_and_negations_are_listed() {
 }
 
 #[test]
+fn a_medicine_not_taken_and_a_procedure_not_done_say_why() {
+    let mut entries = record();
+    entries.push(entry(
+        20,
+        Entry::Medication(Medication {
+            name: "Aspirin".into(),
+            code: None,
+            dosage: None,
+            start: None,
+            end: None,
+            status: MedicationStatus::NotTaken,
+            status_reason: Some("gastric bleeding".into()),
+        }),
+    ));
+    entries.push(entry(
+        21,
+        Entry::Procedure(Procedure {
+            name: "Colonoscopy".into(),
+            code: None,
+            date: Some("2024-02-01".parse().unwrap()),
+            status: ProcedureStatus::NotDone,
+            status_reason: Some("patient refused".into()),
+        }),
+    ));
+    for (lang, why) in [(Lang::En, "reason: "), (Lang::Fr, "motif : ")] {
+        let html = report_html(&ReportInput {
+            patient_name: "Ana",
+            entries: &entries,
+            lang,
+            ..Default::default()
+        });
+        let med = item(&html, "Aspirin");
+        assert!(med.contains(&format!("{why}gastric bleeding")), "{med}");
+        let proc = item(&html, "Colonoscopy");
+        assert!(proc.contains(&format!("{why}patient refused")), "{proc}");
+    }
+}
+
+#[test]
 fn each_language_speaks_only_its_own() {
     let entries = record();
     let pts = cgm_mmol();
@@ -296,6 +336,7 @@ fn no_trend_under_three_points() {
                 value: 70.0 + i as f64,
                 second: None,
                 censored: None,
+                offset: None,
             })
             .collect()
     };
@@ -374,6 +415,7 @@ fn ranges_are_judged_in_the_unit_the_device_measured() {
             value: 70.0,
             second: None,
             censored: None,
+            offset: None,
         })
         .collect();
     let html = report_html(&ReportInput {

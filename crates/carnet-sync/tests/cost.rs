@@ -52,6 +52,7 @@ fn entry(section: SectionId, i: usize) -> Entry {
             start: None,
             end: None,
             status: MedicationStatus::Active,
+            status_reason: None,
         }),
         SectionId::Immunizations => Entry::Immunization(Immunization {
             vaccine: text,

@@ -74,6 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             start: None,
             end: None,
             status: MedicationStatus::Active,
+            status_reason: None,
         }),
     )?;
     let to_alice = tmp.path().join("for-alice.bundle");

@@ -20,7 +20,11 @@
 //! Idempotence: an entry equal to one already in the record (documents: same title, type,
 //! date, size and media type) is not added again, counted as a multiset so a bundle with two
 //! identical observations keeps both; a reading is not added again when a series of the
-//! same kind and source already has a reading at that instant.
+//! same kind and source already has the same reading (value, and censored or not) at that
+//! instant. Another value at an instant already stored (a LibreLink scan beside a historic
+//! reading, a phone clock set back, a second uploader) is never dropped: it goes to a
+//! series of its own, "SOURCE (another value at the same time)", as the device parsers do
+//! within one file, and is counted in [`BulkReport::another_value`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
@@ -167,6 +171,10 @@ pub struct BulkReport {
     /// Readings dropped because the same input held another reading of the same kind,
     /// source and time, by label.
     pub repeated: BTreeMap<String, usize>,
+    /// Readings added (and counted in `added`) to a series "... (another value at the same
+    /// time)" because the record already held another value of the same kind and source
+    /// at their instant, by label: both are kept.
+    pub another_value: BTreeMap<String, usize>,
     /// Envelopes written.
     pub envelopes: usize,
     /// Series blocks written.
@@ -207,6 +215,32 @@ fn dedup_key(entry: &Entry) -> Option<String> {
         // Debug shows every field, floats exactly: equal text, equal entry.
         other => Some(format!("{other:?}")),
     }
+}
+
+/// The series a reading goes to when its own already holds another value at its instant
+/// (the name the device parsers give within one file).
+fn another_value_source(source: &Option<String>) -> Option<String> {
+    Some(match source {
+        Some(s) if !s.is_empty() => format!("{s} (another value at the same time)"),
+        _ => "another value at the same time".to_string(),
+    })
+}
+
+/// What a stored series holds at an instant: the value, and whether it is censored.
+type Stored = HashMap<i64, (f64, Option<Censor>)>;
+
+/// Splits `readings` into those the stored series `known` has no other reading for (new,
+/// or the same value again), and those at an instant where it holds another value.
+fn split_other_values(
+    readings: Vec<carnet_record::Reading>,
+    known: &Stored,
+    censored: Option<Censor>,
+) -> (Vec<carnet_record::Reading>, Vec<carnet_record::Reading>) {
+    readings.into_iter().partition(|r| {
+        known.get(&r.at.sort_key()).is_none_or(|&(v, c)| {
+            (v == r.value || (v.is_nan() && r.value.is_nan())) && c == censored
+        })
+    })
 }
 
 fn series_key(kind: &Code, source: &Option<String>) -> (String, String, String) {
@@ -286,16 +320,20 @@ impl Vault {
         };
         // What the record holds already.
         let mut have: HashMap<String, usize> = HashMap::new();
-        let mut times: HashMap<(String, String, String), HashSet<i64>> = HashMap::new();
+        let mut stored: HashMap<(String, String, String), Stored> = HashMap::new();
         let mut profile = None;
         for s in touched {
             let loaded = self.loaded.get(&(*record, *s)).ok_or_else(|| no_key(*s))?;
             for e in loaded.doc.entries()? {
                 match &e.entry {
-                    Entry::Series(ser) => times
-                        .entry(series_key(&ser.kind, &ser.source))
-                        .or_default()
-                        .extend(ser.data.times()),
+                    Entry::Series(ser) => {
+                        let known = stored
+                            .entry(series_key(&ser.kind, &ser.source))
+                            .or_default();
+                        for (t, v) in ser.data.readings() {
+                            known.entry(t).or_insert((v, ser.censored));
+                        }
+                    }
                     Entry::Profile(p) => profile = Some((e.id.clone(), p.clone())),
                     other => {
                         if let Some(k) = dedup_key(other) {
@@ -389,27 +427,50 @@ impl Vault {
                     bump(&mut report.added, &label, 1);
                     continue;
                 }
-                ImportItem::Readings(set) | ImportItem::CensoredReadings { set, .. } => {
+                ImportItem::Readings(mut set) | ImportItem::CensoredReadings { mut set, .. } => {
                     // Censored and numeric readings of one device share its instants: a
-                    // device gives one reading per instant, whichever kind it is.
-                    let key = series_key(&set.kind, &set.source);
-                    let known = times.entry(key).or_default();
-                    let total = set.readings.len();
-                    let packed = set.pack(known)?;
-                    bump(&mut report.already_present, &label, packed.duplicates);
-                    bump(&mut report.repeated, &label, packed.repeated);
-                    bump(
-                        &mut report.added,
-                        &label,
-                        total - packed.duplicates - packed.repeated,
-                    );
-                    for mut b in packed.blocks {
-                        b.censored = censored;
-                        known.extend(b.data.times());
-                        report.blocks += 1;
-                        new.entry(SectionId::Measurements)
-                            .or_default()
-                            .push(Entry::Series(b));
+                    // device gives one reading per instant, whichever kind it is. A reading
+                    // at an instant its series already holds with another value goes to
+                    // the series "... (another value at the same time)", and so on, so
+                    // that both are kept and a re-import adds nothing.
+                    let mut first = true;
+                    loop {
+                        let key = series_key(&set.kind, &set.source);
+                        let known = stored.entry(key).or_default();
+                        let readings = std::mem::take(&mut set.readings);
+                        let (here, elsewhere) = split_other_values(readings, known, censored);
+                        let next = ReadingSet {
+                            kind: set.kind.clone(),
+                            unit: set.unit.clone(),
+                            source: another_value_source(&set.source),
+                            readings: elsewhere,
+                        };
+                        set.readings = here;
+                        let total = set.readings.len();
+                        let times: HashSet<i64> = known.keys().copied().collect();
+                        let packed = set.pack(&times)?;
+                        bump(&mut report.already_present, &label, packed.duplicates);
+                        bump(&mut report.repeated, &label, packed.repeated);
+                        let added = total - packed.duplicates - packed.repeated;
+                        bump(&mut report.added, &label, added);
+                        if !first {
+                            bump(&mut report.another_value, &label, added);
+                        }
+                        for mut b in packed.blocks {
+                            b.censored = censored;
+                            for (t, v) in b.data.readings() {
+                                known.entry(t).or_insert((v, censored));
+                            }
+                            report.blocks += 1;
+                            new.entry(SectionId::Measurements)
+                                .or_default()
+                                .push(Entry::Series(b));
+                        }
+                        if next.readings.is_empty() {
+                            break;
+                        }
+                        set = next;
+                        first = false;
                     }
                     continue;
                 }
