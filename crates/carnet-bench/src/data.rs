@@ -456,6 +456,7 @@ pub fn clinical(n: usize, seed: u64) -> Vec<(i64, Entry)> {
                     code: code(systems::SNOMED, c, name),
                     date: Some(date(at)),
                     status: ProcedureStatus::Completed,
+                    status_reason: None,
                 })
             }
             "medication" => {
@@ -472,6 +473,7 @@ pub fn clinical(n: usize, seed: u64) -> Vec<(i64, Entry)> {
                     } else {
                         MedicationStatus::Completed
                     },
+                    status_reason: None,
                 })
             }
             "immunization" => {
