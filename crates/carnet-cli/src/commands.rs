@@ -1219,7 +1219,14 @@ mod tests {
                 start: Some(day.clone()),
                 end: Some(day.clone()),
                 status: Default::default(),
-                status_reason: None,
+                status_reason: Some("r".into()),
+            }),
+            Entry::Procedure(carnet::record::Procedure {
+                name: "x".into(),
+                code: code.clone(),
+                date: Some(day.clone()),
+                status: carnet::record::ProcedureStatus::NotDone,
+                status_reason: Some("r".into()),
             }),
             Entry::Immunization(Immunization {
                 vaccine: "x".into(),
