@@ -388,6 +388,7 @@ sync-reaching = reaching { $peer }: giving up in { $left } s if it does not answ
 syncing = syncing: { $received } received, { $sent } sent
 sync-peer-left = { $peer } left the session; connecting again in { $seconds } s (Ctrl-C stops).
 sync-stopped = stopped: { $why }
+relay-url-bad = "{ $url }" is not a relay server's URL ({ $why }); write it as http://host:port or https://host
 sync-retry = { $why }. Connecting again in { $seconds } s (Ctrl-C stops).
 
 ## Confirming the recovery phrase
@@ -502,7 +503,7 @@ err-mailbox-unreachable = the mailbox could not be reached or the link failed ({
 err-mailbox-ticket = not a mailbox ticket ({ $why }): copy the whole first line `carnet mailbox serve` prints (carnet-mailbox1:...)
 err-mailbox-in-use = the mailbox directory { $store } is in use by a running `carnet mailbox serve`: stop it, then try again
 err-mailbox-card = not an identity card ({ $why }): give the card `carnet whoami` prints (carnet-card1:...)
-setting-relay = use iroh's public relay servers when a peer cannot be reached directly (needs the internet)
+setting-relay = off, on (iroh's public relay servers, needs the internet) or the URL of a relay of your own (http://host:port), used when a peer cannot be reached directly
 setting-port = the UDP port `carnet serve` listens on; the first serve remembers the one it got, so tickets and `sync NAME` keep working across restarts (auto: a free one next time)
 agent-dir-not-private = { $dir } is not a private directory of yours (mode 0700): no session can be kept there safely
 agent-did-not-start = the session agent did not start

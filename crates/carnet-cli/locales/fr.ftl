@@ -386,6 +386,7 @@ sync-reaching = connexion à { $peer } : abandon dans { $left } s s'il ne répon
 syncing = synchronisation : { $received } reçus, { $sent } envoyés
 sync-peer-left = { $peer } a quitté la session ; nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
 sync-stopped = arrêté : { $why }
+relay-url-bad = « { $url } » n'est pas l'URL d'un serveur relais ({ $why }) ; écrivez-la http://hôte:port ou https://hôte
 sync-retry = { $why }. Nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
 
 ## Confirmation de la phrase de récupération
@@ -500,7 +501,7 @@ err-mailbox-unreachable = la boîte aux lettres est injoignable ou la liaison a 
 err-mailbox-ticket = ce n'est pas un ticket de boîte aux lettres ({ $why }) : copiez toute la première ligne qu'affiche `carnet mailbox serve` (carnet-mailbox1:...)
 err-mailbox-in-use = le dossier de boîte aux lettres { $store } est utilisé par un `carnet mailbox serve` en cours : arrêtez-le, puis réessayez
 err-mailbox-card = ce n'est pas une carte d'identité ({ $why }) : donnez la carte qu'affiche `carnet whoami` (carnet-card1:...)
-setting-relay = utiliser les serveurs relais publics d'iroh quand un pair ne peut être joint directement (il faut l'internet)
+setting-relay = off, on (les serveurs relais publics d'iroh, il faut l'internet) ou l'URL d'un relais à vous (http://hôte:port), utilisé quand un pair ne peut être joint directement
 setting-port = le port UDP où écoute `carnet serve` ; le premier serve retient celui qu'il a obtenu, pour que les tickets et `sync NOM` marchent encore après un redémarrage (auto : un port libre la prochaine fois)
 agent-dir-not-private = { $dir } n'est pas un répertoire privé à vous (mode 0700) : aucune session ne peut y être gardée sans risque
 agent-did-not-start = l'agent de session n'a pas démarré
