@@ -413,7 +413,7 @@ impl Boxes {
 }
 
 /// The vault inside a running node, lent to mailbox traffic for short calls.
-struct NodeAccess<'a>(&'a Node);
+pub(crate) struct NodeAccess<'a>(pub(crate) &'a Node);
 
 impl carnet_mailbox::VaultAccess for NodeAccess<'_> {
     async fn with<T: Send + 'static>(
@@ -435,7 +435,7 @@ fn box_name(text: &str) -> String {
 }
 
 /// One mailbox session: `f` with a session at the mailbox `text` names.
-async fn at_box<T>(
+pub(crate) async fn at_box<T>(
     node: &Node,
     text: &str,
     config: &carnet_mailbox::ClientConfig,
