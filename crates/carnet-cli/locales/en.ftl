@@ -392,6 +392,7 @@ sync-reaching = reaching { $peer }: giving up in { $left } s if it does not answ
 syncing = syncing: { $received } received, { $sent } sent
 sync-peer-left = { $peer } left the session; connecting again in { $seconds } s (Ctrl-C stops).
 sync-stopped = stopped: { $why }
+relay-url-bad = "{ $url }" is not a relay server's URL ({ $why }); write it as http://host:port or https://host
 sync-retry = { $why }. Connecting again in { $seconds } s (Ctrl-C stops).
 
 ## Confirming the recovery phrase
@@ -452,6 +453,9 @@ demo-step-8 = Patty adds Dr Bernard from his card and grants him read access to 
 demo-step-9 = Patty's device serves over iroh, relays off: a direct QUIC connection on loopback, the peer authenticated by its device key.
 demo-step-10 = Dr Bernard syncs with Patty's device, and lists what he may read.
 demo-step-11 = He writes a note and syncs: the note travels back, signed by him.
+demo-step-mailbox-1 = The clinic runs a mailbox (`carnet mailbox serve`): an always-on node that holds sealed bundles for people who are offline, and cannot open them. Dr Bernard is allowed to deposit there.
+demo-step-mailbox-2 = Patty's phone is offline. Dr Bernard writes a prescription and leaves it at her mailbox: sealed to her key, signed by him. It waits there.
+demo-step-mailbox-3 = Later, Patty's phone comes online and collects what waits for her: the prescription is checked as any bundle and imported, then deleted at the mailbox.
 demo-step-12 = Patty revokes both grants and adds a new allergy. What Dr Bernard already read cannot be recalled; he gets nothing new.
 demo-step-13 = Patty's access log, in plain words.
 demo-step-14 = An auditor verifies the exported consent log offline, against Patty's person id she gave them (the trust root: a log signed by anyone else is refused, whatever name its card bears): signatures, hash chain, Merkle tree, checkpoint, and that every key delivery and every served sync fell inside a grant. The export holds no health data.
@@ -506,7 +510,7 @@ err-mailbox-unreachable = the mailbox could not be reached or the link failed ({
 err-mailbox-ticket = not a mailbox ticket ({ $why }): copy the whole first line `carnet mailbox serve` prints (carnet-mailbox1:...)
 err-mailbox-in-use = the mailbox directory { $store } is in use by a running `carnet mailbox serve`: stop it, then try again
 err-mailbox-card = not an identity card ({ $why }): give the card `carnet whoami` prints (carnet-card1:...)
-setting-relay = use iroh's public relay servers when a peer cannot be reached directly (needs the internet)
+setting-relay = off, on (iroh's public relay servers, needs the internet) or the URL of a relay of your own (http://host:port), used when a peer cannot be reached directly
 setting-port = the UDP port `carnet serve` listens on; the first serve remembers the one it got, so tickets and `sync NAME` keep working across restarts (auto: a free one next time)
 agent-dir-not-private = { $dir } is not a private directory of yours (mode 0700): no session can be kept there safely
 agent-did-not-start = the session agent did not start

@@ -390,6 +390,7 @@ sync-reaching = connexion à { $peer } : abandon dans { $left } s s'il ne répon
 syncing = synchronisation : { $received } reçus, { $sent } envoyés
 sync-peer-left = { $peer } a quitté la session ; nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
 sync-stopped = arrêté : { $why }
+relay-url-bad = « { $url } » n'est pas l'URL d'un serveur relais ({ $why }) ; écrivez-la http://hôte:port ou https://hôte
 sync-retry = { $why }. Nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
 
 ## Confirmation de la phrase de récupération
@@ -450,6 +451,9 @@ demo-step-8 = Patty ajoute le Dr Bernard depuis sa carte et lui donne un accès 
 demo-step-9 = L'appareil de Patty se met en service sur iroh, relais désactivés : une connexion QUIC directe en boucle locale, le pair authentifié par sa clé d'appareil.
 demo-step-10 = Le Dr Bernard se synchronise avec l'appareil de Patty, et liste ce qu'il peut lire.
 demo-step-11 = Il écrit une note et se synchronise : la note revient, signée par lui.
+demo-step-mailbox-1 = Le cabinet tient une boîte aux lettres (`carnet mailbox serve`) : un nœud toujours allumé qui garde, scellés, les envois pour les personnes hors ligne, sans pouvoir les ouvrir. Le Dr Bernard est autorisé à y déposer.
+demo-step-mailbox-2 = Le téléphone de Patty est hors ligne. Le Dr Bernard rédige une ordonnance et la laisse dans sa boîte aux lettres : scellée pour sa clé, signée par lui. Elle y attend.
+demo-step-mailbox-3 = Plus tard, le téléphone de Patty se reconnecte et relève ce qui l'attend : l'ordonnance est vérifiée comme tout envoi puis importée, et effacée de la boîte aux lettres.
 demo-step-12 = Patty retire les deux autorisations et ajoute une nouvelle allergie. Ce que le Dr Bernard a déjà lu ne peut pas être repris ; il ne reçoit plus rien de nouveau.
 demo-step-13 = Le journal des accès de Patty, en mots simples.
 demo-step-14 = Un auditeur vérifie hors ligne le journal de consentement exporté, par rapport à l'identifiant de personne que Patty lui a donné (la racine de confiance : un journal signé par quelqu'un d'autre est refusé, quel que soit le nom sur sa carte) : signatures, chaîne de hachage, arbre de Merkle, point de contrôle, et que chaque remise de clé et chaque synchronisation servie tombait dans une autorisation. L'export ne contient aucune donnée de santé.
@@ -504,7 +508,7 @@ err-mailbox-unreachable = la boîte aux lettres est injoignable ou la liaison a 
 err-mailbox-ticket = ce n'est pas un ticket de boîte aux lettres ({ $why }) : copiez toute la première ligne qu'affiche `carnet mailbox serve` (carnet-mailbox1:...)
 err-mailbox-in-use = le dossier de boîte aux lettres { $store } est utilisé par un `carnet mailbox serve` en cours : arrêtez-le, puis réessayez
 err-mailbox-card = ce n'est pas une carte d'identité ({ $why }) : donnez la carte qu'affiche `carnet whoami` (carnet-card1:...)
-setting-relay = utiliser les serveurs relais publics d'iroh quand un pair ne peut être joint directement (il faut l'internet)
+setting-relay = off, on (les serveurs relais publics d'iroh, il faut l'internet) ou l'URL d'un relais à vous (http://hôte:port), utilisé quand un pair ne peut être joint directement
 setting-port = le port UDP où écoute `carnet serve` ; le premier serve retient celui qu'il a obtenu, pour que les tickets et `sync NOM` marchent encore après un redémarrage (auto : un port libre la prochaine fois)
 agent-dir-not-private = { $dir } n'est pas un répertoire privé à vous (mode 0700) : aucune session ne peut y être gardée sans risque
 agent-did-not-start = l'agent de session n'a pas démarré

@@ -443,6 +443,8 @@ async fn clinician_side(
         back.author_name.clone().unwrap_or_default()
     ));
 
+    mailbox_scene(n, patty_node, &doctor_node, &record).await?;
+
     n.say(&t!("demo-step-12"));
     patty_node
         .with_vault(move |v| {
@@ -523,4 +525,103 @@ async fn clinician_side(
         after_revoke,
         audit_entries: report.entries,
     })
+}
+
+/// The mailbox scene: Dr Bernard writes a prescription while Patty's phone is offline; it
+/// waits, sealed, at her mailbox; her device collects it later.
+async fn mailbox_scene(
+    n: &mut Narrator,
+    patty_node: &Node,
+    doctor_node: &Node,
+    record: &carnet::crypto::RecordId,
+) -> Result<()> {
+    use carnet_mailbox::{Mailbox, MailboxConfig, MailboxStore};
+    let record = *record;
+    n.say(&t!("demo-step-mailbox-1"));
+    let dir = tempfile::tempdir()?;
+    let store = MailboxStore::open(dir.path())?;
+    let doctor_id = doctor_node.with_vault(|v| Ok(v.person_id())).await?;
+    store.allow(&doctor_id, "Dr Bernard")?;
+    let mailbox = Mailbox::start(
+        store,
+        MailboxConfig {
+            bind: Some("127.0.0.1:0".parse()?),
+            ..MailboxConfig::default()
+        },
+    )
+    .await?;
+    let ticket = mailbox.ticket().to_string();
+    n.detail(&format!("mailbox ticket: {}...", &ticket[..40]));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let r = mailbox
+            .serve(tx, async {
+                let _ = stopped.await;
+            })
+            .await;
+        (mailbox, r)
+    });
+
+    n.say(&t!("demo-step-mailbox-2"));
+    const RX: &str = "Metformin 500 mg twice a day with meals, for 3 months.";
+    doctor_node
+        .with_vault(move |v| {
+            v.add(
+                &record,
+                Entry::Note(Note {
+                    text: RX.into(),
+                    title: Some("Prescription".into()),
+                }),
+            )
+        })
+        .await?;
+    let config = carnet_mailbox::ClientConfig::default();
+    let sent = crate::net::at_box(doctor_node, &ticket, &config, async |access, session| {
+        carnet_mailbox::deposit_with(access, session, "Patty Dexter", false).await
+    })
+    .await?;
+    n.detail(&format!(
+        "item {} at the mailbox: {} bytes, {} change(s), sealed to Patty, signed by Dr Bernard",
+        sent.item, sent.bytes, sent.envelopes
+    ));
+    if has_rx(patty_node, record).await? {
+        bail!("the prescription reached Patty before she collected it");
+    }
+    let raw = std::fs::read(dir.path().join(carnet_mailbox::STORE_FILE))?;
+    if raw.windows(9).any(|w| w == b"Metformin") {
+        bail!("the mailbox's file holds the prescription in clear");
+    }
+    n.detail("the mailbox holds who wrote to whom, the size and the time; its file holds no word of the prescription");
+
+    n.say(&t!("demo-step-mailbox-3"));
+    let got = crate::net::at_box(patty_node, &ticket, &config, async |access, session| {
+        carnet_mailbox::collect_with(access, session).await
+    })
+    .await?;
+    let _ = stop.send(());
+    let (mailbox, served) = server.await?;
+    served?;
+    if !has_rx(patty_node, record).await? {
+        bail!("Patty's device did not take the prescription from her mailbox");
+    }
+    let left = mailbox.store().items()?.len();
+    for i in &got.imported {
+        n.detail(&format!(
+            "from {}: {} change(s), checked as any bundle (signature, grant in force) and imported; {left} item(s) left at the mailbox",
+            i.from, i.envelopes
+        ));
+    }
+    Ok(())
+}
+
+/// Whether Patty's notes hold the prescription.
+async fn has_rx(node: &Node, record: carnet::crypto::RecordId) -> Result<bool> {
+    Ok(node
+        .with_vault(move |v| {
+            Ok(v.list(&record, Some(SectionId::Notes))?
+                .iter()
+                .any(|e| e.entry.summary().contains("Metformin")))
+        })
+        .await?)
 }

@@ -74,8 +74,16 @@ pub const TEXTS: &[(&str, &str)] = &[
         "Bloquer un contact : toutes ses autorisations prennent fin et plus rien ne lui parvient",
     ),
     (
-        "Change a setting (relay on|off)",
-        "Changer un réglage (relay on|off)",
+        "Change a setting (relay on|off|URL, port N|auto)",
+        "Changer un réglage (relay on|off|URL, port N|auto)",
+    ),
+    (
+        "A relay server of your own for this run, e.g. http://10.0.0.1:3340 [default: the `relay` setting when it is a URL]",
+        "Un serveur relais à vous pour cette fois, par ex. http://10.0.0.1:3340 [par défaut : le réglage `relay` quand c'est une URL]",
+    ),
+    (
+        "A relay server of your own to be reachable through, e.g. http://10.0.0.1:3340 (callers set the same one: `carnet config set relay URL`)",
+        "Un serveur relais à vous par lequel être joignable, par ex. http://10.0.0.1:3340 (ceux qui s'y connectent règlent le même : `carnet config set relay URL`)",
     ),
     (
         "Change fields of an entry: --set FIELD=VALUE, --unset FIELD (field names as in `show --json`)",

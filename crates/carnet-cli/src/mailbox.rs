@@ -29,6 +29,9 @@ pub enum MailboxCommand {
         /// The local address to listen on, e.g. 0.0.0.0:7778 [default: a free port on every interface]
         #[arg(long)]
         bind: Option<std::net::SocketAddr>,
+        /// A relay server of your own to be reachable through, e.g. http://10.0.0.1:3340 (callers set the same one: `carnet config set relay URL`)
+        #[arg(long, value_name = "URL")]
+        relay_url: Option<String>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -191,8 +194,16 @@ pub fn run(cli: &Cli, cmd: &MailboxCommand) -> Result<()> {
             store,
             open,
             bind,
+            relay_url,
             limits,
-        } => serve(cli, store, *open, *bind, limits.limits()),
+        } => serve(
+            cli,
+            store,
+            *open,
+            *bind,
+            relay_url.as_deref(),
+            limits.limits(),
+        ),
         MailboxCommand::Use { ticket, remove } => use_mailbox(cli, ticket, *remove),
         MailboxCommand::Allow { card, store } => allow(cli, card, store),
         MailboxCommand::Deposit {
@@ -210,12 +221,15 @@ fn serve(
     dir: &std::path::Path,
     open: bool,
     bind: Option<std::net::SocketAddr>,
+    relay_url: Option<&str>,
     limits: carnet_mailbox::Limits,
 ) -> Result<()> {
+    let relay_url = relay_url.map(crate::net::parse_relay_url).transpose()?;
     let store = MailboxStore::open(dir).map_err(cli_error)?;
     let config = MailboxConfig {
         open,
         bind,
+        relay_url,
         limits,
         ..MailboxConfig::default()
     };
@@ -396,8 +410,10 @@ pub(crate) fn ticket(at: &str) -> Result<MailboxTicket> {
 }
 
 fn client_config(vault: &carnet::Vault, net: &NetArgs) -> Result<ClientConfig> {
+    let (relay, relay_url) = crate::net::relay_choice(vault, net)?;
     Ok(ClientConfig {
-        relay: net.relay || vault.setting("relay")? == "on",
+        relay,
+        relay_url,
         timeout: std::time::Duration::from_secs(net.timeout),
         ..ClientConfig::default()
     })

@@ -206,6 +206,10 @@ pub struct NetArgs {
     /// setting, off].
     #[arg(long)]
     pub relay: bool,
+    /// A relay server of your own for this run, e.g. http://10.0.0.1:3340 [default: the
+    /// `relay` setting when it is a URL].
+    #[arg(long, value_name = "URL")]
+    pub relay_url: Option<String>,
     /// Seconds without progress (nothing received, nothing of ours taken) before a peer is
     /// dropped. A slow link is not a stalled one: a large record over a poor link goes
     /// through as long as bytes keep moving.
@@ -332,7 +336,7 @@ pub enum RecoveryCommand {
 pub enum ConfigCommand {
     /// Show every setting.
     Show,
-    /// Change a setting (relay on|off).
+    /// Change a setting (relay on|off|URL, port N|auto).
     Set {
         /// The setting.
         name: String,

@@ -11,9 +11,36 @@ use crate::commands::open;
 use crate::t;
 use crate::{Cli, ConfigCommand, NetArgs, ServeArgs, SyncArgs, output};
 
+/// Which relay a network command uses: `--relay-url`, else the `relay` setting when it is
+/// a URL (a relay of one's own); else iroh's public relays with `--relay` or the setting
+/// `on`; else none. Returns (public relays, own relay).
+pub(crate) fn relay_choice(
+    vault: &carnet::Vault,
+    net: &NetArgs,
+) -> Result<(bool, Option<iroh::RelayUrl>)> {
+    let setting = vault.setting("relay")?;
+    let url = match &net.relay_url {
+        Some(url) => Some(url.clone()),
+        None if setting != "on" && setting != "off" => Some(setting.clone()),
+        None => None,
+    };
+    match url {
+        Some(url) => Ok((false, Some(parse_relay_url(&url)?))),
+        None => Ok((net.relay || setting == "on", None)),
+    }
+}
+
+/// A relay server's URL, checked.
+pub(crate) fn parse_relay_url(url: &str) -> Result<iroh::RelayUrl> {
+    url.parse::<iroh::RelayUrl>()
+        .map_err(|e| anyhow!(t!("relay-url-bad", url = url, why = e.to_string())))
+}
+
 fn config_for(vault: &carnet::Vault, net: &NetArgs) -> Result<SyncConfig> {
+    let (relay, relay_url) = relay_choice(vault, net)?;
     Ok(SyncConfig {
-        relay: net.relay || vault.setting("relay")? == "on",
+        relay,
+        relay_url,
         timeout: Duration::from_secs(net.timeout),
         ..SyncConfig::default()
     })
@@ -196,8 +223,10 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
             .and_then(|all| all.into_iter().find(|p| p.id == ticket.person))
             .map(|p| p.name)
     });
+    let (relay, relay_url) = relay_choice(&vault, &args.net)?;
     let box_config = carnet_mailbox::ClientConfig {
-        relay: args.net.relay || vault.setting("relay")? == "on",
+        relay,
+        relay_url,
         timeout: Duration::from_secs(args.net.timeout),
         ..carnet_mailbox::ClientConfig::default()
     };
@@ -384,7 +413,7 @@ impl Boxes {
 }
 
 /// The vault inside a running node, lent to mailbox traffic for short calls.
-struct NodeAccess<'a>(&'a Node);
+pub(crate) struct NodeAccess<'a>(pub(crate) &'a Node);
 
 impl carnet_mailbox::VaultAccess for NodeAccess<'_> {
     async fn with<T: Send + 'static>(
@@ -406,7 +435,7 @@ fn box_name(text: &str) -> String {
 }
 
 /// One mailbox session: `f` with a session at the mailbox `text` names.
-async fn at_box<T>(
+pub(crate) async fn at_box<T>(
     node: &Node,
     text: &str,
     config: &carnet_mailbox::ClientConfig,

@@ -322,6 +322,9 @@ fn the_demo_tells_the_whole_story_and_checks_itself() {
         "grants him read access",
         "Dr Bernard syncs",
         "the note travels back",
+        "Patty's phone is offline. Dr Bernard writes a prescription",
+        "Later, Patty's phone comes online and collects",
+        "0 item(s) left at the mailbox",
         "he gets nothing new",
         "An auditor verifies",
     ] {

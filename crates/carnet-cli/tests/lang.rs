@@ -441,6 +441,8 @@ fn the_demo_is_narrated_in_french() {
         "Patty crée son coffre",
         "Le Dr Bernard se synchronise",
         "la note revient, signée par lui",
+        "la laisse dans sa boîte aux lettres",
+        "l'ordonnance est vérifiée comme tout envoi",
         "il ne reçoit plus rien de nouveau",
         "Un auditeur vérifie",
         "Terminé : ",

@@ -15,6 +15,10 @@ use crate::{ALPN, MailboxError, MailboxTicket};
 pub struct ClientConfig {
     /// Use iroh's public relays (needs the internet). Off by default.
     pub relay: bool,
+    /// A relay of one's own: this device homes on it and looks for the mailbox there as
+    /// well as at the ticket's direct addresses (a mailbox ticket carries no relay; the
+    /// mailbox is expected to use the same one). Takes precedence over `relay`.
+    pub relay_url: Option<iroh::RelayUrl>,
     /// How long the mailbox may take to answer.
     pub timeout: Duration,
     /// The most bytes of one collected item this client takes.
@@ -25,6 +29,7 @@ impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
             relay: false,
+            relay_url: None,
             timeout: Duration::from_secs(30),
             max_item_bytes: crate::Limits::default().max_item_bytes,
         }
@@ -71,7 +76,14 @@ impl MailboxClient {
         cert: Vec<u8>,
         config: ClientConfig,
     ) -> Result<MailboxClient, MailboxError> {
-        let endpoint = crate::server::bind(secret, config.relay, None, Vec::new()).await?;
+        let endpoint = crate::server::bind(
+            secret,
+            config.relay,
+            config.relay_url.as_ref(),
+            None,
+            Vec::new(),
+        )
+        .await?;
         Ok(MailboxClient {
             endpoint,
             card,
@@ -110,8 +122,15 @@ impl MailboxClient {
     pub async fn connect(&self, ticket: &MailboxTicket) -> Result<Session, MailboxError> {
         let key = iroh::PublicKey::from_bytes(&ticket.endpoint)
             .map_err(|e| MailboxError::BadTicket(e.to_string()))?;
-        let addr =
-            EndpointAddr::from_parts(key, ticket.addrs.iter().map(|a| TransportAddr::Ip(*a)));
+        let relay = self.config.relay_url.clone().map(TransportAddr::Relay);
+        let addr = EndpointAddr::from_parts(
+            key,
+            ticket
+                .addrs
+                .iter()
+                .map(|a| TransportAddr::Ip(*a))
+                .chain(relay),
+        );
         let timeout = self.config.timeout;
         let conn = tokio::time::timeout(timeout, self.endpoint.connect(addr, ALPN))
             .await

@@ -119,6 +119,10 @@ pub struct MailboxConfig {
     pub limits: Limits,
     /// Use iroh's public relays (needs the internet). Off by default.
     pub relay: bool,
+    /// A relay of one's own: the mailbox homes on this relay server only (iroh's
+    /// `RelayMode::Custom`), so callers with no route to it reach it there. Takes precedence
+    /// over `relay`.
+    pub relay_url: Option<iroh::RelayUrl>,
     /// The local address to listen on (default: a free port on every interface).
     pub bind: Option<SocketAddr>,
     /// How long a caller may take to send its next message.
@@ -133,6 +137,7 @@ impl Default for MailboxConfig {
             open: false,
             limits: Limits::default(),
             relay: false,
+            relay_url: None,
             bind: None,
             timeout: Duration::from_secs(30),
             max_sessions: 256,

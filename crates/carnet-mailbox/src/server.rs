@@ -104,11 +104,14 @@ fn usable(ip: &IpAddr) -> bool {
 pub(crate) async fn bind(
     secret: &[u8; 32],
     relay: bool,
+    relay_url: Option<&iroh::RelayUrl>,
     addr: Option<SocketAddr>,
     alpns: Vec<Vec<u8>>,
 ) -> Result<Endpoint, MailboxError> {
     let key = SecretKey::from_bytes(secret);
-    let builder = if relay {
+    let builder = if let Some(url) = relay_url {
+        Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Custom(url.clone().into()))
+    } else if relay {
         Endpoint::builder(presets::N0)
     } else {
         Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled)
@@ -120,10 +123,16 @@ pub(crate) async fn bind(
             .bind_addr(addr)
             .map_err(|e| MailboxError::Bind(format!("{addr}: {e}")))?;
     }
-    builder
+    let endpoint = builder
         .bind()
         .await
-        .map_err(|e| MailboxError::Bind(e.to_string()))
+        .map_err(|e| MailboxError::Bind(e.to_string()))?;
+    if relay_url.is_some() {
+        // Reachable through the relay from the start; an unreachable relay leaves direct
+        // paths working, so this only waits a while.
+        let _ = tokio::time::timeout(Duration::from_secs(10), endpoint.online()).await;
+    }
+    Ok(endpoint)
 }
 
 fn hex(b: &[u8]) -> String {
@@ -144,7 +153,14 @@ impl Mailbox {
         config: MailboxConfig,
     ) -> Result<Mailbox, MailboxError> {
         let secret = store.endpoint_secret()?;
-        let endpoint = bind(&secret, config.relay, config.bind, vec![ALPN.to_vec()]).await?;
+        let endpoint = bind(
+            &secret,
+            config.relay,
+            config.relay_url.as_ref(),
+            config.bind,
+            vec![ALPN.to_vec()],
+        )
+        .await?;
         drop(secret);
         let state = netwatch::interfaces::State::new().await;
         let mut interfaces: Vec<IpAddr> = state

@@ -20,12 +20,20 @@ use crate::{ALPN, SyncError, Ticket};
 /// How long closing the endpoint waits for peers to acknowledge the close.
 const CLOSE_WAIT: Duration = Duration::from_millis(100);
 
+/// How long a node with a relay of its own waits, when it starts, to be connected to it.
+const RELAY_WAIT: Duration = Duration::from_secs(10);
+
 /// How a node runs.
 #[derive(Clone, Debug)]
 pub struct SyncConfig {
     /// Use iroh's public relays (needs the internet). Off by default: direct addresses on
     /// loopback and the LAN only.
     pub relay: bool,
+    /// A relay of one's own (`carnet config set relay URL`): the node homes on this relay
+    /// server only (iroh's `RelayMode::Custom`) and dials every peer through it as well as
+    /// directly, so two devices that cannot reach each other meet there. The relay forwards
+    /// QUIC packets it cannot open. Takes precedence over `relay`.
+    pub relay_url: Option<iroh::RelayUrl>,
     /// How long a peer may take to answer, and to finish a message once started.
     pub timeout: Duration,
     /// How often a serving node looks for changes made by other processes.
@@ -53,6 +61,7 @@ impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
             relay: false,
+            relay_url: None,
             timeout: Duration::from_secs(30),
             poll: Duration::from_millis(500),
             bind: None,
@@ -224,7 +233,9 @@ impl Node {
                     .map_err(|e| SyncError::Bind(e.to_string()))?,
             ))
             .build();
-        let builder = if config.relay {
+        let builder = if let Some(url) = &config.relay_url {
+            Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Custom(url.clone().into()))
+        } else if config.relay {
             Endpoint::builder(presets::N0)
         } else {
             Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled)
@@ -256,6 +267,11 @@ impl Node {
             .bind()
             .await
             .map_err(|e| SyncError::Bind(bind_failure(&wanted, &e.to_string())))?;
+        if config.relay_url.is_some() {
+            // Reachable through the relay from the moment the ticket is shown; an
+            // unreachable relay leaves direct paths working, so this only waits a while.
+            let _ = tokio::time::timeout(RELAY_WAIT, endpoint.online()).await;
+        }
         // Every address of every interface that is up (unique-local IPv6 included: on a
         // LAN it is often the one IPv6 address peers can reach), loopback first.
         let state = netwatch::interfaces::State::new().await;
@@ -430,8 +446,22 @@ impl Node {
     pub async fn sync(&self, ticket: &Ticket, live: bool) -> Result<SessionReport, SyncError> {
         let key = iroh::PublicKey::from_bytes(&ticket.endpoint)
             .map_err(|e| SyncError::BadTicket(e.to_string()))?;
-        let addr =
-            EndpointAddr::from_parts(key, ticket.addrs.iter().map(|a| TransportAddr::Ip(*a)));
+        // A ticket carries direct addresses only; with a relay of one's own, the peer is
+        // looked for there too (both sides are expected to use the same relay).
+        let relay = self
+            .shared
+            .config
+            .relay_url
+            .clone()
+            .map(TransportAddr::Relay);
+        let addr = EndpointAddr::from_parts(
+            key,
+            ticket
+                .addrs
+                .iter()
+                .map(|a| TransportAddr::Ip(*a))
+                .chain(relay),
+        );
         let timeout = self.shared.config.timeout;
         let conn = tokio::time::timeout(timeout, self.endpoint.connect(addr, ALPN))
             .await

@@ -205,7 +205,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     (
         "relay",
         "off",
-        "use iroh's public relay servers when a peer cannot be reached directly (needs the internet)",
+        "off, on (iroh's public relay servers, needs the internet) or the URL of a relay of one's own (http(s)://host:port), used when a peer cannot be reached directly",
     ),
     (
         "port",
@@ -228,7 +228,8 @@ impl Vault {
         )
     }
 
-    /// Changes a setting. `relay` takes `on` or `off`; `port` takes `auto` or a port.
+    /// Changes a setting. `relay` takes `on`, `off` or the URL of a relay server
+    /// (`http://` or `https://`, kept as written); `port` takes `auto` or a port.
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
         if !SETTINGS.iter().any(|(n, _, _)| *n == name) {
             return Err(Error::Sharing(format!(
@@ -240,8 +241,28 @@ impl Vault {
                     .join(", ")
             )));
         }
-        let value = value.trim().to_ascii_lowercase();
+        let trimmed = value.trim();
+        let lower = trimmed.to_ascii_lowercase();
+        let is_url =
+            name == "relay" && (lower.starts_with("http://") || lower.starts_with("https://"));
+        let value = if is_url {
+            if trimmed.len() > 512
+                || trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+                || lower
+                    .trim_start_matches("http://")
+                    .trim_start_matches("https://")
+                    .is_empty()
+            {
+                return Err(Error::Sharing(format!(
+                    "relay is on, off or a relay server's URL (http://host:port), not \"{trimmed}\""
+                )));
+            }
+            trimmed.to_string()
+        } else {
+            lower
+        };
         match name {
+            _ if is_url => {}
             "port" => {
                 if value != "auto" && !value.parse::<u16>().is_ok_and(|p| p > 0) {
                     return Err(Error::Sharing(format!(
@@ -251,8 +272,13 @@ impl Vault {
             }
             _ => {
                 if !["on", "off"].contains(&value.as_str()) {
+                    let or_url = if name == "relay" {
+                        " or a relay server's URL (http://host:port)"
+                    } else {
+                        ""
+                    };
                     return Err(Error::Sharing(format!(
-                        "{name} is on or off, not \"{value}\""
+                        "{name} is on or off{or_url}, not \"{value}\""
                     )));
                 }
             }
