@@ -121,6 +121,7 @@ fn real_bundle(dir: &std::path::Path) -> Result<Vec<u8>> {
                 start: None,
                 end: None,
                 status: MedicationStatus::Active,
+                status_reason: None,
             }),
         )?;
         Ok(())
