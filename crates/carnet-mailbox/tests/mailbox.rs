@@ -1151,3 +1151,152 @@ async fn a_deposit_is_logged_as_left_at_that_mailbox() {
     stop.send(()).unwrap();
     task.await.unwrap().shutdown().await;
 }
+
+/// What a mailbox keeps of a deposit that carries every kind of entry and an attachment
+/// holds none of their words, in any encoding (`reveal` looks in clear, base64, and
+/// zstd/deflate streams): the mailbox learns who deposits for whom, sizes and times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mailbox_store_holds_nothing_of_any_kind_of_entry() {
+    use carnet::record::{Allergy, Condition, DateTime, DocType, Immunization, Measurement};
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    w.alice
+        .grant(
+            "Dr Martin",
+            &SectionId::ALL,
+            Access::Read,
+            "all of it",
+            None,
+        )
+        .unwrap();
+    let day: carnet::record::Date = "2024-03-01".parse().unwrap();
+    let entries = [
+        Entry::Allergy(Allergy {
+            substance: "MARKERALLERGY penicillin".into(),
+            code: None,
+            criticality: Some(carnet::record::Criticality::High),
+            reaction: Some("MARKERREACTION hives".into()),
+            onset: None,
+        }),
+        Entry::Condition(Condition {
+            name: "MARKERCONDITION asthma".into(),
+            code: None,
+            onset: Some(day.clone()),
+            abatement: None,
+            status: Default::default(),
+        }),
+        Entry::Immunization(Immunization {
+            vaccine: "MARKERVACCINE tetanus".into(),
+            code: None,
+            date: Some(day.clone()),
+            lot: Some("MARKERLOT".into()),
+            status: Default::default(),
+            status_reason: None,
+            date_text: None,
+        }),
+        Entry::Measurement(
+            Measurement::from_input(
+                "weight",
+                "71.3",
+                "kg",
+                "2024-03-01T08:00:00Z".parse().unwrap(),
+                Some("MARKERSOURCE scale".into()),
+            )
+            .unwrap(),
+        ),
+        Entry::Note(Note {
+            text: "MARKERPATIENTNOTE tired since Monday".into(),
+            title: Some("MARKERTITLE".into()),
+        }),
+        Entry::Medication(Medication {
+            name: "MARKERMED salbutamol".into(),
+            code: None,
+            dosage: Some("MARKERDOSAGE two puffs".into()),
+            start: None,
+            end: None,
+            status: MedicationStatus::Active,
+            status_reason: None,
+        }),
+    ];
+    for e in entries {
+        w.alice.add(&record, e).unwrap();
+    }
+    w.alice
+        .attach(
+            &record,
+            b"MARKERATTACHMENT spirometry results, FEV1 2.9 L",
+            carnet::AttachmentInput {
+                title: "MARKERDOCTITLE spirometry".into(),
+                doc_type: DocType::Report,
+                file_name: Some("MARKERFILE.txt".into()),
+                media_type: "text/plain".into(),
+                date: DateTime::now(),
+            },
+        )
+        .unwrap();
+    let markers = [
+        "MARKERALLERGY",
+        "MARKERREACTION",
+        "MARKERCONDITION",
+        "MARKERVACCINE",
+        "MARKERLOT",
+        "MARKERSOURCE",
+        "MARKERPATIENTNOTE",
+        "MARKERTITLE",
+        "MARKERMED",
+        "MARKERDOSAGE",
+        "MARKERATTACHMENT",
+        "MARKERDOCTITLE",
+        "MARKERFILE",
+        "penicillin",
+        "salbutamol",
+        "spirometry",
+        "Alice",
+    ];
+
+    let store_dir = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(
+        &store_dir,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+    let sent = deposit(&mut w.alice, &ticket, "Dr Martin").await.unwrap();
+    assert!(sent.envelopes >= 7, "{sent:?}");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert_eq!(mailbox.store().items().unwrap().len(), 1);
+    let raw = std::fs::read(mailbox.store().path()).unwrap();
+    let found = reveal::needles_found(&raw, &markers);
+    assert!(found.is_empty(), "the mailbox store reveals {found:?}");
+
+    // The deposit did carry them: the GP collects and reads every one.
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.gp, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    let seen = texts(&mut w.gp, &record).join("\n");
+    for m in [
+        "MARKERALLERGY",
+        "MARKERCONDITION",
+        "MARKERVACCINE",
+        "MARKERPATIENTNOTE",
+        "MARKERMED",
+        "MARKERDOCTITLE",
+    ] {
+        assert!(seen.contains(m), "{m} not received: {seen}");
+    }
+    let doc =
+        w.gp.list(&record, Some(SectionId::Documents))
+            .unwrap()
+            .remove(0);
+    let (_, bytes) = w.gp.attachment(&record, &doc.id).unwrap();
+    assert!(
+        String::from_utf8_lossy(&bytes).contains("MARKERATTACHMENT"),
+        "the attachment did not arrive"
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().shutdown().await;
+}
