@@ -345,9 +345,11 @@ fn a_closed_pipe_ends_the_output_quietly() {
             &format!("a long note number {i} {}", "x".repeat(2000)),
         ]);
     }
+    // JSON, whole texts: far more than a pipe holds (the list for people shortens each
+    // note to a line, and all of it fitted in the pipe before the reader closed it).
     let mut child = c
         .command()
-        .args(["list"])
+        .args(["--json", "list"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
