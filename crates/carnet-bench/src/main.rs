@@ -467,8 +467,9 @@ fn p3_p4(
         figure: secs(full),
         baseline: format!("raw iroh stream, same bytes {}", secs(raw)),
         ratio: format!("{ratio:.2}x"),
-        target: a("<= 1.5x"),
-        met: Some(ratio <= 1.5),
+        // Issue 16's target (DESIGN.md's was 1.5x).
+        target: a("<= 2x"),
+        met: Some(ratio <= 2.0),
     });
     // Headline: the UDP bytes of a first sync, handshake, acknowledgements and padding
     // included (a second new clinician's, through a counting proxy); Carnet's own stream
