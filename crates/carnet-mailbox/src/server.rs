@@ -302,8 +302,10 @@ impl Mailbox {
 }
 
 /// Checks a caller's hello: a card, and a device certificate by that card's person for
-/// the endpoint the connection authenticated. Returns the person.
-fn check_hello(frame: Frame, remote: &[u8; 32]) -> Result<PersonId, Refusal> {
+/// the endpoint the connection authenticated. Returns the person, and whether the device
+/// is the one that holds the person's key (its certificate names no signing key of its
+/// own): only that device may drop devices from the person's list.
+fn check_hello(frame: Frame, remote: &[u8; 32]) -> Result<(PersonId, bool), Refusal> {
     let Frame::Hello {
         version,
         card,
@@ -329,7 +331,7 @@ fn check_hello(frame: Frame, remote: &[u8; 32]) -> Result<PersonId, Refusal> {
             "it names someone other than the card".into(),
         ));
     }
-    Ok(claim.person)
+    Ok((claim.person, claim.signing.is_none()))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -352,7 +354,7 @@ async fn session(
         .map_err(|_| MailboxError::Timeout("waiting for the caller's stream"))?
         .map_err(|e| MailboxError::Connection(e.to_string()))?;
     let hello = frame::expect(&mut recv, timeout, "waiting for the hello").await?;
-    let person = match check_hello(hello, &remote) {
+    let (person, holds_key) = match check_hello(hello, &remote) {
         Ok(p) => p,
         Err(r) => {
             frame::write(&mut send, &Frame::Refused(r.clone())).await?;
@@ -462,7 +464,7 @@ async fn session(
             }
             Frame::Devices(list) => {
                 let s = store.clone();
-                blocking(move || s.declare_devices(&person, &remote, &list)).await?;
+                blocking(move || s.declare_devices(&person, &remote, &list, holds_key)).await?;
                 frame::write(&mut send, &Frame::DevicesNoted).await?;
             }
             other => {

@@ -338,13 +338,17 @@ impl MailboxStore {
     }
 
     /// Sets the devices of `person` (as one of their devices, `caller`, declares them;
-    /// the caller is always among them). Items every remaining device has acknowledged
-    /// are deleted; returns how many.
+    /// the caller is always among them). Only the device that holds the person's key
+    /// (`may_drop`) replaces the list: any other device only adds to it, so that a
+    /// device the person removed (whose certificate still verifies) cannot shrink the
+    /// list to itself and have items deleted before the person's other devices took
+    /// them. Items every remaining device has acknowledged are deleted; returns how many.
     pub fn declare_devices(
         &self,
         person: &PersonId,
         caller: &[u8; 32],
         endpoints: &[[u8; 32]],
+        may_drop: bool,
     ) -> Result<usize, MailboxError> {
         if endpoints.len() > MAX_DEVICES {
             return Err(MailboxError::Protocol(format!(
@@ -369,6 +373,20 @@ impl MailboxStore {
                     .as_ref()
                     .map(|v| v.value()),
             )?;
+            if !may_drop {
+                for e in &before {
+                    if !set.contains(e) {
+                        set.push(*e);
+                    }
+                }
+                set.sort();
+                if set.len() > MAX_DEVICES {
+                    return Err(MailboxError::Protocol(format!(
+                        "{} devices declared; a person has at most {MAX_DEVICES} here",
+                        set.len()
+                    )));
+                }
+            }
             if before == set {
                 0
             } else {

@@ -1300,3 +1300,66 @@ async fn the_mailbox_store_holds_nothing_of_any_kind_of_entry() {
     stop.send(()).unwrap();
     task.await.unwrap().shutdown().await;
 }
+
+/// A device that does not hold the person's key (a linked phone, say one that was
+/// stolen) cannot shrink the person's list of devices to itself: before, declaring only
+/// itself and acknowledging an item deleted it before the person's other devices took it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_device_cannot_shrink_the_device_list_to_itself() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let mut phone = link(&mut w.alice, &w.dir, "Alice phone");
+    let store_dir = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(
+        &store_dir,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+    // Alice's primary has collected before: the mailbox knows her devices.
+    let got = collect(&mut w.alice, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+    prescribe(&mut w.gp, &record);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+
+    // The phone says it is Alice's only device, takes the item and acknowledges it.
+    let c = client(&mut phone).await;
+    let mut s = c.connect(&ticket).await.unwrap();
+    s.declare_devices(&[]).await.unwrap();
+    let item = s
+        .next()
+        .await
+        .unwrap()
+        .expect("the item is offered to the phone");
+    s.ack(item.id).await.unwrap();
+    s.finish().await;
+    c.shutdown().await;
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert_eq!(
+        mailbox.store().items().unwrap().len(),
+        1,
+        "deleted before Alice's primary took it"
+    );
+    assert_eq!(
+        mailbox.store().devices(&w.alice.person_id()).unwrap().len(),
+        2
+    );
+
+    // Her primary still gets it; then it goes.
+    let (stop, task) = serve(mailbox);
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    assert!(
+        texts(&mut w.alice, &record)
+            .iter()
+            .any(|t| t.contains("MARKERNOTE"))
+    );
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    mailbox.shutdown().await;
+}
