@@ -515,3 +515,17 @@ setting-port = the UDP port `carnet serve` listens on; the first serve remembers
 agent-dir-not-private = { $dir } is not a private directory of yours (mode 0700): no session can be kept there safely
 agent-did-not-start = the session agent did not start
 agent-needs-unix = sessions need a Unix system
+
+## Usage errors (clap's own words are kept in English; these say them in French)
+
+usage-unknown-argument = unexpected argument '{ $arg }'
+usage-unknown-command = unrecognised command '{ $arg }'
+usage-invalid-value = invalid value '{ $value }' for '{ $arg }'
+usage-invalid-value-among = invalid value '{ $value }' for '{ $arg }' (possible values: { $valid })
+usage-missing-argument = the following required arguments were not given: { $arg }
+usage-conflict = the argument '{ $arg }' cannot be used with '{ $other }'
+usage-unexpected-value = unexpected value '{ $value }'
+usage-missing-command = a command is needed: `carnet --help` lists them
+usage-suggested = tip: did you mean '{ $suggestion }'?
+usage-label = Usage:
+usage-more-help = For more information, try '--help'.

@@ -513,3 +513,17 @@ setting-port = le port UDP où écoute `carnet serve` ; le premier serve retient
 agent-dir-not-private = { $dir } n'est pas un répertoire privé à vous (mode 0700) : aucune session ne peut y être gardée sans risque
 agent-did-not-start = l'agent de session n'a pas démarré
 agent-needs-unix = les sessions demandent un système Unix
+
+## Erreurs d'usage (clap écrit les siennes en anglais ; celles-ci les disent en français)
+
+usage-unknown-argument = argument inattendu « { $arg } »
+usage-unknown-command = commande inconnue « { $arg } »
+usage-invalid-value = valeur « { $value } » invalide pour « { $arg } »
+usage-invalid-value-among = valeur « { $value } » invalide pour « { $arg } » (valeurs possibles : { $valid })
+usage-missing-argument = ces arguments obligatoires manquent : { $arg }
+usage-conflict = l'argument « { $arg } » ne peut pas être utilisé avec « { $other } »
+usage-unexpected-value = valeur inattendue « { $value } »
+usage-missing-command = il faut une commande : `carnet --help` les liste
+usage-suggested = astuce : vouliez-vous dire « { $suggestion } » ?
+usage-label = Utilisation :
+usage-more-help = Pour plus d'informations, essayez « --help ».

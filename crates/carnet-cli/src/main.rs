@@ -19,6 +19,7 @@ mod phrase;
 mod progress;
 mod recovery;
 mod sharing;
+mod usage_fr;
 mod words;
 
 use std::path::PathBuf;
@@ -1001,6 +1002,14 @@ fn main() -> ExitCode {
             // With --json anywhere on the line, a usage error is JSON too (scripts parse
             // stderr as JSON); help and version are not errors.
             let asked_json = std::env::args_os().any(|a| a == "--json");
+            let lang = i18n::Lang::choose(flag.as_deref());
+            if !asked_json && e.use_stderr() && lang == i18n::Lang::Fr {
+                i18n::set(lang);
+                if let Some(text) = usage_fr::french(&e) {
+                    eprint!("{text}");
+                    return ExitCode::from(2);
+                }
+            }
             if asked_json && e.use_stderr() {
                 let v = serde_json::json!({
                     "error": e.to_string().trim_end(),

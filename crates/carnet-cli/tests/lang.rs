@@ -517,3 +517,60 @@ fn settings_are_described_in_french() {
     let en = c.ok(&["config", "show"]);
     assert!(en.contains("public relay servers"), "{en}");
 }
+
+/// clap's usage errors are said in French too (its own words are English only), with
+/// its suggestion, the usage line and exit code 2; in English they are clap's; with
+/// --json they stay JSON.
+#[test]
+fn usage_errors_speak_french_with_lang_fr() {
+    let c = Carnet::empty();
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "lsit"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("erreur : commande inconnue « lsit »"),
+        "{err}"
+    );
+    assert!(err.contains("vouliez-vous dire « list »"), "{err}");
+    assert!(err.contains("Utilisation : carnet"), "{err}");
+    assert!(
+        err.contains("Pour plus d'informations, essayez « --help »."),
+        "{err}"
+    );
+    assert!(!err.contains("unrecognized"), "{err}");
+    let (code, _, err) = run_env(
+        &c,
+        &["list", "--sectoin", "notes"],
+        &[("LANG", "fr_FR.UTF-8")],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("argument inattendu « --sectoin »"), "{err}");
+    assert!(err.contains("« --section »"), "{err}");
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "add", "allergy"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ces arguments obligatoires manquent : --substance"),
+        "{err}"
+    );
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "list", "--section", "nope"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("valeur « nope » invalide pour « --section"),
+        "{err}"
+    );
+    assert!(
+        err.contains("allergies"),
+        "what is valid is still said: {err}"
+    );
+    // English: clap's own.
+    let (code, _, err) = run_env(&c, &["--lang", "en", "lsit"], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: unrecognized subcommand 'lsit'"),
+        "{err}"
+    );
+    // JSON: the same JSON error in either language.
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "--json", "lsit"], &[]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    assert_eq!(v["kind"], "usage");
+}
