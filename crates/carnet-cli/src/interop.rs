@@ -54,11 +54,12 @@ pub enum ImportCommand {
         /// The export file.
         file: PathBuf,
         /// dexcom (Clarity CSV), libre (LibreView CSV), nightscout (entries CSV or JSON),
-        /// generic (columns time,kind,value,unit[,source]).
+        /// medtronic (CareLink CSV; sensor glucose only), generic (columns
+        /// time,kind,value,unit[,source]).
         #[arg(long)]
         format: DeviceFormat,
-        /// Time zone of times written without one (Dexcom, Libre, generic) [default: this
-        /// computer's], e.g. Europe/Paris.
+        /// Time zone of times written without one (Dexcom, Libre, Medtronic, generic)
+        /// [default: this computer's], e.g. Europe/Paris.
         #[arg(long, value_name = "TZ")]
         tz: Option<String>,
         /// Store measurements unusual for their kind (generic CSV) as single entries

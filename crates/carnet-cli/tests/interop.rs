@@ -597,9 +597,9 @@ fn every_new_command_has_help_and_json() {
         let out = c.ok(cmd);
         assert!(out.contains("Usage"), "{cmd:?}");
     }
-    let err = c.fails(&["import", "csv", "x.csv", "--format", "medtronic"]);
+    let err = c.fails(&["import", "csv", "x.csv", "--format", "omnipod"]);
     assert!(
-        err.contains("dexcom, libre, nightscout or generic"),
+        err.contains("dexcom, libre, nightscout, medtronic or generic"),
         "{err}"
     );
 }
