@@ -1582,16 +1582,18 @@ fn sampled(
     let start_ms = at.timestamp().as_millisecond();
     let offset = at.offset_seconds();
     let mut readings = Vec::new();
+    let (mut below, mut above) = (Vec::new(), Vec::new());
+    let mut any_censored = false;
     let before: usize = out
         .items
         .iter()
         .map(|m| match &m.item {
-            Item::Readings(r) => r.readings.len(),
+            Item::Readings(r) | Item::Censored { set: r, .. } => r.readings.len(),
             _ => 0,
         })
         .sum();
     for (i, tok) in s(sd, "data").unwrap_or("").split_whitespace().enumerate() {
-        if before + readings.len() >= crate::MAX_READINGS_PER_IMPORT {
+        if before + readings.len() + below.len() + above.len() >= crate::MAX_READINGS_PER_IMPORT {
             return Err((
                 "valueSampledData.data",
                 format!(
@@ -1600,8 +1602,30 @@ fn sampled(
                 ),
             ));
         }
-        let Ok(x) = tok.parse::<f64>() else {
-            continue; // E, L, U: no valid value at that point
+        // E: no value at that point; L, U: below or above the detection limit, kept as
+        // censored readings at the limit the SampledData gives (R4: lowerLimit,
+        // upperLimit), never as a measured value.
+        let point = match tok {
+            "E" => continue,
+            "L" | "U" => {
+                let (limit, censor) = if tok == "L" {
+                    (sd.get("lowerLimit").and_then(Value::as_f64), Censor::Below)
+                } else {
+                    (sd.get("upperLimit").and_then(Value::as_f64), Censor::Above)
+                };
+                let Some(limit) = limit else {
+                    out.skip(
+                        T,
+                        "a sampled point beyond a detection limit the data does not give (not kept)",
+                    );
+                    continue;
+                };
+                Err((limit, censor))
+            }
+            _ => match tok.parse::<f64>() {
+                Ok(x) => Ok(x),
+                Err(_) => continue,
+            },
         };
         let t_ms = start_ms as f64 + period * i as f64;
         let secs = (t_ms / 1000.0).round() as i64;
@@ -1611,10 +1635,36 @@ fn sampled(
                 "readings run past the year 9999".into(),
             ));
         };
-        let value = base + factor * x;
-        // Undo binary noise from origin + factor * x: devices give a few decimals.
-        let value = (value * 1e6).round() / 1e6;
-        readings.push(Reading { at, value });
+        match point {
+            Ok(x) => {
+                let value = base + factor * x;
+                // Undo binary noise from origin + factor * x: devices give a few decimals.
+                let value = (value * 1e6).round() / 1e6;
+                readings.push(Reading { at, value });
+            }
+            Err((limit, Censor::Below)) => below.push(Reading { at, value: limit }),
+            Err((limit, Censor::Above)) => above.push(Reading { at, value: limit }),
+        }
+    }
+    for (set, censor) in [(below, Censor::Below), (above, Censor::Above)] {
+        if !set.is_empty() {
+            out.add(
+                T,
+                Item::Censored {
+                    set: ReadingSet {
+                        kind: kind.clone(),
+                        unit: unit.clone(),
+                        source: source.clone(),
+                        readings: set,
+                    },
+                    censor,
+                },
+            );
+            any_censored = true;
+        }
+    }
+    if readings.is_empty() && any_censored {
+        return Ok(None);
     }
     if readings.is_empty() {
         out.skip(T, "sampled data without a valid value");
