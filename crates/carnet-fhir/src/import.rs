@@ -350,8 +350,7 @@ impl Stream<'_> {
         if !streamable(&e) {
             self.held_bytes += bytes;
             if self.held_bytes > MAX_HELD_BYTES && self.fatal.is_none() {
-                self.fatal = Some(FhirError::TooLarge {
-                    size: self.held_bytes,
+                self.fatal = Some(FhirError::HeldTooLarge {
                     max: MAX_HELD_BYTES,
                 });
             }

@@ -23,6 +23,8 @@ struct Gen {
     /// Bytes of `x` still to give before `tail` (the huge entry, never held whole).
     pad_left: u64,
     tail: Vec<u8>,
+    /// Write `issued` instead of `effectiveDateTime` (not streamed: held).
+    untimed: bool,
 }
 
 impl Gen {
@@ -38,6 +40,7 @@ impl Gen {
             produced: 0,
             pad_left: 0,
             tail: Vec::new(),
+            untimed: false,
         }
     }
 
@@ -56,6 +59,11 @@ impl Gen {
         let t = 1_640_995_200i64 + 300 * i as i64;
         let at = jiff::Timestamp::from_second(t).unwrap();
         let v = 60 + (i * 7919) % 300;
+        let when = if self.untimed {
+            "issued"
+        } else {
+            "effectiveDateTime"
+        };
         let extra = if Some(i) == self.bad {
             r#","effectivDateTime":"2022-01-01T00:00:00Z""#.to_string()
         } else if Some(i) == self.huge {
@@ -66,7 +74,7 @@ impl Gen {
         };
         self.buf.extend_from_slice(
             format!(
-                r#",{{"fullUrl":"urn:uuid:00000000-0000-8000-8000-{i:012}","resource":{{"resourceType":"Observation","id":"00000000-0000-8000-8000-{i:012}","status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"99504-3","display":"Glucose [Mass/volume] in Interstitial fluid"}}]}},"subject":{{"reference":"urn:uuid:00000000-0000-8000-8000-000000000000"}},"device":{{"display":"Dexcom G6"}},"effectiveDateTime":"{at}","valueQuantity":{{"value":{v},"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"}}{extra}}}}}"#
+                r#",{{"fullUrl":"urn:uuid:00000000-0000-8000-8000-{i:012}","resource":{{"resourceType":"Observation","id":"00000000-0000-8000-8000-{i:012}","status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"99504-3","display":"Glucose [Mass/volume] in Interstitial fluid"}}]}},"subject":{{"reference":"urn:uuid:00000000-0000-8000-8000-000000000000"}},"device":{{"display":"Dexcom G6"}},"{when}":"{at}","valueQuantity":{{"value":{v},"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"}}{extra}}}}}"#
             )
             .as_bytes(),
         );
@@ -237,4 +245,17 @@ fn one_resource_over_the_bound_is_refused_without_reading_it_whole() {
         e.to_string().contains("remove or split that resource"),
         "{e}"
     );
+}
+
+#[test]
+fn what_is_held_for_the_second_pass_is_bounded() {
+    // Readings without a time of their own are held (a report might give it): 64 MiB of
+    // them refuse the bundle, naming what to do, instead of growing without bound.
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = Gen::new(200_000);
+    g.untimed = true;
+    let e = read_bundle_from(&mut g, &ReadOptions::default(), &mut |_, _| {}).unwrap_err();
+    assert!(matches!(e, FhirError::HeldTooLarge { .. }), "{e}");
+    assert!(e.to_string().contains("split it"), "{e}");
+    assert!(g.i < 200_000, "stopped at the bound, at entry {}", g.i);
 }
