@@ -1326,8 +1326,18 @@ fn a_dense_series_exports_compactly_and_reimports_into_the_same_day_blocks() {
     // Single missing readings are E, Low and High are L and U inside the day's data.
     assert!(tokens("E") > 0 && tokens("L") > 0 && tokens("U") > 0);
 
-    // What one Observation per reading (the previous export) would weigh.
+    // One Observation per reading, as the previous export wrote them: its size, and the
+    // file itself (over the 64 MiB that import used to refuse), streamed in below.
     let subject = doc["entry"][0]["fullUrl"].as_str().unwrap();
+    let big_path = a.work.join("per-reading.json");
+    let mut big = std::io::BufWriter::new(std::fs::File::create(&big_path).unwrap());
+    use std::io::Write;
+    write!(
+        big,
+        "{{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{}",
+        serde_json::to_string(&doc["entry"][0]).unwrap()
+    )
+    .unwrap();
     let per_reading: usize = want
         .iter()
         .enumerate()
@@ -1344,9 +1354,15 @@ fn a_dense_series_exports_compactly_and_reimports_into_the_same_day_blocks() {
                 "subject": {"reference": subject}, "device": {"display": "Dexcom G6"},
                 "effectiveDateTime": carnet::record::DateTime::from_unix(*t).unwrap().as_str(),
                 "valueQuantity": q}});
-            serde_json::to_vec(&e).unwrap().len() + 1
+            let bytes = serde_json::to_vec(&e).unwrap();
+            big.write_all(b",").unwrap();
+            big.write_all(&bytes).unwrap();
+            bytes.len() + 1
         })
         .sum();
+    big.write_all(b"]}").unwrap();
+    big.flush().unwrap();
+    drop(big);
     println!(
         "3 years, {} readings: compact export {} bytes in {} Observations; one Observation per reading: {} bytes ({:.2} %)",
         want.len(),
@@ -1369,4 +1385,16 @@ fn a_dense_series_exports_compactly_and_reimports_into_the_same_day_blocks() {
     b.json(&["export", "fhir", "--out", s(&out_b)]);
     let back = readings_of_bundle(&std::fs::read(&out_b).unwrap());
     assert_eq!(back, want, "the re-imported record holds the same readings");
+
+    // The per-reading file, 167 MB, is streamed in (never refused for its size) into
+    // the same day blocks.
+    let size = std::fs::metadata(&big_path).unwrap().len();
+    assert!(size > 64 * 1024 * 1024, "{size}");
+    let c = Carnet::patient();
+    let r = c.json(&["import", "fhir", s(&big_path)]);
+    std::fs::remove_file(&big_path).unwrap();
+    assert_eq!(r["series_blocks"].as_u64().unwrap(), blocks, "{r}");
+    let out_c = c.work.join("compact-c.json");
+    c.json(&["export", "fhir", "--out", s(&out_c)]);
+    assert_eq!(readings_of_bundle(&std::fs::read(&out_c).unwrap()), want);
 }
