@@ -144,7 +144,29 @@ def nightscout(text):
     return tally.result()
 
 
-READERS = {"dexcom_clarity": dexcom, "freestyle_libre": libre, "nightscout": nightscout}
+def medtronic(text):
+    """CareLink: sections announced by `-------;Device;Pump|Sensor;SERIAL;-------`, each
+    with an `Index;Date;Time;...` header; a reading is a row with a Sensor Glucose value."""
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    tally, head, device = None, None, ""
+    for r in rows:
+        if r and r[0].startswith("-------"):
+            device, head = r[1], None
+            continue
+        if r and r[0] == "Index":
+            head = r
+            sg = next(i for i, c in enumerate(r) if c.startswith("Sensor Glucose"))
+            tally = tally or Tally("mmol/L" if "mmol/L" in r[sg] else "mg/dL")
+            continue
+        if head is None or len(r) <= sg or not r[sg].strip():
+            continue
+        d = datetime.strptime(r[head.index("Date")] + " " + r[head.index("Time")], "%Y/%m/%d %H:%M:%S")
+        tally.add(device, int(d.replace(tzinfo=timezone.utc).timestamp()), num(r[sg]))
+    return tally.result()
+
+
+READERS = {"dexcom_clarity": dexcom, "freestyle_libre": libre, "nightscout": nightscout,
+           "medtronic": medtronic}
 REFUSED = {"nightscout/nightscout-data-with-treatments.csv"}
 
 out = {}

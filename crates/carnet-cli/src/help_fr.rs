@@ -571,8 +571,8 @@ pub const TEXTS: &[(&str, &str)] = &[
     ),
     ("Their phone number", "Son numéro de téléphone"),
     (
-        "Time zone of times written without one (Dexcom, Libre, generic) [default: this computer's], e.g. Europe/Paris",
-        "Fuseau horaire des heures écrites sans fuseau (Dexcom, Libre, générique) [par défaut : celui de cet ordinateur], par ex. Europe/Paris",
+        "Time zone of times written without one (Dexcom, Libre, Medtronic, generic) [default: this computer's], e.g. Europe/Paris",
+        "Fuseau horaire des heures écrites sans fuseau (Dexcom, Libre, Medtronic, générique) [par défaut : celui de cet ordinateur], par ex. Europe/Paris",
     ),
     (
         "Use public relay servers for this run (needs the internet) [default: the `relay` setting, off]",
@@ -650,8 +650,8 @@ pub const TEXTS: &[(&str, &str)] = &[
         "bash, zsh, fish, powershell ou elvish",
     ),
     (
-        "dexcom (Clarity CSV), libre (LibreView CSV), nightscout (entries CSV or JSON), generic (columns time,kind,value,unit[,source])",
-        "dexcom (CSV Clarity), libre (CSV LibreView), nightscout (entries CSV ou JSON), generic (colonnes time,kind,value,unit[,source])",
+        "dexcom (Clarity CSV), libre (LibreView CSV), nightscout (entries CSV or JSON), medtronic (CareLink CSV; sensor glucose only), generic (columns time,kind,value,unit[,source])",
+        "dexcom (CSV Clarity), libre (CSV LibreView), nightscout (entries CSV ou JSON), medtronic (CSV CareLink ; glycémie du capteur seulement), generic (colonnes time,kind,value,unit[,source])",
     ),
     (
         "female, male, other or unknown",

@@ -10,8 +10,8 @@ use carnet::crypto::RecordId;
 use carnet::record::{Date, DateTime, Entry, SectionId};
 use carnet::{AttachmentInput, ImportItem, LabeledItem, SeriesPoint, Vault};
 use carnet_fhir::{
-    DeviceFormat, FhirError, Import, Item, MAX_BUNDLE_BYTES, MAX_CSV_BYTES, PatientIdentity,
-    ReadOptions, RecordEntry, RecordExport,
+    DeviceFormat, FhirError, Import, Item, MAX_CSV_BYTES, PatientIdentity, ReadOptions,
+    RecordEntry, RecordExport,
 };
 use carnet_report::{Chart, ChartKind, Point, ReportInput};
 use clap::{Args, Subcommand};
@@ -54,11 +54,12 @@ pub enum ImportCommand {
         /// The export file.
         file: PathBuf,
         /// dexcom (Clarity CSV), libre (LibreView CSV), nightscout (entries CSV or JSON),
-        /// generic (columns time,kind,value,unit[,source]).
+        /// medtronic (CareLink CSV; sensor glucose only), generic (columns
+        /// time,kind,value,unit[,source]).
         #[arg(long)]
         format: DeviceFormat,
-        /// Time zone of times written without one (Dexcom, Libre, generic) [default: this
-        /// computer's], e.g. Europe/Paris.
+        /// Time zone of times written without one (Dexcom, Libre, Medtronic, generic)
+        /// [default: this computer's], e.g. Europe/Paris.
         #[arg(long, value_name = "TZ")]
         tz: Option<String>,
         /// Store measurements unusual for their kind (generic CSV) as single entries
@@ -201,7 +202,15 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             skip_invalid,
             ..
         } => {
-            let bytes = read_bounded(file, MAX_BUNDLE_BYTES)?;
+            // Streamed: a bundle of any size (years of readings) is read entry by entry;
+            // the library bounds each resource and what it holds.
+            let meta = std::fs::metadata(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            if !meta.is_file() {
+                bail!("{} is not a file", file.display());
+            }
+            let reader = std::fs::File::open(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let bar = progress(cli, 0, &t!("progress-checking"));
             let options = ReadOptions {
                 patient_ref: patient_ref.clone(),
@@ -209,7 +218,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
                 now: None,
                 skip_invalid: *skip_invalid,
             };
-            let r = carnet_fhir::read_bundle_with(&bytes, &options, &mut |done, total| {
+            let r = carnet_fhir::read_bundle_from(reader, &options, &mut |done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
             });

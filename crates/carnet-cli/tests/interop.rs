@@ -289,7 +289,8 @@ fn junk_and_huge_files_are_refused_before_they_are_read() {
     std::fs::write(&patient, br#"{"resourceType": "Patient", "id": "x"}"#).unwrap();
     let err = c.fails(&["import", "fhir", s(&patient)]);
     assert!(err.contains("one Patient resource, not a Bundle"), "{err}");
-    // 200 MB, sparse: refused from its size, so it is never read into memory.
+    // 200 MB, sparse: a device file is refused from its size; a bundle is streamed (no
+    // size cap, issue 15), so this one is refused from its first bytes, never read whole.
     let huge = c.work.join("huge.json");
     let f = std::fs::File::create(&huge).unwrap();
     f.set_len(200 * 1024 * 1024).unwrap();
@@ -302,7 +303,7 @@ fn junk_and_huge_files_are_refused_before_they_are_read() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.contains("209715200 bytes") && err.contains("at most 67108864"),
+        err.contains("not JSON") && err.contains("first bytes: 00 00"),
         "{err}"
     );
     for format in ["dexcom", "libre", "nightscout", "generic"] {
@@ -455,11 +456,17 @@ fn dexcom_times_are_local_wall_clock_times_of_the_given_zone() {
         s(&out),
     ]);
     let b: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    // A reading's own time, or the first of a day's SampledData.
     let times: Vec<&str> = b["entry"]
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| e["resource"]["effectiveDateTime"].as_str())
+        .filter_map(|e| {
+            let r = &e["resource"];
+            r["effectiveDateTime"]
+                .as_str()
+                .or(r["effectivePeriod"]["start"].as_str())
+        })
         .collect();
     // The file's first reading: 2016-10-24T11:24:17, in New York (EDT, -04:00).
     assert!(
@@ -467,7 +474,10 @@ fn dexcom_times_are_local_wall_clock_times_of_the_given_zone() {
         "{:?}",
         &times[..3]
     );
-    assert_eq!(times.len(), 2148);
+    assert_eq!(
+        readings_of_bundle(&std::fs::read(&out).unwrap()).len(),
+        2148
+    );
 }
 
 #[test]
@@ -597,9 +607,9 @@ fn every_new_command_has_help_and_json() {
         let out = c.ok(cmd);
         assert!(out.contains("Usage"), "{cmd:?}");
     }
-    let err = c.fails(&["import", "csv", "x.csv", "--format", "medtronic"]);
+    let err = c.fails(&["import", "csv", "x.csv", "--format", "omnipod"]);
     assert!(
-        err.contains("dexcom, libre, nightscout or generic"),
+        err.contains("dexcom, libre, nightscout, medtronic or generic"),
         "{err}"
     );
 }
@@ -825,16 +835,32 @@ fn dexcom_low_is_kept_censored_counted_below_range_and_exported_with_its_compara
         s(&out),
     ]);
     let b: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    let comparators: Vec<(&str, f64)> = b["entry"]
+    // A Low is an L in its day's SampledData (whose lowerLimit is 40), or, alone, a
+    // Quantity with the comparator.
+    let censored: Vec<(&str, f64)> = b["entry"]
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| {
-            let q = &e["resource"]["valueQuantity"];
-            Some((q["comparator"].as_str()?, q["value"].as_f64()?))
+        .flat_map(|e| {
+            let r = &e["resource"];
+            let q = &r["valueQuantity"];
+            let sd = &r["valueSampledData"];
+            let mut v: Vec<(&str, f64)> = q["comparator"]
+                .as_str()
+                .map(|c| (c, q["value"].as_f64().unwrap()))
+                .into_iter()
+                .collect();
+            for tok in sd["data"].as_str().unwrap_or("").split_whitespace() {
+                match tok {
+                    "L" => v.push(("<", sd["lowerLimit"].as_f64().unwrap())),
+                    "U" => v.push((">", sd["upperLimit"].as_f64().unwrap())),
+                    _ => {}
+                }
+            }
+            v
         })
         .collect();
-    assert_eq!(comparators, vec![("<", 40.0); 5]);
+    assert_eq!(censored, vec![("<", 40.0); 5]);
     let d = Carnet::patient();
     d.json(&["import", "fhir", s(&out)]);
     let again = glucose_blocks(&d);
@@ -843,8 +869,8 @@ fn dexcom_low_is_kept_censored_counted_below_range_and_exported_with_its_compara
         5,
         "{again:?}"
     );
-    // The numeric readings, exported one Observation each (their seconds jitter), come
-    // back as day blocks too, not as one entry per reading.
+    // The numeric readings, exported as runs of SampledData (their seconds jitter, so a
+    // day is several runs), come back as day blocks too, not as one entry per reading.
     let plain_again: Vec<_> = again.iter().filter(|b| !b.3).collect();
     assert_eq!(
         plain_again.iter().map(|b| b.0).sum::<u64>(),
@@ -1176,4 +1202,199 @@ fn a_medicine_not_taken_and_a_procedure_not_done_show_why() {
     );
     let json = c.json(&["list", "--section", "medications"]);
     assert_eq!(json[0]["status_reason"], "Gastric bleeding");
+}
+
+/// A reading as the test compares them: Unix seconds, value, and its censoring
+/// (0 measured, -1 below the sensor's range, 1 above).
+type Point = (i64, f64, i8);
+
+/// Every device reading of a bundle, by Carnet's own mapping, sorted.
+fn readings_of_bundle(bytes: &[u8]) -> Vec<Point> {
+    let imp = read_bundle(bytes, &mut |_, _| {}).unwrap();
+    let mut v = Vec::new();
+    for m in &imp.items {
+        let (set, c) = match &m.item {
+            Item::Readings(set) => (set, 0),
+            Item::Censored { set, censor } => (
+                set,
+                if *censor == carnet::record::Censor::Below {
+                    -1
+                } else {
+                    1
+                },
+            ),
+            Item::Entry(carnet::record::Entry::Profile(_)) => continue,
+            other => panic!("not a reading: {other:?}"),
+        };
+        v.extend(set.readings.iter().map(|r| (r.at.sort_key(), r.value, c)));
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v
+}
+
+/// Count, censored on each side, first, last, lowest and highest measured value.
+fn series_figures(p: &[Point]) -> (usize, usize, usize, Point, Point, f64, f64) {
+    let measured: Vec<f64> = p.iter().filter(|x| x.2 == 0).map(|x| x.1).collect();
+    (
+        measured.len(),
+        p.iter().filter(|x| x.2 < 0).count(),
+        p.iter().filter(|x| x.2 > 0).count(),
+        p[0],
+        *p.last().unwrap(),
+        measured.iter().cloned().fold(f64::INFINITY, f64::min),
+        measured.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+    )
+}
+
+/// Issue 15, seen-item 9: three years of 5-minute CGM readings (sensor sessions every 10
+/// days whose clock starts 17 s later, 2 hours without readings at each change, single
+/// missing readings, a reading now and then 7 s off its grid, Low and High every day)
+/// imported from a Clarity file, exported as compact FHIR (SampledData per day, E/L/U),
+/// re-imported into another vault into the same day blocks, and imported there again
+/// (nothing added). The readings are compared with the generator's, not with Carnet's.
+#[test]
+fn a_dense_series_exports_compactly_and_reimports_into_the_same_day_blocks() {
+    let start = 1_640_995_200i64; // 2022-01-01T00:00:00Z
+    let mut csv = String::from(
+        "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n",
+    );
+    let mut want: Vec<Point> = Vec::new();
+    for i in 0..3 * 365 * 288i64 {
+        if i % 2880 < 24 || i % 997 == 0 {
+            continue;
+        }
+        let mut t = start + i * 300 + 17 * (i / 2880);
+        if i % 1500 == 0 {
+            t += 7;
+        }
+        let (cell, point) = match i % 288 {
+            36 | 37 => ("Low".to_string(), (t, 40.0, -1)),
+            180 => ("High".to_string(), (t, 400.0, 1)),
+            _ => {
+                let v = (60 + (i * 7919) % 300) as f64;
+                (format!("{v}"), (t, v, 0))
+            }
+        };
+        let ts = carnet::record::DateTime::from_unix(t).unwrap();
+        let ts = ts.as_str().trim_end_matches('Z');
+        csv.push_str(&format!("{i},{ts},EGV,,,,G6,{cell}\n"));
+        want.push(point);
+    }
+    let a = Carnet::patient();
+    let csv_path = a.work.join("three-years.csv");
+    std::fs::write(&csv_path, &csv).unwrap();
+    let r = a.json(&[
+        "import",
+        "csv",
+        s(&csv_path),
+        "--format",
+        "dexcom",
+        "--tz",
+        "UTC",
+    ]);
+    let blocks = r["series_blocks"].as_u64().unwrap();
+    assert!(blocks >= 3 * 365, "{r}");
+
+    let out = a.work.join("compact.json");
+    a.json(&["export", "fhir", "--out", s(&out)]);
+    let compact = std::fs::read(&out).unwrap();
+    // For the project's validator: `CARNET_EXPORT_DIR=dir cargo test ...`, then
+    // `validate_fhir.py dir/dense-series-compact.json`.
+    if let Ok(dir) = std::env::var("CARNET_EXPORT_DIR") {
+        std::fs::write(Path::new(&dir).join("dense-series-compact.json"), &compact).unwrap();
+    }
+    let exported = readings_of_bundle(&compact);
+    assert_eq!(exported.len(), want.len());
+    assert_eq!(series_figures(&exported), series_figures(&want));
+    assert_eq!(
+        exported, want,
+        "every reading, time and censoring as generated"
+    );
+    let doc: Value = serde_json::from_slice(&compact).unwrap();
+    let obs: Vec<&Value> = doc["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Observation")
+        .collect();
+    let sampled = obs.iter().filter(|r| r["valueSampledData"].is_object());
+    let data: String = sampled
+        .map(|r| r["valueSampledData"]["data"].as_str().unwrap().to_string() + " ")
+        .collect();
+    let tokens = |t: &str| data.split_whitespace().filter(|x| *x == t).count();
+    // Single missing readings are E, Low and High are L and U inside the day's data.
+    assert!(tokens("E") > 0 && tokens("L") > 0 && tokens("U") > 0);
+
+    // One Observation per reading, as the previous export wrote them: its size, and the
+    // file itself (over the 64 MiB that import used to refuse), streamed in below.
+    let subject = doc["entry"][0]["fullUrl"].as_str().unwrap();
+    let big_path = a.work.join("per-reading.json");
+    let mut big = std::io::BufWriter::new(std::fs::File::create(&big_path).unwrap());
+    use std::io::Write;
+    write!(
+        big,
+        "{{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{}",
+        serde_json::to_string(&doc["entry"][0]).unwrap()
+    )
+    .unwrap();
+    let per_reading: usize = want
+        .iter()
+        .enumerate()
+        .map(|(i, (t, v, c))| {
+            let mut q = serde_json::json!({"value": v, "unit": "mg/dL",
+                "system": "http://unitsofmeasure.org", "code": "mg/dL"});
+            if *c != 0 {
+                q["comparator"] = serde_json::json!(if *c < 0 { "<" } else { ">" });
+            }
+            let e = serde_json::json!({"fullUrl": format!("urn:uuid:00000000-0000-8000-8000-{i:012}"),
+                "resource": {"resourceType": "Observation", "id": format!("00000000-0000-8000-8000-{i:012}"),
+                "status": "final", "code": {"coding": [{"system": "http://loinc.org", "code": "99504-3",
+                "display": "Glucose [Mass/volume] in Interstitial fluid"}]},
+                "subject": {"reference": subject}, "device": {"display": "Dexcom G6"},
+                "effectiveDateTime": carnet::record::DateTime::from_unix(*t).unwrap().as_str(),
+                "valueQuantity": q}});
+            let bytes = serde_json::to_vec(&e).unwrap();
+            big.write_all(b",").unwrap();
+            big.write_all(&bytes).unwrap();
+            bytes.len() + 1
+        })
+        .sum();
+    big.write_all(b"]}").unwrap();
+    big.flush().unwrap();
+    drop(big);
+    println!(
+        "3 years, {} readings: compact export {} bytes in {} Observations; one Observation per reading: {} bytes ({:.2} %)",
+        want.len(),
+        compact.len(),
+        obs.len(),
+        per_reading,
+        100.0 * compact.len() as f64 / per_reading as f64
+    );
+    assert!(compact.len() * 20 < per_reading, "compact is under 5 %");
+    assert!(obs.len() < 3 * 365 * 4, "a few Observations a day");
+
+    // Another vault takes the compact export into day blocks, the same readings.
+    let b = Carnet::patient();
+    let r = b.json(&["import", "fhir", s(&out)]);
+    assert_eq!(r["series_blocks"].as_u64().unwrap(), blocks, "{r}");
+    let again = b.json(&["import", "fhir", s(&out)]);
+    assert!(counts(&again["imported"]).is_empty(), "{again}");
+    assert_eq!(again["series_blocks"].as_u64().unwrap_or(0), 0, "{again}");
+    let out_b = b.work.join("compact-b.json");
+    b.json(&["export", "fhir", "--out", s(&out_b)]);
+    let back = readings_of_bundle(&std::fs::read(&out_b).unwrap());
+    assert_eq!(back, want, "the re-imported record holds the same readings");
+
+    // The per-reading file, 167 MB, is streamed in (never refused for its size) into
+    // the same day blocks.
+    let size = std::fs::metadata(&big_path).unwrap().len();
+    assert!(size > 64 * 1024 * 1024, "{size}");
+    let c = Carnet::patient();
+    let r = c.json(&["import", "fhir", s(&big_path)]);
+    std::fs::remove_file(&big_path).unwrap();
+    assert_eq!(r["series_blocks"].as_u64().unwrap(), blocks, "{r}");
+    let out_c = c.work.join("compact-c.json");
+    c.json(&["export", "fhir", "--out", s(&out_c)]);
+    assert_eq!(readings_of_bundle(&std::fs::read(&out_c).unwrap()), want);
 }

@@ -38,6 +38,9 @@ pub enum DeviceFormat {
     Libre,
     /// Nightscout entries, as CSV (`/api/v1/entries.csv`) or JSON.
     Nightscout,
+    /// Medtronic CareLink export (Guardian Connect, MiniMed pumps): sections of pump and
+    /// sensor rows, `;` and decimal commas, newest first. Sensor glucose only is read.
+    Medtronic,
     /// Carnet's generic CSV: a header with `time`, `kind`, `value`, `unit` and optionally
     /// `source` (kinds and units as `carnet add measurement` takes them).
     Generic,
@@ -50,9 +53,10 @@ impl FromStr for DeviceFormat {
             "dexcom" => Ok(DeviceFormat::Dexcom),
             "libre" => Ok(DeviceFormat::Libre),
             "nightscout" => Ok(DeviceFormat::Nightscout),
+            "medtronic" | "carelink" => Ok(DeviceFormat::Medtronic),
             "generic" => Ok(DeviceFormat::Generic),
             other => Err(format!(
-                "format \"{other}\" is not known: use dexcom, libre, nightscout or generic"
+                "format \"{other}\" is not known: use dexcom, libre, nightscout, medtronic or generic"
             )),
         }
     }
@@ -64,6 +68,7 @@ impl DeviceFormat {
             DeviceFormat::Dexcom => "Dexcom Clarity export",
             DeviceFormat::Libre => "FreeStyle Libre export",
             DeviceFormat::Nightscout => "Nightscout export",
+            DeviceFormat::Medtronic => "Medtronic CareLink export",
             DeviceFormat::Generic => "generic CSV",
         }
     }
@@ -130,6 +135,8 @@ fn glucose_range(format: DeviceFormat, cgm: bool) -> (&'static str, f64, f64) {
         // (Dexcom special values 0-12 are sensor errors, see `sgv_error`): only the
         // highest any sensor reports is checked.
         (DeviceFormat::Nightscout, true) => ("a CGM", 13.0, 500.0),
+        // Medtronic Guardian sensors: 40-400 mg/dL.
+        (DeviceFormat::Medtronic, true) => ("a Medtronic Guardian sensor", 40.0, 400.0),
         // Finger-stick meters: 20-600 mg/dL.
         _ => ("a glucose meter", 20.0, 600.0),
     }
@@ -380,6 +387,7 @@ pub fn read_device_csv_with(
         DeviceFormat::Dexcom => dexcom(text, tz, options),
         DeviceFormat::Libre => libre(text, tz, options),
         DeviceFormat::Nightscout => nightscout(text, options),
+        DeviceFormat::Medtronic => medtronic(text, tz, options),
         DeviceFormat::Generic => generic(text, tz, options),
     }
 }
@@ -896,6 +904,189 @@ fn libre(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, F
     Ok(c.finish())
 }
 
+/// A CareLink date and time: `2021/07/25` (year first, as the shared export writes it) or
+/// `25.07.2021` (day first, the dotted European form), then `hh:mm[:ss]`.
+fn medtronic_civil(date: &str, time: &str) -> Option<civil::DateTime> {
+    let p: Vec<&str> = date.trim().split(['/', '-', '.']).collect();
+    let [a, b, c] = p[..] else { return None };
+    let (y, m, d): (i16, i8, i8) = if a.len() == 4 {
+        (a.parse().ok()?, b.parse().ok()?, c.parse().ok()?)
+    } else if date.contains('.') && c.len() == 4 {
+        (c.parse().ok()?, b.parse().ok()?, a.parse().ok()?)
+    } else {
+        return None;
+    };
+    let mut tp = time.trim().split(':');
+    let (h, mi): (i8, i8) = (tp.next()?.parse().ok()?, tp.next()?.parse().ok()?);
+    let s: i8 = match tp.next() {
+        Some(s) => s.parse().ok()?,
+        None => 0,
+    };
+    civil::DateTime::new(y, m, d, h, mi, s, 0).ok()
+}
+
+/// Medtronic CareLink (Guardian Connect, MiniMed pumps): patient rows, then sections
+/// announced by a line `-------;Guardian Connect;Pump;SERIAL;-------` (or `Sensor`), each
+/// with an `Index;Date;Time;...` header of ~48 columns, rows newest first. A row with a
+/// `Sensor Glucose (mg/dL)` (or mmol/L) value is a CGM reading; every other row (meter
+/// readings, boluses, basal rates, alarms, event markers, calibrations) is counted under
+/// its column's name as not kept.
+fn medtronic(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import, FhirError> {
+    const F: DeviceFormat = DeviceFormat::Medtronic;
+    const WHY: &str = "not kept (Carnet reads only sensor glucose from a CareLink export)";
+    let mut c = Collector {
+        confirm_unusual: options.confirm_unusual,
+        ..Collector::default()
+    };
+    // (line, local time, raw value, device): placed on the timeline oldest first below.
+    struct Row {
+        line: u64,
+        at: civil::DateTime,
+        raw: String,
+        device: String,
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut header: Option<(Vec<String>, Vec<String>)> = None;
+    let mut cols = (0, 0, 0);
+    let mut mmol = false;
+    let mut sg_name = String::new();
+    let mut seen_header = false;
+    let mut device = "Medtronic".to_string();
+    let mut patient_header = false;
+    for (line, rec) in records(text) {
+        let rec = rec.map_err(|e| row_err(F, line, "?", format!("not CSV: {e}")))?;
+        let first = rec.get(0).unwrap_or("").trim();
+        if first.starts_with("-------") {
+            let name = rec.get(1).unwrap_or("").trim();
+            device = if name.is_empty() {
+                "Medtronic".to_string()
+            } else {
+                format!("Medtronic {name}")
+            };
+            header = None;
+            continue;
+        }
+        if clean_header(first) == "index" {
+            let cells: Vec<String> = rec.iter().map(clean_header).collect();
+            let names: Vec<String> = rec.iter().map(|h| h.trim().to_string()).collect();
+            let date = find(&cells, |h| h == "date");
+            let time = find(&cells, |h| h == "time");
+            let sg = find(&cells, |h| h.starts_with("sensor glucose"));
+            let (Some(date), Some(time), Some(sg)) = (date, time, sg) else {
+                return Err(row_err(
+                    F,
+                    line,
+                    "Index",
+                    "the header has no \"Date\", \"Time\" and \"Sensor Glucose\" columns",
+                ));
+            };
+            mmol = cells[sg].contains("mmol");
+            sg_name = names[sg].clone();
+            cols = (date, time, sg);
+            header = Some((cells, names));
+            seen_header = true;
+            continue;
+        }
+        let Some((_, names)) = &header else {
+            if clean_header(first) == "last name" {
+                patient_header = true;
+            } else if patient_header && !first.is_empty() {
+                patient_header = false;
+                c.skip(
+                    "patient info",
+                    "a metadata row (the record's profile is kept by you)",
+                );
+            }
+            continue;
+        };
+        let (date, time, sg) = cols;
+        let get = |i: usize| rec.get(i).unwrap_or("").trim();
+        let raw = get(sg);
+        if raw.is_empty() {
+            // What the row holds instead, by the name of its first filled column after
+            // the index, date and time.
+            let other = (0..rec.len())
+                .filter(|&i| i != date && i != time && i != 0 && i != sg)
+                .find(|&i| !get(i).is_empty());
+            if let Some(i) = other {
+                let name = names.get(i).cloned().unwrap_or_default();
+                c.skip(&name, WHY);
+            }
+            continue;
+        }
+        let Some(at) = medtronic_civil(get(date), get(time)) else {
+            return Err(row_err(
+                F,
+                line,
+                &names[date],
+                format!(
+                    "\"{} {}\" is not a date and time (YYYY/MM/DD hh:mm:ss)",
+                    get(date),
+                    get(time)
+                ),
+            ));
+        };
+        rows.push(Row {
+            line,
+            at,
+            raw: raw.to_string(),
+            device: device.clone(),
+        });
+    }
+    if !seen_header {
+        return Err(layout(
+            F,
+            "no section header with \"Index\", \"Date\", \"Time\" and \"Sensor Glucose\" columns: is this a Medtronic CareLink CSV export?",
+        ));
+    }
+    // CareLink writes the newest row first; the timeline is placed oldest first, so the
+    // hour a clock falls back is told as in the other files (see `Wall`).
+    if rows.first().map(|r| r.at) > rows.last().map(|r| r.at) {
+        rows.reverse();
+    }
+    let mut wall = Wall::default();
+    let (kind, unit) = glucose_code(true, mmol);
+    for r in rows {
+        let value = if let Some(v) = number(&r.raw) {
+            Ok(v)
+        } else if let Some(cmp) = comparison(&r.raw) {
+            Err(cmp)
+        } else {
+            return Err(row_err(
+                F,
+                r.line,
+                &sg_name,
+                format!("\"{}\" is not a glucose value (a number, <N or >N)", r.raw),
+            ));
+        };
+        let Some(at) = wall.place(&r.device, r.at, tz) else {
+            return Err(row_err(
+                F,
+                r.line,
+                "Time",
+                format!("{} does not exist in the time zone given", r.at),
+            ));
+        };
+        match value {
+            Ok(v) => c.device_reading(
+                F,
+                true,
+                "glucose",
+                kind.clone(),
+                unit,
+                &r.device,
+                at,
+                v,
+                |m| row_err(F, r.line, &sg_name, m),
+            )?,
+            Err((limit, censor)) => {
+                c.censored_reading("glucose", kind.clone(), unit, &r.device, at, limit, censor)?
+            }
+        }
+    }
+    Ok(c.finish())
+}
+
 fn nightscout(text: &str, options: &DeviceOptions) -> Result<Import, FhirError> {
     const F: DeviceFormat = DeviceFormat::Nightscout;
     let mut c = Collector {
@@ -1208,6 +1399,85 @@ FreeStyle Libre 2,X1,13-04-2025 08:10,2,,,6.0\n";
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn medtronic_sections_newest_first_mmol_and_decimal_commas() {
+        // Two sections, newest first, mmol/L with decimal commas, a meter reading and an
+        // alarm in the pump section, a comparison in the sensor section.
+        let text = "Last Name;First Name;Patient ID\n\"Doe\";\"Jane\";\"\"\n\n\
+-------;Guardian Connect;Pump;X1;-------\n\
+Index;Date;Time;BG Reading (mmol/L);Alarm;Sensor Glucose (mmol/L);ISIG Value\n\
+0,00000;2021/07/25;09:35:28;6,1;;;\n\
+1,00000;2021/07/25;09:30:00;;LOW SG;;\n\
+-------;Guardian Connect;Sensor;X1;-------\n\
+Index;Date;Time;BG Reading (mmol/L);Alarm;Sensor Glucose (mmol/L);ISIG Value\n\
+2,00000;2021/07/25;00:10:00;;;5,4;20,1\n\
+3,00000;2021/07/25;00:05:00;;;<2,2;\n\
+4,00000;2021/07/25;00:00:00;;;12,25;\n";
+        let imp = read_device_csv(text.as_bytes(), DeviceFormat::Medtronic, &utc()).unwrap();
+        let s = sets(&imp);
+        assert_eq!(s.len(), 2, "{s:?}");
+        let plain = s.iter().find(|x| x.1.is_none()).unwrap();
+        assert_eq!(plain.0, "Medtronic Guardian Connect");
+        assert_eq!(
+            plain.2,
+            vec![
+                ("2021-07-25T00:00:00Z".to_string(), 12.25),
+                ("2021-07-25T00:10:00Z".to_string(), 5.4)
+            ],
+            "oldest first, decimal commas read"
+        );
+        let low = s.iter().find(|x| x.1 == Some(Censor::Below)).unwrap();
+        assert_eq!(low.2, vec![("2021-07-25T00:05:00Z".to_string(), 2.2)]);
+        assert!(imp.items.iter().all(|m| match &m.item {
+            Item::Readings(set) | Item::Censored { set, .. } =>
+                set.unit == "mmol/L" && set.kind.code == "14745-4",
+            _ => false,
+        }));
+        assert_eq!(imp.skipped.get("BG Reading (mmol/L)"), Some(&1));
+        assert_eq!(imp.skipped.get("Alarm"), Some(&1));
+        assert_eq!(imp.skipped.get("patient info"), Some(&1));
+        // A date in no known form is refused naming the line.
+        let bad = text.replace("2021/07/25;00:10:00", "07/25/2021;00:10:00");
+        let e = read_device_csv(bad.as_bytes(), DeviceFormat::Medtronic, &utc())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 10") && e.contains("YYYY/MM/DD"), "{e}");
+        // Not a CareLink file.
+        let e = read_device_csv(b"a,b\n1,2\n", DeviceFormat::Medtronic, &utc()).unwrap_err();
+        assert!(e.to_string().contains("Medtronic CareLink"), "{e}");
+    }
+
+    #[test]
+    fn medtronic_newest_first_keeps_both_passes_of_the_hour_a_clock_falls_back() {
+        // Paris, 2021-10-31: 02:00-02:59 happens twice. CareLink writes newest first.
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        let text = "-------;Guardian Connect;Sensor;X1;-------\n\
+Index;Date;Time;Sensor Glucose (mg/dL)\n\
+1;2021/10/31;03:05:00;106\n\
+2;2021/10/31;02:35:00;105\n\
+3;2021/10/31;02:05:00;104\n\
+4;2021/10/31;02:35:00;103\n\
+5;2021/10/31;02:05:00;102\n\
+6;2021/10/31;01:55:00;101\n";
+        let imp = read_device_csv(text.as_bytes(), DeviceFormat::Medtronic, &paris).unwrap();
+        let s = sets(&imp);
+        assert_eq!(s.len(), 1, "one series, no other value at one time: {s:?}");
+        let mut got = s[0].2.clone();
+        got.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let want: Vec<(String, f64)> = [
+            ("2021-10-31T01:55:00+02:00", 101.0),
+            ("2021-10-31T02:05:00+02:00", 102.0),
+            ("2021-10-31T02:35:00+02:00", 103.0),
+            ("2021-10-31T02:05:00+01:00", 104.0),
+            ("2021-10-31T02:35:00+01:00", 105.0),
+            ("2021-10-31T03:05:00+01:00", 106.0),
+        ]
+        .iter()
+        .map(|(t, v)| (t.to_string(), *v))
+        .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

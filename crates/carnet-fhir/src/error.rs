@@ -63,6 +63,25 @@ pub enum FhirError {
         /// The limit.
         max: u64,
     },
+    /// One resource of a streamed bundle is larger than Carnet reads in one piece.
+    #[error(
+        "entry {entry} of the bundle is over {max} bytes: Carnet reads one resource of at most that size (is the file damaged?); remove or split that resource"
+    )]
+    ResourceTooLarge {
+        /// The entry's index in `Bundle.entry`.
+        entry: usize,
+        /// The limit.
+        max: u64,
+    },
+    /// A streamed bundle holds more than Carnet keeps at once of resources other than
+    /// device readings (documents, clinical entries).
+    #[error(
+        "the bundle holds more than {max} bytes of resources other than device readings (documents, clinical entries), more than Carnet holds while reading one bundle: split it (for example the documents apart)"
+    )]
+    HeldTooLarge {
+        /// The limit.
+        max: u64,
+    },
     /// The input is not JSON at all (binary, or text of another kind).
     #[error("the file is not JSON: {0}; a FHIR import takes an R4 Bundle in JSON")]
     NotJson(String),

@@ -8,12 +8,16 @@
 use std::collections::BTreeMap;
 
 use carnet_record::{
-    Code, DateTime, DocType, Entry, IPS_ABSENT_SYSTEM, ImmunizationStatus, Measurement, Onset,
-    SectionId, Series, systems,
+    Censor, Code, DateTime, DocType, Entry, IPS_ABSENT_SYSTEM, ImmunizationStatus, Measurement,
+    Onset, SectionId, Series, systems,
 };
 use serde_json::{Map, Value, json};
 
 use crate::error::FhirError;
+
+/// The most missing readings (`E`) written in a row inside one SampledData run: a longer
+/// gap (a sensor change, hours without a phone) starts a new Observation instead.
+pub const MAX_FILL: usize = 12;
 use crate::import::OBSERVATION_CATEGORY;
 
 /// One entry of the record to export.
@@ -318,7 +322,7 @@ impl<'a> Builder<'a> {
                 r
             }
             Entry::Measurement(m) => observation(m, subject),
-            Entry::Series(s) => return Ok(self.series(&key, s)),
+            Entry::Series(s) => return Ok(self.series(&key, &[s])),
             Entry::Document(d) => {
                 let Some(bytes) = &e.attachment else {
                     return Err(FhirError::Export(format!(
@@ -389,46 +393,123 @@ impl<'a> Builder<'a> {
         Ok(vec![self.push(&key, resource)])
     }
 
-    /// A block as one Observation with valueSampledData when its readings are evenly
-    /// spaced, else one Observation per reading.
-    fn series(&mut self, key: &str, s: &Series) -> Vec<String> {
+    /// A day of one series (its block, and the blocks of its censored readings of the
+    /// same day) as compact FHIR: one Observation with `valueSampledData` per run of
+    /// readings on one grid (R4 core SampledData: origin 0, `period` the step in ms, one
+    /// dimension), usually the whole day. A missing reading on the grid is `E` (at most
+    /// [`MAX_FILL`] in a row, else a new run starts); a censored reading is `L` (below
+    /// the `lowerLimit`) or `U` (above the `upperLimit`), so a limit is never written as
+    /// a measured value. Readings off any grid (a clock jitter) start a new run; a run of
+    /// one reading is an Observation with `valueQuantity` (and the Quantity's
+    /// `comparator` when censored). Times stay exact: no reading is moved onto a grid.
+    fn series(&mut self, key: &str, blocks: &[&Series]) -> Vec<String> {
+        let s = blocks[0];
         let b = &s.data;
-        let times = b.times();
-        let step = times.get(1).map(|t| t - times[0]);
-        let regular = step.is_some_and(|d| d > 0 && times.windows(2).all(|w| w[1] - w[0] == d));
+        let mut points: Vec<(i64, f64, Option<Censor>)> = blocks
+            .iter()
+            .flat_map(|x| x.data.readings().map(|(t, v)| (t, v, x.censored)))
+            .collect();
+        points.sort_by_key(|p| p.0);
+        if blocks.len() > 1 && points.windows(2).any(|w| w[0].0 == w[1].0) {
+            // Two blocks at one instant (not written by Carnet's import, which keeps
+            // another value in a series of its own): each block alone, none dropped.
+            let mut urls = self.series(key, &blocks[..1]);
+            for (n, x) in blocks[1..].iter().enumerate() {
+                urls.extend(self.series(&format!("{key}/block{n}"), &[x]));
+            }
+            return urls;
+        }
         let mut obs = json!({"resourceType": "Observation", "status": "final",
             "code": code_concept(&s.kind), "subject": self.subject()});
         if let Some(src) = &s.source {
             obs["device"] = json!({"display": src});
         }
-        if let Some(censor) = s.censored {
-            // Each censored reading as its own Observation with the Quantity's comparator:
-            // SampledData has no comparator, and "40" alone would read as a measured value.
-            let mut urls = Vec::with_capacity(b.len());
-            for (i, (t, v)) in b.readings().enumerate() {
-                let mut o = obs.clone();
+        let mut urls = Vec::new();
+        let n = points.len();
+        let mut i = 0;
+        let mut run = 0;
+        while i < n {
+            let step = if i + 1 < n {
+                points[i + 1].0 - points[i].0
+            } else {
+                0
+            };
+            // One lowerLimit and one upperLimit per SampledData.
+            let mut limits: [Option<f64>; 2] = [None, None];
+            let fits = |limits: &mut [Option<f64>; 2], p: &(i64, f64, Option<Censor>)| {
+                let side = match p.2 {
+                    None => return true,
+                    Some(Censor::Below) => 0,
+                    Some(Censor::Above) => 1,
+                };
+                match limits[side] {
+                    Some(l) => l == p.1,
+                    None => {
+                        limits[side] = Some(p.1);
+                        true
+                    }
+                }
+            };
+            fits(&mut limits, &points[i]);
+            let mut j = i + 1;
+            if step > 0 {
+                while j < n {
+                    let d = points[j].0 - points[j - 1].0;
+                    if d > 0
+                        && d % step == 0
+                        && d / step <= MAX_FILL as i64 + 1
+                        && fits(&mut limits, &points[j])
+                    {
+                        j += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            let run_key = if i == 0 && j == n {
+                key.to_string()
+            } else {
+                format!("{key}/run{run}")
+            };
+            let mut o = obs.clone();
+            if j - i == 1 {
+                let (t, v, c) = points[i];
                 o["effectiveDateTime"] = json!(b.datetime(t).as_str());
                 let mut q = ucum(v, &s.unit);
-                q["comparator"] = json!(censor.comparator());
+                if let Some(c) = c {
+                    q["comparator"] = json!(c.comparator());
+                }
                 o["valueQuantity"] = q;
-                urls.push(self.push(&format!("{key}/{i}"), o));
+            } else {
+                let mut data: Vec<String> = Vec::with_capacity(j - i);
+                for k in i..j {
+                    if k > i {
+                        let missing = (points[k].0 - points[k - 1].0) / step - 1;
+                        data.extend((0..missing).map(|_| "E".to_string()));
+                    }
+                    data.push(match points[k].2 {
+                        None => format!("{}", points[k].1),
+                        Some(Censor::Below) => "L".into(),
+                        Some(Censor::Above) => "U".into(),
+                    });
+                }
+                o["effectivePeriod"] = json!({"start": b.datetime(points[i].0).as_str(),
+                    "end": b.datetime(points[j - 1].0).as_str()});
+                let mut sd = json!({
+                    "origin": {"value": 0, "unit": s.unit, "system": systems::UCUM, "code": s.unit},
+                    "period": step * 1000, "dimensions": 1});
+                if let Some(l) = limits[0] {
+                    sd["lowerLimit"] = json!(l);
+                }
+                if let Some(u) = limits[1] {
+                    sd["upperLimit"] = json!(u);
+                }
+                sd["data"] = json!(data.join(" "));
+                o["valueSampledData"] = sd;
             }
-            return urls;
-        }
-        if regular && let Some(step) = step {
-            let data: Vec<String> = b.values().iter().map(|v| format!("{v}")).collect();
-            obs["effectivePeriod"] = json!({"start": b.start().as_str(), "end": b.end().as_str()});
-            obs["valueSampledData"] = json!({
-                "origin": {"value": 0, "unit": s.unit, "system": systems::UCUM, "code": s.unit},
-                "period": step * 1000, "dimensions": 1, "data": data.join(" ")});
-            return vec![self.push(key, obs)];
-        }
-        let mut urls = Vec::with_capacity(b.len());
-        for (i, (t, v)) in b.readings().enumerate() {
-            let mut o = obs.clone();
-            o["effectiveDateTime"] = json!(b.datetime(t).as_str());
-            o["valueQuantity"] = ucum(v, &s.unit);
-            urls.push(self.push(&format!("{key}/{i}"), o));
+            urls.push(self.push(&run_key, o));
+            run += 1;
+            i = j;
         }
         urls
     }
@@ -540,10 +621,63 @@ fn observation(m: &Measurement, subject: Value) -> Value {
 pub fn export_bundle(input: &RecordExport) -> Result<Export, FhirError> {
     let mut b = Builder::new(input);
     b.patient();
-    for e in &input.entries {
-        b.entry(e)?;
+    let days = series_days(&input.entries);
+    for (i, e) in input.entries.iter().enumerate() {
+        match days.get(&i) {
+            // The first block of a day of a series: the day's blocks as one.
+            Some(Some(group)) => {
+                let blocks: Vec<&Series> = group
+                    .iter()
+                    .filter_map(|&k| match &input.entries[k].entry {
+                        Entry::Series(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect();
+                b.series(&e.id, &blocks);
+            }
+            // Another block of a day already written.
+            Some(None) => {}
+            None => {
+                b.entry(e)?;
+            }
+        }
     }
     Ok(b.finish("collection", None))
+}
+
+/// The series blocks of one day of one series (kind, unit, source, UTC offset and local
+/// date of the first reading), its measured block and censored ones, to write as one:
+/// entry index -> `Some(the day's blocks)` for the first, `None` for the others.
+fn series_days(entries: &[RecordEntry]) -> BTreeMap<usize, Option<Vec<usize>>> {
+    type Day = (String, String, String, Option<String>, i32, String);
+    let mut groups: BTreeMap<Day, Vec<usize>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if let Entry::Series(s) = &e.entry
+            && !s.data.is_empty()
+        {
+            let start = s.data.start();
+            let date = start.as_str().get(..10).unwrap_or_default().to_string();
+            groups
+                .entry((
+                    s.kind.system.clone(),
+                    s.kind.code.clone(),
+                    s.unit.clone(),
+                    s.source.clone(),
+                    start.offset_seconds(),
+                    date,
+                ))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (_, g) in groups {
+        for &k in &g[1..] {
+            out.insert(k, None);
+        }
+        out.insert(g[0], Some(g));
+    }
+    out
 }
 
 fn esc(s: &str) -> String {

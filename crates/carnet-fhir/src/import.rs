@@ -128,6 +128,8 @@ impl Import {
 /// Where a problem is, while mapping one entry.
 struct Ctx<'a> {
     index: usize,
+    /// Its position among the entries held (for the index's report times).
+    pos: usize,
     label: String,
     problems: &'a mut Vec<Problem>,
     /// The time past events may not come after.
@@ -186,18 +188,512 @@ pub fn read_bundle_with(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Import, FhirError> {
     let bytes = sniff(bytes)?;
-    let bundle: Value = serde_json::from_slice(bytes).map_err(|e| {
+    read_json(bytes, options, progress)
+}
+
+/// The largest single resource (or other element of the Bundle) a streamed bundle may
+/// hold: a hostile file cannot make one parse grow without bound.
+pub const MAX_RESOURCE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The most JSON held until the end of a streamed bundle: every resource but the device
+/// readings, which are mapped as they come (a resource may refer to any other, so the
+/// rest is read whole first). Carnet's own exports hold their series as readings.
+pub const MAX_HELD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// [`read_bundle_with`], streamed from a reader (a file of any size): the entries are
+/// read one at a time, device glucose readings (one Observation per reading, or per day
+/// with `valueSampledData`) are validated and mapped as they come and kept as readings
+/// only, the other resources are held (at most [`MAX_HELD_BYTES`]) and mapped at the
+/// end, so a dense series of years is never held as JSON. Nothing is returned unless
+/// every entry is valid (all or nothing, unless `skip_invalid`); one resource over
+/// [`MAX_RESOURCE_BYTES`] refuses the file.
+pub fn read_bundle_from(
+    reader: impl std::io::Read,
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Import, FhirError> {
+    use std::io::BufRead;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, reader);
+    // The first bytes, as `sniff` checks them: a byte-order mark, then '{'.
+    let mut first = true;
+    loop {
+        let buf = r
+            .fill_buf()
+            .map_err(|e| FhirError::NotJson(format!("it could not be read: {e}")))?;
+        if buf.is_empty() {
+            return Err(FhirError::NotJson("it is empty".into()));
+        }
+        if first && buf.starts_with(b"\xef\xbb\xbf") {
+            r.consume(3);
+            first = false;
+            continue;
+        }
+        first = false;
+        let ws = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if ws == buf.len() {
+            r.consume(ws);
+            continue;
+        }
+        if buf[ws] != b'{' {
+            let head: Vec<String> = buf[ws..]
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            return Err(FhirError::NotJson(format!(
+                "it does not start with '{{' (first bytes: {})",
+                head.join(" ")
+            )));
+        }
+        break;
+    }
+    read_json(r, options, progress)
+}
+
+/// Bytes read so far and the position past which reading is refused (the end of the
+/// resource being read may not lie beyond it).
+#[derive(Default)]
+struct Limits {
+    pos: std::cell::Cell<u64>,
+    limit: std::cell::Cell<u64>,
+    tripped: std::cell::Cell<bool>,
+}
+
+impl Limits {
+    fn allow(&self, n: u64) {
+        self.limit.set(self.pos.get().saturating_add(n));
+    }
+}
+
+struct Counting<'l, R> {
+    inner: R,
+    limits: &'l Limits,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let l = self.limits;
+        if l.pos.get() >= l.limit.get() {
+            l.tripped.set(true);
+            return Err(std::io::Error::other("a resource is larger than allowed"));
+        }
+        let room = (l.limit.get() - l.pos.get()).min(buf.len() as u64) as usize;
+        let n = self.inner.read(&mut buf[..room])?;
+        l.pos.set(l.pos.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Device readings mapped while streaming, per series and per the `subject` they name
+/// (to choose a patient at the end in a bundle about several).
+type StreamKey = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<Censor>,
+);
+
+struct Streamed {
+    /// Key -> (the subject as given, label, the set, resources it came from).
+    sets: BTreeMap<StreamKey, (Value, String, ReadingSet, usize)>,
+    /// Entries of confirmed unusual values (single measurements), with their subject.
+    entries: Vec<(Value, Mapped)>,
+    skipped: BTreeMap<String, usize>,
+    reasons: BTreeMap<String, usize>,
+    readings: usize,
+}
+
+/// What the streaming pass keeps of a bundle.
+struct Stream<'a> {
+    options: &'a ReadOptions,
+    limits: &'a Limits,
+    now: DateTime,
+    top: serde_json::Map<String, Value>,
+    /// Entries held for the second pass, with their index in `Bundle.entry`.
+    held: Vec<(usize, Value)>,
+    held_bytes: u64,
+    count: usize,
+    entry_not_list: Option<&'static str>,
+    problems: Vec<Problem>,
+    streamed: Streamed,
+    fatal: Option<FhirError>,
+    progress: &'a mut dyn FnMut(usize, usize),
+}
+
+/// A device glucose reading with a time of its own: mapped as it comes.
+fn streamable(e: &Value) -> bool {
+    let r = &e["resource"];
+    r["resourceType"] == "Observation"
+        && e.get("search").is_none()
+        && (r.get("effectiveDateTime").is_some()
+            || r.get("effectiveInstant").is_some()
+            || r["effectivePeriod"].get("start").is_some())
+        && r["code"]["coding"].as_array().is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c["system"] == systems::LOINC
+                    && c["code"].as_str().is_some_and(|code| {
+                        crate::devices::is_device_glucose(&Code::new(systems::LOINC, code, None))
+                    })
+            })
+        })
+}
+
+impl Stream<'_> {
+    fn entry(&mut self, e: Value, bytes: u64) {
+        let i = self.count;
+        self.count += 1;
+        if i.is_multiple_of(1024) {
+            (self.progress)(i, i);
+        }
+        if !streamable(&e) {
+            self.held_bytes += bytes;
+            if self.held_bytes > MAX_HELD_BYTES && self.fatal.is_none() {
+                self.fatal = Some(FhirError::HeldTooLarge {
+                    max: MAX_HELD_BYTES,
+                });
+            }
+            self.held.push((i, e));
+            return;
+        }
+        let mut out = Import::default();
+        let Some((rtype, label)) = check_entry(i, &e, self.options, &mut self.problems, &mut out)
+        else {
+            self.absorb(out, &Value::Null);
+            return;
+        };
+        let r = &e["resource"];
+        let empty: [Value; 0] = [];
+        let index = Index::new(&empty);
+        let mut ctx = Ctx {
+            index: i,
+            pos: usize::MAX,
+            label,
+            problems: &mut self.problems,
+            now: self.now.clone(),
+            confirm_unusual: self.options.confirm_unusual,
+        };
+        map_resource(&rtype, r, &index, &mut ctx, &mut out);
+        let subject = r.get("subject").cloned().unwrap_or(Value::Null);
+        self.absorb(out, &subject);
+    }
+
+    fn absorb(&mut self, out: Import, subject: &Value) {
+        let st = &mut self.streamed;
+        for (k, n) in out.skipped {
+            *st.skipped.entry(k).or_default() += n;
+        }
+        for (k, n) in out.reasons {
+            *st.reasons.entry(k).or_default() += n;
+        }
+        for m in out.items {
+            let (set, censor) = match m.item {
+                Item::Readings(set) => (set, None),
+                Item::Censored { set, censor } => (set, Some(censor)),
+                other => {
+                    st.entries.push((
+                        subject.clone(),
+                        Mapped {
+                            label: m.label,
+                            item: other,
+                        },
+                    ));
+                    continue;
+                }
+            };
+            st.readings += set.readings.len();
+            if st.readings > crate::MAX_READINGS_PER_IMPORT && self.fatal.is_none() {
+                self.fatal = Some(FhirError::Unsupported(format!(
+                    "the bundle holds more than {} readings; split it (for example by year)",
+                    crate::MAX_READINGS_PER_IMPORT
+                )));
+            }
+            let key = (
+                subject.to_string(),
+                set.kind.system.clone(),
+                set.kind.code.clone(),
+                set.unit.clone(),
+                set.source.clone(),
+                censor,
+            );
+            match st.sets.get_mut(&key) {
+                Some((_, _, s, n)) => {
+                    s.readings.extend(set.readings);
+                    *n += 1;
+                }
+                None => {
+                    st.sets.insert(key, (subject.clone(), m.label, set, 1));
+                }
+            }
+        }
+    }
+}
+
+struct BundleSeed<'s, 'a>(&'s mut Stream<'a>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for BundleSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for BundleSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a FHIR Bundle (a JSON object)")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let st = self.0;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "entry" {
+                map.next_value_seed(EntriesSeed(&mut *st))?;
+            } else {
+                st.limits.allow(MAX_RESOURCE_BYTES);
+                let v: Value = map.next_value()?;
+                st.top.insert(key, v);
+            }
+            st.limits.allow(u64::MAX);
+        }
+        Ok(())
+    }
+}
+
+struct EntriesSeed<'s, 'a>(&'s mut Stream<'a>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for EntriesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for EntriesSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("Bundle.entry as a list")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let st = self.0;
+        loop {
+            let start = st.limits.pos.get();
+            st.limits.allow(MAX_RESOURCE_BYTES);
+            let Some(e) = seq.next_element::<Value>()? else {
+                break;
+            };
+            let bytes = st.limits.pos.get() - start;
+            st.entry(e, bytes);
+            if st.fatal.is_some() {
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        self.0.entry_not_list = Some("an object");
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        self.0.entry_not_list = Some("a string");
+        Ok(())
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        self.0.entry_not_list = Some("a number");
+        Ok(())
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        self.0.entry_not_list = Some("a number");
+        Ok(())
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        self.0.entry_not_list = Some("a number");
+        Ok(())
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        self.0.entry_not_list = Some("a boolean");
+        Ok(())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.0.entry_not_list = Some("null");
+        Ok(())
+    }
+}
+
+/// The checks of one entry before mapping: its shell, a search outcome, a resource, the
+/// resource against R4 (or, with `skip_invalid`, leaving it out), Binary and unmapped
+/// types. `Some((resource type, label))` when it is to be mapped.
+fn check_entry(
+    i: usize,
+    e: &Value,
+    options: &ReadOptions,
+    problems: &mut Vec<Problem>,
+    out: &mut Import,
+) -> Option<(String, String)> {
+    let Some(eo) = e.as_object() else {
+        problems.push(Problem {
+            entry: Some(i),
+            resource: None,
+            path: String::new(),
+            message: format!("a bundle entry must be an object, not {}", short_kind(e)),
+        });
+        return None;
+    };
+    let mut shell = eo.clone();
+    let resource = shell.remove("resource");
+    let mut found = Vec::new();
+    schema().validate_shell(&Value::Object(shell), &mut found);
+    for f in found {
+        problems.push(Problem {
+            entry: Some(i),
+            resource: None,
+            path: f.path,
+            message: f.message,
+        });
+    }
+    if eo
+        .get("search")
+        .and_then(|s| s.get("mode"))
+        .and_then(Value::as_str)
+        == Some("outcome")
+    {
+        out.skip("OperationOutcome", "search outcome, not part of the record");
+        return None;
+    }
+    let Some(r) = resource else {
+        out.skip("(no resource)", "a request without a resource");
+        return None;
+    };
+    let label = resource_label(&r);
+    let mut found = Vec::new();
+    schema().validate_resource(&r, "", &mut found);
+    if options.skip_invalid && !found.is_empty() {
+        // Lenient: defects only in what Carnet does not keep (the resource's own id,
+        // meta, narrative, extensions) do not stop it; a resource with any other
+        // defect is left out, listed with its first problem; the rest goes on.
+        let rtype = r["resourceType"].as_str().unwrap_or("resource").to_string();
+        let (ignored, serious): (Vec<_>, Vec<_>) = found
+            .into_iter()
+            .partition(|f| NOT_KEPT.contains(&f.path.split(['.', '[']).next().unwrap_or("")));
+        if let Some(f) = serious.first() {
+            out.skip(
+                &rtype,
+                &format!(
+                    "entry {i} ({label}) is not valid FHIR R4 and was left out (--skip-invalid): {}{}",
+                    f.message,
+                    if serious.len() > 1 {
+                        format!(" (and {} more problems)", serious.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                ),
+            );
+            return None;
+        }
+        for f in ignored {
+            *out.reasons
+                .entry(format!(
+                    "{rtype}: imported with a defect in what Carnet does not keep (--skip-invalid): {}",
+                    f.message
+                ))
+                .or_default() += 1;
+        }
+    } else if !found.is_empty() {
+        problems.extend(found.into_iter().map(|f| Problem {
+            entry: Some(i),
+            resource: Some(label.clone()),
+            path: f.path,
+            message: f.message,
+        }));
+        return None;
+    }
+    let rtype = r["resourceType"].as_str().unwrap_or_default().to_string();
+    if rtype == "Binary" {
+        out.skip(
+            "Binary",
+            "a file: kept only as the document of a DocumentReference or DiagnosticReport of the bundle that points to it",
+        );
+        return None;
+    }
+    if !MAPPED.contains(&rtype.as_str()) {
+        out.skip(&rtype, "not kept in a Carnet record");
+        return None;
+    }
+    Some((rtype, label))
+}
+
+fn read_json<R: std::io::Read>(
+    reader: R,
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Import, FhirError> {
+    let limits = Limits::default();
+    limits.allow(u64::MAX);
+    let mut st = Stream {
+        options,
+        limits: &limits,
+        now: options.now.clone().unwrap_or_else(DateTime::now),
+        top: serde_json::Map::new(),
+        held: Vec::new(),
+        held_bytes: 0,
+        count: 0,
+        entry_not_list: None,
+        problems: Vec::new(),
+        streamed: Streamed {
+            sets: BTreeMap::new(),
+            entries: Vec::new(),
+            skipped: BTreeMap::new(),
+            reasons: BTreeMap::new(),
+            readings: 0,
+        },
+        fatal: None,
+        progress,
+    };
+    let mut de = serde_json::Deserializer::from_reader(Counting {
+        inner: reader,
+        limits: &limits,
+    });
+    let parsed = {
+        use serde::de::DeserializeSeed;
+        BundleSeed(&mut st)
+            .deserialize(&mut de)
+            .and_then(|()| de.end())
+    };
+    if let Err(e) = parsed {
+        if let Some(f) = st.fatal.take() {
+            return Err(f);
+        }
+        if limits.tripped.get() {
+            return Err(FhirError::ResourceTooLarge {
+                entry: st.count,
+                max: MAX_RESOURCE_BYTES,
+            });
+        }
+        if e.is_data() && st.top.is_empty() && st.count == 0 {
+            return Err(FhirError::NotFhir("its top level is not an object".into()));
+        }
         let hint = if e.is_eof() {
             " (is the file truncated?)"
         } else {
             ""
         };
-        FhirError::NotJson(format!("{e}{hint}"))
-    })?;
-    let Some(obj) = bundle.as_object() else {
-        return Err(FhirError::NotFhir("its top level is not an object".into()));
-    };
-    let Some(rt) = obj.get("resourceType").and_then(Value::as_str) else {
+        return Err(FhirError::NotJson(format!("{e}{hint}")));
+    }
+    let Stream {
+        top,
+        held,
+        entry_not_list,
+        mut problems,
+        streamed,
+        now,
+        progress,
+        ..
+    } = st;
+    let Some(rt) = top.get("resourceType").and_then(Value::as_str) else {
         return Err(FhirError::NotFhir("it has no resourceType".into()));
     };
     if rt != "Bundle" {
@@ -210,34 +706,36 @@ pub fn read_bundle_with(
             "{what}; a FHIR import takes an R4 Bundle (collection, document, transaction, batch or searchset)"
         )));
     }
-    let btype = obj.get("type").and_then(Value::as_str).unwrap_or("");
+    let btype = top.get("type").and_then(Value::as_str).unwrap_or("");
     if !BUNDLE_TYPES.contains(&btype) {
         return Err(FhirError::NotABundle(format!(
             "Bundle.type \"{btype}\" is not imported: use a collection, document, transaction, batch or searchset bundle"
         )));
     }
-
-    let mut problems = Vec::new();
-    // The bundle's own elements, then each entry's, then each resource: so a problem is
-    // named by its entry, not by a path through the whole bundle.
-    let mut top = obj.clone();
-    let entries = match top.remove("entry") {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a,
-        Some(other) => {
-            return Err(FhirError::Invalid(vec![Problem {
-                entry: None,
-                resource: Some("Bundle".into()),
-                path: "entry".into(),
-                message: format!("Bundle.entry must be a list, not {}", short_kind(&other)),
-            }]));
-        }
-    };
+    if let Some(kind) = entry_not_list {
+        return Err(FhirError::Invalid(vec![Problem {
+            entry: None,
+            resource: Some("Bundle".into()),
+            path: "entry".into(),
+            message: format!("Bundle.entry must be a list, not {kind}"),
+        }]));
+    }
     // A bundle of bundles (a searchset of documents, a collection of patient summaries):
     // the inner bundles' entries are imported as if they were the outer one's, and entry
     // numbers in messages count the entries so laid out.
     let mut nested = 0;
-    let entries = flatten(entries, 0, &mut nested);
+    let mut numbers = Vec::with_capacity(held.len());
+    let mut entries = Vec::with_capacity(held.len());
+    let mut shift = 0;
+    for (n, e) in held {
+        let inner = flatten(vec![e], 0, &mut nested);
+        let len = inner.len();
+        for (k, x) in inner.into_iter().enumerate() {
+            numbers.push(n + shift + k);
+            entries.push(x);
+        }
+        shift += len.saturating_sub(1);
+    }
     let mut found = Vec::new();
     schema().validate_resource(&Value::Object(top), "", &mut found);
     problems.extend(found.into_iter().map(|f| Problem {
@@ -256,7 +754,6 @@ pub fn read_bundle_with(
         );
     }
     let chosen = choose_patient(&entries, options)?;
-    let now = options.now.clone().unwrap_or_else(DateTime::now);
     let several = entries
         .iter()
         .filter(|e| e["resource"]["resourceType"] == "Patient")
@@ -267,105 +764,21 @@ pub fn read_bundle_with(
         i
     });
     let total = entries.len();
-    for (i, e) in entries.iter().enumerate() {
-        if i % 64 == 0 {
-            progress(i, total);
+    for (pos, e) in entries.iter().enumerate() {
+        let i = numbers[pos];
+        if pos % 64 == 0 {
+            progress(pos, total);
         }
-        let Some(eo) = e.as_object() else {
-            problems.push(Problem {
-                entry: Some(i),
-                resource: None,
-                path: String::new(),
-                message: format!("a bundle entry must be an object, not {}", short_kind(e)),
-            });
+        let Some((rtype, label)) = check_entry(i, e, options, &mut problems, &mut out) else {
             continue;
         };
-        let mut shell = eo.clone();
-        let resource = shell.remove("resource");
-        let mut found = Vec::new();
-        schema().validate_shell(&Value::Object(shell), &mut found);
-        for f in found {
-            problems.push(Problem {
-                entry: Some(i),
-                resource: None,
-                path: f.path,
-                message: f.message,
-            });
-        }
-        if eo
-            .get("search")
-            .and_then(|s| s.get("mode"))
-            .and_then(Value::as_str)
-            == Some("outcome")
-        {
-            out.skip("OperationOutcome", "search outcome, not part of the record");
-            continue;
-        }
-        let Some(r) = resource else {
-            out.skip("(no resource)", "a request without a resource");
-            continue;
-        };
-        let label = resource_label(&r);
-        let mut found = Vec::new();
-        schema().validate_resource(&r, "", &mut found);
-        if options.skip_invalid && !found.is_empty() {
-            // Lenient: defects only in what Carnet does not keep (the resource's own id,
-            // meta, narrative, extensions) do not stop it; a resource with any other
-            // defect is left out, listed with its first problem; the rest goes on.
-            let rtype = r["resourceType"].as_str().unwrap_or("resource").to_string();
-            let (ignored, serious): (Vec<_>, Vec<_>) = found
-                .into_iter()
-                .partition(|f| NOT_KEPT.contains(&f.path.split(['.', '[']).next().unwrap_or("")));
-            if let Some(f) = serious.first() {
-                out.skip(
-                    &rtype,
-                    &format!(
-                        "entry {i} ({label}) is not valid FHIR R4 and was left out (--skip-invalid): {}{}",
-                        f.message,
-                        if serious.len() > 1 {
-                            format!(" (and {} more problems)", serious.len() - 1)
-                        } else {
-                            String::new()
-                        }
-                    ),
-                );
-                continue;
-            }
-            for f in ignored {
-                *out.reasons
-                    .entry(format!(
-                        "{rtype}: imported with a defect in what Carnet does not keep (--skip-invalid): {}",
-                        f.message
-                    ))
-                    .or_default() += 1;
-            }
-        } else if !found.is_empty() {
-            problems.extend(found.into_iter().map(|f| Problem {
-                entry: Some(i),
-                resource: Some(label.clone()),
-                path: f.path,
-                message: f.message,
-            }));
-            continue;
-        }
-        let rtype = r["resourceType"].as_str().unwrap_or_default().to_string();
-        if rtype == "Binary" {
-            out.skip(
-                "Binary",
-                "a file: kept only as the document of a DocumentReference or DiagnosticReport of the bundle that points to it",
-            );
-            continue;
-        }
-        if !MAPPED.contains(&rtype.as_str()) {
-            out.skip(&rtype, "not kept in a Carnet record");
-            continue;
-        }
+        let r = &e["resource"];
         if several && let Some(c) = chosen {
             // A bundle about several people: only what is about the chosen one is hers.
             let about = if rtype == "Patient" {
-                Some(i == c)
+                Some(pos == c)
             } else {
-                about_patient(&entries[i]["resource"], &index, &entries[c]["resource"])
+                about_patient(r, &index, &entries[c]["resource"])
             };
             match about {
                 Some(true) => {}
@@ -384,16 +797,78 @@ pub fn read_bundle_with(
         }
         let mut ctx = Ctx {
             index: i,
+            pos,
             label,
             problems: &mut problems,
             now: now.clone(),
             confirm_unusual: options.confirm_unusual,
         };
-        map_resource(&rtype, &r, &index, &mut ctx, &mut out);
+        map_resource(&rtype, r, &index, &mut ctx, &mut out);
     }
     progress(total, total);
     if !problems.is_empty() {
+        problems.sort_by_key(|p| p.entry);
         return Err(FhirError::Invalid(problems));
+    }
+    // The readings mapped while streaming: in a bundle about several patients, only the
+    // chosen one's (by the subject each names).
+    let Streamed {
+        sets,
+        entries: singles,
+        skipped,
+        reasons,
+        ..
+    } = streamed;
+    for (k, n) in skipped {
+        *out.skipped.entry(k).or_default() += n;
+    }
+    for (k, n) in reasons {
+        *out.reasons.entry(k).or_default() += n;
+    }
+    let about = |subject: &Value| -> Option<bool> {
+        match (several, chosen) {
+            (true, Some(c)) => {
+                let r = serde_json::json!({ "subject": subject });
+                about_patient(&r, &index, &entries[c]["resource"])
+            }
+            _ => Some(true),
+        }
+    };
+    let keep = |subject: &Value, n: usize, out: &mut Import| -> bool {
+        match about(subject) {
+            Some(true) => true,
+            Some(false) => {
+                for _ in 0..n {
+                    out.skip("Observation", "about another patient of the bundle");
+                }
+                false
+            }
+            None => {
+                for _ in 0..n {
+                    out.skip(
+                        "Observation",
+                        "not linked to a patient, in a bundle about several patients",
+                    );
+                }
+                false
+            }
+        }
+    };
+    for ((.., censor), (subject, label, set, n)) in sets {
+        if keep(&subject, n, &mut out) {
+            out.add(
+                &label,
+                match censor {
+                    None => Item::Readings(set),
+                    Some(censor) => Item::Censored { set, censor },
+                },
+            );
+        }
+    }
+    for (subject, m) in singles {
+        if keep(&subject, 1, &mut out) {
+            out.items.push(m);
+        }
     }
     out.items = merge_readings(std::mem::take(&mut out.items));
     Ok(out)
@@ -692,7 +1167,7 @@ fn map_resource(rtype: &str, r: &Value, index: &Index, ctx: &mut Ctx, out: &mut 
             Ok(None)
         }
         "Immunization" => immunization(r, out),
-        "Observation" => observation(r, index.report_time.get(&ctx.index).copied(), out),
+        "Observation" => observation(r, index.report_time.get(&ctx.pos).copied(), out),
         "DiagnosticReport" => diagnostic_report(r, index, out),
         "DocumentReference" => document_reference(r, index, out),
         _ => Ok(None),
@@ -1582,16 +2057,18 @@ fn sampled(
     let start_ms = at.timestamp().as_millisecond();
     let offset = at.offset_seconds();
     let mut readings = Vec::new();
+    let (mut below, mut above) = (Vec::new(), Vec::new());
+    let mut any_censored = false;
     let before: usize = out
         .items
         .iter()
         .map(|m| match &m.item {
-            Item::Readings(r) => r.readings.len(),
+            Item::Readings(r) | Item::Censored { set: r, .. } => r.readings.len(),
             _ => 0,
         })
         .sum();
     for (i, tok) in s(sd, "data").unwrap_or("").split_whitespace().enumerate() {
-        if before + readings.len() >= crate::MAX_READINGS_PER_IMPORT {
+        if before + readings.len() + below.len() + above.len() >= crate::MAX_READINGS_PER_IMPORT {
             return Err((
                 "valueSampledData.data",
                 format!(
@@ -1600,8 +2077,30 @@ fn sampled(
                 ),
             ));
         }
-        let Ok(x) = tok.parse::<f64>() else {
-            continue; // E, L, U: no valid value at that point
+        // E: no value at that point; L, U: below or above the detection limit, kept as
+        // censored readings at the limit the SampledData gives (R4: lowerLimit,
+        // upperLimit), never as a measured value.
+        let point = match tok {
+            "E" => continue,
+            "L" | "U" => {
+                let (limit, censor) = if tok == "L" {
+                    (sd.get("lowerLimit").and_then(Value::as_f64), Censor::Below)
+                } else {
+                    (sd.get("upperLimit").and_then(Value::as_f64), Censor::Above)
+                };
+                let Some(limit) = limit else {
+                    out.skip(
+                        T,
+                        "a sampled point beyond a detection limit the data does not give (not kept)",
+                    );
+                    continue;
+                };
+                Err((limit, censor))
+            }
+            _ => match tok.parse::<f64>() {
+                Ok(x) => Ok(x),
+                Err(_) => continue,
+            },
         };
         let t_ms = start_ms as f64 + period * i as f64;
         let secs = (t_ms / 1000.0).round() as i64;
@@ -1611,10 +2110,36 @@ fn sampled(
                 "readings run past the year 9999".into(),
             ));
         };
-        let value = base + factor * x;
-        // Undo binary noise from origin + factor * x: devices give a few decimals.
-        let value = (value * 1e6).round() / 1e6;
-        readings.push(Reading { at, value });
+        match point {
+            Ok(x) => {
+                let value = base + factor * x;
+                // Undo binary noise from origin + factor * x: devices give a few decimals.
+                let value = (value * 1e6).round() / 1e6;
+                readings.push(Reading { at, value });
+            }
+            Err((limit, Censor::Below)) => below.push(Reading { at, value: limit }),
+            Err((limit, Censor::Above)) => above.push(Reading { at, value: limit }),
+        }
+    }
+    for (set, censor) in [(below, Censor::Below), (above, Censor::Above)] {
+        if !set.is_empty() {
+            out.add(
+                T,
+                Item::Censored {
+                    set: ReadingSet {
+                        kind: kind.clone(),
+                        unit: unit.clone(),
+                        source: source.clone(),
+                        readings: set,
+                    },
+                    censor,
+                },
+            );
+            any_censored = true;
+        }
+    }
+    if readings.is_empty() && any_censored {
+        return Ok(None);
     }
     if readings.is_empty() {
         out.skip(T, "sampled data without a valid value");

@@ -47,5 +47,6 @@ pub use export::{
 };
 pub use identity::{PatientIdentity, dates_agree, differences, names_match, profile_differences};
 pub use import::{
-    Import, Item, MAX_BUNDLE_BYTES, Mapped, NewDocument, ReadOptions, read_bundle, read_bundle_with,
+    Import, Item, MAX_BUNDLE_BYTES, MAX_HELD_BYTES, MAX_RESOURCE_BYTES, Mapped, NewDocument,
+    ReadOptions, read_bundle, read_bundle_from, read_bundle_with,
 };

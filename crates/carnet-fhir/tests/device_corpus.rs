@@ -25,6 +25,7 @@ fn format_of(rel: &str) -> DeviceFormat {
         "dexcom_clarity" => DeviceFormat::Dexcom,
         "freestyle_libre" => DeviceFormat::Libre,
         "nightscout" => DeviceFormat::Nightscout,
+        "medtronic" => DeviceFormat::Medtronic,
         other => panic!("no format for {other}"),
     }
 }
@@ -110,7 +111,12 @@ fn every_device_export_matches_an_independent_reading() {
     assert!(refs.len() >= 10, "issue 15: at least 10 device exports");
     // Every file of the fixtures is in the reference, or refused below.
     let mut on_disk = Vec::new();
-    for dir in ["dexcom_clarity", "freestyle_libre", "nightscout"] {
+    for dir in [
+        "dexcom_clarity",
+        "freestyle_libre",
+        "nightscout",
+        "medtronic",
+    ] {
         for e in std::fs::read_dir(path(dir)).unwrap() {
             on_disk.push(format!(
                 "{dir}/{}",
@@ -154,4 +160,44 @@ fn device_files_carnet_cannot_read_are_refused_saying_why() {
         assert!(matches!(e, FhirError::Row { .. }), "{rel}: {e:?}");
         assert!(e.to_string().contains(why), "{rel}: {e}");
     }
+}
+
+/// Medtronic CareLink (Guardian Connect): only sensor glucose is kept, and the import says
+/// what else the file held (counted by an independent walk of the file with Python's csv:
+/// the first filled column of each row without a sensor glucose value).
+#[test]
+fn medtronic_carelink_keeps_sensor_glucose_and_says_what_else_was_there() {
+    let rel = "medtronic/medtronics_test_livia.csv";
+    let bytes = std::fs::read(path(rel)).unwrap();
+    let imp = read_device_csv(&bytes, DeviceFormat::Medtronic, &TimeZone::UTC).unwrap();
+    let left: Vec<(&str, usize)> = imp.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        left,
+        [
+            ("Alarm", 1857),
+            ("BG Reading (mg/dL)", 255),
+            ("Event Marker", 634),
+            ("patient info", 1),
+        ]
+    );
+    assert!(
+        imp.reasons
+            .keys()
+            .any(|r| r.starts_with("BG Reading (mg/dL): not kept")),
+        "{:?}",
+        imp.reasons
+    );
+    // One series, the sensor's, named after the section's device.
+    let sources: Vec<_> = imp
+        .items
+        .iter()
+        .map(|m| match &m.item {
+            Item::Readings(s) => (s.source.clone(), s.readings.len()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [(Some("Medtronic Guardian Connect".to_string()), 22149)]
+    );
 }
