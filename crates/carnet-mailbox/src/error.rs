@@ -119,6 +119,12 @@ pub enum Refusal {
     /// The mailbox could not store the item (its disk); nothing was accepted.
     #[error("the mailbox could not store the item; nothing was accepted, deposit again later")]
     Unavailable,
+    /// The collecting device is not among the devices the person's primary device
+    /// declared here (a removed device, or one linked since its last collection).
+    #[error(
+        "this device is not among the devices your primary device declared at this mailbox (removed, or linked since): collect once on your primary device, then here"
+    )]
+    DeviceNotListed,
 }
 
 pub(crate) fn db<E: std::fmt::Display>(e: E) -> MailboxError {

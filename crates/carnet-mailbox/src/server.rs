@@ -416,6 +416,17 @@ async fn session(
                     }
                 }
             }
+            Frame::Next | Frame::Ack(_)
+                if !{
+                    let s = store.clone();
+                    blocking(move || s.may_collect(&person, &remote)).await?
+                } =>
+            {
+                let r = Refusal::DeviceNotListed;
+                frame::write(&mut send, &Frame::Refused(r.clone())).await?;
+                let _ = send.finish();
+                return Err(MailboxError::Refused(r));
+            }
             Frame::Next => {
                 let s = store.clone();
                 let waiting =
@@ -464,8 +475,16 @@ async fn session(
             }
             Frame::Devices(list) => {
                 let s = store.clone();
-                blocking(move || s.declare_devices(&person, &remote, &list, holds_key)).await?;
-                frame::write(&mut send, &Frame::DevicesNoted).await?;
+                match blocking(move || s.declare_devices(&person, &remote, &list, holds_key)).await
+                {
+                    Ok(_) => frame::write(&mut send, &Frame::DevicesNoted).await?,
+                    Err(MailboxError::Refused(r)) => {
+                        frame::write(&mut send, &Frame::Refused(r.clone())).await?;
+                        let _ = send.finish();
+                        return Err(MailboxError::Refused(r));
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             other => {
                 return Err(MailboxError::Protocol(format!(

@@ -391,6 +391,7 @@ impl MailboxStore {
                 endpoints.len()
             )));
         }
+        let listed_key = listed_key(person);
         let mut set: Vec<[u8; 32]> = vec![*caller];
         for e in endpoints {
             if !set.contains(e) {
@@ -408,6 +409,25 @@ impl MailboxStore {
                     .as_ref()
                     .map(|v| v.value()),
             )?;
+            let listed = txn
+                .open_table(META)
+                .map_err(db)?
+                .get(listed_key.as_str())
+                .map_err(db)?
+                .is_some();
+            if may_drop {
+                txn.open_table(META)
+                    .map_err(db)?
+                    .insert(listed_key.as_str(), [1u8].as_slice())
+                    .map_err(db)?;
+            } else if listed {
+                // The primary decides the list: another device changes nothing, and
+                // one not on it (removed) may not put itself back.
+                if !before.contains(caller) {
+                    return Err(MailboxError::Refused(Refusal::DeviceNotListed));
+                }
+                set = before.clone();
+            }
             if !may_drop {
                 for e in &before {
                     if !set.contains(e) {
@@ -434,6 +454,34 @@ impl MailboxStore {
         };
         commit(txn)?;
         Ok(deleted)
+    }
+
+    /// Whether device `endpoint` of `person` may collect here: any device whose
+    /// certificate checks until the person's primary declared their devices, then only
+    /// those it declared (a device the person removed gets nothing more).
+    pub fn may_collect(
+        &self,
+        person: &PersonId,
+        endpoint: &[u8; 32],
+    ) -> Result<bool, MailboxError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let listed = txn
+            .open_table(META)
+            .map_err(db)?
+            .get(listed_key(person).as_str())
+            .map_err(db)?
+            .is_some();
+        if !listed {
+            return Ok(true);
+        }
+        let t = txn.open_table(DEVICES).map_err(db)?;
+        Ok(keys_in(
+            t.get(person.0.as_slice())
+                .map_err(db)?
+                .as_ref()
+                .map(|v| v.value()),
+        )?
+        .contains(endpoint))
     }
 
     /// Records that device `endpoint` of `to` acknowledged item `id`; the item is deleted
@@ -635,6 +683,12 @@ fn list<T: ReadableTable<u64, &'static [u8]>>(t: &T) -> Result<Vec<(u64, ItemMet
         out.push((k.value(), postcard::from_bytes(v.value()).map_err(db)?));
     }
     Ok(out)
+}
+
+/// Meta key marking that `person`'s primary declared their devices here.
+fn listed_key(person: &PersonId) -> String {
+    let hex: String = person.0.iter().map(|b| format!("{b:02x}")).collect();
+    format!("listed:{hex}")
 }
 
 fn count_key(kind: u8, p: &PersonId) -> Vec<u8> {

@@ -1479,3 +1479,61 @@ fn quota_counters_always_match_the_items_held() {
     check(&store, "expired");
     assert_eq!(store.counted(&a, &b).unwrap()[2], (0, 0));
 }
+
+/// Once the person's primary declared their devices, a device it dropped (removed) gets
+/// nothing more from the mailbox and cannot put itself back on the list; the items wait
+/// for the devices in service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_device_collects_nothing_once_the_primary_said_so() {
+    let mut w = world();
+    let record = w.alice.own_record().unwrap();
+    let mut phone = link(&mut w.alice, &w.dir, "Alice phone");
+    let store_dir = w.dir.join("mailbox");
+    let (mailbox, ticket) = start(
+        &store_dir,
+        MailboxConfig {
+            open: true,
+            ..loopback()
+        },
+    )
+    .await;
+    let (stop, task) = serve(mailbox);
+    // Both devices in service: the phone collects (nothing yet).
+    collect(&mut w.alice, &ticket).await;
+    let got = collect(&mut phone, &ticket).await;
+    assert!(got.imported.is_empty(), "{got:?}");
+
+    // The phone is lost; Alice removes it and her primary's next collection says so.
+    w.alice
+        .remove_device(&phone.device_id().to_string())
+        .unwrap();
+    collect(&mut w.alice, &ticket).await;
+    prescribe(&mut w.gp, &record);
+    deposit(&mut w.gp, &ticket, "Alice").await.unwrap();
+
+    // The thief's phone: refused when it asks for items, and when it declares itself.
+    let c = client(&mut phone).await;
+    let mut s = c.connect(&ticket).await.unwrap();
+    let err = s.next().await.unwrap_err();
+    assert!(
+        matches!(err, MailboxError::Refused(Refusal::DeviceNotListed)),
+        "{err}"
+    );
+    s.finish().await;
+    let mut s = c.connect(&ticket).await.unwrap();
+    let err = s.declare_devices(&[]).await.unwrap_err();
+    assert!(
+        matches!(err, MailboxError::Refused(Refusal::DeviceNotListed)),
+        "{err}"
+    );
+    s.finish().await;
+    c.shutdown().await;
+
+    // The item waits, and Alice's primary takes it.
+    let got = collect(&mut w.alice, &ticket).await;
+    assert_eq!(got.imported.len(), 1, "{got:?}");
+    stop.send(()).unwrap();
+    let mailbox = task.await.unwrap();
+    assert!(mailbox.store().items().unwrap().is_empty());
+    mailbox.shutdown().await;
+}
