@@ -151,6 +151,9 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
 }
 
 /// The core's items, taken out of the parsed import (no copy of readings or files).
+// A document the FHIR import takes, the vault takes.
+const _: () = assert!(carnet_fhir::MAX_ATTACHMENT_BYTES == carnet::MAX_ATTACHMENT);
+
 pub(crate) fn to_items(import: &mut Import) -> Vec<LabeledItem> {
     std::mem::take(&mut import.items)
         .into_iter()
@@ -217,6 +220,9 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
                 confirm_unusual: *confirm_unusual,
                 now: None,
                 skip_invalid: *skip_invalid,
+                // The bundle's documents wait there, encrypted, while it is read: on the
+                // vault's disk rather than a temporary directory that may be in memory.
+                spool_dir: crate::commands::vault_dir(cli).ok().filter(|d| d.is_dir()),
             };
             let r = carnet_fhir::read_bundle_from(reader, &options, &mut |done, total| {
                 bar.set_length(total as u64);

@@ -1398,3 +1398,153 @@ fn a_dense_series_exports_compactly_and_reimports_into_the_same_day_blocks() {
     c.json(&["export", "fhir", "--out", s(&out_c)]);
     assert_eq!(readings_of_bundle(&std::fs::read(&out_c).unwrap()), want);
 }
+
+/// Issue 15: documents of a streamed FHIR import. Three documents of 30 MB (90 MB, over
+/// the 64 MiB once held) import whole, each with its bytes; while the bundle is read they
+/// wait in the vault's directory encrypted (a plaintext marker in a document is never in
+/// a temporary file), and no temporary file is left, after an import or a refusal. A
+/// bundle whose last entry is invalid refuses everything.
+#[test]
+fn documents_over_64_mib_stream_in_encrypted_and_whole() {
+    use std::io::Write;
+    const DOC: usize = 30_000_000;
+    const MARK: &[u8] = b"PLAINTEXT-MARKER-OF-A-CARNET-DOCUMENT";
+    // Bytes of document `d`, generated (xorshift), the marker every 768 KiB in the first.
+    fn doc_bytes(d: u64, mut emit: impl FnMut(&[u8])) {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (d + 1);
+        let mut left = DOC;
+        let mut chunk = Vec::with_capacity(3 << 18);
+        while left > 0 {
+            chunk.clear();
+            let n = left.min(3 << 18);
+            while chunk.len() < n {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.extend_from_slice(&x.to_le_bytes());
+            }
+            chunk.truncate(n);
+            if d == 0 {
+                chunk[..MARK.len()].copy_from_slice(MARK);
+            }
+            emit(&chunk);
+            left -= n;
+        }
+    }
+    let c = Carnet::patient();
+    let write = |path: &Path, bad_last: bool| -> Vec<String> {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+        let mut hashes = Vec::new();
+        write!(
+            f,
+            r#"{{"resourceType":"Bundle","type":"collection","entry":[{{"fullUrl":"urn:uuid:00000000-0000-8000-8000-000000000000","resource":{{"resourceType":"Patient","id":"00000000-0000-8000-8000-000000000000","name":[{{"text":"Alice Test"}}]}}}}"#
+        )
+        .unwrap();
+        for d in 0..3u64 {
+            write!(
+                f,
+                r#",{{"fullUrl":"urn:uuid:00000000-0000-8000-8000-00000000000{}","resource":{{"resourceType":"DocumentReference","id":"00000000-0000-8000-8000-00000000000{}","status":"current","type":{{"text":"Letter"}},"description":"Letter {d}","date":"2024-0{}-01T10:00:00Z","content":[{{"attachment":{{"contentType":"application/pdf","title":"letter{d}.pdf","data":""#,
+                d + 1,
+                d + 1,
+                d + 1
+            )
+            .unwrap();
+            let mut h = blake3::Hasher::new();
+            doc_bytes(d, |b| {
+                h.update(b);
+                f.write_all(data_encoding::BASE64.encode(b).as_bytes())
+                    .unwrap();
+            });
+            hashes.push(h.finalize().to_hex().to_string());
+            f.write_all(b"\"}}]}}").unwrap();
+        }
+        if bad_last {
+            f.write_all(br#",{"resource":{"resourceType":"Condition","id":"bad","subjekt":{"reference":"Patient/00000000-0000-8000-8000-000000000000"}}}"#).unwrap();
+        }
+        f.write_all(b"]}").unwrap();
+        f.flush().unwrap();
+        hashes
+    };
+    // Runs the import, reading every temporary file of the vault's directory meanwhile.
+    let import = |file: &str| -> (bool, usize, String) {
+        let mut child = c
+            .command()
+            .args(["--json", "import", "fhir", file])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        while child.try_wait().unwrap().is_none() {
+            for e in std::fs::read_dir(&c.vault).unwrap() {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                if !name.starts_with(".carnet-import-") {
+                    continue;
+                }
+                if let Ok(bytes) = std::fs::read(&p) {
+                    assert!(
+                        !bytes.windows(MARK.len()).any(|w| w == MARK),
+                        "{name} holds a document in clear"
+                    );
+                    if bytes.len() > 1 << 20 {
+                        seen.insert(name);
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let out = child.wait_with_output().unwrap();
+        let left: Vec<_> = std::fs::read_dir(&c.vault)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".carnet-import-"))
+            .collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+        (
+            out.status.success(),
+            seen.len(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+
+    // An invalid last entry refuses everything: the vault is as it was.
+    let bad = c.work.join("bad.json");
+    write(&bad, true);
+    let before = c.state();
+    let (ok, seen, err) = import(s(&bad));
+    std::fs::remove_file(&bad).unwrap();
+    assert!(!ok && err.contains("subjekt"), "{err}");
+    assert!(seen >= 1, "no temporary file seen while reading");
+    assert_eq!(c.state(), before);
+
+    let good = c.work.join("documents.json");
+    let hashes = write(&good, false);
+    assert!(std::fs::metadata(&good).unwrap().len() > 64 << 20);
+    let (ok, seen, err) = import(s(&good));
+    std::fs::remove_file(&good).unwrap();
+    assert!(ok, "{err}");
+    assert!(seen >= 1, "no temporary file seen while reading");
+    let list = c.json(&["list"]);
+    let mut docs: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "document")
+        .collect();
+    docs.sort_by_key(|e| e["title"].as_str().unwrap().to_string());
+    assert_eq!(docs.len(), 3, "{list:#}");
+    for (d, e) in docs.iter().enumerate() {
+        assert_eq!(e["title"], format!("Letter {d}"));
+        let out = format!("back{d}.pdf");
+        c.ok(&["get-attachment", e["id"].as_str().unwrap(), "--out", &out]);
+        let back = std::fs::read(c.work.join(&out)).unwrap();
+        std::fs::remove_file(c.work.join(&out)).unwrap();
+        assert_eq!(back.len(), DOC);
+        assert_eq!(
+            blake3::hash(&back).to_hex().to_string(),
+            hashes[d],
+            "document {d}"
+        );
+    }
+}

@@ -128,6 +128,11 @@ pub enum FhirError {
         /// What is wrong.
         message: String,
     },
+    /// A document of the bundle could not be kept aside (encrypted) while it was read.
+    #[error(
+        "a document of the bundle could not be kept aside while reading it {0}; nothing was imported. Check that the directory has room for the bundle's documents and can be written"
+    )]
+    Spool(String),
     /// Something to export does not fit FHIR (should not happen with a valid record).
     #[error("cannot export: {0}")]
     Export(String),

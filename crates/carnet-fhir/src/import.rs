@@ -109,6 +109,10 @@ pub struct ReadOptions {
     /// keep (id, meta, narrative, extensions) are listed and ignored. Off by default: an
     /// import is all or nothing.
     pub skip_invalid: bool,
+    /// Where a streamed import keeps documents aside, encrypted under a key held in memory
+    /// only, until the bundle is mapped (removed whatever happens) [default: the system's
+    /// temporary directory]. The CLI gives the vault's directory.
+    pub spool_dir: Option<std::path::PathBuf>,
 }
 
 impl Import {
@@ -253,14 +257,14 @@ pub fn read_bundle_from(
 /// Bytes read so far and the position past which reading is refused (the end of the
 /// resource being read may not lie beyond it).
 #[derive(Default)]
-struct Limits {
-    pos: std::cell::Cell<u64>,
-    limit: std::cell::Cell<u64>,
+pub(crate) struct Limits {
+    pub(crate) pos: std::cell::Cell<u64>,
+    pub(crate) limit: std::cell::Cell<u64>,
     tripped: std::cell::Cell<bool>,
 }
 
 impl Limits {
-    fn allow(&self, n: u64) {
+    pub(crate) fn allow(&self, n: u64) {
         self.limit.set(self.pos.get().saturating_add(n));
     }
 }
@@ -320,6 +324,8 @@ struct Stream<'a> {
     streamed: Streamed,
     fatal: Option<FhirError>,
     progress: &'a mut dyn FnMut(usize, usize),
+    /// Documents' data kept aside, encrypted.
+    spool: &'a mut crate::spool::Spool,
 }
 
 /// A device glucose reading with a time of its own: mapped as it comes.
@@ -479,10 +485,21 @@ impl<'de> serde::de::Visitor<'de> for EntriesSeed<'_, '_> {
         loop {
             let start = st.limits.pos.get();
             st.limits.allow(MAX_RESOURCE_BYTES);
-            let Some(e) = seq.next_element::<Value>()? else {
+            let Some(e) = seq.next_element_seed(crate::spool::ValueSeed {
+                spool: &mut *st.spool,
+                limits: st.limits,
+                key: None,
+                attachment_data: false,
+            })?
+            else {
                 break;
             };
-            let bytes = st.limits.pos.get() - start;
+            if let Some(err) = st.spool.error.take() {
+                st.fatal = Some(err);
+                return Err(serde::de::Error::custom("stopped"));
+            }
+            // Documents kept aside are not held.
+            let bytes = st.limits.pos.get() - start - st.spool.take_bytes();
             st.entry(e, bytes);
             if st.fatal.is_some() {
                 return Err(serde::de::Error::custom("stopped"));
@@ -631,6 +648,19 @@ fn read_json<R: std::io::Read>(
     options: &ReadOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Import, FhirError> {
+    // Dropped (its files removed) on every way out.
+    let mut spool = crate::spool::Spool::new(options.spool_dir.clone())?;
+    let mut out = read_json_spooled(reader, options, progress, &mut spool)?;
+    spool.restore(&mut out.items)?;
+    Ok(out)
+}
+
+fn read_json_spooled<R: std::io::Read>(
+    reader: R,
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(usize, usize),
+    spool: &mut crate::spool::Spool,
+) -> Result<Import, FhirError> {
     let limits = Limits::default();
     limits.allow(u64::MAX);
     let mut st = Stream {
@@ -652,6 +682,7 @@ fn read_json<R: std::io::Read>(
         },
         fatal: None,
         progress,
+        spool,
     };
     let mut de = serde_json::Deserializer::from_reader(Counting {
         inner: reader,

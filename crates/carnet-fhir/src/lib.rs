@@ -36,6 +36,7 @@ mod export;
 mod identity;
 mod import;
 mod schema;
+mod spool;
 
 pub use devices::{
     DeviceFormat, DeviceImport, DeviceOptions, MAX_CSV_BYTES, MAX_READINGS_PER_IMPORT,
@@ -50,3 +51,4 @@ pub use import::{
     Import, Item, MAX_BUNDLE_BYTES, MAX_HELD_BYTES, MAX_RESOURCE_BYTES, Mapped, NewDocument,
     ReadOptions, read_bundle, read_bundle_from, read_bundle_with,
 };
+pub use spool::MAX_ATTACHMENT_BYTES;

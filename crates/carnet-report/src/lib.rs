@@ -1272,7 +1272,8 @@ fn entry_text(e: &Entry, lang: Lang) -> String {
 
 /// List items, most recent first; repeated vaccinations and procedures are one line with
 /// how many times and the latest date ("Influenza vaccine — 11 times, latest 1979-04-02").
-/// A vaccination not given, or a procedure not done, is never grouped with given ones.
+/// A vaccination not given, or a procedure not done, is never grouped with given ones, and
+/// two with different reasons are never one line (each reason is said).
 fn lines(items: &[&RecordEntry], lang: Lang, glucose_unit: Option<&str>) -> Vec<String> {
     let w = lang.words();
     let mut sorted: Vec<&RecordEntry> = items.to_vec();
@@ -1297,7 +1298,8 @@ fn lines(items: &[&RecordEntry], lang: Lang, glucose_unit: Option<&str>) -> Vec<
                     if let Some(r) = &i.status_reason {
                         let _ = write!(html, " ({})", esc(&fill(w.reason, &[("why", r)])));
                     }
-                    (format!("not-done\u{0}{}", i.vaccine), when, html)
+                    let why = i.status_reason.as_deref().unwrap_or("");
+                    (format!("not-done\u{0}{}\u{0}{why}", i.vaccine), when, html)
                 } else {
                     (format!("given\u{0}{}", i.vaccine), when, esc(&i.vaccine))
                 }
@@ -1320,8 +1322,9 @@ fn lines(items: &[&RecordEntry], lang: Lang, glucose_unit: Option<&str>) -> Vec<
                 if let Some(r) = &p.status_reason {
                     let _ = write!(html, " ({})", esc(&fill(w.reason, &[("why", r)])));
                 }
+                let why = p.status_reason.as_deref().unwrap_or("");
                 (
-                    format!("{status}\u{0}{}", p.name),
+                    format!("{status}\u{0}{}\u{0}{why}", p.name),
                     p.date.as_ref().map(ToString::to_string),
                     html,
                 )

@@ -433,3 +433,104 @@ fn ranges_are_judged_in_the_unit_the_device_measured() {
     assert!(in_range[..400].contains(">100%<"), "{}", &in_range[..400]);
     assert!(!agp[..agp.find("</section>").unwrap()].contains("mg/dL"));
 }
+
+#[test]
+fn two_negations_with_different_reasons_keep_each_reason() {
+    let mut entries = record();
+    let proc = |i, date: &str, why: &str| {
+        entry(
+            i,
+            Entry::Procedure(Procedure {
+                name: "Colonoscopy".into(),
+                code: None,
+                date: Some(date.parse().unwrap()),
+                status: ProcedureStatus::NotDone,
+                status_reason: Some(why.into()),
+            }),
+        )
+    };
+    let med = |i, why: &str| {
+        entry(
+            i,
+            Entry::Medication(Medication {
+                name: "Aspirin".into(),
+                code: None,
+                dosage: None,
+                start: None,
+                end: None,
+                status: MedicationStatus::NotTaken,
+                status_reason: Some(why.into()),
+            }),
+        )
+    };
+    let vaccine = |i, why: &str| {
+        entry(
+            i,
+            Entry::Immunization(Immunization {
+                vaccine: "Hepatitis B vaccine".into(),
+                code: None,
+                date: Some("2023-01-10".parse().unwrap()),
+                date_text: None,
+                lot: None,
+                status: ImmunizationStatus::NotDone,
+                status_reason: Some(why.into()),
+            }),
+        )
+    };
+    entries.push(proc(30, "2024-02-01", "patient refused"));
+    entries.push(proc(31, "2023-02-01", "bowel preparation incomplete"));
+    // The same reason twice is still one line "2 times".
+    entries.push(proc(32, "2022-02-01", "patient refused"));
+    entries.push(med(33, "gastric bleeding"));
+    entries.push(med(34, "allergy to salicylates"));
+    entries.push(vaccine(35, "product out of stock"));
+    entries.push(vaccine(36, "fever on the day"));
+    for lang in [Lang::En, Lang::Fr] {
+        let html = report_html(&ReportInput {
+            patient_name: "Ana",
+            entries: &entries,
+            lang,
+            ..Default::default()
+        });
+        let lis = |needle: &str| -> Vec<&str> {
+            html.split("<li>")
+                .skip(1)
+                .map(|li| &li[..li.find("</li>").unwrap()])
+                .filter(|li| li.contains(needle))
+                .collect()
+        };
+        let colonoscopy = lis("Colonoscopy");
+        assert_eq!(colonoscopy.len(), 2, "{colonoscopy:?}");
+        let refused = colonoscopy
+            .iter()
+            .find(|l| l.contains("patient refused"))
+            .unwrap();
+        let twice = if lang == Lang::En {
+            "2 times"
+        } else {
+            "2 fois"
+        };
+        assert!(
+            refused.contains(twice) && refused.contains("2024-02-01"),
+            "{refused}"
+        );
+        let prep = colonoscopy
+            .iter()
+            .find(|l| l.contains("bowel preparation incomplete"))
+            .unwrap();
+        assert!(
+            prep.contains("2023-02-01")
+                && !prep.contains("patient refused")
+                && !prep.contains(twice),
+            "{prep}"
+        );
+        let aspirin = lis("Aspirin");
+        assert_eq!(aspirin.len(), 2, "{aspirin:?}");
+        assert!(aspirin.iter().any(|l| l.contains("gastric bleeding")));
+        assert!(aspirin.iter().any(|l| l.contains("allergy to salicylates")));
+        let hep = lis("Hepatitis B vaccine");
+        assert_eq!(hep.len(), 2, "{hep:?}");
+        assert!(hep.iter().any(|l| l.contains("product out of stock")));
+        assert!(hep.iter().any(|l| l.contains("fever on the day")));
+    }
+}
