@@ -25,6 +25,10 @@ pub const TEXTS: &[(&str, &str)] = &[
     ),
     ("A free-text note", "Une note en texte libre"),
     (
+        "Readings one Observation each, as the HL7 CGM guide has them (for a receiver that reads only that guide), instead of one Observation per day; much larger",
+        "Les mesures une Observation chacune, comme le guide CGM de HL7 les écrit (pour un destinataire qui ne lit que ce guide), au lieu d'une Observation par jour ; bien plus volumineux",
+    ),
+    (
         "A glucose meter's or another device's export. Duplicates of readings already stored (same device, kind and time) are skipped",
         "L'export d'un lecteur de glycémie ou d'un autre appareil. Les mesures déjà enregistrées (même appareil, type et heure) sont ignorées",
     ),

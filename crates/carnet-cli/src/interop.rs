@@ -80,6 +80,9 @@ pub enum ExportCommand {
         /// Where to write it (must not exist).
         #[arg(long)]
         out: PathBuf,
+        /// Readings one Observation each, as the HL7 CGM guide has them (for a receiver that reads only that guide), instead of one Observation per day; much larger
+        #[arg(long)]
+        cgm_ig: bool,
         #[command(flatten)]
         patient: PatientArg,
     },
@@ -461,6 +464,7 @@ pub fn export(cli: &Cli, cmd: &ExportCommand) -> Result<()> {
         patient_name: vault.card().name().to_string(),
         entries,
         now: DateTime::now(),
+        per_reading: matches!(cmd, ExportCommand::Fhir { cgm_ig: true, .. }),
     };
     let export = match cmd {
         ExportCommand::Fhir { .. } => carnet_fhir::export_bundle(&input)?,

@@ -1548,3 +1548,87 @@ fn documents_over_64_mib_stream_in_encrypted_and_whole() {
         );
     }
 }
+
+/// `export fhir --cgm-ig`: every reading its own Observation in the HL7 CGM guide's form
+/// (its sensor-reading profile, category laboratory, UCUM; Low and High with their
+/// comparator), and Carnet takes it back into the same day blocks.
+#[test]
+fn a_series_exports_one_observation_per_reading_in_the_cgm_guides_form() {
+    let start = 1_704_067_200i64; // 2024-01-01T00:00:00Z
+    let mut csv = String::from(
+        "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n",
+    );
+    let mut want: Vec<Point> = Vec::new();
+    for i in 0..10 * 288i64 {
+        if i % 500 == 0 {
+            continue;
+        }
+        let t = start + i * 300;
+        let (cell, point) = match i % 288 {
+            36 => ("Low".to_string(), (t, 40.0, -1)),
+            180 => ("High".to_string(), (t, 400.0, 1)),
+            _ => {
+                let v = (70 + (i * 31) % 200) as f64;
+                (format!("{v}"), (t, v, 0))
+            }
+        };
+        let ts = carnet::record::DateTime::from_unix(t).unwrap();
+        let ts = ts.as_str().trim_end_matches('Z');
+        csv.push_str(&format!("{i},{ts},EGV,,,,G6,{cell}\n"));
+        want.push(point);
+    }
+    let a = Carnet::patient();
+    let csv_path = a.work.join("ten-days.csv");
+    std::fs::write(&csv_path, &csv).unwrap();
+    let r = a.json(&[
+        "import",
+        "csv",
+        s(&csv_path),
+        "--format",
+        "dexcom",
+        "--tz",
+        "UTC",
+    ]);
+    let blocks = r["series_blocks"].as_u64().unwrap();
+    let out = a.work.join("cgm-ig.json");
+    a.json(&["export", "fhir", "--cgm-ig", "--out", s(&out)]);
+    let bytes = std::fs::read(&out).unwrap();
+    if let Ok(dir) = std::env::var("CARNET_EXPORT_DIR") {
+        std::fs::write(Path::new(&dir).join("dense-series-cgm-ig.json"), &bytes).unwrap();
+    }
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    let obs: Vec<&Value> = doc["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Observation")
+        .collect();
+    assert_eq!(obs.len(), want.len(), "one Observation per reading");
+    for o in &obs {
+        assert_eq!(
+            o["meta"]["profile"][0],
+            "http://hl7.org/fhir/uv/cgm/StructureDefinition/cgm-sensor-reading-mass-per-volume"
+        );
+        assert_eq!(o["code"]["coding"][0]["code"], "99504-3");
+        assert_eq!(o["category"][0]["coding"][0]["code"], "laboratory");
+        assert!(o["effectiveDateTime"].is_string() && o["valueSampledData"].is_null());
+        assert_eq!(o["valueQuantity"]["code"], "mg/dL");
+    }
+    let comparators = |c: &str| {
+        obs.iter()
+            .filter(|o| o["valueQuantity"]["comparator"] == c)
+            .count()
+    };
+    assert_eq!(comparators("<"), want.iter().filter(|p| p.2 < 0).count());
+    assert_eq!(comparators(">"), want.iter().filter(|p| p.2 > 0).count());
+    assert_eq!(readings_of_bundle(&bytes), want);
+
+    // Back into another vault: the same day blocks, the same readings.
+    let b = Carnet::patient();
+    let r = b.json(&["import", "fhir", s(&out)]);
+    assert_eq!(r["series_blocks"].as_u64().unwrap(), blocks, "{r}");
+    let out_b = b.work.join("back.json");
+    b.json(&["export", "fhir", "--out", s(&out_b)]);
+    assert_eq!(readings_of_bundle(&std::fs::read(&out_b).unwrap()), want);
+}

@@ -44,6 +44,10 @@ pub struct RecordExport {
     pub entries: Vec<RecordEntry>,
     /// The export's time (Bundle.timestamp, Composition.date).
     pub now: DateTime,
+    /// Dense series one Observation per reading, in the HL7 CGM IG's form (glucose
+    /// readings carry its sensor-reading profile), instead of compact SampledData days:
+    /// for a receiver that reads only that guide. Larger (a year of CGM: ~100 MB).
+    pub per_reading: bool,
 }
 
 /// An exported bundle and what went into it.
@@ -98,6 +102,23 @@ fn concept(code: Option<&Code>, text: &str) -> Value {
 }
 
 /// A code alone as a CodeableConcept: its coding, or its words when it has only words.
+/// The HL7 CGM IG's (1.0.0) profile for a sensor reading of `kind` in `unit`, if it has
+/// one: interstitial glucose (LOINC 99504-3 in mg/dL, 105272-9 in mmol/L).
+fn cgm_profile(kind: &Code, unit: &str) -> Option<&'static str> {
+    if kind.system != systems::LOINC {
+        return None;
+    }
+    match (kind.code.as_str(), unit) {
+        ("99504-3", "mg/dL") => Some(
+            "http://hl7.org/fhir/uv/cgm/StructureDefinition/cgm-sensor-reading-mass-per-volume",
+        ),
+        ("105272-9", "mmol/L") => Some(
+            "http://hl7.org/fhir/uv/cgm/StructureDefinition/cgm-sensor-reading-moles-per-volume",
+        ),
+        _ => None,
+    }
+}
+
 fn code_concept(c: &Code) -> Value {
     if c.system == systems::TEXT {
         return json!({"text": c.display.as_deref().unwrap_or(&c.code)});
@@ -403,6 +424,9 @@ impl<'a> Builder<'a> {
     /// one reading is an Observation with `valueQuantity` (and the Quantity's
     /// `comparator` when censored). Times stay exact: no reading is moved onto a grid.
     fn series(&mut self, key: &str, blocks: &[&Series]) -> Vec<String> {
+        if self.input.per_reading {
+            return self.series_per_reading(key, blocks);
+        }
         let s = blocks[0];
         let b = &s.data;
         let mut points: Vec<(i64, f64, Option<Censor>)> = blocks
@@ -510,6 +534,38 @@ impl<'a> Builder<'a> {
             urls.push(self.push(&run_key, o));
             run += 1;
             i = j;
+        }
+        urls
+    }
+
+    /// A day of one series one Observation per reading, as the HL7 CGM IG (1.0.0) has
+    /// sensor readings: `valueQuantity` in UCUM, `effectiveDateTime`, category
+    /// laboratory, and for glucose in mg/dL or mmol/L the guide's sensor-reading profile
+    /// in `meta.profile`. A censored reading keeps its comparator (`<`, `>`) on the
+    /// Quantity, the guide saying nothing of them.
+    fn series_per_reading(&mut self, key: &str, blocks: &[&Series]) -> Vec<String> {
+        let mut urls = Vec::new();
+        for (n, s) in blocks.iter().enumerate() {
+            let profile = cgm_profile(&s.kind, &s.unit);
+            for (k, (t, v)) in s.data.readings().enumerate() {
+                let mut o = json!({"resourceType": "Observation", "status": "final",
+                    "category": [{"coding": [{"system": OBSERVATION_CATEGORY,
+                        "code": "laboratory"}]}],
+                    "code": code_concept(&s.kind), "subject": self.subject(),
+                    "effectiveDateTime": s.data.datetime(t).as_str()});
+                if let Some(p) = profile {
+                    o["meta"] = json!({"profile": [p]});
+                }
+                if let Some(src) = &s.source {
+                    o["device"] = json!({"display": src});
+                }
+                let mut q = ucum(v, &s.unit);
+                if let Some(c) = s.censored {
+                    q["comparator"] = json!(c.comparator());
+                }
+                o["valueQuantity"] = q;
+                urls.push(self.push(&format!("{key}/b{n}/r{k}"), o));
+            }
         }
         urls
     }

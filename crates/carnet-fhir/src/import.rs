@@ -2717,6 +2717,7 @@ mod tests {
                 attachment: None,
             }],
             now: "2024-01-01T00:00:00Z".parse().unwrap(),
+            per_reading: false,
         })
         .unwrap();
         let text = serde_json::to_string(&export.bundle).unwrap();

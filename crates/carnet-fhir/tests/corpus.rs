@@ -496,6 +496,7 @@ fn exported(rel: &str, imp: &Import) {
             })
             .collect(),
         now: "2026-11-30T12:00:00Z".parse().unwrap(),
+        per_reading: false,
     };
     let b = export_bundle(&input)
         .unwrap_or_else(|e| panic!("{rel}: export: {e}"))
@@ -792,6 +793,7 @@ fn record(imp: &Import) -> RecordExport {
             })
             .collect(),
         now: "2026-11-30T12:00:00Z".parse().unwrap(),
+        per_reading: false,
     }
 }
 

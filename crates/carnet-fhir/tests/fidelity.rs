@@ -66,6 +66,7 @@ fn export(entries: &[Entry]) -> Vec<Value> {
             })
             .collect(),
         now: "2026-11-30T12:00:00Z".parse::<DateTime>().unwrap(),
+        per_reading: false,
     };
     let b = export_bundle(&input).unwrap().bundle;
     // For the FHIR validator: CARNET_EXPORT_DIR=dir cargo test ..., then
