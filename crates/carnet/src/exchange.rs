@@ -2436,6 +2436,21 @@ mod tests {
             .vault
     }
 
+    /// Alice, who shares her notes (read) with Dr Martin, and his vault (which has not
+    /// heard of her yet).
+    fn alice_and_her_doctor() -> (tempfile::TempDir, Vault, Vault) {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut alice = vault(&tmp.path().join("a"), "Alice", Role::Patient);
+        let doctor = vault(&tmp.path().join("d"), "Dr Martin", Role::Clinician);
+        alice
+            .add_contact("Dr Martin", &doctor.card().to_text())
+            .unwrap();
+        alice
+            .grant("Dr Martin", &[SectionId::Notes], Access::Read, "GP", None)
+            .unwrap();
+        (tmp, alice, doctor)
+    }
+
     struct Ahead(std::collections::VecDeque<Item>, Option<CheckedAhead>);
 
     impl ItemSource for Ahead {
@@ -2454,15 +2469,7 @@ mod tests {
     /// still refused, and the batch changes nothing.
     #[test]
     fn only_envelopes_that_verify_are_checked_ahead() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut alice = vault(&tmp.path().join("a"), "Alice", Role::Patient);
-        let mut doctor = vault(&tmp.path().join("d"), "Dr Martin", Role::Clinician);
-        alice
-            .add_contact("Dr Martin", &doctor.card().to_text())
-            .unwrap();
-        alice
-            .grant("Dr Martin", &[SectionId::Notes], Access::Read, "GP", None)
-            .unwrap();
+        let (_tmp, mut alice, mut doctor) = alice_and_her_doctor();
         let record = alice.own_record().unwrap();
         for i in 0..40 {
             alice
@@ -2523,15 +2530,7 @@ mod tests {
     /// holds: rows added, and a newer checkpoint with no new row, both show.
     #[test]
     fn a_kept_view_follows_the_stored_rows_and_checkpoint() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut alice = vault(&tmp.path().join("a"), "Alice", Role::Patient);
-        let mut doctor = vault(&tmp.path().join("d"), "Dr Martin", Role::Clinician);
-        alice
-            .add_contact("Dr Martin", &doctor.card().to_text())
-            .unwrap();
-        alice
-            .grant("Dr Martin", &[SectionId::Notes], Access::Read, "GP", None)
-            .unwrap();
+        let (tmp, mut alice, mut doctor) = alice_and_her_doctor();
         let record = alice.own_record().unwrap();
         let out = tmp.path().join("b1");
         alice
