@@ -64,7 +64,12 @@ impl ChangeSet {
         }
         let mut changes = Vec::with_capacity(repr.0.len());
         for raw in repr.0 {
-            let change = Change::from_bytes(raw.into_vec())
+            // Automerge's column codec (hexane) unwraps some decoding errors on short or
+            // malformed columns, and these bytes come from a member who may be hostile:
+            // a panic in the decoder is a malformed change, not a crash of the receiver.
+            let raw = raw.into_vec();
+            let change = std::panic::catch_unwind(move || Change::from_bytes(raw))
+                .map_err(|_| RecordError::Malformed("change: its columns do not decode".into()))?
                 .map_err(|e| RecordError::Malformed(format!("change: {e}")))?;
             if change.actor_id().to_bytes().len() != 16 {
                 return Err(RecordError::Malformed(

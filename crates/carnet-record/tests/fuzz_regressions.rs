@@ -74,3 +74,15 @@ fn an_edit_arriving_before_what_it_edits_waits_and_applies() {
         assert!(set_aside.is_empty());
     }
 }
+
+/// A change set whose columns end short (found by `.ci/run`'s fuzzing on 2026-11-30):
+/// Automerge's column codec (hexane) unwraps an end-of-input error and panicked while the
+/// change was decoded; it is refused as malformed.
+#[test]
+fn a_change_set_whose_columns_end_short_is_refused_not_a_panic() {
+    let bytes = include_bytes!("regressions/changeset-hexane-eof");
+    let Err(err) = ChangeSet::from_bytes(bytes) else {
+        panic!("a change set whose columns end short was accepted");
+    };
+    assert!(err.to_string().contains("change"), "{err}");
+}
