@@ -1206,6 +1206,16 @@ fn a_medicine_not_taken_and_a_procedure_not_done_show_why() {
 
 /// A reading as the test compares them: Unix seconds, value, and its censoring
 /// (0 measured, -1 below the sensor's range, 1 above).
+/// The header of a Dexcom Clarity export, as the tests that generate one write it.
+const DEXCOM_HEADER: &str = "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n";
+
+/// One EGV row of a generated Dexcom Clarity export, at Unix time `t` (UTC wall clock).
+fn dexcom_row(i: i64, t: i64, cell: &str) -> String {
+    let ts = carnet::record::DateTime::from_unix(t).unwrap();
+    let ts = ts.as_str().trim_end_matches('Z');
+    format!("{i},{ts},EGV,,,,G6,{cell}\n")
+}
+
 type Point = (i64, f64, i8);
 
 /// Every device reading of a bundle, by Carnet's own mapping, sorted.
@@ -1255,9 +1265,7 @@ fn series_figures(p: &[Point]) -> (usize, usize, usize, Point, Point, f64, f64) 
 #[test]
 fn a_dense_series_exports_compactly_and_reimports_into_the_same_day_blocks() {
     let start = 1_640_995_200i64; // 2022-01-01T00:00:00Z
-    let mut csv = String::from(
-        "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n",
-    );
+    let mut csv = String::from(DEXCOM_HEADER);
     let mut want: Vec<Point> = Vec::new();
     for i in 0..3 * 365 * 288i64 {
         if i % 2880 < 24 || i % 997 == 0 {
@@ -1275,9 +1283,7 @@ fn a_dense_series_exports_compactly_and_reimports_into_the_same_day_blocks() {
                 (format!("{v}"), (t, v, 0))
             }
         };
-        let ts = carnet::record::DateTime::from_unix(t).unwrap();
-        let ts = ts.as_str().trim_end_matches('Z');
-        csv.push_str(&format!("{i},{ts},EGV,,,,G6,{cell}\n"));
+        csv.push_str(&dexcom_row(i, t, &cell));
         want.push(point);
     }
     let a = Carnet::patient();
@@ -1555,9 +1561,7 @@ fn documents_over_64_mib_stream_in_encrypted_and_whole() {
 #[test]
 fn a_series_exports_one_observation_per_reading_in_the_cgm_guides_form() {
     let start = 1_704_067_200i64; // 2024-01-01T00:00:00Z
-    let mut csv = String::from(
-        "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL)\n",
-    );
+    let mut csv = String::from(DEXCOM_HEADER);
     let mut want: Vec<Point> = Vec::new();
     for i in 0..10 * 288i64 {
         if i % 500 == 0 {
@@ -1572,9 +1576,7 @@ fn a_series_exports_one_observation_per_reading_in_the_cgm_guides_form() {
                 (format!("{v}"), (t, v, 0))
             }
         };
-        let ts = carnet::record::DateTime::from_unix(t).unwrap();
-        let ts = ts.as_str().trim_end_matches('Z');
-        csv.push_str(&format!("{i},{ts},EGV,,,,G6,{cell}\n"));
+        csv.push_str(&dexcom_row(i, t, &cell));
         want.push(point);
     }
     let a = Carnet::patient();

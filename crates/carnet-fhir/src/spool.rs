@@ -49,9 +49,8 @@ pub(crate) struct Spool {
 
 impl Spool {
     pub(crate) fn new(dir: Option<PathBuf>) -> Result<Self, FhirError> {
-        let k = ContentKey::generate().map_err(|e| FhirError::Spool(e.to_string()))?;
-        let mut nonce = [0u8; 16];
-        nonce.copy_from_slice(&blake3::hash(k.expose()).as_bytes()[..16]);
+        let nonce =
+            carnet_crypto::random_array::<16>().map_err(|e| FhirError::Spool(e.to_string()))?;
         Ok(Spool {
             dir,
             nonce,
