@@ -84,7 +84,7 @@ fn a_peers_claim_of_what_it_holds_is_bounded_by_what_exists() {
     };
     alice
         .vault
-        .receive_items(doctor.vault.card(), &mut Claim(Some(claim)))
+        .receive_items(&doctor.vault.card(), &mut Claim(Some(claim)))
         .unwrap();
 
     // What Alice keeps of the claim is what can be true: one chain, as far as it exists.
@@ -107,7 +107,7 @@ fn a_peers_claim_of_what_it_holds_is_bounded_by_what_exists() {
     let honest = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
     alice
         .vault
-        .receive_items(doctor.vault.card(), &mut Claim(Some(honest)))
+        .receive_items(&doctor.vault.card(), &mut Claim(Some(honest)))
         .unwrap();
     alice
         .vault
@@ -146,7 +146,7 @@ fn cards_a_peer_brings_are_kept_only_for_people_it_gives_a_reason_to_name() {
     }
     alice
         .vault
-        .receive_items(doctor.vault.card(), &mut carnet_scenarios::Items(items))
+        .receive_items(&doctor.vault.card(), &mut carnet_scenarios::Items(items))
         .unwrap();
     let people = alice.vault.people().unwrap();
     assert_eq!(

@@ -54,7 +54,7 @@ fn item(item: ImportItem) -> Vec<LabeledItem> {
 
 #[test]
 fn another_value_at_a_stored_instant_is_kept_beside_it_and_reported() {
-    let mut alice = vault("Alice", Role::Patient);
+    let alice = vault("Alice", Role::Patient);
     let record = alice.vault.own_record().unwrap();
     let first = nightscout();
     assert_eq!(first.len(), 1000);

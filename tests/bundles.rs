@@ -103,7 +103,7 @@ fn sections_listed(v: &mut TestVault, record: &carnet::crypto::RecordId) -> BTre
 
 #[test]
 fn a_bundle_holds_exactly_what_its_recipient_is_entitled_to() {
-    let (mut alice, mut doctor, nurse) = world();
+    let (alice, mut doctor, nurse) = world();
     let record = alice.vault.own_record().unwrap();
     alice
         .vault
@@ -446,7 +446,7 @@ fn a_clinician_whose_write_was_revoked_cannot_write_any_more() {
 
 #[test]
 fn altered_replayed_misaddressed_and_out_of_order_bundles_are_refused() {
-    let (mut alice, mut doctor, mut nurse) = world();
+    let (alice, doctor, nurse) = world();
     alice
         .vault
         .grant(
@@ -831,7 +831,7 @@ fn a_later_read_grant_does_not_hide_an_earlier_write_grant() {
 
 #[test]
 fn sending_in_small_batches_delivers_the_same_record() {
-    let (mut alice, mut doctor, _) = world();
+    let (alice, doctor, _) = world();
     let record = alice.vault.own_record().unwrap();
     for i in 0..5 {
         alice.vault.add(&record, note(&format!("n{i}"))).unwrap();

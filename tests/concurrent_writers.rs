@@ -48,7 +48,7 @@ fn eight_writers_in_threads_lose_nothing_and_clash_never() {
                 let dir = t.dir.clone();
                 let barrier = barrier.clone();
                 std::thread::spawn(move || {
-                    let mut v = Vault::open(&dir, &pass()).unwrap();
+                    let v = Vault::open(&dir, &pass()).unwrap();
                     // Every handle holds the section in memory before anyone writes.
                     v.list(&record, None).unwrap();
                     barrier.wait();

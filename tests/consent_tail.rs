@@ -34,7 +34,7 @@ fn patient() -> carnet_scenarios::TestVault {
 
 #[test]
 fn appends_through_the_tail_keep_the_log_an_auditor_verifies() {
-    let mut p = patient();
+    let p = patient();
     let record = p.vault.own_record().unwrap();
     let before = p.vault.consent_log(&record).unwrap().len();
     let g = p.vault.grants().unwrap()[1].id;
@@ -48,7 +48,7 @@ fn appends_through_the_tail_keep_the_log_an_auditor_verifies() {
     // Reopened, the vault resumes from its tail and the log goes on verifying.
     let dir = p.dir.clone();
     drop(p.vault);
-    let mut v = carnet::Vault::open(&dir, &pass()).unwrap();
+    let v = carnet::Vault::open(&dir, &pass()).unwrap();
     let g = v.grants().unwrap()[2].id;
     v.revoke(&g).unwrap();
     let report = verify(&v.audit_export().unwrap(), None);
@@ -74,7 +74,7 @@ fn a_log_altered_or_cut_short_behind_the_vaults_back_is_caught() {
         txn.put_consent(&record, 2, &rows[2]).unwrap();
         txn.commit().unwrap();
     }
-    let mut v = carnet::Vault::open(&dir, &pass()).unwrap();
+    let v = carnet::Vault::open(&dir, &pass()).unwrap();
     assert!(v.audit_export().is_err());
     assert!(v.consent_log(&record).is_err());
     drop(v);
@@ -87,7 +87,7 @@ fn a_log_altered_or_cut_short_behind_the_vaults_back_is_caught() {
         txn.put_consent(&record, n - 1, &rows[1]).unwrap();
         txn.commit().unwrap();
     }
-    let mut v = carnet::Vault::open(&dir, &pass()).unwrap();
+    let v = carnet::Vault::open(&dir, &pass()).unwrap();
     let g = v.grants().unwrap()[1].id;
     assert!(v.revoke(&g).is_err());
 }

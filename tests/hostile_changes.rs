@@ -56,7 +56,7 @@ fn a_change_building_on_a_stranger_to_the_section_is_refused_before_it_is_stored
     let err = alice
         .vault
         .receive_items(
-            doctor.vault.card(),
+            &doctor.vault.card(),
             &mut Items(VecDeque::from([Item::Envelope {
                 bytes: env.as_bytes().to_vec(),
                 blobs: Vec::new(),
@@ -74,7 +74,7 @@ fn a_change_building_on_a_stranger_to_the_section_is_refused_before_it_is_stored
     alice
         .vault
         .receive_items(
-            doctor.vault.card(),
+            &doctor.vault.card(),
             &mut Items(VecDeque::from([Item::Envelope {
                 bytes: seal(&own).as_bytes().to_vec(),
                 blobs: Vec::new(),

@@ -20,7 +20,7 @@ fn secret_of(dir: &std::path::Path) -> PersonSecret {
 
 #[test]
 fn grants_deliver_keys_and_a_revoke_rotates_them_away_from_the_revoked() {
-    let mut alice = vault("Alice", Role::Patient);
+    let alice = vault("Alice", Role::Patient);
     let doctor = vault("Dr Martin", Role::Clinician);
     let nurse = vault("Nurse", Role::Clinician);
     alice
@@ -227,7 +227,7 @@ fn an_expired_grant_rotates_its_sections_without_touching_history() {
 fn a_new_passphrase_and_the_unlock_key_open_the_vault_and_nothing_else_does() {
     use carnet::crypto::secrecy::SecretString;
     use carnet::record::{Entry, Note};
-    let mut alice = vault("Alice", Role::Patient);
+    let alice = vault("Alice", Role::Patient);
     let record = alice.vault.own_record().unwrap();
     alice
         .vault
@@ -259,10 +259,10 @@ fn a_new_passphrase_and_the_unlock_key_open_the_vault_and_nothing_else_does() {
     assert!(carnet::Vault::open_with_unlock_key(&dir, &[7u8; 32]).is_err());
     assert_eq!(carnet_scenarios::files(&dir), before);
     // The new passphrase and the unlock key (unchanged by the new passphrase) open it.
-    let mut v = carnet::Vault::open(&dir, &new).unwrap();
+    let v = carnet::Vault::open(&dir, &new).unwrap();
     assert_eq!(v.list(&record, Some(SectionId::Notes)).unwrap().len(), 1);
     drop(v);
-    let mut v = carnet::Vault::open_with_unlock_key(&dir, &key).unwrap();
+    let v = carnet::Vault::open_with_unlock_key(&dir, &key).unwrap();
     assert_eq!(v.list(&record, Some(SectionId::Notes)).unwrap().len(), 1);
     assert_eq!(*v.unlock_key().unwrap(), *key);
 }

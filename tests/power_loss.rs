@@ -480,7 +480,7 @@ fn a_power_cut_at_any_write_or_sync_loses_no_committed_operation_and_leaves_no_p
             }
             for (n, i) in chosen.into_iter().enumerate() {
                 let image = disk.image_at(i);
-                let mut r = recover(&w, image).unwrap_or_else(|e| {
+                let r = recover(&w, image).unwrap_or_else(|e| {
                     panic!("power cut at point {i} of {op} (trial {trial}): the vault does not open: {e}")
                 });
                 let got = r.state_digest().unwrap();

@@ -28,7 +28,7 @@ fn clone_vault(src: &std::path::Path) -> (tempfile::TempDir, std::path::PathBuf)
 
 #[test]
 fn genuine_envelopes_are_taken_once_and_replays_change_nothing() {
-    let mut a = vault("Alice", Role::Patient);
+    let a = vault("Alice", Role::Patient);
     let record = a.vault.own_record().unwrap();
     let (_t, copy_dir) = clone_vault(&a.dir);
     for i in 0..3 {
@@ -37,7 +37,7 @@ fn genuine_envelopes_are_taken_once_and_replays_change_nothing() {
     let envs = a.vault.envelopes(&record, SectionId::Notes).unwrap();
     assert_eq!(envs.len(), 3);
 
-    let mut b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
+    let b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
     assert!(b.list(&record, None).unwrap().is_empty());
     let report = b.receive(&envs).unwrap();
     assert_eq!((report.accepted, report.duplicates), (3, 0));
@@ -55,7 +55,7 @@ fn genuine_envelopes_are_taken_once_and_replays_change_nothing() {
     // Replaying the same envelopes is a no-op, byte for byte.
     drop(b);
     let before = files(&copy_dir);
-    let mut b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
+    let b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
     let report = b.receive(&envs).unwrap();
     assert_eq!((report.accepted, report.duplicates), (0, 3));
     drop(b);
@@ -66,13 +66,13 @@ fn genuine_envelopes_are_taken_once_and_replays_change_nothing() {
 
 #[test]
 fn a_flipped_bit_anywhere_is_refused_and_nothing_is_stored() {
-    let mut a = vault("Alice", Role::Patient);
+    let a = vault("Alice", Role::Patient);
     let record = a.vault.own_record().unwrap();
     let (_t, copy_dir) = clone_vault(&a.dir);
     a.vault.add(&record, note("first")).unwrap();
     a.vault.add(&record, note("second")).unwrap();
     let envs = a.vault.envelopes(&record, SectionId::Notes).unwrap();
-    let mut b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
+    let b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
     let bits = envs[1].len() * 8;
     for bit in (0..bits).step_by(7) {
         let mut bad = envs.clone();
@@ -97,7 +97,7 @@ fn a_flipped_bit_anywhere_is_refused_and_nothing_is_stored() {
 #[test]
 fn a_change_by_someone_without_write_access_is_refused() {
     let alice = vault("Alice", Role::Patient);
-    let mut mallory = vault("Mallory", Role::Patient);
+    let mallory = vault("Mallory", Role::Patient);
     let alice_record = alice.vault.own_record().unwrap();
     let mallory_record = mallory.vault.own_record().unwrap();
     mallory.vault.add(&mallory_record, note("mine")).unwrap();
@@ -108,7 +108,7 @@ fn a_change_by_someone_without_write_access_is_refused() {
     // Alice's vault has no key for Mallory's record: refused.
     let (_t, copy) = clone_vault(&alice.dir);
     drop(alice);
-    let mut a = carnet::Vault::open(&copy, &pass()).unwrap();
+    let a = carnet::Vault::open(&copy, &pass()).unwrap();
     let err = a.receive(&envs).unwrap_err();
     assert!(matches!(err, Error::NoKey { .. }), "{err}");
     assert!(a.list(&alice_record, None).unwrap().is_empty());
@@ -116,7 +116,7 @@ fn a_change_by_someone_without_write_access_is_refused() {
 
 #[test]
 fn a_clinician_has_no_record_of_their_own() {
-    let mut c = vault("Dr Who", Role::Clinician);
+    let c = vault("Dr Who", Role::Clinician);
     let err = c.vault.own_record().unwrap_err();
     assert!(err.to_string().contains("clinician"), "{err}");
     let alice = vault("Alice", Role::Patient);
@@ -166,7 +166,7 @@ fn a_change_sealed_with_the_right_key_but_signed_by_a_stranger_is_refused() {
         &mallory,
     )
     .unwrap();
-    let mut alice = alice;
+    let alice = alice;
     let before = alice.vault.state_digest().unwrap();
     let err = alice.vault.receive(&[env.as_bytes().to_vec()]).unwrap_err();
     assert!(matches!(err, Error::NotAllowed { .. }), "{err}");
@@ -211,7 +211,7 @@ fn changes_smuggled_under_another_authors_signature_are_refused() {
         1,
         &note("who wrote this?"),
     );
-    let mut alice = alice;
+    let alice = alice;
     let before = alice.vault.state_digest().unwrap();
     let err = alice.vault.receive(&[env.as_bytes().to_vec()]).unwrap_err();
     assert!(err.to_string().contains("another author"), "{err}");

@@ -110,7 +110,7 @@ fn a_removed_device_gets_no_change_accepted_anywhere() {
     // ...or someone she knows and who may write there, in a bundle or live.
     let err = alice
         .vault
-        .receive_items(doctor.vault.card(), &mut Items(planted.clone().into()))
+        .receive_items(&doctor.vault.card(), &mut Items(planted.clone().into()))
         .unwrap_err();
     assert!(
         matches!(&err, Error::NotAllowed { author, .. } if author.contains("removed")),
@@ -123,7 +123,7 @@ fn a_removed_device_gets_no_change_accepted_anywhere() {
     let before = doctor.vault.state_digest().unwrap();
     let err = doctor
         .vault
-        .receive_items(alice.vault.card(), &mut Items(planted.into()))
+        .receive_items(&alice.vault.card(), &mut Items(planted.into()))
         .unwrap_err();
     assert!(
         matches!(&err, Error::NotAllowed { author, .. } if author.contains("removed")),
@@ -195,7 +195,7 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
 
     // The stale copy writes its own second change: a fork of the chain below the head
     // the removal recorded (same position as "second", another envelope).
-    let mut thief = Vault::open(&stale.path().join("vault"), &pass()).unwrap();
+    let thief = Vault::open(&stale.path().join("vault"), &pass()).unwrap();
     thief.add(&record, note("forged")).unwrap();
     drop(thief);
     let forged = chain_of(
@@ -230,7 +230,7 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
     assert_eq!(held, ["first", "second"]);
     let err = nurse
         .vault
-        .receive_items(alice.vault.card(), &mut Items(forged.clone().into()))
+        .receive_items(&alice.vault.card(), &mut Items(forged.clone().into()))
         .unwrap_err();
     assert!(!err.to_string().is_empty());
     assert_eq!(nurse.vault.state_digest().unwrap(), before);
@@ -254,7 +254,7 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
     let mut items = VecDeque::new();
     alice
         .vault
-        .send_batch(nurse2.vault.card(), &theirs, None, &mut |i| {
+        .send_batch(&nurse2.vault.card(), &theirs, None, &mut |i| {
             if !matches!(i, Item::Envelope { .. }) {
                 items.push_back(i);
             }
@@ -263,12 +263,12 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
         .unwrap();
     nurse2
         .vault
-        .receive_items(alice.vault.card(), &mut Items(items))
+        .receive_items(&alice.vault.card(), &mut Items(items))
         .unwrap();
     let before = nurse2.vault.state_digest().unwrap();
     let err = nurse2
         .vault
-        .receive_items(alice.vault.card(), &mut Items(forged.into()))
+        .receive_items(&alice.vault.card(), &mut Items(forged.into()))
         .unwrap_err();
     assert!(
         matches!(&err, Error::NotAllowed { author, .. } if author.contains("removed")),
@@ -281,12 +281,12 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
     assert_eq!(real.len(), 2);
     let err = nurse2
         .vault
-        .receive_items(alice.vault.card(), &mut Items(real[..1].to_vec().into()))
+        .receive_items(&alice.vault.card(), &mut Items(real[..1].to_vec().into()))
         .unwrap_err();
     assert!(matches!(&err, Error::NotAllowed { .. }), "{err}");
     nurse2
         .vault
-        .receive_items(alice.vault.card(), &mut Items(real.into()))
+        .receive_items(&alice.vault.card(), &mut Items(real.into()))
         .unwrap();
     assert_eq!(note_texts(&mut nurse2.vault, &record), ["first", "second"]);
 
@@ -310,14 +310,14 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
         let mut items = VecDeque::new();
         let sent = alice
             .vault
-            .send_batch(nurse3.vault.card(), &theirs, Some(1), &mut |i| {
+            .send_batch(&nurse3.vault.card(), &theirs, Some(1), &mut |i| {
                 items.push_back(i);
                 Ok(())
             })
             .unwrap();
         nurse3
             .vault
-            .receive_items(alice.vault.card(), &mut Items(items))
+            .receive_items(&alice.vault.card(), &mut Items(items))
             .unwrap();
         if !sent.more {
             break;
@@ -381,7 +381,7 @@ fn a_clinicians_removed_device_is_refused_by_the_patient_too() {
     let before = alice.vault.state_digest().unwrap();
     let err = alice
         .vault
-        .receive_items(nurse.vault.card(), &mut Items(planted.into()))
+        .receive_items(&nurse.vault.card(), &mut Items(planted.into()))
         .unwrap_err();
     assert!(
         matches!(&err, Error::NotAllowed { author, .. } if author.contains("removed")),

@@ -89,7 +89,7 @@ fn parts(items: &[Item]) -> Vec<(u64, usize)> {
 
 #[test]
 fn a_cut_attachment_resumes_from_what_arrived() {
-    let (mut alice, mut doctor, items) = setup();
+    let (alice, mut doctor, items) = setup();
     let alice_id = alice.vault.person_id();
     let all = parts(&items);
     assert!(all.len() >= 4, "{all:?}");
@@ -158,7 +158,7 @@ fn a_cut_attachment_resumes_from_what_arrived() {
 
 #[test]
 fn kept_bytes_that_do_not_match_are_dropped_and_the_attachment_comes_whole() {
-    let (mut alice, mut doctor, items) = setup();
+    let (alice, mut doctor, items) = setup();
     let alice_id = alice.vault.person_id();
     let cut = items
         .iter()

@@ -267,7 +267,7 @@ fn a_record_made_before_roots_is_taken_over_with_its_phrase() {
         backup: backup2,
         ..w
     };
-    let (mut second, s2) = restore(&w2, None);
+    let (second, s2) = restore(&w2, None);
     let t2 = s2.takeover.unwrap();
     assert_eq!(
         t2.devices_retired, 1,

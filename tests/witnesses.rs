@@ -86,7 +86,7 @@ fn a_cut_back_or_forked_log_fails_against_a_witness() {
 
     // Case 5: the stale copy is opened and goes its own way (another grant): a branch of
     // the same length or longer, with another history.
-    let mut fork = carnet::Vault::open(&stale.path().join("vault"), &pass()).unwrap();
+    let fork = carnet::Vault::open(&stale.path().join("vault"), &pass()).unwrap();
     fork.grant(
         "Nurse Dubois",
         &[SectionId::Allergies],

@@ -70,12 +70,12 @@ fn import(args: &Args) -> Result<Map<String, Value>> {
     let readings = data::cgm(n, data::START, 7);
     let set = data::reading_set(&readings);
     let same = set.readings.clone();
-    let mut v = record::patient_vault(&tmp.path().join("v"))?;
+    let v = record::patient_vault(&tmp.path().join("v"))?;
     let record = v.own_record()?;
     // For profiles: more imports of the same readings into fresh vaults, untimed.
     let repeat: usize = arg(args, "repeat").unwrap_or(0);
     for i in 0..repeat {
-        let mut w = record::patient_vault(&tmp.path().join(format!("r{i}")))?;
+        let w = record::patient_vault(&tmp.path().join(format!("r{i}")))?;
         let r = w.own_record()?;
         w.import(
             &r,
@@ -170,7 +170,7 @@ fn naive(args: &Args) -> Result<Map<String, Value>> {
 fn open(args: &Args) -> Result<Map<String, Value>> {
     let dir: PathBuf = arg(args, "vault")?;
     let (t_open, v) = time(|| Vault::open(&dir, &record::pass()));
-    let mut v = v?;
+    let v = v?;
     let record = v.own_record()?;
     let (t_list, lines) = time(|| -> Result<usize> {
         let list = v.list(&record, None)?;
@@ -247,7 +247,7 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("p");
     measure::copy_dir(&src, &dir)?;
-    let mut patient = Vault::open(&dir, &record::pass())?;
+    let patient = Vault::open(&dir, &record::pass())?;
     let record = patient.own_record()?;
     let doctor = record::clinician_vault(&tmp.path().join("d"), "Dr Bernard (new GP)")?;
     patient.add_contact("Dr Bernard", &doctor.card().to_text())?;
@@ -482,7 +482,7 @@ fn revoke(args: &Args) -> Result<Map<String, Value>> {
         .context("no grant in force")?;
     let log_before = v.consent_log(&v.own_record()?)?.len();
     drop(v);
-    let mut v = Vault::open(&dir, &record::pass())?;
+    let v = Vault::open(&dir, &record::pass())?;
     let (secs, r) = time(|| v.revoke(&g.id));
     r?;
     Ok(obj(json!({

@@ -87,7 +87,7 @@ fn real_bundle(dir: &std::path::Path) -> Result<Vec<u8>> {
         )?
         .vault)
     };
-    let mut alice = make("Alice", Role::Patient)?;
+    let alice = make("Alice", Role::Patient)?;
     let mut gp = make("Dr Martin", Role::Clinician)?;
     alice.add_contact("Dr Martin", &gp.card().to_text())?;
     gp.add_contact("Alice", &alice.card().to_text())?;

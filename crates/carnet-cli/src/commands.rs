@@ -101,7 +101,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Add(cmd) => add(&cli, cmd),
         Command::Attach(args) => attach(&cli, args),
         Command::List(args) => {
-            let mut vault = open(&cli)?;
+            let vault = open(&cli)?;
             let record = record_of(&vault, args.patient.patient.as_deref())?;
             let mut list = vault
                 .list(&record, args.section)
@@ -149,7 +149,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Show(arg) => {
-            let mut vault = open(&cli)?;
+            let vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
             let v = vault.get(&record, &id).map_err(|e| named(&vault, e))?;
@@ -160,7 +160,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::History(arg) => {
-            let mut vault = open(&cli)?;
+            let vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
             let steps = vault.history(&record, &id).map_err(|e| named(&vault, e))?;
@@ -173,7 +173,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Edit(args) => edit(&cli, args),
         Command::Remove(arg) => {
-            let mut vault = open(&cli)?;
+            let vault = open(&cli)?;
             let record = record_of(&vault, arg.patient.patient.as_deref())?;
             let id = vault.resolve_entry(&record, &arg.id)?;
             let r = vault.remove(&record, &id).map_err(|e| named(&vault, e))?;
@@ -193,7 +193,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::GetAttachment(args) => get_attachment(&cli, args),
         Command::Timeline(args) => {
-            let mut vault = open(&cli)?;
+            let vault = open(&cli)?;
             let record = record_of(&vault, args.patient.patient.as_deref())?;
             let list = vault.timeline(&record).map_err(|e| named(&vault, e))?;
             if cli.json {
@@ -357,7 +357,7 @@ fn change_passphrase(cli: &Cli, new_file: Option<&std::path::Path>, kdf_cost: u8
 }
 
 fn repair(cli: &Cli) -> Result<()> {
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let report = vault.repair().context(t!("repair-failed"))?;
     if cli.json {
         return output::json(&report);
@@ -616,7 +616,7 @@ fn add(cli: &Cli, args: &crate::AddArgs) -> Result<()> {
     // Validate before asking for the passphrase: bad input fails fast and touches nothing.
     entry.validate()?;
     let entry = plausible(entry, args.confirm_unusual, None)?;
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let record = record_of(&vault, patient)?;
     let r = vault.add(&record, entry).map_err(|e| named(&vault, e))?;
     if cli.json {
@@ -661,7 +661,7 @@ fn plausible(mut entry: Entry, confirmed: bool, before: Option<&Entry>) -> Resul
 }
 
 fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let record = record_of(&vault, patient)?;
     let existing = vault
         .list(&record, Some(SectionId::Profile))?
@@ -790,7 +790,7 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
         .clone()
         .or_else(|| file_name.clone())
         .unwrap_or_else(|| "document".into());
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let bytes = zeroize::Zeroizing::new(
         std::fs::read(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))?,
@@ -826,7 +826,7 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
 fn get_attachment(cli: &Cli, args: &crate::GetAttachmentArgs) -> Result<()> {
     let (id, out) = (&args.id, args.out.as_path());
     check_out(cli, out, true)?;
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let id = vault.resolve_entry(&record, id)?;
     let (doc, bytes) = vault
@@ -1141,7 +1141,7 @@ fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     if args.set.is_empty() && args.unset.is_empty() {
         return Err(crate::errors::refused(t!("err-edit-nothing")));
     }
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let id = vault.resolve_entry(&record, &args.id)?;
     let current = vault.get(&record, &id)?;

@@ -67,7 +67,7 @@ pub fn run(json_out: bool) -> Result<()> {
     let pass = SecretString::from("demo passphrase, not for real use".to_string());
 
     n.say(&t!("demo-step-1"));
-    let mut vault = Vault::create(
+    let vault = Vault::create(
         &dir,
         &pass,
         &CreateOptions {
@@ -184,7 +184,7 @@ pub fn run(json_out: bool) -> Result<()> {
 
     n.say(&t!("demo-step-5"));
     drop(vault);
-    let mut vault = Vault::open(&dir, &pass)?;
+    let vault = Vault::open(&dir, &pass)?;
     let list = vault.list(&record, None)?;
     for v in &list {
         n.detail(&format!(
@@ -309,7 +309,7 @@ async fn share_and_sync(
         Role::Auditor,
         pass,
     )?;
-    let mut patty = Vault::open(patty_dir, pass)?;
+    let patty = Vault::open(patty_dir, pass)?;
     let record = patty.own_record()?;
     n.detail(&format!(
         "Dr Bernard's card: {}...",

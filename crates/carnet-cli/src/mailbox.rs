@@ -369,7 +369,7 @@ fn allow(cli: &Cli, card: &str, dir: &std::path::Path) -> Result<()> {
 
 fn use_mailbox(cli: &Cli, text: &str, remove: bool) -> Result<()> {
     let given = ticket(text)?;
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     // One entry per mailbox (its endpoint key): a new ticket of the same mailbox replaces
     // the old one.
     let mut list: Vec<String> = vault

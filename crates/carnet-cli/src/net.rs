@@ -418,7 +418,7 @@ pub(crate) struct NodeAccess<'a>(pub(crate) &'a Node);
 impl carnet_mailbox::VaultAccess for NodeAccess<'_> {
     async fn with<T: Send + 'static>(
         &mut self,
-        f: impl FnOnce(&mut carnet::Vault) -> carnet::Result<T> + Send + 'static,
+        f: impl FnOnce(&carnet::Vault) -> carnet::Result<T> + Send + 'static,
     ) -> std::result::Result<T, carnet_mailbox::MailboxError> {
         self.0.with_vault(f).await.map_err(|e| match e {
             carnet_sync::SyncError::Vault(v) => carnet_mailbox::MailboxError::Vault(v),
@@ -773,7 +773,7 @@ pub fn config(cli: &Cli, cmd: &ConfigCommand) -> Result<()> {
             Ok(())
         }
         ConfigCommand::Set { name, value } => {
-            let mut vault = open(cli)?;
+            let vault = open(cli)?;
             vault.set_setting(name, value)?;
             let value = vault.setting(name)?;
             if cli.json {

@@ -431,7 +431,7 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
             Ok(())
         }
         DeviceCommand::Remove { id } => {
-            let mut vault = open(cli)?;
+            let vault = open(cli)?;
             let d = vault.remove_device(id)?;
             if !d.own_key {
                 // Said on stderr, with --json too: it is a warning about the person's key.
@@ -447,7 +447,7 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
         DeviceCommand::Rekey => {
             // The phrase first: nothing is opened or changed without it.
             let key = phrase()?.key()?;
-            let mut vault = open(cli)?;
+            let vault = open(cli)?;
             let s = vault.rekey(&key)?;
             if cli.json {
                 output::json(&s)

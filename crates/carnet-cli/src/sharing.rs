@@ -21,7 +21,7 @@ fn when(t: u64) -> String {
 pub fn contact(cli: &Cli, cmd: &ContactCommand) -> Result<()> {
     match cmd {
         ContactCommand::Add { name, card } => {
-            let mut vault = open(cli)?;
+            let vault = open(cli)?;
             let c = vault.add_contact(name, card)?;
             if cli.json {
                 output::json(&json!({ "name": c.name, "id": c.id.to_string(), "role": c.role }))
@@ -69,7 +69,7 @@ pub fn grant(cli: &Cli, args: &GrantArgs) -> Result<()> {
     let access: Access = args.access.parse()?;
     // The last second of the given day, UTC.
     let until = args.until.as_ref().map(|d| (d.sort_key() + 86_399) as u64);
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let id = vault.grant(&args.contact, &args.sections, access, &args.purpose, until)?;
     if cli.json {
         output::json(&json!({ "grant_id": id.to_string() }))
@@ -114,7 +114,7 @@ pub fn grant(cli: &Cli, args: &GrantArgs) -> Result<()> {
 
 pub fn revoke(cli: &Cli, id: &str) -> Result<()> {
     let id: GrantId = id.parse()?;
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let g = vault.revoke(&id)?;
     if cli.json {
         output::json(&json!({ "grant_id": id.to_string(), "revoked": true }))
@@ -129,7 +129,7 @@ pub fn revoke(cli: &Cli, id: &str) -> Result<()> {
 }
 
 pub fn block(cli: &Cli, contact: &str) -> Result<()> {
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     let ended = vault.block(contact)?;
     if cli.json {
         output::json(
@@ -142,7 +142,7 @@ pub fn block(cli: &Cli, contact: &str) -> Result<()> {
 }
 
 pub fn grants(cli: &Cli) -> Result<()> {
-    let mut vault = open(cli)?;
+    let vault = open(cli)?;
     vault.expire_grants()?;
     let list = vault.grants()?;
     let now = std::time::SystemTime::now()
@@ -415,7 +415,7 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
     match cmd {
         AuditCommand::Export { out } => {
             crate::commands::check_out(cli, out, false)?;
-            let mut vault = open(cli)?;
+            let vault = open(cli)?;
             let export = vault.audit_export()?;
             crate::commands::write_out(out, export.to_json().as_bytes())?;
             if cli.json {
@@ -691,7 +691,7 @@ pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
     match cmd {
         ShareCommand::Export { to, out, full } => {
             crate::commands::check_out(cli, out, true)?;
-            let mut vault = open(cli)?;
+            let vault = open(cli)?;
             let peer = vault.find_peer(to)?;
             let s =
                 crate::commands::with_out(
@@ -737,7 +737,7 @@ pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
                     file = file.display().to_string()
                 )));
             }
-            let mut vault = open(cli)?;
+            let vault = open(cli)?;
             let s = vault.import_bundle(file)?;
             if cli.json {
                 output::json(&json!({

@@ -128,6 +128,13 @@ pub enum CarnetError {
         /// What the core said.
         message: String,
     },
+    /// Live sync could not reach the peer, the link dropped or stalled, or sync was
+    /// stopped: try again later (what was not acknowledged is sent again). Code 19.
+    #[error("{message}")]
+    Network {
+        /// What happened.
+        message: String,
+    },
     /// A failure the app cannot act on (a bug, or an earlier panic inside the core that
     /// left this handle unusable: open the vault again). Code 99.
     #[error("{message}")]
@@ -159,6 +166,7 @@ impl CarnetError {
             CarnetError::Damaged { .. } => 16,
             CarnetError::Io { .. } => 17,
             CarnetError::NoUnlockKey { .. } => 18,
+            CarnetError::Network { .. } => 19,
             CarnetError::Internal { .. } => 99,
         }
     }
@@ -261,6 +269,7 @@ mod tests {
             CarnetError::Damaged { message: m() },
             CarnetError::Io { message: m() },
             CarnetError::NoUnlockKey { message: m() },
+            CarnetError::Network { message: m() },
             CarnetError::Internal { message: m() },
         ];
         let mut codes: Vec<u32> = all.iter().map(CarnetError::code).collect();

@@ -1,7 +1,7 @@
 //! Carnet's app core for Kotlin, Swift and Python apps, through UniFFI.
 //!
 //! One object, [`CarnetVault`], is the app's handle on a vault: `Send + Sync` (the core's
-//! [`carnet::Vault`] behind a mutex, so calls from any thread take turns), made by
+//! [`carnet::Vault`], itself a thread-safe handle: readers never wait for a writer), made by
 //! [`create_vault`] (which returns the recovery phrase with it), [`CarnetVault::open`]
 //! (passphrase, scrypt) or [`CarnetVault::open_with_unlock_key`] (the key the app keeps in
 //! the Android Keystore or the iOS Keychain, exported once with
@@ -22,7 +22,7 @@
 #![warn(missing_docs)]
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use carnet::consent::{Access as CoreAccess, GrantId};
 use carnet::crypto::secrecy::SecretString;
@@ -35,8 +35,10 @@ use carnet::{AttachmentInput, CreateOptions, EntryView, Vault};
 use zeroize::Zeroizing;
 
 mod error;
+mod sync;
 
 pub use error::{CarnetError, Result, error_code};
+pub use sync::{CarnetSync, SyncEvent, SyncReport};
 
 uniffi::setup_scaffolding!("carnet");
 
@@ -487,11 +489,11 @@ pub struct AuditReport {
     pub first_error: Option<String>,
 }
 
-/// The app's handle on one vault. Thread-safe: calls from several threads take turns on
-/// the vault (one at a time; the core commits each write atomically).
+/// The app's handle on one vault. Thread-safe: calls from several threads run at once
+/// (readers never wait for a writer; writers take turns, each write one atomic commit).
 #[derive(uniffi::Object)]
 pub struct CarnetVault {
-    vault: Mutex<Vault>,
+    vault: Vault,
     dir: PathBuf,
 }
 
@@ -571,7 +573,7 @@ pub fn create_vault(
     let created = Vault::create(&dir, &pass, &opts)?;
     Ok(Arc::new(CreatedVault {
         vault: Arc::new(CarnetVault {
-            vault: Mutex::new(created.vault),
+            vault: created.vault,
             dir,
         }),
         recovery_phrase: created.recovery_phrase,
@@ -600,10 +602,7 @@ impl CarnetVault {
     pub fn open(dir: String, passphrase: String) -> Result<Arc<Self>> {
         let dir = PathBuf::from(dir);
         let vault = Vault::open(&dir, &self::passphrase(passphrase))?;
-        Ok(Arc::new(CarnetVault {
-            vault: Mutex::new(vault),
-            dir,
-        }))
+        Ok(Arc::new(CarnetVault { vault, dir }))
     }
 
     /// Opens the vault in `dir` with its unlock key (see
@@ -622,10 +621,7 @@ impl CarnetVault {
         key.copy_from_slice(&given);
         let dir = PathBuf::from(dir);
         let vault = Vault::open_with_unlock_key(&dir, &key)?;
-        Ok(Arc::new(CarnetVault {
-            vault: Mutex::new(vault),
-            dir,
-        }))
+        Ok(Arc::new(CarnetVault { vault, dir }))
     }
 
     /// The 32-byte key that opens this vault without its passphrase. Export it once after
@@ -823,15 +819,15 @@ impl CarnetVault {
             media_type: info.media_type,
             date: when("date", info.date)?,
         };
-        let mut v = self.lock()?;
-        let record = record_of(&v, record)?;
+        let v = self.lock()?;
+        let record = record_of(v, record)?;
         Ok(v.attach(&record, &bytes, input)?.into())
     }
 
     /// The bytes of an attached document.
     pub fn attachment(&self, record: Option<String>, id: String) -> Result<Vec<u8>> {
-        let mut v = self.lock()?;
-        let record = record_of(&v, record)?;
+        let v = self.lock()?;
+        let record = record_of(v, record)?;
         let id = v.resolve_entry(&record, &id)?;
         let (_, bytes) = v.attachment(&record, &id)?;
         Ok(bytes.to_vec())
@@ -844,8 +840,8 @@ impl CarnetVault {
         record: Option<String>,
         section: Option<Section>,
     ) -> Result<Vec<EntryRecord>> {
-        let mut v = self.lock()?;
-        let record = record_of(&v, record)?;
+        let v = self.lock()?;
+        let record = record_of(v, record)?;
         v.list(&record, section.map(SectionId::from))?
             .iter()
             .map(EntryRecord::try_from)
@@ -854,16 +850,16 @@ impl CarnetVault {
 
     /// One entry, by its id or an unambiguous start of it (4 characters or more).
     pub fn get(&self, record: Option<String>, id: String) -> Result<EntryRecord> {
-        let mut v = self.lock()?;
-        let record = record_of(&v, record)?;
+        let v = self.lock()?;
+        let record = record_of(v, record)?;
         let id: EntryId = v.resolve_entry(&record, &id)?;
         EntryRecord::try_from(&v.get(&record, &id)?)
     }
 
     /// Removes an entry.
     pub fn remove(&self, record: Option<String>, id: String) -> Result<EntryRef> {
-        let mut v = self.lock()?;
-        let record = record_of(&v, record)?;
+        let v = self.lock()?;
+        let record = record_of(v, record)?;
         let id = v.resolve_entry(&record, &id)?;
         Ok(v.remove(&record, &id)?.into())
     }
@@ -921,7 +917,7 @@ impl CarnetVault {
         path: String,
         full: bool,
     ) -> Result<ExportSummary> {
-        let mut v = self.lock()?;
+        let v = self.lock()?;
         let peer = v.find_peer(&contact)?;
         let s = v.export_bundle(&peer, full, Path::new(&path))?;
         Ok(ExportSummary {
@@ -971,19 +967,17 @@ impl CarnetVault {
 }
 
 impl CarnetVault {
-    /// The vault, for one call. A panic inside the core during an earlier call poisons the
-    /// lock: the handle then refuses every call (open the vault again) rather than go on
-    /// with state a half-done operation may have left in memory (what is on disk is whole:
-    /// every operation is one transaction).
-    fn lock(&self) -> Result<MutexGuard<'_, Vault>> {
-        self.vault.lock().map_err(|_| CarnetError::Internal {
-            message: "an earlier call failed inside the core; open the vault again".into(),
-        })
+    /// The core's handle, for one call. It is `Send + Sync`: calls from any thread run
+    /// at once (readers never wait for a writer; writers take turns in the store), and a
+    /// panic inside the core in one call leaves nothing half-applied for the next (every
+    /// operation is one transaction, and what a failed write held in memory is dropped).
+    fn lock(&self) -> Result<&Vault> {
+        Ok(&self.vault)
     }
 
     fn add(&self, record: Option<String>, entry: Entry) -> Result<EntryRef> {
-        let mut v = self.lock()?;
-        let record = record_of(&v, record)?;
+        let v = self.lock()?;
+        let record = record_of(v, record)?;
         Ok(v.add(&record, entry)?.into())
     }
 }

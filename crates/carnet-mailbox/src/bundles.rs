@@ -83,14 +83,14 @@ pub trait VaultAccess {
     /// Runs `f` on the vault.
     fn with<T: Send + 'static>(
         &mut self,
-        f: impl FnOnce(&mut Vault) -> carnet::Result<T> + Send + 'static,
+        f: impl FnOnce(&Vault) -> carnet::Result<T> + Send + 'static,
     ) -> impl std::future::Future<Output = Result<T, MailboxError>>;
 }
 
 impl VaultAccess for &mut Vault {
     async fn with<T: Send + 'static>(
         &mut self,
-        f: impl FnOnce(&mut Vault) -> carnet::Result<T> + Send + 'static,
+        f: impl FnOnce(&Vault) -> carnet::Result<T> + Send + 'static,
     ) -> Result<T, MailboxError> {
         f(self).map_err(MailboxError::from)
     }
@@ -164,7 +164,7 @@ fn item_is_bad(e: &carnet::Error) -> bool {
 /// The endpoint keys of this vault owner's devices in service (removed ones left out),
 /// this device's first: the devices that must each acknowledge an item before the mailbox
 /// deletes it.
-pub fn active_devices(vault: &mut Vault) -> Result<Vec<[u8; 32]>, MailboxError> {
+pub fn active_devices(vault: &Vault) -> Result<Vec<[u8; 32]>, MailboxError> {
     let mut out = vec![vault.device_cert()?.claim().endpoint];
     for d in vault.devices()? {
         if d.removed.is_some() {

@@ -49,8 +49,8 @@ struct World {
 fn world() -> World {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let mut alice = new_vault(&dir, "Alice", Role::Patient);
-    let mut gp = new_vault(&dir, "Dr Martin", Role::Clinician);
+    let alice = new_vault(&dir, "Alice", Role::Patient);
+    let gp = new_vault(&dir, "Dr Martin", Role::Clinician);
     alice
         .add_contact("Dr Martin", &gp.card().to_text())
         .unwrap();

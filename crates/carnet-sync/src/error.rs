@@ -47,4 +47,13 @@ pub enum SyncError {
     /// The connection dropped.
     #[error("the connection was lost: {0}")]
     Connection(String),
+    /// [`crate::LiveSync`] was started from inside an async runtime (it runs its own; an
+    /// async caller uses [`crate::Node`] directly).
+    #[error(
+        "live sync runs on a runtime of its own: start it from a plain thread, not from async code"
+    )]
+    InsideRuntime,
+    /// Live sync was stopped.
+    #[error("live sync was stopped; start it again")]
+    Stopped,
 }

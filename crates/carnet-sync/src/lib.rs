@@ -10,7 +10,9 @@
 //! It must never print, and never hold the vault while waiting on the network.
 //!
 //! Reach first for [`Node::start`], then [`Node::serve`] on one device and [`Node::sync`]
-//! with its [`Node::ticket`] on another. To add a device of the same person:
+//! with its [`Node::ticket`] on another. An app that does not run tokio itself reaches for
+//! [`LiveSync::start`]: the node on a runtime of its own, with start, stop and a stream of
+//! [`SyncEvent`]s read from any thread. To add a device of the same person:
 //! [`Node::link_code`] + [`Node::wait_link`] on the existing device, [`join`] on the new one.
 //!
 //! # Guarantees
@@ -36,6 +38,7 @@
 mod error;
 mod frame;
 mod link;
+mod live;
 mod node;
 mod session;
 mod ticket;
@@ -43,6 +46,7 @@ mod ticket;
 pub use error::SyncError;
 pub use frame::{Frame, MAX_HELLO, PROTOCOL_VERSION};
 pub use link::{LINK_ALPN, LINK_PREFIX, LinkCode, LinkReport, join};
+pub use live::{LiveSync, SyncEvent};
 pub use node::{Activity, Event, Node, SyncConfig};
 pub use session::{BATCH_BUDGET, MAX_BATCH_BYTES, SessionReport};
 pub use ticket::{TICKET_PREFIX, Ticket};

@@ -270,7 +270,7 @@ pub(crate) async fn answer(
     let dump = {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || {
-            let v = shared.vault.lock().unwrap_or_else(|p| p.into_inner());
+            let v = shared.vault.clone();
             v.write_link_dump(&cert, &mut |frame| {
                 tx.blocking_send(Zeroizing::new(frame.to_vec()))
                     .map_err(|_| carnet::Error::Exchange("the link closed".into()))

@@ -136,7 +136,7 @@ pub enum Activity {
 pub(crate) struct Shared {
     /// Sessions' activity, for whoever subscribed ([`Node::activity`]).
     pub(crate) activity: tokio::sync::broadcast::Sender<Activity>,
-    pub(crate) vault: Mutex<Vault>,
+    pub(crate) vault: Vault,
     pub(crate) card: IdentityCard,
     pub(crate) cert: Vec<u8>,
     pub(crate) config: SyncConfig,
@@ -217,7 +217,7 @@ fn bind_failure(wanted: &[SocketAddr], iroh_says: &str) -> String {
 impl Node {
     /// Starts the endpoint with this vault's device key. Relays stay off unless the config
     /// says otherwise: nothing here needs the internet.
-    pub async fn start(mut vault: Vault, config: SyncConfig) -> Result<Node, SyncError> {
+    pub async fn start(vault: Vault, config: SyncConfig) -> Result<Node, SyncError> {
         let secret = vault.endpoint_secret()?;
         let cert = vault.device_cert()?.as_bytes().to_vec();
         let card = vault.card().clone();
@@ -289,7 +289,7 @@ impl Node {
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             activity: tokio::sync::broadcast::channel(256).0,
-            vault: Mutex::new(vault),
+            vault,
             card,
             cert,
             config: config.clone(),
@@ -522,13 +522,27 @@ impl Node {
         let _ = self.stop.send(true);
     }
 
-    /// Runs `f` on the vault this node serves (for the caller's own operations while it
-    /// runs).
+    /// Runs `f` on the vault this node serves, on a blocking thread (for an async caller's
+    /// own operations while it runs; a caller may as well keep a clone of the vault).
     pub async fn with_vault<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Vault) -> carnet::Result<T> + Send + 'static,
+        f: impl FnOnce(&Vault) -> carnet::Result<T> + Send + 'static,
     ) -> Result<T, SyncError> {
         with_vault(&self.shared, f).await
+    }
+
+    /// The vault this node serves: a handle on the same vault, for the caller to read and
+    /// write while the node runs.
+    pub fn vault(&self) -> Vault {
+        self.shared.vault.clone()
+    }
+
+    /// Stops the node and closes its endpoint, as [`Node::shutdown`] does, for a caller
+    /// that shares the node.
+    pub async fn close(&self) {
+        let _ = self.stop.send(true);
+        self.poller.abort();
+        let _ = tokio::time::timeout(CLOSE_WAIT, self.endpoint.close()).await;
     }
 
     /// Closes the endpoint gracefully.

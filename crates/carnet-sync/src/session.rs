@@ -102,21 +102,18 @@ impl ItemSource for Batch {
     }
 }
 
-/// Runs `f` on the vault on a blocking thread, holding the vault only for that call.
+/// Runs `f` on the vault on a blocking thread (vault calls block on disk). Sessions and
+/// the node's owner call the vault at the same time: it is a thread-safe handle whose
+/// writers take turns inside the store.
 pub(crate) async fn with_vault<T: Send + 'static>(
     shared: &Arc<Shared>,
-    f: impl FnOnce(&mut Vault) -> carnet::Result<T> + Send + 'static,
+    f: impl FnOnce(&Vault) -> carnet::Result<T> + Send + 'static,
 ) -> Result<T, SyncError> {
-    let s = shared.clone();
-    tokio::task::spawn_blocking(move || {
-        // A panic in another session must not lock everyone out: the store is
-        // transactional, so the vault is still consistent on disk.
-        let mut v = s.vault.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut v)
-    })
-    .await
-    .map_err(|e| SyncError::Protocol(format!("a vault task failed: {e}")))?
-    .map_err(SyncError::Vault)
+    let v = shared.vault.clone();
+    tokio::task::spawn_blocking(move || f(&v))
+        .await
+        .map_err(|e| SyncError::Protocol(format!("a vault task failed: {e}")))?
+        .map_err(SyncError::Vault)
 }
 
 /// Notes a refused attempt in the vault, at most once a minute per endpoint (a peer that

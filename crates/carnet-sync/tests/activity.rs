@@ -40,7 +40,7 @@ fn drain(rx: &mut broadcast::Receiver<Activity>) -> Vec<Activity> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_side_says_what_its_sessions_do() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
+    let patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
     let doctor = vault(&tmp.path().join("d"), "Doc", Role::Clinician);
     let record = patient.own_record().unwrap();
     patient.add(&record, note("one")).unwrap();

@@ -25,7 +25,7 @@ fn local() -> SyncConfig {
 
 /// A patient who shared notes with two clinicians, and their vaults.
 fn people(tmp: &std::path::Path) -> (Vault, Vault, Vault) {
-    let mut patient = vault(&tmp.join("p"), "Pat", Role::Patient);
+    let patient = vault(&tmp.join("p"), "Pat", Role::Patient);
     let doctor = vault(&tmp.join("d"), "Doc", Role::Clinician);
     let nurse = vault(&tmp.join("n"), "Nurse", Role::Clinician);
     let record = patient.own_record().unwrap();

@@ -104,7 +104,7 @@ struct Cost {
 /// the consent entry about that delivery, the third nothing.
 async fn noop_sync_bytes(size: Size) -> Cost {
     let tmp = tempfile::tempdir().unwrap();
-    let mut patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
+    let patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
     let doctor = vault(&tmp.path().join("d"), "Doc", Role::Clinician);
     let record = patient.own_record().unwrap();
     let mut n = 0;

@@ -60,7 +60,7 @@ async fn a_cut_attachment_goes_on_from_where_the_link_died() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let mut patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
+    let patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
     let doctor = vault(&tmp.path().join("d"), "Doc", Role::Clinician);
     let patient_id = patient.person_id();
     let record = patient.own_record().unwrap();

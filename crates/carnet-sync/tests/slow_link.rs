@@ -85,7 +85,7 @@ async fn a_message_longer_than_the_timeout_crosses_a_64_kbit_link() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let mut patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
+    let patient = vault(&tmp.path().join("p"), "Pat", Role::Patient);
     let doctor = vault(&tmp.path().join("d"), "Doc", Role::Clinician);
     let record = patient.own_record().unwrap();
     // 48 KB that do not compress: one message of ~48 KB, six seconds at 64 kbit/s.

@@ -105,8 +105,8 @@ fn note(text: &str) -> Entry {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir()?;
     let alice_dir = tmp.path().join("alice");
-    let mut alice = create(&alice_dir, "Alice", Role::Patient)?;
-    let mut doctor = create(&tmp.path().join("doctor"), "Dr Martin", Role::Clinician)?;
+    let alice = create(&alice_dir, "Alice", Role::Patient)?;
+    let doctor = create(&tmp.path().join("doctor"), "Dr Martin", Role::Clinician)?;
     let record = alice.own_record()?;
 
     // Opening.

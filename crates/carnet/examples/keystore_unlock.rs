@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "created; the app now shows the {}-word recovery phrase for the owner to write down",
         created.recovery_phrase.expose().split(' ').count()
     );
-    let mut vault = created.vault;
+    let vault = created.vault;
     let record = vault.own_record()?;
     vault.add(
         &record,
@@ -86,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Every later start: the key from the keystore opens the vault, no passphrase.
     let started = Instant::now();
     let key = keystore.get().ok_or("the keystore lost the key")?;
-    let mut vault = Vault::open_with_unlock_key(&dir, &key)?;
+    let vault = Vault::open_with_unlock_key(&dir, &key)?;
     let notes = vault.list(&record, Some(SectionId::Notes))?;
     println!(
         "reopened with the keystore's key in {} ms; {} note(s)",

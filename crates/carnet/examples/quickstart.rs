@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "recovery phrase: {} words",
         created.recovery_phrase.expose().split(' ').count()
     );
-    let mut vault = created.vault;
+    let vault = created.vault;
     let record = vault.own_record()?;
 
     vault.add(
@@ -68,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(vault);
 
     // Reopen: everything is read back from encrypted, signed envelopes.
-    let mut vault = Vault::open(&dir, &pass)?;
+    let vault = Vault::open(&dir, &pass)?;
     for entry in vault.list(&record, None)? {
         println!("{:<13} {}", entry.section, entry.entry.summary());
     }

@@ -24,8 +24,8 @@ fn vault(dir: &std::path::Path, name: &str, role: Role) -> Result<Vault, carnet:
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir()?;
-    let mut alice = vault(tmp.path(), "Alice", Role::Patient)?;
-    let mut gp = vault(tmp.path(), "Dr Martin", Role::Clinician)?;
+    let alice = vault(tmp.path(), "Alice", Role::Patient)?;
+    let gp = vault(tmp.path(), "Dr Martin", Role::Clinician)?;
     let record = alice.own_record()?;
     alice.add(
         &record,

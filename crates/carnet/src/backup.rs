@@ -280,7 +280,7 @@ impl Vault {
         signing: [u8; 32],
     ) -> Result<carnet_crypto::DeviceCert> {
         Ok(carnet_crypto::DeviceCert::issue(
-            self.me.secret()?,
+            self.me().secret()?,
             device,
             endpoint,
             Some(signing),
@@ -294,7 +294,8 @@ impl Vault {
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<BackupSummary> {
         // Refused before anything is written: only the person's key signs a dump.
-        let secret = self.me.secret()?;
+        let me = self.me();
+        let secret = me.secret()?;
         let mut hasher = blake3::Hasher::new();
         let mut emit = |frame: &Frame, hasher: Option<&mut blake3::Hasher>| -> Result<()> {
             let mut buf = Vec::new();
@@ -308,9 +309,9 @@ impl Vault {
             &Frame::Header(Header {
                 version: BACKUP_VERSION,
                 person: self.person_id(),
-                card: self.card.to_text(),
+                card: self.card().to_text(),
                 created: now_unix(),
-                device: self.device,
+                device: self.device_id(),
             }),
             Some(&mut hasher),
         )?;
@@ -453,7 +454,7 @@ impl Vault {
         let endpoint_public = endpoint_public_key(&endpoint);
         let mut takeover = None;
         let mut finish = |v: &mut Vault| -> Result<()> {
-            if v.own_record().is_ok() && v.card.role() == carnet_crypto::Role::Patient {
+            if v.own_record().is_ok() && v.card().role() == carnet_crypto::Role::Patient {
                 let forked = match &options.newest_checkpoint {
                     Some(text) => v.newer_branch(text)?,
                     None => None,
@@ -871,7 +872,7 @@ impl Vault {
             let sealed = carnet_crypto::SealedShare::seal(
                 carnet_crypto::ShareHeader {
                     person: self.person_id(),
-                    card: self.card.to_text(),
+                    card: self.card().to_text(),
                     holder: card.person_id(),
                     threshold,
                     total,
@@ -880,7 +881,7 @@ impl Vault {
                 },
                 share,
                 card,
-                self.me.secret()?,
+                self.me().secret()?,
             )?;
             out.push((name.clone(), sealed.as_bytes().to_vec()));
         }
@@ -891,7 +892,7 @@ impl Vault {
     /// Returns the share and whose it is (their name, from the card it carries).
     pub fn release_share(&self, bytes: &[u8]) -> Result<(carnet_crypto::ReleasedShare, String)> {
         let sealed = carnet_crypto::SealedShare::from_bytes(bytes)?;
-        let share = sealed.release(self.me.secret()?)?;
+        let share = sealed.release(self.me().secret()?)?;
         let name = IdentityCard::from_text(&sealed.header().card)?
             .name()
             .to_string();

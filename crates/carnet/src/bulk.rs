@@ -265,7 +265,7 @@ impl Vault {
     /// additions travel as a few envelopes. `progress(done, total)` follows the sealing.
     /// All or nothing: on any error nothing is stored.
     pub fn import(
-        &mut self,
+        &self,
         record: &RecordId,
         items: Vec<LabeledItem>,
         progress: &mut dyn FnMut(usize, usize),
@@ -288,18 +288,13 @@ impl Vault {
         for s in &touched {
             self.check_write(record, *s)?;
         }
-        let result = self.import_inner(record, &touched, items, progress);
-        if result.is_err() {
-            for s in &touched {
-                // The documents may hold uncommitted inserts: reload them next time.
-                self.loaded.remove(&(*record, *s));
-            }
-        }
-        result
+        // The sections are out of the cache while they hold uncommitted inserts, and go
+        // back only once committed (see `import_inner`).
+        self.import_inner(record, &touched, items, progress)
     }
 
     fn import_inner(
-        &mut self,
+        &self,
         record: &RecordId,
         touched: &[SectionId],
         items: Vec<LabeledItem>,
@@ -310,9 +305,16 @@ impl Vault {
         // when it began: no other writer can commit in between (see `SectionSource`).
         let mine = self.mine();
         let mut txn = self.store.write()?;
+        let me = self.me();
+        let device = self.device_id();
+        let mut held: HashMap<SectionId, crate::vault::Loaded> = HashMap::new();
         for s in touched {
-            let loaded = crate::vault::fresh(&mut self.loaded, &txn, record, *s, mine)?;
-            crate::vault::reissue_into(&self.me, self.device, &mut txn, record, *s, loaded)?;
+            let mut out = self.loaded.take(record, *s);
+            let loaded = crate::vault::fresh(&mut out, &txn, record, *s, mine)?;
+            crate::vault::reissue_into(&me, device, &mut txn, record, *s, loaded)?;
+            if let Some(l) = out {
+                held.insert(*s, l);
+            }
         }
         let no_key = |section| Error::NoKey {
             section,
@@ -323,7 +325,7 @@ impl Vault {
         let mut stored: HashMap<(String, String, String), Stored> = HashMap::new();
         let mut profile = None;
         for s in touched {
-            let loaded = self.loaded.get(&(*record, *s)).ok_or_else(|| no_key(*s))?;
+            let loaded = held.get(s).ok_or_else(|| no_key(*s))?;
             for e in loaded.doc.entries()? {
                 match &e.entry {
                     Entry::Series(ser) => {
@@ -492,9 +494,8 @@ impl Vault {
         // linked to its envelope, and travel with it to peers.
         let mut changes: Vec<(SectionId, ChangeSet, Vec<[u8; 32]>)> = Vec::new();
         if let Some((id, entry)) = &profile_update {
-            let c = self
-                .loaded
-                .get_mut(&(*record, SectionId::Profile))
+            let c = held
+                .get_mut(&SectionId::Profile)
                 .ok_or_else(|| no_key(SectionId::Profile))?
                 .doc
                 .update(id, entry)?;
@@ -520,9 +521,8 @@ impl Vault {
                 })
                 .collect();
             for run in batches(&costs, &LIMITS) {
-                let (_, c) = self
-                    .loaded
-                    .get_mut(&(*record, *section))
+                let (_, c) = held
+                    .get_mut(section)
                     .ok_or_else(|| no_key(*section))?
                     .doc
                     .insert_many(&entries[run.clone()])?;
@@ -538,12 +538,10 @@ impl Vault {
         let total = changes.len();
         for (i, (section, c, linked)) in changes.iter().enumerate() {
             progress(i, total);
-            let (seq, env_id) = seal_into(&self.me, self.device, &mut txn, record, *section, c)?;
+            let (seq, env_id) = seal_into(&me, device, &mut txn, record, *section, c)?;
             txn.put_envelope_blobs(&env_id, linked)?;
-            if let Some(loaded) = self.loaded.get_mut(&(*record, *section)) {
-                loaded
-                    .covered
-                    .insert((self.me.person_id(), self.device), seq);
+            if let Some(loaded) = held.get_mut(section) {
+                loaded.covered.insert((me.person_id(), device), seq);
             }
             report.envelopes += 1;
         }
@@ -554,23 +552,28 @@ impl Vault {
         sections.dedup();
         for s in sections {
             // A bulk import is a good moment for a snapshot: the next open replays nothing.
-            if let Some(loaded) = self.loaded.get_mut(&(*record, s)) {
+            if let Some(loaded) = held.get_mut(&s) {
                 Self::write_snapshot(&mut txn, record, s, loaded)?;
             }
         }
         txn.commit()?;
+        for (s, l) in held {
+            self.loaded.put(record, s, l);
+        }
         progress(total, total);
         Ok(report)
     }
 
     /// Every reading whose LOINC code is in `codes`, from series blocks and ordinary
     /// measurements, oldest first: what charts and exports read.
-    pub fn readings(&mut self, record: &RecordId, codes: &[&str]) -> Result<Vec<SeriesPoint>> {
+    pub fn readings(&self, record: &RecordId, codes: &[&str]) -> Result<Vec<SeriesPoint>> {
         let mut out = Vec::new();
         let wanted = |c: &Code| {
             c.system == carnet_record::systems::LOINC && codes.contains(&c.code.as_str())
         };
-        for e in self.load(record, SectionId::Measurements)?.doc.entries()? {
+        let entries =
+            self.with_section(record, SectionId::Measurements, |l| Ok(l.doc.entries()?))?;
+        for e in entries {
             match e.entry {
                 Entry::Series(s) if wanted(&s.kind) => {
                     for (t, v) in s.data.readings() {
@@ -695,7 +698,7 @@ mod tests {
     #[test]
     fn a_year_of_cgm_is_one_envelope_of_day_blocks_and_reimport_adds_nothing() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut v = vault(&tmp.path().join("v"));
+        let v = vault(&tmp.path().join("v"));
         let record = v.own_record().unwrap();
         let item = || LabeledItem {
             label: "glucose".into(),
@@ -751,7 +754,7 @@ mod tests {
     #[test]
     fn a_thousand_documents_never_make_an_envelope_a_receiver_refuses() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut v = vault(&tmp.path().join("v"));
+        let v = vault(&tmp.path().join("v"));
         let record = v.own_record().unwrap();
         let items = || {
             (0..1_000)
@@ -914,7 +917,7 @@ mod tests {
     #[test]
     fn documents_of_a_few_megabytes_share_envelopes_up_to_the_byte_limit() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut v = vault(&tmp.path().join("v"));
+        let v = vault(&tmp.path().join("v"));
         let record = v.own_record().unwrap();
         let u = U as usize;
         let sizes = [3 * u, 3 * u, 3 * u, 9 * u, 10];
@@ -952,7 +955,7 @@ mod tests {
     #[test]
     fn entries_are_idempotent_as_a_multiset_and_a_failed_import_changes_nothing() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut v = vault(&tmp.path().join("v"));
+        let v = vault(&tmp.path().join("v"));
         let record = v.own_record().unwrap();
         let w = || {
             Entry::Measurement(

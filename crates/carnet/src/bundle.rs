@@ -175,7 +175,7 @@ impl Vault {
     /// `full` (for a bundle that was lost). Logs that it was written, before the file
     /// takes its place.
     pub fn export_bundle(
-        &mut self,
+        &self,
         to: &IdentityCard,
         full: bool,
         out: &Path,
@@ -199,7 +199,7 @@ impl Vault {
     /// the same changes again (the recipient would otherwise refuse the one after, which
     /// builds on changes it never got).
     pub fn export_bundle_pending(
-        &mut self,
+        &self,
         to: &IdentityCard,
         full: bool,
         out: &Path,
@@ -217,7 +217,7 @@ impl Vault {
 
     /// Records that a [`Vault::export_bundle_pending`] bundle was delivered (written for
     /// its recipient, in the consent log; what they now hold, in the peer state).
-    pub fn commit_export(&mut self, pending: PendingExport) -> Result<ExportSummary> {
+    pub fn commit_export(&self, pending: PendingExport) -> Result<ExportSummary> {
         self.commit_written(&pending.to.person_id(), &pending.report)?;
         self.export_summary(&pending.to, &pending.report, pending.bytes)
     }
@@ -227,7 +227,7 @@ impl Vault {
     /// [`Vault::commit_export`], the consent log saying where it waits
     /// (`Action::Deposited`).
     pub fn commit_deposit(
-        &mut self,
+        &self,
         pending: PendingExport,
         mailbox: [u8; 32],
     ) -> Result<ExportSummary> {
@@ -257,7 +257,7 @@ impl Vault {
 
     /// Writes a sealed, signed bundle for `to` beside `out` (a private temporary, synced),
     /// recording nothing.
-    fn write_bundle(&mut self, to: &IdentityCard, full: bool, out: &Path) -> Result<WrittenBundle> {
+    fn write_bundle(&self, to: &IdentityCard, full: bool, out: &Path) -> Result<WrittenBundle> {
         if out.exists() {
             return Err(Error::Refused(format!(
                 "{} already exists; choose another --out path",
@@ -280,7 +280,7 @@ impl Vault {
             };
             hw.frame(&Frame::Header(Header {
                 version: BUNDLE_VERSION,
-                from_card: self.card.to_text(),
+                from_card: self.card().to_text(),
                 to: peer,
                 nonce: carnet_crypto::random_array()?,
                 created: now_unix(),
@@ -294,7 +294,7 @@ impl Vault {
             })?;
             let hash = *hw.hasher.finalize().as_bytes();
             let signature = self
-                .me
+                .me()
                 .secret()?
                 .sign(BUNDLE_DOMAIN, &signed_message(&peer, &hash))
                 .to_vec();
@@ -358,7 +358,7 @@ impl Vault {
             .len();
         let mut r = BufReader::new(file);
         expect_magic(&mut r, BUNDLE_MAGIC, path, "bundle")?;
-        let sealed = open_sealed(self.me.secret()?, r).map_err(|e| match e {
+        let sealed = open_sealed(self.me().secret()?, r).map_err(|e| match e {
             carnet_crypto::CryptoError::NotForYou => Error::Refused(
                 "this bundle is not addressed to you: it is sealed to another person's key".into(),
             ),
@@ -382,7 +382,7 @@ impl Vault {
     /// Verifies a bundle and takes in what it holds, all or nothing. Refuses a file that is
     /// not a bundle, one addressed to someone else, an altered or truncated one, a replay,
     /// and any change its author may not make.
-    pub fn import_bundle(&mut self, path: &Path) -> Result<ImportSummary> {
+    pub fn import_bundle(&self, path: &Path) -> Result<ImportSummary> {
         let OpenBundle {
             header,
             from,
@@ -690,7 +690,7 @@ mod tests {
 
     /// A patient with an allergy shared with a doctor, and the doctor.
     fn pair(dir: &Path) -> (Vault, Vault) {
-        let mut alice = vault(&dir.join("alice"), "Alice", Role::Patient);
+        let alice = vault(&dir.join("alice"), "Alice", Role::Patient);
         let doctor = vault(&dir.join("doctor"), "Dr Martin", Role::Clinician);
         let record = alice.own_record().unwrap();
         alice
@@ -748,7 +748,7 @@ mod tests {
         assert!(items > 0, "the forged bundle carries the shared allergy");
         let hash = *hw.hasher.finalize().as_bytes();
         let signature = from
-            .me
+            .me()
             .secret()
             .unwrap()
             .sign(BUNDLE_DOMAIN, &signed_message(&addressed, &hash))
@@ -767,7 +767,7 @@ mod tests {
     #[test]
     fn inspect_refuses_what_import_refuses_on_reading() {
         let tmp = tempfile::tempdir().unwrap();
-        let (mut alice, mut doctor) = pair(tmp.path());
+        let (mut alice, doctor) = pair(tmp.path());
         let card = doctor.card().clone();
         let me = doctor.person_id();
 
@@ -810,7 +810,7 @@ mod tests {
             let mut r = BufReader::new(fs::File::open(&newer).unwrap());
             expect_magic(&mut r, BUNDLE_MAGIC, &newer, "bundle").unwrap();
             let mut out = Vec::new();
-            open_sealed(doctor.me.secret().unwrap(), r)
+            open_sealed(doctor.me().secret().unwrap(), r)
                 .unwrap()
                 .read_to_end(&mut out)
                 .unwrap();

@@ -49,7 +49,7 @@ pub enum PeerStanding {
 impl Vault {
     /// This device's network endpoint secret key, created on first use and kept sealed in
     /// the vault. Zeroized when dropped.
-    pub fn endpoint_secret(&mut self) -> Result<Zeroizing<[u8; 32]>> {
+    pub fn endpoint_secret(&self) -> Result<Zeroizing<[u8; 32]>> {
         if let Some(b) = self.store.read()?.get_secret_meta("endpoint")? {
             let key: [u8; 32] = b
                 .as_slice()
@@ -75,14 +75,14 @@ impl Vault {
     /// The certificate that binds this device's endpoint key (and its own signing key, if
     /// it has one) to its owner: the one the primary gave this device when it was linked,
     /// or, on the device that holds the person's key, a fresh one.
-    pub fn device_cert(&mut self) -> Result<DeviceCert> {
-        if let Some(cert) = self.me.device_cert() {
+    pub fn device_cert(&self) -> Result<DeviceCert> {
+        if let Some(cert) = self.me().device_cert() {
             return Ok(cert.clone());
         }
         let secret = self.endpoint_secret()?;
         Ok(DeviceCert::issue(
-            self.me.secret()?,
-            self.device,
+            self.me().secret()?,
+            self.device_id(),
             endpoint_public_key(&secret),
             None,
             now_unix(),
@@ -230,7 +230,7 @@ impl Vault {
 
     /// Changes a setting. `relay` takes `on`, `off` or the URL of a relay server
     /// (`http://` or `https://`, kept as written); `port` takes `auto` or a port.
-    pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+    pub fn set_setting(&self, name: &str, value: &str) -> Result<()> {
         if !SETTINGS.iter().any(|(n, _, _)| *n == name) {
             return Err(Error::Sharing(format!(
                 "no setting \"{name}\"; settings: {}",
@@ -350,13 +350,13 @@ impl Vault {
                     .try_into()
                     .map_err(|_| Error::Exchange("the stored primary device is damaged".into()))?,
             ),
-            None => self.device,
+            None => self.device_id(),
         })
     }
 
     /// Whether this device keeps the consent log.
     pub fn is_primary(&self) -> Result<bool> {
-        Ok(self.primary_device()? == self.device)
+        Ok(self.primary_device()? == self.device_id())
     }
 
     /// Refuses an operation that appends to the consent log on a device that does not keep
@@ -376,7 +376,7 @@ impl Vault {
     /// `signing` is the device's own signing key when it has one (a device linked by this
     /// version; `None` for one restored from a backup, which holds the person's key).
     pub fn register_device(
-        &mut self,
+        &self,
         device: DeviceId,
         endpoint: [u8; 32],
         signing: Option<[u8; 32]>,
@@ -428,7 +428,7 @@ impl Vault {
                 endpoint: data_encoding::HEXLOWER.encode(&d.endpoint),
                 added: d.added,
                 removed: d.removed,
-                this: d.device == self.device,
+                this: d.device == self.device_id(),
                 primary: d.device == primary,
                 own_key: r
                     .get_secret_meta(&format!("signing:{}", d.device))?
@@ -456,7 +456,7 @@ impl Vault {
     /// never holds (delivered again to every grant in force), the consent log records the
     /// removal (every grantee learns it and refuses the device), and nothing it writes from
     /// now on is accepted. It keeps what it already held: that cannot be recalled.
-    pub fn remove_device(&mut self, id: &str) -> Result<DeviceInfo> {
+    pub fn remove_device(&self, id: &str) -> Result<DeviceInfo> {
         self.require_primary()?;
         let wanted = id.trim().to_ascii_lowercase();
         let list = self.device_records()?;
@@ -479,7 +479,7 @@ impl Vault {
                 )));
             }
         };
-        if target.device == self.device {
+        if target.device == self.device_id() {
             return Err(Error::Sharing(
                 "that is this device; remove it from another one".into(),
             ));
@@ -537,7 +537,7 @@ impl Vault {
                 heads,
                 issued: now,
             };
-            out.push((record, removal.sign(self.me.secret()?)?));
+            out.push((record, removal.sign(self.me().secret()?)?));
         }
         let bytes = postcard::to_stdvec(&out)
             .map_err(|e| Error::Exchange(format!("cannot encode device removals: {e}")))?;
@@ -545,7 +545,7 @@ impl Vault {
         txn.commit()?;
         for s in carnet_record::SectionId::ALL {
             if let Ok(r) = self.own_record() {
-                self.loaded.remove(&(r, s));
+                self.loaded.forget(&r, s);
             }
         }
         let own_key = self
@@ -638,7 +638,7 @@ impl Vault {
     /// Whether a device presenting itself as this vault's owner is one of theirs: registered
     /// here with that network key, not removed, and not this device.
     pub fn live_device(&self, device: &DeviceId, endpoint: &[u8; 32]) -> Result<bool> {
-        Ok(*device != self.device
+        Ok(*device != self.device_id()
             && self
                 .device_records()?
                 .iter()

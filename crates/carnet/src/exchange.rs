@@ -579,8 +579,8 @@ impl Vault {
         out.insert(
             self.person_id(),
             (
-                self.card.name().to_string(),
-                self.card.role().as_str().to_string(),
+                self.card().name().to_string(),
+                self.card().role().as_str().to_string(),
             ),
         );
         Ok(out)
@@ -596,7 +596,7 @@ impl Vault {
 
     pub(crate) fn card_text_of(&self, person: &PersonId) -> Result<Option<String>> {
         if *person == self.person_id() {
-            return Ok(Some(self.card.to_text()));
+            return Ok(Some(self.card().to_text()));
         }
         let from_cards = |texts: Vec<String>| {
             texts
@@ -616,7 +616,7 @@ impl Vault {
     /// receive, given what they hold. Writes nothing: the caller commits what was sent with
     /// [`Vault::commit_sent`] once it is delivered (or written out).
     pub fn send_items(
-        &mut self,
+        &self,
         peer: &IdentityCard,
         theirs: &Have,
         sink: &mut dyn FnMut(Item) -> Result<()>,
@@ -634,7 +634,7 @@ impl Vault {
     /// consistency proof from the size the peer holds, and the sender's own identity card,
     /// which the peer got in the session's hello, is not sent again.
     pub fn send_batch(
-        &mut self,
+        &self,
         peer: &IdentityCard,
         theirs: &Have,
         budget: Option<u64>,
@@ -648,7 +648,7 @@ impl Vault {
     /// [`Vault::partials_from`] says): those are sent from there on, not again from the
     /// start. The peer checks each whole attachment against its id.
     pub fn send_batch_resuming(
-        &mut self,
+        &self,
         peer: &IdentityCard,
         theirs: &Have,
         budget: Option<u64>,
@@ -660,7 +660,7 @@ impl Vault {
     }
 
     fn send_inner(
-        &mut self,
+        &self,
         peer: &IdentityCard,
         theirs: &Have,
         budget: Option<u64>,
@@ -671,7 +671,7 @@ impl Vault {
     }
 
     fn send_with(
-        &mut self,
+        &self,
         peer: &IdentityCard,
         theirs: &Have,
         budget: Option<u64>,
@@ -865,7 +865,7 @@ impl Vault {
 
     #[allow(clippy::too_many_arguments)]
     fn send_own_record(
-        &mut self,
+        &self,
         record: &RecordId,
         peer: &PersonId,
         their: &RecordState,
@@ -920,7 +920,7 @@ impl Vault {
             }
             sink(Item::Checkpoint {
                 record: *record,
-                note: log.checkpoint(self.me.log_secret()?)?,
+                note: log.checkpoint(self.me().log_secret()?)?,
                 consistency,
             })?;
             for e in log.concerning(peer) {
@@ -986,7 +986,7 @@ impl Vault {
     }
 
     fn send_my_changes(
-        &mut self,
+        &self,
         record: &RecordId,
         their: &RecordState,
         after: &mut RecordState,
@@ -1043,7 +1043,7 @@ impl Vault {
     /// Records that what [`Vault::send_items`] produced reached `peer`: the patient's
     /// consent log gets a `Served` entry with the envelope ranges ("they received"), and
     /// the peer state remembers what they now hold. One transaction.
-    pub fn commit_sent(&mut self, peer: &PersonId, report: &SendReport) -> Result<()> {
+    pub fn commit_sent(&self, peer: &PersonId, report: &SendReport) -> Result<()> {
         self.commit_report(peer, report, Delivery::Sent)
     }
 
@@ -1052,14 +1052,14 @@ impl Vault {
     /// them"), and the peer state as [`Vault::commit_sent`] does (the next bundle goes on
     /// from there). When a live sync later shows they hold it, the log says they received
     /// it.
-    pub fn commit_written(&mut self, peer: &PersonId, report: &SendReport) -> Result<()> {
+    pub fn commit_written(&self, peer: &PersonId, report: &SendReport) -> Result<()> {
         self.commit_report(peer, report, Delivery::Written)
     }
 
     /// As [`Vault::commit_written`], for a bundle a mailbox (its endpoint key) accepted for
     /// `peer`: a `Deposited` entry naming the mailbox.
     pub fn commit_deposited(
-        &mut self,
+        &self,
         peer: &PersonId,
         report: &SendReport,
         mailbox: [u8; 32],
@@ -1067,7 +1067,7 @@ impl Vault {
         self.commit_report(peer, report, Delivery::Deposited(mailbox))
     }
 
-    fn commit_report(&mut self, peer: &PersonId, report: &SendReport, how: Delivery) -> Result<()> {
+    fn commit_report(&self, peer: &PersonId, report: &SendReport, how: Delivery) -> Result<()> {
         let mut txn = self.store.write()?;
         if let Ok(mine) = self.own_record()
             && let Some((_, ranges)) = report.served.iter().find(|(r, _)| *r == mine)
@@ -1124,7 +1124,7 @@ impl Vault {
     /// sections the peer may read now (an entry logged under no grant in force would read
     /// as a breach to an auditor; deliveries made under a grant since ended stay unlogged).
     /// Returns the changes logged; with none, nothing is written.
-    pub fn log_unacknowledged(&mut self, peer: &PersonId, their: &Have) -> Result<u64> {
+    pub fn log_unacknowledged(&self, peer: &PersonId, their: &Have) -> Result<u64> {
         let Ok(mine) = self.own_record() else {
             return Ok(0);
         };
@@ -1204,7 +1204,7 @@ impl Vault {
     /// Verifies and stores what `from` sent, all or nothing: one bad item and nothing is
     /// kept. A source whose [`Finished::once`] id was taken before is refused (a replay).
     pub fn receive_items(
-        &mut self,
+        &self,
         from: &IdentityCard,
         source: &mut dyn ItemSource,
     ) -> Result<ExchangeReport> {
@@ -1220,7 +1220,7 @@ impl Vault {
     /// with its owner; anything else from them is refused whole ([`Error::Stranger`]) and
     /// the attempt noted in the bounded list `carnet log` shows.
     pub fn receive_items_from(
-        &mut self,
+        &self,
         from: &IdentityCard,
         device: Option<DeviceId>,
         source: &mut dyn ItemSource,
@@ -1244,7 +1244,7 @@ impl Vault {
     /// [`MAX_PARTIALS`] attachments and [`MAX_PARTIAL_BYTES`] are kept; it is ciphertext,
     /// checked whole later. Returns
     /// the bytes kept.
-    pub fn keep_partial(&mut self, peer: &PersonId, items: &[Item]) -> Result<u64> {
+    pub fn keep_partial(&self, peer: &PersonId, items: &[Item]) -> Result<u64> {
         let mut announced: BTreeSet<[u8; 32]> = BTreeSet::new();
         let mut txn = self.store.write()?;
         let all = txn.partial_blobs()?;
@@ -1313,7 +1313,7 @@ impl Vault {
     }
 
     fn receive_checked(
-        &mut self,
+        &self,
         from: &IdentityCard,
         device: Option<DeviceId>,
         source: &mut dyn ItemSource,
@@ -1328,7 +1328,7 @@ impl Vault {
                     "this came from yourself; import it on the other side instead",
                 ));
             };
-            if d == self.device || !self.live_devices()?.contains(&d) {
+            if d == self.device_id() || !self.live_devices()?.contains(&d) {
                 return Err(refused(
                     "this device of yours is not registered, or was removed: nothing from it is accepted",
                 ));
@@ -1426,10 +1426,10 @@ impl Vault {
         let switched = std::mem::take(&mut rx.switched);
         let report = rx.report;
         txn.commit()?;
-        for key in touched {
-            self.loaded.remove(&key);
+        for (r, s) in touched {
+            self.loaded.forget(&r, s);
         }
-        self.loaded.retain(|(r, _), _| !switched.contains(r));
+        self.loaded.forget_where(|r, _| switched.contains(r));
         Ok(report)
     }
 }
@@ -1678,7 +1678,7 @@ impl Receiving<'_> {
                 }
                 let signer = self.view(txn, &h.record)?.signer();
                 kg.verify_signed_by(&self.sender, &signer)?;
-                let key = kg.open(self.vault.me.secret()?)?;
+                let key = kg.open(self.vault.me().secret()?)?;
                 if SectionId::from_code(h.section).is_none() {
                     return Err(Error::Exchange(format!(
                         "a key grant names an unknown section ({})",
@@ -1855,7 +1855,7 @@ impl Receiving<'_> {
             &note,
             record,
             &signer,
-            self.vault.me.secret()?,
+            self.vault.me().secret()?,
             now_unix(),
         )?;
         txn.put_meta(&cosigned_key(record), cosigned.note.as_bytes())?;
@@ -2440,7 +2440,7 @@ mod tests {
     /// heard of her yet).
     fn alice_and_her_doctor() -> (tempfile::TempDir, Vault, Vault) {
         let tmp = tempfile::tempdir().unwrap();
-        let mut alice = vault(&tmp.path().join("a"), "Alice", Role::Patient);
+        let alice = vault(&tmp.path().join("a"), "Alice", Role::Patient);
         let doctor = vault(&tmp.path().join("d"), "Dr Martin", Role::Clinician);
         alice
             .add_contact("Dr Martin", &doctor.card().to_text())
@@ -2469,7 +2469,7 @@ mod tests {
     /// still refused, and the batch changes nothing.
     #[test]
     fn only_envelopes_that_verify_are_checked_ahead() {
-        let (_tmp, mut alice, mut doctor) = alice_and_her_doctor();
+        let (_tmp, alice, doctor) = alice_and_her_doctor();
         let record = alice.own_record().unwrap();
         for i in 0..40 {
             alice
@@ -2514,14 +2514,14 @@ mod tests {
         assert_eq!(ahead.len(), envelopes - 1);
         let before = doctor.state_digest().unwrap();
         let err = doctor
-            .receive_items_from(alice.card(), None, &mut Ahead(forged.into(), Some(ahead)))
+            .receive_items_from(&alice.card(), None, &mut Ahead(forged.into(), Some(ahead)))
             .unwrap_err();
         assert!(matches!(err, Error::BadEnvelope { .. }), "{err}");
         assert_eq!(doctor.state_digest().unwrap(), before);
         // The honest batch, checked ahead, goes in.
         let ahead = CheckedAhead::of(&items);
         let r = doctor
-            .receive_items_from(alice.card(), None, &mut Ahead(items.into(), Some(ahead)))
+            .receive_items_from(&alice.card(), None, &mut Ahead(items.into(), Some(ahead)))
             .unwrap();
         assert_eq!(r.envelopes, envelopes);
     }
@@ -2530,7 +2530,7 @@ mod tests {
     /// holds: rows added, and a newer checkpoint with no new row, both show.
     #[test]
     fn a_kept_view_follows_the_stored_rows_and_checkpoint() {
-        let (tmp, mut alice, mut doctor) = alice_and_her_doctor();
+        let (tmp, alice, doctor) = alice_and_her_doctor();
         let record = alice.own_record().unwrap();
         let out = tmp.path().join("b1");
         alice
@@ -2599,7 +2599,7 @@ mod tests {
             )
             .unwrap();
         let log = alice.consent_log(&record).unwrap();
-        let newer = log.checkpoint(alice.me.log_secret().unwrap()).unwrap();
+        let newer = log.checkpoint(alice.me().log_secret().unwrap()).unwrap();
         assert!(log.len() > second.checkpoint_size());
         let mut txn = doctor.store.write().unwrap();
         txn.put_meta(&checkpoint_key(&record), newer.as_bytes())

@@ -10,27 +10,27 @@ impl Vault {
     /// The mailboxes where this vault's owner collects, as their card announces them
     /// (mailbox tickets).
     pub fn own_mailboxes(&self) -> Vec<String> {
-        self.card.mailboxes().to_vec()
+        self.card().mailboxes().to_vec()
     }
 
     /// Re-issues the owner's card announcing `tickets` as the mailboxes where they
     /// collect (none: a card like the first). The new card is newer than the old, so the
     /// people this vault exchanges with next take it in place of the old one. On the
     /// device that holds the person's key.
-    pub fn set_mailboxes(&mut self, tickets: Vec<String>) -> Result<IdentityCard> {
+    pub fn set_mailboxes(&self, tickets: Vec<String>) -> Result<IdentityCard> {
         self.require_primary()?;
         let card = IdentityCard::issue_with_mailboxes(
-            self.me.secret()?,
-            self.card.name(),
-            self.card.role(),
-            self.card.endpoints().to_vec(),
-            now_unix().max(self.card.issued() + 1),
+            self.me().secret()?,
+            self.card().name(),
+            self.card().role(),
+            self.card().endpoints().to_vec(),
+            now_unix().max(self.card().issued() + 1),
             tickets,
         )?;
         let mut txn = self.store.write()?;
         txn.put_meta("card", card.to_text().as_bytes())?;
         txn.commit()?;
-        self.card = card.clone();
+        self.set_ident(|i| i.card = card.clone());
         Ok(card)
     }
 
@@ -38,7 +38,7 @@ impl Vault {
     /// record, or an exchange), if any.
     pub fn newest_card_of(&self, person: &PersonId) -> Result<Option<IdentityCard>> {
         if *person == self.person_id() {
-            return Ok(Some(self.card.clone()));
+            return Ok(Some(self.card().clone()));
         }
         let mut texts: Vec<String> = self.card_book()?;
         texts.extend(self.contacts()?.into_iter().map(|c| c.card));

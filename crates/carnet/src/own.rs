@@ -99,7 +99,7 @@ impl Vault {
     /// Sends another device of the same person what it lacks: the state (if this device
     /// keeps it and theirs differs), then every envelope of every record.
     pub(crate) fn send_own(
-        &mut self,
+        &self,
         theirs: &Have,
         sink: &mut dyn FnMut(Item) -> Result<()>,
         report: &mut SendReport,

@@ -143,7 +143,7 @@ impl Vault {
 
     /// Adds a contact from their card text. Refuses an altered card, a name already
     /// used, and one's own card.
-    pub fn add_contact(&mut self, name: &str, card_text: &str) -> Result<Contact> {
+    pub fn add_contact(&self, name: &str, card_text: &str) -> Result<Contact> {
         // The address book travels from the primary device to the others: one place to
         // change it, so no device's additions are lost.
         self.require_primary()?;
@@ -319,7 +319,7 @@ impl Vault {
             self.require_primary()?;
         }
         let record = *log.record();
-        let e = log.append(self.me.log_secret()?, action, now_unix())?;
+        let e = log.append(self.me().log_secret()?, action, now_unix())?;
         txn.put_consent(&record, e.entry().index, e.as_bytes())?;
         // The tail to resume from next time, in the same transaction as the entry.
         let tail = postcard::to_stdvec(&log.tail()?)
@@ -368,7 +368,7 @@ impl Vault {
                 },
                 &key,
                 &card,
-                self.me.log_secret()?,
+                self.me().log_secret()?,
             )?;
             txn.put_key_grant(
                 &record,
@@ -425,7 +425,7 @@ impl Vault {
     /// Grants `contact` access to `sections` of the owner's record, delivering the current
     /// epoch keys. Returns the new grant's id.
     pub fn grant(
-        &mut self,
+        &self,
         contact: &str,
         sections: &[SectionId],
         access: Access,
@@ -522,7 +522,7 @@ impl Vault {
 
     /// Ends grants (a revoke, a block, or expiry) and rotates every section they covered.
     fn end_grants(
-        &mut self,
+        &self,
         ids: &[GrantId],
         block: Option<PersonId>,
         expired: bool,
@@ -577,7 +577,7 @@ impl Vault {
 
     /// Revokes a grant: the grantee receives no new key and no new change from now on.
     /// What they already decrypted cannot be recalled.
-    pub fn revoke(&mut self, id: &GrantId) -> Result<GrantInfo> {
+    pub fn revoke(&self, id: &GrantId) -> Result<GrantInfo> {
         let mut ended = self.end_grants(&[*id], None, false)?;
         ended
             .pop()
@@ -585,7 +585,7 @@ impl Vault {
     }
 
     /// Blocks a contact: every grant they hold ends, and nothing reaches them any more.
-    pub fn block(&mut self, contact: &str) -> Result<Vec<GrantInfo>> {
+    pub fn block(&self, contact: &str) -> Result<Vec<GrantInfo>> {
         let c = self.contact(contact)?;
         let ids: Vec<GrantId> = self
             .grants()?
@@ -598,14 +598,14 @@ impl Vault {
 
     /// Ends every grant whose end date has passed, rotating the sections they covered. Runs
     /// by itself before every exchange and every change to one's own record.
-    pub fn expire_grants(&mut self) -> Result<Vec<GrantInfo>> {
+    pub fn expire_grants(&self) -> Result<Vec<GrantInfo>> {
         self.expire_grants_at(now_unix())
     }
 
     /// Ends every grant whose end date is before `now` (Unix seconds): for an app that
     /// schedules expiry itself. Each ended grant is logged as revoked, and the sections it
     /// covered move to a new epoch whose key goes only to the grants still in force.
-    pub fn expire_grants_at(&mut self, now: u64) -> Result<Vec<GrantInfo>> {
+    pub fn expire_grants_at(&self, now: u64) -> Result<Vec<GrantInfo>> {
         let ids: Vec<GrantId> = self
             .grants()?
             .iter()
@@ -770,7 +770,7 @@ impl Vault {
 
     /// The auditor's export of the owner's consent log: entries, a fresh signed
     /// checkpoint (kept, with every earlier one) and the patient's card. No health data.
-    pub fn audit_export(&mut self) -> Result<AuditExport> {
+    pub fn audit_export(&self) -> Result<AuditExport> {
         let record = self.own_record()?;
         let mut txn = self.store.write()?;
         let tail = log_tail(txn.get_secret_meta(&tail_key(&record))?);
@@ -785,7 +785,7 @@ impl Vault {
                 .map_err(|e| Error::Sharing(format!("stored checkpoints do not decode ({e})")))?,
             None => Vec::new(),
         };
-        checkpoints.push(log.checkpoint(self.me.log_secret()?)?);
+        checkpoints.push(log.checkpoint(self.me().log_secret()?)?);
         txn.put_meta(
             "checkpoints",
             &postcard::to_stdvec(&checkpoints)
@@ -799,7 +799,7 @@ impl Vault {
                 None => Vec::new(),
             };
         txn.commit()?;
-        let mut export = AuditExport::new(&log, &self.card, checkpoints);
+        let mut export = AuditExport::new(&log, &self.card(), checkpoints);
         for k in kept {
             // A witness is a grantee: its card is in the grant that made it one.
             if let Some(card) = self.card_text_of(&k.witness)? {
@@ -821,7 +821,7 @@ impl Vault {
             .read()?
             .get_meta(&format!("cosigned:{record}"))?
             .map(|note| carnet_consent::WitnessNote {
-                witness_card: self.card.to_text(),
+                witness_card: self.card().to_text(),
                 note: String::from_utf8_lossy(&note).into_owned(),
             }))
     }

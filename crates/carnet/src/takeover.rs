@@ -63,7 +63,7 @@ impl Vault {
     /// names a newer branch learned from a grantee ([`Vault::newer_branch`]) that this
     /// restore openly leaves behind.
     pub(crate) fn take_over(
-        &mut self,
+        &self,
         key: &RecoveryKey,
         endpoint: [u8; 32],
         forked: Option<Branch>,
@@ -77,9 +77,9 @@ impl Vault {
     /// the person's own key) included, and this device's earlier writing still reaches
     /// grantees up to what it held. The other devices of this version must be linked
     /// again. Only on the primary device of a patient.
-    pub fn rekey(&mut self, key: &RecoveryKey) -> Result<TakeoverSummary> {
+    pub fn rekey(&self, key: &RecoveryKey) -> Result<TakeoverSummary> {
         self.require_primary()?;
-        if self.card.role() != carnet_crypto::Role::Patient {
+        if self.card().role() != carnet_crypto::Role::Patient {
             return Err(Error::Sharing(
                 "only a patient's record has a consent log to take over".into(),
             ));
@@ -90,29 +90,29 @@ impl Vault {
     }
 
     fn take_over_as(
-        &mut self,
+        &self,
         key: &RecoveryKey,
         endpoint: [u8; 32],
         forked: Option<Branch>,
         new_device: Option<carnet_crypto::DeviceId>,
     ) -> Result<TakeoverSummary> {
-        let old_device = self.device;
+        let old_device = self.device_id();
         let result = self.take_over_inner(key, endpoint, forked, new_device);
         if result.is_err() {
             // Nothing was committed: this handle goes back to what the store holds.
-            self.device = old_device;
+            self.set_ident(|i| i.device = old_device);
             self.loaded.clear();
             if let Ok(r) = self.store.read()
                 && let Ok(keys) = Keys::load(&r, self.person_id(), old_device)
             {
-                self.me = keys;
+                self.set_ident(|i| i.me = std::sync::Arc::new(keys));
             }
         }
         result
     }
 
     fn take_over_inner(
-        &mut self,
+        &self,
         key: &RecoveryKey,
         endpoint: [u8; 32],
         forked: Option<Branch>,
@@ -126,9 +126,9 @@ impl Vault {
             forked,
             ..TakeoverSummary::default()
         };
-        let person_secret = PersonSecret::from_bytes(&self.me.secret()?.to_bytes())?;
+        let person_secret = PersonSecret::from_bytes(&self.me().secret()?.to_bytes())?;
         let mut txn = self.store.write()?;
-        let device = new_device.unwrap_or(self.device);
+        let device = new_device.unwrap_or(self.device_id());
         if new_device.is_some() {
             // This machine goes on as a new device: its earlier id is retired below with
             // the others, so that what it wrote before still reaches grantees up to there.
@@ -177,7 +177,10 @@ impl Vault {
         txn.put_meta(DEVICE_CERT, cert.as_bytes())?;
         txn.put_secret_meta(&format!("signing:{device}"), &device_key.public())?;
         // From here on, what this vault appends is signed with the new key.
-        self.me = Keys::of_person(person_secret).with_takeover(log_key, device_key, cert);
+        // (Other writers wait for this transaction, and read who signs only once inside
+        // their own.)
+        let keys = Keys::of_person(person_secret).with_takeover(log_key, device_key, cert);
+        self.set_ident(|i| i.me = std::sync::Arc::new(keys));
 
         let mut devices = self.device_records()?;
         for d in devices
@@ -222,7 +225,7 @@ impl Vault {
             }
         }
         txn.commit()?;
-        self.device = device;
+        self.set_ident(|i| i.device = device);
         self.loaded.clear();
         *self.log_cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.devices_cache.clear();

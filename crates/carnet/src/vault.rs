@@ -510,31 +510,32 @@ fn catch_up(
     Ok(())
 }
 
-/// A section of `loaded`, brought up to date with `src` (loaded from it when absent).
+/// A section as cached (`None`: not loaded), brought up to date with `src` (loaded from
+/// it when absent).
 pub(crate) fn fresh<'a>(
-    loaded: &'a mut HashMap<(RecordId, SectionId), Loaded>,
+    loaded: &'a mut Option<Loaded>,
     src: &impl SectionSource,
     record: &RecordId,
     section: SectionId,
     mine: Mine,
 ) -> Result<&'a mut Loaded> {
-    let key = (*record, section);
-    if let Some(l) = loaded.get_mut(&key) {
+    if let Some(l) = loaded.as_mut() {
         match catch_up(src, record, section, l, mine) {
             Ok(()) => {}
             // The loaded document is in an unknown state: load the section again, without
             // the changes that could not be applied.
             Err(Error::Record(carnet_record::RecordError::Unapplicable { .. })) => {
-                loaded.remove(&key);
+                *loaded = None;
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                *loaded = None;
+                return Err(e);
+            }
         }
     }
-    match loaded.entry(key) {
-        std::collections::hash_map::Entry::Occupied(o) => Ok(o.into_mut()),
-        std::collections::hash_map::Entry::Vacant(v) => {
-            Ok(v.insert(load_section(src, record, section, mine)?))
-        }
+    match loaded {
+        Some(l) => Ok(l),
+        None => Ok(loaded.insert(load_section(src, record, section, mine)?)),
     }
 }
 
@@ -557,13 +558,28 @@ fn open_verified(env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
 /// A person's vault on this device: identity, keys, records. Open it with
 /// [`Vault::open`] (or make one with [`Vault::create`]); every operation is one atomic,
 /// durable transaction.
+///
+/// A `Vault` is a handle: `Send + Sync`, and cloning it is cheap (the clones share one
+/// open database and one set of caches), so an app hands it to any thread. Every method
+/// takes `&self`. Readers run at the same time as each other and as a writer: a reader
+/// never waits for a write to commit (it reads the last committed state, as redb's
+/// read transactions give it), and writers take turns (redb lets one write transaction
+/// in at a time, across handles and processes).
+#[derive(Clone)]
 pub struct Vault {
+    pub(crate) inner: std::sync::Arc<VaultInner>,
+}
+
+/// What the clones of one [`Vault`] share. Reached through `Deref` inside the crate; not
+/// part of the API (its fields are private to the crate).
+#[doc(hidden)]
+pub struct VaultInner {
     pub(crate) store: Store,
-    /// What this device holds to sign: the person's key (primary) or its own.
-    pub(crate) me: crate::keys::Keys,
-    pub(crate) card: IdentityCard,
-    pub(crate) device: DeviceId,
-    pub(crate) loaded: HashMap<(RecordId, SectionId), Loaded>,
+    /// Who this device is: keys, card, device id. Changed only by a takeover and by a new
+    /// card, both of which swap it whole.
+    pub(crate) ident: std::sync::RwLock<Ident>,
+    /// Sections as last loaded (see [`Sections`]).
+    pub(crate) loaded: Sections,
     /// The last consent log read whole and verified, extended as entries are stored (see
     /// [`Vault::consent_log`]): a sync sends a checkpoint with every batch, and reading a
     /// log of thousands of entries back each time cost more than the batch.
@@ -573,6 +589,75 @@ pub struct Vault {
     /// The views of others' logs this vault holds, as last checked (see
     /// [`crate::logcache`]).
     pub(crate) views_cache: crate::logcache::Cache<carnet_consent::SharedView>,
+}
+
+impl std::ops::Deref for Vault {
+    type Target = VaultInner;
+    fn deref(&self) -> &VaultInner {
+        &self.inner
+    }
+}
+
+/// Who a vault's device is.
+pub(crate) struct Ident {
+    /// What this device holds to sign: the person's key (primary) or its own.
+    pub(crate) me: std::sync::Arc<crate::keys::Keys>,
+    pub(crate) card: IdentityCard,
+    pub(crate) device: DeviceId,
+}
+
+/// One cached section: `None` while a writer has it out (or after a failed write).
+type Slot = std::sync::Arc<std::sync::Mutex<Option<Loaded>>>;
+
+/// The sections of a vault as last loaded, each behind its own lock, so that readers of
+/// different sections never wait for each other. A writer takes its section out of the
+/// cache for the length of its transaction and puts it back once committed: a reader
+/// that comes meanwhile loads the section as last committed instead of waiting, and a
+/// write that fails leaves nothing half-applied in memory.
+#[derive(Default)]
+pub(crate) struct Sections {
+    map: std::sync::Mutex<HashMap<(RecordId, SectionId), Slot>>,
+}
+
+/// Locks a mutex, taking over from a thread that panicked while holding it: what these
+/// locks guard are caches, each valid at every point a panic can happen.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Sections {
+    /// The slot of a section (made empty if there is none).
+    pub(crate) fn slot(&self, record: &RecordId, section: SectionId) -> Slot {
+        lock(&self.map)
+            .entry((*record, section))
+            .or_default()
+            .clone()
+    }
+
+    /// Takes a section out, for a writer.
+    pub(crate) fn take(&self, record: &RecordId, section: SectionId) -> Option<Loaded> {
+        lock(&self.slot(record, section)).take()
+    }
+
+    /// Puts back what a writer committed.
+    pub(crate) fn put(&self, record: &RecordId, section: SectionId, loaded: Loaded) {
+        *lock(&self.slot(record, section)) = Some(loaded);
+    }
+
+    /// Forgets a section: it is loaded again from the store at its next use.
+    pub(crate) fn forget(&self, record: &RecordId, section: SectionId) {
+        lock(&self.map).remove(&(*record, section));
+    }
+
+    /// Forgets every section of the records `drop` says.
+    pub(crate) fn forget_where(&self, drop: impl Fn(&RecordId, SectionId) -> bool) {
+        lock(&self.map).retain(|(r, s), _| !drop(r, *s));
+    }
+
+    /// Forgets every section.
+    pub(crate) fn clear(&self) {
+        lock(&self.map).clear();
+    }
 }
 
 /// What [`Vault::create`] made: the open vault and its recovery phrase. The phrase exists
@@ -599,7 +684,7 @@ impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault")
             .field("dir", &self.store.dir())
-            .field("owner", &self.card)
+            .field("owner", &self.card())
             .finish()
     }
 }
@@ -727,16 +812,7 @@ impl Vault {
             }
             Ok(())
         })?;
-        let vault = Vault {
-            store,
-            me: crate::keys::Keys::of_person(me),
-            card,
-            device,
-            loaded: HashMap::new(),
-            log_cache: Default::default(),
-            devices_cache: Default::default(),
-            views_cache: Default::default(),
-        };
+        let vault = Vault::assemble(store, crate::keys::Keys::of_person(me), card, device);
         Ok(Created {
             vault,
             recovery_phrase: phrase,
@@ -796,16 +872,44 @@ impl Vault {
             })?;
             (me, card, device)
         };
-        Ok(Vault {
-            store,
-            me,
-            card,
-            device,
-            loaded: HashMap::new(),
-            log_cache: Default::default(),
-            devices_cache: Default::default(),
-            views_cache: Default::default(),
-        })
+        Ok(Vault::assemble(store, me, card, device))
+    }
+
+    fn assemble(
+        store: Store,
+        me: crate::keys::Keys,
+        card: IdentityCard,
+        device: DeviceId,
+    ) -> Vault {
+        Vault {
+            inner: std::sync::Arc::new(VaultInner {
+                store,
+                ident: std::sync::RwLock::new(Ident {
+                    me: std::sync::Arc::new(me),
+                    card,
+                    device,
+                }),
+                loaded: Sections::default(),
+                log_cache: Default::default(),
+                devices_cache: Default::default(),
+                views_cache: Default::default(),
+            }),
+        }
+    }
+
+    /// Swaps who this device is (after a takeover or a new card).
+    pub(crate) fn set_ident(&self, change: impl FnOnce(&mut Ident)) {
+        change(&mut self.inner.ident.write().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// What this device holds to sign.
+    pub(crate) fn me(&self) -> std::sync::Arc<crate::keys::Keys> {
+        self.inner
+            .ident
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .me
+            .clone()
     }
 
     /// Opens the vault whose key file is in `dir` and whose database lives on `backend`
@@ -828,28 +932,37 @@ impl Vault {
     }
 
     /// The owner's identity card.
-    pub fn card(&self) -> &IdentityCard {
-        &self.card
+    pub fn card(&self) -> IdentityCard {
+        self.inner
+            .ident
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .card
+            .clone()
     }
 
     /// The owner's id.
     pub fn person_id(&self) -> PersonId {
-        self.me.person_id()
+        self.me().person_id()
     }
 
     /// This device's id.
     pub fn device_id(&self) -> DeviceId {
-        self.device
+        self.inner
+            .ident
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .device
     }
 
     /// The owner's own record (patients only).
     pub fn own_record(&self) -> Result<RecordId> {
-        if self.card.role() != Role::Patient {
+        if self.card().role() != Role::Patient {
             return Err(Error::NoOwnRecord {
-                role: self.card.role().as_str(),
+                role: self.card().role().as_str(),
             });
         }
-        Ok(RecordId::of_patient(&self.me.person_id()))
+        Ok(RecordId::of_patient(&self.me().person_id()))
     }
 
     pub(crate) fn section_of(code: u8, env: &Envelope) -> Result<SectionId> {
@@ -886,8 +999,8 @@ impl Vault {
     /// Who writes from this handle.
     pub(crate) fn mine(&self) -> Mine {
         Mine {
-            person: self.me.person_id(),
-            actor: actor_for(&self.me.person_id(), &self.device),
+            person: self.me().person_id(),
+            actor: actor_for(&self.me().person_id(), &self.device_id()),
         }
     }
 
@@ -895,38 +1008,57 @@ impl Vault {
     /// cover, each verified; a section loaded before is brought up to date with what other
     /// handles (processes) stored since. Writes a fresh snapshot when many were replayed,
     /// and re-issues this device's set-aside changes ([`Vault::settle`]).
-    pub(crate) fn load(&mut self, record: &RecordId, section: SectionId) -> Result<&mut Loaded> {
-        let key = (*record, section);
+    ///
+    /// Runs `read` on the section, under its lock (other sections and writers go on).
+    pub(crate) fn with_section<T>(
+        &self,
+        record: &RecordId,
+        section: SectionId,
+        read: impl FnOnce(&mut Loaded) -> Result<T>,
+    ) -> Result<T> {
         let mine = self.mine();
         let settle = {
             let r = self.store.read()?;
-            fresh(&mut self.loaded, &r, record, section, mine)?.needs_settling()
+            let slot = self.loaded.slot(record, section);
+            let mut cached = lock(&slot);
+            fresh(&mut cached, &r, record, section, mine)?.needs_settling()
         };
         if settle {
             self.settle(record, section)?;
         }
-        self.loaded.get_mut(&key).ok_or(Error::NoKey {
-            section,
-            record: record.short(),
-        })
+        let r = self.store.read()?;
+        let slot = self.loaded.slot(record, section);
+        let mut cached = lock(&slot);
+        read(fresh(&mut cached, &r, record, section, mine)?)
     }
 
     /// Writes a loaded section back in one transaction: brought up to date inside it,
     /// this device's set-aside changes re-issued (where it may still write), and a fresh
     /// snapshot. The snapshot is only a cache; the re-issue is what repairs a section
     /// broken by two writers of old.
-    pub(crate) fn settle(&mut self, record: &RecordId, section: SectionId) -> Result<()> {
-        let may_write = self.may_write_now(record, section, &self.me.person_id())?;
+    pub(crate) fn settle(&self, record: &RecordId, section: SectionId) -> Result<()> {
+        let may_write = self.may_write_now(record, section, &self.me().person_id())?;
         let mine = self.mine();
         let mut txn = self.store.write()?;
-        let loaded = fresh(&mut self.loaded, &txn, record, section, mine)?;
+        let mut out = self.loaded.take(record, section);
+        let loaded = fresh(&mut out, &txn, record, section, mine)?;
         if may_write {
-            reissue_into(&self.me, self.device, &mut txn, record, section, loaded)?;
+            reissue_into(
+                &self.me(),
+                self.device_id(),
+                &mut txn,
+                record,
+                section,
+                loaded,
+            )?;
         } else {
             loaded.orphans = ChangeSet::default();
         }
         Self::write_snapshot(&mut txn, record, section, loaded)?;
         txn.commit()?;
+        if let Some(l) = out {
+            self.loaded.put(record, section, l);
+        }
         Ok(())
     }
 
@@ -937,13 +1069,13 @@ impl Vault {
     /// re-issued as new changes, so nothing that was reported committed is lost; fresh
     /// snapshots are written; the owner's consent log is verified whole. One transaction
     /// per section. Running it again finds nothing more to do.
-    pub fn repair(&mut self) -> Result<RepairReport> {
+    pub fn repair(&self) -> Result<RepairReport> {
         let mut report = RepairReport::default();
         let mine = self.mine();
         let records = self.store.read()?.records()?;
         for record in &records {
             for section in self.readable_sections(record)? {
-                let may_write = self.may_write_now(record, section, &self.me.person_id())?;
+                let may_write = self.may_write_now(record, section, &self.me().person_id())?;
                 let mut txn = self.store.write()?;
                 let mut loaded = Loaded {
                     doc: SectionDoc::new(section, mine.actor),
@@ -968,8 +1100,8 @@ impl Vault {
                 let mut changed = false;
                 if may_write {
                     if reissue_into(
-                        &self.me,
-                        self.device,
+                        &self.me(),
+                        self.device_id(),
                         &mut txn,
                         record,
                         section,
@@ -998,7 +1130,7 @@ impl Vault {
                     Self::write_snapshot(&mut txn, record, section, &mut loaded)?;
                     txn.commit()?;
                 }
-                self.loaded.insert((*record, section), loaded);
+                self.loaded.put(record, section, loaded);
             }
         }
         if let Ok(own) = self.own_record() {
@@ -1048,25 +1180,21 @@ impl Vault {
     /// Runs one local edit of a section and commits it as one signed envelope, in one
     /// transaction with whatever `extra` stores (an attachment's blob).
     fn commit_local<T>(
-        &mut self,
+        &self,
         record: &RecordId,
         section: SectionId,
         edit: impl FnOnce(&mut SectionDoc) -> Result<(T, ChangeSet)>,
         extra: impl FnOnce(&mut WriteTxn<'_>, &EnvelopeId) -> Result<()>,
     ) -> Result<T> {
         self.check_write(record, section)?;
-        let result = self.commit_local_inner(record, section, edit, extra);
-        if result.is_err() {
-            // The in-memory document may hold the failed edit: reload it next time.
-            self.loaded.remove(&(*record, section));
-        }
-        result
+        // A failed edit leaves its section out of the cache (see `commit_local_inner`).
+        self.commit_local_inner(record, section, edit, extra)
     }
 
     /// Refuses a local write to `section` of `record` unless this vault's owner may write
     /// it now; ends expired grants first, so what is written next never reaches them.
-    pub(crate) fn check_write(&mut self, record: &RecordId, section: SectionId) -> Result<()> {
-        let author = self.me.person_id();
+    pub(crate) fn check_write(&self, record: &RecordId, section: SectionId) -> Result<()> {
+        let author = self.me().person_id();
         if self.own_record().ok() == Some(*record) {
             self.expire_grants()?;
         }
@@ -1088,29 +1216,37 @@ impl Vault {
     }
 
     fn commit_local_inner<T>(
-        &mut self,
+        &self,
         record: &RecordId,
         section: SectionId,
         edit: impl FnOnce(&mut SectionDoc) -> Result<(T, ChangeSet)>,
         extra: impl FnOnce(&mut WriteTxn<'_>, &EnvelopeId) -> Result<()>,
     ) -> Result<T> {
-        let author = self.me.person_id();
-        let device = self.device;
-        let mine = self.mine();
         // The edit is made on the section as stored when this transaction began, and no
-        // other writer can commit before it ends (see [`SectionSource`]).
+        // other writer can commit before it ends (see [`SectionSource`]). Who signs is
+        // read inside it: a takeover changes it only while holding the transaction.
         let mut txn = self.store.write()?;
-        let loaded = fresh(&mut self.loaded, &txn, record, section, mine)?;
-        let reissued = reissue_into(&self.me, device, &mut txn, record, section, loaded)?;
-        let (out, changes) = edit(&mut loaded.doc)?;
+        let me = self.me();
+        let author = me.person_id();
+        let device = self.device_id();
+        let mine = self.mine();
+        // The section is out of the cache until this commits: readers meanwhile load it
+        // as last committed, and a failed edit is never put back.
+        let mut out = self.loaded.take(record, section);
+        let loaded = fresh(&mut out, &txn, record, section, mine)?;
+        let reissued = reissue_into(&me, device, &mut txn, record, section, loaded)?;
+        let (result, changes) = edit(&mut loaded.doc)?;
         if changes.is_empty() {
             if reissued {
                 txn.commit()?;
             }
-            return Ok(out);
+            if let Some(l) = out {
+                self.loaded.put(record, section, l);
+            }
+            return Ok(result);
         }
         let (seq, env_id) =
-            crate::bulk::seal_into(&self.me, device, &mut txn, record, section, &changes)?;
+            crate::bulk::seal_into(&me, device, &mut txn, record, section, &changes)?;
         extra(&mut txn, &env_id)?;
         loaded.covered.insert((author, device), seq);
         loaded.since_snapshot += 1;
@@ -1118,11 +1254,14 @@ impl Vault {
             Self::write_snapshot(&mut txn, record, section, loaded)?;
         }
         txn.commit()?;
-        Ok(out)
+        if let Some(l) = out {
+            self.loaded.put(record, section, l);
+        }
+        Ok(result)
     }
 
     /// Adds an entry to `record` (its section follows from its kind).
-    pub fn add(&mut self, record: &RecordId, entry: Entry) -> Result<EntryRef> {
+    pub fn add(&self, record: &RecordId, entry: Entry) -> Result<EntryRef> {
         let section = entry.section();
         let id = self.commit_local(
             record,
@@ -1137,7 +1276,7 @@ impl Vault {
     /// key into a blob, referenced (with its key) from a new document entry, in one
     /// transaction.
     pub fn attach(
-        &mut self,
+        &self,
         record: &RecordId,
         bytes: &[u8],
         input: AttachmentInput,
@@ -1180,7 +1319,7 @@ impl Vault {
 
     /// Replaces an entry's content; only the fields that changed are written, so
     /// concurrent edits of other fields on other devices survive.
-    pub fn edit(&mut self, record: &RecordId, id: &EntryId, entry: Entry) -> Result<EntryRef> {
+    pub fn edit(&self, record: &RecordId, id: &EntryId, entry: Entry) -> Result<EntryRef> {
         let current = self.get(record, id)?;
         let section = current.section;
         self.commit_local(
@@ -1196,7 +1335,7 @@ impl Vault {
     }
 
     /// Removes an entry. History keeps the signed changes; the entry no longer shows.
-    pub fn remove(&mut self, record: &RecordId, id: &EntryId) -> Result<EntryRef> {
+    pub fn remove(&self, record: &RecordId, id: &EntryId) -> Result<EntryRef> {
         let current = self.get(record, id)?;
         let section = current.section;
         self.commit_local(
@@ -1302,11 +1441,7 @@ impl Vault {
     }
 
     /// Entries of one section, or of every readable section.
-    pub fn list(
-        &mut self,
-        record: &RecordId,
-        section: Option<SectionId>,
-    ) -> Result<Vec<EntryView>> {
+    pub fn list(&self, record: &RecordId, section: Option<SectionId>) -> Result<Vec<EntryView>> {
         let sections = match section {
             Some(s) => vec![s],
             None => self.readable_sections(record)?,
@@ -1315,12 +1450,14 @@ impl Vault {
         let mut actors = HashMap::new();
         let mut out = Vec::new();
         for s in sections {
-            let loaded = self.load(record, s)?;
-            let stored = loaded.doc.entries()?;
-            let mut writes = Vec::with_capacity(stored.len());
-            for e in &stored {
-                writes.push(loaded.doc.later_writes(&e.id)?);
-            }
+            let (stored, writes) = self.with_section(record, s, |loaded| {
+                let stored = loaded.doc.entries()?;
+                let mut writes = Vec::with_capacity(stored.len());
+                for e in &stored {
+                    writes.push(loaded.doc.later_writes(&e.id)?);
+                }
+                Ok((stored, writes))
+            })?;
             for (e, w) in stored.into_iter().zip(writes) {
                 out.push(self.view(record, s, e, w, &people, &mut actors)?);
             }
@@ -1330,7 +1467,7 @@ impl Vault {
 
     /// The entry whose id is `text`, or starts with it (4 characters or more, like git's
     /// abbreviated hashes): refused when no id or several ids start with it.
-    pub fn resolve_entry(&mut self, record: &RecordId, text: &str) -> Result<EntryId> {
+    pub fn resolve_entry(&self, record: &RecordId, text: &str) -> Result<EntryId> {
         if let Ok(id) = text.parse::<EntryId>() {
             return Ok(id);
         }
@@ -1348,7 +1485,7 @@ impl Vault {
         }
         let mut matches: Vec<EntryId> = Vec::new();
         for s in self.readable_sections(record)? {
-            for e in self.load(record, s)?.doc.entries()? {
+            for e in self.with_section(record, s, |l| Ok(l.doc.entries()?))? {
                 if e.id.to_string().starts_with(&prefix) {
                     matches.push(e.id);
                 }
@@ -1365,11 +1502,15 @@ impl Vault {
     }
 
     /// One entry by id, from whichever section holds it.
-    pub fn get(&mut self, record: &RecordId, id: &EntryId) -> Result<EntryView> {
+    pub fn get(&self, record: &RecordId, id: &EntryId) -> Result<EntryView> {
         for s in self.readable_sections(record)? {
-            let loaded = self.load(record, s)?;
-            if let Some(e) = loaded.doc.get(id)? {
-                let writes = loaded.doc.later_writes(id)?;
+            let found = self.with_section(record, s, |loaded| {
+                Ok(match loaded.doc.get(id)? {
+                    Some(e) => Some((e, loaded.doc.later_writes(id)?)),
+                    None => None,
+                })
+            })?;
+            if let Some((e, writes)) = found {
                 let people = self.people()?;
                 return self.view(record, s, e, writes, &people, &mut HashMap::new());
             }
@@ -1379,20 +1520,26 @@ impl Vault {
 
     /// Every change that touched an entry (removed ones too), oldest first: who made it,
     /// from which device, when, and which fields it wrote.
-    pub fn history(&mut self, record: &RecordId, id: &EntryId) -> Result<Vec<HistoryView>> {
+    pub fn history(&self, record: &RecordId, id: &EntryId) -> Result<Vec<HistoryView>> {
         let people = self.people()?;
         let sections = self.readable_sections(record)?;
         // The section that holds it now, else any whose history knows it (removed).
         let mut found = None;
         for s in &sections {
-            if self.load(record, *s)?.doc.get(id)?.is_some() {
-                found = Some(self.load(record, *s)?.doc.history(id)?);
+            let here = self.with_section(record, *s, |l| {
+                Ok(match l.doc.get(id)? {
+                    Some(_) => Some(l.doc.history(id)?),
+                    None => None,
+                })
+            })?;
+            if here.is_some() {
+                found = here;
                 break;
             }
         }
         if found.is_none() {
             for s in &sections {
-                let steps = self.load(record, *s)?.doc.history(id)?;
+                let steps = self.with_section(record, *s, |l| Ok(l.doc.history(id)?))?;
                 if !steps.is_empty() {
                     found = Some(steps);
                     break;
@@ -1419,7 +1566,7 @@ impl Vault {
     }
 
     /// Every entry, oldest clinical date first (entries without one by creation time).
-    pub fn timeline(&mut self, record: &RecordId) -> Result<Vec<EntryView>> {
+    pub fn timeline(&self, record: &RecordId) -> Result<Vec<EntryView>> {
         let mut all = self.list(record, None)?;
         all.sort_by_key(|v| {
             v.entry
@@ -1431,7 +1578,7 @@ impl Vault {
 
     /// An attachment's document entry and its decrypted bytes.
     pub fn attachment(
-        &mut self,
+        &self,
         record: &RecordId,
         id: &EntryId,
     ) -> Result<(Document, Zeroizing<Vec<u8>>)> {
@@ -1478,7 +1625,7 @@ impl Vault {
     /// verified, its author checked against who may write that section, its body opened and
     /// its changes checked to be the author's own. All or nothing: one bad envelope and
     /// none is stored.
-    pub fn receive(&mut self, envelopes: &[Vec<u8>]) -> Result<ReceiveReport> {
+    pub fn receive(&self, envelopes: &[Vec<u8>]) -> Result<ReceiveReport> {
         let mut decoded = Vec::with_capacity(envelopes.len());
         for bytes in envelopes {
             let env = Envelope::from_bytes(bytes).map_err(|e| Error::BadEnvelope {
@@ -1514,9 +1661,9 @@ impl Vault {
             }
         }
         txn.commit()?;
-        for key in touched {
+        for (r, s) in touched {
             // Reloaded from the store on next use, with the new envelopes verified again.
-            self.loaded.remove(&key);
+            self.loaded.forget(&r, s);
         }
         Ok(report)
     }
@@ -1622,7 +1769,7 @@ mod tests {
     fn opening_replays_a_bounded_number_of_envelopes() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("v");
-        let mut v = new_vault(&dir);
+        let v = new_vault(&dir);
         let record = v.own_record().unwrap();
         for i in 0..100 {
             v.add(&record, note(i)).unwrap();
@@ -1651,15 +1798,17 @@ mod tests {
     /// the section this handle loaded earlier, sealed in a transaction begun afterwards.
     fn add_the_old_way(v: &mut Vault, record: &RecordId, entry: Entry) {
         let section = entry.section();
-        let loaded = v
-            .loaded
-            .get_mut(&(*record, section))
-            .expect("loaded before");
+        let slot = v.loaded.slot(record, section);
+        let mut cached = lock(&slot);
+        let loaded = cached.as_mut().expect("loaded before");
         let (_, changes) = loaded.doc.insert(&entry).unwrap();
         let mut txn = v.store.write().unwrap();
         let (seq, _) =
-            crate::bulk::seal_into(&v.me, v.device, &mut txn, record, section, &changes).unwrap();
-        loaded.covered.insert((v.me.person_id(), v.device), seq);
+            crate::bulk::seal_into(&v.me(), v.device_id(), &mut txn, record, section, &changes)
+                .unwrap();
+        loaded
+            .covered
+            .insert((v.me().person_id(), v.device_id()), seq);
         txn.commit().unwrap();
     }
 
@@ -1759,7 +1908,7 @@ mod tests {
     fn lines_of_changes_from_many_stale_copies_are_all_repaired() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("v");
-        let mut first = new_vault(&dir);
+        let first = new_vault(&dir);
         let record = first.own_record().unwrap();
         let kept = first.add(&record, note(0)).unwrap();
         let mut handles: Vec<Vault> = (0..4)
@@ -1779,12 +1928,14 @@ mod tests {
         // One stale copy also edits the first note.
         {
             let h = &mut handles[2];
-            let loaded = h.loaded.get_mut(&(record, SectionId::Notes)).unwrap();
+            let slot = h.loaded.slot(&record, SectionId::Notes);
+            let mut cached = lock(&slot);
+            let loaded = cached.as_mut().unwrap();
             let changes = loaded.doc.update(&kept.id, &note(99)).unwrap();
             let mut txn = h.store.write().unwrap();
             crate::bulk::seal_into(
-                &h.me,
-                h.device,
+                &h.me(),
+                h.device_id(),
                 &mut txn,
                 &record,
                 SectionId::Notes,
@@ -1910,7 +2061,7 @@ mod tests {
         let dir = tmp.path().join("v");
         let mut a = new_vault(&dir);
         let record = a.own_record().unwrap();
-        let mut doctor = doctor_reading(&mut a, &tmp.path().join("doctor"), SectionId::Documents);
+        let doctor = doctor_reading(&mut a, &tmp.path().join("doctor"), SectionId::Documents);
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Documents)).unwrap();
         b.list(&record, Some(SectionId::Documents)).unwrap();
@@ -1932,12 +2083,14 @@ mod tests {
                     sha1: None,
                 },
             });
-            let loaded = v.loaded.get_mut(&(record, SectionId::Documents)).unwrap();
+            let slot = v.loaded.slot(&record, SectionId::Documents);
+            let mut cached = lock(&slot);
+            let loaded = cached.as_mut().unwrap();
             let (_, changes) = loaded.doc.insert(&entry).unwrap();
             let mut txn = v.store.write().unwrap();
             let (_, env) = crate::bulk::seal_into(
-                &v.me,
-                v.device,
+                &v.me(),
+                v.device_id(),
                 &mut txn,
                 &record,
                 SectionId::Documents,
@@ -1951,7 +2104,7 @@ mod tests {
         attach_the_old_way(&mut a, "first scan", b"first");
         attach_the_old_way(&mut b, "second scan", b"second, set aside then re-issued");
         drop((a, b));
-        let mut v = Vault::open(&dir, &pass()).unwrap();
+        let v = Vault::open(&dir, &pass()).unwrap();
         assert_eq!(
             v.list(&record, Some(SectionId::Documents)).unwrap().len(),
             2
@@ -1991,7 +2144,9 @@ mod tests {
         // The old code then saved b's copy as the snapshot: it covers the envelope of
         // note 1, which it never applied.
         {
-            let loaded = b.loaded.get(&(record, SectionId::Notes)).unwrap();
+            let slot = b.loaded.slot(&record, SectionId::Notes);
+            let cached = lock(&slot);
+            let loaded = cached.as_ref().unwrap();
             let repr = OldSnapshotRepr {
                 covered: loaded
                     .covered
@@ -2020,7 +2175,7 @@ mod tests {
     fn a_snapshot_is_only_a_cache_the_envelopes_are_the_truth() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("v");
-        let mut v = new_vault(&dir);
+        let v = new_vault(&dir);
         let record = v.own_record().unwrap();
         for i in 0..40 {
             v.add(&record, note(i)).unwrap();
@@ -2051,7 +2206,7 @@ mod tests {
                     .unwrap();
                 txn.commit().unwrap();
             }
-            let mut v = Vault::open(&dir, &pass()).unwrap();
+            let v = Vault::open(&dir, &pass()).unwrap();
             assert_eq!(v.list(&record, Some(SectionId::Notes)).unwrap().len(), 40);
             // And saved again, whole and of the current format.
             let saved = v
@@ -2070,7 +2225,7 @@ mod tests {
     #[test]
     fn entries_are_attributed_to_their_signer() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut v = new_vault(&tmp.path().join("v"));
+        let v = new_vault(&tmp.path().join("v"));
         let record = v.own_record().unwrap();
         let r = v.add(&record, note(1)).unwrap();
         let view = v.get(&record, &r.id).unwrap();
@@ -2082,7 +2237,7 @@ mod tests {
     #[test]
     fn a_failed_edit_leaves_memory_and_disk_as_they_were() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut v = new_vault(&tmp.path().join("v"));
+        let v = new_vault(&tmp.path().join("v"));
         let record = v.own_record().unwrap();
         let r = v.add(&record, note(1)).unwrap();
         let before = v.state_digest().unwrap();
@@ -2096,5 +2251,151 @@ mod tests {
             panic!("not a note")
         };
         assert_eq!(n.text, "note 1");
+    }
+
+    #[test]
+    fn a_vault_is_a_cheap_handle_for_any_thread() {
+        fn handle<T: Send + Sync + Clone + 'static>() {}
+        handle::<Vault>();
+        let tmp = tempfile::tempdir().unwrap();
+        let v = new_vault(&tmp.path().join("v"));
+        let record = v.own_record().unwrap();
+        let other = v.clone();
+        // Clones share one vault: what one writes, the other reads at once.
+        let r = other.add(&record, note(1)).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&v.inner, &other.inner));
+        assert_eq!(v.get(&record, &r.id).unwrap().id, r.id);
+    }
+
+    /// A writer stopped inside its transaction (its envelope sealed, not yet committed):
+    /// readers of the same section and of others go on, and see the last committed state;
+    /// once it commits, they see its entry.
+    #[test]
+    fn readers_go_on_while_a_writer_commits() {
+        use std::sync::mpsc::channel;
+        use std::time::Duration;
+        let tmp = tempfile::tempdir().unwrap();
+        let v = new_vault(&tmp.path().join("v"));
+        let record = v.own_record().unwrap();
+        v.add(&record, note(1)).unwrap();
+        v.add(
+            &record,
+            Entry::Allergy(carnet_record::Allergy {
+                substance: "penicillin".into(),
+                code: None,
+                criticality: None,
+                reaction: None,
+                onset: None,
+            }),
+        )
+        .unwrap();
+        let (inside, writer_inside) = channel();
+        let (release, go) = channel::<()>();
+        let writer = {
+            let v = v.clone();
+            std::thread::spawn(move || {
+                v.commit_local(
+                    &record,
+                    SectionId::Notes,
+                    |doc| Ok(doc.insert(&note(2))?),
+                    move |_, _| {
+                        inside.send(()).unwrap();
+                        go.recv().unwrap();
+                        Ok(())
+                    },
+                )
+                .unwrap()
+            })
+        };
+        writer_inside.recv().unwrap();
+        // The writer holds the store's write transaction and its section now.
+        let texts = move |v: &Vault| -> Vec<String> {
+            v.list(&record, Some(SectionId::Notes))
+                .unwrap()
+                .into_iter()
+                .map(|e| match e.entry {
+                    Entry::Note(n) => n.text,
+                    _ => panic!("not a note"),
+                })
+                .collect()
+        };
+        let (done, read) = channel();
+        for _ in 0..3 {
+            let (v, done) = (v.clone(), done.clone());
+            std::thread::spawn(move || {
+                let notes = texts(&v);
+                let allergies = v.list(&record, Some(SectionId::Allergies)).unwrap().len();
+                done.send((notes, allergies)).unwrap();
+            });
+        }
+        for _ in 0..3 {
+            // A generous bound, only so that a reader stuck behind the writer fails the
+            // test instead of hanging it.
+            let (notes, allergies) = read
+                .recv_timeout(Duration::from_secs(60))
+                .expect("a reader waited for the writer's commit");
+            assert_eq!(
+                notes,
+                vec!["note 1".to_string()],
+                "the last committed state"
+            );
+            assert_eq!(allergies, 1);
+        }
+        release.send(()).unwrap();
+        writer.join().unwrap();
+        let mut after = texts(&v);
+        after.sort();
+        assert_eq!(after, vec!["note 1".to_string(), "note 2".to_string()]);
+    }
+
+    /// Writers on clones of one handle, from several threads, with readers among them:
+    /// every write lands once, and every reader sees a committed state that only grows.
+    #[test]
+    fn writers_and_readers_on_many_threads_lose_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v = new_vault(&tmp.path().join("v"));
+        let record = v.own_record().unwrap();
+        let mut threads = Vec::new();
+        for w in 0..3 {
+            let v = v.clone();
+            threads.push(std::thread::spawn(move || {
+                for i in 0..12 {
+                    v.add(&record, note(w * 100 + i)).unwrap();
+                }
+            }));
+        }
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let v = v.clone();
+                std::thread::spawn(move || {
+                    let mut seen = 0;
+                    for _ in 0..20 {
+                        let n = v.list(&record, Some(SectionId::Notes)).unwrap().len();
+                        assert!(n >= seen, "a reader saw {n} notes after {seen}");
+                        seen = n;
+                    }
+                })
+            })
+            .collect();
+        for t in threads.into_iter().chain(readers) {
+            t.join().unwrap();
+        }
+        let mut texts: Vec<String> = v
+            .list(&record, Some(SectionId::Notes))
+            .unwrap()
+            .into_iter()
+            .map(|e| match e.entry {
+                Entry::Note(n) => n.text,
+                _ => panic!("not a note"),
+            })
+            .collect();
+        texts.sort();
+        let mut want: Vec<String> = (0..3)
+            .flat_map(|w| (0..12).map(move |i| format!("note {}", w * 100 + i)))
+            .collect();
+        want.sort();
+        assert_eq!(texts, want);
+        // And a fresh open of the store agrees with the handle.
+        drop(v);
     }
 }

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import unittest
 
 import carnet
@@ -28,6 +29,7 @@ from carnet import (
     ProfileInput,
     Role,
     Section,
+    SyncEvent,
     create_vault,
     error_code,
     verify_audit,
@@ -161,6 +163,70 @@ class Story(unittest.TestCase):
         bad = verify_audit(json.dumps(tampered))
         self.assertFalse(bad.ok)
         self.assertTrue(bad.first_error)
+
+    def raises(self, cls, code, fn, *args):
+        with self.assertRaises(cls) as cm:
+            fn(*args)
+        self.assertEqual(error_code(cm.exception), code)
+        return cm.exception
+
+    def test_live_sync_on_loopback_with_events(self):
+        alice = new_vault(self.root, "Alice").vault()
+        doctor = new_vault(self.root, "Dr Martin", Role.CLINICIAN).vault()
+        record = alice.own_record()
+        alice.add_contact("Dr Martin", doctor.card())
+        alice.add_note(None, "first", None)
+        grant = alice.grant("Dr Martin", [Section.NOTES], Access.READ, "care", None)
+
+        def notes():
+            try:
+                return sorted(e.summary for e in doctor.list(record, Section.NOTES))
+            except CarnetError.NotShared:
+                return []
+
+        def wait_for(sync, want):
+            """Events until one is `want`'s (a bound only so that a missing one fails)."""
+            seen = []
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                e = sync.next_event(200)
+                if e is not None:
+                    seen.append(e)
+                    if want(e):
+                        return seen
+            self.fail(f"the event never came; seen: {seen}")
+
+        def received_changes(e):
+            return isinstance(e, SyncEvent.RECEIVED) and e.changes > 0
+
+        at_alice = alice.start_sync("127.0.0.1:0")
+        at_doctor = doctor.start_sync("127.0.0.1:0")
+        try:
+            at_doctor.connect(at_alice.ticket())
+            seen = wait_for(at_doctor, received_changes)
+            self.assertTrue(any(isinstance(e, SyncEvent.PEER_CONNECTED) and e.peer == "Alice" for e in seen), seen)
+            self.assertTrue(any(isinstance(e, SyncEvent.RECEIVED) and e.grants > 0 for e in seen), seen)
+            self.assertTrue(any("first" in n for n in notes()), notes())
+            # Alice's app writes on its own handle while sync runs: the doctor hears it.
+            alice.add_note(None, "second", None)
+            wait_for(at_doctor, lambda e: received_changes(e) and any("second" in n for n in notes()))
+            wait_for(at_alice, lambda e: isinstance(e, SyncEvent.DELIVERED) and e.changes > 0)
+            # Revoked: what Alice writes next never reaches the doctor.
+            alice.revoke(grant)
+            alice.add_note(None, "after the revoke", None)
+            try:
+                at_doctor.sync_once(at_alice.ticket())
+            except (CarnetError.Refused, CarnetError.NothingShared, CarnetError.Network):
+                pass
+            self.assertFalse(any("after the revoke" in n for n in notes()), notes())
+            # Errors arrive as typed exceptions.
+            self.raises(CarnetError.InvalidInput, 4, at_doctor.connect, "not a ticket")
+        finally:
+            at_alice.stop()
+            at_doctor.stop()
+        self.raises(CarnetError.Network, 19, at_doctor.sync_once, at_alice.ticket())
+        # The handles go on working once sync stopped.
+        alice.add_note(None, "later", None)
 
     def test_a_prescription_travels_back(self):
         alice = new_vault(self.root, "Alice").vault()
