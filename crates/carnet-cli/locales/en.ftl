@@ -413,8 +413,8 @@ err-out-binary-terminal = this output is binary and standard output is a termina
 
 ## Progress
 
-progress-backup = backing up: { $bytes } written
-progress-restore = restoring: { $bytes } written
+progress-backup = backing up a vault of { $total }: { $bytes } written
+progress-restore = restoring a backup of { $total }: { $bytes } written
 progress-reading = reading
 progress-writing-fhir = writing FHIR ({ $n } entries)
 progress-charts = charts

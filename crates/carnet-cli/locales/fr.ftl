@@ -386,7 +386,7 @@ serve-failed = une synchronisation avec le pair { $peer } a échoué : { $why }
 err-sync-no-longer-shared = { $patient } ne vous partage plus son dossier : votre accès a été retiré ou a pris fin, et la synchronisation a été refusée ({ $why }). Ce que vous avez reçu avant reste lisible (`carnet list --patient "{ $patient }"`), mais plus rien de nouveau n'arrive, et ce que vous écrivez reste chez vous.
 err-sync-no-peer = nommez un contact ou donnez un ticket avec lequel se synchroniser
 sync-the-peer = le pair
-sync-reaching = connexion à { $peer } : abandon dans { $left } s s'il ne répond pas
+sync-reaching = connexion avec { $peer } : abandon dans { $left } s s'il ne répond pas
 syncing = synchronisation : { $received } reçus, { $sent } envoyés
 sync-peer-left = { $peer } a quitté la session ; nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
 sync-stopped = arrêté : { $why }
@@ -411,8 +411,8 @@ err-out-binary-terminal = ce résultat est binaire et la sortie standard est un 
 
 ## Progression
 
-progress-backup = sauvegarde : { $bytes } écrits
-progress-restore = restauration : { $bytes } écrits
+progress-backup = sauvegarde d'un coffre de { $total } : { $bytes } écrits
+progress-restore = restauration d'une sauvegarde de { $total } : { $bytes } écrits
 progress-reading = lecture
 progress-writing-fhir = écriture FHIR ({ $n } entrées)
 progress-charts = graphiques
