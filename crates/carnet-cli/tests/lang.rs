@@ -574,3 +574,51 @@ fn usage_errors_speak_french_with_lang_fr() {
     let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
     assert_eq!(v["kind"], "usage");
 }
+
+/// What clap adds after an option's help (its default, its possible values, its
+/// variable) and the `help` command it adds are said in French too.
+#[test]
+fn help_notes_and_the_help_command_are_in_french() {
+    let c = Carnet::empty();
+    let mut all = String::new();
+    for args in [
+        &["--help"][..],
+        &["grant", "--help"],
+        &["init", "--help"],
+        &["sync", "--help"],
+        &["completions", "--help"],
+        &["help"],
+        &["add", "help"],
+    ] {
+        let mut with_lang = vec!["--lang", "fr"];
+        with_lang.extend_from_slice(args);
+        all.push_str(&c.ok(&with_lang));
+    }
+    for english in [
+        "[possible values",
+        "[default:",
+        "[env:",
+        "Print this message",
+    ] {
+        assert!(!all.contains(english), "{english:?} left in:\n{all}");
+    }
+    // Help is wrapped: each note is checked on one line's worth of words.
+    for french in [
+        "[valeurs possibles : read, write]",
+        "[par défaut : patient]",
+        "[par défaut : 30]",
+        "[variable d'environnement :",
+        "Afficher ce message ou l'aide des sous-commandes indiquées",
+    ] {
+        assert!(all.contains(french), "no {french:?} in:\n{all}");
+    }
+    // English is clap's own.
+    let en = c.ok(&["grant", "--help"]) + &c.ok(&["init", "--help"]) + &c.ok(&["help"]);
+    for english in [
+        "[possible values: read, write]",
+        "[default: patient]",
+        "Print this message",
+    ] {
+        assert!(en.contains(english), "no {english:?} in:\n{en}");
+    }
+}
