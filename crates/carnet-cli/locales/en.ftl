@@ -333,6 +333,35 @@ duration-years = { $n } { $n ->
     }
 duration-centuries = centuries
 
+# zxcvbn's advice on a weak passphrase, one message per kind of its feedback.
+zxcvbn-straight-rows = Straight rows of keys are easy to guess.
+zxcvbn-short-keyboard-patterns = Short keyboard patterns are easy to guess.
+zxcvbn-repeats-aaa = Repeats like "aaa" are easy to guess.
+zxcvbn-repeats-abcabc = Repeats like "abcabcabc" are only slightly harder to guess than "abc".
+zxcvbn-top10 = This is a top-10 common password.
+zxcvbn-top100 = This is a top-100 common password.
+zxcvbn-common = This is a very common password.
+zxcvbn-similar-to-common = This is similar to a commonly used password.
+zxcvbn-sequences = Sequences like abc or 6543 are easy to guess.
+zxcvbn-recent-years = Recent years are easy to guess.
+zxcvbn-word-by-itself = A word by itself is easy to guess.
+zxcvbn-dates = Dates are often easy to guess.
+zxcvbn-names-by-themselves = Names and surnames by themselves are easy to guess.
+zxcvbn-common-names = Common names and surnames are easy to guess.
+zxcvbn-use-a-few-words = Use a few words, avoid common phrases.
+zxcvbn-no-need-for-symbols = No need for symbols, digits, or uppercase letters.
+zxcvbn-add-a-word = Add another word or two. Uncommon words are better.
+zxcvbn-capitalization = Capitalization doesn't help very much.
+zxcvbn-all-uppercase = All-uppercase is almost as easy to guess as all-lowercase.
+zxcvbn-reversed-words = Reversed words aren't much harder to guess.
+zxcvbn-substitutions = Predictable substitutions like '@' instead of 'a' don't help very much.
+zxcvbn-longer-keyboard-pattern = Use a longer keyboard pattern with more turns.
+zxcvbn-avoid-repeats = Avoid repeated words and characters.
+zxcvbn-avoid-sequences = Avoid sequences.
+zxcvbn-avoid-recent-years = Avoid recent years.
+zxcvbn-avoid-your-years = Avoid years that are associated with you.
+zxcvbn-avoid-your-dates = Avoid dates and years that are associated with you.
+
 ## Backups, devices, recovery
 
 prompt-recovery-phrase = Recovery phrase (24 words):{ " " }

@@ -331,6 +331,35 @@ duration-years = { $n } { $n ->
     }
 duration-centuries = des siècles
 
+# zxcvbn's advice on a weak passphrase, one message per kind of its feedback.
+zxcvbn-straight-rows = Les rangées de touches à la suite sont faciles à deviner.
+zxcvbn-short-keyboard-patterns = Les motifs courts sur le clavier sont faciles à deviner.
+zxcvbn-repeats-aaa = Les répétitions comme « aaa » sont faciles à deviner.
+zxcvbn-repeats-abcabc = Les répétitions comme « abcabcabc » sont à peine plus difficiles à deviner que « abc ».
+zxcvbn-top10 = C'est l'un des 10 mots de passe les plus courants.
+zxcvbn-top100 = C'est l'un des 100 mots de passe les plus courants.
+zxcvbn-common = C'est un mot de passe très courant.
+zxcvbn-similar-to-common = Elle ressemble à un mot de passe très utilisé.
+zxcvbn-sequences = Les suites comme abc ou 6543 sont faciles à deviner.
+zxcvbn-recent-years = Les années récentes sont faciles à deviner.
+zxcvbn-word-by-itself = Un mot seul est facile à deviner.
+zxcvbn-dates = Les dates sont souvent faciles à deviner.
+zxcvbn-names-by-themselves = Les noms et prénoms seuls sont faciles à deviner.
+zxcvbn-common-names = Les noms et prénoms courants sont faciles à deviner.
+zxcvbn-use-a-few-words = Prenez quelques mots, évitez les expressions toutes faites.
+zxcvbn-no-need-for-symbols = Pas besoin de symboles, de chiffres ni de majuscules.
+zxcvbn-add-a-word = Ajoutez un ou deux mots ; des mots peu courants valent mieux.
+zxcvbn-capitalization = Les majuscules n'aident pas beaucoup.
+zxcvbn-all-uppercase = Tout en majuscules est presque aussi facile à deviner que tout en minuscules.
+zxcvbn-reversed-words = Les mots écrits à l'envers ne sont guère plus difficiles à deviner.
+zxcvbn-substitutions = Les substitutions prévisibles, comme « @ » au lieu de « a », n'aident pas beaucoup.
+zxcvbn-longer-keyboard-pattern = Prenez un motif de clavier plus long, avec plus de changements de direction.
+zxcvbn-avoid-repeats = Évitez de répéter des mots ou des caractères.
+zxcvbn-avoid-sequences = Évitez les suites.
+zxcvbn-avoid-recent-years = Évitez les années récentes.
+zxcvbn-avoid-your-years = Évitez les années qui vous sont liées.
+zxcvbn-avoid-your-dates = Évitez les dates et les années qui vous sont liées.
+
 ## Sauvegardes, appareils, récupération
 
 prompt-recovery-phrase = Phrase de récupération (24 mots) :{ " " }

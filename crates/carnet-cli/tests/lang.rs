@@ -575,6 +575,44 @@ fn usage_errors_speak_french_with_lang_fr() {
     assert_eq!(v["kind"], "usage");
 }
 
+/// zxcvbn's advice on a weak passphrase (its warning and suggestions, English words in
+/// the crate) is said in French under --lang fr, in English otherwise.
+#[test]
+fn weak_passphrase_advice_is_in_the_language_of_the_run() {
+    let init = |lang: &str| {
+        let c = Carnet::empty();
+        let (code, _, err) = run_env(
+            &c,
+            &[
+                "--lang",
+                lang,
+                "init",
+                "--name",
+                "Alice Test",
+                "--kdf-cost",
+                "10",
+            ],
+            &[("CARNET_PASSPHRASE", "password")],
+        );
+        assert_eq!(code, 0, "{err}");
+        err
+    };
+    let fr = init("fr");
+    assert!(fr.contains("cette phrase de passe est faible"), "{fr}");
+    assert!(
+        fr.contains("C'est l'un des 10 mots de passe les plus courants."),
+        "{fr}"
+    );
+    assert!(fr.contains("Ajoutez un ou deux mots"), "{fr}");
+    assert!(
+        !fr.contains("password") && !fr.contains("Add another word"),
+        "English left in:\n{fr}"
+    );
+    let en = init("en");
+    assert!(en.contains("This is a top-10 common password."), "{en}");
+    assert!(en.contains("Add another word or two."), "{en}");
+}
+
 /// What clap adds after an option's help (its default, its possible values, its
 /// variable) and the `help` command it adds are said in French too.
 #[test]
