@@ -613,6 +613,83 @@ fn weak_passphrase_advice_is_in_the_language_of_the_run() {
     assert!(en.contains("Add another word or two."), "{en}");
 }
 
+/// `audit verify` says what it checked, its warnings and its refusals in the language of
+/// the run; the JSON report (its warnings included) stays English.
+#[test]
+fn audit_verify_speaks_french_and_its_json_stays_english() {
+    let alice = patient_with_entries();
+    let id = alice.json(&["whoami"])["id"].as_str().unwrap().to_string();
+    let log = alice.work.join("log.json");
+    alice.ok(&["audit", "export", "--out", log.to_str().unwrap()]);
+    let log = log.to_str().unwrap();
+    let auditor = Carnet::empty();
+    let (code, out, err) = run_env(&auditor, &["--lang", "fr", "audit", "verify", log], &[]);
+    assert_eq!(code, 0, "{err}");
+    for want in [
+        "OK, cohérent avec lui-même seulement : un journal de consentement dont la carte dit « Alice Test »",
+        "point(s) de contrôle ; les signatures",
+        "Dernier point de contrôle : ",
+        "Gardez ce point de contrôle",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+    assert!(
+        err.contains("attention : pas de --patient")
+            && err.contains("attention : aucun témoin n'a cosigné"),
+        "{err}"
+    );
+    let (code, out, _) = run_env(
+        &auditor,
+        &["--lang", "fr", "audit", "verify", log, "--patient", &id],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("OK : le journal de consentement de Alice Test"),
+        "{out}"
+    );
+    // English stays English.
+    let (_, out, err) = run_env(&auditor, &["audit", "verify", log], &[]);
+    assert!(out.starts_with("OK, self-consistent only"), "{out}");
+    assert!(err.contains("warning: no --patient given"), "{err}");
+    // A refusal, in French.
+    let (code, _, err) = run_env(
+        &auditor,
+        &[
+            "--lang",
+            "fr",
+            "audit",
+            "verify",
+            log,
+            "--patient",
+            "nobody",
+        ],
+        &[],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("n'est pas un identifiant de personne"),
+        "{err}"
+    );
+    let dir = auditor.work.to_str().unwrap();
+    let (code, _, err) = run_env(&auditor, &["--lang", "fr", "audit", "verify", dir], &[]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("n'est pas un fichier ordinaire") && err.contains("l'export d'audit"),
+        "{err}"
+    );
+    // JSON: the same in both languages, warnings in English.
+    let json_fr = run_env(
+        &auditor,
+        &["--lang", "fr", "--json", "audit", "verify", log],
+        &[],
+    )
+    .1;
+    let json_en = run_env(&auditor, &["--json", "audit", "verify", log], &[]).1;
+    assert_eq!(json_fr, json_en);
+    assert!(json_fr.contains("not whose it is"), "{json_fr}");
+}
+
 /// What clap adds after an option's help (its default, its possible values, its
 /// variable) and the `help` command it adds are said in French too.
 #[test]
