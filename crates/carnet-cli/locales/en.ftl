@@ -416,6 +416,9 @@ serve-refused = refused a peer ({ $peer }): { $why }
 serve-failed = a sync with peer { $peer } failed: { $why }
 err-sync-no-longer-shared = { $patient } no longer shares their record with you: your access was revoked or has ended, and the sync was refused ({ $why }). What you received before stays readable (`carnet list --patient "{ $patient }"`), but nothing new comes, and what you write stays with you.
 err-sync-no-peer = name a contact or give a ticket to sync with
+kdf-test-note = note: { $env }=1: this vault's passphrase hashing is cheap (cost { $cost }, default { $default }); for tests only.
+err-kdf-below-default = --kdf-cost { $cost } is below the default ({ $default }): it would make your passphrase far cheaper to guess for anyone who copies the vault, so it is for tests only. Leave --kdf-cost out (or give { $default } to 20); test suites set { $env }=1
+err-sync-no-address = no address known for { $name }: ask them for the ticket their `carnet serve` prints, and run `carnet sync TICKET` once
 sync-the-peer = the peer
 sync-reaching = reaching { $peer }: giving up in { $left } s if it does not answer
 syncing = syncing: { $received } received, { $sent } sent
@@ -544,6 +547,10 @@ setting-port = the UDP port `carnet serve` listens on; the first serve remembers
 agent-dir-not-private = { $dir } is not a private directory of yours (mode 0700): no session can be kept there safely
 agent-did-not-start = the session agent did not start
 agent-needs-unix = sessions need a Unix system
+agent-cannot-create = cannot create the session directory { $dir }
+agent-cannot-read = cannot read the session directory { $dir }
+agent-lock-unconfirmed = the session did not confirm it ended
+agent-no-program = cannot find the carnet program to start the session agent
 
 ## Usage errors (clap's own words are kept in English; these say them in French)
 

@@ -414,6 +414,9 @@ serve-refused = pair refusé ({ $peer }) : { $why }
 serve-failed = une synchronisation avec le pair { $peer } a échoué : { $why }
 err-sync-no-longer-shared = { $patient } ne vous partage plus son dossier : votre accès a été retiré ou a pris fin, et la synchronisation a été refusée ({ $why }). Ce que vous avez reçu avant reste lisible (`carnet list --patient "{ $patient }"`), mais plus rien de nouveau n'arrive, et ce que vous écrivez reste chez vous.
 err-sync-no-peer = nommez un contact ou donnez un ticket avec lequel se synchroniser
+kdf-test-note = note : { $env }=1 : le hachage de la phrase de passe de ce coffre est peu coûteux (coût { $cost }, par défaut { $default }) ; pour les tests seulement.
+err-kdf-below-default = --kdf-cost { $cost } est en dessous de la valeur par défaut ({ $default }) : votre phrase de passe serait bien plus facile à deviner pour quiconque copie le coffre, c'est donc réservé aux tests. Omettez --kdf-cost (ou donnez de { $default } à 20) ; les suites de tests posent { $env }=1
+err-sync-no-address = aucune adresse connue pour { $name } : demandez-lui le ticket qu'affiche son `carnet serve`, et lancez une fois `carnet sync TICKET`
 sync-the-peer = le pair
 sync-reaching = connexion avec { $peer } : abandon dans { $left } s s'il ne répond pas
 syncing = synchronisation : { $received } reçus, { $sent } envoyés
@@ -542,6 +545,10 @@ setting-port = le port UDP où écoute `carnet serve` ; le premier serve retient
 agent-dir-not-private = { $dir } n'est pas un répertoire privé à vous (mode 0700) : aucune session ne peut y être gardée sans risque
 agent-did-not-start = l'agent de session n'a pas démarré
 agent-needs-unix = les sessions demandent un système Unix
+agent-cannot-create = impossible de créer le répertoire de session { $dir }
+agent-cannot-read = impossible de lire le répertoire de session { $dir }
+agent-lock-unconfirmed = la session n'a pas confirmé qu'elle avait pris fin
+agent-no-program = impossible de trouver le programme carnet pour démarrer l'agent de session
 
 ## Erreurs d'usage (clap écrit les siennes en anglais ; celles-ci les disent en français)
 

@@ -257,12 +257,24 @@ pub fn kdf_cost(requested: u8) -> Result<u8> {
     }
     if std::env::var(TEST_KDF_ENV).is_ok_and(|v| v == "1") {
         eprintln!(
-            "note: {TEST_KDF_ENV}=1: this vault's passphrase hashing is cheap (cost {requested}, default {default}); for tests only."
+            "{}",
+            t!(
+                "kdf-test-note",
+                env = TEST_KDF_ENV,
+                cost = requested,
+                default = default
+            )
         );
         return Ok(requested);
     }
     bail!(
-        "--kdf-cost {requested} is below the default ({default}): it would make your passphrase far cheaper to guess for anyone who copies the vault, so it is for tests only. Leave --kdf-cost out (or give {default} to 20); test suites set {TEST_KDF_ENV}=1"
+        "{}",
+        t!(
+            "err-kdf-below-default",
+            env = TEST_KDF_ENV,
+            cost = requested,
+            default = default
+        )
     )
 }
 

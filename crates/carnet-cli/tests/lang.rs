@@ -690,6 +690,37 @@ fn audit_verify_speaks_french_and_its_json_stays_english() {
     assert!(json_fr.contains("not whose it is"), "{json_fr}");
 }
 
+/// `carnet unlock` and `carnet lock` speak French, their failures included.
+#[test]
+fn sessions_speak_french() {
+    let c = Carnet::patient();
+    let runtime = tempfile::tempdir().unwrap();
+    let rt = runtime.path().to_str().unwrap();
+    let (code, out, err) = run_env(
+        &c,
+        &["--lang", "fr", "unlock", "--timeout", "60"],
+        &[("XDG_RUNTIME_DIR", rt)],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Déverrouillé pour 1 minute(s)"), "{out}");
+    let (_, out, _) = run_env(&c, &["--lang", "fr", "lock"], &[("XDG_RUNTIME_DIR", rt)]);
+    assert!(out.contains("Verrouillé : la clé est oubliée"), "{out}");
+    let (_, out, _) = run_env(&c, &["--lang", "fr", "lock"], &[("XDG_RUNTIME_DIR", rt)]);
+    assert!(out.contains("Aucune session n'était ouverte"), "{out}");
+    // Where no session directory can be made (the runtime directory is a file).
+    let file = c.work.join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let env = [("XDG_RUNTIME_DIR", file.to_str().unwrap())];
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "unlock"], &env);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("impossible de créer le répertoire de session"),
+        "{err}"
+    );
+    let (_, _, err) = run_env(&c, &["unlock"], &env);
+    assert!(err.contains("cannot create the session directory"), "{err}");
+}
+
 /// What clap adds after an option's help (its default, its possible values, its
 /// variable) and the `help` command it adds are said in French too.
 #[test]
@@ -736,4 +767,55 @@ fn help_notes_and_the_help_command_are_in_french() {
     ] {
         assert!(en.contains(english), "no {english:?} in:\n{en}");
     }
+}
+
+/// A passphrase cost below the default, and a sync with a contact whose address is not
+/// known, are explained in French.
+#[test]
+fn kdf_cost_and_unknown_address_speak_french() {
+    let c = Carnet::empty();
+    let out = c
+        .command()
+        .env_remove("CARNET_TEST_KDF")
+        .args([
+            "--lang",
+            "fr",
+            "init",
+            "--name",
+            "Alice Test",
+            "--kdf-cost",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--kdf-cost 10 est en dessous de la valeur par défaut (18)"),
+        "{err}"
+    );
+    let (_, _, err) = run_env(
+        &c,
+        &[
+            "--lang",
+            "fr",
+            "init",
+            "--name",
+            "Alice Test",
+            "--kdf-cost",
+            "10",
+        ],
+        &[],
+    );
+    assert!(err.contains("pour les tests seulement"), "{err}");
+    let dr = Carnet::clinician("Dr Martin");
+    c.ok(&["contact", "add", "Dr Martin", &dr.card()]);
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "sync", "Dr Martin"], &[]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("aucune adresse connue pour Dr Martin"),
+        "{err}"
+    );
+    let (_, _, err) = run_env(&c, &["sync", "Dr Martin"], &[]);
+    assert!(err.contains("no address known for Dr Martin"), "{err}");
 }
