@@ -820,10 +820,7 @@ pub fn french(cmd: clap::Command) -> clap::Command {
         cmd = cmd.mut_arg(&id, |a| {
             let help = a.get_help().map(|h| h.to_string());
             let notes = value_notes(&a);
-            let help = match help.as_deref() {
-                Some(h) => Some(lookup(h).unwrap_or(h).to_string()),
-                None => None,
-            };
+            let help = help.as_deref().map(|h| lookup(h).unwrap_or(h).to_string());
             let a = match (help, notes.is_empty()) {
                 (Some(h), true) => a.help(h),
                 (Some(h), false) => a.help(format!("{h} {notes}")),
