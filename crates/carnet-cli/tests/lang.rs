@@ -123,6 +123,10 @@ fn list_show_and_timeline_speak_french_with_lang_fr_and_english_by_default() {
     assert!(show.contains("Systolic blood pressure 120 mmHg"), "{show}");
     let who = c.ok(&["--lang", "fr", "whoami"]);
     assert!(who.contains("appareil :"), "{who}");
+    // The label's column fits the French labels: a space after each.
+    assert!(who.lines().any(|l| l.starts_with("appareil : ")), "{who}");
+    let who = c.ok(&["whoami"]);
+    assert!(who.lines().any(|l| l.starts_with("device: ")), "{who}");
 }
 
 #[test]
