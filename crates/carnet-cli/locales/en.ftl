@@ -333,6 +333,35 @@ duration-years = { $n } { $n ->
     }
 duration-centuries = centuries
 
+# zxcvbn's advice on a weak passphrase, one message per kind of its feedback.
+zxcvbn-straight-rows = Straight rows of keys are easy to guess.
+zxcvbn-short-keyboard-patterns = Short keyboard patterns are easy to guess.
+zxcvbn-repeats-aaa = Repeats like "aaa" are easy to guess.
+zxcvbn-repeats-abcabc = Repeats like "abcabcabc" are only slightly harder to guess than "abc".
+zxcvbn-top10 = This is a top-10 common password.
+zxcvbn-top100 = This is a top-100 common password.
+zxcvbn-common = This is a very common password.
+zxcvbn-similar-to-common = This is similar to a commonly used password.
+zxcvbn-sequences = Sequences like abc or 6543 are easy to guess.
+zxcvbn-recent-years = Recent years are easy to guess.
+zxcvbn-word-by-itself = A word by itself is easy to guess.
+zxcvbn-dates = Dates are often easy to guess.
+zxcvbn-names-by-themselves = Names and surnames by themselves are easy to guess.
+zxcvbn-common-names = Common names and surnames are easy to guess.
+zxcvbn-use-a-few-words = Use a few words, avoid common phrases.
+zxcvbn-no-need-for-symbols = No need for symbols, digits, or uppercase letters.
+zxcvbn-add-a-word = Add another word or two. Uncommon words are better.
+zxcvbn-capitalization = Capitalization doesn't help very much.
+zxcvbn-all-uppercase = All-uppercase is almost as easy to guess as all-lowercase.
+zxcvbn-reversed-words = Reversed words aren't much harder to guess.
+zxcvbn-substitutions = Predictable substitutions like '@' instead of 'a' don't help very much.
+zxcvbn-longer-keyboard-pattern = Use a longer keyboard pattern with more turns.
+zxcvbn-avoid-repeats = Avoid repeated words and characters.
+zxcvbn-avoid-sequences = Avoid sequences.
+zxcvbn-avoid-recent-years = Avoid recent years.
+zxcvbn-avoid-your-years = Avoid years that are associated with you.
+zxcvbn-avoid-your-dates = Avoid dates and years that are associated with you.
+
 ## Backups, devices, recovery
 
 prompt-recovery-phrase = Recovery phrase (24 words):{ " " }
@@ -387,6 +416,9 @@ serve-refused = refused a peer ({ $peer }): { $why }
 serve-failed = a sync with peer { $peer } failed: { $why }
 err-sync-no-longer-shared = { $patient } no longer shares their record with you: your access was revoked or has ended, and the sync was refused ({ $why }). What you received before stays readable (`carnet list --patient "{ $patient }"`), but nothing new comes, and what you write stays with you.
 err-sync-no-peer = name a contact or give a ticket to sync with
+kdf-test-note = note: { $env }=1: this vault's passphrase hashing is cheap (cost { $cost }, default { $default }); for tests only.
+err-kdf-below-default = --kdf-cost { $cost } is below the default ({ $default }): it would make your passphrase far cheaper to guess for anyone who copies the vault, so it is for tests only. Leave --kdf-cost out (or give { $default } to 20); test suites set { $env }=1
+err-sync-no-address = no address known for { $name }: ask them for the ticket their `carnet serve` prints, and run `carnet sync TICKET` once
 sync-the-peer = the peer
 sync-reaching = reaching { $peer }: giving up in { $left } s if it does not answer
 syncing = syncing: { $received } received, { $sent } sent
@@ -413,8 +445,8 @@ err-out-binary-terminal = this output is binary and standard output is a termina
 
 ## Progress
 
-progress-backup = backing up: { $bytes } written
-progress-restore = restoring: { $bytes } written
+progress-backup = backing up a vault of { $total }: { $bytes } written
+progress-restore = restoring a backup of { $total }: { $bytes } written
 progress-reading = reading
 progress-writing-fhir = writing FHIR ({ $n } entries)
 progress-charts = charts
@@ -515,6 +547,10 @@ setting-port = the UDP port `carnet serve` listens on; the first serve remembers
 agent-dir-not-private = { $dir } is not a private directory of yours (mode 0700): no session can be kept there safely
 agent-did-not-start = the session agent did not start
 agent-needs-unix = sessions need a Unix system
+agent-cannot-create = cannot create the session directory { $dir }
+agent-cannot-read = cannot read the session directory { $dir }
+agent-lock-unconfirmed = the session did not confirm it ended
+agent-no-program = cannot find the carnet program to start the session agent
 
 ## Usage errors (clap's own words are kept in English; these say them in French)
 
@@ -529,3 +565,32 @@ usage-missing-command = a command is needed: `carnet --help` lists them
 usage-suggested = tip: did you mean '{ $suggestion }'?
 usage-label = Usage:
 usage-more-help = For more information, try '--help'.
+
+## audit verify
+warning-label = warning:
+audit-ok-pinned = OK: the consent log of { $name } (person { $person }, the patient you named), record { $record }.
+audit-ok-unpinned = OK, self-consistent only: a consent log whose card says "{ $name }" (person { $person }), record { $record }.
+audit-holds = { $entries } entries, { $checkpoints } checkpoint(s); signatures, hash chain, Merkle tree and every delivery and access hold.
+audit-newest = Newest checkpoint: { $size } entries, root { $root }.
+audit-extends = It extends your older checkpoint ({ $size } entries).
+audit-pinned-size = It holds at least the { $n } entries you pinned.
+audit-witnessed = Witness { $name } ({ $id }) cosigned it at { $size } entries; the log agrees.
+audit-keep-checkpoint = Keep this checkpoint (the export, or this output with --json) and pass it with --since-checkpoint next time, or --min-size { $size }: a log cut back to an earlier state then fails.
+audit-warn-unwitnessed = no witness cosigned this log: a copy cut back to an earlier state, or one of two branches, would verify just as well. Ask the patient's grantees for their `carnet audit witness` file and pass it with --cosigned.
+audit-warn-unpinned = no --patient given: this shows only that the log is self-consistent, not whose it is. Anyone can make a key and a card bearing { $bearing }. Pass --patient ID, the person id the patient's `carnet whoami` prints, learned from them directly.
+audit-bearing-name = the name "{ $name }"
+audit-bearing-any-name = any name
+audit-unknown-failure = unknown failure
+audit-what-export = the audit export
+audit-what-older = the older checkpoint
+audit-what-cosigned = the cosigned checkpoint
+err-audit-does-not-verify = the consent log does not verify: { $why }
+err-audit-cannot-read = cannot read { $what } { $file }
+err-audit-not-regular = { $file } is not a regular file (a directory, device or pipe): { $what } must be a file
+err-audit-too-large = { $file } is { $size } bytes, over the { $limit } MiB limit for { $what }; it was refused unread (an export that large is not one Carnet wrote: check you were given the right file)
+err-audit-grew = { $file } grew past the { $limit } MiB limit for { $what } while it was read; it is refused
+err-audit-export-no-checkpoint = the earlier export { $file } holds no checkpoint
+err-audit-json-no-checkpoint = { $file } is JSON but neither an audit export nor the output of a successful `carnet --json audit verify`: it holds no checkpoint
+err-audit-not-checkpoint = { $file } is not a checkpoint, an export or a verify output
+err-audit-bad-patient = --patient { $value } is not a person id: give the patient's whole id, the 52 characters `carnet whoami` prints after "id:"
+err-audit-not-cosigned = { $file } is not a cosigned checkpoint as `carnet audit witness` writes it

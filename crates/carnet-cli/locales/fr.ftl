@@ -331,6 +331,35 @@ duration-years = { $n } { $n ->
     }
 duration-centuries = des siècles
 
+# zxcvbn's advice on a weak passphrase, one message per kind of its feedback.
+zxcvbn-straight-rows = Les rangées de touches à la suite sont faciles à deviner.
+zxcvbn-short-keyboard-patterns = Les motifs courts sur le clavier sont faciles à deviner.
+zxcvbn-repeats-aaa = Les répétitions comme « aaa » sont faciles à deviner.
+zxcvbn-repeats-abcabc = Les répétitions comme « abcabcabc » sont à peine plus difficiles à deviner que « abc ».
+zxcvbn-top10 = C'est l'un des 10 mots de passe les plus courants.
+zxcvbn-top100 = C'est l'un des 100 mots de passe les plus courants.
+zxcvbn-common = C'est un mot de passe très courant.
+zxcvbn-similar-to-common = Elle ressemble à un mot de passe très utilisé.
+zxcvbn-sequences = Les suites comme abc ou 6543 sont faciles à deviner.
+zxcvbn-recent-years = Les années récentes sont faciles à deviner.
+zxcvbn-word-by-itself = Un mot seul est facile à deviner.
+zxcvbn-dates = Les dates sont souvent faciles à deviner.
+zxcvbn-names-by-themselves = Les noms et prénoms seuls sont faciles à deviner.
+zxcvbn-common-names = Les noms et prénoms courants sont faciles à deviner.
+zxcvbn-use-a-few-words = Prenez quelques mots, évitez les expressions toutes faites.
+zxcvbn-no-need-for-symbols = Pas besoin de symboles, de chiffres ni de majuscules.
+zxcvbn-add-a-word = Ajoutez un ou deux mots ; des mots peu courants valent mieux.
+zxcvbn-capitalization = Les majuscules n'aident pas beaucoup.
+zxcvbn-all-uppercase = Tout en majuscules est presque aussi facile à deviner que tout en minuscules.
+zxcvbn-reversed-words = Les mots écrits à l'envers ne sont guère plus difficiles à deviner.
+zxcvbn-substitutions = Les substitutions prévisibles, comme « @ » au lieu de « a », n'aident pas beaucoup.
+zxcvbn-longer-keyboard-pattern = Prenez un motif de clavier plus long, avec plus de changements de direction.
+zxcvbn-avoid-repeats = Évitez de répéter des mots ou des caractères.
+zxcvbn-avoid-sequences = Évitez les suites.
+zxcvbn-avoid-recent-years = Évitez les années récentes.
+zxcvbn-avoid-your-years = Évitez les années qui vous sont liées.
+zxcvbn-avoid-your-dates = Évitez les dates et les années qui vous sont liées.
+
 ## Sauvegardes, appareils, récupération
 
 prompt-recovery-phrase = Phrase de récupération (24 mots) :{ " " }
@@ -385,8 +414,11 @@ serve-refused = pair refusé ({ $peer }) : { $why }
 serve-failed = une synchronisation avec le pair { $peer } a échoué : { $why }
 err-sync-no-longer-shared = { $patient } ne vous partage plus son dossier : votre accès a été retiré ou a pris fin, et la synchronisation a été refusée ({ $why }). Ce que vous avez reçu avant reste lisible (`carnet list --patient "{ $patient }"`), mais plus rien de nouveau n'arrive, et ce que vous écrivez reste chez vous.
 err-sync-no-peer = nommez un contact ou donnez un ticket avec lequel se synchroniser
+kdf-test-note = note : { $env }=1 : le hachage de la phrase de passe de ce coffre est peu coûteux (coût { $cost }, par défaut { $default }) ; pour les tests seulement.
+err-kdf-below-default = --kdf-cost { $cost } est en dessous de la valeur par défaut ({ $default }) : votre phrase de passe serait bien plus facile à deviner pour quiconque copie le coffre, c'est donc réservé aux tests. Omettez --kdf-cost (ou donnez de { $default } à 20) ; les suites de tests posent { $env }=1
+err-sync-no-address = aucune adresse connue pour { $name } : demandez-lui le ticket qu'affiche son `carnet serve`, et lancez une fois `carnet sync TICKET`
 sync-the-peer = le pair
-sync-reaching = connexion à { $peer } : abandon dans { $left } s s'il ne répond pas
+sync-reaching = connexion avec { $peer } : abandon dans { $left } s s'il ne répond pas
 syncing = synchronisation : { $received } reçus, { $sent } envoyés
 sync-peer-left = { $peer } a quitté la session ; nouvelle connexion dans { $seconds } s (Ctrl-C arrête).
 sync-stopped = arrêté : { $why }
@@ -411,8 +443,8 @@ err-out-binary-terminal = ce résultat est binaire et la sortie standard est un 
 
 ## Progression
 
-progress-backup = sauvegarde : { $bytes } écrits
-progress-restore = restauration : { $bytes } écrits
+progress-backup = sauvegarde d'un coffre de { $total } : { $bytes } écrits
+progress-restore = restauration d'une sauvegarde de { $total } : { $bytes } écrits
 progress-reading = lecture
 progress-writing-fhir = écriture FHIR ({ $n } entrées)
 progress-charts = graphiques
@@ -513,6 +545,10 @@ setting-port = le port UDP où écoute `carnet serve` ; le premier serve retient
 agent-dir-not-private = { $dir } n'est pas un répertoire privé à vous (mode 0700) : aucune session ne peut y être gardée sans risque
 agent-did-not-start = l'agent de session n'a pas démarré
 agent-needs-unix = les sessions demandent un système Unix
+agent-cannot-create = impossible de créer le répertoire de session { $dir }
+agent-cannot-read = impossible de lire le répertoire de session { $dir }
+agent-lock-unconfirmed = la session n'a pas confirmé qu'elle avait pris fin
+agent-no-program = impossible de trouver le programme carnet pour démarrer l'agent de session
 
 ## Erreurs d'usage (clap écrit les siennes en anglais ; celles-ci les disent en français)
 
@@ -527,3 +563,32 @@ usage-missing-command = il faut une commande : `carnet --help` les liste
 usage-suggested = astuce : vouliez-vous dire « { $suggestion } » ?
 usage-label = Utilisation :
 usage-more-help = Pour plus d'informations, essayez « --help ».
+
+## audit verify
+warning-label = attention :
+audit-ok-pinned = OK : le journal de consentement de { $name } (personne { $person }, le patient que vous avez désigné), dossier { $record }.
+audit-ok-unpinned = OK, cohérent avec lui-même seulement : un journal de consentement dont la carte dit « { $name } » (personne { $person }), dossier { $record }.
+audit-holds = { $entries } entrées, { $checkpoints } point(s) de contrôle ; les signatures, la chaîne de hachage, l'arbre de Merkle et chaque remise de clé et chaque accès sont valides.
+audit-newest = Dernier point de contrôle : { $size } entrées, racine { $root }.
+audit-extends = Il prolonge votre ancien point de contrôle ({ $size } entrées).
+audit-pinned-size = Il contient au moins les { $n } entrées que vous avez fixées.
+audit-witnessed = Le témoin { $name } ({ $id }) l'a cosigné à { $size } entrées ; le journal concorde.
+audit-keep-checkpoint = Gardez ce point de contrôle (l'export, ou cette sortie avec --json) et donnez-le avec --since-checkpoint la prochaine fois, ou --min-size { $size } : un journal ramené à un état antérieur échouera alors.
+audit-warn-unwitnessed = aucun témoin n'a cosigné ce journal : une copie ramenée à un état antérieur, ou l'une de deux branches, serait vérifiée tout aussi bien. Demandez aux bénéficiaires du patient leur fichier `carnet audit witness` et donnez-le avec --cosigned.
+audit-warn-unpinned = pas de --patient : cela montre seulement que le journal est cohérent avec lui-même, pas à qui il appartient. N'importe qui peut créer une clé et une carte portant { $bearing }. Donnez --patient ID, l'identifiant de personne qu'affiche le `carnet whoami` du patient, obtenu directement auprès de lui.
+audit-bearing-name = le nom « { $name } »
+audit-bearing-any-name = n'importe quel nom
+audit-unknown-failure = échec inconnu
+audit-what-export = l'export d'audit
+audit-what-older = l'ancien point de contrôle
+audit-what-cosigned = le point de contrôle cosigné
+err-audit-does-not-verify = le journal de consentement n'est pas valide : { $why }
+err-audit-cannot-read = impossible de lire { $what } { $file }
+err-audit-not-regular = { $file } n'est pas un fichier ordinaire (un répertoire, un périphérique ou un tube) : { $what } doit être un fichier
+err-audit-too-large = { $file } fait { $size } octets, au-delà de la limite de { $limit } Mio pour { $what } ; il a été refusé sans être lu (un export aussi gros n'a pas été écrit par Carnet : vérifiez qu'on vous a remis le bon fichier)
+err-audit-grew = { $file } a dépassé la limite de { $limit } Mio pour { $what } pendant sa lecture ; il est refusé
+err-audit-export-no-checkpoint = l'export précédent { $file } ne contient aucun point de contrôle
+err-audit-json-no-checkpoint = { $file } est du JSON, mais ni un export d'audit ni la sortie d'un `carnet --json audit verify` réussi : il ne contient aucun point de contrôle
+err-audit-not-checkpoint = { $file } n'est ni un point de contrôle, ni un export, ni une sortie de vérification
+err-audit-bad-patient = --patient { $value } n'est pas un identifiant de personne : donnez l'identifiant complet du patient, les 52 caractères qu'affiche `carnet whoami` après « id: »
+err-audit-not-cosigned = { $file } n'est pas un point de contrôle cosigné tel que l'écrit `carnet audit witness`

@@ -38,10 +38,12 @@ mod imp {
                 .mode(0o700)
                 .recursive(true)
                 .create(&base)
-                .with_context(|| format!("cannot create {}", base.display()))?;
+                .with_context(|| {
+                    crate::t!("agent-cannot-create", dir = base.display().to_string())
+                })?;
         }
         let meta = std::fs::symlink_metadata(&base)
-            .with_context(|| format!("cannot read {}", base.display()))?;
+            .with_context(|| crate::t!("agent-cannot-read", dir = base.display().to_string()))?;
         if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
             bail!(
                 "{}",
@@ -76,7 +78,7 @@ mod imp {
         s.write_all(b"lock\n")?;
         let mut answer = [0u8; 3];
         s.read_exact(&mut answer)
-            .context("the session did not confirm it ended")?;
+            .with_context(|| crate::t!("agent-lock-unconfirmed"))?;
         Ok(&answer == b"ok\n")
     }
 
@@ -88,7 +90,7 @@ mod imp {
         let path = socket_path(vault)?;
         // One session per vault: a running one is replaced.
         let _ = lock(vault);
-        let exe = std::env::current_exe().context("cannot find the carnet program")?;
+        let exe = std::env::current_exe().with_context(|| crate::t!("agent-no-program"))?;
         let mut child = Command::new(exe)
             .arg("__agent")
             .arg("--socket")
@@ -101,16 +103,19 @@ mod imp {
             // Its own process group: a Ctrl-C in the terminal does not end the session.
             .process_group(0)
             .spawn()
-            .context("cannot start the session agent")?;
+            .with_context(|| crate::t!("agent-did-not-start"))?;
         {
-            let mut stdin = child.stdin.take().context("no pipe to the agent")?;
+            let mut stdin = child
+                .stdin
+                .take()
+                .with_context(|| crate::t!("agent-did-not-start"))?;
             stdin.write_all(key)?;
         }
         let mut ready = [0u8; 6];
         child
             .stdout
             .take()
-            .context("no pipe from the agent")?
+            .with_context(|| crate::t!("agent-did-not-start"))?
             .read_exact(&mut ready)
             .with_context(|| crate::t!("agent-did-not-start"))?;
         if &ready != b"ready\n" {

@@ -522,13 +522,14 @@ fn whoami(cli: &Cli) -> Result<()> {
             card.name(),
             crate::words::word(card.role().as_str())
         );
-        println!("{}{}", output::pad(&t!("whoami-id"), 8), card.person_id());
-        println!(
-            "{}{}",
-            output::pad(&t!("whoami-device"), 8),
-            vault.device_id()
-        );
-        println!("{}{}", output::pad(&t!("whoami-card"), 8), card.to_text());
+        // The labels' column is as wide as the longest label of the language, plus a space
+        // ("appareil :" is longer than "device:").
+        let labels = [t!("whoami-id"), t!("whoami-device"), t!("whoami-card")];
+        let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) + 1;
+        let width = width.max(8);
+        println!("{}{}", output::pad(&labels[0], width), card.person_id());
+        println!("{}{}", output::pad(&labels[1], width), vault.device_id());
+        println!("{}{}", output::pad(&labels[2], width), card.to_text());
         Ok(())
     }
 }

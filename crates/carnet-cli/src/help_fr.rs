@@ -761,9 +761,43 @@ pub fn lookup(english: &str) -> Option<&'static str> {
         .map(|(_, fr)| *fr)
 }
 
-/// The command tree with French descriptions, option helps and headings. Clap's own
-/// words that no template reaches (`[default: ...]`, `[possible values: ...]`, the
-/// `help` command) stay English.
+/// What clap would add after an option's help in English (`[env: X=...]`,
+/// `[default: ...]`, `[possible values: ...]`), said in French instead; clap's own are
+/// then hidden. Empty when clap would add nothing.
+fn value_notes(a: &clap::Arg) -> String {
+    let mut notes = Vec::new();
+    if let Some(var) = a.get_env()
+        && !a.is_hide_env_set()
+    {
+        let var = var.to_string_lossy();
+        let value = if a.is_hide_env_values_set() {
+            String::new()
+        } else {
+            format!("={}", std::env::var(&*var).unwrap_or_default())
+        };
+        notes.push(format!("[variable d'environnement : {var}{value}]"));
+    }
+    let defaults = a.get_default_values();
+    if !defaults.is_empty() && !a.is_hide_default_value_set() && a.get_action().takes_values() {
+        let d: Vec<_> = defaults.iter().map(|v| v.to_string_lossy()).collect();
+        notes.push(format!("[par défaut : {}]", d.join(", ")));
+    }
+    let possible: Vec<String> = a
+        .get_possible_values()
+        .iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| v.get_name().to_string())
+        .collect();
+    if !possible.is_empty() && !a.is_hide_possible_values_set() && a.get_action().takes_values() {
+        notes.push(format!("[valeurs possibles : {}]", possible.join(", ")));
+    }
+    notes.join(" ")
+}
+
+/// The command tree with French descriptions, option helps, headings and the notes clap
+/// adds after an option's help (its default, its possible values, its variable). The
+/// `help` command clap adds is said in French by [`french_help_command`], once the tree
+/// is built.
 pub fn french(cmd: clap::Command) -> clap::Command {
     let mut cmd = cmd;
     if let Some(about) = cmd.get_about().map(|a| a.to_string())
@@ -785,12 +819,24 @@ pub fn french(cmd: clap::Command) -> clap::Command {
     for id in ids {
         cmd = cmd.mut_arg(&id, |a| {
             let help = a.get_help().map(|h| h.to_string());
-            let a = match help.as_deref() {
-                Some(h) => match lookup(h) {
-                    Some(fr) => a.help(fr),
-                    None => a,
-                },
-                None => a,
+            let notes = value_notes(&a);
+            let help = help.as_deref().map(|h| lookup(h).unwrap_or(h).to_string());
+            let a = match (help, notes.is_empty()) {
+                (Some(h), true) => a.help(h),
+                (Some(h), false) => a.help(format!("{h} {notes}")),
+                (None, true) => a,
+                (None, false) => a.help(notes),
+            };
+            // Clap's English notes hidden (it accepts each only where it applies).
+            let a = if a.get_action().takes_values() {
+                a.hide_default_value(true).hide_possible_values(true)
+            } else {
+                a
+            };
+            let a = if a.get_env().is_some() {
+                a.hide_env(true)
+            } else {
+                a
             };
             a.long_help(None::<&str>)
         });
@@ -832,6 +878,37 @@ pub fn french(cmd: clap::Command) -> clap::Command {
         .collect();
     for name in names {
         cmd = cmd.mut_subcommand(&name, french);
+    }
+    cmd
+}
+
+/// The `help` command clap adds to every command that has subcommands, said in French:
+/// clap makes it when the tree is built, so this is applied to a built tree.
+pub fn french_help_command(mut cmd: clap::Command) -> clap::Command {
+    const ABOUT: &str = "Afficher ce message ou l'aide des sous-commandes indiquées";
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = if name == "help" {
+            cmd.mut_subcommand(&name, |h| {
+                let h = h.about(ABOUT);
+                let inner: Vec<String> = h
+                    .get_subcommands()
+                    .map(|s| s.get_name().to_string())
+                    .collect();
+                inner.iter().fold(h, |h, n| {
+                    if n == "help" {
+                        h.mut_subcommand(n, |x| x.about(ABOUT))
+                    } else {
+                        h
+                    }
+                })
+            })
+        } else {
+            cmd.mut_subcommand(&name, french_help_command)
+        };
     }
     cmd
 }

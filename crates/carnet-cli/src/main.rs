@@ -990,7 +990,11 @@ fn main() -> ExitCode {
             .or_else(|| (a == "--lang").then(|| args.get(i + 1).cloned()).flatten())
     });
     let command = match i18n::Lang::choose(flag.as_deref()) {
-        i18n::Lang::Fr => help_fr::french(cli_command()),
+        i18n::Lang::Fr => {
+            let mut cmd = help_fr::french(cli_command());
+            cmd.build();
+            help_fr::french_help_command(cmd)
+        }
         i18n::Lang::En => cli_command(),
     };
     let parsed = command

@@ -205,10 +205,7 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
                 // ours) takes it.
                 None if (!their_boxes.is_empty() || !own_boxes.is_empty()) && !args.watch => None,
                 None => {
-                    return Err(anyhow!(
-                        "no address known for {}: ask them for the ticket their `carnet serve` prints, and run `carnet sync TICKET` once",
-                        card.name()
-                    ));
+                    return Err(anyhow!(t!("err-sync-no-address", name = card.name())));
                 }
             }
         }

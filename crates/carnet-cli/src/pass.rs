@@ -177,8 +177,9 @@ fn duration_words(seconds: f64) -> String {
 /// enough. The estimate is zxcvbn's (dictionaries of common passwords, names and words,
 /// keyboard patterns, dates, repeats, sequences, and `hints`): below its score 3, about
 /// 10^10 guesses, a passphrase is weak. The vault's scrypt cost slows each guess, but a
-/// stolen vault can be attacked offline for as long as the thief likes. zxcvbn's own
-/// advice is English: it is given in English only.
+/// stolen vault can be attacked offline for as long as the thief likes. zxcvbn's advice
+/// (its warning and suggestions) is said in the language of the run: its words are
+/// English only, so each of its kinds has its own message (`zxcvbn-*`).
 pub fn weakness(pass: &str, hints: &[&str]) -> Option<String> {
     let estimate = zxcvbn::zxcvbn(pass, hints);
     if u8::from(estimate.score()) >= 3 {
@@ -189,13 +190,11 @@ pub fn weakness(pass: &str, hints: &[&str]) -> Option<String> {
     if chars < 12 {
         why.push(t!("weak-short", n = chars));
     }
-    if crate::i18n::lang() == crate::i18n::Lang::En
-        && let Some(feedback) = estimate.feedback()
-    {
+    if let Some(feedback) = estimate.feedback() {
         if let Some(w) = feedback.warning() {
-            why.push(w.to_string());
+            why.push(warning_words(w));
         }
-        why.extend(feedback.suggestions().iter().map(|s| s.to_string()));
+        why.extend(feedback.suggestions().iter().map(|s| suggestion_words(*s)));
     }
     let seconds = estimate.guesses() as f64 / 1e4;
     Some(format!(
@@ -204,6 +203,47 @@ pub fn weakness(pass: &str, hints: &[&str]) -> Option<String> {
         why.join(" "),
         t!("weak-better")
     ))
+}
+
+/// zxcvbn's warning in the language of the run.
+fn warning_words(w: zxcvbn::feedback::Warning) -> String {
+    use zxcvbn::feedback::Warning as W;
+    match w {
+        W::StraightRowsOfKeysAreEasyToGuess => t!("zxcvbn-straight-rows"),
+        W::ShortKeyboardPatternsAreEasyToGuess => t!("zxcvbn-short-keyboard-patterns"),
+        W::RepeatsLikeAaaAreEasyToGuess => t!("zxcvbn-repeats-aaa"),
+        W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => t!("zxcvbn-repeats-abcabc"),
+        W::ThisIsATop10Password => t!("zxcvbn-top10"),
+        W::ThisIsATop100Password => t!("zxcvbn-top100"),
+        W::ThisIsACommonPassword => t!("zxcvbn-common"),
+        W::ThisIsSimilarToACommonlyUsedPassword => t!("zxcvbn-similar-to-common"),
+        W::SequencesLikeAbcAreEasyToGuess => t!("zxcvbn-sequences"),
+        W::RecentYearsAreEasyToGuess => t!("zxcvbn-recent-years"),
+        W::AWordByItselfIsEasyToGuess => t!("zxcvbn-word-by-itself"),
+        W::DatesAreOftenEasyToGuess => t!("zxcvbn-dates"),
+        W::NamesAndSurnamesByThemselvesAreEasyToGuess => t!("zxcvbn-names-by-themselves"),
+        W::CommonNamesAndSurnamesAreEasyToGuess => t!("zxcvbn-common-names"),
+    }
+}
+
+/// zxcvbn's suggestion in the language of the run.
+fn suggestion_words(s: zxcvbn::feedback::Suggestion) -> String {
+    use zxcvbn::feedback::Suggestion as S;
+    match s {
+        S::UseAFewWordsAvoidCommonPhrases => t!("zxcvbn-use-a-few-words"),
+        S::NoNeedForSymbolsDigitsOrUppercaseLetters => t!("zxcvbn-no-need-for-symbols"),
+        S::AddAnotherWordOrTwo => t!("zxcvbn-add-a-word"),
+        S::CapitalizationDoesntHelpVeryMuch => t!("zxcvbn-capitalization"),
+        S::AllUppercaseIsAlmostAsEasyToGuessAsAllLowercase => t!("zxcvbn-all-uppercase"),
+        S::ReversedWordsArentMuchHarderToGuess => t!("zxcvbn-reversed-words"),
+        S::PredictableSubstitutionsDontHelpVeryMuch => t!("zxcvbn-substitutions"),
+        S::UseALongerKeyboardPatternWithMoreTurns => t!("zxcvbn-longer-keyboard-pattern"),
+        S::AvoidRepeatedWordsAndCharacters => t!("zxcvbn-avoid-repeats"),
+        S::AvoidSequences => t!("zxcvbn-avoid-sequences"),
+        S::AvoidRecentYears => t!("zxcvbn-avoid-recent-years"),
+        S::AvoidYearsThatAreAssociatedWithYou => t!("zxcvbn-avoid-your-years"),
+        S::AvoidDatesAndYearsThatAreAssociatedWithYou => t!("zxcvbn-avoid-your-dates"),
+    }
 }
 
 /// The scrypt cost (log2 N) a new vault may use: the default or more, or lower only when
@@ -217,12 +257,24 @@ pub fn kdf_cost(requested: u8) -> Result<u8> {
     }
     if std::env::var(TEST_KDF_ENV).is_ok_and(|v| v == "1") {
         eprintln!(
-            "note: {TEST_KDF_ENV}=1: this vault's passphrase hashing is cheap (cost {requested}, default {default}); for tests only."
+            "{}",
+            t!(
+                "kdf-test-note",
+                env = TEST_KDF_ENV,
+                cost = requested,
+                default = default
+            )
         );
         return Ok(requested);
     }
     bail!(
-        "--kdf-cost {requested} is below the default ({default}): it would make your passphrase far cheaper to guess for anyone who copies the vault, so it is for tests only. Leave --kdf-cost out (or give {default} to 20); test suites set {TEST_KDF_ENV}=1"
+        "{}",
+        t!(
+            "err-kdf-below-default",
+            env = TEST_KDF_ENV,
+            cost = requested,
+            default = default
+        )
     )
 }
 

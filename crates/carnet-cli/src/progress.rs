@@ -2,7 +2,8 @@
 //! restore, report, sync), drawn on stderr only for a person at a terminal: hidden with
 //! --json, when stderr is not a terminal, or with TERM=dumb. NO_COLOR draws it without
 //! colour. Counts are what the command knows: items for an import or an export, bytes
-//! written so far for a backup or a restore (whose work the library does in one call).
+//! written so far for a backup or a restore (whose work the library does in one call),
+//! beside the size of what is backed up or restored.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -133,12 +134,18 @@ pub fn while_writing<T>(
     out
 }
 
-/// Labels in the language.
-pub fn backing_up(bytes: String) -> String {
-    t!("progress-backup", bytes = bytes)
+/// The label of a backup of the vault in `vault`: the bytes written so far, beside the
+/// known total, the size of the vault being backed up (the library writes the backup in
+/// one call, so rows are not counted as they go; the backup is usually smaller than the
+/// vault's database, which keeps free pages).
+pub fn backing_up(vault: &Path) -> impl Fn(String) -> String + Send + 'static {
+    let total = indicatif::HumanBytes(size_of(vault)).to_string();
+    move |bytes| t!("progress-backup", bytes = bytes, total = total.as_str())
 }
 
-/// Labels in the language.
-pub fn restoring(bytes: String) -> String {
-    t!("progress-restore", bytes = bytes)
+/// The label of a restore from the backup `file`: the bytes written so far beside the
+/// size of the backup being restored.
+pub fn restoring(file: &Path) -> impl Fn(String) -> String + Send + 'static {
+    let total = indicatif::HumanBytes(size_of(file)).to_string();
+    move |bytes| t!("progress-restore", bytes = bytes, total = total.as_str())
 }

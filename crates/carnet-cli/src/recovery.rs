@@ -162,10 +162,9 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
 pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
     crate::commands::check_out(cli, out, true)?;
     let vault = open(cli)?;
+    let label = crate::progress::backing_up(&vault_dir(cli)?);
     let s = crate::commands::with_out(out, |path| {
-        crate::progress::while_writing(cli, path.to_path_buf(), crate::progress::backing_up, || {
-            Ok(vault.backup(path)?)
-        })
+        crate::progress::while_writing(cli, path.to_path_buf(), label, || Ok(vault.backup(path)?))
     })?;
     if cli.json {
         output::json(&json!({
@@ -259,8 +258,11 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
             name: Some(&info.name),
         },
     )?;
-    let (vault, s) =
-        crate::progress::while_writing(cli, dir.clone(), crate::progress::restoring, || {
+    let (vault, s) = crate::progress::while_writing(
+        cli,
+        dir.clone(),
+        crate::progress::restoring(&args.file),
+        || {
             Vault::restore_with(
                 &dir,
                 &pass,
@@ -272,7 +274,8 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
                     newest_checkpoint: newest_checkpoint.clone(),
                 },
             )
-        })?;
+        },
+    )?;
     drop(vault);
     if cli.json {
         output::json(&s)

@@ -488,32 +488,42 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
 /// unread. The read itself is bounded too, in case the file grows meanwhile.
 fn read_audit_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     let max = MAX_EXPORT_BYTES as u64;
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let file_name = || path.display().to_string();
+    let cannot_read = || t!("err-audit-cannot-read", what = what, file = file_name());
+    let meta = std::fs::metadata(path).with_context(cannot_read)?;
     if !meta.is_file() {
         bail!(
-            "{} is not a regular file (a directory, device or pipe): {what} must be a file",
-            path.display()
+            "{}",
+            t!("err-audit-not-regular", file = file_name(), what = what)
         );
     }
     let limit = max / (1024 * 1024);
     if meta.len() > max {
         bail!(
-            "{} is {} bytes, over the {limit} MiB limit for {what}; it was refused unread (an export that large is not one Carnet wrote: check you were given the right file)",
-            path.display(),
-            meta.len()
+            "{}",
+            t!(
+                "err-audit-too-large",
+                file = file_name(),
+                size = meta.len(),
+                limit = limit,
+                what = what
+            )
         );
     }
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let file = std::fs::File::open(path).with_context(cannot_read)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(max + 1)
         .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+        .with_context(cannot_read)?;
     if bytes.len() as u64 > max {
         bail!(
-            "{} grew past the {limit} MiB limit for {what} while it was read; it is refused",
-            path.display()
+            "{}",
+            t!(
+                "err-audit-grew",
+                file = file_name(),
+                limit = limit,
+                what = what
+            )
         );
     }
     Ok(bytes)
@@ -522,29 +532,22 @@ fn read_audit_file(path: &Path, what: &str) -> Result<Vec<u8>> {
 /// The checkpoint in a file the auditor kept: a signed checkpoint note, an earlier export
 /// (its newest checkpoint) or the saved `--json` output of an earlier `audit verify`.
 fn older_checkpoint(path: &Path) -> Result<String> {
-    let bytes = read_audit_file(path, "the older checkpoint")?;
+    let bytes = read_audit_file(path, &t!("audit-what-older"))?;
+    let file = || path.display().to_string();
     if let Ok(old) = AuditExport::from_json(&bytes) {
         return old
             .checkpoints
             .last()
             .cloned()
-            .with_context(|| format!("the earlier export {} holds no checkpoint", path.display()));
+            .with_context(|| t!("err-audit-export-no-checkpoint", file = file()));
     }
     if let Ok(serde_json::Value::Object(report)) = serde_json::from_slice(&bytes) {
         return match report.get("checkpoint") {
             Some(serde_json::Value::String(note)) => Ok(note.clone()),
-            _ => bail!(
-                "{} is JSON but neither an audit export nor the output of a successful `carnet --json audit verify`: it holds no checkpoint",
-                path.display()
-            ),
+            _ => bail!("{}", t!("err-audit-json-no-checkpoint", file = file())),
         };
     }
-    String::from_utf8(bytes).with_context(|| {
-        format!(
-            "{} is not a checkpoint, an export or a verify output",
-            path.display()
-        )
-    })
+    String::from_utf8(bytes).with_context(|| t!("err-audit-not-checkpoint", file = file()))
 }
 
 /// Whether a log verified without any witness's cosignature to check it against.
@@ -562,26 +565,19 @@ fn verify(
 ) -> Result<()> {
     let patient: Option<PersonId> = patient
         .map(|p| {
-            p.parse().with_context(|| {
-                format!(
-                    "--patient {p:?} is not a person id: give the patient's whole id, the 52 characters `carnet whoami` prints after \"id:\""
-                )
-            })
+            p.parse()
+                .with_context(|| t!("err-audit-bad-patient", value = format!("{p:?}")))
         })
         .transpose()?;
-    let bytes = read_audit_file(file, "the audit export")?;
+    let bytes = read_audit_file(file, &t!("audit-what-export"))?;
     let export = AuditExport::from_json(&bytes)?;
     let since = since_checkpoint.map(older_checkpoint).transpose()?;
     let mut witnessed = Vec::new();
     for path in cosigned {
-        let bytes = read_audit_file(path, "the cosigned checkpoint")?;
+        let bytes = read_audit_file(path, &t!("audit-what-cosigned"))?;
         witnessed.push(
-            serde_json::from_slice::<carnet::consent::WitnessNote>(&bytes).with_context(|| {
-                format!(
-                    "{} is not a cosigned checkpoint as `carnet audit witness` writes it",
-                    path.display()
-                )
-            })?,
+            serde_json::from_slice::<carnet::consent::WitnessNote>(&bytes)
+                .with_context(|| t!("err-audit-not-cosigned", file = path.display().to_string()))?,
         );
     }
     let v = carnet::consent::verify_with(
@@ -593,17 +589,19 @@ fn verify(
             cosigned: &witnessed,
         },
     );
-    let no_witness = (report_ok_and_unwitnessed(&v)).then(|| {
-        "no witness cosigned this log: a copy cut back to an earlier state, or one of two branches, would verify just as well. Ask the patient's grantees for their `carnet audit witness` file and pass it with --cosigned.".to_string()
-    });
-    let unpinned = v.trust_root.is_none().then(|| {
-        format!(
-            "no --patient given: this shows only that the log is self-consistent, not whose it is. Anyone can make a key and a card bearing {}. Pass --patient ID, the person id the patient's `carnet whoami` prints, learned from them directly.",
-            v.name
-                .as_deref()
-                .map_or("any name".to_string(), |n| format!("the name \"{n}\""))
-        )
-    });
+    // The warnings, in the language for people and in English inside the JSON.
+    let no_witness = || report_ok_and_unwitnessed(&v).then(|| t!("audit-warn-unwitnessed"));
+    let unpinned = || {
+        v.trust_root.is_none().then(|| {
+            t!(
+                "audit-warn-unpinned",
+                bearing = match v.name.as_deref() {
+                    Some(n) => t!("audit-bearing-name", name = n),
+                    None => t!("audit-bearing-any-name"),
+                }
+            )
+        })
+    };
     let report = &v.report;
     if cli.json {
         output::json(&json!({
@@ -625,63 +623,83 @@ fn verify(
                 "size": w.size,
                 "time": w.time,
             })).collect::<Vec<_>>(),
-            "warning": unpinned,
-            "witness_warning": no_witness,
+            "warning": crate::i18n::in_english(unpinned),
+            "witness_warning": crate::i18n::in_english(no_witness),
         }))?;
     } else if report.ok
         && let (Some(record), Some(person), Some(newest)) = (v.record, v.person, &v.newest)
     {
         let name = v.name.as_deref().unwrap_or("?");
+        let (person, record) = (person.to_string(), record.to_string());
         if v.trust_root.is_some() {
             println!(
-                "OK: the consent log of {name} (person {person}, the patient you named), record {record}."
+                "{}",
+                t!(
+                    "audit-ok-pinned",
+                    name = name,
+                    person = person,
+                    record = record
+                )
             );
         } else {
             println!(
-                "OK, self-consistent only: a consent log whose card says \"{name}\" (person {person}), record {record}."
+                "{}",
+                t!(
+                    "audit-ok-unpinned",
+                    name = name,
+                    person = person,
+                    record = record
+                )
             );
         }
         println!(
-            "{} entries, {} checkpoint(s); signatures, hash chain, Merkle tree and every delivery and access hold.",
-            report.entries, report.checkpoints
+            "{}",
+            t!(
+                "audit-holds",
+                entries = report.entries,
+                checkpoints = report.checkpoints
+            )
         );
         println!(
-            "Newest checkpoint: {} entries, root {}.",
-            newest.size,
-            BASE64.encode(&newest.root)
+            "{}",
+            t!(
+                "audit-newest",
+                size = newest.size,
+                root = BASE64.encode(&newest.root)
+            )
         );
         if let Some(size) = v.since_size {
-            println!("It extends your older checkpoint ({size} entries).");
+            println!("{}", t!("audit-extends", size = size));
         }
         if let Some(n) = min_size {
-            println!("It holds at least the {n} entries you pinned.");
+            println!("{}", t!("audit-pinned-size", n = n));
         }
         for w in &v.witnesses {
             println!(
-                "Witness {} ({}) cosigned it at {} entries; the log agrees.",
-                w.name,
-                w.witness.short(),
-                w.size
+                "{}",
+                t!(
+                    "audit-witnessed",
+                    name = w.name.as_str(),
+                    id = w.witness.short().to_string(),
+                    size = w.size
+                )
             );
         }
-        println!(
-            "Keep this checkpoint (the export, or this output with --json) and pass it with --since-checkpoint next time, or --min-size {}: a log cut back to an earlier state then fails.",
-            newest.size
-        );
-        if let Some(w) = &unpinned {
-            eprintln!("warning: {w}");
-        }
-        if let Some(w) = &no_witness {
-            eprintln!("warning: {w}");
+        println!("{}", t!("audit-keep-checkpoint", size = newest.size));
+        for w in [unpinned(), no_witness()].into_iter().flatten() {
+            eprintln!("{} {w}", t!("warning-label"));
         }
     }
     if !report.ok {
         bail!(
-            "the consent log does not verify: {}",
-            report
-                .first_error
-                .clone()
-                .unwrap_or_else(|| "unknown failure".into())
+            "{}",
+            t!(
+                "err-audit-does-not-verify",
+                why = report
+                    .first_error
+                    .clone()
+                    .unwrap_or_else(|| t!("audit-unknown-failure"))
+            )
         );
     }
     Ok(())

@@ -123,6 +123,10 @@ fn list_show_and_timeline_speak_french_with_lang_fr_and_english_by_default() {
     assert!(show.contains("Systolic blood pressure 120 mmHg"), "{show}");
     let who = c.ok(&["--lang", "fr", "whoami"]);
     assert!(who.contains("appareil :"), "{who}");
+    // The label's column fits the French labels: a space after each.
+    assert!(who.lines().any(|l| l.starts_with("appareil : ")), "{who}");
+    let who = c.ok(&["whoami"]);
+    assert!(who.lines().any(|l| l.starts_with("device: ")), "{who}");
 }
 
 #[test]
@@ -573,4 +577,249 @@ fn usage_errors_speak_french_with_lang_fr() {
     assert_eq!(code, 2);
     let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
     assert_eq!(v["kind"], "usage");
+}
+
+/// zxcvbn's advice on a weak passphrase (its warning and suggestions, English words in
+/// the crate) is said in French under --lang fr, in English otherwise.
+#[test]
+fn weak_passphrase_advice_is_in_the_language_of_the_run() {
+    let init = |lang: &str| {
+        let c = Carnet::empty();
+        let (code, _, err) = run_env(
+            &c,
+            &[
+                "--lang",
+                lang,
+                "init",
+                "--name",
+                "Alice Test",
+                "--kdf-cost",
+                "10",
+            ],
+            &[("CARNET_PASSPHRASE", "password")],
+        );
+        assert_eq!(code, 0, "{err}");
+        err
+    };
+    let fr = init("fr");
+    assert!(fr.contains("cette phrase de passe est faible"), "{fr}");
+    assert!(
+        fr.contains("C'est l'un des 10 mots de passe les plus courants."),
+        "{fr}"
+    );
+    assert!(fr.contains("Ajoutez un ou deux mots"), "{fr}");
+    assert!(
+        !fr.contains("password") && !fr.contains("Add another word"),
+        "English left in:\n{fr}"
+    );
+    let en = init("en");
+    assert!(en.contains("This is a top-10 common password."), "{en}");
+    assert!(en.contains("Add another word or two."), "{en}");
+}
+
+/// `audit verify` says what it checked, its warnings and its refusals in the language of
+/// the run; the JSON report (its warnings included) stays English.
+#[test]
+fn audit_verify_speaks_french_and_its_json_stays_english() {
+    let alice = patient_with_entries();
+    let id = alice.json(&["whoami"])["id"].as_str().unwrap().to_string();
+    let log = alice.work.join("log.json");
+    alice.ok(&["audit", "export", "--out", log.to_str().unwrap()]);
+    let log = log.to_str().unwrap();
+    let auditor = Carnet::empty();
+    let (code, out, err) = run_env(&auditor, &["--lang", "fr", "audit", "verify", log], &[]);
+    assert_eq!(code, 0, "{err}");
+    for want in [
+        "OK, cohérent avec lui-même seulement : un journal de consentement dont la carte dit « Alice Test »",
+        "point(s) de contrôle ; les signatures",
+        "Dernier point de contrôle : ",
+        "Gardez ce point de contrôle",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+    assert!(
+        err.contains("attention : pas de --patient")
+            && err.contains("attention : aucun témoin n'a cosigné"),
+        "{err}"
+    );
+    let (code, out, _) = run_env(
+        &auditor,
+        &["--lang", "fr", "audit", "verify", log, "--patient", &id],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("OK : le journal de consentement de Alice Test"),
+        "{out}"
+    );
+    // English stays English.
+    let (_, out, err) = run_env(&auditor, &["audit", "verify", log], &[]);
+    assert!(out.starts_with("OK, self-consistent only"), "{out}");
+    assert!(err.contains("warning: no --patient given"), "{err}");
+    // A refusal, in French.
+    let (code, _, err) = run_env(
+        &auditor,
+        &[
+            "--lang",
+            "fr",
+            "audit",
+            "verify",
+            log,
+            "--patient",
+            "nobody",
+        ],
+        &[],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("n'est pas un identifiant de personne"),
+        "{err}"
+    );
+    let dir = auditor.work.to_str().unwrap();
+    let (code, _, err) = run_env(&auditor, &["--lang", "fr", "audit", "verify", dir], &[]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("n'est pas un fichier ordinaire") && err.contains("l'export d'audit"),
+        "{err}"
+    );
+    // JSON: the same in both languages, warnings in English.
+    let json_fr = run_env(
+        &auditor,
+        &["--lang", "fr", "--json", "audit", "verify", log],
+        &[],
+    )
+    .1;
+    let json_en = run_env(&auditor, &["--json", "audit", "verify", log], &[]).1;
+    assert_eq!(json_fr, json_en);
+    assert!(json_fr.contains("not whose it is"), "{json_fr}");
+}
+
+/// `carnet unlock` and `carnet lock` speak French, their failures included.
+#[test]
+fn sessions_speak_french() {
+    let c = Carnet::patient();
+    let runtime = tempfile::tempdir().unwrap();
+    let rt = runtime.path().to_str().unwrap();
+    let (code, out, err) = run_env(
+        &c,
+        &["--lang", "fr", "unlock", "--timeout", "60"],
+        &[("XDG_RUNTIME_DIR", rt)],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Déverrouillé pour 1 minute(s)"), "{out}");
+    let (_, out, _) = run_env(&c, &["--lang", "fr", "lock"], &[("XDG_RUNTIME_DIR", rt)]);
+    assert!(out.contains("Verrouillé : la clé est oubliée"), "{out}");
+    let (_, out, _) = run_env(&c, &["--lang", "fr", "lock"], &[("XDG_RUNTIME_DIR", rt)]);
+    assert!(out.contains("Aucune session n'était ouverte"), "{out}");
+    // Where no session directory can be made (the runtime directory is a file).
+    let file = c.work.join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let env = [("XDG_RUNTIME_DIR", file.to_str().unwrap())];
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "unlock"], &env);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("impossible de créer le répertoire de session"),
+        "{err}"
+    );
+    let (_, _, err) = run_env(&c, &["unlock"], &env);
+    assert!(err.contains("cannot create the session directory"), "{err}");
+}
+
+/// What clap adds after an option's help (its default, its possible values, its
+/// variable) and the `help` command it adds are said in French too.
+#[test]
+fn help_notes_and_the_help_command_are_in_french() {
+    let c = Carnet::empty();
+    let mut all = String::new();
+    for args in [
+        &["--help"][..],
+        &["grant", "--help"],
+        &["init", "--help"],
+        &["sync", "--help"],
+        &["completions", "--help"],
+        &["help"],
+        &["add", "help"],
+    ] {
+        let mut with_lang = vec!["--lang", "fr"];
+        with_lang.extend_from_slice(args);
+        all.push_str(&c.ok(&with_lang));
+    }
+    for english in [
+        "[possible values",
+        "[default:",
+        "[env:",
+        "Print this message",
+    ] {
+        assert!(!all.contains(english), "{english:?} left in:\n{all}");
+    }
+    // Help is wrapped: each note is checked on one line's worth of words.
+    for french in [
+        "[valeurs possibles : read, write]",
+        "[par défaut : patient]",
+        "[par défaut : 30]",
+        "[variable d'environnement :",
+        "Afficher ce message ou l'aide des sous-commandes indiquées",
+    ] {
+        assert!(all.contains(french), "no {french:?} in:\n{all}");
+    }
+    // English is clap's own.
+    let en = c.ok(&["grant", "--help"]) + &c.ok(&["init", "--help"]) + &c.ok(&["help"]);
+    for english in [
+        "[possible values: read, write]",
+        "[default: patient]",
+        "Print this message",
+    ] {
+        assert!(en.contains(english), "no {english:?} in:\n{en}");
+    }
+}
+
+/// A passphrase cost below the default, and a sync with a contact whose address is not
+/// known, are explained in French.
+#[test]
+fn kdf_cost_and_unknown_address_speak_french() {
+    let c = Carnet::empty();
+    let out = c
+        .command()
+        .env_remove("CARNET_TEST_KDF")
+        .args([
+            "--lang",
+            "fr",
+            "init",
+            "--name",
+            "Alice Test",
+            "--kdf-cost",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--kdf-cost 10 est en dessous de la valeur par défaut (18)"),
+        "{err}"
+    );
+    let (_, _, err) = run_env(
+        &c,
+        &[
+            "--lang",
+            "fr",
+            "init",
+            "--name",
+            "Alice Test",
+            "--kdf-cost",
+            "10",
+        ],
+        &[],
+    );
+    assert!(err.contains("pour les tests seulement"), "{err}");
+    let dr = Carnet::clinician("Dr Martin");
+    c.ok(&["contact", "add", "Dr Martin", &dr.card()]);
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "sync", "Dr Martin"], &[]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("aucune adresse connue pour Dr Martin"),
+        "{err}"
+    );
+    let (_, _, err) = run_env(&c, &["sync", "Dr Martin"], &[]);
+    assert!(err.contains("no address known for Dr Martin"), "{err}");
 }

@@ -49,15 +49,18 @@ fn progress_is_drawn_at_a_terminal_only() {
             "{bin} backup --out b1 && {bin} export fhir --out e1.json && {bin} report --out r1.html"
         ),
     );
-    assert!(text.contains("backing up: "), "{text}");
+    // A backup says the size of the vault it backs up beside what it has written.
+    assert!(text.contains("backing up a vault of "), "{text}");
+    assert!(text.contains(" written"), "{text}");
     assert!(text.contains("reading [") && text.contains("/5"), "{text}");
     assert!(text.contains("charts [") && text.contains("2/2"), "{text}");
     // In French too.
     let text = at_terminal(&c, &format!("{bin} --lang fr backup --out b2"));
-    assert!(text.contains("sauvegarde : "), "{text}");
+    assert!(text.contains("sauvegarde d'un coffre de "), "{text}");
     // With --json at a terminal: no progress, the JSON alone.
     let text = at_terminal(&c, &format!("{bin} --json backup --out b3"));
     assert!(!text.contains("backing up"), "{text}");
+    assert!(!text.contains("sauvegarde"), "{text}");
     // Not at a terminal: nothing on stderr but what is said at the end.
     let out = c.run(&["backup", "--out", "b4"]);
     assert!(out.status.success());
@@ -91,4 +94,12 @@ fn a_sync_says_whom_it_is_reaching_and_how_long_is_left() {
     assert!(!ok, "{text}");
     assert!(text.contains("reaching the peer: giving up in "), "{text}");
     assert!(text.contains("cannot reach the peer"), "{text}");
+    // In French: the countdown too.
+    let (ok, text) =
+        at_terminal_status(&bob, &format!("{bin} --lang fr sync {ticket} --timeout 3"));
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("connexion avec le pair : abandon dans "),
+        "{text}"
+    );
 }
