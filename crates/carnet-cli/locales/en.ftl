@@ -529,3 +529,24 @@ usage-missing-command = a command is needed: `carnet --help` lists them
 usage-suggested = tip: did you mean '{ $suggestion }'?
 usage-label = Usage:
 usage-more-help = For more information, try '--help'.
+
+# Hints the command line adds to errors of the library (whose messages name no command),
+# keyed on their stable codes.
+hint-no-contact = `carnet contact list` shows them, `carnet contact add NAME CARD` adds one
+hint-grants = `carnet grants` lists them
+hint-no-patients = import their bundle with `carnet share import FILE`
+hint-patients = `carnet patients` lists them, with their ids
+hint-people = `carnet contact list` and `carnet patients` show them
+hint-devices = `carnet device list` shows them
+hint-primary-device = `carnet device list` shows which device is the primary one
+hint-full-export = ask the sender for a full export (`carnet share export --to YOU --full`)
+hint-out-exists = choose another --out path
+hint-card = `carnet whoami` prints a card whole
+hint-phrase = the 24 words `carnet init` showed
+hint-settings = `carnet config show` shows the settings and their values
+hint-list-ids = `carnet list` shows the ids
+hint-peer-serving = is `carnet serve` running there?
+hint-ticket = copy the whole line `carnet serve` prints
+hint-port-in-use = choose another port with --bind or `carnet config set port N`
+hint-patient-ref = give one with --patient-ref (for example --patient-ref Patient/ID)
+hint-confirm-unusual = to import such values, run the command again with --confirm-unusual
