@@ -594,3 +594,24 @@ err-audit-json-no-checkpoint = { $file } is JSON but neither an audit export nor
 err-audit-not-checkpoint = { $file } is not a checkpoint, an export or a verify output
 err-audit-bad-patient = --patient { $value } is not a person id: give the patient's whole id, the 52 characters `carnet whoami` prints after "id:"
 err-audit-not-cosigned = { $file } is not a cosigned checkpoint as `carnet audit witness` writes it
+
+# Hints the command line adds to errors of the library (whose messages name no command),
+# keyed on their stable codes.
+hint-no-contact = `carnet contact list` shows them, `carnet contact add NAME CARD` adds one
+hint-grants = `carnet grants` lists them
+hint-no-patients = import their bundle with `carnet share import FILE`
+hint-patients = `carnet patients` lists them, with their ids
+hint-people = `carnet contact list` and `carnet patients` show them
+hint-devices = `carnet device list` shows them
+hint-primary-device = `carnet device list` shows which device is the primary one
+hint-full-export = ask the sender for a full export (`carnet share export --to YOU --full`)
+hint-out-exists = choose another --out path
+hint-card = `carnet whoami` prints a card whole
+hint-phrase = the 24 words `carnet init` showed
+hint-settings = `carnet config show` shows the settings and their values
+hint-list-ids = `carnet list` shows the ids
+hint-peer-serving = is `carnet serve` running there?
+hint-ticket = copy the whole line `carnet serve` prints
+hint-port-in-use = choose another port with --bind or `carnet config set port N`
+hint-patient-ref = give one with --patient-ref (for example --patient-ref Patient/ID)
+hint-confirm-unusual = to import such values, run the command again with --confirm-unusual

@@ -592,3 +592,24 @@ err-audit-json-no-checkpoint = { $file } est du JSON, mais ni un export d'audit 
 err-audit-not-checkpoint = { $file } n'est ni un point de contrôle, ni un export, ni une sortie de vérification
 err-audit-bad-patient = --patient { $value } n'est pas un identifiant de personne : donnez l'identifiant complet du patient, les 52 caractères qu'affiche `carnet whoami` après « id: »
 err-audit-not-cosigned = { $file } n'est pas un point de contrôle cosigné tel que l'écrit `carnet audit witness`
+
+# Indications que la ligne de commande ajoute aux erreurs de la bibliothèque (dont les
+# messages ne nomment aucune commande), selon leurs codes stables.
+hint-no-contact = `carnet contact list` les montre, `carnet contact add NOM CARTE` en ajoute un
+hint-grants = `carnet grants` les liste
+hint-no-patients = importez son paquet avec `carnet share import FICHIER`
+hint-patients = `carnet patients` les liste, avec leurs identifiants
+hint-people = `carnet contact list` et `carnet patients` les montrent
+hint-devices = `carnet device list` les montre
+hint-primary-device = `carnet device list` montre quel appareil est le principal
+hint-full-export = demandez à l'expéditeur un export complet (`carnet share export --to VOUS --full`)
+hint-out-exists = choisissez un autre chemin --out
+hint-card = `carnet whoami` affiche une carte entière
+hint-phrase = les 24 mots que `carnet init` a montrés
+hint-settings = `carnet config show` montre les réglages et leurs valeurs
+hint-list-ids = `carnet list` montre les identifiants
+hint-peer-serving = `carnet serve` tourne-t-il là-bas ?
+hint-ticket = copiez toute la ligne qu'affiche `carnet serve`
+hint-port-in-use = choisissez un autre port avec --bind ou `carnet config set port N`
+hint-patient-ref = désignez-en un avec --patient-ref (par exemple --patient-ref Patient/ID)
+hint-confirm-unusual = pour importer de telles valeurs, relancez la commande avec --confirm-unusual

@@ -4,6 +4,9 @@
 //! `RecordError`, `SyncError`) and their text is English. The kinds the command line knows
 //! are said again here from the messages of the language; any other keeps the library's
 //! text. Each kind of failure has its own exit code (documented in `carnet --help`).
+//!
+//! The library's messages name no command: what to run next is the command line's to
+//! say. [`hint`] adds it, keyed on the library's stable error codes (`carnet::Error::code`).
 
 use carnet::crypto::CryptoError;
 use carnet::record::RecordError;
@@ -135,6 +138,20 @@ fn carnet_kind(e: &carnet::Error) -> Kind {
         E::Record(_) => Kind::Refused,
         E::NotFound(_) | E::NoEntryWithPrefix(_) => Kind::NotFound,
         E::AmbiguousId { .. } | E::NotAnAttachment(_) => Kind::Refused,
+        E::InItem { source, .. } => carnet_kind(source),
+        E::Sharing(
+            carnet::SharingError::NoContact { .. }
+            | carnet::SharingError::NoGrant { .. }
+            | carnet::SharingError::NoPatient { .. }
+            | carnet::SharingError::NoPerson { .. },
+        )
+        | E::Device(carnet::DeviceError::NoDevice { .. }) => Kind::NotFound,
+        E::Sharing(_)
+        | E::Recovery(_)
+        | E::Device(_)
+        | E::Setting(_)
+        | E::OutputExists { .. }
+        | E::NotACarnetFile { .. } => Kind::Refused,
         E::Exchange(_)
         | E::Refused(_)
         | E::Stranger { .. }
@@ -249,18 +266,126 @@ fn carnet_text(e: &carnet::Error) -> Option<String> {
     })
 }
 
+/// The stable code of the first cause that has one (a library error), for `--json`.
+pub fn code(e: &anyhow::Error) -> Option<&'static str> {
+    e.chain().find_map(cause_code)
+}
+
+fn cause_code(cause: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    if let Some(e) = cause.downcast_ref::<carnet::Error>() {
+        return Some(e.code());
+    }
+    if let Some(e) = cause.downcast_ref::<StoreError>() {
+        return Some(e.code());
+    }
+    if let Some(e) = cause.downcast_ref::<CryptoError>() {
+        return Some(e.code());
+    }
+    if let Some(e) = cause.downcast_ref::<RecordError>() {
+        return Some(e.code());
+    }
+    if let Some(e) = cause.downcast_ref::<carnet::consent::ConsentError>() {
+        return Some(e.code());
+    }
+    None
+}
+
+/// What to run next, in the language, for an error whose library message names no
+/// command: keyed on the stable code of the first cause that has a hint.
+pub fn hint(e: &anyhow::Error) -> Option<String> {
+    e.chain().find_map(cause_hint)
+}
+
+fn cause_hint(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(carnet_sync::SyncError::Connect(_)) = cause.downcast_ref::<carnet_sync::SyncError>()
+    {
+        return Some(t!("hint-peer-serving"));
+    }
+    if let Some(carnet_sync::SyncError::BadTicket(_)) =
+        cause.downcast_ref::<carnet_sync::SyncError>()
+    {
+        return Some(t!("hint-ticket"));
+    }
+    if let Some(carnet_sync::SyncError::Bind(why)) = cause.downcast_ref::<carnet_sync::SyncError>()
+        && why.contains("address in use")
+    {
+        return Some(t!("hint-port-in-use"));
+    }
+    if let Some(f) = cause.downcast_ref::<carnet_fhir::FhirError>() {
+        use carnet_fhir::FhirError as F;
+        match f {
+            F::SeveralPatients(_) | F::NoSuchPatient { .. } => return Some(t!("hint-patient-ref")),
+            // A value outside what is usual: the library says to confirm it, the command
+            // line says how.
+            other if other.to_string().contains(carnet_fhir::CONFIRM_UNUSUAL) => {
+                return Some(t!("hint-confirm-unusual"));
+            }
+            _ => {}
+        }
+    }
+    // An entry id or grant id that does not parse: where the ids are shown.
+    let what = match cause.downcast_ref::<carnet::Error>() {
+        Some(carnet::Error::Record(RecordError::Invalid { what, .. })) => Some(*what),
+        Some(carnet::Error::Consent(carnet::consent::ConsentError::Malformed { what, .. })) => {
+            Some(*what)
+        }
+        _ => None,
+    }
+    .or_else(|| match cause.downcast_ref::<RecordError>() {
+        Some(RecordError::Invalid { what, .. }) => Some(*what),
+        _ => None,
+    })
+    .or_else(
+        || match cause.downcast_ref::<carnet::consent::ConsentError>() {
+            Some(carnet::consent::ConsentError::Malformed { what, .. }) => Some(*what),
+            _ => None,
+        },
+    );
+    match what {
+        Some("entry id") => return Some(t!("hint-list-ids")),
+        Some("grant id") => return Some(t!("hint-grants")),
+        _ => {}
+    }
+    Some(match cause_code(cause)? {
+        "sharing.no_contact" => t!("hint-no-contact"),
+        "sharing.no_grant" | "sharing.already_revoked" => t!("hint-grants"),
+        "sharing.no_patients" => t!("hint-no-patients"),
+        "sharing.no_patient" | "sharing.ambiguous_patient" => t!("hint-patients"),
+        "sharing.no_person" | "sharing.ambiguous_person" => t!("hint-people"),
+        "device.no_device" | "device.ambiguous_device" => t!("hint-devices"),
+        "device.not_primary" | "device.no_identity_key" | "exchange.own_logs_differ" => {
+            t!("hint-primary-device")
+        }
+        "exchange.chain_gap" | "exchange.checkpoint_gap" | "exchange.bundle_gap" => {
+            t!("hint-full-export")
+        }
+        "file.exists" => t!("hint-out-exists"),
+        "crypto.bad_card" => t!("hint-card"),
+        "crypto.bad_phrase" => t!("hint-phrase"),
+        "setting.unknown" | "setting.invalid" => t!("hint-settings"),
+        _ => return None,
+    })
+}
+
 /// The whole error in the language: each cause, outermost first, joined by ": " (as
 /// anyhow's `{:#}` does); a known kind of cause is translated, the others keep their text.
+/// The command line's hint, if any, ends it.
 pub fn text(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
         let text = translate(cause).unwrap_or_else(|| cause.to_string());
-        // A transparent wrapper repeats its cause's text: say it once.
-        if parts.last().is_none_or(|p| *p != text) {
+        // A wrapper that says its cause's text already (a transparent one, or one that
+        // quotes it): say it once.
+        if parts.last().is_none_or(|p| !p.contains(&text)) {
             parts.push(text);
         }
     }
-    parts.join(": ")
+    let mut text = parts.join(": ");
+    if let Some(h) = hint(e) {
+        text.push_str("; ");
+        text.push_str(&h);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -283,5 +408,45 @@ mod tests {
         let e = refused("no".into());
         assert_eq!(kind(&e).code(), 4);
         assert_eq!(kind(&anyhow::anyhow!("other")), Kind::Failure);
+    }
+
+    #[test]
+    fn the_command_line_adds_its_hints_to_the_library_messages() {
+        // The library's message names no command; the command line's text adds one.
+        let e: anyhow::Error = carnet::Error::from(carnet::SharingError::NoContact {
+            name: "Nobody".into(),
+        })
+        .into();
+        assert!(!e.to_string().contains("carnet "), "{e}");
+        assert_eq!(code(&e), Some("sharing.no_contact"));
+        assert_eq!(kind(&e), Kind::NotFound);
+        assert_eq!(
+            text(&e),
+            "no contact named \"Nobody\"; `carnet contact list` shows them, `carnet contact add NAME CARD` adds one"
+        );
+        // Inside an item of a bundle, and behind a context: the hint still ends the text.
+        let gap = carnet::Error::from(carnet::ExchangeError::BundleGap {
+            from: "Alice".into(),
+        });
+        let e = anyhow::Error::from(gap).context("while importing");
+        assert!(
+            text(&e).ends_with("(`carnet share export --to YOU --full`)"),
+            "{}",
+            text(&e)
+        );
+        // An existing output file: the option to change is named.
+        let e: anyhow::Error = carnet::Error::OutputExists {
+            path: "/tmp/x".into(),
+        }
+        .into();
+        assert!(
+            text(&e).ends_with("choose another --out path"),
+            "{}",
+            text(&e)
+        );
+        assert_eq!(kind(&e), Kind::Refused);
+        // Errors with no hint keep the library's text as it is.
+        let e: anyhow::Error = carnet::Error::from(carnet::SharingError::OwnCard).into();
+        assert_eq!(text(&e), "that is your own card");
     }
 }

@@ -20,7 +20,10 @@ fn colour() -> bool {
 pub fn error(json: bool, e: &anyhow::Error) {
     if json {
         let text = crate::i18n::in_english(|| crate::errors::text(e));
-        let v = serde_json::json!({ "error": text, "kind": crate::errors::kind(e).as_str() });
+        let mut v = serde_json::json!({ "error": text, "kind": crate::errors::kind(e).as_str() });
+        if let Some(code) = crate::errors::code(e) {
+            v["code"] = code.into();
+        }
         eprintln!("{v}");
         return;
     }

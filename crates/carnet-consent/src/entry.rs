@@ -47,7 +47,7 @@ impl FromStr for GrantId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || ConsentError::Malformed {
             what: "grant id",
-            detail: format!("\"{s}\" is not a grant id as `carnet grants` shows them"),
+            detail: format!("\"{s}\" is not a grant id (a g followed by 13 letters and digits)"),
         };
         let body = s.trim().strip_prefix('g').ok_or_else(bad)?;
         let bytes = BASE32_NOPAD

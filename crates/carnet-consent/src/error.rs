@@ -58,3 +58,19 @@ pub enum ConsentError {
     #[error(transparent)]
     Crypto(#[from] carnet_crypto::CryptoError),
 }
+
+impl ConsentError {
+    /// The stable code of this error: a lowercase dotted name (`"consent.bad_entry"`), one
+    /// per kind. Codes are stable API: a code never changes nor changes meaning; new kinds
+    /// take new codes. A [`ConsentError::Crypto`] has its cryptographic error's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConsentError::Malformed { .. } => "consent.malformed",
+            ConsentError::BadEntry { .. } => "consent.bad_entry",
+            ConsentError::BadCheckpoint { .. } => "consent.bad_checkpoint",
+            ConsentError::NotThePatient { .. } => "consent.not_the_patient",
+            ConsentError::CutBack { .. } => "consent.cut_back",
+            ConsentError::Crypto(e) => e.code(),
+        }
+    }
+}

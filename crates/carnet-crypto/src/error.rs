@@ -46,11 +46,11 @@ pub enum CryptoError {
         max: usize,
     },
     /// An identity card is not in Carnet's card text form.
-    #[error("not a Carnet identity card: {0}; ask its owner to copy it again with `carnet whoami`")]
+    #[error("not a Carnet identity card: {0}; ask its owner to copy their card again, whole")]
     BadCard(String),
     /// A format version this build does not know.
     #[error(
-        "{what} has format version {found}, this build reads version {supported}; upgrade carnet"
+        "{what} has format version {found}, this build reads version {supported}; update Carnet"
     )]
     UnsupportedVersion {
         /// What carried the version.
@@ -64,7 +64,9 @@ pub enum CryptoError {
     #[error("this file is not addressed to you: it is sealed to another person's key")]
     NotForYou,
     /// A recovery phrase that does not read as one.
-    #[error("not a recovery phrase: {0}; type the 24 words `carnet init` showed, in order")]
+    #[error(
+        "not a recovery phrase: {0}; type the 24 words shown when the vault was created, in order"
+    )]
     BadPhrase(String),
     /// Recovery shares that do not rebuild a key.
     #[error("the recovery shares cannot be used: {0}")]
@@ -72,4 +74,27 @@ pub enum CryptoError {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Random(String),
+}
+
+impl CryptoError {
+    /// The stable code of this error: a lowercase dotted name (`"crypto.bad_card"`), one
+    /// per kind. Codes are stable API: a code never changes nor changes meaning; new kinds
+    /// take new codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CryptoError::WrongPassphrase => "crypto.wrong_passphrase",
+            CryptoError::DamagedWrappedKey(_) => "crypto.damaged_wrapped_key",
+            CryptoError::Encrypt(_) => "crypto.encrypt",
+            CryptoError::Decrypt { .. } => "crypto.decrypt",
+            CryptoError::BadSignature { .. } => "crypto.bad_signature",
+            CryptoError::Malformed { .. } => "crypto.malformed",
+            CryptoError::TooLarge { .. } => "crypto.too_large",
+            CryptoError::BadCard(_) => "crypto.bad_card",
+            CryptoError::UnsupportedVersion { .. } => "crypto.unsupported_version",
+            CryptoError::NotForYou => "crypto.not_for_you",
+            CryptoError::BadPhrase(_) => "crypto.bad_phrase",
+            CryptoError::BadShare(_) => "crypto.bad_share",
+            CryptoError::Random(_) => "crypto.random",
+        }
+    }
 }

@@ -214,6 +214,7 @@ fn from_store(e: StoreError) -> CarnetError {
 impl From<carnet::Error> for CarnetError {
     fn from(e: carnet::Error) -> Self {
         use carnet::Error as E;
+        use carnet::{RecoveryError as Rc, SharingError as S};
         let message = e.to_string();
         match e {
             E::Store(s) => from_store(s),
@@ -226,7 +227,34 @@ impl From<carnet::Error> for CarnetError {
             E::NoOwnRecord { .. } => CarnetError::NoOwnRecord { message },
             E::NoKey { .. } => CarnetError::NotShared { message },
             E::ReadOnly { .. } | E::NotAllowed { .. } => CarnetError::ReadOnly { message },
-            E::Sharing(_) | E::Refused(_) => CarnetError::Refused { message },
+            // A value given by the app that is out of bounds.
+            E::Sharing(
+                S::BadContactName { .. }
+                | S::NoSections
+                | S::BadPurpose { .. }
+                | S::EndInPast
+                | S::OwnCard,
+            )
+            | E::Setting(_)
+            | E::Recovery(
+                Rc::HolderTwice { .. } | Rc::TooManyHolders { .. } | Rc::BadThreshold { .. },
+            ) => CarnetError::InvalidInput { message },
+            // Refusals: a name or id that answers to no contact, grant, patient or device (or
+            // to several), a wrong recovery phrase, a file already there, a policy refusal,
+            // what must happen on the primary device.
+            E::Sharing(_)
+            | E::Refused(_)
+            | E::Recovery(_)
+            | E::Device(_)
+            | E::OutputExists { .. } => CarnetError::Refused { message },
+            E::Io { .. } => CarnetError::Io { message },
+            // A bad item of a received bundle or sync: the data received is bad.
+            E::InItem { .. } => CarnetError::Damaged { message },
+            E::Encode { .. } | E::Vanished { .. } => CarnetError::Internal { message },
+            E::Exchange(carnet::ExchangeError::AttachmentTooLarge { .. }) => {
+                CarnetError::TooLarge { message }
+            }
+            E::NotACarnetFile { .. } | E::Damaged(_) => CarnetError::Damaged { message },
             E::Stranger { .. } => CarnetError::Stranger { message },
             E::Blocked { .. } => CarnetError::Blocked { message },
             E::NothingShared { .. } => CarnetError::NothingShared { message },
@@ -235,6 +263,7 @@ impl From<carnet::Error> for CarnetError {
             E::BadEnvelope { .. } | E::AttachmentDamaged(_) | E::Consent(_) | E::Exchange(_) => {
                 CarnetError::Damaged { message }
             }
+            // Kinds a later core adds: mapped here when they appear.
             _ => CarnetError::Internal { message },
         }
     }

@@ -172,7 +172,7 @@ impl Collector {
         }
         if !self.confirm_unusual {
             return Err(refuse(format!(
-                "glucose {value} {unit} is outside what {device} measures ({lo_u}-{hi_u} {unit}; beyond it the device writes Low or High), so it is not a reading as measured; if the file is right, import it with --confirm-unusual (such values are then stored marked as confirmed)"
+                "glucose {value} {unit} is outside what {device} measures ({lo_u}-{hi_u} {unit}; beyond it the device writes Low or High), so it is not a reading as measured; if the file is right, import it again confirming unusual values (they are then stored marked as confirmed)"
             )));
         }
         self.count += 1;
@@ -1241,7 +1241,7 @@ fn generic(text: &str, tz: &TimeZone, options: &DeviceOptions) -> Result<Import,
                     line,
                     "value",
                     format!(
-                        "{u}; if it is right, import with --confirm-unusual (it is then stored marked as confirmed)"
+                        "{u}; if it is right, import again confirming unusual values (it is then stored marked as confirmed)"
                     ),
                 ));
             }
@@ -1657,7 +1657,7 @@ FreeStyle Libre 3,X1,04-13-2025 08:15,0,110,,\n";
         assert!(
             err.contains("line 3")
                 && err.contains("7250 kg is unusual")
-                && err.contains("--confirm-unusual"),
+                && err.contains(crate::CONFIRM_UNUSUAL),
             "{err}"
         );
         let yes = DeviceOptions {

@@ -98,10 +98,10 @@ pub enum FhirError {
     #[error("{0}; nothing was imported")]
     Unsupported(String),
     /// The bundle is about several patients and the importing person chose none.
-    #[error("the bundle is about {} patients; a Carnet record is one person's, so nothing was imported. It holds:\n  {}\nChoose one with --patient-ref (for example --patient-ref {})", .0.len(), people_text(.0), .0.first().map(|p| p.reference.as_str()).unwrap_or("Patient/ID"))]
+    #[error("the bundle is about {} patients; a Carnet record is one person's, so nothing was imported. It holds:\n  {}\nChoose one of them (for example {})", .0.len(), people_text(.0), .0.first().map(|p| p.reference.as_str()).unwrap_or("Patient/ID"))]
     SeveralPatients(Vec<PatientIdentity>),
     /// The patient chosen is not in the bundle.
-    #[error("the bundle holds no patient \"{wanted}\"; nothing was imported. It holds:\n  {}\nGive one of these to --patient-ref", people_text(.patients))]
+    #[error("the bundle holds no patient \"{wanted}\"; nothing was imported. It holds:\n  {}\nChoose one of these", people_text(.patients))]
     NoSuchPatient {
         /// What was asked for.
         wanted: String,

@@ -1226,7 +1226,7 @@ fn plausible(entry: &mut Entry, ctx: &Ctx) -> Result<(), String> {
     {
         if !ctx.confirm_unusual {
             return Err(format!(
-                "{u}; if the bundle is right, import it with --confirm-unusual (such values are then marked as confirmed)"
+                "{u}; if the bundle is right, import it again confirming unusual values (they are then marked as confirmed)"
             ));
         }
         m.confirm_unusual();

@@ -43,6 +43,11 @@ pub use devices::{
     read_device_csv, read_device_csv_with,
 };
 pub use error::{FhirError, Problem};
+
+/// The words that end the refusal of a value outside what is usual (or outside what a
+/// device measures): the caller says how to confirm such values (the command line adds its
+/// `--confirm-unusual`). Messages name no option of any interface.
+pub const CONFIRM_UNUSUAL: &str = "confirming unusual values";
 pub use export::{
     Export, IpsSection, RecordEntry, RecordExport, export_bundle, export_ips, ips_sections,
 };

@@ -522,7 +522,8 @@ fn bundles_about_several_patients_are_refused_then_one_is_chosen() {
         let msg = e.to_string();
         assert!(
             msg.contains(&format!("the bundle is about {n} patients"))
-                && msg.contains("--patient-ref"),
+                && msg.contains("Choose one of them")
+                && matches!(e, carnet_fhir::FhirError::SeveralPatients(_)),
             "{rel}: {msg}"
         );
         // --skip-invalid does not lift it: which person is a choice, not a defect.

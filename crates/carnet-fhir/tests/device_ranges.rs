@@ -78,7 +78,7 @@ fn a_dexcom_value_above_400_is_not_stored_as_measured() {
         e.contains("line 12")
             && e.contains("450 mg/dL")
             && e.contains("40-400")
-            && e.contains("--confirm-unusual"),
+            && e.contains(carnet_fhir::CONFIRM_UNUSUAL),
         "{e}"
     );
     let (m, marked) = counts(&read(&bad, DeviceFormat::Dexcom, true).unwrap());

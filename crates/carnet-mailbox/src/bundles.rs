@@ -206,7 +206,7 @@ pub async fn collect_with(
         .with(|v| {
             active_devices(v).map_err(|e| match e {
                 MailboxError::Vault(e) => e,
-                other => carnet::Error::Exchange(other.to_string()),
+                other => carnet::ExchangeError::Transport(Box::new(other)).into(),
             })
         })
         .await?;

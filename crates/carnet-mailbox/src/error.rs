@@ -13,7 +13,7 @@ pub enum MailboxError {
     Store(String),
     /// Another process holds the mailbox's store (a running `carnet mailbox serve`).
     #[error(
-        "the mailbox store at {} is in use by another process (is `carnet mailbox serve` running on it? stop it first)",
+        "the mailbox store at {} is in use by another process (is a mailbox serving from it? stop it first)",
         .0.display()
     )]
     InUse(std::path::PathBuf),
@@ -29,9 +29,7 @@ pub enum MailboxError {
     #[error("cannot start the network endpoint: {0}")]
     Bind(String),
     /// The mailbox could not be reached.
-    #[error(
-        "cannot reach the mailbox: {0}; is `carnet mailbox serve` running there, on this network?"
-    )]
+    #[error("cannot reach the mailbox: {0}; is it serving, on this network?")]
     Connect(String),
     /// The peer broke the mailbox protocol (garbage, an oversized frame, an unexpected
     /// message).
@@ -47,7 +45,7 @@ pub enum MailboxError {
     #[error("the mailbox refused: {0}")]
     Refused(Refusal),
     /// A mailbox ticket does not parse.
-    #[error("not a Carnet mailbox ticket: {0}; copy the whole line `carnet mailbox serve` prints")]
+    #[error("not a Carnet mailbox ticket: {0}; copy the whole ticket the mailbox shows")]
     BadTicket(String),
 }
 
@@ -58,7 +56,7 @@ pub enum MailboxError {
 pub enum Refusal {
     /// The depositor is not on the mailbox's allowlist (and the mailbox is not open).
     #[error(
-        "you may not deposit here: the mailbox's owner has not allowed you (`carnet mailbox allow YOUR-CARD` on the mailbox)"
+        "you may not deposit here: the mailbox's owner has not allowed you (they allow your card on the mailbox)"
     )]
     NotAllowed,
     /// The caller's device certificate does not check against its connection.

@@ -109,6 +109,27 @@ pub enum RecordError {
 }
 
 impl RecordError {
+    /// The stable code of this error: a lowercase dotted name (`"record.invalid"`), one per
+    /// kind. Codes are stable API: a code never changes nor changes meaning; new kinds take
+    /// new codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RecordError::Invalid { .. } => "record.invalid",
+            RecordError::Empty(_) => "record.empty",
+            RecordError::TooLong { .. } => "record.too_long",
+            RecordError::UnitMismatch { .. } => "record.unit_mismatch",
+            RecordError::Implausible { .. } => "record.implausible",
+            RecordError::WrongSection { .. } => "record.wrong_section",
+            RecordError::KindChange { .. } => "record.kind_change",
+            RecordError::NotFound(_) => "record.not_found",
+            RecordError::ProfileExists(_) => "record.profile_exists",
+            RecordError::PeriodReversed { .. } => "record.period_reversed",
+            RecordError::Malformed(_) => "record.malformed",
+            RecordError::Unapplicable { .. } => "record.unapplicable",
+            RecordError::Undecodable { .. } => "record.undecodable",
+        }
+    }
+
     pub(crate) fn invalid(what: &'static str, input: &str, expected: impl Into<String>) -> Self {
         RecordError::Invalid {
             what,

@@ -150,7 +150,7 @@ impl FromStr for EntryId {
             Err(RecordError::invalid(
                 "entry id",
                 s,
-                "an id is 10 letters and digits as `carnet list` shows them",
+                "an entry id is 10 letters and digits",
             ))
         }
     }

@@ -8,10 +8,10 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum StoreError {
     /// No vault at that place.
-    #[error("no vault at {0}: run `carnet init` to create one, or pass --vault DIR")]
+    #[error("no vault at {0}: create one there, or open the directory that holds yours")]
     NoVault(PathBuf),
     /// A vault already exists where one was to be created.
-    #[error("a vault already exists at {0}; choose another --vault directory")]
+    #[error("a vault already exists at {0}; nothing was changed: choose another directory")]
     AlreadyExists(PathBuf),
     /// The directory holds something that is not a complete vault.
     #[error("{path} is not a usable vault: {why}")]
@@ -75,6 +75,27 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl StoreError {
+    /// The stable code of this error: a lowercase dotted name (`"store.no_vault"`), one per
+    /// kind. Codes are stable API: a code never changes nor changes meaning; new kinds take
+    /// new codes. A [`StoreError::Crypto`] has its cryptographic error's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::NoVault(_) => "store.no_vault",
+            StoreError::AlreadyExists(_) => "store.already_exists",
+            StoreError::NotAVault { .. } => "store.not_a_vault",
+            StoreError::NoUnlockKey(_) => "store.no_unlock_key",
+            StoreError::WrongPassphrase(_) => "store.wrong_passphrase",
+            StoreError::Corrupted { .. } => "store.corrupted",
+            StoreError::Damaged { .. } => "store.damaged",
+            StoreError::ChainBroken { .. } => "store.chain_broken",
+            StoreError::Crypto(e) => e.code(),
+            StoreError::Database(_) => "store.database",
+            StoreError::Io { .. } => "store.io",
+        }
+    }
 }
 
 macro_rules! from_redb {

@@ -217,7 +217,7 @@ impl Store {
                 return Err(StoreError::NotAVault {
                     path: dir.to_path_buf(),
                     why: format!(
-                        "{KEY_FILE} is missing (was `carnet init` interrupted?); remove the directory and run init again, or restore a backup"
+                        "{KEY_FILE} is missing (was the vault's creation interrupted?); remove the directory and run init again, or restore a backup"
                     ),
                 });
             }

@@ -12,7 +12,7 @@ pub enum SyncError {
     #[error("cannot start the network endpoint: {0}")]
     Bind(String),
     /// The peer could not be reached.
-    #[error("cannot reach the peer: {0}; is `carnet serve` running there, on this network?")]
+    #[error("cannot reach the peer: {0}; is it serving, on this network?")]
     Connect(String),
     /// The peer broke the protocol (garbage, an oversized frame, an unexpected message).
     #[error("the peer broke the sync protocol: {0}")]
@@ -42,7 +42,7 @@ pub enum SyncError {
     #[error("the peer is not who you asked for: {0}")]
     WrongPeer(String),
     /// A ticket does not parse.
-    #[error("not a Carnet ticket: {0}; copy the whole line `carnet serve` prints")]
+    #[error("not a Carnet ticket: {0}; copy the whole ticket the serving device shows")]
     BadTicket(String),
     /// The connection dropped.
     #[error("the connection was lost: {0}")]

@@ -279,7 +279,7 @@ pub(crate) fn lost(e: &iroh::endpoint::ConnectionError) -> String {
             let why = String::from_utf8_lossy(&c.reason);
             match why.as_ref() {
                 "done" => "the peer ended the session".to_string(),
-                "" => "the peer closed the connection (it stopped, or its `carnet serve` was closed)".to_string(),
+                "" => "the peer closed the connection (it stopped, or stopped serving)".to_string(),
                 other => format!("the peer closed the connection ({other})"),
             }
         }

@@ -273,7 +273,7 @@ pub(crate) async fn answer(
             let v = shared.vault.clone();
             v.write_link_dump(&cert, &mut |frame| {
                 tx.blocking_send(Zeroizing::new(frame.to_vec()))
-                    .map_err(|_| carnet::Error::Exchange("the link closed".into()))
+                    .map_err(|_| carnet::Error::from(carnet::ExchangeError::LinkClosed))
             })
         })
     };
@@ -332,7 +332,7 @@ pub async fn join(
 ) -> Result<(Vault, RestoreSummary), SyncError> {
     if carnet::store_exists(dir) {
         return Err(SyncError::Refused(format!(
-            "a vault already exists at {}; link into a new --vault directory",
+            "a vault already exists at {}; link into a new directory",
             dir.display()
         )));
     }
@@ -398,8 +398,8 @@ pub async fn join(
                 kdf_log_n,
                 &mut || match rx.recv() {
                     Ok(Ok(f)) => Ok(f),
-                    Ok(Err(e)) => Err(carnet::Error::Exchange(e.to_string())),
-                    Err(_) => Err(carnet::Error::Exchange("the link closed early".into())),
+                    Ok(Err(e)) => Err(carnet::ExchangeError::Transport(Box::new(e)).into()),
+                    Err(_) => Err(carnet::ExchangeError::LinkClosed.into()),
                 },
                 device,
                 &endpoint,
@@ -446,7 +446,7 @@ pub async fn join(
             drop(vault);
             let _ = std::fs::remove_dir_all(dir);
             return Err(SyncError::Connection(format!(
-                "the other device did not confirm it registered this one ({e}); nothing was kept here: run `carnet device link` again"
+                "the other device did not confirm it registered this one ({e}); nothing was kept here: link it again"
             )));
         }
         let _ = send.finish();

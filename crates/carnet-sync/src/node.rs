@@ -199,7 +199,7 @@ fn bind_failure(wanted: &[SocketAddr], iroh_says: &str) -> String {
                 _ => "cannot listen",
             };
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-                "; another `carnet serve` may be running on it: stop it, or choose another port with --bind or `carnet config set port N`"
+                "; another process may be serving on it: stop it, or choose another port"
             } else {
                 ""
             };

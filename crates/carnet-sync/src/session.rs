@@ -393,7 +393,7 @@ async fn session(
         .await?;
     let refusal = if own {
         (!device_ok).then(|| {
-            "this device of yours is not registered here, or was removed: link it with `carnet device link`".to_string()
+            "this device of yours is not registered here, or was removed: link it to this vault first".to_string()
         })
     } else if refuse_device {
         Some(

@@ -5,8 +5,10 @@
 //!
 //! `carnet::Error` and the errors inside it are `#[non_exhaustive]`: an app matches the
 //! kinds it handles specially and keeps a last arm for the rest (show the message; it never
-//! holds health data or secrets). Through the bindings (`crates/carnet-ffi`) the same kinds
-//! arrive as `CarnetError` variants with stable codes.
+//! holds health data or secrets). Every error also has a stable code ([`Error::code`], such
+//! as `"sharing.no_contact"`): an app that words errors itself, or adds its own hint (as the
+//! command line does), keys its text on the code, and logs it. Through the bindings
+//! (`crates/carnet-ffi`) the same kinds arrive as `CarnetError` variants with stable codes.
 
 use std::path::Path;
 
@@ -40,7 +42,8 @@ enum Next {
 }
 
 fn next_step(e: &Error) -> Next {
-    match e {
+    // An item of a bundle that was refused: what matters is what was wrong with it.
+    match e.root() {
         Error::Store(StoreError::WrongPassphrase(_))
         | Error::Crypto(CryptoError::WrongPassphrase) => Next::AskPassphraseAgain,
         Error::Store(StoreError::NoUnlockKey(_)) => Next::UsePassphraseThenExportKey,
@@ -59,6 +62,10 @@ fn next_step(e: &Error) -> Next {
         Error::AlreadyImported
         | Error::Sharing(_)
         | Error::Refused(_)
+        | Error::Recovery(_)
+        | Error::Device(_)
+        | Error::Setting(_)
+        | Error::OutputExists { .. }
         | Error::Stranger { .. }
         | Error::Blocked { .. }
         | Error::NothingShared { .. }
@@ -67,18 +74,35 @@ fn next_step(e: &Error) -> Next {
         | Error::BadEnvelope { .. }
         | Error::AttachmentDamaged(_)
         | Error::Exchange(_)
+        | Error::Damaged(_)
         | Error::Consent(_) => Next::OfferRestore,
         // Kinds added by later versions: show the message.
         _ => Next::Explain,
     }
 }
 
-/// Checks that `result` failed with the step `want`, and says so.
-fn expect<T: std::fmt::Debug>(what: &str, result: carnet::Result<T>, want: Next) {
+/// The app's own hint for some errors, keyed on their stable code (the message stays the
+/// core's); `None` for the others.
+fn hint(e: &Error) -> Option<&'static str> {
+    Some(match e.code() {
+        "sharing.no_contact" => "Add them from the Contacts screen, with their card.",
+        "entry.no_prefix_match" | "entry.not_found" => "Pull to refresh the list.",
+        "store.wrong_passphrase" | "crypto.wrong_passphrase" => "Check the keyboard layout.",
+        "exchange.already_imported" => "Nothing to do: it is already in your record.",
+        _ => return None,
+    })
+}
+
+/// Checks that `result` failed with the step `want` (and code `code`), and says so.
+fn expect<T: std::fmt::Debug>(what: &str, result: carnet::Result<T>, want: Next, code: &str) {
     let e = result.expect_err(what);
     let got = next_step(&e);
     assert_eq!(got, want, "{what}: {e:?}");
-    println!("{what}:\n    {e}\n    -> {got:?}");
+    assert_eq!(e.code(), code, "{what}: {e:?}");
+    println!("{what} [{}]:\n    {e}\n    -> {got:?}", e.code());
+    if let Some(h) = hint(&e) {
+        println!("    hint: {h}");
+    }
 }
 
 fn pass(s: &str) -> SecretString {
@@ -114,27 +138,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "a wrong passphrase",
         Vault::open(&alice_dir, &pass("nope")),
         Next::AskPassphraseAgain,
+        "store.wrong_passphrase",
     );
     expect(
         "an unlock key before one was exported",
         Vault::open_with_unlock_key(&alice_dir, &[0; 32]),
         Next::UsePassphraseThenExportKey,
+        "store.no_unlock_key",
     );
     alice.unlock_key()?;
     expect(
         "a wrong unlock key",
         Vault::open_with_unlock_key(&alice_dir, &[0; 32]),
         Next::AskPassphraseAgain,
+        "store.wrong_passphrase",
     );
     expect(
         "no vault there",
         Vault::open(&tmp.path().join("nothing"), &pass("x")),
         Next::Onboarding,
+        "store.no_vault",
     );
     expect(
         "creating over a vault",
         create(&alice_dir, "Eve", Role::Patient),
         Next::OpenExisting,
+        "store.already_exists",
     );
 
     // Input.
@@ -142,6 +171,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "an empty note",
         alice.add(&record, note("  ")),
         Next::FixInput,
+        "record.empty",
     );
     expect(
         "a date that does not parse",
@@ -149,16 +179,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .parse::<carnet::record::Date>()
             .map_err(Error::from),
         Next::FixInput,
+        "record.invalid",
     );
     expect(
         "a contact card that is not one",
         alice.add_contact("Someone", "not a card"),
         Next::FixInput,
+        "crypto.bad_card",
     );
     expect(
         "an id no entry has",
         alice.resolve_entry(&record, "zzzzzzzz"),
         Next::RefreshList,
+        "entry.no_prefix_match",
     );
 
     // Permissions.
@@ -166,6 +199,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "a clinician's own record",
         doctor.own_record(),
         Next::NotAllowedHere,
+        "access.no_own_record",
     );
     alice.add_contact("Dr Martin", &doctor.card().to_text())?;
     doctor.add_contact("Alice", &alice.card().to_text())?;
@@ -178,11 +212,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "writing a section shared read only",
         doctor.add(&record, note("may I?")),
         Next::NotAllowedHere,
+        "access.read_only",
     );
     expect(
         "reading a section not shared",
         doctor.list(&record, Some(SectionId::Allergies)),
         Next::NotAllowedHere,
+        "access.no_key",
     );
 
     // Sharing.
@@ -190,11 +226,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "the same bundle twice",
         doctor.import_bundle(&bundle),
         Next::Explain,
+        "exchange.already_imported",
     );
     expect(
         "a grant to someone not in the contacts",
         alice.grant("Nobody", &[SectionId::Notes], Access::Read, "care", None),
         Next::Explain,
+        "sharing.no_contact",
     );
     Ok(())
 }

@@ -43,6 +43,7 @@ use carnet_store::{DumpRow, DumpTable, Store};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::error::{ExchangeError, RecoveryError};
 use crate::files::{create_private, expect_magic, io_err, sibling};
 use crate::vault::now_unix;
 use crate::wire::{decode_frame, read_frame_bytes};
@@ -174,20 +175,25 @@ pub struct BackupInfo {
 }
 
 fn write_big_frame(w: &mut impl Write, frame: &Frame, hasher: &mut blake3::Hasher) -> Result<()> {
-    let mut body = postcard::to_stdvec(frame)
-        .map_err(|e| Error::Exchange(format!("cannot encode a backup frame: {e}")))?;
+    let mut body = postcard::to_stdvec(frame).map_err(|e| Error::encode("a backup frame", e))?;
     if body.len() > MAX_BACKUP_FRAME {
         body.zeroize();
-        return Err(Error::Exchange(
-            "a vault row is too large to back up".into(),
-        ));
+        return Err(ExchangeError::FrameTooLarge {
+            size: body.len() as u64,
+            max: MAX_BACKUP_FRAME as u64,
+        }
+        .into());
     }
     let len = (body.len() as u32).to_be_bytes();
     let r = w.write_all(&len).and_then(|_| w.write_all(&body));
     hasher.update(&len);
     hasher.update(&body);
     body.zeroize();
-    r.map_err(|e| Error::Exchange(format!("cannot write the backup: {e}")))
+    r.map_err(|e| Error::Io {
+        action: "cannot write the backup",
+        path: None,
+        source: e,
+    })
 }
 
 impl Vault {
@@ -196,9 +202,7 @@ impl Vault {
     pub fn recovery_recipient(&self) -> Result<String> {
         match self.store.read()?.get_meta("recovery")? {
             Some(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
-            None => Err(Error::Sharing(
-                "this vault has no recovery key; it was made before recovery existed".into(),
-            )),
+            None => Err(RecoveryError::NoRecoveryKey.into()),
         }
     }
 
@@ -207,10 +211,9 @@ impl Vault {
     /// memory.
     pub fn backup(&self, out: &Path) -> Result<BackupSummary> {
         if out.exists() {
-            return Err(Error::Refused(format!(
-                "{} already exists; choose another --out path",
-                out.display()
-            )));
+            return Err(Error::OutputExists {
+                path: out.to_path_buf(),
+            });
         }
         let recipient = self.recovery_recipient()?;
         let tmp = sibling(out, "tmp");
@@ -221,9 +224,11 @@ impl Vault {
                 .map_err(|e| io_err("cannot write", &tmp, e))?;
             let mut sealed = seal_to_recipient(&recipient, w)?;
             let mut summary = self.write_dump(&mut |frame| {
-                sealed
-                    .write_all(frame)
-                    .map_err(|e| Error::Exchange(format!("cannot write the backup: {e}")))
+                sealed.write_all(frame).map_err(|e| Error::Io {
+                    action: "cannot write the backup",
+                    path: None,
+                    source: e,
+                })
             })?;
             let w = sealed
                 .finish()
@@ -447,7 +452,7 @@ impl Vault {
         key: &RecoveryKey,
         options: &RestoreOptions,
     ) -> Result<(Vault, RestoreSummary)> {
-        refuse_existing(dir, "restore")?;
+        refuse_existing(dir)?;
         let mut sealed = open_backup(backup, key)?;
         let device = DeviceId::random()?;
         let endpoint = Zeroizing::new(carnet_crypto::random_array::<32>()?);
@@ -478,8 +483,8 @@ impl Vault {
             Some(&mut finish),
         )
         .map_err(|e| match e {
-            Error::Exchange(m) if !m.starts_with("the restored") => {
-                Error::Exchange(format!("the backup is damaged: {m}"))
+            Error::Exchange(e) if !matches!(e, ExchangeError::RestoredInvalid(_)) => {
+                ExchangeError::BackupDamaged(Box::new(e)).into()
             }
             other => other,
         })?;
@@ -503,7 +508,7 @@ impl Vault {
         endpoint: &[u8; 32],
         device_key: &carnet_crypto::DeviceSecret,
     ) -> Result<(Vault, RestoreSummary)> {
-        refuse_existing(dir, "link")?;
+        refuse_existing(dir)?;
         Self::rebuild(
             dir,
             passphrase,
@@ -528,7 +533,11 @@ impl Vault {
             .map_err(damaged)?
         {
             Some(Frame::Header(h)) => h,
-            _ => return Err(damaged(Error::Exchange("it has no header".into()))),
+            _ => {
+                return Err(damaged(
+                    ExchangeError::NoHeader { what: "the backup" }.into(),
+                ));
+            }
         };
         let card = check_header(&header)?;
         Ok(BackupInfo {
@@ -573,9 +582,7 @@ impl Vault {
         let header = match next(&mut hasher)? {
             Some(Frame::Header(h)) => h,
             _ => {
-                return Err(Error::Exchange(
-                    "the backup does not start with its header".into(),
-                ));
+                return Err(ExchangeError::NoHeader { what: "the backup" }.into());
             }
         };
         let card = check_header(&header)?;
@@ -591,7 +598,7 @@ impl Vault {
             let result = (|| -> Result<()> {
                 loop {
                     let frame = next(&mut hasher)?.ok_or_else(|| {
-                        Error::Exchange("it ends before its last frame: it was truncated".into())
+                        Error::from(ExchangeError::Truncated { what: "the backup" })
                     })?;
                     match frame {
                         Frame::Row { table, key, value } => {
@@ -636,7 +643,9 @@ impl Vault {
                             check_end(&hasher, rows, n, hash)?;
                             let signature: [u8; 64] =
                                 signature.as_slice().try_into().map_err(|_| {
-                                    Error::Exchange("the backup's signature is malformed".into())
+                                    Error::from(ExchangeError::MalformedSignature {
+                                        what: "the backup",
+                                    })
                                 })?;
                             verify_signature(
                                 &header.person,
@@ -645,21 +654,22 @@ impl Vault {
                                 &signature,
                             )
                             .map_err(|_| {
-                                Error::Refused(format!(
-                                    "the backup's signature does not verify: it was altered, or not made by {} ({}) as it claims; nothing was written",
-                                    card.name(),
-                                    header.person
-                                ))
+                                Error::from(ExchangeError::BadBackupSignature {
+                                    name: card.name().to_string(),
+                                    person: header.person,
+                                })
                             })?;
                             break;
                         }
                         Frame::End { .. } | Frame::SignedEnd { .. } => {
-                            return Err(Error::Exchange(
-                                "the backup's end does not match its format version (a signature is missing or out of place): it was altered".into(),
-                            ));
+                            return Err(ExchangeError::Altered {
+                                what: "the backup",
+                                part: "end (a signature is missing or out of place)",
+                            }
+                            .into());
                         }
                         Frame::Header(_) => {
-                            return Err(Error::Exchange("the backup holds a second header".into()));
+                            return Err(ExchangeError::SecondHeader { what: "the backup" }.into());
                         }
                     }
                 }
@@ -696,9 +706,11 @@ impl Vault {
         let checked = (|| -> Result<usize> {
             let mut v = Vault::open(&tmp, passphrase)?;
             if v.person_id() != header.person {
-                return Err(Error::Exchange(
-                    "the backup's keys are not its owner's".into(),
-                ));
+                return Err(ExchangeError::Altered {
+                    what: "the backup",
+                    part: "keys (they are not its owner's)",
+                }
+                .into());
             }
             let mut entries = 0;
             let mut records = v.store.read()?.records()?;
@@ -725,9 +737,7 @@ impl Vault {
         let entries = match checked {
             Ok(n) => n,
             Err(e) => {
-                return Err(cleanup(Error::Exchange(format!(
-                    "the restored vault does not verify, so it was not kept: {e}"
-                ))));
+                return Err(cleanup(ExchangeError::RestoredInvalid(Box::new(e)).into()));
             }
         };
         if let Some(parent) = dir.parent()
@@ -761,16 +771,18 @@ fn open_backup(
     let mut r = BufReader::new(file);
     expect_magic(&mut r, BACKUP_MAGIC, backup, "backup")?;
     key.open(r).map_err(|e| match e {
-        carnet_crypto::CryptoError::NotForYou => Error::Refused(
-            "this recovery phrase does not open this backup (a wrong phrase, or someone else's backup); nothing was written".into(),
-        ),
-        other => Error::Exchange(format!("the backup is damaged: {other}")),
+        carnet_crypto::CryptoError::NotForYou => RecoveryError::PhraseDoesNotOpen.into(),
+        other => ExchangeError::Unreadable {
+            what: "the backup",
+            source: other,
+        }
+        .into(),
     })
 }
 
 fn damaged(e: Error) -> Error {
     match e {
-        Error::Exchange(m) => Error::Exchange(format!("the backup is damaged: {m}")),
+        Error::Exchange(e) => ExchangeError::BackupDamaged(Box::new(e)).into(),
         other => other,
     }
 }
@@ -778,45 +790,51 @@ fn damaged(e: Error) -> Error {
 /// A header this build reads, whose card is the person it names; returns the card.
 fn check_header(header: &Header) -> Result<IdentityCard> {
     if header.version != BACKUP_VERSION && header.version != BACKUP_VERSION_UNSIGNED {
-        return Err(Error::Exchange(format!(
-            "backup format version {} is not supported by this build; upgrade carnet",
-            header.version
-        )));
+        return Err(ExchangeError::UnsupportedVersion {
+            what: "the backup",
+            version: header.version,
+        }
+        .into());
     }
     let card = IdentityCard::from_text(&header.card)?;
     if card.person_id() != header.person {
-        return Err(Error::Exchange(
-            "the backup's header is inconsistent".into(),
-        ));
+        return Err(ExchangeError::Altered {
+            what: "the backup",
+            part: "header",
+        }
+        .into());
     }
     Ok(card)
 }
 
 /// The refusal of a backup of someone other than the person expected.
 fn not_expected(card: &IdentityCard, expected: &PersonId) -> Error {
-    Error::Refused(format!(
-        "this backup is of {} ({}), not of the person expected ({expected}); nothing was written. Check the id you gave, or the file",
-        card.name(),
-        card.person_id()
-    ))
+    RecoveryError::BackupOfAnother {
+        name: card.name().to_string(),
+        person: card.person_id(),
+        expected: *expected,
+    }
+    .into()
 }
 
 /// The end of a dump matches what was read (row count and hash of every frame before it).
 fn check_end(hasher: &blake3::Hasher, rows: u64, n: u64, hash: [u8; 32]) -> Result<()> {
     if n != rows || hash != *hasher.finalize().as_bytes() {
-        return Err(Error::Exchange(
-            "the backup does not match its own check (rows or hash): it was altered".into(),
-        ));
+        return Err(ExchangeError::Altered {
+            what: "the backup",
+            part: "own check (rows or hash)",
+        }
+        .into());
     }
     Ok(())
 }
 
-/// Refuses to `verb` into `dir` when a vault is already there: nothing is overwritten.
-fn refuse_existing(dir: &Path, verb: &str) -> Result<()> {
+/// Refuses to restore or link into `dir` when a vault is already there: nothing is
+/// overwritten.
+fn refuse_existing(dir: &Path) -> Result<()> {
     if crate::store_exists(dir) {
-        return Err(Error::Refused(format!(
-            "a vault already exists at {}; {verb} into a new directory",
-            dir.display()
+        return Err(Error::Store(carnet_store::StoreError::AlreadyExists(
+            dir.to_path_buf(),
         )));
     }
     Ok(())
@@ -827,9 +845,7 @@ impl Vault {
     /// key.
     pub fn check_recovery_key(&self, key: &RecoveryKey) -> Result<()> {
         if key.recipient()? != self.recovery_recipient()? {
-            return Err(Error::Sharing(
-                "this recovery phrase is not the one of this vault: a word is wrong, or it belongs to another vault".into(),
-            ));
+            return Err(RecoveryError::NotThisVaultsPhrase.into());
         }
         Ok(())
     }
@@ -851,19 +867,17 @@ impl Vault {
                 .iter()
                 .any(|(_, x): &(String, IdentityCard)| x.person_id() == c.id)
             {
-                return Err(Error::Sharing(format!(
-                    "{} is named twice; each holder gets one share",
-                    c.name
-                )));
+                return Err(RecoveryError::HolderTwice { name: c.name }.into());
             }
             cards.push((c.name.clone(), IdentityCard::from_text(&c.card)?));
         }
-        let total =
-            u8::try_from(cards.len()).map_err(|_| Error::Sharing("at most 255 holders".into()))?;
+        let total = u8::try_from(cards.len()).map_err(|_| {
+            Error::from(RecoveryError::TooManyHolders {
+                max: u8::MAX as usize,
+            })
+        })?;
         if threshold < 2 || threshold > total {
-            return Err(Error::Sharing(format!(
-                "the threshold must be at least 2 and at most the number of holders ({total})"
-            )));
+            return Err(RecoveryError::BadThreshold { total }.into());
         }
         let shares = key.split(threshold, total)?;
         let recipient = key.recipient()?;
@@ -909,19 +923,26 @@ pub fn parse_plaintext(mut reader: impl Read) -> Result<u64> {
     while let Some(bytes) = read_frame_bytes(&mut reader, MAX_BACKUP_FRAME)? {
         match decode_frame::<Frame>(&bytes)? {
             Frame::Header(_) if first => {}
-            Frame::Header(_) => return Err(Error::Exchange("a second header".into())),
-            _ if first => return Err(Error::Exchange("no header first".into())),
+            Frame::Header(_) => {
+                return Err(ExchangeError::SecondHeader { what: "the backup" }.into());
+            }
+            _ if first => return Err(ExchangeError::NoHeader { what: "the backup" }.into()),
             Frame::Row { .. } => rows += 1,
             Frame::End { rows: n, .. } | Frame::SignedEnd { rows: n, .. } => {
                 if n != rows {
-                    return Err(Error::Exchange("the row count does not match".into()));
+                    return Err(ExchangeError::CountMismatch {
+                        what: "the backup",
+                        said: n,
+                        read: rows,
+                    }
+                    .into());
                 }
                 return Ok(rows);
             }
         }
         first = false;
     }
-    Err(Error::Exchange("no end: truncated".into()))
+    Err(ExchangeError::Truncated { what: "the backup" }.into())
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ use carnet_crypto::{IdentityCard, PersonId, SealedReader, open_sealed, seal_to, 
 use carnet_record::SectionId;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{ExchangeError, Refusal};
 use crate::exchange::{Finished, ItemSource, SendReport};
 use crate::files::{create_private, expect_magic, io_err, read_up_to, sibling};
 use crate::vault::now_unix;
@@ -259,10 +260,9 @@ impl Vault {
     /// recording nothing.
     fn write_bundle(&self, to: &IdentityCard, full: bool, out: &Path) -> Result<WrittenBundle> {
         if out.exists() {
-            return Err(Error::Refused(format!(
-                "{} already exists; choose another --out path",
-                out.display()
-            )));
+            return Err(Error::OutputExists {
+                path: out.to_path_buf(),
+            });
         }
         let peer = to.person_id();
         let assumed = self.assumed_for(&peer, full)?;
@@ -336,10 +336,10 @@ impl Vault {
         for (record, st) in &assumed.records {
             let mine = self.record_state(record, &[])?;
             if mine.consent < st.consent {
-                return Err(Error::Exchange(format!(
-                    "this bundle continues an earlier one from {} that this vault has not imported; import the earlier bundle first, or ask them for a full export (`carnet share export --to YOU --full`)",
-                    sender.name()
-                )));
+                return Err(ExchangeError::BundleGap {
+                    from: sender.name().to_string(),
+                }
+                .into());
             }
         }
         Ok(())
@@ -359,17 +359,19 @@ impl Vault {
         let mut r = BufReader::new(file);
         expect_magic(&mut r, BUNDLE_MAGIC, path, "bundle")?;
         let sealed = open_sealed(self.me().secret()?, r).map_err(|e| match e {
-            carnet_crypto::CryptoError::NotForYou => Error::Refused(
-                "this bundle is not addressed to you: it is sealed to another person's key".into(),
-            ),
-            other => Error::Exchange(format!("the bundle is damaged: {other}")),
+            carnet_crypto::CryptoError::NotForYou => Error::from(Refusal::NotForYou),
+            other => ExchangeError::Unreadable {
+                what: "the bundle",
+                source: other,
+            }
+            .into(),
         })?;
         let (header, from, source) = read_header(sealed)?;
         if header.to != self.person_id() {
-            return Err(Error::Refused(format!(
-                "this bundle is addressed to {}, not to you",
-                header.to.short()
-            )));
+            return Err(Refusal::AddressedToOther {
+                to: header.to.short(),
+            }
+            .into());
         }
         Ok(OpenBundle {
             header,
@@ -432,16 +434,15 @@ fn read_header<R: Read>(reader: R) -> Result<(Header, IdentityCard, BundleSource
     let header = match source.frame()? {
         Some(Frame::Header(h)) => h,
         _ => {
-            return Err(Error::Exchange(
-                "the bundle does not start with its header".into(),
-            ));
+            return Err(ExchangeError::NoHeader { what: "the bundle" }.into());
         }
     };
     if header.version != BUNDLE_VERSION {
-        return Err(Error::Exchange(format!(
-            "bundle format version {} is not supported by this build; upgrade carnet",
-            header.version
-        )));
+        return Err(ExchangeError::UnsupportedVersion {
+            what: "the bundle",
+            version: header.version,
+        }
+        .into());
     }
     let from = IdentityCard::from_text(&header.from_card)?;
     source.sender = from.person_id();
@@ -615,12 +616,10 @@ impl<R: Read> ItemSource for BundleSource<R> {
                 self.end = Some(end);
                 Ok(None)
             }
-            Some(Frame::Header(_)) => Err(Error::Exchange(
-                "the bundle holds a second header: it was spliced".into(),
-            )),
-            None => Err(Error::Exchange(
-                "the bundle ends before its signature: it was truncated".into(),
-            )),
+            Some(Frame::Header(_)) => {
+                Err(ExchangeError::SecondHeader { what: "the bundle" }.into())
+            }
+            None => Err(ExchangeError::Truncated { what: "the bundle" }.into()),
         }
     }
 
@@ -628,39 +627,36 @@ impl<R: Read> ItemSource for BundleSource<R> {
         let end = self
             .end
             .take()
-            .ok_or_else(|| Error::Exchange("the bundle has no end".into()))?;
+            .ok_or_else(|| Error::from(ExchangeError::Truncated { what: "the bundle" }))?;
         let mut rest = [0u8; 1];
-        if read_up_to(&mut self.reader, &mut rest)
-            .map_err(|e| Error::Exchange(format!("the bundle is damaged: {e}")))?
-            != 0
+        if read_up_to(&mut self.reader, &mut rest).map_err(|e| Error::Io {
+            action: "cannot read the bundle",
+            path: None,
+            source: e,
+        })? != 0
         {
-            return Err(Error::Exchange(
-                "the bundle holds data after its signature".into(),
-            ));
+            return Err(ExchangeError::TrailingData { what: "the bundle" }.into());
         }
         if end.items != self.items {
-            return Err(Error::Exchange(format!(
-                "the bundle says it holds {} items but {} were read",
-                end.items, self.items
-            )));
+            return Err(ExchangeError::CountMismatch {
+                what: "the bundle",
+                said: end.items,
+                read: self.items,
+            }
+            .into());
         }
         let hash = *self.hasher.finalize().as_bytes();
-        let sig: [u8; 64] = end
-            .signature
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::Exchange("the bundle's signature is malformed".into()))?;
+        let sig: [u8; 64] =
+            end.signature.as_slice().try_into().map_err(|_| {
+                Error::from(ExchangeError::MalformedSignature { what: "the bundle" })
+            })?;
         verify_signature(
             &self.sender,
             BUNDLE_DOMAIN,
             &signed_message(&self.to, &hash),
             &sig,
         )
-        .map_err(|_| {
-            Error::Exchange(
-                "the bundle's signature does not verify: it was altered, or not made by the card it names".into(),
-            )
-        })?;
+        .map_err(|_| Error::from(ExchangeError::BadSignature { what: "the bundle" }))?;
         Ok(Finished {
             have: self.have.take(),
             once: Some(hash),
@@ -787,7 +783,7 @@ mod tests {
         forge(&mut alice, &card, BUNDLE_VERSION, sender, &elsewhere);
 
         for (file, needle) in [
-            (&newer, "bundle format version 2 is not supported"),
+            (&newer, "the bundle has format version 2"),
             (&elsewhere, "not to you"),
         ] {
             let inspected = refusal("inspect", doctor.inspect_bundle(file));
@@ -818,7 +814,7 @@ mod tests {
         };
         let parsed = refusal("parse_plaintext", parse_plaintext(&plain[..]));
         assert!(
-            parsed.contains("bundle format version 2"),
+            parsed.contains("the bundle has format version 2"),
             "parse_plaintext: {parsed}"
         );
         // And the good bundle still imports after all that was refused.

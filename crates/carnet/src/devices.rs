@@ -9,6 +9,7 @@ use carnet_store::WriteTxn;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::error::{Damage, DeviceError, SettingError};
 use crate::vault::now_unix;
 use crate::{Error, Result, Vault};
 
@@ -51,20 +52,22 @@ impl Vault {
     /// the vault. Zeroized when dropped.
     pub fn endpoint_secret(&self) -> Result<Zeroizing<[u8; 32]>> {
         if let Some(b) = self.store.read()?.get_secret_meta("endpoint")? {
-            let key: [u8; 32] = b
-                .as_slice()
-                .try_into()
-                .map_err(|_| Error::Exchange("the stored endpoint key is damaged".into()))?;
+            let key: [u8; 32] = b.as_slice().try_into().map_err(|_| {
+                Error::from(Damage::Invalid {
+                    what: "endpoint key",
+                })
+            })?;
             return Ok(Zeroizing::new(key));
         }
         let key = Zeroizing::new(carnet_crypto::random_array::<32>()?);
         let mut txn = self.store.write()?;
         // Another process may have created it meanwhile: keep the first one.
         if let Some(b) = txn.get_secret_meta("endpoint")? {
-            let key: [u8; 32] = b
-                .as_slice()
-                .try_into()
-                .map_err(|_| Error::Exchange("the stored endpoint key is damaged".into()))?;
+            let key: [u8; 32] = b.as_slice().try_into().map_err(|_| {
+                Error::from(Damage::Invalid {
+                    what: "endpoint key",
+                })
+            })?;
             return Ok(Zeroizing::new(key));
         }
         txn.put_secret_meta("endpoint", key.as_slice())?;
@@ -112,16 +115,14 @@ impl Vault {
     pub fn record_attempt(&self, attempt: Attempt) -> Result<()> {
         let mut txn = self.store.write()?;
         let mut list: Vec<Attempt> = match txn.get_secret_meta("attempts")? {
-            Some(b) => postcard::from_bytes(&b)
-                .map_err(|e| Error::Exchange(format!("the stored attempts do not decode ({e})")))?,
+            Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("attempts", e))?,
             None => Vec::new(),
         };
         list.push(attempt);
         if list.len() > MAX_ATTEMPTS {
             list.drain(..list.len() - MAX_ATTEMPTS);
         }
-        let bytes = postcard::to_stdvec(&list)
-            .map_err(|e| Error::Exchange(format!("cannot encode attempts: {e}")))?;
+        let bytes = postcard::to_stdvec(&list).map_err(|e| Error::encode("attempts", e))?;
         txn.put_secret_meta("attempts", &bytes)?;
         txn.commit()?;
         Ok(())
@@ -130,8 +131,7 @@ impl Vault {
     /// The refused attempts, oldest first.
     pub fn attempts(&self) -> Result<Vec<Attempt>> {
         Ok(match self.store.read()?.get_secret_meta("attempts")? {
-            Some(b) => postcard::from_bytes(&b)
-                .map_err(|e| Error::Exchange(format!("the stored attempts do not decode ({e})")))?,
+            Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("attempts", e))?,
             None => Vec::new(),
         })
     }
@@ -142,7 +142,7 @@ impl Vault {
         let mut txn = self.store.write()?;
         let mut map: HashMap<PersonId, String> = match txn.get_secret_meta("addresses")? {
             Some(b) => postcard::from_bytes::<Vec<(PersonId, String)>>(&b)
-                .map_err(|e| Error::Exchange(format!("the stored addresses do not decode ({e})")))?
+                .map_err(|e| Error::undecodable("addresses", e))?
                 .into_iter()
                 .collect(),
             None => HashMap::new(),
@@ -152,8 +152,7 @@ impl Vault {
         }
         map.insert(*person, ticket.to_string());
         let list: Vec<(PersonId, String)> = map.into_iter().collect();
-        let bytes = postcard::to_stdvec(&list)
-            .map_err(|e| Error::Exchange(format!("cannot encode addresses: {e}")))?;
+        let bytes = postcard::to_stdvec(&list).map_err(|e| Error::encode("addresses", e))?;
         txn.put_secret_meta("addresses", &bytes)?;
         txn.commit()?;
         Ok(())
@@ -163,7 +162,7 @@ impl Vault {
     pub fn address_of(&self, person: &PersonId) -> Result<Option<String>> {
         Ok(match self.store.read()?.get_secret_meta("addresses")? {
             Some(b) => postcard::from_bytes::<Vec<(PersonId, String)>>(&b)
-                .map_err(|e| Error::Exchange(format!("the stored addresses do not decode ({e})")))?
+                .map_err(|e| Error::undecodable("addresses", e))?
                 .into_iter()
                 .find(|(p, _)| p == person)
                 .map(|(_, t)| t),
@@ -218,7 +217,11 @@ impl Vault {
     /// A setting's value (its default when never set). Settings hold no secret.
     pub fn setting(&self, name: &str) -> Result<String> {
         let Some((_, default, _)) = SETTINGS.iter().find(|(n, _, _)| *n == name) else {
-            return Err(Error::Sharing(format!("no setting \"{name}\"")));
+            return Err(SettingError::Unknown {
+                name: name.to_string(),
+                known: SETTINGS.iter().map(|(n, _, _)| *n).collect(),
+            }
+            .into());
         };
         Ok(
             match self.store.read()?.get_meta(&format!("setting:{name}"))? {
@@ -232,14 +235,11 @@ impl Vault {
     /// (`http://` or `https://`, kept as written); `port` takes `auto` or a port.
     pub fn set_setting(&self, name: &str, value: &str) -> Result<()> {
         if !SETTINGS.iter().any(|(n, _, _)| *n == name) {
-            return Err(Error::Sharing(format!(
-                "no setting \"{name}\"; settings: {}",
-                SETTINGS
-                    .iter()
-                    .map(|(n, _, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+            return Err(SettingError::Unknown {
+                name: name.to_string(),
+                known: SETTINGS.iter().map(|(n, _, _)| *n).collect(),
+            }
+            .into());
         }
         let trimmed = value.trim();
         let lower = trimmed.to_ascii_lowercase();
@@ -253,9 +253,11 @@ impl Vault {
                     .trim_start_matches("https://")
                     .is_empty()
             {
-                return Err(Error::Sharing(format!(
-                    "relay is on, off or a relay server's URL (http://host:port), not \"{trimmed}\""
-                )));
+                return Err(SettingError::Invalid {
+                    name: name.to_string(),
+                    value: trimmed.to_string(),
+                }
+                .into());
             }
             trimmed.to_string()
         } else {
@@ -265,21 +267,20 @@ impl Vault {
             _ if is_url => {}
             "port" => {
                 if value != "auto" && !value.parse::<u16>().is_ok_and(|p| p > 0) {
-                    return Err(Error::Sharing(format!(
-                        "port is auto or a number from 1 to 65535, not \"{value}\""
-                    )));
+                    return Err(SettingError::Invalid {
+                        name: name.to_string(),
+                        value: value.clone(),
+                    }
+                    .into());
                 }
             }
             _ => {
                 if !["on", "off"].contains(&value.as_str()) {
-                    let or_url = if name == "relay" {
-                        " or a relay server's URL (http://host:port)"
-                    } else {
-                        ""
-                    };
-                    return Err(Error::Sharing(format!(
-                        "{name} is on or off{or_url}, not \"{value}\""
-                    )));
+                    return Err(SettingError::Invalid {
+                        name: name.to_string(),
+                        value: value.clone(),
+                    }
+                    .into());
                 }
             }
         }
@@ -327,16 +328,15 @@ pub struct DeviceInfo {
 impl Vault {
     pub(crate) fn device_records(&self) -> Result<Vec<DeviceRecord>> {
         Ok(match self.store.read()?.get_secret_meta("devices")? {
-            Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                Error::Exchange(format!("the stored device list does not decode ({e})"))
-            })?,
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::undecodable("device list", e))?
+            }
             None => Vec::new(),
         })
     }
 
     pub(crate) fn put_device_records(txn: &mut WriteTxn<'_>, list: &[DeviceRecord]) -> Result<()> {
-        let bytes = postcard::to_stdvec(list)
-            .map_err(|e| Error::Exchange(format!("cannot encode the device list: {e}")))?;
+        let bytes = postcard::to_stdvec(list).map_err(|e| Error::encode("the device list", e))?;
         txn.put_secret_meta("devices", &bytes)?;
         Ok(())
     }
@@ -345,11 +345,11 @@ impl Vault {
     /// backup was restored on.
     pub fn primary_device(&self) -> Result<DeviceId> {
         Ok(match self.store.read()?.get_meta("primary")? {
-            Some(b) => DeviceId(
-                b.as_slice()
-                    .try_into()
-                    .map_err(|_| Error::Exchange("the stored primary device is damaged".into()))?,
-            ),
+            Some(b) => DeviceId(b.as_slice().try_into().map_err(|_| {
+                Error::from(Damage::Invalid {
+                    what: "primary device",
+                })
+            })?),
             None => self.device_id(),
         })
     }
@@ -363,10 +363,10 @@ impl Vault {
     /// it: with one appending device, the log can never fork.
     pub(crate) fn require_primary(&self) -> Result<()> {
         if !self.is_primary()? {
-            return Err(Error::Sharing(format!(
-                "consent actions and exchanges with others (grants, revokes, contacts, bundles, syncs with other people) happen on your primary device ({}); run this there, or sync this device with it",
-                &self.primary_device()?.to_string()[..8]
-            )));
+            return Err(DeviceError::NotPrimary {
+                primary: self.primary_device()?.to_string()[..8].to_string(),
+            }
+            .into());
         }
         Ok(())
     }
@@ -383,9 +383,9 @@ impl Vault {
     ) -> Result<()> {
         let mut txn = self.store.write()?;
         let mut list: Vec<DeviceRecord> = match txn.get_secret_meta("devices")? {
-            Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                Error::Exchange(format!("the stored device list does not decode ({e})"))
-            })?,
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::undecodable("device list", e))?
+            }
             None => Vec::new(),
         };
         if list.iter().any(|d| d.device == device) {
@@ -467,25 +467,23 @@ impl Vault {
         let target = match matches.as_slice() {
             [one] => (*one).clone(),
             [] => {
-                return Err(Error::Sharing(format!(
-                    "no device \"{}\"; `carnet device list` shows them",
-                    id.trim()
-                )));
+                return Err(DeviceError::NoDevice {
+                    query: id.trim().to_string(),
+                }
+                .into());
             }
             _ => {
-                return Err(Error::Sharing(format!(
-                    "\"{}\" names several devices; give more of its id",
-                    id.trim()
-                )));
+                return Err(DeviceError::AmbiguousDevice {
+                    query: id.trim().to_string(),
+                }
+                .into());
             }
         };
         if target.device == self.device_id() {
-            return Err(Error::Sharing(
-                "that is this device; remove it from another one".into(),
-            ));
+            return Err(DeviceError::ThisDevice.into());
         }
         if target.removed.is_some() {
-            return Err(Error::Sharing("that device is already removed".into()));
+            return Err(DeviceError::AlreadyRemoved.into());
         }
         let mut txn = self.store.write()?;
         let mut list = list.clone();
@@ -520,9 +518,8 @@ impl Vault {
         let own = self.own_record().ok();
         let mut out: Vec<(carnet_crypto::RecordId, Vec<u8>)> =
             match txn.get_secret_meta("removals_out")? {
-                Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                    Error::Exchange(format!("the stored device removals do not decode ({e})"))
-                })?,
+                Some(b) => postcard::from_bytes(&b)
+                    .map_err(|e| Error::undecodable("device removals", e))?,
                 None => Vec::new(),
             };
         for record in txn.records()? {
@@ -539,8 +536,7 @@ impl Vault {
             };
             out.push((record, removal.sign(self.me().secret()?)?));
         }
-        let bytes = postcard::to_stdvec(&out)
-            .map_err(|e| Error::Exchange(format!("cannot encode device removals: {e}")))?;
+        let bytes = postcard::to_stdvec(&out).map_err(|e| Error::encode("device removals", e))?;
         txn.put_secret_meta("removals_out", &bytes)?;
         txn.commit()?;
         for s in carnet_record::SectionId::ALL {
@@ -580,7 +576,9 @@ impl Vault {
                 continue;
             };
             let env = txn.envelope(&head.last)?.ok_or_else(|| {
-                Error::Exchange("the removed device's last change is missing here".into())
+                Error::from(Damage::Missing {
+                    what: "removed device's last change",
+                })
             })?;
             let epoch = env.header().epoch;
             let key = txn
@@ -774,8 +772,8 @@ pub(crate) fn others_removed(
     let Some(bytes) = txn.meta(&removals_key(record))? else {
         return Ok(Vec::new());
     };
-    let list: Vec<Vec<u8>> = postcard::from_bytes(&bytes)
-        .map_err(|e| Error::Exchange(format!("the stored device removals do not decode ({e})")))?;
+    let list: Vec<Vec<u8>> =
+        postcard::from_bytes(&bytes).map_err(|e| Error::undecodable("device removals", e))?;
     list.iter()
         .map(|b| Ok(carnet_consent::DeviceRemoval::verified(b)?))
         .collect()

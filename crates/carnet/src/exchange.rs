@@ -34,6 +34,7 @@ use carnet_record::SectionId;
 use carnet_store::WriteTxn;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Damage, ExchangeError, Refusal};
 use crate::vault::{actor_for, bad_envelope, now_unix};
 use crate::wire::{BLOB_PART, ChainPos, Have, Item, MAX_PROOFS, RecordState};
 use crate::{Error, MAX_ATTACHMENT, Result, Vault};
@@ -237,11 +238,8 @@ impl Vault {
     pub fn superseded_branches(&self, record: &RecordId) -> Result<Vec<SupersededBranch>> {
         Ok(
             match self.store.read()?.get_meta(&superseded_key(record))? {
-                Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                    Error::Exchange(format!(
-                        "the stored superseded branches do not decode ({e})"
-                    ))
-                })?,
+                Some(b) => postcard::from_bytes(&b)
+                    .map_err(|e| Error::undecodable("superseded branches", e))?,
                 None => Vec::new(),
             },
         )
@@ -266,10 +264,6 @@ fn checkpoint_size_key(record: &RecordId) -> String {
     format!("checkpoint-size:{record}")
 }
 
-fn refused(why: impl Into<String>) -> Error {
-    Error::Refused(why.into())
-}
-
 impl Vault {
     /// The peer state kept for `peer` on `record`.
     pub(crate) fn peer_state(&self, record: &RecordId, peer: &PersonId) -> Result<PeerState> {
@@ -278,9 +272,9 @@ impl Vault {
             .read()?
             .get_secret_meta(&peer_key(record, peer))?
         {
-            Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                Error::Exchange(format!("the stored state of a peer does not decode ({e})"))
-            }),
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::undecodable("state of a peer", e))
+            }
             None => Ok(PeerState::default()),
         }
     }
@@ -291,8 +285,7 @@ impl Vault {
         peer: &PersonId,
         state: &PeerState,
     ) -> Result<()> {
-        let bytes = postcard::to_stdvec(state)
-            .map_err(|e| Error::Exchange(format!("cannot encode a peer state: {e}")))?;
+        let bytes = postcard::to_stdvec(state).map_err(|e| Error::encode("a peer state", e))?;
         txn.put_secret_meta(&peer_key(record, peer), &bytes)?;
         Ok(())
     }
@@ -301,7 +294,7 @@ impl Vault {
     pub(crate) fn blocked(&self) -> Result<BTreeSet<PersonId>> {
         Ok(match self.store.read()?.get_secret_meta("blocked")? {
             Some(b) => postcard::from_bytes::<Vec<PersonId>>(&b)
-                .map_err(|e| Error::Sharing(format!("stored block list does not decode ({e})")))?
+                .map_err(|e| Error::undecodable("block list", e))?
                 .into_iter()
                 .collect(),
             None => BTreeSet::new(),
@@ -588,8 +581,7 @@ impl Vault {
 
     pub(crate) fn card_book(&self) -> Result<Vec<String>> {
         Ok(match self.store.read()?.get_secret_meta("cards")? {
-            Some(b) => postcard::from_bytes(&b)
-                .map_err(|e| Error::Exchange(format!("stored cards do not decode ({e})")))?,
+            Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("cards", e))?,
             None => Vec::new(),
         })
     }
@@ -816,9 +808,9 @@ impl Vault {
                 report.envelopes += 1;
                 for b in blobs {
                     let missing = || {
-                        Error::Exchange(format!(
-                            "an attachment of envelope {id} is missing from this vault"
-                        ))
+                        Error::from(Damage::AttachmentMissing {
+                            envelope: id.to_string(),
+                        })
                     };
                     let total = r.blob_len(&b)?.ok_or_else(missing)?;
                     // Part by part from the store, never whole in memory; from where a cut
@@ -995,9 +987,8 @@ impl Vault {
     ) -> Result<Vec<ServedRange>> {
         let me = self.person_id();
         if let Some(b) = self.store.read()?.get_secret_meta("removals_out")? {
-            let out: Vec<(RecordId, Vec<u8>)> = postcard::from_bytes(&b).map_err(|e| {
-                Error::Exchange(format!("the stored device removals do not decode ({e})"))
-            })?;
+            let out: Vec<(RecordId, Vec<u8>)> =
+                postcard::from_bytes(&b).map_err(|e| Error::undecodable("device removals", e))?;
             for (r, bytes) in out {
                 if r == *record {
                     sink(Item::DeviceRemoval(bytes))?;
@@ -1097,9 +1088,8 @@ impl Vault {
         }
         for (record, after) in &report.peer_after.records {
             let mut state = match txn.get_secret_meta(&peer_key(record, peer))? {
-                Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                    Error::Exchange(format!("the stored state of a peer does not decode ({e})"))
-                })?,
+                Some(b) => postcard::from_bytes(&b)
+                    .map_err(|e| Error::undecodable("state of a peer", e))?,
                 None => PeerState::default(),
             };
             state.theirs.merge(after);
@@ -1324,14 +1314,10 @@ impl Vault {
         let mut from_primary = false;
         if sender == me {
             let Some(d) = device else {
-                return Err(refused(
-                    "this came from yourself; import it on the other side instead",
-                ));
+                return Err(Refusal::FromYourself.into());
             };
             if d == self.device_id() || !self.live_devices()?.contains(&d) {
-                return Err(refused(
-                    "this device of yours is not registered, or was removed: nothing from it is accepted",
-                ));
+                return Err(Refusal::DeviceNotRegistered.into());
             }
             own_device = true;
             from_primary = d == self.primary_device()?;
@@ -1620,16 +1606,14 @@ impl Receiving<'_> {
             )?;
             self.views.insert(*record, view);
         }
-        self.views
-            .get_mut(record)
-            .ok_or_else(|| Error::Exchange("consent view vanished".into()))
+        self.views.get_mut(record).ok_or_else(|| Error::Vanished {
+            what: "a consent view",
+        })
     }
 
-    fn only_from_patient(&self, record: &RecordId, what: &str) -> Result<()> {
+    fn only_from_patient(&self, record: &RecordId, what: &'static str) -> Result<()> {
         if *record != self.patient_record() || self.own == Some(*record) {
-            return Err(refused(format!(
-                "{what} come only from the record's patient, and this did not"
-            )));
+            return Err(Refusal::OnlyFromPatient { what }.into());
         }
         Ok(())
     }
@@ -1650,7 +1634,10 @@ impl Receiving<'_> {
             } => {
                 self.only_from_patient(&record, "consent checkpoints")?;
                 if consistency.len() > MAX_PROOFS {
-                    return Err(Error::Exchange("too many consistency proofs".into()));
+                    return Err(ExchangeError::TooMany {
+                        what: "consistency proofs",
+                    }
+                    .into());
                 }
                 self.pending_proofs.insert(record, (note, consistency));
                 Ok(())
@@ -1680,10 +1667,7 @@ impl Receiving<'_> {
                 kg.verify_signed_by(&self.sender, &signer)?;
                 let key = kg.open(self.vault.me().secret()?)?;
                 if SectionId::from_code(h.section).is_none() {
-                    return Err(Error::Exchange(format!(
-                        "a key grant names an unknown section ({})",
-                        h.section
-                    )));
+                    return Err(ExchangeError::UnknownSection { code: h.section }.into());
                 }
                 let me = self.vault.person_id();
                 if txn.epoch_key(&h.record, h.section, h.epoch)?.is_none() {
@@ -1702,7 +1686,10 @@ impl Receiving<'_> {
             } => {
                 self.only_from_patient(&record, "consent takeovers")?;
                 if proof.len() > carnet_consent::MAX_PROOF_HASHES {
-                    return Err(Error::Exchange("a takeover's proof is too long".into()));
+                    return Err(ExchangeError::TooMany {
+                        what: "hashes in a takeover's proof",
+                    }
+                    .into());
                 }
                 // Checked now; taken with the checkpoint its key signed, which comes next.
                 self.view(txn, &record)?.stage_takeover(&entry, &proof)?;
@@ -1712,9 +1699,7 @@ impl Receiving<'_> {
             Item::DeviceRemoval(bytes) => self.device_removal(txn, bytes),
             Item::OwnRow { table, key, value } => {
                 if !(self.own_device && self.from_primary) {
-                    return Err(refused(
-                        "vault state comes only from your own device that keeps the consent log",
-                    ));
+                    return Err(Refusal::OwnStateNotFromPrimary.into());
                 }
                 let is_own_log = table == carnet_store::DumpTable::Consent
                     && key.get(..32) == self.own.as_ref().map(|r| &r.0[..]);
@@ -1735,14 +1720,14 @@ impl Receiving<'_> {
                     if self.blobs_announced.contains(&id) && txn.has_blob(&id)? {
                         return Ok(());
                     }
-                    return Err(Error::Exchange(
-                        "an attachment part that no envelope announced".into(),
-                    ));
+                    return Err(ExchangeError::UnannouncedAttachment.into());
                 }
                 if total > MAX_BLOB || bytes.len() > BLOB_PART {
-                    return Err(Error::Exchange(format!(
-                        "an attachment of {total} bytes is over the limit"
-                    )));
+                    return Err(ExchangeError::AttachmentTooLarge {
+                        size: total,
+                        max: MAX_BLOB,
+                    }
+                    .into());
                 }
                 if offset > 0 && !self.blob_parts.contains_key(&id) {
                     // The rest of an attachment whose first bytes a cut sync from this same
@@ -1755,18 +1740,13 @@ impl Receiving<'_> {
                             self.resumed.insert(id);
                         }
                         _ => {
-                            return Err(Error::Exchange(
-                                "an attachment resumed from a point this vault does not hold"
-                                    .into(),
-                            ));
+                            return Err(ExchangeError::ResumeMismatch.into());
                         }
                     }
                 }
                 let buf = self.blob_parts.entry(id).or_default();
                 if offset != buf.len() as u64 || buf.len() as u64 + bytes.len() as u64 > total {
-                    return Err(Error::Exchange(
-                        "attachment parts out of order or overlapping".into(),
-                    ));
+                    return Err(ExchangeError::OutOfOrder.into());
                 }
                 buf.extend_from_slice(&bytes);
                 if buf.len() as u64 == total {
@@ -1775,9 +1755,7 @@ impl Receiving<'_> {
                         if self.resumed.contains(&id) {
                             self.bad_partial = Some(id);
                         }
-                        return Err(Error::Exchange(
-                            "an attachment does not match its id: it was altered".into(),
-                        ));
+                        return Err(ExchangeError::AttachmentAltered.into());
                     }
                     txn.put_blob(&id, &whole)?;
                     // What a cut sync kept of it is of no use now.
@@ -1795,9 +1773,7 @@ impl Receiving<'_> {
     fn apply_checkpoint(&mut self, txn: &mut WriteTxn<'_>, record: &RecordId) -> Result<()> {
         let Some((note, proofs)) = self.pending_proofs.remove(record) else {
             if self.view(txn, record)?.checkpoint_size() == 0 {
-                return Err(Error::Exchange(
-                    "consent entries came without a checkpoint".into(),
-                ));
+                return Err(ExchangeError::MissingCheckpoint.into());
             }
             return Ok(());
         };
@@ -1810,9 +1786,7 @@ impl Receiving<'_> {
             .unwrap_or_default();
         let update = view.update_checkpoint(&note, &proof).map_err(|e| {
             if held > 0 && !proofs.iter().any(|(f, _)| *f == held) {
-                Error::Exchange(format!(
-                    "the patient's consent checkpoint cannot be checked against the one you hold ({held} entries): import their earlier bundles first, or ask for a full export ({e})"
-                ))
+                Error::from(ExchangeError::CheckpointGap { held, source: e })
             } else {
                 e.into()
             }
@@ -1835,8 +1809,8 @@ impl Receiving<'_> {
                     seen: now_unix(),
                 });
             }
-            let bytes = postcard::to_stdvec(&seen)
-                .map_err(|e| Error::Exchange(format!("cannot encode superseded branches: {e}")))?;
+            let bytes =
+                postcard::to_stdvec(&seen).map_err(|e| Error::encode("superseded branches", e))?;
             txn.put_meta(&superseded_key(record), &bytes)?;
             self.report.superseded_branches += 1;
         }
@@ -1919,10 +1893,10 @@ impl Receiving<'_> {
                 });
             }
         } else if h.record != self.patient_record() {
-            return Err(refused(format!(
-                "envelope {} belongs to a record its sender does not own; changes to a record come only from its patient",
-                env.id()
-            )));
+            return Err(Refusal::NotSendersRecord {
+                envelope: env.id().to_string(),
+            }
+            .into());
         }
         if self.pending_proofs.contains_key(&h.record) {
             self.apply_checkpoint(txn, &h.record)?;
@@ -1965,15 +1939,16 @@ impl Receiving<'_> {
             ..RecordState::default()
         });
         if blobs.len() > crate::wire::MAX_ENVELOPE_ATTACHMENTS {
-            return Err(Error::Exchange(
-                "an envelope announces too many attachments".into(),
-            ));
+            return Err(ExchangeError::TooMany {
+                what: "attachments announced by one envelope",
+            }
+            .into());
         }
         self.blobs_announced.extend(blobs.iter().copied());
         let new = txn.put_envelope(&env).map_err(|e| match e {
-            carnet_store::StoreError::ChainBroken { id, why } => Error::Exchange(format!(
-                "envelope {id} does not follow what you hold ({why}); import the sender's earlier bundles first, or ask for a full export (`carnet share export --full`)"
-            )),
+            e @ carnet_store::StoreError::ChainBroken { .. } => {
+                Error::from(ExchangeError::ChainGap { source: e })
+            }
             other => other.into(),
         })?;
         if !new {
@@ -1982,9 +1957,10 @@ impl Receiving<'_> {
         }
         txn.put_actor(&actor_for(&h.author, &h.device), &h.author, &h.device)?;
         if blobs.len() > crate::wire::MAX_ENVELOPE_ATTACHMENTS {
-            return Err(Error::Exchange(
-                "an envelope announces too many attachments".into(),
-            ));
+            return Err(ExchangeError::TooMany {
+                what: "attachments announced by one envelope",
+            }
+            .into());
         }
         txn.put_envelope_blobs(&env.id(), &blobs)?;
         for b in blobs {
@@ -2014,9 +1990,7 @@ impl Receiving<'_> {
         note: String,
     ) -> Result<()> {
         if self.own != Some(record) || self.own_device {
-            return Err(refused(
-                "a cosignature comes only from a grantee, about its patient's log",
-            ));
+            return Err(Refusal::CosignatureNotFromGrantee.into());
         }
         let seen = carnet_consent::Cosigned {
             witness: self.sender,
@@ -2026,9 +2000,9 @@ impl Receiving<'_> {
         let w = seen.check_signers(&record, log.signers())?;
         let conflict = w.size > log.len() || log.root(w.size)? != w.root;
         let mut kept: Vec<KeptCosignature> = match txn.get_meta(&witnesses_key(&record))? {
-            Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                Error::Exchange(format!("the stored cosignatures do not decode ({e})"))
-            })?,
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::undecodable("cosignatures", e))?
+            }
             None => Vec::new(),
         };
         let new = KeptCosignature {
@@ -2045,8 +2019,7 @@ impl Receiving<'_> {
             Some(k) => *k = new,
             None => kept.push(new),
         }
-        let bytes = postcard::to_stdvec(&kept)
-            .map_err(|e| Error::Exchange(format!("cannot encode cosignatures: {e}")))?;
+        let bytes = postcard::to_stdvec(&kept).map_err(|e| Error::encode("cosignatures", e))?;
         txn.put_meta(&witnesses_key(&record), &bytes)?;
         Ok(())
     }
@@ -2056,15 +2029,13 @@ impl Receiving<'_> {
     fn device_removal(&mut self, txn: &mut WriteTxn<'_>, bytes: Vec<u8>) -> Result<()> {
         let removal = carnet_consent::DeviceRemoval::verified(&bytes)?;
         if removal.person != self.sender || self.own != Some(removal.record) || self.own_device {
-            return Err(refused(
-                "a device removal comes only from the device's owner, about the record of the one it is sent to",
-            ));
+            return Err(Refusal::RemovalNotFromOwner.into());
         }
         let key = crate::devices::removals_key(&removal.record);
         let mut list: Vec<Vec<u8>> = match txn.get_meta(&key)? {
-            Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                Error::Exchange(format!("the stored device removals do not decode ({e})"))
-            })?,
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::undecodable("device removals", e))?
+            }
             None => Vec::new(),
         };
         let held = crate::devices::others_removed(txn, &removal.record)?;
@@ -2076,13 +2047,14 @@ impl Receiving<'_> {
         }
         // Bounded by what can exist: one per device of each person who writes here.
         if list.len() >= 10_000 {
-            return Err(Error::Exchange(
-                "too many device removals for one record".into(),
-            ));
+            return Err(ExchangeError::TooMany {
+                what: "device removals for one record",
+            }
+            .into());
         }
         list.push(bytes);
-        let encoded = postcard::to_stdvec(&list)
-            .map_err(|e| Error::Exchange(format!("cannot encode device removals: {e}")))?;
+        let encoded =
+            postcard::to_stdvec(&list).map_err(|e| Error::encode("device removals", e))?;
         txn.put_meta(&key, &encoded)?;
         Ok(())
     }
@@ -2176,9 +2148,9 @@ impl Receiving<'_> {
         let devices = self.vault.patient_devices(txn, record)?;
         let key = crate::vault::excluded_key(record);
         let mut list: Vec<crate::Excluded> = match txn.get_meta(&key)? {
-            Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                Error::Exchange(format!("the stored excluded chains do not decode ({e})"))
-            })?,
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::undecodable("excluded chains", e))?
+            }
             None => Vec::new(),
         };
         for (device, heads) in &devices.retired {
@@ -2204,8 +2176,7 @@ impl Receiving<'_> {
                 }
             }
         }
-        let bytes = postcard::to_stdvec(&list)
-            .map_err(|e| Error::Exchange(format!("cannot encode excluded chains: {e}")))?;
+        let bytes = postcard::to_stdvec(&list).map_err(|e| Error::encode("excluded chains", e))?;
         txn.put_meta(&key, &bytes)?;
         for s in SectionId::ALL {
             txn.drop_snapshot(record, s.code())?;
@@ -2245,8 +2216,8 @@ impl Receiving<'_> {
                 .removal_heads(txn, record, author, device)?
                 .flatten();
             if !Vault::retired_chain_ok(txn, record, *section, author, device, heads.as_deref())? {
-                let env = txn.envelope(id)?.ok_or_else(|| {
-                    Error::Exchange("an envelope of this exchange vanished".into())
+                let env = txn.envelope(id)?.ok_or_else(|| Error::Vanished {
+                    what: "an envelope of this exchange",
                 })?;
                 return Err(self.retired_refusal(&env, *section)?);
             }
@@ -2265,10 +2236,10 @@ impl Receiving<'_> {
             self.apply_checkpoint(txn, &record)?;
         }
         if !self.blobs_expected.is_empty() || !self.blob_parts.is_empty() {
-            return Err(Error::Exchange(format!(
-                "{} attachment(s) announced by envelopes did not arrive whole",
-                self.blobs_expected.len()
-            )));
+            return Err(ExchangeError::AttachmentsIncomplete {
+                count: self.blobs_expected.len(),
+            }
+            .into());
         }
         let me = self.vault.person_id();
         if self.own_log_changed
@@ -2328,9 +2299,8 @@ impl Receiving<'_> {
             }
             let mut state: PeerState =
                 match txn.get_secret_meta(&peer_key(&record, &self.sender))? {
-                    Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                        Error::Exchange(format!("the stored state of a peer does not decode ({e})"))
-                    })?,
+                    Some(b) => postcard::from_bytes(&b)
+                        .map_err(|e| Error::undecodable("state of a peer", e))?,
                     None => PeerState::default(),
                 };
             // What the sender says it holds is the truth, and corrects any guess made when
@@ -2393,8 +2363,7 @@ impl Receiving<'_> {
             }
             let texts: Vec<String> = book.iter().map(IdentityCard::to_text).collect();
             if texts != before {
-                let bytes = postcard::to_stdvec(&texts)
-                    .map_err(|e| Error::Exchange(format!("cannot encode cards: {e}")))?;
+                let bytes = postcard::to_stdvec(&texts).map_err(|e| Error::encode("cards", e))?;
                 txn.put_secret_meta("cards", &bytes)?;
             }
         }

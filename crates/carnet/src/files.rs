@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::{Error, Result};
 
 /// An I/O error on `path`, saying what was being done.
-pub(crate) fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::Exchange(format!("{what} {}: {e}", path.display()))
+pub(crate) fn io_err(what: &'static str, path: &Path, e: std::io::Error) -> Error {
+    Error::io(what, path, e)
 }
 
 /// A hidden, random path beside `path` (same directory, so the final rename is atomic).
@@ -53,18 +53,18 @@ pub(crate) fn read_up_to(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io:
 /// `what` (a short file is not one either).
 pub(crate) fn expect_magic(
     r: &mut impl std::io::Read,
-    magic: &[u8],
+    magic: &'static [u8],
     path: &Path,
-    what: &str,
+    what: &'static str,
 ) -> Result<()> {
     let mut got = vec![0u8; magic.len()];
     let n = read_up_to(r, &mut got).map_err(|e| io_err("cannot read", path, e))?;
     if n < magic.len() || got != magic {
-        return Err(Error::Exchange(format!(
-            "{} is not a Carnet {what} (a {what} starts with \"{}\")",
-            path.display(),
-            String::from_utf8_lossy(magic).trim_end()
-        )));
+        return Err(Error::NotACarnetFile {
+            path: path.to_path_buf(),
+            what,
+            magic,
+        });
     }
     Ok(())
 }

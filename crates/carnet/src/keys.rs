@@ -11,6 +11,7 @@
 use carnet_crypto::{DeviceCert, DeviceSecret, PersonId, PersonSecret, Signer};
 use carnet_store::ReadTxn;
 
+use crate::error::{Damage, DeviceError};
 use crate::{Error, Result};
 
 /// The keys of this device, as the vault stores them.
@@ -61,7 +62,7 @@ impl Keys {
         person: PersonId,
         device: carnet_crypto::DeviceId,
     ) -> Result<Self> {
-        let damaged = |what: &str| Error::Exchange(format!("this device's {what} is damaged"));
+        let damaged = |what: &'static str| Error::from(Damage::Invalid { what });
         if let Some(bytes) = r.get_secret_meta("person")? {
             let secret = PersonSecret::from_bytes(&bytes)?;
             if secret.person_id() != person {
@@ -90,7 +91,7 @@ impl Keys {
         person: PersonId,
         device: carnet_crypto::DeviceId,
     ) -> Result<(DeviceSecret, DeviceCert)> {
-        let damaged = |what: &str| Error::Exchange(format!("this device's {what} is damaged"));
+        let damaged = |what: &'static str| Error::from(Damage::Invalid { what });
         let seed = r
             .get_secret_meta(DEVICE_KEY)?
             .ok_or_else(|| damaged("keys (neither the person's nor its own are there)"))?;
@@ -120,11 +121,9 @@ impl Keys {
 
     /// The person's own key, held only by the device that keeps the consent log.
     pub(crate) fn secret(&self) -> Result<&PersonSecret> {
-        self.secret.as_ref().ok_or_else(|| {
-            Error::Sharing(
-                "this device does not hold your identity key, only its own: consent actions, exchanges with others and backups happen on your primary device (`carnet device list` shows it); run this there".into(),
-            )
-        })
+        self.secret
+            .as_ref()
+            .ok_or_else(|| DeviceError::NoIdentityKey.into())
     }
 
     /// What signs the consent log, its checkpoints and key grants: the key a takeover
@@ -141,7 +140,10 @@ impl Keys {
         match (&self.device, &self.secret) {
             (Some((key, cert)), _) => Ok(Signer::Device(key, cert)),
             (None, Some(secret)) => Ok(Signer::Person(secret)),
-            (None, None) => Err(Error::Exchange("this device holds no signing key".into())),
+            (None, None) => Err(Damage::Missing {
+                what: "signing key",
+            }
+            .into()),
         }
     }
 

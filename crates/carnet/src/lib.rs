@@ -84,7 +84,10 @@ pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo, PendingExpo
 /// [`Error::Store`]): a wrong passphrase or unlock key, no vault, a vault already there.
 pub use carnet_store::StoreError;
 pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding, SETTINGS};
-pub use error::{Error, Result};
+pub use error::{
+    Damage, DeviceError, Error, ExchangeError, RecoveryError, Refusal, Result, SettingError,
+    SharingError,
+};
 pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};
 pub use takeover::TakeoverSummary;

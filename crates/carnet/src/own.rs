@@ -10,6 +10,7 @@ use carnet_record::SectionId;
 use carnet_store::{DumpRow, DumpTable, WriteTxn};
 use zeroize::Zeroizing;
 
+use crate::error::ExchangeError;
 use crate::exchange::SendReport;
 use crate::wire::{Have, Item, RecordState};
 use crate::{Error, Result, Vault};
@@ -113,13 +114,13 @@ impl Vault {
                         row.key
                             .get(..32)
                             .and_then(|k| k.try_into().ok())
-                            .ok_or_else(|| Error::Exchange("a consent row is damaged".into()))?,
+                            .ok_or_else(|| Error::from(ExchangeError::MalformedRow))?,
                     );
                     let index = u64::from_be_bytes(
                         row.key
                             .get(32..40)
                             .and_then(|k| k.try_into().ok())
-                            .ok_or_else(|| Error::Exchange("a consent row is damaged".into()))?,
+                            .ok_or_else(|| Error::from(ExchangeError::MalformedRow))?,
                     );
                     if self.own_record().ok() == Some(record)
                         && index < theirs.record(&record).consent
@@ -197,9 +198,7 @@ impl Vault {
         value: Vec<u8>,
     ) -> Result<bool> {
         if !is_state(table) {
-            return Err(Error::Exchange(
-                "a device state row of a kind that never travels this way".into(),
-            ));
+            return Err(ExchangeError::UnexpectedRow.into());
         }
         if device_local(table, &key) {
             return Ok(false);
@@ -209,27 +208,26 @@ impl Vault {
                 .get(..32)
                 .and_then(|k| <[u8; 32]>::try_from(k).ok())
                 .map(RecordId)
-                .ok_or_else(|| Error::Exchange("a consent row is damaged".into()))?;
+                .ok_or_else(|| Error::from(ExchangeError::MalformedRow))?;
             let index = key
                 .get(32..40)
                 .and_then(|k| <[u8; 8]>::try_from(k).ok())
                 .map(u64::from_be_bytes)
-                .ok_or_else(|| Error::Exchange("a consent row is damaged".into()))?;
+                .ok_or_else(|| Error::from(ExchangeError::MalformedRow))?;
             let held = txn.consent_entries(&record)?;
             if self.own_record().ok() == Some(record) {
                 if let Some(mine) = held.get(index as usize) {
                     if *mine != value {
-                        return Err(Error::Exchange(format!(
-                            "the consent logs of your devices differ at entry {index}; keep the primary device's log (run `carnet device list`)"
-                        )));
+                        return Err(ExchangeError::OwnLogsDiffer { index }.into());
                     }
                     return Ok(false);
                 }
                 if index as usize != held.len() {
-                    return Err(Error::Exchange(format!(
-                        "entry {index} of your consent log came before entry {}",
-                        held.len()
-                    )));
+                    return Err(ExchangeError::OwnLogOutOfOrder {
+                        index,
+                        held: held.len() as u64,
+                    }
+                    .into());
                 }
             }
         }

@@ -8,7 +8,8 @@ use carnet_crypto::{IdentityCard, PersonId, RecordId};
 use carnet_record::SectionId;
 use serde::Serialize;
 
-use crate::{Error, Result, Vault};
+use crate::error::SharingError;
+use crate::{Result, Vault};
 
 /// A record a patient shared with this vault's owner.
 #[derive(Clone, Debug, Serialize)]
@@ -66,9 +67,7 @@ impl Vault {
         let q = query.trim().to_lowercase();
         let all = self.patients()?;
         if all.is_empty() {
-            return Err(Error::Sharing(
-                "no patient has shared a record with you yet; import their bundle with `carnet share import FILE`".into(),
-            ));
+            return Err(SharingError::NoPatients.into());
         }
         // A contact's name first (the name this person chose), then the patient's own
         // name, then the start of a name, then the start of an id.
@@ -91,14 +90,14 @@ impl Vault {
         }
         match matches.as_slice() {
             [one] => Ok(one.record),
-            [] => Err(Error::Sharing(format!(
-                "no patient \"{}\" among those who shared a record with you; `carnet patients` lists them",
-                query.trim()
-            ))),
-            _ => Err(Error::Sharing(format!(
-                "\"{}\" names several patients; use their id (`carnet patients` shows it)",
-                query.trim()
-            ))),
+            [] => Err(SharingError::NoPatient {
+                query: query.trim().to_string(),
+            }
+            .into()),
+            _ => Err(SharingError::AmbiguousPatient {
+                query: query.trim().to_string(),
+            }
+            .into()),
         }
     }
 
@@ -128,14 +127,14 @@ impl Vault {
         }
         match found.len() {
             1 => Ok(found.remove(0)),
-            0 => Err(Error::Sharing(format!(
-                "no contact or patient named \"{}\"; `carnet contact list` and `carnet patients` show them",
-                query.trim()
-            ))),
-            _ => Err(Error::Sharing(format!(
-                "\"{}\" names several people; use their id",
-                query.trim()
-            ))),
+            0 => Err(SharingError::NoPerson {
+                query: query.trim().to_string(),
+            }
+            .into()),
+            _ => Err(SharingError::AmbiguousPerson {
+                query: query.trim().to_string(),
+            }
+            .into()),
         }
     }
 }

@@ -16,6 +16,7 @@ use carnet_record::SectionId;
 use carnet_store::WriteTxn;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Damage, SharingError};
 use crate::vault::now_unix;
 use crate::{Error, Result, Vault};
 
@@ -98,31 +99,21 @@ fn log_tail(bytes: Option<zeroize::Zeroizing<Vec<u8>>>) -> Option<LogTail> {
         .filter(|t| t.len > 0)
 }
 
-fn not_found(what: &str) -> Error {
-    Error::Sharing(what.to_string())
-}
-
 impl Vault {
-    fn read_sealed_list<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<Vec<T>> {
+    fn read_sealed_list<T: for<'de> Deserialize<'de>>(&self, name: &'static str) -> Result<Vec<T>> {
         match self.store.read()?.get_secret_meta(name)? {
-            Some(bytes) => postcard::from_bytes(&bytes).map_err(|e| {
-                Error::Sharing(format!(
-                    "stored {name} do not decode ({e}); restore a backup"
-                ))
-            }),
+            Some(bytes) => postcard::from_bytes(&bytes).map_err(|e| Error::undecodable(name, e)),
             None => Ok(Vec::new()),
         }
     }
 
     fn write_sealed_list<T: Serialize>(
         txn: &mut WriteTxn<'_>,
-        name: &str,
+        name: &'static str,
         list: &[T],
     ) -> Result<()> {
-        let bytes = zeroize::Zeroizing::new(
-            postcard::to_stdvec(list)
-                .map_err(|e| Error::Sharing(format!("cannot encode {name}: {e}")))?,
-        );
+        let bytes =
+            zeroize::Zeroizing::new(postcard::to_stdvec(list).map_err(|e| Error::encode(name, e))?);
         txn.put_secret_meta(name, &bytes)?;
         Ok(())
     }
@@ -137,8 +128,16 @@ impl Vault {
         let wanted = name_or_id.trim();
         self.contacts()?
             .into_iter()
-            .find(|c| c.name.eq_ignore_ascii_case(wanted) || c.id.to_string() == wanted.to_ascii_lowercase())
-            .ok_or_else(|| not_found(&format!("no contact named \"{wanted}\"; `carnet contact list` shows them, `carnet contact add NAME CARD` adds one")))
+            .find(|c| {
+                c.name.eq_ignore_ascii_case(wanted)
+                    || c.id.to_string() == wanted.to_ascii_lowercase()
+            })
+            .ok_or_else(|| {
+                SharingError::NoContact {
+                    name: wanted.to_string(),
+                }
+                .into()
+            })
     }
 
     /// Adds a contact from their card text. Refuses an altered card, a name already
@@ -149,30 +148,28 @@ impl Vault {
         self.require_primary()?;
         let name = name.trim();
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-            return Err(Error::Sharing(
-                "a contact name must be 1 to 200 printable characters".into(),
-            ));
+            return Err(SharingError::BadContactName { max: 200 }.into());
         }
         let card = IdentityCard::from_text(card_text)?;
         if card.person_id() == self.person_id() {
-            return Err(Error::Sharing("that is your own card".into()));
+            return Err(SharingError::OwnCard.into());
         }
         let mut txn = self.store.write()?;
         let mut list: Vec<Contact> = match txn.get_secret_meta("contacts")? {
-            Some(b) => postcard::from_bytes(&b)
-                .map_err(|e| Error::Sharing(format!("stored contacts do not decode ({e})")))?,
+            Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("contacts", e))?,
             None => Vec::new(),
         };
         if list.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
-            return Err(Error::Sharing(format!(
-                "a contact named \"{name}\" already exists"
-            )));
+            return Err(SharingError::NameTaken {
+                name: name.to_string(),
+            }
+            .into());
         }
         if let Some(c) = list.iter().find(|c| c.id == card.person_id()) {
-            return Err(Error::Sharing(format!(
-                "this card is already in your contacts as \"{}\"",
-                c.name
-            )));
+            return Err(SharingError::AlreadyContact {
+                name: c.name.clone(),
+            }
+            .into());
         }
         let contact = Contact {
             name: name.to_string(),
@@ -194,12 +191,13 @@ impl Vault {
     pub(crate) fn record_salt(txn: &WriteTxn<'_>, record: &RecordId) -> Result<[u8; 32]> {
         let salt = txn
             .get_secret_meta(&format!("salt:{record}"))?
-            .ok_or_else(|| {
-                Error::Sharing("this record has no consent salt; is it yours?".into())
-            })?;
-        salt.as_slice()
-            .try_into()
-            .map_err(|_| Error::Sharing("the stored consent salt is damaged".into()))
+            .ok_or_else(|| Error::from(SharingError::NotYourRecord))?;
+        salt.as_slice().try_into().map_err(|_| {
+            Damage::Invalid {
+                what: "consent salt",
+            }
+            .into()
+        })
     }
 
     /// Loads a record's consent log from inside a transaction, to append to it. With the
@@ -219,12 +217,9 @@ impl Vault {
             && let Some(last_index) = tail.len.checked_sub(1)
         {
             let mut rows = txn.consent_entries_from(record, last_index)?.into_iter();
-            let last = rows.next().ok_or_else(|| {
-                Error::Sharing(format!(
-                    "the consent log holds fewer entries than this device wrote ({}): it was cut short; restore a backup",
-                    tail.len
-                ))
-            })?;
+            let last = rows
+                .next()
+                .ok_or_else(|| Error::from(Damage::ConsentCutShort { wrote: tail.len }))?;
             // After a takeover, the log goes on under the key it named.
             let signer = txn
                 .get_meta(&log_signer_key(record))?
@@ -323,7 +318,7 @@ impl Vault {
         txn.put_consent(&record, e.entry().index, e.as_bytes())?;
         // The tail to resume from next time, in the same transaction as the entry.
         let tail = postcard::to_stdvec(&log.tail()?)
-            .map_err(|e| Error::Sharing(format!("cannot encode the consent log tail: {e}")))?;
+            .map_err(|e| Error::encode("the consent log tail", e))?;
         txn.put_secret_meta(&tail_key(&record), &tail)?;
         Ok(())
     }
@@ -435,19 +430,15 @@ impl Vault {
         let record = self.own_record()?;
         let contact = self.contact(contact)?;
         if sections.is_empty() {
-            return Err(Error::Sharing("name at least one section to share".into()));
+            return Err(SharingError::NoSections.into());
         }
         let purpose = purpose.trim();
         if purpose.is_empty() || purpose.len() > 1000 {
-            return Err(Error::Sharing(
-                "give a purpose (1 to 1000 characters): it is shown in your access log".into(),
-            ));
+            return Err(SharingError::BadPurpose { max: 1000 }.into());
         }
         let now = now_unix();
         if until.is_some_and(|t| t <= now) {
-            return Err(Error::Sharing(
-                "the end date of the grant is already past".into(),
-            ));
+            return Err(SharingError::EndInPast.into());
         }
         let sections: Vec<SectionId> = sections
             .iter()
@@ -457,16 +448,15 @@ impl Vault {
             .collect();
         let mut txn = self.store.write()?;
         let mut grants: Vec<GrantInfo> = match txn.get_secret_meta("grants")? {
-            Some(b) => postcard::from_bytes(&b)
-                .map_err(|e| Error::Sharing(format!("stored grants do not decode ({e})")))?,
+            Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("grants", e))?,
             None => Vec::new(),
         };
         let blocked = self.blocked_in(&txn)?;
         if blocked.contains(&contact.id) {
-            return Err(Error::Sharing(format!(
-                "{} is blocked; nothing can be granted to them",
-                contact.name
-            )));
+            return Err(SharingError::GrantToBlocked {
+                name: contact.name.clone(),
+            }
+            .into());
         }
         let salt = Self::record_salt(&txn, &record)?;
         let mut log = Self::load_log(&txn, &record, &self.person_id())?;
@@ -513,7 +503,7 @@ impl Vault {
     fn blocked_in(&self, txn: &WriteTxn<'_>) -> Result<BTreeSet<PersonId>> {
         Ok(match txn.get_secret_meta("blocked")? {
             Some(b) => postcard::from_bytes::<Vec<PersonId>>(&b)
-                .map_err(|e| Error::Sharing(format!("stored block list does not decode ({e})")))?
+                .map_err(|e| Error::undecodable("block list", e))?
                 .into_iter()
                 .collect(),
             None => BTreeSet::new(),
@@ -530,8 +520,7 @@ impl Vault {
         let record = self.own_record()?;
         let mut txn = self.store.write()?;
         let mut grants: Vec<GrantInfo> = match txn.get_secret_meta("grants")? {
-            Some(b) => postcard::from_bytes(&b)
-                .map_err(|e| Error::Sharing(format!("stored grants do not decode ({e})")))?,
+            Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("grants", e))?,
             None => Vec::new(),
         };
         let salt = Self::record_salt(&txn, &record)?;
@@ -539,7 +528,7 @@ impl Vault {
         if let Some(person) = block {
             let mut blocked = self.blocked_in(&txn)?;
             if !blocked.insert(person) {
-                return Err(Error::Sharing("this contact is already blocked".into()));
+                return Err(SharingError::AlreadyBlocked.into());
             }
             self.append(&mut txn, &mut log, Action::Block { person })?;
             Self::write_sealed_list(
@@ -554,12 +543,12 @@ impl Vault {
             let g = grants
                 .iter_mut()
                 .find(|g| g.id == *id)
-                .ok_or_else(|| not_found(&format!("no grant {id}; `carnet grants` lists them")))?;
+                .ok_or_else(|| Error::from(SharingError::NoGrant { id: id.to_string() }))?;
             if g.revoked {
                 if block.is_some() {
                     continue;
                 }
-                return Err(Error::Sharing(format!("grant {id} is already revoked")));
+                return Err(SharingError::AlreadyRevoked { id: id.to_string() }.into());
             }
             g.revoked = true;
             g.expired = expired;
@@ -581,7 +570,7 @@ impl Vault {
         let mut ended = self.end_grants(&[*id], None, false)?;
         ended
             .pop()
-            .ok_or_else(|| not_found(&format!("no grant {id}")))
+            .ok_or_else(|| SharingError::NoGrant { id: id.to_string() }.into())
     }
 
     /// Blocks a contact: every grant they hold ends, and nothing reaches them any more.
@@ -781,21 +770,21 @@ impl Vault {
             tail,
         )?;
         let mut checkpoints: Vec<String> = match txn.get_meta("checkpoints")? {
-            Some(b) => postcard::from_bytes(&b)
-                .map_err(|e| Error::Sharing(format!("stored checkpoints do not decode ({e})")))?,
+            Some(b) => {
+                postcard::from_bytes(&b).map_err(|e| Error::undecodable("checkpoints", e))?
+            }
             None => Vec::new(),
         };
         checkpoints.push(log.checkpoint(self.me().log_secret()?)?);
         txn.put_meta(
             "checkpoints",
-            &postcard::to_stdvec(&checkpoints)
-                .map_err(|e| Error::Sharing(format!("cannot encode checkpoints: {e}")))?,
+            &postcard::to_stdvec(&checkpoints).map_err(|e| Error::encode("checkpoints", e))?,
         )?;
         let kept: Vec<crate::exchange::KeptCosignature> =
             match txn.get_meta(&crate::exchange::witnesses_key(&record))? {
-                Some(b) => postcard::from_bytes(&b).map_err(|e| {
-                    Error::Sharing(format!("the stored cosignatures do not decode ({e})"))
-                })?,
+                Some(b) => {
+                    postcard::from_bytes(&b).map_err(|e| Error::undecodable("cosignatures", e))?
+                }
                 None => Vec::new(),
             };
         txn.commit()?;

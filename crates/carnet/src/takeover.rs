@@ -13,6 +13,7 @@ use carnet_crypto::{DeviceCert, DeviceSecret, PersonSecret, RecoveryKey};
 use carnet_store::WriteTxn;
 
 use crate::devices::DeviceRecord;
+use crate::error::{Damage, RecoveryError};
 use crate::keys::{DEVICE_CERT, DEVICE_KEY, Keys, LOG_KEY};
 use crate::sharing::log_signer_key;
 use crate::vault::now_unix;
@@ -40,13 +41,8 @@ impl Vault {
     pub fn newer_branch(&self, checkpoint: &str) -> Result<Option<Branch>> {
         let record = self.own_record()?;
         let log = self.consent_log(&record)?;
-        let cp = carnet_consent::verify_checkpoint_by(checkpoint, &record, log.signers()).map_err(
-            |e| {
-                Error::Sharing(format!(
-                    "the checkpoint given is not one of your record's log: {e}"
-                ))
-            },
-        )?;
+        let cp = carnet_consent::verify_checkpoint_by(checkpoint, &record, log.signers())
+            .map_err(|e| Error::from(RecoveryError::ForeignCheckpoint(e)))?;
         let size = cp.size();
         let root = cp.hash().0;
         if size <= log.len() && log.root(size)? == root {
@@ -80,9 +76,7 @@ impl Vault {
     pub fn rekey(&self, key: &RecoveryKey) -> Result<TakeoverSummary> {
         self.require_primary()?;
         if self.card().role() != carnet_crypto::Role::Patient {
-            return Err(Error::Sharing(
-                "only a patient's record has a consent log to take over".into(),
-            ));
+            return Err(RecoveryError::NotAPatient.into());
         }
         let endpoint = carnet_crypto::endpoint_public_key(&*self.endpoint_secret()?);
         let device = carnet_crypto::DeviceId::random()?;
@@ -145,9 +139,7 @@ impl Vault {
                 summary.root_declared = true;
             }
             Some(r) if r != root.public() => {
-                return Err(Error::Sharing(
-                    "this recovery phrase is not the one your record declared: the record cannot be taken over with it".into(),
-                ));
+                return Err(RecoveryError::NotDeclaredPhrase.into());
             }
             Some(_) => {}
         }
@@ -236,14 +228,15 @@ impl Vault {
 
 /// Stores the log's last entry and its tail (what `Vault::append` does after appending).
 fn store_last(txn: &mut WriteTxn<'_>, log: &ConsentLog) -> Result<()> {
-    let e = log
-        .entries()
-        .last()
-        .ok_or_else(|| Error::Sharing("the consent log is empty".into()))?;
+    let e = log.entries().last().ok_or_else(|| {
+        Error::from(Damage::Missing {
+            what: "consent log",
+        })
+    })?;
     let record = *log.record();
     txn.put_consent(&record, e.entry().index, e.as_bytes())?;
-    let tail = postcard::to_stdvec(&log.tail()?)
-        .map_err(|e| Error::Sharing(format!("cannot encode the consent log tail: {e}")))?;
+    let tail =
+        postcard::to_stdvec(&log.tail()?).map_err(|e| Error::encode("the consent log tail", e))?;
     txn.put_secret_meta(&crate::sharing::tail_key(&record), &tail)?;
     Ok(())
 }

@@ -235,9 +235,7 @@ pub(crate) fn excluded_key(record: &RecordId) -> String {
 
 fn read_excluded(bytes: Option<Vec<u8>>) -> Result<Vec<Excluded>> {
     match bytes {
-        Some(b) => postcard::from_bytes(&b).map_err(|e| {
-            Error::Exchange(format!("the stored excluded chains do not decode ({e})"))
-        }),
+        Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("excluded chains", e)),
         None => Ok(Vec::new()),
     }
 }
@@ -774,7 +772,7 @@ impl Vault {
             ] {
                 let e = log
                     .append(&me, action, now_unix())
-                    .map_err(|e| Error::Sharing(e.to_string()))?;
+                    .map_err(|e| Error::Consent(e))?;
                 entries.push(e.as_bytes().to_vec());
             }
             Some(entries)
@@ -787,7 +785,7 @@ impl Vault {
             added: now_unix(),
             removed: None,
         }])
-        .map_err(|e| Error::Exchange(format!("cannot encode the device list: {e}")))?;
+        .map_err(|e| Error::encode("the device list", e))?;
         let store = Store::create(dir, passphrase, opts.kdf_log_n, |txn| {
             if let Some(entries) = &genesis {
                 for (i, e) in entries.iter().enumerate() {
@@ -1479,7 +1477,7 @@ impl Vault {
             return Err(carnet_record::RecordError::Invalid {
                 what: "entry id",
                 input: text.to_string(),
-                expected: "an id is 10 letters and digits as `carnet list` shows them, or its first 4 or more".into(),
+                expected: "an entry id is 10 letters and digits, or its first 4 or more".into(),
             }
             .into());
         }

@@ -12,6 +12,7 @@ use carnet_crypto::{DeviceId, MAX_ENVELOPE_BYTES, PersonId, RecordId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ExchangeError;
 use crate::{Error, Result};
 
 /// The largest frame accepted: one envelope of the largest size, with room for its frame.
@@ -210,13 +211,13 @@ impl Item {
 
 /// Encodes a value as one frame: its length (4 bytes, big-endian) and its postcard bytes.
 pub fn encode_frame<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    let body = postcard::to_stdvec(value)
-        .map_err(|e| Error::Exchange(format!("cannot encode a frame: {e}")))?;
+    let body = postcard::to_stdvec(value).map_err(|e| Error::encode("a frame", e))?;
     if body.len() > MAX_FRAME {
-        return Err(Error::Exchange(format!(
-            "a frame of {} bytes is over the {MAX_FRAME}-byte limit",
-            body.len()
-        )));
+        return Err(ExchangeError::FrameTooLarge {
+            size: body.len() as u64,
+            max: MAX_FRAME as u64,
+        }
+        .into());
     }
     let mut out = Vec::with_capacity(4 + body.len());
     out.extend_from_slice(&(body.len() as u32).to_be_bytes());
@@ -227,8 +228,11 @@ pub fn encode_frame<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 /// Writes one frame.
 pub fn write_frame<T: Serialize>(w: &mut impl Write, value: &T) -> Result<Vec<u8>> {
     let frame = encode_frame(value)?;
-    w.write_all(&frame)
-        .map_err(|e| Error::Exchange(format!("cannot write: {e}")))?;
+    w.write_all(&frame).map_err(|e| Error::Io {
+        action: "cannot write",
+        path: None,
+        source: e,
+    })?;
     Ok(frame)
 }
 
@@ -248,9 +252,11 @@ pub fn read_frame_bytes(r: &mut impl Read, max: usize) -> Result<Option<Vec<u8>>
     }
     let n = u32::from_be_bytes(len) as usize;
     if n > max {
-        return Err(Error::Exchange(format!(
-            "a frame announces {n} bytes, over the {max}-byte limit"
-        )));
+        return Err(ExchangeError::FrameTooLarge {
+            size: n as u64,
+            max: max as u64,
+        }
+        .into());
     }
     let mut frame = vec![0u8; 4 + n];
     frame[..4].copy_from_slice(&len);
@@ -268,18 +274,24 @@ pub fn read_frame_bytes(r: &mut impl Read, max: usize) -> Result<Option<Vec<u8>>
 pub fn decode_frame<T: DeserializeOwned>(frame: &[u8]) -> Result<T> {
     let body = frame.get(4..).ok_or_else(truncated)?;
     postcard::from_bytes(body).map_err(|e| {
-        Error::Exchange(format!(
-            "a frame does not decode ({e}): damaged or not from carnet"
-        ))
+        ExchangeError::Undecodable {
+            what: "a frame",
+            detail: e.to_string(),
+        }
+        .into()
     })
 }
 
 fn truncated() -> Error {
-    Error::Exchange("the data ends in the middle of a frame: it was truncated".into())
+    ExchangeError::Truncated { what: "the data" }.into()
 }
 
 fn read_error(e: io::Error) -> Error {
-    Error::Exchange(format!("cannot read: {e}"))
+    Error::Io {
+        action: "cannot read",
+        path: None,
+        source: e,
+    }
 }
 
 #[cfg(test)]
