@@ -772,7 +772,7 @@ impl Vault {
             ] {
                 let e = log
                     .append(&me, action, now_unix())
-                    .map_err(|e| Error::Consent(e))?;
+                    .map_err(Error::Consent)?;
                 entries.push(e.as_bytes().to_vec());
             }
             Some(entries)
