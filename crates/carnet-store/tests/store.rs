@@ -90,7 +90,11 @@ fn a_wrong_passphrase_is_refused_and_changes_nothing() {
 fn a_missing_vault_says_how_to_make_one() {
     let tmp = tempfile::tempdir().unwrap();
     let err = Store::open(&tmp.path().join("nope"), &pass("pw")).unwrap_err();
-    assert!(err.to_string().contains("carnet init"), "{err}");
+    assert!(matches!(err, StoreError::NoVault(_)), "{err}");
+    assert_eq!(err.code(), "store.no_vault");
+    // In words for any caller (an app, the command line, which adds its own hint).
+    assert!(err.to_string().contains("create one there"), "{err}");
+    assert!(!err.to_string().contains("carnet "), "{err}");
 }
 
 #[test]

@@ -287,6 +287,17 @@ fn truncated() -> Error {
 }
 
 fn read_error(e: io::Error) -> Error {
+    // A sealed stream (age) reports bytes that fail to decrypt as invalid data: the data
+    // is damaged or altered, not the disk failing.
+    if e.kind() == io::ErrorKind::InvalidData {
+        return ExchangeError::Unreadable {
+            what: "the sealed data",
+            source: carnet_crypto::CryptoError::Decrypt {
+                what: "a chunk of it",
+            },
+        }
+        .into();
+    }
     Error::Io {
         action: "cannot read",
         path: None,
