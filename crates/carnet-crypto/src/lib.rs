@@ -44,7 +44,7 @@ mod recovery;
 mod sealed;
 
 pub use batch::{SignedMessage, verify_all};
-pub use blob::{BLOB_CHUNK, open_blob, seal_blob};
+pub use blob::{BLOB_CHUNK, BlobSealer, open_blob, open_blob_each, seal_blob};
 pub use card::{CARD_PREFIX, IdentityCard, MAX_CARD_MAILBOXES, Role};
 pub use device::{
     DeviceCert, DeviceClaim, DeviceSecret, MAX_DEVICE_CERT_BYTES, endpoint_public_key,

@@ -215,24 +215,10 @@ impl Vault {
                 path: out.to_path_buf(),
             });
         }
-        let recipient = self.recovery_recipient()?;
         let tmp = sibling(out, "tmp");
         let file = create_private(&tmp)?;
         let result = (|| -> Result<BackupSummary> {
-            let mut w = BufWriter::new(file);
-            w.write_all(BACKUP_MAGIC)
-                .map_err(|e| io_err("cannot write", &tmp, e))?;
-            let mut sealed = seal_to_recipient(&recipient, w)?;
-            let mut summary = self.write_dump(&mut |frame| {
-                sealed.write_all(frame).map_err(|e| Error::Io {
-                    action: "cannot write the backup",
-                    path: None,
-                    source: e,
-                })
-            })?;
-            let w = sealed
-                .finish()
-                .map_err(|e| io_err("cannot write", &tmp, e))?;
+            let (mut summary, w) = self.backup_into(BufWriter::new(file), &tmp)?;
             let file = w
                 .into_inner()
                 .map_err(|e| io_err("cannot write", &tmp, e.into_error()))?;
@@ -256,6 +242,43 @@ impl Vault {
                 Err(e)
             }
         }
+    }
+
+    /// [`Vault::backup`] into a stream (a cloud-free export the app hands to the user's
+    /// storage, a USB key): written as it is read from the vault, never held whole. Sealed
+    /// to the recovery key as the file form is; restore it by writing it to a file.
+    /// Returns what it holds and the bytes written.
+    pub fn backup_to(&self, out: &mut dyn Write) -> Result<BackupSummary> {
+        let stream = Path::new("-");
+        let (mut summary, mut w) = self.backup_into(
+            Counting {
+                inner: out,
+                bytes: 0,
+            },
+            stream,
+        )?;
+        w.flush().map_err(|e| io_err("cannot write", stream, e))?;
+        summary.bytes = w.bytes;
+        Ok(summary)
+    }
+
+    /// Writes a backup into `w` (named `path` in errors); returns its summary and `w`.
+    fn backup_into<W: Write>(&self, mut w: W, path: &Path) -> Result<(BackupSummary, W)> {
+        let recipient = self.recovery_recipient()?;
+        w.write_all(BACKUP_MAGIC)
+            .map_err(|e| io_err("cannot write", path, e))?;
+        let mut sealed = seal_to_recipient(&recipient, w)?;
+        let summary = self.write_dump(&mut |frame| {
+            sealed.write_all(frame).map_err(|e| Error::Io {
+                action: "cannot write the backup",
+                path: None,
+                source: e,
+            })
+        })?;
+        let w = sealed
+            .finish()
+            .map_err(|e| io_err("cannot write", path, e))?;
+        Ok((summary, w))
     }
 
     /// Every frame of a dump of this vault (header, rows, end), each handed to `sink` as
@@ -453,7 +476,34 @@ impl Vault {
         options: &RestoreOptions,
     ) -> Result<(Vault, RestoreSummary)> {
         refuse_existing(dir)?;
-        let mut sealed = open_backup(backup, key)?;
+        let sealed = open_backup(backup, key)?;
+        Self::restore_sealed(dir, passphrase, kdf_log_n, sealed, key, options)
+    }
+
+    /// [`Vault::restore_with`] from a stream (the backup as the app's storage hands it
+    /// back): read as it comes, never held whole; the same checks, and a vault is made only
+    /// if the whole backup verifies.
+    pub fn restore_from(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf_log_n: u8,
+        backup: &mut dyn Read,
+        key: &RecoveryKey,
+        options: &RestoreOptions,
+    ) -> Result<(Vault, RestoreSummary)> {
+        refuse_existing(dir)?;
+        let sealed = open_backup_from(BufReader::new(backup), Path::new("-"), key)?;
+        Self::restore_sealed(dir, passphrase, kdf_log_n, sealed, key, options)
+    }
+
+    fn restore_sealed(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf_log_n: u8,
+        mut sealed: impl Read,
+        key: &RecoveryKey,
+        options: &RestoreOptions,
+    ) -> Result<(Vault, RestoreSummary)> {
         let device = DeviceId::random()?;
         let endpoint = Zeroizing::new(carnet_crypto::random_array::<32>()?);
         let endpoint_public = endpoint_public_key(&endpoint);
@@ -763,12 +813,37 @@ impl Vault {
 }
 
 /// Opens a backup file with the recovery key: its magic, then the age sealing.
+/// A writer that counts the bytes through it.
+struct Counting<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn open_backup(
     backup: &Path,
     key: &RecoveryKey,
 ) -> Result<carnet_crypto::SealedReader<BufReader<fs::File>>> {
     let file = fs::File::open(backup).map_err(|e| io_err("cannot open", backup, e))?;
-    let mut r = BufReader::new(file);
+    open_backup_from(BufReader::new(file), backup, key)
+}
+
+/// Opens a backup read from `r` (named `backup` in errors) with the recovery key.
+fn open_backup_from<R: Read>(
+    mut r: R,
+    backup: &Path,
+    key: &RecoveryKey,
+) -> Result<carnet_crypto::SealedReader<R>> {
     expect_magic(&mut r, BACKUP_MAGIC, backup, "backup")?;
     key.open(r).map_err(|e| match e {
         carnet_crypto::CryptoError::NotForYou => RecoveryError::PhraseDoesNotOpen.into(),

@@ -264,15 +264,50 @@ impl Vault {
                 path: out.to_path_buf(),
             });
         }
-        let peer = to.person_id();
-        let assumed = self.assumed_for(&peer, full)?;
-        let have = self.have_for(&peer)?;
         let tmp = sibling(out, "tmp");
         let file = create_private(&tmp)?;
         let result = (|| -> Result<(SendReport, u64)> {
-            let mut w = BufWriter::new(file);
+            let (report, w) = self.write_bundle_into(to, full, BufWriter::new(file), &tmp)?;
+            let file = w
+                .into_inner()
+                .map_err(|e| io_err("cannot write", &tmp, e.into_error()))?;
+            file.sync_all()
+                .map_err(|e| io_err("cannot sync", &tmp, e))?;
+            let bytes = file
+                .metadata()
+                .map_err(|e| io_err("cannot read", &tmp, e))?
+                .len();
+            Ok((report, bytes))
+        })();
+        let (report, bytes) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        Ok(WrittenBundle {
+            path: tmp,
+            report,
+            bytes,
+        })
+    }
+
+    /// Writes a sealed, signed bundle for `to` into `w` (named `path` in errors), recording
+    /// nothing; returns what it holds and the writer.
+    fn write_bundle_into<W: Write>(
+        &self,
+        to: &IdentityCard,
+        full: bool,
+        mut w: W,
+        path: &Path,
+    ) -> Result<(SendReport, W)> {
+        let peer = to.person_id();
+        let assumed = self.assumed_for(&peer, full)?;
+        let have = self.have_for(&peer)?;
+        {
             w.write_all(BUNDLE_MAGIC)
-                .map_err(|e| io_err("cannot write", &tmp, e))?;
+                .map_err(|e| io_err("cannot write", path, e))?;
             let sealed = seal_to(to, w)?;
             let mut hw = HashingWriter {
                 inner: sealed,
@@ -302,30 +337,33 @@ impl Vault {
             let w = hw
                 .inner
                 .finish()
-                .map_err(|e| io_err("cannot write", &tmp, e))?;
-            let file = w
-                .into_inner()
-                .map_err(|e| io_err("cannot write", &tmp, e.into_error()))?;
-            file.sync_all()
-                .map_err(|e| io_err("cannot sync", &tmp, e))?;
-            let bytes = file
-                .metadata()
-                .map_err(|e| io_err("cannot read", &tmp, e))?
-                .len();
-            Ok((report, bytes))
-        })();
-        let (report, bytes) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(e);
-            }
+                .map_err(|e| io_err("cannot write", path, e))?;
+            Ok((report, w))
+        }
+    }
+
+    /// [`Vault::export_bundle`] into a stream (a share sheet, a socket, a file the app
+    /// opened): the bundle is written as it is made, never held whole. It is logged as
+    /// written for `to` only once `out` took all of it (flushed); if `out` fails, nothing is
+    /// recorded and the next bundle carries the same changes.
+    pub fn export_bundle_to(
+        &self,
+        to: &IdentityCard,
+        full: bool,
+        out: &mut dyn Write,
+    ) -> Result<ExportSummary> {
+        let stream = Path::new("-");
+        let counted = Counting {
+            inner: out,
+            bytes: 0,
         };
-        Ok(WrittenBundle {
-            path: tmp,
-            report,
-            bytes,
-        })
+        let (report, mut counted) = self.write_bundle_into(to, full, counted, stream)?;
+        counted
+            .flush()
+            .map_err(|e| io_err("cannot write", stream, e))?;
+        let bytes = counted.bytes;
+        self.commit_written(&to.person_id(), &report)?;
+        self.export_summary(to, &report, bytes)
     }
 
     /// Checks that this vault holds the consent entries a bundle's sender assumed it holds:
@@ -356,7 +394,16 @@ impl Vault {
             .metadata()
             .map_err(|e| io_err("cannot read", path, e))?
             .len();
-        let mut r = BufReader::new(file);
+        self.open_bundle_from(BufReader::new(file), path, bytes)
+    }
+
+    /// [`Vault::open_bundle`] on any reader (named `path` in errors, of `bytes` bytes).
+    fn open_bundle_from<R: Read>(
+        &self,
+        mut r: R,
+        path: &Path,
+        bytes: u64,
+    ) -> Result<OpenBundle<SealedReader<R>>> {
         expect_magic(&mut r, BUNDLE_MAGIC, path, "bundle")?;
         let sealed = open_sealed(self.me().secret()?, r).map_err(|e| match e {
             carnet_crypto::CryptoError::NotForYou => Error::from(Refusal::NotForYou),
@@ -385,12 +432,30 @@ impl Vault {
     /// not a bundle, one addressed to someone else, an altered or truncated one, a replay,
     /// and any change its author may not make.
     pub fn import_bundle(&self, path: &Path) -> Result<ImportSummary> {
+        let open = self.open_bundle(path)?;
+        self.import_opened(open)
+    }
+
+    /// [`Vault::import_bundle`] from a stream (a download, a share sheet): read as it comes,
+    /// never held whole; the same checks, all or nothing.
+    pub fn import_bundle_from(&self, reader: &mut dyn Read) -> Result<ImportSummary> {
+        let mut counted = Counting {
+            inner: reader,
+            bytes: 0,
+        };
+        let open = self.open_bundle_from(BufReader::new(&mut counted), Path::new("-"), 0)?;
+        let mut summary = self.import_opened(open)?;
+        summary.bytes = counted.bytes;
+        Ok(summary)
+    }
+
+    fn import_opened<R: Read>(&self, open: OpenBundle<SealedReader<R>>) -> Result<ImportSummary> {
         let OpenBundle {
             header,
             from,
             mut source,
             bytes,
-        } = self.open_bundle(path)?;
+        } = open;
         self.check_assumed(&from, &header.assumed)?;
         let report = self.receive_items(&from, &mut source)?;
         Ok(ImportSummary {
@@ -406,6 +471,31 @@ impl Vault {
                 .map_or_else(|| from.name().to_string(), |(n, _)| n),
             from_id: from.person_id().to_string(),
         })
+    }
+}
+
+/// A reader or writer that counts the bytes through it.
+struct Counting<T> {
+    inner: T,
+    bytes: u64,
+}
+
+impl<T: Read> Read for Counting<T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+impl<T: Write> Write for Counting<T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

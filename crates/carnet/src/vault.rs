@@ -1287,6 +1287,92 @@ impl Vault {
         }
         let key = ContentKey::generate()?;
         let sealed = seal_blob(&key, bytes)?;
+        self.attach_sealed(record, key, sealed, bytes.len() as u64, input)
+    }
+
+    /// [`Vault::attach`] from a stream (a file, a camera, a download): read and sealed a
+    /// chunk at a time, so the file's plaintext is never held whole in memory (its sealed
+    /// form is, until the commit: the store takes a value whole). A stream longer than
+    /// [`MAX_ATTACHMENT`] is refused as soon as it goes past it, and a read error leaves
+    /// the vault as it was.
+    pub fn attach_from(
+        &self,
+        record: &RecordId,
+        reader: &mut dyn std::io::Read,
+        input: AttachmentInput,
+    ) -> Result<EntryRef> {
+        let key = ContentKey::generate()?;
+        let mut sealer = carnet_crypto::BlobSealer::new(&key)?;
+        let mut chunk = Zeroizing::new(vec![0u8; carnet_crypto::BLOB_CHUNK]);
+        let mut filled = 0usize;
+        let mut size = 0u64;
+        loop {
+            let n = match reader.read(&mut chunk[filled..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::Io {
+                        action: "cannot read the attachment",
+                        path: None,
+                        source: e,
+                    });
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            filled += n;
+            size += n as u64;
+            if size > MAX_ATTACHMENT {
+                return Err(Error::AttachmentTooLarge {
+                    size,
+                    max: MAX_ATTACHMENT,
+                });
+            }
+            if filled == chunk.len() {
+                // Sealed as an inner chunk only once more bytes are known to follow.
+                let mut probe = [0u8; 1];
+                let more = loop {
+                    match reader.read(&mut probe) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            return Err(Error::Io {
+                                action: "cannot read the attachment",
+                                path: None,
+                                source: e,
+                            });
+                        }
+                    }
+                };
+                if more == 0 {
+                    break;
+                }
+                sealer.chunk(&chunk)?;
+                chunk[0] = probe[0];
+                filled = 1;
+                size += 1;
+                if size > MAX_ATTACHMENT {
+                    return Err(Error::AttachmentTooLarge {
+                        size,
+                        max: MAX_ATTACHMENT,
+                    });
+                }
+            }
+        }
+        let sealed = sealer.finish(&chunk[..filled])?;
+        self.attach_sealed(record, key, sealed, size, input)
+    }
+
+    /// Commits a sealed blob and the document entry that holds its key, in one transaction.
+    fn attach_sealed(
+        &self,
+        record: &RecordId,
+        key: ContentKey,
+        sealed: Vec<u8>,
+        size: u64,
+        input: AttachmentInput,
+    ) -> Result<EntryRef> {
         let blob_id = *blake3::hash(&sealed).as_bytes();
         let entry = Entry::Document(Document {
             title: input.title,
@@ -1295,7 +1381,7 @@ impl Vault {
             blob: BlobRef {
                 id: data_encoding::HEXLOWER.encode(&blob_id),
                 key: data_encoding::HEXLOWER.encode(key.expose()),
-                size: bytes.len() as u64,
+                size,
                 media_type: input.media_type,
                 file_name: input.file_name,
                 sha1: None,
@@ -1574,12 +1660,12 @@ impl Vault {
         Ok(all)
     }
 
-    /// An attachment's document entry and its decrypted bytes.
-    pub fn attachment(
+    /// An attachment's document entry, content key and sealed blob, checked against its id.
+    fn attachment_sealed(
         &self,
         record: &RecordId,
         id: &EntryId,
-    ) -> Result<(Document, Zeroizing<Vec<u8>>)> {
+    ) -> Result<(Document, ContentKey, Vec<u8>)> {
         let view = self.get(record, id)?;
         let Entry::Document(doc) = view.entry else {
             return Err(Error::NotAnAttachment(id.clone()));
@@ -1600,8 +1686,55 @@ impl Vault {
         if *blake3::hash(&sealed).as_bytes() != blob_id {
             return Err(damaged());
         }
-        let bytes = open_blob(&key, &sealed).map_err(|_| damaged())?;
+        Ok((doc, key, sealed))
+    }
+
+    /// An attachment's file and its document entry, checked against its id and decrypted.
+    pub fn attachment(
+        &self,
+        record: &RecordId,
+        id: &EntryId,
+    ) -> Result<(Document, Zeroizing<Vec<u8>>)> {
+        let (doc, key, sealed) = self.attachment_sealed(record, id)?;
+        let bytes = open_blob(&key, &sealed).map_err(|_| Error::AttachmentDamaged(id.clone()))?;
         Ok((doc, bytes))
+    }
+
+    /// [`Vault::attachment`] into a stream (a file being saved, a viewer): decrypted a
+    /// chunk at a time, so the plaintext is never held whole in memory. The blob is checked
+    /// against its id before anything is written; if `out` fails, or the blob does not
+    /// decrypt (a wrong key in a damaged entry), what was written is incomplete and the
+    /// error says so: drop it. Returns the entry and the bytes written.
+    pub fn attachment_to(
+        &self,
+        record: &RecordId,
+        id: &EntryId,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(Document, u64)> {
+        let (doc, key, sealed) = self.attachment_sealed(record, id)?;
+        let mut failed = None;
+        let written =
+            carnet_crypto::open_blob_each(&key, &sealed, &mut |chunk| match out.write_all(chunk) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            });
+        if let Some(e) = failed {
+            return Err(Error::Io {
+                action: "cannot write the attachment",
+                path: None,
+                source: e,
+            });
+        }
+        let written = written.map_err(|_| Error::AttachmentDamaged(id.clone()))?;
+        out.flush().map_err(|e| Error::Io {
+            action: "cannot write the attachment",
+            path: None,
+            source: e,
+        })?;
+        Ok((doc, written))
     }
 
     /// The stored envelopes of one section of a record, in chain order: what a peer would
