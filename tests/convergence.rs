@@ -147,7 +147,7 @@ fn entries(
             .map(|e| {
                 (
                     e.id.to_string(),
-                    (format!("{:?}", e.entry), e.author.clone()),
+                    (format!("{:?}", e.entry), format!("{:?}", e.author)),
                 )
             })
             .collect(),

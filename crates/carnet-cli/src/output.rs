@@ -42,6 +42,11 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A person id as text ("unknown" when the vault does not know who made a change).
+fn id_text(id: Option<carnet::crypto::PersonId>) -> String {
+    id.map_or_else(|| "unknown".to_string(), |p| p.to_string())
+}
+
 /// A person's name, else the start of their id.
 fn name_or_id(name: Option<&String>, id: &str) -> String {
     name.cloned()
@@ -49,7 +54,7 @@ fn name_or_id(name: Option<&String>, id: &str) -> String {
 }
 
 fn author(v: &EntryView) -> String {
-    let name = name_or_id(v.author_name.as_ref(), &v.author);
+    let name = name_or_id(v.author_name.as_ref(), &id_text(v.author));
     match v.author_role.as_deref() {
         Some("clinician") => t!("author-clinician", name = name),
         _ => name,
@@ -229,7 +234,7 @@ pub fn entries(list: &[EntryView], days: bool) {
 fn editors(v: &EntryView) -> String {
     let mut names: Vec<String> = Vec::new();
     for e in &v.edits {
-        let name = name_or_id(e.by_name.as_ref(), &e.by);
+        let name = name_or_id(e.by_name.as_ref(), &id_text(e.by));
         if !names.contains(&name) {
             names.push(name);
         }
@@ -251,7 +256,12 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
         words::section(v.section)
     );
     println!("  {}{}", label("label-id"), v.id);
-    println!("  {}{} ({})", label("label-author"), author(v), v.author);
+    println!(
+        "  {}{} ({})",
+        label("label-author"),
+        author(v),
+        id_text(v.author)
+    );
     if v.prescriber.is_some() {
         println!("  {}", t!("show-prescriber-verified", name = author(v)));
     } else if v.entry.kind() == "medication" && v.author_role.as_deref() == Some("clinician") {
@@ -266,11 +276,13 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
     }
     println!("  {}{}", label("label-created"), v.created);
     for e in &v.edits {
-        let who = name_or_id(e.by_name.as_ref(), &e.by);
+        let who = name_or_id(e.by_name.as_ref(), &id_text(e.by));
         let device = e
             .device
-            .as_deref()
-            .map(|d| t!("show-edit-device", device = &d[..8.min(d.len())]))
+            .map(|d| {
+                let d = d.to_string();
+                t!("show-edit-device", device = &d[..8.min(d.len())])
+            })
             .unwrap_or_default();
         let when =
             e.at.as_ref()
@@ -379,11 +391,13 @@ fn field_name(k: &str) -> String {
 /// One line per change of an entry's history.
 pub fn history(steps: &[HistoryView]) {
     for h in steps {
-        let who = name_or_id(h.by_name.as_ref(), &h.by);
+        let who = name_or_id(h.by_name.as_ref(), &id_text(h.by));
         let device = h
             .device
-            .as_deref()
-            .map(|d| t!("history-device", device = &d[..8.min(d.len())]))
+            .map(|d| {
+                let d = d.to_string();
+                t!("history-device", device = &d[..8.min(d.len())])
+            })
             .unwrap_or_default();
         let when =
             h.at.as_ref()

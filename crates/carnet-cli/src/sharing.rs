@@ -760,7 +760,7 @@ pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
             if cli.json {
                 output::json(&json!({
                     "from": s.from,
-                    "from_id": s.from_id,
+                    "from_id": s.from_id.to_string(),
                     "envelopes": s.envelopes,
                     "duplicates": s.duplicates,
                     "key_grants": s.key_grants,
@@ -798,7 +798,7 @@ fn inspect(cli: &Cli, file: &std::path::Path) -> Result<()> {
         t!(
             "bundle-inspect",
             from = info.from.as_str(),
-            id = &info.from_id[..8],
+            id = &info.from_id.to_string()[..8],
             at = when(info.created),
             ok = if info.signature_ok { "yes" } else { "no" }
         )

@@ -243,8 +243,10 @@ impl TryFrom<&EntryView> for EntryRecord {
                 .and_then(|t| t.as_str())
                 .unwrap_or_default()
                 .to_string(),
-            record: v.record.clone(),
-            author: v.author.clone(),
+            record: v.record.to_string(),
+            author: v
+                .author
+                .map_or_else(|| "unknown".to_string(), |p| p.to_string()),
             author_name: v.author_name.clone(),
             created: v.created.to_string(),
             edited: v.edited,

@@ -242,7 +242,7 @@ pub async fn collect_with(
                     report.imported.push(Imported {
                         item: id,
                         from: s.from,
-                        from_id: s.from_id,
+                        from_id: s.from_id.to_string(),
                         envelopes: s.envelopes,
                         duplicates: s.duplicates,
                         key_grants: s.key_grants,

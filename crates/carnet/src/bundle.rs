@@ -133,7 +133,8 @@ pub struct ImportSummary {
     /// The sender's name, from their card.
     pub from: String,
     /// The sender's id.
-    pub from_id: String,
+    #[serde(serialize_with = "crate::vault::as_text")]
+    pub from_id: PersonId,
 }
 
 fn signed_message(to: &PersonId, hash: &[u8; 32]) -> Vec<u8> {
@@ -469,7 +470,7 @@ impl Vault {
             from: self
                 .name_of(&from.person_id())?
                 .map_or_else(|| from.name().to_string(), |(n, _)| n),
-            from_id: from.person_id().to_string(),
+            from_id: from.person_id(),
         })
     }
 }
@@ -562,7 +563,8 @@ pub struct BundleInfo {
     /// The sender's name, from their card.
     pub from: String,
     /// The sender's id.
-    pub from_id: String,
+    #[serde(serialize_with = "crate::vault::as_text")]
+    pub from_id: PersonId,
     /// When it was made (Unix seconds).
     pub created: u64,
     /// Whether its signature verifies.
@@ -588,7 +590,7 @@ impl Vault {
         let signature_ok = source.finish().is_ok();
         Ok(BundleInfo {
             from: from.name().to_string(),
-            from_id: from.person_id().to_string(),
+            from_id: from.person_id(),
             created: header.created,
             signature_ok,
             items,

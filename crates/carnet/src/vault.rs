@@ -54,6 +54,37 @@ pub struct EntryRef {
     pub section: SectionId,
 }
 
+/// An id in the text form people and scripts see (the ids' own serde form is bytes, for
+/// the wire): JSON views keep the form they always had.
+pub(crate) fn as_text<S: serde::Serializer, T: std::fmt::Display>(
+    v: &T,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// [`as_text`] of an id that may be unknown ("unknown").
+pub(crate) fn as_text_or_unknown<S: serde::Serializer, T: std::fmt::Display>(
+    v: &Option<T>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_str("unknown"),
+    }
+}
+
+/// [`as_text`] of an optional id (`null` when absent).
+pub(crate) fn as_text_opt<S: serde::Serializer, T: std::fmt::Display>(
+    v: &Option<T>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_some(&v.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
 /// One entry as a reader sees it: its content and who wrote it, verified from signatures.
 #[derive(Clone, Debug, Serialize)]
 pub struct EntryView {
@@ -62,9 +93,12 @@ pub struct EntryView {
     /// Its section.
     pub section: SectionId,
     /// The record it belongs to.
-    pub record: String,
-    /// The person whose signed change created it.
-    pub author: String,
+    #[serde(serialize_with = "as_text")]
+    pub record: RecordId,
+    /// The person whose signed change created it (`None`: a change whose author this
+    /// vault does not know; "unknown" in JSON).
+    #[serde(serialize_with = "as_text_or_unknown")]
+    pub author: Option<PersonId>,
     /// That person's name, if known to this vault (their card, or the contact name the
     /// owner gave them).
     pub author_name: Option<String>,
@@ -93,12 +127,15 @@ pub struct EntryView {
 pub struct EditView {
     /// The field.
     pub field: String,
-    /// Who wrote it (person id), verified from the signature of the change.
-    pub by: String,
+    /// Who wrote it, verified from the signature of the change (`None`: not known to this
+    /// vault; "unknown" in JSON).
+    #[serde(serialize_with = "as_text_or_unknown")]
+    pub by: Option<PersonId>,
     /// Their name, if this vault knows it.
     pub by_name: Option<String>,
     /// From which of their devices.
-    pub device: Option<String>,
+    #[serde(serialize_with = "as_text_opt")]
+    pub device: Option<DeviceId>,
     /// When, if the change said (changes written before this was recorded do not).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<DateTime>,
@@ -107,12 +144,15 @@ pub struct EditView {
 /// One change in an entry's history (see [`Vault::history`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct HistoryView {
-    /// Who made it (person id), verified from the signature of the change.
-    pub by: String,
+    /// Who made it, verified from the signature of the change (`None`: not known to this
+    /// vault; "unknown" in JSON).
+    #[serde(serialize_with = "as_text_or_unknown")]
+    pub by: Option<PersonId>,
     /// Their name, if this vault knows it.
     pub by_name: Option<String>,
     /// From which of their devices.
-    pub device: Option<String>,
+    #[serde(serialize_with = "as_text_opt")]
+    pub device: Option<DeviceId>,
     /// When, if the change said.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<DateTime>,
@@ -1459,14 +1499,14 @@ impl Vault {
         let mut edits = Vec::with_capacity(writes.len());
         for w in &writes {
             let (by, device) = match lookup(w.actor)? {
-                Some((p, d)) => (Some(p), Some(d.to_string())),
+                Some((p, d)) => (Some(p), Some(d)),
                 None => (None, None),
             };
             edits.push((
                 by,
                 EditView {
                     field: w.field.clone(),
-                    by: by.map_or_else(|| "unknown".to_string(), |p| p.to_string()),
+                    by,
                     by_name: by.and_then(|p| people.get(&p).map(|(n, _)| n.clone())),
                     device,
                     at: (w.time > 0).then(|| DateTime::from_unix(w.time)).flatten(),
@@ -1477,12 +1517,12 @@ impl Vault {
             Some((p, _)) => {
                 let known = people.get(&p);
                 (
-                    p.to_string(),
+                    Some(p),
                     known.map(|(n, _)| n.clone()),
                     known.map(|(_, r)| r.clone()),
                 )
             }
-            None => ("unknown".to_string(), None, None),
+            None => (None, None, None),
         };
         // A medication written by someone other than the patient is a prescription: its
         // prescriber is the verified signer of the change that created it, as long as no
@@ -1500,7 +1540,7 @@ impl Vault {
         Ok(EntryView {
             id: stored.id,
             section,
-            record: record.to_string(),
+            record: *record,
             author,
             author_name,
             author_role,
@@ -1636,9 +1676,9 @@ impl Vault {
         for step in steps {
             let who = r.actor(&step.actor)?;
             out.push(HistoryView {
-                by: who.map_or_else(|| "unknown".into(), |(p, _)| p.to_string()),
+                by: who.map(|(p, _)| p),
                 by_name: who.and_then(|(p, _)| people.get(&p).map(|(n, _)| n.clone())),
-                device: who.map(|(_, d)| d.to_string()),
+                device: who.map(|(_, d)| d),
                 at: (step.time > 0)
                     .then(|| DateTime::from_unix(step.time))
                     .flatten(),
@@ -2360,7 +2400,11 @@ mod tests {
         let record = v.own_record().unwrap();
         let r = v.add(&record, note(1)).unwrap();
         let view = v.get(&record, &r.id).unwrap();
-        assert_eq!(view.author, v.person_id().to_string());
+        assert_eq!(view.author, Some(v.person_id()));
+        // Scripts see the id as text, as before.
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["author"], v.person_id().to_string());
+        assert_eq!(json["record"], record.to_string());
         assert_eq!(view.author_name.as_deref(), Some("Alice"));
         assert_eq!(view.section, SectionId::Notes);
     }
