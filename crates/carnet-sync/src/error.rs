@@ -57,3 +57,67 @@ pub enum SyncError {
     #[error("live sync was stopped; start it again")]
     Stopped,
 }
+
+impl SyncError {
+    /// The stable code of this error: a lowercase dotted name (`"sync.connect"`), one per
+    /// kind, or the vault's own code for [`SyncError::Vault`]. Codes are stable API: a code
+    /// never changes nor changes meaning; new kinds take new codes. The text of a variant's
+    /// detail is for people, not for matching.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::Vault(e) => e.code(),
+            SyncError::Bind(_) => "sync.bind",
+            SyncError::Connect(_) => "sync.connect",
+            SyncError::Protocol(_) => "sync.protocol",
+            SyncError::Timeout(_) => "sync.timeout",
+            SyncError::Stalled { .. } => "sync.stalled",
+            SyncError::Refused(_) => "sync.refused",
+            SyncError::WrongPeer(_) => "sync.wrong_peer",
+            SyncError::BadTicket(_) => "sync.bad_ticket",
+            SyncError::Connection(_) => "sync.connection",
+            SyncError::InsideRuntime => "sync.inside_runtime",
+            SyncError::Stopped => "sync.stopped",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_dotted_and_messages_name_no_command() {
+        let s = || String::from("detail");
+        let all = [
+            SyncError::Bind(s()),
+            SyncError::Connect(s()),
+            SyncError::Protocol(s()),
+            SyncError::Timeout("a hello"),
+            SyncError::Stalled {
+                what: "reading",
+                secs: 30,
+                bytes: 0,
+            },
+            SyncError::Refused(s()),
+            SyncError::WrongPeer(s()),
+            SyncError::BadTicket(s()),
+            SyncError::Connection(s()),
+            SyncError::InsideRuntime,
+            SyncError::Stopped,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for e in &all {
+            let code = e.code();
+            assert!(seen.insert(code), "{code} is used twice");
+            assert!(
+                code.starts_with("sync.")
+                    && code[5..]
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code}"
+            );
+            let text = e.to_string();
+            assert!(!text.contains("carnet ") && !text.contains("--"), "{text}");
+        }
+    }
+}

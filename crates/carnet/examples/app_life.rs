@@ -127,5 +127,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Err(Error::ReadOnly { section, .. }) = doctor.add(&record, note("from the doctor")) {
         println!("the doctor may read {section} but not write it: the button is hidden");
     }
+    // Every error has a stable code, for the app's own messages (in its languages) and
+    // its logs; the message itself names no command and holds no health data.
+    for e in [
+        doctor
+            .add(&record, note("again"))
+            .err()
+            .map(|e| (e.code(), e.to_string())),
+        Vault::open(&tmp.path().join("nowhere"), &pass)
+            .err()
+            .map(|e| (e.code(), e.to_string())),
+        at_alice
+            .sync_once(&at_doctor.ticket())
+            .err()
+            .map(|e| (e.code(), e.to_string())),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let shown = match e.0 {
+            "access.read_only" => "Read only: ask the patient for write access",
+            "store.no_vault" => "No record on this phone yet: create one or restore a backup",
+            "sync.stopped" | "sync.connect" => "Offline: changes will sync later",
+            _ => "Something went wrong",
+        };
+        println!("{} -> {shown} ({})", e.0, e.1);
+    }
     Ok(())
 }
