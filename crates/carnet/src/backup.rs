@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{ExchangeError, RecoveryError};
-use crate::files::{create_private, expect_magic, io_err, sibling};
+use crate::files::{Counting, create_private, expect_magic, io_err, sibling};
 use crate::vault::now_unix;
 use crate::wire::{decode_frame, read_frame_bytes};
 use crate::{Error, MAX_ATTACHMENT, Result, Vault};
@@ -813,23 +813,6 @@ impl Vault {
 }
 
 /// Opens a backup file with the recovery key: its magic, then the age sealing.
-/// A writer that counts the bytes through it.
-struct Counting<W> {
-    inner: W,
-    bytes: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 fn open_backup(
     backup: &Path,
     key: &RecoveryKey,

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ExchangeError, Refusal};
 use crate::exchange::{Finished, ItemSource, SendReport};
-use crate::files::{create_private, expect_magic, io_err, read_up_to, sibling};
+use crate::files::{Counting, create_private, expect_magic, io_err, read_up_to, sibling};
 use crate::vault::now_unix;
 use crate::wire::{Have, Item, MAX_FRAME, decode_frame, read_frame_bytes, write_frame};
 use crate::{Error, Result, Vault};
@@ -472,31 +472,6 @@ impl Vault {
                 .map_or_else(|| from.name().to_string(), |(n, _)| n),
             from_id: from.person_id(),
         })
-    }
-}
-
-/// A reader or writer that counts the bytes through it.
-struct Counting<T> {
-    inner: T,
-    bytes: u64,
-}
-
-impl<T: Read> Read for Counting<T> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
-
-impl<T: Write> Write for Counting<T> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }
 

@@ -68,3 +68,29 @@ pub(crate) fn expect_magic(
     }
     Ok(())
 }
+
+/// A reader or writer that counts the bytes through it (a stream's size, where a file
+/// would say it).
+pub(crate) struct Counting<T> {
+    pub(crate) inner: T,
+    pub(crate) bytes: u64,
+}
+
+impl<T: std::io::Read> std::io::Read for Counting<T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+impl<T: std::io::Write> std::io::Write for Counting<T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
