@@ -48,25 +48,12 @@ pub fn seal_blob(key: &ContentKey, plaintext: &[u8]) -> Result<Vec<u8>, CryptoEr
 
 /// Decrypts a blob sealed by [`seal_blob`]; any change, cut or reordering fails.
 pub fn open_blob(key: &ContentKey, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let err = || CryptoError::Decrypt { what: "attachment" };
-    if sealed.len() < MAGIC.len() + NONCE + TAG || &sealed[..MAGIC.len()] != MAGIC {
-        return Err(err());
-    }
-    let nonce = &sealed[MAGIC.len()..MAGIC.len() + NONCE];
-    let body = &sealed[MAGIC.len() + NONCE..];
-    let mut dec = DecryptorBE32::<XChaCha20Poly1305>::new(key.expose().into(), nonce.into());
-    let mut out = Zeroizing::new(Vec::with_capacity(body.len()));
-    let mut chunks = body.chunks(BLOB_CHUNK + TAG).peekable();
-    while let Some(chunk) = chunks.next() {
-        if chunks.peek().is_none() {
-            let pt = dec.decrypt_last(chunk).map_err(|_| err())?;
-            out.extend_from_slice(&pt);
-            return Ok(out);
-        }
-        let pt = Zeroizing::new(dec.decrypt_next(chunk).map_err(|_| err())?);
-        out.extend_from_slice(&pt);
-    }
-    Err(err())
+    let mut out = Zeroizing::new(Vec::with_capacity(sealed.len()));
+    open_blob_each(key, sealed, &mut |chunk| {
+        out.extend_from_slice(chunk);
+        true
+    })?;
+    Ok(out)
 }
 
 /// Seals an attachment a chunk at a time, for a caller reading it from a stream: the

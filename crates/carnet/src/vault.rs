@@ -1346,9 +1346,9 @@ impl Vault {
         let mut chunk = Zeroizing::new(vec![0u8; carnet_crypto::BLOB_CHUNK]);
         let mut filled = 0usize;
         let mut size = 0u64;
-        loop {
-            let n = match reader.read(&mut chunk[filled..]) {
-                Ok(n) => n,
+        let mut read = |buf: &mut [u8]| loop {
+            match reader.read(buf) {
+                Ok(n) => return Ok(n),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     return Err(Error::Io {
@@ -1357,7 +1357,10 @@ impl Vault {
                         source: e,
                     });
                 }
-            };
+            }
+        };
+        loop {
+            let n = read(&mut chunk[filled..])?;
             if n == 0 {
                 break;
             }
@@ -1372,20 +1375,7 @@ impl Vault {
             if filled == chunk.len() {
                 // Sealed as an inner chunk only once more bytes are known to follow.
                 let mut probe = [0u8; 1];
-                let more = loop {
-                    match reader.read(&mut probe) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            return Err(Error::Io {
-                                action: "cannot read the attachment",
-                                path: None,
-                                source: e,
-                            });
-                        }
-                    }
-                };
-                if more == 0 {
+                if read(&mut probe)? == 0 {
                     break;
                 }
                 sealer.chunk(&chunk)?;
