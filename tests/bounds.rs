@@ -84,6 +84,7 @@ fn a_peers_claim_of_what_it_holds_is_bounded_by_what_exists() {
     };
     alice
         .vault
+        .engine()
         .receive_items(&doctor.vault.card(), &mut Claim(Some(claim)))
         .unwrap();
 
@@ -104,9 +105,14 @@ fn a_peers_claim_of_what_it_holds_is_bounded_by_what_exists() {
 
     // The lie costs only the liar: once the grantee says what it really holds, the
     // exchange goes on and what it lacks reaches it.
-    let honest = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let honest = doctor
+        .vault
+        .engine()
+        .have_for(&alice.vault.person_id())
+        .unwrap();
     alice
         .vault
+        .engine()
         .receive_items(&doctor.vault.card(), &mut Claim(Some(honest)))
         .unwrap();
     alice
@@ -146,6 +152,7 @@ fn cards_a_peer_brings_are_kept_only_for_people_it_gives_a_reason_to_name() {
     }
     alice
         .vault
+        .engine()
         .receive_items(&doctor.vault.card(), &mut carnet_scenarios::Items(items))
         .unwrap();
     let people = alice.vault.people().unwrap();

@@ -376,6 +376,7 @@ fn a_write_by_someone_without_write_access_is_refused_and_changes_nothing() {
     let before = alice.vault.state_digest().unwrap();
     let err = alice
         .vault
+        .engine()
         .receive_items(
             &doctor.vault.card().clone(),
             &mut Items(VecDeque::from([Item::Envelope {
@@ -590,6 +591,7 @@ fn a_revoked_or_blocked_clinician_gets_no_new_plaintext() {
     // Even handed the new envelopes directly, the doctor holds no key to them.
     let new_env = alice
         .vault
+        .engine()
         .envelopes(&record, SectionId::Allergies)
         .unwrap()
         .into_iter()
@@ -597,6 +599,7 @@ fn a_revoked_or_blocked_clinician_gets_no_new_plaintext() {
         .expect("an envelope under the new epoch");
     let err = doctor
         .vault
+        .engine()
         .receive_items(
             &alice.vault.card().clone(),
             &mut Items(VecDeque::from([Item::Envelope {
@@ -671,11 +674,13 @@ fn a_clinician_accepts_a_record_only_from_its_patient() {
     // The nurse (no grant) tries to feed the doctor Alice's envelopes and a forged key.
     let envs = alice
         .vault
+        .engine()
         .envelopes(&record, SectionId::Allergies)
         .unwrap();
     let before = doctor.vault.state_digest().unwrap();
     let err = doctor
         .vault
+        .engine()
         .receive_items(
             &nurse.vault.card().clone(),
             &mut Items(
@@ -779,7 +784,7 @@ fn two_grants_on_one_section_each_keep_their_keys() {
         2,
         "history (epoch 0) and the new allergy (epoch 1)"
     );
-    let held = doctor.vault.held_sections(&record).unwrap();
+    let held = doctor.vault.engine().held_sections(&record).unwrap();
     assert_eq!(held.get(&SectionId::Allergies), Some(&Access::Read));
     assert!(
         !held.contains_key(&SectionId::Notes),
@@ -819,6 +824,7 @@ fn a_later_read_grant_does_not_hide_an_earlier_write_grant() {
     assert_eq!(
         doctor
             .vault
+            .engine()
             .held_sections(&record)
             .unwrap()
             .get(&SectionId::Notes),
@@ -853,14 +859,20 @@ fn sending_in_small_batches_delivers_the_same_record() {
         let mut items = VecDeque::new();
         let report = alice
             .vault
+            .engine()
             .send_batch(&card, &theirs, Some(1), &mut |i| {
                 items.push_back(i);
                 Ok(())
             })
             .unwrap();
-        alice.vault.commit_sent(&card.person_id(), &report).unwrap();
+        alice
+            .vault
+            .engine()
+            .commit_sent(&card.person_id(), &report)
+            .unwrap();
         doctor
             .vault
+            .engine()
             .receive_items(&alice.vault.card().clone(), &mut Items(items))
             .unwrap();
         batches += 1;

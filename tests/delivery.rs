@@ -43,10 +43,15 @@ fn a_delivery_whose_acknowledgement_was_lost_is_logged_once_when_the_peer_says_i
     let before = served(&alice.vault.access_log().unwrap());
 
     // Next contact: the doctor says what it holds; the three are logged, once.
-    let now = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let now = doctor
+        .vault
+        .engine()
+        .have_for(&alice.vault.person_id())
+        .unwrap();
     assert_eq!(
         alice
             .vault
+            .engine()
             .log_unacknowledged(&card.person_id(), &now)
             .unwrap(),
         3
@@ -61,6 +66,7 @@ fn a_delivery_whose_acknowledgement_was_lost_is_logged_once_when_the_peer_says_i
     assert_eq!(
         alice
             .vault
+            .engine()
             .log_unacknowledged(&card.person_id(), &now)
             .unwrap(),
         0
@@ -78,6 +84,7 @@ fn a_delivery_whose_acknowledgement_was_lost_is_logged_once_when_the_peer_says_i
     assert_eq!(
         alice
             .vault
+            .engine()
             .log_unacknowledged(&card.person_id(), &claim)
             .unwrap(),
         0
@@ -97,10 +104,15 @@ fn a_delivery_whose_acknowledgement_was_lost_is_logged_once_when_the_peer_says_i
         1
     );
     alice.vault.revoke(&grant).unwrap();
-    let now = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let now = doctor
+        .vault
+        .engine()
+        .have_for(&alice.vault.person_id())
+        .unwrap();
     assert_eq!(
         alice
             .vault
+            .engine()
             .log_unacknowledged(&card.person_id(), &now)
             .unwrap(),
         0
@@ -131,11 +143,16 @@ fn a_bundle_is_logged_as_written_then_as_received_when_seen_held() {
         "{log:?}"
     );
     // The doctor's next live contact says what it holds: now it is known received.
-    let now = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let now = doctor
+        .vault
+        .engine()
+        .have_for(&alice.vault.person_id())
+        .unwrap();
     let card = doctor.vault.card().clone();
     assert_eq!(
         alice
             .vault
+            .engine()
             .log_unacknowledged(&card.person_id(), &now)
             .unwrap(),
         1
@@ -143,6 +160,7 @@ fn a_bundle_is_logged_as_written_then_as_received_when_seen_held() {
     assert_eq!(
         alice
             .vault
+            .engine()
             .log_unacknowledged(&card.person_id(), &now)
             .unwrap(),
         0

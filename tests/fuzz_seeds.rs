@@ -142,7 +142,7 @@ fn make_seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
         SectionId::Documents,
         SectionId::Measurements,
     ] {
-        for env in alice.vault.envelopes(&record, section).unwrap() {
+        for env in alice.vault.engine().envelopes(&record, section).unwrap() {
             add("envelope", env);
         }
     }
@@ -158,10 +158,15 @@ fn make_seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
 
     // What a live sender would send, frame by frame (before the bundle, which makes the
     // patient assume the doctor holds it all).
-    let theirs = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let theirs = doctor
+        .vault
+        .engine()
+        .have_for(&alice.vault.person_id())
+        .unwrap();
     let mut frames = Vec::new();
     alice
         .vault
+        .engine()
         .send_items(&doctor.vault.card().clone(), &theirs, &mut |item| {
             frames.push(wire::encode_frame(&item)?);
             Ok(())
@@ -225,7 +230,7 @@ fn make_seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
 
     // A live peer's hello (postcard: variant 0, then version, card, certificate, live) and
     // a device certificate alone.
-    let cert = alice.vault.device_cert().unwrap();
+    let cert = alice.vault.engine().device_cert().unwrap();
     let mut hello = vec![0u8];
     hello.extend(
         postcard::to_stdvec(&(

@@ -55,6 +55,7 @@ fn a_change_building_on_a_stranger_to_the_section_is_refused_before_it_is_stored
     let before = alice.vault.state_digest().unwrap();
     let err = alice
         .vault
+        .engine()
         .receive_items(
             &doctor.vault.card(),
             &mut Items(VecDeque::from([Item::Envelope {
@@ -73,6 +74,7 @@ fn a_change_building_on_a_stranger_to_the_section_is_refused_before_it_is_stored
     let (_, own) = fine.insert(&note("the doctor's")).unwrap();
     alice
         .vault
+        .engine()
         .receive_items(
             &doctor.vault.card(),
             &mut Items(VecDeque::from([Item::Envelope {

@@ -57,7 +57,8 @@ fn grants_deliver_keys_and_a_revoke_rotates_them_away_from_the_revoked() {
     let doctor_secret = secret_of(&doctor.dir);
     let nurse_secret = secret_of(&nurse.dir);
     fn grants_for(v: &carnet::Vault, who: &carnet::crypto::PersonId) -> Vec<KeyGrant> {
-        v.key_grants_for(who)
+        v.engine()
+            .key_grants_for(who)
             .unwrap()
             .iter()
             .map(|b| KeyGrant::from_bytes(b).unwrap())
@@ -109,7 +110,11 @@ fn grants_deliver_keys_and_a_revoke_rotates_them_away_from_the_revoked() {
             }),
         )
         .unwrap();
-    let envs = alice.vault.envelopes(&record, SectionId::Notes).unwrap();
+    let envs = alice
+        .vault
+        .engine()
+        .envelopes(&record, SectionId::Notes)
+        .unwrap();
     let last = carnet::crypto::Envelope::from_bytes(envs.last().unwrap()).unwrap();
     assert_eq!(last.header().epoch, 1);
     let old_key = dk
@@ -168,7 +173,11 @@ fn an_expired_grant_rotates_its_sections_without_touching_history() {
         .grant("Nurse", &[SectionId::Notes], Access::Read, "ongoing", None)
         .unwrap();
     exchange(&mut alice, &mut doctor).unwrap();
-    let history = alice.vault.envelopes(&record, SectionId::Notes).unwrap();
+    let history = alice
+        .vault
+        .engine()
+        .envelopes(&record, SectionId::Notes)
+        .unwrap();
 
     // A day later, for an app that schedules expiry.
     let ended = alice.vault.expire_grants_at(now + 86_400).unwrap();
@@ -183,12 +192,17 @@ fn an_expired_grant_rotates_its_sections_without_touching_history() {
     );
     // History is untouched: no envelope was re-encrypted or rewritten.
     assert_eq!(
-        alice.vault.envelopes(&record, SectionId::Notes).unwrap(),
+        alice
+            .vault
+            .engine()
+            .envelopes(&record, SectionId::Notes)
+            .unwrap(),
         history
     );
     // The section moved on: the doctor holds no key to epoch 1, the nurse does.
     let epochs = |v: &carnet::Vault, who: &carnet::crypto::PersonId| -> Vec<u32> {
-        v.key_grants_for(who)
+        v.engine()
+            .key_grants_for(who)
             .unwrap()
             .iter()
             .map(|b| KeyGrant::from_bytes(b).unwrap().header().epoch)
@@ -197,7 +211,11 @@ fn an_expired_grant_rotates_its_sections_without_touching_history() {
     assert!(!epochs(&alice.vault, &doctor.vault.person_id()).contains(&1));
     assert!(epochs(&alice.vault, &nurse.vault.person_id()).contains(&1));
     alice.vault.add(&record, note("after the end")).unwrap();
-    let last = alice.vault.envelopes(&record, SectionId::Notes).unwrap();
+    let last = alice
+        .vault
+        .engine()
+        .envelopes(&record, SectionId::Notes)
+        .unwrap();
     let last = carnet::crypto::Envelope::from_bytes(last.last().unwrap()).unwrap();
     assert_eq!(last.header().epoch, 1);
     // Nothing more goes to the doctor; the nurse receives the new note.

@@ -323,16 +323,25 @@ fn world() -> World {
         .vault
         .add(&record, note("the doctor's second note"))
         .unwrap();
-    let theirs = alice.vault.have_for(&doctor.vault.person_id()).unwrap();
+    let theirs = alice
+        .vault
+        .engine()
+        .have_for(&doctor.vault.person_id())
+        .unwrap();
     let mut batch = VecDeque::new();
     doctor
         .vault
+        .engine()
         .send_batch(&alice.vault.card().clone(), &theirs, None, &mut |i| {
             batch.push_back(i);
             Ok(())
         })
         .unwrap();
-    let doctor_has = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let doctor_has = doctor
+        .vault
+        .engine()
+        .have_for(&alice.vault.person_id())
+        .unwrap();
     let image = std::fs::read(alice.dir.join(carnet_store::DB_FILE)).unwrap();
     let key_tmp = tempfile::tempdir().unwrap();
     let key_dir = key_tmp.path().join("alice");
@@ -389,6 +398,7 @@ fn run(op: &str, v: &mut Vault, w: &World, trial: usize) -> carnet::Result<()> {
             .map(drop),
         "bundle import" => v.import_bundle(&w.bundle).map(drop),
         "sync batch received" => v
+            .engine()
             .receive_items_from(
                 &w.doctor,
                 Some(w.doctor_device),
@@ -396,9 +406,13 @@ fn run(op: &str, v: &mut Vault, w: &World, trial: usize) -> carnet::Result<()> {
             )
             .map(drop),
         "sync batch sent" => {
-            let report =
-                v.send_batch(&w.doctor, &w.doctor_has, Some(64 * 1024), &mut |_| Ok(()))?;
-            v.commit_sent(&w.doctor.person_id(), &report)
+            let report = v.engine().send_batch(
+                &w.doctor,
+                &w.doctor_has,
+                Some(64 * 1024),
+                &mut |_| Ok(()),
+            )?;
+            v.engine().commit_sent(&w.doctor.person_id(), &report)
         }
         "bundle export" => v
             .export_bundle(&w.nurse, false, &bundle_path("to-nurse"))

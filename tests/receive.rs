@@ -34,12 +34,16 @@ fn genuine_envelopes_are_taken_once_and_replays_change_nothing() {
     for i in 0..3 {
         a.vault.add(&record, note(&format!("n{i}"))).unwrap();
     }
-    let envs = a.vault.envelopes(&record, SectionId::Notes).unwrap();
+    let envs = a
+        .vault
+        .engine()
+        .envelopes(&record, SectionId::Notes)
+        .unwrap();
     assert_eq!(envs.len(), 3);
 
     let b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
     assert!(b.list(&record, None).unwrap().is_empty());
-    let report = b.receive(&envs).unwrap();
+    let report = b.engine().receive(&envs).unwrap();
     assert_eq!((report.accepted, report.duplicates), (3, 0));
     let texts: Vec<String> = b
         .list(&record, Some(SectionId::Notes))
@@ -56,12 +60,18 @@ fn genuine_envelopes_are_taken_once_and_replays_change_nothing() {
     drop(b);
     let before = files(&copy_dir);
     let b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
-    let report = b.receive(&envs).unwrap();
+    let report = b.engine().receive(&envs).unwrap();
     assert_eq!((report.accepted, report.duplicates), (0, 3));
     drop(b);
     assert_eq!(files(&copy_dir).len(), before.len());
     let b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
-    assert_eq!(b.envelopes(&record, SectionId::Notes).unwrap().len(), 3);
+    assert_eq!(
+        b.engine()
+            .envelopes(&record, SectionId::Notes)
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[test]
@@ -71,13 +81,17 @@ fn a_flipped_bit_anywhere_is_refused_and_nothing_is_stored() {
     let (_t, copy_dir) = clone_vault(&a.dir);
     a.vault.add(&record, note("first")).unwrap();
     a.vault.add(&record, note("second")).unwrap();
-    let envs = a.vault.envelopes(&record, SectionId::Notes).unwrap();
+    let envs = a
+        .vault
+        .engine()
+        .envelopes(&record, SectionId::Notes)
+        .unwrap();
     let b = carnet::Vault::open(&copy_dir, &pass()).unwrap();
     let bits = envs[1].len() * 8;
     for bit in (0..bits).step_by(7) {
         let mut bad = envs.clone();
         bad[1][bit / 8] ^= 1 << (bit % 8);
-        let err = b.receive(&bad).unwrap_err();
+        let err = b.engine().receive(&bad).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -87,7 +101,10 @@ fn a_flipped_bit_anywhere_is_refused_and_nothing_is_stored() {
         );
         // All or nothing: the good first envelope was not kept either.
         assert!(
-            b.envelopes(&record, SectionId::Notes).unwrap().is_empty(),
+            b.engine()
+                .envelopes(&record, SectionId::Notes)
+                .unwrap()
+                .is_empty(),
             "bit {bit}"
         );
     }
@@ -103,13 +120,14 @@ fn a_change_by_someone_without_write_access_is_refused() {
     mallory.vault.add(&mallory_record, note("mine")).unwrap();
     let envs = mallory
         .vault
+        .engine()
         .envelopes(&mallory_record, SectionId::Notes)
         .unwrap();
     // Alice's vault has no key for Mallory's record: refused.
     let (_t, copy) = clone_vault(&alice.dir);
     drop(alice);
     let a = carnet::Vault::open(&copy, &pass()).unwrap();
-    let err = a.receive(&envs).unwrap_err();
+    let err = a.engine().receive(&envs).unwrap_err();
     assert!(matches!(err, Error::NoKey { .. }), "{err}");
     assert!(a.list(&alice_record, None).unwrap().is_empty());
 }
@@ -168,7 +186,11 @@ fn a_change_sealed_with_the_right_key_but_signed_by_a_stranger_is_refused() {
     .unwrap();
     let alice = alice;
     let before = alice.vault.state_digest().unwrap();
-    let err = alice.vault.receive(&[env.as_bytes().to_vec()]).unwrap_err();
+    let err = alice
+        .vault
+        .engine()
+        .receive(&[env.as_bytes().to_vec()])
+        .unwrap_err();
     assert!(matches!(err, Error::NotAllowed { .. }), "{err}");
     assert!(err.to_string().contains("may not write"), "{err}");
     assert!(alice.vault.list(&record, None).unwrap().is_empty());
@@ -213,7 +235,11 @@ fn changes_smuggled_under_another_authors_signature_are_refused() {
     );
     let alice = alice;
     let before = alice.vault.state_digest().unwrap();
-    let err = alice.vault.receive(&[env.as_bytes().to_vec()]).unwrap_err();
+    let err = alice
+        .vault
+        .engine()
+        .receive(&[env.as_bytes().to_vec()])
+        .unwrap_err();
     assert!(err.to_string().contains("another author"), "{err}");
     assert!(alice.vault.list(&record, None).unwrap().is_empty());
     assert_eq!(alice.vault.state_digest().unwrap(), before);

@@ -110,6 +110,7 @@ fn a_removed_device_gets_no_change_accepted_anywhere() {
     // ...or someone she knows and who may write there, in a bundle or live.
     let err = alice
         .vault
+        .engine()
         .receive_items(&doctor.vault.card(), &mut Items(planted.clone().into()))
         .unwrap_err();
     assert!(
@@ -123,6 +124,7 @@ fn a_removed_device_gets_no_change_accepted_anywhere() {
     let before = doctor.vault.state_digest().unwrap();
     let err = doctor
         .vault
+        .engine()
         .receive_items(&alice.vault.card(), &mut Items(planted.into()))
         .unwrap_err();
     assert!(
@@ -230,6 +232,7 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
     assert_eq!(held, ["first", "second"]);
     let err = nurse
         .vault
+        .engine()
         .receive_items(&alice.vault.card(), &mut Items(forged.clone().into()))
         .unwrap_err();
     assert!(!err.to_string().is_empty());
@@ -250,10 +253,15 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
         .unwrap();
     // Her keys and log entries, without the phone's envelopes: what a bundle holding only
     // consent items and keys brings.
-    let theirs = nurse2.vault.have_for(&alice.vault.person_id()).unwrap();
+    let theirs = nurse2
+        .vault
+        .engine()
+        .have_for(&alice.vault.person_id())
+        .unwrap();
     let mut items = VecDeque::new();
     alice
         .vault
+        .engine()
         .send_batch(&nurse2.vault.card(), &theirs, None, &mut |i| {
             if !matches!(i, Item::Envelope { .. }) {
                 items.push_back(i);
@@ -263,11 +271,13 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
         .unwrap();
     nurse2
         .vault
+        .engine()
         .receive_items(&alice.vault.card(), &mut Items(items))
         .unwrap();
     let before = nurse2.vault.state_digest().unwrap();
     let err = nurse2
         .vault
+        .engine()
         .receive_items(&alice.vault.card(), &mut Items(forged.into()))
         .unwrap_err();
     assert!(
@@ -281,11 +291,13 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
     assert_eq!(real.len(), 2);
     let err = nurse2
         .vault
+        .engine()
         .receive_items(&alice.vault.card(), &mut Items(real[..1].to_vec().into()))
         .unwrap_err();
     assert!(matches!(&err, Error::NotAllowed { .. }), "{err}");
     nurse2
         .vault
+        .engine()
         .receive_items(&alice.vault.card(), &mut Items(real.into()))
         .unwrap();
     assert_eq!(note_texts(&mut nurse2.vault, &record), ["first", "second"]);
@@ -306,10 +318,15 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
         )
         .unwrap();
     for _ in 0..20 {
-        let theirs = nurse3.vault.have_for(&alice.vault.person_id()).unwrap();
+        let theirs = nurse3
+            .vault
+            .engine()
+            .have_for(&alice.vault.person_id())
+            .unwrap();
         let mut items = VecDeque::new();
         let sent = alice
             .vault
+            .engine()
             .send_batch(&nurse3.vault.card(), &theirs, Some(1), &mut |i| {
                 items.push_back(i);
                 Ok(())
@@ -317,6 +334,7 @@ fn a_removed_devices_chain_is_taken_only_whole_up_to_its_recorded_head() {
             .unwrap();
         nurse3
             .vault
+            .engine()
             .receive_items(&alice.vault.card(), &mut Items(items))
             .unwrap();
         if !sent.more {
@@ -381,6 +399,7 @@ fn a_clinicians_removed_device_is_refused_by_the_patient_too() {
     let before = alice.vault.state_digest().unwrap();
     let err = alice
         .vault
+        .engine()
         .receive_items(&nurse.vault.card(), &mut Items(planted.into()))
         .unwrap_err();
     assert!(

@@ -57,11 +57,16 @@ fn setup() -> (TestVault, TestVault, Vec<Item>) {
         )
         .unwrap();
     // Everything Alice would send, as one live session's items.
-    let theirs = doctor.vault.have_for(&alice.vault.person_id()).unwrap();
+    let theirs = doctor
+        .vault
+        .engine()
+        .have_for(&alice.vault.person_id())
+        .unwrap();
     let card = doctor.vault.card().clone();
     let mut items = Vec::new();
     alice
         .vault
+        .engine()
         .send_batch(&card, &theirs, None, &mut |i| {
             items.push(i);
             Ok(())
@@ -73,6 +78,7 @@ fn setup() -> (TestVault, TestVault, Vec<Item>) {
 fn deliver(to: &mut TestVault, from: &TestVault, items: Vec<Item>) -> carnet::Result<()> {
     let card = from.vault.card().clone();
     to.vault
+        .engine()
         .receive_items(&card, &mut Items(items.into()))
         .map(|_| ())
 }
@@ -103,10 +109,11 @@ fn a_cut_attachment_resumes_from_what_arrived() {
         .0;
     let kept = doctor
         .vault
+        .engine()
         .keep_partial(&alice_id, &items[..=cut])
         .unwrap();
     assert_eq!(kept, 2 << 20);
-    let partials = doctor.vault.partials_from(&alice_id).unwrap();
+    let partials = doctor.vault.engine().partials_from(&alice_id).unwrap();
     assert_eq!(partials.len(), 1);
     assert_eq!(partials[0].1, 2 << 20);
     // Nobody else resumes from it.
@@ -114,17 +121,19 @@ fn a_cut_attachment_resumes_from_what_arrived() {
     assert!(
         doctor
             .vault
+            .engine()
             .partials_from(&nurse.vault.person_id())
             .unwrap()
             .is_empty()
     );
 
     // The next sync: only the rest of the attachment goes.
-    let theirs = doctor.vault.have_for(&alice_id).unwrap();
+    let theirs = doctor.vault.engine().have_for(&alice_id).unwrap();
     let card = doctor.vault.card().clone();
     let mut again = Vec::new();
     alice
         .vault
+        .engine()
         .send_batch_resuming(&card, &theirs, None, &partials, &mut |i| {
             again.push(i);
             Ok(())
@@ -153,7 +162,14 @@ fn a_cut_attachment_resumes_from_what_arrived() {
     let (_, bytes) = doctor.vault.attachment(&record, &docs[0].id).unwrap();
     assert_eq!(bytes.as_slice(), &scan()[..]);
     // Nothing is kept once it is whole.
-    assert!(doctor.vault.partials_from(&alice_id).unwrap().is_empty());
+    assert!(
+        doctor
+            .vault
+            .engine()
+            .partials_from(&alice_id)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -169,13 +185,18 @@ fn kept_bytes_that_do_not_match_are_dropped_and_the_attachment_comes_whole() {
     if let Some(Item::BlobPart { bytes, .. }) = prefix.last_mut() {
         bytes[100] ^= 1;
     }
-    doctor.vault.keep_partial(&alice_id, &prefix).unwrap();
-    let partials = doctor.vault.partials_from(&alice_id).unwrap();
-    let theirs = doctor.vault.have_for(&alice_id).unwrap();
+    doctor
+        .vault
+        .engine()
+        .keep_partial(&alice_id, &prefix)
+        .unwrap();
+    let partials = doctor.vault.engine().partials_from(&alice_id).unwrap();
+    let theirs = doctor.vault.engine().have_for(&alice_id).unwrap();
     let card = doctor.vault.card().clone();
     let mut again = Vec::new();
     alice
         .vault
+        .engine()
         .send_batch_resuming(&card, &theirs, None, &partials, &mut |i| {
             again.push(i);
             Ok(())
@@ -186,7 +207,14 @@ fn kept_bytes_that_do_not_match_are_dropped_and_the_attachment_comes_whole() {
     assert!(err.to_string().contains("does not match its id"), "{err}");
     assert_eq!(doctor.vault.state_digest().unwrap(), before);
     // Dropped: the next sync asks for nothing to resume and gets it whole.
-    assert!(doctor.vault.partials_from(&alice_id).unwrap().is_empty());
+    assert!(
+        doctor
+            .vault
+            .engine()
+            .partials_from(&alice_id)
+            .unwrap()
+            .is_empty()
+    );
     deliver(&mut doctor, &alice, items).unwrap();
     let record = alice.vault.own_record().unwrap();
     let docs = doctor

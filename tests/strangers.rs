@@ -54,6 +54,7 @@ fn a_stranger_carrying_the_patients_own_changes_is_refused_and_noted() {
     let attempts = alice.vault.attempts().unwrap().len();
     let err = alice
         .vault
+        .engine()
         .receive_items(&eve.vault.card(), &mut items())
         .unwrap_err();
     assert!(matches!(err, Error::Stranger { .. }), "{err}");

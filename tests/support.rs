@@ -146,15 +146,17 @@ pub fn deliver_unacknowledged(
     from: &mut TestVault,
     to: &mut TestVault,
 ) -> carnet::Result<carnet::exchange::ExchangeReport> {
-    let theirs = to.vault.have_for(&from.vault.person_id())?;
+    let theirs = to.vault.engine().have_for(&from.vault.person_id())?;
     let card = to.vault.card().clone();
     let mut items = std::collections::VecDeque::new();
-    from.vault.send_batch(&card, &theirs, None, &mut |i| {
-        items.push_back(i);
-        Ok(())
-    })?;
+    from.vault
+        .engine()
+        .send_batch(&card, &theirs, None, &mut |i| {
+            items.push_back(i);
+            Ok(())
+        })?;
     let sender = from.vault.card().clone();
-    to.vault.receive_items(&sender, &mut Items(items))
+    to.vault.engine().receive_items(&sender, &mut Items(items))
 }
 
 /// An envelope adding `entry` to `section` of `record`, as `secret`'s person would write it
@@ -211,18 +213,20 @@ pub fn link(primary: &mut TestVault) -> TestVault {
     let endpoint_pub = carnet::crypto::endpoint_public_key(&endpoint);
     let cert = primary
         .vault
+        .engine()
         .certify_device(device, endpoint_pub, key.public())
         .unwrap();
     let mut frames = Vec::new();
     primary
         .vault
+        .engine()
         .write_link_dump(&cert, &mut |f| {
             frames.push(f.to_vec());
             Ok(())
         })
         .unwrap();
     let mut frames = frames.into_iter();
-    let (linked, _) = carnet::Vault::link_from(
+    let (linked, _) = carnet::SyncEngine::link_from(
         &dir,
         &pass(),
         carnet::crypto::MasterKey::MIN_LOG_N,
@@ -234,6 +238,7 @@ pub fn link(primary: &mut TestVault) -> TestVault {
     .unwrap();
     primary
         .vault
+        .engine()
         .register_device(device, endpoint_pub, Some(key.public()))
         .unwrap();
     TestVault::from_parts(tmp, dir, linked)
@@ -243,16 +248,19 @@ pub fn link(primary: &mut TestVault) -> TestVault {
 /// hands it over (the sender's device named, as its certificate proved).
 pub fn own_sync(from: &mut TestVault, to: &mut TestVault) -> carnet::Result<()> {
     let me = to.vault.person_id();
-    let theirs = to.vault.have_for(&me)?;
+    let theirs = to.vault.engine().have_for(&me)?;
     let card = to.vault.card().clone();
     let mut items = std::collections::VecDeque::new();
-    from.vault.send_batch(&card, &theirs, None, &mut |i| {
-        items.push_back(i);
-        Ok(())
-    })?;
+    from.vault
+        .engine()
+        .send_batch(&card, &theirs, None, &mut |i| {
+            items.push_back(i);
+            Ok(())
+        })?;
     let sender = from.vault.card().clone();
     let device = from.vault.device_id();
     to.vault
+        .engine()
         .receive_items_from(&sender, Some(device), &mut Items(items))?;
     Ok(())
 }

@@ -211,7 +211,7 @@ fn a_restore_without_the_doctors_checkpoint_still_wins_and_a_stale_key_grant_is_
         .unwrap();
     w.alice.vault.revoke(&g).unwrap();
     let doctor_id = w.doctor.vault.person_id();
-    let grants = w.alice.vault.key_grants_for(&doctor_id).unwrap();
+    let grants = w.alice.vault.engine().key_grants_for(&doctor_id).unwrap();
     let newest = grants
         .into_iter()
         .max_by_key(|b| {
@@ -230,6 +230,7 @@ fn a_restore_without_the_doctors_checkpoint_still_wins_and_a_stale_key_grant_is_
     let err = w
         .doctor
         .vault
+        .engine()
         .receive_items(
             &sender,
             &mut Items(vec![carnet::wire::Item::KeyGrant(newest)].into()),
@@ -238,7 +239,7 @@ fn a_restore_without_the_doctors_checkpoint_still_wins_and_a_stale_key_grant_is_
     assert!(err.to_string().contains("key grant"), "{err}");
     assert_eq!(w.doctor.vault.state_digest().unwrap(), before);
     // The restored record's own key grants are taken.
-    let restored_grants = restored.vault.key_grants_for(&doctor_id).unwrap();
+    let restored_grants = restored.vault.engine().key_grants_for(&doctor_id).unwrap();
     assert!(!restored_grants.is_empty());
     let _ = (epoch, record);
 }
@@ -304,6 +305,7 @@ fn the_replaced_key_signs_nothing_a_grantee_takes() {
     let deliver = |doctor: &mut TestVault, item: carnet::wire::Item| {
         doctor
             .vault
+            .engine()
             .receive_items(&sender, &mut Items(vec![item].into()))
     };
 
@@ -372,6 +374,7 @@ fn the_replaced_key_signs_nothing_a_grantee_takes() {
     let err = w
         .doctor
         .vault
+        .engine()
         .receive_items(
             &sender,
             &mut Items(

@@ -184,11 +184,12 @@ pub fn build(dir: &Path, spec: &Spec, progress: bool) -> Result<(u64, u64)> {
                 .iter()
                 .position(|c| c.0 == g.contact)
                 .context("a clinician of the history")?;
-            let report = v.send_items(&cards[c], &held[c], &mut |item| {
+            let engine = v.engine();
+            let report = engine.send_items(&cards[c], &held[c], &mut |item| {
                 std::hint::black_box(item);
                 Ok(())
             })?;
-            v.commit_sent(&cards[c].person_id(), &report)?;
+            engine.commit_sent(&cards[c].person_id(), &report)?;
             if !report.served.is_empty() {
                 *log_len += 1;
             }

@@ -199,7 +199,7 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
         None => {
             let card = vault.find_peer(peer)?;
             their_boxes = vault.mailboxes_of(&card.person_id())?;
-            match vault.address_of(&card.person_id())? {
+            match vault.engine().address_of(&card.person_id())? {
                 Some(text) => Some(text.parse()?),
                 // Not reachable live: their mailbox (known now, or learnt from what waits at
                 // ours) takes it.

@@ -341,6 +341,7 @@ fn a_stored_envelope_with_one_flipped_bit() {
         let vault = carnet::Vault::open(&c.vault, &pass).unwrap();
         let record = vault.own_record().unwrap();
         vault
+            .engine()
             .envelopes(&record, carnet::record::SectionId::Notes)
             .unwrap()
             .remove(0)

@@ -101,9 +101,9 @@ impl VaultAccess for &mut Vault {
 /// everything, when an earlier bundle was lost).
 ///
 /// What was sent is recorded only once the mailbox accepted the deposit
-/// ([`carnet::Vault::export_bundle_pending`]), in the consent log as left at this mailbox
-/// (`Deposited`): a failed or refused upload leaves the vault as it was, and the next
-/// deposit carries the same changes again.
+/// ([`carnet::SyncEngine::export_bundle_pending`]), in the consent log as left at this
+/// mailbox (`Deposited`): a failed or refused upload leaves the vault as it was, and the
+/// next deposit carries the same changes again.
 ///
 /// Runs vault operations on the calling task (they are short); call from a
 /// multi-threaded runtime.
@@ -132,7 +132,7 @@ pub async fn deposit_with(
     let (card, pending) = vault
         .with(move |v| {
             let card = v.find_peer(&peer)?;
-            let pending = v.export_bundle_pending(&card, full, &out)?;
+            let pending = v.engine().export_bundle_pending(&card, full, &out)?;
             Ok((card, pending))
         })
         .await?;
@@ -140,7 +140,7 @@ pub async fn deposit_with(
     let item = session.deposit(card.person_id(), &bytes).await?;
     let mailbox = session.mailbox();
     let sent = vault
-        .with(move |v| v.commit_deposit(pending, mailbox))
+        .with(move |v| v.engine().commit_deposit(pending, mailbox))
         .await?;
     Ok(DepositReport {
         mailbox: data_encoding::HEXLOWER.encode(&mailbox),
@@ -165,7 +165,7 @@ fn item_is_bad(e: &carnet::Error) -> bool {
 /// this device's first: the devices that must each acknowledge an item before the mailbox
 /// deletes it.
 pub fn active_devices(vault: &Vault) -> Result<Vec<[u8; 32]>, MailboxError> {
-    let mut out = vec![vault.device_cert()?.claim().endpoint];
+    let mut out = vec![vault.engine().device_cert()?.claim().endpoint];
     for d in vault.devices()? {
         if d.removed.is_some() {
             continue;

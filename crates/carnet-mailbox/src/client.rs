@@ -97,8 +97,9 @@ impl MailboxClient {
         vault: &mut carnet::Vault,
         config: ClientConfig,
     ) -> Result<MailboxClient, MailboxError> {
-        let secret = vault.endpoint_secret()?;
-        let cert = vault.device_cert()?.as_bytes().to_vec();
+        let engine = vault.engine();
+        let secret = engine.endpoint_secret()?;
+        let cert = engine.device_cert()?.as_bytes().to_vec();
         let card = vault.card().to_text();
         Self::start(&secret, card, cert, config).await
     }
@@ -110,8 +111,9 @@ impl MailboxClient {
     ) -> Result<MailboxClient, MailboxError> {
         let (secret, cert, card) = access
             .with(|v| {
-                let secret = v.endpoint_secret()?;
-                let cert = v.device_cert()?.as_bytes().to_vec();
+                let engine = v.engine();
+                let secret = engine.endpoint_secret()?;
+                let cert = engine.device_cert()?.as_bytes().to_vec();
                 Ok((secret, cert, v.card().to_text()))
             })
             .await?;

@@ -195,7 +195,10 @@ fn texts(vault: &mut Vault, record: &carnet::crypto::RecordId) -> Vec<String> {
 /// What a vault holds, to compare before and after: its entries and its change marker.
 fn state(vault: &mut Vault) -> (Vec<String>, [u8; 32]) {
     let record = vault.own_record().unwrap();
-    (texts(vault, &record), vault.change_marker().unwrap())
+    (
+        texts(vault, &record),
+        vault.engine().change_marker().unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -468,8 +471,8 @@ async fn only_the_recipients_devices_collect() {
     assert!(got.imported.is_empty() && got.refused.is_empty(), "{got:?}");
 
     // Eve presents Alice's card and device certificate from her own endpoint: refused.
-    let eve_secret = eve.endpoint_secret().unwrap();
-    let alice_cert = w.alice.device_cert().unwrap().as_bytes().to_vec();
+    let eve_secret = eve.engine().endpoint_secret().unwrap();
+    let alice_cert = w.alice.engine().device_cert().unwrap().as_bytes().to_vec();
     let c = MailboxClient::start(
         &eve_secret,
         w.alice.card().to_text(),
@@ -615,7 +618,7 @@ async fn oversized_frames_and_items_are_refused_before_allocation() {
         "{err}"
     );
     // A raw deposit announcing a terabyte gets its refusal at once, never a `Ready`.
-    let secret = w.gp.endpoint_secret().unwrap();
+    let secret = w.gp.engine().endpoint_secret().unwrap();
     let raw = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
         .relay_mode(iroh::RelayMode::Disabled)
         .secret_key(iroh::SecretKey::from_bytes(&secret))
@@ -634,7 +637,7 @@ async fn oversized_frames_and_items_are_refused_before_allocation() {
         &Frame::Hello {
             version: frame::PROTOCOL_VERSION,
             card: w.gp.card().to_text(),
-            cert: w.gp.device_cert().unwrap().as_bytes().to_vec(),
+            cert: w.gp.engine().device_cert().unwrap().as_bytes().to_vec(),
         },
     )
     .await
@@ -731,17 +734,19 @@ fn link(primary: &mut Vault, dir: &Path, name: &str) -> Vault {
     let endpoint = carnet::crypto::random_array::<32>().unwrap();
     let endpoint_pub = carnet::crypto::endpoint_public_key(&endpoint);
     let cert = primary
+        .engine()
         .certify_device(device, endpoint_pub, key.public())
         .unwrap();
     let mut frames = Vec::new();
     primary
+        .engine()
         .write_link_dump(&cert, &mut |f| {
             frames.push(f.to_vec());
             Ok(())
         })
         .unwrap();
     let mut frames = frames.into_iter();
-    let (linked, _) = Vault::link_from(
+    let (linked, _) = carnet::SyncEngine::link_from(
         &dir.join(name),
         &SecretString::from(format!("{name} pass")),
         MasterKey::MIN_LOG_N,
@@ -752,6 +757,7 @@ fn link(primary: &mut Vault, dir: &Path, name: &str) -> Vault {
     )
     .unwrap();
     primary
+        .engine()
         .register_device(device, endpoint_pub, Some(key.public()))
         .unwrap();
     linked

@@ -258,7 +258,7 @@ pub(crate) async fn answer(
     let device = req.device;
     let signing = req.signing;
     let cert = with_vault(&shared, move |v| {
-        v.certify_device(device, endpoint, signing)
+        v.engine().certify_device(device, endpoint, signing)
     })
     .await?;
     let body = postcard::to_stdvec(&LinkAnswer::Accepted)
@@ -271,7 +271,7 @@ pub(crate) async fn answer(
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || {
             let v = shared.vault.clone();
-            v.write_link_dump(&cert, &mut |frame| {
+            v.engine().write_link_dump(&cert, &mut |frame| {
                 tx.blocking_send(Zeroizing::new(frame.to_vec()))
                     .map_err(|_| carnet::Error::from(carnet::ExchangeError::LinkClosed))
             })
@@ -303,7 +303,7 @@ pub(crate) async fn answer(
         }
     }
     with_vault(&shared, move |v| {
-        v.register_device(device, endpoint, Some(signing))
+        v.engine().register_device(device, endpoint, Some(signing))
     })
     .await?;
     let body = postcard::to_stdvec(&LinkAnswer::Registered)
@@ -392,7 +392,7 @@ pub async fn join(
         let rebuild = tokio::task::spawn_blocking(move || {
             let endpoint = Zeroizing::new(endpoint);
             let device_key = device_key;
-            Vault::link_from(
+            carnet::SyncEngine::link_from(
                 &target,
                 &pass,
                 kdf_log_n,

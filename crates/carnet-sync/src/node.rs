@@ -218,8 +218,9 @@ impl Node {
     /// Starts the endpoint with this vault's device key. Relays stay off unless the config
     /// says otherwise: nothing here needs the internet.
     pub async fn start(vault: Vault, config: SyncConfig) -> Result<Node, SyncError> {
-        let secret = vault.endpoint_secret()?;
-        let cert = vault.device_cert()?.as_bytes().to_vec();
+        let engine = vault.engine();
+        let secret = engine.endpoint_secret()?;
+        let cert = engine.device_cert()?.as_bytes().to_vec();
         let card = vault.card().clone();
         let key = SecretKey::from_bytes(&secret);
         drop(secret);
@@ -478,7 +479,10 @@ impl Node {
         .await?;
         let person = ticket.person;
         let text = ticket.to_string();
-        with_vault(&self.shared, move |v| v.remember_address(&person, &text)).await?;
+        with_vault(&self.shared, move |v| {
+            v.engine().remember_address(&person, &text)
+        })
+        .await?;
         Ok(report)
     }
 
@@ -562,7 +566,7 @@ impl Node {
 async fn poll_changes(shared: Arc<Shared>, tx: watch::Sender<u64>, every: Duration) {
     let mut last = None;
     loop {
-        if let Ok(m) = with_vault(&shared, |v| v.change_marker()).await {
+        if let Ok(m) = with_vault(&shared, |v| v.engine().change_marker()).await {
             if last.is_some() && last != Some(m) {
                 tx.send_modify(|n| *n += 1);
                 let _ = shared.activity.send(Activity::VaultChanged);

@@ -147,7 +147,7 @@ pub(crate) async fn note_attempt(
         person,
         why,
     };
-    let _ = with_vault(shared, move |v| v.record_attempt(attempt)).await;
+    let _ = with_vault(shared, move |v| v.engine().record_attempt(attempt)).await;
 }
 
 /// Batches sent and not yet acknowledged, oldest first.
@@ -224,10 +224,16 @@ async fn produce(
         let resume = resume.clone();
         let out = with_vault(&shared, move |v| {
             let mut items = Vec::new();
-            match v.send_batch_resuming(&card, &theirs, Some(BATCH_BUDGET), &resume, &mut |i| {
-                items.push(i);
-                Ok(())
-            }) {
+            match v.engine().send_batch_resuming(
+                &card,
+                &theirs,
+                Some(BATCH_BUDGET),
+                &resume,
+                &mut |i| {
+                    items.push(i);
+                    Ok(())
+                },
+            ) {
                 Ok(r) => Ok(Some((items, r))),
                 // Nothing to send to them (a clinician before any key arrived).
                 Err(carnet::Error::NothingShared { .. }) => Ok(None),
@@ -366,26 +372,27 @@ async fn session(
     let (standing, shared_records, device_ok, refuse_device, ended) =
         with_vault(shared, move |v| {
             let p = card.person_id();
+            let engine = v.engine();
             // A patient's removed device speaks for nobody: its grantees refuse it.
             let removed = match v.patients()?.into_iter().find(|r| r.id == p) {
-                Some(r) => v
+                Some(r) => engine
                     .removed_patient_devices(&r.record)?
                     .iter()
                     .any(|(d, e)| *d == peer_device || *e == remote),
                 None => false,
             };
-            let records = v.shared_records(&p)?;
+            let records = engine.shared_records(&p)?;
             // When their access ended is read (from the log) only for a peer about to be
             // told that nothing is shared with them.
             let ended = if records.is_empty() && p != v.person_id() {
-                v.access_ended(&p)?
+                engine.access_ended(&p)?
             } else {
                 None
             };
             Ok((
-                v.standing(&card)?,
+                engine.standing(&card)?,
                 records,
-                v.live_device(&peer_device, &remote)?,
+                engine.live_device(&peer_device, &remote)?,
                 removed || (p != v.person_id() && !v.is_primary()?),
                 ended,
             ))
@@ -443,8 +450,11 @@ async fn session(
         .send(crate::Activity::Connected { peer: name.clone() });
     // What each side holds, and what it holds the start of from a sync that was cut.
     let p = person;
-    let (my_have, my_partials) =
-        with_vault(shared, move |v| Ok((v.have_for(&p)?, v.partials_from(&p)?))).await?;
+    let (my_have, my_partials) = with_vault(shared, move |v| {
+        let engine = v.engine();
+        Ok((engine.have_for(&p)?, engine.partials_from(&p)?))
+    })
+    .await?;
     tx.send(Frame::Resume(my_partials)).await.map_err(closed)?;
     tx.send(Frame::Have(my_have)).await.map_err(closed)?;
     let resume = match rd.expect(timeout).await? {
@@ -468,7 +478,7 @@ async fn session(
     if !own {
         // What they stored last time without our hearing of it goes in the log now.
         let (p, h) = (person, their.clone());
-        with_vault(shared, move |v| v.log_unacknowledged(&p, &h)).await?;
+        with_vault(shared, move |v| v.engine().log_unacknowledged(&p, &h)).await?;
     }
     // A session stays open for more rounds when both ends want it: a listener stays as
     // long as its peer does.
@@ -619,7 +629,7 @@ async fn session(
                         their_first_round_done = true;
                         if peer_stays {
                             let p = person;
-                            let now = with_vault(shared, move |v| v.have_for(&p)).await?;
+                            let now = with_vault(shared, move |v| v.engine().have_for(&p)).await?;
                             tx.send(Frame::Ack(now)).await.map_err(closed)?;
                         }
                     }
@@ -637,7 +647,7 @@ async fn session(
                         // Delivered: now counted, logged and remembered as theirs.
                         let p = person;
                         let n = stored.envelopes;
-                        with_vault(shared, move |v| v.commit_sent(&p, &stored)).await?;
+                        with_vault(shared, move |v| v.engine().commit_sent(&p, &stored)).await?;
                         report.sent += n;
                         if n > 0 {
                             let _ = shared.activity.send(crate::Activity::Delivered {
@@ -715,7 +725,7 @@ async fn keep_partial(shared: &Arc<Shared>, peer: PersonId, batch: &mut VecDeque
         return;
     }
     let items: Vec<Item> = std::mem::take(batch).into();
-    let _ = with_vault(shared, move |v| v.keep_partial(&peer, &items)).await;
+    let _ = with_vault(shared, move |v| v.engine().keep_partial(&peer, &items)).await;
 }
 
 /// A received batch being applied to the vault.
@@ -746,7 +756,8 @@ fn apply(
             .await
             .map_err(|e| SyncError::Protocol(format!("a check task failed: {e}")))?;
         with_vault(&sh, move |v| {
-            v.receive_items_from(&from, Some(device), &mut Batch(items, Some(ahead)))
+            v.engine()
+                .receive_items_from(&from, Some(device), &mut Batch(items, Some(ahead)))
         })
         .await
     })

@@ -177,7 +177,7 @@ async fn noop_sync_bytes(size: Size) -> Cost {
                 let mut envelopes = Vec::new();
                 let mut entries = Vec::new();
                 for s in SECTIONS {
-                    envelopes.push(v.envelopes(&record, s)?.len());
+                    envelopes.push(v.engine().envelopes(&record, s)?.len());
                     entries.push(v.list(&record, Some(s))?.len());
                 }
                 Ok::<_, carnet::Error>((envelopes, entries))

@@ -112,7 +112,7 @@ async fn a_cut_attachment_goes_on_from_where_the_link_died() {
         };
         let first = client.sync(&dying, false).await;
         let kept = client
-            .with_vault(move |v| v.partials_from(&patient_id))
+            .with_vault(move |v| v.engine().partials_from(&patient_id))
             .await
             .unwrap();
         // Then a link that holds.
@@ -153,7 +153,7 @@ async fn a_cut_attachment_goes_on_from_where_the_link_died() {
     assert_eq!(&bytes[..], &scan[..]);
     assert!(
         client
-            .with_vault(move |v| v.partials_from(&patient_id))
+            .with_vault(move |v| v.engine().partials_from(&patient_id))
             .await
             .unwrap()
             .is_empty()

@@ -291,7 +291,7 @@ impl Vault {
     /// The dump a new device is linked from: everything but the person's own key, which
     /// stays on this device, plus `cert`, the certificate of the new device's own signing
     /// key (see [`Vault::certify_device`]).
-    pub fn write_link_dump(
+    pub(crate) fn write_link_dump(
         &self,
         cert: &carnet_crypto::DeviceCert,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
@@ -301,7 +301,7 @@ impl Vault {
 
     /// Certifies a new device's endpoint and signing keys as `device` of this person
     /// (on the device that holds the person's key).
-    pub fn certify_device(
+    pub(crate) fn certify_device(
         &self,
         device: DeviceId,
         endpoint: [u8; 32],
@@ -549,7 +549,7 @@ impl Vault {
     /// `device_key` is this device's own signing key: the dump carries the certificate
     /// the other device gave it, and not the person's own key.
     #[allow(clippy::too_many_arguments)]
-    pub fn link_from(
+    pub(crate) fn link_from(
         dir: &Path,
         passphrase: &Passphrase,
         kdf_log_n: u8,

@@ -90,7 +90,8 @@ pub struct ExportSummary {
     pub to: String,
 }
 
-/// A bundle written and not yet recorded as sent ([`Vault::export_bundle_pending`]).
+/// A bundle written and not yet recorded as sent
+/// ([`crate::SyncEngine::export_bundle_pending`]).
 #[must_use = "commit it once delivered, or drop it to send the same changes again"]
 pub struct PendingExport {
     to: IdentityCard,
@@ -200,7 +201,7 @@ impl Vault {
     /// returned [`PendingExport`] leaves the vault as it was, and the next bundle carries
     /// the same changes again (the recipient would otherwise refuse the one after, which
     /// builds on changes it never got).
-    pub fn export_bundle_pending(
+    pub(crate) fn export_bundle_pending(
         &self,
         to: &IdentityCard,
         full: bool,
@@ -219,7 +220,7 @@ impl Vault {
 
     /// Records that a [`Vault::export_bundle_pending`] bundle was delivered (written for
     /// its recipient, in the consent log; what they now hold, in the peer state).
-    pub fn commit_export(&self, pending: PendingExport) -> Result<ExportSummary> {
+    pub(crate) fn commit_export(&self, pending: PendingExport) -> Result<ExportSummary> {
         self.commit_written(&pending.to.person_id(), &pending.report)?;
         self.export_summary(&pending.to, &pending.report, pending.bytes)
     }
@@ -228,7 +229,7 @@ impl Vault {
     /// whose endpoint key is `mailbox`, which holds it for its recipient: as
     /// [`Vault::commit_export`], the consent log saying where it waits
     /// (`Action::Deposited`).
-    pub fn commit_deposit(
+    pub(crate) fn commit_deposit(
         &self,
         pending: PendingExport,
         mailbox: [u8; 32],

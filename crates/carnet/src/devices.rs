@@ -50,7 +50,7 @@ pub enum PeerStanding {
 impl Vault {
     /// This device's network endpoint secret key, created on first use and kept sealed in
     /// the vault. Zeroized when dropped.
-    pub fn endpoint_secret(&self) -> Result<Zeroizing<[u8; 32]>> {
+    pub(crate) fn endpoint_secret(&self) -> Result<Zeroizing<[u8; 32]>> {
         if let Some(b) = self.store.read()?.get_secret_meta("endpoint")? {
             let key: [u8; 32] = b.as_slice().try_into().map_err(|_| {
                 Error::from(Damage::Invalid {
@@ -78,7 +78,7 @@ impl Vault {
     /// The certificate that binds this device's endpoint key (and its own signing key, if
     /// it has one) to its owner: the one the primary gave this device when it was linked,
     /// or, on the device that holds the person's key, a fresh one.
-    pub fn device_cert(&self) -> Result<DeviceCert> {
+    pub(crate) fn device_cert(&self) -> Result<DeviceCert> {
         if let Some(cert) = self.me().device_cert() {
             return Ok(cert.clone());
         }
@@ -93,7 +93,7 @@ impl Vault {
     }
 
     /// Who `card`'s person is to this vault.
-    pub fn standing(&self, card: &IdentityCard) -> Result<PeerStanding> {
+    pub(crate) fn standing(&self, card: &IdentityCard) -> Result<PeerStanding> {
         let person = card.person_id();
         let people = self.people()?;
         let name = people
@@ -112,7 +112,7 @@ impl Vault {
     }
 
     /// Notes a refused attempt (bounded: the oldest are dropped past [`MAX_ATTEMPTS`]).
-    pub fn record_attempt(&self, attempt: Attempt) -> Result<()> {
+    pub(crate) fn record_attempt(&self, attempt: Attempt) -> Result<()> {
         let mut txn = self.store.write()?;
         let mut list: Vec<Attempt> = match txn.get_secret_meta("attempts")? {
             Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("attempts", e))?,
@@ -138,7 +138,7 @@ impl Vault {
 
     /// Remembers how `person` was last reached (a ticket's text), so `sync NAME` works
     /// next time.
-    pub fn remember_address(&self, person: &PersonId, ticket: &str) -> Result<()> {
+    pub(crate) fn remember_address(&self, person: &PersonId, ticket: &str) -> Result<()> {
         let mut txn = self.store.write()?;
         let mut map: HashMap<PersonId, String> = match txn.get_secret_meta("addresses")? {
             Some(b) => postcard::from_bytes::<Vec<(PersonId, String)>>(&b)
@@ -159,7 +159,7 @@ impl Vault {
     }
 
     /// The ticket `person` was last reached with, if any.
-    pub fn address_of(&self, person: &PersonId) -> Result<Option<String>> {
+    pub(crate) fn address_of(&self, person: &PersonId) -> Result<Option<String>> {
         Ok(match self.store.read()?.get_secret_meta("addresses")? {
             Some(b) => postcard::from_bytes::<Vec<(PersonId, String)>>(&b)
                 .map_err(|e| Error::undecodable("addresses", e))?
@@ -174,7 +174,7 @@ impl Vault {
     /// length of every consent log held. Costs O(records x sections x authors), never the
     /// size of the record, so a serving node can poll it to notice changes made by other
     /// processes on the same vault.
-    pub fn change_marker(&self) -> Result<[u8; 32]> {
+    pub(crate) fn change_marker(&self) -> Result<[u8; 32]> {
         let r = self.store.read()?;
         let mut h = blake3::Hasher::new();
         let mut records = r.records()?;
@@ -375,7 +375,7 @@ impl Vault {
     /// the consent log, so every grantee knows which devices speak for the patient.
     /// `signing` is the device's own signing key when it has one (a device linked by this
     /// version; `None` for one restored from a backup, which holds the person's key).
-    pub fn register_device(
+    pub(crate) fn register_device(
         &self,
         device: DeviceId,
         endpoint: [u8; 32],
@@ -439,7 +439,7 @@ impl Vault {
     }
 
     /// Whether a device of this owner (by id or endpoint key) was removed.
-    pub fn device_removed(
+    pub(crate) fn device_removed(
         &self,
         device: Option<&DeviceId>,
         endpoint: Option<&[u8; 32]>,
@@ -635,7 +635,7 @@ impl Vault {
 
     /// Whether a device presenting itself as this vault's owner is one of theirs: registered
     /// here with that network key, not removed, and not this device.
-    pub fn live_device(&self, device: &DeviceId, endpoint: &[u8; 32]) -> Result<bool> {
+    pub(crate) fn live_device(&self, device: &DeviceId, endpoint: &[u8; 32]) -> Result<bool> {
         Ok(*device != self.device_id()
             && self
                 .device_records()?
@@ -645,7 +645,7 @@ impl Vault {
 
     /// The devices the patient of `record` removed, as the consent entries this vault holds
     /// show (a grantee's view).
-    pub fn removed_patient_devices(
+    pub(crate) fn removed_patient_devices(
         &self,
         record: &carnet_crypto::RecordId,
     ) -> Result<Vec<(DeviceId, [u8; 32])>> {

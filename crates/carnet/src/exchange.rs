@@ -1,9 +1,13 @@
 //! The exchange engine: what two people's vaults send each other, whatever carries it.
 //!
 //! An offline bundle (see [`crate::bundle`]) and a live connection run the same two halves:
-//! [`Vault::send_items`] produces what a peer lacks and is entitled to, given what they hold
-//! ([`Have`]); [`Vault::receive_items`] verifies and stores what a peer sent, all or nothing,
-//! in one transaction.
+//! [`SyncEngine::send_items`] produces what a peer lacks and is entitled to, given what
+//! they hold ([`Have`]); [`SyncEngine::receive_items`] verifies and stores what a peer
+//! sent, all or nothing, in one transaction. A transport reaches them with
+//! [`Vault::engine`].
+//!
+//! [`SyncEngine::send_items`]: crate::SyncEngine::send_items
+//! [`SyncEngine::receive_items`]: crate::SyncEngine::receive_items
 //!
 //! # What a peer is entitled to
 //! - From the record's patient to a grantee: the envelopes of the sections covered by a
@@ -356,7 +360,7 @@ impl Vault {
 
     /// The sections of someone else's `record` this vault's owner holds a grant in force
     /// for, with the access of each (write wins over read).
-    pub fn held_sections(
+    pub(crate) fn held_sections(
         &self,
         record: &RecordId,
     ) -> Result<BTreeMap<SectionId, carnet_consent::Access>> {
@@ -417,7 +421,7 @@ impl Vault {
 
     /// The records shared between this vault's owner and `peer`: the owner's own, if the
     /// peer holds a grant in force on it; the peer's, if this vault holds keys of it.
-    pub fn shared_records(&self, peer: &PersonId) -> Result<Vec<RecordId>> {
+    pub(crate) fn shared_records(&self, peer: &PersonId) -> Result<Vec<RecordId>> {
         let mut out = Vec::new();
         if let Ok(mine) = self.own_record() {
             let now = now_unix();
@@ -511,7 +515,7 @@ impl Vault {
 
     /// What this vault holds of the records shared with `peer`, for the peer to work out
     /// what to send. Costs O(sections x authors), whatever the size of the record.
-    pub fn have_for(&self, peer: &PersonId) -> Result<Have> {
+    pub(crate) fn have_for(&self, peer: &PersonId) -> Result<Have> {
         if *peer == self.person_id() {
             return self.own_have();
         }
@@ -607,7 +611,7 @@ impl Vault {
     /// Produces, item by item, what `peer` lacks of the records shared with them and may
     /// receive, given what they hold. Writes nothing: the caller commits what was sent with
     /// [`Vault::commit_sent`] once it is delivered (or written out).
-    pub fn send_items(
+    pub(crate) fn send_items(
         &self,
         peer: &IdentityCard,
         theirs: &Have,
@@ -625,7 +629,7 @@ impl Vault {
     /// made from what this vault last heard): the consent checkpoint then carries the one
     /// consistency proof from the size the peer holds, and the sender's own identity card,
     /// which the peer got in the session's hello, is not sent again.
-    pub fn send_batch(
+    pub(crate) fn send_batch(
         &self,
         peer: &IdentityCard,
         theirs: &Have,
@@ -639,7 +643,7 @@ impl Vault {
     /// a sync that was cut (`resume`: attachment id and bytes held, as the peer's
     /// [`Vault::partials_from`] says): those are sent from there on, not again from the
     /// start. The peer checks each whole attachment against its id.
-    pub fn send_batch_resuming(
+    pub(crate) fn send_batch_resuming(
         &self,
         peer: &IdentityCard,
         theirs: &Have,
@@ -1034,7 +1038,7 @@ impl Vault {
     /// Records that what [`Vault::send_items`] produced reached `peer`: the patient's
     /// consent log gets a `Served` entry with the envelope ranges ("they received"), and
     /// the peer state remembers what they now hold. One transaction.
-    pub fn commit_sent(&self, peer: &PersonId, report: &SendReport) -> Result<()> {
+    pub(crate) fn commit_sent(&self, peer: &PersonId, report: &SendReport) -> Result<()> {
         self.commit_report(peer, report, Delivery::Sent)
     }
 
@@ -1043,13 +1047,13 @@ impl Vault {
     /// them"), and the peer state as [`Vault::commit_sent`] does (the next bundle goes on
     /// from there). When a live sync later shows they hold it, the log says they received
     /// it.
-    pub fn commit_written(&self, peer: &PersonId, report: &SendReport) -> Result<()> {
+    pub(crate) fn commit_written(&self, peer: &PersonId, report: &SendReport) -> Result<()> {
         self.commit_report(peer, report, Delivery::Written)
     }
 
     /// As [`Vault::commit_written`], for a bundle a mailbox (its endpoint key) accepted for
     /// `peer`: a `Deposited` entry naming the mailbox.
-    pub fn commit_deposited(
+    pub(crate) fn commit_deposited(
         &self,
         peer: &PersonId,
         report: &SendReport,
@@ -1114,7 +1118,7 @@ impl Vault {
     /// sections the peer may read now (an entry logged under no grant in force would read
     /// as a breach to an auditor; deliveries made under a grant since ended stay unlogged).
     /// Returns the changes logged; with none, nothing is written.
-    pub fn log_unacknowledged(&self, peer: &PersonId, their: &Have) -> Result<u64> {
+    pub(crate) fn log_unacknowledged(&self, peer: &PersonId, their: &Have) -> Result<u64> {
         let Ok(mine) = self.own_record() else {
             return Ok(0);
         };
@@ -1193,7 +1197,7 @@ impl Vault {
 
     /// Verifies and stores what `from` sent, all or nothing: one bad item and nothing is
     /// kept. A source whose [`Finished::once`] id was taken before is refused (a replay).
-    pub fn receive_items(
+    pub(crate) fn receive_items(
         &self,
         from: &IdentityCard,
         source: &mut dyn ItemSource,
@@ -1209,7 +1213,7 @@ impl Vault {
     /// A stranger (someone this vault has never heard of) may only share their own record
     /// with its owner; anything else from them is refused whole ([`Error::Stranger`]) and
     /// the attempt noted in the bounded list `carnet log` shows.
-    pub fn receive_items_from(
+    pub(crate) fn receive_items_from(
         &self,
         from: &IdentityCard,
         device: Option<DeviceId>,
@@ -1234,7 +1238,7 @@ impl Vault {
     /// [`MAX_PARTIALS`] attachments and [`MAX_PARTIAL_BYTES`] are kept; it is ciphertext,
     /// checked whole later. Returns
     /// the bytes kept.
-    pub fn keep_partial(&self, peer: &PersonId, items: &[Item]) -> Result<u64> {
+    pub(crate) fn keep_partial(&self, peer: &PersonId, items: &[Item]) -> Result<u64> {
         let mut announced: BTreeSet<[u8; 32]> = BTreeSet::new();
         let mut txn = self.store.write()?;
         let all = txn.partial_blobs()?;
@@ -1290,7 +1294,7 @@ impl Vault {
 
     /// The first bytes held of attachments `peer` was sending when a sync was cut: what
     /// the next sync with them asks to resume from.
-    pub fn partials_from(&self, peer: &PersonId) -> Result<Vec<([u8; 32], u64)>> {
+    pub(crate) fn partials_from(&self, peer: &PersonId) -> Result<Vec<([u8; 32], u64)>> {
         Ok(self
             .store
             .read()?

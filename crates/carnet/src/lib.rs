@@ -7,12 +7,21 @@
 //! It must never print, prompt, or log health data or secrets; it returns typed values and
 //! typed [`Error`]s and leaves all output to its caller.
 //!
+//! # Two surfaces
+//! - The app's: [`Vault`], the person's operations (create, open, add, list, share,
+//!   bundles, backups, devices, settings). An app needs only this one.
+//! - The sync engine's: [`SyncEngine`], reached with [`Vault::engine`], for transports
+//!   such as `carnet-sync` (live) and `carnet-mailbox` (deposits): what a peer holds and
+//!   lacks ([`SyncEngine::have_for`]), batches sent and received
+//!   ([`SyncEngine::send_batch`], [`SyncEngine::receive_items_from`]) and their commits,
+//!   this device's network key and certificate, linking a device, raw envelopes.
+//!
 //! Reach first for [`Vault::create`] and [`Vault::open`], then [`Vault::add`] and
 //! [`Vault::list`] on [`Vault::own_record`]; for imports (FHIR bundles, device exports),
 //! [`Vault::import`], which commits many entries and series of readings as a few
 //! envelopes, idempotently. To share: [`Vault::add_contact`], [`Vault::grant`], then
-//! [`Vault::export_bundle`] / [`Vault::import_bundle`] (offline), or the [`exchange`]
-//! engine for another transport. A clinician finds shared records with
+//! [`Vault::export_bundle`] / [`Vault::import_bundle`] (offline), or the [`SyncEngine`]
+//! (see [`exchange`]) for another transport. A clinician finds shared records with
 //! [`Vault::patients`]. Examples: `quickstart` and `share_offline` in `examples/`.
 //!
 //! # Guarantees
@@ -62,6 +71,7 @@ pub mod backup;
 mod bulk;
 pub mod bundle;
 mod devices;
+mod engine;
 mod error;
 pub mod exchange;
 mod files;
@@ -84,6 +94,7 @@ pub use bundle::{BundleInfo, ExportSummary, ImportSummary, ItemInfo, PendingExpo
 /// [`Error::Store`]): a wrong passphrase or unlock key, no vault, a vault already there.
 pub use carnet_store::StoreError;
 pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding, SETTINGS};
+pub use engine::SyncEngine;
 pub use error::{
     Damage, DeviceError, Error, ExchangeError, RecoveryError, Refusal, Result, SettingError,
     SharingError,

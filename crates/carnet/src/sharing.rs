@@ -727,7 +727,7 @@ impl Vault {
     /// revoke of a grant to them, block of them, or end date of a grant to them that has
     /// passed, as the consent log and the grants say. `None` if it never ended (or they
     /// never had one).
-    pub fn access_ended(&self, person: &PersonId) -> Result<Option<u64>> {
+    pub(crate) fn access_ended(&self, person: &PersonId) -> Result<Option<u64>> {
         let Ok(record) = self.own_record() else {
             return Ok(None);
         };
@@ -816,7 +816,7 @@ impl Vault {
     }
 
     /// Key grants waiting for a grantee (delivered with the next bundle or sync).
-    pub fn key_grants_for(&self, grantee: &PersonId) -> Result<Vec<Vec<u8>>> {
+    pub(crate) fn key_grants_for(&self, grantee: &PersonId) -> Result<Vec<Vec<u8>>> {
         let record = self.own_record()?;
         Ok(self.store.read()?.key_grants(&record, grantee)?)
     }

@@ -1769,7 +1769,7 @@ impl Vault {
 
     /// The stored envelopes of one section of a record, in chain order: what a peer would
     /// receive.
-    pub fn envelopes(&self, record: &RecordId, section: SectionId) -> Result<Vec<Vec<u8>>> {
+    pub(crate) fn envelopes(&self, record: &RecordId, section: SectionId) -> Result<Vec<Vec<u8>>> {
         let r = self.store.read()?;
         let mut out = Vec::new();
         for head in r.chain_heads(record, section.code())? {
@@ -1786,7 +1786,7 @@ impl Vault {
     /// verified, its author checked against who may write that section, its body opened and
     /// its changes checked to be the author's own. All or nothing: one bad envelope and
     /// none is stored.
-    pub fn receive(&self, envelopes: &[Vec<u8>]) -> Result<ReceiveReport> {
+    pub(crate) fn receive(&self, envelopes: &[Vec<u8>]) -> Result<ReceiveReport> {
         let mut decoded = Vec::with_capacity(envelopes.len());
         for bytes in envelopes {
             let env = Envelope::from_bytes(bytes).map_err(|e| Error::BadEnvelope {
