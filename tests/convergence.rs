@@ -147,7 +147,10 @@ fn entries(
             .map(|e| {
                 (
                     e.id.to_string(),
-                    (format!("{:?}", e.entry), format!("{:?}", e.author)),
+                    (
+                        format!("{:?}", e.entry),
+                        e.author.map_or_else(|| "unknown".to_string(), |p| p.to_string()),
+                    ),
                 )
             })
             .collect(),
