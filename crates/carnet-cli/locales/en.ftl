@@ -615,3 +615,88 @@ hint-ticket = copy the whole line `carnet serve` prints
 hint-port-in-use = choose another port with --bind or `carnet config set port N`
 hint-patient-ref = give one with --patient-ref (for example --patient-ref Patient/ID)
 hint-confirm-unusual = to import such values, run the command again with --confirm-unusual
+
+## Files the command line reads and writes itself
+err-cannot-read = cannot read { $file }
+err-cannot-write = cannot write { $file }
+err-cannot-create = cannot create { $file }
+err-file-refused = { $file } is refused
+err-not-a-directory = { $dir } is not a directory
+
+## Recovery shares and link codes: what is read, from where
+err-secret-read = cannot read the { $what ->
+        [shares] recovery shares
+       *[code] link code
+    } from { $stdin ->
+        [yes] standard input
+       *[no] { $file }
+    }
+err-secret-too-large = { $stdin ->
+        [yes] standard input
+       *[no] { $file }
+    } is far too large to hold { $what ->
+        [shares] recovery shares; give the file that holds only them
+       *[code] a link code; give the file that holds only it
+    }
+err-secret-not-text = { $stdin ->
+        [yes] standard input
+       *[no] { $file }
+    } is not text; it should hold { $what ->
+        [shares] recovery shares
+       *[code] a link code
+    }
+err-shares-other = { $stdin ->
+        [yes] standard input
+       *[no] { $file }
+    } holds something other than recovery shares (each starts with { $prefix })
+err-shares-none = { $stdin ->
+        [yes] standard input
+       *[no] { $file }
+    } holds no recovery share (each starts with { $prefix })
+share-number-of = share { $n } of { $stdin ->
+        [yes] standard input
+       *[no] { $file }
+    }
+share-arg-number = --share number { $n }
+err-share-file-stdin-twice = --share-file - is given twice; standard input can be read once
+note-share-visible = note: shares given with --share can be seen by other users of this machine while carnet runs, and stay in your shell history; prefer --ask-shares or --share-file FILE (- for standard input).
+err-ask-shares-terminal = --ask-shares needs a terminal to ask on; give the shares with --share-file FILE, or --share-file - to read them from standard input
+prompt-share-n = Recovery share { $n } of { $total } (carnet-share1:..., not shown; Enter alone to stop):{ " " }
+prompt-share = Recovery share (carnet-share1:..., not shown; Enter alone to stop):{ " " }
+err-share-read = cannot read the recovery share
+share-type-again = { $why }; type it again.
+err-no-share-given = no recovery share was given; restore with the recovery phrase (leave out --ask-shares), or give the shares
+backup-unsigned = notice: this backup is unsigned: it was made by a version of carnet before backups were signed. It is restored and checked (the keys in it must be this person's, and every change and the consent log must verify), but nothing proves who wrote the file as a whole. Once restored, make a new backup (`carnet backup --out FILE`): it will be signed.
+err-share-file-exists = { $file } already exists; choose another --out directory
+share-released = The recovery share you hold for { $name } ({ $threshold } are needed to recover). Give it to them in person:
+
+## Device link on the new device
+note-code-visible = note: a code given on the command line can be seen by other users of this machine while carnet runs, and stays in your shell history; next time run `carnet device link` without it to type it, or use --code-file FILE.
+err-link-no-code = no vault at { $vault } to link from, and no link code to join with: on the new device, give the code your other device printed with --code-file FILE (or --code-file - to read it from standard input), or run in a terminal to type it; on the existing device, pass its --vault DIR
+link-new-device = No vault at { $vault }: this will be a new device. Type the code `carnet device link` printed on your other device.
+prompt-link-code = Link code (carnet-link1:..., not shown):{ " " }
+err-link-code-read = cannot read the link code
+err-link-code-empty = no link code was typed; nothing was created
+
+## audit witness
+err-witness-none = you have not received a consent checkpoint of { $patient } yet: sync with them or import their bundle first
+witness-written = Wrote the checkpoint of { $patient }'s consent log you cosigned to { $out }; give it to their auditor (`carnet audit verify --cosigned FILE`).
+
+## carnet hardening
+harden-failed = warning: could not turn core dumps off ({ $why }); if carnet crashes, its memory (secrets included) could be written to disk
+hardening-core-limit = core file size limit: { $soft } (hard { $hard })
+hardening-unlimited = unlimited
+hardening-dumpable = dumpable: { $state ->
+        [yes] yes
+        [no] no
+       *[unknown] not known on this system
+    }
+
+## Imports, charts, edit
+err-not-imported = { $file } was not imported
+err-unknown-tz = time zone "{ $name }" is not known: use an IANA name such as Europe/Paris
+err-unknown-chart = chart kind "{ $kind }" is not known: use glucose, blood-pressure, weight, heart-rate, temperature, spo2, height or a LOINC code
+err-edit-no-value-fits = no value fits
+err-edit-invalid = the edited entry is not valid
+err-edit-no-subfields = field "{ $field }" has no sub-fields
+err-network-runtime = cannot start the network runtime

@@ -613,3 +613,88 @@ hint-ticket = copiez toute la ligne qu'affiche `carnet serve`
 hint-port-in-use = choisissez un autre port avec --bind ou `carnet config set port N`
 hint-patient-ref = désignez-en un avec --patient-ref (par exemple --patient-ref Patient/ID)
 hint-confirm-unusual = pour importer de telles valeurs, relancez la commande avec --confirm-unusual
+
+## Files the command line reads and writes itself
+err-cannot-read = impossible de lire { $file }
+err-cannot-write = impossible d'écrire { $file }
+err-cannot-create = impossible de créer { $file }
+err-file-refused = { $file } est refusé
+err-not-a-directory = { $dir } n'est pas un dossier
+
+## Recovery shares and link codes: what is read, from where
+err-secret-read = impossible de lire { $what ->
+        [shares] les parts de récupération
+       *[code] le code de liaison
+    } depuis { $stdin ->
+        [yes] l'entrée standard
+       *[no] { $file }
+    }
+err-secret-too-large = { $stdin ->
+        [yes] l'entrée standard
+       *[no] { $file }
+    } contient bien trop de données pour { $what ->
+        [shares] des parts de récupération ; donnez le fichier qui ne contient qu'elles
+       *[code] un code de liaison ; donnez le fichier qui ne contient que lui
+    }
+err-secret-not-text = { $stdin ->
+        [yes] l'entrée standard
+       *[no] { $file }
+    } n'est pas du texte ; on y attend { $what ->
+        [shares] des parts de récupération
+       *[code] un code de liaison
+    }
+err-shares-other = { $stdin ->
+        [yes] l'entrée standard
+       *[no] { $file }
+    } contient autre chose que des parts de récupération (chacune commence par { $prefix })
+err-shares-none = { $stdin ->
+        [yes] l'entrée standard
+       *[no] { $file }
+    } ne contient aucune part de récupération (chacune commence par { $prefix })
+share-number-of = part { $n } de { $stdin ->
+        [yes] l'entrée standard
+       *[no] { $file }
+    }
+share-arg-number = --share numéro { $n }
+err-share-file-stdin-twice = --share-file - est donné deux fois ; l'entrée standard ne peut être lue qu'une fois
+note-share-visible = note : les parts données avec --share sont visibles des autres utilisateurs de cette machine tant que carnet tourne, et restent dans l'historique de votre shell ; préférez --ask-shares ou --share-file FICHIER (- pour l'entrée standard).
+err-ask-shares-terminal = --ask-shares a besoin d'un terminal pour demander les parts ; donnez-les avec --share-file FICHIER, ou --share-file - pour les lire sur l'entrée standard
+prompt-share-n = Part de récupération { $n } sur { $total } (carnet-share1:..., non affichée ; Entrée seule pour arrêter) :{ " " }
+prompt-share = Part de récupération (carnet-share1:..., non affichée ; Entrée seule pour arrêter) :{ " " }
+err-share-read = impossible de lire la part de récupération
+share-type-again = { $why } ; tapez-la à nouveau.
+err-no-share-given = aucune part de récupération n'a été donnée ; restaurez avec la phrase de récupération (sans --ask-shares), ou donnez les parts
+backup-unsigned = remarque : cette sauvegarde n'est pas signée : elle a été faite par une version de carnet antérieure à la signature des sauvegardes. Elle est restaurée et vérifiée (les clés qu'elle contient doivent être celles de cette personne, et chaque modification ainsi que le journal de consentement doivent être valides), mais rien ne prouve qui a écrit le fichier dans son ensemble. Une fois la restauration faite, faites une nouvelle sauvegarde (`carnet backup --out FICHIER`) : elle sera signée.
+err-share-file-exists = { $file } existe déjà ; choisissez un autre dossier --out
+share-released = La part de récupération que vous détenez pour { $name } (il en faut { $threshold } pour la récupération). Remettez-la-lui en main propre :
+
+## Device link on the new device
+note-code-visible = note : un code donné sur la ligne de commande est visible des autres utilisateurs de cette machine tant que carnet tourne, et reste dans l'historique de votre shell ; la prochaine fois, lancez `carnet device link` sans le code pour le taper, ou utilisez --code-file FICHIER.
+err-link-no-code = aucun coffre dans { $vault } à partir duquel lier, ni de code de liaison pour rejoindre : sur le nouvel appareil, donnez le code affiché par votre autre appareil avec --code-file FICHIER (ou --code-file - pour le lire sur l'entrée standard), ou lancez dans un terminal pour le taper ; sur l'appareil existant, indiquez son --vault DOSSIER
+link-new-device = Aucun coffre dans { $vault } : ce sera un nouvel appareil. Tapez le code affiché par `carnet device link` sur votre autre appareil.
+prompt-link-code = Code de liaison (carnet-link1:..., non affiché) :{ " " }
+err-link-code-read = impossible de lire le code de liaison
+err-link-code-empty = aucun code de liaison n'a été tapé ; rien n'a été créé
+
+## audit witness
+err-witness-none = vous n'avez pas encore reçu de point de contrôle du journal de consentement de { $patient } : synchronisez-vous avec cette personne ou importez d'abord son paquet
+witness-written = Point de contrôle du journal de consentement de { $patient }, que vous avez cosigné, écrit dans { $out } ; donnez-le à son auditeur (`carnet audit verify --cosigned FICHIER`).
+
+## carnet hardening
+harden-failed = attention : impossible de désactiver les fichiers core ({ $why }) ; si carnet plante, sa mémoire (secrets compris) pourrait être écrite sur le disque
+hardening-core-limit = taille maximale des fichiers core : { $soft } (limite dure : { $hard })
+hardening-unlimited = illimitée
+hardening-dumpable = vidage mémoire autorisé : { $state ->
+        [yes] oui
+        [no] non
+       *[unknown] inconnu sur ce système
+    }
+
+## Imports, charts, edit
+err-not-imported = { $file } n'a pas été importé
+err-unknown-tz = fuseau horaire « { $name } » inconnu : utilisez un nom IANA comme Europe/Paris
+err-unknown-chart = type de graphique « { $kind } » inconnu : utilisez glucose, blood-pressure, weight, heart-rate, temperature, spo2, height ou un code LOINC
+err-edit-no-value-fits = aucune valeur ne convient
+err-edit-invalid = l'entrée modifiée n'est pas valide
+err-edit-no-subfields = le champ « { $field } » n'a pas de sous-champs
+err-network-runtime = impossible de démarrer le moteur réseau

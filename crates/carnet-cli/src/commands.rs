@@ -12,7 +12,7 @@ use carnet::record::{
 use carnet::{AttachmentInput, CreateOptions, Vault};
 use serde_json::{Value, json};
 
-use crate::{AddCommand, Cli, Command, EditArgs, ProfileArgs, output, pass, t};
+use crate::{AddCommand, Cli, Command, EditArgs, ProfileArgs, msg, output, pass, t};
 
 /// The vault directory: `--vault`, else `$CARNET_VAULT` (both through clap), else the
 /// user's data directory.
@@ -53,7 +53,7 @@ pub fn open_with_passphrase(cli: &Cli) -> Result<Vault> {
 fn existing_vault(cli: &Cli) -> Result<PathBuf> {
     let dir = vault_dir(cli)?;
     if !carnet::store_exists(&dir) {
-        return Err(crate::errors::not_found(t!(
+        return Err(crate::errors::not_found(msg!(
             "err-no-vault",
             vault = dir.display().to_string()
         )));
@@ -67,7 +67,7 @@ pub fn record_of(vault: &Vault, patient: Option<&str>) -> Result<RecordId> {
         Some(p) => Ok(vault.find_patient(p)?),
         None => vault.own_record().map_err(|e| {
             let why = crate::errors::text(&anyhow::Error::from(e));
-            crate::errors::refused(t!("err-own-record-hint", why = why))
+            crate::errors::refused(msg!("err-own-record-hint", why = why))
         }),
     }
 }
@@ -88,9 +88,9 @@ pub fn named(vault: &Vault, e: carnet::Error) -> anyhow::Error {
     };
     let section = crate::words::section(section);
     crate::errors::refused(if read_only {
-        t!("err-read-only-patient", section = section, patient = p.name)
+        msg!("err-read-only-patient", section = section, patient = p.name)
     } else {
-        t!("err-no-key-patient", section = section, patient = p.name)
+        msg!("err-no-key-patient", section = section, patient = p.name)
     })
 }
 
@@ -311,14 +311,16 @@ fn man_pages(out: Option<&Path>) -> Result<()> {
         clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
         return Ok(());
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| msg!("err-cannot-create", file = dir.display().to_string()))?;
     fn write(cmd: clap::Command, name: String, dir: &Path, n: &mut usize) -> Result<()> {
         let path = dir.join(format!("{name}.1"));
         let mut buf = Vec::new();
         clap_mangen::Man::new(cmd.clone())
             .title(name.clone())
             .render(&mut buf)?;
-        std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, buf)
+            .with_context(|| msg!("err-cannot-write", file = path.display().to_string()))?;
         *n += 1;
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
             write(sub.clone(), format!("{name}-{}", sub.get_name()), dir, n)?;
@@ -358,7 +360,7 @@ fn change_passphrase(cli: &Cli, new_file: Option<&std::path::Path>, kdf_cost: u8
 
 fn repair(cli: &Cli) -> Result<()> {
     let vault = open(cli)?;
-    let report = vault.repair().context(t!("repair-failed"))?;
+    let report = vault.repair().context(msg!("repair-failed"))?;
     if cli.json {
         return output::json(&report);
     }
@@ -392,7 +394,7 @@ fn repair(cli: &Cli) -> Result<()> {
 fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
     let dir = vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-vault-exists",
             vault = dir.display().to_string()
         )));
@@ -407,7 +409,7 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
         || cli.json
         || std::env::var("CARNET_NO_CONFIRM_PHRASE").is_ok_and(|v| v == "1"));
     if confirm && !std::io::stdin().is_terminal() {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-init-confirm-needs-terminal"
         )));
     }
@@ -478,7 +480,7 @@ fn init(cli: &Cli, args: &crate::InitArgs) -> Result<()> {
                 &mut std::io::stderr(),
             )
             .map_err(|e| {
-                crate::errors::refused(t!(
+                crate::errors::refused(msg!(
                     "err-init-not-confirmed",
                     why = e.to_string(),
                     vault = dir.display().to_string()
@@ -651,7 +653,7 @@ fn plausible(mut entry: Entry, confirmed: bool, before: Option<&Entry>) -> Resul
         && let Err(e) = m.check_usual()
     {
         if !confirmed {
-            return Err(crate::errors::refused(t!(
+            return Err(crate::errors::refused(msg!(
                 "err-unusual",
                 why = e.to_string()
             )));
@@ -679,7 +681,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
                 name: p
                     .name
                     .clone()
-                    .ok_or_else(|| crate::errors::refused(t!("err-profile-needs-name")))?,
+                    .ok_or_else(|| crate::errors::refused(msg!("err-profile-needs-name")))?,
                 birth_date: None,
                 sex: None,
                 blood_group: None,
@@ -723,7 +725,7 @@ fn profile(cli: &Cli, p: &ProfileArgs, patient: Option<&str>) -> Result<()> {
             c.relationship = p.emergency_relationship.clone();
         }
         if c.name.trim().is_empty() {
-            return Err(crate::errors::refused(t!("err-emergency-needs-name")));
+            return Err(crate::errors::refused(msg!("err-emergency-needs-name")));
         }
         prof.emergency_contact = Some(c);
     }
@@ -767,15 +769,15 @@ fn media_type(path: &Path) -> &'static str {
 fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
     let file = args.file.display().to_string();
     let meta = std::fs::metadata(&args.file)
-        .with_context(|| t!("err-attach-unreadable", file = file.as_str()))?;
+        .with_context(|| msg!("err-attach-unreadable", file = file.as_str()))?;
     if !meta.is_file() {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-not-regular-file",
             file = file.as_str()
         )));
     }
     if meta.len() > carnet::MAX_ATTACHMENT {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-attach-too-large",
             file = file.as_str(),
             size = meta.len(),
@@ -794,7 +796,7 @@ fn attach(cli: &Cli, args: &crate::AttachArgs) -> Result<()> {
     let vault = open(cli)?;
     let bytes = zeroize::Zeroizing::new(
         std::fs::read(&args.file)
-            .with_context(|| format!("cannot read {}", args.file.display()))?,
+            .with_context(|| msg!("err-cannot-read", file = args.file.display().to_string()))?,
     );
     let record = record_of(&vault, args.patient.patient.as_deref())?;
     let r = vault.attach(
@@ -866,10 +868,10 @@ pub fn check_out(cli: &Cli, out: &Path, binary: bool) -> Result<()> {
         return refuse_existing(out);
     }
     if cli.json {
-        return Err(crate::errors::usage(t!("err-out-stdout-json")));
+        return Err(crate::errors::usage(msg!("err-out-stdout-json")));
     }
     if binary && std::io::stdout().is_terminal() {
-        return Err(crate::errors::refused(t!("err-out-binary-terminal")));
+        return Err(crate::errors::refused(msg!("err-out-binary-terminal")));
     }
     Ok(())
 }
@@ -927,7 +929,7 @@ pub fn out_name(out: &Path) -> String {
 /// Refuses an output path that exists: nothing is overwritten (exit 4).
 pub fn refuse_existing(out: &Path) -> Result<()> {
     if out.exists() {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-out-exists",
             out = out.display().to_string()
         )));
@@ -947,9 +949,9 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     let mut f = opts
         .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+        .with_context(|| msg!("err-cannot-create", file = path.display().to_string()))?;
     f.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| msg!("err-cannot-write", file = path.display().to_string()))?;
     f.sync_all()?;
     Ok(())
 }
@@ -1025,7 +1027,7 @@ fn check_field(entry: &Entry, field: &str) -> Result<()> {
         return Ok(());
     }
     if valid.is_empty() {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-edit-not-editable",
             kind = entry.kind()
         )));
@@ -1037,7 +1039,7 @@ fn check_field(entry: &Entry, field: &str) -> Result<()> {
         .min_by_key(|(d, _)| *d)
         .map(|(_, v)| t!("err-edit-did-you-mean", field = *v))
         .unwrap_or_default();
-    Err(crate::errors::refused(t!(
+    Err(crate::errors::refused(msg!(
         "err-edit-no-field",
         kind = entry.kind(),
         field = field,
@@ -1059,16 +1061,16 @@ pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<En
     for field in unset {
         let (obj, key) = field_slot(&mut value, field)?;
         if obj.remove(key).is_none() {
-            return Err(crate::errors::refused(t!(
+            return Err(crate::errors::refused(msg!(
                 "err-edit-not-set",
                 field = field.as_str()
             )));
         }
     }
     for item in set {
-        let (field, raw) = item
-            .split_once('=')
-            .ok_or_else(|| crate::errors::refused(t!("err-edit-set-form", item = item.as_str())))?;
+        let (field, raw) = item.split_once('=').ok_or_else(|| {
+            crate::errors::refused(msg!("err-edit-set-form", item = item.as_str()))
+        })?;
         let mut candidates = vec![Value::String(raw.to_string())];
         if let Ok(n) = raw.parse::<f64>()
             && let Some(n) = serde_json::Number::from_f64(n)
@@ -1099,8 +1101,8 @@ pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<En
             }
         }
         if !ok {
-            let e = last_err.unwrap_or_else(|| anyhow!("no value fits"));
-            return Err(crate::errors::refused(t!(
+            let e = last_err.unwrap_or_else(|| anyhow!(msg!("err-edit-no-value-fits")));
+            return Err(crate::errors::refused(msg!(
                 "err-edit-cannot-set",
                 field = field,
                 value = raw,
@@ -1108,7 +1110,7 @@ pub fn apply_edits(entry: &Entry, set: &[String], unset: &[String]) -> Result<En
             )));
         }
     }
-    let new: Entry = serde_json::from_value(value).context("the edited entry is not valid")?;
+    let new: Entry = serde_json::from_value(value).context(msg!("err-edit-invalid"))?;
     new.validate()?;
     Ok(new)
 }
@@ -1118,7 +1120,7 @@ fn field_slot<'a>(
     field: &'a str,
 ) -> Result<(&'a mut serde_json::Map<String, Value>, &'a str)> {
     if field == "type" {
-        return Err(crate::errors::refused(t!("err-edit-kind")));
+        return Err(crate::errors::refused(msg!("err-edit-kind")));
     }
     let (parent, key) = match field.split_once('.') {
         Some((p, k)) => (Some(p), k),
@@ -1133,14 +1135,14 @@ fn field_slot<'a>(
             .entry(p.to_string())
             .or_insert_with(|| Value::Object(Default::default()))
             .as_object_mut()
-            .ok_or_else(|| anyhow!("field \"{p}\" has no sub-fields"))?,
+            .ok_or_else(|| anyhow!(msg!("err-edit-no-subfields", field = p)))?,
     };
     Ok((obj, key))
 }
 
 fn edit(cli: &Cli, args: &EditArgs) -> Result<()> {
     if args.set.is_empty() && args.unset.is_empty() {
-        return Err(crate::errors::refused(t!("err-edit-nothing")));
+        return Err(crate::errors::refused(msg!("err-edit-nothing")));
     }
     let vault = open(cli)?;
     let record = record_of(&vault, args.patient.patient.as_deref())?;

@@ -12,6 +12,7 @@ use carnet::crypto::CryptoError;
 use carnet::record::RecordError;
 use carnet_store::StoreError;
 
+use crate::i18n::Msg;
 use crate::t;
 use crate::words;
 
@@ -60,53 +61,54 @@ impl Kind {
 }
 
 /// An error the command line itself raises, with its kind: a refusal of bad input, or a
-/// name that matches nothing. Its text is already in the language.
+/// name that matches nothing. Its text is rendered when shown (a [`Msg`] made with
+/// `msg!`): in the language of messages, in English inside `--json` output.
 #[derive(Debug)]
 pub struct CliError {
     pub kind: Kind,
-    pub text: String,
+    pub text: Msg,
 }
 
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
+        self.text.fmt(f)
     }
 }
 
 impl std::error::Error for CliError {}
 
 /// A refusal of bad input (exit 4), as an error to return.
-pub fn refused(text: String) -> anyhow::Error {
+pub fn refused(text: impl Into<Msg>) -> anyhow::Error {
     CliError {
         kind: Kind::Refused,
-        text,
+        text: text.into(),
     }
     .into()
 }
 
 /// A usage error clap cannot see (exit 2), as an error to return.
-pub fn usage(text: String) -> anyhow::Error {
+pub fn usage(text: impl Into<Msg>) -> anyhow::Error {
     CliError {
         kind: Kind::Usage,
-        text,
+        text: text.into(),
     }
     .into()
 }
 
 /// A passphrase that is missing or cannot be read (exit 3), as an error to return.
-pub fn passphrase(text: String) -> anyhow::Error {
+pub fn passphrase(text: impl Into<Msg>) -> anyhow::Error {
     CliError {
         kind: Kind::Passphrase,
-        text,
+        text: text.into(),
     }
     .into()
 }
 
 /// Something named that does not exist (exit 6), as an error to return.
-pub fn not_found(text: String) -> anyhow::Error {
+pub fn not_found(text: impl Into<Msg>) -> anyhow::Error {
     CliError {
         kind: Kind::NotFound,
-        text,
+        text: text.into(),
     }
     .into()
 }
@@ -405,7 +407,7 @@ mod tests {
             .context("while showing");
         assert_eq!(kind(&e), Kind::NotFound);
         assert!(text(&e).starts_with("while showing: "), "{}", text(&e));
-        let e = refused("no".into());
+        let e = refused("no".to_string());
         assert_eq!(kind(&e).code(), 4);
         assert_eq!(kind(&anyhow::anyhow!("other")), Kind::Failure);
     }

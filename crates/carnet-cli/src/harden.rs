@@ -8,17 +8,14 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::{Cli, output};
+use crate::{Cli, output, t};
 
 /// Turns core dumps off for this process. Called first thing in `main`. A failure (a
-/// sandbox that forbids the calls) is reported on stderr and the command goes on: it does
-/// not make the vault less safe than before, and a patient must still reach their record.
-pub fn no_core_dumps() {
-    if let Err(e) = apply() {
-        eprintln!(
-            "warning: could not turn core dumps off ({e}); if carnet crashes, its memory (secrets included) could be written to disk"
-        );
-    }
+/// sandbox that forbids the calls) is returned for `main` to report on stderr, in the
+/// language, once it knows it; the command goes on: it does not make the vault less safe
+/// than before, and a patient must still reach their record.
+pub fn no_core_dumps() -> std::io::Result<()> {
+    apply()
 }
 
 #[cfg(unix)]
@@ -54,12 +51,17 @@ pub fn report(cli: &Cli) -> Result<()> {
             "dumpable": dumpable,
         }))
     } else {
-        let show = |v: Option<u64>| v.map_or("unlimited".to_string(), |n| n.to_string());
-        println!("core file size limit: {} (hard {})", show(soft), show(hard));
-        match dumpable {
-            Some(d) => println!("dumpable: {}", if d { "yes" } else { "no" }),
-            None => println!("dumpable: not known on this system"),
-        }
+        let show = |v: Option<u64>| v.map_or(t!("hardening-unlimited"), |n| n.to_string());
+        println!(
+            "{}",
+            t!("hardening-core-limit", soft = show(soft), hard = show(hard))
+        );
+        let state = match dumpable {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "unknown",
+        };
+        println!("{}", t!("hardening-dumpable", state = state));
         Ok(())
     }
 }

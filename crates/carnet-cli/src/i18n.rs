@@ -141,6 +141,63 @@ pub fn message(id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
     message_in(lang(), id, args)
 }
 
+/// A message kept as its id and arguments, rendered in the language of the moment it is
+/// shown, not of the moment it is made: an error the command line builds says itself in
+/// English inside `--json` output (see [`in_english`]) and in the person's language
+/// elsewhere. Made with [`msg!`](crate::msg); a plain `String` is one already rendered.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Keyed {
+        id: &'static str,
+        args: Vec<(&'static str, Arg)>,
+    },
+    Text(String),
+}
+
+/// An argument of a [`Msg`]: text or a number, owned (errors cross threads).
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Text(String),
+    Number(fluent_bundle::types::FluentNumber),
+}
+
+impl From<FluentValue<'_>> for Arg {
+    fn from(v: FluentValue<'_>) -> Arg {
+        match v {
+            FluentValue::String(s) => Arg::Text(s.into_owned()),
+            FluentValue::Number(n) => Arg::Number(n),
+            _ => Arg::Text(String::new()),
+        }
+    }
+}
+
+impl From<String> for Msg {
+    fn from(text: String) -> Msg {
+        Msg::Text(text)
+    }
+}
+
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Msg::Text(t) => f.write_str(t),
+            Msg::Keyed { id, args } => {
+                let args: Vec<(&str, FluentValue<'_>)> = args
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            Arg::Text(t) => FluentValue::from(t.as_str()),
+                            Arg::Number(n) => FluentValue::Number(n.clone()),
+                        };
+                        (*k, v)
+                    })
+                    .collect();
+                f.write_str(&message(id, &args))
+            }
+        }
+    }
+}
+
 /// The ids of the messages in a Fluent source, in order (for the completeness test).
 #[cfg(test)]
 pub fn ids(source: &str) -> Vec<String> {
@@ -167,6 +224,24 @@ macro_rules! t {
             $id,
             &[$((stringify!($k), fluent_bundle::FluentValue::from($v))),+],
         )
+    };
+}
+
+/// A message kept as its id and arguments, rendered when shown ([`Msg`]): for errors, so
+/// that `--json` gives them in English. Same forms as [`t!`].
+#[macro_export]
+macro_rules! msg {
+    ($id:literal) => {
+        $crate::i18n::Msg::Keyed { id: $id, args: Vec::new() }
+    };
+    ($id:literal, $($k:ident = $v:expr),+ $(,)?) => {
+        $crate::i18n::Msg::Keyed {
+            id: $id,
+            args: vec![$((
+                stringify!($k),
+                $crate::i18n::Arg::from(fluent_bundle::FluentValue::from($v)),
+            )),+],
+        }
     };
 }
 
@@ -210,8 +285,8 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            // `t!("id"...)` and `label("id")`, not `format!(` nor `print!(`.
-            for pat in ["t!(\"", "label(\""] {
+            // `t!("id"...)`, `msg!("id"...)` and `label("id")`, not `format!(` nor `print!(`.
+            for pat in ["t!(\"", "msg!(\"", "label(\""] {
                 for (i, _) in text.match_indices(pat) {
                     let before = text[..i].chars().next_back().unwrap_or(' ');
                     if before.is_alphanumeric() || before == '_' {

@@ -16,7 +16,7 @@ use carnet_fhir::{
 use carnet_report::{Chart, ChartKind, Point, ReportInput};
 use clap::{Args, Subcommand};
 
-use crate::t;
+use crate::{msg, t};
 use serde_json::json;
 
 use crate::commands::{check_out, open, out_name, record_of, say, write_out};
@@ -138,19 +138,19 @@ fn progress(cli: &Cli, len: u64, what: &str) -> indicatif::ProgressBar {
 
 /// Reads a file after checking its size, so a huge file is refused before it is read.
 fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = || path.display().to_string();
+    let meta = std::fs::metadata(path).with_context(|| msg!("err-cannot-read", file = file()))?;
     if !meta.is_file() {
-        bail!("{} is not a file", path.display());
+        bail!(msg!("err-not-a-file", file = file()));
     }
     if meta.len() > max {
         return Err(FhirError::TooLarge {
             size: meta.len(),
             max,
         })
-        .with_context(|| format!("{} is refused", path.display()));
+        .with_context(|| msg!("err-file-refused", file = file()));
     }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    std::fs::read(path).with_context(|| msg!("err-cannot-read", file = file()))
 }
 
 /// The core's items, taken out of the parsed import (no copy of readings or files).
@@ -210,13 +210,14 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
         } => {
             // Streamed: a bundle of any size (years of readings) is read entry by entry;
             // the library bounds each resource and what it holds.
-            let meta = std::fs::metadata(file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+            let name = || file.display().to_string();
+            let meta =
+                std::fs::metadata(file).with_context(|| msg!("err-cannot-read", file = name()))?;
             if !meta.is_file() {
-                bail!("{} is not a file", file.display());
+                bail!(msg!("err-not-a-file", file = name()));
             }
             let reader = std::fs::File::open(file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+                .with_context(|| msg!("err-cannot-read", file = name()))?;
             let bar = progress(cli, 0, &t!("progress-checking"));
             let options = ReadOptions {
                 patient_ref: patient_ref.clone(),
@@ -234,7 +235,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             bar.finish_and_clear();
             (
                 file,
-                r.with_context(|| format!("{} was not imported", file.display()))?,
+                r.with_context(|| msg!("err-not-imported", file = file.display().to_string()))?,
             )
         }
         ImportCommand::Csv {
@@ -244,11 +245,8 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             confirm_unusual,
         } => {
             let zone = match tz {
-                Some(name) => jiff::tz::TimeZone::get(name).with_context(|| {
-                    format!(
-                        "time zone \"{name}\" is not known: use an IANA name such as Europe/Paris"
-                    )
-                })?,
+                Some(name) => jiff::tz::TimeZone::get(name)
+                    .with_context(|| msg!("err-unknown-tz", name = name.as_str()))?,
                 None => jiff::tz::TimeZone::system(),
             };
             let bytes = read_bounded(file, MAX_CSV_BYTES)?;
@@ -256,7 +254,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
                 confirm_unusual: *confirm_unusual,
             };
             let r = carnet_fhir::read_device_csv_with(&bytes, *format, &zone, &options)
-                .with_context(|| format!("{} was not imported", file.display()))?;
+                .with_context(|| msg!("err-not-imported", file = file.display().to_string()))?;
             (file, r)
         }
     };
@@ -272,7 +270,7 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
     );
     if let Some(who) = &parsed.patient {
         check_same_person(cli, &mut vault, &record, who, same_person)
-            .with_context(|| format!("{} was not imported", file.display()))?;
+            .with_context(|| msg!("err-not-imported", file = file.display().to_string()))?;
     }
     let bar = progress(cli, 0, &t!("progress-saving"));
     let items = to_items(&mut parsed);
@@ -281,7 +279,8 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
         bar.set_position(done as u64);
     });
     bar.finish_and_clear();
-    let report = report.with_context(|| format!("{} was not imported", file.display()))?;
+    let report =
+        report.with_context(|| msg!("err-not-imported", file = file.display().to_string()))?;
     let skipped = merge(
         &merge(&parsed.skipped, &report.already_present),
         &report.repeated,
@@ -406,7 +405,7 @@ fn check_same_person(
             return Ok(());
         }
     }
-    Err(crate::errors::refused(t!(
+    Err(crate::errors::refused(msg!(
         "import-other-person-refused",
         what = what
     )))
@@ -547,9 +546,7 @@ fn chart_spec(kind: &str) -> Result<(ChartKind, String, Vec<&str>)> {
         {
             (ChartKind::Other, format!("LOINC {other}"), vec![])
         }
-        other => bail!(
-            "chart kind \"{other}\" is not known: use glucose, blood-pressure, weight, heart-rate, temperature, spo2, height or a LOINC code"
-        ),
+        other => bail!(msg!("err-unknown-chart", kind = other)),
     })
 }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::commands::open;
 use crate::errors::{CliError, Kind};
-use crate::{Cli, NetArgs, t};
+use crate::{Cli, NetArgs, msg, t};
 
 #[derive(Subcommand, Debug)]
 pub enum MailboxCommand {
@@ -124,7 +124,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("cannot start the network runtime")
+        .context(msg!("err-network-runtime"))
 }
 
 pub(crate) fn short(id: &str) -> &str {
@@ -141,13 +141,13 @@ pub(crate) fn cli_error(e: MailboxError) -> anyhow::Error {
         MailboxError::Refused(r) => (
             Kind::Refused,
             match r {
-                Refusal::NotAllowed => t!("err-mailbox-not-allowed"),
+                Refusal::NotAllowed => msg!("err-mailbox-not-allowed"),
                 Refusal::DepositorFull {
                     items,
                     bytes,
                     max_items,
                     max_bytes,
-                } => t!(
+                } => msg!(
                     "err-mailbox-quota",
                     items = *items,
                     bytes = *bytes,
@@ -158,15 +158,15 @@ pub(crate) fn cli_error(e: MailboxError) -> anyhow::Error {
                     max_items,
                     max_bytes,
                     ..
-                } => t!(
+                } => msg!(
                     "err-mailbox-recipient-full",
                     max_items = *max_items,
                     max_bytes = *max_bytes
                 ),
                 Refusal::TooLarge { size, max } => {
-                    t!("err-mailbox-too-large", size = *size, max = *max)
+                    msg!("err-mailbox-too-large", size = *size, max = *max)
                 }
-                other => t!("err-mailbox-refused", why = other.to_string()),
+                other => msg!("err-mailbox-refused", why = other.to_string()),
             },
         ),
         MailboxError::Connect(_)
@@ -174,16 +174,17 @@ pub(crate) fn cli_error(e: MailboxError) -> anyhow::Error {
         | MailboxError::Timeout(_)
         | MailboxError::Protocol(_) => (
             Kind::Unreachable,
-            t!("err-mailbox-unreachable", why = e.to_string()),
+            msg!("err-mailbox-unreachable", why = e.to_string()),
         ),
-        MailboxError::BadTicket(why) => {
-            (Kind::Refused, t!("err-mailbox-ticket", why = why.as_str()))
-        }
+        MailboxError::BadTicket(why) => (
+            Kind::Refused,
+            msg!("err-mailbox-ticket", why = why.as_str()),
+        ),
         MailboxError::InUse(dir) => (
             Kind::Failure,
-            t!("err-mailbox-in-use", store = dir.display().to_string()),
+            msg!("err-mailbox-in-use", store = dir.display().to_string()),
         ),
-        _ => (Kind::Failure, e.to_string()),
+        _ => (Kind::Failure, e.to_string().into()),
     };
     CliError { kind, text }.into()
 }
@@ -336,7 +337,7 @@ async fn stop_signal() {
 
 fn allow(cli: &Cli, card: &str, dir: &std::path::Path) -> Result<()> {
     let card = carnet::crypto::IdentityCard::from_text(card.trim())
-        .map_err(|e| crate::errors::refused(t!("err-mailbox-card", why = e.to_string())))?;
+        .map_err(|e| crate::errors::refused(msg!("err-mailbox-card", why = e.to_string())))?;
     // A running mailbox holds the store: the card goes to its queue, taken within a second.
     let queued = match MailboxStore::open(dir) {
         Ok(store) => {
@@ -384,7 +385,7 @@ fn use_mailbox(cli: &Cli, text: &str, remove: bool) -> Result<()> {
         list.insert(0, given.to_string());
     }
     if list.len() > carnet::crypto::MAX_CARD_MAILBOXES {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-mailbox-too-many",
             max = carnet::crypto::MAX_CARD_MAILBOXES
         )));

@@ -977,7 +977,7 @@ pub fn cli_command() -> clap::Command {
 }
 
 fn main() -> ExitCode {
-    harden::no_core_dumps();
+    let hardened = harden::no_core_dumps();
     quiet_on_closed_pipe();
     // The language is needed before parsing, for --help: `--lang X` or `--lang=X` as
     // given, else the locale.
@@ -989,6 +989,17 @@ fn main() -> ExitCode {
             .map(str::to_string)
             .or_else(|| (a == "--lang").then(|| args.get(i + 1).cloned()).flatten())
     });
+    if let Err(e) = hardened {
+        let lang = i18n::Lang::choose(flag.as_deref());
+        eprintln!(
+            "{}",
+            i18n::message_in(
+                lang,
+                "harden-failed",
+                &[("why", fluent_bundle::FluentValue::from(e.to_string()))]
+            )
+        );
+    }
     let command = match i18n::Lang::choose(flag.as_deref()) {
         i18n::Lang::Fr => {
             let mut cmd = help_fr::french(cli_command());

@@ -8,8 +8,8 @@ use carnet_sync::{Activity, Event, Node, SessionReport, SyncConfig, TICKET_PREFI
 use serde_json::json;
 
 use crate::commands::open;
-use crate::t;
 use crate::{Cli, ConfigCommand, NetArgs, ServeArgs, SyncArgs, output};
+use crate::{msg, t};
 
 /// Which relay a network command uses: `--relay-url`, else the `relay` setting when it is
 /// a URL (a relay of one's own); else iroh's public relays with `--relay` or the setting
@@ -51,7 +51,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("cannot start the network runtime")
+        .context(msg!("err-network-runtime"))
 }
 
 /// Resolves when the user asks to stop (Ctrl-C, or SIGTERM from a service manager).
@@ -181,7 +181,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
 pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
     let peer = args.peer.trim();
     if peer.is_empty() {
-        return Err(crate::errors::refused(t!("err-sync-no-peer")));
+        return Err(crate::errors::refused(msg!("err-sync-no-peer")));
     }
     // A ticket is checked before the passphrase is asked for.
     let given: Option<Ticket> = if peer.starts_with(TICKET_PREFIX) {
@@ -613,7 +613,7 @@ fn no_longer_shared(e: anyhow::Error, patient: Option<&str>) -> anyhow::Error {
             _ => None,
         });
     match (refused, patient) {
-        (Some(why), Some(patient)) => crate::errors::refused(t!(
+        (Some(why), Some(patient)) => crate::errors::refused(msg!(
             "err-sync-no-longer-shared",
             patient = patient,
             why = why
@@ -797,7 +797,7 @@ pub fn link(cli: &Cli, code: Option<&str>, kdf_cost: u8, net: &NetArgs) -> Resul
 fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
     let vault = open(cli)?;
     if !vault.is_primary()? {
-        return Err(crate::errors::refused(t!("err-link-not-primary")));
+        return Err(crate::errors::refused(msg!("err-link-not-primary")));
     }
     let config = config_for(&vault, net)?;
     let json = cli.json;
@@ -839,7 +839,7 @@ fn link_join(cli: &Cli, code: &str, kdf_cost: u8, net: &NetArgs) -> Result<()> {
     let code: carnet_sync::LinkCode = code.parse()?;
     let dir = crate::commands::vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-link-exists",
             vault = dir.display().to_string()
         )));

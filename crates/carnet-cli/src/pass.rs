@@ -11,7 +11,7 @@ use carnet::crypto::MasterKey;
 use carnet::crypto::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::t;
+use crate::{msg, t};
 
 /// The environment switch that lets `--kdf-cost` go below the default: for tests only.
 pub const TEST_KDF_ENV: &str = "CARNET_TEST_KDF";
@@ -61,9 +61,9 @@ fn get_inner(
     let pass = if let Some(path) = file {
         let raw = Zeroizing::new(
             std::fs::read(path)
-                .with_context(|| t!("err-passphrase-file", file = path.display().to_string()))?,
+                .with_context(|| msg!("err-passphrase-file", file = path.display().to_string()))?,
         );
-        let text = std::str::from_utf8(&raw).context(t!("err-passphrase-not-utf8"))?;
+        let text = std::str::from_utf8(&raw).context(msg!("err-passphrase-not-utf8"))?;
         let line = text.lines().next().unwrap_or("");
         Zeroizing::new(line.to_string())
     } else if let Ok(p) = std::env::var(env) {
@@ -89,7 +89,7 @@ fn get_inner(
             }
         };
     } else {
-        return Err(crate::errors::passphrase(t!(
+        return Err(crate::errors::passphrase(msg!(
             "err-no-passphrase",
             env = env
         )));
@@ -105,13 +105,13 @@ fn get_inner(
 
 fn prompt(text: &str) -> Result<Zeroizing<String>> {
     Ok(Zeroizing::new(
-        rpassword::prompt_password(text).context(t!("err-passphrase-read"))?,
+        rpassword::prompt_password(text).context(msg!("err-passphrase-read"))?,
     ))
 }
 
 fn refuse_empty(pass: &str) -> Result<()> {
     if pass.is_empty() {
-        return Err(crate::errors::refused(t!("err-passphrase-empty")));
+        return Err(crate::errors::refused(msg!("err-passphrase-empty")));
     }
     Ok(())
 }
@@ -267,15 +267,12 @@ pub fn kdf_cost(requested: u8) -> Result<u8> {
         );
         return Ok(requested);
     }
-    bail!(
-        "{}",
-        t!(
-            "err-kdf-below-default",
-            env = TEST_KDF_ENV,
-            cost = requested,
-            default = default
-        )
-    )
+    bail!(msg!(
+        "err-kdf-below-default",
+        env = TEST_KDF_ENV,
+        cost = requested,
+        default = default
+    ))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::commands::{open, vault_dir, write_private};
-use crate::{Cli, DeviceCommand, RecoveryCommand, RestoreArgs, output, pass, t};
+use crate::{Cli, DeviceCommand, RecoveryCommand, RestoreArgs, msg, output, pass, t};
 
 fn when(t: u64) -> String {
     carnet::record::DateTime::from_unix(t as i64)
@@ -30,10 +30,10 @@ fn phrase() -> Result<RecoveryPhrase> {
     } else if std::io::stdin().is_terminal() || std::io::stderr().is_terminal() {
         Zeroizing::new(
             rpassword::prompt_password(t!("prompt-recovery-phrase"))
-                .context(t!("err-recovery-phrase-read"))?,
+                .context(msg!("err-recovery-phrase-read"))?,
         )
     } else {
-        return Err(crate::errors::refused(t!("err-no-recovery-phrase")));
+        return Err(crate::errors::refused(msg!("err-no-recovery-phrase")));
     };
     Ok(RecoveryPhrase::parse(&text)?)
 }
@@ -41,9 +41,36 @@ fn phrase() -> Result<RecoveryPhrase> {
 /// The most a file of shares or a link code may hold: far more than any of them needs.
 const MAX_SECRET_FILE: u64 = 64 * 1024;
 
+/// What a secret read from a file is, for its errors: `shares` or `code`, as the messages
+/// select on.
+#[derive(Clone, Copy)]
+enum Secret {
+    Shares,
+    LinkCode,
+}
+
+impl Secret {
+    fn key(self) -> &'static str {
+        match self {
+            Secret::Shares => "shares",
+            Secret::LinkCode => "code",
+        }
+    }
+}
+
+/// Where a secret is read from, as the messages take it: `stdin` (`yes` for `-`) and
+/// `file`.
+fn source(path: &Path) -> (&'static str, String) {
+    if path == Path::new("-") {
+        ("yes", String::new())
+    } else {
+        ("no", path.display().to_string())
+    }
+}
+
 /// Reads a secret text from FILE, or from standard input for `-`, into memory that is
 /// zeroized when dropped. `what` names it in errors.
-fn read_secret(path: &Path, what: &str) -> Result<Zeroizing<String>> {
+fn read_secret(path: &Path, what: Secret) -> Result<Zeroizing<String>> {
     let mut raw = Zeroizing::new(Vec::new());
     let read = if path == Path::new("-") {
         std::io::stdin()
@@ -53,41 +80,69 @@ fn read_secret(path: &Path, what: &str) -> Result<Zeroizing<String>> {
     } else {
         std::fs::File::open(path).and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_end(&mut raw))
     };
-    let from = if path == Path::new("-") {
-        "standard input".to_string()
-    } else {
-        path.display().to_string()
-    };
-    read.with_context(|| format!("cannot read the {what} from {from}"))?;
+    let (stdin, file) = source(path);
+    let what = what.key();
+    read.with_context(|| {
+        msg!(
+            "err-secret-read",
+            what = what,
+            stdin = stdin,
+            file = file.clone()
+        )
+    })?;
     if raw.len() as u64 > MAX_SECRET_FILE {
-        bail!("{from} is far too large to hold a {what}; give the file that holds only it");
+        bail!(msg!(
+            "err-secret-too-large",
+            what = what,
+            stdin = stdin,
+            file = file
+        ));
     }
-    let text = std::str::from_utf8(&raw)
-        .map_err(|_| anyhow!("{from} is not text; it should hold a {what}"))?;
+    let text = std::str::from_utf8(&raw).map_err(|_| {
+        anyhow!(msg!(
+            "err-secret-not-text",
+            what = what,
+            stdin = stdin,
+            file = file.clone()
+        ))
+    })?;
     Ok(Zeroizing::new(text.to_string()))
 }
 
 /// The recovery shares in a text: each starts with `carnet-share1:`; whitespace and line
 /// breaks between and inside them are ignored (a share wrapped by a mail client still
 /// reads).
-fn shares_in(text: &str, from: &str) -> Result<Vec<ReleasedShare>> {
+fn shares_in(text: &str, path: &Path) -> Result<Vec<ReleasedShare>> {
+    let (stdin, file) = source(path);
     let mut pieces = text.split(SHARE_PREFIX);
     let before = pieces.next().unwrap_or("");
     if !before.trim().is_empty() {
-        bail!(
-            "{from} holds something other than recovery shares (each starts with {SHARE_PREFIX})"
-        );
+        bail!(msg!(
+            "err-shares-other",
+            stdin = stdin,
+            file = file,
+            prefix = SHARE_PREFIX
+        ));
     }
     let mut out = Vec::new();
     for (i, piece) in pieces.enumerate() {
         let text = Zeroizing::new(format!("{SHARE_PREFIX}{piece}"));
-        out.push(
-            ReleasedShare::from_text(&text)
-                .with_context(|| format!("share {} of {from}", i + 1))?,
-        );
+        out.push(ReleasedShare::from_text(&text).with_context(|| {
+            msg!(
+                "share-number-of",
+                n = i + 1,
+                stdin = stdin,
+                file = file.clone()
+            )
+        })?);
     }
     if out.is_empty() {
-        bail!("{from} holds no recovery share (each starts with {SHARE_PREFIX})");
+        bail!(msg!(
+            "err-shares-none",
+            stdin = stdin,
+            file = file,
+            prefix = SHARE_PREFIX
+        ));
     }
     Ok(out)
 }
@@ -104,32 +159,23 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
         .count()
         > 1
     {
-        bail!("--share-file - is given twice; standard input can be read once");
+        bail!(msg!("err-share-file-stdin-twice"));
     }
     for path in &args.share_files {
-        let text = read_secret(path, "recovery shares")?;
-        let from = if path == Path::new("-") {
-            "standard input".to_string()
-        } else {
-            path.display().to_string()
-        };
-        shares.extend(shares_in(&text, &from)?);
+        let text = read_secret(path, Secret::Shares)?;
+        shares.extend(shares_in(&text, path)?);
     }
     if !args.shares.is_empty() {
-        eprintln!(
-            "note: shares given with --share can be seen by other users of this machine while carnet runs, and stay in your shell history; prefer --ask-shares or --share-file FILE (- for standard input)."
-        );
+        eprintln!("{}", t!("note-share-visible"));
         for (i, s) in args.shares.iter().enumerate() {
             shares.push(
-                ReleasedShare::from_text(s).with_context(|| format!("--share number {}", i + 1))?,
+                ReleasedShare::from_text(s).with_context(|| msg!("share-arg-number", n = i + 1))?,
             );
         }
     }
     if args.ask_shares {
         if !(std::io::stdin().is_terminal() || std::io::stderr().is_terminal()) {
-            bail!(
-                "--ask-shares needs a terminal to ask on; give the shares with --share-file FILE, or --share-file - to read them from standard input"
-            );
+            bail!(msg!("err-ask-shares-terminal"));
         }
         loop {
             let needed = shares.first().map(|s: &ReleasedShare| s.threshold as usize);
@@ -137,22 +183,17 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
                 break;
             }
             let prompt = match needed {
-                Some(n) => format!(
-                    "Recovery share {} of {n} (carnet-share1:..., not shown; Enter alone to stop): ",
-                    shares.len() + 1
-                ),
-                None => "Recovery share (carnet-share1:..., not shown; Enter alone to stop): "
-                    .to_string(),
+                Some(n) => t!("prompt-share-n", n = shares.len() + 1, total = n),
+                None => t!("prompt-share"),
             };
-            let text = Zeroizing::new(
-                rpassword::prompt_password(prompt).context("cannot read the recovery share")?,
-            );
+            let text =
+                Zeroizing::new(rpassword::prompt_password(prompt).context(msg!("err-share-read"))?);
             if text.trim().is_empty() {
                 break;
             }
             match ReleasedShare::from_text(&text) {
                 Ok(s) => shares.push(s),
-                Err(e) => eprintln!("{e}; type it again."),
+                Err(e) => eprintln!("{}", t!("share-type-again", why = e.to_string())),
             }
         }
     }
@@ -194,13 +235,13 @@ pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
 pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
     let dir = vault_dir(cli)?;
     if carnet::store_exists(&dir) {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-restore-exists",
             vault = dir.display().to_string()
         )));
     }
     if !args.file.is_file() {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-not-a-file",
             file = args.file.display().to_string()
         )));
@@ -210,27 +251,23 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
         Some(path) => Some(read_checkpoint(path)?),
         None => None,
     };
-    let key: RecoveryKey = if args.shares.is_empty()
-        && args.share_files.is_empty()
-        && !args.ask_shares
-    {
-        phrase()?.key()?
-    } else {
-        let shares = restore_shares(args)?;
-        if shares.is_empty() {
-            bail!(
-                "no recovery share was given; restore with the recovery phrase (leave out --ask-shares), or give the shares"
-            );
-        }
-        RecoveryKey::combine(&shares)?
-    };
+    let key: RecoveryKey =
+        if args.shares.is_empty() && args.share_files.is_empty() && !args.ask_shares {
+            phrase()?.key()?
+        } else {
+            let shares = restore_shares(args)?;
+            if shares.is_empty() {
+                bail!(msg!("err-no-share-given"));
+            }
+            RecoveryKey::combine(&shares)?
+        };
     // Whose backup this is, before a new passphrase is asked for: a backup of someone else
     // is refused now, and the person sees whose it is.
     let info = Vault::backup_info(&args.file, &key)?;
     if let Some(expected) = &args.expect_person
         && *expected != info.id
     {
-        return Err(crate::errors::refused(t!(
+        return Err(crate::errors::refused(msg!(
             "err-backup-other-person",
             name = info.name.as_str(),
             id = info.id.to_string(),
@@ -248,7 +285,7 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
         )
     );
     if !info.signed {
-        eprintln!("{}", unsigned_notice());
+        eprintln!("{}", t!("backup-unsigned"));
     }
     let pass = pass::get_new_for(
         cli.passphrase_file.as_deref(),
@@ -323,22 +360,20 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
 /// Reads a checkpoint file given to `restore` (what `carnet audit witness` writes, or a
 /// bare signed note; small): refused before anything else when it is not one.
 fn read_checkpoint(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| msg!("err-cannot-read", file = path.display().to_string()))?;
     if bytes.len() > 16 * 1024 {
-        bail!(
-            "{}",
-            t!(
-                "checkpoint-too-large",
-                file = path.display().to_string(),
-                size = bytes.len()
-            )
-        );
+        bail!(msg!(
+            "checkpoint-too-large",
+            file = path.display().to_string(),
+            size = bytes.len()
+        ));
     }
     let text = String::from_utf8(bytes).map_err(|_| {
-        anyhow::anyhow!(
-            "{}",
-            t!("checkpoint-not-text", file = path.display().to_string())
-        )
+        anyhow::anyhow!(msg!(
+            "checkpoint-not-text",
+            file = path.display().to_string()
+        ))
     })?;
     // What `carnet audit witness` writes: the cosigned note with the witness's card.
     let text = match serde_json::from_str::<carnet::consent::WitnessNote>(&text) {
@@ -346,20 +381,12 @@ fn read_checkpoint(path: &Path) -> Result<String> {
         Err(_) => text,
     };
     if !text.starts_with("carnet-consent/") {
-        bail!(
-            "{}",
-            t!(
-                "checkpoint-not-checkpoint",
-                file = path.display().to_string()
-            )
-        );
+        bail!(msg!(
+            "checkpoint-not-checkpoint",
+            file = path.display().to_string()
+        ));
     }
     Ok(text)
-}
-
-/// What an unsigned backup (written before backups were signed) means, and what to do.
-fn unsigned_notice() -> &'static str {
-    "notice: this backup is unsigned: it was made by a version of carnet before backups were signed. It is restored and checked (the keys in it must be this person's, and every change and the consent log must verify), but nothing proves who wrote the file as a whole. Once restored, make a new backup (`carnet backup --out FILE`): it will be signed."
 }
 
 /// The link code for `device link` on a new device: `--code-file` (`-`: standard input),
@@ -371,34 +398,28 @@ fn link_code(
     code_file: Option<&Path>,
 ) -> Result<Zeroizing<String>> {
     if let Some(path) = code_file {
-        return read_secret(path, "link code");
+        return read_secret(path, Secret::LinkCode);
     }
     match code {
-        Some("-") => return read_secret(Path::new("-"), "link code"),
+        Some("-") => return read_secret(Path::new("-"), Secret::LinkCode),
         Some(c) => {
-            eprintln!(
-                "note: a code given on the command line can be seen by other users of this machine while carnet runs, and stays in your shell history; next time run `carnet device link` without it to type it, or use --code-file FILE."
-            );
+            eprintln!("{}", t!("note-code-visible"));
             return Ok(Zeroizing::new(c.to_string()));
         }
         None => {}
     }
     if !(std::io::stdin().is_terminal() || std::io::stderr().is_terminal()) {
-        bail!(
-            "no vault at {} to link from, and no link code to join with: on the new device, give the code your other device printed with --code-file FILE (or --code-file - to read it from standard input), or run in a terminal to type it; on the existing device, pass its --vault DIR",
-            dir.display()
-        );
+        bail!(msg!("err-link-no-code", vault = dir.display().to_string()));
     }
     eprintln!(
-        "No vault at {}: this will be a new device. Type the code `carnet device link` printed on your other device.",
-        dir.display()
+        "{}",
+        t!("link-new-device", vault = dir.display().to_string())
     );
     let text = Zeroizing::new(
-        rpassword::prompt_password("Link code (carnet-link1:..., not shown): ")
-            .context("cannot read the link code")?,
+        rpassword::prompt_password(t!("prompt-link-code")).context(msg!("err-link-code-read"))?,
     );
     if text.trim().is_empty() {
-        bail!("no link code was typed; nothing was created");
+        bail!(msg!("err-link-code-empty"));
     }
     Ok(text)
 }
@@ -505,7 +526,7 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
         } => {
             let dir = out.clone().unwrap_or_else(|| PathBuf::from("."));
             if !dir.is_dir() {
-                bail!("{} is not a directory", dir.display());
+                bail!(msg!("err-not-a-directory", dir = dir.display().to_string()));
             }
             let vault = open(cli)?;
             let key = phrase()?.key()?;
@@ -527,10 +548,10 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
                 })
                 .collect();
             if let Some(p) = paths.iter().find(|p| p.exists()) {
-                bail!(
-                    "{} already exists; choose another --out directory",
-                    p.display()
-                );
+                bail!(msg!(
+                    "err-share-file-exists",
+                    file = p.display().to_string()
+                ));
             }
             for (p, (_, bytes)) in paths.iter().zip(&shares) {
                 write_private(p, bytes)?;
@@ -560,8 +581,8 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
             }
         }
         RecoveryCommand::Release { file } => {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = std::fs::read(file)
+                .with_context(|| msg!("err-cannot-read", file = file.display().to_string()))?;
             let vault = open(cli)?;
             let (share, card_name) = vault.release_share(&bytes)?;
             let whose = vault
@@ -578,8 +599,12 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
                 }))
             } else {
                 println!(
-                    "The recovery share you hold for {whose} ({} are needed to recover). Give it to them in person:",
-                    share.threshold
+                    "{}",
+                    t!(
+                        "share-released",
+                        name = whose.as_str(),
+                        threshold = share.threshold
+                    )
                 );
                 println!("{}", text.as_str());
                 Ok(())

@@ -10,7 +10,7 @@ use data_encoding::BASE64;
 use serde_json::json;
 
 use crate::commands::{open, write_private};
-use crate::{AuditCommand, Cli, ContactCommand, GrantArgs, ShareCommand, output, t, words};
+use crate::{AuditCommand, Cli, ContactCommand, GrantArgs, ShareCommand, msg, output, t, words};
 
 fn when(t: u64) -> String {
     carnet::record::DateTime::from_unix(t as i64)
@@ -451,25 +451,26 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
         AuditCommand::Witness { patient, out } => {
             let vault = open(cli)?;
             let record = crate::commands::record_of(&vault, Some(patient))?;
-            let note = vault.witnessed(&record)?.with_context(|| {
-                format!("you have not received a consent checkpoint of {patient} yet: sync with them or import their bundle first")
-            })?;
+            let note = vault
+                .witnessed(&record)?
+                .with_context(|| msg!("err-witness-none", patient = patient.as_str()))?;
             let text = serde_json::to_string_pretty(&note)?;
             match out {
                 Some(out) => {
                     if out.exists() {
-                        bail!(
-                            "{} already exists; choose another --out path",
-                            out.display()
-                        );
+                        bail!(msg!("err-out-exists", out = out.display().to_string()));
                     }
                     write_private(out, text.as_bytes())?;
                     if cli.json {
                         output::json(&json!({ "out": out }))
                     } else {
                         println!(
-                            "Wrote the checkpoint of {patient}'s consent log you cosigned to {}; give it to their auditor (`carnet audit verify --cosigned FILE`).",
-                            out.display()
+                            "{}",
+                            t!(
+                                "witness-written",
+                                patient = patient.as_str(),
+                                out = out.display().to_string()
+                            )
                         );
                         Ok(())
                     }
@@ -489,26 +490,24 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> Result<()> {
 fn read_audit_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     let max = MAX_EXPORT_BYTES as u64;
     let file_name = || path.display().to_string();
-    let cannot_read = || t!("err-audit-cannot-read", what = what, file = file_name());
+    let cannot_read = || msg!("err-audit-cannot-read", what = what, file = file_name());
     let meta = std::fs::metadata(path).with_context(cannot_read)?;
     if !meta.is_file() {
-        bail!(
-            "{}",
-            t!("err-audit-not-regular", file = file_name(), what = what)
-        );
+        bail!(msg!(
+            "err-audit-not-regular",
+            file = file_name(),
+            what = what
+        ));
     }
     let limit = max / (1024 * 1024);
     if meta.len() > max {
-        bail!(
-            "{}",
-            t!(
-                "err-audit-too-large",
-                file = file_name(),
-                size = meta.len(),
-                limit = limit,
-                what = what
-            )
-        );
+        bail!(msg!(
+            "err-audit-too-large",
+            file = file_name(),
+            size = meta.len(),
+            limit = limit,
+            what = what
+        ));
     }
     let file = std::fs::File::open(path).with_context(cannot_read)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -516,15 +515,12 @@ fn read_audit_file(path: &Path, what: &str) -> Result<Vec<u8>> {
         .read_to_end(&mut bytes)
         .with_context(cannot_read)?;
     if bytes.len() as u64 > max {
-        bail!(
-            "{}",
-            t!(
-                "err-audit-grew",
-                file = file_name(),
-                limit = limit,
-                what = what
-            )
-        );
+        bail!(msg!(
+            "err-audit-grew",
+            file = file_name(),
+            limit = limit,
+            what = what
+        ));
     }
     Ok(bytes)
 }
@@ -539,15 +535,15 @@ fn older_checkpoint(path: &Path) -> Result<String> {
             .checkpoints
             .last()
             .cloned()
-            .with_context(|| t!("err-audit-export-no-checkpoint", file = file()));
+            .with_context(|| msg!("err-audit-export-no-checkpoint", file = file()));
     }
     if let Ok(serde_json::Value::Object(report)) = serde_json::from_slice(&bytes) {
         return match report.get("checkpoint") {
             Some(serde_json::Value::String(note)) => Ok(note.clone()),
-            _ => bail!("{}", t!("err-audit-json-no-checkpoint", file = file())),
+            _ => bail!(msg!("err-audit-json-no-checkpoint", file = file())),
         };
     }
-    String::from_utf8(bytes).with_context(|| t!("err-audit-not-checkpoint", file = file()))
+    String::from_utf8(bytes).with_context(|| msg!("err-audit-not-checkpoint", file = file()))
 }
 
 /// Whether a log verified without any witness's cosignature to check it against.
@@ -566,7 +562,7 @@ fn verify(
     let patient: Option<PersonId> = patient
         .map(|p| {
             p.parse()
-                .with_context(|| t!("err-audit-bad-patient", value = format!("{p:?}")))
+                .with_context(|| msg!("err-audit-bad-patient", value = format!("{p:?}")))
         })
         .transpose()?;
     let bytes = read_audit_file(file, &t!("audit-what-export"))?;
@@ -576,8 +572,9 @@ fn verify(
     for path in cosigned {
         let bytes = read_audit_file(path, &t!("audit-what-cosigned"))?;
         witnessed.push(
-            serde_json::from_slice::<carnet::consent::WitnessNote>(&bytes)
-                .with_context(|| t!("err-audit-not-cosigned", file = path.display().to_string()))?,
+            serde_json::from_slice::<carnet::consent::WitnessNote>(&bytes).with_context(|| {
+                msg!("err-audit-not-cosigned", file = path.display().to_string())
+            })?,
         );
     }
     let v = carnet::consent::verify_with(
@@ -691,16 +688,13 @@ fn verify(
         }
     }
     if !report.ok {
-        bail!(
-            "{}",
-            t!(
-                "err-audit-does-not-verify",
-                why = report
-                    .first_error
-                    .clone()
-                    .unwrap_or_else(|| t!("audit-unknown-failure"))
-            )
-        );
+        bail!(msg!(
+            "err-audit-does-not-verify",
+            why = report
+                .first_error
+                .clone()
+                .unwrap_or_else(|| t!("audit-unknown-failure"))
+        ));
     }
     Ok(())
 }
@@ -750,7 +744,7 @@ pub fn share(cli: &Cli, cmd: &ShareCommand) -> Result<()> {
         ShareCommand::Inspect { file } => inspect(cli, file),
         ShareCommand::Import { file } => {
             if !file.is_file() {
-                return Err(crate::errors::refused(t!(
+                return Err(crate::errors::refused(msg!(
                     "err-not-a-file",
                     file = file.display().to_string()
                 )));

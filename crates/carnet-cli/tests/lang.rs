@@ -823,3 +823,266 @@ fn kdf_cost_and_unknown_address_speak_french() {
     let (_, _, err) = run_env(&c, &["sync", "Dr Martin"], &[]);
     assert!(err.contains("no address known for Dr Martin"), "{err}");
 }
+
+/// Runs `carnet ARGS` in French and in English; returns (French stderr, English stderr),
+/// after checking both fail with `code`.
+fn fails_in_both(c: &Carnet, args: &[&str], code: i32) -> (String, String) {
+    let fr: Vec<&str> = ["--lang", "fr"].iter().chain(args).copied().collect();
+    let (fr_code, _, fr_err) = run_env(c, &fr, &[]);
+    let (en_code, _, en_err) = run_env(c, args, &[]);
+    assert_eq!(fr_code, code, "{fr_err}");
+    assert_eq!(en_code, code, "{en_err}");
+    (fr_err, en_err)
+}
+
+#[test]
+fn recovery_share_and_link_code_errors_speak_french() {
+    let c = Carnet::empty();
+    let backup = c.work.join("some.backup");
+    std::fs::write(&backup, b"not read before the shares").unwrap();
+    let backup = backup.to_str().unwrap();
+    // A file of shares that holds something else.
+    std::fs::write(c.work.join("junk.txt"), "hello").unwrap();
+    let (fr, en) = fails_in_both(&c, &["restore", backup, "--share-file", "junk.txt"], 1);
+    assert!(
+        fr.contains("junk.txt contient autre chose que des parts de récupération (chacune commence par carnet-share1:)"),
+        "{fr}"
+    );
+    assert!(
+        en.contains("junk.txt holds something other than recovery shares"),
+        "{en}"
+    );
+    // Standard input named twice.
+    let (fr, en) = fails_in_both(
+        &c,
+        &["restore", backup, "--share-file", "-", "--share-file", "-"],
+        1,
+    );
+    assert!(
+        fr.contains("l'entrée standard ne peut être lue qu'une fois"),
+        "{fr}"
+    );
+    assert!(en.contains("standard input can be read once"), "{en}");
+    // A file of shares that cannot be read.
+    let (fr, en) = fails_in_both(&c, &["restore", backup, "--share-file", "absent.txt"], 1);
+    assert!(
+        fr.contains("impossible de lire les parts de récupération depuis absent.txt"),
+        "{fr}"
+    );
+    assert!(
+        en.contains("cannot read the recovery shares from absent.txt"),
+        "{en}"
+    );
+    // A share on the command line: the note says others can see it.
+    let (fr, en) = fails_in_both(&c, &["restore", backup, "--share", "carnet-share1:zz"], 4);
+    assert!(fr.contains("note : les parts données avec --share"), "{fr}");
+    assert!(fr.contains("--share numéro 1"), "{fr}");
+    assert!(en.contains("note: shares given with --share"), "{en}");
+    // --ask-shares with no terminal.
+    let (fr, en) = fails_in_both(&c, &["restore", backup, "--ask-shares"], 1);
+    assert!(fr.contains("--ask-shares a besoin d'un terminal"), "{fr}");
+    assert!(en.contains("--ask-shares needs a terminal"), "{en}");
+    // device link on a new device, with no code and no terminal; with a code file that
+    // is not there; with a code on the command line.
+    let (fr, en) = fails_in_both(&c, &["device", "link"], 1);
+    assert!(fr.contains("aucun coffre dans"), "{fr}");
+    assert!(fr.contains("ni de code de liaison pour rejoindre"), "{fr}");
+    assert!(en.contains("and no link code to join with"), "{en}");
+    let (fr, en) = fails_in_both(&c, &["device", "link", "--code-file", "nope.txt"], 1);
+    assert!(
+        fr.contains("impossible de lire le code de liaison depuis nope.txt"),
+        "{fr}"
+    );
+    assert!(
+        en.contains("cannot read the link code from nope.txt"),
+        "{en}"
+    );
+    let fr = run_env(
+        &c,
+        &["--lang", "fr", "device", "link", "carnet-link1:zz"],
+        &[],
+    )
+    .2;
+    let en = run_env(&c, &["device", "link", "carnet-link1:zz"], &[]).2;
+    assert!(
+        fr.contains("note : un code donné sur la ligne de commande est visible"),
+        "{fr}"
+    );
+    assert!(
+        en.contains("note: a code given on the command line can be seen"),
+        "{en}"
+    );
+    // recovery split to a directory that is not there; release of a file that is not.
+    let split = [
+        "recovery",
+        "split",
+        "--threshold",
+        "2",
+        "--to",
+        "A",
+        "--to",
+        "B",
+    ];
+    let split_nowhere: Vec<&str> = split.iter().chain(&["--out", "nowhere"]).copied().collect();
+    let (fr, en) = fails_in_both(&c, &split_nowhere, 1);
+    assert!(fr.contains("nowhere n'est pas un dossier"), "{fr}");
+    assert!(en.contains("nowhere is not a directory"), "{en}");
+    let (fr, en) = fails_in_both(&c, &["recovery", "release", "absent.carnet"], 1);
+    assert!(fr.contains("impossible de lire absent.carnet"), "{fr}");
+    assert!(en.contains("cannot read absent.carnet"), "{en}");
+}
+
+#[test]
+fn a_released_recovery_share_is_given_out_in_french() {
+    let alice = Carnet::empty();
+    let v = alice.json(&["init", "--name", "Alice Test", "--kdf-cost", "10"]);
+    let phrase = v["recovery_phrase"].as_str().unwrap().to_string();
+    let holders = [Carnet::clinician("Dr Martin"), Carnet::clinician("Paul")];
+    for (h, name) in holders.iter().zip(["Dr Martin", "Paul"]) {
+        alice.json(&["contact", "add", name, &h.card()]);
+    }
+    let out = alice
+        .command()
+        .args(["--json", "recovery", "split", "--threshold", "2"])
+        .args(["--to", "Dr Martin", "--to", "Paul"])
+        .env("CARNET_RECOVERY_PHRASE", &phrase)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = alice.work.join(v["files"][0].as_str().unwrap());
+    let file = file.to_str().unwrap();
+    let fr = holders[0].ok(&["--lang", "fr", "recovery", "release", file]);
+    assert!(
+        fr.starts_with("La part de récupération que vous détenez pour Alice Test (il en faut 2 pour la récupération). Remettez-la-lui en main propre :"),
+        "{fr}"
+    );
+    let en = holders[0].ok(&["recovery", "release", file]);
+    assert!(
+        en.starts_with("The recovery share you hold for Alice Test (2 are needed to recover)."),
+        "{en}"
+    );
+}
+
+#[test]
+fn audit_witness_speaks_french() {
+    let alice = Carnet::patient();
+    let doctor = Carnet::clinician("Dr Martin");
+    alice.ok(&["contact", "add", "Dr Martin", &doctor.card()]);
+    doctor.ok(&["contact", "add", "Alice", &alice.card()]);
+    alice.grant("Dr Martin", "allergies", "read", "GP");
+    let bundle = alice.work.join("b.bundle");
+    let bundle = bundle.to_str().unwrap();
+    alice.ok(&["share", "export", "--to", "Dr Martin", "--out", bundle]);
+    doctor.ok(&["share", "import", bundle]);
+    let fr = doctor.ok(&[
+        "--lang",
+        "fr",
+        "audit",
+        "witness",
+        "--patient",
+        "Alice",
+        "--out",
+        "fr.json",
+    ]);
+    assert!(
+        fr.contains("Point de contrôle du journal de consentement de Alice, que vous avez cosigné, écrit dans fr.json"),
+        "{fr}"
+    );
+    let en = doctor.ok(&["audit", "witness", "--patient", "Alice", "--out", "en.json"]);
+    assert!(
+        en.contains("Wrote the checkpoint of Alice's consent log you cosigned to en.json"),
+        "{en}"
+    );
+    // The --out file exists now.
+    let (fr, en) = fails_in_both(
+        &doctor,
+        &["audit", "witness", "--patient", "Alice", "--out", "en.json"],
+        1,
+    );
+    assert!(
+        fr.contains("en.json existe déjà ; choisissez un autre chemin --out"),
+        "{fr}"
+    );
+    assert!(
+        en.contains("en.json already exists; choose another --out path"),
+        "{en}"
+    );
+}
+
+#[test]
+fn hardening_speaks_french() {
+    let c = Carnet::empty();
+    let fr = c.ok(&["--lang", "fr", "hardening"]);
+    assert!(
+        fr.contains("taille maximale des fichiers core : 0 (limite dure : 0)"),
+        "{fr}"
+    );
+    assert!(fr.contains("vidage mémoire autorisé : non"), "{fr}");
+    let en = c.ok(&["hardening"]);
+    assert!(en.contains("core file size limit: 0 (hard 0)"), "{en}");
+    assert!(en.contains("dumpable: no"), "{en}");
+}
+
+#[test]
+fn files_the_command_line_cannot_read_or_write_are_named_in_french() {
+    let c = Carnet::patient();
+    let (fr, en) = fails_in_both(&c, &["import", "fhir", "absent.json"], 1);
+    assert!(fr.contains("impossible de lire absent.json"), "{fr}");
+    assert!(en.contains("cannot read absent.json"), "{en}");
+    std::fs::create_dir(c.work.join("adir")).unwrap();
+    let (fr, en) = fails_in_both(&c, &["import", "fhir", "adir"], 1);
+    assert!(fr.contains("adir n'est pas un fichier"), "{fr}");
+    assert!(en.contains("adir is not a file"), "{en}");
+    // Manual pages into a directory under a file.
+    std::fs::write(c.work.join("afile"), b"x").unwrap();
+    let (fr, en) = fails_in_both(&c, &["man", "--out", "afile/pages"], 1);
+    assert!(fr.contains("impossible de créer afile/pages"), "{fr}");
+    assert!(en.contains("cannot create afile/pages"), "{en}");
+}
+
+/// Errors the command line builds itself (not the library's) are English under --json in
+/// every language, like the others: they are rendered when printed, not when made.
+#[test]
+fn errors_the_command_line_builds_are_english_under_json_in_every_language() {
+    let c = Carnet::patient();
+    for args in [
+        &[
+            "recovery",
+            "split",
+            "--threshold",
+            "2",
+            "--to",
+            "A",
+            "--to",
+            "B",
+            "--out",
+            "nowhere",
+        ][..],
+        &["import", "fhir", "absent.json"][..],
+        &["restore", "absent.backup"][..],
+        &["audit", "witness", "--patient", "Nobody"][..],
+    ] {
+        let fr: Vec<&str> = ["--lang", "fr", "--json"]
+            .iter()
+            .chain(args)
+            .copied()
+            .collect();
+        let en: Vec<&str> = ["--json"].iter().chain(args).copied().collect();
+        let (fr_code, fr_out, fr_err) = run_env(&c, &fr, &[]);
+        let (en_code, en_out, en_err) = run_env(&c, &en, &[]);
+        assert_ne!(en_code, 0, "{args:?}: {en_err}");
+        assert_eq!(fr_code, en_code, "{args:?}");
+        assert_eq!(fr_out, en_out, "{args:?}");
+        assert_eq!(
+            fr_err, en_err,
+            "{args:?}: the JSON error depends on the language"
+        );
+        let v: serde_json::Value = serde_json::from_str(en_err.trim()).unwrap();
+        assert!(v["error"].as_str().is_some_and(|e| e.is_ascii()), "{v}");
+    }
+}
