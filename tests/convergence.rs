@@ -149,7 +149,8 @@ fn entries(
                     e.id.to_string(),
                     (
                         format!("{:?}", e.entry),
-                        e.author.map_or_else(|| "unknown".to_string(), |p| p.to_string()),
+                        e.author
+                            .map_or_else(|| "unknown".to_string(), |p| p.to_string()),
                     ),
                 )
             })
