@@ -79,7 +79,7 @@ fn a_removed_device_gets_no_change_accepted_anywhere() {
             .devices()
             .unwrap()
             .iter()
-            .any(|d| d.id == phone_device.to_string() && d.own_key)
+            .any(|d| d.id == phone_device && d.own_key)
     );
 
     // Before the removal: the phone writes, Alice takes it, the doctor gets it.

@@ -862,7 +862,7 @@ fn link_join(cli: &Cli, code: &str, kdf_cost: u8, net: &NetArgs) -> Result<()> {
     if cli.json {
         output::json(&json!({
             "name": s.name,
-            "id": s.id,
+            "id": s.id.to_string(),
             "device": device,
             "rows": s.rows,
             "entries": s.entries,

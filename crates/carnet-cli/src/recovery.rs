@@ -281,7 +281,7 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
             name = info.name.as_str(),
             id = info.id.to_string(),
             at = when(info.backup_time),
-            device = &info.from_device[..8.min(info.from_device.len())]
+            device = &short(info.from_device)
         )
     );
     if !info.signed {
@@ -335,9 +335,9 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
                     "{}",
                     t!(
                         "restored-takeover",
-                        device = &s.device[..8],
+                        device = &short(s.device),
                         count = t.devices_retired,
-                        old = &s.from_device[..8]
+                        old = &short(s.from_device)
                     )
                 );
                 if let Some(b) = t.forked {
@@ -348,8 +348,8 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> Result<()> {
                 "{}",
                 t!(
                     "restored-new-device",
-                    device = &s.device[..8],
-                    old = &s.from_device[..8]
+                    device = &short(s.device),
+                    old = &short(s.from_device)
                 )
             ),
         }
@@ -459,12 +459,12 @@ pub fn device(cli: &Cli, cmd: &DeviceCommand) -> Result<()> {
             let d = vault.remove_device(id)?;
             if !d.own_key {
                 // Said on stderr, with --json too: it is a warning about the person's key.
-                eprintln!("{}", t!("device-holds-person-key", id = &d.id[..8]));
+                eprintln!("{}", t!("device-holds-person-key", id = &short(d.id)));
             }
             if cli.json {
                 output::json(&d)
             } else {
-                println!("{}", t!("device-removed", id = &d.id[..8]));
+                println!("{}", t!("device-removed", id = &short(d.id)));
                 Ok(())
             }
         }
@@ -611,4 +611,9 @@ pub fn recovery(cli: &Cli, cmd: &RecoveryCommand) -> Result<()> {
             }
         }
     }
+}
+
+/// The start of an id, as people see it in short (8 characters).
+fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(8).collect()
 }

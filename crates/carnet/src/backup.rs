@@ -124,13 +124,16 @@ pub struct RestoreSummary {
     /// The person's name.
     pub name: String,
     /// The person's id.
-    pub id: String,
+    #[serde(serialize_with = "crate::vault::as_text")]
+    pub id: PersonId,
     /// When the backup was made (Unix seconds).
     pub backup_time: u64,
     /// The device the backup came from (now replaced by this one).
-    pub from_device: String,
+    #[serde(serialize_with = "crate::vault::as_text")]
+    pub from_device: DeviceId,
     /// This device.
-    pub device: String,
+    #[serde(serialize_with = "crate::vault::as_text")]
+    pub device: DeviceId,
     /// Rows restored.
     pub rows: u64,
     /// Entries readable after the restore.
@@ -169,7 +172,7 @@ pub struct BackupInfo {
     /// When the backup was made (Unix seconds).
     pub backup_time: u64,
     /// The device it was made on.
-    pub from_device: String,
+    pub from_device: DeviceId,
     /// Whether it is of the signed format (false: written before backups were signed).
     pub signed: bool,
 }
@@ -594,7 +597,7 @@ impl Vault {
             name: card.name().to_string(),
             id: header.person,
             backup_time: header.created,
-            from_device: header.device.to_string(),
+            from_device: header.device,
             signed: header.version == BACKUP_VERSION,
         })
     }
@@ -799,10 +802,10 @@ impl Vault {
         let vault = Vault::open(dir, passphrase)?;
         let summary = RestoreSummary {
             name: card.name().to_string(),
-            id: card.person_id().to_string(),
+            id: card.person_id(),
             backup_time: header.created,
-            from_device: header.device.to_string(),
-            device: device.to_string(),
+            from_device: header.device,
+            device,
             rows,
             entries,
             signed,

@@ -308,7 +308,8 @@ pub struct DeviceRecord {
 #[derive(Clone, Debug, Serialize)]
 pub struct DeviceInfo {
     /// The device's id.
-    pub id: String,
+    #[serde(serialize_with = "crate::vault::as_text")]
+    pub id: DeviceId,
     /// Its network endpoint key (hex).
     pub endpoint: String,
     /// When it joined.
@@ -424,7 +425,7 @@ impl Vault {
         let mut out = Vec::new();
         for d in self.device_records()? {
             out.push(DeviceInfo {
-                id: d.device.to_string(),
+                id: d.device,
                 endpoint: data_encoding::HEXLOWER.encode(&d.endpoint),
                 added: d.added,
                 removed: d.removed,
@@ -550,7 +551,7 @@ impl Vault {
             .get_secret_meta(&format!("signing:{}", target.device))?
             .is_some();
         Ok(DeviceInfo {
-            id: target.device.to_string(),
+            id: target.device,
             endpoint: data_encoding::HEXLOWER.encode(&target.endpoint),
             added: target.added,
             removed: Some(now),
