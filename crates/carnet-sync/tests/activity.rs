@@ -8,26 +8,10 @@ use std::time::Duration;
 
 use carnet::consent::Access;
 use carnet::crypto::Role;
-use carnet::record::{Entry, Note, SectionId};
-use carnet_sync::{Activity, Node, SyncConfig};
-use common::vault;
+use carnet::record::SectionId;
+use carnet_sync::{Activity, Node};
+use common::{local, note, vault};
 use tokio::sync::{broadcast, mpsc};
-
-fn note(text: &str) -> Entry {
-    Entry::Note(Note {
-        text: text.into(),
-        title: None,
-    })
-}
-
-fn local() -> SyncConfig {
-    SyncConfig {
-        bind: Some("127.0.0.1:0".parse().unwrap()),
-        timeout: Duration::from_secs(10),
-        poll: Duration::from_millis(100),
-        ..SyncConfig::default()
-    }
-}
 
 fn drain(rx: &mut broadcast::Receiver<Activity>) -> Vec<Activity> {
     let mut out = Vec::new();

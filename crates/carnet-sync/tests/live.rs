@@ -8,25 +8,9 @@ use std::time::{Duration, Instant};
 
 use carnet::consent::Access;
 use carnet::crypto::Role;
-use carnet::record::{Entry, Note, SectionId};
-use carnet_sync::{Activity, LiveSync, SyncConfig, SyncError, SyncEvent};
-use common::vault;
-
-fn note(text: &str) -> Entry {
-    Entry::Note(Note {
-        text: text.into(),
-        title: None,
-    })
-}
-
-fn local() -> SyncConfig {
-    SyncConfig {
-        bind: Some("127.0.0.1:0".parse().unwrap()),
-        timeout: Duration::from_secs(10),
-        poll: Duration::from_millis(100),
-        ..SyncConfig::default()
-    }
-}
+use carnet::record::{Entry, SectionId};
+use carnet_sync::{Activity, LiveSync, SyncError, SyncEvent};
+use common::{local, note, vault};
 
 /// Events until `want` says one is what was waited for (a generous bound, only so that a
 /// missing event fails the test instead of hanging it).

@@ -46,3 +46,21 @@ pub fn scan_input() -> AttachmentInput {
         date: DateTime::now(),
     }
 }
+
+/// A note entry.
+pub fn note(text: &str) -> carnet::record::Entry {
+    carnet::record::Entry::Note(carnet::record::Note {
+        text: text.into(),
+        title: None,
+    })
+}
+
+/// A node on IPv4 loopback only, quick to notice changes.
+pub fn local() -> carnet_sync::SyncConfig {
+    carnet_sync::SyncConfig {
+        bind: Some("127.0.0.1:0".parse().expect("an address")),
+        timeout: std::time::Duration::from_secs(10),
+        poll: std::time::Duration::from_millis(100),
+        ..carnet_sync::SyncConfig::default()
+    }
+}
