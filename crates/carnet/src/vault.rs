@@ -1374,8 +1374,9 @@ impl Vault {
             }
             if filled == chunk.len() {
                 // Sealed as an inner chunk only once more bytes are known to follow.
-                let mut probe = [0u8; 1];
-                if read(&mut probe)? == 0 {
+                // A byte of the file: kept zeroizing like the chunk it joins.
+                let mut probe = Zeroizing::new([0u8; 1]);
+                if read(&mut probe[..])? == 0 {
                     break;
                 }
                 sealer.chunk(&chunk)?;
