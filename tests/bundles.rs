@@ -261,7 +261,7 @@ fn exports_are_incremental_both_ways_and_clinician_writes_come_back_signed() {
         .unwrap();
     assert_eq!(insulin.author, Some(doctor.vault.person_id()));
     assert_eq!(insulin.prescriber.as_deref(), Some("Dr Martin"));
-    assert_eq!(insulin.author_role.as_deref(), Some("clinician"));
+    assert_eq!(insulin.author_role, Some(carnet::crypto::Role::Clinician));
     let metformin = meds
         .iter()
         .find(|m| matches!(&m.entry, Entry::Medication(x) if x.name == "Metformin"))

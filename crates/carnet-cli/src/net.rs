@@ -825,7 +825,7 @@ fn link_offer(cli: &Cli, net: &NetArgs) -> Result<()> {
             "{}",
             t!(
                 "linked",
-                device = &report.device[..8],
+                device = &report.device.to_string()[..8],
                 rows = report.rows,
                 bytes = report.bytes
             )

@@ -55,8 +55,8 @@ fn name_or_id(name: Option<&String>, id: &str) -> String {
 
 fn author(v: &EntryView) -> String {
     let name = name_or_id(v.author_name.as_ref(), &id_text(v.author));
-    match v.author_role.as_deref() {
-        Some("clinician") => t!("author-clinician", name = name),
+    match v.author_role {
+        Some(carnet::crypto::Role::Clinician) => t!("author-clinician", name = name),
         _ => name,
     }
 }
@@ -264,7 +264,9 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
     );
     if v.prescriber.is_some() {
         println!("  {}", t!("show-prescriber-verified", name = author(v)));
-    } else if v.entry.kind() == "medication" && v.author_role.as_deref() == Some("clinician") {
+    } else if v.entry.kind() == "medication"
+        && v.author_role == Some(carnet::crypto::Role::Clinician)
+    {
         println!(
             "  {}",
             t!(

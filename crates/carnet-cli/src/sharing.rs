@@ -24,14 +24,16 @@ pub fn contact(cli: &Cli, cmd: &ContactCommand) -> Result<()> {
             let vault = open(cli)?;
             let c = vault.add_contact(name, card)?;
             if cli.json {
-                output::json(&json!({ "name": c.name, "id": c.id.to_string(), "role": c.role }))
+                output::json(
+                    &json!({ "name": c.name, "id": c.id.to_string(), "role": c.role.as_str() }),
+                )
             } else {
                 println!(
                     "{}",
                     t!(
                         "contact-added",
                         name = c.name.as_str(),
-                        role = words::word(&c.role),
+                        role = words::word(c.role.as_str()),
                         id = c.id.short()
                     )
                 );
@@ -44,7 +46,7 @@ pub fn contact(cli: &Cli, cmd: &ContactCommand) -> Result<()> {
             if cli.json {
                 let v: Vec<_> = list
                     .iter()
-                    .map(|c| json!({ "name": c.name, "id": c.id.to_string(), "role": c.role, "card": c.card }))
+                    .map(|c| json!({ "name": c.name, "id": c.id.to_string(), "role": c.role.as_str(), "card": c.card }))
                     .collect();
                 output::json(&v)
             } else {
@@ -55,7 +57,7 @@ pub fn contact(cli: &Cli, cmd: &ContactCommand) -> Result<()> {
                     println!(
                         "{} {} {}",
                         output::pad(&c.name, 24),
-                        output::pad(&words::word(&c.role), 10),
+                        output::pad(&words::word(c.role.as_str()), 10),
                         c.id
                     );
                 }
@@ -213,7 +215,7 @@ pub fn log(cli: &Cli) -> Result<()> {
                 Some(p) => t!("log-someone", id = p.short()),
                 None => t!(
                     "log-unknown-device",
-                    id = &a.endpoint[..12.min(a.endpoint.len())]
+                    id = a.endpoint.map(|k| k.short()).unwrap_or_default()
                 ),
             },
         };

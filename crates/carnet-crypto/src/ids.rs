@@ -94,6 +94,63 @@ impl FromStr for DeviceId {
     }
 }
 
+/// A device's network endpoint: the ed25519 public key its iroh endpoint answers with.
+/// Public (peers see it on every connection); shown as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EndpointKey(pub [u8; 32]);
+
+impl EndpointKey {
+    /// The first 12 hex digits: enough to tell devices apart in a list.
+    pub fn short(&self) -> String {
+        self.to_string()[..12].to_string()
+    }
+}
+
+impl fmt::Display for EndpointKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&data_encoding::HEXLOWER.encode(&self.0))
+    }
+}
+
+impl fmt::Debug for EndpointKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EndpointKey({})", self.short())
+    }
+}
+
+impl FromStr for EndpointKey {
+    type Err = CryptoError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(s.trim().as_bytes())
+            .map_err(|e| CryptoError::Malformed {
+                what: "endpoint key",
+                detail: format!("{e}"),
+            })?;
+        bytes
+            .try_into()
+            .map(EndpointKey)
+            .map_err(|_| CryptoError::Malformed {
+                what: "endpoint key",
+                detail: "expected 32 bytes".into(),
+            })
+    }
+}
+
+// As text, in every format: the form people and logs already use.
+impl Serialize for EndpointKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EndpointKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A patient's record: derived from the patient's person id, so a record has exactly one
 /// owner and anyone holding the patient's card can compute it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -151,5 +208,22 @@ mod tests {
         assert!("abc".parse::<PersonId>().is_err());
         assert!(DeviceId([1; 16]).to_string().parse::<PersonId>().is_err());
         assert!("!!!!".parse::<DeviceId>().is_err());
+    }
+
+    #[test]
+    fn an_endpoint_key_is_hex_text_in_every_format() {
+        let k = EndpointKey([0xab; 32]);
+        assert_eq!(k.to_string(), "ab".repeat(32));
+        assert_eq!(
+            k.to_string().to_uppercase().parse::<EndpointKey>().unwrap(),
+            k
+        );
+        assert!("ab".repeat(31).parse::<EndpointKey>().is_err());
+        assert!("not hex".parse::<EndpointKey>().is_err());
+        // Stored rows held the hex as a string: the typed key reads them and writes them
+        // back byte for byte.
+        let old = postcard::to_stdvec(&"ab".repeat(32)).unwrap();
+        assert_eq!(postcard::from_bytes::<EndpointKey>(&old).unwrap(), k);
+        assert_eq!(postcard::to_stdvec(&k).unwrap(), old);
     }
 }

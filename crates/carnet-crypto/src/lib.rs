@@ -54,7 +54,7 @@ pub use envelope::{
     MAX_ENVELOPE_BYTES, Signer,
 };
 pub use error::CryptoError;
-pub use ids::{DeviceId, PersonId, RecordId};
+pub use ids::{DeviceId, EndpointKey, PersonId, RecordId};
 pub use keygrant::{KeyGrant, KeyGrantHeader, MAX_KEY_GRANT_BYTES};
 pub use keys::{
     ContentKey, EpochKey, MasterKey, Passphrase, PersonSecret, random_array, verify_signature,

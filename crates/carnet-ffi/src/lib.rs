@@ -397,7 +397,7 @@ pub struct ContactRecord {
     /// Their person id.
     pub id: String,
     /// Their role.
-    pub role: String,
+    pub role: Role,
     /// Their identity card, text form.
     pub card: String,
 }
@@ -995,7 +995,7 @@ fn contact(c: carnet::Contact) -> ContactRecord {
     ContactRecord {
         name: c.name,
         id: c.id.to_string(),
-        role: c.role,
+        role: c.role.into(),
         card: c.card,
     }
 }

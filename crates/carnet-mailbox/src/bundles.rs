@@ -170,12 +170,8 @@ pub fn active_devices(vault: &Vault) -> Result<Vec<[u8; 32]>, MailboxError> {
         if d.removed.is_some() {
             continue;
         }
-        if let Ok(Ok(key)) = data_encoding::HEXLOWER
-            .decode(d.endpoint.as_bytes())
-            .map(<[u8; 32]>::try_from)
-            && !out.contains(&key)
-        {
-            out.push(key);
+        if !out.contains(&d.endpoint.0) {
+            out.push(d.endpoint.0);
         }
     }
     Ok(out)

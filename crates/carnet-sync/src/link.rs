@@ -126,11 +126,19 @@ const WRITE_PIECE: usize = 64 * 1024;
 #[derive(Clone, Debug, Serialize)]
 pub struct LinkReport {
     /// The new device's id.
-    pub device: String,
+    #[serde(serialize_with = "as_text")]
+    pub device: carnet::crypto::DeviceId,
     /// Rows sent.
     pub rows: u64,
     /// Bytes sent.
     pub bytes: u64,
+}
+
+fn as_text<S: serde::Serializer>(
+    v: &carnet::crypto::DeviceId,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 async fn write_frame(
@@ -313,7 +321,7 @@ pub(crate) async fn answer(
     // Wait until the new device has read everything and closed.
     let _ = tokio::time::timeout(timeout, conn.closed()).await;
     Ok(LinkReport {
-        device: device.to_string(),
+        device,
         rows: summary.rows,
         bytes,
     })

@@ -143,7 +143,7 @@ pub(crate) async fn note_attempt(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
-        endpoint: data_encoding::HEXLOWER.encode(&endpoint),
+        endpoint: Some(carnet::crypto::EndpointKey(endpoint)),
         person,
         why,
     };

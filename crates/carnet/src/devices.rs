@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use carnet_crypto::{DeviceCert, DeviceId, IdentityCard, PersonId, endpoint_public_key};
+use carnet_crypto::{
+    DeviceCert, DeviceId, EndpointKey, IdentityCard, PersonId, endpoint_public_key,
+};
 use carnet_store::WriteTxn;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -21,12 +23,32 @@ pub const MAX_ATTEMPTS: usize = 500;
 pub struct Attempt {
     /// When (Unix seconds).
     pub time: u64,
-    /// The network endpoint it came from (hex).
-    pub endpoint: String,
+    /// The network endpoint it came from (`None`: not a network peer, a bundle or a
+    /// forwarded batch).
+    #[serde(with = "network_source")]
+    pub endpoint: Option<EndpointKey>,
     /// The person its certificate named, if it presented a valid one.
     pub person: Option<PersonId>,
     /// Why it was refused.
     pub why: String,
+}
+
+/// Attempts are stored with their source as text (the hex of an endpoint key, or words
+/// for "not a network peer" in rows written before the source was typed): kept so.
+mod network_source {
+    use carnet_crypto::EndpointKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<EndpointKey>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(k) => s.collect_str(k),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<EndpointKey>, D::Error> {
+        Ok(String::deserialize(d)?.parse().ok())
+    }
 }
 
 /// Who a peer is to this vault.
@@ -310,8 +332,9 @@ pub struct DeviceInfo {
     /// The device's id.
     #[serde(serialize_with = "crate::vault::as_text")]
     pub id: DeviceId,
-    /// Its network endpoint key (hex).
-    pub endpoint: String,
+    /// Its network endpoint key.
+    #[serde(serialize_with = "crate::vault::as_text")]
+    pub endpoint: EndpointKey,
     /// When it joined.
     pub added: u64,
     /// When it was removed.
@@ -426,7 +449,7 @@ impl Vault {
         for d in self.device_records()? {
             out.push(DeviceInfo {
                 id: d.device,
-                endpoint: data_encoding::HEXLOWER.encode(&d.endpoint),
+                endpoint: EndpointKey(d.endpoint),
                 added: d.added,
                 removed: d.removed,
                 this: d.device == self.device_id(),
@@ -552,7 +575,7 @@ impl Vault {
             .is_some();
         Ok(DeviceInfo {
             id: target.device,
-            endpoint: data_encoding::HEXLOWER.encode(&target.endpoint),
+            endpoint: EndpointKey(target.endpoint),
             added: target.added,
             removed: Some(now),
             this: false,

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use carnet_consent::{Range, SectionTag, SharedView, SignedEntry};
 use carnet_crypto::{
-    DeviceId, Envelope, EnvelopeId, EpochKey, IdentityCard, KeyGrant, PersonId, RecordId,
+    DeviceId, Envelope, EnvelopeId, EpochKey, IdentityCard, KeyGrant, PersonId, RecordId, Role,
 };
 use carnet_record::SectionId;
 use carnet_store::WriteTxn;
@@ -541,18 +541,18 @@ impl Vault {
     }
 
     /// The name and role of a person, as far as this vault knows them.
-    pub fn name_of(&self, person: &PersonId) -> Result<Option<(String, String)>> {
+    pub fn name_of(&self, person: &PersonId) -> Result<Option<(String, Role)>> {
         Ok(self.people()?.remove(person))
     }
 
     /// Everyone this vault can name: its owner, contacts, grantees, patients who shared a
     /// record, and the authors whose cards came with shared records.
-    pub fn people(&self) -> Result<HashMap<PersonId, (String, String)>> {
-        let mut out: HashMap<PersonId, (String, String)> = HashMap::new();
-        let add_card = |text: &str, out: &mut HashMap<PersonId, (String, String)>| {
+    pub fn people(&self) -> Result<HashMap<PersonId, (String, Role)>> {
+        let mut out: HashMap<PersonId, (String, Role)> = HashMap::new();
+        let add_card = |text: &str, out: &mut HashMap<PersonId, (String, Role)>| {
             if let Ok(c) = IdentityCard::from_text(text) {
                 out.entry(c.person_id())
-                    .or_insert((c.name().to_string(), c.role().as_str().to_string()));
+                    .or_insert((c.name().to_string(), c.role()));
             }
         };
         for text in self.card_book()? {
@@ -571,14 +571,11 @@ impl Vault {
         }
         for c in self.contacts()? {
             // The name the owner chose wins.
-            out.insert(c.id, (c.name.clone(), c.role.clone()));
+            out.insert(c.id, (c.name.clone(), c.role));
         }
         out.insert(
             self.person_id(),
-            (
-                self.card().name().to_string(),
-                self.card().role().as_str().to_string(),
-            ),
+            (self.card().name().to_string(), self.card().role()),
         );
         Ok(out)
     }
@@ -1223,7 +1220,7 @@ impl Vault {
         if let Err(e @ Error::Stranger { .. }) = &result {
             let _ = self.record_attempt(crate::Attempt {
                 time: now_unix(),
-                endpoint: "not a network peer (a bundle or a forwarded batch)".into(),
+                endpoint: None,
                 person: Some(from.person_id()),
                 why: e.to_string(),
             });

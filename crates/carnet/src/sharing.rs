@@ -11,7 +11,7 @@ use std::sync::Arc;
 use carnet_consent::{
     Access, Action, AuditExport, ConsentLog, GrantId, LogTail, SectionTag, SignedEntry,
 };
-use carnet_crypto::{EpochKey, IdentityCard, KeyGrant, KeyGrantHeader, PersonId, RecordId};
+use carnet_crypto::{EpochKey, IdentityCard, KeyGrant, KeyGrantHeader, PersonId, RecordId, Role};
 use carnet_record::SectionId;
 use carnet_store::WriteTxn;
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,8 @@ pub struct Contact {
     /// Their person id.
     pub id: PersonId,
     /// Their stated role.
-    pub role: String,
+    #[serde(with = "crate::vault::role_text")]
+    pub role: Role,
 }
 
 /// A grant as the patient sees it (purpose and sections in clear: this stays in the vault).
@@ -175,7 +176,7 @@ impl Vault {
             name: name.to_string(),
             card: card.to_text(),
             id: card.person_id(),
-            role: card.role().as_str().to_string(),
+            role: card.role(),
         };
         list.push(contact.clone());
         Self::write_sealed_list(&mut txn, "contacts", &list)?;

@@ -85,6 +85,23 @@ pub(crate) fn as_text_opt<S: serde::Serializer, T: std::fmt::Display>(
     }
 }
 
+/// A role kept as its word ("patient", "clinician", "auditor") in stored rows and JSON,
+/// as it was before roles were typed.
+pub(crate) mod role_text {
+    use carnet_crypto::Role;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Role, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// One entry as a reader sees it: its content and who wrote it, verified from signatures.
 #[derive(Clone, Debug, Serialize)]
 pub struct EntryView {
@@ -103,7 +120,8 @@ pub struct EntryView {
     /// owner gave them).
     pub author_name: Option<String>,
     /// That person's role (patient, clinician), from their card.
-    pub author_role: Option<String>,
+    #[serde(serialize_with = "as_text_opt")]
+    pub author_role: Option<Role>,
     /// For a medication written by a clinician (a prescription): who prescribed it, as
     /// verified from the signature of the change that created it, and only while every
     /// current field is still the prescriber's own writing (see `edits`).
@@ -1473,7 +1491,7 @@ impl Vault {
         section: SectionId,
         stored: StoredEntry,
         writes: Vec<carnet_record::FieldWrite>,
-        people: &HashMap<PersonId, (String, String)>,
+        people: &HashMap<PersonId, (String, Role)>,
         actors: &mut HashMap<[u8; 16], Option<(PersonId, DeviceId)>>,
     ) -> Result<EntryView> {
         let mut lookup = |actor: [u8; 16]| -> Result<Option<(PersonId, DeviceId)>> {
@@ -1510,7 +1528,7 @@ impl Vault {
                 (
                     Some(p),
                     known.map(|(n, _)| n.clone()),
-                    known.map(|(_, r)| r.clone()),
+                    known.map(|(_, r)| *r),
                 )
             }
             None => (None, None, None),
