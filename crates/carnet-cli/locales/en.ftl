@@ -700,3 +700,19 @@ err-edit-no-value-fits = no value fits
 err-edit-invalid = the edited entry is not valid
 err-edit-no-subfields = field "{ $field }" has no sub-fields
 err-network-runtime = cannot start the network runtime
+
+# Why a peer refused a sync (carnet_sync::PeerRefusal), and who refused.
+err-peer-refused = the peer refused: { $why }
+err-we-refused = this vault does not sync with the peer: { $why }
+err-link-vault-exists = a vault already exists at { $vault }; link into a new directory (`--vault`)
+refusal-not-linked = this device is not registered with that vault, or was removed: link it first (`carnet device link`)
+refusal-not-primary = this device does not exchange with others: it was removed by its owner, or it is not its owner's primary device
+refusal-blocked = blocked: nothing is sent and nothing is accepted
+refusal-unknown = not known to that vault: nothing is shared
+refusal-nothing-shared = nothing is shared (no grant in force)
+refusal-nothing-shared-since = nothing is shared (no grant in force) since { $date }
+refusal-batch = a batch was refused, nothing of it was kept: { $detail }
+refusal-busy = the device is receiving too much at once ({ $mib } MiB); try again later
+refusal-wrong-link-code = the link code is wrong (or was already used)
+refusal-link-version = the other device runs another version of Carnet: install the same one on both
+err-sync-access-ended = { $patient } no longer shares their record with you: your access ended on { $date }. What you received before stays readable (`carnet list --patient "{ $patient }"`), but nothing new comes, and what you write stays with you.

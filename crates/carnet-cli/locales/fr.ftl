@@ -698,3 +698,19 @@ err-edit-no-value-fits = aucune valeur ne convient
 err-edit-invalid = l'entrée modifiée n'est pas valide
 err-edit-no-subfields = le champ « { $field } » n'a pas de sous-champs
 err-network-runtime = impossible de démarrer le moteur réseau
+
+# Pourquoi un pair a refusé une synchronisation (carnet_sync::PeerRefusal), et qui a refusé.
+err-peer-refused = le pair a refusé : { $why }
+err-we-refused = ce coffre ne se synchronise pas avec ce pair : { $why }
+err-link-vault-exists = un coffre existe déjà dans { $vault } ; liez l'appareil dans un nouveau dossier (`--vault`)
+refusal-not-linked = cet appareil n'est pas enregistré auprès de ce coffre, ou en a été retiré : liez-le d'abord (`carnet device link`)
+refusal-not-primary = cet appareil n'échange pas avec d'autres : son propriétaire l'a retiré, ou ce n'est pas son appareil principal
+refusal-blocked = bloqué : rien n'est envoyé et rien n'est accepté
+refusal-unknown = inconnu de ce coffre : rien n'est partagé
+refusal-nothing-shared = rien n'est partagé (aucune autorisation en vigueur)
+refusal-nothing-shared-since = rien n'est partagé (aucune autorisation en vigueur) depuis le { $date }
+refusal-batch = un lot a été refusé, rien n'en a été gardé : { $detail }
+refusal-busy = l'appareil reçoit trop à la fois ({ $mib } Mio) ; réessayez plus tard
+refusal-wrong-link-code = le code de liaison est faux (ou a déjà servi)
+refusal-link-version = l'autre appareil utilise une autre version de Carnet : installez la même sur les deux
+err-sync-access-ended = { $patient } ne vous partage plus son dossier : votre accès a pris fin le { $date }. Ce que vous avez reçu avant reste lisible (`carnet list --patient "{ $patient }"`), mais plus rien de nouveau n'arrive, et ce que vous écrivez reste chez vous.

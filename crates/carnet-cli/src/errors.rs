@@ -116,7 +116,9 @@ pub fn not_found(text: impl Into<Msg>) -> anyhow::Error {
 fn crypto_kind(e: &CryptoError) -> Kind {
     match e {
         CryptoError::WrongPassphrase => Kind::Passphrase,
-        CryptoError::DamagedWrappedKey(_) | CryptoError::Encrypt(_) => Kind::Failure,
+        CryptoError::DamagedWrappedKey(_) | CryptoError::Encrypt(_) | CryptoError::Output(_) => {
+            Kind::Failure
+        }
         _ => Kind::Refused,
     }
 }
@@ -194,7 +196,11 @@ pub fn kind(e: &anyhow::Error) -> Kind {
                     Kind::Unreachable
                 }
                 S::Vault(v) => carnet_kind(v),
-                S::Refused(_) | S::WrongPeer(_) | S::BadTicket(_) => Kind::Refused,
+                S::Refused(_)
+                | S::WeRefused(_)
+                | S::VaultExists(_)
+                | S::WrongPeer(_)
+                | S::BadTicket(_) => Kind::Refused,
                 _ => Kind::Failure,
             };
         }
@@ -210,10 +216,52 @@ fn translate(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(e) = cause.downcast_ref::<StoreError>() {
         return store_text(e);
     }
+    if let Some(e) = cause.downcast_ref::<carnet_sync::SyncError>() {
+        return sync_text(e);
+    }
     if let Some(CryptoError::WrongPassphrase) = cause.downcast_ref::<CryptoError>() {
         return Some(t!("err-wrong-passphrase"));
     }
     None
+}
+
+/// A peer's refusal in the language.
+pub fn refusal_text(r: &carnet_sync::PeerRefusal) -> String {
+    use carnet_sync::PeerRefusal as R;
+    match r {
+        R::NotLinked => t!("refusal-not-linked"),
+        R::NotPrimary => t!("refusal-not-primary"),
+        R::Blocked => t!("refusal-blocked"),
+        R::Unknown => t!("refusal-unknown"),
+        R::NothingShared { ended: Some(t) } => {
+            t!("refusal-nothing-shared-since", date = day(*t))
+        }
+        R::NothingShared { ended: None } => t!("refusal-nothing-shared"),
+        R::Batch { detail, .. } => t!("refusal-batch", detail = detail.as_str()),
+        R::Busy { buffered_mib } => t!("refusal-busy", mib = *buffered_mib),
+        R::WrongLinkCode => t!("refusal-wrong-link-code"),
+        R::LinkVersion => t!("refusal-link-version"),
+        // A kind added to the library later: its own words.
+        other => other.to_string(),
+    }
+}
+
+/// A day as people read it (YYYY-MM-DD), from Unix seconds.
+pub fn day(t: u64) -> String {
+    carnet::record::DateTime::from_unix(t as i64)
+        .map(|d| d.date().to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn sync_text(e: &carnet_sync::SyncError) -> Option<String> {
+    use carnet_sync::SyncError as S;
+    Some(match e {
+        S::Refused(r) => t!("err-peer-refused", why = refusal_text(r)),
+        S::WeRefused(r) => t!("err-we-refused", why = refusal_text(r)),
+        S::VaultExists(dir) => t!("err-link-vault-exists", vault = dir.display().to_string()),
+        S::Vault(v) => return carnet_text(v),
+        _ => return None,
+    })
 }
 
 fn store_text(e: &StoreError) -> Option<String> {

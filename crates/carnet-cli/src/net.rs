@@ -599,24 +599,29 @@ fn activity_text(a: &Activity) -> Option<String> {
 
 /// A refusal from a patient who had shared their record, said as what it means.
 fn no_longer_shared(e: anyhow::Error, patient: Option<&str>) -> anyhow::Error {
-    // Only the refusals that mean "no longer shared" (carnet-sync's words for no grant in
+    // Only the refusals that mean "no longer shared" (the kinds for no grant in
     // force, a block, an unknown peer); a refusal for another reason (a device that is
     // not its owner's primary, a change that does not verify) keeps its own text.
     let refused = e
         .chain()
         .find_map(|c| match c.downcast_ref::<carnet_sync::SyncError>() {
-            Some(carnet_sync::SyncError::Refused(why))
-                if why.contains("nothing is shared with you") || why.contains(" is blocked") =>
-            {
+            Some(carnet_sync::SyncError::Refused(why)) if why.no_longer_shared() => {
                 Some(why.clone())
             }
             _ => None,
         });
     match (refused, patient) {
+        (Some(carnet_sync::PeerRefusal::NothingShared { ended: Some(t) }), Some(patient)) => {
+            crate::errors::refused(msg!(
+                "err-sync-access-ended",
+                patient = patient,
+                date = crate::errors::day(t)
+            ))
+        }
         (Some(why), Some(patient)) => crate::errors::refused(msg!(
             "err-sync-no-longer-shared",
             patient = patient,
-            why = why
+            why = crate::errors::refusal_text(&why)
         )),
         _ => e,
     }

@@ -32,7 +32,7 @@ fn a_revoked_clinician_is_told_the_patient_no_longer_shares() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(
-        err.contains("Alice Test no longer shares their record with you: your access was revoked or has ended"),
+        err.contains("Alice Test no longer shares their record with you"),
         "{err}"
     );
     // On which day (the patient's log says when), not why.
@@ -45,6 +45,12 @@ fn a_revoked_clinician_is_told_the_patient_no_longer_shares() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("Alice Test ne vous partage plus son dossier"),
+        "{err}"
+    );
+    // The refusal crosses as a kind (protocol 5), so the clinician reads it in their own
+    // language, date included, whatever the patient's device speaks.
+    assert!(
+        err.contains(&format!("votre accès a pris fin le {today}")),
         "{err}"
     );
     // What was received stays readable.

@@ -207,7 +207,10 @@ fn unknown_blocked_and_revoked_peers_get_nothing_and_are_logged() {
     }
     alice.ok(&["add", "allergy", "--substance", "Peanuts"]);
     let err = doctor.fails(&["sync", &server.ticket]);
-    assert!(err.contains("nothing is shared"), "{err}");
+    assert!(
+        err.contains("no longer shares their record with you"),
+        "{err}"
+    );
     assert!(!texts(&doctor.json(&["list", "--patient", "Alice"])).contains("Peanuts"));
 
     // The patient's log names each refusal.

@@ -15,6 +15,10 @@ pub enum CryptoError {
     /// Encrypting with age failed.
     #[error("encryption failed: {0}")]
     Encrypt(String),
+    /// The writer a sealed stream goes to failed (a full disk, a closed share sheet):
+    /// nothing is wrong with the keys.
+    #[error("writing the sealed output failed: {0}")]
+    Output(#[source] std::io::Error),
     /// An authenticated decryption failed: wrong key, or the bytes were altered.
     #[error("{what} failed to decrypt: it was altered, damaged, or sealed with another key")]
     Decrypt {
@@ -85,6 +89,7 @@ impl CryptoError {
             CryptoError::WrongPassphrase => "crypto.wrong_passphrase",
             CryptoError::DamagedWrappedKey(_) => "crypto.damaged_wrapped_key",
             CryptoError::Encrypt(_) => "crypto.encrypt",
+            CryptoError::Output(_) => "crypto.output",
             CryptoError::Decrypt { .. } => "crypto.decrypt",
             CryptoError::BadSignature { .. } => "crypto.bad_signature",
             CryptoError::Malformed { .. } => "crypto.malformed",

@@ -52,7 +52,7 @@ pub(crate) fn seal_with<W: Write>(
         .map_err(|e| CryptoError::Encrypt(e.to_string()))?;
     enc.wrap_output(out)
         .map(SealedWriter)
-        .map_err(|e| CryptoError::Encrypt(e.to_string()))
+        .map_err(CryptoError::Output)
 }
 
 /// Opens a file sealed to `me`. A file sealed to someone else is refused with

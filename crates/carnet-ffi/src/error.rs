@@ -194,6 +194,7 @@ fn from_crypto(e: CryptoError) -> CarnetError {
         }
         CryptoError::TooLarge { .. } => CarnetError::TooLarge { message },
         CryptoError::Random(_) | CryptoError::Encrypt(_) => CarnetError::Internal { message },
+        CryptoError::Output(_) => CarnetError::Io { message },
         _ => CarnetError::Damaged { message },
     }
 }

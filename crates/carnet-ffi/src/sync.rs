@@ -16,7 +16,10 @@ impl From<SyncError> for CarnetError {
         match e {
             SyncError::Vault(v) => v.into(),
             SyncError::BadTicket(_) => CarnetError::InvalidInput { message },
-            SyncError::Refused(_) | SyncError::WrongPeer(_) => CarnetError::Refused { message },
+            SyncError::Refused(_)
+            | SyncError::WeRefused(_)
+            | SyncError::VaultExists(_)
+            | SyncError::WrongPeer(_) => CarnetError::Refused { message },
             SyncError::InsideRuntime => CarnetError::Internal { message },
             _ => CarnetError::Network { message },
         }

@@ -1,4 +1,114 @@
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+/// Why a peer would not sync, as it says so on the wire (a `Refused` frame): a kind an app
+/// can match and put in its own words, never free text to parse. Both sides use it: the one
+/// that refuses (in [`SyncError::WeRefused`]) and the one refused (in
+/// [`SyncError::Refused`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[non_exhaustive]
+pub enum PeerRefusal {
+    /// A device of the same person that the serving vault does not know: never linked to
+    /// it, or removed.
+    #[error("this device is not registered with the vault, or was removed: link it first")]
+    NotLinked,
+    /// The device may not exchange with others: removed by its owner, or not its owner's
+    /// primary device (only the primary shares).
+    #[error(
+        "this device does not exchange with others: it was removed by its owner, or it is not its owner's primary device"
+    )]
+    NotPrimary,
+    /// The refusing vault's owner blocked the other: nothing is sent to them and nothing
+    /// from them is accepted.
+    #[error("blocked: nothing is sent and nothing is accepted")]
+    Blocked,
+    /// The other is not known to the refusing vault (not a contact, grantee or patient).
+    #[error("not known to this vault: nothing is shared")]
+    Unknown,
+    /// Nothing is shared with the other: no grant in force.
+    #[error("nothing is shared (no grant in force){}", ended_text(.ended))]
+    NothingShared {
+        /// When the access ended (Unix seconds), if it had been granted: the former grantee
+        /// learns when, not why.
+        ended: Option<u64>,
+    },
+    /// The receiver refused a batch it was sent (a change that does not verify, a grant
+    /// it may not accept...): nothing of that batch was kept.
+    #[error("a batch was refused ({code}): {detail}")]
+    Batch {
+        /// The receiver's error code (`carnet::Error::code`).
+        code: String,
+        /// The receiver's words for it.
+        detail: String,
+    },
+    /// The receiver is taking in too much at once over all its sessions: try again later.
+    #[error(
+        "the device is receiving too much at once ({buffered_mib} MiB buffered over every session); try again later"
+    )]
+    Busy {
+        /// What it holds buffered, in MiB.
+        buffered_mib: u64,
+    },
+    /// Linking: the code is wrong, or was already used.
+    #[error("the link code is wrong (or was already used)")]
+    WrongLinkCode,
+    /// Linking: the two devices run versions of Carnet that do not link.
+    #[error("the other device runs another version of Carnet: install the same one on both")]
+    LinkVersion,
+}
+
+fn ended_text(ended: &Option<u64>) -> String {
+    match ended {
+        Some(t) => format!(
+            ": access ended on {}",
+            carnet::record::DateTime::from_unix(*t as i64)
+                .map(|d| d.date().to_string())
+                .unwrap_or_else(|| t.to_string())
+        ),
+        None => String::new(),
+    }
+}
+
+impl PeerRefusal {
+    /// The stable code of this kind (`"refused.nothing_shared"`): stable API, as
+    /// [`SyncError::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            PeerRefusal::NotLinked => "refused.not_linked",
+            PeerRefusal::NotPrimary => "refused.not_primary",
+            PeerRefusal::Blocked => "refused.blocked",
+            PeerRefusal::Unknown => "refused.unknown",
+            PeerRefusal::NothingShared { .. } => "refused.nothing_shared",
+            PeerRefusal::Batch { .. } => "refused.batch",
+            PeerRefusal::Busy { .. } => "refused.busy",
+            PeerRefusal::WrongLinkCode => "refused.wrong_link_code",
+            PeerRefusal::LinkVersion => "refused.link_version",
+        }
+    }
+
+    /// The refusal a code names, for protocols that carry the code as text (linking).
+    pub fn from_code(code: &str) -> Option<PeerRefusal> {
+        Some(match code {
+            "refused.not_linked" => PeerRefusal::NotLinked,
+            "refused.not_primary" => PeerRefusal::NotPrimary,
+            "refused.blocked" => PeerRefusal::Blocked,
+            "refused.unknown" => PeerRefusal::Unknown,
+            "refused.nothing_shared" => PeerRefusal::NothingShared { ended: None },
+            "refused.wrong_link_code" => PeerRefusal::WrongLinkCode,
+            "refused.link_version" => PeerRefusal::LinkVersion,
+            _ => return None,
+        })
+    }
+
+    /// Whether it means the sharer no longer shares with the one refused (no grant in
+    /// force, blocked, not known): what a clinician is told as "no longer shared".
+    pub fn no_longer_shared(&self) -> bool {
+        matches!(
+            self,
+            PeerRefusal::Blocked | PeerRefusal::Unknown | PeerRefusal::NothingShared { .. }
+        )
+    }
+}
 
 /// What can go wrong in a live sync. Messages say what happened and what to do; none holds
 /// health data or key material.
@@ -37,7 +147,13 @@ pub enum SyncError {
     },
     /// The peer refused the sync, and said why.
     #[error("the peer refused: {0}")]
-    Refused(String),
+    Refused(PeerRefusal),
+    /// This vault refused the peer (and told it why).
+    #[error("this vault does not sync with the peer: {0}")]
+    WeRefused(PeerRefusal),
+    /// A device cannot be linked into this directory: a vault is already there.
+    #[error("a vault already exists at {0}; link into a new directory")]
+    VaultExists(std::path::PathBuf),
     /// The peer is not who the ticket or contact said.
     #[error("the peer is not who you asked for: {0}")]
     WrongPeer(String),
@@ -72,6 +188,8 @@ impl SyncError {
             SyncError::Timeout(_) => "sync.timeout",
             SyncError::Stalled { .. } => "sync.stalled",
             SyncError::Refused(_) => "sync.refused",
+            SyncError::WeRefused(_) => "sync.we_refused",
+            SyncError::VaultExists(_) => "sync.vault_exists",
             SyncError::WrongPeer(_) => "sync.wrong_peer",
             SyncError::BadTicket(_) => "sync.bad_ticket",
             SyncError::Connection(_) => "sync.connection",
@@ -86,6 +204,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn refusals_have_unique_codes_that_name_them_back() {
+        let all = [
+            PeerRefusal::NotLinked,
+            PeerRefusal::NotPrimary,
+            PeerRefusal::Blocked,
+            PeerRefusal::Unknown,
+            PeerRefusal::NothingShared { ended: None },
+            PeerRefusal::Batch {
+                code: "x.y".into(),
+                detail: "z".into(),
+            },
+            PeerRefusal::Busy { buffered_mib: 9 },
+            PeerRefusal::WrongLinkCode,
+            PeerRefusal::LinkVersion,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for r in &all {
+            assert!(seen.insert(r.code()), "{} is used twice", r.code());
+            if !matches!(r, PeerRefusal::Batch { .. } | PeerRefusal::Busy { .. }) {
+                assert_eq!(PeerRefusal::from_code(r.code()).as_ref(), Some(r));
+            }
+            let text = r.to_string();
+            assert!(!text.contains("carnet ") && !text.contains("--"), "{text}");
+        }
+        assert_eq!(PeerRefusal::from_code("the peer's words"), None);
+        // Only the refusals that mean the sharing ended are said so.
+        assert!(PeerRefusal::NothingShared { ended: Some(0) }.no_longer_shared());
+        assert!(!PeerRefusal::NotPrimary.no_longer_shared());
+        assert!(
+            PeerRefusal::NothingShared {
+                ended: Some(1_767_225_600)
+            }
+            .to_string()
+            .contains("2026-01-01")
+        );
+    }
+
+    #[test]
     fn codes_are_unique_dotted_and_messages_name_no_command() {
         let s = || String::from("detail");
         let all = [
@@ -98,7 +254,9 @@ mod tests {
                 secs: 30,
                 bytes: 0,
             },
-            SyncError::Refused(s()),
+            SyncError::Refused(PeerRefusal::Unknown),
+            SyncError::WeRefused(PeerRefusal::Blocked),
+            SyncError::VaultExists("/v".into()),
             SyncError::WrongPeer(s()),
             SyncError::BadTicket(s()),
             SyncError::Connection(s()),

@@ -15,8 +15,9 @@ use crate::SyncError;
 
 /// The version of the sync protocol this build speaks (2: a side that leaves after one
 /// round is not acknowledged; 3: every batch is acknowledged once stored, and only then
-/// counted and logged as delivered).
-pub const PROTOCOL_VERSION: u8 = 4;
+/// counted and logged as delivered; 4: a cut attachment resumes; 5: a refusal is a kind,
+/// [`crate::PeerRefusal`], not words).
+pub const PROTOCOL_VERSION: u8 = 5;
 /// The largest hello a peer may send (a card and a certificate).
 pub const MAX_HELLO: usize = 64 * 1024;
 
@@ -44,8 +45,8 @@ pub enum Frame {
     End,
     /// I applied your round; here is what I hold now (only to a peer that stays).
     Ack(Have),
-    /// I will not go on, and why.
-    Refused(String),
+    /// I will not go on, and why (protocol 5: a kind, not words).
+    Refused(crate::PeerRefusal),
     /// I stored your next batch (batches are acknowledged in the order they were sent).
     Stored,
     /// I have read this many bytes of your stream so far: your data is moving (sent every

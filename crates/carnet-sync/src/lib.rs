@@ -43,7 +43,7 @@ mod node;
 mod session;
 mod ticket;
 
-pub use error::SyncError;
+pub use error::{PeerRefusal, SyncError};
 pub use frame::{Frame, MAX_HELLO, PROTOCOL_VERSION};
 pub use link::{LINK_ALPN, LINK_PREFIX, LinkCode, LinkReport, join};
 pub use live::{LiveSync, SyncEvent};

@@ -30,7 +30,7 @@ use zeroize::Zeroizing;
 
 use crate::node::Shared;
 use crate::session::with_vault;
-use crate::{SyncError, Ticket};
+use crate::{PeerRefusal, SyncError, Ticket};
 
 /// The ALPN of the link protocol.
 pub const LINK_ALPN: &[u8] = b"carnet/link/1";
@@ -132,6 +132,12 @@ pub struct LinkReport {
     pub rows: u64,
     /// Bytes sent.
     pub bytes: u64,
+}
+
+/// A link refusal as the existing device sent it: its code; a device of another version
+/// sends words instead, which this build cannot read (and would not link with anyway).
+fn link_refusal(code: &str) -> PeerRefusal {
+    PeerRefusal::from_code(code).unwrap_or(PeerRefusal::LinkVersion)
 }
 
 fn as_text<S: serde::Serializer>(
@@ -252,16 +258,16 @@ pub(crate) async fn answer(
     let ok = blake3::hash(&req.secret) == blake3::hash(&secret);
     if !ok || req.version != LINK_VERSION {
         let why = if ok {
-            "the new device runs another version of carnet: install the same one on both"
-                .to_string()
+            PeerRefusal::LinkVersion
         } else {
-            "the link code is wrong (or was already used)".to_string()
+            PeerRefusal::WrongLinkCode
         };
-        let body = postcard::to_stdvec(&LinkAnswer::Refused(why.clone()))
+        // The link protocol carries a refusal as text: its code.
+        let body = postcard::to_stdvec(&LinkAnswer::Refused(why.code().to_string()))
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         let _ = write_frame(&mut send, &body, timeout).await;
         let _ = send.finish();
-        return Err(SyncError::Refused(why));
+        return Err(SyncError::WeRefused(why));
     }
     let device = req.device;
     let signing = req.signing;
@@ -339,10 +345,7 @@ pub async fn join(
     timeout: Duration,
 ) -> Result<(Vault, RestoreSummary), SyncError> {
     if carnet::store_exists(dir) {
-        return Err(SyncError::Refused(format!(
-            "a vault already exists at {}; link into a new directory",
-            dir.display()
-        )));
+        return Err(SyncError::VaultExists(dir.to_path_buf()));
     }
     let secret = Zeroizing::new(carnet::crypto::random_array::<32>().map_err(carnet::Error::from)?);
     let device = DeviceId::random().map_err(carnet::Error::from)?;
@@ -387,7 +390,7 @@ pub async fn join(
             .map_err(|e| SyncError::Protocol(format!("a link answer does not decode ({e})")))?
         {
             LinkAnswer::Accepted => {}
-            LinkAnswer::Refused(why) => return Err(SyncError::Refused(why)),
+            LinkAnswer::Refused(why) => return Err(SyncError::Refused(link_refusal(&why))),
             LinkAnswer::Registered => {
                 return Err(SyncError::Protocol("registered before anything was sent".into()));
             }
@@ -443,7 +446,7 @@ pub async fn join(
             })?;
             match postcard::from_bytes::<LinkAnswer>(&answer[4..]) {
                 Ok(LinkAnswer::Registered) => Ok(()),
-                Ok(LinkAnswer::Refused(why)) => Err(SyncError::Refused(why)),
+                Ok(LinkAnswer::Refused(why)) => Err(SyncError::Refused(link_refusal(&why))),
                 _ => Err(SyncError::Protocol("an unexpected answer to the link".into())),
             }
         }

@@ -415,7 +415,7 @@ impl Node {
                                 let why = e.to_string();
                                 // Only a peer that broke the protocol made a refused attempt;
                                 // a poor link is not an attack.
-                                let refused = matches!(e, SyncError::Protocol(_) | SyncError::Refused(_) | SyncError::WrongPeer(_));
+                                let refused = matches!(e, SyncError::Protocol(_) | SyncError::Refused(_) | SyncError::WeRefused(_) | SyncError::WrongPeer(_));
                                 if matches!(e, SyncError::Protocol(_)) {
                                     note_attempt(&shared, remote, None, why.clone()).await;
                                 }

@@ -40,6 +40,7 @@ use iroh::endpoint::Connection;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::PeerRefusal;
 use crate::SyncError;
 use crate::frame::{Frame, Incoming, PROTOCOL_VERSION, Progress, reader, writer};
 use crate::node::Shared;
@@ -399,40 +400,25 @@ async fn session(
         })
         .await?;
     let refusal = if own {
-        (!device_ok).then(|| {
-            "this device of yours is not registered here, or was removed: link it to this vault first".to_string()
-        })
+        (!device_ok).then_some(PeerRefusal::NotLinked)
     } else if refuse_device {
-        Some(
-            "this device does not exchange with others: it was removed by its owner, or it is not its owner's primary device".to_string(),
-        )
+        Some(PeerRefusal::NotPrimary)
     } else {
         match (&standing, side) {
-            (PeerStanding::Blocked { name }, _) => Some(format!(
-                "{name} is blocked: nothing is sent to them and nothing from them is accepted"
-            )),
-            (PeerStanding::Unknown, Side::Listener) => {
-                Some("you are not known to this vault: nothing is shared with you".to_string())
+            (PeerStanding::Blocked { .. }, _) => Some(PeerRefusal::Blocked),
+            (PeerStanding::Unknown, Side::Listener) => Some(PeerRefusal::Unknown),
+            (_, Side::Listener) if shared_records.is_empty() => {
+                Some(PeerRefusal::NothingShared { ended })
             }
-            (_, Side::Listener) if shared_records.is_empty() => Some(match ended {
-                // The day it ended: the former grantee learns when, not why.
-                Some(t) => format!(
-                    "nothing is shared with you (no grant in force): your access ended on {}",
-                    carnet::record::DateTime::from_unix(t as i64)
-                        .map(|d| d.date().to_string())
-                        .unwrap_or_else(|| t.to_string())
-                ),
-                None => "nothing is shared with you (no grant in force)".to_string(),
-            }),
             _ => None,
         }
     };
     if let Some(why) = refusal {
         let _ = tx.send(Frame::Refused(why.clone())).await;
         if side == Side::Listener {
-            note_attempt(shared, remote, Some(person), why.clone()).await;
+            note_attempt(shared, remote, Some(person), why.to_string()).await;
         }
-        return Err(SyncError::Refused(why));
+        return Err(SyncError::WeRefused(why));
     }
     if side == Side::Listener {
         tx.send(my_hello).await.map_err(closed)?;
@@ -789,7 +775,12 @@ async fn settle(
             Ok(())
         }
         Err(e) => {
-            let _ = tx.send(Frame::Refused(e.to_string())).await;
+            let _ = tx
+                .send(Frame::Refused(PeerRefusal::Batch {
+                    code: e.code().to_string(),
+                    detail: e.to_string(),
+                }))
+                .await;
             Err(e)
         }
     }
@@ -854,10 +845,9 @@ impl Buffered {
         let total = self.shared.buffered.fetch_add(n, Ordering::SeqCst) + n;
         self.held += n;
         if total > self.shared.config.max_buffered_bytes {
-            return Err(SyncError::Refused(format!(
-                "this device is receiving too much at once ({} MiB buffered over every session); try again later",
-                total >> 20
-            )));
+            return Err(SyncError::WeRefused(PeerRefusal::Busy {
+                buffered_mib: total >> 20,
+            }));
         }
         Ok(())
     }
