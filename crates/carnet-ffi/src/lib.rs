@@ -35,9 +35,13 @@ use carnet::{AttachmentInput, CreateOptions, EntryView, Vault};
 use zeroize::Zeroizing;
 
 mod error;
+mod stream;
 mod sync;
 
 pub use error::{CarnetError, Result, error_code};
+pub use stream::{
+    BackupSummary, ByteSink, ByteSource, RestoreSummary, RestoredVault, restore_vault,
+};
 pub use sync::{CarnetSync, SyncEvent, SyncReport};
 
 uniffi::setup_scaffolding!("carnet");

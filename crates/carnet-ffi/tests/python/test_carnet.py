@@ -20,6 +20,8 @@ from carnet import (
     AllergyInput,
     AttachmentInfo,
     CarnetError,
+    ByteSink,
+    ByteSource,
     CarnetVault,
     ConditionInput,
     ImmunizationInput,
@@ -32,10 +34,39 @@ from carnet import (
     SyncEvent,
     create_vault,
     error_code,
+    restore_vault,
     verify_audit,
 )
 
 CHEAP = 10
+
+
+class FileSource(ByteSource):
+    """The app's reader (a content URI's stream, a file): the core asks for pieces."""
+
+    def __init__(self, data, fail_after=None):
+        self.data, self.at, self.fail_after, self.asked = data, 0, fail_after, []
+
+    def read(self, max):
+        self.asked.append(max)
+        if self.fail_after is not None and self.at >= self.fail_after:
+            raise CarnetError.Io("the network share went away")
+        piece = self.data[self.at : self.at + max]
+        self.at += len(piece)
+        return piece
+
+
+class FileSink(ByteSink):
+    """The app's writer (a share sheet, a file)."""
+
+    def __init__(self, fail_after=None):
+        self.data, self.pieces, self.fail_after = bytearray(), 0, fail_after
+
+    def write(self, data):
+        if self.fail_after is not None and len(self.data) >= self.fail_after:
+            raise CarnetError.Io("the disk is full")
+        self.data += data
+        self.pieces += 1
 SCAN = b"%PDF-1.4 a small scan of a lab report\n" + bytes(range(256)) * 8
 
 
@@ -163,6 +194,68 @@ class Story(unittest.TestCase):
         bad = verify_audit(json.dumps(tampered))
         self.assertFalse(bad.ok)
         self.assertTrue(bad.first_error)
+
+    def test_streams_through_the_app_s_own_readers_and_writers(self):
+        created = new_vault(self.root, "Alice")
+        phrase = created.recovery_phrase()
+        alice = created.vault()
+        alice.add_allergy(None, AllergyInput(substance="Penicillin"))
+        info = AttachmentInfo(title="MRI", doc_type="imaging", file_name="mri.dcm", media_type="application/dicom")
+        # A scan larger than one piece: the core reads it a piece at a time.
+        scan = os.urandom(300 * 1024 + 17)
+        source = FileSource(scan)
+        doc = alice.attach_from(None, source, info)
+        self.assertGreater(len(source.asked), 4)
+        self.assertTrue(all(m <= 64 * 1024 for m in source.asked))
+        out = FileSink()
+        self.assertEqual(alice.attachment_to(None, doc.id, out), len(scan))
+        self.assertEqual(bytes(out.data), scan)
+        self.assertGreater(out.pieces, 4)
+        # A source that fails half-way stores nothing.
+        before = len(alice.list(None, None))
+        self.raises(CarnetError.Io, 17, alice.attach_from, None, FileSource(scan, fail_after=128 * 1024), info)
+        self.assertEqual(len(alice.list(None, None)), before)
+
+        # A bundle to a share sheet, read by the clinician from their own stream.
+        doctor = new_vault(self.root, "Dr Martin", Role.CLINICIAN).vault()
+        alice.add_contact("Dr Martin", doctor.card())
+        doctor.add_contact("Alice", alice.card())
+        alice.grant("Dr Martin", [Section.ALLERGIES, Section.DOCUMENTS], Access.READ, "care", None)
+        # A share sheet that fails records nothing: the next export still sends everything.
+        self.raises(CarnetError.Io, 17, alice.export_bundle_to, "Dr Martin", FileSink(fail_after=1), False)
+        sheet = FileSink()
+        sent = alice.export_bundle_to("Dr Martin", sheet, False)
+        self.assertEqual(sent.attachments, 1)
+        self.assertEqual(sent.bytes, len(sheet.data))
+        # A cut bundle is refused whole; the full one imports.
+        self.raises(CarnetError.Damaged, 16, doctor.import_bundle_from, FileSource(bytes(sheet.data[: len(sheet.data) // 2])))
+        self.assertEqual(doctor.patients(), [])
+        got = doctor.import_bundle_from(FileSource(bytes(sheet.data)))
+        self.assertEqual(got.attachments, 1)
+        mine = FileSink()
+        doctor.attachment_to(alice.own_record(), doc.id, mine)
+        self.assertEqual(bytes(mine.data), scan)
+
+        # A backup to the app's stream; restored elsewhere with the recovery phrase.
+        backup = FileSink()
+        summary = alice.backup_to(backup)
+        self.assertEqual(summary.bytes, len(backup.data))
+        self.assertNotIn(b"Penicillin", bytes(backup.data))
+        target = os.path.join(self.root, "restored")
+        # A cut backup leaves no vault behind.
+        self.raises(CarnetError.Damaged, 16, restore_vault, target, "new passphrase", FileSource(bytes(backup.data[:-100])), phrase, CHEAP)
+        self.assertFalse(os.path.exists(os.path.join(target, "vault.redb")))
+        self.raises(CarnetError.InvalidInput, 4, restore_vault, target, "new passphrase", FileSource(bytes(backup.data)), "not a phrase", CHEAP)
+        restored = restore_vault(target, "new passphrase", FileSource(bytes(backup.data)), phrase, CHEAP)
+        self.assertEqual(restored.summary().name, "Alice")
+        again = restored.vault()
+        self.assertEqual(
+            sorted(e.summary for e in again.list(None, None)),
+            sorted(e.summary for e in alice.list(None, None)),
+        )
+        back = FileSink()
+        again.attachment_to(None, doc.id, back)
+        self.assertEqual(bytes(back.data), scan)
 
     def raises(self, cls, code, fn, *args):
         with self.assertRaises(cls) as cm:
