@@ -12,7 +12,8 @@
 //! What crosses the boundary: ids, names and text fields as strings (parsed here, so a bad
 //! value is a [`CarnetError::InvalidInput`]), sections and access as enums, entries as
 //! [`EntryRecord`]s (typed summary fields and the whole entry as JSON), attachments as
-//! bytes. Secrets cross as strings or bytes because the foreign side needs them (the
+//! bytes, or attachments, bundles and backups as the app's own streams ([`ByteSource`],
+//! [`ByteSink`]: never whole in memory). Secrets cross as strings or bytes because the foreign side needs them (the
 //! passphrase in, the recovery phrase and unlock key out once); on the Rust side they are
 //! held in zeroizing buffers and never appear in `Debug`, `Display` or errors.
 //!
