@@ -716,3 +716,9 @@ refusal-busy = the device is receiving too much at once ({ $mib } MiB); try agai
 refusal-wrong-link-code = the link code is wrong (or was already used)
 refusal-link-version = the other device runs another version of Carnet: install the same one on both
 err-sync-access-ended = { $patient } no longer shares their record with you: your access ended on { $date }. What you received before stays readable (`carnet list --patient "{ $patient }"`), but nothing new comes, and what you write stays with you.
+
+# What the command line's own value parsers refuse.
+usage-not-an-entry-id = "{ $text }" is not an entry id: an id is 10 letters and digits as `carnet list` shows them, or its first 4 or more
+usage-not-a-duration = "{ $text }" is not a duration: write 900, 90s, 15m or 2h
+usage-duration-unit = "{ $text }": the unit is s, m or h
+usage-session-length = a session lasts from 1 second to 24 hours

@@ -714,3 +714,9 @@ refusal-busy = l'appareil reçoit trop à la fois ({ $mib } Mio) ; réessayez pl
 refusal-wrong-link-code = le code de liaison est faux (ou a déjà servi)
 refusal-link-version = l'autre appareil utilise une autre version de Carnet : installez la même sur les deux
 err-sync-access-ended = { $patient } ne vous partage plus son dossier : votre accès a pris fin le { $date }. Ce que vous avez reçu avant reste lisible (`carnet list --patient "{ $patient }"`), mais plus rien de nouveau n'arrive, et ce que vous écrivez reste chez vous.
+
+# Ce que refusent les analyseurs de valeurs de la ligne de commande.
+usage-not-an-entry-id = « { $text } » n'est pas un identifiant d'entrée : un identifiant fait 10 lettres et chiffres, tels que `carnet list` les montre, ou ses 4 premiers ou plus
+usage-not-a-duration = « { $text } » n'est pas une durée : écrivez 900, 90s, 15m ou 2h
+usage-duration-unit = « { $text } » : l'unité est s, m ou h
+usage-session-length = une session dure de 1 seconde à 24 heures

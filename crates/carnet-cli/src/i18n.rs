@@ -198,6 +198,10 @@ impl std::fmt::Display for Msg {
     }
 }
 
+/// A value parser's refusal is a `Msg` too: clap keeps it and prints it once the language
+/// is known (in French through `usage_fr`).
+impl std::error::Error for Msg {}
+
 /// The ids of the messages in a Fluent source, in order (for the completeness test).
 #[cfg(test)]
 pub fn ids(source: &str) -> Vec<String> {

@@ -467,19 +467,17 @@ pub enum AuditCommand {
 }
 
 /// An entry id or its first 4 or more characters, checked before the vault is opened.
-fn parse_id_prefix(text: &str) -> Result<String, String> {
+fn parse_id_prefix(text: &str) -> Result<String, i18n::Msg> {
     let t = text.trim().to_ascii_lowercase();
     if (4..=10).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(t)
     } else {
-        Err(format!(
-            "\"{text}\" is not an entry id: an id is 10 letters and digits as `carnet list` shows them, or its first 4 or more"
-        ))
+        Err(msg!("usage-not-an-entry-id", text = text))
     }
 }
 
 /// A duration as people write it: `900`, `90s`, `15m`, `2h` (at most a day).
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(text: &str) -> Result<std::time::Duration, i18n::Msg> {
     let t = text.trim();
     let (number, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((i, _)) => (&t[..i], &t[i..]),
@@ -487,15 +485,15 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     };
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("\"{text}\" is not a duration: write 900, 90s, 15m or 2h"))?;
+        .map_err(|_| msg!("usage-not-a-duration", text = text))?;
     let secs = match unit {
         "s" => n,
         "m" | "min" => n * 60,
         "h" => n * 3600,
-        _ => return Err(format!("\"{text}\": the unit is s, m or h")),
+        _ => return Err(msg!("usage-duration-unit", text = text)),
     };
     if secs == 0 || secs > 86_400 {
-        return Err("a session lasts from 1 second to 24 hours".into());
+        return Err(msg!("usage-session-length"));
     }
     Ok(std::time::Duration::from_secs(secs))
 }

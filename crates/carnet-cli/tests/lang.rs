@@ -565,6 +565,18 @@ fn usage_errors_speak_french_with_lang_fr() {
         err.contains("allergies"),
         "what is valid is still said: {err}"
     );
+    // The command line's own value parsers (an entry id, a duration) too.
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "show", "z!"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("« z! » n'est pas un identifiant d'entrée"),
+        "{err}"
+    );
+    let (code, _, err) = run_env(&c, &["--lang", "fr", "unlock", "--timeout", "5x"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("« 5x » : l'unité est s, m ou h"), "{err}");
+    let (_, _, err) = run_env(&c, &["--lang", "en", "unlock", "--timeout", "5x"], &[]);
+    assert!(err.contains("\"5x\": the unit is s, m or h"), "{err}");
     // English: clap's own.
     let (code, _, err) = run_env(&c, &["--lang", "en", "lsit"], &[]);
     assert_eq!(code, 2);
