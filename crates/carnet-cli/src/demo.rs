@@ -78,8 +78,11 @@ pub fn run(json_out: bool) -> Result<()> {
     )?
     .vault;
     let record = vault.own_record()?;
-    n.detail(&format!("id:   {}", vault.person_id()));
-    n.detail(&format!("card: {}...", &vault.card().to_text()[..60]));
+    n.detail(&t!("demo-detail-id", id = vault.person_id().to_string()));
+    n.detail(&t!(
+        "demo-detail-card",
+        card = &vault.card().to_text()[..60]
+    ));
 
     n.say(&t!("demo-step-2"));
     let bundle = carnet_fhir::read_bundle(DEMO_BUNDLE, &mut |_, _| {})?;
@@ -87,12 +90,12 @@ pub fn run(json_out: bool) -> Result<()> {
     let mut parsed = bundle;
     let items = crate::interop::to_items(&mut parsed);
     let imported = vault.import(&record, items, &mut |_, _| {})?;
-    n.detail(&format!(
-        "{} entries in {} envelope(s); {} resources not kept ({})",
-        imported.added.values().sum::<usize>(),
-        imported.envelopes,
-        not_mapped,
-        parsed
+    n.detail(&t!(
+        "demo-detail-imported",
+        entries = imported.added.values().sum::<usize>(),
+        envelopes = imported.envelopes,
+        skipped = not_mapped,
+        kinds = parsed
             .skipped
             .keys()
             .take(5)
@@ -107,9 +110,9 @@ pub fn run(json_out: bool) -> Result<()> {
         crate::interop::to_items(&mut again),
         &mut |_, _| {},
     )?;
-    n.detail(&format!(
-        "importing it again adds {} entries",
-        twice.added.values().sum::<usize>()
+    n.detail(&t!(
+        "demo-detail-import-again",
+        entries = twice.added.values().sum::<usize>()
     ));
 
     n.say(&t!("demo-step-3"));
@@ -158,7 +161,11 @@ pub fn run(json_out: bool) -> Result<()> {
             (Entry::Profile(_), Some(id)) => vault.edit(&record, id, e)?,
             _ => vault.add(&record, e)?,
         };
-        n.detail(&format!("+ {} in {}", r.id, r.section));
+        n.detail(&t!(
+            "demo-detail-added",
+            id = r.id.to_string(),
+            section = crate::words::section(r.section)
+        ));
     }
 
     n.say(&t!("demo-step-4"));
@@ -175,11 +182,11 @@ pub fn run(json_out: bool) -> Result<()> {
         },
     )?;
     let doc_id = r.id.clone();
-    n.detail(&format!(
-        "+ {} in {} ({} bytes)",
-        r.id,
-        r.section,
-        report.len()
+    n.detail(&t!(
+        "demo-detail-attached",
+        id = r.id.to_string(),
+        section = crate::words::section(r.section),
+        bytes = report.len()
     ));
 
     n.say(&t!("demo-step-5"));
@@ -209,7 +216,7 @@ pub fn run(json_out: bool) -> Result<()> {
     if bytes.as_slice() != report.as_bytes() {
         bail!("the attachment did not come back intact");
     }
-    n.detail("the attachment decrypts back to the same bytes");
+    n.detail(&t!("demo-detail-same-bytes"));
 
     n.say(&t!("demo-step-disk", marker = marker));
     drop(vault);
@@ -229,15 +236,19 @@ pub fn run(json_out: bool) -> Result<()> {
                 .unwrap_or_default(),
         );
     }
-    n.detail(&format!(
-        "{} files, {scanned} bytes: no plaintext ({})",
-        files.len(),
-        files.join(", ")
+    n.detail(&t!(
+        "demo-detail-no-plaintext",
+        files = files.len(),
+        bytes = scanned,
+        names = files.join(", ")
     ));
 
     n.say(&t!("demo-step-6"));
     match Vault::open(&dir, &SecretString::from("guess".to_string())) {
-        Err(e) => n.detail(&format!("refused: {e}")),
+        Err(e) => n.detail(&t!(
+            "demo-detail-refused",
+            why = crate::errors::text(&e.into())
+        )),
         Ok(_) => bail!("a wrong passphrase opened the vault"),
     }
 
@@ -311,9 +322,9 @@ async fn share_and_sync(
     )?;
     let patty = Vault::open(patty_dir, pass)?;
     let record = patty.own_record()?;
-    n.detail(&format!(
-        "Dr Bernard's card: {}...",
-        &doctor.card().to_text()[..60]
+    n.detail(&t!(
+        "demo-detail-doctor-card",
+        card = &doctor.card().to_text()[..60]
     ));
     drop(auditor);
 
@@ -337,15 +348,20 @@ async fn share_and_sync(
         "follow-up notes",
         None,
     )?;
-    n.detail(&format!(
-        "grants {read} (read) and {write} (write); each section's keys are sealed to his age key"
+    n.detail(&t!(
+        "demo-detail-grants",
+        read = read.to_string(),
+        write = write.to_string()
     ));
 
     n.say(&t!("demo-step-9"));
     let config = SyncConfig::default();
     let patty_node = Node::start(patty, config.clone()).await?;
     let ticket = patty_node.ticket();
-    n.detail(&format!("ticket: {}...", &ticket.to_string()[..48]));
+    n.detail(&t!(
+        "demo-detail-ticket",
+        ticket = &ticket.to_string()[..48]
+    ));
     let (events, _keep) = tokio::sync::mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serving = async {
@@ -381,9 +397,13 @@ async fn clinician_side(
     n.say(&t!("demo-step-10"));
     let doctor_node = Node::start(doctor, SyncConfig::default()).await?;
     let r = doctor_node.sync(ticket, false).await?;
-    n.detail(&format!(
-        "received {} change(s), {} key(s), {} consent entries; {} bytes in, {} out",
-        r.received, r.keys_received, r.consent_received, r.bytes_received, r.bytes_sent
+    n.detail(&t!(
+        "demo-detail-received",
+        changes = r.received,
+        keys = r.keys_received,
+        consent = r.consent_received,
+        bytes_in = r.bytes_received,
+        bytes_out = r.bytes_sent
     ));
     let seen = doctor_node
         .with_vault(move |v| v.list(&record, None))
@@ -409,11 +429,11 @@ async fn clinician_side(
     if sections != expected {
         bail!("the clinician sees {sections:?}, not the granted sections");
     }
-    n.detail("her profile, immunizations, measurements and documents stay private");
-    n.detail(&format!(
-        "{} entries in all, from {} sections",
-        seen.len(),
-        sections.len()
+    n.detail(&t!("demo-detail-private"));
+    n.detail(&t!(
+        "demo-detail-seen",
+        entries = seen.len(),
+        sections = sections.len()
     ));
 
     n.say(&t!("demo-step-11"));
@@ -429,7 +449,7 @@ async fn clinician_side(
         })
         .await?;
     let r2 = doctor_node.sync(ticket, false).await?;
-    n.detail(&format!("sent {} change(s)", r2.sent));
+    n.detail(&t!("demo-detail-sent", changes = r2.sent));
     let notes = patty_node
         .with_vault(move |v| v.list(&record, Some(SectionId::Notes)))
         .await?;
@@ -437,10 +457,10 @@ async fn clinician_side(
         .iter()
         .find(|v| v.author_name.as_deref() == Some("Dr Bernard"))
         .ok_or_else(|| anyhow::anyhow!("the clinician's note did not reach the patient"))?;
-    n.detail(&format!(
-        "Patty sees: \"{}\" by {} (signature verified)",
-        back.entry.summary(),
-        back.author_name.clone().unwrap_or_default()
+    n.detail(&t!(
+        "demo-detail-patty-sees",
+        note = crate::words::summary(&back.entry),
+        author = back.author_name.clone().unwrap_or_default()
     ));
 
     mailbox_scene(n, patty_node, &doctor_node, &record).await?;
@@ -462,12 +482,13 @@ async fn clinician_side(
             )
         })
         .await?;
-    let after_revoke = match doctor_node.sync(ticket, false).await {
-        Ok(r) if r.received == 0 => "nothing new".to_string(),
+    // In English for --json (as every text inside JSON), in the language for the story.
+    let (after_revoke, said) = match doctor_node.sync(ticket, false).await {
+        Ok(r) if r.received == 0 => ("nothing new".to_string(), t!("demo-nothing-new")),
         Ok(r) => bail!("a revoked clinician received {} change(s)", r.received),
-        Err(e) => e.to_string(),
+        Err(e) => (e.to_string(), crate::errors::text(&e.into())),
     };
-    n.detail(&format!("his next sync: {after_revoke}"));
+    n.detail(&t!("demo-detail-next-sync", outcome = said));
     let latex_seen = doctor_node
         .with_vault(move |v| v.list(&record, None))
         .await?
@@ -479,11 +500,16 @@ async fn clinician_side(
     doctor_node.shutdown().await;
 
     n.say(&t!("demo-step-13"));
-    let log = patty_node.with_vault(|v| v.access_log()).await?;
-    for l in &log {
-        if l.kind != "key delivery" && l.kind != "epoch rotation" {
-            n.detail(&l.text);
-        }
+    // As `carnet log` says it, in the language; key deliveries and rotations left out.
+    let log = crate::sharing::log_said(&patty_node.vault(), |a| {
+        !matches!(
+            a,
+            carnet::consent::Action::KeyDelivery { .. }
+                | carnet::consent::Action::EpochRotation { .. }
+        )
+    })?;
+    for (_, text) in &log {
+        n.detail(text);
     }
 
     n.say(&t!("demo-step-14"));
@@ -516,9 +542,10 @@ async fn clinician_side(
             report.first_error.unwrap_or_default()
         );
     }
-    n.detail(&format!(
-        "OK: {} entries, {} checkpoint(s)",
-        report.entries, report.checkpoints
+    n.detail(&t!(
+        "demo-detail-audit-ok",
+        entries = report.entries,
+        checkpoints = report.checkpoints
     ));
     Ok(Story {
         clinician_received: r.received,
@@ -551,7 +578,7 @@ async fn mailbox_scene(
     )
     .await?;
     let ticket = mailbox.ticket().to_string();
-    n.detail(&format!("mailbox ticket: {}...", &ticket[..40]));
+    n.detail(&t!("demo-detail-mailbox-ticket", ticket = &ticket[..40]));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -581,9 +608,11 @@ async fn mailbox_scene(
         carnet_mailbox::deposit_with(access, session, "Patty Dexter", false).await
     })
     .await?;
-    n.detail(&format!(
-        "item {} at the mailbox: {} bytes, {} change(s), sealed to Patty, signed by Dr Bernard",
-        sent.item, sent.bytes, sent.envelopes
+    n.detail(&t!(
+        "demo-detail-deposited",
+        item = sent.item.to_string(),
+        bytes = sent.bytes,
+        changes = sent.envelopes
     ));
     if has_rx(patty_node, record).await? {
         bail!("the prescription reached Patty before she collected it");
@@ -592,7 +621,7 @@ async fn mailbox_scene(
     if raw.windows(9).any(|w| w == b"Metformin") {
         bail!("the mailbox's file holds the prescription in clear");
     }
-    n.detail("the mailbox holds who wrote to whom, the size and the time; its file holds no word of the prescription");
+    n.detail(&t!("demo-detail-mailbox-knows"));
 
     n.say(&t!("demo-step-mailbox-3"));
     let got = crate::net::at_box(patty_node, &ticket, &config, async |access, session| {
@@ -607,9 +636,11 @@ async fn mailbox_scene(
     }
     let left = mailbox.store().items()?.len();
     for i in &got.imported {
-        n.detail(&format!(
-            "from {}: {} change(s), checked as any bundle (signature, grant in force) and imported; {left} item(s) left at the mailbox",
-            i.from, i.envelopes
+        n.detail(&t!(
+            "demo-detail-collected",
+            from = i.from.to_string(),
+            changes = i.envelopes,
+            left = left
         ));
     }
     Ok(())

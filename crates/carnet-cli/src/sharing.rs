@@ -232,30 +232,8 @@ pub fn log(cli: &Cli) -> Result<()> {
         }));
         output::json(&v)
     } else {
-        let record = vault.own_record()?;
-        let log = vault.consent_log(&record)?;
-        let grants = vault.grants()?;
-        let names = section_names(&log, &grants);
-        let contacts = vault.contacts()?;
-        let me = vault.person_id();
-        let who = |p: &PersonId| {
-            if *p == me {
-                return t!("log-you");
-            }
-            contacts
-                .iter()
-                .find(|c| c.id == *p)
-                .map(|c| c.name.clone())
-                .or_else(|| people.get(p).map(|(n, _)| n.clone()))
-                .unwrap_or_else(|| t!("log-someone", id = p.short()))
-        };
-        for signed in log.entries() {
-            let e = signed.entry();
-            println!(
-                "{}  {}",
-                when(e.time),
-                log_text(&e.action, &names, &grants, &who)
-            );
+        for (time, text) in log_said(&vault, |_| true)? {
+            println!("{}  {text}", when(time));
         }
         if !attempts.is_empty() {
             println!("{}", t!("log-refused-title"));
@@ -265,6 +243,39 @@ pub fn log(cli: &Cli) -> Result<()> {
         }
         Ok(())
     }
+}
+
+/// The owner's consent log in the language of messages, one (time, text) per entry that
+/// `keep` keeps: what `carnet log` prints, and the demo's last step.
+pub fn log_said(
+    vault: &carnet::Vault,
+    keep: impl Fn(&carnet::consent::Action) -> bool,
+) -> Result<Vec<(u64, String)>> {
+    let people = vault.people()?;
+    let record = vault.own_record()?;
+    let log = vault.consent_log(&record)?;
+    let grants = vault.grants()?;
+    let names = section_names(&log, &grants);
+    let contacts = vault.contacts()?;
+    let me = vault.person_id();
+    let who = |p: &PersonId| {
+        if *p == me {
+            return t!("log-you");
+        }
+        contacts
+            .iter()
+            .find(|c| c.id == *p)
+            .map(|c| c.name.clone())
+            .or_else(|| people.get(p).map(|(n, _)| n.clone()))
+            .unwrap_or_else(|| t!("log-someone", id = p.short()))
+    };
+    Ok(log
+        .entries()
+        .iter()
+        .map(|signed| signed.entry())
+        .filter(|e| keep(&e.action))
+        .map(|e| (e.time, log_text(&e.action, &names, &grants, &who)))
+        .collect())
 }
 
 /// The sections behind the tags of the consent log. The log names sections by a salted

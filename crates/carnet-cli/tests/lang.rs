@@ -450,8 +450,25 @@ fn the_demo_is_narrated_in_french() {
         "il ne reçoit plus rien de nouveau",
         "Un auditeur vérifie",
         "Terminé : ",
+        // The detail lines too, not only the steps.
+        "la pièce jointe se déchiffre en les mêmes octets",
+        "son profil, ses vaccinations, ses mesures et ses documents restent privés",
+        "sa synchronisation suivante : ",
+        "(signature vérifiée)",
+        // The log as `carnet log` says it.
+        "Votre dossier a été créé.",
+        "Vous avez retiré l'autorisation",
     ] {
         assert!(text.contains(step), "missing {step:?} in:\n{text}");
+    }
+    for english in [
+        "entries in",
+        "stay private",
+        "his next sync",
+        "signature verified",
+        "Your record was created",
+    ] {
+        assert!(!text.contains(english), "{english:?} in:\n{text}");
     }
 }
 
