@@ -748,3 +748,13 @@ demo-detail-mailbox-ticket = mailbox ticket: { $ticket }...
 demo-detail-deposited = item { $item } at the mailbox: { $bytes } bytes, { $changes } change(s), sealed to Patty, signed by Dr Bernard
 demo-detail-mailbox-knows = the mailbox holds who wrote to whom, the size and the time; its file holds no word of the prescription
 demo-detail-collected = from { $from }: { $changes } change(s), checked as any bundle (signature, grant in force) and imported; { $left } item(s) left at the mailbox
+
+# Chart titles and the report's chart captions.
+chart-title-glucose = Glucose
+chart-title-blood-pressure = Blood pressure
+chart-title-weight = Weight
+chart-title-heart-rate = Heart rate
+chart-title-temperature = Body temperature
+chart-title-spo2 = Oxygen saturation
+chart-title-height = Height
+report-chart-caption = { $title }: every reading in the record ({ $n }).

@@ -746,3 +746,13 @@ demo-detail-mailbox-ticket = ticket de la boîte aux lettres : { $ticket }...
 demo-detail-deposited = élément { $item } à la boîte aux lettres : { $bytes } octets, { $changes } modification(s), scellé pour Patty, signé par le Dr Bernard
 demo-detail-mailbox-knows = la boîte aux lettres sait qui a écrit à qui, la taille et l'heure ; son fichier ne contient pas un mot de l'ordonnance
 demo-detail-collected = de { $from } : { $changes } modification(s), vérifiée(s) comme tout paquet (signature, autorisation en vigueur) et importée(s) ; { $left } élément(s) restant à la boîte aux lettres
+
+# Titres des graphiques et légendes des graphiques du compte rendu.
+chart-title-glucose = Glycémie
+chart-title-blood-pressure = Pression artérielle
+chart-title-weight = Poids
+chart-title-heart-rate = Fréquence cardiaque
+chart-title-temperature = Température corporelle
+chart-title-spo2 = Saturation en oxygène
+chart-title-height = Taille
+report-chart-caption = { $title } : toutes les mesures du dossier ({ $n }).

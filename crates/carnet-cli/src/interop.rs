@@ -513,7 +513,7 @@ fn chart_spec(kind: &str) -> Result<(ChartKind, String, Vec<&str>)> {
     Ok(match kind.trim().to_ascii_lowercase().as_str() {
         "glucose" => (
             ChartKind::Glucose,
-            "Glucose".into(),
+            t!("chart-title-glucose"),
             vec![
                 "99504-3", "14745-4", "2339-0", "15074-8", "41653-7", "14743-9", "2345-7",
                 "14749-6",
@@ -521,22 +521,30 @@ fn chart_spec(kind: &str) -> Result<(ChartKind, String, Vec<&str>)> {
         ),
         "blood-pressure" | "bp" => (
             ChartKind::BloodPressure,
-            "Blood pressure".into(),
+            t!("chart-title-blood-pressure"),
             vec!["85354-9", "55284-4", "35094-2"],
         ),
         "weight" => (
             ChartKind::Weight,
-            "Weight".into(),
+            t!("chart-title-weight"),
             vec!["29463-7", "3141-9"],
         ),
-        "heart-rate" => (ChartKind::Other, "Heart rate".into(), vec!["8867-4"]),
-        "temperature" => (ChartKind::Other, "Body temperature".into(), vec!["8310-5"]),
+        "heart-rate" => (
+            ChartKind::Other,
+            t!("chart-title-heart-rate"),
+            vec!["8867-4"],
+        ),
+        "temperature" => (
+            ChartKind::Other,
+            t!("chart-title-temperature"),
+            vec!["8310-5"],
+        ),
         "spo2" => (
             ChartKind::Other,
-            "Oxygen saturation".into(),
+            t!("chart-title-spo2"),
             vec!["59408-5", "2708-6"],
         ),
-        "height" => (ChartKind::Other, "Height".into(), vec!["8302-2"]),
+        "height" => (ChartKind::Other, t!("chart-title-height"), vec!["8302-2"]),
         other
             if other.split_once('-').is_some_and(|(a, b)| {
                 a.bytes().all(|c| c.is_ascii_digit())
@@ -651,7 +659,9 @@ pub fn chart(cli: &Cli, args: &ChartArgs) -> Result<()> {
     let (svg, n, title) = draw(&mut vault, record, &args.kind, since, until)?;
     write_out(&args.out, svg.as_bytes())?;
     if cli.json {
-        output::json(&json!({"out": args.out, "readings": n, "kind": title, "bytes": svg.len()}))
+        // The chart's name inside JSON stays English, as every text there.
+        let kind = crate::i18n::in_english(|| chart_spec(&args.kind).map(|s| s.1))?;
+        output::json(&json!({"out": args.out, "readings": n, "kind": kind, "bytes": svg.len()}))
     } else {
         say(
             &args.out,
@@ -693,9 +703,11 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<()> {
         if points.is_empty() {
             continue;
         }
-        let (since, until, caption) = (None, None, "every reading in the record".to_string());
-        let (svg, n, title) = draw(&mut vault, record, kind, since, until)?;
-        charts.push((format!("{title}: {caption} ({n})."), svg));
+        let (svg, n, title) = draw(&mut vault, record, kind, None, None)?;
+        charts.push((
+            t!("report-chart-caption", title = title.as_str(), n = n),
+            svg,
+        ));
     }
     bar.finish_and_clear();
     let now = DateTime::now();

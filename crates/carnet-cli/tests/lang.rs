@@ -388,6 +388,18 @@ fn backup_import_devices_and_report_speak_french() {
     assert!(out.contains("Importé depuis"), "{out}");
     let out = c.ok(&["--lang", "fr", "report", "--out", "r.html"]);
     assert!(out.contains("r.html écrit"), "{out}");
+    // Its charts are named and captioned in French too.
+    let html = std::fs::read_to_string(c.work.join("r.html")).unwrap();
+    assert!(
+        html.contains("Pression artérielle : toutes les mesures du dossier"),
+        "no French chart caption"
+    );
+    assert!(!html.contains("every reading in the record"));
+    let svg = c.ok(&["--lang", "fr", "chart", "weight", "--out", "-"]);
+    assert!(svg.contains("Poids"), "{svg}");
+    // JSON keeps English.
+    let v = c.json(&["--lang", "fr", "chart", "weight", "--out", "w.svg"]);
+    assert_eq!(v["kind"], "Weight");
     let (code, _, err) = run_env(&c, &["--lang", "fr", "backup", "--out", "b.carnet"], &[]);
     assert_eq!(code, 4);
     assert!(err.contains("b.carnet existe déjà"), "{err}");
