@@ -445,7 +445,6 @@ err-out-binary-terminal = this output is binary and standard output is a termina
 
 ## Progress
 
-progress-backup = backing up a vault of { $total }: { $bytes } written
 progress-restore = restoring a backup of { $total }: { $bytes } written
 progress-reading = reading
 progress-writing-fhir = writing FHIR ({ $n } entries)
@@ -758,3 +757,4 @@ chart-title-temperature = Body temperature
 chart-title-spo2 = Oxygen saturation
 chart-title-height = Height
 report-chart-caption = { $title }: every reading in the record ({ $n }).
+progress-backup-rows = backing up

@@ -443,7 +443,6 @@ err-out-binary-terminal = ce résultat est binaire et la sortie standard est un 
 
 ## Progression
 
-progress-backup = sauvegarde d'un coffre de { $total } : { $bytes } écrits
 progress-restore = restauration d'une sauvegarde de { $total } : { $bytes } écrits
 progress-reading = lecture
 progress-writing-fhir = écriture FHIR ({ $n } entrées)
@@ -756,3 +755,4 @@ chart-title-temperature = Température corporelle
 chart-title-spo2 = Saturation en oxygène
 chart-title-height = Taille
 report-chart-caption = { $title } : toutes les mesures du dossier ({ $n }).
+progress-backup-rows = sauvegarde

@@ -134,15 +134,6 @@ pub fn while_writing<T>(
     out
 }
 
-/// The label of a backup of the vault in `vault`: the bytes written so far, beside the
-/// known total, the size of the vault being backed up (the library writes the backup in
-/// one call, so rows are not counted as they go; the backup is usually smaller than the
-/// vault's database, which keeps free pages).
-pub fn backing_up(vault: &Path) -> impl Fn(String) -> String + Send + 'static {
-    let total = indicatif::HumanBytes(size_of(vault)).to_string();
-    move |bytes| t!("progress-backup", bytes = bytes, total = total.as_str())
-}
-
 /// The label of a restore from the backup `file`: the bytes written so far beside the
 /// size of the backup being restored.
 pub fn restoring(file: &Path) -> impl Fn(String) -> String + Send + 'static {

@@ -203,10 +203,22 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
 pub fn backup(cli: &Cli, out: &Path) -> Result<()> {
     crate::commands::check_out(cli, out, true)?;
     let vault = open(cli)?;
-    let label = crate::progress::backing_up(&vault_dir(cli)?);
+    // Rows written out of the rows in the vault, as they go.
+    // Made at the first row, when the total is known: it is drawn at once with it.
+    let mut bar: Option<indicatif::ProgressBar> = None;
     let s = crate::commands::with_out(out, |path| {
-        crate::progress::while_writing(cli, path.to_path_buf(), label, || Ok(vault.backup(path)?))
+        Ok(vault.backup_with_progress(path, &mut |done, total| {
+            let bar = bar.get_or_insert_with(|| {
+                crate::progress::bar(cli, total, &t!("progress-backup-rows"))
+            });
+            if done % 64 == 0 || done == total {
+                bar.set_position(done);
+            }
+        })?)
     })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     if cli.json {
         output::json(&json!({
             "out": out,

@@ -56,6 +56,39 @@ pub struct DumpRow {
 }
 
 impl ReadTxn<'_> {
+    /// How many rows [`ReadTxn::dump`] hands out in this transaction (for progress: each
+    /// table's length, read from redb's metadata, not by walking it).
+    pub fn dump_len(&self) -> Result<u64, StoreError> {
+        use redb::ReadableTableMetadata;
+        let mut n = 0;
+        if let Some(t) = self.open(META)? {
+            n += t.len()?;
+        }
+        if let Some(t) = self.open(EPOCH_KEYS)? {
+            n += t.len()?;
+        }
+        macro_rules! count {
+            ($($def:expr),*) => {
+                $(if let Some(t) = self.open($def)? {
+                    n += t.len()?;
+                })*
+            };
+        }
+        count!(
+            ACTORS,
+            CONSENT,
+            KEY_GRANTS,
+            BLOBS,
+            BLOB_PARTS,
+            ENVELOPE_PARTS,
+            ENVELOPES,
+            CHAINS,
+            CHAIN_INDEX,
+            ENVELOPE_BLOBS
+        );
+        Ok(n)
+    }
+
     /// Every row of the vault, in table order, to `sink`. Returns the number of rows.
     pub fn dump(
         &self,

@@ -213,6 +213,16 @@ impl Vault {
     /// recovery key. Cheap to repeat: one pass over the vault, streamed, never held whole in
     /// memory.
     pub fn backup(&self, out: &Path) -> Result<BackupSummary> {
+        self.backup_with_progress(out, &mut |_, _| {})
+    }
+
+    /// [`Vault::backup`], calling `progress(rows written, rows in all)` after each row: a
+    /// bar with a fraction, not only a size.
+    pub fn backup_with_progress(
+        &self,
+        out: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<BackupSummary> {
         if out.exists() {
             return Err(Error::OutputExists {
                 path: out.to_path_buf(),
@@ -221,7 +231,7 @@ impl Vault {
         let tmp = sibling(out, "tmp");
         let file = create_private(&tmp)?;
         let result = (|| -> Result<BackupSummary> {
-            let (mut summary, w) = self.backup_into(BufWriter::new(file), &tmp)?;
+            let (mut summary, w) = self.backup_into(BufWriter::new(file), &tmp, progress)?;
             let file = w
                 .into_inner()
                 .map_err(|e| io_err("cannot write", &tmp, e.into_error()))?;
@@ -259,6 +269,7 @@ impl Vault {
                 bytes: 0,
             },
             stream,
+            &mut |_, _| {},
         )?;
         w.flush().map_err(|e| io_err("cannot write", stream, e))?;
         summary.bytes = w.bytes;
@@ -266,18 +277,27 @@ impl Vault {
     }
 
     /// Writes a backup into `w` (named `path` in errors); returns its summary and `w`.
-    fn backup_into<W: Write>(&self, mut w: W, path: &Path) -> Result<(BackupSummary, W)> {
+    fn backup_into<W: Write>(
+        &self,
+        mut w: W,
+        path: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(BackupSummary, W)> {
         let recipient = self.recovery_recipient()?;
         w.write_all(BACKUP_MAGIC)
             .map_err(|e| io_err("cannot write", path, e))?;
         let mut sealed = seal_to_recipient(&recipient, w)?;
-        let summary = self.write_dump(&mut |frame| {
-            sealed.write_all(frame).map_err(|e| Error::Io {
-                action: "cannot write the backup",
-                path: None,
-                source: e,
-            })
-        })?;
+        let summary = self.write_dump_for(
+            None,
+            &mut |frame| {
+                sealed.write_all(frame).map_err(|e| Error::Io {
+                    action: "cannot write the backup",
+                    path: None,
+                    source: e,
+                })
+            },
+            progress,
+        )?;
         let w = sealed
             .finish()
             .map_err(|e| io_err("cannot write", path, e))?;
@@ -288,7 +308,7 @@ impl Vault {
     /// the bytes to write: the content of a backup. Made on the device that holds the
     /// person's key (it signs the dump).
     pub fn write_dump(&self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<BackupSummary> {
-        self.write_dump_for(None, sink)
+        self.write_dump_for(None, sink, &mut |_, _| {})
     }
 
     /// The dump a new device is linked from: everything but the person's own key, which
@@ -299,7 +319,7 @@ impl Vault {
         cert: &carnet_crypto::DeviceCert,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<BackupSummary> {
-        self.write_dump_for(Some(cert), sink)
+        self.write_dump_for(Some(cert), sink, &mut |_, _| {})
     }
 
     /// Certifies a new device's endpoint and signing keys as `device` of this person
@@ -323,6 +343,7 @@ impl Vault {
         &self,
         link: Option<&carnet_crypto::DeviceCert>,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+        progress: &mut dyn FnMut(u64, u64),
     ) -> Result<BackupSummary> {
         // Refused before anything is written: only the person's key signs a dump.
         let me = self.me();
@@ -354,9 +375,12 @@ impl Vault {
             bytes: 0,
         };
         let r = self.store.read()?;
+        let total = r.dump_len()?;
+        let mut done = 0u64;
         let mut failed: Option<Error> = None;
         let mut skipped = 0u64;
         let rows = r.dump(&mut |row: DumpRow| {
+            done += 1;
             // The person's own key never goes to a linked device.
             if link.is_some()
                 && row.table == DumpTable::SecretMeta
@@ -391,6 +415,7 @@ impl Vault {
                     "the dump stopped".into(),
                 ));
             }
+            progress(done, total);
             Ok(())
         });
         let mut rows = match rows {
@@ -1053,6 +1078,26 @@ mod tests {
             write_big_frame(&mut w, f, &mut blake3::Hasher::new()).unwrap();
         }
         w.finish().unwrap();
+    }
+
+    #[test]
+    fn a_backups_progress_counts_every_row_out_of_the_total_it_announced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (alice, _) = vault(&tmp.path().join("alice"), "Alice");
+        let mut seen: Vec<(u64, u64)> = Vec::new();
+        let s = alice
+            .backup_with_progress(&tmp.path().join("a.backup"), &mut |done, total| {
+                seen.push((done, total))
+            })
+            .unwrap();
+        assert!(s.rows > 5, "{}", s.rows);
+        // One call per row, in order, each out of the same total, which is the rows written.
+        assert_eq!(seen.len() as u64, s.rows);
+        assert!(
+            seen.iter()
+                .enumerate()
+                .all(|(i, (d, t))| *d == i as u64 + 1 && *t == s.rows)
+        );
     }
 
     #[test]
