@@ -55,7 +55,7 @@ fn progress_is_drawn_at_a_terminal_only() {
         .split("backing up [")
         .nth(1)
         .and_then(|t| t.split(']').nth(1))
-        .and_then(|t| t.trim().split_whitespace().next())
+        .and_then(|t| t.split_whitespace().next())
         .unwrap_or_default()
         .to_string();
     let (done, total) = rows.split_once('/').expect("rows done/total");
