@@ -45,6 +45,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         "open" => open(&args)?,
         "kdf" => kdf(&args)?,
         "sync" => runtime()?.block_on(sync(&args))?,
+        "first_sync" => runtime()?.block_on(first_sync(&args))?,
         "revoke" => revoke(&args)?,
         "verify" => verify(&args)?,
         "anatomy" => anatomy(&args)?,
@@ -458,6 +459,60 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         "slow_session_bytes": slow_bytes,
         "rss_before_sync": rss0,
         "rss_full_sync": rss_full,
+    })))
+}
+
+/// The first full sync alone (P3's figure, for profiles): `carnet-bench child first_sync
+/// vault=DIR [raw=1]`. The same setup as [`sync`]; nothing else is measured, so a profile
+/// of this process is the sync's (and the vaults' opening).
+async fn first_sync(args: &Args) -> Result<Map<String, Value>> {
+    let src: PathBuf = arg(args, "vault")?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("p");
+    measure::copy_dir(&src, &dir)?;
+    let patient = Vault::open(&dir, &record::pass())?;
+    let doctor = record::clinician_vault(&tmp.path().join("d"), "Dr Bernard (new GP)")?;
+    patient.add_contact("Dr Bernard", &doctor.card().to_text())?;
+    patient.grant(
+        "Dr Bernard",
+        &SectionId::ALL,
+        Access::Read,
+        "new GP, full history",
+        None,
+    )?;
+    let server = Node::start(patient, bound_to(LOOPBACK_V4)).await?;
+    let ticket = server.ticket();
+    let client = Node::start(doctor, SyncConfig::default()).await?;
+    let (events, _keep) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = server.serve(events, async {
+        let _ = stopped.await;
+    });
+    let work = async {
+        let cpu0 = measure::process_cpu();
+        let (t_full, first) = timed(client.sync(&ticket, false)).await;
+        let cpu_full = measure::process_cpu() - cpu0;
+        let first = first?;
+        client.shutdown().await;
+        let _ = stop.send(());
+        anyhow::Ok((t_full, cpu_full, first))
+    };
+    let (served, out) = tokio::join!(serving, work);
+    served?;
+    let (t_full, cpu_full, first) = out?;
+    server.shutdown().await;
+    let wire = first.bytes_sent + first.bytes_received;
+    let raw = if args.get("raw").is_some() {
+        net::raw_transfer(wire).await?
+    } else {
+        0.0
+    };
+    Ok(obj(json!({
+        "full": t_full,
+        "cpu_full": cpu_full,
+        "raw": raw,
+        "envelopes": first.received,
+        "wire": wire,
     })))
 }
 

@@ -54,6 +54,15 @@ pub const BATCH_BUDGET: u64 = 1 << 20;
 /// The most a receiver buffers for one batch: the budget, plus the largest envelope and
 /// the largest attachment that may overflow it.
 pub const MAX_BATCH_BYTES: u64 = BATCH_BUDGET + (16 << 20) + (260 << 20);
+
+/// Received batches that wait while one applies are applied together, in one transaction
+/// and one durable commit, up to this many bytes (the first may be larger) and
+/// [`MAX_GROUP`] batches; only batches of envelopes and attachment parts join the first
+/// (see `SyncEngine::receive_group_from`). A first sync's attachments arrive faster than
+/// a commit's fsync: one commit per megabyte made the receiver the bottleneck.
+pub const GROUP_BYTES: u64 = 16 << 20;
+/// At most this many batches in one group.
+pub const MAX_GROUP: usize = 16;
 /// The most items in one batch.
 pub const MAX_BATCH_ITEMS: usize = 1_000_000;
 
@@ -512,7 +521,8 @@ async fn session(
     };
     let mut applying: Option<Applying> = None;
     // A received batch whose signatures are being checked while the one before applies.
-    let mut waiting: Option<Checking> = None;
+    let mut waiting: Vec<Checking> = Vec::new();
+    let mut waiting_bytes = 0u64;
     loop {
         let unacknowledged = pending.lock().unwrap_or_else(|p| p.into_inner()).len();
         let first_done =
@@ -585,21 +595,33 @@ async fn session(
                         // next keeps arriving. Reading stops only when a second would wait
                         // (or a large one would), until the one applying is done.
                         let large = batch_bytes > 4 * BATCH_BUDGET;
+                        // Batches of envelopes and attachment parts may join those waiting,
+                        // to be applied with them in one commit.
+                        let joins = !waiting.is_empty()
+                            && !large
+                            && waiting.len() < MAX_GROUP
+                            && waiting_bytes + batch_bytes <= GROUP_BYTES
+                            && batch
+                                .iter()
+                                .all(|i| matches!(i, Item::Envelope { .. } | Item::BlobPart { .. }));
+                        let bytes = batch_bytes;
                         let checking = check_ahead(std::mem::take(&mut batch));
                         batch_bytes = 0;
                         buffered.release();
-                        if waiting.is_some() || (large && applying.is_some()) {
+                        if (!waiting.is_empty() && !joins) || (large && applying.is_some()) {
                             if let Some(prev) = applying.take() {
                                 settle(prev.await, &mut report, tx, shared).await?;
                             }
-                            if let Some(w) = waiting.take() {
-                                applying = Some(apply(shared, &peer, peer_device, w));
+                            if !waiting.is_empty() {
+                                waiting_bytes = 0;
+                                applying = Some(apply(shared, &peer, peer_device, std::mem::take(&mut waiting)));
                             }
                         }
                         if applying.is_none() {
-                            applying = Some(apply(shared, &peer, peer_device, checking));
+                            applying = Some(apply(shared, &peer, peer_device, vec![checking]));
                         } else {
-                            waiting = Some(checking);
+                            waiting.push(checking);
+                            waiting_bytes += bytes;
                         }
                     }
                     Frame::End => {
@@ -609,7 +631,9 @@ async fn session(
                         if let Some(prev) = applying.take() {
                             settle(prev.await, &mut report, tx, shared).await?;
                         }
-                        if let Some(w) = waiting.take() {
+                        if !waiting.is_empty() {
+                            waiting_bytes = 0;
+                            let w = std::mem::take(&mut waiting);
                             settle(apply(shared, &peer, peer_device, w).await, &mut report, tx, shared).await?;
                         }
                         their_first_round_done = true;
@@ -649,8 +673,9 @@ async fn session(
             applied = async { applying.as_mut().expect("guarded").await }, if applying.is_some() => {
                 applying = None;
                 settle(applied, &mut report, tx, shared).await?;
-                if let Some(w) = waiting.take() {
-                    applying = Some(apply(shared, &peer, peer_device, w));
+                if !waiting.is_empty() {
+                    waiting_bytes = 0;
+                    applying = Some(apply(shared, &peer, peer_device, std::mem::take(&mut waiting)));
                 }
             }
             done = async { round.as_mut().expect("guarded").await }, if round.is_some() => {
@@ -689,7 +714,8 @@ async fn session(
     if let Some(last) = applying.take() {
         settle(last.await, &mut report, tx, shared).await?;
     }
-    if let Some(w) = waiting.take() {
+    if !waiting.is_empty() {
+        let w = std::mem::take(&mut waiting);
         settle(
             apply(shared, &peer, peer_device, w).await,
             &mut report,
@@ -714,8 +740,8 @@ async fn keep_partial(shared: &Arc<Shared>, peer: PersonId, batch: &mut VecDeque
     let _ = with_vault(shared, move |v| v.engine().keep_partial(&peer, &items)).await;
 }
 
-/// A received batch being applied to the vault.
-type Applying = tokio::task::JoinHandle<Result<ExchangeReport, SyncError>>;
+/// Received batches being applied to the vault (a group: one report per batch).
+type Applying = tokio::task::JoinHandle<Result<Vec<ExchangeReport>, SyncError>>;
 
 /// A received batch whose envelope signatures are being checked, without the vault.
 type Checking = tokio::task::JoinHandle<(VecDeque<Item>, CheckedAhead)>;
@@ -727,23 +753,44 @@ fn check_ahead(mut items: VecDeque<Item>) -> Checking {
     })
 }
 
-/// Applies a batch once its check is done (the caller starts it only after the batch
-/// before it was applied: batches apply in the order they came).
+/// Applies batches once their checks are done, together where the vault allows it (the
+/// caller starts it only after the batches before them were applied: batches apply in the
+/// order they came).
 fn apply(
     shared: &Arc<Shared>,
     peer: &IdentityCard,
     device: DeviceId,
-    checking: Checking,
+    group: Vec<Checking>,
 ) -> Applying {
     let from = peer.clone();
     let sh = shared.clone();
     tokio::spawn(async move {
-        let (items, ahead) = checking
-            .await
-            .map_err(|e| SyncError::Protocol(format!("a check task failed: {e}")))?;
+        let mut batches = Vec::with_capacity(group.len());
+        for checking in group {
+            let (items, ahead) = checking
+                .await
+                .map_err(|e| SyncError::Protocol(format!("a check task failed: {e}")))?;
+            batches.push(Batch(items, Some(ahead)));
+        }
         with_vault(&sh, move |v| {
-            v.engine()
-                .receive_items_from(&from, Some(device), &mut Batch(items, Some(ahead)))
+            let mut reports = Vec::with_capacity(batches.len());
+            // The vault applies a prefix of the group at a time (at least one batch).
+            while reports.len() < batches.len() {
+                let mut rest: Vec<&mut dyn ItemSource> = batches[reports.len()..]
+                    .iter_mut()
+                    .map(|b| b as &mut dyn ItemSource)
+                    .collect();
+                let done = v
+                    .engine()
+                    .receive_group_from(&from, Some(device), &mut rest)?;
+                if done.is_empty() {
+                    return Err(carnet::Error::Vanished {
+                        what: "the report of a received batch",
+                    });
+                }
+                reports.extend(done);
+            }
+            Ok(reports)
         })
         .await
     })
@@ -751,27 +798,16 @@ fn apply(
 
 /// Counts an applied batch, or tells the peer why it was refused.
 async fn settle(
-    applied: Result<Result<ExchangeReport, SyncError>, tokio::task::JoinError>,
+    applied: Result<Result<Vec<ExchangeReport>, SyncError>, tokio::task::JoinError>,
     report: &mut SessionReport,
     tx: &mpsc::Sender<Frame>,
     shared: &Arc<Shared>,
 ) -> Result<(), SyncError> {
     match applied.map_err(|e| SyncError::Protocol(format!("a vault task failed: {e}")))? {
-        Ok(r) => {
-            report.received += r.envelopes;
-            report.keys_received += r.key_grants;
-            report.consent_received += r.consent_entries;
-            if r.envelopes + r.key_grants + r.consent_entries > 0 {
-                let _ = shared.activity.send(crate::Activity::Received {
-                    peer: report.peer.clone(),
-                    changes: r.envelopes,
-                    keys: r.key_grants,
-                    consent: r.consent_entries,
-                });
+        Ok(rs) => {
+            for r in rs {
+                stored(r, report, tx, shared).await;
             }
-            // Committed: tell the sender (a closing connection may not carry it; the sender
-            // then sends the batch again, and it is a no-op here).
-            let _ = tx.send(Frame::Stored).await;
             Ok(())
         }
         Err(e) => {
@@ -784,6 +820,29 @@ async fn settle(
             Err(e)
         }
     }
+}
+
+/// Counts one committed batch and tells the peer.
+async fn stored(
+    r: ExchangeReport,
+    report: &mut SessionReport,
+    tx: &mpsc::Sender<Frame>,
+    shared: &Arc<Shared>,
+) {
+    report.received += r.envelopes;
+    report.keys_received += r.key_grants;
+    report.consent_received += r.consent_entries;
+    if r.envelopes + r.key_grants + r.consent_entries > 0 {
+        let _ = shared.activity.send(crate::Activity::Received {
+            peer: report.peer.clone(),
+            changes: r.envelopes,
+            keys: r.key_grants,
+            consent: r.consent_entries,
+        });
+    }
+    // Committed: tell the sender (a closing connection may not carry it; the sender then
+    // sends the batch again, and it is a no-op here).
+    let _ = tx.send(Frame::Stored).await;
 }
 
 /// A person's place among the sessions this node runs, given back when the session ends.

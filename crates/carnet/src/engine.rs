@@ -254,6 +254,21 @@ impl SyncEngine {
         self.vault.receive_items_from(from, device, source)
     }
 
+    /// Several batches from `from` that have all arrived, applied in one transaction with
+    /// one durable commit, each checked as if alone. Every batch after the first must hold
+    /// only envelopes and attachment parts; the group stops before the second batch when
+    /// the sender is another device of this person or not known to this vault yet, and the
+    /// reports are of the batches applied (a prefix: the caller applies the rest). One
+    /// batch refused and none of the group is kept.
+    pub fn receive_group_from(
+        &self,
+        from: &IdentityCard,
+        device: Option<DeviceId>,
+        sources: &mut [&mut dyn ItemSource],
+    ) -> Result<Vec<ExchangeReport>> {
+        self.vault.receive_group_from(from, device, sources)
+    }
+
     /// Keeps what arrived of attachments in a batch that a cut connection left unfinished
     /// (`items`, as received from `peer`, in order): the first bytes of each attachment an
     /// envelope of the batch announced and this vault lacks, so that the next sync from

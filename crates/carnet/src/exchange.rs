@@ -1216,16 +1216,86 @@ impl Vault {
         device: Option<DeviceId>,
         source: &mut dyn ItemSource,
     ) -> Result<ExchangeReport> {
-        let result = self.receive_checked(from, device, source);
-        if let Err(e @ Error::Stranger { .. }) = &result {
-            let _ = self.record_attempt(crate::Attempt {
-                time: now_unix(),
-                endpoint: None,
-                person: Some(from.person_id()),
-                why: e.to_string(),
-            });
+        let mut reports = self.receive_group_from(from, device, &mut [source])?;
+        reports.pop().ok_or(Error::Vanished {
+            what: "the report of a received batch",
+        })
+    }
+
+    /// Like [`Vault::receive_items_from`] for several batches that have all arrived, in
+    /// one write transaction and one durable commit (a commit's fsync is most of what a
+    /// batch of attachments costs to apply). Each batch is checked exactly as alone: it
+    /// sees what the batches before it wrote, and all that is read outside the
+    /// transaction (who the sender is, blocked people, devices, grants) is what only
+    /// the first batch of a group may change. So every batch after the first must hold
+    /// only envelopes and attachment parts (an [`Error::Vanished`] otherwise, a caller's
+    /// bug), and the group stops before it when the sender is another device of this
+    /// person or someone this vault does not know yet: the reports returned are of the
+    /// batches applied (a prefix of `sources`); the caller applies the rest.
+    ///
+    /// All or nothing as a whole: when one batch is refused, none of the group is kept
+    /// (each batch stays all or nothing; the sender sends the good ones again, as it
+    /// sends any batch not acknowledged).
+    pub(crate) fn receive_group_from(
+        &self,
+        from: &IdentityCard,
+        device: Option<DeviceId>,
+        sources: &mut [&mut dyn ItemSource],
+    ) -> Result<Vec<ExchangeReport>> {
+        let mut txn = self.store.write()?;
+        let mut reports = Vec::new();
+        let mut forget = Vec::new();
+        for (i, source) in sources.iter_mut().enumerate() {
+            let grouped = i > 0;
+            if grouped
+                && (from.person_id() == self.person_id()
+                    || !self.people()?.contains_key(&from.person_id()))
+            {
+                break;
+            }
+            let mut bad_partial = None;
+            match self.receive_into(
+                &mut txn,
+                from,
+                device,
+                &mut **source,
+                grouped,
+                &mut bad_partial,
+            ) {
+                Ok((report, touched)) => {
+                    reports.push(report);
+                    forget.push(touched);
+                }
+                Err(e) => {
+                    drop(txn);
+                    if let Some(id) = bad_partial {
+                        // A resumed attachment did not match its id: what was kept of it
+                        // is dropped (the next sync sends it whole), even though this one
+                        // fails.
+                        let mut t = self.store.write()?;
+                        t.take_partial(&id)?;
+                        t.commit()?;
+                    }
+                    if let e @ Error::Stranger { .. } = &e {
+                        let _ = self.record_attempt(crate::Attempt {
+                            time: now_unix(),
+                            endpoint: None,
+                            person: Some(from.person_id()),
+                            why: e.to_string(),
+                        });
+                    }
+                    return Err(e);
+                }
+            }
         }
-        result
+        txn.commit()?;
+        for (touched, switched) in forget {
+            for (r, s) in touched {
+                self.loaded.forget(&r, s);
+            }
+            self.loaded.forget_where(|r, _| switched.contains(r));
+        }
+        Ok(reports)
     }
 
     /// Keeps what arrived of attachments in a batch that a cut connection left unfinished
@@ -1303,12 +1373,18 @@ impl Vault {
             .collect())
     }
 
-    fn receive_checked(
+    /// Applies one batch inside `txn` (committed by the caller). On an error,
+    /// `bad_partial` names the attachment whose kept first bytes did not match, for the
+    /// caller to drop.
+    fn receive_into(
         &self,
+        txn: &mut WriteTxn<'_>,
         from: &IdentityCard,
         device: Option<DeviceId>,
         source: &mut dyn ItemSource,
-    ) -> Result<ExchangeReport> {
+        grouped: bool,
+        bad_partial: &mut Option<[u8; 32]>,
+    ) -> Result<(ExchangeReport, Touched)> {
         let sender = from.person_id();
         let me = self.person_id();
         let mut own_device = false;
@@ -1369,20 +1445,19 @@ impl Vault {
             ahead: source.take_checked_ahead(),
             certs: carnet_crypto::CertMemo::default(),
         };
-        let mut txn = rx.vault.store.write()?;
         let mut count = 0usize;
         while let Some(item) = source.next_item()? {
             count += 1;
             let kind = item.kind();
-            if let Err(e) = rx.item(&mut txn, item) {
-                if let Some(id) = rx.bad_partial {
-                    // A resumed attachment did not match its id: what was kept of it is
-                    // dropped (the next sync sends it whole), even though this one fails.
-                    drop(txn);
-                    let mut t = rx.vault.store.write()?;
-                    t.take_partial(&id)?;
-                    t.commit()?;
-                }
+            if grouped && !matches!(item, Item::Envelope { .. } | Item::BlobPart { .. }) {
+                // See receive_group_from: only the first batch of a group may change what
+                // the checks read outside the transaction.
+                return Err(Error::Vanished {
+                    what: "a batch of envelopes (a grouped batch held something else)",
+                });
+            }
+            if let Err(e) = rx.item(txn, item) {
+                *bad_partial = rx.bad_partial;
                 return Err(e.in_item(count, kind));
             }
         }
@@ -1394,7 +1469,7 @@ impl Vault {
             }
             txn.put_meta(&key, &now_unix().to_be_bytes())?;
         }
-        rx.finish(&mut txn, finished.have)?;
+        rx.finish(txn, finished.have)?;
         if stranger {
             let theirs = RecordId::of_patient(&sender);
             let shared_with_me = SectionId::ALL
@@ -1411,15 +1486,13 @@ impl Vault {
         let touched: Vec<(RecordId, SectionId)> =
             rx.received.keys().map(|(r, s, _, _)| (*r, *s)).collect();
         let switched = std::mem::take(&mut rx.switched);
-        let report = rx.report;
-        txn.commit()?;
-        for (r, s) in touched {
-            self.loaded.forget(&r, s);
-        }
-        self.loaded.forget_where(|r, _| switched.contains(r));
-        Ok(report)
+        Ok((rx.report, (touched, switched)))
     }
 }
+
+/// The sections a received batch changed, and the records whose patient's takeover it
+/// took: their loaded copies are forgotten once it is committed.
+type Touched = (Vec<(RecordId, SectionId)>, BTreeSet<RecordId>);
 
 /// The highest sequence number of `device`'s chain in `section` (at most `held`) whose
 /// envelope is one of the recorded `heads` (same epoch, sequence number and tag); 0 when
@@ -2335,7 +2408,12 @@ impl Receiving<'_> {
                 wanted.extend(state.chains.iter().map(|c| c.author));
             }
             wanted.extend(self.received.keys().map(|(_, _, a, _)| *a));
-            let before = self.vault.card_book()?;
+            // Read in this transaction: a batch applied before it in the same one (a
+            // group, see Vault::receive_group_from) may have added cards.
+            let before: Vec<String> = match txn.get_secret_meta("cards")? {
+                Some(b) => postcard::from_bytes(&b).map_err(|e| Error::undecodable("cards", e))?,
+                None => Vec::new(),
+            };
             let mut book: Vec<IdentityCard> = before
                 .iter()
                 .filter_map(|t| IdentityCard::from_text(t).ok())
@@ -2494,6 +2572,69 @@ mod tests {
             .receive_items_from(&alice.card(), None, &mut Ahead(items.into(), Some(ahead)))
             .unwrap();
         assert_eq!(r.envelopes, envelopes);
+    }
+
+    /// A group of batches: the second may hold only envelopes and attachment parts (what
+    /// the checks read outside the transaction only the first may change); another item
+    /// there refuses the whole group, leaving the vault as it was. From a sender this
+    /// vault does not know yet, the group stops after the first batch.
+    #[test]
+    fn a_group_takes_only_envelopes_after_its_first_batch() {
+        let (_tmp, alice, doctor) = alice_and_her_doctor();
+        let record = alice.own_record().unwrap();
+        alice
+            .add(
+                &record,
+                carnet_record::Entry::Note(carnet_record::Note {
+                    text: "note".into(),
+                    title: None,
+                }),
+            )
+            .unwrap();
+        let mut items = Vec::new();
+        let theirs = doctor.have_for(&alice.person_id()).unwrap();
+        alice
+            .send_batch(&doctor.card().clone(), &theirs, None, &mut |i| {
+                items.push(i);
+                Ok(())
+            })
+            .unwrap();
+        let card = Item::Card(alice.card().to_text());
+        // Alice unknown to the doctor: only the first batch is applied.
+        let before = doctor.state_digest().unwrap();
+        let mut first = Ahead(items.clone().into(), None);
+        let mut second = Ahead(vec![card.clone()].into(), None);
+        let done = doctor
+            .receive_group_from(&alice.card(), None, &mut [&mut first, &mut second])
+            .unwrap();
+        assert_eq!(done.len(), 1);
+        assert_ne!(doctor.state_digest().unwrap(), before);
+        // Now known: a second batch holding a card refuses the group, nothing kept.
+        alice
+            .add(
+                &record,
+                carnet_record::Entry::Note(carnet_record::Note {
+                    text: "another".into(),
+                    title: None,
+                }),
+            )
+            .unwrap();
+        let mut more = Vec::new();
+        let theirs = doctor.have_for(&alice.person_id()).unwrap();
+        alice
+            .send_batch(&doctor.card().clone(), &theirs, None, &mut |i| {
+                more.push(i);
+                Ok(())
+            })
+            .unwrap();
+        let before = doctor.state_digest().unwrap();
+        let mut first = Ahead(more.into(), None);
+        let mut second = Ahead(vec![card].into(), None);
+        let err = doctor
+            .receive_group_from(&alice.card(), None, &mut [&mut first, &mut second])
+            .unwrap_err();
+        assert!(matches!(err, Error::Vanished { .. }), "{err}");
+        assert_eq!(doctor.state_digest().unwrap(), before);
     }
 
     /// The view of a patient's log a grantee keeps between batches is the one its store
