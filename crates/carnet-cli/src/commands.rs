@@ -306,34 +306,87 @@ pub fn run(cli: Cli) -> Result<()> {
 /// carnet(1) and a page per command (carnet-add(1), carnet-add-note(1)...), hidden
 /// commands left out.
 fn man_pages(out: Option<&Path>) -> Result<()> {
-    let cmd = crate::cli_command();
+    // In French, the French command (its help texts) and clap_mangen's own words said
+    // again: it writes its section titles and notes in English only.
+    let french = crate::i18n::lang() == crate::i18n::Lang::Fr;
+    let cmd = if french {
+        let mut cmd = crate::help_fr::french(crate::cli_command());
+        cmd.build();
+        cmd
+    } else {
+        crate::cli_command()
+    };
+    let said = |buf: Vec<u8>| -> Vec<u8> {
+        if french {
+            man_in_french(&String::from_utf8_lossy(&buf)).into_bytes()
+        } else {
+            buf
+        }
+    };
     let Some(dir) = out else {
-        clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut buf)?;
+        std::io::Write::write_all(&mut std::io::stdout(), &said(buf))?;
         return Ok(());
     };
     std::fs::create_dir_all(dir)
         .with_context(|| msg!("err-cannot-create", file = dir.display().to_string()))?;
-    fn write(cmd: clap::Command, name: String, dir: &Path, n: &mut usize) -> Result<()> {
+    fn write(
+        cmd: clap::Command,
+        name: String,
+        dir: &Path,
+        n: &mut usize,
+        said: &dyn Fn(Vec<u8>) -> Vec<u8>,
+    ) -> Result<()> {
         let path = dir.join(format!("{name}.1"));
         let mut buf = Vec::new();
         clap_mangen::Man::new(cmd.clone())
             .title(name.clone())
             .render(&mut buf)?;
-        std::fs::write(&path, buf)
+        std::fs::write(&path, said(buf))
             .with_context(|| msg!("err-cannot-write", file = path.display().to_string()))?;
         *n += 1;
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-            write(sub.clone(), format!("{name}-{}", sub.get_name()), dir, n)?;
+            write(
+                sub.clone(),
+                format!("{name}-{}", sub.get_name()),
+                dir,
+                n,
+                said,
+            )?;
         }
         Ok(())
     }
     let mut n = 0;
-    write(cmd, "carnet".into(), dir, &mut n)?;
+    write(cmd, "carnet".into(), dir, &mut n, &said)?;
     println!(
         "{}",
         t!("man-written", n = n, dir = dir.display().to_string())
     );
     Ok(())
+}
+
+/// A manual page as clap_mangen wrote it, its own words said in French: section titles
+/// and the notes it adds to options.
+fn man_in_french(roff: &str) -> String {
+    roff.lines()
+        .map(|line| {
+            let line = match line {
+                ".SH NAME" => ".SH NOM",
+                ".SH SUBCOMMANDS" => ".SH SOUS\\-COMMANDES",
+                ".SH EXTRA" => ".SH EXEMPLES",
+                ".SH AUTHORS" => ".SH AUTEURS",
+                other => other,
+            };
+            line.replace("[default: ", "[par défaut : ")
+                .replace("\\fIPossible values:\\fR", "\\fIValeurs possibles :\\fR")
+                .replace("[aliases: ", "[alias : ")
+                .replace("Example:", "Exemple :")
+                .replace("Examples:", "Exemples :")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 fn change_passphrase(cli: &Cli, new_file: Option<&std::path::Path>, kdf_cost: u8) -> Result<()> {

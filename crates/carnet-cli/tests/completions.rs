@@ -33,7 +33,26 @@ fn completions_and_manual_pages_cover_every_command() {
         !dir.join("carnet-__agent.1").exists(),
         "hidden commands have no page"
     );
-    assert!(c.ok(&["man"]).contains(".TH carnet 1"));
+    let english = c.ok(&["--lang", "en", "man"]);
+    assert!(english.contains(".TH carnet 1"));
+    assert!(english.contains(".SH NAME") && english.contains("[default: "));
+    // In French: the French help texts, and clap_mangen's own words said in French too.
+    let dir = c.work.join("man-fr");
+    c.ok(&["--lang", "fr", "man", "--out", dir.to_str().unwrap()]);
+    let init = std::fs::read_to_string(dir.join("carnet-init.1")).unwrap();
+    for french in [
+        ".SH NOM",
+        ".SH EXEMPLES",
+        "[par défaut : patient]",
+        "Votre rôle dans Carnet",
+    ] {
+        assert!(init.contains(french), "{french:?} missing in:\n{init}");
+    }
+    for english in [".SH NAME", ".SH EXTRA", "[default: ", "Example:"] {
+        assert!(!init.contains(english), "{english:?} in:\n{init}");
+    }
+    let top = std::fs::read_to_string(dir.join("carnet.1")).unwrap();
+    assert!(top.contains(".SH SOUS\\-COMMANDES"), "{top}");
 }
 
 #[test]
