@@ -735,22 +735,11 @@ impl<R: Read> ItemSource for BundleSource<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CreateOptions;
     use carnet_consent::Access;
-    use carnet_crypto::secrecy::SecretString;
-    use carnet_crypto::{MasterKey, Role};
+    use carnet_crypto::Role;
     use carnet_record::{Allergy, Entry};
 
-    fn vault(dir: &Path, name: &str, role: Role) -> Vault {
-        let opts = CreateOptions {
-            name: name.into(),
-            role,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        };
-        Vault::create(dir, &SecretString::from("p".to_string()), &opts)
-            .unwrap()
-            .vault
-    }
+    use crate::testing::vault;
 
     /// A patient with an allergy shared with a doctor, and the doctor.
     fn pair(dir: &Path) -> (Vault, Vault) {

@@ -421,22 +421,11 @@ impl SyncEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CreateOptions;
     use crate::exchange::Finished;
-    use carnet_crypto::secrecy::SecretString;
-    use carnet_crypto::{MasterKey, Role};
+    use carnet_crypto::Role;
     use carnet_record::{Entry, Note};
 
-    fn vault(dir: &Path, name: &str, role: Role) -> Vault {
-        let opts = CreateOptions {
-            name: name.into(),
-            role,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        };
-        Vault::create(dir, &SecretString::from("p".to_string()), &opts)
-            .unwrap()
-            .vault
-    }
+    use crate::testing::vault;
 
     struct Items(std::collections::VecDeque<Item>);
 

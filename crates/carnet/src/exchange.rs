@@ -2468,21 +2468,10 @@ enum Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CreateOptions;
     use carnet_consent::Access;
-    use carnet_crypto::secrecy::SecretString;
-    use carnet_crypto::{MasterKey, Role};
+    use carnet_crypto::Role;
 
-    fn vault(dir: &std::path::Path, name: &str, role: Role) -> Vault {
-        let opts = CreateOptions {
-            name: name.into(),
-            role,
-            kdf_log_n: MasterKey::MIN_LOG_N,
-        };
-        Vault::create(dir, &SecretString::from("p".to_string()), &opts)
-            .unwrap()
-            .vault
-    }
+    use crate::testing::vault;
 
     /// Alice, who shares her notes (read) with Dr Martin, and his vault (which has not
     /// heard of her yet).

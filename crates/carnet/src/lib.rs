@@ -82,6 +82,8 @@ mod own;
 mod patients;
 mod sharing;
 mod takeover;
+#[cfg(test)]
+mod testing;
 mod vault;
 pub mod wire;
 
