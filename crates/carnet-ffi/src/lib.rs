@@ -468,6 +468,18 @@ pub struct ExportSummary {
     pub to: String,
 }
 
+impl From<carnet::ExportSummary> for ExportSummary {
+    fn from(s: carnet::ExportSummary) -> Self {
+        ExportSummary {
+            envelopes: s.envelopes as u64,
+            attachments: s.attachments as u64,
+            consent_entries: s.consent_entries as u64,
+            bytes: s.bytes,
+            to: s.to,
+        }
+    }
+}
+
 /// What a bundle import took.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ImportSummary {
@@ -481,6 +493,32 @@ pub struct ImportSummary {
     pub consent_entries: u64,
     /// Attachments stored.
     pub attachments: u64,
+}
+
+impl From<carnet::ImportSummary> for ImportSummary {
+    fn from(s: carnet::ImportSummary) -> Self {
+        ImportSummary {
+            envelopes: s.envelopes as u64,
+            duplicates: s.duplicates as u64,
+            key_grants: s.key_grants as u64,
+            consent_entries: s.consent_entries as u64,
+            attachments: s.attachments as u64,
+        }
+    }
+}
+
+/// An attachment's description as the app gives it, checked.
+impl TryFrom<AttachmentInfo> for AttachmentInput {
+    type Error = CarnetError;
+    fn try_from(info: AttachmentInfo) -> Result<Self> {
+        Ok(AttachmentInput {
+            title: info.title,
+            doc_type: parse::<DocType>("document type", &info.doc_type)?,
+            file_name: info.file_name,
+            media_type: info.media_type,
+            date: when("date", info.date)?,
+        })
+    }
 }
 
 /// What an auditor's offline check of a consent log found.
@@ -819,13 +857,7 @@ impl CarnetVault {
         info: AttachmentInfo,
     ) -> Result<EntryRef> {
         let bytes = Zeroizing::new(bytes);
-        let input = AttachmentInput {
-            title: info.title,
-            doc_type: parse::<DocType>("document type", &info.doc_type)?,
-            file_name: info.file_name,
-            media_type: info.media_type,
-            date: when("date", info.date)?,
-        };
+        let input = AttachmentInput::try_from(info)?;
         let v = self.lock()?;
         let record = record_of(v, record)?;
         Ok(v.attach(&record, &bytes, input)?.into())
@@ -926,26 +958,12 @@ impl CarnetVault {
     ) -> Result<ExportSummary> {
         let v = self.lock()?;
         let peer = v.find_peer(&contact)?;
-        let s = v.export_bundle(&peer, full, Path::new(&path))?;
-        Ok(ExportSummary {
-            envelopes: s.envelopes as u64,
-            attachments: s.attachments as u64,
-            consent_entries: s.consent_entries as u64,
-            bytes: s.bytes,
-            to: s.to,
-        })
+        Ok(v.export_bundle(&peer, full, Path::new(&path))?.into())
     }
 
     /// Imports a bundle file: all of it or nothing.
     pub fn import_bundle(&self, path: String) -> Result<ImportSummary> {
-        let s = self.lock()?.import_bundle(Path::new(&path))?;
-        Ok(ImportSummary {
-            envelopes: s.envelopes as u64,
-            duplicates: s.duplicates as u64,
-            key_grants: s.key_grants as u64,
-            consent_entries: s.consent_entries as u64,
-            attachments: s.attachments as u64,
-        })
+        Ok(self.lock()?.import_bundle(Path::new(&path))?.into())
     }
 
     /// Records shared with the owner (a clinician's patients).

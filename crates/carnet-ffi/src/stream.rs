@@ -12,13 +12,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use carnet::crypto::RecoveryPhrase;
-use carnet::record::DocType;
 use carnet::{AttachmentInput, RestoreOptions, Vault};
 use zeroize::Zeroizing;
 
 use crate::{
     AttachmentInfo, CarnetError, CarnetVault, EntryRef, ExportSummary, ImportSummary, Result,
-    kdf_cost, parse, passphrase, record_of, when,
+    kdf_cost, passphrase, record_of,
 };
 
 /// Bytes the core reads from the app: a file, a content URI, a download.
@@ -207,13 +206,7 @@ impl CarnetVault {
         source: Arc<dyn ByteSource>,
         info: AttachmentInfo,
     ) -> Result<EntryRef> {
-        let input = AttachmentInput {
-            title: info.title,
-            doc_type: parse::<DocType>("document type", &info.doc_type)?,
-            file_name: info.file_name,
-            media_type: info.media_type,
-            date: when("date", info.date)?,
-        };
+        let input = AttachmentInput::try_from(info)?;
         let record = record_of(&self.vault, record)?;
         Ok(self
             .vault
@@ -246,30 +239,18 @@ impl CarnetVault {
         full: bool,
     ) -> Result<ExportSummary> {
         let peer = self.vault.find_peer(&contact)?;
-        let s = self
+        Ok(self
             .vault
-            .export_bundle_to(&peer, full, &mut SinkWriter(sink))?;
-        Ok(ExportSummary {
-            envelopes: s.envelopes as u64,
-            attachments: s.attachments as u64,
-            consent_entries: s.consent_entries as u64,
-            bytes: s.bytes,
-            to: s.to,
-        })
+            .export_bundle_to(&peer, full, &mut SinkWriter(sink))?
+            .into())
     }
 
     /// Imports a bundle read from `source`: all of it or nothing.
     pub fn import_bundle_from(&self, source: Arc<dyn ByteSource>) -> Result<ImportSummary> {
-        let s = self
+        Ok(self
             .vault
-            .import_bundle_from(&mut SourceReader::new(source))?;
-        Ok(ImportSummary {
-            envelopes: s.envelopes as u64,
-            duplicates: s.duplicates as u64,
-            key_grants: s.key_grants as u64,
-            consent_entries: s.consent_entries as u64,
-            attachments: s.attachments as u64,
-        })
+            .import_bundle_from(&mut SourceReader::new(source))?
+            .into())
     }
 
     /// Writes a backup of the whole vault to `sink`, sealed to the recovery phrase's key
