@@ -794,6 +794,62 @@ fn value_notes(a: &clap::Arg) -> String {
     notes.join(" ")
 }
 
+/// A value's placeholder in French, for the names the command line uses (`None` for those
+/// that read the same: `PATIENT`, `CODE`, `URL`, `TICKET`, `N`, `DATE`...).
+fn placeholder(english: &str) -> Option<&'static str> {
+    Some(match english {
+        "FILE" => "FICHIER",
+        "DIR" => "DOSSIER",
+        "LANG" => "LANGUE",
+        "OUT" => "SORTIE",
+        "TIMEOUT" => "DÉLAI",
+        "NAME" => "NOM",
+        "MIB" => "MIO",
+        "KDF_COST" => "COÛT",
+        "UNTIL" => "JUSQU_AU",
+        "TO" => "DESTINATAIRE",
+        "TITLE" => "TITRE",
+        "STATUS" => "STATUT",
+        "SECTIONS" => "RUBRIQUES",
+        "SECTION" => "RUBRIQUE",
+        "ID" => "IDENTIFIANT",
+        "BIND" => "ADRESSE",
+        "VALUE" => "VALEUR",
+        "VACCINE" => "VACCIN",
+        "UNIT" => "UNITÉ",
+        "TZ" => "FUSEAU",
+        "THRESHOLD" => "SEUIL",
+        "TEXT" => "TEXTE",
+        "START" => "DÉBUT",
+        "ONSET" => "DÉBUT",
+        "END" => "FIN",
+        "SINCE" => "DEPUIS",
+        "SHARE" => "PART",
+        "SEX" => "SEXE",
+        "ROLE" => "RÔLE",
+        "REF" => "RÉFÉRENCE",
+        "REACTION" => "RÉACTION",
+        "PURPOSE" => "MOTIF",
+        "LIMIT" => "LIMITE",
+        "KIND" => "TYPE",
+        "FROM" => "DE",
+        "FIELD" => "CHAMP",
+        "DOSAGE" => "POSOLOGIE",
+        "DOC_TYPE" => "TYPE_DE_DOCUMENT",
+        "DAYS" => "JOURS",
+        "CRITICALITY" => "GRAVITÉ",
+        "BLOOD_GROUP" => "GROUPE_SANGUIN",
+        "BIRTH_DATE" => "DATE_DE_NAISSANCE",
+        "AT" => "QUAND",
+        "ADVANCE_DIRECTIVES" => "DIRECTIVES_ANTICIPÉES",
+        "ACCESS" => "ACCÈS",
+        "EMERGENCY_NAME" => "NOM_URGENCE",
+        "EMERGENCY_PHONE" => "TÉLÉPHONE_URGENCE",
+        "EMERGENCY_RELATIONSHIP" => "LIEN_URGENCE",
+        _ => return None,
+    })
+}
+
 /// The command tree with French descriptions, option helps, headings and the notes clap
 /// adds after an option's help (its default, its possible values, its variable). The
 /// `help` command clap adds is said in French by [`french_help_command`], once the tree
@@ -835,6 +891,22 @@ pub fn french(cmd: clap::Command) -> clap::Command {
             };
             let a = if a.get_env().is_some() {
                 a.hide_env(true)
+            } else {
+                a
+            };
+            // The placeholder of its value (`<FICHIER>`, not `<FILE>`).
+            let a = if a.get_action().takes_values() {
+                let names: Vec<String> = match a.get_value_names() {
+                    Some(names) => names.iter().map(|n| n.to_string()).collect(),
+                    None => vec![a.get_id().as_str().to_ascii_uppercase()],
+                };
+                match names.as_slice() {
+                    [one] => match placeholder(one) {
+                        Some(fr) => a.value_name(fr),
+                        None => a,
+                    },
+                    _ => a,
+                }
             } else {
                 a
             };

@@ -506,6 +506,13 @@ fn help_is_in_french_with_lang_fr_or_a_french_locale() {
     assert_eq!(code, 0);
     assert!(help.contains("Ce à quoi vous réagissez"), "{help}");
     assert!(help.contains("Exemple :\n  carnet add allergy"), "{help}");
+    // Placeholders too: `<SUBSTANCE>` reads the same, `<FILE>` does not.
+    assert!(help.contains("--passphrase-file <FICHIER>"), "{help}");
+    assert!(help.contains("--criticality <GRAVITÉ>"), "{help}");
+    assert!(
+        !help.contains("<FILE>") && !help.contains("<DIR>"),
+        "{help}"
+    );
     let help = c.ok(&["list", "--lang=fr", "--help"]);
     assert!(
         help.contains("Lister chaque bloc journalier d'une série"),
@@ -793,7 +800,9 @@ fn help_notes_and_the_help_command_are_in_french() {
     ] {
         assert!(!all.contains(english), "{english:?} left in:\n{all}");
     }
-    // Help is wrapped: each note is checked on one line's worth of words.
+    // Help is wrapped (where depends on the longest option): notes are checked with the
+    // line breaks and indents folded into single spaces.
+    let all = all.split_whitespace().collect::<Vec<_>>().join(" ");
     for french in [
         "[valeurs possibles : read, write]",
         "[par défaut : patient]",
