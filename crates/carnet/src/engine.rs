@@ -421,36 +421,15 @@ impl SyncEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::Finished;
-    use carnet_crypto::Role;
     use carnet_record::{Entry, Note};
 
-    use crate::testing::vault;
-
-    struct Items(std::collections::VecDeque<Item>);
-
-    impl ItemSource for Items {
-        fn next_item(&mut self) -> Result<Option<Item>> {
-            Ok(self.0.pop_front())
-        }
-        fn finish(&mut self) -> Result<Finished> {
-            Ok(Finished::default())
-        }
-    }
+    use crate::testing::{Batch, alice_and_her_doctor};
 
     /// A transport's round through `vault.engine()`: what the doctor holds, what Alice
     /// sends him, received and committed; the app's surface then shows the note.
     #[test]
     fn a_transport_syncs_through_the_engine() {
-        let tmp = tempfile::tempdir().unwrap();
-        let alice = vault(&tmp.path().join("a"), "Alice", Role::Patient);
-        let doctor = vault(&tmp.path().join("d"), "Dr Martin", Role::Clinician);
-        alice
-            .add_contact("Dr Martin", &doctor.card().to_text())
-            .unwrap();
-        alice
-            .grant("Dr Martin", &[SectionId::Notes], Access::Read, "GP", None)
-            .unwrap();
+        let (_tmp, alice, doctor) = alice_and_her_doctor();
         let record = alice.own_record().unwrap();
         let note = Entry::Note(Note {
             text: "Feeling better".into(),
@@ -470,7 +449,9 @@ mod tests {
             })
             .unwrap();
         assert!(sent.envelopes >= 1);
-        let got = d.receive_items(&alice.card(), &mut Items(items)).unwrap();
+        let got = d
+            .receive_items(&alice.card(), &mut Batch(items.into(), None))
+            .unwrap();
         assert_eq!(got.envelopes, sent.envelopes);
         a.commit_sent(&doctor.person_id(), &sent).unwrap();
 

@@ -2469,38 +2469,8 @@ enum Delivery {
 mod tests {
     use super::*;
     use carnet_consent::Access;
-    use carnet_crypto::Role;
 
-    use crate::testing::vault;
-
-    /// Alice, who shares her notes (read) with Dr Martin, and his vault (which has not
-    /// heard of her yet).
-    fn alice_and_her_doctor() -> (tempfile::TempDir, Vault, Vault) {
-        let tmp = tempfile::tempdir().unwrap();
-        let alice = vault(&tmp.path().join("a"), "Alice", Role::Patient);
-        let doctor = vault(&tmp.path().join("d"), "Dr Martin", Role::Clinician);
-        alice
-            .add_contact("Dr Martin", &doctor.card().to_text())
-            .unwrap();
-        alice
-            .grant("Dr Martin", &[SectionId::Notes], Access::Read, "GP", None)
-            .unwrap();
-        (tmp, alice, doctor)
-    }
-
-    struct Ahead(std::collections::VecDeque<Item>, Option<CheckedAhead>);
-
-    impl ItemSource for Ahead {
-        fn next_item(&mut self) -> Result<Option<Item>> {
-            Ok(self.0.pop_front())
-        }
-        fn finish(&mut self) -> Result<Finished> {
-            Ok(Finished::default())
-        }
-        fn take_checked_ahead(&mut self) -> Option<CheckedAhead> {
-            self.1.take()
-        }
-    }
+    use crate::testing::{Batch as Ahead, alice_and_her_doctor};
 
     /// Envelopes checked ahead are only those that verify: a forged one in a batch is
     /// still refused, and the batch changes nothing.
@@ -2571,56 +2541,42 @@ mod tests {
     fn a_group_takes_only_envelopes_after_its_first_batch() {
         let (_tmp, alice, doctor) = alice_and_her_doctor();
         let record = alice.own_record().unwrap();
-        alice
-            .add(
-                &record,
-                carnet_record::Entry::Note(carnet_record::Note {
-                    text: "note".into(),
-                    title: None,
-                }),
-            )
-            .unwrap();
-        let mut items = Vec::new();
-        let theirs = doctor.have_for(&alice.person_id()).unwrap();
-        alice
-            .send_batch(&doctor.card().clone(), &theirs, None, &mut |i| {
-                items.push(i);
-                Ok(())
-            })
-            .unwrap();
-        let card = Item::Card(alice.card().to_text());
+        // Alice writes a note; the batch that brings the doctor up to date.
+        let note_batch = |text: &str| {
+            let note = carnet_record::Note {
+                text: text.into(),
+                title: None,
+            };
+            alice
+                .add(&record, carnet_record::Entry::Note(note))
+                .unwrap();
+            let mut items = Vec::new();
+            let theirs = doctor.have_for(&alice.person_id()).unwrap();
+            alice
+                .send_batch(&doctor.card().clone(), &theirs, None, &mut |i| {
+                    items.push(i);
+                    Ok(())
+                })
+                .unwrap();
+            Ahead(items.into(), None)
+        };
+        let card = || Ahead(vec![Item::Card(alice.card().to_text())].into(), None);
         // Alice unknown to the doctor: only the first batch is applied.
         let before = doctor.state_digest().unwrap();
-        let mut first = Ahead(items.clone().into(), None);
-        let mut second = Ahead(vec![card.clone()].into(), None);
         let done = doctor
-            .receive_group_from(&alice.card(), None, &mut [&mut first, &mut second])
+            .receive_group_from(
+                &alice.card(),
+                None,
+                &mut [&mut note_batch("note"), &mut card()],
+            )
             .unwrap();
         assert_eq!(done.len(), 1);
         assert_ne!(doctor.state_digest().unwrap(), before);
         // Now known: a second batch holding a card refuses the group, nothing kept.
-        alice
-            .add(
-                &record,
-                carnet_record::Entry::Note(carnet_record::Note {
-                    text: "another".into(),
-                    title: None,
-                }),
-            )
-            .unwrap();
-        let mut more = Vec::new();
-        let theirs = doctor.have_for(&alice.person_id()).unwrap();
-        alice
-            .send_batch(&doctor.card().clone(), &theirs, None, &mut |i| {
-                more.push(i);
-                Ok(())
-            })
-            .unwrap();
+        let mut first = note_batch("another");
         let before = doctor.state_digest().unwrap();
-        let mut first = Ahead(more.into(), None);
-        let mut second = Ahead(vec![card].into(), None);
         let err = doctor
-            .receive_group_from(&alice.card(), None, &mut [&mut first, &mut second])
+            .receive_group_from(&alice.card(), None, &mut [&mut first, &mut card()])
             .unwrap_err();
         assert!(matches!(err, Error::Vanished { .. }), "{err}");
         assert_eq!(doctor.state_digest().unwrap(), before);
