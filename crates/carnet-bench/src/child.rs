@@ -242,15 +242,13 @@ fn bp(i: u32) -> Result<Entry> {
 /// first sync through a proxy that only counts (no delay): the first sync's UDP bytes,
 /// handshake included. The nodes listen where the proxy is their one path (see
 /// [`net::isolated_link`]), so every datagram is counted.
-async fn sync(args: &Args) -> Result<Map<String, Value>> {
-    let src: PathBuf = arg(args, "vault")?;
-    let delay_ms: u64 = arg(args, "delay_ms")?;
-    let tmp = tempfile::tempdir()?;
-    let dir = tmp.path().join("p");
-    measure::copy_dir(&src, &dir)?;
+/// A copy (`tmp/p`) of the patient's vault at `src`, and a new GP's vault in `tmp` to
+/// which the patient granted every section: the setup of P3's first full sync.
+fn patient_and_new_gp(src: &std::path::Path, tmp: &std::path::Path) -> Result<(Vault, Vault)> {
+    let dir = tmp.join("p");
+    measure::copy_dir(src, &dir)?;
     let patient = Vault::open(&dir, &record::pass())?;
-    let record = patient.own_record()?;
-    let doctor = record::clinician_vault(&tmp.path().join("d"), "Dr Bernard (new GP)")?;
+    let doctor = record::clinician_vault(&tmp.join("d"), "Dr Bernard (new GP)")?;
     patient.add_contact("Dr Bernard", &doctor.card().to_text())?;
     patient.grant(
         "Dr Bernard",
@@ -259,6 +257,16 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
         "new GP, full history",
         None,
     )?;
+    Ok((patient, doctor))
+}
+
+async fn sync(args: &Args) -> Result<Map<String, Value>> {
+    let src: PathBuf = arg(args, "vault")?;
+    let delay_ms: u64 = arg(args, "delay_ms")?;
+    let tmp = tempfile::tempdir()?;
+    let (patient, doctor) = patient_and_new_gp(&src, tmp.path())?;
+    let dir = tmp.path().join("p");
+    let record = patient.own_record()?;
     let metered = record::clinician_vault(&tmp.path().join("m"), "Dr Roux (new GP)")?;
     patient.add_contact("Dr Roux", &metered.card().to_text())?;
     patient.grant(
@@ -468,18 +476,7 @@ async fn sync(args: &Args) -> Result<Map<String, Value>> {
 async fn first_sync(args: &Args) -> Result<Map<String, Value>> {
     let src: PathBuf = arg(args, "vault")?;
     let tmp = tempfile::tempdir()?;
-    let dir = tmp.path().join("p");
-    measure::copy_dir(&src, &dir)?;
-    let patient = Vault::open(&dir, &record::pass())?;
-    let doctor = record::clinician_vault(&tmp.path().join("d"), "Dr Bernard (new GP)")?;
-    patient.add_contact("Dr Bernard", &doctor.card().to_text())?;
-    patient.grant(
-        "Dr Bernard",
-        &SectionId::ALL,
-        Access::Read,
-        "new GP, full history",
-        None,
-    )?;
+    let (patient, doctor) = patient_and_new_gp(&src, tmp.path())?;
     let server = Node::start(patient, bound_to(LOOPBACK_V4)).await?;
     let ticket = server.ticket();
     let client = Node::start(doctor, SyncConfig::default()).await?;
