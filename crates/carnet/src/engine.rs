@@ -450,7 +450,7 @@ mod tests {
             .unwrap();
         assert!(sent.envelopes >= 1);
         let got = d
-            .receive_items(&alice.card(), &mut Batch(items.into(), None))
+            .receive_items(&alice.card(), &mut Batch(items, None))
             .unwrap();
         assert_eq!(got.envelopes, sent.envelopes);
         a.commit_sent(&doctor.person_id(), &sent).unwrap();
