@@ -68,6 +68,16 @@ impl ChangeSet {
             // malformed columns, and these bytes come from a member who may be hostile:
             // a panic in the decoder is a malformed change, not a crash of the receiver.
             let raw = raw.into_vec();
+            // Only a plain change chunk (Automerge's chunk type 1, what `to_bytes` writes:
+            // magic, checksum, then the type byte). Automerge also parses bundles,
+            // documents and compressed changes here, and a bundle's run-length columns
+            // expand a few bytes into gigabytes before anything is checked (found by the
+            // `changeset` fuzz target: 144 bytes asked for 2 GiB).
+            if raw.get(8) != Some(&1) {
+                return Err(RecordError::Malformed(
+                    "a change that is not a plain Automerge change chunk".into(),
+                ));
+            }
             let change = std::panic::catch_unwind(move || Change::from_bytes(raw))
                 .map_err(|_| RecordError::Malformed("change: its columns do not decode".into()))?
                 .map_err(|e| RecordError::Malformed(format!("change: {e}")))?;
@@ -1119,6 +1129,19 @@ mod tests {
         assert!(fresh.entries().unwrap().is_empty());
     }
     use super::*;
+
+    /// An Automerge bundle chunk whose run-length columns expand 144 bytes into a 2 GiB
+    /// allocation (found by the `changeset` fuzz target) is refused before Automerge
+    /// parses it (every other test decodes plain changes of ours).
+    #[test]
+    fn only_plain_change_chunks_are_handed_to_automerge() {
+        let bomb = include_bytes!("../tests/regressions/changeset-bundle-bomb");
+        let err = ChangeSet::from_bytes(bomb).unwrap_err();
+        assert!(
+            err.to_string().contains("not a plain Automerge change"),
+            "{err}"
+        );
+    }
     use crate::{Allergy, Code, Criticality, Measurement, Note, Profile};
 
     fn allergy(s: &str) -> Entry {
