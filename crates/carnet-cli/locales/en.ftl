@@ -758,3 +758,43 @@ chart-title-spo2 = Oxygen saturation
 chart-title-height = Height
 report-chart-caption = { $title }: every reading in the record ({ $n }).
 progress-backup-rows = backing up
+
+## A transport's failures (live sync, link, mailbox), by kind
+err-sync-bind = cannot start the network endpoint: { $why }
+bind-in-use = address in use at { $addr }; another process may be serving on it
+bind-not-here = address not on this machine: { $addr }
+bind-not-allowed = not allowed to listen at { $addr }
+err-sync-connect = cannot reach the peer: { $why }; is it serving, on this network?
+connect-no-answer = no answer within { $secs } s
+connect-no-address = no address is known for it
+err-sync-connection = the connection was lost: { $why }{ $at }
+lost-peer-ended = the peer ended the session
+lost-peer-closed = the peer closed the connection (it stopped, or stopped serving)
+lost-peer-closed-why = the peer closed the connection (its words: { $reason })
+lost-silent = the link went silent: nothing came back from the peer for { $secs } s (it is gone, or out of reach)
+lost-reset = the peer dropped the connection (it restarted, or lost its state)
+lost-closed-here = this side closed the connection
+lost-stream-ended = the peer ended its stream early
+lost-endpoint-closed = the endpoint closed
+lost-unconfirmed = the peer ended the session before confirming it stored { $batches } { $batches ->
+        [one] batch
+       *[other] batches
+    } of ours; they will be sent again next time
+at-received = , after { $bytes } bytes received
+at-mid-message = , in the middle of a message (after { $got } of { $of } bytes)
+at-mid-message-open = , in the middle of a message (after { $got } bytes)
+at-sent = , after { $bytes } bytes were sent
+err-sync-ticket = not a Carnet ticket: { $why }
+ticket-too-long = it is far too long
+ticket-wrong-start = it does not start with { $prefix }
+ticket-bad-character = it holds a character no ticket holds (at position { $position })
+ticket-undecodable = its content is not a ticket's (cut short, or from another version)
+ticket-no-address = it holds no usable address
+ticket-bad-key = the device key it names is not valid
+err-sync-protocol = the peer broke the sync protocol: { $why }
+violation-version = it speaks { $protocol } protocol { $theirs }, this build speaks { $ours }: install the same version on both
+violation-card = its card does not check
+violation-cert = its device certificate does not check
+err-wrong-peer = the peer is not who you asked for: the device at that address belongs to { $name } ({ $id })
+err-link-not-stored = the new device closed the link before saying it stored the vault; it was not registered
+err-link-not-registered = the other device did not confirm it registered this one ({ $why }); nothing was kept here: link it again

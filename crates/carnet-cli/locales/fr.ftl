@@ -756,3 +756,43 @@ chart-title-spo2 = Saturation en oxygène
 chart-title-height = Taille
 report-chart-caption = { $title } : toutes les mesures du dossier ({ $n }).
 progress-backup-rows = sauvegarde
+
+## A transport's failures (live sync, link, mailbox), by kind
+err-sync-bind = impossible de démarrer le point d'accès réseau : { $why }
+bind-in-use = l'adresse { $addr } est déjà utilisée ; un autre processus y sert peut-être
+bind-not-here = l'adresse { $addr } n'est pas une adresse de cette machine
+bind-not-allowed = écoute interdite sur { $addr }
+err-sync-connect = impossible de joindre le pair : { $why } ; sert-il, sur ce réseau ?
+connect-no-answer = aucune réponse en { $secs } s
+connect-no-address = aucune adresse n'est connue pour lui
+err-sync-connection = la connexion a été perdue : { $why }{ $at }
+lost-peer-ended = le pair a mis fin à la session
+lost-peer-closed = le pair a fermé la connexion (il s'est arrêté, ou ne sert plus)
+lost-peer-closed-why = le pair a fermé la connexion (ses mots : { $reason })
+lost-silent = la liaison s'est tue : rien n'est revenu du pair pendant { $secs } s (il est parti, ou hors de portée)
+lost-reset = le pair a coupé la connexion (il a redémarré, ou perdu son état)
+lost-closed-here = ce côté a fermé la connexion
+lost-stream-ended = le pair a terminé son flux trop tôt
+lost-endpoint-closed = le point d'accès a été fermé
+lost-unconfirmed = le pair a mis fin à la session avant de confirmer qu'il avait enregistré { $batches } { $batches ->
+        [one] lot
+       *[other] lots
+    } des nôtres ; ils seront renvoyés la prochaine fois
+at-received = , après { $bytes } octets reçus
+at-mid-message = , au milieu d'un message (après { $got } octets sur { $of })
+at-mid-message-open = , au milieu d'un message (après { $got } octets)
+at-sent = , après { $bytes } octets envoyés
+err-sync-ticket = ce n'est pas un ticket Carnet : { $why }
+ticket-too-long = il est bien trop long
+ticket-wrong-start = il ne commence pas par { $prefix }
+ticket-bad-character = il contient un caractère qu'aucun ticket ne contient (à la position { $position })
+ticket-undecodable = son contenu n'est pas celui d'un ticket (coupé, ou d'une autre version)
+ticket-no-address = il ne contient aucune adresse utilisable
+ticket-bad-key = la clé d'appareil qu'il nomme n'est pas valide
+err-sync-protocol = le pair n'a pas respecté le protocole de synchronisation : { $why }
+violation-version = il parle le protocole { $protocol } { $theirs }, cette version parle le { $ours } : installez la même version des deux côtés
+violation-card = sa carte ne se vérifie pas
+violation-cert = son certificat d'appareil ne se vérifie pas
+err-wrong-peer = ce pair n'est pas celui demandé : l'appareil à cette adresse appartient à { $name } ({ $id })
+err-link-not-stored = le nouvel appareil a fermé la liaison avant de dire qu'il avait enregistré le coffre ; il n'a pas été enregistré
+err-link-not-registered = l'autre appareil n'a pas confirmé avoir enregistré celui-ci ({ $why }) ; rien n'a été gardé ici : liez-le à nouveau

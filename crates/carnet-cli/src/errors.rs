@@ -192,14 +192,17 @@ pub fn kind(e: &anyhow::Error) -> Kind {
         if let Some(s) = cause.downcast_ref::<carnet_sync::SyncError>() {
             use carnet_sync::SyncError as S;
             return match s {
-                S::Connect(_) | S::Connection(_) | S::Stalled { .. } | S::Timeout(_) => {
-                    Kind::Unreachable
-                }
+                S::Connect(_)
+                | S::Connection { .. }
+                | S::Stalled { .. }
+                | S::Timeout(_)
+                | S::NotStored
+                | S::NotRegistered(_) => Kind::Unreachable,
                 S::Vault(v) => carnet_kind(v),
                 S::Refused(_)
                 | S::WeRefused(_)
                 | S::VaultExists(_)
-                | S::WrongPeer(_)
+                | S::WrongPeer { .. }
                 | S::BadTicket(_) => Kind::Refused,
                 _ => Kind::Failure,
             };
@@ -260,8 +263,116 @@ fn sync_text(e: &carnet_sync::SyncError) -> Option<String> {
         S::WeRefused(r) => t!("err-we-refused", why = refusal_text(r)),
         S::VaultExists(dir) => t!("err-link-vault-exists", vault = dir.display().to_string()),
         S::Vault(v) => return carnet_text(v),
+        S::Bind(b) => t!("err-sync-bind", why = bind_text(b)),
+        S::Connect(c) => t!("err-sync-connect", why = connect_text(c)),
+        S::Connection { lost, at } => lost_text(lost, at),
+        S::BadTicket(p) => t!("err-sync-ticket", why = ticket_text(p)),
+        S::Protocol(v) => t!("err-sync-protocol", why = violation_text(v)),
+        S::WrongPeer { name, person } => t!(
+            "err-wrong-peer",
+            name = name.as_str(),
+            id = person.short().to_string()
+        ),
+        S::NotStored => t!("err-link-not-stored"),
+        S::NotRegistered(why) => t!(
+            "err-link-not-registered",
+            why = sync_text(why).unwrap_or_else(|| why.to_string())
+        ),
         _ => return None,
     })
+}
+
+/// A sync error on its own (not behind a command's context), in the language: for the
+/// lines `serve` and `sync --watch` print as sessions come and go.
+pub fn said(e: &carnet_sync::SyncError) -> String {
+    sync_text(e).unwrap_or_else(|| e.to_string())
+}
+
+/// Why an endpoint could not listen, in the language.
+pub fn bind_text(b: &carnet::transport::BindFailure) -> String {
+    use carnet::transport::BindFailure as B;
+    match b {
+        B::AddressInUse(a) => t!("bind-in-use", addr = a.to_string()),
+        B::AddressNotAvailable(a) => t!("bind-not-here", addr = a.to_string()),
+        B::NotAllowed(a) => t!("bind-not-allowed", addr = a.to_string()),
+        // The transport's own report: its words.
+        other => other.to_string(),
+    }
+}
+
+/// Why a peer could not be reached, in the language.
+pub fn connect_text(c: &carnet::transport::ConnectFailure) -> String {
+    use carnet::transport::ConnectFailure as C;
+    match c {
+        C::NoAnswer { secs } => t!("connect-no-answer", secs = *secs),
+        C::NoAddress => t!("connect-no-address"),
+        other => other.to_string(),
+    }
+}
+
+/// A lost connection and how far the exchange had gone, in the language.
+pub fn lost_text(lost: &carnet::transport::LinkLost, at: &carnet::transport::LostAt) -> String {
+    use carnet::transport::{LinkLost as L, LostAt as A};
+    let why = match lost {
+        L::PeerEnded => t!("lost-peer-ended"),
+        L::PeerClosed { reason: None } => t!("lost-peer-closed"),
+        L::PeerClosed {
+            reason: Some(reason),
+        } => t!("lost-peer-closed-why", reason = reason.as_str()),
+        L::Silent { secs } => t!("lost-silent", secs = *secs),
+        L::Reset => t!("lost-reset"),
+        L::ClosedHere => t!("lost-closed-here"),
+        L::StreamEnded => t!("lost-stream-ended"),
+        L::EndpointClosed => t!("lost-endpoint-closed"),
+        L::Unconfirmed { batches } => t!("lost-unconfirmed", batches = *batches),
+        other => other.to_string(),
+    };
+    let at = match at {
+        A::Received(n) => t!("at-received", bytes = *n),
+        A::MidMessage { got, of: Some(of) } => t!("at-mid-message", got = *got, of = *of),
+        A::MidMessage { got, of: None } => t!("at-mid-message-open", got = *got),
+        A::Sent(n) => t!("at-sent", bytes = *n),
+        _ => String::new(),
+    };
+    t!("err-sync-connection", why = why, at = at)
+}
+
+/// What is wrong with a ticket, in the language.
+pub fn ticket_text(p: &carnet::transport::TicketProblem) -> String {
+    use carnet::transport::TicketProblem as P;
+    match p {
+        P::TooLong => t!("ticket-too-long"),
+        P::WrongStart { prefix } => t!("ticket-wrong-start", prefix = *prefix),
+        P::BadCharacter { position } => t!("ticket-bad-character", position = *position),
+        P::Undecodable => t!("ticket-undecodable"),
+        P::NoAddress => t!("ticket-no-address"),
+        P::BadKey => t!("ticket-bad-key"),
+        other => other.to_string(),
+    }
+}
+
+/// How a peer broke a protocol, in the language where a person can act on it (the
+/// others are a peer's bug: their technical words).
+pub fn violation_text(v: &carnet::transport::Violation) -> String {
+    use carnet::transport::{Credential, Violation as V};
+    match v {
+        V::Version {
+            protocol,
+            theirs,
+            ours,
+        } => t!(
+            "violation-version",
+            protocol = *protocol,
+            theirs = *theirs,
+            ours = *ours
+        ),
+        V::BadCredential {
+            what: Credential::Card,
+            ..
+        } => t!("violation-card"),
+        V::BadCredential { .. } => t!("violation-cert"),
+        other => other.to_string(),
+    }
 }
 
 fn store_text(e: &StoreError) -> Option<String> {
@@ -337,6 +448,12 @@ fn cause_code(cause: &(dyn std::error::Error + 'static)) -> Option<&'static str>
     if let Some(e) = cause.downcast_ref::<carnet::consent::ConsentError>() {
         return Some(e.code());
     }
+    if let Some(e) = cause.downcast_ref::<carnet_sync::SyncError>() {
+        return Some(e.code());
+    }
+    if let Some(e) = cause.downcast_ref::<carnet_mailbox::MailboxError>() {
+        return Some(e.code());
+    }
     None
 }
 
@@ -356,8 +473,8 @@ fn cause_hint(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
     {
         return Some(t!("hint-ticket"));
     }
-    if let Some(carnet_sync::SyncError::Bind(why)) = cause.downcast_ref::<carnet_sync::SyncError>()
-        && why.contains("address in use")
+    if let Some(carnet_sync::SyncError::Bind(carnet::transport::BindFailure::AddressInUse(_))) =
+        cause.downcast_ref::<carnet_sync::SyncError>()
     {
         return Some(t!("hint-port-in-use"));
     }

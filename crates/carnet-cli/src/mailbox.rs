@@ -13,7 +13,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use crate::commands::open;
-use crate::errors::{CliError, Kind};
+use crate::errors::{self, CliError, Kind};
 use crate::{Cli, NetArgs, msg, t};
 
 #[derive(Subcommand, Debug)]
@@ -169,16 +169,29 @@ pub(crate) fn cli_error(e: MailboxError) -> anyhow::Error {
                 other => msg!("err-mailbox-refused", why = other.to_string()),
             },
         ),
-        MailboxError::Connect(_)
-        | MailboxError::Connection(_)
-        | MailboxError::Timeout(_)
-        | MailboxError::Protocol(_) => (
+        MailboxError::Connect(c) => (
+            Kind::Unreachable,
+            msg!("err-mailbox-unreachable", why = errors::connect_text(c)),
+        ),
+        MailboxError::Connection { lost, at } => (
+            Kind::Unreachable,
+            msg!("err-mailbox-unreachable", why = errors::lost_text(lost, at)),
+        ),
+        MailboxError::Protocol(v) => (
+            Kind::Unreachable,
+            msg!("err-mailbox-unreachable", why = errors::violation_text(v)),
+        ),
+        MailboxError::Timeout(_) => (
             Kind::Unreachable,
             msg!("err-mailbox-unreachable", why = e.to_string()),
         ),
         MailboxError::BadTicket(why) => (
             Kind::Refused,
-            msg!("err-mailbox-ticket", why = why.as_str()),
+            msg!("err-mailbox-ticket", why = errors::ticket_text(why)),
+        ),
+        MailboxError::Bind(b) => (
+            Kind::Failure,
+            msg!("err-sync-bind", why = errors::bind_text(b)),
         ),
         MailboxError::InUse(dir) => (
             Kind::Failure,

@@ -146,23 +146,25 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
                 } else {
                     match &ev {
                         Event::Synced(r) => println!("{}", report_text(r)),
-                        Event::Refused { endpoint, why } => {
+                        Event::Refused { endpoint, error } => {
                             println!(
                                 "{}",
                                 t!(
                                     "serve-refused",
-                                    peer = &endpoint[..12.min(endpoint.len())],
-                                    why = why.as_str()
+                                    peer = endpoint
+                                        .as_ref()
+                                        .map_or_else(|| "?".to_string(), |k| k.short()),
+                                    why = crate::errors::said(error)
                                 )
                             )
                         }
-                        Event::Failed { endpoint, why } => {
+                        Event::Failed { endpoint, error } => {
                             println!(
                                 "{}",
                                 t!(
                                     "serve-failed",
-                                    peer = &endpoint[..12.min(endpoint.len())],
-                                    why = why.as_str()
+                                    peer = endpoint.short(),
+                                    why = crate::errors::said(error)
                                 )
                             )
                         }
@@ -260,7 +262,9 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
                 (_, ticket) => {
                     let r = match &ticket {
                         Some(t) => node.sync(t, false).await,
-                        None => Err(carnet_sync::SyncError::Connect("no address known".into())),
+                        None => Err(carnet_sync::SyncError::Connect(
+                            carnet::transport::ConnectFailure::NoAddress,
+                        )),
                     };
                     match r {
                         Ok(r) => {
@@ -419,7 +423,10 @@ impl carnet_mailbox::VaultAccess for NodeAccess<'_> {
     ) -> std::result::Result<T, carnet_mailbox::MailboxError> {
         self.0.with_vault(f).await.map_err(|e| match e {
             carnet_sync::SyncError::Vault(v) => carnet_mailbox::MailboxError::Vault(v),
-            other => carnet_mailbox::MailboxError::Store(other.to_string()),
+            other => carnet_mailbox::MailboxError::Internal(carnet::transport::Fault::Task {
+                what: "vault",
+                source: Box::new(other),
+            }),
         })
     }
 }
@@ -677,7 +684,7 @@ fn worth_retrying(e: &carnet_sync::SyncError) -> bool {
     use carnet_sync::SyncError as E;
     matches!(
         e,
-        E::Connect(_) | E::Connection(_) | E::Stalled { .. } | E::Timeout(_)
+        E::Connect(_) | E::Connection { .. } | E::Stalled { .. } | E::Timeout(_)
     )
 }
 

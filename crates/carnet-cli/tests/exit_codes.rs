@@ -61,4 +61,26 @@ fn usage_is_2_and_an_unreachable_peer_is_5() {
     assert_eq!(out.status.code(), Some(5), "{err}");
     assert!(err.contains("cannot reach the peer"), "{err}");
     assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    // The kind, not the transport's words: in French, and as a code in JSON.
+    let out = bob.run(&["--lang", "fr", "sync", &ticket, "--timeout", "2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("impossible de joindre le pair : aucune réponse en 2 s"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot reach"), "{err}");
+    let out = bob.run(&["--json", "sync", &ticket, "--timeout", "2"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stderr).expect("a JSON error");
+    assert_eq!(json["code"], "sync.connect", "{json}");
+    assert_eq!(json["kind"], "unreachable", "{json}");
+    // A ticket cut short, in French: what is wrong with it, in the language.
+    let cut = &ticket[..ticket.len() - 3];
+    let out = bob.run(&["--lang", "fr", "sync", cut]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("ce n'est pas un ticket Carnet : son contenu n'est pas celui d'un ticket"),
+        "{err}"
+    );
 }

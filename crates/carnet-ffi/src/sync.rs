@@ -19,8 +19,8 @@ impl From<SyncError> for CarnetError {
             SyncError::Refused(_)
             | SyncError::WeRefused(_)
             | SyncError::VaultExists(_)
-            | SyncError::WrongPeer(_) => CarnetError::Refused { message },
-            SyncError::InsideRuntime => CarnetError::Internal { message },
+            | SyncError::WrongPeer { .. } => CarnetError::Refused { message },
+            SyncError::InsideRuntime | SyncError::Internal(_) => CarnetError::Internal { message },
             _ => CarnetError::Network { message },
         }
     }
@@ -85,18 +85,23 @@ pub enum SyncEvent {
     },
     /// The vault changed on this device outside sync (this app or another process).
     VaultChanged,
-    /// A peer was refused (unknown, blocked, nothing shared, broke the protocol).
+    /// A peer was refused (unknown, blocked, nothing shared, broke the protocol, too many
+    /// sessions).
     Refused {
-        /// Its endpoint key (hex).
-        endpoint: String,
-        /// Why.
+        /// Its endpoint key (hex); `None` when it was turned away before it said who it is.
+        endpoint: Option<String>,
+        /// Why, as the core's stable code (`"sync.we_refused"`, `"sync.protocol"`...).
+        code: String,
+        /// Why, in the core's (English) words.
         why: String,
     },
     /// A session failed (unreachable, dropped); a live session tries again by itself.
     Failed {
-        /// Who.
-        peer: String,
-        /// What happened.
+        /// The peer's endpoint key (hex).
+        endpoint: String,
+        /// What happened, as the core's stable code (`"sync.connect"`...).
+        code: String,
+        /// What happened, in the core's (English) words.
         why: String,
     },
 }
@@ -121,8 +126,16 @@ fn event(e: carnet_sync::SyncEvent) -> Option<SyncEvent> {
         },
         E::Activity(Activity::Finished(r)) => SyncEvent::SyncDone { report: r.into() },
         E::Activity(Activity::VaultChanged) => SyncEvent::VaultChanged,
-        E::Refused { endpoint, why } => SyncEvent::Refused { endpoint, why },
-        E::Failed { peer, why } => SyncEvent::Failed { peer, why },
+        E::Refused { endpoint, error } => SyncEvent::Refused {
+            endpoint: endpoint.map(|k| k.to_string()),
+            code: error.code().to_string(),
+            why: error.to_string(),
+        },
+        E::Failed { endpoint, error } => SyncEvent::Failed {
+            endpoint: endpoint.to_string(),
+            code: error.code().to_string(),
+            why: error.to_string(),
+        },
         // Kinds of activity added later reach apps once mapped here.
         _ => return None,
     })

@@ -7,6 +7,8 @@ use carnet::crypto::PersonId;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::{Endpoint, EndpointAddr, TransportAddr};
 
+use carnet::transport::{ConnectFailure, LostAt, TicketProblem, Violation};
+
 use crate::frame::{self, Frame, PROTOCOL_VERSION};
 use crate::{ALPN, MailboxError, MailboxTicket};
 
@@ -123,7 +125,7 @@ impl MailboxClient {
     /// Connects to the mailbox a ticket names and says who this device is.
     pub async fn connect(&self, ticket: &MailboxTicket) -> Result<Session, MailboxError> {
         let key = iroh::PublicKey::from_bytes(&ticket.endpoint)
-            .map_err(|e| MailboxError::BadTicket(e.to_string()))?;
+            .map_err(|_| MailboxError::BadTicket(TicketProblem::BadKey))?;
         let relay = self.config.relay_url.clone().map(TransportAddr::Relay);
         let addr = EndpointAddr::from_parts(
             key,
@@ -136,12 +138,20 @@ impl MailboxClient {
         let timeout = self.config.timeout;
         let conn = tokio::time::timeout(timeout, self.endpoint.connect(addr, ALPN))
             .await
-            .map_err(|_| MailboxError::Connect("no answer".into()))?
-            .map_err(|e| MailboxError::Connect(e.to_string()))?;
+            .map_err(|_| {
+                MailboxError::Connect(ConnectFailure::NoAnswer {
+                    secs: timeout.as_secs(),
+                })
+            })?
+            .map_err(|e| {
+                MailboxError::Connect(ConnectFailure::Transport {
+                    source: Box::new(e),
+                })
+            })?;
         let (mut send, mut recv) = conn
             .open_bi()
             .await
-            .map_err(|e| MailboxError::Connection(e.to_string()))?;
+            .map_err(|e| MailboxError::lost(crate::frame::lost(e), LostAt::Unknown))?;
         frame::write(
             &mut send,
             &Frame::Hello {
@@ -155,10 +165,10 @@ impl MailboxClient {
             Frame::Welcome => {}
             Frame::Refused(r) => return Err(MailboxError::Refused(r)),
             other => {
-                return Err(MailboxError::Protocol(format!(
-                    "expected a welcome, got {}",
-                    other.name()
-                )));
+                return Err(MailboxError::Protocol(Violation::Unexpected {
+                    expected: "a welcome",
+                    got: other.name(),
+                }));
             }
         }
         Ok(Session {
@@ -203,10 +213,10 @@ impl Session {
         {
             Frame::Ready => {}
             other => {
-                return Err(MailboxError::Protocol(format!(
-                    "expected ready, got {}",
-                    other.name()
-                )));
+                return Err(MailboxError::Protocol(Violation::Unexpected {
+                    expected: "ready",
+                    got: other.name(),
+                }));
             }
         }
         frame::write_chunks(&mut self.send, bytes).await?;
@@ -215,10 +225,10 @@ impl Session {
             .await?
         {
             Frame::Accepted(id) => Ok(id),
-            other => Err(MailboxError::Protocol(format!(
-                "expected accepted, got {}",
-                other.name()
-            ))),
+            other => Err(MailboxError::Protocol(Violation::Unexpected {
+                expected: "accepted",
+                got: other.name(),
+            })),
         }
     }
 
@@ -235,10 +245,10 @@ impl Session {
                 size,
             } => {
                 if size > self.max_item_bytes {
-                    return Err(MailboxError::Protocol(format!(
-                        "the mailbox offers an item of {size} bytes, over the {}-byte limit",
-                        self.max_item_bytes
-                    )));
+                    return Err(MailboxError::Protocol(Violation::ItemTooLarge {
+                        len: size,
+                        max: self.max_item_bytes,
+                    }));
                 }
                 let bytes = frame::read_chunks(&mut self.recv, size, self.timeout).await?;
                 Ok(Some(Collected {
@@ -248,10 +258,10 @@ impl Session {
                     bytes,
                 }))
             }
-            other => Err(MailboxError::Protocol(format!(
-                "expected an item, got {}",
-                other.name()
-            ))),
+            other => Err(MailboxError::Protocol(Violation::Unexpected {
+                expected: "an item",
+                got: other.name(),
+            })),
         }
     }
 
@@ -263,10 +273,10 @@ impl Session {
             .await?
         {
             Frame::Acked => Ok(()),
-            other => Err(MailboxError::Protocol(format!(
-                "expected acked, got {}",
-                other.name()
-            ))),
+            other => Err(MailboxError::Protocol(Violation::Unexpected {
+                expected: "acked",
+                got: other.name(),
+            })),
         }
     }
 
@@ -284,10 +294,10 @@ impl Session {
             .await?
         {
             Frame::DevicesNoted => Ok(()),
-            other => Err(MailboxError::Protocol(format!(
-                "expected devices noted, got {}",
-                other.name()
-            ))),
+            other => Err(MailboxError::Protocol(Violation::Unexpected {
+                expected: "devices noted",
+                got: other.name(),
+            })),
         }
     }
 

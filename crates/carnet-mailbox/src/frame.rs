@@ -8,10 +8,12 @@ use carnet::crypto::PersonId;
 use iroh::endpoint::{RecvStream, SendStream};
 use serde::{Deserialize, Serialize};
 
+use carnet::transport::{Fault, LinkLost, LostAt, Violation};
+
 use crate::{MailboxError, Refusal};
 
 /// The version of the mailbox protocol this build speaks.
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;
 /// The most item bytes one [`Frame::Chunk`] carries.
 pub const CHUNK: usize = 256 * 1024;
 /// The largest frame either side reads (a chunk and its framing, or a hello).
@@ -97,15 +99,43 @@ impl Frame {
     }
 }
 
+/// A lost connection, as a kind: the transport's report kept as the cause (live sync
+/// words iroh's reasons; a mailbox exchange is short and retried whole).
+pub(crate) fn lost<E: std::error::Error + Send + Sync + 'static>(e: E) -> LinkLost {
+    LinkLost::Transport {
+        source: Box::new(e),
+    }
+}
+
+fn read_failed(e: iroh::endpoint::ReadError) -> LinkLost {
+    lost(e)
+}
+
+fn read_exact_failed(e: iroh::endpoint::ReadExactError) -> LinkLost {
+    match e {
+        iroh::endpoint::ReadExactError::ReadError(e) => lost(e),
+        iroh::endpoint::ReadExactError::FinishedEarly(_) => LinkLost::StreamEnded,
+    }
+}
+
+fn write_failed(e: iroh::endpoint::WriteError) -> LinkLost {
+    lost(e)
+}
+
 /// Writes one frame.
 pub async fn write(send: &mut SendStream, frame: &Frame) -> Result<(), MailboxError> {
-    let body = postcard::to_stdvec(frame).map_err(|e| MailboxError::Protocol(e.to_string()))?;
+    let body = postcard::to_stdvec(frame).map_err(|e| {
+        MailboxError::Internal(Fault::Encode {
+            what: frame.name(),
+            detail: Box::new(e),
+        })
+    })?;
     let mut buf = Vec::with_capacity(4 + body.len());
     buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
     buf.extend_from_slice(&body);
     send.write_all(&buf)
         .await
-        .map_err(|e| MailboxError::Connection(e.to_string()))
+        .map_err(|e| MailboxError::lost(write_failed(e), LostAt::Unknown))
 }
 
 /// Reads one frame, at most [`MAX_FRAME`] bytes, within `timeout`; `None` when the peer
@@ -125,24 +155,37 @@ async fn read_inner(recv: &mut RecvStream) -> Result<Option<Frame>, MailboxError
     match recv.read(&mut len[..1]).await {
         Ok(Some(1)) => {}
         Ok(_) => return Ok(None),
-        Err(e) => return Err(MailboxError::Connection(e.to_string())),
+        Err(e) => return Err(MailboxError::lost(read_failed(e), LostAt::Unknown)),
     }
-    recv.read_exact(&mut len[1..])
-        .await
-        .map_err(|e| MailboxError::Connection(e.to_string()))?;
+    recv.read_exact(&mut len[1..]).await.map_err(|e| {
+        MailboxError::lost(
+            read_exact_failed(e),
+            LostAt::MidMessage { got: 1, of: None },
+        )
+    })?;
     let n = u32::from_be_bytes(len) as usize;
     if n > MAX_FRAME {
-        return Err(MailboxError::Protocol(format!(
-            "a frame announces {n} bytes, over the {MAX_FRAME}-byte limit"
-        )));
+        return Err(MailboxError::Protocol(Violation::FrameTooLarge {
+            len: n as u64,
+            max: MAX_FRAME as u64,
+        }));
     }
     let mut body = vec![0u8; n];
-    recv.read_exact(&mut body)
-        .await
-        .map_err(|e| MailboxError::Connection(e.to_string()))?;
-    postcard::from_bytes(&body)
-        .map(Some)
-        .map_err(|e| MailboxError::Protocol(format!("a frame does not decode: {e}")))
+    recv.read_exact(&mut body).await.map_err(|e| {
+        MailboxError::lost(
+            read_exact_failed(e),
+            LostAt::MidMessage {
+                got: 0,
+                of: Some(n as u64),
+            },
+        )
+    })?;
+    postcard::from_bytes(&body).map(Some).map_err(|e| {
+        MailboxError::Protocol(Violation::Undecodable {
+            what: "a frame",
+            source: Box::new(e),
+        })
+    })
 }
 
 /// Reads a frame that must be there.
@@ -153,7 +196,7 @@ pub async fn expect(
 ) -> Result<Frame, MailboxError> {
     read(recv, timeout, what)
         .await?
-        .ok_or_else(|| MailboxError::Connection(format!("the peer ended the stream while {what}")))
+        .ok_or_else(|| MailboxError::lost(LinkLost::StreamEnded, LostAt::Unknown))
 }
 
 /// Sends `bytes` as chunks.
@@ -171,8 +214,12 @@ pub async fn read_chunks(
     size: u64,
     timeout: Duration,
 ) -> Result<Vec<u8>, MailboxError> {
-    let size = usize::try_from(size)
-        .map_err(|_| MailboxError::Protocol("an item too large for this machine".into()))?;
+    let size = usize::try_from(size).map_err(|_| {
+        MailboxError::Protocol(Violation::ItemTooLarge {
+            len: size,
+            max: usize::MAX as u64,
+        })
+    })?;
     // Grown as chunks come, from at most a few chunks' worth: memory follows bytes received.
     let mut out = Vec::with_capacity(size.min(4 * CHUNK));
     while out.len() < size {
@@ -181,15 +228,13 @@ pub async fn read_chunks(
                 out.extend_from_slice(&c)
             }
             Frame::Chunk(_) => {
-                return Err(MailboxError::Protocol(
-                    "an item's chunks do not add up to its announced size".into(),
-                ));
+                return Err(MailboxError::Protocol(Violation::SizeMismatch));
             }
             other => {
-                return Err(MailboxError::Protocol(format!(
-                    "expected a chunk, got {}",
-                    other.name()
-                )));
+                return Err(MailboxError::Protocol(Violation::Unexpected {
+                    expected: "a chunk",
+                    got: other.name(),
+                }));
             }
         }
     }

@@ -59,7 +59,7 @@ pub use bundles::{
     collect_with, deposit_for, deposit_with,
 };
 pub use client::{ClientConfig, Collected, MailboxClient, Session};
-pub use error::{MailboxError, Refusal};
+pub use error::{CertProblem, MailboxError, Refusal};
 pub use frame::Frame;
 pub use server::{Event, Mailbox};
 pub use store::{ALLOW_QUEUE, AckOutcome, ItemMeta, MAX_DEVICES, MailboxStore, STORE_FILE};

@@ -13,6 +13,9 @@ use iroh::{Endpoint, RelayMode, SecretKey};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use carnet::transport::{BindFailure, Fault, LostAt, Violation};
+
+use crate::error::CertProblem;
 use crate::frame::{self, Frame, PROTOCOL_VERSION};
 use crate::store::AckOutcome;
 use crate::{ALPN, MailboxConfig, MailboxError, MailboxStore, MailboxTicket, Refusal};
@@ -118,15 +121,19 @@ pub(crate) async fn bind(
     };
     let mut builder = builder.secret_key(key).alpns(alpns);
     if let Some(addr) = addr {
-        builder = builder
-            .clear_ip_transports()
-            .bind_addr(addr)
-            .map_err(|e| MailboxError::Bind(format!("{addr}: {e}")))?;
+        builder = builder.clear_ip_transports().bind_addr(addr).map_err(|e| {
+            MailboxError::Bind(BindFailure::Endpoint {
+                addrs: vec![addr],
+                source: Box::new(e),
+            })
+        })?;
     }
-    let endpoint = builder
-        .bind()
-        .await
-        .map_err(|e| MailboxError::Bind(e.to_string()))?;
+    let endpoint = builder.bind().await.map_err(|e| {
+        MailboxError::Bind(BindFailure::Endpoint {
+            addrs: addr.into_iter().collect(),
+            source: Box::new(e),
+        })
+    })?;
     if relay_url.is_some() {
         // Reachable through the relay from the start; an unreachable relay leaves direct
         // paths working, so this only waits a while.
@@ -243,7 +250,7 @@ impl Mailbox {
                     let store = self.shared.store.clone();
                     let allowed = tokio::task::spawn_blocking(move || store.take_queue())
                         .await
-                        .map_err(|e| MailboxError::Store(e.to_string()))??;
+                        .map_err(task("queue"))??;
                     for (id, name) in allowed {
                         let _ = events.send(Event::Allowed { id: id.to_string(), name });
                     }
@@ -252,7 +259,7 @@ impl Mailbox {
                     let store = self.shared.store.clone();
                     let n = tokio::task::spawn_blocking(move || store.purge_expired(now_unix()))
                         .await
-                        .map_err(|e| MailboxError::Store(e.to_string()))??;
+                        .map_err(task("purge"))??;
                     if n > 0 {
                         let _ = events.send(Event::Expired { items: n });
                     }
@@ -312,7 +319,7 @@ fn check_hello(frame: Frame, remote: &[u8; 32]) -> Result<(PersonId, bool), Refu
         cert,
     } = frame
     else {
-        return Err(Refusal::BadCertificate("no hello".into()));
+        return Err(Refusal::BadCertificate(CertProblem::NotPresented));
     };
     if version != PROTOCOL_VERSION {
         return Err(Refusal::Version {
@@ -320,16 +327,15 @@ fn check_hello(frame: Frame, remote: &[u8; 32]) -> Result<(PersonId, bool), Refu
             ours: version,
         });
     }
-    let card = IdentityCard::from_text(&card)
-        .map_err(|e| Refusal::BadCertificate(format!("the card: {e}")))?;
-    let cert = DeviceCert::from_bytes(&cert).map_err(|e| Refusal::BadCertificate(e.to_string()))?;
+    let card =
+        IdentityCard::from_text(&card).map_err(|_| Refusal::BadCertificate(CertProblem::Card))?;
+    let cert = DeviceCert::from_bytes(&cert)
+        .map_err(|_| Refusal::BadCertificate(CertProblem::Certificate))?;
     let claim = cert
         .verify(remote)
-        .map_err(|e| Refusal::BadCertificate(e.to_string()))?;
+        .map_err(|_| Refusal::BadCertificate(CertProblem::Certificate))?;
     if claim.person != card.person_id() {
-        return Err(Refusal::BadCertificate(
-            "it names someone other than the card".into(),
-        ));
+        return Err(Refusal::BadCertificate(CertProblem::OfAnother));
     }
     Ok((claim.person, claim.signing.is_none()))
 }
@@ -339,7 +345,16 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, MailboxError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| MailboxError::Store(e.to_string()))?
+        .map_err(task("store"))?
+}
+
+fn task(what: &'static str) -> impl FnOnce(tokio::task::JoinError) -> MailboxError {
+    move |e| {
+        MailboxError::Internal(Fault::Task {
+            what,
+            source: Box::new(e),
+        })
+    }
 }
 
 async fn session(
@@ -352,7 +367,7 @@ async fn session(
     let (mut send, mut recv) = tokio::time::timeout(timeout, conn.accept_bi())
         .await
         .map_err(|_| MailboxError::Timeout("waiting for the caller's stream"))?
-        .map_err(|e| MailboxError::Connection(e.to_string()))?;
+        .map_err(|e| MailboxError::lost(frame::lost(e), LostAt::Unknown))?;
     let hello = frame::expect(&mut recv, timeout, "waiting for the hello").await?;
     let (person, holds_key) = match check_hello(hello, &remote) {
         Ok(p) => p,
@@ -487,10 +502,10 @@ async fn session(
                 }
             }
             other => {
-                return Err(MailboxError::Protocol(format!(
-                    "unexpected message {}",
-                    other.name()
-                )));
+                return Err(MailboxError::Protocol(Violation::Unexpected {
+                    expected: "a deposit, a collection, an acknowledgement or a device list",
+                    got: other.name(),
+                }));
             }
         }
     }

@@ -9,6 +9,8 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinitio
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use carnet::transport::Violation;
+
 use crate::error::db;
 use crate::{Limits, MailboxError, Refusal};
 
@@ -158,16 +160,13 @@ impl MailboxStore {
                 .map_err(db)?
                 .map(|v| Zeroizing::new(v.value().to_vec()));
             match held {
-                Some(v) => Zeroizing::new(
-                    v.as_slice()
-                        .try_into()
-                        .map_err(|_| MailboxError::Store("the endpoint key is damaged".into()))?,
-                ),
+                Some(v) => {
+                    Zeroizing::new(v.as_slice().try_into().map_err(|_| MailboxError::Damaged {
+                        what: "the endpoint key",
+                    })?)
+                }
                 None => {
-                    let key = Zeroizing::new(
-                        carnet::crypto::random_array::<32>()
-                            .map_err(|e| MailboxError::Store(e.to_string()))?,
-                    );
+                    let key = Zeroizing::new(carnet::crypto::random_array::<32>().map_err(db)?);
                     meta.insert("endpoint", key.as_slice()).map_err(db)?;
                     key
                 }
@@ -386,10 +385,11 @@ impl MailboxStore {
         may_drop: bool,
     ) -> Result<usize, MailboxError> {
         if endpoints.len() > MAX_DEVICES {
-            return Err(MailboxError::Protocol(format!(
-                "{} devices declared; a person has at most {MAX_DEVICES} here",
-                endpoints.len()
-            )));
+            return Err(MailboxError::Protocol(Violation::TooMany {
+                what: "devices",
+                count: endpoints.len() as u64,
+                max: MAX_DEVICES as u64,
+            }));
         }
         let listed_key = listed_key(person);
         let mut set: Vec<[u8; 32]> = vec![*caller];
@@ -436,10 +436,11 @@ impl MailboxStore {
                 }
                 set.sort();
                 if set.len() > MAX_DEVICES {
-                    return Err(MailboxError::Protocol(format!(
-                        "{} devices declared; a person has at most {MAX_DEVICES} here",
-                        set.len()
-                    )));
+                    return Err(MailboxError::Protocol(Violation::TooMany {
+                        what: "devices",
+                        count: set.len() as u64,
+                        max: MAX_DEVICES as u64,
+                    }));
                 }
             }
             if before == set {
@@ -619,7 +620,7 @@ impl MailboxStore {
             let mut items = txn.open_table(ITEMS).map_err(db)?;
             let mut meta: ItemMeta = match items.get(id).map_err(db)? {
                 Some(v) => postcard::from_bytes(v.value()).map_err(db)?,
-                None => return Err(MailboxError::Store(format!("no item {id}"))),
+                None => return Err(MailboxError::NoItem(id)),
             };
             adjust(&txn, &meta, false)?;
             if let Some(to) = to {

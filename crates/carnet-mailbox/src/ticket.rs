@@ -8,6 +8,8 @@ use std::str::FromStr;
 use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
 
+use carnet::transport::TicketProblem;
+
 use crate::MailboxError;
 
 /// The prefix of a mailbox ticket's text form.
@@ -39,18 +41,20 @@ impl FromStr for MailboxTicket {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if s.len() > MAX_TICKET_CHARS {
-            return Err(MailboxError::BadTicket("it is far too long".into()));
+            return Err(MailboxError::BadTicket(TicketProblem::TooLong));
         }
         let body = s.strip_prefix(MAILBOX_TICKET_PREFIX).ok_or_else(|| {
-            MailboxError::BadTicket(format!("it does not start with {MAILBOX_TICKET_PREFIX}"))
+            MailboxError::BadTicket(TicketProblem::WrongStart {
+                prefix: MAILBOX_TICKET_PREFIX,
+            })
         })?;
         let bytes = BASE32_NOPAD
             .decode(body.to_ascii_uppercase().as_bytes())
-            .map_err(|e| MailboxError::BadTicket(e.to_string()))?;
-        let t: MailboxTicket =
-            postcard::from_bytes(&bytes).map_err(|e| MailboxError::BadTicket(e.to_string()))?;
+            .map_err(|e| MailboxError::BadTicket(TicketProblem::from_base32(&e)))?;
+        let t: MailboxTicket = postcard::from_bytes(&bytes)
+            .map_err(|_| MailboxError::BadTicket(TicketProblem::Undecodable))?;
         if t.addrs.is_empty() || t.addrs.len() > 64 {
-            return Err(MailboxError::BadTicket("it holds no usable address".into()));
+            return Err(MailboxError::BadTicket(TicketProblem::NoAddress));
         }
         Ok(t)
     }

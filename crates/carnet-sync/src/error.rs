@@ -1,5 +1,50 @@
+use carnet::crypto::PersonId;
+pub use carnet::transport::{
+    BindFailure, ConnectFailure, Fault, LinkLost, LostAt, TicketProblem, Violation,
+};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+impl SyncError {
+    /// A connection lost as `lost`, at `at`.
+    pub fn lost(lost: LinkLost, at: LostAt) -> SyncError {
+        SyncError::Connection { lost, at }
+    }
+
+    /// A task of the session that failed.
+    pub(crate) fn task(what: &'static str) -> impl FnOnce(tokio::task::JoinError) -> SyncError {
+        move |e| {
+            SyncError::Internal(Fault::Task {
+                what,
+                source: Box::new(e),
+            })
+        }
+    }
+
+    /// A message of ours that cannot be encoded.
+    pub(crate) fn encode<E: std::error::Error + Send + Sync + 'static>(
+        what: &'static str,
+    ) -> impl FnOnce(E) -> SyncError {
+        move |e| {
+            SyncError::Internal(Fault::Encode {
+                what,
+                detail: Box::new(e),
+            })
+        }
+    }
+
+    /// A message of the peer's that does not decode.
+    pub(crate) fn undecodable<E: std::error::Error + Send + Sync + 'static>(
+        what: &'static str,
+    ) -> impl FnOnce(E) -> SyncError {
+        move |e| {
+            SyncError::Protocol(Violation::Undecodable {
+                what,
+                source: Box::new(e),
+            })
+        }
+    }
+}
 
 /// Why a peer would not sync, as it says so on the wire (a `Refused` frame): a kind an app
 /// can match and put in its own words, never free text to parse. Both sides use it: the one
@@ -55,6 +100,13 @@ pub enum PeerRefusal {
     /// Linking: the two devices run versions of Carnet that do not link.
     #[error("the other device runs another version of Carnet: install the same one on both")]
     LinkVersion,
+    /// The refusing device serves as many sessions as it takes at once: try again later.
+    /// (Said to the refused only by closing; a wire value kept last, after the older ones.)
+    #[error("the device is serving as many sessions as it takes ({sessions}); try again later")]
+    Full {
+        /// Sessions running.
+        sessions: u64,
+    },
 }
 
 fn ended_text(ended: &Option<u64>) -> String {
@@ -83,6 +135,7 @@ impl PeerRefusal {
             PeerRefusal::Busy { .. } => "refused.busy",
             PeerRefusal::WrongLinkCode => "refused.wrong_link_code",
             PeerRefusal::LinkVersion => "refused.link_version",
+            PeerRefusal::Full { .. } => "refused.full",
         }
     }
 
@@ -120,13 +173,13 @@ pub enum SyncError {
     Vault(#[from] carnet::Error),
     /// The network endpoint could not be started.
     #[error("cannot start the network endpoint: {0}")]
-    Bind(String),
+    Bind(BindFailure),
     /// The peer could not be reached.
     #[error("cannot reach the peer: {0}; is it serving, on this network?")]
-    Connect(String),
+    Connect(ConnectFailure),
     /// The peer broke the protocol (garbage, an oversized frame, an unexpected message).
     #[error("the peer broke the sync protocol: {0}")]
-    Protocol(String),
+    Protocol(Violation),
     /// The peer stopped answering.
     #[error(
         "the peer stopped answering ({0}); nothing it sent after its last complete batch was kept"
@@ -154,15 +207,42 @@ pub enum SyncError {
     /// A device cannot be linked into this directory: a vault is already there.
     #[error("a vault already exists at {0}; link into a new directory")]
     VaultExists(std::path::PathBuf),
-    /// The peer is not who the ticket or contact said.
-    #[error("the peer is not who you asked for: {0}")]
-    WrongPeer(String),
-    /// A ticket does not parse.
+    /// The peer is not who the ticket or contact said: the device at that address
+    /// belongs to someone else.
+    #[error("the peer is not who you asked for: the device at that address belongs to {name} ({})", .person.short())]
+    WrongPeer {
+        /// The name on the card it showed.
+        name: String,
+        /// Whose it is.
+        person: PersonId,
+    },
+    /// A ticket (or link code) does not parse.
     #[error("not a Carnet ticket: {0}; copy the whole ticket the serving device shows")]
-    BadTicket(String),
-    /// The connection dropped.
-    #[error("the connection was lost: {0}")]
-    Connection(String),
+    BadTicket(TicketProblem),
+    /// The connection dropped before the exchange was over.
+    #[error("the connection was lost: {lost}{at}")]
+    Connection {
+        /// How.
+        lost: LinkLost,
+        /// How far the exchange had gone.
+        at: LostAt,
+    },
+    /// Linking: the new device went away before saying it stored the vault; it was not
+    /// registered.
+    #[error(
+        "the new device closed the link before saying it stored the vault; it was not registered"
+    )]
+    NotStored,
+    /// Linking: the serving device did not confirm it registered this one; nothing was
+    /// kept here.
+    #[error(
+        "the other device did not confirm it registered this one ({0}); nothing was kept here: link it again"
+    )]
+    NotRegistered(Box<SyncError>),
+    /// A fault of this side (a task that panicked, a frame of ours that cannot be
+    /// encoded): a bug, reported as such.
+    #[error("internal fault: {0}")]
+    Internal(Fault),
     /// [`crate::LiveSync`] was started from inside an async runtime (it runs its own; an
     /// async caller uses [`crate::Node`] directly).
     #[error(
@@ -190,9 +270,12 @@ impl SyncError {
             SyncError::Refused(_) => "sync.refused",
             SyncError::WeRefused(_) => "sync.we_refused",
             SyncError::VaultExists(_) => "sync.vault_exists",
-            SyncError::WrongPeer(_) => "sync.wrong_peer",
+            SyncError::WrongPeer { .. } => "sync.wrong_peer",
             SyncError::BadTicket(_) => "sync.bad_ticket",
-            SyncError::Connection(_) => "sync.connection",
+            SyncError::Connection { .. } => "sync.connection",
+            SyncError::NotStored => "sync.not_stored",
+            SyncError::NotRegistered(_) => "sync.not_registered",
+            SyncError::Internal(_) => "sync.internal",
             SyncError::InsideRuntime => "sync.inside_runtime",
             SyncError::Stopped => "sync.stopped",
         }
@@ -216,13 +299,17 @@ mod tests {
                 detail: "z".into(),
             },
             PeerRefusal::Busy { buffered_mib: 9 },
+            PeerRefusal::Full { sessions: 8 },
             PeerRefusal::WrongLinkCode,
             PeerRefusal::LinkVersion,
         ];
         let mut seen = std::collections::HashSet::new();
         for r in &all {
             assert!(seen.insert(r.code()), "{} is used twice", r.code());
-            if !matches!(r, PeerRefusal::Batch { .. } | PeerRefusal::Busy { .. }) {
+            if !matches!(
+                r,
+                PeerRefusal::Batch { .. } | PeerRefusal::Busy { .. } | PeerRefusal::Full { .. }
+            ) {
                 assert_eq!(PeerRefusal::from_code(r.code()).as_ref(), Some(r));
             }
             let text = r.to_string();
@@ -243,11 +330,10 @@ mod tests {
 
     #[test]
     fn codes_are_unique_dotted_and_messages_name_no_command() {
-        let s = || String::from("detail");
         let all = [
-            SyncError::Bind(s()),
-            SyncError::Connect(s()),
-            SyncError::Protocol(s()),
+            SyncError::Bind(BindFailure::AddressInUse(([0, 0, 0, 0], 7777).into())),
+            SyncError::Connect(ConnectFailure::NoAnswer { secs: 20 }),
+            SyncError::Protocol(Violation::BatchTooLarge),
             SyncError::Timeout("a hello"),
             SyncError::Stalled {
                 what: "reading",
@@ -257,9 +343,22 @@ mod tests {
             SyncError::Refused(PeerRefusal::Unknown),
             SyncError::WeRefused(PeerRefusal::Blocked),
             SyncError::VaultExists("/v".into()),
-            SyncError::WrongPeer(s()),
-            SyncError::BadTicket(s()),
-            SyncError::Connection(s()),
+            SyncError::WrongPeer {
+                name: "Bob".into(),
+                person: PersonId([7; 32]),
+            },
+            SyncError::BadTicket(TicketProblem::NoAddress),
+            SyncError::lost(LinkLost::Reset, LostAt::Received(10)),
+            SyncError::NotStored,
+            SyncError::NotRegistered(Box::new(SyncError::lost(
+                LinkLost::StreamEnded,
+                LostAt::Unknown,
+            ))),
+            SyncError::Internal(Fault::Oversized {
+                what: "item",
+                len: 2,
+                max: 1,
+            }),
             SyncError::InsideRuntime,
             SyncError::Stopped,
         ];

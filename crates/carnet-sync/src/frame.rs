@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::SyncError;
+use crate::error::Fault;
+use carnet::transport::{LinkLost, LostAt, Violation};
 
 /// The version of the sync protocol this build speaks (2: a side that leaves after one
 /// round is not acknowledged; 3: every batch is acknowledged once stored, and only then
@@ -251,8 +253,9 @@ impl Incoming {
         match self.next(Some(idle)).await? {
             Some(Frame::Refused(why)) => Err(SyncError::Refused(why)),
             Some(f) => Ok(f),
-            None => Err(SyncError::Connection(
-                "the peer closed the stream early".into(),
+            None => Err(SyncError::lost(
+                LinkLost::StreamEnded,
+                LostAt::Received(self.bytes()),
             )),
         }
     }
@@ -272,29 +275,45 @@ impl Drop for Incoming {
 /// How much of a frame's body is read at a time: each piece counts as progress.
 const READ_PIECE: usize = 16 * 1024;
 
-/// What a lost connection means, in words a person can act on.
-pub(crate) fn lost(e: &iroh::endpoint::ConnectionError) -> String {
+/// What a lost connection means, as a kind (the peer's reason for closing kept as its
+/// words).
+pub(crate) fn lost(e: iroh::endpoint::ConnectionError) -> LinkLost {
     use iroh::endpoint::ConnectionError as C;
     match e {
         C::ApplicationClosed(c) => {
             let why = String::from_utf8_lossy(&c.reason);
             match why.as_ref() {
-                "done" => "the peer ended the session".to_string(),
-                "" => "the peer closed the connection (it stopped, or stopped serving)".to_string(),
-                other => format!("the peer closed the connection ({other})"),
+                "done" => LinkLost::PeerEnded,
+                "" => LinkLost::PeerClosed { reason: None },
+                other => LinkLost::PeerClosed {
+                    reason: Some(other.chars().take(200).collect()),
+                },
             }
         }
-        C::TimedOut => "the link went silent: nothing came back from the peer for 30 s (it is gone, or out of reach)".to_string(),
-        C::Reset => "the peer dropped the connection (it restarted, or lost its state)".to_string(),
-        C::LocallyClosed => "this side closed the connection".to_string(),
-        other => other.to_string(),
+        C::TimedOut => LinkLost::Silent { secs: 30 },
+        C::Reset => LinkLost::Reset,
+        C::LocallyClosed => LinkLost::ClosedHere,
+        other => LinkLost::Transport {
+            source: Box::new(other),
+        },
     }
 }
 
-fn read_failed(e: iroh::endpoint::ReadError) -> String {
+pub(crate) fn read_failed(e: iroh::endpoint::ReadError) -> LinkLost {
     match e {
-        iroh::endpoint::ReadError::ConnectionLost(c) => lost(&c),
-        other => other.to_string(),
+        iroh::endpoint::ReadError::ConnectionLost(c) => lost(c),
+        other => LinkLost::Transport {
+            source: Box::new(other),
+        },
+    }
+}
+
+pub(crate) fn write_failed(e: iroh::endpoint::WriteError) -> LinkLost {
+    match e {
+        iroh::endpoint::WriteError::ConnectionLost(c) => lost(c),
+        other => LinkLost::Transport {
+            source: Box::new(other),
+        },
     }
 }
 
@@ -325,28 +344,30 @@ async fn read_one(
         Ok(_) => return Ok(None),
         Err(e) => {
             let read = progress.0.read.load(Ordering::Relaxed);
-            return Err(SyncError::Connection(format!(
-                "{}, after {read} bytes received",
-                read_failed(e)
-            )));
+            return Err(SyncError::lost(read_failed(e), LostAt::Received(read)));
         }
     }
     count_read(progress, report, reported, 1);
     let rest = async {
         recv.read_exact(&mut len[1..]).await.map_err(|e| match e {
             iroh::endpoint::ReadExactError::ReadError(e) => {
-                SyncError::Connection(format!("{}, in the middle of a message", read_failed(e)))
+                SyncError::lost(read_failed(e), LostAt::MidMessage { got: 1, of: None })
             }
-            iroh::endpoint::ReadExactError::FinishedEarly(_) => {
-                SyncError::Connection("the peer ended its stream in the middle of a message".into())
-            }
+            iroh::endpoint::ReadExactError::FinishedEarly(k) => SyncError::lost(
+                LinkLost::StreamEnded,
+                LostAt::MidMessage {
+                    got: 1 + k as u64,
+                    of: None,
+                },
+            ),
         })?;
         count_read(progress, report, reported, 3);
         let n = u32::from_be_bytes(len) as usize;
         if n > max {
-            return Err(SyncError::Protocol(format!(
-                "a frame announces {n} bytes, over the {max}-byte limit"
-            )));
+            return Err(SyncError::Protocol(Violation::FrameTooLarge {
+                len: n as u64,
+                max: max as u64,
+            }));
         }
         let mut body = vec![0u8; n];
         let mut at = 0;
@@ -358,15 +379,22 @@ async fn read_one(
                     count_read(progress, report, reported, k as u64);
                 }
                 Ok(None) => {
-                    return Err(SyncError::Connection(format!(
-                        "the peer ended its stream in the middle of a message, after {at} of {n} bytes"
-                    )));
+                    return Err(SyncError::lost(
+                        LinkLost::StreamEnded,
+                        LostAt::MidMessage {
+                            got: at as u64,
+                            of: Some(n as u64),
+                        },
+                    ));
                 }
                 Err(e) => {
-                    return Err(SyncError::Connection(format!(
-                        "{}, in the middle of a message, after {at} of {n} bytes",
-                        read_failed(e)
-                    )));
+                    return Err(SyncError::lost(
+                        read_failed(e),
+                        LostAt::MidMessage {
+                            got: at as u64,
+                            of: Some(n as u64),
+                        },
+                    ));
                 }
             }
         }
@@ -375,21 +403,19 @@ async fn read_one(
     let body = progress
         .within(timeout, "in the middle of a message", rest)
         .await??;
-    let frame: Frame = postcard::from_bytes(&body)
-        .map_err(|e| SyncError::Protocol(format!("a frame does not decode ({e})")))?;
+    let frame: Frame = postcard::from_bytes(&body).map_err(SyncError::undecodable("a frame"))?;
     Ok(Some((frame, 4 + body.len() as u64)))
 }
 
 /// Encodes a frame.
 pub fn encode(frame: &Frame) -> Result<Vec<u8>, SyncError> {
-    let body = postcard::to_stdvec(frame)
-        .map_err(|e| SyncError::Protocol(format!("cannot encode a {}: {e}", frame.name())))?;
+    let body = postcard::to_stdvec(frame).map_err(SyncError::encode(frame.name()))?;
     if body.len() > MAX_FRAME {
-        return Err(SyncError::Protocol(format!(
-            "a {} of {} bytes is over the frame limit",
-            frame.name(),
-            body.len()
-        )));
+        return Err(SyncError::Internal(Fault::Oversized {
+            what: frame.name(),
+            len: body.len() as u64,
+            max: MAX_FRAME as u64,
+        }));
     }
     let mut out = Vec::with_capacity(4 + body.len());
     out.extend_from_slice(&(body.len() as u32).to_be_bytes());
@@ -426,9 +452,7 @@ pub fn writer(
             progress
                 .within(timeout, "taking what we send", send.write_all(&buf))
                 .await?
-                .map_err(|e| {
-                    SyncError::Connection(format!("{e}, after {bytes} bytes were sent"))
-                })?;
+                .map_err(|e| SyncError::lost(write_failed(e), LostAt::Sent(bytes)))?;
             bytes += buf.len() as u64;
         }
         let _ = send.finish();

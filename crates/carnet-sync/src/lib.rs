@@ -43,7 +43,10 @@ mod node;
 mod session;
 mod ticket;
 
-pub use error::{PeerRefusal, SyncError};
+pub use error::{
+    BindFailure, ConnectFailure, Fault, LinkLost, LostAt, PeerRefusal, SyncError, TicketProblem,
+    Violation,
+};
 pub use frame::{Frame, MAX_HELLO, PROTOCOL_VERSION};
 pub use link::{LINK_ALPN, LINK_PREFIX, LinkCode, LinkReport, join};
 pub use live::{LiveSync, SyncEvent};

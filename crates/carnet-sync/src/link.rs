@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use carnet::crypto::{DeviceId, Passphrase};
+use carnet::transport::{BindFailure, ConnectFailure, LinkLost, LostAt, TicketProblem, Violation};
 use carnet::{RestoreSummary, Vault};
 use data_encoding::BASE32_NOPAD;
 use iroh::endpoint::{Connection, presets};
@@ -71,18 +72,20 @@ impl FromStr for LinkCode {
     type Err = SyncError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        let body = s.strip_prefix(LINK_PREFIX).ok_or_else(|| {
-            SyncError::BadTicket(format!("a link code starts with {LINK_PREFIX}"))
-        })?;
+        let body =
+            s.strip_prefix(LINK_PREFIX)
+                .ok_or(SyncError::BadTicket(TicketProblem::WrongStart {
+                    prefix: LINK_PREFIX,
+                }))?;
         if body.len() > 4096 {
-            return Err(SyncError::BadTicket("it is far too long".into()));
+            return Err(SyncError::BadTicket(TicketProblem::TooLong));
         }
         let bytes = Zeroizing::new(
             BASE32_NOPAD
                 .decode(body.to_ascii_uppercase().as_bytes())
-                .map_err(|e| SyncError::BadTicket(e.to_string()))?,
+                .map_err(|e| SyncError::BadTicket(TicketProblem::from_base32(&e)))?,
         );
-        postcard::from_bytes(&bytes).map_err(|e| SyncError::BadTicket(e.to_string()))
+        postcard::from_bytes(&bytes).map_err(|_| SyncError::BadTicket(TicketProblem::Undecodable))
     }
 }
 
@@ -174,7 +177,10 @@ async fn write_all(
                 bytes: (i * WRITE_PIECE) as u64,
             })?
             .map_err(|e| {
-                SyncError::Connection(format!("{e}, after {} bytes were sent", i * WRITE_PIECE))
+                SyncError::lost(
+                    crate::frame::write_failed(e),
+                    LostAt::Sent((i * WRITE_PIECE) as u64),
+                )
             })?;
     }
     Ok(())
@@ -193,7 +199,7 @@ async fn read_frame(
             secs: timeout.as_secs().max(1),
             bytes: 0,
         })?
-        .map_err(|e| SyncError::Connection(e.to_string()))?;
+        .map_err(|e| SyncError::lost(crate::frame::read_failed(e), LostAt::Unknown))?;
     if got != Some(1) {
         return Ok(None);
     }
@@ -213,19 +219,32 @@ async fn read_frame(
                 secs: timeout.as_secs().max(1),
                 bytes: at as u64,
             })?
-            .map_err(|e| SyncError::Connection(format!("{e}, in the middle of a message")))?
+            .map_err(|e| {
+                SyncError::lost(
+                    crate::frame::read_failed(e),
+                    LostAt::MidMessage {
+                        got: at as u64,
+                        of: Some(total as u64),
+                    },
+                )
+            })?
             .ok_or_else(|| {
-                SyncError::Connection(format!(
-                    "the other device ended the link in the middle of a message ({at} of {total} bytes)"
-                ))
+                SyncError::lost(
+                    LinkLost::StreamEnded,
+                    LostAt::MidMessage {
+                        got: at as u64,
+                        of: Some(total as u64),
+                    },
+                )
             })?;
         at += k;
         if at == 4 && frame.is_empty() {
             let n = u32::from_be_bytes(len) as usize;
             if n > max {
-                return Err(SyncError::Protocol(format!(
-                    "a frame announces {n} bytes, over the {max}-byte limit"
-                )));
+                return Err(SyncError::Protocol(Violation::FrameTooLarge {
+                    len: n as u64,
+                    max: max as u64,
+                }));
             }
             frame = vec![0u8; 4 + n];
             frame[..4].copy_from_slice(&len);
@@ -248,12 +267,12 @@ pub(crate) async fn answer(
     let (mut send, mut recv) = tokio::time::timeout(timeout, conn.accept_bi())
         .await
         .map_err(|_| SyncError::Timeout("opening its stream"))?
-        .map_err(|e| SyncError::Connection(e.to_string()))?;
+        .map_err(|e| SyncError::lost(crate::frame::lost(e), LostAt::Unknown))?;
     let frame = read_frame(&mut recv, 1024, timeout)
         .await?
-        .ok_or_else(|| SyncError::Connection("the new device closed the link".into()))?;
-    let req: LinkRequest = postcard::from_bytes(&frame[4..])
-        .map_err(|e| SyncError::Protocol(format!("a link request does not decode ({e})")))?;
+        .ok_or_else(|| SyncError::lost(LinkLost::StreamEnded, LostAt::Unknown))?;
+    let req: LinkRequest =
+        postcard::from_bytes(&frame[4..]).map_err(SyncError::undecodable("a link request"))?;
     // Compared as hashes: equal time whatever the guess.
     let ok = blake3::hash(&req.secret) == blake3::hash(&secret);
     if !ok || req.version != LINK_VERSION {
@@ -264,7 +283,7 @@ pub(crate) async fn answer(
         };
         // The link protocol carries a refusal as text: its code.
         let body = postcard::to_stdvec(&LinkAnswer::Refused(why.code().to_string()))
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            .map_err(SyncError::encode("link answer"))?;
         let _ = write_frame(&mut send, &body, timeout).await;
         let _ = send.finish();
         return Err(SyncError::WeRefused(why));
@@ -275,8 +294,8 @@ pub(crate) async fn answer(
         v.engine().certify_device(device, endpoint, signing)
     })
     .await?;
-    let body = postcard::to_stdvec(&LinkAnswer::Accepted)
-        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let body =
+        postcard::to_stdvec(&LinkAnswer::Accepted).map_err(SyncError::encode("link answer"))?;
     write_frame(&mut send, &body, timeout).await?;
     // The dump runs on a blocking thread and streams its frames here through a bounded
     // queue: the vault is never held whole in memory.
@@ -296,32 +315,27 @@ pub(crate) async fn answer(
         write_all(&mut send, &frame, timeout).await?;
         bytes += frame.len() as u64;
     }
-    let summary = dump
-        .await
-        .map_err(|e| SyncError::Protocol(format!("the dump failed: {e}")))??;
+    let summary = dump.await.map_err(SyncError::task("dump"))??;
     // Registered only once the new device says it holds the vault: a link that fails
     // before leaves no device behind.
     let done = read_frame(&mut recv, 1024, REBUILD_WAIT.max(timeout))
         .await?
-        .ok_or_else(|| {
-            SyncError::Connection(
-                "the new device closed the link before saying it stored the vault; it was not registered".into(),
-            )
-        })?;
+        .ok_or(SyncError::NotStored)?;
     match postcard::from_bytes::<LinkDone>(&done[4..]) {
         Ok(LinkDone::Stored) => {}
         Err(e) => {
-            return Err(SyncError::Protocol(format!(
-                "the new device's last word does not decode ({e})"
-            )));
+            return Err(SyncError::Protocol(Violation::Undecodable {
+                what: "the new device's last word",
+                source: Box::new(e),
+            }));
         }
     }
     with_vault(&shared, move |v| {
         v.engine().register_device(device, endpoint, Some(signing))
     })
     .await?;
-    let body = postcard::to_stdvec(&LinkAnswer::Registered)
-        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let body =
+        postcard::to_stdvec(&LinkAnswer::Registered).map_err(SyncError::encode("link answer"))?;
     write_frame(&mut send, &body, timeout).await?;
     let _ = send.finish();
     // Wait until the new device has read everything and closed.
@@ -359,20 +373,33 @@ pub async fn join(
         .secret_key(SecretKey::from_bytes(&secret))
         .bind()
         .await
-        .map_err(|e| SyncError::Bind(e.to_string()))?;
+        .map_err(|e| {
+            SyncError::Bind(BindFailure::Endpoint {
+                addrs: Vec::new(),
+                source: Box::new(e),
+            })
+        })?;
     let key = iroh::PublicKey::from_bytes(&code.ticket.endpoint)
-        .map_err(|e| SyncError::BadTicket(e.to_string()))?;
+        .map_err(|_| SyncError::BadTicket(TicketProblem::BadKey))?;
     let addr =
         EndpointAddr::from_parts(key, code.ticket.addrs.iter().map(|a| TransportAddr::Ip(*a)));
     let conn = tokio::time::timeout(timeout, ep.connect(addr, LINK_ALPN))
         .await
-        .map_err(|_| SyncError::Connect("no answer".into()))?
-        .map_err(|e| SyncError::Connect(e.to_string()))?;
+        .map_err(|_| {
+            SyncError::Connect(ConnectFailure::NoAnswer {
+                secs: timeout.as_secs(),
+            })
+        })?
+        .map_err(|e| {
+            SyncError::Connect(ConnectFailure::Transport {
+                source: Box::new(e),
+            })
+        })?;
     let result = async {
         let (mut send, mut recv) = conn
             .open_bi()
             .await
-            .map_err(|e| SyncError::Connection(e.to_string()))?;
+            .map_err(|e| SyncError::lost(crate::frame::lost(e), LostAt::Unknown))?;
         let req = Zeroizing::new(
             postcard::to_stdvec(&LinkRequest {
                 version: LINK_VERSION,
@@ -380,19 +407,22 @@ pub async fn join(
                 device,
                 signing: device_key.public(),
             })
-            .map_err(|e| SyncError::Protocol(e.to_string()))?,
+            .map_err(SyncError::encode("link request"))?,
         );
         write_frame(&mut send, &req, timeout).await?;
         let answer = read_frame(&mut recv, 4096, timeout)
             .await?
-            .ok_or_else(|| SyncError::Connection("the other device closed the link".into()))?;
+            .ok_or_else(|| SyncError::lost(LinkLost::StreamEnded, LostAt::Unknown))?;
         match postcard::from_bytes::<LinkAnswer>(&answer[4..])
-            .map_err(|e| SyncError::Protocol(format!("a link answer does not decode ({e})")))?
+            .map_err(SyncError::undecodable("a link answer"))?
         {
             LinkAnswer::Accepted => {}
             LinkAnswer::Refused(why) => return Err(SyncError::Refused(link_refusal(&why))),
             LinkAnswer::Registered => {
-                return Err(SyncError::Protocol("registered before anything was sent".into()));
+                return Err(SyncError::Protocol(Violation::Unexpected {
+                    expected: "an acceptance or a refusal",
+                    got: "a registration",
+                }));
             }
         }
         // Frames go to the rebuild on a blocking thread through a bounded queue.
@@ -435,19 +465,26 @@ pub async fn join(
         };
         drop(tx);
         let (vault, summary) = rebuilt
-            .map_err(|e| SyncError::Protocol(format!("the rebuild failed: {e}")))?
+            .map_err(SyncError::task("rebuild"))?
             .map_err(SyncError::Vault)?;
         let confirmed = async {
             let body = postcard::to_stdvec(&LinkDone::Stored)
-                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+                .map_err(SyncError::encode("link confirmation"))?;
             write_frame(&mut send, &body, timeout).await?;
-            let answer = read_frame(&mut recv, 4096, timeout).await?.ok_or_else(|| {
-                SyncError::Connection("the other device closed the link".into())
-            })?;
+            let answer = read_frame(&mut recv, 4096, timeout)
+                .await?
+                .ok_or_else(|| SyncError::lost(LinkLost::StreamEnded, LostAt::Unknown))?;
             match postcard::from_bytes::<LinkAnswer>(&answer[4..]) {
                 Ok(LinkAnswer::Registered) => Ok(()),
                 Ok(LinkAnswer::Refused(why)) => Err(SyncError::Refused(link_refusal(&why))),
-                _ => Err(SyncError::Protocol("an unexpected answer to the link".into())),
+                Ok(LinkAnswer::Accepted) => Err(SyncError::Protocol(Violation::Unexpected {
+                    expected: "a registration or a refusal",
+                    got: "a second acceptance",
+                })),
+                Err(e) => Err(SyncError::Protocol(Violation::Undecodable {
+                    what: "a link answer",
+                    source: Box::new(e),
+                })),
             }
         }
         .await;
@@ -456,9 +493,7 @@ pub async fn join(
             // other device; nothing is kept.
             drop(vault);
             let _ = std::fs::remove_dir_all(dir);
-            return Err(SyncError::Connection(format!(
-                "the other device did not confirm it registered this one ({e}); nothing was kept here: link it again"
-            )));
+            return Err(SyncError::NotRegistered(Box::new(e)));
         }
         let _ = send.finish();
         Ok((vault, summary))

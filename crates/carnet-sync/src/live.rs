@@ -11,7 +11,10 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use carnet::Vault;
+use carnet::crypto::EndpointKey;
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -21,7 +24,7 @@ use crate::{Activity, Event, Node, SessionReport, SyncConfig, SyncError, Ticket}
 const RECONNECT_EVERY: Duration = Duration::from_secs(2);
 
 /// What live sync tells an app, in the order it happened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SyncEvent {
@@ -31,20 +34,24 @@ pub enum SyncEvent {
     /// sync done ([`Activity::Finished`]), the vault changed on this device
     /// ([`Activity::VaultChanged`]). The same stream `carnet sync --watch` prints.
     Activity(Activity),
-    /// A peer was refused (unknown, blocked, nothing shared, broke the protocol).
+    /// A peer was refused (unknown, blocked, nothing shared, broke the protocol, too many
+    /// sessions).
     Refused {
-        /// Its endpoint key (hex).
-        endpoint: String,
-        /// Why.
-        why: String,
+        /// Its endpoint key; `None` when it was turned away before it said who it is.
+        endpoint: Option<EndpointKey>,
+        /// Why, as a kind: match it, or show [`SyncError::code`]'s words. In JSON, its
+        /// text as `why`.
+        #[serde(rename = "why", serialize_with = "crate::node::error_text")]
+        error: Arc<SyncError>,
     },
     /// A session failed (the peer could not be reached, the link dropped): a live session
     /// connects again by itself; what was not acknowledged is sent again.
     Failed {
-        /// Who (a name for a peer connected to, an endpoint key for one that came).
-        peer: String,
-        /// What happened.
-        why: String,
+        /// The peer's endpoint key (the one connected to, or the one that came).
+        endpoint: EndpointKey,
+        /// What happened, as a kind. In JSON, its text as `why`.
+        #[serde(rename = "why", serialize_with = "crate::node::error_text")]
+        error: Arc<SyncError>,
     },
 }
 
@@ -81,7 +88,12 @@ impl LiveSync {
             .thread_name("carnet-sync")
             .enable_all()
             .build()
-            .map_err(|e| SyncError::Bind(e.to_string()))?;
+            .map_err(|e| {
+                SyncError::Bind(carnet::transport::BindFailure::Endpoint {
+                    addrs: Vec::new(),
+                    source: Box::new(e),
+                })
+            })?;
         let node = std::sync::Arc::new(runtime.block_on(Node::start(vault, config))?);
         let (send, events) = mpsc::channel();
         let (stop, stopped) = watch::channel(false);
@@ -109,11 +121,8 @@ impl LiveSync {
                 let e = match e {
                     // Its activity already said it (`Activity::Finished`).
                     Event::Synced(_) => continue,
-                    Event::Refused { endpoint, why } => SyncEvent::Refused { endpoint, why },
-                    Event::Failed { endpoint, why } => SyncEvent::Failed {
-                        peer: endpoint,
-                        why,
-                    },
+                    Event::Refused { endpoint, error } => SyncEvent::Refused { endpoint, error },
+                    Event::Failed { endpoint, error } => SyncEvent::Failed { endpoint, error },
                 };
                 if tx.send(e).is_err() {
                     return;
@@ -168,16 +177,11 @@ impl LiveSync {
                 if *stopped.borrow() {
                     return;
                 }
-                let peer = ticket.to_string();
-                let failed = match node.sync(&ticket, true).await {
-                    Ok(_) => None,
-                    Err(e) => Some(e.to_string()),
-                };
-                if let Some(why) = failed
+                if let Err(e) = node.sync(&ticket, true).await
                     && tx
                         .send(SyncEvent::Failed {
-                            peer: peer.chars().take(24).collect(),
-                            why,
+                            endpoint: EndpointKey(ticket.endpoint),
+                            error: Arc::new(e),
                         })
                         .is_err()
                 {

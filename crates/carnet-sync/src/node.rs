@@ -8,14 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use carnet::Vault;
-use carnet::crypto::IdentityCard;
+use carnet::crypto::{EndpointKey, IdentityCard};
+use carnet::transport::{BindFailure, Cause, ConnectFailure, LinkLost, LostAt, TicketProblem};
 use iroh::endpoint::{Connection, IdleTimeout, QuicTransportConfig, presets};
 use iroh::{Endpoint, EndpointAddr, RelayMode, SecretKey, TransportAddr};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use crate::session::{self, SessionReport, Side, note_attempt, with_vault};
-use crate::{ALPN, SyncError, Ticket};
+use crate::{ALPN, PeerRefusal, SyncError, Ticket};
 
 /// How long closing the endpoint waits for peers to acknowledge the close.
 const CLOSE_WAIT: Duration = Duration::from_millis(100);
@@ -79,21 +80,31 @@ impl Default for SyncConfig {
 pub enum Event {
     /// A session ended well.
     Synced(SessionReport),
-    /// A peer was refused (unknown, blocked, nothing shared, broke the protocol).
+    /// A peer was refused (unknown, blocked, nothing shared, broke the protocol, too many
+    /// sessions).
     Refused {
-        /// Its endpoint key (hex).
-        endpoint: String,
-        /// Why.
-        why: String,
+        /// Its endpoint key; `None` when it was turned away before it said who it is.
+        endpoint: Option<EndpointKey>,
+        /// Why, as a kind ([`SyncError::code`]); in JSON, its text as `why`.
+        #[serde(rename = "why", serialize_with = "error_text")]
+        error: Arc<SyncError>,
     },
     /// A session with an accepted peer failed (the link stalled or dropped, the peer left
     /// early): what was not acknowledged is sent again at its next sync.
     Failed {
-        /// The peer's endpoint key (hex).
-        endpoint: String,
-        /// What happened.
-        why: String,
+        /// The peer's endpoint key.
+        endpoint: EndpointKey,
+        /// What happened, as a kind; in JSON, its text as `why`.
+        #[serde(rename = "why", serialize_with = "error_text")]
+        error: Arc<SyncError>,
     },
+}
+
+pub(crate) fn error_text<S: serde::Serializer>(
+    e: &Arc<SyncError>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// What a session does as it happens, batch by batch: for a display that shows each
@@ -186,31 +197,19 @@ fn usable(ip: &IpAddr) -> bool {
     }
 }
 
-/// Why the endpoint could not listen, in words: the address, and the system's reason
-/// (learned by trying the same address with a plain socket), e.g. "address in use at
-/// 0.0.0.0:7777: Address already in use (os error 98)".
-fn bind_failure(wanted: &[SocketAddr], iroh_says: &str) -> String {
+/// Why the endpoint could not listen: the kind, learned by trying the same address with a
+/// plain socket (iroh's own report does not say), else iroh's report.
+fn bind_failure(wanted: &[SocketAddr], iroh_says: Cause) -> BindFailure {
     for addr in wanted {
-        if let Err(e) = std::net::UdpSocket::bind(addr) {
-            let what = match e.kind() {
-                std::io::ErrorKind::AddrInUse => "address in use",
-                std::io::ErrorKind::AddrNotAvailable => "address not on this machine",
-                std::io::ErrorKind::PermissionDenied => "not allowed",
-                _ => "cannot listen",
-            };
-            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-                "; another process may be serving on it: stop it, or choose another port"
-            } else {
-                ""
-            };
-            return format!("{what} at {addr}: {e}{hint}");
+        if let Err(e) = std::net::UdpSocket::bind(addr)
+            && let Some(kind) = BindFailure::from_io(*addr, &e)
+        {
+            return kind;
         }
     }
-    if wanted.is_empty() {
-        format!("cannot open a UDP socket on any interface: {iroh_says}")
-    } else {
-        let list: Vec<String> = wanted.iter().map(ToString::to_string).collect();
-        format!("cannot listen on {}: {iroh_says}", list.join(" and "))
+    BindFailure::Endpoint {
+        addrs: wanted.to_vec(),
+        source: iroh_says,
     }
 }
 
@@ -230,8 +229,12 @@ impl Node {
             .mtu_discovery_config(None)
             .keep_alive_interval(Duration::from_secs(5))
             .max_idle_timeout(Some(
-                IdleTimeout::try_from(Duration::from_secs(30))
-                    .map_err(|e| SyncError::Bind(e.to_string()))?,
+                IdleTimeout::try_from(Duration::from_secs(30)).map_err(|e| {
+                    SyncError::Bind(BindFailure::Endpoint {
+                        addrs: Vec::new(),
+                        source: Box::new(e),
+                    })
+                })?,
             ))
             .build();
         let builder = if let Some(url) = &config.relay_url {
@@ -259,15 +262,18 @@ impl Node {
             for (i, addr) in wanted.iter().enumerate() {
                 // IPv6 may be missing on a machine; IPv4 (or the address asked for) not.
                 let opts = iroh::endpoint::BindOpts::default().set_is_required(i == 0);
-                builder = builder
-                    .bind_addr_with_opts(*addr, opts)
-                    .map_err(|e| SyncError::Bind(format!("{addr}: {e}")))?;
+                builder = builder.bind_addr_with_opts(*addr, opts).map_err(|e| {
+                    SyncError::Bind(BindFailure::Endpoint {
+                        addrs: vec![*addr],
+                        source: Box::new(e),
+                    })
+                })?;
             }
         }
         let endpoint = builder
             .bind()
             .await
-            .map_err(|e| SyncError::Bind(bind_failure(&wanted, &e.to_string())))?;
+            .map_err(|e| SyncError::Bind(bind_failure(&wanted, Box::new(e))))?;
         if config.relay_url.is_some() {
             // Reachable through the relay from the moment the ticket is shown; an
             // unreachable relay leaves direct paths working, so this only waits a while.
@@ -384,8 +390,10 @@ impl Node {
                     if running >= self.shared.config.max_sessions {
                         incoming.refuse();
                         let _ = events.send(Event::Refused {
-                            endpoint: "?".into(),
-                            why: format!("busy: {running} sessions already running"),
+                            endpoint: None,
+                            error: Arc::new(SyncError::WeRefused(PeerRefusal::Full {
+                                sessions: running as u64,
+                            })),
                         });
                         continue;
                     }
@@ -411,18 +419,18 @@ impl Node {
                                 let _ = events.send(Event::Synced(r));
                             }
                             Err(e) => {
-                                let endpoint = data_encoding::HEXLOWER.encode(&remote);
-                                let why = e.to_string();
+                                let endpoint = EndpointKey(remote);
                                 // Only a peer that broke the protocol made a refused attempt;
                                 // a poor link is not an attack.
-                                let refused = matches!(e, SyncError::Protocol(_) | SyncError::Refused(_) | SyncError::WeRefused(_) | SyncError::WrongPeer(_));
+                                let refused = matches!(e, SyncError::Protocol(_) | SyncError::Refused(_) | SyncError::WeRefused(_) | SyncError::WrongPeer { .. });
                                 if matches!(e, SyncError::Protocol(_)) {
-                                    note_attempt(&shared, remote, None, why.clone()).await;
+                                    note_attempt(&shared, remote, None, e.to_string()).await;
                                 }
+                                let error = Arc::new(e);
                                 let _ = events.send(if refused {
-                                    Event::Refused { endpoint, why }
+                                    Event::Refused { endpoint: Some(endpoint), error }
                                 } else {
-                                    Event::Failed { endpoint, why }
+                                    Event::Failed { endpoint, error }
                                 });
                             }
                         }
@@ -446,7 +454,7 @@ impl Node {
     /// connected and exchanges further changes until `stop` is called or the peer leaves.
     pub async fn sync(&self, ticket: &Ticket, live: bool) -> Result<SessionReport, SyncError> {
         let key = iroh::PublicKey::from_bytes(&ticket.endpoint)
-            .map_err(|e| SyncError::BadTicket(e.to_string()))?;
+            .map_err(|_| SyncError::BadTicket(TicketProblem::BadKey))?;
         // A ticket carries direct addresses only; with a relay of one's own, the peer is
         // looked for there too (both sides are expected to use the same relay).
         let relay = self
@@ -466,8 +474,16 @@ impl Node {
         let timeout = self.shared.config.timeout;
         let conn = tokio::time::timeout(timeout, self.endpoint.connect(addr, ALPN))
             .await
-            .map_err(|_| SyncError::Connect("no answer".into()))?
-            .map_err(|e| SyncError::Connect(e.to_string()))?;
+            .map_err(|_| {
+                SyncError::Connect(ConnectFailure::NoAnswer {
+                    secs: timeout.as_secs(),
+                })
+            })?
+            .map_err(|e| {
+                SyncError::Connect(ConnectFailure::Transport {
+                    source: Box::new(e),
+                })
+            })?;
         let report = session::run(
             self.shared.clone(),
             conn,
@@ -508,7 +524,7 @@ impl Node {
             let incoming = tokio::time::timeout_at(deadline, self.endpoint.accept())
                 .await
                 .map_err(|_| SyncError::Timeout("waiting for the new device"))?
-                .ok_or_else(|| SyncError::Connection("the endpoint closed".into()))?;
+                .ok_or_else(|| SyncError::lost(LinkLost::EndpointClosed, LostAt::Unknown))?;
             let conn = match tokio::time::timeout(self.shared.config.timeout, incoming).await {
                 Ok(Ok(c)) => c,
                 _ => continue,

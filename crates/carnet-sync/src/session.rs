@@ -44,6 +44,7 @@ use crate::PeerRefusal;
 use crate::SyncError;
 use crate::frame::{Frame, Incoming, PROTOCOL_VERSION, Progress, reader, writer};
 use crate::node::Shared;
+use carnet::transport::{Credential, LinkLost, LostAt, Violation};
 
 /// Bytes of envelopes and attachments a sender puts in one batch (one more envelope may
 /// overflow it: a batch always makes progress). A batch is what a receiver commits and
@@ -122,7 +123,7 @@ pub(crate) async fn with_vault<T: Send + 'static>(
     let v = shared.vault.clone();
     tokio::task::spawn_blocking(move || f(&v))
         .await
-        .map_err(|e| SyncError::Protocol(format!("a vault task failed: {e}")))?
+        .map_err(SyncError::task("vault"))?
         .map_err(SyncError::Vault)
 }
 
@@ -185,7 +186,7 @@ async fn send_round(
         batches,
         resume,
     ));
-    let closed = |_| SyncError::Connection("the connection closed".into());
+    let closed = |_| SyncError::lost(LinkLost::ClosedHere, LostAt::Unknown);
     let queued = async {
         let mut sent = 0;
         let mut their = their;
@@ -213,9 +214,7 @@ async fn send_round(
             return Err(e);
         }
     };
-    (&mut producer)
-        .await
-        .map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
+    (&mut producer).await.map_err(SyncError::task("send"))??;
     tx.send(Frame::End).await.map_err(closed)?;
     Ok(out)
 }
@@ -278,11 +277,11 @@ pub(crate) async fn run(
         Side::Dialer => conn
             .open_bi()
             .await
-            .map_err(|e| SyncError::Connection(e.to_string()))?,
+            .map_err(|e| SyncError::lost(crate::frame::lost(e), LostAt::Unknown))?,
         Side::Listener => tokio::time::timeout(timeout, conn.accept_bi())
             .await
             .map_err(|_| SyncError::Timeout("opening its stream"))?
-            .map_err(|e| SyncError::Connection(e.to_string()))?,
+            .map_err(|e| SyncError::lost(crate::frame::lost(e), LostAt::Unknown))?,
     };
     let progress = Progress::within_node(&shared.traffic);
     let (tx, wtask) = writer(send, timeout, progress.clone());
@@ -342,7 +341,7 @@ async fn session(
     rd: &mut Incoming,
 ) -> Result<SessionReport, SyncError> {
     let timeout = shared.config.timeout;
-    let closed = |_| SyncError::Connection("the connection closed".into());
+    let closed = |_| SyncError::lost(LinkLost::ClosedHere, LostAt::Unknown);
     let my_hello = Frame::Hello {
         version: PROTOCOL_VERSION,
         card: shared.card.to_text(),
@@ -371,11 +370,10 @@ async fn session(
     if let Some(want) = expect
         && want != person
     {
-        return Err(SyncError::WrongPeer(format!(
-            "the device at that address belongs to {} ({})",
-            peer.name(),
-            person.short()
-        )));
+        return Err(SyncError::WrongPeer {
+            name: peer.name().to_string(),
+            person,
+        });
     }
     let card = peer.clone();
     let own = person == shared.card.person_id();
@@ -455,19 +453,19 @@ async fn session(
     let resume = match rd.expect(timeout).await? {
         Frame::Resume(r) if r.len() <= carnet::exchange::MAX_PARTIALS => r,
         other => {
-            return Err(SyncError::Protocol(format!(
-                "expected what it holds of cut attachments, got {}",
-                other.name()
-            )));
+            return Err(SyncError::Protocol(Violation::Unexpected {
+                expected: "what it holds of cut attachments",
+                got: other.name(),
+            }));
         }
     };
     let mut their = match rd.expect(timeout).await? {
         Frame::Have(h) => h,
         other => {
-            return Err(SyncError::Protocol(format!(
-                "expected what it holds, got {}",
-                other.name()
-            )));
+            return Err(SyncError::Protocol(Violation::Unexpected {
+                expected: "what it holds",
+                got: other.name(),
+            }));
         }
     };
     if !own {
@@ -560,16 +558,19 @@ async fn session(
                     // had acknowledged every round of ours, even if this loop has not yet
                     // seen the task of the last one return (both can be ready at once).
                     if unacknowledged > 0 {
-                        return Err(SyncError::Connection(format!(
-                            "the peer ended the session before confirming it stored {unacknowledged} batch(es) of ours; they will be sent again next time"
-                        )));
+                        return Err(SyncError::lost(
+                            LinkLost::Unconfirmed { batches: unacknowledged as u64 },
+                            LostAt::Received(rd.bytes()),
+                        ));
                     }
                     if their_first_round_done && acks_owed == 0 {
                         if let Some(last) = round.take() {
-                            last.await.map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
-                            if !pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
-                                return Err(SyncError::Connection(
-                                    "the peer ended the session before confirming it stored our last batch; it will be sent again next time".into(),
+                            last.await.map_err(SyncError::task("send"))??;
+                            let left = pending.lock().unwrap_or_else(|p| p.into_inner()).len();
+                            if left > 0 {
+                                return Err(SyncError::lost(
+                                    LinkLost::Unconfirmed { batches: left as u64 },
+                                    LostAt::Received(rd.bytes()),
                                 ));
                             }
                         }
@@ -578,7 +579,7 @@ async fn session(
                     if stay && their_first_round_done {
                         break;
                     }
-                    return Err(SyncError::Connection("the peer closed the session early".into()));
+                    return Err(SyncError::lost(LinkLost::StreamEnded, LostAt::Received(rd.bytes())));
                 };
                 match frame {
                     Frame::Item(item) => {
@@ -586,7 +587,7 @@ async fn session(
                         buffered.add(rd.last)?;
                         batch.push_back(item);
                         if batch.len() > MAX_BATCH_ITEMS || batch_bytes > MAX_BATCH_BYTES {
-                            return Err(SyncError::Protocol("a batch is over the size limit".into()));
+                            return Err(SyncError::Protocol(Violation::BatchTooLarge));
                         }
                     }
                     Frame::Done => {
@@ -626,7 +627,7 @@ async fn session(
                     }
                     Frame::End => {
                         if !batch.is_empty() {
-                            return Err(SyncError::Protocol("a round ended in the middle of a batch".into()));
+                            return Err(SyncError::Protocol(Violation::EndedMidBatch));
                         }
                         if let Some(prev) = applying.take() {
                             settle(prev.await, &mut report, tx, shared).await?;
@@ -645,14 +646,14 @@ async fn session(
                     }
                     Frame::Ack(h) => {
                         if acks_owed == 0 {
-                            return Err(SyncError::Protocol("an acknowledgement of nothing".into()));
+                            return Err(SyncError::Protocol(Violation::AckOfNothing { what: "a round" }));
                         }
                         acks_owed -= 1;
                         their = h;
                     }
                     Frame::Stored => {
                         let Some(stored) = pending.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
-                            return Err(SyncError::Protocol("an acknowledgement of a batch never sent".into()));
+                            return Err(SyncError::Protocol(Violation::AckOfNothing { what: "a batch" }));
                         };
                         // Delivered: now counted, logged and remembered as theirs.
                         let p = person;
@@ -667,7 +668,7 @@ async fn session(
                         }
                     }
                     Frame::Refused(why) => return Err(SyncError::Refused(why)),
-                    other => return Err(SyncError::Protocol(format!("unexpected {}", other.name()))),
+                    other => return Err(SyncError::Protocol(Violation::Unexpected { expected: "an item, the end of a batch or round, or an acknowledgement", got: other.name() })),
                 }
             }
             applied = async { applying.as_mut().expect("guarded").await }, if applying.is_some() => {
@@ -680,7 +681,7 @@ async fn session(
             }
             done = async { round.as_mut().expect("guarded").await }, if round.is_some() => {
                 round = None;
-                let (_, after) = done.map_err(|e| SyncError::Protocol(format!("a send task failed: {e}")))??;
+                let (_, after) = done.map_err(SyncError::task("send"))??;
                 // What they acknowledged is the truth; before that, assume they took it.
                 if acks_owed > 0 {
                     their = after;
@@ -700,11 +701,10 @@ async fn session(
                         if c.error_code == 0u32.into() && their_first_round_done => break,
                     other => {
                         keep_partial(shared, person, &mut batch).await;
-                        return Err(SyncError::Connection(format!(
-                            "{}, after {} bytes received in this session",
-                            crate::frame::lost(&other),
-                            rd.bytes()
-                        )));
+                        return Err(SyncError::lost(
+                            crate::frame::lost(other),
+                            LostAt::Received(rd.bytes()),
+                        ));
                     }
                 }
             }
@@ -767,9 +767,7 @@ fn apply(
     tokio::spawn(async move {
         let mut batches = Vec::with_capacity(group.len());
         for checking in group {
-            let (items, ahead) = checking
-                .await
-                .map_err(|e| SyncError::Protocol(format!("a check task failed: {e}")))?;
+            let (items, ahead) = checking.await.map_err(SyncError::task("check"))?;
             batches.push(Batch(items, Some(ahead)));
         }
         with_vault(&sh, move |v| {
@@ -803,7 +801,7 @@ async fn settle(
     tx: &mpsc::Sender<Frame>,
     shared: &Arc<Shared>,
 ) -> Result<(), SyncError> {
-    match applied.map_err(|e| SyncError::Protocol(format!("a vault task failed: {e}")))? {
+    match applied.map_err(SyncError::task("vault"))? {
         Ok(rs) => {
             for r in rs {
                 stored(r, report, tx, shared).await;
@@ -934,31 +932,35 @@ async fn hello(
     timeout: Duration,
 ) -> Result<(IdentityCard, bool, DeviceId), SyncError> {
     let _ = shared;
-    let Frame::Hello {
-        version,
-        card,
-        cert,
-        live,
-    } = rd.expect(timeout).await?
-    else {
-        return Err(SyncError::Protocol("it did not start with a hello".into()));
+    let (version, card, cert, live) = match rd.expect(timeout).await? {
+        Frame::Hello {
+            version,
+            card,
+            cert,
+            live,
+        } => (version, card, cert, live),
+        other => {
+            return Err(SyncError::Protocol(Violation::Unexpected {
+                expected: "a hello",
+                got: other.name(),
+            }));
+        }
     };
     if version != PROTOCOL_VERSION {
-        return Err(SyncError::Protocol(format!(
-            "it speaks sync protocol {version}, this build speaks {PROTOCOL_VERSION}"
-        )));
+        return Err(SyncError::Protocol(Violation::Version {
+            protocol: "sync",
+            theirs: version as u32,
+            ours: PROTOCOL_VERSION as u32,
+        }));
     }
-    let card = IdentityCard::from_text(&card)
-        .map_err(|e| SyncError::Protocol(format!("its card: {e}")))?;
-    let cert = DeviceCert::from_bytes(&cert)
-        .map_err(|e| SyncError::Protocol(format!("its device certificate: {e}")))?;
+    let bad = |what| move |source| SyncError::Protocol(Violation::BadCredential { what, source });
+    let card = IdentityCard::from_text(&card).map_err(bad(Credential::Card))?;
+    let cert = DeviceCert::from_bytes(&cert).map_err(bad(Credential::DeviceCertificate))?;
     let claim = cert
         .verify(&remote)
-        .map_err(|e| SyncError::Protocol(format!("its device certificate: {e}")))?;
+        .map_err(bad(Credential::DeviceCertificate))?;
     if claim.person != card.person_id() {
-        return Err(SyncError::Protocol(
-            "its device certificate names someone other than its card".into(),
-        ));
+        return Err(SyncError::Protocol(Violation::CertificateOfAnother));
     }
     Ok((card, live, claim.device))
 }

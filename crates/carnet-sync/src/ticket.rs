@@ -10,6 +10,7 @@ use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
 
 use crate::SyncError;
+use carnet::transport::TicketProblem;
 
 /// The prefix of a ticket's text form.
 pub const TICKET_PREFIX: &str = "carnet-ticket1:";
@@ -42,18 +43,20 @@ impl FromStr for Ticket {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if s.len() > MAX_TICKET_CHARS {
-            return Err(SyncError::BadTicket("it is far too long".into()));
+            return Err(SyncError::BadTicket(TicketProblem::TooLong));
         }
-        let body = s.strip_prefix(TICKET_PREFIX).ok_or_else(|| {
-            SyncError::BadTicket(format!("it does not start with {TICKET_PREFIX}"))
-        })?;
+        let body = s.strip_prefix(TICKET_PREFIX).ok_or(SyncError::BadTicket(
+            TicketProblem::WrongStart {
+                prefix: TICKET_PREFIX,
+            },
+        ))?;
         let bytes = BASE32_NOPAD
             .decode(body.to_ascii_uppercase().as_bytes())
-            .map_err(|e| SyncError::BadTicket(e.to_string()))?;
-        let t: Ticket =
-            postcard::from_bytes(&bytes).map_err(|e| SyncError::BadTicket(e.to_string()))?;
+            .map_err(|e| SyncError::BadTicket(TicketProblem::from_base32(&e)))?;
+        let t: Ticket = postcard::from_bytes(&bytes)
+            .map_err(|_| SyncError::BadTicket(TicketProblem::Undecodable))?;
         if t.addrs.is_empty() || t.addrs.len() > 64 {
-            return Err(SyncError::BadTicket("it holds no usable address".into()));
+            return Err(SyncError::BadTicket(TicketProblem::NoAddress));
         }
         Ok(t)
     }

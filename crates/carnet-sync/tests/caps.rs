@@ -176,8 +176,12 @@ async fn a_peer_over_the_overall_cap_is_turned_away_before_anything_is_read() {
     );
     let mut refused_busy = false;
     while let Ok(e) = seen.try_recv() {
-        if let carnet_sync::Event::Refused { why, .. } = e {
-            refused_busy |= why.starts_with("busy");
+        if let carnet_sync::Event::Refused { endpoint, error } = e {
+            refused_busy |= endpoint.is_none()
+                && matches!(
+                    *error,
+                    carnet_sync::SyncError::WeRefused(carnet_sync::PeerRefusal::Full { .. })
+                );
         }
     }
     assert!(

@@ -94,7 +94,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     // Tell the UI thread to refresh the list it shows.
                     let _ = ui.send(());
                 }
-                Some(SyncEvent::Failed { why, .. }) => println!("doctor: will retry ({why})"),
+                Some(SyncEvent::Failed { error, .. }) => {
+                    println!("doctor: will retry ({})", error.code())
+                }
                 Some(_) => {}
                 None => break,
             }

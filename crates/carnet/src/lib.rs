@@ -84,6 +84,7 @@ mod sharing;
 mod takeover;
 #[cfg(test)]
 mod testing;
+pub mod transport;
 mod vault;
 pub mod wire;
 
