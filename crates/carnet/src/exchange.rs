@@ -218,6 +218,15 @@ pub const MAX_PARTIALS: usize = 16;
 /// The most bytes of cut attachments a vault keeps to resume.
 pub const MAX_PARTIAL_BYTES: u64 = 512 << 20;
 
+/// Attachment bytes count for this fraction of a batch's byte budget
+/// ([`Vault::send_batch`]): a batch of attachments carries up to this many times the
+/// budget, and at most [`MAX_PARTIALS`] attachments. A batch is what the receiver commits
+/// and acknowledges at once; a cut one costs no more for being larger, since the receiver
+/// keeps what arrived of its attachments and the next sync resumes them
+/// ([`Vault::keep_partial`]), while every batch costs both sides a fixed amount (the
+/// patient's `Served` entry and checkpoint, a durable commit on each side).
+pub const ATTACHMENT_SHARE: u64 = 8;
+
 /// Meta row of the branches of a patient's log this vault held and a takeover replaced.
 fn superseded_key(record: &RecordId) -> String {
     format!("superseded:{record}")
@@ -791,12 +800,15 @@ impl Vault {
                     why: "it is listed in its chain but missing from the vault".into(),
                 })?;
                 let blobs = r.envelope_blobs(&id)?;
-                let mut size = env.as_bytes().len() as u64;
+                let mut attached = 0;
                 for b in &blobs {
-                    size += r.blob_len(b)?.unwrap_or(0);
+                    attached += r.blob_len(b)?.unwrap_or(0);
                 }
+                // Attachments count for a share of the budget (see ATTACHMENT_SHARE).
+                let size = env.as_bytes().len() as u64 + attached.div_ceil(ATTACHMENT_SHARE);
                 if let Some(left) = report.budget {
-                    if report.envelopes > 0 && size > left && (!whole || sent_to == have) {
+                    let full = size > left || report.blobs + blobs.len() > MAX_PARTIALS;
+                    if report.envelopes > 0 && full && (!whole || sent_to == have) {
                         report.more = true;
                         break;
                     }
@@ -2580,6 +2592,94 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, Error::Vanished { .. }), "{err}");
         assert_eq!(doctor.state_digest().unwrap(), before);
+    }
+
+    /// Attachments count for a share of a batch's budget: a batch of them carries several
+    /// times the budget, at most MAX_PARTIALS of them (a cut batch is resumed whole),
+    /// while envelopes alone still stop at the budget.
+    #[test]
+    fn attachments_fill_larger_batches_up_to_what_a_cut_can_resume() {
+        let (_tmp, alice, doctor) = alice_and_her_doctor();
+        alice
+            .grant(
+                "Dr Martin",
+                &[SectionId::Documents],
+                Access::Read,
+                "GP",
+                None,
+            )
+            .unwrap();
+        let record = alice.own_record().unwrap();
+        let size = 20_000usize;
+        for i in 0..40 {
+            alice
+                .attach(
+                    &record,
+                    &vec![i as u8; size],
+                    crate::AttachmentInput {
+                        title: format!("scan {i}"),
+                        doc_type: carnet_record::DocType::Report,
+                        file_name: None,
+                        media_type: "application/pdf".into(),
+                        date: carnet_record::DateTime::from_unix(1_735_689_600).unwrap(),
+                    },
+                )
+                .unwrap();
+        }
+        for i in 0..200 {
+            let note = carnet_record::Note {
+                text: format!("note {i} {}", "x".repeat(400)),
+                title: None,
+            };
+            alice
+                .add(&record, carnet_record::Entry::Note(note))
+                .unwrap();
+        }
+        let budget = 4 * size as u64;
+        let mut theirs = doctor.have_for(&alice.person_id()).unwrap();
+        let (mut with_blobs, mut attached_most, mut notes_most) = (0, 0u64, 0u64);
+        loop {
+            let mut items = Vec::new();
+            let r = alice
+                .send_batch(&doctor.card().clone(), &theirs, Some(budget), &mut |i| {
+                    items.push(i);
+                    Ok(())
+                })
+                .unwrap();
+            let env_bytes: u64 = items
+                .iter()
+                .map(|i| match i {
+                    Item::Envelope { bytes, .. } => bytes.len() as u64,
+                    _ => 0,
+                })
+                .sum();
+            let blob_bytes: u64 = items
+                .iter()
+                .map(|i| match i {
+                    Item::BlobPart { bytes, .. } => bytes.len() as u64,
+                    _ => 0,
+                })
+                .sum();
+            assert!(r.blobs <= MAX_PARTIALS, "{} attachments", r.blobs);
+            if r.blobs > 0 {
+                with_blobs += 1;
+                attached_most = attached_most.max(blob_bytes);
+            } else if r.envelopes > 1 {
+                notes_most = notes_most.max(env_bytes);
+            }
+            assert!(env_bytes + blob_bytes.div_ceil(ATTACHMENT_SHARE) <= budget + 64 * 1024);
+            doctor
+                .receive_items_from(&alice.card(), None, &mut Ahead(items.into(), None))
+                .unwrap();
+            theirs = r.peer_after.clone();
+            if !r.more {
+                break;
+            }
+        }
+        // 40 attachments, at most 16 a batch: 3 batches, the fullest well over the budget.
+        assert_eq!(with_blobs, 3);
+        assert!(attached_most > 3 * budget, "{attached_most}");
+        assert!(notes_most <= budget, "{notes_most}");
     }
 
     /// The view of a patient's log a grantee keeps between batches is the one its store
