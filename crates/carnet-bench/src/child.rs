@@ -499,15 +499,18 @@ async fn first_sync(args: &Args) -> Result<Map<String, Value>> {
     let (t_full, cpu_full, first) = out?;
     server.shutdown().await;
     let wire = first.bytes_sent + first.bytes_received;
+    let cpu0 = measure::process_cpu();
     let raw = if args.get("raw").is_some() {
         net::raw_transfer(wire).await?
     } else {
         0.0
     };
+    let cpu_raw = measure::process_cpu() - cpu0;
     Ok(obj(json!({
         "full": t_full,
         "cpu_full": cpu_full,
         "raw": raw,
+        "cpu_raw": cpu_raw,
         "envelopes": first.received,
         "wire": wire,
     })))

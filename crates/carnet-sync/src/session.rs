@@ -46,11 +46,12 @@ use crate::frame::{Frame, Incoming, PROTOCOL_VERSION, Progress, reader, writer};
 use crate::node::Shared;
 use carnet::transport::{Credential, LinkLost, LostAt, Violation};
 
-/// Bytes of envelopes and attachments a sender puts in one batch (one more envelope may
-/// overflow it: a batch always makes progress). A batch is what a receiver commits and
-/// acknowledges at once, so it is also what a cut link can cost: a sync that fails goes
-/// on next time from the last acknowledged batch, at most about a megabyte back (more only
-/// for one envelope whose attachments are larger).
+/// Bytes of envelopes a sender puts in one batch (one more envelope may overflow it: a
+/// batch always makes progress); attachment bytes count for a share of it
+/// (`carnet::exchange::ATTACHMENT_SHARE`: up to about 8 MiB of attachments, at most 16).
+/// A batch is what a receiver commits and acknowledges at once, so it is also what a cut
+/// link can cost: a sync that fails goes on next time from the last acknowledged batch,
+/// at most about a megabyte of envelopes back (attachments resume where they were cut).
 pub const BATCH_BUDGET: u64 = 1 << 20;
 /// The most a receiver buffers for one batch: the budget, plus the largest envelope and
 /// the largest attachment that may overflow it.

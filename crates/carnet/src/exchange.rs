@@ -38,6 +38,7 @@ use carnet_record::SectionId;
 use carnet_store::WriteTxn;
 use serde::{Deserialize, Serialize};
 
+use crate::devices::ChainReads;
 use crate::error::{Damage, ExchangeError, Refusal};
 use crate::vault::{actor_for, bad_envelope, now_unix};
 use crate::wire::{BLOB_PART, ChainPos, Have, Item, MAX_PROOFS, RecordState};
@@ -218,6 +219,15 @@ pub const MAX_PARTIALS: usize = 16;
 /// The most bytes of cut attachments a vault keeps to resume.
 pub const MAX_PARTIAL_BYTES: u64 = 512 << 20;
 
+/// Attachment bytes count for this fraction of a batch's byte budget
+/// ([`Vault::send_batch`]): a batch of attachments carries up to this many times the
+/// budget, and at most [`MAX_PARTIALS`] attachments. A batch is what the receiver commits
+/// and acknowledges at once; a cut one costs no more for being larger, since the receiver
+/// keeps what arrived of its attachments and the next sync resumes them
+/// ([`Vault::keep_partial`]), while every batch costs both sides a fixed amount (the
+/// patient's `Served` entry and checkpoint, a durable commit on each side).
+pub const ATTACHMENT_SHARE: u64 = 8;
+
 /// Meta row of the branches of a patient's log this vault held and a takeover replaced.
 fn superseded_key(record: &RecordId) -> String {
     format!("superseded:{record}")
@@ -311,11 +321,49 @@ impl Vault {
         let cp = r
             .get_meta(&checkpoint_key(record))?
             .map(|b| String::from_utf8_lossy(&b).into_owned());
-        let cp = cp.as_deref();
+        self.kept_view(&r, record, patient, cp.as_deref())
+    }
+
+    /// [`Vault::shared_view`] as the write transaction `txn` holds the log (a receive in
+    /// progress). When `txn` has not changed the log's rows (their stamp is the one last
+    /// committed), the view kept between batches is used and continued with the rows
+    /// stored since, whose signatures alone are checked: a grantee's receiving side
+    /// checked every signature of the view again for each batch. Otherwise it is read
+    /// whole from `txn`, and nothing is kept: only readings of committed rows are.
+    pub(crate) fn shared_view_in(
+        &self,
+        txn: &WriteTxn<'_>,
+        record: &RecordId,
+        patient: &PersonId,
+    ) -> Result<SharedView> {
+        let cp = txn
+            .get_meta(&checkpoint_key(record))?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let r = self.store.read()?;
+        if r.consent_stamp(record)? == txn.consent_stamp(record)? {
+            return self.kept_view(&r, record, patient, cp.as_deref());
+        }
+        Ok(SharedView::restore(
+            *record,
+            *patient,
+            cp.as_deref(),
+            txn.consent_entries(record)?,
+        )?)
+    }
+
+    /// The view of `record`'s rows as `reads` holds them, with checkpoint `cp`, from the
+    /// one kept if it is of the same rows (see [`crate::logcache`]).
+    fn kept_view(
+        &self,
+        reads: &dyn ChainReads,
+        record: &RecordId,
+        patient: &PersonId,
+        cp: Option<&str>,
+    ) -> Result<SharedView> {
         let restore = |rows| SharedView::restore(*record, *patient, cp, rows);
         let view = self.views_cache.get(
             record,
-            &r,
+            reads,
             |v| {
                 if v.checkpoint_text() == cp {
                     Ok(v)
@@ -329,12 +377,7 @@ impl Vault {
         if view.patient() != *patient {
             // Not the view of this patient's log (a record id is the hash of its
             // patient's id, so only a caller's mistake gets here): read it as asked.
-            return Ok(SharedView::restore(
-                *record,
-                *patient,
-                cp,
-                r.consent_entries(record)?,
-            )?);
+            return Ok(restore(reads.consent_entries(record)?)?);
         }
         Ok((*view).clone())
     }
@@ -688,18 +731,21 @@ impl Vault {
         // With other people, only the primary device exchanges: it keeps the state (keys,
         // consent entries) those exchanges change.
         self.require_primary()?;
-        let name = self
-            .name_of(&peer_id)?
-            .map_or_else(|| peer_id.short(), |(n, _)| n);
+        // Their name, for a refusal only (it reads the whole card book).
+        let name = || -> Result<String> {
+            Ok(self
+                .name_of(&peer_id)?
+                .map_or_else(|| peer_id.short(), |(n, _)| n))
+        };
         if self.own_record().is_ok() {
             self.expire_grants()?;
             if self.blocked()?.contains(&peer_id) {
-                return Err(Error::Blocked { name });
+                return Err(Error::Blocked { name: name()? });
             }
         }
         let records = self.shared_records(&peer_id)?;
         if records.is_empty() {
-            return Err(Error::NothingShared { name });
+            return Err(Error::NothingShared { name: name()? });
         }
         let mut report = SendReport {
             peer_after: theirs.clone(),
@@ -791,12 +837,15 @@ impl Vault {
                     why: "it is listed in its chain but missing from the vault".into(),
                 })?;
                 let blobs = r.envelope_blobs(&id)?;
-                let mut size = env.as_bytes().len() as u64;
+                let mut attached = 0;
                 for b in &blobs {
-                    size += r.blob_len(b)?.unwrap_or(0);
+                    attached += r.blob_len(b)?.unwrap_or(0);
                 }
+                // Attachments count for a share of the budget (see ATTACHMENT_SHARE).
+                let size = env.as_bytes().len() as u64 + attached.div_ceil(ATTACHMENT_SHARE);
                 if let Some(left) = report.budget {
-                    if report.envelopes > 0 && size > left && (!whole || sent_to == have) {
+                    let full = size > left || report.blobs + blobs.len() > MAX_PARTIALS;
+                    if report.envelopes > 0 && full && (!whole || sent_to == have) {
                         report.more = true;
                         break;
                     }
@@ -1669,15 +1718,7 @@ impl Receiving<'_> {
 
     fn view(&mut self, txn: &WriteTxn<'_>, record: &RecordId) -> Result<&mut SharedView> {
         if !self.views.contains_key(record) {
-            let cp = txn
-                .get_meta(&checkpoint_key(record))?
-                .map(|b| String::from_utf8_lossy(&b).into_owned());
-            let view = SharedView::restore(
-                *record,
-                self.sender,
-                cp.as_deref(),
-                txn.consent_entries(record)?,
-            )?;
+            let view = self.vault.shared_view_in(txn, record, &self.sender)?;
             self.views.insert(*record, view);
         }
         self.views.get_mut(record).ok_or_else(|| Error::Vanished {
@@ -2582,6 +2623,94 @@ mod tests {
         assert_eq!(doctor.state_digest().unwrap(), before);
     }
 
+    /// Attachments count for a share of a batch's budget: a batch of them carries several
+    /// times the budget, at most MAX_PARTIALS of them (a cut batch is resumed whole),
+    /// while envelopes alone still stop at the budget.
+    #[test]
+    fn attachments_fill_larger_batches_up_to_what_a_cut_can_resume() {
+        let (_tmp, alice, doctor) = alice_and_her_doctor();
+        alice
+            .grant(
+                "Dr Martin",
+                &[SectionId::Documents],
+                Access::Read,
+                "GP",
+                None,
+            )
+            .unwrap();
+        let record = alice.own_record().unwrap();
+        let size = 20_000usize;
+        for i in 0..40 {
+            alice
+                .attach(
+                    &record,
+                    &vec![i as u8; size],
+                    crate::AttachmentInput {
+                        title: format!("scan {i}"),
+                        doc_type: carnet_record::DocType::Report,
+                        file_name: None,
+                        media_type: "application/pdf".into(),
+                        date: carnet_record::DateTime::from_unix(1_735_689_600).unwrap(),
+                    },
+                )
+                .unwrap();
+        }
+        for i in 0..200 {
+            let note = carnet_record::Note {
+                text: format!("note {i} {}", "x".repeat(400)),
+                title: None,
+            };
+            alice
+                .add(&record, carnet_record::Entry::Note(note))
+                .unwrap();
+        }
+        let budget = 4 * size as u64;
+        let mut theirs = doctor.have_for(&alice.person_id()).unwrap();
+        let (mut with_blobs, mut attached_most, mut notes_most) = (0, 0u64, 0u64);
+        loop {
+            let mut items = Vec::new();
+            let r = alice
+                .send_batch(&doctor.card().clone(), &theirs, Some(budget), &mut |i| {
+                    items.push(i);
+                    Ok(())
+                })
+                .unwrap();
+            let env_bytes: u64 = items
+                .iter()
+                .map(|i| match i {
+                    Item::Envelope { bytes, .. } => bytes.len() as u64,
+                    _ => 0,
+                })
+                .sum();
+            let blob_bytes: u64 = items
+                .iter()
+                .map(|i| match i {
+                    Item::BlobPart { bytes, .. } => bytes.len() as u64,
+                    _ => 0,
+                })
+                .sum();
+            assert!(r.blobs <= MAX_PARTIALS, "{} attachments", r.blobs);
+            if r.blobs > 0 {
+                with_blobs += 1;
+                attached_most = attached_most.max(blob_bytes);
+            } else if r.envelopes > 1 {
+                notes_most = notes_most.max(env_bytes);
+            }
+            assert!(env_bytes + blob_bytes.div_ceil(ATTACHMENT_SHARE) <= budget + 64 * 1024);
+            doctor
+                .receive_items_from(&alice.card(), None, &mut Ahead(items.into(), None))
+                .unwrap();
+            theirs = r.peer_after.clone();
+            if !r.more {
+                break;
+            }
+        }
+        // 40 attachments, at most 16 a batch: 3 batches, the fullest well over the budget.
+        assert_eq!(with_blobs, 3);
+        assert!(attached_most > 3 * budget, "{attached_most}");
+        assert!(notes_most <= budget, "{notes_most}");
+    }
+
     /// The view of a patient's log a grantee keeps between batches is the one its store
     /// holds: rows added, and a newer checkpoint with no new row, both show.
     #[test]
@@ -2664,5 +2793,61 @@ mod tests {
         let third = doctor.shared_view(&record, &alice_id).unwrap();
         assert_eq!(third.checkpoint_size(), log.len());
         assert_eq!(third.checkpoint_text(), Some(newer.as_str()));
+    }
+
+    /// Inside a receive's write transaction, the view is of the transaction's rows: a row
+    /// it added shows (the view kept between batches, of the committed rows, is not used
+    /// then), and once the transaction is dropped uncommitted the view is the committed
+    /// one again, the added row nowhere (nothing read inside it was kept).
+    #[test]
+    fn a_view_inside_a_transaction_is_of_its_rows() {
+        let (tmp, alice, doctor) = alice_and_her_doctor();
+        let record = alice.own_record().unwrap();
+        let out = tmp.path().join("b1");
+        alice
+            .export_bundle(&doctor.card().clone(), false, &out)
+            .unwrap();
+        doctor.import_bundle(&out).unwrap();
+        let alice_id = alice.person_id();
+        let held = doctor.shared_view(&record, &alice_id).unwrap();
+        let n = held.entries().count();
+        // Kept: a second reading of the same rows in a transaction is the kept one.
+        {
+            let txn = doctor.store.write().unwrap();
+            let v = doctor.shared_view_in(&txn, &record, &alice_id).unwrap();
+            assert_eq!(v.entries().count(), n);
+        }
+        // A new entry about the doctor, and the checkpoint that covers it, written in a
+        // transaction as a receive would.
+        alice
+            .grant(
+                "Dr Martin",
+                &[SectionId::Allergies],
+                Access::Read,
+                "GP",
+                None,
+            )
+            .unwrap();
+        let log = alice.consent_log(&record).unwrap();
+        let newer = log.checkpoint(alice.me().log_secret().unwrap()).unwrap();
+        let last = log.len() - 1;
+        let row = alice
+            .store
+            .read()
+            .unwrap()
+            .consent_entry(&record, last)
+            .unwrap()
+            .unwrap();
+        let mut txn = doctor.store.write().unwrap();
+        txn.put_meta(&checkpoint_key(&record), newer.as_bytes())
+            .unwrap();
+        txn.put_consent(&record, last, &row).unwrap();
+        let inside = doctor.shared_view_in(&txn, &record, &alice_id).unwrap();
+        assert_eq!(inside.entries().count(), n + 1);
+        assert_eq!(inside.checkpoint_size(), log.len());
+        drop(txn);
+        let after = doctor.shared_view(&record, &alice_id).unwrap();
+        assert_eq!(after.entries().count(), n);
+        assert_eq!(after.checkpoint_text(), held.checkpoint_text());
     }
 }
