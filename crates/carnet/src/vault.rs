@@ -202,6 +202,107 @@ struct SnapshotRepr {
     doc: Vec<u8>,
 }
 
+/// A section's entries as listed, and the later writes of each.
+type ListedSection = (Vec<StoredEntry>, Vec<Vec<carnet_record::FieldWrite>>);
+
+/// Starts a kept entry list (format 1).
+const LIST_MAGIC: &[u8] = b"carnet-list/1\0";
+
+/// A section's entries as `list` last decoded them: a cache, kept sealed in the store's
+/// `entry_lists` (dropped there whenever the section's snapshot is written), and used
+/// only while the section's chain heads and excluded chains are exactly the ones it was
+/// made at. Chains only grow, so equal heads mean the same envelopes: the document, and
+/// so its entries, are the same.
+#[derive(Serialize, Deserialize)]
+struct ListRepr {
+    heads: Vec<(PersonId, DeviceId, u64, [u8; 32])>,
+    excluded: Vec<Excluded>,
+    entries: Vec<ListedEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ListedEntry {
+    id: String,
+    created: String,
+    actor: [u8; 16],
+    entry: JsonRepr,
+    writes: Vec<(String, [u8; 16], i64)>,
+}
+
+/// A JSON value in a form postcard keeps exactly (numbers as they were, not as text).
+#[derive(Serialize, Deserialize)]
+enum JsonRepr {
+    Null,
+    Bool(bool),
+    U(u64),
+    I(i64),
+    F(f64),
+    S(String),
+    A(Vec<JsonRepr>),
+    O(Vec<(String, JsonRepr)>),
+}
+
+impl From<&serde_json::Value> for JsonRepr {
+    fn from(v: &serde_json::Value) -> Self {
+        use serde_json::Value as J;
+        match v {
+            J::Null => JsonRepr::Null,
+            J::Bool(b) => JsonRepr::Bool(*b),
+            J::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => JsonRepr::U(u),
+                (_, Some(i), _) => JsonRepr::I(i),
+                (_, _, f) => JsonRepr::F(f.unwrap_or(f64::NAN)),
+            },
+            J::String(s) => JsonRepr::S(s.clone()),
+            J::Array(a) => JsonRepr::A(a.iter().map(JsonRepr::from).collect()),
+            J::Object(o) => JsonRepr::O(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), JsonRepr::from(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<JsonRepr> for serde_json::Value {
+    fn from(v: JsonRepr) -> Self {
+        use serde_json::Value as J;
+        match v {
+            JsonRepr::Null => J::Null,
+            JsonRepr::Bool(b) => J::Bool(b),
+            JsonRepr::U(u) => J::from(u),
+            JsonRepr::I(i) => J::from(i),
+            JsonRepr::F(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+            JsonRepr::S(s) => J::String(s),
+            JsonRepr::A(a) => J::Array(a.into_iter().map(J::from).collect()),
+            JsonRepr::O(o) => J::Object(o.into_iter().map(|(k, v)| (k, J::from(v))).collect()),
+        }
+    }
+}
+
+/// The chain heads a kept entry list is made at, in order.
+fn list_key(heads: &[carnet_store::ChainHead]) -> Vec<(PersonId, DeviceId, u64, [u8; 32])> {
+    let mut out: Vec<_> = heads
+        .iter()
+        .map(|h| (h.author, h.device, h.seq, h.last.0))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A record's excluded chains (see [`Excluded`]) of one section.
+fn excluded_in(
+    src: &impl SectionSource,
+    record: &RecordId,
+    section: SectionId,
+) -> Result<Vec<Excluded>> {
+    Ok(src
+        .excluded(record)?
+        .into_iter()
+        .filter(|e| e.section == section.code())
+        .collect())
+}
+
 pub(crate) struct Loaded {
     pub(crate) doc: SectionDoc,
     pub(crate) covered: BTreeMap<(PersonId, DeviceId), u64>,
@@ -1565,19 +1666,122 @@ impl Vault {
         let mut actors = HashMap::new();
         let mut out = Vec::new();
         for s in sections {
-            let (stored, writes) = self.with_section(record, s, |loaded| {
-                let stored = loaded.doc.entries()?;
-                let mut writes = Vec::with_capacity(stored.len());
-                for e in &stored {
-                    writes.push(loaded.doc.later_writes(&e.id)?);
-                }
-                Ok((stored, writes))
-            })?;
+            let (stored, writes) = match self.kept_list(record, s) {
+                Some(kept) => kept,
+                None => self.list_section(record, s)?,
+            };
             for (e, w) in stored.into_iter().zip(writes) {
                 out.push(self.view(record, s, e, w, &people, &mut actors)?);
             }
         }
         Ok(out)
+    }
+
+    /// A section's entries decoded from its document (loaded, brought up to date and
+    /// settled as any read does), then kept as its entry list for the next listing.
+    fn list_section(&self, record: &RecordId, section: SectionId) -> Result<ListedSection> {
+        // Read before the document is loaded: a list is kept under what was true before
+        // it was made, so a change in between leaves it stale, never wrongly fresh.
+        let before = {
+            let r = self.store.read()?;
+            Some((
+                r.chain_heads(record, section.code())?,
+                excluded_in(&r, record, section),
+            ))
+        };
+        let (listed, covered) = self.with_section(record, section, |loaded| {
+            let stored = loaded.doc.entries()?;
+            let mut writes = Vec::with_capacity(stored.len());
+            for e in &stored {
+                writes.push(loaded.doc.later_writes(&e.id)?);
+            }
+            Ok(((stored, writes), loaded.covered.clone()))
+        })?;
+        if let Some((heads, Ok(excluded))) = before
+            && heads.len() == covered.len()
+            && heads
+                .iter()
+                .all(|h| covered.get(&(h.author, h.device)) == Some(&h.seq))
+        {
+            // Only a cache: a list that cannot be kept (a read-only file system, another
+            // writer holding the vault) is made again next time.
+            let _ = self.keep_list(record, section, &heads, &excluded, &listed);
+        }
+        Ok(listed)
+    }
+
+    /// Stores a section's entry list (see [`ListRepr`]).
+    fn keep_list(
+        &self,
+        record: &RecordId,
+        section: SectionId,
+        heads: &[carnet_store::ChainHead],
+        excluded: &[Excluded],
+        (stored, writes): &ListedSection,
+    ) -> Result<()> {
+        let repr = ListRepr {
+            heads: list_key(heads),
+            excluded: excluded.to_vec(),
+            entries: stored
+                .iter()
+                .zip(writes)
+                .map(|(e, w)| {
+                    Ok(ListedEntry {
+                        id: e.id.to_string(),
+                        created: e.created.as_str().to_string(),
+                        actor: e.author_actor,
+                        entry: JsonRepr::from(
+                            &serde_json::to_value(&e.entry)
+                                .map_err(|e| Error::undecodable("entry list", e))?,
+                        ),
+                        writes: w
+                            .iter()
+                            .map(|w| (w.field.clone(), w.actor, w.time))
+                            .collect(),
+                    })
+                })
+                .collect::<Result<_>>()?,
+        };
+        let mut bytes = Zeroizing::new(LIST_MAGIC.to_vec());
+        postcard::to_io(&repr, &mut *bytes).map_err(|e| Error::undecodable("entry list", e))?;
+        let mut txn = self.store.write()?;
+        txn.put_entry_list(record, section.code(), &bytes)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// A section's kept entry list, if there is one made at exactly the section's
+    /// current chain heads (and chains excluded): else `None`, and the section is listed
+    /// from its document. One that does not open or decode is ignored the same way.
+    fn kept_list(&self, record: &RecordId, section: SectionId) -> Option<ListedSection> {
+        let r = self.store.read().ok()?;
+        // The same refusal as loading it: no key, no entries.
+        r.latest_epoch(record, section.code()).ok()??;
+        let bytes = r.entry_list(record, section.code()).ok()??;
+        let repr: ListRepr = postcard::from_bytes(bytes.strip_prefix(LIST_MAGIC)?).ok()?;
+        let heads = r.chain_heads(record, section.code()).ok()?;
+        if repr.heads != list_key(&heads)
+            || repr.excluded != excluded_in(&r, record, section).ok()?
+        {
+            return None;
+        }
+        let mut stored = Vec::with_capacity(repr.entries.len());
+        let mut writes = Vec::with_capacity(repr.entries.len());
+        for e in repr.entries {
+            stored.push(StoredEntry {
+                id: e.id.parse().ok()?,
+                entry: serde_json::from_value(e.entry.into()).ok()?,
+                created: e.created.parse().ok()?,
+                author_actor: e.actor,
+            });
+            writes.push(
+                e.writes
+                    .into_iter()
+                    .map(|(field, actor, time)| carnet_record::FieldWrite { field, actor, time })
+                    .collect(),
+            );
+        }
+        Some((stored, writes))
     }
 
     /// The entry whose id is `text`, or starts with it (4 characters or more, like git's
@@ -1960,6 +2164,8 @@ mod tests {
     /// the section this handle loaded earlier, sealed in a transaction begun afterwards.
     fn add_the_old_way(v: &mut Vault, record: &RecordId, entry: Entry) {
         let section = entry.section();
+        // Loaded (`list` may have read the section's kept entry list instead).
+        v.with_section(record, section, |_| Ok(())).unwrap();
         let slot = v.loaded.slot(record, section);
         let mut cached = lock(&slot);
         let loaded = cached.as_mut().expect("loaded before");
@@ -2382,6 +2588,174 @@ mod tests {
                 postcard::from_bytes(saved.strip_prefix(SNAPSHOT_MAGIC).unwrap()).unwrap();
             assert_eq!(repr.covered.iter().map(|c| c.2).max(), Some(40));
         }
+    }
+
+    /// What a section lists from its document, whatever entry list is kept.
+    fn listed_from_document(v: &Vault, record: &RecordId) -> Vec<String> {
+        let mut txn = v.store.write().unwrap();
+        for s in SectionId::ALL {
+            txn.drop_entry_list(record, s.code()).unwrap();
+        }
+        txn.commit().unwrap();
+        let out = listed_json(v, record);
+        let mut txn = v.store.write().unwrap();
+        for s in SectionId::ALL {
+            txn.drop_entry_list(record, s.code()).unwrap();
+        }
+        txn.commit().unwrap();
+        out
+    }
+
+    fn listed_json(v: &Vault, record: &RecordId) -> Vec<String> {
+        v.list(record, None)
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect()
+    }
+
+    fn kept(v: &Vault, record: &RecordId, section: SectionId) -> bool {
+        v.store
+            .read()
+            .unwrap()
+            .entry_list(record, section.code())
+            .unwrap()
+            .is_some()
+    }
+
+    #[test]
+    fn a_kept_entry_list_is_used_only_at_the_heads_it_was_made_at() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let v = new_vault(&dir);
+        let record = v.own_record().unwrap();
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            ids.push(v.add(&record, note(i)).unwrap().id);
+        }
+        let truth = listed_from_document(&v, &record);
+        assert_eq!(truth.len(), 5);
+        // The first listing keeps the list; the next ones (other handles, other
+        // processes) read it and say the same.
+        assert_eq!(listed_json(&v, &record), truth);
+        assert!(kept(&v, &record, SectionId::Notes));
+        let other = Vault::open(&dir, &pass()).unwrap();
+        assert_eq!(listed_json(&other, &record), truth);
+        // Each change, from this handle or another, shows at once.
+        let check = |what: &str, expect: usize| {
+            let by_list = listed_json(&other, &record);
+            assert_eq!(by_list.len(), expect, "{what}");
+            assert_eq!(by_list, listed_json(&other, &record), "{what}: kept");
+            assert_eq!(by_list, listed_from_document(&other, &record), "{what}");
+            // Kept again, and right when read back.
+            listed_json(&other, &record);
+            assert_eq!(listed_json(&v, &record), by_list, "{what}: other handle");
+        };
+        v.add(&record, note(5)).unwrap();
+        check("add", 6);
+        v.edit(
+            &record,
+            &ids[1],
+            Entry::Note(Note {
+                text: "edited".into(),
+                title: None,
+            }),
+        )
+        .unwrap();
+        check("edit", 6);
+        assert!(
+            listed_json(&other, &record)
+                .iter()
+                .any(|e| e.contains("\"edited\""))
+        );
+        v.remove(&record, &ids[2]).unwrap();
+        check("remove", 5);
+        // Enough adds for a fresh snapshot (which drops the kept list).
+        for i in 0..(SNAPSHOT_EVERY + 2) {
+            v.add(&record, note(100 + i)).unwrap();
+        }
+        check("snapshot", 5 + SNAPSHOT_EVERY + 2);
+    }
+
+    #[test]
+    fn a_damaged_or_missing_entry_list_is_ignored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let v = new_vault(&dir);
+        let record = v.own_record().unwrap();
+        for i in 0..4 {
+            v.add(&record, note(i)).unwrap();
+        }
+        let truth = listed_from_document(&v, &record);
+        drop(v);
+        let heads = {
+            let store = Store::open(&dir, &pass()).unwrap();
+            let r = store.read().unwrap();
+            list_key(&r.chain_heads(&record, SectionId::Notes.code()).unwrap())
+        };
+        // A list naming other heads, one naming no excluded chains where there are
+        // some, and undecodable ones: each ignored, the section listed from its document
+        // and kept again.
+        let lying = |heads: Vec<(PersonId, DeviceId, u64, [u8; 32])>, excluded: Vec<Excluded>| {
+            let mut bytes = LIST_MAGIC.to_vec();
+            bytes.extend(
+                postcard::to_stdvec(&ListRepr {
+                    heads,
+                    excluded,
+                    entries: Vec::new(),
+                })
+                .unwrap(),
+            );
+            bytes
+        };
+        let mut behind = heads.clone();
+        behind[0].2 -= 1;
+        let excluded = vec![Excluded {
+            author: heads[0].0,
+            device: heads[0].1,
+            section: SectionId::Notes.code(),
+            upto: 1,
+        }];
+        for (what, row) in [
+            ("other heads", lying(behind, Vec::new())),
+            ("no heads", lying(Vec::new(), Vec::new())),
+            ("not postcard", [LIST_MAGIC, &b"\xff\xff\xff"[..]].concat()),
+            ("no magic", b"garbage".to_vec()),
+            ("empty", Vec::new()),
+        ] {
+            {
+                let store = Store::open(&dir, &pass()).unwrap();
+                let mut txn = store.write().unwrap();
+                txn.put_entry_list(&record, SectionId::Notes.code(), &row)
+                    .unwrap();
+                txn.commit().unwrap();
+            }
+            let v = Vault::open(&dir, &pass()).unwrap();
+            assert_eq!(listed_json(&v, &record), truth, "{what}");
+            assert_eq!(listed_json(&v, &record), truth, "{what}: kept again");
+        }
+        let v = Vault::open(&dir, &pass()).unwrap();
+        // Removed: listed from the document, and kept.
+        {
+            let mut txn = v.store.write().unwrap();
+            txn.drop_entry_list(&record, SectionId::Notes.code())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        assert_eq!(listed_json(&v, &record), truth, "removed");
+        assert!(kept(&v, &record, SectionId::Notes));
+        // A list kept under excluded chains the record does not have is not used either.
+        {
+            let mut txn = v.store.write().unwrap();
+            txn.put_entry_list(
+                &record,
+                SectionId::Notes.code(),
+                &lying(heads.clone(), excluded),
+            )
+            .unwrap();
+            txn.commit().unwrap();
+        }
+        assert_eq!(listed_json(&v, &record), truth, "excluded");
     }
 
     #[test]
