@@ -1678,39 +1678,52 @@ impl Vault {
     }
 
     /// A section's entries decoded from its document (loaded, brought up to date and
-    /// settled as any read does), then kept as its entry list for the next listing.
+    /// settled as any read does), then kept as its entry list for the next listing when
+    /// that costs no wait (see [`Vault::keep_list`]).
     fn list_section(&self, record: &RecordId, section: SectionId) -> Result<ListedSection> {
         // Read before the document is loaded: a list is kept under what was true before
-        // it was made, so a change in between leaves it stale, never wrongly fresh.
+        // it was made, so a change in between leaves it unkept, never wrongly fresh.
         let before = {
             let r = self.store.read()?;
-            Some((
+            (
                 r.chain_heads(record, section.code())?,
                 excluded_in(&r, record, section),
-            ))
+            )
         };
-        let (listed, covered) = self.with_section(record, section, |loaded| {
+        let (listed, covered, settled) = self.with_section(record, section, |loaded| {
             let stored = loaded.doc.entries()?;
             let mut writes = Vec::with_capacity(stored.len());
             for e in &stored {
                 writes.push(loaded.doc.later_writes(&e.id)?);
             }
-            Ok(((stored, writes), loaded.covered.clone()))
+            // Kept only from a section that needs no repair (nothing of the owner's set
+            // aside to re-issue, no stale snapshot): a listing that finds the list skips
+            // the load, and so the repair a load would make.
+            Ok((
+                (stored, writes),
+                loaded.covered.clone(),
+                !loaded.needs_settling(),
+            ))
         })?;
-        if let Some((heads, Ok(excluded))) = before
+        let (heads, excluded) = before;
+        if let Ok(excluded) = excluded
+            && settled
             && heads.len() == covered.len()
             && heads
                 .iter()
                 .all(|h| covered.get(&(h.author, h.device)) == Some(&h.seq))
         {
-            // Only a cache: a list that cannot be kept (a read-only file system, another
-            // writer holding the vault) is made again next time.
+            // Only a cache: a list that cannot be kept (a read-only file system, a writer
+            // under way) is made again next time.
             let _ = self.keep_list(record, section, &heads, &excluded, &listed);
         }
         Ok(listed)
     }
 
-    /// Stores a section's entry list (see [`ListRepr`]).
+    /// Stores a section's entry list (see [`ListRepr`]), made at `heads` and `excluded`,
+    /// if no write transaction is under way (a reader never waits for a writer, and
+    /// never holds one up for long: the list is encoded before the transaction begins),
+    /// and only if the section's heads and excluded chains are still those.
     fn keep_list(
         &self,
         record: &RecordId,
@@ -1744,7 +1757,16 @@ impl Vault {
         };
         let mut bytes = Zeroizing::new(LIST_MAGIC.to_vec());
         postcard::to_io(&repr, &mut *bytes).map_err(|e| Error::undecodable("entry list", e))?;
-        let mut txn = self.store.write()?;
+        let Some(mut txn) = self.store.try_write()? else {
+            return Ok(());
+        };
+        // Chains only grow, and excluded chains only grow: the same heads and excluded
+        // chains now as before the load mean nothing changed in between.
+        if list_key(&txn.chain_heads(record, section.code())?) != repr.heads
+            || excluded_in(&txn, record, section)? != repr.excluded
+        {
+            return Ok(());
+        }
         txn.put_entry_list(record, section.code(), &bytes)?;
         txn.commit()?;
         Ok(())
@@ -2160,12 +2182,17 @@ mod tests {
         assert_eq!(loaded.covered.values().copied().max(), Some(100));
     }
 
+    /// Loads a section into a handle's memory, as `list` always did before it kept entry
+    /// lists (a listing that finds a kept list loads nothing): the tests below that
+    /// make stale copies of a section the old way need each handle to hold one.
+    fn load(v: &Vault, record: &RecordId, section: SectionId) {
+        v.with_section(record, section, |_| Ok(())).unwrap();
+    }
+
     /// What `add` did before concurrent writers were fixed: the edit made on the copy of
     /// the section this handle loaded earlier, sealed in a transaction begun afterwards.
     fn add_the_old_way(v: &mut Vault, record: &RecordId, entry: Entry) {
         let section = entry.section();
-        // Loaded (`list` may have read the section's kept entry list instead).
-        v.with_section(record, section, |_| Ok(())).unwrap();
         let slot = v.loaded.slot(record, section);
         let mut cached = lock(&slot);
         let loaded = cached.as_mut().expect("loaded before");
@@ -2242,6 +2269,11 @@ mod tests {
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Notes)).unwrap();
         b.list(&record, Some(SectionId::Notes)).unwrap();
+        // Each holds its copy (the listings above kept the section's entry list, made at
+        // heads the old-way writes below move on: it must not hide the repair).
+        assert!(kept(&a, &record, SectionId::Notes));
+        load(&a, &record, SectionId::Notes);
+        load(&b, &record, SectionId::Notes);
         add_the_old_way(&mut a, &record, note(1));
         add_the_old_way(&mut b, &record, note(2));
         // The damage the old code did: one Automerge sequence number, two changes.
@@ -2284,6 +2316,7 @@ mod tests {
             .collect();
         for h in handles.iter_mut() {
             h.list(&record, Some(SectionId::Notes)).unwrap();
+            load(h, &record, SectionId::Notes);
         }
         let mut want = vec!["note 0".to_string()];
         for round in 0..3 {
@@ -2385,6 +2418,9 @@ mod tests {
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Notes)).unwrap();
         b.list(&record, Some(SectionId::Notes)).unwrap();
+        // Each holds its copy (the listings above kept the section's entry list).
+        load(&a, &record, SectionId::Notes);
+        load(&b, &record, SectionId::Notes);
         add_the_old_way(&mut a, &record, note(1));
         add_the_old_way(&mut b, &record, note(2));
         drop(b);
@@ -2433,6 +2469,9 @@ mod tests {
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Documents)).unwrap();
         b.list(&record, Some(SectionId::Documents)).unwrap();
+        // Each holds its copy (the listings above kept the section's entry list).
+        load(&a, &record, SectionId::Documents);
+        load(&b, &record, SectionId::Documents);
         // Two stale copies each attach a scan the old way; b's clashes and is set aside.
         let attach_the_old_way = |v: &mut Vault, title: &str, bytes: &[u8]| {
             let key = ContentKey::generate().unwrap();
@@ -2507,6 +2546,9 @@ mod tests {
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Notes)).unwrap();
         b.list(&record, Some(SectionId::Notes)).unwrap();
+        // Each holds its copy (the listings above kept the section's entry list).
+        load(&a, &record, SectionId::Notes);
+        load(&b, &record, SectionId::Notes);
         add_the_old_way(&mut a, &record, note(1));
         add_the_old_way(&mut b, &record, note(2));
         // The old code then saved b's copy as the snapshot: it covers the envelope of
@@ -2756,6 +2798,31 @@ mod tests {
             txn.commit().unwrap();
         }
         assert_eq!(listed_json(&v, &record), truth, "excluded");
+    }
+
+    /// A clinician's kept list of a patient's section is not used once an envelope of it
+    /// is received (a bundle): the heads moved.
+    #[test]
+    fn a_kept_entry_list_is_not_used_after_a_received_envelope() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut patient = new_vault(&tmp.path().join("v"));
+        let record = patient.own_record().unwrap();
+        let doctor = doctor_reading(&mut patient, &tmp.path().join("doctor"), SectionId::Notes);
+        let card = doctor.card().clone();
+        let send = |patient: &Vault, name: &str| {
+            let file = tmp.path().join(name);
+            patient.export_bundle(&card, false, &file).unwrap();
+            doctor.import_bundle(&file).unwrap();
+        };
+        patient.add(&record, note(0)).unwrap();
+        send(&patient, "b1");
+        assert_eq!(listed_json(&doctor, &record).len(), 1);
+        assert!(kept(&doctor, &record, SectionId::Notes));
+        patient.add(&record, note(1)).unwrap();
+        send(&patient, "b2");
+        let by_list = listed_json(&doctor, &record);
+        assert_eq!(by_list.len(), 2);
+        assert_eq!(by_list, listed_from_document(&doctor, &record));
     }
 
     #[test]
