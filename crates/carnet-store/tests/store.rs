@@ -418,7 +418,13 @@ fn entry_lists_are_sealed_and_bound_to_their_vault_and_slot() {
         txn.put_entry_list(&rec, 1, marker).unwrap();
         txn.commit().unwrap();
         assert_eq!(
-            store.read().unwrap().entry_list(&rec, 1).unwrap().unwrap().as_slice(),
+            store
+                .read()
+                .unwrap()
+                .entry_list(&rec, 1)
+                .unwrap()
+                .unwrap()
+                .as_slice(),
             marker
         );
     }
@@ -477,5 +483,8 @@ fn try_write_does_not_wait_for_a_writer() {
     let mut txn = b.try_write().unwrap().expect("free again");
     txn.put_meta("x", b"1").unwrap();
     txn.commit().unwrap();
-    assert_eq!(a.read().unwrap().get_meta("x").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(
+        a.read().unwrap().get_meta("x").unwrap(),
+        Some(b"1".to_vec())
+    );
 }
