@@ -366,6 +366,18 @@ impl Store {
         Ok(WriteTxn::new(txn, &self.master))
     }
 
+    /// [`Store::write`], without waiting: `None` while another write transaction (of this
+    /// handle, another handle or another process) is under way. For work that may be
+    /// skipped, such as keeping a cache, so that it never waits for a writer (nor holds
+    /// up a reader that would).
+    pub fn try_write(&self) -> Result<Option<WriteTxn<'_>>, StoreError> {
+        match self.db.try_begin_write() {
+            Ok(txn) => Ok(Some(WriteTxn::new(txn, &self.master))),
+            Err(redb::TransactionError::WouldBlock) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// A consistent read-only view.
     pub fn read(&self) -> Result<ReadTxn<'_>, StoreError> {
         let txn = self.db.begin_read()?;

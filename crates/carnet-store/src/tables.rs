@@ -14,6 +14,7 @@
 //! | `consent` | record (32) index (8, BE) | signed consent entry |
 //! | `key_grants` | record (32) grantee (32) section (1) epoch (4, BE) grant (8) | signed, age-encrypted key grant |
 //! | `envelope_blobs` | envelope id (32) | ids (32 each) of the attachment blobs it references |
+//! | `entry_lists` | record (32) section (1) | sealed list of the section's entries, as last listed (a cache) |
 //!
 //! Every sealed value's associated data is its table name and key, so a sealed value moved
 //! to another slot fails to open.
@@ -49,6 +50,12 @@ pub(crate) const ENVELOPE_PARTS: TableDefinition<&[u8; 36], &[u8]> =
 /// generation 0.
 pub(crate) const CONSENT_GEN: TableDefinition<&[u8; 32], (u64, u64)> =
     TableDefinition::new("consent_gen");
+/// Per section, its entries as `list` last decoded them, with the chain heads they were
+/// decoded at (sealed; the format is the `carnet` crate's). Only a cache: not part of the
+/// vault's state (nor of its digest, dumps or backups); storing or dropping a section's
+/// snapshot drops its row in the same transaction, and a reader uses a row only while the
+/// section's chain heads are the ones it names.
+pub(crate) const ENTRY_LISTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("entry_lists");
 /// The first part of an attachment whose sync was cut (id || byte offset of the row, and a
 /// header row at offset `u64::MAX`): kept so that the next sync from the same peer
 /// resumes where it stopped. Not part of the vault's state (nor of its digest, dumps or
@@ -397,6 +404,26 @@ macro_rules! reads {
                 .open(&aad("snapshots", &k), v.value())
                 .map(Some)
                 .map_err(damaged("snapshot"))
+        }
+
+        /// A section's cached entry list ([`WriteTxn::put_entry_list`]), opened with the
+        /// master key.
+        pub fn entry_list(
+            &self,
+            record: &RecordId,
+            section: u8,
+        ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+            let Some(t) = self.open(ENTRY_LISTS)? else {
+                return Ok(None);
+            };
+            let k = section_key(record, section);
+            let Some(v) = t.get(&k[..])? else {
+                return Ok(None);
+            };
+            self.master
+                .open(&aad("entry_lists", &k), v.value())
+                .map(Some)
+                .map_err(damaged("entry list"))
         }
 
         /// An attachment's ciphertext (from its rows in `blob_parts`, or its one row in
@@ -926,6 +953,30 @@ impl<'s> WriteTxn<'s> {
         self.txn
             .open_table(SNAPSHOTS)?
             .insert(&k[..], sealed.as_slice())?;
+        self.txn.open_table(ENTRY_LISTS)?.remove(&k[..])?;
+        Ok(())
+    }
+
+    /// Seals and stores a section's entry list (a cache; see [`ReadTxn::entry_list`]),
+    /// replacing the previous one.
+    pub fn put_entry_list(
+        &mut self,
+        record: &RecordId,
+        section: u8,
+        plaintext: &[u8],
+    ) -> Result<(), StoreError> {
+        let k = section_key(record, section);
+        let sealed = self.master.seal(&aad("entry_lists", &k), plaintext)?;
+        self.txn
+            .open_table(ENTRY_LISTS)?
+            .insert(&k[..], sealed.as_slice())?;
+        Ok(())
+    }
+
+    /// Drops a section's entry list (a cache).
+    pub fn drop_entry_list(&mut self, record: &RecordId, section: u8) -> Result<(), StoreError> {
+        let k = section_key(record, section);
+        self.txn.open_table(ENTRY_LISTS)?.remove(&k[..])?;
         Ok(())
     }
 
@@ -934,6 +985,7 @@ impl<'s> WriteTxn<'s> {
     pub fn drop_snapshot(&mut self, record: &RecordId, section: u8) -> Result<(), StoreError> {
         let k = section_key(record, section);
         self.txn.open_table(SNAPSHOTS)?.remove(&k[..])?;
+        self.txn.open_table(ENTRY_LISTS)?.remove(&k[..])?;
         Ok(())
     }
 

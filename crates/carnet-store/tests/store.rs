@@ -385,3 +385,106 @@ fn consent_generations_tell_appends_from_rewrites() {
     assert_eq!(r.consent_entry(&record, 3).unwrap(), None);
     assert_eq!(r.consent_entries_from(&record, 1).unwrap().len(), 2);
 }
+
+/// Opens a vault's redb file directly, behind the store's back.
+fn raw_db(dir: &Path) -> redb::Database {
+    redb::Database::builder()
+        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+        .open(dir.join(DB_FILE))
+        .unwrap()
+}
+
+const ENTRY_LISTS: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("entry_lists");
+
+fn slot(record: &RecordId, section: u8) -> Vec<u8> {
+    let mut k = record.0.to_vec();
+    k.push(section);
+    k
+}
+
+/// A section's kept entry list (a cache the `carnet` core trusts while its chain heads
+/// match) is sealed with the vault's master key and bound to its slot: a row copied from
+/// another vault, or moved to another section, does not open; storing or dropping the
+/// section's snapshot drops it.
+#[test]
+fn entry_lists_are_sealed_and_bound_to_their_vault_and_slot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let rec = RecordId([7; 32]);
+    let marker = b"entry-list-plaintext-marker";
+    for dir in [&dir_a, &dir_b] {
+        let store = new_store(dir);
+        let mut txn = store.write().unwrap();
+        txn.put_entry_list(&rec, 1, marker).unwrap();
+        txn.commit().unwrap();
+        assert_eq!(
+            store
+                .read()
+                .unwrap()
+                .entry_list(&rec, 1)
+                .unwrap()
+                .unwrap()
+                .as_slice(),
+            marker
+        );
+    }
+    let raw = fs::read(dir_a.join(DB_FILE)).unwrap();
+    assert!(!raw.windows(marker.len()).any(|w| w == marker));
+    // A's row, into B's slot for the same record and section, and into A's slot of
+    // another section.
+    let row = {
+        let db = raw_db(&dir_a);
+        let r = redb::ReadableDatabase::begin_read(&db).unwrap();
+        let t = r.open_table(ENTRY_LISTS).unwrap();
+        t.get(&slot(&rec, 1)[..]).unwrap().unwrap().value().to_vec()
+    };
+    for (dir, section) in [(&dir_b, 1), (&dir_a, 2)] {
+        let db = raw_db(dir);
+        let w = db.begin_write().unwrap();
+        w.open_table(ENTRY_LISTS)
+            .unwrap()
+            .insert(&slot(&rec, section)[..], &row[..])
+            .unwrap();
+        w.commit().unwrap();
+    }
+    for (dir, section) in [(&dir_b, 1), (&dir_a, 2)] {
+        let store = Store::open(dir, &pass("pw")).unwrap();
+        let got = store.read().unwrap().entry_list(&rec, section);
+        assert!(
+            matches!(got, Err(StoreError::Damaged { .. })),
+            "{dir:?} section {section}: {got:?}"
+        );
+    }
+    // Its section's snapshot stored, or dropped: the list goes with it.
+    let store = Store::open(&dir_a, &pass("pw")).unwrap();
+    let mut txn = store.write().unwrap();
+    txn.put_snapshot(&rec, 1, b"snapshot").unwrap();
+    txn.commit().unwrap();
+    assert!(store.read().unwrap().entry_list(&rec, 1).unwrap().is_none());
+    let mut txn = store.write().unwrap();
+    txn.put_entry_list(&rec, 1, marker).unwrap();
+    txn.drop_snapshot(&rec, 1).unwrap();
+    txn.commit().unwrap();
+    assert!(store.read().unwrap().entry_list(&rec, 1).unwrap().is_none());
+}
+
+/// `try_write` never waits: `None` while a write transaction of this handle or another
+/// is under way, a transaction once it ended.
+#[test]
+fn try_write_does_not_wait_for_a_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("v");
+    let a = new_store(&dir);
+    let b = Store::open(&dir, &pass("pw")).unwrap();
+    let held = a.write().unwrap();
+    assert!(a.try_write().unwrap().is_none());
+    assert!(b.try_write().unwrap().is_none());
+    drop(held);
+    let mut txn = b.try_write().unwrap().expect("free again");
+    txn.put_meta("x", b"1").unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        a.read().unwrap().get_meta("x").unwrap(),
+        Some(b"1".to_vec())
+    );
+}

@@ -220,6 +220,107 @@ struct SnapshotRepr {
     doc: Vec<u8>,
 }
 
+/// A section's entries as listed, and the later writes of each.
+type ListedSection = (Vec<StoredEntry>, Vec<Vec<carnet_record::FieldWrite>>);
+
+/// Starts a kept entry list (format 1).
+const LIST_MAGIC: &[u8] = b"carnet-list/1\0";
+
+/// A section's entries as `list` last decoded them: a cache, kept sealed in the store's
+/// `entry_lists` (dropped there whenever the section's snapshot is written), and used
+/// only while the section's chain heads and excluded chains are exactly the ones it was
+/// made at. Chains only grow, so equal heads mean the same envelopes: the document, and
+/// so its entries, are the same.
+#[derive(Serialize, Deserialize)]
+struct ListRepr {
+    heads: Vec<(PersonId, DeviceId, u64, [u8; 32])>,
+    excluded: Vec<Excluded>,
+    entries: Vec<ListedEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ListedEntry {
+    id: String,
+    created: String,
+    actor: [u8; 16],
+    entry: JsonRepr,
+    writes: Vec<(String, [u8; 16], i64)>,
+}
+
+/// A JSON value in a form postcard keeps exactly (numbers as they were, not as text).
+#[derive(Serialize, Deserialize)]
+enum JsonRepr {
+    Null,
+    Bool(bool),
+    U(u64),
+    I(i64),
+    F(f64),
+    S(String),
+    A(Vec<JsonRepr>),
+    O(Vec<(String, JsonRepr)>),
+}
+
+impl From<&serde_json::Value> for JsonRepr {
+    fn from(v: &serde_json::Value) -> Self {
+        use serde_json::Value as J;
+        match v {
+            J::Null => JsonRepr::Null,
+            J::Bool(b) => JsonRepr::Bool(*b),
+            J::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => JsonRepr::U(u),
+                (_, Some(i), _) => JsonRepr::I(i),
+                (_, _, f) => JsonRepr::F(f.unwrap_or(f64::NAN)),
+            },
+            J::String(s) => JsonRepr::S(s.clone()),
+            J::Array(a) => JsonRepr::A(a.iter().map(JsonRepr::from).collect()),
+            J::Object(o) => JsonRepr::O(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), JsonRepr::from(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<JsonRepr> for serde_json::Value {
+    fn from(v: JsonRepr) -> Self {
+        use serde_json::Value as J;
+        match v {
+            JsonRepr::Null => J::Null,
+            JsonRepr::Bool(b) => J::Bool(b),
+            JsonRepr::U(u) => J::from(u),
+            JsonRepr::I(i) => J::from(i),
+            JsonRepr::F(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+            JsonRepr::S(s) => J::String(s),
+            JsonRepr::A(a) => J::Array(a.into_iter().map(J::from).collect()),
+            JsonRepr::O(o) => J::Object(o.into_iter().map(|(k, v)| (k, J::from(v))).collect()),
+        }
+    }
+}
+
+/// The chain heads a kept entry list is made at, in order.
+fn list_key(heads: &[carnet_store::ChainHead]) -> Vec<(PersonId, DeviceId, u64, [u8; 32])> {
+    let mut out: Vec<_> = heads
+        .iter()
+        .map(|h| (h.author, h.device, h.seq, h.last.0))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A record's excluded chains (see [`Excluded`]) of one section.
+fn excluded_in(
+    src: &impl SectionSource,
+    record: &RecordId,
+    section: SectionId,
+) -> Result<Vec<Excluded>> {
+    Ok(src
+        .excluded(record)?
+        .into_iter()
+        .filter(|e| e.section == section.code())
+        .collect())
+}
+
 pub(crate) struct Loaded {
     pub(crate) doc: SectionDoc,
     pub(crate) covered: BTreeMap<(PersonId, DeviceId), u64>,
@@ -1583,19 +1684,144 @@ impl Vault {
         let mut actors = HashMap::new();
         let mut out = Vec::new();
         for s in sections {
-            let (stored, writes) = self.with_section(record, s, |loaded| {
-                let stored = loaded.doc.entries()?;
-                let mut writes = Vec::with_capacity(stored.len());
-                for e in &stored {
-                    writes.push(loaded.doc.later_writes(&e.id)?);
-                }
-                Ok((stored, writes))
-            })?;
+            let (stored, writes) = match self.kept_list(record, s) {
+                Some(kept) => kept,
+                None => self.list_section(record, s)?,
+            };
             for (e, w) in stored.into_iter().zip(writes) {
                 out.push(self.view(record, s, e, w, &people, &mut actors)?);
             }
         }
         Ok(out)
+    }
+
+    /// A section's entries decoded from its document (loaded, brought up to date and
+    /// settled as any read does), then kept as its entry list for the next listing when
+    /// that costs no wait (see [`Vault::keep_list`]).
+    fn list_section(&self, record: &RecordId, section: SectionId) -> Result<ListedSection> {
+        // Read before the document is loaded: a list is kept under what was true before
+        // it was made, so a change in between leaves it unkept, never wrongly fresh.
+        let before = {
+            let r = self.store.read()?;
+            (
+                r.chain_heads(record, section.code())?,
+                excluded_in(&r, record, section),
+            )
+        };
+        let (listed, covered, settled) = self.with_section(record, section, |loaded| {
+            let stored = loaded.doc.entries()?;
+            let mut writes = Vec::with_capacity(stored.len());
+            for e in &stored {
+                writes.push(loaded.doc.later_writes(&e.id)?);
+            }
+            // Kept only from a section that needs no repair (nothing of the owner's set
+            // aside to re-issue, no stale snapshot): a listing that finds the list skips
+            // the load, and so the repair a load would make.
+            Ok((
+                (stored, writes),
+                loaded.covered.clone(),
+                !loaded.needs_settling(),
+            ))
+        })?;
+        let (heads, excluded) = before;
+        if let Ok(excluded) = excluded
+            && settled
+            && heads.len() == covered.len()
+            && heads
+                .iter()
+                .all(|h| covered.get(&(h.author, h.device)) == Some(&h.seq))
+        {
+            // Only a cache: a list that cannot be kept (a read-only file system, a writer
+            // under way) is made again next time.
+            let _ = self.keep_list(record, section, &heads, &excluded, &listed);
+        }
+        Ok(listed)
+    }
+
+    /// Stores a section's entry list (see [`ListRepr`]), made at `heads` and `excluded`,
+    /// if no write transaction is under way (a reader never waits for a writer, and
+    /// never holds one up for long: the list is encoded before the transaction begins),
+    /// and only if the section's heads and excluded chains are still those.
+    fn keep_list(
+        &self,
+        record: &RecordId,
+        section: SectionId,
+        heads: &[carnet_store::ChainHead],
+        excluded: &[Excluded],
+        (stored, writes): &ListedSection,
+    ) -> Result<()> {
+        let repr = ListRepr {
+            heads: list_key(heads),
+            excluded: excluded.to_vec(),
+            entries: stored
+                .iter()
+                .zip(writes)
+                .map(|(e, w)| {
+                    Ok(ListedEntry {
+                        id: e.id.to_string(),
+                        created: e.created.as_str().to_string(),
+                        actor: e.author_actor,
+                        entry: JsonRepr::from(
+                            &serde_json::to_value(&e.entry)
+                                .map_err(|e| Error::undecodable("entry list", e))?,
+                        ),
+                        writes: w
+                            .iter()
+                            .map(|w| (w.field.clone(), w.actor, w.time))
+                            .collect(),
+                    })
+                })
+                .collect::<Result<_>>()?,
+        };
+        let mut bytes = Zeroizing::new(LIST_MAGIC.to_vec());
+        postcard::to_io(&repr, &mut *bytes).map_err(|e| Error::undecodable("entry list", e))?;
+        let Some(mut txn) = self.store.try_write()? else {
+            return Ok(());
+        };
+        // Chains only grow, and excluded chains only grow: the same heads and excluded
+        // chains now as before the load mean nothing changed in between.
+        if list_key(&txn.chain_heads(record, section.code())?) != repr.heads
+            || excluded_in(&txn, record, section)? != repr.excluded
+        {
+            return Ok(());
+        }
+        txn.put_entry_list(record, section.code(), &bytes)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// A section's kept entry list, if there is one made at exactly the section's
+    /// current chain heads (and chains excluded): else `None`, and the section is listed
+    /// from its document. One that does not open or decode is ignored the same way.
+    fn kept_list(&self, record: &RecordId, section: SectionId) -> Option<ListedSection> {
+        let r = self.store.read().ok()?;
+        // The same refusal as loading it: no key, no entries.
+        r.latest_epoch(record, section.code()).ok()??;
+        let bytes = r.entry_list(record, section.code()).ok()??;
+        let repr: ListRepr = postcard::from_bytes(bytes.strip_prefix(LIST_MAGIC)?).ok()?;
+        let heads = r.chain_heads(record, section.code()).ok()?;
+        if repr.heads != list_key(&heads)
+            || repr.excluded != excluded_in(&r, record, section).ok()?
+        {
+            return None;
+        }
+        let mut stored = Vec::with_capacity(repr.entries.len());
+        let mut writes = Vec::with_capacity(repr.entries.len());
+        for e in repr.entries {
+            stored.push(StoredEntry {
+                id: e.id.parse().ok()?,
+                entry: serde_json::from_value(e.entry.into()).ok()?,
+                created: e.created.parse().ok()?,
+                author_actor: e.actor,
+            });
+            writes.push(
+                e.writes
+                    .into_iter()
+                    .map(|(field, actor, time)| carnet_record::FieldWrite { field, actor, time })
+                    .collect(),
+            );
+        }
+        Some((stored, writes))
     }
 
     /// The entry whose id is `text`, or starts with it (4 characters or more, like git's
@@ -1974,6 +2200,13 @@ mod tests {
         assert_eq!(loaded.covered.values().copied().max(), Some(100));
     }
 
+    /// Loads a section into a handle's memory, as `list` always did before it kept entry
+    /// lists (a listing that finds a kept list loads nothing): the tests below that
+    /// make stale copies of a section the old way need each handle to hold one.
+    fn load(v: &Vault, record: &RecordId, section: SectionId) {
+        v.with_section(record, section, |_| Ok(())).unwrap();
+    }
+
     /// What `add` did before concurrent writers were fixed: the edit made on the copy of
     /// the section this handle loaded earlier, sealed in a transaction begun afterwards.
     fn add_the_old_way(v: &mut Vault, record: &RecordId, entry: Entry) {
@@ -2054,6 +2287,11 @@ mod tests {
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Notes)).unwrap();
         b.list(&record, Some(SectionId::Notes)).unwrap();
+        // Each holds its copy (the listings above kept the section's entry list, made at
+        // heads the old-way writes below move on: it must not hide the repair).
+        assert!(kept(&a, &record, SectionId::Notes));
+        load(&a, &record, SectionId::Notes);
+        load(&b, &record, SectionId::Notes);
         add_the_old_way(&mut a, &record, note(1));
         add_the_old_way(&mut b, &record, note(2));
         // The damage the old code did: one Automerge sequence number, two changes.
@@ -2096,6 +2334,7 @@ mod tests {
             .collect();
         for h in handles.iter_mut() {
             h.list(&record, Some(SectionId::Notes)).unwrap();
+            load(h, &record, SectionId::Notes);
         }
         let mut want = vec!["note 0".to_string()];
         for round in 0..3 {
@@ -2197,6 +2436,9 @@ mod tests {
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Notes)).unwrap();
         b.list(&record, Some(SectionId::Notes)).unwrap();
+        // Each holds its copy (the listings above kept the section's entry list).
+        load(&a, &record, SectionId::Notes);
+        load(&b, &record, SectionId::Notes);
         add_the_old_way(&mut a, &record, note(1));
         add_the_old_way(&mut b, &record, note(2));
         drop(b);
@@ -2245,6 +2487,9 @@ mod tests {
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Documents)).unwrap();
         b.list(&record, Some(SectionId::Documents)).unwrap();
+        // Each holds its copy (the listings above kept the section's entry list).
+        load(&a, &record, SectionId::Documents);
+        load(&b, &record, SectionId::Documents);
         // Two stale copies each attach a scan the old way; b's clashes and is set aside.
         let attach_the_old_way = |v: &mut Vault, title: &str, bytes: &[u8]| {
             let key = ContentKey::generate().unwrap();
@@ -2319,6 +2564,9 @@ mod tests {
         let mut b = Vault::open(&dir, &pass()).unwrap();
         a.list(&record, Some(SectionId::Notes)).unwrap();
         b.list(&record, Some(SectionId::Notes)).unwrap();
+        // Each holds its copy (the listings above kept the section's entry list).
+        load(&a, &record, SectionId::Notes);
+        load(&b, &record, SectionId::Notes);
         add_the_old_way(&mut a, &record, note(1));
         add_the_old_way(&mut b, &record, note(2));
         // The old code then saved b's copy as the snapshot: it covers the envelope of
@@ -2400,6 +2648,199 @@ mod tests {
                 postcard::from_bytes(saved.strip_prefix(SNAPSHOT_MAGIC).unwrap()).unwrap();
             assert_eq!(repr.covered.iter().map(|c| c.2).max(), Some(40));
         }
+    }
+
+    /// What a section lists from its document, whatever entry list is kept.
+    fn listed_from_document(v: &Vault, record: &RecordId) -> Vec<String> {
+        let mut txn = v.store.write().unwrap();
+        for s in SectionId::ALL {
+            txn.drop_entry_list(record, s.code()).unwrap();
+        }
+        txn.commit().unwrap();
+        let out = listed_json(v, record);
+        let mut txn = v.store.write().unwrap();
+        for s in SectionId::ALL {
+            txn.drop_entry_list(record, s.code()).unwrap();
+        }
+        txn.commit().unwrap();
+        out
+    }
+
+    fn listed_json(v: &Vault, record: &RecordId) -> Vec<String> {
+        v.list(record, None)
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect()
+    }
+
+    fn kept(v: &Vault, record: &RecordId, section: SectionId) -> bool {
+        v.store
+            .read()
+            .unwrap()
+            .entry_list(record, section.code())
+            .unwrap()
+            .is_some()
+    }
+
+    #[test]
+    fn a_kept_entry_list_is_used_only_at_the_heads_it_was_made_at() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let v = new_vault(&dir);
+        let record = v.own_record().unwrap();
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            ids.push(v.add(&record, note(i)).unwrap().id);
+        }
+        let truth = listed_from_document(&v, &record);
+        assert_eq!(truth.len(), 5);
+        // The first listing keeps the list; the next ones (other handles, other
+        // processes) read it and say the same.
+        assert_eq!(listed_json(&v, &record), truth);
+        assert!(kept(&v, &record, SectionId::Notes));
+        let other = Vault::open(&dir, &pass()).unwrap();
+        assert_eq!(listed_json(&other, &record), truth);
+        // Each change, from this handle or another, shows at once.
+        let check = |what: &str, expect: usize| {
+            let by_list = listed_json(&other, &record);
+            assert_eq!(by_list.len(), expect, "{what}");
+            assert_eq!(by_list, listed_json(&other, &record), "{what}: kept");
+            assert_eq!(by_list, listed_from_document(&other, &record), "{what}");
+            // Kept again, and right when read back.
+            listed_json(&other, &record);
+            assert_eq!(listed_json(&v, &record), by_list, "{what}: other handle");
+        };
+        v.add(&record, note(5)).unwrap();
+        check("add", 6);
+        v.edit(
+            &record,
+            &ids[1],
+            Entry::Note(Note {
+                text: "edited".into(),
+                title: None,
+            }),
+        )
+        .unwrap();
+        check("edit", 6);
+        assert!(
+            listed_json(&other, &record)
+                .iter()
+                .any(|e| e.contains("\"edited\""))
+        );
+        v.remove(&record, &ids[2]).unwrap();
+        check("remove", 5);
+        // Enough adds for a fresh snapshot (which drops the kept list).
+        for i in 0..(SNAPSHOT_EVERY + 2) {
+            v.add(&record, note(100 + i)).unwrap();
+        }
+        check("snapshot", 5 + SNAPSHOT_EVERY + 2);
+    }
+
+    #[test]
+    fn a_damaged_or_missing_entry_list_is_ignored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let v = new_vault(&dir);
+        let record = v.own_record().unwrap();
+        for i in 0..4 {
+            v.add(&record, note(i)).unwrap();
+        }
+        let truth = listed_from_document(&v, &record);
+        drop(v);
+        let heads = {
+            let store = Store::open(&dir, &pass()).unwrap();
+            let r = store.read().unwrap();
+            list_key(&r.chain_heads(&record, SectionId::Notes.code()).unwrap())
+        };
+        // A list naming other heads, one naming no excluded chains where there are
+        // some, and undecodable ones: each ignored, the section listed from its document
+        // and kept again.
+        let lying = |heads: Vec<(PersonId, DeviceId, u64, [u8; 32])>, excluded: Vec<Excluded>| {
+            let mut bytes = LIST_MAGIC.to_vec();
+            bytes.extend(
+                postcard::to_stdvec(&ListRepr {
+                    heads,
+                    excluded,
+                    entries: Vec::new(),
+                })
+                .unwrap(),
+            );
+            bytes
+        };
+        let mut behind = heads.clone();
+        behind[0].2 -= 1;
+        let excluded = vec![Excluded {
+            author: heads[0].0,
+            device: heads[0].1,
+            section: SectionId::Notes.code(),
+            upto: 1,
+        }];
+        for (what, row) in [
+            ("other heads", lying(behind, Vec::new())),
+            ("no heads", lying(Vec::new(), Vec::new())),
+            ("not postcard", [LIST_MAGIC, &b"\xff\xff\xff"[..]].concat()),
+            ("no magic", b"garbage".to_vec()),
+            ("empty", Vec::new()),
+        ] {
+            {
+                let store = Store::open(&dir, &pass()).unwrap();
+                let mut txn = store.write().unwrap();
+                txn.put_entry_list(&record, SectionId::Notes.code(), &row)
+                    .unwrap();
+                txn.commit().unwrap();
+            }
+            let v = Vault::open(&dir, &pass()).unwrap();
+            assert_eq!(listed_json(&v, &record), truth, "{what}");
+            assert_eq!(listed_json(&v, &record), truth, "{what}: kept again");
+        }
+        let v = Vault::open(&dir, &pass()).unwrap();
+        // Removed: listed from the document, and kept.
+        {
+            let mut txn = v.store.write().unwrap();
+            txn.drop_entry_list(&record, SectionId::Notes.code())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        assert_eq!(listed_json(&v, &record), truth, "removed");
+        assert!(kept(&v, &record, SectionId::Notes));
+        // A list kept under excluded chains the record does not have is not used either.
+        {
+            let mut txn = v.store.write().unwrap();
+            txn.put_entry_list(
+                &record,
+                SectionId::Notes.code(),
+                &lying(heads.clone(), excluded),
+            )
+            .unwrap();
+            txn.commit().unwrap();
+        }
+        assert_eq!(listed_json(&v, &record), truth, "excluded");
+    }
+
+    /// A clinician's kept list of a patient's section is not used once an envelope of it
+    /// is received (a bundle): the heads moved.
+    #[test]
+    fn a_kept_entry_list_is_not_used_after_a_received_envelope() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut patient = new_vault(&tmp.path().join("v"));
+        let record = patient.own_record().unwrap();
+        let doctor = doctor_reading(&mut patient, &tmp.path().join("doctor"), SectionId::Notes);
+        let card = doctor.card().clone();
+        let send = |patient: &Vault, name: &str| {
+            let file = tmp.path().join(name);
+            patient.export_bundle(&card, false, &file).unwrap();
+            doctor.import_bundle(&file).unwrap();
+        };
+        patient.add(&record, note(0)).unwrap();
+        send(&patient, "b1");
+        assert_eq!(listed_json(&doctor, &record).len(), 1);
+        assert!(kept(&doctor, &record, SectionId::Notes));
+        patient.add(&record, note(1)).unwrap();
+        send(&patient, "b2");
+        let by_list = listed_json(&doctor, &record);
+        assert_eq!(by_list.len(), 2);
+        assert_eq!(by_list, listed_from_document(&doctor, &record));
     }
 
     #[test]
