@@ -475,9 +475,15 @@ macro_rules! reads {
             let mut h = blake3::Hasher::new();
             macro_rules! table {
                 ($def:expr, $name:literal) => {
+                    // An empty table is no table: opening one in a write transaction
+                    // creates it, and that changes no state.
                     if let Some(t) = self.open($def)? {
-                        h.update($name.as_bytes());
+                        let mut named = false;
                         for row in t.iter()? {
+                            if !named {
+                                h.update($name.as_bytes());
+                                named = true;
+                            }
                             let (k, v) = row?;
                             let (k, v): (&[u8], &[u8]) = (k.value().as_ref(), v.value().as_ref());
                             h.update(&(k.len() as u64).to_le_bytes());
