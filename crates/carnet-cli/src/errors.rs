@@ -288,6 +288,11 @@ pub fn said(e: &carnet_sync::SyncError) -> String {
     sync_text(e).unwrap_or_else(|| e.to_string())
 }
 
+/// A vault error on its own (an item of a collection the vault refused), in the language.
+pub fn said_vault(e: &carnet::Error) -> String {
+    carnet_text(e).unwrap_or_else(|| e.to_string())
+}
+
 /// Why an endpoint could not listen, in the language.
 pub fn bind_text(b: &carnet::transport::BindFailure) -> String {
     use carnet::transport::BindFailure as B;

@@ -502,7 +502,7 @@ fn collect(cli: &Cli, at: &str, net: &NetArgs) -> Result<()> {
             t!(
                 "mailbox-collect-refused",
                 depositor = short(&r.depositor),
-                why = r.why.as_str()
+                why = crate::errors::said_vault(&r.error)
             )
         );
     }

@@ -556,7 +556,7 @@ fn print_collected(c: &carnet_mailbox::CollectReport) {
                 "sync-collect-refused",
                 mailbox = crate::mailbox::short(&c.mailbox),
                 depositor = crate::mailbox::short(&r.depositor),
-                why = r.why.as_str()
+                why = crate::errors::said_vault(&r.error)
             )
         );
     }

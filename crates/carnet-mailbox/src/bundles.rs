@@ -55,8 +55,16 @@ pub struct RefusedItem {
     pub item: u64,
     /// Who deposited it, as the mailbox says (unverified).
     pub depositor: String,
-    /// Why the vault refused it.
-    pub why: String,
+    /// Why the vault refused it, as a kind (`error.code()`); in JSON, its text as `why`.
+    #[serde(rename = "why", serialize_with = "error_text")]
+    pub error: std::sync::Arc<carnet::Error>,
+}
+
+fn error_text<S: serde::Serializer>(
+    e: &std::sync::Arc<carnet::Error>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// What a collection did.
@@ -219,7 +227,7 @@ pub async fn collect_with(
         std::fs::write(&path, &item.bytes).map_err(|e| io("cannot write the item", e))?;
         pending.push((item.id, item.from, path));
     }
-    let mut refusals: Vec<String> = vec![String::new(); pending.len()];
+    let mut refusals: Vec<Option<carnet::Error>> = pending.iter().map(|_| None).collect();
     loop {
         let mut progress = false;
         let mut still = Vec::new();
@@ -248,7 +256,7 @@ pub async fn collect_with(
                 }
                 Err(e) if item_is_bad(&e) => {
                     still.push((id, from, path));
-                    still_why.push(e.to_string());
+                    still_why.push(Some(e));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -259,11 +267,12 @@ pub async fn collect_with(
             break;
         }
     }
-    for ((id, from, _), why) in pending.into_iter().zip(refusals) {
+    for ((id, from, _), error) in pending.into_iter().zip(refusals) {
+        let Some(error) = error else { continue };
         report.refused.push(RefusedItem {
             item: id,
             depositor: from.to_string(),
-            why,
+            error: std::sync::Arc::new(error),
         });
         session.ack(id).await?;
     }

@@ -335,7 +335,10 @@ async fn a_hostile_mailbox_changes_nothing_an_honest_one_would_not() {
     assert!(got.imported.is_empty(), "{got:?}");
     assert_eq!(got.refused.len(), 1, "{got:?}");
     assert!(
-        got.refused[0].why.contains("not addressed to you"),
+        got.refused[0]
+            .error
+            .to_string()
+            .contains("not addressed to you"),
         "{got:?}"
     );
     assert_eq!(state(&mut bob), bob_before);
@@ -356,7 +359,10 @@ async fn a_hostile_mailbox_changes_nothing_an_honest_one_would_not() {
     let got = collect(&mut w.alice, &ticket).await;
     assert_eq!(got.imported.len(), 1, "{got:?}");
     assert_eq!(got.refused.len(), 1, "{got:?}");
-    assert!(got.refused[0].why.contains("already imported"), "{got:?}");
+    assert!(
+        matches!(*got.refused[0].error, carnet::Error::AlreadyImported),
+        "{got:?}"
+    );
     let after = state(&mut w.alice);
     assert!(after.0.iter().any(|t| t.contains("MARKERNOTE")));
 
@@ -395,7 +401,10 @@ async fn a_hostile_mailbox_changes_nothing_an_honest_one_would_not() {
     let got = collect(&mut w.alice, &ticket).await;
     assert!(got.imported.is_empty(), "{got:?}");
     assert_eq!(got.refused.len(), 1, "{got:?}");
-    assert!(got.refused[0].why.contains("earlier"), "{got:?}");
+    assert!(
+        got.refused[0].error.to_string().contains("earlier"),
+        "{got:?}"
+    );
     assert_eq!(state(&mut w.alice), after);
     stop.send(()).unwrap();
     task.await.unwrap().shutdown().await;

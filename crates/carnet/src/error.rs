@@ -81,7 +81,7 @@ pub enum Error {
         /// The section code or name it claims.
         section: String,
         /// What failed.
-        why: String,
+        why: EnvelopeFault,
     },
     /// The author of a change may not write where it writes.
     #[error(
@@ -739,6 +739,39 @@ pub enum Damage {
     },
 }
 
+/// What failed in an envelope that is not genuine ([`Error::BadEnvelope`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EnvelopeFault {
+    /// Its bytes do not decode as an envelope.
+    #[error("it does not decode ({0})")]
+    Undecodable(carnet_crypto::CryptoError),
+    /// Its signature, or its author's device certificate, does not check.
+    #[error("{0}")]
+    Signature(carnet_crypto::CryptoError),
+    /// Its bytes are not those its id names.
+    #[error("its bytes do not match its id")]
+    IdMismatch,
+    /// Listed in its chain, but missing from the vault.
+    #[error("it is listed in its chain but missing from the vault")]
+    Missing,
+    /// It does not open with the section's key.
+    #[error("it does not open with the section's key ({0})")]
+    Unopenable(carnet_crypto::CryptoError),
+    /// Its body is not a set of changes.
+    #[error("its changes do not decode ({0})")]
+    Changes(carnet_record::RecordError),
+    /// It carries changes made by another author than its signer.
+    #[error("it carries changes made by another author")]
+    OthersChanges,
+    /// It names a section that does not exist.
+    #[error("unknown section code")]
+    UnknownSection,
+    /// Its changes build on a writer who wrote nothing in this section.
+    #[error("its changes build on a writer who wrote nothing in this section")]
+    UnknownWriter,
+}
+
 impl Error {
     /// The stable code of this error: a lowercase dotted name (`"exchange.truncated"`),
     /// one per kind of error, for apps to match on, log or word in their own language.
@@ -1032,7 +1065,7 @@ mod tests {
             Error::BadEnvelope {
                 id: s("e1"),
                 section: s("notes"),
-                why: s("bad"),
+                why: EnvelopeFault::IdMismatch,
             },
             Error::NotAllowed {
                 id: s("e1"),

@@ -42,7 +42,7 @@ use crate::devices::ChainReads;
 use crate::error::{Damage, ExchangeError, Refusal};
 use crate::vault::{actor_for, bad_envelope, now_unix};
 use crate::wire::{BLOB_PART, ChainPos, Have, Item, MAX_PROOFS, RecordState};
-use crate::{Error, MAX_ATTACHMENT, Result, Vault};
+use crate::{EnvelopeFault, Error, MAX_ATTACHMENT, Result, Vault};
 
 /// The largest attachment blob accepted from a peer: the largest attachment, sealed.
 const MAX_BLOB: u64 = MAX_ATTACHMENT + MAX_ATTACHMENT / 64 + 4096;
@@ -834,7 +834,7 @@ impl Vault {
                 let env = r.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
                     id: id.to_string(),
                     section: section.to_string(),
-                    why: "it is listed in its chain but missing from the vault".into(),
+                    why: EnvelopeFault::Missing,
                 })?;
                 let blobs = r.envelope_blobs(&id)?;
                 let mut attached = 0;
@@ -1960,11 +1960,11 @@ impl Receiving<'_> {
         let env = Envelope::from_bytes(bytes).map_err(|e| Error::BadEnvelope {
             id: EnvelopeId(*blake3::hash(bytes).as_bytes()).to_string(),
             section: "?".into(),
-            why: e.to_string(),
+            why: EnvelopeFault::Undecodable(e),
         })?;
         if !self.ahead.as_ref().is_some_and(|a| a.0.contains(&env.id())) {
             env.verify_with(&mut self.certs)
-                .map_err(|e| bad_envelope(&env, e))?;
+                .map_err(|e| bad_envelope(&env, EnvelopeFault::Signature(e)))?;
         }
         let h = env.header().clone();
         let section = Vault::section_of(h.section, &env)?;
@@ -2314,7 +2314,7 @@ impl Receiving<'_> {
                 return Err(Error::BadEnvelope {
                     id: id.to_string(),
                     section: section.to_string(),
-                    why: "its changes build on a writer who wrote nothing in this section".into(),
+                    why: EnvelopeFault::UnknownWriter,
                 });
             }
         }
@@ -2564,7 +2564,16 @@ mod tests {
         let err = doctor
             .receive_items_from(&alice.card(), None, &mut Ahead(forged.into(), Some(ahead)))
             .unwrap_err();
-        assert!(matches!(err, Error::BadEnvelope { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::BadEnvelope {
+                    why: EnvelopeFault::Signature(_),
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(doctor.state_digest().unwrap(), before);
         // The honest batch, checked ahead, goes in.
         let ahead = CheckedAhead::of(&items);

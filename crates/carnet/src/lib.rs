@@ -99,8 +99,8 @@ pub use carnet_store::StoreError;
 pub use devices::{Attempt, DeviceInfo, DeviceRecord, MAX_ATTEMPTS, PeerStanding, SETTINGS};
 pub use engine::SyncEngine;
 pub use error::{
-    Damage, DeviceError, Error, ExchangeError, RecoveryError, Refusal, Result, SettingError,
-    SharingError,
+    Damage, DeviceError, EnvelopeFault, Error, ExchangeError, RecoveryError, Refusal, Result,
+    SettingError, SharingError,
 };
 pub use patients::SharedRecord;
 pub use sharing::{Contact, GrantInfo, LogLine};

@@ -15,7 +15,7 @@ use carnet_store::{Store, WriteTxn};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::{Error, Result};
+use crate::{EnvelopeFault, Error, Result};
 
 /// Envelopes replayed past a snapshot before a new snapshot is written. Bounds the work of
 /// opening a section to one snapshot load plus this many small changes.
@@ -628,10 +628,10 @@ fn catch_up(
             let env = src.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
                 id: id.to_string(),
                 section: section.to_string(),
-                why: "it is listed in its chain but missing from the vault".into(),
+                why: EnvelopeFault::Missing,
             })?;
             if env.id() != id {
-                return Err(bad_envelope(&env, "its bytes do not match its id"));
+                return Err(bad_envelope(&env, EnvelopeFault::IdMismatch));
             }
             if env.header().seq > upto {
                 break;
@@ -647,7 +647,8 @@ fn catch_up(
                         })?,
                 ),
             };
-            env.verify().map_err(|e| bad_envelope(&env, e))?;
+            env.verify()
+                .map_err(|e| bad_envelope(&env, EnvelopeFault::Signature(e)))?;
             let changes = open_verified(&env, key)?;
             let aside = loaded.doc.apply_tolerant(&changes, &mut loaded.set_aside)?;
             if !aside.is_empty() {
@@ -699,15 +700,15 @@ pub(crate) fn fresh<'a>(
 /// Verifies nothing: opens an envelope whose signature was verified, and checks that every
 /// change in it was made by its signer's device.
 fn open_verified(env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
-    let body = env.open(key).map_err(|e| bad_envelope(env, e))?;
-    let changes = ChangeSet::from_bytes(&body).map_err(|e| bad_envelope(env, e))?;
+    let body = env
+        .open(key)
+        .map_err(|e| bad_envelope(env, EnvelopeFault::Unopenable(e)))?;
+    let changes =
+        ChangeSet::from_bytes(&body).map_err(|e| bad_envelope(env, EnvelopeFault::Changes(e)))?;
     let h = env.header();
     let actor = actor_for(&h.author, &h.device);
     if changes.actors().iter().any(|a| *a != actor) {
-        return Err(bad_envelope(
-            env,
-            "it carries changes made by another author",
-        ));
+        return Err(bad_envelope(env, EnvelopeFault::OthersChanges));
     }
     Ok(changes)
 }
@@ -871,14 +872,14 @@ pub(crate) fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-pub(crate) fn bad_envelope(env: &Envelope, why: impl ToString) -> Error {
+pub(crate) fn bad_envelope(env: &Envelope, why: EnvelopeFault) -> Error {
     let section = SectionId::from_code(env.header().section)
         .map(|s| s.to_string())
         .unwrap_or_else(|| format!("#{}", env.header().section));
     Error::BadEnvelope {
         id: env.id().to_string(),
         section,
-        why: why.to_string(),
+        why,
     }
 }
 
@@ -1123,13 +1124,14 @@ impl Vault {
     }
 
     pub(crate) fn section_of(code: u8, env: &Envelope) -> Result<SectionId> {
-        SectionId::from_code(code).ok_or_else(|| bad_envelope(env, "unknown section code"))
+        SectionId::from_code(code).ok_or_else(|| bad_envelope(env, EnvelopeFault::UnknownSection))
     }
 
     /// Verifies an envelope, opens its body, and checks that every change in it was made by
     /// its signer's device. Returns the changes.
     pub(crate) fn open_envelope(&self, env: &Envelope, key: &EpochKey) -> Result<ChangeSet> {
-        env.verify().map_err(|e| bad_envelope(env, e))?;
+        env.verify()
+            .map_err(|e| bad_envelope(env, EnvelopeFault::Signature(e)))?;
         self.open_verified_envelope(env, key)
     }
 
@@ -2037,9 +2039,10 @@ impl Vault {
             let env = Envelope::from_bytes(bytes).map_err(|e| Error::BadEnvelope {
                 id: EnvelopeId(*blake3::hash(bytes).as_bytes()).to_string(),
                 section: "?".into(),
-                why: e.to_string(),
+                why: EnvelopeFault::Undecodable(e),
             })?;
-            env.verify().map_err(|e| bad_envelope(&env, e))?;
+            env.verify()
+                .map_err(|e| bad_envelope(&env, EnvelopeFault::Signature(e)))?;
             let h = env.header();
             let section = Self::section_of(h.section, &env)?;
             if !self.may_write_now(&h.record, section, &h.author)? {
