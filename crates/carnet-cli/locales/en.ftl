@@ -550,6 +550,8 @@ agent-cannot-create = cannot create the session directory { $dir }
 agent-cannot-read = cannot read the session directory { $dir }
 agent-lock-unconfirmed = the session did not confirm it ended
 agent-no-program = cannot find the carnet program to start the session agent
+agent-no-key = the session agent was given no key on its standard input
+agent-cannot-listen = the session agent cannot listen on { $socket }
 
 ## Usage errors (clap's own words are kept in English; these say them in French)
 

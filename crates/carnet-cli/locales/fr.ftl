@@ -548,6 +548,8 @@ agent-cannot-create = impossible de créer le répertoire de session { $dir }
 agent-cannot-read = impossible de lire le répertoire de session { $dir }
 agent-lock-unconfirmed = la session n'a pas confirmé qu'elle avait pris fin
 agent-no-program = impossible de trouver le programme carnet pour démarrer l'agent de session
+agent-no-key = l'agent de session n'a reçu aucune clé sur son entrée standard
+agent-cannot-listen = l'agent de session ne peut pas écouter sur { $socket }
 
 ## Erreurs d'usage (clap écrit les siennes en anglais ; celles-ci les disent en français)
 

@@ -130,11 +130,14 @@ mod imp {
         let mut key = Zeroizing::new([0u8; 32]);
         std::io::stdin()
             .read_exact(key.as_mut_slice())
-            .context("no key on standard input")?;
+            .with_context(|| crate::t!("agent-no-key"))?;
         let _ = std::fs::remove_file(socket);
-        let listener = UnixListener::bind(socket)
-            .with_context(|| format!("cannot listen on {}", socket.display()))?;
-        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))?;
+        let listener = UnixListener::bind(socket).with_context(|| {
+            crate::t!("agent-cannot-listen", socket = socket.display().to_string())
+        })?;
+        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600)).with_context(
+            || crate::t!("agent-cannot-listen", socket = socket.display().to_string()),
+        )?;
         listener.set_nonblocking(true)?;
         println!("ready");
         std::io::stdout().flush()?;

@@ -938,6 +938,9 @@ pub fn french(cmd: clap::Command) -> clap::Command {
     let mut template = String::from("{before-help}{about-with-newline}\nUtilisation : {usage}\n");
     if has_subcommands {
         template.push_str("\nCommandes :\n{subcommands}\n");
+        // `<COMMAND>` in the usage line; `[OPTIONS]` stays, as GNU's French usage lines
+        // keep `[OPTION]`.
+        cmd = cmd.subcommand_value_name("COMMANDE");
     }
     if has_positionals {
         template.push_str("\nArguments :\n{positionals}\n");
@@ -1042,6 +1045,10 @@ mod tests {
         cmd.build();
         let help = cmd.render_help().to_string();
         assert!(help.contains("Utilisation : "), "{help}");
+        assert!(
+            help.contains("<COMMANDE>") && !help.contains("<COMMAND>"),
+            "{help}"
+        );
         assert!(help.contains("Commandes :"), "{help}");
         assert!(help.contains("Codes de sortie :"), "{help}");
         assert!(

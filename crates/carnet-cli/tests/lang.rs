@@ -489,7 +489,7 @@ fn help_is_in_french_with_lang_fr_or_a_french_locale() {
     let c = Carnet::empty();
     let help = c.ok(&["--lang", "fr", "--help"]);
     for want in [
-        "Utilisation : carnet [OPTIONS] <COMMAND>",
+        "Utilisation : carnet [OPTIONS] <COMMANDE>",
         "Commandes :",
         "Créer votre identité et un coffre chiffré",
         "Afficher l'aide",
