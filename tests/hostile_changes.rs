@@ -67,10 +67,7 @@ fn a_change_building_on_a_stranger_to_the_section_is_refused_before_it_is_stored
     assert!(
         matches!(
             &err,
-            Error::BadEnvelope {
-                why: carnet::EnvelopeFault::UnknownWriter,
-                ..
-            }
+            Error::BadEnvelope { why, .. } if matches!(**why, carnet::EnvelopeFault::UnknownWriter)
         ),
         "{err}"
     );

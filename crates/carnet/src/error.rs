@@ -80,8 +80,8 @@ pub enum Error {
         id: String,
         /// The section code or name it claims.
         section: String,
-        /// What failed.
-        why: EnvelopeFault,
+        /// What failed (boxed: it holds the lower layer's error, and `Error` stays small).
+        why: Box<EnvelopeFault>,
     },
     /// The author of a change may not write where it writes.
     #[error(
@@ -1065,7 +1065,7 @@ mod tests {
             Error::BadEnvelope {
                 id: s("e1"),
                 section: s("notes"),
-                why: EnvelopeFault::IdMismatch,
+                why: Box::new(EnvelopeFault::IdMismatch),
             },
             Error::NotAllowed {
                 id: s("e1"),

@@ -834,7 +834,7 @@ impl Vault {
                 let env = r.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
                     id: id.to_string(),
                     section: section.to_string(),
-                    why: EnvelopeFault::Missing,
+                    why: Box::new(EnvelopeFault::Missing),
                 })?;
                 let blobs = r.envelope_blobs(&id)?;
                 let mut attached = 0;
@@ -1960,7 +1960,7 @@ impl Receiving<'_> {
         let env = Envelope::from_bytes(bytes).map_err(|e| Error::BadEnvelope {
             id: EnvelopeId(*blake3::hash(bytes).as_bytes()).to_string(),
             section: "?".into(),
-            why: EnvelopeFault::Undecodable(e),
+            why: Box::new(EnvelopeFault::Undecodable(e)),
         })?;
         if !self.ahead.as_ref().is_some_and(|a| a.0.contains(&env.id())) {
             env.verify_with(&mut self.certs)
@@ -2314,7 +2314,7 @@ impl Receiving<'_> {
                 return Err(Error::BadEnvelope {
                     id: id.to_string(),
                     section: section.to_string(),
-                    why: EnvelopeFault::UnknownWriter,
+                    why: Box::new(EnvelopeFault::UnknownWriter),
                 });
             }
         }
@@ -2567,10 +2567,7 @@ mod tests {
         assert!(
             matches!(
                 err,
-                Error::BadEnvelope {
-                    why: EnvelopeFault::Signature(_),
-                    ..
-                }
+                Error::BadEnvelope { ref why, .. } if matches!(**why, EnvelopeFault::Signature(_))
             ),
             "{err}"
         );

@@ -628,7 +628,7 @@ fn catch_up(
             let env = src.envelope(&id)?.ok_or_else(|| Error::BadEnvelope {
                 id: id.to_string(),
                 section: section.to_string(),
-                why: EnvelopeFault::Missing,
+                why: Box::new(EnvelopeFault::Missing),
             })?;
             if env.id() != id {
                 return Err(bad_envelope(&env, EnvelopeFault::IdMismatch));
@@ -879,7 +879,7 @@ pub(crate) fn bad_envelope(env: &Envelope, why: EnvelopeFault) -> Error {
     Error::BadEnvelope {
         id: env.id().to_string(),
         section,
-        why,
+        why: Box::new(why),
     }
 }
 
@@ -2039,7 +2039,7 @@ impl Vault {
             let env = Envelope::from_bytes(bytes).map_err(|e| Error::BadEnvelope {
                 id: EnvelopeId(*blake3::hash(bytes).as_bytes()).to_string(),
                 section: "?".into(),
-                why: EnvelopeFault::Undecodable(e),
+                why: Box::new(EnvelopeFault::Undecodable(e)),
             })?;
             env.verify()
                 .map_err(|e| bad_envelope(&env, EnvelopeFault::Signature(e)))?;
