@@ -800,3 +800,15 @@ violation-cert = its device certificate does not check
 err-wrong-peer = the peer is not who you asked for: the device at that address belongs to { $name } ({ $id })
 err-link-not-stored = the new device closed the link before saying it stored the vault; it was not registered
 err-link-not-registered = the other device did not confirm it registered this one ({ $why }); nothing was kept here: link it again
+
+## Why an envelope is not genuine (a tampered or damaged change)
+err-bad-envelope = change { $id } (section { $section }) is not genuine: { $why }; nothing of it was kept
+envelope-undecodable = it does not decode ({ $detail })
+envelope-signature = its signature does not check ({ $detail })
+envelope-id-mismatch = its bytes do not match its id
+envelope-missing = it is listed in its chain but missing from the vault
+envelope-unopenable = it does not open with the section's key ({ $detail })
+envelope-changes = its changes do not decode ({ $detail })
+envelope-others-changes = it carries changes made by another author
+envelope-unknown-section = it names a section that does not exist
+envelope-unknown-writer = its changes build on a writer who wrote nothing in this section

@@ -798,3 +798,15 @@ violation-cert = son certificat d'appareil ne se vérifie pas
 err-wrong-peer = ce pair n'est pas celui demandé : l'appareil à cette adresse appartient à { $name } ({ $id })
 err-link-not-stored = le nouvel appareil a fermé la liaison avant de dire qu'il avait enregistré le coffre ; il n'a pas été enregistré
 err-link-not-registered = l'autre appareil n'a pas confirmé avoir enregistré celui-ci ({ $why }) ; rien n'a été gardé ici : liez-le à nouveau
+
+## Why an envelope is not genuine (a tampered or damaged change)
+err-bad-envelope = la modification { $id } (rubrique { $section }) n'est pas authentique : { $why } ; rien n'en a été gardé
+envelope-undecodable = elle ne se décode pas ({ $detail })
+envelope-signature = sa signature ne se vérifie pas ({ $detail })
+envelope-id-mismatch = ses octets ne correspondent pas à son identifiant
+envelope-missing = elle figure dans sa chaîne mais manque dans le coffre
+envelope-unopenable = elle ne s'ouvre pas avec la clé de la rubrique ({ $detail })
+envelope-changes = ses modifications ne se décodent pas ({ $detail })
+envelope-others-changes = elle porte des modifications faites par un autre auteur
+envelope-unknown-section = elle nomme une rubrique qui n'existe pas
+envelope-unknown-writer = ses modifications s'appuient sur un auteur qui n'a rien écrit dans cette rubrique

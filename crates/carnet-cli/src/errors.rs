@@ -428,8 +428,32 @@ fn carnet_text(e: &carnet::Error) -> Option<String> {
         E::AttachmentTooLarge { size, max } => {
             t!("err-attachment-too-large", size = *size, max = *max)
         }
+        E::BadEnvelope { id, section, why } => t!(
+            "err-bad-envelope",
+            id = id.as_str(),
+            section = section.as_str(),
+            why = envelope_fault_text(why)
+        ),
         _ => return None,
     })
+}
+
+/// Why an envelope is not genuine, in the language (a lower layer's report, when there is
+/// one, kept in its words after the kind).
+fn envelope_fault_text(f: &carnet::EnvelopeFault) -> String {
+    use carnet::EnvelopeFault as F;
+    match f {
+        F::Undecodable(e) => t!("envelope-undecodable", detail = e.to_string()),
+        F::Signature(e) => t!("envelope-signature", detail = e.to_string()),
+        F::IdMismatch => t!("envelope-id-mismatch"),
+        F::Missing => t!("envelope-missing"),
+        F::Unopenable(e) => t!("envelope-unopenable", detail = e.to_string()),
+        F::Changes(e) => t!("envelope-changes", detail = e.to_string()),
+        F::OthersChanges => t!("envelope-others-changes"),
+        F::UnknownSection => t!("envelope-unknown-section"),
+        F::UnknownWriter => t!("envelope-unknown-writer"),
+        other => other.to_string(),
+    }
 }
 
 /// The stable code of the first cause that has one (a library error), for `--json`.
@@ -579,6 +603,18 @@ mod tests {
         assert!(text(&e).starts_with("while showing: "), "{}", text(&e));
         let e = refused("no".to_string());
         assert_eq!(kind(&e).code(), 4);
+        // Why a change is not genuine is said from its kind, in the messages' words.
+        let e: anyhow::Error = carnet::Error::BadEnvelope {
+            id: "abcd".into(),
+            section: "notes".into(),
+            why: Box::new(carnet::EnvelopeFault::IdMismatch),
+        }
+        .into();
+        assert_eq!(kind(&e), Kind::Refused);
+        assert_eq!(
+            text(&e),
+            "change abcd (section notes) is not genuine: its bytes do not match its id; nothing of it was kept"
+        );
         assert_eq!(kind(&anyhow::anyhow!("other")), Kind::Failure);
     }
 
