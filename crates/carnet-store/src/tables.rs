@@ -393,17 +393,7 @@ macro_rules! reads {
             record: &RecordId,
             section: u8,
         ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
-            let Some(t) = self.open(SNAPSHOTS)? else {
-                return Ok(None);
-            };
-            let k = section_key(record, section);
-            let Some(v) = t.get(&k[..])? else {
-                return Ok(None);
-            };
-            self.master
-                .open(&aad("snapshots", &k), v.value())
-                .map(Some)
-                .map_err(damaged("snapshot"))
+            self.sealed_section_row(SNAPSHOTS, "snapshots", "snapshot", record, section)
         }
 
         /// A section's cached entry list ([`WriteTxn::put_entry_list`]), opened with the
@@ -413,7 +403,20 @@ macro_rules! reads {
             record: &RecordId,
             section: u8,
         ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
-            let Some(t) = self.open(ENTRY_LISTS)? else {
+            self.sealed_section_row(ENTRY_LISTS, "entry_lists", "entry list", record, section)
+        }
+
+        /// A section's row of a sealed per-section table (`table` is its name, bound into
+        /// the seal), opened with the master key.
+        fn sealed_section_row(
+            &self,
+            def: TableDefinition<&[u8], &[u8]>,
+            table: &'static str,
+            what: &'static str,
+            record: &RecordId,
+            section: u8,
+        ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+            let Some(t) = self.open(def)? else {
                 return Ok(None);
             };
             let k = section_key(record, section);
@@ -421,9 +424,9 @@ macro_rules! reads {
                 return Ok(None);
             };
             self.master
-                .open(&aad("entry_lists", &k), v.value())
+                .open(&aad(table, &k), v.value())
                 .map(Some)
-                .map_err(damaged("entry list"))
+                .map_err(damaged(what))
         }
 
         /// An attachment's ciphertext (from its rows in `blob_parts`, or its one row in

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use carnet::crypto::{DeviceId, Passphrase};
-use carnet::transport::{BindFailure, ConnectFailure, LinkLost, LostAt, TicketProblem, Violation};
+use carnet::transport::{BindFailure, LinkLost, LostAt, TicketProblem, Violation};
 use carnet::{RestoreSummary, Vault};
 use data_encoding::BASE32_NOPAD;
 use iroh::endpoint::{Connection, presets};
@@ -383,18 +383,7 @@ pub async fn join(
         .map_err(|_| SyncError::BadTicket(TicketProblem::BadKey))?;
     let addr =
         EndpointAddr::from_parts(key, code.ticket.addrs.iter().map(|a| TransportAddr::Ip(*a)));
-    let conn = tokio::time::timeout(timeout, ep.connect(addr, LINK_ALPN))
-        .await
-        .map_err(|_| {
-            SyncError::Connect(ConnectFailure::NoAnswer {
-                secs: timeout.as_secs(),
-            })
-        })?
-        .map_err(|e| {
-            SyncError::Connect(ConnectFailure::Transport {
-                source: Box::new(e),
-            })
-        })?;
+    let conn = crate::node::dial(&ep, addr, LINK_ALPN, timeout).await?;
     let result = async {
         let (mut send, mut recv) = conn
             .open_bi()

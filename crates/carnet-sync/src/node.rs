@@ -213,6 +213,28 @@ fn bind_failure(wanted: &[SocketAddr], iroh_says: Cause) -> BindFailure {
     }
 }
 
+/// Connects to `addr` on `alpn` within `timeout`: no answer and a transport's refusal are
+/// the two kinds of [`ConnectFailure`].
+pub(crate) async fn dial(
+    endpoint: &Endpoint,
+    addr: EndpointAddr,
+    alpn: &[u8],
+    timeout: Duration,
+) -> Result<Connection, SyncError> {
+    tokio::time::timeout(timeout, endpoint.connect(addr, alpn))
+        .await
+        .map_err(|_| {
+            SyncError::Connect(ConnectFailure::NoAnswer {
+                secs: timeout.as_secs(),
+            })
+        })?
+        .map_err(|e| {
+            SyncError::Connect(ConnectFailure::Transport {
+                source: Box::new(e),
+            })
+        })
+}
+
 impl Node {
     /// Starts the endpoint with this vault's device key. Relays stay off unless the config
     /// says otherwise: nothing here needs the internet.
@@ -471,19 +493,7 @@ impl Node {
                 .map(|a| TransportAddr::Ip(*a))
                 .chain(relay),
         );
-        let timeout = self.shared.config.timeout;
-        let conn = tokio::time::timeout(timeout, self.endpoint.connect(addr, ALPN))
-            .await
-            .map_err(|_| {
-                SyncError::Connect(ConnectFailure::NoAnswer {
-                    secs: timeout.as_secs(),
-                })
-            })?
-            .map_err(|e| {
-                SyncError::Connect(ConnectFailure::Transport {
-                    source: Box::new(e),
-                })
-            })?;
+        let conn = dial(&self.endpoint, addr, ALPN, self.shared.config.timeout).await?;
         let report = session::run(
             self.shared.clone(),
             conn,
