@@ -442,6 +442,21 @@ impl SectionDoc {
     }
 
     fn decode(&self, key: &str, obj: &ExId) -> Result<StoredEntry, RecordError> {
+        // Automerge 0.12 panics hydrating some objects a malformed change left behind
+        // ("invalid op to hydrate", found by the `changeset` fuzz target): such an entry is
+        // one that does not decode, never a crash of the reader.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.decode_unguarded(key, obj)
+        }))
+        .unwrap_or_else(|_| {
+            Err(RecordError::Undecodable {
+                id: key.to_string(),
+                why: "its data cannot be read back (malformed changes)".to_string(),
+            })
+        })
+    }
+
+    fn decode_unguarded(&self, key: &str, obj: &ExId) -> Result<StoredEntry, RecordError> {
         let undecodable = |why: String| RecordError::Undecodable {
             id: key.to_string(),
             why,
@@ -1129,6 +1144,25 @@ mod tests {
         assert!(fresh.entries().unwrap().is_empty());
     }
     use super::*;
+
+    /// An input the `changeset` fuzz target aborted on ("panic in a function that cannot
+    /// unwind", 2026-12-01): decoding and applying it, as a receiver does, must end in a
+    /// value or an error, never take the process down.
+    #[test]
+    fn a_change_set_the_fuzzer_aborted_on_is_decoded_or_refused() {
+        let bytes = include_bytes!("../tests/regressions/changeset-nounwind");
+        if let Ok(changes) = ChangeSet::from_bytes(bytes) {
+            let mut doc = SectionDoc::new(SectionId::Notes, [1; 16]);
+            if doc.apply(&changes).is_ok() {
+                let _ = doc.entries();
+            }
+            let mut set_aside = std::collections::HashSet::new();
+            let mut again = SectionDoc::new(SectionId::Notes, [1; 16]);
+            if again.apply_tolerant(&changes, &mut set_aside).is_ok() {
+                let _ = again.entries();
+            }
+        }
+    }
 
     /// An Automerge bundle chunk whose run-length columns expand 144 bytes into a 2 GiB
     /// allocation (found by the `changeset` fuzz target) is refused before Automerge
