@@ -136,3 +136,89 @@ fn a_session_directory_open_to_others_is_refused() {
         stderr(&out)
     );
 }
+
+/// Only the user who unlocked gets the key: a process of another user that reaches the
+/// agent's socket anyway (root, past the socket's 0600 and its directory's 0700) is
+/// answered nothing, neither the key nor a `lock`. The agent runs as `nobody` and root
+/// knocks, so this needs root; a run as anyone else cannot switch users and says so.
+#[test]
+fn another_user_reaching_the_agent_gets_no_key() {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::UnixStream;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: switching to another user needs root");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let top = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(top.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The program, where `nobody` may run it (the build directory may be under /root).
+    let exe = top.path().join("carnet");
+    if std::fs::hard_link(env!("CARGO_BIN_EXE_carnet"), &exe).is_err() {
+        std::fs::copy(env!("CARGO_BIN_EXE_carnet"), &exe).unwrap();
+    }
+    let run = top.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::os::unix::fs::chown(&run, Some(NOBODY), Some(NOBODY)).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let socket = run.join("agent.sock");
+
+    let mut agent = Command::new(&exe)
+        .args(["__agent", "--timeout", "60", "--socket"])
+        .arg(&socket)
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let key = [0x5a_u8; 32];
+    agent.stdin.take().unwrap().write_all(&key).unwrap();
+    let mut ready = [0u8; 6];
+    agent.stdout.take().unwrap().read_exact(&mut ready).unwrap();
+    assert_eq!(&ready, b"ready\n");
+
+    let ask = |request: &[u8]| -> Vec<u8> {
+        let mut s = UnixStream::connect(&socket).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(request).unwrap();
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        got
+    };
+    assert_eq!(ask(b"key\n"), b"", "another user was given the key");
+    assert_eq!(ask(b"lock\n"), b"", "another user ended the session");
+
+    // The agent is still there and does answer its own user (a client run as `nobody`),
+    // so the silence above was the refusal, not an agent gone.
+    let python = std::path::Path::new("/usr/bin/python3");
+    if python.exists() {
+        let out = Command::new(python)
+            .args([
+                "-c",
+                "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); \
+                 s.sendall(b'key\\n'); d=b''\n\
+while len(d) < 32:\n    c=s.recv(64)\n    if not c: break\n    d+=c\n\
+sys.stdout.write(d.hex())",
+            ])
+            .arg(&socket)
+            .uid(NOBODY)
+            .gid(NOBODY)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "5a".repeat(32),
+            "its own user got no key: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(agent.try_wait().unwrap().is_none(), "the agent exited");
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
