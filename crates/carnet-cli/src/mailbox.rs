@@ -288,22 +288,22 @@ fn serve(
                             from, to, bytes, ..
                         } => t!(
                             "mailbox-event-deposited",
-                            from = short(from),
-                            to = short(to),
+                            from = short(&from.to_string()),
+                            to = short(&to.to_string()),
                             bytes = *bytes
                         ),
                         Event::Collected { to, .. } => {
-                            t!("mailbox-event-collected", to = short(to))
+                            t!("mailbox-event-collected", to = short(&to.to_string()))
                         }
-                        Event::Refused { endpoint, why } => t!(
+                        Event::Refused { endpoint, refusal } => t!(
                             "mailbox-event-refused",
-                            peer = short(endpoint),
-                            why = why.as_str()
+                            peer = short(&endpoint.to_string()),
+                            why = refusal.to_string()
                         ),
-                        Event::Failed { endpoint, why } => t!(
+                        Event::Failed { endpoint, error } => t!(
                             "mailbox-event-failed",
-                            peer = short(endpoint),
-                            why = why.as_str()
+                            peer = short(&endpoint.to_string()),
+                            why = error.to_string()
                         ),
                         Event::Expired { items } => {
                             t!("mailbox-event-expired", items = *items)
@@ -315,7 +315,7 @@ fn serve(
                             to, waiting_for, ..
                         } => t!(
                             "mailbox-event-acknowledged",
-                            to = short(to),
+                            to = short(&to.to_string()),
                             devices = *waiting_for
                         ),
                         _ => continue,

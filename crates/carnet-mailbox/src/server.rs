@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use carnet::crypto::{DeviceCert, IdentityCard, PersonId};
+use carnet::crypto::{DeviceCert, EndpointKey, IdentityCard, PersonId};
 use iroh::endpoint::{Connection, presets};
 use iroh::{Endpoint, RelayMode, SecretKey};
 use serde::Serialize;
@@ -20,7 +20,9 @@ use crate::frame::{self, Frame, PROTOCOL_VERSION};
 use crate::store::AckOutcome;
 use crate::{ALPN, MailboxConfig, MailboxError, MailboxStore, MailboxTicket, Refusal};
 
-/// Something a serving mailbox did, for its caller to show (ids in hex; no contents).
+/// Something a serving mailbox did, for its caller to show (who and how much; never a
+/// content). Ids are typed; in JSON they are text, as before, and an error is its text
+/// under `why`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -30,9 +32,11 @@ pub enum Event {
         /// Its id.
         id: u64,
         /// Who deposited it.
-        from: String,
+        #[serde(serialize_with = "as_text")]
+        from: PersonId,
         /// For whom.
-        to: String,
+        #[serde(serialize_with = "as_text")]
+        to: PersonId,
         /// Its size.
         bytes: u64,
     },
@@ -41,35 +45,40 @@ pub enum Event {
         /// Its id.
         id: u64,
         /// The collector (the recipient).
-        to: String,
+        #[serde(serialize_with = "as_text")]
+        to: PersonId,
     },
     /// One device of the recipient acknowledged an item, which waits for their others.
     Acknowledged {
         /// Its id.
         id: u64,
         /// The recipient.
-        to: String,
+        #[serde(serialize_with = "as_text")]
+        to: PersonId,
         /// How many of their devices have not acknowledged it yet.
         waiting_for: usize,
     },
     /// A request was refused.
     Refused {
-        /// The caller's endpoint key (hex).
-        endpoint: String,
-        /// Why.
-        why: String,
+        /// The caller's endpoint key.
+        endpoint: EndpointKey,
+        /// Why, as a kind ([`Refusal::code`]); in JSON, its text as `why`.
+        #[serde(rename = "why", serialize_with = "as_text")]
+        refusal: Refusal,
     },
     /// A session failed (the link dropped, the peer broke the protocol).
     Failed {
-        /// The caller's endpoint key (hex).
-        endpoint: String,
-        /// What happened.
-        why: String,
+        /// The caller's endpoint key.
+        endpoint: EndpointKey,
+        /// What happened, as a kind ([`MailboxError::code`]); in JSON, its text as `why`.
+        #[serde(rename = "why", serialize_with = "as_text")]
+        error: Arc<MailboxError>,
     },
     /// A person was allowed to deposit while the mailbox runs (`carnet mailbox allow`).
     Allowed {
         /// Their id.
-        id: String,
+        #[serde(serialize_with = "as_text")]
+        id: PersonId,
         /// Their name, as their card says.
         name: String,
     },
@@ -78,6 +87,10 @@ pub enum Event {
         /// How many.
         items: usize,
     },
+}
+
+fn as_text<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 struct Shared {
@@ -140,10 +153,6 @@ pub(crate) async fn bind(
         let _ = tokio::time::timeout(Duration::from_secs(10), endpoint.online()).await;
     }
     Ok(endpoint)
-}
-
-fn hex(b: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(b)
 }
 
 pub(crate) fn now_unix() -> u64 {
@@ -252,7 +261,7 @@ impl Mailbox {
                         .await
                         .map_err(task("queue"))??;
                     for (id, name) in allowed {
-                        let _ = events.send(Event::Allowed { id: id.to_string(), name });
+                        let _ = events.send(Event::Allowed { id, name });
                     }
                 }
                 _ = purge.tick() => {
@@ -277,14 +286,14 @@ impl Mailbox {
                         let timeout = shared.config.timeout;
                         let conn = tokio::time::timeout(timeout, incoming).await;
                         if let Ok(Ok(conn)) = conn {
-                            let endpoint = hex(conn.remote_id().as_bytes());
+                            let endpoint = EndpointKey(*conn.remote_id().as_bytes());
                             match session(&shared, &conn, &events).await {
                                 Ok(()) => {}
                                 Err(MailboxError::Refused(r)) => {
-                                    let _ = events.send(Event::Refused { endpoint, why: r.to_string() });
+                                    let _ = events.send(Event::Refused { endpoint, refusal: r });
                                 }
                                 Err(e) => {
-                                    let _ = events.send(Event::Failed { endpoint, why: e.to_string() });
+                                    let _ = events.send(Event::Failed { endpoint, error: Arc::new(e) });
                                 }
                             }
                             // Let the caller read our last frame before the connection goes.
@@ -399,8 +408,8 @@ async fn session(
                     Err(MailboxError::Refused(r)) => {
                         frame::write(&mut send, &Frame::Refused(r.clone())).await?;
                         let _ = events.send(Event::Refused {
-                            endpoint: hex(&remote),
-                            why: r.to_string(),
+                            endpoint: EndpointKey(remote),
+                            refusal: r,
                         });
                         continue;
                     }
@@ -417,8 +426,8 @@ async fn session(
                         frame::write(&mut send, &Frame::Accepted(id)).await?;
                         let _ = events.send(Event::Deposited {
                             id,
-                            from: person.to_string(),
-                            to: to.to_string(),
+                            from: person,
+                            to,
                             bytes: size,
                         });
                     }
@@ -472,15 +481,12 @@ async fn session(
                 // an item is deleted once every device of its recipient acknowledged it.
                 match blocking(move || s.ack(id, &person, &remote)).await? {
                     AckOutcome::Deleted => {
-                        let _ = events.send(Event::Collected {
-                            id,
-                            to: person.to_string(),
-                        });
+                        let _ = events.send(Event::Collected { id, to: person });
                     }
                     AckOutcome::Kept { waiting_for } => {
                         let _ = events.send(Event::Acknowledged {
                             id,
-                            to: person.to_string(),
+                            to: person,
                             waiting_for,
                         });
                     }
@@ -511,4 +517,45 @@ async fn session(
     }
     let _ = send.finish();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The events are typed for an app and read the same in JSON as when they were text:
+    /// ids as their usual text, an error as its sentence under `why`.
+    #[test]
+    fn events_in_json_keep_their_text_form() {
+        let person = PersonId([7; 32]);
+        let ev = Event::Deposited {
+            id: 3,
+            from: person,
+            to: person,
+            bytes: 10,
+        };
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["event"], "deposited");
+        assert_eq!(json["from"], person.to_string());
+        assert_eq!(json["to"], person.to_string());
+        let ev = Event::Refused {
+            endpoint: EndpointKey([0xab; 32]),
+            refusal: Refusal::NotAllowed,
+        };
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["endpoint"], "ab".repeat(32));
+        assert_eq!(json["why"], Refusal::NotAllowed.to_string());
+        let ev = Event::Failed {
+            endpoint: EndpointKey([1; 32]),
+            error: Arc::new(MailboxError::NoItem(4)),
+        };
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["why"], MailboxError::NoItem(4).to_string());
+        let json = serde_json::to_value(Event::Allowed {
+            id: person,
+            name: "Dr Martin".into(),
+        })
+        .unwrap();
+        assert_eq!(json["id"], person.to_string());
+    }
 }

@@ -609,7 +609,9 @@ async fn oversized_frames_and_items_are_refused_before_allocation() {
         .unwrap()
         .unwrap();
     assert!(
-        matches!(&ev, carnet_mailbox::Event::Failed { why, .. } if why.contains("over the")),
+        matches!(&ev, carnet_mailbox::Event::Failed { error, .. }
+            if matches!(**error, carnet_mailbox::MailboxError::Protocol(
+                carnet::transport::Violation::FrameTooLarge { .. }))),
         "{ev:?}"
     );
     ep.close().await;
