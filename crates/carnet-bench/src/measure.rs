@@ -101,9 +101,12 @@ pub fn child(args: &[String]) -> Result<Map<String, Value>> {
         .context("cannot start a child run")?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
+        // The status too: a child killed by a signal (out of memory, an abort) leaves
+        // nothing on stderr, and "failed:" alone said nothing.
         bail!(
-            "child {:?} failed: {}\n{}",
+            "child {:?} failed ({}): {}\n{}",
             args,
+            out.status,
             String::from_utf8_lossy(&out.stderr),
             stdout
         );
