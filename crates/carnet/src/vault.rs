@@ -2174,6 +2174,49 @@ mod tests {
         })
     }
 
+    /// A prefix that starts several ids is refused, naming them, and never picks one of
+    /// them: an entry shown or changed must be the one the person meant. Ids are random
+    /// (50 bits), so two sharing 4 characters are found among 6,000 entries (the chance
+    /// that none do is about e^-17).
+    #[test]
+    fn a_prefix_of_several_ids_is_refused_naming_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v = new_vault(&tmp.path().join("v"));
+        let record = v.own_record().unwrap();
+        let items = (0..6000)
+            .map(|i| crate::LabeledItem {
+                label: "note".into(),
+                item: crate::ImportItem::Entry(note(i)),
+            })
+            .collect();
+        v.import(&record, items, &mut |_, _| {}).unwrap();
+        let mut ids: Vec<String> = v
+            .list(&record, Some(SectionId::Notes))
+            .unwrap()
+            .iter()
+            .map(|e| e.id.to_string())
+            .collect();
+        assert_eq!(ids.len(), 6000);
+        ids.sort();
+        let (a, b) = ids
+            .windows(2)
+            .find(|w| w[0][..4] == w[1][..4])
+            .map(|w| (w[0].clone(), w[1].clone()))
+            .expect("6,000 random ids share no 4-character prefix");
+        let prefix = &a[..4];
+        match v.resolve_entry(&record, prefix) {
+            Err(Error::AmbiguousId { prefix: p, matches }) => {
+                assert_eq!(p, prefix);
+                assert!(matches.contains(&a) && matches.contains(&b), "{matches:?}");
+            }
+            other => panic!("{prefix} starts {a} and {b}, yet: {other:?}"),
+        }
+        // Enough of it to tell them apart picks the one meant.
+        let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        let unique = &a[..(common + 1).max(4)];
+        assert_eq!(v.resolve_entry(&record, unique).unwrap().to_string(), a);
+    }
+
     #[test]
     fn opening_replays_a_bounded_number_of_envelopes() {
         let tmp = tempfile::tempdir().unwrap();
