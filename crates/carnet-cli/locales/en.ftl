@@ -92,7 +92,9 @@ kind-heart-rate = Heart rate
 kind-glucose = Glucose
 kind-glucose-finger = blood glucose (finger stick)
 kind-temperature = Temperature
-kind-spo2 = Spo2
+kind-spo2 = SpO2
+kind-systolic = Systolic
+kind-diastolic = Diastolic
 
 field-substance = substance
 field-criticality = criticality

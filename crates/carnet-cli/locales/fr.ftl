@@ -91,6 +91,8 @@ kind-glucose = Glycémie
 kind-glucose-finger = glycémie capillaire
 kind-temperature = Température
 kind-spo2 = SpO2
+kind-systolic = Systolique
+kind-diastolic = Diastolique
 
 field-substance = substance
 field-criticality = gravité

@@ -206,9 +206,10 @@ pub fn run(cli: Cli) -> Result<()> {
                             let when = v
                                 .entry
                                 .clinical_date_text()
-                                .unwrap_or_else(|| v.created.to_string());
+                                .map(|t| crate::words::moment_text(&t))
+                                .unwrap_or_else(|| crate::words::moment(&v.created));
                             println!(
-                                "{when:<25} {} {}  ({})",
+                                "{when:<16} {} {}  ({})",
                                 output::pad(&crate::words::section(v.section), width),
                                 crate::words::summary(&v.entry),
                                 v.id
@@ -218,9 +219,10 @@ pub fn run(cli: Cli) -> Result<()> {
                             let when = blocks[0]
                                 .entry
                                 .clinical_date_text()
-                                .unwrap_or_else(|| blocks[0].created.to_string());
+                                .map(|t| crate::words::moment_text(&t))
+                                .unwrap_or_else(|| crate::words::moment(&blocks[0].created));
                             println!(
-                                "{when:<25} {} {}",
+                                "{when:<16} {} {}",
                                 output::pad(&crate::words::section(blocks[0].section), width),
                                 output::series_line(&blocks)
                             );

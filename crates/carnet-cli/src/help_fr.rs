@@ -566,8 +566,8 @@ pub const TEXTS: &[(&str, &str)] = &[
         "La valeur (tension : SYSTOLIQUE/DIASTOLIQUE ; décimale avec point ou virgule)",
     ),
     (
-        "The vault directory [default: $CARNET_VAULT, else your data directory]/carnet",
-        "Le dossier du coffre [par défaut : $CARNET_VAULT, sinon votre dossier de données]/carnet",
+        "The vault directory [default: $CARNET_VAULT, else `carnet` in your data directory]",
+        "Le dossier du coffre [par défaut : $CARNET_VAULT, sinon `carnet` dans votre dossier de données]",
     ),
     (
         "Their card (carnet-card1:...)",

@@ -36,7 +36,7 @@ use carnet::record::{
 #[derive(Parser, Debug)]
 #[command(name = "carnet", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
-    /// The vault directory [default: $CARNET_VAULT, else your data directory]/carnet.
+    /// The vault directory [default: $CARNET_VAULT, else `carnet` in your data directory].
     #[arg(long, global = true, env = "CARNET_VAULT", value_name = "DIR")]
     pub vault: Option<PathBuf>,
     /// Print one JSON document on stdout instead of text.

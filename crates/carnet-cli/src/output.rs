@@ -178,7 +178,7 @@ pub fn series_line(blocks: &[&EntryView]) -> String {
         .filter_map(|s| words::series_latest(s))
         .max_by_key(|(at, _)| at.sort_key());
     let (at, value) = latest
-        .map(|(at, v)| (at.to_string(), v))
+        .map(|(at, v)| (words::moment(&at), v))
         .unwrap_or_default();
     let mut text = t!(
         "series-summary",
@@ -276,7 +276,7 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
             )
         );
     }
-    println!("  {}{}", label("label-created"), v.created);
+    println!("  {}{}", label("label-created"), words::moment(&v.created));
     for e in &v.edits {
         let who = name_or_id(e.by_name.as_ref(), &id_text(e.by));
         let device = e
@@ -288,7 +288,7 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
             .unwrap_or_default();
         let when =
             e.at.as_ref()
-                .map(|t| t!("show-edit-when", at = t.to_string()))
+                .map(|t| t!("show-edit-when", at = words::moment(t)))
                 .unwrap_or_default();
         println!(
             "  {}{}",
@@ -337,6 +337,14 @@ fn field_value(k: &str, val: &serde_json::Value) -> String {
     use serde_json::Value;
     match val {
         Value::String(s) if k == "unit" => words::unit(s),
+        Value::String(s)
+            if matches!(
+                k,
+                "at" | "date" | "onset" | "abatement" | "start" | "end" | "asserted"
+            ) =>
+        {
+            words::moment_text(s)
+        }
         Value::String(s) if k == "section" => s
             .parse::<carnet::record::SectionId>()
             .map(words::section)
@@ -349,12 +357,16 @@ fn field_value(k: &str, val: &serde_json::Value) -> String {
         Value::Object(o) if o.contains_key("code") && o.contains_key("system") => {
             let code = o.get("code").and_then(Value::as_str).unwrap_or("");
             let system = o.get("system").and_then(Value::as_str).unwrap_or("");
+            let known = words::code_name(system, code);
             let system = match system {
                 "http://loinc.org" => "LOINC",
                 "http://snomed.info/sct" => "SNOMED CT",
                 other => other,
             };
-            match o.get("display").and_then(Value::as_str) {
+            match known
+                .as_deref()
+                .or(o.get("display").and_then(Value::as_str))
+            {
                 Some(d) => format!("{d} ({system} {code})"),
                 None => format!("{system} {code}"),
             }
@@ -367,11 +379,12 @@ fn field_value(k: &str, val: &serde_json::Value) -> String {
         Value::Array(parts) if k == "components" => parts
             .iter()
             .map(|p| {
-                let name = p
-                    .get("code")
-                    .and_then(|c| c.get("display"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
+                let code = p.get("code");
+                let text = |f: &str| code.and_then(|c| c.get(f)).and_then(Value::as_str);
+                let name =
+                    words::code_name(text("system").unwrap_or(""), text("code").unwrap_or(""))
+                        .or_else(|| text("display").map(str::to_string))
+                        .unwrap_or_else(|| "?".into());
                 let value = p.get("value").and_then(Value::as_f64).unwrap_or(f64::NAN);
                 let unit = p.get("unit").and_then(Value::as_str).unwrap_or("");
                 format!("{name} {} {}", words::number(value), words::unit(unit))
@@ -403,7 +416,7 @@ pub fn history(steps: &[HistoryView]) {
             .unwrap_or_default();
         let when =
             h.at.as_ref()
-                .map(|t| t.to_string())
+                .map(words::moment)
                 .unwrap_or_else(|| t!("history-no-time"));
         let what = match h.kind {
             carnet::record::HistoryKind::Created => t!("history-created"),

@@ -18,9 +18,7 @@ use crate::commands::{open, vault_dir, write_private};
 use crate::{Cli, DeviceCommand, RecoveryCommand, RestoreArgs, msg, output, pass, t};
 
 fn when(t: u64) -> String {
-    carnet::record::DateTime::from_unix(t as i64)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| t.to_string())
+    crate::words::moment_unix(t)
 }
 
 /// The recovery phrase: `$CARNET_RECOVERY_PHRASE`, else a prompt (not echoed).

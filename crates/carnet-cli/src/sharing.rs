@@ -233,12 +233,12 @@ pub fn log(cli: &Cli) -> Result<()> {
         output::json(&v)
     } else {
         for (time, text) in log_said(&vault, |_| true)? {
-            println!("{}  {text}", when(time));
+            println!("{}  {text}", words::moment_unix(time));
         }
         if !attempts.is_empty() {
             println!("{}", t!("log-refused-title"));
             for a in &attempts {
-                println!("{}  {}", when(a.time), refused_text(a));
+                println!("{}  {}", words::moment_unix(a.time), refused_text(a));
             }
         }
         Ok(())
@@ -806,7 +806,7 @@ fn inspect(cli: &Cli, file: &std::path::Path) -> Result<()> {
             "bundle-inspect",
             from = info.from.as_str(),
             id = &info.from_id.to_string()[..8],
-            at = when(info.created),
+            at = words::moment_unix(info.created),
             ok = if info.signature_ok { "yes" } else { "no" }
         )
     );

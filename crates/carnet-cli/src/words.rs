@@ -89,6 +89,33 @@ fn value_unit(value: &str, ucum: &str) -> String {
     }
 }
 
+/// An instant as people read it: the date and the time to the minute on the local clock
+/// (`TZ`, else the system's time zone), `2026-12-01 07:13`; a date alone stays a date.
+/// Display only: JSON keeps RFC 3339 with its offset.
+pub fn moment(d: &carnet::record::DateTime) -> String {
+    if d.is_date_only() {
+        return d.date().to_string();
+    }
+    d.timestamp()
+        .to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// [`moment`] of Unix seconds.
+pub fn moment_unix(secs: u64) -> String {
+    carnet::record::DateTime::from_unix(secs as i64)
+        .map(|d| moment(&d))
+        .unwrap_or_else(|| secs.to_string())
+}
+
+/// [`moment`] of a date or date-time as the record writes it (RFC 3339); other text as it is.
+pub fn moment_text(text: &str) -> String {
+    text.parse::<carnet::record::DateTime>()
+        .map(|d| moment(&d))
+        .unwrap_or_else(|_| text.to_string())
+}
+
 /// A section's name for people (its command-line name in English).
 pub fn section(s: SectionId) -> String {
     match s {
@@ -123,6 +150,24 @@ fn kind_name(name: &str) -> String {
         f.make_ascii_uppercase();
     }
     c
+}
+
+/// The name of a code Carnet knows (the LOINC codes of its measurement kinds and of a
+/// blood pressure's two parts), in the language; `None` for any other code, whose name is
+/// the source's own.
+pub fn code_name(system: &str, code: &str) -> Option<String> {
+    if system != carnet::record::systems::LOINC {
+        return None;
+    }
+    if let Some(k) = carnet::record::MeasurementKind::by_loinc(code) {
+        return Some(kind_name(k.name));
+    }
+    Some(match code {
+        "85354-9" | "55284-4" => t!("kind-blood-pressure"),
+        "8480-6" => t!("kind-systolic"),
+        "8462-4" => t!("kind-diastolic"),
+        _ => return None,
+    })
 }
 
 /// The name of a series' kind (LOINC), in words.
@@ -218,7 +263,7 @@ pub fn summary(entry: &Entry) -> String {
                 "measurement-summary",
                 name = name,
                 value = value,
-                at = m.at.to_string()
+                at = moment(&m.at)
             )
         }
         Entry::Procedure(p) => {

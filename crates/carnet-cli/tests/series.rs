@@ -47,7 +47,7 @@ fn a_series_is_one_summary_line_unless_its_days_are_asked_for() {
     // 864 readings: the last is i = 863, value 70 + 63 = 133, at 2025-01-03T23:55:00Z.
     assert!(
         list.contains(
-            "glucose: 864 readings in 3 days, 2025-01-01 to 2025-01-03; latest 133 mg/dL on 2025-01-03T23:55:00Z, Sensor G7"
+            "glucose: 864 readings in 3 days, 2025-01-01 to 2025-01-03; latest 133 mg/dL on 2025-01-03 23:55, Sensor G7"
         ),
         "{list}"
     );

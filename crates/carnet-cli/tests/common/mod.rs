@@ -71,6 +71,8 @@ impl Carnet {
             .env_remove("LC_ALL")
             .env_remove("LC_MESSAGES")
             .env("LANG", "C.UTF-8")
+            // Times are shown on the local clock: the same one wherever the tests run.
+            .env("TZ", "UTC")
             // Scripts skip typing back the recovery phrase (tests of it remove this).
             .env("CARNET_NO_CONFIRM_PHRASE", "1")
             .env_remove("CARNET_RECOVERY_PHRASE")
