@@ -366,6 +366,11 @@ pub fn said_cause(cause: &(dyn std::error::Error + 'static)) -> String {
     translate(cause).unwrap_or_else(|| cause.to_string())
 }
 
+/// A mailbox error on its own (a mailbox a sync could not use), in the language.
+pub fn said_mailbox(e: &carnet_mailbox::MailboxError) -> String {
+    mailbox_text(e).unwrap_or_else(|| e.to_string())
+}
+
 /// Why an endpoint could not listen, in the language.
 pub fn bind_text(b: &carnet::transport::BindFailure) -> String {
     use carnet::transport::BindFailure as B;
