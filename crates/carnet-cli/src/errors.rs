@@ -1231,6 +1231,35 @@ pub fn patient_text(p: &carnet_fhir::PatientIdentity) -> String {
     format!("{name}{born} ({}{ids})", p.reference)
 }
 
+/// How a bundle's patient differs from the record's person, in the language: the FHIR
+/// crate says it in English sentences of three forms, each said again here (any other is
+/// kept as it is).
+pub fn difference_text(why: &str) -> String {
+    let Some((head, mine, theirs)) = why.strip_suffix(')').and_then(|r| {
+        let (head, rest) = r.split_once(" (record: ")?;
+        let (mine, theirs) = rest.split_once("; bundle: ")?;
+        Some((head, mine, theirs))
+    }) else {
+        return why.to_string();
+    };
+    match head {
+        "the names differ" => t!("diff-names", mine = mine, theirs = theirs),
+        "the birth dates differ" => t!("diff-birth-dates", mine = mine, theirs = theirs),
+        _ => match head
+            .strip_prefix("the identifiers of ")
+            .and_then(|r| r.strip_suffix(" differ"))
+        {
+            Some(system) => t!(
+                "diff-identifiers",
+                system = system,
+                mine = mine,
+                theirs = theirs
+            ),
+            None => why.to_string(),
+        },
+    }
+}
+
 /// A mailbox error in the language (the command line's own wording of the usual ones is
 /// in `mailbox::cli_error`).
 fn mailbox_text(e: &carnet_mailbox::MailboxError) -> Option<String> {
