@@ -1344,17 +1344,17 @@ pub fn mailbox_refusal_text(r: &carnet_mailbox::Refusal) -> String {
     }
 }
 
-/// Why an envelope is not genuine, in the language (a lower layer's report, when there is
-/// one, kept in its words after the kind).
+/// Why an envelope is not genuine, in the language (the crypto or record crate's error
+/// inside said in the language too).
 fn envelope_fault_text(f: &carnet::EnvelopeFault) -> String {
     use carnet::EnvelopeFault as F;
     match f {
-        F::Undecodable(e) => t!("envelope-undecodable", detail = e.to_string()),
-        F::Signature(e) => t!("envelope-signature", detail = e.to_string()),
+        F::Undecodable(e) => t!("envelope-undecodable", detail = crypto_text(e)),
+        F::Signature(e) => t!("envelope-signature", detail = crypto_text(e)),
         F::IdMismatch => t!("envelope-id-mismatch"),
         F::Missing => t!("envelope-missing"),
-        F::Unopenable(e) => t!("envelope-unopenable", detail = e.to_string()),
-        F::Changes(e) => t!("envelope-changes", detail = e.to_string()),
+        F::Unopenable(e) => t!("envelope-unopenable", detail = crypto_text(e)),
+        F::Changes(e) => t!("envelope-changes", detail = record_text(e)),
         F::OthersChanges => t!("envelope-others-changes"),
         F::UnknownSection => t!("envelope-unknown-section"),
         F::UnknownWriter => t!("envelope-unknown-writer"),

@@ -286,8 +286,14 @@ async fn stop_signal() {
 }
 
 fn allow(cli: &Cli, card: &str, dir: &std::path::Path) -> Result<()> {
-    let card = carnet::crypto::IdentityCard::from_text(card.trim())
-        .map_err(|e| crate::errors::refused(msg!("err-mailbox-card", why = e.to_string())))?;
+    let card = carnet::crypto::IdentityCard::from_text(card.trim()).map_err(|e| {
+        // Said when shown: in the language, and in English inside --json.
+        let why = crate::i18n::Said::new(move || crate::errors::crypto_text(&e));
+        crate::errors::refused(crate::i18n::Msg::Keyed {
+            id: "err-mailbox-card",
+            args: vec![("why", crate::i18n::Arg::Said(why))],
+        })
+    })?;
     // A running mailbox holds the store: the card goes to its queue, taken within a second.
     let queued = match MailboxStore::open(dir) {
         Ok(store) => {
