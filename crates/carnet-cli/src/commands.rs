@@ -708,10 +708,17 @@ fn plausible(mut entry: Entry, confirmed: bool, before: Option<&Entry>) -> Resul
         && let Err(e) = m.check_usual()
     {
         if !confirmed {
-            return Err(crate::errors::refused(msg!(
-                "err-unusual",
-                why = e.to_string()
-            )));
+            // The record's words for the value, said when the refusal is shown: in the
+            // language, and in English inside --json.
+            return Err(crate::errors::refused(crate::i18n::Msg::Keyed {
+                id: "err-unusual",
+                args: vec![(
+                    "why",
+                    crate::i18n::Arg::Said(crate::i18n::Said::new(move || {
+                        crate::errors::unusual_text(&e)
+                    })),
+                )],
+            }));
         }
         m.confirm_unusual();
     }

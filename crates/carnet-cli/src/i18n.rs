@@ -77,24 +77,36 @@ pub fn set(lang: Lang) {
 }
 
 thread_local! {
-    static FORCE_ENGLISH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static FORCED: std::cell::Cell<Option<Lang>> = const { std::cell::Cell::new(None) };
 }
 
 /// The language of this process (English until [`set`]).
 pub fn lang() -> Lang {
-    if FORCE_ENGLISH.with(|f| f.get()) {
-        return Lang::En;
+    if let Some(l) = FORCED.with(|f| f.get()) {
+        return l;
     }
     LANG.get().copied().unwrap_or(Lang::En)
+}
+
+/// Runs `f` with the messages of `lang`, whatever the language of the process.
+fn in_lang<T>(lang: Lang, f: impl FnOnce() -> T) -> T {
+    let before = FORCED.with(|c| c.replace(Some(lang)));
+    let out = f();
+    FORCED.with(|c| c.set(before));
+    out
 }
 
 /// Runs `f` with English messages, whatever the language (for text inside JSON, which
 /// stays the same in every language).
 pub fn in_english<T>(f: impl FnOnce() -> T) -> T {
-    let before = FORCE_ENGLISH.with(|c| c.replace(true));
-    let out = f();
-    FORCE_ENGLISH.with(|c| c.set(before));
-    out
+    in_lang(Lang::En, f)
+}
+
+/// Runs `f` with French messages: unit tests share one process, whose language is set
+/// once, so each says what it reads in French on its own thread.
+#[cfg(test)]
+pub fn in_french<T>(f: impl FnOnce() -> T) -> T {
+    in_lang(Lang::Fr, f)
 }
 
 fn bundle_of(lang: Lang) -> FluentBundle<FluentResource> {
@@ -154,11 +166,30 @@ pub enum Msg {
     Text(String),
 }
 
-/// An argument of a [`Msg`]: text or a number, owned (errors cross threads).
+/// An argument of a [`Msg`]: text or a number, owned (errors cross threads), or text
+/// said when the message is shown, in the language of that moment (a library error's
+/// words inside a message of the command line: English again inside `--json`).
 #[derive(Clone, Debug)]
 pub enum Arg {
     Text(String),
     Number(fluent_bundle::types::FluentNumber),
+    Said(Said),
+}
+
+/// Text made when it is shown: see [`Arg::Said`].
+#[derive(Clone)]
+pub struct Said(std::sync::Arc<dyn Fn() -> String + Send + Sync>);
+
+impl Said {
+    pub fn new(f: impl Fn() -> String + Send + Sync + 'static) -> Said {
+        Said(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&(self.0)())
+    }
 }
 
 impl From<FluentValue<'_>> for Arg {
@@ -187,6 +218,7 @@ impl std::fmt::Display for Msg {
                     .map(|(k, v)| {
                         let v = match v {
                             Arg::Text(t) => FluentValue::from(t.as_str()),
+                            Arg::Said(said) => FluentValue::from((said.0)()),
                             Arg::Number(n) => FluentValue::Number(n.clone()),
                         };
                         (*k, v)

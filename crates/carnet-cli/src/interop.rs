@@ -308,7 +308,10 @@ pub fn import(cli: &Cli, cmd: &ImportCommand) -> Result<()> {
             )
         );
         if let Some(who) = &parsed.patient {
-            println!("{}", t!("import-about", who = who.to_string()));
+            println!(
+                "{}",
+                t!("import-about", who = crate::errors::patient_text(who))
+            );
         }
         if !report.already_present.is_empty() {
             println!(
@@ -379,22 +382,30 @@ fn check_same_person(
     if why.is_empty() || confirmed {
         return Ok(());
     }
-    let mine = match &profile.birth_date {
-        Some(d) => t!(
-            "person-born",
-            name = profile.name.as_str(),
-            date = d.to_string()
-        ),
-        None => t!("person-no-birth-date", name = profile.name.as_str()),
-    };
-    let what = t!(
-        "import-other-person",
-        who = who.to_string(),
-        mine = mine,
-        why = why.join("; ")
+    // Said when shown: in the language at a terminal, in English inside --json.
+    let (name, birth, who) = (
+        profile.name.clone(),
+        profile.birth_date.clone(),
+        who.clone(),
     );
+    let what = move || {
+        let mine = match &birth {
+            Some(d) => t!("person-born", name = name.as_str(), date = d.to_string()),
+            None => t!("person-no-birth-date", name = name.as_str()),
+        };
+        t!(
+            "import-other-person",
+            who = crate::errors::patient_text(&who),
+            mine = mine,
+            why = why
+                .iter()
+                .map(|w| crate::errors::difference_text(w))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
     if !cli.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-        eprintln!("{what}.");
+        eprintln!("{}.", what());
         eprint!("{}", t!("import-same-person-question"));
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
@@ -405,10 +416,10 @@ fn check_same_person(
             return Ok(());
         }
     }
-    Err(crate::errors::refused(msg!(
-        "import-other-person-refused",
-        what = what
-    )))
+    Err(crate::errors::refused(crate::i18n::Msg::Keyed {
+        id: "import-other-person-refused",
+        args: vec![("what", crate::i18n::Arg::Said(crate::i18n::Said::new(what)))],
+    }))
 }
 
 /// The entries to export with the files of documents.

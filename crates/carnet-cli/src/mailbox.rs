@@ -7,13 +7,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use carnet_mailbox::{
     ClientConfig, Event, Mailbox, MailboxClient, MailboxConfig, MailboxError, MailboxStore,
-    MailboxTicket, Refusal,
+    MailboxTicket,
 };
 use clap::Subcommand;
 use serde_json::json;
 
 use crate::commands::open;
-use crate::errors::{self, CliError, Kind};
 use crate::{Cli, NetArgs, msg, t};
 
 #[derive(Subcommand, Debug)]
@@ -131,75 +130,13 @@ pub(crate) fn short(id: &str) -> &str {
     &id[..12.min(id.len())]
 }
 
-/// A mailbox error in the language, with its exit code.
+/// A mailbox error as the command line returns it: said in the language when it is shown
+/// (`errors::text`), in English inside `--json`, with the exit code of its kind.
 pub(crate) fn cli_error(e: MailboxError) -> anyhow::Error {
-    let e = match e {
-        MailboxError::Vault(v) => return v.into(),
-        other => other,
-    };
-    let (kind, text) = match &e {
-        MailboxError::Refused(r) => (
-            Kind::Refused,
-            match r {
-                Refusal::NotAllowed => msg!("err-mailbox-not-allowed"),
-                Refusal::DepositorFull {
-                    items,
-                    bytes,
-                    max_items,
-                    max_bytes,
-                } => msg!(
-                    "err-mailbox-quota",
-                    items = *items,
-                    bytes = *bytes,
-                    max_items = *max_items,
-                    max_bytes = *max_bytes
-                ),
-                Refusal::RecipientFull {
-                    max_items,
-                    max_bytes,
-                    ..
-                } => msg!(
-                    "err-mailbox-recipient-full",
-                    max_items = *max_items,
-                    max_bytes = *max_bytes
-                ),
-                Refusal::TooLarge { size, max } => {
-                    msg!("err-mailbox-too-large", size = *size, max = *max)
-                }
-                other => msg!("err-mailbox-refused", why = other.to_string()),
-            },
-        ),
-        MailboxError::Connect(c) => (
-            Kind::Unreachable,
-            msg!("err-mailbox-unreachable", why = errors::connect_text(c)),
-        ),
-        MailboxError::Connection { lost, at } => (
-            Kind::Unreachable,
-            msg!("err-mailbox-unreachable", why = errors::lost_text(lost, at)),
-        ),
-        MailboxError::Protocol(v) => (
-            Kind::Unreachable,
-            msg!("err-mailbox-unreachable", why = errors::violation_text(v)),
-        ),
-        MailboxError::Timeout(_) => (
-            Kind::Unreachable,
-            msg!("err-mailbox-unreachable", why = e.to_string()),
-        ),
-        MailboxError::BadTicket(why) => (
-            Kind::Refused,
-            msg!("err-mailbox-ticket", why = errors::ticket_text(why)),
-        ),
-        MailboxError::Bind(b) => (
-            Kind::Failure,
-            msg!("err-sync-bind", why = errors::bind_text(b)),
-        ),
-        MailboxError::InUse(dir) => (
-            Kind::Failure,
-            msg!("err-mailbox-in-use", store = dir.display().to_string()),
-        ),
-        _ => (Kind::Failure, e.to_string().into()),
-    };
-    CliError { kind, text }.into()
+    match e {
+        MailboxError::Vault(v) => v.into(),
+        other => other.into(),
+    }
 }
 
 pub fn run(cli: &Cli, cmd: &MailboxCommand) -> Result<()> {
@@ -349,8 +286,14 @@ async fn stop_signal() {
 }
 
 fn allow(cli: &Cli, card: &str, dir: &std::path::Path) -> Result<()> {
-    let card = carnet::crypto::IdentityCard::from_text(card.trim())
-        .map_err(|e| crate::errors::refused(msg!("err-mailbox-card", why = e.to_string())))?;
+    let card = carnet::crypto::IdentityCard::from_text(card.trim()).map_err(|e| {
+        // Said when shown: in the language, and in English inside --json.
+        let why = crate::i18n::Said::new(move || crate::errors::crypto_text(&e));
+        crate::errors::refused(crate::i18n::Msg::Keyed {
+            id: "err-mailbox-card",
+            args: vec![("why", crate::i18n::Arg::Said(why))],
+        })
+    })?;
     // A running mailbox holds the store: the card goes to its queue, taken within a second.
     let queued = match MailboxStore::open(dir) {
         Ok(store) => {

@@ -278,7 +278,7 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
                             // Not reachable live: what waits at our mailboxes is collected
                             // (it may bring their newer card, announcing their mailbox),
                             // then what they lack is left at theirs.
-                            boxes.unreachable = Some(e.to_string());
+                            boxes.unreachable = Some(crate::errors::said(&e));
                             collect_all(&node, &own_boxes, &box_config, &mut boxes).await;
                             let name = peer_name.clone();
                             if let Ok(now) = node
@@ -307,7 +307,7 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
                                 None => Err(anyhow!(t!(
                                     "err-sync-no-mailbox",
                                     peer = peer_name.as_str(),
-                                    why = e.to_string(),
+                                    why = crate::errors::said(&e),
                                     collected = boxes.received(),
                                     mailboxes = boxes
                                         .errors
@@ -317,7 +317,7 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
                                             t!(
                                                 "sync-mailbox-failed",
                                                 mailbox = m.as_str(),
-                                                why = why.as_str()
+                                                why = crate::errors::said_mailbox(why)
                                             )
                                         ))
                                         .collect::<String>()
@@ -356,7 +356,10 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
             boxes
                 .errors
                 .iter()
-                .map(|(m, why)| json!({"mailbox": m, "why": why}))
+                // English, as every text inside JSON.
+                .map(|(m, why)| {
+                    json!({"mailbox": m, "why": crate::i18n::in_english(|| crate::errors::said_mailbox(why))})
+                })
                 .collect::<Vec<_>>()
         );
         output::json(&out)
@@ -384,7 +387,7 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
                 t!(
                     "sync-mailbox-failed",
                     mailbox = m.as_str(),
-                    why = why.as_str()
+                    why = crate::errors::said_mailbox(why)
                 )
             );
         }
@@ -399,8 +402,9 @@ struct Boxes {
     unreachable: Option<String>,
     deposited: Option<carnet_mailbox::DepositReport>,
     collected: Vec<carnet_mailbox::CollectReport>,
-    /// (mailbox, why) for each mailbox that could not be used.
-    errors: Vec<(String, String)>,
+    /// (mailbox, why) for each mailbox that could not be used: the error itself, said in
+    /// English inside JSON and in the language elsewhere.
+    errors: Vec<(String, carnet_mailbox::MailboxError)>,
 }
 
 impl Boxes {
@@ -481,7 +485,7 @@ async fn deposit_any(
                 out.deposited = Some(d);
                 return;
             }
-            Err(e) => out.errors.push((box_name(text), e.to_string())),
+            Err(e) => out.errors.push((box_name(text), e)),
         }
     }
 }
@@ -500,7 +504,7 @@ async fn collect_all(
         .await;
         match r {
             Ok(c) => out.collected.push(c),
-            Err(e) => out.errors.push((box_name(text), e.to_string())),
+            Err(e) => out.errors.push((box_name(text), e)),
         }
     }
 }
@@ -734,7 +738,7 @@ async fn watch(node: &Node, ticket: &Ticket) -> Result<(SessionReport, usize)> {
                 );
             }
             Err(e) if stopped => {
-                eprintln!("{}", t!("sync-stopped", why = e.to_string()));
+                eprintln!("{}", t!("sync-stopped", why = crate::errors::said(&e)));
                 return Ok((total, reconnects));
             }
             Err(e) if worth_retrying(&e) => {
@@ -742,7 +746,7 @@ async fn watch(node: &Node, ticket: &Ticket) -> Result<(SessionReport, usize)> {
                     "{}",
                     t!(
                         "sync-retry",
-                        why = e.to_string(),
+                        why = crate::errors::said(&e),
                         seconds = backoff.as_secs()
                     )
                 );

@@ -191,7 +191,10 @@ fn restore_shares(args: &RestoreArgs) -> Result<Vec<ReleasedShare>> {
             }
             match ReleasedShare::from_text(&text) {
                 Ok(s) => shares.push(s),
-                Err(e) => eprintln!("{}", t!("share-type-again", why = e.to_string())),
+                Err(e) => eprintln!(
+                    "{}",
+                    t!("share-type-again", why = crate::errors::crypto_text(&e))
+                ),
             }
         }
     }

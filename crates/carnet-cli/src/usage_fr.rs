@@ -48,9 +48,9 @@ pub fn french(e: &clap::Error) -> Option<String> {
                 value = text(e, ContextKind::InvalidValue).unwrap_or_default(),
                 arg = arg()
             );
-            // What the value's parser said (the record's own words, in English).
+            // What the value's parser said: the record's refusal, said in French too.
             match std::error::Error::source(e) {
-                Some(why) => format!("{said} : {why}"),
+                Some(why) => format!("{said} : {}", crate::errors::said_cause(why)),
                 None => said,
             }
         }

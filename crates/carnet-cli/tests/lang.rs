@@ -1156,3 +1156,223 @@ fn errors_the_command_line_builds_are_english_under_json_in_every_language() {
         assert!(v["error"].as_str().is_some_and(|e| e.is_ascii()), "{v}");
     }
 }
+
+/// The library's refusals a patient meets most (a value the record does not take, a
+/// contact that does not exist, a wrong recovery phrase, a file that is not a bundle of
+/// theirs) read in French under `--lang fr`, in English otherwise; what the person typed
+/// stays as typed.
+#[test]
+fn library_refusals_read_in_french() {
+    let c = patient_with_entries();
+    // A value that is not a number: the record's own check.
+    let (fr, en) = fails_in_both(
+        &c,
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "heart-rate",
+            "--value",
+            "abc",
+            "--unit",
+            "/min",
+        ],
+        4,
+    );
+    assert!(
+        fr.contains("valeur non plausible pour la fréquence cardiaque (\"abc\") : ce n'est pas un nombre (écrivez 72.5 ou 72,5)"),
+        "{fr}"
+    );
+    assert!(!fr.contains("is not plausible"), "{fr}");
+    assert!(
+        en.contains("heart rate \"abc\" is not plausible: it is not a number"),
+        "{en}"
+    );
+    // A value outside the usual ones: the record's words for it in French, in English
+    // inside --json whatever the language.
+    let unusual = [
+        "add",
+        "measurement",
+        "--kind",
+        "heart-rate",
+        "--value",
+        "400",
+        "--unit",
+        "/min",
+    ];
+    let (fr, en) = fails_in_both(&c, &unusual, 4);
+    assert!(
+        fr.contains("valeur inhabituelle pour la fréquence cardiaque (400 /min) : une fréquence cardiaque est comprise entre 20 et 300 battements par minute. Rien n'a été enregistré"),
+        "{fr}"
+    );
+    assert!(
+        en.contains("heart rate 400 /min is unusual: a heart rate is between 20 and 300 beats per minute. Nothing was stored"),
+        "{en}"
+    );
+    let json: Vec<&str> = ["--lang", "fr", "--json"]
+        .iter()
+        .chain(&unusual)
+        .copied()
+        .collect();
+    let (code, _, err) = run_env(&c, &json, &[]);
+    assert_eq!(code, 4, "{err}");
+    let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("heart rate 400 /min is unusual: a heart rate is between"),
+        "{v}"
+    );
+    // A code the record cannot read (refused as the command line is read): what it
+    // expects, in French.
+    let (fr, en) = fails_in_both(
+        &c,
+        &["add", "condition", "--name", "Asthme", "--code", "nonsense"],
+        2,
+    );
+    assert!(
+        fr.contains("le code « nonsense » n'est pas valable : écrivez SYSTÈME:CODE"),
+        "{fr}"
+    );
+    assert!(!fr.contains("is not valid"), "{fr}");
+    assert!(
+        en.contains("code \"nonsense\" is not valid: write SYSTEM:CODE"),
+        "{en}"
+    );
+    // A contact that does not exist: the name as typed, the hint in French.
+    let grant = [
+        "grant",
+        "Dr X",
+        "--sections",
+        "notes",
+        "--access",
+        "read",
+        "--purpose",
+        "suivi",
+    ];
+    let (fr, en) = fails_in_both(&c, &grant, 6);
+    assert!(fr.contains("aucun contact nommé « Dr X »"), "{fr}");
+    assert!(fr.contains("`carnet contact list` les montre"), "{fr}");
+    assert!(!fr.contains("no contact named"), "{fr}");
+    assert!(en.contains("no contact named \"Dr X\""), "{en}");
+    // Another vault's recovery phrase.
+    let other = Carnet::empty();
+    let phrase = other.json(&["init", "--name", "Other", "--kdf-cost", "10"])["recovery_phrase"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let verify = |lang: &str| {
+        run_env(
+            &c,
+            &["--lang", lang, "recovery", "verify"],
+            &[("CARNET_RECOVERY_PHRASE", phrase.as_str())],
+        )
+    };
+    let (code, _, fr) = verify("fr");
+    assert_eq!(code, 4, "{fr}");
+    assert!(
+        fr.contains("cette phrase de récupération n'est pas celle de ce coffre"),
+        "{fr}"
+    );
+    assert!(!fr.contains("recovery phrase is not"), "{fr}");
+    let (code, _, en) = verify("en");
+    assert_eq!(code, 4, "{en}");
+    assert!(
+        en.contains("this recovery phrase is not the one of this vault"),
+        "{en}"
+    );
+    // A JSON file that is not FHIR, one that is not a bundle, and a bundle that is not
+    // valid FHIR: refused before the vault is opened.
+    std::fs::write(c.work.join("empty.json"), "{}").unwrap();
+    let (fr, en) = fails_in_both(&c, &["import", "fhir", "empty.json"], 1);
+    assert!(
+        fr.contains(
+            "le fichier est du JSON mais pas une ressource FHIR (il n'a pas de resourceType)"
+        ),
+        "{fr}"
+    );
+    assert!(!fr.contains("not a FHIR resource"), "{fr}");
+    assert!(
+        en.contains("the file is JSON but not a FHIR resource (it has no resourceType)"),
+        "{en}"
+    );
+    std::fs::write(
+        c.work.join("patient.json"),
+        r#"{"resourceType": "Patient", "id": "x"}"#,
+    )
+    .unwrap();
+    let (fr, en) = fails_in_both(&c, &["import", "fhir", "patient.json"], 1);
+    assert!(
+        fr.contains("le fichier contient une ressource Patient, pas un Bundle"),
+        "{fr}"
+    );
+    assert!(
+        en.contains("the file holds one Patient resource, not a Bundle"),
+        "{en}"
+    );
+    std::fs::write(
+        c.work.join("invalid.json"),
+        r#"{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Observation", "id": "o1", "status": 7}}]}"#,
+    )
+    .unwrap();
+    let (fr, en) = fails_in_both(&c, &["import", "fhir", "invalid.json"], 1);
+    assert!(fr.contains("le Bundle n'est pas du FHIR R4 valide"), "{fr}");
+    assert!(fr.contains("rien n'a été importé"), "{fr}");
+    assert!(fr.contains("entrée 0 (Observation/o1) :"), "{fr}");
+    assert!(en.contains("the bundle is not valid FHIR R4"), "{en}");
+    assert!(en.contains("entry 0 (Observation/o1):"), "{en}");
+}
+
+/// A bundle about another person than the record's: who it is about and how they differ
+/// are said in French (the names and dates as the files give them).
+#[test]
+fn another_persons_bundle_is_refused_in_french() {
+    let c = Carnet::patient();
+    let fhir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/fhir/synthea");
+    let find = |prefix: &str| {
+        std::fs::read_dir(&fhir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+            .unwrap()
+    };
+    let clemente = find("smart_Clemente");
+    let bob = find("gfdp_Bob965");
+    c.json(&["import", "fhir", clemente.to_str().unwrap()]);
+    let (fr, en) = fails_in_both(&c, &["import", "fhir", bob.to_str().unwrap()], 4);
+    for want in [
+        "Bob965 Keeling57, né(e) le 1991-07-08",
+        "les noms diffèrent (dossier : \"Clemente",
+        "les dates de naissance diffèrent (dossier : 1984-07-02 ; paquet : 1991-07-08)",
+        "Rien n'a été importé",
+        "--same-person",
+    ] {
+        assert!(fr.contains(want), "missing {want:?} in: {fr}");
+    }
+    for english in ["names differ", "birth dates differ", ", born "] {
+        assert!(!fr.contains(english), "{english:?} in: {fr}");
+        assert!(en.contains(english), "missing {english:?} in: {en}");
+    }
+    // Inside --json: English, whatever the language.
+    let (code, _, err) = run_env(
+        &c,
+        &[
+            "--lang",
+            "fr",
+            "--json",
+            "import",
+            "fhir",
+            bob.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    let text = v["error"].as_str().unwrap();
+    assert!(
+        text.contains("names differ") && text.contains(", born 1991-07-08"),
+        "{v}"
+    );
+}
