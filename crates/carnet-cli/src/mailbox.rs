@@ -235,12 +235,12 @@ fn serve(
                         Event::Refused { endpoint, refusal } => t!(
                             "mailbox-event-refused",
                             peer = short(&endpoint.to_string()),
-                            why = refusal.to_string()
+                            why = crate::errors::mailbox_refusal_text(refusal)
                         ),
                         Event::Failed { endpoint, error } => t!(
                             "mailbox-event-failed",
                             peer = short(&endpoint.to_string()),
-                            why = error.to_string()
+                            why = crate::errors::said_mailbox(error)
                         ),
                         Event::Expired { items } => {
                             t!("mailbox-event-expired", items = *items)
