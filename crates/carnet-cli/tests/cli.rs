@@ -190,6 +190,11 @@ fn attachments_come_back_byte_for_byte_into_a_private_file() {
     let shown = c.json(&["show", id]);
     assert_eq!(shown["title"], "report.pdf");
     assert_eq!(shown["blob"]["media_type"], "application/pdf");
+    // No content key in any output (issue 18): it would open the document for anyone
+    // who copied the JSON.
+    assert!(shown["blob"].get("key").is_none(), "{shown}");
+    let listed = c.json(&["list", "--section", "documents"]);
+    assert!(listed[0]["blob"].get("key").is_none(), "{listed}");
     c.ok(&["get-attachment", id, "--out", "back.pdf"]);
     assert_eq!(std::fs::read(c.work.join("back.pdf")).unwrap(), data);
     #[cfg(unix)]

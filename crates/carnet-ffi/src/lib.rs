@@ -230,7 +230,7 @@ pub struct EntryRecord {
     pub edited: bool,
     /// One line for a list.
     pub summary: String,
-    /// The whole entry as JSON.
+    /// The whole entry as JSON (a document without its content key: the vault opens it).
     pub json: String,
 }
 

@@ -426,7 +426,9 @@ pub struct BlobRef {
     /// Hex BLAKE3 hash of the ciphertext: the blob's id in a vault.
     pub id: String,
     /// Hex of the 32-byte content key. The section is encrypted, so the key travels only
-    /// to those who may read the section.
+    /// to those who may read the section. Never empty in a stored entry; a view shown to
+    /// people or scripts empties it, and an empty key is left out of the serialized form.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub key: String,
     /// Plaintext size in bytes.
     pub size: u64,

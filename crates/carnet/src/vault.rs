@@ -135,9 +135,28 @@ pub struct EntryView {
     pub edits: Vec<EditView>,
     /// When it was created.
     pub created: DateTime,
-    /// Its content.
-    #[serde(flatten)]
+    /// Its content. Serialized without an attachment's content key: a view is what is
+    /// shown and handed to scripts and apps (`--json`, the bindings' entry JSON), and
+    /// that key opens the document for whoever copies the output; the vault opens it
+    /// itself ([`Vault::attachment`]).
+    #[serde(flatten, serialize_with = "without_content_key")]
     pub entry: Entry,
+}
+
+/// An entry's serialized form without its attachment's content key (`blob.key`), its
+/// fields in their usual order: the key of a copy is emptied, and an empty key is not
+/// serialized (a stored one never is empty).
+fn without_content_key<S: serde::Serializer>(entry: &Entry, s: S) -> Result<S::Ok, S::Error> {
+    use zeroize::Zeroize;
+    match entry {
+        Entry::Document(d) => {
+            let mut shown = d.clone();
+            shown.blob.key.zeroize();
+            let shown = Entry::Document(shown);
+            serde::Serialize::serialize(&shown, s)
+        }
+        other => serde::Serialize::serialize(other, s),
+    }
 }
 
 /// One field's current value written after its entry was created.
@@ -2172,6 +2191,46 @@ mod tests {
             text: format!("note {i}"),
             title: None,
         })
+    }
+
+    /// What a view serializes to (the command line's `--json`, the bindings' entry JSON)
+    /// holds no attachment's content key, which would open the document for whoever
+    /// copied the output; the vault still opens it.
+    #[test]
+    fn a_views_json_holds_no_attachment_key() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v = new_vault(&tmp.path().join("v"));
+        let record = v.own_record().unwrap();
+        let r = v
+            .attach(
+                &record,
+                b"scan of a prescription",
+                AttachmentInput {
+                    title: "prescription".into(),
+                    doc_type: carnet_record::DocType::Prescription,
+                    file_name: Some("rx.pdf".into()),
+                    media_type: "application/pdf".into(),
+                    date: DateTime::from_unix(1_735_689_600).unwrap(),
+                },
+            )
+            .unwrap();
+        let view = v.get(&record, &r.id).unwrap();
+        let Entry::Document(doc) = &view.entry else {
+            panic!("not a document: {view:?}");
+        };
+        let key = doc.blob.key.clone();
+        assert_eq!(key.len(), 64);
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["blob"]["id"], doc.blob.id.as_str());
+        assert_eq!(json["blob"]["media_type"], "application/pdf");
+        assert!(json["blob"].get("key").is_none(), "{json}");
+        for listed in [v.list(&record, None).unwrap(), v.timeline(&record).unwrap()] {
+            let text = serde_json::to_string(&listed).unwrap();
+            assert!(!text.contains(&key), "{text}");
+            assert!(text.contains(&doc.blob.id), "{text}");
+        }
+        let (_, bytes) = v.attachment(&record, &r.id).unwrap();
+        assert_eq!(&bytes[..], b"scan of a prescription");
     }
 
     /// A prefix that starts several ids is refused, naming them, and never picks one of
