@@ -1376,3 +1376,163 @@ fn another_persons_bundle_is_refused_in_french() {
         "{v}"
     );
 }
+
+/// Every reason the record crate gives for refusing a value reads in French: the command
+/// line recognises the record crate's reasons (`errors::why_text`, `expected_text`), so a
+/// reason reworded there would come out in English inside French output. Each case is
+/// run in both languages, and no sentence of the English message (its parts between
+/// ": " and "; " that do not quote the input) may appear in the French one.
+#[test]
+fn every_validation_reason_reads_in_french() {
+    let c = Carnet::patient();
+    let cases: &[&[&str]] = &[
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "weight",
+            "--value",
+            "abc",
+            "--unit",
+            "kg",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "weight",
+            "--value",
+            "inf",
+            "--unit",
+            "kg",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "blood-pressure",
+            "--value",
+            "120-80",
+            "--unit",
+            "mmHg",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "blood-pressure",
+            "--value",
+            "80/120",
+            "--unit",
+            "mmHg",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "spo2",
+            "--value",
+            "150",
+            "--unit",
+            "%",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "weight",
+            "--value",
+            "70",
+            "--unit",
+            "kg",
+            "--at",
+            "2999-01-01T00:00:00Z",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "weight",
+            "--value",
+            "70",
+            "--unit",
+            "kg",
+            "--at",
+            "yesterday",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "weight",
+            "--value",
+            "70",
+            "--unit",
+            "mg_dL_x",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "banana",
+            "--value",
+            "70",
+            "--unit",
+            "kg",
+        ],
+        &[
+            "add",
+            "measurement",
+            "--kind",
+            "2093-3",
+            "--value",
+            "70",
+            "--unit",
+            "mg dL",
+        ],
+        &["add", "condition", "--name", "X", "--onset", "2024-13-45"],
+        &["add", "condition", "--name", "X", "--onset", "2999-01-01"],
+        &["add", "condition", "--name", "X", "--code", "foo"],
+        &[
+            "add",
+            "allergy",
+            "--substance",
+            "X",
+            "--criticality",
+            "extreme",
+        ],
+        &["show", "x"],
+    ];
+    for args in cases {
+        let fr_args: Vec<&str> = ["--lang", "fr"]
+            .iter()
+            .chain(args.iter())
+            .copied()
+            .collect();
+        let (fr_code, _, fr) = run_env(&c, &fr_args, &[]);
+        let (en_code, _, en) = run_env(&c, args, &[]);
+        // Refused input (4), or a usage error where the option's own parser refuses it (2).
+        assert!(matches!(en_code, 2 | 4), "{args:?}: {en_code} {en}");
+        assert_eq!(fr_code, en_code, "{args:?}: {fr}");
+        let input = args[args.len() - 1];
+        let first = en.lines().next().unwrap_or("");
+        let sentences: Vec<&str> = first
+            .trim_start_matches("error: ")
+            .split(": ")
+            .flat_map(|p| p.split("; "))
+            .map(str::trim)
+            .filter(|p| p.len() >= 16 && !p.contains(input))
+            .collect();
+        assert!(
+            !sentences.is_empty(),
+            "{args:?}: nothing to compare in {en}"
+        );
+        for s in sentences {
+            assert!(
+                !fr.contains(s),
+                "{args:?}: English {s:?} inside French:\n{fr}"
+            );
+        }
+        assert!(fr.starts_with("erreur"), "{args:?}: {fr}");
+    }
+}
