@@ -304,24 +304,48 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> Result<()> {
                                     },
                                     0,
                                 )),
-                                None => Err(anyhow!(t!(
-                                    "err-sync-no-mailbox",
-                                    peer = peer_name.as_str(),
-                                    why = crate::errors::said(&e),
-                                    collected = boxes.received(),
-                                    mailboxes = boxes
-                                        .errors
-                                        .iter()
-                                        .map(|(m, why)| format!(
-                                            ": {}",
+                                None => {
+                                    // An unreachable peer (exit 5), its words made when
+                                    // shown: in the language, and English inside --json.
+                                    let e = std::sync::Arc::new(e);
+                                    let why =
+                                        crate::i18n::Said::new(move || crate::errors::said(&e));
+                                    let failures = std::mem::take(&mut boxes.errors);
+                                    let mailboxes = crate::i18n::Said::new(move || {
+                                        failures.iter().fold(String::new(), |text, (m, why)| {
+                                            // Each after the one before, as a
+                                            // cause: " : " in French.
                                             t!(
-                                                "sync-mailbox-failed",
-                                                mailbox = m.as_str(),
-                                                why = crate::errors::said_mailbox(why)
+                                                "err-cause",
+                                                text = text,
+                                                cause = t!(
+                                                    "sync-mailbox-failed",
+                                                    mailbox = m.as_str(),
+                                                    why = crate::errors::said_mailbox(why)
+                                                )
                                             )
-                                        ))
-                                        .collect::<String>()
-                                ))),
+                                        })
+                                    });
+                                    use crate::i18n::Arg;
+                                    Err(crate::errors::CliError {
+                                        kind: crate::errors::Kind::Unreachable,
+                                        text: crate::i18n::Msg::Keyed {
+                                            id: "err-sync-no-mailbox",
+                                            args: vec![
+                                                ("peer", Arg::Text(peer_name.clone())),
+                                                ("why", Arg::Said(why)),
+                                                (
+                                                    "collected",
+                                                    Arg::from(fluent_bundle::FluentValue::from(
+                                                        boxes.received(),
+                                                    )),
+                                                ),
+                                                ("mailboxes", Arg::Said(mailboxes)),
+                                            ],
+                                        },
+                                    }
+                                    .into())
+                                }
                             }
                         }
                         Err(e) => Err(e.into()),

@@ -284,4 +284,41 @@ fn sync_falls_back_to_the_persons_mailbox_and_collects_at_ones_own() {
     );
     let list = doctor.ok(&["list", "--patient", "Alice Test"]);
     assert!(list.contains("MARKERPT"), "{list}");
+
+    // The mailbox gone too: neither Alice nor a mailbox can be reached. That is an
+    // unreachable peer (exit 5), said in the language, and in English inside --json.
+    drop(run);
+    doctor.ok(&[
+        "add",
+        "note",
+        "--patient",
+        "Alice Test",
+        "--text",
+        "MARKERRX3",
+    ]);
+    let sync = |args: &[&str]| {
+        let out = doctor
+            .command()
+            .args(args)
+            .envs(env_timeout)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, fr) = sync(&["--lang", "fr", "sync", "Alice Test"]);
+    assert_eq!(code, Some(5), "{fr}");
+    assert!(
+        fr.contains("n'a pas pu être joint") && !fr.contains("could not be reached"),
+        "{fr}"
+    );
+    let (code, json) = sync(&["--lang", "fr", "--json", "sync", "Alice Test"]);
+    assert_eq!(code, Some(5), "{json}");
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["kind"], "unreachable", "{v}");
+    let message = v["error"].as_str().unwrap_or_default();
+    assert!(message.contains("could not be reached live"), "{v}");
+    assert!(!message.contains("joint"), "{v}");
 }
