@@ -196,6 +196,7 @@ label-id = id
 label-author = author
 label-created = created
 label-edited = edited
+label-colon = { $label }:
 show-prescriber-verified = prescriber: { $name } (verified from the signature of the change that wrote it; every field is theirs)
 show-prescriber-changed = prescriber: { $name } wrote it, but { $editors } changed it since: this is not the prescriber's own writing
 show-edit = { $field } by { $who }{ $device }{ $when }

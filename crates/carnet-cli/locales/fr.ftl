@@ -194,6 +194,8 @@ label-id = id
 label-author = auteur
 label-created = créé
 label-edited = modifié
+# A label before its value: French puts a space before the colon.
+label-colon = { $label } :
 show-prescriber-verified = prescripteur : { $name } (vérifié par la signature de la modification qui l'a écrit ; chaque champ est de sa main)
 show-prescriber-changed = prescripteur : { $name } l'a écrit, mais { $editors } l'a modifié depuis : ce n'est plus l'écrit du prescripteur
 show-edit = { $field } par { $who }{ $device }{ $when }

@@ -245,7 +245,7 @@ fn editors(v: &EntryView) -> String {
 /// A label of `show`, padded so the values line up.
 fn label(id: &str) -> String {
     let text = crate::i18n::message(id, &[]);
-    pad(&format!("{text}:"), 10)
+    pad(&t!("label-colon", label = text), 10)
 }
 
 /// Every field of one entry.
@@ -309,7 +309,7 @@ pub fn entry(v: &EntryView) -> anyhow::Result<()> {
                 continue;
             }
             let shown = field_value(k, val);
-            println!("  {}: {shown}", field_name(k));
+            println!("  {} {shown}", t!("label-colon", label = field_name(k)));
         }
         if let Some(blob) = map.get("blob") {
             let size = blob.get("size").and_then(|s| s.as_u64()).unwrap_or(0);

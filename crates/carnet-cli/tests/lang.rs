@@ -117,14 +117,14 @@ fn list_show_and_timeline_speak_french_with_lang_fr_and_english_by_default() {
         .to_string();
     let show = c.ok(&["--lang", "fr", "show", &id]);
     assert!(
-        show.contains("auteur:") && show.contains("unité: mmHg"),
+        show.contains("auteur :") && show.contains("unité : mmHg"),
         "{show}"
     );
     // The codes Carnet knows are named in the language; the source's English display
     // name is for the codes it does not know.
     assert!(
         show.contains("Systolique 120 mmHg, Diastolique 80 mmHg")
-            && show.contains("type: Tension artérielle (LOINC 85354-9)")
+            && show.contains("type : Tension artérielle (LOINC 85354-9)")
             && !show.contains("Systolic blood pressure"),
         "{show}"
     );
@@ -132,7 +132,7 @@ fn list_show_and_timeline_speak_french_with_lang_fr_and_english_by_default() {
     assert!(show_en.contains("Systolic 120 mmHg"), "{show_en}");
     // Times on the local clock, to the minute, not RFC 3339 (JSON keeps it): the
     // reading taken at 09:00 UTC was at 10:00 in Paris.
-    assert!(show.contains("date: 2026-03-01 09:00"), "{show}");
+    assert!(show.contains("date : 2026-03-01 09:00"), "{show}");
     assert!(!fr.contains("T09:00:00Z"), "{fr}");
     let (code, paris, _) = run_env(&c, &["--lang", "fr", "list"], &[("TZ", "Europe/Paris")]);
     assert_eq!(code, 0);
