@@ -302,7 +302,8 @@ log-revoke-of = You revoked grant { $id } of { $who }.
 log-revoke = You revoked grant { $id }.
 log-block = You blocked { $who }.
 log-rotation = The key of { $section } was changed (epoch { $epoch }): earlier recipients cannot read what comes next.
-log-key-delivery = { $who } received the key to { $section } (epoch { $epoch }).
+# A key sealed for a grantee, not yet a sign that they received it (a sync or bundle takes it to them).
+log-key-delivery = The key to { $section } (epoch { $epoch }) was sealed for { $who }: only they can open it.
 log-served = { $who } received { $n } change(s) of { $sections }.
 log-received = { $who } added { $n } change(s) to { $sections }.
 log-device-added = A device of yours joined ({ $id }).

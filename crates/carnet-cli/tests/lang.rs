@@ -288,7 +288,7 @@ fn sharing_and_the_access_log_read_in_french() {
     for want in [
         "Votre dossier a été créé.",
         "Vous avez donné à Dr Martin un accès en lecture à allergies, traitements pour « suivi »",
-        "Dr Martin a reçu la clé de traitements",
+        "La clé de traitements (époque 0) a été chiffrée pour Dr Martin",
         "Vous avez retiré l'autorisation ",
         " de Dr Martin.",
     ] {

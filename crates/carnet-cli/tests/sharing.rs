@@ -130,7 +130,7 @@ fn grant_revoke_block_log_and_audit() {
         "You gave Dr Martin read access to allergies, conditions, medications",
         "You revoked grant",
         "You blocked Nurse",
-        "received the key to",
+        "The key to allergies (epoch 0) was sealed for Dr Martin",
         "was changed",
     ] {
         assert!(log.contains(words), "missing \"{words}\" in:\n{log}");

@@ -670,7 +670,7 @@ impl Vault {
                         format!("The key of {} was changed (epoch {epoch}): earlier recipients cannot read what comes next.", names(section))
                     }
                     Action::KeyDelivery { grantee, section, epoch, .. } => {
-                        format!("{} received the key to {} (epoch {epoch}).", who(grantee), names(section))
+                        format!("The key to {} (epoch {epoch}) was sealed for {}: only they can open it.", names(section), who(grantee))
                     }
                     Action::Served { to, ranges } => format!(
                         "{} received {} change(s) of {}.",
